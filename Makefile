@@ -1,0 +1,161 @@
+# vigil build. Sources are found by wildcard so that adding a module means
+# adding files, not editing this Makefile:
+#   lib/<area>/*.c        -> build/libvigil.a   (test-*.c there are unit tests)
+#   cli/*.c               -> build/vigil
+#   plugin/*.c            -> build/vigil-qemu.so (QEMU TCG plugin)
+#   tests/unit/test-*.c   -> build/tests/test-*  (one binary each)
+#   lib/<area>/test-*.c   -> build/tests/test-*
+#   fuzz/fuzz-*.c         -> build/fuzz/fuzz-*   (clang, libFuzzer; `make fuzz`)
+#   guest/*.c             -> build/guest/bin/*   (static, run inside the guest)
+#
+# `make SANITIZER=address,undefined` builds everything under ASan+UBSan into
+# build-san/ so it never mixes with the normal build.
+
+SANITIZER ?=
+ifeq ($(SANITIZER),)
+BUILD ?= build
+else
+BUILD ?= build-san
+endif
+
+CC ?= cc
+FUZZCC ?= clang
+Q := $(if $(V),,@)
+
+WARN := -std=gnu11 -Wall -Wextra -Wshadow -Wvla -Wformat=2 -Wcast-qual \
+	-Wwrite-strings -Wstrict-prototypes -Wmissing-prototypes -Werror
+OPT ?= -O2 -g
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2
+SANFLAGS := $(if $(SANITIZER),-fsanitize=$(SANITIZER) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all)
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ilib -MMD -MP
+# Everything is built position-independent so the plugin can link lib/ too.
+ALLCFLAGS = $(WARN) $(OPT) $(HARDEN) $(SANFLAGS) -fPIC $(CFLAGS)
+
+GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0 2>/dev/null)
+LIBS := -ljansson -llz4 -lzstd -llzma -lz -lpthread -lm
+LIBS += $(EXTRA_LIBS)
+
+LIB_SRCS := $(filter-out %/test-%.c,$(wildcard lib/*/*.c))
+CLI_SRCS := $(wildcard cli/*.c)
+PLUGIN_SRCS := $(wildcard plugin/*.c)
+TEST_SRCS := $(wildcard tests/unit/test-*.c) $(wildcard lib/*/test-*.c)
+FUZZ_SRCS := $(wildcard fuzz/fuzz-*.c)
+GUEST_SRCS := $(wildcard guest/*.c)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+PLUGIN_OBJS := $(PLUGIN_SRCS:%.c=$(BUILD)/obj/%.o)
+TEST_BINS := $(foreach s,$(TEST_SRCS),$(BUILD)/tests/$(basename $(notdir $(s))))
+FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
+GUEST_BINS := $(GUEST_SRCS:guest/%.c=$(BUILD)/guest/bin/%)
+
+all: $(BUILD)/vigil $(BUILD)/vigil-qemu.so $(TEST_BINS) $(GUEST_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(ALLCFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/plugin/%.o: plugin/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(GLIB_CFLAGS) $(ALLCFLAGS) -fvisibility=hidden -c -o $@ $<
+
+$(BUILD)/libvigil.a: $(LIB_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/vigil: $(CLI_OBJS) $(BUILD)/libvigil.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^ $(LIBS)
+
+# The plugin is loaded into QEMU: it links only what the hot path needs and
+# must not carry sanitizer runtimes into a process not built for them.
+$(BUILD)/vigil-qemu.so: $(PLUGIN_OBJS) $(BUILD)/libvigil.a
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared $(WARN) $(OPT) -fPIC -o $@ $(PLUGIN_OBJS) \
+		$(BUILD)/libvigil.a $(LIBS)
+
+define test_rule
+$(BUILD)/tests/$(basename $(notdir $(1))): $(BUILD)/obj/$(basename $(1)).o $(BUILD)/libvigil.a
+	@mkdir -p $$(dir $$@)
+	@echo "  LD      $$@"
+	$$(Q)$$(CC) $$(ALLCFLAGS) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach s,$(TEST_SRCS),$(eval $(call test_rule,$(s))))
+
+# Guest programs run in an initramfs with no libc of their own.
+$(BUILD)/guest/bin/%: guest/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (static guest)"
+	$(Q)$(CC) -static $(WARN) -O2 -pthread -o $@ $<
+
+# Fuzzers: libFuzzer + ASan + UBSan, with the library sources compiled in.
+$(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZCC) $(CPPFLAGS) -std=gnu11 -g -O1 -Wall -Wextra -Werror \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $< $(LIB_SRCS) $(LIBS)
+
+fuzz: $(FUZZ_BINS)
+
+# A short run of every fuzzer from its committed corpus (fuzz/corpus/NAME for
+# fuzz/fuzz-NAME.c); new inputs go to a scratch directory, not the corpus.
+FUZZ_SECONDS ?= 30
+fuzz-smoke: $(FUZZ_BINS)
+	$(Q)set -e; for f in $(FUZZ_BINS); do \
+		name=$${f##*/fuzz-}; out=$$(mktemp -d); \
+		echo "  FUZZ    $$name ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+			$$out fuzz/corpus/$$name >$(BUILD)/fuzz/$$name.log 2>&1 || \
+			{ tail -n 40 $(BUILD)/fuzz/$$name.log; rm -rf $$out; exit 1; }; \
+		rm -rf $$out; \
+	done
+
+# ---- the guest image (kernel from Debian, initramfs built here) ----
+GUEST_DIR := build/guest
+guest: $(GUEST_DIR)/initramfs.cpio.gz
+$(GUEST_DIR)/vmlinuz:
+	$(Q)sh guest/fetch-kernel.sh bookworm $(GUEST_DIR)
+$(GUEST_DIR)/initramfs.cpio.gz: $(GUEST_DIR)/vmlinuz $(GUEST_BINS) \
+		guest/mkinitramfs.sh guest/init
+	$(Q)sh guest/mkinitramfs.sh $(GUEST_DIR) $@
+
+# The second kernel (Debian trixie) only serves tests of `vigil profile`.
+$(GUEST_DIR)/trixie/vmlinuz:
+	$(Q)sh guest/fetch-kernel.sh trixie $(GUEST_DIR)/trixie
+
+# ---- user-facing targets ----
+deps:
+	$(Q)sh scripts/setup.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all guest
+	$(Q)sh scripts/demo.sh
+
+check: all guest $(GUEST_DIR)/trixie/vmlinuz
+	$(Q)sh tests/run
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory check
+
+# The whole suite again with vigil and the unit tests under ASan+UBSan (the
+# plugin inside QEMU stays unsanitized: QEMU is not built for it).
+check-asan: all guest
+	$(Q)$(MAKE) --no-print-directory SANITIZER=address,undefined all
+	$(Q)VIGIL_BUILD=build-san sh tests/run
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+check-format:
+	$(Q)clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all fuzz fuzz-smoke guest deps demo check test check-asan format check-format clean
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,631 @@
+/* vigil run: boot the guest under QEMU with vigil's plugin attached, run one
+ * command inside it and exit with that command's status.
+ *
+ * QEMU is a child process. The guest talks to us over three serial ports
+ * (see guest/init): ttyS0 carries the kernel console into a log file, ttyS1
+ * is the command's terminal and is wired to our stdio, and ttyS2 carries
+ * nothing but the final "vigil-exit N" line into a status file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "strvec.h"
+
+/* x86's COMMAND_LINE_SIZE, including the terminating NUL. */
+#define KERNEL_CMDLINE_MAX 2048
+#define RUNDIR_MAX         256
+#define PATH_BUF           (RUNDIR_MAX + 32)
+
+enum { EXIT_TIMEOUT = 124, EXIT_INTERRUPTED = 130 };
+
+struct run_opts {
+    const char *kernel;
+    const char *initrd;
+    const char *append;
+    const char *accel;
+    const char *qemu;
+    const char *plugin;
+    const char *console;
+    const char *disk;
+    unsigned smp;
+    unsigned memory_mb;
+    unsigned timeout_s;
+    bool no_plugin;
+    bool verbose;
+    bool keep;
+    char **command; /* NULL: interactive shell */
+};
+
+static void run_usage(FILE *f)
+{
+    fprintf(
+        f,
+        "usage: vigil run [OPTIONS] [-- COMMAND [ARGS...]]\n"
+        "\n"
+        "Boot the test guest under QEMU with vigil attached, run COMMAND in\n"
+        "it (an interactive shell if none is given) and exit with its "
+        "status.\n"
+        "\n"
+        "  --kernel FILE      guest kernel (default: the built guest)\n"
+        "  --initrd FILE      guest initramfs (default: the built guest)\n"
+        "  --append ARGS      extra kernel command line arguments\n"
+        "  --accel tcg|kvm    accelerator (default: tcg)\n"
+        "  --smp N            number of vCPUs (default: 1)\n"
+        "  --memory MB        guest memory (default: 512)\n"
+        "  --disk FILE[,if=virtio|ide]\n"
+        "                     attach FILE as a raw disk\n"
+        "  --console FILE     write the kernel console to FILE "
+        "(- for stderr)\n"
+        "  --timeout SECONDS  stop the guest after SECONDS (exit 124)\n"
+        "  --plugin FILE      the vigil QEMU plugin (default: beside "
+        "vigil)\n"
+        "  --no-plugin        run without the plugin (for baselines)\n"
+        "  --qemu FILE        the QEMU binary (default: "
+        "qemu-system-x86_64)\n"
+        "  --keep             keep the run directory and print its path\n"
+        "  -v, --verbose      print the QEMU command and plugin messages\n"
+        "\n"
+        "Exit status: the command's, or 124 on timeout, 125 when QEMU or\n"
+        "the guest failed before the command finished, 130 on "
+        "interrupt.\n");
+}
+
+static bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+/* Where the built guest lives: $VIGIL_GUEST_DIR, or guest/ beside the vigil
+ * binary, or the normal build's when this is a sanitizer build. */
+static const char *guest_file(const char *name, char *buf, size_t len)
+{
+    const char *env = getenv("VIGIL_GUEST_DIR");
+    if (env != NULL) {
+        snprintf(buf, len, "%s/%s", env, name);
+        return buf;
+    }
+    snprintf(buf, len, "%s/guest/%s", cli_self_dir(), name);
+    if (access(buf, R_OK) == 0)
+        return buf;
+    snprintf(buf, len, "%s/../build/guest/%s", cli_self_dir(), name);
+    return buf;
+}
+
+/* One shell word per argument, single-quoted, for the guest's /bin/sh. */
+static char *shell_quote_argv(char **argv)
+{
+    size_t len = 1;
+    for (char **a = argv; *a != NULL; a++)
+        len += strlen(*a) * 4 + 3;
+    char *out = malloc(len), *p = out;
+    if (out == NULL)
+        return NULL;
+    for (char **a = argv; *a != NULL; a++) {
+        if (a != argv)
+            *p++ = ' ';
+        *p++ = '\'';
+        for (const char *c = *a; *c != '\0'; c++) {
+            if (*c == '\'') {
+                memcpy(p, "'\\''", 4);
+                p += 4;
+            } else {
+                *p++ = *c;
+            }
+        }
+        *p++ = '\'';
+    }
+    *p = '\0';
+    return out;
+}
+
+static char *base64(const char *in)
+{
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = strlen(in);
+    char *out = malloc((n + 2) / 3 * 4 + 1), *p = out;
+    if (out == NULL)
+        return NULL;
+    const unsigned char *s = (const unsigned char *)in;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = s[i] << 16;
+        if (i + 1 < n)
+            v |= s[i + 1] << 8;
+        if (i + 2 < n)
+            v |= s[i + 2];
+        *p++ = tab[(v >> 18) & 63];
+        *p++ = tab[(v >> 12) & 63];
+        *p++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        *p++ = i + 2 < n ? tab[v & 63] : '=';
+    }
+    *p = '\0';
+    return out;
+}
+
+static int build_qemu_argv(const struct run_opts *o, const char *rundir,
+                           const char *cmdline, struct strvec *av)
+{
+    strvec_push(av, o->qemu);
+    strvec_pushl(av, "-M", "pc", "-nodefaults", "-no-reboot", "-display",
+                 "none", NULL);
+    strvec_push(av, "-m");
+    strvec_pushf(av, "%u", o->memory_mb);
+    strvec_push(av, "-smp");
+    strvec_pushf(av, "%u", o->smp);
+    strvec_pushl(av, "-accel", o->accel, NULL);
+    if (!strcmp(o->accel, "kvm"))
+        strvec_pushl(av, "-cpu", "host", NULL);
+    strvec_pushl(av, "-kernel", o->kernel, "-initrd", o->initrd, "-append",
+                 cmdline, NULL);
+
+    /* ttyS0: kernel console. */
+    strvec_push(av, "-chardev");
+    if (o->console == NULL)
+        strvec_pushf(av, "file,id=con,path=%s/console.log", rundir);
+    else if (!strcmp(o->console, "-"))
+        strvec_push(av, "file,id=con,path=/dev/stderr");
+    else
+        strvec_pushf(av, "file,id=con,path=%s", o->console);
+    strvec_pushl(av, "-serial", "chardev:con", NULL);
+    /* ttyS1: the command's terminal. */
+    strvec_pushl(av, "-chardev", "stdio,id=io,signal=on", "-serial",
+                 "chardev:io", NULL);
+    /* ttyS2: the exit status. */
+    strvec_push(av, "-chardev");
+    strvec_pushf(av, "file,id=status,path=%s/status", rundir);
+    strvec_pushl(av, "-serial", "chardev:status", NULL);
+
+    if (o->disk != NULL) {
+        const char *iface = "virtio";
+        char *path = strdup(o->disk);
+        if (path == NULL)
+            return -ENOMEM;
+        char *comma = strchr(path, ',');
+        if (comma != NULL) {
+            *comma = '\0';
+            if (!strcmp(comma + 1, "if=ide"))
+                iface = "ide";
+            else if (strcmp(comma + 1, "if=virtio") != 0) {
+                cli_error("--disk: unknown option '%s'", comma + 1);
+                free(path);
+                return -EINVAL;
+            }
+        }
+        strvec_push(av, "-drive");
+        strvec_pushf(av, "file=%s,format=raw,if=%s", path, iface);
+        free(path);
+    }
+
+    if (!o->no_plugin) {
+        strvec_pushl(av, "-plugin", o->plugin, "-d", "plugin", "-D", NULL);
+        strvec_pushf(av, "%s/qemu.log", rundir);
+    }
+    return strvec_ok(av) ? 0 : -ENOMEM;
+}
+
+/* Print the last `lines` lines of a file to stderr, indented. */
+static void show_tail(const char *path, int lines, const char *what)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    char *ring[64] = {0};
+    size_t cap[64] = {0};
+    int n = 0;
+    if (lines > 64)
+        lines = 64;
+    while (getline(&ring[n % lines], &cap[n % lines], f) > 0)
+        n++;
+    fclose(f);
+    if (n > 0)
+        fprintf(stderr, "vigil: %s (last %d lines):\n", what,
+                n < lines ? n : lines);
+    for (int i = n < lines ? 0 : n - lines; i < n; i++)
+        fprintf(stderr, "  | %s", ring[i % lines]);
+    for (int i = 0; i < lines; i++)
+        free(ring[i]);
+}
+
+/* Read "vigil-exit N" from the status file; -1 if it is not there. */
+static int read_status(const char *rundir)
+{
+    char path[PATH_BUF], line[64];
+    snprintf(path, sizeof path, "%s/status", rundir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    int rc = -1;
+    unsigned v;
+    if (fgets(line, sizeof line, f) != NULL &&
+        sscanf(line, "vigil-exit %u", &v) == 1 && v <= 255)
+        rc = (int)v;
+    fclose(f);
+    return rc;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void remove_rundir(const char *rundir)
+{
+    static const char *files[] = {"status", "console.log", "qemu.log",
+                                  "qemu.err"};
+    char path[PATH_BUF];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", rundir, files[i]);
+        unlink(path);
+    }
+    rmdir(rundir);
+}
+
+static pid_t spawn_qemu(char **argv, const char *errpath,
+                        const sigset_t *oldmask)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    /* Child: QEMU must die with us, and gets its stderr in a file so that
+     * we can say why it failed. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    sigprocmask(SIG_SETMASK, oldmask, NULL);
+    int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        dup2(fd, 2);
+    execvp(argv[0], argv);
+    fprintf(stderr, "cannot execute %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+/* Wait for QEMU, enforcing the timeout and forwarding interrupts. Returns
+ * the wait status; *why says whether we stopped it. */
+enum stop_reason { STOP_NONE, STOP_TIMEOUT, STOP_SIGNAL };
+
+static int wait_qemu(pid_t pid, unsigned timeout_s, enum stop_reason *why)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    double deadline = timeout_s ? now_s() + timeout_s : 0, kill_at = 0;
+    *why = STOP_NONE;
+    for (;;) {
+        int status;
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return status;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        double t = now_s();
+        if (deadline && t >= deadline && *why == STOP_NONE) {
+            *why = STOP_TIMEOUT;
+            kill(pid, SIGTERM);
+            kill_at = t + 5;
+        }
+        if (kill_at && t >= kill_at) {
+            kill(pid, SIGKILL);
+            kill_at = 0;
+        }
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        int sig = sigtimedwait(&set, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+            if (*why == STOP_NONE) {
+                *why = STOP_SIGNAL;
+                kill(pid, SIGTERM);
+                kill_at = now_s() + 5;
+            }
+        }
+    }
+}
+
+static int parse_args(int argc, char **argv, struct run_opts *o)
+{
+    enum {
+        OPT_KERNEL = 256,
+        OPT_INITRD,
+        OPT_APPEND,
+        OPT_ACCEL,
+        OPT_SMP,
+        OPT_MEMORY,
+        OPT_DISK,
+        OPT_CONSOLE,
+        OPT_TIMEOUT,
+        OPT_PLUGIN,
+        OPT_NO_PLUGIN,
+        OPT_QEMU,
+        OPT_KEEP,
+    };
+    static const struct option longopts[] = {
+        {"kernel", required_argument, NULL, OPT_KERNEL},
+        {"initrd", required_argument, NULL, OPT_INITRD},
+        {"append", required_argument, NULL, OPT_APPEND},
+        {"accel", required_argument, NULL, OPT_ACCEL},
+        {"smp", required_argument, NULL, OPT_SMP},
+        {"memory", required_argument, NULL, OPT_MEMORY},
+        {"disk", required_argument, NULL, OPT_DISK},
+        {"console", required_argument, NULL, OPT_CONSOLE},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"plugin", required_argument, NULL, OPT_PLUGIN},
+        {"no-plugin", no_argument, NULL, OPT_NO_PLUGIN},
+        {"qemu", required_argument, NULL, OPT_QEMU},
+        {"keep", no_argument, NULL, OPT_KEEP},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_KERNEL:
+            o->kernel = optarg;
+            break;
+        case OPT_INITRD:
+            o->initrd = optarg;
+            break;
+        case OPT_APPEND:
+            o->append = optarg;
+            break;
+        case OPT_ACCEL:
+            if (strcmp(optarg, "tcg") != 0 && strcmp(optarg, "kvm") != 0) {
+                cli_error("--accel: expected tcg or kvm, got '%s'", optarg);
+                return -1;
+            }
+            o->accel = optarg;
+            break;
+        case OPT_SMP:
+            if (!parse_uint(optarg, 1, 64, &o->smp)) {
+                cli_error("--smp: expected 1..64, got '%s'", optarg);
+                return -1;
+            }
+            break;
+        case OPT_MEMORY:
+            if (!parse_uint(optarg, 64, 65536, &o->memory_mb)) {
+                cli_error("--memory: expected 64..65536 (MB), got '%s'",
+                          optarg);
+                return -1;
+            }
+            break;
+        case OPT_DISK:
+            o->disk = optarg;
+            break;
+        case OPT_CONSOLE:
+            o->console = optarg;
+            break;
+        case OPT_TIMEOUT:
+            if (!parse_uint(optarg, 1, 86400 * 7, &o->timeout_s)) {
+                cli_error("--timeout: expected seconds > 0, got '%s'", optarg);
+                return -1;
+            }
+            break;
+        case OPT_PLUGIN:
+            o->plugin = optarg;
+            break;
+        case OPT_NO_PLUGIN:
+            o->no_plugin = true;
+            break;
+        case OPT_QEMU:
+            o->qemu = optarg;
+            break;
+        case OPT_KEEP:
+            o->keep = true;
+            break;
+        case 'v':
+            o->verbose = true;
+            break;
+        case 'h':
+            run_usage(stdout);
+            exit(0);
+        default:
+            run_usage(stderr);
+            return -1;
+        }
+    }
+    o->command = optind < argc ? argv + optind : NULL;
+    return 0;
+}
+
+static bool check_readable(const char *what, const char *path)
+{
+    if (access(path, R_OK) == 0)
+        return true;
+    cli_error("%s '%s': %s%s", what, path, strerror(errno),
+              errno == ENOENT ? " (build the guest with `make guest`)" : "");
+    return false;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    char kbuf[4096], ibuf[4096], pbuf[4096];
+    struct run_opts o = {
+        .accel = "tcg",
+        .smp = 1,
+        .memory_mb = 512,
+    };
+    if (parse_args(argc, argv, &o) < 0)
+        return VIGIL_EXIT_USAGE;
+    if (o.qemu == NULL)
+        o.qemu = getenv("VIGIL_QEMU");
+    if (o.qemu == NULL)
+        o.qemu = "qemu-system-x86_64";
+    if (o.kernel == NULL)
+        o.kernel = guest_file("vmlinuz", kbuf, sizeof kbuf);
+    if (o.initrd == NULL)
+        o.initrd = guest_file("initramfs.cpio.gz", ibuf, sizeof ibuf);
+    if (o.plugin == NULL) {
+        snprintf(pbuf, sizeof pbuf, "%s/vigil-qemu.so", cli_self_dir());
+        o.plugin = pbuf;
+    }
+    /* QEMU splits option values at commas; we do not escape them. */
+    const char *paths[] = {o.kernel,  o.initrd, o.plugin,
+                           o.console, o.disk,   getenv("TMPDIR")};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        const char *c = paths[i] ? strchr(paths[i], ',') : NULL;
+        if (c != NULL && !(paths[i] == o.disk && c == strrchr(o.disk, ','))) {
+            cli_error("path '%s' contains a comma, which QEMU cannot take",
+                      paths[i]);
+            return VIGIL_EXIT_USAGE;
+        }
+    }
+    if (!check_readable("kernel", o.kernel) ||
+        !check_readable("initrd", o.initrd) ||
+        (!o.no_plugin && !check_readable("plugin", o.plugin)))
+        return VIGIL_EXIT_USAGE;
+    if (!strcmp(o.accel, "kvm") && access("/dev/kvm", R_OK | W_OK) != 0) {
+        cli_error("--accel kvm: /dev/kvm: %s", strerror(errno));
+        return VIGIL_EXIT_USAGE;
+    }
+
+    /* The kernel command line; KASLR stays on (no nokaslr here). */
+    char cmdline[KERNEL_CMDLINE_MAX + 64];
+    int n =
+        snprintf(cmdline, sizeof cmdline, "console=ttyS0 panic=-1 quiet%s%s",
+                 o.append ? " " : "", o.append ? o.append : "");
+    if (o.command != NULL) {
+        char *script = shell_quote_argv(o.command);
+        char *enc = script ? base64(script) : NULL;
+        free(script);
+        if (enc == NULL) {
+            cli_error("out of memory");
+            return VIGIL_EXIT_GUEST;
+        }
+        n = snprintf(cmdline + n, sizeof cmdline - n, " vigil.cmd=%s", enc) + n;
+        free(enc);
+    }
+    if (n < 0 || (size_t)n >= KERNEL_CMDLINE_MAX) {
+        cli_error("the command and --append take %d bytes of kernel command "
+                  "line; the limit is %d",
+                  n, KERNEL_CMDLINE_MAX - 1);
+        return VIGIL_EXIT_USAGE;
+    }
+
+    /* Bounded so that every path built from it below fits PATH_BUF. */
+    char dir[RUNDIR_MAX];
+    const char *tmp = getenv("TMPDIR");
+    if (tmp == NULL || *tmp == '\0')
+        tmp = "/tmp";
+    if (snprintf(dir, sizeof dir, "%s/vigil-run.XXXXXX", tmp) >=
+        (int)sizeof dir) {
+        cli_error("TMPDIR is too long");
+        return VIGIL_EXIT_USAGE;
+    }
+    if (mkdtemp(dir) == NULL) {
+        cli_error("cannot create a run directory in %s: %s", tmp,
+                  strerror(errno));
+        return VIGIL_EXIT_GUEST;
+    }
+
+    struct strvec av;
+    strvec_init(&av);
+    if (build_qemu_argv(&o, dir, cmdline, &av) < 0) {
+        strvec_free(&av);
+        remove_rundir(dir);
+        return VIGIL_EXIT_USAGE;
+    }
+    if (o.verbose) {
+        fprintf(stderr, "vigil: run directory %s\nvigil: ", dir);
+        for (size_t i = 0; i < av.len; i++)
+            fprintf(stderr, "%s%s", av.v[i], i + 1 < av.len ? " " : "\n");
+    }
+
+    /* QEMU needs a valid stdin for its stdio chardev. */
+    if (fcntl(0, F_GETFD) < 0) {
+        int fd = open("/dev/null", O_RDONLY);
+        if (fd > 0) {
+            dup2(fd, 0);
+            close(fd);
+        }
+    }
+    /* QEMU puts a terminal in raw mode; restore it whatever happens. */
+    struct termios tio;
+    bool have_tio = isatty(0) && tcgetattr(0, &tio) == 0;
+
+    sigset_t mask, oldmask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, &oldmask);
+
+    char errpath[PATH_BUF];
+    snprintf(errpath, sizeof errpath, "%s/qemu.err", dir);
+    double t0 = now_s();
+    pid_t pid = spawn_qemu(av.v, errpath, &oldmask);
+    int rc;
+    if (pid < 0) {
+        cli_error("fork: %s", strerror(errno));
+        rc = VIGIL_EXIT_GUEST;
+        goto out;
+    }
+    enum stop_reason why;
+    int wstatus = wait_qemu(pid, o.timeout_s, &why);
+    double elapsed = now_s() - t0;
+    if (have_tio)
+        tcsetattr(0, TCSANOW, &tio);
+
+    char logpath[PATH_BUF], conpath[PATH_BUF];
+    snprintf(logpath, sizeof logpath, "%s/qemu.log", dir);
+    snprintf(conpath, sizeof conpath, "%s/console.log", dir);
+    if (o.verbose)
+        show_tail(logpath, 20, "plugin messages");
+
+    int status = read_status(dir);
+    if (why == STOP_TIMEOUT) {
+        cli_error("timed out after %u s; guest stopped", o.timeout_s);
+        show_tail(conpath, 10, "guest console");
+        rc = EXIT_TIMEOUT;
+    } else if (why == STOP_SIGNAL) {
+        cli_error("interrupted; guest stopped");
+        rc = EXIT_INTERRUPTED;
+    } else if (status >= 0) {
+        rc = status;
+        if (o.verbose)
+            fprintf(stderr, "vigil: command exited %d after %.2f s\n", rc,
+                    elapsed);
+    } else {
+        if (wstatus != -1 && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0)
+            cli_error("QEMU failed to start or stopped with status %d",
+                      WEXITSTATUS(wstatus));
+        else if (wstatus != -1 && WIFSIGNALED(wstatus))
+            cli_error("QEMU was killed by signal %d", WTERMSIG(wstatus));
+        else
+            cli_error("the guest stopped without reporting the command's "
+                      "status (kernel panic or init failure?)");
+        show_tail(errpath, 10, "QEMU said");
+        show_tail(logpath, 10, "plugin messages");
+        show_tail(o.console ? o.console : conpath, 15, "guest console");
+        rc = VIGIL_EXIT_GUEST;
+    }
+out:
+    sigprocmask(SIG_SETMASK, &oldmask, NULL);
+    strvec_free(&av);
+    if (o.keep)
+        fprintf(stderr, "vigil: kept run directory %s\n", dir);
+    else
+        remove_rundir(dir);
+    return rc;
+}

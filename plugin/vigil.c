@@ -1,0 +1,70 @@
+/* vigil's TCG plugin, loaded into QEMU with -plugin.
+ *
+ * This file is the plugin's front door: it checks the API version, parses
+ * the plugin arguments and reports what it attached to. The hot path (work
+ * on vCPU threads) never blocks, prints or takes locks.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "qemu-api.h"
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_version = VIGIL_QEMU_PLUGIN_API;
+
+static unsigned int vcpus_seen;
+
+static void on_vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
+{
+    (void)id;
+    (void)vcpu;
+    __atomic_fetch_add(&vcpus_seen, 1, __ATOMIC_RELAXED);
+}
+
+static void on_atexit(qemu_plugin_id_t id, void *udata)
+{
+    char msg[96];
+    (void)id;
+    (void)udata;
+    snprintf(msg, sizeof msg, "vigil-plugin: exit, %u vCPUs initialised\n",
+             __atomic_load_n(&vcpus_seen, __ATOMIC_RELAXED));
+    qemu_plugin_outs(msg);
+}
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
+                                           const qemu_info_t *info, int argc,
+                                           char **argv)
+{
+    char msg[160];
+
+    if (info->version.cur < VIGIL_QEMU_PLUGIN_API ||
+        info->version.min > VIGIL_QEMU_PLUGIN_API) {
+        snprintf(msg, sizeof msg,
+                 "vigil-plugin: QEMU plugin API %d..%d does not include %d\n",
+                 info->version.min, info->version.cur, VIGIL_QEMU_PLUGIN_API);
+        qemu_plugin_outs(msg);
+        return -1;
+    }
+    if (!info->system_emulation || strcmp(info->target_name, "x86_64") != 0) {
+        snprintf(msg, sizeof msg,
+                 "vigil-plugin: needs x86_64 system emulation, got %s %s\n",
+                 info->target_name, info->system_emulation ? "system" : "user");
+        qemu_plugin_outs(msg);
+        return -1;
+    }
+    for (int i = 0; i < argc; i++) {
+        snprintf(msg, sizeof msg, "vigil-plugin: unknown argument '%s'\n",
+                 argv[i]);
+        qemu_plugin_outs(msg);
+        return -1;
+    }
+
+    qemu_plugin_register_vcpu_init_cb(id, on_vcpu_init);
+    qemu_plugin_register_atexit_cb(id, on_atexit, NULL);
+
+    snprintf(msg, sizeof msg,
+             "vigil-plugin: loaded, API %d (QEMU offers %d..%d), %d vCPUs\n",
+             VIGIL_QEMU_PLUGIN_API, info->version.min, info->version.cur,
+             info->system.smp_vcpus);
+    qemu_plugin_outs(msg);
+    return 0;
+}

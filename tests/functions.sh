@@ -1,0 +1,81 @@
+# Shared helpers for tests/test-*.sh. Source from the repository root.
+#   requires CMD...      skip (exit 77) unless every command exists
+#   fail MSG             print and exit 1
+#   expect_eq WHAT GOT WANT
+#   expect_rc WANT CMD...  run CMD, check its exit status
+#   cleanup_fn FUNC      run FUNC on exit
+set -u
+VIGIL_BUILD=${VIGIL_BUILD:-build}
+VIGIL=$VIGIL_BUILD/vigil
+GUEST=build/guest
+TESTS_FAILED=0
+
+requires() {
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || {
+            echo "requires $c"
+            exit 77
+        }
+    done
+}
+
+requires_file() {
+    for f in "$@"; do
+        [ -e "$f" ] || {
+            echo "requires $f"
+            exit 77
+        }
+    done
+}
+
+fail() {
+    echo "FAIL: $*"
+    exit 1
+}
+
+# Record a failed check but keep going, so one run shows every problem.
+check() {
+    what=$1
+    shift
+    if "$@"; then
+        echo "ok: $what"
+    else
+        echo "NOT OK: $what"
+        TESTS_FAILED=$((TESTS_FAILED + 1))
+    fi
+}
+
+expect_eq() {
+    if [ "$2" = "$3" ]; then
+        echo "ok: $1"
+    else
+        echo "NOT OK: $1"
+        echo "    got:  $(printf '%s' "$2" | head -c 400)"
+        echo "    want: $(printf '%s' "$3" | head -c 400)"
+        TESTS_FAILED=$((TESTS_FAILED + 1))
+    fi
+}
+
+expect_rc() {
+    want=$1
+    shift
+    "$@"
+    got=$?
+    expect_eq "exit status of: $*" "$got" "$want"
+}
+
+done_testing() {
+    [ "$TESTS_FAILED" -eq 0 ] || fail "$TESTS_FAILED check(s) failed"
+    echo "all checks passed"
+    exit 0
+}
+
+_cleanup_fns=""
+cleanup_fn() {
+    _cleanup_fns="$_cleanup_fns $1"
+    trap 'for f in $_cleanup_fns; do $f; done' EXIT
+}
+
+TMP=$(mktemp -d)
+_rm_tmp() { rm -rf "$TMP"; }
+cleanup_fn _rm_tmp
