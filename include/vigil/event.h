@@ -1,0 +1,55 @@
+/* Events: what the consumer makes of raw records, and what every output
+ * (JSON Lines, strace-like text, the network transport) starts from.
+ * The schema of the JSON form is documented in docs/events.md.
+ */
+#ifndef VIGIL_EVENT_H
+#define VIGIL_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/syscalls.h"
+
+enum vigil_sc_state {
+    VIGIL_SC_DONE = 0,       /* entry and return both seen */
+    VIGIL_SC_NORETURN = 1,   /* exit/exit_group: the thread ended */
+    VIGIL_SC_UNFINISHED = 2, /* no return seen: the thread died or tracing
+                                stopped while it was blocked */
+};
+
+struct vigil_capture {
+    uint8_t argi;
+    uint8_t kind; /* enum vsys_cap_kind */
+    bool at_exit;
+    bool fault; /* the address could not be read */
+    bool trunc; /* longer than the capture limit */
+    uint16_t len;
+    const uint8_t *data; /* borrowed: valid while the event is */
+};
+
+/* One system call of one guest thread. */
+struct vigil_syscall {
+    uint64_t ts_enter_ns, ts_exit_ns; /* host monotonic; exit 0 if none */
+    uint32_t vcpu;                    /* where it entered */
+    int32_t tid, tgid, ppid;
+    char comm[17]; /* NUL-terminated */
+    bool compat;   /* i386 ABI */
+    uint64_t nr;
+    uint64_t args[6];
+    uint64_t ip; /* user address of the system call instruction */
+    int64_t ret; /* valid when state == VIGIL_SC_DONE */
+    enum vigil_sc_state state;
+    unsigned ncaps;
+    struct vigil_capture caps[2 * VSYS_MAX_CAPS];
+};
+
+/* Render `ev` as one JSON object (no newline) into buf. Returns the length
+ * written, or -ENOSPC when it did not fit (buf then holds nothing useful). */
+int vigil_syscall_json(const struct vigil_syscall *ev, char *buf, size_t len);
+
+/* Render `ev` like one line of `strace -f` (no newline), e.g.
+ * `[pid   42] openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3`. */
+int vigil_syscall_text(const struct vigil_syscall *ev, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,105 @@
+/* Raw records: what the QEMU plugin copies out of the guest on a vCPU thread
+ * and pushes into that vCPU's ring (see ring.h). Raw means undecoded: the
+ * consumer pairs entries with exits, names the call and formats arguments.
+ *
+ * Every record starts with struct vraw_hdr; `size` covers the whole record
+ * including captured memory, and is a multiple of 8. Fields are host-endian
+ * (plugin and consumer run on the same host). A record that the consumer does
+ * not understand is skipped by its size.
+ */
+#ifndef VIGIL_RAWREC_H
+#define VIGIL_RAWREC_H
+
+#include <stdint.h>
+
+enum vraw_type {
+    VRAW_SYS_ENTER = 1, /* struct vraw_enter */
+    VRAW_SYS_EXIT = 2,  /* struct vraw_exit */
+    VRAW_NOTE = 3,      /* struct vraw_note: plugin-side condition */
+};
+
+/* vraw_hdr.flags */
+enum {
+    VRAW_F_COMPAT = 1 << 0,   /* 32-bit ABI: int 0x80 or sysenter */
+    VRAW_F_SYSENTER = 1 << 1, /* entered by sysenter */
+    VRAW_F_NO_TASK = 1 << 2,  /* the task could not be read (see vraw_task) */
+};
+
+struct vraw_hdr {
+    uint16_t type;
+    uint16_t size;
+    uint16_t vcpu;
+    uint16_t flags;
+    uint64_t ts_ns; /* host CLOCK_MONOTONIC */
+};
+
+/* The calling thread, read from the guest's task_struct. `task` is the
+ * task_struct's guest virtual address: unique among live threads, and what
+ * entries and exits are paired by. */
+struct vraw_task {
+    uint64_t task;
+    int32_t tid;  /* task_struct.pid */
+    int32_t tgid; /* task_struct.tgid */
+    int32_t ppid; /* real_parent->tgid */
+    uint32_t reserved;
+    char comm[16]; /* not NUL-terminated when 16 bytes long */
+};
+
+/* Guest memory captured for one argument, followed by `len` bytes of data
+ * and padding to 8 bytes. */
+struct vraw_blob {
+    uint8_t argi; /* argument index 0..5 */
+    uint8_t kind; /* enum vsys_cap_kind (syscalls.h) */
+    uint16_t len; /* bytes of data that follow */
+    uint32_t flags;
+};
+
+/* vraw_blob.flags */
+enum {
+    VRAW_BLOB_FAULT = 1 << 0, /* (part of) the address was not readable */
+    VRAW_BLOB_TRUNC = 1 << 1, /* more data existed than was captured */
+};
+
+struct vraw_enter {
+    struct vraw_hdr h;
+    struct vraw_task t;
+    uint64_t nr; /* rax at entry */
+    uint64_t
+        args[6]; /* rdi rsi rdx r10 r8 r9; compat: ebx ecx edx esi edi ebp */
+    uint64_t ip; /* user address of the syscall instruction */
+    uint64_t sp; /* user stack pointer */
+    uint32_t nblobs;
+    uint32_t reserved;
+    /* struct vraw_blob entries follow */
+};
+
+struct vraw_exit {
+    struct vraw_hdr h;
+    uint64_t task; /* pairs with vraw_enter.t.task */
+    uint64_t nr;   /* as recorded at entry */
+    int64_t ret;   /* rax on return to user mode */
+    uint64_t ip;   /* user address execution resumes at */
+    uint32_t nblobs;
+    uint32_t reserved;
+    /* struct vraw_blob entries follow */
+};
+
+enum vraw_note_code {
+    /* The current task read through the profile does not look like a task:
+     * the profile does not match the running kernel. arg = task pointer. */
+    VRAW_NOTE_BAD_TASK = 1,
+    /* The plugin's pending-call table was full: an exit could not be paired
+     * with its entry's capture plan. arg = task pointer. */
+    VRAW_NOTE_PENDING_FULL = 2,
+};
+
+struct vraw_note {
+    struct vraw_hdr h;
+    uint32_t code;
+    uint32_t reserved;
+    uint64_t arg;
+};
+
+#define VRAW_ALIGN(n) (((n) + 7u) & ~(uint32_t)7u)
+
+#endif

@@ -1,0 +1,90 @@
+/* The shared-memory channel from the QEMU plugin to the vigil process.
+ *
+ * One file, mapped by both: a header (struct vring_shm) holding what the
+ * plugin must know about the guest kernel (struct vring_config), then one
+ * single-producer/single-consumer ring per vCPU. A vCPU thread is the only
+ * producer of its ring and never blocks: when its ring is full the record is
+ * dropped and counted, and the consumer reports the count. The consumer
+ * (one thread in vigil) is the only reader of every ring.
+ *
+ * Records are struct vraw_hdr-prefixed (rawrec.h), 8-byte aligned and never
+ * split across the end of the data area: a record that would not fit before
+ * the end is preceded by a VRING_PAD record covering the rest.
+ */
+#ifndef VIGIL_RING_H
+#define VIGIL_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VRING_MAGIC     0x31474e4952474956ull /* "VIGRING1" */
+#define VRING_VERSION   1
+#define VRING_PAD       0xffff /* vraw_hdr.type of padding */
+#define VRING_MAX_VCPUS 64
+
+/* What the plugin needs to find the current thread. Filled by vigil from
+ * the kernel profile before QEMU starts. */
+struct vring_config {
+    uint64_t current_task_pcpu; /* per-CPU offset of the current task ptr */
+    uint32_t task_pid;          /* task_struct member offsets */
+    uint32_t task_tgid;
+    uint32_t task_comm;
+    uint32_t task_real_parent;
+    uint32_t str_max; /* capture limits (struct vsys_limits) */
+    uint32_t buf_max;
+    uint32_t argv_max;
+    uint32_t reserved[7];
+};
+
+struct vring_ctl {
+    /* Producer and consumer indices on separate cache lines. Both count
+     * bytes from the start of time; position = index % size. */
+    _Alignas(64) uint64_t head;            /* written by the producer */
+    _Alignas(64) uint64_t tail;            /* written by the consumer */
+    _Alignas(64) uint64_t dropped_records; /* producer: ring was full */
+    uint64_t dropped_bytes;
+    uint64_t records; /* producer: records committed */
+};
+
+struct vring_shm {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t nrings;
+    uint64_t ring_bytes;  /* data bytes per ring, a power of two */
+    uint64_t data_offset; /* from the start of the mapping to ring 0's data */
+    uint32_t plugin_attached; /* set by the plugin once it mapped the file */
+    uint32_t plugin_nvcpus;
+    struct vring_config config;
+    _Alignas(64) struct vring_ctl ctl[VRING_MAX_VCPUS];
+};
+
+/* A mapping of the channel file, from either side. */
+struct vring_map;
+
+/* Create `path` with `nrings` rings of `ring_bytes` (power of two >= 4096)
+ * and map it. Returns 0 or -errno. */
+int vring_create(const char *path, unsigned nrings, size_t ring_bytes,
+                 const struct vring_config *cfg, struct vring_map **out);
+/* Map an existing channel file (the plugin's side); checks magic, version
+ * and sizes. Returns 0 or -errno (-EPROTO for a foreign or corrupt file). */
+int vring_open(const char *path, struct vring_map **out);
+void vring_close(struct vring_map *m);
+
+struct vring_shm *vring_shm(struct vring_map *m);
+unsigned vring_count(const struct vring_map *m);
+
+/* Producer: reserve `max` contiguous bytes in ring `i`; NULL (and the drop
+ * counted) when it does not fit. Then vring_commit() with the size actually
+ * used (<= max, 8-byte aligned), which publishes the record. */
+void *vring_reserve(struct vring_map *m, unsigned i, uint32_t max);
+void vring_commit(struct vring_map *m, unsigned i, uint32_t size);
+/* Count a record the producer could not even try to write. */
+void vring_drop(struct vring_map *m, unsigned i, uint32_t size);
+
+/* Consumer: the next record of ring `i`, or NULL when it is empty. Padding
+ * is skipped. vring_consume() releases it; the pointer is then invalid. */
+const void *vring_peek(struct vring_map *m, unsigned i);
+void vring_consume(struct vring_map *m, unsigned i);
+
+#endif

@@ -1,0 +1,77 @@
+/* The system call tables of the guest ABI (x86-64, and i386 for compat
+ * calls), what guest memory to capture for each call, and how to render a
+ * completed call as JSON or strace-like text.
+ *
+ * Pure data and formatting: no I/O, no globals that change, usable from the
+ * plugin's hot path (vsys_lookup, vsys_captures) and from the consumer.
+ */
+#ifndef VIGIL_SYSCALLS_H
+#define VIGIL_SYSCALLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VSYS_MAX_CAPS 3
+
+/* What to read from guest memory for one argument. */
+enum vsys_cap_kind {
+    VSYS_CAP_STR = 1,      /* NUL-terminated string at args[argi] */
+    VSYS_CAP_BUF = 2,      /* bytes at args[argi], length per len_from */
+    VSYS_CAP_ARGV = 3,     /* NULL-terminated array of string pointers;
+                              captured as the strings, each NUL-terminated */
+    VSYS_CAP_SOCKADDR = 4, /* socket address: length per len_from, or when
+                              len_from == VSYS_LEN_PTR the int at the
+                              address in args[len_arg] */
+    VSYS_CAP_STRUCT = 5,   /* fixed-size struct (fixed_len bytes) */
+};
+
+/* Where a capture's length comes from. */
+enum vsys_len_from {
+    VSYS_LEN_ARG = 1,    /* args[len_arg] */
+    VSYS_LEN_RESULT = 2, /* the return value (when > 0) */
+    VSYS_LEN_PTR = 3,    /* *(int32_t *)args[len_arg] */
+    VSYS_LEN_FIXED = 4,  /* fixed_len */
+    VSYS_LEN_NUL = 5,    /* strings: up to the NUL */
+};
+
+struct vsys_cap {
+    uint8_t argi;     /* which argument holds the address */
+    uint8_t kind;     /* enum vsys_cap_kind */
+    uint8_t at_exit;  /* 0: read at entry (inputs); 1: at exit (outputs) */
+    uint8_t len_from; /* enum vsys_len_from */
+    uint8_t len_arg;
+    uint8_t only_ok;  /* at exit: only when the call succeeded */
+    uint16_t fixed_len;
+};
+
+/* Upper bounds on captured bytes, chosen by the consumer (`--strsize`). */
+struct vsys_limits {
+    uint32_t str_max;  /* strings, default 256 */
+    uint32_t buf_max;  /* read/write buffers, default 64 */
+    uint32_t argv_max; /* total bytes of an argv capture, default 1024 */
+};
+
+struct vsys_ent {
+    const char *name; /* NULL for unused numbers */
+    uint8_t nargs;
+    uint8_t flags; /* VSYS_NORETURN, ... */
+};
+
+enum {
+    VSYS_NORETURN = 1 << 0, /* exit, exit_group: no return on success */
+};
+
+/* The entry for `nr` in the 64-bit (compat false) or i386 table; NULL when
+ * there is no such call. */
+const struct vsys_ent *vsys_lookup(uint64_t nr, bool compat);
+
+/* Fill `out` with the captures for call `nr`; returns how many (0..
+ * VSYS_MAX_CAPS). Cheap: called on the plugin's hot path. */
+unsigned vsys_captures(uint64_t nr, bool compat,
+                       struct vsys_cap out[VSYS_MAX_CAPS]);
+
+/* The number of the 64-bit call `name`, or -1. */
+int vsys_number(const char *name);
+
+#endif

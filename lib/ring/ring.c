@@ -1,0 +1,237 @@
+/* Shared-memory SPSC rings between the plugin (producer, one per vCPU
+ * thread) and vigil's consumer thread. See include/vigil/ring.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vigil/rawrec.h"
+#include "vigil/ring.h"
+
+struct vring_map {
+    void *base;
+    size_t len;
+    struct vring_shm *shm;
+    uint8_t *data;
+    uint64_t size; /* data bytes per ring */
+    unsigned n;
+    /* Producer side: head after the pad of the current reservation. */
+    uint64_t res_head[VRING_MAX_VCPUS];
+    /* Consumer side: size of the record vring_peek returned. */
+    uint32_t peeked[VRING_MAX_VCPUS];
+};
+
+static size_t header_bytes(void)
+{
+    size_t h = sizeof(struct vring_shm);
+    return (h + 4095) & ~(size_t)4095;
+}
+
+static int map_file(int fd, size_t len, struct vring_map **out)
+{
+    struct vring_map *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return -ENOMEM;
+    m->base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m->base == MAP_FAILED) {
+        int err = -errno;
+        free(m);
+        return err;
+    }
+    m->len = len;
+    m->shm = m->base;
+    *out = m;
+    return 0;
+}
+
+static void finish_map(struct vring_map *m)
+{
+    m->n = m->shm->nrings;
+    m->size = m->shm->ring_bytes;
+    m->data = (uint8_t *)m->base + m->shm->data_offset;
+    for (unsigned i = 0; i < m->n; i++)
+        m->res_head[i] = m->shm->ctl[i].head;
+}
+
+int vring_create(const char *path, unsigned nrings, size_t ring_bytes,
+                 const struct vring_config *cfg, struct vring_map **out)
+{
+    if (nrings == 0 || nrings > VRING_MAX_VCPUS || ring_bytes < 4096 ||
+        (ring_bytes & (ring_bytes - 1)) != 0 || ring_bytes > (1ull << 32))
+        return -EINVAL;
+    size_t len = header_bytes() + nrings * ring_bytes;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    int err = 0;
+    if (ftruncate(fd, (off_t)len) < 0)
+        err = -errno;
+    struct vring_map *m = NULL;
+    if (err == 0)
+        err = map_file(fd, len, &m);
+    close(fd);
+    if (err < 0) {
+        unlink(path);
+        return err;
+    }
+    struct vring_shm *s = m->shm;
+    s->nrings = nrings;
+    s->ring_bytes = ring_bytes;
+    s->data_offset = header_bytes();
+    s->version = VRING_VERSION;
+    if (cfg != NULL)
+        s->config = *cfg;
+    /* The magic last: a reader that sees it sees a complete header. */
+    __atomic_store_n(&s->magic, VRING_MAGIC, __ATOMIC_RELEASE);
+    finish_map(m);
+    *out = m;
+    return 0;
+}
+
+int vring_open(const char *path, struct vring_map **out)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int err = -errno;
+        close(fd);
+        return err;
+    }
+    if ((size_t)st.st_size < header_bytes()) {
+        close(fd);
+        return -EPROTO;
+    }
+    struct vring_map *m;
+    int err = map_file(fd, (size_t)st.st_size, &m);
+    close(fd);
+    if (err < 0)
+        return err;
+    struct vring_shm *s = m->shm;
+    uint64_t need;
+    if (__atomic_load_n(&s->magic, __ATOMIC_ACQUIRE) != VRING_MAGIC ||
+        s->version != VRING_VERSION || s->nrings == 0 ||
+        s->nrings > VRING_MAX_VCPUS || s->ring_bytes < 4096 ||
+        (s->ring_bytes & (s->ring_bytes - 1)) != 0 ||
+        s->data_offset != header_bytes() ||
+        __builtin_mul_overflow(s->nrings, s->ring_bytes, &need) ||
+        need > (uint64_t)st.st_size - header_bytes()) {
+        vring_close(m);
+        return -EPROTO;
+    }
+    finish_map(m);
+    *out = m;
+    return 0;
+}
+
+void vring_close(struct vring_map *m)
+{
+    if (m == NULL)
+        return;
+    munmap(m->base, m->len);
+    free(m);
+}
+
+struct vring_shm *vring_shm(struct vring_map *m)
+{
+    return m->shm;
+}
+
+unsigned vring_count(const struct vring_map *m)
+{
+    return m->n;
+}
+
+static uint8_t *ring_data(struct vring_map *m, unsigned i)
+{
+    return m->data + (uint64_t)i * m->size;
+}
+
+void vring_drop(struct vring_map *m, unsigned i, uint32_t size)
+{
+    struct vring_ctl *c = &m->shm->ctl[i];
+    /* Only this ring's producer writes these: plain increments suffice,
+     * atomics only so that the reader never sees a torn value. */
+    __atomic_store_n(&c->dropped_records, c->dropped_records + 1,
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&c->dropped_bytes, c->dropped_bytes + size,
+                     __ATOMIC_RELAXED);
+}
+
+void *vring_reserve(struct vring_map *m, unsigned i, uint32_t max)
+{
+    struct vring_ctl *c = &m->shm->ctl[i];
+    max = VRAW_ALIGN(max);
+    if (max < sizeof(struct vraw_hdr) || max > m->size / 4) {
+        vring_drop(m, i, max);
+        return NULL;
+    }
+    uint64_t head = c->head;
+    uint64_t tail = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE);
+    uint64_t pos = head & (m->size - 1);
+    uint64_t contig = m->size - pos;
+    uint64_t skip = contig < max ? contig : 0;
+    if (head + skip + max - tail > m->size) {
+        vring_drop(m, i, max);
+        return NULL;
+    }
+    uint8_t *d = ring_data(m, i);
+    if (skip != 0) {
+        /* Mark the tail end as padding; the consumer skips to the start.
+         * Less than a header's room is padding by definition. */
+        if (contig >= sizeof(struct vraw_hdr)) {
+            struct vraw_hdr *pad = (struct vraw_hdr *)(d + pos);
+            pad->type = VRING_PAD;
+            pad->size = 0;
+        }
+        pos = 0;
+    }
+    m->res_head[i] = head + skip;
+    return d + pos;
+}
+
+void vring_commit(struct vring_map *m, unsigned i, uint32_t size)
+{
+    struct vring_ctl *c = &m->shm->ctl[i];
+    __atomic_store_n(&c->records, c->records + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->head, m->res_head[i] + VRAW_ALIGN(size),
+                     __ATOMIC_RELEASE);
+}
+
+const void *vring_peek(struct vring_map *m, unsigned i)
+{
+    struct vring_ctl *c = &m->shm->ctl[i];
+    uint64_t head = __atomic_load_n(&c->head, __ATOMIC_ACQUIRE);
+    uint64_t tail = c->tail;
+    uint8_t *d = ring_data(m, i);
+    while (tail != head) {
+        uint64_t pos = tail & (m->size - 1);
+        uint64_t contig = m->size - pos;
+        const struct vraw_hdr *h = (const struct vraw_hdr *)(d + pos);
+        if (contig < sizeof *h || h->type == VRING_PAD) {
+            tail += contig;
+            __atomic_store_n(&c->tail, tail, __ATOMIC_RELEASE);
+            continue;
+        }
+        if (h->size < sizeof *h || h->size > contig || h->size % 8 != 0 ||
+            h->size > head - tail) {
+            /* Cannot happen with our producer; never read past it. */
+            __atomic_store_n(&c->tail, head, __ATOMIC_RELEASE);
+            return NULL;
+        }
+        m->peeked[i] = h->size;
+        return h;
+    }
+    return NULL;
+}
+
+void vring_consume(struct vring_map *m, unsigned i)
+{
+    struct vring_ctl *c = &m->shm->ctl[i];
+    __atomic_store_n(&c->tail, c->tail + m->peeked[i], __ATOMIC_RELEASE);
+    m->peeked[i] = 0;
+}
