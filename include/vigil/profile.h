@@ -1,0 +1,240 @@
+/* vigil kernel profiles: everything vigil needs to know about a guest kernel,
+ * derived from its Debian bzImage alone (no debug package, no System.map).
+ *
+ * Data flow:
+ *   bzImage --(setup header, decompress)--> vmlinux ELF
+ *           --(.BTF)--> struct layouts         (struct vigil_btf)
+ *           --(kallsyms tables in .rodata)--> symbols  (struct vigil_ksyms)
+ *           --> struct vigil_profile --> JSON "vigil-profile" v1
+ *
+ * Conventions: functions return 0 or a negative errno; on failure they fill
+ * the caller's struct vigil_profile_diag (which may be NULL) with one line of
+ * explanation. Nothing here prints, exits or keeps global state. Every input
+ * buffer is treated as hostile. The JSON format is described in
+ * docs/profile.md.
+ */
+#ifndef VIGIL_PROFILE_H
+#define VIGIL_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VIGIL_PROFILE_FORMAT  "vigil-profile"
+#define VIGIL_PROFILE_VERSION 1
+
+/* Default bound on the size of a decompressed vmlinux (1 GiB). */
+#define VIGIL_KIMAGE_MAX_VMLINUX ((size_t)1 << 30)
+
+/* Why the last call failed: always NUL-terminated, one line, no newline. */
+struct vigil_profile_diag {
+    char msg[256];
+};
+
+/* ---- BTF: struct layouts ---------------------------------------------- */
+
+struct vigil_btf;
+
+/* Where a member lives inside its outermost struct. */
+struct vigil_btf_member {
+    uint64_t bit_offset; /* from the start of the outer struct */
+    uint32_t bit_size;   /* bitfield width; 0 when not a bitfield */
+    uint64_t size;       /* byte size of the member's type */
+    uint32_t type_id;    /* BTF id of the member's type */
+};
+
+/**
+ * vigil_btf_parse() - index raw BTF data (a .BTF section).
+ * @out: receives the new object.
+ * @data, @len: BTF bytes; borrowed, must outlive the object.
+ * @d: error details.
+ *
+ * Return: 0, -EINVAL for malformed BTF, -ENOMEM.
+ */
+int vigil_btf_parse(struct vigil_btf **out, const void *data, size_t len,
+                    struct vigil_profile_diag *d)
+    __attribute__((warn_unused_result));
+void vigil_btf_free(struct vigil_btf *btf);
+
+/* Number of types, not counting the implicit void (id 0). */
+uint32_t vigil_btf_type_count(const struct vigil_btf *btf);
+
+/**
+ * vigil_btf_struct_size() - size in bytes of struct or union @name.
+ * Return: 0, or -ENOENT when no complete struct/union has that name.
+ */
+int vigil_btf_struct_size(const struct vigil_btf *btf, const char *name,
+                          uint64_t *size, struct vigil_profile_diag *d);
+
+/**
+ * vigil_btf_member() - locate a member of struct or union @type.
+ * @path: member names separated by dots ("__sk_common.skc_family").
+ *        Anonymous structs and unions are transparent: "current_task" is
+ *        found in struct pcpu_hot although it sits in an unnamed struct
+ *        inside an unnamed union.
+ *
+ * Return: 0, -ENOENT (no such type or member), -EINVAL (malformed BTF or
+ * path), -E2BIG (the type graph is too large to search).
+ */
+int vigil_btf_member(const struct vigil_btf *btf, const char *type,
+                     const char *path, struct vigil_btf_member *out,
+                     struct vigil_profile_diag *d);
+
+/* ---- kallsyms: the kernel's own symbol table -------------------------- */
+
+struct vigil_ksyms;
+
+struct vigil_ksym {
+    uint64_t addr;    /* link-time address (KASLR slide not applied) */
+    char type;        /* nm-style type letter from the table: T t D d B ... */
+    const char *name; /* owned by the vigil_ksyms object */
+};
+
+/**
+ * vigil_ksyms_scan() - find and decode the kallsyms tables in @data.
+ * @data, @len: a section of the vmlinux (normally .rodata); borrowed only
+ *              during the call.
+ * @va: the virtual address of @data[0]: tables are aligned in VA space.
+ *
+ * The tables are located by their structure, not by their order, which
+ * changed between kernel versions. Symbols come back sorted by address.
+ *
+ * Return: 0, -ENOENT when no consistent set of tables is found, -ENOMEM.
+ */
+int vigil_ksyms_scan(struct vigil_ksyms **out, const void *data, size_t len,
+                     uint64_t va, struct vigil_profile_diag *d)
+    __attribute__((warn_unused_result));
+void vigil_ksyms_free(struct vigil_ksyms *ks);
+
+size_t vigil_ksyms_count(const struct vigil_ksyms *ks);
+/* Symbol @i in address order; -ERANGE past the end. */
+int vigil_ksyms_get(const struct vigil_ksyms *ks, size_t i,
+                    struct vigil_ksym *out);
+/* Symbol called @name: names are not unique (static symbols), so the
+ * global one (upper-case type) wins, then the lowest address. -ENOENT if
+ * none. */
+int vigil_ksyms_lookup(const struct vigil_ksyms *ks, const char *name,
+                       struct vigil_ksym *out);
+
+/* How the tables were laid out, for reports. */
+struct vigil_ksyms_layout {
+    uint64_t relative_base;
+    int absolute_percpu; /* negative offsets are relative, others absolute */
+    /* Table names in increasing address order, NULL-terminated. */
+    const char *order[9];
+};
+void vigil_ksyms_layout(const struct vigil_ksyms *ks,
+                        struct vigil_ksyms_layout *out);
+
+/* ---- kernel image: bzImage or vmlinux --------------------------------- */
+
+struct vigil_kimage;
+
+/**
+ * vigil_kimage_open() - decode a kernel image.
+ * @buf, @len: a bzImage, or an uncompressed vmlinux ELF; copied as needed,
+ *             not referenced after the call.
+ * @max_vmlinux: bound on the decompressed size (0: VIGIL_KIMAGE_MAX_VMLINUX).
+ *
+ * Reads the x86 boot header, decompresses the payload (gzip, xz, zstd,
+ * lz4 legacy; bzip2, lzma and lzo are recognised and refused) and checks
+ * the result is an x86-64 ELF. BTF and kallsyms are decoded on first use.
+ *
+ * Return: 0, -EINVAL (not a kernel, corrupt payload), -ENOTSUP (known but
+ * unsupported compression), -EFBIG (over @max_vmlinux), -ENOMEM.
+ */
+int vigil_kimage_open(struct vigil_kimage **out, const void *buf, size_t len,
+                      size_t max_vmlinux, struct vigil_profile_diag *d)
+    __attribute__((warn_unused_result));
+void vigil_kimage_free(struct vigil_kimage *img);
+
+/* "gzip", "xz", "zstd", "lz4", or "none" for a bare vmlinux. */
+const char *vigil_kimage_compression(const struct vigil_kimage *img);
+/* The decompressed vmlinux ELF. */
+const void *vigil_kimage_vmlinux(const struct vigil_kimage *img, size_t *len);
+/* Boot protocol version from the setup header (0 for a bare vmlinux). */
+unsigned vigil_kimage_boot_protocol(const struct vigil_kimage *img);
+
+/* Address range of ELF section @name; -ENOENT if absent. */
+int vigil_kimage_section(const struct vigil_kimage *img, const char *name,
+                         uint64_t *addr, uint64_t *size);
+/* Name of the allocated section holding @va, or NULL. */
+const char *vigil_kimage_section_at(const struct vigil_kimage *img,
+                                    uint64_t va);
+
+/* Copy @n bytes at @va from the file image (initial values of kernel
+ * data); -ENOENT unless [va, va + n) lies in one section's bytes. */
+int vigil_kimage_read(const struct vigil_kimage *img, uint64_t va, void *buf,
+                      size_t n);
+
+/* The parsed .BTF section (-ENOENT if the kernel has none). The object
+ * belongs to @img. */
+int vigil_kimage_btf(struct vigil_kimage *img, const struct vigil_btf **out,
+                     struct vigil_profile_diag *d);
+/* The decoded kallsyms (-ENOENT if not found). Belongs to @img. */
+int vigil_kimage_ksyms(struct vigil_kimage *img, const struct vigil_ksyms **out,
+                       struct vigil_profile_diag *d);
+/**
+ * vigil_kimage_string() - copy the NUL-terminated string at @va.
+ * Return: 0, -ENOENT (not in the file image), -ERANGE (longer than
+ * @size - 1 or unterminated).
+ */
+int vigil_kimage_string(const struct vigil_kimage *img, uint64_t va, char *buf,
+                        size_t size);
+
+/* ---- profiles ----------------------------------------------------------- */
+
+struct vigil_profile;
+
+struct vigil_profile_member {
+    uint64_t offset;     /* bytes from the start of the struct */
+    uint64_t size;       /* bytes */
+    uint32_t bit_size;   /* 0 unless a bitfield */
+    uint32_t bit_offset; /* bit within the byte at @offset, bitfields only */
+};
+
+/**
+ * vigil_profile_build() - derive a profile from a kernel image.
+ *
+ * Fails (-ENOENT, -EINVAL) when an essential symbol or member cannot be
+ * found or fails validation; optional ones are recorded as absent with a
+ * note (vigil_profile_note()).
+ */
+int vigil_profile_build(struct vigil_profile **out, struct vigil_kimage *img,
+                        struct vigil_profile_diag *d)
+    __attribute__((warn_unused_result));
+void vigil_profile_free(struct vigil_profile *p);
+
+/* The profile as JSON text (malloc'd, caller frees); NULL on failure. */
+char *vigil_profile_to_json(const struct vigil_profile *p,
+                            struct vigil_profile_diag *d);
+/**
+ * vigil_profile_load_json() - read a profile written by
+ * vigil_profile_to_json(), checking format name and version.
+ * Return: 0, -EINVAL (malformed), -ENOTSUP (other format or version),
+ * -ENOMEM.
+ */
+int vigil_profile_load_json(struct vigil_profile **out, const char *buf,
+                            size_t len, struct vigil_profile_diag *d)
+    __attribute__((warn_unused_result));
+
+const char *vigil_profile_release(const struct vigil_profile *p);
+const char *vigil_profile_banner(const struct vigil_profile *p);
+const char *vigil_profile_compression(const struct vigil_profile *p);
+
+/* Link-time address of symbol @name; -ENOENT if absent from the profile. */
+int vigil_profile_symbol(const struct vigil_profile *p, const char *name,
+                         uint64_t *addr);
+/* Offset of per-CPU variable @name (e.g. "current_task") in a CPU's
+ * per-CPU area; -ENOENT if unknown. */
+int vigil_profile_percpu(const struct vigil_profile *p, const char *name,
+                         uint64_t *offset);
+int vigil_profile_struct_size(const struct vigil_profile *p, const char *name,
+                              uint64_t *size);
+/* -ENOENT if the struct or member is unknown or absent in this kernel. */
+int vigil_profile_member(const struct vigil_profile *p, const char *type,
+                         const char *path, struct vigil_profile_member *out);
+
+/* Notes about absent optional items, in order; NULL past the end. */
+const char *vigil_profile_note(const struct vigil_profile *p, size_t i);
+
+#endif

@@ -1,0 +1,294 @@
+/* Decompression of bzImage payloads.
+ *
+ * The kernel build compresses vmlinux.bin and appends its size as a 32-bit
+ * little-endian trailer (for gzip that is the format's own ISIZE field).
+ * The trailer bounds the output buffer, which is allocated once; a stream
+ * that wants to write more, or ends short of it, is corrupt. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+
+#include <lz4.h>
+#include <lzma.h>
+#include <zlib.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "profile/internal.h"
+
+#define LZ4_LEGACY_MAGIC 0x184C2102u
+/* lz4 -l writes independent blocks of at most 8 MiB of output each. */
+#define LZ4_LEGACY_BLOCK ((size_t)8 << 20)
+
+static const struct {
+    enum vprof_comp comp;
+    const char *name;
+    const char *magic;
+    size_t len;
+} magics[] = {
+    {VPROF_COMP_GZIP, "gzip", "\x1f\x8b", 2},
+    {VPROF_COMP_XZ, "xz",
+     "\xfd"
+     "7zXZ\0",
+     6},
+    {VPROF_COMP_LZ4, "lz4", "\x02\x21\x4c\x18", 4},
+    {VPROF_COMP_ZSTD, "zstd", "\x28\xb5\x2f\xfd", 4},
+    {VPROF_COMP_BZIP2, "bzip2", "BZh", 3},
+    /* .lzma ("lzma alone"): properties byte 0x5d, then the dictionary
+     * size; the kernel's is small enough for the top byte to be 0. */
+    {VPROF_COMP_LZMA, "lzma", "\x5d\x00\x00", 3},
+    {VPROF_COMP_LZO, "lzo", "\x89LZO\0\r\n\x1a\n", 9},
+    {VPROF_COMP_LZ4_FRAME, "lz4 frame", "\x04\x22\x4d\x18", 4},
+    {VPROF_COMP_NONE, "none",
+     "\x7f"
+     "ELF",
+     4},
+};
+
+enum vprof_comp vprof_comp_detect(const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
+        if (len >= magics[i].len && !memcmp(p, magics[i].magic, magics[i].len))
+            return magics[i].comp;
+    return VPROF_COMP_UNKNOWN;
+}
+
+const char *vprof_comp_name(enum vprof_comp c)
+{
+    for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
+        if (magics[i].comp == c)
+            return magics[i].name;
+    return "unknown";
+}
+
+/* Output sink: a buffer of exactly the size the trailer announced. */
+struct sink {
+    uint8_t *buf;
+    size_t len; /* bytes produced */
+    size_t cap; /* = trailer value */
+};
+
+static int too_big(struct vigil_profile_diag *d, const char *what, size_t cap)
+{
+    return vprof_fail(d, EINVAL,
+                      "%s payload decompresses to more than the %zu bytes "
+                      "its size trailer announces",
+                      what, cap);
+}
+
+static int inflate_gzip(const uint8_t *in, size_t len, struct sink *s,
+                        struct vigil_profile_diag *d)
+{
+    if (len > UINT_MAX || s->cap > UINT_MAX)
+        return vprof_fail(d, EFBIG, "gzip payload too large");
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+        return vprof_fail(d, ENOMEM, "zlib: cannot initialise");
+    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.avail_in = (uInt)len;
+    zs.next_out = s->buf;
+    zs.avail_out = (uInt)s->cap;
+    int ret = 0;
+    for (;;) {
+        int rc = inflate(&zs, Z_FINISH);
+        if (rc == Z_STREAM_END)
+            break;
+        if (rc == Z_OK)
+            continue;
+        if (rc == Z_BUF_ERROR && zs.avail_out == 0)
+            ret = too_big(d, "gzip", s->cap);
+        else if (rc == Z_BUF_ERROR)
+            ret = vprof_fail(d, EINVAL, "gzip payload is truncated");
+        else if (rc == Z_MEM_ERROR)
+            ret = vprof_fail(d, ENOMEM, "zlib: out of memory");
+        else
+            ret = vprof_fail(d, EINVAL, "gzip payload is corrupt: %s",
+                             zs.msg != NULL ? zs.msg : "inflate failed");
+        break;
+    }
+    s->len = s->cap - zs.avail_out;
+    inflateEnd(&zs);
+    return ret;
+}
+
+static int decode_xz(const uint8_t *in, size_t len, struct sink *s,
+                     struct vigil_profile_diag *d)
+{
+    /* The dictionary never needs to exceed the output: bound the decoder's
+     * memory by it so a hostile header cannot ask for gigabytes. */
+    uint64_t memlimit = (uint64_t)s->cap + ((uint64_t)32 << 20);
+    lzma_stream xs = LZMA_STREAM_INIT;
+    if (lzma_stream_decoder(&xs, memlimit, 0) != LZMA_OK)
+        return vprof_fail(d, ENOMEM, "liblzma: cannot initialise");
+    xs.next_in = in;
+    xs.avail_in = len;
+    xs.next_out = s->buf;
+    xs.avail_out = s->cap;
+    int ret = 0;
+    for (;;) {
+        lzma_ret rc = lzma_code(&xs, LZMA_FINISH);
+        if (rc == LZMA_STREAM_END)
+            break;
+        if (rc == LZMA_OK)
+            continue;
+        if (rc == LZMA_BUF_ERROR && xs.avail_out == 0)
+            ret = too_big(d, "xz", s->cap);
+        else if (rc == LZMA_BUF_ERROR)
+            ret = vprof_fail(d, EINVAL, "xz payload is truncated");
+        else if (rc == LZMA_MEM_ERROR)
+            ret = vprof_fail(d, ENOMEM, "liblzma: out of memory");
+        else if (rc == LZMA_MEMLIMIT_ERROR)
+            ret = vprof_fail(d, EINVAL,
+                             "xz payload asks for more decoder memory than "
+                             "its output size justifies");
+        else
+            ret = vprof_fail(d, EINVAL, "xz payload is corrupt (liblzma %d)",
+                             (int)rc);
+        break;
+    }
+    s->len = s->cap - xs.avail_out;
+    lzma_end(&xs);
+    return ret;
+}
+
+static int decode_zstd(const uint8_t *in, size_t len, struct sink *s,
+                       struct vigil_profile_diag *d)
+{
+    /* Single-pass decoding into the final buffer needs no window buffer,
+     * so the frame's window size cannot make us allocate. */
+    ZSTD_DCtx *z = ZSTD_createDCtx();
+    if (z == NULL)
+        return vprof_fail(d, ENOMEM, "libzstd: cannot initialise");
+    size_t n = ZSTD_decompressDCtx(z, s->buf, s->cap, in, len);
+    ZSTD_freeDCtx(z);
+    if (ZSTD_isError(n)) {
+        if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall)
+            return too_big(d, "zstd", s->cap);
+        return vprof_fail(d, EINVAL, "zstd payload is corrupt: %s",
+                          ZSTD_getErrorName(n));
+    }
+    s->len = n;
+    return 0;
+}
+
+static int decode_lz4_legacy(const uint8_t *in, size_t len, struct sink *s,
+                             struct vigil_profile_diag *d)
+{
+    size_t pos = 4; /* magic, checked by the caller */
+    size_t max_block = (size_t)LZ4_compressBound((int)LZ4_LEGACY_BLOCK);
+    while (pos < len) {
+        if (len - pos < 4)
+            return vprof_fail(d, EINVAL,
+                              "lz4 payload is truncated in a block header");
+        uint32_t csize = vprof_rd32(in + pos);
+        pos += 4;
+        if (csize == LZ4_LEGACY_MAGIC) /* concatenated streams */
+            continue;
+        if (csize == 0 || csize > max_block)
+            return vprof_fail(d, EINVAL,
+                              "lz4 payload is corrupt: block of %u bytes at "
+                              "payload offset %zu",
+                              csize, pos - 4);
+        if (csize > len - pos)
+            return vprof_fail(d, EINVAL, "lz4 payload is truncated");
+        size_t room = s->cap - s->len;
+        if (room == 0)
+            return too_big(d, "lz4", s->cap);
+        if (room > LZ4_LEGACY_BLOCK)
+            room = LZ4_LEGACY_BLOCK;
+        int n =
+            LZ4_decompress_safe((const char *)in + pos, (char *)s->buf + s->len,
+                                (int)csize, (int)room);
+        if (n < 0)
+            return vprof_fail(d, EINVAL,
+                              "lz4 payload is corrupt (or longer than its "
+                              "size trailer) in the block at offset %zu",
+                              pos - 4);
+        s->len += (size_t)n;
+        pos += csize;
+    }
+    return 0;
+}
+
+int vprof_decompress(enum vprof_comp c, const uint8_t *in, size_t len,
+                     size_t max, uint8_t **out, size_t *out_len,
+                     struct vigil_profile_diag *d)
+{
+    const char *name = vprof_comp_name(c);
+    switch (c) {
+    case VPROF_COMP_GZIP:
+    case VPROF_COMP_XZ:
+    case VPROF_COMP_LZ4:
+    case VPROF_COMP_ZSTD:
+    case VPROF_COMP_NONE:
+        break;
+    case VPROF_COMP_BZIP2:
+    case VPROF_COMP_LZMA:
+    case VPROF_COMP_LZO:
+    case VPROF_COMP_LZ4_FRAME:
+        return vprof_fail(d, ENOTSUP,
+                          "kernel payload is %s-compressed, which is not "
+                          "supported (gzip, xz, zstd and lz4 are)",
+                          name);
+    default:
+        return vprof_fail(d, EINVAL,
+                          "kernel payload has an unknown compression format "
+                          "(magic %02x %02x %02x %02x)",
+                          len > 0 ? in[0] : 0, len > 1 ? in[1] : 0,
+                          len > 2 ? in[2] : 0, len > 3 ? in[3] : 0);
+    }
+    if (c == VPROF_COMP_NONE) {
+        if (len > max)
+            return vprof_fail(d, EFBIG, "vmlinux larger than %zu bytes", max);
+        uint8_t *copy = malloc(len);
+        if (copy == NULL)
+            return vprof_fail(d, ENOMEM, "out of memory (%zu bytes)", len);
+        memcpy(copy, in, len);
+        *out = copy;
+        *out_len = len;
+        return 0;
+    }
+    if (len < 8)
+        return vprof_fail(d, EINVAL, "%s payload is truncated", name);
+    size_t expect = vprof_rd32(in + len - 4);
+    if (expect < 64)
+        return vprof_fail(d, EINVAL,
+                          "payload size trailer says %zu bytes: not a kernel",
+                          expect);
+    if (expect > max)
+        return vprof_fail(d, EFBIG,
+                          "payload decompresses to %zu bytes, over the limit "
+                          "of %zu",
+                          expect, max);
+    struct sink s = {.buf = malloc(expect), .len = 0, .cap = expect};
+    if (s.buf == NULL)
+        return vprof_fail(d, ENOMEM, "out of memory (%zu bytes)", expect);
+    int rc;
+    switch (c) {
+    case VPROF_COMP_GZIP: /* the trailer is gzip's own ISIZE field */
+        rc = inflate_gzip(in, len, &s, d);
+        break;
+    case VPROF_COMP_XZ:
+        rc = decode_xz(in, len - 4, &s, d);
+        break;
+    case VPROF_COMP_ZSTD:
+        rc = decode_zstd(in, len - 4, &s, d);
+        break;
+    default:
+        rc = decode_lz4_legacy(in, len - 4, &s, d);
+        break;
+    }
+    if (rc == 0 && s.len != expect)
+        rc = vprof_fail(d, EINVAL,
+                        "%s payload decompressed to %zu bytes, but its size "
+                        "trailer says %zu (truncated or corrupt)",
+                        name, s.len, expect);
+    if (rc < 0) {
+        free(s.buf);
+        return rc;
+    }
+    *out = s.buf;
+    *out_len = s.len;
+    return 0;
+}

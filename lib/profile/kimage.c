@@ -1,0 +1,214 @@
+/* A kernel image: bzImage (or bare vmlinux) -> vmlinux ELF, with BTF and
+ * kallsyms decoded on first use. */
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "profile/internal.h"
+
+struct vigil_kimage {
+    uint8_t *vmlinux;
+    size_t len;
+    enum vprof_comp comp;
+    unsigned protocol;
+    struct vprof_elf *elf;
+    struct vigil_btf *btf;
+    struct vigil_ksyms *ksyms;
+};
+
+int vigil_kimage_open(struct vigil_kimage **out, const void *buf, size_t len,
+                      size_t max_vmlinux, struct vigil_profile_diag *d)
+{
+    const uint8_t *p = buf;
+    if (max_vmlinux == 0)
+        max_vmlinux = VIGIL_KIMAGE_MAX_VMLINUX;
+    struct vigil_kimage *img = calloc(1, sizeof *img);
+    if (img == NULL)
+        return vprof_fail(d, ENOMEM, "out of memory");
+    int rc;
+    if (len >= 4 && !memcmp(p,
+                            "\x7f"
+                            "ELF",
+                            4)) {
+        /* A bare vmlinux, e.g. one written by --extract-vmlinux. */
+        img->comp = VPROF_COMP_NONE;
+        rc = vprof_decompress(VPROF_COMP_NONE, p, len, max_vmlinux,
+                              &img->vmlinux, &img->len, d);
+    } else {
+        struct vprof_bzimage bz;
+        rc = vprof_bzimage_parse(p, len, &bz, d);
+        if (rc == 0) {
+            img->comp = bz.comp;
+            img->protocol = bz.protocol;
+            rc = vprof_decompress(bz.comp, p + bz.payload_off, bz.payload_len,
+                                  max_vmlinux, &img->vmlinux, &img->len, d);
+        }
+    }
+    if (rc == 0) {
+        rc = vprof_elf_parse(&img->elf, img->vmlinux, img->len, d);
+        if (rc < 0 && img->comp != VPROF_COMP_NONE) {
+            char why[sizeof d->msg];
+            snprintf(why, sizeof why, "%s", d != NULL ? d->msg : "");
+            vprof_fail(d, -rc,
+                       "decompressed payload is not a usable vmlinux: %s", why);
+        }
+    }
+    if (rc < 0) {
+        vigil_kimage_free(img);
+        return rc;
+    }
+    *out = img;
+    return 0;
+}
+
+void vigil_kimage_free(struct vigil_kimage *img)
+{
+    if (img == NULL)
+        return;
+    vigil_ksyms_free(img->ksyms);
+    vigil_btf_free(img->btf);
+    vprof_elf_free(img->elf);
+    free(img->vmlinux);
+    free(img);
+}
+
+const char *vigil_kimage_compression(const struct vigil_kimage *img)
+{
+    return vprof_comp_name(img->comp);
+}
+
+const void *vigil_kimage_vmlinux(const struct vigil_kimage *img, size_t *len)
+{
+    *len = img->len;
+    return img->vmlinux;
+}
+
+unsigned vigil_kimage_boot_protocol(const struct vigil_kimage *img)
+{
+    return img->protocol;
+}
+
+int vigil_kimage_section(const struct vigil_kimage *img, const char *name,
+                         uint64_t *addr, uint64_t *size)
+{
+    const struct vprof_elf_section *s = vprof_elf_find(img->elf, name);
+    if (s == NULL)
+        return -ENOENT;
+    *addr = s->addr;
+    *size = s->size;
+    return 0;
+}
+
+const char *vigil_kimage_section_at(const struct vigil_kimage *img, uint64_t va)
+{
+    const struct vprof_elf_section *s = vprof_elf_section_at(img->elf, va);
+    return s != NULL ? s->name : NULL;
+}
+
+int vigil_kimage_btf(struct vigil_kimage *img, const struct vigil_btf **out,
+                     struct vigil_profile_diag *d)
+{
+    if (img->btf == NULL) {
+        const struct vprof_elf_section *s = vprof_elf_find(img->elf, ".BTF");
+        const uint8_t *data = s != NULL ? vprof_elf_data(img->elf, s) : NULL;
+        if (data == NULL)
+            return vprof_fail(d, ENOENT,
+                              "kernel has no .BTF section (built without "
+                              "CONFIG_DEBUG_INFO_BTF?)");
+        int rc = vigil_btf_parse(&img->btf, data, s->size, d);
+        if (rc < 0)
+            return rc;
+    }
+    *out = img->btf;
+    return 0;
+}
+
+/* Sections worth scanning for kallsyms: allocated, non-executable data. */
+static bool kallsyms_candidate(const struct vprof_elf_section *s)
+{
+    return s->type == SHT_PROGBITS && (s->flags & SHF_ALLOC) &&
+           !(s->flags & SHF_EXECINSTR) && s->addr != 0 && s->size >= 1024 &&
+           strcmp(s->name, ".BTF") != 0;
+}
+
+int vigil_kimage_ksyms(struct vigil_kimage *img, const struct vigil_ksyms **out,
+                       struct vigil_profile_diag *d)
+{
+    if (img->ksyms != NULL) {
+        *out = img->ksyms;
+        return 0;
+    }
+    /* .rodata first: that is where the kernel puts the tables. */
+    struct vigil_profile_diag first = {.msg = ""};
+    const struct vprof_elf_section *ro = vprof_elf_find(img->elf, ".rodata");
+    if (ro != NULL && kallsyms_candidate(ro)) {
+        int rc = vigil_ksyms_scan(&img->ksyms, vprof_elf_data(img->elf, ro),
+                                  ro->size, ro->addr, &first);
+        if (rc == 0) {
+            *out = img->ksyms;
+            return 0;
+        }
+        if (rc != -ENOENT)
+            return vprof_fail(d, -rc, "%s", first.msg);
+    }
+    for (size_t i = 0; i < vprof_elf_nsections(img->elf); i++) {
+        const struct vprof_elf_section *s = vprof_elf_section(img->elf, i);
+        if (s == ro || !kallsyms_candidate(s))
+            continue;
+        struct vigil_profile_diag why = {.msg = ""};
+        int rc = vigil_ksyms_scan(&img->ksyms, vprof_elf_data(img->elf, s),
+                                  s->size, s->addr, &why);
+        if (rc == 0) {
+            *out = img->ksyms;
+            return 0;
+        }
+        if (rc != -ENOENT)
+            return vprof_fail(d, -rc, "%s", why.msg);
+    }
+    if (first.msg[0] != '\0' && strcmp(first.msg, "no kallsyms token table "
+                                                  "found") != 0)
+        return vprof_fail(d, ENOENT, "%s", first.msg);
+    return vprof_fail(d, ENOENT,
+                      "no kallsyms tables found in the kernel's data "
+                      "(built without CONFIG_KALLSYMS?)");
+}
+
+int vigil_kimage_read(const struct vigil_kimage *img, uint64_t va, void *buf,
+                      size_t n)
+{
+    const uint8_t *p = vprof_elf_va(img->elf, va, n, NULL);
+    if (p == NULL)
+        return -ENOENT;
+    memcpy(buf, p, n);
+    return 0;
+}
+
+int vigil_kimage_string(const struct vigil_kimage *img, uint64_t va, char *buf,
+                        size_t size)
+{
+    size_t avail;
+    const uint8_t *p = vprof_elf_va(img->elf, va, 1, &avail);
+    if (p == NULL)
+        return -ENOENT;
+    if (size == 0)
+        return -ERANGE;
+    size_t lim = avail < size ? avail : size;
+    const uint8_t *nul = memchr(p, 0, lim);
+    if (nul == NULL)
+        return -ERANGE;
+    memcpy(buf, p, (size_t)(nul - p) + 1);
+    return 0;
+}
+
+bool vprof_kimage_va_exec(const struct vigil_kimage *img, uint64_t va)
+{
+    const struct vprof_elf_section *s = vprof_elf_section_at(img->elf, va);
+    return s != NULL && (s->flags & SHF_EXECINSTR);
+}
+
+bool vprof_kimage_va_data(const struct vigil_kimage *img, uint64_t va)
+{
+    const struct vprof_elf_section *s = vprof_elf_section_at(img->elf, va);
+    return s != NULL && s->type != SHT_NOBITS;
+}
