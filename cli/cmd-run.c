@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "run-trace.h"
 #include "strvec.h"
 
 /* x86's COMMAND_LINE_SIZE, including the terminating NUL. */
@@ -45,6 +46,8 @@ struct run_opts {
     bool no_plugin;
     bool verbose;
     bool keep;
+    bool trace;
+    struct run_trace_opts tr;
     char **command; /* NULL: interactive shell */
 };
 
@@ -161,7 +164,8 @@ static char *base64(const char *in)
 }
 
 static int build_qemu_argv(const struct run_opts *o, const char *rundir,
-                           const char *cmdline, struct strvec *av)
+                           const char *cmdline, const char *plugin_arg,
+                           struct strvec *av)
 {
     strvec_push(av, o->qemu);
     strvec_pushl(av, "-M", "pc", "-nodefaults", "-no-reboot", "-display",
@@ -215,7 +219,12 @@ static int build_qemu_argv(const struct run_opts *o, const char *rundir,
     }
 
     if (!o->no_plugin) {
-        strvec_pushl(av, "-plugin", o->plugin, "-d", "plugin", "-D", NULL);
+        strvec_push(av, "-plugin");
+        if (plugin_arg[0] != '\0')
+            strvec_pushf(av, "%s,%s", o->plugin, plugin_arg);
+        else
+            strvec_push(av, o->plugin);
+        strvec_pushl(av, "-d", "plugin", "-D", NULL);
         strvec_pushf(av, "%s/qemu.log", rundir);
     }
     return strvec_ok(av) ? 0 : -ENOMEM;
@@ -357,6 +366,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         OPT_NO_PLUGIN,
         OPT_QEMU,
         OPT_KEEP,
+        OPT_TRACE,
+        OPT_FOLLOW,
+        OPT_FORMAT,
+        OPT_PROFILE,
+        OPT_STRSIZE,
+        OPT_BUFSIZE,
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -372,13 +387,20 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         {"no-plugin", no_argument, NULL, OPT_NO_PLUGIN},
         {"qemu", required_argument, NULL, OPT_QEMU},
         {"keep", no_argument, NULL, OPT_KEEP},
+        {"trace", required_argument, NULL, OPT_TRACE},
+        {"follow-children", no_argument, NULL, OPT_FOLLOW},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"output", required_argument, NULL, 'o'},
+        {"profile", required_argument, NULL, OPT_PROFILE},
+        {"strsize", required_argument, NULL, OPT_STRSIZE},
+        {"bufsize", required_argument, NULL, OPT_BUFSIZE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+vho:", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_KERNEL:
             o->kernel = optarg;
@@ -433,6 +455,43 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         case OPT_KEEP:
             o->keep = true;
             break;
+        case OPT_TRACE:
+            if (run_trace_parse_select(optarg, &o->tr.sel) < 0) {
+                cli_error("--trace: expected all, pid=N, comm=NAME (up to "
+                          "15 characters) or exe=PATH, got '%s'",
+                          optarg);
+                return -1;
+            }
+            o->trace = true;
+            break;
+        case OPT_FOLLOW:
+            o->tr.sel.follow_children = 1;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
+                cli_error("--format: expected json or text, got '%s'", optarg);
+                return -1;
+            }
+            o->tr.text = !strcmp(optarg, "text");
+            break;
+        case 'o':
+            o->tr.output = optarg;
+            break;
+        case OPT_PROFILE:
+            o->tr.profile = optarg;
+            break;
+        case OPT_STRSIZE:
+            if (!parse_uint(optarg, 1, 4096, &o->tr.str_max)) {
+                cli_error("--strsize: expected 1..4096, got '%s'", optarg);
+                return -1;
+            }
+            break;
+        case OPT_BUFSIZE:
+            if (!parse_uint(optarg, 0, 4096, &o->tr.buf_max)) {
+                cli_error("--bufsize: expected 0..4096, got '%s'", optarg);
+                return -1;
+            }
+            break;
         case 'v':
             o->verbose = true;
             break;
@@ -445,6 +504,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         }
     }
     o->command = optind < argc ? argv + optind : NULL;
+    if (!o->trace && (o->tr.sel.follow_children || o->tr.output)) {
+        cli_error("--follow-children and --output need --trace");
+        return -1;
+    }
+    if (o->trace && o->no_plugin) {
+        cli_error("--trace needs the plugin");
+        return -1;
+    }
     return 0;
 }
 
@@ -464,6 +531,7 @@ int cmd_run(int argc, char **argv)
         .accel = "tcg",
         .smp = 1,
         .memory_mb = 512,
+        .tr = {.str_max = 256, .buf_max = 64, .argv_max = 1024},
     };
     if (parse_args(argc, argv, &o) < 0)
         return VIGIL_EXIT_USAGE;
@@ -538,10 +606,29 @@ int cmd_run(int argc, char **argv)
         return VIGIL_EXIT_GUEST;
     }
 
+    /* Blocked before any thread starts, so that only our sigtimedwait()
+     * sees them; QEMU gets the old mask back. */
+    sigset_t mask, oldmask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, &oldmask);
+
+    char plugin_arg[PATH_BUF + 16] = "";
+    struct run_trace *trace = NULL;
+    if (o.trace && run_trace_start(&trace, &o.tr, o.kernel, dir, o.smp,
+                                   plugin_arg, sizeof plugin_arg) < 0) {
+        remove_rundir(dir);
+        return VIGIL_EXIT_USAGE;
+    }
+
     struct strvec av;
     strvec_init(&av);
-    if (build_qemu_argv(&o, dir, cmdline, &av) < 0) {
+    if (build_qemu_argv(&o, dir, cmdline, plugin_arg, &av) < 0) {
         strvec_free(&av);
+        run_trace_stop(trace, false);
         remove_rundir(dir);
         return VIGIL_EXIT_USAGE;
     }
@@ -562,14 +649,6 @@ int cmd_run(int argc, char **argv)
     /* QEMU puts a terminal in raw mode; restore it whatever happens. */
     struct termios tio;
     bool have_tio = isatty(0) && tcgetattr(0, &tio) == 0;
-
-    sigset_t mask, oldmask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGCHLD);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGHUP);
-    sigprocmask(SIG_BLOCK, &mask, &oldmask);
 
     char errpath[PATH_BUF];
     snprintf(errpath, sizeof errpath, "%s/qemu.err", dir);
@@ -593,6 +672,8 @@ int cmd_run(int argc, char **argv)
     if (o.verbose)
         show_tail(logpath, 20, "plugin messages");
 
+    run_trace_stop(trace, o.verbose);
+    trace = NULL;
     int status = read_status(dir);
     if (why == STOP_TIMEOUT) {
         cli_error("timed out after %u s; guest stopped", o.timeout_s);
@@ -621,6 +702,7 @@ int cmd_run(int argc, char **argv)
         rc = VIGIL_EXIT_GUEST;
     }
 out:
+    run_trace_stop(trace, false);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
     strvec_free(&av);
     if (o.keep)

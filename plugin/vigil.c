@@ -8,25 +8,33 @@
 #include <string.h>
 
 #include "qemu-api.h"
+#include "tracer.h"
+#include "vigil/ring.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = VIGIL_QEMU_PLUGIN_API;
 
 static unsigned int vcpus_seen;
+static bool tracing;
 
 static void on_vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
 {
     (void)id;
-    (void)vcpu;
     __atomic_fetch_add(&vcpus_seen, 1, __ATOMIC_RELAXED);
+    if (tracing)
+        tracer_vcpu_init(vcpu);
 }
 
 static void on_atexit(qemu_plugin_id_t id, void *udata)
 {
-    char msg[96];
+    char msg[256];
     (void)id;
     (void)udata;
-    snprintf(msg, sizeof msg, "vigil-plugin: exit, %u vCPUs initialised\n",
-             __atomic_load_n(&vcpus_seen, __ATOMIC_RELAXED));
+    char tr[96] = "";
+    if (tracing)
+        tracer_report(tr, sizeof tr);
+    snprintf(msg, sizeof msg, "vigil-plugin: exit, %u vCPUs initialised%s%s\n",
+             __atomic_load_n(&vcpus_seen, __ATOMIC_RELAXED), tr[0] ? ", " : "",
+             tr);
     qemu_plugin_outs(msg);
 }
 
@@ -51,11 +59,38 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
         qemu_plugin_outs(msg);
         return -1;
     }
+    const char *ring_path = NULL;
     for (int i = 0; i < argc; i++) {
+        if (!strncmp(argv[i], "ring=", 5)) {
+            ring_path = argv[i] + 5;
+            continue;
+        }
         snprintf(msg, sizeof msg, "vigil-plugin: unknown argument '%s'\n",
                  argv[i]);
         qemu_plugin_outs(msg);
         return -1;
+    }
+    if (ring_path != NULL) {
+        struct vring_map *ring;
+        char err[128];
+        int rc = vring_open(ring_path, &ring);
+        if (rc < 0) {
+            snprintf(msg, sizeof msg, "vigil-plugin: cannot open ring %s: %s\n",
+                     ring_path, strerror(-rc));
+            qemu_plugin_outs(msg);
+            return -1;
+        }
+        if (tracer_install(id, ring, err, sizeof err) < 0) {
+            snprintf(msg, sizeof msg, "vigil-plugin: %s\n", err);
+            qemu_plugin_outs(msg);
+            vring_close(ring);
+            return -1;
+        }
+        struct vring_shm *shm = vring_shm(ring);
+        __atomic_store_n(&shm->plugin_nvcpus, (uint32_t)info->system.smp_vcpus,
+                         __ATOMIC_RELAXED);
+        __atomic_store_n(&shm->plugin_attached, 1, __ATOMIC_RELEASE);
+        tracing = true;
     }
 
     qemu_plugin_register_vcpu_init_cb(id, on_vcpu_init);

@@ -1,0 +1,324 @@
+/* `vigil run --trace`: the host side of system call tracing.
+ *
+ * Before QEMU starts: derive the kernel profile, create the ring file with
+ * the offsets the plugin needs, start the consumer thread. While the guest
+ * runs: the thread drains the rings and writes events. After QEMU exits:
+ * drain the rest, close unfinished calls, print a summary.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "run-trace.h"
+#include "vigil/consumer.h"
+#include "vigil/event.h"
+#include "vigil/profile.h"
+#include "vigil/ring.h"
+
+#define RING_BYTES     (8u << 20) /* per vCPU */
+#define LINE_MAX_BYTES (64 * 1024)
+
+struct run_trace {
+    struct run_trace_opts o;
+    struct vring_map *ring;
+    struct vigil_consumer *cons;
+    FILE *out;
+    bool close_out;
+    pthread_t thread;
+    bool thread_started;
+    int stop; /* atomic */
+    uint64_t dropped_reported;
+    char *line;
+    char ring_path[512];
+};
+
+static void write_event(const struct vigil_syscall *ev, void *ctx)
+{
+    struct run_trace *t = ctx;
+    int n = t->o.text ? vigil_syscall_text(ev, t->line, LINE_MAX_BYTES)
+                      : vigil_syscall_json(ev, t->line, LINE_MAX_BYTES);
+    if (n < 0)
+        n = snprintf(t->line, LINE_MAX_BYTES,
+                     t->o.text ? "[pid %5d] syscall %llu <too long to show>"
+                               : "{\"type\":\"syscall\",\"tid\":%d,"
+                                 "\"nr\":%llu,\"error\":\"event too large\"}",
+                     ev->tid, (unsigned long long)ev->nr);
+    fwrite(t->line, 1, (size_t)n, t->out);
+    fputc('\n', t->out);
+}
+
+/* Drops are part of the stream: never silent. */
+static void report_drops(struct run_trace *t)
+{
+    struct vigil_consumer_stats st;
+    vigil_consumer_stats(t->cons, &st);
+    if (st.dropped_records == t->dropped_reported)
+        return;
+    uint64_t n = st.dropped_records - t->dropped_reported;
+    t->dropped_reported = st.dropped_records;
+    if (t->o.text)
+        fprintf(t->out, "+++ vigil: %llu records dropped (ring full) +++\n",
+                (unsigned long long)n);
+    else
+        fprintf(t->out,
+                "{\"type\":\"drops\",\"records\":%llu,\"total\":%llu}\n",
+                (unsigned long long)n, (unsigned long long)st.dropped_records);
+}
+
+static void *consumer_main(void *arg)
+{
+    struct run_trace *t = arg;
+    while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+        uint64_t n = vigil_consumer_poll(t->cons);
+        report_drops(t);
+        if (n == 0) {
+            struct timespec ts = {0, 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return NULL;
+}
+
+static int read_file(const char *path, char **buf, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > (1 << 30)) {
+        close(fd);
+        return -EINVAL;
+    }
+    char *b = malloc((size_t)st.st_size + 1);
+    size_t got = 0;
+    while (b != NULL && got < (size_t)st.st_size) {
+        ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (b == NULL || got != (size_t)st.st_size) {
+        free(b);
+        return -EIO;
+    }
+    b[got] = '\0';
+    *buf = b;
+    *len = got;
+    return 0;
+}
+
+/* The profile: from --profile FILE, or derived from the kernel image. */
+static int load_profile(const struct run_trace_opts *o, const char *kernel,
+                        struct vigil_profile **out)
+{
+    struct vigil_profile_diag d = {{0}};
+    char *buf = NULL;
+    size_t len = 0;
+    const char *path = o->profile ? o->profile : kernel;
+    int err = read_file(path, &buf, &len);
+    if (err < 0) {
+        cli_error("%s: %s", path, strerror(-err));
+        return err;
+    }
+    if (o->profile != NULL) {
+        err = vigil_profile_load_json(out, buf, len, &d);
+    } else {
+        struct vigil_kimage *img;
+        err = vigil_kimage_open(&img, buf, len, 0, &d);
+        if (err == 0) {
+            err = vigil_profile_build(out, img, &d);
+            vigil_kimage_free(img);
+        }
+    }
+    free(buf);
+    if (err < 0)
+        cli_error("profile of %s: %s", path, d.msg[0] ? d.msg : strerror(-err));
+    return err;
+}
+
+static int member(const struct vigil_profile *p, const char *path,
+                  uint32_t *off)
+{
+    struct vigil_profile_member m;
+    int err = vigil_profile_member(p, "task_struct", path, &m);
+    if (err < 0) {
+        cli_error("the profile has no task_struct.%s", path);
+        return err;
+    }
+    *off = (uint32_t)m.offset;
+    return 0;
+}
+
+static int make_config(const struct vigil_profile *p,
+                       const struct run_trace_opts *o, struct vring_config *c)
+{
+    memset(c, 0, sizeof *c);
+    if (vigil_profile_percpu(p, "current_task", &c->current_task_pcpu) < 0) {
+        cli_error("the profile has no per-CPU offset of current_task");
+        return -ENOENT;
+    }
+    if (member(p, "pid", &c->task_pid) < 0 ||
+        member(p, "tgid", &c->task_tgid) < 0 ||
+        member(p, "comm", &c->task_comm) < 0 ||
+        member(p, "real_parent", &c->task_real_parent) < 0)
+        return -ENOENT;
+    c->str_max = o->str_max;
+    c->buf_max = o->buf_max;
+    c->argv_max = o->argv_max;
+    return 0;
+}
+
+int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
+                    const char *kernel, const char *rundir, unsigned nvcpus,
+                    char *plugin_arg, size_t arglen)
+{
+    struct run_trace *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return -ENOMEM;
+    t->o = *o;
+    t->line = malloc(LINE_MAX_BYTES);
+    struct vigil_profile *prof = NULL;
+    struct vring_config cfg;
+    int err = t->line ? load_profile(o, kernel, &prof) : -ENOMEM;
+    if (err == 0)
+        err = make_config(prof, o, &cfg);
+    vigil_profile_free(prof);
+    if (err < 0)
+        goto fail;
+
+    snprintf(t->ring_path, sizeof t->ring_path, "%s/trace.ring", rundir);
+    err = vring_create(t->ring_path, nvcpus, RING_BYTES, &cfg, &t->ring);
+    if (err < 0) {
+        cli_error("cannot create %s: %s", t->ring_path, strerror(-err));
+        goto fail;
+    }
+    if (o->output == NULL || !strcmp(o->output, "-")) {
+        t->out = stderr;
+    } else {
+        t->out = fopen(o->output, "w");
+        if (t->out == NULL) {
+            err = -errno;
+            cli_error("%s: %s", o->output, strerror(errno));
+            goto fail;
+        }
+        t->close_out = true;
+        setvbuf(t->out, NULL, _IOFBF, 1 << 20);
+    }
+    err = vigil_consumer_new(&t->cons, t->ring, &o->sel, write_event, t);
+    if (err < 0)
+        goto fail;
+    err = -pthread_create(&t->thread, NULL, consumer_main, t);
+    if (err < 0)
+        goto fail;
+    t->thread_started = true;
+    snprintf(plugin_arg, arglen, "ring=%s", t->ring_path);
+    *out = t;
+    return 0;
+fail:
+    run_trace_stop(t, false);
+    return err < 0 ? err : -EINVAL;
+}
+
+int run_trace_stop(struct run_trace *t, bool verbose)
+{
+    int rc = 0;
+    if (t == NULL)
+        return 0;
+    if (t->thread_started) {
+        __atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
+        pthread_join(t->thread, NULL);
+    }
+    if (t->cons != NULL) {
+        vigil_consumer_finish(t->cons);
+        report_drops(t);
+        struct vigil_consumer_stats st;
+        vigil_consumer_stats(t->cons, &st);
+        const struct vring_shm *shm = vring_shm(t->ring);
+        if (!t->o.text)
+            fprintf(t->out,
+                    "{\"type\":\"summary\",\"records\":%llu,\"events\":%llu,"
+                    "\"dropped_records\":%llu,\"unpaired_returns\":%llu,"
+                    "\"unreadable_threads\":%llu}\n",
+                    (unsigned long long)st.records,
+                    (unsigned long long)st.events,
+                    (unsigned long long)st.dropped_records,
+                    (unsigned long long)st.unpaired_exits,
+                    (unsigned long long)st.bad_task);
+        if (!__atomic_load_n(&shm->plugin_attached, __ATOMIC_ACQUIRE)) {
+            cli_error("the plugin never attached to the trace ring");
+            rc = -1;
+        }
+        if (st.bad_task > 0) {
+            cli_warn("%llu system calls came from threads that could not be "
+                     "read: the kernel profile does not match the guest "
+                     "kernel",
+                     (unsigned long long)st.bad_task);
+            rc = -1;
+        }
+        if (st.dropped_records > 0)
+            cli_warn("%llu trace records were dropped (ring full)",
+                     (unsigned long long)st.dropped_records);
+        if (verbose)
+            fprintf(stderr,
+                    "vigil: trace: %llu records, %llu events, %llu dropped, "
+                    "%llu unpaired returns\n",
+                    (unsigned long long)st.records,
+                    (unsigned long long)st.events,
+                    (unsigned long long)st.dropped_records,
+                    (unsigned long long)st.unpaired_exits);
+    }
+    if (t->out != NULL) {
+        fflush(t->out);
+        if (t->close_out)
+            fclose(t->out);
+    }
+    vigil_consumer_free(t->cons);
+    if (t->ring != NULL) {
+        vring_close(t->ring);
+        unlink(t->ring_path);
+    }
+    free(t->line);
+    free(t);
+    return rc;
+}
+
+int run_trace_parse_select(const char *spec, struct vigil_select *sel)
+{
+    memset(sel, 0, sizeof *sel);
+    if (!strcmp(spec, "all")) {
+        sel->kind = VIGIL_SEL_ALL;
+        return 0;
+    }
+    if (!strncmp(spec, "pid=", 4)) {
+        char *end;
+        errno = 0;
+        long v = strtol(spec + 4, &end, 10);
+        if (errno || end == spec + 4 || *end || v <= 0 || v > 4194304)
+            return -EINVAL;
+        sel->kind = VIGIL_SEL_PID;
+        sel->pid = (int32_t)v;
+        return 0;
+    }
+    const char *val = NULL;
+    if (!strncmp(spec, "comm=", 5)) {
+        sel->kind = VIGIL_SEL_COMM;
+        val = spec + 5;
+        if (strlen(val) > 15)
+            return -EINVAL; /* the kernel keeps 15 characters */
+    } else if (!strncmp(spec, "exe=", 4)) {
+        sel->kind = VIGIL_SEL_EXE;
+        val = spec + 4;
+    }
+    if (val == NULL || *val == '\0' || strlen(val) >= sizeof sel->name)
+        return -EINVAL;
+    snprintf(sel->name, sizeof sel->name, "%s", val);
+    return 0;
+}

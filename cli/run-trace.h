@@ -1,0 +1,33 @@
+/* System call tracing for `vigil run` (run-trace.c). */
+#ifndef VIGIL_RUN_TRACE_H
+#define VIGIL_RUN_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/consumer.h"
+
+struct run_trace_opts {
+    struct vigil_select sel;
+    bool text;           /* strace-like text instead of JSON Lines */
+    const char *output;  /* NULL or "-": stderr */
+    const char *profile; /* JSON profile; NULL: derive from the kernel */
+    uint32_t str_max, buf_max, argv_max;
+};
+
+struct run_trace;
+
+/* Prepare tracing before QEMU starts; fills plugin_arg with the plugin's
+ * "ring=..." argument. Messages are printed; returns 0 or -errno. */
+int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
+                    const char *kernel, const char *rundir, unsigned nvcpus,
+                    char *plugin_arg, size_t arglen);
+/* After QEMU exited: drain, summarize, free. Returns -1 when the trace is
+ * not trustworthy (plugin never attached, profile mismatch). */
+int run_trace_stop(struct run_trace *t, bool verbose);
+
+/* Parse all | pid=N | comm=NAME | exe=PATH. */
+int run_trace_parse_select(const char *spec, struct vigil_select *sel);
+
+#endif

@@ -1,0 +1,84 @@
+/* A guest program with a known sequence of system calls, for comparing
+ * vigil's trace with strace's (tests/test-trace-strace.sh):
+ *   - creates a known file and writes known bytes, reads them back;
+ *   - a thread blocks in read() on a pipe while the main thread works, and
+ *     is released by a write from the main thread;
+ *   - forks a child that execs another program;
+ *   - makes a call that fails with a known errno (ENOENT).
+ * Raw system calls keep libc from adding or merging any. Each step prints
+ * what the test will look for, so the expected values come from the run.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KNOWN_PATH   "/tmp/vigil-tracee.dat"
+#define MISSING_PATH "/nonexistent/vigil-tracee"
+static const char known[] = "vigil known bytes\n";
+
+static int pipefd[2];
+
+static void *reader(void *arg)
+{
+    char buf[64];
+    (void)arg;
+    long n = syscall(SYS_read, pipefd[0], buf, sizeof buf);
+    printf("thread %ld read %ld\n", (long)syscall(SYS_gettid), n);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc > 1 && !strcmp(argv[1], "--child")) {
+        printf("child %ld\n", (long)syscall(SYS_getpid));
+        return 0;
+    }
+
+    long fd = syscall(SYS_openat, AT_FDCWD, KNOWN_PATH,
+                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    long w = syscall(SYS_write, fd, known, sizeof known - 1);
+    syscall(SYS_close, fd);
+    printf("wrote %ld to fd %ld\n", w, fd);
+
+    char buf[64];
+    fd = syscall(SYS_openat, AT_FDCWD, KNOWN_PATH, O_RDONLY);
+    long r = syscall(SYS_read, fd, buf, sizeof buf);
+    syscall(SYS_close, fd);
+    printf("read %ld from fd %ld\n", r, fd);
+
+    long e = syscall(SYS_openat, AT_FDCWD, MISSING_PATH, O_RDONLY);
+    printf("missing %ld errno %d\n", e, errno);
+
+    /* The thread blocks in read() until the main thread has done work. */
+    if (pipe(pipefd) != 0)
+        return 1;
+    pthread_t t;
+    pthread_create(&t, NULL, reader, NULL);
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    syscall(SYS_nanosleep, &ts, NULL);
+    for (int i = 0; i < 3; i++)
+        syscall(SYS_getppid);
+    syscall(SYS_write, pipefd[1], "go", 2);
+    pthread_join(t, NULL);
+
+    pid_t child = fork();
+    if (child == 0) {
+        char child_arg[] = "--child";
+        char *args[] = {argv[0], child_arg, NULL};
+        execv("/proc/self/exe", args);
+        _exit(127);
+    }
+    int status;
+    waitpid(child, &status, 0);
+    printf("forked %d status %d\n", child, WEXITSTATUS(status));
+    return 0;
+}

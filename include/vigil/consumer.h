@@ -1,0 +1,56 @@
+/* The consumer: drains the plugin's rings, pairs each system call's entry
+ * with its return, and hands out complete events (event.h).
+ *
+ * Pairing is by task_struct address. Entries and returns of one thread can
+ * sit in different vCPUs' rings (a blocked call returns wherever the thread
+ * is scheduled next), so records are merged across rings by timestamp, and
+ * a return seen before its entry waits briefly for it. A call whose return
+ * never comes is handed out as unfinished when its thread enters another
+ * call, and at the end.
+ *
+ * One consumer per channel; not thread-safe (one thread drains).
+ */
+#ifndef VIGIL_CONSUMER_H
+#define VIGIL_CONSUMER_H
+
+#include <stdint.h>
+
+#include "vigil/event.h"
+
+struct vring_map;
+struct vigil_consumer;
+
+typedef void (*vigil_syscall_fn)(const struct vigil_syscall *ev, void *ctx);
+
+/* Which threads to report. Selection happens here, not in the plugin. */
+struct vigil_select {
+    enum { VIGIL_SEL_ALL, VIGIL_SEL_PID, VIGIL_SEL_COMM, VIGIL_SEL_EXE } kind;
+    int32_t pid;         /* VIGIL_SEL_PID: a process (thread group) id */
+    char name[256];      /* COMM: task name (<= 15 chars); EXE: a path */
+    int follow_children; /* also every process a selected one creates */
+};
+
+struct vigil_consumer_stats {
+    uint64_t records;         /* raw records read */
+    uint64_t events;          /* events handed out (after selection) */
+    uint64_t dropped_records; /* the plugin found a ring full */
+    uint64_t dropped_bytes;
+    uint64_t bad_task;       /* entries whose thread could not be read */
+    uint64_t unpaired_exits; /* returns whose entry never came */
+    uint64_t pending_full;   /* plugin notes: in-flight table full */
+};
+
+int vigil_consumer_new(struct vigil_consumer **out, struct vring_map *ring,
+                       const struct vigil_select *sel, vigil_syscall_fn fn,
+                       void *ctx);
+void vigil_consumer_free(struct vigil_consumer *c);
+
+/* Process whatever the rings hold now; returns the number of records. */
+uint64_t vigil_consumer_poll(struct vigil_consumer *c);
+/* After the guest stopped: drain, then hand out every call still open as
+ * unfinished. */
+void vigil_consumer_finish(struct vigil_consumer *c);
+void vigil_consumer_stats(const struct vigil_consumer *c,
+                          struct vigil_consumer_stats *out);
+
+#endif

@@ -1,0 +1,462 @@
+/* Ring consumer: raw records -> paired system call events.
+ * See include/vigil/consumer.h for the contract. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/consumer.h"
+#include "vigil/rawrec.h"
+#include "vigil/ring.h"
+
+/* How many polls a return may wait for its entry to show up. Entries are
+ * committed before the call runs, so this only bridges the moment between
+ * reading one vCPU's ring and another's. */
+#define ORPHAN_POLLS 64
+/* Bound on records handled by one poll, so the caller keeps control. */
+#define POLL_BATCH 65536
+
+struct open_call {
+    struct open_call *next;
+    uint64_t task;
+    uint32_t len;
+    uint8_t rec[]; /* copy of the vraw_enter record */
+};
+
+struct orphan {
+    uint64_t poll; /* when it arrived */
+    uint8_t *rec;  /* copy of the vraw_exit record */
+};
+
+struct vigil_consumer {
+    struct vring_map *ring;
+    struct vigil_select sel;
+    vigil_syscall_fn fn;
+    void *ctx;
+
+    struct open_call **open; /* hash buckets by task */
+    size_t nbuckets, nopen;
+
+    struct orphan *orphans;
+    size_t norphans, orphans_cap;
+    uint64_t polls;
+
+    int32_t *chosen; /* selected thread groups, open addressing, 0 = free */
+    size_t chosen_cap, nchosen;
+
+    struct vigil_consumer_stats st;
+};
+
+/* ---- selection ---------------------------------------------------------- */
+
+static bool chosen_has(const struct vigil_consumer *c, int32_t tgid)
+{
+    if (tgid <= 0 || c->chosen_cap == 0)
+        return false;
+    size_t m = c->chosen_cap - 1;
+    for (size_t i = (size_t)tgid * 2654435761u & m;; i = (i + 1) & m) {
+        if (c->chosen[i] == tgid)
+            return true;
+        if (c->chosen[i] == 0)
+            return false;
+    }
+}
+
+static void chosen_add(struct vigil_consumer *c, int32_t tgid)
+{
+    if (tgid <= 0 || chosen_has(c, tgid))
+        return;
+    if ((c->nchosen + 1) * 2 > c->chosen_cap) {
+        size_t cap = c->chosen_cap ? c->chosen_cap * 2 : 64;
+        int32_t *n = calloc(cap, sizeof *n);
+        if (n == NULL)
+            return; /* selection degrades, nothing is corrupted */
+        int32_t *old = c->chosen;
+        size_t oldcap = c->chosen_cap;
+        c->chosen = n;
+        c->chosen_cap = cap;
+        c->nchosen = 0;
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i] != 0)
+                chosen_add(c, old[i]);
+        free(old);
+    }
+    size_t m = c->chosen_cap - 1;
+    size_t i = (size_t)tgid * 2654435761u & m;
+    while (c->chosen[i] != 0)
+        i = (i + 1) & m;
+    c->chosen[i] = tgid;
+    c->nchosen++;
+}
+
+/* 0 for other calls, 1 for execve, 2 for execveat. */
+static int exec_kind(uint64_t nr, bool compat)
+{
+    const struct vsys_ent *e = vsys_lookup(nr, compat);
+    if (e == NULL || e->name == NULL)
+        return 0;
+    return !strcmp(e->name, "execve")     ? 1
+           : !strcmp(e->name, "execveat") ? 2
+                                          : 0;
+}
+
+static bool is_execve(const struct vigil_syscall *ev)
+{
+    return exec_kind(ev->nr, ev->compat) != 0;
+}
+
+static const struct vigil_capture *path_capture(const struct vigil_syscall *ev)
+{
+    /* execve's path is argument 0, execveat's argument 1. */
+    unsigned argi = exec_kind(ev->nr, ev->compat) == 2 ? 1 : 0;
+    for (unsigned i = 0; i < ev->ncaps; i++)
+        if (ev->caps[i].argi == argi && ev->caps[i].kind == VSYS_CAP_STR)
+            return &ev->caps[i];
+    return NULL;
+}
+
+static bool selected(struct vigil_consumer *c, const struct vigil_syscall *ev)
+{
+    const struct vigil_select *s = &c->sel;
+    switch (s->kind) {
+    case VIGIL_SEL_ALL:
+        return true;
+    case VIGIL_SEL_PID:
+        if (ev->tgid == s->pid)
+            chosen_add(c, ev->tgid);
+        break;
+    case VIGIL_SEL_COMM:
+        if (!strncmp(ev->comm, s->name, 15)) {
+            if (!s->follow_children)
+                return true;
+            chosen_add(c, ev->tgid);
+        }
+        break;
+    case VIGIL_SEL_EXE:
+        if (ev->state == VIGIL_SC_DONE && ev->ret == 0 && is_execve(ev)) {
+            const struct vigil_capture *p = path_capture(ev);
+            if (p != NULL && !p->fault && p->len > 0 &&
+                strlen(s->name) + 1 == p->len &&
+                !memcmp(p->data, s->name, p->len))
+                chosen_add(c, ev->tgid);
+        }
+        break;
+    }
+    if (s->follow_children && chosen_has(c, ev->ppid))
+        chosen_add(c, ev->tgid);
+    return chosen_has(c, ev->tgid);
+}
+
+/* ---- building events ---------------------------------------------------- */
+
+/* Add the blobs that follow a record's fixed part; bounds-checked against
+ * the record's size. */
+static void add_caps(struct vigil_syscall *ev, const uint8_t *rec, size_t fixed,
+                     uint32_t nblobs, bool at_exit)
+{
+    const struct vraw_hdr *h = (const struct vraw_hdr *)rec;
+    size_t off = fixed;
+    for (uint32_t i = 0; i < nblobs; i++) {
+        const struct vraw_blob *b = (const void *)(rec + off);
+        if (off + sizeof *b > h->size || off + sizeof *b + b->len > h->size ||
+            ev->ncaps >= sizeof ev->caps / sizeof ev->caps[0])
+            return;
+        struct vigil_capture *cap = &ev->caps[ev->ncaps++];
+        cap->argi = b->argi;
+        cap->kind = b->kind;
+        cap->at_exit = at_exit;
+        cap->fault = b->flags & VRAW_BLOB_FAULT;
+        cap->trunc = b->flags & VRAW_BLOB_TRUNC;
+        cap->len = b->len;
+        cap->data = (const uint8_t *)(b + 1);
+        off += VRAW_ALIGN(sizeof *b + b->len);
+    }
+}
+
+static void emit(struct vigil_consumer *c, const uint8_t *enter,
+                 const uint8_t *exit, enum vigil_sc_state state)
+{
+    const struct vraw_enter *e = (const void *)enter;
+    struct vigil_syscall ev;
+    memset(&ev, 0, sizeof ev);
+    ev.ts_enter_ns = e->h.ts_ns;
+    ev.vcpu = e->h.vcpu;
+    ev.tid = e->t.tid;
+    ev.tgid = e->t.tgid;
+    ev.ppid = e->t.ppid;
+    memcpy(ev.comm, e->t.comm, sizeof e->t.comm);
+    ev.compat = e->h.flags & VRAW_F_COMPAT;
+    ev.nr = e->nr;
+    memcpy(ev.args, e->args, sizeof ev.args);
+    ev.ip = e->ip;
+    ev.state = state;
+    add_caps(&ev, enter, sizeof *e, e->nblobs, false);
+    if (exit != NULL) {
+        const struct vraw_exit *x = (const void *)exit;
+        ev.ts_exit_ns = x->h.ts_ns;
+        ev.ret = x->ret;
+        add_caps(&ev, exit, sizeof *x, x->nblobs, true);
+    }
+    if (selected(c, &ev)) {
+        c->st.events++;
+        c->fn(&ev, c->ctx);
+    }
+}
+
+/* ---- calls in flight ---------------------------------------------------- */
+
+static size_t bucket(const struct vigil_consumer *c, uint64_t task)
+{
+    return (size_t)((task * 0x9e3779b97f4a7c15ull) >> 32) & (c->nbuckets - 1);
+}
+
+static struct open_call *open_take(struct vigil_consumer *c, uint64_t task)
+{
+    for (struct open_call **pp = &c->open[bucket(c, task)]; *pp != NULL;
+         pp = &(*pp)->next) {
+        struct open_call *o = *pp;
+        if (o->task == task) {
+            *pp = o->next;
+            c->nopen--;
+            return o;
+        }
+    }
+    return NULL;
+}
+
+static void open_put(struct vigil_consumer *c, const struct vraw_enter *e)
+{
+    struct open_call *o = malloc(sizeof *o + e->h.size);
+    if (o == NULL) {
+        /* Cannot wait for the return: report the entry alone. */
+        emit(c, (const uint8_t *)e, NULL, VIGIL_SC_UNFINISHED);
+        return;
+    }
+    o->task = e->t.task;
+    o->len = e->h.size;
+    memcpy(o->rec, e, e->h.size);
+    size_t b = bucket(c, o->task);
+    o->next = c->open[b];
+    c->open[b] = o;
+    c->nopen++;
+}
+
+/* Every other open call of thread group `tgid` ends unreturned: the group
+ * exited, or an execve replaced it. */
+static void close_group(struct vigil_consumer *c, int32_t tgid, uint64_t keep)
+{
+    for (size_t b = 0; b < c->nbuckets; b++) {
+        struct open_call **pp = &c->open[b];
+        while (*pp != NULL) {
+            struct open_call *o = *pp;
+            const struct vraw_enter *e = (const void *)o->rec;
+            if (e->t.tgid == tgid && o->task != keep) {
+                *pp = o->next;
+                c->nopen--;
+                emit(c, o->rec, NULL, VIGIL_SC_UNFINISHED);
+                free(o);
+            } else {
+                pp = &o->next;
+            }
+        }
+    }
+}
+
+static void pair(struct vigil_consumer *c, struct open_call *o,
+                 const uint8_t *exit)
+{
+    const struct vraw_enter *e = (const void *)o->rec;
+    const struct vraw_exit *x = (const void *)exit;
+    emit(c, o->rec, exit, VIGIL_SC_DONE);
+    if (x->ret == 0 && exec_kind(e->nr, e->h.flags & VRAW_F_COMPAT))
+        close_group(c, e->t.tgid, e->t.task);
+    free(o);
+}
+
+static void on_enter(struct vigil_consumer *c, const struct vraw_enter *e)
+{
+    if (e->h.flags & VRAW_F_NO_TASK)
+        c->st.bad_task++;
+    struct open_call *old = open_take(c, e->t.task);
+    if (old != NULL) {
+        emit(c, old->rec, NULL, VIGIL_SC_UNFINISHED);
+        free(old);
+    }
+    /* A return that overtook this entry across rings. */
+    for (size_t i = 0; i < c->norphans; i++) {
+        const struct vraw_exit *x = (const void *)c->orphans[i].rec;
+        if (x->task == e->t.task && x->h.ts_ns >= e->h.ts_ns) {
+            emit(c, (const uint8_t *)e, c->orphans[i].rec, VIGIL_SC_DONE);
+            free(c->orphans[i].rec);
+            c->orphans[i] = c->orphans[--c->norphans];
+            return;
+        }
+    }
+    const struct vsys_ent *ent = vsys_lookup(e->nr, e->h.flags & VRAW_F_COMPAT);
+    if (ent != NULL && (ent->flags & VSYS_NORETURN)) {
+        if (ent->name != NULL && !strcmp(ent->name, "exit_group"))
+            close_group(c, e->t.tgid, e->t.task);
+        emit(c, (const uint8_t *)e, NULL, VIGIL_SC_NORETURN);
+        return;
+    }
+    open_put(c, e);
+}
+
+static void on_exit_rec(struct vigil_consumer *c, const struct vraw_exit *x)
+{
+    struct open_call *o = open_take(c, x->task);
+    if (o != NULL) {
+        pair(c, o, (const uint8_t *)x);
+        return;
+    }
+    if (c->norphans == c->orphans_cap) {
+        size_t cap = c->orphans_cap ? c->orphans_cap * 2 : 16;
+        struct orphan *n = realloc(c->orphans, cap * sizeof *n);
+        if (n == NULL) {
+            c->st.unpaired_exits++;
+            return;
+        }
+        c->orphans = n;
+        c->orphans_cap = cap;
+    }
+    uint8_t *copy = malloc(x->h.size);
+    if (copy == NULL) {
+        c->st.unpaired_exits++;
+        return;
+    }
+    memcpy(copy, x, x->h.size);
+    c->orphans[c->norphans].poll = c->polls;
+    c->orphans[c->norphans].rec = copy;
+    c->norphans++;
+}
+
+static void age_orphans(struct vigil_consumer *c, bool all)
+{
+    for (size_t i = 0; i < c->norphans;) {
+        if (all || c->polls - c->orphans[i].poll > ORPHAN_POLLS) {
+            c->st.unpaired_exits++;
+            free(c->orphans[i].rec);
+            c->orphans[i] = c->orphans[--c->norphans];
+        } else {
+            i++;
+        }
+    }
+}
+
+static void dispatch(struct vigil_consumer *c, const struct vraw_hdr *h)
+{
+    c->st.records++;
+    switch (h->type) {
+    case VRAW_SYS_ENTER:
+        if (h->size >= sizeof(struct vraw_enter))
+            on_enter(c, (const struct vraw_enter *)h);
+        break;
+    case VRAW_SYS_EXIT:
+        if (h->size >= sizeof(struct vraw_exit))
+            on_exit_rec(c, (const struct vraw_exit *)h);
+        break;
+    case VRAW_NOTE:
+        if (h->size >= sizeof(struct vraw_note) &&
+            ((const struct vraw_note *)h)->code == VRAW_NOTE_PENDING_FULL)
+            c->st.pending_full++;
+        break;
+    default:
+        break; /* a newer plugin's record: skip by size */
+    }
+}
+
+uint64_t vigil_consumer_poll(struct vigil_consumer *c)
+{
+    unsigned n = vring_count(c->ring);
+    uint64_t done = 0;
+    c->polls++;
+    while (done < POLL_BATCH) {
+        /* Merge the rings by time: the oldest visible record first. */
+        const struct vraw_hdr *best = NULL;
+        unsigned besti = 0;
+        for (unsigned i = 0; i < n; i++) {
+            const struct vraw_hdr *h = vring_peek(c->ring, i);
+            if (h != NULL && (best == NULL || h->ts_ns < best->ts_ns)) {
+                best = h;
+                besti = i;
+            }
+        }
+        if (best == NULL)
+            break;
+        dispatch(c, best);
+        vring_consume(c->ring, besti);
+        done++;
+    }
+    age_orphans(c, false);
+    return done;
+}
+
+void vigil_consumer_finish(struct vigil_consumer *c)
+{
+    while (vigil_consumer_poll(c) > 0)
+        ;
+    age_orphans(c, true);
+    for (size_t b = 0; b < c->nbuckets; b++) {
+        while (c->open[b] != NULL) {
+            struct open_call *o = c->open[b];
+            c->open[b] = o->next;
+            c->nopen--;
+            emit(c, o->rec, NULL, VIGIL_SC_UNFINISHED);
+            free(o);
+        }
+    }
+}
+
+void vigil_consumer_stats(const struct vigil_consumer *c,
+                          struct vigil_consumer_stats *out)
+{
+    *out = c->st;
+    struct vring_shm *shm = vring_shm(c->ring);
+    out->dropped_records = out->dropped_bytes = 0;
+    for (unsigned i = 0; i < vring_count(c->ring); i++) {
+        out->dropped_records +=
+            __atomic_load_n(&shm->ctl[i].dropped_records, __ATOMIC_RELAXED);
+        out->dropped_bytes +=
+            __atomic_load_n(&shm->ctl[i].dropped_bytes, __ATOMIC_RELAXED);
+    }
+}
+
+int vigil_consumer_new(struct vigil_consumer **out, struct vring_map *ring,
+                       const struct vigil_select *sel, vigil_syscall_fn fn,
+                       void *ctx)
+{
+    struct vigil_consumer *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return -ENOMEM;
+    c->nbuckets = 4096;
+    c->open = calloc(c->nbuckets, sizeof *c->open);
+    if (c->open == NULL) {
+        free(c);
+        return -ENOMEM;
+    }
+    c->ring = ring;
+    if (sel != NULL)
+        c->sel = *sel;
+    c->fn = fn;
+    c->ctx = ctx;
+    *out = c;
+    return 0;
+}
+
+void vigil_consumer_free(struct vigil_consumer *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t b = 0; b < c->nbuckets; b++)
+        while (c->open[b] != NULL) {
+            struct open_call *o = c->open[b];
+            c->open[b] = o->next;
+            free(o);
+        }
+    free(c->open);
+    for (size_t i = 0; i < c->norphans; i++)
+        free(c->orphans[i].rec);
+    free(c->orphans);
+    free(c->chosen);
+    free(c);
+}

@@ -1,0 +1,30 @@
+/* System calls in flight, keyed by the calling thread's task_struct address.
+ *
+ * An entry is added when a thread enters a system call and taken when that
+ * thread next returns to user mode, possibly on another vCPU after blocking.
+ * Lock-free: a slot is claimed with compare-and-swap; after that only the
+ * owning thread's vCPU touches it, because a guest thread runs on one vCPU
+ * at a time and its entry and return are ordered by the guest scheduler.
+ */
+#ifndef VIGIL_PLUGIN_PENDING_H
+#define VIGIL_PLUGIN_PENDING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct pending_call {
+    uint64_t task; /* key; 0 empty, 1 deleted */
+    uint64_t nr;
+    uint64_t args[6];
+    uint64_t ts_ns;
+    bool compat;
+};
+
+/* Record that `task` entered a call; replaces a stale record of the same
+ * task (one whose return was never seen). false when the table is full. */
+bool pending_put(uint64_t task, uint64_t nr, const uint64_t args[6],
+                 bool compat);
+/* Take the record of `task` into *out; false when it has none. */
+bool pending_take(uint64_t task, struct pending_call *out);
+
+#endif

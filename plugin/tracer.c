@@ -1,0 +1,533 @@
+/* System call capture on vCPU threads.
+ *
+ * Entries are caught in user mode, at the system call instruction itself
+ * (syscall, int 0x80, sysenter), found in each translation block as it is
+ * translated: the arguments are in registers there and no kernel symbol is
+ * needed. Returns are caught at the kernel's return-to-user instructions
+ * (sysret, iret, sysexit): every way back to user mode passes one of them,
+ * including a blocked call finishing on another vCPU, a successful execve and
+ * a restarted call. Both sides read the current thread's task_struct through
+ * the per-CPU pointer whose offset comes from the kernel profile.
+ *
+ * Everything here runs on vCPU threads: it reads registers and bounded
+ * guest memory, writes one raw record into this vCPU's ring and returns. No
+ * locks, no I/O, no allocation after vCPU init.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pending.h"
+#include "qemu-api.h"
+#include "tracer.h"
+#include "vigil/rawrec.h"
+#include "vigil/ring.h"
+#include "vigil/syscalls.h"
+
+#define USER_TOP      0x0000800000000000ull
+#define KERNEL_BOTTOM 0xffff800000000000ull
+#define PAGE          4096ull
+
+enum insn_kind {
+    K_SYSCALL = 1,  /* 0f 05, 64-bit ABI */
+    K_INT80 = 2,    /* cd 80, i386 ABI */
+    K_SYSENTER = 3, /* 0f 34, i386 ABI */
+    K_SYSRET = 4,   /* [48] 0f 07 */
+    K_IRET = 5,     /* 48 cf */
+    K_SYSEXIT = 6,  /* [48] 0f 35 */
+};
+
+enum reg_id {
+    R_RAX,
+    R_RBX,
+    R_RCX,
+    R_RDX,
+    R_RSI,
+    R_RDI,
+    R_RBP,
+    R_RSP,
+    R_R8,
+    R_R9,
+    R_R10,
+    R_KGS,
+    R_COUNT,
+};
+static const char *const reg_names[R_COUNT] = {
+    "rax", "rbx", "rcx", "rdx", "rsi", "rdi",
+    "rbp", "rsp", "r8",  "r9",  "r10", "k_gs_base",
+};
+
+struct vcpu {
+    struct qemu_plugin_register *reg[R_COUNT];
+    GByteArray *buf;
+    bool ready;
+};
+
+static struct tracer {
+    struct vring_map *ring;
+    struct vring_config cfg;
+    unsigned nrings;
+    /* One read covering pid, tgid, comm and real_parent. */
+    uint32_t blk_off, blk_len;
+    struct vcpu vcpus[VRING_MAX_VCPUS];
+    uint64_t bad_task_notes; /* how many BAD_TASK notes were sent */
+} T;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t reg(struct vcpu *v, enum reg_id r)
+{
+    uint64_t val = 0;
+    g_byte_array_set_size(v->buf, 0);
+    int n = qemu_plugin_read_register(v->reg[r], v->buf);
+    if (n > 0)
+        memcpy(&val, v->buf->data, (size_t)n < sizeof val ? (size_t)n : 8);
+    return val;
+}
+
+static bool mem(struct vcpu *v, uint64_t addr, void *dst, size_t len)
+{
+    if (!qemu_plugin_read_memory_vaddr(addr, v->buf, len))
+        return false;
+    memcpy(dst, v->buf->data, len);
+    return true;
+}
+
+/* Read up to `max` bytes at addr, page by page, stopping after a NUL when
+ * `stop_at_nul`. Returns bytes read; *fault when an unreadable page cut the
+ * read short. */
+static uint32_t mem_bounded(struct vcpu *v, uint64_t addr, uint8_t *dst,
+                            uint32_t max, bool stop_at_nul, bool *fault)
+{
+    uint32_t got = 0;
+    *fault = false;
+    while (got < max) {
+        uint64_t a = addr + got;
+        uint32_t chunk = (uint32_t)(PAGE - (a & (PAGE - 1)));
+        if (chunk > max - got)
+            chunk = max - got;
+        if (a < addr || !mem(v, a, dst + got, chunk)) {
+            *fault = true;
+            return got;
+        }
+        if (stop_at_nul) {
+            uint8_t *nul = memchr(dst + got, 0, chunk);
+            if (nul != NULL)
+                return got + (uint32_t)(nul - (dst + got)) + 1;
+        }
+        got += chunk;
+    }
+    return got;
+}
+
+static void note(unsigned vcpu, uint32_t code, uint64_t arg)
+{
+    struct vraw_note *n = vring_reserve(T.ring, vcpu, sizeof *n);
+    if (n == NULL)
+        return;
+    n->h.type = VRAW_NOTE;
+    n->h.size = sizeof *n;
+    n->h.vcpu = (uint16_t)vcpu;
+    n->h.flags = 0;
+    n->h.ts_ns = now_ns();
+    n->code = code;
+    n->arg = arg;
+    vring_commit(T.ring, vcpu, sizeof *n);
+}
+
+static uint64_t current_task(struct vcpu *v)
+{
+    uint64_t task = 0;
+    if (!mem(v, reg(v, R_KGS) + T.cfg.current_task_pcpu, &task, sizeof task))
+        return 0;
+    return task;
+}
+
+/* Fill *t from the task_struct; false if it does not look like a task. */
+static bool read_task(struct vcpu *v, uint64_t task, struct vraw_task *t)
+{
+    uint8_t blk[1024];
+    memset(t, 0, sizeof *t);
+    t->task = task;
+    if (task < KERNEL_BOTTOM || !mem(v, task + T.blk_off, blk, T.blk_len))
+        return false;
+    const struct vring_config *c = &T.cfg;
+    uint64_t parent;
+    memcpy(&t->tid, blk + c->task_pid - T.blk_off, 4);
+    memcpy(&t->tgid, blk + c->task_tgid - T.blk_off, 4);
+    memcpy(t->comm, blk + c->task_comm - T.blk_off, sizeof t->comm);
+    memcpy(&parent, blk + c->task_real_parent - T.blk_off, 8);
+    if (parent >= KERNEL_BOTTOM)
+        mem(v, parent + c->task_tgid, &t->ppid, 4);
+    /* A user thread has a positive id and a thread group whose leader's id
+     * is not larger than its own. */
+    return t->tid > 0 && t->tgid > 0 && t->tgid <= t->tid;
+}
+
+/* Bytes a capture may take in a record, header included. */
+static uint32_t cap_room(const struct vsys_cap *c)
+{
+    uint32_t n;
+    switch (c->kind) {
+    case VSYS_CAP_STR:
+        n = T.cfg.str_max;
+        break;
+    case VSYS_CAP_ARGV:
+        n = T.cfg.argv_max;
+        break;
+    case VSYS_CAP_STRUCT:
+        n = c->fixed_len;
+        break;
+    case VSYS_CAP_SOCKADDR:
+        n = 128; /* sizeof(struct sockaddr_storage) */
+        break;
+    default:
+        n = T.cfg.buf_max;
+        break;
+    }
+    return VRAW_ALIGN(sizeof(struct vraw_blob) + n);
+}
+
+static uint32_t cap_len(struct vcpu *v, const struct vsys_cap *c,
+                        const uint64_t args[6], int64_t ret, uint32_t room,
+                        bool *trunc)
+{
+    uint64_t want;
+    int32_t ilen;
+    switch (c->len_from) {
+    case VSYS_LEN_ARG:
+        want = args[c->len_arg % 6];
+        break;
+    case VSYS_LEN_RESULT:
+        want = ret > 0 ? (uint64_t)ret : 0;
+        break;
+    case VSYS_LEN_PTR:
+        want = mem(v, args[c->len_arg % 6], &ilen, 4) && ilen > 0
+                   ? (uint64_t)ilen
+                   : 0;
+        break;
+    case VSYS_LEN_FIXED:
+        want = c->fixed_len;
+        break;
+    default:
+        want = room;
+        break;
+    }
+    *trunc = want > room;
+    return want > room ? room : (uint32_t)want;
+}
+
+/* Capture an argv-style array: the strings, each NUL-terminated. */
+static uint32_t cap_argv(struct vcpu *v, uint64_t addr, uint8_t *dst,
+                         uint32_t room, bool *fault, bool *trunc)
+{
+    uint32_t got = 0;
+    *fault = *trunc = false;
+    for (unsigned i = 0; i < 256; i++) {
+        uint64_t p;
+        if (!mem(v, addr + 8 * i, &p, 8)) {
+            *fault = true;
+            return got;
+        }
+        if (p == 0)
+            return got;
+        if (got >= room) {
+            *trunc = true;
+            return got;
+        }
+        bool f;
+        uint32_t n = mem_bounded(v, p, dst + got, room - got, true, &f);
+        got += n;
+        if (f) {
+            *fault = true;
+            return got;
+        }
+        if (n == 0 || dst[got - 1] != 0) {
+            *trunc = true;
+            return got;
+        }
+    }
+    *trunc = true;
+    return got;
+}
+
+/* Append the captures of one side (entry or exit) after `at`; returns the
+ * number of bytes written and counts blobs in *nblobs. */
+static uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
+                        const struct vsys_cap *caps, unsigned ncaps,
+                        const uint64_t args[6], int64_t ret, uint32_t *nblobs)
+{
+    uint32_t used = 0;
+    for (unsigned i = 0; i < ncaps; i++) {
+        const struct vsys_cap *c = &caps[i];
+        if (c->at_exit != at_exit || (at_exit && c->only_ok && ret < 0))
+            continue;
+        struct vraw_blob *b = (struct vraw_blob *)(at + used);
+        uint8_t *data = (uint8_t *)(b + 1);
+        uint32_t room = cap_room(c) - sizeof *b;
+        uint64_t addr = args[c->argi % 6];
+        bool fault = false, trunc = false;
+        uint32_t n = 0;
+        if (addr == 0) {
+            continue; /* NULL: nothing to show but the value itself */
+        } else if (c->kind == VSYS_CAP_STR) {
+            n = mem_bounded(v, addr, data, room, true, &fault);
+            trunc = !fault && (n == 0 || data[n - 1] != 0);
+        } else if (c->kind == VSYS_CAP_ARGV) {
+            n = cap_argv(v, addr, data, room, &fault, &trunc);
+        } else {
+            uint32_t len = cap_len(v, c, args, ret, room, &trunc);
+            n = mem_bounded(v, addr, data, len, false, &fault);
+        }
+        b->argi = c->argi;
+        b->kind = c->kind;
+        b->len = (uint16_t)n;
+        b->flags =
+            (fault ? VRAW_BLOB_FAULT : 0) | (trunc ? VRAW_BLOB_TRUNC : 0);
+        used += VRAW_ALIGN(sizeof *b + n);
+        (*nblobs)++;
+    }
+    return used;
+}
+
+static void on_entry(unsigned int vcpu, void *udata)
+{
+    uintptr_t u = (uintptr_t)udata;
+    enum insn_kind kind = (enum insn_kind)(u >> 56);
+    uint64_t ip = u & ((1ull << 56) - 1);
+    if (vcpu >= T.nrings || !T.vcpus[vcpu].ready)
+        return;
+    struct vcpu *v = &T.vcpus[vcpu];
+    bool compat = kind != K_SYSCALL;
+
+    uint64_t args[6];
+    uint64_t nr = reg(v, R_RAX);
+    if (compat) {
+        nr &= 0xffffffff;
+        args[0] = reg(v, R_RBX) & 0xffffffff;
+        args[1] = reg(v, R_RCX) & 0xffffffff;
+        args[2] = reg(v, R_RDX) & 0xffffffff;
+        args[3] = reg(v, R_RSI) & 0xffffffff;
+        args[4] = reg(v, R_RDI) & 0xffffffff;
+        args[5] = reg(v, R_RBP) & 0xffffffff;
+    } else {
+        args[0] = reg(v, R_RDI);
+        args[1] = reg(v, R_RSI);
+        args[2] = reg(v, R_RDX);
+        args[3] = reg(v, R_R10);
+        args[4] = reg(v, R_R8);
+        args[5] = reg(v, R_R9);
+    }
+
+    struct vsys_cap caps[VSYS_MAX_CAPS];
+    unsigned ncaps = vsys_captures(nr, compat, caps);
+    uint32_t room = sizeof(struct vraw_enter);
+    for (unsigned i = 0; i < ncaps; i++)
+        if (!caps[i].at_exit)
+            room += cap_room(&caps[i]);
+
+    uint16_t flags = compat ? VRAW_F_COMPAT : 0;
+    if (kind == K_SYSENTER)
+        flags |= VRAW_F_SYSENTER;
+    struct vraw_task t;
+    uint64_t task = current_task(v);
+    if (!read_task(v, task, &t)) {
+        flags |= VRAW_F_NO_TASK;
+        if (__atomic_fetch_add(&T.bad_task_notes, 1, __ATOMIC_RELAXED) < 16)
+            note(vcpu, VRAW_NOTE_BAD_TASK, task);
+    }
+    struct vraw_enter *e = vring_reserve(T.ring, vcpu, room);
+    if (e == NULL)
+        return; /* counted as dropped by the ring */
+    e->t = t;
+    e->h.type = VRAW_SYS_ENTER;
+    e->h.vcpu = (uint16_t)vcpu;
+    e->h.flags = flags;
+    e->h.ts_ns = now_ns();
+    e->nr = nr;
+    memcpy(e->args, args, sizeof args);
+    e->ip = ip;
+    e->sp = reg(v, R_RSP);
+    e->nblobs = 0;
+    e->reserved = 0;
+    uint32_t size = sizeof *e + capture(v, (uint8_t *)(e + 1), false, caps,
+                                        ncaps, args, 0, &e->nblobs);
+    e->h.size = (uint16_t)size;
+    vring_commit(T.ring, vcpu, size);
+
+    const struct vsys_ent *ent = vsys_lookup(nr, compat);
+    if (task != 0 && !(ent != NULL && (ent->flags & VSYS_NORETURN)) &&
+        !pending_put(task, nr, args, compat))
+        note(vcpu, VRAW_NOTE_PENDING_FULL, task);
+}
+
+static void on_return(unsigned int vcpu, void *udata)
+{
+    enum insn_kind kind = (enum insn_kind)(uintptr_t)udata;
+    if (vcpu >= T.nrings || !T.vcpus[vcpu].ready)
+        return;
+    struct vcpu *v = &T.vcpus[vcpu];
+    uint64_t ip;
+    if (kind == K_IRET) {
+        /* iret also returns to kernel mode; the frame says where to. */
+        uint64_t frame[2];
+        if (!mem(v, reg(v, R_RSP), frame, sizeof frame) || (frame[1] & 3) != 3)
+            return;
+        ip = frame[0];
+    } else if (kind == K_SYSRET) {
+        ip = reg(v, R_RCX);
+    } else {
+        ip = reg(v, R_RDX); /* sysexit: rip from rdx */
+    }
+    /* Back in user mode's GS: the kernel's per-CPU base is in k_gs_base. */
+    uint64_t task = current_task(v);
+    struct pending_call p;
+    if (task == 0 || !pending_take(task, &p))
+        return; /* an interrupt or fault returning, not a system call */
+
+    int64_t ret = (int64_t)reg(v, R_RAX);
+    if (p.compat)
+        ret = (int32_t)ret;
+    struct vsys_cap caps[VSYS_MAX_CAPS];
+    unsigned ncaps = vsys_captures(p.nr, p.compat, caps);
+    uint32_t room = sizeof(struct vraw_exit);
+    for (unsigned i = 0; i < ncaps; i++)
+        if (caps[i].at_exit)
+            room += cap_room(&caps[i]);
+    struct vraw_exit *x = vring_reserve(T.ring, vcpu, room);
+    if (x == NULL)
+        return;
+    x->h.type = VRAW_SYS_EXIT;
+    x->h.vcpu = (uint16_t)vcpu;
+    x->h.flags = p.compat ? VRAW_F_COMPAT : 0;
+    x->h.ts_ns = now_ns();
+    x->task = task;
+    x->nr = p.nr;
+    x->ret = ret;
+    x->ip = ip;
+    x->nblobs = 0;
+    x->reserved = 0;
+    uint32_t size = sizeof *x + capture(v, (uint8_t *)(x + 1), true, caps,
+                                        ncaps, p.args, ret, &x->nblobs);
+    x->h.size = (uint16_t)size;
+    vring_commit(T.ring, vcpu, size);
+}
+
+static enum insn_kind classify(const uint8_t *b, size_t n, uint64_t vaddr)
+{
+    if (vaddr < USER_TOP) {
+        if (n >= 2 && b[0] == 0x0f && b[1] == 0x05)
+            return K_SYSCALL;
+        if (n >= 2 && b[0] == 0xcd && b[1] == 0x80)
+            return K_INT80;
+        if (n >= 2 && b[0] == 0x0f && b[1] == 0x34)
+            return K_SYSENTER;
+        return 0;
+    }
+    if (vaddr < KERNEL_BOTTOM)
+        return 0;
+    if (n >= 1 && b[0] == 0x48) { /* REX.W */
+        b++;
+        n--;
+        if (n >= 1 && b[0] == 0xcf)
+            return K_IRET;
+    }
+    if (n >= 2 && b[0] == 0x0f && b[1] == 0x07)
+        return K_SYSRET;
+    if (n >= 2 && b[0] == 0x0f && b[1] == 0x35)
+        return K_SYSEXIT;
+    return 0;
+}
+
+static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+    (void)id;
+    size_t n = qemu_plugin_tb_n_insns(tb);
+    for (size_t i = 0; i < n; i++) {
+        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+        uint8_t b[3];
+        size_t len = qemu_plugin_insn_data(insn, b, sizeof b);
+        uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
+        enum insn_kind k = classify(b, len, vaddr);
+        if (k == K_SYSCALL || k == K_INT80 || k == K_SYSENTER)
+            qemu_plugin_register_vcpu_insn_exec_cb(
+                insn, on_entry, QEMU_PLUGIN_CB_R_REGS,
+                (void *)(uintptr_t)(vaddr | (uint64_t)k << 56));
+        else if (k != 0)
+            qemu_plugin_register_vcpu_insn_exec_cb(
+                insn, on_return, QEMU_PLUGIN_CB_R_REGS, (void *)(uintptr_t)k);
+    }
+}
+
+void tracer_vcpu_init(unsigned int vcpu)
+{
+    if (T.ring == NULL || vcpu >= T.nrings)
+        return;
+    struct vcpu *v = &T.vcpus[vcpu];
+    GArray *regs = qemu_plugin_get_registers();
+    unsigned found = 0;
+    for (guint i = 0; i < regs->len; i++) {
+        qemu_plugin_reg_descriptor *d =
+            &g_array_index(regs, qemu_plugin_reg_descriptor, i);
+        for (int r = 0; r < R_COUNT; r++)
+            if (v->reg[r] == NULL && !strcmp(d->name, reg_names[r])) {
+                v->reg[r] = d->handle;
+                found++;
+            }
+    }
+    g_array_free(regs, TRUE);
+    v->buf = g_byte_array_sized_new(4096);
+    v->ready = found == R_COUNT;
+    if (!v->ready) {
+        char msg[160];
+        int n = snprintf(msg, sizeof msg,
+                         "vigil-plugin: vCPU %u lacks register", vcpu);
+        for (int r = 0; r < R_COUNT && n < (int)sizeof msg - 16; r++)
+            if (v->reg[r] == NULL)
+                n += snprintf(msg + n, sizeof msg - n, " %s", reg_names[r]);
+        snprintf(msg + n, sizeof msg - n, "\n");
+        qemu_plugin_outs(msg);
+    }
+}
+
+int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
+                   size_t errlen)
+{
+    T.ring = ring;
+    T.nrings = vring_count(ring);
+    T.cfg = vring_shm(ring)->config;
+    const struct vring_config *c = &T.cfg;
+    uint32_t lo = c->task_pid, hi = c->task_pid + 4;
+    uint32_t offs[][2] = {
+        {c->task_tgid, 4}, {c->task_comm, 16}, {c->task_real_parent, 8}};
+    for (size_t i = 0; i < 3; i++) {
+        if (offs[i][0] < lo)
+            lo = offs[i][0];
+        if (offs[i][0] + offs[i][1] > hi)
+            hi = offs[i][0] + offs[i][1];
+    }
+    if (c->current_task_pcpu == 0 || c->task_comm == 0 || hi - lo > 1024 ||
+        c->str_max == 0 || c->str_max > 4096 || c->buf_max > 4096 ||
+        c->argv_max > 8192) {
+        snprintf(err, errlen, "unusable profile in the ring header");
+        return -1;
+    }
+    T.blk_off = lo;
+    T.blk_len = hi - lo;
+    qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
+    return 0;
+}
+
+void tracer_report(char *buf, size_t len)
+{
+    unsigned ready = 0;
+    for (unsigned i = 0; i < T.nrings; i++)
+        ready += T.vcpus[i].ready;
+    snprintf(buf, len, "%u of %u vCPUs traced", ready, T.nrings);
+}

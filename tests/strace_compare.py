@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Compare vigil's trace of a guest program with strace's trace of the same
+run, made inside the guest in the same boot.
+
+usage: strace_compare.py STRACE_OUTPUT VIGIL_JSONL
+
+For every thread strace reports, the sequence of (system call name, result)
+must be the same in both. strace starts the program by forking and exec'ing
+it, so the main thread's calls before its execve are strace's own and are
+left out. Prints one line per check; exits 1 on any difference.
+"""
+import json
+import re
+import sys
+
+LINE = re.compile(r"^(\d+)\s+(.*)$")
+CALL = re.compile(r"^([a-z_0-9]+)\((.*)$")
+RESUMED = re.compile(r"^<\.\.\. ([a-z_0-9]+) resumed>(.*)$")
+RESULT = re.compile(r"\)\s+=\s+(-?\d+|0x[0-9a-f]+|\?)(?:\s+([A-Z0-9_]+))?")
+
+ERRNO = {"EPERM": 1, "ENOENT": 2, "ESRCH": 3, "EINTR": 4, "EIO": 5,
+         "EBADF": 9, "ECHILD": 10, "EAGAIN": 11, "ENOMEM": 12, "EACCES": 13,
+         "EFAULT": 14, "EEXIST": 17, "ENOTDIR": 20, "EISDIR": 21,
+         "EINVAL": 22, "ENOTTY": 25, "ESPIPE": 29, "EPIPE": 32,
+         "ERANGE": 34, "ENOSYS": 38, "ENOTSUP": 95, "EOPNOTSUPP": 95,
+         "ETIMEDOUT": 110, "ERESTARTSYS": 512, "ERESTARTNOINTR": 513,
+         "ERESTARTNOHAND": 514, "ERESTART_RESTARTBLOCK": 516}
+
+
+def parse_result(text):
+    """Kernel-style result: -errno for failures, None for '?'."""
+    m = RESULT.search(text)
+    if not m:
+        return "unparsed"
+    val, err = m.group(1), m.group(2)
+    if val == "?":
+        return None
+    n = int(val, 16) if val.startswith("0x") else int(val)
+    if n == -1 and err:
+        return -ERRNO.get(err, 9999)
+    return n
+
+
+def strace_calls(path):
+    """{tid: [(name, result), ...]} in the order each thread made them."""
+    calls, pending = {}, {}
+    with open(path, errors="replace") as f:
+        for raw in f:
+            m = LINE.match(raw.rstrip("\n"))
+            if not m:
+                continue
+            tid, rest = int(m.group(1)), m.group(2)
+            seq = calls.setdefault(tid, [])
+            r = RESUMED.match(rest)
+            if r:
+                idx = pending.pop(tid, None)
+                if idx is not None:
+                    seq[idx] = (r.group(1), parse_result(r.group(2)))
+                continue
+            c = CALL.match(rest)
+            if not c:
+                continue  # signals, exits
+            if rest.endswith("<unfinished ...>"):
+                pending[tid] = len(seq)
+                seq.append((c.group(1), "unfinished"))
+            else:
+                seq.append((c.group(1), parse_result(rest)))
+    return calls
+
+
+def vigil_calls(path):
+    calls = {}
+    with open(path) as f:
+        for line in f:
+            ev = json.loads(line)
+            if ev.get("type") != "syscall":
+                continue
+            ret = ev["ret"] if ev["state"] == "done" else None
+            calls.setdefault(ev["tid"], []).append((ev["name"], ret, ev))
+    return calls
+
+
+def main():
+    st = strace_calls(sys.argv[1])
+    vg = vigil_calls(sys.argv[2])
+    failures = 0
+    if not st:
+        print("NOT OK: strace reported no calls")
+        return 1
+    main_tid = next(iter(st))
+    for tid, want in st.items():
+        got = vg.get(tid, [])
+        if tid == main_tid:
+            # Skip strace's own calls in the forked child before the exec.
+            first = next((i for i, c in enumerate(got) if c[0] == "execve"),
+                         None)
+            got = got[first:] if first is not None else got
+        got_pairs = [(n, r) for n, r, _ in got]
+        if got_pairs == want:
+            print(f"ok: thread {tid}: {len(want)} calls, same names and "
+                  f"results as strace")
+            continue
+        failures += 1
+        print(f"NOT OK: thread {tid} differs (strace {len(want)} calls, "
+              f"vigil {len(got_pairs)})")
+        for i in range(max(len(want), len(got_pairs))):
+            a = want[i] if i < len(want) else None
+            b = got_pairs[i] if i < len(got_pairs) else None
+            mark = "  " if a == b else "!!"
+            print(f"   {mark} strace {a}  vigil {b}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
