@@ -41,7 +41,7 @@ struct vsys_cap {
     uint8_t at_exit;  /* 0: read at entry (inputs); 1: at exit (outputs) */
     uint8_t len_from; /* enum vsys_len_from */
     uint8_t len_arg;
-    uint8_t only_ok;  /* at exit: only when the call succeeded */
+    uint8_t only_ok; /* at exit: only when the call succeeded */
     uint16_t fixed_len;
 };
 
@@ -56,6 +56,11 @@ struct vsys_ent {
     const char *name; /* NULL for unused numbers */
     uint8_t nargs;
     uint8_t flags; /* VSYS_NORETURN, ... */
+    uint8_t plan;  /* index of the capture plan (internal), 0: none */
+    /* How to show the call: the return value's kind, then one character per
+     * argument (so nargs == strlen(sig) - 1). The alphabet is documented in
+     * lib/trace/internal.h; "d" is a signed decimal everywhere. */
+    const char *sig;
 };
 
 enum {
@@ -73,5 +78,24 @@ unsigned vsys_captures(uint64_t nr, bool compat,
 
 /* The number of the 64-bit call `name`, or -1. */
 int vsys_number(const char *name);
+
+/* The number of the i386 call `name`, or -1. */
+int vsys_number_compat(const char *name);
+
+/* The highest number either table knows (for iterating over them). */
+#define VSYS_NR_MAX 470
+
+/* The symbolic name of a (positive) errno value as the guest kernel uses it,
+ * e.g. "ENOENT", including kernel-internal codes such as "ERESTARTSYS";
+ * NULL when unknown. */
+const char *vsys_errno_name(int err);
+
+/* Its description as strerror(3) gives it, e.g. "No such file or
+ * directory"; NULL when unknown. */
+const char *vsys_errno_desc(int err);
+
+/* The name of signal `sig` ("SIGKILL", "SIGRTMIN", "SIGRT_3"); NULL when
+ * out of range (0 or above 64). */
+const char *vsys_signal_name(int sig);
 
 #endif

@@ -1,0 +1,218 @@
+/* A bounded output buffer for the formatters: appends that never overflow
+ * and a sticky "did not fit" flag, so formatters need no length checks. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "trace/internal.h"
+
+void ob_init(struct obuf *o, char *buf, size_t len)
+{
+    o->p = buf;
+    o->len = len;
+    o->pos = 0;
+    o->full = len == 0;
+}
+
+/* Room for n more bytes, keeping one for the NUL. */
+static bool ob_room(struct obuf *o, size_t n)
+{
+    if (o->full)
+        return false;
+    if (n >= o->len - o->pos) {
+        o->full = true;
+        return false;
+    }
+    return true;
+}
+
+void ob_putc(struct obuf *o, char c)
+{
+    if (ob_room(o, 1))
+        o->p[o->pos++] = c;
+}
+
+void ob_put(struct obuf *o, const char *s, size_t n)
+{
+    if (n && ob_room(o, n)) {
+        memcpy(o->p + o->pos, s, n);
+        o->pos += n;
+    }
+}
+
+void ob_puts(struct obuf *o, const char *s)
+{
+    ob_put(o, s, strlen(s));
+}
+
+void ob_printf(struct obuf *o, const char *fmt, ...)
+{
+    va_list ap;
+    size_t avail;
+    int n;
+
+    if (o->full)
+        return;
+    avail = o->len - o->pos;
+    va_start(ap, fmt);
+    n = vsnprintf(o->p + o->pos, avail, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= avail) {
+        o->full = true;
+        return;
+    }
+    o->pos += (size_t)n;
+}
+
+void ob_udec(struct obuf *o, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof(tmp);
+
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    ob_put(o, tmp + i, sizeof(tmp) - i);
+}
+
+void ob_dec(struct obuf *o, int64_t v)
+{
+    if (v < 0) {
+        ob_putc(o, '-');
+        ob_udec(o, (uint64_t)0 - (uint64_t)v);
+    } else {
+        ob_udec(o, (uint64_t)v);
+    }
+}
+
+void ob_hex(struct obuf *o, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char tmp[18];
+    size_t i = sizeof(tmp);
+
+    if (v == 0) {
+        ob_putc(o, '0');
+        return;
+    }
+    while (v) {
+        tmp[--i] = digits[v & 15];
+        v >>= 4;
+    }
+    tmp[--i] = 'x';
+    tmp[--i] = '0';
+    ob_put(o, tmp + i, sizeof(tmp) - i);
+}
+
+void ob_cquote(struct obuf *o, const uint8_t *s, size_t n)
+{
+    for (size_t i = 0; i < n && !o->full; i++) {
+        uint8_t c = s[i];
+        char esc = 0;
+
+        switch (c) {
+        case '"':
+            esc = '"';
+            break;
+        case '\\':
+            esc = '\\';
+            break;
+        case '\f':
+            esc = 'f';
+            break;
+        case '\n':
+            esc = 'n';
+            break;
+        case '\r':
+            esc = 'r';
+            break;
+        case '\t':
+            esc = 't';
+            break;
+        case '\v':
+            esc = 'v';
+            break;
+        default:
+            break;
+        }
+        if (esc) {
+            char e[2] = {'\\', esc};
+            ob_put(o, e, 2);
+        } else if (c >= 0x20 && c < 0x7f) {
+            ob_putc(o, (char)c);
+        } else {
+            /* Octal, as short as possible unless an octal digit follows
+             * (which would otherwise be read as part of the escape). */
+            char e[4];
+            size_t k = 0;
+            bool full3 = i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '7';
+
+            e[k++] = '\\';
+            if (full3 || c >= 0100)
+                e[k++] = (char)('0' + (c >> 6));
+            if (full3 || c >= 010)
+                e[k++] = (char)('0' + ((c >> 3) & 7));
+            e[k++] = (char)('0' + (c & 7));
+            ob_put(o, e, k);
+        }
+    }
+}
+
+void ob_jquote(struct obuf *o, const uint8_t *s, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n && !o->full; i++) {
+        uint8_t c = s[i];
+        char esc = 0;
+
+        switch (c) {
+        case '"':
+            esc = '"';
+            break;
+        case '\\':
+            esc = '\\';
+            break;
+        case '\b':
+            esc = 'b';
+            break;
+        case '\f':
+            esc = 'f';
+            break;
+        case '\n':
+            esc = 'n';
+            break;
+        case '\r':
+            esc = 'r';
+            break;
+        case '\t':
+            esc = 't';
+            break;
+        default:
+            break;
+        }
+        if (esc) {
+            char e[2] = {'\\', esc};
+            ob_put(o, e, 2);
+        } else if (c >= 0x20 && c < 0x7f) {
+            ob_putc(o, (char)c);
+        } else {
+            char e[6] = {'\\', 'u', '0', '0', digits[c >> 4], digits[c & 15]};
+            ob_put(o, e, 6);
+        }
+    }
+}
+
+int ob_finish(struct obuf *o)
+{
+    if (o->full || o->pos >= o->len || o->pos > INT_MAX) {
+        if (o->len)
+            o->p[0] = '\0';
+        return -ENOSPC;
+    }
+    o->p[o->pos] = '\0';
+    return (int)o->pos;
+}

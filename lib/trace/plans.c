@@ -1,0 +1,145 @@
+/* Capture plans and table look-ups: what the plugin asks on every system
+ * call, so everything here is a bounds check and an array index. */
+#include <string.h>
+
+#include "trace/internal.h"
+
+/* One capture: read at entry. */
+#define STR(i)                                                                 \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_STR, .len_from = VSYS_LEN_NUL            \
+    }
+#define STR_OUT(i)                                                             \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_STR, .at_exit = 1,                       \
+        .len_from = VSYS_LEN_NUL, .only_ok = 1                                 \
+    }
+#define BUF_IN(i, l)                                                           \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_BUF, .len_from = VSYS_LEN_ARG,           \
+        .len_arg = (l)                                                         \
+    }
+#define BUF_OUT(i)                                                             \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_BUF, .at_exit = 1,                       \
+        .len_from = VSYS_LEN_RESULT, .only_ok = 1                              \
+    }
+#define ARGV(i)                                                                \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_ARGV, .len_from = VSYS_LEN_NUL           \
+    }
+#define ADDR_IN(i, l)                                                          \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_SOCKADDR, .len_from = VSYS_LEN_ARG,      \
+        .len_arg = (l)                                                         \
+    }
+#define ADDR_OUT(i, l)                                                         \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_SOCKADDR, .at_exit = 1,                  \
+        .len_from = VSYS_LEN_PTR, .len_arg = (l), .only_ok = 1                 \
+    }
+#define STRUCT_IN(i, n)                                                        \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_STRUCT, .len_from = VSYS_LEN_FIXED,      \
+        .fixed_len = (n)                                                       \
+    }
+#define STRUCT_OUT(i, n)                                                       \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_STRUCT, .at_exit = 1,                    \
+        .len_from = VSYS_LEN_FIXED, .fixed_len = (n), .only_ok = 1             \
+    }
+
+#define PLAN1(a)                                                               \
+    {                                                                          \
+        .n = 1, .c = { a }                                                     \
+    }
+#define PLAN2(a, b)                                                            \
+    {                                                                          \
+        .n = 2, .c = { a, b }                                                  \
+    }
+#define PLAN3(a, b, c_)                                                        \
+    {                                                                          \
+        .n = 3, .c = { a, b, c_ }                                              \
+    }
+
+const struct vsys_plan vsys_plans[P_COUNT] = {
+    [P_NONE] = {.n = 0},
+    [P_S0] = PLAN1(STR(0)),
+    [P_S1] = PLAN1(STR(1)),
+    [P_S2] = PLAN1(STR(2)),
+    [P_S3] = PLAN1(STR(3)),
+    [P_S4] = PLAN1(STR(4)),
+    [P_S5] = PLAN1(STR(5)),
+    [P_S0S1] = PLAN2(STR(0), STR(1)),
+    [P_S0S2] = PLAN2(STR(0), STR(2)),
+    [P_S1S3] = PLAN2(STR(1), STR(3)),
+    [P_S0S1S2] = PLAN3(STR(0), STR(1), STR(2)),
+    [P_S0S1_BIN2] = PLAN3(STR(0), STR(1), BUF_IN(2, 3)),
+    [P_S1_BIN2] = PLAN2(STR(1), BUF_IN(2, 3)),
+    [P_S0S1_BOUT2] = PLAN3(STR(0), STR(1), BUF_OUT(2)),
+    [P_S1_BOUT2] = PLAN2(STR(1), BUF_OUT(2)),
+    [P_READLINK] = PLAN2(STR(0), BUF_OUT(1)),
+    [P_READLINKAT] = PLAN2(STR(1), BUF_OUT(2)),
+    [P_EXECVE] = PLAN2(STR(0), ARGV(1)),
+    [P_EXECVEAT] = PLAN2(STR(1), ARGV(2)),
+    [P_WRITE] = PLAN1(BUF_IN(1, 2)),
+    [P_READ] = PLAN1(BUF_OUT(1)),
+    [P_BIN0] = PLAN1(BUF_IN(0, 1)),
+    [P_BOUT0] = PLAN1(BUF_OUT(0)),
+    [P_SENDTO] = PLAN2(BUF_IN(1, 2), ADDR_IN(4, 5)),
+    [P_RECVFROM] = PLAN2(BUF_OUT(1), ADDR_OUT(4, 5)),
+    [P_ADDR_IN1] = PLAN1(ADDR_IN(1, 2)),
+    [P_ADDR_OUT1] = PLAN1(ADDR_OUT(1, 2)),
+    [P_FDS0] = PLAN1(STRUCT_OUT(0, 8)),
+    [P_FDS3] = PLAN1(STRUCT_OUT(3, 8)),
+    [P_WSTATUS1] = PLAN1(STRUCT_OUT(1, 4)),
+    [P_TS0] = PLAN1(STRUCT_IN(0, 16)),
+    [P_TS2] = PLAN1(STRUCT_IN(2, 16)),
+    [P_TS0_32] = PLAN1(STRUCT_IN(0, 8)),
+    [P_TS2_32] = PLAN1(STRUCT_IN(2, 8)),
+    [P_OPENAT2] = PLAN2(STR(1), STRUCT_IN(2, 24)),
+    [P_GETCWD] = PLAN1(STR_OUT(0)),
+};
+
+const struct vsys_ent *vsys_lookup(uint64_t nr, bool compat)
+{
+    const struct vsys_ent *e;
+
+    if (nr > VSYS_NR_MAX)
+        return NULL;
+    e = compat ? &vsys_tab32[nr] : &vsys_tab64[nr];
+    return e->name ? e : NULL;
+}
+
+unsigned vsys_captures(uint64_t nr, bool compat,
+                       struct vsys_cap out[VSYS_MAX_CAPS])
+{
+    const struct vsys_plan *p;
+    const struct vsys_ent *e = vsys_lookup(nr, compat);
+
+    if (!e || e->plan == P_NONE || e->plan >= P_COUNT)
+        return 0;
+    p = &vsys_plans[e->plan];
+    memcpy(out, p->c, p->n * sizeof(p->c[0]));
+    return p->n;
+}
+
+static int find_name(const struct vsys_ent *tab, const char *name)
+{
+    if (!name)
+        return -1;
+    for (int nr = 0; nr <= VSYS_NR_MAX; nr++)
+        if (tab[nr].name && strcmp(tab[nr].name, name) == 0)
+            return nr;
+    return -1;
+}
+
+int vsys_number(const char *name)
+{
+    return find_name(vsys_tab64, name);
+}
+
+int vsys_number_compat(const char *name)
+{
+    return find_name(vsys_tab32, name);
+}

@@ -1,0 +1,630 @@
+/* Symbolic names of flag and enum arguments, as strace shows them. The
+ * values are those of the x86 Linux ABI (the same for x86-64 and i386). */
+#include "trace/internal.h"
+
+#define S(v, n)                                                                \
+    {                                                                          \
+        (v), (n)                                                               \
+    }
+#define OB_FLAGS(o, v, t, zero) ob_flags(o, v, t, VSYS_ARRAY_SIZE(t), zero)
+#define OB_ENUM(o, v, t)        ob_enum(o, v, t, VSYS_ARRAY_SIZE(t))
+
+const char *vsym_find(uint64_t v, const struct vsym *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t[i].val == v)
+            return t[i].name;
+    return NULL;
+}
+
+void ob_flags(struct obuf *o, uint64_t v, const struct vsym *t, size_t n,
+              const char *zero)
+{
+    bool first = true;
+
+    if (v == 0) {
+        ob_puts(o, zero ? zero : "0");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].val && (v & t[i].val) == t[i].val) {
+            if (!first)
+                ob_putc(o, '|');
+            ob_puts(o, t[i].name);
+            first = false;
+            v &= ~t[i].val;
+        }
+    }
+    if (v) {
+        if (!first)
+            ob_putc(o, '|');
+        ob_hex(o, v);
+    }
+}
+
+void ob_enum(struct obuf *o, uint64_t v, const struct vsym *t, size_t n)
+{
+    const char *name = vsym_find(v, t, n);
+
+    if (name)
+        ob_puts(o, name);
+    else
+        ob_dec(o, (int64_t)v);
+}
+
+/* ---- open(2) ---- */
+
+/* O_SYNC and O_TMPFILE are two bits each: listed before their parts. */
+static const struct vsym open_bits[] = {
+    S(0100, "O_CREAT"),        S(0200, "O_EXCL"),
+    S(0400, "O_NOCTTY"),       S(01000, "O_TRUNC"),
+    S(02000, "O_APPEND"),      S(04000, "O_NONBLOCK"),
+    S(04010000, "O_SYNC"),     S(010000, "O_DSYNC"),
+    S(020000, "O_ASYNC"),      S(040000, "O_DIRECT"),
+    S(0100000, "O_LARGEFILE"), S(020200000, "O_TMPFILE"),
+    S(0200000, "O_DIRECTORY"), S(0400000, "O_NOFOLLOW"),
+    S(01000000, "O_NOATIME"),  S(02000000, "O_CLOEXEC"),
+    S(010000000, "O_PATH"),
+};
+
+void ob_open_flags(struct obuf *o, uint64_t v, bool accmode)
+{
+    static const char *const acc[] = {"O_RDONLY", "O_WRONLY", "O_RDWR",
+                                      "O_ACCMODE"};
+    uint64_t rest = v;
+
+    if (accmode) {
+        ob_puts(o, acc[v & 3]);
+        rest &= ~(uint64_t)3;
+        if (rest == 0)
+            return;
+        ob_putc(o, '|');
+    }
+    OB_FLAGS(o, rest, open_bits, NULL);
+}
+
+/* ---- file modes ---- */
+
+void ob_mode(struct obuf *o, uint64_t v)
+{
+    static const struct vsym types[] = {
+        S(0140000, "S_IFSOCK"), S(0120000, "S_IFLNK"), S(0100000, "S_IFREG"),
+        S(0060000, "S_IFBLK"),  S(0040000, "S_IFDIR"), S(0020000, "S_IFCHR"),
+        S(0010000, "S_IFIFO"),
+    };
+    const char *type = vsym_find(v & 0170000, types, VSYS_ARRAY_SIZE(types));
+
+    if (type) {
+        ob_puts(o, type);
+        ob_putc(o, '|');
+        v &= ~(uint64_t)0170000;
+    }
+    ob_printf(o, "0%llo", (unsigned long long)v);
+}
+
+/* ---- *at(2) ---- */
+
+static const struct vsym at_flags[] = {
+    S(0x100, "AT_SYMLINK_NOFOLLOW"), S(0x200, "AT_REMOVEDIR"),
+    S(0x400, "AT_SYMLINK_FOLLOW"),   S(0x800, "AT_NO_AUTOMOUNT"),
+    S(0x1000, "AT_EMPTY_PATH"),      S(0x2000, "AT_STATX_FORCE_SYNC"),
+    S(0x4000, "AT_STATX_DONT_SYNC"), S(0x8000, "AT_RECURSIVE"),
+};
+
+static const struct vsym faccessat_flags[] = {
+    S(0x100, "AT_SYMLINK_NOFOLLOW"),
+    S(0x200, "AT_EACCESS"),
+    S(0x1000, "AT_EMPTY_PATH"),
+};
+
+static const struct vsym access_modes[] = {
+    S(4, "R_OK"),
+    S(2, "W_OK"),
+    S(1, "X_OK"),
+};
+
+/* ---- mmap(2) ---- */
+
+static const struct vsym prot_bits[] = {
+    S(1, "PROT_READ"),
+    S(2, "PROT_WRITE"),
+    S(4, "PROT_EXEC"),
+    S(8, "PROT_SEM"),
+    S(0x01000000, "PROT_GROWSDOWN"),
+    S(0x02000000, "PROT_GROWSUP"),
+};
+
+static const struct vsym map_types[] = {
+    S(1, "MAP_SHARED"),
+    S(2, "MAP_PRIVATE"),
+    S(3, "MAP_SHARED_VALIDATE"),
+};
+
+static const struct vsym map_bits[] = {
+    S(0x10, "MAP_FIXED"),
+    S(0x20, "MAP_ANONYMOUS"),
+    S(0x40, "MAP_32BIT"),
+    S(0x100, "MAP_GROWSDOWN"),
+    S(0x800, "MAP_DENYWRITE"),
+    S(0x1000, "MAP_EXECUTABLE"),
+    S(0x2000, "MAP_LOCKED"),
+    S(0x4000, "MAP_NORESERVE"),
+    S(0x8000, "MAP_POPULATE"),
+    S(0x10000, "MAP_NONBLOCK"),
+    S(0x20000, "MAP_STACK"),
+    S(0x40000, "MAP_HUGETLB"),
+    S(0x80000, "MAP_SYNC"),
+    S(0x100000, "MAP_FIXED_NOREPLACE"),
+    S(0x4000000, "MAP_UNINITIALIZED"),
+};
+
+static void ob_mmap_flags(struct obuf *o, uint64_t v)
+{
+    const char *type =
+        vsym_find(v & 0xf, map_types, VSYS_ARRAY_SIZE(map_types));
+    uint64_t rest = v & ~(uint64_t)0xf;
+
+    if (type)
+        ob_puts(o, type);
+    else
+        ob_hex(o, v & 0xf);
+    if (rest) {
+        ob_putc(o, '|');
+        OB_FLAGS(o, rest, map_bits, NULL);
+    }
+}
+
+/* ---- sockets ---- */
+
+static const struct vsym families[] = {
+    S(0, "AF_UNSPEC"),      S(1, "AF_UNIX"),       S(2, "AF_INET"),
+    S(3, "AF_AX25"),        S(4, "AF_IPX"),        S(5, "AF_APPLETALK"),
+    S(6, "AF_NETROM"),      S(7, "AF_BRIDGE"),     S(8, "AF_ATMPVC"),
+    S(9, "AF_X25"),         S(10, "AF_INET6"),     S(11, "AF_ROSE"),
+    S(12, "AF_DECnet"),     S(13, "AF_NETBEUI"),   S(14, "AF_SECURITY"),
+    S(15, "AF_KEY"),        S(16, "AF_NETLINK"),   S(17, "AF_PACKET"),
+    S(18, "AF_ASH"),        S(19, "AF_ECONET"),    S(20, "AF_ATMSVC"),
+    S(21, "AF_RDS"),        S(22, "AF_SNA"),       S(23, "AF_IRDA"),
+    S(24, "AF_PPPOX"),      S(25, "AF_WANPIPE"),   S(26, "AF_LLC"),
+    S(27, "AF_IB"),         S(28, "AF_MPLS"),      S(29, "AF_CAN"),
+    S(30, "AF_TIPC"),       S(31, "AF_BLUETOOTH"), S(32, "AF_IUCV"),
+    S(33, "AF_RXRPC"),      S(34, "AF_ISDN"),      S(35, "AF_PHONET"),
+    S(36, "AF_IEEE802154"), S(37, "AF_CAIF"),      S(38, "AF_ALG"),
+    S(39, "AF_NFC"),        S(40, "AF_VSOCK"),     S(41, "AF_KCM"),
+    S(42, "AF_QIPCRTR"),    S(43, "AF_SMC"),       S(44, "AF_XDP"),
+    S(45, "AF_MCTP"),
+};
+
+const char *vsys_family_name(uint64_t v)
+{
+    return vsym_find(v, families, VSYS_ARRAY_SIZE(families));
+}
+
+static const struct vsym sock_types[] = {
+    S(1, "SOCK_STREAM"),  S(2, "SOCK_DGRAM"),     S(3, "SOCK_RAW"),
+    S(4, "SOCK_RDM"),     S(5, "SOCK_SEQPACKET"), S(6, "SOCK_DCCP"),
+    S(10, "SOCK_PACKET"),
+};
+
+static const struct vsym sock_flags[] = {
+    S(02000000, "SOCK_CLOEXEC"),
+    S(04000, "SOCK_NONBLOCK"),
+};
+
+static void ob_sock_type(struct obuf *o, uint64_t v)
+{
+    const char *type =
+        vsym_find(v & 0xf, sock_types, VSYS_ARRAY_SIZE(sock_types));
+    uint64_t rest = v & ~(uint64_t)0xf;
+
+    if (type)
+        ob_puts(o, type);
+    else
+        ob_hex(o, v & 0xf);
+    if (rest) {
+        ob_putc(o, '|');
+        OB_FLAGS(o, rest, sock_flags, NULL);
+    }
+}
+
+static const struct vsym ipprotos[] = {
+    S(0, "IPPROTO_IP"),         S(1, "IPPROTO_ICMP"),
+    S(2, "IPPROTO_IGMP"),       S(4, "IPPROTO_IPIP"),
+    S(6, "IPPROTO_TCP"),        S(8, "IPPROTO_EGP"),
+    S(12, "IPPROTO_PUP"),       S(17, "IPPROTO_UDP"),
+    S(22, "IPPROTO_IDP"),       S(29, "IPPROTO_TP"),
+    S(33, "IPPROTO_DCCP"),      S(41, "IPPROTO_IPV6"),
+    S(46, "IPPROTO_RSVP"),      S(47, "IPPROTO_GRE"),
+    S(50, "IPPROTO_ESP"),       S(51, "IPPROTO_AH"),
+    S(58, "IPPROTO_ICMPV6"),    S(92, "IPPROTO_MTP"),
+    S(94, "IPPROTO_BEETPH"),    S(98, "IPPROTO_ENCAP"),
+    S(103, "IPPROTO_PIM"),      S(108, "IPPROTO_COMP"),
+    S(115, "IPPROTO_L2TP"),     S(132, "IPPROTO_SCTP"),
+    S(136, "IPPROTO_UDPLITE"),  S(137, "IPPROTO_MPLS"),
+    S(143, "IPPROTO_ETHERNET"), S(255, "IPPROTO_RAW"),
+    S(262, "IPPROTO_MPTCP"),
+};
+
+void ob_ipproto(struct obuf *o, uint64_t v)
+{
+    OB_ENUM(o, v, ipprotos);
+}
+
+static const struct vsym msg_flags[] = {
+    S(0x1, "MSG_OOB"),
+    S(0x2, "MSG_PEEK"),
+    S(0x4, "MSG_DONTROUTE"),
+    S(0x8, "MSG_CTRUNC"),
+    S(0x10, "MSG_PROXY"),
+    S(0x20, "MSG_TRUNC"),
+    S(0x40, "MSG_DONTWAIT"),
+    S(0x80, "MSG_EOR"),
+    S(0x100, "MSG_WAITALL"),
+    S(0x200, "MSG_FIN"),
+    S(0x400, "MSG_SYN"),
+    S(0x800, "MSG_CONFIRM"),
+    S(0x1000, "MSG_RST"),
+    S(0x2000, "MSG_ERRQUEUE"),
+    S(0x4000, "MSG_NOSIGNAL"),
+    S(0x8000, "MSG_MORE"),
+    S(0x10000, "MSG_WAITFORONE"),
+    S(0x40000, "MSG_BATCH"),
+    S(0x4000000, "MSG_ZEROCOPY"),
+    S(0x20000000, "MSG_FASTOPEN"),
+    S(0x40000000, "MSG_CMSG_CLOEXEC"),
+};
+
+static const struct vsym shut_hows[] = {
+    S(0, "SHUT_RD"),
+    S(1, "SHUT_WR"),
+    S(2, "SHUT_RDWR"),
+};
+
+/* ---- processes ---- */
+
+static const struct vsym clone_bits[] = {
+    S(0x100, "CLONE_VM"),
+    S(0x200, "CLONE_FS"),
+    S(0x400, "CLONE_FILES"),
+    S(0x800, "CLONE_SIGHAND"),
+    S(0x1000, "CLONE_PIDFD"),
+    S(0x2000, "CLONE_PTRACE"),
+    S(0x4000, "CLONE_VFORK"),
+    S(0x8000, "CLONE_PARENT"),
+    S(0x10000, "CLONE_THREAD"),
+    S(0x20000, "CLONE_NEWNS"),
+    S(0x40000, "CLONE_SYSVSEM"),
+    S(0x80000, "CLONE_SETTLS"),
+    S(0x100000, "CLONE_PARENT_SETTID"),
+    S(0x200000, "CLONE_CHILD_CLEARTID"),
+    S(0x400000, "CLONE_DETACHED"),
+    S(0x800000, "CLONE_UNTRACED"),
+    S(0x1000000, "CLONE_CHILD_SETTID"),
+    S(0x2000000, "CLONE_NEWCGROUP"),
+    S(0x4000000, "CLONE_NEWUTS"),
+    S(0x8000000, "CLONE_NEWIPC"),
+    S(0x10000000, "CLONE_NEWUSER"),
+    S(0x20000000, "CLONE_NEWPID"),
+    S(0x40000000, "CLONE_NEWNET"),
+    S(0x80000000, "CLONE_IO"),
+};
+
+/* Clone flags; the low byte is the signal sent to the parent on exit. */
+static void ob_clone_flags(struct obuf *o, uint64_t v)
+{
+    uint64_t sig = v & 0xff;
+    uint64_t rest = v & ~(uint64_t)0xff;
+    const char *name;
+
+    if (rest || !sig)
+        OB_FLAGS(o, rest, clone_bits, NULL);
+    if (sig) {
+        if (rest)
+            ob_putc(o, '|');
+        name = vsys_signal_name((int)sig);
+        if (name)
+            ob_puts(o, name);
+        else
+            ob_udec(o, sig);
+    }
+}
+
+static const struct vsym wait_opts[] = {
+    S(1, "WNOHANG"),          S(2, "WUNTRACED"),
+    S(4, "WEXITED"),          S(8, "WCONTINUED"),
+    S(0x01000000, "WNOWAIT"), S(0x20000000, "__WNOTHREAD"),
+    S(0x40000000, "__WALL"),  S(0x80000000, "__WCLONE"),
+};
+
+static const struct vsym sigprocmask_hows[] = {
+    S(0, "SIG_BLOCK"),
+    S(1, "SIG_UNBLOCK"),
+    S(2, "SIG_SETMASK"),
+};
+
+static const struct vsym arch_prctl_codes[] = {
+    S(0x1001, "ARCH_SET_GS"),           S(0x1002, "ARCH_SET_FS"),
+    S(0x1003, "ARCH_GET_FS"),           S(0x1004, "ARCH_GET_GS"),
+    S(0x1011, "ARCH_GET_CPUID"),        S(0x1012, "ARCH_SET_CPUID"),
+    S(0x1021, "ARCH_GET_XCOMP_SUPP"),   S(0x1022, "ARCH_GET_XCOMP_PERM"),
+    S(0x1023, "ARCH_REQ_XCOMP_PERM"),   S(0x2001, "ARCH_MAP_VDSO_X32"),
+    S(0x2002, "ARCH_MAP_VDSO_32"),      S(0x2003, "ARCH_MAP_VDSO_64"),
+    S(0x4001, "ARCH_GET_UNTAG_MASK"),   S(0x4002, "ARCH_ENABLE_TAGGED_ADDR"),
+    S(0x4003, "ARCH_GET_MAX_TAG_BITS"), S(0x4004, "ARCH_FORCE_TAGGED_SVA"),
+    S(0x5001, "ARCH_SHSTK_ENABLE"),     S(0x5002, "ARCH_SHSTK_DISABLE"),
+    S(0x5003, "ARCH_SHSTK_LOCK"),       S(0x5004, "ARCH_SHSTK_UNLOCK"),
+    S(0x5005, "ARCH_SHSTK_STATUS"),
+};
+
+static const struct vsym rlimits[] = {
+    S(0, "RLIMIT_CPU"),       S(1, "RLIMIT_FSIZE"),  S(2, "RLIMIT_DATA"),
+    S(3, "RLIMIT_STACK"),     S(4, "RLIMIT_CORE"),   S(5, "RLIMIT_RSS"),
+    S(6, "RLIMIT_NPROC"),     S(7, "RLIMIT_NOFILE"), S(8, "RLIMIT_MEMLOCK"),
+    S(9, "RLIMIT_AS"),        S(10, "RLIMIT_LOCKS"), S(11, "RLIMIT_SIGPENDING"),
+    S(12, "RLIMIT_MSGQUEUE"), S(13, "RLIMIT_NICE"),  S(14, "RLIMIT_RTPRIO"),
+    S(15, "RLIMIT_RTTIME"),
+};
+
+/* ---- time ---- */
+
+static const struct vsym clocks[] = {
+    S(0, "CLOCK_REALTIME"),
+    S(1, "CLOCK_MONOTONIC"),
+    S(2, "CLOCK_PROCESS_CPUTIME_ID"),
+    S(3, "CLOCK_THREAD_CPUTIME_ID"),
+    S(4, "CLOCK_MONOTONIC_RAW"),
+    S(5, "CLOCK_REALTIME_COARSE"),
+    S(6, "CLOCK_MONOTONIC_COARSE"),
+    S(7, "CLOCK_BOOTTIME"),
+    S(8, "CLOCK_REALTIME_ALARM"),
+    S(9, "CLOCK_BOOTTIME_ALARM"),
+    S(11, "CLOCK_TAI"),
+};
+
+static const struct vsym timer_flags[] = {
+    S(1, "TIMER_ABSTIME"),
+};
+
+/* ---- files ---- */
+
+static const struct vsym whences[] = {
+    S(0, "SEEK_SET"),  S(1, "SEEK_CUR"),  S(2, "SEEK_END"),
+    S(3, "SEEK_DATA"), S(4, "SEEK_HOLE"),
+};
+
+static const struct vsym fcntl_cmds[] = {
+    S(0, "F_DUPFD"),
+    S(1, "F_GETFD"),
+    S(2, "F_SETFD"),
+    S(3, "F_GETFL"),
+    S(4, "F_SETFL"),
+    S(5, "F_GETLK"),
+    S(6, "F_SETLK"),
+    S(7, "F_SETLKW"),
+    S(8, "F_SETOWN"),
+    S(9, "F_GETOWN"),
+    S(10, "F_SETSIG"),
+    S(11, "F_GETSIG"),
+    S(12, "F_GETLK64"),
+    S(13, "F_SETLK64"),
+    S(14, "F_SETLKW64"),
+    S(15, "F_SETOWN_EX"),
+    S(16, "F_GETOWN_EX"),
+    S(17, "F_GETOWNER_UIDS"),
+    S(36, "F_OFD_GETLK"),
+    S(37, "F_OFD_SETLK"),
+    S(38, "F_OFD_SETLKW"),
+    S(1024, "F_SETLEASE"),
+    S(1025, "F_GETLEASE"),
+    S(1026, "F_NOTIFY"),
+    S(1030, "F_DUPFD_CLOEXEC"),
+    S(1031, "F_SETPIPE_SZ"),
+    S(1032, "F_GETPIPE_SZ"),
+    S(1033, "F_ADD_SEALS"),
+    S(1034, "F_GET_SEALS"),
+    S(1035, "F_GET_RW_HINT"),
+    S(1036, "F_SET_RW_HINT"),
+    S(1037, "F_GET_FILE_RW_HINT"),
+    S(1038, "F_SET_FILE_RW_HINT"),
+};
+
+static const struct vsym ioctls[] = {
+    S(0x5401, "TCGETS"),     S(0x5402, "TCSETS"),    S(0x5403, "TCSETSW"),
+    S(0x5404, "TCSETSF"),    S(0x540b, "TCFLSH"),    S(0x540e, "TIOCSCTTY"),
+    S(0x540f, "TIOCGPGRP"),  S(0x5410, "TIOCSPGRP"), S(0x5413, "TIOCGWINSZ"),
+    S(0x5414, "TIOCSWINSZ"), S(0x541b, "FIONREAD"),  S(0x5421, "FIONBIO"),
+    S(0x5450, "FIONCLEX"),   S(0x5451, "FIOCLEX"),   S(0x5452, "FIOASYNC"),
+};
+
+static const struct vsym grnd_flags[] = {
+    S(1, "GRND_NONBLOCK"),
+    S(2, "GRND_RANDOM"),
+    S(4, "GRND_INSECURE"),
+};
+
+static const struct vsym mfd_flags[] = {
+    S(1, "MFD_CLOEXEC"),     S(2, "MFD_ALLOW_SEALING"), S(4, "MFD_HUGETLB"),
+    S(8, "MFD_NOEXEC_SEAL"), S(0x10, "MFD_EXEC"),
+};
+
+/* ---- futexes ---- */
+
+static const struct vsym futex_cmds[] = {
+    S(0, "FUTEX_WAIT"),
+    S(1, "FUTEX_WAKE"),
+    S(2, "FUTEX_FD"),
+    S(3, "FUTEX_REQUEUE"),
+    S(4, "FUTEX_CMP_REQUEUE"),
+    S(5, "FUTEX_WAKE_OP"),
+    S(6, "FUTEX_LOCK_PI"),
+    S(7, "FUTEX_UNLOCK_PI"),
+    S(8, "FUTEX_TRYLOCK_PI"),
+    S(9, "FUTEX_WAIT_BITSET"),
+    S(10, "FUTEX_WAKE_BITSET"),
+    S(11, "FUTEX_WAIT_REQUEUE_PI"),
+    S(12, "FUTEX_CMP_REQUEUE_PI"),
+    S(13, "FUTEX_LOCK_PI2"),
+};
+
+static void ob_futex_op(struct obuf *o, uint64_t v)
+{
+    const char *cmd =
+        vsym_find(v & 0x7f, futex_cmds, VSYS_ARRAY_SIZE(futex_cmds));
+
+    if (!cmd) {
+        ob_hex(o, v);
+        return;
+    }
+    ob_puts(o, cmd);
+    if (v & 128)
+        ob_puts(o, "_PRIVATE");
+    if (v & 256)
+        ob_puts(o, "|FUTEX_CLOCK_REALTIME");
+    if (v & ~(uint64_t)0x1ff) {
+        ob_putc(o, '|');
+        ob_hex(o, v & ~(uint64_t)0x1ff);
+    }
+}
+
+bool vsys_sig_is_symbolic(char sig)
+{
+    switch (sig) {
+    case 'o':
+    case 'O':
+    case 'm':
+    case 'a':
+    case 'E':
+    case 'A':
+    case 'P':
+    case 'M':
+    case 'F':
+    case 'T':
+    case 'C':
+    case 'S':
+    case 'w':
+    case 'n':
+    case 'c':
+    case 'j':
+    case 'H':
+    case 'X':
+    case 'R':
+    case 'Z':
+    case 'K':
+    case 'r':
+    case 'G':
+    case 'Q':
+    case 'I':
+    case 'y':
+    case 'V':
+        return true;
+    default:
+        return false;
+    }
+}
+
+void ob_symbolic(struct obuf *o, char sig, uint64_t v)
+{
+    switch (sig) {
+    case 'o':
+        ob_open_flags(o, v, true);
+        break;
+    case 'O':
+        ob_open_flags(o, v, false);
+        break;
+    case 'm':
+        ob_mode(o, v);
+        break;
+    case 'a':
+        OB_FLAGS(o, v, at_flags, NULL);
+        break;
+    case 'E':
+        OB_FLAGS(o, v, faccessat_flags, NULL);
+        break;
+    case 'A':
+        OB_FLAGS(o, v, access_modes, "F_OK");
+        break;
+    case 'P':
+        OB_FLAGS(o, v, prot_bits, "PROT_NONE");
+        break;
+    case 'M':
+        ob_mmap_flags(o, v);
+        break;
+    case 'F':
+        OB_ENUM(o, v, families);
+        break;
+    case 'T':
+        ob_sock_type(o, v);
+        break;
+    case 'C':
+        ob_clone_flags(o, v);
+        break;
+    case 'S': {
+        const char *name = vsys_signal_name((int)v);
+
+        if (name && v <= 64)
+            ob_puts(o, name);
+        else
+            ob_dec(o, (int32_t)v);
+        break;
+    }
+    case 'w':
+        OB_ENUM(o, v, whences);
+        break;
+    case 'n':
+        OB_ENUM(o, v, fcntl_cmds);
+        break;
+    case 'c':
+        OB_ENUM(o, v, clocks);
+        break;
+    case 'j':
+        OB_FLAGS(o, v, timer_flags, NULL);
+        break;
+    case 'H':
+        OB_ENUM(o, v, sigprocmask_hows);
+        break;
+    case 'X':
+        ob_futex_op(o, v);
+        break;
+    case 'R': {
+        const char *name =
+            vsym_find(v, arch_prctl_codes, VSYS_ARRAY_SIZE(arch_prctl_codes));
+        if (name)
+            ob_puts(o, name);
+        else
+            ob_hex(o, v);
+        break;
+    }
+    case 'Z':
+        OB_FLAGS(o, v, wait_opts, NULL);
+        break;
+    case 'K':
+        OB_FLAGS(o, v, sock_flags, NULL);
+        break;
+    case 'r':
+        OB_ENUM(o, v, rlimits);
+        break;
+    case 'G':
+        OB_FLAGS(o, v, grnd_flags, NULL);
+        break;
+    case 'Q':
+        OB_FLAGS(o, v, mfd_flags, NULL);
+        break;
+    case 'I': {
+        const char *name = vsym_find(v, ioctls, VSYS_ARRAY_SIZE(ioctls));
+        if (name)
+            ob_puts(o, name);
+        else
+            ob_hex(o, v);
+        break;
+    }
+    case 'y':
+        OB_ENUM(o, v, shut_hows);
+        break;
+    case 'V':
+        OB_FLAGS(o, v, msg_flags, NULL);
+        break;
+    default:
+        ob_hex(o, v);
+        break;
+    }
+}
