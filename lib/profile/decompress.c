@@ -27,10 +27,7 @@ static const struct {
     size_t len;
 } magics[] = {
     {VPROF_COMP_GZIP, "gzip", "\x1f\x8b", 2},
-    {VPROF_COMP_XZ, "xz",
-     "\xfd"
-     "7zXZ\0",
-     6},
+    {VPROF_COMP_XZ, "xz", "\xfd\x37\x7a\x58\x5a\x00", 6},
     {VPROF_COMP_LZ4, "lz4", "\x02\x21\x4c\x18", 4},
     {VPROF_COMP_ZSTD, "zstd", "\x28\xb5\x2f\xfd", 4},
     {VPROF_COMP_BZIP2, "bzip2", "BZh", 3},
@@ -39,10 +36,7 @@ static const struct {
     {VPROF_COMP_LZMA, "lzma", "\x5d\x00\x00", 3},
     {VPROF_COMP_LZO, "lzo", "\x89LZO\0\r\n\x1a\n", 9},
     {VPROF_COMP_LZ4_FRAME, "lz4 frame", "\x04\x22\x4d\x18", 4},
-    {VPROF_COMP_NONE, "none",
-     "\x7f"
-     "ELF",
-     4},
+    {VPROF_COMP_NONE, "none", "\x7f\x45\x4c\x46", 4},
 };
 
 enum vprof_comp vprof_comp_detect(const uint8_t *p, size_t len)
@@ -239,6 +233,9 @@ int vprof_decompress(enum vprof_comp c, const uint8_t *in, size_t len,
                           len > 2 ? in[2] : 0, len > 3 ? in[3] : 0);
     }
     if (c == VPROF_COMP_NONE) {
+        /* Drop the size trailer if there is one. */
+        if (len >= 8 && vprof_rd32(in + len - 4) == len - 4)
+            len -= 4;
         if (len > max)
             return vprof_fail(d, EFBIG, "vmlinux larger than %zu bytes", max);
         uint8_t *copy = malloc(len);

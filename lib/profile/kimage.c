@@ -26,15 +26,19 @@ int vigil_kimage_open(struct vigil_kimage **out, const void *buf, size_t len,
     struct vigil_kimage *img = calloc(1, sizeof *img);
     if (img == NULL)
         return vprof_fail(d, ENOMEM, "out of memory");
-    int rc;
-    if (len >= 4 && !memcmp(p,
-                            "\x7f"
-                            "ELF",
-                            4)) {
+    int rc = 0;
+    if (len >= SELFMAG && !memcmp(p, ELFMAG, SELFMAG)) {
         /* A bare vmlinux, e.g. one written by --extract-vmlinux. */
         img->comp = VPROF_COMP_NONE;
-        rc = vprof_decompress(VPROF_COMP_NONE, p, len, max_vmlinux,
-                              &img->vmlinux, &img->len, d);
+        img->vmlinux = len <= max_vmlinux ? malloc(len) : NULL;
+        img->len = len;
+        if (img->vmlinux != NULL)
+            memcpy(img->vmlinux, p, len);
+        else if (len > max_vmlinux)
+            rc = vprof_fail(d, EFBIG, "vmlinux larger than %zu bytes",
+                            max_vmlinux);
+        else
+            rc = vprof_fail(d, ENOMEM, "out of memory (%zu bytes)", len);
     } else {
         struct vprof_bzimage bz;
         rc = vprof_bzimage_parse(p, len, &bz, d);
