@@ -16,6 +16,7 @@ enum {
 
 int cmd_profile(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 /* Print "vigil: <msg>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

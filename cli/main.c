@@ -18,6 +18,7 @@ struct command {
 static const struct command commands[] = {
     {"run", cmd_run, "run a command in a monitored guest"},
     {"profile", cmd_profile, "derive a kernel profile from a bzImage"},
+    {"scan", cmd_scan, "scan files against ClamAV-format signatures"},
 };
 
 static void usage(FILE *f)

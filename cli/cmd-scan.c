@@ -1,0 +1,579 @@
+/* vigil scan: scan files with ClamAV-format signature databases.
+ *
+ *   vigil scan --db PATH [--db PATH]... [--all-match] [-r] [--strict] PATH...
+ *
+ * Output like clamscan: "PATH: SIGNAME FOUND" per detection on stdout, a
+ * summary on stderr.  Exit 0 clean, 1 something found, 2 error. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vigil/sig.h"
+
+#define SCAN_EXIT_FOUND 1
+#define SCAN_EXIT_ERROR 2
+#define DEFAULT_FEED    (1u << 20)
+
+struct scan {
+    struct vsig_db *db;
+    struct vsig_stream *stream;
+    bool all_match, recursive, quiet, verbose;
+    size_t feed;
+    uint8_t *buf;
+    const char *path; /* object being scanned */
+    bool found;
+    unsigned long files, infected, errors, diag_errors;
+    uint64_t bytes;
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vigil scan --db PATH [--db PATH]... [OPTIONS] PATH...\n"
+            "\n"
+            "Scan files (or stdin: -) with ClamAV-format signatures.\n"
+            "\n"
+            "  -d, --db PATH      database file (.ndb .ldb .hdb .hsb .db .cvd "
+            ".cld)\n"
+            "                     or a directory of them; repeatable\n"
+            "  -z, --all-match    report every signature, not only the "
+            "first\n"
+            "  -r, --recursive    descend into directories\n"
+            "      --strict       fail if any database line cannot be "
+            "loaded\n"
+            "      --no-summary   no summary on stderr\n"
+            "  -v, --verbose      also print database notes\n"
+            "      --feed-size N  feed the matcher N bytes at a time "
+            "(testing)\n"
+            "\n"
+            "Output: \"PATH: SIGNAME FOUND\".  Exit status: 0 clean, 1 found,"
+            " 2 error.\n");
+}
+
+/* ---- databases ---- */
+
+static int read_all(const char *path, uint8_t **out, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf;
+
+    if (fd < 0)
+        return -errno;
+    if ((buf = malloc(cap)) == NULL) {
+        close(fd);
+        return -ENOMEM;
+    }
+    for (;;) {
+        if (n == cap) {
+            uint8_t *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+            if (nb == NULL) {
+                free(buf);
+                close(fd);
+                return -ENOMEM;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = -errno;
+            free(buf);
+            close(fd);
+            return e;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+static void on_diag(void *opaque, const struct vsig_diag *d)
+{
+    struct scan *sc = opaque;
+    const char *kind = d->severity == VSIG_DIAG_ERROR     ? "skipped"
+                       : d->severity == VSIG_DIAG_WARNING ? "warning"
+                                                          : "note";
+
+    if (d->severity == VSIG_DIAG_ERROR)
+        sc->diag_errors++;
+    if (d->severity == VSIG_DIAG_NOTE && !sc->verbose)
+        return;
+    if (d->line)
+        fprintf(stderr, "vigil: %s:%lu: %s: %s\n", d->file, d->line, kind,
+                d->msg);
+    else
+        fprintf(stderr, "vigil: %s: %s: %s\n", d->file, kind, d->msg);
+}
+
+static bool db_ext(const char *name)
+{
+    static const char *const exts[] = {".ndb", ".ldb", ".hdb", ".hsb",
+                                       ".db",  ".cvd", ".cld"};
+    const char *dot = strrchr(name, '.');
+
+    if (dot == NULL)
+        return false;
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
+        if (strcmp(dot, exts[i]) == 0)
+            return true;
+    return false;
+}
+
+static int load_file(struct vsig_loader *l, const char *path)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int r = read_all(path, &buf, &len);
+
+    if (r < 0) {
+        cli_error("%s: %s", path, strerror(-r));
+        return r;
+    }
+    r = vsig_loader_add(l, path, buf, len);
+    free(buf);
+    if (r < 0 && r != -EINVAL)
+        cli_error("%s: %s", path, strerror(-r));
+    return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names in a directory (without . and ..); NULL-terminated. */
+static char **list_dir(const char *dir, int *err)
+{
+    DIR *d = opendir(dir);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+
+    *err = 0;
+    if (d == NULL) {
+        *err = -errno;
+        return NULL;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (n + 2 > cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            char **nn = realloc(names, nc * sizeof *nn);
+            if (nn == NULL)
+                goto nomem;
+            names = nn;
+            cap = nc;
+        }
+        if ((names[n] = strdup(de->d_name)) == NULL)
+            goto nomem;
+        n++;
+    }
+    closedir(d);
+    if (names == NULL && (names = calloc(1, sizeof *names)) == NULL) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    qsort(names, n, sizeof *names, cmp_str);
+    names[n] = NULL;
+    return names;
+nomem:
+    closedir(d);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    *err = -ENOMEM;
+    return NULL;
+}
+
+static void free_list(char **names)
+{
+    for (size_t i = 0; names && names[i]; i++)
+        free(names[i]);
+    free(names);
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+
+    if (p)
+        snprintf(p, n, "%s%s%s", dir,
+                 dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+    return p;
+}
+
+static int load_db_path(struct vsig_loader *l, const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0) {
+        cli_error("%s: %s", path, strerror(errno));
+        return -errno;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return load_file(l, path);
+    int err;
+    char **names = list_dir(path, &err);
+    if (names == NULL) {
+        cli_error("%s: %s", path, strerror(-err));
+        return err;
+    }
+    int r = 0;
+    for (size_t i = 0; names[i] && r == 0; i++) {
+        if (!db_ext(names[i]))
+            continue;
+        char *p = join(path, names[i]);
+        r = p ? load_file(l, p) : -ENOMEM;
+        free(p);
+    }
+    free_list(names);
+    return r;
+}
+
+/* ---- scanning ---- */
+
+static int on_match(void *opaque, const struct vsig_match *m)
+{
+    struct scan *sc = opaque;
+
+    printf("%s: %s FOUND\n", sc->path, m->name);
+    sc->found = true;
+    return sc->all_match ? VSIG_MUTE : VSIG_STOP;
+}
+
+static void scan_fd(struct scan *sc, int fd, const char *shown, uint64_t size)
+{
+    struct vsig_stream_opts o = {
+        .sz = sizeof o, .size = size, .target = VSIG_TARGET_AUTO};
+    int r = vsig_stream_reset(sc->stream, NULL, &o);
+
+    sc->path = shown;
+    sc->found = false;
+    if (r < 0) {
+        cli_error("%s: %s", shown, strerror(-r));
+        sc->errors++;
+        return;
+    }
+    uint64_t got = 0;
+    for (;;) {
+        ssize_t n = read(fd, sc->buf, sc->feed);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            cli_error("%s: %s", shown, strerror(errno));
+            sc->errors++;
+            return;
+        }
+        if (n == 0)
+            break;
+        if (size != VSIG_SIZE_UNKNOWN && got + (uint64_t)n > size) {
+            /* The file grew while we read it: scan what was declared. */
+            n = (ssize_t)(size - got);
+            if (n == 0)
+                break;
+        }
+        got += (uint64_t)n;
+        r = vsig_stream_feed(sc->stream, sc->buf, (size_t)n);
+        if (r != 0)
+            break;
+    }
+    if (r == 0 && size != VSIG_SIZE_UNKNOWN && got != size) {
+        /* Shrank while reading: rescan as unknown size. */
+        cli_error("%s: file changed while scanning", shown);
+        sc->errors++;
+        return;
+    }
+    if (r == 0)
+        r = vsig_stream_end(sc->stream);
+    if (r < 0) {
+        cli_error("%s: %s", shown, strerror(-r));
+        sc->errors++;
+        return;
+    }
+    sc->files++;
+    sc->bytes += got;
+    if (sc->found)
+        sc->infected++;
+}
+
+static void scan_file(struct scan *sc, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+
+    if (fd < 0) {
+        cli_error("%s: %s", path, strerror(errno));
+        sc->errors++;
+        return;
+    }
+    if (fstat(fd, &st) < 0) {
+        cli_error("%s: %s", path, strerror(errno));
+        sc->errors++;
+        close(fd);
+        return;
+    }
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    scan_fd(sc, fd, path,
+            S_ISREG(st.st_mode) ? (uint64_t)st.st_size : VSIG_SIZE_UNKNOWN);
+    close(fd);
+}
+
+/* Directories: an explicit stack, entries in name order; symlinks inside
+ * a tree are not followed. */
+static void scan_dir(struct scan *sc, const char *root)
+{
+    char **stack = NULL;
+    size_t n = 0, cap = 0;
+    char *first = strdup(root);
+
+    if (first == NULL)
+        goto nomem;
+    stack = malloc(sizeof *stack);
+    if (stack == NULL) {
+        free(first);
+        goto nomem;
+    }
+    cap = 1;
+    stack[n++] = first;
+    while (n > 0) {
+        char *dir = stack[--n];
+        int err;
+        char **names = list_dir(dir, &err);
+        if (names == NULL) {
+            cli_error("%s: %s", dir, strerror(-err));
+            sc->errors++;
+            free(dir);
+            continue;
+        }
+        size_t cnt = 0;
+        while (names[cnt])
+            cnt++;
+        /* Push subdirectories in reverse so they pop in order. */
+        for (size_t i = cnt; i-- > 0;) {
+            char *p = join(dir, names[i]);
+            struct stat st;
+            if (p == NULL || lstat(p, &st) < 0) {
+                free(p);
+                continue;
+            }
+            if (S_ISDIR(st.st_mode) && sc->recursive) {
+                if (n == cap) {
+                    char **ns = realloc(stack, cap * 2 * sizeof *ns);
+                    if (ns == NULL) {
+                        free(p);
+                        continue;
+                    }
+                    stack = ns;
+                    cap *= 2;
+                }
+                stack[n++] = p;
+                continue;
+            }
+            free(p);
+        }
+        for (size_t i = 0; i < cnt; i++) {
+            char *p = join(dir, names[i]);
+            struct stat st;
+            if (p != NULL && lstat(p, &st) == 0 && S_ISREG(st.st_mode))
+                scan_file(sc, p);
+            free(p);
+        }
+        free_list(names);
+        free(dir);
+    }
+    free(stack);
+    return;
+nomem:
+    cli_error("%s: %s", root, strerror(ENOMEM));
+    sc->errors++;
+}
+
+static void scan_path(struct scan *sc, const char *path)
+{
+    struct stat st;
+
+    if (strcmp(path, "-") == 0) {
+        scan_fd(sc, STDIN_FILENO, "stdin", VSIG_SIZE_UNKNOWN);
+        return;
+    }
+    if (stat(path, &st) < 0) {
+        cli_error("%s: %s", path, strerror(errno));
+        sc->errors++;
+        return;
+    }
+    if (S_ISDIR(st.st_mode))
+        scan_dir(sc, path);
+    else
+        scan_file(sc, path);
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    enum { OPT_STRICT = 256, OPT_NOSUM, OPT_FEED };
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"all-match", no_argument, NULL, 'z'},
+        {"recursive", no_argument, NULL, 'r'},
+        {"strict", no_argument, NULL, OPT_STRICT},
+        {"no-summary", no_argument, NULL, OPT_NOSUM},
+        {"verbose", no_argument, NULL, 'v'},
+        {"feed-size", required_argument, NULL, OPT_FEED},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct scan sc = {.feed = DEFAULT_FEED};
+    const char **dbs = calloc((size_t)argc + 1, sizeof *dbs);
+    size_t ndb = 0;
+    bool strict = false, summary = true;
+    int c, ret = SCAN_EXIT_ERROR;
+
+    if (dbs == NULL) {
+        cli_error("out of memory");
+        return SCAN_EXIT_ERROR;
+    }
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "d:zrvh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            dbs[ndb++] = optarg;
+            break;
+        case 'z':
+            sc.all_match = true;
+            break;
+        case 'r':
+            sc.recursive = true;
+            break;
+        case 'v':
+            sc.verbose = true;
+            break;
+        case OPT_STRICT:
+            strict = true;
+            break;
+        case OPT_NOSUM:
+            summary = false;
+            break;
+        case OPT_FEED: {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v == 0 || v > (1ul << 30)) {
+                cli_error("--feed-size: expected 1..1073741824");
+                free(dbs);
+                return VIGIL_EXIT_USAGE;
+            }
+            sc.feed = v;
+            break;
+        }
+        case 'h':
+            usage(stdout);
+            free(dbs);
+            return VIGIL_EXIT_OK;
+        default:
+            usage(stderr);
+            free(dbs);
+            return VIGIL_EXIT_USAGE;
+        }
+    }
+    if (ndb == 0 || optind >= argc) {
+        cli_error(ndb == 0 ? "no database given (--db PATH)"
+                           : "nothing to scan");
+        usage(stderr);
+        free(dbs);
+        return VIGIL_EXIT_USAGE;
+    }
+
+    double t0 = now();
+    struct vsig_load_opts lo = {.sz = sizeof lo,
+                                .flags = strict ? VSIG_LOAD_STRICT : 0,
+                                .diag = on_diag,
+                                .diag_opaque = &sc};
+    struct vsig_loader *l;
+    int r = vsig_loader_new(&l, &lo);
+    if (r < 0) {
+        cli_error("%s", strerror(-r));
+        free(dbs);
+        return SCAN_EXIT_ERROR;
+    }
+    for (size_t i = 0; i < ndb; i++) {
+        r = load_db_path(l, dbs[i]);
+        if (r < 0) {
+            if (r == -EINVAL && strict)
+                cli_error("%s: database not loaded (--strict)", dbs[i]);
+            else if (r == -EINVAL)
+                cli_error("%s: database not loaded", dbs[i]);
+            vsig_loader_free(l);
+            free(dbs);
+            return SCAN_EXIT_ERROR;
+        }
+    }
+    free(dbs);
+    size_t nsig = vsig_loader_count(l);
+    r = vsig_loader_compile(l, &sc.db);
+    vsig_loader_free(l);
+    if (r < 0) {
+        cli_error("compiling signatures: %s", strerror(-r));
+        return SCAN_EXIT_ERROR;
+    }
+    double t1 = now();
+
+    if ((sc.buf = malloc(sc.feed)) == NULL ||
+        vsig_stream_new(&sc.stream, sc.db, NULL, on_match, &sc) < 0) {
+        cli_error("out of memory");
+        goto out;
+    }
+    for (int i = optind; i < argc; i++)
+        scan_path(&sc, argv[i]);
+    fflush(stdout);
+    double t2 = now();
+
+    if (summary) {
+        struct vsig_db_stats st = {.sz = sizeof st};
+        vsig_db_stats(sc.db, &st);
+        fprintf(stderr,
+                "\n----------- SCAN SUMMARY -----------\n"
+                "Known signatures: %zu\n"
+                "Skipped database lines: %lu\n"
+                "Scanned files: %lu\n"
+                "Infected files: %lu\n"
+                "Errors: %lu\n"
+                "Data scanned: %.2f MB\n"
+                "Load time: %.3f sec\n"
+                "Scan time: %.3f sec\n"
+                "Matcher memory: %.1f MiB\n",
+                nsig, sc.diag_errors, sc.files, sc.infected, sc.errors,
+                (double)sc.bytes / 1e6, t1 - t0, t2 - t1,
+                (double)st.memory / (1 << 20));
+    }
+    ret = sc.errors     ? SCAN_EXIT_ERROR
+          : sc.infected ? SCAN_EXIT_FOUND
+                        : VIGIL_EXIT_OK;
+out:
+    vsig_stream_free(sc.stream);
+    vsig_db_unref(sc.db);
+    free(sc.buf);
+    return ret;
+}

@@ -1,0 +1,773 @@
+/* Compilation: signatures -> segments -> anchors -> prefilter groups.
+ *
+ * A signature is cut into segments at unbounded gaps ('*', {n-}) and at
+ * bounded gaps that would make a segment longer than VS_SEG_MAX.  Each
+ * segment gets one anchor: the literal run (exact bytes, or small byte sets
+ * such as case-insensitive letters) that is longest and made of the rarest
+ * bytes.  Anchors are indexed by length class into sampled-gram groups (see
+ * struct vs_group), and the stream verifies the rest of the segment around
+ * each hit (verify.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sig/sig-int.h"
+
+/* Anchor length classes: A = S + g - 1. */
+static const struct {
+    uint8_t A, g, S;
+} gdefs[VS_NGROUPS] = {{16, 8, 9}, {12, 8, 5}, {8, 4, 5}, {6, 4, 3},
+                       {4, 3, 2},  {3, 3, 1},  {2, 2, 1}, {1, 1, 1}};
+
+#define MAX_VARIANTS 64
+
+struct bld {
+    struct vs_tok *toks;
+    size_t ntoks, ctoks;
+    struct vs_seg *segs;
+    size_t nsegs, csegs;
+    uint8_t *sgrp; /* group of each segment */
+    size_t nsgrp, csgrp;
+    uint8_t *fxm;
+    size_t nfxm, cfxm;
+    uint8_t *fxv;
+    size_t nfxv, cfxv;
+    struct vs_xchk *xchk;
+    size_t nxchk, cxchk;
+    bool validate; /* check only: no fixed-path arrays */
+};
+
+static uint32_t sat_add(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    if (a == VS_INF || b == VS_INF || __builtin_add_overflow(a, b, &r) ||
+        r >= VS_INF)
+        return VS_INF;
+    return r;
+}
+
+/* Width range of the item starting at toks[i]; returns its token count. */
+static uint32_t item_width(const struct vs_tok *toks, uint32_t i,
+                           uint32_t *wmin, uint32_t *wmax)
+{
+    const struct vs_tok *t = &toks[i];
+
+    switch (t->kind) {
+    case VS_TK_BYTE:
+        *wmin = *wmax = 1;
+        return 1;
+    case VS_TK_MALT:
+        *wmin = *wmax = t->min;
+        return 1;
+    case VS_TK_GAP:
+        *wmin = t->min;
+        *wmax = t->max;
+        return 1;
+    case VS_TK_SPECIAL:
+        *wmin = 0;
+        *wmax = 1;
+        return 1;
+    case VS_TK_LOOKB:
+    case VS_TK_LOOKA:
+        *wmin = *wmax = 0;
+        return 1;
+    case VS_TK_GOPEN: {
+        uint32_t close = i + t->max, amin = 0, amax = 0;
+        uint32_t bmin = VS_INF, bmax = 0;
+        for (uint32_t j = i + 1; j <= close; j++) {
+            if (toks[j].kind == VS_TK_GBAR || toks[j].kind == VS_TK_GCLOSE) {
+                if (amin < bmin)
+                    bmin = amin;
+                if (amax > bmax)
+                    bmax = amax;
+                amin = amax = 0;
+                continue;
+            }
+            uint32_t a, b;
+            item_width(toks, j, &a, &b);
+            amin = sat_add(amin, a);
+            amax = sat_add(amax, b);
+        }
+        *wmin = bmin;
+        *wmax = bmax;
+        return t->max + 1;
+    }
+    default:
+        *wmin = *wmax = 0;
+        return 1;
+    }
+}
+
+static int push_tok(struct bld *b, const struct vs_tok *t)
+{
+    if (b->ntoks >= UINT32_MAX - 1)
+        return -E2BIG;
+    if (VS_RESERVE(b, toks, 1) < 0)
+        return -ENOMEM;
+    b->toks[b->ntoks++] = *t;
+    return 0;
+}
+
+static unsigned popcount_set(const struct vs_set *s)
+{
+    return (unsigned)(__builtin_popcountll(s->w[0]) +
+                      __builtin_popcountll(s->w[1]) +
+                      __builtin_popcountll(s->w[2]) +
+                      __builtin_popcountll(s->w[3]));
+}
+
+/* Bytes an anchor token can take: 1 for exact, up to 4 for small sets,
+ * 0 if the token cannot be part of an anchor. */
+static unsigned anchor_fanout(const struct vs_store *st, const struct vs_tok *t)
+{
+    if (t->kind != VS_TK_BYTE)
+        return 0;
+    if (t->arg == VS_NONE)
+        return t->mask == 0xff ? 1 : 0;
+    if (t->flag)
+        return 0;
+    unsigned n = popcount_set(&st->sets[t->arg]);
+    return n <= 4 ? n : 0;
+}
+
+/* How common a byte is in executables and text: lower is a better anchor. */
+static unsigned byte_cost(uint8_t b)
+{
+    static const uint8_t x86[] = {0x48, 0x89, 0x8b, 0x24, 0xe8, 0x0f, 0x83,
+                                  0x85, 0xc3, 0x45, 0x44, 0x4c, 0x8d, 0x74,
+                                  0x75, 0xeb, 0xc0, 0x90, 0xcc, 0x41};
+    if (b == 0x00)
+        return 12;
+    if (b == 0xff)
+        return 8;
+    if (b == ' ')
+        return 6;
+    if (b == '\n' || b == '\r' || b == '\t')
+        return 5;
+    if (b >= 'a' && b <= 'z')
+        return strchr("etaoinsr", b) ? 5 : 4;
+    if ((b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'))
+        return 3;
+    if (b < 0x10)
+        return 4;
+    for (size_t i = 0; i < sizeof x86; i++)
+        if (x86[i] == b)
+            return 4;
+    return 1;
+}
+
+static unsigned tok_cost(const struct vs_store *st, const struct vs_tok *t)
+{
+    if (t->arg == VS_NONE)
+        return byte_cost(t->val);
+    unsigned worst = 0;
+    for (unsigned b = 0; b < 256; b++)
+        if (vs_set_has(&st->sets[t->arg], (uint8_t)b) &&
+            byte_cost((uint8_t)b) > worst)
+            worst = byte_cost((uint8_t)b);
+    return worst + 2;
+}
+
+struct anchor_pick {
+    int group; /* -1: none yet */
+    unsigned score;
+    uint32_t tok; /* absolute index in bld->toks */
+};
+
+/* Consider the literal run toks[r0, r1). */
+static void pick_in_run(const struct vs_store *st, const struct bld *b,
+                        uint32_t r0, uint32_t r1, struct anchor_pick *p)
+{
+    uint32_t R = r1 - r0;
+
+    for (int gi = 0; gi < VS_NGROUPS; gi++) {
+        uint32_t A = gdefs[gi].A;
+        if (A > R)
+            continue;
+        if (p->group >= 0 && gi > p->group)
+            return;
+        bool found = false;
+        for (uint32_t s = r0; s + A <= r1; s++) {
+            unsigned variants = 1, score = 0;
+            for (uint32_t k = 0; k < A; k++) {
+                const struct vs_tok *t = &b->toks[s + k];
+                variants *= anchor_fanout(st, t);
+                if (variants > MAX_VARIANTS)
+                    break;
+                score += tok_cost(st, t);
+                if (k > 0 && t->arg == VS_NONE &&
+                    b->toks[s + k - 1].arg == VS_NONE &&
+                    t->val == b->toks[s + k - 1].val)
+                    score += 3;
+            }
+            if (variants > MAX_VARIANTS)
+                continue;
+            for (unsigned v = variants; v > 1; v >>= 1)
+                score += 3;
+            if (p->group < 0 || gi < p->group || score < p->score) {
+                p->group = gi;
+                p->score = score;
+                p->tok = s;
+                found = true;
+            }
+        }
+        if (found)
+            return;
+    }
+}
+
+static int push_fx(struct bld *b, uint8_t m, uint8_t v)
+{
+    if (VS_RESERVE(b, fxm, 1) < 0 || VS_RESERVE(b, fxv, 1) < 0)
+        return -ENOMEM;
+    b->fxm[b->nfxm++] = m;
+    b->fxv[b->nfxv++] = v;
+    return 0;
+}
+
+static int build_fixed(struct bld *b, struct vs_seg *seg)
+{
+    if (b->nfxm >= UINT32_MAX - VS_SEG_MAX || b->nxchk >= UINT32_MAX - 1)
+        return -E2BIG;
+    seg->fx = (uint32_t)b->nfxm;
+    seg->xc = (uint32_t)b->nxchk;
+    uint32_t pos = 0;
+    for (uint32_t i = seg->tok; i < seg->tok + seg->ntok; i++) {
+        const struct vs_tok *t = &b->toks[i];
+        uint32_t w = 0;
+        bool xc = false;
+        switch (t->kind) {
+        case VS_TK_BYTE:
+            if (t->arg == VS_NONE) {
+                if (push_fx(b, t->mask, t->val) < 0)
+                    return -ENOMEM;
+            } else {
+                xc = true;
+                w = 1;
+            }
+            break;
+        case VS_TK_MALT:
+            xc = true;
+            w = t->min;
+            break;
+        case VS_TK_GAP:
+            w = t->min;
+            break;
+        default:
+            break;
+        }
+        if (xc) {
+            if (VS_RESERVE(b, xchk, 1) < 0)
+                return -ENOMEM;
+            b->xchk[b->nxchk++] = (struct vs_xchk){.pos = pos, .tok = i};
+        }
+        for (uint32_t k = 0; k < w; k++)
+            if (push_fx(b, 0, 0) < 0)
+                return -ENOMEM;
+        pos += t->kind == VS_TK_BYTE ? 1 : w;
+    }
+    seg->fxn = pos;
+    seg->nxc = (uint32_t)(b->nxchk - seg->xc);
+    while ((b->nfxm - seg->fx) % 8)
+        if (push_fx(b, 0, 0) < 0)
+            return -ENOMEM;
+    /* Room for the 8-byte loads past the last segment. */
+    for (int k = 0; k < 8; k++)
+        if (push_fx(b, 0, 0) < 0)
+            return -ENOMEM;
+    b->nfxm -= 8;
+    b->nfxv -= 8;
+    return 0;
+}
+
+/* Finish the segment made of bld->toks[t0, ntoks). */
+static int close_seg(const struct vs_store *st, struct bld *b, uint32_t t0,
+                     uint32_t msig, uint32_t idx, uint32_t gmin, uint32_t gmax,
+                     struct vs_err *e)
+{
+    uint32_t t1 = (uint32_t)b->ntoks;
+
+    /* Specials: lookbehind first, lookahead last, one byte elsewhere. */
+    for (uint32_t i = t0; i < t1;) {
+        uint32_t a, z, n = item_width(b->toks, i, &a, &z);
+        struct vs_tok *t = &b->toks[i];
+        if (t->kind == VS_TK_SPECIAL) {
+            if (i == t0) {
+                t->kind = VS_TK_LOOKB;
+            } else if (i == t1 - 1) {
+                t->kind = VS_TK_LOOKA;
+            } else {
+                uint8_t sp = t->flag;
+                *t = (struct vs_tok){.kind = VS_TK_BYTE, .flag = 1, .arg = sp};
+            }
+        }
+        i += n;
+    }
+
+    struct anchor_pick p = {.group = -1};
+    uint32_t run = VS_NONE;
+    for (uint32_t i = t0; i <= t1;) {
+        if (i < t1 && anchor_fanout(st, &b->toks[i]) > 0) {
+            if (run == VS_NONE)
+                run = i;
+            i++;
+            continue;
+        }
+        if (run != VS_NONE)
+            pick_in_run(st, b, run, i, &p);
+        run = VS_NONE;
+        if (i == t1)
+            break;
+        uint32_t a, z;
+        i += item_width(b->toks, i, &a, &z);
+    }
+    if (p.group < 0) {
+        vs_errf(e, "part %u has no literal byte to anchor on", idx + 1);
+        return -EINVAL;
+    }
+
+    struct vs_seg seg;
+    memset(&seg, 0, sizeof seg);
+    seg.msig = msig;
+    seg.idx = idx;
+    seg.tok = t0;
+    seg.ntok = t1 - t0;
+    seg.atok = p.tok - t0;
+    seg.alen = gdefs[p.group].A;
+    seg.gmin = gmin;
+    seg.gmax = gmax;
+    seg.lookb = seg.looka = -1;
+    seg.fixed = 1;
+    for (uint32_t i = t0; i < t1;) {
+        uint32_t a, z, n = item_width(b->toks, i, &a, &z);
+        const struct vs_tok *t = &b->toks[i];
+        if (a != z || t->kind == VS_TK_GOPEN)
+            seg.fixed = 0;
+        if (t->kind == VS_TK_LOOKB)
+            seg.lookb = (int8_t)t->flag;
+        if (t->kind == VS_TK_LOOKA)
+            seg.looka = (int8_t)t->flag;
+        if (i < p.tok) {
+            seg.pre_min = sat_add(seg.pre_min, a);
+            seg.pre_max = sat_add(seg.pre_max, z);
+        } else if (i >= p.tok + seg.alen) {
+            seg.post_min = sat_add(seg.post_min, a);
+            seg.post_max = sat_add(seg.post_max, z);
+        }
+        i += n;
+    }
+    if (seg.pre_max == VS_INF || seg.post_max == VS_INF ||
+        (uint64_t)seg.pre_max + seg.alen + seg.post_max > VS_SEG_MAX) {
+        vs_errf(e, "part %u is longer than %u bytes", idx + 1, VS_SEG_MAX);
+        return -EINVAL;
+    }
+    if (!b->validate && seg.fixed) {
+        int r = build_fixed(b, &seg);
+        if (r < 0)
+            return r;
+    }
+    if (b->nsegs >= (1u << 27) - 1)
+        return -E2BIG;
+    if (VS_RESERVE(b, segs, 1) < 0 || VS_RESERVE(b, sgrp, 1) < 0)
+        return -ENOMEM;
+    b->segs[b->nsegs++] = seg;
+    b->sgrp[b->nsgrp++] = (uint8_t)p.group;
+    return 0;
+}
+
+/* Cut signature @mi into segments appended to @b. */
+static int plan_msig(const struct vs_store *st, struct bld *b, uint32_t mi,
+                     uint32_t *nseg, struct vs_err *e)
+{
+    const struct vs_msig *m = &st->msigs[mi];
+    const struct vs_tok *src = st->toks + m->tok;
+    uint32_t pmin = 0, pmax = 0, smax = 0, gmin = 0, gmax = 0, idx = 0;
+    bool pend = false;
+    uint32_t t0 = (uint32_t)b->ntoks;
+    int r;
+
+    for (uint32_t i = 0; i < m->ntok;) {
+        uint32_t a, z, n = item_width(src, i, &a, &z);
+        if (src[i].kind == VS_TK_GAP) {
+            pmin = sat_add(pmin, a);
+            pmax = sat_add(pmax, z);
+            pend = true;
+            i += n;
+            continue;
+        }
+        if (pend) {
+            bool empty = b->ntoks == t0;
+            if (empty && idx == 0) {
+                /* Leading gap: bytes that must precede the match. */
+                if (pmin > 0 || pmax != VS_INF) {
+                    struct vs_tok g = {.kind = VS_TK_GAP,
+                                       .min = pmin,
+                                       .max = pmax == VS_INF ? pmin : pmax};
+                    if ((r = push_tok(b, &g)) < 0)
+                        return r;
+                    smax = sat_add(smax, g.max);
+                }
+            } else if (pmax == VS_INF ||
+                       (uint64_t)smax + pmax + z > VS_SEG_MAX) {
+                if ((r = close_seg(st, b, t0, mi, idx, gmin, gmax, e)) < 0)
+                    return r;
+                idx++;
+                t0 = (uint32_t)b->ntoks;
+                gmin = pmin;
+                gmax = pmax;
+                smax = 0;
+            } else {
+                struct vs_tok g = {.kind = VS_TK_GAP, .min = pmin, .max = pmax};
+                if ((r = push_tok(b, &g)) < 0)
+                    return r;
+                smax = sat_add(smax, pmax);
+            }
+            pend = false;
+            pmin = pmax = 0;
+        }
+        for (uint32_t k = 0; k < n; k++)
+            if ((r = push_tok(b, &src[i + k])) < 0)
+                return r;
+        smax = sat_add(smax, z);
+        if (smax > VS_SEG_MAX) {
+            vs_errf(e, "part %u is longer than %u bytes", idx + 1, VS_SEG_MAX);
+            return -EINVAL;
+        }
+        i += n;
+    }
+    if (b->ntoks == t0) {
+        vs_errf(e, "signature has no bytes to match");
+        return -EINVAL;
+    }
+    if (pend && pmax != VS_INF && (uint64_t)smax + pmax <= VS_SEG_MAX) {
+        struct vs_tok g = {.kind = VS_TK_GAP, .min = pmin, .max = pmax};
+        if ((r = push_tok(b, &g)) < 0)
+            return r;
+    }
+    if ((r = close_seg(st, b, t0, mi, idx, gmin, gmax, e)) < 0)
+        return r;
+    *nseg = idx + 1;
+    return 0;
+}
+
+static void bld_free(struct bld *b)
+{
+    free(b->toks);
+    free(b->segs);
+    free(b->sgrp);
+    free(b->fxm);
+    free(b->fxv);
+    free(b->xchk);
+    memset(b, 0, sizeof *b);
+}
+
+int vs_check_msig(const struct vs_store *st, uint32_t mi, struct vs_err *e)
+{
+    struct bld b;
+    uint32_t nseg;
+
+    memset(&b, 0, sizeof b);
+    b.validate = true;
+    int r = plan_msig(st, &b, mi, &nseg, e);
+    bld_free(&b);
+    return r;
+}
+
+/* ---- prefilter groups ---- */
+
+static uint32_t ceil_log2(uint64_t n)
+{
+    uint32_t k = 0;
+    while (k < 63 && (1ull << k) < n)
+        k++;
+    return k;
+}
+
+struct gent {
+    uint64_t gram;
+    uint32_t ref;
+};
+
+static int cmp_gent(const void *a, const void *b)
+{
+    const struct gent *x = a, *y = b;
+    if (x->gram != y->gram)
+        return x->gram < y->gram ? -1 : 1;
+    return x->ref < y->ref ? -1 : x->ref > y->ref;
+}
+
+static int build_group(struct vs_group *g, struct gent *ents, size_t n)
+{
+    g->bbits = ceil_log2(n ? n : 1);
+    if (g->bbits == 0)
+        g->bbits = 1;
+    size_t nb = (size_t)1 << g->bbits;
+    uint32_t *cnt = calloc(nb + 1, sizeof *cnt);
+    struct gent *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (cnt == NULL || sorted == NULL) {
+        free(cnt);
+        free(sorted);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        cnt[((ents[i].gram * VS_HASHMUL) >> (64 - g->bbits)) + 1]++;
+    for (size_t i = 0; i < nb; i++)
+        cnt[i + 1] += cnt[i];
+    for (size_t i = 0; i < n; i++) {
+        size_t bk = (size_t)((ents[i].gram * VS_HASHMUL) >> (64 - g->bbits));
+        sorted[cnt[bk]++] = ents[i];
+    }
+    /* cnt[b] is now the end of bucket b; sort and dedupe each bucket. */
+    g->boff = calloc(nb + 1, sizeof *g->boff);
+    g->grams = malloc((n ? n : 1) * sizeof *g->grams);
+    g->refs = malloc((n ? n : 1) * sizeof *g->refs);
+    if (g->boff == NULL || g->grams == NULL || g->refs == NULL) {
+        free(cnt);
+        free(sorted);
+        return -ENOMEM;
+    }
+    size_t out = 0, start = 0;
+    for (size_t bk = 0; bk < nb; bk++) {
+        size_t end = cnt[bk];
+        g->boff[bk] = (uint32_t)out;
+        if (end - start > 1)
+            qsort(sorted + start, end - start, sizeof *sorted, cmp_gent);
+        for (size_t i = start; i < end; i++) {
+            if (i > start && sorted[i].gram == sorted[i - 1].gram &&
+                sorted[i].ref == sorted[i - 1].ref)
+                continue;
+            g->grams[out] = sorted[i].gram;
+            g->refs[out] = sorted[i].ref;
+            out++;
+        }
+        start = end;
+    }
+    g->boff[nb] = (uint32_t)out;
+    g->nent = out;
+    free(cnt);
+    free(sorted);
+
+    if (g->g <= 2) {
+        g->mbits = 8u * g->g;
+    } else {
+        g->mbits = ceil_log2(out * 16);
+        if (g->mbits < 12)
+            g->mbits = 12;
+        if (g->mbits > 25)
+            g->mbits = 25;
+    }
+    size_t words = ((size_t)1 << g->mbits) / 64;
+    if (words == 0)
+        words = 1;
+    g->bloom = calloc(words, sizeof *g->bloom);
+    if (g->bloom == NULL)
+        return -ENOMEM;
+    uint64_t mask = ((uint64_t)1 << g->mbits) - 1;
+    for (size_t i = 0; i < out; i++) {
+        uint64_t x = g->grams[i];
+        if (g->g <= 2) {
+            g->bloom[x >> 6] |= 1ull << (x & 63);
+            continue;
+        }
+        uint64_t y = x * VS_HASHMUL;
+        uint64_t h1 = y >> (64 - g->mbits);
+        uint64_t h2 = (y >> (64 - 2 * g->mbits)) & mask;
+        g->bloom[h1 >> 6] |= 1ull << (h1 & 63);
+        g->bloom[h2 >> 6] |= 1ull << (h2 & 63);
+    }
+    return 0;
+}
+
+/* All byte strings an anchor can take, as S grams each. */
+static int add_anchor_grams(const struct vsig_db *db, uint32_t si, int gi,
+                            struct gent **ents, size_t *n, size_t *cap)
+{
+    const struct vs_seg *seg = &db->segs[si];
+    const struct vs_tok *t = db->toks + seg->tok + seg->atok;
+    uint32_t A = gdefs[gi].A, g = gdefs[gi].g, S = gdefs[gi].S;
+    uint8_t opts[16][4];
+    unsigned nopt[16], idx[16] = {0};
+
+    for (uint32_t k = 0; k < A; k++) {
+        nopt[k] = 0;
+        if (t[k].arg == VS_NONE) {
+            opts[k][nopt[k]++] = t[k].val;
+            continue;
+        }
+        for (unsigned bv = 0; bv < 256 && nopt[k] < 4; bv++)
+            if (vs_set_has(&db->st.sets[t[k].arg], (uint8_t)bv))
+                opts[k][nopt[k]++] = (uint8_t)bv;
+    }
+    for (;;) {
+        uint8_t v[16];
+        for (uint32_t k = 0; k < A; k++)
+            v[k] = opts[k][idx[k]];
+        if (vs_grow((void **)ents, cap, *n, S, sizeof **ents) < 0)
+            return -ENOMEM;
+        for (uint32_t o = 0; o < S; o++) {
+            uint64_t x = 0;
+            for (uint32_t k = 0; k < g; k++)
+                x |= (uint64_t)v[o + k] << (8 * k);
+            (*ents)[(*n)++] = (struct gent){.gram = x, .ref = si << 5 | o};
+        }
+        uint32_t k = 0;
+        while (k < A && ++idx[k] == nopt[k])
+            idx[k++] = 0;
+        if (k == A)
+            break;
+    }
+    return 0;
+}
+
+void vs_db_free(struct vsig_db *db)
+{
+    if (db == NULL)
+        return;
+    vs_store_free(&db->st);
+    free(db->segs);
+    free(db->toks);
+    free(db->fxmask);
+    free(db->fxval);
+    free(db->xchk);
+    for (unsigned i = 0; i < VS_NGROUPS; i++) {
+        free(db->groups[i].bloom);
+        free(db->groups[i].boff);
+        free(db->groups[i].grams);
+        free(db->groups[i].refs);
+    }
+    free(db->eof_msigs);
+    free(db);
+}
+
+int vs_compile(struct vs_store *st, struct vsig_db **out)
+{
+    struct vsig_db *db = calloc(1, sizeof *db);
+    struct bld b;
+    size_t eofcap = 0;
+    int r = 0;
+
+    if (db == NULL)
+        return -ENOMEM;
+    db->refs = 1;
+    db->st = *st;
+    memset(st, 0, sizeof *st);
+    memset(&b, 0, sizeof b);
+    st = &db->st;
+
+    for (uint32_t mi = 0; mi < st->nmsigs; mi++) {
+        struct vs_err e;
+        uint32_t nseg;
+        st->msigs[mi].seg = (uint32_t)b.nsegs;
+        if ((r = plan_msig(st, &b, mi, &nseg, &e)) < 0) {
+            /* The loader checked every signature; only ENOMEM/E2BIG. */
+            goto fail;
+        }
+        st->msigs[mi].nseg = nseg;
+        if (nseg > 1)
+            st->msigs[mi].state = db->nstate++;
+        if (st->msigs[mi].target != 0)
+            db->has_targets = true;
+        if (st->msigs[mi].off.kind == VS_OFF_EOF) {
+            if (vs_grow((void **)&db->eof_msigs, &eofcap, db->neof, 1,
+                        sizeof *db->eof_msigs) < 0) {
+                r = -ENOMEM;
+                goto fail;
+            }
+            db->eof_msigs[db->neof++] = mi;
+            uint64_t reach = st->msigs[mi].off.off + 1;
+            if (reach > VS_EOF_TAIL)
+                reach = VS_EOF_TAIL;
+            if (reach > db->eof_reach)
+                db->eof_reach = (uint32_t)reach;
+        }
+    }
+    for (size_t i = 0; i < st->nldbs; i++)
+        if (st->ldbs[i].target != 0)
+            db->has_targets = true;
+    free(st->toks);
+    st->toks = NULL;
+    st->ntoks = st->ctoks = 0;
+
+    db->segs = b.segs;
+    db->nsegs = b.nsegs;
+    db->toks = b.toks;
+    db->ntoks = b.ntoks;
+    db->fxmask = b.fxm;
+    db->fxval = b.fxv;
+    db->nfx = b.nfxm;
+    db->xchk = b.xchk;
+    db->nxchk = b.nxchk;
+    b.segs = NULL;
+    b.toks = NULL;
+    b.fxm = b.fxv = NULL;
+    b.xchk = NULL;
+
+    /* Window sizes. */
+    db->lf = 8;
+    for (size_t si = 0; si < db->nsegs; si++) {
+        const struct vs_seg *sg = &db->segs[si];
+        int gi = b.sgrp[si];
+        uint32_t back = sg->pre_max + 1 + gdefs[gi].S - 1;
+        uint32_t fwd = sg->alen + sg->post_max + 1;
+        if (back > db->lb)
+            db->lb = back;
+        if (fwd > db->lf)
+            db->lf = fwd;
+        if (sg->pre_max > db->max_span)
+            db->max_span = sg->pre_max;
+        if (sg->post_max > db->max_span)
+            db->max_span = sg->post_max;
+    }
+
+    /* Prefilter groups. */
+    for (int gi = 0; gi < VS_NGROUPS; gi++) {
+        struct gent *ents = NULL;
+        size_t n = 0, cap = 0;
+        for (size_t si = 0; si < db->nsegs; si++) {
+            if (b.sgrp[si] != gi)
+                continue;
+            if ((r = add_anchor_grams(db, (uint32_t)si, gi, &ents, &n, &cap)) <
+                0) {
+                free(ents);
+                goto fail;
+            }
+            db->nanchors++;
+        }
+        if (n == 0) {
+            free(ents);
+            continue;
+        }
+        struct vs_group *g = &db->groups[db->ngroups++];
+        g->g = gdefs[gi].g;
+        g->S = gdefs[gi].S;
+        g->A = gdefs[gi].A;
+        r = build_group(g, ents, n);
+        free(ents);
+        if (r < 0)
+            goto fail;
+        db->memory += ((size_t)1 << g->mbits) / 8 +
+                      (((size_t)1 << g->bbits) + 1) * 4 + g->nent * 12;
+    }
+    for (int a = 0; a < VS_NALGO; a++) {
+        vs_hash_sort(st->hashes[a], st->nhashes[a]);
+        if (st->nhashes[a])
+            db->hash_algos |= 1u << a;
+        db->memory += st->nhashes[a] * sizeof(struct vs_hash);
+    }
+    db->memory += db->nsegs * sizeof(struct vs_seg) +
+                  db->ntoks * sizeof(struct vs_tok) + db->nfx * 2 +
+                  db->nxchk * sizeof(struct vs_xchk) + st->nnames +
+                  st->nsigs * sizeof(struct vs_sig) +
+                  st->nmsigs * sizeof(struct vs_msig) +
+                  st->nsets * sizeof(struct vs_set) + st->npool +
+                  st->nldbs * sizeof(struct vs_ldb) +
+                  st->nrpn * sizeof(struct vs_rpn) + st->nsubs * 4;
+    bld_free(&b);
+    *out = db;
+    return 0;
+fail:
+    bld_free(&b);
+    vs_db_free(db);
+    return r;
+}

@@ -1,0 +1,384 @@
+/* Internal definitions shared by the lib/sig modules.  Nothing here is part of
+ * the public API (include/vigil/sig.h).
+ *
+ * Data flow:
+ *   hexpat.c   hex signature text      -> tokens (struct vs_tok)
+ *   ndb.c      .ndb/.db/.hdb/.hsb lines -> signatures in a struct vs_store
+ *   ldb.c      .ldb lines              -> logical signatures + subsignatures
+ *   cvd.c      .cvd/.cld containers    -> the members above
+ *   loader.c   public loader API, diagnostics, format dispatch
+ *   compile.c  tokens -> segments, anchors, prefilter groups (struct vsig_db)
+ *   verify.c   checks one segment around an anchor hit
+ *   scan.c     streams: windows, prefilter passes, chaining, reporting
+ *   hash.c     MD5/SHA-1/SHA-256 (nettle) and hash signature lookup
+ *   slot.c     atomic database replacement
+ */
+#ifndef VIGIL_SIG_INT_H
+#define VIGIL_SIG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/sig.h"
+
+#define VS_HIDDEN __attribute__((visibility("hidden")))
+
+#define VS_INF      UINT32_MAX /* unbounded gap / "no value" */
+#define VS_NONE     UINT32_MAX /* no index */
+#define VS_SEG_MAX  32768u     /* longest span one segment may cover */
+#define VS_MAX_TOKS 65536u     /* tokens per signature */
+#define VS_EOF_TAIL (1u << 20) /* EOF-n reach kept for unknown sizes */
+
+/* ---- tokens: the parsed form of a hex signature ---- */
+
+enum vs_tk {
+    VS_TK_BYTE = 0, /* one byte: (b & mask) == val, or member of set */
+    VS_TK_GAP,      /* min..max arbitrary bytes (max VS_INF: unbounded) */
+    VS_TK_MALT,     /* fixed-width alternatives: max strings of min bytes */
+    VS_TK_SPECIAL,  /* (B) (L) (W) before segmentation */
+    VS_TK_LOOKB,    /* special at a segment start: checks the byte before */
+    VS_TK_LOOKA,    /* special at a segment end: checks the byte after */
+    VS_TK_GOPEN,    /* generic alternation ( ... | ... ) */
+    VS_TK_GBAR,
+    VS_TK_GCLOSE,
+};
+
+enum vs_special { VS_SP_B = 0, VS_SP_L = 1, VS_SP_W = 2 };
+
+struct vs_tok {
+    uint8_t kind;
+    uint8_t mask, val; /* VS_TK_BYTE without a set */
+    uint8_t flag;      /* MALT: negated; SPECIAL/LOOK*: enum vs_special */
+    uint32_t arg;      /* BYTE: set index or VS_NONE; MALT: pool offset */
+    uint32_t min, max; /* GAP: range; MALT: width, count; GOPEN: close idx */
+};
+
+struct vs_set {
+    uint64_t w[4];
+};
+
+static inline bool vs_set_has(const struct vs_set *s, uint8_t b)
+{
+    return (s->w[b >> 6] >> (b & 63)) & 1;
+}
+
+static inline void vs_set_add(struct vs_set *s, uint8_t b)
+{
+    s->w[b >> 6] |= 1ull << (b & 63);
+}
+
+/* ---- signatures ---- */
+
+enum vs_off_kind { VS_OFF_ANY = 0, VS_OFF_ABS, VS_OFF_EOF };
+
+struct vs_offset {
+    uint8_t kind;
+    uint64_t off, shift; /* start in [off, off + shift] (EOF: size - off) */
+};
+
+/* A matcher signature: one hex pattern with an offset.  Body signatures have
+ * one; each logical subsignature has one (two for ::wa). */
+struct vs_msig {
+    uint32_t tok, ntok; /* tokens (store->toks) */
+    uint32_t seg, nseg; /* segments after compilation */
+    uint32_t owner;     /* public signature, or global subsignature index */
+    uint32_t state;     /* per-stream chain state index, VS_NONE if 1 seg */
+    struct vs_offset off;
+    uint8_t is_sub;
+    uint8_t target;
+};
+
+struct vs_sig {
+    uint32_t name; /* offset in store->names */
+    uint8_t kind;  /* enum vsig_match_kind */
+    uint8_t target;
+    uint32_t msig, nmsig; /* body signatures */
+    uint32_t ldb;         /* logical signatures */
+};
+
+/* Logical expression in reverse Polish notation. */
+enum vs_op { VS_OP_SUB = 0, VS_OP_AND, VS_OP_OR, VS_OP_EQ, VS_OP_GT, VS_OP_LT };
+
+struct vs_rpn {
+    uint8_t op;
+    uint32_t a; /* SUB: local subsignature index; EQ/GT/LT: X */
+    uint32_t b; /* EQ/GT/LT: Y (distinct subsignatures) or VS_NONE */
+};
+
+struct vs_ldb {
+    uint32_t sig;
+    uint32_t sub, nsub; /* global subsignature indexes */
+    uint32_t rpn, nrpn;
+    uint8_t monotone; /* no '=' or '<': may fire as soon as it is true */
+    uint8_t target;
+    uint64_t fs_min, fs_max; /* FileSize: range, fs_max UINT64_MAX if none */
+};
+
+enum vs_hash_algo { VS_MD5 = 0, VS_SHA1, VS_SHA256, VS_NALGO };
+
+struct vs_hash {
+    uint8_t digest[32];
+    uint64_t size; /* UINT64_MAX: any size */
+    uint32_t sig;
+};
+
+/* Growable arrays of everything a database is made of.  The loader fills
+ * one; compilation moves it into the vsig_db. */
+struct vs_store {
+    char *names;
+    size_t nnames, cnames;
+    struct vs_sig *sigs;
+    size_t nsigs, csigs;
+    struct vs_msig *msigs;
+    size_t nmsigs, cmsigs;
+    struct vs_tok *toks;
+    size_t ntoks, ctoks;
+    struct vs_set *sets;
+    size_t nsets, csets;
+    uint8_t *pool;
+    size_t npool, cpool;
+    struct vs_ldb *ldbs;
+    size_t nldbs, cldbs;
+    struct vs_rpn *rpn;
+    size_t nrpn, crpn;
+    uint32_t *subs; /* global subsignature index -> ldb index */
+    size_t nsubs, csubs;
+    struct vs_hash *hashes[VS_NALGO];
+    size_t nhashes[VS_NALGO], chashes[VS_NALGO];
+    size_t nbody;
+};
+
+VS_HIDDEN int vs_grow(void **p, size_t *cap, size_t n, size_t add, size_t elsz);
+#define VS_RESERVE(st, arr, add)                                               \
+    vs_grow((void **)&(st)->arr, &(st)->c##arr, (st)->n##arr, (add),           \
+            sizeof *(st)->arr)
+VS_HIDDEN void vs_store_free(struct vs_store *st);
+/* Roll the store back to an earlier size (a line that failed half-way). */
+struct vs_mark {
+    size_t nnames, nsigs, nmsigs, ntoks, nsets, npool, nldbs, nrpn, nsubs;
+    size_t nhashes[VS_NALGO];
+    size_t nbody;
+};
+VS_HIDDEN void vs_store_mark(const struct vs_store *st, struct vs_mark *m);
+VS_HIDDEN void vs_store_rollback(struct vs_store *st, const struct vs_mark *m);
+VS_HIDDEN int vs_store_name(struct vs_store *st, const char *s, size_t len,
+                            uint32_t *out);
+
+/* ---- parsing helpers (hexpat.c) ---- */
+
+/* Error text for one line: the parsers fill it, loader.c reports it. */
+struct vs_err {
+    char msg[192];
+};
+VS_HIDDEN void vs_errf(struct vs_err *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Parse hex signature text into tokens appended to st->toks.
+ * @nocase/@wide: ldb subsignature modifiers 'i' and 'w'.
+ * Return 0 or -EINVAL (message in @e) / -ENOMEM.
+ */
+#define VS_HEX_NOCASE 0x1u
+#define VS_HEX_WIDE   0x2u
+VS_HIDDEN int vs_hex_parse(struct vs_store *st, const char *s, size_t len,
+                           unsigned flags, uint32_t *tok, uint32_t *ntok,
+                           struct vs_err *e);
+
+/* Parse an offset field ("*", "n", "n,m", "EOF-n", "EOF-n,m"). */
+VS_HIDDEN int vs_offset_parse(const char *s, size_t len, struct vs_offset *o,
+                              struct vs_err *e);
+
+/* Decimal number, no sign, overflow-checked.  0 or -EINVAL. */
+VS_HIDDEN int vs_parse_u64(const char *s, size_t len, uint64_t *out);
+
+/* Add a body signature built from tokens already parsed. */
+VS_HIDDEN int vs_add_msig(struct vs_store *st, uint32_t tok, uint32_t ntok,
+                          const struct vs_offset *off, uint32_t owner,
+                          bool is_sub, uint8_t target, uint32_t *out);
+
+/* ---- per-format line parsers (ndb.c, ldb.c) ---- */
+
+/* Add a named signature (checks the name). */
+VS_HIDDEN int vs_add_named_sig(struct vs_store *st, const char *name,
+                               size_t nlen, uint8_t kind, uint8_t target,
+                               uint32_t *id, struct vs_err *e);
+
+VS_HIDDEN int vs_parse_ndb_line(struct vs_store *st, const char *s, size_t len,
+                                struct vs_err *e);
+VS_HIDDEN int vs_parse_db_line(struct vs_store *st, const char *s, size_t len,
+                               struct vs_err *e);
+VS_HIDDEN int vs_parse_hash_line(struct vs_store *st, const char *s, size_t len,
+                                 bool md5_only, struct vs_err *e);
+VS_HIDDEN int vs_parse_ldb_line(struct vs_store *st, const char *s, size_t len,
+                                struct vs_err *e);
+
+/* ---- containers (cvd.c) ---- */
+
+/* Called for each member of a container. */
+typedef int (*vs_member_fn)(void *opaque, const char *name, const uint8_t *buf,
+                            size_t len);
+VS_HIDDEN int vs_cvd_unpack(const uint8_t *buf, size_t len, bool is_cld,
+                            vs_member_fn fn, void *opaque, struct vs_err *e,
+                            bool *md5_checked);
+
+/* ---- hashes (hash.c) ---- */
+
+struct vs_hashctx;
+VS_HIDDEN size_t vs_hashctx_size(void);
+VS_HIDDEN void vs_hashctx_init(struct vs_hashctx *h, unsigned algos);
+VS_HIDDEN void vs_hashctx_update(struct vs_hashctx *h, const uint8_t *p,
+                                 size_t n);
+/* Digests of the algorithms enabled at init; out[algo] has 32 bytes. */
+VS_HIDDEN void vs_hashctx_final(struct vs_hashctx *h, uint8_t out[][32]);
+VS_HIDDEN void vs_md5(const uint8_t *p, size_t n, uint8_t out[16]);
+VS_HIDDEN size_t vs_hash_len(int algo);
+VS_HIDDEN void vs_hash_sort(struct vs_hash *h, size_t n);
+/* First entry with this digest, or NULL; equal digests are adjacent. */
+VS_HIDDEN const struct vs_hash *vs_hash_find(const struct vs_hash *h, size_t n,
+                                             int algo, const uint8_t *digest);
+
+/* ---- the compiled database ---- */
+
+/* Segment: the part of a signature between unbounded gaps.  The prefilter
+ * finds its anchor (a literal run); verify.c checks the rest. */
+struct vs_seg {
+    uint32_t msig;
+    uint32_t idx;                /* position within the signature */
+    uint32_t tok, ntok;          /* db->toks */
+    uint32_t atok;               /* first anchor token (relative to tok) */
+    uint32_t alen;               /* anchor length in bytes (= tokens) */
+    uint32_t pre_min, pre_max;   /* bytes before the anchor */
+    uint32_t post_min, post_max; /* bytes after the anchor */
+    uint32_t gmin, gmax;         /* gap after the previous segment */
+    /* Fixed-width segments: masked compare over pre+alen+post bytes. */
+    uint32_t fx, fxn; /* db->fxmask/fxval, padded to 8 bytes */
+    uint32_t xc, nxc; /* extra checks (sets, alternatives) */
+    uint8_t fixed;
+    int8_t lookb, looka; /* enum vs_special or -1 */
+};
+
+/* Extra check of the fixed path: a byte set or alternatives at pos. */
+struct vs_xchk {
+    uint32_t pos; /* from the segment start */
+    uint32_t tok; /* absolute token index */
+};
+
+/* Prefilter group: anchors of one length class, found by sampling one
+ * g-byte gram every S positions.  An anchor of A = S + g - 1 bytes always
+ * has one of its S grams on a sampled position, so each of its grams is
+ * indexed with its offset. */
+struct vs_group {
+    uint8_t g, S, A;
+    uint32_t mbits; /* log2 of bloom bits */
+    uint64_t *bloom;
+    uint32_t bbits;  /* log2 of buckets */
+    uint32_t *boff;  /* bucket -> first entry; (1 << bbits) + 1 entries */
+    uint64_t *grams; /* entries grouped by bucket */
+    uint32_t *refs;  /* seg << 5 | gram offset within anchor */
+    size_t nent;
+};
+
+#define VS_NGROUPS 8
+#define VS_HASHMUL 0x9E3779B97F4A7C15ull
+
+struct vsig_db {
+    long refs;
+    struct vs_store st; /* names, sigs, msigs, sets, pool, ldbs, hashes */
+    struct vs_seg *segs;
+    size_t nsegs;
+    struct vs_tok *toks; /* segment tokens (rewritten specials) */
+    size_t ntoks;
+    uint8_t *fxmask, *fxval;
+    size_t nfx;
+    struct vs_xchk *xchk;
+    size_t nxchk;
+    struct vs_group groups[VS_NGROUPS];
+    unsigned ngroups;
+    uint32_t
+        *eof_msigs; /* EOF-anchored: evaluated at the end if size unknown */
+    size_t neof;
+    uint32_t nstate;     /* multi-segment signatures */
+    uint32_t lb, lf;     /* bytes needed before / after a sampled position */
+    uint32_t eof_reach;  /* tail kept for EOF signatures, <= VS_EOF_TAIL */
+    uint32_t max_span;   /* longest pre/post span (bitset scratch) */
+    unsigned hash_algos; /* bit per algorithm with signatures */
+    bool has_targets;    /* some signature has a target type != 0 */
+    size_t nanchors;
+    size_t memory;
+};
+
+VS_HIDDEN int vs_compile(struct vs_store *st, struct vsig_db **out);
+/* Check that signature @mi can be compiled (segments, anchors), so the
+ * loader can report problems with file and line. */
+VS_HIDDEN int vs_check_msig(const struct vs_store *st, uint32_t mi,
+                            struct vs_err *e);
+VS_HIDDEN void vs_db_free(struct vsig_db *db);
+
+/* ---- verification (verify.c) ---- */
+
+/* A window of stream bytes: buf[0] is absolute offset base; bytes in
+ * [lo, hi) are valid.  bof: lo is the start of the object; eof: hi is its
+ * end. */
+struct vs_win {
+    const uint8_t *buf;
+    uint64_t base, lo, hi;
+    bool bof, eof;
+};
+
+/* Scratch bitsets for variable-width segments, sized by db->max_span. */
+struct vs_scratch {
+    uint64_t *a, *b, *c, *d, *e, *f;
+    size_t words;
+};
+
+/* Result of verifying a segment at anchor position a: possible starts and
+ * ends.  For fixed segments smin == smax and emin == emax. */
+struct vs_vres {
+    uint64_t smin, smax, emin; /* earliest end */
+    const uint64_t *starts;    /* bitset of (a - start) when !fixed */
+    uint32_t nstart_words;
+};
+
+VS_HIDDEN bool vs_verify(const struct vsig_db *db, const struct vs_seg *seg,
+                         const struct vs_win *w, uint64_t a,
+                         struct vs_scratch *sc, struct vs_vres *r);
+/* Is there a start in [lo, hi] among the results?  Returns it (the latest
+ * such start, i.e. the shortest match) through *s. */
+VS_HIDDEN bool vs_vres_start_in(const struct vs_seg *seg,
+                                const struct vs_vres *r, uint64_t a,
+                                uint64_t lo, uint64_t hi, uint64_t *s);
+
+/* Reference search of one segment anywhere in a window (no prefilter):
+ * calls fn for each anchor position that verifies, in increasing order. */
+typedef int (*vs_found_fn)(void *opaque, const struct vs_seg *seg, uint64_t a,
+                           const struct vs_vres *r);
+VS_HIDDEN int vs_search_seg(const struct vsig_db *db, const struct vs_seg *seg,
+                            const struct vs_win *w, uint64_t from, uint64_t to,
+                            struct vs_scratch *sc, vs_found_fn fn,
+                            void *opaque);
+
+/* Tables of the special classes. */
+VS_HIDDEN const struct vs_set *vs_special_set(int sp, int where);
+enum { VS_WHERE_LEFT = 0, VS_WHERE_MID = 1, VS_WHERE_RIGHT = 2 };
+
+static inline uint64_t vs_load64(const uint8_t *p)
+{
+    uint64_t v;
+    __builtin_memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint64_t vs_load16_le(const uint8_t *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8;
+}
+
+static inline uint32_t vs_load32(const uint8_t *p)
+{
+    uint32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+
+#endif
