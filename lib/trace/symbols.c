@@ -99,7 +99,7 @@ void ob_mode(struct obuf *o, uint64_t v)
         ob_putc(o, '|');
         v &= ~(uint64_t)0170000;
     }
-    ob_printf(o, "0%llo", (unsigned long long)v);
+    ob_printf(o, "%#03llo", (unsigned long long)v);
 }
 
 /* ---- *at(2) ---- */
@@ -245,9 +245,9 @@ static const struct vsym ipprotos[] = {
     S(262, "IPPROTO_MPTCP"),
 };
 
-void ob_ipproto(struct obuf *o, uint64_t v)
+const char *vsys_ipproto_name(uint64_t v)
 {
-    OB_ENUM(o, v, ipprotos);
+    return vsym_find(v, ipprotos, VSYS_ARRAY_SIZE(ipprotos));
 }
 
 static const struct vsym msg_flags[] = {

@@ -1,0 +1,760 @@
+/* One event as JSON or as a line of strace-like text. Both forms walk the
+ * call's signature (internal.h) and share the decoders; `json` selects the
+ * representation of each value. The schema is documented in docs/events.md.
+ *
+ * Everything in an event is untrusted: the number and arguments come from
+ * guest registers, captures from guest memory (any bytes, any length up to
+ * the capture limits), so every read below is bounded by the capture's own
+ * length and every write goes through struct obuf. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "trace/internal.h"
+
+struct fctx {
+    const struct vigil_syscall *ev;
+    const char *sig; /* argument characters (after the return kind) */
+    unsigned nargs;
+    bool json;
+    uint64_t truncated; /* bit i: argument i's capture is incomplete */
+};
+
+static uint64_t argval(const struct fctx *f, unsigned i)
+{
+    uint64_t v = f->ev->args[i];
+    return f->ev->compat ? (uint32_t)v : v;
+}
+
+static int64_t argsigned(const struct fctx *f, unsigned i)
+{
+    uint64_t v = f->ev->args[i];
+    return f->ev->compat ? (int32_t)(uint32_t)v : (int64_t)v;
+}
+
+static const struct vigil_capture *find_cap(const struct fctx *f, unsigned i,
+                                            unsigned kind)
+{
+    const struct vigil_syscall *ev = f->ev;
+    unsigned n = ev->ncaps < VSYS_ARRAY_SIZE(ev->caps)
+                     ? ev->ncaps
+                     : (unsigned)VSYS_ARRAY_SIZE(ev->caps);
+
+    for (unsigned k = 0; k < n; k++) {
+        const struct vigil_capture *c = &ev->caps[k];
+        if (c->argi == i && c->kind == kind && (c->data || c->len == 0))
+            return c;
+    }
+    return NULL;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* ---- scalar pieces ---- */
+
+static void put_ptr(struct obuf *o, bool json, uint64_t v)
+{
+    if (v == 0) {
+        ob_puts(o, json ? "null" : "NULL");
+        return;
+    }
+    if (json)
+        ob_putc(o, '"');
+    ob_hex(o, v);
+    if (json)
+        ob_putc(o, '"');
+}
+
+static void put_hexval(struct obuf *o, bool json, uint64_t v)
+{
+    if (json)
+        ob_putc(o, '"');
+    ob_hex(o, v);
+    if (json)
+        ob_putc(o, '"');
+}
+
+/* A name known to need no escaping, as a JSON string or bare. */
+static void put_name(struct obuf *o, bool json, const char *s)
+{
+    if (json)
+        ob_putc(o, '"');
+    ob_puts(o, s);
+    if (json)
+        ob_putc(o, '"');
+}
+
+static void put_symbolic(struct obuf *o, bool json, char sig, uint64_t v)
+{
+    if (json)
+        ob_putc(o, '"');
+    ob_symbolic(o, sig, v);
+    if (json)
+        ob_putc(o, '"');
+}
+
+/* Bytes as a quoted string in either form. */
+static void put_bytes(struct obuf *o, bool json, const uint8_t *s, size_t n,
+                      bool trunc)
+{
+    ob_putc(o, '"');
+    if (json)
+        ob_jquote(o, s, n);
+    else
+        ob_cquote(o, s, n);
+    ob_putc(o, '"');
+    if (trunc && !json)
+        ob_puts(o, "...");
+}
+
+static void put_fault(struct obuf *o, bool json, uint64_t addr)
+{
+    if (!json) {
+        ob_hex(o, addr);
+        return;
+    }
+    ob_puts(o, "{\"addr\":\"");
+    ob_hex(o, addr);
+    ob_puts(o, "\",\"error\":\"unreadable\"}");
+}
+
+/* ---- structures from guest memory ---- */
+
+static void put_argv(struct obuf *o, bool json, const uint8_t *d, size_t n,
+                     bool trunc)
+{
+    size_t at = 0;
+    bool first = true, cut = false;
+
+    ob_putc(o, '[');
+    while (at < n && !o->full) {
+        const uint8_t *nul = memchr(d + at, 0, n - at);
+        size_t len = nul ? (size_t)(nul - (d + at)) : n - at;
+
+        if (!first)
+            ob_puts(o, json ? "," : ", ");
+        first = false;
+        cut = !nul;
+        put_bytes(o, json, d + at, len, cut);
+        at += len + (nul ? 1 : 0);
+    }
+    if (trunc && !cut && !json)
+        ob_puts(o, first ? "..." : ", ...");
+    ob_putc(o, ']');
+}
+
+static void put_inet6(struct obuf *o, const uint8_t *a)
+{
+    char tmp[INET6_ADDRSTRLEN];
+
+    if (inet_ntop(AF_INET6, a, tmp, sizeof(tmp)))
+        ob_puts(o, tmp);
+}
+
+static void put_family(struct obuf *o, bool json, unsigned fam)
+{
+    const char *name = vsys_family_name(fam);
+
+    if (name)
+        put_name(o, json, name);
+    else
+        ob_udec(o, fam);
+}
+
+static void put_sockaddr(struct obuf *o, bool json, const uint8_t *d, size_t n,
+                         bool trunc)
+{
+    unsigned fam;
+
+    if (n < 2) {
+        ob_puts(o, json ? "{}" : "{}");
+        return;
+    }
+    fam = (unsigned)d[0] | (unsigned)d[1] << 8;
+    ob_puts(o, json ? "{\"family\":" : "{sa_family=");
+    put_family(o, json, fam);
+    if (fam == 1) { /* AF_UNIX */
+        const uint8_t *p = d + 2;
+        size_t len = n - 2;
+        bool abstract = len > 0 && p[0] == 0;
+        const uint8_t *nul;
+
+        if (abstract) {
+            p++;
+            len--;
+        } else if ((nul = memchr(p, 0, len)) != NULL) {
+            len = (size_t)(nul - p);
+        }
+        if (n > 2 || trunc) {
+            ob_puts(o, json ? ",\"path\":" : ", sun_path=");
+            if (abstract && !json)
+                ob_putc(o, '@');
+            put_bytes(o, json, p, len, trunc);
+            if (abstract && json)
+                ob_puts(o, ",\"abstract\":true");
+        }
+    } else if (fam == 2 && n >= 8) { /* AF_INET */
+        unsigned port = (unsigned)d[2] << 8 | d[3];
+        char ip[16];
+        size_t k = 0;
+
+        for (int i = 0; i < 4; i++) {
+            unsigned b = d[4 + i];
+            if (b >= 100)
+                ip[k++] = (char)('0' + b / 100);
+            if (b >= 10)
+                ip[k++] = (char)('0' + b / 10 % 10);
+            ip[k++] = (char)('0' + b % 10);
+            if (i < 3)
+                ip[k++] = '.';
+        }
+        ip[k] = '\0';
+        if (json)
+            ob_printf(o, ",\"port\":%u,\"addr\":\"%s\"", port, ip);
+        else
+            ob_printf(o, ", sin_port=htons(%u), sin_addr=inet_addr(\"%s\")",
+                      port, ip);
+    } else if (fam == 10 && n >= 24) { /* AF_INET6 */
+        unsigned port = (unsigned)d[2] << 8 | d[3];
+        uint32_t flow = (uint32_t)d[4] << 24 | (uint32_t)d[5] << 16 |
+                        (uint32_t)d[6] << 8 | d[7];
+
+        if (json) {
+            ob_printf(o, ",\"port\":%u,\"flowinfo\":%u,\"addr\":\"", port,
+                      (unsigned)flow);
+            put_inet6(o, d + 8);
+            ob_putc(o, '"');
+            if (n >= 28)
+                ob_printf(o, ",\"scope_id\":%u", (unsigned)rd32(d + 24));
+        } else {
+            ob_printf(o,
+                      ", sin6_port=htons(%u), sin6_flowinfo=htonl(%u), "
+                      "inet_pton(AF_INET6, \"",
+                      port, (unsigned)flow);
+            put_inet6(o, d + 8);
+            ob_puts(o, "\", &sin6_addr)");
+            if (n >= 28)
+                ob_printf(o, ", sin6_scope_id=%u", (unsigned)rd32(d + 24));
+        }
+    } else if (fam == 16 && n >= 12) { /* AF_NETLINK */
+        if (json)
+            ob_printf(o, ",\"pid\":%u,\"groups\":%u", (unsigned)rd32(d + 4),
+                      (unsigned)rd32(d + 8));
+        else
+            ob_printf(o, ", nl_pid=%u, nl_groups=%08x", (unsigned)rd32(d + 4),
+                      (unsigned)rd32(d + 8));
+    } else if (n > 2) {
+        ob_puts(o, json ? ",\"data\":" : ", sa_data=");
+        put_bytes(o, json, d + 2, n - 2, trunc);
+    }
+    ob_putc(o, '}');
+}
+
+static void put_wstatus(struct obuf *o, bool json, uint32_t s)
+{
+    const char *sig;
+
+    if ((s & 0x7f) == 0) {
+        ob_printf(o,
+                  json ? "{\"exited\":%u}"
+                       : "[{WIFEXITED(s) && WEXITSTATUS(s) == %u}]",
+                  (unsigned)(s >> 8 & 0xff));
+        return;
+    }
+    if (s == 0xffff) {
+        ob_puts(o, json ? "{\"continued\":true}" : "[{WIFCONTINUED(s)}]");
+        return;
+    }
+    if ((s & 0xff) == 0x7f) {
+        sig = vsys_signal_name((int)(s >> 8 & 0xff));
+        ob_puts(o,
+                json ? "{\"stopped\":" : "[{WIFSTOPPED(s) && WSTOPSIG(s) == ");
+        if (sig)
+            put_name(o, json, sig);
+        else
+            ob_udec(o, s >> 8 & 0xff);
+        ob_puts(o, json ? "}" : "}]");
+        return;
+    }
+    sig = vsys_signal_name((int)(s & 0x7f));
+    ob_puts(o, json ? "{\"signaled\":" : "[{WIFSIGNALED(s) && WTERMSIG(s) == ");
+    if (sig)
+        put_name(o, json, sig);
+    else
+        ob_udec(o, s & 0x7f);
+    if (s & 0x80)
+        ob_puts(o, json ? ",\"core\":true" : " && WCOREDUMP(s)");
+    ob_puts(o, json ? "}" : "}]");
+}
+
+static void put_timespec(struct obuf *o, bool json, const uint8_t *d, size_t n)
+{
+    int64_t sec, nsec;
+
+    if (n >= 16) {
+        sec = (int64_t)rd64(d);
+        nsec = (int64_t)rd64(d + 8);
+    } else {
+        sec = (int32_t)rd32(d);
+        nsec = (int32_t)rd32(d + 4);
+    }
+    ob_puts(o, json ? "{\"sec\":" : "{tv_sec=");
+    ob_dec(o, sec);
+    ob_puts(o, json ? ",\"nsec\":" : ", tv_nsec=");
+    ob_dec(o, nsec);
+    ob_putc(o, '}');
+}
+
+static void put_open_how(struct obuf *o, bool json, const uint8_t *d)
+{
+    static const struct vsym resolve[] = {
+        {0x01, "RESOLVE_NO_XDEV"},     {0x02, "RESOLVE_NO_MAGICLINKS"},
+        {0x04, "RESOLVE_NO_SYMLINKS"}, {0x08, "RESOLVE_BENEATH"},
+        {0x10, "RESOLVE_IN_ROOT"},     {0x20, "RESOLVE_CACHED"},
+    };
+
+    ob_puts(o, json ? "{\"flags\":\"" : "{flags=");
+    ob_open_flags(o, rd64(d), true);
+    ob_puts(o, json ? "\",\"mode\":\"" : ", mode=");
+    ob_mode(o, rd64(d + 8));
+    ob_puts(o, json ? "\",\"resolve\":\"" : ", resolve=");
+    ob_flags(o, rd64(d + 16), resolve, VSYS_ARRAY_SIZE(resolve), NULL);
+    ob_puts(o, json ? "\"}" : "}");
+}
+
+static void put_fds(struct obuf *o, bool json, const uint8_t *d)
+{
+    ob_putc(o, '[');
+    ob_dec(o, (int32_t)rd32(d));
+    ob_puts(o, json ? "," : ", ");
+    ob_dec(o, (int32_t)rd32(d + 4));
+    ob_putc(o, ']');
+}
+
+/* An argument that points to guest memory: its capture, or the address. */
+static void put_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
+{
+    unsigned kind;
+    const struct vigil_capture *c;
+    uint64_t addr = argval(f, i);
+    bool json = f->json, trunc;
+
+    switch (sig) {
+    case 's':
+        kind = VSYS_CAP_STR;
+        break;
+    case 'b':
+        kind = VSYS_CAP_BUF;
+        break;
+    case 'v':
+        kind = VSYS_CAP_ARGV;
+        break;
+    case 'k':
+        kind = VSYS_CAP_SOCKADDR;
+        break;
+    default:
+        kind = VSYS_CAP_STRUCT;
+        break;
+    }
+    if (addr == 0) {
+        put_ptr(o, json, 0);
+        return;
+    }
+    c = find_cap(f, i, kind);
+    if (!c) {
+        put_ptr(o, json, addr);
+        return;
+    }
+    if (c->fault && c->len == 0) {
+        put_fault(o, json, addr);
+        return;
+    }
+    trunc = c->trunc || c->fault;
+    if (trunc && i < 64)
+        f->truncated |= (uint64_t)1 << i;
+
+    switch (sig) {
+    case 's': {
+        const uint8_t *nul = memchr(c->data, 0, c->len);
+        size_t len = nul ? (size_t)(nul - c->data) : c->len;
+        put_bytes(o, json, c->data, len, trunc);
+        return;
+    }
+    case 'b':
+        put_bytes(o, json, c->data, c->len, trunc);
+        return;
+    case 'v':
+        put_argv(o, json, c->data, c->len, trunc);
+        return;
+    case 'k':
+        put_sockaddr(o, json, c->data, c->len, trunc);
+        return;
+    case 'i':
+        if (c->len >= 8) {
+            put_fds(o, json, c->data);
+            return;
+        }
+        break;
+    case 'W':
+        if (c->len >= 4) {
+            put_wstatus(o, json, rd32(c->data));
+            return;
+        }
+        break;
+    case 't':
+        if (c->len >= 8) {
+            put_timespec(o, json, c->data, c->len);
+            return;
+        }
+        break;
+    case 'h':
+        if (c->len >= 24) {
+            put_open_how(o, json, c->data);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    /* Too short for its type: only the address means anything. */
+    put_ptr(o, json, addr);
+}
+
+/* fcntl's third argument, by command; false when the command takes none
+ * (text leaves it out, JSON shows the raw value). */
+static bool put_fcntl_arg(struct obuf *o, const struct fctx *f, unsigned i)
+{
+    int32_t cmd = i > 0 ? (int32_t)argval(f, i - 1) : -1;
+    uint64_t v = argval(f, i);
+    bool json = f->json;
+
+    switch (cmd) {
+    case 1:    /* F_GETFD */
+    case 3:    /* F_GETFL */
+    case 9:    /* F_GETOWN */
+    case 11:   /* F_GETSIG */
+    case 1025: /* F_GETLEASE */
+    case 1032: /* F_GETPIPE_SZ */
+    case 1034: /* F_GET_SEALS */
+        if (!json)
+            return false;
+        ob_udec(o, v);
+        return true;
+    case 2: /* F_SETFD */
+        if (json)
+            ob_putc(o, '"');
+        if (v & 1) {
+            ob_puts(o, "FD_CLOEXEC");
+            if (v & ~(uint64_t)1) {
+                ob_putc(o, '|');
+                ob_hex(o, v & ~(uint64_t)1);
+            }
+        } else {
+            ob_hex(o, v);
+        }
+        if (json)
+            ob_putc(o, '"');
+        return true;
+    case 4: /* F_SETFL */
+        put_symbolic(o, json, 'o', v);
+        return true;
+    case 0:    /* F_DUPFD */
+    case 8:    /* F_SETOWN */
+    case 10:   /* F_SETSIG */
+    case 1024: /* F_SETLEASE */
+    case 1026: /* F_NOTIFY */
+    case 1030: /* F_DUPFD_CLOEXEC */
+    case 1031: /* F_SETPIPE_SZ */
+    case 1033: /* F_ADD_SEALS */
+        ob_dec(o, (int32_t)v);
+        return true;
+    default:
+        put_ptr(o, json, v);
+        return true;
+    }
+}
+
+/* One argument; false when it is left out. */
+static bool put_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
+{
+    uint64_t v = argval(f, i);
+    bool json = f->json;
+
+    switch (sig) {
+    case 'd':
+    case 'f':
+        ob_dec(o, (int32_t)v);
+        break;
+    case 'l':
+        ob_dec(o, argsigned(f, i));
+        break;
+    case 'u':
+        ob_udec(o, v);
+        break;
+    case 'x':
+        put_hexval(o, json, v);
+        break;
+    case 'p':
+        put_ptr(o, json, v);
+        break;
+    case 'D':
+        if ((int32_t)v == -100)
+            put_name(o, json, "AT_FDCWD");
+        else
+            ob_dec(o, (int32_t)v);
+        break;
+    case 's':
+    case 'b':
+    case 'v':
+    case 'k':
+    case 'i':
+    case 'W':
+    case 't':
+    case 'h':
+        put_mem(o, f, i, sig);
+        break;
+    case 'N':
+        return put_fcntl_arg(o, f, i);
+    case 'm':
+        /* open's mode means nothing without O_CREAT or O_TMPFILE: strace
+         * leaves it out, and so does the text form. */
+        if (!json && i > 0 && f->sig[i - 1] == 'o' &&
+            !(argval(f, i - 1) & (0100 | 020000000)))
+            return false;
+        put_symbolic(o, json, 'm', v);
+        break;
+    case 'Y': {
+        /* IPPROTO_* names only mean something for the inet families. */
+        uint64_t fam = argval(f, 0);
+        const char *name =
+            (fam == 2 || fam == 10) ? vsys_ipproto_name(v) : NULL;
+        if (name)
+            put_name(o, json, name);
+        else
+            ob_dec(o, (int32_t)v);
+        break;
+    }
+    default:
+        if (vsys_sig_is_symbolic(sig))
+            put_symbolic(o, json, sig, v);
+        else
+            put_hexval(o, json, v);
+        break;
+    }
+    return true;
+}
+
+/* ---- the whole event ---- */
+
+static const char *call_name(const struct vigil_syscall *ev,
+                             const struct vsys_ent *e, char *tmp, size_t len)
+{
+    struct obuf o;
+
+    if (e)
+        return e->name;
+    ob_init(&o, tmp, len);
+    ob_puts(&o, "syscall_");
+    ob_hex(&o, ev->nr);
+    return ob_finish(&o) < 0 ? "syscall" : tmp;
+}
+
+static void fctx_init(struct fctx *f, const struct vigil_syscall *ev,
+                      const struct vsys_ent *e, bool json)
+{
+    f->ev = ev;
+    f->json = json;
+    f->truncated = 0;
+    if (e && e->sig && e->sig[0]) {
+        f->sig = e->sig + 1;
+        f->nargs = e->nargs <= 6 ? e->nargs : 6;
+    } else {
+        f->sig = "xxxxxx";
+        f->nargs = 6;
+    }
+}
+
+/* The error number of a failed return, or 0. */
+static int ret_errno(const struct vigil_syscall *ev)
+{
+    int64_t r = ev->compat ? (int32_t)(uint32_t)ev->ret : ev->ret;
+    return r < 0 && r >= -4095 ? (int)-r : 0;
+}
+
+static int64_t ret_value(const struct vigil_syscall *ev)
+{
+    return ev->compat ? (int32_t)(uint32_t)ev->ret : ev->ret;
+}
+
+static void put_ret_text(struct obuf *o, const struct vigil_syscall *ev,
+                         const struct vsys_ent *e)
+{
+    int err;
+    char kind = e && e->sig ? e->sig[0] : 'd';
+    const char *name, *desc;
+
+    if (ev->state != VIGIL_SC_DONE) {
+        ob_putc(o, '?');
+        return;
+    }
+    err = ret_errno(ev);
+    if (err) {
+        name = vsys_errno_name(err);
+        desc = vsys_errno_desc(err);
+        if (err >= 512 && name) {
+            ob_printf(o, "? %s (%s)", name, desc);
+        } else if (name) {
+            ob_printf(o, "-1 %s (%s)", name, desc);
+        } else {
+            ob_printf(o, "-1 ERRNO_%d (Unknown error %d)", err, err);
+        }
+        return;
+    }
+    switch (kind) {
+    case 'x':
+        ob_hex(o, ev->compat ? (uint32_t)ev->ret : (uint64_t)ev->ret);
+        break;
+    case 'o':
+        ob_printf(o, "%#03llo", (unsigned long long)ret_value(ev));
+        break;
+    default:
+        ob_dec(o, ret_value(ev));
+        break;
+    }
+}
+
+int vigil_syscall_text(const struct vigil_syscall *ev, char *buf, size_t len)
+{
+    struct obuf o;
+    struct fctx f;
+    const struct vsys_ent *e;
+    char tmp[32];
+    bool first = true;
+
+    if (!ev || !buf)
+        return -EINVAL;
+    e = vsys_lookup(ev->nr, ev->compat);
+    fctx_init(&f, ev, e, false);
+    ob_init(&o, buf, len);
+    ob_printf(&o, "[pid %5d] ", (int)ev->tid);
+    if (ev->compat)
+        ob_puts(&o, "[i386] ");
+    ob_puts(&o, call_name(ev, e, tmp, sizeof(tmp)));
+    ob_putc(&o, '(');
+    for (unsigned i = 0; i < f.nargs && !o.full; i++) {
+        size_t mark = o.pos;
+
+        if (!first)
+            ob_puts(&o, ", ");
+        if (put_arg(&o, &f, i, f.sig[i]))
+            first = false;
+        else
+            o.pos = mark;
+    }
+    ob_puts(&o, ") = ");
+    put_ret_text(&o, ev, e);
+    return ob_finish(&o);
+}
+
+int vigil_syscall_json(const struct vigil_syscall *ev, char *buf, size_t len)
+{
+    static const char *const states[] = {"done", "noreturn", "unfinished"};
+    struct obuf o;
+    struct fctx f;
+    const struct vsys_ent *e;
+    char tmp[32];
+    const char *name;
+    int err;
+
+    if (!ev || !buf)
+        return -EINVAL;
+    e = vsys_lookup(ev->nr, ev->compat);
+    fctx_init(&f, ev, e, true);
+    ob_init(&o, buf, len);
+
+    ob_puts(&o, "{\"type\":\"syscall\",\"ts\":");
+    ob_udec(&o, ev->ts_enter_ns);
+    ob_puts(&o, ",\"ts_exit\":");
+    if (ev->state == VIGIL_SC_DONE && ev->ts_exit_ns)
+        ob_udec(&o, ev->ts_exit_ns);
+    else
+        ob_puts(&o, "null");
+    ob_puts(&o, ",\"vcpu\":");
+    ob_udec(&o, ev->vcpu);
+    ob_puts(&o, ",\"pid\":");
+    ob_dec(&o, ev->tgid);
+    ob_puts(&o, ",\"tid\":");
+    ob_dec(&o, ev->tid);
+    ob_puts(&o, ",\"ppid\":");
+    ob_dec(&o, ev->ppid);
+    ob_puts(&o, ",\"comm\":\"");
+    ob_jquote(&o, (const uint8_t *)ev->comm, strnlen(ev->comm, 16));
+    ob_puts(&o, ev->compat ? "\",\"abi\":\"i386\",\"nr\":"
+                           : "\",\"abi\":\"x86_64\",\"nr\":");
+    ob_udec(&o, ev->nr);
+    ob_puts(&o, ",\"name\":\"");
+    ob_puts(&o, call_name(ev, e, tmp, sizeof(tmp)));
+    ob_puts(&o, "\",\"args\":[");
+    for (unsigned i = 0; i < f.nargs; i++) {
+        if (i)
+            ob_putc(&o, ',');
+        ob_udec(&o, argval(&f, i));
+    }
+    ob_puts(&o, "],\"decoded\":[");
+    for (unsigned i = 0; i < f.nargs && !o.full; i++) {
+        if (i)
+            ob_putc(&o, ',');
+        put_arg(&o, &f, i, f.sig[i]);
+    }
+    ob_puts(&o, "],\"ret\":");
+    if (ev->state == VIGIL_SC_DONE) {
+        ob_dec(&o, ret_value(ev));
+        err = ret_errno(ev);
+        if (err) {
+            name = vsys_errno_name(err);
+            ob_puts(&o, ",\"error\":\"");
+            if (name)
+                ob_puts(&o, name);
+            else
+                ob_printf(&o, "ERRNO_%d", err);
+            ob_putc(&o, '"');
+        }
+    } else {
+        ob_puts(&o, "null");
+    }
+    ob_puts(&o, ",\"state\":\"");
+    ob_puts(&o, (unsigned)ev->state < VSYS_ARRAY_SIZE(states)
+                    ? states[ev->state]
+                    : "unknown");
+    ob_puts(&o, "\",\"ip\":\"");
+    ob_hex(&o, ev->ip);
+    ob_putc(&o, '"');
+    if (f.truncated) {
+        bool first = true;
+
+        ob_puts(&o, ",\"truncated\":[");
+        for (unsigned i = 0; i < 6; i++) {
+            if (f.truncated & ((uint64_t)1 << i)) {
+                if (!first)
+                    ob_putc(&o, ',');
+                ob_udec(&o, i);
+                first = false;
+            }
+        }
+        ob_putc(&o, ']');
+    }
+    ob_putc(&o, '}');
+    return ob_finish(&o);
+}
