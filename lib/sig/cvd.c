@@ -223,10 +223,6 @@ int vs_cvd_unpack(const uint8_t *buf, size_t len, bool is_cld, vs_member_fn fn,
     }
     const uint8_t *body = buf + CVD_HDR;
     size_t blen = len - CVD_HDR;
-    if (!vs_hash_available()) {
-        vs_errf(e, "built without MD5 support (link with -lnettle)");
-        return -ENOSYS;
-    }
     vs_md5(body, blen, got);
     if (memcmp(want, got, 16) == 0) {
         *md5_checked = true;

@@ -8,25 +8,6 @@
 
 #include "sig/sig-int.h"
 
-/* Weak references: the library links even where the program is not linked
- * with -lnettle (then hash signatures and container checks report
- * -ENOSYS).  With -lnettle they resolve normally. */
-#pragma weak nettle_md5_init
-#pragma weak nettle_md5_update
-#pragma weak nettle_md5_digest
-#pragma weak nettle_sha1_init
-#pragma weak nettle_sha1_update
-#pragma weak nettle_sha1_digest
-#pragma weak nettle_sha256_init
-#pragma weak nettle_sha256_update
-#pragma weak nettle_sha256_digest
-
-bool vs_hash_available(void)
-{
-    return nettle_md5_init != NULL && nettle_sha1_init != NULL &&
-           nettle_sha256_init != NULL;
-}
-
 struct vs_hashctx {
     unsigned algos;
     struct md5_ctx md5;

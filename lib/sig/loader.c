@@ -189,8 +189,6 @@ static int add_any(struct vsig_loader *l, const char *name, const void *buf,
             vs_cvd_unpack(buf, len, f == F_CLD, load_member, &c, &e, &md5ok);
         if (r < 0 && e.msg[0] != '\0')
             diag(l, VSIG_DIAG_ERROR, name, 0, e.msg);
-        if (r == -ENOSYS)
-            r = -EINVAL;
         if (r == 0 && !md5ok)
             diag(l, VSIG_DIAG_NOTE, name, 0,
                  "header MD5 does not describe this .cld body; not checked");
@@ -199,10 +197,6 @@ static int add_any(struct vsig_loader *l, const char *name, const void *buf,
                  "publisher RSA signature not verified");
         return r;
     }
-    if ((f == F_HDB || f == F_HSB) && !vs_hash_available())
-        diag(l, VSIG_DIAG_WARNING, name, 0,
-             "built without hash support (nettle): hash signatures will "
-             "not match");
     return load_text(l, f, name, buf, len);
 }
 

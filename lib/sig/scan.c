@@ -750,8 +750,7 @@ static void stream_clear(struct vsig_stream *s)
     s->ended = s->stopped = false;
     memset(s->magic, 0, sizeof s->magic);
     s->target = s->o.target;
-    s->hashing = s->db->hash_algos && !(s->o.flags & VSIG_STREAM_NO_HASH) &&
-                 vs_hash_available();
+    s->hashing = s->db->hash_algos && !(s->o.flags & VSIG_STREAM_NO_HASH);
     if (s->hashing)
         vs_hashctx_init(s->hc, s->db->hash_algos);
 }

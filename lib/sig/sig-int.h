@@ -225,8 +225,6 @@ VS_HIDDEN int vs_cvd_unpack(const uint8_t *buf, size_t len, bool is_cld,
 /* ---- hashes (hash.c) ---- */
 
 struct vs_hashctx;
-/* False when the program was linked without nettle. */
-VS_HIDDEN bool vs_hash_available(void);
 VS_HIDDEN size_t vs_hashctx_size(void);
 VS_HIDDEN void vs_hashctx_init(struct vs_hashctx *h, unsigned algos);
 VS_HIDDEN void vs_hashctx_update(struct vs_hashctx *h, const uint8_t *p,
