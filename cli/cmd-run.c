@@ -512,6 +512,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         cli_error("--trace needs the plugin");
         return -1;
     }
+    if (o->trace && !strcmp(o->accel, "kvm")) {
+        /* Under KVM guest code never passes QEMU's translator. */
+        cli_error("--trace needs --accel tcg: a TCG plugin sees nothing of a "
+                  "KVM guest");
+        return -1;
+    }
     return 0;
 }
 

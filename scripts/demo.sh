@@ -22,3 +22,14 @@ echo "== vigil run: a command inside the guest (QEMU TCG, KASLR on)"
     grep -w _text /proc/kallsyms | sed "s/^/kernel base this boot: /"
     exit 3'
 echo "vigil run exited with the command's status: $?"
+
+echo
+echo "== vigil run --trace: every system call of a guest program, seen from outside"
+echo "   (a program that writes a file, reads it back, starts a thread and a child)"
+"$vigil" run --trace exe=/usr/bin/vigil-tracee --follow-children --format text \
+    -o build/demo-trace.txt -- vigil-tracee >/dev/null
+grep -E 'openat|write\(3|read\(3|clone|execve|exit' build/demo-trace.txt | head -n 20
+echo "   ... $(wc -l <build/demo-trace.txt) lines in build/demo-trace.txt"
+"$vigil" run --trace all -o build/demo-trace.jsonl -- true >/dev/null
+echo "   JSON Lines for the whole guest boot: $(grep -c '"syscall"' build/demo-trace.jsonl) calls, e.g."
+grep '"name":"openat"' build/demo-trace.jsonl | head -n 1

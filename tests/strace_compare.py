@@ -16,7 +16,7 @@ import sys
 LINE = re.compile(r"^(\d+)\s+(.*)$")
 CALL = re.compile(r"^([a-z_0-9]+)\((.*)$")
 RESUMED = re.compile(r"^<\.\.\. ([a-z_0-9]+) resumed>(.*)$")
-RESULT = re.compile(r"\)\s+=\s+(-?\d+|0x[0-9a-f]+|\?)(?:\s+([A-Z0-9_]+))?")
+RESULT = re.compile(r"\)\s+=\s+(0x[0-9a-f]+|-?\d+|\?)(?:\s+([A-Z0-9_]+))?")
 
 ERRNO = {"EPERM": 1, "ENOENT": 2, "ESRCH": 3, "EINTR": 4, "EIO": 5,
          "EBADF": 9, "ECHILD": 10, "EAGAIN": 11, "ENOMEM": 12, "EACCES": 13,

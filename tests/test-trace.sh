@@ -1,0 +1,70 @@
+# `vigil run --trace`: selection, output forms, exec and exit handling, and
+# a profile that does not match the guest kernel.
+. tests/functions.sh
+requires qemu-system-x86_64 jq
+requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz"
+
+calls() { jq -r "select(.type == \"syscall\") | $1" "$TMP/t.jsonl"; }
+
+# comm= selects by thread name; the process's name changes at execve.
+"$VIGIL" run --trace comm=vigil-tracee -o "$TMP/t.jsonl" -- vigil-tracee >/dev/null
+comms=$(calls .comm | sort -u | tr '\n' ' ')
+expect_eq "comm= selects only that name" "$comms" "vigil-tracee "
+check "comm= sees the program's openat of its file" \
+    sh -c "jq -r 'select(.name == \"openat\") | .ret' '$TMP/t.jsonl' | grep -qx 3"
+
+# exe= selects from the successful execve on; --follow-children adds the
+# processes the selected one creates.
+"$VIGIL" run --trace exe=/bin/sh -o "$TMP/t.jsonl" -- /bin/sh -c '/bin/true; echo x >/dev/null' >/dev/null
+first=$(calls .name | head -n 1)
+expect_eq "exe= starts at the execve" "$first" execve
+check "exe= without --follow-children leaves the child out" \
+    sh -c "! jq -r 'select(.type == \"syscall\") | .comm' '$TMP/t.jsonl' | grep -qx true"
+"$VIGIL" run --trace exe=/bin/sh --follow-children -o "$TMP/t.jsonl" -- /bin/sh -c '/bin/true; echo x >/dev/null' >/dev/null
+check "--follow-children includes the child" \
+    sh -c "jq -r 'select(.type == \"syscall\") | .comm' '$TMP/t.jsonl' | grep -qx true"
+pids=$(calls .pid | sort -u | wc -l)
+check "--follow-children: two processes ($pids)" test "$pids" -eq 2
+
+# pid= selects one process: the first user process is init (pid 1).
+"$VIGIL" run --trace pid=1 -o "$TMP/t.jsonl" -- true >/dev/null
+expect_eq "pid=1 selects only init" "$(calls .pid | sort -u | tr '\n' ' ')" "1 "
+
+# exit_group never returns; the comm after execve is the new program's.
+"$VIGIL" run --trace all -o "$TMP/t.jsonl" -- /bin/sh -c 'exec /bin/true' >/dev/null
+st=$(jq -r 'select(.name == "exit_group") | .state' "$TMP/t.jsonl" | sort -u | tr '\n' ' ')
+expect_eq "exit_group is reported as noreturn" "$st" "noreturn "
+check "a summary line closes the stream" \
+    sh -c "tail -n 1 '$TMP/t.jsonl' | jq -e '.type == \"summary\"' >/dev/null"
+
+# Text form: strace-like lines.
+"$VIGIL" run --trace exe=/bin/cat --format text -o "$TMP/t.txt" -- /bin/cat /etc/passwd >/dev/null
+check "text form shows the open like strace" \
+    grep -q 'openat(AT_FDCWD, "/etc/passwd", O_RDONLY.*) = 3' "$TMP/t.txt"
+check "text form shows exit_group" grep -q 'exit_group(0) *= ?' "$TMP/t.txt"
+
+# A profile that does not match the guest kernel is detected, not believed.
+"$VIGIL" profile "$GUEST/vmlinuz" -o "$TMP/good.json"
+python3 - "$TMP/good.json" "$TMP/bad.json" <<'EOF'
+import json, sys
+p = json.load(open(sys.argv[1]))
+def shift(v):
+    return hex(int(v, 16) + 0x40) if isinstance(v, str) else v + 0x40
+pc = p.get("percpu", {})
+key = "current_task" if "current_task" in pc else next(iter(pc))
+pc[key] = shift(pc[key])
+json.dump(p, open(sys.argv[2], "w"))
+EOF
+"$VIGIL" run --profile "$TMP/good.json" --trace all -o "$TMP/t.jsonl" -- true 2>"$TMP/err" >/dev/null
+check "a matching profile gives no warning" sh -c "! grep -q 'does not match' '$TMP/err'"
+"$VIGIL" run --profile "$TMP/bad.json" --trace all -o "$TMP/t.jsonl" -- true 2>"$TMP/err" >/dev/null
+check "a wrong profile is reported" grep -q 'profile does not match' "$TMP/err"
+n=$(jq -s '[.[] | select(.type == "summary")][0].unreadable_threads' "$TMP/t.jsonl")
+check "... and counted in the summary ($n)" test "$n" -gt 0
+
+# Bad selections are usage errors.
+expect_rc 2 "$VIGIL" run --trace pid=abc -- true
+expect_rc 2 "$VIGIL" run --trace comm=a-name-longer-than-15 -- true
+expect_rc 2 "$VIGIL" run --follow-children -- true
+
+done_testing
