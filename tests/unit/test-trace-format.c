@@ -1,0 +1,747 @@
+/* Formatting of synthetic events: strace's own output for the same calls
+ * (recorded from strace 6.1 on the host, e.g. the escaping of
+ * "hello\n\t\"\\\0\177\200\3771") is the expectation wherever the text form
+ * follows strace; plus escaping, truncation, faults, errno, compat, JSON
+ * shape, and exact -ENOSPC boundaries with canaries around the buffer.
+ *
+ * With --random N [SEED], prints N random events as JSON lines instead (for
+ * tests/test-trace-json.sh, which checks them with a real JSON parser). */
+#undef NDEBUG
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/event.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                       \
+    do {                                                                       \
+        if (cond) {                                                            \
+            printf("ok: ");                                                    \
+        } else {                                                               \
+            printf("FAIL: ");                                                  \
+            failures++;                                                        \
+        }                                                                      \
+        printf(__VA_ARGS__);                                                   \
+        printf("\n");                                                          \
+    } while (0)
+
+static struct vigil_syscall ev_new(uint64_t nr, int64_t ret)
+{
+    struct vigil_syscall ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.ts_enter_ns = 1000;
+    ev.ts_exit_ns = 2500;
+    ev.vcpu = 1;
+    ev.tid = 42;
+    ev.tgid = 40;
+    ev.ppid = 1;
+    memcpy(ev.comm, "cat", 4);
+    ev.nr = nr;
+    ev.ret = ret;
+    ev.ip = 0x401000;
+    ev.state = VIGIL_SC_DONE;
+    return ev;
+}
+
+static void args(struct vigil_syscall *ev, uint64_t a0, uint64_t a1,
+                 uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    ev->args[0] = a0;
+    ev->args[1] = a1;
+    ev->args[2] = a2;
+    ev->args[3] = a3;
+    ev->args[4] = a4;
+    ev->args[5] = a5;
+}
+
+static struct vigil_capture *cap(struct vigil_syscall *ev, unsigned argi,
+                                 unsigned kind, const void *data, size_t len)
+{
+    struct vigil_capture *c = &ev->caps[ev->ncaps++];
+
+    c->argi = (uint8_t)argi;
+    c->kind = (uint8_t)kind;
+    c->data = data;
+    c->len = (uint16_t)len;
+    return c;
+}
+
+/* Check one event's text (and that every shorter buffer says -ENOSPC). */
+static void expect_fmt(const struct vigil_syscall *ev, bool json,
+                       const char *want)
+{
+    char buf[4096];
+    int n = json ? vigil_syscall_json(ev, buf, sizeof(buf))
+                 : vigil_syscall_text(ev, buf, sizeof(buf));
+
+    if (n >= 0 && strcmp(buf, want) == 0 && (size_t)n == strlen(want)) {
+        printf("ok: %s\n", want);
+        return;
+    }
+    printf("FAIL: got  %s\n      want %s\n", n >= 0 ? buf : "(error)", want);
+    failures++;
+}
+
+#define TEXT(ev, want) expect_fmt(ev, false, want)
+#define JSON(ev, want) expect_fmt(ev, true, want)
+
+/* Every size from 0 to the exact fit: -ENOSPC below, the string at
+ * length + 1, never a byte written outside the given size. */
+static bool boundaries(const struct vigil_syscall *ev, bool json)
+{
+    char full[8192], buf[8192 + 64];
+    int n = json ? vigil_syscall_json(ev, full, sizeof(full))
+                 : vigil_syscall_text(ev, full, sizeof(full));
+
+    if (n < 0)
+        return false;
+    for (size_t size = 0; size <= (size_t)n + 1; size++) {
+        int m;
+
+        memset(buf, 0xa5, sizeof(buf));
+        m = json ? vigil_syscall_json(ev, buf + 32, size)
+                 : vigil_syscall_text(ev, buf + 32, size);
+        for (size_t k = 0; k < 32; k++)
+            if ((uint8_t)buf[k] != 0xa5)
+                return false;
+        for (size_t k = 32 + size; k < sizeof(buf); k++)
+            if ((uint8_t)buf[k] != 0xa5)
+                return false;
+        if (size <= (size_t)n) {
+            if (m != -ENOSPC || (size > 0 && buf[32] != '\0'))
+                return false;
+        } else if (m != n || strcmp(buf + 32, full) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void test_files(void)
+{
+    static const char passwd[] = "/etc/passwd";
+    static const char rel[] = "out.txt";
+    static const char empty[] = "";
+    struct vigil_syscall ev;
+
+    ev = ev_new(257, 3);
+    args(&ev, (uint64_t)-100, 0x1000, 02000000, 0, 0, 0);
+    cap(&ev, 1, VSYS_CAP_STR, passwd, sizeof(passwd));
+    TEXT(&ev, "[pid    42] openat(AT_FDCWD, \"/etc/passwd\", "
+              "O_RDONLY|O_CLOEXEC) = 3");
+    JSON(&ev, "{\"type\":\"syscall\",\"ts\":1000,\"ts_exit\":2500,\"vcpu\":1,"
+              "\"pid\":40,\"tid\":42,\"ppid\":1,\"comm\":\"cat\","
+              "\"abi\":\"x86_64\",\"nr\":257,\"name\":\"openat\","
+              "\"args\":[18446744073709551516,4096,524288,0],"
+              "\"decoded\":[\"AT_FDCWD\",\"/etc/passwd\","
+              "\"O_RDONLY|O_CLOEXEC\",\"000\"],\"ret\":3,\"state\":\"done\","
+              "\"ip\":\"0x401000\"}");
+    CHECK(boundaries(&ev, false) && boundaries(&ev, true),
+          "openat: -ENOSPC up to the exact fit, nothing written outside");
+
+    ev.ret = -2;
+    TEXT(&ev, "[pid    42] openat(AT_FDCWD, \"/etc/passwd\", "
+              "O_RDONLY|O_CLOEXEC) = -1 ENOENT (No such file or directory)");
+
+    ev = ev_new(257, 3);
+    args(&ev, 5, 0x1000, 01101, 0644, 0, 0);
+    cap(&ev, 1, VSYS_CAP_STR, rel, sizeof(rel) - 1); /* without its NUL */
+    TEXT(&ev, "[pid    42] openat(5, \"out.txt\", "
+              "O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3");
+
+    /* From strace: O_SYNC is two bits, and mode 0 prints as 000 */
+    ev = ev_new(257, 3);
+    args(&ev, (uint64_t)-100, 0x1000, 04010101 | 02000000, 0644, 0, 0);
+    cap(&ev, 1, VSYS_CAP_STR, "/tmp/xx_f", 10);
+    TEXT(&ev, "[pid    42] openat(AT_FDCWD, \"/tmp/xx_f\", "
+              "O_WRONLY|O_CREAT|O_SYNC|O_CLOEXEC, 0644) = 3");
+    ev = ev_new(83, 0);
+    args(&ev, 0x1000, 0, 0, 0, 0, 0);
+    cap(&ev, 0, VSYS_CAP_STR, "/tmp/xx_t", 10);
+    TEXT(&ev, "[pid    42] mkdir(\"/tmp/xx_t\", 000) = 0");
+    ev = ev_new(95, 022);
+    args(&ev, 0, 0, 0, 0, 0, 0);
+    TEXT(&ev, "[pid    42] umask(000) = 022");
+    ev = ev_new(259, 0);
+    args(&ev, (uint64_t)-100, 0x1000, 010600, 0, 0, 0);
+    cap(&ev, 1, VSYS_CAP_STR, "/tmp/xx_n", 10);
+    TEXT(&ev, "[pid    42] mknodat(AT_FDCWD, \"/tmp/xx_n\", S_IFIFO|0600, 0) "
+              "= 0");
+    ev = ev_new(90, 0);
+    args(&ev, 0x1000, 04755, 0, 0, 0, 0);
+    cap(&ev, 0, VSYS_CAP_STR, "/tmp/xx_f", 10);
+    TEXT(&ev, "[pid    42] chmod(\"/tmp/xx_f\", 04755) = 0");
+
+    ev = ev_new(262, 0);
+    args(&ev, 3, 0x1000, 0x7ffdc11367d0, 0x1000, 0, 0);
+    cap(&ev, 1, VSYS_CAP_STR, empty, 1);
+    TEXT(&ev, "[pid    42] newfstatat(3, \"\", 0x7ffdc11367d0, "
+              "AT_EMPTY_PATH) = 0");
+
+    ev = ev_new(21, -13);
+    args(&ev, 0x1000, 7, 0, 0, 0, 0);
+    cap(&ev, 0, VSYS_CAP_STR, passwd, sizeof(passwd));
+    TEXT(&ev, "[pid    42] access(\"/etc/passwd\", R_OK|W_OK|X_OK) = -1 "
+              "EACCES (Permission denied)");
+    ev.args[1] = 0;
+    ev.ret = 0;
+    TEXT(&ev, "[pid    42] access(\"/etc/passwd\", F_OK) = 0");
+
+    ev = ev_new(8, 1162);
+    args(&ev, 255, (uint64_t)-2179, 1, 0, 0, 0);
+    TEXT(&ev, "[pid    42] lseek(255, -2179, SEEK_CUR) = 1162");
+
+    ev = ev_new(72, -9);
+    args(&ev, 255, 1, 0xdead, 0, 0, 0);
+    TEXT(&ev, "[pid    42] fcntl(255, F_GETFD) = -1 EBADF (Bad file "
+              "descriptor)");
+    ev = ev_new(72, 0);
+    args(&ev, 255, 2, 1, 0, 0, 0);
+    TEXT(&ev, "[pid    42] fcntl(255, F_SETFD, FD_CLOEXEC) = 0");
+    ev = ev_new(72, 11);
+    args(&ev, 2, 0, 10, 0, 0, 0);
+    TEXT(&ev, "[pid    42] fcntl(2, F_DUPFD, 10) = 11");
+    ev = ev_new(72, 0);
+    args(&ev, 3, 4, 04002, 0, 0, 0);
+    TEXT(&ev, "[pid    42] fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0");
+
+    ev = ev_new(316, 0);
+    args(&ev, (uint64_t)-100, 0x1000, 7, 0x2000, 1, 0);
+    cap(&ev, 1, VSYS_CAP_STR, "a", 2);
+    cap(&ev, 3, VSYS_CAP_STR, "b", 2);
+    TEXT(&ev, "[pid    42] renameat2(AT_FDCWD, \"a\", 7, \"b\", 0x1) = 0");
+
+    /* readlink: the target comes back at exit, ret bytes, no NUL */
+    ev = ev_new(89, 19);
+    args(&ev, 0x1000, 0x2000, 4096, 0, 0, 0);
+    cap(&ev, 0, VSYS_CAP_STR, "/proc/self/exe", 15);
+    cap(&ev, 1, VSYS_CAP_BUF, "/usr/bin/python3.11", 19)->at_exit = true;
+    TEXT(&ev, "[pid    42] readlink(\"/proc/self/exe\", "
+              "\"/usr/bin/python3.11\", 4096) = 19");
+
+    ev = ev_new(79, 6);
+    args(&ev, 0x1000, 4096, 0, 0, 0, 0);
+    cap(&ev, 0, VSYS_CAP_STR, "/root", 6)->at_exit = true;
+    TEXT(&ev, "[pid    42] getcwd(\"/root\", 4096) = 6");
+}
+
+static void test_io(void)
+{
+    /* strace 6.1: write(7, "hello\n\t\"\\\0\177\200\3771", 14) = 14 */
+    static const uint8_t data[] = "hello\n\t\"\\\0\177\200\3771";
+    static const uint8_t octal[] = {1,    '2',  0,    '8',  033, 'a',
+                                    '\v', '\f', '\r', 0x7f, 'z'};
+    static const char big[] = "abcdefghijklmnopqrstuvwxyz";
+    struct vigil_syscall ev;
+    struct vigil_capture *c;
+
+    ev = ev_new(1, 14);
+    args(&ev, 7, 0x1000, 14, 0, 0, 0);
+    cap(&ev, 1, VSYS_CAP_BUF, data, 14);
+    TEXT(&ev,
+         "[pid    42] write(7, \"hello\\n\\t\\\"\\\\\\0\\177\\200\\3771\", "
+         "14) = 14");
+    JSON(&ev, "{\"type\":\"syscall\",\"ts\":1000,\"ts_exit\":2500,\"vcpu\":1,"
+              "\"pid\":40,\"tid\":42,\"ppid\":1,\"comm\":\"cat\","
+              "\"abi\":\"x86_64\",\"nr\":1,\"name\":\"write\","
+              "\"args\":[7,4096,14],\"decoded\":[7,"
+              "\"hello\\n\\t\\\"\\\\\\u0000\\u007f\\u0080\\u00ff1\",14],"
+              "\"ret\":14,\"state\":\"done\",\"ip\":\"0x401000\"}");
+    CHECK(boundaries(&ev, false) && boundaries(&ev, true),
+          "write: exact-fit boundaries");
+
+    /* an octal escape is three digits when an octal digit follows */
+    ev = ev_new(1, 11);
+    args(&ev, 1, 0x1000, 11, 0, 0, 0);
+    cap(&ev, 1, VSYS_CAP_BUF, octal, sizeof(octal));
+    TEXT(&ev, "[pid    42] write(1, \"\\0012\\08\\33a\\v\\f\\r\\177z\", 11) "
+              "= 11");
+
+    ev = ev_new(1, 26);
+    args(&ev, 1, 0x1000, 26, 0, 0, 0);
+    c = cap(&ev, 1, VSYS_CAP_BUF, big, 8);
+    c->trunc = true;
+    TEXT(&ev, "[pid    42] write(1, \"abcdefgh\"..., 26) = 26");
+    JSON(&ev, "{\"type\":\"syscall\",\"ts\":1000,\"ts_exit\":2500,\"vcpu\":1,"
+              "\"pid\":40,\"tid\":42,\"ppid\":1,\"comm\":\"cat\","
+              "\"abi\":\"x86_64\",\"nr\":1,\"name\":\"write\","
+              "\"args\":[1,4096,26],\"decoded\":[1,\"abcdefgh\",26],"
+              "\"ret\":26,\"state\":\"done\",\"ip\":\"0x401000\","
+              "\"truncated\":[1]}");
+
+    ev = ev_new(0, 14);
+    args(&ev, 6, 0x7ffc0000, 100, 0, 0, 0);
+    cap(&ev, 1, VSYS_CAP_BUF, data, 14)->at_exit = true;
+    TEXT(&ev, "[pid    42] read(6, \"hello\\n\\t\\\"\\\\\\0\\177\\200\\3771\", "
+              "100) = 14");
+    ev.ncaps = 0;
+    ev.ret = -11;
+    TEXT(&ev, "[pid    42] read(6, 0x7ffc0000, 100) = -1 EAGAIN (Resource "
+              "temporarily unavailable)");
+    ev.state = VIGIL_SC_UNFINISHED;
+    TEXT(&ev, "[pid    42] read(6, 0x7ffc0000, 100) = ?");
+    JSON(&ev, "{\"type\":\"syscall\",\"ts\":1000,\"ts_exit\":null,\"vcpu\":1,"
+              "\"pid\":40,\"tid\":42,\"ppid\":1,\"comm\":\"cat\","
+              "\"abi\":\"x86_64\",\"nr\":0,\"name\":\"read\","
+              "\"args\":[6,2147221504,100],"
+              "\"decoded\":[6,\"0x7ffc0000\",100],\"ret\":null,"
+              "\"state\":\"unfinished\",\"ip\":\"0x401000\"}");
+
+    /* an unreadable address */
+    ev = ev_new(257, -14);
+    args(&ev, (uint64_t)-100, 0x1234, 0, 0, 0, 0);
+    c = cap(&ev, 1, VSYS_CAP_STR, NULL, 0);
+    c->fault = true;
+    TEXT(&ev, "[pid    42] openat(AT_FDCWD, 0x1234, O_RDONLY) = -1 EFAULT "
+              "(Bad address)");
+    JSON(&ev, "{\"type\":\"syscall\",\"ts\":1000,\"ts_exit\":2500,\"vcpu\":1,"
+              "\"pid\":40,\"tid\":42,\"ppid\":1,\"comm\":\"cat\","
+              "\"abi\":\"x86_64\",\"nr\":257,\"name\":\"openat\","
+              "\"args\":[18446744073709551516,4660,0,0],"
+              "\"decoded\":[\"AT_FDCWD\",{\"addr\":\"0x1234\","
+              "\"error\":\"unreadable\"},\"O_RDONLY\",\"000\"],\"ret\":-14,"
+              "\"error\":\"EFAULT\",\"state\":\"done\",\"ip\":\"0x401000\"}");
+    /* readable in part: what was read, marked as cut */
+    c->data = (const uint8_t *)"/et";
+    c->len = 3;
+    TEXT(&ev, "[pid    42] openat(AT_FDCWD, \"/et\"..., O_RDONLY) = -1 EFAULT "
+              "(Bad address)");
+
+    /* the path of utimensat may be NULL */
+    ev = ev_new(280, 0);
+    args(&ev, 3, 0, 0, 0, 0, 0);
+    TEXT(&ev, "[pid    42] utimensat(3, NULL, NULL, 0) = 0");
+
+    ev = ev_new(318, 8);
+    args(&ev, 0x1000, 8, 1, 0, 0, 0);
+    cap(&ev, 0, VSYS_CAP_BUF, "\x8b\x01\xb2\xc0\xc1\xa3\x8d\x05", 8)->at_exit =
+        true;
+    TEXT(&ev, "[pid    42] getrandom(\"\\213\\1\\262\\300\\301\\243\\215\\5\", "
+              "8, GRND_NONBLOCK) = 8");
+}
+
+static void test_exec(void)
+{
+    static const char path[] = "/bin/ls";
+    static const char argv[] = "ls\0-l\0/tmp dir\0";
+    static const char cut[] = "sh\0-c\0echo hel";
+    struct vigil_syscall ev;
+
+    ev = ev_new(59, 0);
+    args(&ev, 0x1000, 0x2000, 0x7ffec408e788, 0, 0, 0);
+    cap(&ev, 0, VSYS_CAP_STR, path, sizeof(path));
+    cap(&ev, 1, VSYS_CAP_ARGV, argv, sizeof(argv) - 1);
+    TEXT(&ev, "[pid    42] execve(\"/bin/ls\", [\"ls\", \"-l\", \"/tmp dir\"], "
+              "0x7ffec408e788) = 0");
+    JSON(&ev, "{\"type\":\"syscall\",\"ts\":1000,\"ts_exit\":2500,\"vcpu\":1,"
+              "\"pid\":40,\"tid\":42,\"ppid\":1,\"comm\":\"cat\","
+              "\"abi\":\"x86_64\",\"nr\":59,\"name\":\"execve\","
+              "\"args\":[4096,8192,140732187338632],"
+              "\"decoded\":[\"/bin/ls\",[\"ls\",\"-l\",\"/tmp dir\"],"
+              "\"0x7ffec408e788\"],\"ret\":0,\"state\":\"done\","
+              "\"ip\":\"0x401000\"}");
+    CHECK(boundaries(&ev, false) && boundaries(&ev, true),
+          "execve: exact-fit boundaries");
+
+    ev.caps[1].trunc = true;
+    TEXT(&ev, "[pid    42] execve(\"/bin/ls\", [\"ls\", \"-l\", \"/tmp dir\", "
+              "...], 0x7ffec408e788) = 0");
+    ev.caps[1].data = (const uint8_t *)cut;
+    ev.caps[1].len = sizeof(cut) - 1;
+    TEXT(&ev, "[pid    42] execve(\"/bin/ls\", [\"sh\", \"-c\", "
+              "\"echo hel\"...], 0x7ffec408e788) = 0");
+    ev.caps[1].len = 0;
+    ev.caps[1].trunc = false;
+    TEXT(&ev, "[pid    42] execve(\"/bin/ls\", [], 0x7ffec408e788) = 0");
+
+    ev = ev_new(56, 10180);
+    args(&ev, 0x1200011, 0, 0, 0x7f06e9894e50, 0, 0);
+    TEXT(&ev, "[pid    42] clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|"
+              "SIGCHLD, NULL, NULL, 0x7f06e9894e50, 0) = 10180");
+
+    ev = ev_new(61, 10180);
+    args(&ev, 10180, 0x1000, 0, 0, 0, 0);
+    cap(&ev, 1, VSYS_CAP_STRUCT, "\x00\x03\x00\x00", 4)->at_exit = true;
+    TEXT(&ev, "[pid    42] wait4(10180, [{WIFEXITED(s) && WEXITSTATUS(s) == "
+              "3}], 0, NULL) = 10180");
+    ev.caps[0].data = (const uint8_t *)"\x89\x00\x00\x00";
+    TEXT(&ev, "[pid    42] wait4(10180, [{WIFSIGNALED(s) && WTERMSIG(s) == "
+              "SIGKILL && WCOREDUMP(s)}], 0, NULL) = 10180");
+
+    ev = ev_new(231, 0);
+    args(&ev, 3, 0, 0, 0, 0, 0);
+    ev.state = VIGIL_SC_NORETURN;
+    ev.ts_exit_ns = 0;
+    TEXT(&ev, "[pid    42] exit_group(3) = ?");
+    JSON(&ev, "{\"type\":\"syscall\",\"ts\":1000,\"ts_exit\":null,\"vcpu\":1,"
+              "\"pid\":40,\"tid\":42,\"ppid\":1,\"comm\":\"cat\","
+              "\"abi\":\"x86_64\",\"nr\":231,\"name\":\"exit_group\","
+              "\"args\":[3],\"decoded\":[3],\"ret\":null,"
+              "\"state\":\"noreturn\",\"ip\":\"0x401000\"}");
+
+    ev = ev_new(62, 0);
+    args(&ev, 1, 15, 0, 0, 0, 0);
+    TEXT(&ev, "[pid    42] kill(1, SIGTERM) = 0");
+    ev = ev_new(13, 0);
+    args(&ev, 2, 0x1000, 0x2000, 8, 0, 0);
+    TEXT(&ev, "[pid    42] rt_sigaction(SIGINT, 0x1000, 0x2000, 8) = 0");
+
+    ev = ev_new(230, 0);
+    args(&ev, 1, 1, 0x1000, 0, 0, 0);
+    cap(&ev, 2, VSYS_CAP_STRUCT,
+        "\x7a\x09\x00\x00\x00\x00\x00\x00\xdc\xcc\x24\x0b\x00\x00\x00\x00", 16);
+    TEXT(&ev, "[pid    42] clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, "
+              "{tv_sec=2426, tv_nsec=186961116}, NULL) = 0");
+
+    ev = ev_new(158, 0);
+    args(&ev, 0x1002, 0x7fe89a1ff740, 0, 0, 0, 0);
+    TEXT(&ev, "[pid    42] arch_prctl(ARCH_SET_FS, 0x7fe89a1ff740) = 0");
+    ev = ev_new(202, 0);
+    args(&ev, 0x7fe89a3d6a4c, 129, 2147483647, 0, 0, 0);
+    TEXT(&ev, "[pid    42] futex(0x7fe89a3d6a4c, FUTEX_WAKE_PRIVATE, "
+              "2147483647, NULL, NULL, 0) = 0");
+    ev = ev_new(302, 0);
+    args(&ev, 0, 3, 0, 0x7ffc1000, 0, 0);
+    TEXT(&ev, "[pid    42] prlimit64(0, RLIMIT_STACK, NULL, 0x7ffc1000) = 0");
+}
+
+static void test_mm(void)
+{
+    struct vigil_syscall ev;
+
+    ev = ev_new(9, 0x7fe89a228000);
+    args(&ev, 0x7fe89a228000, 1400832, 5, 0x812, 3, 0x26000);
+    TEXT(&ev, "[pid    42] mmap(0x7fe89a228000, 1400832, PROT_READ|PROT_EXEC, "
+              "MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE, 3, 0x26000) = "
+              "0x7fe89a228000");
+    ev = ev_new(9, 0x7fe89a3ef000);
+    args(&ev, 0, 8192, 3, 0x22, (uint64_t)-1, 0);
+    TEXT(&ev, "[pid    42] mmap(NULL, 8192, PROT_READ|PROT_WRITE, "
+              "MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7fe89a3ef000");
+    ev.ret = -12;
+    TEXT(&ev, "[pid    42] mmap(NULL, 8192, PROT_READ|PROT_WRITE, "
+              "MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = -1 ENOMEM (Cannot "
+              "allocate memory)");
+    ev = ev_new(10, 0);
+    args(&ev, 0x1000, 4096, 0, 0, 0, 0);
+    TEXT(&ev, "[pid    42] mprotect(0x1000, 4096, PROT_NONE) = 0");
+    ev = ev_new(12, 0x560756dfb000);
+    args(&ev, 0, 0, 0, 0, 0, 0);
+    TEXT(&ev, "[pid    42] brk(NULL) = 0x560756dfb000");
+}
+
+static void test_net(void)
+{
+    static const uint8_t sin[16] = {2, 0, 0, 9, 127, 0, 0, 1};
+    static const uint8_t sin6[28] = {10, 0, 0, 53, 0, 0, 0, 0, 0, 0, 0, 0,
+                                     0,  0, 0, 0,  0, 0, 0, 0, 0, 0, 0, 1};
+    static const uint8_t sun[] = "\1\0/tmp/nonexist\n\1\303\251";
+    static const uint8_t abstract[] = "\1\0\0vigil.sock";
+    static const uint8_t nl[12] = {16, 0, 0, 0, 0x39, 0x30, 0, 0, 1, 0, 0, 0};
+    static const uint8_t pkt[6] = {17, 0, 'a', 0, 0xff, '"'};
+    struct vigil_syscall ev;
+
+    ev = ev_new(41, 3);
+    args(&ev, 2, 04000 | 02000000 | 1, 0, 0, 0, 0);
+    TEXT(&ev, "[pid    42] socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|"
+              "SOCK_NONBLOCK, IPPROTO_IP) = 3");
+    ev.args[0] = 1;
+    ev.args[1] = 2 | 02000000;
+    TEXT(&ev, "[pid    42] socket(AF_UNIX, SOCK_DGRAM|SOCK_CLOEXEC, 0) = 3");
+
+    ev = ev_new(42, -115);
+    args(&ev, 3, 0x1000, 16, 0, 0, 0);
+    cap(&ev, 1, VSYS_CAP_SOCKADDR, sin, sizeof(sin));
+    TEXT(&ev, "[pid    42] connect(3, {sa_family=AF_INET, sin_port=htons(9), "
+              "sin_addr=inet_addr(\"127.0.0.1\")}, 16) = -1 EINPROGRESS "
+              "(Operation now in progress)");
+    JSON(&ev, "{\"type\":\"syscall\",\"ts\":1000,\"ts_exit\":2500,\"vcpu\":1,"
+              "\"pid\":40,\"tid\":42,\"ppid\":1,\"comm\":\"cat\","
+              "\"abi\":\"x86_64\",\"nr\":42,\"name\":\"connect\","
+              "\"args\":[3,4096,16],\"decoded\":[3,{\"family\":\"AF_INET\","
+              "\"port\":9,\"addr\":\"127.0.0.1\"},16],\"ret\":-115,"
+              "\"error\":\"EINPROGRESS\",\"state\":\"done\","
+              "\"ip\":\"0x401000\"}");
+
+    ev = ev_new(42, -2);
+    args(&ev, 4, 0x1000, 20, 0, 0, 0);
+    cap(&ev, 1, VSYS_CAP_SOCKADDR, sun, sizeof(sun));
+    TEXT(&ev, "[pid    42] connect(4, {sa_family=AF_UNIX, "
+              "sun_path=\"/tmp/nonexist\\n\\1\\303\\251\"}, 20) = -1 ENOENT "
+              "(No such file or directory)");
+    ev.caps[0].data = abstract;
+    ev.caps[0].len = sizeof(abstract) - 1;
+    TEXT(&ev, "[pid    42] connect(4, {sa_family=AF_UNIX, "
+              "sun_path=@\"vigil.sock\"}, 20) = -1 ENOENT (No such file or "
+              "directory)");
+    JSON(&ev, "{\"type\":\"syscall\",\"ts\":1000,\"ts_exit\":2500,\"vcpu\":1,"
+              "\"pid\":40,\"tid\":42,\"ppid\":1,\"comm\":\"cat\","
+              "\"abi\":\"x86_64\",\"nr\":42,\"name\":\"connect\","
+              "\"args\":[4,4096,20],\"decoded\":[4,{\"family\":\"AF_UNIX\","
+              "\"path\":\"vigil.sock\",\"abstract\":true},20],\"ret\":-2,"
+              "\"error\":\"ENOENT\",\"state\":\"done\",\"ip\":\"0x401000\"}");
+
+    /* strace 6.1, the same call */
+    ev = ev_new(44, 6);
+    args(&ev, 5, 0x1000, 6, 0, 0x2000, 28);
+    cap(&ev, 1, VSYS_CAP_BUF, "x\0\1abc", 6);
+    cap(&ev, 4, VSYS_CAP_SOCKADDR, sin6, sizeof(sin6));
+    TEXT(&ev, "[pid    42] sendto(5, \"x\\0\\1abc\", 6, 0, "
+              "{sa_family=AF_INET6, sin6_port=htons(53), "
+              "sin6_flowinfo=htonl(0), inet_pton(AF_INET6, \"::1\", "
+              "&sin6_addr), sin6_scope_id=0}, 28) = 6");
+
+    ev = ev_new(49, 0);
+    args(&ev, 3, 0x1000, 12, 0, 0, 0);
+    cap(&ev, 1, VSYS_CAP_SOCKADDR, nl, sizeof(nl));
+    TEXT(&ev, "[pid    42] bind(3, {sa_family=AF_NETLINK, nl_pid=12345, "
+              "nl_groups=00000001}, 12) = 0");
+    ev.caps[0].data = pkt;
+    ev.caps[0].len = sizeof(pkt);
+    TEXT(&ev, "[pid    42] bind(3, {sa_family=AF_PACKET, "
+              "sa_data=\"a\\0\\377\\\"\"}, 12) = 0");
+    ev.caps[0].len = 1;
+    TEXT(&ev, "[pid    42] bind(3, {}, 12) = 0");
+
+    ev = ev_new(288, 4);
+    args(&ev, 3, 0x1000, 0x2000, 02000000, 0, 0);
+    cap(&ev, 1, VSYS_CAP_SOCKADDR, sin, sizeof(sin))->at_exit = true;
+    TEXT(&ev, "[pid    42] accept4(3, {sa_family=AF_INET, sin_port=htons(9), "
+              "sin_addr=inet_addr(\"127.0.0.1\")}, 0x2000, SOCK_CLOEXEC) = 4");
+
+    ev = ev_new(293, 0);
+    args(&ev, 0x1000, 02000000, 0, 0, 0, 0);
+    cap(&ev, 0, VSYS_CAP_STRUCT, "\x06\0\0\0\x07\0\0\0", 8)->at_exit = true;
+    TEXT(&ev, "[pid    42] pipe2([6, 7], O_CLOEXEC) = 0");
+    ev.args[1] = 0;
+    TEXT(&ev, "[pid    42] pipe2([6, 7], 0) = 0");
+    JSON(&ev, "{\"type\":\"syscall\",\"ts\":1000,\"ts_exit\":2500,\"vcpu\":1,"
+              "\"pid\":40,\"tid\":42,\"ppid\":1,\"comm\":\"cat\","
+              "\"abi\":\"x86_64\",\"nr\":293,\"name\":\"pipe2\","
+              "\"args\":[4096,0],\"decoded\":[[6,7],\"0\"],\"ret\":0,"
+              "\"state\":\"done\",\"ip\":\"0x401000\"}");
+}
+
+static void test_misc(void)
+{
+    struct vigil_syscall ev;
+
+    /* i386: 32-bit registers (upper halves ignored), 32-bit return */
+    ev = ev_new(5, 0xfffffffe);
+    ev.compat = true;
+    args(&ev, 0xdeadbeef00001000, 0x8000, 0, 0, 0, 0);
+    cap(&ev, 0, VSYS_CAP_STR, "/x", 3);
+    TEXT(&ev, "[pid    42] [i386] open(\"/x\", O_RDONLY|O_LARGEFILE) = -1 "
+              "ENOENT (No such file or directory)");
+    JSON(&ev, "{\"type\":\"syscall\",\"ts\":1000,\"ts_exit\":2500,\"vcpu\":1,"
+              "\"pid\":40,\"tid\":42,\"ppid\":1,\"comm\":\"cat\","
+              "\"abi\":\"i386\",\"nr\":5,\"name\":\"open\","
+              "\"args\":[4096,32768,0],\"decoded\":[\"/x\","
+              "\"O_RDONLY|O_LARGEFILE\",\"000\"],\"ret\":-2,"
+              "\"error\":\"ENOENT\",\"state\":\"done\",\"ip\":\"0x401000\"}");
+    ev = ev_new(192, 0xf7f00000);
+    ev.compat = true;
+    args(&ev, 0, 4096, 3, 0x22, 0xffffffff, 0);
+    TEXT(&ev, "[pid    42] [i386] mmap2(NULL, 4096, PROT_READ|PROT_WRITE, "
+              "MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0xf7f00000");
+
+    ev = ev_new(999, 7);
+    args(&ev, 1, 0, 0xffffffffffffffff, 3, 4, 5);
+    TEXT(&ev, "[pid    42] syscall_0x3e7(0x1, 0, 0xffffffffffffffff, 0x3, "
+              "0x4, 0x5) = 7");
+
+    ev = ev_new(39, -512);
+    TEXT(&ev, "[pid    42] getpid() = ? ERESTARTSYS (To be restarted if "
+              "SA_RESTART is set)");
+    ev.ret = -4000;
+    TEXT(&ev, "[pid    42] getpid() = -1 ERRNO_4000 (Unknown error 4000)");
+    JSON(&ev, "{\"type\":\"syscall\",\"ts\":1000,\"ts_exit\":2500,\"vcpu\":1,"
+              "\"pid\":40,\"tid\":42,\"ppid\":1,\"comm\":\"cat\","
+              "\"abi\":\"x86_64\",\"nr\":39,\"name\":\"getpid\",\"args\":[],"
+              "\"decoded\":[],\"ret\":-4000,\"error\":\"ERRNO_4000\","
+              "\"state\":\"done\",\"ip\":\"0x401000\"}");
+    ev.ret = -5000; /* outside the errno range: a value */
+    TEXT(&ev, "[pid    42] getpid() = -5000");
+
+    /* comm with bytes that need escaping, and one without a NUL */
+    ev = ev_new(39, 40);
+    memcpy(ev.comm, "a\"\\\n\x01\xff", 7);
+    JSON(&ev, "{\"type\":\"syscall\",\"ts\":1000,\"ts_exit\":2500,\"vcpu\":1,"
+              "\"pid\":40,\"tid\":42,\"ppid\":1,"
+              "\"comm\":\"a\\\"\\\\\\n\\u0001\\u00ff\",\"abi\":\"x86_64\","
+              "\"nr\":39,\"name\":\"getpid\",\"args\":[],\"decoded\":[],"
+              "\"ret\":40,\"state\":\"done\",\"ip\":\"0x401000\"}");
+    memset(ev.comm, 'x', sizeof(ev.comm));
+    {
+        char buf[512];
+        int n = vigil_syscall_json(&ev, buf, sizeof(buf));
+        CHECK(n > 0 && strstr(buf, "\"comm\":\"xxxxxxxxxxxxxxxx\","),
+              "comm without a NUL: at most 16 bytes");
+    }
+
+    {
+        char one[1] = {'x'};
+        CHECK(vigil_syscall_text(NULL, one, 1) == -EINVAL &&
+                  vigil_syscall_json(&ev, NULL, 10) == -EINVAL,
+              "NULL arguments: -EINVAL");
+        CHECK(vigil_syscall_text(&ev, one, 1) == -ENOSPC && one[0] == '\0',
+              "one-byte buffer: -ENOSPC, empty string");
+        CHECK(vigil_syscall_json(&ev, one, 0) == -ENOSPC && one[0] == '\0',
+              "zero-byte buffer: -ENOSPC, untouched");
+    }
+}
+
+/* ---- random events ---- */
+
+static uint64_t rng;
+
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static uint8_t pool[6][512];
+
+static void random_event(struct vigil_syscall *ev)
+{
+    static const uint64_t interesting[] = {
+        0,
+        1,
+        2,
+        3,
+        (uint64_t)-1,
+        (uint64_t)-100,
+        0x7ffc12345678,
+        0xffffffff,
+        0x80000000,
+        0x8000000000000000,
+        16,
+        28,
+        110,
+    };
+
+    memset(ev, 0, sizeof(*ev));
+    ev->ts_enter_ns = rnd();
+    ev->ts_exit_ns = rnd() % 4 ? rnd() : 0;
+    ev->vcpu = (uint32_t)rnd();
+    ev->tid = (int32_t)rnd();
+    ev->tgid = (int32_t)rnd();
+    ev->ppid = (int32_t)rnd();
+    for (size_t i = 0; i < sizeof(ev->comm); i++)
+        ev->comm[i] = (char)rnd();
+    ev->compat = rnd() % 4 == 0;
+    ev->nr = rnd() % 16 ? rnd() % 480 : rnd();
+    for (int i = 0; i < 6; i++)
+        ev->args[i] = rnd() % 2 ? interesting[rnd() % 13] : rnd();
+    ev->ip = rnd();
+    switch (rnd() % 4) {
+    case 0:
+        ev->ret = -(int64_t)(rnd() % 600);
+        break;
+    case 1:
+        ev->ret = (int64_t)rnd();
+        break;
+    default:
+        ev->ret = (int64_t)(rnd() % 1000);
+        break;
+    }
+    ev->state = (enum vigil_sc_state)(rnd() % 3);
+    ev->ncaps = (unsigned)(rnd() % 7);
+    for (unsigned k = 0; k < ev->ncaps; k++) {
+        struct vigil_capture *c = &ev->caps[k];
+        uint8_t *d = pool[k];
+        size_t len = rnd() % 2 ? rnd() % 40 : rnd() % sizeof(pool[k]);
+
+        for (size_t i = 0; i < len; i++)
+            d[i] = rnd() % 3 ? (uint8_t)(0x20 + rnd() % 95) : (uint8_t)rnd();
+        if (len >= 2 && rnd() % 2) { /* a plausible address family */
+            d[0] = (uint8_t)(rnd() % 3 ? (rnd() % 3 ? 2 : 10) : rnd() % 50);
+            d[1] = 0;
+        }
+        c->argi = (uint8_t)(rnd() % 7);
+        c->kind = (uint8_t)(rnd() % 7);
+        c->at_exit = rnd() % 2;
+        c->fault = rnd() % 8 == 0;
+        c->trunc = rnd() % 4 == 0;
+        c->len = (uint16_t)len;
+        c->data = d;
+    }
+}
+
+/* Random events in random buffer sizes: never a byte outside the buffer,
+ * and -ENOSPC exactly when the output does not fit. */
+static void test_random(void)
+{
+    static char full[16384], buf[16384 + 64];
+    bool ok = true;
+    int count = 0;
+
+    rng = 0x9e3779b97f4a7c15;
+    for (int iter = 0; iter < 20000 && ok; iter++) {
+        struct vigil_syscall ev;
+        bool json = iter % 2;
+        int n, m;
+        size_t size;
+
+        random_event(&ev);
+        n = json ? vigil_syscall_json(&ev, full, sizeof(full))
+                 : vigil_syscall_text(&ev, full, sizeof(full));
+        if (n < 0 || (size_t)n != strlen(full)) {
+            ok = false;
+            break;
+        }
+        size = rnd() % ((size_t)n + 2);
+        memset(buf, 0x5a, sizeof(buf));
+        m = json ? vigil_syscall_json(&ev, buf + 32, size)
+                 : vigil_syscall_text(&ev, buf + 32, size);
+        for (size_t k = 0; k < sizeof(buf); k++)
+            if ((k < 32 || k >= 32 + size) && buf[k] != 0x5a)
+                ok = false;
+        if (size > (size_t)n)
+            ok = ok && m == n && strcmp(buf + 32, full) == 0;
+        else
+            ok = ok && m == -ENOSPC;
+        count++;
+    }
+    CHECK(ok, "%d random events: exact sizes, no write outside the buffer",
+          count);
+}
+
+static int print_random(unsigned long n, unsigned long seed)
+{
+    static char line[16384];
+
+    rng = seed ? seed : 1;
+    for (unsigned long i = 0; i < n; i++) {
+        struct vigil_syscall ev;
+
+        random_event(&ev);
+        if (vigil_syscall_json(&ev, line, sizeof(line)) < 0)
+            return 1;
+        puts(line);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 2 && !strcmp(argv[1], "--random"))
+        return print_random(strtoul(argv[2], NULL, 10),
+                            argc > 3 ? strtoul(argv[3], NULL, 10) : 1);
+    test_files();
+    test_io();
+    test_exec();
+    test_mm();
+    test_net();
+    test_misc();
+    test_random();
+    printf("%s (%d failures)\n", failures ? "FAIL" : "PASS", failures);
+    return failures ? 1 : 0;
+}
