@@ -16,7 +16,7 @@ static unsigned slot_of(uint64_t task)
 }
 
 bool pending_put(uint64_t task, uint64_t nr, const uint64_t args[6],
-                 bool compat)
+                 bool compat, uint8_t retry)
 {
     unsigned s = slot_of(task);
     int free_slot = -1;
@@ -44,6 +44,7 @@ bool pending_put(uint64_t task, uint64_t nr, const uint64_t args[6],
             p->nr = nr;
             memcpy(p->args, args, sizeof p->args);
             p->compat = compat;
+            p->retry = retry;
             return true;
         }
         /* Lost the slot to another thread: look further along. */

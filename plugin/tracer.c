@@ -257,16 +257,22 @@ static uint32_t cap_argv(struct vcpu *v, uint64_t addr, uint8_t *dst,
     return got;
 }
 
-/* Append the captures of one side (entry or exit) after `at`; returns the
- * number of bytes written and counts blobs in *nblobs. */
+/* Append captures after `at`: at entry the inputs, at the return the
+ * outputs plus the inputs in `retry` (bit i: caps[i] faulted at entry).
+ * Returns the bytes written, counts blobs in *nblobs and sets bit i of
+ * *faulted for each capture that hit an unreadable address. */
 static uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
                         const struct vsys_cap *caps, unsigned ncaps,
-                        const uint64_t args[6], int64_t ret, uint32_t *nblobs)
+                        const uint64_t args[6], int64_t ret, uint8_t retry,
+                        uint32_t *nblobs, uint8_t *faulted)
 {
     uint32_t used = 0;
+    *faulted = 0;
     for (unsigned i = 0; i < ncaps; i++) {
         const struct vsys_cap *c = &caps[i];
-        if (c->at_exit != at_exit || (at_exit && c->only_ok && ret < 0))
+        bool late = at_exit && !c->at_exit && (retry & (1u << i));
+        if (!late &&
+            (c->at_exit != at_exit || (at_exit && c->only_ok && ret < 0)))
             continue;
         struct vraw_blob *b = (struct vraw_blob *)(at + used);
         uint8_t *data = (uint8_t *)(b + 1);
@@ -288,8 +294,10 @@ static uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
         b->argi = c->argi;
         b->kind = c->kind;
         b->len = (uint16_t)n;
-        b->flags =
-            (fault ? VRAW_BLOB_FAULT : 0) | (trunc ? VRAW_BLOB_TRUNC : 0);
+        b->flags = (fault ? VRAW_BLOB_FAULT : 0) |
+                   (trunc ? VRAW_BLOB_TRUNC : 0) | (late ? VRAW_BLOB_LATE : 0);
+        if (fault)
+            *faulted |= (uint8_t)(1u << i);
         used += VRAW_ALIGN(sizeof *b + n);
         (*nblobs)++;
     }
@@ -356,15 +364,58 @@ static void on_entry(unsigned int vcpu, void *udata)
     e->sp = reg(v, R_RSP);
     e->nblobs = 0;
     e->reserved = 0;
-    uint32_t size = sizeof *e + capture(v, (uint8_t *)(e + 1), false, caps,
-                                        ncaps, args, 0, &e->nblobs);
+    uint8_t faulted;
+    uint32_t size =
+        sizeof *e + capture(v, (uint8_t *)(e + 1), false, caps, ncaps, args, 0,
+                            0, &e->nblobs, &faulted);
     e->h.size = (uint16_t)size;
     vring_commit(T.ring, vcpu, size);
 
     const struct vsys_ent *ent = vsys_lookup(nr, compat);
     if (task != 0 && !(ent != NULL && (ent->flags & VSYS_NORETURN)) &&
-        !pending_put(task, nr, args, compat))
+        !pending_put(task, nr, args, compat, faulted))
         note(vcpu, VRAW_NOTE_PENDING_FULL, task);
+}
+
+/* After a successful execve the path's old page is gone, but the kernel
+ * copied the path onto the new stack: argc, argv[], NULL, envp[], NULL, then
+ * the auxiliary vector, whose AT_EXECFN entry points at it. Append it as a
+ * late capture of argument `argi`. */
+#define AT_EXECFN 31
+static uint32_t exec_path(struct vcpu *v, uint64_t sp, uint8_t argi,
+                          uint8_t *at, uint32_t *nblobs)
+{
+    uint64_t w, p = sp + 8, fn = 0;
+    if (!mem(v, sp, &w, 8) || w > 4096)
+        return 0;
+    p += 8 * (w + 1);                             /* argv and its NULL */
+    for (unsigned i = 0; i < 8192; i++, p += 8) { /* envp */
+        if (!mem(v, p, &w, 8))
+            return 0;
+        if (w == 0)
+            break;
+    }
+    p += 8;
+    for (unsigned i = 0; i < 64 && fn == 0; i++, p += 16) { /* auxv */
+        uint64_t kv[2];
+        if (!mem(v, p, kv, sizeof kv) || kv[0] == 0)
+            return 0;
+        if (kv[0] == AT_EXECFN)
+            fn = kv[1];
+    }
+    struct vraw_blob *b = (struct vraw_blob *)at;
+    bool fault;
+    uint32_t n =
+        mem_bounded(v, fn, (uint8_t *)(b + 1), T.cfg.str_max, true, &fault);
+    if (fault || n == 0)
+        return 0;
+    b->argi = argi;
+    b->kind = VSYS_CAP_STR;
+    b->len = (uint16_t)n;
+    b->flags =
+        VRAW_BLOB_LATE | (((uint8_t *)(b + 1))[n - 1] ? VRAW_BLOB_TRUNC : 0);
+    (*nblobs)++;
+    return VRAW_ALIGN(sizeof *b + n);
 }
 
 static void on_return(unsigned int vcpu, void *udata)
@@ -373,17 +424,21 @@ static void on_return(unsigned int vcpu, void *udata)
     if (vcpu >= T.nrings || !T.vcpus[vcpu].ready)
         return;
     struct vcpu *v = &T.vcpus[vcpu];
-    uint64_t ip;
+    uint64_t ip, sp;
     if (kind == K_IRET) {
-        /* iret also returns to kernel mode; the frame says where to. */
-        uint64_t frame[2];
+        /* iret also returns to kernel mode; the frame says where to:
+         * rip, cs, rflags, rsp, ss. */
+        uint64_t frame[4];
         if (!mem(v, reg(v, R_RSP), frame, sizeof frame) || (frame[1] & 3) != 3)
             return;
         ip = frame[0];
+        sp = frame[3];
     } else if (kind == K_SYSRET) {
         ip = reg(v, R_RCX);
+        sp = reg(v, R_RSP);
     } else {
-        ip = reg(v, R_RDX); /* sysexit: rip from rdx */
+        ip = reg(v, R_RDX); /* sysexit: rip from rdx, rsp from rcx */
+        sp = reg(v, R_RCX);
     }
     /* Back in user mode's GS: the kernel's per-CPU base is in k_gs_base. */
     uint64_t task = current_task(v);
@@ -396,10 +451,24 @@ static void on_return(unsigned int vcpu, void *udata)
         ret = (int32_t)ret;
     struct vsys_cap caps[VSYS_MAX_CAPS];
     unsigned ncaps = vsys_captures(p.nr, p.compat, caps);
+    int exec_argi = -1;
+    if (p.retry != 0 && ret == 0) {
+        /* After a successful exec the old address space is gone. */
+        const struct vsys_ent *ent = vsys_lookup(p.nr, p.compat);
+        if (ent != NULL && ent->name != NULL &&
+            !strncmp(ent->name, "execve", 6)) {
+            for (unsigned i = 0; i < ncaps; i++)
+                if ((p.retry & (1u << i)) && caps[i].kind == VSYS_CAP_STR)
+                    exec_argi = caps[i].argi;
+            p.retry = 0;
+        }
+    }
     uint32_t room = sizeof(struct vraw_exit);
     for (unsigned i = 0; i < ncaps; i++)
-        if (caps[i].at_exit)
+        if (caps[i].at_exit || (p.retry & (1u << i)))
             room += cap_room(&caps[i]);
+    if (exec_argi >= 0)
+        room += VRAW_ALIGN(sizeof(struct vraw_blob) + T.cfg.str_max);
     struct vraw_exit *x = vring_reserve(T.ring, vcpu, room);
     if (x == NULL)
         return;
@@ -413,8 +482,13 @@ static void on_return(unsigned int vcpu, void *udata)
     x->ip = ip;
     x->nblobs = 0;
     x->reserved = 0;
-    uint32_t size = sizeof *x + capture(v, (uint8_t *)(x + 1), true, caps,
-                                        ncaps, p.args, ret, &x->nblobs);
+    uint8_t faulted;
+    uint32_t size =
+        sizeof *x + capture(v, (uint8_t *)(x + 1), true, caps, ncaps, p.args,
+                            ret, p.retry, &x->nblobs, &faulted);
+    if (exec_argi >= 0)
+        size += exec_path(v, sp, (uint8_t)exec_argi, (uint8_t *)x + size,
+                          &x->nblobs);
     x->h.size = (uint16_t)size;
     vring_commit(T.ring, vcpu, size);
 }

@@ -58,6 +58,10 @@ struct vraw_blob {
 enum {
     VRAW_BLOB_FAULT = 1 << 0, /* (part of) the address was not readable */
     VRAW_BLOB_TRUNC = 1 << 1, /* more data existed than was captured */
+    /* An input read at the return because it was not readable at entry:
+     * the page was not yet present (demand paging) until the kernel itself
+     * touched it. Replaces the entry's faulted capture of the argument. */
+    VRAW_BLOB_LATE = 1 << 2,
 };
 
 struct vraw_enter {

@@ -161,10 +161,24 @@ static void add_caps(struct vigil_syscall *ev, const uint8_t *rec, size_t fixed,
         if (off + sizeof *b > h->size || off + sizeof *b + b->len > h->size ||
             ev->ncaps >= sizeof ev->caps / sizeof ev->caps[0])
             return;
-        struct vigil_capture *cap = &ev->caps[ev->ncaps++];
+        struct vigil_capture *cap = NULL;
+        bool late = b->flags & VRAW_BLOB_LATE;
+        if (late) {
+            /* A second try at an input that faulted at entry. */
+            for (unsigned k = 0; k < ev->ncaps; k++)
+                if (!ev->caps[k].at_exit && ev->caps[k].argi == b->argi &&
+                    ev->caps[k].fault)
+                    cap = &ev->caps[k];
+            if (cap == NULL || (b->flags & VRAW_BLOB_FAULT)) {
+                off += VRAW_ALIGN(sizeof *b + b->len);
+                continue;
+            }
+        } else {
+            cap = &ev->caps[ev->ncaps++];
+        }
         cap->argi = b->argi;
         cap->kind = b->kind;
-        cap->at_exit = at_exit;
+        cap->at_exit = at_exit && !late;
         cap->fault = b->flags & VRAW_BLOB_FAULT;
         cap->trunc = b->flags & VRAW_BLOB_TRUNC;
         cap->len = b->len;
