@@ -644,6 +644,17 @@ int cmd_run(int argc, char **argv)
             fprintf(stderr, "%s%s", av.v[i], i + 1 < av.len ? " " : "\n");
     }
 
+    /* The guest's terminal is a serial port: it echoes what it receives
+     * and cannot pass an end of file. Only a terminal on our side makes
+     * that a conversation; anything else would end up echoed into the
+     * command's output, so QEMU then reads nothing. */
+    if (!isatty(0)) {
+        int fd = open("/dev/null", O_RDONLY);
+        if (fd >= 0 && fd != 0) {
+            dup2(fd, 0);
+            close(fd);
+        }
+    }
     /* QEMU needs a valid stdin for its stdio chardev. */
     if (fcntl(0, F_GETFD) < 0) {
         int fd = open("/dev/null", O_RDONLY);
