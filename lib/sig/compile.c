@@ -284,7 +284,7 @@ static int build_fixed(struct bld *b, struct vs_seg *seg)
 /* Finish the segment made of bld->toks[t0, ntoks). */
 static int close_seg(const struct vs_store *st, struct bld *b, uint32_t t0,
                      uint32_t msig, uint32_t idx, uint32_t gmin, uint32_t gmax,
-                     struct vs_err *e)
+                     uint32_t ref, struct vs_err *e)
 {
     uint32_t t1 = (uint32_t)b->ntoks;
 
@@ -357,6 +357,25 @@ static int close_seg(const struct vs_store *st, struct bld *b, uint32_t t0,
         }
         i += n;
     }
+    if (ref != VS_NONE) {
+        /* Fixed distance between the offset reference and the anchor. */
+        uint32_t lo = ref < p.tok ? ref : p.tok, hi = ref < p.tok ? p.tok : ref;
+        uint32_t dist = 0;
+        for (uint32_t i = t0; i < t1;) {
+            uint32_t a, z, n = item_width(b->toks, i, &a, &z);
+            if (i >= lo && i < hi) {
+                if (a != z || dist > VS_SEG_MAX) {
+                    vs_errf(e, "offset reference is not at a fixed distance "
+                               "from the literal anchor");
+                    return -EINVAL;
+                }
+                dist += a;
+            }
+            i += n;
+        }
+        seg.hasref = 1;
+        seg.refd = ref < p.tok ? -(int32_t)dist : (int32_t)dist;
+    }
     if (seg.pre_max == VS_INF || seg.post_max == VS_INF ||
         (uint64_t)seg.pre_max + seg.alen + seg.post_max > VS_SEG_MAX) {
         vs_errf(e, "part %u is longer than %u bytes", idx + 1, VS_SEG_MAX);
@@ -384,7 +403,7 @@ static int plan_msig(const struct vs_store *st, struct bld *b, uint32_t mi,
     const struct vs_tok *src = st->toks + m->tok;
     uint32_t pmin = 0, pmax = 0, smax = 0, gmin = 0, gmax = 0, idx = 0;
     bool pend = false;
-    uint32_t t0 = (uint32_t)b->ntoks;
+    uint32_t t0 = (uint32_t)b->ntoks, ref = VS_NONE;
     int r;
 
     for (uint32_t i = 0; i < m->ntok;) {
@@ -410,7 +429,8 @@ static int plan_msig(const struct vs_store *st, struct bld *b, uint32_t mi,
                 }
             } else if (pmax == VS_INF ||
                        (uint64_t)smax + pmax + z > VS_SEG_MAX) {
-                if ((r = close_seg(st, b, t0, mi, idx, gmin, gmax, e)) < 0)
+                if ((r = close_seg(st, b, t0, mi, idx, gmin, gmax,
+                                   idx == 0 ? ref : VS_NONE, e)) < 0)
                     return r;
                 idx++;
                 t0 = (uint32_t)b->ntoks;
@@ -426,6 +446,8 @@ static int plan_msig(const struct vs_store *st, struct bld *b, uint32_t mi,
             pend = false;
             pmin = pmax = 0;
         }
+        if (m->ref != VS_NONE && m->tok + i == m->ref && idx == 0)
+            ref = (uint32_t)b->ntoks;
         for (uint32_t k = 0; k < n; k++)
             if ((r = push_tok(b, &src[i + k])) < 0)
                 return r;
@@ -445,7 +467,8 @@ static int plan_msig(const struct vs_store *st, struct bld *b, uint32_t mi,
         if ((r = push_tok(b, &g)) < 0)
             return r;
     }
-    if ((r = close_seg(st, b, t0, mi, idx, gmin, gmax, e)) < 0)
+    if ((r = close_seg(st, b, t0, mi, idx, gmin, gmax, idx == 0 ? ref : VS_NONE,
+                       e)) < 0)
         return r;
     *nseg = idx + 1;
     return 0;

@@ -200,6 +200,7 @@ int vs_hex_parse(struct vs_store *st, const char *s, size_t len, unsigned flags,
     bool in_galt = false;
     int r;
 
+    st->hex_ref = VS_NONE;
     if (len == 0) {
         vs_errf(e, "empty hex signature");
         return -EINVAL;
@@ -263,6 +264,10 @@ int vs_hex_parse(struct vs_store *st, const char *s, size_t len, unsigned flags,
                 vs_errf(e, "unbounded range inside alternatives");
                 return -EINVAL;
             }
+            /* aa[x-y]HEXSIG: clamscan takes the offset as HEXSIG's. */
+            if (c == '[' && st->ntoks - first == 1 &&
+                st->toks[first].kind == VS_TK_BYTE)
+                st->hex_ref = (uint32_t)st->ntoks + 1;
             struct vs_tok t = {.kind = VS_TK_GAP, .min = lo, .max = hi};
             if ((r = push_tok(st, &t)) < 0)
                 return r;

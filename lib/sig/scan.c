@@ -133,7 +133,11 @@ static bool ldb_eval(const struct vsig_stream *s, const struct vs_ldb *l,
                 return false;
             struct lval b = st[--sp], a = st[--sp];
             bool t = op->op == VS_OP_AND ? (a.t && b.t) : (a.t || b.t);
-            st[sp++] = (struct lval){a.cnt + b.cnt, a.distinct + b.distinct, t};
+            /* A block that is false counts no matches (clamscan 1.4:
+             * (0&1)=0 holds when only 0 matched). */
+            st[sp++] =
+                t ? (struct lval){a.cnt + b.cnt, a.distinct + b.distinct, true}
+                  : (struct lval){0, 0, false};
             break;
         }
         default: {
@@ -251,7 +255,7 @@ static void on_anchor(struct vsig_stream *s, const struct vs_win *w,
             ((seg + 1)->gmax == VS_INF || s->prog[m->state] > 1))
             return;
         if (!vs_verify(db, seg, w, a, &s->sc, &r) ||
-            !vs_vres_start_in(seg, &r, a, lo, hi, &st))
+            !vs_first_start_in(seg, &r, a, lo, hi, &st))
             return;
         if (m->nseg == 1) {
             msig_matched(s, m, st, r.emin);
@@ -431,7 +435,8 @@ static void win_append(struct vsig_stream *s, const uint8_t *p, size_t n)
     s->wlen += n;
 }
 
-static void detect_target(struct vsig_stream *s)
+/* Object type from the first @have (<= 4) bytes. */
+static void detect_target(struct vsig_stream *s, uint64_t have)
 {
     static const uint8_t macho[][4] = {{0xfe, 0xed, 0xfa, 0xce},
                                        {0xfe, 0xed, 0xfa, 0xcf},
@@ -441,18 +446,15 @@ static void detect_target(struct vsig_stream *s)
     const uint8_t *m = s->magic;
 
     s->target = 0;
-    if (s->n < 2)
+    if (have < 2)
         return;
     if (m[0] == 'M' && m[1] == 'Z') {
         s->target = 1;
         return;
     }
-    if (s->n < 4)
+    if (have < 4)
         return;
-    if (memcmp(m,
-               "\x7f"
-               "ELF",
-               4) == 0) {
+    if (memcmp(m, "\177ELF", 4) == 0) {
         s->target = 6;
         return;
     }
@@ -480,7 +482,7 @@ int vsig_stream_feed(struct vsig_stream *s, const void *buf, size_t len)
     for (size_t i = 0; s->n + i < 4 && i < len; i++)
         s->magic[s->n + i] = d[i];
     if (s->target < 0 && (s->n + len >= 4))
-        detect_target(s);
+        detect_target(s, 4);
 
     size_t jl = len < (size_t)db->lb + db->lf ? len : (size_t)db->lb + db->lf;
     win_append(s, d, jl);
@@ -524,6 +526,9 @@ struct first_ctx {
     uint64_t lo, hi; /* allowed start */
     uint64_t s, e;
     bool found;
+    /* Single-part signatures: report every match instead of stopping. */
+    struct vsig_stream *all;
+    const struct vs_msig *m;
 };
 
 static int first_cb(void *opaque, const struct vs_seg *seg, uint64_t a,
@@ -532,11 +537,16 @@ static int first_cb(void *opaque, const struct vs_seg *seg, uint64_t a,
     struct first_ctx *c = opaque;
     uint64_t st;
 
-    if (!vs_vres_start_in(seg, r, a, c->lo, c->hi, &st))
+    if (seg->idx == 0 ? !vs_first_start_in(seg, r, a, c->lo, c->hi, &st)
+                      : !vs_vres_start_in(seg, r, a, c->lo, c->hi, &st))
         return 0;
     c->s = st;
     c->e = r->emin;
     c->found = true;
+    if (c->all) {
+        msig_matched(c->all, c->m, st, r->emin);
+        return c->all->stopped ? 1 : 0;
+    }
     return 1;
 }
 
@@ -562,7 +572,11 @@ static void eval_eof(struct vsig_stream *s, const struct vs_win *w, uint32_t mi)
             c.hi = seg->gmax == VS_INF ? UINT64_MAX : last + seg->gmax;
         }
         c.found = false;
-        uint64_t from = c.lo > seg->pre_max ? c.lo : 0;
+        if (m->nseg == 1) {
+            c.all = s;
+            c.m = m;
+        }
+        uint64_t from = k == 0 ? 0 : c.lo;
         vs_search_seg(db, seg, w, from, w->hi, &s->sc, first_cb, &c);
         if (!c.found)
             return;
@@ -570,7 +584,8 @@ static void eval_eof(struct vsig_stream *s, const struct vs_win *w, uint32_t mi)
             ms = c.s;
         last = c.e;
     }
-    msig_matched(s, m, ms, last);
+    if (m->nseg > 1)
+        msig_matched(s, m, ms, last);
 }
 
 static void report_hashes(struct vsig_stream *s)
@@ -605,7 +620,7 @@ int vsig_stream_end(struct vsig_stream *s)
     if (s->o.size != VSIG_SIZE_UNKNOWN && s->n != s->o.size)
         return -EINVAL;
     if (s->target < 0)
-        detect_target(s);
+        detect_target(s, s->n);
     struct vs_win w = {.buf = s->win,
                        .base = s->wbase,
                        .lo = s->wbase,

@@ -84,6 +84,9 @@ struct vs_msig {
     uint32_t seg, nseg; /* segments after compilation */
     uint32_t owner;     /* public signature, or global subsignature index */
     uint32_t state;     /* per-stream chain state index, VS_NONE if 1 seg */
+    /* aa[x-y]HEXSIG: the offset refers to HEXSIG, token ref (store index);
+     * VS_NONE: to the first byte. */
+    uint32_t ref;
     struct vs_offset off;
     uint8_t is_sub;
     uint8_t target;
@@ -147,6 +150,7 @@ struct vs_store {
     struct vs_hash *hashes[VS_NALGO];
     size_t nhashes[VS_NALGO], chashes[VS_NALGO];
     size_t nbody;
+    uint32_t hex_ref; /* set by vs_hex_parse, taken by vs_add_msig */
 };
 
 VS_HIDDEN int vs_grow(void **p, size_t *cap, size_t n, size_t add, size_t elsz);
@@ -251,6 +255,8 @@ struct vs_seg {
     uint32_t pre_min, pre_max;   /* bytes before the anchor */
     uint32_t post_min, post_max; /* bytes after the anchor */
     uint32_t gmin, gmax;         /* gap after the previous segment */
+    int32_t refd; /* offset reference = anchor + refd (if hasref) */
+    uint8_t hasref;
     /* Fixed-width segments: masked compare over pre+alen+post bytes. */
     uint32_t fx, fxn; /* db->fxmask/fxval, padded to 8 bytes */
     uint32_t xc, nxc; /* extra checks (sets, alternatives) */
@@ -348,6 +354,11 @@ VS_HIDDEN bool vs_verify(const struct vsig_db *db, const struct vs_seg *seg,
 VS_HIDDEN bool vs_vres_start_in(const struct vs_seg *seg,
                                 const struct vs_vres *r, uint64_t a,
                                 uint64_t lo, uint64_t hi, uint64_t *s);
+/* Same for a signature's first part, where the offset may refer to a
+ * token other than the first (aa[x-y]HEXSIG). */
+VS_HIDDEN bool vs_first_start_in(const struct vs_seg *seg,
+                                 const struct vs_vres *r, uint64_t a,
+                                 uint64_t lo, uint64_t hi, uint64_t *s);
 
 /* Reference search of one segment anywhere in a window (no prefilter):
  * calls fn for each anchor position that verifies, in increasing order. */

@@ -137,6 +137,9 @@ int vs_add_msig(struct vs_store *st, uint32_t tok, uint32_t ntok,
     m->owner = owner;
     m->state = VS_NONE;
     m->off = *off;
+    m->ref =
+        st->hex_ref >= tok && st->hex_ref < tok + ntok ? st->hex_ref : VS_NONE;
+    st->hex_ref = VS_NONE;
     m->is_sub = is_sub;
     m->target = target;
     if (out)

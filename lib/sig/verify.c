@@ -412,6 +412,20 @@ bool vs_vres_start_in(const struct vs_seg *seg, const struct vs_vres *r,
     return true;
 }
 
+bool vs_first_start_in(const struct vs_seg *seg, const struct vs_vres *r,
+                       uint64_t a, uint64_t lo, uint64_t hi, uint64_t *s)
+{
+    if (!seg->hasref)
+        return vs_vres_start_in(seg, r, a, lo, hi, s);
+    if (seg->refd < 0 && a < (uint64_t) - (int64_t)seg->refd)
+        return false;
+    uint64_t ref = a + (uint64_t)(int64_t)seg->refd;
+    if (ref < lo || ref > hi)
+        return false;
+    *s = r->smax;
+    return true;
+}
+
 int vs_search_seg(const struct vsig_db *db, const struct vs_seg *seg,
                   const struct vs_win *w, uint64_t from, uint64_t to,
                   struct vs_scratch *sc, vs_found_fn fn, void *opaque)
