@@ -36,6 +36,10 @@
 #define MAX_NAME         1024
 #define MAX_TOKEN        256
 #define TOKEN_INDEX_SIZE 512
+/* Units of work (bytes or entries examined) one scan may spend: a real
+ * kernel needs a few million; crafted input must not make the candidate
+ * searches quadratic. */
+#define SCAN_BUDGET ((uint64_t)1 << 28)
 
 struct vigil_ksyms {
     size_t n;
@@ -52,7 +56,19 @@ struct region {
     const uint8_t *p;
     size_t len;
     uint64_t va;
+    uint64_t *budget;
 };
+
+/* Charge @n units of work; false once the budget is spent. */
+static bool spend(const struct region *r, uint64_t n)
+{
+    if (*r->budget < n) {
+        *r->budget = 0;
+        return false;
+    }
+    *r->budget -= n;
+    return true;
+}
 
 struct tokens {
     size_t table; /* position of kallsyms_token_table */
@@ -96,14 +112,14 @@ static bool printable(uint8_t c)
 static bool check_tokens(const struct region *r, size_t pos, struct tokens *t)
 {
     const uint8_t *p = r->p;
-    if (vprof_rd16(p + pos) != 0)
+    if (vprof_rd16(p + pos) != 0 || !spend(r, 1))
         return false;
     uint16_t idx[256];
     idx[0] = 0;
     for (int i = 1; i < 256; i++) {
         idx[i] = vprof_rd16(p + pos + 2 * i);
         if (idx[i] <= idx[i - 1] || idx[i] - idx[i - 1] > MAX_TOKEN)
-            return false;
+            return spend(r, (uint64_t)i) && false;
     }
     /* Walk back over the alignment padding and the last token's NUL. */
     size_t j = pos, zeros = 0;
@@ -119,7 +135,7 @@ static bool check_tokens(const struct region *r, size_t pos, struct tokens *t)
     if (s < idx[255])
         return false;
     size_t table = s - idx[255];
-    if (!aligned8(r, table))
+    if (!aligned8(r, table) || !spend(r, idx[255]))
         return false;
     for (int i = 0; i < 256; i++) {
         size_t start = table + idx[i];
@@ -201,8 +217,11 @@ static bool check_names(const struct region *r, const struct tokens *t,
         return false;
     size_t pos = q + 8;
     for (uint32_t i = 0; i < n; i++) {
-        if ((i & 0xff) == 0)
+        if ((i & 0xff) == 0) {
             mk[i >> 8] = (uint32_t)(pos - (q + 8));
+            if (!spend(r, 256))
+                return false;
+        }
         size_t len;
         if (!entry_len(r, &pos, &len))
             return false;
@@ -272,6 +291,8 @@ static bool check_offsets(const struct region *r, size_t o, uint32_t n,
     bool ok_abs = true, ok_rel = true, neg = false;
     uint64_t prev_abs = 0, prev_rel = 0;
     for (uint32_t i = 0; i < n && (ok_abs || ok_rel); i++) {
+        if ((i & 0xff) == 0xff && !spend(r, 256))
+            return false;
         int32_t off = (int32_t)vprof_rd32(r->p + o + 4 * (size_t)i);
         uint64_t a = decode_addr(off, bv, true);
         uint64_t l = decode_addr(off, bv, false);
@@ -281,7 +302,7 @@ static bool check_offsets(const struct region *r, size_t o, uint32_t n,
         prev_abs = a;
         prev_rel = l;
     }
-    if (neg ? !ok_abs : !ok_rel)
+    if (!spend(r, 1) || (neg ? !ok_abs : !ok_rel))
         return false;
     *base_pos = b;
     *base = bv;
@@ -380,29 +401,43 @@ static int expand_names(struct vigil_ksyms *ks, const struct region *r,
     return 0;
 }
 
+static int too_complex(struct vigil_profile_diag *d)
+{
+    return vprof_fail(d, E2BIG,
+                      "kallsyms search gave up: the data is too irregular");
+}
+
 int vigil_ksyms_scan(struct vigil_ksyms **out, const void *data, size_t len,
                      uint64_t va, struct vigil_profile_diag *d)
 {
-    struct region r = {.p = data, .len = len, .va = va};
+    uint64_t budget = SCAN_BUDGET;
+    struct region r = {.p = data, .len = len, .va = va, .budget = &budget};
     struct tokens t;
     if (!find_tokens(&r, &t))
-        return vprof_fail(d, ENOENT, "no kallsyms token table found");
+        return budget == 0
+                   ? too_complex(d)
+                   : vprof_fail(d, ENOENT, "no kallsyms token table found");
     struct names nm;
     int rc = find_names(&r, &t, &nm);
     if (rc == -ENOMEM)
         return vprof_fail(d, ENOMEM, "out of memory");
+    if (rc < 0 && budget == 0)
+        return too_complex(d);
     if (rc < 0)
         return vprof_fail(d, ENOENT,
                           "kallsyms token table found, but no symbol names "
                           "table consistent with it");
 
-    /* Offsets: try the known neighbourhoods first, then everywhere. */
+    /* Offsets: next to the other tables first, then anywhere. */
     size_t tlen8 = ((size_t)nm.n * 4 + 7) & ~(size_t)7;
-    size_t cand[2];
+    size_t cand[4];
     size_t ncand = 0;
-    if (nm.count_pos >= 8 + tlen8)
-        cand[ncand++] = nm.count_pos - 8 - tlen8; /* offsets, base, count */
-    cand[ncand++] = t.index + TOKEN_INDEX_SIZE;   /* after token_index */
+    if (nm.count_pos >= 8 + tlen8) /* offsets, base, num_syms */
+        cand[ncand++] = nm.count_pos - 8 - tlen8;
+    cand[ncand++] = t.index + TOKEN_INDEX_SIZE; /* after token_index */
+    cand[ncand++] = align_up8(&r, nm.markers_end);
+    if (t.table >= 8 + tlen8) /* offsets, base, token_table */
+        cand[ncand++] = t.table - 8 - tlen8;
     size_t opos = 0, bpos = 0;
     uint64_t base = 0;
     bool absp = false, found = false;
@@ -417,6 +452,8 @@ int vigil_ksyms_scan(struct vigil_ksyms **out, const void *data, size_t len,
             opos = o;
             found = true;
         }
+    if (!found && budget == 0)
+        return too_complex(d);
     if (!found)
         return vprof_fail(d, ENOENT,
                           "kallsyms names found (%u symbols), but no "

@@ -407,8 +407,16 @@ static int add_percpu(struct builder *b, json_t *percpu, json_t *structs)
         json_t *m = json_object_get(hot_members, ps->hot_member);
         json_t *v;
         if (vigil_ksyms_lookup(b->ks, ps->symbol, &s) == 0) {
+            /* Offsets into the per-CPU area are small; anything else means
+             * a kernel whose per-CPU variables are not zero-based. */
+            if (s.addr >= ((uint64_t)1 << 32))
+                return vprof_fail(b->d, EINVAL,
+                                  "%s at 0x%" PRIx64 " is not a per-CPU "
+                                  "offset (per-CPU data not zero-based?)",
+                                  ps->symbol, s.addr);
             v = json_integer((json_int_t)s.addr);
-        } else if (have_hot && json_is_object(m)) {
+        } else if (have_hot && hot.addr < ((uint64_t)1 << 32) &&
+                   json_is_object(m)) {
             json_int_t off = json_integer_value(json_object_get(m, "offset"));
             v = json_integer((json_int_t)hot.addr + off);
         } else if (ps->need == ESSENTIAL) {
