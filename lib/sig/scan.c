@@ -39,6 +39,7 @@ struct vsig_stream {
     /* Chains of multi-part signatures. */
     uint16_t *prog;
     uint64_t *first, *last;
+    uint8_t *touched; /* state listed in t_state */
     /* Logical signatures. */
     uint32_t *cnt;           /* per subsignature */
     uint8_t *ldone;          /* per ldb */
@@ -261,8 +262,10 @@ static void on_anchor(struct vsig_stream *s, const struct vs_win *w,
             msig_matched(s, m, st, r.emin);
             return;
         }
-        if (s->prog[m->state] == 0)
+        if (!s->touched[m->state]) {
+            s->touched[m->state] = 1;
             s->t_state[s->nt_state++] = m->state;
+        }
         s->prog[m->state] = 1;
         s->first[m->state] = st;
         s->last[m->state] = r.emin;
@@ -658,6 +661,7 @@ static void stream_release(struct vsig_stream *s)
     free(s->prog);
     free(s->first);
     free(s->last);
+    free(s->touched);
     free(s->cnt);
     free(s->ldone);
     free(s->loff);
@@ -716,6 +720,7 @@ static int stream_alloc(struct vsig_stream *s, struct vsig_db *db)
     s->prog = zalloc(db->nstate, sizeof *s->prog, &tot);
     s->first = zalloc(db->nstate, sizeof *s->first, &tot);
     s->last = zalloc(db->nstate, sizeof *s->last, &tot);
+    s->touched = zalloc(db->nstate, 1, &tot);
     s->cnt = zalloc(st->nsubs, sizeof *s->cnt, &tot);
     s->ldone = zalloc(st->nldbs, 1, &tot);
     s->loff = zalloc(st->nldbs, sizeof *s->loff, &tot);
@@ -730,9 +735,10 @@ static int stream_alloc(struct vsig_stream *s, struct vsig_db *db)
     s->sc.words = nw;
     s->sc.a = zalloc(6 * nw, sizeof(uint64_t), &tot);
     s->hc = zalloc(1, vs_hashctx_size(), &tot);
-    if (!s->win || !s->prog || !s->first || !s->last || !s->cnt || !s->ldone ||
-        !s->loff || !s->lend || !s->mmute || !s->smute || !s->t_state ||
-        !s->t_sub || !s->t_ldb || !s->t_mm || !s->t_sm || !s->sc.a || !s->hc)
+    if (!s->win || !s->prog || !s->first || !s->last || !s->touched ||
+        !s->cnt || !s->ldone || !s->loff || !s->lend || !s->mmute ||
+        !s->smute || !s->t_state || !s->t_sub || !s->t_ldb || !s->t_mm ||
+        !s->t_sm || !s->sc.a || !s->hc)
         return -ENOMEM;
     for (int i = 0; i < VS_NGROUPS; i++)
         if (!s->cand[i])
@@ -748,8 +754,10 @@ static int stream_alloc(struct vsig_stream *s, struct vsig_db *db)
 /* Per-object state back to zero, touching only what was used. */
 static void stream_clear(struct vsig_stream *s)
 {
-    for (size_t i = 0; i < s->nt_state; i++)
+    for (size_t i = 0; i < s->nt_state; i++) {
         s->prog[s->t_state[i]] = 0;
+        s->touched[s->t_state[i]] = 0;
+    }
     for (size_t i = 0; i < s->nt_sub; i++)
         s->cnt[s->t_sub[i]] = 0;
     for (size_t i = 0; i < s->nt_ldb; i++)
