@@ -105,18 +105,27 @@ static void put_symbolic(struct obuf *o, bool json, char sig, uint64_t v)
         ob_putc(o, '"');
 }
 
-/* Bytes as a quoted string in either form. */
-static void put_bytes(struct obuf *o, bool json, const uint8_t *s, size_t n,
-                      bool trunc)
+/* Bytes as a quoted string in either form (text: hex escapes for all bytes
+ * when `hex`). */
+static void put_bytes_as(struct obuf *o, bool json, const uint8_t *s, size_t n,
+                         bool trunc, bool hex)
 {
     ob_putc(o, '"');
     if (json)
         ob_jquote(o, s, n);
+    else if (hex)
+        ob_xquote(o, s, n);
     else
         ob_cquote(o, s, n);
     ob_putc(o, '"');
     if (trunc && !json)
         ob_puts(o, "...");
+}
+
+static void put_bytes(struct obuf *o, bool json, const uint8_t *s, size_t n,
+                      bool trunc)
+{
+    put_bytes_as(o, json, s, n, trunc, false);
 }
 
 static void put_fault(struct obuf *o, bool json, uint64_t addr)
@@ -356,6 +365,7 @@ static void put_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
         kind = VSYS_CAP_STR;
         break;
     case 'b':
+    case 'B':
         kind = VSYS_CAP_BUF;
         break;
     case 'v':
@@ -393,7 +403,8 @@ static void put_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
         return;
     }
     case 'b':
-        put_bytes(o, json, c->data, c->len, trunc);
+    case 'B':
+        put_bytes_as(o, json, c->data, c->len, trunc, sig == 'B');
         return;
     case 'v':
         put_argv(o, json, c->data, c->len, trunc);
@@ -517,6 +528,7 @@ static bool put_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
         break;
     case 's':
     case 'b':
+    case 'B':
     case 'v':
     case 'k':
     case 'i':
@@ -554,6 +566,29 @@ static bool put_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
         break;
     }
     return true;
+}
+
+/* How many arguments the text form shows: strace shows a futex call's
+ * arguments as far as its operation uses them. */
+static unsigned text_nargs(const struct fctx *f)
+{
+    if (f->nargs == 6 && f->sig[1] == 'X') {
+        switch (argval(f, 1) & 0x7f) {
+        case 0: /* FUTEX_WAIT: uaddr, op, val, timeout */
+            return 4;
+        case 1: /* FUTEX_WAKE */
+        case 2: /* FUTEX_FD */
+            return 3;
+        case 3: /* FUTEX_REQUEUE: ... val2, uaddr2 */
+            return 5;
+        case 7: /* FUTEX_UNLOCK_PI */
+        case 8: /* FUTEX_TRYLOCK_PI */
+            return 2;
+        default:
+            break;
+        }
+    }
+    return f->nargs;
 }
 
 /* ---- the whole event ---- */
@@ -653,7 +688,7 @@ int vigil_syscall_text(const struct vigil_syscall *ev, char *buf, size_t len)
         ob_puts(&o, "[i386] ");
     ob_puts(&o, call_name(ev, e, tmp, sizeof(tmp)));
     ob_putc(&o, '(');
-    for (unsigned i = 0; i < f.nargs && !o.full; i++) {
+    for (unsigned i = 0, n = text_nargs(&f); i < n && !o.full; i++) {
         size_t mark = o.pos;
 
         if (!first)

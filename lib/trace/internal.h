@@ -10,6 +10,7 @@
  *            p pointer (NULL or hex)    f file descriptor
  *            D directory fd (AT_FDCWD)
  *   memory:  s string (STR capture)     b bytes (BUF capture)
+ *            B bytes, shown in hex escapes (random data: getrandom)
  *            v argv (ARGV capture)      k socket address (SOCKADDR)
  *            i int[2] (pipe fds)        W wait status (int)
  *            t timespec                 h struct open_how
@@ -27,7 +28,9 @@
  *            K SOCK_* flags (accept4)   r rlimit resource
  *            G getrandom flags          Q memfd flags
  *            I ioctl request            y shutdown how
- *            V MSG_* flags
+ *            V MSG_* flags              U madvise advice
+ *            J fadvise advice           g statx flags
+ *            z statx mask               q renameat2 flags
  */
 #ifndef VIGIL_TRACE_INTERNAL_H
 #define VIGIL_TRACE_INTERNAL_H
@@ -180,6 +183,8 @@ void ob_udec(struct obuf *o, uint64_t v);
 void ob_hex(struct obuf *o, uint64_t v);
 /* Bytes as strace quotes them, without the surrounding quotes. */
 void ob_cquote(struct obuf *o, const uint8_t *s, size_t n);
+/* Every byte as \xHH (strace's form for random data). */
+void ob_xquote(struct obuf *o, const uint8_t *s, size_t n);
 /* Bytes as a JSON string body: printable ASCII as is, every other byte as
  * \u00XX (so a decoder's code points are the bytes), without quotes. */
 void ob_jquote(struct obuf *o, const uint8_t *s, size_t n);

@@ -161,6 +161,16 @@ void ob_cquote(struct obuf *o, const uint8_t *s, size_t n)
     }
 }
 
+void ob_xquote(struct obuf *o, const uint8_t *s, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n && !o->full; i++) {
+        char e[4] = {'\\', 'x', digits[s[i] >> 4], digits[s[i] & 15]};
+        ob_put(o, e, 4);
+    }
+}
+
 void ob_jquote(struct obuf *o, const uint8_t *s, size_t n)
 {
     static const char digits[] = "0123456789abcdef";

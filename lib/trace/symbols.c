@@ -54,17 +54,18 @@ void ob_enum(struct obuf *o, uint64_t v, const struct vsym *t, size_t n)
 
 /* ---- open(2) ---- */
 
-/* O_SYNC and O_TMPFILE are two bits each: listed before their parts. */
+/* In strace's order. O_SYNC and O_TMPFILE are two bits each: listed before
+ * their parts (O_DSYNC, O_DIRECTORY), which they consume. */
 static const struct vsym open_bits[] = {
     S(0100, "O_CREAT"),        S(0200, "O_EXCL"),
     S(0400, "O_NOCTTY"),       S(01000, "O_TRUNC"),
     S(02000, "O_APPEND"),      S(04000, "O_NONBLOCK"),
     S(04010000, "O_SYNC"),     S(010000, "O_DSYNC"),
-    S(020000, "O_ASYNC"),      S(040000, "O_DIRECT"),
-    S(0100000, "O_LARGEFILE"), S(020200000, "O_TMPFILE"),
-    S(0200000, "O_DIRECTORY"), S(0400000, "O_NOFOLLOW"),
-    S(01000000, "O_NOATIME"),  S(02000000, "O_CLOEXEC"),
-    S(010000000, "O_PATH"),
+    S(040000, "O_DIRECT"),     S(0100000, "O_LARGEFILE"),
+    S(0400000, "O_NOFOLLOW"),  S(01000000, "O_NOATIME"),
+    S(02000000, "O_CLOEXEC"),  S(010000000, "O_PATH"),
+    S(020200000, "O_TMPFILE"), S(0200000, "O_DIRECTORY"),
+    S(020000, "FASYNC"),
 };
 
 void ob_open_flags(struct obuf *o, uint64_t v, bool accmode)
@@ -109,6 +110,54 @@ static const struct vsym at_flags[] = {
     S(0x400, "AT_SYMLINK_FOLLOW"),   S(0x800, "AT_NO_AUTOMOUNT"),
     S(0x1000, "AT_EMPTY_PATH"),      S(0x2000, "AT_STATX_FORCE_SYNC"),
     S(0x4000, "AT_STATX_DONT_SYNC"), S(0x8000, "AT_RECURSIVE"),
+};
+
+/* statx: the sync type is a two-bit field, 0 being AT_STATX_SYNC_AS_STAT */
+static void ob_statx_flags(struct obuf *o, uint64_t v)
+{
+    static const struct vsym rest[] = {
+        S(0x100, "AT_SYMLINK_NOFOLLOW"),
+        S(0x800, "AT_NO_AUTOMOUNT"),
+        S(0x1000, "AT_EMPTY_PATH"),
+    };
+    static const char *const sync[] = {"AT_STATX_SYNC_AS_STAT",
+                                       "AT_STATX_FORCE_SYNC",
+                                       "AT_STATX_DONT_SYNC", "0x6000"};
+
+    ob_puts(o, sync[(v >> 13) & 3]);
+    v &= ~(uint64_t)0x6000;
+    if (v) {
+        ob_putc(o, '|');
+        OB_FLAGS(o, v, rest, NULL);
+    }
+}
+
+static const struct vsym statx_mask[] = {
+    S(0x7ff, "STATX_BASIC_STATS"),
+    S(0x1, "STATX_TYPE"),
+    S(0x2, "STATX_MODE"),
+    S(0x4, "STATX_NLINK"),
+    S(0x8, "STATX_UID"),
+    S(0x10, "STATX_GID"),
+    S(0x20, "STATX_ATIME"),
+    S(0x40, "STATX_MTIME"),
+    S(0x80, "STATX_CTIME"),
+    S(0x100, "STATX_INO"),
+    S(0x200, "STATX_SIZE"),
+    S(0x400, "STATX_BLOCKS"),
+    S(0x800, "STATX_BTIME"),
+    S(0x1000, "STATX_MNT_ID"),
+    S(0x2000, "STATX_DIOALIGN"),
+    S(0x4000, "STATX_MNT_ID_UNIQUE"),
+    S(0x8000, "STATX_SUBVOL"),
+    S(0x10000, "STATX_WRITE_ATOMIC"),
+    S(0x20000, "STATX_DIO_READ_ALIGN"),
+};
+
+static const struct vsym rename_flags[] = {
+    S(1, "RENAME_NOREPLACE"),
+    S(2, "RENAME_EXCHANGE"),
+    S(4, "RENAME_WHITEOUT"),
 };
 
 static const struct vsym faccessat_flags[] = {
@@ -447,6 +496,28 @@ static const struct vsym mfd_flags[] = {
     S(8, "MFD_NOEXEC_SEAL"), S(0x10, "MFD_EXEC"),
 };
 
+static const struct vsym madvices[] = {
+    S(0, "MADV_NORMAL"),          S(1, "MADV_RANDOM"),
+    S(2, "MADV_SEQUENTIAL"),      S(3, "MADV_WILLNEED"),
+    S(4, "MADV_DONTNEED"),        S(8, "MADV_FREE"),
+    S(9, "MADV_REMOVE"),          S(10, "MADV_DONTFORK"),
+    S(11, "MADV_DOFORK"),         S(12, "MADV_MERGEABLE"),
+    S(13, "MADV_UNMERGEABLE"),    S(14, "MADV_HUGEPAGE"),
+    S(15, "MADV_NOHUGEPAGE"),     S(16, "MADV_DONTDUMP"),
+    S(17, "MADV_DODUMP"),         S(18, "MADV_WIPEONFORK"),
+    S(19, "MADV_KEEPONFORK"),     S(20, "MADV_COLD"),
+    S(21, "MADV_PAGEOUT"),        S(22, "MADV_POPULATE_READ"),
+    S(23, "MADV_POPULATE_WRITE"), S(24, "MADV_DONTNEED_LOCKED"),
+    S(25, "MADV_COLLAPSE"),       S(100, "MADV_HWPOISON"),
+    S(101, "MADV_SOFT_OFFLINE"),
+};
+
+static const struct vsym fadvices[] = {
+    S(0, "POSIX_FADV_NORMAL"),     S(1, "POSIX_FADV_RANDOM"),
+    S(2, "POSIX_FADV_SEQUENTIAL"), S(3, "POSIX_FADV_WILLNEED"),
+    S(4, "POSIX_FADV_DONTNEED"),   S(5, "POSIX_FADV_NOREUSE"),
+};
+
 /* ---- futexes ---- */
 
 static const struct vsym futex_cmds[] = {
@@ -516,6 +587,11 @@ bool vsys_sig_is_symbolic(char sig)
     case 'I':
     case 'y':
     case 'V':
+    case 'U':
+    case 'J':
+    case 'g':
+    case 'z':
+    case 'q':
         return true;
     default:
         return false;
@@ -622,6 +698,21 @@ void ob_symbolic(struct obuf *o, char sig, uint64_t v)
         break;
     case 'V':
         OB_FLAGS(o, v, msg_flags, NULL);
+        break;
+    case 'U':
+        OB_ENUM(o, v, madvices);
+        break;
+    case 'J':
+        OB_ENUM(o, v, fadvices);
+        break;
+    case 'g':
+        ob_statx_flags(o, v);
+        break;
+    case 'z':
+        OB_FLAGS(o, v, statx_mask, NULL);
+        break;
+    case 'q':
+        OB_FLAGS(o, v, rename_flags, NULL);
         break;
     default:
         ob_hex(o, v);

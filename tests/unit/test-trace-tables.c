@@ -154,7 +154,8 @@ static void check_roundtrip(bool compat)
 }
 
 /* The signature alphabet of lib/trace/internal.h. */
-static const char arg_chars[] = "dluxpfDsbvkiWthoOmaEAPMFTYCSwnNcjHXRZKrGQIyV";
+static const char arg_chars[] =
+    "dluxpfDsbBvkiWthoOmaEAPMFTYCSwnNcjHXRZKrGQIyVUJgzq";
 
 static int cap_kind_of(char c)
 {
@@ -162,6 +163,7 @@ static int cap_kind_of(char c)
     case 's':
         return VSYS_CAP_STR;
     case 'b':
+    case 'B':
         return VSYS_CAP_BUF;
     case 'v':
         return VSYS_CAP_ARGV;
