@@ -45,7 +45,9 @@ struct vigil_syscall {
 };
 
 /* Render `ev` as one JSON object (no newline) into buf. Returns the length
- * written, or -ENOSPC when it did not fit (buf then holds nothing useful). */
+ * written, or -ENOSPC when it did not fit (buf then holds nothing useful).
+ * The output is NUL-terminated, so it needs length + 1 bytes; nothing is
+ * ever written past buf[len - 1]. -EINVAL for a NULL ev or buf. */
 int vigil_syscall_json(const struct vigil_syscall *ev, char *buf, size_t len);
 
 /* Render `ev` like one line of `strace -f` (no newline), e.g.
