@@ -397,6 +397,9 @@ static int test_kernel(const char *dir)
     return 0;
 }
 
+static void write_seed(const char *name, uint8_t selector, const void *data,
+                       size_t len);
+
 static void test_json_errors(void)
 {
     struct vigil_profile_diag d;
@@ -422,6 +425,7 @@ static void test_json_errors(void)
     check(vigil_profile_load_json(&p, bad_sym, sizeof bad_sym - 1, &d) ==
               -EINVAL,
           "json: symbol without 0x -> -EINVAL (%s)", d.msg);
+    write_seed("profile-minimal.json", 3, good, sizeof good - 1);
     d.msg[0] = '\0';
     int rc = vigil_profile_load_json(&p, good, sizeof good - 1, &d);
     check(rc == 0, "json: minimal profile loads (%s)", d.msg);
@@ -1140,7 +1144,10 @@ static void test_synthetic(void)
         }
         char seed[32];
         snprintf(seed, sizeof seed, "bzimage-%s", comps[i]);
-        write_seed(seed, 0, bz.p, bz.len);
+        if (strcmp(comps[i], "none") != 0) /* vmlinux-elf covers it */
+            write_seed(seed, 0, bz.p, bz.len);
+        if (i == 0) /* the setup header, no payload */
+            write_seed("bzimage-header-only", 0, bz.p, 0x260);
         /* Truncated payloads: an error, never a crash. */
         for (size_t cut = 1024; cut < bz.len; cut += bz.len / 37 + 1) {
             memcpy(bz.p + 0x24c, &(uint32_t){(uint32_t)(cut - 1024 - 0x100)},
@@ -1152,7 +1159,6 @@ static void test_synthetic(void)
         free(payload.p);
         free(bz.p);
     }
-    write_seed("bzimage-header-only", 0, elf.p, 0);
     free(elf.p);
     free(rodata.p);
     free(btf.p);
