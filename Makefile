@@ -70,12 +70,19 @@ $(BUILD)/vigil: $(CLI_OBJS) $(BUILD)/libvigil.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^ $(LIBS)
 
-# The plugin is loaded into QEMU: it links only what the hot path needs and
-# must not carry sanitizer runtimes into a process not built for them.
+# The plugin is loaded into QEMU, which is not built with sanitizers: a
+# sanitizer build takes its plugin from the normal build.
+ifeq ($(SANITIZER),)
 $(BUILD)/vigil-qemu.so: $(PLUGIN_OBJS) $(BUILD)/libvigil.a
 	@echo "  LD      $@"
 	$(Q)$(CC) -shared $(WARN) $(OPT) -fPIC -o $@ $(PLUGIN_OBJS) \
 		$(BUILD)/libvigil.a $(LIBS)
+else
+$(BUILD)/vigil-qemu.so: FORCE
+	$(Q)$(MAKE) --no-print-directory SANITIZER= BUILD=build build/vigil-qemu.so
+	$(Q)mkdir -p $(BUILD) && cp build/vigil-qemu.so $@
+endif
+FORCE:
 
 define test_rule
 $(BUILD)/tests/$(basename $(notdir $(1))): $(BUILD)/obj/$(basename $(1)).o $(BUILD)/libvigil.a
@@ -156,6 +163,6 @@ check-format:
 clean:
 	rm -rf build build-san
 
-.PHONY: all fuzz fuzz-smoke guest deps demo check test check-asan format check-format clean
+.PHONY: FORCE all fuzz fuzz-smoke guest deps demo check test check-asan format check-format clean
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,21 @@ static const char known[] = "vigil known bytes\n";
 
 static int pipefd[2];
 
+/* The i386 system call ABI from 64-bit code: int 0x80 with the 32-bit
+ * numbers (getpid 20, write 4). Addresses must fit in 32 bits, which holds
+ * for a static binary's data. */
+static long int80(long nr, long a, long b, long c)
+{
+    long ret;
+    __asm__ volatile("int $0x80"
+                     : "=a"(ret)
+                     : "a"(nr), "b"(a), "c"(b), "d"(c)
+                     : "memory");
+    return ret;
+}
+
+static const char int80_msg[] = "int80 says hi\n";
+
 static void *reader(void *arg)
 {
     char buf[64];
@@ -38,6 +54,12 @@ static void *reader(void *arg)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc > 1 && !strcmp(argv[1], "--int80")) {
+        long pid = int80(20, 0, 0, 0);
+        long n = int80(4, 1, (long)(uintptr_t)int80_msg, sizeof int80_msg - 1);
+        printf("int80 getpid %ld write %ld\n", pid, n);
+        return 0;
+    }
     if (argc > 1 && !strcmp(argv[1], "--child")) {
         printf("child %ld\n", (long)syscall(SYS_getpid));
         return 0;

@@ -16,7 +16,7 @@ static unsigned slot_of(uint64_t task)
 }
 
 bool pending_put(uint64_t task, uint64_t nr, const uint64_t args[6],
-                 bool compat, uint8_t retry)
+                 bool compat, uint8_t retry, bool vfork)
 {
     unsigned s = slot_of(task);
     int free_slot = -1;
@@ -45,6 +45,7 @@ bool pending_put(uint64_t task, uint64_t nr, const uint64_t args[6],
             memcpy(p->args, args, sizeof p->args);
             p->compat = compat;
             p->retry = retry;
+            p->vfork = vfork;
             return true;
         }
         /* Lost the slot to another thread: look further along. */

@@ -19,12 +19,13 @@ struct pending_call {
     uint64_t ts_ns;
     bool compat;
     uint8_t retry; /* bit i: entry capture i faulted, read it again */
+    bool vfork;    /* a vfork-like call: the tracer counts these */
 };
 
 /* Record that `task` entered a call; replaces a stale record of the same
  * task (one whose return was never seen). false when the table is full. */
 bool pending_put(uint64_t task, uint64_t nr, const uint64_t args[6],
-                 bool compat, uint8_t retry);
+                 bool compat, uint8_t retry, bool vfork);
 /* Take the record of `task` into *out; false when it has none. */
 bool pending_take(uint64_t task, struct pending_call *out);
 

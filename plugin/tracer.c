@@ -13,6 +13,7 @@
  * guest memory, writes one raw record into this vCPU's ring and returns. No
  * locks, no I/O, no allocation after vCPU init.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,10 @@ enum insn_kind {
     K_SYSCALL = 1,  /* 0f 05, 64-bit ABI */
     K_INT80 = 2,    /* cd 80, i386 ABI */
     K_SYSENTER = 3, /* 0f 34, i386 ABI */
-    K_SYSRET = 4,   /* [48] 0f 07 */
+    K_SYSRET = 4,   /* 48 0f 07: sysretq, to 64-bit code */
     K_IRET = 5,     /* 48 cf */
     K_SYSEXIT = 6,  /* [48] 0f 35 */
+    K_SYSRETL = 7,  /* 0f 07: sysretl, to 32-bit code */
 };
 
 enum reg_id {
@@ -51,15 +53,32 @@ enum reg_id {
     R_R9,
     R_R10,
     R_KGS,
+    R_GS,
+    R_FS,
+    R_CR3,
     R_COUNT,
 };
 static const char *const reg_names[R_COUNT] = {
-    "rax", "rbx", "rcx", "rdx", "rsi", "rdi",
-    "rbp", "rsp", "r8",  "r9",  "r10", "k_gs_base",
+    "rax", "rbx", "rcx", "rdx",       "rsi",     "rdi",     "rbp", "rsp",
+    "r8",  "r9",  "r10", "k_gs_base", "gs_base", "fs_base", "cr3",
+};
+
+/* Who is running, remembered per vCPU. Reading the thread from the guest
+ * kernel costs page-table walks; the pair (CR3, FS base) costs two register
+ * reads and names a thread of a process, because threads of one process
+ * have their own TLS and processes their own page tables. Entries are good
+ * for one epoch; calls that can change what a pair names (thread creation
+ * and exit, exec, prctl) start a new epoch, and while a vfork child runs on
+ * its parent's TLS and page tables the cache is bypassed. */
+#define IDENT_SLOTS 64
+struct ident {
+    uint64_t cr3, fs, epoch;
+    struct vraw_task t;
 };
 
 struct vcpu {
     struct qemu_plugin_register *reg[R_COUNT];
+    struct ident ident[IDENT_SLOTS];
     GByteArray *buf;
     bool ready;
 };
@@ -72,6 +91,12 @@ static struct tracer {
     uint32_t blk_off, blk_len;
     struct vcpu vcpus[VRING_MAX_VCPUS];
     uint64_t bad_task_notes; /* how many BAD_TASK notes were sent */
+    uint64_t epoch;          /* see struct ident */
+    int vforks;              /* vfork-like calls in flight */
+    /* Calls that start a new identity epoch, by number: [0] 64-bit ABI,
+     * [1] i386. */
+    uint8_t new_epoch[2][(VSYS_NR_MAX + 8) / 8];
+    int nr_vfork[2], nr_clone[2], nr_clone3[2];
 } T;
 
 static uint64_t now_ns(void)
@@ -170,6 +195,54 @@ static bool read_task(struct vcpu *v, uint64_t task, struct vraw_task *t)
     return t->tid > 0 && t->tgid > 0 && t->tgid <= t->tid;
 }
 
+/* The running thread, from the cache or the guest kernel. Returns false
+ * (with t->task set to what was read) when it does not look like a task. */
+static bool ident(struct vcpu *v, struct vraw_task *t)
+{
+    uint64_t cr3 = reg(v, R_CR3), fs = reg(v, R_FS);
+    uint64_t epoch = __atomic_load_n(&T.epoch, __ATOMIC_ACQUIRE);
+    struct ident *c =
+        &v->ident[((cr3 >> 12) ^ (fs >> 4) ^ (fs >> 16)) & (IDENT_SLOTS - 1)];
+    bool cacheable = __atomic_load_n(&T.vforks, __ATOMIC_ACQUIRE) == 0;
+    if (cacheable && c->t.task != 0 && c->cr3 == cr3 && c->fs == fs &&
+        c->epoch == epoch) {
+        *t = c->t;
+        return true;
+    }
+    uint64_t task = current_task(v);
+    if (!read_task(v, task, t))
+        return false;
+    if (cacheable) {
+        c->cr3 = cr3;
+        c->fs = fs;
+        c->epoch = epoch;
+        c->t = *t;
+    }
+    return true;
+}
+
+static bool starts_epoch(uint64_t nr, bool compat)
+{
+    return nr <= VSYS_NR_MAX && (T.new_epoch[compat][nr / 8] >> (nr % 8)) & 1;
+}
+
+/* Whether this call creates a child that shares our TLS and page tables
+ * until it execs: vfork, or clone/clone3 with CLONE_VM but without
+ * CLONE_THREAD. */
+static bool vfork_like(struct vcpu *v, uint64_t nr, const uint64_t args[6],
+                       bool compat)
+{
+    uint64_t flags;
+    if ((int64_t)nr == T.nr_vfork[compat])
+        return true;
+    if ((int64_t)nr == T.nr_clone[compat])
+        flags = args[0];
+    else if ((int64_t)nr != T.nr_clone3[compat] || !mem(v, args[0], &flags, 8))
+        return false;
+    return (flags & CLONE_VFORK) ||
+           ((flags & CLONE_VM) && !(flags & CLONE_THREAD));
+}
+
 /* Bytes a capture may take in a record, header included. */
 static uint32_t cap_room(const struct vsys_cap *c)
 {
@@ -224,14 +297,15 @@ static uint32_t cap_len(struct vcpu *v, const struct vsys_cap *c,
 }
 
 /* Capture an argv-style array: the strings, each NUL-terminated. */
-static uint32_t cap_argv(struct vcpu *v, uint64_t addr, uint8_t *dst,
-                         uint32_t room, bool *fault, bool *trunc)
+static uint32_t cap_argv(struct vcpu *v, uint64_t addr, bool compat,
+                         uint8_t *dst, uint32_t room, bool *fault, bool *trunc)
 {
     uint32_t got = 0;
     *fault = *trunc = false;
     for (unsigned i = 0; i < 256; i++) {
-        uint64_t p;
-        if (!mem(v, addr + 8 * i, &p, 8)) {
+        uint64_t p = 0; /* i386 pointers are 4 bytes, little-endian */
+        unsigned psize = compat ? 4 : 8;
+        if (!mem(v, addr + psize * i, &p, psize)) {
             *fault = true;
             return got;
         }
@@ -263,8 +337,8 @@ static uint32_t cap_argv(struct vcpu *v, uint64_t addr, uint8_t *dst,
  * *faulted for each capture that hit an unreadable address. */
 static uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
                         const struct vsys_cap *caps, unsigned ncaps,
-                        const uint64_t args[6], int64_t ret, uint8_t retry,
-                        uint32_t *nblobs, uint8_t *faulted)
+                        const uint64_t args[6], bool compat, int64_t ret,
+                        uint8_t retry, uint32_t *nblobs, uint8_t *faulted)
 {
     uint32_t used = 0;
     *faulted = 0;
@@ -286,7 +360,7 @@ static uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
             n = mem_bounded(v, addr, data, room, true, &fault);
             trunc = !fault && (n == 0 || data[n - 1] != 0);
         } else if (c->kind == VSYS_CAP_ARGV) {
-            n = cap_argv(v, addr, data, room, &fault, &trunc);
+            n = cap_argv(v, addr, compat, data, room, &fault, &trunc);
         } else {
             uint32_t len = cap_len(v, c, args, ret, room, &trunc);
             n = mem_bounded(v, addr, data, len, false, &fault);
@@ -343,13 +417,15 @@ static void on_entry(unsigned int vcpu, void *udata)
     uint16_t flags = compat ? VRAW_F_COMPAT : 0;
     if (kind == K_SYSENTER)
         flags |= VRAW_F_SYSENTER;
+    if (starts_epoch(nr, compat))
+        __atomic_fetch_add(&T.epoch, 1, __ATOMIC_ACQ_REL);
     struct vraw_task t;
-    uint64_t task = current_task(v);
-    if (!read_task(v, task, &t)) {
+    if (!ident(v, &t)) {
         flags |= VRAW_F_NO_TASK;
         if (__atomic_fetch_add(&T.bad_task_notes, 1, __ATOMIC_RELAXED) < 16)
-            note(vcpu, VRAW_NOTE_BAD_TASK, task);
+            note(vcpu, VRAW_NOTE_BAD_TASK, t.task);
     }
+    uint64_t task = t.task;
     struct vraw_enter *e = vring_reserve(T.ring, vcpu, room);
     if (e == NULL)
         return; /* counted as dropped by the ring */
@@ -366,15 +442,19 @@ static void on_entry(unsigned int vcpu, void *udata)
     e->reserved = 0;
     uint8_t faulted;
     uint32_t size =
-        sizeof *e + capture(v, (uint8_t *)(e + 1), false, caps, ncaps, args, 0,
-                            0, &e->nblobs, &faulted);
+        sizeof *e + capture(v, (uint8_t *)(e + 1), false, caps, ncaps, args,
+                            compat, 0, 0, &e->nblobs, &faulted);
     e->h.size = (uint16_t)size;
     vring_commit(T.ring, vcpu, size);
 
     const struct vsys_ent *ent = vsys_lookup(nr, compat);
-    if (task != 0 && !(ent != NULL && (ent->flags & VSYS_NORETURN)) &&
-        !pending_put(task, nr, args, compat, faulted))
+    if (task == 0 || (ent != NULL && (ent->flags & VSYS_NORETURN)))
+        return;
+    bool vfork = vfork_like(v, nr, args, compat);
+    if (!pending_put(task, nr, args, compat, faulted, vfork))
         note(vcpu, VRAW_NOTE_PENDING_FULL, task);
+    else if (vfork)
+        __atomic_fetch_add(&T.vforks, 1, __ATOMIC_ACQ_REL);
 }
 
 /* After a successful execve the path's old page is gone, but the kernel
@@ -424,40 +504,46 @@ static void on_return(unsigned int vcpu, void *udata)
     if (vcpu >= T.nrings || !T.vcpus[vcpu].ready)
         return;
     struct vcpu *v = &T.vcpus[vcpu];
+    /* iret also returns to kernel mode. The way to user mode swaps GS
+     * first, leaving a user GS base, which is never a kernel address. */
+    if (kind == K_IRET && reg(v, R_GS) >= KERNEL_BOTTOM)
+        return;
+    struct vraw_task t;
+    struct pending_call p;
+    if (!ident(v, &t) || !pending_take(t.task, &p))
+        return; /* an interrupt or fault returning, not a system call */
+    uint64_t task = t.task;
+    if (p.vfork)
+        __atomic_fetch_sub(&T.vforks, 1, __ATOMIC_ACQ_REL);
     uint64_t ip, sp;
+    bool user64 = kind == K_SYSRET; /* returning to 64-bit code */
     if (kind == K_IRET) {
-        /* iret also returns to kernel mode; the frame says where to:
-         * rip, cs, rflags, rsp, ss. */
-        uint64_t frame[4];
-        if (!mem(v, reg(v, R_RSP), frame, sizeof frame) || (frame[1] & 3) != 3)
-            return;
+        /* The frame: rip, cs, rflags, rsp, ss. */
+        uint64_t frame[4] = {0};
+        mem(v, reg(v, R_RSP), frame, sizeof frame);
         ip = frame[0];
         sp = frame[3];
-    } else if (kind == K_SYSRET) {
+        user64 = frame[1] == 0x33; /* __USER_CS */
+    } else if (kind == K_SYSRET || kind == K_SYSRETL) {
         ip = reg(v, R_RCX);
         sp = reg(v, R_RSP);
     } else {
         ip = reg(v, R_RDX); /* sysexit: rip from rdx, rsp from rcx */
         sp = reg(v, R_RCX);
     }
-    /* Back in user mode's GS: the kernel's per-CPU base is in k_gs_base. */
-    uint64_t task = current_task(v);
-    struct pending_call p;
-    if (task == 0 || !pending_take(task, &p))
-        return; /* an interrupt or fault returning, not a system call */
 
     int64_t ret = (int64_t)reg(v, R_RAX);
     if (p.compat)
         ret = (int32_t)ret;
     struct vsys_cap caps[VSYS_MAX_CAPS];
     unsigned ncaps = vsys_captures(p.nr, p.compat, caps);
-    int exec_argi = -1;
+    int exec_argi = -1; /* recover the path from the new stack (64-bit) */
     if (p.retry != 0 && ret == 0) {
         /* After a successful exec the old address space is gone. */
         const struct vsys_ent *ent = vsys_lookup(p.nr, p.compat);
         if (ent != NULL && ent->name != NULL &&
             !strncmp(ent->name, "execve", 6)) {
-            for (unsigned i = 0; i < ncaps; i++)
+            for (unsigned i = 0; i < ncaps && user64; i++)
                 if ((p.retry & (1u << i)) && caps[i].kind == VSYS_CAP_STR)
                     exec_argi = caps[i].argi;
             p.retry = 0;
@@ -485,7 +571,7 @@ static void on_return(unsigned int vcpu, void *udata)
     uint8_t faulted;
     uint32_t size =
         sizeof *x + capture(v, (uint8_t *)(x + 1), true, caps, ncaps, p.args,
-                            ret, p.retry, &x->nblobs, &faulted);
+                            p.compat, ret, p.retry, &x->nblobs, &faulted);
     if (exec_argi >= 0)
         size += exec_path(v, sp, (uint8_t)exec_argi, (uint8_t *)x + size,
                           &x->nblobs);
@@ -506,14 +592,15 @@ static enum insn_kind classify(const uint8_t *b, size_t n, uint64_t vaddr)
     }
     if (vaddr < KERNEL_BOTTOM)
         return 0;
-    if (n >= 1 && b[0] == 0x48) { /* REX.W */
+    bool rexw = n >= 1 && b[0] == 0x48;
+    if (rexw) {
         b++;
         n--;
         if (n >= 1 && b[0] == 0xcf)
             return K_IRET;
     }
     if (n >= 2 && b[0] == 0x0f && b[1] == 0x07)
-        return K_SYSRET;
+        return rexw ? K_SYSRET : K_SYSRETL;
     if (n >= 2 && b[0] == 0x0f && b[1] == 0x35)
         return K_SYSEXIT;
     return 0;
@@ -594,6 +681,24 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
     }
     T.blk_off = lo;
     T.blk_len = hi - lo;
+    static const char *const epoch_calls[] = {
+        "exit",  "exit_group", "execve", "execveat", "prctl",
+        "clone", "clone3",     "fork",   "vfork",
+    };
+    for (int compat = 0; compat < 2; compat++) {
+        for (size_t i = 0; i < sizeof epoch_calls / sizeof *epoch_calls; i++) {
+            int nr = compat ? vsys_number_compat(epoch_calls[i])
+                            : vsys_number(epoch_calls[i]);
+            if (nr >= 0 && nr <= VSYS_NR_MAX)
+                T.new_epoch[compat][nr / 8] |= (uint8_t)(1u << (nr % 8));
+        }
+        T.nr_vfork[compat] =
+            compat ? vsys_number_compat("vfork") : vsys_number("vfork");
+        T.nr_clone[compat] =
+            compat ? vsys_number_compat("clone") : vsys_number("clone");
+        T.nr_clone3[compat] =
+            compat ? vsys_number_compat("clone3") : vsys_number("clone3");
+    }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
     return 0;
 }

@@ -37,6 +37,15 @@ expect_eq "exit_group is reported as noreturn" "$st" "noreturn "
 check "a summary line closes the stream" \
     sh -c "tail -n 1 '$TMP/t.jsonl' | jq -e '.type == \"summary\"' >/dev/null"
 
+# The i386 ABI (int 0x80 from 64-bit code): its own call numbers and names.
+"$VIGIL" run --trace comm=vigil-tracee -o "$TMP/t.jsonl" -- vigil-tracee --int80 >"$TMP/out"
+pid=$(sed -n 's/^int80 getpid \([0-9]*\) write 14$/\1/p' "$TMP/out")
+check "the guest program ran ($pid)" test -n "$pid"
+g=$(jq -c "select(.abi == \"i386\" and .name == \"getpid\" and .ret == $pid)" "$TMP/t.jsonl" | wc -l)
+check "i386 getpid, number 20, is named and returns the pid" test "$g" = 1
+w=$(jq -c 'select(.abi == "i386" and .name == "write" and .ret == 14 and .decoded[1] == "int80 says hi\n")' "$TMP/t.jsonl" | wc -l)
+check "i386 write with its buffer captured" test "$w" = 1
+
 # Text form: strace-like lines.
 "$VIGIL" run --trace exe=/bin/cat --format text -o "$TMP/t.txt" -- /bin/cat /etc/passwd >/dev/null
 check "text form shows the open like strace" \

@@ -20,7 +20,7 @@ struct open_call {
     struct open_call *next;
     uint64_t task;
     uint32_t len;
-    uint8_t rec[]; /* copy of the vraw_enter record */
+    _Alignas(8) uint8_t rec[]; /* copy of the vraw_enter record */
 };
 
 struct orphan {

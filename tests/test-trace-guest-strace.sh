@@ -1,0 +1,43 @@
+# vigil's trace against strace's, in the same boot: a guest program with a
+# known sequence of calls (guest/vigil-tracee.c) runs under `strace -f`
+# inside the guest while vigil traces the whole guest from outside. For each
+# of the program's threads the (call, result) sequences must be equal, and
+# known argument values must be exact.
+. tests/functions.sh
+requires qemu-system-x86_64 python3 jq
+requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz"
+
+for smp in 1 2; do
+    echo "# with $smp vCPU(s)"
+    "$VIGIL" run --smp $smp --trace all -o "$TMP/trace.jsonl" -- sh -c \
+        'strace -f -qq -o /tmp/st.txt vigil-tracee >/tmp/out.txt; cat /tmp/st.txt; echo ===; cat /tmp/out.txt' \
+        >"$TMP/guest.txt"
+    expect_eq "guest run with $smp vCPU(s) succeeds" "$?" 0
+    sed '/^===$/,$d' "$TMP/guest.txt" >"$TMP/strace.txt"
+    sed '1,/^===$/d' "$TMP/guest.txt" >"$TMP/out.txt"
+    check "every trace line is JSON" jq -e . "$TMP/trace.jsonl" >/dev/null
+    check "strace and vigil agree, thread by thread ($smp vCPU)" \
+        python3 tests/strace_compare.py "$TMP/strace.txt" "$TMP/trace.jsonl"
+
+    # Known values, as the program itself reported them.
+    main=$(awk 'NR == 1 { print $1 }' "$TMP/strace.txt")
+    child=$(sed -n 's/^forked \([0-9]*\) status 0$/\1/p' "$TMP/out.txt")
+    thread=$(sed -n 's/^thread \([0-9]*\) read 2$/\1/p' "$TMP/out.txt")
+    ev() { jq -c "select(.type == \"syscall\" and .tid == $1 and .name == \"$2\")" "$TMP/trace.jsonl"; }
+    opens=$(ev "$main" openat)
+    check "the known path is captured" sh -c "echo '$opens' | grep -q '/tmp/vigil-tracee.dat'"
+    n=$(ev "$main" write | jq -s '[.[] | select(.args[2] == 18 and .ret == 18)] | length')
+    check "write of the 18 known bytes, returning 18 ($n)" test "$n" -ge 1
+    e=$(ev "$main" openat | jq -s '[.[] | select(.ret == -2 and .error == "ENOENT")] | length')
+    check "the failing open returns ENOENT ($e)" test "$e" = 1
+    c=$(ev "$main" clone | jq -s "[.[] | select(.ret == $child)] | length")
+    check "fork returns the child's pid $child ($c)" test "$c" = 1
+    x=$(ev "$child" execve | jq -s '[.[] | select(.ret == 0 and .decoded[0] == "/proc/self/exe")] | length')
+    check "the child execs /proc/self/exe, path shown although its page was not yet mapped ($x)" test "$x" = 1
+    r=$(ev "$thread" read | jq -s '[.[] | select(.ret == 2)] | length')
+    check "the thread's blocked read returns 2 ($r)" test "$r" = 1
+    d=$(jq -s '[.[] | select(.type == "summary")][0].dropped_records' "$TMP/trace.jsonl")
+    expect_eq "no records dropped" "$d" 0
+done
+
+done_testing
