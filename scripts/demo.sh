@@ -11,7 +11,8 @@ if "$vigil" profile "$guest/vmlinuz" -o "$guest/profile.json"; then
     jq -r '"kernel \(.kernel.release)",
         "  entry_SYSCALL_64  \(.symbols.entry_SYSCALL_64)",
         "  init_task         \(.symbols.init_task)",
-        "  task_struct.comm  +\(.structs.task_struct.members.comm)"' \
+        "  task_struct.comm  +\(.structs.task_struct.members.comm.offset)",
+        "  current_task      per-CPU +\(.percpu.current_task)"' \
         "$guest/profile.json" 2>/dev/null || head -c 600 "$guest/profile.json"
 fi
 
