@@ -5,18 +5,23 @@
 # known argument values must be exact.
 . tests/functions.sh
 requires qemu-system-x86_64 python3 jq
-requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz"
+requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz" \
+    "$GUEST/trixie/vmlinuz"
 
-for smp in 1 2; do
-    echo "# with $smp vCPU(s)"
-    "$VIGIL" run --smp $smp --trace all -o "$TMP/trace.jsonl" -- sh -c \
+# Debian 12's kernel with 1 and 2 vCPUs, and Debian 13's: nothing in the
+# tracer may depend on one kernel version.
+for run in "1 $GUEST/vmlinuz" "2 $GUEST/vmlinuz" "2 $GUEST/trixie/vmlinuz"; do
+    set -- $run
+    smp=$1 kernel=$2
+    echo "# $kernel with $smp vCPU(s)"
+    "$VIGIL" run --kernel "$kernel" --smp $smp --trace all -o "$TMP/trace.jsonl" -- sh -c \
         'strace -f -qq -o /tmp/st.txt vigil-tracee >/tmp/out.txt; cat /tmp/st.txt; echo ===; cat /tmp/out.txt' \
         >"$TMP/guest.txt"
     expect_eq "guest run with $smp vCPU(s) succeeds" "$?" 0
     sed '/^===$/,$d' "$TMP/guest.txt" >"$TMP/strace.txt"
     sed '1,/^===$/d' "$TMP/guest.txt" >"$TMP/out.txt"
     check "every trace line is JSON" jq -e . "$TMP/trace.jsonl" >/dev/null
-    check "strace and vigil agree, thread by thread ($smp vCPU)" \
+    check "strace and vigil agree, thread by thread ($smp vCPU, $kernel)" \
         python3 tests/strace_compare.py "$TMP/strace.txt" "$TMP/trace.jsonl"
 
     # Known values, as the program itself reported them.
