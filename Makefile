@@ -33,7 +33,7 @@ CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ilib -MMD -MP
 ALLCFLAGS = $(WARN) $(OPT) $(HARDEN) $(SANFLAGS) -fPIC $(CFLAGS)
 
 GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0 2>/dev/null)
-LIBS := -ljansson -lnettle -llz4 -lzstd -llzma -lz -lpthread -lm
+LIBS := -ljansson -lnettle -llz4 -lzstd -llzma -lz -lsodium -lsqlite3 -lpthread -lm
 LIBS += $(EXTRA_LIBS)
 
 LIB_SRCS := $(filter-out %/test-%.c,$(wildcard lib/*/*.c))

@@ -19,6 +19,8 @@ static const struct command commands[] = {
     {"run", cmd_run, "run a command in a monitored guest"},
     {"profile", cmd_profile, "derive a kernel profile from a bzImage"},
     {"scan", cmd_scan, "scan files against ClamAV-format signatures"},
+    {"logd", cmd_logd, "receive event streams from vigil run --log"},
+    {"logsend", cmd_logsend, "send synthetic events (tests, benchmarks)"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,521 @@
+/* `vigil logsend`: test and benchmark helper for the log transport.
+ *
+ *   logsend --log URL --key FILE [--control-port N] --count N ...
+ *       send N synthetic syscall events through the real sender (the
+ *       transport without a guest) and print the sender's counters as JSON
+ *   logsend --attack URL --key FILE
+ *       send one valid data packet, then a replay of it, a forged one (wrong
+ *       key), a truncated one and a stale one, to test logd's rejections
+ *   logsend --attack-control HOST:PORT --key FILE
+ *       send malformed, forged, replayed and stale control packets
+ *   logsend --raw URL --count N [--mtu M]      plain sendmmsg blaster
+ *   logsend --raw-sink URL --seconds S         count what arrives
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vigil/log.h"
+
+static uint64_t now_ns(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-')
+        return false;
+    *v = x;
+    return true;
+}
+
+static int udp_to(const char *url, struct sockaddr_storage *ss, unsigned *sl)
+{
+    bool tcp;
+    if (vlog_parse_url(url, &tcp, ss, sl) < 0 || tcp)
+        return -EINVAL;
+    int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (struct sockaddr *)ss, *sl) < 0) {
+        close(fd);
+        return -errno;
+    }
+    return fd;
+}
+
+static const char *const names[] = {"read", "write", "openat", "close"};
+
+static int make_event(char *buf, size_t cap, uint64_t i, size_t size)
+{
+    int n = snprintf(buf, cap,
+                     "{\"type\":\"syscall\",\"ts\":%llu,\"ts_exit\":%llu,"
+                     "\"vcpu\":0,\"pid\":%u,\"tid\":%u,\"ppid\":1,"
+                     "\"comm\":\"synth\",\"abi\":\"x86_64\",\"nr\":%u,"
+                     "\"name\":\"%s\",\"args\":[%llu,0,0],\"decoded\":[\"",
+                     (unsigned long long)(1000000 + i * 1000),
+                     (unsigned long long)(1000000 + i * 1000 + 500),
+                     100 + (unsigned)(i % 7), 100 + (unsigned)(i % 7),
+                     (unsigned)(i % 4), names[i % 4], (unsigned long long)i);
+    if (n < 0 || (size_t)n >= cap)
+        return -1;
+    size_t len = (size_t)n;
+    static const char tail[] = "\"],\"ret\":0,\"state\":\"done\","
+                               "\"ip\":\"0x401000\"}";
+    while (len + sizeof tail < cap && len + sizeof tail - 1 < size)
+        buf[len++] = 'x';
+    memcpy(buf + len, tail, sizeof tail);
+    return (int)(len + sizeof tail - 1);
+}
+
+static int do_send(const char *url, const uint8_t *key, uint64_t ctl_port,
+                   uint64_t count, uint64_t size, uint64_t rate,
+                   uint64_t wait_ms, uint64_t hb_missed, uint64_t mtu,
+                   uint64_t queue, bool block, uint64_t linger_ms)
+{
+    struct vlog_sender_opts o = {
+        .url = url,
+        .key = key,
+        .ctl_bind = "127.0.0.1",
+        .ctl_port = (uint16_t)ctl_port,
+        .mtu = (unsigned)mtu,
+        .hb_missed = (unsigned)hb_missed,
+        .queue_bytes = queue,
+    };
+    struct vlog_sender *s;
+    int err = vlog_sender_new(&s, &o);
+    if (err < 0) {
+        cli_error("sender: %s", strerror(-err));
+        return 1;
+    }
+    fprintf(stderr, "vigil logsend: control port %u\n",
+            vlog_sender_ctl_port(s));
+    if (wait_ms > 0 && !vlog_sender_wait_started(s, (unsigned)wait_ms)) {
+        cli_error("no START within %llu ms", (unsigned long long)wait_ms);
+        vlog_sender_free(s);
+        return 1;
+    }
+    char buf[65536];
+    uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+    for (uint64_t i = 0; i < count; i++) {
+        int n = make_event(buf, sizeof buf, i, (size_t)size);
+        if (n < 0)
+            break;
+        if (rate > 0) {
+            uint64_t due = t0 + i * 1000000000ull / rate;
+            uint64_t now = now_ns(CLOCK_MONOTONIC);
+            if (due > now) {
+                struct timespec ts = {(time_t)((due - now) / 1000000000ull),
+                                      (long)((due - now) % 1000000000ull)};
+                nanosleep(&ts, NULL);
+            }
+        }
+        while (block && !vlog_sender_room(s, (size_t)n)) {
+            /* Test mode: wait for room instead of dropping. */
+            struct timespec ts = {0, 50000};
+            nanosleep(&ts, NULL);
+        }
+        vlog_sender_push(s, buf, (size_t)n);
+    }
+    vlog_sender_flush(s, 30000);
+    uint64_t t1 = now_ns(CLOCK_MONOTONIC);
+    if (linger_ms > 0) {
+        struct timespec ts = {(time_t)(linger_ms / 1000),
+                              (long)(linger_ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    struct vlog_sender_stats st;
+    vlog_sender_stats(s, &st);
+    vlog_sender_free(s);
+    double secs = (double)(t1 - t0) / 1e9;
+    printf("{\"session\":\"%016llx\",\"sessions\":%llu,\"queued\":%llu,"
+           "\"dropped\":%llu,\"unsent\":%llu,\"filtered\":%llu,"
+           "\"sent_records\":%llu,\"session_records\":%llu,"
+           "\"datagrams\":%llu,\"bytes\":%llu,\"send_errors\":%llu,"
+           "\"truncated\":%llu,\"ctl_ok\":%llu,\"ctl_rejected\":%llu,"
+           "\"seconds\":%.3f}\n",
+           (unsigned long long)st.session, (unsigned long long)st.sessions,
+           (unsigned long long)st.queued, (unsigned long long)st.dropped,
+           (unsigned long long)st.unsent, (unsigned long long)st.filtered,
+           (unsigned long long)st.sent_records,
+           (unsigned long long)st.session_records,
+           (unsigned long long)st.datagrams, (unsigned long long)st.bytes,
+           (unsigned long long)st.send_errors, (unsigned long long)st.truncated,
+           (unsigned long long)st.ctl_ok, (unsigned long long)st.ctl_rejected,
+           secs);
+    return 0;
+}
+
+static int send_pkt(int fd, const struct vlog_hdr *h, const void *pl,
+                    size_t plen, const uint8_t *key, size_t cut)
+{
+    uint8_t buf[2048];
+    int n = vlog_encode(buf, sizeof buf, h, pl, plen, key);
+    if (n < 0)
+        return n;
+    size_t len = cut && cut < (size_t)n ? cut : (size_t)n;
+    return send(fd, buf, len, 0) < 0 ? -errno : 0;
+}
+
+/* One valid packet, then bad ones: logd must count 1 session with 1
+ * record and reject 1 replay, 1 forged, 1 truncated, 1 stale packet and
+ * 1 authentic but malformed one. */
+static int do_attack(const char *url, const uint8_t *key)
+{
+    struct sockaddr_storage ss;
+    unsigned sl;
+    int fd = udp_to(url, &ss, &sl);
+    if (fd < 0) {
+        cli_error("%s: %s", url, strerror(-fd));
+        return 1;
+    }
+    static const char rec[] = "{\"type\":\"syscall\",\"name\":\"attack\"}";
+    uint8_t pl[128];
+    pl[0] = 0;
+    pl[1] = sizeof rec - 1;
+    memcpy(pl + 2, rec, sizeof rec - 1);
+    size_t plen = 2 + sizeof rec - 1;
+    struct vlog_hdr h = {.type = VLOG_T_DATA, .seq = 0, .count = 1};
+    randombytes_buf(&h.session, sizeof h.session);
+    h.time_ns = now_ns(CLOCK_REALTIME);
+    uint8_t bad[VLOG_KEY_LEN];
+    memcpy(bad, key, sizeof bad);
+    bad[0] ^= 1;
+    uint8_t wire[2048];
+    int n = vlog_encode(wire, sizeof wire, &h, pl, plen, key);
+    int err = n < 0 ? n : 0;
+    if (err == 0 && send(fd, wire, (size_t)n, 0) < 0) /* valid */
+        err = -errno;
+    if (err == 0 && send(fd, wire, (size_t)n, 0) < 0) /* replay */
+        err = -errno;
+    h.seq = 1;
+    if (err == 0) /* forged: wrong key */
+        err = send_pkt(fd, &h, pl, plen, bad, 0);
+    h.seq = 2;
+    if (err == 0) /* truncated in flight */
+        err = send_pkt(fd, &h, pl, plen, key, (size_t)n - 5);
+    h.seq = 3;
+    h.count = 2; /* authentic, but the payload holds one record */
+    if (err == 0)
+        err = send_pkt(fd, &h, pl, plen, key, 0);
+    struct vlog_hdr old = h;
+    randombytes_buf(&old.session, sizeof old.session);
+    old.count = 1;
+    old.time_ns -= 3600ull * 1000000000ull; /* an hour-old capture */
+    if (err == 0)
+        err = send_pkt(fd, &old, pl, plen, key, 0);
+    close(fd);
+    if (err < 0) {
+        cli_error("%s: %s", url, strerror(-err));
+        return 1;
+    }
+    printf("{\"sent\":6,\"valid_records\":1}\n");
+    return 0;
+}
+
+/* Control packets a sender must ignore: garbage, forged, replayed (a valid
+ * HEARTBEAT sent twice: the second is rejected), stale, START with a bad
+ * filter, and an authentic DATA packet on the control port. */
+static int do_attack_control(const char *url, const uint8_t *key)
+{
+    struct sockaddr_storage ss;
+    unsigned sl;
+    int fd = udp_to(url, &ss, &sl);
+    if (fd < 0) {
+        cli_error("%s: %s", url, strerror(-fd));
+        return 1;
+    }
+    uint8_t bad[VLOG_KEY_LEN];
+    memcpy(bad, key, sizeof bad);
+    bad[5] ^= 0x80;
+    struct vlog_hdr h = {.type = VLOG_T_HEARTBEAT};
+    randombytes_buf(&h.session, sizeof h.session);
+    h.time_ns = now_ns(CLOCK_REALTIME);
+    int err = 0;
+    if (send(fd, "garbage", 7, 0) < 0)
+        err = -errno;
+    uint8_t wire[256];
+    int n = vlog_encode(wire, sizeof wire, &h, NULL, 0, key);
+    if (err == 0 && n > 0 && send(fd, wire, (size_t)n, 0) < 0) /* valid */
+        err = -errno;
+    if (err == 0 && n > 0 && send(fd, wire, (size_t)n, 0) < 0) /* replay */
+        err = -errno;
+    h.seq = 1;
+    h.type = VLOG_T_START;
+    if (err == 0)
+        err = send_pkt(fd, &h, NULL, 0, bad, 0); /* forged START */
+    h.seq = 2;
+    if (err == 0)
+        err = send_pkt(fd, &h, "bad filter!", 11, key, 0);
+    h.seq = 3;
+    h.time_ns -= 3600ull * 1000000000ull;
+    if (err == 0)
+        err = send_pkt(fd, &h, NULL, 0, key, 0); /* stale START */
+    h.seq = 4;
+    h.time_ns = now_ns(CLOCK_REALTIME);
+    h.type = VLOG_T_DATA;
+    if (err == 0)
+        err = send_pkt(fd, &h, NULL, 0, key, 0);
+    h.seq = 5;
+    h.type = VLOG_T_STOP;
+    if (err == 0)
+        err = send_pkt(fd, &h, NULL, 0, key, 40); /* truncated STOP */
+    close(fd);
+    if (err < 0) {
+        cli_error("%s: %s", url, strerror(-err));
+        return 1;
+    }
+    printf("{\"sent\":8,\"valid\":1,\"invalid\":7}\n");
+    return 0;
+}
+
+static int do_raw(const char *url, uint64_t count, uint64_t mtu)
+{
+    struct sockaddr_storage ss;
+    unsigned sl;
+    int fd = udp_to(url, &ss, &sl);
+    if (fd < 0) {
+        cli_error("%s: %s", url, strerror(-fd));
+        return 1;
+    }
+    int sb = 4 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof sb);
+    enum { B = 64 };
+    static uint8_t bufs[B][VLOG_MTU_MAX];
+    struct mmsghdr mm[B];
+    struct iovec iov[B];
+    memset(mm, 0, sizeof mm);
+    memset(bufs, 'r', sizeof bufs);
+    for (int i = 0; i < B; i++) {
+        iov[i].iov_base = bufs[i];
+        iov[i].iov_len = (size_t)mtu;
+        mm[i].msg_hdr.msg_iov = &iov[i];
+        mm[i].msg_hdr.msg_iovlen = 1;
+    }
+    uint64_t sent = 0, t0 = now_ns(CLOCK_MONOTONIC);
+    while (sent < count) {
+        unsigned n = count - sent < B ? (unsigned)(count - sent) : B;
+        int r = sendmmsg(fd, mm, n, 0);
+        if (r < 0) {
+            if (errno == EINTR || errno == ECONNREFUSED)
+                continue;
+            cli_error("sendmmsg: %s", strerror(errno));
+            break;
+        }
+        sent += (uint64_t)r;
+    }
+    double secs = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+    close(fd);
+    printf("{\"datagrams\":%llu,\"bytes\":%llu,\"seconds\":%.3f}\n",
+           (unsigned long long)sent, (unsigned long long)(sent * mtu), secs);
+    return 0;
+}
+
+/* Count datagrams until `idle_ms` pass without one (after the first). */
+static int do_raw_sink(const char *url, uint64_t idle_ms, uint64_t max_s)
+{
+    bool tcp;
+    struct sockaddr_storage ss;
+    unsigned sl;
+    if (vlog_parse_url(url, &tcp, &ss, &sl) < 0 || tcp) {
+        cli_error("--raw-sink: expected udp://ADDR:PORT");
+        return VIGIL_EXIT_USAGE;
+    }
+    int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int rb = 64 << 20;
+    if (fd < 0 ||
+        (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rb, sizeof rb) < 0 &&
+         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof rb) < 0) ||
+        bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+        cli_error("%s: %s", url, strerror(errno));
+        return 1;
+    }
+    fprintf(stderr, "vigil logsend: sink ready\n");
+    enum { B = 64 };
+    static uint8_t bufs[B][VLOG_MTU_MAX];
+    struct mmsghdr mm[B];
+    struct iovec iov[B];
+    uint64_t pkts = 0, bytes = 0, first = 0, last = 0;
+    uint64_t deadline = now_ns(CLOCK_MONOTONIC) + max_s * 1000000000ull;
+    for (;;) {
+        uint64_t now = now_ns(CLOCK_MONOTONIC);
+        if (now > deadline || (pkts > 0 && now - last > idle_ms * 1000000ull))
+            break;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        memset(mm, 0, sizeof mm);
+        for (int i = 0; i < B; i++) {
+            iov[i].iov_base = bufs[i];
+            iov[i].iov_len = sizeof bufs[i];
+            mm[i].msg_hdr.msg_iov = &iov[i];
+            mm[i].msg_hdr.msg_iovlen = 1;
+        }
+        int n = recvmmsg(fd, mm, B, MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            continue;
+        last = now_ns(CLOCK_MONOTONIC);
+        if (pkts == 0)
+            first = last;
+        for (int i = 0; i < n; i++)
+            bytes += mm[i].msg_len;
+        pkts += (uint64_t)n;
+    }
+    close(fd);
+    printf("{\"datagrams\":%llu,\"bytes\":%llu,\"seconds\":%.3f}\n",
+           (unsigned long long)pkts, (unsigned long long)bytes,
+           (double)(last - first) / 1e9);
+    return 0;
+}
+
+int cmd_logsend(int argc, char **argv)
+{
+    enum {
+        OPT_LOG = 256,
+        OPT_KEY,
+        OPT_CTL,
+        OPT_COUNT,
+        OPT_SIZE,
+        OPT_RATE,
+        OPT_WAIT,
+        OPT_HB,
+        OPT_MTU,
+        OPT_QUEUE,
+        OPT_BLOCK,
+        OPT_LINGER,
+        OPT_ATTACK,
+        OPT_ATTACK_CTL,
+        OPT_RAW,
+        OPT_RAW_SINK,
+        OPT_IDLE,
+    };
+    static const struct option longopts[] = {
+        {"log", required_argument, NULL, OPT_LOG},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"control-port", required_argument, NULL, OPT_CTL},
+        {"count", required_argument, NULL, OPT_COUNT},
+        {"size", required_argument, NULL, OPT_SIZE},
+        {"rate", required_argument, NULL, OPT_RATE},
+        {"wait-start", required_argument, NULL, OPT_WAIT},
+        {"hb-missed", required_argument, NULL, OPT_HB},
+        {"mtu", required_argument, NULL, OPT_MTU},
+        {"queue", required_argument, NULL, OPT_QUEUE},
+        {"block", no_argument, NULL, OPT_BLOCK},
+        {"linger", required_argument, NULL, OPT_LINGER},
+        {"attack", required_argument, NULL, OPT_ATTACK},
+        {"attack-control", required_argument, NULL, OPT_ATTACK_CTL},
+        {"raw", required_argument, NULL, OPT_RAW},
+        {"raw-sink", required_argument, NULL, OPT_RAW_SINK},
+        {"idle-ms", required_argument, NULL, OPT_IDLE},
+        {NULL, 0, NULL, 0},
+    };
+    const char *log = NULL, *keyfile = NULL, *attack = NULL, *attack_ctl = NULL,
+               *raw = NULL, *sink = NULL;
+    uint64_t ctl_port = 0, count = 1000, size = 200, rate = 0, wait = 10000,
+             hb = 3, mtu = 0, queue = 0, linger = 0, idle = 1000;
+    bool block = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        uint64_t *v = NULL;
+        switch (c) {
+        case OPT_LOG:
+            log = optarg;
+            break;
+        case OPT_KEY:
+            keyfile = optarg;
+            break;
+        case OPT_ATTACK:
+            attack = optarg;
+            break;
+        case OPT_ATTACK_CTL:
+            attack_ctl = optarg;
+            break;
+        case OPT_RAW:
+            raw = optarg;
+            break;
+        case OPT_RAW_SINK:
+            sink = optarg;
+            break;
+        case OPT_BLOCK:
+            block = true;
+            break;
+        case OPT_CTL:
+            v = &ctl_port;
+            break;
+        case OPT_COUNT:
+            v = &count;
+            break;
+        case OPT_SIZE:
+            v = &size;
+            break;
+        case OPT_RATE:
+            v = &rate;
+            break;
+        case OPT_WAIT:
+            v = &wait;
+            break;
+        case OPT_HB:
+            v = &hb;
+            break;
+        case OPT_MTU:
+            v = &mtu;
+            break;
+        case OPT_QUEUE:
+            v = &queue;
+            break;
+        case OPT_LINGER:
+            v = &linger;
+            break;
+        case OPT_IDLE:
+            v = &idle;
+            break;
+        default:
+            return VIGIL_EXIT_USAGE;
+        }
+        if (v != NULL && !parse_u64(optarg, v)) {
+            cli_error("expected a number, got '%s'", optarg);
+            return VIGIL_EXIT_USAGE;
+        }
+    }
+    if (ctl_port > 65535 || size > 60000 || mtu > VLOG_MTU_MAX) {
+        cli_error("a number is out of range");
+        return VIGIL_EXIT_USAGE;
+    }
+    if (sink != NULL)
+        return do_raw_sink(sink, idle, 600);
+    if (raw != NULL)
+        return do_raw(raw, count, mtu ? mtu : VLOG_MTU_DEFAULT);
+    if (sodium_init() < 0)
+        return 1;
+    uint8_t key[VLOG_KEY_LEN];
+    if (keyfile == NULL || vlog_key_load(keyfile, key) < 0) {
+        cli_error("--key FILE: 32 bytes or 64 hex digits");
+        return VIGIL_EXIT_USAGE;
+    }
+    if (attack != NULL)
+        return do_attack(attack, key);
+    if (attack_ctl != NULL)
+        return do_attack_control(attack_ctl, key);
+    if (log == NULL) {
+        cli_error("--log URL is needed");
+        return VIGIL_EXIT_USAGE;
+    }
+    return do_send(log, key, ctl_port, count, size, rate, wait, hb, mtu, queue,
+                   block, linger);
+}
