@@ -406,6 +406,8 @@ static void handle_packet(struct logd *d, const uint8_t *pkt, size_t len,
         return;
     }
     struct session *s = find_session(d, h.session, src);
+    if (s == NULL && h.type == VLOG_T_FIN)
+        return; /* the end of a session sent to an earlier logd */
     if (s == NULL) {
         /* A session nobody has seen: only from a fresh packet, so that a
          * capture replayed to a restarted logd is not taken as new. */

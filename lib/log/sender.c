@@ -61,6 +61,7 @@ struct vlog_sender {
     bool started;
     uint64_t session, seq, rec_next;
     uint64_t last_ctl_ns;
+    uint64_t ctl_owner; /* control session whose START began ours */
     char filter[FILTER_MAX];
     struct ctl_window ctlw[CTL_WINDOWS];
     uint64_t ctl_stamp;
@@ -477,8 +478,14 @@ static void handle_ctl(struct vlog_sender *s, const uint8_t *pkt, size_t len)
     ok = true;
     s->last_ctl_ns = now_ns(CLOCK_MONOTONIC);
     if (h.type == VLOG_T_START) {
+        /* A START from another control session (a restarted logd, or a
+         * second one-shot START) ends ours and begins a new one, so a
+         * receiver always sees a session from its first record. */
+        if (s->started && h.session != s->ctl_owner)
+            stop_session(s);
         memcpy(s->filter, pl, h.payload_len);
         s->filter[h.payload_len] = '\0';
+        s->ctl_owner = h.session;
         if (!s->started) {
             s->started = true;
             randombytes_buf(&s->session, sizeof s->session);

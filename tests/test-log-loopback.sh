@@ -1,0 +1,134 @@
+# Log streaming over loopback with the synthetic sender (`vigil logsend`,
+# the real transport without a guest): START before and after the sender is
+# up, STOP, the START filter, TCP, rotation and the SQLite database.
+. tests/functions.sh
+requires jq sqlite3
+requires_file "$VIGIL"
+
+head -c 32 /dev/urandom >"$TMP/key"
+base=$((20000 + $$ % 20000))
+DATA=$base CTL=$((base + 1))
+LOGD_PID=""
+stop_logd() {
+    if [ -n "$LOGD_PID" ]; then
+        kill -TERM "$LOGD_PID" 2>/dev/null
+        wait "$LOGD_PID" 2>/dev/null
+        LOGD_PID=""
+    fi
+}
+cleanup_fn stop_logd
+
+# start_logd DIR [ARGS...]: logd on udp and tcp DATA, in the background.
+start_logd() {
+    dir=$1
+    shift
+    "$VIGIL" logd --listen "udp://127.0.0.1:$DATA" \
+        --listen "tcp://127.0.0.1:$DATA" --key "$TMP/key" --out "$dir" \
+        --interval 1 "$@" 2>"$dir.err" &
+    LOGD_PID=$!
+    i=0
+    while [ $i -lt 50 ] && ! grep -q listening "$dir.err" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
+stat() { jq -r "$2" "$1/stats.json"; }
+lines() { cat "$1"/*.jsonl* | wc -l; }
+
+# 1. START before the sender is up: logd sends START every second to the
+# control port; the sender starts on the first one it gets.
+start_logd "$TMP/a" --control "udp://127.0.0.1:$CTL"
+"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --control-port $CTL --count 20000 --block >"$TMP/a.send" 2>"$TMP/a.serr"
+expect_eq "logsend ok" "$?" 0
+sleep 0.3
+stop_logd
+sent=$(jq .sent_records "$TMP/a.send")
+expect_eq "START first: all 20000 records sent" "$sent" 20000
+expect_eq "START first: logd received them" "$(stat "$TMP/a" '.sessions[0].records')" 20000
+expect_eq "START first: no loss" "$(stat "$TMP/a" '.sessions[0].lost')" 0
+expect_eq "START first: session ended (FIN)" "$(stat "$TMP/a" '.sessions[0].ended')" true
+expect_eq "session id matches" "$(stat "$TMP/a" '.sessions[0].session')" "$(jq -r .session "$TMP/a.send")"
+expect_eq "JSON Lines file complete" "$(lines "$TMP/a")" 20000
+expect_eq "every line is JSON" "$(cat "$TMP/a"/*.jsonl | jq -c .type | sort -u)" '"syscall"'
+expect_eq "SQLite events" "$(sqlite3 "$TMP/a/events.db" 'select count(*) from events')" 20000
+expect_eq "SQLite names" "$(sqlite3 "$TMP/a/events.db" 'select count(distinct name) from events')" 4
+expect_eq "SQLite indexes by time, pid, name" "$(sqlite3 "$TMP/a/events.db" \
+    "select name from sqlite_master where type='index' and name like 'events%' order by name" |
+    tr '\n' ' ')" "events_name events_pid events_ts "
+check "logd printed rates" grep -q 'records (.*/s, .* MB/s), lost 0' "$TMP/a.err"
+
+# 2. START after the sender is up (one-shot control packet, no heartbeats:
+# the sender runs with --hb-missed 0). Nothing is sent before it.
+start_logd "$TMP/b"
+"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --control-port $CTL --count 5000 --block --hb-missed 0 \
+    >"$TMP/b.send" 2>"$TMP/b.serr" &
+SP=$!
+sleep 0.5
+check "nothing arrives before START" test ! -s "$TMP/b/stats.json" -o \
+    "$(cat "$TMP/b/stats.json" 2>/dev/null | jq '.packets')" = 0
+"$VIGIL" logd --start "127.0.0.1:$CTL" --key "$TMP/key"
+wait $SP
+expect_eq "START later: logsend ok" "$?" 0
+sleep 0.3
+stop_logd
+expect_eq "START later: received" "$(stat "$TMP/b" '.sessions[0].records')" 5000
+expect_eq "START later: no loss" "$(stat "$TMP/b" '.sessions[0].lost')" 0
+
+# 3. STOP mid-stream: the sender stops sending (the rest counts as unsent)
+# and what it did send arrives complete.
+start_logd "$TMP/c"
+"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --control-port $CTL --count 6000 --rate 4000 --hb-missed 0 \
+    >"$TMP/c.send" 2>"$TMP/c.serr" &
+SP=$!
+sleep 0.3
+"$VIGIL" logd --start "127.0.0.1:$CTL" --key "$TMP/key"
+sleep 0.5
+"$VIGIL" logd --stop "127.0.0.1:$CTL" --key "$TMP/key"
+wait $SP
+sleep 0.3
+stop_logd
+sent=$(jq .sent_records "$TMP/c.send")
+unsent=$(jq .unsent "$TMP/c.send")
+check "STOP: some records sent ($sent)" test "$sent" -gt 0
+check "STOP: the rest unsent ($unsent)" test "$unsent" -gt 0
+expect_eq "STOP: sent + unsent = produced" $((sent + unsent)) 6000
+expect_eq "STOP: logd got what was sent" "$(stat "$TMP/c" '.sessions[0].records')" "$sent"
+expect_eq "STOP: session ended" "$(stat "$TMP/c" '.sessions[0].ended')" true
+
+# 4. The START filter: only openat events travel.
+start_logd "$TMP/d" --control "udp://127.0.0.1:$CTL" --filter openat
+"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --control-port $CTL --count 4000 --block >"$TMP/d.send" 2>/dev/null
+sleep 0.3
+stop_logd
+expect_eq "filter: a quarter sent" "$(jq .sent_records "$TMP/d.send")" 1000
+expect_eq "filter: the rest filtered" "$(jq .filtered "$TMP/d.send")" 3000
+expect_eq "filter: only openat stored" \
+    "$(sqlite3 "$TMP/d/events.db" 'select distinct name from events')" openat
+
+# 5. TCP, with rotation of the JSON Lines file.
+start_logd "$TMP/e" --control "udp://127.0.0.1:$CTL" --rotate-size 200000
+"$VIGIL" logsend --log "tcp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --control-port $CTL --count 30000 --block >"$TMP/e.send" 2>/dev/null
+sleep 0.3
+stop_logd
+expect_eq "TCP: received" "$(stat "$TMP/e" '.sessions[0].records')" 30000
+expect_eq "TCP: no loss" "$(stat "$TMP/e" '.sessions[0].lost')" 0
+nfiles=$(ls "$TMP/e" | grep -c jsonl)
+check "rotation made several files ($nfiles)" test "$nfiles" -gt 5
+expect_eq "rotated files hold every record" "$(lines "$TMP/e")" 30000
+
+# 6. Records larger than a datagram are cut and flagged.
+start_logd "$TMP/f" --control "udp://127.0.0.1:$CTL"
+"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --control-port $CTL --count 10 --size 3000 --block >"$TMP/f.send" 2>/dev/null
+sleep 0.3
+stop_logd
+expect_eq "big records truncated" "$(jq .truncated "$TMP/f.send")" 10
+expect_eq "logd marks them" "$(stat "$TMP/f" '.sessions[0].truncated')" 10
+expect_eq "as JSON" "$(jq -r .type "$TMP/f"/*.jsonl | sort -u)" truncated
+
+done_testing
