@@ -40,6 +40,10 @@ struct session {
     char src_text[64];
     struct vlog_replay w;
     uint64_t received, expected_end, fin_total, truncated;
+    /* Number of the first record this logd could have seen: 0, or where it
+     * joined a session already running (a restarted logd). Loss before it
+     * belongs to whoever received the session then. */
+    uint64_t base;
     bool fin;
     uint64_t first_ns, last_report_ns, last_report_recs, bytes,
         last_report_bytes;
@@ -420,6 +424,7 @@ static void handle_packet(struct logd *d, const uint8_t *pkt, size_t len,
         s = new_session(d, h.session, src);
         if (s == NULL)
             return;
+        s->base = h.first;
     }
     if (vlog_replay_check(&s->w, h.seq) < 0) {
         d->rej[VLOG_REJ_REPLAY]++;
@@ -435,6 +440,8 @@ static void handle_packet(struct logd *d, const uint8_t *pkt, size_t len,
     }
     if (end > s->expected_end)
         s->expected_end = end;
+    if (h.first < s->base)
+        s->base = h.first; /* reordered: an earlier packet came later */
     d->cur = s;
     d->cur_rec = h.first;
     vlog_records(pl, h.payload_len, h.count, deliver, d);
@@ -577,7 +584,8 @@ static bool read_tcp(struct logd *d, struct conn *c)
 
 static uint64_t lost_of(const struct session *s)
 {
-    return s->expected_end > s->received ? s->expected_end - s->received : 0;
+    uint64_t want = s->expected_end - s->base;
+    return want > s->received ? want - s->received : 0;
 }
 
 static void report(struct logd *d, bool final)
@@ -640,11 +648,11 @@ static void write_stats(struct logd *d)
             f,
             "%s{\"session\":\"%s\",\"source\":\"%s\",\"records\":%llu,"
             "\"expected\":%llu,\"lost\":%llu,\"truncated\":%llu,"
-            "\"bytes\":%llu,\"ended\":%s}",
+            "\"bytes\":%llu,\"first\":%llu,\"ended\":%s}",
             i ? "," : "", s->hex, s->src_text, (unsigned long long)s->received,
             (unsigned long long)s->expected_end, (unsigned long long)lost_of(s),
             (unsigned long long)s->truncated, (unsigned long long)s->bytes,
-            s->fin ? "true" : "false");
+            (unsigned long long)s->base, s->fin ? "true" : "false");
     }
     fprintf(f, "]}\n");
     if (fclose(f) == 0)

@@ -91,7 +91,7 @@ static int do_send(const char *url, const uint8_t *key, uint64_t ctl_port,
     struct vlog_sender_opts o = {
         .url = url,
         .key = key,
-        .ctl_bind = "127.0.0.1",
+        .ctl_bind = NULL,
         .ctl_port = (uint16_t)ctl_port,
         .mtu = (unsigned)mtu,
         .hb_missed = (unsigned)hb_missed,

@@ -1,0 +1,90 @@
+# Loss between two network namespaces joined by a veth pair: 10 % of the
+# data datagrams are dropped on the way (tc netem on the sender's veth where
+# the kernel has it, else an nftables random drop rule on the receiver's
+# input: a drop in the sender's own output chain would fail the send call,
+# which the sender sees and retries), and logd reports exactly the
+# number of records the sender sent minus those it received.
+. tests/functions.sh
+requires ip jq
+requires_file "$VIGIL"
+[ "$(id -u)" = 0 ] || { echo "requires root"; exit 77; }
+
+NA=vlogA$$ NB=vlogB$$ VA=vla$$ VB=vlb$$
+head -c 32 /dev/urandom >"$TMP/key"
+DATA=7000 CTL=7001
+LOGD_PID=""
+teardown() {
+    [ -n "$LOGD_PID" ] && kill -TERM "$LOGD_PID" 2>/dev/null && wait "$LOGD_PID"
+    [ "$TESTS_FAILED" = 0 ] || cat "$TMP"/*.serr "$TMP"/*.err 2>/dev/null | head -20
+    ip netns del "$NA" 2>/dev/null
+    ip netns del "$NB" 2>/dev/null
+    ip link del "$VA" 2>/dev/null
+    true
+}
+cleanup_fn teardown
+
+ip netns add "$NA" && ip netns add "$NB" || { echo "requires network namespaces"; exit 77; }
+ip link add "$VA" type veth peer name "$VB"
+ip link set "$VA" netns "$NA"
+ip link set "$VB" netns "$NB"
+ip -n "$NA" addr add 10.77.0.1/24 dev "$VA"
+ip -n "$NB" addr add 10.77.0.2/24 dev "$VB"
+ip -n "$NA" link set "$VA" up
+ip -n "$NB" link set "$VB" up
+ip -n "$NA" link set lo up
+ip -n "$NB" link set lo up
+
+if ip netns exec "$NA" tc qdisc add dev "$VA" root netem loss 10% 2>/dev/null; then
+    how=netem
+elif command -v nft >/dev/null &&
+    ip netns exec "$NB" nft -f - <<EOT
+table inet vloss {
+    chain in {
+        type filter hook input priority 0;
+        udp dport $DATA numgen random mod 10 0 drop
+    }
+}
+EOT
+then
+    how=nftables
+else
+    echo "requires tc netem or nftables"
+    exit 77
+fi
+echo "loss injected with $how"
+
+run_case() { # PROTO COUNT
+    out=$TMP/$1
+    ip netns exec "$NB" "$VIGIL" logd --listen "udp://10.77.0.2:$DATA" \
+        --listen "tcp://10.77.0.2:$DATA" --key "$TMP/key" --out "$out" \
+        --no-db --control "udp://10.77.0.1:$CTL" 2>"$out.err" &
+    LOGD_PID=$!
+    ip netns exec "$NA" "$VIGIL" logsend --log "$1://10.77.0.2:$DATA" \
+        --key "$TMP/key" --control-port $CTL --count "$2" --block \
+        --linger 300 >"$out.send" 2>"$out.serr"
+    expect_eq "$1: logsend ok" "$?" 0
+    sleep 0.5
+    kill -TERM $LOGD_PID
+    wait $LOGD_PID
+    LOGD_PID=""
+}
+
+run_case udp 50000
+sent=$(jq .sent_records "$TMP/udp.send")
+got=$(jq '.sessions[0].records' "$TMP/udp/stats.json")
+lost=$(jq '.sessions[0].lost' "$TMP/udp/stats.json")
+sent=${sent:-0} got=${got:-0} lost=${lost:-0}
+echo "udp: sent $sent received $got lost $lost"
+expect_eq "udp: sent all" "$sent" 50000
+expect_eq "udp: lost reported = sent - received" "$lost" $((sent - got))
+check "udp: loss happened (about 10 %: $lost)" test "$lost" -gt 2000 -a "$lost" -lt 9000
+expect_eq "udp: session ended (a FIN got through)" "$(jq '.sessions[0].ended' "$TMP/udp/stats.json")" true
+expect_eq "udp: JSON Lines hold what was received" "$(cat "$TMP/udp"/*.jsonl | wc -l)" "$got"
+
+# TCP over the same link: the random drop hits only UDP data; TCP is
+# lossless while connected.
+run_case tcp 50000
+expect_eq "tcp: received all" "$(jq '.sessions[0].records' "$TMP/tcp/stats.json")" 50000
+expect_eq "tcp: no loss" "$(jq '.sessions[0].lost' "$TMP/tcp/stats.json")" 0
+
+done_testing

@@ -1,0 +1,64 @@
+# logd dies mid-stream (SIGKILL: no STOP) and a new one comes up: the
+# sender keeps running, stops after the missed heartbeats, and a new
+# session starts on the new logd's START and arrives without loss. Every
+# record the sender produced is sent, unsent (stopped) or dropped: none is
+# unaccounted.
+. tests/functions.sh
+requires jq
+requires_file "$VIGIL"
+
+head -c 32 /dev/urandom >"$TMP/key"
+base=$((20000 + ($$ + 13) % 20000))
+DATA=$base CTL=$((base + 1))
+LOGD_PID="" SP=""
+stop_all() {
+    [ -n "$LOGD_PID" ] && kill -TERM "$LOGD_PID" 2>/dev/null
+    [ -n "$SP" ] && kill -TERM "$SP" 2>/dev/null
+    wait 2>/dev/null
+}
+cleanup_fn stop_all
+start_logd() {
+    "$VIGIL" logd --listen "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+        --out "$1" --control "udp://127.0.0.1:$CTL" --interval 1 \
+        2>"$1.err" &
+    LOGD_PID=$!
+}
+
+start_logd "$TMP/a"
+# 8 s of events at 5000/s; heartbeats every second, stop after 3 missed.
+"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --control-port $CTL --count 40000 --rate 5000 >"$TMP/send" \
+    2>"$TMP/serr" &
+SP=$!
+sleep 2
+kill -KILL $LOGD_PID
+wait $LOGD_PID 2>/dev/null
+sleep 1
+start_logd "$TMP/b"
+wait $SP
+expect_eq "sender kept running to the end" "$?" 0
+SP=""
+sleep 0.5
+kill -TERM $LOGD_PID
+wait $LOGD_PID
+LOGD_PID=""
+
+cur=$(jq -r .session "$TMP/send")
+s() { jq -r ".sessions[] | select(.session == \"$cur\") | $1" "$TMP/b/stats.json"; }
+expect_eq "two sessions on the sender" "$(jq .sessions "$TMP/send")" 2
+expect_eq "the new logd has the sender's new session from record 0" "$(s .first)" 0
+rec=$(s .records)
+expect_eq "new session complete (received = sent in it)" "$rec" "$(jq .session_records "$TMP/send")"
+expect_eq "new session: no loss" "$(s .lost)" 0
+expect_eq "new session ended (FIN)" "$(s .ended)" true
+# Datagrams of the old session that reached the new logd before its START
+# took effect: a session joined mid-stream, its loss counted from there.
+expect_eq "no loss in any session the new logd saw" \
+    "$(jq '[.sessions[].lost] | add' "$TMP/b/stats.json")" 0
+check "new session carried records ($rec)" test "$rec" -gt 1000
+sent=$(jq .sent_records "$TMP/send")
+unsent=$(jq .unsent "$TMP/send")
+dropped=$(jq .dropped "$TMP/send")
+expect_eq "produced = sent + unsent (no drops: $dropped)" $((sent + unsent + dropped)) 40000
+
+done_testing
