@@ -78,6 +78,10 @@ static void run_usage(FILE *f)
         "  --qemu FILE        the QEMU binary (default: "
         "qemu-system-x86_64)\n"
         "  --keep             keep the run directory and print its path\n"
+        "  --log udp://HOST:PORT|tcp://HOST:PORT --key FILE\n"
+        "                     stream the trace to `vigil logd` once it sends\n"
+        "                     START to --log-control-port N (default 7701);\n"
+        "                     --log-wait S waits up to S s for it before boot\n"
         "  -v, --verbose      print the QEMU command and plugin messages\n"
         "\n"
         "Exit status: the command's, or 124 on timeout, 125 when QEMU or\n"
@@ -372,6 +376,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         OPT_PROFILE,
         OPT_STRSIZE,
         OPT_BUFSIZE,
+        OPT_LOG,
+        OPT_LOG_KEY,
+        OPT_LOG_CTL,
+        OPT_LOG_WAIT,
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -394,6 +402,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         {"profile", required_argument, NULL, OPT_PROFILE},
         {"strsize", required_argument, NULL, OPT_STRSIZE},
         {"bufsize", required_argument, NULL, OPT_BUFSIZE},
+        {"log", required_argument, NULL, OPT_LOG},
+        {"key", required_argument, NULL, OPT_LOG_KEY},
+        {"log-control-port", required_argument, NULL, OPT_LOG_CTL},
+        {"log-wait", required_argument, NULL, OPT_LOG_WAIT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -492,6 +504,24 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
                 return -1;
             }
             break;
+        case OPT_LOG:
+            o->tr.log_url = optarg;
+            break;
+        case OPT_LOG_KEY:
+            o->tr.log_key = optarg;
+            break;
+        case OPT_LOG_CTL:
+            if (!parse_uint(optarg, 1, 65535, &o->tr.log_ctl_port)) {
+                cli_error("--log-control-port: expected 1..65535");
+                return -1;
+            }
+            break;
+        case OPT_LOG_WAIT:
+            if (!parse_uint(optarg, 0, 3600, &o->tr.log_wait_s)) {
+                cli_error("--log-wait: expected 0..3600 seconds");
+                return -1;
+            }
+            break;
         case 'v':
             o->verbose = true;
             break;
@@ -506,6 +536,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     o->command = optind < argc ? argv + optind : NULL;
     if (!o->trace && (o->tr.sel.follow_children || o->tr.output)) {
         cli_error("--follow-children and --output need --trace");
+        return -1;
+    }
+    if ((o->tr.log_url || o->tr.log_key) &&
+        (!o->trace || !o->tr.log_url || !o->tr.log_key)) {
+        cli_error("--log URL and --key FILE go together, with --trace");
         return -1;
     }
     if (o->trace && o->no_plugin) {

@@ -19,6 +19,7 @@
 #include "run-trace.h"
 #include "vigil/consumer.h"
 #include "vigil/event.h"
+#include "vigil/log.h"
 #include "vigil/profile.h"
 #include "vigil/ring.h"
 
@@ -36,22 +37,77 @@ struct run_trace {
     int stop; /* atomic */
     uint64_t dropped_reported;
     char *line;
+    char *jline;             /* the JSON form for the network sink */
+    struct vlog_sender *net; /* --log: the network sink, or NULL */
     char ring_path[512];
 };
 
+#define LOG_CTL_PORT_DEFAULT 7701
+
+static int render(const struct vigil_syscall *ev, bool text, char *buf)
+{
+    int n = text ? vigil_syscall_text(ev, buf, LINE_MAX_BYTES)
+                 : vigil_syscall_json(ev, buf, LINE_MAX_BYTES);
+    if (n < 0)
+        n = snprintf(buf, LINE_MAX_BYTES,
+                     text ? "[pid %5d] syscall %llu <too long to show>"
+                          : "{\"type\":\"syscall\",\"tid\":%d,"
+                            "\"nr\":%llu,\"error\":\"event too large\"}",
+                     ev->tid, (unsigned long long)ev->nr);
+    return n;
+}
+
+/* The sinks: the file (or stderr) and/or the network sender. The sender
+ * never blocks: a full queue is counted and reported in-band. */
 static void write_event(const struct vigil_syscall *ev, void *ctx)
 {
     struct run_trace *t = ctx;
-    int n = t->o.text ? vigil_syscall_text(ev, t->line, LINE_MAX_BYTES)
-                      : vigil_syscall_json(ev, t->line, LINE_MAX_BYTES);
-    if (n < 0)
-        n = snprintf(t->line, LINE_MAX_BYTES,
-                     t->o.text ? "[pid %5d] syscall %llu <too long to show>"
-                               : "{\"type\":\"syscall\",\"tid\":%d,"
-                                 "\"nr\":%llu,\"error\":\"event too large\"}",
-                     ev->tid, (unsigned long long)ev->nr);
-    fwrite(t->line, 1, (size_t)n, t->out);
-    fputc('\n', t->out);
+    if (t->out != NULL) {
+        int n = render(ev, t->o.text, t->line);
+        fwrite(t->line, 1, (size_t)n, t->out);
+        fputc('\n', t->out);
+    }
+    if (t->net != NULL) {
+        int n = render(ev, false, t->jline);
+        vlog_sender_push(t->net, t->jline, (size_t)n);
+    }
+}
+
+/* A non-event JSON record (drops, summary) for the network sink. */
+static void net_record(struct run_trace *t, const char *rec, int n)
+{
+    if (t->net != NULL && n > 0 && n < LINE_MAX_BYTES)
+        vlog_sender_push(t->net, rec, (size_t)n);
+}
+
+static int start_net(struct run_trace *t)
+{
+    uint8_t key[VLOG_KEY_LEN];
+    int err = vlog_key_load(t->o.log_key, key);
+    if (err < 0) {
+        cli_error("--key %s: %s (expected 32 bytes or 64 hex digits)",
+                  t->o.log_key, strerror(-err));
+        return err;
+    }
+    struct vlog_sender_opts so = {
+        .url = t->o.log_url,
+        .key = key,
+        .ctl_port = (uint16_t)(t->o.log_ctl_port ? t->o.log_ctl_port
+                                                 : LOG_CTL_PORT_DEFAULT),
+        .hb_missed = 3,
+    };
+    err = vlog_sender_new(&t->net, &so);
+    memset(key, 0, sizeof key);
+    if (err < 0) {
+        cli_error("--log %s: %s", t->o.log_url, strerror(-err));
+        return err;
+    }
+    if (t->o.log_wait_s > 0 &&
+        !vlog_sender_wait_started(t->net, t->o.log_wait_s * 1000u))
+        cli_warn("--log: no START from a logging host within %u s; events "
+                 "are counted as unsent until one arrives",
+                 t->o.log_wait_s);
+    return 0;
 }
 
 /* Drops are part of the stream: never silent. */
@@ -63,6 +119,14 @@ static void report_drops(struct run_trace *t)
         return;
     uint64_t n = st.dropped_records - t->dropped_reported;
     t->dropped_reported = st.dropped_records;
+    char rec[160];
+    net_record(t, rec,
+               snprintf(rec, sizeof rec,
+                        "{\"type\":\"drops\",\"records\":%llu,\"total\":%llu}",
+                        (unsigned long long)n,
+                        (unsigned long long)st.dropped_records));
+    if (t->out == NULL)
+        return;
     if (t->o.text)
         fprintf(t->out, "+++ vigil: %llu records dropped (ring full) +++\n",
                 (unsigned long long)n);
@@ -185,9 +249,10 @@ int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
         return -ENOMEM;
     t->o = *o;
     t->line = malloc(LINE_MAX_BYTES);
+    t->jline = malloc(LINE_MAX_BYTES);
     struct vigil_profile *prof = NULL;
     struct vring_config cfg;
-    int err = t->line ? load_profile(o, kernel, &prof) : -ENOMEM;
+    int err = t->line && t->jline ? load_profile(o, kernel, &prof) : -ENOMEM;
     if (err == 0)
         err = make_config(prof, o, &cfg);
     vigil_profile_free(prof);
@@ -200,7 +265,14 @@ int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
         cli_error("cannot create %s: %s", t->ring_path, strerror(-err));
         goto fail;
     }
-    if (o->output == NULL || !strcmp(o->output, "-")) {
+    if (o->log_url != NULL) {
+        err = start_net(t);
+        if (err < 0)
+            goto fail;
+    }
+    if (o->output == NULL && o->log_url != NULL) {
+        t->out = NULL; /* the network is the only sink */
+    } else if (o->output == NULL || !strcmp(o->output, "-")) {
         t->out = stderr;
     } else {
         t->out = fopen(o->output, "w");
@@ -242,16 +314,19 @@ int run_trace_stop(struct run_trace *t, bool verbose)
         struct vigil_consumer_stats st;
         vigil_consumer_stats(t->cons, &st);
         const struct vring_shm *shm = vring_shm(t->ring);
-        if (!t->o.text)
-            fprintf(t->out,
-                    "{\"type\":\"summary\",\"records\":%llu,\"events\":%llu,"
-                    "\"dropped_records\":%llu,\"unpaired_returns\":%llu,"
-                    "\"unreadable_threads\":%llu}\n",
-                    (unsigned long long)st.records,
-                    (unsigned long long)st.events,
-                    (unsigned long long)st.dropped_records,
-                    (unsigned long long)st.unpaired_exits,
-                    (unsigned long long)st.bad_task);
+        char sum[512];
+        int sl = snprintf(
+            sum, sizeof sum,
+            "{\"type\":\"summary\",\"records\":%llu,\"events\":%llu,"
+            "\"dropped_records\":%llu,\"unpaired_returns\":%llu,"
+            "\"unreadable_threads\":%llu}",
+            (unsigned long long)st.records, (unsigned long long)st.events,
+            (unsigned long long)st.dropped_records,
+            (unsigned long long)st.unpaired_exits,
+            (unsigned long long)st.bad_task);
+        if (!t->o.text && t->out != NULL)
+            fprintf(t->out, "%s\n", sum);
+        net_record(t, sum, sl);
         if (!__atomic_load_n(&shm->plugin_attached, __ATOMIC_ACQUIRE)) {
             cli_error("the plugin never attached to the trace ring");
             rc = -1;
@@ -275,6 +350,32 @@ int run_trace_stop(struct run_trace *t, bool verbose)
                     (unsigned long long)st.dropped_records,
                     (unsigned long long)st.unpaired_exits);
     }
+    if (t->net != NULL) {
+        vlog_sender_flush(t->net, 5000);
+        struct vlog_sender_stats ns;
+        vlog_sender_stats(t->net, &ns);
+        vlog_sender_free(t->net); /* ends the session with FIN */
+        if (ns.dropped > 0 || ns.send_errors > 0)
+            cli_warn("--log: %llu events dropped (send queue full), %llu "
+                     "send errors",
+                     (unsigned long long)ns.dropped,
+                     (unsigned long long)ns.send_errors);
+        if (ns.sessions == 0)
+            cli_warn("--log: no START arrived; nothing was sent (%llu "
+                     "records unsent)",
+                     (unsigned long long)ns.unsent);
+        if (verbose)
+            fprintf(stderr,
+                    "vigil: log: %llu sessions, %llu records sent, %llu "
+                    "unsent (not started), %llu filtered, %llu dropped, "
+                    "%llu datagrams\n",
+                    (unsigned long long)ns.sessions,
+                    (unsigned long long)ns.sent_records,
+                    (unsigned long long)ns.unsent,
+                    (unsigned long long)ns.filtered,
+                    (unsigned long long)ns.dropped,
+                    (unsigned long long)ns.datagrams);
+    }
     if (t->out != NULL) {
         fflush(t->out);
         if (t->close_out)
@@ -286,6 +387,7 @@ int run_trace_stop(struct run_trace *t, bool verbose)
         unlink(t->ring_path);
     }
     free(t->line);
+    free(t->jline);
     free(t);
     return rc;
 }

@@ -1,0 +1,45 @@
+# End to end: `vigil run --trace all --log` streams the real guest's trace
+# to `vigil logd`; logd's events are exactly those of the local -o file of
+# the same run, with no loss.
+. tests/functions.sh
+requires qemu-system-x86_64 jq sqlite3
+requires_file "$VIGIL" "$VIGIL_BUILD/vigil-qemu.so" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz"
+
+head -c 32 /dev/urandom >"$TMP/key"
+base=$((20000 + ($$ + 29) % 20000))
+DATA=$base CTL=$((base + 1))
+LOGD_PID=""
+stop_logd() {
+    [ -n "$LOGD_PID" ] && kill -TERM "$LOGD_PID" 2>/dev/null && wait "$LOGD_PID"
+    LOGD_PID=""
+}
+cleanup_fn stop_logd
+
+"$VIGIL" logd --listen "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --out "$TMP/out" --control "udp://127.0.0.1:$CTL" 2>"$TMP/logd.err" &
+LOGD_PID=$!
+"$VIGIL" run --trace all --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --log-control-port $CTL --log-wait 10 -o "$TMP/local.jsonl" -v \
+    -- sh -c 'cat /etc/passwd >/dev/null; ls / >/dev/null' 2>"$TMP/run.err"
+expect_eq "vigil run exit status" "$?" 0
+sleep 0.5
+stop_logd
+local_n=$(grep -c '"type":"syscall"' "$TMP/local.jsonl")
+remote_n=$(cat "$TMP/out"/*.jsonl | grep -c '"type":"syscall"')
+check "events traced ($local_n)" test "$local_n" -gt 100
+expect_eq "logd got as many syscall events as the local file" "$remote_n" "$local_n"
+grep '"type":"syscall"' "$TMP/local.jsonl" | sort >"$TMP/a"
+cat "$TMP/out"/*.jsonl | grep '"type":"syscall"' | sort >"$TMP/b"
+check "and the very same events" cmp -s "$TMP/a" "$TMP/b"
+expect_eq "no loss" "$(jq '.sessions[0].lost' "$TMP/out/stats.json")" 0
+expect_eq "session ended" "$(jq '.sessions[0].ended' "$TMP/out/stats.json")" true
+check "the summary record travels too" grep -q '"type":"summary"' "$TMP/out"/*.jsonl
+check "openat of /etc/passwd in SQLite" test "$(sqlite3 "$TMP/out/events.db" \
+    "select count(*) from events where name='openat' and json like '%/etc/passwd%'")" -ge 1
+check "vigil reports what it sent" grep -q 'vigil: log: 1 sessions, .* 0 dropped' "$TMP/run.err"
+
+# Bad usage.
+expect_rc 2 "$VIGIL" run --log "udp://127.0.0.1:$DATA" -- true
+expect_rc 2 "$VIGIL" run --trace all --log "udp://127.0.0.1:$DATA" -- true
+
+done_testing
