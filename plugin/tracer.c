@@ -388,24 +388,20 @@ static void on_entry(unsigned int vcpu, void *udata)
     struct vcpu *v = &T.vcpus[vcpu];
     bool compat = kind != K_SYSCALL;
 
-    uint64_t args[6];
+    static const enum reg_id abi64[6] = {R_RDI, R_RSI, R_RDX,
+                                         R_R10, R_R8,  R_R9};
+    static const enum reg_id abi32[6] = {R_RBX, R_RCX, R_RDX,
+                                         R_RSI, R_RDI, R_RBP};
+    uint64_t args[6] = {0};
     uint64_t nr = reg(v, R_RAX);
-    if (compat) {
+    if (compat)
         nr &= 0xffffffff;
-        args[0] = reg(v, R_RBX) & 0xffffffff;
-        args[1] = reg(v, R_RCX) & 0xffffffff;
-        args[2] = reg(v, R_RDX) & 0xffffffff;
-        args[3] = reg(v, R_RSI) & 0xffffffff;
-        args[4] = reg(v, R_RDI) & 0xffffffff;
-        args[5] = reg(v, R_RBP) & 0xffffffff;
-    } else {
-        args[0] = reg(v, R_RDI);
-        args[1] = reg(v, R_RSI);
-        args[2] = reg(v, R_RDX);
-        args[3] = reg(v, R_R10);
-        args[4] = reg(v, R_R8);
-        args[5] = reg(v, R_R9);
-    }
+    /* Only the registers the call takes: each read costs. Unknown calls
+     * get all six. */
+    const struct vsys_ent *ent = vsys_lookup(nr, compat);
+    unsigned nargs = ent != NULL && ent->name != NULL ? ent->nargs : 6;
+    for (unsigned i = 0; i < nargs && i < 6; i++)
+        args[i] = compat ? reg(v, abi32[i]) & 0xffffffff : reg(v, abi64[i]);
 
     struct vsys_cap caps[VSYS_MAX_CAPS];
     unsigned ncaps = vsys_captures(nr, compat, caps);
@@ -437,7 +433,7 @@ static void on_entry(unsigned int vcpu, void *udata)
     e->nr = nr;
     memcpy(e->args, args, sizeof args);
     e->ip = ip;
-    e->sp = reg(v, R_RSP);
+    e->sp = 0; /* not read: nothing uses it yet */
     e->nblobs = 0;
     e->reserved = 0;
     uint8_t faulted;
@@ -447,7 +443,6 @@ static void on_entry(unsigned int vcpu, void *udata)
     e->h.size = (uint16_t)size;
     vring_commit(T.ring, vcpu, size);
 
-    const struct vsys_ent *ent = vsys_lookup(nr, compat);
     if (task == 0 || (ent != NULL && (ent->flags & VSYS_NORETURN)))
         return;
     bool vfork = vfork_like(v, nr, args, compat);
@@ -526,7 +521,7 @@ static void on_return(unsigned int vcpu, void *udata)
         user64 = frame[1] == 0x33; /* __USER_CS */
     } else if (kind == K_SYSRET || kind == K_SYSRETL) {
         ip = reg(v, R_RCX);
-        sp = reg(v, R_RSP);
+        sp = 0; /* read below only when needed: sysret leaves it in rsp */
     } else {
         ip = reg(v, R_RDX); /* sysexit: rip from rdx, rsp from rcx */
         sp = reg(v, R_RCX);
@@ -572,6 +567,8 @@ static void on_return(unsigned int vcpu, void *udata)
     uint32_t size =
         sizeof *x + capture(v, (uint8_t *)(x + 1), true, caps, ncaps, p.args,
                             p.compat, ret, p.retry, &x->nblobs, &faulted);
+    if (exec_argi >= 0 && sp == 0)
+        sp = reg(v, R_RSP);
     if (exec_argi >= 0)
         size += exec_path(v, sp, (uint8_t)exec_argi, (uint8_t *)x + size,
                           &x->nblobs);

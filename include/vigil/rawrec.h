@@ -71,7 +71,7 @@ struct vraw_enter {
     uint64_t
         args[6]; /* rdi rsi rdx r10 r8 r9; compat: ebx ecx edx esi edi ebp */
     uint64_t ip; /* user address of the syscall instruction */
-    uint64_t sp; /* user stack pointer */
+    uint64_t sp; /* reserved, 0: not read (each register read costs) */
     uint32_t nblobs;
     uint32_t reserved;
     /* struct vraw_blob entries follow */
