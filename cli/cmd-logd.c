@@ -44,6 +44,8 @@ struct session {
      * joined a session already running (a restarted logd). Loss before it
      * belongs to whoever received the session then. */
     uint64_t base;
+    uint64_t record_bytes;              /* bytes of the records delivered */
+    uint64_t first_pkt_ns, last_pkt_ns; /* data packets, monotonic */
     bool fin;
     uint64_t first_ns, last_report_ns, last_report_recs, bytes,
         last_report_bytes;
@@ -442,6 +444,10 @@ static void handle_packet(struct logd *d, const uint8_t *pkt, size_t len,
         s->expected_end = end;
     if (h.first < s->base)
         s->base = h.first; /* reordered: an earlier packet came later */
+    s->last_pkt_ns = now_ns(CLOCK_MONOTONIC);
+    if (s->first_pkt_ns == 0)
+        s->first_pkt_ns = s->last_pkt_ns;
+    s->record_bytes += h.payload_len - 2ull * h.count;
     d->cur = s;
     d->cur_rec = h.first;
     vlog_records(pl, h.payload_len, h.count, deliver, d);
@@ -648,10 +654,13 @@ static void write_stats(struct logd *d)
             f,
             "%s{\"session\":\"%s\",\"source\":\"%s\",\"records\":%llu,"
             "\"expected\":%llu,\"lost\":%llu,\"truncated\":%llu,"
-            "\"bytes\":%llu,\"first\":%llu,\"ended\":%s}",
+            "\"bytes\":%llu,\"record_bytes\":%llu,\"seconds\":%.6f,"
+            "\"first\":%llu,\"ended\":%s}",
             i ? "," : "", s->hex, s->src_text, (unsigned long long)s->received,
             (unsigned long long)s->expected_end, (unsigned long long)lost_of(s),
             (unsigned long long)s->truncated, (unsigned long long)s->bytes,
+            (unsigned long long)s->record_bytes,
+            (double)(s->last_pkt_ns - s->first_pkt_ns) / 1e9,
             (unsigned long long)s->base, s->fin ? "true" : "false");
     }
     fprintf(f, "]}\n");

@@ -2,10 +2,12 @@
  * that ships event records to a logging host (`vigil logd`).
  *
  * Every packet, data or control, is
- *     header (48 bytes, big-endian) | payload | tag (32 bytes)
- * where tag = crypto_auth (HMAC-SHA512-256) of header and payload under a
- * pre-shared 32-byte key. Decoding checks the tag before it looks at
- * anything else but the length.
+ *     header (48 bytes, big-endian) | payload | tag (16 bytes)
+ * where tag is the XChaCha20-Poly1305 (IETF) AEAD tag of an empty message
+ * with header and payload as additional data, under a pre-shared 32-byte
+ * key and a nonce made of the packet's type, session and sequence number.
+ * Decoding checks the tag before it looks at anything else but the
+ * length.
  *
  * Nothing here prints or exits; functions return 0 or -errno.
  */
@@ -19,7 +21,7 @@
 #define VLOG_MAGIC       0x56474c31u /* "VGL1" */
 #define VLOG_VERSION     1
 #define VLOG_HDR_LEN     48
-#define VLOG_TAG_LEN     32
+#define VLOG_TAG_LEN     16
 #define VLOG_KEY_LEN     32
 #define VLOG_OVERHEAD    (VLOG_HDR_LEN + VLOG_TAG_LEN)
 #define VLOG_MTU_DEFAULT 1472 /* UDP payload on 1500-byte Ethernet */
@@ -65,6 +67,10 @@ enum vlog_reject {
 int vlog_encode(uint8_t *buf, size_t cap, const struct vlog_hdr *h,
                 const void *payload, size_t plen,
                 const uint8_t key[VLOG_KEY_LEN]);
+
+/* Append the tag to pkt[0..len) (header and payload as they are); pkt
+ * needs len + VLOG_TAG_LEN bytes. vlog_encode calls it. */
+int vlog_seal(uint8_t *pkt, size_t len, const uint8_t key[VLOG_KEY_LEN]);
 
 /* Authenticate and parse one packet. On success fills *h and points
  * *payload into pkt. Errors: -EBADMSG (short/lengths: VLOG_REJ_SHORT),

@@ -81,8 +81,32 @@ int vlog_encode(uint8_t *buf, size_t cap, const struct vlog_hdr *h,
     put32(buf + 44, (uint32_t)plen);
     if (plen > 0 && payload != buf + VLOG_HDR_LEN)
         memmove(buf + VLOG_HDR_LEN, payload, plen);
-    crypto_auth(buf + VLOG_HDR_LEN + plen, buf, VLOG_HDR_LEN + plen, key);
-    return (int)total;
+    int err = vlog_seal(buf, VLOG_HDR_LEN + plen, key);
+    return err < 0 ? err : (int)total;
+}
+
+/* The nonce is the packet's identity: type, session, seq (then zeros).
+ * Senders never repeat (session, seq) (a random 64-bit session per START,
+ * sequence numbers counting up), so no nonce repeats under one key. */
+static void nonce_of(const uint8_t *pkt, uint8_t nonce[24])
+{
+    memset(nonce, 0, 24);
+    memcpy(nonce, pkt + 5, 1);      /* type */
+    memcpy(nonce + 1, pkt + 8, 16); /* session, seq */
+}
+
+int vlog_seal(uint8_t *pkt, size_t len, const uint8_t key[VLOG_KEY_LEN])
+{
+    uint8_t nonce[24];
+    if (pkt == NULL || key == NULL || len < VLOG_HDR_LEN)
+        return -EINVAL;
+    nonce_of(pkt, nonce);
+    /* AEAD with an empty message: header and payload are additional data,
+     * authenticated, not encrypted; the result is the 16-byte tag. */
+    uint8_t none[1] = {0}; /* the empty message and its empty ciphertext */
+    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
+        none, pkt + len, NULL, none, 0, pkt, len, NULL, nonce, key);
+    return 0;
 }
 
 int vlog_decode(const uint8_t *pkt, size_t len, struct vlog_hdr *h,
@@ -105,8 +129,12 @@ int vlog_decode(const uint8_t *pkt, size_t len, struct vlog_hdr *h,
         *why = VLOG_REJ_SHORT;
         return -EBADMSG;
     }
-    if (crypto_auth_verify(pkt + VLOG_HDR_LEN + plen, pkt, VLOG_HDR_LEN + plen,
-                           key) != 0) {
+    uint8_t nonce[24];
+    nonce_of(pkt, nonce);
+    uint8_t none[1] = {0};
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+            none, NULL, none, 0, pkt + VLOG_HDR_LEN + plen, pkt,
+            VLOG_HDR_LEN + plen, nonce, key) != 0) {
         *why = VLOG_REJ_AUTH;
         return -EPERM;
     }
