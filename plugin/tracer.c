@@ -19,16 +19,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "capture.h"
+#include "ident.h"
 #include "pending.h"
 #include "qemu-api.h"
 #include "tracer.h"
 #include "vigil/rawrec.h"
+#include "vcpu.h"
 #include "vigil/ring.h"
 #include "vigil/syscalls.h"
-
-#define USER_TOP      0x0000800000000000ull
-#define KERNEL_BOTTOM 0xffff800000000000ull
-#define PAGE          4096ull
 
 enum insn_kind {
     K_SYSCALL = 1,  /* 0f 05, 64-bit ABI */
@@ -40,63 +39,17 @@ enum insn_kind {
     K_SYSRETL = 7,  /* 0f 07: sysretl, to 32-bit code */
 };
 
-enum reg_id {
-    R_RAX,
-    R_RBX,
-    R_RCX,
-    R_RDX,
-    R_RSI,
-    R_RDI,
-    R_RBP,
-    R_RSP,
-    R_R8,
-    R_R9,
-    R_R10,
-    R_KGS,
-    R_GS,
-    R_FS,
-    R_CR3,
-    R_COUNT,
-};
-static const char *const reg_names[R_COUNT] = {
+const char *const vcpu_reg_names[R_COUNT] = {
     "rax", "rbx", "rcx", "rdx",       "rsi",     "rdi",     "rbp", "rsp",
     "r8",  "r9",  "r10", "k_gs_base", "gs_base", "fs_base", "cr3",
 };
 
-/* Who is running, remembered per vCPU. Reading the thread from the guest
- * kernel costs page-table walks; the pair (CR3, FS base) costs two register
- * reads and names a thread of a process, because threads of one process
- * have their own TLS and processes their own page tables. Entries are good
- * for one epoch; calls that can change what a pair names (thread creation
- * and exit, exec, prctl) start a new epoch, and while a vfork child runs on
- * its parent's TLS and page tables the cache is bypassed. */
-#define IDENT_SLOTS 64
-struct ident {
-    uint64_t cr3, fs, epoch;
-    struct vraw_task t;
-};
-
-struct vcpu {
-    struct qemu_plugin_register *reg[R_COUNT];
-    struct ident ident[IDENT_SLOTS];
-    GByteArray *buf;
-    bool ready;
-};
-
 static struct tracer {
     struct vring_map *ring;
-    struct vring_config cfg;
     unsigned nrings;
-    /* One read covering pid, tgid, comm and real_parent. */
-    uint32_t blk_off, blk_len;
+    uint32_t str_max; /* for the room of a recovered exec path */
     struct vcpu vcpus[VRING_MAX_VCPUS];
     uint64_t bad_task_notes; /* how many BAD_TASK notes were sent */
-    uint64_t epoch;          /* see struct ident */
-    int vforks;              /* vfork-like calls in flight */
-    /* Calls that start a new identity epoch, by number: [0] 64-bit ABI,
-     * [1] i386. */
-    uint8_t new_epoch[2][(VSYS_NR_MAX + 8) / 8];
-    int nr_vfork[2], nr_clone[2], nr_clone3[2];
 } T;
 
 static uint64_t now_ns(void)
@@ -104,51 +57,6 @@ static uint64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t reg(struct vcpu *v, enum reg_id r)
-{
-    uint64_t val = 0;
-    g_byte_array_set_size(v->buf, 0);
-    int n = qemu_plugin_read_register(v->reg[r], v->buf);
-    if (n > 0)
-        memcpy(&val, v->buf->data, (size_t)n < sizeof val ? (size_t)n : 8);
-    return val;
-}
-
-static bool mem(struct vcpu *v, uint64_t addr, void *dst, size_t len)
-{
-    if (!qemu_plugin_read_memory_vaddr(addr, v->buf, len))
-        return false;
-    memcpy(dst, v->buf->data, len);
-    return true;
-}
-
-/* Read up to `max` bytes at addr, page by page, stopping after a NUL when
- * `stop_at_nul`. Returns bytes read; *fault when an unreadable page cut the
- * read short. */
-static uint32_t mem_bounded(struct vcpu *v, uint64_t addr, uint8_t *dst,
-                            uint32_t max, bool stop_at_nul, bool *fault)
-{
-    uint32_t got = 0;
-    *fault = false;
-    while (got < max) {
-        uint64_t a = addr + got;
-        uint32_t chunk = (uint32_t)(PAGE - (a & (PAGE - 1)));
-        if (chunk > max - got)
-            chunk = max - got;
-        if (a < addr || !mem(v, a, dst + got, chunk)) {
-            *fault = true;
-            return got;
-        }
-        if (stop_at_nul) {
-            uint8_t *nul = memchr(dst + got, 0, chunk);
-            if (nul != NULL)
-                return got + (uint32_t)(nul - (dst + got)) + 1;
-        }
-        got += chunk;
-    }
-    return got;
 }
 
 static void note(unsigned vcpu, uint32_t code, uint64_t arg)
@@ -164,218 +72,6 @@ static void note(unsigned vcpu, uint32_t code, uint64_t arg)
     n->code = code;
     n->arg = arg;
     vring_commit(T.ring, vcpu, sizeof *n);
-}
-
-static uint64_t current_task(struct vcpu *v)
-{
-    uint64_t task = 0;
-    if (!mem(v, reg(v, R_KGS) + T.cfg.current_task_pcpu, &task, sizeof task))
-        return 0;
-    return task;
-}
-
-/* Fill *t from the task_struct; false if it does not look like a task. */
-static bool read_task(struct vcpu *v, uint64_t task, struct vraw_task *t)
-{
-    uint8_t blk[1024];
-    memset(t, 0, sizeof *t);
-    t->task = task;
-    if (task < KERNEL_BOTTOM || !mem(v, task + T.blk_off, blk, T.blk_len))
-        return false;
-    const struct vring_config *c = &T.cfg;
-    uint64_t parent;
-    memcpy(&t->tid, blk + c->task_pid - T.blk_off, 4);
-    memcpy(&t->tgid, blk + c->task_tgid - T.blk_off, 4);
-    memcpy(t->comm, blk + c->task_comm - T.blk_off, sizeof t->comm);
-    memcpy(&parent, blk + c->task_real_parent - T.blk_off, 8);
-    if (parent >= KERNEL_BOTTOM)
-        mem(v, parent + c->task_tgid, &t->ppid, 4);
-    /* A user thread has a positive id and a thread group whose leader's id
-     * is not larger than its own. */
-    return t->tid > 0 && t->tgid > 0 && t->tgid <= t->tid;
-}
-
-/* The running thread, from the cache or the guest kernel. Returns false
- * (with t->task set to what was read) when it does not look like a task. */
-static bool ident(struct vcpu *v, struct vraw_task *t)
-{
-    uint64_t cr3 = reg(v, R_CR3), fs = reg(v, R_FS);
-    uint64_t epoch = __atomic_load_n(&T.epoch, __ATOMIC_ACQUIRE);
-    struct ident *c =
-        &v->ident[((cr3 >> 12) ^ (fs >> 4) ^ (fs >> 16)) & (IDENT_SLOTS - 1)];
-    bool cacheable = __atomic_load_n(&T.vforks, __ATOMIC_ACQUIRE) == 0;
-    if (cacheable && c->t.task != 0 && c->cr3 == cr3 && c->fs == fs &&
-        c->epoch == epoch) {
-        *t = c->t;
-        return true;
-    }
-    uint64_t task = current_task(v);
-    if (!read_task(v, task, t))
-        return false;
-    if (cacheable) {
-        c->cr3 = cr3;
-        c->fs = fs;
-        c->epoch = epoch;
-        c->t = *t;
-    }
-    return true;
-}
-
-static bool starts_epoch(uint64_t nr, bool compat)
-{
-    return nr <= VSYS_NR_MAX && (T.new_epoch[compat][nr / 8] >> (nr % 8)) & 1;
-}
-
-/* Whether this call creates a child that shares our TLS and page tables
- * until it execs: vfork, or clone/clone3 with CLONE_VM but without
- * CLONE_THREAD. */
-static bool vfork_like(struct vcpu *v, uint64_t nr, const uint64_t args[6],
-                       bool compat)
-{
-    uint64_t flags;
-    if ((int64_t)nr == T.nr_vfork[compat])
-        return true;
-    if ((int64_t)nr == T.nr_clone[compat])
-        flags = args[0];
-    else if ((int64_t)nr != T.nr_clone3[compat] || !mem(v, args[0], &flags, 8))
-        return false;
-    return (flags & CLONE_VFORK) ||
-           ((flags & CLONE_VM) && !(flags & CLONE_THREAD));
-}
-
-/* Bytes a capture may take in a record, header included. */
-static uint32_t cap_room(const struct vsys_cap *c)
-{
-    uint32_t n;
-    switch (c->kind) {
-    case VSYS_CAP_STR:
-        n = T.cfg.str_max;
-        break;
-    case VSYS_CAP_ARGV:
-        n = T.cfg.argv_max;
-        break;
-    case VSYS_CAP_STRUCT:
-        n = c->fixed_len;
-        break;
-    case VSYS_CAP_SOCKADDR:
-        n = 128; /* sizeof(struct sockaddr_storage) */
-        break;
-    default:
-        n = T.cfg.buf_max;
-        break;
-    }
-    return VRAW_ALIGN(sizeof(struct vraw_blob) + n);
-}
-
-static uint32_t cap_len(struct vcpu *v, const struct vsys_cap *c,
-                        const uint64_t args[6], int64_t ret, uint32_t room,
-                        bool *trunc)
-{
-    uint64_t want;
-    int32_t ilen;
-    switch (c->len_from) {
-    case VSYS_LEN_ARG:
-        want = args[c->len_arg % 6];
-        break;
-    case VSYS_LEN_RESULT:
-        want = ret > 0 ? (uint64_t)ret : 0;
-        break;
-    case VSYS_LEN_PTR:
-        want = mem(v, args[c->len_arg % 6], &ilen, 4) && ilen > 0
-                   ? (uint64_t)ilen
-                   : 0;
-        break;
-    case VSYS_LEN_FIXED:
-        want = c->fixed_len;
-        break;
-    default:
-        want = room;
-        break;
-    }
-    *trunc = want > room;
-    return want > room ? room : (uint32_t)want;
-}
-
-/* Capture an argv-style array: the strings, each NUL-terminated. */
-static uint32_t cap_argv(struct vcpu *v, uint64_t addr, bool compat,
-                         uint8_t *dst, uint32_t room, bool *fault, bool *trunc)
-{
-    uint32_t got = 0;
-    *fault = *trunc = false;
-    for (unsigned i = 0; i < 256; i++) {
-        uint64_t p = 0; /* i386 pointers are 4 bytes, little-endian */
-        unsigned psize = compat ? 4 : 8;
-        if (!mem(v, addr + psize * i, &p, psize)) {
-            *fault = true;
-            return got;
-        }
-        if (p == 0)
-            return got;
-        if (got >= room) {
-            *trunc = true;
-            return got;
-        }
-        bool f;
-        uint32_t n = mem_bounded(v, p, dst + got, room - got, true, &f);
-        got += n;
-        if (f) {
-            *fault = true;
-            return got;
-        }
-        if (n == 0 || dst[got - 1] != 0) {
-            *trunc = true;
-            return got;
-        }
-    }
-    *trunc = true;
-    return got;
-}
-
-/* Append captures after `at`: at entry the inputs, at the return the
- * outputs plus the inputs in `retry` (bit i: caps[i] faulted at entry).
- * Returns the bytes written, counts blobs in *nblobs and sets bit i of
- * *faulted for each capture that hit an unreadable address. */
-static uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
-                        const struct vsys_cap *caps, unsigned ncaps,
-                        const uint64_t args[6], bool compat, int64_t ret,
-                        uint8_t retry, uint32_t *nblobs, uint8_t *faulted)
-{
-    uint32_t used = 0;
-    *faulted = 0;
-    for (unsigned i = 0; i < ncaps; i++) {
-        const struct vsys_cap *c = &caps[i];
-        bool late = at_exit && !c->at_exit && (retry & (1u << i));
-        if (!late &&
-            (c->at_exit != at_exit || (at_exit && c->only_ok && ret < 0)))
-            continue;
-        struct vraw_blob *b = (struct vraw_blob *)(at + used);
-        uint8_t *data = (uint8_t *)(b + 1);
-        uint32_t room = cap_room(c) - sizeof *b;
-        uint64_t addr = args[c->argi % 6];
-        bool fault = false, trunc = false;
-        uint32_t n = 0;
-        if (addr == 0) {
-            continue; /* NULL: nothing to show but the value itself */
-        } else if (c->kind == VSYS_CAP_STR) {
-            n = mem_bounded(v, addr, data, room, true, &fault);
-            trunc = !fault && (n == 0 || data[n - 1] != 0);
-        } else if (c->kind == VSYS_CAP_ARGV) {
-            n = cap_argv(v, addr, compat, data, room, &fault, &trunc);
-        } else {
-            uint32_t len = cap_len(v, c, args, ret, room, &trunc);
-            n = mem_bounded(v, addr, data, len, false, &fault);
-        }
-        b->argi = c->argi;
-        b->kind = c->kind;
-        b->len = (uint16_t)n;
-        b->flags = (fault ? VRAW_BLOB_FAULT : 0) |
-                   (trunc ? VRAW_BLOB_TRUNC : 0) | (late ? VRAW_BLOB_LATE : 0);
-        if (fault)
-            *faulted |= (uint8_t)(1u << i);
-        used += VRAW_ALIGN(sizeof *b + n);
-        (*nblobs)++;
-    }
-    return used;
 }
 
 static void on_entry(unsigned int vcpu, void *udata)
@@ -408,13 +104,12 @@ static void on_entry(unsigned int vcpu, void *udata)
     uint32_t room = sizeof(struct vraw_enter);
     for (unsigned i = 0; i < ncaps; i++)
         if (!caps[i].at_exit)
-            room += cap_room(&caps[i]);
+            room += capture_room(&caps[i]);
 
     uint16_t flags = compat ? VRAW_F_COMPAT : 0;
     if (kind == K_SYSENTER)
         flags |= VRAW_F_SYSENTER;
-    if (starts_epoch(nr, compat))
-        __atomic_fetch_add(&T.epoch, 1, __ATOMIC_ACQ_REL);
+    ident_before_call(nr, compat);
     struct vraw_task t;
     if (!ident(v, &t)) {
         flags |= VRAW_F_NO_TASK;
@@ -445,52 +140,11 @@ static void on_entry(unsigned int vcpu, void *udata)
 
     if (task == 0 || (ent != NULL && (ent->flags & VSYS_NORETURN)))
         return;
-    bool vfork = vfork_like(v, nr, args, compat);
+    bool vfork = ident_vfork_like(v, nr, args, compat);
     if (!pending_put(task, nr, args, compat, faulted, vfork))
         note(vcpu, VRAW_NOTE_PENDING_FULL, task);
     else if (vfork)
-        __atomic_fetch_add(&T.vforks, 1, __ATOMIC_ACQ_REL);
-}
-
-/* After a successful execve the path's old page is gone, but the kernel
- * copied the path onto the new stack: argc, argv[], NULL, envp[], NULL, then
- * the auxiliary vector, whose AT_EXECFN entry points at it. Append it as a
- * late capture of argument `argi`. */
-#define AT_EXECFN 31
-static uint32_t exec_path(struct vcpu *v, uint64_t sp, uint8_t argi,
-                          uint8_t *at, uint32_t *nblobs)
-{
-    uint64_t w, p = sp + 8, fn = 0;
-    if (!mem(v, sp, &w, 8) || w > 4096)
-        return 0;
-    p += 8 * (w + 1);                             /* argv and its NULL */
-    for (unsigned i = 0; i < 8192; i++, p += 8) { /* envp */
-        if (!mem(v, p, &w, 8))
-            return 0;
-        if (w == 0)
-            break;
-    }
-    p += 8;
-    for (unsigned i = 0; i < 64 && fn == 0; i++, p += 16) { /* auxv */
-        uint64_t kv[2];
-        if (!mem(v, p, kv, sizeof kv) || kv[0] == 0)
-            return 0;
-        if (kv[0] == AT_EXECFN)
-            fn = kv[1];
-    }
-    struct vraw_blob *b = (struct vraw_blob *)at;
-    bool fault;
-    uint32_t n =
-        mem_bounded(v, fn, (uint8_t *)(b + 1), T.cfg.str_max, true, &fault);
-    if (fault || n == 0)
-        return 0;
-    b->argi = argi;
-    b->kind = VSYS_CAP_STR;
-    b->len = (uint16_t)n;
-    b->flags =
-        VRAW_BLOB_LATE | (((uint8_t *)(b + 1))[n - 1] ? VRAW_BLOB_TRUNC : 0);
-    (*nblobs)++;
-    return VRAW_ALIGN(sizeof *b + n);
+        ident_vfork_begin();
 }
 
 static void on_return(unsigned int vcpu, void *udata)
@@ -509,7 +163,7 @@ static void on_return(unsigned int vcpu, void *udata)
         return; /* an interrupt or fault returning, not a system call */
     uint64_t task = t.task;
     if (p.vfork)
-        __atomic_fetch_sub(&T.vforks, 1, __ATOMIC_ACQ_REL);
+        ident_vfork_end();
     uint64_t ip, sp;
     bool user64 = kind == K_SYSRET; /* returning to 64-bit code */
     if (kind == K_IRET) {
@@ -547,9 +201,9 @@ static void on_return(unsigned int vcpu, void *udata)
     uint32_t room = sizeof(struct vraw_exit);
     for (unsigned i = 0; i < ncaps; i++)
         if (caps[i].at_exit || (p.retry & (1u << i)))
-            room += cap_room(&caps[i]);
+            room += capture_room(&caps[i]);
     if (exec_argi >= 0)
-        room += VRAW_ALIGN(sizeof(struct vraw_blob) + T.cfg.str_max);
+        room += VRAW_ALIGN(sizeof(struct vraw_blob) + T.str_max);
     struct vraw_exit *x = vring_reserve(T.ring, vcpu, room);
     if (x == NULL)
         return;
@@ -570,8 +224,8 @@ static void on_return(unsigned int vcpu, void *udata)
     if (exec_argi >= 0 && sp == 0)
         sp = reg(v, R_RSP);
     if (exec_argi >= 0)
-        size += exec_path(v, sp, (uint8_t)exec_argi, (uint8_t *)x + size,
-                          &x->nblobs);
+        size += capture_exec_path(v, sp, (uint8_t)exec_argi,
+                                  (uint8_t *)x + size, &x->nblobs);
     x->h.size = (uint16_t)size;
     vring_commit(T.ring, vcpu, size);
 }
@@ -634,7 +288,7 @@ void tracer_vcpu_init(unsigned int vcpu)
         qemu_plugin_reg_descriptor *d =
             &g_array_index(regs, qemu_plugin_reg_descriptor, i);
         for (int r = 0; r < R_COUNT; r++)
-            if (v->reg[r] == NULL && !strcmp(d->name, reg_names[r])) {
+            if (v->reg[r] == NULL && !strcmp(d->name, vcpu_reg_names[r])) {
                 v->reg[r] = d->handle;
                 found++;
             }
@@ -648,7 +302,8 @@ void tracer_vcpu_init(unsigned int vcpu)
                          "vigil-plugin: vCPU %u lacks register", vcpu);
         for (int r = 0; r < R_COUNT && n < (int)sizeof msg - 16; r++)
             if (v->reg[r] == NULL)
-                n += snprintf(msg + n, sizeof msg - n, " %s", reg_names[r]);
+                n +=
+                    snprintf(msg + n, sizeof msg - n, " %s", vcpu_reg_names[r]);
         snprintf(msg + n, sizeof msg - n, "\n");
         qemu_plugin_outs(msg);
     }
@@ -659,43 +314,11 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
 {
     T.ring = ring;
     T.nrings = vring_count(ring);
-    T.cfg = vring_shm(ring)->config;
-    const struct vring_config *c = &T.cfg;
-    uint32_t lo = c->task_pid, hi = c->task_pid + 4;
-    uint32_t offs[][2] = {
-        {c->task_tgid, 4}, {c->task_comm, 16}, {c->task_real_parent, 8}};
-    for (size_t i = 0; i < 3; i++) {
-        if (offs[i][0] < lo)
-            lo = offs[i][0];
-        if (offs[i][0] + offs[i][1] > hi)
-            hi = offs[i][0] + offs[i][1];
-    }
-    if (c->current_task_pcpu == 0 || c->task_comm == 0 || hi - lo > 1024 ||
-        c->str_max == 0 || c->str_max > 4096 || c->buf_max > 4096 ||
-        c->argv_max > 8192) {
-        snprintf(err, errlen, "unusable profile in the ring header");
+    const struct vring_config *cfg = &vring_shm(ring)->config;
+    if (ident_setup(cfg, err, errlen) < 0)
         return -1;
-    }
-    T.blk_off = lo;
-    T.blk_len = hi - lo;
-    static const char *const epoch_calls[] = {
-        "exit",  "exit_group", "execve", "execveat", "prctl",
-        "clone", "clone3",     "fork",   "vfork",
-    };
-    for (int compat = 0; compat < 2; compat++) {
-        for (size_t i = 0; i < sizeof epoch_calls / sizeof *epoch_calls; i++) {
-            int nr = compat ? vsys_number_compat(epoch_calls[i])
-                            : vsys_number(epoch_calls[i]);
-            if (nr >= 0 && nr <= VSYS_NR_MAX)
-                T.new_epoch[compat][nr / 8] |= (uint8_t)(1u << (nr % 8));
-        }
-        T.nr_vfork[compat] =
-            compat ? vsys_number_compat("vfork") : vsys_number("vfork");
-        T.nr_clone[compat] =
-            compat ? vsys_number_compat("clone") : vsys_number("clone");
-        T.nr_clone3[compat] =
-            compat ? vsys_number_compat("clone3") : vsys_number("clone3");
-    }
+    capture_setup(cfg);
+    T.str_max = cfg->str_max;
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
     return 0;
 }

@@ -1,0 +1,221 @@
+/* Guest memory behind system call arguments: strings, buffers, argv,
+ * socket addresses, bounded by the limits in the ring header and read page
+ * by page, so that an unmapped page cuts a capture short instead of losing
+ * it. */
+#include <string.h>
+
+#include "capture.h"
+
+static struct {
+    uint32_t str_max, buf_max, argv_max;
+} C;
+
+void capture_setup(const struct vring_config *cfg)
+{
+    C.str_max = cfg->str_max;
+    C.buf_max = cfg->buf_max;
+    C.argv_max = cfg->argv_max;
+}
+
+/* Read up to `max` bytes at addr, page by page, stopping after a NUL when
+ * `stop_at_nul`. Returns bytes read; *fault when an unreadable page cut the
+ * read short. */
+static uint32_t mem_bounded(struct vcpu *v, uint64_t addr, uint8_t *dst,
+                            uint32_t max, bool stop_at_nul, bool *fault)
+{
+    uint32_t got = 0;
+    *fault = false;
+    while (got < max) {
+        uint64_t a = addr + got;
+        uint32_t chunk = (uint32_t)(PAGE - (a & (PAGE - 1)));
+        if (chunk > max - got)
+            chunk = max - got;
+        if (a < addr || !mem(v, a, dst + got, chunk)) {
+            *fault = true;
+            return got;
+        }
+        if (stop_at_nul) {
+            uint8_t *nul = memchr(dst + got, 0, chunk);
+            if (nul != NULL)
+                return got + (uint32_t)(nul - (dst + got)) + 1;
+        }
+        got += chunk;
+    }
+    return got;
+}
+
+/* Bytes a capture may take in a record, header included. */
+uint32_t capture_room(const struct vsys_cap *c)
+{
+    uint32_t n;
+    switch (c->kind) {
+    case VSYS_CAP_STR:
+        n = C.str_max;
+        break;
+    case VSYS_CAP_ARGV:
+        n = C.argv_max;
+        break;
+    case VSYS_CAP_STRUCT:
+        n = c->fixed_len;
+        break;
+    case VSYS_CAP_SOCKADDR:
+        n = 128; /* sizeof(struct sockaddr_storage) */
+        break;
+    default:
+        n = C.buf_max;
+        break;
+    }
+    return VRAW_ALIGN(sizeof(struct vraw_blob) + n);
+}
+
+static uint32_t cap_len(struct vcpu *v, const struct vsys_cap *c,
+                        const uint64_t args[6], int64_t ret, uint32_t room,
+                        bool *trunc)
+{
+    uint64_t want;
+    int32_t ilen;
+    switch (c->len_from) {
+    case VSYS_LEN_ARG:
+        want = args[c->len_arg % 6];
+        break;
+    case VSYS_LEN_RESULT:
+        want = ret > 0 ? (uint64_t)ret : 0;
+        break;
+    case VSYS_LEN_PTR:
+        want = mem(v, args[c->len_arg % 6], &ilen, 4) && ilen > 0
+                   ? (uint64_t)ilen
+                   : 0;
+        break;
+    case VSYS_LEN_FIXED:
+        want = c->fixed_len;
+        break;
+    default:
+        want = room;
+        break;
+    }
+    *trunc = want > room;
+    return want > room ? room : (uint32_t)want;
+}
+
+/* Capture an argv-style array: the strings, each NUL-terminated. */
+static uint32_t cap_argv(struct vcpu *v, uint64_t addr, bool compat,
+                         uint8_t *dst, uint32_t room, bool *fault, bool *trunc)
+{
+    uint32_t got = 0;
+    *fault = *trunc = false;
+    for (unsigned i = 0; i < 256; i++) {
+        uint64_t p = 0; /* i386 pointers are 4 bytes, little-endian */
+        unsigned psize = compat ? 4 : 8;
+        if (!mem(v, addr + psize * i, &p, psize)) {
+            *fault = true;
+            return got;
+        }
+        if (p == 0)
+            return got;
+        if (got >= room) {
+            *trunc = true;
+            return got;
+        }
+        bool f;
+        uint32_t n = mem_bounded(v, p, dst + got, room - got, true, &f);
+        got += n;
+        if (f) {
+            *fault = true;
+            return got;
+        }
+        if (n == 0 || dst[got - 1] != 0) {
+            *trunc = true;
+            return got;
+        }
+    }
+    *trunc = true;
+    return got;
+}
+
+/* Append captures after `at`: at entry the inputs, at the return the
+ * outputs plus the inputs in `retry` (bit i: caps[i] faulted at entry).
+ * Returns the bytes written, counts blobs in *nblobs and sets bit i of
+ * *faulted for each capture that hit an unreadable address. */
+uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
+                 const struct vsys_cap *caps, unsigned ncaps,
+                 const uint64_t args[6], bool compat, int64_t ret,
+                 uint8_t retry, uint32_t *nblobs, uint8_t *faulted)
+{
+    uint32_t used = 0;
+    *faulted = 0;
+    for (unsigned i = 0; i < ncaps; i++) {
+        const struct vsys_cap *c = &caps[i];
+        bool late = at_exit && !c->at_exit && (retry & (1u << i));
+        if (!late &&
+            (c->at_exit != at_exit || (at_exit && c->only_ok && ret < 0)))
+            continue;
+        struct vraw_blob *b = (struct vraw_blob *)(at + used);
+        uint8_t *data = (uint8_t *)(b + 1);
+        uint32_t room = capture_room(c) - sizeof *b;
+        uint64_t addr = args[c->argi % 6];
+        bool fault = false, trunc = false;
+        uint32_t n = 0;
+        if (addr == 0) {
+            continue; /* NULL: nothing to show but the value itself */
+        } else if (c->kind == VSYS_CAP_STR) {
+            n = mem_bounded(v, addr, data, room, true, &fault);
+            trunc = !fault && (n == 0 || data[n - 1] != 0);
+        } else if (c->kind == VSYS_CAP_ARGV) {
+            n = cap_argv(v, addr, compat, data, room, &fault, &trunc);
+        } else {
+            uint32_t len = cap_len(v, c, args, ret, room, &trunc);
+            n = mem_bounded(v, addr, data, len, false, &fault);
+        }
+        b->argi = c->argi;
+        b->kind = c->kind;
+        b->len = (uint16_t)n;
+        b->flags = (fault ? VRAW_BLOB_FAULT : 0) |
+                   (trunc ? VRAW_BLOB_TRUNC : 0) | (late ? VRAW_BLOB_LATE : 0);
+        if (fault)
+            *faulted |= (uint8_t)(1u << i);
+        used += VRAW_ALIGN(sizeof *b + n);
+        (*nblobs)++;
+    }
+    return used;
+}
+
+/* After a successful execve the path's old page is gone, but the kernel
+ * copied the path onto the new stack: argc, argv[], NULL, envp[], NULL, then
+ * the auxiliary vector, whose AT_EXECFN entry points at it. Append it as a
+ * late capture of argument `argi`. */
+#define AT_EXECFN 31
+uint32_t capture_exec_path(struct vcpu *v, uint64_t sp, uint8_t argi,
+                           uint8_t *at, uint32_t *nblobs)
+{
+    uint64_t w, p = sp + 8, fn = 0;
+    if (!mem(v, sp, &w, 8) || w > 4096)
+        return 0;
+    p += 8 * (w + 1);                             /* argv and its NULL */
+    for (unsigned i = 0; i < 8192; i++, p += 8) { /* envp */
+        if (!mem(v, p, &w, 8))
+            return 0;
+        if (w == 0)
+            break;
+    }
+    p += 8;
+    for (unsigned i = 0; i < 64 && fn == 0; i++, p += 16) { /* auxv */
+        uint64_t kv[2];
+        if (!mem(v, p, kv, sizeof kv) || kv[0] == 0)
+            return 0;
+        if (kv[0] == AT_EXECFN)
+            fn = kv[1];
+    }
+    struct vraw_blob *b = (struct vraw_blob *)at;
+    bool fault;
+    uint32_t n =
+        mem_bounded(v, fn, (uint8_t *)(b + 1), C.str_max, true, &fault);
+    if (fault || n == 0)
+        return 0;
+    b->argi = argi;
+    b->kind = VSYS_CAP_STR;
+    b->len = (uint16_t)n;
+    b->flags =
+        VRAW_BLOB_LATE | (((uint8_t *)(b + 1))[n - 1] ? VRAW_BLOB_TRUNC : 0);
+    (*nblobs)++;
+    return VRAW_ALIGN(sizeof *b + n);
+}

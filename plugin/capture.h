@@ -1,0 +1,29 @@
+/* Guest memory behind system call arguments (capture.c). */
+#ifndef VIGIL_PLUGIN_CAPTURE_H
+#define VIGIL_PLUGIN_CAPTURE_H
+
+#include "vcpu.h"
+#include "vigil/ring.h"
+#include "vigil/syscalls.h"
+
+void capture_setup(const struct vring_config *cfg);
+
+/* Bytes capture `c` may take in a record, blob header included. */
+uint32_t capture_room(const struct vsys_cap *c);
+
+/* Append captures after `at`: at entry the inputs, at the return the
+ * outputs plus the inputs in `retry` (bit i: caps[i] faulted at entry).
+ * Returns the bytes written, counts blobs in *nblobs and sets bit i of
+ * *faulted for each capture that hit an unreadable address. */
+uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
+                 const struct vsys_cap *caps, unsigned ncaps,
+                 const uint64_t args[6], bool compat, int64_t ret,
+                 uint8_t retry, uint32_t *nblobs, uint8_t *faulted);
+
+/* After a successful execve, recover the program path from the new stack
+ * (64-bit layout) as a late capture of argument `argi`; `sp` is the user
+ * stack pointer on return. Returns the bytes appended at `at`. */
+uint32_t capture_exec_path(struct vcpu *v, uint64_t sp, uint8_t argi,
+                           uint8_t *at, uint32_t *nblobs);
+
+#endif

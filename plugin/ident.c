@@ -1,0 +1,151 @@
+/* Which guest thread is running: read from the guest kernel's task_struct
+ * through the per-CPU current-task pointer, and remembered per vCPU (see
+ * struct ident in vcpu.h). */
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ident.h"
+#include "vigil/syscalls.h"
+
+static struct {
+    struct vring_config cfg;
+    /* One read covering pid, tgid, comm and real_parent. */
+    uint32_t blk_off, blk_len;
+    uint64_t epoch; /* see struct ident */
+    int vforks;     /* vfork-like calls in flight */
+    /* Calls that start a new identity epoch, by number: [0] 64-bit ABI,
+     * [1] i386. */
+    uint8_t new_epoch[2][(VSYS_NR_MAX + 8) / 8];
+    int nr_vfork[2], nr_clone[2], nr_clone3[2];
+} I;
+
+static uint64_t current_task(struct vcpu *v)
+{
+    uint64_t task = 0;
+    if (!mem(v, reg(v, R_KGS) + I.cfg.current_task_pcpu, &task, sizeof task))
+        return 0;
+    return task;
+}
+
+/* Fill *t from the task_struct; false if it does not look like a task. */
+static bool read_task(struct vcpu *v, uint64_t task, struct vraw_task *t)
+{
+    uint8_t blk[1024];
+    memset(t, 0, sizeof *t);
+    t->task = task;
+    if (task < KERNEL_BOTTOM || !mem(v, task + I.blk_off, blk, I.blk_len))
+        return false;
+    const struct vring_config *c = &I.cfg;
+    uint64_t parent;
+    memcpy(&t->tid, blk + c->task_pid - I.blk_off, 4);
+    memcpy(&t->tgid, blk + c->task_tgid - I.blk_off, 4);
+    memcpy(t->comm, blk + c->task_comm - I.blk_off, sizeof t->comm);
+    memcpy(&parent, blk + c->task_real_parent - I.blk_off, 8);
+    if (parent >= KERNEL_BOTTOM)
+        mem(v, parent + c->task_tgid, &t->ppid, 4);
+    /* A user thread has a positive id and a thread group whose leader's id
+     * is not larger than its own. */
+    return t->tid > 0 && t->tgid > 0 && t->tgid <= t->tid;
+}
+
+/* The running thread, from the cache or the guest kernel. Returns false
+ * (with t->task set to what was read) when it does not look like a task. */
+bool ident(struct vcpu *v, struct vraw_task *t)
+{
+    uint64_t cr3 = reg(v, R_CR3), fs = reg(v, R_FS);
+    uint64_t epoch = __atomic_load_n(&I.epoch, __ATOMIC_ACQUIRE);
+    struct ident *c =
+        &v->ident[((cr3 >> 12) ^ (fs >> 4) ^ (fs >> 16)) & (IDENT_SLOTS - 1)];
+    bool cacheable = __atomic_load_n(&I.vforks, __ATOMIC_ACQUIRE) == 0;
+    if (cacheable && c->t.task != 0 && c->cr3 == cr3 && c->fs == fs &&
+        c->epoch == epoch) {
+        *t = c->t;
+        return true;
+    }
+    uint64_t task = current_task(v);
+    if (!read_task(v, task, t))
+        return false;
+    if (cacheable) {
+        c->cr3 = cr3;
+        c->fs = fs;
+        c->epoch = epoch;
+        c->t = *t;
+    }
+    return true;
+}
+
+void ident_before_call(uint64_t nr, bool compat)
+{
+    if (nr <= VSYS_NR_MAX && (I.new_epoch[compat][nr / 8] >> (nr % 8)) & 1)
+        __atomic_fetch_add(&I.epoch, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Whether this call creates a child that shares our TLS and page tables
+ * until it execs: vfork, or clone/clone3 with CLONE_VM but without
+ * CLONE_THREAD. */
+bool ident_vfork_like(struct vcpu *v, uint64_t nr, const uint64_t args[6],
+                      bool compat)
+{
+    uint64_t flags;
+    if ((int64_t)nr == I.nr_vfork[compat])
+        return true;
+    if ((int64_t)nr == I.nr_clone[compat])
+        flags = args[0];
+    else if ((int64_t)nr != I.nr_clone3[compat] || !mem(v, args[0], &flags, 8))
+        return false;
+    return (flags & CLONE_VFORK) ||
+           ((flags & CLONE_VM) && !(flags & CLONE_THREAD));
+}
+
+void ident_vfork_begin(void)
+{
+    __atomic_fetch_add(&I.vforks, 1, __ATOMIC_ACQ_REL);
+}
+
+void ident_vfork_end(void)
+{
+    __atomic_fetch_sub(&I.vforks, 1, __ATOMIC_ACQ_REL);
+}
+
+int ident_setup(const struct vring_config *cfg, char *err, size_t errlen)
+{
+    I.cfg = *cfg;
+    const struct vring_config *c = &I.cfg;
+    uint32_t lo = c->task_pid, hi = c->task_pid + 4;
+    uint32_t offs[][2] = {
+        {c->task_tgid, 4}, {c->task_comm, 16}, {c->task_real_parent, 8}};
+    for (size_t i = 0; i < 3; i++) {
+        if (offs[i][0] < lo)
+            lo = offs[i][0];
+        if (offs[i][0] + offs[i][1] > hi)
+            hi = offs[i][0] + offs[i][1];
+    }
+    if (c->current_task_pcpu == 0 || c->task_comm == 0 || hi - lo > 1024 ||
+        c->str_max == 0 || c->str_max > 4096 || c->buf_max > 4096 ||
+        c->argv_max > 8192) {
+        snprintf(err, errlen, "unusable profile in the ring header");
+        return -1;
+    }
+    I.blk_off = lo;
+    I.blk_len = hi - lo;
+    static const char *const epoch_calls[] = {
+        "exit",  "exit_group", "execve", "execveat", "prctl",
+        "clone", "clone3",     "fork",   "vfork",
+    };
+    for (int compat = 0; compat < 2; compat++) {
+        for (size_t i = 0; i < sizeof epoch_calls / sizeof *epoch_calls; i++) {
+            int nr = compat ? vsys_number_compat(epoch_calls[i])
+                            : vsys_number(epoch_calls[i]);
+            if (nr >= 0 && nr <= VSYS_NR_MAX)
+                I.new_epoch[compat][nr / 8] |= (uint8_t)(1u << (nr % 8));
+        }
+        I.nr_vfork[compat] =
+            compat ? vsys_number_compat("vfork") : vsys_number("vfork");
+        I.nr_clone[compat] =
+            compat ? vsys_number_compat("clone") : vsys_number("clone");
+        I.nr_clone3[compat] =
+            compat ? vsys_number_compat("clone3") : vsys_number("clone3");
+    }
+    return 0;
+}

@@ -1,0 +1,31 @@
+/* Which guest thread is running (ident.c). */
+#ifndef VIGIL_PLUGIN_IDENT_H
+#define VIGIL_PLUGIN_IDENT_H
+
+#include <stddef.h>
+
+#include "vcpu.h"
+#include "vigil/ring.h"
+
+/* Check and keep the task_struct layout from the ring header. Returns 0, or
+ * -1 with a message in err. */
+int ident_setup(const struct vring_config *cfg, char *err, size_t errlen);
+
+/* The running thread, from the vCPU's cache or the guest kernel. Returns
+ * false (with t->task set to what was read) when it does not look like a
+ * task: the profile does not match the kernel. */
+bool ident(struct vcpu *v, struct vraw_task *t);
+
+/* Before call `nr` runs: calls that may change which thread a cache entry
+ * names start a new epoch. */
+void ident_before_call(uint64_t nr, bool compat);
+
+/* Whether call `nr` makes a child that runs on the caller's TLS and page
+ * tables until it execs (vfork; clone with CLONE_VM but not CLONE_THREAD).
+ * While one is in flight, bracketed by begin/end, the cache is bypassed. */
+bool ident_vfork_like(struct vcpu *v, uint64_t nr, const uint64_t args[6],
+                      bool compat);
+void ident_vfork_begin(void);
+void ident_vfork_end(void);
+
+#endif

@@ -1,0 +1,76 @@
+/* A vCPU as the tracer sees it: register handles, a scratch buffer and the
+ * thread identity cache; and the two guest reads everything else is built
+ * on. Only the vCPU's own thread touches its struct vcpu. */
+#ifndef VIGIL_PLUGIN_VCPU_H
+#define VIGIL_PLUGIN_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "qemu-api.h"
+#include "vigil/rawrec.h"
+
+#define USER_TOP      0x0000800000000000ull
+#define KERNEL_BOTTOM 0xffff800000000000ull
+#define PAGE          4096ull
+
+enum reg_id {
+    R_RAX,
+    R_RBX,
+    R_RCX,
+    R_RDX,
+    R_RSI,
+    R_RDI,
+    R_RBP,
+    R_RSP,
+    R_R8,
+    R_R9,
+    R_R10,
+    R_KGS,
+    R_GS,
+    R_FS,
+    R_CR3,
+    R_COUNT,
+};
+extern const char *const vcpu_reg_names[R_COUNT];
+
+/* Who is running, remembered per vCPU. Reading the thread from the guest
+ * kernel costs page-table walks; the pair (CR3, FS base) costs two register
+ * reads and names a thread of a process, because threads of one process
+ * have their own TLS and processes their own page tables. Entries are good
+ * for one epoch; calls that can change what a pair names (thread creation
+ * and exit, exec, prctl) start a new epoch, and while a vfork child runs on
+ * its parent's TLS and page tables the cache is bypassed. */
+#define IDENT_SLOTS 64
+struct ident {
+    uint64_t cr3, fs, epoch;
+    struct vraw_task t;
+};
+
+struct vcpu {
+    struct qemu_plugin_register *reg[R_COUNT];
+    struct ident ident[IDENT_SLOTS];
+    GByteArray *buf;
+    bool ready;
+};
+
+static inline uint64_t reg(struct vcpu *v, enum reg_id r)
+{
+    uint64_t val = 0;
+    g_byte_array_set_size(v->buf, 0);
+    int n = qemu_plugin_read_register(v->reg[r], v->buf);
+    if (n > 0)
+        memcpy(&val, v->buf->data, (size_t)n < sizeof val ? (size_t)n : 8);
+    return val;
+}
+
+static inline bool mem(struct vcpu *v, uint64_t addr, void *dst, size_t len)
+{
+    if (!qemu_plugin_read_memory_vaddr(addr, v->buf, len))
+        return false;
+    memcpy(dst, v->buf->data, len);
+    return true;
+}
+
+#endif
