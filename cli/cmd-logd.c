@@ -73,6 +73,7 @@ struct logd {
     const char *outdir;
     uint64_t rotate_bytes;
     bool no_db;
+    bool discard; /* benchmarks: count and check, write nothing */
     unsigned interval_s;
     const char *filter;
     int udp[MAX_LISTEN], nudp;
@@ -118,7 +119,7 @@ static void logd_usage(FILE *f)
         "tcp://ADDR:PORT]\n"
         "                  --key FILE --out DIR [--control udp://HOST:PORT]\n"
         "                  [--filter NAMES] [--rotate-size BYTES] [--no-db]\n"
-        "                  [--interval SECONDS]\n"
+        "                  [--interval SECONDS] [--discard]\n"
         "       vigil logd --start HOST:PORT --key FILE [--filter NAMES]\n"
         "       vigil logd --stop HOST:PORT --key FILE\n"
         "\n"
@@ -126,7 +127,8 @@ static void logd_usage(FILE *f)
         "DIR/<session>.jsonl per session (rotated at --rotate-size, default\n"
         "64 MiB), DIR/events.db (SQLite) and DIR/stats.json. --control\n"
         "sends START (with --filter, comma-separated syscall names) to a\n"
-        "`vigil run --log` control port every second, and STOP at exit.\n");
+        "`vigil run --log` control port every second, and STOP at exit.\n"
+        "--discard (benchmarks) checks and counts records but stores none.\n");
 }
 
 /* ---- control packets ---- */
@@ -255,7 +257,7 @@ static struct session *new_session(struct logd *d, uint64_t id,
     addr_text(src, s->src_text, sizeof s->src_text);
     snprintf(s->hex, sizeof s->hex, "%016" PRIx64, id);
     s->first_ns = s->last_report_ns = now_ns(CLOCK_MONOTONIC);
-    if (open_out(d, s) < 0)
+    if (!d->discard && open_out(d, s) < 0)
         cli_warn("%s/%s.jsonl: %s", d->outdir, s->hex, strerror(errno));
     if (d->db != NULL) {
         char sql[256];
@@ -775,6 +777,7 @@ int cmd_logd(int argc, char **argv)
         OPT_FILTER,
         OPT_ROTATE,
         OPT_NODB,
+        OPT_DISCARD,
         OPT_INTERVAL,
         OPT_START,
         OPT_STOP,
@@ -787,6 +790,7 @@ int cmd_logd(int argc, char **argv)
         {"filter", required_argument, NULL, OPT_FILTER},
         {"rotate-size", required_argument, NULL, OPT_ROTATE},
         {"no-db", no_argument, NULL, OPT_NODB},
+        {"discard", no_argument, NULL, OPT_DISCARD},
         {"interval", required_argument, NULL, OPT_INTERVAL},
         {"start", required_argument, NULL, OPT_START},
         {"stop", required_argument, NULL, OPT_STOP},
@@ -845,6 +849,9 @@ int cmd_logd(int argc, char **argv)
             break;
         case OPT_NODB:
             d.no_db = true;
+            break;
+        case OPT_DISCARD:
+            d.discard = d.no_db = true;
             break;
         case OPT_INTERVAL:
             errno = 0;
