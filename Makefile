@@ -39,6 +39,7 @@ LIBS += $(EXTRA_LIBS)
 LIB_SRCS := $(filter-out %/test-%.c,$(wildcard lib/*/*.c))
 CLI_SRCS := $(wildcard cli/*.c)
 PLUGIN_SRCS := $(wildcard plugin/*.c)
+NBD_SRCS := $(wildcard nbd/*.c)
 TEST_SRCS := $(wildcard tests/unit/test-*.c) $(wildcard lib/*/test-*.c)
 FUZZ_SRCS := $(wildcard fuzz/fuzz-*.c)
 GUEST_SRCS := $(wildcard guest/*.c)
@@ -46,11 +47,13 @@ GUEST_SRCS := $(wildcard guest/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 PLUGIN_OBJS := $(PLUGIN_SRCS:%.c=$(BUILD)/obj/%.o)
+NBD_OBJS := $(NBD_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_BINS := $(foreach s,$(TEST_SRCS),$(BUILD)/tests/$(basename $(notdir $(s))))
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 GUEST_BINS := $(GUEST_SRCS:guest/%.c=$(BUILD)/guest/bin/%)
 
-all: $(BUILD)/vigil $(BUILD)/vigil-qemu.so $(TEST_BINS) $(GUEST_BINS)
+all: $(BUILD)/vigil $(BUILD)/vigil-qemu.so $(BUILD)/nbdkit-vigil-filter.so \
+	$(TEST_BINS) $(GUEST_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -81,6 +84,24 @@ else
 $(BUILD)/vigil-qemu.so: FORCE
 	$(Q)$(MAKE) --no-print-directory SANITIZER= BUILD=build build/vigil-qemu.so
 	$(Q)mkdir -p $(BUILD) && cp build/vigil-qemu.so $@
+endif
+
+# The nbdkit filter (nbd/*.c, -> docs/disk.md); nbdkit is not built with
+# sanitizers either, so a sanitizer build copies the normal build's filter.
+$(BUILD)/obj/nbd/%.o: nbd/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(ALLCFLAGS) -fvisibility=hidden -c -o $@ $<
+
+ifeq ($(SANITIZER),)
+$(BUILD)/nbdkit-vigil-filter.so: $(NBD_OBJS) $(BUILD)/libvigil.a
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared $(WARN) $(OPT) -fPIC -Wl,--exclude-libs,ALL -o $@ $(NBD_OBJS) \
+		$(BUILD)/libvigil.a $(LIBS)
+else
+$(BUILD)/nbdkit-vigil-filter.so: FORCE
+	$(Q)$(MAKE) --no-print-directory SANITIZER= BUILD=build build/nbdkit-vigil-filter.so
+	$(Q)mkdir -p $(BUILD) && cp build/nbdkit-vigil-filter.so $@
 endif
 FORCE:
 

@@ -1,0 +1,644 @@
+/* nbdkit-vigil-filter: scan every byte a guest writes to its disk.
+ *
+ * Each pwrite (and write-zeroes/trim, as the zeros they leave) is fed to a
+ * signature stream (include/vigil/sig.h) before next->pwrite is called, and
+ * the request is passed, denied (EIO), passed with the matched bytes zeroed,
+ * or passed while the guest's network is cut over QMP.  See docs/disk.md.
+ *
+ * Thread model: PARALLEL.  All scanning state (the streams, the database
+ * generation, the events file) is guarded by one mutex held while a request
+ * is scanned and its policy applied; the backing plugin is called outside
+ * the lock, so I/O of parallel requests still overlaps.
+ *
+ * Stream state: NSTREAMS streams, each remembering where its last write
+ * ended.  A write that starts exactly there continues that stream (the
+ * matcher carries its state, so a signature split over sequential writes is
+ * found); any other write takes the least recently used stream and starts
+ * afresh.  Each stream also keeps the last TAIL_MAX bytes that reached the
+ * disk, so its state can be rebuilt after a denied write (the denied bytes
+ * are forgotten; a retry is detected again), a database reload or a long
+ * zeroed range.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nbdkit-filter.h>
+#include <vigil/sig.h>
+
+#include "dbload.h"
+#include "policy.h"
+#include "qmp.h"
+
+#define NSTREAMS      8
+#define TAIL_MAX      4096
+#define ZERO_SCAN_MAX 65536 /* zeros fed for one write-zeroes/trim */
+#define MAX_HITS      64    /* detections recorded per request */
+#define NAME_MAX_LEN  128
+
+struct stream_slot {
+    bool valid;    /* next is meaningful */
+    uint64_t next; /* disk offset where the last write ended */
+    uint64_t used; /* LRU tick */
+    size_t tail_len;
+    unsigned char tail[TAIL_MAX]; /* bytes before next, as on disk */
+};
+
+struct hit {
+    uint64_t off, end; /* disk offsets of the match */
+    char name[NAME_MAX_LEN];
+    enum nbd_policy policy;
+};
+
+struct scan_ctx {
+    uint64_t base;  /* disk offset of stream offset 0 */
+    uint64_t start; /* disk offset where the request begins */
+    size_t nhits, dropped;
+    struct hit hits[MAX_HITS];
+};
+
+static struct {
+    char **db_paths;
+    size_t n_db;
+    enum nbd_policy policy;
+    char *policy_file;
+    struct nbd_policy_table *table;
+    char *events_path;
+    int events_fd;
+    char *qmp_path;
+    char *netdev;
+    int qmp_timeout_ms;
+    char *reload_path;
+    bool reload_exists;
+    struct timespec reload_mtime;
+    char *disk;
+
+    pthread_mutex_t lock;
+    struct vsig_slot *dbslot;
+    unsigned db_gen;
+    uint64_t tick;
+    struct stream_slot *slots;
+    struct vsig_stream *stream;
+    unsigned stream_gen;
+    struct scan_ctx ctx;
+} g = {
+    .events_fd = -1,
+    .qmp_timeout_ms = 2000,
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static const unsigned char zero_page[4096];
+
+static void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void warnmsg(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "vigil-filter: warning: %s\n", line);
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- configuration ---- */
+
+static int set_str(char **dst, const char *v, bool path)
+{
+    char *s = path ? nbdkit_absolute_path(v) : strdup(v);
+    if (!s) {
+        if (!path)
+            nbdkit_error("strdup: %m");
+        return -1;
+    }
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
+static int vigil_config(nbdkit_next_config *next, nbdkit_backend *nxdata,
+                        const char *key, const char *value)
+{
+    if (strcmp(key, "vigil-db") == 0) {
+        char **p = realloc(g.db_paths, (g.n_db + 1) * sizeof(*p));
+        if (!p) {
+            nbdkit_error("realloc: %m");
+            return -1;
+        }
+        g.db_paths = p;
+        g.db_paths[g.n_db] = nbdkit_absolute_path(value);
+        if (!g.db_paths[g.n_db])
+            return -1;
+        g.n_db++;
+        return 0;
+    }
+    if (strcmp(key, "vigil-policy") == 0) {
+        if (nbd_policy_parse(value, &g.policy) < 0) {
+            nbdkit_error("vigil-policy: unknown policy '%s' "
+                         "(alert, deny, zero, cut-net)",
+                         value);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(key, "vigil-policy-file") == 0)
+        return set_str(&g.policy_file, value, true);
+    if (strcmp(key, "vigil-events") == 0)
+        return set_str(&g.events_path, value, true);
+    if (strcmp(key, "vigil-qmp") == 0)
+        return set_str(&g.qmp_path, value, true);
+    if (strcmp(key, "vigil-netdev") == 0)
+        return set_str(&g.netdev, value, false);
+    if (strcmp(key, "vigil-db-reload") == 0)
+        return set_str(&g.reload_path, value, true);
+    if (strcmp(key, "vigil-disk") == 0)
+        return set_str(&g.disk, value, false);
+    if (strcmp(key, "vigil-qmp-timeout") == 0) {
+        char *end;
+        errno = 0;
+        long ms = strtol(value, &end, 10);
+        if (errno || end == value || *end || ms <= 0 || ms > 600000) {
+            nbdkit_error("vigil-qmp-timeout: bad milliseconds '%s'", value);
+            return -1;
+        }
+        g.qmp_timeout_ms = (int)ms;
+        return 0;
+    }
+    return next(nxdata, key, value);
+}
+
+static void diag_cb(void *opaque, const struct vsig_diag *d)
+{
+    (void)opaque;
+    if (d->severity == VSIG_DIAG_NOTE)
+        nbdkit_debug("%s:%lu: %s", d->file, d->line, d->msg);
+    else
+        warnmsg("%s:%lu: %s", d->file, d->line, d->msg);
+}
+
+static int load_db(struct vsig_db **out)
+{
+    char err[512];
+    int r =
+        nbd_db_load(out, g.db_paths, g.n_db, diag_cb, NULL, err, sizeof(err));
+    if (r < 0)
+        nbdkit_error("vigil-db: %s", err);
+    return r;
+}
+
+static void note_reload_mtime(void)
+{
+    struct stat st;
+    g.reload_exists = stat(g.reload_path, &st) == 0;
+    if (g.reload_exists)
+        g.reload_mtime = st.st_mtim;
+}
+
+static int vigil_config_complete(nbdkit_next_config_complete *next,
+                                 nbdkit_backend *nxdata)
+{
+    struct vsig_db *db;
+
+    if (g.n_db == 0) {
+        nbdkit_error("vigil-db=PATH is required");
+        return -1;
+    }
+    if (load_db(&db) < 0)
+        return -1;
+    int r = vsig_slot_new(&g.dbslot, db);
+    vsig_db_unref(db);
+    if (r < 0) {
+        nbdkit_error("vsig_slot_new: %s", strerror(-r));
+        return -1;
+    }
+    if (g.policy_file) {
+        unsigned long line;
+        r = nbd_policy_table_load(&g.table, g.policy_file, &line);
+        if (r == -EINVAL) {
+            nbdkit_error("%s:%lu: expected 'SIGNATURE POLICY'", g.policy_file,
+                         line);
+            return -1;
+        }
+        if (r < 0) {
+            nbdkit_error("%s: %s", g.policy_file, strerror(-r));
+            return -1;
+        }
+    }
+    if (g.policy == NBD_POLICY_CUT_NET && !g.qmp_path) {
+        nbdkit_error("vigil-policy=cut-net needs vigil-qmp=SOCKET");
+        return -1;
+    }
+    if (!g.netdev && set_str(&g.netdev, "net0", false) < 0)
+        return -1;
+    if (!g.disk && set_str(&g.disk, "disk", false) < 0)
+        return -1;
+    if (g.events_path) {
+        g.events_fd = open(g.events_path,
+                           O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (g.events_fd < 0) {
+            nbdkit_error("vigil-events: %s: %m", g.events_path);
+            return -1;
+        }
+    }
+    if (g.reload_path)
+        note_reload_mtime();
+    g.slots = calloc(NSTREAMS, sizeof(*g.slots));
+    if (!g.slots) {
+        nbdkit_error("calloc: %m");
+        return -1;
+    }
+    return next(nxdata);
+}
+
+static void vigil_unload(void)
+{
+    vsig_stream_free(g.stream);
+    free(g.slots);
+    vsig_slot_free(g.dbslot);
+    nbd_policy_table_free(g.table);
+    for (size_t i = 0; i < g.n_db; i++)
+        free(g.db_paths[i]);
+    free(g.db_paths);
+    if (g.events_fd >= 0)
+        close(g.events_fd);
+    free(g.policy_file);
+    free(g.events_path);
+    free(g.qmp_path);
+    free(g.netdev);
+    free(g.reload_path);
+    free(g.disk);
+}
+
+static int vigil_thread_model(void)
+{
+    return NBDKIT_THREAD_MODEL_PARALLEL;
+}
+
+/* ---- scanning (all under g.lock) ---- */
+
+/* Reload the databases when the trigger file's mtime changed. */
+static void check_reload_locked(void)
+{
+    struct stat st;
+    if (!g.reload_path)
+        return;
+    bool exists = stat(g.reload_path, &st) == 0;
+    if (!exists ||
+        (g.reload_exists && st.st_mtim.tv_sec == g.reload_mtime.tv_sec &&
+         st.st_mtim.tv_nsec == g.reload_mtime.tv_nsec)) {
+        g.reload_exists = exists;
+        return;
+    }
+    g.reload_exists = true;
+    g.reload_mtime = st.st_mtim;
+    struct vsig_db *db;
+    if (load_db(&db) < 0) {
+        warnmsg("database reload failed; keeping the current database");
+        return;
+    }
+    struct vsig_db_stats stats = {.sz = sizeof(stats)};
+    vsig_db_stats(db, &stats);
+    vsig_slot_set(g.dbslot, db);
+    vsig_db_unref(db);
+    g.db_gen++;
+    fprintf(stderr, "vigil-filter: database reloaded: %zu signatures\n",
+            stats.signatures);
+}
+
+static int on_match(void *opaque, const struct vsig_match *m)
+{
+    struct scan_ctx *c = opaque;
+    uint64_t off, end;
+    if (__builtin_add_overflow(c->base, m->offset, &off) ||
+        __builtin_add_overflow(c->base, m->end, &end))
+        return VSIG_CONTINUE;
+    /* Wholly inside the retained tail: found (and handled) before. */
+    if (end <= c->start)
+        return VSIG_CONTINUE;
+    if (c->nhits == MAX_HITS) {
+        c->dropped++;
+        return VSIG_CONTINUE;
+    }
+    struct hit *h = &c->hits[c->nhits++];
+    h->off = off;
+    h->end = end;
+    snprintf(h->name, sizeof(h->name), "%s", m->name ? m->name : "?");
+    h->policy = nbd_policy_table_lookup(g.table, h->name, g.policy);
+    return VSIG_CONTINUE;
+}
+
+/* The stream a write at @offset continues, or a fresh (empty) one. */
+static struct stream_slot *slot_for(uint64_t offset)
+{
+    struct stream_slot *lru = &g.slots[0];
+    for (size_t i = 0; i < NSTREAMS; i++) {
+        struct stream_slot *c = &g.slots[i];
+        if (c->valid && c->next == offset) {
+            c->used = ++g.tick;
+            return c;
+        }
+        if (!c->valid || (lru->valid && c->used < lru->used))
+            lru = c;
+    }
+    lru->valid = true;
+    lru->tail_len = 0;
+    lru->next = offset;
+    lru->used = ++g.tick;
+    return lru;
+}
+
+/*
+ * Scan @sl's tail followed by the request (@buf, or @len zeros) in one
+ * stream and end it, so every match that ends inside the request is
+ * reported now (the matcher otherwise reports a match only once some bytes
+ * past it have arrived).
+ */
+static int scan_locked(struct stream_slot *sl, const void *buf, size_t len)
+{
+    struct vsig_db *db = NULL;
+    struct vsig_stream_opts o = {.sz = sizeof(o),
+                                 .size = sl->tail_len + len,
+                                 .target = VSIG_TARGET_ANY,
+                                 .flags = VSIG_STREAM_NO_HASH |
+                                          VSIG_STREAM_ALL_TARGETS};
+    int r;
+
+    if (!g.stream || g.stream_gen != g.db_gen)
+        db = vsig_slot_get(g.dbslot);
+    if (!g.stream)
+        r = vsig_stream_new(&g.stream, db, &o, on_match, &g.ctx);
+    else
+        r = vsig_stream_reset(g.stream, db, &o);
+    vsig_db_unref(db);
+    if (r < 0)
+        return r;
+    g.stream_gen = g.db_gen;
+    g.ctx.base = sl->next - sl->tail_len;
+    g.ctx.start = sl->next;
+    r = vsig_stream_feed(g.stream, sl->tail, sl->tail_len);
+    if (r < 0)
+        return r;
+    if (buf) {
+        r = vsig_stream_feed(g.stream, buf, len);
+    } else {
+        while (len > 0 && r >= 0) {
+            size_t n = len < sizeof(zero_page) ? len : sizeof(zero_page);
+            r = vsig_stream_feed(g.stream, zero_page, n);
+            len -= n;
+        }
+    }
+    if (r < 0)
+        return r;
+    r = vsig_stream_end(g.stream);
+    return r < 0 ? r : 0;
+}
+
+/* Remember the last bytes of what reached the disk, ending at @end. */
+static void tail_append(struct stream_slot *sl, const unsigned char *buf,
+                        size_t len, uint64_t end)
+{
+    if (len >= TAIL_MAX) {
+        memcpy(sl->tail, buf ? buf + len - TAIL_MAX : zero_page, TAIL_MAX);
+        sl->tail_len = TAIL_MAX;
+    } else {
+        size_t keep =
+            sl->tail_len + len > TAIL_MAX ? TAIL_MAX - len : sl->tail_len;
+        memmove(sl->tail, sl->tail + sl->tail_len - keep, keep);
+        if (buf)
+            memcpy(sl->tail + keep, buf, len);
+        else
+            memset(sl->tail + keep, 0, len);
+        sl->tail_len = keep + len;
+    }
+    sl->next = end;
+}
+
+/* ---- policies ---- */
+
+static const char *op_names[] = {"write", "zero", "trim"};
+enum op { OP_WRITE, OP_ZERO, OP_TRIM };
+
+static void emit_event(const struct hit *h, enum op op, uint64_t offset,
+                       uint32_t count, const char *action, const char *fate,
+                       uint64_t zoff, uint64_t zlen, const char *error)
+{
+    warnmsg("detection on disk %s: signature %s at offset %" PRIu64 ", %" PRIu64
+            " bytes; policy %s: %s",
+            g.disk, h->name, h->off, h->end - h->off,
+            nbd_policy_name(h->policy), action);
+    if (g.events_fd < 0)
+        return;
+    json_t *j = json_pack(
+        "{s:s, s:I, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "type",
+        "detection", "ts", (json_int_t)mono_ns(), "disk", g.disk, "offset",
+        (json_int_t)h->off, "length", (json_int_t)(h->end - h->off),
+        "signature", h->name, "policy", nbd_policy_name(h->policy), "action",
+        action, "write", fate, "request", op_names[op], "request_offset",
+        (json_int_t)offset, "request_length", (json_int_t)count);
+    if (!j)
+        return;
+    if (zlen) {
+        json_object_set_new(j, "zeroed_offset", json_integer((json_int_t)zoff));
+        json_object_set_new(j, "zeroed_length", json_integer((json_int_t)zlen));
+    }
+    if (error)
+        json_object_set_new(j, "error", json_string(error));
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    if (!s)
+        return;
+    size_t len = strlen(s);
+    s[len] = '\n'; /* overwrite the NUL: one write() per line */
+    ssize_t n = write(g.events_fd, s, len + 1);
+    if (n != (ssize_t)(len + 1))
+        warnmsg("vigil-events: short write: %m");
+    free(s);
+}
+
+/*
+ * Scan one request and apply the policies.  @buf is NULL for zeroes/trim.
+ * On success *out is the buffer to write (@buf, or a copy with matches
+ * zeroed that the caller frees when it differs from @buf).
+ * Return 0 to pass the request on, -1 with *err set to refuse it.
+ */
+static int scan_request(enum op op, const void *buf, uint32_t count,
+                        uint64_t offset, const void **out, int *err)
+{
+    int r;
+    *out = buf;
+    pthread_mutex_lock(&g.lock);
+    check_reload_locked();
+    struct stream_slot *sl = slot_for(offset);
+    g.ctx.nhits = g.ctx.dropped = 0;
+    r = scan_locked(sl, buf,
+                    buf || count < ZERO_SCAN_MAX ? count : ZERO_SCAN_MAX);
+    if (r < 0) {
+        /* Fail closed: what was not scanned is not written. */
+        sl->valid = false;
+        pthread_mutex_unlock(&g.lock);
+        nbdkit_error("vigil: scan failed: %s", strerror(-r));
+        *err = EIO;
+        return -1;
+    }
+
+    bool deny = false, cut = false, zero = false;
+    for (size_t i = 0; i < g.ctx.nhits; i++) {
+        enum nbd_policy p = g.ctx.hits[i].policy;
+        deny |= p == NBD_POLICY_DENY;
+        cut |= p == NBD_POLICY_CUT_NET;
+        zero |= p == NBD_POLICY_ZERO;
+    }
+
+    char qerr[256] = "";
+    int qrc = 0;
+    if (cut) {
+        if (!g.qmp_path) {
+            qrc = -ENOTCONN;
+            snprintf(qerr, sizeof(qerr), "no vigil-qmp socket configured");
+        } else {
+            qrc = nbd_qmp_set_link(g.qmp_path, g.netdev, false,
+                                   g.qmp_timeout_ms, qerr, sizeof(qerr));
+        }
+        if (qrc < 0)
+            warnmsg("cutting the network failed: %s", qerr);
+    }
+
+    unsigned char *copy = NULL;
+    if (!deny && zero && buf) {
+        copy = malloc(count);
+        if (!copy) {
+            deny = true; /* cannot zero: refuse rather than write it */
+            nbdkit_error("vigil: malloc: %m");
+        } else {
+            memcpy(copy, buf, count);
+        }
+    }
+
+    const char *write_fate = deny ? "denied" : copy ? "modified" : "passed";
+    for (size_t i = 0; i < g.ctx.nhits; i++) {
+        const struct hit *h = &g.ctx.hits[i];
+        const char *action = "alerted";
+        uint64_t zoff = 0, zlen = 0;
+        switch (h->policy) {
+        case NBD_POLICY_DENY:
+            action = "denied";
+            break;
+        case NBD_POLICY_CUT_NET:
+            action = qrc == 0 ? "network-cut" : "network-cut-failed";
+            break;
+        case NBD_POLICY_ZERO:
+            if (deny) {
+                action = "denied";
+                break;
+            }
+            action = "zeroed";
+            zoff = h->off > offset ? h->off : offset;
+            uint64_t zend = h->end < offset + count ? h->end : offset + count;
+            if (zend > zoff) {
+                zlen = zend - zoff;
+                if (copy)
+                    memset(copy + (zoff - offset), 0, zlen);
+            }
+            break;
+        case NBD_POLICY_ALERT:
+            break;
+        }
+        emit_event(h, op, offset, count, action, write_fate, zoff, zlen,
+                   h->policy == NBD_POLICY_CUT_NET && qrc < 0 ? qerr : NULL);
+    }
+    if (g.ctx.dropped)
+        warnmsg("%zu more detections in one request not recorded",
+                g.ctx.dropped);
+
+    /* A refused request leaves the stream as it was (what is on disk), so
+     * a retry of the same write is caught again. */
+    if (!deny)
+        tail_append(sl, copy ? copy : buf, count, offset + count);
+    pthread_mutex_unlock(&g.lock);
+
+    if (deny) {
+        free(copy);
+        *err = EIO;
+        return -1;
+    }
+    if (copy)
+        *out = copy;
+    return 0;
+}
+
+/* ---- nbdkit callbacks ---- */
+
+static int vigil_pwrite(nbdkit_next *next, void *handle, const void *buf,
+                        uint32_t count, uint64_t offset, uint32_t flags,
+                        int *err)
+{
+    const void *wbuf;
+    (void)handle;
+    if (scan_request(OP_WRITE, buf, count, offset, &wbuf, err) < 0)
+        return -1;
+    int r = next->pwrite(next, wbuf, count, offset, flags, err);
+    if (wbuf != buf)
+        free((void *)(uintptr_t)wbuf);
+    return r;
+}
+
+static int vigil_zero(nbdkit_next *next, void *handle, uint32_t count,
+                      uint64_t offset, uint32_t flags, int *err)
+{
+    const void *wbuf;
+    (void)handle;
+    if (scan_request(OP_ZERO, NULL, count, offset, &wbuf, err) < 0)
+        return -1;
+    return next->zero(next, count, offset, flags, err);
+}
+
+static int vigil_trim(nbdkit_next *next, void *handle, uint32_t count,
+                      uint64_t offset, uint32_t flags, int *err)
+{
+    const void *wbuf;
+    (void)handle;
+    if (scan_request(OP_TRIM, NULL, count, offset, &wbuf, err) < 0)
+        return -1;
+    return next->trim(next, count, offset, flags, err);
+}
+
+static struct nbdkit_filter filter = {
+    .name = "vigil",
+    .longname = "vigil signature-scanning filter",
+    .config = vigil_config,
+    .config_complete = vigil_config_complete,
+    .config_help = "vigil-db=PATH            signature database or directory "
+                   "(repeatable)\n"
+                   "vigil-policy=POLICY      alert|deny|zero|cut-net\n"
+                   "vigil-policy-file=PATH   'SIGNATURE-GLOB POLICY' lines\n"
+                   "vigil-events=PATH        append JSON Lines detections\n"
+                   "vigil-qmp=SOCKET         QMP socket for cut-net\n"
+                   "vigil-netdev=ID          netdev to take down (net0)\n"
+                   "vigil-qmp-timeout=MS     QMP timeout (2000)\n"
+                   "vigil-db-reload=PATH     reload databases when its mtime "
+                   "changes\n"
+                   "vigil-disk=NAME          disk name in events (disk)",
+    .thread_model = vigil_thread_model,
+    .unload = vigil_unload,
+    .pwrite = vigil_pwrite,
+    .zero = vigil_zero,
+    .trim = vigil_trim,
+};
+
+NBDKIT_REGISTER_FILTER(filter)
