@@ -1,0 +1,43 @@
+"""Drive an NBD server for the nbd filter tests.
+
+usage: nbdio.py URI OP...
+  w:OFF:TEXT     pwrite TEXT (\\n escapes allowed) at OFF
+  W:OFF:LEN:TEXT pwrite LEN bytes: TEXT padded with '.' after it
+  E:OFF:LEN:TEXT pwrite LEN bytes: TEXT at the end, '.' before it
+  z:OFF:LEN      write zeroes;  t:OFF:LEN  trim;  f  flush
+Prints one line per op: "ok" or the error's errno name (e.g. "EIO").
+"""
+import sys
+
+import nbd
+
+h = nbd.NBD()
+h.connect_uri(sys.argv[1])
+for op in sys.argv[2:]:
+    kind, _, rest = op.partition(":")
+    try:
+        if kind == "w":
+            off, _, text = rest.partition(":")
+            h.pwrite(text.encode().decode("unicode_escape").encode("latin1"),
+                     int(off))
+        elif kind == "W":
+            off, ln, text = rest.split(":", 2)
+            data = text.encode().ljust(int(ln), b".")
+            h.pwrite(data, int(off))
+        elif kind == "E":
+            off, ln, text = rest.split(":", 2)
+            h.pwrite(text.encode().rjust(int(ln), b"."), int(off))
+        elif kind == "z":
+            off, ln = rest.split(":")
+            h.zero(int(ln), int(off))
+        elif kind == "t":
+            off, ln = rest.split(":")
+            h.trim(int(ln), int(off))
+        elif kind == "f":
+            h.flush()
+        else:
+            sys.exit("bad op " + op)
+        print("ok")
+    except nbd.Error as e:
+        print(e.errno or "error")
+h.shutdown()
