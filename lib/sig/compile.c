@@ -14,29 +14,18 @@
 
 #include "sig/sig-int.h"
 
-/* Anchor length classes: A = S + g - 1. */
+/* Anchor length classes: A = S + g - 1.  One prefilter pass per class
+ * present costs 1/S of a lookup per byte, so the classes favour long strides
+ * and cheap direct-indexed 2-byte grams for short anchors. */
 static const struct {
     uint8_t A, g, S;
-} gdefs[VS_NGROUPS] = {{16, 8, 9}, {12, 8, 5}, {8, 4, 5}, {6, 4, 3},
-                       {4, 3, 2},  {3, 3, 1},  {2, 2, 1}, {1, 1, 1}};
+} gdefs[VS_NGROUPS] = {
+#define GDEF(i, a, gg, s) [i] = {a, gg, s},
+    VS_CLASSES(GDEF)
+#undef GDEF
+};
 
 #define MAX_VARIANTS 64
-
-struct bld {
-    struct vs_tok *toks;
-    size_t ntoks, ctoks;
-    struct vs_seg *segs;
-    size_t nsegs, csegs;
-    uint8_t *sgrp; /* group of each segment */
-    size_t nsgrp, csgrp;
-    uint8_t *fxm;
-    size_t nfxm, cfxm;
-    uint8_t *fxv;
-    size_t nfxv, cfxv;
-    struct vs_xchk *xchk;
-    size_t nxchk, cxchk;
-    bool validate; /* check only: no fixed-path arrays */
-};
 
 static uint32_t sat_add(uint32_t a, uint32_t b)
 {
@@ -99,7 +88,7 @@ static uint32_t item_width(const struct vs_tok *toks, uint32_t i,
     }
 }
 
-static int push_tok(struct bld *b, const struct vs_tok *t)
+static int push_tok(struct vs_plan *b, const struct vs_tok *t)
 {
     if (b->ntoks >= UINT32_MAX - 1)
         return -E2BIG;
@@ -131,41 +120,31 @@ static unsigned anchor_fanout(const struct vs_store *st, const struct vs_tok *t)
     return n <= 4 ? n : 0;
 }
 
-/* How common a byte is in executables and text: lower is a better anchor. */
-static unsigned byte_cost(uint8_t b)
-{
-    static const uint8_t x86[] = {0x48, 0x89, 0x8b, 0x24, 0xe8, 0x0f, 0x83,
-                                  0x85, 0xc3, 0x45, 0x44, 0x4c, 0x8d, 0x74,
-                                  0x75, 0xeb, 0xc0, 0x90, 0xcc, 0x41};
-    if (b == 0x00)
-        return 12;
-    if (b == 0xff)
-        return 8;
-    if (b == ' ')
-        return 6;
-    if (b == '\n' || b == '\r' || b == '\t')
-        return 5;
-    if (b >= 'a' && b <= 'z')
-        return strchr("etaoinsr", b) ? 5 : 4;
-    if ((b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'))
-        return 3;
-    if (b < 0x10)
-        return 4;
-    for (size_t i = 0; i < sizeof x86; i++)
-        if (x86[i] == b)
-            return 4;
-    return 1;
-}
+/* How common a byte is in executables and text: lower is a better anchor.
+ * (0x00 and 0xff padding, space and line ends, letters, digits, frequent
+ * x86 opcode bytes.) */
+static const uint8_t byte_cost[256] = {
+    12, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 4, 4, 5, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1,
+    1,  1, 1, 1, 1, 1, 1, 1, 6, 1, 1, 1, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    3,  3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3,
+    3,  3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1,
+    1,  5, 4, 4, 4, 5, 4, 4, 4, 5, 4, 4, 4, 4, 5, 5, 4, 4, 5, 5, 5, 4, 4, 4,
+    4,  4, 4, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1, 4, 1, 1, 1, 4, 1, 4, 1, 4, 1, 1,
+    4,  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1,  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    4,  1, 1, 4, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1,  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1, 1, 4, 1, 1, 1, 1,
+    1,  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8,
+};
 
 static unsigned tok_cost(const struct vs_store *st, const struct vs_tok *t)
 {
     if (t->arg == VS_NONE)
-        return byte_cost(t->val);
+        return byte_cost[t->val];
     unsigned worst = 0;
     for (unsigned b = 0; b < 256; b++)
-        if (vs_set_has(&st->sets[t->arg], (uint8_t)b) &&
-            byte_cost((uint8_t)b) > worst)
-            worst = byte_cost((uint8_t)b);
+        if (vs_set_has(&st->sets[t->arg], (uint8_t)b) && byte_cost[b] > worst)
+            worst = byte_cost[b];
     return worst + 2;
 }
 
@@ -175,32 +154,38 @@ struct anchor_pick {
     uint32_t tok; /* absolute index in bld->toks */
 };
 
-/* Consider the literal run toks[r0, r1). */
-static void pick_in_run(const struct vs_store *st, const struct bld *b,
-                        uint32_t r0, uint32_t r1, struct anchor_pick *p)
-{
-    uint32_t R = r1 - r0;
+#define RUN_MAX 256 /* anchors are chosen among a run's first bytes */
 
-    for (int gi = 0; gi < VS_NGROUPS; gi++) {
+/* Consider the literal run toks[r0, r1) for classes >= mingi. */
+static void pick_in_run(const struct vs_store *st, const struct vs_plan *b,
+                        uint32_t r0, uint32_t r1, int mingi,
+                        struct anchor_pick *p)
+{
+    unsigned cost[RUN_MAX + 1], fan[RUN_MAX], pre[RUN_MAX + 1];
+    uint32_t R = r1 - r0 > RUN_MAX ? RUN_MAX : r1 - r0;
+
+    /* pre[k]: cost of tokens before k, repeats penalised. */
+    pre[0] = 0;
+    for (uint32_t k = 0; k < R; k++) {
+        const struct vs_tok *t = &b->toks[r0 + k];
+        fan[k] = anchor_fanout(st, t);
+        cost[k] = tok_cost(st, t);
+        if (k > 0 && t->arg == VS_NONE && b->toks[r0 + k - 1].arg == VS_NONE &&
+            t->val == b->toks[r0 + k - 1].val)
+            cost[k] += 3;
+        pre[k + 1] = pre[k] + cost[k];
+    }
+    for (int gi = mingi; gi < VS_NGROUPS; gi++) {
         uint32_t A = gdefs[gi].A;
         if (A > R)
             continue;
         if (p->group >= 0 && gi > p->group)
             return;
         bool found = false;
-        for (uint32_t s = r0; s + A <= r1; s++) {
-            unsigned variants = 1, score = 0;
-            for (uint32_t k = 0; k < A; k++) {
-                const struct vs_tok *t = &b->toks[s + k];
-                variants *= anchor_fanout(st, t);
-                if (variants > MAX_VARIANTS)
-                    break;
-                score += tok_cost(st, t);
-                if (k > 0 && t->arg == VS_NONE &&
-                    b->toks[s + k - 1].arg == VS_NONE &&
-                    t->val == b->toks[s + k - 1].val)
-                    score += 3;
-            }
+        for (uint32_t s0 = 0; s0 + A <= R; s0++) {
+            unsigned variants = 1, score = pre[s0 + A] - pre[s0];
+            for (uint32_t k = 0; k < A && variants <= MAX_VARIANTS; k++)
+                variants *= fan[s0 + k];
             if (variants > MAX_VARIANTS)
                 continue;
             for (unsigned v = variants; v > 1; v >>= 1)
@@ -208,7 +193,7 @@ static void pick_in_run(const struct vs_store *st, const struct bld *b,
             if (p->group < 0 || gi < p->group || score < p->score) {
                 p->group = gi;
                 p->score = score;
-                p->tok = s;
+                p->tok = r0 + s0;
                 found = true;
             }
         }
@@ -217,7 +202,77 @@ static void pick_in_run(const struct vs_store *st, const struct bld *b,
     }
 }
 
-static int push_fx(struct bld *b, uint8_t m, uint8_t v)
+/* Choose the anchor of @seg among classes >= mingi and derive the spans
+ * around it.  Returns the class, or -EINVAL. */
+static int seg_anchor(const struct vs_store *st, const struct vs_plan *b,
+                      struct vs_seg *seg, int mingi, struct vs_err *e)
+{
+    uint32_t t0 = seg->tok, t1 = seg->tok + seg->ntok;
+    struct anchor_pick p = {.group = -1};
+    uint32_t run = VS_NONE;
+
+    for (uint32_t i = t0; i <= t1;) {
+        if (i < t1 && anchor_fanout(st, &b->toks[i]) > 0) {
+            if (run == VS_NONE)
+                run = i;
+            i++;
+            continue;
+        }
+        if (run != VS_NONE)
+            pick_in_run(st, b, run, i, mingi, &p);
+        run = VS_NONE;
+        if (i == t1)
+            break;
+        uint32_t a, z;
+        i += item_width(b->toks, i, &a, &z);
+    }
+    if (p.group < 0) {
+        vs_errf(e, "part %u has no literal byte to anchor on", seg->idx + 1);
+        return -EINVAL;
+    }
+    seg->atok = p.tok - t0;
+    seg->alen = gdefs[p.group].A;
+    seg->pre_min = seg->pre_max = seg->post_min = seg->post_max = 0;
+    for (uint32_t i = t0; i < t1;) {
+        uint32_t a, z, n = item_width(b->toks, i, &a, &z);
+        if (i < p.tok) {
+            seg->pre_min = sat_add(seg->pre_min, a);
+            seg->pre_max = sat_add(seg->pre_max, z);
+        } else if (i >= p.tok + seg->alen) {
+            seg->post_min = sat_add(seg->post_min, a);
+            seg->post_max = sat_add(seg->post_max, z);
+        }
+        i += n;
+    }
+    if (seg->reftok != VS_NONE) {
+        /* Fixed distance between the offset reference and the anchor. */
+        uint32_t ref = t0 + seg->reftok;
+        uint32_t lo = ref < p.tok ? ref : p.tok, hi = ref < p.tok ? p.tok : ref;
+        uint32_t dist = 0;
+        for (uint32_t i = t0; i < t1;) {
+            uint32_t a, z, n = item_width(b->toks, i, &a, &z);
+            if (i >= lo && i < hi) {
+                if (a != z || dist > VS_SEG_MAX) {
+                    vs_errf(e, "offset reference is not at a fixed distance "
+                               "from the literal anchor");
+                    return -EINVAL;
+                }
+                dist += a;
+            }
+            i += n;
+        }
+        seg->hasref = 1;
+        seg->refd = ref < p.tok ? -(int32_t)dist : (int32_t)dist;
+    }
+    if (seg->pre_max == VS_INF || seg->post_max == VS_INF ||
+        (uint64_t)seg->pre_max + seg->alen + seg->post_max > VS_SEG_MAX) {
+        vs_errf(e, "part %u is longer than %u bytes", seg->idx + 1, VS_SEG_MAX);
+        return -EINVAL;
+    }
+    return p.group;
+}
+
+static int push_fx(struct vs_plan *b, uint8_t m, uint8_t v)
 {
     if (VS_RESERVE(b, fxm, 1) < 0 || VS_RESERVE(b, fxv, 1) < 0)
         return -ENOMEM;
@@ -226,7 +281,7 @@ static int push_fx(struct bld *b, uint8_t m, uint8_t v)
     return 0;
 }
 
-static int build_fixed(struct bld *b, struct vs_seg *seg)
+static int build_fixed(struct vs_plan *b, struct vs_seg *seg)
 {
     if (b->nfxm >= UINT32_MAX - VS_SEG_MAX || b->nxchk >= UINT32_MAX - 1)
         return -E2BIG;
@@ -282,7 +337,7 @@ static int build_fixed(struct bld *b, struct vs_seg *seg)
 }
 
 /* Finish the segment made of bld->toks[t0, ntoks). */
-static int close_seg(const struct vs_store *st, struct bld *b, uint32_t t0,
+static int close_seg(const struct vs_store *st, struct vs_plan *b, uint32_t t0,
                      uint32_t msig, uint32_t idx, uint32_t gmin, uint32_t gmax,
                      uint32_t ref, struct vs_err *e)
 {
@@ -305,40 +360,17 @@ static int close_seg(const struct vs_store *st, struct bld *b, uint32_t t0,
         i += n;
     }
 
-    struct anchor_pick p = {.group = -1};
-    uint32_t run = VS_NONE;
-    for (uint32_t i = t0; i <= t1;) {
-        if (i < t1 && anchor_fanout(st, &b->toks[i]) > 0) {
-            if (run == VS_NONE)
-                run = i;
-            i++;
-            continue;
-        }
-        if (run != VS_NONE)
-            pick_in_run(st, b, run, i, &p);
-        run = VS_NONE;
-        if (i == t1)
-            break;
-        uint32_t a, z;
-        i += item_width(b->toks, i, &a, &z);
-    }
-    if (p.group < 0) {
-        vs_errf(e, "part %u has no literal byte to anchor on", idx + 1);
-        return -EINVAL;
-    }
-
     struct vs_seg seg;
     memset(&seg, 0, sizeof seg);
     seg.msig = msig;
     seg.idx = idx;
     seg.tok = t0;
     seg.ntok = t1 - t0;
-    seg.atok = p.tok - t0;
-    seg.alen = gdefs[p.group].A;
     seg.gmin = gmin;
     seg.gmax = gmax;
     seg.lookb = seg.looka = -1;
     seg.fixed = 1;
+    seg.reftok = ref == VS_NONE ? VS_NONE : ref - t0;
     for (uint32_t i = t0; i < t1;) {
         uint32_t a, z, n = item_width(b->toks, i, &a, &z);
         const struct vs_tok *t = &b->toks[i];
@@ -348,40 +380,12 @@ static int close_seg(const struct vs_store *st, struct bld *b, uint32_t t0,
             seg.lookb = (int8_t)t->flag;
         if (t->kind == VS_TK_LOOKA)
             seg.looka = (int8_t)t->flag;
-        if (i < p.tok) {
-            seg.pre_min = sat_add(seg.pre_min, a);
-            seg.pre_max = sat_add(seg.pre_max, z);
-        } else if (i >= p.tok + seg.alen) {
-            seg.post_min = sat_add(seg.post_min, a);
-            seg.post_max = sat_add(seg.post_max, z);
-        }
         i += n;
     }
-    if (ref != VS_NONE) {
-        /* Fixed distance between the offset reference and the anchor. */
-        uint32_t lo = ref < p.tok ? ref : p.tok, hi = ref < p.tok ? p.tok : ref;
-        uint32_t dist = 0;
-        for (uint32_t i = t0; i < t1;) {
-            uint32_t a, z, n = item_width(b->toks, i, &a, &z);
-            if (i >= lo && i < hi) {
-                if (a != z || dist > VS_SEG_MAX) {
-                    vs_errf(e, "offset reference is not at a fixed distance "
-                               "from the literal anchor");
-                    return -EINVAL;
-                }
-                dist += a;
-            }
-            i += n;
-        }
-        seg.hasref = 1;
-        seg.refd = ref < p.tok ? -(int32_t)dist : (int32_t)dist;
-    }
-    if (seg.pre_max == VS_INF || seg.post_max == VS_INF ||
-        (uint64_t)seg.pre_max + seg.alen + seg.post_max > VS_SEG_MAX) {
-        vs_errf(e, "part %u is longer than %u bytes", idx + 1, VS_SEG_MAX);
-        return -EINVAL;
-    }
-    if (!b->validate && seg.fixed) {
+    int group = seg_anchor(st, b, &seg, 0, e);
+    if (group < 0)
+        return group;
+    if (seg.fixed) {
         int r = build_fixed(b, &seg);
         if (r < 0)
             return r;
@@ -391,12 +395,12 @@ static int close_seg(const struct vs_store *st, struct bld *b, uint32_t t0,
     if (VS_RESERVE(b, segs, 1) < 0 || VS_RESERVE(b, sgrp, 1) < 0)
         return -ENOMEM;
     b->segs[b->nsegs++] = seg;
-    b->sgrp[b->nsgrp++] = (uint8_t)p.group;
+    b->sgrp[b->nsgrp++] = (uint8_t)group;
     return 0;
 }
 
 /* Cut signature @mi into segments appended to @b. */
-static int plan_msig(const struct vs_store *st, struct bld *b, uint32_t mi,
+static int plan_msig(const struct vs_store *st, struct vs_plan *b, uint32_t mi,
                      uint32_t *nseg, struct vs_err *e)
 {
     const struct vs_msig *m = &st->msigs[mi];
@@ -474,26 +478,15 @@ static int plan_msig(const struct vs_store *st, struct bld *b, uint32_t mi,
     return 0;
 }
 
-static void bld_free(struct bld *b)
+int vs_plan_msig(struct vs_store *st, uint32_t mi, struct vs_err *e)
 {
-    free(b->toks);
-    free(b->segs);
-    free(b->sgrp);
-    free(b->fxm);
-    free(b->fxv);
-    free(b->xchk);
-    memset(b, 0, sizeof *b);
-}
+    uint32_t nseg, first = (uint32_t)st->plan.nsegs;
+    int r = plan_msig(st, &st->plan, mi, &nseg, e);
 
-int vs_check_msig(const struct vs_store *st, uint32_t mi, struct vs_err *e)
-{
-    struct bld b;
-    uint32_t nseg;
-
-    memset(&b, 0, sizeof b);
-    b.validate = true;
-    int r = plan_msig(st, &b, mi, &nseg, e);
-    bld_free(&b);
+    if (r == 0) {
+        st->msigs[mi].seg = first;
+        st->msigs[mi].nseg = nseg;
+    }
     return r;
 }
 
@@ -509,6 +502,7 @@ static uint32_t ceil_log2(uint64_t n)
 
 struct gent {
     uint64_t gram;
+    uint64_t w0, w1;
     uint32_t ref;
 };
 
@@ -517,7 +511,11 @@ static int cmp_gent(const void *a, const void *b)
     const struct gent *x = a, *y = b;
     if (x->gram != y->gram)
         return x->gram < y->gram ? -1 : 1;
-    return x->ref < y->ref ? -1 : x->ref > y->ref;
+    if (x->ref != y->ref)
+        return x->ref < y->ref ? -1 : 1;
+    if (x->w0 != y->w0)
+        return x->w0 < y->w0 ? -1 : 1;
+    return x->w1 < y->w1 ? -1 : x->w1 > y->w1;
 }
 
 static int build_group(struct vs_group *g, struct gent *ents, size_t n)
@@ -545,7 +543,9 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
     g->boff = calloc(nb + 1, sizeof *g->boff);
     g->grams = malloc((n ? n : 1) * sizeof *g->grams);
     g->refs = malloc((n ? n : 1) * sizeof *g->refs);
-    if (g->boff == NULL || g->grams == NULL || g->refs == NULL) {
+    g->aw = malloc((n ? n : 1) * 2 * sizeof *g->aw);
+    if (g->boff == NULL || g->grams == NULL || g->refs == NULL ||
+        g->aw == NULL) {
         free(cnt);
         free(sorted);
         return -ENOMEM;
@@ -557,11 +557,13 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
         if (end - start > 1)
             qsort(sorted + start, end - start, sizeof *sorted, cmp_gent);
         for (size_t i = start; i < end; i++) {
-            if (i > start && sorted[i].gram == sorted[i - 1].gram &&
-                sorted[i].ref == sorted[i - 1].ref)
+            /* Variants of one anchor share grams; keep each variant. */
+            if (i > start && cmp_gent(&sorted[i], &sorted[i - 1]) == 0)
                 continue;
             g->grams[out] = sorted[i].gram;
             g->refs[out] = sorted[i].ref;
+            g->aw[2 * out] = sorted[i].w0;
+            g->aw[2 * out + 1] = sorted[i].w1;
             out++;
         }
         start = end;
@@ -574,7 +576,7 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
     if (g->g <= 2) {
         g->mbits = 8u * g->g;
     } else {
-        g->mbits = ceil_log2(out * 16);
+        g->mbits = ceil_log2(out * 64);
         if (g->mbits < 12)
             g->mbits = 12;
         if (g->mbits > 25)
@@ -594,8 +596,8 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
             continue;
         }
         uint64_t y = x * VS_HASHMUL;
-        uint64_t h1 = y >> (64 - g->mbits);
-        uint64_t h2 = (y >> (64 - 2 * g->mbits)) & mask;
+        uint64_t h1 = VS_H1(y, mask);
+        uint64_t h2 = VS_H2(y, mask);
         g->bloom[h1 >> 6] |= 1ull << (h1 & 63);
         g->bloom[h2 >> 6] |= 1ull << (h2 & 63);
     }
@@ -628,11 +630,20 @@ static int add_anchor_grams(const struct vsig_db *db, uint32_t si, int gi,
             v[k] = opts[k][idx[k]];
         if (vs_grow((void **)ents, cap, *n, S, sizeof **ents) < 0)
             return -ENOMEM;
+        uint64_t w0 = 0, w1 = 0;
+        if (A >= 8) {
+            w0 = vs_load64(v);
+            w1 = vs_load64(v + A - 8);
+        } else if (A >= 4) {
+            w0 = vs_load32(v);
+            w1 = vs_load32(v + A - 4);
+        }
         for (uint32_t o = 0; o < S; o++) {
             uint64_t x = 0;
             for (uint32_t k = 0; k < g; k++)
                 x |= (uint64_t)v[o + k] << (8 * k);
-            (*ents)[(*n)++] = (struct gent){.gram = x, .ref = si << 5 | o};
+            (*ents)[(*n)++] = (struct gent){
+                .gram = x, .w0 = w0, .w1 = w1, .ref = si << 5 | o};
         }
         uint32_t k = 0;
         while (k < A && ++idx[k] == nopt[k])
@@ -658,6 +669,7 @@ void vs_db_free(struct vsig_db *db)
         free(db->groups[i].boff);
         free(db->groups[i].grams);
         free(db->groups[i].refs);
+        free(db->groups[i].aw);
     }
     free(db->eof_msigs);
     free(db);
@@ -666,7 +678,6 @@ void vs_db_free(struct vsig_db *db)
 int vs_compile(struct vs_store *st, struct vsig_db **out)
 {
     struct vsig_db *db = calloc(1, sizeof *db);
-    struct bld b;
     size_t eofcap = 0;
     int r = 0;
 
@@ -675,18 +686,13 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
     db->refs = 1;
     db->st = *st;
     memset(st, 0, sizeof *st);
-    memset(&b, 0, sizeof b);
     st = &db->st;
+    /* The loader planned every signature (vs_plan_msig). */
+    struct vs_plan b = st->plan;
+    memset(&st->plan, 0, sizeof st->plan);
 
     for (uint32_t mi = 0; mi < st->nmsigs; mi++) {
-        struct vs_err e;
-        uint32_t nseg;
-        st->msigs[mi].seg = (uint32_t)b.nsegs;
-        if ((r = plan_msig(st, &b, mi, &nseg, &e)) < 0) {
-            /* The loader checked every signature; only ENOMEM/E2BIG. */
-            goto fail;
-        }
-        st->msigs[mi].nseg = nseg;
+        uint32_t nseg = st->msigs[mi].nseg;
         if (nseg > 1)
             st->msigs[mi].state = db->nstate++;
         if (st->msigs[mi].target != 0)
@@ -712,6 +718,33 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
     st->toks = NULL;
     st->ntoks = st->ctoks = 0;
 
+    /* Passes: one per class present, each costing 1/S per byte.  Anchors
+     * longer than the shortest class that still uses 4-byte or longer grams
+     * join that pass instead of paying for their own. */
+    {
+        int target = -1;
+        size_t present[VS_NGROUPS] = {0};
+        for (size_t si = 0; si < b.nsegs; si++)
+            present[b.sgrp[si]]++;
+        /* Small databases: 4-byte grams are selective enough.  Large ones
+         * match common 4-grams of code and text too often; their long
+         * anchors keep 8-byte grams. */
+        unsigned merge_g = b.nsegs > 20000 ? 8 : 4;
+        for (int gi = 0; gi < VS_NGROUPS; gi++)
+            if (present[gi] && gdefs[gi].g >= merge_g)
+                target = gi;
+        for (size_t si = 0; target > 0 && si < b.nsegs; si++) {
+            if (b.sgrp[si] >= target)
+                continue;
+            struct vs_err e;
+            int g = seg_anchor(st, &b, &b.segs[si], target, &e);
+            if (g < 0) {
+                r = -EINVAL;
+                goto fail;
+            }
+            b.sgrp[si] = (uint8_t)g;
+        }
+    }
     db->segs = b.segs;
     db->nsegs = b.nsegs;
     db->toks = b.toks;
@@ -765,6 +798,7 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
         g->g = gdefs[gi].g;
         g->S = gdefs[gi].S;
         g->A = gdefs[gi].A;
+        g->cls = (uint8_t)gi;
         r = build_group(g, ents, n);
         free(ents);
         if (r < 0)
@@ -786,11 +820,16 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
                   st->nsets * sizeof(struct vs_set) + st->npool +
                   st->nldbs * sizeof(struct vs_ldb) +
                   st->nrpn * sizeof(struct vs_rpn) + st->nsubs * 4;
-    bld_free(&b);
+    free(b.sgrp);
     *out = db;
     return 0;
 fail:
-    bld_free(&b);
+    free(b.toks);
+    free(b.segs);
+    free(b.sgrp);
+    free(b.fxm);
+    free(b.fxv);
+    free(b.xchk);
     vs_db_free(db);
     return r;
 }

@@ -201,6 +201,8 @@ int vs_hex_parse(struct vs_store *st, const char *s, size_t len, unsigned flags,
     int r;
 
     st->hex_ref = VS_NONE;
+    if (VS_RESERVE(st, toks, len / 2 + 4) < 0)
+        return -ENOMEM;
     if (len == 0) {
         vs_errf(e, "empty hex signature");
         return -EINVAL;

@@ -125,12 +125,18 @@ static int load_text(struct vsig_loader *l, enum fmt f, const char *file,
         }
         int r = parse_line(&l->st, f, s, ll, &e);
         for (size_t mi = m.nmsigs; r == 0 && mi < l->st.nmsigs; mi++) {
-            r = vs_check_msig(&l->st, (uint32_t)mi, &e);
+            r = vs_plan_msig(&l->st, (uint32_t)mi, &e);
             if (r == 0 && l->st.msigs[mi].off.kind == VS_OFF_EOF &&
                 l->st.msigs[mi].off.off >= VS_EOF_TAIL)
                 diag(l, VSIG_DIAG_WARNING, file, lineno,
                      "EOF offset beyond 1 MiB: matches only when the object "
                      "size is known in advance");
+        }
+        if (r == 0) {
+            /* Planned: the parsed tokens are no longer needed. */
+            for (size_t mi = m.nmsigs; mi < l->st.nmsigs; mi++)
+                l->st.msigs[mi].tok = l->st.msigs[mi].ntok = 0;
+            l->st.ntoks = m.ntoks;
         }
         if (r == -ENOMEM || r == -E2BIG)
             return r;

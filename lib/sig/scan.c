@@ -52,6 +52,7 @@ struct vsig_stream {
     struct vs_scratch sc;
     struct vs_hashctx *hc;
     bool hashing;
+    bool bmi2; /* use the BMI2 prefilter loops */
 };
 
 static inline bool bit(const uint64_t *m, uint32_t i)
@@ -311,59 +312,103 @@ static inline uint64_t gram_at(const uint8_t *p, unsigned g)
     }
 }
 
-/* Sampled positions j in [from, to) whose gram passes the bloom filter,
- * stored relative to @from. */
-#define SCAN_LOOP(LOAD)                                                        \
-    for (; j < to; j += S, p += S) {                                           \
-        uint64_t y = (LOAD)*VS_HASHMUL;                                        \
-        uint64_t h = y >> sh1;                                                 \
-        if ((bloom[h >> 6] >> (h & 63)) & 1) {                                 \
-            uint64_t h2 = (y >> sh2) & mask;                                   \
-            if ((bloom[h2 >> 6] >> (h2 & 63)) & 1)                             \
-                out[n++] = (uint32_t)(j - from);                               \
+/* Sampled positions in [r, end) (relative to the block) whose gram passes
+ * the first bloom probe.  One function per anchor class, so the stride and
+ * gram width are constants; a BMI2 build of each (shrx: no shift-count
+ * register) is picked at run time.  Branch-free and unrolled: a hit only
+ * advances the output count, so random hits cost no misprediction; the
+ * second probe happens in candidate(). */
+#define LOAD8(q) vs_load64(q)
+#define LOAD4(q) ((uint64_t)vs_load32(q))
+#define LOAD3(q) ((uint64_t)(vs_load32(q) & 0xffffff))
+#define LOAD2(q) vs_load16_le(q)
+#define LOAD1(q) ((uint64_t)(q)[0])
+#define LOADG(g, q)                                                            \
+    ((g) == 8   ? LOAD8(q)                                                     \
+     : (g) == 4 ? LOAD4(q)                                                     \
+     : (g) == 3 ? LOAD3(q)                                                     \
+     : (g) == 2 ? LOAD2(q)                                                     \
+                : LOAD1(q))
+#define HASHG(g, x) ((g) <= 2 ? (x) : VS_H1((x)*VS_HASHMUL, hmask))
+#define BIT(h)      ((bloom[(h) >> 6] >> ((h)&63)) & 1)
+
+typedef size_t (*scan_fn)(const uint64_t *bloom, uint64_t hmask,
+                          const uint8_t *p, uint32_t r, uint32_t end,
+                          uint32_t *out);
+
+#define DEFINE_SCAN(name, attr, G, S)                                          \
+    attr static size_t name(const uint64_t *bloom, uint64_t hmask,             \
+                            const uint8_t *p, uint32_t r, uint32_t end,        \
+                            uint32_t *out)                                     \
+    {                                                                          \
+        size_t n = 0;                                                          \
+        (void)hmask;                                                           \
+        for (; r + 3 * (S) < end; r += 4 * (S), p += 4 * (S)) {                \
+            uint64_t h0 = HASHG(G, LOADG(G, p));                               \
+            uint64_t h1 = HASHG(G, LOADG(G, p + (S)));                         \
+            uint64_t h2 = HASHG(G, LOADG(G, p + 2 * (S)));                     \
+            uint64_t h3 = HASHG(G, LOADG(G, p + 3 * (S)));                     \
+            out[n] = r;                                                        \
+            n += BIT(h0);                                                      \
+            out[n] = r + (S);                                                  \
+            n += BIT(h1);                                                      \
+            out[n] = r + 2 * (S);                                              \
+            n += BIT(h2);                                                      \
+            out[n] = r + 3 * (S);                                              \
+            n += BIT(h3);                                                      \
         }                                                                      \
+        for (; r < end; r += (S), p += (S)) {                                  \
+            uint64_t h0 = HASHG(G, LOADG(G, p));                               \
+            out[n] = r;                                                        \
+            n += BIT(h0);                                                      \
+        }                                                                      \
+        return n;                                                              \
     }
 
-static size_t scan_group(const struct vs_group *g, const struct vs_win *w,
-                         uint64_t from, uint64_t to, uint32_t *out)
+#define SCAN_PLAIN(i, a, g, s) DEFINE_SCAN(scan_##i, , g, s)
+#define SCAN_BMI2(i, a, g, s)                                                  \
+    DEFINE_SCAN(scan_bmi2_##i, __attribute__((target("bmi2"))), g, s)
+VS_CLASSES(SCAN_PLAIN)
+#if defined(__x86_64__)
+VS_CLASSES(SCAN_BMI2)
+#endif
+
+static const scan_fn scan_fns[2][VS_NGROUPS] = {
+#define FN_PLAIN(i, a, g, s) [i] = scan_##i,
+    {VS_CLASSES(FN_PLAIN)},
+#if defined(__x86_64__)
+#define FN_BMI2(i, a, g, s) [i] = scan_bmi2_##i,
+    {VS_CLASSES(FN_BMI2)},
+#else
+    {VS_CLASSES(FN_PLAIN)},
+#endif
+};
+
+static size_t scan_group(const struct vsig_stream *s, const struct vs_group *g,
+                         const struct vs_win *w, uint64_t from, uint64_t to,
+                         uint32_t *out)
 {
     const uint64_t S = g->S;
     uint64_t j = (from + S - 1) / S * S;
-    size_t n = 0;
-    const uint64_t *bloom = g->bloom;
 
     if (j >= to)
         return 0;
-    const uint8_t *p = w->buf + (j - w->base);
-    if (g->g <= 2) {
-        for (; j < to; j += S, p += S) {
-            uint64_t x = g->g == 2 ? vs_load16_le(p) : p[0];
-            if ((bloom[x >> 6] >> (x & 63)) & 1)
-                out[n++] = (uint32_t)(j - from);
-        }
-        return n;
-    }
-    const unsigned sh1 = 64 - g->mbits, sh2 = 64 - 2 * g->mbits;
-    const uint64_t mask = ((uint64_t)1 << g->mbits) - 1;
-    switch (g->g) {
-    case 8:
-        SCAN_LOOP(vs_load64(p))
-        break;
-    case 4:
-        SCAN_LOOP((uint64_t)vs_load32(p))
-        break;
-    default:
-        SCAN_LOOP((uint64_t)(vs_load32(p) & 0xffffff))
-        break;
-    }
-    return n;
+    return scan_fns[s->bmi2][g->cls](
+        g->bloom, ((uint64_t)1 << g->mbits) - 1, w->buf + (j - w->base),
+        (uint32_t)(j - from), (uint32_t)(to - from), out);
 }
 
 static void candidate(struct vsig_stream *s, const struct vs_win *w,
                       const struct vs_group *g, uint64_t j)
 {
     uint64_t x = gram_at(w->buf + (j - w->base), g->g);
-    uint64_t b = (x * VS_HASHMUL) >> (64 - g->bbits);
+    uint64_t y = x * VS_HASHMUL;
+    if (g->g > 2) {
+        uint64_t h2 = VS_H2(y, (1ull << g->mbits) - 1);
+        if (!((g->bloom[h2 >> 6] >> (h2 & 63)) & 1))
+            return;
+    }
+    uint64_t b = y >> (64 - g->bbits);
 
     for (uint32_t k = g->boff[b]; k < g->boff[b + 1]; k++) {
         if (g->grams[k] != x)
@@ -371,6 +416,16 @@ static void candidate(struct vsig_stream *s, const struct vs_win *w,
         uint32_t ref = g->refs[k], o = ref & 31;
         if (j < o)
             continue;
+        const uint8_t *pa = w->buf + (j - o - w->base);
+        if (g->A >= 8) {
+            if (vs_load64(pa) != g->aw[2 * k] ||
+                vs_load64(pa + g->A - 8) != g->aw[2 * k + 1])
+                continue;
+        } else if (g->A >= 4) {
+            if (vs_load32(pa) != g->aw[2 * k] ||
+                vs_load32(pa + g->A - 4) != g->aw[2 * k + 1])
+                continue;
+        }
         on_anchor(s, w, ref >> 5, j - o);
         if (s->stopped)
             return;
@@ -397,7 +452,8 @@ static void process(struct vsig_stream *s, const struct vs_win *w,
                 else if (e > w->hi - g->g + 1)
                     e = w->hi - g->g + 1;
             }
-            s->ncand[gi] = e > blk ? scan_group(g, w, blk, e, s->cand[gi]) : 0;
+            s->ncand[gi] =
+                e > blk ? scan_group(s, g, w, blk, e, s->cand[gi]) : 0;
             idx[gi] = 0;
             if (s->ncand[gi])
                 ng++;
@@ -800,6 +856,10 @@ int vsig_stream_new(struct vsig_stream **out, struct vsig_db *db,
     }
     s->fn = fn;
     s->opaque = opaque;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    s->bmi2 = __builtin_cpu_supports("bmi2");
+#endif
     stream_clear(s);
     *out = s;
     return 0;

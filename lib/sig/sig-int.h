@@ -126,6 +126,50 @@ struct vs_hash {
     uint32_t sig;
 };
 
+/* Segment: the part of a signature between unbounded gaps.  The prefilter
+ * finds its anchor (a literal run); verify.c checks the rest. */
+struct vs_seg {
+    uint32_t msig;
+    uint32_t idx;                /* position within the signature */
+    uint32_t tok, ntok;          /* db->toks */
+    uint32_t atok;               /* first anchor token (relative to tok) */
+    uint32_t alen;               /* anchor length in bytes (= tokens) */
+    uint32_t pre_min, pre_max;   /* bytes before the anchor */
+    uint32_t post_min, post_max; /* bytes after the anchor */
+    uint32_t gmin, gmax;         /* gap after the previous segment */
+    int32_t refd;    /* offset reference = anchor + refd (if hasref) */
+    uint32_t reftok; /* token of the offset reference, VS_NONE: none */
+    uint8_t hasref;
+    /* Fixed-width segments: masked compare over pre+alen+post bytes. */
+    uint32_t fx, fxn; /* db->fxmask/fxval, padded to 8 bytes */
+    uint32_t xc, nxc; /* extra checks (sets, alternatives) */
+    uint8_t fixed;
+    int8_t lookb, looka; /* enum vs_special or -1 */
+};
+
+/* Extra check of the fixed path: a byte set or alternatives at pos. */
+struct vs_xchk {
+    uint32_t pos; /* from the segment start */
+    uint32_t tok; /* absolute token index */
+};
+
+/* Signatures cut into segments with anchors (compile.c), built line by line
+ * while loading so that problems are reported with file and line. */
+struct vs_plan {
+    struct vs_tok *toks; /* segment tokens (specials rewritten) */
+    size_t ntoks, ctoks;
+    struct vs_seg *segs;
+    size_t nsegs, csegs;
+    uint8_t *sgrp; /* anchor class of each segment */
+    size_t nsgrp, csgrp;
+    uint8_t *fxm; /* fixed-path masks and values */
+    size_t nfxm, cfxm;
+    uint8_t *fxv;
+    size_t nfxv, cfxv;
+    struct vs_xchk *xchk;
+    size_t nxchk, cxchk;
+};
+
 /* Growable arrays of everything a database is made of.  The loader fills
  * one; compilation moves it into the vsig_db. */
 struct vs_store {
@@ -151,6 +195,7 @@ struct vs_store {
     size_t nhashes[VS_NALGO], chashes[VS_NALGO];
     size_t nbody;
     uint32_t hex_ref; /* set by vs_hex_parse, taken by vs_add_msig */
+    struct vs_plan plan;
 };
 
 VS_HIDDEN int vs_grow(void **p, size_t *cap, size_t n, size_t add, size_t elsz);
@@ -163,6 +208,7 @@ struct vs_mark {
     size_t nnames, nsigs, nmsigs, ntoks, nsets, npool, nldbs, nrpn, nsubs;
     size_t nhashes[VS_NALGO];
     size_t nbody;
+    size_t p_toks, p_segs, p_fx, p_xchk;
 };
 VS_HIDDEN void vs_store_mark(const struct vs_store *st, struct vs_mark *m);
 VS_HIDDEN void vs_store_rollback(struct vs_store *st, const struct vs_mark *m);
@@ -244,49 +290,43 @@ VS_HIDDEN const struct vs_hash *vs_hash_find(const struct vs_hash *h, size_t n,
 
 /* ---- the compiled database ---- */
 
-/* Segment: the part of a signature between unbounded gaps.  The prefilter
- * finds its anchor (a literal run); verify.c checks the rest. */
-struct vs_seg {
-    uint32_t msig;
-    uint32_t idx;                /* position within the signature */
-    uint32_t tok, ntok;          /* db->toks */
-    uint32_t atok;               /* first anchor token (relative to tok) */
-    uint32_t alen;               /* anchor length in bytes (= tokens) */
-    uint32_t pre_min, pre_max;   /* bytes before the anchor */
-    uint32_t post_min, post_max; /* bytes after the anchor */
-    uint32_t gmin, gmax;         /* gap after the previous segment */
-    int32_t refd; /* offset reference = anchor + refd (if hasref) */
-    uint8_t hasref;
-    /* Fixed-width segments: masked compare over pre+alen+post bytes. */
-    uint32_t fx, fxn; /* db->fxmask/fxval, padded to 8 bytes */
-    uint32_t xc, nxc; /* extra checks (sets, alternatives) */
-    uint8_t fixed;
-    int8_t lookb, looka; /* enum vs_special or -1 */
-};
-
-/* Extra check of the fixed path: a byte set or alternatives at pos. */
-struct vs_xchk {
-    uint32_t pos; /* from the segment start */
-    uint32_t tok; /* absolute token index */
-};
-
 /* Prefilter group: anchors of one length class, found by sampling one
  * g-byte gram every S positions.  An anchor of A = S + g - 1 bytes always
  * has one of its S grams on a sampled position, so each of its grams is
  * indexed with its offset. */
 struct vs_group {
     uint8_t g, S, A;
+    uint8_t cls;    /* index in VS_CLASSES */
     uint32_t mbits; /* log2 of bloom bits */
     uint64_t *bloom;
     uint32_t bbits;  /* log2 of buckets */
     uint32_t *boff;  /* bucket -> first entry; (1 << bbits) + 1 entries */
     uint64_t *grams; /* entries grouped by bucket */
     uint32_t *refs;  /* seg << 5 | gram offset within anchor */
+    /* The anchor's first and last 8 (A < 8: 4) bytes, so that most gram
+     * hits are rejected without touching the segment. */
+    uint64_t *aw;
     size_t nent;
 };
 
+/* Anchor classes (index, A, g, S): anchors of A bytes found by sampling one
+ * g-byte gram every S positions (A = S + g - 1).  Short grams (g <= 2) index
+ * the filter directly, longer ones are hashed. */
+#define VS_CLASSES(X)                                                          \
+    X(0, 16, 8, 9)                                                             \
+    X(1, 12, 8, 5)                                                             \
+    X(2, 8, 4, 5)                                                              \
+    X(3, 6, 4, 3)                                                              \
+    X(4, 4, 3, 2)                                                              \
+    X(5, 3, 3, 1)                                                              \
+    X(6, 2, 2, 1)                                                              \
+    X(7, 1, 1, 1)
 #define VS_NGROUPS 8
 #define VS_HASHMUL 0x9E3779B97F4A7C15ull
+/* Bloom probes take fixed bit fields of the product (no variable shifts in
+ * the hot loop): bits 39.. and 14.., masked to the filter size (<= 25). */
+#define VS_H1(y, mask) (((y) >> 39) & (mask))
+#define VS_H2(y, mask) (((y) >> 14) & (mask))
 
 struct vsig_db {
     long refs;
@@ -315,10 +355,9 @@ struct vsig_db {
 };
 
 VS_HIDDEN int vs_compile(struct vs_store *st, struct vsig_db **out);
-/* Check that signature @mi can be compiled (segments, anchors), so the
- * loader can report problems with file and line. */
-VS_HIDDEN int vs_check_msig(const struct vs_store *st, uint32_t mi,
-                            struct vs_err *e);
+/* Cut signature @mi into segments with anchors (st->plan); the loader
+ * reports problems with file and line. */
+VS_HIDDEN int vs_plan_msig(struct vs_store *st, uint32_t mi, struct vs_err *e);
 VS_HIDDEN void vs_db_free(struct vsig_db *db);
 
 /* ---- verification (verify.c) ---- */

@@ -44,6 +44,12 @@ void vs_store_free(struct vs_store *st)
     free(st->subs);
     for (int i = 0; i < VS_NALGO; i++)
         free(st->hashes[i]);
+    free(st->plan.toks);
+    free(st->plan.segs);
+    free(st->plan.sgrp);
+    free(st->plan.fxm);
+    free(st->plan.fxv);
+    free(st->plan.xchk);
     memset(st, 0, sizeof *st);
 }
 
@@ -61,6 +67,10 @@ void vs_store_mark(const struct vs_store *st, struct vs_mark *m)
     m->nbody = st->nbody;
     for (int i = 0; i < VS_NALGO; i++)
         m->nhashes[i] = st->nhashes[i];
+    m->p_toks = st->plan.ntoks;
+    m->p_segs = st->plan.nsegs;
+    m->p_fx = st->plan.nfxm;
+    m->p_xchk = st->plan.nxchk;
 }
 
 void vs_store_rollback(struct vs_store *st, const struct vs_mark *m)
@@ -77,6 +87,10 @@ void vs_store_rollback(struct vs_store *st, const struct vs_mark *m)
     st->nbody = m->nbody;
     for (int i = 0; i < VS_NALGO; i++)
         st->nhashes[i] = m->nhashes[i];
+    st->plan.ntoks = m->p_toks;
+    st->plan.nsegs = st->plan.nsgrp = m->p_segs;
+    st->plan.nfxm = st->plan.nfxv = m->p_fx;
+    st->plan.nxchk = m->p_xchk;
 }
 
 /* Append a NUL-terminated copy of a name; *out is its offset. */
