@@ -763,6 +763,12 @@ static int logd_loop(struct logd *d)
     /* Drain what is already queued in the sockets. */
     for (int i = 0; i < d->nudp; i++)
         read_udp(d, d->udp[i]);
+    for (int i = d->nconns - 1; i >= 0; i--) {
+        struct pollfd p = {.fd = d->conns[i].fd, .events = POLLIN};
+        bool open = true;
+        for (int k = 0; k < 100000 && open && poll(&p, 1, 0) > 0; k++)
+            open = read_tcp(d, &d->conns[i]);
+    }
     send_ctl_all(d, VLOG_T_STOP);
     return 0;
 }

@@ -33,6 +33,15 @@ start_logd() {
     done
 }
 stat() { jq -r "$2" "$1/stats.json"; }
+# wait_ended DIR: until logd's stats show the session's FIN (at most 10 s).
+wait_ended() {
+    i=0
+    while [ $i -lt 100 ] &&
+        [ "$(jq -r '.sessions[0].ended' "$1/stats.json" 2>/dev/null)" != true ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
 lines() { cat "$1"/*.jsonl* | wc -l; }
 
 # 1. START before the sender is up: logd sends START every second to the
@@ -41,7 +50,7 @@ start_logd "$TMP/a" --control "udp://127.0.0.1:$CTL"
 "$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --control-port $CTL --count 20000 --block >"$TMP/a.send" 2>"$TMP/a.serr"
 expect_eq "logsend ok" "$?" 0
-sleep 0.3
+wait_ended "$TMP/a"
 stop_logd
 sent=$(jq .sent_records "$TMP/a.send")
 expect_eq "START first: all 20000 records sent" "$sent" 20000
@@ -113,7 +122,7 @@ expect_eq "filter: only openat stored" \
 start_logd "$TMP/e" --control "udp://127.0.0.1:$CTL" --rotate-size 200000
 "$VIGIL" logsend --log "tcp://127.0.0.1:$DATA" --key "$TMP/key" \
     --control-port $CTL --count 30000 --block >"$TMP/e.send" 2>/dev/null
-sleep 0.3
+wait_ended "$TMP/e"
 stop_logd
 expect_eq "TCP: received" "$(stat "$TMP/e" '.sessions[0].records')" 30000
 expect_eq "TCP: no loss" "$(stat "$TMP/e" '.sessions[0].lost')" 0
