@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "run-disk.h"
 #include "run-trace.h"
 #include "strvec.h"
 
@@ -40,6 +41,8 @@ struct run_opts {
     const char *plugin;
     const char *console;
     const char *disk;
+    const char *disk_db; /* --db: scan the disk (cli/run-disk.c) */
+    const char *drive;   /* QEMU -drive value for --disk */
     unsigned smp;
     unsigned memory_mb;
     unsigned timeout_s;
@@ -67,8 +70,10 @@ static void run_usage(FILE *f)
         "  --accel tcg|kvm    accelerator (default: tcg)\n"
         "  --smp N            number of vCPUs (default: 1)\n"
         "  --memory MB        guest memory (default: 512)\n"
-        "  --disk FILE[,if=virtio|ide]\n"
-        "                     attach FILE as a raw disk\n"
+        "  --disk FILE[,if=virtio|ide][,scan=alert|deny|zero][,events=PATH]\n"
+        "                     attach FILE as a raw disk; with scan= or --db\n"
+        "                     every write is scanned (docs/disk.md)\n"
+        "  --db PATH          signature database(s) for --disk scanning\n"
         "  --console FILE     write the kernel console to FILE "
         "(- for stderr)\n"
         "  --timeout SECONDS  stop the guest after SECONDS (exit 124)\n"
@@ -201,26 +206,8 @@ static int build_qemu_argv(const struct run_opts *o, const char *rundir,
     strvec_pushf(av, "file,id=status,path=%s/status", rundir);
     strvec_pushl(av, "-serial", "chardev:status", NULL);
 
-    if (o->disk != NULL) {
-        const char *iface = "virtio";
-        char *path = strdup(o->disk);
-        if (path == NULL)
-            return -ENOMEM;
-        char *comma = strchr(path, ',');
-        if (comma != NULL) {
-            *comma = '\0';
-            if (!strcmp(comma + 1, "if=ide"))
-                iface = "ide";
-            else if (strcmp(comma + 1, "if=virtio") != 0) {
-                cli_error("--disk: unknown option '%s'", comma + 1);
-                free(path);
-                return -EINVAL;
-            }
-        }
-        strvec_push(av, "-drive");
-        strvec_pushf(av, "file=%s,format=raw,if=%s", path, iface);
-        free(path);
-    }
+    if (o->drive != NULL)
+        strvec_pushl(av, "-drive", o->drive, NULL);
 
     if (!o->no_plugin) {
         strvec_push(av, "-plugin");
@@ -364,6 +351,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         OPT_SMP,
         OPT_MEMORY,
         OPT_DISK,
+        OPT_DISK_DB,
         OPT_CONSOLE,
         OPT_TIMEOUT,
         OPT_PLUGIN,
@@ -389,6 +377,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         {"smp", required_argument, NULL, OPT_SMP},
         {"memory", required_argument, NULL, OPT_MEMORY},
         {"disk", required_argument, NULL, OPT_DISK},
+        {"db", required_argument, NULL, OPT_DISK_DB},
         {"console", required_argument, NULL, OPT_CONSOLE},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"plugin", required_argument, NULL, OPT_PLUGIN},
@@ -445,6 +434,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             break;
         case OPT_DISK:
             o->disk = optarg;
+            break;
+        case OPT_DISK_DB:
+            o->disk_db = optarg;
             break;
         case OPT_CONSOLE:
             o->console = optarg;
@@ -593,7 +585,8 @@ int cmd_run(int argc, char **argv)
                            o.console, o.disk,   getenv("TMPDIR")};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         const char *c = paths[i] ? strchr(paths[i], ',') : NULL;
-        if (c != NULL && !(paths[i] == o.disk && c == strrchr(o.disk, ','))) {
+        /* --disk's options follow commas; run-disk.c checks its file. */
+        if (c != NULL && paths[i] != o.disk) {
             cli_error("path '%s' contains a comma, which QEMU cannot take",
                       paths[i]);
             return VIGIL_EXIT_USAGE;
@@ -664,12 +657,26 @@ int cmd_run(int argc, char **argv)
         remove_rundir(dir);
         return VIGIL_EXIT_USAGE;
     }
+    /* --disk: served by nbdkit with the vigil filter when scanned. */
+    struct run_disk *rdisk = NULL;
+    char drive[PATH_BUF + 64];
+    if (o.disk != NULL) {
+        if (run_disk_start(&rdisk, o.disk, o.disk_db, dir, drive,
+                           sizeof drive) < 0) {
+            run_trace_stop(trace, false);
+            sigprocmask(SIG_SETMASK, &oldmask, NULL);
+            remove_rundir(dir);
+            return VIGIL_EXIT_USAGE;
+        }
+        o.drive = drive;
+    }
 
     struct strvec av;
     strvec_init(&av);
     if (build_qemu_argv(&o, dir, cmdline, plugin_arg, &av) < 0) {
         strvec_free(&av);
         run_trace_stop(trace, false);
+        run_disk_stop(rdisk);
         remove_rundir(dir);
         return VIGIL_EXIT_USAGE;
     }
@@ -726,6 +733,8 @@ int cmd_run(int argc, char **argv)
 
     run_trace_stop(trace, o.verbose);
     trace = NULL;
+    run_disk_stop(rdisk);
+    rdisk = NULL;
     int status = read_status(dir);
     if (why == STOP_TIMEOUT) {
         cli_error("timed out after %u s; guest stopped", o.timeout_s);
@@ -755,6 +764,7 @@ int cmd_run(int argc, char **argv)
     }
 out:
     run_trace_stop(trace, false);
+    run_disk_stop(rdisk);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
     strvec_free(&av);
     if (o.keep)

@@ -1,0 +1,184 @@
+/* vigil run --disk: the disk option and the nbdkit process scanning it. */
+#include "run-disk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "strvec.h"
+
+#define NBDKIT_START_S 10
+
+struct run_disk {
+    pid_t pid;
+    char sock[4096];
+};
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+static bool valid_policy(const char *p)
+{
+    return !strcmp(p, "alert") || !strcmp(p, "deny") || !strcmp(p, "zero");
+}
+
+static pid_t spawn(char **argv)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    /* Child: nbdkit dies with us and gets the default signal mask. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    int fd = open("/dev/null", O_RDONLY);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        close(fd);
+    }
+    execvp(argv[0], argv);
+    fprintf(stderr, "vigil: cannot execute %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+/* Wait until nbdkit listens on d->sock, or exits. */
+static int wait_listening(struct run_disk *d)
+{
+    for (int i = 0; i < NBDKIT_START_S * 50; i++) {
+        struct stat st;
+        if (stat(d->sock, &st) == 0 && S_ISSOCK(st.st_mode))
+            return 0;
+        int status;
+        if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+            d->pid = -1;
+            cli_error("--disk: nbdkit exited before serving the disk");
+            return -1;
+        }
+        sleep_ms(20);
+    }
+    cli_error("--disk: nbdkit did not listen within %d s", NBDKIT_START_S);
+    return -1;
+}
+
+int run_disk_start(struct run_disk **out, const char *spec, const char *db,
+                   const char *rundir, char *drive, size_t drive_len)
+{
+    const char *iface = "virtio", *policy = NULL, *events = NULL;
+    char *copy = strdup(spec);
+    int rc = -1;
+
+    *out = NULL;
+    if (!copy) {
+        cli_error("out of memory");
+        return -1;
+    }
+    char *save, *file = strtok_r(copy, ",", &save);
+    for (char *opt = strtok_r(NULL, ",", &save); opt;
+         opt = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(opt, "if=ide") || !strcmp(opt, "if=virtio")) {
+            iface = opt + 3;
+        } else if (!strncmp(opt, "scan=", 5) && valid_policy(opt + 5)) {
+            policy = opt + 5;
+        } else if (!strncmp(opt, "events=", 7) && opt[7]) {
+            events = opt + 7;
+        } else {
+            cli_error("--disk: unknown option '%s' (if=virtio|ide, "
+                      "scan=alert|deny|zero, events=PATH)",
+                      opt);
+            goto free_copy;
+        }
+    }
+    if (!file || access(file, R_OK | W_OK) != 0) {
+        cli_error("--disk: %s: %s", file ? file : "", strerror(errno));
+        goto free_copy;
+    }
+    if (!policy && !db && !events) {
+        snprintf(drive, drive_len, "file=%s,format=raw,if=%s", file, iface);
+        rc = 0;
+        goto free_copy;
+    }
+    if (!db) {
+        cli_error("--disk: scanning needs --db PATH");
+        goto free_copy;
+    }
+
+    struct run_disk *d = calloc(1, sizeof(*d));
+    if (!d) {
+        cli_error("out of memory");
+        goto free_copy;
+    }
+    snprintf(d->sock, sizeof(d->sock), "%s/disk.sock", rundir);
+    const char *nbdkit = getenv("VIGIL_NBDKIT");
+    struct strvec av;
+    strvec_init(&av);
+    strvec_pushl(&av, nbdkit ? nbdkit : "nbdkit", "-f", "--exit-with-parent",
+                 "-U", d->sock, NULL);
+    strvec_pushf(&av, "--filter=%s/nbdkit-vigil-filter.so", cli_self_dir());
+    strvec_pushl(&av, "file", file, NULL);
+    strvec_pushf(&av, "vigil-db=%s", db);
+    strvec_pushf(&av, "vigil-policy=%s", policy ? policy : "alert");
+    strvec_pushf(&av, "vigil-disk=%s", !strcmp(iface, "ide") ? "sda" : "vda");
+    if (events)
+        strvec_pushf(&av, "vigil-events=%s", events);
+    if (!strvec_ok(&av)) {
+        cli_error("out of memory");
+        strvec_free(&av);
+        free(d);
+        goto free_copy;
+    }
+    d->pid = spawn(av.v);
+    strvec_free(&av);
+    if (d->pid < 0) {
+        cli_error("fork: %s", strerror(errno));
+        free(d);
+        goto free_copy;
+    }
+    if (wait_listening(d) < 0) {
+        run_disk_stop(d);
+        goto free_copy;
+    }
+    snprintf(drive, drive_len, "file=nbd:unix:%s,format=raw,if=%s", d->sock,
+             iface);
+    *out = d;
+    rc = 0;
+free_copy:
+    free(copy);
+    return rc;
+}
+
+void run_disk_stop(struct run_disk *d)
+{
+    if (!d)
+        return;
+    if (d->pid > 0) {
+        kill(d->pid, SIGTERM);
+        int status;
+        for (int i = 0; i < 500; i++) {
+            if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+                d->pid = -1;
+                break;
+            }
+            sleep_ms(10);
+        }
+        if (d->pid > 0) {
+            kill(d->pid, SIGKILL);
+            waitpid(d->pid, &status, 0);
+        }
+    }
+    unlink(d->sock);
+    free(d);
+}

@@ -1,0 +1,24 @@
+/* vigil run --disk: attach a raw disk, scanned through nbdkit and the vigil
+ * filter (docs/disk.md) when a policy or database is given. */
+#ifndef VIGIL_CLI_RUN_DISK_H
+#define VIGIL_CLI_RUN_DISK_H
+
+#include <stddef.h>
+
+struct run_disk;
+
+/*
+ * run_disk_start: parse @spec, "FILE[,if=virtio|ide][,scan=POLICY]
+ * [,events=PATH]".  With scan= or @db (default policy alert), start nbdkit
+ * serving FILE through nbdkit-vigil-filter.so (beside the vigil binary) on a
+ * unix socket in @rundir and wait until it listens; otherwise attach FILE
+ * directly.  @drive receives the value for QEMU's -drive.
+ * Return: 0 or -1 after printing why.  *out is NULL when nothing runs.
+ */
+int run_disk_start(struct run_disk **out, const char *spec, const char *db,
+                   const char *rundir, char *drive, size_t drive_len);
+
+/* Stop nbdkit (after QEMU exited) and free @d; NULL is ignored. */
+void run_disk_stop(struct run_disk *d);
+
+#endif

@@ -1,0 +1,53 @@
+#!/bin/sh
+# End to end: `vigil run --disk FILE,scan=POLICY --db PATH` serves the disk
+# through nbdkit and the vigil filter; the guest writes straight to the
+# block device (virtio /dev/vda, IDE /dev/sda).
+. tests/functions.sh
+requires qemu-system-x86_64 nbdkit
+requires_file "$VIGIL" "$VIGIL_BUILD/nbdkit-vigil-filter.so" \
+    "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz"
+DB=tests/data/nbd/test.ndb
+SIG1=VIGIL-TEST-SIGNATURE-ONE
+peek() { dd if="$1" bs=1 skip="$2" count="$3" status=none | tr '\000' 0; }
+
+# deny on virtio: the guest's write fails with EIO, the image lacks it.
+truncate -s 1M "$TMP/vda.img"
+out=$("$VIGIL" run --disk "$TMP/vda.img,if=virtio,scan=deny,events=$TMP/ev.jsonl" \
+    --db "$DB" -- sh -c "
+printf clean-first | dd of=/dev/vda bs=512 conv=sync,fsync 2>/dev/null
+echo clean=\$?
+printf $SIG1 | dd of=/dev/vda bs=512 seek=8 conv=sync,fsync 2>&1
+echo sig=\$?" 2>"$TMP/err")
+rc=$?
+expect_eq "deny: vigil run status" "$rc" 0
+check "deny: clean write succeeded" sh -c "echo '$out' | grep -qx clean=0"
+check "deny: guest saw EIO" sh -c "echo '$out' | grep -q 'Input/output error'"
+check "deny: guest's dd failed" sh -c "echo '$out' | grep -qx sig=1"
+expect_eq "deny: clean data on disk" "$(peek "$TMP/vda.img" 0 11)" clean-first
+check "deny: signature not on disk" sh -c "! grep -q $SIG1 '$TMP/vda.img'"
+check "deny: event" grep -q '"disk":"vda".*"signature":"Vigil.Test.One","policy":"deny","action":"denied"' \
+    "$TMP/ev.jsonl"
+check "deny: warning on stderr" grep -q "detection on disk vda" "$TMP/err"
+
+# zero on IDE: the write succeeds, the signature's bytes arrive as zeros.
+truncate -s 1M "$TMP/sda.img"
+out=$("$VIGIL" run --disk "$TMP/sda.img,if=ide,scan=zero" --db "$DB" -- \
+    sh -c "printf ab${SIG1}cd | dd of=/dev/sda bs=512 conv=sync,fsync 2>/dev/null; echo rc=\$?" \
+    2>"$TMP/err")
+expect_eq "zero: guest write succeeded" "$out" rc=0
+expect_eq "zero: matched bytes zeroed" "$(peek "$TMP/sda.img" 0 28)" \
+    "ab000000000000000000000000cd"
+
+# Without scan= or --db the file is attached directly, as before.
+truncate -s 1M "$TMP/plain.img"
+"$VIGIL" run --disk "$TMP/plain.img" -- \
+    sh -c "printf $SIG1 | dd of=/dev/vda bs=512 conv=sync,fsync 2>/dev/null"
+expect_eq "plain disk: written" "$(peek "$TMP/plain.img" 0 24)" "$SIG1"
+
+# Bad disk options are usage errors.
+expect_rc 2 "$VIGIL" run --disk "$TMP/plain.img,scan=maybe" --db "$DB" -- true
+expect_rc 2 "$VIGIL" run --disk "$TMP/plain.img,scan=deny" -- true
+expect_rc 2 "$VIGIL" run --disk "$TMP/plain.img,scan=deny" \
+    --db "$TMP/missing.ndb" -- true
+
+done_testing
