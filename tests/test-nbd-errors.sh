@@ -186,6 +186,33 @@ check "cut-net without QEMU: event says it failed" \
     grep -q '"action":"network-cut-failed".*"error":"connect' \
     "$TMP/cut2.jsonl"
 
+# A QMP peer that never answers: the write waits at most vigil-qmp-timeout;
+# one that refuses: QEMU's error text in the event.
+for mode in silent refuse; do
+    $NBDPY tests/data/nbd/fakeqmp.py "$TMP/$mode.sock" "$TMP/$mode.log" \
+        $mode &
+    echo $! >"$TMP/$mode.pid"
+    i=0
+    while [ ! -e "$TMP/$mode.sock.ready" ] && [ $i -lt 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    start=$(date +%s)
+    out=$(nbd_run "$TMP/disk.img" vigil-db="$NBDDB" vigil-policy=cut-net \
+        vigil-qmp="$TMP/$mode.sock" vigil-qmp-timeout=500 \
+        vigil-events="$TMP/$mode.jsonl" -- w:700:"$SIG1" | lines)
+    secs=$(($(date +%s) - start))
+    kill "$(cat "$TMP/$mode.pid")"
+    expect_eq "cut-net, QMP $mode: write passes" "$out" ok
+    check "cut-net, QMP $mode: bounded wait" [ "$secs" -lt 5 ]
+done
+check "cut-net, QMP silent: timeout recorded" \
+    grep -q '"action":"network-cut-failed".*"error":"set_link net0: Connection timed out"' \
+    "$TMP/silent.jsonl"
+check "cut-net, QMP refuse: QEMU's error recorded" \
+    grep -q '"error":"set_link net0: QMP error: Device not found"' \
+    "$TMP/refuse.jsonl"
+
 if [ "$full_skipped" = 1 ] && [ "$TESTS_FAILED" -eq 0 ]; then
     echo "requires unshare -m and tmpfs mounts (the full-disk checks)"
     exit 77

@@ -101,4 +101,13 @@ out=$(nbd_run "$TMP/disk.img" vigil-db="$NBDDB" vigil-policy=deny \
     vigil-policy-file="$TMP/policies" -- w:200:${SIG1} w:300:x${SIG2} | lines)
 expect_eq "policy file: default applies to the rest" "$out" "EIO ok"
 
+# ---- write-zeroes and trim: scanned as the zeros they leave ----
+fresh
+out=$(nbd_run "$TMP/disk.img" vigil-db="$NBDDB" vigil-policy=deny -- \
+    z:0:8192 t:8192:8192 w:20000:xxVIGIL-ZERO-TAIL z:20017:4096 \
+    t:20017:4096 w:20017:not-zeros z:100000:900000 | lines)
+expect_eq "zeroes: results" "$out" "ok ok ok EIO EIO ok ok"
+expect_eq "zeroes: refused zeroing left the data" \
+    "$(peek "$TMP/disk.img" 20017 9)" not-zeros
+
 done_testing
