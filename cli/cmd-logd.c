@@ -40,9 +40,11 @@ struct session {
     char src_text[64];
     struct vlog_replay w;
     uint64_t received, expected_end, fin_total, truncated;
-    /* Number of the first record this logd could have seen: 0, or where it
-     * joined a session already running (a restarted logd). Loss before it
-     * belongs to whoever received the session then. */
+    /* Lowest record number received. Loss counts from record 0 (a lost
+     * first packet is loss), so a logd that joined a session already
+     * running (restarted while the sender had not yet stopped) counts the
+     * records before it as lost; `first` in stats.json tells the two
+     * apart for a reader. */
     uint64_t base;
     uint64_t record_bytes;              /* bytes of the records delivered */
     uint64_t first_pkt_ns, last_pkt_ns; /* data packets, monotonic */
@@ -592,8 +594,7 @@ static bool read_tcp(struct logd *d, struct conn *c)
 
 static uint64_t lost_of(const struct session *s)
 {
-    uint64_t want = s->expected_end - s->base;
-    return want > s->received ? want - s->received : 0;
+    return s->expected_end > s->received ? s->expected_end - s->received : 0;
 }
 
 static void report(struct logd *d, bool final)
