@@ -151,42 +151,52 @@ static unsigned tok_cost(const struct vs_store *st, const struct vs_tok *t)
 struct anchor_pick {
     int group; /* -1: none yet */
     unsigned score;
-    uint32_t tok; /* absolute index in bld->toks */
+    uint32_t tok;   /* window start, absolute index in plan->toks */
+    uint32_t len;   /* window length in bytes (= tokens) */
+    uint32_t gmask; /* offsets of the indexed grams in the window */
 };
 
-#define RUN_MAX 256 /* anchors are chosen among a run's first bytes */
+#define RUN_MAX    256 /* anchors are chosen among a run's first bytes */
+#define WIN_MAX    32  /* longest anchor window (gram offsets fit 5 bits) */
+#define GAP_STARTS 64
 
-/* Consider the literal run toks[r0, r1) for classes >= mingi. */
+/*
+ * Consider the run toks[r0, r1) of one-byte tokens for classes >= mingi.
+ * Contiguous literal windows of S + g - 1 bytes first; then, for classes
+ * better than what they gave, "gapped" windows: up to WIN_MAX bytes with
+ * wildcards inside, usable as long as literal g-byte grams sit at offsets
+ * covering every residue modulo S (the sampling lattice then always lands on
+ * one of them).  That lets aabbccdd??eeff0011 use a stride of 5 instead of 2.
+ */
 static void pick_in_run(const struct vs_store *st, const struct vs_plan *b,
                         uint32_t r0, uint32_t r1, int mingi,
                         struct anchor_pick *p)
 {
-    unsigned cost[RUN_MAX + 1], fan[RUN_MAX], pre[RUN_MAX + 1];
+    unsigned cost[RUN_MAX], fan[RUN_MAX], pre[RUN_MAX + 1];
     uint32_t R = r1 - r0 > RUN_MAX ? RUN_MAX : r1 - r0;
 
-    /* pre[k]: cost of tokens before k, repeats penalised. */
     pre[0] = 0;
     for (uint32_t k = 0; k < R; k++) {
         const struct vs_tok *t = &b->toks[r0 + k];
         fan[k] = anchor_fanout(st, t);
-        cost[k] = tok_cost(st, t);
-        if (k > 0 && t->arg == VS_NONE && b->toks[r0 + k - 1].arg == VS_NONE &&
+        cost[k] = fan[k] ? tok_cost(st, t) : 0;
+        if (k > 0 && fan[k] == 1 && fan[k - 1] == 1 &&
             t->val == b->toks[r0 + k - 1].val)
             cost[k] += 3;
         pre[k + 1] = pre[k] + cost[k];
     }
-    for (int gi = mingi; gi < VS_NGROUPS; gi++) {
+    /* Contiguous literal windows. */
+    int contiguous = VS_NGROUPS;
+    for (int gi = mingi; gi < VS_NGROUPS && gi < contiguous; gi++) {
         uint32_t A = gdefs[gi].A;
-        if (A > R)
-            continue;
         if (p->group >= 0 && gi > p->group)
-            return;
-        bool found = false;
+            break;
         for (uint32_t s0 = 0; s0 + A <= R; s0++) {
             unsigned variants = 1, score = pre[s0 + A] - pre[s0];
-            for (uint32_t k = 0; k < A && variants <= MAX_VARIANTS; k++)
+            for (uint32_t k = 0; k < A && variants && variants <= MAX_VARIANTS;
+                 k++)
                 variants *= fan[s0 + k];
-            if (variants > MAX_VARIANTS)
+            if (variants == 0 || variants > MAX_VARIANTS)
                 continue;
             for (unsigned v = variants; v > 1; v >>= 1)
                 score += 3;
@@ -194,6 +204,66 @@ static void pick_in_run(const struct vs_store *st, const struct vs_plan *b,
                 p->group = gi;
                 p->score = score;
                 p->tok = r0 + s0;
+                p->len = A;
+                p->gmask = (1u << gdefs[gi].S) - 1;
+                contiguous = gi;
+            }
+        }
+    }
+    /* Gapped windows for better classes. */
+    int stop = p->group >= 0 ? p->group : VS_NGROUPS;
+    for (int gi = mingi; gi < stop; gi++) {
+        uint32_t g = gdefs[gi].g, S = gdefs[gi].S;
+        unsigned gcost[RUN_MAX];
+        bool gok[RUN_MAX];
+        for (uint32_t k = 0; k < R; k++) {
+            unsigned variants = 1;
+            gok[k] = k + g <= R;
+            gcost[k] = 0;
+            for (uint32_t q = 0; gok[k] && q < g; q++) {
+                variants *= fan[k + q];
+                gok[k] = variants > 0 && variants <= 16;
+            }
+            if (gok[k]) {
+                gcost[k] = pre[k + g] - pre[k];
+                for (unsigned v = variants; v > 1; v >>= 1)
+                    gcost[k] += 3;
+            }
+        }
+        bool found = false;
+        unsigned starts = 0;
+        for (uint32_t s0 = 0; s0 < R && starts < GAP_STARTS; s0++) {
+            if (!gok[s0])
+                continue;
+            starts++;
+            unsigned total = 0;
+            uint32_t mask = 0, end = 0;
+            bool ok = true;
+            for (uint32_t c = 0; c < S && ok; c++) {
+                uint32_t best = VS_NONE;
+                for (uint32_t o = c; o + g <= WIN_MAX && s0 + o + g <= R;
+                     o += S)
+                    if (gok[s0 + o] &&
+                        (best == VS_NONE || gcost[s0 + o] < gcost[s0 + best]))
+                        best = o;
+                if (best == VS_NONE) {
+                    ok = false;
+                    break;
+                }
+                total += gcost[s0 + best];
+                mask |= 1u << best;
+                if (best + g > end)
+                    end = best + g;
+            }
+            if (!ok)
+                continue;
+            unsigned score = total + (end - (S + g - 1)); /* compactness */
+            if (!found || score < p->score) {
+                p->group = gi;
+                p->score = score;
+                p->tok = r0 + s0;
+                p->len = end;
+                p->gmask = mask;
                 found = true;
             }
         }
@@ -212,7 +282,7 @@ static int seg_anchor(const struct vs_store *st, const struct vs_plan *b,
     uint32_t run = VS_NONE;
 
     for (uint32_t i = t0; i <= t1;) {
-        if (i < t1 && anchor_fanout(st, &b->toks[i]) > 0) {
+        if (i < t1 && b->toks[i].kind == VS_TK_BYTE) {
             if (run == VS_NONE)
                 run = i;
             i++;
@@ -231,7 +301,8 @@ static int seg_anchor(const struct vs_store *st, const struct vs_plan *b,
         return -EINVAL;
     }
     seg->atok = p.tok - t0;
-    seg->alen = gdefs[p.group].A;
+    seg->alen = p.len;
+    seg->gmask = p.gmask;
     seg->pre_min = seg->pre_max = seg->post_min = seg->post_max = 0;
     for (uint32_t i = t0; i < t1;) {
         uint32_t a, z, n = item_width(b->toks, i, &a, &z);
@@ -502,8 +573,9 @@ static uint32_t ceil_log2(uint64_t n)
 
 struct gent {
     uint64_t gram;
-    uint64_t w0, w1;
+    uint64_t w0, m0, w1, m1;
     uint32_t ref;
+    uint8_t len;
 };
 
 static int cmp_gent(const void *a, const void *b)
@@ -513,9 +585,7 @@ static int cmp_gent(const void *a, const void *b)
         return x->gram < y->gram ? -1 : 1;
     if (x->ref != y->ref)
         return x->ref < y->ref ? -1 : 1;
-    if (x->w0 != y->w0)
-        return x->w0 < y->w0 ? -1 : 1;
-    return x->w1 < y->w1 ? -1 : x->w1 > y->w1;
+    return 0; /* same gram and window: the rest is equal too */
 }
 
 static int build_group(struct vs_group *g, struct gent *ents, size_t n)
@@ -543,9 +613,10 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
     g->boff = calloc(nb + 1, sizeof *g->boff);
     g->grams = malloc((n ? n : 1) * sizeof *g->grams);
     g->refs = malloc((n ? n : 1) * sizeof *g->refs);
-    g->aw = malloc((n ? n : 1) * 2 * sizeof *g->aw);
+    g->aw = malloc((n ? n : 1) * 4 * sizeof *g->aw);
+    g->alen = malloc(n ? n : 1);
     if (g->boff == NULL || g->grams == NULL || g->refs == NULL ||
-        g->aw == NULL) {
+        g->aw == NULL || g->alen == NULL) {
         free(cnt);
         free(sorted);
         return -ENOMEM;
@@ -562,8 +633,11 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
                 continue;
             g->grams[out] = sorted[i].gram;
             g->refs[out] = sorted[i].ref;
-            g->aw[2 * out] = sorted[i].w0;
-            g->aw[2 * out + 1] = sorted[i].w1;
+            g->aw[4 * out] = sorted[i].w0;
+            g->aw[4 * out + 1] = sorted[i].m0;
+            g->aw[4 * out + 2] = sorted[i].w1;
+            g->aw[4 * out + 3] = sorted[i].m1;
+            g->alen[out] = sorted[i].len;
             out++;
         }
         start = end;
@@ -604,52 +678,69 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
     return 0;
 }
 
-/* All byte strings an anchor can take, as S grams each. */
+/* Bytes of the window at [o, o + n) as value and mask for the inline check:
+ * exact bytes and nibbles count, sets and wildcards do not. */
+static void window_word(const struct vs_tok *t, uint32_t o, uint32_t n,
+                        uint64_t *val, uint64_t *mask)
+{
+    *val = *mask = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        const struct vs_tok *x = &t[o + k];
+        if (x->arg != VS_NONE)
+            continue;
+        *val |= (uint64_t)x->val << (8 * k);
+        *mask |= (uint64_t)x->mask << (8 * k);
+    }
+}
+
+/* The indexed grams of a segment's anchor window, every variant of each. */
 static int add_anchor_grams(const struct vsig_db *db, uint32_t si, int gi,
                             struct gent **ents, size_t *n, size_t *cap)
 {
     const struct vs_seg *seg = &db->segs[si];
     const struct vs_tok *t = db->toks + seg->tok + seg->atok;
-    uint32_t A = gdefs[gi].A, g = gdefs[gi].g, S = gdefs[gi].S;
-    uint8_t opts[16][4];
-    unsigned nopt[16], idx[16] = {0};
+    uint32_t g = gdefs[gi].g, L = seg->alen;
+    struct gent base = {.len = (uint8_t)L};
 
-    for (uint32_t k = 0; k < A; k++) {
-        nopt[k] = 0;
-        if (t[k].arg == VS_NONE) {
-            opts[k][nopt[k]++] = t[k].val;
-            continue;
-        }
-        for (unsigned bv = 0; bv < 256 && nopt[k] < 4; bv++)
-            if (vs_set_has(&db->st.sets[t[k].arg], (uint8_t)bv))
-                opts[k][nopt[k]++] = (uint8_t)bv;
+    if (L >= 8) {
+        window_word(t, 0, 8, &base.w0, &base.m0);
+        window_word(t, L - 8, 8, &base.w1, &base.m1);
+    } else if (L >= 4) {
+        window_word(t, 0, 4, &base.w0, &base.m0);
+        window_word(t, L - 4, 4, &base.w1, &base.m1);
     }
-    for (;;) {
-        uint8_t v[16];
-        for (uint32_t k = 0; k < A; k++)
-            v[k] = opts[k][idx[k]];
-        if (vs_grow((void **)ents, cap, *n, S, sizeof **ents) < 0)
-            return -ENOMEM;
-        uint64_t w0 = 0, w1 = 0;
-        if (A >= 8) {
-            w0 = vs_load64(v);
-            w1 = vs_load64(v + A - 8);
-        } else if (A >= 4) {
-            w0 = vs_load32(v);
-            w1 = vs_load32(v + A - 4);
+    for (uint32_t o = 0; o < WIN_MAX; o++) {
+        if (!(seg->gmask & (1u << o)))
+            continue;
+        uint8_t opts[8][4];
+        unsigned nopt[8], idx[8] = {0};
+        for (uint32_t k = 0; k < g; k++) {
+            const struct vs_tok *x = &t[o + k];
+            nopt[k] = 0;
+            if (x->arg == VS_NONE) {
+                opts[k][nopt[k]++] = x->val;
+                continue;
+            }
+            for (unsigned bv = 0; bv < 256 && nopt[k] < 4; bv++)
+                if (vs_set_has(&db->st.sets[x->arg], (uint8_t)bv))
+                    opts[k][nopt[k]++] = (uint8_t)bv;
         }
-        for (uint32_t o = 0; o < S; o++) {
+        for (;;) {
             uint64_t x = 0;
             for (uint32_t k = 0; k < g; k++)
-                x |= (uint64_t)v[o + k] << (8 * k);
-            (*ents)[(*n)++] = (struct gent){
-                .gram = x, .w0 = w0, .w1 = w1, .ref = si << 5 | o};
+                x |= (uint64_t)opts[k][idx[k]] << (8 * k);
+            if (vs_grow((void **)ents, cap, *n, 1, sizeof **ents) < 0)
+                return -ENOMEM;
+            struct gent e = base;
+            e.gram = x;
+            e.ref = si << 5 | o;
+            (*ents)[(*n)++] = e;
+            uint32_t k = 0;
+            while (k < g && ++idx[k] == nopt[k])
+                idx[k++] = 0;
+            if (k == g)
+                break;
         }
-        uint32_t k = 0;
-        while (k < A && ++idx[k] == nopt[k])
-            idx[k++] = 0;
-        if (k == A)
-            break;
     }
     return 0;
 }
@@ -670,6 +761,7 @@ void vs_db_free(struct vsig_db *db)
         free(db->groups[i].grams);
         free(db->groups[i].refs);
         free(db->groups[i].aw);
+        free(db->groups[i].alen);
     }
     free(db->eof_msigs);
     free(db);
@@ -764,7 +856,9 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
     for (size_t si = 0; si < db->nsegs; si++) {
         const struct vs_seg *sg = &db->segs[si];
         int gi = b.sgrp[si];
-        uint32_t back = sg->pre_max + 1 + gdefs[gi].S - 1;
+        (void)gi;
+        uint32_t back =
+            sg->pre_max + 1 + (31 - (uint32_t)__builtin_clz(sg->gmask));
         uint32_t fwd = sg->alen + sg->post_max + 1;
         if (back > db->lb)
             db->lb = back;
@@ -804,7 +898,7 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
         if (r < 0)
             goto fail;
         db->memory += ((size_t)1 << g->mbits) / 8 +
-                      (((size_t)1 << g->bbits) + 1) * 4 + g->nent * 12;
+                      (((size_t)1 << g->bbits) + 1) * 4 + g->nent * 45;
     }
     for (int a = 0; a < VS_NALGO; a++) {
         vs_hash_sort(st->hashes[a], st->nhashes[a]);

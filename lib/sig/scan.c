@@ -417,13 +417,15 @@ static void candidate(struct vsig_stream *s, const struct vs_win *w,
         if (j < o)
             continue;
         const uint8_t *pa = w->buf + (j - o - w->base);
-        if (g->A >= 8) {
-            if (vs_load64(pa) != g->aw[2 * k] ||
-                vs_load64(pa + g->A - 8) != g->aw[2 * k + 1])
+        const uint64_t *aw = g->aw + 4 * k;
+        uint32_t L = g->alen[k];
+        if (L >= 8) {
+            if (((vs_load64(pa) ^ aw[0]) & aw[1]) |
+                ((vs_load64(pa + L - 8) ^ aw[2]) & aw[3]))
                 continue;
-        } else if (g->A >= 4) {
-            if (vs_load32(pa) != g->aw[2 * k] ||
-                vs_load32(pa + g->A - 4) != g->aw[2 * k + 1])
+        } else if (L >= 4) {
+            if (((vs_load32(pa) ^ aw[0]) & aw[1]) |
+                ((vs_load32(pa + L - 4) ^ aw[2]) & aw[3]))
                 continue;
         }
         on_anchor(s, w, ref >> 5, j - o);

@@ -130,11 +130,12 @@ struct vs_hash {
  * finds its anchor (a literal run); verify.c checks the rest. */
 struct vs_seg {
     uint32_t msig;
-    uint32_t idx;                /* position within the signature */
-    uint32_t tok, ntok;          /* db->toks */
-    uint32_t atok;               /* first anchor token (relative to tok) */
-    uint32_t alen;               /* anchor length in bytes (= tokens) */
-    uint32_t pre_min, pre_max;   /* bytes before the anchor */
+    uint32_t idx;              /* position within the signature */
+    uint32_t tok, ntok;        /* db->toks */
+    uint32_t atok;             /* first anchor token (relative to tok) */
+    uint32_t alen;             /* anchor window length in bytes (= tokens) */
+    uint32_t gmask;            /* offsets in the window of the indexed grams */
+    uint32_t pre_min, pre_max; /* bytes before the anchor */
     uint32_t post_min, post_max; /* bytes after the anchor */
     uint32_t gmin, gmax;         /* gap after the previous segment */
     int32_t refd;    /* offset reference = anchor + refd (if hasref) */
@@ -303,9 +304,11 @@ struct vs_group {
     uint32_t *boff;  /* bucket -> first entry; (1 << bbits) + 1 entries */
     uint64_t *grams; /* entries grouped by bucket */
     uint32_t *refs;  /* seg << 5 | gram offset within anchor */
-    /* The anchor's first and last 8 (A < 8: 4) bytes, so that most gram
-     * hits are rejected without touching the segment. */
-    uint64_t *aw;
+    /* The anchor window's first and last 8 bytes (windows under 8: 4) as
+     * value/mask pairs, and its length: most gram hits are rejected here
+     * without touching the segment. */
+    uint64_t *aw; /* w0, m0, w1, m1 per entry */
+    uint8_t *alen;
     size_t nent;
 };
 
