@@ -22,11 +22,15 @@ struct pending_call {
     bool vfork;    /* a vfork-like call: the tracer counts these */
 };
 
-/* Record that `task` entered a call; replaces a stale record of the same
- * task (one whose return was never seen). false when the table is full. */
-bool pending_put(uint64_t task, uint64_t nr, const uint64_t args[6],
-                 bool compat, uint8_t retry, bool vfork);
-/* Take the record of `task` into *out; false when it has none. */
-bool pending_take(uint64_t task, struct pending_call *out);
+/* Record on vCPU `vcpu` that `task` entered a call; replaces a stale record
+ * of the same task (one whose return was never seen). false when a call it
+ * displaced could not be kept (the table is full). */
+bool pending_put(unsigned vcpu, uint64_t task, uint64_t nr,
+                 const uint64_t args[6], bool compat, uint8_t retry,
+                 bool vfork);
+/* On vCPU `vcpu` of `nvcpus`: take the record of `task` into *out; false
+ * when it has none (an interrupt or fault returning to user mode). */
+bool pending_take(unsigned vcpu, unsigned nvcpus, uint64_t task,
+                  struct pending_call *out);
 
 #endif

@@ -141,7 +141,7 @@ static void on_entry(unsigned int vcpu, void *udata)
     if (task == 0 || (ent != NULL && (ent->flags & VSYS_NORETURN)))
         return;
     bool vfork = ident_vfork_like(v, nr, args, compat);
-    if (!pending_put(task, nr, args, compat, faulted, vfork))
+    if (!pending_put(vcpu, task, nr, args, compat, faulted, vfork))
         note(vcpu, VRAW_NOTE_PENDING_FULL, task);
     else if (vfork)
         ident_vfork_begin();
@@ -159,7 +159,7 @@ static void on_return(unsigned int vcpu, void *udata)
         return;
     struct vraw_task t;
     struct pending_call p;
-    if (!ident(v, &t) || !pending_take(t.task, &p))
+    if (!ident(v, &t) || !pending_take(vcpu, T.nrings, t.task, &p))
         return; /* an interrupt or fault returning, not a system call */
     uint64_t task = t.task;
     if (p.vfork)
