@@ -160,6 +160,28 @@ struct anchor_pick {
 #define WIN_MAX    32  /* longest anchor window (gram offsets fit 5 bits) */
 #define GAP_STARTS 64
 
+/* Extra cost of indexing the 2-byte gram at t: such grams index their
+ * filter directly, and those common in binaries (zeros, 0xff, x86 prefix
+ * and mov bytes) or text make most sampled positions candidates. */
+static unsigned gram2_penalty(const struct vs_tok *t)
+{
+    unsigned p = 0;
+    for (int k = 0; k < 2; k++) {
+        if (t[k].arg != VS_NONE || t[k].mask != 0xff) {
+            p += 8;
+            continue;
+        }
+        uint8_t v = t[k].val;
+        if (v == 0x00 || v == 0xff)
+            p += 20;
+        else if (v == 0x48 || v == 0x89 || v == 0x8b || v == 0x0f ||
+                 v == 0xe8 || v == 0x83 || v == 0x24 || v == 0x4c ||
+                 v == 0x20 || (v >= 'a' && v <= 'z'))
+            p += 6;
+    }
+    return p;
+}
+
 /*
  * Consider the run toks[r0, r1) of one-byte tokens for classes >= mingi.
  * Contiguous literal windows of S + g - 1 bytes first; then, for classes
@@ -198,6 +220,9 @@ static void pick_in_run(const struct vs_store *st, const struct vs_plan *b,
                 variants *= fan[s0 + k];
             if (variants == 0 || variants > MAX_VARIANTS)
                 continue;
+            if (gdefs[gi].g == 2)
+                for (uint32_t o = 0; o < gdefs[gi].S; o++)
+                    score += gram2_penalty(&b->toks[r0 + s0 + o]);
             for (unsigned v = variants; v > 1; v >>= 1)
                 score += 3;
             if (p->group < 0 || gi < p->group || score < p->score) {
@@ -226,6 +251,8 @@ static void pick_in_run(const struct vs_store *st, const struct vs_plan *b,
             }
             if (gok[k]) {
                 gcost[k] = pre[k + g] - pre[k];
+                if (g == 2)
+                    gcost[k] += gram2_penalty(&b->toks[r0 + k]);
                 for (unsigned v = variants; v > 1; v >>= 1)
                     gcost[k] += 3;
             }
@@ -662,18 +689,46 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
     g->bloom = calloc(words, sizeof *g->bloom);
     if (g->bloom == NULL)
         return -ENOMEM;
+    /* Padding and fill bytes (zeroed disk blocks, 0xff flash, spaces, nop
+     * and int3 runs) repeat one gram for megabytes: if such a gram hit the
+     * filter by accident, every sampled position would become a candidate.
+     * Try a few multipliers and keep the first that leaves them all out. */
+    static const uint64_t muls[] = {VS_HASHMUL,
+                                    0xC2B2AE3D27D4EB4Full,
+                                    0x165667B19E3779F9ull,
+                                    0xD6E8FEB86659FD93ull,
+                                    0xFF51AFD7ED558CCDull,
+                                    0xC4CEB9FE1A85EC53ull};
+    static const uint8_t fill[] = {0x00, 0xff, 0x20, 0x90, 0xcc, 0x0a};
     uint64_t mask = ((uint64_t)1 << g->mbits) - 1;
-    for (size_t i = 0; i < out; i++) {
-        uint64_t x = g->grams[i];
-        if (g->g <= 2) {
-            g->bloom[x >> 6] |= 1ull << (x & 63);
-            continue;
+    g->mul = VS_HASHMUL;
+    for (size_t mi = 0; g->g > 2 && mi < sizeof muls / sizeof muls[0]; mi++) {
+        memset(g->bloom, 0, words * sizeof *g->bloom);
+        g->mul = muls[mi];
+        for (size_t i = 0; i < out; i++) {
+            uint64_t y = g->grams[i] * g->mul;
+            uint64_t h1 = VS_H1(y, mask), h2 = VS_H2(y, mask);
+            g->bloom[h1 >> 6] |= 1ull << (h1 & 63);
+            g->bloom[h2 >> 6] |= 1ull << (h2 & 63);
         }
-        uint64_t y = x * VS_HASHMUL;
-        uint64_t h1 = VS_H1(y, mask);
-        uint64_t h2 = VS_H2(y, mask);
-        g->bloom[h1 >> 6] |= 1ull << (h1 & 63);
-        g->bloom[h2 >> 6] |= 1ull << (h2 & 63);
+        bool clean = true;
+        for (size_t f = 0; f < sizeof fill && clean; f++) {
+            uint64_t x = fill[f] * 0x0101010101010101ull;
+            if (g->g < 8)
+                x &= (1ull << (8 * g->g)) - 1;
+            uint64_t h1 = VS_H1(x * g->mul, mask);
+            bool entry = false;
+            for (size_t i = 0; i < out && !entry; i++)
+                entry = g->grams[i] == x;
+            if (((g->bloom[h1 >> 6] >> (h1 & 63)) & 1) && !entry)
+                clean = false;
+        }
+        if (clean)
+            break;
+    }
+    for (size_t i = 0; g->g <= 2 && i < out; i++) {
+        uint64_t x = g->grams[i];
+        g->bloom[x >> 6] |= 1ull << (x & 63);
     }
     return 0;
 }
@@ -811,25 +866,36 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
     st->ntoks = st->ctoks = 0;
 
     /* Passes: one per class present, each costing 1/S per byte.  Anchors
-     * longer than the shortest class that still uses 4-byte or longer grams
-     * join that pass instead of paying for their own. */
+     * of a class longer than the shortest one present join that pass
+     * instead of paying for their own: hashed classes (4- and 8-byte grams)
+     * among themselves, direct ones (2-byte grams) among themselves. */
     {
-        int target = -1;
         size_t present[VS_NGROUPS] = {0};
         for (size_t si = 0; si < b.nsegs; si++)
             present[b.sgrp[si]]++;
-        /* Small databases: 4-byte grams are selective enough.  Large ones
-         * match common 4-grams of code and text too often; their long
-         * anchors keep 8-byte grams. */
-        unsigned merge_g = b.nsegs > 20000 ? 8 : 4;
-        for (int gi = 0; gi < VS_NGROUPS; gi++)
-            if (present[gi] && gdefs[gi].g >= merge_g)
-                target = gi;
-        for (size_t si = 0; target > 0 && si < b.nsegs; si++) {
-            if (b.sgrp[si] >= target)
+        /* Small databases: even 3-byte grams are selective enough, and one
+         * pass is cheapest.  Larger ones match common 3- and 4-grams of
+         * code and text too often; their long anchors keep longer grams. */
+        unsigned merge_g = b.nsegs > 20000 ? 8 : b.nsegs > 5000 ? 4 : 3;
+        int th = -1, td = -1;
+        for (int gi = 0; gi < VS_NGROUPS; gi++) {
+            if (!present[gi])
+                continue;
+            if (gdefs[gi].g >= merge_g)
+                th = gi;
+            else if (gdefs[gi].g == 2 && gdefs[gi].A >= 4)
+                td = gi;
+        }
+        for (size_t si = 0; si < b.nsegs; si++) {
+            int c = b.sgrp[si], to = -1;
+            if (gdefs[c].g >= merge_g && c < th)
+                to = th;
+            else if (gdefs[c].g == 2 && gdefs[c].A >= 4 && c < td)
+                to = td;
+            if (to < 0)
                 continue;
             struct vs_err e;
-            int g = seg_anchor(st, &b, &b.segs[si], target, &e);
+            int g = seg_anchor(st, &b, &b.segs[si], to, &e);
             if (g < 0) {
                 r = -EINVAL;
                 goto fail;
@@ -850,6 +916,33 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
     b.toks = NULL;
     b.fxm = b.fxv = NULL;
     b.xchk = NULL;
+
+    /* Bytes whose runs some anchor window could match entirely. */
+    for (size_t si = 0; si < db->nsegs; si++) {
+        const struct vs_seg *sg = &db->segs[si];
+        const struct vs_tok *t = db->toks + sg->tok + sg->atok;
+        int v = -1;
+        for (uint32_t k = 0; k < sg->alen && v < 0; k++)
+            if (t[k].arg == VS_NONE && t[k].mask == 0xff)
+                v = t[k].val;
+        for (int c = 0; c < 256; c++) {
+            if (v >= 0 && c != v)
+                continue;
+            bool all = true;
+            for (uint32_t k = 0; k < sg->alen && all; k++) {
+                const struct vs_tok *x = &t[k];
+                if (x->arg == VS_NONE)
+                    all = ((uint8_t)c & x->mask) == x->val;
+                else
+                    all = x->flag
+                              ? vs_set_has(vs_special_set(x->arg, VS_WHERE_MID),
+                                           (uint8_t)c)
+                              : vs_set_has(&st->sets[x->arg], (uint8_t)c);
+            }
+            if (all)
+                vs_set_add(&db->fill_ok, (uint8_t)c);
+        }
+    }
 
     /* Window sizes. */
     db->lf = 8;

@@ -329,20 +329,21 @@ static inline uint64_t gram_at(const uint8_t *p, unsigned g)
      : (g) == 3 ? LOAD3(q)                                                     \
      : (g) == 2 ? LOAD2(q)                                                     \
                 : LOAD1(q))
-#define HASHG(g, x) ((g) <= 2 ? (x) : VS_H1((x)*VS_HASHMUL, hmask))
+#define HASHG(g, x) ((g) <= 2 ? (x) : VS_H1((x)*mul, hmask))
 #define BIT(h)      ((bloom[(h) >> 6] >> ((h)&63)) & 1)
 
-typedef size_t (*scan_fn)(const uint64_t *bloom, uint64_t hmask,
+typedef size_t (*scan_fn)(const uint64_t *bloom, uint64_t hmask, uint64_t mul,
                           const uint8_t *p, uint32_t r, uint32_t end,
                           uint32_t *out);
 
 #define DEFINE_SCAN(name, attr, G, S)                                          \
     attr static size_t name(const uint64_t *bloom, uint64_t hmask,             \
-                            const uint8_t *p, uint32_t r, uint32_t end,        \
-                            uint32_t *out)                                     \
+                            uint64_t mul, const uint8_t *p, uint32_t r,        \
+                            uint32_t end, uint32_t *out)                       \
     {                                                                          \
         size_t n = 0;                                                          \
         (void)hmask;                                                           \
+        (void)mul;                                                             \
         for (; r + 3 * (S) < end; r += 4 * (S), p += 4 * (S)) {                \
             uint64_t h0 = HASHG(G, LOADG(G, p));                               \
             uint64_t h1 = HASHG(G, LOADG(G, p + (S)));                         \
@@ -394,7 +395,7 @@ static size_t scan_group(const struct vsig_stream *s, const struct vs_group *g,
     if (j >= to)
         return 0;
     return scan_fns[s->bmi2][g->cls](
-        g->bloom, ((uint64_t)1 << g->mbits) - 1, w->buf + (j - w->base),
+        g->bloom, ((uint64_t)1 << g->mbits) - 1, g->mul, w->buf + (j - w->base),
         (uint32_t)(j - from), (uint32_t)(to - from), out);
 }
 
@@ -402,13 +403,12 @@ static void candidate(struct vsig_stream *s, const struct vs_win *w,
                       const struct vs_group *g, uint64_t j)
 {
     uint64_t x = gram_at(w->buf + (j - w->base), g->g);
-    uint64_t y = x * VS_HASHMUL;
     if (g->g > 2) {
-        uint64_t h2 = VS_H2(y, (1ull << g->mbits) - 1);
+        uint64_t h2 = VS_H2(x * g->mul, (1ull << g->mbits) - 1);
         if (!((g->bloom[h2 >> 6] >> (h2 & 63)) & 1))
             return;
     }
-    uint64_t b = y >> (64 - g->bbits);
+    uint64_t b = (x * VS_HASHMUL) >> (64 - g->bbits);
 
     for (uint32_t k = g->boff[b]; k < g->boff[b + 1]; k++) {
         if (g->grams[k] != x)
@@ -436,6 +436,22 @@ static void candidate(struct vsig_stream *s, const struct vs_win *w,
 
 /* Process sampled positions in [from, to).  @final: the window ends at the
  * end of the object (grams must fit before it). */
+/* Is everything any anchor at a position in [blk, bend) could look at one
+ * repeated byte that no anchor can consist of?  Then nothing there can match
+ * (zeroed disk blocks, padding): skip the block at memcmp speed. */
+static bool dead_fill(const struct vsig_db *db, const struct vs_win *w,
+                      uint64_t blk, uint64_t bend)
+{
+    uint64_t lo = blk >= w->lo + db->lb ? blk - db->lb : w->lo;
+    uint64_t hi = bend + db->lf <= w->hi ? bend + db->lf : w->hi;
+    const uint8_t *p = w->buf + (lo - w->base);
+    size_t n = (size_t)(hi - lo);
+
+    if (n < 2 || vs_set_has(&db->fill_ok, p[0]))
+        return false;
+    return memcmp(p, p + 1, n - 1) == 0;
+}
+
 static void process(struct vsig_stream *s, const struct vs_win *w,
                     uint64_t from, uint64_t to, bool final)
 {
@@ -443,6 +459,8 @@ static void process(struct vsig_stream *s, const struct vs_win *w,
 
     for (uint64_t blk = from; blk < to && !s->stopped; blk += BLOCK) {
         uint64_t bend = to - blk > BLOCK ? blk + BLOCK : to;
+        if (dead_fill(db, w, blk, bend))
+            continue;
         unsigned ng = 0;
         size_t idx[VS_NGROUPS];
         for (unsigned gi = 0; gi < db->ngroups; gi++) {

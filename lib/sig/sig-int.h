@@ -298,6 +298,7 @@ VS_HIDDEN const struct vs_hash *vs_hash_find(const struct vs_hash *h, size_t n,
 struct vs_group {
     uint8_t g, S, A;
     uint8_t cls;    /* index in VS_CLASSES */
+    uint64_t mul;   /* hash multiplier of the bloom filter */
     uint32_t mbits; /* log2 of bloom bits */
     uint64_t *bloom;
     uint32_t bbits;  /* log2 of buckets */
@@ -347,12 +348,13 @@ struct vsig_db {
     uint32_t
         *eof_msigs; /* EOF-anchored: evaluated at the end if size unknown */
     size_t neof;
-    uint32_t nstate;     /* multi-segment signatures */
-    uint32_t lb, lf;     /* bytes needed before / after a sampled position */
-    uint32_t eof_reach;  /* tail kept for EOF signatures, <= VS_EOF_TAIL */
-    uint32_t max_span;   /* longest pre/post span (bitset scratch) */
-    unsigned hash_algos; /* bit per algorithm with signatures */
-    bool has_targets;    /* some signature has a target type != 0 */
+    uint32_t nstate;       /* multi-segment signatures */
+    uint32_t lb, lf;       /* bytes needed before / after a sampled position */
+    uint32_t eof_reach;    /* tail kept for EOF signatures, <= VS_EOF_TAIL */
+    uint32_t max_span;     /* longest pre/post span (bitset scratch) */
+    unsigned hash_algos;   /* bit per algorithm with signatures */
+    bool has_targets;      /* some signature has a target type != 0 */
+    struct vs_set fill_ok; /* bytes v such that some anchor fits in v v v.. */
     size_t nanchors;
     size_t memory;
 };
