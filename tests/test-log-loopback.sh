@@ -140,4 +140,21 @@ expect_eq "big records truncated" "$(jq .truncated "$TMP/f.send")" 10
 expect_eq "logd marks them" "$(stat "$TMP/f" '.sessions[0].truncated')" 10
 expect_eq "as JSON" "$(jq -r .type "$TMP/f"/*.jsonl | sort -u)" truncated
 
+# 7. A producer faster than the network with a small queue: records are
+# dropped, never waited for, counted, and reported in the stream.
+start_logd "$TMP/g" --control "udp://127.0.0.1:$CTL" --no-db
+"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --control-port $CTL --count 200000 --queue 65536 >"$TMP/g.send" 2>/dev/null
+wait_ended "$TMP/g"
+stop_logd
+dropped=$(jq .dropped "$TMP/g.send")
+queued=$(jq .queued "$TMP/g.send")
+check "full queue: records dropped ($dropped)" test "$dropped" -gt 0
+expect_eq "full queue: queued + dropped = produced" $((queued + dropped)) 200000
+inband=$(cat "$TMP/g"/*.jsonl | jq -s '[.[] | select(.type == "drops") | .records] | add // 0')
+check "drops reported in-band ($inband of $dropped)" test "$inband" -gt 0 -a "$inband" -le "$dropped"
+expect_eq "full queue: every record sent is received or counted lost" \
+    "$(stat "$TMP/g" '.sessions[0].records + .sessions[0].lost')" \
+    "$(jq .sent_records "$TMP/g.send")"
+
 done_testing
