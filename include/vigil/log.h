@@ -155,7 +155,8 @@ uint16_t vlog_sender_ctl_port(const struct vlog_sender *s);
 void vlog_sender_stats(struct vlog_sender *s, struct vlog_sender_stats *st);
 /* Wait until started (true) or timeout. */
 bool vlog_sender_wait_started(struct vlog_sender *s, unsigned timeout_ms);
-/* Wait until the queue is empty (everything sent or discarded). */
+/* Wait until the queue is empty (everything sent or discarded). Also
+ * queues the drops record for the last drops. Producer thread only. */
 int vlog_sender_flush(struct vlog_sender *s, unsigned timeout_ms);
 /* Flush, send FIN, stop the thread, free. */
 void vlog_sender_free(struct vlog_sender *s);

@@ -111,12 +111,10 @@ static bool qput(struct vlog_sender *s, const char *rec, uint32_t len)
     return true;
 }
 
-int vlog_sender_push(struct vlog_sender *s, const char *rec, size_t len)
+/* Queue the {"type":"drops"} record for what was dropped since the last
+ * one, if there is room. Producer only. */
+static void push_drops(struct vlog_sender *s)
 {
-    if (s == NULL || (rec == NULL && len > 0))
-        return -EINVAL;
-    if (len > UINT16_MAX * 16u)
-        len = UINT16_MAX * 16u; /* cut later to the datagram anyway */
     if (s->pending_drops > 0) {
         char d[128];
         int n = snprintf(d, sizeof d,
@@ -128,6 +126,15 @@ int vlog_sender_push(struct vlog_sender *s, const char *rec, size_t len)
         if (n > 0 && (size_t)n < sizeof d && qput(s, d, (uint32_t)n))
             s->pending_drops = 0;
     }
+}
+
+int vlog_sender_push(struct vlog_sender *s, const char *rec, size_t len)
+{
+    if (s == NULL || (rec == NULL && len > 0))
+        return -EINVAL;
+    if (len > UINT16_MAX * 16u)
+        len = UINT16_MAX * 16u; /* cut later to the datagram anyway */
+    push_drops(s);
     if (s->pending_drops > 0 || !qput(s, rec, (uint32_t)len)) {
         s->pending_drops++;
         __atomic_add_fetch(&s->dropped_total, 1, __ATOMIC_RELAXED);
@@ -684,6 +691,7 @@ bool vlog_sender_wait_started(struct vlog_sender *s, unsigned timeout_ms)
 int vlog_sender_flush(struct vlog_sender *s, unsigned timeout_ms)
 {
     for (unsigned t = 0;; t++) {
+        push_drops(s); /* the last drops are reported too */
         if (__atomic_load_n(&s->tail, __ATOMIC_ACQUIRE) == s->head)
             return 0;
         if (t >= timeout_ms)
