@@ -86,7 +86,9 @@ static void run_usage(FILE *f)
         "  --log udp://HOST:PORT|tcp://HOST:PORT --key FILE\n"
         "                     stream the trace to `vigil logd` once it sends\n"
         "                     START to --log-control-port N (default 7701);\n"
-        "                     --log-wait S waits up to S s for it before boot\n"
+        "                     --log-wait S waits up to S s for it before\n"
+        "                     boot; --log-heartbeats N: stop after N\n"
+        "                     missed (3; 0: never)\n"
         "  -v, --verbose      print the QEMU command and plugin messages\n"
         "\n"
         "Exit status: the command's, or 124 on timeout, 125 when QEMU or\n"
@@ -368,6 +370,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         OPT_LOG_KEY,
         OPT_LOG_CTL,
         OPT_LOG_WAIT,
+        OPT_LOG_HB,
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -395,6 +398,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         {"key", required_argument, NULL, OPT_LOG_KEY},
         {"log-control-port", required_argument, NULL, OPT_LOG_CTL},
         {"log-wait", required_argument, NULL, OPT_LOG_WAIT},
+        {"log-heartbeats", required_argument, NULL, OPT_LOG_HB},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -507,6 +511,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
                 cli_error("--log-control-port: expected 1..65535");
                 return -1;
             }
+            break;
+        case OPT_LOG_HB:
+            if (!parse_uint(optarg, 0, 1000, &o->tr.log_hb_missed)) {
+                cli_error("--log-heartbeats: expected 0..1000");
+                return -1;
+            }
+            o->tr.log_hb_set = true;
             break;
         case OPT_LOG_WAIT:
             if (!parse_uint(optarg, 0, 3600, &o->tr.log_wait_s)) {

@@ -94,7 +94,7 @@ static int start_net(struct run_trace *t)
         .key = key,
         .ctl_port = (uint16_t)(t->o.log_ctl_port ? t->o.log_ctl_port
                                                  : LOG_CTL_PORT_DEFAULT),
-        .hb_missed = 3,
+        .hb_missed = t->o.log_hb_set ? t->o.log_hb_missed : 3,
     };
     err = vlog_sender_new(&t->net, &so);
     memset(key, 0, sizeof key);
