@@ -151,9 +151,10 @@ static unsigned tok_cost(const struct vs_store *st, const struct vs_tok *t)
 struct anchor_pick {
     int group; /* -1: none yet */
     unsigned score;
-    uint32_t tok;   /* window start, absolute index in plan->toks */
-    uint32_t len;   /* window length in bytes (= tokens) */
-    uint32_t gmask; /* offsets of the indexed grams in the window */
+    uint32_t tok;        /* window start, absolute index in plan->toks */
+    uint32_t len;        /* window length in bytes (= tokens) */
+    uint32_t gmask;      /* offsets of the indexed grams in the window */
+    uint32_t run0, run1; /* the run of one-byte tokens around the window */
 };
 
 #define RUN_MAX    256 /* anchors are chosen among a run's first bytes */
@@ -229,6 +230,8 @@ static void pick_in_run(const struct vs_store *st, const struct vs_plan *b,
                 p->group = gi;
                 p->score = score;
                 p->tok = r0 + s0;
+                p->run0 = r0;
+                p->run1 = r1;
                 p->len = A;
                 p->gmask = (1u << gdefs[gi].S) - 1;
                 contiguous = gi;
@@ -289,6 +292,8 @@ static void pick_in_run(const struct vs_store *st, const struct vs_plan *b,
                 p->group = gi;
                 p->score = score;
                 p->tok = r0 + s0;
+                p->run0 = r0;
+                p->run1 = r1;
                 p->len = end;
                 p->gmask = mask;
                 found = true;
@@ -330,6 +335,28 @@ static int seg_anchor(const struct vs_store *st, const struct vs_plan *b,
     seg->atok = p.tok - t0;
     seg->alen = p.len;
     seg->gmask = p.gmask;
+    /* Inline check: two 8-byte (short runs: 4-byte) regions of the run,
+     * covering the window and as much literal around it as fits. */
+    int32_t rlo = (int32_t)p.run0 - (int32_t)p.tok;
+    int32_t rhi = (int32_t)p.run1 - (int32_t)p.tok;
+    if (rhi - rlo >= 16) {
+        int32_t c = rhi - 16 < 0 ? rhi - 16 : 0;
+        if (c < rlo)
+            c = rlo;
+        seg->cw = 8;
+        seg->cd0 = (int16_t)c;
+        seg->cd1 = (int16_t)(c + 8);
+    } else if (rhi - rlo >= 8) {
+        seg->cw = 8;
+        seg->cd0 = (int16_t)rlo;
+        seg->cd1 = (int16_t)(rhi - 8);
+    } else if (rhi - rlo >= 4) {
+        seg->cw = 4;
+        seg->cd0 = (int16_t)rlo;
+        seg->cd1 = (int16_t)(rhi - 4);
+    } else {
+        seg->cw = 0;
+    }
     seg->pre_min = seg->pre_max = seg->post_min = seg->post_max = 0;
     for (uint32_t i = t0; i < t1;) {
         uint32_t a, z, n = item_width(b->toks, i, &a, &z);
@@ -602,7 +629,8 @@ struct gent {
     uint64_t gram;
     uint64_t w0, m0, w1, m1;
     uint32_t ref;
-    uint8_t len;
+    int16_t d0, d1;
+    uint8_t cw;
 };
 
 static int cmp_gent(const void *a, const void *b)
@@ -641,9 +669,10 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
     g->grams = malloc((n ? n : 1) * sizeof *g->grams);
     g->refs = malloc((n ? n : 1) * sizeof *g->refs);
     g->aw = malloc((n ? n : 1) * 4 * sizeof *g->aw);
-    g->alen = malloc(n ? n : 1);
+    g->acd = malloc((n ? n : 1) * sizeof *g->acd);
+    g->acw = malloc(n ? n : 1);
     if (g->boff == NULL || g->grams == NULL || g->refs == NULL ||
-        g->aw == NULL || g->alen == NULL) {
+        g->aw == NULL || g->acd == NULL || g->acw == NULL) {
         free(cnt);
         free(sorted);
         return -ENOMEM;
@@ -664,7 +693,9 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
             g->aw[4 * out + 1] = sorted[i].m0;
             g->aw[4 * out + 2] = sorted[i].w1;
             g->aw[4 * out + 3] = sorted[i].m1;
-            g->alen[out] = sorted[i].len;
+            g->acd[out] = (uint32_t)(uint16_t)sorted[i].d0 |
+                          (uint32_t)(uint16_t)sorted[i].d1 << 16;
+            g->acw[out] = sorted[i].cw;
             out++;
         }
         start = end;
@@ -735,12 +766,12 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
 
 /* Bytes of the window at [o, o + n) as value and mask for the inline check:
  * exact bytes and nibbles count, sets and wildcards do not. */
-static void window_word(const struct vs_tok *t, uint32_t o, uint32_t n,
+static void window_word(const struct vs_tok *t, int32_t o, uint32_t n,
                         uint64_t *val, uint64_t *mask)
 {
     *val = *mask = 0;
     for (uint32_t k = 0; k < n; k++) {
-        const struct vs_tok *x = &t[o + k];
+        const struct vs_tok *x = &t[(int64_t)o + (int64_t)k];
         if (x->arg != VS_NONE)
             continue;
         *val |= (uint64_t)x->val << (8 * k);
@@ -754,15 +785,12 @@ static int add_anchor_grams(const struct vsig_db *db, uint32_t si, int gi,
 {
     const struct vs_seg *seg = &db->segs[si];
     const struct vs_tok *t = db->toks + seg->tok + seg->atok;
-    uint32_t g = gdefs[gi].g, L = seg->alen;
-    struct gent base = {.len = (uint8_t)L};
+    uint32_t g = gdefs[gi].g;
+    struct gent base = {.d0 = seg->cd0, .d1 = seg->cd1, .cw = seg->cw};
 
-    if (L >= 8) {
-        window_word(t, 0, 8, &base.w0, &base.m0);
-        window_word(t, L - 8, 8, &base.w1, &base.m1);
-    } else if (L >= 4) {
-        window_word(t, 0, 4, &base.w0, &base.m0);
-        window_word(t, L - 4, 4, &base.w1, &base.m1);
+    if (seg->cw) {
+        window_word(t, seg->cd0, seg->cw, &base.w0, &base.m0);
+        window_word(t, seg->cd1, seg->cw, &base.w1, &base.m1);
     }
     for (uint32_t o = 0; o < WIN_MAX; o++) {
         if (!(seg->gmask & (1u << o)))
@@ -770,7 +798,7 @@ static int add_anchor_grams(const struct vsig_db *db, uint32_t si, int gi,
         uint8_t opts[8][4];
         unsigned nopt[8], idx[8] = {0};
         for (uint32_t k = 0; k < g; k++) {
-            const struct vs_tok *x = &t[o + k];
+            const struct vs_tok *x = &t[(int64_t)o + (int64_t)k];
             nopt[k] = 0;
             if (x->arg == VS_NONE) {
                 opts[k][nopt[k]++] = x->val;
@@ -816,7 +844,8 @@ void vs_db_free(struct vsig_db *db)
         free(db->groups[i].grams);
         free(db->groups[i].refs);
         free(db->groups[i].aw);
-        free(db->groups[i].alen);
+        free(db->groups[i].acd);
+        free(db->groups[i].acw);
     }
     free(db->eof_msigs);
     free(db);

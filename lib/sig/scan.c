@@ -418,14 +418,15 @@ static void candidate(struct vsig_stream *s, const struct vs_win *w,
             continue;
         const uint8_t *pa = w->buf + (j - o - w->base);
         const uint64_t *aw = g->aw + 4 * k;
-        uint32_t L = g->alen[k];
-        if (L >= 8) {
-            if (((vs_load64(pa) ^ aw[0]) & aw[1]) |
-                ((vs_load64(pa + L - 8) ^ aw[2]) & aw[3]))
+        const uint8_t *p0 = pa + (int16_t)(g->acd[k] & 0xffff);
+        const uint8_t *p1 = pa + (int16_t)(g->acd[k] >> 16);
+        if (g->acw[k] == 8) {
+            if (((vs_load64(p0) ^ aw[0]) & aw[1]) |
+                ((vs_load64(p1) ^ aw[2]) & aw[3]))
                 continue;
-        } else if (L >= 4) {
-            if (((vs_load32(pa) ^ aw[0]) & aw[1]) |
-                ((vs_load32(pa + L - 4) ^ aw[2]) & aw[3]))
+        } else if (g->acw[k] == 4) {
+            if (((vs_load32(p0) ^ aw[0]) & aw[1]) |
+                ((vs_load32(p1) ^ aw[2]) & aw[3]))
                 continue;
         }
         on_anchor(s, w, ref >> 5, j - o);

@@ -135,6 +135,8 @@ struct vs_seg {
     uint32_t atok;             /* first anchor token (relative to tok) */
     uint32_t alen;             /* anchor window length in bytes (= tokens) */
     uint32_t gmask;            /* offsets in the window of the indexed grams */
+    int16_t cd0, cd1;          /* inline check regions, from the window start */
+    uint8_t cw;                /* their width: 8, 4 or 0 */
     uint32_t pre_min, pre_max; /* bytes before the anchor */
     uint32_t post_min, post_max; /* bytes after the anchor */
     uint32_t gmin, gmax;         /* gap after the previous segment */
@@ -305,11 +307,12 @@ struct vs_group {
     uint32_t *boff;  /* bucket -> first entry; (1 << bbits) + 1 entries */
     uint64_t *grams; /* entries grouped by bucket */
     uint32_t *refs;  /* seg << 5 | gram offset within anchor */
-    /* The anchor window's first and last 8 bytes (windows under 8: 4) as
-     * value/mask pairs, and its length: most gram hits are rejected here
-     * without touching the segment. */
-    uint64_t *aw; /* w0, m0, w1, m1 per entry */
-    uint8_t *alen;
+    /* Two regions near the anchor window (offsets d0, d1 from its start,
+     * 8 or 4 bytes: acw) as value/mask pairs: most gram hits are rejected
+     * here without touching the segment. */
+    uint64_t *aw;  /* w0, m0, w1, m1 per entry */
+    uint32_t *acd; /* (uint16)d0 | (uint16)d1 << 16 per entry */
+    uint8_t *acw;
     size_t nent;
 };
 
