@@ -627,10 +627,7 @@ static uint32_t ceil_log2(uint64_t n)
 
 struct gent {
     uint64_t gram;
-    uint64_t w0, m0, w1, m1;
     uint32_t ref;
-    int16_t d0, d1;
-    uint8_t cw;
 };
 
 static int cmp_gent(const void *a, const void *b)
@@ -689,13 +686,6 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
                 continue;
             g->grams[out] = sorted[i].gram;
             g->refs[out] = sorted[i].ref;
-            g->aw[4 * out] = sorted[i].w0;
-            g->aw[4 * out + 1] = sorted[i].m0;
-            g->aw[4 * out + 2] = sorted[i].w1;
-            g->aw[4 * out + 3] = sorted[i].m1;
-            g->acd[out] = (uint32_t)(uint16_t)sorted[i].d0 |
-                          (uint32_t)(uint16_t)sorted[i].d1 << 16;
-            g->acw[out] = sorted[i].cw;
             out++;
         }
         start = end;
@@ -717,9 +707,13 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
     size_t words = ((size_t)1 << g->mbits) / 64;
     if (words == 0)
         words = 1;
-    g->bloom = calloc(words, sizeof *g->bloom);
+    if (words < 8)
+        words = 8;
+    /* 64-byte aligned: a probe block is one cache line. */
+    g->bloom = aligned_alloc(64, words * sizeof *g->bloom);
     if (g->bloom == NULL)
         return -ENOMEM;
+    memset(g->bloom, 0, words * sizeof *g->bloom);
     /* Padding and fill bytes (zeroed disk blocks, 0xff flash, spaces, nop
      * and int3 runs) repeat one gram for megabytes: if such a gram hit the
      * filter by accident, every sampled position would become a candidate.
@@ -749,7 +743,8 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
                 x &= (1ull << (8 * g->g)) - 1;
             uint64_t h1 = VS_H1(x * g->mul, mask);
             bool entry = false;
-            for (size_t i = 0; i < out && !entry; i++)
+            uint64_t bk = (x * VS_HASHMUL) >> (64 - g->bbits);
+            for (uint32_t i = g->boff[bk]; i < g->boff[bk + 1] && !entry; i++)
                 entry = g->grams[i] == x;
             if (((g->bloom[h1 >> 6] >> (h1 & 63)) & 1) && !entry)
                 clean = false;
@@ -779,6 +774,37 @@ static void window_word(const struct vs_tok *t, int32_t o, uint32_t n,
     }
 }
 
+/* Inline check words of a segment's anchor (see struct vs_group). */
+struct segcheck {
+    uint64_t w[4];
+    uint32_t cd;
+    uint8_t cw;
+};
+
+static void seg_check(const struct vsig_db *db, const struct vs_seg *seg,
+                      struct segcheck *c)
+{
+    const struct vs_tok *t = db->toks + seg->tok + seg->atok;
+
+    memset(c, 0, sizeof *c);
+    if (seg->cw) {
+        window_word(t, seg->cd0, seg->cw, &c->w[0], &c->w[1]);
+        window_word(t, seg->cd1, seg->cw, &c->w[2], &c->w[3]);
+    }
+    c->cd = (uint32_t)(uint16_t)seg->cd0 | (uint32_t)(uint16_t)seg->cd1 << 16;
+    c->cw = seg->cw;
+}
+
+static void fill_checks(const struct segcheck *sc, struct vs_group *g)
+{
+    for (size_t k = 0; k < g->nent; k++) {
+        const struct segcheck *c = &sc[g->refs[k] >> 5];
+        memcpy(g->aw + 4 * k, c->w, sizeof c->w);
+        g->acd[k] = c->cd;
+        g->acw[k] = c->cw;
+    }
+}
+
 /* The indexed grams of a segment's anchor window, every variant of each. */
 static int add_anchor_grams(const struct vsig_db *db, uint32_t si, int gi,
                             struct gent **ents, size_t *n, size_t *cap)
@@ -786,12 +812,6 @@ static int add_anchor_grams(const struct vsig_db *db, uint32_t si, int gi,
     const struct vs_seg *seg = &db->segs[si];
     const struct vs_tok *t = db->toks + seg->tok + seg->atok;
     uint32_t g = gdefs[gi].g;
-    struct gent base = {.d0 = seg->cd0, .d1 = seg->cd1, .cw = seg->cw};
-
-    if (seg->cw) {
-        window_word(t, seg->cd0, seg->cw, &base.w0, &base.m0);
-        window_word(t, seg->cd1, seg->cw, &base.w1, &base.m1);
-    }
     for (uint32_t o = 0; o < WIN_MAX; o++) {
         if (!(seg->gmask & (1u << o)))
             continue;
@@ -814,10 +834,7 @@ static int add_anchor_grams(const struct vsig_db *db, uint32_t si, int gi,
                 x |= (uint64_t)opts[k][idx[k]] << (8 * k);
             if (vs_grow((void **)ents, cap, *n, 1, sizeof **ents) < 0)
                 return -ENOMEM;
-            struct gent e = base;
-            e.gram = x;
-            e.ref = si << 5 | o;
-            (*ents)[(*n)++] = e;
+            (*ents)[(*n)++] = (struct gent){.gram = x, .ref = si << 5 | o};
             uint32_t k = 0;
             while (k < g && ++idx[k] == nopt[k])
                 idx[k++] = 0;
@@ -855,6 +872,7 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
 {
     struct vsig_db *db = calloc(1, sizeof *db);
     size_t eofcap = 0;
+    struct segcheck *checks = NULL;
     int r = 0;
 
     if (db == NULL)
@@ -993,6 +1011,13 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
     }
 
     /* Prefilter groups. */
+    checks = malloc((db->nsegs ? db->nsegs : 1) * sizeof *checks);
+    if (checks == NULL) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    for (size_t si = 0; si < db->nsegs; si++)
+        seg_check(db, &db->segs[si], &checks[si]);
     for (int gi = 0; gi < VS_NGROUPS; gi++) {
         struct gent *ents = NULL;
         size_t n = 0, cap = 0;
@@ -1019,9 +1044,12 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
         free(ents);
         if (r < 0)
             goto fail;
+        fill_checks(checks, g);
         db->memory += ((size_t)1 << g->mbits) / 8 +
                       (((size_t)1 << g->bbits) + 1) * 4 + g->nent * 45;
     }
+    free(checks);
+    checks = NULL;
     for (int a = 0; a < VS_NALGO; a++) {
         vs_hash_sort(st->hashes[a], st->nhashes[a]);
         if (st->nhashes[a])
@@ -1040,6 +1068,7 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
     *out = db;
     return 0;
 fail:
+    free(checks);
     free(b.toks);
     free(b.segs);
     free(b.sgrp);

@@ -333,7 +333,9 @@ struct vs_group {
 /* Bloom probes take fixed bit fields of the product (no variable shifts in
  * the hot loop): bits 39.. and 14.., masked to the filter size (<= 25). */
 #define VS_H1(y, mask) (((y) >> 39) & (mask))
-#define VS_H2(y, mask) (((y) >> 14) & (mask))
+/* The second probe stays in the first one's 64-byte block: one cache miss
+ * per lookup (a blocked bloom filter). */
+#define VS_H2(y, mask) ((VS_H1(y, mask) & ~(uint64_t)511) | (((y) >> 14) & 511))
 
 struct vsig_db {
     long refs;
