@@ -133,8 +133,8 @@ static char *convert(const char *h)
     return o;
 }
 
-static int on_match(unsigned id, unsigned long long from,
-                    unsigned long long to, unsigned flags, void *ctx)
+static int on_match(unsigned id, unsigned long long from, unsigned long long to,
+                    unsigned flags, void *ctx)
 {
     (void)id, (void)from, (void)to, (void)flags;
     ++*(unsigned long *)ctx;
