@@ -416,17 +416,21 @@ static void candidate(struct vsig_stream *s, const struct vs_win *w,
         uint32_t ref = g->refs[k], o = ref & 31;
         if (j < o)
             continue;
-        const uint8_t *pa = w->buf + (j - o - w->base);
-        const uint64_t *aw = g->aw + 4 * k;
-        const uint8_t *p0 = pa + (int16_t)(g->acd[k] & 0xffff);
-        const uint8_t *p1 = pa + (int16_t)(g->acd[k] >> 16);
-        if (g->acw[k] == 8) {
-            if (((vs_load64(p0) ^ aw[0]) & aw[1]) |
-                ((vs_load64(p1) ^ aw[2]) & aw[3]))
-                continue;
-        } else if (g->acw[k] == 4) {
-            if (((vs_load32(p0) ^ aw[0]) & aw[1]) |
-                ((vs_load32(p1) ^ aw[2]) & aw[3]))
+        /* The check regions lie in the part, but near the start or the
+         * end of the object the part may not fit: verify() decides. */
+        uint64_t a = j - o;
+        int64_t d0 = (int16_t)(g->acd[k] & 0xffff);
+        int64_t d1 = (int16_t)(g->acd[k] >> 16);
+        uint32_t cw = g->acw[k];
+        if (cw && (int64_t)a + d0 >= (int64_t)w->lo &&
+            (int64_t)a + d1 + cw <= (int64_t)w->hi) {
+            const uint64_t *aw = g->aw + 4 * k;
+            const uint8_t *p0 = w->buf + (a - w->base) + d0;
+            const uint8_t *p1 = w->buf + (a - w->base) + d1;
+            if (cw == 8 ? ((vs_load64(p0) ^ aw[0]) & aw[1]) |
+                              ((vs_load64(p1) ^ aw[2]) & aw[3])
+                        : ((vs_load32(p0) ^ aw[0]) & aw[1]) |
+                              ((vs_load32(p1) ^ aw[2]) & aw[3]))
                 continue;
         }
         on_anchor(s, w, ref >> 5, j - o);
