@@ -912,10 +912,10 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
     st->toks = NULL;
     st->ntoks = st->ctoks = 0;
 
-    /* Passes: one per class present, each costing 1/S per byte.  Anchors
-     * of a class longer than the shortest one present join that pass
-     * instead of paying for their own: hashed classes (4- and 8-byte grams)
-     * among themselves, direct ones (2-byte grams) among themselves. */
+    /* Passes: one per class present, each costing 1/S per byte.  Long
+     * anchors join the pass of the shortest class present that still uses
+     * grams of merge_g bytes or more; the remaining shorter hashed classes
+     * share the pass of the shortest of them. */
     {
         size_t present[VS_NGROUPS] = {0};
         for (size_t si = 0; si < b.nsegs; si++)
@@ -924,21 +924,21 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
          * pass is cheapest.  Larger ones match common 3- and 4-grams of
          * code and text too often; their long anchors keep longer grams. */
         unsigned merge_g = b.nsegs > 20000 ? 8 : b.nsegs > 5000 ? 4 : 3;
-        int th = -1, td = -1;
+        int th = -1, ts = -1;
         for (int gi = 0; gi < VS_NGROUPS; gi++) {
             if (!present[gi])
                 continue;
             if (gdefs[gi].g >= merge_g)
                 th = gi;
-            else if (gdefs[gi].g == 2 && gdefs[gi].A >= 4)
-                td = gi;
+            else if (gdefs[gi].g >= 3 && gdefs[gi].A >= 4)
+                ts = gi;
         }
         for (size_t si = 0; si < b.nsegs; si++) {
             int c = b.sgrp[si], to = -1;
             if (gdefs[c].g >= merge_g && c < th)
                 to = th;
-            else if (gdefs[c].g == 2 && gdefs[c].A >= 4 && c < td)
-                to = td;
+            else if (c > th && gdefs[c].g >= 3 && c < ts)
+                to = ts; /* short anchors share the shortest pass */
             if (to < 0)
                 continue;
             struct vs_err e;
