@@ -663,13 +663,8 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
     }
     /* cnt[b] is now the end of bucket b; sort and dedupe each bucket. */
     g->boff = calloc(nb + 1, sizeof *g->boff);
-    g->grams = malloc((n ? n : 1) * sizeof *g->grams);
-    g->refs = malloc((n ? n : 1) * sizeof *g->refs);
-    g->aw = malloc((n ? n : 1) * 4 * sizeof *g->aw);
-    g->acd = malloc((n ? n : 1) * sizeof *g->acd);
-    g->acw = malloc(n ? n : 1);
-    if (g->boff == NULL || g->grams == NULL || g->refs == NULL ||
-        g->aw == NULL || g->acd == NULL || g->acw == NULL) {
+    g->ents = calloc(n ? n : 1, sizeof *g->ents);
+    if (g->boff == NULL || g->ents == NULL) {
         free(cnt);
         free(sorted);
         return -ENOMEM;
@@ -684,8 +679,8 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
             /* Variants of one anchor share grams; keep each variant. */
             if (i > start && cmp_gent(&sorted[i], &sorted[i - 1]) == 0)
                 continue;
-            g->grams[out] = sorted[i].gram;
-            g->refs[out] = sorted[i].ref;
+            g->ents[out].gram = sorted[i].gram;
+            g->ents[out].ref = sorted[i].ref;
             out++;
         }
         start = end;
@@ -731,7 +726,7 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
         memset(g->bloom, 0, words * sizeof *g->bloom);
         g->mul = muls[mi];
         for (size_t i = 0; i < out; i++) {
-            uint64_t y = g->grams[i] * g->mul;
+            uint64_t y = g->ents[i].gram * g->mul;
             uint64_t h1 = VS_H1(y, mask), h2 = VS_H2(y, mask);
             g->bloom[h1 >> 6] |= 1ull << (h1 & 63);
             g->bloom[h2 >> 6] |= 1ull << (h2 & 63);
@@ -745,7 +740,7 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
             bool entry = false;
             uint64_t bk = (x * VS_HASHMUL) >> (64 - g->bbits);
             for (uint32_t i = g->boff[bk]; i < g->boff[bk + 1] && !entry; i++)
-                entry = g->grams[i] == x;
+                entry = g->ents[i].gram == x;
             if (((g->bloom[h1 >> 6] >> (h1 & 63)) & 1) && !entry)
                 clean = false;
         }
@@ -753,7 +748,7 @@ static int build_group(struct vs_group *g, struct gent *ents, size_t n)
             break;
     }
     for (size_t i = 0; g->g <= 2 && i < out; i++) {
-        uint64_t x = g->grams[i];
+        uint64_t x = g->ents[i].gram;
         g->bloom[x >> 6] |= 1ull << (x & 63);
     }
     return 0;
@@ -798,10 +793,12 @@ static void seg_check(const struct vsig_db *db, const struct vs_seg *seg,
 static void fill_checks(const struct segcheck *sc, struct vs_group *g)
 {
     for (size_t k = 0; k < g->nent; k++) {
-        const struct segcheck *c = &sc[g->refs[k] >> 5];
-        memcpy(g->aw + 4 * k, c->w, sizeof c->w);
-        g->acd[k] = c->cd;
-        g->acw[k] = c->cw;
+        struct vs_gent *e = &g->ents[k];
+        const struct segcheck *c = &sc[e->ref >> 5];
+        memcpy(e->aw, c->w, sizeof c->w);
+        e->d0 = (int16_t)(c->cd & 0xffff);
+        e->d1 = (int16_t)(c->cd >> 16);
+        e->cw = c->cw;
     }
 }
 
@@ -858,11 +855,7 @@ void vs_db_free(struct vsig_db *db)
     for (unsigned i = 0; i < VS_NGROUPS; i++) {
         free(db->groups[i].bloom);
         free(db->groups[i].boff);
-        free(db->groups[i].grams);
-        free(db->groups[i].refs);
-        free(db->groups[i].aw);
-        free(db->groups[i].acd);
-        free(db->groups[i].acw);
+        free(db->groups[i].ents);
     }
     free(db->eof_msigs);
     free(db);
@@ -1046,7 +1039,8 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
             goto fail;
         fill_checks(checks, g);
         db->memory += ((size_t)1 << g->mbits) / 8 +
-                      (((size_t)1 << g->bbits) + 1) * 4 + g->nent * 45;
+                      (((size_t)1 << g->bbits) + 1) * 4 +
+                      g->nent * sizeof(struct vs_gent);
     }
     free(checks);
     checks = NULL;

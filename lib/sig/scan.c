@@ -411,26 +411,23 @@ static void candidate(struct vsig_stream *s, const struct vs_win *w,
     uint64_t b = (x * VS_HASHMUL) >> (64 - g->bbits);
 
     for (uint32_t k = g->boff[b]; k < g->boff[b + 1]; k++) {
-        if (g->grams[k] != x)
+        const struct vs_gent *e = &g->ents[k];
+        if (e->gram != x)
             continue;
-        uint32_t ref = g->refs[k], o = ref & 31;
+        uint32_t ref = e->ref, o = ref & 31;
         if (j < o)
             continue;
         /* The check regions lie in the part, but near the start or the
          * end of the object the part may not fit: verify() decides. */
         uint64_t a = j - o;
-        int64_t d0 = (int16_t)(g->acd[k] & 0xffff);
-        int64_t d1 = (int16_t)(g->acd[k] >> 16);
-        uint32_t cw = g->acw[k];
-        if (cw && (int64_t)a + d0 >= (int64_t)w->lo &&
-            (int64_t)a + d1 + cw <= (int64_t)w->hi) {
-            const uint64_t *aw = g->aw + 4 * k;
-            const uint8_t *p0 = w->buf + (a - w->base) + d0;
-            const uint8_t *p1 = w->buf + (a - w->base) + d1;
-            if (cw == 8 ? ((vs_load64(p0) ^ aw[0]) & aw[1]) |
-                              ((vs_load64(p1) ^ aw[2]) & aw[3])
-                        : ((vs_load32(p0) ^ aw[0]) & aw[1]) |
-                              ((vs_load32(p1) ^ aw[2]) & aw[3]))
+        if (e->cw && (int64_t)a + e->d0 >= (int64_t)w->lo &&
+            (int64_t)a + e->d1 + e->cw <= (int64_t)w->hi) {
+            const uint8_t *p0 = w->buf + (a - w->base) + e->d0;
+            const uint8_t *p1 = w->buf + (a - w->base) + e->d1;
+            if (e->cw == 8 ? ((vs_load64(p0) ^ e->aw[0]) & e->aw[1]) |
+                                 ((vs_load64(p1) ^ e->aw[2]) & e->aw[3])
+                           : ((vs_load32(p0) ^ e->aw[0]) & e->aw[1]) |
+                                 ((vs_load32(p1) ^ e->aw[2]) & e->aw[3]))
                 continue;
         }
         on_anchor(s, w, ref >> 5, j - o);

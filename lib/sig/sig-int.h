@@ -293,6 +293,18 @@ VS_HIDDEN const struct vs_hash *vs_hash_find(const struct vs_hash *h, size_t n,
 
 /* ---- the compiled database ---- */
 
+/* One indexed gram: everything a hit needs in one 56-byte record.  The
+ * inline check compares two regions near the anchor window (offsets d0, d1
+ * from its start, cw = 8 or 4 bytes) as value/mask pairs, so most gram hits
+ * are rejected without touching the segment. */
+struct vs_gent {
+    uint64_t gram;
+    uint64_t aw[4]; /* w0, m0, w1, m1 */
+    uint32_t ref;   /* seg << 5 | gram offset within the window */
+    int16_t d0, d1;
+    uint8_t cw;
+};
+
 /* Prefilter group: anchors of one length class, found by sampling one
  * g-byte gram every S positions.  An anchor of A = S + g - 1 bytes always
  * has one of its S grams on a sampled position, so each of its grams is
@@ -303,16 +315,9 @@ struct vs_group {
     uint64_t mul;   /* hash multiplier of the bloom filter */
     uint32_t mbits; /* log2 of bloom bits */
     uint64_t *bloom;
-    uint32_t bbits;  /* log2 of buckets */
-    uint32_t *boff;  /* bucket -> first entry; (1 << bbits) + 1 entries */
-    uint64_t *grams; /* entries grouped by bucket */
-    uint32_t *refs;  /* seg << 5 | gram offset within anchor */
-    /* Two regions near the anchor window (offsets d0, d1 from its start,
-     * 8 or 4 bytes: acw) as value/mask pairs: most gram hits are rejected
-     * here without touching the segment. */
-    uint64_t *aw;  /* w0, m0, w1, m1 per entry */
-    uint32_t *acd; /* (uint16)d0 | (uint16)d1 << 16 per entry */
-    uint8_t *acw;
+    uint32_t bbits;       /* log2 of buckets */
+    uint32_t *boff;       /* bucket -> first entry; (1 << bbits) + 1 entries */
+    struct vs_gent *ents; /* entries grouped by bucket */
     size_t nent;
 };
 
