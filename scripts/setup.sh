@@ -14,7 +14,8 @@ PKGS="make gcc libc6-dev pkg-config libglib2.0-dev libjansson-dev nettle-dev nbd
       busybox-static strace cpio kmod xz-utils lz4 zstd file"
 # Tests, fuzzing and peers.
 PKGS="$PKGS clang libclang-rt-14-dev clang-format dwarves bpftool jq
-      python3 iproute2 libsodium-dev libsqlite3-dev sqlite3 nftables"
+      python3 iproute2 libsodium-dev libsqlite3-dev sqlite3 nftables
+      clamav libhyperscan-dev"
 QEMU_PKGS="qemu-system-x86 qemu-utils"
 QEMU_SUITE=bookworm-backports
 
