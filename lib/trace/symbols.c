@@ -42,6 +42,28 @@ void ob_flags(struct obuf *o, uint64_t v, const struct vsym *t, size_t n,
     }
 }
 
+/* A type in the low four bits, then flags: mmap's MAP_SHARED|...,
+ * socket's SOCK_STREAM|SOCK_CLOEXEC. */
+static void ob_type_flags(struct obuf *o, uint64_t v, const struct vsym *types,
+                          size_t ntypes, const struct vsym *flags,
+                          size_t nflags)
+{
+    const char *type = vsym_find(v & 0xf, types, ntypes);
+    uint64_t rest = v & ~(uint64_t)0xf;
+
+    if (type)
+        ob_puts(o, type);
+    else
+        ob_hex(o, v & 0xf);
+    if (rest) {
+        ob_putc(o, '|');
+        ob_flags(o, rest, flags, nflags, NULL);
+    }
+}
+#define OB_TYPE_FLAGS(o, v, types, flags)                                      \
+    ob_type_flags(o, v, types, VSYS_ARRAY_SIZE(types), flags,                  \
+                  VSYS_ARRAY_SIZE(flags))
+
 void ob_enum(struct obuf *o, uint64_t v, const struct vsym *t, size_t n)
 {
     const char *name = vsym_find(v, t, n);
@@ -207,22 +229,6 @@ static const struct vsym map_bits[] = {
     S(0x4000000, "MAP_UNINITIALIZED"),
 };
 
-static void ob_mmap_flags(struct obuf *o, uint64_t v)
-{
-    const char *type =
-        vsym_find(v & 0xf, map_types, VSYS_ARRAY_SIZE(map_types));
-    uint64_t rest = v & ~(uint64_t)0xf;
-
-    if (type)
-        ob_puts(o, type);
-    else
-        ob_hex(o, v & 0xf);
-    if (rest) {
-        ob_putc(o, '|');
-        OB_FLAGS(o, rest, map_bits, NULL);
-    }
-}
-
 /* ---- sockets ---- */
 
 static const struct vsym families[] = {
@@ -259,22 +265,6 @@ static const struct vsym sock_flags[] = {
     S(02000000, "SOCK_CLOEXEC"),
     S(04000, "SOCK_NONBLOCK"),
 };
-
-static void ob_sock_type(struct obuf *o, uint64_t v)
-{
-    const char *type =
-        vsym_find(v & 0xf, sock_types, VSYS_ARRAY_SIZE(sock_types));
-    uint64_t rest = v & ~(uint64_t)0xf;
-
-    if (type)
-        ob_puts(o, type);
-    else
-        ob_hex(o, v & 0xf);
-    if (rest) {
-        ob_putc(o, '|');
-        OB_FLAGS(o, rest, sock_flags, NULL);
-    }
-}
 
 static const struct vsym ipprotos[] = {
     S(0, "IPPROTO_IP"),         S(1, "IPPROTO_ICMP"),
@@ -623,13 +613,13 @@ void ob_symbolic(struct obuf *o, char sig, uint64_t v)
         OB_FLAGS(o, v, prot_bits, "PROT_NONE");
         break;
     case 'M':
-        ob_mmap_flags(o, v);
+        OB_TYPE_FLAGS(o, v, map_types, map_bits);
         break;
     case 'F':
         OB_ENUM(o, v, families);
         break;
     case 'T':
-        ob_sock_type(o, v);
+        OB_TYPE_FLAGS(o, v, sock_types, sock_flags);
         break;
     case 'C':
         ob_clone_flags(o, v);
