@@ -47,6 +47,7 @@ struct run_opts {
     unsigned memory_mb;
     unsigned timeout_s;
     bool no_plugin;
+    bool net; /* --net user */
     bool verbose;
     bool keep;
     bool trace;
@@ -70,10 +71,13 @@ static void run_usage(FILE *f)
         "  --accel tcg|kvm    accelerator (default: tcg)\n"
         "  --smp N            number of vCPUs (default: 1)\n"
         "  --memory MB        guest memory (default: 512)\n"
-        "  --disk FILE[,if=virtio|ide][,scan=alert|deny|zero][,events=PATH]\n"
+        "  --disk FILE[,if=virtio|ide][,scan=POLICY][,events=PATH]\n"
         "                     attach FILE as a raw disk; with scan= or --db\n"
-        "                     every write is scanned (docs/disk.md)\n"
+        "                     every write is scanned; POLICY is alert,\n"
+        "                     deny, zero or cut-net (docs/disk.md)\n"
         "  --db PATH          signature database(s) for --disk scanning\n"
+        "  --net user|none    give the guest a virtio NIC on QEMU's user-mode\n"
+        "                     network, netdev id net0 (default: none)\n"
         "  --console FILE     write the kernel console to FILE "
         "(- for stderr)\n"
         "  --timeout SECONDS  stop the guest after SECONDS (exit 124)\n"
@@ -210,6 +214,12 @@ static int build_qemu_argv(const struct run_opts *o, const char *rundir,
 
     if (o->drive != NULL)
         strvec_pushl(av, "-drive", o->drive, NULL);
+    if (o->net)
+        strvec_pushl(av, "-netdev", "user,id=net0", "-device",
+                     "virtio-net-pci,netdev=net0", NULL);
+    /* QMP: how the disk filter cuts the network (cut-net). */
+    strvec_push(av, "-qmp");
+    strvec_pushf(av, "unix:%s/qmp.sock,server=on,wait=off", rundir);
 
     if (!o->no_plugin) {
         strvec_push(av, "-plugin");
@@ -272,8 +282,8 @@ static double now_s(void)
 
 static void remove_rundir(const char *rundir)
 {
-    static const char *files[] = {"status", "console.log", "qemu.log",
-                                  "qemu.err"};
+    static const char *files[] = {"status",   "console.log", "qemu.log",
+                                  "qemu.err", "qmp.sock",    "disk.sock"};
     char path[PATH_BUF];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", rundir, files[i]);
@@ -354,6 +364,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         OPT_MEMORY,
         OPT_DISK,
         OPT_DISK_DB,
+        OPT_NET,
         OPT_CONSOLE,
         OPT_TIMEOUT,
         OPT_PLUGIN,
@@ -381,6 +392,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         {"memory", required_argument, NULL, OPT_MEMORY},
         {"disk", required_argument, NULL, OPT_DISK},
         {"db", required_argument, NULL, OPT_DISK_DB},
+        {"net", required_argument, NULL, OPT_NET},
         {"console", required_argument, NULL, OPT_CONSOLE},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"plugin", required_argument, NULL, OPT_PLUGIN},
@@ -441,6 +453,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             break;
         case OPT_DISK_DB:
             o->disk_db = optarg;
+            break;
+        case OPT_NET:
+            if (strcmp(optarg, "user") != 0 && strcmp(optarg, "none") != 0) {
+                cli_error("--net: expected user or none, got '%s'", optarg);
+                return -1;
+            }
+            o->net = !strcmp(optarg, "user");
             break;
         case OPT_CONSOLE:
             o->console = optarg;
@@ -672,7 +691,7 @@ int cmd_run(int argc, char **argv)
     struct run_disk *rdisk = NULL;
     char drive[PATH_BUF + 64];
     if (o.disk != NULL) {
-        if (run_disk_start(&rdisk, o.disk, o.disk_db, dir, drive,
+        if (run_disk_start(&rdisk, o.disk, o.disk_db, dir, o.net, drive,
                            sizeof drive) < 0) {
             run_trace_stop(trace, false);
             sigprocmask(SIG_SETMASK, &oldmask, NULL);

@@ -32,7 +32,8 @@ static void sleep_ms(long ms)
 
 static bool valid_policy(const char *p)
 {
-    return !strcmp(p, "alert") || !strcmp(p, "deny") || !strcmp(p, "zero");
+    return !strcmp(p, "alert") || !strcmp(p, "deny") || !strcmp(p, "zero") ||
+           !strcmp(p, "cut-net");
 }
 
 static pid_t spawn(char **argv)
@@ -75,7 +76,7 @@ static int wait_listening(struct run_disk *d)
 }
 
 int run_disk_start(struct run_disk **out, const char *spec, const char *db,
-                   const char *rundir, char *drive, size_t drive_len)
+                   const char *rundir, bool net, char *drive, size_t drive_len)
 {
     const char *iface = "virtio", *policy = NULL, *events = NULL;
     char *copy = strdup(spec);
@@ -97,7 +98,7 @@ int run_disk_start(struct run_disk **out, const char *spec, const char *db,
             events = opt + 7;
         } else {
             cli_error("--disk: unknown option '%s' (if=virtio|ide, "
-                      "scan=alert|deny|zero, events=PATH)",
+                      "scan=alert|deny|zero|cut-net, events=PATH)",
                       opt);
             goto free_copy;
         }
@@ -113,6 +114,11 @@ int run_disk_start(struct run_disk **out, const char *spec, const char *db,
     }
     if (!db) {
         cli_error("--disk: scanning needs --db PATH");
+        goto free_copy;
+    }
+    if (policy && !strcmp(policy, "cut-net") && !net) {
+        cli_error("--disk: scan=cut-net needs a guest network to cut "
+                  "(--net user)");
         goto free_copy;
     }
 
@@ -134,6 +140,9 @@ int run_disk_start(struct run_disk **out, const char *spec, const char *db,
     strvec_pushf(&av, "vigil-disk=%s", !strcmp(iface, "ide") ? "sda" : "vda");
     if (events)
         strvec_pushf(&av, "vigil-events=%s", events);
+    /* QEMU's QMP socket (cli/cmd-run.c); the filter connects only to cut. */
+    if (net)
+        strvec_pushf(&av, "vigil-qmp=%s/qmp.sock", rundir);
     if (!strvec_ok(&av)) {
         cli_error("out of memory");
         strvec_free(&av);

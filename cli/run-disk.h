@@ -3,6 +3,7 @@
 #ifndef VIGIL_CLI_RUN_DISK_H
 #define VIGIL_CLI_RUN_DISK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct run_disk;
@@ -12,11 +13,13 @@ struct run_disk;
  * [,events=PATH]".  With scan= or @db (default policy alert), start nbdkit
  * serving FILE through nbdkit-vigil-filter.so (beside the vigil binary) on a
  * unix socket in @rundir and wait until it listens; otherwise attach FILE
- * directly.  @drive receives the value for QEMU's -drive.
- * Return: 0 or -1 after printing why.  *out is NULL when nothing runs.
+ * directly.  @net: the guest has netdev net0 and QEMU listens for QMP on
+ * @rundir/qmp.sock, so scan=cut-net can cut it.  @drive receives the value for
+ * QEMU's -drive. Return: 0 or -1 after printing why.  *out is NULL when nothing
+ * runs.
  */
 int run_disk_start(struct run_disk **out, const char *spec, const char *db,
-                   const char *rundir, char *drive, size_t drive_len);
+                   const char *rundir, bool net, char *drive, size_t drive_len);
 
 /* Stop nbdkit (after QEMU exited) and free @d; NULL is ignored. */
 void run_disk_stop(struct run_disk *d);

@@ -98,6 +98,7 @@ static struct {
 };
 
 static const unsigned char zero_page[4096];
+_Static_assert(sizeof(zero_page) >= TAIL_MAX, "backfill writes from zero_page");
 
 static void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void warnmsg(const char *fmt, ...)
@@ -471,6 +472,12 @@ static void emit_event(const struct hit *h, enum op op, uint64_t offset,
     free(s);
 }
 
+/* Bytes of earlier requests to overwrite with zeros (policy zero on a
+ * match that began before the current request); len 0: none. */
+struct backfill {
+    uint64_t off, len;
+};
+
 /*
  * Scan one request and apply the policies.  @buf is NULL for zeroes/trim.
  * On success *out is the buffer to write (@buf, or a copy with matches
@@ -478,10 +485,12 @@ static void emit_event(const struct hit *h, enum op op, uint64_t offset,
  * Return 0 to pass the request on, -1 with *err set to refuse it.
  */
 static int scan_request(enum op op, const void *buf, uint32_t count,
-                        uint64_t offset, const void **out, int *err)
+                        uint64_t offset, const void **out,
+                        struct backfill *back, int *err)
 {
     int r;
     *out = buf;
+    back->off = back->len = 0;
     pthread_mutex_lock(&g.lock);
     check_reload_locked();
     struct stream_slot *sl = slot_for(offset);
@@ -555,6 +564,18 @@ static int scan_request(enum op op, const void *buf, uint32_t count,
                 if (copy)
                     memset(copy + (zoff - offset), 0, zlen);
             }
+            if (h->off < offset) {
+                /* The match began in an earlier request, already on disk
+                 * and still in the tail: zero that part too, after this
+                 * request is written (vigil_pwrite). */
+                uint64_t from = h->off;
+                if (back->len == 0 || from < back->off) {
+                    back->off = from;
+                    back->len = offset - from;
+                }
+                zlen += zoff - from;
+                zoff = from;
+            }
             break;
         case NBD_POLICY_ALERT:
             break;
@@ -568,8 +589,11 @@ static int scan_request(enum op op, const void *buf, uint32_t count,
 
     /* A refused request leaves the stream as it was (what is on disk), so
      * a retry of the same write is caught again. */
-    if (!deny)
+    if (!deny) {
+        if (back->len)
+            memset(sl->tail + sl->tail_len - back->len, 0, back->len);
         tail_append(sl, copy ? copy : buf, count, offset + count);
+    }
     pthread_mutex_unlock(&g.lock);
 
     if (deny) {
@@ -584,17 +608,28 @@ static int scan_request(enum op op, const void *buf, uint32_t count,
 
 /* ---- nbdkit callbacks ---- */
 
+/* Write zeros over @b (at most TAIL_MAX bytes: it came from the tail). */
+static int zero_earlier(nbdkit_next *next, const struct backfill *b,
+                        uint32_t flags, int *err)
+{
+    return next->pwrite(next, zero_page, (uint32_t)b->len, b->off,
+                        flags & NBDKIT_FLAG_FUA, err);
+}
+
 static int vigil_pwrite(nbdkit_next *next, void *handle, const void *buf,
                         uint32_t count, uint64_t offset, uint32_t flags,
                         int *err)
 {
     const void *wbuf;
+    struct backfill back;
     (void)handle;
-    if (scan_request(OP_WRITE, buf, count, offset, &wbuf, err) < 0)
+    if (scan_request(OP_WRITE, buf, count, offset, &wbuf, &back, err) < 0)
         return -1;
     int r = next->pwrite(next, wbuf, count, offset, flags, err);
     if (wbuf != buf)
         free((void *)(uintptr_t)wbuf);
+    if (r == 0 && back.len)
+        r = zero_earlier(next, &back, flags, err);
     return r;
 }
 
@@ -602,8 +637,11 @@ static int vigil_zero(nbdkit_next *next, void *handle, uint32_t count,
                       uint64_t offset, uint32_t flags, int *err)
 {
     const void *wbuf;
+    struct backfill back;
     (void)handle;
-    if (scan_request(OP_ZERO, NULL, count, offset, &wbuf, err) < 0)
+    if (scan_request(OP_ZERO, NULL, count, offset, &wbuf, &back, err) < 0)
+        return -1;
+    if (back.len && zero_earlier(next, &back, flags, err) < 0)
         return -1;
     return next->zero(next, count, offset, flags, err);
 }
@@ -612,8 +650,11 @@ static int vigil_trim(nbdkit_next *next, void *handle, uint32_t count,
                       uint64_t offset, uint32_t flags, int *err)
 {
     const void *wbuf;
+    struct backfill back;
     (void)handle;
-    if (scan_request(OP_TRIM, NULL, count, offset, &wbuf, err) < 0)
+    if (scan_request(OP_TRIM, NULL, count, offset, &wbuf, &back, err) < 0)
+        return -1;
+    if (back.len && zero_earlier(next, &back, flags, err) < 0)
         return -1;
     return next->trim(next, count, offset, flags, err);
 }

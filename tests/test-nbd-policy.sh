@@ -76,12 +76,12 @@ out=$(nbd_run "$TMP/disk.img" vigil-db="$NBDDB" vigil-policy=zero \
 expect_eq "zero: results" "$out" "ok ok ok ok"
 expect_eq "zero: match zeroed, rest written" \
     "$(peek "$TMP/disk.img" 2000 28)" "ab${Z24}cd"
-expect_eq "zero: split: the current request's part zeroed" \
-    "$(peek "$TMP/disk.img" 3000 28)" "xxVIGIL-TEST-SIG0000000000yy"
+expect_eq "zero: split: both requests' parts zeroed" \
+    "$(peek "$TMP/disk.img" 3000 28)" "xx${Z24}yy"
 expect_eq "zero: two matches in one request" \
     "$(peek "$TMP/disk.img" 4096 56)" "${Z24}middle${Z24}.."
-check "zero: split event records the zeroed part" \
-    grep -q '"offset":3002,"length":24,.*"zeroed_offset":3016,"zeroed_length":10' \
+check "zero: split event records the zeroed range" \
+    grep -q '"offset":3002,"length":24,.*"zeroed_offset":3002,"zeroed_length":24' \
     "$TMP/zero.jsonl"
 
 # ---- per-signature policies ----
