@@ -34,3 +34,20 @@ echo "   ... $(wc -l <build/demo-trace.txt) lines in build/demo-trace.txt"
 "$vigil" run --trace all -o build/demo-trace.jsonl -- true >/dev/null
 echo "   JSON Lines for the whole guest boot: $(grep -c '"syscall"' build/demo-trace.jsonl) calls, e.g."
 grep '"name":"openat"' build/demo-trace.jsonl | head -n 1
+
+echo
+echo "== vigil run --disk: every byte the guest writes to its disk is scanned"
+echo "   (ext2 on virtio-blk; a file holding a test signature; policy zero)"
+img=build/demo-disk.img
+rm -f "$img" build/demo-disk.jsonl
+truncate -s 16M "$img" && mkfs.ext2 -q -b 4096 -F "$img"
+"$vigil" run --disk "$img,scan=zero,events=build/demo-disk.jsonl" \
+    --db tests/data/nbd/test.ndb -- sh -c '
+    mount -t ext2 /dev/vda /mnt
+    vigil-diskwrite /mnt/report.txt 4096 500 VIGIL-TEST-SIGNATURE-ONE 510
+    umount /mnt'
+echo "   the detection event:"
+head -n 1 build/demo-disk.jsonl
+echo "   the file as the host reads it from the image (bytes 492..532):"
+debugfs -R "cat /report.txt" "$img" 2>/dev/null | dd bs=1 skip=492 count=40 \
+    status=none | od -An -c | sed 's/^/  /'
