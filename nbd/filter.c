@@ -36,6 +36,7 @@
 #include <nbdkit-filter.h>
 #include <vigil/sig.h>
 
+#include "behind.h"
 #include "dbload.h"
 #include "policy.h"
 #include "qmp.h"
@@ -45,6 +46,7 @@
 #define ZERO_SCAN_MAX 65536 /* zeros fed for one write-zeroes/trim */
 #define MAX_HITS      64    /* detections recorded per request */
 #define NAME_MAX_LEN  128
+#define BEHIND_MAX    (32u << 20) /* bytes queued for scanning behind */
 
 struct stream_slot {
     bool valid;    /* next is meaningful */
@@ -82,7 +84,9 @@ static struct {
     bool reload_exists;
     struct timespec reload_mtime;
     char *disk;
+    bool behind_off; /* vigil-scan-behind=no */
 
+    struct behind *behind; /* non-NULL: alert-only, scanned behind the I/O */
     pthread_mutex_t lock;
     struct vsig_slot *dbslot;
     unsigned db_gen;
@@ -170,6 +174,13 @@ static int vigil_config(nbdkit_next_config *next, nbdkit_backend *nxdata,
         return set_str(&g.reload_path, value, true);
     if (strcmp(key, "vigil-disk") == 0)
         return set_str(&g.disk, value, false);
+    if (strcmp(key, "vigil-scan-behind") == 0) {
+        int v = nbdkit_parse_bool(value);
+        if (v < 0)
+            return -1;
+        g.behind_off = !v;
+        return 0;
+    }
     if (strcmp(key, "vigil-qmp-timeout") == 0) {
         char *end;
         errno = 0;
@@ -267,8 +278,32 @@ static int vigil_config_complete(nbdkit_next_config_complete *next,
     return next(nxdata);
 }
 
+static void scan_behind_job(void *opaque, const struct behind_job *job);
+
+/* Threads start after nbdkit has forked into the background. */
+static int vigil_after_fork(nbdkit_backend *nxdata)
+{
+    (void)nxdata;
+    if (g.behind_off || g.policy != NBD_POLICY_ALERT ||
+        !nbd_policy_table_only(g.table, NBD_POLICY_ALERT))
+        return 0;
+    int r = behind_new(&g.behind, BEHIND_MAX, scan_behind_job, NULL);
+    if (r < 0)
+        warnmsg("cannot start the scanning thread (%s); scanning inline",
+                strerror(-r));
+    return 0;
+}
+
+static void vigil_cleanup(nbdkit_backend *nxdata)
+{
+    (void)nxdata;
+    behind_free(g.behind); /* scans what is still queued */
+    g.behind = NULL;
+}
+
 static void vigil_unload(void)
 {
+    behind_free(g.behind);
     vsig_stream_free(g.stream);
     free(g.slots);
     vsig_slot_free(g.dbslot);
@@ -606,6 +641,43 @@ static int scan_request(enum op op, const void *buf, uint32_t count,
     return 0;
 }
 
+/* ---- scanning behind the I/O (alert only) ---- */
+
+static void scan_behind_job(void *opaque, const struct behind_job *job)
+{
+    const void *out;
+    struct backfill back;
+    int err;
+    (void)opaque;
+    /* Alert only: nothing is refused or rewritten, so out is job->buf. */
+    if (scan_request(job->op, job->buf, job->count, job->offset, &out, &back,
+                     &err) < 0)
+        warnmsg("%" PRIu32 " bytes written at offset %" PRIu64
+                " could not be scanned",
+                job->count, job->offset);
+}
+
+/* Queue a request for the worker; false when it must be scanned inline
+ * (no queue, or no memory for the copy). */
+static bool queue_behind(enum op op, const void *buf, uint32_t count,
+                         uint64_t offset)
+{
+    if (!g.behind)
+        return false;
+    struct behind_job job = {.op = op, .offset = offset, .count = count};
+    if (buf) {
+        job.buf = malloc(count ? count : 1);
+        if (!job.buf)
+            return false;
+        memcpy(job.buf, buf, count);
+    }
+    if (behind_push(g.behind, &job) < 0) {
+        free(job.buf);
+        return false;
+    }
+    return true;
+}
+
 /* ---- nbdkit callbacks ---- */
 
 /* Write zeros over @b (at most TAIL_MAX bytes: it came from the tail). */
@@ -621,8 +693,10 @@ static int vigil_pwrite(nbdkit_next *next, void *handle, const void *buf,
                         int *err)
 {
     const void *wbuf;
-    struct backfill back;
+    struct backfill back = {0};
     (void)handle;
+    if (queue_behind(OP_WRITE, buf, count, offset))
+        return next->pwrite(next, buf, count, offset, flags, err);
     if (scan_request(OP_WRITE, buf, count, offset, &wbuf, &back, err) < 0)
         return -1;
     int r = next->pwrite(next, wbuf, count, offset, flags, err);
@@ -639,6 +713,8 @@ static int vigil_zero(nbdkit_next *next, void *handle, uint32_t count,
     const void *wbuf;
     struct backfill back;
     (void)handle;
+    if (queue_behind(OP_ZERO, NULL, count, offset))
+        return next->zero(next, count, offset, flags, err);
     if (scan_request(OP_ZERO, NULL, count, offset, &wbuf, &back, err) < 0)
         return -1;
     if (back.len && zero_earlier(next, &back, flags, err) < 0)
@@ -652,11 +728,24 @@ static int vigil_trim(nbdkit_next *next, void *handle, uint32_t count,
     const void *wbuf;
     struct backfill back;
     (void)handle;
+    if (queue_behind(OP_TRIM, NULL, count, offset))
+        return next->trim(next, count, offset, flags, err);
     if (scan_request(OP_TRIM, NULL, count, offset, &wbuf, &back, err) < 0)
         return -1;
     if (back.len && zero_earlier(next, &back, flags, err) < 0)
         return -1;
     return next->trim(next, count, offset, flags, err);
+}
+
+/* With writes scanned behind: a flush returns once everything written
+ * before it is scanned, so a guest's fsync also waits for its detections. */
+static int vigil_flush(nbdkit_next *next, void *handle, uint32_t flags,
+                       int *err)
+{
+    (void)handle;
+    if (g.behind)
+        behind_drain(g.behind);
+    return next->flush(next, flags, err);
 }
 
 static struct nbdkit_filter filter = {
@@ -674,9 +763,14 @@ static struct nbdkit_filter filter = {
                    "vigil-qmp-timeout=MS     QMP timeout (2000)\n"
                    "vigil-db-reload=PATH     reload databases when its mtime "
                    "changes\n"
-                   "vigil-disk=NAME          disk name in events (disk)",
+                   "vigil-disk=NAME          disk name in events (disk)\n"
+                   "vigil-scan-behind=BOOL   alert-only: scan behind the "
+                   "I/O (true)",
     .thread_model = vigil_thread_model,
     .unload = vigil_unload,
+    .after_fork = vigil_after_fork,
+    .cleanup = vigil_cleanup,
+    .flush = vigil_flush,
     .pwrite = vigil_pwrite,
     .zero = vigil_zero,
     .trim = vigil_trim,

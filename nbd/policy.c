@@ -148,3 +148,11 @@ void nbd_policy_table_free(struct nbd_policy_table *t)
     free(t->rules);
     free(t);
 }
+
+bool nbd_policy_table_only(const struct nbd_policy_table *t, enum nbd_policy p)
+{
+    for (size_t i = 0; t && i < t->n; i++)
+        if (t->rules[i].policy != p)
+            return false;
+    return true;
+}

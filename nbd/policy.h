@@ -2,6 +2,7 @@
 #ifndef VIGIL_NBD_POLICY_H
 #define VIGIL_NBD_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum nbd_policy {
@@ -32,6 +33,9 @@ int nbd_policy_table_load(struct nbd_policy_table **out, const char *path,
 /* Policy for signature @name: the first matching rule, else @dflt. */
 enum nbd_policy nbd_policy_table_lookup(const struct nbd_policy_table *t,
                                         const char *name, enum nbd_policy dflt);
+
+/* Whether every rule of @t (none when NULL) says @p. */
+bool nbd_policy_table_only(const struct nbd_policy_table *t, enum nbd_policy p);
 
 void nbd_policy_table_free(struct nbd_policy_table *t);
 

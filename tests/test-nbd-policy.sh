@@ -67,6 +67,23 @@ check "alert: warning on stderr" \
     grep -q "warning: detection on disk vda: signature Vigil.Test.One" \
     "$TMP/nbdkit.err"
 
+# ---- alert scans behind the I/O: order kept, a flush waits for it ----
+for behind in yes no; do
+    fresh
+    truncate -s 16M "$TMP/disk.img"
+    out=$(nbd_run "$TMP/disk.img" vigil-db="$NBDDB" vigil-policy=alert \
+        vigil-scan-behind=$behind vigil-events="$TMP/behind-$behind.jsonl" -- \
+        w:8190:xxVIGIL-TEST-SIG w:8206:NATURE-ONEyy \
+        E:65536:8388608:${SIG2} f n:"$TMP/behind-$behind.jsonl" | lines)
+    expect_eq "alert, scan-behind=$behind: results, events after flush" \
+        "$out" "ok ok ok ok 2"
+    expect_eq "alert, scan-behind=$behind: end of the large write" \
+        "$(peek "$TMP/disk.img" $((65536 + 8388608 - 24)) 24)" "$SIG2"
+done
+expect_eq "alert: the same detections scanned behind and inline" \
+    "$(grep -o '"offset".*"action":"[a-z]*"' "$TMP/behind-yes.jsonl")" \
+    "$(grep -o '"offset".*"action":"[a-z]*"' "$TMP/behind-no.jsonl")"
+
 # ---- zero ----
 fresh
 out=$(nbd_run "$TMP/disk.img" vigil-db="$NBDDB" vigil-policy=zero \

@@ -5,6 +5,7 @@ usage: nbdio.py URI OP...
   W:OFF:LEN:TEXT pwrite LEN bytes: TEXT padded with '.' after it
   E:OFF:LEN:TEXT pwrite LEN bytes: TEXT at the end, '.' before it
   z:OFF:LEN      write zeroes;  t:OFF:LEN  trim;  f  flush
+  n:PATH         print the number of lines in PATH now (instead of "ok")
 Prints one line per op: "ok" or the error's errno name (e.g. "EIO").
 """
 import sys
@@ -35,6 +36,10 @@ for op in sys.argv[2:]:
             h.trim(int(ln), int(off))
         elif kind == "f":
             h.flush()
+        elif kind == "n":
+            with open(rest, "rb") as f:
+                print(sum(1 for _ in f))
+            continue
         else:
             sys.exit("bad op " + op)
         print("ok")
