@@ -1,5 +1,6 @@
 /* vigil-diskwrite: write a file holding a signature the way programs do, in
- * several write() calls, for the disk-scanning tests (tests/test-disk-guest.sh).
+ * several write() calls, for the disk-scanning tests
+ * (tests/test-disk-guest.sh).
  *
  *   vigil-diskwrite [--direct] FILE SIZE AT SIGNATURE [SPLIT...]
  *
