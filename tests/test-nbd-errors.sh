@@ -186,8 +186,10 @@ check "cut-net without QEMU: event says it failed" \
     grep -q '"action":"network-cut-failed".*"error":"connect' \
     "$TMP/cut2.jsonl"
 
-# A QMP peer that never answers: the write waits at most vigil-qmp-timeout;
-# one that refuses: QEMU's error text in the event.
+# A QMP peer that never answers: the write still completes, because the
+# filter gives up after vigil-qmp-timeout and says so in the event (no
+# wall-clock threshold here: a hang would hold the test, the timeout text
+# proves which bound ended the wait); one that refuses: QEMU's error text.
 for mode in silent refuse; do
     $NBDPY tests/data/nbd/fakeqmp.py "$TMP/$mode.sock" "$TMP/$mode.log" \
         $mode &
@@ -197,14 +199,11 @@ for mode in silent refuse; do
         sleep 0.1
         i=$((i + 1))
     done
-    start=$(date +%s)
     out=$(nbd_run "$TMP/disk.img" vigil-db="$NBDDB" vigil-policy=cut-net \
         vigil-qmp="$TMP/$mode.sock" vigil-qmp-timeout=500 \
         vigil-events="$TMP/$mode.jsonl" -- w:700:"$SIG1" | lines)
-    secs=$(($(date +%s) - start))
     kill "$(cat "$TMP/$mode.pid")"
     expect_eq "cut-net, QMP $mode: write passes" "$out" ok
-    check "cut-net, QMP $mode: bounded wait" [ "$secs" -lt 5 ]
 done
 check "cut-net, QMP silent: timeout recorded" \
     grep -q '"action":"network-cut-failed".*"error":"set_link net0: Connection timed out"' \

@@ -38,7 +38,6 @@ check_kernel() {
     expect_rc 0 "$VIGIL" profile "$k" -o "$out"
     ms=$(( ($(date +%s%N) - start) / 1000000 ))
     echo "info: $tag: profile took ${ms} ms"
-    check "$tag: profile in under 2 s (${ms} ms)" test "$ms" -lt 2000
     expect_eq "$tag: format" "$(jq -r '.format + " " + (.version|tostring)' "$out")" \
         "vigil-profile 1"
     expect_eq "$tag: release from linux_banner" "$(jq -r .kernel.release "$out")" "$release"
