@@ -691,8 +691,22 @@ int cmd_run(int argc, char **argv)
     struct run_disk *rdisk = NULL;
     char drive[PATH_BUF + 64];
     if (o.disk != NULL) {
-        if (run_disk_start(&rdisk, o.disk, o.disk_db, dir, o.net, drive,
-                           sizeof drive) < 0) {
+        /* With a trace, detections also join its stream, through a pipe
+         * that only nbdkit inherits. */
+        int evp[2] = {-1, -1};
+        if (trace != NULL && pipe2(evp, O_CLOEXEC) < 0) {
+            cli_error("pipe: %s", strerror(errno));
+            evp[0] = evp[1] = -1;
+        }
+        int r = run_disk_start(&rdisk, o.disk, o.disk_db, dir, o.net, evp[1],
+                               drive, sizeof drive);
+        if (evp[1] >= 0)
+            close(evp[1]);
+        if (r == 0 && rdisk != NULL && evp[0] >= 0)
+            run_trace_add_events(trace, evp[0]);
+        else if (evp[0] >= 0)
+            close(evp[0]);
+        if (r < 0) {
             run_trace_stop(trace, false);
             sigprocmask(SIG_SETMASK, &oldmask, NULL);
             remove_rundir(dir);
@@ -761,10 +775,11 @@ int cmd_run(int argc, char **argv)
     if (o.verbose)
         show_tail(logpath, 20, "plugin messages");
 
-    run_trace_stop(trace, o.verbose);
-    trace = NULL;
+    /* The disk filter first: its last detections join the trace. */
     run_disk_stop(rdisk);
     rdisk = NULL;
+    run_trace_stop(trace, o.verbose);
+    trace = NULL;
     int status = read_status(dir);
     if (why == STOP_TIMEOUT) {
         cli_error("timed out after %u s; guest stopped", o.timeout_s);

@@ -36,11 +36,13 @@ static bool valid_policy(const char *p)
            !strcmp(p, "cut-net");
 }
 
-static pid_t spawn(char **argv)
+static pid_t spawn(char **argv, int keep_fd)
 {
     pid_t pid = fork();
     if (pid != 0)
         return pid;
+    if (keep_fd >= 0)
+        fcntl(keep_fd, F_SETFD, 0); /* the one descriptor nbdkit inherits */
     /* Child: nbdkit dies with us and gets the default signal mask. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     sigset_t none;
@@ -76,7 +78,8 @@ static int wait_listening(struct run_disk *d)
 }
 
 int run_disk_start(struct run_disk **out, const char *spec, const char *db,
-                   const char *rundir, bool net, char *drive, size_t drive_len)
+                   const char *rundir, bool net, int events_fd, char *drive,
+                   size_t drive_len)
 {
     const char *iface = "virtio", *policy = NULL, *events = NULL;
     char *copy = strdup(spec);
@@ -140,6 +143,8 @@ int run_disk_start(struct run_disk **out, const char *spec, const char *db,
     strvec_pushf(&av, "vigil-disk=%s", !strcmp(iface, "ide") ? "sda" : "vda");
     if (events)
         strvec_pushf(&av, "vigil-events=%s", events);
+    if (events_fd >= 0)
+        strvec_pushf(&av, "vigil-events-fd=%d", events_fd);
     /* QEMU's QMP socket (cli/cmd-run.c); the filter connects only to cut. */
     if (net)
         strvec_pushf(&av, "vigil-qmp=%s/qmp.sock", rundir);
@@ -149,7 +154,7 @@ int run_disk_start(struct run_disk **out, const char *spec, const char *db,
         free(d);
         goto free_copy;
     }
-    d->pid = spawn(av.v);
+    d->pid = spawn(av.v, events_fd);
     strvec_free(&av);
     if (d->pid < 0) {
         cli_error("fork: %s", strerror(errno));

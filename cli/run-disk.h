@@ -14,12 +14,14 @@ struct run_disk;
  * serving FILE through nbdkit-vigil-filter.so (beside the vigil binary) on a
  * unix socket in @rundir and wait until it listens; otherwise attach FILE
  * directly.  @net: the guest has netdev net0 and QEMU listens for QMP on
- * @rundir/qmp.sock, so scan=cut-net can cut it.  @drive receives the value for
- * QEMU's -drive. Return: 0 or -1 after printing why.  *out is NULL when nothing
- * runs.
+ * @rundir/qmp.sock, so scan=cut-net can cut it.  @events_fd (or -1): nbdkit
+ * inherits it and writes every detection to it too (vigil-events-fd).  @drive
+ * receives the value for QEMU's -drive. Return: 0 or -1 after printing why.
+ * *out is NULL when nothing runs.
  */
 int run_disk_start(struct run_disk **out, const char *spec, const char *db,
-                   const char *rundir, bool net, char *drive, size_t drive_len);
+                   const char *rundir, bool net, int events_fd, char *drive,
+                   size_t drive_len);
 
 /* Stop nbdkit (after QEMU exited) and free @d; NULL is ignored. */
 void run_disk_stop(struct run_disk *d);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@
 
 #define RING_BYTES     (8u << 20) /* per vCPU */
 #define LINE_MAX_BYTES (64 * 1024)
+/* At the end, how long the disk filter (stopped first) may still take. */
+#define EVENTS_END_WAIT_MS 2000
 
 struct run_trace {
     struct run_trace_opts o;
@@ -39,6 +42,9 @@ struct run_trace {
     char *line;
     char *jline;             /* the JSON form for the network sink */
     struct vlog_sender *net; /* --log: the network sink, or NULL */
+    int events_fd;           /* detections from the disk filter, or -1 */
+    char *evbuf;             /* a partial line read from events_fd */
+    size_t evlen;
     char ring_path[512];
 };
 
@@ -136,12 +142,66 @@ static void report_drops(struct run_trace *t)
                 (unsigned long long)n, (unsigned long long)st.dropped_records);
 }
 
+/* One JSON line from another source (disk detections) into the sinks. */
+static void foreign_record(struct run_trace *t, const char *rec, size_t n)
+{
+    if (n == 0)
+        return;
+    net_record(t, rec, (int)n);
+    if (t->out == NULL)
+        return;
+    if (t->o.text)
+        fprintf(t->out, "+++ vigil: %.*s +++\n", (int)n, rec);
+    else
+        fprintf(t->out, "%.*s\n", (int)n, rec);
+}
+
+/* Move whole lines from events_fd into the sinks.  @wait_ms: how long to
+ * wait for more (at the end: until the writer closes it). */
+static void pump_events(struct run_trace *t, int wait_ms)
+{
+    int fd = __atomic_load_n(&t->events_fd, __ATOMIC_ACQUIRE);
+    if (fd < 0)
+        return;
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, wait_ms) <= 0)
+            return;
+        ssize_t n = read(fd, t->evbuf + t->evlen, LINE_MAX_BYTES - t->evlen);
+        if (n <= 0) {
+            foreign_record(t, t->evbuf, t->evlen); /* an unterminated tail */
+            t->evlen = 0;
+            close(fd);
+            __atomic_store_n(&t->events_fd, -1, __ATOMIC_RELEASE);
+            return;
+        }
+        t->evlen += (size_t)n;
+        char *start = t->evbuf, *nl;
+        while ((nl = memchr(start, '\n', t->evlen - (start - t->evbuf)))) {
+            foreign_record(t, start, (size_t)(nl - start));
+            start = nl + 1;
+        }
+        t->evlen -= (size_t)(start - t->evbuf);
+        memmove(t->evbuf, start, t->evlen);
+        if (t->evlen == LINE_MAX_BYTES) { /* no line is this long */
+            foreign_record(t, t->evbuf, t->evlen);
+            t->evlen = 0;
+        }
+    }
+}
+
+void run_trace_add_events(struct run_trace *t, int fd)
+{
+    __atomic_store_n(&t->events_fd, fd, __ATOMIC_RELEASE);
+}
+
 static void *consumer_main(void *arg)
 {
     struct run_trace *t = arg;
     while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
         uint64_t n = vigil_consumer_poll(t->cons);
         report_drops(t);
+        pump_events(t, 0);
         if (n == 0) {
             struct timespec ts = {0, 1000 * 1000};
             nanosleep(&ts, NULL);
@@ -250,9 +310,12 @@ int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
     t->o = *o;
     t->line = malloc(LINE_MAX_BYTES);
     t->jline = malloc(LINE_MAX_BYTES);
+    t->evbuf = malloc(LINE_MAX_BYTES);
+    t->events_fd = -1;
     struct vigil_profile *prof = NULL;
     struct vring_config cfg;
-    int err = t->line && t->jline ? load_profile(o, kernel, &prof) : -ENOMEM;
+    int err = t->line && t->jline && t->evbuf ? load_profile(o, kernel, &prof)
+                                              : -ENOMEM;
     if (err == 0)
         err = make_config(prof, o, &cfg);
     vigil_profile_free(prof);
@@ -311,6 +374,7 @@ int run_trace_stop(struct run_trace *t, bool verbose)
     if (t->cons != NULL) {
         vigil_consumer_finish(t->cons);
         report_drops(t);
+        pump_events(t, EVENTS_END_WAIT_MS);
         struct vigil_consumer_stats st;
         vigil_consumer_stats(t->cons, &st);
         const struct vring_shm *shm = vring_shm(t->ring);
@@ -386,8 +450,11 @@ int run_trace_stop(struct run_trace *t, bool verbose)
         vring_close(t->ring);
         unlink(t->ring_path);
     }
+    if (t->events_fd >= 0)
+        close(t->events_fd);
     free(t->line);
     free(t->jline);
+    free(t->evbuf);
     free(t);
     return rc;
 }

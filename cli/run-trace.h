@@ -29,6 +29,11 @@ struct run_trace;
 int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
                     const char *kernel, const char *rundir, unsigned nvcpus,
                     char *plugin_arg, size_t arglen);
+/* Merge JSON Lines read from @fd (the disk filter's detections) into the
+ * trace's sinks; @fd is owned from now on and read until its writer closes
+ * it, at the latest in run_trace_stop(). */
+void run_trace_add_events(struct run_trace *t, int fd);
+
 /* After QEMU exited: drain, summarize, free. Returns -1 when the trace is
  * not trustworthy (plugin never attached, profile mismatch). */
 int run_trace_stop(struct run_trace *t, bool verbose);

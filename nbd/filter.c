@@ -77,6 +77,7 @@ static struct {
     struct nbd_policy_table *table;
     char *events_path;
     int events_fd;
+    int events_pipe; /* vigil-events-fd: inherited from vigil run, or -1 */
     char *qmp_path;
     char *netdev;
     int qmp_timeout_ms;
@@ -97,6 +98,7 @@ static struct {
     struct scan_ctx ctx;
 } g = {
     .events_fd = -1,
+    .events_pipe = -1,
     .qmp_timeout_ms = 2000,
     .lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -179,6 +181,20 @@ static int vigil_config(nbdkit_next_config *next, nbdkit_backend *nxdata,
         if (v < 0)
             return -1;
         g.behind_off = !v;
+        return 0;
+    }
+    if (strcmp(key, "vigil-events-fd") == 0) {
+        char *end;
+        errno = 0;
+        long fd = strtol(value, &end, 10);
+        if (errno || end == value || *end || fd < 3 || fd > 65535 ||
+            fcntl((int)fd, F_GETFD) < 0) {
+            nbdkit_error("vigil-events-fd: '%s' is not an open descriptor",
+                         value);
+            return -1;
+        }
+        g.events_pipe = (int)fd;
+        fcntl(g.events_pipe, F_SETFD, FD_CLOEXEC);
         return 0;
     }
     if (strcmp(key, "vigil-qmp-timeout") == 0) {
@@ -313,6 +329,8 @@ static void vigil_unload(void)
     free(g.db_paths);
     if (g.events_fd >= 0)
         close(g.events_fd);
+    if (g.events_pipe >= 0)
+        close(g.events_pipe);
     free(g.policy_file);
     free(g.events_path);
     free(g.qmp_path);
@@ -478,7 +496,7 @@ static void emit_event(const struct hit *h, enum op op, uint64_t offset,
             " bytes; policy %s: %s",
             g.disk, h->name, h->off, h->end - h->off,
             nbd_policy_name(h->policy), action);
-    if (g.events_fd < 0)
+    if (g.events_fd < 0 && g.events_pipe < 0)
         return;
     json_t *j = json_pack(
         "{s:s, s:I, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "type",
@@ -501,9 +519,17 @@ static void emit_event(const struct hit *h, enum op op, uint64_t offset,
         return;
     size_t len = strlen(s);
     s[len] = '\n'; /* overwrite the NUL: one write() per line */
-    ssize_t n = write(g.events_fd, s, len + 1);
-    if (n != (ssize_t)(len + 1))
-        warnmsg("vigil-events: short write: %m");
+    /* Lines stay whole in a pipe: each is one write() (PIPE_BUF covers
+     * every event, names being bounded). */
+    int fds[] = {g.events_fd, g.events_pipe};
+    for (size_t i = 0; i < 2; i++) {
+        if (fds[i] < 0)
+            continue;
+        ssize_t n = write(fds[i], s, len + 1);
+        if (n != (ssize_t)(len + 1))
+            warnmsg("%s: short write: %m",
+                    i ? "vigil-events-fd" : "vigil-events");
+    }
     free(s);
 }
 
@@ -758,6 +784,7 @@ static struct nbdkit_filter filter = {
                    "vigil-policy=POLICY      alert|deny|zero|cut-net\n"
                    "vigil-policy-file=PATH   'SIGNATURE-GLOB POLICY' lines\n"
                    "vigil-events=PATH        append JSON Lines detections\n"
+                   "vigil-events-fd=N        also write them to descriptor N\n"
                    "vigil-qmp=SOCKET         QMP socket for cut-net\n"
                    "vigil-netdev=ID          netdev to take down (net0)\n"
                    "vigil-qmp-timeout=MS     QMP timeout (2000)\n"

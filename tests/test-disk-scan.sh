@@ -44,6 +44,25 @@ truncate -s 1M "$TMP/plain.img"
     sh -c "printf $SIG1 | dd of=/dev/vda bs=512 conv=sync,fsync 2>/dev/null"
 expect_eq "plain disk: written" "$(peek "$TMP/plain.img" 0 24)" "$SIG1"
 
+# With --trace, detections join the system call stream: a denied O_DIRECT
+# write is detected while the guest's pwrite64 that carries it is in flight.
+truncate -s 1M "$TMP/tr.img"
+"$VIGIL" run --trace comm=vigil-diskwrite -o "$TMP/tr.jsonl" \
+    --disk "$TMP/tr.img,scan=deny" --db "$DB" -- \
+    vigil-diskwrite --direct /dev/vda 8192 4084 $SIG1 4096 >"$TMP/tr.out" 2>&1
+check "trace: the second write failed in the guest" \
+    grep -qx "write 4096+4096 Input/output error" "$TMP/tr.out"
+got=$(python3 -c 'import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+dets = [e for e in evs if e["type"] == "detection"]
+calls = [e for e in evs if e.get("name") == "pwrite64" and e.get("ret") == -5]
+d = dets[0] if dets else None
+inside = [c for c in calls if d and c["ts"] <= d["ts"] <= c["ts_exit"]]
+print(len(dets), d and d["action"], len(inside), inside and inside[0]["comm"])' \
+    "$TMP/tr.jsonl" 2>&1)
+expect_eq "trace: detection inside the failing pwrite64" "$got" \
+    "1 denied 1 vigil-diskwrite"
+
 # Bad disk options are usage errors.
 expect_rc 2 "$VIGIL" run --disk "$TMP/plain.img,scan=maybe" --db "$DB" -- true
 expect_rc 2 "$VIGIL" run --disk "$TMP/plain.img,scan=deny" -- true
