@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "run-detect.h"
 #include "run-trace.h"
 #include "vigil/consumer.h"
 #include "vigil/event.h"
@@ -40,15 +41,23 @@ struct run_trace {
     int stop; /* atomic */
     uint64_t dropped_reported;
     char *line;
-    char *jline;             /* the JSON form for the network sink */
-    struct vlog_sender *net; /* --log: the network sink, or NULL */
-    int events_fd;           /* detections from the disk filter, or -1 */
-    char *evbuf;             /* a partial line read from events_fd */
+    char *jline;               /* the JSON form for the network sink */
+    struct vlog_sender *net;   /* --log: the network sink, or NULL */
+    int events_fd;             /* detections from the disk filter, or -1 */
+    struct run_detect *detect; /* detections waiting for their writer */
+    char *evbuf;               /* a partial line read from events_fd */
     size_t evlen;
     char ring_path[512];
 };
 
 #define LOG_CTL_PORT_DEFAULT 7701
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static int render(const struct vigil_syscall *ev, bool text, char *buf)
 {
@@ -76,6 +85,10 @@ static void write_event(const struct vigil_syscall *ev, void *ctx)
     if (t->net != NULL) {
         int n = render(ev, false, t->jline);
         vlog_sender_push(t->net, t->jline, (size_t)n);
+    }
+    if (t->detect != NULL) {
+        run_detect_offer(t->detect, ev);
+        run_detect_flush(t->detect, now_ns(), false);
     }
 }
 
@@ -143,8 +156,9 @@ static void report_drops(struct run_trace *t)
 }
 
 /* One JSON line from another source (disk detections) into the sinks. */
-static void foreign_record(struct run_trace *t, const char *rec, size_t n)
+static void foreign_record(void *ctx, const char *rec, size_t n)
 {
+    struct run_trace *t = ctx;
     if (n == 0)
         return;
     net_record(t, rec, (int)n);
@@ -169,7 +183,8 @@ static void pump_events(struct run_trace *t, int wait_ms)
             return;
         ssize_t n = read(fd, t->evbuf + t->evlen, LINE_MAX_BYTES - t->evlen);
         if (n <= 0) {
-            foreign_record(t, t->evbuf, t->evlen); /* an unterminated tail */
+            if (t->evlen) /* an unterminated tail */
+                run_detect_add(t->detect, t->evbuf, t->evlen, now_ns());
             t->evlen = 0;
             close(fd);
             __atomic_store_n(&t->events_fd, -1, __ATOMIC_RELEASE);
@@ -178,7 +193,9 @@ static void pump_events(struct run_trace *t, int wait_ms)
         t->evlen += (size_t)n;
         char *start = t->evbuf, *nl;
         while ((nl = memchr(start, '\n', t->evlen - (start - t->evbuf)))) {
-            foreign_record(t, start, (size_t)(nl - start));
+            if (nl > start)
+                run_detect_add(t->detect, start, (size_t)(nl - start),
+                               now_ns());
             start = nl + 1;
         }
         t->evlen -= (size_t)(start - t->evbuf);
@@ -187,11 +204,18 @@ static void pump_events(struct run_trace *t, int wait_ms)
             foreign_record(t, t->evbuf, t->evlen);
             t->evlen = 0;
         }
+        run_detect_flush(t->detect, now_ns(), false);
     }
 }
 
 void run_trace_add_events(struct run_trace *t, int fd)
 {
+    /* Published by the store below, for the consumer thread. */
+    if (run_detect_new(&t->detect, foreign_record, t) < 0) {
+        cli_warn("out of memory: disk detections left out of the trace");
+        close(fd);
+        return;
+    }
     __atomic_store_n(&t->events_fd, fd, __ATOMIC_RELEASE);
 }
 
@@ -372,9 +396,13 @@ int run_trace_stop(struct run_trace *t, bool verbose)
         pthread_join(t->thread, NULL);
     }
     if (t->cons != NULL) {
+        /* The filter has stopped: its last detections wait for the calls
+         * that finishing the consumer hands out. */
+        pump_events(t, EVENTS_END_WAIT_MS);
         vigil_consumer_finish(t->cons);
         report_drops(t);
-        pump_events(t, EVENTS_END_WAIT_MS);
+        if (t->detect != NULL)
+            run_detect_flush(t->detect, now_ns(), true);
         struct vigil_consumer_stats st;
         vigil_consumer_stats(t->cons, &st);
         const struct vring_shm *shm = vring_shm(t->ring);
@@ -452,6 +480,7 @@ int run_trace_stop(struct run_trace *t, bool verbose)
     }
     if (t->events_fd >= 0)
         close(t->events_fd);
+    run_detect_free(t->detect);
     free(t->line);
     free(t->jline);
     free(t->evbuf);

@@ -19,6 +19,7 @@ struct behind_job {
     int op;
     uint64_t offset;
     uint32_t count;
+    int64_t ts; /* when the request arrived (CLOCK_MONOTONIC ns) */
     unsigned char *buf;
 };
 

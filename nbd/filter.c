@@ -65,6 +65,7 @@ struct hit {
 struct scan_ctx {
     uint64_t base;  /* disk offset of stream offset 0 */
     uint64_t start; /* disk offset where the request begins */
+    int64_t req_ts; /* when the request reached the filter */
     size_t nhits, dropped;
     struct hit hits[MAX_HITS];
 };
@@ -507,6 +508,7 @@ static void emit_event(const struct hit *h, enum op op, uint64_t offset,
         (json_int_t)offset, "request_length", (json_int_t)count);
     if (!j)
         return;
+    json_object_set_new(j, "request_ts", json_integer(g.ctx.req_ts));
     if (zlen) {
         json_object_set_new(j, "zeroed_offset", json_integer((json_int_t)zoff));
         json_object_set_new(j, "zeroed_length", json_integer((json_int_t)zlen));
@@ -546,7 +548,7 @@ struct backfill {
  * Return 0 to pass the request on, -1 with *err set to refuse it.
  */
 static int scan_request(enum op op, const void *buf, uint32_t count,
-                        uint64_t offset, const void **out,
+                        uint64_t offset, int64_t req_ts, const void **out,
                         struct backfill *back, int *err)
 {
     int r;
@@ -556,6 +558,7 @@ static int scan_request(enum op op, const void *buf, uint32_t count,
     check_reload_locked();
     struct stream_slot *sl = slot_for(offset);
     g.ctx.nhits = g.ctx.dropped = 0;
+    g.ctx.req_ts = req_ts;
     r = scan_locked(sl, buf,
                     buf || count < ZERO_SCAN_MAX ? count : ZERO_SCAN_MAX);
     if (r < 0) {
@@ -676,8 +679,8 @@ static void scan_behind_job(void *opaque, const struct behind_job *job)
     int err;
     (void)opaque;
     /* Alert only: nothing is refused or rewritten, so out is job->buf. */
-    if (scan_request(job->op, job->buf, job->count, job->offset, &out, &back,
-                     &err) < 0)
+    if (scan_request(job->op, job->buf, job->count, job->offset, job->ts, &out,
+                     &back, &err) < 0)
         warnmsg("%" PRIu32 " bytes written at offset %" PRIu64
                 " could not be scanned",
                 job->count, job->offset);
@@ -690,7 +693,8 @@ static bool queue_behind(enum op op, const void *buf, uint32_t count,
 {
     if (!g.behind)
         return false;
-    struct behind_job job = {.op = op, .offset = offset, .count = count};
+    struct behind_job job = {
+        .op = op, .offset = offset, .count = count, .ts = mono_ns()};
     if (buf) {
         job.buf = malloc(count ? count : 1);
         if (!job.buf)
@@ -723,7 +727,8 @@ static int vigil_pwrite(nbdkit_next *next, void *handle, const void *buf,
     (void)handle;
     if (queue_behind(OP_WRITE, buf, count, offset))
         return next->pwrite(next, buf, count, offset, flags, err);
-    if (scan_request(OP_WRITE, buf, count, offset, &wbuf, &back, err) < 0)
+    if (scan_request(OP_WRITE, buf, count, offset, mono_ns(), &wbuf, &back,
+                     err) < 0)
         return -1;
     int r = next->pwrite(next, wbuf, count, offset, flags, err);
     if (wbuf != buf)
@@ -741,7 +746,8 @@ static int vigil_zero(nbdkit_next *next, void *handle, uint32_t count,
     (void)handle;
     if (queue_behind(OP_ZERO, NULL, count, offset))
         return next->zero(next, count, offset, flags, err);
-    if (scan_request(OP_ZERO, NULL, count, offset, &wbuf, &back, err) < 0)
+    if (scan_request(OP_ZERO, NULL, count, offset, mono_ns(), &wbuf, &back,
+                     err) < 0)
         return -1;
     if (back.len && zero_earlier(next, &back, flags, err) < 0)
         return -1;
@@ -756,7 +762,8 @@ static int vigil_trim(nbdkit_next *next, void *handle, uint32_t count,
     (void)handle;
     if (queue_behind(OP_TRIM, NULL, count, offset))
         return next->trim(next, count, offset, flags, err);
-    if (scan_request(OP_TRIM, NULL, count, offset, &wbuf, &back, err) < 0)
+    if (scan_request(OP_TRIM, NULL, count, offset, mono_ns(), &wbuf, &back,
+                     err) < 0)
         return -1;
     if (back.len && zero_earlier(next, &back, flags, err) < 0)
         return -1;
