@@ -22,38 +22,9 @@
 
 #include "cli.h"
 #include "run-disk.h"
+#include "run.h"
 #include "run-trace.h"
 #include "strvec.h"
-
-/* x86's COMMAND_LINE_SIZE, including the terminating NUL. */
-#define KERNEL_CMDLINE_MAX 2048
-#define RUNDIR_MAX         256
-#define PATH_BUF           (RUNDIR_MAX + 32)
-
-enum { EXIT_TIMEOUT = 124, EXIT_INTERRUPTED = 130 };
-
-struct run_opts {
-    const char *kernel;
-    const char *initrd;
-    const char *append;
-    const char *accel;
-    const char *qemu;
-    const char *plugin;
-    const char *console;
-    const char *disk;
-    const char *disk_db; /* --db: scan the disk (cli/run-disk.c) */
-    const char *drive;   /* QEMU -drive value for --disk */
-    unsigned smp;
-    unsigned memory_mb;
-    unsigned timeout_s;
-    bool no_plugin;
-    bool net; /* --net user */
-    bool verbose;
-    bool keep;
-    bool trace;
-    struct run_trace_opts tr;
-    char **command; /* NULL: interactive shell */
-};
 
 static void run_usage(FILE *f)
 {
@@ -125,232 +96,6 @@ static const char *guest_file(const char *name, char *buf, size_t len)
         return buf;
     snprintf(buf, len, "%s/../build/guest/%s", cli_self_dir(), name);
     return buf;
-}
-
-/* One shell word per argument, single-quoted, for the guest's /bin/sh. */
-static char *shell_quote_argv(char **argv)
-{
-    size_t len = 1;
-    for (char **a = argv; *a != NULL; a++)
-        len += strlen(*a) * 4 + 3;
-    char *out = malloc(len), *p = out;
-    if (out == NULL)
-        return NULL;
-    for (char **a = argv; *a != NULL; a++) {
-        if (a != argv)
-            *p++ = ' ';
-        *p++ = '\'';
-        for (const char *c = *a; *c != '\0'; c++) {
-            if (*c == '\'') {
-                memcpy(p, "'\\''", 4);
-                p += 4;
-            } else {
-                *p++ = *c;
-            }
-        }
-        *p++ = '\'';
-    }
-    *p = '\0';
-    return out;
-}
-
-static char *base64(const char *in)
-{
-    static const char tab[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t n = strlen(in);
-    char *out = malloc((n + 2) / 3 * 4 + 1), *p = out;
-    if (out == NULL)
-        return NULL;
-    const unsigned char *s = (const unsigned char *)in;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = s[i] << 16;
-        if (i + 1 < n)
-            v |= s[i + 1] << 8;
-        if (i + 2 < n)
-            v |= s[i + 2];
-        *p++ = tab[(v >> 18) & 63];
-        *p++ = tab[(v >> 12) & 63];
-        *p++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-        *p++ = i + 2 < n ? tab[v & 63] : '=';
-    }
-    *p = '\0';
-    return out;
-}
-
-static int build_qemu_argv(const struct run_opts *o, const char *rundir,
-                           const char *cmdline, const char *plugin_arg,
-                           struct strvec *av)
-{
-    strvec_push(av, o->qemu);
-    strvec_pushl(av, "-M", "pc", "-nodefaults", "-no-reboot", "-display",
-                 "none", NULL);
-    strvec_push(av, "-m");
-    strvec_pushf(av, "%u", o->memory_mb);
-    strvec_push(av, "-smp");
-    strvec_pushf(av, "%u", o->smp);
-    strvec_pushl(av, "-accel", o->accel, NULL);
-    if (!strcmp(o->accel, "kvm"))
-        strvec_pushl(av, "-cpu", "host", NULL);
-    strvec_pushl(av, "-kernel", o->kernel, "-initrd", o->initrd, "-append",
-                 cmdline, NULL);
-
-    /* ttyS0: kernel console. */
-    strvec_push(av, "-chardev");
-    if (o->console == NULL)
-        strvec_pushf(av, "file,id=con,path=%s/console.log", rundir);
-    else if (!strcmp(o->console, "-"))
-        strvec_push(av, "file,id=con,path=/dev/stderr");
-    else
-        strvec_pushf(av, "file,id=con,path=%s", o->console);
-    strvec_pushl(av, "-serial", "chardev:con", NULL);
-    /* ttyS1: the command's terminal. */
-    strvec_pushl(av, "-chardev", "stdio,id=io,signal=on", "-serial",
-                 "chardev:io", NULL);
-    /* ttyS2: the exit status. */
-    strvec_push(av, "-chardev");
-    strvec_pushf(av, "file,id=status,path=%s/status", rundir);
-    strvec_pushl(av, "-serial", "chardev:status", NULL);
-
-    if (o->drive != NULL)
-        strvec_pushl(av, "-drive", o->drive, NULL);
-    if (o->net)
-        strvec_pushl(av, "-netdev", "user,id=net0", "-device",
-                     "virtio-net-pci,netdev=net0", NULL);
-    /* QMP: how the disk filter cuts the network (cut-net). */
-    strvec_push(av, "-qmp");
-    strvec_pushf(av, "unix:%s/qmp.sock,server=on,wait=off", rundir);
-
-    if (!o->no_plugin) {
-        strvec_push(av, "-plugin");
-        if (plugin_arg[0] != '\0')
-            strvec_pushf(av, "%s,%s", o->plugin, plugin_arg);
-        else
-            strvec_push(av, o->plugin);
-        strvec_pushl(av, "-d", "plugin", "-D", NULL);
-        strvec_pushf(av, "%s/qemu.log", rundir);
-    }
-    return strvec_ok(av) ? 0 : -ENOMEM;
-}
-
-/* Print the last `lines` lines of a file to stderr, indented. */
-static void show_tail(const char *path, int lines, const char *what)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return;
-    char *ring[64] = {0};
-    size_t cap[64] = {0};
-    int n = 0;
-    if (lines > 64)
-        lines = 64;
-    while (getline(&ring[n % lines], &cap[n % lines], f) > 0)
-        n++;
-    fclose(f);
-    if (n > 0)
-        fprintf(stderr, "vigil: %s (last %d lines):\n", what,
-                n < lines ? n : lines);
-    for (int i = n < lines ? 0 : n - lines; i < n; i++)
-        fprintf(stderr, "  | %s", ring[i % lines]);
-    for (int i = 0; i < lines; i++)
-        free(ring[i]);
-}
-
-/* Read "vigil-exit N" from the status file; -1 if it is not there. */
-static int read_status(const char *rundir)
-{
-    char path[PATH_BUF], line[64];
-    snprintf(path, sizeof path, "%s/status", rundir);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    int rc = -1;
-    unsigned v;
-    if (fgets(line, sizeof line, f) != NULL &&
-        sscanf(line, "vigil-exit %u", &v) == 1 && v <= 255)
-        rc = (int)v;
-    fclose(f);
-    return rc;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void remove_rundir(const char *rundir)
-{
-    static const char *files[] = {"status",   "console.log", "qemu.log",
-                                  "qemu.err", "qmp.sock",    "disk.sock"};
-    char path[PATH_BUF];
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", rundir, files[i]);
-        unlink(path);
-    }
-    rmdir(rundir);
-}
-
-static pid_t spawn_qemu(char **argv, const char *errpath,
-                        const sigset_t *oldmask)
-{
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    /* Child: QEMU must die with us, and gets its stderr in a file so that
-     * we can say why it failed. */
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    sigprocmask(SIG_SETMASK, oldmask, NULL);
-    int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0)
-        dup2(fd, 2);
-    execvp(argv[0], argv);
-    fprintf(stderr, "cannot execute %s: %s\n", argv[0], strerror(errno));
-    _exit(127);
-}
-
-/* Wait for QEMU, enforcing the timeout and forwarding interrupts. Returns
- * the wait status; *why says whether we stopped it. */
-enum stop_reason { STOP_NONE, STOP_TIMEOUT, STOP_SIGNAL };
-
-static int wait_qemu(pid_t pid, unsigned timeout_s, enum stop_reason *why)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    double deadline = timeout_s ? now_s() + timeout_s : 0, kill_at = 0;
-    *why = STOP_NONE;
-    for (;;) {
-        int status;
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return status;
-        if (r < 0 && errno != EINTR)
-            return -1;
-        double t = now_s();
-        if (deadline && t >= deadline && *why == STOP_NONE) {
-            *why = STOP_TIMEOUT;
-            kill(pid, SIGTERM);
-            kill_at = t + 5;
-        }
-        if (kill_at && t >= kill_at) {
-            kill(pid, SIGKILL);
-            kill_at = 0;
-        }
-        struct timespec ts = {0, 200 * 1000 * 1000};
-        int sig = sigtimedwait(&set, NULL, &ts);
-        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
-            if (*why == STOP_NONE) {
-                *why = STOP_SIGNAL;
-                kill(pid, SIGTERM);
-                kill_at = now_s() + 5;
-            }
-        }
-    }
 }
 
 static int parse_args(int argc, char **argv, struct run_opts *o)
@@ -637,9 +382,7 @@ int cmd_run(int argc, char **argv)
         snprintf(cmdline, sizeof cmdline, "console=ttyS0 panic=-1 quiet%s%s",
                  o.append ? " " : "", o.append ? o.append : "");
     if (o.command != NULL) {
-        char *script = shell_quote_argv(o.command);
-        char *enc = script ? base64(script) : NULL;
-        free(script);
+        char *enc = run_encode_command(o.command);
         if (enc == NULL) {
             cli_error("out of memory");
             return VIGIL_EXIT_GUEST;
@@ -684,7 +427,7 @@ int cmd_run(int argc, char **argv)
     struct run_trace *trace = NULL;
     if (o.trace && run_trace_start(&trace, &o.tr, o.kernel, dir, o.smp,
                                    plugin_arg, sizeof plugin_arg) < 0) {
-        remove_rundir(dir);
+        run_remove_rundir(dir);
         return VIGIL_EXIT_USAGE;
     }
     /* --disk: served by nbdkit with the vigil filter when scanned. */
@@ -709,7 +452,7 @@ int cmd_run(int argc, char **argv)
         if (r < 0) {
             run_trace_stop(trace, false);
             sigprocmask(SIG_SETMASK, &oldmask, NULL);
-            remove_rundir(dir);
+            run_remove_rundir(dir);
             return VIGIL_EXIT_USAGE;
         }
         o.drive = drive;
@@ -717,11 +460,11 @@ int cmd_run(int argc, char **argv)
 
     struct strvec av;
     strvec_init(&av);
-    if (build_qemu_argv(&o, dir, cmdline, plugin_arg, &av) < 0) {
+    if (run_qemu_argv(&o, dir, cmdline, plugin_arg, &av) < 0) {
         strvec_free(&av);
         run_trace_stop(trace, false);
         run_disk_stop(rdisk);
-        remove_rundir(dir);
+        run_remove_rundir(dir);
         return VIGIL_EXIT_USAGE;
     }
     if (o.verbose) {
@@ -755,8 +498,8 @@ int cmd_run(int argc, char **argv)
 
     char errpath[PATH_BUF];
     snprintf(errpath, sizeof errpath, "%s/qemu.err", dir);
-    double t0 = now_s();
-    pid_t pid = spawn_qemu(av.v, errpath, &oldmask);
+    double t0 = run_now_s();
+    pid_t pid = run_qemu_spawn(av.v, errpath, &oldmask);
     int rc;
     if (pid < 0) {
         cli_error("fork: %s", strerror(errno));
@@ -764,8 +507,8 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     enum stop_reason why;
-    int wstatus = wait_qemu(pid, o.timeout_s, &why);
-    double elapsed = now_s() - t0;
+    int wstatus = run_qemu_wait(pid, o.timeout_s, &why);
+    double elapsed = run_now_s() - t0;
     if (have_tio)
         tcsetattr(0, TCSANOW, &tio);
 
@@ -773,17 +516,17 @@ int cmd_run(int argc, char **argv)
     snprintf(logpath, sizeof logpath, "%s/qemu.log", dir);
     snprintf(conpath, sizeof conpath, "%s/console.log", dir);
     if (o.verbose)
-        show_tail(logpath, 20, "plugin messages");
+        run_show_tail(logpath, 20, "plugin messages");
 
     /* The disk filter first: its last detections join the trace. */
     run_disk_stop(rdisk);
     rdisk = NULL;
     run_trace_stop(trace, o.verbose);
     trace = NULL;
-    int status = read_status(dir);
+    int status = run_read_status(dir);
     if (why == STOP_TIMEOUT) {
         cli_error("timed out after %u s; guest stopped", o.timeout_s);
-        show_tail(conpath, 10, "guest console");
+        run_show_tail(conpath, 10, "guest console");
         rc = EXIT_TIMEOUT;
     } else if (why == STOP_SIGNAL) {
         cli_error("interrupted; guest stopped");
@@ -802,9 +545,9 @@ int cmd_run(int argc, char **argv)
         else
             cli_error("the guest stopped without reporting the command's "
                       "status (kernel panic or init failure?)");
-        show_tail(errpath, 10, "QEMU said");
-        show_tail(logpath, 10, "plugin messages");
-        show_tail(o.console ? o.console : conpath, 15, "guest console");
+        run_show_tail(errpath, 10, "QEMU said");
+        run_show_tail(logpath, 10, "plugin messages");
+        run_show_tail(o.console ? o.console : conpath, 15, "guest console");
         rc = VIGIL_EXIT_GUEST;
     }
 out:
@@ -815,6 +558,6 @@ out:
     if (o.keep)
         fprintf(stderr, "vigil: kept run directory %s\n", dir);
     else
-        remove_rundir(dir);
+        run_remove_rundir(dir);
     return rc;
 }

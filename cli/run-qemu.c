@@ -1,0 +1,242 @@
+/* vigil run: the QEMU child (see run.h). */
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* One shell word per argument, single-quoted, for the guest's /bin/sh. */
+static char *shell_quote_argv(char **argv)
+{
+    size_t len = 1;
+    for (char **a = argv; *a != NULL; a++)
+        len += strlen(*a) * 4 + 3;
+    char *out = malloc(len), *p = out;
+    if (out == NULL)
+        return NULL;
+    for (char **a = argv; *a != NULL; a++) {
+        if (a != argv)
+            *p++ = ' ';
+        *p++ = '\'';
+        for (const char *c = *a; *c != '\0'; c++) {
+            if (*c == '\'') {
+                memcpy(p, "'\\''", 4);
+                p += 4;
+            } else {
+                *p++ = *c;
+            }
+        }
+        *p++ = '\'';
+    }
+    *p = '\0';
+    return out;
+}
+
+static char *base64(const char *in)
+{
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = strlen(in);
+    char *out = malloc((n + 2) / 3 * 4 + 1), *p = out;
+    if (out == NULL)
+        return NULL;
+    const unsigned char *s = (const unsigned char *)in;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = s[i] << 16;
+        if (i + 1 < n)
+            v |= s[i + 1] << 8;
+        if (i + 2 < n)
+            v |= s[i + 2];
+        *p++ = tab[(v >> 18) & 63];
+        *p++ = tab[(v >> 12) & 63];
+        *p++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        *p++ = i + 2 < n ? tab[v & 63] : '=';
+    }
+    *p = '\0';
+    return out;
+}
+
+char *run_encode_command(char **argv)
+{
+    char *script = shell_quote_argv(argv);
+    char *enc = script ? base64(script) : NULL;
+    free(script);
+    return enc;
+}
+
+int run_qemu_argv(const struct run_opts *o, const char *rundir,
+                  const char *cmdline, const char *plugin_arg,
+                  struct strvec *av)
+{
+    strvec_push(av, o->qemu);
+    strvec_pushl(av, "-M", "pc", "-nodefaults", "-no-reboot", "-display",
+                 "none", NULL);
+    strvec_push(av, "-m");
+    strvec_pushf(av, "%u", o->memory_mb);
+    strvec_push(av, "-smp");
+    strvec_pushf(av, "%u", o->smp);
+    strvec_pushl(av, "-accel", o->accel, NULL);
+    if (!strcmp(o->accel, "kvm"))
+        strvec_pushl(av, "-cpu", "host", NULL);
+    strvec_pushl(av, "-kernel", o->kernel, "-initrd", o->initrd, "-append",
+                 cmdline, NULL);
+
+    /* ttyS0: kernel console. */
+    strvec_push(av, "-chardev");
+    if (o->console == NULL)
+        strvec_pushf(av, "file,id=con,path=%s/console.log", rundir);
+    else if (!strcmp(o->console, "-"))
+        strvec_push(av, "file,id=con,path=/dev/stderr");
+    else
+        strvec_pushf(av, "file,id=con,path=%s", o->console);
+    strvec_pushl(av, "-serial", "chardev:con", NULL);
+    /* ttyS1: the command's terminal. */
+    strvec_pushl(av, "-chardev", "stdio,id=io,signal=on", "-serial",
+                 "chardev:io", NULL);
+    /* ttyS2: the exit status. */
+    strvec_push(av, "-chardev");
+    strvec_pushf(av, "file,id=status,path=%s/status", rundir);
+    strvec_pushl(av, "-serial", "chardev:status", NULL);
+
+    if (o->drive != NULL)
+        strvec_pushl(av, "-drive", o->drive, NULL);
+    if (o->net)
+        strvec_pushl(av, "-netdev", "user,id=net0", "-device",
+                     "virtio-net-pci,netdev=net0", NULL);
+    /* QMP: how the disk filter cuts the network (cut-net). */
+    strvec_push(av, "-qmp");
+    strvec_pushf(av, "unix:%s/qmp.sock,server=on,wait=off", rundir);
+
+    if (!o->no_plugin) {
+        strvec_push(av, "-plugin");
+        if (plugin_arg[0] != '\0')
+            strvec_pushf(av, "%s,%s", o->plugin, plugin_arg);
+        else
+            strvec_push(av, o->plugin);
+        strvec_pushl(av, "-d", "plugin", "-D", NULL);
+        strvec_pushf(av, "%s/qemu.log", rundir);
+    }
+    return strvec_ok(av) ? 0 : -ENOMEM;
+}
+
+/* Print the last `lines` lines of a file to stderr, indented. */
+void run_show_tail(const char *path, int lines, const char *what)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    char *ring[64] = {0};
+    size_t cap[64] = {0};
+    int n = 0;
+    if (lines > 64)
+        lines = 64;
+    while (getline(&ring[n % lines], &cap[n % lines], f) > 0)
+        n++;
+    fclose(f);
+    if (n > 0)
+        fprintf(stderr, "vigil: %s (last %d lines):\n", what,
+                n < lines ? n : lines);
+    for (int i = n < lines ? 0 : n - lines; i < n; i++)
+        fprintf(stderr, "  | %s", ring[i % lines]);
+    for (int i = 0; i < lines; i++)
+        free(ring[i]);
+}
+
+/* Read "vigil-exit N" from the status file; -1 if it is not there. */
+int run_read_status(const char *rundir)
+{
+    char path[PATH_BUF], line[64];
+    snprintf(path, sizeof path, "%s/status", rundir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    int rc = -1;
+    unsigned v;
+    if (fgets(line, sizeof line, f) != NULL &&
+        sscanf(line, "vigil-exit %u", &v) == 1 && v <= 255)
+        rc = (int)v;
+    fclose(f);
+    return rc;
+}
+
+double run_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void run_remove_rundir(const char *rundir)
+{
+    static const char *files[] = {"status",   "console.log", "qemu.log",
+                                  "qemu.err", "qmp.sock",    "disk.sock"};
+    char path[PATH_BUF];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", rundir, files[i]);
+        unlink(path);
+    }
+    rmdir(rundir);
+}
+
+pid_t run_qemu_spawn(char **argv, const char *errpath, const sigset_t *oldmask)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    /* Child: QEMU must die with us, and gets its stderr in a file so that
+     * we can say why it failed. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    sigprocmask(SIG_SETMASK, oldmask, NULL);
+    int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        dup2(fd, 2);
+    execvp(argv[0], argv);
+    fprintf(stderr, "cannot execute %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+int run_qemu_wait(pid_t pid, unsigned timeout_s, enum stop_reason *why)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    double deadline = timeout_s ? run_now_s() + timeout_s : 0, kill_at = 0;
+    *why = STOP_NONE;
+    for (;;) {
+        int status;
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return status;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        double t = run_now_s();
+        if (deadline && t >= deadline && *why == STOP_NONE) {
+            *why = STOP_TIMEOUT;
+            kill(pid, SIGTERM);
+            kill_at = t + 5;
+        }
+        if (kill_at && t >= kill_at) {
+            kill(pid, SIGKILL);
+            kill_at = 0;
+        }
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        int sig = sigtimedwait(&set, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+            if (*why == STOP_NONE) {
+                *why = STOP_SIGNAL;
+                kill(pid, SIGTERM);
+                kill_at = run_now_s() + 5;
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+/* vigil run's shared pieces: the options, and the QEMU child (run-qemu.c):
+ * its command line, its process, and what it leaves in the run directory. */
+#ifndef VIGIL_CLI_RUN_H
+#define VIGIL_CLI_RUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "run-trace.h"
+#include "strvec.h"
+
+/* x86's COMMAND_LINE_SIZE, including the terminating NUL. */
+#define KERNEL_CMDLINE_MAX 2048
+#define RUNDIR_MAX         256
+#define PATH_BUF           (RUNDIR_MAX + 32)
+
+enum { EXIT_TIMEOUT = 124, EXIT_INTERRUPTED = 130 };
+
+struct run_opts {
+    const char *kernel;
+    const char *initrd;
+    const char *append;
+    const char *accel;
+    const char *qemu;
+    const char *plugin;
+    const char *console;
+    const char *disk;
+    const char *disk_db; /* --db: scan the disk (cli/run-disk.c) */
+    const char *drive;   /* QEMU -drive value for --disk */
+    unsigned smp;
+    unsigned memory_mb;
+    unsigned timeout_s;
+    bool no_plugin;
+    bool net; /* --net user */
+    bool verbose;
+    bool keep;
+    bool trace;
+    struct run_trace_opts tr;
+    char **command; /* NULL: interactive shell */
+};
+
+/* The guest command as the kernel command line carries it (vigil.cmd=):
+ * each argument single-quoted for the guest's /bin/sh, then base64.
+ * Returns a malloc'd string or NULL when out of memory. */
+char *run_encode_command(char **argv);
+
+/* QEMU's argv for @o: machine, kernel, the three serial ports, disk, NIC,
+ * QMP socket and plugin.  Return 0 or -ENOMEM. */
+int run_qemu_argv(const struct run_opts *o, const char *rundir,
+                  const char *cmdline, const char *plugin_arg,
+                  struct strvec *av);
+
+/* Fork and exec QEMU with @oldmask restored and stderr in @errpath; it dies
+ * with us. */
+pid_t run_qemu_spawn(char **argv, const char *errpath, const sigset_t *oldmask);
+
+enum stop_reason { STOP_NONE, STOP_TIMEOUT, STOP_SIGNAL };
+
+/* Wait for QEMU, enforcing @timeout_s (0: none) and forwarding SIGINT,
+ * SIGTERM and SIGHUP (which the caller has blocked).  Returns the wait
+ * status; *why says whether we stopped it. */
+int run_qemu_wait(pid_t pid, unsigned timeout_s, enum stop_reason *why);
+
+/* The command's status from the run directory's status port; -1 if none. */
+int run_read_status(const char *rundir);
+
+/* Print the last @lines lines of @path to stderr, indented, under @what. */
+void run_show_tail(const char *path, int lines, const char *what);
+
+/* Remove the files vigil run puts in @rundir, then the directory. */
+void run_remove_rundir(const char *rundir);
+
+double run_now_s(void);
+
+#endif
