@@ -82,6 +82,7 @@ int run_disk_start(struct run_disk **out, const char *spec, const char *db,
                    size_t drive_len)
 {
     const char *iface = "virtio", *policy = NULL, *events = NULL;
+    const char *policies = NULL;
     char *copy = strdup(spec);
     int rc = -1;
 
@@ -99,9 +100,12 @@ int run_disk_start(struct run_disk **out, const char *spec, const char *db,
             policy = opt + 5;
         } else if (!strncmp(opt, "events=", 7) && opt[7]) {
             events = opt + 7;
+        } else if (!strncmp(opt, "policies=", 9) && opt[9]) {
+            policies = opt + 9;
         } else {
             cli_error("--disk: unknown option '%s' (if=virtio|ide, "
-                      "scan=alert|deny|zero|cut-net, events=PATH)",
+                      "scan=alert|deny|zero|cut-net, events=PATH, "
+                      "policies=PATH)",
                       opt);
             goto free_copy;
         }
@@ -110,7 +114,7 @@ int run_disk_start(struct run_disk **out, const char *spec, const char *db,
         cli_error("--disk: %s: %s", file ? file : "", strerror(errno));
         goto free_copy;
     }
-    if (!policy && !db && !events) {
+    if (!policy && !db && !events && !policies) {
         snprintf(drive, drive_len, "file=%s,format=raw,if=%s", file, iface);
         rc = 0;
         goto free_copy;
@@ -143,6 +147,11 @@ int run_disk_start(struct run_disk **out, const char *spec, const char *db,
     strvec_pushf(&av, "vigil-disk=%s", !strcmp(iface, "ide") ? "sda" : "vda");
     if (events)
         strvec_pushf(&av, "vigil-events=%s", events);
+    if (policies)
+        strvec_pushf(&av, "vigil-policy-file=%s", policies);
+    /* A new database is picked up when its file (or directory) changes:
+     * replace it by rename, and the filter reloads before the next write. */
+    strvec_pushf(&av, "vigil-db-reload=%s", db);
     if (events_fd >= 0)
         strvec_pushf(&av, "vigil-events-fd=%d", events_fd);
     /* QEMU's QMP socket (cli/cmd-run.c); the filter connects only to cut. */

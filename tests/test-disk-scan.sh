@@ -79,10 +79,57 @@ for l in open(sys.argv[1]):
     e = json.loads(l)
     if e["type"] == "detection":
         w = e.get("writers", [])
-        print(e["offset"], ",".join(x["comm"] + ":" + x["syscall"] for x in w))' \
+        # dd is a busybox applet that may run without exec (comm "sh").
+        print(e["offset"], ",".join(
+            {"sh": "dd"}.get(x["comm"], x["comm"]) + ":" + x["syscall"]
+            for x in w))' \
     "$TMP/tr2.jsonl" 2>&1 | tr '\n' ' ')
 expect_eq "trace: writers of alerted data" "$got" \
     "100 vigil-diskwrite:pwrite64 16384 dd:fsync "
+
+# Per-signature policies: One zeroed, Two refused, the rest alerted.
+SIG2=VIGIL-TEST-SIGNATURE-TWO
+printf 'Vigil.Test.One zero\nVigil.Test.Two deny\n' >"$TMP/policies"
+truncate -s 1M "$TMP/pol.img"
+out=$("$VIGIL" run --disk "$TMP/pol.img,scan=alert,policies=$TMP/policies" \
+    --db "$DB" -- sh -c "
+printf x${SIG1}x | dd of=/dev/vda bs=512 conv=sync,fsync 2>/dev/null
+echo one=\$?
+printf $SIG2 | dd of=/dev/vda bs=512 seek=2 conv=sync,fsync 2>/dev/null
+echo two=\$?" 2>"$TMP/err")
+expect_eq "policies: guest saw" "$(echo $out)" "one=0 two=1"
+expect_eq "policies: One zeroed" "$(peek "$TMP/pol.img" 0 26)" \
+    "x000000000000000000000000x"
+check "policies: Two not on disk" sh -c "! grep -q $SIG2 '$TMP/pol.img'"
+
+# A database replaced (by rename) while the guest runs is used from the next
+# write on: the guest writes Two until it is refused; the host swaps in a
+# database that has Two once the first write is on the image.
+grep Vigil.Test.One "$DB" >"$TMP/db.ndb"
+truncate -s 1M "$TMP/rel.img"
+(
+    i=0
+    while [ $i -lt 600 ] && ! grep -q $SIG2 "$TMP/rel.img"; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    cp "$DB" "$TMP/db.new" && mv "$TMP/db.new" "$TMP/db.ndb"
+) &
+swapper=$!
+out=$("$VIGIL" run --timeout 300 --disk "$TMP/rel.img,scan=deny" \
+    --db "$TMP/db.ndb" -- sh -c "
+i=0
+while [ \$i -lt 600 ]; do
+    printf $SIG2 | dd of=/dev/vda bs=512 conv=sync oflag=direct 2>/dev/null ||
+        break
+    i=\$((i + 1))
+    sleep 0.1
+done
+echo writes=\$i" 2>"$TMP/err")
+wait $swapper
+check "reload: first writes passed" sh -c "! echo '$out' | grep -qx writes=0"
+check "reload: then refused" sh -c "! echo '$out' | grep -qx writes=600"
+check "reload: announced" grep -q "database reloaded: 3 signatures" "$TMP/err"
 
 # Bad disk options are usage errors.
 expect_rc 2 "$VIGIL" run --disk "$TMP/plain.img,scan=maybe" --db "$DB" -- true
