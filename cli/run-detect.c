@@ -10,10 +10,13 @@
 
 #define MAX_WAITING 256
 #define MAX_WRITERS 8
-/* How long a detection waits for the call that carried its data: that
- * call is still in the guest (the request is its I/O), so it completes
- * soon after, unless the data went out by writeback. */
-#define WAIT_NS (3ull * 1000000000)
+/* How long a detection waits for the call that carried its data, in guest
+ * time as the trace shows it: that call was in the guest when the request
+ * arrived (the request is its I/O), so it ends soon after, unless the data
+ * went out by writeback.  Trace time, because the trace can lag behind the
+ * filter on a busy host; the host-time limit covers a quiet trace. */
+#define WAIT_NS      (3ull * 1000000000)
+#define WAIT_HOST_NS (30ull * 1000000000)
 
 struct waiting {
     json_t *obj;
@@ -22,11 +25,25 @@ struct waiting {
     json_t *writers; /* array, or NULL */
 };
 
+/* A disk-writing call already handed out: its detection may be read from
+ * the filter's pipe only after the call's event went by. */
+struct recent {
+    int32_t tgid, tid;
+    char comm[17];
+    const char *name;
+    uint64_t ts_enter, ts_exit; /* exit 0: never returned */
+};
+
+#define NRECENT 128
+
 struct run_detect {
+    struct recent recent[NRECENT];
+    size_t nrecent; /* ever recorded; the last NRECENT are kept */
     run_detect_emit_fn emit;
     void *ctx;
     struct waiting w[MAX_WAITING];
     size_t n;
+    uint64_t progress; /* the latest call entry the trace has shown */
 };
 
 /* Calls that move data to a file or wait for it to reach the disk. */
@@ -77,6 +94,22 @@ static void leave(struct run_detect *d, size_t i)
     d->n--;
 }
 
+static bool spans(uint64_t t, uint64_t enter, uint64_t exit)
+{
+    return t >= enter && (exit == 0 || t <= exit);
+}
+
+static void add_writer(struct waiting *w, const struct recent *r)
+{
+    if (!w->writers)
+        w->writers = json_array();
+    if (!w->writers || json_array_size(w->writers) >= MAX_WRITERS)
+        return;
+    json_array_append_new(w->writers, json_pack("{s:i, s:i, s:s, s:s}", "pid",
+                                                r->tgid, "tid", r->tid, "comm",
+                                                r->comm, "syscall", r->name));
+}
+
 void run_detect_add(struct run_detect *d, const char *line, size_t n,
                     uint64_t now_ns)
 {
@@ -89,38 +122,43 @@ void run_detect_add(struct run_detect *d, const char *line, size_t n,
     }
     if (d->n == MAX_WAITING)
         leave(d, 0); /* the oldest goes out unattributed */
-    d->w[d->n++] = (struct waiting){.obj = obj,
-                                    .req_ts = json_integer_value(ts),
-                                    .deadline = now_ns + WAIT_NS};
+    struct waiting *w = &d->w[d->n++];
+    *w = (struct waiting){.obj = obj,
+                          .req_ts = json_integer_value(ts),
+                          .deadline = now_ns + WAIT_HOST_NS};
+    size_t first = d->nrecent > NRECENT ? d->nrecent - NRECENT : 0;
+    for (size_t i = first; i < d->nrecent; i++) {
+        const struct recent *r = &d->recent[i % NRECENT];
+        if (spans((uint64_t)w->req_ts, r->ts_enter, r->ts_exit))
+            add_writer(w, r);
+    }
 }
 
 void run_detect_offer(struct run_detect *d, const struct vigil_syscall *ev)
 {
-    if (d->n == 0)
-        return;
+    if (ev->ts_enter_ns > d->progress)
+        d->progress = ev->ts_enter_ns;
     const struct vsys_ent *e = vsys_lookup(ev->nr, ev->compat);
     if (!e || !e->name || !writes_to_disk(e->name))
         return;
-    for (size_t i = 0; i < d->n; i++) {
-        struct waiting *w = &d->w[i];
-        uint64_t t = (uint64_t)w->req_ts;
-        if (t < ev->ts_enter_ns || (ev->ts_exit_ns && t > ev->ts_exit_ns))
-            continue;
-        if (!w->writers)
-            w->writers = json_array();
-        if (!w->writers || json_array_size(w->writers) >= MAX_WRITERS)
-            continue;
-        json_array_append_new(w->writers,
-                              json_pack("{s:i, s:i, s:s, s:s}", "pid", ev->tgid,
-                                        "tid", ev->tid, "comm", ev->comm,
-                                        "syscall", e->name));
-    }
+    struct recent *r = &d->recent[d->nrecent++ % NRECENT];
+    *r = (struct recent){.tgid = ev->tgid,
+                         .tid = ev->tid,
+                         .name = e->name,
+                         .ts_enter = ev->ts_enter_ns,
+                         .ts_exit = ev->ts_exit_ns};
+    memcpy(r->comm, ev->comm, sizeof(r->comm));
+    for (size_t i = 0; i < d->n; i++)
+        if (spans((uint64_t)d->w[i].req_ts, r->ts_enter, r->ts_exit))
+            add_writer(&d->w[i], r);
 }
 
 void run_detect_flush(struct run_detect *d, uint64_t now_ns, bool all)
 {
     for (size_t i = 0; i < d->n;) {
-        if (all || d->w[i].writers || now_ns >= d->w[i].deadline)
+        const struct waiting *w = &d->w[i];
+        if (all || w->writers || now_ns >= w->deadline ||
+            d->progress > (uint64_t)w->req_ts + WAIT_NS)
             leave(d, i);
         else
             i++;

@@ -1,9 +1,10 @@
 /* vigil run: which guest calls were writing when a disk detection's data
  * arrived.  Detections (JSON lines from the disk filter) wait here until a
  * traced call that moves data towards the disk is seen to span their
- * request_ts, or until they have waited long enough; they then leave with
- * a "writers" list (or without one: writer unknown, such as writeback by
- * the kernel, or a thread the trace does not select). */
+ * request_ts, or until the trace has moved 3 s past it (30 s of host time
+ * at most); they then leave with a "writers" list (or without one: writer
+ * unknown, such as writeback by the kernel, or a thread the trace does not
+ * select). */
 #ifndef VIGIL_RUN_DETECT_H
 #define VIGIL_RUN_DETECT_H
 

@@ -187,9 +187,22 @@ void run_disk_stop(struct run_disk *d)
 {
     if (!d)
         return;
+    int status;
+    if (d->pid > 0 && waitpid(d->pid, &status, WNOHANG) == d->pid) {
+        /* Not stopped by us: the guest's disk failed from then on (QEMU
+         * gets errors, nothing unscanned is written). */
+        d->pid = -1;
+        if (WIFSIGNALED(status))
+            cli_warn("--disk: nbdkit died during the run (signal %d); the "
+                     "guest's disk failed from then on",
+                     WTERMSIG(status));
+        else
+            cli_warn("--disk: nbdkit exited during the run (status %d); the "
+                     "guest's disk failed from then on",
+                     WEXITSTATUS(status));
+    }
     if (d->pid > 0) {
         kill(d->pid, SIGTERM);
-        int status;
         for (int i = 0; i < 500; i++) {
             if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
                 d->pid = -1;

@@ -131,6 +131,35 @@ check "reload: first writes passed" sh -c "! echo '$out' | grep -qx writes=0"
 check "reload: then refused" sh -c "! echo '$out' | grep -qx writes=600"
 check "reload: announced" grep -q "database reloaded: 3 signatures" "$TMP/err"
 
+# nbdkit killed while the guest runs: the guest's writes fail from then on
+# (nothing reaches the image unscanned) and vigil says what happened.
+truncate -s 1M "$TMP/kill.img"
+(
+    i=0
+    while [ $i -lt 600 ] && ! grep -q first-write "$TMP/kill.img"; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    pkill -KILL -f "nbdkit.*$TMP/kill.img"
+) &
+killer=$!
+out=$("$VIGIL" run --timeout 300 --disk "$TMP/kill.img,scan=deny" --db "$DB" \
+    -- sh -c "
+printf first-write | dd of=/dev/vda bs=512 conv=sync oflag=direct 2>/dev/null
+i=1
+while [ \$i -lt 600 ]; do
+    printf later-write | dd of=/dev/vda bs=512 seek=\$i conv=sync \
+        oflag=direct 2>/dev/null || break
+    i=\$((i + 1))
+    sleep 0.1
+done
+echo writes=\$i" 2>"$TMP/err")
+wait $killer
+check "nbdkit killed: the guest's writes failed" \
+    sh -c "! echo '$out' | grep -qx writes=600"
+check "nbdkit killed: vigil says so" \
+    grep -q "nbdkit died during the run (signal 9)" "$TMP/err"
+
 # Bad disk options are usage errors.
 expect_rc 2 "$VIGIL" run --disk "$TMP/plain.img,scan=maybe" --db "$DB" -- true
 expect_rc 2 "$VIGIL" run --disk "$TMP/plain.img,scan=deny" -- true
