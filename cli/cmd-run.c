@@ -196,7 +196,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             }
             break;
         case OPT_DISK:
-            o->disk = optarg;
+            if (o->ndisks == 2 * RUN_DISK_MAX) {
+                cli_error("--disk: at most %d disks", 2 * RUN_DISK_MAX);
+                return -1;
+            }
+            o->disk[o->ndisks++] = optarg;
             break;
         case OPT_DISK_DB:
             o->disk_db = optarg;
@@ -358,12 +362,12 @@ int cmd_run(int argc, char **argv)
         o.plugin = pbuf;
     }
     /* QEMU splits option values at commas; we do not escape them. */
-    const char *paths[] = {o.kernel,  o.initrd, o.plugin,
-                           o.console, o.disk,   getenv("TMPDIR")};
+    /* (--disk's options follow commas; run-disk.c checks its file.) */
+    const char *paths[] = {o.kernel, o.initrd, o.plugin, o.console,
+                           getenv("TMPDIR")};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         const char *c = paths[i] ? strchr(paths[i], ',') : NULL;
-        /* --disk's options follow commas; run-disk.c checks its file. */
-        if (c != NULL && paths[i] != o.disk) {
+        if (c != NULL) {
             cli_error("path '%s' contains a comma, which QEMU cannot take",
                       paths[i]);
             return VIGIL_EXIT_USAGE;
@@ -432,40 +436,49 @@ int cmd_run(int argc, char **argv)
         run_remove_rundir(dir);
         return VIGIL_EXIT_USAGE;
     }
-    /* --disk: served by nbdkit with the vigil filter when scanned. */
-    struct run_disk *rdisk = NULL;
-    char drive[PATH_BUF + 64];
-    if (o.disk != NULL) {
-        /* With a trace, detections also join its stream, through a pipe
-         * that only nbdkit inherits. */
-        int evp[2] = {-1, -1};
-        if (trace != NULL && pipe2(evp, O_CLOEXEC) < 0) {
-            cli_error("pipe: %s", strerror(errno));
-            evp[0] = evp[1] = -1;
-        }
-        int r = run_disk_start(&rdisk, o.disk, o.disk_db, dir, o.net, evp[1],
-                               drive, sizeof drive);
-        if (evp[1] >= 0)
-            close(evp[1]);
-        if (r == 0 && rdisk != NULL && evp[0] >= 0)
-            run_trace_add_events(trace, evp[0]);
-        else if (evp[0] >= 0)
-            close(evp[0]);
-        if (r < 0) {
+    /* --disk: served by nbdkit with the vigil filter when scanned.  With a
+     * trace, detections also join its stream, through a pipe that only the
+     * nbdkit processes inherit. */
+    struct run_disk *rdisk[2 * RUN_DISK_MAX] = {0};
+    char drive[2 * RUN_DISK_MAX][PATH_BUF + 64];
+    unsigned seq[2] = {0, 0};
+    int evp[2] = {-1, -1};
+    bool scanned = false;
+    if (o.ndisks > 0 && trace != NULL && pipe2(evp, O_CLOEXEC) < 0) {
+        cli_error("pipe: %s", strerror(errno));
+        evp[0] = evp[1] = -1;
+    }
+    for (unsigned i = 0; i < o.ndisks; i++) {
+        if (run_disk_start(&rdisk[i], o.disk[i], o.disk_db, dir, o.net, evp[1],
+                           seq, drive[i], sizeof drive[i]) < 0) {
+            for (unsigned j = 0; j < i; j++)
+                run_disk_stop(rdisk[j]);
+            if (evp[0] >= 0) {
+                close(evp[0]);
+                close(evp[1]);
+            }
             run_trace_stop(trace, false);
             sigprocmask(SIG_SETMASK, &oldmask, NULL);
             run_remove_rundir(dir);
             return VIGIL_EXIT_USAGE;
         }
-        o.drive = drive;
+        scanned |= rdisk[i] != NULL;
+        o.drive[i] = drive[i];
     }
+    if (evp[1] >= 0)
+        close(evp[1]);
+    if (scanned && evp[0] >= 0)
+        run_trace_add_events(trace, evp[0]);
+    else if (evp[0] >= 0)
+        close(evp[0]);
 
     struct strvec av;
     strvec_init(&av);
     if (run_qemu_argv(&o, dir, cmdline, plugin_arg, &av) < 0) {
         strvec_free(&av);
         run_trace_stop(trace, false);
-        run_disk_stop(rdisk);
+        for (unsigned i = 0; i < o.ndisks; i++)
+            run_disk_stop(rdisk[i]);
         run_remove_rundir(dir);
         return VIGIL_EXIT_USAGE;
     }
@@ -520,9 +533,11 @@ int cmd_run(int argc, char **argv)
     if (o.verbose)
         run_show_tail(logpath, 20, "plugin messages");
 
-    /* The disk filter first: its last detections join the trace. */
-    run_disk_stop(rdisk);
-    rdisk = NULL;
+    /* The disk filters first: their last detections join the trace. */
+    for (unsigned i = 0; i < o.ndisks; i++) {
+        run_disk_stop(rdisk[i]);
+        rdisk[i] = NULL;
+    }
     run_trace_stop(trace, o.verbose);
     trace = NULL;
     int status = run_read_status(dir);
@@ -554,7 +569,8 @@ int cmd_run(int argc, char **argv)
     }
 out:
     run_trace_stop(trace, false);
-    run_disk_stop(rdisk);
+    for (unsigned i = 0; i < o.ndisks; i++)
+        run_disk_stop(rdisk[i]);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
     strvec_free(&av);
     if (o.keep)

@@ -78,8 +78,8 @@ static int wait_listening(struct run_disk *d)
 }
 
 int run_disk_start(struct run_disk **out, const char *spec, const char *db,
-                   const char *rundir, bool net, int events_fd, char *drive,
-                   size_t drive_len)
+                   const char *rundir, bool net, int events_fd, unsigned seq[2],
+                   char *drive, size_t drive_len)
 {
     const char *iface = "virtio", *policy = NULL, *events = NULL;
     const char *policies = NULL;
@@ -114,6 +114,14 @@ int run_disk_start(struct run_disk **out, const char *spec, const char *db,
         cli_error("--disk: %s: %s", file ? file : "", strerror(errno));
         goto free_copy;
     }
+    /* Guest names in attach order: sda, sdb (ata_piix) / vda, vdb. */
+    bool ide = !strcmp(iface, "ide");
+    if (seq[ide] >= RUN_DISK_MAX) {
+        cli_error("--disk: at most %d disks per interface", RUN_DISK_MAX);
+        goto free_copy;
+    }
+    char name[8];
+    snprintf(name, sizeof(name), "%s%c", ide ? "sd" : "vd", 'a' + seq[ide]++);
     if (!policy && !db && !events && !policies) {
         snprintf(drive, drive_len, "file=%s,format=raw,if=%s", file, iface);
         rc = 0;
@@ -134,7 +142,7 @@ int run_disk_start(struct run_disk **out, const char *spec, const char *db,
         cli_error("out of memory");
         goto free_copy;
     }
-    snprintf(d->sock, sizeof(d->sock), "%s/disk.sock", rundir);
+    snprintf(d->sock, sizeof(d->sock), "%s/disk-%s.sock", rundir, name);
     const char *nbdkit = getenv("VIGIL_NBDKIT");
     struct strvec av;
     strvec_init(&av);
@@ -144,7 +152,7 @@ int run_disk_start(struct run_disk **out, const char *spec, const char *db,
     strvec_pushl(&av, "file", file, NULL);
     strvec_pushf(&av, "vigil-db=%s", db);
     strvec_pushf(&av, "vigil-policy=%s", policy ? policy : "alert");
-    strvec_pushf(&av, "vigil-disk=%s", !strcmp(iface, "ide") ? "sda" : "vda");
+    strvec_pushf(&av, "vigil-disk=%s", name);
     if (events)
         strvec_pushf(&av, "vigil-events=%s", events);
     if (policies)

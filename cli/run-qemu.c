@@ -105,8 +105,8 @@ int run_qemu_argv(const struct run_opts *o, const char *rundir,
     strvec_pushf(av, "file,id=status,path=%s/status", rundir);
     strvec_pushl(av, "-serial", "chardev:status", NULL);
 
-    if (o->drive != NULL)
-        strvec_pushl(av, "-drive", o->drive, NULL);
+    for (unsigned i = 0; i < o->ndisks; i++)
+        strvec_pushl(av, "-drive", o->drive[i], NULL);
     if (o->net)
         strvec_pushl(av, "-netdev", "user,id=net0", "-device",
                      "virtio-net-pci,netdev=net0", NULL);
@@ -175,8 +175,8 @@ double run_now_s(void)
 
 void run_remove_rundir(const char *rundir)
 {
-    static const char *files[] = {"status",   "console.log", "qemu.log",
-                                  "qemu.err", "qmp.sock",    "disk.sock"};
+    static const char *files[] = {"status", "console.log", "qemu.log",
+                                  "qemu.err", "qmp.sock"};
     char path[PATH_BUF];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", rundir, files[i]);

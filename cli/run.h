@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "run-disk.h"
 #include "run-trace.h"
 #include "strvec.h"
 
@@ -25,9 +26,10 @@ struct run_opts {
     const char *qemu;
     const char *plugin;
     const char *console;
-    const char *disk;
-    const char *disk_db; /* --db: scan the disk (cli/run-disk.c) */
-    const char *drive;   /* QEMU -drive value for --disk */
+    const char *disk[2 * RUN_DISK_MAX]; /* --disk, in order */
+    unsigned ndisks;
+    const char *disk_db;                 /* --db: scan the disks */
+    const char *drive[2 * RUN_DISK_MAX]; /* QEMU -drive values for --disk */
     unsigned smp;
     unsigned memory_mb;
     unsigned timeout_s;

@@ -38,6 +38,26 @@ expect_eq "zero: guest write succeeded" "$out" rc=0
 expect_eq "zero: matched bytes zeroed" "$(peek "$TMP/sda.img" 0 28)" \
     "ab000000000000000000000000cd"
 
+# Several disks, each with its own policy and name: vda, vdb and sda.
+for d in v1 v2 i1; do truncate -s 1M "$TMP/$d.img"; done
+out=$("$VIGIL" run --disk "$TMP/v1.img,scan=deny,events=$TMP/multi.jsonl" \
+    --disk "$TMP/v2.img,scan=zero,events=$TMP/multi.jsonl" \
+    --disk "$TMP/i1.img,if=ide,events=$TMP/multi.jsonl" --db "$DB" -- sh -c "
+for dev in vda vdb sda; do
+    printf x${SIG1}x | dd of=/dev/\$dev bs=512 conv=sync,fsync 2>/dev/null
+    echo \$dev=\$?
+done" 2>"$TMP/err")
+expect_eq "several disks: guest saw" "$(echo $out)" "vda=1 vdb=0 sda=0"
+check "several disks: vda refused it" sh -c "! grep -q $SIG1 '$TMP/v1.img'"
+expect_eq "several disks: vdb zeroed it" "$(peek "$TMP/v2.img" 0 26)" \
+    "x000000000000000000000000x"
+expect_eq "several disks: sda alerted" "$(peek "$TMP/i1.img" 1 24)" "$SIG1"
+got=$(grep -o '"disk":"[a-z]*".*"action":"[a-z]*"' "$TMP/multi.jsonl" |
+    sed 's/"disk":"\([a-z]*\)".*"action":"\([a-z]*\)"/\1:\2/' | sort -u |
+    tr '\n' ' ')
+expect_eq "several disks: events name each disk" "$got" \
+    "sda:alerted vda:denied vdb:zeroed "
+
 # Without scan= or --db the file is attached directly, as before.
 truncate -s 1M "$TMP/plain.img"
 "$VIGIL" run --disk "$TMP/plain.img" -- \
