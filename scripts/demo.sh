@@ -41,13 +41,14 @@ echo "   (ext2 on virtio-blk; a file holding a test signature; policy zero)"
 img=build/demo-disk.img
 rm -f "$img" build/demo-disk.jsonl
 truncate -s 16M "$img" && mkfs.ext2 -q -b 4096 -F "$img"
-"$vigil" run --disk "$img,scan=zero,events=build/demo-disk.jsonl" \
-    --db tests/data/nbd/test.ndb -- sh -c '
+"$vigil" run --disk "$img,scan=zero" --db tests/data/nbd/test.ndb \
+    --trace comm=vigil-diskwrite -o build/demo-disk.jsonl -- sh -c '
     mount -t ext2 /dev/vda /mnt
     vigil-diskwrite /mnt/report.txt 4096 500 VIGIL-TEST-SIGNATURE-ONE 510
     umount /mnt'
-echo "   the detection event:"
-head -n 1 build/demo-disk.jsonl
+echo "   the detection, in the trace after the call that wrote the data:"
+grep -B1 '"type":"detection"' build/demo-disk.jsonl | cut -c1-160
+grep '"type":"detection"' build/demo-disk.jsonl | grep -o '"writers":.*' 
 echo "   the file as the host reads it from the image (bytes 492..532):"
 debugfs -R "cat /report.txt" "$img" 2>/dev/null | dd bs=1 skip=492 count=40 \
     status=none | od -An -c | sed 's/^/  /'
