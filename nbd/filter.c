@@ -46,7 +46,10 @@
 #define ZERO_SCAN_MAX 65536 /* zeros fed for one write-zeroes/trim */
 #define MAX_HITS      64    /* detections recorded per request */
 #define NAME_MAX_LEN  128
-#define BEHIND_MAX    (32u << 20) /* bytes queued for scanning behind */
+/* Console warnings per second: a guest writing a signature in a loop must
+ * not drown the console (every detection is still an event). */
+#define WARN_PER_SEC 10
+#define BEHIND_MAX   (32u << 20) /* bytes queued for scanning behind */
 
 struct stream_slot {
     bool valid;    /* next is meaningful */
@@ -97,6 +100,9 @@ static struct {
     struct vsig_stream *stream;
     unsigned stream_gen;
     struct scan_ctx ctx;
+    int64_t warn_sec; /* the second warnings are being counted in */
+    unsigned warned;  /* warnings printed in it */
+    uint64_t unshown; /* detections not warned about since */
 } g = {
     .events_fd = -1,
     .events_pipe = -1,
@@ -316,6 +322,10 @@ static void vigil_cleanup(nbdkit_backend *nxdata)
     (void)nxdata;
     behind_free(g.behind); /* scans what is still queued */
     g.behind = NULL;
+    if (g.unshown)
+        warnmsg("%" PRIu64 " more detections on disk %s not shown here "
+                "(every one is an event)",
+                g.unshown, g.disk);
 }
 
 static void vigil_unload(void)
@@ -489,14 +499,37 @@ static void tail_append(struct stream_slot *sl, const unsigned char *buf,
 static const char *op_names[] = {"write", "zero", "trim"};
 enum op { OP_WRITE, OP_ZERO, OP_TRIM };
 
-static void emit_event(const struct hit *h, enum op op, uint64_t offset,
-                       uint32_t count, const char *action, const char *fate,
-                       uint64_t zoff, uint64_t zlen, const char *error)
+/* The console warning for one detection, at most WARN_PER_SEC a second;
+ * the next one printed says how many were not. */
+static void warn_detection(const struct hit *h, const char *action)
 {
+    int64_t sec = mono_ns() / 1000000000;
+    if (sec != g.warn_sec) {
+        g.warn_sec = sec;
+        g.warned = 0;
+    }
+    if (g.warned == WARN_PER_SEC) {
+        g.unshown++;
+        return;
+    }
+    g.warned++;
+    if (g.unshown) {
+        warnmsg("%" PRIu64 " more detections on disk %s not shown here "
+                "(every one is an event)",
+                g.unshown, g.disk);
+        g.unshown = 0;
+    }
     warnmsg("detection on disk %s: signature %s at offset %" PRIu64 ", %" PRIu64
             " bytes; policy %s: %s",
             g.disk, h->name, h->off, h->end - h->off,
             nbd_policy_name(h->policy), action);
+}
+
+static void emit_event(const struct hit *h, enum op op, uint64_t offset,
+                       uint32_t count, const char *action, const char *fate,
+                       uint64_t zoff, uint64_t zlen, const char *error)
+{
+    warn_detection(h, action);
     if (g.events_fd < 0 && g.events_pipe < 0)
         return;
     json_t *j = json_pack(

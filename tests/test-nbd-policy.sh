@@ -84,6 +84,26 @@ expect_eq "alert: the same detections scanned behind and inline" \
     "$(grep -o '"offset".*"action":"[a-z]*"' "$TMP/behind-yes.jsonl")" \
     "$(grep -o '"offset".*"action":"[a-z]*"' "$TMP/behind-no.jsonl")"
 
+# ---- a flood of detections: every one an event, the console rate-limited
+fresh
+ops=""
+i=0
+while [ $i -lt 40 ]; do
+    ops="$ops w:$((i * 512)):${SIG1}"
+    i=$((i + 1))
+done
+: >"$TMP/nbdkit.err"
+# shellcheck disable=SC2086
+nbd_run "$TMP/disk.img" vigil-db="$NBDDB" vigil-policy=alert \
+    vigil-events="$TMP/flood.jsonl" -- $ops >/dev/null
+expect_eq "flood: every detection is an event" \
+    "$(wc -l <"$TMP/flood.jsonl" | tr -d ' ')" 40
+shown=$(grep -c 'warning: detection on disk' "$TMP/nbdkit.err")
+unshown=$(sed -n 's/.*warning: \([0-9]*\) more detections.*/\1/p' \
+    "$TMP/nbdkit.err" | awk '{ n += $1 } END { print n + 0 }')
+check "flood: fewer warnings than detections ($shown)" [ "$shown" -lt 40 ]
+expect_eq "flood: shown and counted add up" "$((shown + unshown))" 40
+
 # ---- zero ----
 fresh
 out=$(nbd_run "$TMP/disk.img" vigil-db="$NBDDB" vigil-policy=zero \
