@@ -18,10 +18,22 @@ struct vring_map {
     uint8_t *data;
     uint64_t size; /* data bytes per ring */
     unsigned n;
-    /* Producer side: head after the pad of the current reservation. */
+    /* Each side keeps its own copy of the other's index and of its own,
+     * and touches the shared cache lines only when the copy runs out: a
+     * record then costs no cache-line transfer between the vCPU thread and
+     * the consumer, which otherwise slows the guest more than the tracing
+     * itself. */
+    /* Producer side: head after the pad of the current reservation; the
+     * consumer's tail as last read. */
     uint64_t res_head[VRING_MAX_VCPUS];
-    /* Consumer side: size of the record vring_peek returned. */
+    uint64_t tail_seen[VRING_MAX_VCPUS];
+    /* Consumer side: size of the record vring_peek returned; the
+     * producer's head as last read; the consumer's own tail and the value
+     * last published to the producer. */
     uint32_t peeked[VRING_MAX_VCPUS];
+    uint64_t head_seen[VRING_MAX_VCPUS];
+    uint64_t tail[VRING_MAX_VCPUS];
+    uint64_t tail_published[VRING_MAX_VCPUS];
 };
 
 static size_t header_bytes(void)
@@ -52,8 +64,20 @@ static void finish_map(struct vring_map *m)
     m->n = m->shm->nrings;
     m->size = m->shm->ring_bytes;
     m->data = (uint8_t *)m->base + m->shm->data_offset;
-    for (unsigned i = 0; i < m->n; i++)
-        m->res_head[i] = m->shm->ctl[i].head;
+    for (unsigned i = 0; i < m->n; i++) {
+        const struct vring_ctl *c = &m->shm->ctl[i];
+        m->res_head[i] = m->head_seen[i] = c->head;
+        m->tail_seen[i] = m->tail[i] = m->tail_published[i] = c->tail;
+    }
+}
+
+/* Consumer: let the producer see the room freed so far. */
+static void publish_tail(struct vring_map *m, unsigned i)
+{
+    if (m->tail[i] != m->tail_published[i]) {
+        __atomic_store_n(&m->shm->ctl[i].tail, m->tail[i], __ATOMIC_RELEASE);
+        m->tail_published[i] = m->tail[i];
+    }
 }
 
 int vring_create(const char *path, unsigned nrings, size_t ring_bytes,
@@ -171,13 +195,15 @@ void *vring_reserve(struct vring_map *m, unsigned i, uint32_t max)
         return NULL;
     }
     uint64_t head = c->head;
-    uint64_t tail = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE);
     uint64_t pos = head & (m->size - 1);
     uint64_t contig = m->size - pos;
     uint64_t skip = contig < max ? contig : 0;
-    if (head + skip + max - tail > m->size) {
-        vring_drop(m, i, max);
-        return NULL;
+    if (head + skip + max - m->tail_seen[i] > m->size) {
+        m->tail_seen[i] = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE);
+        if (head + skip + max - m->tail_seen[i] > m->size) {
+            vring_drop(m, i, max);
+            return NULL;
+        }
     }
     uint8_t *d = ring_data(m, i);
     if (skip != 0) {
@@ -205,8 +231,13 @@ void vring_commit(struct vring_map *m, unsigned i, uint32_t size)
 const void *vring_peek(struct vring_map *m, unsigned i)
 {
     struct vring_ctl *c = &m->shm->ctl[i];
-    uint64_t head = __atomic_load_n(&c->head, __ATOMIC_ACQUIRE);
-    uint64_t tail = c->tail;
+    uint64_t tail = m->tail[i];
+    if (tail == m->head_seen[i]) {
+        /* Caught up: hand all the room back, then look for more. */
+        publish_tail(m, i);
+        m->head_seen[i] = __atomic_load_n(&c->head, __ATOMIC_ACQUIRE);
+    }
+    uint64_t head = m->head_seen[i];
     uint8_t *d = ring_data(m, i);
     while (tail != head) {
         uint64_t pos = tail & (m->size - 1);
@@ -214,24 +245,29 @@ const void *vring_peek(struct vring_map *m, unsigned i)
         const struct vraw_hdr *h = (const struct vraw_hdr *)(d + pos);
         if (contig < sizeof *h || h->type == VRING_PAD) {
             tail += contig;
-            __atomic_store_n(&c->tail, tail, __ATOMIC_RELEASE);
+            m->tail[i] = tail;
             continue;
         }
         if (h->size < sizeof *h || h->size > contig || h->size % 8 != 0 ||
             h->size > head - tail) {
             /* Cannot happen with our producer; never read past it. */
-            __atomic_store_n(&c->tail, head, __ATOMIC_RELEASE);
+            m->tail[i] = head;
+            publish_tail(m, i);
             return NULL;
         }
         m->peeked[i] = h->size;
         return h;
     }
+    publish_tail(m, i);
     return NULL;
 }
 
 void vring_consume(struct vring_map *m, unsigned i)
 {
-    struct vring_ctl *c = &m->shm->ctl[i];
-    __atomic_store_n(&c->tail, c->tail + m->peeked[i], __ATOMIC_RELEASE);
+    m->tail[i] += m->peeked[i];
     m->peeked[i] = 0;
+    /* Room goes back in eighths of the ring, and whenever the consumer
+     * catches up (vring_peek). */
+    if (m->tail[i] - m->tail_published[i] >= m->size / 8)
+        publish_tail(m, i);
 }
