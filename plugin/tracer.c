@@ -174,7 +174,9 @@ static void on_return(unsigned int vcpu, void *udata)
         sp = frame[3];
         user64 = frame[1] == 0x33; /* __USER_CS */
     } else if (kind == K_SYSRET || kind == K_SYSRETL) {
-        ip = reg(v, R_RCX);
+        /* sysret resumes after the syscall instruction, whose address the
+         * entry record has: rcx is not worth a register read here. */
+        ip = 0;
         sp = 0; /* read below only when needed: sysret leaves it in rsp */
     } else {
         ip = reg(v, R_RDX); /* sysexit: rip from rdx, rsp from rcx */

@@ -82,7 +82,8 @@ struct vraw_exit {
     uint64_t task; /* pairs with vraw_enter.t.task */
     uint64_t nr;   /* as recorded at entry */
     int64_t ret;   /* rax on return to user mode */
-    uint64_t ip;   /* user address execution resumes at */
+    uint64_t ip;   /* user address execution resumes at; 0 after sysret (the
+                    * entry's ip + 2) */
     uint32_t nblobs;
     uint32_t reserved;
     /* struct vraw_blob entries follow */
