@@ -15,7 +15,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +24,14 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "logd-db.h"
 #include "vigil/log.h"
 
-#define MAX_LISTEN   8
-#define MAX_CONTROL  16
-#define MAX_CONNS    64
-#define RECV_BATCH   64
-#define CTL_MAX_AGE  VLOG_CTL_MAX_AGE_NS
-#define DB_COMMIT_NS 500000000ull
+#define MAX_LISTEN  8
+#define MAX_CONTROL 16
+#define MAX_CONNS   64
+#define RECV_BATCH  64
+#define CTL_MAX_AGE VLOG_CTL_MAX_AGE_NS
 
 struct session {
     uint64_t id;
@@ -87,10 +86,7 @@ struct logd {
     uint64_t ctl_session, ctl_seq;
     struct session **sess;
     size_t nsess, capsess;
-    sqlite3 *db;
-    sqlite3_stmt *ins;
-    bool in_txn;
-    uint64_t last_commit_ns;
+    struct logd_db *db; /* NULL: --no-db */
     uint64_t rej[VLOG_REJ_STALE + 1];
     uint64_t packets;
     /* delivery context */
@@ -261,85 +257,11 @@ static struct session *new_session(struct logd *d, uint64_t id,
     s->first_ns = s->last_report_ns = now_ns(CLOCK_MONOTONIC);
     if (!d->discard && open_out(d, s) < 0)
         cli_warn("%s/%s.jsonl: %s", d->outdir, s->hex, strerror(errno));
-    if (d->db != NULL) {
-        char sql[256];
-        snprintf(sql, sizeof sql,
-                 "INSERT OR IGNORE INTO sessions(id, source, started) "
-                 "VALUES('%s', '%s', %llu)",
-                 s->hex, s->src_text,
-                 (unsigned long long)(now_ns(CLOCK_REALTIME) / 1000000000ull));
-        sqlite3_exec(d->db, sql, NULL, NULL, NULL);
-    }
+    if (d->db != NULL)
+        logd_db_session(d->db, s->hex, s->src_text,
+                        now_ns(CLOCK_REALTIME) / 1000000000ull);
     d->sess[d->nsess++] = s;
     return s;
-}
-
-static const char *find_num(const char *rec, size_t len, const char *key,
-                            long long *v)
-{
-    const char *p = memmem(rec, len, key, strlen(key));
-    if (p == NULL)
-        return NULL;
-    p += strlen(key);
-    long long x = 0;
-    bool neg = false;
-    const char *end = rec + len;
-    if (p < end && *p == '-') {
-        neg = true;
-        p++;
-    }
-    const char *start = p;
-    while (p < end && *p >= '0' && *p <= '9' && p - start < 19)
-        x = x * 10 + (*p++ - '0');
-    if (p == start)
-        return NULL;
-    *v = neg ? -x : x;
-    return p;
-}
-
-static bool find_str(const char *rec, size_t len, const char *key,
-                     const char **s, int *sl)
-{
-    const char *p = memmem(rec, len, key, strlen(key));
-    if (p == NULL)
-        return false;
-    p += strlen(key);
-    const char *q = memchr(p, '"', (size_t)(rec + len - p));
-    if (q == NULL || q - p > 64)
-        return false;
-    *s = p;
-    *sl = (int)(q - p);
-    return true;
-}
-
-static void db_insert(struct logd *d, struct session *s, uint64_t recno,
-                      const char *rec, size_t len)
-{
-    long long ts = 0, pid = 0, tid = 0;
-    const char *name = NULL, *type = NULL;
-    int nl = 0, tl = 0;
-    find_str(rec, len, "{\"type\":\"", &type, &tl);
-    find_num(rec, len, "\"ts\":", &ts);
-    find_num(rec, len, "\"pid\":", &pid);
-    find_num(rec, len, "\"tid\":", &tid);
-    find_str(rec, len, "\"name\":\"", &name, &nl);
-    sqlite3_stmt *st = d->ins;
-    sqlite3_bind_text(st, 1, s->hex, 16, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)recno);
-    sqlite3_bind_int64(st, 3, ts);
-    sqlite3_bind_int64(st, 4, pid);
-    sqlite3_bind_int64(st, 5, tid);
-    if (type)
-        sqlite3_bind_text(st, 6, type, tl, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 6);
-    if (name)
-        sqlite3_bind_text(st, 7, name, nl, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 7);
-    sqlite3_bind_text(st, 8, rec, (int)len, SQLITE_STATIC);
-    sqlite3_step(st);
-    sqlite3_reset(st);
 }
 
 static void deliver(const char *rec, size_t len, bool trunc, void *ctx)
@@ -365,24 +287,8 @@ static void deliver(const char *rec, size_t len, bool trunc, void *ctx)
         if (s->out_bytes >= d->rotate_bytes)
             rotate(d, s);
     }
-    if (d->ins != NULL)
-        db_insert(d, s, recno, rec, len);
-}
-
-static void db_commit(struct logd *d, bool force)
-{
-    if (d->db == NULL)
-        return;
-    uint64_t now = now_ns(CLOCK_MONOTONIC);
-    if (d->in_txn && (force || now - d->last_commit_ns > DB_COMMIT_NS)) {
-        sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL);
-        d->in_txn = false;
-    }
-    if (!d->in_txn && !force) {
-        sqlite3_exec(d->db, "BEGIN", NULL, NULL, NULL);
-        d->in_txn = true;
-        d->last_commit_ns = now;
-    }
+    if (d->db != NULL)
+        logd_db_insert(d->db, s->hex, recno, rec, len);
 }
 
 /* One packet from src; every rejection is counted, nothing of it used. */
@@ -671,36 +577,6 @@ static void write_stats(struct logd *d)
         rename(tmp, path);
 }
 
-/* ---- database ---- */
-
-static const char schema[] =
-    "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=OFF;"
-    "CREATE TABLE IF NOT EXISTS sessions(id TEXT PRIMARY KEY, source TEXT,"
-    " started INTEGER);"
-    "CREATE TABLE IF NOT EXISTS events(session TEXT NOT NULL,"
-    " rec INTEGER NOT NULL, ts INTEGER, pid INTEGER, tid INTEGER,"
-    " type TEXT, name TEXT, json TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS events_ts ON events(ts);"
-    "CREATE INDEX IF NOT EXISTS events_pid ON events(pid);"
-    "CREATE INDEX IF NOT EXISTS events_name ON events(name);";
-
-static int open_db(struct logd *d)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/events.db", d->outdir);
-    if (sqlite3_open(path, &d->db) != SQLITE_OK ||
-        sqlite3_exec(d->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(d->db,
-                           "INSERT INTO events(session, rec, ts, pid, tid, "
-                           "type, name, json) VALUES(?,?,?,?,?,?,?,?)",
-                           -1, &d->ins, NULL) != SQLITE_OK) {
-        cli_error("%s: %s", path, d->db ? sqlite3_errmsg(d->db) : "no memory");
-        return -EIO;
-    }
-    return 0;
-}
-
 /* ---- main loop ---- */
 
 static void send_ctl_all(struct logd *d, uint8_t type)
@@ -733,7 +609,7 @@ static int logd_loop(struct logd *d)
                     fflush(d->sess[i]->out);
             last_report = now;
         }
-        db_commit(d, false);
+        logd_db_commit(d->db, false);
         int n = 0;
         for (int i = 0; i < d->nudp; i++)
             pf[n++] = (struct pollfd){.fd = d->udp[i], .events = POLLIN};
@@ -927,7 +803,7 @@ int cmd_logd(int argc, char **argv)
         }
         randombytes_buf(&d.ctl_session, sizeof d.ctl_session);
     }
-    if (!d.no_db && open_db(&d) < 0)
+    if (!d.no_db && logd_db_open(&d.db, d.outdir) < 0)
         return 1;
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
@@ -938,7 +814,7 @@ int cmd_logd(int argc, char **argv)
 
     logd_loop(&d);
 
-    db_commit(&d, true);
+    logd_db_commit(d.db, true);
     report(&d, true);
     write_stats(&d);
     for (size_t i = 0; i < d.nsess; i++) {
@@ -949,10 +825,7 @@ int cmd_logd(int argc, char **argv)
     free(d.sess);
     while (d.nconns > 0)
         close_conn(&d, d.nconns - 1);
-    if (d.ins)
-        sqlite3_finalize(d.ins);
-    if (d.db)
-        sqlite3_close(d.db);
+    logd_db_close(d.db);
     for (int i = 0; i < d.nudp; i++)
         close(d.udp[i]);
     for (int i = 0; i < d.ntcp; i++)

@@ -1,0 +1,176 @@
+/* vigil logd's SQLite store (logd-db.h). */
+#include "logd-db.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+/* Inserts are grouped in transactions of at most this long. */
+#define DB_COMMIT_NS 500000000ull
+
+struct logd_db {
+    sqlite3 *db;
+    sqlite3_stmt *ins;
+    bool in_txn;
+    uint64_t last_commit_ns;
+};
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=OFF;"
+    "CREATE TABLE IF NOT EXISTS sessions(id TEXT PRIMARY KEY, source TEXT,"
+    " started INTEGER);"
+    "CREATE TABLE IF NOT EXISTS events(session TEXT NOT NULL,"
+    " rec INTEGER NOT NULL, ts INTEGER, pid INTEGER, tid INTEGER,"
+    " type TEXT, name TEXT, json TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS events_ts ON events(ts);"
+    "CREATE INDEX IF NOT EXISTS events_pid ON events(pid);"
+    "CREATE INDEX IF NOT EXISTS events_name ON events(name);";
+
+int logd_db_open(struct logd_db **out, const char *outdir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/events.db", outdir);
+    struct logd_db *db = calloc(1, sizeof(*db));
+    if (db == NULL) {
+        cli_error("%s: out of memory", path);
+        return -ENOMEM;
+    }
+    if (sqlite3_open(path, &db->db) != SQLITE_OK ||
+        sqlite3_exec(db->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db->db,
+                           "INSERT INTO events(session, rec, ts, pid, tid, "
+                           "type, name, json) VALUES(?,?,?,?,?,?,?,?)",
+                           -1, &db->ins, NULL) != SQLITE_OK) {
+        cli_error("%s: %s", path,
+                  db->db ? sqlite3_errmsg(db->db) : "no memory");
+        logd_db_close(db);
+        return -EIO;
+    }
+    *out = db;
+    return 0;
+}
+
+void logd_db_close(struct logd_db *db)
+{
+    if (db == NULL)
+        return;
+    sqlite3_finalize(db->ins);
+    sqlite3_close(db->db);
+    free(db);
+}
+
+void logd_db_session(struct logd_db *db, const char *session,
+                     const char *source, uint64_t started_s)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->db,
+                           "INSERT OR IGNORE INTO sessions(id, source, "
+                           "started) VALUES(?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)started_s);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+}
+
+/* The few fields the indexes need, found without parsing the JSON: the
+ * records come from vigil's own renderer, keys in a fixed order. */
+static const char *find_num(const char *rec, size_t len, const char *key,
+                            long long *v)
+{
+    const char *p = memmem(rec, len, key, strlen(key));
+    if (p == NULL)
+        return NULL;
+    p += strlen(key);
+    long long x = 0;
+    bool neg = false;
+    const char *end = rec + len;
+    if (p < end && *p == '-') {
+        neg = true;
+        p++;
+    }
+    const char *start = p;
+    while (p < end && *p >= '0' && *p <= '9' && p - start < 19)
+        x = x * 10 + (*p++ - '0');
+    if (p == start)
+        return NULL;
+    *v = neg ? -x : x;
+    return p;
+}
+
+static bool find_str(const char *rec, size_t len, const char *key,
+                     const char **s, int *sl)
+{
+    const char *p = memmem(rec, len, key, strlen(key));
+    if (p == NULL)
+        return false;
+    p += strlen(key);
+    const char *q = memchr(p, '"', (size_t)(rec + len - p));
+    if (q == NULL || q - p > 64)
+        return false;
+    *s = p;
+    *sl = (int)(q - p);
+    return true;
+}
+
+void logd_db_insert(struct logd_db *db, const char *session, uint64_t recno,
+                    const char *rec, size_t len)
+{
+    long long ts = 0, pid = 0, tid = 0;
+    const char *name = NULL, *type = NULL;
+    int nl = 0, tl = 0;
+    find_str(rec, len, "{\"type\":\"", &type, &tl);
+    find_num(rec, len, "\"ts\":", &ts);
+    find_num(rec, len, "\"pid\":", &pid);
+    find_num(rec, len, "\"tid\":", &tid);
+    find_str(rec, len, "\"name\":\"", &name, &nl);
+    sqlite3_stmt *st = db->ins;
+    sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)recno);
+    sqlite3_bind_int64(st, 3, ts);
+    sqlite3_bind_int64(st, 4, pid);
+    sqlite3_bind_int64(st, 5, tid);
+    if (type)
+        sqlite3_bind_text(st, 6, type, tl, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 6);
+    if (name)
+        sqlite3_bind_text(st, 7, name, nl, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 7);
+    sqlite3_bind_text(st, 8, rec, (int)len, SQLITE_STATIC);
+    sqlite3_step(st);
+    sqlite3_reset(st);
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void logd_db_commit(struct logd_db *db, bool force)
+{
+    if (db == NULL)
+        return;
+    uint64_t now = mono_ns();
+    if (db->in_txn && (force || now - db->last_commit_ns > DB_COMMIT_NS)) {
+        sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+        db->in_txn = false;
+    }
+    if (!db->in_txn && !force) {
+        sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL);
+        db->in_txn = true;
+        db->last_commit_ns = now;
+    }
+}
