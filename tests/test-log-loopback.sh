@@ -65,6 +65,9 @@ expect_eq "SQLite names" "$(sqlite3 "$TMP/a/events.db" 'select count(distinct na
 expect_eq "SQLite indexes by time, pid, name" "$(sqlite3 "$TMP/a/events.db" \
     "select name from sqlite_master where type='index' and name like 'events%' order by name" |
     tr '\n' ' ')" "events_name events_pid events_ts "
+expect_eq "SQLite session row" "$(sqlite3 "$TMP/a/events.db" \
+    'select id, source, started > 0 from sessions')" \
+    "$(jq -r .session "$TMP/a.send")|127.0.0.1|1"
 check "logd printed rates" grep -q 'records (.*/s, .* MB/s), lost 0' "$TMP/a.err"
 
 # 2. START after the sender is up (one-shot control packet, no heartbeats:
