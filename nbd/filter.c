@@ -191,17 +191,14 @@ static int vigil_config(nbdkit_next_config *next, nbdkit_backend *nxdata,
         return 0;
     }
     if (strcmp(key, "vigil-events-fd") == 0) {
-        char *end;
-        errno = 0;
-        long fd = strtol(value, &end, 10);
-        if (errno || end == value || *end || fd < 3 || fd > 65535 ||
-            fcntl((int)fd, F_GETFD) < 0) {
-            nbdkit_error("vigil-events-fd: '%s' is not an open descriptor",
-                         value);
+        int fd;
+        if (nbdkit_parse_int(key, value, &fd) < 0)
+            return -1;
+        if (fd < 3 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+            nbdkit_error("vigil-events-fd: %d is not an open descriptor", fd);
             return -1;
         }
-        g.events_pipe = (int)fd;
-        fcntl(g.events_pipe, F_SETFD, FD_CLOEXEC);
+        g.events_pipe = fd;
         return 0;
     }
     if (strcmp(key, "vigil-qmp-timeout") == 0) {
@@ -302,6 +299,7 @@ static int vigil_config_complete(nbdkit_next_config_complete *next,
 }
 
 static void scan_behind_job(void *opaque, const struct behind_job *job);
+static void warn_unshown(void);
 
 /* Threads start after nbdkit has forked into the background. */
 static int vigil_after_fork(nbdkit_backend *nxdata)
@@ -322,10 +320,7 @@ static void vigil_cleanup(nbdkit_backend *nxdata)
     (void)nxdata;
     behind_free(g.behind); /* scans what is still queued */
     g.behind = NULL;
-    if (g.unshown)
-        warnmsg("%" PRIu64 " more detections on disk %s not shown here "
-                "(every one is an event)",
-                g.unshown, g.disk);
+    warn_unshown();
 }
 
 static void vigil_unload(void)
@@ -499,6 +494,15 @@ static void tail_append(struct stream_slot *sl, const unsigned char *buf,
 static const char *op_names[] = {"write", "zero", "trim"};
 enum op { OP_WRITE, OP_ZERO, OP_TRIM };
 
+static void warn_unshown(void)
+{
+    if (g.unshown)
+        warnmsg("%" PRIu64 " more detections on disk %s not shown here "
+                "(every one is an event)",
+                g.unshown, g.disk);
+    g.unshown = 0;
+}
+
 /* The console warning for one detection, at most WARN_PER_SEC a second;
  * the next one printed says how many were not. */
 static void warn_detection(const struct hit *h, const char *action)
@@ -513,12 +517,7 @@ static void warn_detection(const struct hit *h, const char *action)
         return;
     }
     g.warned++;
-    if (g.unshown) {
-        warnmsg("%" PRIu64 " more detections on disk %s not shown here "
-                "(every one is an event)",
-                g.unshown, g.disk);
-        g.unshown = 0;
-    }
+    warn_unshown();
     warnmsg("detection on disk %s: signature %s at offset %" PRIu64 ", %" PRIu64
             " bytes; policy %s: %s",
             g.disk, h->name, h->off, h->end - h->off,
@@ -771,18 +770,25 @@ static int vigil_pwrite(nbdkit_next *next, void *handle, const void *buf,
     return r;
 }
 
-static int vigil_zero(nbdkit_next *next, void *handle, uint32_t count,
+/* Write-zeroes and trim, scanned as the zeros they leave: 0 to pass the
+ * request on, -1 with *err set to refuse it. */
+static int scan_zeros(nbdkit_next *next, enum op op, uint32_t count,
                       uint64_t offset, uint32_t flags, int *err)
 {
     const void *wbuf;
     struct backfill back;
-    (void)handle;
-    if (queue_behind(OP_ZERO, NULL, count, offset))
-        return next->zero(next, count, offset, flags, err);
-    if (scan_request(OP_ZERO, NULL, count, offset, mono_ns(), &wbuf, &back,
-                     err) < 0)
+    if (queue_behind(op, NULL, count, offset))
+        return 0;
+    if (scan_request(op, NULL, count, offset, mono_ns(), &wbuf, &back, err) < 0)
         return -1;
-    if (back.len && zero_earlier(next, &back, flags, err) < 0)
+    return back.len ? zero_earlier(next, &back, flags, err) : 0;
+}
+
+static int vigil_zero(nbdkit_next *next, void *handle, uint32_t count,
+                      uint64_t offset, uint32_t flags, int *err)
+{
+    (void)handle;
+    if (scan_zeros(next, OP_ZERO, count, offset, flags, err) < 0)
         return -1;
     return next->zero(next, count, offset, flags, err);
 }
@@ -790,15 +796,8 @@ static int vigil_zero(nbdkit_next *next, void *handle, uint32_t count,
 static int vigil_trim(nbdkit_next *next, void *handle, uint32_t count,
                       uint64_t offset, uint32_t flags, int *err)
 {
-    const void *wbuf;
-    struct backfill back;
     (void)handle;
-    if (queue_behind(OP_TRIM, NULL, count, offset))
-        return next->trim(next, count, offset, flags, err);
-    if (scan_request(OP_TRIM, NULL, count, offset, mono_ns(), &wbuf, &back,
-                     err) < 0)
-        return -1;
-    if (back.len && zero_earlier(next, &back, flags, err) < 0)
+    if (scan_zeros(next, OP_TRIM, count, offset, flags, err) < 0)
         return -1;
     return next->trim(next, count, offset, flags, err);
 }
