@@ -4,6 +4,8 @@
 #define VIGIL_CLI_H
 
 #include <stdarg.h>
+#include <stdint.h>
+#include <time.h>
 
 /* Exit codes shared by all subcommands that do not define their own. */
 enum {
@@ -23,6 +25,9 @@ int cmd_logsend(int argc, char **argv);
 /* Print "vigil: <msg>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* clock_gettime(@clock) in nanoseconds. */
+uint64_t cli_now_ns(clockid_t clock);
 
 /* Directory holding the vigil binary, to find the plugin and guest image. */
 const char *cli_self_dir(void);

@@ -102,13 +102,6 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static uint64_t now_ns(clockid_t c)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void logd_usage(FILE *f)
 {
     fprintf(
@@ -140,7 +133,7 @@ static int send_ctl(int fd, const struct sockaddr_storage *ss, unsigned sl,
         .type = type,
         .session = session,
         .seq = seq,
-        .time_ns = now_ns(CLOCK_REALTIME),
+        .time_ns = cli_now_ns(CLOCK_REALTIME),
     };
     size_t fl = filter ? strlen(filter) : 0;
     int n = vlog_encode(buf, sizeof buf, &h, filter, fl, key);
@@ -254,12 +247,12 @@ static struct session *new_session(struct logd *d, uint64_t id,
     s->src = *src;
     addr_text(src, s->src_text, sizeof s->src_text);
     snprintf(s->hex, sizeof s->hex, "%016" PRIx64, id);
-    s->first_ns = s->last_report_ns = now_ns(CLOCK_MONOTONIC);
+    s->first_ns = s->last_report_ns = cli_now_ns(CLOCK_MONOTONIC);
     if (!d->discard && open_out(d, s) < 0)
         cli_warn("%s/%s.jsonl: %s", d->outdir, s->hex, strerror(errno));
     if (d->db != NULL)
         logd_db_session(d->db, s->hex, s->src_text,
-                        now_ns(CLOCK_REALTIME) / 1000000000ull);
+                        cli_now_ns(CLOCK_REALTIME) / 1000000000ull);
     d->sess[d->nsess++] = s;
     return s;
 }
@@ -327,7 +320,7 @@ static void handle_packet(struct logd *d, const uint8_t *pkt, size_t len,
     if (s == NULL) {
         /* A session nobody has seen: only from a fresh packet, so that a
          * capture replayed to a restarted logd is not taken as new. */
-        uint64_t now = now_ns(CLOCK_REALTIME);
+        uint64_t now = cli_now_ns(CLOCK_REALTIME);
         uint64_t age = now > h.time_ns ? now - h.time_ns : h.time_ns - now;
         if (age > CTL_MAX_AGE) {
             d->rej[VLOG_REJ_STALE]++;
@@ -354,7 +347,7 @@ static void handle_packet(struct logd *d, const uint8_t *pkt, size_t len,
         s->expected_end = end;
     if (h.first < s->base)
         s->base = h.first; /* reordered: an earlier packet came later */
-    s->last_pkt_ns = now_ns(CLOCK_MONOTONIC);
+    s->last_pkt_ns = cli_now_ns(CLOCK_MONOTONIC);
     if (s->first_pkt_ns == 0)
         s->first_pkt_ns = s->last_pkt_ns;
     s->record_bytes += h.payload_len - 2ull * h.count;
@@ -505,7 +498,7 @@ static uint64_t lost_of(const struct session *s)
 
 static void report(struct logd *d, bool final)
 {
-    uint64_t now = now_ns(CLOCK_MONOTONIC);
+    uint64_t now = cli_now_ns(CLOCK_MONOTONIC);
     for (size_t i = 0; i < d->nsess; i++) {
         struct session *s = d->sess[i];
         double dt = (double)(now - s->last_report_ns) / 1e9;
@@ -591,10 +584,10 @@ static void send_ctl_all(struct logd *d, uint8_t type)
 
 static int logd_loop(struct logd *d)
 {
-    uint64_t last_ctl = 0, last_report = now_ns(CLOCK_MONOTONIC);
+    uint64_t last_ctl = 0, last_report = cli_now_ns(CLOCK_MONOTONIC);
     struct pollfd pf[MAX_LISTEN * 2 + MAX_CONNS];
     while (!stop_flag) {
-        uint64_t now = now_ns(CLOCK_MONOTONIC);
+        uint64_t now = cli_now_ns(CLOCK_MONOTONIC);
         if (d->nctl > 0 && now - last_ctl >= 1000000000ull) {
             /* START doubles as the heartbeat; a vigil that came up late
              * starts on the next one. */

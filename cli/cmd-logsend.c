@@ -26,13 +26,6 @@
 #include "cli.h"
 #include "vigil/log.h"
 
-static uint64_t now_ns(clockid_t c)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static bool parse_u64(const char *s, uint64_t *v)
 {
     char *end;
@@ -123,13 +116,13 @@ static int do_send(const char *url, const uint8_t *key, uint64_t ctl_port,
             return 1;
         }
     }
-    uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+    uint64_t t0 = cli_now_ns(CLOCK_MONOTONIC);
     for (uint64_t i = 0; i < count; i++) {
         const char *buf = pool[i % POOL];
         int n = plen[i % POOL];
         if (rate > 0) {
             uint64_t due = t0 + i * 1000000000ull / rate;
-            uint64_t now = now_ns(CLOCK_MONOTONIC);
+            uint64_t now = cli_now_ns(CLOCK_MONOTONIC);
             if (due > now) {
                 struct timespec ts = {(time_t)((due - now) / 1000000000ull),
                                       (long)((due - now) % 1000000000ull)};
@@ -144,7 +137,7 @@ static int do_send(const char *url, const uint8_t *key, uint64_t ctl_port,
         vlog_sender_push(s, buf, (size_t)n);
     }
     vlog_sender_flush(s, 30000);
-    uint64_t t1 = now_ns(CLOCK_MONOTONIC);
+    uint64_t t1 = cli_now_ns(CLOCK_MONOTONIC);
     if (linger_ms > 0) {
         struct timespec ts = {(time_t)(linger_ms / 1000),
                               (long)(linger_ms % 1000) * 1000000};
@@ -203,7 +196,7 @@ static int do_attack(const char *url, const uint8_t *key)
     size_t plen = 2 + sizeof rec - 1;
     struct vlog_hdr h = {.type = VLOG_T_DATA, .seq = 0, .count = 1};
     randombytes_buf(&h.session, sizeof h.session);
-    h.time_ns = now_ns(CLOCK_REALTIME);
+    h.time_ns = cli_now_ns(CLOCK_REALTIME);
     uint8_t bad[VLOG_KEY_LEN];
     memcpy(bad, key, sizeof bad);
     bad[0] ^= 1;
@@ -256,7 +249,7 @@ static int do_attack_control(const char *url, const uint8_t *key)
     bad[5] ^= 0x80;
     struct vlog_hdr h = {.type = VLOG_T_HEARTBEAT};
     randombytes_buf(&h.session, sizeof h.session);
-    h.time_ns = now_ns(CLOCK_REALTIME);
+    h.time_ns = cli_now_ns(CLOCK_REALTIME);
     int err = 0;
     if (send(fd, "garbage", 7, 0) < 0)
         err = -errno;
@@ -278,7 +271,7 @@ static int do_attack_control(const char *url, const uint8_t *key)
     if (err == 0)
         err = send_pkt(fd, &h, NULL, 0, key, 0); /* stale START */
     h.seq = 4;
-    h.time_ns = now_ns(CLOCK_REALTIME);
+    h.time_ns = cli_now_ns(CLOCK_REALTIME);
     h.type = VLOG_T_DATA;
     if (err == 0)
         err = send_pkt(fd, &h, NULL, 0, key, 0);
@@ -318,7 +311,7 @@ static int do_raw(const char *url, uint64_t count, uint64_t mtu)
         mm[i].msg_hdr.msg_iov = &iov[i];
         mm[i].msg_hdr.msg_iovlen = 1;
     }
-    uint64_t sent = 0, t0 = now_ns(CLOCK_MONOTONIC);
+    uint64_t sent = 0, t0 = cli_now_ns(CLOCK_MONOTONIC);
     while (sent < count) {
         unsigned n = count - sent < B ? (unsigned)(count - sent) : B;
         int r = sendmmsg(fd, mm, n, 0);
@@ -330,7 +323,7 @@ static int do_raw(const char *url, uint64_t count, uint64_t mtu)
         }
         sent += (uint64_t)r;
     }
-    double secs = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+    double secs = (double)(cli_now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
     close(fd);
     printf("{\"datagrams\":%llu,\"bytes\":%llu,\"seconds\":%.3f}\n",
            (unsigned long long)sent, (unsigned long long)(sent * mtu), secs);
@@ -362,9 +355,9 @@ static int do_raw_sink(const char *url, uint64_t idle_ms, uint64_t max_s)
     struct mmsghdr mm[B];
     struct iovec iov[B];
     uint64_t pkts = 0, bytes = 0, first = 0, last = 0;
-    uint64_t deadline = now_ns(CLOCK_MONOTONIC) + max_s * 1000000000ull;
+    uint64_t deadline = cli_now_ns(CLOCK_MONOTONIC) + max_s * 1000000000ull;
     for (;;) {
-        uint64_t now = now_ns(CLOCK_MONOTONIC);
+        uint64_t now = cli_now_ns(CLOCK_MONOTONIC);
         if (now > deadline || (pkts > 0 && now - last > idle_ms * 1000000ull))
             break;
         struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -380,7 +373,7 @@ static int do_raw_sink(const char *url, uint64_t idle_ms, uint64_t max_s)
         int n = recvmmsg(fd, mm, B, MSG_DONTWAIT, NULL);
         if (n <= 0)
             continue;
-        last = now_ns(CLOCK_MONOTONIC);
+        last = cli_now_ns(CLOCK_MONOTONIC);
         if (pkts == 0)
             first = last;
         for (int i = 0; i < n; i++)

@@ -513,7 +513,7 @@ int cmd_run(int argc, char **argv)
 
     char errpath[PATH_BUF];
     snprintf(errpath, sizeof errpath, "%s/qemu.err", dir);
-    double t0 = run_now_s();
+    uint64_t t0 = cli_now_ns(CLOCK_MONOTONIC);
     pid_t pid = run_qemu_spawn(av.v, errpath, &oldmask);
     int rc;
     if (pid < 0) {
@@ -523,7 +523,7 @@ int cmd_run(int argc, char **argv)
     }
     enum stop_reason why;
     int wstatus = run_qemu_wait(pid, o.timeout_s, &why);
-    double elapsed = run_now_s() - t0;
+    double elapsed = (double)(cli_now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
     if (have_tio)
         tcsetattr(0, TCSANOW, &tio);
 

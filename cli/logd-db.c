@@ -152,18 +152,11 @@ void logd_db_insert(struct logd_db *db, const char *session, uint64_t recno,
     sqlite3_reset(st);
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void logd_db_commit(struct logd_db *db, bool force)
 {
     if (db == NULL)
         return;
-    uint64_t now = mono_ns();
+    uint64_t now = cli_now_ns(CLOCK_MONOTONIC);
     if (db->in_txn && (force || now - db->last_commit_ns > DB_COMMIT_NS)) {
         sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
         db->in_txn = false;

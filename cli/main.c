@@ -54,6 +54,13 @@ void cli_warn(const char *fmt, ...)
     va_end(ap);
 }
 
+uint64_t cli_now_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 const char *cli_self_dir(void)
 {
     static char dir[PATH_MAX];

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
+
 /* One shell word per argument, single-quoted, for the guest's /bin/sh. */
 static char *shell_quote_argv(char **argv)
 {
@@ -166,11 +168,9 @@ int run_read_status(const char *rundir)
     return rc;
 }
 
-double run_now_s(void)
+static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
+    return (double)cli_now_ns(CLOCK_MONOTONIC) / 1e9;
 }
 
 void run_remove_rundir(const char *rundir)
@@ -210,7 +210,7 @@ int run_qemu_wait(pid_t pid, unsigned timeout_s, enum stop_reason *why)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
-    double deadline = timeout_s ? run_now_s() + timeout_s : 0, kill_at = 0;
+    double deadline = timeout_s ? now_s() + timeout_s : 0, kill_at = 0;
     *why = STOP_NONE;
     for (;;) {
         int status;
@@ -219,7 +219,7 @@ int run_qemu_wait(pid_t pid, unsigned timeout_s, enum stop_reason *why)
             return status;
         if (r < 0 && errno != EINTR)
             return -1;
-        double t = run_now_s();
+        double t = now_s();
         if (deadline && t >= deadline && *why == STOP_NONE) {
             *why = STOP_TIMEOUT;
             kill(pid, SIGTERM);
@@ -235,7 +235,7 @@ int run_qemu_wait(pid_t pid, unsigned timeout_s, enum stop_reason *why)
             if (*why == STOP_NONE) {
                 *why = STOP_SIGNAL;
                 kill(pid, SIGTERM);
-                kill_at = run_now_s() + 5;
+                kill_at = now_s() + 5;
             }
         }
     }

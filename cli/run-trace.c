@@ -52,13 +52,6 @@ struct run_trace {
 
 #define LOG_CTL_PORT_DEFAULT 7701
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int render(const struct vigil_syscall *ev, bool text, char *buf)
 {
     int n = text ? vigil_syscall_text(ev, buf, LINE_MAX_BYTES)
@@ -88,7 +81,7 @@ static void write_event(const struct vigil_syscall *ev, void *ctx)
     }
     if (t->detect != NULL) {
         run_detect_offer(t->detect, ev);
-        run_detect_flush(t->detect, now_ns(), false);
+        run_detect_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), false);
     }
 }
 
@@ -184,7 +177,8 @@ static void pump_events(struct run_trace *t, int wait_ms)
         ssize_t n = read(fd, t->evbuf + t->evlen, LINE_MAX_BYTES - t->evlen);
         if (n <= 0) {
             if (t->evlen) /* an unterminated tail */
-                run_detect_add(t->detect, t->evbuf, t->evlen, now_ns());
+                run_detect_add(t->detect, t->evbuf, t->evlen,
+                               cli_now_ns(CLOCK_MONOTONIC));
             t->evlen = 0;
             close(fd);
             __atomic_store_n(&t->events_fd, -1, __ATOMIC_RELEASE);
@@ -195,7 +189,7 @@ static void pump_events(struct run_trace *t, int wait_ms)
         while ((nl = memchr(start, '\n', t->evlen - (start - t->evbuf)))) {
             if (nl > start)
                 run_detect_add(t->detect, start, (size_t)(nl - start),
-                               now_ns());
+                               cli_now_ns(CLOCK_MONOTONIC));
             start = nl + 1;
         }
         t->evlen -= (size_t)(start - t->evbuf);
@@ -204,7 +198,7 @@ static void pump_events(struct run_trace *t, int wait_ms)
             foreign_record(t, t->evbuf, t->evlen);
             t->evlen = 0;
         }
-        run_detect_flush(t->detect, now_ns(), false);
+        run_detect_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), false);
     }
 }
 
@@ -402,7 +396,7 @@ int run_trace_stop(struct run_trace *t, bool verbose)
         vigil_consumer_finish(t->cons);
         report_drops(t);
         if (t->detect != NULL)
-            run_detect_flush(t->detect, now_ns(), true);
+            run_detect_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), true);
         struct vigil_consumer_stats st;
         vigil_consumer_stats(t->cons, &st);
         const struct vring_shm *shm = vring_shm(t->ring);

@@ -73,6 +73,4 @@ void run_show_tail(const char *path, int lines, const char *what);
 /* Remove the files vigil run puts in @rundir, then the directory. */
 void run_remove_rundir(const char *rundir);
 
-double run_now_s(void);
-
 #endif
