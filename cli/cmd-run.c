@@ -196,8 +196,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             }
             break;
         case OPT_DISK:
-            if (o->ndisks == 2 * RUN_DISK_MAX) {
-                cli_error("--disk: at most %d disks", 2 * RUN_DISK_MAX);
+            if (o->ndisks == RUN_DISKS_MAX) {
+                cli_error("--disk: at most %d disks", RUN_DISKS_MAX);
                 return -1;
             }
             o->disk[o->ndisks++] = optarg;
@@ -439,46 +439,33 @@ int cmd_run(int argc, char **argv)
     /* --disk: served by nbdkit with the vigil filter when scanned.  With a
      * trace, detections also join its stream, through a pipe that only the
      * nbdkit processes inherit. */
-    struct run_disk *rdisk[2 * RUN_DISK_MAX] = {0};
-    char drive[2 * RUN_DISK_MAX][PATH_BUF + 64];
-    unsigned seq[2] = {0, 0};
+    struct run_disks *disks = NULL;
     int evp[2] = {-1, -1};
-    bool scanned = false;
     if (o.ndisks > 0 && trace != NULL && pipe2(evp, O_CLOEXEC) < 0) {
         cli_error("pipe: %s", strerror(errno));
         evp[0] = evp[1] = -1;
     }
-    for (unsigned i = 0; i < o.ndisks; i++) {
-        if (run_disk_start(&rdisk[i], o.disk[i], o.disk_db, dir, o.net, evp[1],
-                           seq, drive[i], sizeof drive[i]) < 0) {
-            for (unsigned j = 0; j < i; j++)
-                run_disk_stop(rdisk[j]);
-            if (evp[0] >= 0) {
-                close(evp[0]);
-                close(evp[1]);
-            }
-            run_trace_stop(trace, false);
-            sigprocmask(SIG_SETMASK, &oldmask, NULL);
-            run_remove_rundir(dir);
-            return VIGIL_EXIT_USAGE;
-        }
-        scanned |= rdisk[i] != NULL;
-        o.drive[i] = drive[i];
-    }
+    int r = run_disks_start(&disks, o.disk, o.ndisks, o.disk_db, dir, o.net,
+                            evp[1], o.drive);
     if (evp[1] >= 0)
         close(evp[1]);
-    if (scanned && evp[0] >= 0)
+    if (r == 0 && run_disks_scanned(disks) && evp[0] >= 0)
         run_trace_add_events(trace, evp[0]);
     else if (evp[0] >= 0)
         close(evp[0]);
+    if (r < 0) {
+        run_trace_stop(trace, false);
+        sigprocmask(SIG_SETMASK, &oldmask, NULL);
+        run_remove_rundir(dir);
+        return VIGIL_EXIT_USAGE;
+    }
 
     struct strvec av;
     strvec_init(&av);
     if (run_qemu_argv(&o, dir, cmdline, plugin_arg, &av) < 0) {
         strvec_free(&av);
         run_trace_stop(trace, false);
-        for (unsigned i = 0; i < o.ndisks; i++)
-            run_disk_stop(rdisk[i]);
+        run_disks_stop(disks);
         run_remove_rundir(dir);
         return VIGIL_EXIT_USAGE;
     }
@@ -534,10 +521,8 @@ int cmd_run(int argc, char **argv)
         run_show_tail(logpath, 20, "plugin messages");
 
     /* The disk filters first: their last detections join the trace. */
-    for (unsigned i = 0; i < o.ndisks; i++) {
-        run_disk_stop(rdisk[i]);
-        rdisk[i] = NULL;
-    }
+    run_disks_stop(disks);
+    disks = NULL;
     run_trace_stop(trace, o.verbose);
     trace = NULL;
     int status = run_read_status(dir);
@@ -569,8 +554,7 @@ int cmd_run(int argc, char **argv)
     }
 out:
     run_trace_stop(trace, false);
-    for (unsigned i = 0; i < o.ndisks; i++)
-        run_disk_stop(rdisk[i]);
+    run_disks_stop(disks);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
     strvec_free(&av);
     if (o.keep)

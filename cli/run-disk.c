@@ -24,6 +24,16 @@ struct run_disk {
     char sock[4096];
 };
 
+struct run_disks {
+    unsigned n;
+    unsigned seq[2]; /* disks so far per interface: [0] virtio, [1] IDE */
+    bool scanned;
+    struct run_disk *disk[RUN_DISKS_MAX];
+    char drive[RUN_DISKS_MAX][4096 + 64];
+};
+
+static void disk_stop(struct run_disk *d);
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
@@ -77,9 +87,11 @@ static int wait_listening(struct run_disk *d)
     return -1;
 }
 
-int run_disk_start(struct run_disk **out, const char *spec, const char *db,
-                   const char *rundir, bool net, int events_fd, unsigned seq[2],
-                   char *drive, size_t drive_len)
+/* One --disk: parse @spec and start its nbdkit when it is scanned (*out
+ * stays NULL otherwise); @seq names it.  0, or -1 after printing why. */
+static int disk_start(struct run_disk **out, const char *spec, const char *db,
+                      const char *rundir, bool net, int events_fd,
+                      unsigned seq[2], char *drive, size_t drive_len)
 {
     const char *iface = "virtio", *policy = NULL, *events = NULL;
     const char *policies = NULL;
@@ -179,7 +191,7 @@ int run_disk_start(struct run_disk **out, const char *spec, const char *db,
         goto free_copy;
     }
     if (wait_listening(d) < 0) {
-        run_disk_stop(d);
+        disk_stop(d);
         goto free_copy;
     }
     snprintf(drive, drive_len, "file=nbd:unix:%s,format=raw,if=%s", d->sock,
@@ -191,7 +203,7 @@ free_copy:
     return rc;
 }
 
-void run_disk_stop(struct run_disk *d)
+static void disk_stop(struct run_disk *d)
 {
     if (!d)
         return;
@@ -225,4 +237,46 @@ void run_disk_stop(struct run_disk *d)
     }
     unlink(d->sock);
     free(d);
+}
+
+int run_disks_start(struct run_disks **out, const char *const *specs,
+                    unsigned n, const char *db, const char *rundir, bool net,
+                    int events_fd, const char **drives)
+{
+    *out = NULL;
+    if (n > RUN_DISKS_MAX) {
+        cli_error("--disk: at most %d disks", RUN_DISKS_MAX);
+        return -1;
+    }
+    struct run_disks *ds = calloc(1, sizeof(*ds));
+    if (!ds) {
+        cli_error("out of memory");
+        return -1;
+    }
+    for (; ds->n < n; ds->n++) {
+        unsigned i = ds->n;
+        if (disk_start(&ds->disk[i], specs[i], db, rundir, net, events_fd,
+                       ds->seq, ds->drive[i], sizeof(ds->drive[i])) < 0) {
+            run_disks_stop(ds);
+            return -1;
+        }
+        ds->scanned |= ds->disk[i] != NULL;
+        drives[i] = ds->drive[i];
+    }
+    *out = ds;
+    return 0;
+}
+
+bool run_disks_scanned(const struct run_disks *ds)
+{
+    return ds && ds->scanned;
+}
+
+void run_disks_stop(struct run_disks *ds)
+{
+    if (!ds)
+        return;
+    for (unsigned i = 0; i < ds->n; i++)
+        disk_stop(ds->disk[i]);
+    free(ds);
 }

@@ -6,29 +6,35 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct run_disk;
+struct run_disks;
 
 /* Disks per interface (IDE has four places; virtio is kept alike). */
-#define RUN_DISK_MAX 4
+#define RUN_DISK_MAX  4
+#define RUN_DISKS_MAX (2 * RUN_DISK_MAX)
 
 /*
- * run_disk_start: parse @spec, "FILE[,if=virtio|ide][,scan=POLICY]
- * [,events=PATH]".  With scan= or @db (default policy alert), start nbdkit
- * serving FILE through nbdkit-vigil-filter.so (beside the vigil binary) on a
- * unix socket in @rundir and wait until it listens; otherwise attach FILE
- * directly.  @net: the guest has netdev net0 and QEMU listens for QMP on
- * @rundir/qmp.sock, so scan=cut-net can cut it.  @events_fd (or -1): nbdkit
- * inherits it and writes every detection to it too (vigil-events-fd).
- * @seq: disks attached so far per interface ([0] virtio, [1] IDE), zero
- * before the first; the disk's guest name (vda, sdb, ...) follows from it.
- * @drive receives the value for QEMU's -drive. Return: 0 or -1 after printing
- * why. *out is NULL when nothing runs.
+ * run_disks_start: the @n --disk options @specs, each
+ * "FILE[,if=virtio|ide][,scan=POLICY][,events=PATH][,policies=PATH]".  A
+ * disk with scan=, events=, policies= or @db (default policy alert) is
+ * served by its own nbdkit through nbdkit-vigil-filter.so (beside the vigil
+ * binary) on a unix socket in @rundir, started and listening on return;
+ * the others are attached directly.  Disks are named as the guest names
+ * them, per interface in order (vda, vdb, ...; sda, ...).  @net: the guest
+ * has netdev net0 and QEMU listens for QMP on @rundir/qmp.sock, so
+ * scan=cut-net can cut it.  @events_fd (or -1): every nbdkit inherits it
+ * and writes each detection to it too (vigil-events-fd).  @drives[i]
+ * receives the value for QEMU's -drive of disk i, valid until
+ * run_disks_stop().
+ * Return: 0, or -1 after printing why (nothing is left running).
  */
-int run_disk_start(struct run_disk **out, const char *spec, const char *db,
-                   const char *rundir, bool net, int events_fd, unsigned seq[2],
-                   char *drive, size_t drive_len);
+int run_disks_start(struct run_disks **out, const char *const *specs,
+                    unsigned n, const char *db, const char *rundir, bool net,
+                    int events_fd, const char **drives);
 
-/* Stop nbdkit (after QEMU exited) and free @d; NULL is ignored. */
-void run_disk_stop(struct run_disk *d);
+/* Whether any disk is scanned (an nbdkit runs). */
+bool run_disks_scanned(const struct run_disks *ds);
+
+/* Stop every nbdkit (after QEMU exited) and free @ds; NULL is ignored. */
+void run_disks_stop(struct run_disks *ds);
 
 #endif

@@ -26,10 +26,10 @@ struct run_opts {
     const char *qemu;
     const char *plugin;
     const char *console;
-    const char *disk[2 * RUN_DISK_MAX]; /* --disk, in order */
+    const char *disk[RUN_DISKS_MAX]; /* --disk, in order */
     unsigned ndisks;
-    const char *disk_db;                 /* --db: scan the disks */
-    const char *drive[2 * RUN_DISK_MAX]; /* QEMU -drive values for --disk */
+    const char *disk_db;              /* --db: scan the disks */
+    const char *drive[RUN_DISKS_MAX]; /* QEMU -drive values for --disk */
     unsigned smp;
     unsigned memory_mb;
     unsigned timeout_s;
