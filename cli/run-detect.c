@@ -35,8 +35,12 @@ struct recent {
 };
 
 #define NRECENT 128
+#define NR_BITS 1024 /* above every call number of both tables */
 
 struct run_detect {
+    /* The calls that write (writes_to_disk), by number: [0] 64-bit ABI,
+     * [1] i386.  Every traced call is looked up here. */
+    uint64_t writes[2][NR_BITS / 64];
     struct recent recent[NRECENT];
     size_t nrecent; /* ever recorded; the last NRECENT are kept */
     run_detect_emit_fn emit;
@@ -47,7 +51,7 @@ struct run_detect {
 };
 
 /* Calls that move data to a file or wait for it to reach the disk. */
-static bool writes_to_disk(const char *name)
+static void mark_writing_calls(struct run_detect *d)
 {
     static const char *const names[] = {
         "write",          "pwrite64",        "writev",          "pwritev",
@@ -57,10 +61,17 @@ static bool writes_to_disk(const char *name)
         "umount2",        "fallocate",       "ftruncate",       "truncate",
         "close", /* the last close of a block device writes it out */
     };
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (!strcmp(name, names[i]))
-            return true;
-    return false;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        int nr[2] = {vsys_number(names[i]), vsys_number_compat(names[i])};
+        for (int abi = 0; abi < 2; abi++)
+            if (nr[abi] >= 0 && nr[abi] < NR_BITS)
+                d->writes[abi][nr[abi] / 64] |= 1ull << (nr[abi] % 64);
+    }
+}
+
+static bool writes_to_disk(const struct run_detect *d, uint64_t nr, bool compat)
+{
+    return nr < NR_BITS && (d->writes[compat][nr / 64] >> (nr % 64)) & 1;
 }
 
 int run_detect_new(struct run_detect **out, run_detect_emit_fn emit, void *ctx)
@@ -70,6 +81,7 @@ int run_detect_new(struct run_detect **out, run_detect_emit_fn emit, void *ctx)
         return -ENOMEM;
     d->emit = emit;
     d->ctx = ctx;
+    mark_writing_calls(d);
     *out = d;
     return 0;
 }
@@ -138,9 +150,9 @@ void run_detect_offer(struct run_detect *d, const struct vigil_syscall *ev)
 {
     if (ev->ts_enter_ns > d->progress)
         d->progress = ev->ts_enter_ns;
-    const struct vsys_ent *e = vsys_lookup(ev->nr, ev->compat);
-    if (!e || !e->name || !writes_to_disk(e->name))
+    if (!writes_to_disk(d, ev->nr, ev->compat))
         return;
+    const struct vsys_ent *e = vsys_lookup(ev->nr, ev->compat);
     struct recent *r = &d->recent[d->nrecent++ % NRECENT];
     *r = (struct recent){.tgid = ev->tgid,
                          .tid = ev->tid,
