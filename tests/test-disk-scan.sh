@@ -9,6 +9,20 @@ requires_file "$VIGIL" "$VIGIL_BUILD/nbdkit-vigil-filter.so" \
 DB=tests/data/nbd/test.ndb
 SIG1=VIGIL-TEST-SIGNATURE-ONE
 peek() { dd if="$1" bs=1 skip="$2" count="$3" status=none | tr '\000' 0; }
+# once_on_disk IMG TEXT CMD...: in the background, run CMD once TEXT is in
+# IMG (or after 60 s); $! is its pid.
+once_on_disk() {
+    img=$1 text=$2
+    shift 2
+    (
+        i=0
+        while [ $i -lt 600 ] && ! grep -q "$text" "$img"; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        "$@"
+    ) &
+}
 
 # deny on virtio: the guest's write fails with EIO, the image lacks it.
 truncate -s 1M "$TMP/vda.img"
@@ -127,14 +141,8 @@ check "policies: Two not on disk" sh -c "! grep -q $SIG2 '$TMP/pol.img'"
 # database that has Two once the first write is on the image.
 grep Vigil.Test.One "$DB" >"$TMP/db.ndb"
 truncate -s 1M "$TMP/rel.img"
-(
-    i=0
-    while [ $i -lt 600 ] && ! grep -q $SIG2 "$TMP/rel.img"; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    cp "$DB" "$TMP/db.new" && mv "$TMP/db.new" "$TMP/db.ndb"
-) &
+cp "$DB" "$TMP/db.new"
+once_on_disk "$TMP/rel.img" $SIG2 mv "$TMP/db.new" "$TMP/db.ndb"
 swapper=$!
 out=$("$VIGIL" run --timeout 300 --disk "$TMP/rel.img,scan=deny" \
     --db "$TMP/db.ndb" -- sh -c "
@@ -154,14 +162,7 @@ check "reload: announced" grep -q "database reloaded: 3 signatures" "$TMP/err"
 # nbdkit killed while the guest runs: the guest's writes fail from then on
 # (nothing reaches the image unscanned) and vigil says what happened.
 truncate -s 1M "$TMP/kill.img"
-(
-    i=0
-    while [ $i -lt 600 ] && ! grep -q first-write "$TMP/kill.img"; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    pkill -KILL -f "nbdkit.*$TMP/kill.img"
-) &
+once_on_disk "$TMP/kill.img" first-write pkill -KILL -f "nbdkit.*$TMP/kill.img"
 killer=$!
 out=$("$VIGIL" run --timeout 300 --disk "$TMP/kill.img,scan=deny" --db "$DB" \
     -- sh -c "
