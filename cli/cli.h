@@ -21,6 +21,7 @@ int cmd_run(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_logd(int argc, char **argv);
 int cmd_logsend(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 /* Print "vigil: <msg>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -57,8 +57,9 @@ static void run_usage(FILE *f)
         "  --plugin FILE      the vigil QEMU plugin (default: beside "
         "vigil)\n"
         "  --no-plugin        run without the plugin (for baselines)\n"
-        "  --qemu FILE        the QEMU binary (default: "
-        "qemu-system-x86_64)\n"
+        "  --qemu FILE        the QEMU binary (default: $VIGIL_QEMU, else\n"
+        "                     the host's if >= 11.1, else the one setup\n"
+        "                     installed; `vigil doctor` says which)\n"
         "  --keep             keep the run directory and print its path\n"
         "  --log udp://HOST:PORT|tcp://HOST:PORT --key FILE\n"
         "                     stream the trace to `vigil logd` once it sends\n"
@@ -338,9 +339,10 @@ static bool check_readable(const char *what, const char *path)
     return false;
 }
 
+static int cmd_run_with(struct run_opts *op);
+
 int cmd_run(int argc, char **argv)
 {
-    char kbuf[4096], ibuf[4096], pbuf[4096];
     struct run_opts o = {
         .accel = "tcg",
         .smp = 1,
@@ -349,10 +351,28 @@ int cmd_run(int argc, char **argv)
     };
     if (parse_args(argc, argv, &o) < 0)
         return VIGIL_EXIT_USAGE;
-    if (o.qemu == NULL)
-        o.qemu = getenv("VIGIL_QEMU");
-    if (o.qemu == NULL)
-        o.qemu = "qemu-system-x86_64";
+    struct qemu_rt rt;
+    int err = qemu_rt_find(&rt, o.qemu);
+    if (err < 0) {
+        cli_error("%s", err == -ENOENT ? "no QEMU found: run `make deps` as "
+                                         "root, or give --qemu"
+                                       : strerror(-err));
+        return VIGIL_EXIT_USAGE;
+    }
+    o.qemu_rt = &rt;
+    if (rt.kind == QEMU_RT_OLD && !o.no_plugin)
+        cli_warn("%s is older than QEMU %d.%d, whose plugin API vigil's "
+                 "plugin needs; run `make deps` as root to set it up",
+                 rt.argv.v[0], QEMU_RT_MIN_MAJOR, QEMU_RT_MIN_MINOR);
+    int rc = cmd_run_with(&o);
+    qemu_rt_free(&rt);
+    return rc;
+}
+
+static int cmd_run_with(struct run_opts *op)
+{
+    struct run_opts o = *op;
+    char kbuf[4096], ibuf[4096], pbuf[4096];
     if (o.kernel == NULL)
         o.kernel = guest_file("vmlinuz", kbuf, sizeof kbuf);
     if (o.initrd == NULL)
@@ -509,7 +529,7 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     enum stop_reason why;
-    int wstatus = run_qemu_wait(pid, o.timeout_s, &why);
+    int wstatus = run_qemu_wait(pid, dir, o.timeout_s, &why);
     double elapsed = (double)(cli_now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
     if (have_tio)
         tcsetattr(0, TCSANOW, &tio);

@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"scan", cmd_scan, "scan files against ClamAV-format signatures"},
     {"logd", cmd_logd, "receive event streams from vigil run --log"},
     {"logsend", cmd_logsend, "send synthetic events (tests, benchmarks)"},
+    {"doctor", cmd_doctor, "which QEMU vigil runs and what it allows"},
 };
 
 static void usage(FILE *f)

@@ -77,14 +77,16 @@ int run_qemu_argv(const struct run_opts *o, const char *rundir,
                   const char *cmdline, const char *plugin_arg,
                   struct strvec *av)
 {
-    strvec_push(av, o->qemu);
+    for (size_t i = 0; i < o->qemu_rt->argv.len; i++)
+        strvec_push(av, o->qemu_rt->argv.v[i]);
     strvec_pushl(av, "-M", "pc", "-nodefaults", "-no-reboot", "-display",
                  "none", NULL);
     strvec_push(av, "-m");
     strvec_pushf(av, "%u", o->memory_mb);
     strvec_push(av, "-smp");
     strvec_pushf(av, "%u", o->smp);
-    strvec_pushl(av, "-accel", o->accel, NULL);
+    strvec_pushl(av, "-accel", o->accel, "-pidfile", NULL);
+    strvec_pushf(av, "%s/qemu.pid", rundir);
     if (!strcmp(o->accel, "kvm"))
         strvec_pushl(av, "-cpu", "host", NULL);
     strvec_pushl(av, "-kernel", o->kernel, "-initrd", o->initrd, "-append",
@@ -176,7 +178,7 @@ static double now_s(void)
 void run_remove_rundir(const char *rundir)
 {
     static const char *files[] = {"status", "console.log", "qemu.log",
-                                  "qemu.err", "qmp.sock"};
+                                  "qemu.err", "qmp.sock", "qemu.pid"};
     char path[PATH_BUF];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", rundir, files[i]);
@@ -202,7 +204,23 @@ pid_t run_qemu_spawn(char **argv, const char *errpath, const sigset_t *oldmask)
     _exit(127);
 }
 
-int run_qemu_wait(pid_t pid, unsigned timeout_s, enum stop_reason *why)
+/* QEMU's own pid, once it wrote its pid file; else @child. */
+static pid_t qemu_pid(const char *rundir, pid_t child)
+{
+    char path[PATH_BUF];
+    snprintf(path, sizeof path, "%s/qemu.pid", rundir);
+    FILE *f = fopen(path, "r");
+    long v = 0;
+    if (f != NULL) {
+        if (fscanf(f, "%ld", &v) != 1)
+            v = 0;
+        fclose(f);
+    }
+    return v > 1 ? (pid_t)v : child;
+}
+
+int run_qemu_wait(pid_t pid, const char *rundir, unsigned timeout_s,
+                  enum stop_reason *why)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -222,10 +240,11 @@ int run_qemu_wait(pid_t pid, unsigned timeout_s, enum stop_reason *why)
         double t = now_s();
         if (deadline && t >= deadline && *why == STOP_NONE) {
             *why = STOP_TIMEOUT;
-            kill(pid, SIGTERM);
+            kill(qemu_pid(rundir, pid), SIGTERM);
             kill_at = t + 5;
         }
         if (kill_at && t >= kill_at) {
+            kill(qemu_pid(rundir, pid), SIGKILL);
             kill(pid, SIGKILL);
             kill_at = 0;
         }
@@ -234,7 +253,7 @@ int run_qemu_wait(pid_t pid, unsigned timeout_s, enum stop_reason *why)
         if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
             if (*why == STOP_NONE) {
                 *why = STOP_SIGNAL;
-                kill(pid, SIGTERM);
+                kill(qemu_pid(rundir, pid), SIGTERM);
                 kill_at = now_s() + 5;
             }
         }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "qemu-rt.h"
 #include "run-disk.h"
 #include "run-trace.h"
 #include "strvec.h"
@@ -23,7 +24,8 @@ struct run_opts {
     const char *initrd;
     const char *append;
     const char *accel;
-    const char *qemu;
+    const char *qemu;            /* --qemu */
+    const struct qemu_rt *qemu_rt; /* the QEMU chosen from it */
     const char *plugin;
     const char *console;
     const char *disk[RUN_DISKS_MAX]; /* --disk, in order */
@@ -60,9 +62,12 @@ pid_t run_qemu_spawn(char **argv, const char *errpath, const sigset_t *oldmask);
 enum stop_reason { STOP_NONE, STOP_TIMEOUT, STOP_SIGNAL };
 
 /* Wait for QEMU, enforcing @timeout_s (0: none) and forwarding SIGINT,
- * SIGTERM and SIGHUP (which the caller has blocked).  Returns the wait
- * status; *why says whether we stopped it. */
-int run_qemu_wait(pid_t pid, unsigned timeout_s, enum stop_reason *why);
+ * SIGTERM and SIGHUP (which the caller has blocked) to QEMU itself, whose
+ * pid QEMU writes to @rundir/qemu.pid (the child may be bubblewrap, which
+ * would not pass a signal on).  Returns the wait status of @pid; *why says
+ * whether we stopped it. */
+int run_qemu_wait(pid_t pid, const char *rundir, unsigned timeout_s,
+                  enum stop_reason *why);
 
 /* The command's status from the run directory's status port; -1 if none. */
 int run_read_status(const char *rundir);

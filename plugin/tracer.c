@@ -259,9 +259,9 @@ static enum insn_kind classify(const uint8_t *b, size_t n, uint64_t vaddr)
     return 0;
 }
 
-static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
 {
-    (void)id;
+    (void)udata;
     size_t n = qemu_plugin_tb_n_insns(tb);
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
@@ -321,7 +321,7 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
         return -1;
     capture_setup(cfg);
     T.str_max = cfg->str_max;
-    qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
+    qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans, NULL);
     return 0;
 }
 

@@ -59,9 +59,8 @@ static inline uint64_t reg(struct vcpu *v, enum reg_id r)
 {
     uint64_t val = 0;
     g_byte_array_set_size(v->buf, 0);
-    int n = qemu_plugin_read_register(v->reg[r], v->buf);
-    if (n > 0)
-        memcpy(&val, v->buf->data, (size_t)n < sizeof val ? (size_t)n : 8);
+    if (qemu_plugin_read_register(v->reg[r], v->buf))
+        memcpy(&val, v->buf->data, v->buf->len < sizeof val ? v->buf->len : 8);
     return val;
 }
 

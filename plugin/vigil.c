@@ -16,18 +16,17 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = VIGIL_QEMU_PLUGIN_API;
 static unsigned int vcpus_seen;
 static bool tracing;
 
-static void on_vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
+static void on_vcpu_init(unsigned int vcpu, void *udata)
 {
-    (void)id;
+    (void)udata;
     __atomic_fetch_add(&vcpus_seen, 1, __ATOMIC_RELAXED);
     if (tracing)
         tracer_vcpu_init(vcpu);
 }
 
-static void on_atexit(qemu_plugin_id_t id, void *udata)
+static void on_atexit(void *udata)
 {
     char msg[256];
-    (void)id;
     (void)udata;
     char tr[96] = "";
     if (tracing)
@@ -65,6 +64,14 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             ring_path = argv[i] + 5;
             continue;
         }
+        if (!strcmp(argv[i], "probe=on")) {
+            /* `vigil doctor`: say what this QEMU offers, load nothing. */
+            snprintf(msg, sizeof msg,
+                     "vigil-plugin: probe: QEMU plugin API %d..%d\n",
+                     info->version.min, info->version.cur);
+            qemu_plugin_outs(msg);
+            return -1;
+        }
         snprintf(msg, sizeof msg, "vigil-plugin: unknown argument '%s'\n",
                  argv[i]);
         qemu_plugin_outs(msg);
@@ -93,7 +100,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
         tracing = true;
     }
 
-    qemu_plugin_register_vcpu_init_cb(id, on_vcpu_init);
+    qemu_plugin_register_vcpu_init_cb(id, on_vcpu_init, NULL);
     qemu_plugin_register_atexit_cb(id, on_atexit, NULL);
 
     snprintf(msg, sizeof msg,

@@ -1,5 +1,6 @@
 # Shared helpers for tests/test-*.sh. Source from the repository root.
 #   requires CMD...      skip (exit 77) unless every command exists
+#   requires_qemu        skip unless `vigil doctor` finds a QEMU for the plugin
 #   fail MSG             print and exit 1
 #   expect_eq WHAT GOT WANT
 #   expect_rc WANT CMD...  run CMD, check its exit status
@@ -17,6 +18,14 @@ requires() {
             exit 77
         }
     done
+}
+
+# The QEMU that `vigil run` picks must load vigil's plugin (QEMU >= 11.1).
+requires_qemu() {
+    "$VIGIL" doctor >/dev/null 2>&1 || {
+        echo "requires QEMU >= 11.1 (see: $VIGIL doctor)"
+        exit 77
+    }
 }
 
 requires_file() {

@@ -10,7 +10,7 @@
 #   direct    8192 bytes with O_DIRECT, the signature at 4084, split over
 #             two write() calls and so over two disk requests
 . tests/functions.sh
-requires qemu-system-x86_64 nbdkit mkfs.ext2 debugfs python3
+requires_qemu; requires nbdkit mkfs.ext2 debugfs python3
 requires_file "$VIGIL" "$VIGIL_BUILD/nbdkit-vigil-filter.so" \
     "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz" "$GUEST/bin/vigil-diskwrite"
 DB=tests/data/nbd/test.ndb

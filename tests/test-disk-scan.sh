@@ -3,7 +3,7 @@
 # through nbdkit and the vigil filter; the guest writes straight to the
 # block device (virtio /dev/vda, IDE /dev/sda).
 . tests/functions.sh
-requires qemu-system-x86_64 nbdkit
+requires_qemu; requires nbdkit
 requires_file "$VIGIL" "$VIGIL_BUILD/nbdkit-vigil-filter.so" \
     "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz"
 DB=tests/data/nbd/test.ndb

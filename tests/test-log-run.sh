@@ -2,7 +2,7 @@
 # to `vigil logd`; logd's events are exactly those of the local -o file of
 # the same run, with no loss.
 . tests/functions.sh
-requires qemu-system-x86_64 jq sqlite3
+requires_qemu; requires jq sqlite3
 requires_file "$VIGIL" "$VIGIL_BUILD/vigil-qemu.so" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz"
 
 head -c 32 /dev/urandom >"$TMP/key"

@@ -3,7 +3,7 @@
 # there at its link-time address plus one and the same KASLR slide, and that
 # per-CPU symbols, which KASLR does not move, have exactly their address.
 . tests/functions.sh
-requires qemu-system-x86_64 jq python3
+requires_qemu; requires jq python3
 requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz" \
     "$GUEST/trixie/vmlinuz"
 

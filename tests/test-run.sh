@@ -1,7 +1,7 @@
 # End to end: `vigil run` boots the real Debian guest kernel under QEMU with
 # the plugin loaded, runs a command and returns its output and exit status.
 . tests/functions.sh
-requires qemu-system-x86_64
+requires_qemu
 requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz"
 
 # Exit status and output pass through; quoting survives the trip.
@@ -21,7 +21,7 @@ check "KASLR moves the kernel between boots ($text1, $text2)" test "$text1" != "
 
 # The plugin loads, checks the API version and sees every vCPU.
 "$VIGIL" run -v --smp 2 -- true 2>"$TMP/err"
-check "plugin reports 2 vCPUs" grep -q 'vigil-plugin: loaded, API 4 .*2 vCPUs' "$TMP/err"
+check "plugin reports 2 vCPUs" grep -q 'vigil-plugin: loaded, API 7 .*2 vCPUs' "$TMP/err"
 check "both vCPUs initialised" grep -q 'vigil-plugin: exit, 2 vCPUs initialised' "$TMP/err"
 
 # Piped stdin is not forwarded: it would be echoed into the output.

@@ -4,7 +4,7 @@
 # of the program's threads the (call, result) sequences must be equal, and
 # known argument values must be exact.
 . tests/functions.sh
-requires qemu-system-x86_64 python3 jq
+requires_qemu; requires python3 jq
 requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz" \
     "$GUEST/trixie/vmlinuz"
 
