@@ -67,6 +67,12 @@ static void run_usage(FILE *f)
         "                     --log-wait S waits up to S s for it before\n"
         "                     boot; --log-heartbeats N: stop after N\n"
         "                     missed (3; 0: never)\n"
+        "  --inject SET:error=ERRNO|:retval=N[:when=FIRST[..LAST][+STEP]]\n"
+        "                     make the calls in SET of the --trace\n"
+        "                     selection fail or return N without reaching\n"
+        "                     the guest kernel (strace's -e inject=);\n"
+        "                     repeatable\n"
+        "  --no-hypercalls    leave vmcall to raise #UD, as without vigil\n"
         "  -v, --verbose      print the QEMU command and plugin messages\n"
         "\n"
         "Exit status: the command's, or 124 on timeout, 125 when QEMU or\n"
@@ -130,6 +136,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         OPT_LOG_CTL,
         OPT_LOG_WAIT,
         OPT_LOG_HB,
+        OPT_INJECT,
+        OPT_NO_HCALL,
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -159,6 +167,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         {"log-control-port", required_argument, NULL, OPT_LOG_CTL},
         {"log-wait", required_argument, NULL, OPT_LOG_WAIT},
         {"log-heartbeats", required_argument, NULL, OPT_LOG_HB},
+        {"inject", required_argument, NULL, OPT_INJECT},
+        {"no-hypercalls", no_argument, NULL, OPT_NO_HCALL},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -296,6 +306,17 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
                 return -1;
             }
             break;
+        case OPT_INJECT: {
+            char err[160];
+            if (vigil_inject_parse(optarg, &o->tr.act, err, sizeof err) < 0) {
+                cli_error("--inject '%s': %s", optarg, err);
+                return -1;
+            }
+            break;
+        }
+        case OPT_NO_HCALL:
+            o->tr.act.flags &= ~(uint32_t)VACT_HCALL;
+            break;
         case 'v':
             o->verbose = true;
             break;
@@ -315,6 +336,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     if ((o->tr.log_url || o->tr.log_key) &&
         (!o->trace || !o->tr.log_url || !o->tr.log_key)) {
         cli_error("--log URL and --key FILE go together, with --trace");
+        return -1;
+    }
+    if (o->tr.act.nrules > 0 && !o->trace) {
+        cli_error("--inject acts on the threads --trace selects: give "
+                  "--trace too");
         return -1;
     }
     if (o->trace && o->no_plugin) {
@@ -347,7 +373,10 @@ int cmd_run(int argc, char **argv)
         .accel = "tcg",
         .smp = 1,
         .memory_mb = 512,
-        .tr = {.str_max = 256, .buf_max = 64, .argv_max = 1024},
+        .tr = {.str_max = 256,
+               .buf_max = 64,
+               .argv_max = 1024,
+               .act = {.flags = VACT_HCALL}},
     };
     if (parse_args(argc, argv, &o) < 0)
         return VIGIL_EXIT_USAGE;

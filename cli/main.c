@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "vigil/version.h"
 
 struct command {
     const char *name;
@@ -88,6 +89,10 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
         !strcmp(argv[1], "help")) {
         usage(stdout);
+        return VIGIL_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("vigil %s\n", VIGIL_VERSION);
         return VIGIL_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -299,6 +299,29 @@ static int member(const struct vigil_profile *p, const char *path,
     return 0;
 }
 
+/* Where a signal handler's frame keeps the interrupted registers; left 0
+ * (the plugin then reads no frame) when the kernel's BTF lacks them. */
+static void sigframe_config(const struct vigil_profile *p,
+                            struct vring_config *c)
+{
+    static const char *const regs[] = {"ip", "sp", "ax",  "cx",
+                                       "di", "si", "dx", "r11"};
+    uint16_t *dst[] = {&c->sc_ip, &c->sc_sp, &c->sc_ax, &c->sc_cx,
+                       &c->sc_di, &c->sc_si, &c->sc_dx, &c->sc_r11};
+    struct vigil_profile_member m;
+    if (vigil_profile_member(p, "rt_sigframe", "uc.uc_mcontext", &m) < 0 ||
+        m.offset > 4096)
+        return;
+    for (size_t i = 0; i < sizeof regs / sizeof *regs; i++) {
+        struct vigil_profile_member r;
+        if (vigil_profile_member(p, "sigcontext_64", regs[i], &r) < 0 ||
+            r.offset > 1024 || r.size != 8)
+            return;
+        *dst[i] = (uint16_t)r.offset;
+    }
+    c->sigframe_ctx = (uint32_t)m.offset;
+}
+
 static int make_config(const struct vigil_profile *p,
                        const struct run_trace_opts *o, struct vring_config *c)
 {
@@ -315,6 +338,7 @@ static int make_config(const struct vigil_profile *p,
     c->str_max = o->str_max;
     c->buf_max = o->buf_max;
     c->argv_max = o->argv_max;
+    sigframe_config(p, c);
     return 0;
 }
 
@@ -346,6 +370,10 @@ int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
         cli_error("cannot create %s: %s", t->ring_path, strerror(-err));
         goto fail;
     }
+    /* Read by the plugin once QEMU starts. */
+    struct vact_config *act = &vring_shm(t->ring)->act;
+    *act = o->act;
+    act->sel = o->sel;
     if (o->log_url != NULL) {
         err = start_net(t);
         if (err < 0)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vigil/act.h"
 #include "vigil/consumer.h"
 
 struct run_trace_opts {
@@ -20,6 +21,7 @@ struct run_trace_opts {
     unsigned log_wait_s;    /* wait for START before the guest boots */
     unsigned log_hb_missed; /* stop after this many missed heartbeats */
     bool log_hb_set;        /* log_hb_missed given (else 3) */
+    struct vact_config act; /* --inject rules, hypercalls (sel: above) */
 };
 
 struct run_trace;

@@ -17,6 +17,7 @@ static struct {
     /* Calls that start a new identity epoch, by number: [0] 64-bit ABI,
      * [1] i386. */
     uint8_t new_epoch[2][(VSYS_NR_MAX + 8) / 8];
+    uint8_t renames[2][(VSYS_NR_MAX + 8) / 8]; /* new epoch after success */
     int nr_vfork[2], nr_clone[2], nr_clone3[2];
 } I;
 
@@ -54,6 +55,7 @@ static bool read_task(struct vcpu *v, uint64_t task, struct vraw_task *t)
 bool ident(struct vcpu *v, struct vraw_task *t)
 {
     uint64_t cr3 = reg(v, R_CR3), fs = reg(v, R_FS);
+    v->cr3 = cr3;
     uint64_t epoch = __atomic_load_n(&I.epoch, __ATOMIC_ACQUIRE);
     struct ident *c =
         &v->ident[((cr3 >> 12) ^ (fs >> 4) ^ (fs >> 16)) & (IDENT_SLOTS - 1)];
@@ -75,9 +77,28 @@ bool ident(struct vcpu *v, struct vraw_task *t)
     return true;
 }
 
+static bool in_set(const uint8_t set[(VSYS_NR_MAX + 8) / 8], uint64_t nr)
+{
+    return nr <= VSYS_NR_MAX && (set[nr / 8] >> (nr % 8)) & 1;
+}
+
+static void add_set(uint8_t set[(VSYS_NR_MAX + 8) / 8], const char *name,
+                    bool compat)
+{
+    int nr = compat ? vsys_number_compat(name) : vsys_number(name);
+    if (nr >= 0 && nr <= VSYS_NR_MAX)
+        set[nr / 8] |= (uint8_t)(1u << (nr % 8));
+}
+
 void ident_before_call(uint64_t nr, bool compat)
 {
-    if (nr <= VSYS_NR_MAX && (I.new_epoch[compat][nr / 8] >> (nr % 8)) & 1)
+    if (in_set(I.new_epoch[compat], nr))
+        __atomic_fetch_add(&I.epoch, 1, __ATOMIC_ACQ_REL);
+}
+
+void ident_after_call(uint64_t nr, bool compat, int64_t ret)
+{
+    if (ret >= 0 && in_set(I.renames[compat], nr))
         __atomic_fetch_add(&I.epoch, 1, __ATOMIC_ACQ_REL);
 }
 
@@ -130,16 +151,18 @@ int ident_setup(const struct vring_config *cfg, char *err, size_t errlen)
     I.blk_off = lo;
     I.blk_len = hi - lo;
     static const char *const epoch_calls[] = {
-        "exit",  "exit_group", "execve", "execveat", "prctl",
+        "exit",  "exit_group", "execve", "execveat",
         "clone", "clone3",     "fork",   "vfork",
     };
+    static const char *const rename_calls[] = {
+        "prctl", "write", "pwrite64", "writev", "pwritev", "pwritev2",
+    };
     for (int compat = 0; compat < 2; compat++) {
-        for (size_t i = 0; i < sizeof epoch_calls / sizeof *epoch_calls; i++) {
-            int nr = compat ? vsys_number_compat(epoch_calls[i])
-                            : vsys_number(epoch_calls[i]);
-            if (nr >= 0 && nr <= VSYS_NR_MAX)
-                I.new_epoch[compat][nr / 8] |= (uint8_t)(1u << (nr % 8));
-        }
+        for (size_t i = 0; i < sizeof epoch_calls / sizeof *epoch_calls; i++)
+            add_set(I.new_epoch[compat], epoch_calls[i], compat);
+        for (size_t i = 0; i < sizeof rename_calls / sizeof *rename_calls;
+             i++)
+            add_set(I.renames[compat], rename_calls[i], compat);
         I.nr_vfork[compat] =
             compat ? vsys_number_compat("vfork") : vsys_number("vfork");
         I.nr_clone[compat] =

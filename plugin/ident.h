@@ -20,6 +20,12 @@ bool ident(struct vcpu *v, struct vraw_task *t);
  * names start a new epoch. */
 void ident_before_call(uint64_t nr, bool compat);
 
+/* After call `nr` returned `ret`: calls that may have renamed a thread
+ * (prctl PR_SET_NAME; a write to /proc/PID/comm, which is any write as far
+ * as the plugin can tell) start a new epoch, so that the next call of every
+ * thread reads its name again. */
+void ident_after_call(uint64_t nr, bool compat, int64_t ret);
+
 /* Whether call `nr` makes a child that runs on the caller's TLS and page
  * tables until it execs (vfork; clone with CLONE_VM but not CLONE_THREAD).
  * While one is in flight, bracketed by begin/end, the cache is bypassed. */

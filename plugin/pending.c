@@ -52,11 +52,8 @@ static bool table_put(uint64_t task, const struct pending_call *call)
                                          __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             continue;
         struct pending_call *p = &table[s];
-        p->nr = call->nr;
-        memcpy(p->args, call->args, sizeof p->args);
-        p->compat = call->compat;
-        p->retry = call->retry;
-        p->vfork = call->vfork;
+        *p = *call;
+        p->task = BUSY;
         __atomic_store_n(&p->task, task, __ATOMIC_RELEASE);
         return true;
     }
@@ -96,10 +93,10 @@ static bool local_take(unsigned i, uint64_t task, struct pending_call *out)
     return true;
 }
 
-bool pending_put(unsigned vcpu, uint64_t task, uint64_t nr,
-                 const uint64_t args[6], bool compat, uint8_t retry, bool vfork)
+bool pending_put(unsigned vcpu, const struct pending_call *call)
 {
     bool ok = true;
+    uint64_t task = call->task;
     uint64_t old = __atomic_load_n(&local[vcpu].task, __ATOMIC_ACQUIRE);
     if (old != 0) {
         /* A call still open here: its thread blocked, or (if it is this
@@ -112,12 +109,7 @@ bool pending_put(unsigned vcpu, uint64_t task, uint64_t nr,
         __atomic_fetch_sub(&moving, 1, __ATOMIC_SEQ_CST);
     }
     struct pending_call *c = &local[vcpu].call;
-    c->task = task;
-    c->nr = nr;
-    memcpy(c->args, args, sizeof c->args);
-    c->compat = compat;
-    c->retry = retry;
-    c->vfork = vfork;
+    *c = *call;
     __atomic_store_n(&local[vcpu].task, task, __ATOMIC_RELEASE);
     return ok;
 }

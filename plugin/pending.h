@@ -1,4 +1,6 @@
 /* System calls in flight, keyed by the calling thread's task_struct address.
+ * A task_struct freed by a thread that died in a call (SIGKILL) may be
+ * reused by a new thread; the thread id in each record tells the two apart.
  *
  * An entry is added when a thread enters a system call and taken when that
  * thread next returns to user mode, possibly on another vCPU after blocking.
@@ -14,22 +16,23 @@
 
 struct pending_call {
     uint64_t task; /* key; 0 empty, 1 deleted */
+    int32_t tid;   /* the thread that made the call */
     uint64_t nr;
     uint64_t args[6];
-    uint64_t ts_ns;
+    uint64_t ip; /* user address of the system call instruction */
     bool compat;
-    uint8_t retry; /* bit i: entry capture i faulted, read it again */
-    bool vfork;    /* a vfork-like call: the tracer counts these */
+    uint8_t retry;   /* bit i: entry capture i faulted, read it again */
+    bool vfork;      /* a vfork-like call: the tracer counts these */
+    bool exec_match; /* an execve of the program --trace exe= selects */
 };
 
-/* Record on vCPU `vcpu` that `task` entered a call; replaces a stale record
- * of the same task (one whose return was never seen). false when a call it
- * displaced could not be kept (the table is full). */
-bool pending_put(unsigned vcpu, uint64_t task, uint64_t nr,
-                 const uint64_t args[6], bool compat, uint8_t retry,
-                 bool vfork);
+/* Record on vCPU `vcpu` that `c->task` entered a call; replaces a stale
+ * record of the same task (one whose return was never seen). false when a
+ * call it displaced could not be kept (the table is full). */
+bool pending_put(unsigned vcpu, const struct pending_call *c);
 /* On vCPU `vcpu` of `nvcpus`: take the record of `task` into *out; false
- * when it has none (an interrupt or fault returning to user mode). */
+ * when it has none (an interrupt or fault returning to user mode). A record
+ * whose out->tid is not the returning thread's is a dead thread's. */
 bool pending_take(unsigned vcpu, unsigned nvcpus, uint64_t task,
                   struct pending_call *out);
 

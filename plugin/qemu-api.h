@@ -119,6 +119,7 @@ __attribute__((__noreturn__)) void qemu_plugin_set_pc(uint64_t vaddr);
 /* Guest memory through the current vCPU's page tables, as a debugger sees
  * it: no fault is raised, copy-on-write is not honoured (see guestmem.c). */
 bool qemu_plugin_read_memory_vaddr(uint64_t addr, GByteArray *data, size_t len);
+bool qemu_plugin_write_memory_vaddr(uint64_t addr, GByteArray *data);
 /* Guest physical memory. */
 enum qemu_plugin_hwaddr_operation_result
 qemu_plugin_read_memory_hwaddr(uint64_t addr, GByteArray *data, size_t len);

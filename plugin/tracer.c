@@ -13,6 +13,7 @@
  * guest memory, writes one raw record into this vCPU's ring and returns. No
  * locks, no I/O, no allocation after vCPU init.
  */
+#include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +21,16 @@
 #include <time.h>
 
 #include "capture.h"
+#include "control.h"
+#include "hypercall.h"
 #include "ident.h"
+#include "inject.h"
 #include "pending.h"
 #include "qemu-api.h"
+#include "sigframe.h"
 #include "tracer.h"
-#include "vigil/rawrec.h"
 #include "vcpu.h"
+#include "vigil/rawrec.h"
 #include "vigil/ring.h"
 #include "vigil/syscalls.h"
 
@@ -37,15 +42,28 @@ enum insn_kind {
     K_IRET = 5,     /* 48 cf */
     K_SYSEXIT = 6,  /* [48] 0f 35 */
     K_SYSRETL = 7,  /* 0f 07: sysretl, to 32-bit code */
+    K_VMCALL = 8,   /* 0f 01 c1: vigil's hypercall from user mode */
 };
 
 const char *const vcpu_reg_names[R_COUNT] = {
-    "rax", "rbx", "rcx", "rdx",       "rsi",     "rdi",     "rbp", "rsp",
-    "r8",  "r9",  "r10", "k_gs_base", "gs_base", "fs_base", "cr3",
+    "rax",    "rbx", "rcx",       "rdx",     "rsi",     "rdi",
+    "rbp",    "rsp", "r8",        "r9",      "r10",     "r11",
+    "eflags", "cs",  "k_gs_base", "gs_base", "fs_base", "cr3",
+    "cr4",
 };
+
+/* The kernel's restart codes (never returned to user mode; ptrace shows
+ * them, and so does strace). */
+#define ERESTARTSYS            512
+#define ERESTART_RESTARTBLOCK  516
 
 static struct tracer {
     struct vring_map *ring;
+    bool inject;                 /* --inject rules */
+    /* What the callbacks may do: write registers (and set the PC) only
+     * when something acts, because QEMU syncs more around such callbacks. */
+    enum qemu_plugin_cb_flags entry_flags, return_flags;
+    uint64_t nr_restart_syscall; /* 64-bit ABI */
     unsigned nrings;
     uint32_t str_max; /* for the room of a recovered exec path */
     struct vcpu vcpus[VRING_MAX_VCPUS];
@@ -74,6 +92,29 @@ static void note(unsigned vcpu, uint32_t code, uint64_t arg)
     vring_commit(T.ring, vcpu, sizeof *n);
 }
 
+/* The return record of a call; @x_flags adds to the ABI flag. Returns
+ * NULL when the ring is full (counted there). */
+static struct vraw_exit *exit_record(unsigned vcpu, uint32_t room,
+                                     const struct pending_call *p, int64_t ret,
+                                     uint64_t ip, uint16_t x_flags)
+{
+    struct vraw_exit *x = vring_reserve(T.ring, vcpu, room);
+    if (x == NULL)
+        return NULL;
+    x->h.type = VRAW_SYS_EXIT;
+    x->h.vcpu = (uint16_t)vcpu;
+    x->h.flags = (uint16_t)((p->compat ? VRAW_F_COMPAT : 0) | x_flags);
+    x->h.ts_ns = now_ns();
+    x->h.size = sizeof *x;
+    x->task = p->task;
+    x->tid = p->tid;
+    x->nr = p->nr;
+    x->ret = ret;
+    x->ip = ip;
+    x->nblobs = 0;
+    return x;
+}
+
 static void on_entry(unsigned int vcpu, void *udata)
 {
     uintptr_t u = (uintptr_t)udata;
@@ -83,6 +124,12 @@ static void on_entry(unsigned int vcpu, void *udata)
         return;
     struct vcpu *v = &T.vcpus[vcpu];
     bool compat = kind != K_SYSCALL;
+    struct vraw_task t;
+
+    /* The thread's own detour into the kernel (control.h): not the
+     * guest's call, and not traced. */
+    if (!compat && control_busy() && ident(v, &t) && control_entry(v, &t, ip))
+        return;
 
     static const enum reg_id abi64[6] = {R_RDI, R_RSI, R_RDX,
                                          R_R10, R_R8,  R_R9};
@@ -110,13 +157,11 @@ static void on_entry(unsigned int vcpu, void *udata)
     if (kind == K_SYSENTER)
         flags |= VRAW_F_SYSENTER;
     ident_before_call(nr, compat);
-    struct vraw_task t;
     if (!ident(v, &t)) {
         flags |= VRAW_F_NO_TASK;
         if (__atomic_fetch_add(&T.bad_task_notes, 1, __ATOMIC_RELAXED) < 16)
             note(vcpu, VRAW_NOTE_BAD_TASK, t.task);
     }
-    uint64_t task = t.task;
     struct vraw_enter *e = vring_reserve(T.ring, vcpu, room);
     if (e == NULL)
         return; /* counted as dropped by the ring */
@@ -138,13 +183,63 @@ static void on_entry(unsigned int vcpu, void *udata)
     e->h.size = (uint16_t)size;
     vring_commit(T.ring, vcpu, size);
 
-    if (task == 0 || (ent != NULL && (ent->flags & VSYS_NORETURN)))
+    if (t.task == 0 || (ent != NULL && (ent->flags & VSYS_NORETURN)))
         return;
-    bool vfork = ident_vfork_like(v, nr, args, compat);
-    if (!pending_put(vcpu, task, nr, args, compat, faulted, vfork))
-        note(vcpu, VRAW_NOTE_PENDING_FULL, task);
-    else if (vfork)
+    struct pending_call p = {
+        .task = t.task,
+        .tid = t.tid,
+        .nr = nr,
+        .ip = ip,
+        .compat = compat,
+        .retry = faulted,
+    };
+    memcpy(p.args, args, sizeof args);
+    if (!compat) {
+        control_note_site(v->cr3, ip);
+        int64_t fake;
+        if (T.inject && inject_decide(&t, nr, &fake)) {
+            /* The kernel never sees it: the return is recorded now. */
+            struct vraw_exit *x =
+                exit_record(vcpu, sizeof *x, &p, fake, 0, VRAW_F_INJECTED);
+            if (x != NULL)
+                vring_commit(T.ring, vcpu, sizeof *x);
+            control_skip(v, ip, 2, fake);
+        }
+        p.exec_match = T.inject && inject_exec_wanted(v, nr, args);
+    }
+    p.vfork = ident_vfork_like(v, nr, args, compat);
+    if (!pending_put(vcpu, &p))
+        note(vcpu, VRAW_NOTE_PENDING_FULL, t.task);
+    else if (p.vfork)
         ident_vfork_begin();
+}
+
+/* A 64-bit call not returning to the instruction after it: either it is to
+ * be restarted (the kernel moved the thread back onto the syscall
+ * instruction, with the call number, or restart_syscall's, in rax), or a
+ * signal handler runs first, and the call's result and resume address are
+ * in the handler's signal frame. Sets *ret to what the call returned, as
+ * strace shows it (a restart as its ERESTART code), and *ip to where the
+ * thread resumes. */
+static void restart_or_signal(struct vcpu *v, const struct pending_call *p,
+                              uint64_t sp, int64_t *ret, uint64_t *ip)
+{
+    uint64_t ax = (uint64_t)*ret, at = *ip;
+    if (at != p->ip) {
+        uint64_t ctx = sigframe_find(v, sp, p->ip + 2, p->ip);
+        if (ctx == 0 || !sigframe_get(v, ctx, SC_AX, &ax) ||
+            !sigframe_get(v, ctx, SC_IP, &at))
+            return; /* not a system call's way back (execve's is not) */
+        *ip = at;
+        if (at == p->ip + 2) {
+            *ret = (int64_t)ax;
+            return;
+        }
+    }
+    if (ax == T.nr_restart_syscall)
+        *ret = -ERESTART_RESTARTBLOCK;
+    else if (ax == p->nr)
+        *ret = -ERESTARTSYS;
 }
 
 static void on_return(unsigned int vcpu, void *udata)
@@ -159,13 +254,19 @@ static void on_return(unsigned int vcpu, void *udata)
         return;
     struct vraw_task t;
     struct pending_call p;
-    if (!ident(v, &t) || !pending_take(vcpu, T.nrings, t.task, &p))
+    if (!ident(v, &t))
+        return;
+    if (control_busy() && control_return(v, &t, kind == K_IRET))
+        return; /* a detour of the control layer, not a guest call */
+    if (!pending_take(vcpu, T.nrings, t.task, &p))
         return; /* an interrupt or fault returning, not a system call */
-    uint64_t task = t.task;
     if (p.vfork)
         ident_vfork_end();
+    if (p.tid != t.tid)
+        return; /* a dead thread's call: the consumer reports it */
     uint64_t ip, sp;
     bool user64 = kind == K_SYSRET; /* returning to 64-bit code */
+    int64_t ret = (int64_t)reg(v, R_RAX);
     if (kind == K_IRET) {
         /* The frame: rip, cs, rflags, rsp, ss. */
         uint64_t frame[4] = {0};
@@ -173,6 +274,8 @@ static void on_return(unsigned int vcpu, void *udata)
         ip = frame[0];
         sp = frame[3];
         user64 = frame[1] == 0x33; /* __USER_CS */
+        if (user64 && !p.compat && ip != p.ip + 2)
+            restart_or_signal(v, &p, sp, &ret, &ip);
     } else if (kind == K_SYSRET || kind == K_SYSRETL) {
         /* sysret resumes after the syscall instruction, whose address the
          * entry record has: rcx is not worth a register read here. */
@@ -182,10 +285,12 @@ static void on_return(unsigned int vcpu, void *udata)
         ip = reg(v, R_RDX); /* sysexit: rip from rdx, rsp from rcx */
         sp = reg(v, R_RCX);
     }
-
-    int64_t ret = (int64_t)reg(v, R_RAX);
     if (p.compat)
         ret = (int32_t)ret;
+    if (ret == 0 && p.exec_match)
+        inject_exec_done(&t);
+    ident_after_call(p.nr, p.compat, ret);
+
     struct vsys_cap caps[VSYS_MAX_CAPS];
     unsigned ncaps = vsys_captures(p.nr, p.compat, caps);
     int exec_argi = -1; /* recover the path from the new stack (64-bit) */
@@ -206,19 +311,9 @@ static void on_return(unsigned int vcpu, void *udata)
             room += capture_room(&caps[i]);
     if (exec_argi >= 0)
         room += VRAW_ALIGN(sizeof(struct vraw_blob) + T.str_max);
-    struct vraw_exit *x = vring_reserve(T.ring, vcpu, room);
+    struct vraw_exit *x = exit_record(vcpu, room, &p, ret, ip, 0);
     if (x == NULL)
         return;
-    x->h.type = VRAW_SYS_EXIT;
-    x->h.vcpu = (uint16_t)vcpu;
-    x->h.flags = p.compat ? VRAW_F_COMPAT : 0;
-    x->h.ts_ns = now_ns();
-    x->task = task;
-    x->nr = p.nr;
-    x->ret = ret;
-    x->ip = ip;
-    x->nblobs = 0;
-    x->reserved = 0;
     uint8_t faulted;
     uint32_t size =
         sizeof *x + capture(v, (uint8_t *)(x + 1), true, caps, ncaps, p.args,
@@ -232,6 +327,12 @@ static void on_return(unsigned int vcpu, void *udata)
     vring_commit(T.ring, vcpu, size);
 }
 
+static void on_vmcall(unsigned int vcpu, void *udata)
+{
+    if (vcpu < T.nrings && T.vcpus[vcpu].ready)
+        hcall_exec(&T.vcpus[vcpu], (uint64_t)(uintptr_t)udata);
+}
+
 static enum insn_kind classify(const uint8_t *b, size_t n, uint64_t vaddr)
 {
     if (vaddr < USER_TOP) {
@@ -241,6 +342,8 @@ static enum insn_kind classify(const uint8_t *b, size_t n, uint64_t vaddr)
             return K_INT80;
         if (n >= 2 && b[0] == 0x0f && b[1] == 0x34)
             return K_SYSENTER;
+        if (n >= 3 && b[0] == 0x0f && b[1] == 0x01 && b[2] == 0xc1)
+            return K_VMCALL;
         return 0;
     }
     if (vaddr < KERNEL_BOTTOM)
@@ -271,11 +374,15 @@ static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
         enum insn_kind k = classify(b, len, vaddr);
         if (k == K_SYSCALL || k == K_INT80 || k == K_SYSENTER)
             qemu_plugin_register_vcpu_insn_exec_cb(
-                insn, on_entry, QEMU_PLUGIN_CB_R_REGS,
+                insn, on_entry, T.entry_flags,
                 (void *)(uintptr_t)(vaddr | (uint64_t)k << 56));
-        else if (k != 0)
+        else if (k == K_VMCALL && hcall_enabled())
             qemu_plugin_register_vcpu_insn_exec_cb(
-                insn, on_return, QEMU_PLUGIN_CB_R_REGS, (void *)(uintptr_t)k);
+                insn, on_vmcall, QEMU_PLUGIN_CB_RW_REGS_PC,
+                (void *)(uintptr_t)vaddr);
+        else if (k != 0 && k != K_VMCALL)
+            qemu_plugin_register_vcpu_insn_exec_cb(
+                insn, on_return, T.return_flags, (void *)(uintptr_t)k);
     }
 }
 
@@ -297,7 +404,7 @@ void tracer_vcpu_init(unsigned int vcpu)
     }
     g_array_free(regs, TRUE);
     v->buf = g_byte_array_sized_new(4096);
-    v->ready = found == R_COUNT;
+    v->ready = found + (v->reg[R_CR4] == NULL) == R_COUNT;
     if (!v->ready) {
         char msg[160];
         int n = snprintf(msg, sizeof msg,
@@ -320,7 +427,15 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
     if (ident_setup(cfg, err, errlen) < 0)
         return -1;
     capture_setup(cfg);
+    sigframe_setup(cfg);
     T.str_max = cfg->str_max;
+    const struct vact_config *act = &vring_shm(ring)->act;
+    T.inject = inject_setup(act);
+    hcall_setup((act->flags & VACT_HCALL) != 0);
+    T.nr_restart_syscall = (uint64_t)vsys_number("restart_syscall");
+    T.entry_flags = T.inject ? QEMU_PLUGIN_CB_RW_REGS_PC : QEMU_PLUGIN_CB_R_REGS;
+    T.return_flags =
+        hcall_enabled() ? QEMU_PLUGIN_CB_RW_REGS : QEMU_PLUGIN_CB_R_REGS;
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans, NULL);
     return 0;
 }
@@ -330,5 +445,13 @@ void tracer_report(char *buf, size_t len)
     unsigned ready = 0;
     for (unsigned i = 0; i < T.nrings; i++)
         ready += T.vcpus[i].ready;
-    snprintf(buf, len, "%u of %u vCPUs traced", ready, T.nrings);
+    struct control_stats cs;
+    control_stats(&cs);
+    snprintf(buf, len,
+             "%u of %u vCPUs traced; hypercalls %" PRIu64
+             "; skipped %" PRIu64 "; fault-ins %" PRIu64 " (%" PRIu64
+             " refused, %" PRIu64 " through a signal frame, %" PRIu64
+             " lost); inject counts lost %" PRIu64,
+             ready, T.nrings, hcall_count(), cs.skipped, cs.faulted_in,
+             cs.fault_in_failed, cs.via_signal, cs.lost, inject_uncounted());
 }

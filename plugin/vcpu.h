@@ -27,10 +27,14 @@ enum reg_id {
     R_R8,
     R_R9,
     R_R10,
+    R_R11,
+    R_EFLAGS,
+    R_CS,
     R_KGS,
     R_GS,
     R_FS,
     R_CR3,
+    R_CR4, /* optional: without it, 4-level paging is assumed */
     R_COUNT,
 };
 extern const char *const vcpu_reg_names[R_COUNT];
@@ -52,6 +56,7 @@ struct vcpu {
     struct qemu_plugin_register *reg[R_COUNT];
     struct ident ident[IDENT_SLOTS];
     GByteArray *buf;
+    uint64_t cr3; /* as the last ident() read it */
     bool ready;
 };
 
@@ -62,6 +67,15 @@ static inline uint64_t reg(struct vcpu *v, enum reg_id r)
     if (qemu_plugin_read_register(v->reg[r], v->buf))
         memcpy(&val, v->buf->data, v->buf->len < sizeof val ? v->buf->len : 8);
     return val;
+}
+
+/* Only from a callback registered with write access (QEMU refuses the
+ * write otherwise). Never rip: QEMU aborts; see control.c. */
+static inline bool set_reg(struct vcpu *v, enum reg_id r, uint64_t val)
+{
+    g_byte_array_set_size(v->buf, 0);
+    g_byte_array_append(v->buf, (const guint8 *)&val, sizeof val);
+    return qemu_plugin_write_register(v->reg[r], v->buf);
 }
 
 static inline bool mem(struct vcpu *v, uint64_t addr, void *dst, size_t len)

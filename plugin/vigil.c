@@ -26,9 +26,9 @@ static void on_vcpu_init(unsigned int vcpu, void *udata)
 
 static void on_atexit(void *udata)
 {
-    char msg[256];
+    char msg[512];
     (void)udata;
-    char tr[96] = "";
+    char tr[384] = "";
     if (tracing)
         tracer_report(tr, sizeof tr);
     snprintf(msg, sizeof msg, "vigil-plugin: exit, %u vCPUs initialised%s%s\n",

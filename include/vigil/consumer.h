@@ -13,6 +13,7 @@
 #ifndef VIGIL_CONSUMER_H
 #define VIGIL_CONSUMER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vigil/event.h"
@@ -29,6 +30,15 @@ struct vigil_select {
     char name[256];      /* COMM: task name (<= 15 chars); EXE: a path */
     int follow_children; /* also every process a selected one creates */
 };
+
+/* The selection rule for one event of thread group @tgid (named @comm):
+ * @exec_matched when the event is a successful execve of exactly
+ * @s->name, @tgid_chosen and @ppid_chosen whether the group and its parent
+ * are in the caller's chosen set. Returns whether the event is selected;
+ * *add says the caller must put @tgid into its chosen set. */
+bool vigil_select_event(const struct vigil_select *s, int32_t tgid,
+                        const char *comm, bool exec_matched, bool tgid_chosen,
+                        bool ppid_chosen, bool *add);
 
 struct vigil_consumer_stats {
     uint64_t records;         /* raw records read */

@@ -23,6 +23,8 @@ enum {
     VRAW_F_COMPAT = 1 << 0,   /* 32-bit ABI: int 0x80 or sysenter */
     VRAW_F_SYSENTER = 1 << 1, /* entered by sysenter */
     VRAW_F_NO_TASK = 1 << 2,  /* the task could not be read (see vraw_task) */
+    VRAW_F_INJECTED = 1 << 3, /* exit: the result is vigil's (--inject); the
+                                 guest kernel never ran the call */
 };
 
 struct vraw_hdr {
@@ -79,13 +81,13 @@ struct vraw_enter {
 
 struct vraw_exit {
     struct vraw_hdr h;
-    uint64_t task; /* pairs with vraw_enter.t.task */
+    uint64_t task; /* with tid, pairs with vraw_enter.t */
     uint64_t nr;   /* as recorded at entry */
     int64_t ret;   /* rax on return to user mode */
     uint64_t ip;   /* user address execution resumes at; 0 after sysret (the
                     * entry's ip + 2) */
     uint32_t nblobs;
-    uint32_t reserved;
+    int32_t tid; /* the thread's id, as at entry */
     /* struct vraw_blob entries follow */
 };
 

@@ -18,8 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vigil/act.h"
+
 #define VRING_MAGIC     0x31474e4952474956ull /* "VIGRING1" */
-#define VRING_VERSION   1
+#define VRING_VERSION   2
 #define VRING_PAD       0xffff /* vraw_hdr.type of padding */
 #define VRING_MAX_VCPUS 64
 
@@ -34,7 +36,12 @@ struct vring_config {
     uint32_t str_max; /* capture limits (struct vsys_limits) */
     uint32_t buf_max;
     uint32_t argv_max;
-    uint32_t reserved[7];
+    /* The 64-bit signal frame a handler starts on (struct rt_sigframe, at
+     * its stack pointer): where the interrupted context is saved, and
+     * where in it (struct sigcontext_64) each register is. */
+    uint32_t sigframe_ctx;
+    uint16_t sc_ip, sc_sp, sc_ax, sc_cx, sc_di, sc_si, sc_dx, sc_r11;
+    uint32_t reserved[2];
 };
 
 struct vring_ctl {
@@ -56,6 +63,7 @@ struct vring_shm {
     uint32_t plugin_attached; /* set by the plugin once it mapped the file */
     uint32_t plugin_nvcpus;
     struct vring_config config;
+    struct vact_config act;
     _Alignas(64) struct vring_ctl ctl[VRING_MAX_VCPUS];
 };
 

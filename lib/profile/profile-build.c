@@ -193,6 +193,17 @@ static const struct member_spec member_specs[] = {
     {"pcpu_hot", "current_task", OPT},
     {"pcpu_hot", "cpu_number", OPT},
     {"pcpu_hot", "top_of_stack", OPT},
+    /* The signal frame a 64-bit handler starts on: where a call's result
+     * and registers are when a signal arrives on its way back. */
+    {"rt_sigframe", "uc.uc_mcontext", OPT},
+    {"sigcontext_64", "ip", OPT},
+    {"sigcontext_64", "sp", OPT},
+    {"sigcontext_64", "ax", OPT},
+    {"sigcontext_64", "cx", OPT},
+    {"sigcontext_64", "di", OPT},
+    {"sigcontext_64", "si", OPT},
+    {"sigcontext_64", "dx", OPT},
+    {"sigcontext_64", "r11", OPT},
 };
 
 /* Per-CPU variables: a symbol of their own (up to 6.1), or a member of

@@ -115,36 +115,26 @@ static const struct vigil_capture *path_capture(const struct vigil_syscall *ev)
     return NULL;
 }
 
+static bool exec_matches(const struct vigil_select *s,
+                         const struct vigil_syscall *ev)
+{
+    if (s->kind != VIGIL_SEL_EXE || ev->state != VIGIL_SC_DONE ||
+        ev->ret != 0 || !is_execve(ev))
+        return false;
+    const struct vigil_capture *p = path_capture(ev);
+    return p != NULL && !p->fault && p->len > 0 &&
+           strlen(s->name) + 1 == p->len && !memcmp(p->data, s->name, p->len);
+}
+
 static bool selected(struct vigil_consumer *c, const struct vigil_syscall *ev)
 {
-    const struct vigil_select *s = &c->sel;
-    switch (s->kind) {
-    case VIGIL_SEL_ALL:
-        return true;
-    case VIGIL_SEL_PID:
-        if (ev->tgid == s->pid)
-            chosen_add(c, ev->tgid);
-        break;
-    case VIGIL_SEL_COMM:
-        if (!strncmp(ev->comm, s->name, 15)) {
-            if (!s->follow_children)
-                return true;
-            chosen_add(c, ev->tgid);
-        }
-        break;
-    case VIGIL_SEL_EXE:
-        if (ev->state == VIGIL_SC_DONE && ev->ret == 0 && is_execve(ev)) {
-            const struct vigil_capture *p = path_capture(ev);
-            if (p != NULL && !p->fault && p->len > 0 &&
-                strlen(s->name) + 1 == p->len &&
-                !memcmp(p->data, s->name, p->len))
-                chosen_add(c, ev->tgid);
-        }
-        break;
-    }
-    if (s->follow_children && chosen_has(c, ev->ppid))
+    bool add;
+    bool yes = vigil_select_event(
+        &c->sel, ev->tgid, ev->comm, exec_matches(&c->sel, ev),
+        chosen_has(c, ev->tgid), chosen_has(c, ev->ppid), &add);
+    if (add)
         chosen_add(c, ev->tgid);
-    return chosen_has(c, ev->tgid);
+    return yes;
 }
 
 /* ---- building events ---------------------------------------------------- */
@@ -209,6 +199,7 @@ static void emit(struct vigil_consumer *c, const uint8_t *enter,
         const struct vraw_exit *x = (const void *)exit;
         ev.ts_exit_ns = x->h.ts_ns;
         ev.ret = x->ret;
+        ev.injected = x->h.flags & VRAW_F_INJECTED;
         add_caps(&ev, exit, sizeof *x, x->nblobs, true);
     }
     if (selected(c, &ev)) {
@@ -224,12 +215,17 @@ static size_t bucket(const struct vigil_consumer *c, uint64_t task)
     return (size_t)((task * 0x9e3779b97f4a7c15ull) >> 32) & (c->nbuckets - 1);
 }
 
-static struct open_call *open_take(struct vigil_consumer *c, uint64_t task)
+/* The open call of task_struct @task; of thread @tid only, unless @tid is
+ * 0 (a new thread's first call also ends a dead thread's open call on a
+ * task_struct it reuses). */
+static struct open_call *open_take(struct vigil_consumer *c, uint64_t task,
+                                   int32_t tid)
 {
     for (struct open_call **pp = &c->open[bucket(c, task)]; *pp != NULL;
          pp = &(*pp)->next) {
         struct open_call *o = *pp;
-        if (o->task == task) {
+        const struct vraw_enter *e = (const void *)o->rec;
+        if (o->task == task && (tid == 0 || e->t.tid == tid)) {
             *pp = o->next;
             c->nopen--;
             return o;
@@ -291,7 +287,7 @@ static void on_enter(struct vigil_consumer *c, const struct vraw_enter *e)
 {
     if (e->h.flags & VRAW_F_NO_TASK)
         c->st.bad_task++;
-    struct open_call *old = open_take(c, e->t.task);
+    struct open_call *old = open_take(c, e->t.task, 0);
     if (old != NULL) {
         emit(c, old->rec, NULL, VIGIL_SC_UNFINISHED);
         free(old);
@@ -299,7 +295,8 @@ static void on_enter(struct vigil_consumer *c, const struct vraw_enter *e)
     /* A return that overtook this entry across rings. */
     for (size_t i = 0; i < c->norphans; i++) {
         const struct vraw_exit *x = (const void *)c->orphans[i].rec;
-        if (x->task == e->t.task && x->h.ts_ns >= e->h.ts_ns) {
+        if (x->task == e->t.task && x->tid == e->t.tid &&
+            x->h.ts_ns >= e->h.ts_ns) {
             emit(c, (const uint8_t *)e, c->orphans[i].rec, VIGIL_SC_DONE);
             free(c->orphans[i].rec);
             c->orphans[i] = c->orphans[--c->norphans];
@@ -318,7 +315,7 @@ static void on_enter(struct vigil_consumer *c, const struct vraw_enter *e)
 
 static void on_exit_rec(struct vigil_consumer *c, const struct vraw_exit *x)
 {
-    struct open_call *o = open_take(c, x->task);
+    struct open_call *o = open_take(c, x->task, x->tid);
     if (o != NULL) {
         pair(c, o, (const uint8_t *)x);
         return;

@@ -700,6 +700,8 @@ int vigil_syscall_text(const struct vigil_syscall *ev, char *buf, size_t len)
     }
     ob_puts(&o, ") = ");
     put_ret_text(&o, ev, e);
+    if (ev->injected && ev->state == VIGIL_SC_DONE)
+        ob_puts(&o, " (INJECTED)");
     return ob_finish(&o);
 }
 
@@ -766,6 +768,8 @@ int vigil_syscall_json(const struct vigil_syscall *ev, char *buf, size_t len)
                 ob_printf(&o, "ERRNO_%d", err);
             ob_putc(&o, '"');
         }
+        if (ev->injected)
+            ob_puts(&o, ",\"injected\":true");
     } else {
         ob_puts(&o, "null");
     }

@@ -30,8 +30,11 @@ static void *vcpu0(void *arg)
         while (i >= 4096 &&
                __atomic_load_n(&taken, __ATOMIC_ACQUIRE) <= i - 4096)
             ;
-        uint64_t args[6] = {i, i * 3, 0, 0, 0, 0};
-        while (!pending_put(0, task_of(i), i % 400, args, false, 0, false))
+        struct pending_call c = {.task = task_of(i),
+                                 .tid = (int32_t)i,
+                                 .nr = i % 400,
+                                 .args = {i, i * 3, 0, 0, 0, 0}};
+        while (!pending_put(0, &c))
             ;
         __atomic_store_n(&handed, i + 1, __ATOMIC_RELEASE);
     }
@@ -52,7 +55,8 @@ int main(void)
             __atomic_store_n(&taken, i + 1, __ATOMIC_RELEASE);
             continue;
         }
-        if (p.nr != i % 400 || p.args[0] != i || p.args[1] != i * 3)
+        if (p.nr != i % 400 || p.tid != (int32_t)i || p.args[0] != i ||
+            p.args[1] != i * 3)
             bad++;
         __atomic_store_n(&taken, i + 1, __ATOMIC_RELEASE);
     }

@@ -1,0 +1,283 @@
+/* The active-control layer (see control.h).
+ *
+ * A fault-in is a detour through the guest kernel. The thread's registers
+ * become madvise(start, len, MADV_POPULATE_WRITE), the call the kernel
+ * offers for exactly this (fault pages in as a write would: allocate,
+ * break copy-on-write, leave the zero page), and the thread enters the
+ * kernel from a syscall instruction of its own address space: the
+ * instruction being handled when it is one, else the last one the thread's
+ * address space was seen using (any two bytes 0f 05 in an executable user
+ * page do). At the return to user mode the instruction is finished: the
+ * result computed, the borrowed registers restored, and the thread sent on
+ * after the instruction.
+ *
+ * Between setting the PC to a borrowed syscall instruction and executing
+ * it, the thread may be interrupted, rescheduled elsewhere, or sent into a
+ * signal handler that makes calls of its own; the detour is therefore kept
+ * per thread in a table, ARMED until the thread enters the kernel from that
+ * instruction with the madvise registers, IN_FLIGHT until it returns. On
+ * the way back the kernel may deliver a signal instead: the thread's
+ * context, which the detour must fix, is then the one saved in the signal
+ * frame (sigframe.h).
+ */
+#include "control.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "guestmem.h"
+#include "sigframe.h"
+
+#define NR_MADVISE           28
+#define MADV_POPULATE_WRITE_ 23
+#define DETOURS              256 /* power of two */
+#define SITES                256 /* power of two */
+
+enum { FREE = 0, CLAIMING, ARMED, IN_FLIGHT };
+
+struct detour {
+    int state;
+    uint64_t task;
+    int32_t tid;
+    uint64_t gadget;   /* the syscall instruction entered from */
+    uint64_t resume;   /* where the thread goes on afterwards */
+    uint64_t saved[3]; /* rdi rsi rdx, which madvise's arguments took */
+    control_finish_fn finish;
+    uint64_t arg[4];
+    uint64_t seq; /* age: the oldest ARMED one goes when the table is full */
+};
+
+static struct {
+    struct detour d[DETOURS];
+    int live; /* ARMED + IN_FLIGHT */
+    uint64_t seq;
+    struct {
+        uint64_t cr3, ip;
+    } site[SITES];
+    struct control_stats st;
+} C;
+
+static void count(uint64_t *c)
+{
+    __atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
+void control_stats(struct control_stats *out)
+{
+    out->skipped = __atomic_load_n(&C.st.skipped, __ATOMIC_RELAXED);
+    out->faulted_in = __atomic_load_n(&C.st.faulted_in, __ATOMIC_RELAXED);
+    out->fault_in_failed =
+        __atomic_load_n(&C.st.fault_in_failed, __ATOMIC_RELAXED);
+    out->via_signal = __atomic_load_n(&C.st.via_signal, __ATOMIC_RELAXED);
+    out->lost = __atomic_load_n(&C.st.lost, __ATOMIC_RELAXED);
+}
+
+_Noreturn void control_skip(struct vcpu *v, uint64_t ip, unsigned len,
+                            int64_t result)
+{
+    /* What the syscall instruction and sysret leave: rcx the address after
+     * the instruction, r11 the flags. */
+    set_reg(v, R_RAX, (uint64_t)result);
+    set_reg(v, R_RCX, ip + len);
+    set_reg(v, R_R11, reg(v, R_EFLAGS));
+    count(&C.st.skipped);
+    qemu_plugin_set_pc(ip + len);
+}
+
+static unsigned site_slot(uint64_t cr3)
+{
+    return (unsigned)((cr3 >> 12) * 0x9e3779b97f4a7c15ull >> 56) & (SITES - 1);
+}
+
+void control_note_site(uint64_t cr3, uint64_t ip)
+{
+    /* Written only when it changes; a torn pair is harmless, because a
+     * site is checked in the address space it is used in. */
+    unsigned s = site_slot(cr3);
+    if (__atomic_load_n(&C.site[s].ip, __ATOMIC_RELAXED) != ip ||
+        __atomic_load_n(&C.site[s].cr3, __ATOMIC_RELAXED) != cr3) {
+        __atomic_store_n(&C.site[s].cr3, cr3, __ATOMIC_RELAXED);
+        __atomic_store_n(&C.site[s].ip, ip, __ATOMIC_RELAXED);
+    }
+}
+
+/* A syscall instruction the current thread can execute, or 0. */
+static uint64_t gadget(struct vcpu *v)
+{
+    uint64_t cr3 = reg(v, R_CR3);
+    unsigned s = site_slot(cr3);
+    uint64_t ip = __atomic_load_n(&C.site[s].ip, __ATOMIC_RELAXED);
+    uint8_t b[2];
+    if (ip == 0 || !gm_read_exec(v, ip, b) || b[0] != 0x0f || b[1] != 0x05)
+        return 0;
+    return ip;
+}
+
+bool control_busy(void)
+{
+    return __atomic_load_n(&C.live, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* A free slot, claimed (state CLAIMING), or the oldest ARMED one. */
+static struct detour *claim(void)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        struct detour *oldest = NULL;
+        for (unsigned i = 0; i < DETOURS; i++) {
+            struct detour *d = &C.d[i];
+            int st = __atomic_load_n(&d->state, __ATOMIC_ACQUIRE);
+            if (st == FREE &&
+                __atomic_compare_exchange_n(&d->state, &st, CLAIMING, false,
+                                            __ATOMIC_ACQ_REL,
+                                            __ATOMIC_RELAXED)) {
+                __atomic_fetch_add(&C.live, 1, __ATOMIC_ACQ_REL);
+                return d;
+            }
+            if (st == ARMED && (oldest == NULL || d->seq < oldest->seq))
+                oldest = d;
+        }
+        /* Full: a thread that has not reached its syscall instruction for
+         * longest (stopped, or it left by siglongjmp) loses its detour. */
+        int armed = ARMED;
+        if (oldest != NULL &&
+            __atomic_compare_exchange_n(&oldest->state, &armed, CLAIMING,
+                                        false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+            count(&C.st.lost);
+            return oldest; /* stays counted in `live` */
+        }
+    }
+    return NULL;
+}
+
+static void release(struct detour *d)
+{
+    __atomic_store_n(&d->state, FREE, __ATOMIC_RELEASE);
+    __atomic_fetch_sub(&C.live, 1, __ATOMIC_ACQ_REL);
+}
+
+static struct detour *find(const struct vraw_task *t, int state)
+{
+    for (unsigned i = 0; i < DETOURS; i++) {
+        struct detour *d = &C.d[i];
+        if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == state &&
+            d->task == t->task && d->tid == t->tid)
+            return d;
+    }
+    return NULL;
+}
+
+bool control_fault_in(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
+                      unsigned insn_len, uint64_t start, uint64_t len,
+                      control_finish_fn finish, const uint64_t arg[4])
+{
+    uint64_t first = start & ~(PAGE - 1);
+    uint64_t span = ((start + len + PAGE - 1) & ~(PAGE - 1)) - first;
+    uint8_t b[2] = {0, 0};
+    bool own = insn_len == 2 && mem(v, ip, b, 2) && b[0] == 0x0f &&
+               b[1] == 0x05;
+    uint64_t g = own ? ip : gadget(v);
+    if (g == 0 || t->task == 0)
+        return false;
+    struct detour *d = claim();
+    if (d == NULL)
+        return false;
+    d->task = t->task;
+    d->tid = t->tid;
+    d->gadget = g;
+    d->resume = ip + insn_len;
+    d->saved[0] = reg(v, R_RDI);
+    d->saved[1] = reg(v, R_RSI);
+    d->saved[2] = reg(v, R_RDX);
+    d->finish = finish;
+    memcpy(d->arg, arg, sizeof d->arg);
+    d->seq = __atomic_fetch_add(&C.seq, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&d->state, own ? IN_FLIGHT : ARMED, __ATOMIC_RELEASE);
+
+    set_reg(v, R_RAX, NR_MADVISE);
+    set_reg(v, R_RDI, first);
+    set_reg(v, R_RSI, span);
+    set_reg(v, R_RDX, MADV_POPULATE_WRITE_);
+    count(&C.st.faulted_in);
+    if (!own)
+        qemu_plugin_set_pc(g);
+    return true; /* the instruction itself enters the kernel now */
+}
+
+bool control_entry(struct vcpu *v, const struct vraw_task *t, uint64_t ip)
+{
+    struct detour *d = find(t, ARMED);
+    if (d == NULL || d->gadget != ip)
+        return false;
+    /* A signal handler may have rewritten the saved registers the thread
+     * resumed with: then this is the thread's own call, and the detour is
+     * abandoned. */
+    if (reg(v, R_RAX) != NR_MADVISE || reg(v, R_RDX) != MADV_POPULATE_WRITE_) {
+        count(&C.st.lost);
+        release(d);
+        return false;
+    }
+    __atomic_store_n(&d->state, IN_FLIGHT, __ATOMIC_RELEASE);
+    return true;
+}
+
+bool control_return(struct vcpu *v, const struct vraw_task *t, bool iret)
+{
+    struct detour *d = find(t, IN_FLIGHT);
+    if (d == NULL)
+        return false;
+    uint64_t back = d->gadget + 2, rsp = 0, frame[4] = {0};
+    uint64_t ctx = 0, madv;
+    if (iret) {
+        /* The frame: rip, cs, rflags, rsp, ss. */
+        rsp = reg(v, R_RSP);
+        if (!mem(v, rsp, frame, sizeof frame))
+            goto lost;
+        if (frame[0] != back) {
+            /* A signal handler comes first. */
+            ctx = sigframe_find(v, frame[3], back, back);
+            if (ctx == 0 || !sigframe_get(v, ctx, SC_AX, &madv))
+                goto lost;
+            count(&C.st.via_signal);
+        } else {
+            madv = reg(v, R_RAX);
+        }
+    } else {
+        if (reg(v, R_RCX) != back)
+            goto lost;
+        madv = reg(v, R_RAX);
+    }
+    if (madv != 0)
+        count(&C.st.fault_in_failed);
+    int64_t result = d->finish(v, d->arg, madv == 0);
+
+    if (ctx != 0) {
+        if (!sigframe_set(v, ctx, SC_IP, d->resume) ||
+            !sigframe_set(v, ctx, SC_AX, (uint64_t)result) ||
+            !sigframe_set(v, ctx, SC_CX, d->resume) ||
+            !sigframe_set(v, ctx, SC_DI, d->saved[0]) ||
+            !sigframe_set(v, ctx, SC_SI, d->saved[1]) ||
+            !sigframe_set(v, ctx, SC_DX, d->saved[2]))
+            goto lost;
+    } else {
+        set_reg(v, R_RAX, (uint64_t)result);
+        set_reg(v, R_RDI, d->saved[0]);
+        set_reg(v, R_RSI, d->saved[1]);
+        set_reg(v, R_RDX, d->saved[2]);
+        set_reg(v, R_RCX, d->resume);
+        if (iret && d->resume != back) {
+            g_byte_array_set_size(v->buf, 0);
+            g_byte_array_append(v->buf, (const guint8 *)&d->resume, 8);
+            if (!qemu_plugin_write_memory_vaddr(rsp, v->buf))
+                goto lost;
+        }
+    }
+    release(d);
+    return true;
+lost:
+    /* Cannot happen with a kernel that keeps its own frames; counted so
+     * that it would show. */
+    count(&C.st.lost);
+    release(d);
+    return true;
+}

@@ -1,0 +1,126 @@
+/* Guest page tables, walked as the MMU walks them for a user-mode access
+ * (see guestmem.h). x86-64, 4- or 5-level paging, 4 KiB, 2 MiB and 1 GiB
+ * pages.
+ *
+ * Why writing the physical pages found here is safe while other vCPUs run:
+ * the walk and the writes happen inside one callback of the vCPU that runs
+ * the calling thread, so that vCPU is in the address space's CPU mask and
+ * has not acknowledged any TLB shootdown since the walk; the guest kernel
+ * frees neither a page nor a page table until every such CPU has. That is
+ * the guarantee a real store through the TLB has.
+ */
+#include "guestmem.h"
+
+#include <string.h>
+
+#define PTE_P    (1ull << 0)
+#define PTE_W    (1ull << 1)
+#define PTE_U    (1ull << 2)
+#define PTE_A    (1ull << 5)
+#define PTE_D    (1ull << 6)
+#define PTE_PS   (1ull << 7)
+#define PTE_NX   (1ull << 63)
+#define PHYS     0x000ffffffffff000ull
+#define CR4_LA57 (1ull << 12)
+
+enum walk { WALK_OK, WALK_FAULT_IN, WALK_EFAULT };
+enum need { NEED_WRITE, NEED_WRITE_FAULTED, NEED_EXEC };
+
+static bool phys_read8(struct vcpu *v, uint64_t pa, uint64_t *out)
+{
+    if (qemu_plugin_read_memory_hwaddr(pa, v->buf, 8) !=
+            QEMU_PLUGIN_HWADDR_OPERATION_OK ||
+        v->buf->len < 8)
+        return false;
+    memcpy(out, v->buf->data, 8);
+    return true;
+}
+
+static bool la57(struct vcpu *v)
+{
+    return v->reg[R_CR4] != NULL && (reg(v, R_CR4) & CR4_LA57);
+}
+
+/* The physical address of @va for a user-mode access of kind @need. */
+static enum walk walk(struct vcpu *v, uint64_t va, enum need need,
+                      uint64_t *pa)
+{
+    int levels = la57(v) ? 5 : 4;
+    if (va >> (levels == 5 ? 56 : 47) != 0)
+        return WALK_EFAULT; /* the kernel half, or not canonical */
+    uint64_t table = reg(v, R_CR3) & PHYS;
+    for (int level = levels; level >= 1; level--) {
+        unsigned shift = 12 + 9 * (unsigned)(level - 1);
+        uint64_t e;
+        if (!phys_read8(v, table + ((va >> shift) & 511) * 8, &e))
+            return WALK_EFAULT;
+        if (!(e & PTE_P) || !(e & PTE_U))
+            return WALK_FAULT_IN;
+        if (need == NEED_EXEC ? (e & PTE_NX) != 0 : !(e & PTE_W))
+            return WALK_FAULT_IN;
+        bool leaf = level == 1 || ((level == 2 || level == 3) && (e & PTE_PS));
+        if (!leaf) {
+            table = e & PHYS;
+            continue;
+        }
+        /* A clean page: the kernel would not know it was written (a
+         * MADV_FREE page is dropped when clean). */
+        if (need == NEED_WRITE && (e & (PTE_A | PTE_D)) != (PTE_A | PTE_D))
+            return WALK_FAULT_IN;
+        uint64_t mask = (1ull << shift) - 1;
+        *pa = ((e & PHYS) & ~mask) | (va & mask);
+        return WALK_OK;
+    }
+    return WALK_EFAULT;
+}
+
+enum gm_result gm_write(struct vcpu *v, uint64_t va, const void *data,
+                        uint32_t len, bool faulted_in)
+{
+    if (len == 0)
+        return GM_OK;
+    if (len > GM_WRITE_MAX || va + len < va)
+        return GM_EFAULT;
+    enum need need = faulted_in ? NEED_WRITE_FAULTED : NEED_WRITE;
+    /* Every page first, so that nothing is written unless all can be. */
+    bool fault_in = false;
+    uint64_t pa;
+    for (uint64_t p = va & ~(PAGE - 1); p < va + len; p += PAGE) {
+        enum walk w = walk(v, p < va ? va : p, need, &pa);
+        if (w == WALK_EFAULT)
+            return GM_EFAULT;
+        fault_in |= w == WALK_FAULT_IN;
+    }
+    if (fault_in)
+        return GM_FAULT_IN;
+    const uint8_t *src = data;
+    for (uint32_t done = 0; done < len;) {
+        uint64_t a = va + done;
+        uint32_t chunk = (uint32_t)(PAGE - (a & (PAGE - 1)));
+        if (chunk > len - done)
+            chunk = len - done;
+        if (walk(v, a, need, &pa) != WALK_OK)
+            return GM_EFAULT; /* cannot happen within one callback */
+        g_byte_array_set_size(v->buf, 0);
+        g_byte_array_append(v->buf, src + done, chunk);
+        if (qemu_plugin_write_memory_hwaddr(pa, v->buf) !=
+            QEMU_PLUGIN_HWADDR_OPERATION_OK)
+            return GM_EFAULT;
+        done += chunk;
+    }
+    return GM_OK;
+}
+
+bool gm_read_exec(struct vcpu *v, uint64_t va, uint8_t out[2])
+{
+    uint64_t pa;
+    for (int i = 0; i < 2; i++) {
+        if (walk(v, va + (uint64_t)i, NEED_EXEC, &pa) != WALK_OK ||
+            qemu_plugin_read_memory_hwaddr(pa, v->buf, 1) !=
+                QEMU_PLUGIN_HWADDR_OPERATION_OK ||
+            v->buf->len < 1)
+            return false;
+        out[i] = v->buf->data[0];
+    }
+    return true;
+}
