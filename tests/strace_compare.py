@@ -2,12 +2,15 @@
 """Compare vigil's trace of a guest program with strace's trace of the same
 run, made inside the guest in the same boot.
 
-usage: strace_compare.py STRACE_OUTPUT VIGIL_JSONL
+usage: strace_compare.py [--other-boot] STRACE_OUTPUT VIGIL_JSONL
 
-For every thread strace reports, the sequence of (system call name, result)
-must be the same in both. strace starts the program by forking and exec'ing
-it, so the main thread's calls before its execve are strace's own and are
-left out. Prints one line per check; exits 1 on any difference.
+For every thread strace reports, the sequence of (system call name, result,
+injected or not) must be the same in both. strace starts the program by
+forking and exec'ing it, so the main thread's calls before its execve are
+strace's own and are left out. With --other-boot the two traces come from
+two runs of the same program (strace -e inject in one, vigil --inject in
+the other): thread ids differ, so threads are matched in the order they
+first appear. Prints one line per check; exits 1 on any difference.
 """
 import json
 import re
@@ -34,7 +37,8 @@ def parse_result(text):
         return "unparsed"
     val, err = m.group(1), m.group(2)
     if val == "?":
-        return None
+        # A call the kernel restarts or abandons: strace names the code.
+        return -ERRNO.get(err, 9999) if err else None
     n = int(val, 16) if val.startswith("0x") else int(val)
     if n == -1 and err:
         return -ERRNO.get(err, 9999)
@@ -55,16 +59,18 @@ def strace_calls(path):
             if r:
                 idx = pending.pop(tid, None)
                 if idx is not None:
-                    seq[idx] = (r.group(1), parse_result(r.group(2)))
+                    seq[idx] = (r.group(1), parse_result(r.group(2)),
+                                "(INJECTED)" in r.group(2))
                 continue
             c = CALL.match(rest)
             if not c:
                 continue  # signals, exits
             if rest.endswith("<unfinished ...>"):
                 pending[tid] = len(seq)
-                seq.append((c.group(1), "unfinished"))
+                seq.append((c.group(1), "unfinished", False))
             else:
-                seq.append((c.group(1), parse_result(rest)))
+                seq.append((c.group(1), parse_result(rest),
+                            rest.endswith("(INJECTED)")))
     return calls
 
 
@@ -76,38 +82,66 @@ def vigil_calls(path):
             if ev.get("type") != "syscall":
                 continue
             ret = ev["ret"] if ev["state"] == "done" else None
-            calls.setdefault(ev["tid"], []).append((ev["name"], ret, ev))
+            calls.setdefault(ev["tid"], []).append(
+                (ev["name"], ret, bool(ev.get("injected"))))
     return calls
 
 
+# Calls whose result is a process or thread id, or an address: another boot
+# numbers and places them otherwise, so only "some id" or "some address" is
+# compared there.
+VARIES = {"getpid": "an id", "getppid": "an id", "gettid": "an id",
+          "clone": "an id", "clone3": "an id", "fork": "an id",
+          "vfork": "an id", "wait4": "an id", "waitid": "an id",
+          "set_tid_address": "an id", "brk": "an address",
+          "mmap": "an address", "mremap": "an address"}
+
+
+def normalize(calls):
+    return [(n, VARIES[n] if n in VARIES and isinstance(r, int) and r > 0
+             and not inj else r, inj) for n, r, inj in calls]
+
+
 def main():
-    st = strace_calls(sys.argv[1])
-    vg = vigil_calls(sys.argv[2])
+    args = sys.argv[1:]
+    other_boot = bool(args) and args[0] == "--other-boot"
+    if other_boot:
+        args = args[1:]
+    st = strace_calls(args[0])
+    vg = vigil_calls(args[1])
     failures = 0
     if not st:
         print("NOT OK: strace reported no calls")
         return 1
     main_tid = next(iter(st))
+    # In another boot, the n-th thread to appear in one trace is the n-th
+    # in the other.
+    peer = dict(zip(st, vg)) if other_boot else {t: t for t in st}
     for tid, want in st.items():
-        got = vg.get(tid, [])
+        got = vg.get(peer.get(tid), [])
         if tid == main_tid:
             # Skip strace's own calls in the forked child before the exec.
             first = next((i for i, c in enumerate(got) if c[0] == "execve"),
                          None)
             got = got[first:] if first is not None else got
-        got_pairs = [(n, r) for n, r, _ in got]
-        if got_pairs == want:
+        if other_boot:
+            got, want = normalize(got), normalize(want)
+        if got == want:
+            injected = sum(1 for c in want if c[2])
             print(f"ok: thread {tid}: {len(want)} calls, same names and "
-                  f"results as strace")
+                  f"results as strace ({injected} injected)")
             continue
         failures += 1
         print(f"NOT OK: thread {tid} differs (strace {len(want)} calls, "
-              f"vigil {len(got_pairs)})")
-        for i in range(max(len(want), len(got_pairs))):
+              f"vigil {len(got)})")
+        for i in range(max(len(want), len(got))):
             a = want[i] if i < len(want) else None
-            b = got_pairs[i] if i < len(got_pairs) else None
+            b = got[i] if i < len(got) else None
             mark = "  " if a == b else "!!"
             print(f"   {mark} strace {a}  vigil {b}")
+    if len(vg) < len(st) or (other_boot and len(vg) != len(st)):
+        failures += 1
+        print(f"NOT OK: strace saw {len(st)} threads, vigil {len(vg)}")
     return 1 if failures else 0
 
 
