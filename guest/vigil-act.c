@@ -11,6 +11,9 @@
  *                        /proc/version, printing each result.
  *   vigil-act threads N  two threads, one after the other, each making N
  *                        getppid calls and printing the results.
+ *   vigil-act rename     renames itself with prctl(PR_SET_NAME), then by a
+ *                        write to /proc/self/comm, making a getppid call
+ *                        after each.
  *
  * Each line printed is what the test compares: with strace -e inject in
  * the guest and with vigil --inject from outside, the output must be the
@@ -26,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
@@ -237,6 +241,18 @@ static int threads(int n)
     return 0;
 }
 
+static int rename_self(void)
+{
+    syscall(SYS_prctl, PR_SET_NAME, "act-prctl", 0, 0, 0);
+    syscall(SYS_getppid);
+    int fd = open("/proc/self/comm", O_WRONLY);
+    if (fd < 0 || write(fd, "act-procfs", 10) != 10)
+        return 1;
+    syscall(SYS_getppid);
+    close(fd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -247,6 +263,8 @@ int main(int argc, char **argv)
         return calls(atoi(argv[2]));
     if (argc >= 3 && !strcmp(argv[1], "threads"))
         return threads(atoi(argv[2]));
-    fprintf(stderr, "usage: vigil-act hcall | calls N | threads N\n");
+    if (argc >= 2 && !strcmp(argv[1], "rename"))
+        return rename_self();
+    fprintf(stderr, "usage: vigil-act hcall | calls N | threads N | rename\n");
     return 2;
 }

@@ -14,6 +14,7 @@ static struct {
     uint32_t blk_off, blk_len;
     uint64_t epoch; /* see struct ident */
     int vforks;     /* vfork-like calls in flight */
+    uint64_t slide; /* KASLR slide + 1; 0 while unknown */
     /* Calls that start a new identity epoch, by number: [0] 64-bit ABI,
      * [1] i386. */
     uint8_t new_epoch[2][(VSYS_NR_MAX + 8) / 8];
@@ -21,10 +22,14 @@ static struct {
     int nr_vfork[2], nr_clone[2], nr_clone3[2];
 } I;
 
-static uint64_t current_task(struct vcpu *v)
+/* In user mode, and around the kernel's swapgs at either end of a call,
+ * the kernel's GS base is the inactive one (k_gs_base); in the middle of
+ * the kernel it is the active one. */
+static uint64_t current_task(struct vcpu *v, bool in_kernel)
 {
     uint64_t task = 0;
-    if (!mem(v, reg(v, R_KGS) + I.cfg.current_task_pcpu, &task, sizeof task))
+    uint64_t gs = reg(v, in_kernel ? R_GS : R_KGS);
+    if (!mem(v, gs + I.cfg.current_task_pcpu, &task, sizeof task))
         return 0;
     return task;
 }
@@ -45,6 +50,14 @@ static bool read_task(struct vcpu *v, uint64_t task, struct vraw_task *t)
     memcpy(&parent, blk + c->task_real_parent - I.blk_off, 8);
     if (parent >= KERNEL_BOTTOM)
         mem(v, parent + c->task_tgid, &t->ppid, 4);
+    if (t->tid == 1 && t->tgid == 1 && c->init_task != 0 &&
+        __atomic_load_n(&I.slide, __ATOMIC_RELAXED) == 0) {
+        /* KASLR moves the kernel image by whole pages, within 1 GiB. */
+        uint64_t slide = parent - c->init_task;
+        if (parent > c->init_task && (slide & (PAGE - 1)) == 0 &&
+            slide < (1ull << 30))
+            __atomic_store_n(&I.slide, slide + 1, __ATOMIC_RELEASE);
+    }
     /* A user thread has a positive id and a thread group whose leader's id
      * is not larger than its own. */
     return t->tid > 0 && t->tgid > 0 && t->tgid <= t->tid;
@@ -65,7 +78,7 @@ bool ident(struct vcpu *v, struct vraw_task *t)
         *t = c->t;
         return true;
     }
-    uint64_t task = current_task(v);
+    uint64_t task = current_task(v, false);
     if (!read_task(v, task, t))
         return false;
     if (cacheable) {
@@ -88,6 +101,18 @@ static void add_set(uint8_t set[(VSYS_NR_MAX + 8) / 8], const char *name,
     int nr = compat ? vsys_number_compat(name) : vsys_number(name);
     if (nr >= 0 && nr <= VSYS_NR_MAX)
         set[nr / 8] |= (uint8_t)(1u << (nr % 8));
+}
+
+bool ident_kernel_slide(uint64_t *slide)
+{
+    uint64_t s = __atomic_load_n(&I.slide, __ATOMIC_ACQUIRE);
+    *slide = s - 1;
+    return s != 0;
+}
+
+bool ident_in_kernel(struct vcpu *v, struct vraw_task *t)
+{
+    return read_task(v, current_task(v, true), t);
 }
 
 void ident_before_call(uint64_t nr, bool compat)

@@ -16,6 +16,13 @@ int ident_setup(const struct vring_config *cfg, char *err, size_t errlen);
  * task: the profile does not match the kernel. */
 bool ident(struct vcpu *v, struct vraw_task *t);
 
+/* The KASLR slide, once known: init's parent is init_task, whose link-time
+ * address the profile has, so the first call of pid 1 tells it. */
+bool ident_kernel_slide(uint64_t *slide);
+
+/* The running thread, from inside the kernel (GS swapped), uncached. */
+bool ident_in_kernel(struct vcpu *v, struct vraw_task *t);
+
 /* Before call `nr` runs: calls that may change which thread a cache entry
  * names start a new epoch. */
 void ident_before_call(uint64_t nr, bool compat);

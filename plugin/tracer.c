@@ -28,6 +28,7 @@
 #include "pending.h"
 #include "qemu-api.h"
 #include "sigframe.h"
+#include "sigret.h"
 #include "tracer.h"
 #include "vcpu.h"
 #include "vigil/rawrec.h"
@@ -256,6 +257,8 @@ static void on_return(unsigned int vcpu, void *udata)
     struct pending_call p;
     if (!ident(v, &t))
         return;
+    int64_t raw; /* taken at every return, so that none is left over */
+    bool have_raw = sigret_take(vcpu, T.nrings, &t, &raw);
     if (control_busy() && control_return(v, &t, kind == K_IRET))
         return; /* a detour of the control layer, not a guest call */
     if (!pending_take(vcpu, T.nrings, t.task, &p))
@@ -274,7 +277,9 @@ static void on_return(unsigned int vcpu, void *udata)
         ip = frame[0];
         sp = frame[3];
         user64 = frame[1] == 0x33; /* __USER_CS */
-        if (user64 && !p.compat && ip != p.ip + 2)
+        if (have_raw)
+            ret = raw; /* what the call returned, before any signal */
+        else if (user64 && !p.compat && ip != p.ip + 2)
             restart_or_signal(v, &p, sp, &ret, &ip);
     } else if (kind == K_SYSRET || kind == K_SYSRETL) {
         /* sysret resumes after the syscall instruction, whose address the
@@ -327,6 +332,13 @@ static void on_return(unsigned int vcpu, void *udata)
     vring_commit(T.ring, vcpu, size);
 }
 
+static void on_signal_delivery(unsigned int vcpu, void *udata)
+{
+    (void)udata;
+    if (vcpu < T.nrings && T.vcpus[vcpu].ready)
+        sigret_on_hook(&T.vcpus[vcpu], vcpu);
+}
+
 static void on_vmcall(unsigned int vcpu, void *udata)
 {
     if (vcpu < T.nrings && T.vcpus[vcpu].ready)
@@ -366,12 +378,16 @@ static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
 {
     (void)udata;
     size_t n = qemu_plugin_tb_n_insns(tb);
+    uint64_t hook = sigret_hook_addr();
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         uint8_t b[3];
         size_t len = qemu_plugin_insn_data(insn, b, sizeof b);
         uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
         enum insn_kind k = classify(b, len, vaddr);
+        if (vaddr == hook && hook != 0)
+            qemu_plugin_register_vcpu_insn_exec_cb(
+                insn, on_signal_delivery, QEMU_PLUGIN_CB_R_REGS, NULL);
         if (k == K_SYSCALL || k == K_INT80 || k == K_SYSENTER)
             qemu_plugin_register_vcpu_insn_exec_cb(
                 insn, on_entry, T.entry_flags,
@@ -428,6 +444,7 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
         return -1;
     capture_setup(cfg);
     sigframe_setup(cfg);
+    sigret_setup(cfg);
     T.str_max = cfg->str_max;
     const struct vact_config *act = &vring_shm(ring)->act;
     T.inject = inject_setup(act);
@@ -451,7 +468,8 @@ void tracer_report(char *buf, size_t len)
              "%u of %u vCPUs traced; hypercalls %" PRIu64
              "; skipped %" PRIu64 "; fault-ins %" PRIu64 " (%" PRIu64
              " refused, %" PRIu64 " through a signal frame, %" PRIu64
-             " lost); inject counts lost %" PRIu64,
+             " lost); inject counts lost %" PRIu64 "; signal hook at %#" PRIx64,
              ready, T.nrings, hcall_count(), cs.skipped, cs.faulted_in,
-             cs.fault_in_failed, cs.via_signal, cs.lost, inject_uncounted());
+             cs.fault_in_failed, cs.via_signal, cs.lost, inject_uncounted(),
+             sigret_hook_addr());
 }

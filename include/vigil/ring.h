@@ -41,7 +41,16 @@ struct vring_config {
      * where in it (struct sigcontext_64) each register is. */
     uint32_t sigframe_ctx;
     uint16_t sc_ip, sc_sp, sc_ax, sc_cx, sc_di, sc_si, sc_dx, sc_r11;
-    uint32_t reserved[2];
+    /* Link-time addresses (KASLR moves them all by one slide, which the
+     * plugin learns from init's parent, init_task), 0 when unknown: the
+     * kernel function that delivers signals on the way back to user
+     * mode, whose first argument is the thread's struct pt_regs (offsets
+     * of ax and orig_ax) with a call's result before any signal changes
+     * it. */
+    uint64_t init_task;
+    uint64_t signal_fn;
+    uint16_t regs_ax, regs_orig_ax;
+    uint32_t reserved;
 };
 
 struct vring_ctl {

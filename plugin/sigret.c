@@ -1,0 +1,79 @@
+/* Results at signal delivery (see sigret.h). */
+#include "sigret.h"
+
+#include "ident.h"
+
+static struct {
+    uint64_t fn; /* link-time address; 0: no hook */
+    uint16_t ax, orig_ax;
+    int recorded; /* slots in use, so that returns can skip the scan */
+    /* One per vCPU: the thread leaves the kernel on the vCPU it entered
+     * the delivery function on, unless a stop in between moved it. */
+    struct {
+        uint64_t task;
+        int32_t tid;
+        int64_t raw;
+    } _Alignas(64) slot[VRING_MAX_VCPUS];
+} S;
+
+void sigret_setup(const struct vring_config *cfg)
+{
+    S.fn = cfg->signal_fn;
+    S.ax = cfg->regs_ax;
+    S.orig_ax = cfg->regs_orig_ax;
+}
+
+uint64_t sigret_hook_addr(void)
+{
+    uint64_t slide;
+    return S.fn != 0 && ident_kernel_slide(&slide) ? S.fn + slide : 0;
+}
+
+void sigret_on_hook(struct vcpu *v, unsigned vcpu)
+{
+    uint64_t regs = reg(v, R_RDI), orig, ax;
+    if (vcpu >= VRING_MAX_VCPUS || regs < KERNEL_BOTTOM ||
+        !mem(v, regs + S.orig_ax, &orig, 8) || (int64_t)orig < 0 ||
+        !mem(v, regs + S.ax, &ax, 8))
+        return; /* an interrupt or exception returning: no call */
+    struct vraw_task t;
+    if (!ident_in_kernel(v, &t))
+        return;
+    /* The delivery function runs once per signal: the first time sees
+     * the call's own result, later times what the first made of it. */
+    if (S.slot[vcpu].task == t.task && S.slot[vcpu].tid == t.tid)
+        return;
+    if (S.slot[vcpu].task == 0)
+        __atomic_fetch_add(&S.recorded, 1, __ATOMIC_ACQ_REL);
+    S.slot[vcpu].tid = t.tid;
+    S.slot[vcpu].raw = (int64_t)ax;
+    __atomic_store_n(&S.slot[vcpu].task, t.task, __ATOMIC_RELEASE);
+}
+
+static bool take(unsigned i, const struct vraw_task *t, int64_t *raw)
+{
+    uint64_t task = t->task;
+    if (__atomic_load_n(&S.slot[i].task, __ATOMIC_ACQUIRE) != task ||
+        S.slot[i].tid != t->tid)
+        return false;
+    int64_t r = S.slot[i].raw;
+    if (!__atomic_compare_exchange_n(&S.slot[i].task, &task, 0, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return false;
+    __atomic_fetch_sub(&S.recorded, 1, __ATOMIC_ACQ_REL);
+    *raw = r;
+    return true;
+}
+
+bool sigret_take(unsigned vcpu, unsigned nvcpus, const struct vraw_task *t,
+                 int64_t *raw)
+{
+    if (__atomic_load_n(&S.recorded, __ATOMIC_ACQUIRE) == 0)
+        return false;
+    if (take(vcpu, t, raw))
+        return true;
+    for (unsigned i = 0; i < nvcpus && i < VRING_MAX_VCPUS; i++)
+        if (i != vcpu && take(i, t, raw))
+            return true;
+    return false;
+}
