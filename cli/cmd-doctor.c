@@ -95,8 +95,8 @@ int cmd_doctor(int argc, char **argv)
     int major, minor;
     err = qemu_rt_version(&rt, line, sizeof line, &major, &minor);
     printf("version:  %s\n", err == -ENOEXEC || err == 0 ? line
-                             : err < 0                    ? strerror(-err)
-                                                          : line);
+                             : err < 0                   ? strerror(-err)
+                                                         : line);
 
     struct strvec av;
     strvec_init(&av);
@@ -118,8 +118,8 @@ int cmd_doctor(int argc, char **argv)
         printf("plugin:   %s (API %d); this QEMU offers API %d..%d\n", plugin,
                PLUGIN_API, min, max);
     else if (known)
-        printf("plugin:   %s (API %d); this QEMU offers API up to %d\n",
-               plugin, PLUGIN_API, max);
+        printf("plugin:   %s (API %d); this QEMU offers API up to %d\n", plugin,
+               PLUGIN_API, max);
     else
         printf("plugin:   %s (API %d); the probe failed: %.*s\n", plugin,
                PLUGIN_API, (int)strcspn(out, "\n"), out);

@@ -19,8 +19,8 @@ static bool in_path(const char *name, char *buf, size_t len)
         path = "/usr/local/bin:/usr/bin:/bin";
     while (*path != '\0') {
         size_t n = strcspn(path, ":");
-        if (n > 0 && (size_t)snprintf(buf, len, "%.*s/%s", (int)n, path,
-                                      name) < len &&
+        if (n > 0 &&
+            (size_t)snprintf(buf, len, "%.*s/%s", (int)n, path, name) < len &&
             access(buf, X_OK) == 0)
             return true;
         path += n + (path[n] == ':');
@@ -186,8 +186,9 @@ void qemu_rt_describe(const struct qemu_rt *rt, char *buf, size_t len)
         snprintf(buf, len, "%s (the host's)", bin);
         break;
     case QEMU_RT_ROOT:
-        snprintf(buf, len, "%s/usr/bin/%s through bubblewrap (the Debian 13 "
-                           "root %s)",
+        snprintf(buf, len,
+                 "%s/usr/bin/%s through bubblewrap (the Debian 13 "
+                 "root %s)",
                  rt->root, QEMU_NAME, rt->root);
         break;
     case QEMU_RT_OLD:

@@ -177,8 +177,8 @@ static double now_s(void)
 
 void run_remove_rundir(const char *rundir)
 {
-    static const char *files[] = {"status", "console.log", "qemu.log",
-                                  "qemu.err", "qmp.sock", "qemu.pid"};
+    static const char *files[] = {"status",   "console.log", "qemu.log",
+                                  "qemu.err", "qmp.sock",    "qemu.pid"};
     char path[PATH_BUF];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", rundir, files[i]);

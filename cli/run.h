@@ -24,7 +24,7 @@ struct run_opts {
     const char *initrd;
     const char *append;
     const char *accel;
-    const char *qemu;            /* --qemu */
+    const char *qemu;              /* --qemu */
     const struct qemu_rt *qemu_rt; /* the QEMU chosen from it */
     const char *plugin;
     const char *console;

@@ -126,10 +126,9 @@ static struct detour *claim(void)
         for (unsigned i = 0; i < DETOURS; i++) {
             struct detour *d = &C.d[i];
             int st = __atomic_load_n(&d->state, __ATOMIC_ACQUIRE);
-            if (st == FREE &&
-                __atomic_compare_exchange_n(&d->state, &st, CLAIMING, false,
-                                            __ATOMIC_ACQ_REL,
-                                            __ATOMIC_RELAXED)) {
+            if (st == FREE && __atomic_compare_exchange_n(
+                                  &d->state, &st, CLAIMING, false,
+                                  __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
                 __atomic_fetch_add(&C.live, 1, __ATOMIC_ACQ_REL);
                 return d;
             }
@@ -140,9 +139,8 @@ static struct detour *claim(void)
          * longest (stopped, or it left by siglongjmp) loses its detour. */
         int armed = ARMED;
         if (oldest != NULL &&
-            __atomic_compare_exchange_n(&oldest->state, &armed, CLAIMING,
-                                        false, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_RELAXED)) {
+            __atomic_compare_exchange_n(&oldest->state, &armed, CLAIMING, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
             count(&C.st.lost);
             return oldest; /* stays counted in `live` */
         }
@@ -174,8 +172,8 @@ bool control_fault_in(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     uint64_t first = start & ~(PAGE - 1);
     uint64_t span = ((start + len + PAGE - 1) & ~(PAGE - 1)) - first;
     uint8_t b[2] = {0, 0};
-    bool own = insn_len == 2 && mem(v, ip, b, 2) && b[0] == 0x0f &&
-               b[1] == 0x05;
+    bool own =
+        insn_len == 2 && mem(v, ip, b, 2) && b[0] == 0x0f && b[1] == 0x05;
     uint64_t g = own ? ip : gadget(v);
     if (g == 0 || t->task == 0)
         return false;

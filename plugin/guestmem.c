@@ -42,8 +42,7 @@ static bool la57(struct vcpu *v)
 }
 
 /* The physical address of @va for a user-mode access of kind @need. */
-static enum walk walk(struct vcpu *v, uint64_t va, enum need need,
-                      uint64_t *pa)
+static enum walk walk(struct vcpu *v, uint64_t va, enum need need, uint64_t *pa)
 {
     int levels = la57(v) ? 5 : 4;
     if (va >> (levels == 5 ? 56 : 47) != 0)

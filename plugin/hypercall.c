@@ -9,7 +9,7 @@
 #include "ident.h"
 #include "vigil/version.h"
 
-#define USER_CS64 0x33 /* __USER_CS: 64-bit user code */
+#define USER_CS64  0x33 /* __USER_CS: 64-bit user code */
 #define VMCALL_LEN 3
 
 static struct {
@@ -86,9 +86,8 @@ void hcall_exec(struct vcpu *v, uint64_t ip)
         result = identify(v, arg, false, &start, &len);
         if (len != 0) {
             struct vraw_task t;
-            if (!ident(v, &t) ||
-                !control_fault_in(v, &t, ip, VMCALL_LEN, start, len,
-                                  identify_finish, arg))
+            if (!ident(v, &t) || !control_fault_in(v, &t, ip, VMCALL_LEN, start,
+                                                   len, identify_finish, arg))
                 result = -EFAULT;
         }
     }

@@ -185,8 +185,7 @@ int ident_setup(const struct vring_config *cfg, char *err, size_t errlen)
     for (int compat = 0; compat < 2; compat++) {
         for (size_t i = 0; i < sizeof epoch_calls / sizeof *epoch_calls; i++)
             add_set(I.new_epoch[compat], epoch_calls[i], compat);
-        for (size_t i = 0; i < sizeof rename_calls / sizeof *rename_calls;
-             i++)
+        for (size_t i = 0; i < sizeof rename_calls / sizeof *rename_calls; i++)
             add_set(I.renames[compat], rename_calls[i], compat);
         I.nr_vfork[compat] =
             compat ? vsys_number_compat("vfork") : vsys_number("vfork");

@@ -32,8 +32,8 @@ static struct {
 bool inject_setup(const struct vact_config *act)
 {
     J.act = *act;
-    J.act.nrules = J.act.nrules > VACT_RULES_MAX ? VACT_RULES_MAX
-                                                 : J.act.nrules;
+    J.act.nrules =
+        J.act.nrules > VACT_RULES_MAX ? VACT_RULES_MAX : J.act.nrules;
     J.act.sel.name[sizeof J.act.sel.name - 1] = '\0';
     J.name_len = strlen(J.act.sel.name);
     J.nr_execve = vsys_number("execve");
@@ -50,8 +50,8 @@ static bool chosen_has(int32_t tgid)
     if (tgid <= 0)
         return false;
     for (unsigned i = 0, s = mix((uint64_t)tgid); i < PROBE; i++, s++) {
-        int32_t v = __atomic_load_n(&J.chosen[s & (CHOSEN - 1)],
-                                    __ATOMIC_ACQUIRE);
+        int32_t v =
+            __atomic_load_n(&J.chosen[s & (CHOSEN - 1)], __ATOMIC_ACQUIRE);
         if (v == tgid)
             return true;
         if (v == 0)
@@ -69,9 +69,9 @@ static void chosen_add(int32_t tgid)
         int32_t v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
         if (v == tgid)
             return;
-        if (v == 0 && __atomic_compare_exchange_n(slot, &v, tgid, false,
-                                                  __ATOMIC_ACQ_REL,
-                                                  __ATOMIC_ACQUIRE))
+        if (v == 0 &&
+            __atomic_compare_exchange_n(slot, &v, tgid, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
             return;
         if (v == tgid)
             return;
@@ -84,9 +84,9 @@ static bool selected(const struct vraw_task *t)
     memcpy(comm, t->comm, sizeof t->comm);
     comm[sizeof t->comm] = '\0';
     bool add;
-    bool yes = vigil_select_event(&J.act.sel, t->tgid, comm, false,
-                                  chosen_has(t->tgid), chosen_has(t->ppid),
-                                  &add);
+    bool yes =
+        vigil_select_event(&J.act.sel, t->tgid, comm, false,
+                           chosen_has(t->tgid), chosen_has(t->ppid), &add);
     if (add)
         chosen_add(t->tgid);
     return yes;

@@ -51,10 +51,11 @@ static bool table_put(uint64_t task, const struct pending_call *call)
         if (!__atomic_compare_exchange_n(&table[s].task, &key, BUSY, false,
                                          __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             continue;
-        struct pending_call *p = &table[s];
-        *p = *call;
-        p->task = BUSY;
-        __atomic_store_n(&p->task, task, __ATOMIC_RELEASE);
+        /* The key stays BUSY until the fields are all in place. */
+        struct pending_call fill = *call;
+        fill.task = BUSY;
+        table[s] = fill;
+        __atomic_store_n(&table[s].task, task, __ATOMIC_RELEASE);
         return true;
     }
     return false;

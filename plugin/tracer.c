@@ -47,20 +47,19 @@ enum insn_kind {
 };
 
 const char *const vcpu_reg_names[R_COUNT] = {
-    "rax",    "rbx", "rcx",       "rdx",     "rsi",     "rdi",
-    "rbp",    "rsp", "r8",        "r9",      "r10",     "r11",
-    "eflags", "cs",  "k_gs_base", "gs_base", "fs_base", "cr3",
-    "cr4",
+    "rax",       "rbx",     "rcx",     "rdx", "rsi", "rdi",    "rbp",
+    "rsp",       "r8",      "r9",      "r10", "r11", "eflags", "cs",
+    "k_gs_base", "gs_base", "fs_base", "cr3", "cr4",
 };
 
 /* The kernel's restart codes (never returned to user mode; ptrace shows
  * them, and so does strace). */
-#define ERESTARTSYS            512
-#define ERESTART_RESTARTBLOCK  516
+#define ERESTARTSYS           512
+#define ERESTART_RESTARTBLOCK 516
 
 static struct tracer {
     struct vring_map *ring;
-    bool inject;                 /* --inject rules */
+    bool inject; /* --inject rules */
     /* What the callbacks may do: write registers (and set the PC) only
      * when something acts, because QEMU syncs more around such callbacks. */
     enum qemu_plugin_cb_flags entry_flags, return_flags;
@@ -386,16 +385,16 @@ static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
         uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
         enum insn_kind k = classify(b, len, vaddr);
         if (vaddr == hook && hook != 0)
-            qemu_plugin_register_vcpu_insn_exec_cb(
-                insn, on_signal_delivery, QEMU_PLUGIN_CB_R_REGS, NULL);
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_signal_delivery,
+                                                   QEMU_PLUGIN_CB_R_REGS, NULL);
         if (k == K_SYSCALL || k == K_INT80 || k == K_SYSENTER)
             qemu_plugin_register_vcpu_insn_exec_cb(
                 insn, on_entry, T.entry_flags,
                 (void *)(uintptr_t)(vaddr | (uint64_t)k << 56));
         else if (k == K_VMCALL && hcall_enabled())
-            qemu_plugin_register_vcpu_insn_exec_cb(
-                insn, on_vmcall, QEMU_PLUGIN_CB_RW_REGS_PC,
-                (void *)(uintptr_t)vaddr);
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_vmcall,
+                                                   QEMU_PLUGIN_CB_RW_REGS_PC,
+                                                   (void *)(uintptr_t)vaddr);
         else if (k != 0 && k != K_VMCALL)
             qemu_plugin_register_vcpu_insn_exec_cb(
                 insn, on_return, T.return_flags, (void *)(uintptr_t)k);
@@ -450,7 +449,8 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
     T.inject = inject_setup(act);
     hcall_setup((act->flags & VACT_HCALL) != 0);
     T.nr_restart_syscall = (uint64_t)vsys_number("restart_syscall");
-    T.entry_flags = T.inject ? QEMU_PLUGIN_CB_RW_REGS_PC : QEMU_PLUGIN_CB_R_REGS;
+    T.entry_flags =
+        T.inject ? QEMU_PLUGIN_CB_RW_REGS_PC : QEMU_PLUGIN_CB_R_REGS;
     T.return_flags =
         hcall_enabled() ? QEMU_PLUGIN_CB_RW_REGS : QEMU_PLUGIN_CB_R_REGS;
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans, NULL);
@@ -465,9 +465,9 @@ void tracer_report(char *buf, size_t len)
     struct control_stats cs;
     control_stats(&cs);
     snprintf(buf, len,
-             "%u of %u vCPUs traced; hypercalls %" PRIu64
-             "; skipped %" PRIu64 "; fault-ins %" PRIu64 " (%" PRIu64
-             " refused, %" PRIu64 " through a signal frame, %" PRIu64
+             "%u of %u vCPUs traced; hypercalls %" PRIu64 "; skipped %" PRIu64
+             "; fault-ins %" PRIu64 " (%" PRIu64 " refused, %" PRIu64
+             " through a signal frame, %" PRIu64
              " lost); inject counts lost %" PRIu64 "; signal hook at %#" PRIx64,
              ready, T.nrings, hcall_count(), cs.skipped, cs.faulted_in,
              cs.fault_in_failed, cs.via_signal, cs.lost, inject_uncounted(),

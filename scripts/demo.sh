@@ -52,3 +52,14 @@ grep '"type":"detection"' build/demo-disk.jsonl | grep -o '"writers":.*'
 echo "   the file as the host reads it from the image (bytes 492..532):"
 debugfs -R "cat /report.txt" "$img" 2>/dev/null | dd bs=1 skip=492 count=40 \
     status=none | od -An -c | sed 's/^/  /'
+
+echo
+echo "== vigil run --inject: a call fails from outside the guest (strace's -e inject=)"
+"$vigil" run --trace comm=head --format text --inject openat:error=EACCES \
+    -o build/demo-inject.txt -- head -n 1 /proc/version
+echo "   the guest's head got EACCES; vigil's trace of it:"
+grep -E 'openat|exit_group' build/demo-inject.txt | sed 's/^/  /'
+echo
+echo "== the guest asks vigil who it is (hypercall: vmcall, RAX=1 identify)"
+"$vigil" run --trace exe=/usr/bin/vigil-act -o /dev/null -- vigil-act hcall |
+    grep -E '^(stack|untouched|cow)' | sed 's/^/  /'

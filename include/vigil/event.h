@@ -37,8 +37,8 @@ struct vigil_syscall {
     bool compat;   /* i386 ABI */
     uint64_t nr;
     uint64_t args[6];
-    uint64_t ip; /* user address of the system call instruction */
-    int64_t ret; /* valid when state == VIGIL_SC_DONE */
+    uint64_t ip;   /* user address of the system call instruction */
+    int64_t ret;   /* valid when state == VIGIL_SC_DONE */
     bool injected; /* ret is vigil's (--inject): the kernel never ran it */
     enum vigil_sc_state state;
     unsigned ncaps;

@@ -68,8 +68,9 @@ static int parse_when(const char *s, size_t n, struct vact_rule *r, char *err,
     const char *first_end = dots ? dots : plus ? plus : end;
     long long first, last = 0, step = 0;
     if (!number(s, (size_t)(first_end - s), 1, WHEN_MAX, &first))
-        return fail(err, errlen, "when=: expected FIRST[..LAST][+[STEP]] "
-                                 "with numbers 1..%d",
+        return fail(err, errlen,
+                    "when=: expected FIRST[..LAST][+[STEP]] "
+                    "with numbers 1..%d",
                     WHEN_MAX);
     if (dots) {
         const char *last_end = plus ? plus : end;
@@ -149,8 +150,8 @@ int vigil_inject_parse(const char *spec, struct vact_config *act, char *err,
         size_t len = next ? (size_t)(next - p) : strlen(p);
         const char *eq = memchr(p, '=', len);
         if (eq == NULL)
-            return fail(err, errlen, "expected KEY=VALUE, got '%.*s'",
-                        (int)len, p);
+            return fail(err, errlen, "expected KEY=VALUE, got '%.*s'", (int)len,
+                        p);
         size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
         const char *val = eq + 1;
         if (klen == 5 && !memcmp(p, "error", 5)) {
@@ -159,8 +160,9 @@ int vigil_inject_parse(const char *spec, struct vact_config *act, char *err,
                 return fail(err, errlen, "error=: unknown errno '%.*s'",
                             (int)vlen, val);
             if (have_ret)
-                return fail(err, errlen, "error= and retval= exclude each "
-                                         "other, and each comes once");
+                return fail(err, errlen,
+                            "error= and retval= exclude each "
+                            "other, and each comes once");
             r.ret = -e;
             have_ret = true;
         } else if (klen == 6 && !memcmp(p, "retval", 6)) {
@@ -168,8 +170,9 @@ int vigil_inject_parse(const char *spec, struct vact_config *act, char *err,
             if (!number(val, vlen, LLONG_MIN, LLONG_MAX, &v))
                 return fail(err, errlen, "retval=: expected an integer");
             if (have_ret)
-                return fail(err, errlen, "error= and retval= exclude each "
-                                         "other, and each comes once");
+                return fail(err, errlen,
+                            "error= and retval= exclude each "
+                            "other, and each comes once");
             r.ret = v;
             have_ret = true;
         } else if (klen == 4 && !memcmp(p, "when", 4)) {
