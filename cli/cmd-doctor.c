@@ -94,9 +94,8 @@ int cmd_doctor(int argc, char **argv)
     printf("qemu:     %s\n", what);
     int major, minor;
     err = qemu_rt_version(&rt, line, sizeof line, &major, &minor);
-    printf("version:  %s\n", err == -ENOEXEC || err == 0 ? line
-                             : err < 0                   ? strerror(-err)
-                                                         : line);
+    printf("version:  %s\n",
+           err < 0 && err != -ENOEXEC ? strerror(-err) : line);
 
     struct strvec av;
     strvec_init(&av);
