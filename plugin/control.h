@@ -44,8 +44,10 @@ typedef int64_t (*control_finish_fn)(struct vcpu *v, const uint64_t arg[4],
  * thread @t (madvise MADV_POPULATE_WRITE, entered from a syscall
  * instruction of the thread's own address space), then resume the thread
  * after the @insn_len-byte instruction at @ip with rax = @finish(@arg).
- * Does not return when under way; returns false when it cannot be done
- * (no syscall instruction known in this address space, table full). Needs
+ * When that instruction is a syscall instruction itself, returns true and
+ * the caller lets it execute (it enters the kernel for the fault-in); else
+ * does not return. Returns false when it cannot be done (no syscall
+ * instruction known in this address space). Needs
  * QEMU_PLUGIN_CB_RW_REGS_PC. */
 bool control_fault_in(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                       unsigned insn_len, uint64_t start, uint64_t len,
