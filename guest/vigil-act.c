@@ -174,13 +174,16 @@ static int hcall(void)
     printf("huge length: ret=%ld\n", identify(stack, 1L << 40));
 
     /* Many fresh pages while a timer signal interrupts: the faults vigil
-     * has the guest kernel take may be cut short by a signal handler. */
+     * has the guest kernel take may be cut short by a signal handler, and
+     * the handler may run before the thread reaches the system call
+     * instruction vigil borrowed for them, even run that very instruction
+     * (its rt_sigreturn, when that was the last one the process used). */
     struct sigaction sa = {.sa_handler = on_alarm};
     sigaction(SIGALRM, &sa, NULL);
     struct itimerval it = {{0, 200}, {0, 200}};
     setitimer(ITIMER_REAL, &it, NULL);
     int bad = 0;
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 1000; i++) {
         char *p = fresh_pages(1);
         if (identify(p, 64) != want || strncmp(p, "vigil", 5) != 0)
             bad++;

@@ -13,9 +13,12 @@
  *
  * Between setting the PC to a borrowed syscall instruction and executing
  * it, the thread may be interrupted, rescheduled elsewhere, or sent into a
- * signal handler that makes calls of its own; the detour is therefore kept
- * per thread in a table, ARMED until the thread enters the kernel from that
- * instruction with the madvise registers, IN_FLIGHT until it returns. On
+ * signal handler that makes calls of its own, even from that same
+ * instruction; the detour is therefore kept per thread in a table, ARMED
+ * until the thread enters the kernel from that instruction with the
+ * madvise registers, IN_FLIGHT until it returns. A thread that never comes
+ * back to it (a handler that rewrote its saved registers or left by
+ * siglongjmp) holds its entry until the table needs the room. On
  * the way back the kernel may deliver a signal instead: the thread's
  * context, which the detour must fix, is then the one saved in the signal
  * frame (sigframe.h).
@@ -39,9 +42,10 @@ struct detour {
     int state;
     uint64_t task;
     int32_t tid;
-    uint64_t gadget;   /* the syscall instruction entered from */
-    uint64_t resume;   /* where the thread goes on afterwards */
-    uint64_t saved[3]; /* rdi rsi rdx, which madvise's arguments took */
+    uint64_t gadget;      /* the syscall instruction entered from */
+    uint64_t resume;      /* where the thread goes on afterwards */
+    uint64_t saved[3];    /* rdi rsi rdx, which madvise's arguments took */
+    uint64_t start, span; /* madvise's range */
     control_finish_fn finish;
     uint64_t arg[4];
     uint64_t seq; /* age: the oldest ARMED one goes when the table is full */
@@ -187,6 +191,8 @@ bool control_fault_in(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     d->saved[0] = reg(v, R_RDI);
     d->saved[1] = reg(v, R_RSI);
     d->saved[2] = reg(v, R_RDX);
+    d->start = first;
+    d->span = span;
     d->finish = finish;
     memcpy(d->arg, arg, sizeof d->arg);
     d->seq = __atomic_fetch_add(&C.seq, 1, __ATOMIC_RELAXED);
@@ -205,16 +211,15 @@ bool control_fault_in(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
 bool control_entry(struct vcpu *v, const struct vraw_task *t, uint64_t ip)
 {
     struct detour *d = find(t, ARMED);
-    if (d == NULL || d->gadget != ip)
+    /* The borrowed instruction is the thread's own too: a signal handler
+     * that runs before the detour may execute it (it may be the handler's
+     * rt_sigreturn), and that call is the thread's. Only the madvise the
+     * detour set up is ours; the thread comes back to it when the handler
+     * returns. */
+    if (d == NULL || d->gadget != ip || reg(v, R_RAX) != NR_MADVISE ||
+        reg(v, R_RDI) != d->start || reg(v, R_RSI) != d->span ||
+        reg(v, R_RDX) != MADV_POPULATE_WRITE_)
         return false;
-    /* A signal handler may have rewritten the saved registers the thread
-     * resumed with: then this is the thread's own call, and the detour is
-     * abandoned. */
-    if (reg(v, R_RAX) != NR_MADVISE || reg(v, R_RDX) != MADV_POPULATE_WRITE_) {
-        count(&C.st.lost);
-        release(d);
-        return false;
-    }
     __atomic_store_n(&d->state, IN_FLIGHT, __ATOMIC_RELEASE);
     return true;
 }

@@ -39,7 +39,7 @@ for fn in 0 12345 -1; do
     expect_eq "unknown function $fn: -ENOSYS" "$(line "fn $fn")" "fn $fn: ret=-38"
 done
 expect_eq "a huge length is cut to the string" "$(line 'huge length')" "huge length: ret=$len"
-expect_eq "200 identifies into fresh pages under a 200 us timer signal" \
+expect_eq "1000 identifies into fresh pages under a 200 us timer signal" \
     "$(line 'under signals')" "under signals: bad=0 ticks>0=1"
 stats=$(grep 'vigil-plugin: exit' "$TMP/hcall.err")
 echo "$stats"
