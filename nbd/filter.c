@@ -41,7 +41,7 @@
 #include "policy.h"
 #include "qmp.h"
 
-#define NSTREAMS      8
+#define NSTREAMS      64 /* interleaved writers each keep one */
 #define TAIL_MAX      4096
 #define ZERO_SCAN_MAX 65536 /* zeros fed for one write-zeroes/trim */
 #define MAX_HITS      64    /* detections recorded per request */
