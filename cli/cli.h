@@ -4,6 +4,7 @@
 #define VIGIL_CLI_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -22,6 +23,7 @@ int cmd_scan(int argc, char **argv);
 int cmd_logd(int argc, char **argv);
 int cmd_logsend(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_update(int argc, char **argv);
 
 /* Print "vigil: <msg>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -29,6 +31,10 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* clock_gettime(@clock) in nanoseconds. */
 uint64_t cli_now_ns(clockid_t clock);
+
+/* Read all of @path (at most @max bytes: -EFBIG beyond) into a malloc'd
+ * buffer, NUL-terminated past *len. 0 or -errno. */
+int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
 
 /* Directory holding the vigil binary, to find the plugin and guest image. */
 const char *cli_self_dir(void);
