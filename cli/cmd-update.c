@@ -114,12 +114,13 @@ static int seal(const uint8_t *payload, size_t plen, const char *sig,
     struct vupd_sig s;
     struct vupd_claim c;
     enum vupd_reason r = vupd_parse(whole, plen + slen, 0, &b, err, sizeof err);
-    if (r == VUPD_OK && vupd_sig_parse(b.sig_text, b.sig_len, &s, err,
-                                       sizeof err) < 0)
+    if (r == VUPD_OK &&
+        vupd_sig_parse(b.sig_text, b.sig_len, &s, err, sizeof err) < 0)
         r = VUPD_SIG_MALFORMED;
     if (r == VUPD_OK && vupd_claim_parse(s.comment, &c) < 0) {
-        snprintf(err, sizeof err, "the trusted comment is not vigil's "
-                                  "(sign with the -t that build printed)");
+        snprintf(err, sizeof err,
+                 "the trusted comment is not vigil's "
+                 "(sign with the -t that build printed)");
         r = VUPD_COMMENT;
     }
     if (r == VUPD_OK && b.h.payload_len != plen) {
@@ -227,8 +228,7 @@ static int cmd_build(int argc, char **argv)
             goto out;
         }
         snprintf(e[i].name, sizeof e[i].name, "%s", name);
-        if (read_named("file", path, VUPD_DEFAULT_MAX, &bufs[i], &e[i].len) <
-            0)
+        if (read_named("file", path, VUPD_DEFAULT_MAX, &bufs[i], &e[i].len) < 0)
             goto out;
         e[i].data = bufs[i];
     }
@@ -413,8 +413,7 @@ static int cmd_inspect(int argc, char **argv)
 
 /* Parse and verify a bundle file; on success *buf holds it. */
 static enum vupd_reason check(const struct check_opts *o, const char *path,
-                              struct vupd_bundle *b, uint8_t **buf,
-                              size_t *len)
+                              struct vupd_bundle *b, uint8_t **buf, size_t *len)
 {
     struct vupd_key keys[KEYS_MAX];
     size_t max = o->max ? o->max : VUPD_DEFAULT_MAX, k;
@@ -496,9 +495,8 @@ int cmd_update(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } subs[] = {
-        {"build", cmd_build},     {"seal", cmd_seal},
-        {"inspect", cmd_inspect}, {"verify", cmd_verify},
-        {"apply", cmd_apply},
+        {"build", cmd_build},   {"seal", cmd_seal},   {"inspect", cmd_inspect},
+        {"verify", cmd_verify}, {"apply", cmd_apply},
     };
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);

@@ -339,18 +339,14 @@ static int make_config(const struct vigil_profile *p,
     c->buf_max = o->buf_max;
     c->argv_max = o->argv_max;
     sigframe_config(p, c);
-    struct vigil_profile_member ax, orig;
+    struct vigil_profile_member ax;
     if (vigil_profile_symbol(p, "init_task", &c->init_task) < 0 ||
         vigil_profile_symbol(p, "arch_do_signal_or_restart", &c->signal_fn) <
             0 ||
-        vigil_profile_member(p, "pt_regs", "ax", &ax) < 0 ||
-        vigil_profile_member(p, "pt_regs", "orig_ax", &orig) < 0 ||
-        ax.offset > 1024 || orig.offset > 1024) {
+        vigil_profile_member(p, "pt_regs", "ax", &ax) < 0 || ax.offset > 1024)
         c->init_task = c->signal_fn = 0; /* results then from signal frames */
-    } else {
+    else
         c->regs_ax = (uint16_t)ax.offset;
-        c->regs_orig_ax = (uint16_t)orig.offset;
-    }
     return 0;
 }
 

@@ -11,6 +11,8 @@
  *                        /proc/version, printing each result.
  *   vigil-act threads N  two threads, one after the other, each making N
  *                        getppid calls and printing the results.
+ *   vigil-act signals    a second signal handler entered on the way back
+ *                        from the first one's rt_sigreturn.
  *   vigil-act rename     renames itself with prctl(PR_SET_NAME), then by a
  *                        write to /proc/self/comm, making a getppid call
  *                        after each.
@@ -244,6 +246,45 @@ static int threads(int n)
     return 0;
 }
 
+static volatile sig_atomic_t got1, got2;
+static void on_first(int sig)
+{
+    (void)sig;
+    got1++;
+    /* Blocked while this handler runs (sa_mask): due when it returns. */
+    raise(SIGUSR2);
+}
+static void on_second(int sig)
+{
+    (void)sig;
+    got2++;
+}
+
+/* A timer signal interrupts a loop that holds 4242 in rax; its handler
+ * makes a second signal due as it returns, so the kernel enters the second
+ * handler on rt_sigreturn's way back, and rt_sigreturn's result (the
+ * restored rax, 4242) is only in the second handler's frame. */
+static int signals(void)
+{
+    struct sigaction a = {.sa_handler = on_first},
+                     b = {.sa_handler = on_second};
+    sigemptyset(&a.sa_mask);
+    sigaddset(&a.sa_mask, SIGUSR2);
+    sigaction(SIGALRM, &a, NULL);
+    sigaction(SIGUSR2, &b, NULL);
+    struct itimerval it = {{0, 0}, {0, 20000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    long dummy;
+    __asm__ volatile("1: movl $4242, %%eax\n\t"
+                     "cmpl $0, %1\n\t"
+                     "je 1b"
+                     : "=&a"(dummy)
+                     : "m"(got1)
+                     : "cc");
+    printf("handlers %d %d\n", (int)got1, (int)got2);
+    return 0;
+}
+
 static int rename_self(void)
 {
     syscall(SYS_prctl, PR_SET_NAME, "act-prctl", 0, 0, 0);
@@ -268,6 +309,10 @@ int main(int argc, char **argv)
         return threads(atoi(argv[2]));
     if (argc >= 2 && !strcmp(argv[1], "rename"))
         return rename_self();
-    fprintf(stderr, "usage: vigil-act hcall | calls N | threads N | rename\n");
+    if (argc >= 2 && !strcmp(argv[1], "signals"))
+        return signals();
+    fprintf(
+        stderr,
+        "usage: vigil-act hcall | calls N | threads N | rename | signals\n");
     return 2;
 }

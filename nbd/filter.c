@@ -88,6 +88,8 @@ static struct {
     char *reload_path;
     bool reload_exists;
     struct timespec reload_mtime;
+    dev_t reload_dev; /* an update swaps in another directory: */
+    ino_t reload_ino; /* its mtime alone may be the same */
     char *disk;
     bool behind_off; /* vigil-scan-behind=no */
 
@@ -238,8 +240,11 @@ static void note_reload_mtime(void)
 {
     struct stat st;
     g.reload_exists = stat(g.reload_path, &st) == 0;
-    if (g.reload_exists)
+    if (g.reload_exists) {
         g.reload_mtime = st.st_mtim;
+        g.reload_dev = st.st_dev;
+        g.reload_ino = st.st_ino;
+    }
 }
 
 static int vigil_config_complete(nbdkit_next_config_complete *next,
@@ -361,12 +366,15 @@ static void check_reload_locked(void)
     bool exists = stat(g.reload_path, &st) == 0;
     if (!exists ||
         (g.reload_exists && st.st_mtim.tv_sec == g.reload_mtime.tv_sec &&
-         st.st_mtim.tv_nsec == g.reload_mtime.tv_nsec)) {
+         st.st_mtim.tv_nsec == g.reload_mtime.tv_nsec &&
+         st.st_dev == g.reload_dev && st.st_ino == g.reload_ino)) {
         g.reload_exists = exists;
         return;
     }
     g.reload_exists = true;
     g.reload_mtime = st.st_mtim;
+    g.reload_dev = st.st_dev;
+    g.reload_ino = st.st_ino;
     struct vsig_db *db;
     if (load_db(&db) < 0) {
         warnmsg("database reload failed; keeping the current database");

@@ -5,7 +5,7 @@
 
 static struct {
     uint64_t fn; /* link-time address; 0: no hook */
-    uint16_t ax, orig_ax;
+    uint16_t ax;
     int recorded; /* slots in use, so that returns can skip the scan */
     /* One per vCPU: the thread leaves the kernel on the vCPU it entered
      * the delivery function on, unless a stop in between moved it. */
@@ -20,7 +20,6 @@ void sigret_setup(const struct vring_config *cfg)
 {
     S.fn = cfg->signal_fn;
     S.ax = cfg->regs_ax;
-    S.orig_ax = cfg->regs_orig_ax;
 }
 
 uint64_t sigret_hook_addr(void)
@@ -31,11 +30,14 @@ uint64_t sigret_hook_addr(void)
 
 void sigret_on_hook(struct vcpu *v, unsigned vcpu)
 {
-    uint64_t regs = reg(v, R_RDI), orig, ax;
+    /* Every way back counts, not only those with orig_ax >= 0: a
+     * signal's handler returns through rt_sigreturn, which clears orig_ax,
+     * and its result (the interrupted context's rax) is still what strace
+     * shows. On an interrupt's way back nothing takes the value. */
+    uint64_t regs = reg(v, R_RDI), ax;
     if (vcpu >= VRING_MAX_VCPUS || regs < KERNEL_BOTTOM ||
-        !mem(v, regs + S.orig_ax, &orig, 8) || (int64_t)orig < 0 ||
         !mem(v, regs + S.ax, &ax, 8))
-        return; /* an interrupt or exception returning: no call */
+        return;
     struct vraw_task t;
     if (!ident_in_kernel(v, &t))
         return;

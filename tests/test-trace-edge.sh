@@ -12,7 +12,7 @@ requires_qemu
 requires python3 jq
 requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz"
 
-PIPE='sleep 0.3 & sleep 0.1 & (echo a; echo b) | cat | wc -l; sleep 0.2 & wait; echo done'
+PIPE='sleep 0.3 & sleep 0.1 & (echo a; echo b) | cat | wc -l; sleep 0.2 & true & true & true & wait; echo done'
 for smp in 1 2; do
     "$VIGIL" run --smp $smp --trace all -o "$TMP/pipe.jsonl" -- sh -c \
         "strace -f -qq -o /tmp/st.txt sh -c '$PIPE' >/tmp/out.txt; cat /tmp/st.txt; echo ===; cat /tmp/out.txt" \
@@ -25,6 +25,18 @@ for smp in 1 2; do
     check "strace and vigil agree on every call of every process ($smp vCPU)" \
         python3 tests/strace_compare.py "$TMP/strace.txt" "$TMP/pipe.jsonl"
 done
+
+# A second handler entered on the way back from the first one's
+# rt_sigreturn: that rt_sigreturn's result is only in the second frame.
+"$VIGIL" run --trace all -o "$TMP/sig.jsonl" -- sh -c \
+    'strace -f -qq -o /tmp/st.txt vigil-act signals >/tmp/out.txt; cat /tmp/st.txt; echo ===; cat /tmp/out.txt' \
+    >"$TMP/guest.txt"
+sed '/^===$/,$d' "$TMP/guest.txt" >"$TMP/strace.txt"
+expect_eq "both handlers ran" "$(sed '1,/^===$/d' "$TMP/guest.txt")" "handlers 1 1"
+check "strace saw rt_sigreturn return the interrupted rax twice" \
+    test "$(grep -c 'rt_sigreturn.*= 4242' "$TMP/strace.txt")" = 2
+check "strace and vigil agree on the nested handlers" \
+    python3 tests/strace_compare.py "$TMP/strace.txt" "$TMP/sig.jsonl"
 
 # Renames: the getppid after each rename carries the new name.
 "$VIGIL" run --trace exe=/usr/bin/vigil-act -o "$TMP/rename.jsonl" -- vigil-act rename

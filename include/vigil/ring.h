@@ -44,12 +44,12 @@ struct vring_config {
     /* Link-time addresses (KASLR moves them all by one slide, which the
      * plugin learns from init's parent, init_task), 0 when unknown: the
      * kernel function that delivers signals on the way back to user
-     * mode, whose first argument is the thread's struct pt_regs (offsets
-     * of ax and orig_ax) with a call's result before any signal changes
-     * it. */
+     * mode, whose first argument is the thread's struct pt_regs (offset
+     * of ax) with a call's result before any signal changes it. */
     uint64_t init_task;
     uint64_t signal_fn;
-    uint16_t regs_ax, regs_orig_ax;
+    uint16_t regs_ax;
+    uint16_t reserved16;
     uint32_t reserved;
 };
 

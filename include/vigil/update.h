@@ -22,13 +22,13 @@
 
 #define VUPD_MAGIC        "VIGILUPD"
 #define VUPD_FORMAT       1
-#define VUPD_HEADER_BYTES 64     /* fixed part, before the database id */
-#define VUPD_DBID_MAX     64     /* [A-Za-z0-9._-], 1..64 */
-#define VUPD_NAME_MAX     64     /* a file name with a database extension */
+#define VUPD_HEADER_BYTES 64 /* fixed part, before the database id */
+#define VUPD_DBID_MAX     64 /* [A-Za-z0-9._-], 1..64 */
+#define VUPD_NAME_MAX     64 /* a file name with a database extension */
 #define VUPD_ENTRIES_MAX  256
-#define VUPD_FRAG_BYTES   1024   /* network fragment payload */
-#define VUPD_SIG_TEXT_MAX 1024   /* the minisign signature file */
-#define VUPD_COMMENT_MAX  512    /* its trusted comment */
+#define VUPD_FRAG_BYTES   1024        /* network fragment payload */
+#define VUPD_SIG_TEXT_MAX 1024        /* the minisign signature file */
+#define VUPD_COMMENT_MAX  512         /* its trusted comment */
 #define VUPD_DEFAULT_MAX  (64u << 20) /* bundle size accepted by default */
 
 enum vupd_kind { VUPD_FULL = 0, VUPD_DELTA = 1 };
@@ -88,8 +88,7 @@ struct vupd_bundle {
  * Return: VUPD_OK, VUPD_OVERSIZE, VUPD_TRUNCATED or VUPD_MALFORMED.
  */
 enum vupd_reason vupd_parse(const void *buf, size_t len, size_t max,
-                            struct vupd_bundle *out, char *err,
-                            size_t errlen);
+                            struct vupd_bundle *out, char *err, size_t errlen);
 
 /* A minisign public key. */
 struct vupd_key {
@@ -110,7 +109,7 @@ struct vupd_sig {
     uint8_t key_id[8];
     uint8_t sig[64];
     char comment[VUPD_COMMENT_MAX + 1]; /* trusted comment, NUL-terminated */
-    uint8_t global_sig[64];              /* over sig || comment */
+    uint8_t global_sig[64];             /* over sig || comment */
 };
 int vupd_sig_parse(const char *text, size_t len, struct vupd_sig *out,
                    char *err, size_t errlen);
@@ -125,8 +124,8 @@ struct vupd_claim {
     enum vupd_kind kind;
     uint8_t fraghash[32];
 };
-int vupd_comment(const struct vupd_header *h, const uint8_t *payload,
-                 char *out, size_t outlen);
+int vupd_comment(const struct vupd_header *h, const uint8_t *payload, char *out,
+                 size_t outlen);
 int vupd_claim_parse(const char *comment, struct vupd_claim *out);
 
 /* SHA-256 over the SHA-256 of each fragment of @payload; the fragment

@@ -114,8 +114,7 @@ static bool dbid_ok(const char *s, size_t n)
 
 bool vupd_name_ok(const char *name)
 {
-    static const char *const exts[] = {".ndb", ".hdb", ".hsb", ".ldb",
-                                       ".cvd"};
+    static const char *const exts[] = {".ndb", ".hdb", ".hsb", ".ldb", ".cvd"};
     size_t n = strlen(name);
     if (!dbid_ok(name, n))
         return false; /* the same alphabet: no '/', no leading dot */
@@ -197,8 +196,8 @@ enum vupd_reason vupd_parse(const void *buf, size_t len, size_t max,
                         e->name);
         for (uint32_t j = 0; j < i; j++)
             if (!strcmp(out->entries[j].name, e->name))
-                return fail(VUPD_MALFORMED, err, errlen,
-                            "entry '%s' twice", e->name);
+                return fail(VUPD_MALFORMED, err, errlen, "entry '%s' twice",
+                            e->name);
         off += nlen;
         e->len = get32(p + off);
         off += 4;
@@ -216,8 +215,9 @@ enum vupd_reason vupd_parse(const void *buf, size_t len, size_t max,
     out->sig_text = (const char *)p + end;
     out->sig_len = len - end;
     if (out->sig_len == 0)
-        return fail(VUPD_TRUNCATED, err, errlen, "no signature after the "
-                                                 "payload");
+        return fail(VUPD_TRUNCATED, err, errlen,
+                    "no signature after the "
+                    "payload");
     if (out->sig_len > VUPD_SIG_TEXT_MAX)
         return fail(VUPD_MALFORMED, err, errlen,
                     "%zu bytes after the payload: not a signature",
@@ -310,8 +310,8 @@ void vupd_fraghash(const uint8_t *payload, size_t len, uint8_t out[32],
     crypto_hash_sha256_final(&st, out);
 }
 
-int vupd_comment(const struct vupd_header *h, const uint8_t *payload,
-                 char *out, size_t outlen)
+int vupd_comment(const struct vupd_header *h, const uint8_t *payload, char *out,
+                 size_t outlen)
 {
     uint8_t fh[32];
     char hex[65];
@@ -385,8 +385,8 @@ int vupd_claim_parse(const char *comment, struct vupd_claim *out)
         *p != '\0')
         return -EINVAL;
     size_t got;
-    if (sodium_hex2bin(out->fraghash, sizeof out->fraghash, val, 64, NULL,
-                       &got, NULL) != 0 ||
+    if (sodium_hex2bin(out->fraghash, sizeof out->fraghash, val, 64, NULL, &got,
+                       NULL) != 0 ||
         got != 32)
         return -EINVAL;
     return 0;

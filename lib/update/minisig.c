@@ -103,8 +103,9 @@ int vupd_sig_parse(const char *text, size_t len, struct vupd_sig *out,
         memcmp(s, "untrusted comment: ", 19) != 0)
         return fail(err, errlen, "not a minisign signature");
     if (!line(text, len, 1, &s, &n) || !b64(s, n, raw, sizeof raw))
-        return fail(err, errlen, "the signature line is not base64 of 74 "
-                                 "bytes");
+        return fail(err, errlen,
+                    "the signature line is not base64 of 74 "
+                    "bytes");
     if (raw[0] != 'E' || (raw[1] != 'D' && raw[1] != 'd'))
         return fail(err, errlen, "unknown signature algorithm");
     out->prehashed = raw[1] == 'D';
@@ -200,8 +201,9 @@ enum vupd_reason vupd_verify(const struct vupd_bundle *b,
     uint8_t fh[32];
     vupd_fraghash(b->payload, len, fh, NULL);
     if (sodium_memcmp(fh, c.fraghash, 32) != 0) {
-        fail(err, errlen, "the trusted comment's fragment hash is not this "
-                          "payload's");
+        fail(err, errlen,
+             "the trusted comment's fragment hash is not this "
+             "payload's");
         return VUPD_COMMENT;
     }
     return VUPD_OK;

@@ -30,7 +30,7 @@
 struct vupd_store {
     char db[PATH_MAX];
     char state_path[PATH_MAX];
-    char gen_dir[PATH_MAX]; /* DB.d */
+    char gen_dir[PATH_MAX];  /* DB.d */
     char base[NAME_MAX + 1]; /* basename of DB */
     struct vupd_state st;
 };
@@ -273,8 +273,8 @@ static void free_files(struct file *f, size_t n)
 
 /* The files of the current database: a generation directory (through the
  * link) or the single file --db started with. */
-static int current_files(const struct vupd_store *s, struct file *f,
-                         size_t *n, size_t cap, char *err, size_t errlen)
+static int current_files(const struct vupd_store *s, struct file *f, size_t *n,
+                         size_t cap, char *err, size_t errlen)
 {
     struct stat st;
     *n = 0;
@@ -398,8 +398,8 @@ enum vupd_reason vupd_store_apply(struct vupd_store *s,
     uint8_t hash[32];
     crypto_hash_sha256(hash, whole, whole_len);
     if (s->st.db_id[0] != '\0' && strcmp(s->st.db_id, h->db_id) != 0) {
-        snprintf(err, errlen, "for database '%s'; this one is '%s'",
-                 h->db_id, s->st.db_id);
+        snprintf(err, errlen, "for database '%s'; this one is '%s'", h->db_id,
+                 s->st.db_id);
         return VUPD_WRONG_DB;
     }
     if (h->version <= s->st.version) {
@@ -411,8 +411,9 @@ enum vupd_reason vupd_store_apply(struct vupd_store *s,
         return same ? VUPD_REPLAY : VUPD_ROLLBACK;
     }
     if (h->kind == VUPD_DELTA && h->base != s->st.version) {
-        snprintf(err, errlen, "a delta on version %llu; the database is at "
-                              "%llu",
+        snprintf(err, errlen,
+                 "a delta on version %llu; the database is at "
+                 "%llu",
                  (unsigned long long)h->base,
                  (unsigned long long)s->st.version);
         return VUPD_WRONG_BASE;
@@ -508,8 +509,8 @@ enum vupd_reason vupd_store_apply(struct vupd_store *s,
         /* The state is ahead of the database: safe, see the top. */
         e = errno;
         unlink(link_tmp);
-        return io_fail(err, errlen, "%s: %s (recorded as version %llu)",
-                       s->db, strerror(e), (unsigned long long)h->version);
+        return io_fail(err, errlen, "%s: %s (recorded as version %llu)", s->db,
+                       strerror(e), (unsigned long long)h->version);
     }
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", s->db);

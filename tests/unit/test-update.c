@@ -107,8 +107,8 @@ static uint8_t *bundle(const struct signer *s, const char *db, uint64_t ver,
     }
     h.payload_len = plen;
     vupd_comment(&h, p, c, sizeof c);
-    size_t slen = sign(s, p, plen, comment ? comment : c, prehash, sig,
-                       sizeof sig);
+    size_t slen =
+        sign(s, p, plen, comment ? comment : c, prehash, sig, sizeof sig);
     uint8_t *all = malloc(plen + slen);
     memcpy(all, p, plen);
     memcpy(all + plen, sig, slen);
