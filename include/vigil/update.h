@@ -6,7 +6,7 @@
  * A bundle is a payload (header and database files) followed by the text of
  * the minisign signature of that payload. The signature's trusted comment,
  * which minisign signs too, restates the header and the hash of the
- * payload's 1 KiB fragments, so that the network path can authenticate a
+ * payload's network fragments, so that the network path can authenticate a
  * manifest before receiving any fragment.
  *
  * Nothing here does I/O or keeps global state; every input is hostile and
@@ -26,9 +26,11 @@
 #define VUPD_DBID_MAX     64 /* [A-Za-z0-9._-], 1..64 */
 #define VUPD_NAME_MAX     64 /* a file name with a database extension */
 #define VUPD_ENTRIES_MAX  256
-#define VUPD_FRAG_BYTES   1024        /* network fragment payload */
-#define VUPD_SIG_TEXT_MAX 1024        /* the minisign signature file */
-#define VUPD_COMMENT_MAX  512         /* its trusted comment */
+#define VUPD_FRAG_MIN     1024  /* network fragment size: a power of two */
+#define VUPD_FRAG_MAX     65536 /* ... from 1 KiB to 64 KiB, chosen so */
+#define VUPD_FRAGS_MAX    1800  /* ... that the hashes fit one datagram */
+#define VUPD_SIG_TEXT_MAX 1024  /* the minisign signature file */
+#define VUPD_COMMENT_MAX  512   /* its trusted comment */
 #define VUPD_DEFAULT_MAX  (64u << 20) /* bundle size accepted by default */
 
 enum vupd_kind { VUPD_FULL = 0, VUPD_DELTA = 1 };
@@ -115,24 +117,31 @@ int vupd_sig_parse(const char *text, size_t len, struct vupd_sig *out,
                    char *err, size_t errlen);
 
 /* What a trusted comment states:
- *   vigil-update db=ID version=N kind=full|delta base=B size=S fraghash=H
- * H: SHA-256 over the SHA-256 of each VUPD_FRAG_BYTES piece of the payload
- * (hex). vupd_comment() writes it for a payload; the parse is strict. */
+ *   vigil-update db=ID version=N kind=full|delta base=B size=S frag=F
+ *   fraghash=H
+ * (one line) F: the fragment size (vupd_frag_size), H: SHA-256 over the
+ * SHA-256 of each F-byte piece of the payload (hex). vupd_comment() writes
+ * it for a payload; the parse is strict. */
 struct vupd_claim {
     char db_id[VUPD_DBID_MAX + 1];
-    uint64_t version, base, size;
+    uint64_t version, base, size, frag;
     enum vupd_kind kind;
     uint8_t fraghash[32];
 };
+
+/* The fragment size for a payload of @len bytes: the smallest power of two
+ * from VUPD_FRAG_MIN that needs at most VUPD_FRAGS_MAX fragments; 0 when
+ * even VUPD_FRAG_MAX needs more. */
+size_t vupd_frag_size(size_t len);
 int vupd_comment(const struct vupd_header *h, const uint8_t *payload, char *out,
                  size_t outlen);
 int vupd_claim_parse(const char *comment, struct vupd_claim *out);
 
-/* SHA-256 over the SHA-256 of each fragment of @payload; the fragment
- * hashes themselves into @frags (n = ceil(len / VUPD_FRAG_BYTES) of them)
- * when it is not NULL. */
-void vupd_fraghash(const uint8_t *payload, size_t len, uint8_t out[32],
-                   uint8_t (*frags)[32]);
+/* SHA-256 over the SHA-256 of each @frag-byte fragment of @payload; the
+ * fragment hashes themselves into @frags (ceil(len / frag) of them) when it
+ * is not NULL. */
+void vupd_fraghash(const uint8_t *payload, size_t len, size_t frag,
+                   uint8_t out[32], uint8_t (*frags)[32]);
 
 /**
  * vupd_check_sig() - authenticate a signature and its trusted comment

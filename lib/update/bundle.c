@@ -294,13 +294,21 @@ uint8_t *vupd_build(const struct vupd_header *h,
     return p;
 }
 
-void vupd_fraghash(const uint8_t *payload, size_t len, uint8_t out[32],
-                   uint8_t (*frags)[32])
+size_t vupd_frag_size(size_t len)
+{
+    for (size_t f = VUPD_FRAG_MIN; f <= VUPD_FRAG_MAX; f *= 2)
+        if ((len + f - 1) / f <= VUPD_FRAGS_MAX)
+            return f;
+    return 0;
+}
+
+void vupd_fraghash(const uint8_t *payload, size_t len, size_t frag,
+                   uint8_t out[32], uint8_t (*frags)[32])
 {
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
-    for (size_t off = 0, i = 0; off < len; off += VUPD_FRAG_BYTES, i++) {
-        size_t n = len - off < VUPD_FRAG_BYTES ? len - off : VUPD_FRAG_BYTES;
+    for (size_t off = 0, i = 0; off < len; off += frag, i++) {
+        size_t n = len - off < frag ? len - off : frag;
         uint8_t h[32];
         crypto_hash_sha256(h, payload + off, n);
         if (frags != NULL)
@@ -315,15 +323,18 @@ int vupd_comment(const struct vupd_header *h, const uint8_t *payload, char *out,
 {
     uint8_t fh[32];
     char hex[65];
-    vupd_fraghash(payload, (size_t)h->payload_len, fh, NULL);
+    size_t frag = vupd_frag_size((size_t)h->payload_len);
+    if (frag == 0)
+        return -EFBIG;
+    vupd_fraghash(payload, (size_t)h->payload_len, frag, fh, NULL);
     sodium_bin2hex(hex, sizeof hex, fh, sizeof fh);
     int n = snprintf(out, outlen,
                      "vigil-update db=%s version=%llu kind=%s base=%llu "
-                     "size=%llu fraghash=%s",
+                     "size=%llu frag=%zu fraghash=%s",
                      h->db_id, (unsigned long long)h->version,
                      h->kind == VUPD_DELTA ? "delta" : "full",
                      (unsigned long long)h->base,
-                     (unsigned long long)h->payload_len, hex);
+                     (unsigned long long)h->payload_len, frag, hex);
     return n > 0 && (size_t)n < outlen ? 0 : -ENOSPC;
 }
 
@@ -381,6 +392,8 @@ int vupd_claim_parse(const char *comment, struct vupd_claim *out)
         return -EINVAL;
     if (!field(&p, "base", val, sizeof val) || !number(val, &out->base) ||
         !field(&p, "size", val, sizeof val) || !number(val, &out->size) ||
+        !field(&p, "frag", val, sizeof val) || !number(val, &out->frag) ||
+        out->frag != vupd_frag_size((size_t)out->size) ||
         !field(&p, "fraghash", val, sizeof val) || strlen(val) != 64 ||
         *p != '\0')
         return -EINVAL;

@@ -157,7 +157,7 @@ enum vupd_reason vupd_check_sig(const struct vupd_sig *sig,
     if (vupd_claim_parse(sig->comment, claim) < 0) {
         fail(err, errlen,
              "trusted comment is not 'vigil-update db=... version=... "
-             "kind=... base=... size=... fraghash=...'");
+             "kind=... base=... size=... frag=... fraghash=...'");
         return VUPD_COMMENT;
     }
     *key_index = k;
@@ -199,7 +199,7 @@ enum vupd_reason vupd_verify(const struct vupd_bundle *b,
         return VUPD_BAD_SIGNATURE;
     }
     uint8_t fh[32];
-    vupd_fraghash(b->payload, len, fh, NULL);
+    vupd_fraghash(b->payload, len, (size_t)c.frag, fh, NULL);
     if (sodium_memcmp(fh, c.fraghash, 32) != 0) {
         fail(err, errlen,
              "the trusted comment's fragment hash is not this "

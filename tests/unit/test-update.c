@@ -169,7 +169,7 @@ static void test_verify(void)
     /* A trusted comment that states another bundle, signed properly. */
     u = bundle(&a, "db", 5, 0, "x.ndb", SIG1,
                "vigil-update db=db version=6 kind=full base=0 size=1 "
-               "fraghash="
+               "frag=1024 fraghash="
                "00000000000000000000000000000000000000000000000000000000000000"
                "00",
                true, &len);
