@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "run-disk.h"
+#include "run-update.h"
 #include "run.h"
 #include "run-trace.h"
 #include "strvec.h"
@@ -73,6 +74,10 @@ static void run_usage(FILE *f)
         "                     the guest kernel (strace's -e inject=);\n"
         "                     repeatable\n"
         "  --no-hypercalls    leave vmcall to raise #UD, as without vigil\n"
+        "  --update-key FILE  accept signed updates of --db (a minisign\n"
+        "                     public key; repeatable): from the guest's\n"
+        "                     hypercall, and with --update-listen\n"
+        "                     udp://ADDR:PORT over the network\n"
         "  -v, --verbose      print the QEMU command and plugin messages\n"
         "\n"
         "Exit status: the command's, or 124 on timeout, 125 when QEMU or\n"
@@ -138,6 +143,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         OPT_LOG_HB,
         OPT_INJECT,
         OPT_NO_HCALL,
+        OPT_UPDATE_KEY,
+        OPT_UPDATE_LISTEN,
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -169,6 +176,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         {"log-heartbeats", required_argument, NULL, OPT_LOG_HB},
         {"inject", required_argument, NULL, OPT_INJECT},
         {"no-hypercalls", no_argument, NULL, OPT_NO_HCALL},
+        {"update-key", required_argument, NULL, OPT_UPDATE_KEY},
+        {"update-listen", required_argument, NULL, OPT_UPDATE_LISTEN},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -317,6 +326,17 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         case OPT_NO_HCALL:
             o->tr.act.flags &= ~(uint32_t)VACT_HCALL;
             break;
+        case OPT_UPDATE_KEY:
+            if (o->nupdate_keys ==
+                sizeof o->update_keys / sizeof *o->update_keys) {
+                cli_error("--update-key: at most 16 keys");
+                return -1;
+            }
+            o->update_keys[o->nupdate_keys++] = optarg;
+            break;
+        case OPT_UPDATE_LISTEN:
+            o->update_listen = optarg;
+            break;
         case 'v':
             o->verbose = true;
             break;
@@ -336,6 +356,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     if ((o->tr.log_url || o->tr.log_key) &&
         (!o->trace || !o->tr.log_url || !o->tr.log_key)) {
         cli_error("--log URL and --key FILE go together, with --trace");
+        return -1;
+    }
+    if ((o->nupdate_keys || o->update_listen) &&
+        (!o->nupdate_keys || !o->disk_db)) {
+        cli_error("signed updates need --db (the database they replace) and "
+                  "--update-key");
         return -1;
     }
     if (o->tr.act.nrules > 0 && !o->trace) {
@@ -478,10 +504,21 @@ static int cmd_run_with(struct run_opts *op)
     sigaddset(&mask, SIGHUP);
     sigprocmask(SIG_BLOCK, &mask, &oldmask);
 
+    /* Signed updates of --db: before the disks, which load it. */
+    struct run_update *update = NULL;
+    if (o.nupdate_keys > 0 &&
+        run_update_start(&update, o.disk_db, o.update_keys, o.nupdate_keys,
+                         o.update_listen, 0, o.verbose) < 0) {
+        sigprocmask(SIG_SETMASK, &oldmask, NULL);
+        run_remove_rundir(dir);
+        return VIGIL_EXIT_USAGE;
+    }
     char plugin_arg[PATH_BUF + 16] = "";
     struct run_trace *trace = NULL;
     if (o.trace && run_trace_start(&trace, &o.tr, o.kernel, dir, o.smp,
                                    plugin_arg, sizeof plugin_arg) < 0) {
+        run_update_stop(update);
+        sigprocmask(SIG_SETMASK, &oldmask, NULL);
         run_remove_rundir(dir);
         return VIGIL_EXIT_USAGE;
     }
@@ -504,6 +541,7 @@ static int cmd_run_with(struct run_opts *op)
         close(evp[0]);
     if (r < 0) {
         run_trace_stop(trace, false);
+        run_update_stop(update);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
         run_remove_rundir(dir);
         return VIGIL_EXIT_USAGE;
@@ -515,6 +553,7 @@ static int cmd_run_with(struct run_opts *op)
         strvec_free(&av);
         run_trace_stop(trace, false);
         run_disks_stop(disks);
+        run_update_stop(update);
         run_remove_rundir(dir);
         return VIGIL_EXIT_USAGE;
     }
@@ -604,6 +643,7 @@ static int cmd_run_with(struct run_opts *op)
 out:
     run_trace_stop(trace, false);
     run_disks_stop(disks);
+    run_update_stop(update);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
     strvec_free(&av);
     if (o.keep)

@@ -2,6 +2,7 @@
  * update bundles (docs/updates.md). Signing is minisign's: vigil never
  * holds a secret key, it runs minisign or tells the user how to. */
 #include <errno.h>
+#include <sodium.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+
 #include "cli.h"
+#include "run-update.h"
 #include "strvec.h"
+#include "vigil/log.h"
 #include "vigil/update.h"
 
 #define KEYS_MAX 16
@@ -26,6 +34,11 @@ static void usage(FILE *f)
         "       vigil update inspect BUNDLE\n"
         "       vigil update verify -k PUBLIC_KEY... BUNDLE\n"
         "       vigil update apply -k PUBLIC_KEY... --db PATH BUNDLE\n"
+        "       vigil update send BUNDLE udp://HOST:PORT [--timeout S]\n"
+        "       vigil update listen -k PUBLIC_KEY... --db PATH "
+        "udp://ADDR:PORT\n"
+        "                          [--for SECONDS] [-v]\n"
+        "       vigil update flood udp://HOST:PORT --rate PPS --seconds S\n"
         "\n"
         "build   a bundle of database files (.ndb .hdb .hsb .ldb .cvd): a\n"
         "        full one, or with --base M a delta on version M. With\n"
@@ -38,6 +51,12 @@ static void usage(FILE *f)
         "        (-k repeatable); exit 0 when it would be accepted\n"
         "apply   verify and apply a bundle to the database at PATH, as\n"
         "        `vigil run --update-key` does for the disks it scans\n"
+        "send    deliver a bundle to a listener (vigil run --update-listen,\n"
+        "        or update listen), resending what is lost until it\n"
+        "        answers or --timeout (default 30 s) passes\n"
+        "listen  receive updates over UDP for the database at PATH until\n"
+        "        interrupted (or for --for SECONDS); prints the counters\n"
+        "flood   send forged fragments and manifests (tests, benchmarks)\n"
         "\n"
         "  --max BYTES   largest bundle accepted (default 64 MiB)\n"
         "\n"
@@ -421,10 +440,13 @@ static enum vupd_reason check(const struct check_opts *o, const char *path,
     if (load_keys(o->keys, o->nkeys, keys) < 0)
         return VUPD_IO;
     int e = cli_read_file(path, max, buf, len);
+    if (e == -EFBIG) {
+        cli_error("%s refused: oversize: more than %zu bytes", path, max);
+        return VUPD_OVERSIZE;
+    }
     if (e < 0) {
-        cli_error("%s: %s", path,
-                  e == -EFBIG ? "larger than --max" : strerror(-e));
-        return e == -EFBIG ? VUPD_OVERSIZE : VUPD_IO;
+        cli_error("%s: %s", path, strerror(-e));
+        return VUPD_IO;
     }
     enum vupd_reason r = vupd_parse(*buf, *len, max, b, err, sizeof err);
     if (r == VUPD_OK)
@@ -489,6 +511,314 @@ static int cmd_apply(int argc, char **argv)
     return r == VUPD_OK ? 0 : 1;
 }
 
+/* ---- network ---- */
+
+static int udp_to(const char *url, struct sockaddr_storage *ss, unsigned *sl)
+{
+    bool tcp;
+    if (vlog_parse_url(url, &tcp, ss, sl) < 0 || tcp) {
+        cli_error("expected udp://HOST:PORT, got '%s'", url);
+        return -1;
+    }
+    int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)ss, *sl) < 0) {
+        cli_error("%s: %s", url, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Wait up to @ms for one datagram that decodes; 1, 0 on timeout, -1. */
+static int recv_pkt(int fd, int ms, uint8_t *buf, struct vupd_pkt *p)
+{
+    uint64_t end = cli_now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * 1000000;
+    for (;;) {
+        uint64_t now = cli_now_ns(CLOCK_MONOTONIC);
+        if (now >= end)
+            return 0;
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        int r = poll(&pf, 1, (int)((end - now) / 1000000) + 1);
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (r <= 0)
+            continue;
+        ssize_t n = recv(fd, buf, VUPD_DGRAM_MAX, 0);
+        if (n > 0 && vupd_pkt_decode(buf, (size_t)n, p) == 0)
+            return 1;
+    }
+}
+
+static int cmd_send(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"timeout", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
+    };
+    uint64_t timeout_s = 30;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c != 't' || !parse_u64(optarg, &timeout_s) || timeout_s == 0) {
+            usage(stderr);
+            return VIGIL_EXIT_USAGE;
+        }
+    }
+    if (optind + 2 != argc) {
+        cli_error("send needs BUNDLE and udp://HOST:PORT");
+        return VIGIL_EXIT_USAGE;
+    }
+    uint8_t *bundle;
+    size_t len;
+    if (read_named("bundle", argv[optind], VUPD_DEFAULT_MAX, &bundle, &len) < 0)
+        return 1;
+    static struct vupd_bundle b;
+    struct vupd_sig sig;
+    struct vupd_claim claim;
+    char err[256];
+    enum vupd_reason r = vupd_parse(bundle, len, 0, &b, err, sizeof err);
+    if (r == VUPD_OK &&
+        (vupd_sig_parse(b.sig_text, b.sig_len, &sig, err, sizeof err) < 0 ||
+         vupd_claim_parse(sig.comment, &claim) < 0)) {
+        snprintf(err, sizeof err, "no vigil trusted comment");
+        r = VUPD_SIG_MALFORMED;
+    }
+    if (r != VUPD_OK) {
+        cli_error("%s: %s (%s)", argv[optind], err, vupd_reason_name(r));
+        free(bundle);
+        return 1;
+    }
+    size_t plen = (size_t)b.h.payload_len, frag = (size_t)claim.frag;
+    uint32_t nfrags = (uint32_t)((plen + frag - 1) / frag);
+    uint8_t(*hashes)[32] = malloc((size_t)nfrags * 32);
+    static uint8_t pkt[VUPD_DGRAM_MAX], in[VUPD_DGRAM_MAX];
+    static struct vupd_pkt got;
+    uint8_t digest[32];
+    struct sockaddr_storage ss;
+    unsigned sl;
+    int fd = hashes ? udp_to(argv[optind + 1], &ss, &sl) : -1;
+    if (fd < 0) {
+        free(hashes);
+        free(bundle);
+        return 1;
+    }
+    uint8_t fh[32];
+    vupd_fraghash(b.payload, plen, frag, fh, hashes);
+    crypto_hash_sha256(digest, bundle, len);
+    uint64_t id = 0;
+    memcpy(&id, digest, 8);
+
+    struct vupd_pkt m = {.type = VUPD_PKT_MANIFEST,
+                         .update_id = id,
+                         .sig_text = b.sig_text,
+                         .sig_len = b.sig_len,
+                         .nfrags = nfrags,
+                         .hashes = &hashes[0][0]};
+    uint64_t deadline = cli_now_ns(CLOCK_MONOTONIC) + timeout_s * 1000000000ull;
+    int rc = 1;
+    bool open = false;
+    unsigned sent_frags = 0;
+    while (cli_now_ns(CLOCK_MONOTONIC) < deadline) {
+        struct vupd_pkt q = {.type = VUPD_PKT_POLL, .update_id = id};
+        memcpy(q.cookie, m.cookie, 16);
+        size_t n = vupd_pkt_encode(open ? &q : &m, pkt, sizeof pkt);
+        if (send(fd, pkt, n, 0) < 0 && errno != ECONNREFUSED) {
+            cli_error("send: %s", strerror(errno));
+            break;
+        }
+        int w = recv_pkt(fd, 300, in, &got);
+        if (w < 0)
+            break;
+        if (w == 0)
+            continue;
+        if (got.type == VUPD_PKT_COOKIE) {
+            memcpy(m.cookie, got.cookie, 16);
+            continue;
+        }
+        if (got.type != VUPD_PKT_ACK || got.update_id != id)
+            continue;
+        if (got.state == VUPD_ACK_APPLIED) {
+            printf("%s: applied: version %llu (%u fragments sent)\n",
+                   argv[optind], (unsigned long long)got.version, sent_frags);
+            rc = 0;
+            break;
+        }
+        if (got.state == VUPD_ACK_REFUSED) {
+            cli_error("%s refused: %s", argv[optind],
+                      vupd_reason_name((enum vupd_reason)got.reason));
+            break;
+        }
+        if (got.state == VUPD_ACK_BUSY) {
+            struct timespec ts = {1, 0};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        if (got.state == VUPD_ACK_UNKNOWN) {
+            open = false; /* expired there: announce it again */
+            continue;
+        }
+        open = true;
+        /* The fragments it lacks, paced so that a socket buffer keeps up. */
+        for (uint32_t i = 0; i < got.nlisted; i++) {
+            uint32_t k = got.missing[i];
+            if (k >= nfrags)
+                continue;
+            size_t off = (size_t)k * frag;
+            struct vupd_pkt f = {.type = VUPD_PKT_FRAG,
+                                 .update_id = id,
+                                 .index = k,
+                                 .data = b.payload + off,
+                                 .len = plen - off < frag ? plen - off : frag};
+            n = vupd_pkt_encode(&f, pkt, sizeof pkt);
+            if (send(fd, pkt, n, 0) > 0)
+                sent_frags++;
+            if (i % 32 == 31) {
+                struct timespec ts = {0, 200000};
+                nanosleep(&ts, NULL);
+            }
+        }
+    }
+    if (rc != 0 && cli_now_ns(CLOCK_MONOTONIC) >= deadline)
+        cli_error("%s: no answer from %s in %llu s", argv[optind],
+                  argv[optind + 1], (unsigned long long)timeout_s);
+    close(fd);
+    free(hashes);
+    free(bundle);
+    return rc;
+}
+
+static volatile sig_atomic_t stop_listen;
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_listen = 1;
+}
+
+static int cmd_listen(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"key", required_argument, NULL, 'k'},
+        {"db", required_argument, NULL, 'd'},
+        {"for", required_argument, NULL, 'f'},
+        {"max", required_argument, NULL, 'm'},
+        {"verbose", no_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0},
+    };
+    char *keys[KEYS_MAX];
+    size_t nkeys = 0;
+    const char *db = NULL;
+    uint64_t for_s = 0, max = 0;
+    bool verbose = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "k:v", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'k':
+            if (nkeys == KEYS_MAX)
+                return cli_error("at most %d keys", KEYS_MAX), 2;
+            keys[nkeys++] = optarg;
+            break;
+        case 'd':
+            db = optarg;
+            break;
+        case 'f':
+        case 'm':
+            if (!parse_u64(optarg, c == 'f' ? &for_s : &max))
+                return cli_error("expected a number, got '%s'", optarg), 2;
+            break;
+        case 'v':
+            verbose = true;
+            break;
+        default:
+            usage(stderr);
+            return VIGIL_EXIT_USAGE;
+        }
+    }
+    if (optind + 1 != argc || db == NULL || nkeys == 0) {
+        cli_error("listen needs -k KEY, --db PATH and udp://ADDR:PORT");
+        return VIGIL_EXIT_USAGE;
+    }
+    struct sigaction sa = {.sa_handler = on_stop};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    struct run_update *u;
+    if (run_update_start(&u, db, keys, nkeys, argv[optind], (size_t)max,
+                         verbose) < 0)
+        return 1;
+    fprintf(stderr, "vigil: listening for updates on %s\n", argv[optind]);
+    uint64_t end =
+        for_s ? cli_now_ns(CLOCK_MONOTONIC) + for_s * 1000000000ull : 0;
+    while (!stop_listen && (!end || cli_now_ns(CLOCK_MONOTONIC) < end)) {
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
+    run_update_stop(u);
+    return 0;
+}
+
+/* Forged traffic for tests and benchmarks: fragments of made-up updates,
+ * and manifests without a cookie. */
+static int cmd_flood(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"rate", required_argument, NULL, 'r'},
+        {"seconds", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    uint64_t rate = 50000, secs = 5;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if ((c != 'r' && c != 's') ||
+            !parse_u64(optarg, c == 'r' ? &rate : &secs) || rate == 0) {
+            usage(stderr);
+            return VIGIL_EXIT_USAGE;
+        }
+    }
+    if (optind + 1 != argc) {
+        cli_error("flood needs udp://HOST:PORT");
+        return VIGIL_EXIT_USAGE;
+    }
+    struct sockaddr_storage ss;
+    unsigned sl;
+    int fd = udp_to(argv[optind], &ss, &sl);
+    if (fd < 0)
+        return 1;
+    static uint8_t pkt[2048], data[1024];
+    static uint8_t hashes[4][32];
+    randombytes_buf(data, sizeof data);
+    uint64_t start = cli_now_ns(CLOCK_MONOTONIC), sent = 0;
+    const char sig[] = "untrusted comment: forged\nRUQAAAAA\n";
+    while (cli_now_ns(CLOCK_MONOTONIC) - start < secs * 1000000000ull) {
+        uint64_t due =
+            (cli_now_ns(CLOCK_MONOTONIC) - start) * rate / 1000000000ull;
+        while (sent < due) {
+            struct vupd_pkt p;
+            if (sent % 16 == 0) {
+                p = (struct vupd_pkt){.type = VUPD_PKT_MANIFEST,
+                                      .update_id = randombytes_random(),
+                                      .sig_text = sig,
+                                      .sig_len = sizeof sig - 1,
+                                      .nfrags = 4,
+                                      .hashes = &hashes[0][0]};
+            } else {
+                p = (struct vupd_pkt){.type = VUPD_PKT_FRAG,
+                                      .update_id = randombytes_random(),
+                                      .index = (uint32_t)(sent % 8),
+                                      .data = data,
+                                      .len = sizeof data};
+            }
+            size_t n = vupd_pkt_encode(&p, pkt, sizeof pkt);
+            send(fd, pkt, n, MSG_DONTWAIT);
+            sent++;
+        }
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
+    printf("sent %llu forged datagrams in %llu s\n", (unsigned long long)sent,
+           (unsigned long long)secs);
+    close(fd);
+    return 0;
+}
+
 int cmd_update(int argc, char **argv)
 {
     static const struct {
@@ -496,7 +826,8 @@ int cmd_update(int argc, char **argv)
         int (*fn)(int, char **);
     } subs[] = {
         {"build", cmd_build},   {"seal", cmd_seal},   {"inspect", cmd_inspect},
-        {"verify", cmd_verify}, {"apply", cmd_apply},
+        {"verify", cmd_verify}, {"apply", cmd_apply}, {"send", cmd_send},
+        {"listen", cmd_listen}, {"flood", cmd_flood},
     };
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);

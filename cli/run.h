@@ -30,7 +30,10 @@ struct run_opts {
     const char *console;
     const char *disk[RUN_DISKS_MAX]; /* --disk, in order */
     unsigned ndisks;
-    const char *disk_db;              /* --db: scan the disks */
+    const char *disk_db;   /* --db: scan the disks */
+    char *update_keys[16]; /* --update-key */
+    size_t nupdate_keys;
+    const char *update_listen;        /* --update-listen */
     const char *drive[RUN_DISKS_MAX]; /* QEMU -drive values for --disk */
     unsigned smp;
     unsigned memory_mb;

@@ -208,6 +208,145 @@ enum vupd_reason vupd_store_apply(struct vupd_store *s,
                                   const void *whole, size_t whole_len,
                                   char *err, size_t errlen);
 
+/* ---- network delivery (docs/updates.md) --------------------------------
+ *
+ * Datagrams start with "VUP1" and a type byte. The sender announces an
+ * update with a MANIFEST (the bundle's signature text and the hash of
+ * every fragment); the receiver answers the first with a COOKIE bound to
+ * the sender's address, which the sender echoes, so that a forged source
+ * costs the receiver an HMAC and nothing else. An authenticated manifest
+ * (one signature check, rate-limited per source and overall) opens a
+ * bounded reassembly; FRAGs that match no open update, or whose hash is
+ * not the announced one, are dropped on arrival. POLL asks for an ACK: the
+ * state, and which fragments are missing. */
+
+#define VUPD_NET_MAGIC   "VUP1"
+#define VUPD_DGRAM_MAX   65507
+#define VUPD_ACK_MISSING 256 /* missing fragments listed per ACK */
+
+enum vupd_pkt_type {
+    VUPD_PKT_MANIFEST = 1,
+    VUPD_PKT_FRAG = 2,
+    VUPD_PKT_POLL = 3,
+    VUPD_PKT_ACK = 4,
+    VUPD_PKT_COOKIE = 5,
+};
+
+enum vupd_ack_state {
+    VUPD_ACK_RECEIVING = 0,
+    VUPD_ACK_APPLIED = 1,
+    VUPD_ACK_REFUSED = 2, /* reason: enum vupd_reason */
+    VUPD_ACK_BUSY = 3,    /* no room now: try again later */
+    VUPD_ACK_UNKNOWN = 4, /* no such update (expired, or never opened) */
+};
+
+struct vupd_pkt {
+    enum vupd_pkt_type type;
+    uint8_t cookie[16]; /* MANIFEST, POLL, COOKIE */
+    uint64_t update_id; /* all but COOKIE */
+    /* MANIFEST */
+    const char *sig_text;
+    size_t sig_len;
+    uint32_t nfrags;
+    const uint8_t *hashes; /* nfrags * 32 bytes */
+    /* FRAG */
+    uint32_t index;
+    const uint8_t *data;
+    size_t len;
+    /* ACK */
+    uint8_t state, reason;
+    uint64_t version;
+    uint32_t nmissing; /* in all */
+    uint32_t nlisted;  /* in missing[] */
+    uint32_t missing[VUPD_ACK_MISSING];
+};
+
+/* Decode one datagram; borrows @buf. 0, or -EINVAL for anything that is not
+ * a well-formed packet. */
+int vupd_pkt_decode(const uint8_t *buf, size_t len, struct vupd_pkt *out);
+/* Encode @p into @buf (at most @cap bytes); the length, or 0 when it does
+ * not fit. */
+size_t vupd_pkt_encode(const struct vupd_pkt *p, uint8_t *buf, size_t cap);
+
+/* Why the receiver dropped a datagram (counted, never answered beyond a
+ * cookie or an ACK). */
+enum vupd_drop {
+    VUPD_DROP_MALFORMED,  /* not a packet */
+    VUPD_DROP_NO_COOKIE,  /* a manifest or poll without a valid cookie */
+    VUPD_DROP_RATE,       /* over a rate limit */
+    VUPD_DROP_MANIFEST,   /* a manifest refused (see reasons) */
+    VUPD_DROP_UNKNOWN,    /* a fragment or poll for no open update */
+    VUPD_DROP_FRAG_HASH,  /* a fragment that is not the announced one */
+    VUPD_DROP_FRAG_RANGE, /* index or length outside the manifest */
+    VUPD_DROP_DUPLICATE,  /* a fragment already held */
+    VUPD_DROP_NO_ROOM,    /* the reassembly bounds are reached */
+    VUPD_DROP_EXPIRED,    /* an update that made no progress in time */
+    VUPD_DROPS
+};
+const char *vupd_drop_name(enum vupd_drop d);
+
+struct vupd_rx_limits {
+    size_t max_bundle;    /* bytes per update (default VUPD_DEFAULT_MAX) */
+    size_t max_total;     /* bytes held in all (default 2 x max_bundle) */
+    unsigned max_updates; /* open at once (default 4) */
+    uint64_t timeout_ns;  /* without progress (default 60 s) */
+    unsigned source_rate; /* manifests checked per source per second (10) */
+    unsigned global_rate; /* signature checks per second overall (100) */
+    unsigned cookie_rate; /* cookies sent per second overall (1000) */
+};
+
+/* A receiver of network updates: reassembly, cookies, limits. No I/O:
+ * the caller feeds datagrams and sends the replies. Not thread-safe. */
+struct vupd_rx;
+
+int vupd_rx_new(struct vupd_rx **out, const struct vupd_key *keys, size_t nkeys,
+                const struct vupd_rx_limits *lim);
+void vupd_rx_free(struct vupd_rx *rx);
+
+/* What the database is at: manifests not above it are refused before any
+ * room is taken. */
+void vupd_rx_set_version(struct vupd_rx *rx, const char *db_id,
+                         uint64_t version);
+
+/* A complete update, ready for vupd_parse/vupd_verify and the store. The
+ * buffer stays valid until vupd_rx_finished() for that update. */
+struct vupd_rx_done {
+    uint64_t update_id;
+    const uint8_t *bundle;
+    size_t len;
+};
+
+/**
+ * vupd_rx_packet() - one datagram from source @src (the sender's address
+ * bytes, @srclen <= 32) at @now_ns.
+ * @reply, @reply_len: a datagram to send back to @src (cookie or ACK);
+ *                     *reply_len is 0 when there is none.
+ * @done: filled when this datagram completed an update.
+ * Return: true when @done was filled; the caller applies the bundle and
+ * calls vupd_rx_finished().
+ */
+bool vupd_rx_packet(struct vupd_rx *rx, const uint8_t *src, size_t srclen,
+                    uint64_t now_ns, const uint8_t *pkt, size_t len,
+                    uint8_t *reply, size_t *reply_len,
+                    struct vupd_rx_done *done);
+
+/* The outcome of a completed update: frees its buffer and remembers the
+ * answer for the sender's polls. @ack (cap VUPD_DGRAM_MAX) gets the ACK to
+ * send now; returns its length. */
+size_t vupd_rx_finished(struct vupd_rx *rx, uint64_t update_id,
+                        enum vupd_reason r, uint64_t version, uint8_t *ack);
+
+/* Expire updates without progress; call now and then. */
+void vupd_rx_tick(struct vupd_rx *rx, uint64_t now_ns);
+
+struct vupd_rx_stats {
+    uint64_t packets, accepted_frags, manifests_ok, completed;
+    uint64_t drops[VUPD_DROPS];
+    uint64_t manifest_reasons[VUPD_REASONS];
+    size_t held_bytes, peak_bytes; /* reassembly memory */
+};
+void vupd_rx_stats(const struct vupd_rx *rx, struct vupd_rx_stats *out);
+
 /* Whether @name may be a bundle entry: a plain file name with a database
  * extension (.ndb .hdb .hsb .ldb .cvd), no path. */
 bool vupd_name_ok(const char *name);
