@@ -54,8 +54,8 @@ enum vupd_reason run_update_offer(struct run_update *u,
     char err[256];
     size_t k;
     pthread_mutex_lock(&u->lock);
-    enum vupd_reason r = vupd_parse(buf, len, u->max_bundle, &b, err,
-                                    sizeof err);
+    enum vupd_reason r =
+        vupd_parse(buf, len, u->max_bundle, &b, err, sizeof err);
     if (r == VUPD_OK)
         r = vupd_verify(&b, u->keys, u->nkeys, &k, err, sizeof err);
     if (r == VUPD_OK)
@@ -137,23 +137,25 @@ static void *listener(void *arg)
             uint8_t key[32];
             size_t klen = src_key(&from[i], key), rlen;
             struct vupd_rx_done done;
-            bool complete = vupd_rx_packet(u->rx, key, klen, now, bufs[i],
-                                           msgs[i].msg_len, reply, &rlen,
-                                           &done);
+            bool complete =
+                vupd_rx_packet(u->rx, key, klen, now, bufs[i], msgs[i].msg_len,
+                               reply, &rlen, &done);
             if (rlen > 0)
                 sendto(u->sock, reply, rlen, MSG_DONTWAIT,
-                       (struct sockaddr *)&from[i], msgs[i].msg_hdr.msg_namelen);
+                       (struct sockaddr *)&from[i],
+                       msgs[i].msg_hdr.msg_namelen);
             if (!complete)
                 continue;
             uint64_t version;
             char msg[320];
-            enum vupd_reason r = run_update_offer(
-                u, RUN_UPDATE_NET, done.bundle, done.len, &version, msg,
-                sizeof msg);
+            enum vupd_reason r =
+                run_update_offer(u, RUN_UPDATE_NET, done.bundle, done.len,
+                                 &version, msg, sizeof msg);
             rlen = vupd_rx_finished(u->rx, done.update_id, r, version, reply);
             if (rlen > 0)
                 sendto(u->sock, reply, rlen, MSG_DONTWAIT,
-                       (struct sockaddr *)&from[i], msgs[i].msg_hdr.msg_namelen);
+                       (struct sockaddr *)&from[i],
+                       msgs[i].msg_hdr.msg_namelen);
         }
     }
     pthread_mutex_lock(&u->lock);
@@ -196,9 +198,9 @@ static int start_listener(struct run_update *u, const char *url)
     return 0;
 }
 
-int run_update_start(struct run_update **out, const char *db,
-                     char *const *keys, size_t nkeys, const char *listen,
-                     size_t max_bundle, bool verbose)
+int run_update_start(struct run_update **out, const char *db, char *const *keys,
+                     size_t nkeys, const char *listen, size_t max_bundle,
+                     bool verbose)
 {
     if (nkeys == 0 || nkeys > KEYS_MAX) {
         cli_error("--update-key: 1 to %d keys", KEYS_MAX);

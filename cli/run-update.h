@@ -18,9 +18,9 @@ enum run_update_source { RUN_UPDATE_GUEST, RUN_UPDATE_NET, RUN_UPDATE_SOURCES };
 /* Put @db under update control with the minisign public keys in @keys
  * (files), and listen on @listen ("udp://ADDR:PORT", or NULL). Prints why
  * on failure; returns 0 or -1. */
-int run_update_start(struct run_update **out, const char *db,
-                     char *const *keys, size_t nkeys, const char *listen,
-                     size_t max_bundle, bool verbose);
+int run_update_start(struct run_update **out, const char *db, char *const *keys,
+                     size_t nkeys, const char *listen, size_t max_bundle,
+                     bool verbose);
 
 /* Verify and apply one bundle; *version gets the version now in force, and
  * @msg one line saying what happened. Thread-safe. */

@@ -1,7 +1,8 @@
 /* libFuzzer target for lib/update's parsers, which read what a guest or
  * the network sends: bundles (vupd_parse, then vupd_verify against a fixed
- * key), minisign signature and key text, and trusted comments. The first
- * byte selects the parser.
+ * key), minisign signature and key text, trusted comments, and datagrams
+ * (decoded, re-encoded, and fed to a receiver). The first byte selects the
+ * parser.
  *
  * Run: make fuzz && build/fuzz/fuzz-update -max_total_time=60 \
  *          fuzz/corpus/update */
@@ -26,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * runs past the key lookup. */
     static const struct vupd_key key = {
         .id = {0x55, 0xa7, 0x86, 0x1a, 0x36, 0x05, 0xee, 0xc0}};
-    switch (which % 4) {
+    switch (which % 5) {
     case 0: {
         size_t k;
         if (vupd_parse(data, size, 1 << 20, &b, err, sizeof err) == VUPD_OK) {
@@ -69,6 +70,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (vupd_claim_parse(c, &cl) == 0 && cl.db_id[0] == '\0')
             abort();
         free(c);
+        break;
+    }
+    case 4: {
+        static struct vupd_pkt p, q;
+        static uint8_t again[VUPD_DGRAM_MAX], reply[VUPD_DGRAM_MAX];
+        if (vupd_pkt_decode(data, size, &p) == 0) {
+            size_t n = vupd_pkt_encode(&p, again, sizeof again);
+            /* What decodes encodes back to the same datagram. */
+            if (n != size || memcmp(again, data, size) != 0 ||
+                vupd_pkt_decode(again, n, &q) != 0)
+                abort();
+        }
+        static struct vupd_rx *rx;
+        static uint64_t now = 1;
+        if (rx == NULL && vupd_rx_new(&rx, &key, 1, NULL) < 0)
+            abort();
+        struct vupd_rx_done done;
+        size_t rlen;
+        const uint8_t src[7] = {4, 1, 2, 10, 0, 0, 1};
+        now += 1000;
+        if (vupd_rx_packet(rx, src, sizeof src, now, data, size, reply, &rlen,
+                           &done))
+            vupd_rx_finished(rx, done.update_id, VUPD_BAD_BODY, 0, reply);
+        if (rlen > VUPD_DGRAM_MAX ||
+            (rlen && vupd_pkt_decode(reply, rlen, &q) != 0))
+            abort();
         break;
     }
     }

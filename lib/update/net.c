@@ -27,11 +27,11 @@
 
 #include "vigil/update.h"
 
-#define HDR        8
-#define SOURCES    256 /* rate-limit buckets, least recently used replaced */
-#define FINISHED   32  /* outcomes remembered for polls */
-#define EPOCH_NS   (30ull * 1000000000ull) /* a cookie lives 30 to 60 s */
-#define SEC        1000000000ull
+#define HDR      8
+#define SOURCES  256 /* rate-limit buckets, least recently used replaced */
+#define FINISHED 32  /* outcomes remembered for polls */
+#define EPOCH_NS (30ull * 1000000000ull) /* a cookie lives 30 to 60 s */
+#define SEC      1000000000ull
 
 static const char *const drop_names[VUPD_DROPS] = {
     [VUPD_DROP_MALFORMED] = "malformed",
@@ -258,8 +258,8 @@ struct vupd_rx {
     struct vupd_pkt pkt; /* the datagram being handled */
 };
 
-int vupd_rx_new(struct vupd_rx **out, const struct vupd_key *keys,
-                size_t nkeys, const struct vupd_rx_limits *lim)
+int vupd_rx_new(struct vupd_rx **out, const struct vupd_key *keys, size_t nkeys,
+                const struct vupd_rx_limits *lim)
 {
     if (sodium_init() < 0 || nkeys > 16)
         return -EINVAL;
@@ -419,8 +419,7 @@ static size_t ack(const struct vupd_rx *rx, uint64_t id, uint8_t *out)
         p.state = VUPD_ACK_RECEIVING;
         p.version = u->claim.version;
         p.nmissing = u->nfrags - u->have;
-        for (uint32_t i = 0; i < u->nfrags && p.nlisted < VUPD_ACK_MISSING;
-             i++)
+        for (uint32_t i = 0; i < u->nfrags && p.nlisted < VUPD_ACK_MISSING; i++)
             if (!(u->bitmap[i / 8] & (1u << (i % 8))))
                 p.missing[p.nlisted++] = i;
     } else if (o != NULL) {
@@ -486,8 +485,8 @@ static size_t manifest(struct vupd_rx *rx, const struct vupd_pkt *p,
     for (unsigned i = 0; i < rx->lim.max_updates && u == NULL; i++)
         if (!rx->up[i].open)
             u = &rx->up[i];
-    if (u == NULL || rx->st.held_bytes + c.size + p->sig_len >
-                         rx->lim.max_total) {
+    if (u == NULL ||
+        rx->st.held_bytes + c.size + p->sig_len > rx->lim.max_total) {
         rx->st.drops[VUPD_DROP_NO_ROOM]++;
         struct vupd_pkt b = {.type = VUPD_PKT_ACK,
                              .update_id = p->update_id,
