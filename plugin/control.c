@@ -1,22 +1,23 @@
 /* The active-control layer (see control.h).
  *
- * A fault-in is a detour through the guest kernel. The thread's registers
- * become madvise(start, len, MADV_POPULATE_WRITE), the call the kernel
- * offers for exactly this (fault pages in as a write would: allocate,
- * break copy-on-write, leave the zero page), and the thread enters the
- * kernel from a syscall instruction of its own address space: the
- * instruction being handled when it is one, else the last one the thread's
- * address space was seen using (any two bytes 0f 05 in an executable user
- * page do). At the return to user mode the instruction is finished: the
- * result computed, the borrowed registers restored, and the thread sent on
- * after the instruction.
+ * Fault-ins and parks are detours through the guest kernel. The thread's
+ * registers become a system call (madvise(start, len, MADV_POPULATE_WRITE),
+ * the call the kernel offers for exactly this: fault pages in as a write
+ * would, allocating, breaking copy-on-write, leaving the zero page; or
+ * poll(NULL, 0, 1), a short wait that touches no memory), and the thread
+ * enters the kernel from a syscall instruction of its own address space:
+ * the instruction being handled when it is one, else the last one the
+ * thread's address space was seen using (any two bytes 0f 05 in an
+ * executable user page do). At the return to user mode the borrowed
+ * registers are restored and the thread sent on: after the instruction
+ * with the result for a fault-in, onto the instruction again for a park.
  *
  * Between setting the PC to a borrowed syscall instruction and executing
  * it, the thread may be interrupted, rescheduled elsewhere, or sent into a
  * signal handler that makes calls of its own, even from that same
  * instruction; the detour is therefore kept per thread in a table, ARMED
  * until the thread enters the kernel from that instruction with the
- * madvise registers, IN_FLIGHT until it returns. A thread that never comes
+ * detour's registers, IN_FLIGHT until it returns. A thread that never comes
  * back to it (a handler that rewrote its saved registers or left by
  * siglongjmp) holds its entry until the table needs the room. On
  * the way back the kernel may deliver a signal instead: the thread's
@@ -31,8 +32,10 @@
 #include "guestmem.h"
 #include "sigframe.h"
 
+#define NR_POLL              7
 #define NR_MADVISE           28
 #define MADV_POPULATE_WRITE_ 23
+#define PARK_MS              1   /* one wait in the guest kernel */
 #define DETOURS              256 /* power of two */
 #define SITES                256 /* power of two */
 
@@ -42,11 +45,11 @@ struct detour {
     int state;
     uint64_t task;
     int32_t tid;
-    uint64_t gadget;      /* the syscall instruction entered from */
-    uint64_t resume;      /* where the thread goes on afterwards */
-    uint64_t saved[3];    /* rdi rsi rdx, which madvise's arguments took */
-    uint64_t start, span; /* madvise's range */
-    control_finish_fn finish;
+    uint64_t gadget;          /* the syscall instruction entered from */
+    uint64_t resume;          /* where the thread goes on afterwards */
+    uint64_t nr, a[3];        /* the call the detour makes */
+    uint64_t saved[4];        /* rax rdi rsi rdx, which the call took */
+    control_finish_fn finish; /* NULL: a park, the instruction runs again */
     uint64_t arg[4];
     uint64_t seq; /* age: the oldest ARMED one goes when the table is full */
 };
@@ -73,6 +76,7 @@ void control_stats(struct control_stats *out)
     out->fault_in_failed =
         __atomic_load_n(&C.st.fault_in_failed, __ATOMIC_RELAXED);
     out->via_signal = __atomic_load_n(&C.st.via_signal, __ATOMIC_RELAXED);
+    out->parked = __atomic_load_n(&C.st.parked, __ATOMIC_RELAXED);
     out->lost = __atomic_load_n(&C.st.lost, __ATOMIC_RELAXED);
 }
 
@@ -169,12 +173,14 @@ static struct detour *find(const struct vraw_task *t, int state)
     return NULL;
 }
 
-bool control_fault_in(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
-                      unsigned insn_len, uint64_t start, uint64_t len,
-                      control_finish_fn finish, const uint64_t arg[4])
+/* Start a detour for thread @t at the @insn_len-byte instruction at @ip:
+ * the thread enters the kernel with call @nr (@a0, @a1, @a2) and resumes
+ * after the instruction with @finish's result, or (@finish NULL) on the
+ * instruction itself with its registers as they were. */
+static bool detour(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
+                   unsigned insn_len, uint64_t nr, uint64_t a0, uint64_t a1,
+                   uint64_t a2, control_finish_fn finish, const uint64_t arg[4])
 {
-    uint64_t first = start & ~(PAGE - 1);
-    uint64_t span = ((start + len + PAGE - 1) & ~(PAGE - 1)) - first;
     uint8_t b[2] = {0, 0};
     bool own =
         insn_len == 2 && mem(v, ip, b, 2) && b[0] == 0x0f && b[1] == 0x05;
@@ -187,25 +193,49 @@ bool control_fault_in(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     d->task = t->task;
     d->tid = t->tid;
     d->gadget = g;
-    d->resume = ip + insn_len;
-    d->saved[0] = reg(v, R_RDI);
-    d->saved[1] = reg(v, R_RSI);
-    d->saved[2] = reg(v, R_RDX);
-    d->start = first;
-    d->span = span;
+    d->resume = finish ? ip + insn_len : ip;
+    d->nr = nr;
+    d->a[0] = a0;
+    d->a[1] = a1;
+    d->a[2] = a2;
+    d->saved[0] = reg(v, R_RAX);
+    d->saved[1] = reg(v, R_RDI);
+    d->saved[2] = reg(v, R_RSI);
+    d->saved[3] = reg(v, R_RDX);
     d->finish = finish;
-    memcpy(d->arg, arg, sizeof d->arg);
+    if (arg != NULL)
+        memcpy(d->arg, arg, sizeof d->arg);
     d->seq = __atomic_fetch_add(&C.seq, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&d->state, own ? IN_FLIGHT : ARMED, __ATOMIC_RELEASE);
 
-    set_reg(v, R_RAX, NR_MADVISE);
-    set_reg(v, R_RDI, first);
-    set_reg(v, R_RSI, span);
-    set_reg(v, R_RDX, MADV_POPULATE_WRITE_);
-    count(&C.st.faulted_in);
+    set_reg(v, R_RAX, nr);
+    set_reg(v, R_RDI, a0);
+    set_reg(v, R_RSI, a1);
+    set_reg(v, R_RDX, a2);
     if (!own)
         qemu_plugin_set_pc(g);
     return true; /* the instruction itself enters the kernel now */
+}
+
+bool control_fault_in(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
+                      unsigned insn_len, uint64_t start, uint64_t len,
+                      control_finish_fn finish, const uint64_t arg[4])
+{
+    uint64_t first = start & ~(PAGE - 1);
+    uint64_t span = ((start + len + PAGE - 1) & ~(PAGE - 1)) - first;
+    if (finish == NULL)
+        return false;
+    count(&C.st.faulted_in);
+    return detour(v, t, ip, insn_len, NR_MADVISE, first, span,
+                  MADV_POPULATE_WRITE_, finish, arg);
+}
+
+bool control_park(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
+                  unsigned insn_len)
+{
+    /* poll(NULL, 0, 1): a wait that touches no guest memory. */
+    count(&C.st.parked);
+    return detour(v, t, ip, insn_len, NR_POLL, 0, 0, PARK_MS, NULL, NULL);
 }
 
 bool control_entry(struct vcpu *v, const struct vraw_task *t, uint64_t ip)
@@ -216,9 +246,9 @@ bool control_entry(struct vcpu *v, const struct vraw_task *t, uint64_t ip)
      * rt_sigreturn), and that call is the thread's. Only the madvise the
      * detour set up is ours; the thread comes back to it when the handler
      * returns. */
-    if (d == NULL || d->gadget != ip || reg(v, R_RAX) != NR_MADVISE ||
-        reg(v, R_RDI) != d->start || reg(v, R_RSI) != d->span ||
-        reg(v, R_RDX) != MADV_POPULATE_WRITE_)
+    if (d == NULL || d->gadget != ip || reg(v, R_RAX) != d->nr ||
+        reg(v, R_RDI) != d->a[0] || reg(v, R_RSI) != d->a[1] ||
+        reg(v, R_RDX) != d->a[2])
         return false;
     __atomic_store_n(&d->state, IN_FLIGHT, __ATOMIC_RELEASE);
     return true;
@@ -230,7 +260,7 @@ bool control_return(struct vcpu *v, const struct vraw_task *t, bool iret)
     if (d == NULL)
         return false;
     uint64_t back = d->gadget + 2, rsp = 0, frame[4] = {0};
-    uint64_t ctx = 0, madv;
+    uint64_t ctx = 0, kret;
     if (iret) {
         /* The frame: rip, cs, rflags, rsp, ss. */
         rsp = reg(v, R_RSP);
@@ -239,34 +269,39 @@ bool control_return(struct vcpu *v, const struct vraw_task *t, bool iret)
         if (frame[0] != back) {
             /* A signal handler comes first. */
             ctx = sigframe_find(v, frame[3], back, back);
-            if (ctx == 0 || !sigframe_get(v, ctx, SC_AX, &madv))
+            if (ctx == 0 || !sigframe_get(v, ctx, SC_AX, &kret))
                 goto lost;
             count(&C.st.via_signal);
         } else {
-            madv = reg(v, R_RAX);
+            kret = reg(v, R_RAX);
         }
     } else {
         if (reg(v, R_RCX) != back)
             goto lost;
-        madv = reg(v, R_RAX);
+        kret = reg(v, R_RAX);
     }
-    if (madv != 0)
-        count(&C.st.fault_in_failed);
-    int64_t result = d->finish(v, d->arg, madv == 0);
+    /* A fault-in's result is the instruction's; a park's is the
+     * instruction's own rax, for it runs again. */
+    uint64_t rax = d->saved[0];
+    if (d->finish != NULL) {
+        if (kret != 0)
+            count(&C.st.fault_in_failed);
+        rax = (uint64_t)d->finish(v, d->arg, kret == 0);
+    }
 
     if (ctx != 0) {
         if (!sigframe_set(v, ctx, SC_IP, d->resume) ||
-            !sigframe_set(v, ctx, SC_AX, (uint64_t)result) ||
+            !sigframe_set(v, ctx, SC_AX, rax) ||
             !sigframe_set(v, ctx, SC_CX, d->resume) ||
-            !sigframe_set(v, ctx, SC_DI, d->saved[0]) ||
-            !sigframe_set(v, ctx, SC_SI, d->saved[1]) ||
-            !sigframe_set(v, ctx, SC_DX, d->saved[2]))
+            !sigframe_set(v, ctx, SC_DI, d->saved[1]) ||
+            !sigframe_set(v, ctx, SC_SI, d->saved[2]) ||
+            !sigframe_set(v, ctx, SC_DX, d->saved[3]))
             goto lost;
     } else {
-        set_reg(v, R_RAX, (uint64_t)result);
-        set_reg(v, R_RDI, d->saved[0]);
-        set_reg(v, R_RSI, d->saved[1]);
-        set_reg(v, R_RDX, d->saved[2]);
+        set_reg(v, R_RAX, rax);
+        set_reg(v, R_RDI, d->saved[1]);
+        set_reg(v, R_RSI, d->saved[2]);
+        set_reg(v, R_RDX, d->saved[3]);
         set_reg(v, R_RCX, d->resume);
         if (iret && d->resume != back) {
             g_byte_array_set_size(v->buf, 0);

@@ -53,7 +53,17 @@ bool control_fault_in(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                       unsigned insn_len, uint64_t start, uint64_t len,
                       control_finish_fn finish, const uint64_t arg[4]);
 
-/* Whether any fault-in is under way: the hot path's only cost. */
+/* Have thread @t wait a moment in the guest kernel (poll(NULL, 0, 1)),
+ * then execute the @insn_len-byte instruction at @ip again with its
+ * registers as they are now, except rcx (which the wait leaves pointing at
+ * the instruction, as a system call leaves it) and r11. The instruction's
+ * handler decides again then: this is how a guest thread waits for vigil
+ * without stopping its vCPU. A signal that arrives meanwhile runs its
+ * handler first. Same return convention as control_fault_in(). */
+bool control_park(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
+                  unsigned insn_len);
+
+/* Whether any detour is under way: the hot path's only cost. */
 bool control_busy(void);
 
 /* At a syscall entry at @ip: true when this is thread @t's own fault-in
@@ -71,6 +81,7 @@ struct control_stats {
     uint64_t faulted_in;      /* detours through the kernel started */
     uint64_t fault_in_failed; /* ... that the kernel refused */
     uint64_t via_signal;      /* ... finished in a signal frame */
+    uint64_t parked;          /* waits in the guest kernel */
     uint64_t lost;            /* ... abandoned (see control.c) */
 };
 void control_stats(struct control_stats *out);

@@ -24,7 +24,7 @@
 #define CR4_LA57 (1ull << 12)
 
 enum walk { WALK_OK, WALK_FAULT_IN, WALK_EFAULT };
-enum need { NEED_WRITE, NEED_WRITE_FAULTED, NEED_EXEC };
+enum need { NEED_READ, NEED_WRITE, NEED_WRITE_FAULTED, NEED_EXEC };
 
 static bool phys_read8(struct vcpu *v, uint64_t pa, uint64_t *out)
 {
@@ -55,7 +55,9 @@ static enum walk walk(struct vcpu *v, uint64_t va, enum need need, uint64_t *pa)
             return WALK_EFAULT;
         if (!(e & PTE_P) || !(e & PTE_U))
             return WALK_FAULT_IN;
-        if (need == NEED_EXEC ? (e & PTE_NX) != 0 : !(e & PTE_W))
+        if (need == NEED_EXEC   ? (e & PTE_NX) != 0
+            : need == NEED_READ ? false
+                                : !(e & PTE_W))
             return WALK_FAULT_IN;
         bool leaf = level == 1 || ((level == 2 || level == 3) && (e & PTE_PS));
         if (!leaf) {
@@ -105,6 +107,29 @@ enum gm_result gm_write(struct vcpu *v, uint64_t va, const void *data,
         if (qemu_plugin_write_memory_hwaddr(pa, v->buf) !=
             QEMU_PLUGIN_HWADDR_OPERATION_OK)
             return GM_EFAULT;
+        done += chunk;
+    }
+    return GM_OK;
+}
+
+enum gm_result gm_read(struct vcpu *v, uint64_t va, void *dst, uint32_t len)
+{
+    if (len > GM_WRITE_MAX || va + len < va)
+        return GM_EFAULT;
+    uint8_t *out = dst;
+    for (uint32_t done = 0; done < len;) {
+        uint64_t a = va + done, pa;
+        uint32_t chunk = (uint32_t)(PAGE - (a & (PAGE - 1)));
+        if (chunk > len - done)
+            chunk = len - done;
+        enum walk w = walk(v, a, NEED_READ, &pa);
+        if (w != WALK_OK)
+            return w == WALK_FAULT_IN ? GM_FAULT_IN : GM_EFAULT;
+        if (qemu_plugin_read_memory_hwaddr(pa, v->buf, chunk) !=
+                QEMU_PLUGIN_HWADDR_OPERATION_OK ||
+            v->buf->len < chunk)
+            return GM_EFAULT;
+        memcpy(out + done, v->buf->data, chunk);
         done += chunk;
     }
     return GM_OK;

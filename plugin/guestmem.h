@@ -38,6 +38,12 @@ enum gm_result {
 enum gm_result gm_write(struct vcpu *v, uint64_t va, const void *data,
                         uint32_t len, bool faulted_in);
 
+/* Read @len bytes at user address @va of the current address space, as a
+ * user-mode load would: GM_FAULT_IN for a page not present (the caller
+ * decides: a guest buffer it was just handed should be), GM_EFAULT for
+ * what no user load reaches (the kernel's pages among them). */
+enum gm_result gm_read(struct vcpu *v, uint64_t va, void *dst, uint32_t len);
+
 /* Whether the two bytes at @va are executable by user mode, and if so copy
  * them to @out. */
 bool gm_read_exec(struct vcpu *v, uint64_t va, uint8_t out[2]);

@@ -20,10 +20,11 @@
 
 #include "vigil/act.h"
 
-#define VRING_MAGIC     0x31474e4952474956ull /* "VIGRING1" */
-#define VRING_VERSION   2
-#define VRING_PAD       0xffff /* vraw_hdr.type of padding */
-#define VRING_MAX_VCPUS 64
+#define VRING_MAGIC      0x31474e4952474956ull /* "VIGRING1" */
+#define VRING_VERSION    3
+#define VRING_PAD        0xffff /* vraw_hdr.type of padding */
+#define VRING_MAX_VCPUS  64
+#define VRING_XFER_BYTES (16u << 20) /* the request transfer area */
 
 /* What the plugin needs to find the current thread. Filled by vigil from
  * the kernel profile before QEMU starts. */
@@ -63,6 +64,21 @@ struct vring_ctl {
     uint64_t records; /* producer: records committed */
 };
 
+/* A request from the plugin to vigil that takes longer than a vCPU
+ * callback may (verifying and applying a signed update): the plugin copies
+ * the input into the transfer area after the rings and posts it; vigil
+ * answers; the plugin takes the answer to the guest. One at a time. */
+enum { VREQ_FREE = 0, VREQ_POSTED = 1, VREQ_DONE = 2 };
+#define VREQ_MSG_MAX 256
+struct vring_req {
+    uint32_t state; /* written with release, read with acquire */
+    uint32_t fn;    /* the hypercall function */
+    uint64_t seq;
+    uint64_t len;           /* input bytes in the transfer area */
+    int64_t result;         /* vigil's answer: the guest's rax */
+    char msg[VREQ_MSG_MAX]; /* and a line for the guest, NUL-terminated */
+};
+
 struct vring_shm {
     uint64_t magic;
     uint32_t version;
@@ -73,6 +89,9 @@ struct vring_shm {
     uint32_t plugin_nvcpus;
     struct vring_config config;
     struct vact_config act;
+    struct vring_req req;
+    uint64_t xfer_offset; /* from the start of the mapping */
+    uint64_t xfer_bytes;
     _Alignas(64) struct vring_ctl ctl[VRING_MAX_VCPUS];
 };
 
@@ -102,6 +121,8 @@ void vring_drop(struct vring_map *m, unsigned i, uint32_t size);
 /* Consumer: the next record of ring `i`, or NULL when it is empty. Padding
  * is skipped. vring_consume() releases it; the pointer is then invalid. */
 const void *vring_peek(struct vring_map *m, unsigned i);
+/* The transfer area (struct vring_req), either side; its size in *len. */
+uint8_t *vring_xfer(struct vring_map *m, size_t *len);
 void vring_consume(struct vring_map *m, unsigned i);
 
 #endif

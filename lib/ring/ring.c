@@ -86,7 +86,7 @@ int vring_create(const char *path, unsigned nrings, size_t ring_bytes,
     if (nrings == 0 || nrings > VRING_MAX_VCPUS || ring_bytes < 4096 ||
         (ring_bytes & (ring_bytes - 1)) != 0 || ring_bytes > (1ull << 32))
         return -EINVAL;
-    size_t len = header_bytes() + nrings * ring_bytes;
+    size_t len = header_bytes() + nrings * ring_bytes + VRING_XFER_BYTES;
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
@@ -105,6 +105,8 @@ int vring_create(const char *path, unsigned nrings, size_t ring_bytes,
     s->nrings = nrings;
     s->ring_bytes = ring_bytes;
     s->data_offset = header_bytes();
+    s->xfer_offset = header_bytes() + nrings * ring_bytes;
+    s->xfer_bytes = VRING_XFER_BYTES;
     s->version = VRING_VERSION;
     if (cfg != NULL)
         s->config = *cfg;
@@ -143,7 +145,10 @@ int vring_open(const char *path, struct vring_map **out)
         (s->ring_bytes & (s->ring_bytes - 1)) != 0 ||
         s->data_offset != header_bytes() ||
         __builtin_mul_overflow(s->nrings, s->ring_bytes, &need) ||
-        need > (uint64_t)st.st_size - header_bytes()) {
+        need > (uint64_t)st.st_size - header_bytes() ||
+        s->xfer_offset != header_bytes() + need ||
+        s->xfer_bytes != VRING_XFER_BYTES ||
+        s->xfer_offset + s->xfer_bytes > (uint64_t)st.st_size) {
         vring_close(m);
         return -EPROTO;
     }
@@ -226,6 +231,12 @@ void vring_commit(struct vring_map *m, unsigned i, uint32_t size)
     __atomic_store_n(&c->records, c->records + 1, __ATOMIC_RELAXED);
     __atomic_store_n(&c->head, m->res_head[i] + VRAW_ALIGN(size),
                      __ATOMIC_RELEASE);
+}
+
+uint8_t *vring_xfer(struct vring_map *m, size_t *len)
+{
+    *len = (size_t)m->shm->xfer_bytes;
+    return (uint8_t *)m->base + m->shm->xfer_offset;
 }
 
 const void *vring_peek(struct vring_map *m, unsigned i)
