@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "run-disk.h"
+#include "run-requests.h"
 #include "run-update.h"
 #include "run.h"
 #include "run-trace.h"
@@ -515,8 +516,23 @@ static int cmd_run_with(struct run_opts *op)
     }
     char plugin_arg[PATH_BUF + 16] = "";
     struct run_trace *trace = NULL;
-    if (o.trace && run_trace_start(&trace, &o.tr, o.kernel, dir, o.smp,
-                                   plugin_arg, sizeof plugin_arg) < 0) {
+    /* Without --trace, updates from the guest still need the plugin's
+     * channel (its hypercalls), which then carries nothing else. */
+    o.tr.channel_only = !o.trace;
+    if ((o.trace ||
+         (update != NULL && !o.no_plugin && strcmp(o.accel, "kvm") != 0)) &&
+        run_trace_start(&trace, &o.tr, o.kernel, dir, o.smp, plugin_arg,
+                        sizeof plugin_arg) < 0) {
+        run_update_stop(update);
+        sigprocmask(SIG_SETMASK, &oldmask, NULL);
+        run_remove_rundir(dir);
+        return VIGIL_EXIT_USAGE;
+    }
+    /* The plugin's requests (the guest's update hypercall). */
+    struct run_requests *requests = NULL;
+    if (trace != NULL &&
+        run_requests_start(&requests, run_trace_ring(trace), update) < 0) {
+        run_trace_stop(trace, false);
         run_update_stop(update);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
         run_remove_rundir(dir);
@@ -540,6 +556,7 @@ static int cmd_run_with(struct run_opts *op)
     else if (evp[0] >= 0)
         close(evp[0]);
     if (r < 0) {
+        run_requests_stop(requests);
         run_trace_stop(trace, false);
         run_update_stop(update);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
@@ -551,6 +568,7 @@ static int cmd_run_with(struct run_opts *op)
     strvec_init(&av);
     if (run_qemu_argv(&o, dir, cmdline, plugin_arg, &av) < 0) {
         strvec_free(&av);
+        run_requests_stop(requests);
         run_trace_stop(trace, false);
         run_disks_stop(disks);
         run_update_stop(update);
@@ -611,6 +629,8 @@ static int cmd_run_with(struct run_opts *op)
     /* The disk filters first: their last detections join the trace. */
     run_disks_stop(disks);
     disks = NULL;
+    run_requests_stop(requests);
+    requests = NULL;
     run_trace_stop(trace, o.verbose);
     trace = NULL;
     int status = run_read_status(dir);
@@ -641,6 +661,7 @@ static int cmd_run_with(struct run_opts *op)
         rc = VIGIL_EXIT_GUEST;
     }
 out:
+    run_requests_stop(requests);
     run_trace_stop(trace, false);
     run_disks_stop(disks);
     run_update_stop(update);

@@ -213,6 +213,11 @@ void run_trace_add_events(struct run_trace *t, int fd)
     __atomic_store_n(&t->events_fd, fd, __ATOMIC_RELEASE);
 }
 
+struct vring_map *run_trace_ring(struct run_trace *t)
+{
+    return t->ring;
+}
+
 static void *consumer_main(void *arg)
 {
     struct run_trace *t = arg;
@@ -382,6 +387,13 @@ int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
     struct vact_config *act = &vring_shm(t->ring)->act;
     *act = o->act;
     act->sel = o->sel;
+    if (!o->channel_only)
+        act->flags |= VACT_TRACE;
+    if (o->channel_only) {
+        snprintf(plugin_arg, arglen, "ring=%s", t->ring_path);
+        *out = t;
+        return 0;
+    }
     if (o->log_url != NULL) {
         err = start_net(t);
         if (err < 0)

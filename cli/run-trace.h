@@ -22,6 +22,8 @@ struct run_trace_opts {
     unsigned log_hb_missed; /* stop after this many missed heartbeats */
     bool log_hb_set;        /* log_hb_missed given (else 3) */
     struct vact_config act; /* --inject rules, hypercalls (sel: above) */
+    bool channel_only;      /* no trace: the plugin's channel for
+                               hypercalls alone (--update-key) */
 };
 
 struct run_trace;
@@ -35,6 +37,9 @@ int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
  * trace's sinks; @fd is owned from now on and read until its writer closes
  * it, at the latest in run_trace_stop(). */
 void run_trace_add_events(struct run_trace *t, int fd);
+
+/* The channel to the plugin (for the request thread). */
+struct vring_map *run_trace_ring(struct run_trace *t);
 
 /* After QEMU exited: drain, summarize, free. Returns -1 when the trace is
  * not trustworthy (plugin never attached, profile mismatch). */

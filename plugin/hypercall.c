@@ -6,6 +6,7 @@
 
 #include "control.h"
 #include "guestmem.h"
+#include "hcall-update.h"
 #include "ident.h"
 #include "vigil/version.h"
 
@@ -81,6 +82,8 @@ void hcall_exec(struct vcpu *v, uint64_t ip)
     uint64_t fn = reg(v, R_RAX);
     uint64_t arg[4] = {reg(v, R_RBX), reg(v, R_RCX), reg(v, R_RDX), 0};
     int64_t result = -ENOSYS;
+    if (fn == HCALL_UPDATE)
+        hcall_update(v, ip);
     if (fn == HCALL_IDENTIFY) {
         uint64_t start = 0, len = 0;
         result = identify(v, arg, false, &start, &len);

@@ -15,6 +15,7 @@
 
 enum {
     HCALL_IDENTIFY = 1, /* rbx buffer, rcx length: "vigil VERSION" */
+    /* 2: a signed update (hcall-update.h) */
 };
 
 void hcall_setup(bool enabled);

@@ -22,6 +22,7 @@
 
 #include "capture.h"
 #include "control.h"
+#include "hcall-update.h"
 #include "hypercall.h"
 #include "ident.h"
 #include "inject.h"
@@ -59,7 +60,8 @@ const char *const vcpu_reg_names[R_COUNT] = {
 
 static struct tracer {
     struct vring_map *ring;
-    bool inject; /* --inject rules */
+    bool tracing; /* record calls (else: hypercalls only) */
+    bool inject;  /* --inject rules */
     /* What the callbacks may do: write registers (and set the PC) only
      * when something acts, because QEMU syncs more around such callbacks. */
     enum qemu_plugin_cb_flags entry_flags, return_flags;
@@ -130,6 +132,11 @@ static void on_entry(unsigned int vcpu, void *udata)
      * guest's call, and not traced. */
     if (!compat && control_busy() && ident(v, &t) && control_entry(v, &t, ip))
         return;
+    if (!T.tracing) {
+        if (!compat)
+            control_note_site(reg(v, R_CR3), ip);
+        return;
+    }
 
     static const enum reg_id abi64[6] = {R_RDI, R_RSI, R_RDX,
                                          R_R10, R_R8,  R_R9};
@@ -254,6 +261,11 @@ static void on_return(unsigned int vcpu, void *udata)
         return;
     struct vraw_task t;
     struct pending_call p;
+    if (!T.tracing) {
+        if (control_busy() && ident(v, &t))
+            control_return(v, &t, kind == K_IRET);
+        return;
+    }
     if (!ident(v, &t))
         return;
     int64_t raw; /* taken at every return, so that none is left over */
@@ -377,7 +389,7 @@ static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
 {
     (void)udata;
     size_t n = qemu_plugin_tb_n_insns(tb);
-    uint64_t hook = sigret_hook_addr();
+    uint64_t hook = T.tracing ? sigret_hook_addr() : 0;
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         uint8_t b[3];
@@ -446,8 +458,10 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
     sigret_setup(cfg);
     T.str_max = cfg->str_max;
     const struct vact_config *act = &vring_shm(ring)->act;
-    T.inject = inject_setup(act);
+    T.tracing = (act->flags & VACT_TRACE) != 0;
+    T.inject = T.tracing && inject_setup(act);
     hcall_setup((act->flags & VACT_HCALL) != 0);
+    hcall_update_setup(ring);
     T.nr_restart_syscall = (uint64_t)vsys_number("restart_syscall");
     T.entry_flags =
         T.inject ? QEMU_PLUGIN_CB_RW_REGS_PC : QEMU_PLUGIN_CB_R_REGS;

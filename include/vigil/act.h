@@ -18,6 +18,8 @@
 enum {
     VACT_HCALL = 1 << 0,  /* answer user-mode vmcall (vigil's hypercalls) */
     VACT_INJECT = 1 << 1, /* rules below: fail or fake chosen calls */
+    VACT_TRACE = 1 << 2,  /* record system calls; without it the channel
+                             carries only hypercalls */
 };
 
 /* One --inject rule (strace's -e inject=SET:error=|retval=:when=): the
