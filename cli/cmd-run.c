@@ -551,6 +551,11 @@ static int cmd_run_with(struct run_opts *op)
                             evp[1], o.drive);
     if (evp[1] >= 0)
         close(evp[1]);
+    if (r == 0 && update != NULL) {
+        const char *status[16];
+        size_t ns = run_disks_db_status(disks, status, 16);
+        run_update_set_filters(update, status, ns);
+    }
     if (r == 0 && run_disks_scanned(disks) && evp[0] >= 0)
         run_trace_add_events(trace, evp[0]);
     else if (evp[0] >= 0)

@@ -22,6 +22,7 @@
 struct run_disk {
     pid_t pid;
     char sock[4096];
+    char status[4096]; /* where the filter says which database it scans with */
 };
 
 struct run_disks {
@@ -170,8 +171,12 @@ static int disk_start(struct run_disk **out, const char *spec, const char *db,
     if (policies)
         strvec_pushf(&av, "vigil-policy-file=%s", policies);
     /* A new database is picked up when its file (or directory) changes:
-     * replace it by rename, and the filter reloads before the next write. */
+     * replace it by rename (an update swaps a link), and the filter builds
+     * it in the background, then scans with it; its status file says when
+     * it does. */
     strvec_pushf(&av, "vigil-db-reload=%s", db);
+    snprintf(d->status, sizeof(d->status), "%s/disk-%s.dbstatus", rundir, name);
+    strvec_pushf(&av, "vigil-db-status=%s", d->status);
     if (events_fd >= 0)
         strvec_pushf(&av, "vigil-events-fd=%d", events_fd);
     /* QEMU's QMP socket (cli/cmd-run.c); the filter connects only to cut. */
@@ -236,6 +241,12 @@ static void disk_stop(struct run_disk *d)
         }
     }
     unlink(d->sock);
+    if (d->status[0]) {
+        char tmp[sizeof d->status + 8];
+        unlink(d->status);
+        snprintf(tmp, sizeof tmp, "%s.tmp", d->status);
+        unlink(tmp);
+    }
     free(d);
 }
 
@@ -270,6 +281,16 @@ int run_disks_start(struct run_disks **out, const char *const *specs,
 bool run_disks_scanned(const struct run_disks *ds)
 {
     return ds && ds->scanned;
+}
+
+size_t run_disks_db_status(const struct run_disks *ds, const char **paths,
+                           size_t max)
+{
+    size_t n = 0;
+    for (unsigned i = 0; ds && i < ds->n && n < max; i++)
+        if (ds->disk[i] && ds->disk[i]->status[0])
+            paths[n++] = ds->disk[i]->status;
+    return n;
 }
 
 void run_disks_stop(struct run_disks *ds)

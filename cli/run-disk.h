@@ -34,6 +34,11 @@ int run_disks_start(struct run_disks **out, const char *const *specs,
 /* Whether any disk is scanned (an nbdkit runs). */
 bool run_disks_scanned(const struct run_disks *ds);
 
+/* The status files of the scanned disks' filters (vigil-db-status), valid
+ * until run_disks_stop(); returns how many, at most @max. */
+size_t run_disks_db_status(const struct run_disks *ds, const char **paths,
+                           size_t max);
+
 /* Stop every nbdkit (after QEMU exited) and free @ds; NULL is ignored. */
 void run_disks_stop(struct run_disks *ds);
 

@@ -37,9 +37,9 @@ static void serve(struct run_requests *r, struct vring_req *q)
                  "--update-key)");
     } else {
         uint64_t version;
-        enum vupd_reason why = run_update_offer(
-            r->update, RUN_UPDATE_GUEST, data, (size_t)q->len, &version, msg,
-            sizeof msg);
+        enum vupd_reason why =
+            run_update_offer(r->update, RUN_UPDATE_GUEST, data, (size_t)q->len,
+                             &version, msg, sizeof msg);
         result = why == VUPD_OK ? (int64_t)version : RUN_UPDATE_REFUSED(why);
     }
     memcpy(q->msg, msg, sizeof q->msg);

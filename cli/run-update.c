@@ -40,10 +40,53 @@ struct run_update {
     bool running;
     struct vupd_rx *rx;
     struct vupd_rx_stats rx_stats; /* the listener's, copied at its end */
+    const char *filters[16];       /* their status files */
+    size_t nfilters;
+    char db[4096];
 };
 
 static const char *const source_names[RUN_UPDATE_SOURCES] = {"guest",
                                                              "network"};
+
+void run_update_set_filters(struct run_update *u, const char *const *paths,
+                            size_t n)
+{
+    pthread_mutex_lock(&u->lock);
+    u->nfilters = n < 16 ? n : 16;
+    for (size_t i = 0; i < u->nfilters; i++)
+        u->filters[i] = paths[i];
+    pthread_mutex_unlock(&u->lock);
+}
+
+/* Wait (up to FILTER_WAIT_S) until every filter scans with the database
+ * the link now names; false on timeout. */
+#define FILTER_WAIT_S 60
+static bool filters_caught_up(struct run_update *u)
+{
+    char target[4096], want[4200];
+    ssize_t n = readlink(u->db, target, sizeof target - 1);
+    if (n <= 0)
+        return true;
+    target[n] = '\0';
+    snprintf(want, sizeof want, "loaded %s\n", target);
+    uint64_t end = cli_now_ns(CLOCK_MONOTONIC) + FILTER_WAIT_S * 1000000000ull;
+    for (size_t i = 0; i < u->nfilters; i++) {
+        for (;;) {
+            uint8_t *text = NULL;
+            size_t len;
+            bool ok = cli_read_file(u->filters[i], 8192, &text, &len) == 0 &&
+                      strcmp((char *)text, want) == 0;
+            free(text);
+            if (ok)
+                break;
+            if (cli_now_ns(CLOCK_MONOTONIC) > end)
+                return false;
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return true;
+}
 
 enum vupd_reason run_update_offer(struct run_update *u,
                                   enum run_update_source from, const void *buf,
@@ -67,8 +110,10 @@ enum vupd_reason run_update_offer(struct run_update *u,
         vupd_rx_set_version(u->rx, st.db_id, st.version);
     if (r == VUPD_OK) {
         u->accepted[from]++;
-        snprintf(msg, msglen, "accepted: %s version %llu", st.db_id,
-                 (unsigned long long)st.version);
+        bool live = filters_caught_up(u);
+        snprintf(msg, msglen, "accepted: %s version %llu%s", st.db_id,
+                 (unsigned long long)st.version,
+                 live ? "" : " (a disk filter has not loaded it yet)");
     } else {
         u->refused[from][r]++;
         snprintf(msg, msglen, "refused: %s: %s", vupd_reason_name(r), err);
@@ -214,6 +259,7 @@ int run_update_start(struct run_update **out, const char *db, char *const *keys,
     u->max_bundle = max_bundle ? max_bundle : VUPD_DEFAULT_MAX;
     u->verbose = verbose;
     u->nkeys = nkeys;
+    snprintf(u->db, sizeof u->db, "%s", db);
     for (size_t i = 0; i < nkeys; i++) {
         uint8_t *text;
         size_t len;

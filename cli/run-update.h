@@ -22,6 +22,12 @@ int run_update_start(struct run_update **out, const char *db, char *const *keys,
                      size_t nkeys, const char *listen, size_t max_bundle,
                      bool verbose);
 
+/* The disk filters that scan with the database: after an update, the
+ * sender is answered once each of them says (through its status file)
+ * that it scans with the new one. @paths are borrowed. */
+void run_update_set_filters(struct run_update *u, const char *const *paths,
+                            size_t n);
+
 /* Verify and apply one bundle; *version gets the version now in force, and
  * @msg one line saying what happened. Thread-safe. */
 enum vupd_reason run_update_offer(struct run_update *u,

@@ -88,8 +88,14 @@ static struct {
     char *reload_path;
     bool reload_exists;
     struct timespec reload_mtime;
-    dev_t reload_dev; /* an update swaps in another directory: */
-    ino_t reload_ino; /* its mtime alone may be the same */
+    dev_t reload_dev;   /* an update swaps in another directory: */
+    ino_t reload_ino;   /* its mtime alone may be the same */
+    pthread_t reloader; /* builds a new database while writes go on */
+    bool reloading, reloader_joinable;
+    char *status_path; /* vigil-db-status: which database is in force */
+    pthread_t watcher; /* notices a new database without a write */
+    bool watching;
+    int watch_stop;
     char *disk;
     bool behind_off; /* vigil-scan-behind=no */
 
@@ -183,6 +189,8 @@ static int vigil_config(nbdkit_next_config *next, nbdkit_backend *nxdata,
         return set_str(&g.netdev, value, false);
     if (strcmp(key, "vigil-db-reload") == 0)
         return set_str(&g.reload_path, value, true);
+    if (strcmp(key, "vigil-db-status") == 0)
+        return set_str(&g.status_path, value, true);
     if (strcmp(key, "vigil-disk") == 0)
         return set_str(&g.disk, value, false);
     if (strcmp(key, "vigil-scan-behind") == 0) {
@@ -226,6 +234,7 @@ static void diag_cb(void *opaque, const struct vsig_diag *d)
         warnmsg("%s:%lu: %s", d->file, d->line, d->msg);
 }
 
+static void write_status(void);
 static int load_db(struct vsig_db **out)
 {
     char err[512];
@@ -293,8 +302,10 @@ static int vigil_config_complete(nbdkit_next_config_complete *next,
             return -1;
         }
     }
-    if (g.reload_path)
+    if (g.reload_path) {
         note_reload_mtime();
+        write_status();
+    }
     g.slots = calloc(NSTREAMS, sizeof(*g.slots));
     if (!g.slots) {
         nbdkit_error("calloc: %m");
@@ -305,11 +316,31 @@ static int vigil_config_complete(nbdkit_next_config_complete *next,
 
 static void scan_behind_job(void *opaque, const struct behind_job *job);
 static void warn_unshown(void);
+static void check_reload_locked(void);
+
+/* A new database is noticed within WATCH_MS even when the guest writes
+ * nothing, so that it is in force by the time the next write comes. */
+#define WATCH_MS 100
+static void *watch_main(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&g.watch_stop, __ATOMIC_ACQUIRE)) {
+        struct timespec ts = {0, WATCH_MS * 1000000L};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&g.lock);
+        check_reload_locked();
+        pthread_mutex_unlock(&g.lock);
+    }
+    return NULL;
+}
 
 /* Threads start after nbdkit has forked into the background. */
 static int vigil_after_fork(nbdkit_backend *nxdata)
 {
     (void)nxdata;
+    if (g.reload_path &&
+        pthread_create(&g.watcher, NULL, watch_main, NULL) == 0)
+        g.watching = true;
     if (g.behind_off || g.policy != NBD_POLICY_ALERT ||
         !nbd_policy_table_only(g.table, NBD_POLICY_ALERT))
         return 0;
@@ -323,6 +354,11 @@ static int vigil_after_fork(nbdkit_backend *nxdata)
 static void vigil_cleanup(nbdkit_backend *nxdata)
 {
     (void)nxdata;
+    if (g.watching) {
+        __atomic_store_n(&g.watch_stop, 1, __ATOMIC_RELEASE);
+        pthread_join(g.watcher, NULL);
+        g.watching = false;
+    }
     behind_free(g.behind); /* scans what is still queued */
     g.behind = NULL;
     warn_unshown();
@@ -330,6 +366,8 @@ static void vigil_cleanup(nbdkit_backend *nxdata)
 
 static void vigil_unload(void)
 {
+    if (g.reloader_joinable)
+        pthread_join(g.reloader, NULL);
     behind_free(g.behind);
     vsig_stream_free(g.stream);
     free(g.slots);
@@ -343,6 +381,7 @@ static void vigil_unload(void)
     if (g.events_pipe >= 0)
         close(g.events_pipe);
     free(g.policy_file);
+    free(g.status_path);
     free(g.events_path);
     free(g.qmp_path);
     free(g.netdev);
@@ -358,10 +397,60 @@ static int vigil_thread_model(void)
 /* ---- scanning (all under g.lock) ---- */
 
 /* Reload the databases when the trigger file's mtime changed. */
+/* Say which database is in force: "loaded TARGET" (where the reload path
+ * points, "-" when it is no link), so that vigil can tell an update's
+ * sender once every filter scans with it. */
+static void write_status(void)
+{
+    if (!g.status_path || !g.reload_path)
+        return;
+    char target[4096] = "-", tmp[4200], line[4200];
+    ssize_t n = readlink(g.reload_path, target, sizeof(target) - 1);
+    if (n > 0)
+        target[n] = '\0';
+    else
+        snprintf(target, sizeof(target), "-");
+    int len = snprintf(line, sizeof(line), "loaded %s\n", target);
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", g.status_path) >= (int)sizeof(tmp))
+        return;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    bool ok = write(fd, line, (size_t)len) == len;
+    close(fd);
+    if (!ok || rename(tmp, g.status_path) < 0)
+        unlink(tmp);
+}
+
+/* Build the new database off the write path: the old one scans every
+ * write meanwhile, and the swap is one pointer store under the lock. */
+static void *reload_main(void *arg)
+{
+    (void)arg;
+    struct vsig_db *db = NULL;
+    int r = load_db(&db);
+    pthread_mutex_lock(&g.lock);
+    if (r < 0) {
+        warnmsg("database reload failed; keeping the current database");
+    } else {
+        struct vsig_db_stats stats = {.sz = sizeof(stats)};
+        vsig_db_stats(db, &stats);
+        vsig_slot_set(g.dbslot, db);
+        vsig_db_unref(db);
+        g.db_gen++;
+        fprintf(stderr, "vigil-filter: database reloaded: %zu signatures\n",
+                stats.signatures);
+        write_status();
+    }
+    g.reloading = false;
+    pthread_mutex_unlock(&g.lock);
+    return NULL;
+}
+
 static void check_reload_locked(void)
 {
     struct stat st;
-    if (!g.reload_path)
+    if (!g.reload_path || g.reloading)
         return;
     bool exists = stat(g.reload_path, &st) == 0;
     if (!exists ||
@@ -375,18 +464,17 @@ static void check_reload_locked(void)
     g.reload_mtime = st.st_mtim;
     g.reload_dev = st.st_dev;
     g.reload_ino = st.st_ino;
-    struct vsig_db *db;
-    if (load_db(&db) < 0) {
-        warnmsg("database reload failed; keeping the current database");
+    if (g.reloader_joinable)
+        pthread_join(g.reloader, NULL); /* finished: reloading was false */
+    g.reloader_joinable = false;
+    g.reloading = true;
+    if (pthread_create(&g.reloader, NULL, reload_main, NULL) != 0) {
+        g.reloading = false;
+        warnmsg("cannot start a database reload; keeping the current "
+                "database");
         return;
     }
-    struct vsig_db_stats stats = {.sz = sizeof(stats)};
-    vsig_db_stats(db, &stats);
-    vsig_slot_set(g.dbslot, db);
-    vsig_db_unref(db);
-    g.db_gen++;
-    fprintf(stderr, "vigil-filter: database reloaded: %zu signatures\n",
-            stats.signatures);
+    g.reloader_joinable = true;
 }
 
 static int on_match(void *opaque, const struct vsig_match *m)
@@ -835,6 +923,7 @@ static struct nbdkit_filter filter = {
                    "vigil-qmp=SOCKET         QMP socket for cut-net\n"
                    "vigil-netdev=ID          netdev to take down (net0)\n"
                    "vigil-qmp-timeout=MS     QMP timeout (2000)\n"
+                   "vigil-db-status=PATH     write which database is in force\n"
                    "vigil-db-reload=PATH     reload databases when its mtime "
                    "changes\n"
                    "vigil-disk=NAME          disk name in events (disk)\n"

@@ -20,9 +20,9 @@
 #include "guestmem.h"
 #include "ident.h"
 
-#define VMCALL_LEN  3
-#define COPY_STEP   (1u << 20)
-#define ABANDON_NS  (10ull * 1000000000ull) /* an owner that stopped coming */
+#define VMCALL_LEN 3
+#define COPY_STEP  (1u << 20)
+#define ABANDON_NS (10ull * 1000000000ull) /* an owner that stopped coming */
 
 enum { IDLE, COPYING, WAITING };
 
@@ -122,8 +122,8 @@ void hcall_update(struct vcpu *v, uint64_t ip)
     U.last_ns = now;
 
     if (U.state == COPYING) {
-        uint64_t n = U.len - U.copied < COPY_STEP ? U.len - U.copied
-                                                  : COPY_STEP;
+        uint64_t n =
+            U.len - U.copied < COPY_STEP ? U.len - U.copied : COPY_STEP;
         if (gm_read(v, U.buf + U.copied, U.xfer + U.copied, (uint32_t)n) !=
             GM_OK) {
             release();
@@ -137,17 +137,15 @@ void hcall_update(struct vcpu *v, uint64_t ip)
         U.req->seq = ++U.seq;
         __atomic_store_n(&U.req->state, VREQ_POSTED, __ATOMIC_RELEASE);
         U.state = WAITING;
-    } else if (__atomic_load_n(&U.req->state, __ATOMIC_ACQUIRE) ==
-               VREQ_DONE) {
+    } else if (__atomic_load_n(&U.req->state, __ATOMIC_ACQUIRE) == VREQ_DONE) {
         U.result = U.req->result;
         memcpy(U.msg, U.req->msg, sizeof U.msg);
         U.msg[sizeof U.msg - 1] = '\0';
         __atomic_store_n(&U.req->state, VREQ_FREE, __ATOMIC_RELEASE);
         bool fault_in;
         int64_t result = answer(v, false, &fault_in);
-        if (fault_in &&
-            !control_fault_in(v, &t, ip, VMCALL_LEN, U.res, sizeof U.msg,
-                              answer_finish, NULL))
+        if (fault_in && !control_fault_in(v, &t, ip, VMCALL_LEN, U.res,
+                                          sizeof U.msg, answer_finish, NULL))
             result = answer_finish(v, NULL, false);
         control_skip(v, ip, VMCALL_LEN, result);
     }
