@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "cli.h"
@@ -752,6 +753,10 @@ static int cmd_listen(int argc, char **argv)
         nanosleep(&ts, NULL);
     }
     run_update_stop(u);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        fprintf(stderr, "vigil: update listener: peak RSS %ld KiB\n",
+                ru.ru_maxrss);
     return 0;
 }
 

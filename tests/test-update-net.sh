@@ -94,6 +94,7 @@ peak=$(echo "$stats" | sed -n 's/.*peak reassembly \([0-9]*\) bytes.*/\1/p')
 check "reassembly memory: the one bundle ($peak <= $size bytes)" \
     test "${peak:-999999999}" -le "$size"
 check "duplicates counted" sh -c "echo '$stats' | grep -q 'dropped duplicate'"
+check "the listener reports its peak memory" grep -q 'peak RSS [0-9]* KiB' listen.err
 
 # A bundle refused over the network says why, to the sender too.
 "$V" update build --db-id lab --version 1 --sign k.sec -o again.vup net.ndb >/dev/null
