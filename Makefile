@@ -114,7 +114,7 @@ endef
 $(foreach s,$(TEST_SRCS),$(eval $(call test_rule,$(s))))
 
 # Guest programs run in an initramfs with no libc of their own.
-$(BUILD)/guest/bin/%: guest/%.c
+$(BUILD)/guest/bin/%: guest/%.c guest/hypercall.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (static guest)"
 	$(Q)$(CC) -static $(WARN) -O2 -pthread -o $@ $<

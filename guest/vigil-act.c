@@ -38,23 +38,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PAGE 4096
+#include "hypercall.h"
 
-/* vigil's hypercall ABI (docs/runtime.md): function in rax, arguments in
- * rbx, rcx, rdx, result in rax; rcx and r11 are clobbered as by syscall. */
-static long vmcall(long fn, long a, long b, long c)
-{
-    long ret;
-    __asm__ volatile("vmcall"
-                     : "=a"(ret), "+b"(a), "+c"(b), "+d"(c)
-                     : "a"(fn)
-                     : "r11", "memory");
-    return ret;
-}
+#define PAGE 4096
 
 static long identify(void *buf, long len)
 {
-    return vmcall(1, (long)(uintptr_t)buf, len, 0);
+    return vigil_hypercall(1, buf, len, NULL);
+}
+
+static long vmcall(long fn, long a, long b, long c)
+{
+    return vigil_hypercall(fn, (void *)(uintptr_t)a, b, (void *)(uintptr_t)c);
 }
 
 /* The string written at p, or "-" when it does not start with "vigil". */

@@ -17,17 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MSG_MAX 256
+#include "hypercall.h"
 
-static long vmcall(long fn, const void *a, long b, void *c)
-{
-    long ret;
-    __asm__ volatile("vmcall"
-                     : "=a"(ret), "+b"(a), "+c"(b), "+d"(c)
-                     : "a"(fn)
-                     : "r11", "memory");
-    return ret;
-}
+#define MSG_MAX 256
 
 static void no_vigil(int sig)
 {
@@ -64,7 +56,7 @@ int main(int argc, char **argv)
     close(fd);
     signal(SIGILL, no_vigil);
     char msg[MSG_MAX] = "";
-    long r = vmcall(2, buf, (long)got, msg);
+    long r = vigil_hypercall(2, buf, (long)got, msg);
     if (msg[0] != '\0')
         printf("%s\n", msg);
     else

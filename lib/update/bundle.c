@@ -24,6 +24,7 @@
 
 #include <sodium.h>
 
+#include "le.h"
 #include "vigil/update.h"
 
 static const char *const reason_names[VUPD_REASONS] = {
@@ -60,40 +61,6 @@ static enum vupd_reason fail(enum vupd_reason r, char *err, size_t errlen,
         vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return r;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
 }
 
 static bool dbid_char(char c)
@@ -142,16 +109,16 @@ enum vupd_reason vupd_parse(const void *buf, size_t len, size_t max,
                     len);
     if (memcmp(p, VUPD_MAGIC, 8) != 0)
         return fail(VUPD_MALFORMED, err, errlen, "not a vigil update bundle");
-    if (get16(p + 8) != VUPD_FORMAT)
+    if (le16(p + 8) != VUPD_FORMAT)
         return fail(VUPD_MALFORMED, err, errlen, "bundle format %u, not %u",
-                    get16(p + 8), VUPD_FORMAT);
+                    le16(p + 8), VUPD_FORMAT);
     struct vupd_header *h = &out->h;
     unsigned kind = p[10], idlen = p[11];
-    h->nentries = get32(p + 12);
-    h->version = get64(p + 16);
-    h->base = get64(p + 24);
-    h->created = get64(p + 32);
-    h->payload_len = get64(p + 40);
+    h->nentries = le32(p + 12);
+    h->version = le64(p + 16);
+    h->base = le64(p + 24);
+    h->created = le64(p + 32);
+    h->payload_len = le64(p + 40);
     for (int i = 48; i < 64; i++)
         if (p[i] != 0)
             return fail(VUPD_MALFORMED, err, errlen, "reserved header bytes");
@@ -183,7 +150,7 @@ enum vupd_reason vupd_parse(const void *buf, size_t len, size_t max,
         struct vupd_entry *e = &out->entries[i];
         if (end - off < 2)
             return fail(VUPD_TRUNCATED, err, errlen, "entry %u cut short", i);
-        size_t nlen = get16(p + off);
+        size_t nlen = le16(p + off);
         off += 2;
         if (nlen == 0 || nlen > VUPD_NAME_MAX || end - off < nlen + 4)
             return fail(nlen > VUPD_NAME_MAX ? VUPD_MALFORMED : VUPD_TRUNCATED,
@@ -199,7 +166,7 @@ enum vupd_reason vupd_parse(const void *buf, size_t len, size_t max,
                 return fail(VUPD_MALFORMED, err, errlen, "entry '%s' twice",
                             e->name);
         off += nlen;
-        e->len = get32(p + off);
+        e->len = le32(p + off);
         off += 4;
         if (e->len > end - off)
             return fail(VUPD_TRUNCATED, err, errlen,
@@ -270,22 +237,22 @@ uint8_t *vupd_build(const struct vupd_header *h,
         return NULL;
     }
     memcpy(p, VUPD_MAGIC, 8);
-    put16(p + 8, VUPD_FORMAT);
+    put_le16(p + 8, VUPD_FORMAT);
     p[10] = (uint8_t)h->kind;
     p[11] = (uint8_t)idlen;
-    put32(p + 12, (uint32_t)n);
-    put64(p + 16, h->version);
-    put64(p + 24, h->base);
-    put64(p + 32, h->created);
-    put64(p + 40, total);
+    put_le32(p + 12, (uint32_t)n);
+    put_le64(p + 16, h->version);
+    put_le64(p + 24, h->base);
+    put_le64(p + 32, h->created);
+    put_le64(p + 40, total);
     memcpy(p + VUPD_HEADER_BYTES, h->db_id, idlen);
     size_t off = VUPD_HEADER_BYTES + idlen;
     for (size_t i = 0; i < n; i++) {
         size_t nl = strlen(entries[i].name);
-        put16(p + off, (uint16_t)nl);
+        put_le16(p + off, (uint16_t)nl);
         memcpy(p + off + 2, entries[i].name, nl);
         off += 2 + nl;
-        put32(p + off, (uint32_t)entries[i].len);
+        put_le32(p + off, (uint32_t)entries[i].len);
         if (entries[i].len)
             memcpy(p + off + 4, entries[i].data, entries[i].len);
         off += 4 + entries[i].len;

@@ -25,6 +25,7 @@
 
 #include <sodium.h>
 
+#include "le.h"
 #include "vigil/update.h"
 
 #define HDR      8
@@ -53,29 +54,6 @@ const char *vupd_drop_name(enum vupd_drop d)
 
 /* ---- datagrams ---- */
 
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
 int vupd_pkt_decode(const uint8_t *b, size_t len, struct vupd_pkt *p)
 {
     memset(p, 0, offsetof(struct vupd_pkt, missing));
@@ -90,8 +68,8 @@ int vupd_pkt_decode(const uint8_t *b, size_t len, struct vupd_pkt *p)
         if (n < 16 + 8 + 4 + 4)
             return -EINVAL;
         memcpy(p->cookie, q, 16);
-        p->update_id = get64(q + 16);
-        p->nfrags = get32(q + 24);
+        p->update_id = le64(q + 16);
+        p->nfrags = le32(q + 24);
         p->sig_len = (size_t)(q[28] | q[29] << 8);
         if (q[30] || q[31] || p->nfrags == 0 || p->nfrags > VUPD_FRAGS_MAX ||
             p->sig_len == 0 || p->sig_len > VUPD_SIG_TEXT_MAX ||
@@ -104,8 +82,8 @@ int vupd_pkt_decode(const uint8_t *b, size_t len, struct vupd_pkt *p)
     case VUPD_PKT_FRAG:
         if (n < 12 + 1)
             return -EINVAL;
-        p->update_id = get64(q);
-        p->index = get32(q + 8);
+        p->update_id = le64(q);
+        p->index = le32(q + 8);
         p->data = q + 12;
         p->len = n - 12;
         return 0;
@@ -113,22 +91,22 @@ int vupd_pkt_decode(const uint8_t *b, size_t len, struct vupd_pkt *p)
         if (n != 24)
             return -EINVAL;
         memcpy(p->cookie, q, 16);
-        p->update_id = get64(q + 16);
+        p->update_id = le64(q + 16);
         return 0;
     case VUPD_PKT_ACK:
         if (n < 28)
             return -EINVAL;
-        p->update_id = get64(q);
+        p->update_id = le64(q);
         p->state = q[8];
         p->reason = q[9];
-        p->nmissing = get32(q + 12);
-        p->version = get64(q + 16);
-        p->nlisted = get32(q + 24);
+        p->nmissing = le32(q + 12);
+        p->version = le64(q + 16);
+        p->nlisted = le32(q + 24);
         if (q[10] || q[11] || p->nlisted > VUPD_ACK_MISSING ||
             p->nlisted > p->nmissing || n != 28 + (size_t)p->nlisted * 4)
             return -EINVAL;
         for (uint32_t i = 0; i < p->nlisted; i++)
-            p->missing[i] = get32(q + 28 + 4 * i);
+            p->missing[i] = le32(q + 28 + 4 * i);
         return 0;
     case VUPD_PKT_COOKIE:
         if (n != 16)
@@ -173,8 +151,8 @@ size_t vupd_pkt_encode(const struct vupd_pkt *p, uint8_t *b, size_t cap)
     switch (p->type) {
     case VUPD_PKT_MANIFEST:
         memcpy(q, p->cookie, 16);
-        put64(q + 16, p->update_id);
-        put32(q + 24, p->nfrags);
+        put_le64(q + 16, p->update_id);
+        put_le32(q + 24, p->nfrags);
         q[28] = (uint8_t)p->sig_len;
         q[29] = (uint8_t)(p->sig_len >> 8);
         q[30] = q[31] = 0;
@@ -182,24 +160,24 @@ size_t vupd_pkt_encode(const struct vupd_pkt *p, uint8_t *b, size_t cap)
         memcpy(q + 32 + p->sig_len, p->hashes, (size_t)p->nfrags * 32);
         break;
     case VUPD_PKT_FRAG:
-        put64(q, p->update_id);
-        put32(q + 8, p->index);
+        put_le64(q, p->update_id);
+        put_le32(q + 8, p->index);
         memcpy(q + 12, p->data, p->len);
         break;
     case VUPD_PKT_POLL:
         memcpy(q, p->cookie, 16);
-        put64(q + 16, p->update_id);
+        put_le64(q + 16, p->update_id);
         break;
     case VUPD_PKT_ACK:
-        put64(q, p->update_id);
+        put_le64(q, p->update_id);
         q[8] = p->state;
         q[9] = p->reason;
         q[10] = q[11] = 0;
-        put32(q + 12, p->nmissing);
-        put64(q + 16, p->version);
-        put32(q + 24, p->nlisted);
+        put_le32(q + 12, p->nmissing);
+        put_le64(q + 16, p->version);
+        put_le32(q + 24, p->nlisted);
         for (uint32_t i = 0; i < p->nlisted; i++)
-            put32(q + 28 + 4 * i, p->missing[i]);
+            put_le32(q + 28 + 4 * i, p->missing[i]);
         break;
     case VUPD_PKT_COOKIE:
         memcpy(q, p->cookie, 16);
