@@ -34,6 +34,7 @@
 
 #define NR_POLL              7
 #define NR_MADVISE           28
+#define MADV_POPULATE_READ_  22
 #define MADV_POPULATE_WRITE_ 23
 #define PARK_MS              1   /* one wait in the guest kernel */
 #define DETOURS              256 /* power of two */
@@ -50,6 +51,9 @@ struct detour {
     uint64_t nr, a[3];        /* the call the detour makes */
     uint64_t saved[4];        /* rax rdi rsi rdx, which the call took */
     control_finish_fn finish; /* NULL: a park, the instruction runs again */
+    bool prefault;            /* the instruction runs again if the kernel
+                                 faulted the pages in, else fails EFAULT */
+    uint64_t fail_resume;     /* ... after it */
     uint64_t arg[4];
     uint64_t seq; /* age: the oldest ARMED one goes when the table is full */
 };
@@ -176,10 +180,12 @@ static struct detour *find(const struct vraw_task *t, int state)
 /* Start a detour for thread @t at the @insn_len-byte instruction at @ip:
  * the thread enters the kernel with call @nr (@a0, @a1, @a2) and resumes
  * after the instruction with @finish's result, or (@finish NULL) on the
- * instruction itself with its registers as they were. */
+ * instruction itself with its registers as they were; for a @prefault,
+ * only if the call succeeded, else after it with -EFAULT. */
 static bool detour(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                    unsigned insn_len, uint64_t nr, uint64_t a0, uint64_t a1,
-                   uint64_t a2, control_finish_fn finish, const uint64_t arg[4])
+                   uint64_t a2, control_finish_fn finish, const uint64_t arg[4],
+                   bool prefault)
 {
     uint8_t b[2] = {0, 0};
     bool own =
@@ -203,6 +209,8 @@ static bool detour(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     d->saved[2] = reg(v, R_RSI);
     d->saved[3] = reg(v, R_RDX);
     d->finish = finish;
+    d->prefault = prefault;
+    d->fail_resume = ip + insn_len;
     if (arg != NULL)
         memcpy(d->arg, arg, sizeof d->arg);
     d->seq = __atomic_fetch_add(&C.seq, 1, __ATOMIC_RELAXED);
@@ -227,7 +235,19 @@ bool control_fault_in(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
         return false;
     count(&C.st.faulted_in);
     return detour(v, t, ip, insn_len, NR_MADVISE, first, span,
-                  MADV_POPULATE_WRITE_, finish, arg);
+                  MADV_POPULATE_WRITE_, finish, arg, false);
+}
+
+bool control_prefault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
+                      unsigned insn_len, uint64_t start, uint64_t len,
+                      bool write)
+{
+    uint64_t first = start & ~(PAGE - 1);
+    uint64_t span = ((start + len + PAGE - 1) & ~(PAGE - 1)) - first;
+    count(&C.st.faulted_in);
+    return detour(v, t, ip, insn_len, NR_MADVISE, first, span,
+                  write ? MADV_POPULATE_WRITE_ : MADV_POPULATE_READ_, NULL,
+                  NULL, true);
 }
 
 bool control_park(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
@@ -235,7 +255,8 @@ bool control_park(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
 {
     /* poll(NULL, 0, 1): a wait that touches no guest memory. */
     count(&C.st.parked);
-    return detour(v, t, ip, insn_len, NR_POLL, 0, 0, PARK_MS, NULL, NULL);
+    return detour(v, t, ip, insn_len, NR_POLL, 0, 0, PARK_MS, NULL, NULL,
+                  false);
 }
 
 bool control_entry(struct vcpu *v, const struct vraw_task *t, uint64_t ip)
@@ -280,19 +301,24 @@ bool control_return(struct vcpu *v, const struct vraw_task *t, bool iret)
             goto lost;
         kret = reg(v, R_RAX);
     }
-    /* A fault-in's result is the instruction's; a park's is the
-     * instruction's own rax, for it runs again. */
-    uint64_t rax = d->saved[0];
+    /* A fault-in's result is the instruction's; a park's (and a
+     * successful prefault's) is the instruction's own rax, for it runs
+     * again; a failed prefault fails the instruction. */
+    uint64_t rax = d->saved[0], resume = d->resume;
     if (d->finish != NULL) {
         if (kret != 0)
             count(&C.st.fault_in_failed);
         rax = (uint64_t)d->finish(v, d->arg, kret == 0);
+    } else if (d->prefault && kret != 0) {
+        count(&C.st.fault_in_failed);
+        rax = (uint64_t)-EFAULT;
+        resume = d->fail_resume;
     }
 
     if (ctx != 0) {
-        if (!sigframe_set(v, ctx, SC_IP, d->resume) ||
+        if (!sigframe_set(v, ctx, SC_IP, resume) ||
             !sigframe_set(v, ctx, SC_AX, rax) ||
-            !sigframe_set(v, ctx, SC_CX, d->resume) ||
+            !sigframe_set(v, ctx, SC_CX, resume) ||
             !sigframe_set(v, ctx, SC_DI, d->saved[1]) ||
             !sigframe_set(v, ctx, SC_SI, d->saved[2]) ||
             !sigframe_set(v, ctx, SC_DX, d->saved[3]))
@@ -302,10 +328,10 @@ bool control_return(struct vcpu *v, const struct vraw_task *t, bool iret)
         set_reg(v, R_RDI, d->saved[1]);
         set_reg(v, R_RSI, d->saved[2]);
         set_reg(v, R_RDX, d->saved[3]);
-        set_reg(v, R_RCX, d->resume);
-        if (iret && d->resume != back) {
+        set_reg(v, R_RCX, resume);
+        if (iret && resume != back) {
             g_byte_array_set_size(v->buf, 0);
-            g_byte_array_append(v->buf, (const guint8 *)&d->resume, 8);
+            g_byte_array_append(v->buf, (const guint8 *)&resume, 8);
             if (!qemu_plugin_write_memory_vaddr(rsp, v->buf))
                 goto lost;
         }

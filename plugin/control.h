@@ -53,6 +53,15 @@ bool control_fault_in(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                       unsigned insn_len, uint64_t start, uint64_t len,
                       control_finish_fn finish, const uint64_t arg[4]);
 
+/* Have the guest kernel fault [@start, @start + @len) in for thread @t,
+ * for writing (@write) or reading, then execute the @insn_len-byte
+ * instruction at @ip again; when the kernel refuses (the range is not
+ * mapped that way), the instruction fails with -EFAULT instead. Same
+ * return convention as control_fault_in(). */
+bool control_prefault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
+                      unsigned insn_len, uint64_t start, uint64_t len,
+                      bool write);
+
 /* Have thread @t wait a moment in the guest kernel (poll(NULL, 0, 1)),
  * then execute the @insn_len-byte instruction at @ip again with its
  * registers as they are now, except rcx (which the wait leaves pointing at

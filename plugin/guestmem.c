@@ -112,6 +112,24 @@ enum gm_result gm_write(struct vcpu *v, uint64_t va, const void *data,
     return GM_OK;
 }
 
+enum gm_result gm_check(struct vcpu *v, uint64_t va, uint32_t len, bool write)
+{
+    if (len == 0)
+        return GM_OK;
+    if (len > GM_WRITE_MAX || va + len < va)
+        return GM_EFAULT;
+    bool fault_in = false;
+    uint64_t pa;
+    for (uint64_t p = va & ~(PAGE - 1); p < va + len; p += PAGE) {
+        enum walk w =
+            walk(v, p < va ? va : p, write ? NEED_WRITE : NEED_READ, &pa);
+        if (w == WALK_EFAULT)
+            return GM_EFAULT;
+        fault_in |= w == WALK_FAULT_IN;
+    }
+    return fault_in ? GM_FAULT_IN : GM_OK;
+}
+
 enum gm_result gm_read(struct vcpu *v, uint64_t va, void *dst, uint32_t len)
 {
     if (len > GM_WRITE_MAX || va + len < va)

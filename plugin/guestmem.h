@@ -38,6 +38,10 @@ enum gm_result {
 enum gm_result gm_write(struct vcpu *v, uint64_t va, const void *data,
                         uint32_t len, bool faulted_in);
 
+/* Whether [@va, @va + @len) can be read (or written) by user mode now,
+ * without touching it. */
+enum gm_result gm_check(struct vcpu *v, uint64_t va, uint32_t len, bool write);
+
 /* Read @len bytes at user address @va of the current address space, as a
  * user-mode load would: GM_FAULT_IN for a page not present (the caller
  * decides: a guest buffer it was just handed should be), GM_EFAULT for

@@ -45,9 +45,9 @@ static void add(struct psel *p, int32_t tgid)
         int32_t v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
         if (v == tgid)
             return;
-        if (v == 0 && __atomic_compare_exchange_n(slot, &v, tgid, false,
-                                                  __ATOMIC_ACQ_REL,
-                                                  __ATOMIC_ACQUIRE))
+        if (v == 0 &&
+            __atomic_compare_exchange_n(slot, &v, tgid, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
             return;
         if (v == tgid)
             return;

@@ -1,0 +1,80 @@
+/* Hidden socket calls (docs/hide.md): what the plugin and vigil's executor
+ * exchange in the channel file (ring.h) so that a protected process's
+ * socket calls run on the host instead of in the guest kernel.
+ *
+ * A slot carries one call of one guest thread: the plugin copies the
+ * call's inputs from guest memory into the slot (pointer arguments become
+ * offsets into the slot's data), posts it, and waits; the executor runs the
+ * call against the process's host sockets and posts the result and the
+ * outputs; the plugin writes those into guest memory and completes the
+ * call. Hidden descriptors are numbers the guest kernel never hands out:
+ * from VHIDE_FD_BASE up.
+ */
+#ifndef VIGIL_HIDE_H
+#define VIGIL_HIDE_H
+
+#include <stdint.h>
+
+#define VHIDE_SLOTS   32
+#define VHIDE_DATA    (64u << 10) /* bytes of inputs or outputs per call */
+#define VHIDE_FD_BASE (1 << 30)   /* above any RLIMIT_NOFILE a guest gets */
+#define VHIDE_FDS     1024        /* hidden descriptors per process */
+
+/* vhide_slot.state: FREE -> POSTED (plugin) -> DONE (executor) -> FREE
+ * (plugin, once the guest has the result). */
+enum { VHIDE_FREE = 0, VHIDE_POSTED = 1, VHIDE_DONE = 2, VHIDE_CLAIMED = 3 };
+
+/* vhide_slot.op beyond system call numbers: process events. */
+enum {
+    VHIDE_OP_EXIT = -1, /* the process ended: close its descriptors */
+    VHIDE_OP_EXEC = -2, /* the process exec'd: close the FD_CLOEXEC ones */
+    VHIDE_OP_FORK = -3, /* a child (args[0]) copies its parent's table */
+};
+
+struct vhide_slot {
+    uint32_t state; /* release/acquire */
+    int32_t op;     /* an x86-64 system call number, or VHIDE_OP_* */
+    int32_t tgid, tid;
+    uint64_t seq;
+    int64_t args[6]; /* as the guest gave them; pointers as data offsets */
+    uint32_t in_len;  /* input bytes in data */
+    uint32_t out_len; /* output bytes in data, from the executor */
+    int64_t result;   /* the guest's rax */
+    uint64_t seen_ns; /* the plugin's last look: a waiter still wants it */
+    uint8_t data[VHIDE_DATA];
+};
+
+struct vhide_area {
+    struct vhide_slot slot[VHIDE_SLOTS];
+};
+
+/* How a hidden call's arguments travel: which are descriptors, which are
+ * pointers (and how much they carry which way). The plugin marshals by
+ * it, the executor unmarshals by it: one table (lib/hide/shape.c). */
+enum vhide_dir { VHIDE_IN = 1, VHIDE_OUT = 2, VHIDE_INOUT = 3 };
+enum vhide_len {
+    VHIDE_LEN_ARG,     /* the byte count in argument len_arg */
+    VHIDE_LEN_FIXED,   /* fixed bytes */
+    VHIDE_LEN_SOCKLEN, /* the socklen_t that argument len_arg points to */
+};
+struct vhide_ptr {
+    int8_t argi; /* -1: none */
+    uint8_t dir;
+    uint8_t len_kind;
+    int8_t len_arg;
+    uint16_t fixed;
+};
+#define VHIDE_PTRS 3
+struct vhide_shape {
+    const char *name;
+    uint8_t nargs;
+    uint8_t fd_args; /* bit i: argument i is a descriptor */
+    uint8_t new_fd;  /* the result is a new descriptor */
+    uint8_t result_bounds_out; /* outputs of kind LEN_ARG hold result bytes */
+    struct vhide_ptr ptr[VHIDE_PTRS];
+};
+
+/* The shape of 64-bit call @nr when it is one vigil hides; NULL else. */
+const struct vhide_shape *vhide_shape(int64_t nr);
+
+#endif
