@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "run-disk.h"
+#include "run-hide.h"
 #include "run-requests.h"
 #include "run-update.h"
 #include "run.h"
@@ -75,6 +76,11 @@ static void run_usage(FILE *f)
         "                     the guest kernel (strace's -e inject=);\n"
         "                     repeatable\n"
         "  --no-hypercalls    leave vmcall to raise #UD, as without vigil\n"
+        "  --hide exe=PATH|comm=NAME\n"
+        "                     run that process's socket calls on the host,\n"
+        "                     never in the guest kernel (repeatable;\n"
+        "                     --hide-children: its children too;\n"
+        "                     --hide-netns NAME: in that namespace)\n"
         "  --update-key FILE  accept signed updates of --db (a minisign\n"
         "                     public key; repeatable): from the guest's\n"
         "                     hypercall, and with --update-listen\n"
@@ -146,6 +152,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         OPT_NO_HCALL,
         OPT_UPDATE_KEY,
         OPT_UPDATE_LISTEN,
+        OPT_HIDE,
+        OPT_HIDE_CHILDREN,
+        OPT_HIDE_NETNS,
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -179,6 +188,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         {"no-hypercalls", no_argument, NULL, OPT_NO_HCALL},
         {"update-key", required_argument, NULL, OPT_UPDATE_KEY},
         {"update-listen", required_argument, NULL, OPT_UPDATE_LISTEN},
+        {"hide", required_argument, NULL, OPT_HIDE},
+        {"hide-children", no_argument, NULL, OPT_HIDE_CHILDREN},
+        {"hide-netns", required_argument, NULL, OPT_HIDE_NETNS},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -338,6 +350,28 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         case OPT_UPDATE_LISTEN:
             o->update_listen = optarg;
             break;
+        case OPT_HIDE: {
+            struct vact_config *a = &o->tr.act;
+            if (a->nhide == VACT_HIDE_MAX) {
+                cli_error("--hide: at most %d", VACT_HIDE_MAX);
+                return -1;
+            }
+            if (run_trace_parse_select(optarg, &a->hide[a->nhide]) < 0 ||
+                (a->hide[a->nhide].kind != VIGIL_SEL_EXE &&
+                 a->hide[a->nhide].kind != VIGIL_SEL_COMM)) {
+                cli_error("--hide: expected exe=PATH or comm=NAME, got '%s'",
+                          optarg);
+                return -1;
+            }
+            a->nhide++;
+            break;
+        }
+        case OPT_HIDE_CHILDREN:
+            o->hide_children = true;
+            break;
+        case OPT_HIDE_NETNS:
+            o->hide_netns = optarg;
+            break;
         case 'v':
             o->verbose = true;
             break;
@@ -363,6 +397,16 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         (!o->nupdate_keys || !o->disk_db)) {
         cli_error("signed updates need --db (the database they replace) and "
                   "--update-key");
+        return -1;
+    }
+    for (uint32_t i = 0; i < o->tr.act.nhide; i++)
+        o->tr.act.hide[i].follow_children = o->hide_children;
+    if (o->hide_netns && !o->tr.act.nhide) {
+        cli_error("--hide-netns goes with --hide");
+        return -1;
+    }
+    if (o->tr.act.nhide && (o->no_plugin || !strcmp(o->accel, "kvm"))) {
+        cli_error("--hide needs the plugin under TCG");
         return -1;
     }
     if (o->tr.act.nrules > 0 && !o->trace) {
@@ -516,13 +560,23 @@ static int cmd_run_with(struct run_opts *op)
     }
     char plugin_arg[PATH_BUF + 16] = "";
     struct run_trace *trace = NULL;
-    /* Without --trace, updates from the guest still need the plugin's
-     * channel (its hypercalls), which then carries nothing else. */
+    /* Without --trace, updates from the guest and hidden calls still need
+     * the plugin's channel, which then carries nothing else. */
     o.tr.channel_only = !o.trace;
-    if ((o.trace ||
+    if ((o.trace || o.tr.act.nhide ||
          (update != NULL && !o.no_plugin && strcmp(o.accel, "kvm") != 0)) &&
         run_trace_start(&trace, &o.tr, o.kernel, dir, o.smp, plugin_arg,
                         sizeof plugin_arg) < 0) {
+        run_update_stop(update);
+        sigprocmask(SIG_SETMASK, &oldmask, NULL);
+        run_remove_rundir(dir);
+        return VIGIL_EXIT_USAGE;
+    }
+    /* --hide: the executor of hidden calls, before the guest runs. */
+    struct run_hide *hide = NULL;
+    if (trace != NULL && o.tr.act.nhide &&
+        run_hide_start(&hide, run_trace_ring(trace), o.hide_netns) < 0) {
+        run_trace_stop(trace, false);
         run_update_stop(update);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
         run_remove_rundir(dir);
@@ -532,6 +586,7 @@ static int cmd_run_with(struct run_opts *op)
     struct run_requests *requests = NULL;
     if (trace != NULL &&
         run_requests_start(&requests, run_trace_ring(trace), update) < 0) {
+        run_hide_stop(hide, false);
         run_trace_stop(trace, false);
         run_update_stop(update);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
@@ -562,6 +617,7 @@ static int cmd_run_with(struct run_opts *op)
         close(evp[0]);
     if (r < 0) {
         run_requests_stop(requests);
+        run_hide_stop(hide, false);
         run_trace_stop(trace, false);
         run_update_stop(update);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
@@ -574,6 +630,7 @@ static int cmd_run_with(struct run_opts *op)
     if (run_qemu_argv(&o, dir, cmdline, plugin_arg, &av) < 0) {
         strvec_free(&av);
         run_requests_stop(requests);
+        run_hide_stop(hide, false);
         run_trace_stop(trace, false);
         run_disks_stop(disks);
         run_update_stop(update);
@@ -636,6 +693,8 @@ static int cmd_run_with(struct run_opts *op)
     disks = NULL;
     run_requests_stop(requests);
     requests = NULL;
+    run_hide_stop(hide, o.verbose);
+    hide = NULL;
     run_trace_stop(trace, o.verbose);
     trace = NULL;
     int status = run_read_status(dir);
@@ -667,6 +726,7 @@ static int cmd_run_with(struct run_opts *op)
     }
 out:
     run_requests_stop(requests);
+    run_hide_stop(hide, false);
     run_trace_stop(trace, false);
     run_disks_stop(disks);
     run_update_stop(update);

@@ -34,11 +34,13 @@ struct run_opts {
     char *update_keys[16]; /* --update-key */
     size_t nupdate_keys;
     const char *update_listen;        /* --update-listen */
+    const char *hide_netns;           /* --hide-netns */
     const char *drive[RUN_DISKS_MAX]; /* QEMU -drive values for --disk */
     unsigned smp;
     unsigned memory_mb;
     unsigned timeout_s;
     bool no_plugin;
+    bool hide_children;
     bool net; /* --net user */
     bool verbose;
     bool keep;

@@ -23,6 +23,7 @@
 #include "capture.h"
 #include "control.h"
 #include "hcall-update.h"
+#include "hide.h"
 #include "hypercall.h"
 #include "ident.h"
 #include "inject.h"
@@ -60,12 +61,15 @@ const char *const vcpu_reg_names[R_COUNT] = {
 
 static struct tracer {
     struct vring_map *ring;
-    bool tracing; /* record calls (else: hypercalls only) */
-    bool inject;  /* --inject rules */
+    bool tracing;   /* record calls (else: hypercalls only) */
+    bool hide;      /* --hide */
+    int hide_execs; /* without a trace: execs in flight that --hide follows */
+    bool inject;    /* --inject rules */
     /* What the callbacks may do: write registers (and set the PC) only
      * when something acts, because QEMU syncs more around such callbacks. */
     enum qemu_plugin_cb_flags entry_flags, return_flags;
     uint64_t nr_restart_syscall; /* 64-bit ABI */
+    int64_t nr_execve;
     unsigned nrings;
     uint32_t str_max; /* for the room of a recovered exec path */
     struct vcpu vcpus[VRING_MAX_VCPUS];
@@ -117,6 +121,22 @@ static struct vraw_exit *exit_record(unsigned vcpu, uint32_t room,
     return x;
 }
 
+/* A hidden call answered by vigil (hide.h): its return, marked hidden,
+ * then the instruction skipped with the result. */
+_Noreturn static void hidden_return(unsigned vcpu, struct vcpu *v,
+                                    const struct vraw_task *t, uint64_t ip,
+                                    uint64_t nr, int64_t result)
+{
+    if (T.tracing) {
+        struct pending_call p = {.task = t->task, .tid = t->tid, .nr = nr};
+        struct vraw_exit *x =
+            exit_record(vcpu, sizeof *x, &p, result, 0, VRAW_F_HIDDEN);
+        if (x != NULL)
+            vring_commit(T.ring, vcpu, sizeof *x);
+    }
+    control_skip(v, ip, 2, result);
+}
+
 static void on_entry(unsigned int vcpu, void *udata)
 {
     uintptr_t u = (uintptr_t)udata;
@@ -132,7 +152,7 @@ static void on_entry(unsigned int vcpu, void *udata)
      * guest's call, and not traced. */
     if (!compat && control_busy() && ident(v, &t) && control_entry(v, &t, ip))
         return;
-    if (!T.tracing) {
+    if (!T.tracing && !T.hide) {
         if (!compat)
             control_note_site(reg(v, R_CR3), ip);
         return;
@@ -152,6 +172,41 @@ static void on_entry(unsigned int vcpu, void *udata)
     unsigned nargs = ent != NULL && ent->name != NULL ? ent->nargs : 6;
     for (unsigned i = 0; i < nargs && i < 6; i++)
         args[i] = compat ? reg(v, abi32[i]) & 0xffffffff : reg(v, abi64[i]);
+
+    /* A hidden call of this thread's, waiting for vigil (hide.h): this is
+     * its instruction run again, not a new call. */
+    int64_t hres;
+    enum hide_state hs = HIDE_NO;
+    if (T.hide && !compat && ident(v, &t)) {
+        hs = hide_resume(v, &t, ip, args, &hres);
+        if (hs == HIDE_ANSWERED)
+            hidden_return(vcpu, v, &t, ip, nr, hres);
+        if (hs == HIDE_WAITING)
+            return;
+        hs = hide_post(v, &t, ip, nr, args, &hres);
+    }
+    if (!T.tracing) {
+        if (hs == HIDE_POSTED)
+            hs = hide_resume(v, &t, ip, args, &hres);
+        if (hs == HIDE_ANSWERED)
+            control_skip(v, ip, 2, hres);
+        if (hs == HIDE_WAITING)
+            return;
+        if (!compat)
+            control_note_site(reg(v, R_CR3), ip);
+        /* Without a trace, only the execs --hide needs are followed. */
+        uint8_t mask;
+        if (T.hide && !compat && (mask = hide_exec_wanted(v, &t, nr, args))) {
+            struct pending_call p = {.task = t.task,
+                                     .tid = t.tid,
+                                     .nr = nr,
+                                     .ip = ip,
+                                     .hide_exec = mask};
+            if (pending_put(vcpu, &p))
+                __atomic_fetch_add(&T.hide_execs, 1, __ATOMIC_RELAXED);
+        }
+        return;
+    }
 
     struct vsys_cap caps[VSYS_MAX_CAPS];
     unsigned ncaps = vsys_captures(nr, compat, caps);
@@ -201,6 +256,12 @@ static void on_entry(unsigned int vcpu, void *udata)
         .retry = faulted,
     };
     memcpy(p.args, args, sizeof args);
+    if (hs == HIDE_POSTED)
+        hs = hide_resume(v, &t, ip, args, &hres);
+    if (hs == HIDE_ANSWERED)
+        hidden_return(vcpu, v, &t, ip, nr, hres);
+    if (hs == HIDE_WAITING)
+        return; /* the entry is recorded; the return when answered */
     if (!compat) {
         control_note_site(v->cr3, ip);
         int64_t fake;
@@ -213,6 +274,7 @@ static void on_entry(unsigned int vcpu, void *udata)
             control_skip(v, ip, 2, fake);
         }
         p.exec_match = T.inject && inject_exec_wanted(v, nr, args);
+        p.hide_exec = T.hide ? hide_exec_wanted(v, &t, nr, args) : 0;
     }
     p.vfork = ident_vfork_like(v, nr, args, compat);
     if (!pending_put(vcpu, &p))
@@ -262,8 +324,15 @@ static void on_return(unsigned int vcpu, void *udata)
     struct vraw_task t;
     struct pending_call p;
     if (!T.tracing) {
-        if (control_busy() && ident(v, &t))
-            control_return(v, &t, kind == K_IRET);
+        if (control_busy() && ident(v, &t) &&
+            control_return(v, &t, kind == K_IRET))
+            return;
+        if (__atomic_load_n(&T.hide_execs, __ATOMIC_RELAXED) > 0 &&
+            ident(v, &t) && pending_take(vcpu, T.nrings, t.task, &p)) {
+            __atomic_fetch_sub(&T.hide_execs, 1, __ATOMIC_RELAXED);
+            if (p.tid == t.tid)
+                hide_exec_result(v, &t, p.hide_exec, (int64_t)reg(v, R_RAX));
+        }
         return;
     }
     if (!ident(v, &t))
@@ -305,6 +374,8 @@ static void on_return(unsigned int vcpu, void *udata)
         ret = (int32_t)ret;
     if (ret == 0 && p.exec_match)
         inject_exec_done(&t);
+    if (p.hide_exec)
+        hide_exec_result(v, &t, p.hide_exec, ret);
     ident_after_call(p.nr, p.compat, ret);
 
     struct vsys_cap caps[VSYS_MAX_CAPS];
@@ -459,12 +530,14 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
     T.str_max = cfg->str_max;
     const struct vact_config *act = &vring_shm(ring)->act;
     T.tracing = (act->flags & VACT_TRACE) != 0;
+    T.hide = hide_setup(act, ring);
     T.inject = T.tracing && inject_setup(act);
     hcall_setup((act->flags & VACT_HCALL) != 0);
     hcall_update_setup(ring);
     T.nr_restart_syscall = (uint64_t)vsys_number("restart_syscall");
+    T.nr_execve = vsys_number("execve");
     T.entry_flags =
-        T.inject ? QEMU_PLUGIN_CB_RW_REGS_PC : QEMU_PLUGIN_CB_R_REGS;
+        T.inject || T.hide ? QEMU_PLUGIN_CB_RW_REGS_PC : QEMU_PLUGIN_CB_R_REGS;
     T.return_flags =
         hcall_enabled() ? QEMU_PLUGIN_CB_RW_REGS : QEMU_PLUGIN_CB_R_REGS;
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans, NULL);

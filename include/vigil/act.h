@@ -13,6 +13,7 @@
 #include "vigil/syscalls.h"
 
 #define VACT_RULES_MAX 32
+#define VACT_HIDE_MAX  4
 
 /* vact_config.flags */
 enum {
@@ -43,6 +44,9 @@ struct vact_config {
     uint8_t rule_of[VSYS_NR_MAX + 1];
     /* Which threads the rules act on: the --trace selection. */
     struct vigil_select sel;
+    /* --hide: processes whose socket calls vigil runs (docs/hide.md). */
+    struct vigil_select hide[VACT_HIDE_MAX];
+    uint32_t nhide;
 };
 
 /**

@@ -40,6 +40,7 @@ struct vigil_syscall {
     uint64_t ip;   /* user address of the system call instruction */
     int64_t ret;   /* valid when state == VIGIL_SC_DONE */
     bool injected; /* ret is vigil's (--inject): the kernel never ran it */
+    bool hidden;   /* vigil ran it on the host (--hide) */
     enum vigil_sc_state state;
     unsigned ncaps;
     struct vigil_capture caps[2 * VSYS_MAX_CAPS];

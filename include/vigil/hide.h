@@ -34,9 +34,10 @@ enum {
 struct vhide_slot {
     uint32_t state; /* release/acquire */
     int32_t op;     /* an x86-64 system call number, or VHIDE_OP_* */
-    int32_t tgid, tid;
+    int32_t tgid, tid, ppid;
+    uint32_t reserved;
     uint64_t seq;
-    int64_t args[6]; /* as the guest gave them; pointers as data offsets */
+    int64_t args[6];  /* as the guest gave them; pointers as data offsets */
     uint32_t in_len;  /* input bytes in data */
     uint32_t out_len; /* output bytes in data, from the executor */
     int64_t result;   /* the guest's rax */
@@ -68,8 +69,8 @@ struct vhide_ptr {
 struct vhide_shape {
     const char *name;
     uint8_t nargs;
-    uint8_t fd_args; /* bit i: argument i is a descriptor */
-    uint8_t new_fd;  /* the result is a new descriptor */
+    uint8_t fd_args;           /* bit i: argument i is a descriptor */
+    uint8_t new_fd;            /* the result is a new descriptor */
     uint8_t result_bounds_out; /* outputs of kind LEN_ARG hold result bytes */
     struct vhide_ptr ptr[VHIDE_PTRS];
 };

@@ -25,6 +25,8 @@ enum {
     VRAW_F_NO_TASK = 1 << 2,  /* the task could not be read (see vraw_task) */
     VRAW_F_INJECTED = 1 << 3, /* exit: the result is vigil's (--inject); the
                                  guest kernel never ran the call */
+    VRAW_F_HIDDEN = 1 << 4,   /* exit: vigil ran the call on the host
+                                 (--hide); the guest kernel never saw it */
 };
 
 struct vraw_hdr {

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "vigil/act.h"
+#include "vigil/hide.h"
 
 #define VRING_MAGIC      0x31474e4952474956ull /* "VIGRING1" */
 #define VRING_VERSION    3
@@ -92,6 +93,8 @@ struct vring_shm {
     struct vring_req req;
     uint64_t xfer_offset; /* from the start of the mapping */
     uint64_t xfer_bytes;
+    uint64_t hide_offset; /* struct vhide_area (vigil/hide.h) */
+    uint64_t hide_bytes;
     _Alignas(64) struct vring_ctl ctl[VRING_MAX_VCPUS];
 };
 
@@ -123,6 +126,8 @@ void vring_drop(struct vring_map *m, unsigned i, uint32_t size);
 const void *vring_peek(struct vring_map *m, unsigned i);
 /* The transfer area (struct vring_req), either side; its size in *len. */
 uint8_t *vring_xfer(struct vring_map *m, size_t *len);
+/* The hidden calls' slots, either side. */
+struct vhide_area *vring_hide(struct vring_map *m);
 void vring_consume(struct vring_map *m, unsigned i);
 
 #endif

@@ -6,13 +6,34 @@
 #include "vigil/hide.h"
 
 #define FD(i) (1u << (i))
-#define NOPTR {-1, 0, 0, 0, 0}
-#define BUF_IN(a, l) {a, VHIDE_IN, VHIDE_LEN_ARG, l, 0}
-#define BUF_OUT(a, l) {a, VHIDE_OUT, VHIDE_LEN_ARG, l, 0}
-#define ADDR_IN(a, l) {a, VHIDE_IN, VHIDE_LEN_ARG, l, 0}
-#define ADDR_OUT(a, l) {a, VHIDE_OUT, VHIDE_LEN_SOCKLEN, l, 0}
-#define SOCKLEN(a) {a, VHIDE_INOUT, VHIDE_LEN_FIXED, -1, 4}
-#define FIXED_OUT(a, n) {a, VHIDE_OUT, VHIDE_LEN_FIXED, -1, n}
+#define NOPTR                                                                  \
+    {                                                                          \
+        -1, 0, 0, 0, 0                                                         \
+    }
+#define BUF_IN(a, l)                                                           \
+    {                                                                          \
+        a, VHIDE_IN, VHIDE_LEN_ARG, l, 0                                       \
+    }
+#define BUF_OUT(a, l)                                                          \
+    {                                                                          \
+        a, VHIDE_OUT, VHIDE_LEN_ARG, l, 0                                      \
+    }
+#define ADDR_IN(a, l)                                                          \
+    {                                                                          \
+        a, VHIDE_IN, VHIDE_LEN_ARG, l, 0                                       \
+    }
+#define ADDR_OUT(a, l)                                                         \
+    {                                                                          \
+        a, VHIDE_OUT, VHIDE_LEN_SOCKLEN, l, 0                                  \
+    }
+#define SOCKLEN(a)                                                             \
+    {                                                                          \
+        a, VHIDE_INOUT, VHIDE_LEN_FIXED, -1, 4                                 \
+    }
+#define FIXED_OUT(a, n)                                                        \
+    {                                                                          \
+        a, VHIDE_OUT, VHIDE_LEN_FIXED, -1, n                                   \
+    }
 
 static const struct vhide_shape shapes[] = {
     /* name      nargs fds   new   bounded ptrs */
@@ -26,7 +47,11 @@ static const struct vhide_shape shapes[] = {
     [42] = {"connect", 3, FD(0), 0, 0, {ADDR_IN(1, 2), NOPTR, NOPTR}},
     [43] = {"accept", 3, FD(0), 1, 0, {ADDR_OUT(1, 2), SOCKLEN(2), NOPTR}},
     [44] = {"sendto", 6, FD(0), 0, 0, {BUF_IN(1, 2), ADDR_IN(4, 5), NOPTR}},
-    [45] = {"recvfrom", 6, FD(0), 0, 1,
+    [45] = {"recvfrom",
+            6,
+            FD(0),
+            0,
+            1,
             {BUF_OUT(1, 2), ADDR_OUT(4, 5), SOCKLEN(5)}},
     [48] = {"shutdown", 2, FD(0), 0, 0, {NOPTR, NOPTR, NOPTR}},
     [49] = {"bind", 3, FD(0), 0, 0, {ADDR_IN(1, 2), NOPTR, NOPTR}},

@@ -86,7 +86,8 @@ int vring_create(const char *path, unsigned nrings, size_t ring_bytes,
     if (nrings == 0 || nrings > VRING_MAX_VCPUS || ring_bytes < 4096 ||
         (ring_bytes & (ring_bytes - 1)) != 0 || ring_bytes > (1ull << 32))
         return -EINVAL;
-    size_t len = header_bytes() + nrings * ring_bytes + VRING_XFER_BYTES;
+    size_t len = header_bytes() + nrings * ring_bytes + VRING_XFER_BYTES +
+                 sizeof(struct vhide_area);
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
@@ -107,6 +108,8 @@ int vring_create(const char *path, unsigned nrings, size_t ring_bytes,
     s->data_offset = header_bytes();
     s->xfer_offset = header_bytes() + nrings * ring_bytes;
     s->xfer_bytes = VRING_XFER_BYTES;
+    s->hide_offset = s->xfer_offset + VRING_XFER_BYTES;
+    s->hide_bytes = sizeof(struct vhide_area);
     s->version = VRING_VERSION;
     if (cfg != NULL)
         s->config = *cfg;
@@ -148,7 +151,9 @@ int vring_open(const char *path, struct vring_map **out)
         need > (uint64_t)st.st_size - header_bytes() ||
         s->xfer_offset != header_bytes() + need ||
         s->xfer_bytes != VRING_XFER_BYTES ||
-        s->xfer_offset + s->xfer_bytes > (uint64_t)st.st_size) {
+        s->hide_offset != s->xfer_offset + s->xfer_bytes ||
+        s->hide_bytes != sizeof(struct vhide_area) ||
+        s->hide_offset + s->hide_bytes > (uint64_t)st.st_size) {
         vring_close(m);
         return -EPROTO;
     }
@@ -237,6 +242,11 @@ uint8_t *vring_xfer(struct vring_map *m, size_t *len)
 {
     *len = (size_t)m->shm->xfer_bytes;
     return (uint8_t *)m->base + m->shm->xfer_offset;
+}
+
+struct vhide_area *vring_hide(struct vring_map *m)
+{
+    return (struct vhide_area *)((uint8_t *)m->base + m->shm->hide_offset);
 }
 
 const void *vring_peek(struct vring_map *m, unsigned i)

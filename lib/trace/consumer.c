@@ -200,6 +200,7 @@ static void emit(struct vigil_consumer *c, const uint8_t *enter,
         ev.ts_exit_ns = x->h.ts_ns;
         ev.ret = x->ret;
         ev.injected = x->h.flags & VRAW_F_INJECTED;
+        ev.hidden = x->h.flags & VRAW_F_HIDDEN;
         add_caps(&ev, exit, sizeof *x, x->nblobs, true);
     }
     if (selected(c, &ev)) {

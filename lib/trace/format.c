@@ -702,6 +702,8 @@ int vigil_syscall_text(const struct vigil_syscall *ev, char *buf, size_t len)
     put_ret_text(&o, ev, e);
     if (ev->injected && ev->state == VIGIL_SC_DONE)
         ob_puts(&o, " (INJECTED)");
+    if (ev->hidden && ev->state == VIGIL_SC_DONE)
+        ob_puts(&o, " (HIDDEN)");
     return ob_finish(&o);
 }
 
@@ -770,6 +772,8 @@ int vigil_syscall_json(const struct vigil_syscall *ev, char *buf, size_t len)
         }
         if (ev->injected)
             ob_puts(&o, ",\"injected\":true");
+        if (ev->hidden)
+            ob_puts(&o, ",\"hidden\":true");
     } else {
         ob_puts(&o, "null");
     }

@@ -1,0 +1,363 @@
+/* Hidden socket calls, the plugin's side (see hide.h and docs/hide.md).
+ *
+ * A call of a hidden process that vigil runs on the host (vigil/hide.h has
+ * which) never reaches the guest kernel. At the syscall instruction its
+ * inputs are copied from guest memory into a slot, the slot is posted to
+ * vigil's executor, and the thread waits: a short spin on the vCPU first
+ * (most calls are answered in microseconds), then in the guest kernel
+ * (control_park), running the syscall instruction again after each wait.
+ * When the answer is there, the outputs go into guest memory and the
+ * instruction is skipped with the result (control_skip).
+ *
+ * Output buffers are faulted in before the call is posted (control_
+ * prefault), so that the answer can always be written where a store by
+ * the thread would land; the thread owns its slot from posting to
+ * completion and is the only one to touch it.
+ */
+#include "hide.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "control.h"
+#include "guestmem.h"
+#include "psel.h"
+#include "vigil/syscalls.h"
+
+#define SPIN_NS     20000 /* wait on the vCPU for a quick answer */
+#define SOCKLEN_MAX 128   /* struct sockaddr_storage */
+
+static struct {
+    bool on;
+    struct psel sel[VACT_HIDE_MAX];
+    unsigned nsel;
+    struct vhide_area *area;
+    uint64_t seq;
+    /* Which thread owns each slot (the plugin's own record). */
+    struct {
+        uint64_t task;
+        int32_t tid;
+        uint64_t ip;
+        uint32_t socklen; /* the address room the guest gave, if any */
+    } owner[VHIDE_SLOTS];
+    int nr_exit_group, nr_execve;
+} H;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+bool hide_setup(const struct vact_config *act, struct vring_map *ring)
+{
+    H.nsel = act->nhide < VACT_HIDE_MAX ? act->nhide : VACT_HIDE_MAX;
+    for (unsigned i = 0; i < H.nsel; i++)
+        psel_init(&H.sel[i], &act->hide[i]);
+    H.area = vring_hide(ring);
+    H.nr_exit_group = vsys_number("exit_group");
+    H.nr_execve = vsys_number("execve");
+    H.on = H.nsel > 0 && H.area != NULL;
+    return H.on;
+}
+
+bool hide_on(void)
+{
+    return H.on;
+}
+
+static bool hidden_thread(const struct vraw_task *t)
+{
+    bool yes = false;
+    for (unsigned i = 0; i < H.nsel; i++)
+        yes |= psel_thread(&H.sel[i], t); /* each keeps its own set */
+    return yes;
+}
+
+static int slot_of(const struct vraw_task *t)
+{
+    for (int i = 0; i < VHIDE_SLOTS; i++)
+        if (__atomic_load_n(&H.owner[i].task, __ATOMIC_ACQUIRE) == t->task &&
+            H.owner[i].tid == t->tid)
+            return i;
+    return -1;
+}
+
+static int claim(const struct vraw_task *t, uint64_t ip)
+{
+    for (int i = 0; i < VHIDE_SLOTS; i++) {
+        uint64_t none = 0;
+        if (__atomic_load_n(&H.area->slot[i].state, __ATOMIC_ACQUIRE) ==
+                VHIDE_FREE &&
+            __atomic_compare_exchange_n(&H.owner[i].task, &none, t->task, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            H.owner[i].tid = t->tid;
+            H.owner[i].ip = ip;
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void release(int i)
+{
+    __atomic_store_n(&H.area->slot[i].state, VHIDE_FREE, __ATOMIC_RELEASE);
+    __atomic_store_n(&H.owner[i].task, 0, __ATOMIC_RELEASE);
+}
+
+static bool is_hidden_fd(uint64_t fd)
+{
+    return (int64_t)(int32_t)fd >= VHIDE_FD_BASE &&
+           (int64_t)(int32_t)fd < VHIDE_FD_BASE + VHIDE_FDS;
+}
+
+/* Bytes pointer @p of call @args carries, by its shape; *inout_len is the
+ * socklen read for VHIDE_LEN_SOCKLEN. */
+static uint64_t ptr_len(const struct vhide_ptr *p, const uint64_t args[6],
+                        uint32_t socklen)
+{
+    switch (p->len_kind) {
+    case VHIDE_LEN_ARG:
+        return args[p->len_arg];
+    case VHIDE_LEN_FIXED:
+        return p->fixed;
+    case VHIDE_LEN_SOCKLEN:
+        return socklen;
+    }
+    return 0;
+}
+
+/* Post the call: inputs into the slot, pointers as offsets. Returns 1, or
+ * -errno for the guest; does not return when the pages of a buffer must
+ * first be faulted in (the slot is released, the instruction runs
+ * again). */
+static int64_t post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
+                    int64_t nr, const uint64_t args[6], int i)
+{
+    const struct vhide_shape *sh = vhide_shape(nr);
+    struct vhide_slot *s = &H.area->slot[i];
+    uint32_t off = 0, socklen = 0;
+    int64_t a[6];
+    for (int k = 0; k < 6; k++)
+        a[k] = (int64_t)args[k];
+    /* The socklen a shape sizes an address by comes first. */
+    for (int k = 0; k < VHIDE_PTRS; k++) {
+        const struct vhide_ptr *p = &sh->ptr[k];
+        if (p->argi < 0 || p->len_kind != VHIDE_LEN_FIXED ||
+            p->dir != VHIDE_INOUT || args[p->argi] == 0)
+            continue;
+        enum gm_result r = gm_read(v, args[p->argi], &socklen, 4);
+        if (r == GM_FAULT_IN) {
+            release(i);
+            if (!control_prefault(v, t, ip, 2, args[p->argi], 4, false))
+                return -EFAULT;
+            return -EFAULT; /* not reached: the instruction runs again */
+        }
+        if (r != GM_OK)
+            return -EFAULT;
+        if (socklen > SOCKLEN_MAX)
+            socklen = SOCKLEN_MAX;
+    }
+    H.owner[i].socklen = socklen;
+    for (int k = 0; k < VHIDE_PTRS; k++) {
+        const struct vhide_ptr *p = &sh->ptr[k];
+        if (p->argi < 0)
+            continue;
+        uint64_t gva = args[p->argi];
+        uint64_t len = gva ? ptr_len(p, args, socklen) : 0;
+        if (len > VHIDE_DATA - off - 8) {
+            if (p->dir == VHIDE_OUT && p->len_kind == VHIDE_LEN_ARG)
+                len = VHIDE_DATA - off - 8; /* a short read or receive */
+            else if (p->dir == VHIDE_IN && p->len_kind == VHIDE_LEN_ARG &&
+                     (nr == 1 || nr == 44) && p->argi == 1)
+                len = VHIDE_DATA - off - 8; /* a short write or send */
+            else
+                return -EMSGSIZE;
+        }
+        if (gva == 0 || len == 0) {
+            a[p->argi] = -1; /* NULL */
+            continue;
+        }
+        /* Every page the call reads or writes, in first. */
+        bool write = p->dir != VHIDE_IN;
+        enum gm_result r = gm_check(v, gva, (uint32_t)len, write);
+        if (r == GM_FAULT_IN) {
+            release(i);
+            control_prefault(v, t, ip, 2, gva, len, write); /* no return */
+            return -EFAULT; /* no syscall instruction to fault it in from */
+        }
+        if (r != GM_OK)
+            return -EFAULT;
+        if (p->dir != VHIDE_OUT &&
+            gm_read(v, gva, s->data + off, (uint32_t)len) != GM_OK)
+            return -EFAULT;
+        a[p->argi] = off;
+        if (p->len_kind == VHIDE_LEN_ARG)
+            a[p->len_arg] = (int64_t)len;
+        off += (uint32_t)((len + 7) & ~7ull);
+    }
+    s->op = (int32_t)nr;
+    s->tgid = t->tgid;
+    s->tid = t->tid;
+    s->ppid = t->ppid;
+    memcpy(s->args, a, sizeof a);
+    s->in_len = off;
+    s->out_len = 0;
+    s->result = 0;
+    s->seq = ++H.seq;
+    s->seen_ns = now_ns();
+    __atomic_store_n(&s->state, VHIDE_POSTED, __ATOMIC_RELEASE);
+    return 1;
+}
+
+/* The answer into guest memory; the call's result. As the kernel does, a
+ * socklen comes back as the whole address's length, and the address is cut
+ * to the room the guest gave. */
+static int64_t deliver(struct vcpu *v, int i, const uint64_t args[6])
+{
+    struct vhide_slot *s = &H.area->slot[i];
+    const struct vhide_shape *sh = vhide_shape(s->op);
+    int64_t result = s->result;
+    uint32_t actual = 0;
+    for (int k = 0; sh != NULL && k < VHIDE_PTRS; k++) {
+        const struct vhide_ptr *p = &sh->ptr[k];
+        if (p->argi >= 0 && p->dir == VHIDE_INOUT && s->args[p->argi] >= 0 &&
+            s->args[p->argi] + 4 <= VHIDE_DATA)
+            memcpy(&actual, s->data + s->args[p->argi], 4);
+    }
+    for (int k = 0; result >= 0 && sh != NULL && k < VHIDE_PTRS; k++) {
+        const struct vhide_ptr *p = &sh->ptr[k];
+        if (p->argi < 0 || p->dir == VHIDE_IN || args[p->argi] == 0 ||
+            s->args[p->argi] < 0)
+            continue;
+        uint64_t off = (uint64_t)s->args[p->argi], len;
+        switch (p->len_kind) {
+        case VHIDE_LEN_FIXED:
+            len = p->fixed;
+            break;
+        case VHIDE_LEN_SOCKLEN:
+            len = actual < H.owner[i].socklen ? actual : H.owner[i].socklen;
+            break;
+        default:
+            len = sh->result_bounds_out ? (uint64_t)result
+                                        : (uint64_t)s->args[p->len_arg];
+            break;
+        }
+        if (off + len > VHIDE_DATA)
+            return -EFAULT;
+        if (len > 0 && gm_write(v, args[p->argi], s->data + off, (uint32_t)len,
+                                true) != GM_OK)
+            return -EFAULT;
+    }
+    return result;
+}
+
+enum hide_state hide_post(struct vcpu *v, const struct vraw_task *t,
+                          uint64_t ip, uint64_t nr, const uint64_t args[6],
+                          int64_t *result)
+{
+    if ((int64_t)nr == H.nr_exit_group) {
+        if (hidden_thread(t))
+            hide_event(v, t, VHIDE_OP_EXIT);
+        return HIDE_NO;
+    }
+    const struct vhide_shape *sh = vhide_shape((int64_t)nr);
+    if (sh == NULL || (!sh->fd_args && !sh->new_fd) ||
+        (sh->fd_args && !is_hidden_fd(args[0])) || !hidden_thread(t))
+        return HIDE_NO;
+    /* dup2/dup3 onto a descriptor of the guest kernel's own cannot be done
+     * without the guest kernel: refused. */
+    if ((nr == 33 || nr == 292) && !is_hidden_fd(args[1])) {
+        *result = -EINVAL;
+        return HIDE_ANSWERED;
+    }
+    int i = claim(t, ip);
+    if (i < 0) {
+        *result = -EAGAIN; /* every slot busy: try again */
+        return HIDE_ANSWERED;
+    }
+    int64_t r = post(v, t, ip, (int64_t)nr, args, i);
+    if (r <= 0) {
+        release(i);
+        *result = r;
+        return HIDE_ANSWERED;
+    }
+    return HIDE_POSTED;
+}
+
+enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
+                            uint64_t ip, const uint64_t args[6],
+                            int64_t *result)
+{
+    int i = slot_of(t);
+    if (i < 0 || H.owner[i].ip != ip)
+        return HIDE_NO;
+    struct vhide_slot *s = &H.area->slot[i];
+    uint64_t until = now_ns() + SPIN_NS;
+    for (;;) {
+        if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == VHIDE_DONE) {
+            *result = deliver(v, i, args);
+            release(i);
+            return HIDE_ANSWERED;
+        }
+        if (now_ns() >= until)
+            break;
+        __builtin_ia32_pause();
+    }
+    /* The executor still works on it: wait in the guest kernel. The
+     * instruction itself becomes the wait (control_park). */
+    __atomic_store_n(&s->seen_ns, now_ns(), __ATOMIC_RELEASE);
+    if (!control_park(v, t, ip, 2))
+        qemu_plugin_set_pc(ip); /* no room to wait: come back at once */
+    return HIDE_WAITING;
+}
+
+void hide_event(struct vcpu *v, const struct vraw_task *t, int op)
+{
+    (void)v;
+    struct vraw_task self = *t;
+    self.tid = -t->tid; /* events never own a waiting thread's slot */
+    int i = claim(&self, 0);
+    if (i < 0)
+        return; /* dropped: the executor cleans up at the end */
+    struct vhide_slot *s = &H.area->slot[i];
+    s->op = op;
+    s->tgid = t->tgid;
+    s->tid = t->tid;
+    s->ppid = t->ppid;
+    s->in_len = s->out_len = 0;
+    s->seq = ++H.seq;
+    s->seen_ns = 0;
+    __atomic_store_n(&s->state, VHIDE_POSTED, __ATOMIC_RELEASE);
+    /* Nobody waits for an event's answer: the executor frees it. */
+    __atomic_store_n(&H.owner[i].task, 0, __ATOMIC_RELEASE);
+}
+
+#define EXEC_BY_HIDDEN 0x80
+
+uint8_t hide_exec_wanted(struct vcpu *v, const struct vraw_task *t, uint64_t nr,
+                         const uint64_t args[6])
+{
+    if ((int64_t)nr != H.nr_execve)
+        return 0;
+    uint8_t mask = hidden_thread(t) ? EXEC_BY_HIDDEN : 0;
+    for (unsigned i = 0; i < H.nsel; i++)
+        if (psel_exec_wanted(&H.sel[i], v, nr, args))
+            mask |= (uint8_t)(1u << i);
+    return mask;
+}
+
+void hide_exec_result(struct vcpu *v, const struct vraw_task *t, uint8_t mask,
+                      int64_t ret)
+{
+    if (ret != 0)
+        return;
+    for (unsigned i = 0; i < H.nsel; i++)
+        if (mask & (1u << i))
+            psel_exec_done(&H.sel[i], t->tgid);
+    /* The program it was is gone: its close-on-exec sockets too. */
+    if (mask & EXEC_BY_HIDDEN)
+        hide_event(v, t, VHIDE_OP_EXEC);
+}
