@@ -34,6 +34,7 @@
 
 #define NR_POLL              7
 #define NR_MADVISE           28
+#define NR_RESTART_SYSCALL   219
 #define MADV_POPULATE_READ_  22
 #define MADV_POPULATE_WRITE_ 23
 #define PARK_MS              1   /* one wait in the guest kernel */
@@ -48,9 +49,10 @@ struct detour {
     int32_t tid;
     uint64_t gadget;          /* the syscall instruction entered from */
     uint64_t resume;          /* where the thread goes on afterwards */
-    uint64_t nr, a[3];        /* the call the detour makes */
-    uint64_t saved[4];        /* rax rdi rsi rdx, which the call took */
+    uint64_t nr, a[4];        /* the call the detour makes */
+    uint64_t saved[5];        /* rax rdi rsi rdx r10, which the call took */
     control_finish_fn finish; /* NULL: a park, the instruction runs again */
+    control_done_fn done;     /* a park's call made for a result */
     bool prefault;            /* the instruction runs again if the kernel
                                  faulted the pages in, else fails EFAULT */
     uint64_t fail_resume;     /* ... after it */
@@ -183,9 +185,9 @@ static struct detour *find(const struct vraw_task *t, int state)
  * instruction itself with its registers as they were; for a @prefault,
  * only if the call succeeded, else after it with -EFAULT. */
 static bool detour(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
-                   unsigned insn_len, uint64_t nr, uint64_t a0, uint64_t a1,
-                   uint64_t a2, control_finish_fn finish, const uint64_t arg[4],
-                   bool prefault)
+                   unsigned insn_len, uint64_t nr, const uint64_t a[4],
+                   control_finish_fn finish, control_done_fn done,
+                   const uint64_t arg[4], bool prefault)
 {
     uint8_t b[2] = {0, 0};
     bool own =
@@ -201,14 +203,14 @@ static bool detour(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     d->gadget = g;
     d->resume = finish ? ip + insn_len : ip;
     d->nr = nr;
-    d->a[0] = a0;
-    d->a[1] = a1;
-    d->a[2] = a2;
+    memcpy(d->a, a, sizeof d->a);
     d->saved[0] = reg(v, R_RAX);
     d->saved[1] = reg(v, R_RDI);
     d->saved[2] = reg(v, R_RSI);
     d->saved[3] = reg(v, R_RDX);
+    d->saved[4] = reg(v, R_R10);
     d->finish = finish;
+    d->done = done;
     d->prefault = prefault;
     d->fail_resume = ip + insn_len;
     if (arg != NULL)
@@ -217,9 +219,10 @@ static bool detour(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     __atomic_store_n(&d->state, own ? IN_FLIGHT : ARMED, __ATOMIC_RELEASE);
 
     set_reg(v, R_RAX, nr);
-    set_reg(v, R_RDI, a0);
-    set_reg(v, R_RSI, a1);
-    set_reg(v, R_RDX, a2);
+    set_reg(v, R_RDI, a[0]);
+    set_reg(v, R_RSI, a[1]);
+    set_reg(v, R_RDX, a[2]);
+    set_reg(v, R_R10, a[3]);
     if (!own)
         qemu_plugin_set_pc(g);
     return true; /* the instruction itself enters the kernel now */
@@ -233,9 +236,9 @@ bool control_fault_in(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     uint64_t span = ((start + len + PAGE - 1) & ~(PAGE - 1)) - first;
     if (finish == NULL)
         return false;
+    const uint64_t a[4] = {first, span, MADV_POPULATE_WRITE_, 0};
     count(&C.st.faulted_in);
-    return detour(v, t, ip, insn_len, NR_MADVISE, first, span,
-                  MADV_POPULATE_WRITE_, finish, arg, false);
+    return detour(v, t, ip, insn_len, NR_MADVISE, a, finish, NULL, arg, false);
 }
 
 bool control_prefault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
@@ -244,19 +247,28 @@ bool control_prefault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
 {
     uint64_t first = start & ~(PAGE - 1);
     uint64_t span = ((start + len + PAGE - 1) & ~(PAGE - 1)) - first;
+    const uint64_t a[4] = {
+        first, span, write ? MADV_POPULATE_WRITE_ : MADV_POPULATE_READ_, 0};
     count(&C.st.faulted_in);
-    return detour(v, t, ip, insn_len, NR_MADVISE, first, span,
-                  write ? MADV_POPULATE_WRITE_ : MADV_POPULATE_READ_, NULL,
-                  NULL, true);
+    return detour(v, t, ip, insn_len, NR_MADVISE, a, NULL, NULL, NULL, true);
 }
 
 bool control_park(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                   unsigned insn_len)
 {
     /* poll(NULL, 0, 1): a wait that touches no guest memory. */
+    const uint64_t a[4] = {0, 0, PARK_MS, 0};
     count(&C.st.parked);
-    return detour(v, t, ip, insn_len, NR_POLL, 0, 0, PARK_MS, NULL, NULL,
-                  false);
+    return detour(v, t, ip, insn_len, NR_POLL, a, NULL, NULL, NULL, false);
+}
+
+bool control_call_again(struct vcpu *v, const struct vraw_task *t,
+                        uint64_t ip, unsigned insn_len, uint64_t nr,
+                        const uint64_t a[4], control_done_fn done,
+                        const uint64_t arg[4])
+{
+    count(&C.st.parked);
+    return detour(v, t, ip, insn_len, nr, a, NULL, done, arg, false);
 }
 
 bool control_entry(struct vcpu *v, const struct vraw_task *t, uint64_t ip)
@@ -267,9 +279,17 @@ bool control_entry(struct vcpu *v, const struct vraw_task *t, uint64_t ip)
      * rt_sigreturn), and that call is the thread's. Only the madvise the
      * detour set up is ours; the thread comes back to it when the handler
      * returns. */
-    if (d == NULL || d->gadget != ip || reg(v, R_RAX) != d->nr ||
+    if (d == NULL) {
+        /* A detour's call stopped by a signal without a handler (SIGSTOP,
+         * say) comes back to the kernel by restart_syscall from the same
+         * instruction: still ours. */
+        d = find(t, IN_FLIGHT);
+        return d != NULL && d->gadget == ip &&
+               reg(v, R_RAX) == NR_RESTART_SYSCALL;
+    }
+    if (d->gadget != ip || reg(v, R_RAX) != d->nr ||
         reg(v, R_RDI) != d->a[0] || reg(v, R_RSI) != d->a[1] ||
-        reg(v, R_RDX) != d->a[2])
+        reg(v, R_RDX) != d->a[2] || reg(v, R_R10) != d->a[3])
         return false;
     __atomic_store_n(&d->state, IN_FLIGHT, __ATOMIC_RELEASE);
     return true;
@@ -287,6 +307,8 @@ bool control_return(struct vcpu *v, const struct vraw_task *t, bool iret)
         rsp = reg(v, R_RSP);
         if (!mem(v, rsp, frame, sizeof frame))
             goto lost;
+        if (frame[0] == d->gadget && reg(v, R_RAX) == NR_RESTART_SYSCALL)
+            return true; /* restarted in the kernel: not back yet */
         if (frame[0] != back) {
             /* A signal handler comes first. */
             ctx = sigframe_find(v, frame[3], back, back);
@@ -305,6 +327,8 @@ bool control_return(struct vcpu *v, const struct vraw_task *t, bool iret)
      * successful prefault's) is the instruction's own rax, for it runs
      * again; a failed prefault fails the instruction. */
     uint64_t rax = d->saved[0], resume = d->resume;
+    if (d->done != NULL)
+        d->done(v, d->arg, (int64_t)kret);
     if (d->finish != NULL) {
         if (kret != 0)
             count(&C.st.fault_in_failed);
@@ -321,13 +345,15 @@ bool control_return(struct vcpu *v, const struct vraw_task *t, bool iret)
             !sigframe_set(v, ctx, SC_CX, resume) ||
             !sigframe_set(v, ctx, SC_DI, d->saved[1]) ||
             !sigframe_set(v, ctx, SC_SI, d->saved[2]) ||
-            !sigframe_set(v, ctx, SC_DX, d->saved[3]))
+            !sigframe_set(v, ctx, SC_DX, d->saved[3]) ||
+            !sigframe_set(v, ctx, SC_R10, d->saved[4]))
             goto lost;
     } else {
         set_reg(v, R_RAX, rax);
         set_reg(v, R_RDI, d->saved[1]);
         set_reg(v, R_RSI, d->saved[2]);
         set_reg(v, R_RDX, d->saved[3]);
+        set_reg(v, R_R10, d->saved[4]);
         set_reg(v, R_RCX, resume);
         if (iret && resume != back) {
             g_byte_array_set_size(v->buf, 0);

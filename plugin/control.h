@@ -72,6 +72,21 @@ bool control_prefault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
 bool control_park(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                   unsigned insn_len);
 
+/* What a call made by control_call_again() returned (@kret), for the
+ * caller's record in @arg; runs at the return to user mode. */
+typedef void (*control_done_fn)(struct vcpu *v, const uint64_t arg[4],
+                                int64_t kret);
+
+/* Like control_park(), with a call of the caller's choosing: the thread
+ * enters the guest kernel with call @nr (@a: rdi rsi rdx r10), @done gets
+ * its result, and the @insn_len-byte instruction at @ip then runs again
+ * with its own registers. How vigil has the guest kernel do its part of a
+ * call that mixes hidden and guest descriptors. */
+bool control_call_again(struct vcpu *v, const struct vraw_task *t,
+                        uint64_t ip, unsigned insn_len, uint64_t nr,
+                        const uint64_t a[4], control_done_fn done,
+                        const uint64_t arg[4]);
+
 /* Whether any detour is under way: the hot path's only cost. */
 bool control_busy(void);
 

@@ -15,6 +15,7 @@
  * completion and is the only one to touch it.
  */
 #include "hide.h"
+#include "hide-call.h"
 
 #include <errno.h>
 #include <string.h>
@@ -27,6 +28,10 @@
 
 #define SPIN_NS     20000 /* wait on the vCPU for a quick answer */
 #define SOCKLEN_MAX 128   /* struct sockaddr_storage */
+#define NR_CLOSE    3
+#define NR_SOCKET   41
+#define AF_INET_    2
+#define AF_INET6_   10
 
 static struct {
     bool on;
@@ -39,6 +44,7 @@ static struct {
         uint64_t task;
         int32_t tid;
         uint64_t ip;
+        int64_t nr;       /* the guest's call */
         uint32_t socklen; /* the address room the guest gave, if any */
     } owner[VHIDE_SLOTS];
     int nr_exit_group, nr_execve;
@@ -60,6 +66,7 @@ bool hide_setup(const struct vact_config *act, struct vring_map *ring)
     H.nr_exit_group = vsys_number("exit_group");
     H.nr_execve = vsys_number("execve");
     H.on = H.nsel > 0 && H.area != NULL;
+    hwait_setup();
     return H.on;
 }
 
@@ -85,7 +92,7 @@ static int slot_of(const struct vraw_task *t)
     return -1;
 }
 
-static int claim(const struct vraw_task *t, uint64_t ip)
+int hide_claim(const struct vraw_task *t, uint64_t ip, int64_t nr)
 {
     for (int i = 0; i < VHIDE_SLOTS; i++) {
         uint64_t none = 0;
@@ -95,19 +102,42 @@ static int claim(const struct vraw_task *t, uint64_t ip)
                                         __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
             H.owner[i].tid = t->tid;
             H.owner[i].ip = ip;
+            H.owner[i].nr = nr;
             return i;
         }
     }
     return -1;
 }
 
-static void release(int i)
+void hide_release(int i)
 {
     __atomic_store_n(&H.area->slot[i].state, VHIDE_FREE, __ATOMIC_RELEASE);
     __atomic_store_n(&H.owner[i].task, 0, __ATOMIC_RELEASE);
 }
 
-static bool is_hidden_fd(uint64_t fd)
+struct vhide_slot *hide_slot(int i)
+{
+    return &H.area->slot[i];
+}
+
+void hide_publish(int i, const struct vraw_task *t, int op, const int64_t a[6],
+                  uint32_t in_len)
+{
+    struct vhide_slot *s = &H.area->slot[i];
+    s->op = op;
+    s->tgid = t->tgid;
+    s->tid = t->tid;
+    s->ppid = t->ppid;
+    memcpy(s->args, a, sizeof s->args);
+    s->in_len = in_len;
+    s->out_len = 0;
+    s->result = 0;
+    s->seq = __atomic_add_fetch(&H.seq, 1, __ATOMIC_RELAXED);
+    s->seen_ns = now_ns();
+    __atomic_store_n(&s->state, VHIDE_POSTED, __ATOMIC_RELEASE);
+}
+
+bool hide_fd(uint64_t fd)
 {
     return (int64_t)(int32_t)fd >= VHIDE_FD_BASE &&
            (int64_t)(int32_t)fd < VHIDE_FD_BASE + VHIDE_FDS;
@@ -129,10 +159,10 @@ static uint64_t ptr_len(const struct vhide_ptr *p, const uint64_t args[6],
     return 0;
 }
 
-/* Post the call: inputs into the slot, pointers as offsets. Returns 1, or
- * -errno for the guest; does not return when the pages of a buffer must
- * first be faulted in (the slot is released, the instruction runs
- * again). */
+/* Post the call: inputs into the slot, pointers as offsets. Returns 1, 0
+ * when a buffer's pages must first be faulted in (the slot is released
+ * and the instruction now does that, then runs again), or -errno for the
+ * guest. */
 static int64_t post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                     int64_t nr, const uint64_t args[6], int i)
 {
@@ -150,10 +180,10 @@ static int64_t post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
             continue;
         enum gm_result r = gm_read(v, args[p->argi], &socklen, 4);
         if (r == GM_FAULT_IN) {
-            release(i);
-            if (!control_prefault(v, t, ip, 2, args[p->argi], 4, false))
-                return -EFAULT;
-            return -EFAULT; /* not reached: the instruction runs again */
+            hide_release(i);
+            return control_prefault(v, t, ip, 2, args[p->argi], 4, false)
+                       ? 0
+                       : -EFAULT;
         }
         if (r != GM_OK)
             return -EFAULT;
@@ -184,9 +214,9 @@ static int64_t post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
         bool write = p->dir != VHIDE_IN;
         enum gm_result r = gm_check(v, gva, (uint32_t)len, write);
         if (r == GM_FAULT_IN) {
-            release(i);
-            control_prefault(v, t, ip, 2, gva, len, write); /* no return */
-            return -EFAULT; /* no syscall instruction to fault it in from */
+            hide_release(i);
+            return control_prefault(v, t, ip, 2, gva, len, write) ? 0
+                                                                  : -EFAULT;
         }
         if (r != GM_OK)
             return -EFAULT;
@@ -198,17 +228,7 @@ static int64_t post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
             a[p->len_arg] = (int64_t)len;
         off += (uint32_t)((len + 7) & ~7ull);
     }
-    s->op = (int32_t)nr;
-    s->tgid = t->tgid;
-    s->tid = t->tid;
-    s->ppid = t->ppid;
-    memcpy(s->args, a, sizeof a);
-    s->in_len = off;
-    s->out_len = 0;
-    s->result = 0;
-    s->seq = ++H.seq;
-    s->seen_ns = now_ns();
-    __atomic_store_n(&s->state, VHIDE_POSTED, __ATOMIC_RELEASE);
+    hide_publish(i, t, (int)nr, a, off);
     return 1;
 }
 
@@ -264,23 +284,34 @@ enum hide_state hide_post(struct vcpu *v, const struct vraw_task *t,
         return HIDE_NO;
     }
     const struct vhide_shape *sh = vhide_shape((int64_t)nr);
-    if (sh == NULL || (!sh->fd_args && !sh->new_fd) ||
-        (sh->fd_args && !is_hidden_fd(args[0])) || !hidden_thread(t))
+    if (sh == NULL || !hidden_thread(t))
+        return HIDE_NO;
+    if (sh->waits || (nr == NR_CLOSE && !hide_fd(args[0])))
+        return hwait_post(v, t, ip, (int64_t)nr, args, result);
+    if ((!sh->fd_args && !sh->new_fd) || (sh->fd_args && !hide_fd(args[0])))
+        return HIDE_NO;
+    /* Sockets of the guest's own families (AF_UNIX, AF_NETLINK...) carry no
+     * network traffic and reach the guest's services: the guest's. */
+    if (nr == NR_SOCKET && args[0] != AF_INET_ && args[0] != AF_INET6_)
         return HIDE_NO;
     /* dup2/dup3 onto a descriptor of the guest kernel's own cannot be done
      * without the guest kernel: refused. */
-    if ((nr == 33 || nr == 292) && !is_hidden_fd(args[1])) {
+    if ((nr == 33 || nr == 292) && !hide_fd(args[1])) {
         *result = -EINVAL;
         return HIDE_ANSWERED;
     }
-    int i = claim(t, ip);
+    int i = hide_claim(t, ip, (int64_t)nr);
     if (i < 0) {
         *result = -EAGAIN; /* every slot busy: try again */
         return HIDE_ANSWERED;
     }
-    int64_t r = post(v, t, ip, (int64_t)nr, args, i);
-    if (r <= 0) {
-        release(i);
+    int64_t r = hmsg_call((int64_t)nr)
+                    ? hmsg_post(v, t, ip, (int64_t)nr, args, i)
+                    : post(v, t, ip, (int64_t)nr, args, i);
+    if (r == 0)
+        return HIDE_WAITING; /* the instruction faults pages in first */
+    if (r < 0) {
+        hide_release(i);
         *result = r;
         return HIDE_ANSWERED;
     }
@@ -291,15 +322,23 @@ enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
                             uint64_t ip, const uint64_t args[6],
                             int64_t *result)
 {
+    enum hide_state ws = hwait_resume(v, t, ip, args, result);
+    if (ws != HIDE_NO && ws != HIDE_POSTED)
+        return ws;
     int i = slot_of(t);
     if (i < 0 || H.owner[i].ip != ip)
         return HIDE_NO;
     struct vhide_slot *s = &H.area->slot[i];
+    const struct vhide_shape *sh = vhide_shape(H.owner[i].nr);
     uint64_t until = now_ns() + SPIN_NS;
     for (;;) {
         if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == VHIDE_DONE) {
-            *result = deliver(v, i, args);
-            release(i);
+            if (sh != NULL && sh->waits)
+                return hwait_answer(v, t, ip, i, args, result);
+            *result = hmsg_call(H.owner[i].nr)
+                          ? hmsg_deliver(v, i, H.owner[i].nr, args)
+                          : deliver(v, i, args);
+            hide_release(i);
             return HIDE_ANSWERED;
         }
         if (now_ns() >= until)
@@ -314,25 +353,25 @@ enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
     return HIDE_WAITING;
 }
 
+void hide_post_event(const struct vraw_task *t, int op, int64_t arg)
+{
+    struct vraw_task self = *t;
+    self.tid = -t->tid; /* events never own a waiting thread's slot */
+    int i = hide_claim(&self, 0, op);
+    if (i < 0)
+        return; /* dropped: the executor cleans up at the end */
+    const int64_t a[6] = {arg};
+    hide_publish(i, t, op, a, 0);
+    /* Nobody waits for an event's answer: the executor frees it. */
+    __atomic_store_n(&H.owner[i].task, 0, __ATOMIC_RELEASE);
+}
+
 void hide_event(struct vcpu *v, const struct vraw_task *t, int op)
 {
     (void)v;
-    struct vraw_task self = *t;
-    self.tid = -t->tid; /* events never own a waiting thread's slot */
-    int i = claim(&self, 0);
-    if (i < 0)
-        return; /* dropped: the executor cleans up at the end */
-    struct vhide_slot *s = &H.area->slot[i];
-    s->op = op;
-    s->tgid = t->tgid;
-    s->tid = t->tid;
-    s->ppid = t->ppid;
-    s->in_len = s->out_len = 0;
-    s->seq = ++H.seq;
-    s->seen_ns = 0;
-    __atomic_store_n(&s->state, VHIDE_POSTED, __ATOMIC_RELEASE);
-    /* Nobody waits for an event's answer: the executor frees it. */
-    __atomic_store_n(&H.owner[i].task, 0, __ATOMIC_RELEASE);
+    if (op == VHIDE_OP_EXIT || op == VHIDE_OP_EXEC)
+        hwait_forget(t->tgid);
+    hide_post_event(t, op, 0);
 }
 
 #define EXEC_BY_HIDDEN 0x80

@@ -121,6 +121,12 @@ void ident_before_call(uint64_t nr, bool compat)
         __atomic_fetch_add(&I.epoch, 1, __ATOMIC_ACQ_REL);
 }
 
+void ident_untraced_call(uint64_t nr, bool compat)
+{
+    if (in_set(I.new_epoch[compat], nr) || in_set(I.renames[compat], nr))
+        __atomic_fetch_add(&I.epoch, 1, __ATOMIC_ACQ_REL);
+}
+
 void ident_after_call(uint64_t nr, bool compat, int64_t ret)
 {
     if (ret >= 0 && in_set(I.renames[compat], nr))

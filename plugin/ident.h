@@ -32,6 +32,9 @@ void ident_before_call(uint64_t nr, bool compat);
  * as the plugin can tell) start a new epoch, so that the next call of every
  * thread reads its name again. */
 void ident_after_call(uint64_t nr, bool compat, int64_t ret);
+/* Without a trace (no return is seen): both, at the entry. A rename then
+ * runs in the kernel, where no identity of its thread is taken. */
+void ident_untraced_call(uint64_t nr, bool compat);
 
 /* Whether call `nr` makes a child that runs on the caller's TLS and page
  * tables until it execs (vfork; clone with CLONE_VM but not CLONE_THREAD).

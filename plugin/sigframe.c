@@ -21,6 +21,7 @@ void sigframe_setup(const struct vring_config *c)
     F.off[SC_SI] = c->sc_si;
     F.off[SC_DX] = c->sc_dx;
     F.off[SC_R11] = c->sc_r11;
+    F.off[SC_R10] = c->sc_r10;
 }
 
 bool sigframe_get(struct vcpu *v, uint64_t ctx, enum sc_reg r, uint64_t *val)

@@ -63,7 +63,7 @@ static struct tracer {
     struct vring_map *ring;
     bool tracing;   /* record calls (else: hypercalls only) */
     bool hide;      /* --hide */
-    int hide_execs; /* without a trace: execs in flight that --hide follows */
+    int hide_execs; /* without a trace: calls in flight --hide follows */
     bool inject;    /* --inject rules */
     /* What the callbacks may do: write registers (and set the PC) only
      * when something acts, because QEMU syncs more around such callbacks. */
@@ -177,7 +177,8 @@ static void on_entry(unsigned int vcpu, void *udata)
      * its instruction run again, not a new call. */
     int64_t hres;
     enum hide_state hs = HIDE_NO;
-    if (T.hide && !compat && ident(v, &t)) {
+    bool known = T.hide && !compat && ident(v, &t);
+    if (known) {
         hs = hide_resume(v, &t, ip, args, &hres);
         if (hs == HIDE_ANSWERED)
             hidden_return(vcpu, v, &t, ip, nr, hres);
@@ -194,16 +195,29 @@ static void on_entry(unsigned int vcpu, void *udata)
             return;
         if (!compat)
             control_note_site(reg(v, R_CR3), ip);
-        /* Without a trace, only the execs --hide needs are followed. */
-        uint8_t mask;
-        if (T.hide && !compat && (mask = hide_exec_wanted(v, &t, nr, args))) {
+        if (!T.hide)
+            return;
+        /* Without a trace, only what --hide needs is followed: the
+         * identities a thread can change or give up, the execs that choose
+         * or clean up a hidden process, and the vfork-like calls that
+         * share an address space for a while. */
+        ident_untraced_call(nr, compat);
+        if (!known)
+            return;
+        uint8_t mask = hide_exec_wanted(v, &t, nr, args);
+        bool vfork = ident_vfork_like(v, nr, args, false);
+        if (mask || vfork) {
             struct pending_call p = {.task = t.task,
                                      .tid = t.tid,
                                      .nr = nr,
                                      .ip = ip,
-                                     .hide_exec = mask};
-            if (pending_put(vcpu, &p))
+                                     .hide_exec = mask,
+                                     .vfork = vfork};
+            if (pending_put(vcpu, &p)) {
                 __atomic_fetch_add(&T.hide_execs, 1, __ATOMIC_RELAXED);
+                if (vfork)
+                    ident_vfork_begin();
+            }
         }
         return;
     }
@@ -330,7 +344,9 @@ static void on_return(unsigned int vcpu, void *udata)
         if (__atomic_load_n(&T.hide_execs, __ATOMIC_RELAXED) > 0 &&
             ident(v, &t) && pending_take(vcpu, T.nrings, t.task, &p)) {
             __atomic_fetch_sub(&T.hide_execs, 1, __ATOMIC_RELAXED);
-            if (p.tid == t.tid)
+            if (p.vfork)
+                ident_vfork_end();
+            if (p.tid == t.tid && p.hide_exec)
                 hide_exec_result(v, &t, p.hide_exec, (int64_t)reg(v, R_RAX));
         }
         return;

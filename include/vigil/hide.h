@@ -29,6 +29,7 @@ enum {
     VHIDE_OP_EXIT = -1, /* the process ended: close its descriptors */
     VHIDE_OP_EXEC = -2, /* the process exec'd: close the FD_CLOEXEC ones */
     VHIDE_OP_FORK = -3, /* a child (args[0]) copies its parent's table */
+    VHIDE_OP_EPCLOSE = -4, /* the guest closed epoll instance args[0] */
 };
 
 struct vhide_slot {
@@ -47,6 +48,21 @@ struct vhide_slot {
 
 struct vhide_area {
     struct vhide_slot slot[VHIDE_SLOTS];
+};
+
+/* A message of sendmsg and recvmsg (readv and writev travel as these, with
+ * neither name nor control; sendmmsg and recvmmsg as one after the other):
+ * this header, then the name, the data and the control bytes, each padded
+ * to 8. The lengths give the layout: what is sent, or the room to receive
+ * into, and they stay as posted; the executor answers in the rest. The
+ * call's args[1] is the first block's offset. */
+struct vhide_msg {
+    uint32_t name_len, data_len, control_len;
+    int32_t flags;        /* out: msg_flags */
+    uint32_t len;         /* out: bytes sent or received */
+    uint32_t name_out;    /* out: the address's whole length */
+    uint32_t control_out; /* out: control bytes received */
+    uint32_t reserved;
 };
 
 /* How a hidden call's arguments travel: which are descriptors, which are
@@ -73,6 +89,7 @@ struct vhide_shape {
     uint8_t new_fd;            /* the result is a new descriptor */
     uint8_t result_bounds_out; /* outputs of kind LEN_ARG hold result bytes */
     struct vhide_ptr ptr[VHIDE_PTRS];
+    uint8_t waits; /* readiness: marshalled by hand (hide-wait.c) */
 };
 
 /* The shape of 64-bit call @nr when it is one vigil hides; NULL else. */

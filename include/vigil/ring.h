@@ -43,6 +43,7 @@ struct vring_config {
      * where in it (struct sigcontext_64) each register is. */
     uint32_t sigframe_ctx;
     uint16_t sc_ip, sc_sp, sc_ax, sc_cx, sc_di, sc_si, sc_dx, sc_r11;
+    uint16_t sc_r10, sc_reserved[3];
     /* Link-time addresses (KASLR moves them all by one slide, which the
      * plugin learns from init's parent, init_task), 0 when unknown: the
      * kernel function that delivers signals on the way back to user

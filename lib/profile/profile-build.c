@@ -205,6 +205,7 @@ static const struct member_spec member_specs[] = {
     {"sigcontext_64", "si", OPT},
     {"sigcontext_64", "dx", OPT},
     {"sigcontext_64", "r11", OPT},
+    {"sigcontext_64", "r10", OPT},
 };
 
 /* Per-CPU variables: a symbol of their own (up to 6.1), or a member of

@@ -1,0 +1,31 @@
+/* One hidden call, run on the host (hide-call.c): the executor's loop
+ * (run-hide.c) hands each posted slot here until it is done. */
+#ifndef VIGIL_CLI_HIDE_CALL_H
+#define VIGIL_CLI_HIDE_CALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hide-table.h"
+#include "vigil/hide.h"
+
+/* A call kept aside until its socket is ready. */
+struct hide_pending {
+    bool waiting;
+    uint64_t since;    /* first tried, monotonic ns */
+    uint64_t deadline; /* poll's timeout; UINT64_MAX: none */
+};
+
+struct hide_counts {
+    uint64_t calls, waits, refused;
+};
+
+/* Run the call in slot @s (op, arguments, data as vigil/hide.h says) for
+ * its process in @tb: true when s->result and the outputs are set, false
+ * when it must wait for its socket (then it is run again, with
+ * @w->waiting set, until done). */
+bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
+                   struct hide_pending *w, uint64_t now,
+                   struct hide_counts *n);
+
+#endif
