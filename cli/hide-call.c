@@ -78,18 +78,24 @@ static bool option_allowed(int64_t level, int64_t name)
                               SO_BROADCAST, SO_LINGER,    SO_RCVBUF,
                               SO_SNDBUF,    SO_RCVLOWAT,  SO_SNDLOWAT,
                               SO_OOBINLINE, 20,           21, /* *TIMEO */
-                              66,           67, /* *TIMEO_NEW */
+                              66,           67,               /* *TIMEO_NEW */
                               SO_TIMESTAMP};
-    static const int tcp[] = {TCP_NODELAY,       TCP_MAXSEG,   TCP_CORK,
-                              TCP_KEEPIDLE,      TCP_KEEPINTVL, TCP_KEEPCNT,
-                              TCP_QUICKACK,      TCP_USER_TIMEOUT,
-                              TCP_NOTSENT_LOWAT, TCP_DEFER_ACCEPT};
-    static const int ip[] = {IP_TOS,          IP_TTL,
-                             IP_RECVERR,      IP_PKTINFO,
-                             IP_MTU_DISCOVER, IP_MULTICAST_TTL,
-                             IP_MULTICAST_LOOP, IP_ADD_MEMBERSHIP,
-                             IP_DROP_MEMBERSHIP, IP_BIND_ADDRESS_NO_PORT,
-                             IP_RECVTOS,      IP_RECVTTL};
+    static const int tcp[] = {
+        TCP_NODELAY,       TCP_MAXSEG,      TCP_CORK,     TCP_KEEPIDLE,
+        TCP_KEEPINTVL,     TCP_KEEPCNT,     TCP_QUICKACK, TCP_USER_TIMEOUT,
+        TCP_NOTSENT_LOWAT, TCP_DEFER_ACCEPT};
+    static const int ip[] = {IP_TOS,
+                             IP_TTL,
+                             IP_RECVERR,
+                             IP_PKTINFO,
+                             IP_MTU_DISCOVER,
+                             IP_MULTICAST_TTL,
+                             IP_MULTICAST_LOOP,
+                             IP_ADD_MEMBERSHIP,
+                             IP_DROP_MEMBERSHIP,
+                             IP_BIND_ADDRESS_NO_PORT,
+                             IP_RECVTOS,
+                             IP_RECVTTL};
     static const int ip6[] = {IPV6_V6ONLY,         IPV6_UNICAST_HOPS,
                               IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP,
                               IPV6_RECVPKTINFO,    IPV6_TCLASS,
@@ -214,8 +220,7 @@ static bool run_msg(struct vhide_slot *s, struct hfd *f,
     else
         r = neg(send ? sendmsg(f->host, &mm[0].msg_hdr, host_flags)
                      : recvmsg(f->host, &mm[0].msg_hdr, host_flags));
-    if (must_wait(f, r, flags, w, now,
-                  send ? f->sndtimeo_ns : f->rcvtimeo_ns))
+    if (must_wait(f, r, flags, w, now, send ? f->sndtimeo_ns : f->rcvtimeo_ns))
         return false;
     uint64_t got = r < 0 ? 0 : many ? (uint64_t)r : 1;
     for (uint64_t k = 0; k < got; k++) {
@@ -294,10 +299,10 @@ static void run_epoll_wait(struct hproc *p, struct vhide_slot *s)
     int64_t max = s->args[2];
     if (max > (int64_t)(VHIDE_DATA / sizeof(struct epoll_event)))
         max = VHIDE_DATA / sizeof(struct epoll_event);
-    s->result = ep < 0 || max <= 0
-                    ? 0
-                    : neg(epoll_wait(ep, (struct epoll_event *)s->data,
-                                     (int)max, 0));
+    s->result =
+        ep < 0 || max <= 0
+            ? 0
+            : neg(epoll_wait(ep, (struct epoll_event *)s->data, (int)max, 0));
 }
 
 static int64_t run_fcntl(struct hproc *p, struct hfd *f, const int64_t *a)
@@ -317,20 +322,19 @@ static int64_t run_fcntl(struct hproc *p, struct hfd *f, const int64_t *a)
     case F_DUPFD_CLOEXEC: {
         int fd = fcntl(f->host, F_DUPFD_CLOEXEC, 3);
         return fd < 0 ? -errno
-                      : hide_new_fd(p, fd, f->nonblock,
-                                    a[1] == F_DUPFD_CLOEXEC, a[2]);
+                      : hide_new_fd(p, fd, f->nonblock, a[1] == F_DUPFD_CLOEXEC,
+                                    a[2]);
     }
     }
     return -EINVAL;
 }
 
-static int64_t run_dup(struct hproc *p, struct hfd *f, int op,
-                       const int64_t *a)
+static int64_t run_dup(struct hproc *p, struct hfd *f, int op, const int64_t *a)
 {
     int64_t target = (int64_t)(int32_t)a[1];
-    if (op != 32 && (target < VHIDE_FD_BASE ||
-                     target >= VHIDE_FD_BASE + VHIDE_FDS ||
-                     (op == 292 && (a[1] == a[0] || (a[2] & ~O_CLOEXEC)))))
+    if (op != 32 &&
+        (target < VHIDE_FD_BASE || target >= VHIDE_FD_BASE + VHIDE_FDS ||
+         (op == 292 && (a[1] == a[0] || (a[2] & ~O_CLOEXEC)))))
         return -EINVAL;
     if (op == 33 && a[1] == a[0])
         return a[1]; /* dup2 onto itself */
@@ -344,8 +348,7 @@ static int64_t run_dup(struct hproc *p, struct hfd *f, int op,
 }
 
 bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
-                   struct hide_pending *w, uint64_t now,
-                   struct hide_counts *n)
+                   struct hide_pending *w, uint64_t now, struct hide_counts *n)
 {
     const struct vhide_shape *sh = vhide_shape(s->op);
     struct hproc *p = hide_proc(tb, s->tgid, s->ppid, true);
@@ -420,8 +423,8 @@ bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
             s->result = -EPERM;
             return true;
         }
-        s->result = neg(setsockopt(f->host, (int)a[1], (int)a[2],
-                                   (void *)x[3], (socklen_t)a[4]));
+        s->result = neg(setsockopt(f->host, (int)a[1], (int)a[2], (void *)x[3],
+                                   (socklen_t)a[4]));
         if (s->result == 0 && a[1] == SOL_SOCKET &&
             (a[2] == 20 || a[2] == 66 || a[2] == 21 || a[2] == 67))
             *(a[2] == 20 || a[2] == 66 ? &f->rcvtimeo_ns : &f->sndtimeo_ns) =

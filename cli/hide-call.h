@@ -25,7 +25,6 @@ struct hide_counts {
  * when it must wait for its socket (then it is run again, with
  * @w->waiting set, until done). */
 bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
-                   struct hide_pending *w, uint64_t now,
-                   struct hide_counts *n);
+                   struct hide_pending *w, uint64_t now, struct hide_counts *n);
 
 #endif

@@ -88,8 +88,8 @@ int64_t hide_put_fd(struct hproc *p, int64_t fd, int host, bool nonblock,
     int64_t i = fd - VHIDE_FD_BASE;
     if (p->fd[i].host >= 0)
         close(p->fd[i].host);
-    p->fd[i] = (struct hfd){.host = host, .nonblock = nonblock,
-                            .cloexec = cloexec};
+    p->fd[i] =
+        (struct hfd){.host = host, .nonblock = nonblock, .cloexec = cloexec};
     return fd;
 }
 

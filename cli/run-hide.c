@@ -50,8 +50,8 @@ static void handle_event(struct run_hide *h, struct vhide_slot *s)
 {
     /* A child that exec'd before any hidden call of its own still had its
      * parent's sockets: its table comes into being first. */
-    struct hproc *p = hide_proc(&h->table, s->tgid, s->ppid,
-                                s->op == VHIDE_OP_EXEC);
+    struct hproc *p =
+        hide_proc(&h->table, s->tgid, s->ppid, s->op == VHIDE_OP_EXEC);
     h->events++;
     if (p != NULL && s->op == VHIDE_OP_EPCLOSE)
         hide_epoll_close(p, (int32_t)s->args[0]);

@@ -309,11 +309,10 @@ static int member(const struct vigil_profile *p, const char *path,
 static void sigframe_config(const struct vigil_profile *p,
                             struct vring_config *c)
 {
-    static const char *const regs[] = {"ip", "sp", "ax", "cx",
-                                       "di", "si", "dx", "r11", "r10"};
-    uint16_t *dst[] = {&c->sc_ip, &c->sc_sp, &c->sc_ax, &c->sc_cx,
-                       &c->sc_di, &c->sc_si, &c->sc_dx, &c->sc_r11,
-                       &c->sc_r10};
+    static const char *const regs[] = {"ip", "sp", "ax",  "cx", "di",
+                                       "si", "dx", "r11", "r10"};
+    uint16_t *dst[] = {&c->sc_ip, &c->sc_sp, &c->sc_ax,  &c->sc_cx, &c->sc_di,
+                       &c->sc_si, &c->sc_dx, &c->sc_r11, &c->sc_r10};
     struct vigil_profile_member m;
     if (vigil_profile_member(p, "rt_sigframe", "uc.uc_mcontext", &m) < 0 ||
         m.offset > 4096)

@@ -301,8 +301,8 @@ static const char *t_vectors(int fd)
         int k = 0;
         if (got < 8)
             rest[k++] = (struct iovec){ra + got, 8 - got};
-        rest[k++] = got < 8 ? in[1]
-                            : (struct iovec){rb + (got - 8), 6 - (got - 8)};
+        rest[k++] =
+            got < 8 ? in[1] : (struct iovec){rb + (got - 8), 6 - (got - 8)};
         ssize_t n = readv(fd, rest, k);
         if (n <= 0)
             FAILF("readv: %s", n == 0 ? "end of stream" : strerror(errno));
@@ -365,8 +365,7 @@ static const char *t_poll_mixed(int fd)
         FAILF("pipe write");
     n = poll(p, 2, 5000);
     if (n != 1 || p[0].revents != POLLIN || p[1].revents != 0)
-        FAILF("pipe ready: %d, revents %#x %#x", n, p[0].revents,
-              p[1].revents);
+        FAILF("pipe ready: %d, revents %#x %#x", n, p[0].revents, p[1].revents);
     char c;
     if (read(pp[0], &c, 1) != 1)
         FAILF("pipe read");
@@ -525,8 +524,7 @@ static const char *t_udp(void)
     char buf[16];
     struct sockaddr_in from;
     socklen_t fl = sizeof from;
-    ssize_t n =
-        recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+    ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
     if (n != 8 || memcmp(buf, "datagram", 8))
         FAILF("recvfrom: %zd", n);
     if (fl != sizeof from || from.sin_port != server.sin_port)
@@ -621,6 +619,27 @@ static const char *t_local(void)
     return e;
 }
 
+/* Pointers no user store reaches: EFAULT, and the connection goes on. */
+static const char *t_badptr(int fd)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    if (send(fd, (void *)8, 10, 0) != -1 || errno != EFAULT)
+        FAILF("send from a bad pointer: %s", strerror(errno));
+    if (getsockname(fd, (struct sockaddr *)-4096L, &al) != -1 ||
+        errno != EFAULT)
+        FAILF("getsockname into the kernel: %s", strerror(errno));
+    struct iovec iov = {(void *)16, 4};
+    if (writev(fd, &iov, 1) != -1 || errno != EFAULT)
+        FAILF("writev from a bad pointer: %s", strerror(errno));
+    /* A set at an address nothing is mapped at. */
+    struct pollfd *p = (struct pollfd *)24;
+    __asm__ volatile("" : "+r"(p)); /* an address the compiler cannot see */
+    if (poll(p, 1, 0) != -1 || errno != EFAULT)
+        FAILF("poll of a bad set: %s", strerror(errno));
+    return t_echo(fd, "still fine");
+}
+
 static const char *t_badfd(void)
 {
     char c;
@@ -657,6 +676,7 @@ static int suite(const char *self, const char *ip, int port)
     report("slow", t_slow(fd));
     report("fork", t_fork(fd));
     report("exec", t_exec(fd, self));
+    report("badptr", t_badptr(fd));
     /* Seen from inside, with the connection open. */
     printf("guest sees: %d new tcp sockets, %d socket descriptors\n",
            proc_lines("/proc/net/tcp") - tcp0, socket_fds());

@@ -53,9 +53,8 @@ struct detour {
     uint64_t saved[5];        /* rax rdi rsi rdx r10, which the call took */
     control_finish_fn finish; /* NULL: a park, the instruction runs again */
     control_done_fn done;     /* a park's call made for a result */
-    bool prefault;            /* the instruction runs again if the kernel
-                                 faulted the pages in, else fails EFAULT */
-    uint64_t fail_resume;     /* ... after it */
+    bool prefault;            /* the instruction runs again either way; a
+                                 refusal is kept for control_refused() */
     uint64_t arg[4];
     uint64_t seq; /* age: the oldest ARMED one goes when the table is full */
 };
@@ -68,7 +67,29 @@ static struct {
         uint64_t cr3, ip;
     } site[SITES];
     struct control_stats st;
+    struct {
+        uint64_t task, ip;
+        int32_t tid;
+    } refused[DETOURS]; /* prefaults the kernel refused, per thread */
 } C;
+
+static void refusal(const struct detour *d)
+{
+    unsigned i = (unsigned)((d->task >> 6) ^ (uint64_t)d->tid) & (DETOURS - 1);
+    C.refused[i].task = d->task;
+    C.refused[i].tid = d->tid;
+    C.refused[i].ip = d->resume;
+}
+
+bool control_refused(const struct vraw_task *t, uint64_t ip)
+{
+    unsigned i = (unsigned)((t->task >> 6) ^ (uint64_t)t->tid) & (DETOURS - 1);
+    if (C.refused[i].task != t->task || C.refused[i].tid != t->tid ||
+        C.refused[i].ip != ip)
+        return false;
+    C.refused[i].task = 0;
+    return true;
+}
 
 static void count(uint64_t *c)
 {
@@ -212,7 +233,6 @@ static bool detour(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     d->finish = finish;
     d->done = done;
     d->prefault = prefault;
-    d->fail_resume = ip + insn_len;
     if (arg != NULL)
         memcpy(d->arg, arg, sizeof d->arg);
     d->seq = __atomic_fetch_add(&C.seq, 1, __ATOMIC_RELAXED);
@@ -262,10 +282,9 @@ bool control_park(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     return detour(v, t, ip, insn_len, NR_POLL, a, NULL, NULL, NULL, false);
 }
 
-bool control_call_again(struct vcpu *v, const struct vraw_task *t,
-                        uint64_t ip, unsigned insn_len, uint64_t nr,
-                        const uint64_t a[4], control_done_fn done,
-                        const uint64_t arg[4])
+bool control_call_again(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
+                        unsigned insn_len, uint64_t nr, const uint64_t a[4],
+                        control_done_fn done, const uint64_t arg[4])
 {
     count(&C.st.parked);
     return detour(v, t, ip, insn_len, nr, a, NULL, done, arg, false);
@@ -287,9 +306,9 @@ bool control_entry(struct vcpu *v, const struct vraw_task *t, uint64_t ip)
         return d != NULL && d->gadget == ip &&
                reg(v, R_RAX) == NR_RESTART_SYSCALL;
     }
-    if (d->gadget != ip || reg(v, R_RAX) != d->nr ||
-        reg(v, R_RDI) != d->a[0] || reg(v, R_RSI) != d->a[1] ||
-        reg(v, R_RDX) != d->a[2] || reg(v, R_R10) != d->a[3])
+    if (d->gadget != ip || reg(v, R_RAX) != d->nr || reg(v, R_RDI) != d->a[0] ||
+        reg(v, R_RSI) != d->a[1] || reg(v, R_RDX) != d->a[2] ||
+        reg(v, R_R10) != d->a[3])
         return false;
     __atomic_store_n(&d->state, IN_FLIGHT, __ATOMIC_RELEASE);
     return true;
@@ -335,8 +354,7 @@ bool control_return(struct vcpu *v, const struct vraw_task *t, bool iret)
         rax = (uint64_t)d->finish(v, d->arg, kret == 0);
     } else if (d->prefault && kret != 0) {
         count(&C.st.fault_in_failed);
-        rax = (uint64_t)-EFAULT;
-        resume = d->fail_resume;
+        refusal(d);
     }
 
     if (ctx != 0) {

@@ -55,12 +55,15 @@ bool control_fault_in(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
 
 /* Have the guest kernel fault [@start, @start + @len) in for thread @t,
  * for writing (@write) or reading, then execute the @insn_len-byte
- * instruction at @ip again; when the kernel refuses (the range is not
- * mapped that way), the instruction fails with -EFAULT instead. Same
- * return convention as control_fault_in(). */
+ * instruction at @ip again. When the kernel refuses (the range is not
+ * mapped that way), control_refused() says so once, to the instruction's
+ * handler, which then fails it as the kernel would. Same return
+ * convention as control_fault_in(). */
 bool control_prefault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                       unsigned insn_len, uint64_t start, uint64_t len,
                       bool write);
+
+bool control_refused(const struct vraw_task *t, uint64_t ip);
 
 /* Have thread @t wait a moment in the guest kernel (poll(NULL, 0, 1)),
  * then execute the @insn_len-byte instruction at @ip again with its
@@ -82,10 +85,9 @@ typedef void (*control_done_fn)(struct vcpu *v, const uint64_t arg[4],
  * its result, and the @insn_len-byte instruction at @ip then runs again
  * with its own registers. How vigil has the guest kernel do its part of a
  * call that mixes hidden and guest descriptors. */
-bool control_call_again(struct vcpu *v, const struct vraw_task *t,
-                        uint64_t ip, unsigned insn_len, uint64_t nr,
-                        const uint64_t a[4], control_done_fn done,
-                        const uint64_t arg[4]);
+bool control_call_again(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
+                        unsigned insn_len, uint64_t nr, const uint64_t a[4],
+                        control_done_fn done, const uint64_t arg[4]);
 
 /* Whether any detour is under way: the hot path's only cost. */
 bool control_busy(void);

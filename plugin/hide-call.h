@@ -15,6 +15,12 @@ void hide_release(int i);
 void hide_publish(int i, const struct vraw_task *t, int op, const int64_t a[6],
                   uint32_t in_len);
 bool hide_fd(uint64_t fd);
+/* Guest memory at [@va, +@len) must first be faulted in (GM_FAULT_IN) for
+ * thread @t's call at @ip: 0 when the instruction now does that and then
+ * runs again, -EFAULT when it cannot be (the kernel refused it on the
+ * last try). Releases @slot unless it is -1. */
+int64_t hide_fault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
+                   int slot, uint64_t va, uint64_t len, bool write);
 /* Tell the executor of process event @op (VHIDE_OP_*) with argument @arg;
  * nobody waits for its answer. */
 void hide_post_event(const struct vraw_task *t, int op, int64_t arg);

@@ -21,7 +21,7 @@
 
 #define IOV_MAX_    1024 /* UIO_MAXIOV */
 #define IOV_CHUNK   64
-#define NAME_MAX_   128  /* struct sockaddr_storage */
+#define NAME_MAX_   128 /* struct sockaddr_storage */
 #define CONTROL_MAX 4096
 #define MMSG_MAX    64 /* messages per call: a shorter count is allowed */
 
@@ -68,11 +68,8 @@ static int64_t fault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                      int slot, enum gm_result r, uint64_t va, uint64_t len,
                      bool write)
 {
-    if (r == GM_FAULT_IN) {
-        hide_release(slot);
-        if (control_prefault(v, t, ip, 2, va, len, write))
-            return 0;
-    }
+    if (r == GM_FAULT_IN)
+        return hide_fault(v, t, ip, slot, va, len, write);
     return -EFAULT;
 }
 
@@ -92,8 +89,8 @@ static int64_t pack(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     memset(h, 0, sizeof *h);
 
     /* The name: an address to send to, or room for the sender's. */
-    uint32_t nl = m->name ? (m->namelen < NAME_MAX_ ? m->namelen : NAME_MAX_)
-                          : 0;
+    uint32_t nl =
+        m->name ? (m->namelen < NAME_MAX_ ? m->namelen : NAME_MAX_) : 0;
     if (send && m->name && m->namelen > NAME_MAX_)
         return -EINVAL;
     if (nl > 0) {
@@ -121,9 +118,9 @@ static int64_t pack(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                 len = room - total; /* a shorter send, or less room */
             if (len == 0)
                 continue;
-            r = send ? gm_read(v, iov[j][0], s->data + at + total,
-                               (uint32_t)len)
-                     : gm_check(v, iov[j][0], (uint32_t)len, true);
+            r = send
+                    ? gm_read(v, iov[j][0], s->data + at + total, (uint32_t)len)
+                    : gm_check(v, iov[j][0], (uint32_t)len, true);
             if (r != GM_OK)
                 return fault(v, t, ip, slot, r, iov[j][0], len, !send);
             total += len;
@@ -201,9 +198,10 @@ int64_t hmsg_post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
         a[3] = (int64_t)args[3];
     }
     a[1] = 0; /* the first block's offset */
-    hide_publish(slot, t, nr == NR_READV    ? NR_RECVMSG
-                          : nr == NR_WRITEV ? NR_SENDMSG
-                                            : nr,
+    hide_publish(slot, t,
+                 nr == NR_READV    ? NR_RECVMSG
+                 : nr == NR_WRITEV ? NR_SENDMSG
+                                   : nr,
                  a, off);
     return 1;
 }

@@ -137,8 +137,7 @@ static void wait_free(struct wait *w)
 /* A record for thread @t's new wait: its old one (a thread waits for one
  * call at a time), a free one, or the oldest (a thread that died
  * waiting). */
-static struct wait *wait_new(const struct vraw_task *t, uint64_t ip,
-                             int64_t nr)
+static struct wait *wait_new(const struct vraw_task *t, uint64_t ip, int64_t nr)
 {
     struct wait *w = wait_find(t, 0);
     for (int i = 0; w == NULL && i < WAITS; i++) {
@@ -189,9 +188,9 @@ static int64_t left_ms(const struct wait *w)
     if (w->deadline == UINT64_MAX)
         return -1;
     uint64_t now = now_ns();
-    return now >= w->deadline ? 0
-                              : (int64_t)((w->deadline - now + 999999) /
-                                          1000000);
+    return now >= w->deadline
+               ? 0
+               : (int64_t)((w->deadline - now + 999999) / 1000000);
 }
 
 static int64_t slice_ms(const struct wait *w)
@@ -237,9 +236,8 @@ static enum hide_state fault_in(struct vcpu *v, const struct vraw_task *t,
                                 uint64_t ip, uint64_t va, uint64_t len,
                                 int64_t *result)
 {
-    if (control_prefault(v, t, ip, 2, va, len, true))
+    if ((*result = hide_fault(v, t, ip, -1, va, len, true)) == 0)
         return HIDE_WAITING; /* the instruction faults it in, then again */
-    *result = -EFAULT;
     return HIDE_ANSWERED;
 }
 
@@ -303,10 +301,9 @@ static enum hide_state post_epoll_wait(struct vcpu *v,
     if (ep_find(t->tgid, (int32_t)args[0]) < 0 || maxevents <= 0)
         return HIDE_NO;
     uint64_t len = (uint64_t)maxevents * 12;
-    enum gm_result r =
-        gm_check(v, args[1], (uint32_t)(len < EVENTS_MAX * 12 ? len
-                                                              : EVENTS_MAX * 12),
-                 true);
+    enum gm_result r = gm_check(
+        v, args[1], (uint32_t)(len < EVENTS_MAX * 12 ? len : EVENTS_MAX * 12),
+        true);
     if (r == GM_FAULT_IN)
         return fault_in(v, t, ip, args[1], 12, result);
     if (r != GM_OK)
@@ -424,8 +421,8 @@ static void epoll_done(struct vcpu *v, const uint64_t arg[4], int64_t kret)
     struct wait *w = wait_at(arg);
     if (w == NULL || w->state != W_ROUND)
         return;
-    int64_t total = kret < 0 ? (w->hready ? w->hready : kret)
-                             : kret + w->hready;
+    int64_t total =
+        kret < 0 ? (w->hready ? w->hready : kret) : kret + w->hready;
     w->result = total;
     w->state = total != 0 || now_ns() >= w->deadline ? W_DONE : W_AGAIN;
 }
@@ -496,8 +493,8 @@ enum hide_state hwait_answer(struct vcpu *v, const struct vraw_task *t,
         /* Mask the hidden entries (poll skips a negative fd and clears its
          * revents) and let the guest kernel poll its own. */
         for (uint32_t k = 0; k < w->nhid; k++)
-            set[w->hid[k].idx] = (set[w->hid[k].idx] & ~0xffffffffull) |
-                                 0xffffffffull;
+            set[w->hid[k].idx] =
+                (set[w->hid[k].idx] & ~0xffffffffull) | 0xffffffffull;
         if (gm_write(v, args[0], set, w->nfds * 8, true) != GM_OK) {
             wait_free(w);
             *result = -EFAULT;
@@ -509,8 +506,8 @@ enum hide_state hwait_answer(struct vcpu *v, const struct vraw_task *t,
     }
     /* epoll: the hidden events first, then what room is left for the
      * guest's own. */
-    if (r > 0 && gm_write(v, args[1], s->data, (uint32_t)r * 12, true) !=
-                     GM_OK) {
+    if (r > 0 &&
+        gm_write(v, args[1], s->data, (uint32_t)r * 12, true) != GM_OK) {
         hide_release(i);
         wait_free(w);
         *result = -EFAULT;

@@ -115,6 +115,16 @@ void hide_release(int i)
     __atomic_store_n(&H.owner[i].task, 0, __ATOMIC_RELEASE);
 }
 
+int64_t hide_fault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
+                   int slot, uint64_t va, uint64_t len, bool write)
+{
+    if (slot >= 0)
+        hide_release(slot);
+    if (control_refused(t, ip))
+        return -EFAULT; /* the kernel would not fault it in just now */
+    return control_prefault(v, t, ip, 2, va, len, write) ? 0 : -EFAULT;
+}
+
 struct vhide_slot *hide_slot(int i)
 {
     return &H.area->slot[i];
@@ -179,12 +189,8 @@ static int64_t post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
             p->dir != VHIDE_INOUT || args[p->argi] == 0)
             continue;
         enum gm_result r = gm_read(v, args[p->argi], &socklen, 4);
-        if (r == GM_FAULT_IN) {
-            hide_release(i);
-            return control_prefault(v, t, ip, 2, args[p->argi], 4, false)
-                       ? 0
-                       : -EFAULT;
-        }
+        if (r == GM_FAULT_IN)
+            return hide_fault(v, t, ip, i, args[p->argi], 4, false);
         if (r != GM_OK)
             return -EFAULT;
         if (socklen > SOCKLEN_MAX)
@@ -213,11 +219,8 @@ static int64_t post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
         /* Every page the call reads or writes, in first. */
         bool write = p->dir != VHIDE_IN;
         enum gm_result r = gm_check(v, gva, (uint32_t)len, write);
-        if (r == GM_FAULT_IN) {
-            hide_release(i);
-            return control_prefault(v, t, ip, 2, gva, len, write) ? 0
-                                                                  : -EFAULT;
-        }
+        if (r == GM_FAULT_IN)
+            return hide_fault(v, t, ip, i, gva, len, write);
         if (r != GM_OK)
             return -EFAULT;
         if (p->dir != VHIDE_OUT &&

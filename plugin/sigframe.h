@@ -17,7 +17,18 @@
 #include "vcpu.h"
 #include "vigil/ring.h"
 
-enum sc_reg { SC_IP, SC_SP, SC_AX, SC_CX, SC_DI, SC_SI, SC_DX, SC_R11, SC_R10, SC_N };
+enum sc_reg {
+    SC_IP,
+    SC_SP,
+    SC_AX,
+    SC_CX,
+    SC_DI,
+    SC_SI,
+    SC_DX,
+    SC_R11,
+    SC_R10,
+    SC_N
+};
 
 /* Keep the frame layout from the channel header; without one (the kernel's
  * BTF lacked it) sigframe_find() finds nothing. */

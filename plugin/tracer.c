@@ -185,6 +185,9 @@ static void on_entry(unsigned int vcpu, void *udata)
         if (hs == HIDE_WAITING)
             return;
         hs = hide_post(v, &t, ip, nr, args, &hres);
+        /* Pages first faulted in: the call is recorded when it runs. */
+        if (hs == HIDE_WAITING)
+            return;
     }
     if (!T.tracing) {
         if (hs == HIDE_POSTED)

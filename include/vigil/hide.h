@@ -26,9 +26,9 @@ enum { VHIDE_FREE = 0, VHIDE_POSTED = 1, VHIDE_DONE = 2, VHIDE_CLAIMED = 3 };
 
 /* vhide_slot.op beyond system call numbers: process events. */
 enum {
-    VHIDE_OP_EXIT = -1, /* the process ended: close its descriptors */
-    VHIDE_OP_EXEC = -2, /* the process exec'd: close the FD_CLOEXEC ones */
-    VHIDE_OP_FORK = -3, /* a child (args[0]) copies its parent's table */
+    VHIDE_OP_EXIT = -1,    /* the process ended: close its descriptors */
+    VHIDE_OP_EXEC = -2,    /* the process exec'd: close the FD_CLOEXEC ones */
+    VHIDE_OP_FORK = -3,    /* a child (args[0]) copies its parent's table */
     VHIDE_OP_EPCLOSE = -4, /* the guest closed epoll instance args[0] */
 };
 

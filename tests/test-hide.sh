@@ -1,0 +1,105 @@
+# Communication hiding (docs/hide.md): a guest service's socket calls run
+# on the host, in a network namespace this test makes, never in the guest
+# kernel. guest/vigil-hidden's suite (every call a service makes: echo,
+# addresses, options, O_NONBLOCK, FIONREAD, dup, vectors, messages, poll
+# and epoll over hidden and mixed sets, a slow server, fork, exec, accept,
+# UDP, bad pointers...) also runs natively on the host against the same
+# echo server: the host kernel's answers are what vigil's must match,
+# check by check. Inside the guest, neither /proc nor an in-guest strace
+# of the service shows the connection.
+. tests/functions.sh
+requires_qemu
+requires ip python3 jq
+requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/bin/vigil-hidden"
+[ "$(id -u)" = 0 ] || { echo "requires root"; exit 77; }
+
+NS=vhide$$
+PORT=7911
+SERVER=""
+teardown() {
+    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
+    ip netns del "$NS" 2>/dev/null
+    true
+}
+cleanup_fn teardown
+ip netns add "$NS" || { echo "requires network namespaces"; exit 77; }
+ip -n "$NS" link set lo up
+ip netns exec "$NS" python3 tests/echo.py 127.0.0.1 $PORT >"$TMP/server.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 50); do
+    grep -q ready "$TMP/server.log" && break
+    sleep 0.1
+done
+
+SVC=/usr/bin/vigil-hidden
+checks() { grep -E '^(ok|FAIL) ' "$1"; }
+
+# ---- the peer: the same program, natively, on the host ---------------------
+ip netns exec "$NS" "$GUEST/bin/vigil-hidden" suite 127.0.0.1 $PORT >"$TMP/host.out"
+expect_eq "the suite passes natively on the host" "$(tail -n 1 "$TMP/host.out")" \
+    "0 failed"
+
+# ---- hidden, traced --------------------------------------------------------
+before=$(grep -c '^tcp ' "$TMP/server.log")
+"$VIGIL" run -v --smp 2 --hide exe=$SVC --hide-children --hide-netns "$NS" \
+    --trace exe=$SVC -o "$TMP/trace.jsonl" -- vigil-hidden suite 127.0.0.1 $PORT \
+    >"$TMP/guest.out" 2>"$TMP/guest.err"
+expect_eq "the hidden suite exits 0" "$?" 0
+grep FAIL "$TMP/guest.out"
+expect_eq "every check answers as the host kernel does" \
+    "$(checks "$TMP/guest.out")" "$(checks "$TMP/host.out")"
+expect_eq "the service's descriptors are vigil's" \
+    "$(grep '^descriptor' "$TMP/guest.out")" "descriptor hidden"
+expect_eq "the guest shows no socket of the open connection" \
+    "$(grep '^guest sees' "$TMP/guest.out")" \
+    "guest sees: 0 new tcp sockets, 0 socket descriptors"
+after=$(grep -c '^tcp ' "$TMP/server.log")
+echo "server: $before then $after tcp connections"
+expect_eq "the connections reached the server in the namespace" \
+    "$((after - before))" "$before"
+grep 'hidden calls' "$TMP/guest.err"
+check "no call was abandoned and no option refused" \
+    grep -q '0 abandoned by a thread that died, 0 refused' "$TMP/guest.err"
+
+# The trace: every call on a hidden descriptor is marked hidden, and so is
+# every AF_INET socket; AF_UNIX and socketpair stay the guest's.
+T="$TMP/trace.jsonl"
+hidden=$(jq -s '[.[] | select(.hidden == true)] | length' "$T")
+check "the trace marks the hidden calls ($hidden)" test "$hidden" -ge 100
+leaked=$(jq -s '[.[] | select(.type == "syscall" and .hidden != true
+    and (.args[0] // 0) >= 1073741824 and (.args[0] // 0) < 1073742848
+)] | length' "$T")
+expect_eq "no call on a hidden descriptor reached the guest kernel" "$leaked" 0
+expect_eq "every AF_INET socket was made on the host" \
+    "$(jq -s '[.[] | select(.name == "socket" and .decoded[0] == "AF_INET"
+        and .hidden != true)] | length' "$T")" 0
+expect_eq "AF_UNIX stays in the guest" \
+    "$(jq -s '[.[] | select(.name == "socket" and .decoded[0] == "AF_UNIX")
+        | .hidden // false] | unique' -c "$T")" "[false]"
+expect_eq "a mixed poll is answered as one call" \
+    "$(jq -s '[.[] | select(.name == "poll" and .hidden == true)] | length > 0' "$T")" \
+    true
+
+# ---- what an observer inside the guest sees --------------------------------
+# strace (ptrace) inside the guest follows the service: the socket calls
+# never enter the guest kernel, so it sees none of them.
+"$VIGIL" run --hide exe=$SVC --hide-netns "$NS" -- sh -c \
+    "strace -f -o /tmp/s.txt $SVC tcp 127.0.0.1 $PORT quietly; echo rc=\$?; cat /tmp/s.txt" \
+    >"$TMP/strace.out" 2>"$TMP/strace.err"
+expect_eq "the service works under an in-guest strace" \
+    "$(grep -E '^(echo|rc)' "$TMP/strace.out" | tr '\n' ' ')" "echo: quietly rc=0 "
+check "strace saw the service run" grep -q "execve(\"$SVC\"" "$TMP/strace.out"
+netcalls=$(grep -cE '(socket|connect|sendto|recvfrom|setsockopt)\(' "$TMP/strace.out")
+expect_eq "strace saw none of its socket calls" "$netcalls" 0
+
+# ---- refused: what the guest must not reach through vigil -----------------
+expect_eq "--hide-netns needs --hide" \
+    "$("$VIGIL" run --hide-netns "$NS" -- true 2>&1 >/dev/null | head -n 1)" \
+    "vigil: error: --hide-netns goes with --hide"
+"$VIGIL" run --hide exe=$SVC --hide-netns no-such-ns$$ -- true \
+    >/dev/null 2>"$TMP/nons.err"
+rc=$?
+check "an unknown namespace is an error before boot (rc $rc)" test "$rc" -ne 0
+check "... that names it" grep -q "no-such-ns$$" "$TMP/nons.err"
+
+done_testing
