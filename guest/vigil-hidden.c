@@ -5,6 +5,7 @@
  *   vigil-hidden suite IP PORT         every socket call a service makes,
  *                                      one "ok NAME" or "FAIL NAME: why"
  *                                      line each, against tests/echo.py
+ *   vigil-hidden bench IP PORT N       nanoseconds per call (bench/hide)
  *
  * While its sockets are open it looks for them where the guest would show
  * them: /proc/net/{tcp,udp}, /proc/self/fd. With vigil --hide the sockets
@@ -29,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HIDDEN_BASE (1 << 30) /* vigil's hidden descriptors (vigil/hide.h) */
@@ -691,12 +693,67 @@ static int suite(const char *self, const char *ip, int port)
     return failures ? 1 : 0;
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Per call, in the guest's clock: socket+close, a 64-byte UDP sendto, a
+ * getsockopt (a call with no traffic), and a TCP round trip through an
+ * echo server when one answers at IP:PORT. */
+static int bench(const char *ip, int port, int n)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port)};
+    char buf[64] = {0};
+    inet_pton(AF_INET, ip, &to.sin_addr);
+    uint64_t t0 = now_ns();
+    for (int i = 0; i < n; i++)
+        close(socket(AF_INET, SOCK_DGRAM, 0));
+    uint64_t t1 = now_ns();
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    for (int i = 0; i < n; i++)
+        sendto(u, buf, sizeof buf, 0, (struct sockaddr *)&to, sizeof to);
+    uint64_t t2 = now_ns();
+    int v;
+    socklen_t vl = sizeof v;
+    for (int i = 0; i < n; i++)
+        getsockopt(u, SOL_SOCKET, SO_RCVBUF, &v, &vl);
+    uint64_t t3 = now_ns();
+    close(u);
+    printf("socket+close_ns %llu\nsendto_ns %llu\ngetsockopt_ns %llu\n",
+           (unsigned long long)((t1 - t0) / (uint64_t)n),
+           (unsigned long long)((t2 - t1) / (uint64_t)n),
+           (unsigned long long)((t3 - t2) / (uint64_t)n));
+    int fd = tcp_to_server();
+    if (fd >= 0) {
+        to.sin_port = server.sin_port;
+        uint64_t t4 = now_ns();
+        for (int i = 0; i < n / 10; i++)
+            if (write(fd, buf, sizeof buf) != sizeof buf ||
+                read_all(fd, buf, sizeof buf) != NULL)
+                break;
+        printf("tcp_rtt_ns %llu\n",
+               (unsigned long long)((now_ns() - t4) / (uint64_t)(n / 10)));
+        close(fd);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 5 && (!strcmp(argv[1], "tcp") || !strcmp(argv[1], "udp")))
         return echo_once(argc, argv);
     if (argc == 4 && !strcmp(argv[1], "suite"))
         return suite("/proc/self/exe", argv[2], atoi(argv[3]));
+    if (argc == 5 && !strcmp(argv[1], "bench") && atoi(argv[4]) >= 10) {
+        server = (struct sockaddr_in){.sin_family = AF_INET,
+                                      .sin_port = htons((uint16_t)atoi(argv[3]))};
+        inet_pton(AF_INET, argv[2], &server.sin_addr);
+        return bench(argv[2], atoi(argv[3]), atoi(argv[4]));
+    }
     if (argc == 4 && !strcmp(argv[1], "after-exec"))
         return after_exec(atoi(argv[2]), atoi(argv[3]));
     fprintf(stderr, "usage: vigil-hidden tcp|udp IP PORT MESSAGE\n"

@@ -26,7 +26,13 @@
 #include "psel.h"
 #include "vigil/syscalls.h"
 
-#define SPIN_NS     20000 /* wait on the vCPU for a quick answer */
+/* How long a vCPU waits for the answer before the thread waits in the
+ * guest kernel, which costs a millisecond at least (poll's timeout, the
+ * one wait that needs no guest memory): long enough for a round trip on a
+ * local network when the call was just posted, a look only on the later
+ * visits of a call that waits for its socket. */
+#define SPIN_FIRST_NS 150000
+#define SPIN_LATER_NS 5000
 #define SOCKLEN_MAX 128   /* struct sockaddr_storage */
 #define NR_CLOSE    3
 #define NR_SOCKET   41
@@ -46,6 +52,7 @@ static struct {
         uint64_t ip;
         int64_t nr;       /* the guest's call */
         uint32_t socklen; /* the address room the guest gave, if any */
+        bool parked;      /* it has waited in the guest kernel */
     } owner[VHIDE_SLOTS];
     int nr_exit_group, nr_execve;
 } H;
@@ -103,6 +110,7 @@ int hide_claim(const struct vraw_task *t, uint64_t ip, int64_t nr)
             H.owner[i].tid = t->tid;
             H.owner[i].ip = ip;
             H.owner[i].nr = nr;
+            H.owner[i].parked = false;
             return i;
         }
     }
@@ -333,7 +341,8 @@ enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
         return HIDE_NO;
     struct vhide_slot *s = &H.area->slot[i];
     const struct vhide_shape *sh = vhide_shape(H.owner[i].nr);
-    uint64_t until = now_ns() + SPIN_NS;
+    uint64_t until =
+        now_ns() + (H.owner[i].parked ? SPIN_LATER_NS : SPIN_FIRST_NS);
     for (;;) {
         if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == VHIDE_DONE) {
             if (sh != NULL && sh->waits)
@@ -351,6 +360,7 @@ enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
     /* The executor still works on it: wait in the guest kernel. The
      * instruction itself becomes the wait (control_park). */
     __atomic_store_n(&s->seen_ns, now_ns(), __ATOMIC_RELEASE);
+    H.owner[i].parked = true;
     if (!control_park(v, t, ip, 2))
         qemu_plugin_set_pc(ip); /* no room to wait: come back at once */
     return HIDE_WAITING;
