@@ -186,4 +186,4 @@ clean:
 
 .PHONY: FORCE all fuzz fuzz-smoke guest deps demo check test check-asan format check-format clean
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzz -name '*.d' 2>/dev/null)

@@ -157,7 +157,7 @@ static int64_t msg_layout(struct vhide_slot *s, uint64_t first, uint64_t n,
 {
     uint64_t off = first;
     for (uint64_t k = 0; k < n; k++) {
-        if (off + sizeof(struct vhide_msg) > VHIDE_DATA)
+        if (off > VHIDE_DATA - sizeof(struct vhide_msg) || off % 8 != 0)
             return -EINVAL;
         struct vhide_msg *h = (struct vhide_msg *)(s->data + off);
         uint64_t name = off + pad8(sizeof *h);
