@@ -749,8 +749,8 @@ int main(int argc, char **argv)
     if (argc == 4 && !strcmp(argv[1], "suite"))
         return suite("/proc/self/exe", argv[2], atoi(argv[3]));
     if (argc == 5 && !strcmp(argv[1], "bench") && atoi(argv[4]) >= 10) {
-        server = (struct sockaddr_in){.sin_family = AF_INET,
-                                      .sin_port = htons((uint16_t)atoi(argv[3]))};
+        server = (struct sockaddr_in){
+            .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3]))};
         inet_pton(AF_INET, argv[2], &server.sin_addr);
         return bench(argv[2], atoi(argv[3]), atoi(argv[4]));
     }

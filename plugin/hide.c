@@ -33,11 +33,11 @@
  * visits of a call that waits for its socket. */
 #define SPIN_FIRST_NS 150000
 #define SPIN_LATER_NS 5000
-#define SOCKLEN_MAX 128   /* struct sockaddr_storage */
-#define NR_CLOSE    3
-#define NR_SOCKET   41
-#define AF_INET_    2
-#define AF_INET6_   10
+#define SOCKLEN_MAX   128 /* struct sockaddr_storage */
+#define NR_CLOSE      3
+#define NR_SOCKET     41
+#define AF_INET_      2
+#define AF_INET6_     10
 
 static struct {
     bool on;
