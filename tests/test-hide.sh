@@ -92,6 +92,16 @@ check "strace saw the service run" grep -q "execve(\"$SVC\"" "$TMP/strace.out"
 netcalls=$(grep -cE '(socket|connect|sendto|recvfrom|setsockopt)\(' "$TMP/strace.out")
 expect_eq "strace saw none of its socket calls" "$netcalls" 0
 
+# Another guest process, not hidden, cannot reach the server: the guest
+# has no network device; only the hidden service's calls leave it.
+"$VIGIL" run --hide exe=$SVC --hide-netns "$NS" -- sh -c \
+    "$SVC tcp 127.0.0.1 $PORT mine; echo rc=\$?; cp $SVC /tmp/other;
+     /tmp/other tcp 127.0.0.1 $PORT theirs; echo rc=\$?" \
+    >"$TMP/other.out" 2>"$TMP/other.err"
+expect_eq "the hidden service reaches the server, another process does not" \
+    "$(grep -E '^(echo|rc|connect)' "$TMP/other.out" | tr '\n' ' ')" \
+    "echo: mine rc=0 connect: Connection refused rc=1 "
+
 # ---- refused: what the guest must not reach through vigil -----------------
 expect_eq "--hide-netns needs --hide" \
     "$("$VIGIL" run --hide-netns "$NS" -- true 2>&1 >/dev/null | head -n 1)" \
