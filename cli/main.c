@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "vigil/version.h"
+#include "vigil/clock.h"
 
 struct command {
     const char *name;
@@ -60,9 +61,7 @@ void cli_warn(const char *fmt, ...)
 
 uint64_t cli_now_ns(clockid_t clock)
 {
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return vigil_now_ns(clock);
 }
 
 int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)

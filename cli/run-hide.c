@@ -3,8 +3,8 @@
  *
  * One thread, in the network namespace --hide-netns names (setns affects
  * only the calling thread), runs the calls the plugin posts against host
- * sockets (hide-call.c), with a descriptor table per guest process
- * (hide-table.c). A call that must wait for its socket is tried again on
+ * sockets (lib/hide/exec.c), with a descriptor table per guest process
+ * (lib/hide/table.c). A call that must wait for its socket is tried again on
  * every pass; a call whose thread stopped looking for its answer (it was
  * killed) is dropped.
  */
@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "hide-call.h"
-#include "hide-table.h"
+#include "hide/exec.h"
+#include "hide/table.h"
 #include "vigil/hide.h"
 #include "vigil/ring.h"
 

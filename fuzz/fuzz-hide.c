@@ -1,5 +1,5 @@
-/* libFuzzer target for the executor of hidden calls (cli/hide-call.c,
- * cli/hide-table.c): whatever a slot holds (the plugin runs inside QEMU,
+/* libFuzzer target for the executor of hidden calls (lib/hide/exec.c,
+ * lib/hide/table.c): whatever a slot holds (the plugin runs inside QEMU,
  * next to a guest that may be hostile), the executor must neither crash,
  * nor read or write outside the slot, nor block. Each input is a sequence
  * of calls of a few processes, run on real host sockets in a network
@@ -12,13 +12,14 @@
  *
  * Run: make fuzz && build/fuzz/fuzz-hide -max_total_time=60 fuzz/corpus/hide */
 #include <sched.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cli/hide-call.c"
-#include "../cli/hide-table.c"
+#include "hide/exec.h"
+#include "hide/table.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

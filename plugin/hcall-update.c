@@ -19,6 +19,7 @@
 #include "control.h"
 #include "guestmem.h"
 #include "ident.h"
+#include "vigil/clock.h"
 
 #define VMCALL_LEN 3
 #define COPY_STEP  (1u << 20)
@@ -43,13 +44,6 @@ void hcall_update_setup(struct vring_map *ring)
 {
     U.req = &vring_shm(ring)->req;
     U.xfer = vring_xfer(ring, &U.xfer_len);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void release(void)
@@ -90,7 +84,7 @@ static int64_t answer_finish(struct vcpu *v, const uint64_t arg[4],
 void hcall_update(struct vcpu *v, uint64_t ip)
 {
     struct vraw_task t;
-    uint64_t now = now_ns();
+    uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
     if (U.req == NULL || !ident(v, &t) || t.task == 0)
         control_skip(v, ip, VMCALL_LEN, -EFAULT);
     uint64_t owner = __atomic_load_n(&U.owner, __ATOMIC_ACQUIRE);

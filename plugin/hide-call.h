@@ -21,9 +21,6 @@ bool hide_fd(uint64_t fd);
  * last try). Releases @slot unless it is -1. */
 int64_t hide_fault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                    int slot, uint64_t va, uint64_t len, bool write);
-/* Tell the executor of process event @op (VHIDE_OP_*) with argument @arg;
- * nobody waits for its answer. */
-void hide_post_event(const struct vraw_task *t, int op, int64_t arg);
 
 /* Messages (hide-msg.c): readv, writev, sendmsg, recvmsg, sendmmsg,
  * recvmmsg on a hidden descriptor. hmsg_post() returns 1 once posted,

@@ -7,17 +7,11 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "control.h"
 #include "guestmem.h"
 #include "hide-call.h"
-
-#define NR_READV    19
-#define NR_WRITEV   20
-#define NR_SENDMSG  46
-#define NR_RECVMSG  47
-#define NR_RECVMMSG 299
-#define NR_SENDMMSG 307
 
 #define IOV_MAX_    1024 /* UIO_MAXIOV */
 #define IOV_CHUNK   64
@@ -53,13 +47,13 @@ static uint32_t pad8(uint64_t n)
 
 bool hmsg_call(int64_t nr)
 {
-    return nr == NR_READV || nr == NR_WRITEV || nr == NR_SENDMSG ||
-           nr == NR_RECVMSG || nr == NR_SENDMMSG || nr == NR_RECVMMSG;
+    return nr == SYS_readv || nr == SYS_writev || nr == SYS_sendmsg ||
+           nr == SYS_recvmsg || nr == SYS_sendmmsg || nr == SYS_recvmmsg;
 }
 
 static bool is_send(int64_t nr)
 {
-    return nr == NR_WRITEV || nr == NR_SENDMSG || nr == NR_SENDMMSG;
+    return nr == SYS_writev || nr == SYS_sendmsg || nr == SYS_sendmmsg;
 }
 
 /* A failure reading guest memory: 0 when the instruction now faults the
@@ -158,13 +152,13 @@ int64_t hmsg_post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     uint32_t off = 0;
     struct msghdr_g m;
     int64_t r;
-    if (nr == NR_READV || nr == NR_WRITEV) {
+    if (nr == SYS_readv || nr == SYS_writev) {
         /* A message with neither name nor control. */
         m = (struct msghdr_g){.iov = args[1], .iovlen = args[2]};
         if ((r = pack(v, t, ip, slot, send, &m, &off)) <= 0)
             return r;
         a[2] = 0; /* flags */
-    } else if (nr == NR_SENDMSG || nr == NR_RECVMSG) {
+    } else if (nr == SYS_sendmsg || nr == SYS_recvmsg) {
         enum gm_result g = gm_read(v, args[1], &m, MH_SIZE);
         if (g != GM_OK)
             return fault(v, t, ip, slot, g, args[1], MH_SIZE, false);
@@ -199,9 +193,9 @@ int64_t hmsg_post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     }
     a[1] = 0; /* the first block's offset */
     hide_publish(slot, t,
-                 nr == NR_READV    ? NR_RECVMSG
-                 : nr == NR_WRITEV ? NR_SENDMSG
-                                   : nr,
+                 nr == SYS_readv    ? SYS_recvmsg
+                 : nr == SYS_writev ? SYS_sendmsg
+                                    : nr,
                  a, off);
     return 1;
 }
@@ -211,16 +205,14 @@ int64_t hmsg_post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
 static int64_t unpack(struct vcpu *v, const struct vhide_slot *s, uint32_t *off,
                       uint64_t mh, uint64_t iov_va, uint64_t iovlen)
 {
-    const struct vhide_msg *h = (const void *)(s->data + *off);
-    uint32_t name_at = *off + pad8(sizeof *h);
-    uint32_t data_at = name_at + pad8(h->name_len);
-    uint32_t control_at = data_at + pad8(h->data_len);
-    uint32_t end = control_at + pad8(h->control_len);
-    struct msghdr_g m = {.iov = iov_va, .iovlen = iovlen};
-    if (end > VHIDE_DATA || h->len > h->data_len ||
-        h->control_out > h->control_len)
+    struct vhide_msg_at at;
+    if (!vhide_msg_at(s->data, *off, &at))
         return -EFAULT;
-    *off = end;
+    const struct vhide_msg *h = (const void *)(s->data + *off);
+    struct msghdr_g m = {.iov = iov_va, .iovlen = iovlen};
+    if (h->len > h->data_len || h->control_out > h->control_len)
+        return -EFAULT;
+    *off = at.end;
     if (mh != 0 && gm_read(v, mh, &m, MH_SIZE) != GM_OK)
         return -EFAULT;
 
@@ -231,7 +223,7 @@ static int64_t unpack(struct vcpu *v, const struct vhide_slot *s, uint32_t *off,
         if (gm_read(v, m.iov + k * 16, iov, 16) != GM_OK)
             return -EFAULT;
         uint64_t len = iov[1] < h->len - done ? iov[1] : h->len - done;
-        if (len > 0 && gm_write(v, iov[0], s->data + data_at + done,
+        if (len > 0 && gm_write(v, iov[0], s->data + at.data + done,
                                 (uint32_t)len, true) != GM_OK)
             return -EFAULT;
         done += len;
@@ -245,8 +237,8 @@ static int64_t unpack(struct vcpu *v, const struct vhide_slot *s, uint32_t *off,
     uint64_t controllen = h->control_out;
     int32_t flags = h->flags;
     if ((cut > 0 &&
-         gm_write(v, m.name, s->data + name_at, cut, true) != GM_OK) ||
-        (controllen > 0 && gm_write(v, m.control, s->data + control_at,
+         gm_write(v, m.name, s->data + at.name, cut, true) != GM_OK) ||
+        (controllen > 0 && gm_write(v, m.control, s->data + at.control,
                                     (uint32_t)controllen, true) != GM_OK) ||
         gm_write(v, mh + MH_NAMELEN, &namelen, 4, true) != GM_OK ||
         gm_write(v, mh + MH_CONTROLLEN, &controllen, 8, true) != GM_OK ||
@@ -263,26 +255,26 @@ int64_t hmsg_deliver(struct vcpu *v, int slot, int64_t nr,
     uint32_t off = 0;
     if (result < 0 || is_send(nr)) {
         /* A send's only output: each message's byte count (mmsg). */
-        for (int64_t k = 0; nr == NR_SENDMMSG && k < result; k++) {
-            const struct vhide_msg *h = (const void *)(s->data + off);
-            uint32_t len = h->len;
+        for (int64_t k = 0; nr == SYS_sendmmsg && k < result; k++) {
+            struct vhide_msg_at at;
+            if (!vhide_msg_at(s->data, off, &at))
+                return -EFAULT;
+            uint32_t len = ((const struct vhide_msg *)(s->data + off))->len;
             if (gm_write(v, args[1] + (uint64_t)k * MMSG_SIZE + MMSG_LEN, &len,
                          4, true) != GM_OK)
                 return -EFAULT;
-            off += pad8(sizeof *h) + pad8(h->name_len) + pad8(h->data_len) +
-                   pad8(h->control_len);
-            if (off > VHIDE_DATA)
-                return -EFAULT;
+            off = at.end;
         }
         return result;
     }
-    if (nr == NR_READV)
+    if (nr == SYS_readv)
         return unpack(v, s, &off, 0, args[1], args[2]) < 0 ? -EFAULT : result;
-    if (nr == NR_RECVMSG)
+    if (nr == SYS_recvmsg)
         return unpack(v, s, &off, args[1], 0, 0) < 0 ? -EFAULT : result;
     for (int64_t k = 0; k < result; k++) { /* recvmmsg */
-        const struct vhide_msg *h = (const void *)(s->data + off);
-        uint32_t len = h->len;
+        if (off > VHIDE_DATA - sizeof(struct vhide_msg))
+            return -EFAULT;
+        uint32_t len = ((const struct vhide_msg *)(s->data + off))->len;
         uint64_t mh = args[1] + (uint64_t)k * MMSG_SIZE;
         if (unpack(v, s, &off, mh, 0, 0) < 0 ||
             gm_write(v, mh + MMSG_LEN, &len, 4, true) != GM_OK)

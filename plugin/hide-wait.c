@@ -20,20 +20,14 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "control.h"
 #include "guestmem.h"
 #include "hide-call.h"
-
-#define NR_CLOSE        3
-#define NR_POLL         7
-#define NR_EPOLL_WAIT   232
-#define NR_EPOLL_CTL    233
-#define NR_PPOLL        271
-#define NR_EPOLL_PWAIT  281
-#define NR_EPOLL_PWAIT2 441
-#define EPOLL_CTL_DEL_  2
+#include "vigil/clock.h"
 
 #define POLL_MAX   1024 /* entries of a poll set vigil looks into */
 #define HIDDEN_MAX 256  /* hidden entries of one set */
@@ -64,18 +58,12 @@ struct wait {
 
 static struct {
     struct wait w[WAITS];
+    int live; /* records in use: none, and a call entry looks no further */
     uint64_t seq;
     struct {
         int32_t tgid, epfd; /* tgid 0: free */
     } ep[EPOLLS];
 } W;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 void hwait_setup(void)
 {
@@ -132,6 +120,7 @@ static struct wait *wait_find(const struct vraw_task *t, uint64_t ip)
 static void wait_free(struct wait *w)
 {
     __atomic_store_n(&w->task, 0, __ATOMIC_RELEASE);
+    __atomic_fetch_sub(&W.live, 1, __ATOMIC_ACQ_REL);
 }
 
 /* A record for thread @t's new wait: its old one (a thread waits for one
@@ -143,8 +132,10 @@ static struct wait *wait_new(const struct vraw_task *t, uint64_t ip, int64_t nr)
     for (int i = 0; w == NULL && i < WAITS; i++) {
         uint64_t none = 0;
         if (__atomic_compare_exchange_n(&W.w[i].task, &none, t->task, false,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
             w = &W.w[i];
+            __atomic_fetch_add(&W.live, 1, __ATOMIC_ACQ_REL);
+        }
     }
     if (w == NULL) {
         w = &W.w[0];
@@ -164,7 +155,8 @@ static struct wait *wait_new(const struct vraw_task *t, uint64_t ip, int64_t nr)
 
 static uint64_t deadline_ms(int64_t ms)
 {
-    return ms < 0 ? UINT64_MAX : now_ns() + (uint64_t)ms * 1000000ull;
+    return ms < 0 ? UINT64_MAX
+                  : vigil_now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * 1000000ull;
 }
 
 /* A timeout given as a struct timespec at @va (NULL: none). */
@@ -178,7 +170,8 @@ static bool deadline_ts(struct vcpu *v, uint64_t va, uint64_t *out)
     if (gm_read(v, va, ts, sizeof ts) != GM_OK || ts[0] < 0 || ts[1] < 0 ||
         ts[1] >= 1000000000)
         return false;
-    *out = now_ns() + (uint64_t)ts[0] * 1000000000ull + (uint64_t)ts[1];
+    *out = vigil_now_ns(CLOCK_MONOTONIC) + (uint64_t)ts[0] * 1000000000ull +
+           (uint64_t)ts[1];
     return true;
 }
 
@@ -187,7 +180,7 @@ static int64_t left_ms(const struct wait *w)
 {
     if (w->deadline == UINT64_MAX)
         return -1;
-    uint64_t now = now_ns();
+    uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
     return now >= w->deadline
                ? 0
                : (int64_t)((w->deadline - now + 999999) / 1000000);
@@ -212,7 +205,7 @@ static enum hide_state query(const struct vraw_task *t, struct wait *w,
     }
     struct vhide_slot *s = hide_slot(i);
     int64_t a[6] = {0};
-    if (w->nr == NR_POLL || w->nr == NR_PPOLL) {
+    if (w->nr == SYS_poll || w->nr == SYS_ppoll) {
         for (uint32_t k = 0; k < w->nhid; k++) {
             int32_t fd = w->hid[k].fd;
             int16_t ev[2] = {w->hid[k].events, 0};
@@ -222,12 +215,12 @@ static enum hide_state query(const struct vraw_task *t, struct wait *w,
         a[1] = w->nhid;
         a[2] = w->mixed ? 0 : left_ms(w);
         w->state = W_QUERY;
-        hide_publish(i, t, NR_POLL, a, w->nhid * 8);
+        hide_publish(i, t, SYS_poll, a, w->nhid * 8);
     } else {
         a[0] = (int64_t)(int32_t)args[0];
         a[2] = (int64_t)(args[2] < EVENTS_MAX ? args[2] : EVENTS_MAX);
         w->state = W_QUERY;
-        hide_publish(i, t, NR_EPOLL_WAIT, a, 0);
+        hide_publish(i, t, SYS_epoll_wait, a, 0);
     }
     return HIDE_POSTED;
 }
@@ -269,7 +262,7 @@ static enum hide_state post_poll(struct vcpu *v, const struct vraw_task *t,
         return HIDE_ANSWERED;
     }
     uint64_t deadline;
-    if (nr == NR_POLL)
+    if (nr == SYS_poll)
         deadline = deadline_ms((int32_t)args[2]);
     else if (!deadline_ts(v, args[2], &deadline)) {
         *result = -EINVAL;
@@ -309,7 +302,7 @@ static enum hide_state post_epoll_wait(struct vcpu *v,
     if (r != GM_OK)
         return HIDE_NO;
     uint64_t deadline;
-    if (nr != NR_EPOLL_PWAIT2)
+    if (nr != SYS_epoll_pwait2)
         deadline = deadline_ms((int32_t)args[3]);
     else if (!deadline_ts(v, args[3], &deadline)) {
         *result = -EINVAL;
@@ -331,14 +324,14 @@ static enum hide_state post_epoll_ctl(struct vcpu *v, const struct vraw_task *t,
         *result = -EINVAL;
         return HIDE_ANSWERED;
     }
-    int i = hide_claim(t, ip, NR_EPOLL_CTL);
+    int i = hide_claim(t, ip, SYS_epoll_ctl);
     if (i < 0) {
         *result = -EAGAIN;
         return HIDE_ANSWERED;
     }
     int64_t a[6] = {(int32_t)args[0], (int64_t)args[1], (int32_t)args[2], -1};
     uint32_t in = 0;
-    if (args[1] != EPOLL_CTL_DEL_) {
+    if (args[1] != EPOLL_CTL_DEL) {
         enum gm_result r = gm_read(v, args[3], hide_slot(i)->data, 12);
         if (r != GM_OK) {
             hide_release(i);
@@ -351,7 +344,7 @@ static enum hide_state post_epoll_ctl(struct vcpu *v, const struct vraw_task *t,
         in = 16;
     }
     ep_add(t->tgid, (int32_t)args[0]);
-    hide_publish(i, t, NR_EPOLL_CTL, a, in);
+    hide_publish(i, t, SYS_epoll_ctl, a, in);
     return HIDE_POSTED;
 }
 
@@ -360,21 +353,21 @@ enum hide_state hwait_post(struct vcpu *v, const struct vraw_task *t,
                            int64_t *result)
 {
     switch (nr) {
-    case NR_POLL:
-    case NR_PPOLL:
+    case SYS_poll:
+    case SYS_ppoll:
         return post_poll(v, t, ip, nr, args, result);
-    case NR_EPOLL_WAIT:
-    case NR_EPOLL_PWAIT:
-    case NR_EPOLL_PWAIT2:
+    case SYS_epoll_wait:
+    case SYS_epoll_pwait:
+    case SYS_epoll_pwait2:
         return post_epoll_wait(v, t, ip, nr, args, result);
-    case NR_EPOLL_CTL:
+    case SYS_epoll_ctl:
         return post_epoll_ctl(v, t, ip, args, result);
-    case NR_CLOSE: {
+    case SYS_close: {
         /* The guest's epoll instance goes: the executor's twin too. */
         int e = ep_find(t->tgid, (int32_t)args[0]);
         if (e >= 0) {
             __atomic_store_n(&W.ep[e].tgid, 0, __ATOMIC_RELEASE);
-            hide_post_event(t, VHIDE_OP_EPCLOSE, (int32_t)args[0]);
+            hide_event(t, VHIDE_OP_EPCLOSE, (int32_t)args[0]);
         }
         return HIDE_NO;
     }
@@ -387,6 +380,16 @@ enum hide_state hwait_post(struct vcpu *v, const struct vraw_task *t,
 static struct wait *wait_at(const uint64_t arg[4])
 {
     return arg[0] < WAITS ? &W.w[arg[0]] : NULL;
+}
+
+/* The round's outcome @total: the call's result, unless nothing is ready
+ * yet and time is left (another round). */
+static void round_end(struct wait *w, int64_t total)
+{
+    w->result = total;
+    w->state = total != 0 || vigil_now_ns(CLOCK_MONOTONIC) >= w->deadline
+                   ? W_DONE
+                   : W_AGAIN;
 }
 
 /* After the round's call: the set as the guest gave it, with the hidden
@@ -410,9 +413,7 @@ static void poll_done(struct vcpu *v, const uint64_t arg[4], int64_t kret)
     } else {
         kret = -EFAULT;
     }
-    int64_t total = kret < 0 ? kret : kret + w->hready;
-    w->result = total;
-    w->state = total != 0 || now_ns() >= w->deadline ? W_DONE : W_AGAIN;
+    round_end(w, kret < 0 ? kret : kret + w->hready);
 }
 
 static void epoll_done(struct vcpu *v, const uint64_t arg[4], int64_t kret)
@@ -421,10 +422,7 @@ static void epoll_done(struct vcpu *v, const uint64_t arg[4], int64_t kret)
     struct wait *w = wait_at(arg);
     if (w == NULL || w->state != W_ROUND)
         return;
-    int64_t total =
-        kret < 0 ? (w->hready ? w->hready : kret) : kret + w->hready;
-    w->result = total;
-    w->state = total != 0 || now_ns() >= w->deadline ? W_DONE : W_AGAIN;
+    round_end(w, kret < 0 ? (w->hready ? w->hready : kret) : kret + w->hready);
 }
 
 static enum hide_state round_start(struct vcpu *v, const struct vraw_task *t,
@@ -449,7 +447,7 @@ enum hide_state hwait_answer(struct vcpu *v, const struct vraw_task *t,
     struct vhide_slot *s = hide_slot(i);
     int64_t r = s->result;
     int op = s->op;
-    if (op == NR_EPOLL_CTL) {
+    if (op == SYS_epoll_ctl) {
         *result = r;
         hide_release(i);
         return HIDE_ANSWERED;
@@ -467,7 +465,7 @@ enum hide_state hwait_answer(struct vcpu *v, const struct vraw_task *t,
         return HIDE_ANSWERED;
     }
     w->hready = (uint32_t)r;
-    if (op == NR_POLL) {
+    if (op == SYS_poll) {
         for (uint32_t k = 0; k < w->nhid; k++)
             memcpy(&w->hid[k].revents, s->data + k * 8 + 6, 2);
         hide_release(i);
@@ -502,7 +500,7 @@ enum hide_state hwait_answer(struct vcpu *v, const struct vraw_task *t,
         }
         const uint64_t a[4] = {args[0], w->nfds,
                                (uint64_t)(r > 0 ? 0 : slice_ms(w)), 0};
-        return round_start(v, t, w, NR_POLL, a, poll_done, result);
+        return round_start(v, t, w, SYS_poll, a, poll_done, result);
     }
     /* epoll: the hidden events first, then what room is left for the
      * guest's own. */
@@ -522,7 +520,7 @@ enum hide_state hwait_answer(struct vcpu *v, const struct vraw_task *t,
     const uint64_t a[4] = {args[0], args[1] + (uint64_t)r * 12,
                            args[2] - (uint64_t)r,
                            (uint64_t)(r > 0 ? 0 : slice_ms(w))};
-    return round_start(v, t, w, NR_EPOLL_WAIT, a, epoll_done, result);
+    return round_start(v, t, w, SYS_epoll_wait, a, epoll_done, result);
 }
 
 enum hide_state hwait_resume(struct vcpu *v, const struct vraw_task *t,
@@ -530,6 +528,8 @@ enum hide_state hwait_resume(struct vcpu *v, const struct vraw_task *t,
                              int64_t *result)
 {
     (void)v;
+    if (__atomic_load_n(&W.live, __ATOMIC_ACQUIRE) == 0)
+        return HIDE_NO;
     struct wait *w = wait_find(t, ip);
     if (w == NULL)
         return HIDE_NO;

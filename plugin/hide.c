@@ -19,12 +19,15 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "control.h"
 #include "guestmem.h"
 #include "psel.h"
 #include "vigil/syscalls.h"
+#include "vigil/clock.h"
 
 /* How long a vCPU waits for the answer before the thread waits in the
  * guest kernel, which costs a millisecond at least (poll's timeout, the
@@ -34,10 +37,6 @@
 #define SPIN_FIRST_NS 150000
 #define SPIN_LATER_NS 5000
 #define SOCKLEN_MAX   128 /* struct sockaddr_storage */
-#define NR_CLOSE      3
-#define NR_SOCKET     41
-#define AF_INET_      2
-#define AF_INET6_     10
 
 static struct {
     bool on;
@@ -45,6 +44,8 @@ static struct {
     unsigned nsel;
     struct vhide_area *area;
     uint64_t seq;
+    int owned; /* slots a thread owns: none, and a call entry looks no
+                  further (every call of every thread comes by) */
     /* Which thread owns each slot (the plugin's own record). */
     struct {
         uint64_t task;
@@ -56,13 +57,6 @@ static struct {
     } owner[VHIDE_SLOTS];
     int nr_exit_group, nr_execve;
 } H;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 bool hide_setup(const struct vact_config *act, struct vring_map *ring)
 {
@@ -111,6 +105,7 @@ int hide_claim(const struct vraw_task *t, uint64_t ip, int64_t nr)
             H.owner[i].ip = ip;
             H.owner[i].nr = nr;
             H.owner[i].parked = false;
+            __atomic_fetch_add(&H.owned, 1, __ATOMIC_ACQ_REL);
             return i;
         }
     }
@@ -121,6 +116,7 @@ void hide_release(int i)
 {
     __atomic_store_n(&H.area->slot[i].state, VHIDE_FREE, __ATOMIC_RELEASE);
     __atomic_store_n(&H.owner[i].task, 0, __ATOMIC_RELEASE);
+    __atomic_fetch_sub(&H.owned, 1, __ATOMIC_ACQ_REL);
 }
 
 int64_t hide_fault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
@@ -151,7 +147,7 @@ void hide_publish(int i, const struct vraw_task *t, int op, const int64_t a[6],
     s->out_len = 0;
     s->result = 0;
     s->seq = __atomic_add_fetch(&H.seq, 1, __ATOMIC_RELAXED);
-    s->seen_ns = now_ns();
+    s->seen_ns = vigil_now_ns(CLOCK_MONOTONIC);
     __atomic_store_n(&s->state, VHIDE_POSTED, __ATOMIC_RELEASE);
 }
 
@@ -161,8 +157,8 @@ bool hide_fd(uint64_t fd)
            (int64_t)(int32_t)fd < VHIDE_FD_BASE + VHIDE_FDS;
 }
 
-/* Bytes pointer @p of call @args carries, by its shape; *inout_len is the
- * socklen read for VHIDE_LEN_SOCKLEN. */
+/* Bytes pointer @p of call @args carries, by its shape; @socklen is the
+ * one read for VHIDE_LEN_SOCKLEN. */
 static uint64_t ptr_len(const struct vhide_ptr *p, const uint64_t args[6],
                         uint32_t socklen)
 {
@@ -215,7 +211,7 @@ static int64_t post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
             if (p->dir == VHIDE_OUT && p->len_kind == VHIDE_LEN_ARG)
                 len = VHIDE_DATA - off - 8; /* a short read or receive */
             else if (p->dir == VHIDE_IN && p->len_kind == VHIDE_LEN_ARG &&
-                     (nr == 1 || nr == 44) && p->argi == 1)
+                     (nr == SYS_write || nr == SYS_sendto) && p->argi == 1)
                 len = VHIDE_DATA - off - 8; /* a short write or send */
             else
                 return -EMSGSIZE;
@@ -291,23 +287,23 @@ enum hide_state hide_post(struct vcpu *v, const struct vraw_task *t,
 {
     if ((int64_t)nr == H.nr_exit_group) {
         if (hidden_thread(t))
-            hide_event(v, t, VHIDE_OP_EXIT);
+            hide_event(t, VHIDE_OP_EXIT, 0);
         return HIDE_NO;
     }
     const struct vhide_shape *sh = vhide_shape((int64_t)nr);
     if (sh == NULL || !hidden_thread(t))
         return HIDE_NO;
-    if (sh->waits || (nr == NR_CLOSE && !hide_fd(args[0])))
+    if (sh->waits || (nr == SYS_close && !hide_fd(args[0])))
         return hwait_post(v, t, ip, (int64_t)nr, args, result);
     if ((!sh->fd_args && !sh->new_fd) || (sh->fd_args && !hide_fd(args[0])))
         return HIDE_NO;
     /* Sockets of the guest's own families (AF_UNIX, AF_NETLINK...) carry no
      * network traffic and reach the guest's services: the guest's. */
-    if (nr == NR_SOCKET && args[0] != AF_INET_ && args[0] != AF_INET6_)
+    if (nr == SYS_socket && args[0] != AF_INET && args[0] != AF_INET6)
         return HIDE_NO;
     /* dup2/dup3 onto a descriptor of the guest kernel's own cannot be done
      * without the guest kernel: refused. */
-    if ((nr == 33 || nr == 292) && !hide_fd(args[1])) {
+    if ((nr == SYS_dup2 || nr == SYS_dup3) && !hide_fd(args[1])) {
         *result = -EINVAL;
         return HIDE_ANSWERED;
     }
@@ -336,13 +332,15 @@ enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
     enum hide_state ws = hwait_resume(v, t, ip, args, result);
     if (ws != HIDE_NO && ws != HIDE_POSTED)
         return ws;
+    if (__atomic_load_n(&H.owned, __ATOMIC_ACQUIRE) == 0)
+        return HIDE_NO;
     int i = slot_of(t);
     if (i < 0 || H.owner[i].ip != ip)
         return HIDE_NO;
     struct vhide_slot *s = &H.area->slot[i];
     const struct vhide_shape *sh = vhide_shape(H.owner[i].nr);
-    uint64_t until =
-        now_ns() + (H.owner[i].parked ? SPIN_LATER_NS : SPIN_FIRST_NS);
+    uint64_t until = vigil_now_ns(CLOCK_MONOTONIC) +
+                     (H.owner[i].parked ? SPIN_LATER_NS : SPIN_FIRST_NS);
     for (;;) {
         if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == VHIDE_DONE) {
             if (sh != NULL && sh->waits)
@@ -353,21 +351,24 @@ enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
             hide_release(i);
             return HIDE_ANSWERED;
         }
-        if (now_ns() >= until)
+        if (vigil_now_ns(CLOCK_MONOTONIC) >= until)
             break;
         __builtin_ia32_pause();
     }
     /* The executor still works on it: wait in the guest kernel. The
      * instruction itself becomes the wait (control_park). */
-    __atomic_store_n(&s->seen_ns, now_ns(), __ATOMIC_RELEASE);
+    __atomic_store_n(&s->seen_ns, vigil_now_ns(CLOCK_MONOTONIC),
+                     __ATOMIC_RELEASE);
     H.owner[i].parked = true;
     if (!control_park(v, t, ip, 2))
         qemu_plugin_set_pc(ip); /* no room to wait: come back at once */
     return HIDE_WAITING;
 }
 
-void hide_post_event(const struct vraw_task *t, int op, int64_t arg)
+void hide_event(const struct vraw_task *t, int op, int64_t arg)
 {
+    if (op == VHIDE_OP_EXIT || op == VHIDE_OP_EXEC)
+        hwait_forget(t->tgid);
     struct vraw_task self = *t;
     self.tid = -t->tid; /* events never own a waiting thread's slot */
     int i = hide_claim(&self, 0, op);
@@ -377,14 +378,7 @@ void hide_post_event(const struct vraw_task *t, int op, int64_t arg)
     hide_publish(i, t, op, a, 0);
     /* Nobody waits for an event's answer: the executor frees it. */
     __atomic_store_n(&H.owner[i].task, 0, __ATOMIC_RELEASE);
-}
-
-void hide_event(struct vcpu *v, const struct vraw_task *t, int op)
-{
-    (void)v;
-    if (op == VHIDE_OP_EXIT || op == VHIDE_OP_EXEC)
-        hwait_forget(t->tgid);
-    hide_post_event(t, op, 0);
+    __atomic_fetch_sub(&H.owned, 1, __ATOMIC_ACQ_REL);
 }
 
 #define EXEC_BY_HIDDEN 0x80
@@ -401,8 +395,7 @@ uint8_t hide_exec_wanted(struct vcpu *v, const struct vraw_task *t, uint64_t nr,
     return mask;
 }
 
-void hide_exec_result(struct vcpu *v, const struct vraw_task *t, uint8_t mask,
-                      int64_t ret)
+void hide_exec_result(const struct vraw_task *t, uint8_t mask, int64_t ret)
 {
     if (ret != 0)
         return;
@@ -411,5 +404,5 @@ void hide_exec_result(struct vcpu *v, const struct vraw_task *t, uint8_t mask,
             psel_exec_done(&H.sel[i], t->tgid);
     /* The program it was is gone: its close-on-exec sockets too. */
     if (mask & EXEC_BY_HIDDEN)
-        hide_event(v, t, VHIDE_OP_EXEC);
+        hide_event(t, VHIDE_OP_EXEC, 0);
 }

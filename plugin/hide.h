@@ -40,8 +40,10 @@ enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
                             uint64_t ip, const uint64_t args[6],
                             int64_t *result);
 
-/* Process events for the executor's descriptor tables. */
-void hide_event(struct vcpu *v, const struct vraw_task *t, int op);
+/* Tell the executor of process event @op (VHIDE_OP_*, with argument @arg)
+ * of @t's process, for its descriptor tables; nobody waits for an
+ * event's answer. */
+void hide_event(const struct vraw_task *t, int op, int64_t arg);
 
 /* An execve about to run (@nr, @args) by @t: a mask saying which --hide
  * exe= it names and whether its caller is hidden (0: none of that); at its
@@ -49,7 +51,6 @@ void hide_event(struct vcpu *v, const struct vraw_task *t, int op);
  * close-on-exec hidden sockets. */
 uint8_t hide_exec_wanted(struct vcpu *v, const struct vraw_task *t, uint64_t nr,
                          const uint64_t args[6]);
-void hide_exec_result(struct vcpu *v, const struct vraw_task *t, uint8_t mask,
-                      int64_t ret);
+void hide_exec_result(const struct vraw_task *t, uint8_t mask, int64_t ret);
 
 #endif

@@ -36,6 +36,7 @@
 #include "vigil/rawrec.h"
 #include "vigil/ring.h"
 #include "vigil/syscalls.h"
+#include "vigil/clock.h"
 
 enum insn_kind {
     K_SYSCALL = 1,  /* 0f 05, 64-bit ABI */
@@ -76,13 +77,6 @@ static struct tracer {
     uint64_t bad_task_notes; /* how many BAD_TASK notes were sent */
 } T;
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void note(unsigned vcpu, uint32_t code, uint64_t arg)
 {
     struct vraw_note *n = vring_reserve(T.ring, vcpu, sizeof *n);
@@ -92,7 +86,7 @@ static void note(unsigned vcpu, uint32_t code, uint64_t arg)
     n->h.size = sizeof *n;
     n->h.vcpu = (uint16_t)vcpu;
     n->h.flags = 0;
-    n->h.ts_ns = now_ns();
+    n->h.ts_ns = vigil_now_ns(CLOCK_MONOTONIC);
     n->code = code;
     n->arg = arg;
     vring_commit(T.ring, vcpu, sizeof *n);
@@ -110,7 +104,7 @@ static struct vraw_exit *exit_record(unsigned vcpu, uint32_t room,
     x->h.type = VRAW_SYS_EXIT;
     x->h.vcpu = (uint16_t)vcpu;
     x->h.flags = (uint16_t)((p->compat ? VRAW_F_COMPAT : 0) | x_flags);
-    x->h.ts_ns = now_ns();
+    x->h.ts_ns = vigil_now_ns(CLOCK_MONOTONIC);
     x->h.size = sizeof *x;
     x->task = p->task;
     x->tid = p->tid;
@@ -198,8 +192,6 @@ static void on_entry(unsigned int vcpu, void *udata)
             return;
         if (!compat)
             control_note_site(reg(v, R_CR3), ip);
-        if (!T.hide)
-            return;
         /* Without a trace, only what --hide needs is followed: the
          * identities a thread can change or give up, the execs that choose
          * or clean up a hidden process, and the vfork-like calls that
@@ -248,7 +240,7 @@ static void on_entry(unsigned int vcpu, void *udata)
     e->h.type = VRAW_SYS_ENTER;
     e->h.vcpu = (uint16_t)vcpu;
     e->h.flags = flags;
-    e->h.ts_ns = now_ns();
+    e->h.ts_ns = vigil_now_ns(CLOCK_MONOTONIC);
     e->nr = nr;
     memcpy(e->args, args, sizeof args);
     e->ip = ip;
@@ -350,7 +342,7 @@ static void on_return(unsigned int vcpu, void *udata)
             if (p.vfork)
                 ident_vfork_end();
             if (p.tid == t.tid && p.hide_exec)
-                hide_exec_result(v, &t, p.hide_exec, (int64_t)reg(v, R_RAX));
+                hide_exec_result(&t, p.hide_exec, (int64_t)reg(v, R_RAX));
         }
         return;
     }
@@ -394,7 +386,7 @@ static void on_return(unsigned int vcpu, void *udata)
     if (ret == 0 && p.exec_match)
         inject_exec_done(&t);
     if (p.hide_exec)
-        hide_exec_result(v, &t, p.hide_exec, ret);
+        hide_exec_result(&t, p.hide_exec, ret);
     ident_after_call(p.nr, p.compat, ret);
 
     struct vsys_cap caps[VSYS_MAX_CAPS];

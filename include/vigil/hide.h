@@ -13,6 +13,7 @@
 #ifndef VIGIL_HIDE_H
 #define VIGIL_HIDE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define VHIDE_SLOTS   32
@@ -64,6 +65,14 @@ struct vhide_msg {
     uint32_t control_out; /* out: control bytes received */
     uint32_t reserved;
 };
+
+/* Where the parts of the message block at @off of a slot's @data lie
+ * (offsets into @data); false when the block is misaligned or does not
+ * fit. The plugin and the executor walk messages by it. */
+struct vhide_msg_at {
+    uint32_t name, data, control, end;
+};
+bool vhide_msg_at(const uint8_t *data, uint64_t off, struct vhide_msg_at *at);
 
 /* How a hidden call's arguments travel: which are descriptors, which are
  * pointers (and how much they carry which way). The plugin marshals by

@@ -17,7 +17,6 @@
  * The minisign signature text follows the payload.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 
 #include "le.h"
 #include "vigil/update.h"
+#include "update/errf.h"
 
 static const char *const reason_names[VUPD_REASONS] = {
     [VUPD_OK] = "ok",
@@ -49,19 +49,7 @@ const char *vupd_reason_name(enum vupd_reason r)
     return (unsigned)r < VUPD_REASONS ? reason_names[r] : "unknown";
 }
 
-static enum vupd_reason fail(enum vupd_reason r, char *err, size_t errlen,
-                             const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static enum vupd_reason fail(enum vupd_reason r, char *err, size_t errlen,
-                             const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (errlen > 0)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return r;
-}
+#define fail(r, ...) ((enum vupd_reason)vupd_errf((int)(r), __VA_ARGS__))
 
 static bool dbid_char(char c)
 {

@@ -10,25 +10,15 @@
  * over the first signature followed by the comment.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "vigil/update.h"
+#include "update/errf.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (errlen > 0)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
+#define fail(...) vupd_errf(-EINVAL, __VA_ARGS__)
 
 void vupd_key_id_hex(const uint8_t id[8], char out[17])
 {

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 
 #include "vigil/sig.h"
 #include "vigil/update.h"
+#include "update/errf.h"
 
 #define FILE_MAX (256u << 20) /* a database file kept across a delta */
 
@@ -43,17 +43,7 @@ struct file {
     uint8_t *owned; /* read from the current generation */
 };
 
-static enum vupd_reason io_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static enum vupd_reason io_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (errlen > 0)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return VUPD_IO;
-}
+#define io_fail(...) ((enum vupd_reason)vupd_errf(VUPD_IO, __VA_ARGS__))
 
 static int read_all(const char *path, uint8_t **out, size_t *len, size_t max)
 {

@@ -12,17 +12,7 @@
 #include "vigil/rawrec.h"
 #include "vigil/ring.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                       \
-    do {                                                                       \
-        if (cond) {                                                            \
-            printf("ok: " __VA_ARGS__);                                        \
-        } else {                                                               \
-            printf("NOT OK: " __VA_ARGS__);                                    \
-            failures++;                                                        \
-        }                                                                      \
-        printf("\n");                                                          \
-    } while (0)
+#include "check.h"
 
 #define NREC 200000
 

@@ -14,19 +14,7 @@
 
 #include "vigil/event.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                       \
-    do {                                                                       \
-        if (cond) {                                                            \
-            printf("ok: ");                                                    \
-        } else {                                                               \
-            printf("FAIL: ");                                                  \
-            failures++;                                                        \
-        }                                                                      \
-        printf(__VA_ARGS__);                                                   \
-        printf("\n");                                                          \
-    } while (0)
+#include "check.h"
 
 static struct vigil_syscall ev_new(uint64_t nr, int64_t ret)
 {

@@ -11,19 +11,7 @@
 
 #include "vigil/syscalls.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                       \
-    do {                                                                       \
-        if (cond) {                                                            \
-            printf("ok: ");                                                    \
-        } else {                                                               \
-            printf("FAIL: ");                                                  \
-            failures++;                                                        \
-        }                                                                      \
-        printf(__VA_ARGS__);                                                   \
-        printf("\n");                                                          \
-    } while (0)
+#include "check.h"
 
 /* Quiet variant for loops: only failures print. */
 #define EXPECT(cond, ...)                                                      \

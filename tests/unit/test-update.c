@@ -12,18 +12,7 @@
 
 #include "vigil/update.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                       \
-    do {                                                                       \
-        if (cond) {                                                            \
-            printf("ok: ");                                                    \
-        } else {                                                               \
-            printf("NOT OK: ");                                                \
-            failures++;                                                        \
-        }                                                                      \
-        printf(__VA_ARGS__);                                                   \
-        printf("\n");                                                          \
-    } while (0)
+#include "check.h"
 
 struct signer {
     uint8_t id[8], pk[32], sk[64];

@@ -1,12 +1,12 @@
-/* One hidden call, run on the host (hide-call.c): the executor's loop
- * (run-hide.c) hands each posted slot here until it is done. */
-#ifndef VIGIL_CLI_HIDE_CALL_H
-#define VIGIL_CLI_HIDE_CALL_H
+/* One hidden call, run on the host (exec.c): the executor's loop
+ * (cli/run-hide.c) hands each posted slot here until it is done. */
+#ifndef VIGIL_LIB_HIDE_EXEC_H
+#define VIGIL_LIB_HIDE_EXEC_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hide-table.h"
+#include "hide/table.h"
 #include "vigil/hide.h"
 
 /* A call kept aside until its socket is ready. */

@@ -1,9 +1,9 @@
-/* The executor's descriptor tables (hide-table.c): for each hidden guest
+/* The executor's descriptor tables (table.c): for each hidden guest
  * process, which host socket each of its hidden descriptor numbers is, and
  * which host epoll instance stands for each guest epoll instance that has
  * hidden descriptors in it. Used by the executor's thread only. */
-#ifndef VIGIL_CLI_HIDE_TABLE_H
-#define VIGIL_CLI_HIDE_TABLE_H
+#ifndef VIGIL_LIB_HIDE_TABLE_H
+#define VIGIL_LIB_HIDE_TABLE_H
 
 #include <stdbool.h>
 #include <stdint.h>

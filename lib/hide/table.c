@@ -1,5 +1,5 @@
-/* The executor's descriptor tables (see hide-table.h). */
-#include "hide-table.h"
+/* The executor's descriptor tables (see table.h). */
+#include "hide/table.h"
 
 #include <fcntl.h>
 #include <stddef.h>

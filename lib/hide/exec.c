@@ -1,4 +1,4 @@
-/* One hidden call, run on the host (see hide-call.h, docs/hide.md).
+/* One hidden call, run on the host (see exec.h, docs/hide.md).
  *
  * Every host socket is non-blocking. Whether the guest asked for
  * O_NONBLOCK is kept in its table; a call that would block when the guest
@@ -14,7 +14,7 @@
  * and control messages at SOL_SOCKET (SCM_RIGHTS would pass vigil's own
  * descriptors) are not sent.
  */
-#include "hide-call.h"
+#include "hide/exec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,11 +33,6 @@
 static int64_t neg(long r)
 {
     return r < 0 ? -errno : r;
-}
-
-static uint32_t pad8(uint64_t n)
-{
-    return (uint32_t)((n + 7) & ~7ull);
 }
 
 /* Whether the pointer arguments of @s lie inside its data, by its
@@ -157,27 +152,22 @@ static int64_t msg_layout(struct vhide_slot *s, uint64_t first, uint64_t n,
 {
     uint64_t off = first;
     for (uint64_t k = 0; k < n; k++) {
-        if (off > VHIDE_DATA - sizeof(struct vhide_msg) || off % 8 != 0)
+        struct vhide_msg_at at;
+        if (!vhide_msg_at(s->data, off, &at))
             return -EINVAL;
         struct vhide_msg *h = (struct vhide_msg *)(s->data + off);
-        uint64_t name = off + pad8(sizeof *h);
-        uint64_t data = name + pad8(h->name_len);
-        uint64_t control = data + pad8(h->data_len);
-        uint64_t end = control + pad8(h->control_len);
-        if (h->name_len > 128 || end > VHIDE_DATA)
-            return -EINVAL;
-        iov[k] = (struct iovec){s->data + data, h->data_len};
+        iov[k] = (struct iovec){s->data + at.data, h->data_len};
         mm[k].msg_hdr = (struct msghdr){
-            .msg_name = h->name_len ? s->data + name : NULL,
+            .msg_name = h->name_len ? s->data + at.name : NULL,
             .msg_namelen = h->name_len,
             .msg_iov = &iov[k],
             .msg_iovlen = 1,
-            .msg_control = h->control_len ? s->data + control : NULL,
+            .msg_control = h->control_len ? s->data + at.control : NULL,
             .msg_controllen = h->control_len,
         };
         mm[k].msg_len = 0;
         hdr[k] = h;
-        off = end;
+        off = at.end;
     }
     return 0;
 }
@@ -193,8 +183,8 @@ static bool sends_descriptors(struct msghdr *m)
 static bool run_msg(struct vhide_slot *s, struct hfd *f,
                     const struct hide_pending *w, uint64_t now)
 {
-    bool send = s->op == 46 || s->op == 307;
-    bool many = s->op == 299 || s->op == 307;
+    bool send = s->op == SYS_sendmsg || s->op == SYS_sendmmsg;
+    bool many = s->op == SYS_recvmmsg || s->op == SYS_sendmmsg;
     uint64_t n = many ? (uint64_t)s->args[2] : 1;
     int flags = (int)(many ? s->args[3] : s->args[2]);
     struct mmsghdr mm[MMSG_MAX];
@@ -332,19 +322,19 @@ static int64_t run_fcntl(struct hproc *p, struct hfd *f, const int64_t *a)
 static int64_t run_dup(struct hproc *p, struct hfd *f, int op, const int64_t *a)
 {
     int64_t target = (int64_t)(int32_t)a[1];
-    if (op != 32 &&
+    if (op != SYS_dup &&
         (target < VHIDE_FD_BASE || target >= VHIDE_FD_BASE + VHIDE_FDS ||
-         (op == 292 && (a[1] == a[0] || (a[2] & ~O_CLOEXEC)))))
+         (op == SYS_dup3 && (a[1] == a[0] || (a[2] & ~O_CLOEXEC)))))
         return -EINVAL;
-    if (op == 33 && a[1] == a[0])
+    if (op == SYS_dup2 && a[1] == a[0])
         return a[1]; /* dup2 onto itself */
     int fd = fcntl(f->host, F_DUPFD_CLOEXEC, 3);
     if (fd < 0)
         return -errno;
-    if (op == 32)
+    if (op == SYS_dup)
         return hide_new_fd(p, fd, f->nonblock, false, 0);
     return hide_put_fd(p, target, fd, f->nonblock,
-                       op == 292 && (a[2] & O_CLOEXEC));
+                       op == SYS_dup3 && (a[2] & O_CLOEXEC));
 }
 
 bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
@@ -359,12 +349,12 @@ bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
         return true;
     }
     switch (s->op) {
-    case 7:
+    case SYS_poll:
         return run_poll(p, s, w, now);
-    case 232:
+    case SYS_epoll_wait:
         run_epoll_wait(p, s);
         return true;
-    case 233:
+    case SYS_epoll_ctl:
         run_epoll_ctl(p, s);
         return true;
     }
@@ -388,7 +378,7 @@ bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
     uint64_t timeo = 0;
     int flags = 0;
     switch (s->op) {
-    case 41: { /* socket: the plugin sends only AF_INET and AF_INET6 */
+    case SYS_socket: { /* the plugin sends only AF_INET and AF_INET6 */
         bool nb = (a[1] & SOCK_NONBLOCK) != 0, ce = (a[1] & SOCK_CLOEXEC) != 0;
         if (a[0] != AF_INET && a[0] != AF_INET6) {
             s->result = -EAFNOSUPPORT;
@@ -399,25 +389,25 @@ bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
         s->result = fd < 0 ? -errno : hide_new_fd(p, fd, nb, ce, 0);
         return true;
     }
-    case 3: /* close */
+    case SYS_close:
         close(f->host);
         f->host = -1;
         s->result = 0;
         return true;
-    case 32:  /* dup */
-    case 33:  /* dup2 */
-    case 292: /* dup3 */
+    case SYS_dup:
+    case SYS_dup2:
+    case SYS_dup3:
         s->result = run_dup(p, f, s->op, a);
         return true;
-    case 72:
+    case SYS_fcntl:
         s->result = run_fcntl(p, f, a);
         return true;
-    case 16: /* ioctl: FIONREAD only */
+    case SYS_ioctl: /* FIONREAD only */
         s->result = a[1] == FIONREAD
                         ? neg(ioctl(f->host, FIONREAD, (int *)x[2]))
                         : -ENOTTY;
         return true;
-    case 54: /* setsockopt */
+    case SYS_setsockopt:
         if (!option_allowed(a[1], a[2])) {
             n->refused++;
             s->result = -EPERM;
@@ -430,7 +420,7 @@ bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
             *(a[2] == 20 || a[2] == 66 ? &f->rcvtimeo_ns : &f->sndtimeo_ns) =
                 timeval_ns((void *)x[3], (size_t)a[4]);
         return true;
-    case 42: /* connect */
+    case SYS_connect:
         if (!w->waiting) {
             r = neg(connect(f->host, (void *)x[1], (socklen_t)x[2]));
             if (r != -EINPROGRESS || f->nonblock) {
@@ -450,9 +440,9 @@ bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
         getsockopt(f->host, SOL_SOCKET, SO_ERROR, &e, &el);
         s->result = -e;
         return true;
-    case 43:    /* accept */
-    case 288: { /* accept4 */
-        int fl = s->op == 288 ? (int)a[3] : 0;
+    case SYS_accept:
+    case SYS_accept4: {
+        int fl = s->op == SYS_accept4 ? (int)a[3] : 0;
         int fd = accept4(f->host, (void *)x[1], (socklen_t *)x[2],
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
         r = fd < 0 ? -errno : fd;
@@ -463,28 +453,28 @@ bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
                                         (fl & SOCK_CLOEXEC) != 0, 0);
         return true;
     }
-    case 19:
-    case 20:
-    case 46:
-    case 47:
-    case 299:
-    case 307:
+    case SYS_readv:
+    case SYS_writev:
+    case SYS_sendmsg:
+    case SYS_recvmsg:
+    case SYS_recvmmsg:
+    case SYS_sendmmsg:
         return run_msg(s, f, w, now);
-    case 0: /* read: a receive */
+    case SYS_read: /* a receive */
         r = neg(recvfrom(f->host, (void *)x[1], (size_t)x[2], MSG_DONTWAIT,
                          NULL, NULL));
         timeo = f->rcvtimeo_ns;
         break;
-    case 1: /* write: a send, without SIGPIPE for vigil */
+    case SYS_write: /* a send, without SIGPIPE for vigil */
         r = neg(sendto(f->host, (void *)x[1], (size_t)x[2],
                        MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0));
         timeo = f->sndtimeo_ns;
         break;
-    case 44:
-    case 45:
+    case SYS_sendto:
+    case SYS_recvfrom:
         flags = (int)a[3];
-        x[3] |= MSG_DONTWAIT | (s->op == 44 ? MSG_NOSIGNAL : 0);
-        timeo = s->op == 44 ? f->sndtimeo_ns : f->rcvtimeo_ns;
+        x[3] |= MSG_DONTWAIT | (s->op == SYS_sendto ? MSG_NOSIGNAL : 0);
+        timeo = s->op == SYS_sendto ? f->sndtimeo_ns : f->rcvtimeo_ns;
         /* fall through */
     default: /* as it is, on the host socket */
         r = neg(syscall(s->op, x[0], x[1], x[2], x[3], x[4], x[5]));
@@ -492,7 +482,6 @@ bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
     }
     if (must_wait(f, r, flags, w, now, timeo))
         return false;
-    (void)n;
     s->result = r;
     return true;
 }

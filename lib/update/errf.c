@@ -1,0 +1,14 @@
+#include "update/errf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+int vupd_errf(int ret, char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (errlen > 0)
+        vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return ret;
+}
