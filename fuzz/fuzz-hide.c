@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "hide/exec.h"
 #include "hide/table.h"
@@ -24,39 +25,18 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const int ops[] = {0,
-                          1,
-                          3,
-                          7,
-                          16,
-                          19,
-                          20,
-                          32,
-                          33,
-                          41,
-                          42,
-                          43,
-                          44,
-                          45,
-                          46,
-                          47,
-                          48,
-                          49,
-                          50,
-                          51,
-                          52,
-                          54,
-                          55,
-                          72,
-                          232,
-                          233,
-                          288,
-                          292,
-                          299,
-                          307,
-                          VHIDE_OP_EXIT,
-                          VHIDE_OP_EXEC,
-                          VHIDE_OP_EPCLOSE};
+/* Every call a slot may name, the ones the plugin never posts among them,
+ * and the process events. */
+static const int ops[] = {
+    SYS_read,         SYS_write,      SYS_close,      SYS_poll,
+    SYS_ioctl,        SYS_readv,      SYS_writev,     SYS_dup,
+    SYS_dup2,         SYS_socket,     SYS_connect,    SYS_accept,
+    SYS_sendto,       SYS_recvfrom,   SYS_sendmsg,    SYS_recvmsg,
+    SYS_shutdown,     SYS_bind,       SYS_listen,     SYS_getsockname,
+    SYS_getpeername,  SYS_setsockopt, SYS_getsockopt, SYS_fcntl,
+    SYS_epoll_wait,   SYS_epoll_ctl,  SYS_accept4,    SYS_dup3,
+    SYS_recvmmsg,     SYS_sendmmsg,   SYS_ppoll,      SYS_epoll_pwait,
+    SYS_epoll_pwait2, VHIDE_OP_EXIT,  VHIDE_OP_EXEC,  VHIDE_OP_EPCLOSE};
 
 static struct hide_table tb;
 static struct vhide_slot slot;

@@ -476,9 +476,20 @@ bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
         x[3] |= MSG_DONTWAIT | (s->op == SYS_sendto ? MSG_NOSIGNAL : 0);
         timeo = s->op == SYS_sendto ? f->sndtimeo_ns : f->rcvtimeo_ns;
         /* fall through */
-    default: /* as it is, on the host socket */
+    case SYS_shutdown:
+    case SYS_bind:
+    case SYS_listen:
+    case SYS_getsockname:
+    case SYS_getpeername:
+    case SYS_getsockopt:
+        /* As it is, on the host socket: every pointer it takes is one the
+         * shape describes, so an offset into the slot. */
         r = neg(syscall(s->op, x[0], x[1], x[2], x[3], x[4], x[5]));
         break;
+    default:
+        /* Not a call the plugin posts: its pointers would be vigil's. */
+        s->result = -ENOSYS;
+        return true;
     }
     if (must_wait(f, r, flags, w, now, timeo))
         return false;
