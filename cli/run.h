@@ -49,6 +49,10 @@ struct run_opts {
     char **command; /* NULL: interactive shell */
 };
 
+/* Parse vigil run's command line into @o (which holds the defaults).
+ * Returns 0, or -1 after printing the error or the usage. */
+int run_parse_args(int argc, char **argv, struct run_opts *o);
+
 /* The guest command as the kernel command line carries it (vigil.cmd=):
  * each argument single-quoted for the guest's /bin/sh, then base64.
  * Returns a malloc'd string or NULL when out of memory. */

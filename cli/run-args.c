@@ -1,0 +1,393 @@
+/* vigil run's command line: the usage text and the options, checked
+ * against each other, into struct run_opts. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "run.h"
+
+static void run_usage(FILE *f)
+{
+    fprintf(
+        f,
+        "usage: vigil run [OPTIONS] [-- COMMAND [ARGS...]]\n"
+        "\n"
+        "Boot the test guest under QEMU with vigil attached, run COMMAND in\n"
+        "it (an interactive shell if none is given) and exit with its "
+        "status.\n"
+        "\n"
+        "  --kernel FILE      guest kernel (default: the built guest)\n"
+        "  --initrd FILE      guest initramfs (default: the built guest)\n"
+        "  --append ARGS      extra kernel command line arguments\n"
+        "  --accel tcg|kvm    accelerator (default: tcg)\n"
+        "  --smp N            number of vCPUs (default: 1)\n"
+        "  --memory MB        guest memory (default: 512)\n"
+        "  --disk FILE[,if=virtio|ide][,scan=POLICY][,events=PATH]\n"
+        "       [,policies=PATH]\n"
+        "                     attach FILE as a raw disk; with scan= or --db\n"
+        "                     every write is scanned; POLICY is alert,\n"
+        "                     deny, zero or cut-net (docs/disk.md)\n"
+        "  --db PATH          signature database(s) for --disk scanning;\n"
+        "                     replace it by rename to reload it\n"
+        "  --net user|none    give the guest a virtio NIC on QEMU's user-mode\n"
+        "                     network, netdev id net0 (default: none)\n"
+        "  --console FILE     write the kernel console to FILE "
+        "(- for stderr)\n"
+        "  --timeout SECONDS  stop the guest after SECONDS (exit 124)\n"
+        "  --plugin FILE      the vigil QEMU plugin (default: beside "
+        "vigil)\n"
+        "  --no-plugin        run without the plugin (for baselines)\n"
+        "  --qemu FILE        the QEMU binary (default: $VIGIL_QEMU, else\n"
+        "                     the host's if >= 11.1, else the one setup\n"
+        "                     installed; `vigil doctor` says which)\n"
+        "  --keep             keep the run directory and print its path\n"
+        "  --log udp://HOST:PORT|tcp://HOST:PORT --key FILE\n"
+        "                     stream the trace to `vigil logd` once it sends\n"
+        "                     START to --log-control-port N (default 7701);\n"
+        "                     --log-wait S waits up to S s for it before\n"
+        "                     boot; --log-heartbeats N: stop after N\n"
+        "                     missed (3; 0: never)\n"
+        "  --inject SET:error=ERRNO|:retval=N[:when=FIRST[..LAST][+STEP]]\n"
+        "                     make the calls in SET of the --trace\n"
+        "                     selection fail or return N without reaching\n"
+        "                     the guest kernel (strace's -e inject=);\n"
+        "                     repeatable\n"
+        "  --no-hypercalls    leave vmcall to raise #UD, as without vigil\n"
+        "  --hide exe=PATH|comm=NAME\n"
+        "                     run that process's socket calls on the host,\n"
+        "                     never in the guest kernel (repeatable;\n"
+        "                     --hide-children: its children too;\n"
+        "                     --hide-netns NAME: in that namespace)\n"
+        "  --update-key FILE  accept signed updates of --db (a minisign\n"
+        "                     public key; repeatable): from the guest's\n"
+        "                     hypercall, and with --update-listen\n"
+        "                     udp://ADDR:PORT over the network\n"
+        "  -v, --verbose      print the QEMU command and plugin messages\n"
+        "\n"
+        "Exit status: the command's, or 124 on timeout, 125 when QEMU or\n"
+        "the guest failed before the command finished, 130 on "
+        "interrupt.\n");
+}
+
+static bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+
+int run_parse_args(int argc, char **argv, struct run_opts *o)
+{
+    enum {
+        OPT_KERNEL = 256,
+        OPT_INITRD,
+        OPT_APPEND,
+        OPT_ACCEL,
+        OPT_SMP,
+        OPT_MEMORY,
+        OPT_DISK,
+        OPT_DISK_DB,
+        OPT_NET,
+        OPT_CONSOLE,
+        OPT_TIMEOUT,
+        OPT_PLUGIN,
+        OPT_NO_PLUGIN,
+        OPT_QEMU,
+        OPT_KEEP,
+        OPT_TRACE,
+        OPT_FOLLOW,
+        OPT_FORMAT,
+        OPT_PROFILE,
+        OPT_STRSIZE,
+        OPT_BUFSIZE,
+        OPT_LOG,
+        OPT_LOG_KEY,
+        OPT_LOG_CTL,
+        OPT_LOG_WAIT,
+        OPT_LOG_HB,
+        OPT_INJECT,
+        OPT_NO_HCALL,
+        OPT_UPDATE_KEY,
+        OPT_UPDATE_LISTEN,
+        OPT_HIDE,
+        OPT_HIDE_CHILDREN,
+        OPT_HIDE_NETNS,
+    };
+    static const struct option longopts[] = {
+        {"kernel", required_argument, NULL, OPT_KERNEL},
+        {"initrd", required_argument, NULL, OPT_INITRD},
+        {"append", required_argument, NULL, OPT_APPEND},
+        {"accel", required_argument, NULL, OPT_ACCEL},
+        {"smp", required_argument, NULL, OPT_SMP},
+        {"memory", required_argument, NULL, OPT_MEMORY},
+        {"disk", required_argument, NULL, OPT_DISK},
+        {"db", required_argument, NULL, OPT_DISK_DB},
+        {"net", required_argument, NULL, OPT_NET},
+        {"console", required_argument, NULL, OPT_CONSOLE},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"plugin", required_argument, NULL, OPT_PLUGIN},
+        {"no-plugin", no_argument, NULL, OPT_NO_PLUGIN},
+        {"qemu", required_argument, NULL, OPT_QEMU},
+        {"keep", no_argument, NULL, OPT_KEEP},
+        {"trace", required_argument, NULL, OPT_TRACE},
+        {"follow-children", no_argument, NULL, OPT_FOLLOW},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"output", required_argument, NULL, 'o'},
+        {"profile", required_argument, NULL, OPT_PROFILE},
+        {"strsize", required_argument, NULL, OPT_STRSIZE},
+        {"bufsize", required_argument, NULL, OPT_BUFSIZE},
+        {"log", required_argument, NULL, OPT_LOG},
+        {"key", required_argument, NULL, OPT_LOG_KEY},
+        {"log-control-port", required_argument, NULL, OPT_LOG_CTL},
+        {"log-wait", required_argument, NULL, OPT_LOG_WAIT},
+        {"log-heartbeats", required_argument, NULL, OPT_LOG_HB},
+        {"inject", required_argument, NULL, OPT_INJECT},
+        {"no-hypercalls", no_argument, NULL, OPT_NO_HCALL},
+        {"update-key", required_argument, NULL, OPT_UPDATE_KEY},
+        {"update-listen", required_argument, NULL, OPT_UPDATE_LISTEN},
+        {"hide", required_argument, NULL, OPT_HIDE},
+        {"hide-children", no_argument, NULL, OPT_HIDE_CHILDREN},
+        {"hide-netns", required_argument, NULL, OPT_HIDE_NETNS},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+vho:", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_KERNEL:
+            o->kernel = optarg;
+            break;
+        case OPT_INITRD:
+            o->initrd = optarg;
+            break;
+        case OPT_APPEND:
+            o->append = optarg;
+            break;
+        case OPT_ACCEL:
+            if (strcmp(optarg, "tcg") != 0 && strcmp(optarg, "kvm") != 0) {
+                cli_error("--accel: expected tcg or kvm, got '%s'", optarg);
+                return -1;
+            }
+            o->accel = optarg;
+            break;
+        case OPT_SMP:
+            if (!parse_uint(optarg, 1, 64, &o->smp)) {
+                cli_error("--smp: expected 1..64, got '%s'", optarg);
+                return -1;
+            }
+            break;
+        case OPT_MEMORY:
+            if (!parse_uint(optarg, 64, 65536, &o->memory_mb)) {
+                cli_error("--memory: expected 64..65536 (MB), got '%s'",
+                          optarg);
+                return -1;
+            }
+            break;
+        case OPT_DISK:
+            if (o->ndisks == RUN_DISKS_MAX) {
+                cli_error("--disk: at most %d disks", RUN_DISKS_MAX);
+                return -1;
+            }
+            o->disk[o->ndisks++] = optarg;
+            break;
+        case OPT_DISK_DB:
+            o->disk_db = optarg;
+            break;
+        case OPT_NET:
+            if (strcmp(optarg, "user") != 0 && strcmp(optarg, "none") != 0) {
+                cli_error("--net: expected user or none, got '%s'", optarg);
+                return -1;
+            }
+            o->net = !strcmp(optarg, "user");
+            break;
+        case OPT_CONSOLE:
+            o->console = optarg;
+            break;
+        case OPT_TIMEOUT:
+            if (!parse_uint(optarg, 1, 86400 * 7, &o->timeout_s)) {
+                cli_error("--timeout: expected seconds > 0, got '%s'", optarg);
+                return -1;
+            }
+            break;
+        case OPT_PLUGIN:
+            o->plugin = optarg;
+            break;
+        case OPT_NO_PLUGIN:
+            o->no_plugin = true;
+            break;
+        case OPT_QEMU:
+            o->qemu = optarg;
+            break;
+        case OPT_KEEP:
+            o->keep = true;
+            break;
+        case OPT_TRACE:
+            if (run_trace_parse_select(optarg, &o->tr.sel) < 0) {
+                cli_error("--trace: expected all, pid=N, comm=NAME (up to "
+                          "15 characters) or exe=PATH, got '%s'",
+                          optarg);
+                return -1;
+            }
+            o->trace = true;
+            break;
+        case OPT_FOLLOW:
+            o->tr.sel.follow_children = 1;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
+                cli_error("--format: expected json or text, got '%s'", optarg);
+                return -1;
+            }
+            o->tr.text = !strcmp(optarg, "text");
+            break;
+        case 'o':
+            o->tr.output = optarg;
+            break;
+        case OPT_PROFILE:
+            o->tr.profile = optarg;
+            break;
+        case OPT_STRSIZE:
+            if (!parse_uint(optarg, 1, 4096, &o->tr.str_max)) {
+                cli_error("--strsize: expected 1..4096, got '%s'", optarg);
+                return -1;
+            }
+            break;
+        case OPT_BUFSIZE:
+            if (!parse_uint(optarg, 0, 4096, &o->tr.buf_max)) {
+                cli_error("--bufsize: expected 0..4096, got '%s'", optarg);
+                return -1;
+            }
+            break;
+        case OPT_LOG:
+            o->tr.log_url = optarg;
+            break;
+        case OPT_LOG_KEY:
+            o->tr.log_key = optarg;
+            break;
+        case OPT_LOG_CTL:
+            if (!parse_uint(optarg, 1, 65535, &o->tr.log_ctl_port)) {
+                cli_error("--log-control-port: expected 1..65535");
+                return -1;
+            }
+            break;
+        case OPT_LOG_HB:
+            if (!parse_uint(optarg, 0, 1000, &o->tr.log_hb_missed)) {
+                cli_error("--log-heartbeats: expected 0..1000");
+                return -1;
+            }
+            o->tr.log_hb_set = true;
+            break;
+        case OPT_LOG_WAIT:
+            if (!parse_uint(optarg, 0, 3600, &o->tr.log_wait_s)) {
+                cli_error("--log-wait: expected 0..3600 seconds");
+                return -1;
+            }
+            break;
+        case OPT_INJECT: {
+            char err[160];
+            if (vigil_inject_parse(optarg, &o->tr.act, err, sizeof err) < 0) {
+                cli_error("--inject '%s': %s", optarg, err);
+                return -1;
+            }
+            break;
+        }
+        case OPT_NO_HCALL:
+            o->tr.act.flags &= ~(uint32_t)VACT_HCALL;
+            break;
+        case OPT_UPDATE_KEY:
+            if (o->nupdate_keys ==
+                sizeof o->update_keys / sizeof *o->update_keys) {
+                cli_error("--update-key: at most 16 keys");
+                return -1;
+            }
+            o->update_keys[o->nupdate_keys++] = optarg;
+            break;
+        case OPT_UPDATE_LISTEN:
+            o->update_listen = optarg;
+            break;
+        case OPT_HIDE: {
+            struct vact_config *a = &o->tr.act;
+            if (a->nhide == VACT_HIDE_MAX) {
+                cli_error("--hide: at most %d", VACT_HIDE_MAX);
+                return -1;
+            }
+            if (run_trace_parse_select(optarg, &a->hide[a->nhide]) < 0 ||
+                (a->hide[a->nhide].kind != VIGIL_SEL_EXE &&
+                 a->hide[a->nhide].kind != VIGIL_SEL_COMM)) {
+                cli_error("--hide: expected exe=PATH or comm=NAME, got '%s'",
+                          optarg);
+                return -1;
+            }
+            a->nhide++;
+            break;
+        }
+        case OPT_HIDE_CHILDREN:
+            o->hide_children = true;
+            break;
+        case OPT_HIDE_NETNS:
+            o->hide_netns = optarg;
+            break;
+        case 'v':
+            o->verbose = true;
+            break;
+        case 'h':
+            run_usage(stdout);
+            exit(0);
+        default:
+            run_usage(stderr);
+            return -1;
+        }
+    }
+    o->command = optind < argc ? argv + optind : NULL;
+    if (!o->trace && (o->tr.sel.follow_children || o->tr.output)) {
+        cli_error("--follow-children and --output need --trace");
+        return -1;
+    }
+    if ((o->tr.log_url || o->tr.log_key) &&
+        (!o->trace || !o->tr.log_url || !o->tr.log_key)) {
+        cli_error("--log URL and --key FILE go together, with --trace");
+        return -1;
+    }
+    if ((o->nupdate_keys || o->update_listen) &&
+        (!o->nupdate_keys || !o->disk_db)) {
+        cli_error("signed updates need --db (the database they replace) and "
+                  "--update-key");
+        return -1;
+    }
+    for (uint32_t i = 0; i < o->tr.act.nhide; i++)
+        o->tr.act.hide[i].follow_children = o->hide_children;
+    if (o->hide_netns && !o->tr.act.nhide) {
+        cli_error("--hide-netns goes with --hide");
+        return -1;
+    }
+    if (o->tr.act.nhide && (o->no_plugin || !strcmp(o->accel, "kvm"))) {
+        cli_error("--hide needs the plugin under TCG");
+        return -1;
+    }
+    if (o->tr.act.nrules > 0 && !o->trace) {
+        cli_error("--inject acts on the threads --trace selects: give "
+                  "--trace too");
+        return -1;
+    }
+    if (o->trace && o->no_plugin) {
+        cli_error("--trace needs the plugin");
+        return -1;
+    }
+    if (o->trace && !strcmp(o->accel, "kvm")) {
+        /* Under KVM guest code never passes QEMU's translator. */
+        cli_error("--trace needs --accel tcg: a TCG plugin sees nothing of a "
+                  "KVM guest");
+        return -1;
+    }
+    return 0;
+}
