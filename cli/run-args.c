@@ -83,7 +83,6 @@ static bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
     return true;
 }
 
-
 int run_parse_args(int argc, char **argv, struct run_opts *o)
 {
     enum {

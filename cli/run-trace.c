@@ -428,88 +428,98 @@ fail:
     return err < 0 ? err : -EINVAL;
 }
 
+/* The consumer's last records, and the summary that closes the trace: in
+ * the trace itself, to the log host, and on stderr.  Returns -1 when the
+ * trace cannot be trusted (no plugin, or threads it could not read). */
+static int finish_consumer(struct run_trace *t, bool verbose)
+{
+    /* The filter has stopped: its last detections wait for the calls that
+     * finishing the consumer hands out. */
+    pump_events(t, EVENTS_END_WAIT_MS);
+    vigil_consumer_finish(t->cons);
+    report_drops(t);
+    if (t->detect != NULL)
+        run_detect_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), true);
+    struct vigil_consumer_stats st;
+    vigil_consumer_stats(t->cons, &st);
+    char sum[512];
+    int sl = snprintf(
+        sum, sizeof sum,
+        "{\"type\":\"summary\",\"records\":%llu,\"events\":%llu,"
+        "\"dropped_records\":%llu,\"unpaired_returns\":%llu,"
+        "\"unreadable_threads\":%llu}",
+        (unsigned long long)st.records, (unsigned long long)st.events,
+        (unsigned long long)st.dropped_records,
+        (unsigned long long)st.unpaired_exits, (unsigned long long)st.bad_task);
+    if (!t->o.text && t->out != NULL)
+        fprintf(t->out, "%s\n", sum);
+    net_record(t, sum, sl);
+    int rc = 0;
+    if (!__atomic_load_n(&vring_shm(t->ring)->plugin_attached,
+                         __ATOMIC_ACQUIRE)) {
+        cli_error("the plugin never attached to the trace ring");
+        rc = -1;
+    }
+    if (st.bad_task > 0) {
+        cli_warn("%llu system calls came from threads that could not be "
+                 "read: the kernel profile does not match the guest kernel",
+                 (unsigned long long)st.bad_task);
+        rc = -1;
+    }
+    if (st.dropped_records > 0)
+        cli_warn("%llu trace records were dropped (ring full)",
+                 (unsigned long long)st.dropped_records);
+    if (verbose)
+        fprintf(stderr,
+                "vigil: trace: %llu records, %llu events, %llu dropped, "
+                "%llu unpaired returns\n",
+                (unsigned long long)st.records, (unsigned long long)st.events,
+                (unsigned long long)st.dropped_records,
+                (unsigned long long)st.unpaired_exits);
+    return rc;
+}
+
+/* Send what is queued for the log host, end the session, and say what
+ * did not reach it. */
+static void finish_log(struct run_trace *t, bool verbose)
+{
+    vlog_sender_flush(t->net, 5000);
+    struct vlog_sender_stats ns;
+    vlog_sender_stats(t->net, &ns);
+    vlog_sender_free(t->net); /* ends the session with FIN */
+    t->net = NULL;
+    if (ns.dropped > 0 || ns.send_errors > 0)
+        cli_warn("--log: %llu events dropped (send queue full), %llu send "
+                 "errors",
+                 (unsigned long long)ns.dropped,
+                 (unsigned long long)ns.send_errors);
+    if (ns.sessions == 0)
+        cli_warn("--log: no START arrived; nothing was sent (%llu records "
+                 "unsent)",
+                 (unsigned long long)ns.unsent);
+    if (verbose)
+        fprintf(stderr,
+                "vigil: log: %llu sessions, %llu records sent, %llu unsent "
+                "(not started), %llu filtered, %llu dropped, %llu "
+                "datagrams\n",
+                (unsigned long long)ns.sessions,
+                (unsigned long long)ns.sent_records,
+                (unsigned long long)ns.unsent, (unsigned long long)ns.filtered,
+                (unsigned long long)ns.dropped,
+                (unsigned long long)ns.datagrams);
+}
+
 int run_trace_stop(struct run_trace *t, bool verbose)
 {
-    int rc = 0;
     if (t == NULL)
         return 0;
     if (t->thread_started) {
         __atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
         pthread_join(t->thread, NULL);
     }
-    if (t->cons != NULL) {
-        /* The filter has stopped: its last detections wait for the calls
-         * that finishing the consumer hands out. */
-        pump_events(t, EVENTS_END_WAIT_MS);
-        vigil_consumer_finish(t->cons);
-        report_drops(t);
-        if (t->detect != NULL)
-            run_detect_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), true);
-        struct vigil_consumer_stats st;
-        vigil_consumer_stats(t->cons, &st);
-        const struct vring_shm *shm = vring_shm(t->ring);
-        char sum[512];
-        int sl = snprintf(
-            sum, sizeof sum,
-            "{\"type\":\"summary\",\"records\":%llu,\"events\":%llu,"
-            "\"dropped_records\":%llu,\"unpaired_returns\":%llu,"
-            "\"unreadable_threads\":%llu}",
-            (unsigned long long)st.records, (unsigned long long)st.events,
-            (unsigned long long)st.dropped_records,
-            (unsigned long long)st.unpaired_exits,
-            (unsigned long long)st.bad_task);
-        if (!t->o.text && t->out != NULL)
-            fprintf(t->out, "%s\n", sum);
-        net_record(t, sum, sl);
-        if (!__atomic_load_n(&shm->plugin_attached, __ATOMIC_ACQUIRE)) {
-            cli_error("the plugin never attached to the trace ring");
-            rc = -1;
-        }
-        if (st.bad_task > 0) {
-            cli_warn("%llu system calls came from threads that could not be "
-                     "read: the kernel profile does not match the guest "
-                     "kernel",
-                     (unsigned long long)st.bad_task);
-            rc = -1;
-        }
-        if (st.dropped_records > 0)
-            cli_warn("%llu trace records were dropped (ring full)",
-                     (unsigned long long)st.dropped_records);
-        if (verbose)
-            fprintf(stderr,
-                    "vigil: trace: %llu records, %llu events, %llu dropped, "
-                    "%llu unpaired returns\n",
-                    (unsigned long long)st.records,
-                    (unsigned long long)st.events,
-                    (unsigned long long)st.dropped_records,
-                    (unsigned long long)st.unpaired_exits);
-    }
-    if (t->net != NULL) {
-        vlog_sender_flush(t->net, 5000);
-        struct vlog_sender_stats ns;
-        vlog_sender_stats(t->net, &ns);
-        vlog_sender_free(t->net); /* ends the session with FIN */
-        if (ns.dropped > 0 || ns.send_errors > 0)
-            cli_warn("--log: %llu events dropped (send queue full), %llu "
-                     "send errors",
-                     (unsigned long long)ns.dropped,
-                     (unsigned long long)ns.send_errors);
-        if (ns.sessions == 0)
-            cli_warn("--log: no START arrived; nothing was sent (%llu "
-                     "records unsent)",
-                     (unsigned long long)ns.unsent);
-        if (verbose)
-            fprintf(stderr,
-                    "vigil: log: %llu sessions, %llu records sent, %llu "
-                    "unsent (not started), %llu filtered, %llu dropped, "
-                    "%llu datagrams\n",
-                    (unsigned long long)ns.sessions,
-                    (unsigned long long)ns.sent_records,
-                    (unsigned long long)ns.unsent,
-                    (unsigned long long)ns.filtered,
-                    (unsigned long long)ns.dropped,
-                    (unsigned long long)ns.datagrams);
-    }
+    int rc = t->cons != NULL ? finish_consumer(t, verbose) : 0;
+    if (t->net != NULL)
+        finish_log(t, verbose);
     if (t->out != NULL) {
         fflush(t->out);
         if (t->close_out)

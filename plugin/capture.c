@@ -8,13 +8,13 @@
 
 static struct {
     uint32_t str_max, buf_max, argv_max;
-} C;
+} limits;
 
 void capture_setup(const struct vring_config *cfg)
 {
-    C.str_max = cfg->str_max;
-    C.buf_max = cfg->buf_max;
-    C.argv_max = cfg->argv_max;
+    limits.str_max = cfg->str_max;
+    limits.buf_max = cfg->buf_max;
+    limits.argv_max = cfg->argv_max;
 }
 
 /* Read up to `max` bytes at addr, page by page, stopping after a NUL when
@@ -50,10 +50,10 @@ uint32_t capture_room(const struct vsys_cap *c)
     uint32_t n;
     switch (c->kind) {
     case VSYS_CAP_STR:
-        n = C.str_max;
+        n = limits.str_max;
         break;
     case VSYS_CAP_ARGV:
-        n = C.argv_max;
+        n = limits.argv_max;
         break;
     case VSYS_CAP_STRUCT:
         n = c->fixed_len;
@@ -62,7 +62,7 @@ uint32_t capture_room(const struct vsys_cap *c)
         n = 128; /* sizeof(struct sockaddr_storage) */
         break;
     default:
-        n = C.buf_max;
+        n = limits.buf_max;
         break;
     }
     return VRAW_ALIGN(sizeof(struct vraw_blob) + n);
@@ -208,7 +208,7 @@ uint32_t capture_exec_path(struct vcpu *v, uint64_t sp, uint8_t argi,
     struct vraw_blob *b = (struct vraw_blob *)at;
     bool fault;
     uint32_t n =
-        mem_bounded(v, fn, (uint8_t *)(b + 1), C.str_max, true, &fault);
+        mem_bounded(v, fn, (uint8_t *)(b + 1), limits.str_max, true, &fault);
     if (fault || n == 0)
         return 0;
     b->argi = argi;

@@ -71,23 +71,23 @@ static struct {
         uint64_t task, ip;
         int32_t tid;
     } refused[DETOURS]; /* prefaults the kernel refused, per thread */
-} C;
+} ctl;
 
 static void refusal(const struct detour *d)
 {
     unsigned i = (unsigned)((d->task >> 6) ^ (uint64_t)d->tid) & (DETOURS - 1);
-    C.refused[i].task = d->task;
-    C.refused[i].tid = d->tid;
-    C.refused[i].ip = d->resume;
+    ctl.refused[i].task = d->task;
+    ctl.refused[i].tid = d->tid;
+    ctl.refused[i].ip = d->resume;
 }
 
 bool control_refused(const struct vraw_task *t, uint64_t ip)
 {
     unsigned i = (unsigned)((t->task >> 6) ^ (uint64_t)t->tid) & (DETOURS - 1);
-    if (C.refused[i].task != t->task || C.refused[i].tid != t->tid ||
-        C.refused[i].ip != ip)
+    if (ctl.refused[i].task != t->task || ctl.refused[i].tid != t->tid ||
+        ctl.refused[i].ip != ip)
         return false;
-    C.refused[i].task = 0;
+    ctl.refused[i].task = 0;
     return true;
 }
 
@@ -98,13 +98,13 @@ static void count(uint64_t *c)
 
 void control_stats(struct control_stats *out)
 {
-    out->skipped = __atomic_load_n(&C.st.skipped, __ATOMIC_RELAXED);
-    out->faulted_in = __atomic_load_n(&C.st.faulted_in, __ATOMIC_RELAXED);
+    out->skipped = __atomic_load_n(&ctl.st.skipped, __ATOMIC_RELAXED);
+    out->faulted_in = __atomic_load_n(&ctl.st.faulted_in, __ATOMIC_RELAXED);
     out->fault_in_failed =
-        __atomic_load_n(&C.st.fault_in_failed, __ATOMIC_RELAXED);
-    out->via_signal = __atomic_load_n(&C.st.via_signal, __ATOMIC_RELAXED);
-    out->parked = __atomic_load_n(&C.st.parked, __ATOMIC_RELAXED);
-    out->lost = __atomic_load_n(&C.st.lost, __ATOMIC_RELAXED);
+        __atomic_load_n(&ctl.st.fault_in_failed, __ATOMIC_RELAXED);
+    out->via_signal = __atomic_load_n(&ctl.st.via_signal, __ATOMIC_RELAXED);
+    out->parked = __atomic_load_n(&ctl.st.parked, __ATOMIC_RELAXED);
+    out->lost = __atomic_load_n(&ctl.st.lost, __ATOMIC_RELAXED);
 }
 
 _Noreturn void control_skip(struct vcpu *v, uint64_t ip, unsigned len,
@@ -115,7 +115,7 @@ _Noreturn void control_skip(struct vcpu *v, uint64_t ip, unsigned len,
     set_reg(v, R_RAX, (uint64_t)result);
     set_reg(v, R_RCX, ip + len);
     set_reg(v, R_R11, reg(v, R_EFLAGS));
-    count(&C.st.skipped);
+    count(&ctl.st.skipped);
     qemu_plugin_set_pc(ip + len);
 }
 
@@ -129,10 +129,10 @@ void control_note_site(uint64_t cr3, uint64_t ip)
     /* Written only when it changes; a torn pair is harmless, because a
      * site is checked in the address space it is used in. */
     unsigned s = site_slot(cr3);
-    if (__atomic_load_n(&C.site[s].ip, __ATOMIC_RELAXED) != ip ||
-        __atomic_load_n(&C.site[s].cr3, __ATOMIC_RELAXED) != cr3) {
-        __atomic_store_n(&C.site[s].cr3, cr3, __ATOMIC_RELAXED);
-        __atomic_store_n(&C.site[s].ip, ip, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&ctl.site[s].ip, __ATOMIC_RELAXED) != ip ||
+        __atomic_load_n(&ctl.site[s].cr3, __ATOMIC_RELAXED) != cr3) {
+        __atomic_store_n(&ctl.site[s].cr3, cr3, __ATOMIC_RELAXED);
+        __atomic_store_n(&ctl.site[s].ip, ip, __ATOMIC_RELAXED);
     }
 }
 
@@ -141,7 +141,7 @@ static uint64_t gadget(struct vcpu *v)
 {
     uint64_t cr3 = reg(v, R_CR3);
     unsigned s = site_slot(cr3);
-    uint64_t ip = __atomic_load_n(&C.site[s].ip, __ATOMIC_RELAXED);
+    uint64_t ip = __atomic_load_n(&ctl.site[s].ip, __ATOMIC_RELAXED);
     uint8_t b[2];
     if (ip == 0 || !gm_read_exec(v, ip, b) || b[0] != 0x0f || b[1] != 0x05)
         return 0;
@@ -150,7 +150,7 @@ static uint64_t gadget(struct vcpu *v)
 
 bool control_busy(void)
 {
-    return __atomic_load_n(&C.live, __ATOMIC_ACQUIRE) != 0;
+    return __atomic_load_n(&ctl.live, __ATOMIC_ACQUIRE) != 0;
 }
 
 /* A free slot, claimed (state CLAIMING), or the oldest ARMED one. */
@@ -159,12 +159,12 @@ static struct detour *claim(void)
     for (int pass = 0; pass < 2; pass++) {
         struct detour *oldest = NULL;
         for (unsigned i = 0; i < DETOURS; i++) {
-            struct detour *d = &C.d[i];
+            struct detour *d = &ctl.d[i];
             int st = __atomic_load_n(&d->state, __ATOMIC_ACQUIRE);
             if (st == FREE && __atomic_compare_exchange_n(
                                   &d->state, &st, CLAIMING, false,
                                   __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-                __atomic_fetch_add(&C.live, 1, __ATOMIC_ACQ_REL);
+                __atomic_fetch_add(&ctl.live, 1, __ATOMIC_ACQ_REL);
                 return d;
             }
             if (st == ARMED && (oldest == NULL || d->seq < oldest->seq))
@@ -176,7 +176,7 @@ static struct detour *claim(void)
         if (oldest != NULL &&
             __atomic_compare_exchange_n(&oldest->state, &armed, CLAIMING, false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-            count(&C.st.lost);
+            count(&ctl.st.lost);
             return oldest; /* stays counted in `live` */
         }
     }
@@ -186,13 +186,13 @@ static struct detour *claim(void)
 static void release(struct detour *d)
 {
     __atomic_store_n(&d->state, FREE, __ATOMIC_RELEASE);
-    __atomic_fetch_sub(&C.live, 1, __ATOMIC_ACQ_REL);
+    __atomic_fetch_sub(&ctl.live, 1, __ATOMIC_ACQ_REL);
 }
 
 static struct detour *find(const struct vraw_task *t, int state)
 {
     for (unsigned i = 0; i < DETOURS; i++) {
-        struct detour *d = &C.d[i];
+        struct detour *d = &ctl.d[i];
         if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == state &&
             d->task == t->task && d->tid == t->tid)
             return d;
@@ -235,7 +235,7 @@ static bool detour(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     d->prefault = prefault;
     if (arg != NULL)
         memcpy(d->arg, arg, sizeof d->arg);
-    d->seq = __atomic_fetch_add(&C.seq, 1, __ATOMIC_RELAXED);
+    d->seq = __atomic_fetch_add(&ctl.seq, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&d->state, own ? IN_FLIGHT : ARMED, __ATOMIC_RELEASE);
 
     set_reg(v, R_RAX, nr);
@@ -257,7 +257,7 @@ bool control_fault_in(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     if (finish == NULL)
         return false;
     const uint64_t a[4] = {first, span, MADV_POPULATE_WRITE_, 0};
-    count(&C.st.faulted_in);
+    count(&ctl.st.faulted_in);
     return detour(v, t, ip, insn_len, NR_MADVISE, a, finish, NULL, arg, false);
 }
 
@@ -269,7 +269,7 @@ bool control_prefault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     uint64_t span = ((start + len + PAGE - 1) & ~(PAGE - 1)) - first;
     const uint64_t a[4] = {
         first, span, write ? MADV_POPULATE_WRITE_ : MADV_POPULATE_READ_, 0};
-    count(&C.st.faulted_in);
+    count(&ctl.st.faulted_in);
     return detour(v, t, ip, insn_len, NR_MADVISE, a, NULL, NULL, NULL, true);
 }
 
@@ -278,7 +278,7 @@ bool control_park(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
 {
     /* poll(NULL, 0, 1): a wait that touches no guest memory. */
     const uint64_t a[4] = {0, 0, PARK_MS, 0};
-    count(&C.st.parked);
+    count(&ctl.st.parked);
     return detour(v, t, ip, insn_len, NR_POLL, a, NULL, NULL, NULL, false);
 }
 
@@ -286,7 +286,7 @@ bool control_call_again(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                         unsigned insn_len, uint64_t nr, const uint64_t a[4],
                         control_done_fn done, const uint64_t arg[4])
 {
-    count(&C.st.parked);
+    count(&ctl.st.parked);
     return detour(v, t, ip, insn_len, nr, a, NULL, done, arg, false);
 }
 
@@ -333,7 +333,7 @@ bool control_return(struct vcpu *v, const struct vraw_task *t, bool iret)
             ctx = sigframe_find(v, frame[3], back, back);
             if (ctx == 0 || !sigframe_get(v, ctx, SC_AX, &kret))
                 goto lost;
-            count(&C.st.via_signal);
+            count(&ctl.st.via_signal);
         } else {
             kret = reg(v, R_RAX);
         }
@@ -350,10 +350,10 @@ bool control_return(struct vcpu *v, const struct vraw_task *t, bool iret)
         d->done(v, d->arg, (int64_t)kret);
     if (d->finish != NULL) {
         if (kret != 0)
-            count(&C.st.fault_in_failed);
+            count(&ctl.st.fault_in_failed);
         rax = (uint64_t)d->finish(v, d->arg, kret == 0);
     } else if (d->prefault && kret != 0) {
-        count(&C.st.fault_in_failed);
+        count(&ctl.st.fault_in_failed);
         refusal(d);
     }
 
@@ -385,7 +385,7 @@ bool control_return(struct vcpu *v, const struct vraw_task *t, bool iret)
 lost:
     /* Cannot happen with a kernel that keeps its own frames; counted so
      * that it would show. */
-    count(&C.st.lost);
+    count(&ctl.st.lost);
     release(d);
     return true;
 }

@@ -38,32 +38,32 @@ static struct {
     uint64_t copied, seq, last_ns;
     int64_t result;
     char msg[VREQ_MSG_MAX];
-} U;
+} upd;
 
 void hcall_update_setup(struct vring_map *ring)
 {
-    U.req = &vring_shm(ring)->req;
-    U.xfer = vring_xfer(ring, &U.xfer_len);
+    upd.req = &vring_shm(ring)->req;
+    upd.xfer = vring_xfer(ring, &upd.xfer_len);
 }
 
 static void release(void)
 {
-    U.state = IDLE;
-    __atomic_store_n(&U.owner, 0, __ATOMIC_RELEASE);
+    upd.state = IDLE;
+    __atomic_store_n(&upd.owner, 0, __ATOMIC_RELEASE);
 }
 
 /* The answer into the result buffer; rax is the result whatever becomes
  * of the text. */
 static int64_t answer(struct vcpu *v, bool faulted_in, bool *fault_in)
 {
-    size_t n = strnlen(U.msg, sizeof U.msg - 1) + 1;
+    size_t n = strnlen(upd.msg, sizeof upd.msg - 1) + 1;
     *fault_in = false;
-    enum gm_result r = gm_write(v, U.res, U.msg, (uint32_t)n, faulted_in);
+    enum gm_result r = gm_write(v, upd.res, upd.msg, (uint32_t)n, faulted_in);
     if (r == GM_FAULT_IN && !faulted_in) {
         *fault_in = true;
         return 0;
     }
-    int64_t result = U.result;
+    int64_t result = upd.result;
     release();
     return result;
 }
@@ -74,7 +74,7 @@ static int64_t answer_finish(struct vcpu *v, const uint64_t arg[4],
     bool again;
     (void)arg;
     if (!faulted_in) {
-        int64_t result = U.result;
+        int64_t result = upd.result;
         release();
         return result;
     }
@@ -85,61 +85,62 @@ void hcall_update(struct vcpu *v, uint64_t ip)
 {
     struct vraw_task t;
     uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
-    if (U.req == NULL || !ident(v, &t) || t.task == 0)
+    if (upd.req == NULL || !ident(v, &t) || t.task == 0)
         control_skip(v, ip, VMCALL_LEN, -EFAULT);
-    uint64_t owner = __atomic_load_n(&U.owner, __ATOMIC_ACQUIRE);
-    if (owner != t.task || U.tid != t.tid) {
+    uint64_t owner = __atomic_load_n(&upd.owner, __ATOMIC_ACQUIRE);
+    if (owner != t.task || upd.tid != t.tid) {
         /* A request left by a thread that died or stopped coming is taken
          * back once vigil is done with it. */
-        if (owner != 0 && now - U.last_ns > ABANDON_NS &&
-            __atomic_load_n(&U.req->state, __ATOMIC_ACQUIRE) != VREQ_POSTED &&
-            __atomic_compare_exchange_n(&U.owner, &owner, 0, false,
+        if (owner != 0 && now - upd.last_ns > ABANDON_NS &&
+            __atomic_load_n(&upd.req->state, __ATOMIC_ACQUIRE) != VREQ_POSTED &&
+            __atomic_compare_exchange_n(&upd.owner, &owner, 0, false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-            __atomic_store_n(&U.req->state, VREQ_FREE, __ATOMIC_RELEASE);
+            __atomic_store_n(&upd.req->state, VREQ_FREE, __ATOMIC_RELEASE);
             owner = 0;
         }
         uint64_t len = reg(v, R_RCX);
         if (owner != 0)
             control_skip(v, ip, VMCALL_LEN, -EBUSY);
-        if (len == 0 || len > U.xfer_len)
+        if (len == 0 || len > upd.xfer_len)
             control_skip(v, ip, VMCALL_LEN, -E2BIG);
-        if (!__atomic_compare_exchange_n(&U.owner, &owner, t.task, false,
+        if (!__atomic_compare_exchange_n(&upd.owner, &owner, t.task, false,
                                          __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
             control_skip(v, ip, VMCALL_LEN, -EBUSY);
-        U.tid = t.tid;
-        U.buf = reg(v, R_RBX);
-        U.len = len;
-        U.res = reg(v, R_RDX);
-        U.copied = 0;
-        U.state = COPYING;
+        upd.tid = t.tid;
+        upd.buf = reg(v, R_RBX);
+        upd.len = len;
+        upd.res = reg(v, R_RDX);
+        upd.copied = 0;
+        upd.state = COPYING;
     }
-    U.last_ns = now;
+    upd.last_ns = now;
 
-    if (U.state == COPYING) {
+    if (upd.state == COPYING) {
         uint64_t n =
-            U.len - U.copied < COPY_STEP ? U.len - U.copied : COPY_STEP;
-        if (gm_read(v, U.buf + U.copied, U.xfer + U.copied, (uint32_t)n) !=
-            GM_OK) {
+            upd.len - upd.copied < COPY_STEP ? upd.len - upd.copied : COPY_STEP;
+        if (gm_read(v, upd.buf + upd.copied, upd.xfer + upd.copied,
+                    (uint32_t)n) != GM_OK) {
             release();
             control_skip(v, ip, VMCALL_LEN, -EFAULT);
         }
-        U.copied += n;
-        if (U.copied < U.len)
+        upd.copied += n;
+        if (upd.copied < upd.len)
             qemu_plugin_set_pc(ip); /* the next piece on the next visit */
-        U.req->fn = HCALL_UPDATE;
-        U.req->len = U.len;
-        U.req->seq = ++U.seq;
-        __atomic_store_n(&U.req->state, VREQ_POSTED, __ATOMIC_RELEASE);
-        U.state = WAITING;
-    } else if (__atomic_load_n(&U.req->state, __ATOMIC_ACQUIRE) == VREQ_DONE) {
-        U.result = U.req->result;
-        memcpy(U.msg, U.req->msg, sizeof U.msg);
-        U.msg[sizeof U.msg - 1] = '\0';
-        __atomic_store_n(&U.req->state, VREQ_FREE, __ATOMIC_RELEASE);
+        upd.req->fn = HCALL_UPDATE;
+        upd.req->len = upd.len;
+        upd.req->seq = ++upd.seq;
+        __atomic_store_n(&upd.req->state, VREQ_POSTED, __ATOMIC_RELEASE);
+        upd.state = WAITING;
+    } else if (__atomic_load_n(&upd.req->state, __ATOMIC_ACQUIRE) ==
+               VREQ_DONE) {
+        upd.result = upd.req->result;
+        memcpy(upd.msg, upd.req->msg, sizeof upd.msg);
+        upd.msg[sizeof upd.msg - 1] = '\0';
+        __atomic_store_n(&upd.req->state, VREQ_FREE, __ATOMIC_RELEASE);
         bool fault_in;
         int64_t result = answer(v, false, &fault_in);
-        if (fault_in && !control_fault_in(v, &t, ip, VMCALL_LEN, U.res,
-                                          sizeof U.msg, answer_finish, NULL))
+        if (fault_in && !control_fault_in(v, &t, ip, VMCALL_LEN, upd.res,
+                                          sizeof upd.msg, answer_finish, NULL))
             result = answer_finish(v, NULL, false);
         control_skip(v, ip, VMCALL_LEN, result);
     }

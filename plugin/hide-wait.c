@@ -63,11 +63,11 @@ static struct {
     struct {
         int32_t tgid, epfd; /* tgid 0: free */
     } ep[EPOLLS];
-} W;
+} waits;
 
 void hwait_setup(void)
 {
-    memset(&W, 0, sizeof W);
+    memset(&waits, 0, sizeof waits);
 }
 
 /* ---- epoll instances with hidden descriptors ---- */
@@ -75,8 +75,8 @@ void hwait_setup(void)
 static int ep_find(int32_t tgid, int32_t epfd)
 {
     for (int i = 0; i < EPOLLS; i++)
-        if (__atomic_load_n(&W.ep[i].tgid, __ATOMIC_ACQUIRE) == tgid &&
-            W.ep[i].epfd == epfd)
+        if (__atomic_load_n(&waits.ep[i].tgid, __ATOMIC_ACQUIRE) == tgid &&
+            waits.ep[i].epfd == epfd)
             return i;
     return -1;
 }
@@ -87,11 +87,11 @@ static void ep_add(int32_t tgid, int32_t epfd)
         return;
     for (int i = 0; i < EPOLLS; i++) {
         int32_t none = 0;
-        if (__atomic_load_n(&W.ep[i].tgid, __ATOMIC_ACQUIRE) == 0 &&
-            __atomic_compare_exchange_n(&W.ep[i].tgid, &none, -1, false,
+        if (__atomic_load_n(&waits.ep[i].tgid, __ATOMIC_ACQUIRE) == 0 &&
+            __atomic_compare_exchange_n(&waits.ep[i].tgid, &none, -1, false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-            W.ep[i].epfd = epfd;
-            __atomic_store_n(&W.ep[i].tgid, tgid, __ATOMIC_RELEASE);
+            waits.ep[i].epfd = epfd;
+            __atomic_store_n(&waits.ep[i].tgid, tgid, __ATOMIC_RELEASE);
             return;
         }
     }
@@ -100,8 +100,8 @@ static void ep_add(int32_t tgid, int32_t epfd)
 void hwait_forget(int32_t tgid)
 {
     for (int i = 0; i < EPOLLS; i++)
-        if (__atomic_load_n(&W.ep[i].tgid, __ATOMIC_ACQUIRE) == tgid)
-            __atomic_store_n(&W.ep[i].tgid, 0, __ATOMIC_RELEASE);
+        if (__atomic_load_n(&waits.ep[i].tgid, __ATOMIC_ACQUIRE) == tgid)
+            __atomic_store_n(&waits.ep[i].tgid, 0, __ATOMIC_RELEASE);
 }
 
 /* ---- the waits in progress, one per thread ---- */
@@ -109,7 +109,7 @@ void hwait_forget(int32_t tgid)
 static struct wait *wait_find(const struct vraw_task *t, uint64_t ip)
 {
     for (int i = 0; i < WAITS; i++) {
-        struct wait *w = &W.w[i];
+        struct wait *w = &waits.w[i];
         if (__atomic_load_n(&w->task, __ATOMIC_ACQUIRE) == t->task &&
             w->tid == t->tid && (ip == 0 || w->ip == ip))
             return w;
@@ -120,7 +120,7 @@ static struct wait *wait_find(const struct vraw_task *t, uint64_t ip)
 static void wait_free(struct wait *w)
 {
     __atomic_store_n(&w->task, 0, __ATOMIC_RELEASE);
-    __atomic_fetch_sub(&W.live, 1, __ATOMIC_ACQ_REL);
+    __atomic_fetch_sub(&waits.live, 1, __ATOMIC_ACQ_REL);
 }
 
 /* A record for thread @t's new wait: its old one (a thread waits for one
@@ -131,23 +131,23 @@ static struct wait *wait_new(const struct vraw_task *t, uint64_t ip, int64_t nr)
     struct wait *w = wait_find(t, 0);
     for (int i = 0; w == NULL && i < WAITS; i++) {
         uint64_t none = 0;
-        if (__atomic_compare_exchange_n(&W.w[i].task, &none, t->task, false,
+        if (__atomic_compare_exchange_n(&waits.w[i].task, &none, t->task, false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-            w = &W.w[i];
-            __atomic_fetch_add(&W.live, 1, __ATOMIC_ACQ_REL);
+            w = &waits.w[i];
+            __atomic_fetch_add(&waits.live, 1, __ATOMIC_ACQ_REL);
         }
     }
     if (w == NULL) {
-        w = &W.w[0];
+        w = &waits.w[0];
         for (int i = 1; i < WAITS; i++)
-            if (W.w[i].seq < w->seq)
-                w = &W.w[i];
+            if (waits.w[i].seq < w->seq)
+                w = &waits.w[i];
         __atomic_store_n(&w->task, t->task, __ATOMIC_RELEASE);
     }
     w->tid = t->tid;
     w->ip = ip;
     w->nr = nr;
-    w->seq = __atomic_add_fetch(&W.seq, 1, __ATOMIC_RELAXED);
+    w->seq = __atomic_add_fetch(&waits.seq, 1, __ATOMIC_RELAXED);
     w->nhid = w->hready = 0;
     w->mixed = false;
     return w;
@@ -366,7 +366,7 @@ enum hide_state hwait_post(struct vcpu *v, const struct vraw_task *t,
         /* The guest's epoll instance goes: the executor's twin too. */
         int e = ep_find(t->tgid, (int32_t)args[0]);
         if (e >= 0) {
-            __atomic_store_n(&W.ep[e].tgid, 0, __ATOMIC_RELEASE);
+            __atomic_store_n(&waits.ep[e].tgid, 0, __ATOMIC_RELEASE);
             hide_event(t, VHIDE_OP_EPCLOSE, (int32_t)args[0]);
         }
         return HIDE_NO;
@@ -379,7 +379,7 @@ enum hide_state hwait_post(struct vcpu *v, const struct vraw_task *t,
 
 static struct wait *wait_at(const uint64_t arg[4])
 {
-    return arg[0] < WAITS ? &W.w[arg[0]] : NULL;
+    return arg[0] < WAITS ? &waits.w[arg[0]] : NULL;
 }
 
 /* The round's outcome @total: the call's result, unless nothing is ready
@@ -430,7 +430,7 @@ static enum hide_state round_start(struct vcpu *v, const struct vraw_task *t,
                                    const uint64_t a[4], control_done_fn done,
                                    int64_t *result)
 {
-    const uint64_t arg[4] = {(uint64_t)(w - W.w), a[0], 0, 0};
+    const uint64_t arg[4] = {(uint64_t)(w - waits.w), a[0], 0, 0};
     w->state = W_ROUND;
     if (control_call_again(v, t, w->ip, 2, nr, a, done, arg))
         return HIDE_WAITING;
@@ -528,7 +528,7 @@ enum hide_state hwait_resume(struct vcpu *v, const struct vraw_task *t,
                              int64_t *result)
 {
     (void)v;
-    if (__atomic_load_n(&W.live, __ATOMIC_ACQUIRE) == 0)
+    if (__atomic_load_n(&waits.live, __ATOMIC_ACQUIRE) == 0)
         return HIDE_NO;
     struct wait *w = wait_find(t, ip);
     if (w == NULL)

@@ -56,39 +56,40 @@ static struct {
         bool parked;      /* it has waited in the guest kernel */
     } owner[VHIDE_SLOTS];
     int nr_exit_group, nr_execve;
-} H;
+} hidden;
 
 bool hide_setup(const struct vact_config *act, struct vring_map *ring)
 {
-    H.nsel = act->nhide < VACT_HIDE_MAX ? act->nhide : VACT_HIDE_MAX;
-    for (unsigned i = 0; i < H.nsel; i++)
-        psel_init(&H.sel[i], &act->hide[i]);
-    H.area = vring_hide(ring);
-    H.nr_exit_group = vsys_number("exit_group");
-    H.nr_execve = vsys_number("execve");
-    H.on = H.nsel > 0 && H.area != NULL;
+    hidden.nsel = act->nhide < VACT_HIDE_MAX ? act->nhide : VACT_HIDE_MAX;
+    for (unsigned i = 0; i < hidden.nsel; i++)
+        psel_init(&hidden.sel[i], &act->hide[i]);
+    hidden.area = vring_hide(ring);
+    hidden.nr_exit_group = vsys_number("exit_group");
+    hidden.nr_execve = vsys_number("execve");
+    hidden.on = hidden.nsel > 0 && hidden.area != NULL;
     hwait_setup();
-    return H.on;
+    return hidden.on;
 }
 
 bool hide_on(void)
 {
-    return H.on;
+    return hidden.on;
 }
 
 static bool hidden_thread(const struct vraw_task *t)
 {
     bool yes = false;
-    for (unsigned i = 0; i < H.nsel; i++)
-        yes |= psel_thread(&H.sel[i], t); /* each keeps its own set */
+    for (unsigned i = 0; i < hidden.nsel; i++)
+        yes |= psel_thread(&hidden.sel[i], t); /* each keeps its own set */
     return yes;
 }
 
 static int slot_of(const struct vraw_task *t)
 {
     for (int i = 0; i < VHIDE_SLOTS; i++)
-        if (__atomic_load_n(&H.owner[i].task, __ATOMIC_ACQUIRE) == t->task &&
-            H.owner[i].tid == t->tid)
+        if (__atomic_load_n(&hidden.owner[i].task, __ATOMIC_ACQUIRE) ==
+                t->task &&
+            hidden.owner[i].tid == t->tid)
             return i;
     return -1;
 }
@@ -97,15 +98,16 @@ int hide_claim(const struct vraw_task *t, uint64_t ip, int64_t nr)
 {
     for (int i = 0; i < VHIDE_SLOTS; i++) {
         uint64_t none = 0;
-        if (__atomic_load_n(&H.area->slot[i].state, __ATOMIC_ACQUIRE) ==
+        if (__atomic_load_n(&hidden.area->slot[i].state, __ATOMIC_ACQUIRE) ==
                 VHIDE_FREE &&
-            __atomic_compare_exchange_n(&H.owner[i].task, &none, t->task, false,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-            H.owner[i].tid = t->tid;
-            H.owner[i].ip = ip;
-            H.owner[i].nr = nr;
-            H.owner[i].parked = false;
-            __atomic_fetch_add(&H.owned, 1, __ATOMIC_ACQ_REL);
+            __atomic_compare_exchange_n(&hidden.owner[i].task, &none, t->task,
+                                        false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+            hidden.owner[i].tid = t->tid;
+            hidden.owner[i].ip = ip;
+            hidden.owner[i].nr = nr;
+            hidden.owner[i].parked = false;
+            __atomic_fetch_add(&hidden.owned, 1, __ATOMIC_ACQ_REL);
             return i;
         }
     }
@@ -114,9 +116,9 @@ int hide_claim(const struct vraw_task *t, uint64_t ip, int64_t nr)
 
 void hide_release(int i)
 {
-    __atomic_store_n(&H.area->slot[i].state, VHIDE_FREE, __ATOMIC_RELEASE);
-    __atomic_store_n(&H.owner[i].task, 0, __ATOMIC_RELEASE);
-    __atomic_fetch_sub(&H.owned, 1, __ATOMIC_ACQ_REL);
+    __atomic_store_n(&hidden.area->slot[i].state, VHIDE_FREE, __ATOMIC_RELEASE);
+    __atomic_store_n(&hidden.owner[i].task, 0, __ATOMIC_RELEASE);
+    __atomic_fetch_sub(&hidden.owned, 1, __ATOMIC_ACQ_REL);
 }
 
 int64_t hide_fault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
@@ -131,13 +133,13 @@ int64_t hide_fault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
 
 struct vhide_slot *hide_slot(int i)
 {
-    return &H.area->slot[i];
+    return &hidden.area->slot[i];
 }
 
 void hide_publish(int i, const struct vraw_task *t, int op, const int64_t a[6],
                   uint32_t in_len)
 {
-    struct vhide_slot *s = &H.area->slot[i];
+    struct vhide_slot *s = &hidden.area->slot[i];
     s->op = op;
     s->tgid = t->tgid;
     s->tid = t->tid;
@@ -146,7 +148,7 @@ void hide_publish(int i, const struct vraw_task *t, int op, const int64_t a[6],
     s->in_len = in_len;
     s->out_len = 0;
     s->result = 0;
-    s->seq = __atomic_add_fetch(&H.seq, 1, __ATOMIC_RELAXED);
+    s->seq = __atomic_add_fetch(&hidden.seq, 1, __ATOMIC_RELAXED);
     s->seen_ns = vigil_now_ns(CLOCK_MONOTONIC);
     __atomic_store_n(&s->state, VHIDE_POSTED, __ATOMIC_RELEASE);
 }
@@ -181,7 +183,7 @@ static int64_t post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                     int64_t nr, const uint64_t args[6], int i)
 {
     const struct vhide_shape *sh = vhide_shape(nr);
-    struct vhide_slot *s = &H.area->slot[i];
+    struct vhide_slot *s = &hidden.area->slot[i];
     uint32_t off = 0, socklen = 0;
     int64_t a[6];
     for (int k = 0; k < 6; k++)
@@ -200,7 +202,7 @@ static int64_t post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
         if (socklen > SOCKLEN_MAX)
             socklen = SOCKLEN_MAX;
     }
-    H.owner[i].socklen = socklen;
+    hidden.owner[i].socklen = socklen;
     for (int k = 0; k < VHIDE_PTRS; k++) {
         const struct vhide_ptr *p = &sh->ptr[k];
         if (p->argi < 0)
@@ -244,7 +246,7 @@ static int64_t post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
  * to the room the guest gave. */
 static int64_t deliver(struct vcpu *v, int i, const uint64_t args[6])
 {
-    struct vhide_slot *s = &H.area->slot[i];
+    struct vhide_slot *s = &hidden.area->slot[i];
     const struct vhide_shape *sh = vhide_shape(s->op);
     int64_t result = s->result;
     uint32_t actual = 0;
@@ -265,7 +267,8 @@ static int64_t deliver(struct vcpu *v, int i, const uint64_t args[6])
             len = p->fixed;
             break;
         case VHIDE_LEN_SOCKLEN:
-            len = actual < H.owner[i].socklen ? actual : H.owner[i].socklen;
+            len = actual < hidden.owner[i].socklen ? actual
+                                                   : hidden.owner[i].socklen;
             break;
         default:
             len = sh->result_bounds_out ? (uint64_t)result
@@ -285,7 +288,7 @@ enum hide_state hide_post(struct vcpu *v, const struct vraw_task *t,
                           uint64_t ip, uint64_t nr, const uint64_t args[6],
                           int64_t *result)
 {
-    if ((int64_t)nr == H.nr_exit_group) {
+    if ((int64_t)nr == hidden.nr_exit_group) {
         if (hidden_thread(t))
             hide_event(t, VHIDE_OP_EXIT, 0);
         return HIDE_NO;
@@ -332,21 +335,21 @@ enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
     enum hide_state ws = hwait_resume(v, t, ip, args, result);
     if (ws != HIDE_NO && ws != HIDE_POSTED)
         return ws;
-    if (__atomic_load_n(&H.owned, __ATOMIC_ACQUIRE) == 0)
+    if (__atomic_load_n(&hidden.owned, __ATOMIC_ACQUIRE) == 0)
         return HIDE_NO;
     int i = slot_of(t);
-    if (i < 0 || H.owner[i].ip != ip)
+    if (i < 0 || hidden.owner[i].ip != ip)
         return HIDE_NO;
-    struct vhide_slot *s = &H.area->slot[i];
-    const struct vhide_shape *sh = vhide_shape(H.owner[i].nr);
+    struct vhide_slot *s = &hidden.area->slot[i];
+    const struct vhide_shape *sh = vhide_shape(hidden.owner[i].nr);
     uint64_t until = vigil_now_ns(CLOCK_MONOTONIC) +
-                     (H.owner[i].parked ? SPIN_LATER_NS : SPIN_FIRST_NS);
+                     (hidden.owner[i].parked ? SPIN_LATER_NS : SPIN_FIRST_NS);
     for (;;) {
         if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == VHIDE_DONE) {
             if (sh != NULL && sh->waits)
                 return hwait_answer(v, t, ip, i, args, result);
-            *result = hmsg_call(H.owner[i].nr)
-                          ? hmsg_deliver(v, i, H.owner[i].nr, args)
+            *result = hmsg_call(hidden.owner[i].nr)
+                          ? hmsg_deliver(v, i, hidden.owner[i].nr, args)
                           : deliver(v, i, args);
             hide_release(i);
             return HIDE_ANSWERED;
@@ -359,7 +362,7 @@ enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
      * instruction itself becomes the wait (control_park). */
     __atomic_store_n(&s->seen_ns, vigil_now_ns(CLOCK_MONOTONIC),
                      __ATOMIC_RELEASE);
-    H.owner[i].parked = true;
+    hidden.owner[i].parked = true;
     if (!control_park(v, t, ip, 2))
         qemu_plugin_set_pc(ip); /* no room to wait: come back at once */
     return HIDE_WAITING;
@@ -377,8 +380,8 @@ void hide_event(const struct vraw_task *t, int op, int64_t arg)
     const int64_t a[6] = {arg};
     hide_publish(i, t, op, a, 0);
     /* Nobody waits for an event's answer: the executor frees it. */
-    __atomic_store_n(&H.owner[i].task, 0, __ATOMIC_RELEASE);
-    __atomic_fetch_sub(&H.owned, 1, __ATOMIC_ACQ_REL);
+    __atomic_store_n(&hidden.owner[i].task, 0, __ATOMIC_RELEASE);
+    __atomic_fetch_sub(&hidden.owned, 1, __ATOMIC_ACQ_REL);
 }
 
 #define EXEC_BY_HIDDEN 0x80
@@ -386,11 +389,11 @@ void hide_event(const struct vraw_task *t, int op, int64_t arg)
 uint8_t hide_exec_wanted(struct vcpu *v, const struct vraw_task *t, uint64_t nr,
                          const uint64_t args[6])
 {
-    if ((int64_t)nr != H.nr_execve)
+    if ((int64_t)nr != hidden.nr_execve)
         return 0;
     uint8_t mask = hidden_thread(t) ? EXEC_BY_HIDDEN : 0;
-    for (unsigned i = 0; i < H.nsel; i++)
-        if (psel_exec_wanted(&H.sel[i], v, nr, args))
+    for (unsigned i = 0; i < hidden.nsel; i++)
+        if (psel_exec_wanted(&hidden.sel[i], v, nr, args))
             mask |= (uint8_t)(1u << i);
     return mask;
 }
@@ -399,9 +402,9 @@ void hide_exec_result(const struct vraw_task *t, uint8_t mask, int64_t ret)
 {
     if (ret != 0)
         return;
-    for (unsigned i = 0; i < H.nsel; i++)
+    for (unsigned i = 0; i < hidden.nsel; i++)
         if (mask & (1u << i))
-            psel_exec_done(&H.sel[i], t->tgid);
+            psel_exec_done(&hidden.sel[i], t->tgid);
     /* The program it was is gone: its close-on-exec sockets too. */
     if (mask & EXEC_BY_HIDDEN)
         hide_event(t, VHIDE_OP_EXEC, 0);

@@ -16,21 +16,21 @@
 static struct {
     bool enabled;
     uint64_t answered;
-} H;
+} hcalls;
 
 void hcall_setup(bool enabled)
 {
-    H.enabled = enabled;
+    hcalls.enabled = enabled;
 }
 
 bool hcall_enabled(void)
 {
-    return H.enabled;
+    return hcalls.enabled;
 }
 
 uint64_t hcall_count(void)
 {
-    return __atomic_load_n(&H.answered, __ATOMIC_RELAXED);
+    return __atomic_load_n(&hcalls.answered, __ATOMIC_RELAXED);
 }
 
 static const char identity[] = "vigil " VIGIL_VERSION;
@@ -71,12 +71,12 @@ static int64_t identify_finish(struct vcpu *v, const uint64_t arg[4],
 
 void hcall_exec(struct vcpu *v, uint64_t ip)
 {
-    if (!H.enabled)
+    if (!hcalls.enabled)
         return;
     uint64_t cs = reg(v, R_CS);
     if ((cs & 3) != 3)
         return; /* the guest kernel's own vmcall: not ours */
-    __atomic_fetch_add(&H.answered, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&hcalls.answered, 1, __ATOMIC_RELAXED);
     if (cs != USER_CS64)
         control_skip(v, ip, VMCALL_LEN, -ENOSYS); /* 32-bit code */
     uint64_t fn = reg(v, R_RAX);

@@ -20,7 +20,7 @@ static struct {
     uint8_t new_epoch[2][(VSYS_NR_MAX + 8) / 8];
     uint8_t renames[2][(VSYS_NR_MAX + 8) / 8]; /* new epoch after success */
     int nr_vfork[2], nr_clone[2], nr_clone3[2];
-} I;
+} idents;
 
 /* In user mode, and around the kernel's swapgs at either end of a call,
  * the kernel's GS base is the inactive one (k_gs_base); in the middle of
@@ -29,7 +29,7 @@ static uint64_t current_task(struct vcpu *v, bool in_kernel)
 {
     uint64_t task = 0;
     uint64_t gs = reg(v, in_kernel ? R_GS : R_KGS);
-    if (!mem(v, gs + I.cfg.current_task_pcpu, &task, sizeof task))
+    if (!mem(v, gs + idents.cfg.current_task_pcpu, &task, sizeof task))
         return 0;
     return task;
 }
@@ -40,23 +40,24 @@ static bool read_task(struct vcpu *v, uint64_t task, struct vraw_task *t)
     uint8_t blk[1024];
     memset(t, 0, sizeof *t);
     t->task = task;
-    if (task < KERNEL_BOTTOM || !mem(v, task + I.blk_off, blk, I.blk_len))
+    if (task < KERNEL_BOTTOM ||
+        !mem(v, task + idents.blk_off, blk, idents.blk_len))
         return false;
-    const struct vring_config *c = &I.cfg;
+    const struct vring_config *c = &idents.cfg;
     uint64_t parent;
-    memcpy(&t->tid, blk + c->task_pid - I.blk_off, 4);
-    memcpy(&t->tgid, blk + c->task_tgid - I.blk_off, 4);
-    memcpy(t->comm, blk + c->task_comm - I.blk_off, sizeof t->comm);
-    memcpy(&parent, blk + c->task_real_parent - I.blk_off, 8);
+    memcpy(&t->tid, blk + c->task_pid - idents.blk_off, 4);
+    memcpy(&t->tgid, blk + c->task_tgid - idents.blk_off, 4);
+    memcpy(t->comm, blk + c->task_comm - idents.blk_off, sizeof t->comm);
+    memcpy(&parent, blk + c->task_real_parent - idents.blk_off, 8);
     if (parent >= KERNEL_BOTTOM)
         mem(v, parent + c->task_tgid, &t->ppid, 4);
     if (t->tid == 1 && t->tgid == 1 && c->init_task != 0 &&
-        __atomic_load_n(&I.slide, __ATOMIC_RELAXED) == 0) {
+        __atomic_load_n(&idents.slide, __ATOMIC_RELAXED) == 0) {
         /* KASLR moves the kernel image by whole pages, within 1 GiB. */
         uint64_t slide = parent - c->init_task;
         if (parent > c->init_task && (slide & (PAGE - 1)) == 0 &&
             slide < (1ull << 30))
-            __atomic_store_n(&I.slide, slide + 1, __ATOMIC_RELEASE);
+            __atomic_store_n(&idents.slide, slide + 1, __ATOMIC_RELEASE);
     }
     /* A user thread has a positive id and a thread group whose leader's id
      * is not larger than its own. */
@@ -69,10 +70,10 @@ bool ident(struct vcpu *v, struct vraw_task *t)
 {
     uint64_t cr3 = reg(v, R_CR3), fs = reg(v, R_FS);
     v->cr3 = cr3;
-    uint64_t epoch = __atomic_load_n(&I.epoch, __ATOMIC_ACQUIRE);
+    uint64_t epoch = __atomic_load_n(&idents.epoch, __ATOMIC_ACQUIRE);
     struct ident *c =
         &v->ident[((cr3 >> 12) ^ (fs >> 4) ^ (fs >> 16)) & (IDENT_SLOTS - 1)];
-    bool cacheable = __atomic_load_n(&I.vforks, __ATOMIC_ACQUIRE) == 0;
+    bool cacheable = __atomic_load_n(&idents.vforks, __ATOMIC_ACQUIRE) == 0;
     if (cacheable && c->t.task != 0 && c->cr3 == cr3 && c->fs == fs &&
         c->epoch == epoch) {
         *t = c->t;
@@ -105,7 +106,7 @@ static void add_set(uint8_t set[(VSYS_NR_MAX + 8) / 8], const char *name,
 
 bool ident_kernel_slide(uint64_t *slide)
 {
-    uint64_t s = __atomic_load_n(&I.slide, __ATOMIC_ACQUIRE);
+    uint64_t s = __atomic_load_n(&idents.slide, __ATOMIC_ACQUIRE);
     *slide = s - 1;
     return s != 0;
 }
@@ -117,20 +118,21 @@ bool ident_in_kernel(struct vcpu *v, struct vraw_task *t)
 
 void ident_before_call(uint64_t nr, bool compat)
 {
-    if (in_set(I.new_epoch[compat], nr))
-        __atomic_fetch_add(&I.epoch, 1, __ATOMIC_ACQ_REL);
+    if (in_set(idents.new_epoch[compat], nr))
+        __atomic_fetch_add(&idents.epoch, 1, __ATOMIC_ACQ_REL);
 }
 
 void ident_untraced_call(uint64_t nr, bool compat)
 {
-    if (in_set(I.new_epoch[compat], nr) || in_set(I.renames[compat], nr))
-        __atomic_fetch_add(&I.epoch, 1, __ATOMIC_ACQ_REL);
+    if (in_set(idents.new_epoch[compat], nr) ||
+        in_set(idents.renames[compat], nr))
+        __atomic_fetch_add(&idents.epoch, 1, __ATOMIC_ACQ_REL);
 }
 
 void ident_after_call(uint64_t nr, bool compat, int64_t ret)
 {
-    if (ret >= 0 && in_set(I.renames[compat], nr))
-        __atomic_fetch_add(&I.epoch, 1, __ATOMIC_ACQ_REL);
+    if (ret >= 0 && in_set(idents.renames[compat], nr))
+        __atomic_fetch_add(&idents.epoch, 1, __ATOMIC_ACQ_REL);
 }
 
 /* Whether this call creates a child that shares our TLS and page tables
@@ -140,11 +142,12 @@ bool ident_vfork_like(struct vcpu *v, uint64_t nr, const uint64_t args[6],
                       bool compat)
 {
     uint64_t flags;
-    if ((int64_t)nr == I.nr_vfork[compat])
+    if ((int64_t)nr == idents.nr_vfork[compat])
         return true;
-    if ((int64_t)nr == I.nr_clone[compat])
+    if ((int64_t)nr == idents.nr_clone[compat])
         flags = args[0];
-    else if ((int64_t)nr != I.nr_clone3[compat] || !mem(v, args[0], &flags, 8))
+    else if ((int64_t)nr != idents.nr_clone3[compat] ||
+             !mem(v, args[0], &flags, 8))
         return false;
     return (flags & CLONE_VFORK) ||
            ((flags & CLONE_VM) && !(flags & CLONE_THREAD));
@@ -152,18 +155,18 @@ bool ident_vfork_like(struct vcpu *v, uint64_t nr, const uint64_t args[6],
 
 void ident_vfork_begin(void)
 {
-    __atomic_fetch_add(&I.vforks, 1, __ATOMIC_ACQ_REL);
+    __atomic_fetch_add(&idents.vforks, 1, __ATOMIC_ACQ_REL);
 }
 
 void ident_vfork_end(void)
 {
-    __atomic_fetch_sub(&I.vforks, 1, __ATOMIC_ACQ_REL);
+    __atomic_fetch_sub(&idents.vforks, 1, __ATOMIC_ACQ_REL);
 }
 
 int ident_setup(const struct vring_config *cfg, char *err, size_t errlen)
 {
-    I.cfg = *cfg;
-    const struct vring_config *c = &I.cfg;
+    idents.cfg = *cfg;
+    const struct vring_config *c = &idents.cfg;
     uint32_t lo = c->task_pid, hi = c->task_pid + 4;
     uint32_t offs[][2] = {
         {c->task_tgid, 4}, {c->task_comm, 16}, {c->task_real_parent, 8}};
@@ -179,8 +182,8 @@ int ident_setup(const struct vring_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "unusable profile in the ring header");
         return -1;
     }
-    I.blk_off = lo;
-    I.blk_len = hi - lo;
+    idents.blk_off = lo;
+    idents.blk_len = hi - lo;
     static const char *const epoch_calls[] = {
         "exit",  "exit_group", "execve", "execveat",
         "clone", "clone3",     "fork",   "vfork",
@@ -190,14 +193,14 @@ int ident_setup(const struct vring_config *cfg, char *err, size_t errlen)
     };
     for (int compat = 0; compat < 2; compat++) {
         for (size_t i = 0; i < sizeof epoch_calls / sizeof *epoch_calls; i++)
-            add_set(I.new_epoch[compat], epoch_calls[i], compat);
+            add_set(idents.new_epoch[compat], epoch_calls[i], compat);
         for (size_t i = 0; i < sizeof rename_calls / sizeof *rename_calls; i++)
-            add_set(I.renames[compat], rename_calls[i], compat);
-        I.nr_vfork[compat] =
+            add_set(idents.renames[compat], rename_calls[i], compat);
+        idents.nr_vfork[compat] =
             compat ? vsys_number_compat("vfork") : vsys_number("vfork");
-        I.nr_clone[compat] =
+        idents.nr_clone[compat] =
             compat ? vsys_number_compat("clone") : vsys_number("clone");
-        I.nr_clone3[compat] =
+        idents.nr_clone3[compat] =
             compat ? vsys_number_compat("clone3") : vsys_number("clone3");
     }
     return 0;

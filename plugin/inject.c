@@ -24,15 +24,16 @@ static struct {
         uint32_t count;
     } ctr[COUNTERS];
     uint64_t uncounted;
-} J;
+} injects;
 
 bool inject_setup(const struct vact_config *act)
 {
-    J.act = *act;
-    J.act.nrules =
-        J.act.nrules > VACT_RULES_MAX ? VACT_RULES_MAX : J.act.nrules;
-    psel_init(&J.sel, &J.act.sel);
-    return (J.act.flags & VACT_INJECT) && J.act.nrules > 0;
+    injects.act = *act;
+    injects.act.nrules = injects.act.nrules > VACT_RULES_MAX
+                             ? VACT_RULES_MAX
+                             : injects.act.nrules;
+    psel_init(&injects.sel, &injects.act.sel);
+    return (injects.act.flags & VACT_INJECT) && injects.act.nrules > 0;
 }
 
 static unsigned mix(uint64_t k)
@@ -46,7 +47,7 @@ static uint32_t bump(const struct vraw_task *t, uint64_t nr)
 {
     uint64_t key = ((uint64_t)(uint32_t)t->tid << 32 | nr) + 1;
     for (unsigned i = 0, s = mix(key); i < PROBE; i++, s++) {
-        __typeof__(&J.ctr[0]) c = &J.ctr[s & (COUNTERS - 1)];
+        __typeof__(&injects.ctr[0]) c = &injects.ctr[s & (COUNTERS - 1)];
         uint64_t k = __atomic_load_n(&c->key, __ATOMIC_ACQUIRE);
         if (k == 0) {
             if (!__atomic_compare_exchange_n(&c->key, &k, key, false,
@@ -64,17 +65,17 @@ static uint32_t bump(const struct vraw_task *t, uint64_t nr)
         }
         return ++c->count;
     }
-    __atomic_fetch_add(&J.uncounted, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&injects.uncounted, 1, __ATOMIC_RELAXED);
     return 0;
 }
 
 bool inject_decide(const struct vraw_task *t, uint64_t nr, int64_t *ret)
 {
-    if (nr > VSYS_NR_MAX || J.act.rule_of[nr] == 0 ||
-        J.act.rule_of[nr] > J.act.nrules || t->task == 0 ||
-        !psel_thread(&J.sel, t))
+    if (nr > VSYS_NR_MAX || injects.act.rule_of[nr] == 0 ||
+        injects.act.rule_of[nr] > injects.act.nrules || t->task == 0 ||
+        !psel_thread(&injects.sel, t))
         return false;
-    const struct vact_rule *r = &J.act.rule[J.act.rule_of[nr] - 1];
+    const struct vact_rule *r = &injects.act.rule[injects.act.rule_of[nr] - 1];
     uint32_t n = bump(t, nr);
     if (n == 0 || n < r->first || (r->last != 0 && n > r->last))
         return false;
@@ -86,15 +87,15 @@ bool inject_decide(const struct vraw_task *t, uint64_t nr, int64_t *ret)
 
 bool inject_exec_wanted(struct vcpu *v, uint64_t nr, const uint64_t args[6])
 {
-    return psel_exec_wanted(&J.sel, v, nr, args);
+    return psel_exec_wanted(&injects.sel, v, nr, args);
 }
 
 void inject_exec_done(const struct vraw_task *t)
 {
-    psel_exec_done(&J.sel, t->tgid);
+    psel_exec_done(&injects.sel, t->tgid);
 }
 
 uint64_t inject_uncounted(void)
 {
-    return __atomic_load_n(&J.uncounted, __ATOMIC_RELAXED);
+    return __atomic_load_n(&injects.uncounted, __ATOMIC_RELAXED);
 }

@@ -14,18 +14,19 @@ static struct {
         int32_t tid;
         int64_t raw;
     } _Alignas(64) slot[VRING_MAX_VCPUS];
-} S;
+} sigrets;
 
 void sigret_setup(const struct vring_config *cfg)
 {
-    S.fn = cfg->signal_fn;
-    S.ax = cfg->regs_ax;
+    sigrets.fn = cfg->signal_fn;
+    sigrets.ax = cfg->regs_ax;
 }
 
 uint64_t sigret_hook_addr(void)
 {
     uint64_t slide;
-    return S.fn != 0 && ident_kernel_slide(&slide) ? S.fn + slide : 0;
+    return sigrets.fn != 0 && ident_kernel_slide(&slide) ? sigrets.fn + slide
+                                                         : 0;
 }
 
 void sigret_on_hook(struct vcpu *v, unsigned vcpu)
@@ -36,33 +37,33 @@ void sigret_on_hook(struct vcpu *v, unsigned vcpu)
      * shows. On an interrupt's way back nothing takes the value. */
     uint64_t regs = reg(v, R_RDI), ax;
     if (vcpu >= VRING_MAX_VCPUS || regs < KERNEL_BOTTOM ||
-        !mem(v, regs + S.ax, &ax, 8))
+        !mem(v, regs + sigrets.ax, &ax, 8))
         return;
     struct vraw_task t;
     if (!ident_in_kernel(v, &t))
         return;
     /* The delivery function runs once per signal: the first time sees
      * the call's own result, later times what the first made of it. */
-    if (S.slot[vcpu].task == t.task && S.slot[vcpu].tid == t.tid)
+    if (sigrets.slot[vcpu].task == t.task && sigrets.slot[vcpu].tid == t.tid)
         return;
-    if (S.slot[vcpu].task == 0)
-        __atomic_fetch_add(&S.recorded, 1, __ATOMIC_ACQ_REL);
-    S.slot[vcpu].tid = t.tid;
-    S.slot[vcpu].raw = (int64_t)ax;
-    __atomic_store_n(&S.slot[vcpu].task, t.task, __ATOMIC_RELEASE);
+    if (sigrets.slot[vcpu].task == 0)
+        __atomic_fetch_add(&sigrets.recorded, 1, __ATOMIC_ACQ_REL);
+    sigrets.slot[vcpu].tid = t.tid;
+    sigrets.slot[vcpu].raw = (int64_t)ax;
+    __atomic_store_n(&sigrets.slot[vcpu].task, t.task, __ATOMIC_RELEASE);
 }
 
 static bool take(unsigned i, const struct vraw_task *t, int64_t *raw)
 {
     uint64_t task = t->task;
-    if (__atomic_load_n(&S.slot[i].task, __ATOMIC_ACQUIRE) != task ||
-        S.slot[i].tid != t->tid)
+    if (__atomic_load_n(&sigrets.slot[i].task, __ATOMIC_ACQUIRE) != task ||
+        sigrets.slot[i].tid != t->tid)
         return false;
-    int64_t r = S.slot[i].raw;
-    if (!__atomic_compare_exchange_n(&S.slot[i].task, &task, 0, false,
+    int64_t r = sigrets.slot[i].raw;
+    if (!__atomic_compare_exchange_n(&sigrets.slot[i].task, &task, 0, false,
                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return false;
-    __atomic_fetch_sub(&S.recorded, 1, __ATOMIC_ACQ_REL);
+    __atomic_fetch_sub(&sigrets.recorded, 1, __ATOMIC_ACQ_REL);
     *raw = r;
     return true;
 }
@@ -70,7 +71,7 @@ static bool take(unsigned i, const struct vraw_task *t, int64_t *raw)
 bool sigret_take(unsigned vcpu, unsigned nvcpus, const struct vraw_task *t,
                  int64_t *raw)
 {
-    if (__atomic_load_n(&S.recorded, __ATOMIC_ACQUIRE) == 0)
+    if (__atomic_load_n(&sigrets.recorded, __ATOMIC_ACQUIRE) == 0)
         return false;
     if (take(vcpu, t, raw))
         return true;

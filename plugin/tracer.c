@@ -75,11 +75,11 @@ static struct tracer {
     uint32_t str_max; /* for the room of a recovered exec path */
     struct vcpu vcpus[VRING_MAX_VCPUS];
     uint64_t bad_task_notes; /* how many BAD_TASK notes were sent */
-} T;
+} tracer;
 
 static void note(unsigned vcpu, uint32_t code, uint64_t arg)
 {
-    struct vraw_note *n = vring_reserve(T.ring, vcpu, sizeof *n);
+    struct vraw_note *n = vring_reserve(tracer.ring, vcpu, sizeof *n);
     if (n == NULL)
         return;
     n->h.type = VRAW_NOTE;
@@ -89,7 +89,7 @@ static void note(unsigned vcpu, uint32_t code, uint64_t arg)
     n->h.ts_ns = vigil_now_ns(CLOCK_MONOTONIC);
     n->code = code;
     n->arg = arg;
-    vring_commit(T.ring, vcpu, sizeof *n);
+    vring_commit(tracer.ring, vcpu, sizeof *n);
 }
 
 /* The return record of a call; @x_flags adds to the ABI flag. Returns
@@ -98,7 +98,7 @@ static struct vraw_exit *exit_record(unsigned vcpu, uint32_t room,
                                      const struct pending_call *p, int64_t ret,
                                      uint64_t ip, uint16_t x_flags)
 {
-    struct vraw_exit *x = vring_reserve(T.ring, vcpu, room);
+    struct vraw_exit *x = vring_reserve(tracer.ring, vcpu, room);
     if (x == NULL)
         return NULL;
     x->h.type = VRAW_SYS_EXIT;
@@ -121,102 +121,78 @@ _Noreturn static void hidden_return(unsigned vcpu, struct vcpu *v,
                                     const struct vraw_task *t, uint64_t ip,
                                     uint64_t nr, int64_t result)
 {
-    if (T.tracing) {
+    if (tracer.tracing) {
         struct pending_call p = {.task = t->task, .tid = t->tid, .nr = nr};
         struct vraw_exit *x =
             exit_record(vcpu, sizeof *x, &p, result, 0, VRAW_F_HIDDEN);
         if (x != NULL)
-            vring_commit(T.ring, vcpu, sizeof *x);
+            vring_commit(tracer.ring, vcpu, sizeof *x);
     }
     control_skip(v, ip, 2, result);
 }
 
-static void on_entry(unsigned int vcpu, void *udata)
+/* The call's arguments from the registers of its ABI: only those the call
+ * takes, since each read costs; unknown calls get all six. */
+static const struct vsys_ent *read_args(struct vcpu *v, uint64_t nr,
+                                        bool compat, uint64_t args[6])
 {
-    uintptr_t u = (uintptr_t)udata;
-    enum insn_kind kind = (enum insn_kind)(u >> 56);
-    uint64_t ip = u & ((1ull << 56) - 1);
-    if (vcpu >= T.nrings || !T.vcpus[vcpu].ready)
-        return;
-    struct vcpu *v = &T.vcpus[vcpu];
-    bool compat = kind != K_SYSCALL;
-    struct vraw_task t;
-
-    /* The thread's own detour into the kernel (control.h): not the
-     * guest's call, and not traced. */
-    if (!compat && control_busy() && ident(v, &t) && control_entry(v, &t, ip))
-        return;
-    if (!T.tracing && !T.hide) {
-        if (!compat)
-            control_note_site(reg(v, R_CR3), ip);
-        return;
-    }
-
     static const enum reg_id abi64[6] = {R_RDI, R_RSI, R_RDX,
                                          R_R10, R_R8,  R_R9};
     static const enum reg_id abi32[6] = {R_RBX, R_RCX, R_RDX,
                                          R_RSI, R_RDI, R_RBP};
-    uint64_t args[6] = {0};
-    uint64_t nr = reg(v, R_RAX);
-    if (compat)
-        nr &= 0xffffffff;
-    /* Only the registers the call takes: each read costs. Unknown calls
-     * get all six. */
     const struct vsys_ent *ent = vsys_lookup(nr, compat);
     unsigned nargs = ent != NULL && ent->name != NULL ? ent->nargs : 6;
     for (unsigned i = 0; i < nargs && i < 6; i++)
         args[i] = compat ? reg(v, abi32[i]) & 0xffffffff : reg(v, abi64[i]);
+    return ent;
+}
 
-    /* A hidden call of this thread's, waiting for vigil (hide.h): this is
-     * its instruction run again, not a new call. */
-    int64_t hres;
-    enum hide_state hs = HIDE_NO;
-    bool known = T.hide && !compat && ident(v, &t);
-    if (known) {
-        hs = hide_resume(v, &t, ip, args, &hres);
-        if (hs == HIDE_ANSWERED)
-            hidden_return(vcpu, v, &t, ip, nr, hres);
-        if (hs == HIDE_WAITING)
-            return;
-        hs = hide_post(v, &t, ip, nr, args, &hres);
-        /* Pages first faulted in: the call is recorded when it runs. */
-        if (hs == HIDE_WAITING)
-            return;
-    }
-    if (!T.tracing) {
-        if (hs == HIDE_POSTED)
-            hs = hide_resume(v, &t, ip, args, &hres);
-        if (hs == HIDE_ANSWERED)
-            control_skip(v, ip, 2, hres);
-        if (hs == HIDE_WAITING)
-            return;
-        if (!compat)
-            control_note_site(reg(v, R_CR3), ip);
-        /* Without a trace, only what --hide needs is followed: the
-         * identities a thread can change or give up, the execs that choose
-         * or clean up a hidden process, and the vfork-like calls that
-         * share an address space for a while. */
-        ident_untraced_call(nr, compat);
-        if (!known)
-            return;
-        uint8_t mask = hide_exec_wanted(v, &t, nr, args);
-        bool vfork = ident_vfork_like(v, nr, args, false);
-        if (mask || vfork) {
-            struct pending_call p = {.task = t.task,
-                                     .tid = t.tid,
-                                     .nr = nr,
-                                     .ip = ip,
-                                     .hide_exec = mask,
-                                     .vfork = vfork};
-            if (pending_put(vcpu, &p)) {
-                __atomic_fetch_add(&T.hide_execs, 1, __ATOMIC_RELAXED);
-                if (vfork)
-                    ident_vfork_begin();
-            }
-        }
+/* A call entry without a trace (--hide alone): the hidden call answered
+ * (@hs and @hres from hide_post()) or waited for, and only what --hide needs
+ * followed: the identities a thread can change or give up, the execs that
+ * choose or clean up a hidden process, and the vfork-like calls that share an
+ * address space for a while. */
+static void untraced_entry(unsigned vcpu, struct vcpu *v,
+                           const struct vraw_task *t, bool known,
+                           enum hide_state hs, int64_t hres, uint64_t ip,
+                           uint64_t nr, bool compat, uint64_t args[6])
+{
+    if (hs == HIDE_POSTED)
+        hs = hide_resume(v, t, ip, args, &hres);
+    if (hs == HIDE_ANSWERED)
+        control_skip(v, ip, 2, hres);
+    if (hs == HIDE_WAITING)
         return;
+    if (!compat)
+        control_note_site(reg(v, R_CR3), ip);
+    ident_untraced_call(nr, compat);
+    if (!known)
+        return;
+    uint8_t mask = hide_exec_wanted(v, t, nr, args);
+    bool vfork = ident_vfork_like(v, nr, args, false);
+    if (!mask && !vfork)
+        return;
+    struct pending_call p = {.task = t->task,
+                             .tid = t->tid,
+                             .nr = nr,
+                             .ip = ip,
+                             .hide_exec = mask,
+                             .vfork = vfork};
+    if (pending_put(vcpu, &p)) {
+        __atomic_fetch_add(&tracer.hide_execs, 1, __ATOMIC_RELAXED);
+        if (vfork)
+            ident_vfork_begin();
     }
+}
 
+/* The entry record, with what the call's arguments point to.  Returns
+ * false when the ring had no room (counted there); *faulted has the
+ * captures that must be retried at the return. */
+static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
+                         enum insn_kind kind, uint64_t ip, uint64_t nr,
+                         const uint64_t args[6], uint8_t *faulted)
+{
+    bool compat = kind != K_SYSCALL;
     struct vsys_cap caps[VSYS_MAX_CAPS];
     unsigned ncaps = vsys_captures(nr, compat, caps);
     uint32_t room = sizeof(struct vraw_enter);
@@ -228,32 +204,117 @@ static void on_entry(unsigned int vcpu, void *udata)
     if (kind == K_SYSENTER)
         flags |= VRAW_F_SYSENTER;
     ident_before_call(nr, compat);
-    if (!ident(v, &t)) {
+    if (!ident(v, t)) {
         flags |= VRAW_F_NO_TASK;
-        if (__atomic_fetch_add(&T.bad_task_notes, 1, __ATOMIC_RELAXED) < 16)
-            note(vcpu, VRAW_NOTE_BAD_TASK, t.task);
+        if (__atomic_fetch_add(&tracer.bad_task_notes, 1, __ATOMIC_RELAXED) <
+            16)
+            note(vcpu, VRAW_NOTE_BAD_TASK, t->task);
     }
-    struct vraw_enter *e = vring_reserve(T.ring, vcpu, room);
+    struct vraw_enter *e = vring_reserve(tracer.ring, vcpu, room);
     if (e == NULL)
-        return; /* counted as dropped by the ring */
-    e->t = t;
+        return false;
+    e->t = *t;
     e->h.type = VRAW_SYS_ENTER;
     e->h.vcpu = (uint16_t)vcpu;
     e->h.flags = flags;
     e->h.ts_ns = vigil_now_ns(CLOCK_MONOTONIC);
     e->nr = nr;
-    memcpy(e->args, args, sizeof args);
+    memcpy(e->args, args, sizeof e->args);
     e->ip = ip;
     e->sp = 0; /* not read: nothing uses it yet */
     e->nblobs = 0;
     e->reserved = 0;
-    uint8_t faulted;
     uint32_t size =
         sizeof *e + capture(v, (uint8_t *)(e + 1), false, caps, ncaps, args,
-                            compat, 0, 0, &e->nblobs, &faulted);
+                            compat, 0, 0, &e->nblobs, faulted);
     e->h.size = (uint16_t)size;
-    vring_commit(T.ring, vcpu, size);
+    vring_commit(tracer.ring, vcpu, size);
+    return true;
+}
 
+/* After the entry record: answer a hidden call (@hs and @hres from
+ * hide_post()) or fail an injected one,
+ * and leave what the return needs pending for this thread. */
+static void act_after_entry(unsigned vcpu, struct vcpu *v,
+                            const struct vraw_task *t, enum hide_state hs,
+                            int64_t hres, struct pending_call *p)
+{
+    if (hs == HIDE_POSTED)
+        hs = hide_resume(v, t, p->ip, p->args, &hres);
+    if (hs == HIDE_ANSWERED)
+        hidden_return(vcpu, v, t, p->ip, p->nr, hres);
+    if (hs == HIDE_WAITING)
+        return; /* the entry is recorded; the return when answered */
+    if (!p->compat) {
+        control_note_site(v->cr3, p->ip);
+        int64_t fake;
+        if (tracer.inject && inject_decide(t, p->nr, &fake)) {
+            /* The kernel never sees it: the return is recorded now. */
+            struct vraw_exit *x =
+                exit_record(vcpu, sizeof *x, p, fake, 0, VRAW_F_INJECTED);
+            if (x != NULL)
+                vring_commit(tracer.ring, vcpu, sizeof *x);
+            control_skip(v, p->ip, 2, fake);
+        }
+        p->exec_match = tracer.inject && inject_exec_wanted(v, p->nr, p->args);
+        p->hide_exec = tracer.hide ? hide_exec_wanted(v, t, p->nr, p->args) : 0;
+    }
+    p->vfork = ident_vfork_like(v, p->nr, p->args, p->compat);
+    if (!pending_put(vcpu, p))
+        note(vcpu, VRAW_NOTE_PENDING_FULL, t->task);
+    else if (p->vfork)
+        ident_vfork_begin();
+}
+
+static void on_entry(unsigned int vcpu, void *udata)
+{
+    uintptr_t u = (uintptr_t)udata;
+    enum insn_kind kind = (enum insn_kind)(u >> 56);
+    uint64_t ip = u & ((1ull << 56) - 1);
+    if (vcpu >= tracer.nrings || !tracer.vcpus[vcpu].ready)
+        return;
+    struct vcpu *v = &tracer.vcpus[vcpu];
+    bool compat = kind != K_SYSCALL;
+    struct vraw_task t;
+
+    /* The thread's own detour into the kernel (control.h): not the
+     * guest's call, and not traced. */
+    if (!compat && control_busy() && ident(v, &t) && control_entry(v, &t, ip))
+        return;
+    if (!tracer.tracing && !tracer.hide) {
+        if (!compat)
+            control_note_site(reg(v, R_CR3), ip);
+        return;
+    }
+    uint64_t args[6] = {0};
+    uint64_t nr = reg(v, R_RAX);
+    if (compat)
+        nr &= 0xffffffff;
+    const struct vsys_ent *ent = read_args(v, nr, compat, args);
+
+    /* A hidden call of this thread's, waiting for vigil (hide.h): this is
+     * its instruction run again, not a new call. */
+    int64_t hres = 0;
+    enum hide_state hs = HIDE_NO;
+    bool known = tracer.hide && !compat && ident(v, &t);
+    if (known) {
+        hs = hide_resume(v, &t, ip, args, &hres);
+        if (hs == HIDE_ANSWERED)
+            hidden_return(vcpu, v, &t, ip, nr, hres);
+        if (hs == HIDE_WAITING)
+            return;
+        hs = hide_post(v, &t, ip, nr, args, &hres);
+        /* Pages first faulted in: the call is recorded when it runs. */
+        if (hs == HIDE_WAITING)
+            return;
+    }
+    if (!tracer.tracing) {
+        untraced_entry(vcpu, v, &t, known, hs, hres, ip, nr, compat, args);
+        return;
+    }
+    uint8_t faulted;
+    if (!record_entry(vcpu, v, &t, kind, ip, nr, args, &faulted))
+        return; /* counted as dropped by the ring */
     if (t.task == 0 || (ent != NULL && (ent->flags & VSYS_NORETURN)))
         return;
     struct pending_call p = {
@@ -265,31 +326,7 @@ static void on_entry(unsigned int vcpu, void *udata)
         .retry = faulted,
     };
     memcpy(p.args, args, sizeof args);
-    if (hs == HIDE_POSTED)
-        hs = hide_resume(v, &t, ip, args, &hres);
-    if (hs == HIDE_ANSWERED)
-        hidden_return(vcpu, v, &t, ip, nr, hres);
-    if (hs == HIDE_WAITING)
-        return; /* the entry is recorded; the return when answered */
-    if (!compat) {
-        control_note_site(v->cr3, ip);
-        int64_t fake;
-        if (T.inject && inject_decide(&t, nr, &fake)) {
-            /* The kernel never sees it: the return is recorded now. */
-            struct vraw_exit *x =
-                exit_record(vcpu, sizeof *x, &p, fake, 0, VRAW_F_INJECTED);
-            if (x != NULL)
-                vring_commit(T.ring, vcpu, sizeof *x);
-            control_skip(v, ip, 2, fake);
-        }
-        p.exec_match = T.inject && inject_exec_wanted(v, nr, args);
-        p.hide_exec = T.hide ? hide_exec_wanted(v, &t, nr, args) : 0;
-    }
-    p.vfork = ident_vfork_like(v, nr, args, compat);
-    if (!pending_put(vcpu, &p))
-        note(vcpu, VRAW_NOTE_PENDING_FULL, t.task);
-    else if (p.vfork)
-        ident_vfork_begin();
+    act_after_entry(vcpu, v, &t, hs, hres, &p);
 }
 
 /* A 64-bit call not returning to the instruction after it: either it is to
@@ -314,128 +351,155 @@ static void restart_or_signal(struct vcpu *v, const struct pending_call *p,
             return;
         }
     }
-    if (ax == T.nr_restart_syscall)
+    if (ax == tracer.nr_restart_syscall)
         *ret = -ERESTART_RESTARTBLOCK;
     else if (ax == p->nr)
         *ret = -ERESTARTSYS;
 }
 
-static void on_return(unsigned int vcpu, void *udata)
+/* Without a trace, a return matters only to the control layer's detours
+ * and to the execs and vfork-like calls --hide follows. */
+static void untraced_return(unsigned vcpu, struct vcpu *v, enum insn_kind kind)
 {
-    enum insn_kind kind = (enum insn_kind)(uintptr_t)udata;
-    if (vcpu >= T.nrings || !T.vcpus[vcpu].ready)
-        return;
-    struct vcpu *v = &T.vcpus[vcpu];
-    /* iret also returns to kernel mode. The way to user mode swaps GS
-     * first, leaving a user GS base, which is never a kernel address. */
-    if (kind == K_IRET && reg(v, R_GS) >= KERNEL_BOTTOM)
-        return;
     struct vraw_task t;
     struct pending_call p;
-    if (!T.tracing) {
-        if (control_busy() && ident(v, &t) &&
-            control_return(v, &t, kind == K_IRET))
-            return;
-        if (__atomic_load_n(&T.hide_execs, __ATOMIC_RELAXED) > 0 &&
-            ident(v, &t) && pending_take(vcpu, T.nrings, t.task, &p)) {
-            __atomic_fetch_sub(&T.hide_execs, 1, __ATOMIC_RELAXED);
-            if (p.vfork)
-                ident_vfork_end();
-            if (p.tid == t.tid && p.hide_exec)
-                hide_exec_result(&t, p.hide_exec, (int64_t)reg(v, R_RAX));
-        }
+    if (control_busy() && ident(v, &t) && control_return(v, &t, kind == K_IRET))
         return;
+    if (__atomic_load_n(&tracer.hide_execs, __ATOMIC_RELAXED) > 0 &&
+        ident(v, &t) && pending_take(vcpu, tracer.nrings, t.task, &p)) {
+        __atomic_fetch_sub(&tracer.hide_execs, 1, __ATOMIC_RELAXED);
+        if (p.vfork)
+            ident_vfork_end();
+        if (p.tid == t.tid && p.hide_exec)
+            hide_exec_result(&t, p.hide_exec, (int64_t)reg(v, R_RAX));
     }
-    if (!ident(v, &t))
-        return;
-    int64_t raw; /* taken at every return, so that none is left over */
-    bool have_raw = sigret_take(vcpu, T.nrings, &t, &raw);
-    if (control_busy() && control_return(v, &t, kind == K_IRET))
-        return; /* a detour of the control layer, not a guest call */
-    if (!pending_take(vcpu, T.nrings, t.task, &p))
-        return; /* an interrupt or fault returning, not a system call */
-    if (p.vfork)
-        ident_vfork_end();
-    if (p.tid != t.tid)
-        return; /* a dead thread's call: the consumer reports it */
-    uint64_t ip, sp;
-    bool user64 = kind == K_SYSRET; /* returning to 64-bit code */
+}
+
+/* Where the thread resumes (*ip; 0: after the syscall instruction, as the
+ * entry record has it) with which stack (*sp; 0: not read) and result,
+ * from the way back to user mode.  @raw is the result a signal delivery
+ * saw first, if @have_raw. */
+static int64_t return_site(struct vcpu *v, enum insn_kind kind,
+                           const struct pending_call *p, bool have_raw,
+                           int64_t raw, uint64_t *ip, uint64_t *sp,
+                           bool *user64)
+{
     int64_t ret = (int64_t)reg(v, R_RAX);
+    *user64 = kind == K_SYSRET; /* returning to 64-bit code */
     if (kind == K_IRET) {
         /* The frame: rip, cs, rflags, rsp, ss. */
         uint64_t frame[4] = {0};
         mem(v, reg(v, R_RSP), frame, sizeof frame);
-        ip = frame[0];
-        sp = frame[3];
-        user64 = frame[1] == 0x33; /* __USER_CS */
+        *ip = frame[0];
+        *sp = frame[3];
+        *user64 = frame[1] == 0x33; /* __USER_CS */
         if (have_raw)
             ret = raw; /* what the call returned, before any signal */
-        else if (user64 && !p.compat && ip != p.ip + 2)
-            restart_or_signal(v, &p, sp, &ret, &ip);
+        else if (*user64 && !p->compat && *ip != p->ip + 2)
+            restart_or_signal(v, p, *sp, &ret, ip);
     } else if (kind == K_SYSRET || kind == K_SYSRETL) {
         /* sysret resumes after the syscall instruction, whose address the
          * entry record has: rcx is not worth a register read here. */
-        ip = 0;
-        sp = 0; /* read below only when needed: sysret leaves it in rsp */
+        *ip = 0;
+        *sp = 0; /* read when needed: sysret leaves it in rsp */
     } else {
-        ip = reg(v, R_RDX); /* sysexit: rip from rdx, rsp from rcx */
-        sp = reg(v, R_RCX);
+        *ip = reg(v, R_RDX); /* sysexit: rip from rdx, rsp from rcx */
+        *sp = reg(v, R_RCX);
     }
-    if (p.compat)
-        ret = (int32_t)ret;
-    if (ret == 0 && p.exec_match)
-        inject_exec_done(&t);
-    if (p.hide_exec)
-        hide_exec_result(&t, p.hide_exec, ret);
-    ident_after_call(p.nr, p.compat, ret);
+    return p->compat ? (int32_t)ret : ret;
+}
 
+/* The return record, with what the call wrote.  A successful exec leaves
+ * nothing of the old address space: a path that faulted at the entry is
+ * taken from the new stack (64-bit) instead. */
+static void record_return(unsigned vcpu, struct vcpu *v, struct pending_call *p,
+                          int64_t ret, uint64_t ip, uint64_t sp, bool user64)
+{
     struct vsys_cap caps[VSYS_MAX_CAPS];
-    unsigned ncaps = vsys_captures(p.nr, p.compat, caps);
-    int exec_argi = -1; /* recover the path from the new stack (64-bit) */
-    if (p.retry != 0 && ret == 0) {
-        /* After a successful exec the old address space is gone. */
-        const struct vsys_ent *ent = vsys_lookup(p.nr, p.compat);
+    unsigned ncaps = vsys_captures(p->nr, p->compat, caps);
+    int exec_argi = -1;
+    if (p->retry != 0 && ret == 0) {
+        const struct vsys_ent *ent = vsys_lookup(p->nr, p->compat);
         if (ent != NULL && ent->name != NULL &&
             !strncmp(ent->name, "execve", 6)) {
             for (unsigned i = 0; i < ncaps && user64; i++)
-                if ((p.retry & (1u << i)) && caps[i].kind == VSYS_CAP_STR)
+                if ((p->retry & (1u << i)) && caps[i].kind == VSYS_CAP_STR)
                     exec_argi = caps[i].argi;
-            p.retry = 0;
+            p->retry = 0;
         }
     }
     uint32_t room = sizeof(struct vraw_exit);
     for (unsigned i = 0; i < ncaps; i++)
-        if (caps[i].at_exit || (p.retry & (1u << i)))
+        if (caps[i].at_exit || (p->retry & (1u << i)))
             room += capture_room(&caps[i]);
     if (exec_argi >= 0)
-        room += VRAW_ALIGN(sizeof(struct vraw_blob) + T.str_max);
-    struct vraw_exit *x = exit_record(vcpu, room, &p, ret, ip, 0);
+        room += VRAW_ALIGN(sizeof(struct vraw_blob) + tracer.str_max);
+    struct vraw_exit *x = exit_record(vcpu, room, p, ret, ip, 0);
     if (x == NULL)
         return;
     uint8_t faulted;
     uint32_t size =
-        sizeof *x + capture(v, (uint8_t *)(x + 1), true, caps, ncaps, p.args,
-                            p.compat, ret, p.retry, &x->nblobs, &faulted);
+        sizeof *x + capture(v, (uint8_t *)(x + 1), true, caps, ncaps, p->args,
+                            p->compat, ret, p->retry, &x->nblobs, &faulted);
     if (exec_argi >= 0 && sp == 0)
         sp = reg(v, R_RSP);
     if (exec_argi >= 0)
         size += capture_exec_path(v, sp, (uint8_t)exec_argi,
                                   (uint8_t *)x + size, &x->nblobs);
     x->h.size = (uint16_t)size;
-    vring_commit(T.ring, vcpu, size);
+    vring_commit(tracer.ring, vcpu, size);
+}
+
+static void on_return(unsigned int vcpu, void *udata)
+{
+    enum insn_kind kind = (enum insn_kind)(uintptr_t)udata;
+    if (vcpu >= tracer.nrings || !tracer.vcpus[vcpu].ready)
+        return;
+    struct vcpu *v = &tracer.vcpus[vcpu];
+    /* iret also returns to kernel mode. The way to user mode swaps GS
+     * first, leaving a user GS base, which is never a kernel address. */
+    if (kind == K_IRET && reg(v, R_GS) >= KERNEL_BOTTOM)
+        return;
+    if (!tracer.tracing) {
+        untraced_return(vcpu, v, kind);
+        return;
+    }
+    struct vraw_task t;
+    struct pending_call p;
+    if (!ident(v, &t))
+        return;
+    int64_t raw; /* taken at every return, so that none is left over */
+    bool have_raw = sigret_take(vcpu, tracer.nrings, &t, &raw);
+    if (control_busy() && control_return(v, &t, kind == K_IRET))
+        return; /* a detour of the control layer, not a guest call */
+    if (!pending_take(vcpu, tracer.nrings, t.task, &p))
+        return; /* an interrupt or fault returning, not a system call */
+    if (p.vfork)
+        ident_vfork_end();
+    if (p.tid != t.tid)
+        return; /* a dead thread's call: the consumer reports it */
+    uint64_t ip, sp;
+    bool user64;
+    int64_t ret = return_site(v, kind, &p, have_raw, raw, &ip, &sp, &user64);
+    if (ret == 0 && p.exec_match)
+        inject_exec_done(&t);
+    if (p.hide_exec)
+        hide_exec_result(&t, p.hide_exec, ret);
+    ident_after_call(p.nr, p.compat, ret);
+    record_return(vcpu, v, &p, ret, ip, sp, user64);
 }
 
 static void on_signal_delivery(unsigned int vcpu, void *udata)
 {
     (void)udata;
-    if (vcpu < T.nrings && T.vcpus[vcpu].ready)
-        sigret_on_hook(&T.vcpus[vcpu], vcpu);
+    if (vcpu < tracer.nrings && tracer.vcpus[vcpu].ready)
+        sigret_on_hook(&tracer.vcpus[vcpu], vcpu);
 }
 
 static void on_vmcall(unsigned int vcpu, void *udata)
 {
-    if (vcpu < T.nrings && T.vcpus[vcpu].ready)
-        hcall_exec(&T.vcpus[vcpu], (uint64_t)(uintptr_t)udata);
+    if (vcpu < tracer.nrings && tracer.vcpus[vcpu].ready)
+        hcall_exec(&tracer.vcpus[vcpu], (uint64_t)(uintptr_t)udata);
 }
 
 static enum insn_kind classify(const uint8_t *b, size_t n, uint64_t vaddr)
@@ -471,7 +535,7 @@ static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
 {
     (void)udata;
     size_t n = qemu_plugin_tb_n_insns(tb);
-    uint64_t hook = T.tracing ? sigret_hook_addr() : 0;
+    uint64_t hook = tracer.tracing ? sigret_hook_addr() : 0;
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         uint8_t b[3];
@@ -483,7 +547,7 @@ static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
                                                    QEMU_PLUGIN_CB_R_REGS, NULL);
         if (k == K_SYSCALL || k == K_INT80 || k == K_SYSENTER)
             qemu_plugin_register_vcpu_insn_exec_cb(
-                insn, on_entry, T.entry_flags,
+                insn, on_entry, tracer.entry_flags,
                 (void *)(uintptr_t)(vaddr | (uint64_t)k << 56));
         else if (k == K_VMCALL && hcall_enabled())
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_vmcall,
@@ -491,15 +555,15 @@ static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
                                                    (void *)(uintptr_t)vaddr);
         else if (k != 0 && k != K_VMCALL)
             qemu_plugin_register_vcpu_insn_exec_cb(
-                insn, on_return, T.return_flags, (void *)(uintptr_t)k);
+                insn, on_return, tracer.return_flags, (void *)(uintptr_t)k);
     }
 }
 
 void tracer_vcpu_init(unsigned int vcpu)
 {
-    if (T.ring == NULL || vcpu >= T.nrings)
+    if (tracer.ring == NULL || vcpu >= tracer.nrings)
         return;
-    struct vcpu *v = &T.vcpus[vcpu];
+    struct vcpu *v = &tracer.vcpus[vcpu];
     GArray *regs = qemu_plugin_get_registers();
     unsigned found = 0;
     for (guint i = 0; i < regs->len; i++) {
@@ -530,26 +594,27 @@ void tracer_vcpu_init(unsigned int vcpu)
 int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
                    size_t errlen)
 {
-    T.ring = ring;
-    T.nrings = vring_count(ring);
+    tracer.ring = ring;
+    tracer.nrings = vring_count(ring);
     const struct vring_config *cfg = &vring_shm(ring)->config;
     if (ident_setup(cfg, err, errlen) < 0)
         return -1;
     capture_setup(cfg);
     sigframe_setup(cfg);
     sigret_setup(cfg);
-    T.str_max = cfg->str_max;
+    tracer.str_max = cfg->str_max;
     const struct vact_config *act = &vring_shm(ring)->act;
-    T.tracing = (act->flags & VACT_TRACE) != 0;
-    T.hide = hide_setup(act, ring);
-    T.inject = T.tracing && inject_setup(act);
+    tracer.tracing = (act->flags & VACT_TRACE) != 0;
+    tracer.hide = hide_setup(act, ring);
+    tracer.inject = tracer.tracing && inject_setup(act);
     hcall_setup((act->flags & VACT_HCALL) != 0);
     hcall_update_setup(ring);
-    T.nr_restart_syscall = (uint64_t)vsys_number("restart_syscall");
-    T.nr_execve = vsys_number("execve");
-    T.entry_flags =
-        T.inject || T.hide ? QEMU_PLUGIN_CB_RW_REGS_PC : QEMU_PLUGIN_CB_R_REGS;
-    T.return_flags =
+    tracer.nr_restart_syscall = (uint64_t)vsys_number("restart_syscall");
+    tracer.nr_execve = vsys_number("execve");
+    tracer.entry_flags = tracer.inject || tracer.hide
+                             ? QEMU_PLUGIN_CB_RW_REGS_PC
+                             : QEMU_PLUGIN_CB_R_REGS;
+    tracer.return_flags =
         hcall_enabled() ? QEMU_PLUGIN_CB_RW_REGS : QEMU_PLUGIN_CB_R_REGS;
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans, NULL);
     return 0;
@@ -558,8 +623,8 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
 void tracer_report(char *buf, size_t len)
 {
     unsigned ready = 0;
-    for (unsigned i = 0; i < T.nrings; i++)
-        ready += T.vcpus[i].ready;
+    for (unsigned i = 0; i < tracer.nrings; i++)
+        ready += tracer.vcpus[i].ready;
     struct control_stats cs;
     control_stats(&cs);
     snprintf(buf, len,
@@ -567,7 +632,7 @@ void tracer_report(char *buf, size_t len)
              "; fault-ins %" PRIu64 " (%" PRIu64 " refused, %" PRIu64
              " through a signal frame, %" PRIu64
              " lost); inject counts lost %" PRIu64 "; signal hook at %#" PRIx64,
-             ready, T.nrings, hcall_count(), cs.skipped, cs.faulted_in,
+             ready, tracer.nrings, hcall_count(), cs.skipped, cs.faulted_in,
              cs.fault_in_failed, cs.via_signal, cs.lost, inject_uncounted(),
              sigret_hook_addr());
 }

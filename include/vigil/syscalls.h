@@ -59,7 +59,7 @@ struct vsys_ent {
     uint8_t plan;  /* index of the capture plan (internal), 0: none */
     /* How to show the call: the return value's kind, then one character per
      * argument (so nargs == strlen(sig) - 1). The alphabet is documented in
-     * lib/trace/internal.h; "d" is a signed decimal everywhere. */
+     * lib/syscalls/tables.h; "d" is a signed decimal everywhere. */
     const char *sig;
 };
 

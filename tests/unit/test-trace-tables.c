@@ -141,7 +141,7 @@ static void check_roundtrip(bool compat)
           compat ? "i386" : "x86_64", n);
 }
 
-/* The signature alphabet of lib/trace/internal.h. */
+/* The signature alphabet of lib/syscalls/tables.h. */
 static const char arg_chars[] =
     "dluxpfDsbBvkiWthoOmaEAPMFTYCSwnNcjHXRZKrGQIyVUJgzq";
 

@@ -2,7 +2,7 @@
  * arch/x86/entry/syscalls/syscall_64.tbl (and as strace prints them),
  * argument signatures from the kernel's prototypes. The signature alphabet
  * is in internal.h. */
-#include "trace/internal.h"
+#include "syscalls/tables.h"
 
 #define E  VSYS_E
 #define EP VSYS_EP

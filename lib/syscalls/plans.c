@@ -2,7 +2,7 @@
  * call, so everything here is a bounds check and an array index. */
 #include <string.h>
 
-#include "trace/internal.h"
+#include "syscalls/tables.h"
 
 /* One capture: read at entry. */
 #define STR(i)                                                                 \

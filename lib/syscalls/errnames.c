@@ -2,7 +2,7 @@
  * The descriptions are the strerror(3) texts that strace shows; codes from
  * 512 up are kernel-internal (a traced call can end with them, e.g.
  * ERESTARTSYS when a signal interrupts it). */
-#include "trace/internal.h"
+#include "syscalls/tables.h"
 
 struct errdesc {
     const char *name, *desc;

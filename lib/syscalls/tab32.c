@@ -2,7 +2,7 @@
  * numbers and names as in the kernel's arch/x86/entry/syscalls/
  * syscall_32.tbl, signatures from the kernel's prototypes (64-bit values
  * split into two 32-bit registers are shown as two hex arguments). */
-#include "trace/internal.h"
+#include "syscalls/tables.h"
 
 #define E  VSYS_E
 #define EP VSYS_EP
