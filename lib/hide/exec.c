@@ -337,129 +337,89 @@ static int64_t run_dup(struct hproc *p, struct hfd *f, int op, const int64_t *a)
                        op == SYS_dup3 && (a[2] & O_CLOEXEC));
 }
 
-bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
-                   struct hide_pending *w, uint64_t now, struct hide_counts *n)
+static int64_t run_socket(struct hproc *p, const int64_t *a)
 {
-    const struct vhide_shape *sh = vhide_shape(s->op);
-    struct hproc *p = hide_proc(tb, s->tgid, s->ppid, true);
-    int64_t *a = s->args, r;
-    long x[6];
-    if (sh == NULL || p == NULL || !inside(s, sh)) {
-        s->result = sh == NULL || p == NULL ? -ENOSYS : -EINVAL;
-        return true;
+    /* The plugin sends only AF_INET and AF_INET6. */
+    if (a[0] != AF_INET && a[0] != AF_INET6)
+        return -EAFNOSUPPORT;
+    bool nb = (a[1] & SOCK_NONBLOCK) != 0, ce = (a[1] & SOCK_CLOEXEC) != 0;
+    int fd = socket((int)a[0], (int)(a[1] | SOCK_NONBLOCK | SOCK_CLOEXEC),
+                    (int)a[2]);
+    return fd < 0 ? -errno : hide_new_fd(p, fd, nb, ce, 0);
+}
+
+/* Only the allowed options reach the host socket; the timeouts are also
+ * kept, since vigil waits for the guest's blocking calls itself. */
+static int64_t run_setsockopt(struct hfd *f, const int64_t *a, const long *x,
+                              struct hide_counts *n)
+{
+    if (!option_allowed(a[1], a[2])) {
+        n->refused++;
+        return -EPERM;
     }
-    switch (s->op) {
-    case SYS_poll:
-        return run_poll(p, s, w, now);
-    case SYS_epoll_wait:
-        run_epoll_wait(p, s);
-        return true;
-    case SYS_epoll_ctl:
-        run_epoll_ctl(p, s);
-        return true;
-    }
-    struct hfd *f = NULL;
-    if (sh->fd_args & 1) {
-        f = hide_hfd(p, a[0]);
-        if (f == NULL) {
-            s->result = -EBADF;
+    int64_t r = neg(setsockopt(f->host, (int)a[1], (int)a[2], (void *)x[3],
+                               (socklen_t)a[4]));
+    if (r != 0 || a[1] != SOL_SOCKET)
+        return r;
+    uint64_t ns = timeval_ns((void *)x[3], (size_t)a[4]);
+    if (a[2] == SO_RCVTIMEO_OLD || a[2] == SO_RCVTIMEO_NEW)
+        f->rcvtimeo_ns = ns;
+    else if (a[2] == SO_SNDTIMEO_OLD || a[2] == SO_SNDTIMEO_NEW)
+        f->sndtimeo_ns = ns;
+    return 0;
+}
+
+/* A blocking connect waits here for the host socket (it is non-blocking)
+ * to finish, or for SO_SNDTIMEO.  Returns false while it is waiting. */
+static bool run_connect(struct hfd *f, struct vhide_slot *s, const long *x,
+                        struct hide_pending *w, uint64_t now)
+{
+    if (!w->waiting) {
+        int64_t r = neg(connect(f->host, (void *)x[1], (socklen_t)x[2]));
+        if (r != -EINPROGRESS || f->nonblock) {
+            s->result = r;
             return true;
         }
     }
-    for (int i = 0; i < 6; i++)
-        x[i] = (long)a[i];
-    if (f != NULL)
-        x[0] = f->host;
-    for (int k = 0; k < VHIDE_PTRS; k++) {
-        int ai = sh->ptr[k].argi;
-        if (ai >= 0)
-            x[ai] = a[ai] < 0 ? 0 : (long)(uintptr_t)(s->data + a[ai]);
+    if (f->sndtimeo_ns && now - w->since >= f->sndtimeo_ns) {
+        s->result = -EINPROGRESS;
+        return true;
     }
+    struct pollfd pf = {.fd = f->host, .events = POLLOUT};
+    if (poll(&pf, 1, 0) <= 0)
+        return false;
+    int e = 0;
+    socklen_t el = sizeof e;
+    getsockopt(f->host, SOL_SOCKET, SO_ERROR, &e, &el);
+    s->result = -e;
+    return true;
+}
+
+static bool run_accept(struct hproc *p, struct hfd *f, struct vhide_slot *s,
+                       const long *x, struct hide_pending *w, uint64_t now)
+{
+    int fl = s->op == SYS_accept4 ? (int)s->args[3] : 0;
+    int fd = accept4(f->host, (void *)x[1], (socklen_t *)x[2],
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int64_t r = fd < 0 ? -errno : fd;
+    if (must_wait(f, r, 0, w, now, f->rcvtimeo_ns))
+        return false;
+    s->result = r < 0 ? r
+                      : hide_new_fd(p, fd, (fl & SOCK_NONBLOCK) != 0,
+                                    (fl & SOCK_CLOEXEC) != 0, 0);
+    return true;
+}
+
+/* The calls that move data or ask the socket something, run on the host
+ * socket as they are (never blocking vigil); a blocking one waits here
+ * for its socket or its timeout.  Returns false while it is waiting. */
+static bool run_plain(struct hfd *f, struct vhide_slot *s, long x[6],
+                      struct hide_pending *w, uint64_t now)
+{
     uint64_t timeo = 0;
     int flags = 0;
+    int64_t r;
     switch (s->op) {
-    case SYS_socket: { /* the plugin sends only AF_INET and AF_INET6 */
-        bool nb = (a[1] & SOCK_NONBLOCK) != 0, ce = (a[1] & SOCK_CLOEXEC) != 0;
-        if (a[0] != AF_INET && a[0] != AF_INET6) {
-            s->result = -EAFNOSUPPORT;
-            return true;
-        }
-        int fd = socket((int)a[0], (int)(a[1] | SOCK_NONBLOCK | SOCK_CLOEXEC),
-                        (int)a[2]);
-        s->result = fd < 0 ? -errno : hide_new_fd(p, fd, nb, ce, 0);
-        return true;
-    }
-    case SYS_close:
-        close(f->host);
-        f->host = -1;
-        s->result = 0;
-        return true;
-    case SYS_dup:
-    case SYS_dup2:
-    case SYS_dup3:
-        s->result = run_dup(p, f, s->op, a);
-        return true;
-    case SYS_fcntl:
-        s->result = run_fcntl(p, f, a);
-        return true;
-    case SYS_ioctl: /* FIONREAD only */
-        s->result = a[1] == FIONREAD
-                        ? neg(ioctl(f->host, FIONREAD, (int *)x[2]))
-                        : -ENOTTY;
-        return true;
-    case SYS_setsockopt:
-        if (!option_allowed(a[1], a[2])) {
-            n->refused++;
-            s->result = -EPERM;
-            return true;
-        }
-        s->result = neg(setsockopt(f->host, (int)a[1], (int)a[2], (void *)x[3],
-                                   (socklen_t)a[4]));
-        if (s->result == 0 && a[1] == SOL_SOCKET &&
-            (a[2] == 20 || a[2] == 66 || a[2] == 21 || a[2] == 67))
-            *(a[2] == 20 || a[2] == 66 ? &f->rcvtimeo_ns : &f->sndtimeo_ns) =
-                timeval_ns((void *)x[3], (size_t)a[4]);
-        return true;
-    case SYS_connect:
-        if (!w->waiting) {
-            r = neg(connect(f->host, (void *)x[1], (socklen_t)x[2]));
-            if (r != -EINPROGRESS || f->nonblock) {
-                s->result = r;
-                return true;
-            }
-        }
-        if (f->sndtimeo_ns && now - w->since >= f->sndtimeo_ns) {
-            s->result = -EINPROGRESS;
-            return true;
-        }
-        struct pollfd pf = {.fd = f->host, .events = POLLOUT};
-        if (poll(&pf, 1, 0) <= 0)
-            return false;
-        int e = 0;
-        socklen_t el = sizeof e;
-        getsockopt(f->host, SOL_SOCKET, SO_ERROR, &e, &el);
-        s->result = -e;
-        return true;
-    case SYS_accept:
-    case SYS_accept4: {
-        int fl = s->op == SYS_accept4 ? (int)a[3] : 0;
-        int fd = accept4(f->host, (void *)x[1], (socklen_t *)x[2],
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
-        r = fd < 0 ? -errno : fd;
-        if (must_wait(f, r, 0, w, now, f->rcvtimeo_ns))
-            return false;
-        s->result = r < 0 ? r
-                          : hide_new_fd(p, fd, (fl & SOCK_NONBLOCK) != 0,
-                                        (fl & SOCK_CLOEXEC) != 0, 0);
-        return true;
-    }
-    case SYS_readv:
-    case SYS_writev:
-    case SYS_sendmsg:
-    case SYS_recvmsg:
-    case SYS_recvmmsg:
-    case SYS_sendmmsg:
-        return run_msg(s, f, w, now);
     case SYS_read: /* a receive */
         r = neg(recvfrom(f->host, (void *)x[1], (size_t)x[2], MSG_DONTWAIT,
                          NULL, NULL));
@@ -472,7 +432,7 @@ bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
         break;
     case SYS_sendto:
     case SYS_recvfrom:
-        flags = (int)a[3];
+        flags = (int)s->args[3];
         x[3] |= MSG_DONTWAIT | (s->op == SYS_sendto ? MSG_NOSIGNAL : 0);
         timeo = s->op == SYS_sendto ? f->sndtimeo_ns : f->rcvtimeo_ns;
         /* fall through */
@@ -495,4 +455,92 @@ bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
         return false;
     s->result = r;
     return true;
+}
+
+/* The host-side arguments: the guest's descriptor as the host socket,
+ * and every pointer the shape describes as its place in the slot. */
+static void host_args(const struct vhide_slot *s, const struct vhide_shape *sh,
+                      const struct hfd *f, long x[6])
+{
+    for (int i = 0; i < 6; i++)
+        x[i] = (long)s->args[i];
+    if (f != NULL)
+        x[0] = f->host;
+    for (int k = 0; k < VHIDE_PTRS; k++) {
+        int ai = sh->ptr[k].argi;
+        if (ai >= 0)
+            x[ai] =
+                s->args[ai] < 0 ? 0 : (long)(uintptr_t)(s->data + s->args[ai]);
+    }
+}
+
+bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
+                   struct hide_pending *w, uint64_t now, struct hide_counts *n)
+{
+    const struct vhide_shape *sh = vhide_shape(s->op);
+    struct hproc *p = hide_proc(tb, s->tgid, s->ppid, true);
+    int64_t *a = s->args;
+    if (sh == NULL || p == NULL || !inside(s, sh)) {
+        s->result = sh == NULL || p == NULL ? -ENOSYS : -EINVAL;
+        return true;
+    }
+    switch (s->op) {
+    case SYS_poll:
+        return run_poll(p, s, w, now);
+    case SYS_epoll_wait:
+        run_epoll_wait(p, s);
+        return true;
+    case SYS_epoll_ctl:
+        run_epoll_ctl(p, s);
+        return true;
+    case SYS_socket:
+        s->result = run_socket(p, a);
+        return true;
+    }
+    struct hfd *f = NULL;
+    if (sh->fd_args & 1) {
+        f = hide_hfd(p, a[0]);
+        if (f == NULL) {
+            s->result = -EBADF;
+            return true;
+        }
+    }
+    long x[6];
+    host_args(s, sh, f, x);
+    switch (s->op) {
+    case SYS_close:
+        close(f->host);
+        f->host = -1;
+        s->result = 0;
+        return true;
+    case SYS_dup:
+    case SYS_dup2:
+    case SYS_dup3:
+        s->result = run_dup(p, f, s->op, a);
+        return true;
+    case SYS_fcntl:
+        s->result = run_fcntl(p, f, a);
+        return true;
+    case SYS_ioctl: /* FIONREAD only */
+        s->result = a[1] == FIONREAD
+                        ? neg(ioctl(f->host, FIONREAD, (int *)x[2]))
+                        : -ENOTTY;
+        return true;
+    case SYS_setsockopt:
+        s->result = run_setsockopt(f, a, x, n);
+        return true;
+    case SYS_connect:
+        return run_connect(f, s, x, w, now);
+    case SYS_accept:
+    case SYS_accept4:
+        return run_accept(p, f, s, x, w, now);
+    case SYS_readv:
+    case SYS_writev:
+    case SYS_sendmsg:
+    case SYS_recvmsg:
+    case SYS_recvmmsg:
+    case SYS_sendmmsg:
+        return run_msg(s, f, w, now);
+    }
+    return run_plain(f, s, x, w, now);
 }
