@@ -2,7 +2,6 @@
  * update bundles (docs/updates.md). Signing is minisign's: vigil never
  * holds a secret key, it runs minisign or tells the user how to. */
 #include <errno.h>
-#include <sodium.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,21 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-
 #include "cli.h"
-#include "run-update.h"
-#include "strvec.h"
-#include "vigil/log.h"
+#include "update-cli.h"
 #include "vigil/update.h"
 
 #define KEYS_MAX 16
 
-static void usage(FILE *f)
+void update_usage(FILE *f)
 {
     fprintf(
         f,
@@ -65,7 +56,7 @@ static void usage(FILE *f)
         "2 usage.\n");
 }
 
-static int read_named(const char *what, const char *path, size_t max,
+int update_read_named(const char *what, const char *path, size_t max,
                       uint8_t **buf, size_t *len)
 {
     int e = cli_read_file(path, max, buf, len);
@@ -87,7 +78,7 @@ static int write_file(const char *path, const void *a, size_t alen,
     return 0;
 }
 
-static bool parse_u64(const char *s, uint64_t *out)
+bool update_parse_u64(const char *s, uint64_t *out)
 {
     char *end;
     errno = 0;
@@ -99,13 +90,13 @@ static bool parse_u64(const char *s, uint64_t *out)
 }
 
 /* Trusted keys from -k files. */
-static int load_keys(char *const *paths, size_t n, struct vupd_key *keys)
+int update_load_keys(char *const *paths, size_t n, struct vupd_key *keys)
 {
     for (size_t i = 0; i < n; i++) {
         uint8_t *text;
         size_t len;
         char err[128];
-        if (read_named("key", paths[i], 4096, &text, &len) < 0)
+        if (update_read_named("key", paths[i], 4096, &text, &len) < 0)
             return -1;
         int e = vupd_key_parse((char *)text, len, &keys[i], err, sizeof err);
         free(text);
@@ -175,6 +166,69 @@ static int run_minisign(const char *key, const char *payload,
     return 0;
 }
 
+/* The database files named on the command line, as bundle entries; the
+ * buffers in @bufs are the caller's to free. */
+static int read_entries(char *const *paths, size_t n, struct vupd_entry *e,
+                        uint8_t **bufs)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *path = paths[i], *slash = strrchr(path, '/');
+        const char *name = slash ? slash + 1 : path;
+        if (strlen(name) > VUPD_NAME_MAX || !vupd_name_ok(name)) {
+            cli_error("%s: a database file name is [A-Za-z0-9._-] ending in "
+                      ".ndb .hdb .hsb .ldb or .cvd",
+                      path);
+            return -1;
+        }
+        snprintf(e[i].name, sizeof e[i].name, "%s", name);
+        if (update_read_named("file", path, VUPD_DEFAULT_MAX, &bufs[i],
+                              &e[i].len) < 0)
+            return -1;
+        e[i].data = bufs[i];
+    }
+    return 0;
+}
+
+/* Write @out's payload beside it; with @key sign it with minisign and seal
+ * the bundle, else tell the user the two commands that finish it. */
+static int sign_or_explain(const struct vupd_header *h, const uint8_t *payload,
+                           size_t plen, size_t nfiles, const char *key,
+                           const char *out)
+{
+    char comment[VUPD_COMMENT_MAX + 1];
+    if (vupd_comment(h, payload, comment, sizeof comment) < 0)
+        return -1;
+    char ppath[4096], spath[4200];
+    if (snprintf(ppath, sizeof ppath, "%s.payload", out) >= (int)sizeof ppath)
+        return -1;
+    snprintf(spath, sizeof spath, "%s.minisig", ppath);
+    if (write_file(ppath, payload, plen, NULL, 0) < 0)
+        return -1;
+    if (key == NULL) {
+        printf("wrote %s (%zu bytes); sign it and seal it:\n"
+               "  minisign -S -s SECRET_KEY -m %s -t '%s'\n"
+               "  vigil update seal %s -o %s\n",
+               ppath, plen, ppath, comment, ppath, out);
+        return 0;
+    }
+    uint8_t *sig = NULL;
+    size_t slen;
+    int rc = -1;
+    if (run_minisign(key, ppath, spath, comment) == 0 &&
+        update_read_named("signature", spath, VUPD_SIG_TEXT_MAX, &sig, &slen) ==
+            0 &&
+        seal(payload, plen, (char *)sig, slen, out) == 0) {
+        printf("wrote %s: %s version %llu (%s), %zu files\n", out, h->db_id,
+               (unsigned long long)h->version,
+               h->kind == VUPD_DELTA ? "delta" : "full", nfiles);
+        unlink(ppath);
+        unlink(spath);
+        rc = 0;
+    }
+    free(sig);
+    return rc;
+}
+
 static int cmd_build(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -190,6 +244,12 @@ static int cmd_build(int argc, char **argv)
     const char *out = NULL, *key = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+        uint64_t v = 0;
+        if ((c == 'V' || c == 'b' || c == 'c') &&
+            !update_parse_u64(optarg, &v)) {
+            cli_error("expected a number, got '%s'", optarg);
+            return VIGIL_EXIT_USAGE;
+        }
         switch (c) {
         case 'd':
             if (strlen(optarg) > VUPD_DBID_MAX) {
@@ -199,21 +259,14 @@ static int cmd_build(int argc, char **argv)
             snprintf(h.db_id, sizeof h.db_id, "%s", optarg);
             break;
         case 'V':
-        case 'b':
-        case 'c': {
-            uint64_t v;
-            if (!parse_u64(optarg, &v)) {
-                cli_error("expected a number, got '%s'", optarg);
-                return VIGIL_EXIT_USAGE;
-            }
-            if (c == 'V')
-                h.version = v;
-            else if (c == 'b')
-                h.base = v, h.kind = VUPD_DELTA;
-            else
-                h.created = v;
+            h.version = v;
             break;
-        }
+        case 'b':
+            h.base = v, h.kind = VUPD_DELTA;
+            break;
+        case 'c':
+            h.created = v;
+            break;
         case 's':
             key = optarg;
             break;
@@ -221,7 +274,7 @@ static int cmd_build(int argc, char **argv)
             out = optarg;
             break;
         default:
-            usage(stderr);
+            update_usage(stderr);
             return VIGIL_EXIT_USAGE;
         }
     }
@@ -234,62 +287,21 @@ static int cmd_build(int argc, char **argv)
     }
     struct vupd_entry *e = calloc(n, sizeof *e);
     uint8_t **bufs = calloc(n, sizeof *bufs);
-    int rc = 1;
     uint8_t *payload = NULL;
-    if (e == NULL || bufs == NULL)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        const char *path = argv[optind + i], *slash = strrchr(path, '/');
-        const char *name = slash ? slash + 1 : path;
-        if (strlen(name) > VUPD_NAME_MAX || !vupd_name_ok(name)) {
-            cli_error("%s: a database file name is [A-Za-z0-9._-] ending in "
-                      ".ndb .hdb .hsb .ldb or .cvd",
-                      path);
-            goto out;
-        }
-        snprintf(e[i].name, sizeof e[i].name, "%s", name);
-        if (read_named("file", path, VUPD_DEFAULT_MAX, &bufs[i], &e[i].len) < 0)
-            goto out;
-        e[i].data = bufs[i];
-    }
-    char err[256], comment[VUPD_COMMENT_MAX + 1];
+    int rc = 1;
+    char err[256];
     size_t plen;
-    payload = vupd_build(&h, e, n, &plen, err, sizeof err);
-    if (payload == NULL) {
-        cli_error("%s", err);
-        goto out;
+    if (e == NULL || bufs == NULL)
+        cli_error("out of memory");
+    else if (read_entries(argv + optind, n, e, bufs) == 0) {
+        payload = vupd_build(&h, e, n, &plen, err, sizeof err);
+        if (payload == NULL)
+            cli_error("%s", err);
+        else {
+            h.payload_len = plen;
+            rc = sign_or_explain(&h, payload, plen, n, key, out) == 0 ? 0 : 1;
+        }
     }
-    h.payload_len = plen;
-    if (vupd_comment(&h, payload, comment, sizeof comment) < 0)
-        goto out;
-    char ppath[4096], spath[4200];
-    if (snprintf(ppath, sizeof ppath, "%s.payload", out) >= (int)sizeof ppath)
-        goto out;
-    snprintf(spath, sizeof spath, "%s.minisig", ppath);
-    if (write_file(ppath, payload, plen, NULL, 0) < 0)
-        goto out;
-    if (key == NULL) {
-        printf("wrote %s (%zu bytes); sign it and seal it:\n"
-               "  minisign -S -s SECRET_KEY -m %s -t '%s'\n"
-               "  vigil update seal %s -o %s\n",
-               ppath, plen, ppath, comment, ppath, out);
-        rc = 0;
-        goto out;
-    }
-    uint8_t *sig = NULL;
-    size_t slen;
-    if (run_minisign(key, ppath, spath, comment) == 0 &&
-        read_named("signature", spath, VUPD_SIG_TEXT_MAX, &sig, &slen) == 0 &&
-        seal(payload, plen, (char *)sig, slen, out) == 0) {
-        printf("wrote %s: %s version %llu (%s), %zu files\n", out, h.db_id,
-               (unsigned long long)h.version,
-               h.kind == VUPD_DELTA ? "delta" : "full", n);
-        unlink(ppath);
-        unlink(spath);
-        rc = 0;
-    }
-    free(sig);
-out:
     for (size_t i = 0; bufs && i < n; i++)
         free(bufs[i]);
     free(bufs);
@@ -313,7 +325,7 @@ static int cmd_seal(int argc, char **argv)
         else if (c == 'o')
             out = optarg;
         else
-            return usage(stderr), VIGIL_EXIT_USAGE;
+            return update_usage(stderr), VIGIL_EXIT_USAGE;
     }
     if (out == NULL || optind + 1 != argc) {
         cli_error("seal needs PAYLOAD and -o BUNDLE");
@@ -328,8 +340,10 @@ static int cmd_seal(int argc, char **argv)
     uint8_t *payload = NULL, *sig = NULL;
     size_t plen, slen;
     int rc = 1;
-    if (read_named("payload", ppath, VUPD_DEFAULT_MAX, &payload, &plen) == 0 &&
-        read_named("signature", sigpath, VUPD_SIG_TEXT_MAX, &sig, &slen) == 0 &&
+    if (update_read_named("payload", ppath, VUPD_DEFAULT_MAX, &payload,
+                          &plen) == 0 &&
+        update_read_named("signature", sigpath, VUPD_SIG_TEXT_MAX, &sig,
+                          &slen) == 0 &&
         seal(payload, plen, (char *)sig, slen, out) == 0)
         rc = 0;
     free(payload);
@@ -368,7 +382,7 @@ static int parse_check(int argc, char **argv, struct check_opts *o, bool db)
             break;
         case 'm': {
             uint64_t v;
-            if (!parse_u64(optarg, &v) || v == 0 || v > (1ull << 32)) {
+            if (!update_parse_u64(optarg, &v) || v == 0 || v > (1ull << 32)) {
                 cli_error("--max: expected 1..4294967296 bytes");
                 return -1;
             }
@@ -376,7 +390,7 @@ static int parse_check(int argc, char **argv, struct check_opts *o, bool db)
             break;
         }
         default:
-            usage(stderr);
+            update_usage(stderr);
             return -1;
         }
     }
@@ -394,7 +408,8 @@ static int cmd_inspect(int argc, char **argv)
         return VIGIL_EXIT_USAGE;
     uint8_t *buf;
     size_t len;
-    if (read_named("bundle", argv[optind], (size_t)1 << 32, &buf, &len) < 0)
+    if (update_read_named("bundle", argv[optind], (size_t)1 << 32, &buf, &len) <
+        0)
         return 1;
     static struct vupd_bundle b;
     char err[256];
@@ -438,7 +453,7 @@ static enum vupd_reason check(const struct check_opts *o, const char *path,
     struct vupd_key keys[KEYS_MAX];
     size_t max = o->max ? o->max : VUPD_DEFAULT_MAX, k;
     char err[256];
-    if (load_keys(o->keys, o->nkeys, keys) < 0)
+    if (update_load_keys(o->keys, o->nkeys, keys) < 0)
         return VUPD_IO;
     int e = cli_read_file(path, max, buf, len);
     if (e == -EFBIG) {
@@ -512,330 +527,19 @@ static int cmd_apply(int argc, char **argv)
     return r == VUPD_OK ? 0 : 1;
 }
 
-/* ---- network ---- */
-
-static int udp_to(const char *url, struct sockaddr_storage *ss, unsigned *sl)
-{
-    bool tcp;
-    if (vlog_parse_url(url, &tcp, ss, sl) < 0 || tcp) {
-        cli_error("expected udp://HOST:PORT, got '%s'", url);
-        return -1;
-    }
-    int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)ss, *sl) < 0) {
-        cli_error("%s: %s", url, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* Wait up to @ms for one datagram that decodes; 1, 0 on timeout, -1. */
-static int recv_pkt(int fd, int ms, uint8_t *buf, struct vupd_pkt *p)
-{
-    uint64_t end = cli_now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * 1000000;
-    for (;;) {
-        uint64_t now = cli_now_ns(CLOCK_MONOTONIC);
-        if (now >= end)
-            return 0;
-        struct pollfd pf = {.fd = fd, .events = POLLIN};
-        int r = poll(&pf, 1, (int)((end - now) / 1000000) + 1);
-        if (r < 0 && errno != EINTR)
-            return -1;
-        if (r <= 0)
-            continue;
-        ssize_t n = recv(fd, buf, VUPD_DGRAM_MAX, 0);
-        if (n > 0 && vupd_pkt_decode(buf, (size_t)n, p) == 0)
-            return 1;
-    }
-}
-
-static int cmd_send(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        {"timeout", required_argument, NULL, 't'},
-        {NULL, 0, NULL, 0},
-    };
-    uint64_t timeout_s = 30;
-    int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c != 't' || !parse_u64(optarg, &timeout_s) || timeout_s == 0) {
-            usage(stderr);
-            return VIGIL_EXIT_USAGE;
-        }
-    }
-    if (optind + 2 != argc) {
-        cli_error("send needs BUNDLE and udp://HOST:PORT");
-        return VIGIL_EXIT_USAGE;
-    }
-    uint8_t *bundle;
-    size_t len;
-    if (read_named("bundle", argv[optind], VUPD_DEFAULT_MAX, &bundle, &len) < 0)
-        return 1;
-    static struct vupd_bundle b;
-    struct vupd_sig sig;
-    struct vupd_claim claim;
-    char err[256];
-    enum vupd_reason r = vupd_parse(bundle, len, 0, &b, err, sizeof err);
-    if (r == VUPD_OK &&
-        (vupd_sig_parse(b.sig_text, b.sig_len, &sig, err, sizeof err) < 0 ||
-         vupd_claim_parse(sig.comment, &claim) < 0)) {
-        snprintf(err, sizeof err, "no vigil trusted comment");
-        r = VUPD_SIG_MALFORMED;
-    }
-    if (r != VUPD_OK) {
-        cli_error("%s: %s (%s)", argv[optind], err, vupd_reason_name(r));
-        free(bundle);
-        return 1;
-    }
-    size_t plen = (size_t)b.h.payload_len, frag = (size_t)claim.frag;
-    uint32_t nfrags = (uint32_t)((plen + frag - 1) / frag);
-    uint8_t(*hashes)[32] = malloc((size_t)nfrags * 32);
-    static uint8_t pkt[VUPD_DGRAM_MAX], in[VUPD_DGRAM_MAX];
-    static struct vupd_pkt got;
-    uint8_t digest[32];
-    struct sockaddr_storage ss;
-    unsigned sl;
-    int fd = hashes ? udp_to(argv[optind + 1], &ss, &sl) : -1;
-    if (fd < 0) {
-        free(hashes);
-        free(bundle);
-        return 1;
-    }
-    uint8_t fh[32];
-    vupd_fraghash(b.payload, plen, frag, fh, hashes);
-    crypto_hash_sha256(digest, bundle, len);
-    uint64_t id = 0;
-    memcpy(&id, digest, 8);
-
-    struct vupd_pkt m = {.type = VUPD_PKT_MANIFEST,
-                         .update_id = id,
-                         .sig_text = b.sig_text,
-                         .sig_len = b.sig_len,
-                         .nfrags = nfrags,
-                         .hashes = &hashes[0][0]};
-    uint64_t deadline = cli_now_ns(CLOCK_MONOTONIC) + timeout_s * 1000000000ull;
-    int rc = 1;
-    bool open = false;
-    unsigned sent_frags = 0;
-    while (cli_now_ns(CLOCK_MONOTONIC) < deadline) {
-        struct vupd_pkt q = {.type = VUPD_PKT_POLL, .update_id = id};
-        memcpy(q.cookie, m.cookie, 16);
-        size_t n = vupd_pkt_encode(open ? &q : &m, pkt, sizeof pkt);
-        if (send(fd, pkt, n, 0) < 0 && errno != ECONNREFUSED) {
-            cli_error("send: %s", strerror(errno));
-            break;
-        }
-        int w = recv_pkt(fd, 300, in, &got);
-        if (w < 0)
-            break;
-        if (w == 0)
-            continue;
-        if (got.type == VUPD_PKT_COOKIE) {
-            memcpy(m.cookie, got.cookie, 16);
-            continue;
-        }
-        if (got.type != VUPD_PKT_ACK || got.update_id != id)
-            continue;
-        if (got.state == VUPD_ACK_APPLIED) {
-            printf("%s: applied: version %llu (%u fragments sent)\n",
-                   argv[optind], (unsigned long long)got.version, sent_frags);
-            rc = 0;
-            break;
-        }
-        if (got.state == VUPD_ACK_REFUSED) {
-            cli_error("%s refused: %s", argv[optind],
-                      vupd_reason_name((enum vupd_reason)got.reason));
-            break;
-        }
-        if (got.state == VUPD_ACK_BUSY) {
-            struct timespec ts = {1, 0};
-            nanosleep(&ts, NULL);
-            continue;
-        }
-        if (got.state == VUPD_ACK_UNKNOWN) {
-            open = false; /* expired there: announce it again */
-            continue;
-        }
-        open = true;
-        /* The fragments it lacks, paced so that a socket buffer keeps up. */
-        for (uint32_t i = 0; i < got.nlisted; i++) {
-            uint32_t k = got.missing[i];
-            if (k >= nfrags)
-                continue;
-            size_t off = (size_t)k * frag;
-            struct vupd_pkt f = {.type = VUPD_PKT_FRAG,
-                                 .update_id = id,
-                                 .index = k,
-                                 .data = b.payload + off,
-                                 .len = plen - off < frag ? plen - off : frag};
-            n = vupd_pkt_encode(&f, pkt, sizeof pkt);
-            if (send(fd, pkt, n, 0) > 0)
-                sent_frags++;
-            if (i % 32 == 31) {
-                struct timespec ts = {0, 200000};
-                nanosleep(&ts, NULL);
-            }
-        }
-    }
-    if (rc != 0 && cli_now_ns(CLOCK_MONOTONIC) >= deadline)
-        cli_error("%s: no answer from %s in %llu s", argv[optind],
-                  argv[optind + 1], (unsigned long long)timeout_s);
-    close(fd);
-    free(hashes);
-    free(bundle);
-    return rc;
-}
-
-static volatile sig_atomic_t stop_listen;
-static void on_stop(int sig)
-{
-    (void)sig;
-    stop_listen = 1;
-}
-
-static int cmd_listen(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        {"key", required_argument, NULL, 'k'},
-        {"db", required_argument, NULL, 'd'},
-        {"for", required_argument, NULL, 'f'},
-        {"max", required_argument, NULL, 'm'},
-        {"verbose", no_argument, NULL, 'v'},
-        {NULL, 0, NULL, 0},
-    };
-    char *keys[KEYS_MAX];
-    size_t nkeys = 0;
-    const char *db = NULL;
-    uint64_t for_s = 0, max = 0;
-    bool verbose = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "k:v", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'k':
-            if (nkeys == KEYS_MAX)
-                return cli_error("at most %d keys", KEYS_MAX), 2;
-            keys[nkeys++] = optarg;
-            break;
-        case 'd':
-            db = optarg;
-            break;
-        case 'f':
-        case 'm':
-            if (!parse_u64(optarg, c == 'f' ? &for_s : &max))
-                return cli_error("expected a number, got '%s'", optarg), 2;
-            break;
-        case 'v':
-            verbose = true;
-            break;
-        default:
-            usage(stderr);
-            return VIGIL_EXIT_USAGE;
-        }
-    }
-    if (optind + 1 != argc || db == NULL || nkeys == 0) {
-        cli_error("listen needs -k KEY, --db PATH and udp://ADDR:PORT");
-        return VIGIL_EXIT_USAGE;
-    }
-    struct sigaction sa = {.sa_handler = on_stop};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    struct run_update *u;
-    if (run_update_start(&u, db, keys, nkeys, argv[optind], (size_t)max,
-                         verbose) < 0)
-        return 1;
-    fprintf(stderr, "vigil: listening for updates on %s\n", argv[optind]);
-    uint64_t end =
-        for_s ? cli_now_ns(CLOCK_MONOTONIC) + for_s * 1000000000ull : 0;
-    while (!stop_listen && (!end || cli_now_ns(CLOCK_MONOTONIC) < end)) {
-        struct timespec ts = {0, 50000000};
-        nanosleep(&ts, NULL);
-    }
-    run_update_stop(u);
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0)
-        fprintf(stderr, "vigil: update listener: peak RSS %ld KiB\n",
-                ru.ru_maxrss);
-    return 0;
-}
-
-/* Forged traffic for tests and benchmarks: fragments of made-up updates,
- * and manifests without a cookie. */
-static int cmd_flood(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        {"rate", required_argument, NULL, 'r'},
-        {"seconds", required_argument, NULL, 's'},
-        {NULL, 0, NULL, 0},
-    };
-    uint64_t rate = 50000, secs = 5;
-    int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if ((c != 'r' && c != 's') ||
-            !parse_u64(optarg, c == 'r' ? &rate : &secs) || rate == 0) {
-            usage(stderr);
-            return VIGIL_EXIT_USAGE;
-        }
-    }
-    if (optind + 1 != argc) {
-        cli_error("flood needs udp://HOST:PORT");
-        return VIGIL_EXIT_USAGE;
-    }
-    struct sockaddr_storage ss;
-    unsigned sl;
-    int fd = udp_to(argv[optind], &ss, &sl);
-    if (fd < 0)
-        return 1;
-    static uint8_t pkt[2048], data[1024];
-    static uint8_t hashes[4][32];
-    randombytes_buf(data, sizeof data);
-    uint64_t start = cli_now_ns(CLOCK_MONOTONIC), sent = 0;
-    const char sig[] = "untrusted comment: forged\nRUQAAAAA\n";
-    while (cli_now_ns(CLOCK_MONOTONIC) - start < secs * 1000000000ull) {
-        uint64_t due =
-            (cli_now_ns(CLOCK_MONOTONIC) - start) * rate / 1000000000ull;
-        while (sent < due) {
-            struct vupd_pkt p;
-            if (sent % 16 == 0) {
-                p = (struct vupd_pkt){.type = VUPD_PKT_MANIFEST,
-                                      .update_id = randombytes_random(),
-                                      .sig_text = sig,
-                                      .sig_len = sizeof sig - 1,
-                                      .nfrags = 4,
-                                      .hashes = &hashes[0][0]};
-            } else {
-                p = (struct vupd_pkt){.type = VUPD_PKT_FRAG,
-                                      .update_id = randombytes_random(),
-                                      .index = (uint32_t)(sent % 8),
-                                      .data = data,
-                                      .len = sizeof data};
-            }
-            size_t n = vupd_pkt_encode(&p, pkt, sizeof pkt);
-            send(fd, pkt, n, MSG_DONTWAIT);
-            sent++;
-        }
-        struct timespec ts = {0, 100000};
-        nanosleep(&ts, NULL);
-    }
-    printf("sent %llu forged datagrams in %llu s\n", (unsigned long long)sent,
-           (unsigned long long)secs);
-    close(fd);
-    return 0;
-}
-
 int cmd_update(int argc, char **argv)
 {
     static const struct {
         const char *name;
         int (*fn)(int, char **);
     } subs[] = {
-        {"build", cmd_build},   {"seal", cmd_seal},   {"inspect", cmd_inspect},
-        {"verify", cmd_verify}, {"apply", cmd_apply}, {"send", cmd_send},
-        {"listen", cmd_listen}, {"flood", cmd_flood},
+        {"build", cmd_build},          {"seal", cmd_seal},
+        {"inspect", cmd_inspect},      {"verify", cmd_verify},
+        {"apply", cmd_apply},          {"send", cmd_update_send},
+        {"listen", cmd_update_listen}, {"flood", cmd_update_flood},
     };
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        usage(argc < 2 ? stderr : stdout);
+        update_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? VIGIL_EXIT_USAGE : 0;
     }
     for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
@@ -844,6 +548,6 @@ int cmd_update(int argc, char **argv)
             return subs[i].fn(argc - 1, argv + 1);
         }
     cli_error("unknown update command '%s'", argv[1]);
-    usage(stderr);
+    update_usage(stderr);
     return VIGIL_EXIT_USAGE;
 }
