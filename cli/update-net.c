@@ -21,7 +21,6 @@
 
 #define KEYS_MAX 16
 
-
 static int udp_to(const char *url, struct sockaddr_storage *ss, unsigned *sl)
 {
     bool tcp;
@@ -91,12 +90,11 @@ static int sender_open(struct sender *s, const char *path, const char *url)
     struct vupd_sig sig;
     struct vupd_claim claim;
     char err[256];
-    enum vupd_reason r = vupd_parse(s->bundle, s->len, 0, &s->b, err,
-                                    sizeof err);
-    if (r == VUPD_OK &&
-        (vupd_sig_parse(s->b.sig_text, s->b.sig_len, &sig, err,
-                        sizeof err) < 0 ||
-         vupd_claim_parse(sig.comment, &claim) < 0)) {
+    enum vupd_reason r =
+        vupd_parse(s->bundle, s->len, 0, &s->b, err, sizeof err);
+    if (r == VUPD_OK && (vupd_sig_parse(s->b.sig_text, s->b.sig_len, &sig, err,
+                                        sizeof err) < 0 ||
+                         vupd_claim_parse(sig.comment, &claim) < 0)) {
         snprintf(err, sizeof err, "no vigil trusted comment");
         r = VUPD_SIG_MALFORMED;
     }
@@ -139,8 +137,8 @@ static void send_missing(struct sender *s, const struct vupd_pkt *ack)
                              .update_id = s->id,
                              .index = k,
                              .data = s->b.payload + off,
-                             .len = plen - off < s->frag ? plen - off
-                                                         : s->frag};
+                             .len =
+                                 plen - off < s->frag ? plen - off : s->frag};
         size_t n = vupd_pkt_encode(&f, pkt, sizeof pkt);
         if (send(s->fd, pkt, n, 0) > 0)
             s->sent_frags++;
@@ -378,4 +376,3 @@ int cmd_update_flood(int argc, char **argv)
     close(fd);
     return 0;
 }
-

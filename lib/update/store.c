@@ -379,14 +379,13 @@ static void prune(const struct vupd_store *s, uint64_t keep_from)
     closedir(d);
 }
 
-enum vupd_reason vupd_store_apply(struct vupd_store *s,
-                                  const struct vupd_bundle *b,
-                                  const void *whole, size_t whole_len,
-                                  char *err, size_t errlen)
+/* Whether @h may follow the database's state: the same database, a newer
+ * version, and for a delta the version it was made on. */
+static enum vupd_reason check_order(const struct vupd_store *s,
+                                    const struct vupd_header *h,
+                                    const uint8_t hash[32], char *err,
+                                    size_t errlen)
 {
-    const struct vupd_header *h = &b->h;
-    uint8_t hash[32];
-    crypto_hash_sha256(hash, whole, whole_len);
     if (s->st.db_id[0] != '\0' && strcmp(s->st.db_id, h->db_id) != 0) {
         snprintf(err, errlen, "for database '%s'; this one is '%s'", h->db_id,
                  s->st.db_id);
@@ -401,32 +400,32 @@ enum vupd_reason vupd_store_apply(struct vupd_store *s,
         return same ? VUPD_REPLAY : VUPD_ROLLBACK;
     }
     if (h->kind == VUPD_DELTA && h->base != s->st.version) {
-        snprintf(err, errlen,
-                 "a delta on version %llu; the database is at "
-                 "%llu",
-                 (unsigned long long)h->base,
-                 (unsigned long long)s->st.version);
+        snprintf(
+            err, errlen, "a delta on version %llu; the database is at %llu",
+            (unsigned long long)h->base, (unsigned long long)s->st.version);
         return VUPD_WRONG_BASE;
     }
+    return VUPD_OK;
+}
 
-    /* The next generation's files: a delta's over the current ones. */
-    struct file *f = calloc(2 * VUPD_ENTRIES_MAX, sizeof *f);
-    if (f == NULL)
-        return io_fail(err, errlen, "out of memory");
+/* The next generation's files into @f (room for 2 * VUPD_ENTRIES_MAX): a
+ * full bundle's entries, or a delta's over the current files. */
+static enum vupd_reason next_files(struct vupd_store *s,
+                                   const struct vupd_bundle *b, struct file *f,
+                                   size_t *nout, char *err, size_t errlen)
+{
     size_t n = 0;
-    enum vupd_reason r = VUPD_OK;
-    if (h->kind == VUPD_DELTA) {
+    if (b->h.kind == VUPD_DELTA) {
         int e = current_files(s, f, &n, VUPD_ENTRIES_MAX, err, errlen);
+        *nout = n;
         if (e < 0) {
             if (e != -E2BIG)
                 io_fail(err, errlen, "reading the current database: %s",
                         strerror(-e));
-            free_files(f, n);
-            free(f);
             return VUPD_IO;
         }
     }
-    for (uint32_t i = 0; i < h->nentries; i++) {
+    for (uint32_t i = 0; i < b->h.nentries; i++) {
         const struct vupd_entry *e = &b->entries[i];
         size_t k = 0;
         while (k < n && strcmp(f[k].name, e->name) != 0)
@@ -439,50 +438,72 @@ enum vupd_reason vupd_store_apply(struct vupd_store *s,
         f[k].data = e->data;
         f[k].len = e->len;
     }
-    r = check_body(f, n, err, errlen);
+    *nout = n;
+    return check_body(f, n, err, errlen);
+}
 
+/* Where a version lives: its directory, the temporary one it is written
+ * in, the link target relative to the database, and the link's temporary
+ * name. */
+struct gen_paths {
     char tmp[PATH_MAX], gen[PATH_MAX], rel[PATH_MAX], link_tmp[PATH_MAX];
-    if (r == VUPD_OK &&
-        (snprintf(tmp, sizeof tmp, "%s/.v%llu.tmp", s->gen_dir,
-                  (unsigned long long)h->version) >= (int)sizeof tmp ||
-         snprintf(gen, sizeof gen, "%s/v%llu", s->gen_dir,
-                  (unsigned long long)h->version) >= (int)sizeof gen ||
-         snprintf(rel, sizeof rel, "%s.d/v%llu", s->base,
-                  (unsigned long long)h->version) >= (int)sizeof rel ||
-         snprintf(link_tmp, sizeof link_tmp, "%s.link.tmp", s->db) >=
-             (int)sizeof link_tmp))
-        r = io_fail(err, errlen, "path too long");
-    if (r == VUPD_OK) {
-        remove_tree(tmp);
-        remove_tree(gen); /* a generation left by an update that crashed */
-        if ((mkdir(s->gen_dir, 0755) < 0 && errno != EEXIST) ||
-            mkdir(tmp, 0755) < 0)
-            r = io_fail(err, errlen, "%s: %s", tmp, strerror(errno));
-    }
-    for (size_t i = 0; r == VUPD_OK && i < n; i++) {
+};
+
+static bool gen_paths(const struct vupd_store *s, uint64_t version,
+                      struct gen_paths *g)
+{
+    unsigned long long v = version;
+    return snprintf(g->tmp, sizeof g->tmp, "%s/.v%llu.tmp", s->gen_dir, v) <
+               (int)sizeof g->tmp &&
+           snprintf(g->gen, sizeof g->gen, "%s/v%llu", s->gen_dir, v) <
+               (int)sizeof g->gen &&
+           snprintf(g->rel, sizeof g->rel, "%s.d/v%llu", s->base, v) <
+               (int)sizeof g->rel &&
+           snprintf(g->link_tmp, sizeof g->link_tmp, "%s.link.tmp", s->db) <
+               (int)sizeof g->link_tmp;
+}
+
+/* The files written into the temporary directory, which is then renamed
+ * into place: a generation exists whole or not at all. */
+static enum vupd_reason write_generation(const struct vupd_store *s,
+                                         const struct gen_paths *g,
+                                         const struct file *f, size_t n,
+                                         char *err, size_t errlen)
+{
+    remove_tree(g->tmp);
+    remove_tree(g->gen); /* a generation left by an update that crashed */
+    if ((mkdir(s->gen_dir, 0755) < 0 && errno != EEXIST) ||
+        mkdir(g->tmp, 0755) < 0)
+        return io_fail(err, errlen, "%s: %s", g->tmp, strerror(errno));
+    for (size_t i = 0; i < n; i++) {
         char path[PATH_MAX];
-        int e = snprintf(path, sizeof path, "%s/%s", tmp, f[i].name) <
+        int e = snprintf(path, sizeof path, "%s/%s", g->tmp, f[i].name) <
                         (int)sizeof path
                     ? write_all(path, f[i].data, f[i].len)
                     : -ENAMETOOLONG;
-        if (e < 0)
-            r = io_fail(err, errlen, "%s: %s", path, strerror(-e));
+        if (e < 0) {
+            remove_tree(g->tmp);
+            return io_fail(err, errlen, "%s: %s", path, strerror(-e));
+        }
     }
-    free_files(f, n);
-    free(f);
-    if (r == VUPD_OK) {
-        sync_dir(tmp);
-        if (rename(tmp, gen) < 0)
-            r = io_fail(err, errlen, "%s: %s", gen, strerror(errno));
-        else
-            sync_dir(s->gen_dir);
-    }
-    if (r != VUPD_OK) {
-        remove_tree(tmp);
+    sync_dir(g->tmp);
+    if (rename(g->tmp, g->gen) < 0) {
+        enum vupd_reason r =
+            io_fail(err, errlen, "%s: %s", g->gen, strerror(errno));
+        remove_tree(g->tmp);
         return r;
     }
+    sync_dir(s->gen_dir);
+    return VUPD_OK;
+}
 
-    uint64_t old = s->st.version;
+/* The state first, then the link: see the top of this file. */
+static enum vupd_reason commit(struct vupd_store *s,
+                               const struct vupd_header *h,
+                               const uint8_t hash[32],
+                               const struct gen_paths *g, char *err,
+                               size_t errlen)
+{
     struct vupd_state next = s->st;
     snprintf(next.db_id, sizeof next.db_id, "%s", h->db_id);
     next.version = h->version;
@@ -490,15 +511,15 @@ enum vupd_reason vupd_store_apply(struct vupd_store *s,
     next.applied = (uint64_t)time(NULL);
     int e = write_state(s, &next);
     if (e < 0) {
-        remove_tree(gen);
+        remove_tree(g->gen);
         return io_fail(err, errlen, "%s: %s", s->state_path, strerror(-e));
     }
     s->st = next;
-    unlink(link_tmp);
-    if (symlink(rel, link_tmp) < 0 || rename(link_tmp, s->db) < 0) {
+    unlink(g->link_tmp);
+    if (symlink(g->rel, g->link_tmp) < 0 || rename(g->link_tmp, s->db) < 0) {
         /* The state is ahead of the database: safe, see the top. */
         e = errno;
-        unlink(link_tmp);
+        unlink(g->link_tmp);
         return io_fail(err, errlen, "%s: %s (recorded as version %llu)", s->db,
                        strerror(e), (unsigned long long)h->version);
     }
@@ -506,6 +527,38 @@ enum vupd_reason vupd_store_apply(struct vupd_store *s,
     snprintf(dir, sizeof dir, "%s", s->db);
     char *slash = strrchr(dir, '/');
     sync_dir(slash ? (*slash = '\0', dir[0] ? dir : "/") : ".");
+    return VUPD_OK;
+}
+
+enum vupd_reason vupd_store_apply(struct vupd_store *s,
+                                  const struct vupd_bundle *b,
+                                  const void *whole, size_t whole_len,
+                                  char *err, size_t errlen)
+{
+    const struct vupd_header *h = &b->h;
+    uint8_t hash[32];
+    crypto_hash_sha256(hash, whole, whole_len);
+    enum vupd_reason r = check_order(s, h, hash, err, errlen);
+    if (r != VUPD_OK)
+        return r;
+    struct file *f = calloc(2 * VUPD_ENTRIES_MAX, sizeof *f);
+    if (f == NULL)
+        return io_fail(err, errlen, "out of memory");
+    size_t n = 0;
+    struct gen_paths g;
+    r = next_files(s, b, f, &n, err, errlen);
+    if (r == VUPD_OK && !gen_paths(s, h->version, &g))
+        r = io_fail(err, errlen, "path too long");
+    if (r == VUPD_OK)
+        r = write_generation(s, &g, f, n, err, errlen);
+    free_files(f, n);
+    free(f);
+    if (r != VUPD_OK)
+        return r;
+    uint64_t old = s->st.version;
+    r = commit(s, h, hash, &g, err, errlen);
+    if (r != VUPD_OK)
+        return r;
     /* The generation before stays a while for readers still loading it. */
     prune(s, old ? old : h->version);
     return VUPD_OK;
