@@ -7,7 +7,6 @@
         (v), (n)                                                               \
     }
 #define OB_FLAGS(o, v, t, zero) ob_flags(o, v, t, VSYS_ARRAY_SIZE(t), zero)
-#define OB_ENUM(o, v, t)        ob_enum(o, v, t, VSYS_ARRAY_SIZE(t))
 
 const char *vsym_find(uint64_t v, const struct vsym *t, size_t n)
 {
@@ -60,10 +59,6 @@ static void ob_type_flags(struct obuf *o, uint64_t v, const struct vsym *types,
         ob_flags(o, rest, flags, nflags, NULL);
     }
 }
-#define OB_TYPE_FLAGS(o, v, types, flags)                                      \
-    ob_type_flags(o, v, types, VSYS_ARRAY_SIZE(types), flags,                  \
-                  VSYS_ARRAY_SIZE(flags))
-
 void ob_enum(struct obuf *o, uint64_t v, const struct vsym *t, size_t n)
 {
     const char *name = vsym_find(v, t, n);
@@ -547,165 +542,112 @@ static void ob_futex_op(struct obuf *o, uint64_t v)
     }
 }
 
+static void ob_open_accmode(struct obuf *o, uint64_t v)
+{
+    ob_open_flags(o, v, true);
+}
+
+static void ob_open_noacc(struct obuf *o, uint64_t v)
+{
+    ob_open_flags(o, v, false);
+}
+
+static void ob_signal(struct obuf *o, uint64_t v)
+{
+    const char *name = vsys_signal_name((int)v);
+    if (name && v <= 64)
+        ob_puts(o, name);
+    else
+        ob_dec(o, (int32_t)v);
+}
+
+/* How each symbolic signature character (syscalls/tables.h) is shown:
+ * flags (with the name of zero, if any), an enumeration, a type in the
+ * low bits with flags above (types, then flags), a name or hex, or a
+ * decoder of its own. */
+enum sym_kind { SK_FLAGS, SK_ENUM, SK_TYPE_FLAGS, SK_NAME_OR_HEX, SK_FN };
+
+#define SYM_T(t) (t), VSYS_ARRAY_SIZE(t)
+static const struct symbolic {
+    char sig;
+    enum sym_kind kind;
+    const struct vsym *t;
+    size_t n;
+    const struct vsym *t2; /* SK_TYPE_FLAGS: the flags */
+    size_t n2;
+    const char *zero; /* SK_FLAGS */
+    void (*fn)(struct obuf *o, uint64_t v);
+} symbolics[] = {
+    {.sig = 'o', .kind = SK_FN, .fn = ob_open_accmode},
+    {.sig = 'O', .kind = SK_FN, .fn = ob_open_noacc},
+    {.sig = 'm', .kind = SK_FN, .fn = ob_mode},
+    {'a', SK_FLAGS, SYM_T(at_flags), NULL, 0, NULL, NULL},
+    {'E', SK_FLAGS, SYM_T(faccessat_flags), NULL, 0, NULL, NULL},
+    {'A', SK_FLAGS, SYM_T(access_modes), NULL, 0, "F_OK", NULL},
+    {'P', SK_FLAGS, SYM_T(prot_bits), NULL, 0, "PROT_NONE", NULL},
+    {'M', SK_TYPE_FLAGS, SYM_T(map_types), SYM_T(map_bits), NULL, NULL},
+    {'F', SK_ENUM, SYM_T(families), NULL, 0, NULL, NULL},
+    {'T', SK_TYPE_FLAGS, SYM_T(sock_types), SYM_T(sock_flags), NULL, NULL},
+    {.sig = 'C', .kind = SK_FN, .fn = ob_clone_flags},
+    {.sig = 'S', .kind = SK_FN, .fn = ob_signal},
+    {'w', SK_ENUM, SYM_T(whences), NULL, 0, NULL, NULL},
+    {'n', SK_ENUM, SYM_T(fcntl_cmds), NULL, 0, NULL, NULL},
+    {'c', SK_ENUM, SYM_T(clocks), NULL, 0, NULL, NULL},
+    {'j', SK_FLAGS, SYM_T(timer_flags), NULL, 0, NULL, NULL},
+    {'H', SK_ENUM, SYM_T(sigprocmask_hows), NULL, 0, NULL, NULL},
+    {.sig = 'X', .kind = SK_FN, .fn = ob_futex_op},
+    {'R', SK_NAME_OR_HEX, SYM_T(arch_prctl_codes), NULL, 0, NULL, NULL},
+    {'Z', SK_FLAGS, SYM_T(wait_opts), NULL, 0, NULL, NULL},
+    {'K', SK_FLAGS, SYM_T(sock_flags), NULL, 0, NULL, NULL},
+    {'r', SK_ENUM, SYM_T(rlimits), NULL, 0, NULL, NULL},
+    {'G', SK_FLAGS, SYM_T(grnd_flags), NULL, 0, NULL, NULL},
+    {'Q', SK_FLAGS, SYM_T(mfd_flags), NULL, 0, NULL, NULL},
+    {'I', SK_NAME_OR_HEX, SYM_T(ioctls), NULL, 0, NULL, NULL},
+    {'y', SK_ENUM, SYM_T(shut_hows), NULL, 0, NULL, NULL},
+    {'V', SK_FLAGS, SYM_T(msg_flags), NULL, 0, NULL, NULL},
+    {'U', SK_ENUM, SYM_T(madvices), NULL, 0, NULL, NULL},
+    {'J', SK_ENUM, SYM_T(fadvices), NULL, 0, NULL, NULL},
+    {.sig = 'g', .kind = SK_FN, .fn = ob_statx_flags},
+    {'z', SK_FLAGS, SYM_T(statx_mask), NULL, 0, NULL, NULL},
+    {'q', SK_FLAGS, SYM_T(rename_flags), NULL, 0, NULL, NULL},
+};
+
+static const struct symbolic *symbolic(char sig)
+{
+    for (size_t i = 0; i < VSYS_ARRAY_SIZE(symbolics); i++)
+        if (symbolics[i].sig == sig)
+            return &symbolics[i];
+    return NULL;
+}
+
 bool vsys_sig_is_symbolic(char sig)
 {
-    switch (sig) {
-    case 'o':
-    case 'O':
-    case 'm':
-    case 'a':
-    case 'E':
-    case 'A':
-    case 'P':
-    case 'M':
-    case 'F':
-    case 'T':
-    case 'C':
-    case 'S':
-    case 'w':
-    case 'n':
-    case 'c':
-    case 'j':
-    case 'H':
-    case 'X':
-    case 'R':
-    case 'Z':
-    case 'K':
-    case 'r':
-    case 'G':
-    case 'Q':
-    case 'I':
-    case 'y':
-    case 'V':
-    case 'U':
-    case 'J':
-    case 'g':
-    case 'z':
-    case 'q':
-        return true;
-    default:
-        return false;
-    }
+    return symbolic(sig) != NULL;
 }
 
 void ob_symbolic(struct obuf *o, char sig, uint64_t v)
 {
-    switch (sig) {
-    case 'o':
-        ob_open_flags(o, v, true);
+    const struct symbolic *d = symbolic(sig);
+    const char *name;
+    switch (d != NULL ? d->kind : SK_NAME_OR_HEX) {
+    case SK_FLAGS:
+        ob_flags(o, v, d->t, d->n, d->zero);
         break;
-    case 'O':
-        ob_open_flags(o, v, false);
+    case SK_ENUM:
+        ob_enum(o, v, d->t, d->n);
         break;
-    case 'm':
-        ob_mode(o, v);
+    case SK_TYPE_FLAGS:
+        ob_type_flags(o, v, d->t, d->n, d->t2, d->n2);
         break;
-    case 'a':
-        OB_FLAGS(o, v, at_flags, NULL);
+    case SK_FN:
+        d->fn(o, v);
         break;
-    case 'E':
-        OB_FLAGS(o, v, faccessat_flags, NULL);
-        break;
-    case 'A':
-        OB_FLAGS(o, v, access_modes, "F_OK");
-        break;
-    case 'P':
-        OB_FLAGS(o, v, prot_bits, "PROT_NONE");
-        break;
-    case 'M':
-        OB_TYPE_FLAGS(o, v, map_types, map_bits);
-        break;
-    case 'F':
-        OB_ENUM(o, v, families);
-        break;
-    case 'T':
-        OB_TYPE_FLAGS(o, v, sock_types, sock_flags);
-        break;
-    case 'C':
-        ob_clone_flags(o, v);
-        break;
-    case 'S': {
-        const char *name = vsys_signal_name((int)v);
-
-        if (name && v <= 64)
-            ob_puts(o, name);
-        else
-            ob_dec(o, (int32_t)v);
-        break;
-    }
-    case 'w':
-        OB_ENUM(o, v, whences);
-        break;
-    case 'n':
-        OB_ENUM(o, v, fcntl_cmds);
-        break;
-    case 'c':
-        OB_ENUM(o, v, clocks);
-        break;
-    case 'j':
-        OB_FLAGS(o, v, timer_flags, NULL);
-        break;
-    case 'H':
-        OB_ENUM(o, v, sigprocmask_hows);
-        break;
-    case 'X':
-        ob_futex_op(o, v);
-        break;
-    case 'R': {
-        const char *name =
-            vsym_find(v, arch_prctl_codes, VSYS_ARRAY_SIZE(arch_prctl_codes));
+    case SK_NAME_OR_HEX:
+        name = d != NULL ? vsym_find(v, d->t, d->n) : NULL;
         if (name)
             ob_puts(o, name);
         else
             ob_hex(o, v);
-        break;
-    }
-    case 'Z':
-        OB_FLAGS(o, v, wait_opts, NULL);
-        break;
-    case 'K':
-        OB_FLAGS(o, v, sock_flags, NULL);
-        break;
-    case 'r':
-        OB_ENUM(o, v, rlimits);
-        break;
-    case 'G':
-        OB_FLAGS(o, v, grnd_flags, NULL);
-        break;
-    case 'Q':
-        OB_FLAGS(o, v, mfd_flags, NULL);
-        break;
-    case 'I': {
-        const char *name = vsym_find(v, ioctls, VSYS_ARRAY_SIZE(ioctls));
-        if (name)
-            ob_puts(o, name);
-        else
-            ob_hex(o, v);
-        break;
-    }
-    case 'y':
-        OB_ENUM(o, v, shut_hows);
-        break;
-    case 'V':
-        OB_FLAGS(o, v, msg_flags, NULL);
-        break;
-    case 'U':
-        OB_ENUM(o, v, madvices);
-        break;
-    case 'J':
-        OB_ENUM(o, v, fadvices);
-        break;
-    case 'g':
-        ob_statx_flags(o, v);
-        break;
-    case 'z':
-        OB_FLAGS(o, v, statx_mask, NULL);
-        break;
-    case 'q':
-        OB_FLAGS(o, v, rename_flags, NULL);
-        break;
-    default:
-        ob_hex(o, v);
         break;
     }
 }
