@@ -407,6 +407,112 @@ static int too_complex(struct vigil_profile_diag *d)
                       "kallsyms search gave up: the data is too irregular");
 }
 
+/* Where the offsets table is (step 3): next to the other tables first,
+ * then anywhere.  False when no place holds one consistent with @nm. */
+struct offsets {
+    size_t pos, base_pos;
+    uint64_t base;
+    bool absp;
+};
+
+static bool find_offsets(struct region *r, const struct tokens *t,
+                         const struct names *nm, struct offsets *of)
+{
+    size_t tlen8 = ((size_t)nm->n * 4 + 7) & ~(size_t)7;
+    size_t cand[4];
+    size_t ncand = 0;
+    if (nm->count_pos >= 8 + tlen8) /* offsets, base, num_syms */
+        cand[ncand++] = nm->count_pos - 8 - tlen8;
+    cand[ncand++] = t->index + TOKEN_INDEX_SIZE; /* after token_index */
+    cand[ncand++] = align_up8(r, nm->markers_end);
+    if (t->table >= 8 + tlen8) /* offsets, base, token_table */
+        cand[ncand++] = t->table - 8 - tlen8;
+    for (size_t i = 0; i < ncand; i++)
+        if (aligned8(r, cand[i]) &&
+            check_offsets(r, cand[i], nm->n, &of->base_pos, &of->base,
+                          &of->absp)) {
+            of->pos = cand[i];
+            return true;
+        }
+    for (size_t o = first_aligned(r); o + 8 <= r->len; o += 8)
+        if (check_offsets(r, o, nm->n, &of->base_pos, &of->base, &of->absp)) {
+            of->pos = o;
+            return true;
+        }
+    return false;
+}
+
+/* The symbols: addresses, names, and the index by name.  0, -ENOMEM, or
+ * -EINVAL when the names do not expand. */
+static int build_symbols(struct vigil_ksyms *ks, struct region *r,
+                         const struct tokens *t, const struct names *nm,
+                         const struct offsets *of)
+{
+    ks->n = nm->n;
+    ks->addr = malloc(nm->n * sizeof *ks->addr);
+    ks->name = malloc(nm->n * sizeof *ks->name);
+    ks->type = malloc(nm->n);
+    if (ks->addr == NULL || ks->name == NULL || ks->type == NULL)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < nm->n; i++)
+        ks->addr[i] =
+            decode_addr((int32_t)vprof_rd32(r->p + of->pos + 4 * (size_t)i),
+                        of->base, of->absp);
+    int rc = expand_names(ks, r, t, nm);
+    if (rc < 0)
+        return rc == -ENOMEM ? -ENOMEM : -EINVAL;
+    if (vprof_index_init(&ks->byname, nm->n) < 0)
+        return -ENOMEM;
+    /* Names are not unique (static symbols); prefer the global one, as the
+     * kernel's exports do, then the lowest address. */
+    for (uint32_t i = 0; i < nm->n; i++) {
+        uint32_t *slot =
+            vprof_index_slot(&ks->byname, sym_key, ks, ks->pool + ks->name[i]);
+        if (*slot == 0 ||
+            (is_local(ks->type[*slot - 1]) && !is_local(ks->type[i])))
+            *slot = i + 1;
+    }
+    return 0;
+}
+
+/* The tables in the order this kernel has them, including the optional
+ * seqs_of_names. */
+static int describe_layout(struct vigil_ksyms *ks, struct region *r,
+                           const struct tokens *t, const struct names *nm,
+                           const struct offsets *of)
+{
+    struct table_pos tp[8] = {
+        {"kallsyms_offsets", of->pos},
+        {"kallsyms_relative_base", of->base_pos},
+        {"kallsyms_num_syms", nm->count_pos},
+        {"kallsyms_names", nm->start},
+        {"kallsyms_markers", nm->markers},
+        {"kallsyms_token_table", t->table},
+        {"kallsyms_token_index", t->index},
+    };
+    size_t ntp = 7;
+    uint8_t *seen = malloc(((size_t)nm->n + 7) / 8);
+    if (seen == NULL)
+        return -ENOMEM;
+    size_t seq_cand[3] = {align_up8(r, nm->markers_end),
+                          align_up8(r, of->base_pos + 8),
+                          t->index + TOKEN_INDEX_SIZE};
+    for (size_t i = 0; i < 3; i++)
+        if (check_seqs(r, seq_cand[i], nm->n, seen)) {
+            tp[ntp++] =
+                (struct table_pos){"kallsyms_seqs_of_names", seq_cand[i]};
+            break;
+        }
+    free(seen);
+    qsort(tp, ntp, sizeof tp[0], cmp_pos);
+    memset(&ks->layout, 0, sizeof ks->layout);
+    for (size_t i = 0; i < ntp; i++)
+        ks->layout.order[i] = tp[i].name;
+    ks->layout.relative_base = of->base;
+    ks->layout.absolute_percpu = of->absp;
+    return 0;
+}
+
 int vigil_ksyms_scan(struct vigil_ksyms **out, const void *data, size_t len,
                      uint64_t va, struct vigil_profile_diag *d)
 {
@@ -427,102 +533,29 @@ int vigil_ksyms_scan(struct vigil_ksyms **out, const void *data, size_t len,
         return vprof_fail(d, ENOENT,
                           "kallsyms token table found, but no symbol names "
                           "table consistent with it");
-
-    /* Offsets: next to the other tables first, then anywhere. */
-    size_t tlen8 = ((size_t)nm.n * 4 + 7) & ~(size_t)7;
-    size_t cand[4];
-    size_t ncand = 0;
-    if (nm.count_pos >= 8 + tlen8) /* offsets, base, num_syms */
-        cand[ncand++] = nm.count_pos - 8 - tlen8;
-    cand[ncand++] = t.index + TOKEN_INDEX_SIZE; /* after token_index */
-    cand[ncand++] = align_up8(&r, nm.markers_end);
-    if (t.table >= 8 + tlen8) /* offsets, base, token_table */
-        cand[ncand++] = t.table - 8 - tlen8;
-    size_t opos = 0, bpos = 0;
-    uint64_t base = 0;
-    bool absp = false, found = false;
-    for (size_t i = 0; i < ncand && !found; i++)
-        if (aligned8(&r, cand[i]) &&
-            check_offsets(&r, cand[i], nm.n, &bpos, &base, &absp)) {
-            opos = cand[i];
-            found = true;
-        }
-    for (size_t o = first_aligned(&r); !found && o + 8 <= len; o += 8)
-        if (check_offsets(&r, o, nm.n, &bpos, &base, &absp)) {
-            opos = o;
-            found = true;
-        }
-    if (!found && budget == 0)
-        return too_complex(d);
-    if (!found)
-        return vprof_fail(d, ENOENT,
-                          "kallsyms names found (%u symbols), but no "
-                          "address table consistent with them",
-                          nm.n);
-
+    struct offsets of = {0};
+    if (!find_offsets(&r, &t, &nm, &of))
+        return budget == 0
+                   ? too_complex(d)
+                   : vprof_fail(d, ENOENT,
+                                "kallsyms names found (%u symbols), but no "
+                                "address table consistent with them",
+                                nm.n);
     struct vigil_ksyms *ks = calloc(1, sizeof *ks);
     if (ks == NULL)
         return vprof_fail(d, ENOMEM, "out of memory");
-    ks->n = nm.n;
-    ks->addr = malloc(nm.n * sizeof *ks->addr);
-    ks->name = malloc(nm.n * sizeof *ks->name);
-    ks->type = malloc(nm.n);
-    if (ks->addr == NULL || ks->name == NULL || ks->type == NULL)
-        goto nomem;
-    for (uint32_t i = 0; i < nm.n; i++)
-        ks->addr[i] = decode_addr(
-            (int32_t)vprof_rd32(r.p + opos + 4 * (size_t)i), base, absp);
-    rc = expand_names(ks, &r, &t, &nm);
-    if (rc == -ENOMEM)
-        goto nomem;
+    rc = build_symbols(ks, &r, &t, &nm, &of);
+    if (rc == 0)
+        rc = describe_layout(ks, &r, &t, &nm, &of);
     if (rc < 0) {
         vigil_ksyms_free(ks);
-        return vprof_fail(d, EINVAL, "kallsyms names table is inconsistent");
+        return rc == -ENOMEM ? vprof_fail(d, ENOMEM, "out of memory")
+                             : vprof_fail(d, EINVAL,
+                                          "kallsyms names table is "
+                                          "inconsistent");
     }
-    if (vprof_index_init(&ks->byname, nm.n) < 0)
-        goto nomem;
-    /* Names are not unique (static symbols); prefer the global one, as the
-     * kernel's exports do, then the lowest address. */
-    for (uint32_t i = 0; i < nm.n; i++) {
-        uint32_t *slot =
-            vprof_index_slot(&ks->byname, sym_key, ks, ks->pool + ks->name[i]);
-        if (*slot == 0 ||
-            (is_local(ks->type[*slot - 1]) && !is_local(ks->type[i])))
-            *slot = i + 1;
-    }
-
-    /* Describe the layout, including the optional seqs_of_names table. */
-    struct table_pos tp[8] = {
-        {"kallsyms_offsets", opos},          {"kallsyms_relative_base", bpos},
-        {"kallsyms_num_syms", nm.count_pos}, {"kallsyms_names", nm.start},
-        {"kallsyms_markers", nm.markers},    {"kallsyms_token_table", t.table},
-        {"kallsyms_token_index", t.index},
-    };
-    size_t ntp = 7;
-    uint8_t *seen = malloc(((size_t)nm.n + 7) / 8);
-    if (seen == NULL)
-        goto nomem;
-    size_t seq_cand[3] = {align_up8(&r, nm.markers_end),
-                          align_up8(&r, bpos + 8), t.index + TOKEN_INDEX_SIZE};
-    for (size_t i = 0; i < 3; i++)
-        if (check_seqs(&r, seq_cand[i], nm.n, seen)) {
-            tp[ntp++] =
-                (struct table_pos){"kallsyms_seqs_of_names", seq_cand[i]};
-            break;
-        }
-    free(seen);
-    qsort(tp, ntp, sizeof tp[0], cmp_pos);
-    memset(&ks->layout, 0, sizeof ks->layout);
-    for (size_t i = 0; i < ntp; i++)
-        ks->layout.order[i] = tp[i].name;
-    ks->layout.relative_base = base;
-    ks->layout.absolute_percpu = absp;
     *out = ks;
     return 0;
-
-nomem:
-    vigil_ksyms_free(ks);
-    return vprof_fail(d, ENOMEM, "out of memory");
 }
 
 size_t vigil_ksyms_count(const struct vigil_ksyms *ks)
