@@ -6,6 +6,9 @@
  *                                      one "ok NAME" or "FAIL NAME: why"
  *                                      line each, against tests/echo.py
  *   vigil-hidden bench IP PORT N       nanoseconds per call (bench/hide)
+ *   vigil-hidden sniff SECONDS         count the packets a packet socket
+ *                                      (AF_PACKET, every protocol, every
+ *                                      interface) receives meanwhile
  *
  * While its sockets are open it looks for them where the guest would show
  * them: /proc/net/{tcp,udp}, /proc/self/fd. With vigil --hide the sockets
@@ -15,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -120,6 +124,37 @@ static int echo_once(int argc, char **argv)
     printf("echo: %s\n", buf);
     close(fd);
     return strcmp(buf, msg) == 0 ? 0 : 1;
+}
+
+/* What a packet capture inside the guest sees: any packet of a connection
+ * the guest kernel carried, even to a port nothing listens on (its SYN and
+ * the RST), is counted. */
+static int sniff(int seconds)
+{
+    int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+    if (fd < 0) {
+        printf("sniff: socket: %s\n", strerror(errno));
+        return 1;
+    }
+    printf("sniffing\n");
+    fflush(stdout);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    unsigned long packets = 0;
+    char buf[2048];
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long left = (t0.tv_sec + seconds - t.tv_sec) * 1000 +
+                    (t0.tv_nsec - t.tv_nsec) / 1000000;
+        if (left <= 0)
+            break;
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, (int)left) > 0 && recv(fd, buf, sizeof buf, 0) >= 0)
+            packets++;
+    }
+    printf("sniffed %lu packets\n", packets);
+    close(fd);
+    return 0;
 }
 
 /* ---- the suite ---- */
@@ -754,6 +789,8 @@ int main(int argc, char **argv)
         inet_pton(AF_INET, argv[2], &server.sin_addr);
         return bench(argv[2], atoi(argv[3]), atoi(argv[4]));
     }
+    if (argc == 3 && !strcmp(argv[1], "sniff"))
+        return sniff(atoi(argv[2]));
     if (argc == 4 && !strcmp(argv[1], "after-exec"))
         return after_exec(atoi(argv[2]), atoi(argv[3]));
     fprintf(stderr, "usage: vigil-hidden tcp|udp IP PORT MESSAGE\n"

@@ -92,6 +92,42 @@ check "strace saw the service run" grep -q "execve(\"$SVC\"" "$TMP/strace.out"
 netcalls=$(grep -cE '(socket|connect|sendto|recvfrom|setsockopt)\(' "$TMP/strace.out")
 expect_eq "strace saw none of its socket calls" "$netcalls" 0
 
+# A packet capture, netstat and /proc/net inside the guest. An unhidden
+# copy of the program sniffs every interface for the whole exchange; while
+# the service waits for a slow echo, another process reads netstat and
+# /proc/net (and runs: a hidden call's wait does not stop the guest). Then
+# the same capture around an unhidden connect shows what it would have
+# seen of traffic the guest kernel carried.
+PORTHEX=$(printf '%04X' $PORT)
+"$VIGIL" run --hide exe=$SVC --hide-netns "$NS" -- sh -c "
+    cp $SVC /tmp/sniffer; cp $SVC /tmp/other
+    /tmp/sniffer sniff 10 >/tmp/sniff.txt &
+    until grep -q sniffing /tmp/sniff.txt; do usleep 100000; done
+    $SVC tcp 127.0.0.1 $PORT 'sleep:6000 slow' >/tmp/svc.txt &
+    usleep 1500000
+    echo proc-net \$(cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp \
+        /proc/net/udp6 /proc/net/raw /proc/net/raw6 2>/dev/null | grep -ci ':$PORTHEX ')
+    echo netstat \$(netstat -tuanw | grep -c ':$PORT ')
+    echo answered-before \$(grep -c echo: /tmp/svc.txt)
+    wait; cat /tmp/svc.txt /tmp/sniff.txt
+    /tmp/sniffer sniff 3 >/tmp/sniff2.txt &
+    until grep -q sniffing /tmp/sniff2.txt; do usleep 100000; done
+    /tmp/other tcp 127.0.0.1 $PORT theirs; wait; cat /tmp/sniff2.txt" \
+    >"$TMP/sniff.out" 2>"$TMP/sniff.err"
+cat "$TMP/sniff.out"
+expect_eq "/proc/net shows no socket of the waiting service" \
+    "$(grep '^proc-net' "$TMP/sniff.out")" "proc-net 0"
+expect_eq "netstat shows none" "$(grep '^netstat' "$TMP/sniff.out")" "netstat 0"
+expect_eq "another process ran while the service waited for its echo" \
+    "$(grep '^answered-before' "$TMP/sniff.out")" "answered-before 0"
+expect_eq "the service got its slow echo" "$(grep '^echo:' "$TMP/sniff.out")" \
+    "echo: sleep:6000 slow"
+expect_eq "a packet capture in the guest saw nothing of it" \
+    "$(grep '^sniffed' "$TMP/sniff.out" | head -n 1)" "sniffed 0 packets"
+n=$(grep '^sniffed' "$TMP/sniff.out" | sed -n '2s/sniffed \([0-9]*\).*/\1/p')
+check "... where it sees an unhidden connect's packets (${n:-none})" \
+    test "${n:-0}" -ge 2
+
 # Another guest process, not hidden, cannot reach the server: the guest
 # has no network device; only the hidden service's calls leave it.
 "$VIGIL" run --hide exe=$SVC --hide-netns "$NS" -- sh -c \
