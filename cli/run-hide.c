@@ -60,6 +60,22 @@ static void handle_event(struct run_hide *h, struct vhide_slot *s)
     __atomic_store_n(&s->state, VHIDE_FREE, __ATOMIC_RELEASE);
 }
 
+/* A call that would wait, whose thread a signal handler interrupted
+ * since the last look: true when it ends now, with EINTR. */
+static bool interrupted(struct run_hide *h, struct vhide_slot *s,
+                        struct hide_pending *w)
+{
+    uint32_t intr = __atomic_load_n(&s->intr, __ATOMIC_ACQUIRE);
+    if (intr >> 1 == w->intr_seen)
+        return false;
+    w->intr_seen = intr >> 1;
+    if (!hide_interrupts(&h->table, s, intr & 1))
+        return false;
+    h->n.interrupted++;
+    s->result = -EINTR;
+    return true;
+}
+
 /* One pass over the slots, in the order they were posted: a process's
  * exec must close its sockets before its next call looks at them. Whether
  * anything was done. */
@@ -102,12 +118,14 @@ static bool pass(struct run_hide *h)
         if (!w->waiting) {
             h->n.calls++;
             w->since = now;
+            w->intr_seen = 0;
         }
         if (!hide_run_call(&h->table, s, w, now, &h->n)) {
             if (!w->waiting)
                 h->n.waits++;
             w->waiting = true;
-            continue;
+            if (!interrupted(h, s, w))
+                continue;
         }
         w->waiting = false;
         worked = true;
@@ -199,10 +217,12 @@ void run_hide_stop(struct run_hide *h, bool verbose)
         fprintf(stderr,
                 "vigil: hidden calls: %llu run on the host (%llu waited for "
                 "their socket, %llu abandoned by a thread that died, %llu "
-                "refused socket options), %llu process events\n",
+                "refused socket options, %llu interrupted by a signal), "
+                "%llu process events\n",
                 (unsigned long long)h->n.calls, (unsigned long long)h->n.waits,
                 (unsigned long long)h->abandoned,
                 (unsigned long long)h->n.refused,
+                (unsigned long long)h->n.interrupted,
                 (unsigned long long)h->events);
     free(h);
 }

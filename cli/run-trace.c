@@ -304,6 +304,26 @@ static int member(const struct vigil_profile *p, const char *path,
     return 0;
 }
 
+/* Where the kernel keeps a signal handler's flags; left 0 (hidden calls
+ * then restart after a handler) when the kernel's BTF lacks any of it. */
+static void sigaction_config(const struct vigil_profile *p,
+                             struct vring_config *c)
+{
+    struct vigil_profile_member sighand, action, flags;
+    uint64_t size;
+    if (vigil_profile_member(p, "task_struct", "sighand", &sighand) < 0 ||
+        vigil_profile_member(p, "sighand_struct", "action", &action) < 0 ||
+        vigil_profile_member(p, "k_sigaction", "sa.sa_flags", &flags) < 0 ||
+        vigil_profile_struct_size(p, "k_sigaction", &size) < 0 ||
+        sighand.offset > 65535 * 4 || action.offset > 65535 || size > 256 ||
+        flags.offset + 8 > size || flags.size != 8)
+        return;
+    c->task_sighand = (uint32_t)sighand.offset;
+    c->sighand_action = (uint32_t)action.offset;
+    c->k_sigaction_size = (uint16_t)size;
+    c->sa_flags = (uint16_t)flags.offset;
+}
+
 /* Where a signal handler's frame keeps the interrupted registers; left 0
  * (the plugin then reads no frame) when the kernel's BTF lacks them. */
 static void sigframe_config(const struct vigil_profile *p,
@@ -325,6 +345,7 @@ static void sigframe_config(const struct vigil_profile *p,
         *dst[i] = (uint16_t)r.offset;
     }
     c->sigframe_ctx = (uint32_t)m.offset;
+    sigaction_config(p, c);
 }
 
 static int make_config(const struct vigil_profile *p,

@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -466,6 +468,66 @@ static const char *t_slow(int fd)
     return read_all(fd, buf, sizeof msg - 1);
 }
 
+static volatile sig_atomic_t alarms;
+static void on_alarm(int sig)
+{
+    (void)sig;
+    alarms++;
+}
+
+/* A blocking receive that a signal interrupts 200 ms in, while the server
+ * answers only after 1.5 s: with a handler without SA_RESTART the call
+ * fails with EINTR after the handler ran; with SA_RESTART it goes on and
+ * returns the answer; so does it when SO_RCVTIMEO is set and the signal
+ * comes with SA_RESTART (then Linux too gives EINTR). Either way the late
+ * answer is read, so that the connection stays in step. */
+static const char *signal_case(int fd, int flags, bool timeo, int *got_errno)
+{
+    struct sigaction sa = {.sa_handler = on_alarm, .sa_flags = flags};
+    sigemptyset(&sa.sa_mask);
+    TRY(sigaction(SIGALRM, &sa, NULL));
+    struct timeval tv = {timeo ? 10 : 0, 0};
+    TRY(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+    const char msg[] = "sleep:1500 intr";
+    char buf[32];
+    if (write(fd, msg, sizeof msg - 1) != (ssize_t)sizeof msg - 1)
+        FAILF("write: %s", strerror(errno));
+    alarms = 0;
+    struct itimerval it = {.it_value = {0, 200 * 1000}};
+    TRY(setitimer(ITIMER_REAL, &it, NULL));
+    ssize_t n = recv(fd, buf, sizeof msg - 1, MSG_WAITALL);
+    *got_errno = n < 0 ? errno : 0;
+    if (alarms != 1)
+        FAILF("the handler ran %d times", (int)alarms);
+    if (n < 0 && errno != EINTR)
+        FAILF("recv: %s", strerror(errno));
+    if (n < 0) /* the answer still comes */
+        return read_all(fd, buf, sizeof msg - 1);
+    if (n != (ssize_t)sizeof msg - 1)
+        FAILF("recv: %zd bytes", n);
+    return NULL;
+}
+
+static const char *t_signal(int fd)
+{
+    int e1 = -1, e2 = -1, e3 = -1;
+    const char *err = signal_case(fd, 0, false, &e1);
+    if (err == NULL)
+        err = signal_case(fd, SA_RESTART, false, &e2);
+    if (err == NULL)
+        err = signal_case(fd, SA_RESTART, true, &e3);
+    struct timeval tv = {0, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    signal(SIGALRM, SIG_DFL);
+    if (err != NULL)
+        return err;
+    if (e1 != EINTR || e2 != 0 || e3 != EINTR)
+        FAILF("errnos %s, %s, %s (want EINTR, none, EINTR)",
+              e1 ? strerror(e1) : "none", e2 ? strerror(e2) : "none",
+              e3 ? strerror(e3) : "none");
+    return NULL;
+}
+
 static const char *t_shutdown(int fd)
 {
     char c;
@@ -711,6 +773,7 @@ static int suite(const char *self, const char *ip, int port)
     report("poll-mixed", t_poll_mixed(fd));
     report("epoll", t_epoll(fd));
     report("slow", t_slow(fd));
+    report("signal", t_signal(fd));
     report("fork", t_fork(fd));
     report("exec", t_exec(fd, self));
     report("badptr", t_badptr(fd));

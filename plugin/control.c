@@ -53,6 +53,7 @@ struct detour {
     uint64_t saved[5];        /* rax rdi rsi rdx r10, which the call took */
     control_finish_fn finish; /* NULL: a park, the instruction runs again */
     control_done_fn done;     /* a park's call made for a result */
+    control_signal_fn signal; /* a park's wait ended by a handler */
     bool prefault;            /* the instruction runs again either way; a
                                  refusal is kept for control_refused() */
     uint64_t arg[4];
@@ -208,7 +209,8 @@ static struct detour *find(const struct vraw_task *t, int state)
 static bool detour(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                    unsigned insn_len, uint64_t nr, const uint64_t a[4],
                    control_finish_fn finish, control_done_fn done,
-                   const uint64_t arg[4], bool prefault)
+                   control_signal_fn signal, const uint64_t arg[4],
+                   bool prefault)
 {
     uint8_t b[2] = {0, 0};
     bool own =
@@ -232,6 +234,7 @@ static bool detour(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     d->saved[4] = reg(v, R_R10);
     d->finish = finish;
     d->done = done;
+    d->signal = signal;
     d->prefault = prefault;
     if (arg != NULL)
         memcpy(d->arg, arg, sizeof d->arg);
@@ -258,7 +261,8 @@ bool control_fault_in(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
         return false;
     const uint64_t a[4] = {first, span, MADV_POPULATE_WRITE_, 0};
     count(&ctl.st.faulted_in);
-    return detour(v, t, ip, insn_len, NR_MADVISE, a, finish, NULL, arg, false);
+    return detour(v, t, ip, insn_len, NR_MADVISE, a, finish, NULL, NULL, arg,
+                  false);
 }
 
 bool control_prefault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
@@ -270,16 +274,19 @@ bool control_prefault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
     const uint64_t a[4] = {
         first, span, write ? MADV_POPULATE_WRITE_ : MADV_POPULATE_READ_, 0};
     count(&ctl.st.faulted_in);
-    return detour(v, t, ip, insn_len, NR_MADVISE, a, NULL, NULL, NULL, true);
+    return detour(v, t, ip, insn_len, NR_MADVISE, a, NULL, NULL, NULL, NULL,
+                  true);
 }
 
 bool control_park(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
-                  unsigned insn_len)
+                  unsigned insn_len, control_signal_fn signal,
+                  const uint64_t arg[4])
 {
     /* poll(NULL, 0, 1): a wait that touches no guest memory. */
     const uint64_t a[4] = {0, 0, PARK_MS, 0};
     count(&ctl.st.parked);
-    return detour(v, t, ip, insn_len, NR_POLL, a, NULL, NULL, NULL, false);
+    return detour(v, t, ip, insn_len, NR_POLL, a, NULL, NULL, signal, arg,
+                  false);
 }
 
 bool control_call_again(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
@@ -287,7 +294,7 @@ bool control_call_again(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                         control_done_fn done, const uint64_t arg[4])
 {
     count(&ctl.st.parked);
-    return detour(v, t, ip, insn_len, nr, a, NULL, done, arg, false);
+    return detour(v, t, ip, insn_len, nr, a, NULL, done, NULL, arg, false);
 }
 
 bool control_entry(struct vcpu *v, const struct vraw_task *t, uint64_t ip)
@@ -346,6 +353,8 @@ bool control_return(struct vcpu *v, const struct vraw_task *t, bool iret)
      * successful prefault's) is the instruction's own rax, for it runs
      * again; a failed prefault fails the instruction. */
     uint64_t rax = d->saved[0], resume = d->resume;
+    if (ctx != 0 && d->signal != NULL)
+        d->signal(v, t, d->arg, sigframe_signo(v));
     if (d->done != NULL)
         d->done(v, d->arg, (int64_t)kret);
     if (d->finish != NULL) {

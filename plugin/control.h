@@ -65,15 +65,24 @@ bool control_prefault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
 
 bool control_refused(const struct vraw_task *t, uint64_t ip);
 
+/* A park's wait that a signal handler interrupted: @signo (0 when
+ * unknown) runs its handler before the instruction runs again. For
+ * @arg's owner to decide what the instruction then does; runs at the
+ * return to user mode. */
+typedef void (*control_signal_fn)(struct vcpu *v, const struct vraw_task *t,
+                                  const uint64_t arg[4], int signo);
+
 /* Have thread @t wait a moment in the guest kernel (poll(NULL, 0, 1)),
  * then execute the @insn_len-byte instruction at @ip again with its
  * registers as they are now, except rcx (which the wait leaves pointing at
  * the instruction, as a system call leaves it) and r11. The instruction's
  * handler decides again then: this is how a guest thread waits for vigil
  * without stopping its vCPU. A signal that arrives meanwhile runs its
- * handler first. Same return convention as control_fault_in(). */
+ * handler first, after @signal (if any) was told, with @arg. Same return
+ * convention as control_fault_in(). */
 bool control_park(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
-                  unsigned insn_len);
+                  unsigned insn_len, control_signal_fn signal,
+                  const uint64_t arg[4]);
 
 /* What a call made by control_call_again() returned (@kret), for the
  * caller's record in @arg; runs at the return to user mode. */

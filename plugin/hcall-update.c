@@ -144,7 +144,7 @@ void hcall_update(struct vcpu *v, uint64_t ip)
             result = answer_finish(v, NULL, false);
         control_skip(v, ip, VMCALL_LEN, result);
     }
-    if (!control_park(v, &t, ip, VMCALL_LEN)) {
+    if (!control_park(v, &t, ip, VMCALL_LEN, NULL, NULL)) {
         /* No way to wait in the kernel: come back at once. */
         qemu_plugin_set_pc(ip);
     }

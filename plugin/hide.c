@@ -26,6 +26,8 @@
 #include "control.h"
 #include "guestmem.h"
 #include "psel.h"
+#include "sigframe.h"
+#include "tracer.h"
 #include "vigil/syscalls.h"
 #include "vigil/clock.h"
 
@@ -54,6 +56,7 @@ static struct {
         int64_t nr;       /* the guest's call */
         uint32_t socklen; /* the address room the guest gave, if any */
         bool parked;      /* it has waited in the guest kernel */
+        bool restarted;   /* a handler interrupted the wait */
     } owner[VHIDE_SLOTS];
     int nr_exit_group, nr_execve;
 } hidden;
@@ -107,6 +110,7 @@ int hide_claim(const struct vraw_task *t, uint64_t ip, int64_t nr)
             hidden.owner[i].ip = ip;
             hidden.owner[i].nr = nr;
             hidden.owner[i].parked = false;
+            hidden.owner[i].restarted = false;
             __atomic_fetch_add(&hidden.owned, 1, __ATOMIC_ACQ_REL);
             return i;
         }
@@ -146,6 +150,7 @@ void hide_publish(int i, const struct vraw_task *t, int op, const int64_t a[6],
     s->ppid = t->ppid;
     memcpy(s->args, a, sizeof s->args);
     s->in_len = in_len;
+    s->intr = 0;
     s->out_len = 0;
     s->result = 0;
     s->seq = __atomic_add_fetch(&hidden.seq, 1, __ATOMIC_RELAXED);
@@ -328,6 +333,34 @@ enum hide_state hide_post(struct vcpu *v, const struct vraw_task *t,
     return HIDE_POSTED;
 }
 
+/* A handler interrupted the thread's wait for slot arg[0]: tell the
+ * executor, which decides, as Linux would, whether the call ends with
+ * EINTR once the thread is back (hide_resume) or goes on. */
+static void interrupted(struct vcpu *v, const struct vraw_task *t,
+                        const uint64_t arg[4], int signo)
+{
+    int i = (int)arg[0];
+    if (i < 0 || i >= VHIDE_SLOTS || slot_of(t) != i)
+        return;
+    struct vhide_slot *s = &hidden.area->slot[i];
+    uint32_t restart = sigframe_restarts(v, t->task, signo) != 0;
+    uint32_t n = __atomic_load_n(&s->intr, __ATOMIC_RELAXED) >> 1;
+    __atomic_store_n(&s->intr, (n + 1) << 1 | restart, __ATOMIC_RELEASE);
+    hidden.owner[i].restarted = true;
+    tracer_hidden_interrupted(v, t, (uint64_t)hidden.owner[i].nr);
+}
+
+bool hide_take_restart(const struct vraw_task *t, uint64_t ip)
+{
+    if (__atomic_load_n(&hidden.owned, __ATOMIC_ACQUIRE) == 0)
+        return false;
+    int i = slot_of(t);
+    if (i < 0 || hidden.owner[i].ip != ip || !hidden.owner[i].restarted)
+        return false;
+    hidden.owner[i].restarted = false;
+    return true;
+}
+
 enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
                             uint64_t ip, const uint64_t args[6],
                             int64_t *result)
@@ -363,7 +396,8 @@ enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
     __atomic_store_n(&s->seen_ns, vigil_now_ns(CLOCK_MONOTONIC),
                      __ATOMIC_RELEASE);
     hidden.owner[i].parked = true;
-    if (!control_park(v, t, ip, 2))
+    const uint64_t arg[4] = {(uint64_t)i, 0, 0, 0};
+    if (!control_park(v, t, ip, 2, interrupted, arg))
         qemu_plugin_set_pc(ip); /* no room to wait: come back at once */
     return HIDE_WAITING;
 }

@@ -36,6 +36,10 @@ enum hide_state hide_post(struct vcpu *v, const struct vraw_task *t,
  * again after a wait): HIDE_ANSWERED with *result (the caller records the
  * return and skips the instruction), HIDE_WAITING, or HIDE_NO when the
  * thread has no call posted at @ip. */
+/* Whether thread @t comes back to its hidden call at @ip after a signal
+ * handler interrupted its wait (the call is then traced anew); once. */
+bool hide_take_restart(const struct vraw_task *t, uint64_t ip);
+
 enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
                             uint64_t ip, const uint64_t args[6],
                             int64_t *result);

@@ -40,6 +40,15 @@ void sigframe_setup(const struct vring_config *cfg);
 uint64_t sigframe_find(struct vcpu *v, uint64_t sp, uint64_t ip_a,
                        uint64_t ip_b);
 
+/* At the return to user mode into a handler: the signal it handles; 0 when
+ * unknown. */
+int sigframe_signo(struct vcpu *v);
+
+/* Whether the handler thread @task (its task_struct) has for signal
+ * @signo restarts the call it interrupts (SA_RESTART), read from the
+ * guest kernel: 1, 0, or -1 when unknown. */
+int sigframe_restarts(struct vcpu *v, uint64_t task, int signo);
+
 bool sigframe_get(struct vcpu *v, uint64_t ctx, enum sc_reg r, uint64_t *val);
 /* Change a saved register, as the thread's own store to its stack would. */
 bool sigframe_set(struct vcpu *v, uint64_t ctx, enum sc_reg r, uint64_t val);

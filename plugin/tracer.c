@@ -266,6 +266,20 @@ static void act_after_entry(unsigned vcpu, struct vcpu *v,
         ident_vfork_begin();
 }
 
+void tracer_hidden_interrupted(struct vcpu *v, const struct vraw_task *t,
+                               uint64_t nr)
+{
+    if (!tracer.tracing || v < tracer.vcpus ||
+        v >= tracer.vcpus + tracer.nrings)
+        return;
+    unsigned vcpu = (unsigned)(v - tracer.vcpus);
+    struct pending_call p = {.task = t->task, .tid = t->tid, .nr = nr};
+    struct vraw_exit *x =
+        exit_record(vcpu, sizeof *x, &p, -ERESTARTSYS, 0, VRAW_F_HIDDEN);
+    if (x != NULL)
+        vring_commit(tracer.ring, vcpu, sizeof *x);
+}
+
 static void on_entry(unsigned int vcpu, void *udata)
 {
     uintptr_t u = (uintptr_t)udata;
@@ -298,6 +312,9 @@ static void on_entry(unsigned int vcpu, void *udata)
     enum hide_state hs = HIDE_NO;
     bool known = tracer.hide && !compat && ident(v, &t);
     if (known) {
+        uint8_t faulted;
+        if (tracer.tracing && hide_take_restart(&t, ip))
+            record_entry(vcpu, v, &t, kind, ip, nr, args, &faulted);
         hs = hide_resume(v, &t, ip, args, &hres);
         if (hs == HIDE_ANSWERED)
             hidden_return(vcpu, v, &t, ip, nr, hres);

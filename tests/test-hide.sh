@@ -1,7 +1,8 @@
 # Communication hiding (docs/hide.md): a guest service's socket calls run
 # on the host, in a network namespace this test makes, never in the guest
 # kernel. guest/vigil-hidden's suite (every call a service makes: echo,
-# addresses, options, O_NONBLOCK, FIONREAD, dup, vectors, messages, poll
+# addresses, options, O_NONBLOCK, FIONREAD, dup, vectors, messages, a
+# signal during a blocking receive (EINTR or restart, as Linux), poll
 # and epoll over hidden and mixed sets, a slow server, fork, exec, accept,
 # UDP, bad pointers...) also runs natively on the host against the same
 # echo server: the host kernel's answers are what vigil's must match,
@@ -76,6 +77,9 @@ expect_eq "every AF_INET socket was made on the host" \
 expect_eq "AF_UNIX stays in the guest" \
     "$(jq -s '[.[] | select(.name == "socket" and .decoded[0] == "AF_UNIX")
         | .hidden // false] | unique' -c "$T")" "[false]"
+expect_eq "an interrupted hidden wait is traced as the kernel's (ERESTARTSYS)" \
+    "$(jq -s '[.[] | select(.name == "recvfrom" and .hidden == true
+        and .ret == -512)] | length' "$T")" 3
 expect_eq "a mixed poll is answered as one call" \
     "$(jq -s '[.[] | select(.name == "poll" and .hidden == true)] | length > 0' "$T")" \
     true

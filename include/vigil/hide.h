@@ -37,7 +37,11 @@ struct vhide_slot {
     uint32_t state; /* release/acquire */
     int32_t op;     /* an x86-64 system call number, or VHIDE_OP_* */
     int32_t tgid, tid, ppid;
-    uint32_t reserved;
+    /* Signal handlers that interrupted the thread's wait, counted from bit
+     * 1 up (plugin); bit 0: the last one's handler has SA_RESTART (or its
+     * flags are unknown). The executor then ends a call that would wait
+     * with EINTR, as Linux does, or lets it go on. */
+    uint32_t intr;
     uint64_t seq;
     int64_t args[6];  /* as the guest gave them; pointers as data offsets */
     uint32_t in_len;  /* input bytes in data */

@@ -22,7 +22,7 @@
 #include "vigil/hide.h"
 
 #define VRING_MAGIC      0x31474e4952474956ull /* "VIGRING1" */
-#define VRING_VERSION    3
+#define VRING_VERSION    4
 #define VRING_PAD        0xffff /* vraw_hdr.type of padding */
 #define VRING_MAX_VCPUS  64
 #define VRING_XFER_BYTES (16u << 20) /* the request transfer area */
@@ -52,8 +52,16 @@ struct vring_config {
     uint64_t init_task;
     uint64_t signal_fn;
     uint16_t regs_ax;
+    /* Whether a signal's handler restarts an interrupted call: its flags
+     * in the kernel (task_struct.sighand -> sighand_struct.action[signo -
+     * 1], of k_sigaction_size bytes, whose sa.sa_flags holds SA_RESTART).
+     * 0 when the kernel's BTF lacks them: hidden calls then restart as
+     * with SA_RESTART. */
     uint16_t reserved16;
-    uint32_t reserved;
+    uint32_t task_sighand;
+    uint32_t sighand_action;
+    uint16_t k_sigaction_size;
+    uint16_t sa_flags;
 };
 
 struct vring_ctl {

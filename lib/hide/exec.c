@@ -544,3 +544,19 @@ bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
     }
     return run_plain(f, s, x, w, now);
 }
+
+bool hide_interrupts(struct hide_table *tb, const struct vhide_slot *s,
+                     bool restart)
+{
+    if (s->op == SYS_poll || s->op == SYS_epoll_wait || !restart)
+        return true;
+    struct hproc *p = hide_proc(tb, s->tgid, s->ppid, false);
+    struct hfd *f = p != NULL ? hide_hfd(p, s->args[0]) : NULL;
+    if (f == NULL)
+        return true;
+    bool sending = s->op == SYS_write || s->op == SYS_writev ||
+                   s->op == SYS_sendto || s->op == SYS_sendmsg ||
+                   s->op == SYS_sendmmsg || s->op == SYS_connect;
+    /* A socket's wait with a timeout ends in EINTR (sock_intr_errno). */
+    return (sending ? f->sndtimeo_ns : f->rcvtimeo_ns) != 0;
+}

@@ -12,12 +12,13 @@
 /* A call kept aside until its socket is ready. */
 struct hide_pending {
     bool waiting;
-    uint64_t since;    /* first tried, monotonic ns */
-    uint64_t deadline; /* poll's timeout; UINT64_MAX: none */
+    uint64_t since;     /* first tried, monotonic ns */
+    uint64_t deadline;  /* poll's timeout; UINT64_MAX: none */
+    uint32_t intr_seen; /* vhide_slot.intr's count, as last handled */
 };
 
 struct hide_counts {
-    uint64_t calls, waits, refused;
+    uint64_t calls, waits, refused, interrupted;
 };
 
 /* Run the call in slot @s (op, arguments, data as vigil/hide.h says) for
@@ -26,5 +27,13 @@ struct hide_counts {
  * @w->waiting set, until done). */
 bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
                    struct hide_pending *w, uint64_t now, struct hide_counts *n);
+
+/* A signal handler interrupted the wait of the call in @s, which would
+ * still wait (@restart: the handler has SA_RESTART): whether the call now
+ * ends with EINTR, as Linux ends it (poll and epoll_wait always; a socket
+ * call without SA_RESTART, or with a timeout set for its direction), or
+ * goes on (restarted, as Linux restarts it). */
+bool hide_interrupts(struct hide_table *tb, const struct vhide_slot *s,
+                     bool restart);
 
 #endif

@@ -90,6 +90,7 @@ static const struct member_spec member_specs[] = {
     {"task_struct", "thread_group", OPT},
     {"task_struct", "thread_node", OPT},
     {"task_struct", "signal", ESSENTIAL},
+    {"task_struct", "sighand", OPT},
     {"task_struct", "files", ESSENTIAL},
     {"task_struct", "fs", OPT},
     {"task_struct", "cred", ESSENTIAL},
@@ -195,8 +196,11 @@ static const struct member_spec member_specs[] = {
     {"pcpu_hot", "cpu_number", OPT},
     {"pcpu_hot", "top_of_stack", OPT},
     /* The signal frame a 64-bit handler starts on: where a call's result
-     * and registers are when a signal arrives on its way back. */
+     * and registers are when a signal arrives on its way back; the
+     * handler's flags (SA_RESTART) in the kernel. */
     {"rt_sigframe", "uc.uc_mcontext", OPT},
+    {"sighand_struct", "action", OPT},
+    {"k_sigaction", "sa.sa_flags", OPT},
     {"sigcontext_64", "ip", OPT},
     {"sigcontext_64", "sp", OPT},
     {"sigcontext_64", "ax", OPT},
@@ -332,6 +336,13 @@ static int add_struct(struct builder *b, json_t *structs, size_t first,
     const char *type = member_specs[first].type;
     uint64_t size;
     struct vigil_profile_diag why;
+    /* A type's members are one run of the table: a second run would
+     * replace the first. */
+    if (json_object_get(structs, type) != NULL)
+        return vprof_fail(b->d, EINVAL,
+                          "internal: the members of %s are not together in "
+                          "member_specs",
+                          type);
     if (vigil_btf_struct_size(b->btf, type, &size, &why) < 0) {
         for (size_t i = first; i < end; i++)
             if (member_specs[i].need == ESSENTIAL)
