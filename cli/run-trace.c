@@ -373,6 +373,8 @@ static int make_config(const struct vigil_profile *p,
         c->init_task = c->signal_fn = 0; /* results then from signal frames */
     else
         c->regs_ax = (uint16_t)ax.offset;
+    if (vigil_profile_symbol(p, "do_group_exit", &c->group_exit_fn) < 0)
+        c->group_exit_fn = 0;
     return 0;
 }
 

@@ -6,6 +6,8 @@
  *                                      one "ok NAME" or "FAIL NAME: why"
  *                                      line each, against tests/echo.py
  *   vigil-hidden bench IP PORT N       nanoseconds per call (bench/hide)
+ *   vigil-hidden hold IP PORT          connect, say "holding", wait for
+ *                                      the server (until killed)
  *   vigil-hidden sniff SECONDS         count the packets a packet socket
  *                                      (AF_PACKET, every protocol, every
  *                                      interface) receives meanwhile
@@ -126,6 +128,22 @@ static int echo_once(int argc, char **argv)
     printf("echo: %s\n", buf);
     close(fd);
     return strcmp(buf, msg) == 0 ? 0 : 1;
+}
+
+static int hold(const char *ip, int port)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, ip, &to.sin_addr);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof to) < 0) {
+        printf("hold: %s\n", strerror(errno));
+        return 1;
+    }
+    printf("holding\n");
+    fflush(stdout);
+    char c;
+    return read(fd, &c, 1) < 0;
 }
 
 /* What a packet capture inside the guest sees: any packet of a connection
@@ -852,6 +870,8 @@ int main(int argc, char **argv)
         inet_pton(AF_INET, argv[2], &server.sin_addr);
         return bench(argv[2], atoi(argv[3]), atoi(argv[4]));
     }
+    if (argc == 4 && !strcmp(argv[1], "hold"))
+        return hold(argv[2], atoi(argv[3]));
     if (argc == 3 && !strcmp(argv[1], "sniff"))
         return sniff(atoi(argv[2]));
     if (argc == 4 && !strcmp(argv[1], "after-exec"))

@@ -25,6 +25,7 @@
 
 #include "control.h"
 #include "guestmem.h"
+#include "ident.h"
 #include "psel.h"
 #include "sigframe.h"
 #include "tracer.h"
@@ -59,6 +60,7 @@ static struct {
         bool restarted;   /* a handler interrupted the wait */
     } owner[VHIDE_SLOTS];
     int nr_exit_group, nr_execve;
+    uint64_t group_exit_fn; /* link-time; 0: unknown */
 } hidden;
 
 bool hide_setup(const struct vact_config *act, struct vring_map *ring)
@@ -70,6 +72,7 @@ bool hide_setup(const struct vact_config *act, struct vring_map *ring)
     hidden.nr_exit_group = vsys_number("exit_group");
     hidden.nr_execve = vsys_number("execve");
     hidden.on = hidden.nsel > 0 && hidden.area != NULL;
+    hidden.group_exit_fn = vring_shm(ring)->config.group_exit_fn;
     hwait_setup();
     return hidden.on;
 }
@@ -85,6 +88,23 @@ static bool hidden_thread(const struct vraw_task *t)
     for (unsigned i = 0; i < hidden.nsel; i++)
         yes |= psel_thread(&hidden.sel[i], t); /* each keeps its own set */
     return yes;
+}
+
+uint64_t hide_group_exit_hook(void)
+{
+    uint64_t slide;
+    return hidden.on && hidden.group_exit_fn != 0 && ident_kernel_slide(&slide)
+               ? hidden.group_exit_fn + slide
+               : 0;
+}
+
+void hide_group_exit(struct vcpu *v)
+{
+    /* exit_group posts the event at the call too; a second one finds no
+     * table and costs the executor nothing. */
+    struct vraw_task t;
+    if (ident_in_kernel(v, &t) && hidden_thread(&t))
+        hide_event(&t, VHIDE_OP_EXIT, 0);
 }
 
 static int slot_of(const struct vraw_task *t)

@@ -35,6 +35,33 @@ static uint64_t current_task(struct vcpu *v, bool in_kernel)
 }
 
 /* Fill *t from the task_struct; false if it does not look like a task. */
+/* The KASLR slide, from the first user thread seen: every thread's line
+ * of real parents ends at init_task (pid 0, its own parent), whose
+ * link-time address the profile has. Learnt at the first system call of
+ * any process, before any process can end (a kernel function hooked by
+ * address, such as do_group_exit's, must be known before its code is
+ * first translated). */
+static void learn_slide(struct vcpu *v, uint64_t parent)
+{
+    const struct vring_config *c = &idents.cfg;
+    for (int depth = 0; depth < 64 && parent >= KERNEL_BOTTOM; depth++) {
+        int32_t pid = -1;
+        uint64_t up = 0;
+        if (!mem(v, parent + c->task_pid, &pid, 4) ||
+            !mem(v, parent + c->task_real_parent, &up, 8))
+            return;
+        if (pid == 0) {
+            /* KASLR moves the kernel image by whole pages, within 1 GiB. */
+            uint64_t slide = parent - c->init_task;
+            if (parent > c->init_task && (slide & (PAGE - 1)) == 0 &&
+                slide < (1ull << 30))
+                __atomic_store_n(&idents.slide, slide + 1, __ATOMIC_RELEASE);
+            return;
+        }
+        parent = up;
+    }
+}
+
 static bool read_task(struct vcpu *v, uint64_t task, struct vraw_task *t)
 {
     uint8_t blk[1024];
@@ -51,14 +78,9 @@ static bool read_task(struct vcpu *v, uint64_t task, struct vraw_task *t)
     memcpy(&parent, blk + c->task_real_parent - idents.blk_off, 8);
     if (parent >= KERNEL_BOTTOM)
         mem(v, parent + c->task_tgid, &t->ppid, 4);
-    if (t->tid == 1 && t->tgid == 1 && c->init_task != 0 &&
-        __atomic_load_n(&idents.slide, __ATOMIC_RELAXED) == 0) {
-        /* KASLR moves the kernel image by whole pages, within 1 GiB. */
-        uint64_t slide = parent - c->init_task;
-        if (parent > c->init_task && (slide & (PAGE - 1)) == 0 &&
-            slide < (1ull << 30))
-            __atomic_store_n(&idents.slide, slide + 1, __ATOMIC_RELEASE);
-    }
+    if (c->init_task != 0 &&
+        __atomic_load_n(&idents.slide, __ATOMIC_RELAXED) == 0)
+        learn_slide(v, parent);
     /* A user thread has a positive id and a thread group whose leader's id
      * is not larger than its own. */
     return t->tid > 0 && t->tgid > 0 && t->tgid <= t->tid;

@@ -1,6 +1,7 @@
 """An echo server for the hiding tests (tests/test-hide.sh): TCP and UDP on
 one port. A TCP message "sleep:MS rest" is answered after MS milliseconds;
-a TCP connection is closed when its peer shuts its side down. Logs one
+"conns?" is answered with "conns N", the TCP connections open now; a TCP
+connection is closed when its peer shuts its side down. Logs one
 line per connection and datagram to stdout, so a test can tell that the
 traffic reached it."""
 import socket
@@ -8,18 +9,33 @@ import sys
 import threading
 import time
 
+OPEN = 0
+LOCK = threading.Lock()
+
 
 def serve_tcp(conn, addr):
+    global OPEN
     print("tcp", addr[0], flush=True)
-    with conn:
-        while True:
-            data = conn.recv(4096)
-            if not data:
-                return
-            if data.startswith(b"sleep:"):
-                ms = int(data[6:].split(b" ")[0])
-                time.sleep(ms / 1000)
-            conn.sendall(data)
+    with LOCK:
+        OPEN += 1
+    try:
+        with conn:
+            while True:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                if data.startswith(b"sleep:"):
+                    ms = int(data[6:].split(b" ")[0])
+                    time.sleep(ms / 1000)
+                if data == b"conns?":
+                    with LOCK:
+                        data = b"conns %d" % OPEN
+                conn.sendall(data)
+    except OSError:
+        pass
+    finally:
+        with LOCK:
+            OPEN -= 1
 
 
 def tcp_loop(s):

@@ -132,6 +132,23 @@ n=$(grep '^sniffed' "$TMP/sniff.out" | sed -n '2s/sniffed \([0-9]*\).*/\1/p')
 check "... where it sees an unhidden connect's packets (${n:-none})" \
     test "${n:-0}" -ge 2
 
+# A hidden process killed by a signal (no exit_group of its own) leaves no
+# socket open on the host: its connection is gone at the server while
+# vigil runs on.
+"$VIGIL" run --hide exe=$SVC --hide-netns "$NS" -- sh -c "
+    $SVC hold 127.0.0.1 $PORT >/tmp/hold.txt &
+    until grep -q holding /tmp/hold.txt; do usleep 100000; done
+    $SVC tcp 127.0.0.1 $PORT 'conns?'
+    kill -9 \$!; wait
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        $SVC tcp 127.0.0.1 $PORT 'conns?' | grep -q 'conns 1' && break
+        usleep 300000
+    done
+    $SVC tcp 127.0.0.1 $PORT 'conns?'" >"$TMP/kill.out" 2>"$TMP/kill.err"
+expect_eq "the killed process's connection is closed on the host" \
+    "$(grep '^echo: conns' "$TMP/kill.out" | tr '\n' ' ')" \
+    "echo: conns 2 echo: conns 1 "
+
 # Another guest process, not hidden, cannot reach the server: the guest
 # has no network device; only the hidden service's calls leave it.
 "$VIGIL" run --hide exe=$SVC --hide-netns "$NS" -- sh -c \

@@ -62,6 +62,10 @@ struct vring_config {
     uint32_t sighand_action;
     uint16_t k_sigaction_size;
     uint16_t sa_flags;
+    /* Link-time address of the kernel function every whole process's end
+     * passes (exit_group, and a fatal signal too), 0 when unknown: where a
+     * hidden process killed by a signal is seen to end. */
+    uint64_t group_exit_fn;
 };
 
 struct vring_ctl {

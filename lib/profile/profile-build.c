@@ -49,6 +49,7 @@ static const struct sym_spec sym_specs[] = {
     {"do_fast_syscall_32", OPT, TEXT},
     {"do_syscall_64", OPT, TEXT},
     {"arch_do_signal_or_restart", OPT, TEXT},
+    {"do_group_exit", OPT, TEXT},
     {"x64_sys_call", OPT, TEXT},
     {"ia32_sys_call", OPT, TEXT},
     {"sys_call_table", OPT, DATA},
