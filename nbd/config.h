@@ -23,12 +23,14 @@ struct filter_config {
     char *reload_path;
     char *status_path; /* vigil-db-status */
     char *disk;
-    bool behind_off;  /* vigil-scan-behind=no */
-    bool partial_db;  /* vigil-partial-db=yes */
+    bool behind_off; /* vigil-scan-behind=no */
+    bool partial_db; /* vigil-partial-db=yes */
 };
 
 #define FILTER_CONFIG_INIT                                                     \
-    {.events_fd = -1, .events_pipe = -1, .qmp_timeout_ms = 2000}
+    {                                                                          \
+        .events_fd = -1, .events_pipe = -1, .qmp_timeout_ms = 2000             \
+    }
 
 /* One key=value.  Return 1 when the key is not the filter's, 0 when taken,
  * -1 after nbdkit_error. */

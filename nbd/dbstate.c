@@ -50,8 +50,8 @@ static int load(struct vsig_db **out, size_t *nsig, char *err, size_t errlen)
     struct sigdb_opts so = {
         .partial = dbs.o.partial, .diag = diag_cb, .diag_opaque = NULL};
     struct sigdb_report rep = {0, 0};
-    int r = sigdb_load(out, (const char *const *)dbs.o.paths, dbs.o.npaths,
-                       &so, &rep, err, errlen);
+    int r = sigdb_load(out, (const char *const *)dbs.o.paths, dbs.o.npaths, &so,
+                       &rep, err, errlen);
     if (r == -EINVAL && rep.rejected && !dbs.o.partial)
         snprintf(err + strlen(err), errlen - strlen(err),
                  " (vigil-partial-db=true accepts it)");
@@ -140,8 +140,7 @@ static void *reload_main(void *arg)
     } else {
         vsig_slot_set(dbs.slot, db);
         vsig_db_unref(db);
-        fprintf(stderr, "vigil-filter: database reloaded: %zu signatures\n",
-                n);
+        fprintf(stderr, "vigil-filter: database reloaded: %zu signatures\n", n);
         if (n < dbs.signatures / 2)
             record_warn("the reloaded database has %zu signatures, fewer "
                         "than half of the %zu before",

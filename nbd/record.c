@@ -79,8 +79,8 @@ static json_t *event_json(const struct record_req *rq, const struct ds_hit *h,
     snprintf(name, sizeof(name), "%s", h->name);
     json_t *j = json_pack(
         "{s:s, s:I, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
-        "type", "detection", "ts", (json_int_t)vigil_now_ns(CLOCK_MONOTONIC), "disk",
-        opts.disk, "offset", (json_int_t)h->off, "length",
+        "type", "detection", "ts", (json_int_t)vigil_now_ns(CLOCK_MONOTONIC),
+        "disk", opts.disk, "offset", (json_int_t)h->off, "length",
         (json_int_t)(h->end - h->off), "signature", name, "policy",
         nbd_policy_name(h->policy), "action", action, "write", rq->fate,
         "request", nbd_op_name(rq->op), "request_offset",

@@ -22,9 +22,9 @@ struct record_req {
     enum nbd_op op;
     uint64_t offset;
     uint32_t count;
-    int64_t ts;          /* when it reached the filter */
-    const char *fate;    /* "passed", "modified" or "denied" */
-    size_t unrecorded;   /* matches in it beyond those recorded */
+    int64_t ts;        /* when it reached the filter */
+    const char *fate;  /* "passed", "modified" or "denied" */
+    size_t unrecorded; /* matches in it beyond those recorded */
 };
 
 /* One detection: an event line and a console warning.  @zlen 0: nothing

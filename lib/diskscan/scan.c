@@ -17,8 +17,8 @@ struct ds_scanner {
 
 struct pass {
     struct ds_result *res;
-    uint64_t base;       /* disk offset of stream offset 0 */
-    uint64_t off, end;   /* the request */
+    uint64_t base;     /* disk offset of stream offset 0 */
+    uint64_t off, end; /* the request */
     ds_policy_fn policy_of;
     void *opaque;
 };
@@ -56,15 +56,14 @@ static int feed_zeros(struct vsig_stream *s, uint64_t n)
 /* One stream over [before][the request's bytes from @from, @n of them]
  * [after]; @before/@after may be left out (NULL, 0). */
 static int scan_pass(struct ds_scanner *sc, const struct ds_request *rq,
-                     struct pass *p,
-                     const uint8_t *before, size_t nb, uint64_t from,
-                     uint64_t n, const uint8_t *after, size_t na)
+                     struct pass *p, const uint8_t *before, size_t nb,
+                     uint64_t from, uint64_t n, const uint8_t *after, size_t na)
 {
-    struct vsig_stream_opts o = {
-        .sz = sizeof(o),
-        .size = nb + n + na,
-        .target = VSIG_TARGET_ANY,
-        .flags = VSIG_STREAM_NO_HASH | VSIG_STREAM_ALL_TARGETS};
+    struct vsig_stream_opts o = {.sz = sizeof(o),
+                                 .size = nb + n + na,
+                                 .target = VSIG_TARGET_ANY,
+                                 .flags = VSIG_STREAM_NO_HASH |
+                                          VSIG_STREAM_ALL_TARGETS};
     struct vsig_stream *s = sc->stream;
     int r = vsig_stream_reset(s, sc->db == sc->stream_db ? NULL : sc->db, &o);
     if (r < 0)

@@ -20,8 +20,8 @@
 
 /* One request and its surroundings on the disk. */
 struct ds_request {
-    uint64_t off, len;    /* the request's disk range */
-    const uint8_t *data;  /* its bytes; NULL: len zeros (write-zeroes, trim) */
+    uint64_t off, len;     /* the request's disk range */
+    const uint8_t *data;   /* its bytes; NULL: len zeros (write-zeroes, trim) */
     const uint8_t *before; /* nbefore disk bytes ending at off */
     size_t nbefore;
     const uint8_t *after; /* nafter disk bytes starting at off + len */

@@ -26,9 +26,9 @@ bool ds_hit_within(const struct ds_hit *h, uint64_t off, uint64_t len,
     return true;
 }
 
-int ds_apply(struct ds_scanner *sc, const struct ds_request *rq, ds_policy_fn policy_of, void *opaque,
-             const struct ds_result *res, struct ds_result *recheck,
-             struct ds_verdict *v)
+int ds_apply(struct ds_scanner *sc, const struct ds_request *rq,
+             ds_policy_fn policy_of, void *opaque, const struct ds_result *res,
+             struct ds_result *recheck, struct ds_verdict *v)
 {
     if (v->deny || !v->zero)
         return 0;

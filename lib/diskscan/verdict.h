@@ -34,9 +34,9 @@ void ds_decide(const struct ds_result *res, struct ds_verdict *v);
  * not possible.  Nothing to do for other verdicts.
  * Return 0 or the scan's -errno (the caller refuses the request).
  */
-int ds_apply(struct ds_scanner *sc, const struct ds_request *rq, ds_policy_fn policy_of, void *opaque,
-             const struct ds_result *res, struct ds_result *recheck,
-             struct ds_verdict *v);
+int ds_apply(struct ds_scanner *sc, const struct ds_request *rq,
+             ds_policy_fn policy_of, void *opaque, const struct ds_result *res,
+             struct ds_result *recheck, struct ds_verdict *v);
 
 /* The part of @h inside [off, off + len): false when none. */
 bool ds_hit_within(const struct ds_hit *h, uint64_t off, uint64_t len,

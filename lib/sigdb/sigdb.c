@@ -39,9 +39,8 @@ static int read_file(const char *path, uint8_t **out, size_t *len)
     if (fd < 0)
         return -errno;
     struct stat st;
-    size_t cap = fstat(fd, &st) == 0 && st.st_size > 0
-                     ? (size_t)st.st_size + 1
-                     : 1 << 16,
+    size_t cap = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size + 1
+                                                       : 1 << 16,
            n = 0;
     uint8_t *buf = malloc(cap);
     int r = buf ? 0 : -ENOMEM;
@@ -132,8 +131,8 @@ static int list_dbs(const char *dir, char ***out, size_t *n)
             names = nn;
         }
         bool slash = dir[0] && dir[strlen(dir) - 1] == '/';
-        if (asprintf(&names[*n], "%s%s%s", dir, slash ? "" : "/",
-                     de->d_name) < 0)
+        if (asprintf(&names[*n], "%s%s%s", dir, slash ? "" : "/", de->d_name) <
+            0)
             r = -ENOMEM;
         else
             (*n)++;
@@ -183,8 +182,7 @@ static int finish(struct load *ld, struct vsig_db **out)
     }
     int r = vsig_loader_compile(ld->l, out);
     if (r < 0)
-        snprintf(ld->err, ld->errlen, "compiling signatures: %s",
-                 strerror(-r));
+        snprintf(ld->err, ld->errlen, "compiling signatures: %s", strerror(-r));
     return r;
 }
 
