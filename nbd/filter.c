@@ -161,9 +161,10 @@ static void record_all(struct record_req *rr, const struct ds_request *rq,
     }
     if (res->unrecorded) {
         record_warn("%zu more detections in one request at offset %" PRIu64
-                    " not recorded%s",
+                    " not recorded; %s",
                     res->unrecorded, rq->off,
-                    v->deny ? "; request refused" : "");
+                    v->deny ? "request refused"
+                            : "scanned behind the I/O: not refused");
         if (v->deny)
             record_count_overflow();
     }
@@ -176,11 +177,13 @@ static void record_all(struct record_req *rr, const struct ds_request *rq,
 /*
  * Scan one request (@rq, its surroundings included) and apply the
  * policies.  On success *out is the buffer to write (rq->data, or a zeroed
- * copy that the caller frees when it differs).
+ * copy that the caller frees when it differs).  @passed: the request has
+ * passed already (alert only), nothing can be refused.
  * Return 0 to pass the request on, -1 with *err set to refuse it.
  */
 static int scan_request(struct worker *w, struct record_req *rr,
-                        const struct ds_request *rq, const void **out, int *err)
+                        const struct ds_request *rq, bool passed,
+                        const void **out, int *err)
 {
     struct ds_result res = {.hits = w->hits, .max_hits = MAX_HITS};
     struct ds_result again = {.hits = w->rehits, .max_hits = MAX_HITS};
@@ -188,6 +191,8 @@ static int scan_request(struct worker *w, struct record_req *rr,
     int r = ds_scan(w->sc, rq, policy_of, NULL, &res);
     if (r == 0) {
         ds_decide(&res, &v);
+        if (passed)
+            v.deny = false;
         r = ds_apply(w->sc, rq, policy_of, NULL, &res, &again, &v);
     }
     if (r < 0) {
@@ -231,11 +236,10 @@ static void scan_behind_job(void *opaque, const struct behind_job *job)
     int err;
     struct worker *w = worker_get();
     /* Alert only: nothing is refused or rewritten. */
-    if (!w || scan_request(w, &rr, &rq, &out, &err) < 0)
+    if (!w || scan_request(w, &rr, &rq, true, &out, &err) < 0)
         record_warn("%" PRIu32 " bytes written at offset %" PRIu64
-                    " could not be scanned%s",
-                    job->count, job->offset,
-                    w ? " (or had more matches than recorded)" : "");
+                    " could not be scanned",
+                    job->count, job->offset);
     if (w)
         worker_put(w);
 }
@@ -351,7 +355,7 @@ static int handle(nbdkit_next *next, enum nbd_op op, const void *buf,
         if (queue_behind(&rr, &rq))
             r = 0;
         else
-            r = scan_request(w, &rr, &rq, &wbuf, err);
+            r = scan_request(w, &rr, &rq, false, &wbuf, err);
         if (r == 0)
             r = pass_on(next, op, wbuf, count, offset, flags, err);
     }

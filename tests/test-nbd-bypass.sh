@@ -104,6 +104,19 @@ for pol in alert zero; do
         "$TMP/nbdkit.err"
 done
 
+# Scanned behind the I/O (alert only) the request has passed already: it is
+# not refused, and the warning says so.
+fresh
+: >"$TMP/nbdkit.err"
+out=$(nbd_run "$TMP/disk.img" vigil-db="$NBDDB" vigil-policy=alert \
+    vigil-events="$TMP/many-behind.jsonl" -- R:0:2000:"$SIG1" f | lines)
+expect_eq "alert behind the I/O, 2000 copies: passes" "$out" "ok ok"
+check "alert behind the I/O: events say passed" \
+    grep -q '"write":"passed",.*"unrecorded":976' "$TMP/many-behind.jsonl"
+check "alert behind the I/O: warned, not refused" \
+    grep -q "976 more detections.*not recorded; scanned behind the I/O" \
+    "$TMP/nbdkit.err"
+
 # ---- two connections write the halves of signatures at once ----
 fresh
 nbd_sh "$TMP/disk.img" vigil-db="$NBDDB" vigil-policy=deny -- '
