@@ -16,7 +16,6 @@ fresh() {
 lines() { tr '\n' ' ' | sed 's/ $//'; }
 # How many times TEXT is in FILE.
 count() { grep -a -o "$2" "$1" | wc -l | tr -d ' '; }
-Z24=000000000000000000000000
 
 # ---- the second half first, then the first half (deny) ----
 fresh
