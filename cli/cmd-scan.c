@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "vigil/sig.h"
+#include "vigil/sigdb.h"
 
 #define SCAN_EXIT_FOUND 1
 #define SCAN_EXIT_ERROR 2
@@ -58,6 +59,9 @@ static void usage(FILE *f)
             "  -r, --recursive    descend into directories\n"
             "      --strict       fail if any database line cannot be "
             "loaded\n"
+            "      --partial-db   scan with the lines that loaded when "
+            "others could not\n"
+            "                     (refused by default)\n"
             "      --no-summary   no summary on stderr\n"
             "  -v, --verbose      also print database notes\n"
             "      --feed-size N  feed the matcher N bytes at a time "
@@ -68,48 +72,6 @@ static void usage(FILE *f)
 }
 
 /* ---- databases ---- */
-
-static int read_all(const char *path, uint8_t **out, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf;
-
-    if (fd < 0)
-        return -errno;
-    if ((buf = malloc(cap)) == NULL) {
-        close(fd);
-        return -ENOMEM;
-    }
-    for (;;) {
-        if (n == cap) {
-            uint8_t *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-            if (nb == NULL) {
-                free(buf);
-                close(fd);
-                return -ENOMEM;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = -errno;
-            free(buf);
-            close(fd);
-            return e;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    *out = buf;
-    *len = n;
-    return 0;
-}
 
 static void on_diag(void *opaque, const struct vsig_diag *d)
 {
@@ -127,37 +89,6 @@ static void on_diag(void *opaque, const struct vsig_diag *d)
                 d->msg);
     else
         fprintf(stderr, "vigil: %s: %s: %s\n", d->file, kind, d->msg);
-}
-
-static bool db_ext(const char *name)
-{
-    static const char *const exts[] = {".ndb", ".ldb", ".hdb", ".hsb",
-                                       ".db",  ".cvd", ".cld"};
-    const char *dot = strrchr(name, '.');
-
-    if (dot == NULL)
-        return false;
-    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
-        if (strcmp(dot, exts[i]) == 0)
-            return true;
-    return false;
-}
-
-static int load_file(struct vsig_loader *l, const char *path)
-{
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    int r = read_all(path, &buf, &len);
-
-    if (r < 0) {
-        cli_error("%s: %s", path, strerror(-r));
-        return r;
-    }
-    r = vsig_loader_add(l, path, buf, len);
-    free(buf);
-    if (r < 0 && r != -EINVAL)
-        cli_error("%s: %s", path, strerror(-r));
-    return r;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -226,34 +157,6 @@ static char *join(const char *dir, const char *name)
         snprintf(p, n, "%s%s%s", dir,
                  dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/", name);
     return p;
-}
-
-static int load_db_path(struct vsig_loader *l, const char *path)
-{
-    struct stat st;
-
-    if (stat(path, &st) < 0) {
-        cli_error("%s: %s", path, strerror(errno));
-        return -errno;
-    }
-    if (!S_ISDIR(st.st_mode))
-        return load_file(l, path);
-    int err;
-    char **names = list_dir(path, &err);
-    if (names == NULL) {
-        cli_error("%s: %s", path, strerror(-err));
-        return err;
-    }
-    int r = 0;
-    for (size_t i = 0; names[i] && r == 0; i++) {
-        if (!db_ext(names[i]))
-            continue;
-        char *p = join(path, names[i]);
-        r = p ? load_file(l, p) : -ENOMEM;
-        free(p);
-    }
-    free_list(names);
-    return r;
 }
 
 /* ---- scanning ---- */
@@ -435,12 +338,13 @@ static void scan_path(struct scan *sc, const char *path)
 
 int cmd_scan(int argc, char **argv)
 {
-    enum { OPT_STRICT = 256, OPT_NOSUM, OPT_FEED };
+    enum { OPT_STRICT = 256, OPT_NOSUM, OPT_FEED, OPT_PARTIAL };
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
         {"all-match", no_argument, NULL, 'z'},
         {"recursive", no_argument, NULL, 'r'},
         {"strict", no_argument, NULL, OPT_STRICT},
+        {"partial-db", no_argument, NULL, OPT_PARTIAL},
         {"no-summary", no_argument, NULL, OPT_NOSUM},
         {"verbose", no_argument, NULL, 'v'},
         {"feed-size", required_argument, NULL, OPT_FEED},
@@ -449,7 +353,7 @@ int cmd_scan(int argc, char **argv)
     struct scan sc = {.feed = DEFAULT_FEED};
     const char **dbs = calloc((size_t)argc + 1, sizeof *dbs);
     size_t ndb = 0;
-    bool strict = false, summary = true;
+    bool strict = false, partial = false, summary = true;
     int c, ret = SCAN_EXIT_ERROR;
 
     if (dbs == NULL) {
@@ -473,6 +377,9 @@ int cmd_scan(int argc, char **argv)
             break;
         case OPT_STRICT:
             strict = true;
+            break;
+        case OPT_PARTIAL:
+            partial = true;
             break;
         case OPT_NOSUM:
             summary = false;
@@ -507,37 +414,22 @@ int cmd_scan(int argc, char **argv)
     }
 
     double t0 = now();
-    struct vsig_load_opts lo = {.sz = sizeof lo,
-                                .flags = strict ? VSIG_LOAD_STRICT : 0,
-                                .diag = on_diag,
-                                .diag_opaque = &sc};
-    struct vsig_loader *l;
-    int r = vsig_loader_new(&l, &lo);
-    if (r < 0) {
-        cli_error("%s", strerror(-r));
-        free(dbs);
-        return SCAN_EXIT_ERROR;
-    }
-    for (size_t i = 0; i < ndb; i++) {
-        r = load_db_path(l, dbs[i]);
-        if (r < 0) {
-            if (r == -EINVAL && strict)
-                cli_error("%s: database not loaded (--strict)", dbs[i]);
-            else if (r == -EINVAL)
-                cli_error("%s: database not loaded", dbs[i]);
-            vsig_loader_free(l);
-            free(dbs);
-            return SCAN_EXIT_ERROR;
-        }
-    }
+    struct sigdb_opts so = {.strict = strict,
+                            .partial = partial,
+                            .diag = on_diag,
+                            .diag_opaque = &sc};
+    struct sigdb_report rep = {0, 0};
+    char err[512] = "";
+    int r = sigdb_load(&sc.db, dbs, ndb, &so, &rep, err, sizeof(err));
     free(dbs);
-    size_t nsig = vsig_loader_count(l);
-    r = vsig_loader_compile(l, &sc.db);
-    vsig_loader_free(l);
     if (r < 0) {
-        cli_error("compiling signatures: %s", strerror(-r));
+        cli_error("%s%s", err,
+                  r == -EINVAL && rep.rejected && !strict && !partial
+                      ? " (--partial-db accepts it)"
+                      : "");
         return SCAN_EXIT_ERROR;
     }
+    size_t nsig = rep.signatures;
     double t1 = now();
 
     if ((sc.buf = malloc(sc.feed)) == NULL ||

@@ -26,9 +26,9 @@ struct behind {
 
 static size_t job_bytes(const struct behind_job *j)
 {
-    /* Zero jobs carry no buffer; count them as one byte so that the
+    /* Zero jobs carry no request bytes; count them as one byte so that the
      * queue stays bounded in jobs too. */
-    return j->buf ? j->count : 1;
+    return (j->zeros || !j->buf ? 1 : j->count) + j->nbefore + j->nafter;
 }
 
 static void *worker(void *arg)

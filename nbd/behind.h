@@ -8,19 +8,25 @@
 #ifndef VIGIL_NBD_BEHIND_H
 #define VIGIL_NBD_BEHIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "request.h"
+
 struct behind;
 
-/* One queued request.  @buf: the copied bytes, owned by the queue and
- * freed after @fn returns; NULL for write-zeroes and trim. */
+/* One queued request.  @buf: owned by the queue and freed after @fn
+ * returns: @nbefore disk bytes before the request, its @count bytes (none
+ * when @zeros: write-zeroes and trim), @nafter disk bytes after it. */
 struct behind_job {
-    int op;
+    enum nbd_op op;
     uint64_t offset;
     uint32_t count;
     int64_t ts; /* when the request arrived (CLOCK_MONOTONIC ns) */
     unsigned char *buf;
+    size_t nbefore, nafter, context;
+    bool zeros;
 };
 
 typedef void (*behind_fn)(void *opaque, const struct behind_job *job);

@@ -113,12 +113,12 @@ out=$(nbd_run "$TMP/disk.img" vigil-db="$NBDDB" vigil-policy=zero \
 expect_eq "zero: results" "$out" "ok ok ok ok"
 expect_eq "zero: match zeroed, rest written" \
     "$(peek "$TMP/disk.img" 2000 28)" "ab${Z24}cd"
-expect_eq "zero: split: both requests' parts zeroed" \
-    "$(peek "$TMP/disk.img" 3000 28)" "xx${Z24}yy"
+expect_eq "zero: split: the completing request's part zeroed" \
+    "$(peek "$TMP/disk.img" 3000 28)" "xxVIGIL-TEST-SIG0000000000yy"
 expect_eq "zero: two matches in one request" \
     "$(peek "$TMP/disk.img" 4096 56)" "${Z24}middle${Z24}.."
 check "zero: split event records the zeroed range" \
-    grep -q '"offset":3002,"length":24,.*"zeroed_offset":3002,"zeroed_length":24' \
+    grep -q '"offset":3002,"length":24,.*"zeroed_offset":3016,"zeroed_length":10' \
     "$TMP/zero.jsonl"
 
 # ---- per-signature policies ----
@@ -141,9 +141,12 @@ expect_eq "policy file: default applies to the rest" "$out" "EIO ok"
 # ---- write-zeroes and trim: scanned as the zeros they leave ----
 fresh
 out=$(nbd_run "$TMP/disk.img" vigil-db="$NBDDB" vigil-policy=deny -- \
-    z:0:8192 t:8192:8192 w:20000:xxVIGIL-ZERO-TAIL z:20017:4096 \
-    t:20017:4096 w:20017:not-zeros z:100000:900000 | lines)
-expect_eq "zeroes: results" "$out" "ok ok ok EIO EIO ok ok"
+    z:0:8192 t:8192:8192 w:20000:xxVIGIL-ZERO-TAILabcdefgh z:20017:4096 \
+    t:20017:4096 w:20017:not-zeros z:100000:900000 \
+    w:30000:xxVIGIL-ZERO-TAIL | lines)
+# The last write is followed by zeros already on the disk: it completes the
+# signature itself.
+expect_eq "zeroes: results" "$out" "ok ok ok EIO EIO ok ok EIO"
 expect_eq "zeroes: refused zeroing left the data" \
     "$(peek "$TMP/disk.img" 20017 9)" not-zeros
 

@@ -146,6 +146,18 @@ struct vsig_db_stats {
 };
 void vsig_db_stats(const struct vsig_db *db, struct vsig_db_stats *st);
 
+/*
+ * vsig_db_match_span: the most bytes one match of a bounded signature can
+ * cover (from its first to its last byte, plus the byte on each side that
+ * (B), (L) and (W) look at).  *@unbounded is set to 1 when some signature
+ * has no such bound (an unbounded gap '*' or {n-}, or a logical .ldb
+ * signature, whose subsignatures may lie anywhere), else 0.  Hash
+ * signatures do not count.  A caller that scans pieces of an object in any
+ * order finds every bounded match touching a piece by scanning the piece
+ * with span - 1 bytes of its surroundings on each side.
+ */
+uint64_t vsig_db_match_span(const struct vsig_db *db, int *unbounded);
+
 /* Name of signature @id (0 <= id < signatures), or NULL. */
 const char *vsig_db_name(const struct vsig_db *db, uint32_t id);
 

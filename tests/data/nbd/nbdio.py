@@ -4,6 +4,8 @@ usage: nbdio.py URI OP...
   w:OFF:TEXT     pwrite TEXT (\\n escapes allowed) at OFF
   W:OFF:LEN:TEXT pwrite LEN bytes: TEXT padded with '.' after it
   E:OFF:LEN:TEXT pwrite LEN bytes: TEXT at the end, '.' before it
+  R:OFF:N:TEXT[:TAIL]  pwrite TEXT repeated N times, then TAIL
+  Z:OFF:LEN      pwrite LEN zero bytes (a write, not write-zeroes)
   z:OFF:LEN      write zeroes;  t:OFF:LEN  trim;  f  flush
   n:PATH         print the number of lines in PATH now (instead of "ok")
 Prints one line per op: "ok" or the error's errno name (e.g. "EIO").
@@ -28,6 +30,13 @@ for op in sys.argv[2:]:
         elif kind == "E":
             off, ln, text = rest.split(":", 2)
             h.pwrite(text.encode().rjust(int(ln), b"."), int(off))
+        elif kind == "R":
+            off, n, text, *tail = rest.split(":", 3)
+            data = text.encode() * int(n) + (tail[0].encode() if tail else b"")
+            h.pwrite(data, int(off))
+        elif kind == "Z":
+            off, ln = rest.split(":")
+            h.pwrite(bytes(int(ln)), int(off))
         elif kind == "z":
             off, ln = rest.split(":")
             h.zero(int(ln), int(off))

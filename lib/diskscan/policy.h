@@ -1,6 +1,6 @@
 /* Detection policies and the per-signature policy table of the NBD filter. */
-#ifndef VIGIL_NBD_POLICY_H
-#define VIGIL_NBD_POLICY_H
+#ifndef VIGIL_DISKSCAN_POLICY_H
+#define VIGIL_DISKSCAN_POLICY_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* Policy names and the per-signature policy file. */
-#include "policy.h"
+#include "diskscan/policy.h"
 
 #include <errno.h>
 #include <fnmatch.h>
