@@ -3,7 +3,8 @@
 # forged control packets by the sender; none of them is processed.
 . tests/functions.sh
 requires jq
-requires_file "$VIGIL"
+LOGSEND=$VIGIL_BUILD/tools/vigil-logsend
+requires_file "$VIGIL" "$LOGSEND"
 
 head -c 32 /dev/urandom >"$TMP/key"
 base=$((20000 + ($$ + 7) % 20000))
@@ -21,8 +22,8 @@ cleanup_fn stop_logd
 "$VIGIL" logd --listen "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --out "$TMP/out" 2>"$TMP/logd.err" &
 LOGD_PID=$!
-sleep 0.5
-"$VIGIL" logsend --attack "udp://127.0.0.1:$DATA" --key "$TMP/key" >/dev/null
+wait_for_line "$TMP/logd.err" listening || fail "logd did not start"
+"$LOGSEND" --attack "udp://127.0.0.1:$DATA" --key "$TMP/key" >/dev/null
 expect_eq "attack sent" "$?" 0
 # Garbage of every size up to a header, and one too large for a datagram.
 for n in 0 1 47 48 79 80 81 200; do
@@ -53,12 +54,13 @@ expect_eq "only the valid record stored" "$(cat "$TMP/out"/*.jsonl | jq -r .name
 "$VIGIL" logd --listen "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --out "$TMP/out2" 2>"$TMP/logd2.err" &
 LOGD_PID=$!
-"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+wait_for_line "$TMP/logd2.err" listening || fail "logd did not start"
+"$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --control-port $CTL --count 100 --hb-missed 0 --block \
     >"$TMP/send" 2>"$TMP/serr" &
 SP=$!
-sleep 0.5
-"$VIGIL" logsend --attack-control "127.0.0.1:$CTL" --key "$TMP/key" >/dev/null
+wait_for_line "$TMP/serr" "control port" || fail "logsend did not start"
+"$LOGSEND" --attack-control "127.0.0.1:$CTL" --key "$TMP/key" >/dev/null
 sleep 0.3
 check "sender did not start on bad control packets" \
     sh -c "! grep -q . '$TMP/send'"

@@ -18,6 +18,7 @@ cleanup_fn stop_logd
 "$VIGIL" logd --listen "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --out "$TMP/out" --control "udp://127.0.0.1:$CTL" 2>"$TMP/logd.err" &
 LOGD_PID=$!
+wait_for_line "$TMP/logd.err" listening || fail "logd did not start"
 "$VIGIL" run --trace all --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --log-control-port $CTL --log-wait 10 -o "$TMP/local.jsonl" -v \
     -- sh -c 'cat /etc/passwd >/dev/null; ls / >/dev/null' 2>"$TMP/run.err"
