@@ -3,6 +3,7 @@
  * writev per batch), and end a session with FIN. */
 #include <errno.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,15 @@ static void tcp_close(struct vlog_sender *s)
 
 static bool tcp_ready(struct vlog_sender *s)
 {
-    if (s->data_fd >= 0)
-        return true;
+    if (s->data_fd >= 0) {
+        /* logd closes connections idle too long: notice it before
+         * writing a batch into one that is gone, and reconnect. */
+        struct pollfd p = {.fd = s->data_fd, .events = POLLRDHUP};
+        if (poll(&p, 1, 0) <= 0 ||
+            !(p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+            return true;
+        tcp_close(s);
+    }
     uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
     if (now < s->next_connect_ns)
         return false;
