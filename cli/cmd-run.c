@@ -52,8 +52,11 @@ static void run_usage(FILE *f)
         "                     deny, zero or cut-net (docs/disk.md)\n"
         "  --db PATH          signature database(s) for --disk scanning;\n"
         "                     replace it by rename to reload it\n"
-        "  --net user|none    give the guest a virtio NIC on QEMU's user-mode\n"
-        "                     network, netdev id net0 (default: none)\n"
+        "  --net user|user-open|none\n"
+        "                     give the guest a virtio NIC on QEMU's user-mode\n"
+        "                     network, netdev id net0 (default: none); user\n"
+        "                     is isolated (restrict=on: no way out to the\n"
+        "                     host or beyond), user-open is not\n"
         "  --console FILE     write the kernel console to FILE "
         "(- for stderr)\n"
         "  --timeout SECONDS  stop the guest after SECONDS (exit 124)\n"
@@ -239,11 +242,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             o->disk_db = optarg;
             break;
         case OPT_NET:
-            if (strcmp(optarg, "user") != 0 && strcmp(optarg, "none") != 0) {
-                cli_error("--net: expected user or none, got '%s'", optarg);
+            if (strcmp(optarg, "user") != 0 && strcmp(optarg, "none") != 0 &&
+                strcmp(optarg, "user-open") != 0) {
+                cli_error("--net: expected user, user-open or none, got '%s'",
+                          optarg);
                 return -1;
             }
-            o->net = !strcmp(optarg, "user");
+            o->net = strcmp(optarg, "none") != 0;
+            o->net_open = !strcmp(optarg, "user-open");
             break;
         case OPT_CONSOLE:
             o->console = optarg;
