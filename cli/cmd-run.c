@@ -69,7 +69,9 @@ static void run_usage(FILE *f)
         "  --keep             keep the run directory and print its path\n"
         "  --log udp://HOST:PORT|tcp://HOST:PORT --key FILE\n"
         "                     stream the trace to `vigil logd` once it sends\n"
-        "                     START to --log-control-port N (default 7701);\n"
+        "                     START to --log-control-port N (default 7701)\n"
+        "                     on --log-control-bind ADDR (default 0.0.0.0:\n"
+        "                     every IPv4 address; 50 packets/s at most);\n"
         "                     --log-wait S waits up to S s for it before\n"
         "                     boot; --log-heartbeats N: stop after N\n"
         "                     missed (3; 0: never)\n"
@@ -150,6 +152,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         OPT_LOG_KEY,
         OPT_LOG_CTL,
         OPT_LOG_WAIT,
+        OPT_LOG_BIND,
         OPT_LOG_HB,
         OPT_INJECT,
         OPT_NO_HCALL,
@@ -186,6 +189,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         {"key", required_argument, NULL, OPT_LOG_KEY},
         {"log-control-port", required_argument, NULL, OPT_LOG_CTL},
         {"log-wait", required_argument, NULL, OPT_LOG_WAIT},
+        {"log-control-bind", required_argument, NULL, OPT_LOG_BIND},
         {"log-heartbeats", required_argument, NULL, OPT_LOG_HB},
         {"inject", required_argument, NULL, OPT_INJECT},
         {"no-hypercalls", no_argument, NULL, OPT_NO_HCALL},
@@ -327,6 +331,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
                 return -1;
             }
             o->tr.log_hb_set = true;
+            break;
+        case OPT_LOG_BIND:
+            o->tr.log_ctl_bind = optarg;
             break;
         case OPT_LOG_WAIT:
             if (!parse_uint(optarg, 0, 3600, &o->tr.log_wait_s)) {

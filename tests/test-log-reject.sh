@@ -74,4 +74,31 @@ expect_eq "control accepted (heartbeat + START)" "$(jq .ctl_ok "$TMP/send")" 2
 expect_eq "one session" "$(jq .sessions "$TMP/send")" 1
 expect_eq "records arrived" "$(jq -r '.sessions[0].records' "$TMP/out2/stats.json")" 100
 
+# The control port: bound where asked (--control-bind), and rate-limited
+# per source address: a flood of 300 packets from one address is mostly
+# dropped unread (50 a second pass), and logd's START from another address
+# still gets through.
+"$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --control-bind 127.0.0.1 --control-port $CTL --count 10 --hb-missed 0 \
+    --block >"$TMP/send3" 2>"$TMP/serr3" &
+SP=$!
+wait_for_line "$TMP/serr3" "control port" || fail "logsend did not start"
+if command -v ss >/dev/null; then
+    expect_eq "control port bound to the address asked" \
+        "$(ss -Hlun "sport = :$CTL" | awk '{print $4}')" "127.0.0.1:$CTL"
+fi
+python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.5', 0))
+for i in range(300):
+    s.sendto(b'flood', ('127.0.0.1', int(sys.argv[1])))
+" $CTL
+"$VIGIL" logd --start "127.0.0.1:$CTL" --key "$TMP/key"
+wait $SP
+expect_eq "sender started despite the flood" "$?" 0
+limited=$(jq .ctl_limited "$TMP/send3")
+check "flood mostly dropped unread ($limited)" test "$limited" -ge 200
+expect_eq "the rest read and rejected" $((limited + $(jq .ctl_rejected "$TMP/send3"))) 300
+expect_eq "the START accepted" "$(jq .ctl_ok "$TMP/send3")" 1
+
 done_testing

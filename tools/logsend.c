@@ -95,15 +95,15 @@ static int make_event(char *buf, size_t cap, uint64_t i, size_t size)
     return (int)(len + sizeof tail - 1);
 }
 
-static int do_send(const char *url, const uint8_t *key, uint64_t ctl_port,
-                   uint64_t count, uint64_t size, uint64_t rate,
-                   uint64_t wait_ms, uint64_t hb_missed, uint64_t mtu,
-                   uint64_t queue, bool block, uint64_t linger_ms)
+static int do_send(const char *url, const uint8_t *key, const char *ctl_bind,
+                   uint64_t ctl_port, uint64_t count, uint64_t size,
+                   uint64_t rate, uint64_t wait_ms, uint64_t hb_missed,
+                   uint64_t mtu, uint64_t queue, bool block, uint64_t linger_ms)
 {
     struct vlog_sender_opts o = {
         .url = url,
         .key = key,
-        .ctl_bind = NULL,
+        .ctl_bind = ctl_bind,
         .ctl_port = (uint16_t)ctl_port,
         .mtu = (unsigned)mtu,
         .hb_missed = (unsigned)hb_missed,
@@ -171,6 +171,7 @@ static int do_send(const char *url, const uint8_t *key, uint64_t ctl_port,
            "\"sent_records\":%llu,\"session_records\":%llu,"
            "\"datagrams\":%llu,\"bytes\":%llu,\"send_errors\":%llu,"
            "\"truncated\":%llu,\"ctl_ok\":%llu,\"ctl_rejected\":%llu,"
+           "\"ctl_limited\":%llu,"
            "\"seconds\":%.3f}\n",
            (unsigned long long)st.session, (unsigned long long)st.sessions,
            (unsigned long long)st.queued, (unsigned long long)st.dropped,
@@ -180,7 +181,7 @@ static int do_send(const char *url, const uint8_t *key, uint64_t ctl_port,
            (unsigned long long)st.datagrams, (unsigned long long)st.bytes,
            (unsigned long long)st.send_errors, (unsigned long long)st.truncated,
            (unsigned long long)st.ctl_ok, (unsigned long long)st.ctl_rejected,
-           secs);
+           (unsigned long long)st.ctl_limited, secs);
     return 0;
 }
 
@@ -442,6 +443,7 @@ int main(int argc, char **argv)
         OPT_LOG = 256,
         OPT_KEY,
         OPT_CTL,
+        OPT_CTL_BIND,
         OPT_COUNT,
         OPT_SIZE,
         OPT_RATE,
@@ -462,6 +464,7 @@ int main(int argc, char **argv)
         {"log", required_argument, NULL, OPT_LOG},
         {"key", required_argument, NULL, OPT_KEY},
         {"control-port", required_argument, NULL, OPT_CTL},
+        {"control-bind", required_argument, NULL, OPT_CTL_BIND},
         {"count", required_argument, NULL, OPT_COUNT},
         {"size", required_argument, NULL, OPT_SIZE},
         {"rate", required_argument, NULL, OPT_RATE},
@@ -480,7 +483,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *log = NULL, *keyfile = NULL, *attack = NULL, *attack_ctl = NULL,
-               *raw = NULL, *sink = NULL, *capture = NULL;
+               *raw = NULL, *sink = NULL, *capture = NULL, *ctl_bind = NULL;
     uint64_t ctl_port = 0, count = 1000, size = 200, rate = 0, wait = 10000,
              hb = 3, mtu = 0, queue = 0, linger = 0, idle = 1000;
     bool block = false;
@@ -512,6 +515,9 @@ int main(int argc, char **argv)
             break;
         case OPT_BLOCK:
             block = true;
+            break;
+        case OPT_CTL_BIND:
+            ctl_bind = optarg;
             break;
         case OPT_CTL:
             v = &ctl_port;
@@ -576,6 +582,6 @@ int main(int argc, char **argv)
         cli_error("--log URL is needed");
         return EXIT_USAGE;
     }
-    return do_send(log, key, ctl_port, count, size, rate, wait, hb, mtu, queue,
-                   block, linger);
+    return do_send(log, key, ctl_bind, ctl_port, count, size, rate, wait, hb,
+                   mtu, queue, block, linger);
 }

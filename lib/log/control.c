@@ -103,18 +103,53 @@ static void handle_ctl(struct vlog_sender *s, const uint8_t *pkt, size_t len)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Take one token; false when the bucket is empty. The burst is one
- * second's worth. */
-static bool ctl_token(struct vlog_sender *s)
+static bool same_source(const struct sockaddr_storage *a,
+                        const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                   &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+}
+
+/* The bucket of src: found, or the least recently used one, refilled. */
+static struct ctl_bucket *bucket_of(struct vlog_sender *s,
+                                    const struct sockaddr_storage *src,
+                                    uint64_t now)
+{
+    struct ctl_bucket *lru = &s->buckets[0];
+    for (int i = 0; i < SENDER_CTL_SOURCES; i++) {
+        struct ctl_bucket *b = &s->buckets[i];
+        if (b->used && same_source(&b->src, src)) {
+            b->used = ++s->bucket_stamp;
+            return b;
+        }
+        if (b->used < lru->used)
+            lru = b;
+    }
+    lru->src = *src;
+    lru->tokens = s->ctl_rate;
+    lru->refill_ns = now;
+    lru->used = ++s->bucket_stamp;
+    return lru;
+}
+
+/* Take one token of src's bucket; false when it is empty. The burst is
+ * one second's worth. */
+static bool ctl_token(struct vlog_sender *s, const struct sockaddr_storage *src)
 {
     uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
-    s->ctl_tokens += (double)(now - s->ctl_refill_ns) * s->ctl_rate / 1e9;
-    if (s->ctl_tokens > s->ctl_rate)
-        s->ctl_tokens = s->ctl_rate;
-    s->ctl_refill_ns = now;
-    if (s->ctl_tokens < 1)
+    struct ctl_bucket *b = bucket_of(s, src, now);
+    b->tokens += (double)(now - b->refill_ns) * s->ctl_rate / 1e9;
+    if (b->tokens > s->ctl_rate)
+        b->tokens = s->ctl_rate;
+    b->refill_ns = now;
+    if (b->tokens < 1)
         return false;
-    s->ctl_tokens -= 1;
+    b->tokens -= 1;
     return true;
 }
 
@@ -122,10 +157,15 @@ void sender_poll_ctl(struct vlog_sender *s)
 {
     uint8_t buf[2048];
     for (int i = 0; i < 64; i++) {
-        ssize_t r = recv(s->ctl_fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
+        struct sockaddr_storage src;
+        socklen_t sl = sizeof src;
+        memset(&src, 0, sizeof src);
+        ssize_t r =
+            recvfrom(s->ctl_fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC,
+                     (struct sockaddr *)&src, &sl);
         if (r < 0)
             break;
-        if (!ctl_token(s)) {
+        if (!ctl_token(s, &src)) {
             pthread_mutex_lock(&s->lock);
             s->st.ctl_limited++;
             pthread_mutex_unlock(&s->lock);

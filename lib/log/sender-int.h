@@ -16,11 +16,21 @@
 #define SENDER_BATCH       64 /* datagrams per sendmmsg / writev */
 #define SENDER_CTL_WINDOWS 8
 #define SENDER_FILTER_MAX  512
+#define SENDER_CTL_SOURCES 16 /* rate-limit buckets, by source address */
 
 struct ctl_window {
     uint64_t session;
     uint64_t used; /* LRU stamp; 0: free */
     struct vlog_replay w;
+};
+
+/* A token bucket per control source: a flood from one address cannot
+ * crowd out logd's own START from another. */
+struct ctl_bucket {
+    struct sockaddr_storage src;
+    double tokens;
+    uint64_t refill_ns;
+    uint64_t used; /* LRU stamp; 0: free */
 };
 
 struct vlog_sender {
@@ -45,10 +55,10 @@ struct vlog_sender {
     char filter[SENDER_FILTER_MAX];
     struct ctl_window ctlw[SENDER_CTL_WINDOWS];
     uint64_t ctl_stamp;
-    /* control rate limit: a token bucket refilled at ctl_rate per second */
+    /* control rate limit: ctl_rate packets per second and source */
     unsigned ctl_rate;
-    double ctl_tokens;
-    uint64_t ctl_refill_ns;
+    struct ctl_bucket buckets[SENDER_CTL_SOURCES];
+    uint64_t bucket_stamp;
     uint8_t *dg; /* SENDER_BATCH buffers of VLOG_FRAME_HDR + mtu bytes */
     size_t dglen[SENDER_BATCH];
     uint64_t next_connect_ns, backoff_ns;

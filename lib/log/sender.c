@@ -129,8 +129,6 @@ int vlog_sender_new(struct vlog_sender **out, const struct vlog_sender_opts *o)
     s->hb_ms = o->hb_ms ? o->hb_ms : 1000;
     s->hb_missed = o->hb_missed;
     s->ctl_rate = o->ctl_rate ? o->ctl_rate : CTL_RATE_DEFAULT;
-    s->ctl_tokens = s->ctl_rate;
-    s->ctl_refill_ns = vigil_now_ns(CLOCK_MONOTONIC);
     err = vlog_queue_init(&s->queue, o->queue_bytes);
     if (err < 0)
         goto fail;
