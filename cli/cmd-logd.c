@@ -68,8 +68,8 @@ static void logd_usage(FILE *f)
         "(with --filter, comma-separated syscall names) to a `vigil run\n"
         "--log` control port every second, and STOP at exit. --discard\n"
         "(benchmarks) checks and counts records but stores none. Limits\n"
-        "(docs/logd.md): sessions 1024, TCP connections 64 in all and 8 per\n"
-        "address, 5 s to authenticate, 600 s idle.\n");
+        "(docs/protocol.md): sessions 1024, TCP connections 64 in all and 8\n"
+        "per address, 5 s to authenticate, 600 s idle.\n");
 }
 
 /* ---- control packets ---- */
