@@ -94,4 +94,23 @@ stop_all
 expect_eq "17 of 20 evicted by the per-address limit" \
     "$(s "$TMP/c" .connections.evicted)" 17
 
+# 4. logd closes a connection idle for --idle-timeout (1 s here); the
+# sender notices before its next batch and reconnects, so records sent
+# 2.5 s apart all arrive (the previous sender wrote the next batch into
+# the closed connection, where it was lost).
+"$VIGIL" logd --listen "tcp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --out "$TMP/d" --no-db --idle-timeout 1 --interval 1 \
+    --control "udp://127.0.0.1:$CTL" 2>"$TMP/d.err" &
+LOGD_PID=$!
+wait_for_line "$TMP/d.err" listening || fail "logd did not start"
+"$LOGSEND" --log "tcp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --control-port $CTL --count 3 --gap-ms 2500 >"$TMP/d.send" 2>/dev/null
+wait_for_line "$TMP/d/stats.json" '"ended":true' 10
+stop_all
+expect_eq "idle: every record arrived" "$(s "$TMP/d" '.sessions[0].records')" 3
+expect_eq "idle: no loss" "$(s "$TMP/d" '.sessions[0].lost')" 0
+expect_eq "idle: reconnected" "$(jq .reconnects "$TMP/d.send")" 3
+tout=$(s "$TMP/d" .connections.timed_out)
+check "idle connections closed by logd ($tout)" test "${tout:-0}" -ge 2
+
 done_testing

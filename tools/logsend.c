@@ -2,6 +2,7 @@
  * build/tools/vigil-logsend, not part of the product's command line).
  *
  *   logsend --log URL --key FILE [--control-port N] --count N ...
+ *       [--rate PER_SECOND | --gap-ms MS] [--control-bind ADDR]
  *       send N synthetic syscall events through the real sender (the
  *       transport without a guest) and print the sender's counters as JSON
  *   logsend --attack URL --key FILE
@@ -97,7 +98,7 @@ static int make_event(char *buf, size_t cap, uint64_t i, size_t size)
 
 static int do_send(const char *url, const uint8_t *key, const char *ctl_bind,
                    uint64_t ctl_port, uint64_t count, uint64_t size,
-                   uint64_t rate, uint64_t wait_ms, uint64_t hb_missed,
+                   uint64_t period_ns, uint64_t wait_ms, uint64_t hb_missed,
                    uint64_t mtu, uint64_t queue, bool block, uint64_t linger_ms)
 {
     struct vlog_sender_opts o = {
@@ -139,8 +140,8 @@ static int do_send(const char *url, const uint8_t *key, const char *ctl_bind,
     for (uint64_t i = 0; i < count; i++) {
         const char *buf = pool[i % POOL];
         int n = plen[i % POOL];
-        if (rate > 0) {
-            uint64_t due = t0 + i * 1000000000ull / rate;
+        if (period_ns > 0) {
+            uint64_t due = t0 + i * period_ns;
             uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
             if (due > now) {
                 struct timespec ts = {(time_t)((due - now) / 1000000000ull),
@@ -171,7 +172,7 @@ static int do_send(const char *url, const uint8_t *key, const char *ctl_bind,
            "\"sent_records\":%llu,\"session_records\":%llu,"
            "\"datagrams\":%llu,\"bytes\":%llu,\"send_errors\":%llu,"
            "\"truncated\":%llu,\"ctl_ok\":%llu,\"ctl_rejected\":%llu,"
-           "\"ctl_limited\":%llu,"
+           "\"ctl_limited\":%llu,\"reconnects\":%llu,"
            "\"seconds\":%.3f}\n",
            (unsigned long long)st.session, (unsigned long long)st.sessions,
            (unsigned long long)st.queued, (unsigned long long)st.dropped,
@@ -181,7 +182,8 @@ static int do_send(const char *url, const uint8_t *key, const char *ctl_bind,
            (unsigned long long)st.datagrams, (unsigned long long)st.bytes,
            (unsigned long long)st.send_errors, (unsigned long long)st.truncated,
            (unsigned long long)st.ctl_ok, (unsigned long long)st.ctl_rejected,
-           (unsigned long long)st.ctl_limited, secs);
+           (unsigned long long)st.ctl_limited,
+           (unsigned long long)st.reconnects, secs);
     return 0;
 }
 
@@ -447,6 +449,7 @@ int main(int argc, char **argv)
         OPT_COUNT,
         OPT_SIZE,
         OPT_RATE,
+        OPT_GAP,
         OPT_WAIT,
         OPT_HB,
         OPT_MTU,
@@ -468,6 +471,7 @@ int main(int argc, char **argv)
         {"count", required_argument, NULL, OPT_COUNT},
         {"size", required_argument, NULL, OPT_SIZE},
         {"rate", required_argument, NULL, OPT_RATE},
+        {"gap-ms", required_argument, NULL, OPT_GAP},
         {"wait-start", required_argument, NULL, OPT_WAIT},
         {"hb-missed", required_argument, NULL, OPT_HB},
         {"mtu", required_argument, NULL, OPT_MTU},
@@ -485,7 +489,7 @@ int main(int argc, char **argv)
     const char *log = NULL, *keyfile = NULL, *attack = NULL, *attack_ctl = NULL,
                *raw = NULL, *sink = NULL, *capture = NULL, *ctl_bind = NULL;
     uint64_t ctl_port = 0, count = 1000, size = 200, rate = 0, wait = 10000,
-             hb = 3, mtu = 0, queue = 0, linger = 0, idle = 1000;
+             hb = 3, mtu = 0, queue = 0, linger = 0, idle = 1000, gap = 0;
     bool block = false;
     int c;
     optind = 1;
@@ -530,6 +534,9 @@ int main(int argc, char **argv)
             break;
         case OPT_RATE:
             v = &rate;
+            break;
+        case OPT_GAP:
+            v = &gap;
             break;
         case OPT_WAIT:
             v = &wait;
@@ -582,6 +589,7 @@ int main(int argc, char **argv)
         cli_error("--log URL is needed");
         return EXIT_USAGE;
     }
-    return do_send(log, key, ctl_bind, ctl_port, count, size, rate, wait, hb,
+    uint64_t period = rate ? 1000000000ull / rate : gap * 1000000ull;
+    return do_send(log, key, ctl_bind, ctl_port, count, size, period, wait, hb,
                    mtu, queue, block, linger);
 }

@@ -21,11 +21,11 @@ static void test_frames(void)
           "frame: a partial prefix needs more bytes");
     CHECK(vlog_frame_next(buf, 103, &pkt, &len, &used) == 0,
           "frame: a partial packet needs more bytes");
-    CHECK(vlog_frame_next(buf, 104, &pkt, &len, &used) == 1 &&
-              pkt == buf + 4 && len == 100 && used == 104,
+    CHECK(vlog_frame_next(buf, 104, &pkt, &len, &used) == 1 && pkt == buf + 4 &&
+              len == 100 && used == 104,
           "frame: a whole frame");
-    CHECK(vlog_frame_next(buf + 104, 68, &pkt, &len, &used) == 1 &&
-              len == 64 && used == 68,
+    CHECK(vlog_frame_next(buf + 104, 68, &pkt, &len, &used) == 1 && len == 64 &&
+              used == 68,
           "frame: the smallest packet");
     vlog_frame_put(buf, VLOG_OVERHEAD - 1);
     CHECK(vlog_frame_next(buf, sizeof buf, &pkt, &len, &used) == -EBADMSG,
@@ -87,8 +87,8 @@ static void test_queue(void)
     uint32_t len;
     const char *r;
     while ((r = vlog_queue_peek(&q, &c, &len)) != NULL) {
-        if (sscanf(r, "{\"type\":\"drops\",\"records\":%llu,\"total\":%llu",
-                   &n, &total) == 2) {
+        if (sscanf(r, "{\"type\":\"drops\",\"records\":%llu,\"total\":%llu", &n,
+                   &total) == 2) {
             reported += n;
         } else {
             in_order &= len == sizeof rec && r[0] == (char)('a' + out % 26);

@@ -23,8 +23,8 @@ static void s_open(void *c, struct logd_session *s)
     (void)s;
     ((struct sink *)c)->opened++;
 }
-static void s_record(void *c, struct logd_session *s, uint64_t n,
-                     const char *r, size_t l)
+static void s_record(void *c, struct logd_session *s, uint64_t n, const char *r,
+                     size_t l)
 {
     (void)s, (void)n, (void)r, (void)l;
     ((struct sink *)c)->records++;
@@ -84,8 +84,7 @@ int main(void)
     struct logd_sessions *t;
     CHECK(logd_sessions_new(&t, &o) == 0, "new");
     CHECK(send_pkt(t, "10.0.0.1", VLOG_T_DATA, 1, 0, 0) == 0, "session 1");
-    CHECK(send_pkt(t, "10.0.0.2", VLOG_T_DATA, 1, 1, 1) ==
-              LOGD_REJ_FOREIGN + 1,
+    CHECK(send_pkt(t, "10.0.0.2", VLOG_T_DATA, 1, 1, 1) == LOGD_REJ_FOREIGN + 1,
           "session 1 from another address: foreign");
     CHECK(send_pkt(t, "10.0.0.1", VLOG_T_DATA, 1, 0, 0) ==
               LOGD_REJ_REPLAYED + 1,
