@@ -74,13 +74,13 @@ start_logd "$TMP/b"
     --control-port $CTL --count 5000 --block --hb-missed 0 \
     >"$TMP/b.send" 2>"$TMP/b.serr" &
 SP=$!
-sleep 0.5
+wait_for_line "$TMP/b.serr" "control port" || fail "logsend did not start"
 check "nothing arrives before START" test ! -s "$TMP/b/stats.json" -o \
     "$(cat "$TMP/b/stats.json" 2>/dev/null | jq '.packets')" = 0
 "$VIGIL" logd --start "127.0.0.1:$CTL" --key "$TMP/key"
 wait $SP
 expect_eq "START later: logsend ok" "$?" 0
-sleep 0.3
+wait_ended "$TMP/b"
 stop_logd
 expect_eq "START later: received" "$(stat "$TMP/b" '.sessions[0].records')" 5000
 expect_eq "START later: no loss" "$(stat "$TMP/b" '.sessions[0].lost')" 0
@@ -92,12 +92,12 @@ start_logd "$TMP/c"
     --control-port $CTL --count 6000 --rate 4000 --hb-missed 0 \
     >"$TMP/c.send" 2>"$TMP/c.serr" &
 SP=$!
-sleep 0.3
+wait_for_line "$TMP/c.serr" "control port" || fail "logsend did not start"
 "$VIGIL" logd --start "127.0.0.1:$CTL" --key "$TMP/key"
 sleep 0.5
 "$VIGIL" logd --stop "127.0.0.1:$CTL" --key "$TMP/key"
 wait $SP
-sleep 0.3
+wait_ended "$TMP/c"
 stop_logd
 sent=$(jq .sent_records "$TMP/c.send")
 unsent=$(jq .unsent "$TMP/c.send")
@@ -111,7 +111,7 @@ expect_eq "STOP: session ended" "$(stat "$TMP/c" '.sessions[0].ended')" true
 start_logd "$TMP/d" --control "udp://127.0.0.1:$CTL" --filter openat
 "$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --control-port $CTL --count 4000 --block >"$TMP/d.send" 2>/dev/null
-sleep 0.3
+wait_ended "$TMP/d"
 stop_logd
 expect_eq "filter: a quarter sent" "$(jq .sent_records "$TMP/d.send")" 1000
 expect_eq "filter: the rest filtered" "$(jq .filtered "$TMP/d.send")" 3000
@@ -134,7 +134,7 @@ expect_eq "rotated files hold every record" "$(lines "$TMP/e")" 30000
 start_logd "$TMP/f" --control "udp://127.0.0.1:$CTL"
 "$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --control-port $CTL --count 10 --size 3000 --block >"$TMP/f.send" 2>/dev/null
-sleep 0.3
+wait_ended "$TMP/f"
 stop_logd
 expect_eq "big records truncated" "$(jq .truncated "$TMP/f.send")" 10
 expect_eq "logd marks them" "$(stat "$TMP/f" '.sessions[0].truncated')" 10

@@ -20,7 +20,7 @@ stop_logd() {
 cleanup_fn stop_logd
 
 "$VIGIL" logd --listen "udp://127.0.0.1:$DATA" --key "$TMP/key" \
-    --out "$TMP/out" 2>"$TMP/logd.err" &
+    --out "$TMP/out" --interval 1 2>"$TMP/logd.err" &
 LOGD_PID=$!
 wait_for_line "$TMP/logd.err" listening || fail "logd did not start"
 "$LOGSEND" --attack "udp://127.0.0.1:$DATA" --key "$TMP/key" >/dev/null
@@ -30,7 +30,7 @@ for n in 0 1 47 48 79 80 81 200; do
     head -c $n /dev/urandom >"$TMP/junk"
     python3 -c "import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(open(sys.argv[1],'rb').read(),('127.0.0.1',int(sys.argv[2])))" "$TMP/junk" $DATA
 done
-sleep 0.3
+wait_for_line "$TMP/out/stats.json" '"packets":14,' 10
 stop_logd
 s() { jq -r "$1" "$TMP/out/stats.json"; }
 expect_eq "one session (the valid packet)" "$(s '.sessions | length')" 1
@@ -52,7 +52,7 @@ expect_eq "only the valid record stored" "$(cat "$TMP/out"/*.jsonl | jq -r .name
 # stale, bad-filter, wrong-type and truncated control packets, then one
 # real START.
 "$VIGIL" logd --listen "udp://127.0.0.1:$DATA" --key "$TMP/key" \
-    --out "$TMP/out2" 2>"$TMP/logd2.err" &
+    --out "$TMP/out2" --interval 1 2>"$TMP/logd2.err" &
 LOGD_PID=$!
 wait_for_line "$TMP/logd2.err" listening || fail "logd did not start"
 "$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
@@ -67,7 +67,7 @@ check "sender did not start on bad control packets" \
 "$VIGIL" logd --start "127.0.0.1:$CTL" --key "$TMP/key"
 wait $SP
 expect_eq "sender finished after the real START" "$?" 0
-sleep 0.2
+wait_for_line "$TMP/out2/stats.json" '"ended":true' 10
 stop_logd
 expect_eq "control rejected" "$(jq .ctl_rejected "$TMP/send")" 7
 expect_eq "control accepted (heartbeat + START)" "$(jq .ctl_ok "$TMP/send")" 2

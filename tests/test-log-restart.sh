@@ -40,7 +40,13 @@ start_logd "$TMP/b"
 wait $SP
 expect_eq "sender kept running to the end" "$?" 0
 SP=""
-sleep 0.5
+cur=$(jq -r .session "$TMP/send")
+i=0 # until the new logd has seen the FIN of the sender's session (10 s)
+while [ $i -lt 100 ] && [ "$(jq -r ".sessions[] | select(.session == \"$cur\") | .ended" \
+    "$TMP/b/stats.json" 2>/dev/null)" != true ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
 kill -TERM $LOGD_PID
 wait $LOGD_PID
 LOGD_PID=""
