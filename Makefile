@@ -116,7 +116,7 @@ $(BUILD)/tests/$(basename $(notdir $(1))): $(BUILD)/obj/$(basename $(1)).o $(BUI
 endef
 $(foreach s,$(TEST_SRCS),$(eval $(call test_rule,$(s))))
 
-$(BUILD)/tools/vigil-%: $(BUILD)/obj/tools/%.o $(BUILD)/libvigil.a
+$(TOOL_BINS): $(BUILD)/tools/vigil-%: $(BUILD)/obj/tools/%.o $(BUILD)/libvigil.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^ $(LIBS)

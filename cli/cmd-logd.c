@@ -144,14 +144,13 @@ static void logd_loop(struct logd *d, struct control *c)
             last_ctl = now;
         }
         if (now - last_report >= (uint64_t)d->interval_s * 1000000000ull) {
-            logd_out_flush(d, false);
+            logd_out_flush(d);
             logd_sessions_tick(d->sessions, now);
             logd_report(d, false);
             logd_write_stats(d);
             last_report = now;
-        } else if (d->db != NULL) {
-            logd_out_flush(d, false); /* commits when due */
         }
+        logd_out_commit(d, false); /* when due */
         logd_net_poll(d->net, d, 100);
     }
     logd_net_drain(d->net, d);
@@ -437,7 +436,8 @@ int cmd_logd(int argc, char **argv)
 
     /* Files and the database first, so the final report counts what did
      * not reach them. */
-    logd_out_flush(&d, true);
+    logd_out_flush(&d);
+    logd_out_commit(&d, true);
     logd_report(&d, true);
     logd_write_stats(&d);
     logd_close(&d, &c);

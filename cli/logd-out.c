@@ -15,7 +15,9 @@
 #include "cli.h"
 #include "logd.h"
 
-#define OUT_BUF      (1u << 20)
+/* Per session with an open file: bounded memory (--max-sessions x this),
+ * few writes at full speed, and room for the largest record (32 KiB). */
+#define OUT_BUF      (256u << 10)
 #define ROTATE_TRIES 10000
 
 struct out_file {
@@ -233,16 +235,20 @@ struct logd_sink logd_out_sink(struct logd *d)
     return k;
 }
 
-void logd_out_flush(struct logd *d, bool db_force)
+void logd_out_flush(struct logd *d)
 {
     for (size_t i = 0; i < logd_sessions_count(d->sessions); i++) {
         struct logd_session *s = logd_sessions_at(d->sessions, i);
         if (state(s) != NULL && state(s)->fd >= 0)
             flush_file(d, s, state(s));
     }
+}
+
+void logd_out_commit(struct logd *d, bool force)
+{
     if (d->db == NULL)
         return;
-    int r = logd_db_commit(d->db, db_force);
+    int r = logd_db_commit(d->db, force);
     if (r < 0)
         write_failed(d, "events.db", EIO);
     if (r != 0)

@@ -59,9 +59,11 @@ void logd_net_stats(const struct logd_net *n, struct logd_net_stats *st);
 
 /* logd-out.c: the sink of the session layer. */
 struct logd_sink logd_out_sink(struct logd *d);
-/* Write buffered lines out; commit the database when due (force: now, and
- * start no new transaction). */
-void logd_out_flush(struct logd *d, bool db_force);
+/* Write the buffered lines of every session out. */
+void logd_out_flush(struct logd *d);
+/* Commit the database when due (force: now, and start no new
+ * transaction); a failed commit counts its records as unstored. */
+void logd_out_commit(struct logd *d, bool force);
 
 /* logd-report.c */
 void logd_report(struct logd *d, bool final);
