@@ -136,19 +136,6 @@ static struct out_file *state(struct logd_session *s)
     return s->sink_state;
 }
 
-static void sink_open(void *ctx, struct logd_session *s)
-{
-    struct logd *d = ctx;
-    struct out_file *o = calloc(1, sizeof *o);
-    if (o != NULL)
-        o->fd = -1;
-    s->sink_state = o;
-    if (d->db != NULL &&
-        logd_db_session(d->db, s->hex, s->src_text,
-                        cli_now_ns(CLOCK_REALTIME) / 1000000000ull) < 0)
-        write_failed(d, "events.db", EIO);
-}
-
 /* The transaction ended: its rows are stored (lost == false) or not. */
 static void db_settle(struct logd *d, bool lost)
 {
@@ -160,6 +147,23 @@ static void db_settle(struct logd *d, bool lost)
             state(s)->db_pending = 0;
         }
     }
+}
+
+static void sink_open(void *ctx, struct logd_session *s)
+{
+    struct logd *d = ctx;
+    struct out_file *o = calloc(1, sizeof *o);
+    if (o != NULL)
+        o->fd = -1;
+    s->sink_state = o;
+    if (d->db == NULL)
+        return;
+    int err = logd_db_session(d->db, s->hex, s->src_text,
+                              cli_now_ns(CLOCK_REALTIME) / 1000000000ull);
+    if (err < 0)
+        write_failed(d, "events.db", EIO);
+    if (err == -ECANCELED)
+        db_settle(d, true); /* the transaction went with it */
 }
 
 static void db_insert(struct logd *d, struct logd_session *s, uint64_t recno,
