@@ -7,6 +7,7 @@
 #   lib/<area>/test-*.c   -> build/tests/test-*
 #   fuzz/fuzz-*.c         -> build/fuzz/fuzz-*   (clang, libFuzzer; `make fuzz`)
 #   guest/*.c             -> build/guest/bin/*   (static, run inside the guest)
+#   tools/*.c             -> build/tools/vigil-* (test and benchmark tools)
 #
 # `make SANITIZER=address,undefined` builds everything under ASan+UBSan into
 # build-san/ so it never mixes with the normal build.
@@ -43,6 +44,7 @@ NBD_SRCS := $(wildcard nbd/*.c)
 TEST_SRCS := $(wildcard tests/unit/test-*.c) $(wildcard lib/*/test-*.c)
 FUZZ_SRCS := $(wildcard fuzz/fuzz-*.c)
 GUEST_SRCS := $(wildcard guest/*.c)
+TOOL_SRCS := $(wildcard tools/*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -51,9 +53,10 @@ NBD_OBJS := $(NBD_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_BINS := $(foreach s,$(TEST_SRCS),$(BUILD)/tests/$(basename $(notdir $(s))))
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 GUEST_BINS := $(GUEST_SRCS:guest/%.c=$(BUILD)/guest/bin/%)
+TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/tools/vigil-%)
 
 all: $(BUILD)/vigil $(BUILD)/vigil-qemu.so $(BUILD)/nbdkit-vigil-filter.so \
-	$(TEST_BINS) $(GUEST_BINS)
+	$(TEST_BINS) $(GUEST_BINS) $(TOOL_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -112,6 +115,11 @@ $(BUILD)/tests/$(basename $(notdir $(1))): $(BUILD)/obj/$(basename $(1)).o $(BUI
 	$$(Q)$$(CC) $$(ALLCFLAGS) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach s,$(TEST_SRCS),$(eval $(call test_rule,$(s))))
+
+$(TOOL_BINS): $(BUILD)/tools/vigil-%: $(BUILD)/obj/tools/%.o $(BUILD)/libvigil.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^ $(LIBS)
 
 # Guest programs run in an initramfs with no libc of their own.
 $(BUILD)/guest/bin/%: guest/%.c guest/hypercall.h

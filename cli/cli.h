@@ -21,7 +21,6 @@ int cmd_profile(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_logd(int argc, char **argv);
-int cmd_logsend(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_update(int argc, char **argv);
 

@@ -23,7 +23,9 @@ struct logd_db {
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=OFF;"
+    /* NORMAL: with WAL, a power cut may lose the last transactions but never
+     * corrupts the database; OFF could. */
+    "PRAGMA synchronous=NORMAL;"
     "CREATE TABLE IF NOT EXISTS sessions(id TEXT PRIMARY KEY, source TEXT,"
     " started INTEGER);"
     "CREATE TABLE IF NOT EXISTS events(session TEXT NOT NULL,"
@@ -66,20 +68,33 @@ void logd_db_close(struct logd_db *db)
     free(db);
 }
 
-void logd_db_session(struct logd_db *db, const char *session,
-                     const char *source, uint64_t started_s)
+/* After a failed statement: SQLite may have rolled the whole transaction
+ * back (SQLITE_FULL, SQLITE_IOERR do), and then every row since BEGIN is
+ * gone too. */
+static int step_failed(struct logd_db *db)
+{
+    if (db->in_txn && sqlite3_get_autocommit(db->db)) {
+        db->in_txn = false;
+        return -ECANCELED;
+    }
+    return -EIO;
+}
+
+int logd_db_session(struct logd_db *db, const char *session, const char *source,
+                    uint64_t started_s)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db->db,
                            "INSERT OR IGNORE INTO sessions(id, source, "
                            "started) VALUES(?,?,?)",
                            -1, &st, NULL) != SQLITE_OK)
-        return;
+        return -EIO;
     sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)started_s);
-    sqlite3_step(st);
+    int rc = sqlite3_step(st);
     sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : step_failed(db);
 }
 
 /* The few fields the indexes need, found without parsing the JSON: the
@@ -122,8 +137,8 @@ static bool find_str(const char *rec, size_t len, const char *key,
     return true;
 }
 
-void logd_db_insert(struct logd_db *db, const char *session, uint64_t recno,
-                    const char *rec, size_t len)
+int logd_db_insert(struct logd_db *db, const char *session, uint64_t recno,
+                   const char *rec, size_t len)
 {
     long long ts = 0, pid = 0, tid = 0;
     const char *name = NULL, *type = NULL;
@@ -148,22 +163,34 @@ void logd_db_insert(struct logd_db *db, const char *session, uint64_t recno,
     else
         sqlite3_bind_null(st, 7);
     sqlite3_bind_text(st, 8, rec, (int)len, SQLITE_STATIC);
-    sqlite3_step(st);
+    int rc = sqlite3_step(st);
     sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : step_failed(db);
 }
 
-void logd_db_commit(struct logd_db *db, bool force)
+int logd_db_commit(struct logd_db *db, bool force)
 {
+    int err = 0;
     if (db == NULL)
-        return;
+        return 0;
+    if (db->in_txn && sqlite3_get_autocommit(db->db))
+        db->in_txn = false; /* rolled back by SQLite after an error */
     uint64_t now = cli_now_ns(CLOCK_MONOTONIC);
     if (db->in_txn && (force || now - db->last_commit_ns > DB_COMMIT_NS)) {
-        sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+        if (sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            /* A failed COMMIT leaves the transaction open: end it, its
+             * rows are lost. */
+            sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+            err = -EIO;
+        } else {
+            err = 1;
+        }
         db->in_txn = false;
     }
     if (!db->in_txn && !force) {
-        sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL);
-        db->in_txn = true;
+        if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+            db->in_txn = true;
         db->last_commit_ns = now;
     }
+    return err;
 }

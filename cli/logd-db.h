@@ -15,14 +15,19 @@ int logd_db_open(struct logd_db **out, const char *outdir);
 /* Close; NULL is ignored. */
 void logd_db_close(struct logd_db *db);
 
-/* A session seen for the first time (@session: 16 hex digits). */
-void logd_db_session(struct logd_db *db, const char *session,
-                     const char *source, uint64_t started_s);
-/* Record @recno of @session, one JSON object. */
-void logd_db_insert(struct logd_db *db, const char *session, uint64_t recno,
-                    const char *rec, size_t len);
+/* A session seen for the first time (@session: 16 hex digits). 0 or, like
+ * logd_db_insert, -EIO / -ECANCELED. */
+int logd_db_session(struct logd_db *db, const char *session, const char *source,
+                    uint64_t started_s);
+/* Record @recno of @session, one JSON object. 0; -EIO when this row was
+ * not stored; -ECANCELED when SQLite rolled back the whole transaction
+ * (every row inserted since the last commit is lost too). */
+int logd_db_insert(struct logd_db *db, const char *session, uint64_t recno,
+                   const char *rec, size_t len);
 /* Inserts go in transactions: commit the current one when it is old enough
- * (or with @force, and then start none); NULL is ignored. */
-void logd_db_commit(struct logd_db *db, bool force);
+ * (or with @force, and then start none); NULL is ignored. 1 when a commit
+ * went through, 0 when none was due, -EIO when the commit failed: every
+ * row inserted since the last commit is lost. */
+int logd_db_commit(struct logd_db *db, bool force);
 
 #endif

@@ -23,7 +23,6 @@ static const struct command commands[] = {
     {"profile", cmd_profile, "derive a kernel profile from a bzImage"},
     {"scan", cmd_scan, "scan files against ClamAV-format signatures"},
     {"logd", cmd_logd, "receive event streams from vigil run --log"},
-    {"logsend", cmd_logsend, "send synthetic events (tests, benchmarks)"},
     {"doctor", cmd_doctor, "which QEMU vigil runs and what it allows"},
     {"update", cmd_update, "build, check, apply and send signed updates"},
 };

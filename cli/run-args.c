@@ -32,8 +32,11 @@ static void run_usage(FILE *f)
         "                     deny, zero or cut-net (docs/disk.md)\n"
         "  --db PATH          signature database(s) for --disk scanning;\n"
         "                     replace it by rename to reload it\n"
-        "  --net user|none    give the guest a virtio NIC on QEMU's user-mode\n"
-        "                     network, netdev id net0 (default: none)\n"
+        "  --net user|user-open|none\n"
+        "                     give the guest a virtio NIC on QEMU's user-mode\n"
+        "                     network, netdev id net0 (default: none); user\n"
+        "                     is isolated (restrict=on: no way out to the\n"
+        "                     host or beyond), user-open is not\n"
         "  --console FILE     write the kernel console to FILE "
         "(- for stderr)\n"
         "  --timeout SECONDS  stop the guest after SECONDS (exit 124)\n"
@@ -46,7 +49,9 @@ static void run_usage(FILE *f)
         "  --keep             keep the run directory and print its path\n"
         "  --log udp://HOST:PORT|tcp://HOST:PORT --key FILE\n"
         "                     stream the trace to `vigil logd` once it sends\n"
-        "                     START to --log-control-port N (default 7701);\n"
+        "                     START to --log-control-port N (default 7701)\n"
+        "                     on --log-control-bind ADDR (default 0.0.0.0:\n"
+        "                     every IPv4 address; 50 packets/s at most);\n"
         "                     --log-wait S waits up to S s for it before\n"
         "                     boot; --log-heartbeats N: stop after N\n"
         "                     missed (3; 0: never)\n"
@@ -111,6 +116,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         OPT_LOG_KEY,
         OPT_LOG_CTL,
         OPT_LOG_WAIT,
+        OPT_LOG_BIND,
         OPT_LOG_HB,
         OPT_INJECT,
         OPT_NO_HCALL,
@@ -147,6 +153,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {"key", required_argument, NULL, OPT_LOG_KEY},
         {"log-control-port", required_argument, NULL, OPT_LOG_CTL},
         {"log-wait", required_argument, NULL, OPT_LOG_WAIT},
+        {"log-control-bind", required_argument, NULL, OPT_LOG_BIND},
         {"log-heartbeats", required_argument, NULL, OPT_LOG_HB},
         {"inject", required_argument, NULL, OPT_INJECT},
         {"no-hypercalls", no_argument, NULL, OPT_NO_HCALL},
@@ -203,11 +210,14 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
             o->disk_db = optarg;
             break;
         case OPT_NET:
-            if (strcmp(optarg, "user") != 0 && strcmp(optarg, "none") != 0) {
-                cli_error("--net: expected user or none, got '%s'", optarg);
+            if (strcmp(optarg, "user") != 0 && strcmp(optarg, "none") != 0 &&
+                strcmp(optarg, "user-open") != 0) {
+                cli_error("--net: expected user, user-open or none, got '%s'",
+                          optarg);
                 return -1;
             }
-            o->net = !strcmp(optarg, "user");
+            o->net = strcmp(optarg, "none") != 0;
+            o->net_open = !strcmp(optarg, "user-open");
             break;
         case OPT_CONSOLE:
             o->console = optarg;
@@ -285,6 +295,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
                 return -1;
             }
             o->tr.log_hb_set = true;
+            break;
+        case OPT_LOG_BIND:
+            o->tr.log_ctl_bind = optarg;
             break;
         case OPT_LOG_WAIT:
             if (!parse_uint(optarg, 0, 3600, &o->tr.log_wait_s)) {

@@ -111,9 +111,13 @@ int run_qemu_argv(const struct run_opts *o, const char *rundir,
 
     for (unsigned i = 0; i < o->ndisks; i++)
         strvec_pushl(av, "-drive", o->drive[i], NULL);
+    /* A user-mode network reaches every service on the host's loopback
+     * (10.0.2.2) and beyond, logd and update listeners included: a
+     * monitored guest gets none of it unless asked (--net user-open). */
     if (o->net)
-        strvec_pushl(av, "-netdev", "user,id=net0", "-device",
-                     "virtio-net-pci,netdev=net0", NULL);
+        strvec_pushl(av, "-netdev",
+                     o->net_open ? "user,id=net0" : "user,id=net0,restrict=on",
+                     "-device", "virtio-net-pci,netdev=net0", NULL);
     /* QMP: how the disk filter cuts the network (cut-net). */
     strvec_push(av, "-qmp");
     strvec_pushf(av, "unix:%s/qmp.sock,server=on,wait=off", rundir);

@@ -104,6 +104,7 @@ static int start_net(struct run_trace *t)
     struct vlog_sender_opts so = {
         .url = t->o.log_url,
         .key = key,
+        .ctl_bind = t->o.log_ctl_bind,
         .ctl_port = (uint16_t)(t->o.log_ctl_port ? t->o.log_ctl_port
                                                  : LOG_CTL_PORT_DEFAULT),
         .hb_missed = t->o.log_hb_set ? t->o.log_hb_missed : 3,
@@ -132,20 +133,16 @@ static void report_drops(struct run_trace *t)
     uint64_t n = st.dropped_records - t->dropped_reported;
     t->dropped_reported = st.dropped_records;
     char rec[160];
-    net_record(t, rec,
-               snprintf(rec, sizeof rec,
-                        "{\"type\":\"drops\",\"records\":%llu,\"total\":%llu}",
-                        (unsigned long long)n,
-                        (unsigned long long)st.dropped_records));
+    int len = vlog_drops_record(rec, sizeof rec, n, st.dropped_records, NULL);
+    if (len > 0)
+        net_record(t, rec, len);
     if (t->out == NULL)
         return;
     if (t->o.text)
         fprintf(t->out, "+++ vigil: %llu records dropped (ring full) +++\n",
                 (unsigned long long)n);
-    else
-        fprintf(t->out,
-                "{\"type\":\"drops\",\"records\":%llu,\"total\":%llu}\n",
-                (unsigned long long)n, (unsigned long long)st.dropped_records);
+    else if (len > 0)
+        fprintf(t->out, "%s\n", rec);
 }
 
 /* One JSON line from another source (disk detections) into the sinks. */

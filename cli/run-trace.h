@@ -15,15 +15,16 @@ struct run_trace_opts {
     const char *output;  /* NULL or "-": stderr */
     const char *profile; /* JSON profile; NULL: derive from the kernel */
     uint32_t str_max, buf_max, argv_max;
-    const char *log_url;    /* --log: stream events to vigil logd */
-    const char *log_key;    /* --key: pre-shared key file */
-    unsigned log_ctl_port;  /* 0: 7701 */
-    unsigned log_wait_s;    /* wait for START before the guest boots */
-    unsigned log_hb_missed; /* stop after this many missed heartbeats */
-    bool log_hb_set;        /* log_hb_missed given (else 3) */
-    struct vact_config act; /* --inject rules, hypercalls (sel: above) */
-    bool channel_only;      /* no trace: the plugin's channel for
-                               hypercalls alone (--update-key) */
+    const char *log_url;      /* --log: stream events to vigil logd */
+    const char *log_key;      /* --key: pre-shared key file */
+    unsigned log_ctl_port;    /* 0: 7701 */
+    const char *log_ctl_bind; /* control address; NULL: 0.0.0.0 */
+    unsigned log_wait_s;      /* wait for START before the guest boots */
+    unsigned log_hb_missed;   /* stop after this many missed heartbeats */
+    bool log_hb_set;          /* log_hb_missed given (else 3) */
+    struct vact_config act;   /* --inject rules, hypercalls (sel: above) */
+    bool channel_only;        /* no trace: the plugin's channel for
+                                 hypercalls alone (--update-key) */
 };
 
 struct run_trace;

@@ -41,7 +41,8 @@ struct run_opts {
     unsigned timeout_s;
     bool no_plugin;
     bool hide_children;
-    bool net; /* --net user */
+    bool net;      /* --net user or user-open */
+    bool net_open; /* --net user-open: the guest may reach the host */
     bool verbose;
     bool keep;
     bool trace;

@@ -1,12 +1,15 @@
 /* libFuzzer target for the log wire decoder (lib/log/wire.c).
  *
- * The first input byte picks the mode:
- *   even: the rest is a datagram as it arrives: vlog_decode must reject it
- *         (a random tag never verifies) without reading out of bounds;
- *   odd:  the rest is header + payload, signed here with the fixed key so
- *         the checks behind authentication run: header fields, the record
- *         framing (vlog_records with the count the header claims) and the
- *         replay window fed with the header's sequence number.
+ * The first input byte picks the mode (its value modulo 3):
+ *   0: the rest is a datagram as it arrives: vlog_decode must reject it
+ *      (a random tag never verifies) without reading out of bounds;
+ *   1: the rest is header + payload, signed here with the fixed key so
+ *      the checks behind authentication run: header fields, the record
+ *      framing (vlog_records with the count the header claims) and the
+ *      replay window fed with the header's sequence number;
+ *   2: the rest is a TCP byte stream: vlog_frame_next cuts it into frames
+ *      (each within the stream and within the length limits) and each
+ *      frame goes to vlog_decode.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,17 +40,43 @@ static void visit(const char *rec, size_t len, bool trunc, void *ctx)
 
 static struct vlog_replay window;
 
+static void stream(const uint8_t *data, size_t size)
+{
+    size_t off = 0;
+    for (;;) {
+        const uint8_t *pkt;
+        size_t len, used;
+        int r = vlog_frame_next(data + off, size - off, &pkt, &len, &used);
+        if (r <= 0)
+            return;
+        if (len < VLOG_OVERHEAD || len > VLOG_MTU_MAX || used != 4 + len ||
+            pkt != data + off + 4 || used > size - off)
+            abort();
+        struct vlog_hdr h;
+        const uint8_t *pl;
+        if (vlog_decode(pkt, len, &h, &pl, key, NULL) == 0)
+            abort(); /* unsigned frames never verify */
+        off += used;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1 || size > VLOG_MTU_MAX)
+    if (size < 1 || size > 4 * VLOG_MTU_MAX)
         return 0;
-    uint8_t mode = data[0];
+    uint8_t mode = data[0] % 3;
     data++;
     size--;
     struct vlog_hdr h;
     const uint8_t *pl;
     enum vlog_reject why;
-    if ((mode & 1) == 0) {
+    if (mode == 2) {
+        stream(data, size);
+        return 0;
+    }
+    if (size > VLOG_MTU_MAX)
+        return 0;
+    if (mode == 0) {
         uint8_t *copy = malloc(size ? size : 1);
         if (copy == NULL)
             return 0;

@@ -5,6 +5,7 @@
 #   expect_eq WHAT GOT WANT
 #   expect_rc WANT CMD...  run CMD, check its exit status
 #   cleanup_fn FUNC      run FUNC on exit
+#   wait_for_line FILE PATTERN [S]  bounded wait for a readiness line
 set -u
 VIGIL_BUILD=${VIGIL_BUILD:-build}
 VIGIL=$VIGIL_BUILD/vigil
@@ -88,3 +89,16 @@ cleanup_fn() {
 TMP=$(mktemp -d)
 _rm_tmp() { rm -rf "$TMP"; }
 cleanup_fn _rm_tmp
+
+# wait_for_line FILE PATTERN [SECONDS]: wait until FILE holds a line
+# matching PATTERN (grep -E), at most SECONDS (default 10); 1 if it never
+# does. For daemons that print a readiness line ("vigil logd: listening").
+wait_for_line() {
+    _wfl_n=$((${3:-10} * 20))
+    while [ "$_wfl_n" -gt 0 ]; do
+        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+        _wfl_n=$((_wfl_n - 1))
+    done
+    return 1
+}

@@ -1,9 +1,10 @@
-# Log streaming over loopback with the synthetic sender (`vigil logsend`,
+# Log streaming over loopback with the synthetic sender (vigil-logsend,
 # the real transport without a guest): START before and after the sender is
 # up, STOP, the START filter, TCP, rotation and the SQLite database.
 . tests/functions.sh
 requires jq sqlite3
-requires_file "$VIGIL"
+LOGSEND=$VIGIL_BUILD/tools/vigil-logsend
+requires_file "$VIGIL" "$LOGSEND"
 
 head -c 32 /dev/urandom >"$TMP/key"
 base=$((20000 + $$ % 20000))
@@ -26,11 +27,7 @@ start_logd() {
         --listen "tcp://127.0.0.1:$DATA" --key "$TMP/key" --out "$dir" \
         --interval 1 "$@" 2>"$dir.err" &
     LOGD_PID=$!
-    i=0
-    while [ $i -lt 50 ] && ! grep -q listening "$dir.err" 2>/dev/null; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    wait_for_line "$dir.err" listening || fail "logd did not start"
 }
 stat() { jq -r "$2" "$1/stats.json"; }
 # wait_ended DIR: until logd's stats show the session's FIN (at most 10 s).
@@ -47,7 +44,7 @@ lines() { cat "$1"/*.jsonl* | wc -l; }
 # 1. START before the sender is up: logd sends START every second to the
 # control port; the sender starts on the first one it gets.
 start_logd "$TMP/a" --control "udp://127.0.0.1:$CTL"
-"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+"$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --control-port $CTL --count 20000 --block >"$TMP/a.send" 2>"$TMP/a.serr"
 expect_eq "logsend ok" "$?" 0
 wait_ended "$TMP/a"
@@ -73,17 +70,17 @@ check "logd printed rates" grep -q 'records (.*/s, .* MB/s), lost 0' "$TMP/a.err
 # 2. START after the sender is up (one-shot control packet, no heartbeats:
 # the sender runs with --hb-missed 0). Nothing is sent before it.
 start_logd "$TMP/b"
-"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+"$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --control-port $CTL --count 5000 --block --hb-missed 0 \
     >"$TMP/b.send" 2>"$TMP/b.serr" &
 SP=$!
-sleep 0.5
+wait_for_line "$TMP/b.serr" "control port" || fail "logsend did not start"
 check "nothing arrives before START" test ! -s "$TMP/b/stats.json" -o \
     "$(cat "$TMP/b/stats.json" 2>/dev/null | jq '.packets')" = 0
 "$VIGIL" logd --start "127.0.0.1:$CTL" --key "$TMP/key"
 wait $SP
 expect_eq "START later: logsend ok" "$?" 0
-sleep 0.3
+wait_ended "$TMP/b"
 stop_logd
 expect_eq "START later: received" "$(stat "$TMP/b" '.sessions[0].records')" 5000
 expect_eq "START later: no loss" "$(stat "$TMP/b" '.sessions[0].lost')" 0
@@ -91,16 +88,16 @@ expect_eq "START later: no loss" "$(stat "$TMP/b" '.sessions[0].lost')" 0
 # 3. STOP mid-stream: the sender stops sending (the rest counts as unsent)
 # and what it did send arrives complete.
 start_logd "$TMP/c"
-"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+"$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --control-port $CTL --count 6000 --rate 4000 --hb-missed 0 \
     >"$TMP/c.send" 2>"$TMP/c.serr" &
 SP=$!
-sleep 0.3
+wait_for_line "$TMP/c.serr" "control port" || fail "logsend did not start"
 "$VIGIL" logd --start "127.0.0.1:$CTL" --key "$TMP/key"
 sleep 0.5
 "$VIGIL" logd --stop "127.0.0.1:$CTL" --key "$TMP/key"
 wait $SP
-sleep 0.3
+wait_ended "$TMP/c"
 stop_logd
 sent=$(jq .sent_records "$TMP/c.send")
 unsent=$(jq .unsent "$TMP/c.send")
@@ -112,9 +109,9 @@ expect_eq "STOP: session ended" "$(stat "$TMP/c" '.sessions[0].ended')" true
 
 # 4. The START filter: only openat events travel.
 start_logd "$TMP/d" --control "udp://127.0.0.1:$CTL" --filter openat
-"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+"$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --control-port $CTL --count 4000 --block >"$TMP/d.send" 2>/dev/null
-sleep 0.3
+wait_ended "$TMP/d"
 stop_logd
 expect_eq "filter: a quarter sent" "$(jq .sent_records "$TMP/d.send")" 1000
 expect_eq "filter: the rest filtered" "$(jq .filtered "$TMP/d.send")" 3000
@@ -123,7 +120,7 @@ expect_eq "filter: only openat stored" \
 
 # 5. TCP, with rotation of the JSON Lines file.
 start_logd "$TMP/e" --control "udp://127.0.0.1:$CTL" --rotate-size 200000
-"$VIGIL" logsend --log "tcp://127.0.0.1:$DATA" --key "$TMP/key" \
+"$LOGSEND" --log "tcp://127.0.0.1:$DATA" --key "$TMP/key" \
     --control-port $CTL --count 30000 --block >"$TMP/e.send" 2>/dev/null
 wait_ended "$TMP/e"
 stop_logd
@@ -135,9 +132,9 @@ expect_eq "rotated files hold every record" "$(lines "$TMP/e")" 30000
 
 # 6. Records larger than a datagram are cut and flagged.
 start_logd "$TMP/f" --control "udp://127.0.0.1:$CTL"
-"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+"$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --control-port $CTL --count 10 --size 3000 --block >"$TMP/f.send" 2>/dev/null
-sleep 0.3
+wait_ended "$TMP/f"
 stop_logd
 expect_eq "big records truncated" "$(jq .truncated "$TMP/f.send")" 10
 expect_eq "logd marks them" "$(stat "$TMP/f" '.sessions[0].truncated')" 10
@@ -146,7 +143,7 @@ expect_eq "as JSON" "$(jq -r .type "$TMP/f"/*.jsonl | sort -u)" truncated
 # 7. A producer faster than the network with a small queue: records are
 # dropped, never waited for, counted, and reported in the stream.
 start_logd "$TMP/g" --control "udp://127.0.0.1:$CTL" --no-db
-"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+"$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --control-port $CTL --count 200000 --queue 65536 >"$TMP/g.send" 2>/dev/null
 wait_ended "$TMP/g"
 stop_logd

@@ -6,7 +6,8 @@
 # number of records the sender sent minus those it received.
 . tests/functions.sh
 requires ip jq
-requires_file "$VIGIL"
+LOGSEND=$VIGIL_BUILD/tools/vigil-logsend
+requires_file "$VIGIL" "$LOGSEND"
 [ "$(id -u)" = 0 ] || { echo "requires root"; exit 77; }
 
 NA=vlogA$$ NB=vlogB$$ VA=vla$$ VB=vlb$$
@@ -57,13 +58,14 @@ run_case() { # PROTO COUNT
     out=$TMP/$1
     ip netns exec "$NB" "$VIGIL" logd --listen "udp://10.77.0.2:$DATA" \
         --listen "tcp://10.77.0.2:$DATA" --key "$TMP/key" --out "$out" \
-        --no-db --control "udp://10.77.0.1:$CTL" 2>"$out.err" &
+        --no-db --control "udp://10.77.0.1:$CTL" --interval 1 2>"$out.err" &
     LOGD_PID=$!
-    ip netns exec "$NA" "$VIGIL" logsend --log "$1://10.77.0.2:$DATA" \
+    wait_for_line "$out.err" listening || fail "logd did not start"
+    ip netns exec "$NA" "$LOGSEND" --log "$1://10.77.0.2:$DATA" \
         --key "$TMP/key" --control-port $CTL --count "$2" --block \
         --linger 300 >"$out.send" 2>"$out.serr"
     expect_eq "$1: logsend ok" "$?" 0
-    sleep 0.5
+    wait_for_line "$out/stats.json" '"ended":true' 10
     kill -TERM $LOGD_PID
     wait $LOGD_PID
     LOGD_PID=""

@@ -3,7 +3,8 @@
 # forged control packets by the sender; none of them is processed.
 . tests/functions.sh
 requires jq
-requires_file "$VIGIL"
+LOGSEND=$VIGIL_BUILD/tools/vigil-logsend
+requires_file "$VIGIL" "$LOGSEND"
 
 head -c 32 /dev/urandom >"$TMP/key"
 base=$((20000 + ($$ + 7) % 20000))
@@ -19,17 +20,17 @@ stop_logd() {
 cleanup_fn stop_logd
 
 "$VIGIL" logd --listen "udp://127.0.0.1:$DATA" --key "$TMP/key" \
-    --out "$TMP/out" 2>"$TMP/logd.err" &
+    --out "$TMP/out" --interval 1 2>"$TMP/logd.err" &
 LOGD_PID=$!
-sleep 0.5
-"$VIGIL" logsend --attack "udp://127.0.0.1:$DATA" --key "$TMP/key" >/dev/null
+wait_for_line "$TMP/logd.err" listening || fail "logd did not start"
+"$LOGSEND" --attack "udp://127.0.0.1:$DATA" --key "$TMP/key" >/dev/null
 expect_eq "attack sent" "$?" 0
 # Garbage of every size up to a header, and one too large for a datagram.
 for n in 0 1 47 48 79 80 81 200; do
     head -c $n /dev/urandom >"$TMP/junk"
     python3 -c "import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(open(sys.argv[1],'rb').read(),('127.0.0.1',int(sys.argv[2])))" "$TMP/junk" $DATA
 done
-sleep 0.3
+wait_for_line "$TMP/out/stats.json" '"packets":14,' 10
 stop_logd
 s() { jq -r "$1" "$TMP/out/stats.json"; }
 expect_eq "one session (the valid packet)" "$(s '.sessions | length')" 1
@@ -51,25 +52,53 @@ expect_eq "only the valid record stored" "$(cat "$TMP/out"/*.jsonl | jq -r .name
 # stale, bad-filter, wrong-type and truncated control packets, then one
 # real START.
 "$VIGIL" logd --listen "udp://127.0.0.1:$DATA" --key "$TMP/key" \
-    --out "$TMP/out2" 2>"$TMP/logd2.err" &
+    --out "$TMP/out2" --interval 1 2>"$TMP/logd2.err" &
 LOGD_PID=$!
-"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+wait_for_line "$TMP/logd2.err" listening || fail "logd did not start"
+"$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --control-port $CTL --count 100 --hb-missed 0 --block \
     >"$TMP/send" 2>"$TMP/serr" &
 SP=$!
-sleep 0.5
-"$VIGIL" logsend --attack-control "127.0.0.1:$CTL" --key "$TMP/key" >/dev/null
+wait_for_line "$TMP/serr" "control port" || fail "logsend did not start"
+"$LOGSEND" --attack-control "127.0.0.1:$CTL" --key "$TMP/key" >/dev/null
 sleep 0.3
 check "sender did not start on bad control packets" \
     sh -c "! grep -q . '$TMP/send'"
 "$VIGIL" logd --start "127.0.0.1:$CTL" --key "$TMP/key"
 wait $SP
 expect_eq "sender finished after the real START" "$?" 0
-sleep 0.2
+wait_for_line "$TMP/out2/stats.json" '"ended":true' 10
 stop_logd
 expect_eq "control rejected" "$(jq .ctl_rejected "$TMP/send")" 7
 expect_eq "control accepted (heartbeat + START)" "$(jq .ctl_ok "$TMP/send")" 2
 expect_eq "one session" "$(jq .sessions "$TMP/send")" 1
 expect_eq "records arrived" "$(jq -r '.sessions[0].records' "$TMP/out2/stats.json")" 100
+
+# The control port: bound where asked (--control-bind), and rate-limited
+# per source address: a flood of 300 packets from one address is mostly
+# dropped unread (50 a second pass), and logd's START from another address
+# still gets through.
+"$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --control-bind 127.0.0.1 --control-port $CTL --count 10 --hb-missed 0 \
+    --block >"$TMP/send3" 2>"$TMP/serr3" &
+SP=$!
+wait_for_line "$TMP/serr3" "control port" || fail "logsend did not start"
+if command -v ss >/dev/null; then
+    expect_eq "control port bound to the address asked" \
+        "$(ss -Hlun "sport = :$CTL" | awk '{print $4}')" "127.0.0.1:$CTL"
+fi
+python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.5', 0))
+for i in range(300):
+    s.sendto(b'flood', ('127.0.0.1', int(sys.argv[1])))
+" $CTL
+"$VIGIL" logd --start "127.0.0.1:$CTL" --key "$TMP/key"
+wait $SP
+expect_eq "sender started despite the flood" "$?" 0
+limited=$(jq .ctl_limited "$TMP/send3")
+check "flood mostly dropped unread ($limited)" test "$limited" -ge 200
+expect_eq "the rest read and rejected" $((limited + $(jq .ctl_rejected "$TMP/send3"))) 300
+expect_eq "the START accepted" "$(jq .ctl_ok "$TMP/send3")" 1
 
 done_testing

@@ -5,7 +5,8 @@
 # unaccounted.
 . tests/functions.sh
 requires jq
-requires_file "$VIGIL"
+LOGSEND=$VIGIL_BUILD/tools/vigil-logsend
+requires_file "$VIGIL" "$LOGSEND"
 
 head -c 32 /dev/urandom >"$TMP/key"
 base=$((20000 + ($$ + 13) % 20000))
@@ -22,11 +23,12 @@ start_logd() {
         --out "$1" --control "udp://127.0.0.1:$CTL" --interval 1 \
         2>"$1.err" &
     LOGD_PID=$!
+    wait_for_line "$1.err" listening || fail "logd did not start"
 }
 
 start_logd "$TMP/a"
 # 8 s of events at 5000/s; heartbeats every second, stop after 3 missed.
-"$VIGIL" logsend --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+"$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --control-port $CTL --count 40000 --rate 5000 >"$TMP/send" \
     2>"$TMP/serr" &
 SP=$!
@@ -38,7 +40,13 @@ start_logd "$TMP/b"
 wait $SP
 expect_eq "sender kept running to the end" "$?" 0
 SP=""
-sleep 0.5
+cur=$(jq -r .session "$TMP/send")
+i=0 # until the new logd has seen the FIN of the sender's session (10 s)
+while [ $i -lt 100 ] && [ "$(jq -r ".sessions[] | select(.session == \"$cur\") | .ended" \
+    "$TMP/b/stats.json" 2>/dev/null)" != true ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
 kill -TERM $LOGD_PID
 wait $LOGD_PID
 LOGD_PID=""

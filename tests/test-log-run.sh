@@ -16,13 +16,15 @@ stop_logd() {
 cleanup_fn stop_logd
 
 "$VIGIL" logd --listen "udp://127.0.0.1:$DATA" --key "$TMP/key" \
-    --out "$TMP/out" --control "udp://127.0.0.1:$CTL" 2>"$TMP/logd.err" &
+    --out "$TMP/out" --control "udp://127.0.0.1:$CTL" --interval 1 \
+    2>"$TMP/logd.err" &
 LOGD_PID=$!
+wait_for_line "$TMP/logd.err" listening || fail "logd did not start"
 "$VIGIL" run --trace all --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --log-control-port $CTL --log-wait 10 -o "$TMP/local.jsonl" -v \
     -- sh -c 'cat /etc/passwd >/dev/null; ls / >/dev/null' 2>"$TMP/run.err"
 expect_eq "vigil run exit status" "$?" 0
-sleep 0.5
+wait_for_line "$TMP/out/stats.json" '"ended":true' 10
 stop_logd
 local_n=$(grep -c '"type":"syscall"' "$TMP/local.jsonl")
 remote_n=$(cat "$TMP/out"/*.jsonl | grep -c '"type":"syscall"')

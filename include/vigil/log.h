@@ -87,6 +87,28 @@ int vlog_records(const uint8_t *payload, size_t plen, uint32_t count,
                  void (*fn)(const char *rec, size_t len, bool trunc, void *ctx),
                  void *ctx);
 
+/* Record framing inside a DATA payload: a u16 big-endian length (bit 15:
+ * VLOG_REC_TRUNC) then the bytes. Writes the 2-byte prefix at p. */
+void vlog_record_put(uint8_t *p, size_t len, bool trunc);
+
+/* TCP framing: each packet travels as a u32 big-endian length then the
+ * packet. A frame's length is VLOG_OVERHEAD..VLOG_MTU_MAX. */
+#define VLOG_FRAME_HDR 4
+/* Write the frame prefix of a packet of len bytes at p. */
+void vlog_frame_put(uint8_t p[VLOG_FRAME_HDR], uint32_t len);
+/* Find the first frame in a stream buffer buf[0..have). Returns 1 and
+ * sets *pkt, *len (the packet) and *used (prefix + packet) when a whole
+ * frame is there; 0 when more bytes are needed; -EBADMSG when the length
+ * is out of range (framing is lost: the stream cannot continue). */
+int vlog_frame_next(const uint8_t *buf, size_t have, const uint8_t **pkt,
+                    size_t *len, size_t *used);
+
+/* The in-band record that reports n records dropped (total so far) for
+ * reason (NULL: none), written into buf (cap bytes, no newline). Returns
+ * its length or -ENOSPC. */
+int vlog_drops_record(char *buf, size_t cap, uint64_t n, uint64_t total,
+                      const char *reason);
+
 /* Sliding anti-replay window over sequence numbers (one per session and
  * direction). vlog_replay_check returns 0 when seq is new and records it,
  * -EALREADY when it was seen or lies below the window. */
@@ -109,14 +131,17 @@ int vlog_parse_url(const char *url, bool *tcp, struct sockaddr_storage *ss,
 /* ---- sender ---- */
 
 struct vlog_sender_opts {
-    const char *url;      /* udp://HOST:PORT or tcp://HOST:PORT */
-    const uint8_t *key;   /* VLOG_KEY_LEN bytes */
-    const char *ctl_bind; /* control listen address; NULL: 0.0.0.0 */
-    uint16_t ctl_port;    /* control port; 0: pick one (vlog_sender_ctl_port) */
-    unsigned mtu;         /* 0: VLOG_MTU_DEFAULT (UDP), 65000 framing (TCP) */
-    unsigned hb_ms;       /* heartbeat interval; 0: 1000 */
-    unsigned hb_missed;   /* stop after this many missed; 0: never */
-    size_t queue_bytes;   /* 0: 8 MiB */
+    const char *url;    /* udp://HOST:PORT or tcp://HOST:PORT */
+    const uint8_t *key; /* VLOG_KEY_LEN bytes */
+    /* Control listen address (numeric). NULL: 0.0.0.0, every IPv4
+     * address of the host: logd usually runs on another machine. */
+    const char *ctl_bind;
+    uint16_t ctl_port;  /* control port; 0: pick one (vlog_sender_ctl_port) */
+    unsigned ctl_rate;  /* control packets read per second; 0: 50 */
+    unsigned mtu;       /* 0: VLOG_MTU_DEFAULT (UDP), 65000 framing (TCP) */
+    unsigned hb_ms;     /* heartbeat interval; 0: 1000 */
+    unsigned hb_missed; /* stop after this many missed; 0: never */
+    size_t queue_bytes; /* 0: 8 MiB */
 };
 
 struct vlog_sender_stats {
@@ -134,7 +159,8 @@ struct vlog_sender_stats {
     uint64_t send_errors;
     uint64_t truncated; /* records cut to fit one datagram */
     uint64_t ctl_ok, ctl_rejected;
-    uint64_t reconnects; /* TCP */
+    uint64_t ctl_limited; /* control packets over the rate limit, unread */
+    uint64_t reconnects;  /* TCP */
 };
 
 struct vlog_sender;

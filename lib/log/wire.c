@@ -189,6 +189,51 @@ int vlog_records(const uint8_t *payload, size_t plen, uint32_t count,
     return (int)n;
 }
 
+void vlog_record_put(uint8_t *p, size_t len, bool trunc)
+{
+    put16(p,
+          (uint16_t)((len & ~VLOG_REC_TRUNC) | (trunc ? VLOG_REC_TRUNC : 0)));
+}
+
+void vlog_frame_put(uint8_t p[VLOG_FRAME_HDR], uint32_t len)
+{
+    put32(p, len);
+}
+
+int vlog_frame_next(const uint8_t *buf, size_t have, const uint8_t **pkt,
+                    size_t *len, size_t *used)
+{
+    if (buf == NULL || pkt == NULL || len == NULL || used == NULL)
+        return -EINVAL;
+    if (have < VLOG_FRAME_HDR)
+        return 0;
+    uint32_t fl = get32(buf);
+    if (fl < VLOG_OVERHEAD || fl > VLOG_MTU_MAX)
+        return -EBADMSG;
+    if (have - VLOG_FRAME_HDR < fl)
+        return 0;
+    *pkt = buf + VLOG_FRAME_HDR;
+    *len = fl;
+    *used = VLOG_FRAME_HDR + (size_t)fl;
+    return 1;
+}
+
+int vlog_drops_record(char *buf, size_t cap, uint64_t n, uint64_t total,
+                      const char *reason)
+{
+    int r;
+    if (reason != NULL)
+        r = snprintf(buf, cap,
+                     "{\"type\":\"drops\",\"records\":%llu,\"total\":%llu,"
+                     "\"reason\":\"%s\"}",
+                     (unsigned long long)n, (unsigned long long)total, reason);
+    else
+        r = snprintf(buf, cap,
+                     "{\"type\":\"drops\",\"records\":%llu,\"total\":%llu}",
+                     (unsigned long long)n, (unsigned long long)total);
+    return r < 0 || (size_t)r >= cap ? -ENOSPC : r;
+}
+
 int vlog_replay_check(struct vlog_replay *w, uint64_t seq)
 {
     if (w == NULL)

@@ -1,6 +1,8 @@
-/* `vigil logsend`: test and benchmark helper for the log transport.
+/* vigil-logsend: the log transport's test and benchmark tool (built as
+ * build/tools/vigil-logsend, not part of the product's command line).
  *
  *   logsend --log URL --key FILE [--control-port N] --count N ...
+ *       [--rate PER_SECOND | --gap-ms MS] [--control-bind ADDR]
  *       send N synthetic syscall events through the real sender (the
  *       transport without a guest) and print the sender's counters as JSON
  *   logsend --attack URL --key FILE
@@ -10,11 +12,16 @@
  *       send malformed, forged, replayed and stale control packets
  *   logsend --raw URL --count N [--mtu M]      plain sendmmsg blaster
  *   logsend --raw-sink URL --seconds S         count what arrives
+ *   logsend --capture DIR --key FILE --count N [--size S]
+ *       write N authentic DATA packets of one fresh session, one record
+ *       each, as DIR/pkt.0 ... (a stand-in for packets captured on the
+ *       wire, for replay tests); prints the session id
  */
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +30,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "vigil/clock.h"
 #include "vigil/log.h"
+
+#define EXIT_USAGE 2
+
+__attribute__((format(printf, 1, 2))) static void cli_error(const char *fmt,
+                                                            ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("vigil-logsend: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
 
 static bool parse_u64(const char *s, uint64_t *v)
 {
@@ -76,15 +96,15 @@ static int make_event(char *buf, size_t cap, uint64_t i, size_t size)
     return (int)(len + sizeof tail - 1);
 }
 
-static int do_send(const char *url, const uint8_t *key, uint64_t ctl_port,
-                   uint64_t count, uint64_t size, uint64_t rate,
-                   uint64_t wait_ms, uint64_t hb_missed, uint64_t mtu,
-                   uint64_t queue, bool block, uint64_t linger_ms)
+static int do_send(const char *url, const uint8_t *key, const char *ctl_bind,
+                   uint64_t ctl_port, uint64_t count, uint64_t size,
+                   uint64_t period_ns, uint64_t wait_ms, uint64_t hb_missed,
+                   uint64_t mtu, uint64_t queue, bool block, uint64_t linger_ms)
 {
     struct vlog_sender_opts o = {
         .url = url,
         .key = key,
-        .ctl_bind = NULL,
+        .ctl_bind = ctl_bind,
         .ctl_port = (uint16_t)ctl_port,
         .mtu = (unsigned)mtu,
         .hb_missed = (unsigned)hb_missed,
@@ -96,7 +116,7 @@ static int do_send(const char *url, const uint8_t *key, uint64_t ctl_port,
         cli_error("sender: %s", strerror(-err));
         return 1;
     }
-    fprintf(stderr, "vigil logsend: control port %u\n",
+    fprintf(stderr, "vigil-logsend: control port %u\n",
             vlog_sender_ctl_port(s));
     if (wait_ms > 0 && !vlog_sender_wait_started(s, (unsigned)wait_ms)) {
         cli_error("no START within %llu ms", (unsigned long long)wait_ms);
@@ -116,13 +136,13 @@ static int do_send(const char *url, const uint8_t *key, uint64_t ctl_port,
             return 1;
         }
     }
-    uint64_t t0 = cli_now_ns(CLOCK_MONOTONIC);
+    uint64_t t0 = vigil_now_ns(CLOCK_MONOTONIC);
     for (uint64_t i = 0; i < count; i++) {
         const char *buf = pool[i % POOL];
         int n = plen[i % POOL];
-        if (rate > 0) {
-            uint64_t due = t0 + i * 1000000000ull / rate;
-            uint64_t now = cli_now_ns(CLOCK_MONOTONIC);
+        if (period_ns > 0) {
+            uint64_t due = t0 + i * period_ns;
+            uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
             if (due > now) {
                 struct timespec ts = {(time_t)((due - now) / 1000000000ull),
                                       (long)((due - now) % 1000000000ull)};
@@ -137,7 +157,7 @@ static int do_send(const char *url, const uint8_t *key, uint64_t ctl_port,
         vlog_sender_push(s, buf, (size_t)n);
     }
     vlog_sender_flush(s, 30000);
-    uint64_t t1 = cli_now_ns(CLOCK_MONOTONIC);
+    uint64_t t1 = vigil_now_ns(CLOCK_MONOTONIC);
     if (linger_ms > 0) {
         struct timespec ts = {(time_t)(linger_ms / 1000),
                               (long)(linger_ms % 1000) * 1000000};
@@ -152,6 +172,7 @@ static int do_send(const char *url, const uint8_t *key, uint64_t ctl_port,
            "\"sent_records\":%llu,\"session_records\":%llu,"
            "\"datagrams\":%llu,\"bytes\":%llu,\"send_errors\":%llu,"
            "\"truncated\":%llu,\"ctl_ok\":%llu,\"ctl_rejected\":%llu,"
+           "\"ctl_limited\":%llu,\"reconnects\":%llu,"
            "\"seconds\":%.3f}\n",
            (unsigned long long)st.session, (unsigned long long)st.sessions,
            (unsigned long long)st.queued, (unsigned long long)st.dropped,
@@ -161,7 +182,8 @@ static int do_send(const char *url, const uint8_t *key, uint64_t ctl_port,
            (unsigned long long)st.datagrams, (unsigned long long)st.bytes,
            (unsigned long long)st.send_errors, (unsigned long long)st.truncated,
            (unsigned long long)st.ctl_ok, (unsigned long long)st.ctl_rejected,
-           secs);
+           (unsigned long long)st.ctl_limited,
+           (unsigned long long)st.reconnects, secs);
     return 0;
 }
 
@@ -196,7 +218,7 @@ static int do_attack(const char *url, const uint8_t *key)
     size_t plen = 2 + sizeof rec - 1;
     struct vlog_hdr h = {.type = VLOG_T_DATA, .seq = 0, .count = 1};
     randombytes_buf(&h.session, sizeof h.session);
-    h.time_ns = cli_now_ns(CLOCK_REALTIME);
+    h.time_ns = vigil_now_ns(CLOCK_REALTIME);
     uint8_t bad[VLOG_KEY_LEN];
     memcpy(bad, key, sizeof bad);
     bad[0] ^= 1;
@@ -249,7 +271,7 @@ static int do_attack_control(const char *url, const uint8_t *key)
     bad[5] ^= 0x80;
     struct vlog_hdr h = {.type = VLOG_T_HEARTBEAT};
     randombytes_buf(&h.session, sizeof h.session);
-    h.time_ns = cli_now_ns(CLOCK_REALTIME);
+    h.time_ns = vigil_now_ns(CLOCK_REALTIME);
     int err = 0;
     if (send(fd, "garbage", 7, 0) < 0)
         err = -errno;
@@ -271,7 +293,7 @@ static int do_attack_control(const char *url, const uint8_t *key)
     if (err == 0)
         err = send_pkt(fd, &h, NULL, 0, key, 0); /* stale START */
     h.seq = 4;
-    h.time_ns = cli_now_ns(CLOCK_REALTIME);
+    h.time_ns = vigil_now_ns(CLOCK_REALTIME);
     h.type = VLOG_T_DATA;
     if (err == 0)
         err = send_pkt(fd, &h, NULL, 0, key, 0);
@@ -311,7 +333,7 @@ static int do_raw(const char *url, uint64_t count, uint64_t mtu)
         mm[i].msg_hdr.msg_iov = &iov[i];
         mm[i].msg_hdr.msg_iovlen = 1;
     }
-    uint64_t sent = 0, t0 = cli_now_ns(CLOCK_MONOTONIC);
+    uint64_t sent = 0, t0 = vigil_now_ns(CLOCK_MONOTONIC);
     while (sent < count) {
         unsigned n = count - sent < B ? (unsigned)(count - sent) : B;
         int r = sendmmsg(fd, mm, n, 0);
@@ -323,7 +345,7 @@ static int do_raw(const char *url, uint64_t count, uint64_t mtu)
         }
         sent += (uint64_t)r;
     }
-    double secs = (double)(cli_now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+    double secs = (double)(vigil_now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
     close(fd);
     printf("{\"datagrams\":%llu,\"bytes\":%llu,\"seconds\":%.3f}\n",
            (unsigned long long)sent, (unsigned long long)(sent * mtu), secs);
@@ -338,7 +360,7 @@ static int do_raw_sink(const char *url, uint64_t idle_ms, uint64_t max_s)
     unsigned sl;
     if (vlog_parse_url(url, &tcp, &ss, &sl) < 0 || tcp) {
         cli_error("--raw-sink: expected udp://ADDR:PORT");
-        return VIGIL_EXIT_USAGE;
+        return EXIT_USAGE;
     }
     int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     int rb = 64 << 20;
@@ -349,15 +371,15 @@ static int do_raw_sink(const char *url, uint64_t idle_ms, uint64_t max_s)
         cli_error("%s: %s", url, strerror(errno));
         return 1;
     }
-    fprintf(stderr, "vigil logsend: sink ready\n");
+    fprintf(stderr, "vigil-logsend: sink ready\n");
     enum { B = 64 };
     static uint8_t bufs[B][VLOG_MTU_MAX];
     struct mmsghdr mm[B];
     struct iovec iov[B];
     uint64_t pkts = 0, bytes = 0, first = 0, last = 0;
-    uint64_t deadline = cli_now_ns(CLOCK_MONOTONIC) + max_s * 1000000000ull;
+    uint64_t deadline = vigil_now_ns(CLOCK_MONOTONIC) + max_s * 1000000000ull;
     for (;;) {
-        uint64_t now = cli_now_ns(CLOCK_MONOTONIC);
+        uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
         if (now > deadline || (pkts > 0 && now - last > idle_ms * 1000000ull))
             break;
         struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -373,7 +395,7 @@ static int do_raw_sink(const char *url, uint64_t idle_ms, uint64_t max_s)
         int n = recvmmsg(fd, mm, B, MSG_DONTWAIT, NULL);
         if (n <= 0)
             continue;
-        last = cli_now_ns(CLOCK_MONOTONIC);
+        last = vigil_now_ns(CLOCK_MONOTONIC);
         if (pkts == 0)
             first = last;
         for (int i = 0; i < n; i++)
@@ -387,15 +409,47 @@ static int do_raw_sink(const char *url, uint64_t idle_ms, uint64_t max_s)
     return 0;
 }
 
-int cmd_logsend(int argc, char **argv)
+/* Authentic packets of one session, one record each, as files. */
+static int do_capture(const char *dir, const uint8_t *key, uint64_t count,
+                      uint64_t size)
+{
+    struct vlog_hdr h = {.type = VLOG_T_DATA, .count = 1};
+    randombytes_buf(&h.session, sizeof h.session);
+    h.time_ns = vigil_now_ns(CLOCK_REALTIME);
+    static char rec[65536];
+    static uint8_t pl[65536 + 2], pkt[65536 + 2 + VLOG_OVERHEAD];
+    for (uint64_t i = 0; i < count; i++) {
+        int n = make_event(rec, sizeof rec, i, (size_t)size);
+        if (n < 0 || (size_t)n > VLOG_MTU_MAX - VLOG_OVERHEAD - 2)
+            return EXIT_USAGE;
+        vlog_record_put(pl, (size_t)n, false);
+        memcpy(pl + 2, rec, (size_t)n);
+        h.seq = h.first = i;
+        int m = vlog_encode(pkt, sizeof pkt, &h, pl, 2 + (size_t)n, key);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/pkt.%llu", dir, (unsigned long long)i);
+        FILE *f = fopen(path, "wb");
+        if (m < 0 || f == NULL || fwrite(pkt, 1, (size_t)m, f) != (size_t)m ||
+            fclose(f) != 0) {
+            cli_error("%s: %s", path, strerror(errno));
+            return 1;
+        }
+    }
+    printf("%016llx\n", (unsigned long long)h.session);
+    return 0;
+}
+
+int main(int argc, char **argv)
 {
     enum {
         OPT_LOG = 256,
         OPT_KEY,
         OPT_CTL,
+        OPT_CTL_BIND,
         OPT_COUNT,
         OPT_SIZE,
         OPT_RATE,
+        OPT_GAP,
         OPT_WAIT,
         OPT_HB,
         OPT_MTU,
@@ -407,14 +461,17 @@ int cmd_logsend(int argc, char **argv)
         OPT_RAW,
         OPT_RAW_SINK,
         OPT_IDLE,
+        OPT_CAPTURE,
     };
     static const struct option longopts[] = {
         {"log", required_argument, NULL, OPT_LOG},
         {"key", required_argument, NULL, OPT_KEY},
         {"control-port", required_argument, NULL, OPT_CTL},
+        {"control-bind", required_argument, NULL, OPT_CTL_BIND},
         {"count", required_argument, NULL, OPT_COUNT},
         {"size", required_argument, NULL, OPT_SIZE},
         {"rate", required_argument, NULL, OPT_RATE},
+        {"gap-ms", required_argument, NULL, OPT_GAP},
         {"wait-start", required_argument, NULL, OPT_WAIT},
         {"hb-missed", required_argument, NULL, OPT_HB},
         {"mtu", required_argument, NULL, OPT_MTU},
@@ -426,12 +483,13 @@ int cmd_logsend(int argc, char **argv)
         {"raw", required_argument, NULL, OPT_RAW},
         {"raw-sink", required_argument, NULL, OPT_RAW_SINK},
         {"idle-ms", required_argument, NULL, OPT_IDLE},
+        {"capture", required_argument, NULL, OPT_CAPTURE},
         {NULL, 0, NULL, 0},
     };
     const char *log = NULL, *keyfile = NULL, *attack = NULL, *attack_ctl = NULL,
-               *raw = NULL, *sink = NULL;
+               *raw = NULL, *sink = NULL, *capture = NULL, *ctl_bind = NULL;
     uint64_t ctl_port = 0, count = 1000, size = 200, rate = 0, wait = 10000,
-             hb = 3, mtu = 0, queue = 0, linger = 0, idle = 1000;
+             hb = 3, mtu = 0, queue = 0, linger = 0, idle = 1000, gap = 0;
     bool block = false;
     int c;
     optind = 1;
@@ -456,8 +514,14 @@ int cmd_logsend(int argc, char **argv)
         case OPT_RAW_SINK:
             sink = optarg;
             break;
+        case OPT_CAPTURE:
+            capture = optarg;
+            break;
         case OPT_BLOCK:
             block = true;
+            break;
+        case OPT_CTL_BIND:
+            ctl_bind = optarg;
             break;
         case OPT_CTL:
             v = &ctl_port;
@@ -470,6 +534,9 @@ int cmd_logsend(int argc, char **argv)
             break;
         case OPT_RATE:
             v = &rate;
+            break;
+        case OPT_GAP:
+            v = &gap;
             break;
         case OPT_WAIT:
             v = &wait;
@@ -490,16 +557,16 @@ int cmd_logsend(int argc, char **argv)
             v = &idle;
             break;
         default:
-            return VIGIL_EXIT_USAGE;
+            return EXIT_USAGE;
         }
         if (v != NULL && !parse_u64(optarg, v)) {
             cli_error("expected a number, got '%s'", optarg);
-            return VIGIL_EXIT_USAGE;
+            return EXIT_USAGE;
         }
     }
     if (ctl_port > 65535 || size > 60000 || mtu > VLOG_MTU_MAX) {
         cli_error("a number is out of range");
-        return VIGIL_EXIT_USAGE;
+        return EXIT_USAGE;
     }
     if (sink != NULL)
         return do_raw_sink(sink, idle, 600);
@@ -510,16 +577,19 @@ int cmd_logsend(int argc, char **argv)
     uint8_t key[VLOG_KEY_LEN];
     if (keyfile == NULL || vlog_key_load(keyfile, key) < 0) {
         cli_error("--key FILE: 32 bytes or 64 hex digits");
-        return VIGIL_EXIT_USAGE;
+        return EXIT_USAGE;
     }
+    if (capture != NULL)
+        return do_capture(capture, key, count, size);
     if (attack != NULL)
         return do_attack(attack, key);
     if (attack_ctl != NULL)
         return do_attack_control(attack_ctl, key);
     if (log == NULL) {
         cli_error("--log URL is needed");
-        return VIGIL_EXIT_USAGE;
+        return EXIT_USAGE;
     }
-    return do_send(log, key, ctl_port, count, size, rate, wait, hb, mtu, queue,
-                   block, linger);
+    uint64_t period = rate ? 1000000000ull / rate : gap * 1000000ull;
+    return do_send(log, key, ctl_bind, ctl_port, count, size, period, wait, hb,
+                   mtu, queue, block, linger);
 }

@@ -1,0 +1,72 @@
+/* `vigil logd`'s parts: cmd-logd.c (options, control packets, the main
+ * loop), logd-net.c (sockets and framing), logd-out.c (JSON Lines files,
+ * rotation and the database: the session layer's sink) and logd-report.c
+ * (stderr and stats.json). Sessions themselves are lib/logd/session.c. */
+#ifndef VIGIL_CLI_LOGD_H
+#define VIGIL_CLI_LOGD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "logd-db.h"
+#include "logd/session.h"
+
+struct logd_net;
+
+struct logd_net_opts {
+    unsigned max_conns;    /* TCP connections in all; 0: 64 */
+    unsigned max_per_addr; /* TCP connections per source address; 0: 8 */
+    unsigned auth_s;       /* seconds to send an authentic packet; 0: 5 */
+    unsigned idle_s;       /* seconds without data before closing; 0: 60 */
+};
+
+/* Counters of the network layer, for the reports. */
+struct logd_net_stats {
+    uint64_t conns_refused;   /* no room, none to evict */
+    uint64_t conns_evicted;   /* unauthenticated, for a new one */
+    uint64_t conns_timed_out; /* no authentic packet in time, or idle */
+    uint64_t accept_errors;   /* accept() failed (EMFILE...): paused */
+};
+
+struct logd {
+    uint8_t key[VLOG_KEY_LEN];
+    const char *outdir;
+    uint64_t rotate_bytes;
+    unsigned rotate_keep; /* rotated files kept per session; 0: all */
+    bool no_db;
+    bool discard; /* benchmarks: count and check, write nothing */
+    unsigned interval_s;
+    const char *filter;
+    struct logd_sessions *sessions;
+    struct logd_net *net;
+    struct logd_db *db;     /* NULL: --no-db */
+    uint64_t files_removed; /* by --rotate-keep */
+    uint64_t write_errors;  /* failed writes, rotations, opens */
+    uint64_t stats_errors;  /* stats.json not written */
+};
+
+/* logd-net.c */
+int logd_net_new(struct logd_net **out, const struct logd_net_opts *o);
+void logd_net_free(struct logd_net *n);
+/* Bind a --listen URL. Prints why on failure. */
+int logd_net_listen(struct logd_net *n, const char *url);
+/* Wait up to timeout_ms and handle what arrived. */
+void logd_net_poll(struct logd_net *n, struct logd *d, int timeout_ms);
+/* Read what is already queued in the sockets (at exit). */
+void logd_net_drain(struct logd_net *n, struct logd *d);
+void logd_net_stats(const struct logd_net *n, struct logd_net_stats *st);
+
+/* logd-out.c: the sink of the session layer. */
+struct logd_sink logd_out_sink(struct logd *d);
+/* Write the buffered lines of every session out. */
+void logd_out_flush(struct logd *d);
+/* Commit the database when due (force: now, and start no new
+ * transaction); a failed commit counts its records as unstored. */
+void logd_out_commit(struct logd *d, bool force);
+
+/* logd-report.c */
+void logd_report(struct logd *d, bool final);
+void logd_write_stats(struct logd *d);
+
+#endif

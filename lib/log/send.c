@@ -1,0 +1,319 @@
+/* The sender's data path: pack queued records into authenticated
+ * datagrams (UDP, sendmmsg batches) or length-prefixed frames (TCP, one
+ * writev per batch), and end a session with FIN. */
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "sender-int.h"
+#include "vigil/clock.h"
+
+#define FIN_COPIES 5
+
+static void count(struct vlog_sender *s, uint64_t *field, uint64_t n)
+{
+    pthread_mutex_lock(&s->lock);
+    *field += n;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void tcp_close(struct vlog_sender *s)
+{
+    if (s->data_fd >= 0)
+        close(s->data_fd);
+    s->data_fd = -1;
+}
+
+static bool tcp_ready(struct vlog_sender *s)
+{
+    if (s->data_fd >= 0) {
+        /* logd closes connections idle too long: notice it before
+         * writing a batch into one that is gone, and reconnect. */
+        struct pollfd p = {.fd = s->data_fd, .events = POLLRDHUP};
+        if (poll(&p, 1, 0) <= 0 ||
+            !(p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+            return true;
+        tcp_close(s);
+    }
+    uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
+    if (now < s->next_connect_ns)
+        return false;
+    int fd = socket(s->dst.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    int one = 1, buf = 4 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct timeval tv = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&s->dst, s->dstlen) < 0) {
+        close(fd);
+        s->backoff_ns = s->backoff_ns == 0 ? 100000000ull : s->backoff_ns * 2;
+        if (s->backoff_ns > 2000000000ull)
+            s->backoff_ns = 2000000000ull;
+        s->next_connect_ns = now + s->backoff_ns;
+        count(s, &s->st.send_errors, 1);
+        return false;
+    }
+    s->backoff_ns = 0;
+    s->data_fd = fd;
+    count(s, &s->st.reconnects, 1);
+    return true;
+}
+
+static uint8_t *dg_at(struct vlog_sender *s, unsigned i)
+{
+    return s->dg + i * (VLOG_FRAME_HDR + (size_t)s->mtu);
+}
+
+/* UDP: the n datagrams in s->dg; a datagram that fails is lost (logd sees
+ * the gap). Returns the bytes sent; *errors counts the failures. */
+static uint64_t send_udp(struct vlog_sender *s, unsigned n, unsigned *errors)
+{
+    struct mmsghdr mm[SENDER_BATCH];
+    struct iovec iov[SENDER_BATCH];
+    unsigned done = 0;
+    uint64_t bytes = 0;
+    memset(mm, 0, sizeof mm);
+    for (unsigned i = 0; i < n; i++) {
+        iov[i].iov_base = dg_at(s, i) + VLOG_FRAME_HDR;
+        iov[i].iov_len = s->dglen[i];
+        mm[i].msg_hdr.msg_iov = &iov[i];
+        mm[i].msg_hdr.msg_iovlen = 1;
+    }
+    while (done < n) {
+        int r = sendmmsg(s->data_fd, mm + done, n - done, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            (*errors)++;
+            done++;
+            continue;
+        }
+        for (int i = 0; i < r; i++)
+            bytes += s->dglen[done + (unsigned)i];
+        done += (unsigned)r;
+    }
+    return bytes;
+}
+
+/* TCP: the n packets as frames in one writev; on an error the connection
+ * is closed and all n count as errors. Returns the bytes sent. */
+static uint64_t send_tcp(struct vlog_sender *s, unsigned n, unsigned *errors)
+{
+    struct iovec iov[SENDER_BATCH];
+    size_t total = 0;
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t *f = dg_at(s, i);
+        vlog_frame_put(f, (uint32_t)s->dglen[i]);
+        iov[i].iov_base = f;
+        iov[i].iov_len = VLOG_FRAME_HDR + s->dglen[i];
+        total += iov[i].iov_len;
+    }
+    struct iovec *v = iov;
+    int vn = (int)n;
+    size_t left = total;
+    while (left > 0 && s->data_fd >= 0) {
+        ssize_t r = writev(s->data_fd, v, vn);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            tcp_close(s);
+            *errors = n;
+            return 0;
+        }
+        left -= (size_t)r;
+        while (vn > 0 && (size_t)r >= v->iov_len) {
+            r -= (ssize_t)v->iov_len;
+            v++;
+            vn--;
+        }
+        if (vn > 0) {
+            v->iov_base = (uint8_t *)v->iov_base + r;
+            v->iov_len -= (size_t)r;
+        }
+    }
+    return left == 0 ? total : 0;
+}
+
+static void send_batch(struct vlog_sender *s, unsigned n)
+{
+    unsigned errors = 0;
+    if (n == 0)
+        return;
+    uint64_t bytes = s->tcp ? send_tcp(s, n, &errors) : send_udp(s, n, &errors);
+    pthread_mutex_lock(&s->lock);
+    s->st.datagrams += n - errors;
+    s->st.bytes += bytes;
+    s->st.send_errors += errors;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static bool filter_pass(const struct vlog_sender *s, const char *rec,
+                        size_t len)
+{
+    static const char sc[] = "{\"type\":\"syscall\"";
+    if (s->filter[0] == '\0')
+        return true;
+    if (len < sizeof sc - 1 || memcmp(rec, sc, sizeof sc - 1) != 0)
+        return true; /* drops, summaries and the like always go */
+    const char *f = s->filter;
+    while (*f) {
+        const char *comma = strchr(f, ',');
+        size_t fl = comma ? (size_t)(comma - f) : strlen(f);
+        char needle[96];
+        if (fl > 0 && fl < 64) {
+            int n = snprintf(needle, sizeof needle, "\"name\":\"%.*s\"",
+                             (int)fl, f);
+            if (n > 0 && memmem(rec, len, needle, (size_t)n) != NULL)
+                return true;
+        }
+        if (comma == NULL)
+            break;
+        f = comma + 1;
+    }
+    return false;
+}
+
+static void finish_dg(struct vlog_sender *s, unsigned i, uint64_t first,
+                      uint32_t n, size_t plen)
+{
+    uint8_t *buf = dg_at(s, i) + VLOG_FRAME_HDR;
+    struct vlog_hdr h = {
+        .type = VLOG_T_DATA,
+        .session = s->session,
+        .seq = s->seq++,
+        .time_ns = vigil_now_ns(CLOCK_REALTIME),
+        .first = first,
+        .count = n,
+    };
+    int r = vlog_encode(buf, s->mtu, &h, buf + VLOG_HDR_LEN, plen, s->key);
+    s->dglen[i] = r > 0 ? (size_t)r : 0;
+}
+
+/* Packing state of one drain round. */
+struct pack {
+    unsigned ndg;
+    size_t plen;
+    uint32_t count;
+    uint64_t first;
+    uint8_t *payload;
+};
+
+/* Add one record to the round; false when the batch is full (the record
+ * stays for the next round). */
+static bool pack_record(struct vlog_sender *s, struct pack *p, const char *rec,
+                        size_t len, uint64_t *trunc)
+{
+    size_t pcap = s->mtu - VLOG_OVERHEAD;
+    bool cut = false;
+    if (len > pcap - 2) {
+        len = pcap - 2;
+        cut = true;
+    }
+    if (p->plen + 2 + len > pcap) {
+        finish_dg(s, p->ndg, p->first, p->count, p->plen);
+        p->ndg++;
+        p->first = s->rec_next;
+        p->plen = 0;
+        p->count = 0;
+        if (p->ndg == SENDER_BATCH)
+            return false;
+        p->payload = dg_at(s, p->ndg) + VLOG_FRAME_HDR + VLOG_HDR_LEN;
+    }
+    vlog_record_put(p->payload + p->plen, len, cut);
+    memcpy(p->payload + p->plen + 2, rec, len);
+    p->plen += 2 + len;
+    p->count++;
+    s->rec_next++;
+    *trunc += cut;
+    return true;
+}
+
+uint64_t sender_drain(struct vlog_sender *s)
+{
+    struct vlog_queue_cursor c;
+    uint64_t consumed = 0, unsent = 0, filtered = 0, sent = 0, trunc = 0;
+    vlog_queue_begin(&s->queue, &c);
+    if (c.pos == c.end)
+        return 0;
+    if (s->started && s->tcp && !tcp_ready(s))
+        return 0; /* keep the records queued while reconnecting */
+    struct pack p = {
+        .ndg = 0,
+        .plen = 0,
+        .count = 0,
+        .first = s->rec_next,
+        .payload = dg_at(s, 0) + VLOG_FRAME_HDR + VLOG_HDR_LEN,
+    };
+    uint32_t len;
+    const char *rec;
+    while ((rec = vlog_queue_peek(&s->queue, &c, &len)) != NULL) {
+        if (!s->started) {
+            unsent++;
+        } else if (!filter_pass(s, rec, len)) {
+            filtered++;
+        } else {
+            if (!pack_record(s, &p, rec, len, &trunc))
+                break;
+            sent++;
+        }
+        vlog_queue_next(&s->queue, &c);
+        consumed++;
+    }
+    if (p.count > 0) {
+        finish_dg(s, p.ndg, p.first, p.count, p.plen);
+        p.ndg++;
+    }
+    send_batch(s, p.ndg);
+    vlog_queue_commit(&s->queue, &c);
+    pthread_mutex_lock(&s->lock);
+    s->st.unsent += unsent;
+    s->st.filtered += filtered;
+    s->st.sent_records += sent;
+    s->st.session_records = s->rec_next;
+    s->st.truncated += trunc;
+    pthread_mutex_unlock(&s->lock);
+    return consumed;
+}
+
+static void send_fin(struct vlog_sender *s)
+{
+    if (s->tcp && !tcp_ready(s))
+        return;
+    unsigned copies = s->tcp ? 1 : FIN_COPIES;
+    for (unsigned i = 0; i < copies; i++) {
+        uint8_t *buf = dg_at(s, i) + VLOG_FRAME_HDR;
+        struct vlog_hdr h = {
+            .type = VLOG_T_FIN,
+            .session = s->session,
+            .seq = s->seq++,
+            .time_ns = vigil_now_ns(CLOCK_REALTIME),
+            .first = s->rec_next,
+        };
+        int n = vlog_encode(buf, s->mtu, &h, NULL, 0, s->key);
+        s->dglen[i] = n > 0 ? (size_t)n : 0;
+    }
+    send_batch(s, copies);
+}
+
+void sender_stop_session(struct vlog_sender *s)
+{
+    if (!s->started)
+        return;
+    /* What was queued before the stop still belongs to the session. */
+    for (int i = 0; i < 1000 && sender_drain(s) > 0; i++)
+        ;
+    send_fin(s);
+    s->started = false;
+    if (s->tcp)
+        tcp_close(s);
+    pthread_mutex_lock(&s->lock);
+    s->st.started = false;
+    pthread_mutex_unlock(&s->lock);
+}

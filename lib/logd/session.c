@@ -1,0 +1,291 @@
+/* logd's session layer (session.h). */
+#include "session.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SESSIONS_DEFAULT 1024
+#define IDLE_NS_DEFAULT      (60ull * 1000000000ull)
+/* A finished session keeps its output this long for datagrams that were
+ * reordered behind its FIN. */
+#define FIN_LINGER_NS (2ull * 1000000000ull)
+/* A closed session is forgotten (its slot reused) only when none of its
+ * packets could pass the freshness check any more: its replay window is
+ * then no longer needed. */
+#define FORGET_NS (2 * VLOG_CTL_MAX_AGE_NS)
+
+const char *const logd_reason_names[LOGD_REJ_N] = {
+    [LOGD_REJ_SHORT] = "short",         [LOGD_REJ_FORGED] = "forged",
+    [LOGD_REJ_MALFORMED] = "malformed", [LOGD_REJ_REPLAYED] = "replayed",
+    [LOGD_REJ_STALE] = "stale",         [LOGD_REJ_FOREIGN] = "foreign",
+    [LOGD_REJ_FULL] = "full",
+};
+
+struct logd_sessions {
+    uint8_t key[VLOG_KEY_LEN];
+    size_t max;
+    uint64_t idle_ns;
+    struct logd_sink sink;
+    struct logd_session **sess;
+    size_t n;
+    struct logd_totals tot;
+    /* delivery context */
+    struct logd_session *cur;
+    uint64_t cur_rec;
+};
+
+int logd_sessions_new(struct logd_sessions **out,
+                      const struct logd_sessions_opts *o)
+{
+    if (out == NULL || o == NULL || o->key == NULL || o->sink.record == NULL)
+        return -EINVAL;
+    struct logd_sessions *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return -ENOMEM;
+    memcpy(t->key, o->key, VLOG_KEY_LEN);
+    t->max = o->max_sessions ? o->max_sessions : MAX_SESSIONS_DEFAULT;
+    t->idle_ns = o->idle_ns ? o->idle_ns : IDLE_NS_DEFAULT;
+    t->sink = o->sink;
+    t->sess = calloc(t->max, sizeof *t->sess);
+    if (t->sess == NULL) {
+        free(t);
+        return -ENOMEM;
+    }
+    *out = t;
+    return 0;
+}
+
+static void close_session(struct logd_sessions *t, struct logd_session *s)
+{
+    if (!s->closed && t->sink.close != NULL)
+        t->sink.close(t->sink.ctx, s);
+    s->closed = true;
+}
+
+static void forget(struct logd_sessions *t, struct logd_session *s)
+{
+    close_session(t, s);
+    if (t->sink.forget != NULL)
+        t->sink.forget(t->sink.ctx, s);
+    free(s);
+}
+
+void logd_sessions_free(struct logd_sessions *t)
+{
+    if (t == NULL)
+        return;
+    for (size_t i = 0; i < t->n; i++)
+        forget(t, t->sess[i]);
+    free(t->sess);
+    memset(t->key, 0, sizeof t->key);
+    free(t);
+}
+
+static bool same_host(const struct sockaddr_storage *a,
+                      const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (a->ss_family == AF_INET6)
+        return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+    return true; /* no address (in-process callers): one source */
+}
+
+static void addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+    const void *a =
+        ss->ss_family == AF_INET
+            ? (const void *)&((const struct sockaddr_in *)ss)->sin_addr
+            : (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+    if ((ss->ss_family != AF_INET && ss->ss_family != AF_INET6) ||
+        inet_ntop(ss->ss_family, a, buf, (socklen_t)len) == NULL)
+        snprintf(buf, len, "?");
+}
+
+static struct logd_session *find(struct logd_sessions *t, uint64_t id)
+{
+    for (size_t i = t->n; i-- > 0;)
+        if (t->sess[i]->id == id)
+            return t->sess[i];
+    return NULL;
+}
+
+/* Make room for one more session: forget the closed session seen longest
+ * ago, if it is old enough. */
+static bool make_room(struct logd_sessions *t, uint64_t now)
+{
+    if (t->n < t->max)
+        return true;
+    size_t best = t->n;
+    for (size_t i = 0; i < t->n; i++) {
+        struct logd_session *s = t->sess[i];
+        if (s->closed && now - s->last_seen_ns > FORGET_NS &&
+            (best == t->n || s->last_seen_ns < t->sess[best]->last_seen_ns))
+            best = i;
+    }
+    if (best == t->n)
+        return false;
+    forget(t, t->sess[best]);
+    memmove(t->sess + best, t->sess + best + 1,
+            (t->n - best - 1) * sizeof *t->sess);
+    t->n--;
+    t->tot.forgotten++;
+    return true;
+}
+
+static struct logd_session *new_session(struct logd_sessions *t, uint64_t id,
+                                        const struct sockaddr_storage *src,
+                                        uint64_t now)
+{
+    if (!make_room(t, now))
+        return NULL;
+    struct logd_session *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->id = id;
+    s->src = *src;
+    addr_text(src, s->src_text, sizeof s->src_text);
+    snprintf(s->hex, sizeof s->hex, "%016" PRIx64, id);
+    s->created_ns = s->last_seen_ns = s->last_report_ns = now;
+    t->sess[t->n++] = s;
+    if (t->sink.open != NULL)
+        t->sink.open(t->sink.ctx, s);
+    return s;
+}
+
+static void deliver(const char *rec, size_t len, bool trunc, void *ctx)
+{
+    struct logd_sessions *t = ctx;
+    struct logd_session *s = t->cur;
+    uint64_t recno = t->cur_rec++;
+    char tmp[160];
+    if (trunc) {
+        /* A cut JSON object is not JSON: write what it was instead. */
+        int n = snprintf(tmp, sizeof tmp,
+                         "{\"type\":\"truncated\",\"rec\":%" PRIu64
+                         ",\"bytes\":%zu}",
+                         recno, len);
+        rec = tmp;
+        len = (size_t)n;
+        s->truncated++;
+    }
+    t->sink.record(t->sink.ctx, s, recno, rec, len);
+}
+
+static int reject(struct logd_sessions *t, enum logd_reason why)
+{
+    t->tot.rejected[why]++;
+    return (int)why + 1;
+}
+
+/* The checks that need no session. */
+static int check_packet(struct logd_sessions *t, const uint8_t *pkt, size_t len,
+                        struct vlog_hdr *h, const uint8_t **pl)
+{
+    enum vlog_reject why = VLOG_REJ_FORMAT;
+    if (vlog_decode(pkt, len, h, pl, t->key, &why) < 0)
+        return reject(t, why == VLOG_REJ_SHORT  ? LOGD_REJ_SHORT
+                         : why == VLOG_REJ_AUTH ? LOGD_REJ_FORGED
+                                                : LOGD_REJ_MALFORMED);
+    uint64_t end;
+    if ((h->type != VLOG_T_DATA && h->type != VLOG_T_FIN) ||
+        (h->type == VLOG_T_DATA &&
+         vlog_records(*pl, h->payload_len, h->count, NULL, NULL) < 0) ||
+        (h->type == VLOG_T_FIN && h->count != 0) ||
+        __builtin_add_overflow(h->first, (uint64_t)h->count, &end))
+        return reject(t, LOGD_REJ_MALFORMED);
+    return 0;
+}
+
+int logd_sessions_packet(struct logd_sessions *t, const uint8_t *pkt,
+                         size_t len, const struct sockaddr_storage *src,
+                         uint64_t now, uint64_t real)
+{
+    struct vlog_hdr h;
+    const uint8_t *pl;
+    t->tot.packets++;
+    int r = check_packet(t, pkt, len, &h, &pl);
+    if (r != 0)
+        return r;
+    struct logd_session *s = find(t, h.session);
+    if (s != NULL && !same_host(&s->src, src))
+        return reject(t, LOGD_REJ_FOREIGN);
+    if (s == NULL) {
+        /* A session nobody has seen: only from a fresh packet, so that a
+         * capture replayed to a restarted logd is not taken as new. A FIN
+         * ends a session an earlier logd had: nothing to do. */
+        uint64_t age = real > h.time_ns ? real - h.time_ns : h.time_ns - real;
+        if (age > VLOG_CTL_MAX_AGE_NS)
+            return reject(t, LOGD_REJ_STALE);
+        if (h.type == VLOG_T_FIN)
+            return 0;
+        s = new_session(t, h.session, src, now);
+        if (s == NULL)
+            return reject(t, LOGD_REJ_FULL);
+        s->base = h.first;
+    }
+    if (vlog_replay_check(&s->w, h.seq) < 0)
+        return reject(t, LOGD_REJ_REPLAYED);
+    s->last_seen_ns = now;
+    uint64_t end = h.first + h.count;
+    if (end > s->expected_end)
+        s->expected_end = end;
+    if (h.type == VLOG_T_FIN) {
+        s->fin = true;
+        return 0;
+    }
+    if (h.first < s->base)
+        s->base = h.first; /* reordered: an earlier packet came later */
+    s->last_pkt_ns = now;
+    if (s->first_pkt_ns == 0)
+        s->first_pkt_ns = now;
+    s->record_bytes += h.payload_len - 2ull * h.count;
+    s->closed = false; /* the sink reopens its output */
+    t->cur = s;
+    t->cur_rec = h.first;
+    vlog_records(pl, h.payload_len, h.count, deliver, t);
+    s->received += h.count;
+    s->bytes += len;
+    return 0;
+}
+
+void logd_sessions_reject(struct logd_sessions *t, enum logd_reason why)
+{
+    t->tot.packets++;
+    reject(t, why);
+}
+
+void logd_sessions_tick(struct logd_sessions *t, uint64_t now)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        struct logd_session *s = t->sess[i];
+        uint64_t quiet = now - s->last_seen_ns;
+        if (!s->closed &&
+            ((s->fin && quiet > FIN_LINGER_NS) || quiet > t->idle_ns))
+            close_session(t, s);
+    }
+}
+
+size_t logd_sessions_count(const struct logd_sessions *t)
+{
+    return t->n;
+}
+
+struct logd_session *logd_sessions_at(struct logd_sessions *t, size_t i)
+{
+    return i < t->n ? t->sess[i] : NULL;
+}
+
+void logd_sessions_totals(const struct logd_sessions *t, struct logd_totals *o)
+{
+    *o = t->tot;
+}
