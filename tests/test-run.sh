@@ -54,13 +54,16 @@ expect_rc 2 "$VIGIL" run --accel xen -- true
 
 # Interrupt: vigil stops the guest and exits 130.
 mkdir "$TMP/rd"
-TMPDIR=$TMP/rd "$VIGIL" run -- sleep 60 2>"$TMP/err" &
+TMPDIR=$TMP/rd "$VIGIL" run -- sh -c 'echo started; sleep 60' >"$TMP/started" 2>"$TMP/err" &
 pid=$!
-sleep 4
+wait_for_line "$TMP/started" '^started' 120
 kill -INT $pid
 wait $pid
 expect_eq "SIGINT: exit 130" "$?" 130
-sleep 1
+for _ in $(seq 50); do
+    pgrep -f "[q]emu-system.*$TMP/rd" >/dev/null || break
+    sleep 0.1
+done
 check "no QEMU left behind" sh -c "! pgrep -f '[q]emu-system.*$TMP/rd' >/dev/null"
 check "run directory removed" sh -c "[ -z \"\$(ls '$TMP/rd')\" ]"
 

@@ -55,11 +55,13 @@ ip netns exec "$NS" python3 "$OLDPWD/tests/udp_chaos.py" "10.78.1.1:$PROXY" \
     "127.0.0.1:$PORT" 0.2 0.1 0.2 42 >chaos.out &
 PIDS="$PIDS $!"
 CHAOS=$!
-sleep 1
+wait_for_line listen.err 'listening for updates' 30
+wait_for_line chaos.out '^ready' 30
 ip netns exec "$NA" "$V" update flood "udp://10.78.2.1:$PORT" --rate 50000 \
     --seconds 20 >flood.out 2>flood.err &
 PIDS="$PIDS $!"
 FLOOD=$!
+# The update starts once the flood is under way (it runs 20 s).
 sleep 2
 
 ip netns exec "$NC" "$V" update send v1.vup "udp://10.78.1.1:$PROXY" \
@@ -102,7 +104,7 @@ ip netns exec "$NS" "$V" update listen -k k.pub --db db.ndb \
     "udp://0.0.0.0:$PORT" --for 20 2>listen2.err &
 PIDS="$PIDS $!"
 LISTEN=$!
-sleep 1
+wait_for_line listen2.err 'listening for updates' 30
 ip netns exec "$NC" "$V" update send again.vup "udp://10.78.1.1:$PORT" \
     --timeout 10 2>send2.err
 expect_eq "a rollback over the network: send fails" "$?" 1

@@ -7,7 +7,8 @@ usage: udp_chaos.py LISTEN_HOST:PORT SERVER_HOST:PORT LOSS DUP REORDER SEED
        (LOSS, DUP, REORDER: probabilities 0..1)
 
 Both directions suffer. A reordered datagram is held back and sent after
-the next one. Runs until killed; prints its counts on SIGTERM.
+the next one. Prints "ready" once it listens; runs until killed; prints its
+counts on SIGTERM.
 """
 import random
 import select
@@ -38,6 +39,7 @@ def main():
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, report)
+    print("ready", flush=True)
 
     def send(out, data):
         if out is front:
