@@ -13,17 +13,6 @@
 
 #include "check.h"
 
-/* Quiet variant for loops: only failures print. */
-#define EXPECT(cond, ...)                                                      \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            printf("FAIL: ");                                                  \
-            printf(__VA_ARGS__);                                               \
-            printf("\n");                                                      \
-            failures++;                                                        \
-        }                                                                      \
-    } while (0)
-
 static const char *header_path(const char *base)
 {
     static const char *const dirs[] = {
