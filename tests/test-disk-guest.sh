@@ -20,15 +20,7 @@ SIG=VIGIL-TEST-SIGNATURE-ONE
 # signature's bytes replaced by FILL (sig: as written, zero: zeros, zero@K:
 # zeros from file offset K on).
 expected() {
-    python3 -c 'import sys
-size, at, fill = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-sig = sys.argv[4].encode()
-b = bytearray(ord("a") + i % 26 for i in range(size))
-b[at:at + len(sig)] = sig if fill == "sig" else bytes(len(sig))
-if fill.startswith("zero@"):
-    k = int(fill[5:])
-    b[at:k] = sig[:k - at]
-sys.stdout.buffer.write(b)' "$@" "$SIG"
+    python3 tests/disk_expected.py "$@" "$SIG"
 }
 expected 4096 500 sig >"$TMP/buffered.sig"
 expected 4096 500 zero >"$TMP/buffered.zero"

@@ -86,17 +86,7 @@ truncate -s 1M "$TMP/tr.img"
     vigil-diskwrite --direct /dev/vda 8192 4084 $SIG1 4096 >"$TMP/tr.out" 2>&1
 check "trace: the second write failed in the guest" \
     grep -qx "write 4096+4096 Input/output error" "$TMP/tr.out"
-got=$(python3 -c 'import json, sys
-evs = [json.loads(l) for l in open(sys.argv[1])]
-dets = [e for e in evs if e["type"] == "detection"]
-calls = [e for e in evs if e.get("name") == "pwrite64" and e.get("ret") == -5]
-d = dets[0] if dets else None
-inside = [c for c in calls if d and c["ts"] <= d["ts"] <= c["ts_exit"]]
-w = d and d.get("writers", [{}])[0]
-print(len(dets), d and d["action"], len(inside), inside and inside[0]["comm"],
-      w and w.get("comm"), w and w.get("syscall"),
-      w and inside and w.get("tid") == inside[0]["tid"])' \
-    "$TMP/tr.jsonl" 2>&1)
+got=$(python3 tests/trace_detect.py denied "$TMP/tr.jsonl" 2>&1)
 expect_eq "trace: detection inside the failing pwrite64, which it names" \
     "$got" "1 denied 1 vigil-diskwrite vigil-diskwrite pwrite64 True"
 
@@ -108,16 +98,7 @@ truncate -s 1M "$TMP/tr.img"
 vigil-diskwrite --direct /dev/vda 8192 100 $SIG1
 printf $SIG1 | dd of=/dev/vda bs=4096 seek=4 conv=sync,fsync 2>/dev/null" \
     >/dev/null 2>&1
-got=$(python3 -c 'import json, sys
-for l in open(sys.argv[1]):
-    e = json.loads(l)
-    if e["type"] == "detection":
-        w = e.get("writers", [])
-        # dd is a busybox applet that may run without exec (comm "sh").
-        print(e["offset"], ",".join(
-            {"sh": "dd"}.get(x["comm"], x["comm"]) + ":" + x["syscall"]
-            for x in w))' \
-    "$TMP/tr2.jsonl" 2>&1 | tr '\n' ' ')
+got=$(python3 tests/trace_detect.py writers "$TMP/tr2.jsonl" 2>&1 | tr '\n' ' ')
 expect_eq "trace: writers of alerted data" "$got" \
     "100 vigil-diskwrite:pwrite64 16384 dd:fsync "
 

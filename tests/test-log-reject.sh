@@ -28,7 +28,7 @@ expect_eq "attack sent" "$?" 0
 # Garbage of every size up to a header, and one too large for a datagram.
 for n in 0 1 47 48 79 80 81 200; do
     head -c $n /dev/urandom >"$TMP/junk"
-    python3 -c "import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(open(sys.argv[1],'rb').read(),('127.0.0.1',int(sys.argv[2])))" "$TMP/junk" $DATA
+    python3 tests/udp_send.py $DATA "$TMP/junk"
 done
 wait_for_line "$TMP/out/stats.json" '"packets":14,' 10
 stop_logd
@@ -87,12 +87,7 @@ if command -v ss >/dev/null; then
     expect_eq "control port bound to the address asked" \
         "$(ss -Hlun "sport = :$CTL" | awk '{print $4}')" "127.0.0.1:$CTL"
 fi
-python3 -c "
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.5', 0))
-for i in range(300):
-    s.sendto(b'flood', ('127.0.0.1', int(sys.argv[1])))
-" $CTL
+python3 tests/udp_send.py $CTL --flood 300 127.0.0.5
 "$VIGIL" logd --start "127.0.0.1:$CTL" --key "$TMP/key"
 wait $SP
 expect_eq "sender started despite the flood" "$?" 0
