@@ -88,123 +88,159 @@ static int wait_listening(struct run_disk *d)
     return -1;
 }
 
-/* One --disk: parse @spec and start its nbdkit when it is scanned (*out
- * stays NULL otherwise); @seq names it.  0, or -1 after printing why. */
-static int disk_start(struct run_disk **out, const char *spec, const char *db,
-                      const char *rundir, bool net, int events_fd,
-                      unsigned seq[2], char *drive, size_t drive_len)
-{
-    const char *iface = "virtio", *policy = NULL, *events = NULL;
-    const char *policies = NULL;
-    char *copy = strdup(spec);
-    int rc = -1;
+/* One --disk, as given: FILE[,if=...][,scan=...][,events=...][,policies=...]
+ * (pointers into @copy, which the caller frees). */
+struct disk_spec {
+    char *copy;
+    const char *file, *iface, *policy, *events, *policies;
+};
 
-    *out = NULL;
-    if (!copy) {
+static int parse_spec(struct disk_spec *sp, const char *spec)
+{
+    *sp = (struct disk_spec){.iface = "virtio"};
+    sp->copy = strdup(spec);
+    if (sp->copy == NULL) {
         cli_error("out of memory");
         return -1;
     }
-    char *save, *file = strtok_r(copy, ",", &save);
+    char *save;
+    sp->file = strtok_r(sp->copy, ",", &save);
     for (char *opt = strtok_r(NULL, ",", &save); opt;
          opt = strtok_r(NULL, ",", &save)) {
         if (!strcmp(opt, "if=ide") || !strcmp(opt, "if=virtio")) {
-            iface = opt + 3;
+            sp->iface = opt + 3;
         } else if (!strncmp(opt, "scan=", 5) && valid_policy(opt + 5)) {
-            policy = opt + 5;
+            sp->policy = opt + 5;
         } else if (!strncmp(opt, "events=", 7) && opt[7]) {
-            events = opt + 7;
+            sp->events = opt + 7;
         } else if (!strncmp(opt, "policies=", 9) && opt[9]) {
-            policies = opt + 9;
+            sp->policies = opt + 9;
         } else {
             cli_error("--disk: unknown option '%s' (if=virtio|ide, "
                       "scan=alert|deny|zero|cut-net, events=PATH, "
                       "policies=PATH)",
                       opt);
-            goto free_copy;
+            return -1;
         }
     }
-    if (!file || access(file, R_OK | W_OK) != 0) {
-        cli_error("--disk: %s: %s", file ? file : "", strerror(errno));
-        goto free_copy;
+    if (!sp->file || access(sp->file, R_OK | W_OK) != 0) {
+        cli_error("--disk: %s: %s", sp->file ? sp->file : "", strerror(errno));
+        return -1;
     }
-    /* Guest names in attach order: sda, sdb (ata_piix) / vda, vdb. */
-    bool ide = !strcmp(iface, "ide");
-    if (seq[ide] >= RUN_DISK_MAX) {
-        cli_error("--disk: at most %d disks per interface", RUN_DISK_MAX);
-        goto free_copy;
-    }
-    char name[8];
-    snprintf(name, sizeof(name), "%s%c", ide ? "sd" : "vd", 'a' + seq[ide]++);
-    if (!policy && !db && !events && !policies) {
-        snprintf(drive, drive_len, "file=%s,format=raw,if=%s", file, iface);
-        rc = 0;
-        goto free_copy;
-    }
-    if (!db) {
-        cli_error("--disk: scanning needs --db PATH");
-        goto free_copy;
-    }
-    if (policy && !strcmp(policy, "cut-net") && !net) {
-        cli_error("--disk: scan=cut-net needs a guest network to cut "
-                  "(--net user)");
-        goto free_copy;
-    }
+    return 0;
+}
 
-    struct run_disk *d = calloc(1, sizeof(*d));
-    if (!d) {
-        cli_error("out of memory");
-        goto free_copy;
-    }
-    snprintf(d->sock, sizeof(d->sock), "%s/disk-%s.sock", rundir, name);
+/* nbdkit's command line for disk @name served through vigil's filter. */
+static int nbdkit_argv(struct strvec *av, const struct disk_spec *sp,
+                       const char *name, const char *db, const char *rundir,
+                       bool net, int events_fd, const struct run_disk *d)
+{
     const char *nbdkit = getenv("VIGIL_NBDKIT");
-    struct strvec av;
-    strvec_init(&av);
-    strvec_pushl(&av, nbdkit ? nbdkit : "nbdkit", "-f", "--exit-with-parent",
+    strvec_pushl(av, nbdkit ? nbdkit : "nbdkit", "-f", "--exit-with-parent",
                  "-U", d->sock, NULL);
-    strvec_pushf(&av, "--filter=%s/nbdkit-vigil-filter.so", cli_self_dir());
-    strvec_pushl(&av, "file", file, NULL);
-    strvec_pushf(&av, "vigil-db=%s", db);
-    strvec_pushf(&av, "vigil-policy=%s", policy ? policy : "alert");
-    strvec_pushf(&av, "vigil-disk=%s", name);
-    if (events)
-        strvec_pushf(&av, "vigil-events=%s", events);
-    if (policies)
-        strvec_pushf(&av, "vigil-policy-file=%s", policies);
+    strvec_pushf(av, "--filter=%s/nbdkit-vigil-filter.so", cli_self_dir());
+    strvec_pushl(av, "file", sp->file, NULL);
+    strvec_pushf(av, "vigil-db=%s", db);
+    strvec_pushf(av, "vigil-policy=%s", sp->policy ? sp->policy : "alert");
+    strvec_pushf(av, "vigil-disk=%s", name);
+    if (sp->events)
+        strvec_pushf(av, "vigil-events=%s", sp->events);
+    if (sp->policies)
+        strvec_pushf(av, "vigil-policy-file=%s", sp->policies);
     /* A new database is picked up when its file (or directory) changes:
      * replace it by rename (an update swaps a link), and the filter builds
      * it in the background, then scans with it; its status file says when
      * it does. */
-    strvec_pushf(&av, "vigil-db-reload=%s", db);
-    snprintf(d->status, sizeof(d->status), "%s/disk-%s.dbstatus", rundir, name);
-    strvec_pushf(&av, "vigil-db-status=%s", d->status);
+    strvec_pushf(av, "vigil-db-reload=%s", db);
+    strvec_pushf(av, "vigil-db-status=%s", d->status);
     if (events_fd >= 0)
-        strvec_pushf(&av, "vigil-events-fd=%d", events_fd);
+        strvec_pushf(av, "vigil-events-fd=%d", events_fd);
     /* QEMU's QMP socket (cli/cmd-run.c); the filter connects only to cut. */
     if (net)
-        strvec_pushf(&av, "vigil-qmp=%s/qmp.sock", rundir);
-    if (!strvec_ok(&av)) {
+        strvec_pushf(av, "vigil-qmp=%s/qmp.sock", rundir);
+    if (!strvec_ok(av)) {
         cli_error("out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Start the nbdkit that serves disk @name and wait until it listens. */
+static struct run_disk *serve(const struct disk_spec *sp, const char *name,
+                              const char *db, const char *rundir, bool net,
+                              int events_fd)
+{
+    struct run_disk *d = calloc(1, sizeof(*d));
+    if (!d) {
+        cli_error("out of memory");
+        return NULL;
+    }
+    snprintf(d->sock, sizeof(d->sock), "%s/disk-%s.sock", rundir, name);
+    snprintf(d->status, sizeof(d->status), "%s/disk-%s.dbstatus", rundir, name);
+    struct strvec av;
+    strvec_init(&av);
+    if (nbdkit_argv(&av, sp, name, db, rundir, net, events_fd, d) < 0) {
         strvec_free(&av);
         free(d);
-        goto free_copy;
+        return NULL;
     }
     d->pid = spawn(av.v, events_fd);
     strvec_free(&av);
     if (d->pid < 0) {
         cli_error("fork: %s", strerror(errno));
         free(d);
-        goto free_copy;
+        return NULL;
     }
     if (wait_listening(d) < 0) {
         disk_stop(d);
-        goto free_copy;
+        return NULL;
     }
-    snprintf(drive, drive_len, "file=nbd:unix:%s,format=raw,if=%s", d->sock,
-             iface);
-    *out = d;
-    rc = 0;
-free_copy:
-    free(copy);
+    return d;
+}
+
+/* One --disk: parse @spec and start its nbdkit when it is scanned (*out
+ * stays NULL otherwise); @seq names it.  0, or -1 after printing why. */
+static int disk_start(struct run_disk **out, const char *spec, const char *db,
+                      const char *rundir, bool net, int events_fd,
+                      unsigned seq[2], char *drive, size_t drive_len)
+{
+    struct disk_spec sp;
+    int rc = -1;
+    *out = NULL;
+    if (parse_spec(&sp, spec) < 0)
+        goto done;
+    /* Guest names in attach order: sda, sdb (ata_piix) / vda, vdb. */
+    bool ide = !strcmp(sp.iface, "ide");
+    if (seq[ide] >= RUN_DISK_MAX) {
+        cli_error("--disk: at most %d disks per interface", RUN_DISK_MAX);
+        goto done;
+    }
+    char name[8];
+    snprintf(name, sizeof(name), "%s%c", ide ? "sd" : "vd", 'a' + seq[ide]++);
+    if (!sp.policy && !db && !sp.events && !sp.policies) {
+        snprintf(drive, drive_len, "file=%s,format=raw,if=%s", sp.file,
+                 sp.iface);
+        rc = 0;
+        goto done;
+    }
+    if (!db) {
+        cli_error("--disk: scanning needs --db PATH");
+        goto done;
+    }
+    if (sp.policy && !strcmp(sp.policy, "cut-net") && !net) {
+        cli_error("--disk: scan=cut-net needs a guest network to cut "
+                  "(--net user)");
+        goto done;
+    }
+    struct run_disk *d = serve(&sp, name, db, rundir, net, events_fd);
+    if (d != NULL) {
+        snprintf(drive, drive_len, "file=nbd:unix:%s,format=raw,if=%s", d->sock,
+                 sp.iface);
+        *out = d;
+        rc = 0;
+    }
+done:
+    free(sp.copy);
     return rc;
 }
 
