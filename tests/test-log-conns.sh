@@ -23,19 +23,6 @@ stop_all() {
 cleanup_fn stop_all
 s() { jq -r "$2" "$1/stats.json"; }
 
-# hold.py PORT N FROM...: hold N idle connections (from each address in
-# turn), print "held", then keep them until killed (at most 60 s).
-cat >"$TMP/hold.py" <<'PY'
-import socket, sys, time
-port, n, srcs = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
-held = []
-for i in range(n):
-    s = socket.socket(); s.bind((srcs[i % len(srcs)], 0))
-    s.connect(("127.0.0.1", port)); held.append(s)
-print("held", flush=True)
-time.sleep(60)
-PY
-
 # 1. 64 idle connections (the old limit: all of it), from the sender's own
 # address and another; then a real sender over TCP gets all its records in.
 "$VIGIL" logd --listen "tcp://127.0.0.1:$DATA" --key "$TMP/key" \
@@ -43,7 +30,7 @@ PY
     2>"$TMP/a.err" &
 LOGD_PID=$!
 wait_for_line "$TMP/a.err" listening || fail "logd did not start"
-python3 "$TMP/hold.py" $DATA 64 127.0.0.1 127.0.0.3 >"$TMP/hold.out" &
+python3 tests/tcp_hold.py $DATA 64 127.0.0.1 127.0.0.3 >"$TMP/hold.out" &
 HOLD_PID=$!
 wait_for_line "$TMP/hold.out" held || fail "could not hold connections"
 timeout 60 "$LOGSEND" --log "tcp://127.0.0.1:$DATA" --key "$TMP/key" \
@@ -62,19 +49,7 @@ check "idle connections evicted for new ones ($ev)" test "${ev:-0}" -gt 0
     --out "$TMP/b" --no-db --auth-timeout 1 2>"$TMP/b.err" &
 LOGD_PID=$!
 wait_for_line "$TMP/b.err" listening || fail "logd did not start"
-got=$(python3 - $DATA <<'PY'
-import socket, sys
-s = socket.socket(); s.connect(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"\0\0\0\x50" + bytes(20))  # a frame begun, never finished
-s.settimeout(20)
-try:
-    print("closed" if s.recv(1) == b"" else "data")
-except socket.timeout:
-    print("still open")
-except ConnectionResetError:
-    print("closed")
-PY
-)
+got=$(python3 tests/log_halfframe.py $DATA)
 stop_all
 expect_eq "unauthenticated connection closed" "$got" closed
 expect_eq "counted as timed out" "$(s "$TMP/b" .connections.timed_out)" 1
@@ -86,7 +61,7 @@ expect_eq "counted as timed out" "$(s "$TMP/b" .connections.timed_out)" 1
     2>"$TMP/c.err" &
 LOGD_PID=$!
 wait_for_line "$TMP/c.err" listening || fail "logd did not start"
-python3 "$TMP/hold.py" $DATA 20 127.0.0.4 >"$TMP/hold.out" &
+python3 tests/tcp_hold.py $DATA 20 127.0.0.4 >"$TMP/hold.out" &
 HOLD_PID=$!
 wait_for_line "$TMP/hold.out" held || fail "could not hold connections"
 wait_for_line "$TMP/c/stats.json" '"evicted":17' 10

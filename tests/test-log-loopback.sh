@@ -9,26 +9,7 @@ requires_file "$VIGIL" "$LOGSEND"
 head -c 32 /dev/urandom >"$TMP/key"
 base=$((20000 + $$ % 20000))
 DATA=$base CTL=$((base + 1))
-LOGD_PID=""
-stop_logd() {
-    if [ -n "$LOGD_PID" ]; then
-        kill -TERM "$LOGD_PID" 2>/dev/null
-        wait "$LOGD_PID" 2>/dev/null
-        LOGD_PID=""
-    fi
-}
-cleanup_fn stop_logd
-
-# start_logd DIR [ARGS...]: logd on udp and tcp DATA, in the background.
-start_logd() {
-    dir=$1
-    shift
-    "$VIGIL" logd --listen "udp://127.0.0.1:$DATA" \
-        --listen "tcp://127.0.0.1:$DATA" --key "$TMP/key" --out "$dir" \
-        --interval 1 "$@" 2>"$dir.err" &
-    LOGD_PID=$!
-    wait_for_line "$dir.err" listening || fail "logd did not start"
-}
+. tests/logd.sh
 stat() { jq -r "$2" "$1/stats.json"; }
 # wait_ended DIR: until logd's stats show the session's FIN (at most 10 s).
 wait_ended() {

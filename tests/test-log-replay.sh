@@ -12,52 +12,9 @@ requires_file "$VIGIL" "$LOGSEND"
 head -c 32 /dev/urandom >"$TMP/key"
 base=$((20000 + ($$ + 41) % 20000))
 DATA=$base
-LOGD_PID=""
-stop_logd() {
-    if [ -n "$LOGD_PID" ]; then
-        kill -TERM "$LOGD_PID" 2>/dev/null
-        wait "$LOGD_PID" 2>/dev/null
-        LOGD_PID=""
-    fi
-}
-cleanup_fn stop_logd
-start_logd() { # DIR ARGS...
-    dir=$1
-    shift
-    "$VIGIL" logd --listen "udp://127.0.0.1:$DATA" \
-        --listen "tcp://127.0.0.1:$DATA" --key "$TMP/key" --out "$dir" \
-        --interval 1 "$@" 2>"$dir.err" &
-    LOGD_PID=$!
-    wait_for_line "$dir.err" listening || fail "logd did not start"
-}
+. tests/logd.sh
 s() { jq -r "$2" "$1/stats.json"; }
 
-# send.py tcp SRC FIRST LAST DIR | udp-many N DIR: replay captured packets
-cat >"$TMP/send.py" <<'PY'
-import socket, struct, sys
-port = int(sys.argv[1]); mode = sys.argv[2]
-if mode == "tcp":
-    src, first, last, d = sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
-    s = socket.socket(); s.bind((src, 0)); s.connect(("127.0.0.1", port))
-    for i in range(first, last + 1):
-        p = open(f"{d}/pkt.{i}", "rb").read()
-        s.sendall(struct.pack(">I", len(p)) + p)
-    s.shutdown(socket.SHUT_WR)
-    s.settimeout(10)
-    try:
-        while s.recv(100):
-            pass
-    except OSError:
-        pass
-    s.close()
-else:
-    n, d = int(sys.argv[3]), sys.argv[4]
-    p = open(f"{d}/pkt.0", "rb").read()
-    for i in range(n):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind((f"127.1.{i // 250}.{i % 250 + 1}", 0))
-        s.sendto(p, ("127.0.0.1", port)); s.close()
-PY
 
 # 1. Records 0-9 over TCP from 127.0.0.1, then the captured 10-19 replayed
 # from 127.0.0.2, with rotation on: the replay used to make a second session
@@ -65,8 +22,8 @@ PY
 mkdir "$TMP/p"
 sess=$("$LOGSEND" --capture "$TMP/p" --key "$TMP/key" --count 20 --size 1000)
 start_logd "$TMP/a" --rotate-size 4096
-python3 "$TMP/send.py" $DATA tcp 127.0.0.1 0 9 "$TMP/p"
-python3 "$TMP/send.py" $DATA tcp 127.0.0.2 10 19 "$TMP/p"
+python3 tests/log_replay.py $DATA tcp 127.0.0.1 0 9 "$TMP/p"
+python3 tests/log_replay.py $DATA tcp 127.0.0.2 10 19 "$TMP/p"
 stop_logd
 expect_eq "one session" "$(s "$TMP/a" '.sessions | length')" 1
 expect_eq "owned by the first source" "$(s "$TMP/a" '.sessions[0].source')" 127.0.0.1
@@ -81,7 +38,7 @@ expect_eq "the files hold records 0-9" \
 # 2. One captured packet replayed from 1200 addresses: one session, one
 # open file, 1199 rejections (the first copy is the session's own).
 start_logd "$TMP/b"
-python3 "$TMP/send.py" $DATA udp-many 1200 "$TMP/p"
+python3 tests/log_replay.py $DATA udp-many 1200 "$TMP/p"
 wait_for_line "$TMP/b.err" "rejected:.* 1199 foreign" 10
 fds=$(ls /proc/$LOGD_PID/fd | wc -l)
 stop_logd
@@ -96,7 +53,7 @@ for i in 1 2 3 4 5 6; do
 done
 start_logd "$TMP/c" --max-sessions 4
 for i in 1 2 3 4 5 6; do
-    python3 "$TMP/send.py" $DATA tcp 127.0.0.1 0 0 "$TMP/q$i"
+    python3 tests/log_replay.py $DATA tcp 127.0.0.1 0 0 "$TMP/q$i"
 done
 stop_logd
 expect_eq "sessions capped" "$(s "$TMP/c" '.sessions | length')" 4
@@ -112,13 +69,7 @@ expect_eq "the rest rejected as full" "$(s "$TMP/c" .rejected.full)" 2
     2>"$TMP/d.err") &
 LOGD_PID=$!
 wait_for_line "$TMP/d.err" listening || fail "logd did not start"
-python3 - $DATA <<'PY'
-import socket, sys, time
-held = []
-for i in range(40):
-    s = socket.socket(); s.connect(("127.0.0.1", int(sys.argv[1]))); held.append(s)
-time.sleep(2.5)
-PY
+python3 tests/tcp_hold.py $DATA 40 --for 2.5 >/dev/null
 stop_logd
 errs=$(s "$TMP/d" .connections.accept_errors)
 check "accept failures counted ($errs)" test "${errs:-0}" -gt 0

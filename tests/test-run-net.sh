@@ -14,15 +14,7 @@ cleanup_fn stop_listener
 # listen FILE: a TCP listener on the host's loopback that writes one line
 # per connection it gets (it stops when killed, or after 300 s).
 listen() {
-    python3 - $PORT "$1" <<'PY' &
-import socket, sys
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(8); l.settimeout(300)
-open(sys.argv[2], "w").write("listening\n")
-while True:
-    c, a = l.accept()
-    open(sys.argv[2], "a").write("connection\n"); c.close()
-PY
+    python3 tests/tcp_listen.py $PORT "$1" &
     LPID=$!
     wait_for_line "$1" listening || fail "listener did not start"
 }

@@ -54,16 +54,7 @@ check "text form shows exit_group" grep -q 'exit_group(0) *= ?' "$TMP/t.txt"
 
 # A profile that does not match the guest kernel is detected, not believed.
 "$VIGIL" profile "$GUEST/vmlinuz" -o "$TMP/good.json"
-python3 - "$TMP/good.json" "$TMP/bad.json" <<'EOF'
-import json, sys
-p = json.load(open(sys.argv[1]))
-def shift(v):
-    return hex(int(v, 16) + 0x40) if isinstance(v, str) else v + 0x40
-pc = p.get("percpu", {})
-key = "current_task" if "current_task" in pc else next(iter(pc))
-pc[key] = shift(pc[key])
-json.dump(p, open(sys.argv[2], "w"))
-EOF
+python3 tests/profile_skew.py "$TMP/good.json" "$TMP/bad.json"
 "$VIGIL" run --profile "$TMP/good.json" --trace all -o "$TMP/t.jsonl" -- true 2>"$TMP/err" >/dev/null
 check "a matching profile gives no warning" sh -c "! grep -q 'does not match' '$TMP/err'"
 "$VIGIL" run --profile "$TMP/bad.json" --trace all -o "$TMP/t.jsonl" -- true 2>"$TMP/err" >/dev/null
