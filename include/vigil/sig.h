@@ -253,6 +253,15 @@ VSIG_MUST_CHECK int vsig_stream_reset(struct vsig_stream *s, struct vsig_db *db,
 /* Bytes fed so far. */
 uint64_t vsig_stream_offset(const struct vsig_stream *s);
 
+/* Work a stream did since it was created or reset (tests, profiling). */
+struct vsig_stream_stats {
+    size_t sz;             /* caller sets sizeof(struct vsig_stream_stats) */
+    uint64_t anchors;      /* anchor hits that reached verification */
+    uint64_t verify_steps; /* verification work, see docs/signatures.md */
+};
+void vsig_stream_stats(const struct vsig_stream *s,
+                       struct vsig_stream_stats *st);
+
 void vsig_stream_free(struct vsig_stream *s);
 
 #ifdef __cplusplus

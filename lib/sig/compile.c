@@ -842,6 +842,34 @@ static int add_anchor_grams(const struct vsig_db *db, uint32_t si, int gi,
     return 0;
 }
 
+/* Fixed segments with a long {n}: list the 8-byte words that hold bytes to
+ * compare, so verification costs the pattern's bytes, not the gap's. */
+static int sparse_words(struct vsig_db *db)
+{
+    size_t cap = 0;
+
+    for (size_t si = 0; si < db->nsegs; si++) {
+        struct vs_seg *sg = &db->segs[si];
+        if (!sg->fixed)
+            continue;
+        uint32_t nw = (sg->fxn + 7) / 8, used = 0;
+        for (uint32_t k = 0; k < nw; k++)
+            used += vs_load64(db->fxmask + sg->fx + 8 * k) != 0;
+        if (nw - used < 4)
+            continue;
+        if (vs_grow((void **)&db->fxw, &cap, db->nfxw, used, sizeof *db->fxw) <
+            0)
+            return -ENOMEM;
+        sg->fw = (uint32_t)db->nfxw;
+        sg->nfw = used;
+        for (uint32_t k = 0; k < nw; k++)
+            if (vs_load64(db->fxmask + sg->fx + 8 * k) != 0)
+                db->fxw[db->nfxw++] = 8 * k;
+    }
+    db->memory += db->nfxw * sizeof *db->fxw;
+    return 0;
+}
+
 void vs_db_free(struct vsig_db *db)
 {
     if (db == NULL)
@@ -858,6 +886,9 @@ void vs_db_free(struct vsig_db *db)
         free(db->groups[i].ents);
     }
     free(db->eof_msigs);
+    free(db->fxw);
+    free(db->lvls);
+    free(db->lplans);
     free(db);
 }
 
@@ -1002,6 +1033,9 @@ int vs_compile(struct vs_store *st, struct vsig_db **out)
         if (sg->post_max > db->max_span)
             db->max_span = sg->post_max;
     }
+
+    if ((r = vs_lin_build(db)) < 0 || (r = sparse_words(db)) < 0)
+        goto fail;
 
     /* Prefilter groups. */
     checks = malloc((db->nsegs ? db->nsegs : 1) * sizeof *checks);

@@ -256,8 +256,7 @@ static void on_anchor(struct vsig_stream *s, const struct vs_win *w,
         if (m->nseg > 1 && s->prog[m->state] != 0 &&
             ((seg + 1)->gmax == VS_INF || s->prog[m->state] > 1))
             return;
-        if (!vs_verify(db, seg, w, a, &s->sc, &r) ||
-            !vs_first_start_in(seg, &r, a, lo, hi, &st))
+        if (vs_match(db, seg, w, a, &s->sc, lo, hi, &st, &r) <= 0)
             return;
         if (m->nseg == 1) {
             msig_matched(s, m, st, r.emin);
@@ -278,9 +277,10 @@ static void on_anchor(struct vsig_stream *s, const struct vs_win *w,
     uint64_t last = s->last[m->state];
     uint64_t lo = last + seg->gmin;
     uint64_t hi = seg->gmax == VS_INF ? UINT64_MAX : last + seg->gmax;
-    if (!vs_verify(db, seg, w, a, &s->sc, &r))
+    int found = vs_match(db, seg, w, a, &s->sc, lo, hi, &st, &r);
+    if (found < 0)
         return;
-    if (!vs_vres_start_in(seg, &r, a, lo, hi, &st)) {
+    if (found == 0) {
         if (r.smin > hi)
             s->prog[m->state] = 0; /* too far: start over */
         return;
@@ -612,15 +612,12 @@ struct first_ctx {
     const struct vs_msig *m;
 };
 
-static int first_cb(void *opaque, const struct vs_seg *seg, uint64_t a,
+static int first_cb(void *opaque, const struct vs_seg *seg, uint64_t st,
                     const struct vs_vres *r)
 {
     struct first_ctx *c = opaque;
-    uint64_t st;
 
-    if (seg->idx == 0 ? !vs_first_start_in(seg, r, a, c->lo, c->hi, &st)
-                      : !vs_vres_start_in(seg, r, a, c->lo, c->hi, &st))
-        return 0;
+    (void)seg;
     c->s = st;
     c->e = r->emin;
     c->found = true;
@@ -658,7 +655,8 @@ static void eval_eof(struct vsig_stream *s, const struct vs_win *w, uint32_t mi)
             c.m = m;
         }
         uint64_t from = k == 0 ? 0 : c.lo;
-        vs_search_seg(db, seg, w, from, w->hi, &s->sc, first_cb, &c);
+        vs_search_seg(db, seg, w, from, w->hi, c.lo, c.hi, &s->sc, first_cb,
+                      &c);
         if (!c.found)
             return;
         if (k == 0)
@@ -752,6 +750,7 @@ static void stream_release(struct vsig_stream *s)
     free(s->t_mm);
     free(s->t_sm);
     free(s->sc.a);
+    vs_lin_free(&s->sc);
     free(s->hc);
     vsig_db_unref(s->db);
 }
@@ -811,6 +810,10 @@ static int stream_alloc(struct vsig_stream *s, struct vsig_db *db)
     s->t_mm = zalloc(st->nmsigs, sizeof(uint32_t), &tot);
     s->t_sm = zalloc(st->nsigs, sizeof(uint32_t), &tot);
     s->sc.words = nw;
+    s->sc.nlin = db->nlin;
+    s->sc.lin = zalloc(db->nlin, sizeof *s->sc.lin, &tot);
+    if (!s->sc.lin)
+        return -ENOMEM;
     s->sc.a = zalloc(6 * nw, sizeof(uint64_t), &tot);
     s->hc = zalloc(1, vs_hashctx_size(), &tot);
     if (!s->win || !s->prog || !s->first || !s->last || !s->touched ||
@@ -846,6 +849,8 @@ static void stream_clear(struct vsig_stream *s)
         s->smute[s->t_sm[i] >> 6] = 0;
     s->nt_state = s->nt_sub = s->nt_ldb = s->nt_mm = s->nt_sm = 0;
     s->n = s->f = 0;
+    s->sc.steps = s->sc.anchors = 0;
+    s->sc.gen++; /* linear-path states start over */
     s->wlen = 0;
     s->wbase = 0;
     s->ended = s->stopped = false;
@@ -914,6 +919,17 @@ int vsig_stream_reset(struct vsig_stream *s, struct vsig_db *db,
 uint64_t vsig_stream_offset(const struct vsig_stream *s)
 {
     return s->n;
+}
+
+void vsig_stream_stats(const struct vsig_stream *s,
+                       struct vsig_stream_stats *st)
+{
+    struct vsig_stream_stats v = {
+        .sz = 0, .anchors = s->sc.anchors, .verify_steps = s->sc.steps};
+    size_t n = st->sz < sizeof v ? st->sz : sizeof v;
+
+    v.sz = n;
+    memcpy(st, &v, n);
 }
 
 void vsig_stream_free(struct vsig_stream *s)
