@@ -6,17 +6,7 @@
 #include <string.h>
 
 #include "sig/sig-int.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "vigil/hex.h"
 
 static int push_tok(struct vs_store *st, const struct vs_tok *t)
 {
@@ -119,7 +109,7 @@ static bool simple_alts(const char *s, size_t len, size_t *width, size_t *count)
             n++;
             continue;
         }
-        if (hexval(s[i]) < 0)
+        if (vigil_hexval(s[i]) < 0)
             return false;
         cur++;
     }
@@ -141,7 +131,8 @@ static int push_alts(struct vs_store *st, const char *s, size_t len,
             return r;
         struct vs_set *set = &st->sets[si];
         for (size_t i = 0; i < len; i += 3) {
-            uint8_t b = (uint8_t)(hexval(s[i]) << 4 | hexval(s[i + 1]));
+            uint8_t b = 0;
+            vigil_unhex(s + i, 1, &b); /* checked by simple_alts() */
             vs_set_add(set, b);
             if ((flags & VS_HEX_NOCASE) && is_alpha(b))
                 vs_set_add(set, other_case(b));
@@ -182,7 +173,8 @@ static int push_alts(struct vs_store *st, const char *s, size_t len,
             i++;
             continue;
         }
-        uint8_t b = (uint8_t)(hexval(s[i]) << 4 | hexval(s[i + 1]));
+        uint8_t b = 0;
+        vigil_unhex(s + i, 1, &b); /* checked by simple_alts() */
         out[k++] = b;
         if (flags & VS_HEX_WIDE)
             out[k++] = 0;
@@ -209,13 +201,13 @@ int vs_hex_parse(struct vs_store *st, const char *s, size_t len, unsigned flags,
     }
     while (i < len) {
         char c = s[i];
-        if (hexval(c) >= 0 || c == '?') {
+        if (vigil_hexval(c) >= 0 || c == '?') {
             if (i + 1 >= len) {
                 vs_errf(e, "odd number of hex digits at column %zu", i + 1);
                 return -EINVAL;
             }
             char d = s[i + 1];
-            int hi = hexval(c), lo = hexval(d);
+            int hi = vigil_hexval(c), lo = vigil_hexval(d);
             uint8_t mask, val;
             if (c == '?' && d == '?') {
                 mask = 0;
