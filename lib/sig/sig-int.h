@@ -7,8 +7,12 @@
  *   ldb.c      .ldb lines              -> logical signatures + subsignatures
  *   cvd.c      .cvd/.cld containers    -> the members above
  *   loader.c   public loader API, diagnostics, format dispatch
- *   compile.c  tokens -> segments, anchors, prefilter groups (struct vsig_db)
+ *   plan.c     tokens -> segments (while loading, with anchor.c)
+ *   anchor.c   a segment's anchor window and length class
+ *   group.c    anchors -> prefilter groups
+ *   compile.c  the phases of vs_compile (struct vsig_db)
  *   verify.c   checks one segment around an anchor hit
+ *   verify-lin.c  the same for long ranges, linear in the data
  *   scan.c     streams: windows, prefilter passes, chaining, reporting
  *   hash.c     MD5/SHA-1/SHA-256 (nettle) and hash signature lookup
  *   slot.c     atomic database replacement
