@@ -13,7 +13,9 @@
  *   compile.c  the phases of vs_compile (struct vsig_db)
  *   verify.c   checks one segment around an anchor hit
  *   verify-lin.c  the same for long ranges, linear in the data
- *   scan.c     streams: windows, prefilter passes, chaining, reporting
+ *   scan.c     streams: life cycle, windows, feeding (scan-int.h)
+ *   prefilter.c  sampled-gram passes -> anchor hits
+ *   match.c    anchor hits -> parts, chains, logical signatures, reports
  *   hash.c     MD5/SHA-1/SHA-256 (nettle) and hash signature lookup
  *   slot.c     atomic database replacement
  */
