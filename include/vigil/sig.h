@@ -142,7 +142,9 @@ struct vsig_db_stats {
     size_t hashes;        /* .hdb/.hsb entries */
     size_t anchors;       /* literal anchors in the prefilter */
     size_t memory;        /* bytes held by the compiled matcher */
-    size_t stream_memory; /* bytes each stream allocates */
+    size_t stream_memory; /* bytes each stream allocates at creation (parts
+                           * with long ranges add more on their first hit:
+                           * docs/signatures.md) */
 };
 void vsig_db_stats(const struct vsig_db *db, struct vsig_db_stats *st);
 

@@ -390,7 +390,7 @@ void vsig_db_stats(const struct vsig_db *db, struct vsig_db_stats *st)
     v.stream_memory = 2 * keep + VS_NGROUPS * BLOCK * 4 + db->nstate * 22 +
                       db->st.nsubs * 8 + db->st.nldbs * 21 +
                       db->st.nmsigs / 8 * 5 + db->st.nsigs / 8 * 5 +
-                      (db->max_span / 64 + 2) * 48;
+                      (db->max_span / 64 + 2) * 48 + db->nlin * 8;
     memcpy(st, &v, n);
 }
 
