@@ -310,9 +310,59 @@ static void test_same_matches(void)
     CHECK(linear > rounds * 10, "%zu parts took the linear path", linear);
 }
 
+/* Parts after a range too long for one part (> 32 KiB): the chain checks the
+ * latest start against that range, and the simulation takes over when it
+ * lies past it.  Sparse letters in 100 KiB of filler. */
+static void test_long_chains(void)
+{
+    static const char db[] = "C1:0:*:4142{0-300}4344{33000-34000}45{0-500}46\n"
+                             "C2:0:*:41{40000-41000}42{0-2000}4344\n"
+                             "C3:0:*:41{35000}42{300-900}43\n"
+                             "C4:0:*:4142{0-1000}43{36000-40000}44{0-400}4546\n"
+                             "C5:0:1000,50000:41{0-900}42{33000-34000}43\n";
+    static uint8_t d[100 * 1024];
+    static struct hits h1, h2;
+    unsigned bad = 0, total = 0;
+
+    for (int round = 0; round < 12; round++) {
+        /* Sparse noise, then instances near the edges of each range. */
+        for (size_t i = 0; i < sizeof d; i++)
+            d[i] = rnd(300) == 0 ? (uint8_t)("BCDEF"[rnd(5)]) : (uint8_t)'x';
+        for (int k = 0; k < 4; k++) {
+            size_t p = rnd(20000);
+            d[p] = 'A';
+            p += 1 + 39990 + rnd(1020);
+            d[p] = 'B';
+            p += 1 + rnd(2010);
+            d[p] = 'C';
+            d[p + 1] = 'D';
+            p = rnd(30000);
+            d[p] = 'A';
+            p += 1 + 34995 + rnd(10);
+            d[p] = 'B';
+            d[p + 1 + 290 + rnd(620)] = 'C';
+        }
+        vs_lin_span = UINT32_MAX;
+        struct vsig_db *ref = load("c.ndb", db);
+        vs_lin_span = 0;
+        struct vsig_db *lin = load("c.ndb", db);
+        vs_lin_span = 256;
+        size_t piece = round % 3 == 0 ? sizeof d : 1 + rnd(5000);
+        scan_opt(ref, d, sizeof d, sizeof d, round % 2, &h1);
+        scan_opt(lin, d, sizeof d, piece, round % 2, &h2);
+        total += (unsigned)h1.total;
+        bad += !same(&h1, &h2);
+        vsig_db_unref(ref);
+        vsig_db_unref(lin);
+    }
+    CHECK(bad == 0, "parts after ranges over 32 KiB: same matches (%u)", total);
+    CHECK(total >= 8, "those signatures match often enough (%u)", total);
+}
+
 int main(void)
 {
     test_cost();
     test_same_matches();
+    test_long_chains();
     return failures != 0;
 }
