@@ -27,10 +27,13 @@
  * Cost: every position is processed once per level (the scans resume; a
  * restart begins at the current anchor's reach, past everything scanned
  * before), each processing tests one fragment and moves cursors that only
- * go forward.  So a stream does O(data x pattern tokens) work on a segment
- * whatever its ranges, against O(anchor hits x span) for the simulation.
- * Memory: rings of 16-bit distances as long as the span, per level, for
- * the segments that had a hit in this stream.
+ * go forward.  Before the anchor, stretches where no level can end are
+ * skipped with memchr for the first fragment's first byte (an isolated hit
+ * then costs little more than the simulation's bitset words).  So a stream
+ * does O(data x pattern tokens) work on a segment whatever its ranges,
+ * against O(anchor hits x span) for the simulation.  Memory: rings of
+ * 16-bit distances as long as the span, per level, for the segments that
+ * had a hit in this stream.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -55,6 +58,7 @@ struct vs_lstate {
     /* Before the anchor: scanned [porg, ppos); starts kept in [plo, phi]. */
     uint64_t porg, ppos, plo, phi;
     uint64_t *prel, *prls; /* per level: latest released end, its LS */
+    uint64_t *plast;       /* per level: latest end, UINT64_MAX: none */
     uint8_t *phas;
     uint16_t *pring; /* npl rings: distance end - LS, or NONE16 */
     /* After the anchor: scanned [sorg, spos); last seed asked. */
@@ -191,7 +195,7 @@ static struct vs_lstate *state(const struct vs_lplan *lp, struct vs_scratch *sc,
     st = calloc(1, sizeof *st);
     if (st == NULL)
         return NULL;
-    st->prel = calloc(np + 1, 2 * sizeof *st->prel);
+    st->prel = calloc(np + 1, 3 * sizeof *st->prel);
     st->phas = calloc(np + 1, 1);
     st->pring = malloc((np * lp->pring + 1) * sizeof *st->pring);
     st->scur = calloc(ns, sizeof *st->scur);
@@ -209,6 +213,7 @@ static struct vs_lstate *state(const struct vs_lplan *lp, struct vs_scratch *sc,
         return NULL;
     }
     st->prls = st->prel + np + 1;
+    st->plast = st->prls + np + 1;
     sc->lin[li] = st;
     return st;
 }
@@ -238,15 +243,24 @@ static inline const uint8_t *ptr(const struct vs_win *w, uint64_t pos)
     return w->buf + (pos - w->base);
 }
 
+/* vs_tok_ok with the common case (an exact or nibble byte) inline. */
+static inline bool tok_ok(const struct vsig_db *db, const struct vs_tok *t,
+                          const uint8_t *p)
+{
+    if (t->kind == VS_TK_BYTE && t->arg == VS_NONE)
+        return (*p & t->mask) == t->val;
+    return vs_tok_ok(db, t, p);
+}
+
 /* Does fragment @l end at @p?  Its bytes are in the window. */
-static bool frag_ok(const struct vsig_db *db, const struct vs_lvl *l,
-                    const struct vs_win *w, uint64_t p, uint64_t *steps)
+static inline bool frag_ok(const struct vsig_db *db, const struct vs_lvl *l,
+                           const struct vs_win *w, uint64_t p, uint64_t *steps)
 {
     const uint8_t *d = ptr(w, p - l->width);
     *steps += l->ntok;
     for (uint32_t k = 0; k < l->ntok; k++) {
         const struct vs_tok *t = &db->toks[l->tok + k];
-        if (!vs_tok_ok(db, t, d))
+        if (!tok_ok(db, t, d))
             return false;
         d += t->kind == VS_TK_MALT ? t->min : 1;
     }
@@ -308,6 +322,59 @@ static uint16_t pre_level(const struct vsig_db *db, const struct vs_seg *sg,
     return (uint16_t)(p - st->prls[i]);
 }
 
+/* Mark positions [p, q) empty in every prefix ring. */
+static void pre_empty(const struct vs_lplan *lp, struct vs_lstate *st,
+                      uint64_t p, uint64_t q)
+{
+    const uint32_t R = lp->pring;
+    uint64_t n = q - p;
+
+    for (uint32_t i = 0; i < lp->npl; i++) {
+        uint16_t *ring = st->pring + (size_t)i * R;
+        uint32_t x = (uint32_t)(p & (R - 1));
+        uint32_t k = n < R - x ? (uint32_t)n : R - x;
+        memset(ring + x, 0xff, (size_t)k * sizeof *ring);
+        if (n > k)
+            memset(ring, 0xff, (size_t)(n - k < x ? n - k : x) * sizeof *ring);
+    }
+}
+
+/* Next position from @p that can hold an end: while no level's latest end
+ * can still feed the next level, only a new first fragment can, and when
+ * that starts with an exact byte memchr finds it.  Skipped positions are
+ * marked empty. */
+static uint64_t pre_skip(const struct vsig_db *db, const struct vs_lplan *lp,
+                         struct vs_lstate *st, const struct vs_win *w,
+                         uint64_t p, uint64_t a, uint64_t *steps)
+{
+    const struct vs_lvl *l0 = &db->lvls[lp->pl];
+
+    for (uint32_t i = 0; i + 1 < lp->npl; i++) {
+        const struct vs_lvl *l = &db->lvls[lp->pl + i + 1];
+        if (st->plast[i] != UINT64_MAX &&
+            st->plast[i] + l->width + l->gmax >= p)
+            return p;
+    }
+    if (l0->ntok == 0)
+        return p;
+    const struct vs_tok *t = &db->toks[l0->tok];
+    if (t->kind != VS_TK_BYTE || t->arg != VS_NONE || t->mask != 0xff)
+        return p;
+    uint64_t from = p, q = a + 1;
+    if (from < st->porg + l0->width)
+        from = st->porg + l0->width;
+    if (from <= a) {
+        const uint8_t *s0 = ptr(w, from - l0->width);
+        const uint8_t *hit = memchr(s0, t->val, (size_t)(a - from + 1));
+        if (hit)
+            q = from + (uint64_t)(hit - s0);
+    }
+    *steps += (q - p) / 64 + 1;
+    if (q > p)
+        pre_empty(lp, st, p, q);
+    return q;
+}
+
 /* Latest start of the part before anchor @a, or false. */
 static bool pre_latest(const struct vsig_db *db, const struct vs_seg *sg,
                        const struct vs_lplan *lp, struct vs_lstate *st,
@@ -328,13 +395,19 @@ static bool pre_latest(const struct vsig_db *db, const struct vs_seg *sg,
         st->plo = lo;
         st->phi = hi;
         memset(st->phas, 0, lp->npl + 1);
+        memset(st->plast, 0xff, lp->npl * sizeof *st->plast);
     }
     st->pgen = sc->gen;
     const uint32_t mask = lp->pring - 1;
-    for (uint64_t p = st->ppos; p <= a; p++)
-        for (uint32_t i = 0; i < lp->npl; i++)
-            st->pring[i * lp->pring + (p & mask)] =
-                pre_level(db, sg, lp, st, w, i, p, steps);
+    for (uint64_t p = pre_skip(db, lp, st, w, st->ppos, a, steps); p <= a;
+         p = pre_skip(db, lp, st, w, p + 1, a, steps)) {
+        for (uint32_t i = 0; i < lp->npl; i++) {
+            uint16_t d = pre_level(db, sg, lp, st, w, i, p, steps);
+            st->pring[i * lp->pring + (p & mask)] = d;
+            if (d != NONE16)
+                st->plast[i] = p;
+        }
+    }
     st->ppos = a + 1;
     uint16_t d = st->pring[(lp->npl - 1) * lp->pring + (a & mask)];
     if (d == NONE16)
@@ -357,7 +430,7 @@ static void suf_pos(const struct vsig_db *db, const struct vs_seg *sg,
     bool seed = p >= st->sorg;
     (*steps) += sg->alen;
     for (uint32_t k = 0; seed && k < sg->alen; k++)
-        seed = vs_tok_ok(db, &anc[k], ptr(w, p - sg->alen + k));
+        seed = tok_ok(db, &anc[k], ptr(w, p - sg->alen + k));
     st->ses[x] = st->sls[x] = seed ? 0 : NONE16;
 
     for (uint32_t i = 1; i <= lp->nsl; i++) {
