@@ -15,6 +15,8 @@
 
 #include <hs/hs.h>
 
+#include "vigil/hex.h"
+
 static double now(void)
 {
     struct timespec ts;
@@ -33,17 +35,6 @@ static void app(char **o, size_t *n, size_t *cap, const char *s)
     }
     memcpy(*o + *n, s, l + 1);
     *n += l;
-}
-
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* ClamAV hex -> PCRE-ish pattern; NULL if a construct is not handled. */
@@ -95,7 +86,7 @@ static char *convert(const char *h)
                     p++;
                     continue;
                 }
-                if (hexv(p[0]) < 0 || hexv(p[1]) < 0)
+                if (vigil_hexval(p[0]) < 0 || vigil_hexval(p[1]) < 0)
                     return NULL;
                 snprintf(tmp, sizeof tmp, "\\x%c%c", p[0], p[1]);
                 app(&o, &n, &cap, tmp);
@@ -123,7 +114,7 @@ static char *convert(const char *h)
             app(&o, &n, &cap, tmp);
             i += 2;
         } else {
-            if (hexv(c) < 0 || hexv(h[i + 1]) < 0)
+            if (vigil_hexval(c) < 0 || vigil_hexval(h[i + 1]) < 0)
                 return NULL;
             snprintf(tmp, sizeof tmp, "\\x%c%c", c, h[i + 1]);
             app(&o, &n, &cap, tmp);

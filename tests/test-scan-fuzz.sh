@@ -1,11 +1,13 @@
 #!/bin/sh
-# Fuzz smoke run of the signature loader and the streaming matcher
-# (libFuzzer + ASan + UBSan), starting from the committed seed corpora.
+# Fuzz smoke run of the signature loader, the streaming matcher and the
+# cost and exactness of verification (sigmatch: a super-linear input runs
+# into the 10 s timeout), libFuzzer + ASan + UBSan, starting from the
+# committed seed corpora.
 # New inputs go to a temporary directory; the committed corpus stays small.
 . tests/functions.sh
 requires clang
 secs=${VIGIL_FUZZ_SECONDS:-20}
-for t in sigparse sigscan; do
+for t in sigparse sigscan sigmatch; do
     bin=$VIGIL_BUILD/fuzz/fuzz-$t
     if [ ! -x "$bin" ] || [ "fuzz/fuzz-$t.c" -nt "$bin" ]; then
         make -s "BUILD=$VIGIL_BUILD" "$bin" || fail "cannot build $bin"

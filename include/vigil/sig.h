@@ -142,7 +142,9 @@ struct vsig_db_stats {
     size_t hashes;        /* .hdb/.hsb entries */
     size_t anchors;       /* literal anchors in the prefilter */
     size_t memory;        /* bytes held by the compiled matcher */
-    size_t stream_memory; /* bytes each stream allocates */
+    size_t stream_memory; /* bytes each stream allocates at creation (parts
+                           * with long ranges add more on their first hit:
+                           * docs/signatures.md) */
 };
 void vsig_db_stats(const struct vsig_db *db, struct vsig_db_stats *st);
 
@@ -264,6 +266,15 @@ VSIG_MUST_CHECK int vsig_stream_reset(struct vsig_stream *s, struct vsig_db *db,
 
 /* Bytes fed so far. */
 uint64_t vsig_stream_offset(const struct vsig_stream *s);
+
+/* Work a stream did since it was created or reset (tests, profiling). */
+struct vsig_stream_stats {
+    size_t sz;             /* caller sets sizeof(struct vsig_stream_stats) */
+    uint64_t anchors;      /* anchor hits that reached verification */
+    uint64_t verify_steps; /* verification work, see docs/signatures.md */
+};
+void vsig_stream_stats(const struct vsig_stream *s,
+                       struct vsig_stream_stats *st);
 
 void vsig_stream_free(struct vsig_stream *s);
 

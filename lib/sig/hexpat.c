@@ -6,17 +6,7 @@
 #include <string.h>
 
 #include "sig/sig-int.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "vigil/hex.h"
 
 static int push_tok(struct vs_store *st, const struct vs_tok *t)
 {
@@ -119,7 +109,7 @@ static bool simple_alts(const char *s, size_t len, size_t *width, size_t *count)
             n++;
             continue;
         }
-        if (hexval(s[i]) < 0)
+        if (vigil_hexval(s[i]) < 0)
             return false;
         cur++;
     }
@@ -141,7 +131,8 @@ static int push_alts(struct vs_store *st, const char *s, size_t len,
             return r;
         struct vs_set *set = &st->sets[si];
         for (size_t i = 0; i < len; i += 3) {
-            uint8_t b = (uint8_t)(hexval(s[i]) << 4 | hexval(s[i + 1]));
+            uint8_t b = 0;
+            vigil_unhex(s + i, 1, &b); /* checked by simple_alts() */
             vs_set_add(set, b);
             if ((flags & VS_HEX_NOCASE) && is_alpha(b))
                 vs_set_add(set, other_case(b));
@@ -182,7 +173,8 @@ static int push_alts(struct vs_store *st, const char *s, size_t len,
             i++;
             continue;
         }
-        uint8_t b = (uint8_t)(hexval(s[i]) << 4 | hexval(s[i + 1]));
+        uint8_t b = 0;
+        vigil_unhex(s + i, 1, &b); /* checked by simple_alts() */
         out[k++] = b;
         if (flags & VS_HEX_WIDE)
             out[k++] = 0;
@@ -192,12 +184,179 @@ static int push_alts(struct vs_store *st, const char *s, size_t len,
     return push_tok(st, &t);
 }
 
+/* Parser state of one hex signature. */
+struct hexp {
+    struct vs_store *st;
+    const char *s;
+    size_t len, i;
+    unsigned flags;
+    size_t first;     /* first token of the signature */
+    size_t galt;      /* GOPEN token of the open generic alternation */
+    size_t alt_first; /* first token of the current alternative */
+    bool in_galt;
+    struct vs_err *e;
+};
+
+/* A byte: two hex digits, either of which may be '?'. */
+static int hp_byte(struct hexp *h)
+{
+    const char *s = h->s;
+    size_t i = h->i;
+
+    if (i + 1 >= h->len) {
+        vs_errf(h->e, "odd number of hex digits at column %zu", i + 1);
+        return -EINVAL;
+    }
+    char c = s[i], d = s[i + 1];
+    int hi = vigil_hexval(c), lo = vigil_hexval(d);
+    uint8_t mask, val;
+    if (c == '?' && d == '?') {
+        mask = 0;
+        val = 0;
+    } else if (c == '?' && lo >= 0) {
+        mask = 0x0f;
+        val = (uint8_t)lo;
+    } else if (hi >= 0 && d == '?') {
+        mask = 0xf0;
+        val = (uint8_t)(hi << 4);
+    } else if (hi >= 0 && lo >= 0) {
+        mask = 0xff;
+        val = (uint8_t)(hi << 4 | lo);
+    } else {
+        vs_errf(h->e, "bad hex byte '%c%c' at column %zu", c, d, i + 1);
+        return -EINVAL;
+    }
+    h->i += 2;
+    return push_byte(h->st, mask, val, h->flags);
+}
+
+/* '*', {n-m} or [n-m]. */
+static int hp_gap(struct hexp *h)
+{
+    struct vs_store *st = h->st;
+    char c = h->s[h->i];
+    struct vs_tok t = {.kind = VS_TK_GAP, .min = 0, .max = VS_INF};
+
+    if (c == '*') {
+        if (h->in_galt) {
+            vs_errf(h->e, "'*' inside alternatives at column %zu", h->i + 1);
+            return -EINVAL;
+        }
+        h->i++;
+        return push_tok(st, &t);
+    }
+    char close = c == '{' ? '}' : ']';
+    const char *in = h->s + h->i + 1;
+    const char *end = memchr(in, close, h->len - h->i - 1);
+    if (end == NULL ||
+        parse_range(in, (size_t)(end - in), &t.min, &t.max) < 0 ||
+        (c == '[' && t.max == VS_INF)) {
+        vs_errf(h->e, "bad range at column %zu", h->i + 1);
+        return -EINVAL;
+    }
+    if (h->in_galt && t.max == VS_INF) {
+        vs_errf(h->e, "unbounded range inside alternatives");
+        return -EINVAL;
+    }
+    /* aa[x-y]HEXSIG: clamscan takes the offset as HEXSIG's. */
+    if (c == '[' && st->ntoks - h->first == 1 &&
+        st->toks[h->first].kind == VS_TK_BYTE)
+        st->hex_ref = (uint32_t)st->ntoks + 1;
+    h->i = (size_t)(end - h->s) + 1;
+    return push_tok(st, &t);
+}
+
+/* '(' or '!(': a special (B) (L) (W), fixed-width alternatives, or the
+ * start of a generic alternation. */
+static int hp_group(struct hexp *h)
+{
+    bool neg = h->s[h->i] == '!';
+    size_t open = neg ? h->i + 1 : h->i;
+    int r;
+
+    if (open >= h->len || h->s[open] != '(') {
+        vs_errf(h->e, "'!' must precede '(' at column %zu", h->i + 1);
+        return -EINVAL;
+    }
+    if (h->in_galt) {
+        vs_errf(h->e, "nested '(' at column %zu", open + 1);
+        return -EINVAL;
+    }
+    const char *end = memchr(h->s + open + 1, ')', h->len - open - 1);
+    if (end == NULL) {
+        vs_errf(h->e, "unterminated '(' at column %zu", open + 1);
+        return -EINVAL;
+    }
+    const char *in = h->s + open + 1;
+    size_t inlen = (size_t)(end - in);
+    size_t width, count;
+    if (inlen == 1 && !neg && (in[0] == 'B' || in[0] == 'L' || in[0] == 'W')) {
+        struct vs_tok t = {.kind = VS_TK_SPECIAL,
+                           .flag = (uint8_t)(in[0] == 'B'   ? VS_SP_B
+                                             : in[0] == 'L' ? VS_SP_L
+                                                            : VS_SP_W)};
+        h->i = (size_t)(end - h->s) + 1;
+        return push_tok(h->st, &t);
+    }
+    if (simple_alts(in, inlen, &width, &count)) {
+        h->i = (size_t)(end - h->s) + 1;
+        return push_alts(h->st, in, inlen, width, count, neg, h->flags, h->e);
+    }
+    if (neg) {
+        vs_errf(h->e, "negation needs fixed-length alternatives at column %zu",
+                h->i + 1);
+        return -EINVAL;
+    }
+    struct vs_tok t = {.kind = VS_TK_GOPEN};
+    h->galt = h->st->ntoks;
+    if ((r = push_tok(h->st, &t)) < 0)
+        return r;
+    h->in_galt = true;
+    h->alt_first = h->st->ntoks;
+    h->i = open + 1;
+    return 0;
+}
+
+/* '|' or ')' of a generic alternation. */
+static int hp_bar(struct hexp *h)
+{
+    struct vs_store *st = h->st;
+    char c = h->s[h->i];
+    int r;
+
+    if (!h->in_galt) {
+        vs_errf(h->e, "unexpected '%c' at column %zu", c, h->i + 1);
+        return -EINVAL;
+    }
+    if (st->ntoks == h->alt_first) {
+        vs_errf(h->e, "empty alternative at column %zu", h->i + 1);
+        return -EINVAL;
+    }
+    struct vs_tok t = {.kind = c == '|' ? VS_TK_GBAR : VS_TK_GCLOSE};
+    if ((r = push_tok(st, &t)) < 0)
+        return r;
+    if (c == ')') {
+        st->toks[h->galt].max = (uint32_t)(st->ntoks - 1 - h->galt);
+        h->in_galt = false;
+    }
+    h->alt_first = st->ntoks;
+    h->i++;
+    return 0;
+}
+
 int vs_hex_parse(struct vs_store *st, const char *s, size_t len, unsigned flags,
                  uint32_t *tok, uint32_t *ntok, struct vs_err *e)
 {
-    size_t first = st->ntoks;
-    size_t i = 0, galt = 0, alt_first = 0;
-    bool in_galt = false;
+    struct hexp h = {.st = st,
+                     .s = s,
+                     .len = len,
+                     .i = 0,
+                     .flags = flags,
+                     .first = st->ntoks,
+                     .galt = 0,
+                     .alt_first = 0,
+                     .in_galt = false,
+                     .e = e};
     int r;
 
     st->hex_ref = VS_NONE;
@@ -207,163 +366,33 @@ int vs_hex_parse(struct vs_store *st, const char *s, size_t len, unsigned flags,
         vs_errf(e, "empty hex signature");
         return -EINVAL;
     }
-    while (i < len) {
-        char c = s[i];
-        if (hexval(c) >= 0 || c == '?') {
-            if (i + 1 >= len) {
-                vs_errf(e, "odd number of hex digits at column %zu", i + 1);
-                return -EINVAL;
-            }
-            char d = s[i + 1];
-            int hi = hexval(c), lo = hexval(d);
-            uint8_t mask, val;
-            if (c == '?' && d == '?') {
-                mask = 0;
-                val = 0;
-            } else if (c == '?' && lo >= 0) {
-                mask = 0x0f;
-                val = (uint8_t)lo;
-            } else if (hi >= 0 && d == '?') {
-                mask = 0xf0;
-                val = (uint8_t)(hi << 4);
-            } else if (hi >= 0 && lo >= 0) {
-                mask = 0xff;
-                val = (uint8_t)(hi << 4 | lo);
-            } else {
-                vs_errf(e, "bad hex byte '%c%c' at column %zu", c, d, i + 1);
-                return -EINVAL;
-            }
-            if ((r = push_byte(st, mask, val, flags)) < 0)
-                return r;
-            i += 2;
-            continue;
+    while (h.i < len) {
+        char c = s[h.i];
+        if (vigil_hexval(c) >= 0 || c == '?')
+            r = hp_byte(&h);
+        else if (c == '*' || c == '{' || c == '[')
+            r = hp_gap(&h);
+        else if (c == '!' || c == '(')
+            r = hp_group(&h);
+        else if (c == '|' || c == ')')
+            r = hp_bar(&h);
+        else {
+            vs_errf(e, "unexpected character '%c' at column %zu", c, h.i + 1);
+            r = -EINVAL;
         }
-        switch (c) {
-        case '*': {
-            if (in_galt) {
-                vs_errf(e, "'*' inside alternatives at column %zu", i + 1);
-                return -EINVAL;
-            }
-            struct vs_tok t = {.kind = VS_TK_GAP, .min = 0, .max = VS_INF};
-            if ((r = push_tok(st, &t)) < 0)
-                return r;
-            i++;
-            break;
-        }
-        case '{':
-        case '[': {
-            char close = c == '{' ? '}' : ']';
-            const char *end = memchr(s + i + 1, close, len - i - 1);
-            uint32_t lo = 0, hi = 0;
-            if (end == NULL ||
-                parse_range(s + i + 1, (size_t)(end - s - i - 1), &lo, &hi) <
-                    0 ||
-                (c == '[' && hi == VS_INF)) {
-                vs_errf(e, "bad range at column %zu", i + 1);
-                return -EINVAL;
-            }
-            if (in_galt && hi == VS_INF) {
-                vs_errf(e, "unbounded range inside alternatives");
-                return -EINVAL;
-            }
-            /* aa[x-y]HEXSIG: clamscan takes the offset as HEXSIG's. */
-            if (c == '[' && st->ntoks - first == 1 &&
-                st->toks[first].kind == VS_TK_BYTE)
-                st->hex_ref = (uint32_t)st->ntoks + 1;
-            struct vs_tok t = {.kind = VS_TK_GAP, .min = lo, .max = hi};
-            if ((r = push_tok(st, &t)) < 0)
-                return r;
-            i = (size_t)(end - s) + 1;
-            break;
-        }
-        case '!':
-        case '(': {
-            bool neg = c == '!';
-            size_t open = neg ? i + 1 : i;
-            if (open >= len || s[open] != '(') {
-                vs_errf(e, "'!' must precede '(' at column %zu", i + 1);
-                return -EINVAL;
-            }
-            if (in_galt) {
-                vs_errf(e, "nested '(' at column %zu", open + 1);
-                return -EINVAL;
-            }
-            const char *end = memchr(s + open + 1, ')', len - open - 1);
-            if (end == NULL) {
-                vs_errf(e, "unterminated '(' at column %zu", open + 1);
-                return -EINVAL;
-            }
-            const char *in = s + open + 1;
-            size_t inlen = (size_t)(end - in);
-            size_t width, count;
-            if (inlen == 1 && !neg &&
-                (in[0] == 'B' || in[0] == 'L' || in[0] == 'W')) {
-                struct vs_tok t = {.kind = VS_TK_SPECIAL,
-                                   .flag = (uint8_t)(in[0] == 'B'   ? VS_SP_B
-                                                     : in[0] == 'L' ? VS_SP_L
-                                                                    : VS_SP_W)};
-                if ((r = push_tok(st, &t)) < 0)
-                    return r;
-                i = (size_t)(end - s) + 1;
-            } else if (simple_alts(in, inlen, &width, &count)) {
-                if ((r = push_alts(st, in, inlen, width, count, neg, flags,
-                                   e)) < 0)
-                    return r;
-                i = (size_t)(end - s) + 1;
-            } else {
-                if (neg) {
-                    vs_errf(e,
-                            "negation needs fixed-length alternatives "
-                            "at column %zu",
-                            i + 1);
-                    return -EINVAL;
-                }
-                struct vs_tok t = {.kind = VS_TK_GOPEN};
-                galt = st->ntoks;
-                if ((r = push_tok(st, &t)) < 0)
-                    return r;
-                in_galt = true;
-                alt_first = st->ntoks;
-                i = open + 1;
-            }
-            break;
-        }
-        case '|':
-        case ')': {
-            if (!in_galt) {
-                vs_errf(e, "unexpected '%c' at column %zu", c, i + 1);
-                return -EINVAL;
-            }
-            if (st->ntoks == alt_first) {
-                vs_errf(e, "empty alternative at column %zu", i + 1);
-                return -EINVAL;
-            }
-            struct vs_tok t = {.kind = c == '|' ? VS_TK_GBAR : VS_TK_GCLOSE};
-            if ((r = push_tok(st, &t)) < 0)
-                return r;
-            if (c == ')') {
-                st->toks[galt].max = (uint32_t)(st->ntoks - 1 - galt);
-                in_galt = false;
-            }
-            alt_first = st->ntoks;
-            i++;
-            break;
-        }
-        default:
-            vs_errf(e, "unexpected character '%c' at column %zu", c, i + 1);
-            return -EINVAL;
-        }
-        if (st->ntoks - first > VS_MAX_TOKS) {
+        if (r < 0)
+            return r;
+        if (st->ntoks - h.first > VS_MAX_TOKS) {
             vs_errf(e, "signature too long");
             return -EINVAL;
         }
     }
-    if (in_galt) {
+    if (h.in_galt) {
         vs_errf(e, "unterminated alternatives");
         return -EINVAL;
     }
-    *tok = (uint32_t)first;
-    *ntok = (uint32_t)(st->ntoks - first);
+    *tok = (uint32_t)h.first;
+    *ntok = (uint32_t)(st->ntoks - h.first);
     return 0;
 }
 

@@ -106,6 +106,48 @@ static size_t scan_num(const char *s, size_t len, size_t i, uint64_t *v)
 /* Shunting-yard: '&' and '|' have equal precedence and associate to the
  * left; modifiers (=X[,Y], >X[,Y], <X[,Y]) are postfix on the operand or
  * group just completed. */
+/* Pop operators down to the innermost '(' (left on the stack) into RPN. */
+static int pop_ops(struct vs_store *st, const char *ops, size_t *nops,
+                   long *depth)
+{
+    int r;
+
+    while (*nops > 0 && ops[*nops - 1] != '(') {
+        char o = ops[--*nops];
+        if ((r = push_rpn(st, o == '&' ? VS_OP_AND : VS_OP_OR, 0, 0)) < 0)
+            return r;
+        (*depth)--;
+    }
+    return 0;
+}
+
+/* A count modifier at s[*i] ('=', '>' or '<'): X or X,Y. */
+static int parse_count(struct vs_store *st, const char *s, size_t len,
+                       size_t *i, struct vs_ldb *l, struct vs_err *e)
+{
+    char c = s[(*i)++];
+    uint64_t x, y = VS_NONE;
+    size_t n;
+
+    if ((n = scan_num(s, len, *i, &x)) == 0 || x >= VS_NONE) {
+        vs_errf(e, "bad count after '%c'", c);
+        return -EINVAL;
+    }
+    *i += n;
+    if (*i < len && s[*i] == ',') {
+        (*i)++;
+        if ((n = scan_num(s, len, *i, &y)) == 0 || y >= VS_NONE) {
+            vs_errf(e, "bad count after ','");
+            return -EINVAL;
+        }
+        *i += n;
+    }
+    uint8_t op = c == '=' ? VS_OP_EQ : c == '>' ? VS_OP_GT : VS_OP_LT;
+    if (op != VS_OP_GT)
+        l->monotone = 0;
+    return push_rpn(st, op, (uint32_t)x, (uint32_t)y);
+}
+
 static int parse_expr(struct vs_store *st, const char *s, size_t len,
                       uint32_t nsub, struct vs_ldb *l, struct vs_err *e)
 {
@@ -125,12 +167,10 @@ static int parse_expr(struct vs_store *st, const char *s, size_t len,
         char c = s[i];
         uint64_t v;
         size_t n;
-        if (want_operand) {
-            if (c == '(') {
-                ops[nops++] = '(';
-                i++;
-                continue;
-            }
+        if (want_operand && c == '(') {
+            ops[nops++] = '(';
+            i++;
+        } else if (want_operand) {
             if ((n = scan_num(s, len, i, &v)) == 0 || v >= nsub) {
                 vs_errf(e, "bad subsignature index at expression column %zu",
                         i + 1);
@@ -141,76 +181,38 @@ static int parse_expr(struct vs_store *st, const char *s, size_t len,
             depth++;
             i += n;
             want_operand = false;
-            continue;
-        }
-        if (c == '=' || c == '>' || c == '<') {
-            uint64_t x, y = VS_NONE;
-            i++;
-            if ((n = scan_num(s, len, i, &x)) == 0 || x >= VS_NONE) {
-                vs_errf(e, "bad count after '%c'", c);
-                return -EINVAL;
-            }
-            i += n;
-            if (i < len && s[i] == ',') {
-                i++;
-                if ((n = scan_num(s, len, i, &y)) == 0 || y >= VS_NONE) {
-                    vs_errf(e, "bad count after ','");
-                    return -EINVAL;
-                }
-                i += n;
-            }
-            uint8_t op = c == '=' ? VS_OP_EQ : c == '>' ? VS_OP_GT : VS_OP_LT;
-            if (op != VS_OP_GT)
-                l->monotone = 0;
-            if ((r = push_rpn(st, op, (uint32_t)x, (uint32_t)y)) < 0)
+        } else if (c == '=' || c == '>' || c == '<') {
+            if ((r = parse_count(st, s, len, &i, l, e)) < 0)
                 return r;
-            continue;
-        }
-        if (c == '&' || c == '|') {
-            while (nops > 0 && ops[nops - 1] != '(') {
-                char o = ops[--nops];
-                if ((r = push_rpn(st, o == '&' ? VS_OP_AND : VS_OP_OR, 0, 0)) <
-                    0)
-                    return r;
-                depth--;
-            }
+        } else if (c == '&' || c == '|') {
+            if ((r = pop_ops(st, ops, &nops, &depth)) < 0)
+                return r;
             ops[nops++] = c;
             want_operand = true;
             i++;
-            continue;
-        }
-        if (c == ')') {
-            while (nops > 0 && ops[nops - 1] != '(') {
-                char o = ops[--nops];
-                if ((r = push_rpn(st, o == '&' ? VS_OP_AND : VS_OP_OR, 0, 0)) <
-                    0)
-                    return r;
-                depth--;
-            }
+        } else if (c == ')') {
+            if ((r = pop_ops(st, ops, &nops, &depth)) < 0)
+                return r;
             if (nops == 0) {
                 vs_errf(e, "unbalanced ')' in logical expression");
                 return -EINVAL;
             }
             nops--;
             i++;
-            continue;
+        } else {
+            vs_errf(e, "unexpected '%c' in logical expression", c);
+            return -EINVAL;
         }
-        vs_errf(e, "unexpected '%c' in logical expression", c);
-        return -EINVAL;
     }
     if (want_operand) {
         vs_errf(e, "logical expression ends with an operator");
         return -EINVAL;
     }
-    while (nops > 0) {
-        char o = ops[--nops];
-        if (o == '(') {
-            vs_errf(e, "unbalanced '(' in logical expression");
-            return -EINVAL;
-        }
-        if ((r = push_rpn(st, o == '&' ? VS_OP_AND : VS_OP_OR, 0, 0)) < 0)
-            return r;
-        depth--;
+    if ((r = pop_ops(st, ops, &nops, &depth)) < 0)
+        return r;
+    if (nops > 0) {
+        vs_errf(e, "unbalanced '(' in logical expression");
+        return -EINVAL;
     }
     if (depth != 1) {
         vs_errf(e, "malformed logical expression");

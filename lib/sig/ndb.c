@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sig/sig-int.h"
+#include "vigil/hex.h"
 
 /* Split @s at @sep into at most @max fields; returns the count or -1 when
  * there are more. */
@@ -145,17 +146,6 @@ int vs_parse_db_line(struct vs_store *st, const char *s, size_t len,
     return add_body(st, s, nlen, 0, &any, eq + 1, len - nlen - 1, e);
 }
 
-static int hexdigit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int vs_parse_hash_line(struct vs_store *st, const char *s, size_t len,
                        bool md5_only, struct vs_err *e)
 {
@@ -187,13 +177,9 @@ int vs_parse_hash_line(struct vs_store *st, const char *s, size_t len,
         return -EINVAL;
     }
     uint8_t dg[32] = {0};
-    for (size_t i = 0; i < fl[0]; i += 2) {
-        int hi = hexdigit(f[0][i]), lo = hexdigit(f[0][i + 1]);
-        if (hi < 0 || lo < 0) {
-            vs_errf(e, "bad hex digit in hash");
-            return -EINVAL;
-        }
-        dg[i / 2] = (uint8_t)(hi << 4 | lo);
+    if (!vigil_unhex(f[0], fl[0] / 2, dg)) {
+        vs_errf(e, "bad hex digit in hash");
+        return -EINVAL;
     }
     if (!(fl[1] == 1 && f[1][0] == '*') &&
         vs_parse_u64(f[1], fl[1], &size) < 0) {

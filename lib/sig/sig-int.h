@@ -7,9 +7,15 @@
  *   ldb.c      .ldb lines              -> logical signatures + subsignatures
  *   cvd.c      .cvd/.cld containers    -> the members above
  *   loader.c   public loader API, diagnostics, format dispatch
- *   compile.c  tokens -> segments, anchors, prefilter groups (struct vsig_db)
+ *   plan.c     tokens -> segments (while loading, with anchor.c)
+ *   anchor.c   a segment's anchor window and length class
+ *   group.c    anchors -> prefilter groups
+ *   compile.c  the phases of vs_compile (struct vsig_db)
  *   verify.c   checks one segment around an anchor hit
- *   scan.c     streams: windows, prefilter passes, chaining, reporting
+ *   verify-lin.c  the same for long ranges, linear in the data
+ *   scan.c     streams: life cycle, windows, feeding (scan-int.h)
+ *   prefilter.c  sampled-gram passes -> anchor hits
+ *   match.c    anchor hits -> parts, chains, logical signatures, reports
  *   hash.c     MD5/SHA-1/SHA-256 (nettle) and hash signature lookup
  *   slot.c     atomic database replacement
  */
@@ -148,6 +154,9 @@ struct vs_seg {
     uint32_t xc, nxc; /* extra checks (sets, alternatives) */
     uint8_t fixed;
     int8_t lookb, looka; /* enum vs_special or -1 */
+    uint32_t lin;        /* db->lplans index (linear path), VS_NONE: none */
+    uint32_t fw, nfw;    /* db->fxw: the 8-byte words of a fixed segment
+                          * that hold something to compare (nfw 0: all) */
 };
 
 /* Extra check of the fixed path: a byte set or alternatives at pos. */
@@ -155,6 +164,30 @@ struct vs_xchk {
     uint32_t pos; /* from the segment start */
     uint32_t tok; /* absolute token index */
 };
+
+/* Linear path (verify-lin.c): a variable-width segment without generic
+ * alternatives, seen as fixed-width fragments separated by ranges.  Before
+ * the anchor, level 0 is the first fragment and level i > 0 is range i then
+ * fragment i; after it, level 0 is the anchor itself and levels 1.. are
+ * (range, fragment) pairs the same way. */
+struct vs_lvl {
+    uint32_t gmin, gmax; /* range before the fragment */
+    uint32_t tok, ntok;  /* fragment tokens (db->toks), BYTE or MALT */
+    uint32_t width;      /* fragment bytes */
+};
+
+struct vs_lplan {
+    uint32_t pl, npl; /* prefix levels (db->lvls) */
+    uint32_t sl, nsl; /* suffix levels after the anchor */
+    uint32_t pring;   /* ring entries per prefix level (power of two) */
+    uint32_t sring;   /* ring entries per suffix level (power of two) */
+    uint32_t pmaxw;   /* widest prefix fragment, plus one (lookbehind) */
+    uint32_t smaxw;   /* widest suffix fragment or the anchor */
+};
+
+/* Segments whose span before or after the anchor reaches this many bytes
+ * take the linear path (tests lower it to compare both paths). */
+VS_HIDDEN extern uint32_t vs_lin_span;
 
 /* Signatures cut into segments with anchors (compile.c), built line by line
  * while loading so that problems are reported with file and line. */
@@ -353,6 +386,12 @@ struct vsig_db {
     size_t nfx;
     struct vs_xchk *xchk;
     size_t nxchk;
+    uint32_t *fxw; /* word lists of fixed segments with long {n} */
+    size_t nfxw;
+    struct vs_lvl *lvls; /* levels of the linear path (verify-lin.c) */
+    size_t nlvls;
+    struct vs_lplan *lplans;
+    size_t nlin;
     struct vs_group groups[VS_NGROUPS];
     unsigned ngroups;
     uint32_t
@@ -390,6 +429,16 @@ struct vs_win {
 struct vs_scratch {
     uint64_t *a, *b, *c, *d, *e, *f;
     size_t words;
+    /* Work counter (vsig_stream_stats): one step is one byte or token test,
+     * one bitset word operation, or one position of one level of a linear
+     * scan (verify-lin.c). */
+    uint64_t steps;
+    uint64_t anchors; /* anchor hits passed to verification */
+    /* Linear-path states, one per db->lplans entry, allocated on first use;
+     * valid while their generation equals gen (bumped per object). */
+    struct vs_lstate **lin;
+    size_t nlin;
+    uint64_t gen;
 };
 
 /* Result of verifying a segment at anchor position a: possible starts and
@@ -403,6 +452,33 @@ struct vs_vres {
 VS_HIDDEN bool vs_verify(const struct vsig_db *db, const struct vs_seg *seg,
                          const struct vs_win *w, uint64_t a,
                          struct vs_scratch *sc, struct vs_vres *r);
+/*
+ * Verify @seg at anchor @a and choose its start in [lo, hi] (the first part:
+ * the offset window, see vs_first_start_in; later parts: after the previous
+ * part).  Returns 1 with the start in *st and the end in r->emin; 0 if the
+ * part is there but starts outside [lo, hi] (r->smin > hi: too late); -1
+ * if it is not there.  Takes the linear path when the segment has one.
+ */
+VS_HIDDEN int vs_match(const struct vsig_db *db, const struct vs_seg *seg,
+                       const struct vs_win *w, uint64_t a,
+                       struct vs_scratch *sc, uint64_t lo, uint64_t hi,
+                       uint64_t *st, struct vs_vres *r);
+/* Does the fixed-width token @t (BYTE or MALT) match at @p? */
+VS_HIDDEN bool vs_tok_ok(const struct vsig_db *db, const struct vs_tok *t,
+                         const uint8_t *p);
+
+/* ---- linear path (verify-lin.c) ---- */
+
+/* Plan the linear path of every eligible segment (after compilation). */
+VS_HIDDEN int vs_lin_build(struct vsig_db *db);
+/* Like vs_verify for a segment with a linear plan, keeping only the latest
+ * start, among starts in [lo, hi] (r->smin = r->smax = it, r->starts NULL).
+ * -ENOMEM if its state cannot be allocated (use vs_verify), else 1 / 0. */
+VS_HIDDEN int vs_lin_verify(const struct vsig_db *db, const struct vs_seg *seg,
+                            const struct vs_win *w, uint64_t a,
+                            struct vs_scratch *sc, uint64_t lo, uint64_t hi,
+                            struct vs_vres *r);
+VS_HIDDEN void vs_lin_free(struct vs_scratch *sc);
 /* Is there a start in [lo, hi] among the results?  Returns it (the latest
  * such start, i.e. the shortest match) through *s. */
 VS_HIDDEN bool vs_vres_start_in(const struct vs_seg *seg,
@@ -415,13 +491,14 @@ VS_HIDDEN bool vs_first_start_in(const struct vs_seg *seg,
                                  uint64_t lo, uint64_t hi, uint64_t *s);
 
 /* Reference search of one segment anywhere in a window (no prefilter):
- * calls fn for each anchor position that verifies, in increasing order. */
-typedef int (*vs_found_fn)(void *opaque, const struct vs_seg *seg, uint64_t a,
+ * calls fn for each anchor position, in increasing order, where the part is
+ * found starting in [lo, hi] (vs_match), with that start. */
+typedef int (*vs_found_fn)(void *opaque, const struct vs_seg *seg, uint64_t st,
                            const struct vs_vres *r);
 VS_HIDDEN int vs_search_seg(const struct vsig_db *db, const struct vs_seg *seg,
                             const struct vs_win *w, uint64_t from, uint64_t to,
-                            struct vs_scratch *sc, vs_found_fn fn,
-                            void *opaque);
+                            uint64_t lo, uint64_t hi, struct vs_scratch *sc,
+                            vs_found_fn fn, void *opaque);
 
 /* Tables of the special classes. */
 VS_HIDDEN const struct vs_set *vs_special_set(int sp, int where);

@@ -69,6 +69,12 @@ static bool malt_ok(const struct vsig_db *db, const struct vs_tok *t,
     return (t->flag & 1) ? !hit : hit;
 }
 
+bool vs_tok_ok(const struct vsig_db *db, const struct vs_tok *t,
+               const uint8_t *p)
+{
+    return t->kind == VS_TK_MALT ? malt_ok(db, t, p) : byte_ok(db, t, *p);
+}
+
 static inline uint8_t at(const struct vs_win *w, uint64_t pos)
 {
     return w->buf[pos - w->base];
@@ -77,7 +83,8 @@ static inline uint8_t at(const struct vs_win *w, uint64_t pos)
 /* ---- fixed-width segments ---- */
 
 static bool verify_fixed(const struct vsig_db *db, const struct vs_seg *seg,
-                         const struct vs_win *w, uint64_t a, struct vs_vres *r)
+                         const struct vs_win *w, uint64_t a,
+                         struct vs_scratch *sc, struct vs_vres *r)
 {
     if (a < seg->pre_min)
         return false;
@@ -88,6 +95,20 @@ static bool verify_fixed(const struct vsig_db *db, const struct vs_seg *seg,
     const uint8_t *p = w->buf + (s - w->base);
     const uint8_t *m = db->fxmask + seg->fx, *v = db->fxval + seg->fx;
     uint32_t n = seg->fxn, i = 0;
+    if (seg->nfw) {
+        /* Long {n}: only the words that hold bytes to compare (the last
+         * one may reach past the segment: its mask is zero there). */
+        sc->steps += seg->nfw + 1 + seg->nxc;
+        for (uint32_t k = 0; k < seg->nfw; k++) {
+            uint32_t o = db->fxw[seg->fw + k];
+            uint64_t x = 0;
+            memcpy(&x, p + o, n - o < 8 ? n - o : 8);
+            if ((x & vs_load64(m + o)) != vs_load64(v + o))
+                return false;
+        }
+        i = n;
+    }
+    sc->steps += (n - i) / 8 + 1 + seg->nxc;
     for (; i + 8 <= n; i += 8)
         if ((vs_load64(p + i) & vs_load64(m + i)) != vs_load64(v + i))
             return false;
@@ -207,6 +228,7 @@ struct sim {
     uint64_t limit;  /* largest offset that stays inside the data */
     bool fwd;
     size_t nw;
+    uint64_t *steps;
 };
 
 /* Byte consumed at offset q (forward: origin + q, backward: origin - q - 1) */
@@ -221,6 +243,7 @@ static void step(const struct sim *s, const struct vs_tok *t,
 {
     size_t nw = s->nw;
 
+    *s->steps += nw;
     switch (t->kind) {
     case VS_TK_GAP:
         bs_zero(out, nw);
@@ -238,6 +261,7 @@ static void step(const struct sim *s, const struct vs_tok *t,
             for (uint64_t v = in[i]; v; v &= v - 1) {
                 uint64_t q = i * 64 + (uint64_t)__builtin_ctzll(v);
                 bool ok;
+                (*s->steps)++;
                 if (s->fwd) {
                     uint64_t p = s->origin + q;
                     ok = (s->w->eof && p == s->w->hi) ||
@@ -259,6 +283,7 @@ static void step(const struct sim *s, const struct vs_tok *t,
         for (size_t i = 0; i < nw; i++) {
             for (uint64_t v = in[i]; v; v &= v - 1) {
                 uint64_t q = i * 64 + (uint64_t)__builtin_ctzll(v);
+                (*s->steps)++;
                 if (q + width > s->limit)
                     continue;
                 uint64_t p = pos_of(s, q, width);
@@ -353,7 +378,8 @@ static bool verify_var(const struct vsig_db *db, const struct vs_seg *seg,
     /* After the anchor. */
     uint32_t post0 = seg->atok + seg->alen;
     uint64_t *res;
-    struct sim s = {.db = db, .w = w, .origin = x0, .fwd = true};
+    struct sim s = {
+        .db = db, .w = w, .origin = x0, .fwd = true, .steps = &sc->steps};
     uint64_t span = seg->post_max;
     s.limit = w->hi - x0 < span ? w->hi - x0 : span;
     s.nw = (size_t)(span / 64 + 1);
@@ -365,7 +391,8 @@ static bool verify_var(const struct vsig_db *db, const struct vs_seg *seg,
     r->emin = x0 + (uint64_t)emin;
 
     /* Before the anchor. */
-    struct sim b = {.db = db, .w = w, .origin = a, .fwd = false};
+    struct sim b = {
+        .db = db, .w = w, .origin = a, .fwd = false, .steps = &sc->steps};
     span = seg->pre_max;
     b.limit = a - w->lo < span ? a - w->lo : span;
     b.nw = (size_t)(span / 64 + 1);
@@ -388,8 +415,9 @@ bool vs_verify(const struct vsig_db *db, const struct vs_seg *seg,
                const struct vs_win *w, uint64_t a, struct vs_scratch *sc,
                struct vs_vres *r)
 {
+    sc->anchors++;
     if (seg->fixed)
-        return verify_fixed(db, seg, w, a, r);
+        return verify_fixed(db, seg, w, a, sc, r);
     return verify_var(db, seg, w, a, sc, r);
 }
 
@@ -426,9 +454,39 @@ bool vs_first_start_in(const struct vs_seg *seg, const struct vs_vres *r,
     return true;
 }
 
+int vs_match(const struct vsig_db *db, const struct vs_seg *seg,
+             const struct vs_win *w, uint64_t a, struct vs_scratch *sc,
+             uint64_t lo, uint64_t hi, uint64_t *st, struct vs_vres *r)
+{
+    bool first = seg->idx == 0;
+
+    if (seg->lin != VS_NONE) {
+        /* The first part's offset window bounds its starts directly; a
+         * later part keeps the latest start of all, enough unless that one
+         * lies past hi (a range too long for one part before it). */
+        bool filter = first && !seg->hasref;
+        int m = vs_lin_verify(db, seg, w, a, sc, filter ? lo : 0,
+                              filter ? hi : UINT64_MAX, r);
+        if (m == 0)
+            return -1;
+        if (m > 0 && first)
+            return vs_first_start_in(seg, r, a, lo, hi, st) ? 1 : 0;
+        if (m > 0 && r->smax <= hi) {
+            *st = r->smax;
+            return r->smax >= lo ? 1 : 0;
+        }
+    }
+    if (!vs_verify(db, seg, w, a, sc, r))
+        return -1;
+    bool in = first ? vs_first_start_in(seg, r, a, lo, hi, st)
+                    : vs_vres_start_in(seg, r, a, lo, hi, st);
+    return in ? 1 : 0;
+}
+
 int vs_search_seg(const struct vsig_db *db, const struct vs_seg *seg,
                   const struct vs_win *w, uint64_t from, uint64_t to,
-                  struct vs_scratch *sc, vs_found_fn fn, void *opaque)
+                  uint64_t lo, uint64_t hi, struct vs_scratch *sc,
+                  vs_found_fn fn, void *opaque)
 {
     const struct vs_tok *anc = db->toks + seg->tok + seg->atok;
 
@@ -440,9 +498,10 @@ int vs_search_seg(const struct vsig_db *db, const struct vs_seg *seg,
         if (!byte_ok(db, &anc[0], at(w, a)))
             continue;
         struct vs_vres r;
-        if (!vs_verify(db, seg, w, a, sc, &r))
+        uint64_t st;
+        if (vs_match(db, seg, w, a, sc, lo, hi, &st, &r) <= 0)
             continue;
-        int rc = fn(opaque, seg, a, &r);
+        int rc = fn(opaque, seg, st, &r);
         if (rc)
             return rc;
     }

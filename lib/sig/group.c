@@ -1,0 +1,286 @@
+/* Prefilter groups: each anchor class present gets a blocked bloom filter
+ * of the grams its anchors index (sampled every S positions, see struct
+ * vs_group) and a hash table from gram to (segment, offset, inline check). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sig/compile-int.h"
+
+static uint32_t ceil_log2(uint64_t n)
+{
+    uint32_t k = 0;
+    while (k < 63 && (1ull << k) < n)
+        k++;
+    return k;
+}
+
+struct gent {
+    uint64_t gram;
+    uint32_t ref;
+};
+
+static int cmp_gent(const void *a, const void *b)
+{
+    const struct gent *x = a, *y = b;
+    if (x->gram != y->gram)
+        return x->gram < y->gram ? -1 : 1;
+    if (x->ref != y->ref)
+        return x->ref < y->ref ? -1 : 1;
+    return 0; /* same gram and window: the rest is equal too */
+}
+
+/* The gram table: entries grouped by bucket, each bucket sorted with its
+ * duplicates removed. */
+static int group_table(struct vs_group *g, struct gent *ents, size_t n)
+{
+    g->bbits = ceil_log2(n ? n : 1);
+    if (g->bbits == 0)
+        g->bbits = 1;
+    size_t nb = (size_t)1 << g->bbits;
+    uint32_t *cnt = calloc(nb + 1, sizeof *cnt);
+    struct gent *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (cnt == NULL || sorted == NULL) {
+        free(cnt);
+        free(sorted);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        cnt[((ents[i].gram * VS_HASHMUL) >> (64 - g->bbits)) + 1]++;
+    for (size_t i = 0; i < nb; i++)
+        cnt[i + 1] += cnt[i];
+    for (size_t i = 0; i < n; i++) {
+        size_t bk = (size_t)((ents[i].gram * VS_HASHMUL) >> (64 - g->bbits));
+        sorted[cnt[bk]++] = ents[i];
+    }
+    /* cnt[b] is now the end of bucket b; sort and dedupe each bucket. */
+    g->boff = calloc(nb + 1, sizeof *g->boff);
+    g->ents = calloc(n ? n : 1, sizeof *g->ents);
+    if (g->boff == NULL || g->ents == NULL) {
+        free(cnt);
+        free(sorted);
+        return -ENOMEM;
+    }
+    size_t out = 0, start = 0;
+    for (size_t bk = 0; bk < nb; bk++) {
+        size_t end = cnt[bk];
+        g->boff[bk] = (uint32_t)out;
+        if (end - start > 1)
+            qsort(sorted + start, end - start, sizeof *sorted, cmp_gent);
+        for (size_t i = start; i < end; i++) {
+            /* Variants of one anchor share grams; keep each variant. */
+            if (i > start && cmp_gent(&sorted[i], &sorted[i - 1]) == 0)
+                continue;
+            g->ents[out].gram = sorted[i].gram;
+            g->ents[out].ref = sorted[i].ref;
+            out++;
+        }
+        start = end;
+    }
+    g->boff[nb] = (uint32_t)out;
+    g->nent = out;
+    free(cnt);
+    free(sorted);
+    return 0;
+}
+
+/* The blocked bloom filter over the table's grams. */
+static int group_bloom(struct vs_group *g)
+{
+    size_t out = g->nent;
+
+    if (g->g <= 2) {
+        g->mbits = 8u * g->g;
+    } else {
+        g->mbits = ceil_log2(out * 64);
+        if (g->mbits < 12)
+            g->mbits = 12;
+        if (g->mbits > 25)
+            g->mbits = 25;
+    }
+    size_t words = ((size_t)1 << g->mbits) / 64;
+    if (words == 0)
+        words = 1;
+    if (words < 8)
+        words = 8;
+    /* 64-byte aligned: a probe block is one cache line. */
+    g->bloom = aligned_alloc(64, words * sizeof *g->bloom);
+    if (g->bloom == NULL)
+        return -ENOMEM;
+    memset(g->bloom, 0, words * sizeof *g->bloom);
+    /* Padding and fill bytes (zeroed disk blocks, 0xff flash, spaces, nop
+     * and int3 runs) repeat one gram for megabytes: if such a gram hit the
+     * filter by accident, every sampled position would become a candidate.
+     * Try a few multipliers and keep the first that leaves them all out. */
+    static const uint64_t muls[] = {VS_HASHMUL,
+                                    0xC2B2AE3D27D4EB4Full,
+                                    0x165667B19E3779F9ull,
+                                    0xD6E8FEB86659FD93ull,
+                                    0xFF51AFD7ED558CCDull,
+                                    0xC4CEB9FE1A85EC53ull};
+    static const uint8_t fill[] = {0x00, 0xff, 0x20, 0x90, 0xcc, 0x0a};
+    uint64_t mask = ((uint64_t)1 << g->mbits) - 1;
+    g->mul = VS_HASHMUL;
+    for (size_t mi = 0; g->g > 2 && mi < sizeof muls / sizeof muls[0]; mi++) {
+        memset(g->bloom, 0, words * sizeof *g->bloom);
+        g->mul = muls[mi];
+        for (size_t i = 0; i < out; i++) {
+            uint64_t y = g->ents[i].gram * g->mul;
+            uint64_t h1 = VS_H1(y, mask), h2 = VS_H2(y, mask);
+            g->bloom[h1 >> 6] |= 1ull << (h1 & 63);
+            g->bloom[h2 >> 6] |= 1ull << (h2 & 63);
+        }
+        bool clean = true;
+        for (size_t f = 0; f < sizeof fill && clean; f++) {
+            uint64_t x = fill[f] * 0x0101010101010101ull;
+            if (g->g < 8)
+                x &= (1ull << (8 * g->g)) - 1;
+            uint64_t h1 = VS_H1(x * g->mul, mask);
+            bool entry = false;
+            uint64_t bk = (x * VS_HASHMUL) >> (64 - g->bbits);
+            for (uint32_t i = g->boff[bk]; i < g->boff[bk + 1] && !entry; i++)
+                entry = g->ents[i].gram == x;
+            if (((g->bloom[h1 >> 6] >> (h1 & 63)) & 1) && !entry)
+                clean = false;
+        }
+        if (clean)
+            break;
+    }
+    for (size_t i = 0; g->g <= 2 && i < out; i++) {
+        uint64_t x = g->ents[i].gram;
+        g->bloom[x >> 6] |= 1ull << (x & 63);
+    }
+    return 0;
+}
+
+static int build_group(struct vs_group *g, struct gent *ents, size_t n)
+{
+    int r = group_table(g, ents, n);
+    return r < 0 ? r : group_bloom(g);
+}
+
+/* Bytes of the window at [o, o + n) as value and mask for the inline check:
+ * exact bytes and nibbles count, sets and wildcards do not. */
+static void window_word(const struct vs_tok *t, int32_t o, uint32_t n,
+                        uint64_t *val, uint64_t *mask)
+{
+    *val = *mask = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        const struct vs_tok *x = &t[(int64_t)o + (int64_t)k];
+        if (x->arg != VS_NONE)
+            continue;
+        *val |= (uint64_t)x->val << (8 * k);
+        *mask |= (uint64_t)x->mask << (8 * k);
+    }
+}
+
+/* Inline check words of a segment's anchor (see struct vs_group). */
+struct segcheck {
+    uint64_t w[4];
+    uint32_t cd;
+    uint8_t cw;
+};
+
+static void seg_check(const struct vsig_db *db, const struct vs_seg *seg,
+                      struct segcheck *c)
+{
+    const struct vs_tok *t = db->toks + seg->tok + seg->atok;
+
+    memset(c, 0, sizeof *c);
+    if (seg->cw) {
+        window_word(t, seg->cd0, seg->cw, &c->w[0], &c->w[1]);
+        window_word(t, seg->cd1, seg->cw, &c->w[2], &c->w[3]);
+    }
+    c->cd = (uint32_t)(uint16_t)seg->cd0 | (uint32_t)(uint16_t)seg->cd1 << 16;
+    c->cw = seg->cw;
+}
+
+static void fill_checks(const struct segcheck *sc, struct vs_group *g)
+{
+    for (size_t k = 0; k < g->nent; k++) {
+        struct vs_gent *e = &g->ents[k];
+        const struct segcheck *c = &sc[e->ref >> 5];
+        memcpy(e->aw, c->w, sizeof c->w);
+        e->d0 = (int16_t)(c->cd & 0xffff);
+        e->d1 = (int16_t)(c->cd >> 16);
+        e->cw = c->cw;
+    }
+}
+
+/* The indexed grams of a segment's anchor window, every variant of each. */
+static int add_anchor_grams(const struct vsig_db *db, uint32_t si, int gi,
+                            struct gent **ents, size_t *n, size_t *cap)
+{
+    const struct vs_seg *seg = &db->segs[si];
+    const struct vs_tok *t = db->toks + seg->tok + seg->atok;
+    uint32_t g = vs_gdefs[gi].g;
+    for (uint32_t o = 0; o < VS_WIN_MAX; o++) {
+        if (!(seg->gmask & (1u << o)))
+            continue;
+        uint8_t opts[8][4];
+        unsigned nopt[8], idx[8] = {0};
+        for (uint32_t k = 0; k < g; k++) {
+            const struct vs_tok *x = &t[(int64_t)o + (int64_t)k];
+            nopt[k] = 0;
+            if (x->arg == VS_NONE) {
+                opts[k][nopt[k]++] = x->val;
+                continue;
+            }
+            for (unsigned bv = 0; bv < 256 && nopt[k] < 4; bv++)
+                if (vs_set_has(&db->st.sets[x->arg], (uint8_t)bv))
+                    opts[k][nopt[k]++] = (uint8_t)bv;
+        }
+        for (;;) {
+            uint64_t x = 0;
+            for (uint32_t k = 0; k < g; k++)
+                x |= (uint64_t)opts[k][idx[k]] << (8 * k);
+            if (vs_grow((void **)ents, cap, *n, 1, sizeof **ents) < 0)
+                return -ENOMEM;
+            (*ents)[(*n)++] = (struct gent){.gram = x, .ref = si << 5 | o};
+            uint32_t k = 0;
+            while (k < g && ++idx[k] == nopt[k])
+                idx[k++] = 0;
+            if (k == g)
+                break;
+        }
+    }
+    return 0;
+}
+
+int vs_build_groups(struct vsig_db *db, const uint8_t *sgrp)
+{
+    struct segcheck *checks =
+        malloc((db->nsegs ? db->nsegs : 1) * sizeof *checks);
+    int r = 0;
+
+    if (checks == NULL)
+        return -ENOMEM;
+    for (size_t si = 0; si < db->nsegs; si++)
+        seg_check(db, &db->segs[si], &checks[si]);
+    for (int gi = 0; gi < VS_NGROUPS && r == 0; gi++) {
+        struct gent *ents = NULL;
+        size_t n = 0, cap = 0;
+        for (size_t si = 0; si < db->nsegs && r == 0; si++) {
+            if (sgrp[si] != gi)
+                continue;
+            r = add_anchor_grams(db, (uint32_t)si, gi, &ents, &n, &cap);
+            db->nanchors++;
+        }
+        if (r == 0 && n > 0) {
+            struct vs_group *g = &db->groups[db->ngroups++];
+            g->g = vs_gdefs[gi].g;
+            g->S = vs_gdefs[gi].S;
+            g->A = vs_gdefs[gi].A;
+            g->cls = (uint8_t)gi;
+            if ((r = build_group(g, ents, n)) == 0) {
+                fill_checks(checks, g);
+                db->memory += ((size_t)1 << g->mbits) / 8 +
+                              (((size_t)1 << g->bbits) + 1) * 4 +
+                              g->nent * sizeof(struct vs_gent);
+            }
+        }
+        free(ents);
+    }
+    free(checks);
+    return r;
+}

@@ -1,0 +1,210 @@
+/* The prefilter: for each anchor class present, one pass over the data
+ * that samples a g-byte gram every S positions and probes the class's bloom
+ * filter; hits go through the gram table and the inline check, and the
+ * survivors to vs_on_anchor() in position order. */
+#include <string.h>
+
+#include "sig/scan-int.h"
+
+static inline uint64_t gram_at(const uint8_t *p, unsigned g)
+{
+    switch (g) {
+    case 8:
+        return vs_load64(p);
+    case 4:
+        return vs_load32(p);
+    case 3:
+        return vs_load32(p) & 0xffffff;
+    case 2:
+        return (uint64_t)p[0] | (uint64_t)p[1] << 8;
+    default:
+        return p[0];
+    }
+}
+
+/* Sampled positions in [r, end) (relative to the block) whose gram passes
+ * the first bloom probe.  One function per anchor class, so the stride and
+ * gram width are constants; a BMI2 build of each (shrx: no shift-count
+ * register) is picked at run time.  Branch-free and unrolled: a hit only
+ * advances the output count, so random hits cost no misprediction; the
+ * second probe happens in candidate(). */
+#define LOAD8(q) vs_load64(q)
+#define LOAD4(q) ((uint64_t)vs_load32(q))
+#define LOAD3(q) ((uint64_t)(vs_load32(q) & 0xffffff))
+#define LOAD2(q) vs_load16_le(q)
+#define LOAD1(q) ((uint64_t)(q)[0])
+#define LOADG(g, q)                                                            \
+    ((g) == 8   ? LOAD8(q)                                                     \
+     : (g) == 4 ? LOAD4(q)                                                     \
+     : (g) == 3 ? LOAD3(q)                                                     \
+     : (g) == 2 ? LOAD2(q)                                                     \
+                : LOAD1(q))
+#define HASHG(g, x) ((g) <= 2 ? (x) : VS_H1((x)*mul, hmask))
+#define BIT(h)      ((bloom[(h) >> 6] >> ((h)&63)) & 1)
+
+typedef size_t (*scan_fn)(const uint64_t *bloom, uint64_t hmask, uint64_t mul,
+                          const uint8_t *p, uint32_t r, uint32_t end,
+                          uint32_t *out);
+
+#define DEFINE_SCAN(name, attr, G, S)                                          \
+    attr static size_t name(const uint64_t *bloom, uint64_t hmask,             \
+                            uint64_t mul, const uint8_t *p, uint32_t r,        \
+                            uint32_t end, uint32_t *out)                       \
+    {                                                                          \
+        size_t n = 0;                                                          \
+        (void)hmask;                                                           \
+        (void)mul;                                                             \
+        for (; r + 3 * (S) < end; r += 4 * (S), p += 4 * (S)) {                \
+            uint64_t h0 = HASHG(G, LOADG(G, p));                               \
+            uint64_t h1 = HASHG(G, LOADG(G, p + (S)));                         \
+            uint64_t h2 = HASHG(G, LOADG(G, p + 2 * (S)));                     \
+            uint64_t h3 = HASHG(G, LOADG(G, p + 3 * (S)));                     \
+            out[n] = r;                                                        \
+            n += BIT(h0);                                                      \
+            out[n] = r + (S);                                                  \
+            n += BIT(h1);                                                      \
+            out[n] = r + 2 * (S);                                              \
+            n += BIT(h2);                                                      \
+            out[n] = r + 3 * (S);                                              \
+            n += BIT(h3);                                                      \
+        }                                                                      \
+        for (; r < end; r += (S), p += (S)) {                                  \
+            uint64_t h0 = HASHG(G, LOADG(G, p));                               \
+            out[n] = r;                                                        \
+            n += BIT(h0);                                                      \
+        }                                                                      \
+        return n;                                                              \
+    }
+
+#define SCAN_PLAIN(i, a, g, s) DEFINE_SCAN(scan_##i, , g, s)
+#define SCAN_BMI2(i, a, g, s)                                                  \
+    DEFINE_SCAN(scan_bmi2_##i, __attribute__((target("bmi2"))), g, s)
+VS_CLASSES(SCAN_PLAIN)
+#if defined(__x86_64__)
+VS_CLASSES(SCAN_BMI2)
+#endif
+
+static const scan_fn scan_fns[2][VS_NGROUPS] = {
+#define FN_PLAIN(i, a, g, s) [i] = scan_##i,
+    {VS_CLASSES(FN_PLAIN)},
+#if defined(__x86_64__)
+#define FN_BMI2(i, a, g, s) [i] = scan_bmi2_##i,
+    {VS_CLASSES(FN_BMI2)},
+#else
+    {VS_CLASSES(FN_PLAIN)},
+#endif
+};
+
+static size_t scan_group(const struct vsig_stream *s, const struct vs_group *g,
+                         const struct vs_win *w, uint64_t from, uint64_t to,
+                         uint32_t *out)
+{
+    const uint64_t S = g->S;
+    uint64_t j = (from + S - 1) / S * S;
+
+    if (j >= to)
+        return 0;
+    return scan_fns[s->bmi2][g->cls](
+        g->bloom, ((uint64_t)1 << g->mbits) - 1, g->mul, w->buf + (j - w->base),
+        (uint32_t)(j - from), (uint32_t)(to - from), out);
+}
+
+static void candidate(struct vsig_stream *s, const struct vs_win *w,
+                      const struct vs_group *g, uint64_t j)
+{
+    uint64_t x = gram_at(w->buf + (j - w->base), g->g);
+    if (g->g > 2) {
+        uint64_t h2 = VS_H2(x * g->mul, (1ull << g->mbits) - 1);
+        if (!((g->bloom[h2 >> 6] >> (h2 & 63)) & 1))
+            return;
+    }
+    uint64_t b = (x * VS_HASHMUL) >> (64 - g->bbits);
+
+    for (uint32_t k = g->boff[b]; k < g->boff[b + 1]; k++) {
+        const struct vs_gent *e = &g->ents[k];
+        if (e->gram != x)
+            continue;
+        uint32_t ref = e->ref, o = ref & 31;
+        if (j < o)
+            continue;
+        /* The check regions lie in the part, but near the start or the
+         * end of the object the part may not fit: verify() decides. */
+        uint64_t a = j - o;
+        if (e->cw && (int64_t)a + e->d0 >= (int64_t)w->lo &&
+            (int64_t)a + e->d1 + e->cw <= (int64_t)w->hi) {
+            const uint8_t *p0 = w->buf + (a - w->base) + e->d0;
+            const uint8_t *p1 = w->buf + (a - w->base) + e->d1;
+            if (e->cw == 8 ? ((vs_load64(p0) ^ e->aw[0]) & e->aw[1]) |
+                                 ((vs_load64(p1) ^ e->aw[2]) & e->aw[3])
+                           : ((vs_load32(p0) ^ e->aw[0]) & e->aw[1]) |
+                                 ((vs_load32(p1) ^ e->aw[2]) & e->aw[3]))
+                continue;
+        }
+        vs_on_anchor(s, w, ref >> 5, j - o);
+        if (s->stopped)
+            return;
+    }
+}
+
+/* Is everything any anchor at a position in [blk, bend) could look at one
+ * repeated byte that no anchor can consist of?  Then nothing there can match
+ * (zeroed disk blocks, padding): skip the block at memcmp speed. */
+static bool dead_fill(const struct vsig_db *db, const struct vs_win *w,
+                      uint64_t blk, uint64_t bend)
+{
+    uint64_t lo = blk >= w->lo + db->lb ? blk - db->lb : w->lo;
+    uint64_t hi = bend + db->lf <= w->hi ? bend + db->lf : w->hi;
+    const uint8_t *p = w->buf + (lo - w->base);
+    size_t n = (size_t)(hi - lo);
+
+    if (n < 2 || vs_set_has(&db->fill_ok, p[0]))
+        return false;
+    return memcmp(p, p + 1, n - 1) == 0;
+}
+
+void vs_process(struct vsig_stream *s, const struct vs_win *w, uint64_t from,
+                uint64_t to, bool final)
+{
+    const struct vsig_db *db = s->db;
+
+    for (uint64_t blk = from; blk < to && !s->stopped; blk += BLOCK) {
+        uint64_t bend = to - blk > BLOCK ? blk + BLOCK : to;
+        if (dead_fill(db, w, blk, bend))
+            continue;
+        unsigned ng = 0;
+        size_t idx[VS_NGROUPS];
+        for (unsigned gi = 0; gi < db->ngroups; gi++) {
+            const struct vs_group *g = &db->groups[gi];
+            uint64_t e = bend;
+            if (final) {
+                if (w->hi < g->g)
+                    e = 0;
+                else if (e > w->hi - g->g + 1)
+                    e = w->hi - g->g + 1;
+            }
+            s->ncand[gi] =
+                e > blk ? scan_group(s, g, w, blk, e, s->cand[gi]) : 0;
+            idx[gi] = 0;
+            if (s->ncand[gi])
+                ng++;
+        }
+        if (ng == 0)
+            continue;
+        /* Merge the groups' hits so anchors are handled in order. */
+        for (;;) {
+            unsigned best = VS_NGROUPS;
+            uint32_t bp = UINT32_MAX;
+            for (unsigned gi = 0; gi < db->ngroups; gi++)
+                if (idx[gi] < s->ncand[gi] && s->cand[gi][idx[gi]] < bp) {
+                    bp = s->cand[gi][idx[gi]];
+                    best = gi;
+                }
+            if (best == VS_NGROUPS)
+                break;
+            idx[best]++;
+            candidate(s, w, &db->groups[best], blk + bp);
+            if (s->stopped)
+                return;
+        }
+    }
+}
