@@ -24,6 +24,16 @@ enum vsys_cap_kind {
                               len_from == VSYS_LEN_PTR the int at the
                               address in args[len_arg] */
     VSYS_CAP_STRUCT = 5,   /* fixed-size struct (fixed_len bytes) */
+    VSYS_CAP_DIRENTS = 6,  /* linux_dirent64 records in the `ret` bytes at
+                              args[argi]: captured as their count only
+                              (uint32), so the buffer is never copied */
+};
+
+/* When an exit capture is taken (struct vsys_cap.only_ok). */
+enum vsys_when {
+    VSYS_WHEN_ANY = 0,
+    VSYS_WHEN_OK = 1,  /* only when the call succeeded */
+    VSYS_WHEN_ERR = 2, /* only when it failed (nanosleep's remaining time) */
 };
 
 /* Where a capture's length comes from. */
@@ -41,8 +51,13 @@ struct vsys_cap {
     uint8_t at_exit;  /* 0: read at entry (inputs); 1: at exit (outputs) */
     uint8_t len_from; /* enum vsys_len_from */
     uint8_t len_arg;
-    uint8_t only_ok; /* at exit: only when the call succeeded */
+    uint8_t only_ok; /* at exit: enum vsys_when */
     uint16_t fixed_len;
+    /* Only when argument cond_arg - 1 equals cond_val in its low 32 bits
+     * (0: always): prctl's second argument is a string for two of its
+     * operations only. */
+    uint8_t cond_arg;
+    uint32_t cond_val;
 };
 
 /* Upper bounds on captured bytes, chosen by the consumer (`--strsize`). */

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "trace/decode.h"
 #include "trace/internal.h"
 
 struct fctx {
@@ -374,6 +375,9 @@ static void put_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case 'k':
         kind = VSYS_CAP_SOCKADDR;
         break;
+    case '8':
+        kind = VSYS_CAP_DIRENTS;
+        break;
     default:
         kind = VSYS_CAP_STRUCT;
         break;
@@ -437,10 +441,103 @@ static void put_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
         }
         break;
     default:
+        if (vdec_struct(o, json, sig, addr, c->data, c->len))
+            return;
         break;
     }
     /* Too short for its type: only the address means anything. */
     put_ptr(o, json, addr);
+}
+
+/* A socket address length: the int before the call and after it, shown
+ * as strace does ([16], or [128 => 16] when the kernel changed it). */
+static void put_socklen(struct obuf *o, const struct fctx *f, unsigned i)
+{
+    const struct vigil_capture *in = NULL, *out = NULL;
+    const struct vigil_syscall *ev = f->ev;
+    uint64_t addr = argval(f, i);
+    unsigned n = ev->ncaps < VSYS_ARRAY_SIZE(ev->caps)
+                     ? ev->ncaps
+                     : (unsigned)VSYS_ARRAY_SIZE(ev->caps);
+
+    for (unsigned k = 0; k < n; k++) {
+        const struct vigil_capture *c = &ev->caps[k];
+        if (c->argi != i || c->kind != VSYS_CAP_STRUCT || c->len < 4 ||
+            !c->data)
+            continue;
+        if (c->at_exit)
+            out = c;
+        else
+            in = c;
+    }
+    if (addr == 0 || (!in && !out)) {
+        put_ptr(o, f->json, addr);
+        return;
+    }
+    if (f->json) {
+        ob_putc(o, '{');
+        if (in)
+            ob_printf(o, "\"in\":%d", (int)rd32(in->data));
+        if (out)
+            ob_printf(o, "%s\"out\":%d", in ? "," : "", (int)rd32(out->data));
+        ob_putc(o, '}');
+        return;
+    }
+    ob_printf(o, "[%d", (int)rd32((in ? in : out)->data));
+    if (in && out && rd32(in->data) != rd32(out->data))
+        ob_printf(o, " => %d", (int)rd32(out->data));
+    ob_putc(o, ']');
+}
+
+/* PR_SET_NAME's and PR_GET_NAME's name: at most 15 bytes, as the kernel
+ * keeps it. */
+static void put_task_name(struct obuf *o, struct fctx *f, unsigned i)
+{
+    uint64_t addr = argval(f, i);
+    const struct vigil_capture *c = find_cap(f, i, VSYS_CAP_STR);
+    const uint8_t *nul;
+    size_t len;
+    bool trunc;
+
+    if (addr == 0 || !c) {
+        put_ptr(o, f->json, addr);
+        return;
+    }
+    if (c->fault && c->len == 0) {
+        put_fault(o, f->json, addr);
+        return;
+    }
+    nul = memchr(c->data, 0, c->len);
+    len = nul ? (size_t)(nul - c->data) : c->len;
+    trunc = len > VDEC_TASK_COMM || (!nul && (c->trunc || c->fault));
+    if (len > VDEC_TASK_COMM)
+        len = VDEC_TASK_COMM;
+    if (trunc && i < 64)
+        f->truncated |= (uint64_t)1 << i;
+    put_bytes(o, f->json, c->data, len, trunc);
+}
+
+static bool put_arg(struct obuf *o, struct fctx *f, unsigned i, char sig);
+
+/* prctl's second argument, by operation (decode-prctl.c). */
+static bool put_prctl_arg(struct obuf *o, struct fctx *f, unsigned i)
+{
+    char how = vdec_prctl_arg2(argval(f, 0));
+
+    switch (how) {
+    case 's':
+        put_task_name(o, f, i);
+        return true;
+    case 'D':
+        if (f->json)
+            ob_putc(o, '"');
+        vdec_prctl_dumpable(o, argval(f, i));
+        if (f->json)
+            ob_putc(o, '"');
+        return true;
+    default:
+        return put_arg(o, f, i, how);
+    }
 }
 
 /* fcntl's third argument, by command; false when the command takes none
@@ -535,8 +632,28 @@ static bool put_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case 'W':
     case 't':
     case 'h':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '7':
+    case '8':
         put_mem(o, f, i, sig);
         break;
+    case '6':
+        /* strace reads a sigset only of the kernel's size (the last
+         * argument); any other size leaves the address. */
+        if (argval(f, f->nargs - 1) != 8)
+            put_ptr(o, json, v);
+        else
+            put_mem(o, f, i, sig);
+        break;
+    case '9':
+        put_socklen(o, f, i);
+        break;
+    case 'e':
+        return put_prctl_arg(o, f, i);
     case 'N':
         return put_fcntl_arg(o, f, i);
     case 'm':
@@ -572,6 +689,8 @@ static bool put_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
  * arguments as far as its operation uses them. */
 static unsigned text_nargs(const struct fctx *f)
 {
+    if (f->nargs == 5 && f->sig[0] == 'L')
+        return vdec_prctl_nargs(argval(f, 0));
     if (f->nargs == 6 && f->sig[1] == 'X') {
         switch (argval(f, 1) & 0x7f) {
         case 0: /* FUTEX_WAIT: uaddr, op, val, timeout */
