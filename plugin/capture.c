@@ -64,6 +64,9 @@ uint32_t capture_room(const struct vsys_cap *c)
     case VSYS_CAP_DIRENTS:
         n = 4; /* the count */
         break;
+    case VSYS_CAP_FRAME_MASK:
+        n = 8;
+        break;
     default:
         n = limits.buf_max;
         break;
@@ -224,7 +227,9 @@ uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
         b->len = (uint16_t)n;
         b->flags = (fault ? VRAW_BLOB_FAULT : 0) |
                    (trunc ? VRAW_BLOB_TRUNC : 0) | (late ? VRAW_BLOB_LATE : 0);
-        if (fault)
+        /* The frame mask's address is the entry's stack pointer, which
+         * the return does not have: never retried. */
+        if (fault && c->kind != VSYS_CAP_FRAME_MASK)
             *faulted |= (uint8_t)(1u << i);
         used += VRAW_ALIGN(sizeof *b + n);
         (*nblobs)++;

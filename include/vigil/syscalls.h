@@ -16,18 +16,26 @@
 
 /* What to read from guest memory for one argument. */
 enum vsys_cap_kind {
-    VSYS_CAP_STR = 1,      /* NUL-terminated string at args[argi] */
-    VSYS_CAP_BUF = 2,      /* bytes at args[argi], length per len_from */
-    VSYS_CAP_ARGV = 3,     /* NULL-terminated array of string pointers;
-                              captured as the strings, each NUL-terminated */
-    VSYS_CAP_SOCKADDR = 4, /* socket address: length per len_from, or when
-                              len_from == VSYS_LEN_PTR the int at the
-                              address in args[len_arg] */
-    VSYS_CAP_STRUCT = 5,   /* fixed-size struct (fixed_len bytes) */
-    VSYS_CAP_DIRENTS = 6,  /* linux_dirent64 records in the `ret` bytes at
-                              args[argi]: captured as their count only
-                              (uint32), so the buffer is never copied */
+    VSYS_CAP_STR = 1,        /* NUL-terminated string at args[argi] */
+    VSYS_CAP_BUF = 2,        /* bytes at args[argi], length per len_from */
+    VSYS_CAP_ARGV = 3,       /* NULL-terminated array of string pointers;
+                                captured as the strings, each NUL-terminated */
+    VSYS_CAP_SOCKADDR = 4,   /* socket address: length per len_from, or when
+                                len_from == VSYS_LEN_PTR the int at the
+                                address in args[len_arg] */
+    VSYS_CAP_STRUCT = 5,     /* fixed-size struct (fixed_len bytes) */
+    VSYS_CAP_DIRENTS = 6,    /* linux_dirent64 records in the `ret` bytes at
+                                args[argi]: captured as their count only
+                                (uint32), so the buffer is never copied */
+    VSYS_CAP_FRAME_MASK = 7, /* rt_sigreturn: the signal mask (8 bytes) in
+                                the x86-64 signal frame at the user stack
+                                pointer; args[argi] is not used */
 };
+
+/* At rt_sigreturn's entry the restorer has popped the frame's return
+ * address: the stack pointer is at the ucontext, whose uc_sigmask follows
+ * uc_flags, uc_link, uc_stack (24 bytes) and uc_mcontext (256 bytes). */
+#define VSYS_FRAME_MASK_OFF 296
 
 /* When an exit capture is taken (struct vsys_cap.only_ok). */
 enum vsys_when {

@@ -67,6 +67,12 @@
         .cond_val = (op)                                                       \
     }
 
+#define FRAME_MASK                                                             \
+    {                                                                          \
+        .argi = 0, .kind = VSYS_CAP_FRAME_MASK, .len_from = VSYS_LEN_FIXED,    \
+        .fixed_len = 8                                                         \
+    }
+
 /* Sizes of the x86-64 structures read at exit: only what strace shows and
  * the JSON form carries. */
 #define STAT_LEN    144 /* struct stat, whole */
@@ -139,6 +145,8 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_SIGACTION] = PLAN2(STRUCT_IN(1, 32), STRUCT_OUT(2, 32)),
     [P_DIRENTS1] = PLAN1(DIRENTS(1)),
     [P_PRCTL] = PLAN2(PRCTL_NAME(15, 0), PRCTL_NAME(16, 1)),
+    [P_CLONE] = PLAN1(STRUCT_OUT(2, 4)),
+    [P_SIGRETURN] = PLAN1(FRAME_MASK),
 };
 
 const struct vsys_ent *vsys_lookup(uint64_t nr, bool compat)

@@ -43,6 +43,9 @@
  *            7 kernel sigaction (also at entry)
  *            8 getdents64 buffer (DIRENTS capture: a count)
  *            9 socklen: int at entry and at exit ("[128 => 16]")
+ *            0 an int the call wrote, [N] (clone's parent_tid)
+ *            ! rt_sigreturn's frame mask (FRAME_MASK capture; the
+ *              "argument" is not a register but the frame)
  *   't' is read at entry or at exit, as the plan says.
  */
 #ifndef VIGIL_SYSCALLS_TABLES_H
@@ -109,6 +112,8 @@ enum vsys_plan_id {
     P_SIGACTION,       /* struct sigaction a1, old a2 at exit */
     P_DIRENTS1,        /* getdents64: the count of records at a1 */
     P_PRCTL,           /* the name a1 of PR_SET_NAME, or PR_GET_NAME's */
+    P_CLONE,           /* the new thread's id at a2 at exit */
+    P_SIGRETURN,       /* the signal frame's mask, through the stack */
     P_COUNT
 };
 

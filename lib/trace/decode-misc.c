@@ -64,7 +64,7 @@ static void put_uts(struct obuf *o, bool json, const uint8_t *f)
 bool vdec_utsname(struct obuf *o, bool json, const uint8_t *d, size_t n)
 {
     static const char *const names[] = {"sysname", "nodename", "release",
-                                        "version", "machine", "domainname"};
+                                        "version", "machine",  "domainname"};
 
     if (n < 2 * UTS_FIELD)
         return false;
@@ -107,10 +107,24 @@ bool vdec_dirents(struct obuf *o, bool json, uint64_t addr, const uint8_t *d,
     return true;
 }
 
+bool vdec_int(struct obuf *o, bool json, const uint8_t *d, size_t n)
+{
+    int32_t v;
+
+    (void)json; /* [N] in both forms */
+    if (d == NULL || n < 4)
+        return false;
+    memcpy(&v, d, 4);
+    ob_printf(o, "[%d]", (int)v);
+    return true;
+}
+
 bool vdec_struct(struct obuf *o, bool json, char sig, uint64_t addr,
                  const uint8_t *d, size_t n)
 {
     switch (sig) {
+    case '0':
+        return vdec_int(o, json, d, n);
     case '1':
         return vdec_stat(o, json, d, n);
     case '2':

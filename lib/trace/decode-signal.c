@@ -5,7 +5,7 @@
 
 #include "trace/decode.h"
 
-#define SIGSET_SIZE 8
+#define SIGSET_SIZE    8
 #define SIGACTION_SIZE 32 /* handler, flags, restorer, mask */
 
 static uint64_t rd64(const uint8_t *p)
@@ -57,10 +57,10 @@ bool vdec_sigset(struct obuf *o, bool json, const uint8_t *d, size_t n)
 
 /* In strace's order. */
 static const struct vsym sa_flags[] = {
-    {0x04000000, "SA_RESTORER"}, {0x08000000, "SA_ONSTACK"},
-    {0x10000000, "SA_RESTART"},  {0x40000000, "SA_NODEFER"},
+    {0x04000000, "SA_RESTORER"},  {0x08000000, "SA_ONSTACK"},
+    {0x10000000, "SA_RESTART"},   {0x40000000, "SA_NODEFER"},
     {0x80000000, "SA_RESETHAND"}, {0x4, "SA_SIGINFO"},
-    {0x1, "SA_NOCLDSTOP"},       {0x2, "SA_NOCLDWAIT"},
+    {0x1, "SA_NOCLDSTOP"},        {0x2, "SA_NOCLDWAIT"},
 };
 #define SA_RESTORER 0x04000000
 
@@ -108,10 +108,17 @@ bool vdec_sigaction(struct obuf *o, bool json, const uint8_t *d, size_t n)
     if (json)
         ob_putc(o, '"');
     if (flags & SA_RESTORER) {
-        ob_puts(o, json ? ",\"sa_restorer\":\"" : ", sa_restorer=");
-        ob_hex(o, rd64(d + 16));
-        if (json)
-            ob_putc(o, '"');
+        uint64_t r = rd64(d + 16);
+        ob_puts(o, json ? ",\"sa_restorer\":" : ", sa_restorer=");
+        if (r == 0) {
+            ob_puts(o, json ? "null" : "NULL");
+        } else {
+            if (json)
+                ob_putc(o, '"');
+            ob_hex(o, r);
+            if (json)
+                ob_putc(o, '"');
+        }
     }
     ob_putc(o, '}');
     return true;

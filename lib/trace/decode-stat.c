@@ -4,7 +4,7 @@
 
 #include "trace/decode.h"
 
-#define STAT_SIZE 144
+#define STAT_SIZE  144
 #define STATX_SIZE 144 /* up to stx_dev_minor: what the plan captures */
 
 static uint64_t rd64(const uint8_t *p)
@@ -113,9 +113,9 @@ bool vdec_stat(struct obuf *o, bool json, const uint8_t *d, size_t n)
 
 /* In strace's order (by value). */
 static const struct vsym statx_attrs[] = {
-    {0x4, "STATX_ATTR_COMPRESSED"},  {0x10, "STATX_ATTR_IMMUTABLE"},
-    {0x20, "STATX_ATTR_APPEND"},     {0x40, "STATX_ATTR_NODUMP"},
-    {0x800, "STATX_ATTR_ENCRYPTED"}, {0x1000, "STATX_ATTR_AUTOMOUNT"},
+    {0x4, "STATX_ATTR_COMPRESSED"},    {0x10, "STATX_ATTR_IMMUTABLE"},
+    {0x20, "STATX_ATTR_APPEND"},       {0x40, "STATX_ATTR_NODUMP"},
+    {0x800, "STATX_ATTR_ENCRYPTED"},   {0x1000, "STATX_ATTR_AUTOMOUNT"},
     {0x2000, "STATX_ATTR_MOUNT_ROOT"}, {0x100000, "STATX_ATTR_VERITY"},
     {0x200000, "STATX_ATTR_DAX"},
 };
@@ -128,8 +128,8 @@ bool vdec_statx(struct obuf *o, bool json, const uint8_t *d, size_t n)
         return false;
     ob_printf(o, json ? "{\"stx_mask\":%s" : "{stx_mask=%s", q);
     ob_symbolic(o, 'z', rd32(d));
-    ob_printf(o, json ? "%s,\"stx_attributes\":%s" : "%s, stx_attributes=%s",
-              q, q);
+    ob_printf(o, json ? "%s,\"stx_attributes\":%s" : "%s, stx_attributes=%s", q,
+              q);
     ob_flags(o, rd64(d + 8), statx_attrs, VSYS_ARRAY_SIZE(statx_attrs), NULL);
     ob_printf(o, json ? "%s,\"stx_mode\":%s" : "%s, stx_mode=%s", q, q);
     vdec_mode(o, (uint16_t)(d[28] | d[29] << 8));
@@ -139,15 +139,14 @@ bool vdec_statx(struct obuf *o, bool json, const uint8_t *d, size_t n)
         ob_puts(o, ", ...}");
         return true;
     }
-    ob_printf(o,
-              "\",\"stx_blksize\":%u,\"stx_nlink\":%u,\"stx_uid\":%u,"
-              "\"stx_gid\":%u,\"stx_ino\":%llu,\"stx_size\":%llu,"
-              "\"stx_blocks\":%llu",
-              (unsigned)rd32(d + 4), (unsigned)rd32(d + 16),
-              (unsigned)rd32(d + 20), (unsigned)rd32(d + 24),
-              (unsigned long long)rd64(d + 32),
-              (unsigned long long)rd64(d + 40),
-              (unsigned long long)rd64(d + 48));
+    ob_printf(
+        o,
+        "\",\"stx_blksize\":%u,\"stx_nlink\":%u,\"stx_uid\":%u,"
+        "\"stx_gid\":%u,\"stx_ino\":%llu,\"stx_size\":%llu,"
+        "\"stx_blocks\":%llu",
+        (unsigned)rd32(d + 4), (unsigned)rd32(d + 16), (unsigned)rd32(d + 20),
+        (unsigned)rd32(d + 24), (unsigned long long)rd64(d + 32),
+        (unsigned long long)rd64(d + 40), (unsigned long long)rd64(d + 48));
     put_jtime(o, "stx_atime", (int64_t)rd64(d + 64), rd32(d + 72));
     put_jtime(o, "stx_btime", (int64_t)rd64(d + 80), rd32(d + 88));
     put_jtime(o, "stx_ctime", (int64_t)rd64(d + 96), rd32(d + 104));

@@ -39,6 +39,12 @@ unsigned vdec_prctl_nargs(uint64_t op);
 char vdec_prctl_arg2(uint64_t op);
 /* PR_SET_DUMPABLE's argument: SUID_DUMP_DISABLE... */
 void vdec_prctl_dumpable(struct obuf *o, uint64_t v);
+/* clone's arguments (x86-64) in strace's named form (decode-clone.c). */
+void vdec_clone_text(struct obuf *o, const uint64_t a[5], const uint8_t *ptid,
+                     size_t n);
+/* An int the call wrote, as [N] (signature '0'). */
+bool vdec_int(struct obuf *o, bool json, const uint8_t *d, size_t n);
+
 /* PR_SET_NAME and PR_GET_NAME: a task name is at most 15 bytes. */
 #define VDEC_TASK_COMM 15
 

@@ -378,6 +378,9 @@ static void put_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case '8':
         kind = VSYS_CAP_DIRENTS;
         break;
+    case '!':
+        kind = VSYS_CAP_FRAME_MASK;
+        break;
     default:
         kind = VSYS_CAP_STRUCT;
         break;
@@ -487,6 +490,22 @@ static void put_socklen(struct obuf *o, const struct fctx *f, unsigned i)
     if (in && out && rd32(in->data) != rd32(out->data))
         ob_printf(o, " => %d", (int)rd32(out->data));
     ob_putc(o, ']');
+}
+
+/* rt_sigreturn({mask=[...]}): the mask the frame restores; without it,
+ * nothing (the call has no arguments). */
+static void put_frame_mask(struct obuf *o, struct fctx *f, unsigned i)
+{
+    const struct vigil_capture *c = find_cap(f, i, VSYS_CAP_FRAME_MASK);
+
+    if (!c || c->len < 8) {
+        if (f->json)
+            ob_puts(o, "null");
+        return;
+    }
+    ob_puts(o, f->json ? "{\"mask\":" : "{mask=");
+    vdec_sigset(o, f->json, c->data, c->len);
+    ob_putc(o, '}');
 }
 
 /* PR_SET_NAME's and PR_GET_NAME's name: at most 15 bytes, as the kernel
@@ -632,6 +651,7 @@ static bool put_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case 'W':
     case 't':
     case 'h':
+    case '0':
     case '1':
     case '2':
     case '3':
@@ -640,6 +660,9 @@ static bool put_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case '7':
     case '8':
         put_mem(o, f, i, sig);
+        break;
+    case '!':
+        put_frame_mask(o, f, i);
         break;
     case '6':
         /* strace reads a sigset only of the kernel's size (the last
@@ -807,6 +830,11 @@ int vigil_syscall_text(const struct vigil_syscall *ev, char *buf, size_t len)
         ob_puts(&o, "[i386] ");
     ob_puts(&o, call_name(ev, e, tmp, sizeof(tmp)));
     ob_putc(&o, '(');
+    if (!ev->compat && ev->nr == 56) { /* clone */
+        const struct vigil_capture *c = find_cap(&f, 2, VSYS_CAP_STRUCT);
+        vdec_clone_text(&o, ev->args, c ? c->data : NULL, c ? c->len : 0);
+        f.nargs = 0;
+    }
     for (unsigned i = 0, n = text_nargs(&f); i < n && !o.full; i++) {
         size_t mark = o.pos;
 

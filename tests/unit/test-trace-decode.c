@@ -94,8 +94,7 @@ static void decoded(const struct vigil_syscall *ev, const char *want)
     bool same = d && end && (size_t)(end + 1 - (d + 10)) == len &&
                 memcmp(d + 10, want, len) == 0;
 
-    CHECK(same, "decoded %s%s%.*s", want,
-          !same && end ? "\n    vigil: " : "",
+    CHECK(same, "decoded %s%s%.*s", want, !same && end ? "\n    vigil: " : "",
           !same && end ? (int)(end + 1 - (d + 10)) : 0, d ? d + 10 : "");
 }
 
@@ -112,20 +111,19 @@ static void put32(uint8_t *p, uint32_t v)
 }
 
 /* struct stat (x86-64): mode at 24, rdev at 40, size at 48. */
-static void mkstat(uint8_t st[144], uint32_t mode, uint64_t rdev,
-                   uint64_t size)
+static void mkstat(uint8_t st[144], uint32_t mode, uint64_t rdev, uint64_t size)
 {
     memset(st, 0, 144);
-    put64(st, 0x803);      /* st_dev */
-    put64(st + 8, 131);    /* st_ino */
-    put64(st + 16, 1);     /* st_nlink */
-    put32(st + 24, mode);  /* st_mode */
-    put32(st + 28, 1000);  /* st_uid */
-    put32(st + 32, 100);   /* st_gid */
-    put64(st + 40, rdev);  /* st_rdev */
-    put64(st + 48, size);  /* st_size */
-    put64(st + 56, 4096);  /* st_blksize */
-    put64(st + 64, 8);     /* st_blocks */
+    put64(st, 0x803);           /* st_dev */
+    put64(st + 8, 131);         /* st_ino */
+    put64(st + 16, 1);          /* st_nlink */
+    put32(st + 24, mode);       /* st_mode */
+    put32(st + 28, 1000);       /* st_uid */
+    put32(st + 32, 100);        /* st_gid */
+    put64(st + 40, rdev);       /* st_rdev */
+    put64(st + 48, size);       /* st_size */
+    put64(st + 56, 4096);       /* st_blksize */
+    put64(st + 64, 8);          /* st_blocks */
     put64(st + 88, 1700000000); /* st_mtime */
     put64(st + 96, 5);
 }
@@ -276,8 +274,7 @@ static void test_signals(void)
               "sa_flags=0x400 /* SA_??? */}, 0x7ffd0100, 4) = -1 EINVAL "
               "(Invalid argument)");
 
-    mksa(a, 0x55dc7b597dc0, 0x04000000, 0x7fb3bc83a050,
-         ~(uint64_t)0x180000000);
+    mksa(a, 0x55dc7b597dc0, 0x04000000, 0x7fb3bc83a050, ~(uint64_t)0x180000000);
     ev = ev_new(13, 0);
     args(&ev, 17, 0x7ffd0000, 0, 8, 0);
     in(&ev, 1, a, 32);
@@ -471,8 +468,59 @@ static void test_misc(void)
               "(Transport endpoint is not connected)");
 }
 
+/* clone in strace's named form; glibc's fork, and a thread (strace 6.1
+ * in the guest). */
+static void test_clone(void)
+{
+    static const int32_t tid = 124;
+    static uint8_t sa[32];
+    struct vigil_syscall ev;
+
+    ev = ev_new(56, 147);
+    args(&ev, 0x1200011, 0, 0, 0xb810690, 0);
+    text(&ev, "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|"
+              "CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0xb810690) = 147");
+    ev = ev_new(56, 124);
+    args(&ev, 0x3d0f00, 0x7f0000001000, 0x7f0000002000, 0x7f0000002000,
+         0x7f0000003000);
+    out(&ev, 2, &tid, 4);
+    text(&ev, "clone(child_stack=0x7f0000001000, flags=CLONE_VM|CLONE_FS|"
+              "CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|"
+              "CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, "
+              "parent_tid=[124], tls=0x7f0000003000, "
+              "child_tidptr=0x7f0000002000) = 124");
+    ev.ncaps = 0;
+    text(&ev, "clone(child_stack=0x7f0000001000, flags=CLONE_VM|CLONE_FS|"
+              "CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|"
+              "CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, "
+              "parent_tid=0x7f0000002000, tls=0x7f0000003000, "
+              "child_tidptr=0x7f0000002000) = 124");
+
+    /* rt_sigreturn({mask=[]}): the frame's mask, read through the stack
+     * pointer; without it, no argument. */
+    ev = ev_new(15, 147);
+    args(&ev, 0, 0, 0, 0, 0);
+    cap(&ev, 0, VSYS_CAP_FRAME_MASK, false, "\0\0\0\0\0\0\0\0", 8);
+    text(&ev, "rt_sigreturn({mask=[]}) = 147");
+    decoded(&ev, "[{\"mask\":[]}]");
+    ev.caps[0].data = (const uint8_t *)"\0\0\1\0\0\0\0\0";
+    text(&ev, "rt_sigreturn({mask=[CHLD]}) = 147");
+    ev.ncaps = 0;
+    text(&ev, "rt_sigreturn() = 147");
+
+    /* A static program's sigaction without a restorer address. */
+    mksa(sa, 0x4019b0, 0x14000000, 0, 1u << 16);
+    ev = ev_new(13, 0);
+    args(&ev, 10, 0, 0x7ffd0000, 8, 0);
+    out(&ev, 2, sa, 32);
+    text(&ev, "rt_sigaction(SIGUSR1, NULL, {sa_handler=0x4019b0, "
+              "sa_mask=[CHLD], sa_flags=SA_RESTORER|SA_RESTART, "
+              "sa_restorer=NULL}, 8) = 0");
+}
+
 int main(void)
 {
+    test_clone();
     test_stat();
     test_statx();
     test_signals();

@@ -143,7 +143,7 @@ static void check_roundtrip(bool compat)
 
 /* The signature alphabet of lib/syscalls/tables.h. */
 static const char arg_chars[] =
-    "dluxpfDsbBvkiWthoOmaEAPMFTYCSwnNcjHXRZKrGQIyVUJgzqLe123456789";
+    "dluxpfDsbBvkiWthoOmaEAPMFTYCSwnNcjHXRZKrGQIyVUJgzqLe0123456789!";
 
 static int cap_kind_of(char c)
 {
@@ -153,6 +153,9 @@ static int cap_kind_of(char c)
         return VSYS_CAP_STR;
     case '8':
         return VSYS_CAP_DIRENTS;
+    case '!':
+        return VSYS_CAP_FRAME_MASK;
+    case '0':
     case '1':
     case '2':
     case '3':
