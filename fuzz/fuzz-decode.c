@@ -17,8 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* x86-64 numbers of the calls with decoded structures. */
 static const uint16_t calls[] = {
-    4,   5,   6,   13,  14,  15,  35,  43,  51,  52,  56,  61,
-    63,  96,  97,  157, 217, 228, 229, 230, 262, 288, 302, 332,
+    4,  5,  6,  13,  14,  15,  35,  43,  51,  52,  56,  61,
+    63, 96, 97, 157, 217, 228, 229, 230, 262, 288, 302, 332,
 };
 
 struct input {

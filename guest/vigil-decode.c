@@ -79,8 +79,8 @@ static void times_limits(void)
 
 static void signals(void)
 {
-    struct ksigaction sa = {(unsigned long)on_usr1, 0x04000000 | 0x10000000,
-                            0, 1u << 16},
+    struct ksigaction sa = {(unsigned long)on_usr1, 0x04000000 | 0x10000000, 0,
+                            1u << 16},
                       old;
     uint64_t set = (1ull << 16) | (1ull << 9), oset;
     int status;

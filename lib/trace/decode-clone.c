@@ -5,11 +5,11 @@
  * thread's id, when captured, shows as [N]. */
 #include "trace/decode.h"
 
-#define CLONE_SETTLS 0x00080000
-#define CLONE_PARENT_SETTID 0x00100000
+#define CLONE_SETTLS         0x00080000
+#define CLONE_PARENT_SETTID  0x00100000
 #define CLONE_CHILD_CLEARTID 0x00200000
-#define CLONE_CHILD_SETTID 0x01000000
-#define CLONE_PIDFD 0x00001000
+#define CLONE_CHILD_SETTID   0x01000000
+#define CLONE_PIDFD          0x00001000
 
 static void put_ptr(struct obuf *o, uint64_t v)
 {
@@ -19,8 +19,8 @@ static void put_ptr(struct obuf *o, uint64_t v)
         ob_hex(o, v);
 }
 
-void vdec_clone_text(struct obuf *o, const uint64_t a[5],
-                     const uint8_t *ptid, size_t n)
+void vdec_clone_text(struct obuf *o, const uint64_t a[5], const uint8_t *ptid,
+                     size_t n)
 {
     uint64_t flags = a[0];
 
