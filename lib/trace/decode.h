@@ -15,6 +15,23 @@
 bool vdec_struct(struct obuf *o, bool json, char sig, uint64_t addr,
                  const uint8_t *d, size_t n);
 
+/* decode-mem.c: bytes quoted as strace (text, "..." when `trunc`, hex
+ * escapes for every byte when `hex`) or as a JSON string. */
+void vdec_bytes_as(struct obuf *o, bool json, const uint8_t *s, size_t n,
+                   bool trunc, bool hex);
+void vdec_bytes(struct obuf *o, bool json, const uint8_t *s, size_t n,
+                bool trunc);
+/* The strings of an argv capture, each NUL-terminated. */
+void vdec_argv(struct obuf *o, bool json, const uint8_t *d, size_t n,
+               bool trunc);
+void vdec_sockaddr(struct obuf *o, bool json, const uint8_t *d, size_t n,
+                   bool trunc);
+void vdec_wstatus(struct obuf *o, bool json, uint32_t s);
+/* 16 bytes (x86-64) or, when fewer, 8 (i386); n >= 8. */
+void vdec_timespec(struct obuf *o, bool json, const uint8_t *d, size_t n);
+void vdec_open_how(struct obuf *o, bool json, const uint8_t *d); /* 24 */
+void vdec_fds(struct obuf *o, bool json, const uint8_t *d);      /* 8 */
+
 /* decode-stat.c */
 bool vdec_stat(struct obuf *o, bool json, const uint8_t *d, size_t n);
 bool vdec_statx(struct obuf *o, bool json, const uint8_t *d, size_t n);
@@ -37,6 +54,8 @@ bool vdec_dirents(struct obuf *o, bool json, uint64_t addr, const uint8_t *d,
  * (PR_SET_NAME, PR_GET_NAME), or a signature character. */
 unsigned vdec_prctl_nargs(uint64_t op);
 char vdec_prctl_arg2(uint64_t op);
+/* The operation's name, or hex. */
+void vdec_prctl_op(struct obuf *o, uint64_t op);
 /* PR_SET_DUMPABLE's argument: SUID_DUMP_DISABLE... */
 void vdec_prctl_dumpable(struct obuf *o, uint64_t v);
 /* clone's arguments (x86-64) in strace's named form (decode-clone.c). */

@@ -1,5 +1,6 @@
 /* Symbolic names of flag and enum arguments, as strace shows them. The
  * values are those of the x86 Linux ABI (the same for x86-64 and i386). */
+#include "trace/decode.h"
 #include "trace/internal.h"
 
 #define S(v, n)                                                                \
@@ -379,66 +380,6 @@ static const struct vsym sigprocmask_hows[] = {
     S(2, "SIG_SETMASK"),
 };
 
-static const struct vsym prctl_ops[] = {
-    S(1, "PR_SET_PDEATHSIG"),
-    S(2, "PR_GET_PDEATHSIG"),
-    S(3, "PR_GET_DUMPABLE"),
-    S(4, "PR_SET_DUMPABLE"),
-    S(5, "PR_GET_UNALIGN"),
-    S(6, "PR_SET_UNALIGN"),
-    S(7, "PR_GET_KEEPCAPS"),
-    S(8, "PR_SET_KEEPCAPS"),
-    S(9, "PR_GET_FPEMU"),
-    S(10, "PR_SET_FPEMU"),
-    S(11, "PR_GET_FPEXC"),
-    S(12, "PR_SET_FPEXC"),
-    S(13, "PR_GET_TIMING"),
-    S(14, "PR_SET_TIMING"),
-    S(15, "PR_SET_NAME"),
-    S(16, "PR_GET_NAME"),
-    S(19, "PR_GET_ENDIAN"),
-    S(20, "PR_SET_ENDIAN"),
-    S(21, "PR_GET_SECCOMP"),
-    S(22, "PR_SET_SECCOMP"),
-    S(23, "PR_CAPBSET_READ"),
-    S(24, "PR_CAPBSET_DROP"),
-    S(25, "PR_GET_TSC"),
-    S(26, "PR_SET_TSC"),
-    S(27, "PR_GET_SECUREBITS"),
-    S(28, "PR_SET_SECUREBITS"),
-    S(29, "PR_SET_TIMERSLACK"),
-    S(30, "PR_GET_TIMERSLACK"),
-    S(31, "PR_TASK_PERF_EVENTS_DISABLE"),
-    S(32, "PR_TASK_PERF_EVENTS_ENABLE"),
-    S(33, "PR_MCE_KILL"),
-    S(34, "PR_MCE_KILL_GET"),
-    S(35, "PR_SET_MM"),
-    S(36, "PR_SET_CHILD_SUBREAPER"),
-    S(37, "PR_GET_CHILD_SUBREAPER"),
-    S(38, "PR_SET_NO_NEW_PRIVS"),
-    S(39, "PR_GET_NO_NEW_PRIVS"),
-    S(40, "PR_GET_TID_ADDRESS"),
-    S(41, "PR_SET_THP_DISABLE"),
-    S(42, "PR_GET_THP_DISABLE"),
-    S(43, "PR_MPX_ENABLE_MANAGEMENT"),
-    S(44, "PR_MPX_DISABLE_MANAGEMENT"),
-    S(45, "PR_SET_FP_MODE"),
-    S(46, "PR_GET_FP_MODE"),
-    S(47, "PR_CAP_AMBIENT"),
-    S(50, "PR_SVE_SET_VL"),
-    S(51, "PR_SVE_GET_VL"),
-    S(52, "PR_GET_SPECULATION_CTRL"),
-    S(53, "PR_SET_SPECULATION_CTRL"),
-    S(54, "PR_PAC_RESET_KEYS"),
-    S(55, "PR_SET_TAGGED_ADDR_CTRL"),
-    S(56, "PR_GET_TAGGED_ADDR_CTRL"),
-    S(57, "PR_SET_IO_FLUSHER"),
-    S(58, "PR_GET_IO_FLUSHER"),
-    S(59, "PR_SET_SYSCALL_USER_DISPATCH"),
-    S(0x53564d41, "PR_SET_VMA"),
-    S(0x59616d61, "PR_SET_PTRACER"),
-};
-
 static const struct vsym arch_prctl_codes[] = {
     S(0x1001, "ARCH_SET_GS"),           S(0x1002, "ARCH_SET_FS"),
     S(0x1003, "ARCH_GET_FS"),           S(0x1004, "ARCH_GET_GS"),
@@ -673,7 +614,7 @@ static const struct symbolic {
     {.sig = 'g', .kind = SK_FN, .fn = ob_statx_flags},
     {'z', SK_FLAGS, SYM_T(statx_mask), NULL, 0, NULL, NULL},
     {'q', SK_FLAGS, SYM_T(rename_flags), NULL, 0, NULL, NULL},
-    {'L', SK_NAME_OR_HEX, SYM_T(prctl_ops), NULL, 0, NULL, NULL},
+    {.sig = 'L', .kind = SK_FN, .fn = vdec_prctl_op},
 };
 
 static const struct symbolic *symbolic(char sig)
