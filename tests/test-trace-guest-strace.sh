@@ -74,4 +74,29 @@ expect_eq "every line of the decoded calls is strace's" "$rc" 0
 check "the decoded calls were made" \
     test "$(grep -c '^ok: ' "$TMP/text.txt")" -ge 20
 
+# The same calls as JSON objects: valid JSON, and fields with known values.
+"$VIGIL" run --kernel "$GUEST/vmlinuz" --trace exe=/usr/bin/vigil-decode \
+    -o "$TMP/decode.jsonl" -- vigil-decode >/dev/null
+expect_eq "JSON run succeeds" "$?" 0
+check "every line is JSON" jq -e . "$TMP/decode.jsonl" >/dev/null
+dj() { jq -c "select(.type == \"syscall\" and .name == \"$1\") | $2" "$TMP/decode.jsonl"; }
+expect_eq "newfstatat /dev/null: st_mode and st_rdev" \
+    "$(dj newfstatat 'select(.decoded[1] == "/dev/null") | [.decoded[2].st_mode, .decoded[2].st_rdev]')" \
+    '["S_IFCHR|0666",259]'
+expect_eq "uname: sysname and machine" \
+    "$(dj uname 'select(.ret == 0) | [.decoded[0].sysname, .decoded[0].machine]')" \
+    '["Linux","x86_64"]'
+expect_eq "getrlimit(RLIMIT_NOFILE, 0x8) fails: the address, not an object" \
+    "$(dj getrlimit 'select(.ret == -14) | .decoded[1]')" '"0x8"'
+expect_eq "prlimit64 sets the known core limit" \
+    "$(dj prlimit64 'select(.decoded[1] == "RLIMIT_CORE" and .decoded[2] != null) | .decoded[2]' | head -n 1)" \
+    '{"rlim_cur":1024,"rlim_max":2048}'
+expect_eq "prctl: the name set, cut at 15 bytes, and read back" \
+    "$(dj prctl '.decoded[1]' | head -n 2 | tr '\n' ' ')" \
+    '"vigil-decode-lo" "vigil-decode-lo" '
+e=$(dj getdents64 'select(.ret > 0) | .decoded[1].entries' | head -n 1)
+check "getdents64 of / counts its entries ($e)" test "${e:-0}" -gt 2
+expect_eq "accept4: the length before and after" \
+    "$(dj accept4 '.decoded[2]')" '{"in":128,"out":2}'
+
 done_testing
