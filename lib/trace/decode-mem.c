@@ -33,7 +33,7 @@ static void put_name(struct obuf *o, bool json, const char *s)
 /* Bytes as a quoted string in either form (text: hex escapes for all bytes
  * when `hex`). */
 void vdec_bytes_as(struct obuf *o, bool json, const uint8_t *s, size_t n,
-                         bool trunc, bool hex)
+                   bool trunc, bool hex)
 {
     ob_putc(o, '"');
     if (json)
@@ -48,13 +48,13 @@ void vdec_bytes_as(struct obuf *o, bool json, const uint8_t *s, size_t n,
 }
 
 void vdec_bytes(struct obuf *o, bool json, const uint8_t *s, size_t n,
-                      bool trunc)
+                bool trunc)
 {
     vdec_bytes_as(o, json, s, n, trunc, false);
 }
 
 void vdec_argv(struct obuf *o, bool json, const uint8_t *d, size_t n,
-                     bool trunc)
+               bool trunc)
 {
     size_t at = 0;
     bool first = true, cut = false;
@@ -95,7 +95,7 @@ static void put_family(struct obuf *o, bool json, unsigned fam)
 }
 
 void vdec_sockaddr(struct obuf *o, bool json, const uint8_t *d, size_t n,
-                         bool trunc)
+                   bool trunc)
 {
     unsigned fam;
 
