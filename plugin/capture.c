@@ -61,6 +61,12 @@ uint32_t capture_room(const struct vsys_cap *c)
     case VSYS_CAP_SOCKADDR:
         n = 128; /* sizeof(struct sockaddr_storage) */
         break;
+    case VSYS_CAP_DIRENTS:
+        n = 4; /* the count */
+        break;
+    case VSYS_CAP_FRAME_MASK:
+        n = 8;
+        break;
     default:
         n = limits.buf_max;
         break;
@@ -132,6 +138,54 @@ static uint32_t cap_argv(struct vcpu *v, uint64_t addr, bool compat,
     return got;
 }
 
+/* Count the linux_dirent64 records in the `len` bytes at addr by their
+ * d_reclen (16 bits at offset 16), reading two bytes per record instead of
+ * copying the buffer. Stops at a record that does not fit, as strace does;
+ * *trunc when the bound on records was reached first. */
+#define DIRENTS_MAX 8192
+static uint32_t cap_dirents(struct vcpu *v, uint64_t addr, uint64_t len,
+                            uint8_t *dst, bool *fault, bool *trunc)
+{
+    uint32_t n = 0;
+    uint64_t off = 0;
+    *fault = *trunc = false;
+    while (off + 19 < len) { /* ino, off, reclen, type, one name byte */
+        uint16_t reclen;
+        if (n == DIRENTS_MAX) {
+            *trunc = true;
+            break;
+        }
+        if (!mem(v, addr + off + 16, &reclen, 2)) {
+            *fault = true;
+            if (n == 0)
+                return 0;
+            break;
+        }
+        if (reclen == 0 || reclen > len - off)
+            break;
+        n++;
+        off += reclen;
+    }
+    memcpy(dst, &n, 4);
+    return 4;
+}
+
+/* Whether capture `c` applies to this call at this point. */
+static bool cap_wanted(const struct vsys_cap *c, bool at_exit, bool late,
+                       const uint64_t args[6], int64_t ret)
+{
+    if (c->cond_arg && (uint32_t)args[(c->cond_arg - 1) % 6] != c->cond_val)
+        return false;
+    if (late)
+        return true;
+    if (c->at_exit != at_exit)
+        return false;
+    if (!at_exit)
+        return true;
+    return c->only_ok == VSYS_WHEN_ANY ||
+           (c->only_ok == VSYS_WHEN_OK ? ret >= 0 : ret < 0);
+}
+
 /* Append captures after `at`: at entry the inputs, at the return the
  * outputs plus the inputs in `retry` (bit i: caps[i] faulted at entry).
  * Returns the bytes written, counts blobs in *nblobs and sets bit i of
@@ -146,8 +200,7 @@ uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
     for (unsigned i = 0; i < ncaps; i++) {
         const struct vsys_cap *c = &caps[i];
         bool late = at_exit && !c->at_exit && (retry & (1u << i));
-        if (!late &&
-            (c->at_exit != at_exit || (at_exit && c->only_ok && ret < 0)))
+        if (!cap_wanted(c, at_exit, late, args, ret))
             continue;
         struct vraw_blob *b = (struct vraw_blob *)(at + used);
         uint8_t *data = (uint8_t *)(b + 1);
@@ -162,6 +215,9 @@ uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
             trunc = !fault && (n == 0 || data[n - 1] != 0);
         } else if (c->kind == VSYS_CAP_ARGV) {
             n = cap_argv(v, addr, compat, data, room, &fault, &trunc);
+        } else if (c->kind == VSYS_CAP_DIRENTS) {
+            n = cap_dirents(v, addr, ret > 0 ? (uint64_t)ret : 0, data, &fault,
+                            &trunc);
         } else {
             uint32_t len = cap_len(v, c, args, ret, room, &trunc);
             n = mem_bounded(v, addr, data, len, false, &fault);
@@ -171,7 +227,9 @@ uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
         b->len = (uint16_t)n;
         b->flags = (fault ? VRAW_BLOB_FAULT : 0) |
                    (trunc ? VRAW_BLOB_TRUNC : 0) | (late ? VRAW_BLOB_LATE : 0);
-        if (fault)
+        /* The frame mask's address is the entry's stack pointer, which
+         * the return does not have: never retried. */
+        if (fault && c->kind != VSYS_CAP_FRAME_MASK)
             *faulted |= (uint8_t)(1u << i);
         used += VRAW_ALIGN(sizeof *b + n);
         (*nblobs)++;

@@ -224,8 +224,18 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
     e->sp = 0; /* not read: nothing uses it yet */
     e->nblobs = 0;
     e->reserved = 0;
+    /* rt_sigreturn's mask is found through the stack pointer, read only
+     * for it (each register read costs). */
+    uint64_t cargs[6];
+    const uint64_t *ca = args;
+    for (unsigned i = 0; i < ncaps; i++)
+        if (caps[i].kind == VSYS_CAP_FRAME_MASK) {
+            memcpy(cargs, args, sizeof cargs);
+            cargs[caps[i].argi % 6] = reg(v, R_RSP) + VSYS_FRAME_MASK_OFF;
+            ca = cargs;
+        }
     uint32_t size =
-        sizeof *e + capture(v, (uint8_t *)(e + 1), false, caps, ncaps, args,
+        sizeof *e + capture(v, (uint8_t *)(e + 1), false, caps, ncaps, ca,
                             compat, 0, 0, &e->nblobs, faulted);
     e->h.size = (uint16_t)size;
     vring_commit(tracer.ring, vcpu, size);

@@ -3,6 +3,7 @@
 run, made inside the guest in the same boot.
 
 usage: strace_compare.py [--other-boot] STRACE_OUTPUT VIGIL_JSONL
+       strace_compare.py --text [--must CALL,...] STRACE_OUTPUT VIGIL_TEXT
 
 For every thread strace reports, the sequence of (system call name, result,
 injected or not) must be the same in both. strace starts the program by
@@ -11,6 +12,12 @@ strace's own and are left out. With --other-boot the two traces come from
 two runs of the same program (strace -e inject in one, vigil --inject in
 the other): thread ids differ, so threads are matched in the order they
 first appear. Prints one line per check; exits 1 on any difference.
+
+With --text the lines themselves are compared: vigil's text form (--format
+text) against strace's, thread by thread, call by call (strace's
+unfinished and resumed halves joined, its padding before " = " removed).
+Prints the share of textually equal lines and every differing pair,
+grouped by call; exits 1 when a call named in --must differs.
 """
 import json
 import re
@@ -102,8 +109,105 @@ def normalize(calls):
              and not inj else r, inj) for n, r, inj in calls]
 
 
+VIGIL_LINE = re.compile(r"^\[pid +(\d+)\] (?:\[i386\] )?(.*)$")
+PAD = re.compile(r"\)\s+= ")
+
+
+def strace_lines(path):
+    """{tid: [line, ...]}: each call's whole line, without the pid."""
+    lines, pending = {}, {}
+    with open(path, errors="replace") as f:
+        for raw in f:
+            m = LINE.match(raw.rstrip("\n"))
+            if not m:
+                continue
+            tid, rest = int(m.group(1)), m.group(2)
+            seq = lines.setdefault(tid, [])
+            r = RESUMED.match(rest)
+            if r:
+                idx = pending.pop(tid, None)
+                if idx is not None:
+                    seq[idx] = PAD.sub(") = ", seq[idx] + r.group(2))
+                continue
+            if not CALL.match(rest):
+                continue  # signals, exits
+            if rest.endswith(" <unfinished ...>"):
+                pending[tid] = len(seq)
+                seq.append(rest[:-len(" <unfinished ...>")])
+            else:
+                seq.append(PAD.sub(") = ", rest))
+    return lines
+
+
+def vigil_lines(path):
+    lines = {}
+    with open(path, errors="replace") as f:
+        for raw in f:
+            m = VIGIL_LINE.match(raw.rstrip("\n"))
+            if m:
+                lines.setdefault(int(m.group(1)), []).append(m.group(2))
+    return lines
+
+
+def name_of(line):
+    c = CALL.match(line)
+    return c.group(1) if c else "?"
+
+
+def main_text(args):
+    must = set()
+    if args and args[0] == "--must":
+        must = set(args[1].split(","))
+        args = args[2:]
+    st, vg = strace_lines(args[0]), vigil_lines(args[1])
+    if not st:
+        print("NOT OK: strace reported no calls")
+        return 1
+    main_tid = next(iter(st))
+    equal = total = 0
+    diffs = {}
+    per_call = {}
+    for tid, want in st.items():
+        got = vg.get(tid, [])
+        if tid == main_tid:
+            first = next((i for i, c in enumerate(got)
+                          if name_of(c) == "execve"), None)
+            got = got[first:] if first is not None else got
+        for i, a in enumerate(want):
+            b = got[i] if i < len(got) else None
+            name = name_of(a)
+            ok, n = per_call.get(name, (0, 0))
+            total += 1
+            if a == b:
+                equal += 1
+                per_call[name] = (ok + 1, n + 1)
+            else:
+                per_call[name] = (ok, n + 1)
+                diffs.setdefault(name, []).append((tid, a, b))
+    share = 100.0 * equal / total
+    print(f"share: {equal} of {total} lines textually equal "
+          f"({share:.1f} %)")
+    failures = 0
+    for name in sorted(per_call, key=lambda k: -len(diffs.get(k, []))):
+        ok, n = per_call[name]
+        if ok == n:
+            continue
+        bad = name in must
+        failures += bad
+        print(f"{'NOT OK' if bad else 'note'}: {name}: {n - ok} of {n} "
+              f"lines differ")
+        for tid, a, b in diffs[name][:3]:
+            print(f"   strace {tid} {a}\n   vigil  {tid} {b}")
+    for name in sorted(must):
+        if name in per_call and per_call[name][0] == per_call[name][1]:
+            print(f"ok: {name}: all {per_call[name][1]} lines equal")
+    return 1 if failures else 0
+
+
 def main():
     args = sys.argv[1:]
+    if args and args[0] == "--text":
+        return main_text(args[1:])
     other_boot = bool(args) and args[0] == "--other-boot"
     if other_boot:
         args = args[1:]

@@ -45,4 +45,58 @@ for run in "1 $GUEST/vmlinuz" "2 $GUEST/vmlinuz" "2 $GUEST/trixie/vmlinuz"; do
     expect_eq "no records dropped" "$d" 0
 done
 
+# The text form against strace's, line by line, in the same boot: a shell
+# workload (busybox) and guest/vigil-decode, which makes each call whose
+# structures vigil decodes, with strace's and vigil's string sizes equal.
+# Every line of the decoded calls must be strace's; the share of equal
+# lines over the whole workload is printed (docs/strace.md lists the rest).
+decoded=newfstatat,fstat,stat,lstat,statx,clock_gettime,clock_getres
+decoded=$decoded,gettimeofday,nanosleep,clock_nanosleep,prlimit64,getrlimit
+decoded=$decoded,uname,rt_sigprocmask,rt_sigaction,rt_sigreturn,clone,wait4
+decoded=$decoded,getdents64,prctl,getsockname,getpeername,accept4
+work='ls -la / /dev/null >/dev/null; stat / /tmp /dev/null >/dev/null
+uname -a >/dev/null; ulimit -n >/dev/null; sleep 0.01; ps >/dev/null
+df >/dev/null; mkdir /tmp/d; touch /tmp/d/f; chmod 640 /tmp/d/f
+ln -s f /tmp/d/l; readlink /tmp/d/l >/dev/null; rm -r /tmp/d
+date >/dev/null; kill -0 $$; vigil-decode'
+"$VIGIL" run --kernel "$GUEST/vmlinuz" --smp 2 --trace all --format text \
+    --strsize 32 --bufsize 32 -o "$TMP/trace.txt" -- sh -c \
+    'strace -f -qq -s 32 -o /tmp/st.txt sh -c "$1"; cat /tmp/st.txt' \
+    sh "$work" >"$TMP/strace.txt"
+expect_eq "text run succeeds" "$?" 0
+check "the guest has vigil-decode (make guest)" \
+    grep -q 'execve("/usr/bin/vigil-decode"' "$TMP/strace.txt"
+python3 tests/strace_compare.py --text --must "$decoded" "$TMP/strace.txt" \
+    "$TMP/trace.txt" >"$TMP/text.txt"
+rc=$?
+cat "$TMP/text.txt"
+expect_eq "every line of the decoded calls is strace's" "$rc" 0
+check "the decoded calls were made" \
+    test "$(grep -c '^ok: ' "$TMP/text.txt")" -ge 20
+
+# The same calls as JSON objects: valid JSON, and fields with known values.
+"$VIGIL" run --kernel "$GUEST/vmlinuz" --trace exe=/usr/bin/vigil-decode \
+    -o "$TMP/decode.jsonl" -- vigil-decode >/dev/null
+expect_eq "JSON run succeeds" "$?" 0
+check "every line is JSON" jq -e . "$TMP/decode.jsonl" >/dev/null
+dj() { jq -c "select(.type == \"syscall\" and .name == \"$1\") | $2" "$TMP/decode.jsonl"; }
+expect_eq "newfstatat /dev/null: st_mode and st_rdev" \
+    "$(dj newfstatat 'select(.decoded[1] == "/dev/null") | [.decoded[2].st_mode, .decoded[2].st_rdev]')" \
+    '["S_IFCHR|0666",259]'
+expect_eq "uname: sysname and machine" \
+    "$(dj uname 'select(.ret == 0) | [.decoded[0].sysname, .decoded[0].machine]')" \
+    '["Linux","x86_64"]'
+expect_eq "getrlimit(RLIMIT_NOFILE, 0x8) fails: the address, not an object" \
+    "$(dj getrlimit 'select(.ret == -14) | .decoded[1]')" '"0x8"'
+expect_eq "prlimit64 sets the known core limit" \
+    "$(dj prlimit64 'select(.decoded[1] == "RLIMIT_CORE" and .decoded[2] != null) | .decoded[2]' | head -n 1)" \
+    '{"rlim_cur":1024,"rlim_max":2048}'
+expect_eq "prctl: the name set, cut at 15 bytes, and read back" \
+    "$(dj prctl '.decoded[1]' | head -n 2 | tr '\n' ' ')" \
+    '"vigil-decode-lo" "vigil-decode-lo" '
+e=$(dj getdents64 'select(.ret > 0) | .decoded[1].entries' | head -n 1)
+check "getdents64 of / counts its entries ($e)" test "${e:-0}" -gt 2
+expect_eq "accept4: the length before and after" \
+    "$(dj accept4 '.decoded[2]')" '{"in":128,"out":2}'
+
 done_testing

@@ -16,14 +16,32 @@
 
 /* What to read from guest memory for one argument. */
 enum vsys_cap_kind {
-    VSYS_CAP_STR = 1,      /* NUL-terminated string at args[argi] */
-    VSYS_CAP_BUF = 2,      /* bytes at args[argi], length per len_from */
-    VSYS_CAP_ARGV = 3,     /* NULL-terminated array of string pointers;
-                              captured as the strings, each NUL-terminated */
-    VSYS_CAP_SOCKADDR = 4, /* socket address: length per len_from, or when
-                              len_from == VSYS_LEN_PTR the int at the
-                              address in args[len_arg] */
-    VSYS_CAP_STRUCT = 5,   /* fixed-size struct (fixed_len bytes) */
+    VSYS_CAP_STR = 1,        /* NUL-terminated string at args[argi] */
+    VSYS_CAP_BUF = 2,        /* bytes at args[argi], length per len_from */
+    VSYS_CAP_ARGV = 3,       /* NULL-terminated array of string pointers;
+                                captured as the strings, each NUL-terminated */
+    VSYS_CAP_SOCKADDR = 4,   /* socket address: length per len_from, or when
+                                len_from == VSYS_LEN_PTR the int at the
+                                address in args[len_arg] */
+    VSYS_CAP_STRUCT = 5,     /* fixed-size struct (fixed_len bytes) */
+    VSYS_CAP_DIRENTS = 6,    /* linux_dirent64 records in the `ret` bytes at
+                                args[argi]: captured as their count only
+                                (uint32), so the buffer is never copied */
+    VSYS_CAP_FRAME_MASK = 7, /* rt_sigreturn: the signal mask (8 bytes) in
+                                the x86-64 signal frame at the user stack
+                                pointer; args[argi] is not used */
+};
+
+/* At rt_sigreturn's entry the restorer has popped the frame's return
+ * address: the stack pointer is at the ucontext, whose uc_sigmask follows
+ * uc_flags, uc_link, uc_stack (24 bytes) and uc_mcontext (256 bytes). */
+#define VSYS_FRAME_MASK_OFF 296
+
+/* When an exit capture is taken (struct vsys_cap.only_ok). */
+enum vsys_when {
+    VSYS_WHEN_ANY = 0,
+    VSYS_WHEN_OK = 1,  /* only when the call succeeded */
+    VSYS_WHEN_ERR = 2, /* only when it failed (nanosleep's remaining time) */
 };
 
 /* Where a capture's length comes from. */
@@ -41,8 +59,13 @@ struct vsys_cap {
     uint8_t at_exit;  /* 0: read at entry (inputs); 1: at exit (outputs) */
     uint8_t len_from; /* enum vsys_len_from */
     uint8_t len_arg;
-    uint8_t only_ok; /* at exit: only when the call succeeded */
+    uint8_t only_ok; /* at exit: enum vsys_when */
     uint16_t fixed_len;
+    /* Only when argument cond_arg - 1 equals cond_val in its low 32 bits
+     * (0: always): prctl's second argument is a string for two of its
+     * operations only. */
+    uint8_t cond_arg;
+    uint32_t cond_val;
 };
 
 /* Upper bounds on captured bytes, chosen by the consumer (`--strsize`). */

@@ -49,6 +49,36 @@
         .len_from = VSYS_LEN_FIXED, .fixed_len = (n), .only_ok = 1             \
     }
 
+#define STRUCT_ERR(i, n)                                                       \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_STRUCT, .at_exit = 1,                    \
+        .len_from = VSYS_LEN_FIXED, .fixed_len = (n), .only_ok = VSYS_WHEN_ERR \
+    }
+#define DIRENTS(i)                                                             \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_DIRENTS, .at_exit = 1,                   \
+        .len_from = VSYS_LEN_RESULT, .only_ok = 1                              \
+    }
+/* prctl's name (PR_SET_NAME 15 at entry, PR_GET_NAME 16 at exit) */
+#define PRCTL_NAME(op, out)                                                    \
+    {                                                                          \
+        .argi = 1, .kind = VSYS_CAP_STR, .at_exit = (out),                     \
+        .len_from = VSYS_LEN_NUL, .only_ok = (out), .cond_arg = 1,             \
+        .cond_val = (op)                                                       \
+    }
+
+#define FRAME_MASK                                                             \
+    {                                                                          \
+        .argi = 0, .kind = VSYS_CAP_FRAME_MASK, .len_from = VSYS_LEN_FIXED,    \
+        .fixed_len = 8                                                         \
+    }
+
+/* Sizes of the x86-64 structures read at exit: only what strace shows and
+ * the JSON form carries. */
+#define STAT_LEN    144 /* struct stat, whole */
+#define STATX_LEN   144 /* struct statx up to stx_dev_minor */
+#define UTSNAME_LEN 390 /* six fields of 65 bytes */
+
 #define PLAN1(a)                                                               \
     {                                                                          \
         .n = 1, .c = { a }                                                     \
@@ -89,7 +119,8 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_SENDTO] = PLAN2(BUF_IN(1, 2), ADDR_IN(4, 5)),
     [P_RECVFROM] = PLAN2(BUF_OUT(1), ADDR_OUT(4, 5)),
     [P_ADDR_IN1] = PLAN1(ADDR_IN(1, 2)),
-    [P_ADDR_OUT1] = PLAN1(ADDR_OUT(1, 2)),
+    /* the address, and its length before and after */
+    [P_ADDR_OUT1] = PLAN3(ADDR_OUT(1, 2), STRUCT_IN(2, 4), STRUCT_OUT(2, 4)),
     [P_FDS0] = PLAN1(STRUCT_OUT(0, 8)),
     [P_FDS3] = PLAN1(STRUCT_OUT(3, 8)),
     [P_WSTATUS1] = PLAN1(STRUCT_OUT(1, 4)),
@@ -99,6 +130,23 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_TS2_32] = PLAN1(STRUCT_IN(2, 8)),
     [P_OPENAT2] = PLAN2(STR(1), STRUCT_IN(2, 24)),
     [P_GETCWD] = PLAN1(STR_OUT(0)),
+    [P_STAT1] = PLAN1(STRUCT_OUT(1, STAT_LEN)),
+    [P_S0_STAT1] = PLAN2(STR(0), STRUCT_OUT(1, STAT_LEN)),
+    [P_NEWFSTATAT] = PLAN2(STR(1), STRUCT_OUT(2, STAT_LEN)),
+    [P_STATX] = PLAN2(STR(1), STRUCT_OUT(4, STATX_LEN)),
+    [P_TS1_OUT] = PLAN1(STRUCT_OUT(1, 16)),
+    [P_TV0_OUT] = PLAN1(STRUCT_OUT(0, 16)),
+    [P_NANOSLEEP] = PLAN2(STRUCT_IN(0, 16), STRUCT_ERR(1, 16)),
+    [P_CLOCK_NANOSLEEP] = PLAN2(STRUCT_IN(2, 16), STRUCT_ERR(3, 16)),
+    [P_RLIM1_OUT] = PLAN1(STRUCT_OUT(1, 16)),
+    [P_PRLIMIT] = PLAN2(STRUCT_IN(2, 16), STRUCT_OUT(3, 16)),
+    [P_UNAME] = PLAN1(STRUCT_OUT(0, UTSNAME_LEN)),
+    [P_SIGMASK] = PLAN2(STRUCT_IN(1, 8), STRUCT_OUT(2, 8)),
+    [P_SIGACTION] = PLAN2(STRUCT_IN(1, 32), STRUCT_OUT(2, 32)),
+    [P_DIRENTS1] = PLAN1(DIRENTS(1)),
+    [P_PRCTL] = PLAN2(PRCTL_NAME(15, 0), PRCTL_NAME(16, 1)),
+    [P_CLONE] = PLAN1(STRUCT_OUT(2, 4)),
+    [P_SIGRETURN] = PLAN1(FRAME_MASK),
 };
 
 const struct vsys_ent *vsys_lookup(uint64_t nr, bool compat)

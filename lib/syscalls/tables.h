@@ -32,6 +32,21 @@
  *            V MSG_* flags              U madvise advice
  *            J fadvise advice           g statx flags
  *            z statx mask               q renameat2 flags
+ *            L prctl operation          e prctl's second argument, by
+ *                                         operation (STR captures)
+ *   structures at exit (STRUCT captures unless said), decoded in
+ *   lib/trace/decode-*.c:
+ *            1 struct stat              2 struct statx
+ *            3 timeval                  4 rlimit (also at entry)
+ *            5 struct utsname           6 sigset (also at entry; the
+ *                                         size is the last argument)
+ *            7 kernel sigaction (also at entry)
+ *            8 getdents64 buffer (DIRENTS capture: a count)
+ *            9 socklen: int at entry and at exit ("[128 => 16]")
+ *            0 an int the call wrote, [N] (clone's parent_tid)
+ *            ! rt_sigreturn's frame mask (FRAME_MASK capture; the
+ *              "argument" is not a register but the frame)
+ *   't' is read at entry or at exit, as the plan says.
  */
 #ifndef VIGIL_SYSCALLS_TABLES_H
 #define VIGIL_SYSCALLS_TABLES_H
@@ -47,41 +62,58 @@
 /* The plans a table entry can name by index (struct vsys_ent.plan). */
 enum vsys_plan_id {
     P_NONE = 0,
-    P_S0,         /* string at a0 */
-    P_S1,         /* string at a1 */
-    P_S2,         /* string at a2 */
-    P_S3,         /* string at a3 */
-    P_S4,         /* string at a4 */
-    P_S5,         /* string at a5 */
-    P_S0S1,       /* two strings: a0, a1 */
-    P_S0S2,       /* a0, a2 (symlinkat) */
-    P_S1S3,       /* a1, a3 (renameat, linkat) */
-    P_S0S1S2,     /* mount, request_key */
-    P_S0S1_BIN2,  /* setxattr: path, name, value (len a3) */
-    P_S1_BIN2,    /* fsetxattr: name, value (len a3) */
-    P_S0S1_BOUT2, /* getxattr: path, name, value at exit */
-    P_S1_BOUT2,   /* fgetxattr */
-    P_READLINK,   /* path a0, buffer a1 at exit (result) */
-    P_READLINKAT, /* path a1, buffer a2 at exit (result) */
-    P_EXECVE,     /* path a0, argv a1 */
-    P_EXECVEAT,   /* path a1, argv a2 */
-    P_WRITE,      /* bytes a1 (len a2) at entry */
-    P_READ,       /* bytes a1 at exit (result) */
-    P_BIN0,       /* bytes a0 (len a1) at entry: sethostname */
-    P_BOUT0,      /* bytes a0 at exit (result): getrandom */
-    P_SENDTO,     /* bytes a1 (len a2), address a4 (len a5) */
-    P_RECVFROM,   /* bytes a1 at exit, address a4 (len *a5) at exit */
-    P_ADDR_IN1,   /* address a1 (len a2): connect, bind */
-    P_ADDR_OUT1,  /* address a1 (len *a2) at exit: accept, getsockname */
-    P_FDS0,       /* int[2] at a0 at exit: pipe, pipe2 */
-    P_FDS3,       /* int[2] at a3 at exit: socketpair */
-    P_WSTATUS1,   /* int at a1 at exit: wait4, waitpid */
-    P_TS0,        /* timespec (16 bytes) at a0: nanosleep */
-    P_TS2,        /* timespec (16 bytes) at a2: clock_nanosleep */
-    P_TS0_32,     /* i386 timespec (8 bytes) at a0 */
-    P_TS2_32,     /* i386 timespec (8 bytes) at a2 */
-    P_OPENAT2,    /* path a1, struct open_how a2 (24 bytes) */
-    P_GETCWD,     /* string a0 at exit */
+    P_S0,              /* string at a0 */
+    P_S1,              /* string at a1 */
+    P_S2,              /* string at a2 */
+    P_S3,              /* string at a3 */
+    P_S4,              /* string at a4 */
+    P_S5,              /* string at a5 */
+    P_S0S1,            /* two strings: a0, a1 */
+    P_S0S2,            /* a0, a2 (symlinkat) */
+    P_S1S3,            /* a1, a3 (renameat, linkat) */
+    P_S0S1S2,          /* mount, request_key */
+    P_S0S1_BIN2,       /* setxattr: path, name, value (len a3) */
+    P_S1_BIN2,         /* fsetxattr: name, value (len a3) */
+    P_S0S1_BOUT2,      /* getxattr: path, name, value at exit */
+    P_S1_BOUT2,        /* fgetxattr */
+    P_READLINK,        /* path a0, buffer a1 at exit (result) */
+    P_READLINKAT,      /* path a1, buffer a2 at exit (result) */
+    P_EXECVE,          /* path a0, argv a1 */
+    P_EXECVEAT,        /* path a1, argv a2 */
+    P_WRITE,           /* bytes a1 (len a2) at entry */
+    P_READ,            /* bytes a1 at exit (result) */
+    P_BIN0,            /* bytes a0 (len a1) at entry: sethostname */
+    P_BOUT0,           /* bytes a0 at exit (result): getrandom */
+    P_SENDTO,          /* bytes a1 (len a2), address a4 (len a5) */
+    P_RECVFROM,        /* bytes a1 at exit, address a4 (len *a5) at exit */
+    P_ADDR_IN1,        /* address a1 (len a2): connect, bind */
+    P_ADDR_OUT1,       /* address a1 (len *a2) at exit: accept, getsockname */
+    P_FDS0,            /* int[2] at a0 at exit: pipe, pipe2 */
+    P_FDS3,            /* int[2] at a3 at exit: socketpair */
+    P_WSTATUS1,        /* int at a1 at exit: wait4, waitpid */
+    P_TS0,             /* timespec (16 bytes) at a0: nanosleep */
+    P_TS2,             /* timespec (16 bytes) at a2: clock_nanosleep */
+    P_TS0_32,          /* i386 timespec (8 bytes) at a0 */
+    P_TS2_32,          /* i386 timespec (8 bytes) at a2 */
+    P_OPENAT2,         /* path a1, struct open_how a2 (24 bytes) */
+    P_GETCWD,          /* string a0 at exit */
+    P_STAT1,           /* struct stat at a1 at exit: fstat */
+    P_S0_STAT1,        /* path a0, struct stat a1 at exit: stat, lstat */
+    P_NEWFSTATAT,      /* path a1, struct stat a2 at exit */
+    P_STATX,           /* path a1, struct statx a4 at exit */
+    P_TS1_OUT,         /* timespec a1 at exit: clock_gettime, clock_getres */
+    P_TV0_OUT,         /* timeval a0 at exit: gettimeofday */
+    P_NANOSLEEP,       /* timespec a0; the remaining time a1 when it failed */
+    P_CLOCK_NANOSLEEP, /* timespec a2; the remaining time a3 likewise */
+    P_RLIM1_OUT,       /* rlimit a1 at exit: getrlimit */
+    P_PRLIMIT,         /* new rlimit a2, old a3 at exit */
+    P_UNAME,           /* struct utsname a0 at exit */
+    P_SIGMASK,         /* sigset a1, old sigset a2 at exit */
+    P_SIGACTION,       /* struct sigaction a1, old a2 at exit */
+    P_DIRENTS1,        /* getdents64: the count of records at a1 */
+    P_PRCTL,           /* the name a1 of PR_SET_NAME, or PR_GET_NAME's */
+    P_CLONE,           /* the new thread's id at a2 at exit */
+    P_SIGRETURN,       /* the signal frame's mask, through the stack */
     P_COUNT
 };
 

@@ -6,10 +6,10 @@
  * guest registers, captures from guest memory (any bytes, any length up to
  * the capture limits), so every read below is bounded by the capture's own
  * length and every write goes through struct obuf. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
+#include "trace/decode.h"
 #include "trace/internal.h"
 
 struct fctx {
@@ -52,13 +52,6 @@ static uint32_t rd32(const uint8_t *p)
 {
     uint32_t v;
     memcpy(&v, p, 4);
-    return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
     return v;
 }
 
@@ -105,29 +98,6 @@ static void put_symbolic(struct obuf *o, bool json, char sig, uint64_t v)
         ob_putc(o, '"');
 }
 
-/* Bytes as a quoted string in either form (text: hex escapes for all bytes
- * when `hex`). */
-static void put_bytes_as(struct obuf *o, bool json, const uint8_t *s, size_t n,
-                         bool trunc, bool hex)
-{
-    ob_putc(o, '"');
-    if (json)
-        ob_jquote(o, s, n);
-    else if (hex)
-        ob_xquote(o, s, n);
-    else
-        ob_cquote(o, s, n);
-    ob_putc(o, '"');
-    if (trunc && !json)
-        ob_puts(o, "...");
-}
-
-static void put_bytes(struct obuf *o, bool json, const uint8_t *s, size_t n,
-                      bool trunc)
-{
-    put_bytes_as(o, json, s, n, trunc, false);
-}
-
 static void put_fault(struct obuf *o, bool json, uint64_t addr)
 {
     if (!json) {
@@ -137,219 +107,6 @@ static void put_fault(struct obuf *o, bool json, uint64_t addr)
     ob_puts(o, "{\"addr\":\"");
     ob_hex(o, addr);
     ob_puts(o, "\",\"error\":\"unreadable\"}");
-}
-
-/* ---- structures from guest memory ---- */
-
-static void put_argv(struct obuf *o, bool json, const uint8_t *d, size_t n,
-                     bool trunc)
-{
-    size_t at = 0;
-    bool first = true, cut = false;
-
-    ob_putc(o, '[');
-    while (at < n && !o->full) {
-        const uint8_t *nul = memchr(d + at, 0, n - at);
-        size_t len = nul ? (size_t)(nul - (d + at)) : n - at;
-
-        if (!first)
-            ob_puts(o, json ? "," : ", ");
-        first = false;
-        cut = !nul;
-        put_bytes(o, json, d + at, len, cut);
-        at += len + (nul ? 1 : 0);
-    }
-    if (trunc && !cut && !json)
-        ob_puts(o, first ? "..." : ", ...");
-    ob_putc(o, ']');
-}
-
-static void put_inet6(struct obuf *o, const uint8_t *a)
-{
-    char tmp[INET6_ADDRSTRLEN];
-
-    if (inet_ntop(AF_INET6, a, tmp, sizeof(tmp)))
-        ob_puts(o, tmp);
-}
-
-static void put_family(struct obuf *o, bool json, unsigned fam)
-{
-    const char *name = vsys_family_name(fam);
-
-    if (name)
-        put_name(o, json, name);
-    else
-        ob_udec(o, fam);
-}
-
-static void put_sockaddr(struct obuf *o, bool json, const uint8_t *d, size_t n,
-                         bool trunc)
-{
-    unsigned fam;
-
-    if (n < 2) {
-        ob_puts(o, json ? "{}" : "{}");
-        return;
-    }
-    fam = (unsigned)d[0] | (unsigned)d[1] << 8;
-    ob_puts(o, json ? "{\"family\":" : "{sa_family=");
-    put_family(o, json, fam);
-    if (fam == 1) { /* AF_UNIX */
-        const uint8_t *p = d + 2;
-        size_t len = n - 2;
-        bool abstract = len > 0 && p[0] == 0;
-        const uint8_t *nul;
-
-        if (abstract) {
-            p++;
-            len--;
-        } else if ((nul = memchr(p, 0, len)) != NULL) {
-            len = (size_t)(nul - p);
-        }
-        if (n > 2 || trunc) {
-            ob_puts(o, json ? ",\"path\":" : ", sun_path=");
-            if (abstract && !json)
-                ob_putc(o, '@');
-            put_bytes(o, json, p, len, trunc);
-            if (abstract && json)
-                ob_puts(o, ",\"abstract\":true");
-        }
-    } else if (fam == 2 && n >= 8) { /* AF_INET */
-        unsigned port = (unsigned)d[2] << 8 | d[3];
-        char ip[16];
-        size_t k = 0;
-
-        for (int i = 0; i < 4; i++) {
-            unsigned b = d[4 + i];
-            if (b >= 100)
-                ip[k++] = (char)('0' + b / 100);
-            if (b >= 10)
-                ip[k++] = (char)('0' + b / 10 % 10);
-            ip[k++] = (char)('0' + b % 10);
-            if (i < 3)
-                ip[k++] = '.';
-        }
-        ip[k] = '\0';
-        if (json)
-            ob_printf(o, ",\"port\":%u,\"addr\":\"%s\"", port, ip);
-        else
-            ob_printf(o, ", sin_port=htons(%u), sin_addr=inet_addr(\"%s\")",
-                      port, ip);
-    } else if (fam == 10 && n >= 24) { /* AF_INET6 */
-        unsigned port = (unsigned)d[2] << 8 | d[3];
-        uint32_t flow = (uint32_t)d[4] << 24 | (uint32_t)d[5] << 16 |
-                        (uint32_t)d[6] << 8 | d[7];
-
-        if (json) {
-            ob_printf(o, ",\"port\":%u,\"flowinfo\":%u,\"addr\":\"", port,
-                      (unsigned)flow);
-            put_inet6(o, d + 8);
-            ob_putc(o, '"');
-            if (n >= 28)
-                ob_printf(o, ",\"scope_id\":%u", (unsigned)rd32(d + 24));
-        } else {
-            ob_printf(o,
-                      ", sin6_port=htons(%u), sin6_flowinfo=htonl(%u), "
-                      "inet_pton(AF_INET6, \"",
-                      port, (unsigned)flow);
-            put_inet6(o, d + 8);
-            ob_puts(o, "\", &sin6_addr)");
-            if (n >= 28)
-                ob_printf(o, ", sin6_scope_id=%u", (unsigned)rd32(d + 24));
-        }
-    } else if (fam == 16 && n >= 12) { /* AF_NETLINK */
-        if (json)
-            ob_printf(o, ",\"pid\":%u,\"groups\":%u", (unsigned)rd32(d + 4),
-                      (unsigned)rd32(d + 8));
-        else
-            ob_printf(o, ", nl_pid=%u, nl_groups=%08x", (unsigned)rd32(d + 4),
-                      (unsigned)rd32(d + 8));
-    } else if (n > 2) {
-        ob_puts(o, json ? ",\"data\":" : ", sa_data=");
-        put_bytes(o, json, d + 2, n - 2, trunc);
-    }
-    ob_putc(o, '}');
-}
-
-static void put_wstatus(struct obuf *o, bool json, uint32_t s)
-{
-    const char *sig;
-
-    if ((s & 0x7f) == 0) {
-        ob_printf(o,
-                  json ? "{\"exited\":%u}"
-                       : "[{WIFEXITED(s) && WEXITSTATUS(s) == %u}]",
-                  (unsigned)(s >> 8 & 0xff));
-        return;
-    }
-    if (s == 0xffff) {
-        ob_puts(o, json ? "{\"continued\":true}" : "[{WIFCONTINUED(s)}]");
-        return;
-    }
-    if ((s & 0xff) == 0x7f) {
-        sig = vsys_signal_name((int)(s >> 8 & 0xff));
-        ob_puts(o,
-                json ? "{\"stopped\":" : "[{WIFSTOPPED(s) && WSTOPSIG(s) == ");
-        if (sig)
-            put_name(o, json, sig);
-        else
-            ob_udec(o, s >> 8 & 0xff);
-        ob_puts(o, json ? "}" : "}]");
-        return;
-    }
-    sig = vsys_signal_name((int)(s & 0x7f));
-    ob_puts(o, json ? "{\"signaled\":" : "[{WIFSIGNALED(s) && WTERMSIG(s) == ");
-    if (sig)
-        put_name(o, json, sig);
-    else
-        ob_udec(o, s & 0x7f);
-    if (s & 0x80)
-        ob_puts(o, json ? ",\"core\":true" : " && WCOREDUMP(s)");
-    ob_puts(o, json ? "}" : "}]");
-}
-
-static void put_timespec(struct obuf *o, bool json, const uint8_t *d, size_t n)
-{
-    int64_t sec, nsec;
-
-    if (n >= 16) {
-        sec = (int64_t)rd64(d);
-        nsec = (int64_t)rd64(d + 8);
-    } else {
-        sec = (int32_t)rd32(d);
-        nsec = (int32_t)rd32(d + 4);
-    }
-    ob_puts(o, json ? "{\"sec\":" : "{tv_sec=");
-    ob_dec(o, sec);
-    ob_puts(o, json ? ",\"nsec\":" : ", tv_nsec=");
-    ob_dec(o, nsec);
-    ob_putc(o, '}');
-}
-
-static void put_open_how(struct obuf *o, bool json, const uint8_t *d)
-{
-    static const struct vsym resolve[] = {
-        {0x01, "RESOLVE_NO_XDEV"},     {0x02, "RESOLVE_NO_MAGICLINKS"},
-        {0x04, "RESOLVE_NO_SYMLINKS"}, {0x08, "RESOLVE_BENEATH"},
-        {0x10, "RESOLVE_IN_ROOT"},     {0x20, "RESOLVE_CACHED"},
-    };
-
-    ob_puts(o, json ? "{\"flags\":\"" : "{flags=");
-    ob_open_flags(o, rd64(d), true);
-    ob_puts(o, json ? "\",\"mode\":\"" : ", mode=");
-    ob_mode(o, rd64(d + 8));
-    ob_puts(o, json ? "\",\"resolve\":\"" : ", resolve=");
-    ob_flags(o, rd64(d + 16), resolve, VSYS_ARRAY_SIZE(resolve), NULL);
-    ob_puts(o, json ? "\"}" : "}");
-}
-
-static void put_fds(struct obuf *o, bool json, const uint8_t *d)
-{
-    ob_putc(o, '[');
-    ob_dec(o, (int32_t)rd32(d));
-    ob_puts(o, json ? "," : ", ");
-    ob_dec(o, (int32_t)rd32(d + 4));
-    ob_putc(o, ']');
 }
 
 /* An argument that points to guest memory: its capture, or the address. */
@@ -373,6 +130,12 @@ static void put_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
         break;
     case 'k':
         kind = VSYS_CAP_SOCKADDR;
+        break;
+    case '8':
+        kind = VSYS_CAP_DIRENTS;
+        break;
+    case '!':
+        kind = VSYS_CAP_FRAME_MASK;
         break;
     default:
         kind = VSYS_CAP_STRUCT;
@@ -399,48 +162,157 @@ static void put_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case 's': {
         const uint8_t *nul = memchr(c->data, 0, c->len);
         size_t len = nul ? (size_t)(nul - c->data) : c->len;
-        put_bytes(o, json, c->data, len, trunc);
+        vdec_bytes(o, json, c->data, len, trunc);
         return;
     }
     case 'b':
     case 'B':
-        put_bytes_as(o, json, c->data, c->len, trunc, sig == 'B');
+        vdec_bytes_as(o, json, c->data, c->len, trunc, sig == 'B');
         return;
     case 'v':
-        put_argv(o, json, c->data, c->len, trunc);
+        vdec_argv(o, json, c->data, c->len, trunc);
         return;
     case 'k':
-        put_sockaddr(o, json, c->data, c->len, trunc);
+        vdec_sockaddr(o, json, c->data, c->len, trunc);
         return;
     case 'i':
         if (c->len >= 8) {
-            put_fds(o, json, c->data);
+            vdec_fds(o, json, c->data);
             return;
         }
         break;
     case 'W':
         if (c->len >= 4) {
-            put_wstatus(o, json, rd32(c->data));
+            vdec_wstatus(o, json, rd32(c->data));
             return;
         }
         break;
     case 't':
         if (c->len >= 8) {
-            put_timespec(o, json, c->data, c->len);
+            vdec_timespec(o, json, c->data, c->len);
             return;
         }
         break;
     case 'h':
         if (c->len >= 24) {
-            put_open_how(o, json, c->data);
+            vdec_open_how(o, json, c->data);
             return;
         }
         break;
     default:
+        if (vdec_struct(o, json, sig, addr, c->data, c->len))
+            return;
         break;
     }
     /* Too short for its type: only the address means anything. */
     put_ptr(o, json, addr);
+}
+
+/* A socket address length: the int before the call and after it, shown
+ * as strace does ([16], or [128 => 16] when the kernel changed it). */
+static void put_socklen(struct obuf *o, const struct fctx *f, unsigned i)
+{
+    const struct vigil_capture *in = NULL, *out = NULL;
+    const struct vigil_syscall *ev = f->ev;
+    uint64_t addr = argval(f, i);
+    unsigned n = ev->ncaps < VSYS_ARRAY_SIZE(ev->caps)
+                     ? ev->ncaps
+                     : (unsigned)VSYS_ARRAY_SIZE(ev->caps);
+
+    for (unsigned k = 0; k < n; k++) {
+        const struct vigil_capture *c = &ev->caps[k];
+        if (c->argi != i || c->kind != VSYS_CAP_STRUCT || c->len < 4 ||
+            !c->data)
+            continue;
+        if (c->at_exit)
+            out = c;
+        else
+            in = c;
+    }
+    if (addr == 0 || (!in && !out)) {
+        put_ptr(o, f->json, addr);
+        return;
+    }
+    if (f->json) {
+        ob_putc(o, '{');
+        if (in)
+            ob_printf(o, "\"in\":%d", (int)rd32(in->data));
+        if (out)
+            ob_printf(o, "%s\"out\":%d", in ? "," : "", (int)rd32(out->data));
+        ob_putc(o, '}');
+        return;
+    }
+    ob_printf(o, "[%d", (int)rd32((in ? in : out)->data));
+    if (in && out && rd32(in->data) != rd32(out->data))
+        ob_printf(o, " => %d", (int)rd32(out->data));
+    ob_putc(o, ']');
+}
+
+/* rt_sigreturn({mask=[...]}): the mask the frame restores; without it,
+ * nothing (the call has no arguments). */
+static void put_frame_mask(struct obuf *o, struct fctx *f, unsigned i)
+{
+    const struct vigil_capture *c = find_cap(f, i, VSYS_CAP_FRAME_MASK);
+
+    if (!c || c->len < 8) {
+        if (f->json)
+            ob_puts(o, "null");
+        return;
+    }
+    ob_puts(o, f->json ? "{\"mask\":" : "{mask=");
+    vdec_sigset(o, f->json, c->data, c->len);
+    ob_putc(o, '}');
+}
+
+/* PR_SET_NAME's and PR_GET_NAME's name: at most 15 bytes, as the kernel
+ * keeps it. */
+static void put_task_name(struct obuf *o, struct fctx *f, unsigned i)
+{
+    uint64_t addr = argval(f, i);
+    const struct vigil_capture *c = find_cap(f, i, VSYS_CAP_STR);
+    const uint8_t *nul;
+    size_t len;
+    bool trunc;
+
+    if (addr == 0 || !c) {
+        put_ptr(o, f->json, addr);
+        return;
+    }
+    if (c->fault && c->len == 0) {
+        put_fault(o, f->json, addr);
+        return;
+    }
+    nul = memchr(c->data, 0, c->len);
+    len = nul ? (size_t)(nul - c->data) : c->len;
+    trunc = len > VDEC_TASK_COMM || (!nul && (c->trunc || c->fault));
+    if (len > VDEC_TASK_COMM)
+        len = VDEC_TASK_COMM;
+    if (trunc && i < 64)
+        f->truncated |= (uint64_t)1 << i;
+    vdec_bytes(o, f->json, c->data, len, trunc);
+}
+
+static bool put_arg(struct obuf *o, struct fctx *f, unsigned i, char sig);
+
+/* prctl's second argument, by operation (decode-prctl.c). */
+static bool put_prctl_arg(struct obuf *o, struct fctx *f, unsigned i)
+{
+    char how = vdec_prctl_arg2(argval(f, 0));
+
+    switch (how) {
+    case 's':
+        put_task_name(o, f, i);
+        return true;
+    case 'D':
+        if (f->json)
+            ob_putc(o, '"');
+        vdec_prctl_dumpable(o, argval(f, i));
+        if (f->json)
+            ob_putc(o, '"');
+        return true;
+    default:
+        return put_arg(o, f, i, how);
+    }
 }
 
 /* fcntl's third argument, by command; false when the command takes none
@@ -535,8 +407,32 @@ static bool put_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case 'W':
     case 't':
     case 'h':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '7':
+    case '8':
         put_mem(o, f, i, sig);
         break;
+    case '!':
+        put_frame_mask(o, f, i);
+        break;
+    case '6':
+        /* strace reads a sigset only of the kernel's size (the last
+         * argument); any other size leaves the address. */
+        if (argval(f, f->nargs - 1) != 8)
+            put_ptr(o, json, v);
+        else
+            put_mem(o, f, i, sig);
+        break;
+    case '9':
+        put_socklen(o, f, i);
+        break;
+    case 'e':
+        return put_prctl_arg(o, f, i);
     case 'N':
         return put_fcntl_arg(o, f, i);
     case 'm':
@@ -572,6 +468,8 @@ static bool put_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
  * arguments as far as its operation uses them. */
 static unsigned text_nargs(const struct fctx *f)
 {
+    if (f->nargs == 5 && f->sig[0] == 'L')
+        return vdec_prctl_nargs(argval(f, 0));
     if (f->nargs == 6 && f->sig[1] == 'X') {
         switch (argval(f, 1) & 0x7f) {
         case 0: /* FUTEX_WAIT: uaddr, op, val, timeout */
@@ -688,6 +586,11 @@ int vigil_syscall_text(const struct vigil_syscall *ev, char *buf, size_t len)
         ob_puts(&o, "[i386] ");
     ob_puts(&o, call_name(ev, e, tmp, sizeof(tmp)));
     ob_putc(&o, '(');
+    if (!ev->compat && ev->nr == 56) { /* clone */
+        const struct vigil_capture *c = find_cap(&f, 2, VSYS_CAP_STRUCT);
+        vdec_clone_text(&o, ev->args, c ? c->data : NULL, c ? c->len : 0);
+        f.nargs = 0;
+    }
     for (unsigned i = 0, n = text_nargs(&f); i < n && !o.full; i++) {
         size_t mark = o.pos;
 

@@ -1,5 +1,6 @@
 /* Symbolic names of flag and enum arguments, as strace shows them. The
  * values are those of the x86 Linux ABI (the same for x86-64 and i386). */
+#include "trace/decode.h"
 #include "trace/internal.h"
 
 #define S(v, n)                                                                \
@@ -149,7 +150,10 @@ static void ob_statx_flags(struct obuf *o, uint64_t v)
     }
 }
 
+/* STATX_ALL before STATX_BASIC_STATS, as strace (0x1fff is
+ * STATX_ALL|STATX_MNT_ID). */
 static const struct vsym statx_mask[] = {
+    S(0xfff, "STATX_ALL"),
     S(0x7ff, "STATX_BASIC_STATS"),
     S(0x1, "STATX_TYPE"),
     S(0x2, "STATX_MODE"),
@@ -610,6 +614,7 @@ static const struct symbolic {
     {.sig = 'g', .kind = SK_FN, .fn = ob_statx_flags},
     {'z', SK_FLAGS, SYM_T(statx_mask), NULL, 0, NULL, NULL},
     {'q', SK_FLAGS, SYM_T(rename_flags), NULL, 0, NULL, NULL},
+    {.sig = 'L', .kind = SK_FN, .fn = vdec_prctl_op},
 };
 
 static const struct symbolic *symbolic(char sig)

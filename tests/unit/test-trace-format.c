@@ -349,8 +349,9 @@ static void test_exec(void)
 
     ev = ev_new(56, 10180);
     args(&ev, 0x1200011, 0, 0, 0x7f06e9894e50, 0, 0);
-    TEXT(&ev, "[pid    42] clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|"
-              "SIGCHLD, NULL, NULL, 0x7f06e9894e50, 0) = 10180");
+    TEXT(&ev, "[pid    42] clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|"
+              "CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f06e9894e50) = "
+              "10180");
 
     ev = ev_new(61, 10180);
     args(&ev, 10180, 0x1000, 0, 0, 0, 0);

@@ -132,13 +132,28 @@ static void check_roundtrip(bool compat)
 
 /* The signature alphabet of lib/syscalls/tables.h. */
 static const char arg_chars[] =
-    "dluxpfDsbBvkiWthoOmaEAPMFTYCSwnNcjHXRZKrGQIyVUJgzq";
+    "dluxpfDsbBvkiWthoOmaEAPMFTYCSwnNcjHXRZKrGQIyVUJgzqLe0123456789!";
 
 static int cap_kind_of(char c)
 {
     switch (c) {
     case 's':
+    case 'e': /* prctl's name, for two operations */
         return VSYS_CAP_STR;
+    case '8':
+        return VSYS_CAP_DIRENTS;
+    case '!':
+        return VSYS_CAP_FRAME_MASK;
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '9':
+        return VSYS_CAP_STRUCT;
     case 'b':
     case 'B':
         return VSYS_CAP_BUF;
@@ -296,8 +311,19 @@ static void check_spots(void)
               caps[1].len_from == VSYS_LEN_ARG && caps[1].len_arg == 5,
           "sendto: destination address at entry");
     CHECK(vsys_captures(162, true, caps) == 1 && caps[0].fixed_len == 8 &&
-              vsys_captures(35, false, caps) == 1 && caps[0].fixed_len == 16,
+              vsys_captures(35, false, caps) == 2 && caps[0].fixed_len == 16,
           "nanosleep timespec: 8 bytes on i386, 16 on x86-64");
+    CHECK(vsys_captures(35, false, caps) == 2 && caps[1].argi == 1 &&
+              caps[1].at_exit && caps[1].only_ok == VSYS_WHEN_ERR,
+          "nanosleep: the remaining time only when interrupted");
+    CHECK(vsys_captures(157, false, caps) == 2 && caps[0].cond_arg == 1 &&
+              caps[0].cond_val == 15 && !caps[0].at_exit &&
+              caps[1].cond_val == 16 && caps[1].at_exit,
+          "prctl: the name at entry for PR_SET_NAME, at exit for "
+          "PR_GET_NAME");
+    CHECK(vsys_captures(51, false, caps) == 3 && caps[1].argi == 2 &&
+              !caps[1].at_exit && caps[2].argi == 2 && caps[2].at_exit,
+          "getsockname: the length before and after");
 }
 
 static void check_errnos(void)

@@ -1,0 +1,147 @@
+/* The smaller structures: timeval, rlimit, utsname, a getdents64 buffer's
+ * record count, and vdec_struct, which picks a decoder by signature. */
+#include <string.h>
+
+#include "trace/decode.h"
+
+#define UTS_FIELD 65
+
+static uint64_t rd64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+bool vdec_timeval(struct obuf *o, bool json, const uint8_t *d, size_t n)
+{
+    if (n < 16)
+        return false;
+    ob_puts(o, json ? "{\"sec\":" : "{tv_sec=");
+    ob_dec(o, (int64_t)rd64(d));
+    ob_puts(o, json ? ",\"usec\":" : ", tv_usec=");
+    ob_dec(o, (int64_t)rd64(d + 8));
+    ob_putc(o, '}');
+    return true;
+}
+
+/* strace: RLIM64_INFINITY, multiples of 1024 above it as N*1024. */
+static void put_rlim(struct obuf *o, bool json, uint64_t v)
+{
+    if (v == UINT64_MAX)
+        ob_puts(o, json ? "\"RLIM64_INFINITY\"" : "RLIM64_INFINITY");
+    else if (!json && v > 1024 && v % 1024 == 0)
+        ob_printf(o, "%llu*1024", (unsigned long long)(v / 1024));
+    else
+        ob_udec(o, v);
+}
+
+bool vdec_rlimit(struct obuf *o, bool json, const uint8_t *d, size_t n)
+{
+    if (n < 16)
+        return false;
+    ob_puts(o, json ? "{\"rlim_cur\":" : "{rlim_cur=");
+    put_rlim(o, json, rd64(d));
+    ob_puts(o, json ? ",\"rlim_max\":" : ", rlim_max=");
+    put_rlim(o, json, rd64(d + 8));
+    ob_putc(o, '}');
+    return true;
+}
+
+static void put_uts(struct obuf *o, bool json, const uint8_t *f)
+{
+    const uint8_t *nul = memchr(f, 0, UTS_FIELD);
+    size_t len = nul ? (size_t)(nul - f) : UTS_FIELD;
+
+    ob_putc(o, '"');
+    if (json)
+        ob_jquote(o, f, len);
+    else
+        ob_cquote(o, f, len);
+    ob_putc(o, '"');
+}
+
+bool vdec_utsname(struct obuf *o, bool json, const uint8_t *d, size_t n)
+{
+    static const char *const names[] = {"sysname", "nodename", "release",
+                                        "version", "machine",  "domainname"};
+
+    if (n < 2 * UTS_FIELD)
+        return false;
+    if (!json) {
+        ob_puts(o, "{sysname=");
+        put_uts(o, false, d);
+        ob_puts(o, ", nodename=");
+        put_uts(o, false, d + UTS_FIELD);
+        ob_puts(o, ", ...}");
+        return true;
+    }
+    ob_putc(o, '{');
+    for (size_t i = 0; i < VSYS_ARRAY_SIZE(names) && (i + 1) * UTS_FIELD <= n;
+         i++) {
+        if (i)
+            ob_putc(o, ',');
+        ob_printf(o, "\"%s\":", names[i]);
+        put_uts(o, true, d + i * UTS_FIELD);
+    }
+    ob_putc(o, '}');
+    return true;
+}
+
+bool vdec_dirents(struct obuf *o, bool json, uint64_t addr, const uint8_t *d,
+                  size_t n)
+{
+    uint32_t count;
+
+    if (n < 4)
+        return false;
+    memcpy(&count, d, 4);
+    if (json) {
+        ob_puts(o, "{\"addr\":\"");
+        ob_hex(o, addr);
+        ob_printf(o, "\",\"entries\":%u}", (unsigned)count);
+    } else {
+        ob_hex(o, addr);
+        ob_printf(o, " /* %u entries */", (unsigned)count);
+    }
+    return true;
+}
+
+bool vdec_int(struct obuf *o, bool json, const uint8_t *d, size_t n)
+{
+    int32_t v;
+
+    (void)json; /* [N] in both forms */
+    if (d == NULL || n < 4)
+        return false;
+    memcpy(&v, d, 4);
+    ob_printf(o, "[%d]", (int)v);
+    return true;
+}
+
+bool vdec_struct(struct obuf *o, bool json, char sig, uint64_t addr,
+                 const uint8_t *d, size_t n)
+{
+    switch (sig) {
+    case '0':
+        return vdec_int(o, json, d, n);
+    case '1':
+        return vdec_stat(o, json, d, n);
+    case '2':
+        return vdec_statx(o, json, d, n);
+    case '3':
+        return vdec_timeval(o, json, d, n);
+    case '4':
+        return vdec_rlimit(o, json, d, n);
+    case '5':
+        return vdec_utsname(o, json, d, n);
+    case '6':
+        return vdec_sigset(o, json, d, n);
+    case '7':
+        return vdec_sigaction(o, json, d, n);
+    case '8':
+        return vdec_dirents(o, json, addr, d, n);
+    default:
+        return false;
+    }
+}

@@ -1,0 +1,70 @@
+/* Decoders of the structures a call writes (or reads), as strace shows
+ * them and as JSON objects (docs/events.md). Not part of the public API.
+ *
+ * Each takes the captured bytes `d` (n of them, guest-controlled) and
+ * returns false, writing nothing, when they are too few for the structure:
+ * the caller then shows the bare address, as strace does for a structure
+ * it could not read. */
+#ifndef VIGIL_TRACE_DECODE_H
+#define VIGIL_TRACE_DECODE_H
+
+#include "trace/internal.h"
+
+/* The structure of signature character `sig` (syscalls/tables.h: the
+ * digits) at `addr`; '6' is a sigset of 8 bytes. */
+bool vdec_struct(struct obuf *o, bool json, char sig, uint64_t addr,
+                 const uint8_t *d, size_t n);
+
+/* decode-mem.c: bytes quoted as strace (text, "..." when `trunc`, hex
+ * escapes for every byte when `hex`) or as a JSON string. */
+void vdec_bytes_as(struct obuf *o, bool json, const uint8_t *s, size_t n,
+                   bool trunc, bool hex);
+void vdec_bytes(struct obuf *o, bool json, const uint8_t *s, size_t n,
+                bool trunc);
+/* The strings of an argv capture, each NUL-terminated. */
+void vdec_argv(struct obuf *o, bool json, const uint8_t *d, size_t n,
+               bool trunc);
+void vdec_sockaddr(struct obuf *o, bool json, const uint8_t *d, size_t n,
+                   bool trunc);
+void vdec_wstatus(struct obuf *o, bool json, uint32_t s);
+/* 16 bytes (x86-64) or, when fewer, 8 (i386); n >= 8. */
+void vdec_timespec(struct obuf *o, bool json, const uint8_t *d, size_t n);
+void vdec_open_how(struct obuf *o, bool json, const uint8_t *d); /* 24 */
+void vdec_fds(struct obuf *o, bool json, const uint8_t *d);      /* 8 */
+
+/* decode-stat.c */
+bool vdec_stat(struct obuf *o, bool json, const uint8_t *d, size_t n);
+bool vdec_statx(struct obuf *o, bool json, const uint8_t *d, size_t n);
+/* A file mode as stat shows it: S_IFDIR|S_ISVTX|0777. */
+void vdec_mode(struct obuf *o, uint64_t mode);
+
+/* decode-signal.c */
+bool vdec_sigset(struct obuf *o, bool json, const uint8_t *d, size_t n);
+bool vdec_sigaction(struct obuf *o, bool json, const uint8_t *d, size_t n);
+
+/* decode-misc.c */
+bool vdec_timeval(struct obuf *o, bool json, const uint8_t *d, size_t n);
+bool vdec_rlimit(struct obuf *o, bool json, const uint8_t *d, size_t n);
+bool vdec_utsname(struct obuf *o, bool json, const uint8_t *d, size_t n);
+bool vdec_dirents(struct obuf *o, bool json, uint64_t addr, const uint8_t *d,
+                  size_t n);
+
+/* prctl (decode-prctl.c): how many arguments strace shows for operation
+ * `op` (the operation included), and how it shows the second: 's' a name
+ * (PR_SET_NAME, PR_GET_NAME), or a signature character. */
+unsigned vdec_prctl_nargs(uint64_t op);
+char vdec_prctl_arg2(uint64_t op);
+/* The operation's name, or hex. */
+void vdec_prctl_op(struct obuf *o, uint64_t op);
+/* PR_SET_DUMPABLE's argument: SUID_DUMP_DISABLE... */
+void vdec_prctl_dumpable(struct obuf *o, uint64_t v);
+/* clone's arguments (x86-64) in strace's named form (decode-clone.c). */
+void vdec_clone_text(struct obuf *o, const uint64_t a[5], const uint8_t *ptid,
+                     size_t n);
+/* An int the call wrote, as [N] (signature '0'). */
+bool vdec_int(struct obuf *o, bool json, const uint8_t *d, size_t n);
+
+/* PR_SET_NAME and PR_GET_NAME: a task name is at most 15 bytes. */
+#define VDEC_TASK_COMM 15
+
+#endif
