@@ -1,0 +1,90 @@
+#!/bin/sh
+# vigil run --image: a Debian 12 image built by scripts/build-image.sh boots
+# with its own kernel and initrd, runs commands through its guest agent and
+# is traced whole; broken images are refused and left as they were.
+. tests/functions.sh
+requires_qemu; requires jq debugfs sha256sum
+requires_file "$VIGIL"
+[ "$(id -u)" = 0 ] || {
+    echo "requires root (scripts/build-image.sh runs debootstrap)"
+    exit 77
+}
+img=$(scripts/build-image.sh bookworm)
+rc=$?
+[ "$rc" != 3 ] || {
+    echo "requires the archive of apt's sources entry (unreachable)"
+    exit 77
+}
+[ "$rc" = 0 ] && [ -s "$img" ] || fail "scripts/build-image.sh failed ($rc)"
+
+# Few boots: CPU is scarce.  A copy, since the guest writes to its disk.
+IMG=$TMP/d12.raw
+cp --sparse=always "$img" "$IMG"
+RUN="$VIGIL run --smp 1 --memory 1024 --timeout 1200"
+
+# A command through the agent, traced from outside: its output and status
+# come back, and the trace holds the boot's processes with nothing dropped.
+$RUN --image "$IMG" --trace all -o "$TMP/t.jsonl" \
+    -- sh -c 'echo out-$((6 * 7)); echo err-line >&2; exit 7' \
+    >"$TMP/out" 2>"$TMP/err"
+expect_eq "the command's exit status comes back" "$?" 7
+expect_eq "the command's stdout comes back" "$(cat "$TMP/out")" out-42
+check "the command's stderr comes back" grep -qx err-line "$TMP/err"
+d=$(jq -s '[.[] | select(.type == "summary")][0].dropped_records' "$TMP/t.jsonl")
+expect_eq "no records dropped" "$d" 0
+procs=$(jq -r 'select(.type == "syscall") | .pid' "$TMP/t.jsonl" | sort -u | wc -l)
+check "many processes traced ($procs)" test "$procs" -ge 20
+comms=$(jq -r 'select(.type == "syscall") | .comm' "$TMP/t.jsonl" | sort -u)
+for c in systemd systemd-journal qemu-ga; do
+    check "$c is traced" sh -c "echo '$comms' | grep -qx '$c'"
+done
+
+# Untraced: the plain path.
+expect_rc 0 $RUN --image "$IMG" -- true
+
+# Without a command the console is on the terminal until the guest powers
+# off; a boot straight to poweroff.target ends the run with status 0.
+$RUN --image "$IMG" --append systemd.unit=poweroff.target \
+    </dev/null >"$TMP/console" 2>&1
+expect_eq "a guest that powers off ends the run" "$?" 0
+check "the console was on stdout" grep -q 'Power-Off\|Power down' "$TMP/console"
+
+# Without a guest agent (the test guest's kernel and initramfs boot
+# instead of the image's), the error names the package.
+$RUN --image "$IMG" --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initramfs.cpio.gz" \
+    --wait-boot 15 -- true >/dev/null 2>"$TMP/err"
+expect_eq "no agent: vigil fails" "$?" 125
+check "no agent: the error names qemu-guest-agent" grep -q qemu-guest-agent "$TMP/err"
+
+# Broken images: refused before boot with a clear error; unchanged.
+# broken NAME PATTERN: run on $TMP/NAME, expect PATTERN on stderr.
+broken() {
+    f=$TMP/$1
+    before=$(sha256sum <"$f")
+    $RUN --image "$f" -- true >/dev/null 2>"$TMP/err"
+    rc=$?
+    check "$1: refused ($rc)" test "$rc" -ne 0 -a "$rc" -ne 7
+    check "$1: says '$2'" grep -q "$2" "$TMP/err"
+    expect_eq "$1: the image is unchanged" "$(sha256sum <"$f")" "$before"
+}
+mkdir -p "$TMP/tree/boot" "$TMP/tree/etc"
+echo 'ID=debian' >"$TMP/tree/etc/os-release"
+mkfs.ext4 -q -F -d "$TMP/tree" "$TMP/nokernel.raw" 16M >/dev/null
+broken nokernel.raw 'no kernel in the image'
+head -c 400M "$IMG" >"$TMP/truncated.raw"
+broken truncated.raw 'truncated'
+head -c 16M /dev/urandom >"$TMP/random.raw"
+broken random.raw 'not a raw ext2/3/4 file system'
+# A corrupt file system: the kernel's third block points past the end.
+head -c 300K /dev/urandom >"$TMP/tree/boot/vmlinuz-1"
+echo initrd >"$TMP/tree/boot/initrd.img-1"
+mkfs.ext2 -q -F -d "$TMP/tree" "$TMP/corrupt.raw" 16M >/dev/null
+debugfs -w -R 'sif /boot/vmlinuz-1 block[2] 12345678' "$TMP/corrupt.raw" 2>/dev/null
+broken corrupt.raw 'cannot read /boot/vmlinuz-1'
+printf 'QFI\373' >"$TMP/qcow2.raw"
+head -c 1M /dev/zero >>"$TMP/qcow2.raw"
+broken qcow2.raw 'qcow2 images are not supported'
+{ head -c 510 /dev/zero; printf '\125\252'; head -c 1M /dev/zero; } >"$TMP/mbr.raw"
+broken mbr.raw 'partitioned images are not supported'
+
+done_testing
