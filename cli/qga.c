@@ -184,8 +184,8 @@ static int send_json(struct qga *g, json_t *req, uint64_t deadline)
 }
 
 /* Run @cmd with @args (stolen; may be NULL): *ret gets its "return". */
-static int command(struct qga *g, const char *cmd, json_t *args,
-                   int timeout_ms, json_t **ret)
+static int command(struct qga *g, const char *cmd, json_t *args, int timeout_ms,
+                   json_t **ret)
 {
     uint64_t deadline = deadline_after(timeout_ms);
     json_t *req = json_pack("{s:s}", "execute", cmd);
@@ -284,9 +284,9 @@ int qga_exec_status(struct qga *g, int64_t pid, int timeout_ms,
 {
     *st = (struct qga_status){.exitcode = -1, .signal = -1};
     json_t *ret = NULL;
-    int r = command(g, "guest-exec-status",
-                    json_pack("{s:I}", "pid", (json_int_t)pid), timeout_ms,
-                    &ret);
+    int r =
+        command(g, "guest-exec-status",
+                json_pack("{s:I}", "pid", (json_int_t)pid), timeout_ms, &ret);
     if (r < 0)
         return r;
     st->exited = json_is_true(json_object_get(ret, "exited"));
@@ -320,4 +320,40 @@ int qga_shutdown(struct qga *g)
     json_t *req = json_pack("{s:s,s:{s:s}}", "execute", "guest-shutdown",
                             "arguments", "mode", "powerdown");
     return send_json(g, req, deadline_after(5000));
+}
+
+/* QMP's answer to the command just sent: events in between are skipped. */
+static int qmp_answer(struct qga *g, uint64_t deadline)
+{
+    for (;;) {
+        json_t *rep = NULL;
+        int r = next_reply(g, deadline, &rep);
+        if (r < 0)
+            return r;
+        bool event = json_object_get(rep, "event") != NULL;
+        bool error = json_object_get(rep, "error") != NULL;
+        json_decref(rep);
+        if (!event)
+            return error ? -EPROTO : 0;
+    }
+}
+
+int qga_qmp_powerdown(const char *path, int timeout_ms)
+{
+    struct qga *g;
+    int r = qga_connect(&g, path);
+    if (r < 0)
+        return r;
+    uint64_t deadline = deadline_after(timeout_ms);
+    json_t *greeting = NULL;
+    r = next_reply(g, deadline, &greeting);
+    json_decref(greeting);
+    static const char *const cmds[] = {"qmp_capabilities", "system_powerdown"};
+    for (size_t i = 0; i < 2 && r == 0; i++) {
+        r = send_json(g, json_pack("{s:s}", "execute", cmds[i]), deadline);
+        if (r == 0)
+            r = qmp_answer(g, deadline);
+    }
+    qga_close(g);
+    return r;
 }

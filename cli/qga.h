@@ -28,8 +28,8 @@ int qga_exec(struct qga *g, char *const *argv, int timeout_ms, int64_t *pid);
 
 struct qga_status {
     bool exited;
-    int exitcode; /* -1 if it was killed */
-    int signal;   /* -1 if it exited */
+    int exitcode;             /* -1 if it was killed */
+    int signal;               /* -1 if it exited */
     unsigned char *out, *err; /* decoded, malloc'd; NULL when empty */
     size_t out_len, err_len;
     bool truncated; /* the agent dropped output beyond its limit */
@@ -43,6 +43,11 @@ void qga_status_free(struct qga_status *st);
 
 /* guest-shutdown (powerdown).  The agent does not answer it; 0 when sent. */
 int qga_shutdown(struct qga *g);
+
+/* Ask QEMU itself, on its QMP socket at @path (the same JSON framing),
+ * for an ACPI powerdown (system_powerdown): the guest's power button.
+ * 0 when QEMU accepted it, else -errno (-EPROTO: QEMU refused). */
+int qga_qmp_powerdown(const char *path, int timeout_ms);
 
 /* The agent's last error description, or "". */
 const char *qga_error(const struct qga *g);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -42,7 +43,7 @@ static void sleep_ms(long ms)
 
 /* Whether to give up now: QEMU gone (not reaped: run_qemu_wait does it),
  * a stop signal pending (left pending for run_qemu_wait), or --timeout. */
-static int check_stop(const struct session *s)
+static int check_stop(const struct session *s, bool agent_answered)
 {
     sigset_t pend;
     if (sigpending(&pend) == 0 &&
@@ -54,7 +55,11 @@ static int check_stop(const struct session *s)
     siginfo_t si = {0};
     if (waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
         si.si_pid == s->pid) {
-        cli_error("QEMU stopped before the command finished");
+        if (agent_answered)
+            cli_error("QEMU stopped before the command finished");
+        else
+            cli_error("the guest stopped before its agent answered (the "
+                      "image needs the package qemu-guest-agent)");
         return END_FAILED;
     }
     return END_DONE;
@@ -68,7 +73,7 @@ static int wait_agent(struct session *s, const char *rundir)
     double until = now_s() + s->o->wait_boot_s;
     int err = 0;
     while (now_s() < until) {
-        int stop = check_stop(s);
+        int stop = check_stop(s, false);
         if (stop != END_DONE)
             return stop;
         if (s->g == NULL && (err = qga_connect(&s->g, sock)) < 0) {
@@ -110,9 +115,14 @@ static int exec_command(struct session *s, int *status)
 {
     int64_t gpid;
     int err = qga_exec(s->g, s->o->command, REQUEST_MS, &gpid);
+    if (err == -EPROTO) {
+        /* Not started (not found, not executable): as a shell says. */
+        cli_error("guest-exec %s: %s", s->o->command[0], qga_error(s->g));
+        *status = 127;
+        return END_DONE;
+    }
     if (err < 0) {
-        cli_error("guest-exec %s: %s", s->o->command[0],
-                  err == -EPROTO ? qga_error(s->g) : strerror(-err));
+        cli_error("guest-exec %s: %s", s->o->command[0], strerror(-err));
         return END_FAILED;
     }
     for (long wait = 20;; wait = wait < 500 ? wait * 2 : 500) {
@@ -134,11 +144,39 @@ static int exec_command(struct session *s, int *status)
             return END_DONE;
         }
         qga_status_free(&st);
-        int stop = check_stop(s);
+        int stop = check_stop(s, true);
         if (stop != END_DONE)
             return stop;
         sleep_ms(wait);
     }
+}
+
+/* End the guest after the session ended with @end, and wait for QEMU.
+ * A clean end asks the agent to power off (it does not answer that); a
+ * guest without an agent gets the ACPI power button over QMP; both get
+ * RUN_IMAGE_SHUTDOWN_S to power off, then QEMU is stopped.  A timeout
+ * stops QEMU at once, and so does a pending signal (in run_qemu_wait). */
+static int power_off(struct session *s, const char *rundir, int end,
+                     enum stop_reason *why)
+{
+    unsigned wait_s = 1; /* stopped after it: reported as a timeout */
+    if (end == END_DONE && qga_shutdown(s->g) == 0) {
+        wait_s = RUN_IMAGE_SHUTDOWN_S;
+    } else if (end == END_DONE || end == END_FAILED) {
+        char qmp[PATH_BUF];
+        snprintf(qmp, sizeof qmp, "%s/qmp.sock", rundir);
+        if (qga_qmp_powerdown(qmp, 5000) == 0)
+            wait_s = RUN_IMAGE_SHUTDOWN_S;
+    }
+    int wstatus = run_qemu_wait(s->pid, rundir, wait_s, why);
+    if (end != END_TIMEOUT && *why == STOP_TIMEOUT) {
+        if (wait_s > 1)
+            cli_warn("the guest did not power off within %u s; QEMU was "
+                     "stopped",
+                     wait_s);
+        *why = STOP_NONE;
+    }
+    return wstatus;
 }
 
 int run_image_command(const struct run_opts *o, const char *rundir, pid_t pid,
@@ -152,24 +190,7 @@ int run_image_command(const struct run_opts *o, const char *rundir, pid_t pid,
     int end = wait_agent(&s, rundir);
     if (end == END_DONE)
         end = exec_command(&s, cmd_status);
-    int wstatus;
-    if (end == END_DONE) {
-        /* A clean end: the guest powers itself off (no answer comes). */
-        qga_shutdown(s.g);
-        wstatus = run_qemu_wait(pid, rundir, RUN_IMAGE_SHUTDOWN_S, why);
-        if (*why == STOP_TIMEOUT) {
-            cli_warn("the guest did not power off within %d s; QEMU was "
-                     "stopped",
-                     RUN_IMAGE_SHUTDOWN_S);
-            *why = STOP_NONE;
-        }
-    } else {
-        /* A pending signal stops QEMU at once; otherwise it is stopped
-         * after a second, which run_qemu_wait reports as a timeout. */
-        wstatus = run_qemu_wait(pid, rundir, 1, why);
-        if (end == END_FAILED && *why == STOP_TIMEOUT)
-            *why = STOP_NONE;
-    }
+    int wstatus = power_off(&s, rundir, end, why);
     qga_close(s.g);
     return wstatus;
 }

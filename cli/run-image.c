@@ -294,8 +294,8 @@ int run_image_extract(const char *image, const char *rundir, char *kernel,
         cli_error("--image %s: no kernel in the image (no /boot/vmlinuz-*)",
                   image);
     else if (initrd != NULL && !bf.have_initrd)
-        cli_error("--image %s: no /boot/initrd.img-%s beside its kernel",
-                  image, bf.version);
+        cli_error("--image %s: no /boot/initrd.img-%s beside its kernel", image,
+                  bf.version);
     else
         rc = 0;
     free(out);

@@ -39,6 +39,26 @@ for c in systemd systemd-journal qemu-ga; do
     check "$c is traced" sh -c "echo '$comms' | grep -qx '$c'"
 done
 
+# A service that systemd starts (vigil-test-write.service, on with
+# vigil.test=write) writes the test signature to the root file system and
+# fsyncs it.  Under deny its write fails in the guest, and the detection in
+# the trace names the process that was writing.
+$RUN --image "$IMG,scan=deny" --db tests/data/nbd/test.ndb \
+    --append vigil.test=write --trace all -o "$TMP/s.jsonl" \
+    -- sh -c 'systemctl is-system-running --wait >/dev/null
+              systemctl show -p Result --value vigil-test-write.service
+              journalctl -b -u vigil-test-write.service -o cat' \
+    >"$TMP/out" 2>"$TMP/err"
+expect_eq "scan: the command ran" "$?" 0
+check "scan: the service's write failed in the guest" \
+    grep -qx 'vigil-test-write: write failed' "$TMP/out"
+check "scan: systemd saw the service fail" grep -qx exit-code "$TMP/out"
+det() { jq -r "select(.type == \"detection\" and .signature == \"Vigil.Test.One\") | $1" "$TMP/s.jsonl"; }
+expect_eq "scan: the write was denied" "$(det .action | sort -u)" denied
+expect_eq "scan: the detection names the writer" \
+    "$(det '.writers[]? | "\(.comm) \(.syscall)"' | sort -u)" "sync fsync"
+check "scan: the filter warned" grep -q 'Vigil.Test.One.*policy deny: denied' "$TMP/err"
+
 # Untraced: the plain path.
 expect_rc 0 $RUN --image "$IMG" -- true
 
@@ -49,12 +69,13 @@ $RUN --image "$IMG" --append systemd.unit=poweroff.target \
 expect_eq "a guest that powers off ends the run" "$?" 0
 check "the console was on stdout" grep -q 'Power-Off\|Power down' "$TMP/console"
 
-# Without a guest agent (the test guest's kernel and initramfs boot
-# instead of the image's), the error names the package.
-$RUN --image "$IMG" --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initramfs.cpio.gz" \
-    --wait-boot 15 -- true >/dev/null 2>"$TMP/err"
+# Without a guest agent (its unit masked), the error names the package,
+# and the guest is powered off with the ACPI power button.
+$RUN --image "$IMG" --append systemd.mask=qemu-guest-agent.service \
+    --wait-boot 60 --console "$TMP/console" -- true >/dev/null 2>"$TMP/err"
 expect_eq "no agent: vigil fails" "$?" 125
 check "no agent: the error names qemu-guest-agent" grep -q qemu-guest-agent "$TMP/err"
+check "no agent: the guest powered off" grep -q 'Power down' "$TMP/console"
 
 # Broken images: refused before boot with a clear error; unchanged.
 # broken NAME PATTERN: run on $TMP/NAME, expect PATTERN on stderr.
