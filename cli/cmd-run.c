@@ -60,7 +60,25 @@ static bool check_readable(const char *what, const char *path)
  * directory, by prepare_image()) unless given. */
 struct run_paths {
     char kernel[4096], initrd[4096], plugin[4096];
+    char *image;                /* --image's file, malloc'd */
+    struct run_image_root root; /* where in it the root and /boot are */
 };
+
+/* --image: where its root file system is (root=/dev/vdaN), and that its
+ * /boot holds what is needed.  Only reads the image. */
+static int find_image(struct run_opts *o, struct run_paths *p)
+{
+    p->image = run_image_file(o->image);
+    if (p->image == NULL) {
+        cli_error("out of memory");
+        return -1;
+    }
+    bool need_boot = o->kernel == NULL || o->initrd == NULL;
+    if (run_image_find(p->image, need_boot, &p->root) < 0)
+        return -1;
+    o->image_part = p->root.part;
+    return 0;
+}
 
 static int resolve_paths(struct run_opts *o, struct run_paths *p)
 {
@@ -93,7 +111,7 @@ static int resolve_paths(struct run_opts *o, struct run_paths *p)
         cli_error("--accel kvm: /dev/kvm: %s", strerror(errno));
         return -1;
     }
-    return 0;
+    return o->image != NULL ? find_image(o, p) : 0;
 }
 
 /* The kernel command line; KASLR stays on (no nokaslr here).  Returns 0,
@@ -102,9 +120,13 @@ static int build_cmdline(const struct run_opts *o, char *cmdline, size_t len)
 {
     /* An image is the whole root file system (see docs/image.md); its
      * command goes through the guest agent, not the command line. */
-    int n = snprintf(cmdline, len, "%sconsole=ttyS0 panic=-1 quiet%s%s",
-                     o->image ? "root=/dev/vda rw " : "", o->append ? " " : "",
-                     o->append ? o->append : "");
+    char root[32] = "";
+    if (o->image != NULL && o->image_part > 0)
+        snprintf(root, sizeof root, "root=/dev/vda%u rw ", o->image_part);
+    else if (o->image != NULL)
+        snprintf(root, sizeof root, "root=/dev/vda rw ");
+    int n = snprintf(cmdline, len, "%sconsole=ttyS0 panic=-1 quiet%s%s", root,
+                     o->append ? " " : "", o->append ? o->append : "");
     if (o->command != NULL && o->image == NULL && n >= 0 && (size_t)n < len) {
         char *enc = run_encode_command(o->command);
         if (enc == NULL) {
@@ -149,14 +171,9 @@ static int prepare_image(struct run_opts *o, const char *dir,
 {
     if (o->image == NULL)
         return 0;
-    char *file = run_image_file(o->image);
-    if (file == NULL) {
-        cli_error("out of memory");
-        return -1;
-    }
-    int rc = run_image_extract(file, dir, o->kernel ? NULL : p->kernel,
-                               o->initrd ? NULL : p->initrd, sizeof p->kernel);
-    free(file);
+    int rc =
+        run_image_extract(&p->root, p->image, dir, o->kernel ? NULL : p->kernel,
+                          o->initrd ? NULL : p->initrd, sizeof p->kernel);
     if (rc == 0 && o->kernel == NULL)
         o->kernel = p->kernel;
     if (rc == 0 && o->initrd == NULL)
@@ -361,17 +378,17 @@ static int run_guest(struct run_opts *o, const char *dir, struct services *s,
 
 static int cmd_run_with(struct run_opts *o)
 {
-    struct run_paths paths;
-    if (resolve_paths(o, &paths) < 0)
-        return VIGIL_EXIT_USAGE;
-    char cmdline[KERNEL_CMDLINE_MAX + 64];
-    int rc = build_cmdline(o, cmdline, sizeof cmdline);
-    if (rc != 0)
+    struct run_paths paths = {.image = NULL};
+    char cmdline[KERNEL_CMDLINE_MAX + 64], dir[RUNDIR_MAX];
+    int rc = resolve_paths(o, &paths) < 0 ? VIGIL_EXIT_USAGE : 0;
+    if (rc == 0)
+        rc = build_cmdline(o, cmdline, sizeof cmdline);
+    if (rc == 0)
+        rc = make_rundir(dir);
+    if (rc != 0) {
+        free(paths.image);
         return rc;
-    char dir[RUNDIR_MAX];
-    rc = make_rundir(dir);
-    if (rc != 0)
-        return rc;
+    }
 
     /* Blocked before any thread starts, so that only our sigtimedwait()
      * sees them; QEMU gets the old mask back. */
@@ -408,6 +425,7 @@ static int cmd_run_with(struct run_opts *o)
         fprintf(stderr, "vigil: kept run directory %s\n", dir);
     else
         run_remove_rundir(dir);
+    free(paths.image);
     return rc;
 }
 

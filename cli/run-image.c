@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "vigil/clock.h"
+#include "vigil/image.h"
 
 #define DEBUGFS_TIMEOUT_S 120
 #define LISTING_MAX       (1u << 20)
@@ -31,63 +32,31 @@ char *run_image_file(const char *spec)
     return strndup(spec, strcspn(spec, ","));
 }
 
-static uint32_t le32(const unsigned char *p)
+static ssize_t pread_fd(void *ctx, void *buf, size_t len, uint64_t off)
 {
-    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
+    return pread(*(int *)ctx, buf, len, (off_t)off);
 }
 
-/* What the start of the file says it is: 0 for a whole ext2/3/4 file
- * system, else -1 after printing why it cannot be booted. */
-static int probe(const char *image)
+/* The file systems in the image (vigil/image.h).  0, or -1 after printing
+ * why it cannot be booted. */
+static int probe(const char *image, struct vimg_layout *l)
 {
     int fd = open(image, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+    if (size < 0) {
         cli_error("--image %s: %s", image, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
-    unsigned char b[2048] = {0};
-    struct stat st;
-    ssize_t n = fstat(fd, &st) == 0 ? pread(fd, b, sizeof b, 0) : -1;
+    char err[256];
+    int r = vimg_probe(pread_fd, &fd, (uint64_t)size, l, err, sizeof err);
     close(fd);
-    if (n < 0) {
-        cli_error("--image %s: %s", image, strerror(errno));
+    if (r < 0) {
+        cli_error("--image %s: %s", image, err);
         return -1;
     }
-    const unsigned char *sb = b + 1024;
-    if (n >= 4 && !memcmp(b, "QFI\xfb", 4)) {
-        cli_error("--image %s: qcow2 images are not supported yet; convert "
-                  "it with `qemu-img convert -O raw`",
-                  image);
-        return -1;
-    }
-    if (n == (ssize_t)sizeof b && sb[0x38] == 0x53 && sb[0x39] == 0xef) {
-        /* s_blocks_count (lo, and hi with the 64bit feature) times the
-         * block size (1024 << s_log_block_size). */
-        uint64_t blocks = le32(sb + 0x04);
-        if (le32(sb + 0x60) & 0x80)
-            blocks |= (uint64_t)le32(sb + 0x150) << 32;
-        uint32_t log = le32(sb + 0x18);
-        uint64_t need = log <= 6 ? blocks << (10 + log) : UINT64_MAX;
-        if ((uint64_t)st.st_size < need) {
-            cli_error("--image %s: truncated: its file system spans %llu "
-                      "bytes, the file has %llu",
-                      image, (unsigned long long)need,
-                      (unsigned long long)st.st_size);
-            return -1;
-        }
-        return 0;
-    }
-    if (n >= 512 && b[510] == 0x55 && b[511] == 0xaa)
-        cli_error("--image %s: the file starts with a partition table; "
-                  "partitioned images are not supported yet (give an image "
-                  "of the root file system alone, see docs/image.md)",
-                  image);
-    else
-        cli_error("--image %s: not a raw ext2/3/4 file system (no "
-                  "superblock at offset 1024)",
-                  image);
-    return -1;
+    return 0;
 }
 
 /* Read @fd to its end (or to @max bytes) into *buf, NUL-terminated. */
@@ -251,12 +220,12 @@ static void pick_boot_files(char *listing, struct boot_files *bf)
 
 /* Copy /boot/@name out of @image into @out, which must then hold @size
  * bytes. */
-static int dump(const char *image, const char *name, const char *out,
-                unsigned long long size)
+static int dump(const char *dev, const char *image, const char *name,
+                const char *out, unsigned long long size)
 {
     char req[PATH_BUF + 256], *o, *e;
     snprintf(req, sizeof req, "dump /boot/%s %s", name, out);
-    if (debugfs(image, req, &o, &e) < 0)
+    if (debugfs(dev, req, &o, &e) < 0)
         return -1;
     const char *why = complaint(e);
     struct stat st;
@@ -272,44 +241,101 @@ static int dump(const char *image, const char *name, const char *out,
     return rc;
 }
 
-int run_image_extract(const char *image, const char *rundir, char *kernel,
-                      char *initrd, size_t len)
+/* How debugfs names file system @fs of @image: its unix I/O manager
+ * takes an offset after a '?'. */
+static void fs_name(const char *image, const struct vimg_fs *fs, char *buf,
+                    size_t len)
 {
-    if (probe(image) < 0)
-        return -1;
-    char *out, *err;
-    if (debugfs(image, "ls -p /boot", &out, &err) < 0) {
-        cli_error("--image %s: cannot read its file system", image);
-        return -1;
+    if (fs->offset == 0)
+        snprintf(buf, len, "%s", image);
+    else
+        snprintf(buf, len, "%s?offset=%llu", image,
+                 (unsigned long long)fs->offset);
+}
+
+/* The first of @l's file systems whose /boot holds a kernel: *which, with
+ * its files in @bf.  0, or -1 after printing why there is none. */
+static int find_boot(const char *image, const struct vimg_layout *l,
+                     size_t *which, struct boot_files *bf)
+{
+    char dev[PATH_BUF + 64], why[256] = "";
+    for (size_t i = 0; i < l->nfs; i++) {
+        char *out, *err;
+        fs_name(image, &l->fs[i], dev, sizeof dev);
+        if (debugfs(dev, "ls -p /boot", &out, &err) < 0) {
+            cli_error("--image %s: cannot read its file system", image);
+            return -1;
+        }
+        const char *c = complaint(err);
+        if (c != NULL && strstr(c, "not found") == NULL && why[0] == '\0')
+            snprintf(why, sizeof why, "%s", c);
+        pick_boot_files(out, bf);
+        free(out);
+        free(err);
+        if (c == NULL && bf->version[0] != '\0') {
+            *which = i;
+            return 0;
+        }
     }
-    const char *why = complaint(err);
-    struct boot_files bf;
-    pick_boot_files(out, &bf);
-    int rc = -1;
-    if (why != NULL && strstr(why, "not found") != NULL)
-        cli_error("--image %s: no kernel in the image (no /boot)", image);
-    else if (why != NULL)
+    if (why[0] != '\0')
         cli_error("--image %s: cannot list /boot: %s", image, why);
-    else if (bf.version[0] == '\0')
+    else if (l->nfs == 1)
         cli_error("--image %s: no kernel in the image (no /boot/vmlinuz-*)",
                   image);
-    else if (initrd != NULL && !bf.have_initrd)
-        cli_error("--image %s: no /boot/initrd.img-%s beside its kernel", image,
-                  bf.version);
     else
-        rc = 0;
-    free(out);
-    free(err);
+        cli_error("--image %s: no kernel in the image (no /boot/vmlinuz-* "
+                  "in any of its %zu file systems)",
+                  image, l->nfs);
+    return -1;
+}
+
+int run_image_find(const char *image, bool need_boot,
+                   struct run_image_root *root)
+{
+    *root = (struct run_image_root){.part = 0};
+    if (strchr(image, '?') != NULL) {
+        cli_error("--image %s: debugfs cannot take a path with a '?'", image);
+        return -1;
+    }
+    struct vimg_layout l;
+    struct boot_files bf;
+    size_t which = 0;
+    if (probe(image, &l) < 0)
+        return -1;
+    /* Without the need for /boot: the root is the first file system. */
+    if (need_boot && find_boot(image, &l, &which, &bf) < 0)
+        return -1;
+    fs_name(image, &l.fs[which], root->dev, sizeof root->dev);
+    root->part = l.fs[which].part;
+    if (need_boot) {
+        snprintf(root->version, sizeof root->version, "%s", bf.version);
+        root->kernel_size = bf.kernel_size;
+        root->initrd_size = bf.initrd_size;
+        root->have_initrd = bf.have_initrd;
+    }
+    return 0;
+}
+
+int run_image_extract(const struct run_image_root *root, const char *image,
+                      const char *rundir, char *kernel, char *initrd,
+                      size_t len)
+{
+    if (initrd != NULL && !root->have_initrd) {
+        cli_error("--image %s: no /boot/initrd.img-%s beside its kernel", image,
+                  root->version);
+        return -1;
+    }
     char name[160];
-    if (rc == 0 && kernel != NULL) {
+    int rc = 0;
+    if (kernel != NULL) {
         snprintf(kernel, len, "%s/image-vmlinuz", rundir);
-        snprintf(name, sizeof name, "vmlinuz-%s", bf.version);
-        rc = dump(image, name, kernel, bf.kernel_size);
+        snprintf(name, sizeof name, "vmlinuz-%s", root->version);
+        rc = dump(root->dev, image, name, kernel, root->kernel_size);
     }
     if (rc == 0 && initrd != NULL) {
         snprintf(initrd, len, "%s/image-initrd", rundir);
-        snprintf(name, sizeof name, "initrd.img-%s", bf.version);
-        rc = dump(image, name, initrd, bf.initrd_size);
+        snprintf(name, sizeof name, "initrd.img-%s", root->version);
+        rc = dump(root->dev, image, name, initrd, root->initrd_size);
     }
     return rc;
 }

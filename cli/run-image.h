@@ -17,16 +17,34 @@
  * NULL when out of memory. */
 char *run_image_file(const char *spec);
 
+/* Where an image's root file system is, and its /boot's files. */
+struct run_image_root {
+    char dev[PATH_BUF + 64]; /* the file system as debugfs names it */
+    unsigned part;           /* its partition (root=/dev/vdaN); 0: whole */
+    char version[128];       /* of the newest /boot/vmlinuz-VERSION */
+    unsigned long long kernel_size, initrd_size;
+    bool have_initrd;
+};
+
 /*
- * run_image_extract: check that @image is a whole raw ext2/3/4 file system
- * (not partitioned, not qcow2, not truncated) and copy the newest
- * /boot/vmlinuz-VERSION and its /boot/initrd.img-VERSION out of it into
- * @kernel and @initrd (paths in @rundir), each only when its pointer is not
- * NULL.  The image is only read.
+ * run_image_find: find the ext2/3/4 file systems of raw image @image (the
+ * whole image, or its MBR or GPT partitions; not qcow2, not truncated) and
+ * take the first whose /boot holds a kernel, or with !@need_boot the first
+ * one.  Only reads the image.
  * Return: 0, or -1 after printing why.
  */
-int run_image_extract(const char *image, const char *rundir, char *kernel,
-                      char *initrd, size_t len);
+int run_image_find(const char *image, bool need_boot,
+                   struct run_image_root *root);
+
+/*
+ * run_image_extract: copy @root's newest /boot/vmlinuz-VERSION and
+ * /boot/initrd.img-VERSION out of @image into @kernel and @initrd (paths in
+ * @rundir, @len bytes), each only when its pointer is not NULL.
+ * Return: 0, or -1 after printing why.
+ */
+int run_image_extract(const struct run_image_root *root, const char *image,
+                      const char *rundir, char *kernel, char *initrd,
+                      size_t len);
 
 /*
  * run_image_command: with QEMU (@pid) started, wait for the guest agent on

@@ -28,7 +28,8 @@ struct run_opts {
     const struct qemu_rt *qemu_rt; /* the QEMU chosen from it */
     const char *plugin;
     const char *console;
-    const char *image; /* --image FILE[,OPTION...]: also disk[0] */
+    const char *image;   /* --image FILE[,OPTION...]: also disk[0] */
+    unsigned image_part; /* the root's partition number; 0: whole disk */
     const char *disk[RUN_DISKS_MAX]; /* --disk, in order */
     unsigned ndisks;
     const char *disk_db;   /* --db: scan the disks */

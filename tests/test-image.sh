@@ -62,6 +62,23 @@ check "scan: the filter warned" grep -q 'Vigil.Test.One.*policy deny: denied' "$
 # Untraced: the plain path.
 expect_rc 0 $RUN --image "$IMG" -- true
 
+# A partitioned disk: an MBR, swap space as partition 1 (no file system
+# vigil could boot), the image's file system as partition 2 at 2 MiB.
+python3 - "$TMP/part.raw" "$(stat -c %s "$IMG")" <<'EOF'
+import struct, sys
+mbr = bytearray(512)
+parts = [(0x82, 2048, 2048), (0x83, 4096, int(sys.argv[2]) // 512)]
+for i, (kind, lba, n) in enumerate(parts):
+    e = bytes([0, 0, 0, 0, kind, 0, 0, 0]) + struct.pack('<II', lba, n)
+    mbr[446 + 16 * i:446 + 16 * (i + 1)] = e
+mbr[510:512] = b'\x55\xaa'
+open(sys.argv[1], 'wb').write(mbr)
+EOF
+dd if="$IMG" of="$TMP/part.raw" bs=1M seek=2 conv=sparse,notrunc status=none
+root=$($RUN --image "$TMP/part.raw" -- findmnt -n -o SOURCE /)
+expect_eq "partitioned: boots with partition 2 as the root" "$root" /dev/vda2
+rm -f "$TMP/part.raw"
+
 # Without a command the console is on the terminal until the guest powers
 # off; a boot straight to poweroff.target ends the run with status 0.
 $RUN --image "$IMG" --append systemd.unit=poweroff.target \
@@ -95,7 +112,7 @@ broken nokernel.raw 'no kernel in the image'
 head -c 400M "$IMG" >"$TMP/truncated.raw"
 broken truncated.raw 'truncated'
 head -c 16M /dev/urandom >"$TMP/random.raw"
-broken random.raw 'not a raw ext2/3/4 file system'
+broken random.raw 'neither a raw ext2/3/4 file system'
 # A corrupt file system: the kernel's third block points past the end.
 head -c 300K /dev/urandom >"$TMP/tree/boot/vmlinuz-1"
 echo initrd >"$TMP/tree/boot/initrd.img-1"
@@ -106,6 +123,6 @@ printf 'QFI\373' >"$TMP/qcow2.raw"
 head -c 1M /dev/zero >>"$TMP/qcow2.raw"
 broken qcow2.raw 'qcow2 images are not supported'
 { head -c 510 /dev/zero; printf '\125\252'; head -c 1M /dev/zero; } >"$TMP/mbr.raw"
-broken mbr.raw 'partitioned images are not supported'
+broken mbr.raw 'no ext2/3/4 file system in its MBR partitions'
 
 done_testing
