@@ -397,6 +397,11 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         cli_error("--wait-boot goes with --image and a command");
         return -1;
     }
+    if (o->image != NULL && o->command == NULL && o->console != NULL) {
+        cli_error("--console: with --image and no command the console is "
+                  "the terminal");
+        return -1;
+    }
     if (o->image != NULL && check_image(o) < 0)
         return -1;
     if (!o->trace && (o->tr.sel.follow_children || o->tr.output)) {
