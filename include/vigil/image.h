@@ -12,8 +12,7 @@
 
 /* Reads @len bytes at @off into @buf; returns how many it read (fewer at
  * the end of the image), or -1. */
-typedef ssize_t (*vimg_read_fn)(void *ctx, void *buf, size_t len,
-                                uint64_t off);
+typedef ssize_t (*vimg_read_fn)(void *ctx, void *buf, size_t len, uint64_t off);
 
 enum vimg_table { VIMG_WHOLE, VIMG_MBR, VIMG_GPT };
 
@@ -25,7 +24,7 @@ struct vimg_fs {
 
 struct vimg_layout {
     enum vimg_table table;
-    size_t nfs;                    /* ext2/3/4 file systems found */
+    size_t nfs;                     /* ext2/3/4 file systems found */
     struct vimg_fs fs[VIMG_FS_MAX]; /* in partition order */
 };
 

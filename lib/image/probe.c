@@ -109,8 +109,7 @@ static int probe_mbr(struct probe *p, const unsigned char *mbr)
         uint8_t type = e[4];
         uint64_t lba = le32(e + 8), n = le32(e + 12);
         /* Empty, or extended (its logical partitions are not followed). */
-        if (type == 0 || type == 0x05 || type == 0x0f || type == 0x85 ||
-            n == 0)
+        if (type == 0 || type == 0x05 || type == 0x0f || type == 0x85 || n == 0)
             continue;
         int r = add_part(p, i + 1, lba * SECTOR, n * SECTOR);
         if (r < 0)
@@ -128,8 +127,9 @@ static int probe_gpt(struct probe *p)
     uint64_t lba = le64(h + 0x48);
     uint32_t n = le32(h + 0x50), esz = le32(h + 0x54);
     if (esz < 128 || esz > 4096 || esz % 8 || lba == 0 || lba >> 40)
-        return fail(p, -EINVAL, "a GPT header with entries of %u bytes at "
-                                "sector %llu",
+        return fail(p, -EINVAL,
+                    "a GPT header with entries of %u bytes at "
+                    "sector %llu",
                     esz, (unsigned long long)lba);
     if (n > GPT_ENTRIES)
         n = GPT_ENTRIES;
@@ -192,8 +192,7 @@ int vimg_probe(vimg_read_fn rd, void *ctx, uint64_t size,
         gpt |= b[446 + 16 * i + 4] == 0xee;
     r = gpt ? probe_gpt(&p) : probe_mbr(&p, b);
     if (r == 0 && out->nfs == 0)
-        r = fail(&p, -ENOENT,
-                 "no ext2/3/4 file system in its %s partitions",
+        r = fail(&p, -ENOENT, "no ext2/3/4 file system in its %s partitions",
                  gpt ? "GPT" : "MBR");
     return r;
 }
