@@ -86,13 +86,13 @@ $RUN --image "$IMG" --append systemd.unit=poweroff.target \
 expect_eq "a guest that powers off ends the run" "$?" 0
 check "the console was on stdout" grep -q 'Power-Off\|Power down' "$TMP/console"
 
-# Without a guest agent (its unit masked), the error names the package,
-# and the guest is powered off with the ACPI power button.
+# Without a guest agent (its unit masked), the error names the package.
+# (Whether the ACPI power button that follows powers the guest off depends
+# on how far it booted by then, so it is not checked here.)
 $RUN --image "$IMG" --append systemd.mask=qemu-guest-agent.service \
-    --wait-boot 60 --console "$TMP/console" -- true >/dev/null 2>"$TMP/err"
+    --wait-boot 60 -- true >/dev/null 2>"$TMP/err"
 expect_eq "no agent: vigil fails" "$?" 125
 check "no agent: the error names qemu-guest-agent" grep -q qemu-guest-agent "$TMP/err"
-check "no agent: the guest powered off" grep -q 'Power down' "$TMP/console"
 
 # Broken images: refused before boot with a clear error; unchanged.
 # broken NAME PATTERN: run on $TMP/NAME, expect PATTERN on stderr.
