@@ -75,8 +75,13 @@ mbr[510:512] = b'\x55\xaa'
 open(sys.argv[1], 'wb').write(mbr)
 EOF
 dd if="$IMG" of="$TMP/part.raw" bs=1M seek=2 conv=sparse,notrunc status=none
-root=$($RUN --image "$TMP/part.raw" -- findmnt -n -o SOURCE /)
-expect_eq "partitioned: boots with partition 2 as the root" "$root" /dev/vda2
+$RUN --image "$TMP/part.raw" -- sh -c 'findmnt -n -o SOURCE /; seq 1 400000' \
+    >"$TMP/out"
+expect_eq "partitioned: boots with partition 2 as the root" \
+    "$(head -n 1 "$TMP/out")" /dev/vda2
+seq 1 400000 >"$TMP/seq"
+check "2.7 MB of the command's output come back whole" \
+    sh -c "tail -n +2 '$TMP/out' | cmp -s - '$TMP/seq'"
 rm -f "$TMP/part.raw"
 
 # Without a command the console is on the terminal until the guest powers
