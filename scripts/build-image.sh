@@ -165,6 +165,7 @@ trap 'exit 130' INT TERM HUP
 remove_tree "$tree"
 rm -f "$new"
 echo "build-image: building Debian $num ($SUITE) into $IMG (debootstrap, a few minutes)" >&2
+# shellcheck disable=SC2086 # split on purpose: one name per word
 inc=$(echo $PKGS | tr ' ' ,)
 if ! debootstrap --variant=minbase --include="$inc" "$SUITE" "$tree" "$uri" >"$log" 2>&1; then
     tail -n 20 "$log" >&2
