@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "run-disk.h"
 #include "run-hide.h"
+#include "run-image.h"
 #include "run-requests.h"
 #include "run-update.h"
 #include "run.h"
@@ -54,16 +55,36 @@ static bool check_readable(const char *what, const char *path)
     return false;
 }
 
-/* The files QEMU is given: defaults filled in, each one readable. */
+/* The files QEMU is given: defaults filled in, each one readable.  With
+ * --image the kernel and initrd come from the image (into the run
+ * directory, by prepare_image()) unless given. */
 struct run_paths {
     char kernel[4096], initrd[4096], plugin[4096];
+    char *image;                /* --image's file, malloc'd */
+    struct run_image_root root; /* where in it the root and /boot are */
 };
+
+/* --image: where its root file system is (root=/dev/vdaN), and that its
+ * /boot holds what is needed.  Only reads the image. */
+static int find_image(struct run_opts *o, struct run_paths *p)
+{
+    p->image = run_image_file(o->image);
+    if (p->image == NULL) {
+        cli_error("out of memory");
+        return -1;
+    }
+    bool need_boot = o->kernel == NULL || o->initrd == NULL;
+    if (run_image_find(p->image, need_boot, &p->root) < 0)
+        return -1;
+    o->image_part = p->root.part;
+    return 0;
+}
 
 static int resolve_paths(struct run_opts *o, struct run_paths *p)
 {
-    if (o->kernel == NULL)
+    if (o->kernel == NULL && o->image == NULL)
         o->kernel = guest_file("vmlinuz", p->kernel, sizeof p->kernel);
-    if (o->initrd == NULL)
+    if (o->initrd == NULL && o->image == NULL)
         o->initrd =
             guest_file("initramfs.cpio.gz", p->initrd, sizeof p->initrd);
     if (o->plugin == NULL) {
@@ -82,24 +103,31 @@ static int resolve_paths(struct run_opts *o, struct run_paths *p)
             return -1;
         }
     }
-    if (!check_readable("kernel", o->kernel) ||
-        !check_readable("initrd", o->initrd) ||
+    if ((o->kernel != NULL && !check_readable("kernel", o->kernel)) ||
+        (o->initrd != NULL && !check_readable("initrd", o->initrd)) ||
         (!o->no_plugin && !check_readable("plugin", o->plugin)))
         return -1;
     if (!strcmp(o->accel, "kvm") && access("/dev/kvm", R_OK | W_OK) != 0) {
         cli_error("--accel kvm: /dev/kvm: %s", strerror(errno));
         return -1;
     }
-    return 0;
+    return o->image != NULL ? find_image(o, p) : 0;
 }
 
 /* The kernel command line; KASLR stays on (no nokaslr here).  Returns 0,
  * or the exit status to fail with. */
 static int build_cmdline(const struct run_opts *o, char *cmdline, size_t len)
 {
-    int n = snprintf(cmdline, len, "console=ttyS0 panic=-1 quiet%s%s",
+    /* An image is the whole root file system (see docs/image.md); its
+     * command goes through the guest agent, not the command line. */
+    char root[32] = "";
+    if (o->image != NULL && o->image_part > 0)
+        snprintf(root, sizeof root, "root=/dev/vda%u rw ", o->image_part);
+    else if (o->image != NULL)
+        snprintf(root, sizeof root, "root=/dev/vda rw ");
+    int n = snprintf(cmdline, len, "%sconsole=ttyS0 panic=-1 quiet%s%s", root,
                      o->append ? " " : "", o->append ? o->append : "");
-    if (o->command != NULL && n >= 0 && (size_t)n < len) {
+    if (o->command != NULL && o->image == NULL && n >= 0 && (size_t)n < len) {
         char *enc = run_encode_command(o->command);
         if (enc == NULL) {
             cli_error("out of memory");
@@ -134,6 +162,23 @@ static int make_rundir(char dir[RUNDIR_MAX])
         return VIGIL_EXIT_GUEST;
     }
     return 0;
+}
+
+/* --image: the image's kernel and initrd, unless --kernel and --initrd
+ * were given, copied into the run directory @dir. */
+static int prepare_image(struct run_opts *o, const char *dir,
+                         struct run_paths *p)
+{
+    if (o->image == NULL)
+        return 0;
+    int rc =
+        run_image_extract(&p->root, p->image, dir, o->kernel ? NULL : p->kernel,
+                          o->initrd ? NULL : p->initrd, sizeof p->kernel);
+    if (rc == 0 && o->kernel == NULL)
+        o->kernel = p->kernel;
+    if (rc == 0 && o->initrd == NULL)
+        o->initrd = p->initrd;
+    return rc;
 }
 
 /* What runs beside QEMU.  Each part may be NULL; stop_services() stops
@@ -236,16 +281,34 @@ static void prepare_stdin(void)
     }
 }
 
-/* vigil run's exit status from how QEMU stopped, with what explains a
- * failure. */
+/* A command status meaning: none, and why was printed already. */
+#define STATUS_REPORTED (-2)
+
+/* The command's status: the test guest writes it to its status port; an
+ * image's comes from the guest agent, and without a command an image's
+ * run succeeded when the guest powered off (QEMU exited 0). */
+static int guest_status(const struct run_opts *o, const char *dir, int wstatus,
+                        int agent_status)
+{
+    if (o->image == NULL)
+        return run_read_status(dir);
+    if (o->command != NULL)
+        return agent_status >= 0 ? agent_status : STATUS_REPORTED;
+    return wstatus != -1 && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0
+               ? 0
+               : -1;
+}
+
+/* vigil run's exit status from how QEMU stopped and the command's @status
+ * (guest_status()), with what explains a failure. */
 static int run_outcome(const struct run_opts *o, const char *dir,
-                       enum stop_reason why, int wstatus, double elapsed)
+                       enum stop_reason why, int wstatus, int status,
+                       double elapsed)
 {
     char errpath[PATH_BUF], logpath[PATH_BUF], conpath[PATH_BUF];
     snprintf(errpath, sizeof errpath, "%s/qemu.err", dir);
     snprintf(logpath, sizeof logpath, "%s/qemu.log", dir);
     snprintf(conpath, sizeof conpath, "%s/console.log", dir);
-    int status = run_read_status(dir);
     if (why == STOP_TIMEOUT) {
         cli_error("timed out after %u s; guest stopped", o->timeout_s);
         run_show_tail(conpath, 10, "guest console");
@@ -261,7 +324,9 @@ static int run_outcome(const struct run_opts *o, const char *dir,
                     elapsed);
         return status;
     }
-    if (wstatus != -1 && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0)
+    if (status == STATUS_REPORTED)
+        ; /* already said why */
+    else if (wstatus != -1 && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0)
         cli_error("QEMU failed to start or stopped with status %d",
                   WEXITSTATUS(wstatus));
     else if (wstatus != -1 && WIFSIGNALED(wstatus))
@@ -293,7 +358,11 @@ static int run_guest(struct run_opts *o, const char *dir, struct services *s,
         return VIGIL_EXIT_GUEST;
     }
     enum stop_reason why;
-    int wstatus = run_qemu_wait(pid, dir, o->timeout_s, &why);
+    int agent_status = -1, wstatus;
+    if (o->image != NULL && o->command != NULL)
+        wstatus = run_image_command(o, dir, pid, &why, &agent_status);
+    else
+        wstatus = run_qemu_wait(pid, dir, o->timeout_s, &why);
     double elapsed = (double)(cli_now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
     if (have_tio)
         tcsetattr(0, TCSANOW, &tio);
@@ -303,22 +372,23 @@ static int run_guest(struct run_opts *o, const char *dir, struct services *s,
         run_show_tail(logpath, 20, "plugin messages");
     }
     stop_services(s, o->verbose);
-    return run_outcome(o, dir, why, wstatus, elapsed);
+    int status = guest_status(o, dir, wstatus, agent_status);
+    return run_outcome(o, dir, why, wstatus, status, elapsed);
 }
 
 static int cmd_run_with(struct run_opts *o)
 {
-    struct run_paths paths;
-    if (resolve_paths(o, &paths) < 0)
-        return VIGIL_EXIT_USAGE;
-    char cmdline[KERNEL_CMDLINE_MAX + 64];
-    int rc = build_cmdline(o, cmdline, sizeof cmdline);
-    if (rc != 0)
+    struct run_paths paths = {.image = NULL};
+    char cmdline[KERNEL_CMDLINE_MAX + 64], dir[RUNDIR_MAX];
+    int rc = resolve_paths(o, &paths) < 0 ? VIGIL_EXIT_USAGE : 0;
+    if (rc == 0)
+        rc = build_cmdline(o, cmdline, sizeof cmdline);
+    if (rc == 0)
+        rc = make_rundir(dir);
+    if (rc != 0) {
+        free(paths.image);
         return rc;
-    char dir[RUNDIR_MAX];
-    rc = make_rundir(dir);
-    if (rc != 0)
-        return rc;
+    }
 
     /* Blocked before any thread starts, so that only our sigtimedwait()
      * sees them; QEMU gets the old mask back. */
@@ -330,10 +400,12 @@ static int cmd_run_with(struct run_opts *o)
     sigaddset(&mask, SIGHUP);
     sigprocmask(SIG_BLOCK, &mask, &oldmask);
 
-    struct services s;
+    struct services s = {.plugin_arg = ""};
     struct strvec av;
     strvec_init(&av);
-    if (start_services(&s, o, dir) < 0) {
+    if (prepare_image(o, dir, &paths) < 0) {
+        rc = VIGIL_EXIT_USAGE;
+    } else if (start_services(&s, o, dir) < 0) {
         rc = VIGIL_EXIT_USAGE;
     } else if (run_qemu_argv(o, dir, cmdline, s.plugin_arg, &av) < 0) {
         stop_services(&s, false);
@@ -353,6 +425,7 @@ static int cmd_run_with(struct run_opts *o)
         fprintf(stderr, "vigil: kept run directory %s\n", dir);
     else
         run_remove_rundir(dir);
+    free(paths.image);
     return rc;
 }
 

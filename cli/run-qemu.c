@@ -73,6 +73,56 @@ char *run_encode_command(char **argv)
     return enc;
 }
 
+/* ttyS0, the kernel console: into console.log, or --console. */
+static void push_console(const struct run_opts *o, const char *rundir,
+                         struct strvec *av)
+{
+    strvec_push(av, "-chardev");
+    if (o->console == NULL)
+        strvec_pushf(av, "file,id=con,path=%s/console.log", rundir);
+    else if (!strcmp(o->console, "-"))
+        strvec_push(av, "file,id=con,path=/dev/stderr");
+    else
+        strvec_pushf(av, "file,id=con,path=%s", o->console);
+    strvec_pushl(av, "-serial", "chardev:con", NULL);
+}
+
+/* The test guest's serial ports (see guest/init). */
+static void push_serial_ports(const struct run_opts *o, const char *rundir,
+                              struct strvec *av)
+{
+    /* ttyS0: kernel console. */
+    push_console(o, rundir, av);
+    /* ttyS1: the command's terminal. */
+    strvec_pushl(av, "-chardev", "stdio,id=io,signal=on", "-serial",
+                 "chardev:io", NULL);
+    /* ttyS2: the exit status. */
+    strvec_push(av, "-chardev");
+    strvec_pushf(av, "file,id=status,path=%s/status", rundir);
+    strvec_pushl(av, "-serial", "chardev:status", NULL);
+}
+
+/* --image: a distribution's console on ttyS0, on the terminal when there
+ * is no command; a command goes through the guest agent's virtio-serial
+ * port, whose host end is a unix socket in the run directory. */
+static void push_image_ports(const struct run_opts *o, const char *rundir,
+                             struct strvec *av)
+{
+    if (o->command == NULL) {
+        strvec_pushl(av, "-chardev", "stdio,id=con,signal=on", "-serial",
+                     "chardev:con", NULL);
+        return;
+    }
+    push_console(o, rundir, av);
+    strvec_pushl(av, "-device", "virtio-serial-pci,id=vser0", "-chardev", NULL);
+    strvec_pushf(av, "socket,id=qga0,path=%s/qga.sock,server=on,wait=off",
+                 rundir);
+    strvec_pushl(av, "-device",
+                 "virtserialport,bus=vser0.0,chardev=qga0,"
+                 "name=org.qemu.guest_agent.0",
+                 NULL);
+}
+
 int run_qemu_argv(const struct run_opts *o, const char *rundir,
                   const char *cmdline, const char *plugin_arg,
                   struct strvec *av)
@@ -92,22 +142,10 @@ int run_qemu_argv(const struct run_opts *o, const char *rundir,
     strvec_pushl(av, "-kernel", o->kernel, "-initrd", o->initrd, "-append",
                  cmdline, NULL);
 
-    /* ttyS0: kernel console. */
-    strvec_push(av, "-chardev");
-    if (o->console == NULL)
-        strvec_pushf(av, "file,id=con,path=%s/console.log", rundir);
-    else if (!strcmp(o->console, "-"))
-        strvec_push(av, "file,id=con,path=/dev/stderr");
+    if (o->image != NULL)
+        push_image_ports(o, rundir, av);
     else
-        strvec_pushf(av, "file,id=con,path=%s", o->console);
-    strvec_pushl(av, "-serial", "chardev:con", NULL);
-    /* ttyS1: the command's terminal. */
-    strvec_pushl(av, "-chardev", "stdio,id=io,signal=on", "-serial",
-                 "chardev:io", NULL);
-    /* ttyS2: the exit status. */
-    strvec_push(av, "-chardev");
-    strvec_pushf(av, "file,id=status,path=%s/status", rundir);
-    strvec_pushl(av, "-serial", "chardev:status", NULL);
+        push_serial_ports(o, rundir, av);
 
     for (unsigned i = 0; i < o->ndisks; i++)
         strvec_pushl(av, "-drive", o->drive[i], NULL);
@@ -181,8 +219,9 @@ static double now_s(void)
 
 void run_remove_rundir(const char *rundir)
 {
-    static const char *files[] = {"status",   "console.log", "qemu.log",
-                                  "qemu.err", "qmp.sock",    "qemu.pid"};
+    static const char *files[] = {"status",   "console.log",   "qemu.log",
+                                  "qemu.err", "qmp.sock",      "qemu.pid",
+                                  "qga.sock", "image-vmlinuz", "image-initrd"};
     char path[PATH_BUF];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", rundir, files[i]);

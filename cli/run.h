@@ -28,6 +28,8 @@ struct run_opts {
     const struct qemu_rt *qemu_rt; /* the QEMU chosen from it */
     const char *plugin;
     const char *console;
+    const char *image;   /* --image FILE[,OPTION...]: also disk[0] */
+    unsigned image_part; /* the root's partition number; 0: whole disk */
     const char *disk[RUN_DISKS_MAX]; /* --disk, in order */
     unsigned ndisks;
     const char *disk_db;   /* --db: scan the disks */
@@ -39,6 +41,7 @@ struct run_opts {
     unsigned smp;
     unsigned memory_mb;
     unsigned timeout_s;
+    unsigned wait_boot_s; /* --wait-boot: for the guest agent */
     bool no_plugin;
     bool hide_children;
     bool net;      /* --net user or user-open */
@@ -59,8 +62,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o);
  * Returns a malloc'd string or NULL when out of memory. */
 char *run_encode_command(char **argv);
 
-/* QEMU's argv for @o: machine, kernel, the three serial ports, disk, NIC,
- * QMP socket and plugin.  Return 0 or -ENOMEM. */
+/* QEMU's argv for @o: machine, kernel, the three serial ports (with
+ * --image: the console, and the guest agent's port), disk, NIC, QMP socket
+ * and plugin.  Return 0 or -ENOMEM. */
 int run_qemu_argv(const struct run_opts *o, const char *rundir,
                   const char *cmdline, const char *plugin_arg,
                   struct strvec *av);

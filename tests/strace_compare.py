@@ -28,7 +28,7 @@ CALL = re.compile(r"^([a-z_0-9]+)\((.*)$")
 RESUMED = re.compile(r"^<\.\.\. ([a-z_0-9]+) resumed>(.*)$")
 RESULT = re.compile(r"\)\s+=\s+(0x[0-9a-f]+|-?\d+|\?)(?:\s+([A-Z0-9_]+))?")
 
-ERRNO = {"EPERM": 1, "ENOENT": 2, "ESRCH": 3, "EINTR": 4, "EIO": 5,
+ERRNO = {"EPERM": 1, "ENOENT": 2, "ESRCH": 3, "EINTR": 4, "EIO": 5, "ENXIO": 6,
          "EBADF": 9, "ECHILD": 10, "EAGAIN": 11, "ENOMEM": 12, "EACCES": 13,
          "EFAULT": 14, "EEXIST": 17, "ENOTDIR": 20, "EISDIR": 21,
          "EINVAL": 22, "ENOTTY": 25, "ESPIPE": 29, "EPIPE": 32,

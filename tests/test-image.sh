@@ -1,0 +1,133 @@
+#!/bin/sh
+# vigil run --image: a Debian 12 image built by scripts/build-image.sh boots
+# with its own kernel and initrd, runs commands through its guest agent and
+# is traced whole; broken images are refused and left as they were.
+. tests/functions.sh
+requires_qemu; requires jq debugfs sha256sum
+requires_file "$VIGIL"
+[ "$(id -u)" = 0 ] || {
+    echo "requires root (scripts/build-image.sh runs debootstrap)"
+    exit 77
+}
+img=$(scripts/build-image.sh bookworm)
+rc=$?
+[ "$rc" != 3 ] || {
+    echo "requires the archive of apt's sources entry (unreachable)"
+    exit 77
+}
+[ "$rc" = 0 ] && [ -s "$img" ] || fail "scripts/build-image.sh failed ($rc)"
+
+# Few boots: CPU is scarce.  A copy, since the guest writes to its disk.
+IMG=$TMP/d12.raw
+cp --sparse=always "$img" "$IMG"
+RUN="$VIGIL run --smp 1 --memory 1024 --timeout 1200"
+
+# A command through the agent, traced from outside: its output and status
+# come back, and the trace holds the boot's processes with nothing dropped.
+$RUN --image "$IMG" --trace all -o "$TMP/t.jsonl" \
+    -- sh -c 'echo out-$((6 * 7)); echo err-line >&2; exit 7' \
+    >"$TMP/out" 2>"$TMP/err"
+expect_eq "the command's exit status comes back" "$?" 7
+expect_eq "the command's stdout comes back" "$(cat "$TMP/out")" out-42
+check "the command's stderr comes back" grep -qx err-line "$TMP/err"
+d=$(jq -s '[.[] | select(.type == "summary")][0].dropped_records' "$TMP/t.jsonl")
+expect_eq "no records dropped" "$d" 0
+procs=$(jq -r 'select(.type == "syscall") | .pid' "$TMP/t.jsonl" | sort -u | wc -l)
+check "many processes traced ($procs)" test "$procs" -ge 20
+comms=$(jq -r 'select(.type == "syscall") | .comm' "$TMP/t.jsonl" | sort -u)
+for c in systemd systemd-journal qemu-ga; do
+    check "$c is traced" sh -c "echo '$comms' | grep -qx '$c'"
+done
+
+# A service that systemd starts (vigil-test-write.service, on with
+# vigil.test=write) writes the test signature to the root file system and
+# fsyncs it.  Under deny its write fails in the guest, and the detection in
+# the trace names the process that was writing.
+$RUN --image "$IMG,scan=deny" --db tests/data/nbd/test.ndb \
+    --append vigil.test=write --trace all -o "$TMP/s.jsonl" \
+    -- sh -c 'systemctl is-system-running --wait >/dev/null
+              systemctl show -p Result --value vigil-test-write.service
+              journalctl -b -u vigil-test-write.service -o cat' \
+    >"$TMP/out" 2>"$TMP/err"
+expect_eq "scan: the command ran" "$?" 0
+check "scan: the service's write failed in the guest" \
+    grep -qx 'vigil-test-write: write failed' "$TMP/out"
+check "scan: systemd saw the service fail" grep -qx exit-code "$TMP/out"
+det() { jq -r "select(.type == \"detection\" and .signature == \"Vigil.Test.One\") | $1" "$TMP/s.jsonl"; }
+expect_eq "scan: the write was denied" "$(det .action | sort -u)" denied
+expect_eq "scan: the detection names the writer" \
+    "$(det '.writers[]? | "\(.comm) \(.syscall)"' | sort -u)" "sync fsync"
+check "scan: the filter warned" grep -q 'Vigil.Test.One.*policy deny: denied' "$TMP/err"
+
+# Untraced: the plain path.
+expect_rc 0 $RUN --image "$IMG" -- true
+
+# A partitioned disk: an MBR, swap space as partition 1 (no file system
+# vigil could boot), the image's file system as partition 2 at 2 MiB.
+python3 - "$TMP/part.raw" "$(stat -c %s "$IMG")" <<'EOF'
+import struct, sys
+mbr = bytearray(512)
+parts = [(0x82, 2048, 2048), (0x83, 4096, int(sys.argv[2]) // 512)]
+for i, (kind, lba, n) in enumerate(parts):
+    e = bytes([0, 0, 0, 0, kind, 0, 0, 0]) + struct.pack('<II', lba, n)
+    mbr[446 + 16 * i:446 + 16 * (i + 1)] = e
+mbr[510:512] = b'\x55\xaa'
+open(sys.argv[1], 'wb').write(mbr)
+EOF
+dd if="$IMG" of="$TMP/part.raw" bs=1M seek=2 conv=sparse,notrunc status=none
+$RUN --image "$TMP/part.raw" -- sh -c 'findmnt -n -o SOURCE /; seq 1 400000' \
+    >"$TMP/out"
+expect_eq "partitioned: boots with partition 2 as the root" \
+    "$(head -n 1 "$TMP/out")" /dev/vda2
+seq 1 400000 >"$TMP/seq"
+check "2.7 MB of the command's output come back whole" \
+    sh -c "tail -n +2 '$TMP/out' | cmp -s - '$TMP/seq'"
+rm -f "$TMP/part.raw"
+
+# Without a command the console is on the terminal until the guest powers
+# off; a boot straight to poweroff.target ends the run with status 0.
+$RUN --image "$IMG" --append systemd.unit=poweroff.target \
+    </dev/null >"$TMP/console" 2>&1
+expect_eq "a guest that powers off ends the run" "$?" 0
+check "the console was on stdout" grep -q 'Power-Off\|Power down' "$TMP/console"
+
+# Without a guest agent (its unit masked), the error names the package.
+# (Whether the ACPI power button that follows powers the guest off depends
+# on how far it booted by then, so it is not checked here.)
+$RUN --image "$IMG" --append systemd.mask=qemu-guest-agent.service \
+    --wait-boot 60 -- true >/dev/null 2>"$TMP/err"
+expect_eq "no agent: vigil fails" "$?" 125
+check "no agent: the error names qemu-guest-agent" grep -q qemu-guest-agent "$TMP/err"
+
+# Broken images: refused before boot with a clear error; unchanged.
+# broken NAME PATTERN: run on $TMP/NAME, expect PATTERN on stderr.
+broken() {
+    f=$TMP/$1
+    before=$(sha256sum <"$f")
+    $RUN --image "$f" -- true >/dev/null 2>"$TMP/err"
+    rc=$?
+    check "$1: refused ($rc)" test "$rc" -ne 0 -a "$rc" -ne 7
+    check "$1: says '$2'" grep -q "$2" "$TMP/err"
+    expect_eq "$1: the image is unchanged" "$(sha256sum <"$f")" "$before"
+}
+mkdir -p "$TMP/tree/boot" "$TMP/tree/etc"
+echo 'ID=debian' >"$TMP/tree/etc/os-release"
+mkfs.ext4 -q -F -d "$TMP/tree" "$TMP/nokernel.raw" 16M >/dev/null
+broken nokernel.raw 'no kernel in the image'
+head -c 400M "$IMG" >"$TMP/truncated.raw"
+broken truncated.raw 'truncated'
+head -c 16M /dev/urandom >"$TMP/random.raw"
+broken random.raw 'neither a raw ext2/3/4 file system'
+# A corrupt file system: the kernel's third block points past the end.
+head -c 300K /dev/urandom >"$TMP/tree/boot/vmlinuz-1"
+echo initrd >"$TMP/tree/boot/initrd.img-1"
+mkfs.ext2 -q -F -d "$TMP/tree" "$TMP/corrupt.raw" 16M >/dev/null
+debugfs -w -R 'sif /boot/vmlinuz-1 block[2] 12345678' "$TMP/corrupt.raw" 2>/dev/null
+broken corrupt.raw 'cannot read /boot/vmlinuz-1'
+printf 'QFI\373' >"$TMP/qcow2.raw"
+head -c 1M /dev/zero >>"$TMP/qcow2.raw"
+broken qcow2.raw 'qcow2 images are not supported'
+{ head -c 510 /dev/zero; printf '\125\252'; head -c 1M /dev/zero; } >"$TMP/mbr.raw"
+broken mbr.raw 'no ext2/3/4 file system in its MBR partitions'
+
+done_testing
