@@ -158,18 +158,6 @@ static void read_udp(struct logd *d, int fd)
     }
 }
 
-static bool same_addr(const struct sockaddr_storage *a,
-                      const struct sockaddr_storage *b)
-{
-    if (a->ss_family != b->ss_family)
-        return false;
-    if (a->ss_family == AF_INET)
-        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-    return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-                   &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
-}
-
 /* The oldest connection that has not authenticated (from peer only, when
  * peer is not NULL); -1 when there is none. */
 static int oldest_unauthed(const struct logd_net *n,
@@ -178,7 +166,7 @@ static int oldest_unauthed(const struct logd_net *n,
     int best = -1;
     for (unsigned i = 0; i < n->nconns; i++) {
         const struct conn *c = &n->conns[i];
-        if (c->authed || (peer != NULL && !same_addr(&c->peer, peer)))
+        if (c->authed || (peer != NULL && !vlog_same_host(&c->peer, peer)))
             continue;
         if (best < 0 || c->opened_ns < n->conns[best].opened_ns)
             best = (int)i;
@@ -192,7 +180,7 @@ static bool make_room(struct logd_net *n, const struct sockaddr_storage *peer)
 {
     unsigned same = 0;
     for (unsigned i = 0; i < n->nconns; i++)
-        same += same_addr(&n->conns[i].peer, peer);
+        same += vlog_same_host(&n->conns[i].peer, peer);
     int victim = -2;
     if (same >= n->o.max_per_addr)
         victim = oldest_unauthed(n, peer);

@@ -53,23 +53,8 @@ if [ -s "$IMG" ]; then
     exit 0
 fi
 
-# The archive URI of the entry for the host's own release, as
-# scripts/setup.sh finds it: the image comes from the same archive.
-codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
-archive_uri() {
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] || continue
-        awk -v s="$codename" '
-            /^[[:space:]]*$/ { if (hit && uri != "") { print uri; exit } hit = 0; uri = "" }
-            /^URIs:/ { uri = $2 }
-            /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == s) hit = 1 }
-            END { if (hit && uri != "") print uri }' "$f" | head -n 1 | grep . && return 0
-    done
-    [ -f /etc/apt/sources.list ] &&
-        awk -v s="$codename" '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i == s) { print $(i - 1); exit } }' \
-            /etc/apt/sources.list | grep . && return 0
-    return 1
-}
+# The image comes from the archive of the host's own release.
+. "$(dirname "$0")/archive.sh"
 
 # Unmount whatever debootstrap left mounted under $1 (an interrupted run
 # leaves proc and sys there), deepest first, then remove it without ever

@@ -52,7 +52,7 @@ root_qemu_ok() {
 
 qemu_ok() { host_qemu_ok || root_qemu_ok; }
 
-codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+. "$(dirname "$0")/archive.sh"
 
 # shellcheck disable=SC2086
 need=$(missing $PKGS)
@@ -65,21 +65,6 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-# The archive URI of the existing entry for the host's release.
-archive_uri() {
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] || continue
-        awk -v s="$codename" '
-            /^[[:space:]]*$/ { if (hit && uri != "") { print uri; exit } hit = 0; uri = "" }
-            /^URIs:/ { uri = $2 }
-            /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == s) hit = 1 }
-            END { if (hit && uri != "") print uri }' "$f" | head -n 1 | grep . && return 0
-    done
-    [ -f /etc/apt/sources.list ] &&
-        awk -v s="$codename" '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i == s) { print $(i - 1); exit } }' \
-            /etc/apt/sources.list | grep . && return 0
-    return 1
-}
 
 # Add SUITE to the entry that already lists the host's release.
 enable_suite() {

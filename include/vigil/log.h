@@ -128,6 +128,12 @@ struct sockaddr_storage;
 int vlog_parse_url(const char *url, bool *tcp, struct sockaddr_storage *ss,
                    unsigned *sslen);
 
+/* Whether @a and @b are the same host (the port aside): one source, for
+ * sessions, connection limits and rate limits. Addresses of neither
+ * family IPv4 nor IPv6 (in-process callers) count as one host. */
+bool vlog_same_host(const struct sockaddr_storage *a,
+                    const struct sockaddr_storage *b);
+
 /* ---- sender ---- */
 
 struct vlog_sender_opts {

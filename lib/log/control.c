@@ -103,18 +103,6 @@ static void handle_ctl(struct vlog_sender *s, const uint8_t *pkt, size_t len)
     pthread_mutex_unlock(&s->lock);
 }
 
-static bool same_source(const struct sockaddr_storage *a,
-                        const struct sockaddr_storage *b)
-{
-    if (a->ss_family != b->ss_family)
-        return false;
-    if (a->ss_family == AF_INET)
-        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-    return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-                   &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
-}
-
 /* The bucket of src: found, or the least recently used one, refilled. */
 static struct ctl_bucket *bucket_of(struct vlog_sender *s,
                                     const struct sockaddr_storage *src,
@@ -123,7 +111,7 @@ static struct ctl_bucket *bucket_of(struct vlog_sender *s,
     struct ctl_bucket *lru = &s->buckets[0];
     for (int i = 0; i < SENDER_CTL_SOURCES; i++) {
         struct ctl_bucket *b = &s->buckets[i];
-        if (b->used && same_source(&b->src, src)) {
+        if (b->used && vlog_same_host(&b->src, src)) {
             b->used = ++s->bucket_stamp;
             return b;
         }

@@ -365,3 +365,17 @@ int vlog_parse_url(const char *url, bool *tcp, struct sockaddr_storage *ss,
         return -EAFNOSUPPORT;
     return 0;
 }
+
+bool vlog_same_host(const struct sockaddr_storage *a,
+                    const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (a->ss_family == AF_INET6)
+        return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+    return true;
+}

@@ -86,20 +86,6 @@ void logd_sessions_free(struct logd_sessions *t)
     free(t);
 }
 
-static bool same_host(const struct sockaddr_storage *a,
-                      const struct sockaddr_storage *b)
-{
-    if (a->ss_family != b->ss_family)
-        return false;
-    if (a->ss_family == AF_INET)
-        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-    if (a->ss_family == AF_INET6)
-        return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-                       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
-    return true; /* no address (in-process callers): one source */
-}
-
 static void addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
     const void *a =
@@ -217,7 +203,7 @@ int logd_sessions_packet(struct logd_sessions *t, const uint8_t *pkt,
     if (r != 0)
         return r;
     struct logd_session *s = find(t, h.session);
-    if (s != NULL && !same_host(&s->src, src))
+    if (s != NULL && !vlog_same_host(&s->src, src))
         return reject(t, LOGD_REJ_FOREIGN);
     if (s == NULL) {
         /* A session nobody has seen: only from a fresh packet, so that a
