@@ -59,7 +59,7 @@ static void push(struct vigil_consumer *c, unsigned i, const uint8_t *rec,
     memset(buf, 0, sizeof buf);
     memcpy(buf, rec, len);
     len = VRAW_ALIGN(len < sizeof(struct vraw_hdr) ? sizeof(struct vraw_hdr)
-                                                    : len);
+                                                   : len);
     if (len > MAX_REC)
         len = MAX_REC;
     if (!(sel & 0x80)) { /* a header the ring accepts */
@@ -82,10 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (ring == NULL && (ring = make_ring()) == NULL)
         return 0;
-    struct vigil_select sel = {.kind = VIGIL_SEL_ALL,
-                               .pid = 0,
-                               .name = {0},
-                               .follow_children = 0};
+    struct vigil_select sel = {
+        .kind = VIGIL_SEL_ALL, .pid = 0, .name = {0}, .follow_children = 0};
     if (size > 0 && data[0] < 0x40) { /* sometimes a selection by name */
         sel.kind = VIGIL_SEL_EXE;
         snprintf(sel.name, sizeof sel.name, "/bin/sh");

@@ -46,8 +46,8 @@ static void on_line(void *ctx, const char *line, size_t n)
     }
 }
 
-static const char *const calls[] = {"write", "pwrite64", "fsync", "close",
-                                    "getpid", "io_uring_enter", "read"};
+static const char *const calls[] = {
+    "write", "pwrite64", "fsync", "close", "getpid", "io_uring_enter", "read"};
 
 static void offer(struct vigil_detect *d, struct input *in)
 {

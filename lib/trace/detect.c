@@ -280,7 +280,7 @@ static void add_writer(struct waiting *w, const struct call *c)
 void vigil_detect_add(struct vigil_detect *d, const char *line, size_t n,
                       uint64_t now_ns)
 {
-    json_t *obj = json_loadb(line, n, 0, NULL);
+    json_t *obj = json_loadb(line, n, JSON_ALLOW_NUL, NULL);
     json_t *ts =
         json_is_object(obj) ? json_object_get(obj, "request_ts") : NULL;
     if (!json_is_integer(ts)) {

@@ -102,6 +102,13 @@ static void hostile(void)
            nout == 1 && printable(out[0]) &&
                strstr(out[0], "\"a\\u001b]0;pwn\\u0007\\u007f"
                               "\\u00c3\\u00a9\""));
+    const char *nul = "{\"type\":\"detection\",\"signature\":\"a\\u0000b\","
+                      "\"request_ts\":5}";
+    vigil_detect_add(d, nul, strlen(nul), 0);
+    vigil_detect_flush(d, 0, true);
+    expect("a NUL in a string keeps the line a detection",
+           nout == 2 && strstr(out[1], "\"a\\u0000b\""));
+    nout = 1;
     const char *raw = "\x1b[31mnot json\x7f\xff";
     vigil_detect_add(d, raw, strlen(raw), 0);
     expect("a line that is not JSON comes out escaped",
