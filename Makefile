@@ -39,7 +39,7 @@ CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ilib -MMD -MP
 ALLCFLAGS = $(WARN) $(OPT) $(HARDEN) $(SANFLAGS) -fPIC $(CFLAGS)
 
 GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0 2>/dev/null)
-LIBS := -ljansson -lnettle -llz4 -lzstd -llzma -lz -lsodium -lsqlite3 -lpthread -lm
+LIBS := -ljansson -lnettle -lgmp -llz4 -lzstd -llzma -lz -lsodium -lsqlite3 -lpthread -lm
 LIBS += $(EXTRA_LIBS)
 
 # Objects depend on the flags they were built with: a change of compiler,
@@ -124,7 +124,7 @@ define test_rule
 $(BUILD)/tests/$(basename $(notdir $(1))): $(BUILD)/obj/$(basename $(1)).o $(BUILD)/libvigil.a
 	@mkdir -p $$(dir $$@)
 	@echo "  LD      $$@"
-	$$(Q)$$(CC) $$(ALLCFLAGS) $$(EXE_LDFLAGS) -o $$@ $$^ $$(LIBS)
+	$$(Q)$$(CC) $$(ALLCFLAGS) $$(EXE_LDFLAGS) -o $$@ $$^ $$(LIBS) -lhogweed
 endef
 $(foreach s,$(TEST_SRCS),$(eval $(call test_rule,$(s))))
 
