@@ -13,25 +13,8 @@
 requires zstd python3 prlimit
 requires_file "$VIGIL"
 
-TMP=$(mktemp -d)
-cleanup() { rm -rf "$TMP"; }
-trap cleanup EXIT
 
-# A minimal bzImage (boot protocol 2.15, one setup sector) around payload
-# file $1, with the build's 4-byte size trailer $2 appended; to $3.
-mkbz() {
-    python3 - "$1" "$2" "$3" <<'PY'
-import struct, sys
-payload = open(sys.argv[1], "rb").read() + struct.pack("<I", int(sys.argv[2]))
-h = bytearray(1024 + 0x100)
-h[0x1f1] = 1
-h[0x1fe:0x200] = b"\x55\xaa"
-h[0x202:0x206] = b"HdrS"
-h[0x206:0x208] = struct.pack("<H", 0x020f)
-h[0x248:0x250] = struct.pack("<II", 0x100, len(payload))
-open(sys.argv[3], "wb").write(bytes(h) + payload)
-PY
-}
+mkbz() { python3 tests/fake_bzimage.py "$@"; }
 
 GIB=$((1 << 30))
 head -c $GIB /dev/zero | zstd -q -c >"$TMP/zeros.zst"
@@ -50,13 +33,7 @@ echo "info: bomb sizes: $(stat -c %s "$TMP/zeros.bz" "$TMP/elf.bz" | paste -sd' 
 # size instead (the kernel's count for the child, read after it exits).
 AS=$((256 << 20))
 if readelf -sW "$VIGIL" | grep -q __asan_init; then
-    bounded() {
-        python3 -c '
-import resource, subprocess, sys
-rc = subprocess.call(sys.argv[2:])
-kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-sys.exit(rc if kib * 1024 <= int(sys.argv[1]) else 99)' "$AS" "$@"
-    }
+    bounded() { python3 tests/rss_bounded.py "$AS" "$@"; }
 else
     bounded() { prlimit --as=$AS "$@"; }
 fi

@@ -10,9 +10,6 @@ requires tar gzip
 HELPER=$VIGIL_BUILD/tests/test-sig-dsig
 requires_file "$VIGIL" "$HELPER"
 
-TMP=$(mktemp -d)
-cleanup() { rm -rf "$TMP"; }
-trap cleanup EXIT
 
 "$HELPER" keygen "$TMP/key.pub" "$TMP/key.priv" || fail "keygen"
 mkdir "$TMP/db"

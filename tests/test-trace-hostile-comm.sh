@@ -22,21 +22,11 @@ for fmt in json text; do
         --disk "$TMP/$fmt.img,scan=alert" --db "$DB" -- sh -c "$CMD" \
         >"$TMP/out.$fmt" 2>&1
     expect_eq "$fmt: vigil run status" "$?" 0
-    expect_eq "$fmt: every line is printable ASCII" "$(python3 -c '
-import sys
-bad = [i for i, l in enumerate(open(sys.argv[1], "rb"))
-       if any(b < 0x20 or b > 0x7e for b in l.rstrip(b"\n"))]
-print(len(bad), bad[:5])' "$TMP/tr.$fmt")" "0 []"
+    expect_eq "$fmt: every line is printable ASCII" \
+        "$(python3 tests/hostile_comm.py printable "$TMP/tr.$fmt")" "0 []"
 done
 # The writers' comms as bytes (each code point below U+0100 is one byte).
-got=$(python3 -c '
-import json, sys
-for l in open(sys.argv[1]):
-    e = json.loads(l)
-    if e["type"] == "detection":
-        print(" ".join(w["comm"].encode("latin-1").hex() + ":" + w["syscall"]
-                       for w in e.get("writers", [])
-                       if w["syscall"] == "pwrite64"))' "$TMP/tr.json")
+got=$(python3 tests/hostile_comm.py writers "$TMP/tr.json")
 expect_eq "json: the detection names the writer, its comm byte for byte" \
     "$got" "$(printf 'ev\033[2J\177\377il' | od -An -tx1 | tr -d ' \n'):pwrite64"
 check "text: the detection is in the trace" grep -q '^+++ vigil: {"type":"detection"' "$TMP/tr.text"
