@@ -26,7 +26,12 @@ Q := $(if $(V),,@)
 WARN := -std=gnu11 -Wall -Wextra -Wshadow -Wvla -Wformat=2 -Wcast-qual \
 	-Wwrite-strings -Wstrict-prototypes -Wmissing-prototypes -Werror
 OPT ?= -O2 -g
-HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+	-fstack-clash-protection -fcf-protection
+# Linking: relocations read-only after start-up, every symbol bound at load
+# (tests/test-build-hardening.sh checks the result); executables are PIE.
+LDHARDEN := -Wl,-z,relro,-z,now
+EXE_LDFLAGS := -pie $(LDHARDEN)
 SANFLAGS := $(if $(SANITIZER),-fsanitize=$(SANITIZER) -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all)
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ilib -MMD -MP
@@ -34,8 +39,15 @@ CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ilib -MMD -MP
 ALLCFLAGS = $(WARN) $(OPT) $(HARDEN) $(SANFLAGS) -fPIC $(CFLAGS)
 
 GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0 2>/dev/null)
-LIBS := -ljansson -lnettle -llz4 -lzstd -llzma -lz -lsodium -lsqlite3 -lpthread -lm
+LIBS := -ljansson -lnettle -lgmp -llz4 -lzstd -llzma -lz -lsodium -lsqlite3 -lpthread -lm
 LIBS += $(EXTRA_LIBS)
+
+# Objects depend on the flags they were built with: a change of compiler,
+# flags or hardening rebuilds them (the stamp changes only when they do).
+FLAGS_STAMP := $(BUILD)/flags.stamp
+FLAGS_NOW := $(CC) $(CPPFLAGS) $(ALLCFLAGS) $(GLIB_CFLAGS) $(EXE_LDFLAGS) $(LIBS)
+$(shell mkdir -p $(BUILD) && echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || \
+	echo '$(FLAGS_NOW)' >$(FLAGS_STAMP))
 
 LIB_SRCS := $(filter-out %/test-%.c,$(wildcard lib/*/*.c))
 CLI_SRCS := $(wildcard cli/*.c)
@@ -58,12 +70,12 @@ TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/tools/vigil-%)
 all: $(BUILD)/vigil $(BUILD)/vigil-qemu.so $(BUILD)/nbdkit-vigil-filter.so \
 	$(TEST_BINS) $(GUEST_BINS) $(TOOL_BINS)
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(ALLCFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/plugin/%.o: plugin/%.c
+$(BUILD)/obj/plugin/%.o: plugin/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(GLIB_CFLAGS) $(ALLCFLAGS) -fvisibility=hidden -c -o $@ $<
@@ -74,14 +86,14 @@ $(BUILD)/libvigil.a: $(LIB_OBJS)
 
 $(BUILD)/vigil: $(CLI_OBJS) $(BUILD)/libvigil.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(ALLCFLAGS) $(EXE_LDFLAGS) -o $@ $^ $(LIBS)
 
 # The plugin is loaded into QEMU, which is not built with sanitizers: a
 # sanitizer build takes its plugin from the normal build.
 ifeq ($(SANITIZER),)
 $(BUILD)/vigil-qemu.so: $(PLUGIN_OBJS) $(BUILD)/libvigil.a
 	@echo "  LD      $@"
-	$(Q)$(CC) -shared $(WARN) $(OPT) -fPIC -o $@ $(PLUGIN_OBJS) \
+	$(Q)$(CC) -shared $(WARN) $(OPT) -fPIC $(LDHARDEN) -o $@ $(PLUGIN_OBJS) \
 		$(BUILD)/libvigil.a $(LIBS)
 else
 $(BUILD)/vigil-qemu.so: FORCE
@@ -91,7 +103,7 @@ endif
 
 # The nbdkit filter (nbd/*.c, -> docs/disk.md); nbdkit is not built with
 # sanitizers either, so a sanitizer build copies the normal build's filter.
-$(BUILD)/obj/nbd/%.o: nbd/%.c
+$(BUILD)/obj/nbd/%.o: nbd/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(ALLCFLAGS) -fvisibility=hidden -c -o $@ $<
@@ -99,8 +111,8 @@ $(BUILD)/obj/nbd/%.o: nbd/%.c
 ifeq ($(SANITIZER),)
 $(BUILD)/nbdkit-vigil-filter.so: $(NBD_OBJS) $(BUILD)/libvigil.a
 	@echo "  LD      $@"
-	$(Q)$(CC) -shared $(WARN) $(OPT) -fPIC -Wl,--exclude-libs,ALL -o $@ $(NBD_OBJS) \
-		$(BUILD)/libvigil.a $(LIBS)
+	$(Q)$(CC) -shared $(WARN) $(OPT) -fPIC $(LDHARDEN) -Wl,--exclude-libs,ALL \
+		-o $@ $(NBD_OBJS) $(BUILD)/libvigil.a $(LIBS)
 else
 $(BUILD)/nbdkit-vigil-filter.so: FORCE
 	$(Q)$(MAKE) --no-print-directory SANITIZER= BUILD=build build/nbdkit-vigil-filter.so
@@ -112,7 +124,7 @@ define test_rule
 $(BUILD)/tests/$(basename $(notdir $(1))): $(BUILD)/obj/$(basename $(1)).o $(BUILD)/libvigil.a
 	@mkdir -p $$(dir $$@)
 	@echo "  LD      $$@"
-	$$(Q)$$(CC) $$(ALLCFLAGS) -o $$@ $$^ $$(LIBS)
+	$$(Q)$$(CC) $$(ALLCFLAGS) $$(EXE_LDFLAGS) -o $$@ $$^ $$(LIBS) -lhogweed
 endef
 $(foreach s,$(TEST_SRCS),$(eval $(call test_rule,$(s))))
 
@@ -139,12 +151,18 @@ fuzz: $(FUZZ_BINS)
 
 # A short run of every fuzzer from its committed corpus (fuzz/corpus/NAME for
 # fuzz/fuzz-NAME.c); new inputs go to a scratch directory, not the corpus.
+# An input that runs longer than FUZZ_TIMEOUT seconds, or a process over
+# FUZZ_RSS_MB of memory, is a failure (a hang or a bomb), not a slow run.
 FUZZ_SECONDS ?= 30
+FUZZ_TIMEOUT ?= 10
+FUZZ_RSS_MB ?= 2048
 fuzz-smoke: $(FUZZ_BINS)
 	$(Q)set -e; for f in $(FUZZ_BINS); do \
 		name=$${f##*/fuzz-}; out=$$(mktemp -d); \
 		echo "  FUZZ    $$name ($(FUZZ_SECONDS) s)"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+		$$f -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) \
+			-rss_limit_mb=$(FUZZ_RSS_MB) -malloc_limit_mb=$(FUZZ_RSS_MB) \
+			-artifact_prefix=$(BUILD)/fuzz/$$name- -print_final_stats=0 \
 			$$out fuzz/corpus/$$name >$(BUILD)/fuzz/$$name.log 2>&1 || \
 			{ tail -n 40 $(BUILD)/fuzz/$$name.log; rm -rf $$out; exit 1; }; \
 		rm -rf $$out; \

@@ -62,6 +62,9 @@ static void usage(FILE *f)
             "      --partial-db   scan with the lines that loaded when "
             "others could not\n"
             "                     (refused by default)\n"
+            "      --cvd-key FILE verify .cvd/.cld signatures with this key "
+            "(\"N E\",\n"
+            "                     decimal) instead of ClamAV's (testing)\n"
             "      --no-summary   no summary on stderr\n"
             "  -v, --verbose      also print database notes\n"
             "      --feed-size N  feed the matcher N bytes at a time "
@@ -336,9 +339,27 @@ static void scan_path(struct scan *sc, const char *path)
         scan_file(sc, path);
 }
 
+/* --cvd-key FILE: its text (a key is two decimal numbers). */
+static int read_key(const char *path, char *buf, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+    int bad = f == NULL || ferror(f) || !feof(f);
+    int err = errno;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    if (bad) {
+        cli_error("--cvd-key %s: %s", path,
+                  f ? "unreadable or too long" : strerror(err));
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_scan(int argc, char **argv)
 {
-    enum { OPT_STRICT = 256, OPT_NOSUM, OPT_FEED, OPT_PARTIAL };
+    enum { OPT_STRICT = 256, OPT_NOSUM, OPT_FEED, OPT_PARTIAL, OPT_CVD_KEY };
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
         {"all-match", no_argument, NULL, 'z'},
@@ -348,12 +369,15 @@ int cmd_scan(int argc, char **argv)
         {"no-summary", no_argument, NULL, OPT_NOSUM},
         {"verbose", no_argument, NULL, 'v'},
         {"feed-size", required_argument, NULL, OPT_FEED},
+        {"cvd-key", required_argument, NULL, OPT_CVD_KEY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct scan sc = {.feed = DEFAULT_FEED};
     const char **dbs = calloc((size_t)argc + 1, sizeof *dbs);
     size_t ndb = 0;
     bool strict = false, partial = false, summary = true;
+    const char *cvd_key_path = NULL;
+    char cvd_key[4096] = ""; /* its text */
     int c, ret = SCAN_EXIT_ERROR;
 
     if (dbs == NULL) {
@@ -380,6 +404,9 @@ int cmd_scan(int argc, char **argv)
             break;
         case OPT_PARTIAL:
             partial = true;
+            break;
+        case OPT_CVD_KEY:
+            cvd_key_path = optarg;
             break;
         case OPT_NOSUM:
             summary = false;
@@ -414,10 +441,16 @@ int cmd_scan(int argc, char **argv)
     }
 
     double t0 = now();
+    if (cvd_key_path != NULL &&
+        read_key(cvd_key_path, cvd_key, sizeof cvd_key) < 0) {
+        free(dbs);
+        return SCAN_EXIT_ERROR;
+    }
     struct sigdb_opts so = {.strict = strict,
                             .partial = partial,
                             .diag = on_diag,
-                            .diag_opaque = &sc};
+                            .diag_opaque = &sc,
+                            .cvd_key = cvd_key_path ? cvd_key : NULL};
     struct sigdb_report rep = {0, 0};
     char err[512] = "";
     int r = sigdb_load(&sc.db, dbs, ndb, &so, &rep, err, sizeof(err));

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "run-detect.h"
+#include "vigil/detect.h"
 #include "run-trace.h"
 #include "vigil/consumer.h"
 #include "vigil/event.h"
@@ -41,11 +41,11 @@ struct run_trace {
     int stop; /* atomic */
     uint64_t dropped_reported;
     char *line;
-    char *jline;               /* the JSON form for the network sink */
-    struct vlog_sender *net;   /* --log: the network sink, or NULL */
-    int events_fd;             /* detections from the disk filter, or -1 */
-    struct run_detect *detect; /* detections waiting for their writer */
-    char *evbuf;               /* a partial line read from events_fd */
+    char *jline;                 /* the JSON form for the network sink */
+    struct vlog_sender *net;     /* --log: the network sink, or NULL */
+    int events_fd;               /* detections from the disk filter, or -1 */
+    struct vigil_detect *detect; /* detections waiting for their writer */
+    char *evbuf;                 /* a partial line read from events_fd */
     size_t evlen;
     char ring_path[512];
 };
@@ -80,8 +80,8 @@ static void write_event(const struct vigil_syscall *ev, void *ctx)
         vlog_sender_push(t->net, t->jline, (size_t)n);
     }
     if (t->detect != NULL) {
-        run_detect_offer(t->detect, ev);
-        run_detect_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), false);
+        vigil_detect_offer(t->detect, ev);
+        vigil_detect_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), false);
     }
 }
 
@@ -174,8 +174,8 @@ static void pump_events(struct run_trace *t, int wait_ms)
         ssize_t n = read(fd, t->evbuf + t->evlen, LINE_MAX_BYTES - t->evlen);
         if (n <= 0) {
             if (t->evlen) /* an unterminated tail */
-                run_detect_add(t->detect, t->evbuf, t->evlen,
-                               cli_now_ns(CLOCK_MONOTONIC));
+                vigil_detect_add(t->detect, t->evbuf, t->evlen,
+                                 cli_now_ns(CLOCK_MONOTONIC));
             t->evlen = 0;
             close(fd);
             __atomic_store_n(&t->events_fd, -1, __ATOMIC_RELEASE);
@@ -185,24 +185,25 @@ static void pump_events(struct run_trace *t, int wait_ms)
         char *start = t->evbuf, *nl;
         while ((nl = memchr(start, '\n', t->evlen - (start - t->evbuf)))) {
             if (nl > start)
-                run_detect_add(t->detect, start, (size_t)(nl - start),
-                               cli_now_ns(CLOCK_MONOTONIC));
+                vigil_detect_add(t->detect, start, (size_t)(nl - start),
+                                 cli_now_ns(CLOCK_MONOTONIC));
             start = nl + 1;
         }
         t->evlen -= (size_t)(start - t->evbuf);
         memmove(t->evbuf, start, t->evlen);
         if (t->evlen == LINE_MAX_BYTES) { /* no line is this long */
-            foreign_record(t, t->evbuf, t->evlen);
+            vigil_detect_add(t->detect, t->evbuf, t->evlen,
+                             cli_now_ns(CLOCK_MONOTONIC));
             t->evlen = 0;
         }
-        run_detect_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), false);
+        vigil_detect_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), false);
     }
 }
 
 void run_trace_add_events(struct run_trace *t, int fd)
 {
     /* Published by the store below, for the consumer thread. */
-    if (run_detect_new(&t->detect, foreign_record, t) < 0) {
+    if (vigil_detect_new(&t->detect, foreign_record, t) < 0) {
         cli_warn("out of memory: disk detections left out of the trace");
         close(fd);
         return;
@@ -459,7 +460,7 @@ static int finish_consumer(struct run_trace *t, bool verbose)
     vigil_consumer_finish(t->cons);
     report_drops(t);
     if (t->detect != NULL)
-        run_detect_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), true);
+        vigil_detect_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), true);
     struct vigil_consumer_stats st;
     vigil_consumer_stats(t->cons, &st);
     char sum[512];
@@ -552,7 +553,7 @@ int run_trace_stop(struct run_trace *t, bool verbose)
     }
     if (t->events_fd >= 0)
         close(t->events_fd);
-    run_detect_free(t->detect);
+    vigil_detect_free(t->detect);
     free(t->line);
     free(t->jline);
     free(t->evbuf);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -87,6 +88,7 @@ int config_set(struct filter_config *c, const char *key, const char *value)
         {"vigil-db-reload", offsetof(struct filter_config, reload_path), 1},
         {"vigil-db-status", offsetof(struct filter_config, status_path), 1},
         {"vigil-disk", offsetof(struct filter_config, disk), 0},
+        {"vigil-cvd-key", offsetof(struct filter_config, cvd_key_path), 1},
     };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         if (strcmp(key, strs[i].key) == 0)
@@ -125,6 +127,24 @@ static int load_policies(struct filter_config *c)
     return r < 0 ? -1 : 0;
 }
 
+/* vigil-cvd-key: the key's text (two decimal numbers, docs/signatures.md). */
+static int read_key(struct filter_config *c)
+{
+    FILE *f = fopen(c->cvd_key_path, "r");
+    char buf[4096];
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    bool bad = f == NULL || ferror(f) || !feof(f);
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    if (bad || (c->cvd_key = strdup(buf)) == NULL) {
+        nbdkit_error("vigil-cvd-key: %s: unreadable or too long",
+                     c->cvd_key_path);
+        return -1;
+    }
+    return 0;
+}
+
 int config_complete(struct filter_config *c)
 {
     if (c->n_db == 0) {
@@ -137,6 +157,8 @@ int config_complete(struct filter_config *c)
         nbdkit_error("vigil-policy=cut-net needs vigil-qmp=SOCKET");
         return -1;
     }
+    if (c->cvd_key_path && read_key(c) < 0)
+        return -1;
     if (!c->netdev && set_str(&c->netdev, "net0", false) < 0)
         return -1;
     if (!c->disk && set_str(&c->disk, "disk", false) < 0)
@@ -169,4 +191,6 @@ void config_free(struct filter_config *c)
     free(c->netdev);
     free(c->reload_path);
     free(c->disk);
+    free(c->cvd_key_path);
+    free(c->cvd_key);
 }

@@ -23,8 +23,10 @@ struct filter_config {
     char *reload_path;
     char *status_path; /* vigil-db-status */
     char *disk;
-    bool behind_off; /* vigil-scan-behind=no */
-    bool partial_db; /* vigil-partial-db=yes */
+    bool behind_off;    /* vigil-scan-behind=no */
+    bool partial_db;    /* vigil-partial-db=yes */
+    char *cvd_key_path; /* vigil-cvd-key */
+    char *cvd_key;      /* its text, read by config_complete */
 };
 
 #define FILTER_CONFIG_INIT                                                     \
@@ -47,6 +49,8 @@ void config_free(struct filter_config *c);
     "(repeatable)\n"                                                           \
     "vigil-partial-db=BOOL    accept a database with rejected lines "          \
     "(false)\n"                                                                \
+    "vigil-cvd-key=PATH       .cvd signature key instead of ClamAV's "         \
+    "(tests)\n"                                                                \
     "vigil-policy=POLICY      alert|deny|zero|cut-net\n"                       \
     "vigil-policy-file=PATH   'SIGNATURE-GLOB POLICY' lines\n"                 \
     "vigil-events=PATH        append JSON Lines detections\n"                  \

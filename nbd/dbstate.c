@@ -47,8 +47,10 @@ static void diag_cb(void *opaque, const struct vsig_diag *d)
 
 static int load(struct vsig_db **out, size_t *nsig, char *err, size_t errlen)
 {
-    struct sigdb_opts so = {
-        .partial = dbs.o.partial, .diag = diag_cb, .diag_opaque = NULL};
+    struct sigdb_opts so = {.partial = dbs.o.partial,
+                            .diag = diag_cb,
+                            .diag_opaque = NULL,
+                            .cvd_key = dbs.o.cvd_key};
     struct sigdb_report rep = {0, 0};
     int r = sigdb_load(out, (const char *const *)dbs.o.paths, dbs.o.npaths, &so,
                        &rep, err, errlen);

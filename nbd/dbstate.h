@@ -21,6 +21,7 @@ struct dbstate_opts {
     const char *reload_path; /* vigil-db-reload, or NULL */
     const char *status_path; /* vigil-db-status, or NULL */
     bool partial;            /* vigil-partial-db */
+    const char *cvd_key;     /* vigil-cvd-key's text, or NULL */
 };
 
 /* The first load (@o is kept: its strings must outlive the filter).

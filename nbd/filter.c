@@ -418,7 +418,8 @@ static int vigil_config_complete(nbdkit_next_config_complete *next,
                              .npaths = cfg.n_db,
                              .reload_path = cfg.reload_path,
                              .status_path = cfg.status_path,
-                             .partial = cfg.partial_db};
+                             .partial = cfg.partial_db,
+                             .cvd_key = cfg.cvd_key};
     if (dbstate_init(&o) < 0)
         return -1;
     struct record_opts ro = {.disk = cfg.disk,

@@ -82,6 +82,11 @@ struct vsig_load_opts {
     unsigned flags;
     vsig_diag_fn diag; /* may be NULL */
     void *diag_opaque;
+    /* The public key .cvd/.cld publisher signatures (dsig) must verify
+     * with, replacing ClamAV's: "N E", modulus and exponent in decimal.
+     * NULL: ClamAV's key.  For tests and private signers; not copied, so
+     * it must outlive the loader. */
+    const char *cvd_key;
 };
 
 /* ---- loading ---- */

@@ -17,6 +17,9 @@ struct sigdb_opts {
     bool partial;      /* else: a load that rejected lines is kept anyway */
     vsig_diag_fn diag; /* every diagnostic; may be NULL */
     void *diag_opaque;
+    /* .cvd/.cld signature key replacing ClamAV's (vsig_load_opts.cvd_key:
+     * "N E" in decimal), or NULL. */
+    const char *cvd_key;
 };
 
 struct sigdb_report {

@@ -2,11 +2,15 @@
  *
  * The kernel build compresses vmlinux.bin and appends its size as a 32-bit
  * little-endian trailer (for gzip that is the format's own ISIZE field).
- * The trailer bounds the output buffer, which is allocated once; a stream
- * that wants to write more, or ends short of it, is corrupt. */
+ * The trailer (at most the caller's limit) bounds the output buffer, which
+ * grows as output arrives; a stream that wants to write more, or ends short
+ * of it, is corrupt, and one whose first bytes are not ELF is refused
+ * there. */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <lz4.h>
 #include <lzma.h>
@@ -55,12 +59,22 @@ const char *vprof_comp_name(enum vprof_comp c)
     return "unknown";
 }
 
-/* Output sink: a buffer of exactly the size the trailer announced. */
+/* Output sink: a buffer that grows as output arrives, up to the size the
+ * trailer announced (itself bounded by the caller's limit).  Growing rather
+ * than allocating the trailer's value at once, and checking the first chunk
+ * for an ELF header, keep a small bomb from costing the memory it claims. */
 struct sink {
     uint8_t *buf;
-    size_t len; /* bytes produced */
-    size_t cap; /* = trailer value */
+    size_t len;       /* bytes produced */
+    size_t cap;       /* bytes allocated */
+    size_t limit;     /* = trailer value */
+    bool checked;     /* the ELF header was seen */
+    const char *what; /* the format's name, for messages */
 };
+
+#define SINK_FIRST ((size_t)1 << 20)
+/* Enough of the output to tell an ELF64 little-endian file. */
+#define ELF_HEAD 6
 
 static int too_big(struct vigil_profile_diag *d, const char *what, size_t cap)
 {
@@ -70,10 +84,56 @@ static int too_big(struct vigil_profile_diag *d, const char *what, size_t cap)
                       what, cap);
 }
 
+/* Room for more output: at least @want bytes when the limit allows, else
+ * whatever is left before the limit (0: the output is complete). */
+static int sink_room(struct sink *s, size_t want, struct vigil_profile_diag *d)
+{
+    if (s->cap - s->len >= want || s->cap == s->limit)
+        return 0;
+    size_t n = s->cap ? s->cap : SINK_FIRST;
+    while (n - s->len < want && n < s->limit)
+        n = n > s->limit / 2 ? s->limit : n * 2;
+    if (n > s->limit)
+        n = s->limit;
+    uint8_t *p = realloc(s->buf, n);
+    if (p == NULL)
+        return vprof_fail(d, ENOMEM, "out of memory (%zu bytes)", n);
+    s->buf = p;
+    s->cap = n;
+    return 0;
+}
+
+/* Once the output starts, it must be the vmlinux ELF: stop at once if not,
+ * rather than inflate the rest of a stream that is not a kernel. */
+static int sink_check(struct sink *s, bool done, struct vigil_profile_diag *d)
+{
+    if (s->checked || (s->len < ELF_HEAD && !done))
+        return 0;
+    s->checked = true;
+    if (s->len >= ELF_HEAD &&
+        !memcmp(s->buf,
+                "\x7f"
+                "ELF",
+                4) &&
+        s->buf[4] == 2 /* ELFCLASS64 */ && s->buf[5] == 1 /* LSB */)
+        return 0;
+    return vprof_fail(d, EINVAL,
+                      "%s payload is not an ELF64 vmlinux: its first bytes "
+                      "are %02x %02x %02x %02x",
+                      s->what, s->len > 0 ? s->buf[0] : 0,
+                      s->len > 1 ? s->buf[1] : 0, s->len > 2 ? s->buf[2] : 0,
+                      s->len > 3 ? s->buf[3] : 0);
+}
+
+/* The decoders below share one loop shape: make room, decode a step,
+ * account the output, check the head; a step that makes no progress means
+ * the output is full (too big) or the input ran out (truncated). */
+#define STEP ((size_t)4 << 20)
+
 static int inflate_gzip(const uint8_t *in, size_t len, struct sink *s,
                         struct vigil_profile_diag *d)
 {
-    if (len > UINT_MAX || s->cap > UINT_MAX)
+    if (len > UINT_MAX)
         return vprof_fail(d, EFBIG, "gzip payload too large");
     z_stream zs;
     memset(&zs, 0, sizeof zs);
@@ -81,17 +141,24 @@ static int inflate_gzip(const uint8_t *in, size_t len, struct sink *s,
         return vprof_fail(d, ENOMEM, "zlib: cannot initialise");
     zs.next_in = (Bytef *)(uintptr_t)in;
     zs.avail_in = (uInt)len;
-    zs.next_out = s->buf;
-    zs.avail_out = (uInt)s->cap;
     int ret = 0;
     for (;;) {
-        int rc = inflate(&zs, Z_FINISH);
+        if ((ret = sink_room(s, STEP, d)) < 0)
+            break;
+        size_t room = s->cap - s->len;
+        zs.next_out = s->buf + s->len;
+        zs.avail_out = (uInt)(room < STEP ? room : STEP);
+        uInt before = zs.avail_out;
+        int rc = inflate(&zs, Z_NO_FLUSH);
+        s->len += before - zs.avail_out;
+        if ((ret = sink_check(s, rc == Z_STREAM_END, d)) < 0)
+            break;
         if (rc == Z_STREAM_END)
             break;
         if (rc == Z_OK)
             continue;
-        if (rc == Z_BUF_ERROR && zs.avail_out == 0)
-            ret = too_big(d, "gzip", s->cap);
+        if (rc == Z_BUF_ERROR && room == 0)
+            ret = too_big(d, "gzip", s->limit);
         else if (rc == Z_BUF_ERROR)
             ret = vprof_fail(d, EINVAL, "gzip payload is truncated");
         else if (rc == Z_MEM_ERROR)
@@ -101,7 +168,6 @@ static int inflate_gzip(const uint8_t *in, size_t len, struct sink *s,
                              zs.msg != NULL ? zs.msg : "inflate failed");
         break;
     }
-    s->len = s->cap - zs.avail_out;
     inflateEnd(&zs);
     return ret;
 }
@@ -111,23 +177,31 @@ static int decode_xz(const uint8_t *in, size_t len, struct sink *s,
 {
     /* The dictionary never needs to exceed the output: bound the decoder's
      * memory by it so a hostile header cannot ask for gigabytes. */
-    uint64_t memlimit = (uint64_t)s->cap + ((uint64_t)32 << 20);
+    uint64_t memlimit = (uint64_t)s->limit + ((uint64_t)32 << 20);
     lzma_stream xs = LZMA_STREAM_INIT;
     if (lzma_stream_decoder(&xs, memlimit, 0) != LZMA_OK)
         return vprof_fail(d, ENOMEM, "liblzma: cannot initialise");
     xs.next_in = in;
     xs.avail_in = len;
-    xs.next_out = s->buf;
-    xs.avail_out = s->cap;
     int ret = 0;
     for (;;) {
+        if ((ret = sink_room(s, STEP, d)) < 0)
+            break;
+        size_t room = s->cap - s->len;
+        xs.next_out = s->buf + s->len;
+        xs.avail_out = room < STEP ? room : STEP;
+        size_t before = xs.avail_out, in_before = xs.avail_in;
         lzma_ret rc = lzma_code(&xs, LZMA_FINISH);
+        s->len += before - xs.avail_out;
+        if ((ret = sink_check(s, rc == LZMA_STREAM_END, d)) < 0)
+            break;
         if (rc == LZMA_STREAM_END)
             break;
-        if (rc == LZMA_OK)
+        bool moved = before != xs.avail_out || in_before != xs.avail_in;
+        if (rc == LZMA_OK && (moved || room > 0))
             continue;
-        if (rc == LZMA_BUF_ERROR && xs.avail_out == 0)
-            ret = too_big(d, "xz", s->cap);
+        if ((rc == LZMA_BUF_ERROR || rc == LZMA_OK) && room == 0)
+            ret = too_big(d, "xz", s->limit);
         else if (rc == LZMA_BUF_ERROR)
             ret = vprof_fail(d, EINVAL, "xz payload is truncated");
         else if (rc == LZMA_MEM_ERROR)
@@ -141,7 +215,6 @@ static int decode_xz(const uint8_t *in, size_t len, struct sink *s,
                              (int)rc);
         break;
     }
-    s->len = s->cap - xs.avail_out;
     lzma_end(&xs);
     return ret;
 }
@@ -149,21 +222,42 @@ static int decode_xz(const uint8_t *in, size_t len, struct sink *s,
 static int decode_zstd(const uint8_t *in, size_t len, struct sink *s,
                        struct vigil_profile_diag *d)
 {
-    /* Single-pass decoding into the final buffer needs no window buffer,
-     * so the frame's window size cannot make us allocate. */
+    /* Streaming: the window libzstd allocates is bounded by its default
+     * window limit (128 MiB, what the kernel's zstd -22 uses) and by the
+     * frame's content size. */
     ZSTD_DCtx *z = ZSTD_createDCtx();
     if (z == NULL)
         return vprof_fail(d, ENOMEM, "libzstd: cannot initialise");
-    size_t n = ZSTD_decompressDCtx(z, s->buf, s->cap, in, len);
-    ZSTD_freeDCtx(z);
-    if (ZSTD_isError(n)) {
-        if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall)
-            return too_big(d, "zstd", s->cap);
-        return vprof_fail(d, EINVAL, "zstd payload is corrupt: %s",
-                          ZSTD_getErrorName(n));
+    ZSTD_inBuffer ib = {.src = in, .size = len, .pos = 0};
+    int ret = 0;
+    for (;;) {
+        if ((ret = sink_room(s, STEP, d)) < 0)
+            break;
+        size_t room = s->cap - s->len;
+        ZSTD_outBuffer ob = {.dst = s->buf + s->len,
+                             .size = room < STEP ? room : STEP,
+                             .pos = 0};
+        size_t in_before = ib.pos;
+        size_t rc = ZSTD_decompressStream(z, &ob, &ib);
+        s->len += ob.pos;
+        if (ZSTD_isError(rc)) {
+            ret = vprof_fail(d, EINVAL, "zstd payload is corrupt: %s",
+                             ZSTD_getErrorName(rc));
+            break;
+        }
+        bool end = rc == 0 && ib.pos == ib.size;
+        if ((ret = sink_check(s, end, d)) < 0 || end)
+            break;
+        if (ob.pos > 0 || ib.pos > in_before)
+            continue;
+        if (room == 0)
+            ret = too_big(d, "zstd", s->limit);
+        else
+            ret = vprof_fail(d, EINVAL, "zstd payload is truncated");
+        break;
     }
-    s->len = n;
-    return 0;
+    ZSTD_freeDCtx(z);
+    return ret;
 }
 
 static int decode_lz4_legacy(const uint8_t *in, size_t len, struct sink *s,
@@ -186,9 +280,12 @@ static int decode_lz4_legacy(const uint8_t *in, size_t len, struct sink *s,
                               csize, pos - 4);
         if (csize > len - pos)
             return vprof_fail(d, EINVAL, "lz4 payload is truncated");
+        int rc = sink_room(s, LZ4_LEGACY_BLOCK, d);
+        if (rc < 0)
+            return rc;
         size_t room = s->cap - s->len;
         if (room == 0)
-            return too_big(d, "lz4", s->cap);
+            return too_big(d, "lz4", s->limit);
         if (room > LZ4_LEGACY_BLOCK)
             room = LZ4_LEGACY_BLOCK;
         int n =
@@ -201,8 +298,10 @@ static int decode_lz4_legacy(const uint8_t *in, size_t len, struct sink *s,
                               pos - 4);
         s->len += (size_t)n;
         pos += csize;
+        if ((rc = sink_check(s, pos >= len, d)) < 0)
+            return rc;
     }
-    return 0;
+    return sink_check(s, true, d);
 }
 
 int vprof_decompress(enum vprof_comp c, const uint8_t *in, size_t len,
@@ -258,9 +357,7 @@ int vprof_decompress(enum vprof_comp c, const uint8_t *in, size_t len,
                           "payload decompresses to %zu bytes, over the limit "
                           "of %zu",
                           expect, max);
-    struct sink s = {.buf = malloc(expect), .len = 0, .cap = expect};
-    if (s.buf == NULL)
-        return vprof_fail(d, ENOMEM, "out of memory (%zu bytes)", expect);
+    struct sink s = {.limit = expect, .what = name};
     int rc;
     switch (c) {
     case VPROF_COMP_GZIP: /* the trailer is gzip's own ISIZE field */
@@ -284,6 +381,11 @@ int vprof_decompress(enum vprof_comp c, const uint8_t *in, size_t len,
     if (rc < 0) {
         free(s.buf);
         return rc;
+    }
+    if (s.cap > s.len) { /* give back what the last growth overshot */
+        uint8_t *p = realloc(s.buf, s.len);
+        if (p != NULL)
+            s.buf = p;
     }
     *out = s.buf;
     *out_len = s.len;

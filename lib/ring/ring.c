@@ -264,13 +264,16 @@ const void *vring_peek(struct vring_map *m, unsigned i)
         uint64_t pos = tail & (m->size - 1);
         uint64_t contig = m->size - pos;
         const struct vraw_hdr *h = (const struct vraw_hdr *)(d + pos);
-        if (contig < sizeof *h || h->type == VRING_PAD) {
+        bool pad = contig < sizeof *h || h->type == VRING_PAD;
+        if (pad && contig <= head - tail) {
             tail += contig;
             m->tail[i] = tail;
             continue;
         }
-        if (h->size < sizeof *h || h->size > contig || h->size % 8 != 0 ||
-            h->size > head - tail) {
+        /* Padding that runs past the committed records would carry the
+         * tail past the head, and the loop never to end. */
+        if (pad || h->size < sizeof *h || h->size > contig ||
+            h->size % 8 != 0 || h->size > head - tail) {
             /* Cannot happen with our producer; never read past it. */
             m->tail[i] = head;
             publish_tail(m, i);

@@ -2,14 +2,17 @@
  * gzip-compressed (.cvd, and .cld written by some tools) or plain.
  *
  * Header: "ClamAV-VDB:time:version:sigs:flevel:md5:dsig:builder:stime",
- * space padded.  The MD5 covers everything after the header.  The RSA
- * publisher signature (dsig) is not verified: see docs/signatures.md. */
+ * space padded.  The MD5 covers everything after the header, and the
+ * publisher's RSA signature (dsig) covers the MD5 (dsig.c): a container
+ * whose MD5 or dsig does not verify is refused, .cld included (fail
+ * closed; docs/signatures.md). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <zlib.h>
 
+#include "sig/dsig.h"
 #include "sig/sig-int.h"
 
 #define CVD_HDR          512
@@ -194,7 +197,8 @@ static int untar(const uint8_t *t, size_t len, vs_member_fn fn, void *opaque,
 }
 
 int vs_cvd_unpack(const uint8_t *buf, size_t len, bool is_cld, vs_member_fn fn,
-                  void *opaque, struct vs_err *e, bool *md5_checked)
+                  void *opaque, struct vs_err *e, bool *md5_checked,
+                  const char *key)
 {
     *md5_checked = false;
     if (len < CVD_HDR || memcmp(buf, "ClamAV-VDB:", 11) != 0) {
@@ -224,13 +228,23 @@ int vs_cvd_unpack(const uint8_t *buf, size_t len, bool is_cld, vs_member_fn fn,
     const uint8_t *body = buf + CVD_HDR;
     size_t blen = len - CVD_HDR;
     vs_md5(body, blen, got);
-    if (memcmp(want, got, 16) == 0) {
-        *md5_checked = true;
-    } else if (!is_cld) {
-        vs_errf(e, "MD5 of the container body does not match its header");
+    if (memcmp(want, got, 16) != 0) {
+        /* freshclam's .cld keeps the header of the .cvd it was patched
+         * from: its body is then covered by no signature at all. */
+        vs_errf(e, is_cld ? "MD5 of the .cld body does not match its header: "
+                            "an updated .cld is not signed, use the .cvd"
+                          : "MD5 of the container body does not match its "
+                            "header");
         return -EINVAL;
     }
-    int r;
+    *md5_checked = true;
+    size_t sl;
+    const char *dsig = hdr_field(h, hl, 6, &sl);
+    int r = dsig ? vs_dsig_verify(dsig, sl, want, key, e) : -EINVAL;
+    if (dsig == NULL)
+        vs_errf(e, "container header lacks a dsig field");
+    if (r < 0)
+        return r;
     if (blen >= 2 && body[0] == 0x1f && body[1] == 0x8b) {
         uint8_t *tar;
         size_t tlen;

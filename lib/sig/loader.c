@@ -191,16 +191,10 @@ static int add_any(struct vsig_loader *l, const char *name, const void *buf,
         struct vs_err e = {{0}};
         struct member_ctx c = {.l = l, .container = name};
         bool md5ok;
-        int r =
-            vs_cvd_unpack(buf, len, f == F_CLD, load_member, &c, &e, &md5ok);
+        int r = vs_cvd_unpack(buf, len, f == F_CLD, load_member, &c, &e, &md5ok,
+                              l->opts.cvd_key);
         if (r < 0 && e.msg[0] != '\0')
             diag(l, VSIG_DIAG_ERROR, name, 0, e.msg);
-        if (r == 0 && !md5ok)
-            diag(l, VSIG_DIAG_NOTE, name, 0,
-                 "header MD5 does not describe this .cld body; not checked");
-        if (r == 0)
-            diag(l, VSIG_DIAG_NOTE, name, 0,
-                 "publisher RSA signature not verified");
         return r;
     }
     return load_text(l, f, name, buf, len);

@@ -304,9 +304,10 @@ VS_HIDDEN int vs_parse_ldb_line(struct vs_store *st, const char *s, size_t len,
 /* Called for each member of a container. */
 typedef int (*vs_member_fn)(void *opaque, const char *name, const uint8_t *buf,
                             size_t len);
+/* @key: the dsig key (dsig.h), NULL for ClamAV's. */
 VS_HIDDEN int vs_cvd_unpack(const uint8_t *buf, size_t len, bool is_cld,
                             vs_member_fn fn, void *opaque, struct vs_err *e,
-                            bool *md5_checked);
+                            bool *md5_checked, const char *key);
 
 /* ---- hashes (hash.c) ---- */
 

@@ -194,7 +194,8 @@ int sigdb_load(struct vsig_db **out, const char *const *paths, size_t npaths,
     struct vsig_load_opts lo = {.sz = sizeof(lo),
                                 .flags = o->strict ? VSIG_LOAD_STRICT : 0,
                                 .diag = on_diag,
-                                .diag_opaque = &ld};
+                                .diag_opaque = &ld,
+                                .cvd_key = o->cvd_key};
     int r = vsig_loader_new(&ld.l, &lo);
     if (r < 0) {
         snprintf(err, errlen, "signature loader: %s", strerror(-r));

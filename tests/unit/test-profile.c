@@ -1164,11 +1164,68 @@ static void test_synthetic(void)
     free(btf.p);
 }
 
+/* Payloads that are not a vmlinux, in every supported compression (6 MiB:
+ * one lz4 legacy block, which holds at most 8 MiB): the
+ * decoder stops at the first bytes it produces (a bomb of zeros costs one
+ * step of output, not what its trailer claims), and one whose output
+ * overruns its trailer is refused at the trailer's size. */
+static void test_not_elf(void)
+{
+    static const char *const comps[] = {"gzip", "xz", "zstd", "lz4"};
+    struct buf zeros = {0}, elfish = {0};
+    put(&zeros, NULL, (size_t)6 << 20);
+    put(&elfish, NULL, (size_t)6 << 20);
+    memcpy(elfish.p,
+           "\x7f"
+           "ELF\x02\x01\x01",
+           7);
+    for (size_t i = 0; i < sizeof comps / sizeof comps[0]; i++) {
+        struct buf payload = {0}, bz = {0};
+        struct vigil_profile_diag d = {{0}};
+        struct vigil_kimage *img = NULL;
+        if (!compress_as(comps[i], &zeros, &payload)) {
+            check(false, "%s: compress zeros", comps[i]);
+            continue;
+        }
+        build_bzimage(&bz, &payload);
+        int rc = vigil_kimage_open(&img, bz.p, bz.len, 0, &d);
+        check(rc == -EINVAL && strstr(d.msg, "not an ELF64 vmlinux"),
+              "%s: 6 MiB of zeros stop at the first bytes (%s)", comps[i],
+              d.msg);
+        vigil_kimage_free(img);
+        free(payload.p);
+        free(bz.p);
+        payload = (struct buf){0};
+        bz = (struct buf){0};
+        if (!compress_as(comps[i], &elfish, &payload)) {
+            check(false, "%s: compress", comps[i]);
+            continue;
+        }
+        /* The trailer (the last 4 bytes) says 1 MiB. */
+        uint32_t small = 1u << 20;
+        memcpy(payload.p + payload.len - 4, &small, 4);
+        build_bzimage(&bz, &payload);
+        img = NULL;
+        rc = vigil_kimage_open(&img, bz.p, bz.len, 0, &d);
+        check(rc < 0 && (strstr(d.msg, "more than the 1048576 bytes") ||
+                         strstr(d.msg, "longer than its size trailer") ||
+                         strstr(d.msg, "corrupt")),
+              "%s: output past a 1 MiB trailer is refused (%s)", comps[i],
+              d.msg);
+        vigil_kimage_free(img);
+        free(payload.p);
+        free(bz.p);
+    }
+    free(zeros.p);
+    free(elfish.p);
+}
+
 int main(void)
 {
     int missing = 0;
     test_json_errors();
     test_synthetic();
+    test_not_elf();
     missing += test_kernel("build/guest");
     missing += test_kernel("build/guest/trixie");
     if (failures > 0) {

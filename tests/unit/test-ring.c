@@ -129,6 +129,38 @@ static void test_drops(const char *path)
     vring_close(m);
 }
 
+/* A producer that writes a padding marker where a record belongs (the ring
+ * lives in memory QEMU shares): padding runs to the ring's end, past what
+ * was committed. The consumer must give up on that ring, not spin.
+ * (fuzz-consumer found it; alarm() turns the old endless loop into a
+ * failure.) */
+static void test_hostile_pad(const char *path)
+{
+    struct vring_map *m;
+    if (vring_create(path, 1, 4096, NULL, &m) != 0) {
+        CHECK(0, "create");
+        return;
+    }
+    struct vraw_hdr *h = vring_reserve(m, 0, 64);
+    *h = (struct vraw_hdr){
+        .type = VRING_PAD, .size = 64, .vcpu = 0, .flags = 0, .ts_ns = 1};
+    vring_commit(m, 0, 64);
+    alarm(60);
+    CHECK(vring_peek(m, 0) == NULL, "padding past the committed records: "
+                                    "nothing is read, and peek returns");
+    alarm(0);
+    h = vring_reserve(m, 0, 64);
+    CHECK(h != NULL, "the producer can write again");
+    if (h != NULL) {
+        *h = (struct vraw_hdr){
+            .type = 1, .size = 64, .vcpu = 0, .flags = 0, .ts_ns = 2};
+        vring_commit(m, 0, 64);
+        const struct vraw_hdr *got = vring_peek(m, 0);
+        CHECK(got != NULL && got->ts_ns == 2, "and its next record is read");
+    }
+    vring_close(m);
+}
+
 static void test_bad_files(const char *dir)
 {
     char path[256];
@@ -157,6 +189,9 @@ int main(void)
     unlink(path);
     snprintf(path, sizeof path, "%s/b", dir);
     test_drops(path);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/c", dir);
+    test_hostile_pad(path);
     unlink(path);
     test_bad_files(dir);
     snprintf(path, sizeof path, "%s/junk", dir);

@@ -671,7 +671,7 @@ static void test_random(void)
 {
     static char full[16384], buf[16384 + 64];
     bool ok = true;
-    int count = 0;
+    int count = 0, raw = 0;
 
     rng = 0x9e3779b97f4a7c15;
     for (int iter = 0; iter < 20000 && ok; iter++) {
@@ -687,6 +687,9 @@ static void test_random(void)
             ok = false;
             break;
         }
+        for (int k = 0; k < n; k++)
+            if (full[k] < 0x20 || full[k] > 0x7e)
+                raw++; /* a guest byte a terminal would act on */
         size = rnd() % ((size_t)n + 2);
         memset(buf, 0x5a, sizeof(buf));
         m = json ? vigil_syscall_json(&ev, buf + 32, size)
@@ -702,6 +705,10 @@ static void test_random(void)
     }
     CHECK(ok, "%d random events: exact sizes, no write outside the buffer",
           count);
+    CHECK(raw == 0,
+          "random guest bytes: text and JSON are printable ASCII "
+          "(%d raw bytes)",
+          raw);
 }
 
 static int print_random(unsigned long n, unsigned long seed)
