@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "vigil/file.h"
+
 /* Exit codes shared by all subcommands that do not define their own. */
 enum {
     VIGIL_EXIT_OK = 0,
@@ -30,10 +32,6 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* clock_gettime(@clock) in nanoseconds. */
 uint64_t cli_now_ns(clockid_t clock);
-
-/* Read all of @path (at most @max bytes: -EFBIG beyond) into a malloc'd
- * buffer, NUL-terminated past *len. 0 or -errno. */
-int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
 
 /* Directory holding the vigil binary, to find the plugin and guest image. */
 const char *cli_self_dir(void);

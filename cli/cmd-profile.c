@@ -40,48 +40,20 @@ static void help(FILE *f)
         "Exit status: 0 success, 1 bad or unreadable input, 2 usage.\n");
 }
 
+/* The kernel image, with the error printed. */
 static int read_file(const char *path, uint8_t **out, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        cli_error("%s: %s", path, strerror(errno));
-        return -1;
-    }
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         cli_error("%s: not a regular file", path);
-        close(fd);
         return -1;
     }
-    if ((uint64_t)st.st_size > MAX_IMAGE) {
+    int e = vigil_read_file(path, MAX_IMAGE, out, len);
+    if (e == -EFBIG)
         cli_error("%s: too large for a kernel image", path);
-        close(fd);
-        return -1;
-    }
-    size_t size = (size_t)st.st_size;
-    uint8_t *buf = malloc(size > 0 ? size : 1);
-    if (buf == NULL) {
-        cli_error("%s: out of memory", path);
-        close(fd);
-        return -1;
-    }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read(fd, buf + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            cli_error("%s: %s", path, n < 0 ? strerror(errno) : "short read");
-            free(buf);
-            close(fd);
-            return -1;
-        }
-        got += (size_t)n;
-    }
-    close(fd);
-    *out = buf;
-    *len = size;
-    return 0;
+    else if (e < 0)
+        cli_error("%s: %s", path, strerror(-e));
+    return e < 0 ? -1 : 0;
 }
 
 /* Open the output: stdout when @path is NULL. */
@@ -111,30 +83,30 @@ static int close_out(FILE *f, const char *path)
     return 0;
 }
 
-static int dump_symbols(struct vigil_kimage *img, const char *out)
+static int dump_symbols(struct vprof_kimage *img, const char *out)
 {
-    struct vigil_profile_diag d = {.msg = ""};
-    const struct vigil_ksyms *ks;
-    if (vigil_kimage_ksyms(img, &ks, &d) < 0) {
+    struct vprof_diag d = {.msg = ""};
+    const struct vprof_ksyms *ks;
+    if (vprof_kimage_ksyms(img, &ks, &d) < 0) {
         cli_error("%s", d.msg);
         return -1;
     }
     FILE *f = open_out(out);
     if (f == NULL)
         return -1;
-    size_t n = vigil_ksyms_count(ks);
+    size_t n = vprof_ksyms_count(ks);
     for (size_t i = 0; i < n; i++) {
-        struct vigil_ksym s;
-        if (vigil_ksyms_get(ks, i, &s) == 0)
+        struct vprof_ksym s;
+        if (vprof_ksyms_get(ks, i, &s) == 0)
             fprintf(f, "%016" PRIx64 " %c %s\n", s.addr, s.type, s.name);
     }
     return close_out(f, out);
 }
 
-static int extract_vmlinux(struct vigil_kimage *img, const char *out)
+static int extract_vmlinux(struct vprof_kimage *img, const char *out)
 {
     size_t len;
-    const void *data = vigil_kimage_vmlinux(img, &len);
+    const void *data = vprof_kimage_vmlinux(img, &len);
     FILE *f = open_out(out);
     if (f == NULL)
         return -1;
@@ -142,17 +114,17 @@ static int extract_vmlinux(struct vigil_kimage *img, const char *out)
     return close_out(f, out);
 }
 
-static int write_profile(struct vigil_kimage *img, const char *kernel,
+static int write_profile(struct vprof_kimage *img, const char *kernel,
                          const char *out)
 {
-    struct vigil_profile_diag d = {.msg = ""};
-    struct vigil_profile *p;
-    if (vigil_profile_build(&p, img, &d) < 0) {
+    struct vprof_diag d = {.msg = ""};
+    struct vprof *p;
+    if (vprof_build(&p, img, &d) < 0) {
         cli_error("%s: %s", kernel, d.msg);
         return -1;
     }
-    char *json = vigil_profile_to_json(p, &d);
-    vigil_profile_free(p);
+    char *json = vprof_to_json(p, &d);
+    vprof_free(p);
     if (json == NULL) {
         cli_error("%s", d.msg);
         return -1;
@@ -215,9 +187,9 @@ int cmd_profile(int argc, char **argv)
     size_t len;
     if (read_file(kernel, &buf, &len) < 0)
         return EXIT_BAD_INPUT;
-    struct vigil_profile_diag d = {.msg = ""};
-    struct vigil_kimage *img;
-    int rc = vigil_kimage_open(&img, buf, len, 0, &d);
+    struct vprof_diag d = {.msg = ""};
+    struct vprof_kimage *img;
+    int rc = vprof_kimage_open(&img, buf, len, 0, &d);
     free(buf);
     if (rc < 0) {
         cli_error("%s: %s", kernel, d.msg);
@@ -229,6 +201,6 @@ int cmd_profile(int argc, char **argv)
         rc = dump_symbols(img, out);
     else
         rc = write_profile(img, kernel, out);
-    vigil_kimage_free(img);
+    vprof_kimage_free(img);
     return rc < 0 ? EXIT_BAD_INPUT : VIGIL_EXIT_OK;
 }

@@ -59,7 +59,7 @@ void update_usage(FILE *f)
 int update_read_named(const char *what, const char *path, size_t max,
                       uint8_t **buf, size_t *len)
 {
-    int e = cli_read_file(path, max, buf, len);
+    int e = vigil_read_file(path, max, buf, len);
     if (e < 0)
         cli_error("%s %s: %s", what, path,
                   e == -EFBIG ? "too large" : strerror(-e));
@@ -455,7 +455,7 @@ static enum vupd_reason check(const struct check_opts *o, const char *path,
     char err[256];
     if (update_load_keys(o->keys, o->nkeys, keys) < 0)
         return VUPD_IO;
-    int e = cli_read_file(path, max, buf, len);
+    int e = vigil_read_file(path, max, buf, len);
     if (e == -EFBIG) {
         cli_error("%s refused: oversize: more than %zu bytes", path, max);
         return VUPD_OVERSIZE;

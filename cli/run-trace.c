@@ -33,7 +33,7 @@
 struct run_trace {
     struct run_trace_opts o;
     struct vring_map *ring;
-    struct vigil_consumer *cons;
+    struct vcons *cons;
     FILE *out;
     bool close_out;
     pthread_t thread;
@@ -41,11 +41,11 @@ struct run_trace {
     int stop; /* atomic */
     uint64_t dropped_reported;
     char *line;
-    char *jline;                 /* the JSON form for the network sink */
-    struct vlog_sender *net;     /* --log: the network sink, or NULL */
-    int events_fd;               /* detections from the disk filter, or -1 */
-    struct vigil_detect *detect; /* detections waiting for their writer */
-    char *evbuf;                 /* a partial line read from events_fd */
+    char *jline;             /* the JSON form for the network sink */
+    struct vlog_sender *net; /* --log: the network sink, or NULL */
+    int events_fd;           /* detections from the disk filter, or -1 */
+    struct vdet *detect;     /* detections waiting for their writer */
+    char *evbuf;             /* a partial line read from events_fd */
     size_t evlen;
     char ring_path[512];
 };
@@ -80,8 +80,8 @@ static void write_event(const struct vigil_syscall *ev, void *ctx)
         vlog_sender_push(t->net, t->jline, (size_t)n);
     }
     if (t->detect != NULL) {
-        vigil_detect_offer(t->detect, ev);
-        vigil_detect_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), false);
+        vdet_offer(t->detect, ev);
+        vdet_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), false);
     }
 }
 
@@ -126,8 +126,8 @@ static int start_net(struct run_trace *t)
 /* Drops are part of the stream: never silent. */
 static void report_drops(struct run_trace *t)
 {
-    struct vigil_consumer_stats st;
-    vigil_consumer_stats(t->cons, &st);
+    struct vcons_stats st;
+    vcons_stats(t->cons, &st);
     if (st.dropped_records == t->dropped_reported)
         return;
     uint64_t n = st.dropped_records - t->dropped_reported;
@@ -174,8 +174,8 @@ static void pump_events(struct run_trace *t, int wait_ms)
         ssize_t n = read(fd, t->evbuf + t->evlen, LINE_MAX_BYTES - t->evlen);
         if (n <= 0) {
             if (t->evlen) /* an unterminated tail */
-                vigil_detect_add(t->detect, t->evbuf, t->evlen,
-                                 cli_now_ns(CLOCK_MONOTONIC));
+                vdet_add(t->detect, t->evbuf, t->evlen,
+                         cli_now_ns(CLOCK_MONOTONIC));
             t->evlen = 0;
             close(fd);
             __atomic_store_n(&t->events_fd, -1, __ATOMIC_RELEASE);
@@ -185,25 +185,25 @@ static void pump_events(struct run_trace *t, int wait_ms)
         char *start = t->evbuf, *nl;
         while ((nl = memchr(start, '\n', t->evlen - (start - t->evbuf)))) {
             if (nl > start)
-                vigil_detect_add(t->detect, start, (size_t)(nl - start),
-                                 cli_now_ns(CLOCK_MONOTONIC));
+                vdet_add(t->detect, start, (size_t)(nl - start),
+                         cli_now_ns(CLOCK_MONOTONIC));
             start = nl + 1;
         }
         t->evlen -= (size_t)(start - t->evbuf);
         memmove(t->evbuf, start, t->evlen);
         if (t->evlen == LINE_MAX_BYTES) { /* no line is this long */
-            vigil_detect_add(t->detect, t->evbuf, t->evlen,
-                             cli_now_ns(CLOCK_MONOTONIC));
+            vdet_add(t->detect, t->evbuf, t->evlen,
+                     cli_now_ns(CLOCK_MONOTONIC));
             t->evlen = 0;
         }
-        vigil_detect_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), false);
+        vdet_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), false);
     }
 }
 
 void run_trace_add_events(struct run_trace *t, int fd)
 {
     /* Published by the store below, for the consumer thread. */
-    if (vigil_detect_new(&t->detect, foreign_record, t) < 0) {
+    if (vdet_new(&t->detect, foreign_record, t) < 0) {
         cli_warn("out of memory: disk detections left out of the trace");
         close(fd);
         return;
@@ -220,7 +220,7 @@ static void *consumer_main(void *arg)
 {
     struct run_trace *t = arg;
     while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
-        uint64_t n = vigil_consumer_poll(t->cons);
+        uint64_t n = vcons_poll(t->cons);
         report_drops(t);
         pump_events(t, 0);
         if (n == 0) {
@@ -231,56 +231,30 @@ static void *consumer_main(void *arg)
     return NULL;
 }
 
-static int read_file(const char *path, char **buf, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > (1 << 30)) {
-        close(fd);
-        return -EINVAL;
-    }
-    char *b = malloc((size_t)st.st_size + 1);
-    size_t got = 0;
-    while (b != NULL && got < (size_t)st.st_size) {
-        ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (b == NULL || got != (size_t)st.st_size) {
-        free(b);
-        return -EIO;
-    }
-    b[got] = '\0';
-    *buf = b;
-    *len = got;
-    return 0;
-}
+/* A kernel image or a profile, whichever --trace reads. */
+#define PROFILE_INPUT_MAX (1u << 30)
 
 /* The profile: from --profile FILE, or derived from the kernel image. */
 static int load_profile(const struct run_trace_opts *o, const char *kernel,
-                        struct vigil_profile **out)
+                        struct vprof **out)
 {
-    struct vigil_profile_diag d = {{0}};
+    struct vprof_diag d = {{0}};
     char *buf = NULL;
     size_t len = 0;
     const char *path = o->profile ? o->profile : kernel;
-    int err = read_file(path, &buf, &len);
+    int err = vigil_read_file(path, PROFILE_INPUT_MAX, (uint8_t **)&buf, &len);
     if (err < 0) {
         cli_error("%s: %s", path, strerror(-err));
         return err;
     }
     if (o->profile != NULL) {
-        err = vigil_profile_load_json(out, buf, len, &d);
+        err = vprof_load_json(out, buf, len, &d);
     } else {
-        struct vigil_kimage *img;
-        err = vigil_kimage_open(&img, buf, len, 0, &d);
+        struct vprof_kimage *img;
+        err = vprof_kimage_open(&img, buf, len, 0, &d);
         if (err == 0) {
-            err = vigil_profile_build(out, img, &d);
-            vigil_kimage_free(img);
+            err = vprof_build(out, img, &d);
+            vprof_kimage_free(img);
         }
     }
     free(buf);
@@ -289,11 +263,10 @@ static int load_profile(const struct run_trace_opts *o, const char *kernel,
     return err;
 }
 
-static int member(const struct vigil_profile *p, const char *path,
-                  uint32_t *off)
+static int member(const struct vprof *p, const char *path, uint32_t *off)
 {
-    struct vigil_profile_member m;
-    int err = vigil_profile_member(p, "task_struct", path, &m);
+    struct vprof_member m;
+    int err = vprof_member(p, "task_struct", path, &m);
     if (err < 0) {
         cli_error("the profile has no task_struct.%s", path);
         return err;
@@ -304,15 +277,14 @@ static int member(const struct vigil_profile *p, const char *path,
 
 /* Where the kernel keeps a signal handler's flags; left 0 (hidden calls
  * then restart after a handler) when the kernel's BTF lacks any of it. */
-static void sigaction_config(const struct vigil_profile *p,
-                             struct vring_config *c)
+static void sigaction_config(const struct vprof *p, struct vring_config *c)
 {
-    struct vigil_profile_member sighand, action, flags;
+    struct vprof_member sighand, action, flags;
     uint64_t size;
-    if (vigil_profile_member(p, "task_struct", "sighand", &sighand) < 0 ||
-        vigil_profile_member(p, "sighand_struct", "action", &action) < 0 ||
-        vigil_profile_member(p, "k_sigaction", "sa.sa_flags", &flags) < 0 ||
-        vigil_profile_struct_size(p, "k_sigaction", &size) < 0 ||
+    if (vprof_member(p, "task_struct", "sighand", &sighand) < 0 ||
+        vprof_member(p, "sighand_struct", "action", &action) < 0 ||
+        vprof_member(p, "k_sigaction", "sa.sa_flags", &flags) < 0 ||
+        vprof_struct_size(p, "k_sigaction", &size) < 0 ||
         sighand.offset > 65535 * 4 || action.offset > 65535 || size > 256 ||
         flags.offset + 8 > size || flags.size != 8)
         return;
@@ -324,20 +296,19 @@ static void sigaction_config(const struct vigil_profile *p,
 
 /* Where a signal handler's frame keeps the interrupted registers; left 0
  * (the plugin then reads no frame) when the kernel's BTF lacks them. */
-static void sigframe_config(const struct vigil_profile *p,
-                            struct vring_config *c)
+static void sigframe_config(const struct vprof *p, struct vring_config *c)
 {
     static const char *const regs[] = {"ip", "sp", "ax",  "cx", "di",
                                        "si", "dx", "r11", "r10"};
     uint16_t *dst[] = {&c->sc_ip, &c->sc_sp, &c->sc_ax,  &c->sc_cx, &c->sc_di,
                        &c->sc_si, &c->sc_dx, &c->sc_r11, &c->sc_r10};
-    struct vigil_profile_member m;
-    if (vigil_profile_member(p, "rt_sigframe", "uc.uc_mcontext", &m) < 0 ||
+    struct vprof_member m;
+    if (vprof_member(p, "rt_sigframe", "uc.uc_mcontext", &m) < 0 ||
         m.offset > 4096)
         return;
     for (size_t i = 0; i < sizeof regs / sizeof *regs; i++) {
-        struct vigil_profile_member r;
-        if (vigil_profile_member(p, "sigcontext_64", regs[i], &r) < 0 ||
+        struct vprof_member r;
+        if (vprof_member(p, "sigcontext_64", regs[i], &r) < 0 ||
             r.offset > 1024 || r.size != 8)
             return;
         *dst[i] = (uint16_t)r.offset;
@@ -346,11 +317,11 @@ static void sigframe_config(const struct vigil_profile *p,
     sigaction_config(p, c);
 }
 
-static int make_config(const struct vigil_profile *p,
-                       const struct run_trace_opts *o, struct vring_config *c)
+static int make_config(const struct vprof *p, const struct run_trace_opts *o,
+                       struct vring_config *c)
 {
     memset(c, 0, sizeof *c);
-    if (vigil_profile_percpu(p, "current_task", &c->current_task_pcpu) < 0) {
+    if (vprof_percpu(p, "current_task", &c->current_task_pcpu) < 0) {
         cli_error("the profile has no per-CPU offset of current_task");
         return -ENOENT;
     }
@@ -363,15 +334,14 @@ static int make_config(const struct vigil_profile *p,
     c->buf_max = o->buf_max;
     c->argv_max = o->argv_max;
     sigframe_config(p, c);
-    struct vigil_profile_member ax;
-    if (vigil_profile_symbol(p, "init_task", &c->init_task) < 0 ||
-        vigil_profile_symbol(p, "arch_do_signal_or_restart", &c->signal_fn) <
-            0 ||
-        vigil_profile_member(p, "pt_regs", "ax", &ax) < 0 || ax.offset > 1024)
+    struct vprof_member ax;
+    if (vprof_symbol(p, "init_task", &c->init_task) < 0 ||
+        vprof_symbol(p, "arch_do_signal_or_restart", &c->signal_fn) < 0 ||
+        vprof_member(p, "pt_regs", "ax", &ax) < 0 || ax.offset > 1024)
         c->init_task = c->signal_fn = 0; /* results then from signal frames */
     else
         c->regs_ax = (uint16_t)ax.offset;
-    if (vigil_profile_symbol(p, "do_group_exit", &c->group_exit_fn) < 0)
+    if (vprof_symbol(p, "do_group_exit", &c->group_exit_fn) < 0)
         c->group_exit_fn = 0;
     return 0;
 }
@@ -388,13 +358,13 @@ int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
     t->jline = malloc(LINE_MAX_BYTES);
     t->evbuf = malloc(LINE_MAX_BYTES);
     t->events_fd = -1;
-    struct vigil_profile *prof = NULL;
+    struct vprof *prof = NULL;
     struct vring_config cfg;
     int err = t->line && t->jline && t->evbuf ? load_profile(o, kernel, &prof)
                                               : -ENOMEM;
     if (err == 0)
         err = make_config(prof, o, &cfg);
-    vigil_profile_free(prof);
+    vprof_free(prof);
     if (err < 0)
         goto fail;
 
@@ -434,7 +404,7 @@ int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
         t->close_out = true;
         setvbuf(t->out, NULL, _IOFBF, 1 << 20);
     }
-    err = vigil_consumer_new(&t->cons, t->ring, &o->sel, write_event, t);
+    err = vcons_new(&t->cons, t->ring, &o->sel, write_event, t);
     if (err < 0)
         goto fail;
     err = -pthread_create(&t->thread, NULL, consumer_main, t);
@@ -457,12 +427,12 @@ static int finish_consumer(struct run_trace *t, bool verbose)
     /* The filter has stopped: its last detections wait for the calls that
      * finishing the consumer hands out. */
     pump_events(t, EVENTS_END_WAIT_MS);
-    vigil_consumer_finish(t->cons);
+    vcons_finish(t->cons);
     report_drops(t);
     if (t->detect != NULL)
-        vigil_detect_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), true);
-    struct vigil_consumer_stats st;
-    vigil_consumer_stats(t->cons, &st);
+        vdet_flush(t->detect, cli_now_ns(CLOCK_MONOTONIC), true);
+    struct vcons_stats st;
+    vcons_stats(t->cons, &st);
     char sum[512];
     int sl = snprintf(
         sum, sizeof sum,
@@ -546,14 +516,14 @@ int run_trace_stop(struct run_trace *t, bool verbose)
         if (t->close_out)
             fclose(t->out);
     }
-    vigil_consumer_free(t->cons);
+    vcons_free(t->cons);
     if (t->ring != NULL) {
         vring_close(t->ring);
         unlink(t->ring_path);
     }
     if (t->events_fd >= 0)
         close(t->events_fd);
-    vigil_detect_free(t->detect);
+    vdet_free(t->detect);
     free(t->line);
     free(t->jline);
     free(t->evbuf);

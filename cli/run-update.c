@@ -74,7 +74,7 @@ static bool filters_caught_up(struct run_update *u)
         for (;;) {
             uint8_t *text = NULL;
             size_t len;
-            bool ok = cli_read_file(u->filters[i], 8192, &text, &len) == 0 &&
+            bool ok = vigil_read_file(u->filters[i], 8192, &text, &len) == 0 &&
                       strcmp((char *)text, want) == 0;
             free(text);
             if (ok)
@@ -264,7 +264,7 @@ int run_update_start(struct run_update **out, const char *db, char *const *keys,
         uint8_t *text;
         size_t len;
         char err[160];
-        int e = cli_read_file(keys[i], 4096, &text, &len);
+        int e = vigil_read_file(keys[i], 4096, &text, &len);
         if (e < 0) {
             cli_error("--update-key %s: %s", keys[i], strerror(-e));
             run_update_stop(u);

@@ -52,8 +52,8 @@ static struct vring_map *make_ring(void)
     return m;
 }
 
-static void push(struct vigil_consumer *c, unsigned i, const uint8_t *rec,
-                 uint32_t len, uint8_t sel)
+static void push(struct vcons *c, unsigned i, const uint8_t *rec, uint32_t len,
+                 uint8_t sel)
 {
     uint8_t buf[MAX_REC];
     memset(buf, 0, sizeof buf);
@@ -69,7 +69,7 @@ static void push(struct vigil_consumer *c, unsigned i, const uint8_t *rec,
     }
     void *dst = vring_reserve(ring, i, len);
     if (dst == NULL) { /* full: drain, then once more */
-        vigil_consumer_poll(c);
+        vcons_poll(c);
         dst = vring_reserve(ring, i, len);
         if (dst == NULL)
             return;
@@ -88,8 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sel.kind = VIGIL_SEL_EXE;
         snprintf(sel.name, sizeof sel.name, "/bin/sh");
     }
-    struct vigil_consumer *c = NULL;
-    if (vigil_consumer_new(&c, ring, &sel, on_event, NULL) < 0)
+    struct vcons *c = NULL;
+    if (vcons_new(&c, ring, &sel, on_event, NULL) < 0)
         return 0;
     size_t pos = 0;
     while (pos + 3 <= size) {
@@ -103,11 +103,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         push(c, s & 1, data + pos, len, s);
         pos += len;
         if (s & 0x40)
-            vigil_consumer_poll(c);
+            vcons_poll(c);
     }
-    vigil_consumer_finish(c);
-    struct vigil_consumer_stats st;
-    vigil_consumer_stats(c, &st);
-    vigil_consumer_free(c);
+    vcons_finish(c);
+    struct vcons_stats st;
+    vcons_stats(c, &st);
+    vcons_free(c);
     return 0;
 }

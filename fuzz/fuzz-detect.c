@@ -49,7 +49,7 @@ static void on_line(void *ctx, const char *line, size_t n)
 static const char *const calls[] = {
     "write", "pwrite64", "fsync", "close", "getpid", "io_uring_enter", "read"};
 
-static void offer(struct vigil_detect *d, struct input *in)
+static void offer(struct vdet *d, struct input *in)
 {
     struct vigil_syscall ev;
     memset(&ev, 0, sizeof ev);
@@ -64,10 +64,10 @@ static void offer(struct vigil_detect *d, struct input *in)
     ev.state = ev.ts_exit_ns ? 0 : 2;
     for (size_t i = 0; i < 16; i++)
         ev.comm[i] = (char)take(in, 1);
-    vigil_detect_offer(d, &ev);
+    vdet_offer(d, &ev);
 }
 
-static void add(struct vigil_detect *d, struct input *in)
+static void add(struct vdet *d, struct input *in)
 {
     uint8_t sel = (uint8_t)take(in, 1);
     size_t len = (size_t)take(in, 1);
@@ -91,13 +91,13 @@ static void add(struct vigil_detect *d, struct input *in)
     }
     in->p += len;
     in->n -= len;
-    vigil_detect_add(d, line, n, 0);
+    vdet_add(d, line, n, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct vigil_detect *d;
-    if (vigil_detect_new(&d, on_line, NULL) < 0)
+    struct vdet *d;
+    if (vdet_new(&d, on_line, NULL) < 0)
         return 0;
     struct input in = {data, size};
     while (in.n > 0) {
@@ -110,11 +110,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             offer(d, &in);
             break;
         default:
-            vigil_detect_flush(d, take(&in, 1) * 1000000000ull, op & 4);
+            vdet_flush(d, take(&in, 1) * 1000000000ull, op & 4);
             break;
         }
     }
-    vigil_detect_flush(d, 0, true);
-    vigil_detect_free(d);
+    vdet_flush(d, 0, true);
+    vdet_free(d);
     return 0;
 }

@@ -43,83 +43,83 @@ static const char *const paths[] = {"pid",
                                     ".",
                                     "a..b"};
 
-static void poke_btf(const struct vigil_btf *btf)
+static void poke_btf(const struct vprof_btf *btf)
 {
-    struct vigil_profile_diag d;
+    struct vprof_diag d;
     for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
         uint64_t size;
-        (void)vigil_btf_struct_size(btf, types[t], &size, &d);
+        (void)vprof_btf_struct_size(btf, types[t], &size, &d);
         for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
-            struct vigil_btf_member m;
-            (void)vigil_btf_member(btf, types[t], paths[p], &m, &d);
+            struct vprof_btf_member m;
+            (void)vprof_btf_member(btf, types[t], paths[p], &m, &d);
         }
     }
 }
 
-static void poke_ksyms(const struct vigil_ksyms *ks)
+static void poke_ksyms(const struct vprof_ksyms *ks)
 {
-    size_t n = vigil_ksyms_count(ks);
+    size_t n = vprof_ksyms_count(ks);
     size_t sum = 0;
     for (size_t i = 0; i < n; i++) {
-        struct vigil_ksym s;
-        if (vigil_ksyms_get(ks, i, &s) == 0) {
+        struct vprof_ksym s;
+        if (vprof_ksyms_get(ks, i, &s) == 0) {
             sum += strlen(s.name);
-            struct vigil_ksym again;
-            if (i % 64 == 0 && vigil_ksyms_lookup(ks, s.name, &again) != 0)
+            struct vprof_ksym again;
+            if (i % 64 == 0 && vprof_ksyms_lookup(ks, s.name, &again) != 0)
                 abort(); /* every listed name must be found */
         }
     }
-    struct vigil_ksyms_layout l;
-    vigil_ksyms_layout(ks, &l);
+    struct vprof_ksyms_layout l;
+    vprof_ksyms_layout(ks, &l);
     (void)sum;
 }
 
-static void poke_profile(const struct vigil_profile *p)
+static void poke_profile(const struct vprof *p)
 {
     uint64_t v;
-    struct vigil_profile_member m;
-    (void)vigil_profile_symbol(p, "init_task", &v);
-    (void)vigil_profile_percpu(p, "current_task", &v);
-    (void)vigil_profile_struct_size(p, "task_struct", &v);
-    (void)vigil_profile_member(p, "task_struct", "comm", &m);
-    (void)vigil_profile_release(p);
-    for (size_t i = 0; vigil_profile_note(p, i) != NULL; i++)
+    struct vprof_member m;
+    (void)vprof_symbol(p, "init_task", &v);
+    (void)vprof_percpu(p, "current_task", &v);
+    (void)vprof_struct_size(p, "task_struct", &v);
+    (void)vprof_member(p, "task_struct", "comm", &m);
+    (void)vprof_release(p);
+    for (size_t i = 0; vprof_note(p, i) != NULL; i++)
         ;
-    struct vigil_profile_diag d;
-    char *json = vigil_profile_to_json(p, &d);
+    struct vprof_diag d;
+    char *json = vprof_to_json(p, &d);
     if (json == NULL)
         return;
     /* A profile we wrote must load again. */
-    struct vigil_profile *q = NULL;
-    if (vigil_profile_load_json(&q, json, strlen(json), &d) != 0)
+    struct vprof *q = NULL;
+    if (vprof_load_json(&q, json, strlen(json), &d) != 0)
         abort();
-    vigil_profile_free(q);
+    vprof_free(q);
     free(json);
 }
 
 static void fuzz_image(const uint8_t *data, size_t size)
 {
-    struct vigil_profile_diag d;
-    struct vigil_kimage *img = NULL;
-    if (vigil_kimage_open(&img, data, size, FUZZ_MAX_VMLINUX, &d) != 0)
+    struct vprof_diag d;
+    struct vprof_kimage *img = NULL;
+    if (vprof_kimage_open(&img, data, size, FUZZ_MAX_VMLINUX, &d) != 0)
         return;
-    const struct vigil_btf *btf;
-    const struct vigil_ksyms *ks;
-    if (vigil_kimage_btf(img, &btf, &d) == 0)
+    const struct vprof_btf *btf;
+    const struct vprof_ksyms *ks;
+    if (vprof_kimage_btf(img, &btf, &d) == 0)
         poke_btf(btf);
-    if (vigil_kimage_ksyms(img, &ks, &d) == 0) {
+    if (vprof_kimage_ksyms(img, &ks, &d) == 0) {
         poke_ksyms(ks);
-        struct vigil_ksym s;
+        struct vprof_ksym s;
         char buf[64];
-        if (vigil_ksyms_lookup(ks, "linux_banner", &s) == 0)
-            (void)vigil_kimage_string(img, s.addr, buf, sizeof buf);
+        if (vprof_ksyms_lookup(ks, "linux_banner", &s) == 0)
+            (void)vprof_kimage_string(img, s.addr, buf, sizeof buf);
     }
-    struct vigil_profile *p = NULL;
-    if (vigil_profile_build(&p, img, &d) == 0) {
+    struct vprof *p = NULL;
+    if (vprof_build(&p, img, &d) == 0) {
         poke_profile(p);
-        vigil_profile_free(p);
+        vprof_free(p);
     }
-    vigil_kimage_free(img);
+    vprof_kimage_free(img);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -134,34 +134,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (copy == NULL)
         return 0;
     memcpy(copy, data, size);
-    struct vigil_profile_diag d;
+    struct vprof_diag d;
     switch (sel % 4) {
     case 0:
         fuzz_image(copy, size);
         break;
     case 1: {
-        struct vigil_btf *btf = NULL;
-        if (vigil_btf_parse(&btf, copy, size, &d) == 0) {
+        struct vprof_btf *btf = NULL;
+        if (vprof_btf_parse(&btf, copy, size, &d) == 0) {
             poke_btf(btf);
-            vigil_btf_free(btf);
+            vprof_btf_free(btf);
         }
         break;
     }
     case 2: {
-        struct vigil_ksyms *ks = NULL;
+        struct vprof_ksyms *ks = NULL;
         /* The VA only matters modulo 8 (table alignment). */
         uint64_t va = 0xffffffff82000000ull + (sel >> 2) % 8;
-        if (vigil_ksyms_scan(&ks, copy, size, va, &d) == 0) {
+        if (vprof_ksyms_scan(&ks, copy, size, va, &d) == 0) {
             poke_ksyms(ks);
-            vigil_ksyms_free(ks);
+            vprof_ksyms_free(ks);
         }
         break;
     }
     default: {
-        struct vigil_profile *p = NULL;
-        if (vigil_profile_load_json(&p, (const char *)copy, size, &d) == 0) {
+        struct vprof *p = NULL;
+        if (vprof_load_json(&p, (const char *)copy, size, &d) == 0) {
             poke_profile(p);
-            vigil_profile_free(p);
+            vprof_free(p);
         }
         break;
     }

@@ -19,7 +19,7 @@
 #include "vigil/event.h"
 
 struct vring_map;
-struct vigil_consumer;
+struct vcons;
 
 typedef void (*vigil_syscall_fn)(const struct vigil_syscall *ev, void *ctx);
 
@@ -40,7 +40,7 @@ bool vigil_select_event(const struct vigil_select *s, int32_t tgid,
                         const char *comm, bool exec_matched, bool tgid_chosen,
                         bool ppid_chosen, bool *add);
 
-struct vigil_consumer_stats {
+struct vcons_stats {
     uint64_t records;         /* raw records read */
     uint64_t events;          /* events handed out (after selection) */
     uint64_t dropped_records; /* the plugin found a ring full */
@@ -50,17 +50,15 @@ struct vigil_consumer_stats {
     uint64_t pending_full;   /* plugin notes: in-flight table full */
 };
 
-int vigil_consumer_new(struct vigil_consumer **out, struct vring_map *ring,
-                       const struct vigil_select *sel, vigil_syscall_fn fn,
-                       void *ctx);
-void vigil_consumer_free(struct vigil_consumer *c);
+int vcons_new(struct vcons **out, struct vring_map *ring,
+              const struct vigil_select *sel, vigil_syscall_fn fn, void *ctx);
+void vcons_free(struct vcons *c);
 
 /* Process whatever the rings hold now; returns the number of records. */
-uint64_t vigil_consumer_poll(struct vigil_consumer *c);
+uint64_t vcons_poll(struct vcons *c);
 /* After the guest stopped: drain, then hand out every call still open as
  * unfinished. */
-void vigil_consumer_finish(struct vigil_consumer *c);
-void vigil_consumer_stats(const struct vigil_consumer *c,
-                          struct vigil_consumer_stats *out);
+void vcons_finish(struct vcons *c);
+void vcons_stats(const struct vcons *c, struct vcons_stats *out);
 
 #endif

@@ -22,25 +22,23 @@
 
 #include "vigil/event.h"
 
-struct vigil_detect;
+struct vdet;
 
-typedef void (*vigil_detect_emit_fn)(void *ctx, const char *line, size_t n);
+typedef void (*vdet_emit_fn)(void *ctx, const char *line, size_t n);
 
-int vigil_detect_new(struct vigil_detect **out, vigil_detect_emit_fn emit,
-                     void *ctx);
+int vdet_new(struct vdet **out, vdet_emit_fn emit, void *ctx);
 /* Free @d, dropping what still waits (flush with @all first). */
-void vigil_detect_free(struct vigil_detect *d);
+void vdet_free(struct vdet *d);
 
 /* A detection line arrived at host time @now_ns.  Lines that are not JSON
  * objects with an integer request_ts pass straight through (escaped). */
-void vigil_detect_add(struct vigil_detect *d, const char *line, size_t n,
-                      uint64_t now_ns);
+void vdet_add(struct vdet *d, const char *line, size_t n, uint64_t now_ns);
 
 /* A traced call completed (or was ended unfinished). */
-void vigil_detect_offer(struct vigil_detect *d, const struct vigil_syscall *ev);
+void vdet_offer(struct vdet *d, const struct vigil_syscall *ev);
 
 /* Emit the detections whose wait is over (the trace moved past them, or
  * their host deadline passed); with @all, every one. */
-void vigil_detect_flush(struct vigil_detect *d, uint64_t now_ns, bool all);
+void vdet_flush(struct vdet *d, uint64_t now_ns, bool all);
 
 #endif

@@ -3,12 +3,12 @@
  *
  * Data flow:
  *   bzImage --(setup header, decompress)--> vmlinux ELF
- *           --(.BTF)--> struct layouts         (struct vigil_btf)
- *           --(kallsyms tables in .rodata)--> symbols  (struct vigil_ksyms)
- *           --> struct vigil_profile --> JSON "vigil-profile" v1
+ *           --(.BTF)--> struct layouts         (struct vprof_btf)
+ *           --(kallsyms tables in .rodata)--> symbols  (struct vprof_ksyms)
+ *           --> struct vprof --> JSON "vigil-profile" v1
  *
  * Conventions: functions return 0 or a negative errno; on failure they fill
- * the caller's struct vigil_profile_diag (which may be NULL) with one line of
+ * the caller's struct vprof_diag (which may be NULL) with one line of
  * explanation. Nothing here prints, exits or keeps global state. Every input
  * buffer is treated as hostile. The JSON format is described in
  * docs/profile.md.
@@ -29,16 +29,16 @@
 #define VIGIL_KIMAGE_MAX_VMLINUX ((size_t)256 << 20)
 
 /* Why the last call failed: always NUL-terminated, one line, no newline. */
-struct vigil_profile_diag {
+struct vprof_diag {
     char msg[256];
 };
 
 /* ---- BTF: struct layouts ---------------------------------------------- */
 
-struct vigil_btf;
+struct vprof_btf;
 
 /* Where a member lives inside its outermost struct. */
-struct vigil_btf_member {
+struct vprof_btf_member {
     uint64_t bit_offset; /* from the start of the outer struct */
     uint32_t bit_size;   /* bitfield width; 0 when not a bitfield */
     uint64_t size;       /* byte size of the member's type */
@@ -46,30 +46,29 @@ struct vigil_btf_member {
 };
 
 /**
- * vigil_btf_parse() - index raw BTF data (a .BTF section).
+ * vprof_btf_parse() - index raw BTF data (a .BTF section).
  * @out: receives the new object.
  * @data, @len: BTF bytes; borrowed, must outlive the object.
  * @d: error details.
  *
  * Return: 0, -EINVAL for malformed BTF, -ENOMEM.
  */
-int vigil_btf_parse(struct vigil_btf **out, const void *data, size_t len,
-                    struct vigil_profile_diag *d)
-    __attribute__((warn_unused_result));
-void vigil_btf_free(struct vigil_btf *btf);
+int vprof_btf_parse(struct vprof_btf **out, const void *data, size_t len,
+                    struct vprof_diag *d) __attribute__((warn_unused_result));
+void vprof_btf_free(struct vprof_btf *btf);
 
 /* Number of types, not counting the implicit void (id 0). */
-uint32_t vigil_btf_type_count(const struct vigil_btf *btf);
+uint32_t vprof_btf_type_count(const struct vprof_btf *btf);
 
 /**
- * vigil_btf_struct_size() - size in bytes of struct or union @name.
+ * vprof_btf_struct_size() - size in bytes of struct or union @name.
  * Return: 0, or -ENOENT when no complete struct/union has that name.
  */
-int vigil_btf_struct_size(const struct vigil_btf *btf, const char *name,
-                          uint64_t *size, struct vigil_profile_diag *d);
+int vprof_btf_struct_size(const struct vprof_btf *btf, const char *name,
+                          uint64_t *size, struct vprof_diag *d);
 
 /**
- * vigil_btf_member() - locate a member of struct or union @type.
+ * vprof_btf_member() - locate a member of struct or union @type.
  * @path: member names separated by dots ("__sk_common.skc_family").
  *        Anonymous structs and unions are transparent: "current_task" is
  *        found in struct pcpu_hot although it sits in an unnamed struct
@@ -78,22 +77,22 @@ int vigil_btf_struct_size(const struct vigil_btf *btf, const char *name,
  * Return: 0, -ENOENT (no such type or member), -EINVAL (malformed BTF or
  * path), -E2BIG (the type graph is too large to search).
  */
-int vigil_btf_member(const struct vigil_btf *btf, const char *type,
-                     const char *path, struct vigil_btf_member *out,
-                     struct vigil_profile_diag *d);
+int vprof_btf_member(const struct vprof_btf *btf, const char *type,
+                     const char *path, struct vprof_btf_member *out,
+                     struct vprof_diag *d);
 
 /* ---- kallsyms: the kernel's own symbol table -------------------------- */
 
-struct vigil_ksyms;
+struct vprof_ksyms;
 
-struct vigil_ksym {
+struct vprof_ksym {
     uint64_t addr;    /* link-time address (KASLR slide not applied) */
     char type;        /* nm-style type letter from the table: T t D d B ... */
-    const char *name; /* owned by the vigil_ksyms object */
+    const char *name; /* owned by the vprof_ksyms object */
 };
 
 /**
- * vigil_ksyms_scan() - find and decode the kallsyms tables in @data.
+ * vprof_ksyms_scan() - find and decode the kallsyms tables in @data.
  * @data, @len: a section of the vmlinux (normally .rodata); borrowed only
  *              during the call.
  * @va: the virtual address of @data[0]: tables are aligned in VA space.
@@ -103,37 +102,37 @@ struct vigil_ksym {
  *
  * Return: 0, -ENOENT when no consistent set of tables is found, -ENOMEM.
  */
-int vigil_ksyms_scan(struct vigil_ksyms **out, const void *data, size_t len,
-                     uint64_t va, struct vigil_profile_diag *d)
+int vprof_ksyms_scan(struct vprof_ksyms **out, const void *data, size_t len,
+                     uint64_t va, struct vprof_diag *d)
     __attribute__((warn_unused_result));
-void vigil_ksyms_free(struct vigil_ksyms *ks);
+void vprof_ksyms_free(struct vprof_ksyms *ks);
 
-size_t vigil_ksyms_count(const struct vigil_ksyms *ks);
+size_t vprof_ksyms_count(const struct vprof_ksyms *ks);
 /* Symbol @i in address order; -ERANGE past the end. */
-int vigil_ksyms_get(const struct vigil_ksyms *ks, size_t i,
-                    struct vigil_ksym *out);
+int vprof_ksyms_get(const struct vprof_ksyms *ks, size_t i,
+                    struct vprof_ksym *out);
 /* Symbol called @name: names are not unique (static symbols), so the
  * global one (upper-case type) wins, then the lowest address. -ENOENT if
  * none. */
-int vigil_ksyms_lookup(const struct vigil_ksyms *ks, const char *name,
-                       struct vigil_ksym *out);
+int vprof_ksyms_lookup(const struct vprof_ksyms *ks, const char *name,
+                       struct vprof_ksym *out);
 
 /* How the tables were laid out, for reports. */
-struct vigil_ksyms_layout {
+struct vprof_ksyms_layout {
     uint64_t relative_base;
     int absolute_percpu; /* negative offsets are relative, others absolute */
     /* Table names in increasing address order, NULL-terminated. */
     const char *order[9];
 };
-void vigil_ksyms_layout(const struct vigil_ksyms *ks,
-                        struct vigil_ksyms_layout *out);
+void vprof_ksyms_layout(const struct vprof_ksyms *ks,
+                        struct vprof_ksyms_layout *out);
 
 /* ---- kernel image: bzImage or vmlinux --------------------------------- */
 
-struct vigil_kimage;
+struct vprof_kimage;
 
 /**
- * vigil_kimage_open() - decode a kernel image.
+ * vprof_kimage_open() - decode a kernel image.
  * @buf, @len: a bzImage, or an uncompressed vmlinux ELF; copied as needed,
  *             not referenced after the call.
  * @max_vmlinux: bound on the decompressed size (0: VIGIL_KIMAGE_MAX_VMLINUX).
@@ -145,50 +144,50 @@ struct vigil_kimage;
  * Return: 0, -EINVAL (not a kernel, corrupt payload), -ENOTSUP (known but
  * unsupported compression), -EFBIG (over @max_vmlinux), -ENOMEM.
  */
-int vigil_kimage_open(struct vigil_kimage **out, const void *buf, size_t len,
-                      size_t max_vmlinux, struct vigil_profile_diag *d)
+int vprof_kimage_open(struct vprof_kimage **out, const void *buf, size_t len,
+                      size_t max_vmlinux, struct vprof_diag *d)
     __attribute__((warn_unused_result));
-void vigil_kimage_free(struct vigil_kimage *img);
+void vprof_kimage_free(struct vprof_kimage *img);
 
 /* "gzip", "xz", "zstd", "lz4", or "none" for a bare vmlinux. */
-const char *vigil_kimage_compression(const struct vigil_kimage *img);
+const char *vprof_kimage_compression(const struct vprof_kimage *img);
 /* The decompressed vmlinux ELF. */
-const void *vigil_kimage_vmlinux(const struct vigil_kimage *img, size_t *len);
+const void *vprof_kimage_vmlinux(const struct vprof_kimage *img, size_t *len);
 /* Boot protocol version from the setup header (0 for a bare vmlinux). */
-unsigned vigil_kimage_boot_protocol(const struct vigil_kimage *img);
+unsigned vprof_kimage_boot_protocol(const struct vprof_kimage *img);
 
 /* Address range of ELF section @name; -ENOENT if absent. */
-int vigil_kimage_section(const struct vigil_kimage *img, const char *name,
+int vprof_kimage_section(const struct vprof_kimage *img, const char *name,
                          uint64_t *addr, uint64_t *size);
 /* Name of the allocated section holding @va, or NULL. */
-const char *vigil_kimage_section_at(const struct vigil_kimage *img,
+const char *vprof_kimage_section_at(const struct vprof_kimage *img,
                                     uint64_t va);
 
 /* Copy @n bytes at @va from the file image (initial values of kernel
  * data); -ENOENT unless [va, va + n) lies in one section's bytes. */
-int vigil_kimage_read(const struct vigil_kimage *img, uint64_t va, void *buf,
+int vprof_kimage_read(const struct vprof_kimage *img, uint64_t va, void *buf,
                       size_t n);
 
 /* The parsed .BTF section (-ENOENT if the kernel has none). The object
  * belongs to @img. */
-int vigil_kimage_btf(struct vigil_kimage *img, const struct vigil_btf **out,
-                     struct vigil_profile_diag *d);
+int vprof_kimage_btf(struct vprof_kimage *img, const struct vprof_btf **out,
+                     struct vprof_diag *d);
 /* The decoded kallsyms (-ENOENT if not found). Belongs to @img. */
-int vigil_kimage_ksyms(struct vigil_kimage *img, const struct vigil_ksyms **out,
-                       struct vigil_profile_diag *d);
+int vprof_kimage_ksyms(struct vprof_kimage *img, const struct vprof_ksyms **out,
+                       struct vprof_diag *d);
 /**
- * vigil_kimage_string() - copy the NUL-terminated string at @va.
+ * vprof_kimage_string() - copy the NUL-terminated string at @va.
  * Return: 0, -ENOENT (not in the file image), -ERANGE (longer than
  * @size - 1 or unterminated).
  */
-int vigil_kimage_string(const struct vigil_kimage *img, uint64_t va, char *buf,
+int vprof_kimage_string(const struct vprof_kimage *img, uint64_t va, char *buf,
                         size_t size);
 
 /* ---- profiles ----------------------------------------------------------- */
 
-struct vigil_profile;
+struct vprof;
 
-struct vigil_profile_member {
+struct vprof_member {
     uint64_t offset;     /* bytes from the start of the struct */
     uint64_t size;       /* bytes */
     uint32_t bit_size;   /* 0 unless a bitfield */
@@ -196,48 +195,42 @@ struct vigil_profile_member {
 };
 
 /**
- * vigil_profile_build() - derive a profile from a kernel image.
+ * vprof_build() - derive a profile from a kernel image.
  *
  * Fails (-ENOENT, -EINVAL) when an essential symbol or member cannot be
  * found or fails validation; optional ones are recorded as absent with a
- * note (vigil_profile_note()).
+ * note (vprof_note()).
  */
-int vigil_profile_build(struct vigil_profile **out, struct vigil_kimage *img,
-                        struct vigil_profile_diag *d)
-    __attribute__((warn_unused_result));
-void vigil_profile_free(struct vigil_profile *p);
+int vprof_build(struct vprof **out, struct vprof_kimage *img,
+                struct vprof_diag *d) __attribute__((warn_unused_result));
+void vprof_free(struct vprof *p);
 
 /* The profile as JSON text (malloc'd, caller frees); NULL on failure. */
-char *vigil_profile_to_json(const struct vigil_profile *p,
-                            struct vigil_profile_diag *d);
+char *vprof_to_json(const struct vprof *p, struct vprof_diag *d);
 /**
- * vigil_profile_load_json() - read a profile written by
- * vigil_profile_to_json(), checking format name and version.
+ * vprof_load_json() - read a profile written by
+ * vprof_to_json(), checking format name and version.
  * Return: 0, -EINVAL (malformed), -ENOTSUP (other format or version),
  * -ENOMEM.
  */
-int vigil_profile_load_json(struct vigil_profile **out, const char *buf,
-                            size_t len, struct vigil_profile_diag *d)
-    __attribute__((warn_unused_result));
+int vprof_load_json(struct vprof **out, const char *buf, size_t len,
+                    struct vprof_diag *d) __attribute__((warn_unused_result));
 
-const char *vigil_profile_release(const struct vigil_profile *p);
-const char *vigil_profile_banner(const struct vigil_profile *p);
-const char *vigil_profile_compression(const struct vigil_profile *p);
+const char *vprof_release(const struct vprof *p);
+const char *vprof_banner(const struct vprof *p);
+const char *vprof_compression(const struct vprof *p);
 
 /* Link-time address of symbol @name; -ENOENT if absent from the profile. */
-int vigil_profile_symbol(const struct vigil_profile *p, const char *name,
-                         uint64_t *addr);
+int vprof_symbol(const struct vprof *p, const char *name, uint64_t *addr);
 /* Offset of per-CPU variable @name (e.g. "current_task") in a CPU's
  * per-CPU area; -ENOENT if unknown. */
-int vigil_profile_percpu(const struct vigil_profile *p, const char *name,
-                         uint64_t *offset);
-int vigil_profile_struct_size(const struct vigil_profile *p, const char *name,
-                              uint64_t *size);
+int vprof_percpu(const struct vprof *p, const char *name, uint64_t *offset);
+int vprof_struct_size(const struct vprof *p, const char *name, uint64_t *size);
 /* -ENOENT if the struct or member is unknown or absent in this kernel. */
-int vigil_profile_member(const struct vigil_profile *p, const char *type,
-                         const char *path, struct vigil_profile_member *out);
+int vprof_member(const struct vprof *p, const char *type, const char *path,
+                 struct vprof_member *out);
 
 /* Notes about absent optional items, in order; NULL past the end. */
-const char *vigil_profile_note(const struct vigil_profile *p, size_t i);
+const char *vprof_note(const struct vprof *p, size_t i);
 
 #endif

@@ -17,7 +17,7 @@
 /* Members visited by one lookup; bounds hostile type graphs. */
 #define SEARCH_BUDGET 1000000u
 
-struct vigil_btf {
+struct vprof_btf {
     const uint8_t *types;
     uint32_t types_len;
     const char *strs;
@@ -83,7 +83,7 @@ static void decode(const uint8_t *p, struct btype *t)
 }
 
 /* Fetch type @id; false for void (0) and out-of-range ids. */
-static bool get_type(const struct vigil_btf *btf, uint32_t id, struct btype *t)
+static bool get_type(const struct vprof_btf *btf, uint32_t id, struct btype *t)
 {
     if (id == 0 || id > btf->ntypes)
         return false;
@@ -92,21 +92,21 @@ static bool get_type(const struct vigil_btf *btf, uint32_t id, struct btype *t)
 }
 
 /* Name offsets were validated at parse time. */
-static const char *str_at(const struct vigil_btf *btf, uint32_t off)
+static const char *str_at(const struct vprof_btf *btf, uint32_t off)
 {
     return btf->strs + off;
 }
 
 static const char *struct_key(const void *ctx, uint32_t entry)
 {
-    const struct vigil_btf *btf = ctx;
+    const struct vprof_btf *btf = ctx;
     struct btype t;
     get_type(btf, entry, &t);
     return str_at(btf, t.name_off);
 }
 
-int vigil_btf_parse(struct vigil_btf **out, const void *data, size_t len,
-                    struct vigil_profile_diag *d)
+int vprof_btf_parse(struct vprof_btf **out, const void *data, size_t len,
+                    struct vprof_diag *d)
 {
     const uint8_t *p = data;
     if (len < BTF_HDR_MIN)
@@ -170,12 +170,12 @@ int vigil_btf_parse(struct vigil_btf **out, const void *data, size_t len,
         pos += BTF_TYPE_SIZE + extra;
     }
 
-    struct vigil_btf *btf = calloc(1, sizeof *btf);
+    struct vprof_btf *btf = calloc(1, sizeof *btf);
     if (btf == NULL)
         return vprof_fail(d, ENOMEM, "out of memory");
     btf->off = malloc(((size_t)n + 1) * sizeof *btf->off);
     if (btf->off == NULL || vprof_index_init(&btf->structs, n) < 0) {
-        vigil_btf_free(btf);
+        vprof_btf_free(btf);
         return vprof_fail(d, ENOMEM, "out of memory");
     }
     btf->types = types;
@@ -202,7 +202,7 @@ int vigil_btf_parse(struct vigil_btf **out, const void *data, size_t len,
     return 0;
 }
 
-void vigil_btf_free(struct vigil_btf *btf)
+void vprof_btf_free(struct vprof_btf *btf)
 {
     if (btf == NULL)
         return;
@@ -211,7 +211,7 @@ void vigil_btf_free(struct vigil_btf *btf)
     free(btf);
 }
 
-uint32_t vigil_btf_type_count(const struct vigil_btf *btf)
+uint32_t vprof_btf_type_count(const struct vprof_btf *btf)
 {
     return btf->ntypes;
 }
@@ -224,7 +224,7 @@ static bool is_modifier(uint32_t kind)
 }
 
 /* Follow typedefs and qualifiers; id 0 when the chain is broken. */
-static uint32_t skip_modifiers(const struct vigil_btf *btf, uint32_t id,
+static uint32_t skip_modifiers(const struct vprof_btf *btf, uint32_t id,
                                struct btype *t)
 {
     for (int hops = 0; hops < MAX_TYPE_HOPS; hops++) {
@@ -238,7 +238,7 @@ static uint32_t skip_modifiers(const struct vigil_btf *btf, uint32_t id,
 }
 
 /* Byte size of type @id. */
-static int type_size(const struct vigil_btf *btf, uint32_t id, uint64_t *size)
+static int type_size(const struct vprof_btf *btf, uint32_t id, uint64_t *size)
 {
     uint64_t mult = 1;
     for (int hops = 0; hops < MAX_TYPE_HOPS; hops++) {
@@ -276,8 +276,8 @@ static int type_size(const struct vigil_btf *btf, uint32_t id, uint64_t *size)
     return -EINVAL;
 }
 
-static int find_struct(const struct vigil_btf *btf, const char *name,
-                       uint32_t *id, struct vigil_profile_diag *d)
+static int find_struct(const struct vprof_btf *btf, const char *name,
+                       uint32_t *id, struct vprof_diag *d)
 {
     int64_t e = vprof_index_find(&btf->structs, struct_key, btf, name);
     if (e < 0)
@@ -287,8 +287,8 @@ static int find_struct(const struct vigil_btf *btf, const char *name,
     return 0;
 }
 
-int vigil_btf_struct_size(const struct vigil_btf *btf, const char *name,
-                          uint64_t *size, struct vigil_profile_diag *d)
+int vprof_btf_struct_size(const struct vprof_btf *btf, const char *name,
+                          uint64_t *size, struct vprof_diag *d)
 {
     uint32_t id = 0;
     int rc = find_struct(btf, name, &id, d);
@@ -301,7 +301,7 @@ int vigil_btf_struct_size(const struct vigil_btf *btf, const char *name,
 }
 
 struct search {
-    const struct vigil_btf *btf;
+    const struct vprof_btf *btf;
     const char *name;
     size_t name_len;
     unsigned budget;
@@ -312,7 +312,7 @@ struct search {
  * -E2BIG or -EINVAL. */
 static int search_members(struct search *s, const struct btype *t,
                           uint64_t base, int depth,
-                          struct vigil_btf_member *out)
+                          struct vprof_btf_member *out)
 {
     if (depth > MAX_ANON_DEPTH)
         return -E2BIG;
@@ -360,9 +360,9 @@ static int search_members(struct search *s, const struct btype *t,
     return -ENOENT;
 }
 
-int vigil_btf_member(const struct vigil_btf *btf, const char *type,
-                     const char *path, struct vigil_btf_member *out,
-                     struct vigil_profile_diag *d)
+int vprof_btf_member(const struct vprof_btf *btf, const char *type,
+                     const char *path, struct vprof_btf_member *out,
+                     struct vprof_diag *d)
 {
     uint32_t id = 0;
     int rc = find_struct(btf, type, &id, d);

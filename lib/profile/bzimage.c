@@ -17,7 +17,7 @@
 #define MIN_PROTOCOL 0x0208
 
 int vprof_bzimage_parse(const uint8_t *buf, size_t len,
-                        struct vprof_bzimage *bz, struct vigil_profile_diag *d)
+                        struct vprof_bzimage *bz, struct vprof_diag *d)
 {
     if (len < HDR_END)
         return vprof_fail(d, EINVAL,

@@ -76,7 +76,7 @@ struct sink {
 /* Enough of the output to tell an ELF64 little-endian file. */
 #define ELF_HEAD 6
 
-static int too_big(struct vigil_profile_diag *d, const char *what, size_t cap)
+static int too_big(struct vprof_diag *d, const char *what, size_t cap)
 {
     return vprof_fail(d, EINVAL,
                       "%s payload decompresses to more than the %zu bytes "
@@ -86,7 +86,7 @@ static int too_big(struct vigil_profile_diag *d, const char *what, size_t cap)
 
 /* Room for more output: at least @want bytes when the limit allows, else
  * whatever is left before the limit (0: the output is complete). */
-static int sink_room(struct sink *s, size_t want, struct vigil_profile_diag *d)
+static int sink_room(struct sink *s, size_t want, struct vprof_diag *d)
 {
     if (s->cap - s->len >= want || s->cap == s->limit)
         return 0;
@@ -105,7 +105,7 @@ static int sink_room(struct sink *s, size_t want, struct vigil_profile_diag *d)
 
 /* Once the output starts, it must be the vmlinux ELF: stop at once if not,
  * rather than inflate the rest of a stream that is not a kernel. */
-static int sink_check(struct sink *s, bool done, struct vigil_profile_diag *d)
+static int sink_check(struct sink *s, bool done, struct vprof_diag *d)
 {
     if (s->checked || (s->len < ELF_HEAD && !done))
         return 0;
@@ -131,7 +131,7 @@ static int sink_check(struct sink *s, bool done, struct vigil_profile_diag *d)
 #define STEP ((size_t)4 << 20)
 
 static int inflate_gzip(const uint8_t *in, size_t len, struct sink *s,
-                        struct vigil_profile_diag *d)
+                        struct vprof_diag *d)
 {
     if (len > UINT_MAX)
         return vprof_fail(d, EFBIG, "gzip payload too large");
@@ -173,7 +173,7 @@ static int inflate_gzip(const uint8_t *in, size_t len, struct sink *s,
 }
 
 static int decode_xz(const uint8_t *in, size_t len, struct sink *s,
-                     struct vigil_profile_diag *d)
+                     struct vprof_diag *d)
 {
     /* The dictionary never needs to exceed the output: bound the decoder's
      * memory by it so a hostile header cannot ask for gigabytes. */
@@ -220,7 +220,7 @@ static int decode_xz(const uint8_t *in, size_t len, struct sink *s,
 }
 
 static int decode_zstd(const uint8_t *in, size_t len, struct sink *s,
-                       struct vigil_profile_diag *d)
+                       struct vprof_diag *d)
 {
     /* Streaming: the window libzstd allocates is bounded by its default
      * window limit (128 MiB, what the kernel's zstd -22 uses) and by the
@@ -261,7 +261,7 @@ static int decode_zstd(const uint8_t *in, size_t len, struct sink *s,
 }
 
 static int decode_lz4_legacy(const uint8_t *in, size_t len, struct sink *s,
-                             struct vigil_profile_diag *d)
+                             struct vprof_diag *d)
 {
     size_t pos = 4; /* magic, checked by the caller */
     size_t max_block = (size_t)LZ4_compressBound((int)LZ4_LEGACY_BLOCK);
@@ -306,7 +306,7 @@ static int decode_lz4_legacy(const uint8_t *in, size_t len, struct sink *s,
 
 int vprof_decompress(enum vprof_comp c, const uint8_t *in, size_t len,
                      size_t max, uint8_t **out, size_t *out_len,
-                     struct vigil_profile_diag *d)
+                     struct vprof_diag *d)
 {
     const char *name = vprof_comp_name(c);
     switch (c) {

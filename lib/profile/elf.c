@@ -21,7 +21,7 @@ static void load_shdr(const uint8_t *p, Elf64_Shdr *sh)
 }
 
 int vprof_elf_parse(struct vprof_elf **out, const uint8_t *buf, size_t len,
-                    struct vigil_profile_diag *d)
+                    struct vprof_diag *d)
 {
     Elf64_Ehdr eh;
     if (len < sizeof eh)

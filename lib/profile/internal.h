@@ -12,7 +12,7 @@
 #define VPROF_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* Format the message into @d (if not NULL) and return -@err. */
-int vprof_fail(struct vigil_profile_diag *d, int err, const char *fmt, ...)
+int vprof_fail(struct vprof_diag *d, int err, const char *fmt, ...)
     VPROF_PRINTF(3, 4);
 
 /* Little-endian loads from possibly unaligned memory. */
@@ -99,7 +99,7 @@ const char *vprof_comp_name(enum vprof_comp c);
  */
 int vprof_decompress(enum vprof_comp c, const uint8_t *in, size_t len,
                      size_t max, uint8_t **out, size_t *out_len,
-                     struct vigil_profile_diag *d);
+                     struct vprof_diag *d);
 
 /* ---- bzImage (bzimage.c) ---- */
 
@@ -112,7 +112,7 @@ struct vprof_bzimage {
 
 /* Parse the setup header of @buf. -EINVAL if it is not a usable bzImage. */
 int vprof_bzimage_parse(const uint8_t *buf, size_t len,
-                        struct vprof_bzimage *bz, struct vigil_profile_diag *d);
+                        struct vprof_bzimage *bz, struct vprof_diag *d);
 
 /* ---- ELF64 (elf.c) ---- */
 
@@ -129,7 +129,7 @@ struct vprof_elf;
 
 /* Parse an x86-64 ELF image; @buf is borrowed and must outlive @out. */
 int vprof_elf_parse(struct vprof_elf **out, const uint8_t *buf, size_t len,
-                    struct vigil_profile_diag *d);
+                    struct vprof_diag *d);
 void vprof_elf_free(struct vprof_elf *e);
 size_t vprof_elf_nsections(const struct vprof_elf *e);
 const struct vprof_elf_section *vprof_elf_section(const struct vprof_elf *e,
@@ -150,7 +150,7 @@ const uint8_t *vprof_elf_va(const struct vprof_elf *e, uint64_t va, size_t n,
 /* ---- kernel image (kimage.c) ---- */
 
 /* Is @va inside an executable section / a section with file bytes? */
-bool vprof_kimage_va_exec(const struct vigil_kimage *img, uint64_t va);
-bool vprof_kimage_va_data(const struct vigil_kimage *img, uint64_t va);
+bool vprof_kimage_va_exec(const struct vprof_kimage *img, uint64_t va);
+bool vprof_kimage_va_data(const struct vprof_kimage *img, uint64_t va);
 
 #endif

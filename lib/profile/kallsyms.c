@@ -41,14 +41,14 @@
  * searches quadratic. */
 #define SCAN_BUDGET ((uint64_t)1 << 28)
 
-struct vigil_ksyms {
+struct vprof_ksyms {
     size_t n;
     uint64_t *addr;
     uint32_t *name; /* offsets into pool */
     char *type;
     char *pool;
     struct vprof_index byname;
-    struct vigil_ksyms_layout layout;
+    struct vprof_ksyms_layout layout;
 };
 
 /* The region being scanned. */
@@ -347,11 +347,11 @@ static bool is_local(char type)
 
 static const char *sym_key(const void *ctx, uint32_t entry)
 {
-    const struct vigil_ksyms *ks = ctx;
+    const struct vprof_ksyms *ks = ctx;
     return ks->pool + ks->name[entry];
 }
 
-void vigil_ksyms_free(struct vigil_ksyms *ks)
+void vprof_ksyms_free(struct vprof_ksyms *ks)
 {
     if (ks == NULL)
         return;
@@ -364,7 +364,7 @@ void vigil_ksyms_free(struct vigil_ksyms *ks)
 }
 
 /* Expand every name into the string pool. */
-static int expand_names(struct vigil_ksyms *ks, const struct region *r,
+static int expand_names(struct vprof_ksyms *ks, const struct region *r,
                         const struct tokens *t, const struct names *nm)
 {
     size_t cap = (nm->end - nm->start) * 3 + 64, used = 0;
@@ -401,7 +401,7 @@ static int expand_names(struct vigil_ksyms *ks, const struct region *r,
     return 0;
 }
 
-static int too_complex(struct vigil_profile_diag *d)
+static int too_complex(struct vprof_diag *d)
 {
     return vprof_fail(d, E2BIG,
                       "kallsyms search gave up: the data is too irregular");
@@ -444,7 +444,7 @@ static bool find_offsets(struct region *r, const struct tokens *t,
 
 /* The symbols: addresses, names, and the index by name.  0, -ENOMEM, or
  * -EINVAL when the names do not expand. */
-static int build_symbols(struct vigil_ksyms *ks, struct region *r,
+static int build_symbols(struct vprof_ksyms *ks, struct region *r,
                          const struct tokens *t, const struct names *nm,
                          const struct offsets *of)
 {
@@ -477,7 +477,7 @@ static int build_symbols(struct vigil_ksyms *ks, struct region *r,
 
 /* The tables in the order this kernel has them, including the optional
  * seqs_of_names. */
-static int describe_layout(struct vigil_ksyms *ks, struct region *r,
+static int describe_layout(struct vprof_ksyms *ks, struct region *r,
                            const struct tokens *t, const struct names *nm,
                            const struct offsets *of)
 {
@@ -513,8 +513,8 @@ static int describe_layout(struct vigil_ksyms *ks, struct region *r,
     return 0;
 }
 
-int vigil_ksyms_scan(struct vigil_ksyms **out, const void *data, size_t len,
-                     uint64_t va, struct vigil_profile_diag *d)
+int vprof_ksyms_scan(struct vprof_ksyms **out, const void *data, size_t len,
+                     uint64_t va, struct vprof_diag *d)
 {
     uint64_t budget = SCAN_BUDGET;
     struct region r = {.p = data, .len = len, .va = va, .budget = &budget};
@@ -541,14 +541,14 @@ int vigil_ksyms_scan(struct vigil_ksyms **out, const void *data, size_t len,
                                 "kallsyms names found (%u symbols), but no "
                                 "address table consistent with them",
                                 nm.n);
-    struct vigil_ksyms *ks = calloc(1, sizeof *ks);
+    struct vprof_ksyms *ks = calloc(1, sizeof *ks);
     if (ks == NULL)
         return vprof_fail(d, ENOMEM, "out of memory");
     rc = build_symbols(ks, &r, &t, &nm, &of);
     if (rc == 0)
         rc = describe_layout(ks, &r, &t, &nm, &of);
     if (rc < 0) {
-        vigil_ksyms_free(ks);
+        vprof_ksyms_free(ks);
         return rc == -ENOMEM ? vprof_fail(d, ENOMEM, "out of memory")
                              : vprof_fail(d, EINVAL,
                                           "kallsyms names table is "
@@ -558,13 +558,13 @@ int vigil_ksyms_scan(struct vigil_ksyms **out, const void *data, size_t len,
     return 0;
 }
 
-size_t vigil_ksyms_count(const struct vigil_ksyms *ks)
+size_t vprof_ksyms_count(const struct vprof_ksyms *ks)
 {
     return ks->n;
 }
 
-int vigil_ksyms_get(const struct vigil_ksyms *ks, size_t i,
-                    struct vigil_ksym *out)
+int vprof_ksyms_get(const struct vprof_ksyms *ks, size_t i,
+                    struct vprof_ksym *out)
 {
     if (i >= ks->n)
         return -ERANGE;
@@ -574,17 +574,17 @@ int vigil_ksyms_get(const struct vigil_ksyms *ks, size_t i,
     return 0;
 }
 
-int vigil_ksyms_lookup(const struct vigil_ksyms *ks, const char *name,
-                       struct vigil_ksym *out)
+int vprof_ksyms_lookup(const struct vprof_ksyms *ks, const char *name,
+                       struct vprof_ksym *out)
 {
     int64_t i = vprof_index_find(&ks->byname, sym_key, ks, name);
     if (i < 0)
         return -ENOENT;
-    return vigil_ksyms_get(ks, (size_t)i, out);
+    return vprof_ksyms_get(ks, (size_t)i, out);
 }
 
-void vigil_ksyms_layout(const struct vigil_ksyms *ks,
-                        struct vigil_ksyms_layout *out)
+void vprof_ksyms_layout(const struct vprof_ksyms *ks,
+                        struct vprof_ksyms_layout *out)
 {
     *out = ks->layout;
 }

@@ -7,23 +7,23 @@
 
 #include "profile/internal.h"
 
-struct vigil_kimage {
+struct vprof_kimage {
     uint8_t *vmlinux;
     size_t len;
     enum vprof_comp comp;
     unsigned protocol;
     struct vprof_elf *elf;
-    struct vigil_btf *btf;
-    struct vigil_ksyms *ksyms;
+    struct vprof_btf *btf;
+    struct vprof_ksyms *ksyms;
 };
 
-int vigil_kimage_open(struct vigil_kimage **out, const void *buf, size_t len,
-                      size_t max_vmlinux, struct vigil_profile_diag *d)
+int vprof_kimage_open(struct vprof_kimage **out, const void *buf, size_t len,
+                      size_t max_vmlinux, struct vprof_diag *d)
 {
     const uint8_t *p = buf;
     if (max_vmlinux == 0)
         max_vmlinux = VIGIL_KIMAGE_MAX_VMLINUX;
-    struct vigil_kimage *img = calloc(1, sizeof *img);
+    struct vprof_kimage *img = calloc(1, sizeof *img);
     if (img == NULL)
         return vprof_fail(d, ENOMEM, "out of memory");
     int rc = 0;
@@ -59,41 +59,41 @@ int vigil_kimage_open(struct vigil_kimage **out, const void *buf, size_t len,
         }
     }
     if (rc < 0) {
-        vigil_kimage_free(img);
+        vprof_kimage_free(img);
         return rc;
     }
     *out = img;
     return 0;
 }
 
-void vigil_kimage_free(struct vigil_kimage *img)
+void vprof_kimage_free(struct vprof_kimage *img)
 {
     if (img == NULL)
         return;
-    vigil_ksyms_free(img->ksyms);
-    vigil_btf_free(img->btf);
+    vprof_ksyms_free(img->ksyms);
+    vprof_btf_free(img->btf);
     vprof_elf_free(img->elf);
     free(img->vmlinux);
     free(img);
 }
 
-const char *vigil_kimage_compression(const struct vigil_kimage *img)
+const char *vprof_kimage_compression(const struct vprof_kimage *img)
 {
     return vprof_comp_name(img->comp);
 }
 
-const void *vigil_kimage_vmlinux(const struct vigil_kimage *img, size_t *len)
+const void *vprof_kimage_vmlinux(const struct vprof_kimage *img, size_t *len)
 {
     *len = img->len;
     return img->vmlinux;
 }
 
-unsigned vigil_kimage_boot_protocol(const struct vigil_kimage *img)
+unsigned vprof_kimage_boot_protocol(const struct vprof_kimage *img)
 {
     return img->protocol;
 }
 
-int vigil_kimage_section(const struct vigil_kimage *img, const char *name,
+int vprof_kimage_section(const struct vprof_kimage *img, const char *name,
                          uint64_t *addr, uint64_t *size)
 {
     const struct vprof_elf_section *s = vprof_elf_find(img->elf, name);
@@ -104,14 +104,14 @@ int vigil_kimage_section(const struct vigil_kimage *img, const char *name,
     return 0;
 }
 
-const char *vigil_kimage_section_at(const struct vigil_kimage *img, uint64_t va)
+const char *vprof_kimage_section_at(const struct vprof_kimage *img, uint64_t va)
 {
     const struct vprof_elf_section *s = vprof_elf_section_at(img->elf, va);
     return s != NULL ? s->name : NULL;
 }
 
-int vigil_kimage_btf(struct vigil_kimage *img, const struct vigil_btf **out,
-                     struct vigil_profile_diag *d)
+int vprof_kimage_btf(struct vprof_kimage *img, const struct vprof_btf **out,
+                     struct vprof_diag *d)
 {
     if (img->btf == NULL) {
         const struct vprof_elf_section *s = vprof_elf_find(img->elf, ".BTF");
@@ -120,7 +120,7 @@ int vigil_kimage_btf(struct vigil_kimage *img, const struct vigil_btf **out,
             return vprof_fail(d, ENOENT,
                               "kernel has no .BTF section (built without "
                               "CONFIG_DEBUG_INFO_BTF?)");
-        int rc = vigil_btf_parse(&img->btf, data, s->size, d);
+        int rc = vprof_btf_parse(&img->btf, data, s->size, d);
         if (rc < 0)
             return rc;
     }
@@ -136,18 +136,18 @@ static bool kallsyms_candidate(const struct vprof_elf_section *s)
            strcmp(s->name, ".BTF") != 0;
 }
 
-int vigil_kimage_ksyms(struct vigil_kimage *img, const struct vigil_ksyms **out,
-                       struct vigil_profile_diag *d)
+int vprof_kimage_ksyms(struct vprof_kimage *img, const struct vprof_ksyms **out,
+                       struct vprof_diag *d)
 {
     if (img->ksyms != NULL) {
         *out = img->ksyms;
         return 0;
     }
     /* .rodata first: that is where the kernel puts the tables. */
-    struct vigil_profile_diag first = {.msg = ""};
+    struct vprof_diag first = {.msg = ""};
     const struct vprof_elf_section *ro = vprof_elf_find(img->elf, ".rodata");
     if (ro != NULL && kallsyms_candidate(ro)) {
-        int rc = vigil_ksyms_scan(&img->ksyms, vprof_elf_data(img->elf, ro),
+        int rc = vprof_ksyms_scan(&img->ksyms, vprof_elf_data(img->elf, ro),
                                   ro->size, ro->addr, &first);
         if (rc == 0) {
             *out = img->ksyms;
@@ -160,8 +160,8 @@ int vigil_kimage_ksyms(struct vigil_kimage *img, const struct vigil_ksyms **out,
         const struct vprof_elf_section *s = vprof_elf_section(img->elf, i);
         if (s == ro || !kallsyms_candidate(s))
             continue;
-        struct vigil_profile_diag why = {.msg = ""};
-        int rc = vigil_ksyms_scan(&img->ksyms, vprof_elf_data(img->elf, s),
+        struct vprof_diag why = {.msg = ""};
+        int rc = vprof_ksyms_scan(&img->ksyms, vprof_elf_data(img->elf, s),
                                   s->size, s->addr, &why);
         if (rc == 0) {
             *out = img->ksyms;
@@ -178,7 +178,7 @@ int vigil_kimage_ksyms(struct vigil_kimage *img, const struct vigil_ksyms **out,
                       "(built without CONFIG_KALLSYMS?)");
 }
 
-int vigil_kimage_read(const struct vigil_kimage *img, uint64_t va, void *buf,
+int vprof_kimage_read(const struct vprof_kimage *img, uint64_t va, void *buf,
                       size_t n)
 {
     const uint8_t *p = vprof_elf_va(img->elf, va, n, NULL);
@@ -188,7 +188,7 @@ int vigil_kimage_read(const struct vigil_kimage *img, uint64_t va, void *buf,
     return 0;
 }
 
-int vigil_kimage_string(const struct vigil_kimage *img, uint64_t va, char *buf,
+int vprof_kimage_string(const struct vprof_kimage *img, uint64_t va, char *buf,
                         size_t size)
 {
     size_t avail;
@@ -205,13 +205,13 @@ int vigil_kimage_string(const struct vigil_kimage *img, uint64_t va, char *buf,
     return 0;
 }
 
-bool vprof_kimage_va_exec(const struct vigil_kimage *img, uint64_t va)
+bool vprof_kimage_va_exec(const struct vprof_kimage *img, uint64_t va)
 {
     const struct vprof_elf_section *s = vprof_elf_section_at(img->elf, va);
     return s != NULL && (s->flags & SHF_EXECINSTR);
 }
 
-bool vprof_kimage_va_data(const struct vigil_kimage *img, uint64_t va)
+bool vprof_kimage_va_data(const struct vprof_kimage *img, uint64_t va)
 {
     const struct vprof_elf_section *s = vprof_elf_section_at(img->elf, va);
     return s != NULL && s->type != SHT_NOBITS;

@@ -7,12 +7,12 @@
 
 #include "vigil/profile.h"
 
-struct vigil_profile {
+struct vprof {
     json_t *root;
 };
 
 /* Check that @root has the vigil-profile v1 shape that the query
  * functions rely on. */
-int vprof_model_validate(const json_t *root, struct vigil_profile_diag *d);
+int vprof_model_validate(const json_t *root, struct vprof_diag *d);
 
 #endif

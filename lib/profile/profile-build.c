@@ -235,12 +235,12 @@ static const char *const member_alternatives[][3] = {
 };
 
 struct builder {
-    struct vigil_kimage *img;
-    const struct vigil_btf *btf;
-    const struct vigil_ksyms *ks;
+    struct vprof_kimage *img;
+    const struct vprof_btf *btf;
+    const struct vprof_ksyms *ks;
     json_t *root;
     json_t *notes;
-    struct vigil_profile_diag *d;
+    struct vprof_diag *d;
 };
 
 static int nomem(struct builder *b)
@@ -268,7 +268,7 @@ static json_t *hex(uint64_t v)
     return json_string(buf);
 }
 
-static int check_where(struct builder *b, const struct vigil_ksym *s,
+static int check_where(struct builder *b, const struct vprof_ksym *s,
                        enum where w)
 {
     uint64_t addr, size;
@@ -276,7 +276,7 @@ static int check_where(struct builder *b, const struct vigil_ksym *s,
     case ANY:
         return 0;
     case PERCPU:
-        if (vigil_kimage_section(b->img, ".data..percpu", &addr, &size) < 0 ||
+        if (vprof_kimage_section(b->img, ".data..percpu", &addr, &size) < 0 ||
             s->addr < size)
             return 0;
         break;
@@ -302,9 +302,9 @@ static int add_symbols(struct builder *b, json_t *syms)
 {
     for (size_t i = 0; i < sizeof sym_specs / sizeof sym_specs[0]; i++) {
         const struct sym_spec *sp = &sym_specs[i];
-        struct vigil_ksym s;
+        struct vprof_ksym s;
         json_t *v;
-        if (vigil_ksyms_lookup(b->ks, sp->name, &s) == 0) {
+        if (vprof_ksyms_lookup(b->ks, sp->name, &s) == 0) {
             int rc = check_where(b, &s, sp->where);
             if (rc < 0)
                 return rc;
@@ -336,7 +336,7 @@ static int add_struct(struct builder *b, json_t *structs, size_t first,
 {
     const char *type = member_specs[first].type;
     uint64_t size;
-    struct vigil_profile_diag why;
+    struct vprof_diag why;
     /* A type's members are one run of the table: a second run would
      * replace the first. */
     if (json_object_get(structs, type) != NULL)
@@ -344,7 +344,7 @@ static int add_struct(struct builder *b, json_t *structs, size_t first,
                           "internal: the members of %s are not together in "
                           "member_specs",
                           type);
-    if (vigil_btf_struct_size(b->btf, type, &size, &why) < 0) {
+    if (vprof_btf_struct_size(b->btf, type, &size, &why) < 0) {
         for (size_t i = first; i < end; i++)
             if (member_specs[i].need == ESSENTIAL)
                 return vprof_fail(b->d, ENOENT, "%s", why.msg);
@@ -364,8 +364,8 @@ static int add_struct(struct builder *b, json_t *structs, size_t first,
     }
     for (size_t i = first; i < end; i++) {
         const struct member_spec *ms = &member_specs[i];
-        struct vigil_btf_member m;
-        int rc = vigil_btf_member(b->btf, type, ms->path, &m, &why);
+        struct vprof_btf_member m;
+        int rc = vprof_btf_member(b->btf, type, ms->path, &m, &why);
         json_t *v;
         if (rc == -ENOENT && ms->need != ESSENTIAL) {
             rc = note(b, "%s.%s: not in this kernel", type, ms->path);
@@ -422,16 +422,16 @@ static int add_structs(struct builder *b, json_t *structs)
 
 static int add_percpu(struct builder *b, json_t *percpu, json_t *structs)
 {
-    struct vigil_ksym hot;
-    bool have_hot = vigil_ksyms_lookup(b->ks, "pcpu_hot", &hot) == 0;
+    struct vprof_ksym hot;
+    bool have_hot = vprof_ksyms_lookup(b->ks, "pcpu_hot", &hot) == 0;
     json_t *hot_members =
         json_object_get(json_object_get(structs, "pcpu_hot"), "members");
     for (size_t i = 0; i < sizeof percpu_specs / sizeof percpu_specs[0]; i++) {
         const struct percpu_spec *ps = &percpu_specs[i];
-        struct vigil_ksym s;
+        struct vprof_ksym s;
         json_t *m = json_object_get(hot_members, ps->hot_member);
         json_t *v;
-        if (vigil_ksyms_lookup(b->ks, ps->symbol, &s) == 0) {
+        if (vprof_ksyms_lookup(b->ks, ps->symbol, &s) == 0) {
             /* Offsets into the per-CPU area are small; anything else means
              * a kernel whose per-CPU variables are not zero-based. */
             if (s.addr >= ((uint64_t)1 << 32))
@@ -467,7 +467,7 @@ static int add_kernel(struct builder *b, json_t *kernel, json_t *syms)
     static const char prefix[] = "Linux version ";
     const char *addr = json_string_value(json_object_get(syms, "linux_banner"));
     char banner[1024];
-    int rc = vigil_kimage_string(b->img, strtoull(addr, NULL, 16), banner,
+    int rc = vprof_kimage_string(b->img, strtoull(addr, NULL, 16), banner,
                                  sizeof banner);
     if (rc < 0 || strncmp(banner, prefix, sizeof prefix - 1) != 0)
         return vprof_fail(b->d, EINVAL,
@@ -482,15 +482,15 @@ static int add_kernel(struct builder *b, json_t *kernel, json_t *syms)
     if (rlen == 0)
         return vprof_fail(b->d, EINVAL, "linux_banner has no release");
     size_t vlen;
-    vigil_kimage_vmlinux(b->img, &vlen);
-    unsigned proto = vigil_kimage_boot_protocol(b->img);
+    vprof_kimage_vmlinux(b->img, &vlen);
+    unsigned proto = vprof_kimage_boot_protocol(b->img);
     char pbuf[16];
     snprintf(pbuf, sizeof pbuf, "%u.%02u", proto >> 8, proto & 0xff);
     if (json_object_set_new(kernel, "release", json_stringn(rel, rlen)) < 0 ||
         json_object_set_new(kernel, "banner", json_string(banner)) < 0 ||
         json_object_set_new(kernel, "arch", json_string("x86_64")) < 0 ||
         json_object_set_new(kernel, "compression",
-                            json_string(vigil_kimage_compression(b->img))) <
+                            json_string(vprof_kimage_compression(b->img))) <
             0 ||
         json_object_set_new(kernel, "boot_protocol",
                             proto != 0 ? json_string(pbuf) : json_null()) < 0 ||
@@ -502,8 +502,8 @@ static int add_kernel(struct builder *b, json_t *kernel, json_t *syms)
 
 static int add_tables_info(struct builder *b, json_t *ksi, json_t *btfi)
 {
-    struct vigil_ksyms_layout l;
-    vigil_ksyms_layout(b->ks, &l);
+    struct vprof_ksyms_layout l;
+    vprof_ksyms_layout(b->ks, &l);
     json_t *order = json_array();
     if (order == NULL || json_object_set_new(ksi, "table_order", order) < 0)
         return nomem(b);
@@ -512,25 +512,25 @@ static int add_tables_info(struct builder *b, json_t *ksi, json_t *btfi)
         if (json_array_append_new(order, json_string(l.order[i])) < 0)
             return nomem(b);
     if (json_object_set_new(
-            ksi, "count", json_integer((json_int_t)vigil_ksyms_count(b->ks))) <
+            ksi, "count", json_integer((json_int_t)vprof_ksyms_count(b->ks))) <
             0 ||
         json_object_set_new(ksi, "relative_base", hex(l.relative_base)) < 0 ||
         json_object_set_new(ksi, "absolute_percpu",
                             json_boolean(l.absolute_percpu)) < 0 ||
         json_object_set_new(btfi, "types",
-                            json_integer(vigil_btf_type_count(b->btf))) < 0)
+                            json_integer(vprof_btf_type_count(b->btf))) < 0)
         return nomem(b);
     return 0;
 }
 
-int vigil_profile_build(struct vigil_profile **out, struct vigil_kimage *img,
-                        struct vigil_profile_diag *d)
+int vprof_build(struct vprof **out, struct vprof_kimage *img,
+                struct vprof_diag *d)
 {
     struct builder b = {.img = img, .d = d};
-    int rc = vigil_kimage_btf(img, &b.btf, d);
+    int rc = vprof_kimage_btf(img, &b.btf, d);
     if (rc < 0)
         return rc;
-    rc = vigil_kimage_ksyms(img, &b.ks, d);
+    rc = vprof_kimage_ksyms(img, &b.ks, d);
     if (rc < 0)
         return rc;
     json_t *kernel = json_object(), *ksi = json_object(), *btfi = json_object();
@@ -555,7 +555,7 @@ int vigil_profile_build(struct vigil_profile **out, struct vigil_kimage *img,
         rc = add_percpu(&b, percpu, structs);
     if (rc == 0)
         rc = vprof_model_validate(b.root, d);
-    struct vigil_profile *p = rc == 0 ? malloc(sizeof *p) : NULL;
+    struct vprof *p = rc == 0 ? malloc(sizeof *p) : NULL;
     if (rc == 0 && p == NULL)
         rc = nomem(&b);
     if (rc < 0) {

@@ -20,14 +20,14 @@ static bool is_uint(const json_t *v)
     return json_is_integer(v) && json_integer_value(v) >= 0;
 }
 
-static int bad(struct vigil_profile_diag *d, const char *what, const char *key)
+static int bad(struct vprof_diag *d, const char *what, const char *key)
 {
     return vprof_fail(d, EINVAL, "malformed profile: %s%s%s", what,
                       key != NULL ? " " : "", key != NULL ? key : "");
 }
 
 static int validate_member(const json_t *m, const char *type, const char *path,
-                           struct vigil_profile_diag *d)
+                           struct vprof_diag *d)
 {
     if (json_is_null(m))
         return 0;
@@ -43,7 +43,7 @@ static int validate_member(const json_t *m, const char *type, const char *path,
     return 0;
 }
 
-static int validate_structs(const json_t *structs, struct vigil_profile_diag *d)
+static int validate_structs(const json_t *structs, struct vprof_diag *d)
 {
     const char *type;
     const json_t *st;
@@ -67,7 +67,7 @@ static int validate_structs(const json_t *structs, struct vigil_profile_diag *d)
     return 0;
 }
 
-int vprof_model_validate(const json_t *root, struct vigil_profile_diag *d)
+int vprof_model_validate(const json_t *root, struct vprof_diag *d)
 {
     if (!json_is_object(root))
         return vprof_fail(d, EINVAL, "not a vigil profile: not a JSON object");
@@ -130,7 +130,7 @@ int vprof_model_validate(const json_t *root, struct vigil_profile_diag *d)
     return 0;
 }
 
-void vigil_profile_free(struct vigil_profile *p)
+void vprof_free(struct vprof *p)
 {
     if (p == NULL)
         return;
@@ -138,8 +138,7 @@ void vigil_profile_free(struct vigil_profile *p)
     free(p);
 }
 
-char *vigil_profile_to_json(const struct vigil_profile *p,
-                            struct vigil_profile_diag *d)
+char *vprof_to_json(const struct vprof *p, struct vprof_diag *d)
 {
     char *s = json_dumps(p->root, JSON_INDENT(2));
     if (s == NULL)
@@ -147,8 +146,8 @@ char *vigil_profile_to_json(const struct vigil_profile *p,
     return s;
 }
 
-int vigil_profile_load_json(struct vigil_profile **out, const char *buf,
-                            size_t len, struct vigil_profile_diag *d)
+int vprof_load_json(struct vprof **out, const char *buf, size_t len,
+                    struct vprof_diag *d)
 {
     json_error_t err;
     json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
@@ -156,7 +155,7 @@ int vigil_profile_load_json(struct vigil_profile **out, const char *buf,
         return vprof_fail(d, EINVAL, "profile is not valid JSON: %s (line %d)",
                           err.text, err.line);
     int rc = vprof_model_validate(root, d);
-    struct vigil_profile *p = rc == 0 ? malloc(sizeof *p) : NULL;
+    struct vprof *p = rc == 0 ? malloc(sizeof *p) : NULL;
     if (rc == 0 && p == NULL)
         rc = vprof_fail(d, ENOMEM, "out of memory");
     if (rc < 0) {
@@ -168,29 +167,28 @@ int vigil_profile_load_json(struct vigil_profile **out, const char *buf,
     return 0;
 }
 
-static const char *kernel_str(const struct vigil_profile *p, const char *key)
+static const char *kernel_str(const struct vprof *p, const char *key)
 {
     return json_string_value(
         json_object_get(json_object_get(p->root, "kernel"), key));
 }
 
-const char *vigil_profile_release(const struct vigil_profile *p)
+const char *vprof_release(const struct vprof *p)
 {
     return kernel_str(p, "release");
 }
 
-const char *vigil_profile_banner(const struct vigil_profile *p)
+const char *vprof_banner(const struct vprof *p)
 {
     return kernel_str(p, "banner");
 }
 
-const char *vigil_profile_compression(const struct vigil_profile *p)
+const char *vprof_compression(const struct vprof *p)
 {
     return kernel_str(p, "compression");
 }
 
-int vigil_profile_symbol(const struct vigil_profile *p, const char *name,
-                         uint64_t *addr)
+int vprof_symbol(const struct vprof *p, const char *name, uint64_t *addr)
 {
     const char *s = json_string_value(
         json_object_get(json_object_get(p->root, "symbols"), name));
@@ -200,8 +198,7 @@ int vigil_profile_symbol(const struct vigil_profile *p, const char *name,
     return 0;
 }
 
-int vigil_profile_percpu(const struct vigil_profile *p, const char *name,
-                         uint64_t *offset)
+int vprof_percpu(const struct vprof *p, const char *name, uint64_t *offset)
 {
     const json_t *v = json_object_get(json_object_get(p->root, "percpu"), name);
     if (!json_is_integer(v))
@@ -210,8 +207,7 @@ int vigil_profile_percpu(const struct vigil_profile *p, const char *name,
     return 0;
 }
 
-int vigil_profile_struct_size(const struct vigil_profile *p, const char *name,
-                              uint64_t *size)
+int vprof_struct_size(const struct vprof *p, const char *name, uint64_t *size)
 {
     const json_t *st =
         json_object_get(json_object_get(p->root, "structs"), name);
@@ -221,8 +217,8 @@ int vigil_profile_struct_size(const struct vigil_profile *p, const char *name,
     return 0;
 }
 
-int vigil_profile_member(const struct vigil_profile *p, const char *type,
-                         const char *path, struct vigil_profile_member *out)
+int vprof_member(const struct vprof *p, const char *type, const char *path,
+                 struct vprof_member *out)
 {
     const json_t *st =
         json_object_get(json_object_get(p->root, "structs"), type);
@@ -238,7 +234,7 @@ int vigil_profile_member(const struct vigil_profile *p, const char *type,
     return 0;
 }
 
-const char *vigil_profile_note(const struct vigil_profile *p, size_t i)
+const char *vprof_note(const struct vprof *p, size_t i)
 {
     return json_string_value(
         json_array_get(json_object_get(p->root, "notes"), i));

@@ -6,7 +6,7 @@
 
 #include "profile/internal.h"
 
-int vprof_fail(struct vigil_profile_diag *d, int err, const char *fmt, ...)
+int vprof_fail(struct vprof_diag *d, int err, const char *fmt, ...)
 {
     if (d != NULL) {
         va_list ap;

@@ -90,10 +90,6 @@ static int decode(const char *dsig, size_t len, const mpz_t n, mpz_t c,
         mpz_mul_2exp(c, c, 6);
         mpz_add_ui(c, c, (unsigned long)d);
     }
-    if (mpz_cmp(c, n) >= 0) {
-        vs_errf(err, "publisher signature (dsig) is not below the modulus");
-        return -EINVAL;
-    }
     return 0;
 }
 
@@ -112,6 +108,14 @@ int vs_dsig_verify(const char *dsig, size_t len, const uint8_t md5[16],
     }
     if (r == 0)
         r = decode(dsig, len, n, c, err);
+    if (r == 0 && mpz_cmp(c, n) >= 0) {
+        /* No signature made with this key is that large. */
+        vs_errf(err,
+                "publisher signature (dsig) does not verify with %s (not "
+                "below its modulus)",
+                key ? "the given key" : "ClamAV's key");
+        r = -EINVAL;
+    }
     if (r == 0) {
         mpz_powm(m, c, e, n);
         mpz_import(want, 16, 1, 1, 1, 0, md5);

@@ -11,6 +11,11 @@
 
 #include "vigil/sigdb.h"
 
+#include "vigil/file.h"
+
+/* One database file (main.cvd is about 160 MB today). */
+#define SIGDB_FILE_MAX ((size_t)2 << 30)
+
 struct load {
     struct vsig_loader *l;
     const struct sigdb_opts *o;
@@ -32,48 +37,6 @@ bool sigdb_is_db_name(const char *name)
     return false;
 }
 
-/* The whole file, in one buffer the caller frees. */
-static int read_file(const char *path, uint8_t **out, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    struct stat st;
-    size_t cap = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size + 1
-                                                       : 1 << 16,
-           n = 0;
-    uint8_t *buf = malloc(cap);
-    int r = buf ? 0 : -ENOMEM;
-    while (r == 0) {
-        if (n == cap) {
-            uint8_t *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-            if (!nb) {
-                r = -ENOMEM;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t got = read(fd, buf + n, cap - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            r = -errno;
-        else if (got == 0)
-            break;
-        else
-            n += (size_t)got;
-    }
-    close(fd);
-    if (r < 0) {
-        free(buf);
-        return r;
-    }
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
 static void on_diag(void *opaque, const struct vsig_diag *d)
 {
     struct load *ld = opaque;
@@ -87,7 +50,7 @@ static int add_file(struct load *ld, const char *path)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
-    int r = read_file(path, &buf, &len);
+    int r = vigil_read_file(path, SIGDB_FILE_MAX, &buf, &len);
     if (r < 0) {
         snprintf(ld->err, ld->errlen, "%s: %s", path, strerror(-r));
         return r;

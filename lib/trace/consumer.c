@@ -28,7 +28,7 @@ struct orphan {
     uint8_t *rec;  /* copy of the vraw_exit record */
 };
 
-struct vigil_consumer {
+struct vcons {
     struct vring_map *ring;
     struct vigil_select sel;
     vigil_syscall_fn fn;
@@ -44,12 +44,12 @@ struct vigil_consumer {
     int32_t *chosen; /* selected thread groups, open addressing, 0 = free */
     size_t chosen_cap, nchosen;
 
-    struct vigil_consumer_stats st;
+    struct vcons_stats st;
 };
 
 /* ---- selection ---------------------------------------------------------- */
 
-static bool chosen_has(const struct vigil_consumer *c, int32_t tgid)
+static bool chosen_has(const struct vcons *c, int32_t tgid)
 {
     if (tgid <= 0 || c->chosen_cap == 0)
         return false;
@@ -62,7 +62,7 @@ static bool chosen_has(const struct vigil_consumer *c, int32_t tgid)
     }
 }
 
-static void chosen_add(struct vigil_consumer *c, int32_t tgid)
+static void chosen_add(struct vcons *c, int32_t tgid)
 {
     if (tgid <= 0 || chosen_has(c, tgid))
         return;
@@ -126,7 +126,7 @@ static bool exec_matches(const struct vigil_select *s,
            strlen(s->name) + 1 == p->len && !memcmp(p->data, s->name, p->len);
 }
 
-static bool selected(struct vigil_consumer *c, const struct vigil_syscall *ev)
+static bool selected(struct vcons *c, const struct vigil_syscall *ev)
 {
     bool add;
     bool yes = vigil_select_event(
@@ -177,8 +177,8 @@ static void add_caps(struct vigil_syscall *ev, const uint8_t *rec, size_t fixed,
     }
 }
 
-static void emit(struct vigil_consumer *c, const uint8_t *enter,
-                 const uint8_t *exit, enum vigil_sc_state state)
+static void emit(struct vcons *c, const uint8_t *enter, const uint8_t *exit,
+                 enum vigil_sc_state state)
 {
     const struct vraw_enter *e = (const void *)enter;
     struct vigil_syscall ev;
@@ -211,7 +211,7 @@ static void emit(struct vigil_consumer *c, const uint8_t *enter,
 
 /* ---- calls in flight ---------------------------------------------------- */
 
-static size_t bucket(const struct vigil_consumer *c, uint64_t task)
+static size_t bucket(const struct vcons *c, uint64_t task)
 {
     return (size_t)((task * 0x9e3779b97f4a7c15ull) >> 32) & (c->nbuckets - 1);
 }
@@ -219,8 +219,7 @@ static size_t bucket(const struct vigil_consumer *c, uint64_t task)
 /* The open call of task_struct @task; of thread @tid only, unless @tid is
  * 0 (a new thread's first call also ends a dead thread's open call on a
  * task_struct it reuses). */
-static struct open_call *open_take(struct vigil_consumer *c, uint64_t task,
-                                   int32_t tid)
+static struct open_call *open_take(struct vcons *c, uint64_t task, int32_t tid)
 {
     for (struct open_call **pp = &c->open[bucket(c, task)]; *pp != NULL;
          pp = &(*pp)->next) {
@@ -235,7 +234,7 @@ static struct open_call *open_take(struct vigil_consumer *c, uint64_t task,
     return NULL;
 }
 
-static void open_put(struct vigil_consumer *c, const struct vraw_enter *e)
+static void open_put(struct vcons *c, const struct vraw_enter *e)
 {
     struct open_call *o = malloc(sizeof *o + e->h.size);
     if (o == NULL) {
@@ -254,7 +253,7 @@ static void open_put(struct vigil_consumer *c, const struct vraw_enter *e)
 
 /* Every other open call of thread group `tgid` ends unreturned: the group
  * exited, or an execve replaced it. */
-static void close_group(struct vigil_consumer *c, int32_t tgid, uint64_t keep)
+static void close_group(struct vcons *c, int32_t tgid, uint64_t keep)
 {
     for (size_t b = 0; b < c->nbuckets; b++) {
         struct open_call **pp = &c->open[b];
@@ -273,8 +272,7 @@ static void close_group(struct vigil_consumer *c, int32_t tgid, uint64_t keep)
     }
 }
 
-static void pair(struct vigil_consumer *c, struct open_call *o,
-                 const uint8_t *exit)
+static void pair(struct vcons *c, struct open_call *o, const uint8_t *exit)
 {
     const struct vraw_enter *e = (const void *)o->rec;
     const struct vraw_exit *x = (const void *)exit;
@@ -284,7 +282,7 @@ static void pair(struct vigil_consumer *c, struct open_call *o,
     free(o);
 }
 
-static void on_enter(struct vigil_consumer *c, const struct vraw_enter *e)
+static void on_enter(struct vcons *c, const struct vraw_enter *e)
 {
     if (e->h.flags & VRAW_F_NO_TASK)
         c->st.bad_task++;
@@ -314,7 +312,7 @@ static void on_enter(struct vigil_consumer *c, const struct vraw_enter *e)
     open_put(c, e);
 }
 
-static void on_exit_rec(struct vigil_consumer *c, const struct vraw_exit *x)
+static void on_exit_rec(struct vcons *c, const struct vraw_exit *x)
 {
     struct open_call *o = open_take(c, x->task, x->tid);
     if (o != NULL) {
@@ -342,7 +340,7 @@ static void on_exit_rec(struct vigil_consumer *c, const struct vraw_exit *x)
     c->norphans++;
 }
 
-static void age_orphans(struct vigil_consumer *c, bool all)
+static void age_orphans(struct vcons *c, bool all)
 {
     for (size_t i = 0; i < c->norphans;) {
         if (all || c->polls - c->orphans[i].poll > ORPHAN_POLLS) {
@@ -355,7 +353,7 @@ static void age_orphans(struct vigil_consumer *c, bool all)
     }
 }
 
-static void dispatch(struct vigil_consumer *c, const struct vraw_hdr *h)
+static void dispatch(struct vcons *c, const struct vraw_hdr *h)
 {
     c->st.records++;
     switch (h->type) {
@@ -377,7 +375,7 @@ static void dispatch(struct vigil_consumer *c, const struct vraw_hdr *h)
     }
 }
 
-uint64_t vigil_consumer_poll(struct vigil_consumer *c)
+uint64_t vcons_poll(struct vcons *c)
 {
     unsigned n = vring_count(c->ring);
     uint64_t done = 0;
@@ -403,9 +401,9 @@ uint64_t vigil_consumer_poll(struct vigil_consumer *c)
     return done;
 }
 
-void vigil_consumer_finish(struct vigil_consumer *c)
+void vcons_finish(struct vcons *c)
 {
-    while (vigil_consumer_poll(c) > 0)
+    while (vcons_poll(c) > 0)
         ;
     age_orphans(c, true);
     for (size_t b = 0; b < c->nbuckets; b++) {
@@ -419,8 +417,7 @@ void vigil_consumer_finish(struct vigil_consumer *c)
     }
 }
 
-void vigil_consumer_stats(const struct vigil_consumer *c,
-                          struct vigil_consumer_stats *out)
+void vcons_stats(const struct vcons *c, struct vcons_stats *out)
 {
     *out = c->st;
     struct vring_shm *shm = vring_shm(c->ring);
@@ -433,11 +430,10 @@ void vigil_consumer_stats(const struct vigil_consumer *c,
     }
 }
 
-int vigil_consumer_new(struct vigil_consumer **out, struct vring_map *ring,
-                       const struct vigil_select *sel, vigil_syscall_fn fn,
-                       void *ctx)
+int vcons_new(struct vcons **out, struct vring_map *ring,
+              const struct vigil_select *sel, vigil_syscall_fn fn, void *ctx)
 {
-    struct vigil_consumer *c = calloc(1, sizeof *c);
+    struct vcons *c = calloc(1, sizeof *c);
     if (c == NULL)
         return -ENOMEM;
     c->nbuckets = 4096;
@@ -455,7 +451,7 @@ int vigil_consumer_new(struct vigil_consumer **out, struct vring_map *ring,
     return 0;
 }
 
-void vigil_consumer_free(struct vigil_consumer *c)
+void vcons_free(struct vcons *c)
 {
     if (c == NULL)
         return;

@@ -49,13 +49,13 @@ struct waiting {
 #define NRECENT 1024
 #define NR_BITS 1024 /* above every call number of both tables */
 
-struct vigil_detect {
+struct vdet {
     /* The calls that write (writes_to_disk), by number: [0] 64-bit ABI,
      * [1] i386.  Every traced call is looked up here. */
     uint64_t writes[2][NR_BITS / 64];
     struct call recent[NRECENT];
     size_t nrecent; /* ever recorded; the last NRECENT are kept */
-    vigil_detect_emit_fn emit;
+    vdet_emit_fn emit;
     void *ctx;
     struct waiting w[MAX_WAITING];
     size_t n;
@@ -63,7 +63,7 @@ struct vigil_detect {
 };
 
 /* Calls that move data to a file or wait for it to reach the disk. */
-static void mark_writing_calls(struct vigil_detect *d)
+static void mark_writing_calls(struct vdet *d)
 {
     static const char *const names[] = {
         "write",          "pwrite64",        "writev",          "pwritev",
@@ -81,16 +81,14 @@ static void mark_writing_calls(struct vigil_detect *d)
     }
 }
 
-static bool writes_to_disk(const struct vigil_detect *d, uint64_t nr,
-                           bool compat)
+static bool writes_to_disk(const struct vdet *d, uint64_t nr, bool compat)
 {
     return nr < NR_BITS && (d->writes[compat][nr / 64] >> (nr % 64)) & 1;
 }
 
-int vigil_detect_new(struct vigil_detect **out, vigil_detect_emit_fn emit,
-                     void *ctx)
+int vdet_new(struct vdet **out, vdet_emit_fn emit, void *ctx)
 {
-    struct vigil_detect *d = calloc(1, sizeof(*d));
+    struct vdet *d = calloc(1, sizeof(*d));
     if (!d)
         return -ENOMEM;
     d->emit = emit;
@@ -208,7 +206,7 @@ static void put_detection(struct obuf *o, const struct waiting *w)
     ob_putc(o, '}');
 }
 
-static void emit_detection(struct vigil_detect *d, const struct waiting *w)
+static void emit_detection(struct vdet *d, const struct waiting *w)
 {
     for (size_t cap = 4096; cap <= MAX_LINE; cap *= 2) {
         char *buf = malloc(cap);
@@ -232,7 +230,7 @@ static void emit_detection(struct vigil_detect *d, const struct waiting *w)
 /* A line passed through: every byte outside printable ASCII as \u00XX, so
  * a line that was JSON but for its bytes becomes JSON in the trace's
  * escaping, and a terminal sees no control bytes. */
-static void emit_escaped(struct vigil_detect *d, const char *line, size_t n)
+static void emit_escaped(struct vdet *d, const char *line, size_t n)
 {
     size_t cap = n * 6 + 1;
     char *buf = n < MAX_LINE ? malloc(cap) : NULL;
@@ -255,7 +253,7 @@ static void emit_escaped(struct vigil_detect *d, const char *line, size_t n)
 
 /* ---- attribution ---- */
 
-static void leave(struct vigil_detect *d, size_t i)
+static void leave(struct vdet *d, size_t i)
 {
     struct waiting *w = &d->w[i];
     emit_detection(d, w);
@@ -277,8 +275,7 @@ static void add_writer(struct waiting *w, const struct call *c)
         w->omitted++;
 }
 
-void vigil_detect_add(struct vigil_detect *d, const char *line, size_t n,
-                      uint64_t now_ns)
+void vdet_add(struct vdet *d, const char *line, size_t n, uint64_t now_ns)
 {
     json_t *obj = json_loadb(line, n, JSON_ALLOW_NUL, NULL);
     json_t *ts =
@@ -304,7 +301,7 @@ void vigil_detect_add(struct vigil_detect *d, const char *line, size_t n,
     }
 }
 
-void vigil_detect_offer(struct vigil_detect *d, const struct vigil_syscall *ev)
+void vdet_offer(struct vdet *d, const struct vigil_syscall *ev)
 {
     if (ev->ts_enter_ns > d->progress)
         d->progress = ev->ts_enter_ns;
@@ -324,7 +321,7 @@ void vigil_detect_offer(struct vigil_detect *d, const struct vigil_syscall *ev)
             add_writer(&d->w[i], c);
 }
 
-void vigil_detect_flush(struct vigil_detect *d, uint64_t now_ns, bool all)
+void vdet_flush(struct vdet *d, uint64_t now_ns, bool all)
 {
     for (size_t i = 0; i < d->n;) {
         const struct waiting *w = &d->w[i];
@@ -337,7 +334,7 @@ void vigil_detect_flush(struct vigil_detect *d, uint64_t now_ns, bool all)
     }
 }
 
-void vigil_detect_free(struct vigil_detect *d)
+void vdet_free(struct vdet *d)
 {
     if (!d)
         return;

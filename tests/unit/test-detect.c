@@ -35,13 +35,13 @@ static struct vigil_syscall call(const char *name, int tid, uint64_t enter,
     return ev;
 }
 
-static void add(struct vigil_detect *d, uint64_t req_ts)
+static void add(struct vdet *d, uint64_t req_ts)
 {
     char line[256];
     int n = snprintf(line, sizeof(line),
                      "{\"type\":\"detection\",\"request_ts\":%llu}",
                      (unsigned long long)req_ts);
-    vigil_detect_add(d, line, (size_t)n, 0);
+    vdet_add(d, line, (size_t)n, 0);
 }
 
 /* Every byte of @s is printable ASCII: nothing a terminal acts on. */
@@ -57,8 +57,8 @@ static bool printable(const char *s)
  * completes first, control bytes and DEL in what the filter sent. */
 static void hostile(void)
 {
-    struct vigil_detect *d;
-    if (vigil_detect_new(&d, emit, NULL) < 0)
+    struct vdet *d;
+    if (vdet_new(&d, emit, NULL) < 0)
         return;
     nout = 0;
     add(d, 1500);
@@ -67,8 +67,8 @@ static void hostile(void)
            "\xff\xfe"
            "evil\x1b[2J\x7f",
            12);
-    vigil_detect_offer(d, &ev);
-    vigil_detect_flush(d, 0, true);
+    vdet_offer(d, &ev);
+    vdet_flush(d, 0, true);
     expect("a comm that is not UTF-8 is kept, byte-escaped",
            nout == 1 && strstr(out[0], "\"comm\":\"\\u00ff\\u00feevil"
                                        "\\u001b[2J\\u007f\""));
@@ -79,14 +79,14 @@ static void hostile(void)
     nout = 0;
     add(d, 10500);
     ev = call("write", 201, 10000, 10600); /* decoy */
-    vigil_detect_offer(d, &ev);
-    vigil_detect_flush(d, 0, false);
+    vdet_offer(d, &ev);
+    vdet_flush(d, 0, false);
     ev = call("fsync", 202, 10100, 10900); /* the real writer */
-    vigil_detect_offer(d, &ev);
-    vigil_detect_flush(d, 0, false);
+    vdet_offer(d, &ev);
+    vdet_flush(d, 0, false);
     ev = call("getpid", 203, 10500 + WAIT_NS + 1, 10500 + WAIT_NS + 2);
-    vigil_detect_offer(d, &ev);
-    vigil_detect_flush(d, 0, false);
+    vdet_offer(d, &ev);
+    vdet_flush(d, 0, false);
     expect("both calls in flight are named, not just the first",
            nout == 1 && strstr(out[0], "\"pid\":201") &&
                strstr(out[0], "\"pid\":202"));
@@ -96,49 +96,49 @@ static void hostile(void)
     nout = 0;
     const char *sig = "{\"type\":\"detection\",\"signature\":"
                       "\"a\\u001b]0;pwn\\u0007\x7f\xc3\xa9\",\"request_ts\":5}";
-    vigil_detect_add(d, sig, strlen(sig), 0);
-    vigil_detect_flush(d, 0, true);
+    vdet_add(d, sig, strlen(sig), 0);
+    vdet_flush(d, 0, true);
     expect("a signature name with ESC and DEL comes out escaped",
            nout == 1 && printable(out[0]) &&
                strstr(out[0], "\"a\\u001b]0;pwn\\u0007\\u007f"
                               "\\u00c3\\u00a9\""));
     const char *nul = "{\"type\":\"detection\",\"signature\":\"a\\u0000b\","
                       "\"request_ts\":5}";
-    vigil_detect_add(d, nul, strlen(nul), 0);
-    vigil_detect_flush(d, 0, true);
+    vdet_add(d, nul, strlen(nul), 0);
+    vdet_flush(d, 0, true);
     expect("a NUL in a string keeps the line a detection",
            nout == 2 && strstr(out[1], "\"a\\u0000b\""));
     nout = 1;
     const char *raw = "\x1b[31mnot json\x7f\xff";
-    vigil_detect_add(d, raw, strlen(raw), 0);
+    vdet_add(d, raw, strlen(raw), 0);
     expect("a line that is not JSON comes out escaped",
            nout == 2 && !strcmp(out[1], "\\u001b[31mnot json\\u007f\\u00ff"));
-    vigil_detect_free(d);
+    vdet_free(d);
 }
 
 int main(void)
 {
-    struct vigil_detect *d;
-    if (vigil_detect_new(&d, emit, NULL) < 0)
+    struct vdet *d;
+    if (vdet_new(&d, emit, NULL) < 0)
         return 1;
 
-    vigil_detect_add(d, "not json", 8, 0);
+    vdet_add(d, "not json", 8, 0);
     expect("a line that is not a detection passes at once",
            nout == 1 && !strcmp(out[0], "not json"));
 
     /* The writer completes after the detection arrived. */
     add(d, 1000);
     struct vigil_syscall ev = call("getpid", 7, 900, 1100);
-    vigil_detect_offer(d, &ev);
-    vigil_detect_flush(d, 0, false);
+    vdet_offer(d, &ev);
+    vdet_flush(d, 0, false);
     expect("a call that writes nothing is no writer", nout == 1);
     ev = call("pwrite64", 8, 900, 1100);
-    vigil_detect_offer(d, &ev);
-    vigil_detect_flush(d, 0, false);
+    vdet_offer(d, &ev);
+    vdet_flush(d, 0, false);
     expect("a writer found: it still waits for others in flight", nout == 1);
     ev = call("getpid", 7, 1000 + WAIT_NS + 1, 1000 + WAIT_NS + 2);
-    vigil_detect_offer(d, &ev);
-    vigil_detect_flush(d, 0, false);
+    vdet_offer(d, &ev);
+    vdet_flush(d, 0, false);
     expect("a pwrite64 spanning request_ts is the writer",
            nout == 2 && strstr(out[1], "\"writers\":[{\"pid\":8,\"tid\":8,"
                                        "\"comm\":\"t8\",\"syscall\":"
@@ -146,30 +146,30 @@ int main(void)
 
     /* The writer's event went by before the detection arrived. */
     ev = call("fsync", 9, 2000, 2500);
-    vigil_detect_offer(d, &ev);
+    vdet_offer(d, &ev);
     add(d, 2200);
-    vigil_detect_flush(d, 0, true);
+    vdet_flush(d, 0, true);
     expect("a writer seen earlier is found",
            nout == 3 && strstr(out[2], "\"syscall\":\"fsync\""));
 
     /* No writer: it waits until the trace is 3 s past request_ts. */
     add(d, 5000);
     ev = call("write", 10, 6000, 6100); /* after the request: not it */
-    vigil_detect_offer(d, &ev);
-    vigil_detect_flush(d, 0, false);
+    vdet_offer(d, &ev);
+    vdet_flush(d, 0, false);
     expect("no writer yet: it waits", nout == 3);
     ev = call("getpid", 11, 5000 + WAIT_NS + 1, 5000 + WAIT_NS + 2);
-    vigil_detect_offer(d, &ev);
-    vigil_detect_flush(d, 0, false);
+    vdet_offer(d, &ev);
+    vdet_flush(d, 0, false);
     expect("the trace moved past: it leaves without writers",
            nout == 4 && !strstr(out[3], "writers"));
 
     add(d, 1ull << 40);
-    vigil_detect_flush(d, 0, false);
+    vdet_flush(d, 0, false);
     expect("waiting", nout == 4);
-    vigil_detect_flush(d, 0, true);
+    vdet_flush(d, 0, true);
     expect("the end lets every detection out", nout == 5);
-    vigil_detect_free(d);
+    vdet_free(d);
     hostile();
     printf("%s\n", failures ? "FAIL" : "all checks passed");
     return failures != 0;

@@ -68,93 +68,93 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static uint64_t sym(const struct vigil_ksyms *ks, const char *name)
+static uint64_t sym(const struct vprof_ksyms *ks, const char *name)
 {
-    struct vigil_ksym s;
-    return vigil_ksyms_lookup(ks, name, &s) == 0 ? s.addr : 0;
+    struct vprof_ksym s;
+    return vprof_ksyms_lookup(ks, name, &s) == 0 ? s.addr : 0;
 }
 
 /* Is @va within ELF section @name? */
-static bool in_section(const struct vigil_kimage *img, const char *name,
+static bool in_section(const struct vprof_kimage *img, const char *name,
                        uint64_t va)
 {
     uint64_t a, sz;
-    return vigil_kimage_section(img, name, &a, &sz) == 0 && va >= a &&
+    return vprof_kimage_section(img, name, &a, &sz) == 0 && va >= a &&
            va - a < sz;
 }
 
-static void test_btf(const struct vigil_btf *btf, const char *tag)
+static void test_btf(const struct vprof_btf *btf, const char *tag)
 {
-    struct vigil_profile_diag d;
+    struct vprof_diag d;
     uint64_t ts = 0;
-    bool ok = vigil_btf_struct_size(btf, "task_struct", &ts, &d) == 0;
+    bool ok = vprof_btf_struct_size(btf, "task_struct", &ts, &d) == 0;
     check(ok && ts > 0, "%s: sizeof(task_struct) = %" PRIu64, tag, ts);
     static const char *const members[] = {
         "pid",    "tgid",  "comm",  "mm",           "real_parent",
         "parent", "files", "tasks", "group_leader", "signal"};
     for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
-        struct vigil_btf_member m = {0};
-        int rc = vigil_btf_member(btf, "task_struct", members[i], &m, &d);
+        struct vprof_btf_member m = {0};
+        int rc = vprof_btf_member(btf, "task_struct", members[i], &m, &d);
         check(rc == 0 && m.bit_offset % 8 == 0 &&
                   m.bit_offset / 8 + m.size <= ts,
               "%s: task_struct.%s at %" PRIu64 " (size %" PRIu64
               ") lies inside task_struct",
               tag, members[i], m.bit_offset / 8, m.size);
     }
-    struct vigil_btf_member comm = {0}, pid = {0};
-    ok = vigil_btf_member(btf, "task_struct", "comm", &comm, &d) == 0;
+    struct vprof_btf_member comm = {0}, pid = {0};
+    ok = vprof_btf_member(btf, "task_struct", "comm", &comm, &d) == 0;
     check(
         ok && comm.size == 16,
         "%s: task_struct.comm is TASK_COMM_LEN (16) bytes, at offset %" PRIu64,
         tag, comm.bit_offset / 8);
-    check(vigil_btf_member(btf, "task_struct", "pid", &pid, &d) == 0 &&
+    check(vprof_btf_member(btf, "task_struct", "pid", &pid, &d) == 0 &&
               pid.size == 4,
           "%s: task_struct.pid is a 4-byte pid_t", tag);
 
     /* x86-64 pt_regs is fixed by the entry code: r15 first, ss last. */
-    struct vigil_btf_member r15, ss;
+    struct vprof_btf_member r15, ss;
     uint64_t prs;
-    check(vigil_btf_struct_size(btf, "pt_regs", &prs, &d) == 0 && prs == 21 * 8,
+    check(vprof_btf_struct_size(btf, "pt_regs", &prs, &d) == 0 && prs == 21 * 8,
           "%s: pt_regs holds 21 8-byte slots", tag);
-    check(vigil_btf_member(btf, "pt_regs", "r15", &r15, &d) == 0 &&
+    check(vprof_btf_member(btf, "pt_regs", "r15", &r15, &d) == 0 &&
               r15.bit_offset == 0 &&
-              vigil_btf_member(btf, "pt_regs", "ss", &ss, &d) == 0 &&
+              vprof_btf_member(btf, "pt_regs", "ss", &ss, &d) == 0 &&
               ss.bit_offset / 8 == 20 * 8,
           "%s: pt_regs.r15 at 0 and pt_regs.ss at 160", tag);
 
     /* Members inside anonymous structs/unions: qstr's hash and len share
      * a u64 (hash_len) with hash in the low half on little-endian. */
-    struct vigil_btf_member len, hash_len;
-    check(vigil_btf_member(btf, "qstr", "len", &len, &d) == 0 &&
+    struct vprof_btf_member len, hash_len;
+    check(vprof_btf_member(btf, "qstr", "len", &len, &d) == 0 &&
               len.bit_offset == 32 && len.size == 4 &&
-              vigil_btf_member(btf, "qstr", "hash_len", &hash_len, &d) == 0 &&
+              vprof_btf_member(btf, "qstr", "hash_len", &hash_len, &d) == 0 &&
               hash_len.bit_offset == 0 && hash_len.size == 8,
           "%s: qstr.len found through anonymous union+struct at byte 4", tag);
     /* A dotted path through a named member. */
-    struct vigil_btf_member fam, fam2, common;
-    check(vigil_btf_member(btf, "sock", "__sk_common.skc_family", &fam, &d) ==
+    struct vprof_btf_member fam, fam2, common;
+    check(vprof_btf_member(btf, "sock", "__sk_common.skc_family", &fam, &d) ==
                   0 &&
-              vigil_btf_member(btf, "sock", "__sk_common", &common, &d) == 0 &&
-              vigil_btf_member(btf, "sock_common", "skc_family", &fam2, &d) ==
+              vprof_btf_member(btf, "sock", "__sk_common", &common, &d) == 0 &&
+              vprof_btf_member(btf, "sock_common", "skc_family", &fam2, &d) ==
                   0 &&
               fam.bit_offset == common.bit_offset + fam2.bit_offset,
           "%s: sock.__sk_common.skc_family = __sk_common + skc_family", tag);
     /* Negative lookups. */
-    struct vigil_btf_member m;
-    check(vigil_btf_member(btf, "task_struct", "no_such_member", &m, &d) ==
+    struct vprof_btf_member m;
+    check(vprof_btf_member(btf, "task_struct", "no_such_member", &m, &d) ==
                   -ENOENT &&
               strstr(d.msg, "no_such_member") != NULL,
           "%s: unknown member -> -ENOENT with message", tag);
-    check(vigil_btf_member(btf, "no_such_struct_xyz", "x", &m, &d) == -ENOENT,
+    check(vprof_btf_member(btf, "no_such_struct_xyz", "x", &m, &d) == -ENOENT,
           "%s: unknown struct -> -ENOENT", tag);
-    check(vigil_btf_member(btf, "task_struct", "comm..x", &m, &d) == -EINVAL,
+    check(vprof_btf_member(btf, "task_struct", "comm..x", &m, &d) == -EINVAL,
           "%s: malformed path -> -EINVAL", tag);
 }
 
 /* Every symbol exported through __ksymtab*: struct kernel_symbol holds
  * 32-bit offsets relative to its own fields (PREL32 relocations, used by
  * x86-64): value_offset, name_offset, namespace_offset. */
-static void test_ksymtab(struct vigil_kimage *img, const struct vigil_ksyms *ks,
+static void test_ksymtab(struct vprof_kimage *img, const struct vprof_ksyms *ks,
                          const char *tag)
 {
     static const char *const secs[] = {"__ksymtab", "__ksymtab_gpl"};
@@ -162,19 +162,19 @@ static void test_ksymtab(struct vigil_kimage *img, const struct vigil_ksyms *ks,
     char first_bad[400] = "";
     for (size_t s = 0; s < 2; s++) {
         uint64_t a, sz;
-        if (vigil_kimage_section(img, secs[s], &a, &sz) < 0)
+        if (vprof_kimage_section(img, secs[s], &a, &sz) < 0)
             continue;
         for (uint64_t e = a; e + 12 <= a + sz; e += 12) {
             int32_t f[2];
             char name[256];
-            if (vigil_kimage_read(img, e, f, sizeof f) < 0 ||
-                vigil_kimage_string(img, e + 4 + (int64_t)f[1], name,
+            if (vprof_kimage_read(img, e, f, sizeof f) < 0 ||
+                vprof_kimage_string(img, e + 4 + (int64_t)f[1], name,
                                     sizeof name) < 0)
                 continue;
             uint64_t value = e + (uint64_t)(int64_t)f[0];
             total++;
-            struct vigil_ksym k;
-            if (vigil_ksyms_lookup(ks, name, &k) < 0) {
+            struct vprof_ksym k;
+            if (vprof_ksyms_lookup(ks, name, &k) < 0) {
                 absent++;
                 if (first_bad[0] == '\0')
                     snprintf(first_bad, sizeof first_bad, "%s absent", name);
@@ -194,16 +194,16 @@ static void test_ksymtab(struct vigil_kimage *img, const struct vigil_ksyms *ks,
           first_bad);
 }
 
-static void test_ksyms(struct vigil_kimage *img, const struct vigil_ksyms *ks,
+static void test_ksyms(struct vprof_kimage *img, const struct vprof_ksyms *ks,
                        const char *tag)
 {
-    size_t n = vigil_ksyms_count(ks);
+    size_t n = vprof_ksyms_count(ks);
     check(n > 10000, "%s: %zu kallsyms symbols", tag, n);
     bool sorted = true, printable = true, typed = true;
     uint64_t prev = 0;
     for (size_t i = 0; i < n; i++) {
-        struct vigil_ksym s;
-        if (vigil_ksyms_get(ks, i, &s) < 0) {
+        struct vprof_ksym s;
+        if (vprof_ksyms_get(ks, i, &s) < 0) {
             sorted = false;
             break;
         }
@@ -221,7 +221,7 @@ static void test_ksyms(struct vigil_kimage *img, const struct vigil_ksyms *ks,
 
     uint64_t text = sym(ks, "_text"), etext = sym(ks, "_etext");
     uint64_t end = sym(ks, "_end"), tsec, tsz;
-    check(vigil_kimage_section(img, ".text", &tsec, &tsz) == 0 && text == tsec,
+    check(vprof_kimage_section(img, ".text", &tsec, &tsz) == 0 && text == tsec,
           "%s: _text (%" PRIx64 ") is the start of .text", tag, text);
     uint64_t e64 = sym(ks, "entry_SYSCALL_64");
     check(e64 >= text && e64 < etext && in_section(img, ".text", e64),
@@ -242,102 +242,97 @@ static void test_ksyms(struct vigil_kimage *img, const struct vigil_ksyms *ks,
     check(pco > etext && pco < end, "%s: __per_cpu_offset is data", tag);
     uint64_t pa, psz = 0, ct = sym(ks, "current_task");
     uint64_t hot = sym(ks, "pcpu_hot");
-    bool have = vigil_kimage_section(img, ".data..percpu", &pa, &psz) == 0;
+    bool have = vprof_kimage_section(img, ".data..percpu", &pa, &psz) == 0;
     check(have && (ct != 0 || hot != 0) && ct < psz && hot < psz,
           "%s: current_task (%" PRIx64 ") or pcpu_hot (%" PRIx64
           ") inside the per-CPU area (%" PRIx64 " bytes)",
           tag, ct, hot, psz);
-    struct vigil_ksym none;
-    check(vigil_ksyms_lookup(ks, "no_such_symbol_xyz", &none) == -ENOENT,
+    struct vprof_ksym none;
+    check(vprof_ksyms_lookup(ks, "no_such_symbol_xyz", &none) == -ENOENT,
           "%s: unknown symbol -> -ENOENT", tag);
     test_ksymtab(img, ks, tag);
 }
 
-static void test_profile(struct vigil_kimage *img, const char *release,
+static void test_profile(struct vprof_kimage *img, const char *release,
                          const char *tag)
 {
-    struct vigil_profile_diag d = {.msg = ""};
-    struct vigil_profile *p = NULL;
-    int rc = vigil_profile_build(&p, img, &d);
+    struct vprof_diag d = {.msg = ""};
+    struct vprof *p = NULL;
+    int rc = vprof_build(&p, img, &d);
     check(rc == 0, "%s: profile builds (%s)", tag, d.msg);
     if (rc < 0)
         return;
-    const char *banner = vigil_profile_banner(p);
+    const char *banner = vprof_banner(p);
     char want[300];
     snprintf(want, sizeof want, "Linux version %s ", release);
     check(banner != NULL && !strncmp(banner, want, strlen(want)),
           "%s: banner starts with \"%s\"", tag, want);
-    check(!strcmp(vigil_profile_release(p), release),
-          "%s: release \"%s\" from linux_banner", tag,
-          vigil_profile_release(p));
+    check(!strcmp(vprof_release(p), release),
+          "%s: release \"%s\" from linux_banner", tag, vprof_release(p));
 
     uint64_t off, hot, ct, tsz = 0;
-    struct vigil_profile_member m = {0};
+    struct vprof_member m = {0};
     off = 0;
-    bool ok = vigil_profile_percpu(p, "current_task", &off) == 0;
-    check(
-        ok &&
-            ((vigil_profile_symbol(p, "current_task", &ct) == 0 && off == ct) ||
-             (vigil_profile_symbol(p, "pcpu_hot", &hot) == 0 &&
-              vigil_profile_member(p, "pcpu_hot", "current_task", &m) == 0 &&
-              off == hot + m.offset)),
-        "%s: per-CPU current_task = 0x%" PRIx64
-        " (current_task or pcpu_hot + offsetof)",
-        tag, off);
-    ok = vigil_profile_struct_size(p, "task_struct", &tsz) == 0 &&
-         vigil_profile_member(p, "task_struct", "comm", &m) == 0;
+    bool ok = vprof_percpu(p, "current_task", &off) == 0;
+    check(ok && ((vprof_symbol(p, "current_task", &ct) == 0 && off == ct) ||
+                 (vprof_symbol(p, "pcpu_hot", &hot) == 0 &&
+                  vprof_member(p, "pcpu_hot", "current_task", &m) == 0 &&
+                  off == hot + m.offset)),
+          "%s: per-CPU current_task = 0x%" PRIx64
+          " (current_task or pcpu_hot + offsetof)",
+          tag, off);
+    ok = vprof_struct_size(p, "task_struct", &tsz) == 0 &&
+         vprof_member(p, "task_struct", "comm", &m) == 0;
     check(ok && m.offset + m.size <= tsz,
           "%s: profile task_struct.comm at %" PRIu64 " < sizeof %" PRIu64, tag,
           m.offset, tsz);
-    bool tg = vigil_profile_member(p, "task_struct", "thread_group", &m) == 0;
-    bool tn = vigil_profile_member(p, "task_struct", "thread_node", &m) == 0;
+    bool tg = vprof_member(p, "task_struct", "thread_group", &m) == 0;
+    bool tn = vprof_member(p, "task_struct", "thread_node", &m) == 0;
     check(tg || tn, "%s: thread links: thread_group %s, thread_node %s", tag,
           tg ? "yes" : "no", tn ? "yes" : "no");
 
     /* Round trip. */
-    char *j1 = vigil_profile_to_json(p, &d);
-    struct vigil_profile *q = NULL;
-    rc = j1 != NULL ? vigil_profile_load_json(&q, j1, strlen(j1), &d) : -1;
-    char *j2 = rc == 0 ? vigil_profile_to_json(q, &d) : NULL;
+    char *j1 = vprof_to_json(p, &d);
+    struct vprof *q = NULL;
+    rc = j1 != NULL ? vprof_load_json(&q, j1, strlen(j1), &d) : -1;
+    char *j2 = rc == 0 ? vprof_to_json(q, &d) : NULL;
     check(j2 != NULL && !strcmp(j1, j2), "%s: JSON round trip is exact", tag);
     uint64_t a1 = 0, a2 = 1;
-    struct vigil_profile_member m1, m2;
-    check(q != NULL && vigil_profile_symbol(p, "init_task", &a1) == 0 &&
-              vigil_profile_symbol(q, "init_task", &a2) == 0 && a1 == a2 &&
-              vigil_profile_member(q, "sock", "__sk_common.skc_dport", &m2) ==
-                  0 &&
-              vigil_profile_member(p, "sock", "__sk_common.skc_dport", &m1) ==
-                  0 &&
+    struct vprof_member m1, m2;
+    check(q != NULL && vprof_symbol(p, "init_task", &a1) == 0 &&
+              vprof_symbol(q, "init_task", &a2) == 0 && a1 == a2 &&
+              vprof_member(q, "sock", "__sk_common.skc_dport", &m2) == 0 &&
+              vprof_member(p, "sock", "__sk_common.skc_dport", &m1) == 0 &&
               m1.offset == m2.offset && m1.size == m2.size,
           "%s: reloaded profile answers the same queries", tag);
-    vigil_profile_free(q);
+    vprof_free(q);
     free(j2);
     free(j1);
-    vigil_profile_free(p);
+    vprof_free(p);
 }
 
 /* Corrupt copies of a real image must fail cleanly. */
 static void test_bad_images(const uint8_t *img, size_t len, const char *tag)
 {
-    struct vigil_profile_diag d = {.msg = ""};
-    struct vigil_kimage *k = NULL;
-    int rc = vigil_kimage_open(&k, img, 600, 0, &d);
+    struct vprof_diag d = {.msg = ""};
+    struct vprof_kimage *k = NULL;
+    int rc = vprof_kimage_open(&k, img, 600, 0, &d);
     check(rc == -EINVAL && strstr(d.msg, "truncated") != NULL,
           "%s: 600-byte prefix -> -EINVAL \"%s\"", tag, d.msg);
-    rc = vigil_kimage_open(&k, img, len / 2, 0, &d);
+    rc = vprof_kimage_open(&k, img, len / 2, 0, &d);
     check(rc == -EINVAL, "%s: half image -> -EINVAL \"%s\"", tag, d.msg);
 
     uint8_t *copy = malloc(len);
     memcpy(copy, img, len);
     for (size_t i = len / 3; i < len / 3 + 4096; i++)
         copy[i] ^= 0x5a;
-    rc = vigil_kimage_open(&k, copy, len, 0, &d);
+    rc = vprof_kimage_open(&k, copy, len, 0, &d);
     check(rc < 0, "%s: corrupt payload -> error \"%s\"", tag, d.msg);
     if (rc == 0)
-        vigil_kimage_free(k);
+        vprof_kimage_free(k);
     free(copy);
 
-    rc = vigil_kimage_open(&k, img, len, 1 << 20, &d);
+    rc = vprof_kimage_open(&k, img, len, 1 << 20, &d);
     check(rc == -EFBIG, "%s: 1 MiB output bound -> -EFBIG \"%s\"", tag, d.msg);
 }
 
@@ -359,28 +354,28 @@ static int test_kernel(const char *dir)
     release[strcspn(release, "\n")] = '\0';
     const char *tag = release;
 
-    struct vigil_profile_diag d = {.msg = ""};
-    struct vigil_kimage *img = NULL;
+    struct vprof_diag d = {.msg = ""};
+    struct vprof_kimage *img = NULL;
     double t0 = now();
-    int rc = vigil_kimage_open(&img, buf, len, 0, &d);
+    int rc = vprof_kimage_open(&img, buf, len, 0, &d);
     check(rc == 0, "%s: %s opens (%s)", tag, path, d.msg);
     if (rc == 0) {
-        const char *c = vigil_kimage_compression(img);
+        const char *c = vprof_kimage_compression(img);
         check(!strcmp(c, "gzip") || !strcmp(c, "xz") || !strcmp(c, "zstd") ||
                   !strcmp(c, "lz4"),
               "%s: compression %s, boot protocol %#x", tag, c,
-              vigil_kimage_boot_protocol(img));
-        const struct vigil_btf *btf;
-        const struct vigil_ksyms *ks;
-        rc = vigil_kimage_btf(img, &btf, &d);
+              vprof_kimage_boot_protocol(img));
+        const struct vprof_btf *btf;
+        const struct vprof_ksyms *ks;
+        rc = vprof_kimage_btf(img, &btf, &d);
         check(rc == 0, "%s: .BTF parses (%s)", tag, d.msg);
         if (rc == 0)
             test_btf(btf, tag);
-        rc = vigil_kimage_ksyms(img, &ks, &d);
+        rc = vprof_kimage_ksyms(img, &ks, &d);
         check(rc == 0, "%s: kallsyms found (%s)", tag, d.msg);
         if (rc == 0) {
-            struct vigil_ksyms_layout l;
-            vigil_ksyms_layout(ks, &l);
+            struct vprof_ksyms_layout l;
+            vprof_ksyms_layout(ks, &l);
             printf("info: %s: kallsyms order:", tag);
             for (size_t i = 0; i < 9 && l.order[i] != NULL; i++)
                 printf(" %s", l.order[i]);
@@ -389,7 +384,7 @@ static int test_kernel(const char *dir)
         }
         test_profile(img, release, tag);
         printf("info: %s: decode + checks took %.2f s\n", tag, now() - t0);
-        vigil_kimage_free(img);
+        vprof_kimage_free(img);
     }
     test_bad_images(buf, len, tag);
     free(buf);
@@ -402,8 +397,8 @@ static void write_seed(const char *name, uint8_t selector, const void *data,
 
 static void test_json_errors(void)
 {
-    struct vigil_profile_diag d;
-    struct vigil_profile *p = NULL;
+    struct vprof_diag d;
+    struct vprof *p = NULL;
     static const char other[] = "{\"format\":\"other\",\"version\":1}";
     static const char v2[] = "{\"format\":\"vigil-profile\",\"version\":2}";
     static const char bad_sym[] =
@@ -416,30 +411,28 @@ static void test_json_errors(void)
         "\"0xffffffff81000000\",\"y\":null},\"percpu\":{\"current_task\":8},"
         "\"structs\":{\"s\":{\"size\":8,\"members\":{\"f\":{\"offset\":4,"
         "\"size\":4},\"g\":null}}}}";
-    check(vigil_profile_load_json(&p, other, sizeof other - 1, &d) == -ENOTSUP,
+    check(vprof_load_json(&p, other, sizeof other - 1, &d) == -ENOTSUP,
           "json: other format -> -ENOTSUP (%s)", d.msg);
-    check(vigil_profile_load_json(&p, v2, sizeof v2 - 1, &d) == -ENOTSUP,
+    check(vprof_load_json(&p, v2, sizeof v2 - 1, &d) == -ENOTSUP,
           "json: version 2 -> -ENOTSUP (%s)", d.msg);
-    check(vigil_profile_load_json(&p, "{", 1, &d) == -EINVAL,
+    check(vprof_load_json(&p, "{", 1, &d) == -EINVAL,
           "json: truncated -> -EINVAL (%s)", d.msg);
-    check(vigil_profile_load_json(&p, bad_sym, sizeof bad_sym - 1, &d) ==
-              -EINVAL,
+    check(vprof_load_json(&p, bad_sym, sizeof bad_sym - 1, &d) == -EINVAL,
           "json: symbol without 0x -> -EINVAL (%s)", d.msg);
     write_seed("profile-minimal.json", 3, good, sizeof good - 1);
     d.msg[0] = '\0';
-    int rc = vigil_profile_load_json(&p, good, sizeof good - 1, &d);
+    int rc = vprof_load_json(&p, good, sizeof good - 1, &d);
     check(rc == 0, "json: minimal profile loads (%s)", d.msg);
     if (rc == 0) {
         uint64_t a = 0, o = 0;
-        struct vigil_profile_member m;
-        check(vigil_profile_symbol(p, "x", &a) == 0 &&
-                  a == 0xffffffff81000000ull &&
-                  vigil_profile_symbol(p, "y", &a) == -ENOENT &&
-                  vigil_profile_percpu(p, "current_task", &o) == 0 && o == 8 &&
-                  vigil_profile_member(p, "s", "f", &m) == 0 && m.offset == 4 &&
-                  vigil_profile_member(p, "s", "g", &m) == -ENOENT,
+        struct vprof_member m;
+        check(vprof_symbol(p, "x", &a) == 0 && a == 0xffffffff81000000ull &&
+                  vprof_symbol(p, "y", &a) == -ENOENT &&
+                  vprof_percpu(p, "current_task", &o) == 0 && o == 8 &&
+                  vprof_member(p, "s", "f", &m) == 0 && m.offset == 4 &&
+                  vprof_member(p, "s", "g", &m) == -ENOENT,
               "json: queries on a minimal profile");
-        vigil_profile_free(p);
+        vprof_free(p);
     }
 }
 
@@ -978,21 +971,21 @@ static void test_syn_ksyms_layout(const struct syn_sym *all, size_t nall,
             s[n++] = all[i];
     struct buf r = {0};
     syn_rodata(&r, s, n, flags);
-    struct vigil_profile_diag d = {.msg = ""};
-    struct vigil_ksyms *ks = NULL;
-    int rc = vigil_ksyms_scan(&ks, r.p, r.len, SYN_RODATA, &d);
+    struct vprof_diag d = {.msg = ""};
+    struct vprof_ksyms *ks = NULL;
+    int rc = vprof_ksyms_scan(&ks, r.p, r.len, SYN_RODATA, &d);
     check(rc == 0, "synthetic kallsyms (layout %#x) found (%s)", flags, d.msg);
     if (rc == 0) {
-        bool same = vigil_ksyms_count(ks) == n;
+        bool same = vprof_ksyms_count(ks) == n;
         for (size_t i = 0; same && i < n; i++) {
-            struct vigil_ksym k;
-            same = vigil_ksyms_get(ks, i, &k) == 0 && k.addr == s[i].addr &&
+            struct vprof_ksym k;
+            same = vprof_ksyms_get(ks, i, &k) == 0 && k.addr == s[i].addr &&
                    k.type == s[i].type && !strcmp(k.name, s[i].name);
         }
         check(same, "synthetic kallsyms (layout %#x): all %zu symbols decode",
               flags, n);
-        struct vigil_ksyms_layout l;
-        vigil_ksyms_layout(ks, &l);
+        struct vprof_ksyms_layout l;
+        vprof_ksyms_layout(ks, &l);
         const char *first =
             flags & SYN_ORDER_NEW ? "kallsyms_num_syms" : "kallsyms_offsets";
         size_t nt = 0;
@@ -1006,11 +999,11 @@ static void test_syn_ksyms_layout(const struct syn_sym *all, size_t nall,
               "synthetic kallsyms (layout %#x): order starts with %s, %zu "
               "tables, absolute_percpu %d",
               flags, l.order[0], nt, l.absolute_percpu);
-        struct vigil_ksym k;
-        check(vigil_ksyms_lookup(ks, "dup_name", &k) == 0 && k.type == 'T',
+        struct vprof_ksym k;
+        check(vprof_ksyms_lookup(ks, "dup_name", &k) == 0 && k.type == 'T',
               "synthetic kallsyms: duplicate name resolves to the global "
               "symbol");
-        vigil_ksyms_free(ks);
+        vprof_ksyms_free(ks);
     }
     if (flags == (SYN_ORDER_NEW | SYN_SEQS))
         write_seed("kallsyms-new-order", 2, r.p + SYN_TABLES,
@@ -1020,17 +1013,17 @@ static void test_syn_ksyms_layout(const struct syn_sym *all, size_t nall,
                    r.len - SYN_TABLES);
     /* Broken copies: no crash, no false positive. */
     for (size_t cut = r.len - 700; cut < r.len; cut += 97) {
-        rc = vigil_ksyms_scan(&ks, r.p, cut, SYN_RODATA, &d);
+        rc = vprof_ksyms_scan(&ks, r.p, cut, SYN_RODATA, &d);
         if (rc == 0)
-            vigil_ksyms_free(ks);
+            vprof_ksyms_free(ks);
     }
     free(r.p);
 }
 
-static void test_syn_btf(const struct vigil_btf *btf)
+static void test_syn_btf(const struct vprof_btf *btf)
 {
-    struct vigil_profile_diag d;
-    struct vigil_btf_member m;
+    struct vprof_diag d;
+    struct vprof_btf_member m;
     uint64_t sz = 0;
     struct {
         const char *type, *path;
@@ -1051,7 +1044,7 @@ static void test_syn_btf(const struct vigil_btf *btf)
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         memset(&m, 0xff, sizeof m);
-        int rc = vigil_btf_member(btf, want[i].type, want[i].path, &m, &d);
+        int rc = vprof_btf_member(btf, want[i].type, want[i].path, &m, &d);
         check(rc == 0 && m.bit_offset == want[i].bit_offset &&
                   m.size == want[i].size && m.bit_size == want[i].bit_size,
               "synthetic BTF: %s.%s at bit %" PRIu64 ", %" PRIu64
@@ -1059,11 +1052,11 @@ static void test_syn_btf(const struct vigil_btf *btf)
               want[i].type, want[i].path, want[i].bit_offset, want[i].size,
               want[i].bit_size);
     }
-    bool ok = vigil_btf_struct_size(btf, "task_struct", &sz, &d) == 0;
+    bool ok = vprof_btf_struct_size(btf, "task_struct", &sz, &d) == 0;
     check(ok && sz == 64, "synthetic BTF: sizeof(task_struct) = 64");
-    check(vigil_btf_member(btf, "outer", "inner.nope", &m, &d) == -ENOENT,
+    check(vprof_btf_member(btf, "outer", "inner.nope", &m, &d) == -ENOENT,
           "synthetic BTF: missing nested member -> -ENOENT");
-    check(vigil_btf_member(btf, "task_struct", "pid.x", &m, &d) == -EINVAL,
+    check(vprof_btf_member(btf, "task_struct", "pid.x", &m, &d) == -EINVAL,
           "synthetic BTF: path through a non-struct -> -EINVAL (%s)", d.msg);
 }
 
@@ -1084,18 +1077,18 @@ static void test_synthetic(void)
 
     struct buf btf = {0}, rodata = {0}, elf = {0};
     build_btf(&btf);
-    struct vigil_profile_diag d = {.msg = ""};
-    struct vigil_btf *b = NULL;
-    int rc = vigil_btf_parse(&b, btf.p, btf.len, &d);
+    struct vprof_diag d = {.msg = ""};
+    struct vprof_btf *b = NULL;
+    int rc = vprof_btf_parse(&b, btf.p, btf.len, &d);
     check(rc == 0, "synthetic BTF parses (%s)", d.msg);
     if (rc == 0) {
         test_syn_btf(b);
-        vigil_btf_free(b);
+        vprof_btf_free(b);
     }
     write_seed("btf", 1, btf.p, btf.len);
     for (size_t cut = 0; cut < btf.len; cut++) { /* every truncation */
-        if (vigil_btf_parse(&b, btf.p, cut, &d) == 0)
-            vigil_btf_free(b);
+        if (vprof_btf_parse(&b, btf.p, cut, &d) == 0)
+            vprof_btf_free(b);
     }
 
     syn_rodata(&rodata, syms, n, SYN_ORDER_NEW | SYN_SEQS);
@@ -1109,38 +1102,38 @@ static void test_synthetic(void)
             continue;
         }
         build_bzimage(&bz, &payload);
-        struct vigil_kimage *img = NULL;
+        struct vprof_kimage *img = NULL;
         d.msg[0] = '\0';
-        rc = vigil_kimage_open(&img, bz.p, bz.len, 0, &d);
+        rc = vprof_kimage_open(&img, bz.p, bz.len, 0, &d);
         check(rc == 0, "synthetic %s bzImage opens (%s)", comps[i], d.msg);
         if (rc == 0) {
             size_t vlen;
-            const void *v = vigil_kimage_vmlinux(img, &vlen);
-            check(!strcmp(vigil_kimage_compression(img), comps[i]) &&
+            const void *v = vprof_kimage_vmlinux(img, &vlen);
+            check(!strcmp(vprof_kimage_compression(img), comps[i]) &&
                       vlen == elf.len && !memcmp(v, elf.p, vlen),
                   "synthetic %s bzImage: compression detected, vmlinux "
                   "restored byte for byte",
                   comps[i]);
-            const struct vigil_ksyms *ks;
-            struct vigil_ksym k;
-            rc = vigil_kimage_ksyms(img, &ks, &d);
-            check(rc == 0 && vigil_ksyms_lookup(ks, "init_task", &k) == 0 &&
+            const struct vprof_ksyms *ks;
+            struct vprof_ksym k;
+            rc = vprof_kimage_ksyms(img, &ks, &d);
+            check(rc == 0 && vprof_ksyms_lookup(ks, "init_task", &k) == 0 &&
                       k.addr == SYN_DATA + 0x40,
                   "synthetic %s bzImage: kallsyms via the ELF", comps[i]);
             char banner[128] = "";
-            check(rc == 0 && vigil_ksyms_lookup(ks, "linux_banner", &k) == 0 &&
-                      vigil_kimage_string(img, k.addr, banner, sizeof banner) ==
+            check(rc == 0 && vprof_ksyms_lookup(ks, "linux_banner", &k) == 0 &&
+                      vprof_kimage_string(img, k.addr, banner, sizeof banner) ==
                           0 &&
                       !strcmp(banner, SYN_BANNER),
                   "synthetic %s bzImage: banner read through its symbol",
                   comps[i]);
             /* Only a few structs exist: the profile must refuse, politely. */
-            struct vigil_profile *p = NULL;
-            rc = vigil_profile_build(&p, img, &d);
+            struct vprof *p = NULL;
+            rc = vprof_build(&p, img, &d);
             check(rc == -ENOENT && d.msg[0] != '\0',
                   "synthetic %s bzImage: profile refused: %s", comps[i], d.msg);
-            vigil_profile_free(p);
-            vigil_kimage_free(img);
+            vprof_free(p);
+            vprof_kimage_free(img);
         }
         char seed[32];
         snprintf(seed, sizeof seed, "bzimage-%s", comps[i]);
@@ -1153,8 +1146,8 @@ static void test_synthetic(void)
             memcpy(bz.p + 0x24c, &(uint32_t){(uint32_t)(cut - 1024 - 0x100)},
                    4);
             if (cut > 1024 + 0x100 &&
-                vigil_kimage_open(&img, bz.p, cut, 0, &d) == 0)
-                vigil_kimage_free(img);
+                vprof_kimage_open(&img, bz.p, cut, 0, &d) == 0)
+                vprof_kimage_free(img);
         }
         free(payload.p);
         free(bz.p);
@@ -1181,18 +1174,18 @@ static void test_not_elf(void)
            7);
     for (size_t i = 0; i < sizeof comps / sizeof comps[0]; i++) {
         struct buf payload = {0}, bz = {0};
-        struct vigil_profile_diag d = {{0}};
-        struct vigil_kimage *img = NULL;
+        struct vprof_diag d = {{0}};
+        struct vprof_kimage *img = NULL;
         if (!compress_as(comps[i], &zeros, &payload)) {
             check(false, "%s: compress zeros", comps[i]);
             continue;
         }
         build_bzimage(&bz, &payload);
-        int rc = vigil_kimage_open(&img, bz.p, bz.len, 0, &d);
+        int rc = vprof_kimage_open(&img, bz.p, bz.len, 0, &d);
         check(rc == -EINVAL && strstr(d.msg, "not an ELF64 vmlinux"),
               "%s: 6 MiB of zeros stop at the first bytes (%s)", comps[i],
               d.msg);
-        vigil_kimage_free(img);
+        vprof_kimage_free(img);
         free(payload.p);
         free(bz.p);
         payload = (struct buf){0};
@@ -1206,13 +1199,13 @@ static void test_not_elf(void)
         memcpy(payload.p + payload.len - 4, &small, 4);
         build_bzimage(&bz, &payload);
         img = NULL;
-        rc = vigil_kimage_open(&img, bz.p, bz.len, 0, &d);
+        rc = vprof_kimage_open(&img, bz.p, bz.len, 0, &d);
         check(rc < 0 && (strstr(d.msg, "more than the 1048576 bytes") ||
                          strstr(d.msg, "longer than its size trailer") ||
                          strstr(d.msg, "corrupt")),
               "%s: output past a 1 MiB trailer is refused (%s)", comps[i],
               d.msg);
-        vigil_kimage_free(img);
+        vprof_kimage_free(img);
         free(payload.p);
         free(bz.p);
     }
