@@ -35,13 +35,13 @@ struct scan {
     bool found;
     unsigned long files, infected, errors, diag_errors;
     uint64_t bytes;
+    size_t nsig;              /* signatures loaded */
+    double t_start, t_loaded; /* seconds, for the summary */
 };
 
 static double now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)cli_now_ns(CLOCK_MONOTONIC) / 1e9;
 }
 
 static void usage(FILE *f)
@@ -357,6 +357,80 @@ static int read_key(const char *path, char *buf, size_t len)
     return 0;
 }
 
+/* The databases into sc->db, with the load's figures kept for the
+ * summary. -1 after printing why. */
+static int load_dbs(struct scan *sc, const char **dbs, size_t ndb, bool strict,
+                    bool partial, const char *cvd_key_path)
+{
+    char cvd_key[4096] = ""; /* its text */
+    sc->t_start = now();
+    if (cvd_key_path != NULL &&
+        read_key(cvd_key_path, cvd_key, sizeof cvd_key) < 0)
+        return -1;
+    struct sigdb_opts so = {.strict = strict,
+                            .partial = partial,
+                            .diag = on_diag,
+                            .diag_opaque = sc,
+                            .cvd_key = cvd_key_path ? cvd_key : NULL};
+    struct sigdb_report rep = {0, 0};
+    char err[512] = "";
+    int r = sigdb_load(&sc->db, dbs, ndb, &so, &rep, err, sizeof(err));
+    if (r < 0) {
+        cli_error("%s%s", err,
+                  r == -EINVAL && rep.rejected && !strict && !partial
+                      ? " (--partial-db accepts it)"
+                      : "");
+        return -1;
+    }
+    sc->nsig = rep.signatures;
+    sc->t_loaded = now();
+    return 0;
+}
+
+static void print_summary(const struct scan *sc, double t_done)
+{
+    struct vsig_db_stats st = {.sz = sizeof st};
+    vsig_db_stats(sc->db, &st);
+    fprintf(stderr,
+            "\n----------- SCAN SUMMARY -----------\n"
+            "Known signatures: %zu\n"
+            "Skipped database lines: %lu\n"
+            "Scanned files: %lu\n"
+            "Infected files: %lu\n"
+            "Errors: %lu\n"
+            "Data scanned: %.2f MB\n"
+            "Load time: %.3f sec\n"
+            "Scan time: %.3f sec\n"
+            "Matcher memory: %.1f MiB\n",
+            sc->nsig, sc->diag_errors, sc->files, sc->infected, sc->errors,
+            (double)sc->bytes / 1e6, sc->t_loaded - sc->t_start,
+            t_done - sc->t_loaded, (double)st.memory / (1 << 20));
+}
+
+/* Scan the @n @paths with the loaded database; clamscan's exit status. */
+static int scan_all(struct scan *sc, char **paths, int n, bool summary)
+{
+    int ret = SCAN_EXIT_ERROR;
+    if ((sc->buf = malloc(sc->feed)) == NULL ||
+        vsig_stream_new(&sc->stream, sc->db, NULL, on_match, sc) < 0) {
+        cli_error("out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++)
+        scan_path(sc, paths[i]);
+    fflush(stdout);
+    if (summary)
+        print_summary(sc, now());
+    ret = sc->errors     ? SCAN_EXIT_ERROR
+          : sc->infected ? SCAN_EXIT_FOUND
+                         : VIGIL_EXIT_OK;
+out:
+    vsig_stream_free(sc->stream);
+    vsig_db_unref(sc->db);
+    free(sc->buf);
+    return ret;
+}
+
 int cmd_scan(int argc, char **argv)
 {
     enum { OPT_STRICT = 256, OPT_NOSUM, OPT_FEED, OPT_PARTIAL, OPT_CVD_KEY };
@@ -377,8 +451,7 @@ int cmd_scan(int argc, char **argv)
     size_t ndb = 0;
     bool strict = false, partial = false, summary = true;
     const char *cvd_key_path = NULL;
-    char cvd_key[4096] = ""; /* its text */
-    int c, ret = SCAN_EXIT_ERROR;
+    int c;
 
     if (dbs == NULL) {
         cli_error("out of memory");
@@ -440,65 +513,9 @@ int cmd_scan(int argc, char **argv)
         return VIGIL_EXIT_USAGE;
     }
 
-    double t0 = now();
-    if (cvd_key_path != NULL &&
-        read_key(cvd_key_path, cvd_key, sizeof cvd_key) < 0) {
-        free(dbs);
-        return SCAN_EXIT_ERROR;
-    }
-    struct sigdb_opts so = {.strict = strict,
-                            .partial = partial,
-                            .diag = on_diag,
-                            .diag_opaque = &sc,
-                            .cvd_key = cvd_key_path ? cvd_key : NULL};
-    struct sigdb_report rep = {0, 0};
-    char err[512] = "";
-    int r = sigdb_load(&sc.db, dbs, ndb, &so, &rep, err, sizeof(err));
+    int r = load_dbs(&sc, dbs, ndb, strict, partial, cvd_key_path);
     free(dbs);
-    if (r < 0) {
-        cli_error("%s%s", err,
-                  r == -EINVAL && rep.rejected && !strict && !partial
-                      ? " (--partial-db accepts it)"
-                      : "");
+    if (r < 0)
         return SCAN_EXIT_ERROR;
-    }
-    size_t nsig = rep.signatures;
-    double t1 = now();
-
-    if ((sc.buf = malloc(sc.feed)) == NULL ||
-        vsig_stream_new(&sc.stream, sc.db, NULL, on_match, &sc) < 0) {
-        cli_error("out of memory");
-        goto out;
-    }
-    for (int i = optind; i < argc; i++)
-        scan_path(&sc, argv[i]);
-    fflush(stdout);
-    double t2 = now();
-
-    if (summary) {
-        struct vsig_db_stats st = {.sz = sizeof st};
-        vsig_db_stats(sc.db, &st);
-        fprintf(stderr,
-                "\n----------- SCAN SUMMARY -----------\n"
-                "Known signatures: %zu\n"
-                "Skipped database lines: %lu\n"
-                "Scanned files: %lu\n"
-                "Infected files: %lu\n"
-                "Errors: %lu\n"
-                "Data scanned: %.2f MB\n"
-                "Load time: %.3f sec\n"
-                "Scan time: %.3f sec\n"
-                "Matcher memory: %.1f MiB\n",
-                nsig, sc.diag_errors, sc.files, sc.infected, sc.errors,
-                (double)sc.bytes / 1e6, t1 - t0, t2 - t1,
-                (double)st.memory / (1 << 20));
-    }
-    ret = sc.errors     ? SCAN_EXIT_ERROR
-          : sc.infected ? SCAN_EXIT_FOUND
-                        : VIGIL_EXIT_OK;
-out:
-    vsig_stream_free(sc.stream);
-    vsig_db_unref(sc.db);
-    free(sc.buf);
-    return ret;
+    return scan_all(&sc, argv + optind, argc - optind, summary);
 }
