@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vigil/clock.h"
+
 /* Replies longer than this are not something set_link produces. */
 #define QMP_LINE_MAX 65536
 
@@ -24,9 +26,7 @@ struct qmp {
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)(vigil_now_ns(CLOCK_MONOTONIC) / 1000000);
 }
 
 static int wait_fd(struct qmp *q, short events)

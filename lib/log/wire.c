@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vigil/hex.h"
 #include "vigil/log.h"
 
 static void put16(uint8_t *p, uint16_t v)
@@ -260,17 +261,6 @@ int vlog_replay_check(struct vlog_replay *w, uint64_t seq)
     return 0;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int vlog_key_load(const char *path, uint8_t key[VLOG_KEY_LEN])
 {
     uint8_t buf[130];
@@ -300,7 +290,7 @@ int vlog_key_load(const char *path, uint8_t key[VLOG_KEY_LEN])
     if (got != 2 * VLOG_KEY_LEN)
         return -EINVAL;
     for (size_t i = 0; i < VLOG_KEY_LEN; i++) {
-        int hi = hexval(buf[2 * i]), lo = hexval(buf[2 * i + 1]);
+        int hi = vigil_hexval(buf[2 * i]), lo = vigil_hexval(buf[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -EINVAL;
         key[i] = (uint8_t)(hi << 4 | lo);

@@ -13,22 +13,12 @@
 #include <zlib.h>
 
 #include "sig/dsig.h"
+#include "vigil/hex.h"
 #include "sig/sig-int.h"
 
 #define CVD_HDR          512
 #define CVD_MAX_UNPACKED (1ull << 30)
 #define TAR_BLOCK        512
-
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Field @idx of the colon-separated header, or NULL. */
 static const char *hdr_field(const char *h, size_t hl, int idx, size_t *len)
@@ -218,7 +208,7 @@ int vs_cvd_unpack(const uint8_t *buf, size_t len, bool is_cld, vs_member_fn fn,
     }
     uint8_t want[16], got[16];
     for (int i = 0; i < 16; i++) {
-        int a = hexdig(md5[2 * i]), b = hexdig(md5[2 * i + 1]);
+        int a = vigil_hexval(md5[2 * i]), b = vigil_hexval(md5[2 * i + 1]);
         if (a < 0 || b < 0) {
             vs_errf(e, "bad MD5 in container header");
             return -EINVAL;
