@@ -14,19 +14,10 @@
 #include "vigil/sig.h"
 
 #include "dsig-sign.h"
+#include "check.h"
 
-static int failures;
 /* The key test containers are signed with (test_cvd), given to the loader. */
 static struct test_key cvd_key;
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,   \
-                    #cond);                                                    \
-            failures++;                                                        \
-        }                                                                      \
-    } while (0)
 
 struct diags {
     int n, errors, warnings, notes;
@@ -63,12 +54,12 @@ static int load(const char *name, const void *text, size_t len, bool strict,
     struct vsig_loader *l;
     memset(g, 0, sizeof *g);
     int r = vsig_loader_new(&l, &o);
-    CHECK(r == 0);
+    EXPECT(r == 0, "r == 0");
     r = vsig_loader_add(l, name, text, len);
     *nsig = vsig_loader_count(l);
     struct vsig_db *db = NULL;
     int rc = vsig_loader_compile(l, &db);
-    CHECK(rc == 0);
+    EXPECT(rc == 0, "rc == 0");
     if (dbp)
         *dbp = db;
     else
@@ -121,19 +112,20 @@ static void test_lines(void)
                      "Bad.5:0:*\n"
                      "Good.6:1:EOF-20:41424344(45|46)\n";
     int r = loads("t.ndb", db, false, &g, &n);
-    CHECK(r == 0);
-    CHECK(n == 3);
-    CHECK(g.errors == 3);
-    CHECK(g.n >= 3 && g.lines[0] == 2 && g.lines[1] == 6 && g.lines[2] == 7);
-    CHECK(strcmp(g.file, "t.ndb") == 0);
+    EXPECT(r == 0, "r == 0");
+    EXPECT(n == 3, "n == 3");
+    EXPECT(g.errors == 3, "g.errors == 3");
+    EXPECT(g.n >= 3 && g.lines[0] == 2 && g.lines[1] == 6 && g.lines[2] == 7,
+           "g.n >= 3 && g.lines[0] == 2 && g.lines[1] == 6 && g.lines[2] == 7");
+    EXPECT(strcmp(g.file, "t.ndb") == 0, "strcmp(g.file, \"t.ndb\") == 0");
 
     /* Strict: the first bad line fails the whole file. */
     r = loads("t.ndb", db, true, &g, &n);
-    CHECK(r == -EINVAL);
-    CHECK(n == 0);
+    EXPECT(r == -EINVAL, "r == -EINVAL");
+    EXPECT(n == 0, "n == 0");
 
     r = loads("t.xyz", "a", false, &g, &n);
-    CHECK(r == -EINVAL && g.errors == 1);
+    EXPECT(r == -EINVAL && g.errors == 1, "r == -EINVAL && g.errors == 1");
 }
 
 static void test_hex_syntax(void)
@@ -326,22 +318,26 @@ static void test_cvd(void)
     struct buf cvd = make_cvd(&gz, false);
     struct vsig_db *db;
     int r = load("daily.cvd", cvd.p, cvd.n, false, &g, &n, &db);
-    CHECK(r == 0);
-    CHECK(n == 3);
+    EXPECT(r == 0, "r == 0");
+    EXPECT(n == 3, "n == 3");
     /* The bad line is named inside its container; nothing else is said
      * (the .info member is noted as skipped; a verified container gets
      * no note about its signature). */
-    CHECK(g.errors == 1 && g.notes <= 1 &&
-          strcmp(g.file, "daily.cvd:test.ndb") == 0);
+    EXPECT(g.errors == 1 && g.notes <= 1 &&
+               strcmp(g.file, "daily.cvd:test.ndb") == 0,
+           "g.errors == 1 && g.notes <= 1 && strcmp(g.file, "
+           "\"daily.cvd:test.ndb\") == 0");
     struct vsig_db_stats st = {.sz = sizeof st};
     vsig_db_stats(db, &st);
-    CHECK(st.body == 1 && st.logical == 1 && st.hashes == 1);
+    EXPECT(st.body == 1 && st.logical == 1 && st.hashes == 1,
+           "st.body == 1 && st.logical == 1 && st.hashes == 1");
     vsig_db_unref(db);
 
     /* The MD5 in the header covers the body. */
     struct buf bad = make_cvd(&gz, true);
     r = load("daily.cvd", bad.p, bad.n, false, &g, &n, NULL);
-    CHECK(r == -EINVAL && n == 0 && strstr(g.last, "MD5") != NULL);
+    EXPECT(r == -EINVAL && n == 0 && strstr(g.last, "MD5") != NULL,
+           "r == -EINVAL && n == 0 && strstr(g.last, \"MD5\") != NULL");
 
     /* The publisher signature covers the MD5: a body changed by one byte,
      * its MD5 recomputed, keeps the old signature and is refused; so are
@@ -356,23 +352,28 @@ static void test_cvd(void)
     gz2.p[gz2.n / 2] ^= 0x40;
     struct buf forged = make_cvd_sig(&gz2, false, dsig);
     r = load("daily.cvd", forged.p, forged.n, false, &g, &n, NULL);
-    CHECK(r == -EINVAL && n == 0 && strstr(g.last, "dsig") != NULL);
+    EXPECT(r == -EINVAL && n == 0 && strstr(g.last, "dsig") != NULL,
+           "r == -EINVAL && n == 0 && strstr(g.last, \"dsig\") != NULL");
     struct buf unsigned_ = make_cvd_sig(&gz, false, "");
     r = load("daily.cvd", unsigned_.p, unsigned_.n, false, &g, &n, NULL);
-    CHECK(r == -EINVAL && n == 0 && strstr(g.last, "dsig") != NULL);
+    EXPECT(r == -EINVAL && n == 0 && strstr(g.last, "dsig") != NULL,
+           "r == -EINVAL && n == 0 && strstr(g.last, \"dsig\") != NULL");
     dsig[7] = dsig[7] == 'a' ? 'b' : 'a';
     struct buf changed = make_cvd_sig(&gz, false, dsig);
     r = load("daily.cvd", changed.p, changed.n, false, &g, &n, NULL);
-    CHECK(r == -EINVAL && n == 0 && strstr(g.last, "does not verify"));
+    EXPECT(r == -EINVAL && n == 0 && strstr(g.last, "does not verify"),
+           "r == -EINVAL && n == 0 && strstr(g.last, \"does not verify\")");
     struct test_key saved = cvd_key;
     cvd_key.text[0] = '\0'; /* NULL below: ClamAV's key */
     struct vsig_load_opts o = {
         .sz = sizeof o, .diag = on_diag, .diag_opaque = &g, .cvd_key = NULL};
     struct vsig_loader *l;
     memset(&g, 0, sizeof g);
-    CHECK(vsig_loader_new(&l, &o) == 0);
-    CHECK(vsig_loader_add(l, "daily.cvd", cvd.p, cvd.n) == -EINVAL &&
-          strstr(g.last, "ClamAV's key") != NULL);
+    EXPECT(vsig_loader_new(&l, &o) == 0, "vsig_loader_new(&l, &o) == 0");
+    EXPECT(vsig_loader_add(l, "daily.cvd", cvd.p, cvd.n) == -EINVAL &&
+               strstr(g.last, "ClamAV's key") != NULL,
+           "vsig_loader_add(l, \"daily.cvd\", cvd.p, cvd.n) == -EINVAL && "
+           "strstr(g.last, \"ClamAV's key\") != NULL");
     vsig_loader_free(l);
     cvd_key = saved;
     free(gz2.p);
@@ -383,20 +384,20 @@ static void test_cvd(void)
     /* A .cld holds a plain tar. */
     struct buf cld = make_cvd(&tar, false);
     r = load("daily.cld", cld.p, cld.n, false, &g, &n, NULL);
-    CHECK(r == 0 && n == 3);
+    EXPECT(r == 0 && n == 3, "r == 0 && n == 3");
 
     /* Truncated and corrupt containers are rejected, never crash. */
     r = load("daily.cvd", cvd.p, 300, false, &g, &n, NULL);
-    CHECK(r == -EINVAL);
+    EXPECT(r == -EINVAL, "r == -EINVAL");
     struct buf trunc = gz;
     trunc.n = gz.n / 2;
     struct buf tc = make_cvd(&trunc, false);
     r = load("daily.cvd", tc.p, tc.n, false, &g, &n, NULL);
-    CHECK(r == -EINVAL && n == 0);
+    EXPECT(r == -EINVAL && n == 0, "r == -EINVAL && n == 0");
     tar.p[124] = 'x'; /* size field of the first member */
     struct buf bt = make_cvd(&tar, false);
     r = load("daily.cld", bt.p, bt.n, false, &g, &n, NULL);
-    CHECK(r == -EINVAL && n == 0);
+    EXPECT(r == -EINVAL && n == 0, "r == -EINVAL && n == 0");
 
     free(tar.p);
     free(gz.p);

@@ -13,17 +13,7 @@
 #include <string.h>
 
 #include "vigil/sig.h"
-
-static int failures;
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,   \
-                    #cond);                                                    \
-            failures++;                                                        \
-        }                                                                      \
-    } while (0)
+#include "check.h"
 
 static void quiet_diag(void *opaque, const struct vsig_diag *d)
 {
@@ -81,7 +71,7 @@ static void scan(struct vsig_db *db, const void *data, size_t len, size_t chunk,
     memset(h, 0, sizeof *h);
     h->mode = mode;
     int r = vsig_stream_new(&s, db, &o, collect, h);
-    CHECK(r == 0);
+    EXPECT(r == 0, "r == 0");
     const uint8_t *p = data;
     size_t pos = 0;
     while (pos < len && r == 0) {
@@ -91,7 +81,7 @@ static void scan(struct vsig_db *db, const void *data, size_t len, size_t chunk,
     }
     if (r == 0)
         r = vsig_stream_end(s);
-    CHECK(r >= 0);
+    EXPECT(r >= 0, "r >= 0");
     vsig_stream_free(s);
 }
 
@@ -391,7 +381,8 @@ static void test_random(void)
             return;
     }
     printf("random: %u of %u signature/data pairs match\n", positives, checked);
-    CHECK(positives > checked / 10 && positives < checked * 9 / 10);
+    EXPECT(positives > checked / 10 && positives < checked * 9 / 10,
+           "positives > checked / 10 && positives < checked * 9 / 10");
 }
 
 /* ---- mute, stop, reset ---- */
@@ -404,36 +395,44 @@ static void test_control(void)
 
     h.mode = VSIG_CONTINUE;
     scan(db, d, strlen(d), 0, false, &h);
-    CHECK(strcmp(h.text, "A@0 A@5 B@10 A@15 B@20") == 0);
+    EXPECT(strcmp(h.text, "A@0 A@5 B@10 A@15 B@20") == 0,
+           "strcmp(h.text, \"A@0 A@5 B@10 A@15 B@20\") == 0");
     h.mode = VSIG_MUTE;
     scan(db, d, strlen(d), 0, false, &h);
-    CHECK(strcmp(h.text, "A@0 B@10") == 0);
+    EXPECT(strcmp(h.text, "A@0 B@10") == 0,
+           "strcmp(h.text, \"A@0 B@10\") == 0");
     h.mode = VSIG_STOP;
     scan(db, d, strlen(d), 3, false, &h);
-    CHECK(strcmp(h.text, "A@0") == 0);
+    EXPECT(strcmp(h.text, "A@0") == 0, "strcmp(h.text, \"A@0\") == 0");
 
     /* A declared size is enforced. */
     struct vsig_stream *s;
     struct vsig_stream_opts o = {.sz = sizeof o, .size = 4};
-    CHECK(vsig_stream_new(&s, db, &o, collect, &h) == 0);
-    CHECK(vsig_stream_feed(s, "ABCDE", 5) == -EINVAL);
-    CHECK(vsig_stream_feed(s, "ABC", 3) == 0);
-    CHECK(vsig_stream_end(s) == -EINVAL);
-    CHECK(vsig_stream_end(s) == -EINVAL);
+    EXPECT(vsig_stream_new(&s, db, &o, collect, &h) == 0,
+           "vsig_stream_new(&s, db, &o, collect, &h) == 0");
+    EXPECT(vsig_stream_feed(s, "ABCDE", 5) == -EINVAL,
+           "vsig_stream_feed(s, \"ABCDE\", 5) == -EINVAL");
+    EXPECT(vsig_stream_feed(s, "ABC", 3) == 0,
+           "vsig_stream_feed(s, \"ABC\", 3) == 0");
+    EXPECT(vsig_stream_end(s) == -EINVAL, "vsig_stream_end(s) == -EINVAL");
+    EXPECT(vsig_stream_end(s) == -EINVAL, "vsig_stream_end(s) == -EINVAL");
 
     /* Reset: reuse for another object and another database. */
     struct vsig_db *db2 = db_from("d.ndb", "C:0:*:494a4b4c\n");
     h.mode = VSIG_CONTINUE;
     memset(h.text, 0, sizeof h.text);
-    CHECK(vsig_stream_reset(s, db2, NULL) == 0);
+    EXPECT(vsig_stream_reset(s, db2, NULL) == 0,
+           "vsig_stream_reset(s, db2, NULL) == 0");
     vsig_db_unref(db2);
-    CHECK(vsig_stream_feed(s, "xxIJKLxx", 8) == 0);
-    CHECK(vsig_stream_end(s) == 0);
-    CHECK(strcmp(h.text, "C@2") == 0);
-    CHECK(vsig_stream_offset(s) == 8);
+    EXPECT(vsig_stream_feed(s, "xxIJKLxx", 8) == 0,
+           "vsig_stream_feed(s, \"xxIJKLxx\", 8) == 0");
+    EXPECT(vsig_stream_end(s) == 0, "vsig_stream_end(s) == 0");
+    EXPECT(strcmp(h.text, "C@2") == 0, "strcmp(h.text, \"C@2\") == 0");
+    EXPECT(vsig_stream_offset(s) == 8, "vsig_stream_offset(s) == 8");
     vsig_stream_free(s);
-    CHECK(strcmp(vsig_db_name(db, 1), "B") == 0);
-    CHECK(vsig_db_name(db, 2) == NULL);
+    EXPECT(strcmp(vsig_db_name(db, 1), "B") == 0,
+           "strcmp(vsig_db_name(db, 1), \"B\") == 0");
+    EXPECT(vsig_db_name(db, 2) == NULL, "vsig_db_name(db, 2) == NULL");
     vsig_db_unref(db);
 }
 
@@ -479,7 +478,7 @@ static void test_slot(void)
 {
     struct vsig_db *db0 = db_from("g.ndb", "Gen0:0:*:5349474e4154555245\n");
     struct vsig_slot *slot;
-    CHECK(vsig_slot_new(&slot, db0) == 0);
+    EXPECT(vsig_slot_new(&slot, db0) == 0, "vsig_slot_new(&slot, db0) == 0");
     vsig_db_unref(db0);
     struct worker w[3] = {{slot, 0}, {slot, 0}, {slot, 0}};
     pthread_t t[3];
@@ -494,10 +493,10 @@ static void test_slot(void)
     }
     for (int i = 0; i < 3; i++) {
         pthread_join(t[i], NULL);
-        CHECK(w[i].bad == 0);
+        EXPECT(w[i].bad == 0, "w[i].bad == 0");
     }
     vsig_slot_set(slot, NULL);
-    CHECK(vsig_slot_get(slot) == NULL);
+    EXPECT(vsig_slot_get(slot) == NULL, "vsig_slot_get(slot) == NULL");
     vsig_slot_free(slot);
 }
 
