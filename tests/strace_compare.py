@@ -52,33 +52,42 @@ def parse_result(text):
     return n
 
 
-def strace_calls(path):
-    """{tid: [(name, result), ...]} in the order each thread made them."""
-    calls, pending = {}, {}
+def strace_records(path):
+    """{tid: [(line, finished), ...]}: each call's whole line without the
+    pid, its "<unfinished ...>" and "<... resumed>" halves joined; signals
+    and exits left out."""
+    records, pending = {}, {}
     with open(path, errors="replace") as f:
         for raw in f:
             m = LINE.match(raw.rstrip("\n"))
             if not m:
                 continue
             tid, rest = int(m.group(1)), m.group(2)
-            seq = calls.setdefault(tid, [])
+            seq = records.setdefault(tid, [])
             r = RESUMED.match(rest)
             if r:
                 idx = pending.pop(tid, None)
                 if idx is not None:
-                    seq[idx] = (r.group(1), parse_result(r.group(2)),
-                                "(INJECTED)" in r.group(2))
+                    seq[idx] = (seq[idx][0] + r.group(2), True)
                 continue
-            c = CALL.match(rest)
-            if not c:
+            if not CALL.match(rest):
                 continue  # signals, exits
-            if rest.endswith("<unfinished ...>"):
+            if rest.endswith(" <unfinished ...>"):
                 pending[tid] = len(seq)
-                seq.append((c.group(1), "unfinished", False))
+                seq.append((rest[:-len(" <unfinished ...>")], False))
             else:
-                seq.append((c.group(1), parse_result(rest),
-                            rest.endswith("(INJECTED)")))
-    return calls
+                seq.append((rest, True))
+    return records
+
+
+def strace_calls(path):
+    """{tid: [(name, result, injected), ...]} in the order each thread made
+    them."""
+    return {tid: [(CALL.match(line).group(1),
+                   parse_result(line) if done else "unfinished",
+                   done and line.endswith("(INJECTED)"))
+                  for line, done in seq]
+            for tid, seq in strace_records(path).items()}
 
 
 def vigil_calls(path):
@@ -115,28 +124,8 @@ PAD = re.compile(r"\)\s+= ")
 
 def strace_lines(path):
     """{tid: [line, ...]}: each call's whole line, without the pid."""
-    lines, pending = {}, {}
-    with open(path, errors="replace") as f:
-        for raw in f:
-            m = LINE.match(raw.rstrip("\n"))
-            if not m:
-                continue
-            tid, rest = int(m.group(1)), m.group(2)
-            seq = lines.setdefault(tid, [])
-            r = RESUMED.match(rest)
-            if r:
-                idx = pending.pop(tid, None)
-                if idx is not None:
-                    seq[idx] = PAD.sub(") = ", seq[idx] + r.group(2))
-                continue
-            if not CALL.match(rest):
-                continue  # signals, exits
-            if rest.endswith(" <unfinished ...>"):
-                pending[tid] = len(seq)
-                seq.append(rest[:-len(" <unfinished ...>")])
-            else:
-                seq.append(PAD.sub(") = ", rest))
-    return lines
+    return {tid: [PAD.sub(") = ", line) for line, _ in seq]
+            for tid, seq in strace_records(path).items()}
 
 
 def vigil_lines(path):
