@@ -6,19 +6,8 @@
 . tests/functions.sh
 requires_qemu; requires jq debugfs python3
 requires_file "$VIGIL"
-[ "$(id -u)" = 0 ] || {
-    echo "requires root (scripts/build-image.sh runs debootstrap)"
-    exit 77
-}
-img=$(scripts/build-image.sh trixie)
-rc=$?
-[ "$rc" != 3 ] || {
-    echo "requires the archive of apt's sources entry (unreachable)"
-    exit 77
-}
-[ "$rc" = 0 ] && [ -s "$img" ] || fail "scripts/build-image.sh trixie failed ($rc)"
-IMG=$TMP/d13.raw
-cp --sparse=always "$img" "$IMG"
+. tests/image.sh
+test_image trixie d13.raw
 
 # is-system-running --wait returns when systemd finished booting (the
 # login prompt is up): "running", or "degraded" with a failed unit.  Then

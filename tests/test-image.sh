@@ -5,21 +5,9 @@
 . tests/functions.sh
 requires_qemu; requires jq debugfs sha256sum
 requires_file "$VIGIL"
-[ "$(id -u)" = 0 ] || {
-    echo "requires root (scripts/build-image.sh runs debootstrap)"
-    exit 77
-}
-img=$(scripts/build-image.sh bookworm)
-rc=$?
-[ "$rc" != 3 ] || {
-    echo "requires the archive of apt's sources entry (unreachable)"
-    exit 77
-}
-[ "$rc" = 0 ] && [ -s "$img" ] || fail "scripts/build-image.sh failed ($rc)"
-
-# Few boots: CPU is scarce.  A copy, since the guest writes to its disk.
-IMG=$TMP/d12.raw
-cp --sparse=always "$img" "$IMG"
+# Few boots: CPU is scarce.
+. tests/image.sh
+test_image bookworm d12.raw
 RUN="$VIGIL run --smp 1 --memory 1024 --timeout 1200"
 
 # A command through the agent, traced from outside: its output and status
