@@ -93,7 +93,12 @@ wait $SP
 expect_eq "sender started despite the flood" "$?" 0
 limited=$(jq .ctl_limited "$TMP/send3")
 check "flood mostly dropped unread ($limited)" test "$limited" -ge 200
-expect_eq "the rest read and rejected" $((limited + $(jq .ctl_rejected "$TMP/send3"))) 300
+# Loopback UDP may drop a few of the 300 when the receiver's buffer is full
+# (a loaded machine): every one that arrived is dropped unread or rejected,
+# none accepted.
+seen=$((limited + $(jq .ctl_rejected "$TMP/send3")))
+check "the rest read and rejected ($seen of 300 arrived)" \
+    test "$seen" -le 300 -a "$seen" -ge 250
 expect_eq "the START accepted" "$(jq .ctl_ok "$TMP/send3")" 1
 
 done_testing
