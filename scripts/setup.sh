@@ -13,7 +13,7 @@
 set -eu
 
 # Build and run.
-PKGS="make gcc libc6-dev pkg-config libglib2.0-dev libjansson-dev nettle-dev nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd
+PKGS="make gcc libc6-dev pkg-config libglib2.0-dev libjansson-dev nettle-dev libgmp-dev nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd
       liblz4-dev libzstd-dev liblzma-dev zlib1g-dev
       busybox-static strace cpio kmod xz-utils lz4 zstd file e2fsprogs
       bubblewrap debootstrap minisign"
