@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vigil/event.h"
+#include "format-input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,46 +20,6 @@ static const uint16_t calls[] = {
     4,  5,  6,  13,  14,  15,  35,  43,  51,  52,  56,  61,
     63, 96, 97, 157, 217, 228, 229, 230, 262, 288, 302, 332,
 };
-
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint64_t take(struct input *in, size_t bytes)
-{
-    uint64_t v = 0;
-
-    for (size_t i = 0; i < bytes; i++) {
-        v |= (uint64_t)(in->n ? *in->p : 0) << (8 * i);
-        if (in->n) {
-            in->p++;
-            in->n--;
-        }
-    }
-    return v;
-}
-
-static void check(const struct vigil_syscall *ev, size_t size, bool json)
-{
-    static char big[65536];
-    char *small = malloc(size ? size : 1);
-    int n, m;
-
-    if (!small)
-        return;
-    n = json ? vigil_syscall_json(ev, big, sizeof(big))
-             : vigil_syscall_text(ev, big, sizeof(big));
-    m = json ? vigil_syscall_json(ev, small, size)
-             : vigil_syscall_text(ev, small, size);
-    if (n < 0 || (size_t)n != strlen(big))
-        abort();
-    if (m >= 0 && (m != n || memcmp(small, big, (size_t)n + 1) != 0))
-        abort();
-    if (m < 0 && (m != -ENOSPC || size > (size_t)n))
-        abort();
-    free(small);
-}
 
 /* Each capture's bytes are copied to a buffer of exactly their length. */
 static uint8_t *copies[2 * VSYS_MAX_CAPS];

@@ -8,28 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vigil/event.h"
+#include "format-input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint64_t take(struct input *in, size_t bytes)
-{
-    uint64_t v = 0;
-
-    for (size_t i = 0; i < bytes; i++) {
-        v |= (uint64_t)(in->n ? *in->p : 0) << (8 * i);
-        if (in->n) {
-            in->p++;
-            in->n--;
-        }
-    }
-    return v;
-}
 
 /* Arguments: a selector byte picks a small, negative or full-width value so
  * that short inputs still reach the symbolic decoders. */
@@ -47,27 +28,6 @@ static uint64_t take_arg(struct input *in)
     default:
         return take(in, 8);
     }
-}
-
-static void check(const struct vigil_syscall *ev, size_t size, bool json)
-{
-    static char big[65536];
-    char *small = malloc(size ? size : 1);
-    int n, m;
-
-    if (!small)
-        return;
-    n = json ? vigil_syscall_json(ev, big, sizeof(big))
-             : vigil_syscall_text(ev, big, sizeof(big));
-    m = json ? vigil_syscall_json(ev, small, size)
-             : vigil_syscall_text(ev, small, size);
-    if (n < 0 || (size_t)n != strlen(big))
-        abort();
-    if (m >= 0 && (m != n || memcmp(small, big, (size_t)n + 1) != 0))
-        abort();
-    if (m < 0 && (m != -ENOSPC || size > (size_t)n))
-        abort();
-    free(small);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
