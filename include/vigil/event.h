@@ -18,6 +18,30 @@ enum vigil_sc_state {
                                 stopped while it was blocked */
 };
 
+/* One taken user-mode branch (--callers): from the branch instruction's
+ * address to its target. */
+struct vigil_branch {
+    uint64_t from, to;
+};
+
+/* Which code made a call (--callers, docs/callers.md). Two halves fill it:
+ * the plugin's branch history and stack walk (chain, branches) and the
+ * consumer's view of the process's memory map (caller, origin). */
+enum vigil_origin_kind {
+    VIGIL_ORIGIN_NONE = 0, /* file-backed code, unchanged: nothing to say */
+    VIGIL_ORIGIN_INJECTED, /* code another process wrote, or anonymous
+                              executable memory it did not make itself */
+    VIGIL_ORIGIN_SELF_GENERATED, /* code the process wrote itself (a JIT) */
+};
+
+struct vigil_callers {
+    unsigned nchain;       /* return addresses, innermost first */
+    const uint64_t *chain; /* borrowed: valid while the event is */
+    bool chain_trunc;      /* the walk stopped at unreadable memory */
+    unsigned nbranch;      /* oldest first */
+    const struct vigil_branch *branches; /* borrowed */
+};
+
 struct vigil_capture {
     uint8_t argi;
     uint8_t kind; /* enum vsys_cap_kind */
@@ -42,6 +66,7 @@ struct vigil_syscall {
     bool injected; /* ret is vigil's (--inject): the kernel never ran it */
     bool hidden;   /* vigil ran it on the host (--hide) */
     enum vigil_sc_state state;
+    const struct vigil_callers *callers; /* NULL unless --callers */
     unsigned ncaps;
     struct vigil_capture caps[2 * VSYS_MAX_CAPS];
 };

@@ -16,6 +16,10 @@ enum vraw_type {
     VRAW_SYS_ENTER = 1, /* struct vraw_enter */
     VRAW_SYS_EXIT = 2,  /* struct vraw_exit */
     VRAW_NOTE = 3,      /* struct vraw_note: plugin-side condition */
+    /* Reserved for --callers (issue 13), each defined by the code that
+     * produces it: */
+    VRAW_CALLERS = 4, /* branch history and return addresses of one entry */
+    VRAW_VMAS = 5,    /* one process's memory map, read from the guest */
 };
 
 /* vraw_hdr.flags */
