@@ -76,7 +76,6 @@ void vfmt_fault(struct obuf *o, bool json, uint64_t addr)
     ob_puts(o, "\",\"error\":\"unreadable\"}");
 }
 
-
 /* An argument that points to guest memory: its capture, or the address. */
 void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
 {
@@ -206,7 +205,8 @@ static void put_socklen(struct obuf *o, const struct fctx *f, unsigned i)
         if (in)
             ob_printf(o, "\"in\":%d", (int)vfmt_rd32(in->data));
         if (out)
-            ob_printf(o, "%s\"out\":%d", in ? "," : "", (int)vfmt_rd32(out->data));
+            ob_printf(o, "%s\"out\":%d", in ? "," : "",
+                      (int)vfmt_rd32(out->data));
         ob_putc(o, '}');
         return;
     }
