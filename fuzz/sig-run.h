@@ -26,8 +26,8 @@ static int on_match(void *opaque, const struct vsig_match *m)
  * vsig_stream_new (NULL: defaults). Aborts on any stream error: the inputs
  * are in memory, so an error is a bug. */
 static struct acc run_pieces(struct vsig_db *db,
-                             const struct vsig_stream_opts *o,
-                             const uint8_t *d, size_t n, size_t piece)
+                             const struct vsig_stream_opts *o, const uint8_t *d,
+                             size_t n, size_t piece)
 {
     struct acc a = {0, 0};
     struct vsig_stream *s;
