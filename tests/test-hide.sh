@@ -11,7 +11,8 @@
 . tests/functions.sh
 requires_qemu
 requires ip python3 jq
-requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/bin/vigil-hidden"
+requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/bin/vigil-hidden" \
+    "$GUEST/bin/vigil-hide-edge"
 [ "$(id -u)" = 0 ] || { echo "requires root"; exit 77; }
 
 NS=vhide$$
@@ -134,20 +135,33 @@ check "... where it sees an unhidden connect's packets (${n:-none})" \
 
 # A hidden process killed by a signal (no exit_group of its own) leaves no
 # socket open on the host: its connection is gone at the server while
-# vigil runs on.
-"$VIGIL" run --hide exe=$SVC --hide-netns "$NS" -- sh -c "
+# vigil runs on. So does one whose threads all end by exit, the last one
+# after the first: the socket lives while a thread does.
+EDGE=/usr/bin/vigil-hide-edge
+"$VIGIL" run --hide exe=$SVC --hide exe=$EDGE --hide-netns "$NS" -- sh -c "
+    settled() {
+        for i in 1 2 3 4 5 6 7 8 9 10; do
+            $SVC tcp 127.0.0.1 $PORT 'conns?' | grep -q 'conns 1' && break
+            usleep 300000
+        done
+        $SVC tcp 127.0.0.1 $PORT 'conns?' | sed -n \"s/^echo/\$1/p\"
+    }
     $SVC hold 127.0.0.1 $PORT >/tmp/hold.txt &
     until grep -q holding /tmp/hold.txt; do usleep 100000; done
-    $SVC tcp 127.0.0.1 $PORT 'conns?'
+    $SVC tcp 127.0.0.1 $PORT 'conns?' | sed -n 's/^echo/killed-before/p'
     kill -9 \$!; wait
-    for i in 1 2 3 4 5 6 7 8 9 10; do
-        $SVC tcp 127.0.0.1 $PORT 'conns?' | grep -q 'conns 1' && break
-        usleep 300000
-    done
-    $SVC tcp 127.0.0.1 $PORT 'conns?'" >"$TMP/kill.out" 2>"$TMP/kill.err"
+    settled killed
+    $EDGE exit-last 127.0.0.1 $PORT
+    settled exited" >"$TMP/kill.out" 2>"$TMP/kill.err"
+cat "$TMP/kill.out"
 expect_eq "the killed process's connection is closed on the host" \
-    "$(grep '^echo: conns' "$TMP/kill.out" | tr '\n' ' ')" \
-    "echo: conns 2 echo: conns 1 "
+    "$(grep '^killed' "$TMP/kill.out" | tr '\n' ' ')" \
+    "killed-before: conns 2 killed: conns 1 "
+expect_eq "a process's connection lives on while one of its threads does" \
+    "$(grep -E '^(leader|alive)' "$TMP/kill.out" | tr '\n' ' ')" \
+    "leader gone alive: conns 1 "
+expect_eq "... and is closed on the host when its last thread ends by exit" \
+    "$(grep '^exited' "$TMP/kill.out")" "exited: conns 1"
 
 # Another guest process, not hidden, cannot reach the server: the guest
 # has no network device; only the hidden service's calls leave it.
