@@ -7,18 +7,25 @@
  *                                      server how many connections it
  *                                      has ("alive: conns N"), then ends
  *                                      by exit too
+ *   vigil-hide-edge splice IP PORT     sendfile, splice, tee, vmsplice and
+ *                                      copy_file_range with a hidden
+ *                                      socket: "NAME: what it returned";
+ *                                      then the socket still echoes
  *
  * The server is tests/echo.py.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -35,7 +42,8 @@ static void say(const char *fmt, ...)
     int n = vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     if (n > 0)
-        (void)!write(1, line, (size_t)n < sizeof line ? (size_t)n : sizeof line);
+        (void)!write(1, line,
+                     (size_t)n < sizeof line ? (size_t)n : sizeof line);
 }
 
 static int tcp_connect(void)
@@ -105,6 +113,43 @@ static int exit_last(void)
     return 1;
 }
 
+/* ---- splice ---- */
+
+static void result(const char *name, ssize_t r)
+{
+    say("%s: %s\n", name, r < 0 ? strerror(errno) : "done");
+}
+
+static int splice_calls(void)
+{
+    int fd = tcp_connect(), p[2];
+    int file =
+        open("/tmp/vigil-hide-edge.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || file < 0 || pipe(p) < 0 || write(file, "data", 4) != 4 ||
+        write(p[1], "pipe", 4) != 4)
+        return 1;
+    off_t off = 0;
+    loff_t o1 = 0;
+    char vm[2] = "vm";
+    struct iovec iov = {.iov_base = vm, .iov_len = 2};
+    result("sendfile to it", sendfile(fd, file, &off, 4));
+    result("sendfile from it", sendfile(file, fd, NULL, 4));
+    result("splice to it", splice(p[0], NULL, fd, NULL, 4, 0));
+    result("splice from it", splice(fd, NULL, p[1], NULL, 4, 0));
+    result("tee to it", tee(p[0], fd, 4, 0));
+    result("vmsplice", vmsplice(fd, &iov, 1, 0));
+    result("copy_file_range to it", copy_file_range(file, &o1, fd, NULL, 4, 0));
+    result("copy_file_range from it",
+           copy_file_range(fd, NULL, file, &o1, 4, 0));
+    char buf[16];
+    ssize_t n = -1;
+    if (write(fd, "after", 5) == 5)
+        n = read(fd, buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    say("afterwards: %s\n", n > 0 ? buf : strerror(errno));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -117,6 +162,8 @@ int main(int argc, char **argv)
         return 2;
     if (!strcmp(argv[1], "exit-last"))
         return exit_last();
+    if (!strcmp(argv[1], "splice"))
+        return splice_calls();
     fprintf(stderr, "vigil-hide-edge: unknown mode %s\n", argv[1]);
     return 2;
 }

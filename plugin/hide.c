@@ -318,6 +318,25 @@ static int64_t deliver(struct vcpu *v, int i, const uint64_t args[6])
     return result;
 }
 
+/* Calls that move data between two descriptors inside the kernel, whose
+ * other end is the guest kernel's (a file, a pipe): they cannot run on the
+ * host, and must not reach the guest kernel with a hidden number. Bit i:
+ * argument i is a descriptor. */
+static unsigned kernel_only_fds(int64_t nr)
+{
+    switch (nr) {
+    case SYS_sendfile:
+    case SYS_tee:
+        return 1u << 0 | 1u << 1;
+    case SYS_splice:
+    case SYS_copy_file_range:
+        return 1u << 0 | 1u << 2;
+    case SYS_vmsplice:
+        return 1u << 0;
+    }
+    return 0;
+}
+
 enum hide_state hide_post(struct vcpu *v, const struct vraw_task *t,
                           uint64_t ip, uint64_t nr, const uint64_t args[6],
                           int64_t *result)
@@ -327,6 +346,13 @@ enum hide_state hide_post(struct vcpu *v, const struct vraw_task *t,
             hide_event(t, VHIDE_OP_EXIT, 0);
         return HIDE_NO;
     }
+    unsigned fds = kernel_only_fds((int64_t)nr);
+    for (int k = 0; fds != 0 && k < 3; k++)
+        if ((fds >> k & 1) && hide_fd(args[k]) && hidden_thread(t)) {
+            /* What Linux answers for a descriptor that cannot do it. */
+            *result = -EINVAL;
+            return HIDE_ANSWERED;
+        }
     const struct vhide_shape *sh = vhide_shape((int64_t)nr);
     if (sh == NULL || !hidden_thread(t))
         return HIDE_NO;

@@ -138,7 +138,8 @@ check "... where it sees an unhidden connect's packets (${n:-none})" \
 # vigil runs on. So does one whose threads all end by exit, the last one
 # after the first: the socket lives while a thread does.
 EDGE=/usr/bin/vigil-hide-edge
-"$VIGIL" run --hide exe=$SVC --hide exe=$EDGE --hide-netns "$NS" -- sh -c "
+"$VIGIL" run --hide exe=$SVC --hide exe=$EDGE --hide-netns "$NS" \
+    --trace exe=$EDGE -o "$TMP/edge.jsonl" -- sh -c "
     settled() {
         for i in 1 2 3 4 5 6 7 8 9 10; do
             $SVC tcp 127.0.0.1 $PORT 'conns?' | grep -q 'conns 1' && break
@@ -152,7 +153,8 @@ EDGE=/usr/bin/vigil-hide-edge
     kill -9 \$!; wait
     settled killed
     $EDGE exit-last 127.0.0.1 $PORT
-    settled exited" >"$TMP/kill.out" 2>"$TMP/kill.err"
+    settled exited
+    $EDGE splice 127.0.0.1 $PORT" >"$TMP/kill.out" 2>"$TMP/kill.err"
 cat "$TMP/kill.out"
 expect_eq "the killed process's connection is closed on the host" \
     "$(grep '^killed' "$TMP/kill.out" | tr '\n' ' ')" \
@@ -162,6 +164,20 @@ expect_eq "a process's connection lives on while one of its threads does" \
     "leader gone alive: conns 1 "
 expect_eq "... and is closed on the host when its last thread ends by exit" \
     "$(grep '^exited' "$TMP/kill.out")" "exited: conns 1"
+
+# sendfile and its kin cannot be hidden (their other end is the guest
+# kernel's): they fail as Linux fails them for a descriptor that cannot
+# do it, and never reach the guest kernel with a hidden number.
+expect_eq "sendfile, splice, tee, vmsplice, copy_file_range: EINVAL" \
+    "$(grep -E '^(sendfile|splice|tee|vmsplice|copy_file_range)' "$TMP/kill.out" |
+        sed 's/^.*: //' | sort | uniq -c | tr -s ' ')" \
+    " 8 Invalid argument"
+expect_eq "... and the socket still works" \
+    "$(grep '^afterwards' "$TMP/kill.out")" "afterwards: after"
+expect_eq "... none reached the guest kernel with a hidden descriptor" \
+    "$(jq -s '[.[] | select(.type == "syscall" and .hidden != true
+        and ([.args[0:4][] // 0 | select(. >= 1073741824 and . < 1073742848)]
+            | length > 0))] | length' "$TMP/edge.jsonl")" 0
 
 # Another guest process, not hidden, cannot reach the server: the guest
 # has no network device; only the hidden service's calls leave it.
