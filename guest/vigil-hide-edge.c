@@ -11,6 +11,10 @@
  *                                      copy_file_range with a hidden
  *                                      socket: "NAME: what it returned";
  *                                      then the socket still echoes
+ *   vigil-hide-edge nofile IP PORT     RLIMIT_NOFILE raised to fs.nr_open;
+ *                                      a child (not hidden) and the process
+ *                                      itself try the hidden socket's
+ *                                      number: what each got
  *
  * The server is tests/echo.py.
  */
@@ -26,7 +30,10 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -150,6 +157,63 @@ static int splice_calls(void)
     return 0;
 }
 
+/* ---- nofile ---- */
+
+#define HIDDEN_BASE (1 << 30) /* vigil's hidden descriptors (vigil/hide.h) */
+
+static const char *err_of(long r)
+{
+    return r < 0 ? strerror(errno) : "a descriptor";
+}
+
+/* Another process, not hidden, tries number @h with the highest limit the
+ * kernel allows. */
+static void other_tries(int h, long limit)
+{
+    prctl(PR_SET_NAME, "other");
+    say("other dup2 onto it: %s\n", err_of(dup2(0, h)));
+    say("other write to it: %s\n", err_of(write(h, "x", 1)));
+    say("other fcntl on it: %s\n", err_of(fcntl(h, F_GETFD)));
+    say("other dup2 onto the limit's last: %s\n",
+        err_of(dup2(0, (int)limit - 1)));
+}
+
+static int nofile(void)
+{
+    long limit = 0;
+    FILE *f = fopen("/proc/sys/fs/nr_open", "r");
+    if (f == NULL || fscanf(f, "%ld", &limit) != 1)
+        return 1;
+    fclose(f);
+    struct rlimit rl = {(rlim_t)limit, (rlim_t)limit};
+    if (prlimit(0, RLIMIT_NOFILE, &rl, NULL) != 0)
+        say("prlimit: %s\n", strerror(errno));
+    getrlimit(RLIMIT_NOFILE, &rl);
+    say("limit %s nr_open, %s the hidden numbers\n",
+        (long)rl.rlim_cur == limit ? "at" : "below",
+        rl.rlim_cur < HIDDEN_BASE ? "below" : "reaching");
+    int fd = tcp_connect();
+    if (fd < 0)
+        return 1;
+    say("socket at base+%d\n", fd - HIDDEN_BASE);
+    pid_t child = fork();
+    if (child == 0) {
+        other_tries(fd, limit);
+        _exit(0);
+    }
+    waitpid(child, NULL, 0);
+    say("own dup2 of a guest descriptor onto it: %s\n", err_of(dup2(0, fd)));
+    say("own dup2 of a guest descriptor onto a free hidden number: %s\n",
+        err_of(dup3(0, fd + 7, 0)));
+    char buf[16];
+    ssize_t n = -1;
+    if (write(fd, "still", 5) == 5)
+        n = read(fd, buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    say("afterwards: %s\n", n > 0 ? buf : strerror(errno));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -164,6 +228,8 @@ int main(int argc, char **argv)
         return exit_last();
     if (!strcmp(argv[1], "splice"))
         return splice_calls();
+    if (!strcmp(argv[1], "nofile"))
+        return nofile();
     fprintf(stderr, "vigil-hide-edge: unknown mode %s\n", argv[1]);
     return 2;
 }

@@ -358,6 +358,15 @@ enum hide_state hide_post(struct vcpu *v, const struct vraw_task *t,
         return HIDE_NO;
     if (sh->waits || (nr == SYS_close && !hide_fd(args[0])))
         return hwait_post(v, t, ip, (int64_t)nr, args, result);
+    /* A guest descriptor duplicated onto a hidden number: the guest kernel
+     * would answer EBADF (the number is past any RLIMIT_NOFILE it allows);
+     * so does vigil, without showing it the number, and the hidden
+     * descriptor there stays as it was. */
+    if ((nr == SYS_dup2 || nr == SYS_dup3) && !hide_fd(args[0]) &&
+        hide_fd(args[1])) {
+        *result = -EBADF;
+        return HIDE_ANSWERED;
+    }
     if ((!sh->fd_args && !sh->new_fd) || (sh->fd_args && !hide_fd(args[0])))
         return HIDE_NO;
     /* Sockets of the guest's own families (AF_UNIX, AF_NETLINK...) carry no
