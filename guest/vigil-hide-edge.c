@@ -15,6 +15,13 @@
  *                                      a child (not hidden) and the process
  *                                      itself try the hidden socket's
  *                                      number: what each got
+ *   vigil-hide-edge intr-between IP PORT
+ *                                      a blocking recv, and a signal whose
+ *                                      handler has no SA_RESTART sent
+ *                                      while the waiting thread is in user
+ *                                      mode between two of its waits in
+ *                                      the guest kernel: "recv: " what it
+ *                                      returned
  *
  * The server is tests/echo.py.
  */
@@ -25,6 +32,8 @@
 #include <stdarg.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +223,91 @@ static int nofile(void)
     return 0;
 }
 
+/* ---- intr-between ---- */
+
+static volatile sig_atomic_t handled;
+static volatile pid_t waiter; /* the thread in recv */
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    handled++;
+}
+
+static void pin_cpu1(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(1, &set);
+    sched_setaffinity(0, sizeof set, &set);
+}
+
+/* Whether /proc/self/task/TID/@what holds @word. */
+static int task_says(pid_t tid, const char *what, const char *word)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, what);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, word) != NULL;
+}
+
+/* On the waiter's CPU, at a higher priority: each wake-up preempts the
+ * waiter wherever it is. Most find it asleep in a wait in the guest
+ * kernel; one that finds it preempted by an interrupt in user mode (on its
+ * instruction, between two waits) signals it there. */
+static void *catcher(void *unused)
+{
+    (void)unused;
+    pin_cpu1();
+    struct sched_param sp = {.sched_priority = 10};
+    if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) != 0)
+        say("catcher: no SCHED_FIFO\n");
+    /* First the waiter waits in the guest kernel (its recv began). */
+    for (int i = 0; i < 5000 && !task_says(waiter, "syscall", "7 0x0 0x0 0x1");
+         i++)
+        nap_ms(1);
+    for (long i = 0; i < 40000; i++) {
+        struct timespec ts = {0, 300000 + (i * 7919) % 900000};
+        nanosleep(&ts, NULL);
+        if (task_says(waiter, "stack", "irqentry_exit_to_user_mode")) {
+            syscall(SYS_tgkill, getpid(), waiter, SIGUSR1);
+            say("between: caught after %ld\n", i);
+            return NULL;
+        }
+    }
+    say("between: never caught\n");
+    syscall(SYS_tgkill, getpid(), waiter, SIGUSR1);
+    return NULL;
+}
+
+static int intr_between(void)
+{
+    struct sigaction sa = {.sa_handler = on_usr1}; /* no SA_RESTART */
+    sigaction(SIGUSR1, &sa, NULL);
+    pin_cpu1();
+    int fd = tcp_connect();
+    if (fd < 0)
+        return 1;
+    waiter = (pid_t)syscall(SYS_gettid);
+    pthread_t th;
+    const char *msg = "sleep:20000 late";
+    if (write(fd, msg, strlen(msg)) != (ssize_t)strlen(msg) ||
+        pthread_create(&th, NULL, catcher, NULL) != 0)
+        return 1;
+    char buf[64];
+    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+    int err = errno;
+    buf[n > 0 ? n : 0] = '\0';
+    say("recv: %s (handled %d)\n", n >= 0 ? buf : strerror(err), (int)handled);
+    pthread_join(th, NULL);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -230,6 +324,8 @@ int main(int argc, char **argv)
         return splice_calls();
     if (!strcmp(argv[1], "nofile"))
         return nofile();
+    if (!strcmp(argv[1], "intr-between"))
+        return intr_between();
     fprintf(stderr, "vigil-hide-edge: unknown mode %s\n", argv[1]);
     return 2;
 }

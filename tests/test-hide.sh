@@ -138,7 +138,7 @@ check "... where it sees an unhidden connect's packets (${n:-none})" \
 # vigil runs on. So does one whose threads all end by exit, the last one
 # after the first: the socket lives while a thread does.
 EDGE=/usr/bin/vigil-hide-edge
-"$VIGIL" run --hide exe=$SVC --hide exe=$EDGE --hide-netns "$NS" \
+"$VIGIL" run --smp 2 --hide exe=$SVC --hide exe=$EDGE --hide-netns "$NS" \
     --trace exe=$EDGE -o "$TMP/edge.jsonl" -- sh -c "
     settled() {
         for i in 1 2 3 4 5 6 7 8 9 10; do
@@ -155,7 +155,8 @@ EDGE=/usr/bin/vigil-hide-edge
     $EDGE exit-last 127.0.0.1 $PORT
     settled exited
     $EDGE splice 127.0.0.1 $PORT
-    $EDGE nofile 127.0.0.1 $PORT" >"$TMP/kill.out" 2>"$TMP/kill.err"
+    $EDGE nofile 127.0.0.1 $PORT
+    $EDGE intr-between 127.0.0.1 $PORT" >"$TMP/kill.out" 2>"$TMP/kill.err"
 cat "$TMP/kill.out"
 expect_eq "the killed process's connection is closed on the host" \
     "$(grep '^killed' "$TMP/kill.out" | tr '\n' ' ')" \
@@ -192,6 +193,16 @@ expect_eq "the hidden process's dup2 of a guest descriptor onto hidden numbers: 
     "Bad file descriptor Bad file descriptor "
 expect_eq "... and its socket is untouched" \
     "$(grep '^afterwards' "$TMP/kill.out" | tail -n 1)" "afterwards: still"
+
+# A blocking recv waits in the guest kernel 1 ms at a time; in between,
+# the thread is in user mode on its instruction. A signal delivered there
+# (caught by a higher-priority thread on its CPU that finds it preempted
+# by an interrupt in user mode) interrupts the recv as Linux would: EINTR,
+# for a handler without SA_RESTART. It used to restart the call.
+expect_eq "a signal between two waits: caught there" \
+    "$(grep '^between' "$TMP/kill.out" | sed 's/ after.*//')" "between: caught"
+expect_eq "... and the blocking recv ends with EINTR (no SA_RESTART)" \
+    "$(grep '^recv' "$TMP/kill.out")" "recv: Interrupted system call (handled 1)"
 expect_eq "no call of the hidden process reached the guest kernel with a hidden descriptor" \
     "$(jq -s '[.[] | select(.type == "syscall" and .hidden != true
         and .comm != "other"
