@@ -22,6 +22,11 @@
  *                                      mode between two of its waits in
  *                                      the guest kernel: "recv: " what it
  *                                      returned
+ *   vigil-hide-edge echo-server IP PORT
+ *                                      an in-guest TCP echo server, one
+ *                                      connection at a time (bench/hide's
+ *                                      native round trip); "listening"
+ *                                      once it is
  *
  * The server is tests/echo.py.
  */
@@ -308,6 +313,31 @@ static int intr_between(void)
     return 0;
 }
 
+/* ---- echo-server ---- */
+
+static int echo_server(void)
+{
+    int one = 1, ls = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ls < 0 || bind(ls, (struct sockaddr *)&server, sizeof server) < 0 ||
+        listen(ls, 8) < 0) {
+        say("echo-server: %s\n", strerror(errno));
+        return 1;
+    }
+    say("listening\n");
+    for (;;) {
+        int c = accept(ls, NULL, NULL);
+        if (c < 0)
+            return 1;
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(c, buf, sizeof buf)) > 0)
+            if (write(c, buf, (size_t)n) != n)
+                break;
+        close(c);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -326,6 +356,8 @@ int main(int argc, char **argv)
         return nofile();
     if (!strcmp(argv[1], "intr-between"))
         return intr_between();
+    if (!strcmp(argv[1], "echo-server"))
+        return echo_server();
     fprintf(stderr, "vigil-hide-edge: unknown mode %s\n", argv[1]);
     return 2;
 }
