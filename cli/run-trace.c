@@ -341,7 +341,10 @@ static int make_config(const struct vprof *p, const struct run_trace_opts *o,
         c->init_task = c->signal_fn = 0; /* results then from signal frames */
     else
         c->regs_ax = (uint16_t)ax.offset;
-    if (vprof_symbol(p, "do_group_exit", &c->group_exit_fn) < 0)
+    /* acct_process: do_exit calls it once the thread group is dead, however
+     * its last thread ended (exit_group, a signal, or exit alone). */
+    if (vprof_symbol(p, "acct_process", &c->group_exit_fn) < 0 &&
+        vprof_symbol(p, "do_group_exit", &c->group_exit_fn) < 0)
         c->group_exit_fn = 0;
     return 0;
 }

@@ -41,7 +41,10 @@
 #define DETOURS              256 /* power of two */
 #define SITES                256 /* power of two */
 
-enum { FREE = 0, CLAIMING, ARMED, IN_FLIGHT };
+/* BETWEEN: a park's wait is over and the thread is back in user mode,
+ * on its way to the instruction; a signal delivered there interrupts the
+ * wait as much as one delivered during it. */
+enum { FREE = 0, CLAIMING, ARMED, IN_FLIGHT, BETWEEN };
 
 struct detour {
     int state;
@@ -168,13 +171,14 @@ static struct detour *claim(void)
                 __atomic_fetch_add(&ctl.live, 1, __ATOMIC_ACQ_REL);
                 return d;
             }
-            if (st == ARMED && (oldest == NULL || d->seq < oldest->seq))
+            if ((st == ARMED || st == BETWEEN) &&
+                (oldest == NULL || d->seq < oldest->seq))
                 oldest = d;
         }
         /* Full: a thread that has not reached its syscall instruction for
          * longest (stopped, or it left by siglongjmp) loses its detour. */
-        int armed = ARMED;
-        if (oldest != NULL &&
+        int armed = oldest != NULL ? oldest->state : ARMED;
+        if (oldest != NULL && (armed == ARMED || armed == BETWEEN) &&
             __atomic_compare_exchange_n(&oldest->state, &armed, CLAIMING, false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
             count(&ctl.st.lost);
@@ -299,6 +303,11 @@ bool control_call_again(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
 
 bool control_entry(struct vcpu *v, const struct vraw_task *t, uint64_t ip)
 {
+    /* Back at a call (the parked instruction, most likely): no longer
+     * between waits. */
+    struct detour *b = find(t, BETWEEN);
+    if (b != NULL)
+        release(b);
     struct detour *d = find(t, ARMED);
     /* The borrowed instruction is the thread's own too: a signal handler
      * that runs before the detour may execute it (it may be the handler's
@@ -321,11 +330,31 @@ bool control_entry(struct vcpu *v, const struct vraw_task *t, uint64_t ip)
     return true;
 }
 
+/* A thread between a park's wait and its instruction returns to user
+ * mode from an interrupt (@iret): into a signal handler, whose frame
+ * saved the instruction, is a signal that interrupted the wait. */
+static void between_return(struct vcpu *v, const struct vraw_task *t, bool iret)
+{
+    struct detour *d = find(t, BETWEEN);
+    uint64_t frame[4] = {0};
+    if (d == NULL || !iret || !mem(v, reg(v, R_RSP), frame, sizeof frame) ||
+        (frame[1] & 3) != 3 || frame[0] == d->resume)
+        return; /* not from user mode, or back onto the instruction */
+    uint64_t ctx = sigframe_find(v, frame[3], d->resume, d->resume);
+    if (ctx != 0) {
+        count(&ctl.st.via_signal);
+        d->signal(v, t, d->arg, sigframe_signo(v));
+    }
+    release(d);
+}
+
 bool control_return(struct vcpu *v, const struct vraw_task *t, bool iret)
 {
     struct detour *d = find(t, IN_FLIGHT);
-    if (d == NULL)
+    if (d == NULL) {
+        between_return(v, t, iret);
         return false;
+    }
     uint64_t back = d->gadget + 2, rsp = 0, frame[4] = {0};
     uint64_t ctx = 0, kret;
     if (iret) {
@@ -387,6 +416,11 @@ bool control_return(struct vcpu *v, const struct vraw_task *t, bool iret)
             g_byte_array_append(v->buf, (const guint8 *)&resume, 8);
             if (!qemu_plugin_write_memory_vaddr(rsp, v->buf))
                 goto lost;
+        }
+        if (d->signal != NULL && d->finish == NULL && d->done == NULL) {
+            /* A park: watched until the instruction runs again. */
+            __atomic_store_n(&d->state, BETWEEN, __ATOMIC_RELEASE);
+            return true;
         }
     }
     release(d);

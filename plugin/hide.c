@@ -90,20 +90,29 @@ static bool hidden_thread(const struct vraw_task *t)
     return yes;
 }
 
-uint64_t hide_group_exit_hook(void)
+/* KASLR moves the x86-64 kernel by a multiple of CONFIG_PHYSICAL_ALIGN,
+ * which must be a multiple of 2 MiB on 64-bit, within 1 GiB. */
+#define SLIDE_ALIGN (2ull << 20)
+#define SLIDE_MAX   (1ull << 30)
+
+bool hide_group_exit_maybe(uint64_t vaddr)
 {
-    uint64_t slide;
-    return hidden.on && hidden.group_exit_fn != 0 && ident_kernel_slide(&slide)
-               ? hidden.group_exit_fn + slide
-               : 0;
+    /* Decided without the slide: the hooked function may be translated
+     * before any user thread has shown it (kernel threads end during boot
+     * too), and a translated block keeps the callbacks it was given. */
+    uint64_t fn = hidden.group_exit_fn;
+    return hidden.on && fn != 0 && vaddr >= fn && vaddr - fn < SLIDE_MAX &&
+           (vaddr - fn) % SLIDE_ALIGN == 0;
 }
 
-void hide_group_exit(struct vcpu *v)
+void hide_group_exit(struct vcpu *v, uint64_t vaddr)
 {
     /* exit_group posts the event at the call too; a second one finds no
      * table and costs the executor nothing. */
+    uint64_t slide;
     struct vraw_task t;
-    if (ident_in_kernel(v, &t) && hidden_thread(&t))
+    if (ident_kernel_slide(&slide) && vaddr == hidden.group_exit_fn + slide &&
+        ident_in_kernel(v, &t) && hidden_thread(&t))
         hide_event(&t, VHIDE_OP_EXIT, 0);
 }
 
@@ -309,6 +318,25 @@ static int64_t deliver(struct vcpu *v, int i, const uint64_t args[6])
     return result;
 }
 
+/* Calls that move data between two descriptors inside the kernel, whose
+ * other end is the guest kernel's (a file, a pipe): they cannot run on the
+ * host, and must not reach the guest kernel with a hidden number. Bit i:
+ * argument i is a descriptor. */
+static unsigned kernel_only_fds(int64_t nr)
+{
+    switch (nr) {
+    case SYS_sendfile:
+    case SYS_tee:
+        return 1u << 0 | 1u << 1;
+    case SYS_splice:
+    case SYS_copy_file_range:
+        return 1u << 0 | 1u << 2;
+    case SYS_vmsplice:
+        return 1u << 0;
+    }
+    return 0;
+}
+
 enum hide_state hide_post(struct vcpu *v, const struct vraw_task *t,
                           uint64_t ip, uint64_t nr, const uint64_t args[6],
                           int64_t *result)
@@ -318,11 +346,27 @@ enum hide_state hide_post(struct vcpu *v, const struct vraw_task *t,
             hide_event(t, VHIDE_OP_EXIT, 0);
         return HIDE_NO;
     }
+    unsigned fds = kernel_only_fds((int64_t)nr);
+    for (int k = 0; fds != 0 && k < 3; k++)
+        if ((fds >> k & 1) && hide_fd(args[k]) && hidden_thread(t)) {
+            /* What Linux answers for a descriptor that cannot do it. */
+            *result = -EINVAL;
+            return HIDE_ANSWERED;
+        }
     const struct vhide_shape *sh = vhide_shape((int64_t)nr);
     if (sh == NULL || !hidden_thread(t))
         return HIDE_NO;
     if (sh->waits || (nr == SYS_close && !hide_fd(args[0])))
         return hwait_post(v, t, ip, (int64_t)nr, args, result);
+    /* A guest descriptor duplicated onto a hidden number: the guest kernel
+     * would answer EBADF (the number is past any RLIMIT_NOFILE it allows);
+     * so does vigil, without showing it the number, and the hidden
+     * descriptor there stays as it was. */
+    if ((nr == SYS_dup2 || nr == SYS_dup3) && !hide_fd(args[0]) &&
+        hide_fd(args[1])) {
+        *result = -EBADF;
+        return HIDE_ANSWERED;
+    }
     if ((!sh->fd_args && !sh->new_fd) || (sh->fd_args && !hide_fd(args[0])))
         return HIDE_NO;
     /* Sockets of the guest's own families (AF_UNIX, AF_NETLINK...) carry no

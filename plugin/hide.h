@@ -38,11 +38,14 @@ enum hide_state hide_post(struct vcpu *v, const struct vraw_task *t,
  * thread has no call posted at @ip. */
 /* Whether thread @t comes back to its hidden call at @ip after a signal
  * handler interrupted its wait (the call is then traced anew); once. */
-/* Where (the kernel's do_group_exit, slid) the end of a whole process is
- * seen, for hide_group_exit(); 0 while unknown or without --hide. A
- * process killed by a signal makes no exit_group call of its own. */
-uint64_t hide_group_exit_hook(void);
-void hide_group_exit(struct vcpu *v);
+/* Whether the kernel instruction at @vaddr may be the entry of the
+ * function where the end of a whole process is seen (acct_process, or
+ * do_group_exit; ring.h), under some KASLR slide; hide_group_exit() then
+ * decides, with the slide, at its every run. A process killed by a
+ * signal, or whose last thread ends by exit, makes no exit_group call of
+ * its own. */
+bool hide_group_exit_maybe(uint64_t vaddr);
+void hide_group_exit(struct vcpu *v, uint64_t vaddr);
 
 bool hide_take_restart(const struct vraw_task *t, uint64_t ip);
 

@@ -338,9 +338,8 @@ static void on_signal_delivery(unsigned int vcpu, void *udata)
 
 static void on_group_exit(unsigned int vcpu, void *udata)
 {
-    (void)udata;
     if (vcpu < tracer.nrings && tracer.vcpus[vcpu].ready)
-        hide_group_exit(&tracer.vcpus[vcpu]);
+        hide_group_exit(&tracer.vcpus[vcpu], (uint64_t)(uintptr_t)udata);
 }
 
 static void on_vmcall(unsigned int vcpu, void *udata)
@@ -383,7 +382,6 @@ static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
     (void)udata;
     size_t n = qemu_plugin_tb_n_insns(tb);
     uint64_t hook = tracer.tracing ? sigret_hook_addr() : 0;
-    uint64_t gexit = tracer.hide ? hide_group_exit_hook() : 0;
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         uint8_t b[3];
@@ -393,9 +391,10 @@ static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
         if (vaddr == hook && hook != 0)
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_signal_delivery,
                                                    QEMU_PLUGIN_CB_R_REGS, NULL);
-        if (vaddr == gexit && gexit != 0)
+        if (tracer.hide && hide_group_exit_maybe(vaddr))
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_group_exit,
-                                                   QEMU_PLUGIN_CB_R_REGS, NULL);
+                                                   QEMU_PLUGIN_CB_R_REGS,
+                                                   (void *)(uintptr_t)vaddr);
         if (k == K_SYSCALL || k == K_INT80 || k == K_SYSENTER)
             qemu_plugin_register_vcpu_insn_exec_cb(
                 insn, on_entry, tracer.entry_flags,

@@ -11,7 +11,8 @@
 . tests/functions.sh
 requires_qemu
 requires ip python3 jq
-requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/bin/vigil-hidden"
+requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/bin/vigil-hidden" \
+    "$GUEST/bin/vigil-hide-edge"
 [ "$(id -u)" = 0 ] || { echo "requires root"; exit 77; }
 
 NS=vhide$$
@@ -134,20 +135,79 @@ check "... where it sees an unhidden connect's packets (${n:-none})" \
 
 # A hidden process killed by a signal (no exit_group of its own) leaves no
 # socket open on the host: its connection is gone at the server while
-# vigil runs on.
-"$VIGIL" run --hide exe=$SVC --hide-netns "$NS" -- sh -c "
+# vigil runs on. So does one whose threads all end by exit, the last one
+# after the first: the socket lives while a thread does.
+EDGE=/usr/bin/vigil-hide-edge
+"$VIGIL" run --smp 2 --hide exe=$SVC --hide exe=$EDGE --hide-netns "$NS" \
+    --trace exe=$EDGE -o "$TMP/edge.jsonl" -- sh -c "
+    settled() {
+        for i in 1 2 3 4 5 6 7 8 9 10; do
+            $SVC tcp 127.0.0.1 $PORT 'conns?' | grep -q 'conns 1' && break
+            usleep 300000
+        done
+        $SVC tcp 127.0.0.1 $PORT 'conns?' | sed -n \"s/^echo/\$1/p\"
+    }
     $SVC hold 127.0.0.1 $PORT >/tmp/hold.txt &
     until grep -q holding /tmp/hold.txt; do usleep 100000; done
-    $SVC tcp 127.0.0.1 $PORT 'conns?'
+    $SVC tcp 127.0.0.1 $PORT 'conns?' | sed -n 's/^echo/killed-before/p'
     kill -9 \$!; wait
-    for i in 1 2 3 4 5 6 7 8 9 10; do
-        $SVC tcp 127.0.0.1 $PORT 'conns?' | grep -q 'conns 1' && break
-        usleep 300000
-    done
-    $SVC tcp 127.0.0.1 $PORT 'conns?'" >"$TMP/kill.out" 2>"$TMP/kill.err"
+    settled killed
+    $EDGE exit-last 127.0.0.1 $PORT
+    settled exited
+    $EDGE splice 127.0.0.1 $PORT
+    $EDGE nofile 127.0.0.1 $PORT
+    $EDGE intr-between 127.0.0.1 $PORT" >"$TMP/kill.out" 2>"$TMP/kill.err"
+cat "$TMP/kill.out"
 expect_eq "the killed process's connection is closed on the host" \
-    "$(grep '^echo: conns' "$TMP/kill.out" | tr '\n' ' ')" \
-    "echo: conns 2 echo: conns 1 "
+    "$(grep '^killed' "$TMP/kill.out" | tr '\n' ' ')" \
+    "killed-before: conns 2 killed: conns 1 "
+expect_eq "a process's connection lives on while one of its threads does" \
+    "$(grep -E '^(leader|alive)' "$TMP/kill.out" | tr '\n' ' ')" \
+    "leader gone alive: conns 1 "
+expect_eq "... and is closed on the host when its last thread ends by exit" \
+    "$(grep '^exited' "$TMP/kill.out")" "exited: conns 1"
+
+# sendfile and its kin cannot be hidden (their other end is the guest
+# kernel's): they fail as Linux fails them for a descriptor that cannot
+# do it, and never reach the guest kernel with a hidden number.
+expect_eq "sendfile, splice, tee, vmsplice, copy_file_range: EINVAL" \
+    "$(grep -E '^(sendfile|splice|tee|vmsplice|copy_file_range)' "$TMP/kill.out" |
+        sed 's/^.*: //' | sort | uniq -c | tr -s ' ')" \
+    " 8 Invalid argument"
+expect_eq "... and the socket still works" \
+    "$(grep '^afterwards' "$TMP/kill.out" | head -n 1)" "afterwards: after"
+
+# Interference: hidden numbers (from 2^30) lie above fs.nr_open, so no
+# guest process can hold one, even with RLIMIT_NOFILE as high as the
+# kernel allows: another process that names the hidden socket's number
+# gets EBADF, not the socket. The hidden process's own dup2 of a guest
+# descriptor onto a hidden number is EBADF too, answered by vigil.
+expect_eq "RLIMIT_NOFILE raised to fs.nr_open, still below 2^30" \
+    "$(grep '^limit' "$TMP/kill.out")" "limit at nr_open, below the hidden numbers"
+expect_eq "another process naming the hidden number gets EBADF, not the socket" \
+    "$(grep '^other' "$TMP/kill.out" | tr '\n' ' ')" \
+    "other dup2 onto it: Bad file descriptor other write to it: Bad file descriptor \
+other fcntl on it: Bad file descriptor other dup2 onto the limit's last: a descriptor "
+expect_eq "the hidden process's dup2 of a guest descriptor onto hidden numbers: EBADF" \
+    "$(grep '^own' "$TMP/kill.out" | sed 's/^.*: //' | tr '\n' ' ')" \
+    "Bad file descriptor Bad file descriptor "
+expect_eq "... and its socket is untouched" \
+    "$(grep '^afterwards' "$TMP/kill.out" | tail -n 1)" "afterwards: still"
+
+# A blocking recv waits in the guest kernel 1 ms at a time; in between,
+# the thread is in user mode on its instruction. A signal delivered there
+# (caught by a higher-priority thread on its CPU that finds it preempted
+# by an interrupt in user mode) interrupts the recv as Linux would: EINTR,
+# for a handler without SA_RESTART. It used to restart the call.
+expect_eq "a signal between two waits: caught there" \
+    "$(grep '^between' "$TMP/kill.out" | sed 's/ after.*//')" "between: caught"
+expect_eq "... and the blocking recv ends with EINTR (no SA_RESTART)" \
+    "$(grep '^recv' "$TMP/kill.out")" "recv: Interrupted system call (handled 1)"
+expect_eq "no call of the hidden process reached the guest kernel with a hidden descriptor" \
+    "$(jq -s '[.[] | select(.type == "syscall" and .hidden != true
+        and .comm != "other"
+        and ([.args[0:4][] // 0 | select(. >= 1073741824 and . < 1073742848)]
+            | length > 0))] | length' "$TMP/edge.jsonl")" 0
 
 # Another guest process, not hidden, cannot reach the server: the guest
 # has no network device; only the hidden service's calls leave it.

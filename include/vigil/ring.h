@@ -63,8 +63,10 @@ struct vring_config {
     uint16_t k_sigaction_size;
     uint16_t sa_flags;
     /* Link-time address of the kernel function every whole process's end
-     * passes (exit_group, and a fatal signal too), 0 when unknown: where a
-     * hidden process killed by a signal is seen to end. */
+     * passes, 0 when unknown: acct_process, which do_exit calls when the
+     * last thread of a thread group ends (by exit_group, a fatal signal or
+     * exit alone); else do_group_exit (exit_group and fatal signals). Where
+     * a hidden process that made no exit_group call is seen to end. */
     uint64_t group_exit_fn;
 };
 

@@ -50,6 +50,7 @@ static const struct sym_spec sym_specs[] = {
     {"do_syscall_64", OPT, TEXT},
     {"arch_do_signal_or_restart", OPT, TEXT},
     {"do_group_exit", OPT, TEXT},
+    {"acct_process", OPT, TEXT},
     {"x64_sys_call", OPT, TEXT},
     {"ia32_sys_call", OPT, TEXT},
     {"sys_call_table", OPT, DATA},

@@ -1,0 +1,363 @@
+/* Edge cases of a hidden service's life, for tests/test-hide.sh (one boot
+ * runs them one after the other; each prints what it saw):
+ *
+ *   vigil-hide-edge exit-last IP PORT  connect; the main thread ends by
+ *                                      exit (not exit_group); the other
+ *                                      thread, now the last, asks the
+ *                                      server how many connections it
+ *                                      has ("alive: conns N"), then ends
+ *                                      by exit too
+ *   vigil-hide-edge splice IP PORT     sendfile, splice, tee, vmsplice and
+ *                                      copy_file_range with a hidden
+ *                                      socket: "NAME: what it returned";
+ *                                      then the socket still echoes
+ *   vigil-hide-edge nofile IP PORT     RLIMIT_NOFILE raised to fs.nr_open;
+ *                                      a child (not hidden) and the process
+ *                                      itself try the hidden socket's
+ *                                      number: what each got
+ *   vigil-hide-edge intr-between IP PORT
+ *                                      a blocking recv, and a signal whose
+ *                                      handler has no SA_RESTART sent
+ *                                      while the waiting thread is in user
+ *                                      mode between two of its waits in
+ *                                      the guest kernel: "recv: " what it
+ *                                      returned
+ *   vigil-hide-edge echo-server IP PORT
+ *                                      an in-guest TCP echo server, one
+ *                                      connection at a time (bench/hide's
+ *                                      native round trip); "listening"
+ *                                      once it is
+ *
+ * The server is tests/echo.py.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct sockaddr_in server;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        (void)!write(1, line,
+                     (size_t)n < sizeof line ? (size_t)n : sizeof line);
+}
+
+static int tcp_connect(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&server, sizeof server) < 0) {
+        say("connect: %s\n", strerror(errno));
+        return -1;
+    }
+    return fd;
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- exit-last ---- */
+
+static int exit_fd = -1;
+
+/* Whether the process's first thread is a zombie: it ended, the process
+ * lives on in this one. */
+static int leader_gone(void)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)getpid());
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    return p != NULL && p[1] == ' ' && p[2] == 'Z';
+}
+
+static void *last_thread(void *unused)
+{
+    (void)unused;
+    for (int i = 0; i < 500 && !leader_gone(); i++)
+        nap_ms(10);
+    say("leader %s\n", leader_gone() ? "gone" : "still there");
+    char buf[64];
+    ssize_t n = -1;
+    if (write(exit_fd, "conns?", 6) == 6)
+        n = read(exit_fd, buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    say("alive: %s\n", n > 0 ? buf : strerror(errno));
+    /* The last thread ends by exit: no exit_group anywhere. */
+    syscall(SYS_exit, 0);
+    return NULL;
+}
+
+static int exit_last(void)
+{
+    exit_fd = tcp_connect();
+    if (exit_fd < 0)
+        return 1;
+    pthread_t th;
+    if (pthread_create(&th, NULL, last_thread, NULL) != 0) {
+        say("pthread_create failed\n");
+        return 1;
+    }
+    syscall(SYS_exit, 0);
+    return 1;
+}
+
+/* ---- splice ---- */
+
+static void result(const char *name, ssize_t r)
+{
+    say("%s: %s\n", name, r < 0 ? strerror(errno) : "done");
+}
+
+static int splice_calls(void)
+{
+    int fd = tcp_connect(), p[2];
+    int file =
+        open("/tmp/vigil-hide-edge.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || file < 0 || pipe(p) < 0 || write(file, "data", 4) != 4 ||
+        write(p[1], "pipe", 4) != 4)
+        return 1;
+    off_t off = 0;
+    loff_t o1 = 0;
+    char vm[2] = "vm";
+    struct iovec iov = {.iov_base = vm, .iov_len = 2};
+    result("sendfile to it", sendfile(fd, file, &off, 4));
+    result("sendfile from it", sendfile(file, fd, NULL, 4));
+    result("splice to it", splice(p[0], NULL, fd, NULL, 4, 0));
+    result("splice from it", splice(fd, NULL, p[1], NULL, 4, 0));
+    result("tee to it", tee(p[0], fd, 4, 0));
+    result("vmsplice", vmsplice(fd, &iov, 1, 0));
+    result("copy_file_range to it", copy_file_range(file, &o1, fd, NULL, 4, 0));
+    result("copy_file_range from it",
+           copy_file_range(fd, NULL, file, &o1, 4, 0));
+    char buf[16];
+    ssize_t n = -1;
+    if (write(fd, "after", 5) == 5)
+        n = read(fd, buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    say("afterwards: %s\n", n > 0 ? buf : strerror(errno));
+    return 0;
+}
+
+/* ---- nofile ---- */
+
+#define HIDDEN_BASE (1 << 30) /* vigil's hidden descriptors (vigil/hide.h) */
+
+static const char *err_of(long r)
+{
+    return r < 0 ? strerror(errno) : "a descriptor";
+}
+
+/* Another process, not hidden, tries number @h with the highest limit the
+ * kernel allows. */
+static void other_tries(int h, long limit)
+{
+    prctl(PR_SET_NAME, "other");
+    say("other dup2 onto it: %s\n", err_of(dup2(0, h)));
+    say("other write to it: %s\n", err_of(write(h, "x", 1)));
+    say("other fcntl on it: %s\n", err_of(fcntl(h, F_GETFD)));
+    say("other dup2 onto the limit's last: %s\n",
+        err_of(dup2(0, (int)limit - 1)));
+}
+
+static int nofile(void)
+{
+    long limit = 0;
+    FILE *f = fopen("/proc/sys/fs/nr_open", "r");
+    if (f == NULL || fscanf(f, "%ld", &limit) != 1)
+        return 1;
+    fclose(f);
+    struct rlimit rl = {(rlim_t)limit, (rlim_t)limit};
+    if (prlimit(0, RLIMIT_NOFILE, &rl, NULL) != 0)
+        say("prlimit: %s\n", strerror(errno));
+    getrlimit(RLIMIT_NOFILE, &rl);
+    say("limit %s nr_open, %s the hidden numbers\n",
+        (long)rl.rlim_cur == limit ? "at" : "below",
+        rl.rlim_cur < HIDDEN_BASE ? "below" : "reaching");
+    int fd = tcp_connect();
+    if (fd < 0)
+        return 1;
+    say("socket at base+%d\n", fd - HIDDEN_BASE);
+    pid_t child = fork();
+    if (child == 0) {
+        other_tries(fd, limit);
+        _exit(0);
+    }
+    waitpid(child, NULL, 0);
+    say("own dup2 of a guest descriptor onto it: %s\n", err_of(dup2(0, fd)));
+    say("own dup2 of a guest descriptor onto a free hidden number: %s\n",
+        err_of(dup3(0, fd + 7, 0)));
+    char buf[16];
+    ssize_t n = -1;
+    if (write(fd, "still", 5) == 5)
+        n = read(fd, buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    say("afterwards: %s\n", n > 0 ? buf : strerror(errno));
+    return 0;
+}
+
+/* ---- intr-between ---- */
+
+static volatile sig_atomic_t handled;
+static volatile pid_t waiter; /* the thread in recv */
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    handled++;
+}
+
+static void pin_cpu1(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(1, &set);
+    sched_setaffinity(0, sizeof set, &set);
+}
+
+/* Whether /proc/self/task/TID/@what holds @word. */
+static int task_says(pid_t tid, const char *what, const char *word)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, what);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, word) != NULL;
+}
+
+/* On the waiter's CPU, at a higher priority: each wake-up preempts the
+ * waiter wherever it is. Most find it asleep in a wait in the guest
+ * kernel; one that finds it preempted by an interrupt in user mode (on its
+ * instruction, between two waits) signals it there. */
+static void *catcher(void *unused)
+{
+    (void)unused;
+    pin_cpu1();
+    struct sched_param sp = {.sched_priority = 10};
+    if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) != 0)
+        say("catcher: no SCHED_FIFO\n");
+    /* First the waiter waits in the guest kernel (its recv began). */
+    for (int i = 0; i < 5000 && !task_says(waiter, "syscall", "7 0x0 0x0 0x1");
+         i++)
+        nap_ms(1);
+    for (long i = 0; i < 40000; i++) {
+        struct timespec ts = {0, 300000 + (i * 7919) % 900000};
+        nanosleep(&ts, NULL);
+        if (task_says(waiter, "stack", "irqentry_exit_to_user_mode")) {
+            syscall(SYS_tgkill, getpid(), waiter, SIGUSR1);
+            say("between: caught after %ld\n", i);
+            return NULL;
+        }
+    }
+    say("between: never caught\n");
+    syscall(SYS_tgkill, getpid(), waiter, SIGUSR1);
+    return NULL;
+}
+
+static int intr_between(void)
+{
+    struct sigaction sa = {.sa_handler = on_usr1}; /* no SA_RESTART */
+    sigaction(SIGUSR1, &sa, NULL);
+    pin_cpu1();
+    int fd = tcp_connect();
+    if (fd < 0)
+        return 1;
+    waiter = (pid_t)syscall(SYS_gettid);
+    pthread_t th;
+    const char *msg = "sleep:20000 late";
+    if (write(fd, msg, strlen(msg)) != (ssize_t)strlen(msg) ||
+        pthread_create(&th, NULL, catcher, NULL) != 0)
+        return 1;
+    char buf[64];
+    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+    int err = errno;
+    buf[n > 0 ? n : 0] = '\0';
+    say("recv: %s (handled %d)\n", n >= 0 ? buf : strerror(err), (int)handled);
+    pthread_join(th, NULL);
+    return 0;
+}
+
+/* ---- echo-server ---- */
+
+static int echo_server(void)
+{
+    int one = 1, ls = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ls < 0 || bind(ls, (struct sockaddr *)&server, sizeof server) < 0 ||
+        listen(ls, 8) < 0) {
+        say("echo-server: %s\n", strerror(errno));
+        return 1;
+    }
+    say("listening\n");
+    for (;;) {
+        int c = accept(ls, NULL, NULL);
+        if (c < 0)
+            return 1;
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(c, buf, sizeof buf)) > 0)
+            if (write(c, buf, (size_t)n) != n)
+                break;
+        close(c);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: vigil-hide-edge exit-last IP PORT\n");
+        return 2;
+    }
+    server.sin_family = AF_INET;
+    server.sin_port = htons((uint16_t)atoi(argv[3]));
+    if (inet_pton(AF_INET, argv[2], &server.sin_addr) != 1)
+        return 2;
+    if (!strcmp(argv[1], "exit-last"))
+        return exit_last();
+    if (!strcmp(argv[1], "splice"))
+        return splice_calls();
+    if (!strcmp(argv[1], "nofile"))
+        return nofile();
+    if (!strcmp(argv[1], "intr-between"))
+        return intr_between();
+    if (!strcmp(argv[1], "echo-server"))
+        return echo_server();
+    fprintf(stderr, "vigil-hide-edge: unknown mode %s\n", argv[1]);
+    return 2;
+}
