@@ -1,0 +1,56 @@
+/* --callers on the plugin's side (see callers.h). */
+#include "callers.h"
+
+#include <time.h>
+
+#include "branches.h"
+#include "stackwalk.h"
+#include "vigil/clock.h"
+#include "vigil/ring.h"
+
+static struct {
+    struct vring_map *ring;
+    unsigned chain; /* K */
+} cl;
+
+bool callers_setup(const struct vact_config *act, struct vring_map *ring)
+{
+    if (!branches_setup(act))
+        return false;
+    cl.ring = ring;
+    cl.chain = act->callers_chain <= VACT_CALLERS_CHAIN_MAX
+                   ? act->callers_chain
+                   : VACT_CALLERS_CHAIN_MAX;
+    return true;
+}
+
+void callers_record(unsigned vcpu, struct vcpu *v, const struct vraw_task *t)
+{
+    if (!branches_current(vcpu) || t->task == 0)
+        return;
+    unsigned nb = branches_max();
+    uint32_t room = sizeof(struct vraw_callers) + 8u * cl.chain +
+                    (uint32_t)sizeof(struct vigil_branch) * nb;
+    struct vraw_callers *c = vring_reserve(cl.ring, vcpu, room);
+    if (c == NULL)
+        return;
+    uint64_t *chain = (uint64_t *)(c + 1);
+    bool trunc = false;
+    unsigned nc =
+        cl.chain ? stackwalk(v, reg(v, R_RSP), cl.chain, chain, &trunc) : 0;
+    struct vigil_branch *b = (struct vigil_branch *)(chain + nc);
+    unsigned n = branches_copy(vcpu, b);
+    c->h.type = VRAW_CALLERS;
+    c->h.vcpu = (uint16_t)vcpu;
+    c->h.flags = 0;
+    c->h.ts_ns = vigil_now_ns(CLOCK_MONOTONIC);
+    c->task = t->task;
+    c->tid = t->tid;
+    c->nchain = (uint16_t)nc;
+    c->nbranch = (uint16_t)n;
+    c->flags = trunc ? VRAW_CALLERS_TRUNC : 0;
+    c->reserved = 0;
+    uint32_t size = sizeof *c + 8u * nc + (uint32_t)sizeof *b * n;
+    c->h.size = (uint16_t)size;
+    vring_commit(cl.ring, vcpu, size);
+}

@@ -1,0 +1,21 @@
+/* --callers on the plugin's side (docs/callers.md): before a traced
+ * thread's call entry, one VRAW_CALLERS record with its branch history
+ * (branches.h) and the return addresses on its stack (stackwalk.h). */
+#ifndef VIGIL_PLUGIN_CALLERS_H
+#define VIGIL_PLUGIN_CALLERS_H
+
+#include <stdbool.h>
+
+#include "vcpu.h"
+#include "vigil/act.h"
+
+struct vring_map;
+
+/* Returns whether --callers is on. */
+bool callers_setup(const struct vact_config *act, struct vring_map *ring);
+
+/* The record for thread @t's call on @vcpu, when the thread is traced.
+ * Dropped (and counted by the ring) when the ring is full. */
+void callers_record(unsigned vcpu, struct vcpu *v, const struct vraw_task *t);
+
+#endif
