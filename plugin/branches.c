@@ -169,6 +169,11 @@ bool branches_enter_user(unsigned vcpu, const struct vraw_task *t)
     if (!br.on || vcpu >= VRING_MAX_VCPUS)
         return false;
     struct hist *h = br.cur[vcpu];
+    if (t == NULL) { /* a thread vigil could not name: none of ours */
+        br.cur[vcpu] = NULL;
+        qemu_plugin_u64_set(br.traced, vcpu, 0);
+        return false;
+    }
     if (h == NULL || h->task != t->task || h->tid != t->tid) {
         /* psel_thread() is the --trace rule; a thread not chosen runs
          * without the callback. */

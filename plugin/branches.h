@@ -29,7 +29,8 @@ unsigned branches_max(void); /* N */
 void branches_tb_trans(struct qemu_plugin_tb *tb);
 
 /* Thread @t is about to run user code on @vcpu. Returns whether it has a
- * history (is traced). */
+ * history (is traced). @t NULL: a thread that could not be named, whose
+ * branches go nowhere. */
 bool branches_enter_user(unsigned vcpu, const struct vraw_task *t);
 /* ... and resumes at @ip, which the kernel chose: where an interrupt or a
  * fault stopped it, maybe in the middle of a block, or a signal handler.

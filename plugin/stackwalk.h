@@ -15,11 +15,6 @@
 /* Bytes of stack looked at above the stack pointer. */
 #define STACKWALK_BYTES 4096
 
-/* Whether the @n bytes ending at a candidate return address (@b[n - 1] is
- * the byte just before it) end with a call: e8 rel32, or ff /2 in any of its
- * 2- to 7-byte forms (a REX prefix before it does not matter). */
-bool stackwalk_after_call(const uint8_t *b, size_t n);
-
 /* Up to @k return addresses into @out, innermost first, from the stack at
  * @sp of the thread running on @v. *trunc is set when the walk stopped at
  * memory it could not read before it had @k of them or its budget. */

@@ -166,8 +166,11 @@ void tracer_on_return(unsigned int vcpu, void *udata)
     }
     struct vraw_task t;
     struct pending_call p;
-    if (!ident(v, &t))
+    if (!ident(v, &t)) {
+        if (tracer.callers)
+            branches_enter_user(vcpu, NULL);
         return;
+    }
     if (tracer.callers)
         callers_enter_user(vcpu, v, &t, kind);
     int64_t raw; /* taken at every return, so that none is left over */

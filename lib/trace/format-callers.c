@@ -3,11 +3,22 @@
  * precision above 2^53 in many readers. */
 #include "trace/internal.h"
 
+/* "0x..." by hand: an event can hold a thousand addresses, and printf per
+ * address made the consumer the bottleneck of a traced run. */
 static void put_addr(struct obuf *o, uint64_t a)
 {
-    ob_puts(o, "\"0x");
-    ob_printf(o, "%llx", (unsigned long long)a);
-    ob_putc(o, '"');
+    static const char digits[] = "0123456789abcdef";
+    char tmp[20];
+    size_t i = sizeof tmp;
+    tmp[--i] = '"';
+    do {
+        tmp[--i] = digits[a & 15];
+        a >>= 4;
+    } while (a != 0);
+    tmp[--i] = 'x';
+    tmp[--i] = '0';
+    tmp[--i] = '"';
+    ob_put(o, tmp + i, sizeof tmp - i);
 }
 
 void ob_callers_json(struct obuf *o, const struct vigil_callers *c)
