@@ -7,10 +7,13 @@
 #include "stackwalk.h"
 #include "vigil/clock.h"
 #include "vigil/ring.h"
+#include "vigil/syscalls.h"
 
 static struct {
     struct vring_map *ring;
     unsigned chain; /* K */
+    /* 64-bit calls after which remembered stack verdicts go stale. */
+    int64_t stale[10];
 } cl;
 
 bool callers_setup(const struct vact_config *act, struct vring_map *ring)
@@ -18,10 +21,25 @@ bool callers_setup(const struct vact_config *act, struct vring_map *ring)
     if (!branches_setup(act))
         return false;
     cl.ring = ring;
+    static const char *const stale[] = {
+        "mmap",   "munmap",          "mprotect",          "mremap",
+        "execve", "execveat",        "process_vm_writev", "ptrace",
+        "shmat",  "remap_file_pages"};
+    for (unsigned i = 0; i < sizeof stale / sizeof stale[0]; i++)
+        cl.stale[i] = vsys_number(stale[i]);
     cl.chain = act->callers_chain <= VACT_CALLERS_CHAIN_MAX
                    ? act->callers_chain
                    : VACT_CALLERS_CHAIN_MAX;
     return true;
+}
+
+void callers_before_call(uint64_t nr, bool compat)
+{
+    for (unsigned i = 0; i < sizeof cl.stale / sizeof cl.stale[0]; i++)
+        if ((int64_t)nr == cl.stale[i] || compat) {
+            stackwalk_invalidate();
+            return;
+        }
 }
 
 void callers_record(unsigned vcpu, struct vcpu *v, const struct vraw_task *t)
@@ -37,7 +55,8 @@ void callers_record(unsigned vcpu, struct vcpu *v, const struct vraw_task *t)
     uint64_t *chain = (uint64_t *)(c + 1);
     bool trunc = false;
     unsigned nc =
-        cl.chain ? stackwalk(v, reg(v, R_RSP), cl.chain, chain, &trunc) : 0;
+        cl.chain ? stackwalk(v, vcpu, reg(v, R_RSP), cl.chain, chain, &trunc)
+                 : 0;
     struct vigil_branch *b = (struct vigil_branch *)(chain + nc);
     unsigned n = branches_copy(vcpu, b);
     c->h.type = VRAW_CALLERS;

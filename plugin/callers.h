@@ -5,6 +5,7 @@
 #define VIGIL_PLUGIN_CALLERS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "vcpu.h"
 #include "vigil/act.h"
@@ -13,6 +14,11 @@ struct vring_map;
 
 /* Returns whether --callers is on. */
 bool callers_setup(const struct vact_config *act, struct vring_map *ring);
+
+/* Any thread's call @nr (of the i386 ABI when @compat) is about to run:
+ * one that can change code or mappings makes remembered stack-walk
+ * verdicts stale. */
+void callers_before_call(uint64_t nr, bool compat);
 
 /* The record for thread @t's call on @vcpu, when the thread is traced.
  * Dropped (and counted by the ring) when the ring is full. */

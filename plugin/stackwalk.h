@@ -16,9 +16,15 @@
 #define STACKWALK_BYTES 4096
 
 /* Up to @k return addresses into @out, innermost first, from the stack at
- * @sp of the thread running on @v. *trunc is set when the walk stopped at
- * memory it could not read before it had @k of them or its budget. */
-unsigned stackwalk(struct vcpu *v, uint64_t sp, unsigned k, uint64_t *out,
-                   bool *trunc);
+ * @sp of the thread running on @v, vCPU @vcpu. *trunc is set when the walk
+ * stopped at memory it could not read before it had @k of them or its budget.
+ */
+unsigned stackwalk(struct vcpu *v, unsigned vcpu, uint64_t sp, unsigned k,
+                   uint64_t *out, bool *trunc);
+
+/* A call that can change code or what is mapped where (mmap, munmap,
+ * mprotect, mremap, execve, ptrace, process_vm_writev, ...) is about to
+ * run: forget every remembered verdict. */
+void stackwalk_invalidate(void);
 
 #endif

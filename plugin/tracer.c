@@ -179,6 +179,8 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
     if (kind == K_SYSENTER)
         flags |= VRAW_F_SYSENTER;
     ident_before_call(nr, compat);
+    if (tracer.callers)
+        callers_before_call(nr, compat);
     if (!ident(v, t)) {
         flags |= VRAW_F_NO_TASK;
         if (__atomic_fetch_add(&tracer.bad_task_notes, 1, __ATOMIC_RELAXED) <
