@@ -10,7 +10,6 @@
 #include "vigil/syscalls.h"
 
 static struct {
-    struct vring_map *ring;
     unsigned chain; /* K */
     /* 64-bit calls after which remembered stack verdicts go stale. */
     int64_t stale[10];
@@ -20,7 +19,7 @@ bool callers_setup(const struct vact_config *act, struct vring_map *ring)
 {
     if (!branches_setup(act))
         return false;
-    cl.ring = ring;
+    (void)ring;
     static const char *const stale[] = {
         "mmap",   "munmap",          "mprotect",          "mremap",
         "execve", "execveat",        "process_vm_writev", "ptrace",
@@ -42,16 +41,18 @@ void callers_before_call(uint64_t nr, bool compat)
         }
 }
 
-void callers_record(unsigned vcpu, struct vcpu *v, const struct vraw_task *t)
+uint32_t callers_room(unsigned vcpu, const struct vraw_task *t)
 {
     if (!branches_current(vcpu) || t->task == 0)
-        return;
-    unsigned nb = branches_max();
-    uint32_t room = sizeof(struct vraw_callers) + 8u * cl.chain +
-                    (uint32_t)sizeof(struct vigil_branch) * nb;
-    struct vraw_callers *c = vring_reserve(cl.ring, vcpu, room);
-    if (c == NULL)
-        return;
+        return 0;
+    return VRAW_ALIGN(sizeof(struct vraw_callers) + 8u * cl.chain +
+                      (uint32_t)sizeof(struct vigil_branch) * branches_max());
+}
+
+uint32_t callers_fill(unsigned vcpu, struct vcpu *v, const struct vraw_task *t,
+                      void *dst)
+{
+    struct vraw_callers *c = dst;
     uint64_t *chain = (uint64_t *)(c + 1);
     bool trunc = false;
     unsigned nc =
@@ -71,5 +72,5 @@ void callers_record(unsigned vcpu, struct vcpu *v, const struct vraw_task *t)
     c->reserved = 0;
     uint32_t size = sizeof *c + 8u * nc + (uint32_t)sizeof *b * n;
     c->h.size = (uint16_t)size;
-    vring_commit(cl.ring, vcpu, size);
+    return size; /* a multiple of 8 */
 }

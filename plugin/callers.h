@@ -20,8 +20,14 @@ bool callers_setup(const struct vact_config *act, struct vring_map *ring);
  * verdicts stale. */
 void callers_before_call(uint64_t nr, bool compat);
 
-/* The record for thread @t's call on @vcpu, when the thread is traced.
- * Dropped (and counted by the ring) when the ring is full. */
-void callers_record(unsigned vcpu, struct vcpu *v, const struct vraw_task *t);
+/* The room the VRAW_CALLERS record of thread @t's call on @vcpu needs in
+ * the ring; 0 when the thread is not traced. The record shares one
+ * reservation with the entry record it precedes, so that a full ring drops
+ * both or neither (a record left without its entry would be attached to
+ * the thread's next call). */
+uint32_t callers_room(unsigned vcpu, const struct vraw_task *t);
+/* Write that record at @dst (callers_room() bytes). Returns its size. */
+uint32_t callers_fill(unsigned vcpu, struct vcpu *v, const struct vraw_task *t,
+                      void *dst);
 
 #endif

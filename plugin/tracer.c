@@ -186,12 +186,15 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
         if (__atomic_fetch_add(&tracer.bad_task_notes, 1, __ATOMIC_RELAXED) <
             16)
             tracer_note(vcpu, VRAW_NOTE_BAD_TASK, t->task);
-    } else if (tracer.callers) {
-        callers_record(vcpu, v, t); /* before the entry: see rawrec.h */
     }
-    struct vraw_enter *e = vring_reserve(tracer.ring, vcpu, room);
-    if (e == NULL)
+    /* --callers: its record first, in the same reservation (callers.h). */
+    uint32_t croom =
+        tracer.callers && !(flags & VRAW_F_NO_TASK) ? callers_room(vcpu, t) : 0;
+    uint8_t *res = vring_reserve(tracer.ring, vcpu, croom + room);
+    if (res == NULL)
         return false;
+    uint32_t csize = croom ? callers_fill(vcpu, v, t, res) : 0;
+    struct vraw_enter *e = (struct vraw_enter *)(res + csize);
     e->t = *t;
     e->h.type = VRAW_SYS_ENTER;
     e->h.vcpu = (uint16_t)vcpu;
@@ -217,7 +220,7 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
         sizeof *e + capture(v, (uint8_t *)(e + 1), false, caps, ncaps, ca,
                             compat, 0, 0, &e->nblobs, faulted);
     e->h.size = (uint16_t)size;
-    vring_commit(tracer.ring, vcpu, size);
+    vring_commit(tracer.ring, vcpu, csize + size);
     return true;
 }
 

@@ -114,9 +114,10 @@ struct vraw_note {
 };
 
 /* --callers (docs/callers.md): which code made the call. Written just
- * BEFORE the call's VRAW_SYS_ENTER, into the same vCPU's ring, so that the
- * consumer holds it when the entry arrives, whatever it then does with the
- * entry (a call that never returns is reported at once). Followed by
+ * BEFORE the call's VRAW_SYS_ENTER, in the same reservation of the same
+ * vCPU's ring (both are kept or both dropped), so that the consumer holds
+ * it when the entry arrives, whatever it then does with the entry (a call
+ * that never returns is reported at once). Followed by
  * `nchain` uint64_t return addresses, innermost first, then `nbranch`
  * (from, to) pairs of uint64_t, oldest first. */
 struct vraw_callers {
