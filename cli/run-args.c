@@ -69,6 +69,12 @@ static void run_usage(FILE *f)
         "                     selection fail or return N without reaching\n"
         "                     the guest kernel (strace's -e inject=);\n"
         "                     repeatable\n"
+        "  --callers[=N]      with --trace: each call also names the code\n"
+        "                     that made it: the thread's last N branches\n"
+        "                     (default 32, at most 1024) and the return\n"
+        "                     addresses on its stack (docs/callers.md)\n"
+        "  --callers-chain K  at most K return addresses (default 16,\n"
+        "                     0..64; 0: none)\n"
         "  --no-hypercalls    leave vmcall to raise #UD, as without vigil\n"
         "  --hide exe=PATH|comm=NAME\n"
         "                     run that process's socket calls on the host,\n"
@@ -153,6 +159,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         OPT_HIDE_NETNS,
         OPT_IMAGE,
         OPT_WAIT_BOOT,
+        OPT_CALLERS,
+        OPT_CALLERS_CHAIN,
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -192,11 +200,14 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {"hide-netns", required_argument, NULL, OPT_HIDE_NETNS},
         {"image", required_argument, NULL, OPT_IMAGE},
         {"wait-boot", required_argument, NULL, OPT_WAIT_BOOT},
+        {"callers", optional_argument, NULL, OPT_CALLERS},
+        {"callers-chain", required_argument, NULL, OPT_CALLERS_CHAIN},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
+    bool callers_chain_set = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+vho:", longopts, NULL)) != -1) {
         switch (c) {
@@ -394,6 +405,29 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
                 return -1;
             }
             break;
+        case OPT_CALLERS: {
+            unsigned n = 32;
+            if (optarg != NULL &&
+                !parse_uint(optarg, 1, VACT_CALLERS_BRANCHES_MAX, &n)) {
+                cli_error("--callers: expected 1..%d branches, got '%s'",
+                          VACT_CALLERS_BRANCHES_MAX, optarg);
+                return -1;
+            }
+            o->tr.act.flags |= VACT_CALLERS;
+            o->tr.act.callers_branches = (uint16_t)n;
+            break;
+        }
+        case OPT_CALLERS_CHAIN: {
+            unsigned k;
+            if (!parse_uint(optarg, 0, VACT_CALLERS_CHAIN_MAX, &k)) {
+                cli_error("--callers-chain: expected 0..%d, got '%s'",
+                          VACT_CALLERS_CHAIN_MAX, optarg);
+                return -1;
+            }
+            o->tr.act.callers_chain = (uint16_t)k;
+            callers_chain_set = true;
+            break;
+        }
         case 'v':
             o->verbose = true;
             break;
@@ -406,6 +440,12 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         }
     }
     o->command = optind < argc ? argv + optind : NULL;
+    if (!callers_chain_set)
+        o->tr.act.callers_chain = 16;
+    if ((o->tr.act.flags & VACT_CALLERS || callers_chain_set) && !o->trace) {
+        cli_error("--callers and --callers-chain go with --trace");
+        return -1;
+    }
     if (o->wait_boot_s && (o->image == NULL || o->command == NULL)) {
         cli_error("--wait-boot goes with --image and a command");
         return -1;

@@ -27,6 +27,7 @@
 
 #define RING_BYTES     (8u << 20) /* per vCPU */
 #define LINE_MAX_BYTES (64 * 1024)
+#define CALLERS_SHORT  64 /* branches kept when an event does not fit */
 /* At the end, how long the disk filter (stopped first) may still take. */
 #define EVENTS_END_WAIT_MS 2000
 
@@ -56,6 +57,16 @@ static int render(const struct vigil_syscall *ev, bool text, char *buf)
 {
     int n = text ? vigil_syscall_text(ev, buf, LINE_MAX_BYTES)
                  : vigil_syscall_json(ev, buf, LINE_MAX_BYTES);
+    if (n < 0 && !text && ev->callers != NULL &&
+        ev->callers->nbranch > CALLERS_SHORT) {
+        /* --callers=1024 with large captures: the newest branches only. */
+        struct vigil_syscall short_ev = *ev;
+        struct vigil_callers c = *ev->callers;
+        c.branches += c.nbranch - CALLERS_SHORT;
+        c.nbranch = CALLERS_SHORT;
+        short_ev.callers = &c;
+        n = vigil_syscall_json(&short_ev, buf, LINE_MAX_BYTES);
+    }
     if (n < 0)
         n = snprintf(buf, LINE_MAX_BYTES,
                      text ? "[pid %5d] syscall %llu <too long to show>"

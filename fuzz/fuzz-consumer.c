@@ -6,7 +6,7 @@
  * builds from the records are read to their last byte.
  *
  * Record: 1 byte selector (ring index, whether to keep the input's own
- * header or write a plausible one: type 1..3 and size = the record's
+ * header or write a plausible one: type 1..4 and size = the record's
  * length), 2 bytes length, then that many bytes (short inputs pad with
  * zeros). Entries and exits pair by the task and tid fields in the data. */
 #include <stdint.h>
@@ -27,14 +27,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_REC    (RING_BYTES / 4)
 
 static struct vring_map *ring;
-static char line[1 << 17];
+static char line[1 << 18];
 
 static void on_event(const struct vigil_syscall *ev, void *ctx)
 {
     (void)ctx;
     if (vigil_syscall_json(ev, line, sizeof line) < 0 ||
         vigil_syscall_text(ev, line, sizeof line) < 0)
-        abort(); /* every event fits a 128 KiB line */
+        abort(); /* every event fits a 256 KiB line (--callers' branches
+                    and the captures of a 16 KiB entry record together) */
 }
 
 static struct vring_map *make_ring(void)
@@ -64,7 +65,7 @@ static void push(struct vcons *c, unsigned i, const uint8_t *rec, uint32_t len,
         len = MAX_REC;
     if (!(sel & 0x80)) { /* a header the ring accepts */
         struct vraw_hdr *h = (struct vraw_hdr *)buf;
-        h->type = (uint16_t)(1 + (sel >> 1) % 3);
+        h->type = (uint16_t)(1 + (sel >> 1) % 4); /* 4: VRAW_CALLERS */
         h->size = (uint16_t)len;
     }
     void *dst = vring_reserve(ring, i, len);

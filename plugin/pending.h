@@ -23,7 +23,8 @@ struct pending_call {
     bool compat;
     uint8_t retry;     /* bit i: entry capture i faulted, read it again */
     bool vfork;        /* a vfork-like call: the tracer counts these */
-    bool exec_match;   /* an execve of the program --trace exe= selects */
+    bool exec_match;   /* an execve of the program --trace exe= selects
+                          (asked when --inject or --callers needs it) */
     uint8_t hide_exec; /* an execve that matters to --hide (hide.h) */
 };
 

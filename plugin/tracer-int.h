@@ -34,11 +34,12 @@ struct tracer {
     bool hide;      /* --hide */
     int hide_execs; /* without a trace: calls in flight --hide follows */
     bool inject;    /* --inject rules */
+    bool callers;   /* --callers: branch history and stack walks */
     /* What the callbacks may do: write registers (and set the PC) only
      * when something acts, because QEMU syncs more around such callbacks. */
     enum qemu_plugin_cb_flags entry_flags, return_flags;
     uint64_t nr_restart_syscall; /* 64-bit ABI */
-    int64_t nr_execve;
+    int64_t nr_execve, nr_execveat;
     unsigned nrings;
     uint32_t str_max; /* for the room of a recovered exec path */
     struct vcpu vcpus[VRING_MAX_VCPUS];

@@ -3,6 +3,7 @@
  * return record with what the call wrote. */
 #include <string.h>
 
+#include "branches.h"
 #include "capture.h"
 #include "control.h"
 #include "hide.h"
@@ -39,6 +40,21 @@ static void restart_or_signal(struct vcpu *v, const struct pending_call *p,
         *ret = -ERESTART_RESTARTBLOCK;
     else if (ax == p->nr)
         *ret = -ERESTARTSYS;
+}
+
+/* Thread @t returns to user mode: its branch history (if traced) goes on
+ * from where the kernel resumes it. */
+static void callers_enter_user(unsigned vcpu, struct vcpu *v,
+                               const struct vraw_task *t, enum insn_kind kind)
+{
+    if (!branches_enter_user(vcpu, t))
+        return;
+    uint64_t ip = 0;
+    if (kind == K_IRET)
+        mem(v, reg(v, R_RSP), &ip, sizeof ip); /* the frame's rip */
+    else if (kind == K_SYSEXIT)
+        ip = reg(v, R_RDX);
+    branches_resume_at(vcpu, ip); /* sysret: after the syscall, as it ran */
 }
 
 /* Without a trace, a return matters only to the control layer's detours
@@ -150,8 +166,13 @@ void tracer_on_return(unsigned int vcpu, void *udata)
     }
     struct vraw_task t;
     struct pending_call p;
-    if (!ident(v, &t))
+    if (!ident(v, &t)) {
+        if (tracer.callers)
+            branches_enter_user(vcpu, NULL);
         return;
+    }
+    if (tracer.callers)
+        callers_enter_user(vcpu, v, &t, kind);
     int64_t raw; /* taken at every return, so that none is left over */
     bool have_raw = sigret_take(vcpu, tracer.nrings, &t, &raw);
     if (control_busy() && control_return(v, &t, kind == K_IRET))
@@ -165,10 +186,14 @@ void tracer_on_return(unsigned int vcpu, void *udata)
     uint64_t ip, sp;
     bool user64;
     int64_t ret = return_site(v, kind, &p, have_raw, raw, &ip, &sp, &user64);
-    if (ret == 0 && p.exec_match)
+    if (ret == 0 && p.exec_match && tracer.inject)
         inject_exec_done(&t);
     if (p.hide_exec)
         hide_exec_result(&t, p.hide_exec, ret);
     ident_after_call(p.nr, p.compat, ret);
+    if (tracer.callers && ret == 0 && !p.compat &&
+        ((int64_t)p.nr == tracer.nr_execve ||
+         (int64_t)p.nr == tracer.nr_execveat))
+        branches_exec_done(vcpu, &t, p.exec_match);
     record_return(vcpu, v, &p, ret, ip, sp, user64);
 }

@@ -23,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "branches.h"
+#include "callers.h"
 #include "capture.h"
 #include "control.h"
 #include "hcall-update.h"
@@ -177,15 +179,22 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
     if (kind == K_SYSENTER)
         flags |= VRAW_F_SYSENTER;
     ident_before_call(nr, compat);
+    if (tracer.callers)
+        callers_before_call(nr, compat);
     if (!ident(v, t)) {
         flags |= VRAW_F_NO_TASK;
         if (__atomic_fetch_add(&tracer.bad_task_notes, 1, __ATOMIC_RELAXED) <
             16)
             tracer_note(vcpu, VRAW_NOTE_BAD_TASK, t->task);
     }
-    struct vraw_enter *e = vring_reserve(tracer.ring, vcpu, room);
-    if (e == NULL)
+    /* --callers: its record first, in the same reservation (callers.h). */
+    uint32_t croom =
+        tracer.callers && !(flags & VRAW_F_NO_TASK) ? callers_room(vcpu, t) : 0;
+    uint8_t *res = vring_reserve(tracer.ring, vcpu, croom + room);
+    if (res == NULL)
         return false;
+    uint32_t csize = croom ? callers_fill(vcpu, v, t, res) : 0;
+    struct vraw_enter *e = (struct vraw_enter *)(res + csize);
     e->t = *t;
     e->h.type = VRAW_SYS_ENTER;
     e->h.vcpu = (uint16_t)vcpu;
@@ -211,7 +220,7 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
         sizeof *e + capture(v, (uint8_t *)(e + 1), false, caps, ncaps, ca,
                             compat, 0, 0, &e->nblobs, faulted);
     e->h.size = (uint16_t)size;
-    vring_commit(tracer.ring, vcpu, size);
+    vring_commit(tracer.ring, vcpu, csize + size);
     return true;
 }
 
@@ -239,7 +248,9 @@ static void act_after_entry(unsigned vcpu, struct vcpu *v,
                 vring_commit(tracer.ring, vcpu, sizeof *x);
             control_skip(v, p->ip, 2, fake);
         }
-        p->exec_match = tracer.inject && inject_exec_wanted(v, p->nr, p->args);
+        p->exec_match =
+            (tracer.inject && inject_exec_wanted(v, p->nr, p->args)) ||
+            (tracer.callers && branches_exec_wanted(v, p->nr, p->args));
         p->hide_exec = tracer.hide ? hide_exec_wanted(v, t, p->nr, p->args) : 0;
     }
     p->vfork = ident_vfork_like(v, p->nr, p->args, p->compat);
@@ -382,6 +393,8 @@ static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
     (void)udata;
     size_t n = qemu_plugin_tb_n_insns(tb);
     uint64_t hook = tracer.tracing ? sigret_hook_addr() : 0;
+    if (tracer.callers)
+        branches_tb_trans(tb);
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         uint8_t b[3];
@@ -458,10 +471,12 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
     tracer.tracing = (act->flags & VACT_TRACE) != 0;
     tracer.hide = hide_setup(act, ring);
     tracer.inject = tracer.tracing && inject_setup(act);
+    tracer.callers = tracer.tracing && callers_setup(act, ring);
     hcall_setup((act->flags & VACT_HCALL) != 0);
     hcall_update_setup(ring);
     tracer.nr_restart_syscall = (uint64_t)vsys_number("restart_syscall");
     tracer.nr_execve = vsys_number("execve");
+    tracer.nr_execveat = vsys_number("execveat");
     tracer.entry_flags = tracer.inject || tracer.hide
                              ? QEMU_PLUGIN_CB_RW_REGS_PC
                              : QEMU_PLUGIN_CB_R_REGS;

@@ -12,15 +12,19 @@
 #include "vigil/consumer.h"
 #include "vigil/syscalls.h"
 
-#define VACT_RULES_MAX 32
-#define VACT_HIDE_MAX  4
+#define VACT_RULES_MAX            32
+#define VACT_HIDE_MAX             4
+#define VACT_CALLERS_BRANCHES_MAX 1024
+#define VACT_CALLERS_CHAIN_MAX    64
 
 /* vact_config.flags */
 enum {
-    VACT_HCALL = 1 << 0,  /* answer user-mode vmcall (vigil's hypercalls) */
-    VACT_INJECT = 1 << 1, /* rules below: fail or fake chosen calls */
-    VACT_TRACE = 1 << 2,  /* record system calls; without it the channel
-                             carries only hypercalls */
+    VACT_HCALL = 1 << 0,   /* answer user-mode vmcall (vigil's hypercalls) */
+    VACT_INJECT = 1 << 1,  /* rules below: fail or fake chosen calls */
+    VACT_TRACE = 1 << 2,   /* record system calls; without it the channel
+                              carries only hypercalls */
+    VACT_CALLERS = 1 << 3, /* --callers: branch history and return
+                              addresses of the traced threads' calls */
 };
 
 /* One --inject rule (strace's -e inject=SET:error=|retval=:when=): the
@@ -47,6 +51,10 @@ struct vact_config {
     /* --hide: processes whose socket calls vigil runs (docs/hide.md). */
     struct vigil_select hide[VACT_HIDE_MAX];
     uint32_t nhide;
+    /* --callers=N and --callers-chain=K (docs/callers.md), with
+     * VACT_CALLERS. */
+    uint16_t callers_branches; /* 1..VACT_CALLERS_BRANCHES_MAX */
+    uint16_t callers_chain;    /* 0..VACT_CALLERS_CHAIN_MAX */
 };
 
 /**

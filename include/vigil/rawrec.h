@@ -113,6 +113,30 @@ struct vraw_note {
     uint64_t arg;
 };
 
+/* --callers (docs/callers.md): which code made the call. Written just
+ * BEFORE the call's VRAW_SYS_ENTER, in the same reservation of the same
+ * vCPU's ring (both are kept or both dropped), so that the consumer holds
+ * it when the entry arrives, whatever it then does with the entry (a call
+ * that never returns is reported at once). Followed by
+ * `nchain` uint64_t return addresses, innermost first, then `nbranch`
+ * (from, to) pairs of uint64_t, oldest first. */
+struct vraw_callers {
+    struct vraw_hdr h;
+    uint64_t task; /* pairs with the next vraw_enter of this vCPU */
+    int32_t tid;
+    uint16_t nchain;
+    uint16_t nbranch;
+    uint32_t flags;
+    uint32_t reserved;
+};
+
+/* vraw_callers.flags */
+enum {
+    /* The stack walk stopped at memory it could not read before it had
+     * its K return addresses or its byte budget. */
+    VRAW_CALLERS_TRUNC = 1 << 0,
+};
+
 #define VRAW_ALIGN(n) (((n) + 7u) & ~(uint32_t)7u)
 
 #endif

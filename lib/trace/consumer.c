@@ -18,6 +18,7 @@
 
 struct open_call {
     struct open_call *next;
+    uint8_t *callers; /* its VRAW_CALLERS record (owned), or NULL */
     uint64_t task;
     uint32_t len;
     _Alignas(8) uint8_t rec[]; /* copy of the vraw_enter record */
@@ -43,6 +44,10 @@ struct vcons {
 
     int32_t *chosen; /* selected thread groups, open addressing, 0 = free */
     size_t chosen_cap, nchosen;
+
+    /* Each vCPU's last VRAW_CALLERS record (owned), waiting for the entry
+     * that follows it in the same ring. */
+    uint8_t *callers[VRING_MAX_VCPUS];
 
     struct vcons_stats st;
 };
@@ -177,12 +182,29 @@ static void add_caps(struct vigil_syscall *ev, const uint8_t *rec, size_t fixed,
     }
 }
 
+/* A VRAW_CALLERS record (checked at arrival) as the event shows it. */
+static void callers_view(const uint8_t *rec, struct vigil_callers *out)
+{
+    const struct vraw_callers *r = (const void *)rec;
+    const uint64_t *chain = (const uint64_t *)(r + 1);
+    out->nchain = r->nchain;
+    out->chain = chain;
+    out->chain_trunc = r->flags & VRAW_CALLERS_TRUNC;
+    out->nbranch = r->nbranch;
+    out->branches = (const struct vigil_branch *)(chain + r->nchain);
+}
+
 static void emit(struct vcons *c, const uint8_t *enter, const uint8_t *exit,
-                 enum vigil_sc_state state)
+                 const uint8_t *callers, enum vigil_sc_state state)
 {
     const struct vraw_enter *e = (const void *)enter;
     struct vigil_syscall ev;
+    struct vigil_callers cv;
     memset(&ev, 0, sizeof ev);
+    if (callers != NULL) {
+        callers_view(callers, &cv);
+        ev.callers = &cv;
+    }
     ev.ts_enter_ns = e->h.ts_ns;
     ev.vcpu = e->h.vcpu;
     ev.tid = e->t.tid;
@@ -234,14 +256,24 @@ static struct open_call *open_take(struct vcons *c, uint64_t task, int32_t tid)
     return NULL;
 }
 
-static void open_put(struct vcons *c, const struct vraw_enter *e)
+static void open_free(struct open_call *o)
+{
+    free(o->callers);
+    free(o);
+}
+
+/* Takes @callers (owned, may be NULL). */
+static void open_put(struct vcons *c, const struct vraw_enter *e,
+                     uint8_t *callers)
 {
     struct open_call *o = malloc(sizeof *o + e->h.size);
     if (o == NULL) {
         /* Cannot wait for the return: report the entry alone. */
-        emit(c, (const uint8_t *)e, NULL, VIGIL_SC_UNFINISHED);
+        emit(c, (const uint8_t *)e, NULL, callers, VIGIL_SC_UNFINISHED);
+        free(callers);
         return;
     }
+    o->callers = callers;
     o->task = e->t.task;
     o->len = e->h.size;
     memcpy(o->rec, e, e->h.size);
@@ -263,8 +295,8 @@ static void close_group(struct vcons *c, int32_t tgid, uint64_t keep)
             if (e->t.tgid == tgid && o->task != keep) {
                 *pp = o->next;
                 c->nopen--;
-                emit(c, o->rec, NULL, VIGIL_SC_UNFINISHED);
-                free(o);
+                emit(c, o->rec, NULL, o->callers, VIGIL_SC_UNFINISHED);
+                open_free(o);
             } else {
                 pp = &o->next;
             }
@@ -276,27 +308,58 @@ static void pair(struct vcons *c, struct open_call *o, const uint8_t *exit)
 {
     const struct vraw_enter *e = (const void *)o->rec;
     const struct vraw_exit *x = (const void *)exit;
-    emit(c, o->rec, exit, VIGIL_SC_DONE);
+    emit(c, o->rec, exit, o->callers, VIGIL_SC_DONE);
     if (x->ret == 0 && exec_kind(e->nr, e->h.flags & VRAW_F_COMPAT))
         close_group(c, e->t.tgid, e->t.task);
-    free(o);
+    open_free(o);
+}
+
+/* The VRAW_CALLERS record that came just before entry @e in its ring, if
+ * it is this thread's (else it is dropped: its entry was lost). */
+static uint8_t *take_callers(struct vcons *c, const struct vraw_enter *e)
+{
+    if (e->h.vcpu >= VRING_MAX_VCPUS)
+        return NULL;
+    uint8_t *rec = c->callers[e->h.vcpu];
+    c->callers[e->h.vcpu] = NULL;
+    const struct vraw_callers *r = (const void *)rec;
+    if (rec != NULL && (r->task != e->t.task || r->tid != e->t.tid)) {
+        free(rec);
+        rec = NULL;
+    }
+    return rec;
+}
+
+static void on_callers(struct vcons *c, const struct vraw_callers *r)
+{
+    size_t need = sizeof *r + 8u * r->nchain +
+                  sizeof(struct vigil_branch) * (size_t)r->nbranch;
+    if (r->h.vcpu >= VRING_MAX_VCPUS || need > r->h.size)
+        return; /* malformed: the call goes without */
+    free(c->callers[r->h.vcpu]);
+    c->callers[r->h.vcpu] = malloc(need);
+    if (c->callers[r->h.vcpu] != NULL)
+        memcpy(c->callers[r->h.vcpu], r, need);
 }
 
 static void on_enter(struct vcons *c, const struct vraw_enter *e)
 {
     if (e->h.flags & VRAW_F_NO_TASK)
         c->st.bad_task++;
+    uint8_t *callers = take_callers(c, e);
     struct open_call *old = open_take(c, e->t.task, 0);
     if (old != NULL) {
-        emit(c, old->rec, NULL, VIGIL_SC_UNFINISHED);
-        free(old);
+        emit(c, old->rec, NULL, old->callers, VIGIL_SC_UNFINISHED);
+        open_free(old);
     }
     /* A return that overtook this entry across rings. */
     for (size_t i = 0; i < c->norphans; i++) {
         const struct vraw_exit *x = (const void *)c->orphans[i].rec;
         if (x->task == e->t.task && x->tid == e->t.tid &&
             x->h.ts_ns >= e->h.ts_ns) {
-            emit(c, (const uint8_t *)e, c->orphans[i].rec, VIGIL_SC_DONE);
+            emit(c, (const uint8_t *)e, c->orphans[i].rec, callers,
+                 VIGIL_SC_DONE);
+            free(callers);
             free(c->orphans[i].rec);
             c->orphans[i] = c->orphans[--c->norphans];
             return;
@@ -306,10 +369,11 @@ static void on_enter(struct vcons *c, const struct vraw_enter *e)
     if (ent != NULL && (ent->flags & VSYS_NORETURN)) {
         if (ent->name != NULL && !strcmp(ent->name, "exit_group"))
             close_group(c, e->t.tgid, e->t.task);
-        emit(c, (const uint8_t *)e, NULL, VIGIL_SC_NORETURN);
+        emit(c, (const uint8_t *)e, NULL, callers, VIGIL_SC_NORETURN);
+        free(callers);
         return;
     }
-    open_put(c, e);
+    open_put(c, e, callers);
 }
 
 static void on_exit_rec(struct vcons *c, const struct vraw_exit *x)
@@ -365,6 +429,10 @@ static void dispatch(struct vcons *c, const struct vraw_hdr *h)
         if (h->size >= sizeof(struct vraw_exit))
             on_exit_rec(c, (const struct vraw_exit *)h);
         break;
+    case VRAW_CALLERS:
+        if (h->size >= sizeof(struct vraw_callers))
+            on_callers(c, (const struct vraw_callers *)h);
+        break;
     case VRAW_NOTE:
         if (h->size >= sizeof(struct vraw_note) &&
             ((const struct vraw_note *)h)->code == VRAW_NOTE_PENDING_FULL)
@@ -411,8 +479,8 @@ void vcons_finish(struct vcons *c)
             struct open_call *o = c->open[b];
             c->open[b] = o->next;
             c->nopen--;
-            emit(c, o->rec, NULL, VIGIL_SC_UNFINISHED);
-            free(o);
+            emit(c, o->rec, NULL, o->callers, VIGIL_SC_UNFINISHED);
+            open_free(o);
         }
     }
 }
@@ -459,9 +527,11 @@ void vcons_free(struct vcons *c)
         while (c->open[b] != NULL) {
             struct open_call *o = c->open[b];
             c->open[b] = o->next;
-            free(o);
+            open_free(o);
         }
     free(c->open);
+    for (size_t i = 0; i < VRING_MAX_VCPUS; i++)
+        free(c->callers[i]);
     for (size_t i = 0; i < c->norphans; i++)
         free(c->orphans[i].rec);
     free(c->orphans);

@@ -206,6 +206,7 @@ int vigil_syscall_json(const struct vigil_syscall *ev, char *buf, size_t len)
     ob_puts(&o, "\",\"ip\":\"");
     ob_hex(&o, ev->ip);
     ob_putc(&o, '"');
+    ob_callers_json(&o, ev->callers);
     if (f.truncated) {
         bool first = true;
 

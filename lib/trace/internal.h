@@ -41,6 +41,11 @@ void ob_jquote(struct obuf *o, const uint8_t *s, size_t n);
 /* Finish: NUL-terminate; the length, or -ENOSPC. */
 int ob_finish(struct obuf *o);
 
+/* ---- --callers (format-callers.c) ---- */
+
+/* The JSON members of @c (NULL: none), each after a comma. */
+void ob_callers_json(struct obuf *o, const struct vigil_callers *c);
+
 /* ---- symbols (symbols.c) ---- */
 
 struct vsym {

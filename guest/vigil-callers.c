@@ -1,0 +1,106 @@
+/* A guest program for --callers (tests/test-callers.sh): write() called
+ * through a known chain of functions, from the main thread and from a
+ * second thread; a raw call made with the stack pointer on unmapped memory,
+ * and one with a stack that ends after one return address; then an execve
+ * of another program, whose first calls must carry none of this program's
+ * branches. The test finds the functions' addresses with nm: the program
+ * is static and not position-independent.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define KEEP __attribute__((noinline, noclone, used))
+
+/* Each call is followed by work, so that none becomes a tail jump and
+ * every function's return address stays on the stack. */
+KEEP static long callers_inner(const char *msg)
+{
+    long r = write(1, msg, strlen(msg));
+    __asm__ volatile("" ::: "memory");
+    return r + 1;
+}
+
+KEEP static long callers_middle(const char *msg)
+{
+    long r = callers_inner(msg);
+    __asm__ volatile("" ::: "memory");
+    return r + 1;
+}
+
+KEEP static long callers_outer(const char *msg)
+{
+    long r = callers_middle(msg);
+    __asm__ volatile("" ::: "memory");
+    return r + 1;
+}
+
+static void *thread_main(void *arg)
+{
+    (void)arg;
+    callers_outer("callers thread\n");
+    return NULL;
+}
+
+/* getpid with the stack pointer at @sp: the kernel does not use the user
+ * stack, so only vigil's walk of it sees the difference. */
+KEEP static long getpid_on_stack(uint64_t sp)
+{
+    long ret;
+    __asm__ volatile("mov %%rsp, %%r12\n\t"
+                     "mov %2, %%rsp\n\t"
+                     "syscall\n\t"
+                     "mov %%r12, %%rsp"
+                     : "=a"(ret)
+                     : "a"((long)SYS_getpid), "r"(sp)
+                     : "rcx", "r11", "r12", "memory");
+    return ret;
+}
+
+/* A return address of this program: where callers_mark() returns to. */
+KEEP static uintptr_t callers_mark(void)
+{
+    return (uintptr_t)__builtin_return_address(0);
+}
+
+int main(void)
+{
+    pthread_t th;
+    if (pthread_create(&th, NULL, thread_main, NULL) != 0 ||
+        pthread_join(th, NULL) != 0)
+        return 1;
+    callers_outer("callers main\n");
+
+    /* Two pages, unmapped again: nothing is there. */
+    uint8_t *p = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return 1;
+    munmap(p, 2 * 4096);
+    long a = getpid_on_stack((uint64_t)(uintptr_t)(p + 4096));
+
+    /* One page whose last two words are a return address and a zero, the
+     * page after it unmapped: the walk finds one address, then stops. */
+    p = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return 1;
+    munmap(p + 4096, 4096);
+    uintptr_t mark = callers_mark();
+    uint64_t *top = (uint64_t *)(p + 4096) - 2;
+    top[0] = mark;
+    top[1] = 0;
+    long b = getpid_on_stack((uint64_t)(uintptr_t)top);
+    printf("badstack %ld %ld mark %#lx\n", a, b, (unsigned long)mark);
+    fflush(stdout);
+
+    static char a0[] = "strace", a1[] = "-V";
+    char *argv[] = {a0, a1, NULL};
+    execv("/usr/bin/strace", argv);
+    return 1;
+}

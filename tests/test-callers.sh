@@ -1,0 +1,33 @@
+#!/bin/sh
+# --callers (docs/callers.md): a guest program calls write() through known
+# functions from two threads on two vCPUs, makes calls with its stack
+# pointer on unmapped memory, then execs another program. The chain of
+# return addresses and the branch history are checked against the
+# program's own symbol table (nm); the history must restart at execve; N
+# and K bound what is recorded. Two boots (N=32 and N=1024).
+. tests/functions.sh
+requires_qemu; requires python3 nm
+prog=$VIGIL_BUILD/guest/bin/vigil-callers
+requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz" "$prog"
+nm -S "$prog" >"$TMP/nm"
+
+"$VIGIL" run --smp 2 --trace comm=vigil-callers --callers \
+    -o "$TMP/a.jsonl" -- vigil-callers >"$TMP/out"
+expect_eq "the program and vigil ran to the end" "$?" 0
+mark=$(sed -n 's/^badstack [0-9]* [0-9]* mark \(0x[0-9a-f]*\)$/\1/p' "$TMP/out")
+check "the program printed its return address ($mark)" test -n "$mark"
+check "chain, branches and bad stacks (N=32)" \
+    python3 tests/callers_check.py chain "$TMP/a.jsonl" "$TMP/nm" "${mark:-0}" 32
+
+"$VIGIL" run --trace exe=/usr/bin/vigil-callers --callers=1024 \
+    --callers-chain 4 -o "$TMP/b.jsonl" -- vigil-callers >/dev/null
+check "history restarts at execve; N=1024 and K=4 respected" \
+    python3 tests/callers_check.py exec "$TMP/b.jsonl" "$TMP/nm" 1024 4
+
+# Out-of-range values and --callers without --trace are usage errors.
+expect_rc 2 "$VIGIL" run --trace all --callers=0 -- true
+expect_rc 2 "$VIGIL" run --trace all --callers=1025 -- true
+expect_rc 2 "$VIGIL" run --trace all --callers --callers-chain 65 -- true
+expect_rc 2 "$VIGIL" run --callers -- true
+
+done_testing
