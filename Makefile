@@ -134,7 +134,7 @@ $(TOOL_BINS): $(BUILD)/tools/vigil-%: $(BUILD)/obj/tools/%.o $(BUILD)/libvigil.a
 	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^ $(LIBS)
 
 # Guest programs run in an initramfs with no libc of their own.
-$(BUILD)/guest/bin/%: guest/%.c guest/hypercall.h
+$(BUILD)/guest/bin/%: guest/%.c $(wildcard guest/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (static guest)"
 	$(Q)$(CC) -static $(WARN) -O2 -pthread -o $@ $<

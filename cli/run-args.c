@@ -69,6 +69,8 @@ static void run_usage(FILE *f)
         "                     selection fail or return N without reaching\n"
         "                     the guest kernel (strace's -e inject=);\n"
         "                     repeatable\n"
+        "  --callers          with --trace: name the code that made each\n"
+        "                     call (\"caller\", \"origin\": docs/callers.md)\n"
         "  --no-hypercalls    leave vmcall to raise #UD, as without vigil\n"
         "  --hide exe=PATH|comm=NAME\n"
         "                     run that process's socket calls on the host,\n"
@@ -153,6 +155,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         OPT_HIDE_NETNS,
         OPT_IMAGE,
         OPT_WAIT_BOOT,
+        OPT_CALLERS,
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -185,6 +188,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {"log-heartbeats", required_argument, NULL, OPT_LOG_HB},
         {"inject", required_argument, NULL, OPT_INJECT},
         {"no-hypercalls", no_argument, NULL, OPT_NO_HCALL},
+        {"callers", no_argument, NULL, OPT_CALLERS},
         {"update-key", required_argument, NULL, OPT_UPDATE_KEY},
         {"update-listen", required_argument, NULL, OPT_UPDATE_LISTEN},
         {"hide", required_argument, NULL, OPT_HIDE},
@@ -343,6 +347,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
             }
             break;
         }
+        case OPT_CALLERS:
+            o->tr.act.flags |= VACT_CALLERS;
+            break;
         case OPT_NO_HCALL:
             o->tr.act.flags &= ~(uint32_t)VACT_HCALL;
             break;
@@ -445,6 +452,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
     if (o->tr.act.nrules > 0 && !o->trace) {
         cli_error("--inject acts on the threads --trace selects: give "
                   "--trace too");
+        return -1;
+    }
+    if ((o->tr.act.flags & VACT_CALLERS) && !o->trace) {
+        cli_error("--callers goes with --trace");
         return -1;
     }
     if (o->trace && o->no_plugin) {

@@ -33,6 +33,7 @@
 #include "sigret.h"
 #include "tracer.h"
 #include "vcpu.h"
+#include "vma.h"
 #include "vigil/rawrec.h"
 #include "vigil/ring.h"
 #include "vigil/syscalls.h"
@@ -209,6 +210,8 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
         if (__atomic_fetch_add(&tracer.bad_task_notes, 1, __ATOMIC_RELAXED) <
             16)
             note(vcpu, VRAW_NOTE_BAD_TASK, t->task);
+    } else {
+        vma_on_entry(tracer.ring, vcpu, v, t);
     }
     struct vraw_enter *e = vring_reserve(tracer.ring, vcpu, room);
     if (e == NULL)
@@ -514,6 +517,7 @@ static void on_return(unsigned int vcpu, void *udata)
         hide_exec_result(&t, p.hide_exec, ret);
     ident_after_call(p.nr, p.compat, ret);
     record_return(vcpu, v, &p, ret, ip, sp, user64);
+    vma_on_return(tracer.ring, vcpu, v, &t, p.nr, p.compat, ret);
 }
 
 static void on_signal_delivery(unsigned int vcpu, void *udata)
@@ -645,6 +649,7 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
     tracer.tracing = (act->flags & VACT_TRACE) != 0;
     tracer.hide = hide_setup(act, ring);
     tracer.inject = tracer.tracing && inject_setup(act);
+    vma_setup(cfg, tracer.tracing && (act->flags & VACT_CALLERS));
     hcall_setup((act->flags & VACT_HCALL) != 0);
     hcall_update_setup(ring);
     tracer.nr_restart_syscall = (uint64_t)vsys_number("restart_syscall");

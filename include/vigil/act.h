@@ -17,10 +17,11 @@
 
 /* vact_config.flags */
 enum {
-    VACT_HCALL = 1 << 0,  /* answer user-mode vmcall (vigil's hypercalls) */
-    VACT_INJECT = 1 << 1, /* rules below: fail or fake chosen calls */
-    VACT_TRACE = 1 << 2,  /* record system calls; without it the channel
-                             carries only hypercalls */
+    VACT_HCALL = 1 << 0,   /* answer user-mode vmcall (vigil's hypercalls) */
+    VACT_INJECT = 1 << 1,  /* rules below: fail or fake chosen calls */
+    VACT_TRACE = 1 << 2,   /* record system calls; without it the channel
+                              carries only hypercalls */
+    VACT_CALLERS = 1 << 3, /* --callers: which code made each call */
 };
 
 /* One --inject rule (strace's -e inject=SET:error=|retval=:when=): the

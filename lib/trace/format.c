@@ -390,6 +390,7 @@ static bool put_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
         put_hexval(o, json, v);
         break;
     case 'p':
+    case '^':
         put_ptr(o, json, v);
         break;
     case 'D':
@@ -687,6 +688,7 @@ int vigil_syscall_json(const struct vigil_syscall *ev, char *buf, size_t len)
     ob_puts(&o, "\",\"ip\":\"");
     ob_hex(&o, ev->ip);
     ob_putc(&o, '"');
+    format_origin_json(&o, ev->origin);
     if (f.truncated) {
         bool first = true;
 

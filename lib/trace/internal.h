@@ -41,6 +41,12 @@ void ob_jquote(struct obuf *o, const uint8_t *s, size_t n);
 /* Finish: NUL-terminate; the length, or -ENOSPC. */
 int ob_finish(struct obuf *o);
 
+/* ---- --callers (format-origin.c) ---- */
+
+/* ,"caller":{...} and, for code not the process's own, ,"origin":...,
+ * "evidence":{...}; nothing for NULL. */
+void format_origin_json(struct obuf *o, const struct vigil_origin *org);
+
 /* ---- symbols (symbols.c) ---- */
 
 struct vsym {
