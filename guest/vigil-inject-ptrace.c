@@ -66,7 +66,6 @@ int main(int argc, char **argv)
         perror("restore");
         return 1;
     }
-    printf("ptrace injected into %d at %#llx\n", pid,
-           (unsigned long long)addr);
+    printf("ptrace injected into %d at %#llx\n", pid, (unsigned long long)addr);
     return 0;
 }

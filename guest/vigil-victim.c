@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 /* mov eax, 39 (getpid); syscall; ret */
-static const unsigned char getpid_code[] = {0xb8, 0x27, 0x00, 0x00, 0x00,
-                                            0x0f, 0x05, 0xc3};
+static const unsigned char getpid_code[] = {0xb8, 0x27, 0x00, 0x00,
+                                            0x00, 0x0f, 0x05, 0xc3};
 
 static void benign(void)
 {

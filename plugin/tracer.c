@@ -22,6 +22,7 @@
 
 #include "capture.h"
 #include "control.h"
+#include "guestmem.h"
 #include "hcall-update.h"
 #include "hide.h"
 #include "hypercall.h"
@@ -53,7 +54,7 @@ enum insn_kind {
 const char *const vcpu_reg_names[R_COUNT] = {
     "rax",       "rbx",     "rcx",     "rdx", "rsi", "rdi",    "rbp",
     "rsp",       "r8",      "r9",      "r10", "r11", "eflags", "cs",
-    "k_gs_base", "gs_base", "fs_base", "cr3", "cr4",
+    "k_gs_base", "gs_base", "fs_base", "cr3", "rip", "cr4",
 };
 
 /* The kernel's restart codes (never returned to user mode; ptrace shows
@@ -293,6 +294,27 @@ void tracer_hidden_interrupted(struct vcpu *v, const struct vraw_task *t,
         vring_commit(tracer.ring, vcpu, sizeof *x);
 }
 
+/* The address of the system call instruction in this address space. The
+ * one seen at translation (@ip) is that of the first address space that
+ * ran the code: x86 translation blocks are position-independent and shared
+ * by every mapping of the same physical page, at whatever address (a
+ * shared library in two processes), so the true address differs by whole
+ * pages. rip is synced to the instruction or to its block's start, which
+ * is less than a page before it; the next page-multiple from @ip at or
+ * after rip is the instruction, checked to be one when it is not @ip. */
+static uint64_t entry_ip(struct vcpu *v, uint64_t ip, enum insn_kind kind)
+{
+    uint64_t rip = reg(v, R_RIP);
+    uint64_t at = ip + ((rip - ip + PAGE - 1) & ~(PAGE - 1));
+    uint8_t b[2];
+    if (at == ip || !gm_read_exec(v, at, b))
+        return ip;
+    bool same = kind == K_SYSCALL ? b[0] == 0x0f && b[1] == 0x05
+                : kind == K_INT80 ? b[0] == 0xcd && b[1] == 0x80
+                                  : b[0] == 0x0f && b[1] == 0x34;
+    return same ? at : ip;
+}
+
 static void on_entry(unsigned int vcpu, void *udata)
 {
     uintptr_t u = (uintptr_t)udata;
@@ -313,6 +335,7 @@ static void on_entry(unsigned int vcpu, void *udata)
             control_note_site(reg(v, R_CR3), ip);
         return;
     }
+    ip = entry_ip(v, ip, kind);
     uint64_t args[6] = {0};
     uint64_t nr = reg(v, R_RAX);
     if (compat)

@@ -21,11 +21,11 @@
 #include "vigil/syscalls.h"
 #include "vma.h"
 
-#define MAX_DEPTH 16     /* the kernel's trees stay under 31 levels; an mm's
-                            under 5 in practice */
-#define MAX_NODES 1024   /* nodes read per walk */
-#define MAX_VMAS  8192   /* mappings looked at per walk */
-#define MAX_ROOM  65528u /* a record's size is 16 bits */
+/* The kernel's trees stay under 31 levels, an mm's under 5 in practice. */
+#define MAX_DEPTH    16
+#define MAX_NODES    1024   /* nodes read per walk */
+#define MAX_VMAS     8192   /* mappings looked at per walk */
+#define MAX_ROOM     65528u /* a record's size is 16 bits */
 #define PATH_MAX_LEN 1024u
 #define PATH_DEPTH   32 /* directory levels followed up from a file */
 #define SEEN_SLOTS   4096
@@ -153,9 +153,9 @@ static void vma(struct walk *w, uint64_t p, uint64_t lo, uint64_t hi)
     uint32_t room = (uint32_t)(w->end - w->at - sizeof *e);
     if (file != 0 && file != w->last_file) {
         bool part;
-        uint32_t n = file_path(w->v, file, (char *)(e + 1),
-                               room < PATH_MAX_LEN ? room : PATH_MAX_LEN,
-                               &part);
+        uint32_t n =
+            file_path(w->v, file, (char *)(e + 1),
+                      room < PATH_MAX_LEN ? room : PATH_MAX_LEN, &part);
         if (part)
             e->flags |= VRAW_VMA_PATH_PART;
         e->path_len = (uint16_t)n;
@@ -329,21 +329,21 @@ void vma_setup(const struct vring_config *cfg, bool on)
         ((c->r64_pivot | c->r64_slot | c->a64_pivot | c->a64_slot) & 7))
         return;
     static const char *const calls[] = {
-        "execve", "execveat", "mmap",  "mmap2",         "munmap",
-        "mprotect", "mremap", "brk",   "pkey_mprotect", "shmat",
-        "shmdt",  "remap_file_pages",
+        "execve",        "execveat", "mmap",   "mmap2",
+        "munmap",        "mprotect", "mremap", "brk",
+        "pkey_mprotect", "shmat",    "shmdt",  "remap_file_pages",
     };
     for (int compat = 0; compat < 2; compat++) {
         for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
-            int nr = compat ? vsys_number_compat(calls[i])
-                            : vsys_number(calls[i]);
+            int nr =
+                compat ? vsys_number_compat(calls[i]) : vsys_number(calls[i]);
             if (nr >= 0 && nr <= VSYS_NR_MAX)
                 vmas.changes[compat][nr / 8] |= (uint8_t)(1u << (nr % 8));
         }
-        vmas.nr_execve[compat] = compat ? vsys_number_compat("execve")
-                                        : vsys_number("execve");
-        vmas.nr_execveat[compat] = compat ? vsys_number_compat("execveat")
-                                          : vsys_number("execveat");
+        vmas.nr_execve[compat] =
+            compat ? vsys_number_compat("execve") : vsys_number("execve");
+        vmas.nr_execveat[compat] =
+            compat ? vsys_number_compat("execveat") : vsys_number("execveat");
     }
     vmas.on = true;
 }

@@ -11,21 +11,21 @@
 
 #include "trace/origin.h"
 
-#define WRITES  1024 /* writes into other processes remembered */
-#define SELFS   1024 /* own mappings made writable or executable */
-#define FDS     256  /* open /proc/PID/mem files */
-#define TRACERS 64   /* ptrace attachments */
+#define WRITES       1024 /* writes into other processes remembered */
+#define SELFS        1024 /* own mappings made writable or executable */
+#define FDS          256  /* open /proc/PID/mem files */
+#define TRACERS      64   /* ptrace attachments */
 #define WRAPPERS_MAX 3
 
-#define PROT_WRITE 0x2
-#define PROT_EXEC  0x4
-#define PTRACE_POKETEXT 4
-#define PTRACE_POKEDATA 5
-#define PTRACE_SETREGS  13
-#define PTRACE_ATTACH   16
-#define PTRACE_DETACH   17
+#define PROT_WRITE       0x2
+#define PROT_EXEC        0x4
+#define PTRACE_POKETEXT  4
+#define PTRACE_POKEDATA  5
+#define PTRACE_SETREGS   13
+#define PTRACE_ATTACH    16
+#define PTRACE_DETACH    17
 #define PTRACE_SETREGSET 0x4205
-#define PTRACE_SEIZE    0x4206
+#define PTRACE_SEIZE     0x4206
 
 struct who {
     int32_t pid;
@@ -159,8 +159,8 @@ static void learn_open(struct vorigin *o, const struct vigil_syscall *ev)
     memcpy(path, p->data, p->len);
     path[p->len] = '\0';
     int32_t target = 0;
-    if (sscanf(path, "/proc/%d/mem%n", &target, &n) != 1 ||
-        path[n] != '\0' || target <= 0 || target == ev->tgid)
+    if (sscanf(path, "/proc/%d/mem%n", &target, &n) != 1 || path[n] != '\0' ||
+        target <= 0 || target == ev->tgid)
         return; /* /proc/self/mem is the process's own business */
     for (size_t i = 0; i < FDS; i++)
         if (o->f[i].target == 0) {
@@ -226,7 +226,8 @@ void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev)
         uint64_t iov[2];
         if (c != NULL && c->len >= sizeof iov) {
             memcpy(iov, c->data, sizeof iov);
-            uint64_t len = iov[1] < (uint64_t)ev->ret ? iov[1] : (uint64_t)ev->ret;
+            uint64_t len =
+                iov[1] < (uint64_t)ev->ret ? iov[1] : (uint64_t)ev->ret;
             add_write(o, (int32_t)ev->args[0], iov[0], len, ev,
                       "process_vm_writev", n);
         }
@@ -376,7 +377,8 @@ bool vorigin_resolve(const struct vorigin *o, const struct vmmap *maps,
     if (pick != NULL) {
         out->module = pick->name;
         out->addr = pick_addr;
-        out->offset = pick_addr - pick->start + (pick->anon ? 0 : pick->pgoff * 4096);
+        out->offset =
+            pick_addr - pick->start + (pick->anon ? 0 : pick->pgoff * 4096);
     }
     return true;
 }

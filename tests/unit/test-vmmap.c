@@ -51,7 +51,7 @@ static void rec_add(struct rec *r, uint64_t start, uint64_t end, uint64_t pgoff,
     h->h.size = (uint16_t)r->len;
 }
 
-#define RX (VRAW_VMA_READ | VRAW_VMA_EXEC)
+#define RX   (VRAW_VMA_READ | VRAW_VMA_EXEC)
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 #define LIBX "/usr/lib/libx.so"
 
@@ -61,8 +61,7 @@ static void proc_map(struct rec *r, int32_t tgid)
     rec_start(r, tgid);
     rec_add(r, 0x401000, 0x402000, 1, 0xf1, RX, "/usr/bin/prog");
     rec_add(r, 0x7f0000001000, 0x7f0000100000, 0x28, 0xf2, RX, LIBC);
-    rec_add(r, 0x7f0000200000, 0x7f0000201000, 0, 0, RX | VRAW_VMA_WRITE,
-            NULL);
+    rec_add(r, 0x7f0000200000, 0x7f0000201000, 0, 0, RX | VRAW_VMA_WRITE, NULL);
     rec_add(r, 0x7f0000301000, 0x7f0000302000, 1, 0xf3, RX, LIBX);
     /* Another mapping of libx: its path was sent with the first. */
     rec_add(r, 0x7f0000303000, 0x7f0000304000, 3, 0xf3, RX, NULL);
@@ -181,8 +180,7 @@ static void test_callers(void)
 
     /* Anonymous code the process never made writable and executable. */
     ev = event("getpid", 100, "prog", 0x7f0000200010);
-    CHECK(vorigin_resolve(o, m, &ev, &org) &&
-              !strcmp(org.module, "[anon]") &&
+    CHECK(vorigin_resolve(o, m, &ev, &org) && !strcmp(org.module, "[anon]") &&
               org.kind == VIGIL_ORIGIN_INJECTED &&
               !strcmp(org.evidence.kind, "anon-exec"),
           "anonymous code without a history of its own is injected");
@@ -205,8 +203,8 @@ static void test_callers(void)
           "self-generated");
 
     /* Another process writes into that page: injected, naming it. */
-    struct vigil_syscall pvw = event("process_vm_writev", 200, "injector",
-                                     0x7f0000001000);
+    struct vigil_syscall pvw =
+        event("process_vm_writev", 200, "injector", 0x7f0000001000);
     uint64_t iov[2] = {0x7f0000200000, 64};
     pvw.args[0] = 100;
     pvw.ret = 64;
@@ -236,9 +234,9 @@ static void test_callers(void)
     pk.args[2] = 0x7f0000005000;
     vorigin_learn(o, &pk);
     ev.ip = 0x7f0000005004;
-    CHECK(vorigin_resolve(o, m, &ev, &org) &&
-              !strcmp(org.module, LIBC) && org.kind == VIGIL_ORIGIN_INJECTED &&
-              org.evidence.pid == 300 && !strcmp(org.evidence.kind, "ptrace"),
+    CHECK(vorigin_resolve(o, m, &ev, &org) && !strcmp(org.module, LIBC) &&
+              org.kind == VIGIL_ORIGIN_INJECTED && org.evidence.pid == 300 &&
+              !strcmp(org.evidence.kind, "ptrace"),
           "a file mapping another process poked is injected");
     ev.ip = 0x7f0000001234;
     CHECK(vorigin_resolve(o, m, &ev, &org) && org.kind == VIGIL_ORIGIN_NONE,
