@@ -8,39 +8,16 @@
 #include <string.h>
 
 #include "vigil/sig.h"
+#include "sig-run.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct acc {
-    uint64_t n, sum;
-};
-
-static int on_match(void *opaque, const struct vsig_match *m)
-{
-    struct acc *a = opaque;
-    a->n++;
-    a->sum = a->sum * 31 + m->sig * 7 + m->offset * 3 + m->end;
-    return VSIG_CONTINUE;
-}
 
 static struct acc run(struct vsig_db *db, const uint8_t *d, size_t n,
                       size_t piece, uint64_t size)
 {
-    struct acc a = {0, 0};
-    struct vsig_stream *s;
     struct vsig_stream_opts o = {
         .sz = sizeof o, .size = size, .target = VSIG_TARGET_AUTO};
-    if (vsig_stream_new(&s, db, &o, on_match, &a) < 0)
-        abort();
-    for (size_t p = 0; p < n; p += piece) {
-        size_t k = n - p < piece ? n - p : piece;
-        if (vsig_stream_feed(s, d + p, k) != 0)
-            abort();
-    }
-    if (vsig_stream_end(s) != 0)
-        abort();
-    vsig_stream_free(s);
-    return a;
+    return run_pieces(db, &o, d, n, piece);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

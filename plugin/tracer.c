@@ -9,6 +9,9 @@
  * a restarted call. Both sides read the current thread's task_struct through
  * the per-CPU pointer whose offset comes from the kernel profile.
  *
+ * This file has the entries and the translation hooks; tracer-return.c has
+ * the returns.
+ *
  * Everything here runs on vCPU threads: it reads registers and bounded
  * guest memory, writes one raw record into this vCPU's ring and returns. No
  * locks, no I/O, no allocation after vCPU init.
@@ -32,6 +35,7 @@
 #include "qemu-api.h"
 #include "sigframe.h"
 #include "sigret.h"
+#include "tracer-int.h"
 #include "tracer.h"
 #include "vcpu.h"
 #include "vma.h"
@@ -40,46 +44,15 @@
 #include "vigil/syscalls.h"
 #include "vigil/clock.h"
 
-enum insn_kind {
-    K_SYSCALL = 1,  /* 0f 05, 64-bit ABI */
-    K_INT80 = 2,    /* cd 80, i386 ABI */
-    K_SYSENTER = 3, /* 0f 34, i386 ABI */
-    K_SYSRET = 4,   /* 48 0f 07: sysretq, to 64-bit code */
-    K_IRET = 5,     /* 48 cf */
-    K_SYSEXIT = 6,  /* [48] 0f 35 */
-    K_SYSRETL = 7,  /* 0f 07: sysretl, to 32-bit code */
-    K_VMCALL = 8,   /* 0f 01 c1: vigil's hypercall from user mode */
-};
-
 const char *const vcpu_reg_names[R_COUNT] = {
     "rax",       "rbx",     "rcx",     "rdx", "rsi", "rdi",    "rbp",
     "rsp",       "r8",      "r9",      "r10", "r11", "eflags", "cs",
     "k_gs_base", "gs_base", "fs_base", "cr3", "rip", "cr4",
 };
 
-/* The kernel's restart codes (never returned to user mode; ptrace shows
- * them, and so does strace). */
-#define ERESTARTSYS           512
-#define ERESTART_RESTARTBLOCK 516
+struct tracer tracer;
 
-static struct tracer {
-    struct vring_map *ring;
-    bool tracing;   /* record calls (else: hypercalls only) */
-    bool hide;      /* --hide */
-    int hide_execs; /* without a trace: calls in flight --hide follows */
-    bool inject;    /* --inject rules */
-    /* What the callbacks may do: write registers (and set the PC) only
-     * when something acts, because QEMU syncs more around such callbacks. */
-    enum qemu_plugin_cb_flags entry_flags, return_flags;
-    uint64_t nr_restart_syscall; /* 64-bit ABI */
-    int64_t nr_execve;
-    unsigned nrings;
-    uint32_t str_max; /* for the room of a recovered exec path */
-    struct vcpu vcpus[VRING_MAX_VCPUS];
-    uint64_t bad_task_notes; /* how many BAD_TASK notes were sent */
-} tracer;
-
-static void note(unsigned vcpu, uint32_t code, uint64_t arg)
+void tracer_note(unsigned vcpu, uint32_t code, uint64_t arg)
 {
     struct vraw_note *n = vring_reserve(tracer.ring, vcpu, sizeof *n);
     if (n == NULL)
@@ -96,7 +69,7 @@ static void note(unsigned vcpu, uint32_t code, uint64_t arg)
 
 /* The return record of a call; @x_flags adds to the ABI flag. Returns
  * NULL when the ring is full (counted there). */
-static struct vraw_exit *exit_record(unsigned vcpu, uint32_t room,
+struct vraw_exit *tracer_exit_record(unsigned vcpu, uint32_t room,
                                      const struct pending_call *p, int64_t ret,
                                      uint64_t ip, uint16_t x_flags)
 {
@@ -126,7 +99,7 @@ _Noreturn static void hidden_return(unsigned vcpu, struct vcpu *v,
     if (tracer.tracing) {
         struct pending_call p = {.task = t->task, .tid = t->tid, .nr = nr};
         struct vraw_exit *x =
-            exit_record(vcpu, sizeof *x, &p, result, 0, VRAW_F_HIDDEN);
+            tracer_exit_record(vcpu, sizeof *x, &p, result, 0, VRAW_F_HIDDEN);
         if (x != NULL)
             vring_commit(tracer.ring, vcpu, sizeof *x);
     }
@@ -210,7 +183,7 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
         flags |= VRAW_F_NO_TASK;
         if (__atomic_fetch_add(&tracer.bad_task_notes, 1, __ATOMIC_RELAXED) <
             16)
-            note(vcpu, VRAW_NOTE_BAD_TASK, t->task);
+            tracer_note(vcpu, VRAW_NOTE_BAD_TASK, t->task);
     } else {
         vma_on_entry(tracer.ring, vcpu, v, t);
     }
@@ -264,8 +237,8 @@ static void act_after_entry(unsigned vcpu, struct vcpu *v,
         int64_t fake;
         if (tracer.inject && inject_decide(t, p->nr, &fake)) {
             /* The kernel never sees it: the return is recorded now. */
-            struct vraw_exit *x =
-                exit_record(vcpu, sizeof *x, p, fake, 0, VRAW_F_INJECTED);
+            struct vraw_exit *x = tracer_exit_record(vcpu, sizeof *x, p, fake,
+                                                     0, VRAW_F_INJECTED);
             if (x != NULL)
                 vring_commit(tracer.ring, vcpu, sizeof *x);
             control_skip(v, p->ip, 2, fake);
@@ -275,7 +248,7 @@ static void act_after_entry(unsigned vcpu, struct vcpu *v,
     }
     p->vfork = ident_vfork_like(v, p->nr, p->args, p->compat);
     if (!pending_put(vcpu, p))
-        note(vcpu, VRAW_NOTE_PENDING_FULL, t->task);
+        tracer_note(vcpu, VRAW_NOTE_PENDING_FULL, t->task);
     else if (p->vfork)
         ident_vfork_begin();
 }
@@ -289,7 +262,7 @@ void tracer_hidden_interrupted(struct vcpu *v, const struct vraw_task *t,
     unsigned vcpu = (unsigned)(v - tracer.vcpus);
     struct pending_call p = {.task = t->task, .tid = t->tid, .nr = nr};
     struct vraw_exit *x =
-        exit_record(vcpu, sizeof *x, &p, -ERESTARTSYS, 0, VRAW_F_HIDDEN);
+        tracer_exit_record(vcpu, sizeof *x, &p, -ERESTARTSYS, 0, VRAW_F_HIDDEN);
     if (x != NULL)
         vring_commit(tracer.ring, vcpu, sizeof *x);
 }
@@ -382,167 +355,6 @@ static void on_entry(unsigned int vcpu, void *udata)
     act_after_entry(vcpu, v, &t, hs, hres, &p);
 }
 
-/* A 64-bit call not returning to the instruction after it: either it is to
- * be restarted (the kernel moved the thread back onto the syscall
- * instruction, with the call number, or restart_syscall's, in rax), or a
- * signal handler runs first, and the call's result and resume address are
- * in the handler's signal frame. Sets *ret to what the call returned, as
- * strace shows it (a restart as its ERESTART code), and *ip to where the
- * thread resumes. */
-static void restart_or_signal(struct vcpu *v, const struct pending_call *p,
-                              uint64_t sp, int64_t *ret, uint64_t *ip)
-{
-    uint64_t ax = (uint64_t)*ret, at = *ip;
-    if (at != p->ip) {
-        uint64_t ctx = sigframe_find(v, sp, p->ip + 2, p->ip);
-        if (ctx == 0 || !sigframe_get(v, ctx, SC_AX, &ax) ||
-            !sigframe_get(v, ctx, SC_IP, &at))
-            return; /* not a system call's way back (execve's is not) */
-        *ip = at;
-        if (at == p->ip + 2) {
-            *ret = (int64_t)ax;
-            return;
-        }
-    }
-    if (ax == tracer.nr_restart_syscall)
-        *ret = -ERESTART_RESTARTBLOCK;
-    else if (ax == p->nr)
-        *ret = -ERESTARTSYS;
-}
-
-/* Without a trace, a return matters only to the control layer's detours
- * and to the execs and vfork-like calls --hide follows. */
-static void untraced_return(unsigned vcpu, struct vcpu *v, enum insn_kind kind)
-{
-    struct vraw_task t;
-    struct pending_call p;
-    if (control_busy() && ident(v, &t) && control_return(v, &t, kind == K_IRET))
-        return;
-    if (__atomic_load_n(&tracer.hide_execs, __ATOMIC_RELAXED) > 0 &&
-        ident(v, &t) && pending_take(vcpu, tracer.nrings, t.task, &p)) {
-        __atomic_fetch_sub(&tracer.hide_execs, 1, __ATOMIC_RELAXED);
-        if (p.vfork)
-            ident_vfork_end();
-        if (p.tid == t.tid && p.hide_exec)
-            hide_exec_result(&t, p.hide_exec, (int64_t)reg(v, R_RAX));
-    }
-}
-
-/* Where the thread resumes (*ip; 0: after the syscall instruction, as the
- * entry record has it) with which stack (*sp; 0: not read) and result,
- * from the way back to user mode.  @raw is the result a signal delivery
- * saw first, if @have_raw. */
-static int64_t return_site(struct vcpu *v, enum insn_kind kind,
-                           const struct pending_call *p, bool have_raw,
-                           int64_t raw, uint64_t *ip, uint64_t *sp,
-                           bool *user64)
-{
-    int64_t ret = (int64_t)reg(v, R_RAX);
-    *user64 = kind == K_SYSRET; /* returning to 64-bit code */
-    if (kind == K_IRET) {
-        /* The frame: rip, cs, rflags, rsp, ss. */
-        uint64_t frame[4] = {0};
-        mem(v, reg(v, R_RSP), frame, sizeof frame);
-        *ip = frame[0];
-        *sp = frame[3];
-        *user64 = frame[1] == 0x33; /* __USER_CS */
-        if (have_raw)
-            ret = raw; /* what the call returned, before any signal */
-        else if (*user64 && !p->compat && *ip != p->ip + 2)
-            restart_or_signal(v, p, *sp, &ret, ip);
-    } else if (kind == K_SYSRET || kind == K_SYSRETL) {
-        /* sysret resumes after the syscall instruction, whose address the
-         * entry record has: rcx is not worth a register read here. */
-        *ip = 0;
-        *sp = 0; /* read when needed: sysret leaves it in rsp */
-    } else {
-        *ip = reg(v, R_RDX); /* sysexit: rip from rdx, rsp from rcx */
-        *sp = reg(v, R_RCX);
-    }
-    return p->compat ? (int32_t)ret : ret;
-}
-
-/* The return record, with what the call wrote.  A successful exec leaves
- * nothing of the old address space: a path that faulted at the entry is
- * taken from the new stack (64-bit) instead. */
-static void record_return(unsigned vcpu, struct vcpu *v, struct pending_call *p,
-                          int64_t ret, uint64_t ip, uint64_t sp, bool user64)
-{
-    struct vsys_cap caps[VSYS_MAX_CAPS];
-    unsigned ncaps = vsys_captures(p->nr, p->compat, caps);
-    int exec_argi = -1;
-    if (p->retry != 0 && ret == 0) {
-        const struct vsys_ent *ent = vsys_lookup(p->nr, p->compat);
-        if (ent != NULL && ent->name != NULL &&
-            !strncmp(ent->name, "execve", 6)) {
-            for (unsigned i = 0; i < ncaps && user64; i++)
-                if ((p->retry & (1u << i)) && caps[i].kind == VSYS_CAP_STR)
-                    exec_argi = caps[i].argi;
-            p->retry = 0;
-        }
-    }
-    uint32_t room = sizeof(struct vraw_exit);
-    for (unsigned i = 0; i < ncaps; i++)
-        if (caps[i].at_exit || (p->retry & (1u << i)))
-            room += capture_room(&caps[i]);
-    if (exec_argi >= 0)
-        room += VRAW_ALIGN(sizeof(struct vraw_blob) + tracer.str_max);
-    struct vraw_exit *x = exit_record(vcpu, room, p, ret, ip, 0);
-    if (x == NULL)
-        return;
-    uint8_t faulted;
-    uint32_t size =
-        sizeof *x + capture(v, (uint8_t *)(x + 1), true, caps, ncaps, p->args,
-                            p->compat, ret, p->retry, &x->nblobs, &faulted);
-    if (exec_argi >= 0 && sp == 0)
-        sp = reg(v, R_RSP);
-    if (exec_argi >= 0)
-        size += capture_exec_path(v, sp, (uint8_t)exec_argi,
-                                  (uint8_t *)x + size, &x->nblobs);
-    x->h.size = (uint16_t)size;
-    vring_commit(tracer.ring, vcpu, size);
-}
-
-static void on_return(unsigned int vcpu, void *udata)
-{
-    enum insn_kind kind = (enum insn_kind)(uintptr_t)udata;
-    if (vcpu >= tracer.nrings || !tracer.vcpus[vcpu].ready)
-        return;
-    struct vcpu *v = &tracer.vcpus[vcpu];
-    /* iret also returns to kernel mode. The way to user mode swaps GS
-     * first, leaving a user GS base, which is never a kernel address. */
-    if (kind == K_IRET && reg(v, R_GS) >= KERNEL_BOTTOM)
-        return;
-    if (!tracer.tracing) {
-        untraced_return(vcpu, v, kind);
-        return;
-    }
-    struct vraw_task t;
-    struct pending_call p;
-    if (!ident(v, &t))
-        return;
-    int64_t raw; /* taken at every return, so that none is left over */
-    bool have_raw = sigret_take(vcpu, tracer.nrings, &t, &raw);
-    if (control_busy() && control_return(v, &t, kind == K_IRET))
-        return; /* a detour of the control layer, not a guest call */
-    if (!pending_take(vcpu, tracer.nrings, t.task, &p))
-        return; /* an interrupt or fault returning, not a system call */
-    if (p.vfork)
-        ident_vfork_end();
-    if (p.tid != t.tid)
-        return; /* a dead thread's call: the consumer reports it */
-    uint64_t ip, sp;
-    bool user64;
-    int64_t ret = return_site(v, kind, &p, have_raw, raw, &ip, &sp, &user64);
-    if (ret == 0 && p.exec_match)
-        inject_exec_done(&t);
-    if (p.hide_exec)
-        hide_exec_result(&t, p.hide_exec, ret);
-    ident_after_call(p.nr, p.compat, ret);
-    record_return(vcpu, v, &p, ret, ip, sp, user64);
-    vma_on_return(tracer.ring, vcpu, v, &t, p.nr, p.compat, ret);
-}
-
 static void on_signal_delivery(unsigned int vcpu, void *udata)
 {
     (void)udata;
@@ -619,8 +431,9 @@ static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
                                                    QEMU_PLUGIN_CB_RW_REGS_PC,
                                                    (void *)(uintptr_t)vaddr);
         else if (k != 0 && k != K_VMCALL)
-            qemu_plugin_register_vcpu_insn_exec_cb(
-                insn, on_return, tracer.return_flags, (void *)(uintptr_t)k);
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, tracer_on_return,
+                                                   tracer.return_flags,
+                                                   (void *)(uintptr_t)k);
     }
 }
 

@@ -9,15 +9,7 @@ requires_file "$VIGIL" "$LOGSEND"
 head -c 32 /dev/urandom >"$TMP/key"
 base=$((20000 + ($$ + 7) % 20000))
 DATA=$base CTL=$((base + 1))
-LOGD_PID=""
-stop_logd() {
-    if [ -n "$LOGD_PID" ]; then
-        kill -TERM "$LOGD_PID" 2>/dev/null
-        wait "$LOGD_PID" 2>/dev/null
-        LOGD_PID=""
-    fi
-}
-cleanup_fn stop_logd
+. tests/logd.sh
 
 "$VIGIL" logd --listen "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --out "$TMP/out" --interval 1 2>"$TMP/logd.err" &

@@ -1,0 +1,329 @@
+/* One argument of an event, rendered by its signature character
+ * (syscalls/tables.h) as strace text or as a JSON value; the structure
+ * decoders are in decode-*.c. */
+#include <string.h>
+
+#include "trace/decode.h"
+#include "trace/format.h"
+
+const struct vigil_capture *vfmt_find_cap(const struct fctx *f, unsigned i,
+                                          unsigned kind)
+{
+    const struct vigil_syscall *ev = f->ev;
+    unsigned n = ev->ncaps < VSYS_ARRAY_SIZE(ev->caps)
+                     ? ev->ncaps
+                     : (unsigned)VSYS_ARRAY_SIZE(ev->caps);
+
+    for (unsigned k = 0; k < n; k++) {
+        const struct vigil_capture *c = &ev->caps[k];
+        if (c->argi == i && c->kind == kind && (c->data || c->len == 0))
+            return c;
+    }
+    return NULL;
+}
+
+/* ---- scalar pieces ---- */
+
+void vfmt_ptr(struct obuf *o, bool json, uint64_t v)
+{
+    if (v == 0) {
+        ob_puts(o, json ? "null" : "NULL");
+        return;
+    }
+    if (json)
+        ob_putc(o, '"');
+    ob_hex(o, v);
+    if (json)
+        ob_putc(o, '"');
+}
+
+void vfmt_hexval(struct obuf *o, bool json, uint64_t v)
+{
+    if (json)
+        ob_putc(o, '"');
+    ob_hex(o, v);
+    if (json)
+        ob_putc(o, '"');
+}
+
+/* A name known to need no escaping, as a JSON string or bare. */
+void vfmt_name(struct obuf *o, bool json, const char *s)
+{
+    if (json)
+        ob_putc(o, '"');
+    ob_puts(o, s);
+    if (json)
+        ob_putc(o, '"');
+}
+
+void vfmt_symbolic(struct obuf *o, bool json, char sig, uint64_t v)
+{
+    if (json)
+        ob_putc(o, '"');
+    ob_symbolic(o, sig, v);
+    if (json)
+        ob_putc(o, '"');
+}
+
+void vfmt_fault(struct obuf *o, bool json, uint64_t addr)
+{
+    if (!json) {
+        ob_hex(o, addr);
+        return;
+    }
+    ob_puts(o, "{\"addr\":\"");
+    ob_hex(o, addr);
+    ob_puts(o, "\",\"error\":\"unreadable\"}");
+}
+
+/* An argument that points to guest memory: its capture, or the address. */
+void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
+{
+    unsigned kind;
+    const struct vigil_capture *c;
+    uint64_t addr = vfmt_argval(f, i);
+    bool json = f->json, trunc;
+
+    switch (sig) {
+    case 's':
+        kind = VSYS_CAP_STR;
+        break;
+    case 'b':
+    case 'B':
+        kind = VSYS_CAP_BUF;
+        break;
+    case 'v':
+        kind = VSYS_CAP_ARGV;
+        break;
+    case 'k':
+        kind = VSYS_CAP_SOCKADDR;
+        break;
+    case '8':
+        kind = VSYS_CAP_DIRENTS;
+        break;
+    case '!':
+        kind = VSYS_CAP_FRAME_MASK;
+        break;
+    default:
+        kind = VSYS_CAP_STRUCT;
+        break;
+    }
+    if (addr == 0) {
+        vfmt_ptr(o, json, 0);
+        return;
+    }
+    c = vfmt_find_cap(f, i, kind);
+    if (!c) {
+        vfmt_ptr(o, json, addr);
+        return;
+    }
+    if (c->fault && c->len == 0) {
+        vfmt_fault(o, json, addr);
+        return;
+    }
+    trunc = c->trunc || c->fault;
+    if (trunc && i < 64)
+        f->truncated |= (uint64_t)1 << i;
+
+    switch (sig) {
+    case 's': {
+        const uint8_t *nul = memchr(c->data, 0, c->len);
+        size_t len = nul ? (size_t)(nul - c->data) : c->len;
+        vdec_bytes(o, json, c->data, len, trunc);
+        return;
+    }
+    case 'b':
+    case 'B':
+        vdec_bytes_as(o, json, c->data, c->len, trunc, sig == 'B');
+        return;
+    case 'v':
+        vdec_argv(o, json, c->data, c->len, trunc);
+        return;
+    case 'k':
+        vdec_sockaddr(o, json, c->data, c->len, trunc);
+        return;
+    case 'i':
+        if (c->len >= 8) {
+            vdec_fds(o, json, c->data);
+            return;
+        }
+        break;
+    case 'W':
+        if (c->len >= 4) {
+            vdec_wstatus(o, json, vfmt_rd32(c->data));
+            return;
+        }
+        break;
+    case 't':
+        if (c->len >= 8) {
+            vdec_timespec(o, json, c->data, c->len);
+            return;
+        }
+        break;
+    case 'h':
+        if (c->len >= 24) {
+            vdec_open_how(o, json, c->data);
+            return;
+        }
+        break;
+    default:
+        if (vdec_struct(o, json, sig, addr, c->data, c->len))
+            return;
+        break;
+    }
+    /* Too short for its type: only the address means anything. */
+    vfmt_ptr(o, json, addr);
+}
+
+/* A socket address length: the int before the call and after it, shown
+ * as strace does ([16], or [128 => 16] when the kernel changed it). */
+static void put_socklen(struct obuf *o, const struct fctx *f, unsigned i)
+{
+    const struct vigil_capture *in = NULL, *out = NULL;
+    const struct vigil_syscall *ev = f->ev;
+    uint64_t addr = vfmt_argval(f, i);
+    unsigned n = ev->ncaps < VSYS_ARRAY_SIZE(ev->caps)
+                     ? ev->ncaps
+                     : (unsigned)VSYS_ARRAY_SIZE(ev->caps);
+
+    for (unsigned k = 0; k < n; k++) {
+        const struct vigil_capture *c = &ev->caps[k];
+        if (c->argi != i || c->kind != VSYS_CAP_STRUCT || c->len < 4 ||
+            !c->data)
+            continue;
+        if (c->at_exit)
+            out = c;
+        else
+            in = c;
+    }
+    if (addr == 0 || (!in && !out)) {
+        vfmt_ptr(o, f->json, addr);
+        return;
+    }
+    if (f->json) {
+        ob_putc(o, '{');
+        if (in)
+            ob_printf(o, "\"in\":%d", (int)vfmt_rd32(in->data));
+        if (out)
+            ob_printf(o, "%s\"out\":%d", in ? "," : "",
+                      (int)vfmt_rd32(out->data));
+        ob_putc(o, '}');
+        return;
+    }
+    ob_printf(o, "[%d", (int)vfmt_rd32((in ? in : out)->data));
+    if (in && out && vfmt_rd32(in->data) != vfmt_rd32(out->data))
+        ob_printf(o, " => %d", (int)vfmt_rd32(out->data));
+    ob_putc(o, ']');
+}
+
+/* rt_sigreturn({mask=[...]}): the mask the frame restores; without it,
+ * nothing (the call has no arguments). */
+static void put_frame_mask(struct obuf *o, struct fctx *f, unsigned i)
+{
+    const struct vigil_capture *c = vfmt_find_cap(f, i, VSYS_CAP_FRAME_MASK);
+
+    if (!c || c->len < 8) {
+        if (f->json)
+            ob_puts(o, "null");
+        return;
+    }
+    ob_puts(o, f->json ? "{\"mask\":" : "{mask=");
+    vdec_sigset(o, f->json, c->data, c->len);
+    ob_putc(o, '}');
+}
+
+/* One argument; false when it is left out. */
+bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
+{
+    uint64_t v = vfmt_argval(f, i);
+    bool json = f->json;
+
+    switch (sig) {
+    case 'd':
+    case 'f':
+        ob_dec(o, (int32_t)v);
+        break;
+    case 'l':
+        ob_dec(o, vfmt_argsigned(f, i));
+        break;
+    case 'u':
+        ob_udec(o, v);
+        break;
+    case 'x':
+        vfmt_hexval(o, json, v);
+        break;
+    case 'p':
+    case '^':
+        vfmt_ptr(o, json, v);
+        break;
+    case 'D':
+        if ((int32_t)v == -100)
+            vfmt_name(o, json, "AT_FDCWD");
+        else
+            ob_dec(o, (int32_t)v);
+        break;
+    case 's':
+    case 'b':
+    case 'B':
+    case 'v':
+    case 'k':
+    case 'i':
+    case 'W':
+    case 't':
+    case 'h':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '7':
+    case '8':
+        vfmt_mem(o, f, i, sig);
+        break;
+    case '!':
+        put_frame_mask(o, f, i);
+        break;
+    case '6':
+        /* strace reads a sigset only of the kernel's size (the last
+         * argument); any other size leaves the address. */
+        if (vfmt_argval(f, f->nargs - 1) != 8)
+            vfmt_ptr(o, json, v);
+        else
+            vfmt_mem(o, f, i, sig);
+        break;
+    case '9':
+        put_socklen(o, f, i);
+        break;
+    case 'e':
+        return vfmt_prctl_arg(o, f, i);
+    case 'N':
+        return vfmt_fcntl_arg(o, f, i);
+    case 'm':
+        /* open's mode means nothing without O_CREAT or O_TMPFILE: strace
+         * leaves it out, and so does the text form. */
+        if (!json && i > 0 && f->sig[i - 1] == 'o' &&
+            !(vfmt_argval(f, i - 1) & (0100 | 020000000)))
+            return false;
+        vfmt_symbolic(o, json, 'm', v);
+        break;
+    case 'Y': {
+        /* IPPROTO_* names only mean something for the inet families. */
+        uint64_t fam = vfmt_argval(f, 0);
+        const char *name =
+            (fam == 2 || fam == 10) ? vsys_ipproto_name(v) : NULL;
+        if (name)
+            vfmt_name(o, json, name);
+        else
+            ob_dec(o, (int32_t)v);
+        break;
+    }
+    default:
+        if (vsys_sig_is_symbolic(sig))
+            vfmt_symbolic(o, json, sig, v);
+        else
+            vfmt_hexval(o, json, v);
+        break;
+    }
+    return true;
+}

@@ -1,0 +1,135 @@
+/* Arguments whose meaning depends on the call's operation: prctl's second
+ * argument, fcntl's third, and how many arguments a futex or prctl call
+ * shows in strace's text. */
+#include <string.h>
+
+#include "trace/decode.h"
+#include "trace/format.h"
+
+/* PR_SET_NAME's and PR_GET_NAME's name: at most 15 bytes, as the kernel
+ * keeps it. */
+static void put_task_name(struct obuf *o, struct fctx *f, unsigned i)
+{
+    uint64_t addr = vfmt_argval(f, i);
+    const struct vigil_capture *c = vfmt_find_cap(f, i, VSYS_CAP_STR);
+    const uint8_t *nul;
+    size_t len;
+    bool trunc;
+
+    if (addr == 0 || !c) {
+        vfmt_ptr(o, f->json, addr);
+        return;
+    }
+    if (c->fault && c->len == 0) {
+        vfmt_fault(o, f->json, addr);
+        return;
+    }
+    nul = memchr(c->data, 0, c->len);
+    len = nul ? (size_t)(nul - c->data) : c->len;
+    trunc = len > VDEC_TASK_COMM || (!nul && (c->trunc || c->fault));
+    if (len > VDEC_TASK_COMM)
+        len = VDEC_TASK_COMM;
+    if (trunc && i < 64)
+        f->truncated |= (uint64_t)1 << i;
+    vdec_bytes(o, f->json, c->data, len, trunc);
+}
+
+/* prctl's second argument, by operation (decode-prctl.c). */
+bool vfmt_prctl_arg(struct obuf *o, struct fctx *f, unsigned i)
+{
+    char how = vdec_prctl_arg2(vfmt_argval(f, 0));
+
+    switch (how) {
+    case 's':
+        put_task_name(o, f, i);
+        return true;
+    case 'D':
+        if (f->json)
+            ob_putc(o, '"');
+        vdec_prctl_dumpable(o, vfmt_argval(f, i));
+        if (f->json)
+            ob_putc(o, '"');
+        return true;
+    default:
+        return vfmt_arg(o, f, i, how);
+    }
+}
+
+/* fcntl's third argument, by command; false when the command takes none
+ * (text leaves it out, JSON shows the raw value). */
+bool vfmt_fcntl_arg(struct obuf *o, const struct fctx *f, unsigned i)
+{
+    int32_t cmd = i > 0 ? (int32_t)vfmt_argval(f, i - 1) : -1;
+    uint64_t v = vfmt_argval(f, i);
+    bool json = f->json;
+
+    switch (cmd) {
+    case 1:    /* F_GETFD */
+    case 3:    /* F_GETFL */
+    case 9:    /* F_GETOWN */
+    case 11:   /* F_GETSIG */
+    case 1025: /* F_GETLEASE */
+    case 1032: /* F_GETPIPE_SZ */
+    case 1034: /* F_GET_SEALS */
+        if (!json)
+            return false;
+        ob_udec(o, v);
+        return true;
+    case 2: /* F_SETFD */
+        if (json)
+            ob_putc(o, '"');
+        if (v & 1) {
+            ob_puts(o, "FD_CLOEXEC");
+            if (v & ~(uint64_t)1) {
+                ob_putc(o, '|');
+                ob_hex(o, v & ~(uint64_t)1);
+            }
+        } else {
+            ob_hex(o, v);
+        }
+        if (json)
+            ob_putc(o, '"');
+        return true;
+    case 4: /* F_SETFL */
+        vfmt_symbolic(o, json, 'o', v);
+        return true;
+    case 0:    /* F_DUPFD */
+    case 8:    /* F_SETOWN */
+    case 10:   /* F_SETSIG */
+    case 1024: /* F_SETLEASE */
+    case 1026: /* F_NOTIFY */
+    case 1030: /* F_DUPFD_CLOEXEC */
+    case 1031: /* F_SETPIPE_SZ */
+    case 1033: /* F_ADD_SEALS */
+        ob_dec(o, (int32_t)v);
+        return true;
+    default:
+        vfmt_ptr(o, json, v);
+        return true;
+    }
+}
+
+/* How many arguments the text form shows: strace shows a futex call's
+ * arguments as far as its operation uses them. */
+unsigned vfmt_text_nargs(const struct fctx *f)
+{
+    if (f->nargs == 5 && f->sig[0] == 'L')
+        return vdec_prctl_nargs(vfmt_argval(f, 0));
+    if (f->nargs == 6 && f->sig[1] == 'X') {
+        switch (vfmt_argval(f, 1) & 0x7f) {
+        case 0: /* FUTEX_WAIT: uaddr, op, val, timeout */
+            return 4;
+        case 1: /* FUTEX_WAKE */
+        case 2: /* FUTEX_FD */
+            return 3;
+        case 3: /* FUTEX_REQUEUE: ... val2, uaddr2 */
+            return 5;
+        case 7: /* FUTEX_UNLOCK_PI */
+        case 8: /* FUTEX_TRYLOCK_PI */
+            return 2;
+        default:
+            break;
+        }
+    }
+    return f->nargs;
+}

@@ -1,0 +1,74 @@
+/* What the event formatter's modules share (not part of the public API):
+ * format.c renders the whole event as JSON or text, format-args.c one
+ * argument by its signature character, format-ops.c the arguments whose
+ * meaning depends on an operation (prctl, fcntl, futex).
+ *
+ * Everything in an event is untrusted: the number and arguments come from
+ * guest registers, captures from guest memory (any bytes, any length up to
+ * the capture limits), so every read is bounded by the capture's own length
+ * and every write goes through struct obuf. */
+#ifndef VIGIL_TRACE_FORMAT_H
+#define VIGIL_TRACE_FORMAT_H
+
+#include <string.h>
+
+#include "trace/internal.h"
+
+struct fctx {
+    const struct vigil_syscall *ev;
+    const char *sig; /* argument characters (after the return kind) */
+    unsigned nargs;
+    bool json;
+    uint64_t truncated; /* bit i: argument i's capture is incomplete */
+};
+
+static inline uint64_t vfmt_argval(const struct fctx *f, unsigned i)
+{
+    uint64_t v = f->ev->args[i];
+    return f->ev->compat ? (uint32_t)v : v;
+}
+
+static inline int64_t vfmt_argsigned(const struct fctx *f, unsigned i)
+{
+    uint64_t v = f->ev->args[i];
+    return f->ev->compat ? (int32_t)(uint32_t)v : (int64_t)v;
+}
+
+static inline uint32_t vfmt_rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Argument i's capture of `kind` (with data, or empty), or NULL. */
+const struct vigil_capture *vfmt_find_cap(const struct fctx *f, unsigned i,
+                                          unsigned kind);
+
+/* ---- scalar pieces (format-args.c) ---- */
+
+/* NULL / null, or the address in hex (a JSON string). */
+void vfmt_ptr(struct obuf *o, bool json, uint64_t v);
+void vfmt_hexval(struct obuf *o, bool json, uint64_t v);
+/* A name known to need no escaping, as a JSON string or bare. */
+void vfmt_name(struct obuf *o, bool json, const char *s);
+void vfmt_symbolic(struct obuf *o, bool json, char sig, uint64_t v);
+/* An address whose memory could not be read. */
+void vfmt_fault(struct obuf *o, bool json, uint64_t addr);
+/* An argument that points to guest memory: its capture, or the address. */
+void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig);
+
+/* One argument by its signature character; false when it is left out. */
+bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig);
+
+/* ---- arguments by operation (format-ops.c) ---- */
+
+/* prctl's second argument, by operation. */
+bool vfmt_prctl_arg(struct obuf *o, struct fctx *f, unsigned i);
+/* fcntl's third argument, by command; false when the command takes none
+ * (text leaves it out, JSON shows the raw value). */
+bool vfmt_fcntl_arg(struct obuf *o, const struct fctx *f, unsigned i);
+/* How many arguments the text form shows (prctl, futex by operation). */
+unsigned vfmt_text_nargs(const struct fctx *f);
+
+#endif

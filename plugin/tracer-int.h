@@ -1,0 +1,60 @@
+/* What the tracer's files (tracer.c: entries and the translation hooks;
+ * tracer-return.c: returns to user mode) share. Private to them. */
+#ifndef VIGIL_PLUGIN_TRACER_INT_H
+#define VIGIL_PLUGIN_TRACER_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pending.h"
+#include "qemu-api.h"
+#include "vcpu.h"
+#include "vigil/rawrec.h"
+#include "vigil/ring.h"
+
+enum insn_kind {
+    K_SYSCALL = 1,  /* 0f 05, 64-bit ABI */
+    K_INT80 = 2,    /* cd 80, i386 ABI */
+    K_SYSENTER = 3, /* 0f 34, i386 ABI */
+    K_SYSRET = 4,   /* 48 0f 07: sysretq, to 64-bit code */
+    K_IRET = 5,     /* 48 cf */
+    K_SYSEXIT = 6,  /* [48] 0f 35 */
+    K_SYSRETL = 7,  /* 0f 07: sysretl, to 32-bit code */
+    K_VMCALL = 8,   /* 0f 01 c1: vigil's hypercall from user mode */
+};
+
+/* The kernel's restart codes (never returned to user mode; ptrace shows
+ * them, and so does strace). */
+#define ERESTARTSYS           512
+#define ERESTART_RESTARTBLOCK 516
+
+struct tracer {
+    struct vring_map *ring;
+    bool tracing;   /* record calls (else: hypercalls only) */
+    bool hide;      /* --hide */
+    int hide_execs; /* without a trace: calls in flight --hide follows */
+    bool inject;    /* --inject rules */
+    /* What the callbacks may do: write registers (and set the PC) only
+     * when something acts, because QEMU syncs more around such callbacks. */
+    enum qemu_plugin_cb_flags entry_flags, return_flags;
+    uint64_t nr_restart_syscall; /* 64-bit ABI */
+    int64_t nr_execve;
+    unsigned nrings;
+    uint32_t str_max; /* for the room of a recovered exec path */
+    struct vcpu vcpus[VRING_MAX_VCPUS];
+    uint64_t bad_task_notes; /* how many BAD_TASK notes were sent */
+};
+extern struct tracer tracer;
+
+/* A plugin-side condition for the consumer (enum vraw_note_code). */
+void tracer_note(unsigned vcpu, uint32_t code, uint64_t arg);
+/* The return record of a call; @x_flags adds to the ABI flag. Returns
+ * NULL when the ring is full (counted there). */
+struct vraw_exit *tracer_exit_record(unsigned vcpu, uint32_t room,
+                                     const struct pending_call *p, int64_t ret,
+                                     uint64_t ip, uint16_t x_flags);
+
+/* The callback of every return-to-user instruction; udata is its kind. */
+void tracer_on_return(unsigned int vcpu, void *udata);
+
+#endif
