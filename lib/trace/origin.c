@@ -125,6 +125,63 @@ static int tracer_at(const struct vorigin *o, int32_t target)
     return -1;
 }
 
+/* Cut [start, end) out of a remembered range; *tail gets what is left
+ * after it when it fell in the middle (tail->end == 0 otherwise). */
+static bool cut(uint64_t *rs, uint64_t *re, uint64_t start, uint64_t end,
+                uint64_t *tail_start, uint64_t *tail_end)
+{
+    *tail_end = 0;
+    if (*re <= start || *rs >= end)
+        return true; /* untouched */
+    if (*rs >= start && *re <= end)
+        return false; /* gone */
+    if (*rs<start && * re> end) {
+        *tail_start = end;
+        *tail_end = *re;
+    }
+    if (*rs < start)
+        *re = start;
+    else
+        *rs = end;
+    return true;
+}
+
+/* [start, start + len) of @tgid was unmapped or mapped anew: what was
+ * written there or granted there is history of memory that is gone. */
+static void unmapped(struct vorigin *o, int32_t tgid, uint64_t start,
+                     uint64_t len)
+{
+    uint64_t end = start + ((len + 4095) & ~(uint64_t)4095);
+    uint64_t ts, te;
+    if (end <= start)
+        return;
+    for (size_t i = 0; i < o->ns; i++) {
+        struct srec r = o->s[i];
+        if (r.tgid != tgid)
+            continue;
+        if (!cut(&o->s[i].start, &o->s[i].end, start, end, &ts, &te))
+            o->s[i].tgid = 0;
+        else if (te != 0)
+            add_self(o, tgid, ts, te - ts, r.prot, r.call);
+    }
+    for (size_t i = 0; i < o->nw; i++) {
+        struct wrec r = o->w[i];
+        if (r.target != tgid)
+            continue;
+        if (!cut(&o->w[i].start, &o->w[i].end, start, end, &ts, &te)) {
+            o->w[i].target = 0;
+        } else if (te != 0) {
+            struct wrec *n = &o->w[o->wnext];
+            o->wnext = (o->wnext + 1) % WRITES;
+            if (o->nw < WRITES)
+                o->nw++;
+            *n = r;
+            n->start = ts;
+            n->end = te;
+        }
+    }
+}
+
 static struct trec *tracer_of(struct vorigin *o, int32_t target)
 {
     int i = tracer_at(o, target);
@@ -238,9 +295,13 @@ void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev)
     } else if (!strcmp(n, "pwrite64") || !strcmp(n, "write") ||
                !strcmp(n, "lseek") || !strcmp(n, "close")) {
         learn_fd_write(o, ev, n);
-    } else if (!strcmp(n, "mmap") && tracer_of(o, ev->tgid) == NULL) {
-        add_self(o, ev->tgid, (uint64_t)ev->ret, ev->args[1], (int)ev->args[2],
-                 n);
+    } else if (!strcmp(n, "mmap")) {
+        unmapped(o, ev->tgid, (uint64_t)ev->ret, ev->args[1]);
+        if (tracer_of(o, ev->tgid) == NULL)
+            add_self(o, ev->tgid, (uint64_t)ev->ret, ev->args[1],
+                     (int)ev->args[2], n);
+    } else if (!strcmp(n, "munmap")) {
+        unmapped(o, ev->tgid, ev->args[0], ev->args[1]);
     } else if ((!strcmp(n, "mprotect") || !strcmp(n, "pkey_mprotect")) &&
                tracer_of(o, ev->tgid) == NULL) {
         add_self(o, ev->tgid, ev->args[0], ev->args[1], (int)ev->args[2], n);

@@ -266,6 +266,47 @@ static void test_callers(void)
               !strcmp(org.evidence.kind, "proc-mem"),
           "a pwrite to /proc/PID/mem at the code's address is injection");
 
+    /* munmap, then a fresh mapping at the same address that the process
+     * never made writable: the old JIT page's history and the other
+     * process's write went with the old page. */
+    struct vigil_syscall un = event("munmap", 100, "prog", 0x7f0000001000);
+    un.args[0] = 0x7f0000200000;
+    un.args[1] = 4096;
+    vorigin_learn(o, &un);
+    mm.args[2] = 5; /* PROT_READ|PROT_EXEC */
+    vorigin_learn(o, &mm);
+    ev.ip = 0x7f0000200010;
+    CHECK(vorigin_resolve(o, m, &ev, &org) &&
+              org.kind == VIGIL_ORIGIN_INJECTED &&
+              !strcmp(org.evidence.kind, "anon-exec"),
+          "after munmap and a new RX-only mapping: no longer self-generated, "
+          "no longer the old writer's");
+
+    /* munmap of the middle page of a three-page JIT region keeps the
+     * history of the two others. */
+    struct rec r3;
+    rec_start(&r3, 500);
+    rec_add(&r3, 0x10000, 0x11000, 0, 0, RX, NULL);
+    rec_add(&r3, 0x12000, 0x13000, 0, 0, RX, NULL);
+    CHECK(vmmap_apply(m, (struct vraw_vmas *)r3.b) == 0, "map 500");
+    struct vigil_syscall j = event("mmap", 500, "jit", 0x10);
+    j.args[1] = 3 * 4096;
+    j.args[2] = 7; /* RWX */
+    j.ret = 0x10000;
+    vorigin_learn(o, &j);
+    struct vigil_syscall mu = event("munmap", 500, "jit", 0x10);
+    mu.args[0] = 0x11000;
+    mu.args[1] = 4096;
+    vorigin_learn(o, &mu);
+    struct vigil_syscall c1 = event("getpid", 500, "jit", 0x10010);
+    struct vigil_syscall c3 = event("getpid", 500, "jit", 0x12010);
+    CHECK(vorigin_resolve(o, m, &c1, &org) &&
+              org.kind == VIGIL_ORIGIN_SELF_GENERATED &&
+              vorigin_resolve(o, m, &c3, &org) &&
+              org.kind == VIGIL_ORIGIN_SELF_GENERATED,
+          "a hole punched by munmap leaves the pages on both sides their "
+          "history");
+
     /* exit_group or execve: what was learnt about the group goes. */
     vorigin_forget(o, 100);
     ev.ip = 0x7f0000005004;
