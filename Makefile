@@ -65,10 +65,16 @@ NBD_OBJS := $(NBD_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_BINS := $(foreach s,$(TEST_SRCS),$(BUILD)/tests/$(basename $(notdir $(s))))
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 GUEST_BINS := $(GUEST_SRCS:guest/%.c=$(BUILD)/guest/bin/%)
+# Dynamically linked guest programs and libraries (guest/dyn/), for what
+# only they show (a dlopen()ed library); the guest has the host's libc.
+GUEST_DYN := $(patsubst guest/dyn/%.c,$(BUILD)/guest/dyn/%,\
+	$(filter-out guest/dyn/lib%,$(wildcard guest/dyn/*.c))) \
+	$(patsubst guest/dyn/%.c,$(BUILD)/guest/dyn/%.so,\
+	$(wildcard guest/dyn/lib*.c))
 TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/tools/vigil-%)
 
 all: $(BUILD)/vigil $(BUILD)/vigil-qemu.so $(BUILD)/nbdkit-vigil-filter.so \
-	$(TEST_BINS) $(GUEST_BINS) $(TOOL_BINS)
+	$(TEST_BINS) $(GUEST_BINS) $(GUEST_DYN) $(TOOL_BINS)
 
 $(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -134,10 +140,20 @@ $(TOOL_BINS): $(BUILD)/tools/vigil-%: $(BUILD)/obj/tools/%.o $(BUILD)/libvigil.a
 	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^ $(LIBS)
 
 # Guest programs run in an initramfs with no libc of their own.
-$(BUILD)/guest/bin/%: guest/%.c guest/hypercall.h
+$(BUILD)/guest/bin/%: guest/%.c $(wildcard guest/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (static guest)"
 	$(Q)$(CC) -static $(WARN) -O2 -pthread -o $@ $<
+
+$(BUILD)/guest/dyn/lib%.so: guest/dyn/lib%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (guest library)"
+	$(Q)$(CC) -shared -fPIC $(WARN) -O2 -o $@ $<
+
+$(BUILD)/guest/dyn/%: guest/dyn/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (dynamic guest)"
+	$(Q)$(CC) $(WARN) -O2 -o $@ $< -ldl
 
 # Fuzzers: libFuzzer + ASan + UBSan, with the library sources compiled in.
 $(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRCS)
@@ -173,7 +189,7 @@ GUEST_DIR := build/guest
 guest: $(GUEST_DIR)/initramfs.cpio.gz
 $(GUEST_DIR)/vmlinuz:
 	$(Q)sh guest/fetch-kernel.sh bookworm $(GUEST_DIR)
-$(GUEST_DIR)/initramfs.cpio.gz: $(GUEST_DIR)/vmlinuz $(GUEST_BINS) \
+$(GUEST_DIR)/initramfs.cpio.gz: $(GUEST_DIR)/vmlinuz $(GUEST_BINS) $(GUEST_DYN) \
 		guest/mkinitramfs.sh guest/init
 	$(Q)sh guest/mkinitramfs.sh $(GUEST_DIR) $@
 

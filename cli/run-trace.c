@@ -328,6 +328,73 @@ static void sigframe_config(const struct vprof *p, struct vring_config *c)
     sigaction_config(p, c);
 }
 
+/* Offset of @type.@path as 16 bits; false when absent or too far. */
+static bool off16(const struct vprof *p, const char *type, const char *path,
+                  uint16_t *out, uint64_t *size)
+{
+    struct vprof_member m;
+    if (vprof_member(p, type, path, &m) < 0 || m.offset > 65535)
+        return false;
+    *out = (uint16_t)m.offset;
+    if (size != NULL)
+        *size = m.size;
+    return true;
+}
+
+/* Where the plugin finds a process's memory map (--callers); left all 0,
+ * and no maps sent, when the kernel's BTF lacks a part of it (a kernel
+ * before the maple tree, 6.1). */
+static void vma_config(const struct vprof *p, struct vring_vma_config *v)
+{
+    struct vring_vma_config c = {0};
+    struct vprof_member mm, mt, root;
+    uint16_t fp, pd, dn, ql, qn, st, br, sb, vd;
+    uint64_t node, rp, rs, ap, as;
+    bool ok = vprof_member(p, "task_struct", "mm", &mm) == 0 &&
+              vprof_member(p, "mm_struct", "mm_mt", &mt) == 0 &&
+              vprof_member(p, "maple_tree", "ma_root", &root) == 0 &&
+              vprof_struct_size(p, "maple_node", &node) == 0 &&
+              off16(p, "mm_struct", "start_stack", &st, NULL) &&
+              off16(p, "mm_struct", "start_brk", &sb, NULL) &&
+              off16(p, "mm_struct", "brk", &br, NULL) &&
+              off16(p, "vm_area_struct", "vm_start", &c.vm_start, NULL) &&
+              off16(p, "vm_area_struct", "vm_end", &c.vm_end, NULL) &&
+              off16(p, "vm_area_struct", "vm_flags", &c.vm_flags, NULL) &&
+              off16(p, "vm_area_struct", "vm_pgoff", &c.vm_pgoff, NULL) &&
+              off16(p, "vm_area_struct", "vm_file", &c.vm_file, NULL) &&
+              off16(p, "vm_area_struct", "vm_mm", &c.vm_mm, NULL) &&
+              off16(p, "file", "f_path", &fp, NULL) &&
+              off16(p, "path", "dentry", &pd, NULL) &&
+              off16(p, "dentry", "d_parent", &c.d_parent, NULL) &&
+              off16(p, "dentry", "d_name", &dn, NULL) &&
+              off16(p, "qstr", "len", &ql, NULL) &&
+              off16(p, "qstr", "name", &qn, NULL) &&
+              off16(p, "maple_range_64", "pivot", &c.r64_pivot, &rp) &&
+              off16(p, "maple_range_64", "slot", &c.r64_slot, &rs) &&
+              off16(p, "maple_arange_64", "pivot", &c.a64_pivot, &ap) &&
+              off16(p, "maple_arange_64", "slot", &c.a64_slot, &as);
+    /* A node is read whole: its arrays must lie inside it, with one
+     * pivot fewer than slots. */
+    if (!ok || node == 0 || node > 1024 || rs / 8 != rp / 8 + 1 ||
+        as / 8 != ap / 8 + 1 || rs / 8 > 64 || as / 8 > 64 ||
+        c.r64_slot + rs > node || c.r64_pivot + rp > node ||
+        c.a64_slot + as > node || c.a64_pivot + ap > node)
+        return;
+    c.task_mm = (uint32_t)mm.offset;
+    c.mm_root = (uint32_t)(mt.offset + root.offset);
+    c.mm_start_stack = st;
+    c.mm_start_brk = sb;
+    c.mm_brk = br;
+    c.mm_vdso = off16(p, "mm_struct", "context.vdso", &vd, NULL) ? vd : 0;
+    c.file_dentry = (uint16_t)(fp + pd);
+    c.d_len = (uint16_t)(dn + ql);
+    c.d_name = (uint16_t)(dn + qn);
+    c.node_size = (uint16_t)node;
+    c.r64_slots = (uint8_t)(rs / 8);
+    c.a64_slots = (uint8_t)(as / 8);
+    *v = c;
+}
+
 static int make_config(const struct vprof *p, const struct run_trace_opts *o,
                        struct vring_config *c)
 {
@@ -357,6 +424,8 @@ static int make_config(const struct vprof *p, const struct run_trace_opts *o,
     if (vprof_symbol(p, "acct_process", &c->group_exit_fn) < 0 &&
         vprof_symbol(p, "do_group_exit", &c->group_exit_fn) < 0)
         c->group_exit_fn = 0;
+    if (o->act.flags & VACT_CALLERS)
+        vma_config(p, &c->vma);
     return 0;
 }
 

@@ -6,9 +6,10 @@
  * builds from the records are read to their last byte.
  *
  * Record: 1 byte selector (ring index, whether to keep the input's own
- * header or write a plausible one: type 1..4 and size = the record's
- * length), 2 bytes length, then that many bytes (short inputs pad with
- * zeros). Entries and exits pair by the task and tid fields in the data. */
+ * header or write a plausible one: an entry, exit, note, callers record or
+ * memory map (--callers) and size = the record's length), 2 bytes length,
+ * then that many bytes (short inputs pad with zeros). Entries and exits pair
+ * by the task and tid fields in the data. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +66,9 @@ static void push(struct vcons *c, unsigned i, const uint8_t *rec, uint32_t len,
         len = MAX_REC;
     if (!(sel & 0x80)) { /* a header the ring accepts */
         struct vraw_hdr *h = (struct vraw_hdr *)buf;
-        h->type = (uint16_t)(1 + (sel >> 1) % 4); /* 4: VRAW_CALLERS */
+        static const uint16_t types[] = {VRAW_SYS_ENTER, VRAW_SYS_EXIT,
+                                         VRAW_NOTE, VRAW_CALLERS, VRAW_VMAS};
+        h->type = types[(sel >> 1) % 5];
         h->size = (uint16_t)len;
     }
     void *dst = vring_reserve(ring, i, len);

@@ -78,6 +78,14 @@ echo "$order" | tr ' ' '\n' | sed '/^$/d' >"$stage/etc/modules"
 for p in "$gdir"/bin/*; do
     [ -f "$p" ] && cp "$p" "$stage/usr/bin/"
 done
+# Its dynamically linked ones, with their libraries in /usr/lib/vigil.
+mkdir -p "$stage/usr/lib/vigil"
+for p in "$gdir"/dyn/*; do
+    case $p in
+    *.so) cp "$p" "$stage/usr/lib/vigil/" ;;
+    *) [ -f "$p" ] && cp "$p" "$stage/usr/bin/" ;;
+    esac
+done
 
 cp "$here/init" "$stage/init"
 chmod 755 "$stage/init"

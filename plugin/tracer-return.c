@@ -12,6 +12,7 @@
 #include "sigframe.h"
 #include "sigret.h"
 #include "tracer-int.h"
+#include "vma.h"
 #include "vigil/syscalls.h"
 
 /* A 64-bit call not returning to the instruction after it: either it is to
@@ -196,4 +197,5 @@ void tracer_on_return(unsigned int vcpu, void *udata)
          (int64_t)p.nr == tracer.nr_execveat))
         branches_exec_done(vcpu, &t, p.exec_match);
     record_return(vcpu, v, &p, ret, ip, sp, user64);
+    vma_on_return(tracer.ring, vcpu, v, &t, p.nr, p.compat, ret);
 }

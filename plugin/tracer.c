@@ -27,6 +27,7 @@
 #include "callers.h"
 #include "capture.h"
 #include "control.h"
+#include "guestmem.h"
 #include "hcall-update.h"
 #include "hide.h"
 #include "hypercall.h"
@@ -39,6 +40,7 @@
 #include "tracer-int.h"
 #include "tracer.h"
 #include "vcpu.h"
+#include "vma.h"
 #include "vigil/rawrec.h"
 #include "vigil/ring.h"
 #include "vigil/syscalls.h"
@@ -47,7 +49,7 @@
 const char *const vcpu_reg_names[R_COUNT] = {
     "rax",       "rbx",     "rcx",     "rdx", "rsi", "rdi",    "rbp",
     "rsp",       "r8",      "r9",      "r10", "r11", "eflags", "cs",
-    "k_gs_base", "gs_base", "fs_base", "cr3", "cr4",
+    "k_gs_base", "gs_base", "fs_base", "cr3", "rip", "cr4",
 };
 
 struct tracer tracer;
@@ -186,6 +188,8 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
         if (__atomic_fetch_add(&tracer.bad_task_notes, 1, __ATOMIC_RELAXED) <
             16)
             tracer_note(vcpu, VRAW_NOTE_BAD_TASK, t->task);
+    } else {
+        vma_on_entry(tracer.ring, vcpu, v, t);
     }
     /* --callers: its record first, in the same reservation (callers.h). */
     uint32_t croom =
@@ -274,6 +278,27 @@ void tracer_hidden_interrupted(struct vcpu *v, const struct vraw_task *t,
         vring_commit(tracer.ring, vcpu, sizeof *x);
 }
 
+/* The address of the system call instruction in this address space. The
+ * one seen at translation (@ip) is that of the first address space that
+ * ran the code: x86 translation blocks are position-independent and shared
+ * by every mapping of the same physical page, at whatever address (a
+ * shared library in two processes), so the true address differs by whole
+ * pages. rip is synced to the instruction or to its block's start, which
+ * is less than a page before it; the next page-multiple from @ip at or
+ * after rip is the instruction, checked to be one when it is not @ip. */
+static uint64_t entry_ip(struct vcpu *v, uint64_t ip, enum insn_kind kind)
+{
+    uint64_t rip = reg(v, R_RIP);
+    uint64_t at = ip + ((rip - ip + PAGE - 1) & ~(PAGE - 1));
+    uint8_t b[2];
+    if (at == ip || !gm_read_exec(v, at, b))
+        return ip;
+    bool same = kind == K_SYSCALL ? b[0] == 0x0f && b[1] == 0x05
+                : kind == K_INT80 ? b[0] == 0xcd && b[1] == 0x80
+                                  : b[0] == 0x0f && b[1] == 0x34;
+    return same ? at : ip;
+}
+
 static void on_entry(unsigned int vcpu, void *udata)
 {
     uintptr_t u = (uintptr_t)udata;
@@ -294,6 +319,7 @@ static void on_entry(unsigned int vcpu, void *udata)
             control_note_site(reg(v, R_CR3), ip);
         return;
     }
+    ip = entry_ip(v, ip, kind);
     uint64_t args[6] = {0};
     uint64_t nr = reg(v, R_RAX);
     if (compat)
@@ -472,6 +498,7 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
     tracer.hide = hide_setup(act, ring);
     tracer.inject = tracer.tracing && inject_setup(act);
     tracer.callers = tracer.tracing && callers_setup(act, ring);
+    vma_setup(cfg, tracer.tracing && (act->flags & VACT_CALLERS));
     hcall_setup((act->flags & VACT_HCALL) != 0);
     hcall_update_setup(ring);
     tracer.nr_restart_syscall = (uint64_t)vsys_number("restart_syscall");

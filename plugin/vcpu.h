@@ -34,6 +34,7 @@ enum reg_id {
     R_GS,
     R_FS,
     R_CR3,
+    R_RIP,
     R_CR4, /* optional: without it, 4-level paging is assumed */
     R_COUNT,
 };

@@ -23,8 +23,8 @@ enum {
     VACT_INJECT = 1 << 1,  /* rules below: fail or fake chosen calls */
     VACT_TRACE = 1 << 2,   /* record system calls; without it the channel
                               carries only hypercalls */
-    VACT_CALLERS = 1 << 3, /* --callers: branch history and return
-                              addresses of the traced threads' calls */
+    VACT_CALLERS = 1 << 3, /* --callers: which code made each call: branch
+                              history, return addresses, memory maps */
 };
 
 /* One --inject rule (strace's -e inject=SET:error=|retval=:when=): the

@@ -48,6 +48,7 @@ struct vcons_stats {
     uint64_t bad_task;       /* entries whose thread could not be read */
     uint64_t unpaired_exits; /* returns whose entry never came */
     uint64_t pending_full;   /* plugin notes: in-flight table full */
+    uint64_t bad_maps;       /* --callers: malformed memory map records */
 };
 
 int vcons_new(struct vcons **out, struct vring_map *ring,

@@ -42,6 +42,29 @@ struct vigil_callers {
     const struct vigil_branch *branches; /* borrowed */
 };
 
+/* Who wrote the code a call came from, when it was not the process's own
+ * files (docs/callers.md). */
+struct vigil_evidence {
+    const char *kind; /* "process_vm_writev", "ptrace", "proc-mem",
+                         "anon-exec", "self-mprotect", "self-mmap" */
+    uint64_t addr;    /* the address written or mapped */
+    int32_t pid;      /* the writer's thread group; 0 when none is known */
+    char comm[17];
+    const char *call; /* the call that wrote, e.g. "process_vm_writev" */
+};
+
+/* The consumer's view of a call's code (--callers): the module holding the
+ * caller frame, and whether that code is the process's own. */
+struct vigil_origin {
+    const char *module; /* file path, "[anon]", "[vdso]", "[stack]"; NULL:
+                           no mapping holds the address (map not known) */
+    uint64_t offset;    /* in the file, or from the start of the region */
+    uint64_t addr;      /* the frame the caller was taken from */
+    bool map_partial;   /* the map the plugin read was incomplete */
+    enum vigil_origin_kind kind;
+    struct vigil_evidence evidence; /* kind != VIGIL_ORIGIN_NONE */
+};
+
 struct vigil_capture {
     uint8_t argi;
     uint8_t kind; /* enum vsys_cap_kind */
@@ -67,6 +90,7 @@ struct vigil_syscall {
     bool hidden;   /* vigil ran it on the host (--hide) */
     enum vigil_sc_state state;
     const struct vigil_callers *callers; /* NULL unless --callers */
+    const struct vigil_origin *origin;   /* NULL unless --callers; borrowed */
     unsigned ncaps;
     struct vigil_capture caps[2 * VSYS_MAX_CAPS];
 };

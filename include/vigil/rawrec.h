@@ -137,6 +137,48 @@ enum {
     VRAW_CALLERS_TRUNC = 1 << 0,
 };
 
+/* One process's executable mappings, read from the guest kernel's maple
+ * tree (plugin/vma.c) when the map may have changed: on first sight of an
+ * address space, and at the return of the calls that change it (execve,
+ * mmap, munmap, mprotect, mremap, brk, shmat...). Only executable mappings
+ * are sent: they are what code addresses are looked up in. Replaces the
+ * previous map of the thread group. */
+struct vraw_vmas {
+    struct vraw_hdr h;
+    int32_t tgid, tid;
+    uint64_t mm;                /* the mm_struct's guest address */
+    uint64_t start_stack, vdso; /* to name [stack] and [vdso] */
+    uint32_t nvmas;
+    uint32_t flags; /* VRAW_VMAS_* */
+    /* struct vraw_vma entries follow, each followed by its path */
+};
+
+/* vraw_vmas.flags */
+enum {
+    VRAW_VMAS_PARTIAL = 1 << 0, /* the walk met unreadable or inconsistent
+                                   memory, or its bound: entries are missing */
+    VRAW_VMAS_TRUNC = 1 << 1,   /* more mappings than the record holds */
+};
+
+struct vraw_vma {
+    uint64_t start, end; /* [start, end) */
+    uint64_t pgoff;      /* file offset of start, in 4 KiB pages */
+    uint64_t file;       /* the struct file's guest address; 0: anonymous */
+    uint32_t flags;      /* VRAW_VMA_* */
+    uint16_t path_len;   /* path bytes that follow (no NUL), padded to 8 */
+    uint16_t reserved;
+};
+
+/* vraw_vma.flags: the kernel's VM_READ, VM_WRITE, VM_EXEC, VM_SHARED and
+ * what the plugin adds. */
+enum {
+    VRAW_VMA_READ = 1 << 0,
+    VRAW_VMA_WRITE = 1 << 1,
+    VRAW_VMA_EXEC = 1 << 2,
+    VRAW_VMA_SHARED = 1 << 3,
+    VRAW_VMA_PATH_PART = 1 << 8, /* the path could not be read whole */
+};
+
 #define VRAW_ALIGN(n) (((n) + 7u) & ~(uint32_t)7u)
 
 #endif

@@ -22,10 +22,28 @@
 #include "vigil/hide.h"
 
 #define VRING_MAGIC      0x31474e4952474956ull /* "VIGRING1" */
-#define VRING_VERSION    4
+#define VRING_VERSION    5
 #define VRING_PAD        0xffff /* vraw_hdr.type of padding */
 #define VRING_MAX_VCPUS  64
 #define VRING_XFER_BYTES (16u << 20) /* the request transfer area */
+
+/* Where a process's memory map is (--callers, plugin/vma.c): member
+ * offsets from the profile, all 0 when the kernel's BTF lacks one (the
+ * plugin then sends no maps). Offsets in mm_struct and the maple tree's
+ * nodes, vm_area_struct, file, dentry. */
+struct vring_vma_config {
+    uint32_t task_mm;
+    uint32_t mm_root; /* mm_mt.ma_root */
+    uint32_t mm_start_stack, mm_start_brk, mm_brk, mm_vdso;
+    uint16_t vm_start, vm_end, vm_flags, vm_pgoff, vm_file, vm_mm;
+    uint16_t file_dentry;             /* f_path.dentry */
+    uint16_t d_parent, d_len, d_name; /* d_name.len, d_name.name */
+    uint16_t node_size;               /* struct maple_node */
+    uint16_t r64_pivot, r64_slot;     /* struct maple_range_64 */
+    uint16_t a64_pivot, a64_slot;     /* struct maple_arange_64 */
+    uint8_t r64_slots, a64_slots;     /* slots per node of each kind */
+    uint16_t reserved;
+};
 
 /* What the plugin needs to find the current thread. Filled by vigil from
  * the kernel profile before QEMU starts. */
@@ -68,6 +86,7 @@ struct vring_config {
      * exit alone); else do_group_exit (exit_group and fatal signals). Where
      * a hidden process that made no exit_group call is seen to end. */
     uint64_t group_exit_fn;
+    struct vring_vma_config vma;
 };
 
 struct vring_ctl {

@@ -121,8 +121,16 @@ static const struct member_spec member_specs[] = {
     {"mm_struct", "env_start", OPT},
     {"mm_struct", "env_end", OPT},
     {"mm_struct", "map_count", OPT},
+    {"mm_struct", "context.vdso", OPT},
     {"maple_tree", "ma_root", OPT},
     {"maple_tree", "ma_flags", OPT},
+    /* The maple tree's nodes (6.1 on): a process's memory map for
+     * --callers (plugin/vma.c). */
+    {"maple_node", "slot", OPT},
+    {"maple_range_64", "pivot", OPT},
+    {"maple_range_64", "slot", OPT},
+    {"maple_arange_64", "pivot", OPT},
+    {"maple_arange_64", "slot", OPT},
     {"vm_area_struct", "vm_start", ESSENTIAL},
     {"vm_area_struct", "vm_end", ESSENTIAL},
     {"vm_area_struct", "vm_mm", OPT},

@@ -147,6 +147,7 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_PRCTL] = PLAN2(PRCTL_NAME(15, 0), PRCTL_NAME(16, 1)),
     [P_CLONE] = PLAN1(STRUCT_OUT(2, 4)),
     [P_SIGRETURN] = PLAN1(FRAME_MASK),
+    [P_RIOV3] = PLAN1(STRUCT_IN(3, 16)),
 };
 
 const struct vsys_ent *vsys_lookup(uint64_t nr, bool compat)

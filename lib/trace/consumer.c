@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trace/origin.h"
+#include "trace/vmmap.h"
 #include "vigil/consumer.h"
 #include "vigil/rawrec.h"
 #include "vigil/ring.h"
@@ -48,6 +50,9 @@ struct vcons {
     /* Each vCPU's last VRAW_CALLERS record (owned), waiting for the entry
      * that follows it in the same ring. */
     uint8_t *callers[VRING_MAX_VCPUS];
+    /* --callers: made at the first memory map the plugin sends. */
+    struct vmmap *maps;
+    struct vorigin *org;
 
     struct vcons_stats st;
 };
@@ -225,10 +230,38 @@ static void emit(struct vcons *c, const uint8_t *enter, const uint8_t *exit,
         ev.hidden = x->h.flags & VRAW_F_HIDDEN;
         add_caps(&ev, exit, sizeof *x, x->nblobs, true);
     }
+    struct vigil_origin org;
+    if (c->org != NULL) {
+        vorigin_learn(c->org, &ev);
+        if (vorigin_resolve(c->org, c->maps, &ev, &org))
+            ev.origin = &org;
+    }
     if (selected(c, &ev)) {
         c->st.events++;
         c->fn(&ev, c->ctx);
     }
+}
+
+/* A process's memory map (--callers). */
+static void on_vmas(struct vcons *c, const struct vraw_vmas *r)
+{
+    if (c->maps == NULL &&
+        (vmmap_new(&c->maps) < 0 || vorigin_new(&c->org) < 0)) {
+        vmmap_free(c->maps);
+        c->maps = NULL;
+        return;
+    }
+    if (vmmap_apply(c->maps, r) < 0)
+        c->st.bad_maps++;
+}
+
+/* The group's memory is gone (exit_group) or replaced (execve). */
+static void forget_group(struct vcons *c, int32_t tgid)
+{
+    if (c->maps == NULL)
+        return;
+    vmmap_drop(c->maps, tgid);
+    vorigin_forget(c->org, tgid);
 }
 
 /* ---- calls in flight ---------------------------------------------------- */
@@ -309,8 +342,10 @@ static void pair(struct vcons *c, struct open_call *o, const uint8_t *exit)
     const struct vraw_enter *e = (const void *)o->rec;
     const struct vraw_exit *x = (const void *)exit;
     emit(c, o->rec, exit, o->callers, VIGIL_SC_DONE);
-    if (x->ret == 0 && exec_kind(e->nr, e->h.flags & VRAW_F_COMPAT))
+    if (x->ret == 0 && exec_kind(e->nr, e->h.flags & VRAW_F_COMPAT)) {
         close_group(c, e->t.tgid, e->t.task);
+        forget_group(c, e->t.tgid);
+    }
     open_free(o);
 }
 
@@ -367,10 +402,13 @@ static void on_enter(struct vcons *c, const struct vraw_enter *e)
     }
     const struct vsys_ent *ent = vsys_lookup(e->nr, e->h.flags & VRAW_F_COMPAT);
     if (ent != NULL && (ent->flags & VSYS_NORETURN)) {
-        if (ent->name != NULL && !strcmp(ent->name, "exit_group"))
+        bool group = ent->name != NULL && !strcmp(ent->name, "exit_group");
+        if (group)
             close_group(c, e->t.tgid, e->t.task);
         emit(c, (const uint8_t *)e, NULL, callers, VIGIL_SC_NORETURN);
         free(callers);
+        if (group)
+            forget_group(c, e->t.tgid);
         return;
     }
     open_put(c, e, callers);
@@ -432,6 +470,10 @@ static void dispatch(struct vcons *c, const struct vraw_hdr *h)
     case VRAW_CALLERS:
         if (h->size >= sizeof(struct vraw_callers))
             on_callers(c, (const struct vraw_callers *)h);
+        break;
+    case VRAW_VMAS:
+        if (h->size >= sizeof(struct vraw_vmas))
+            on_vmas(c, (const struct vraw_vmas *)h);
         break;
     case VRAW_NOTE:
         if (h->size >= sizeof(struct vraw_note) &&
@@ -536,5 +578,7 @@ void vcons_free(struct vcons *c)
         free(c->orphans[i].rec);
     free(c->orphans);
     free(c->chosen);
+    vmmap_free(c->maps);
+    vorigin_free(c->org);
     free(c);
 }

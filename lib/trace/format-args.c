@@ -253,6 +253,7 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
         vfmt_hexval(o, json, v);
         break;
     case 'p':
+    case '^':
         vfmt_ptr(o, json, v);
         break;
     case 'D':

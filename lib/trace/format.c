@@ -207,6 +207,7 @@ int vigil_syscall_json(const struct vigil_syscall *ev, char *buf, size_t len)
     ob_hex(&o, ev->ip);
     ob_putc(&o, '"');
     ob_callers_json(&o, ev->callers);
+    format_origin_json(&o, ev->origin);
     if (f.truncated) {
         bool first = true;
 

@@ -46,6 +46,12 @@ int ob_finish(struct obuf *o);
 /* The JSON members of @c (NULL: none), each after a comma. */
 void ob_callers_json(struct obuf *o, const struct vigil_callers *c);
 
+/* ---- --callers (format-origin.c) ---- */
+
+/* ,"caller":{...} and, for code not the process's own, ,"origin":...,
+ * "evidence":{...}; nothing for NULL. */
+void format_origin_json(struct obuf *o, const struct vigil_origin *org);
+
 /* ---- symbols (symbols.c) ---- */
 
 struct vsym {

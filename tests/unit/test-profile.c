@@ -291,6 +291,31 @@ static void test_profile(struct vprof_kimage *img, const char *release,
     check(tg || tn, "%s: thread links: thread_group %s, thread_node %s", tag,
           tg ? "yes" : "no", tn ? "yes" : "no");
 
+    /* --callers walks the maple tree (plugin/vma.c): 16 slots and 15
+     * pivots per range node, 10 and 9 per allocation-range node, in a
+     * 256-byte node; the VMA's members inside the struct. */
+    struct vprof_member rp = {0}, rs = {0}, ap = {0}, as = {0}, vs = {0};
+    uint64_t nsz = 0, vsz = 0;
+    ok = vprof_member(p, "maple_range_64", "pivot", &rp) == 0 &&
+         vprof_member(p, "maple_range_64", "slot", &rs) == 0 &&
+         vprof_member(p, "maple_arange_64", "pivot", &ap) == 0 &&
+         vprof_member(p, "maple_arange_64", "slot", &as) == 0 &&
+         vprof_struct_size(p, "maple_node", &nsz) == 0;
+    check(ok && rs.size == 16 * 8 && rp.size == 15 * 8 && as.size == 10 * 8 &&
+              ap.size == 9 * 8 && nsz == 256 && rs.offset + rs.size <= nsz &&
+              as.offset + as.size <= nsz,
+          "%s: maple nodes: range64 %" PRIu64 " slots at %" PRIu64
+          ", arange64 %" PRIu64 " slots at %" PRIu64 ", node %" PRIu64,
+          tag, rs.size / 8, rs.offset, as.size / 8, as.offset, nsz);
+    ok = vprof_member(p, "vm_area_struct", "vm_start", &vs) == 0 &&
+         vprof_struct_size(p, "vm_area_struct", &vsz) == 0 &&
+         vprof_member(p, "mm_struct", "mm_mt", &m) == 0 &&
+         vprof_member(p, "mm_struct", "context.vdso", &m) == 0 && m.size == 8;
+    check(ok && vs.offset < vsz,
+          "%s: mm_struct.mm_mt, context.vdso, "
+          "vm_area_struct.vm_start",
+          tag);
+
     /* Round trip. */
     char *j1 = vprof_to_json(p, &d);
     struct vprof *q = NULL;

@@ -1,0 +1,114 @@
+/* Guest program for tests/test-origin.sh (--callers: caller attribution
+ * and injected / self-generated code).
+ *
+ *   vigil-victim static   write() from main: the caller is this program's
+ *                         own copy of libc's write (checked with nm)
+ *   vigil-victim jit      maps a page RW, writes getpid code into it, makes
+ *                         it RX and calls it: self-generated code
+ *   vigil-victim wait     a victim for vigil-inject-ptrace and
+ *                         vigil-inject-pvw: prints "victim PID PAD HOOK
+ *                         ARENA" (a never-run stretch of its own code, a
+ *                         function pointer its worker thread calls, and an
+ *                         RWX page it keeps, as a JIT would), then makes
+ *                         its own getppid() calls until /tmp/victim-stop
+ *                         exists (at most 60 s)
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/* mov eax, 39 (getpid); syscall; ret */
+static const unsigned char getpid_code[] = {0xb8, 0x27, 0x00, 0x00,
+                                            0x00, 0x0f, 0x05, 0xc3};
+
+static void benign(void)
+{
+}
+
+/* Called through by the worker thread: what vigil-inject-pvw rewrites. */
+void (*volatile hook)(void) = benign;
+
+/* Never run: room for vigil-inject-ptrace's shellcode in the program's
+ * own (file-backed) code, away from everything the victim runs itself. */
+__attribute__((noinline, used, aligned(64))) static void pad(void)
+{
+    __asm__ volatile(".fill 256, 1, 0x90");
+}
+
+static int jit(void)
+{
+    unsigned char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return 1;
+    memcpy(p, getpid_code, sizeof getpid_code);
+    if (mprotect(p, 4096, PROT_READ | PROT_EXEC) < 0)
+        return 1;
+    long pid = ((long (*)(void))(uintptr_t)p)();
+    printf("jit getpid %ld at %p\n", pid, (void *)p);
+    return pid == getpid() ? 0 : 1;
+}
+
+static int stop_requested(void)
+{
+    return access("/tmp/victim-stop", F_OK) == 0;
+}
+
+/* The thread vigil-inject-pvw hijacks: it calls whatever `hook` holds. */
+static void *worker(void *arg)
+{
+    (void)arg;
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    for (int i = 0; i < 3000 && !stop_requested(); i++) {
+        void (*f)(void) = hook;
+        if (f != benign) {
+            f();
+            hook = benign;
+        }
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+static int wait_mode(void)
+{
+    void *arena = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (arena == MAP_FAILED)
+        return 1;
+    pthread_t t;
+    if (pthread_create(&t, NULL, worker, NULL) != 0)
+        return 1;
+    printf("victim %d %p %p %p\n", getpid(), (void *)(uintptr_t)pad,
+           (void *)(uintptr_t)&hook, arena);
+    fflush(stdout);
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    for (int i = 0; i < 3000 && !stop_requested(); i++) {
+        syscall(SYS_getppid); /* the victim's own call */
+        nanosleep(&ts, NULL);
+    }
+    pthread_join(t, NULL);
+    syscall(SYS_getppid);
+    printf("victim done\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "";
+    if (!strcmp(mode, "static")) {
+        static const char msg[] = "static write\n";
+        return write(1, msg, sizeof msg - 1) == sizeof msg - 1 ? 0 : 1;
+    }
+    if (!strcmp(mode, "jit"))
+        return jit();
+    if (!strcmp(mode, "wait"))
+        return wait_mode();
+    fprintf(stderr, "usage: vigil-victim static|jit|wait\n");
+    return 2;
+}

@@ -1,0 +1,31 @@
+/* Which code made a call, and whether that code is the process's own
+ * (--callers, docs/callers.md): the caller frame's module from the
+ * process's memory map (vmmap.h), and the verdict from what the trace saw
+ * other processes write into it and the process do to its own memory.
+ * Opaque; one owner (the consumer), not thread-safe. */
+#ifndef VIGIL_TRACE_ORIGIN_H
+#define VIGIL_TRACE_ORIGIN_H
+
+#include "trace/vmmap.h"
+#include "vigil/event.h"
+
+struct vorigin;
+
+int vorigin_new(struct vorigin **out);
+void vorigin_free(struct vorigin *o);
+
+/* Learn from one finished call of any process, selected or not: writes
+ * into other processes, files opened on /proc/PID/mem, the process's own
+ * mappings made writable and executable. */
+void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev);
+
+/* The thread group ended or replaced its program: what was learnt about
+ * its memory goes (writes by it into others stay). */
+void vorigin_forget(struct vorigin *o, int32_t tgid);
+
+/* Fill @out for @ev from @maps; false when @ev's group has no map. The
+ * strings in @out are borrowed from @maps and @o until either changes. */
+bool vorigin_resolve(const struct vorigin *o, const struct vmmap *maps,
+                     const struct vigil_syscall *ev, struct vigil_origin *out);
+
+#endif

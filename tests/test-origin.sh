@@ -1,0 +1,171 @@
+# `vigil run --trace all --callers`: which module made each call (from the
+# guest kernel's own memory map) and whether the code was injected or
+# self-generated (docs/callers.md). One boot per kernel (6.1 with two
+# vCPUs, then 6.12) runs every guest program: a static program's write(),
+# strace's calls through the shared libc, a JIT-like page, a dlopen()ed
+# library, and a victim injected into twice, by ptrace and by
+# process_vm_writev plus a hijacked thread.
+. tests/functions.sh
+requires_qemu; requires jq nm readelf xxd
+requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz" \
+    "$GUEST/bin/vigil-victim" "$GUEST/dyn/libvigil-dl.so"
+
+cat >"$TMP/guest.sh" <<'EOF'
+uname -r
+vigil-victim static
+vigil-victim jit
+strace -o /dev/null /bin/true
+vigil-dlopen
+rm -f /tmp/victim-stop
+vigil-victim wait >/tmp/v &
+i=0; while [ ! -s /tmp/v ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+set -- $(cat /tmp/v)
+sleep 0.3
+vigil-inject-ptrace $2 $3
+sleep 0.3
+vigil-inject-pvw $2 $4 $5
+sleep 0.3
+touch /tmp/victim-stop
+wait
+cat /tmp/v
+EOF
+scenario() {
+    "$VIGIL" run --kernel "$1" --smp "$2" --trace all --callers -o "$TMP/t.jsonl" -- sh -c "$(cat "$TMP/guest.sh")" >"$TMP/out" 2>&1
+    k=$(head -n 1 "$TMP/out")
+    check "$k: the guest programs ran" grep -q '^victim done' "$TMP/out"
+    check "... the ptrace injector" grep -q '^ptrace injected' "$TMP/out"
+    check "... the process_vm_writev injector" grep -q '^pvw injected' "$TMP/out"
+    ev() { jq -c "select(.type == \"syscall\") | select($1)" "$TMP/t.jsonl"; }
+
+    # A static program's write() from main: its caller frame (the syscall
+    # instruction, without a chain) is the program's own copy of libc's write,
+    # at a file offset that matches the symbol table.
+    w=$(ev '.comm == "vigil-victim" and .name == "write" and .ret == 13' | head -n 1)
+    mod=$(echo "$w" | jq -r .caller.module)
+    expect_eq "static write: caller module is the program" "$mod" /usr/bin/vigil-victim
+    addr=$(( $(echo "$w" | jq -r .caller.address) ))
+    off=$(( $(echo "$w" | jq -r .caller.offset) ))
+    bin=$GUEST/bin/vigil-victim
+    sym=$(nm -S --defined-only "$bin" | while read -r a s t n; do
+        [ -n "$n" ] || continue
+        if [ $((0x$a)) -le $addr ] && [ $addr -lt $((0x$a + 0x$s)) ]; then
+            echo "$n"
+        fi
+    done | grep -m 1 write)
+    check "static write: the address lies in nm's ${sym:-(no write symbol)}" test -n "$sym"
+    # The executable segment's file offset - virtual address difference.
+    delta=$(readelf -lW "$bin" | awk '$1 == "LOAD" && / E / { print $2, $3; exit }' |
+        { read -r o v; echo $(( v - o )); })
+    expect_eq "static write: offset is the file offset of the address" \
+        "$off" "$(( addr - delta ))"
+    check "static write: the bytes there are a syscall instruction" \
+        sh -c "xxd -p -s $off -l 2 '$bin' | grep -qx 0f05"
+
+    # A dynamically linked program (strace, with the host's libc copied into
+    # the guest): its write() is attributed to libc.so.6 (no chain yet), at an
+    # offset where the host's libc holds a syscall instruction.
+    w=$(ev '.comm == "strace" and .name == "write"' | head -n 1)
+    mod=$(echo "$w" | jq -r .caller.module)
+    case $mod in */libc.so.6) ok=1 ;; *) ok= ;; esac
+    check "strace's write is attributed to libc ($mod)" test -n "$ok"
+    off=$(( $(echo "$w" | jq -r .caller.offset) ))
+    check "... at a syscall instruction in that file" \
+        sh -c "xxd -p -s $off -l 2 '$mod' | grep -qx 0f05"
+    ld=$(ev '.comm == "strace" and .name == "mmap"' | jq -r .caller.module | sort -u | grep -c 'ld-linux')
+    check "the dynamic loader's own mmap calls are attributed to it" test "$ld" -ge 1
+
+    # A dlopen()ed library, mapped after the program started: a call its
+    # own code makes is attributed to it, at the file offset of its syscall
+    # instruction, inside the function nm names. Its write() goes through
+    # libc: attributed to libc from the syscall instruction, to the
+    # library once the event has a return-address chain.
+    check "the dlopen program ran" grep -q '^dl write 17 getppid' "$TMP/out"
+    so=$GUEST/dyn/libvigil-dl.so
+    g=$(ev '.comm == "vigil-dlopen" and .name == "getppid"')
+    expect_eq "dlopen: the library's own call names it" \
+        "$(echo "$g" | jq -r .caller.module)" /usr/lib/vigil/libvigil-dl.so
+    off=$(( $(echo "$g" | jq -r .caller.offset) ))
+    check "... at its syscall instruction" \
+        sh -c "xxd -p -s $off -l 2 '$so' | grep -qx 0f05"
+    delta=$(readelf -lW "$so" | awk '$1 == "LOAD" && / E / { print $2, $3; exit }' |
+        { read -r o v; echo $(( v - o )); })
+    va=$(( off + delta ))
+    fn=$(nm -S --defined-only "$so" | while read -r a s t n; do
+        [ -n "$n" ] || continue
+        if [ $((0x$a)) -le $va ] && [ $va -lt $((0x$a + 0x$s)) ]; then echo "$n"; fi
+    done)
+    expect_eq "... inside the function nm names" "$fn" vigil_dl_raw_getppid
+    # Its loader runs code the earlier strace process ran from the same
+    # physical pages at another address: each call's ip is its own.
+    expect_eq "dlopen: the loader's calls are attributed to the loader" \
+        "$(ev '.comm == "vigil-dlopen" and .name == "openat"' | jq -r .caller.module | sort -u)" \
+        /lib64/ld-linux-x86-64.so.2
+    w=$(ev '.comm == "vigil-dlopen" and .name == "write" and .ret == 17')
+    want=/lib/x86_64-linux-gnu/libc.so.6
+    if echo "$w" | jq -e '.chain != null' >/dev/null; then
+        want=/usr/lib/vigil/libvigil-dl.so
+    fi
+    expect_eq "dlopen: the library's write() (through libc)" \
+        "$(echo "$w" | jq -r .caller.module)" "$want"
+
+    # JIT-like code: mmap RW, write, mprotect RX, call: self-generated.
+    j=$(ev '.comm == "vigil-victim" and .name == "getpid" and .origin == "self-generated"')
+    check "the JIT page's getpid is self-generated" test -n "$j"
+    expect_eq "... in anonymous memory" "$(echo "$j" | jq -r .caller.module)" "[anon]"
+    expect_eq "... made executable by its own mprotect" \
+        "$(echo "$j" | jq -r .evidence.call)" mprotect
+
+    # Injection by ptrace: POKETEXT into the victim's own code, RIP set there.
+    vpid=$(sed -n 's/^victim \([0-9]*\) .*/\1/p' "$TMP/out")
+    ppid_=$(ev '.comm == "vigil-inject-pt" and .name == "ptrace"' | jq -r .pid | sort -u)
+    inj=$(ev ".pid == $vpid and .origin == \"injected\" and .evidence.call == \"ptrace\"")
+    expect_eq "ptrace injection: write and getpid flagged" \
+        "$(echo "$inj" | jq -r .name | tr '\n' ' ')" "write getpid "
+    expect_eq "... naming the injector's pid" \
+        "$(echo "$inj" | jq -r .evidence.pid | sort -u)" "$ppid_"
+    expect_eq "... and comm" "$(echo "$inj" | jq -r .evidence.comm | sort -u)" vigil-inject-pt
+    expect_eq "... in the victim's file-backed code" \
+        "$(echo "$inj" | jq -r .caller.module | sort -u)" /usr/bin/vigil-victim
+
+    # Injection by process_vm_writev into the victim's RWX page, run by its
+    # worker thread through a rewritten function pointer. The page is one the
+    # victim made RWX itself: the other process's write decides.
+    wpid=$(ev '.name == "process_vm_writev"' | jq -r .pid | sort -u)
+    inj=$(ev ".pid == $vpid and .origin == \"injected\" and .evidence.call == \"process_vm_writev\"")
+    expect_eq "pvw injection: write and getpid flagged" \
+        "$(echo "$inj" | jq -r .name | tr '\n' ' ')" "write getpid "
+    expect_eq "... naming the injector's pid" "$(echo "$inj" | jq -r .evidence.pid | sort -u)" "$wpid"
+    expect_eq "... from the hijacked thread, not the main one" \
+        "$(echo "$inj" | jq -r 'select(.tid != .pid) | .name' | wc -l)" 2
+
+    # The victim's own calls, before and after, are not flagged; nothing else
+    # in the whole boot is.
+    first=$(ev ".pid == $vpid and .origin == \"injected\"" | jq -r .ts | head -n 1)
+    last=$(ev ".pid == $vpid and .origin == \"injected\"" | jq -r .ts | tail -n 1)
+    own=$(ev ".pid == $vpid and .name == \"getppid\"")
+    before=$(echo "$own" | jq -r "select(.ts < $first) | .ts" | wc -l)
+    after=$(echo "$own" | jq -r "select(.ts > $last) | .ts" | wc -l)
+    check "the victim's own getppid calls before ($before) and after ($after)" \
+        test "$before" -gt 0 -a "$after" -gt 0
+    expect_eq "... carry no origin" \
+        "$(echo "$own" | jq -r '.origin // "none"' | sort -u)" none
+    expect_eq "exactly the four shellcode calls are injected in the whole boot" \
+        "$(ev '.origin == "injected"' | wc -l)" 4
+    nocaller=$(ev '.caller == null or .caller.module == null' | wc -l)
+    expect_eq "every call has a caller module" "$nocaller" 0
+}
+
+# Two vCPUs on 6.1: maps and calls of one process's threads come through
+# both rings.
+scenario "$GUEST/vmlinuz" 2
+# The same on Linux 6.12 (Debian 13's kernel, whose maple tree and
+# structures the profile reads from its own BTF; modules of the 6.1
+# initramfs do not load there, and are not needed).
+if [ -f "$GUEST/trixie/vmlinuz" ]; then
+    scenario "$GUEST/trixie/vmlinuz" 1
+    check "the second boot ran Linux 6.12 ($k)" sh -c "echo '$k' | grep -q '^6\.12\.'"
+else
+    echo "note: no $GUEST/trixie/vmlinuz (make check builds it): 6.12 not run"
+fi
+
+done_testing

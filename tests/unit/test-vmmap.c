@@ -1,0 +1,324 @@
+/* The consumer's memory maps (lib/trace/vmmap.c) and the caller / origin
+ * verdict built on them (lib/trace/origin.c), from synthetic VRAW_VMAS
+ * records, synthetic events and synthetic return-address chains: what the
+ * plugin would send, including malformed records. */
+#undef NDEBUG
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/origin.h"
+#include "trace/vmmap.h"
+#include "vigil/syscalls.h"
+
+#include "check.h"
+
+struct rec {
+    _Alignas(8) uint8_t b[4096];
+    size_t len;
+};
+
+static struct vraw_vmas *rec_start(struct rec *r, int32_t tgid)
+{
+    memset(r, 0, sizeof *r);
+    struct vraw_vmas *h = (struct vraw_vmas *)r->b;
+    h->h.type = VRAW_VMAS;
+    h->tgid = tgid;
+    h->tid = tgid;
+    h->vdso = 0x7ffff7fc0000;
+    h->start_stack = 0x7ffffffde000;
+    r->len = sizeof *h;
+    h->h.size = (uint16_t)r->len;
+    return h;
+}
+
+static void rec_add(struct rec *r, uint64_t start, uint64_t end, uint64_t pgoff,
+                    uint64_t file, uint32_t flags, const char *path)
+{
+    struct vraw_vmas *h = (struct vraw_vmas *)r->b;
+    struct vraw_vma *e = (struct vraw_vma *)(r->b + r->len);
+    size_t n = path != NULL ? strlen(path) : 0;
+    *e = (struct vraw_vma){.start = start,
+                           .end = end,
+                           .pgoff = pgoff,
+                           .file = file,
+                           .flags = flags,
+                           .path_len = (uint16_t)n,
+                           .reserved = 0};
+    memcpy(e + 1, path != NULL ? path : "", n);
+    r->len += sizeof *e + VRAW_ALIGN(n);
+    h->nvmas++;
+    h->h.size = (uint16_t)r->len;
+}
+
+#define RX   (VRAW_VMA_READ | VRAW_VMA_EXEC)
+#define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
+#define LIBX "/usr/lib/libx.so"
+
+/* A dynamically linked program's executable mappings. */
+static void proc_map(struct rec *r, int32_t tgid)
+{
+    rec_start(r, tgid);
+    rec_add(r, 0x401000, 0x402000, 1, 0xf1, RX, "/usr/bin/prog");
+    rec_add(r, 0x7f0000001000, 0x7f0000100000, 0x28, 0xf2, RX, LIBC);
+    rec_add(r, 0x7f0000200000, 0x7f0000201000, 0, 0, RX | VRAW_VMA_WRITE, NULL);
+    rec_add(r, 0x7f0000301000, 0x7f0000302000, 1, 0xf3, RX, LIBX);
+    /* Another mapping of libx: its path was sent with the first. */
+    rec_add(r, 0x7f0000303000, 0x7f0000304000, 3, 0xf3, RX, NULL);
+    rec_add(r, 0x7ffff7fc0000, 0x7ffff7fc2000, 0, 0, RX, NULL);
+}
+
+static void test_maps(void)
+{
+    struct vmmap *m;
+    struct rec r;
+    CHECK(vmmap_new(&m) == 0, "vmmap_new");
+    proc_map(&r, 100);
+    CHECK(vmmap_apply(m, (struct vraw_vmas *)r.b) == 0, "a map is applied");
+    const struct vmmap_region *g = vmmap_find(m, 100, 0x7f0000001234);
+    CHECK(g != NULL && !strcmp(g->name, LIBC) && g->pgoff == 0x28,
+          "an address in libc's text is libc's");
+    g = vmmap_find(m, 100, 0x7f0000303010);
+    CHECK(g != NULL && !strcmp(g->name, LIBX),
+          "a second mapping of a file takes the path sent with the first");
+    g = vmmap_find(m, 100, 0x7f0000200010);
+    CHECK(g != NULL && g->anon && !strcmp(g->name, "[anon]"),
+          "anonymous code is [anon]");
+    g = vmmap_find(m, 100, 0x7ffff7fc0100);
+    CHECK(g != NULL && !strcmp(g->name, "[vdso]"), "the vDSO is [vdso]");
+    CHECK(vmmap_find(m, 100, 0x402000) == NULL &&
+              vmmap_find(m, 100, 0x400fff) == NULL,
+          "ends are exclusive, starts inclusive");
+    CHECK(vmmap_find(m, 101, 0x401000) == NULL, "another group has no map");
+
+    /* A new record replaces the map. */
+    rec_start(&r, 100);
+    rec_add(&r, 0x500000, 0x501000, 0, 0xf9, RX, "/bin/new");
+    CHECK(vmmap_apply(m, (struct vraw_vmas *)r.b) == 0 &&
+              vmmap_find(m, 100, 0x401000) == NULL &&
+              vmmap_find(m, 100, 0x500000) != NULL,
+          "a new map replaces the old (execve, munmap)");
+
+    /* Malformed records change nothing. */
+    struct rec bad;
+    proc_map(&bad, 100);
+    ((struct vraw_vmas *)bad.b)->nvmas += 1; /* one more than there is */
+    CHECK(vmmap_apply(m, (struct vraw_vmas *)bad.b) == -EINVAL &&
+              vmmap_find(m, 100, 0x500000) != NULL,
+          "a count past the record's end is refused, the old map stays");
+    proc_map(&bad, 100);
+    struct vraw_vma *e = (struct vraw_vma *)(bad.b + sizeof(struct vraw_vmas));
+    e->path_len = 60000;
+    CHECK(vmmap_apply(m, (struct vraw_vmas *)bad.b) == -EINVAL,
+          "a path longer than the record is refused");
+    proc_map(&bad, 100);
+    e->start = 0x7fffffff0000; /* out of order */
+    CHECK(vmmap_apply(m, (struct vraw_vmas *)bad.b) == -EINVAL,
+          "regions out of order are refused");
+    proc_map(&bad, 100);
+    ((struct vraw_vmas *)bad.b)->flags = VRAW_VMAS_PARTIAL;
+    uint32_t flags = 0;
+    CHECK(vmmap_apply(m, (struct vraw_vmas *)bad.b) == 0 &&
+              vmmap_known(m, 100, &flags) && flags == VRAW_VMAS_PARTIAL,
+          "a partial map is kept and said to be partial");
+    vmmap_drop(m, 100);
+    CHECK(!vmmap_known(m, 100, NULL), "exit_group drops the map");
+    vmmap_free(m);
+}
+
+static struct vigil_syscall event(const char *name, int32_t tgid,
+                                  const char *comm, uint64_t ip)
+{
+    struct vigil_syscall ev;
+    memset(&ev, 0, sizeof ev);
+    ev.nr = (uint64_t)vsys_number(name);
+    ev.tgid = ev.tid = tgid;
+    strncpy(ev.comm, comm, 16);
+    ev.ip = ip;
+    ev.state = VIGIL_SC_DONE;
+    return ev;
+}
+
+static void test_callers(void)
+{
+    struct vmmap *m;
+    struct vorigin *o;
+    struct rec r;
+    CHECK(vmmap_new(&m) == 0 && vorigin_new(&o) == 0, "objects");
+    proc_map(&r, 100);
+    CHECK(vmmap_apply(m, (struct vraw_vmas *)r.b) == 0, "map");
+    struct vigil_origin org;
+
+    struct vigil_syscall ev = event("write", 100, "prog", 0x7f0000001234);
+    CHECK(vorigin_resolve(o, m, &ev, &org) && org.module != NULL &&
+              !strcmp(org.module, LIBC) &&
+              org.offset == 0x1234 - 0x1000 + 0x28000 &&
+              org.kind == VIGIL_ORIGIN_NONE,
+          "without a chain, the caller is the syscall instruction's module "
+          "(libc), at its file offset");
+
+    /* libx calls write() through libc: the chain's first frame outside
+     * the wrappers is libx's. */
+    uint64_t chain[] = {0x7f0000002000, 0x7f0000303010, 0x401010};
+    struct vigil_callers cs = {.nchain = 3,
+                               .chain = chain,
+                               .chain_trunc = false,
+                               .nbranch = 0,
+                               .branches = NULL};
+    ev.callers = &cs;
+    CHECK(vorigin_resolve(o, m, &ev, &org) && !strcmp(org.module, LIBX) &&
+              org.offset == 0x10 + 3 * 4096 && org.addr == 0x7f0000303010,
+          "with a chain, the caller is the library that called libc");
+    chain[1] = 0x12345; /* a frame in no mapping */
+    CHECK(vorigin_resolve(o, m, &ev, &org) &&
+              !strcmp(org.module, "/usr/bin/prog"),
+          "frames in no mapping are passed over");
+    ev.callers = NULL;
+
+    ev = event("getpid", 101, "other", 0x401000);
+    CHECK(!vorigin_resolve(o, m, &ev, &org), "no map, no verdict");
+
+    /* Anonymous code the process never made writable and executable. */
+    ev = event("getpid", 100, "prog", 0x7f0000200010);
+    CHECK(vorigin_resolve(o, m, &ev, &org) && !strcmp(org.module, "[anon]") &&
+              org.kind == VIGIL_ORIGIN_INJECTED &&
+              !strcmp(org.evidence.kind, "anon-exec"),
+          "anonymous code without a history of its own is injected");
+
+    /* A JIT: mmap RW, then mprotect RX, by the process itself. */
+    struct vigil_syscall mm = event("mmap", 100, "prog", 0x7f0000001000);
+    mm.args[1] = 4096;
+    mm.args[2] = 3; /* PROT_READ|PROT_WRITE */
+    mm.ret = 0x7f0000200000;
+    vorigin_learn(o, &mm);
+    struct vigil_syscall mp = event("mprotect", 100, "prog", 0x7f0000001000);
+    mp.args[0] = 0x7f0000200000;
+    mp.args[1] = 4096;
+    mp.args[2] = 5; /* PROT_READ|PROT_EXEC */
+    vorigin_learn(o, &mp);
+    CHECK(vorigin_resolve(o, m, &ev, &org) &&
+              org.kind == VIGIL_ORIGIN_SELF_GENERATED &&
+              org.evidence.pid == 100 && !strcmp(org.evidence.call, "mprotect"),
+          "code the process wrote and made executable itself is "
+          "self-generated");
+
+    /* Another process writes into that page: injected, naming it. */
+    struct vigil_syscall pvw =
+        event("process_vm_writev", 200, "injector", 0x7f0000001000);
+    uint64_t iov[2] = {0x7f0000200000, 64};
+    pvw.args[0] = 100;
+    pvw.ret = 64;
+    pvw.ncaps = 1;
+    pvw.caps[0] = (struct vigil_capture){.argi = 3,
+                                         .kind = VSYS_CAP_STRUCT,
+                                         .at_exit = false,
+                                         .fault = false,
+                                         .trunc = false,
+                                         .len = sizeof iov,
+                                         .data = (const uint8_t *)iov};
+    vorigin_learn(o, &pvw);
+    CHECK(vorigin_resolve(o, m, &ev, &org) &&
+              org.kind == VIGIL_ORIGIN_INJECTED && org.evidence.pid == 200 &&
+              !strcmp(org.evidence.comm, "injector") &&
+              !strcmp(org.evidence.call, "process_vm_writev"),
+          "code another process wrote is injected, naming the writer");
+    ev.ip = 0x7f0000200000 + 64;
+    CHECK(vorigin_resolve(o, m, &ev, &org) &&
+              org.kind == VIGIL_ORIGIN_SELF_GENERATED,
+          "... only the bytes it wrote");
+
+    /* ptrace POKETEXT into libc's text (copy-on-write). */
+    struct vigil_syscall pk = event("ptrace", 300, "poker", 0x7f0000001000);
+    pk.args[0] = 4; /* PTRACE_POKETEXT */
+    pk.args[1] = 100;
+    pk.args[2] = 0x7f0000005000;
+    vorigin_learn(o, &pk);
+    ev.ip = 0x7f0000005004;
+    CHECK(vorigin_resolve(o, m, &ev, &org) && !strcmp(org.module, LIBC) &&
+              org.kind == VIGIL_ORIGIN_INJECTED && org.evidence.pid == 300 &&
+              !strcmp(org.evidence.kind, "ptrace"),
+          "a file mapping another process poked is injected");
+    ev.ip = 0x7f0000001234;
+    CHECK(vorigin_resolve(o, m, &ev, &org) && org.kind == VIGIL_ORIGIN_NONE,
+          "the rest of libc is not");
+
+    /* /proc/PID/mem: open, lseek, write. */
+    struct vigil_syscall op = event("openat", 400, "memw", 0x7f0000001000);
+    const char *path = "/proc/100/mem";
+    op.ret = 5;
+    op.ncaps = 1;
+    op.caps[0] = (struct vigil_capture){.argi = 1,
+                                        .kind = VSYS_CAP_STR,
+                                        .at_exit = false,
+                                        .fault = false,
+                                        .trunc = false,
+                                        .len = (uint16_t)strlen(path),
+                                        .data = (const uint8_t *)path};
+    vorigin_learn(o, &op);
+    struct vigil_syscall pw = event("pwrite64", 400, "memw", 0x7f0000001000);
+    pw.args[0] = 5;
+    pw.args[3] = 0x401800;
+    pw.ret = 16;
+    vorigin_learn(o, &pw);
+    ev.ip = 0x401808;
+    CHECK(vorigin_resolve(o, m, &ev, &org) &&
+              org.kind == VIGIL_ORIGIN_INJECTED && org.evidence.pid == 400 &&
+              !strcmp(org.evidence.kind, "proc-mem"),
+          "a pwrite to /proc/PID/mem at the code's address is injection");
+
+    /* munmap, then a fresh mapping at the same address that the process
+     * never made writable: the old JIT page's history and the other
+     * process's write went with the old page. */
+    struct vigil_syscall un = event("munmap", 100, "prog", 0x7f0000001000);
+    un.args[0] = 0x7f0000200000;
+    un.args[1] = 4096;
+    vorigin_learn(o, &un);
+    mm.args[2] = 5; /* PROT_READ|PROT_EXEC */
+    vorigin_learn(o, &mm);
+    ev.ip = 0x7f0000200010;
+    CHECK(vorigin_resolve(o, m, &ev, &org) &&
+              org.kind == VIGIL_ORIGIN_INJECTED &&
+              !strcmp(org.evidence.kind, "anon-exec"),
+          "after munmap and a new RX-only mapping: no longer self-generated, "
+          "no longer the old writer's");
+
+    /* munmap of the middle page of a three-page JIT region keeps the
+     * history of the two others. */
+    struct rec r3;
+    rec_start(&r3, 500);
+    rec_add(&r3, 0x10000, 0x11000, 0, 0, RX, NULL);
+    rec_add(&r3, 0x12000, 0x13000, 0, 0, RX, NULL);
+    CHECK(vmmap_apply(m, (struct vraw_vmas *)r3.b) == 0, "map 500");
+    struct vigil_syscall j = event("mmap", 500, "jit", 0x10);
+    j.args[1] = 3 * 4096;
+    j.args[2] = 7; /* RWX */
+    j.ret = 0x10000;
+    vorigin_learn(o, &j);
+    struct vigil_syscall mu = event("munmap", 500, "jit", 0x10);
+    mu.args[0] = 0x11000;
+    mu.args[1] = 4096;
+    vorigin_learn(o, &mu);
+    struct vigil_syscall c1 = event("getpid", 500, "jit", 0x10010);
+    struct vigil_syscall c3 = event("getpid", 500, "jit", 0x12010);
+    CHECK(vorigin_resolve(o, m, &c1, &org) &&
+              org.kind == VIGIL_ORIGIN_SELF_GENERATED &&
+              vorigin_resolve(o, m, &c3, &org) &&
+              org.kind == VIGIL_ORIGIN_SELF_GENERATED,
+          "a hole punched by munmap leaves the pages on both sides their "
+          "history");
+
+    /* exit_group or execve: what was learnt about the group goes. */
+    vorigin_forget(o, 100);
+    ev.ip = 0x7f0000005004;
+    CHECK(vorigin_resolve(o, m, &ev, &org) && org.kind == VIGIL_ORIGIN_NONE,
+          "a new program in the group starts clean");
+    vorigin_free(o);
+    vmmap_free(m);
+}
+
+int main(void)
+{
+    test_maps();
+    test_callers();
+    return failures != 0;
+}
