@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-static bool find_num(const char *rec, size_t len, const char *key,
-                     long long *v)
+static bool find_num(const char *rec, size_t len, const char *key, long long *v)
 {
     const char *p = memmem(rec, len, key, strlen(key));
     if (p == NULL)

@@ -103,8 +103,7 @@ struct logd_pg {
     size_t cap;
 };
 
-static void set_err(char *err, size_t errlen, const char *what,
-                    const PGconn *c)
+static void set_err(char *err, size_t errlen, const char *what, const PGconn *c)
 {
     const char *m = c ? PQerrorMessage(c) : "out of memory";
     size_t n = strlen(m);
@@ -199,8 +198,7 @@ int logd_pg_reconnect(struct logd_pg *pg, char *err, size_t errlen)
     if (schema_version(pg->conn, &v, err, errlen) < 0)
         return -1;
     if (v != LOGD_PG_SCHEMA) {
-        snprintf(err, errlen, "the database's schema is now version %ld",
-                 v);
+        snprintf(err, errlen, "the database's schema is now version %ld", v);
         PQfinish(pg->conn);
         pg->conn = NULL;
         return -1;
@@ -299,16 +297,19 @@ static int copy_line(struct logd_pg *pg, size_t *len, const struct store_rec *r)
     gmtime_r(&secs, &tm);
     o += sprintf(o, "%s\t%s\t%" PRIu64 "\t", r->host, r->session, r->recno);
     o += strftime(o, 32, "%Y-%m-%d %H:%M:%S", &tm);
-    o += sprintf(o, ".%06u+00\t", (unsigned)(r->received_ns % 1000000000ull / 1000));
+    o += sprintf(o, ".%06u+00\t",
+                 (unsigned)(r->received_ns % 1000000000ull / 1000));
     o += put_num(o, f.has_ts, f.ts);
     *o++ = '\t';
     o += put_num(o, f.has_pid, f.pid);
     *o++ = '\t';
     o += put_num(o, f.has_tid, f.tid);
     *o++ = '\t';
-    o += f.type ? put_text(o, f.type, (size_t)f.type_len) : put_num(o, false, 0);
+    o +=
+        f.type ? put_text(o, f.type, (size_t)f.type_len) : put_num(o, false, 0);
     *o++ = '\t';
-    o += f.name ? put_text(o, f.name, (size_t)f.name_len) : put_num(o, false, 0);
+    o +=
+        f.name ? put_text(o, f.name, (size_t)f.name_len) : put_num(o, false, 0);
     *o++ = '\t';
     o += put_num(o, f.has_ret, f.ret);
     *o++ = '\t';
@@ -358,21 +359,20 @@ static int move_batch(struct logd_pg *pg, const char *conv, char *err,
         return -1;
     }
     char sql[2048];
-    snprintf(
-        sql, sizeof sql,
-        "SELECT vigil_partition(d) FROM (SELECT DISTINCT (received AT TIME"
-        " ZONE 'UTC')::date AS d FROM vigil_stage) AS days;"
-        "INSERT INTO sessions SELECT host, session, %s, min(received)"
-        " FROM vigil_stage GROUP BY host, session ON CONFLICT DO NOTHING;"
-        "INSERT INTO events SELECT host, session, rec, received, ts, pid,"
-        " tid, type, name, ret, %s FROM vigil_stage"
-        " ON CONFLICT DO NOTHING;"
-        "INSERT INTO detections SELECT host, session, rec, received, ts,"
-        " j->>'disk', j->>'signature', j->>'action',"
-        " (j->>'request_ts')::bigint, j FROM (SELECT *, %s AS j"
-        " FROM vigil_stage WHERE type = 'detection') AS d"
-        " ON CONFLICT DO NOTHING;",
-        name, conv, conv);
+    snprintf(sql, sizeof sql,
+             "SELECT vigil_partition(d) FROM (SELECT DISTINCT (received AT TIME"
+             " ZONE 'UTC')::date AS d FROM vigil_stage) AS days;"
+             "INSERT INTO sessions SELECT host, session, %s, min(received)"
+             " FROM vigil_stage GROUP BY host, session ON CONFLICT DO NOTHING;"
+             "INSERT INTO events SELECT host, session, rec, received, ts, pid,"
+             " tid, type, name, ret, %s FROM vigil_stage"
+             " ON CONFLICT DO NOTHING;"
+             "INSERT INTO detections SELECT host, session, rec, received, ts,"
+             " j->>'disk', j->>'signature', j->>'action',"
+             " (j->>'request_ts')::bigint, j FROM (SELECT *, %s AS j"
+             " FROM vigil_stage WHERE type = 'detection') AS d"
+             " ON CONFLICT DO NOTHING;",
+             name, conv, conv);
     PQfreemem(name);
     return exec_ok(pg->conn, sql, err, errlen);
 }

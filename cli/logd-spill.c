@@ -117,8 +117,8 @@ static int open_cur(struct logd_spill *sp)
     char path[4096];
     snprintf(path, sizeof path, "%s/spill-%" PRIu64 ".jsonl", sp->dir,
              sp->next);
-    sp->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
-                  0600);
+    sp->fd =
+        open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
     if (sp->fd < 0) {
         spill_failed(sp, strerror(errno));
         return -1;
@@ -184,8 +184,7 @@ int logd_spill_take(struct logd_spill *sp, char *path, size_t cap)
                 break; /* nothing in it yet */
             close_cur(sp);
         }
-        snprintf(path, cap, "%s/spill-%" PRIu64 ".jsonl", sp->dir,
-                 sp->oldest);
+        snprintf(path, cap, "%s/spill-%" PRIu64 ".jsonl", sp->dir, sp->oldest);
         if (access(path, F_OK) == 0) {
             found = 1;
             break;
@@ -201,8 +200,8 @@ void logd_spill_done(struct logd_spill *sp, const char *path)
     struct stat st;
     pthread_mutex_lock(&sp->lock);
     if (stat(path, &st) == 0 && unlink(path) == 0)
-        sp->bytes -= (uint64_t)st.st_size < sp->bytes ? (uint64_t)st.st_size
-                                                      : sp->bytes;
+        sp->bytes -=
+            (uint64_t)st.st_size < sp->bytes ? (uint64_t)st.st_size : sp->bytes;
     sp->oldest++;
     pthread_mutex_unlock(&sp->lock);
 }

@@ -24,9 +24,9 @@
 
 /* Records per transaction: big enough that a commit's cost is spread,
  * small enough that a failed batch is quickly spilled. */
-#define BATCH         5000
-#define RECONNECT_NS  1000000000ull
-#define WAIT_NS       100000000ull
+#define BATCH        5000
+#define RECONNECT_NS 1000000000ull
+#define WAIT_NS      100000000ull
 
 struct logd_store {
     struct logd_pg *pg; /* the thread's alone after open */
@@ -58,8 +58,8 @@ struct store_rec *store_rec_new(const char *host, const char *session,
     for (; host[i] && i < sizeof r->host - 1; i++) {
         char c = host[i];
         bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-                  (c >= 'A' && c <= 'Z') || c == '.' || c == ':' ||
-                  c == '-' || c == '_';
+                  (c >= 'A' && c <= 'Z') || c == '.' || c == ':' || c == '-' ||
+                  c == '_';
         r->host[i] = ok ? c : '_';
     }
     r->host[i] = 0;
@@ -78,8 +78,7 @@ static void free_recs(struct store_rec **v, size_t n)
         free(v[i]);
 }
 
-static void spill_or_lose(struct logd_store *st, struct store_rec **v,
-                          size_t n)
+static void spill_or_lose(struct logd_store *st, struct store_rec **v, size_t n)
 {
     size_t done = logd_spill_append(st->spill, v, n);
     st->spilled += done;
@@ -107,8 +106,8 @@ static int db_write(struct logd_store *st, struct store_rec **v, size_t n)
         return -1;
     }
     if (rc == -EINVAL) {
-        cli_warn("--store: the database refused a batch of %zu records: %s",
-                 n, err);
+        cli_warn("--store: the database refused a batch of %zu records: %s", n,
+                 err);
         st->lost += n;
         st->rejected += n;
         return 0;
