@@ -1,94 +1,35 @@
 /* logd's PostgreSQL connection (logd-pg.h).
  *
- * A batch is one transaction: COPY into a temporary staging table, then
- * INSERT ... SELECT into the tables with ON CONFLICT DO NOTHING on each
- * record's key. A COPY cut half-way commits nothing, and a batch sent
- * again (replayed from the spill after its commit's answer was lost)
- * adds nothing: every record lands exactly once. */
+ * A batch is one transaction, so a COPY cut half-way commits nothing.
+ * Fresh records (first time at the database) take the fast way: COPY
+ * straight into events, their day's partition and their session row made
+ * first when this connection has not seen them commit yet. Records that
+ * may be there already (replayed from the spill: their batch may have
+ * committed before its answer was lost) take the safe way: COPY into a
+ * temporary staging table, then INSERT ... ON CONFLICT DO NOTHING on each
+ * record's key, so a record lands exactly once. A fresh batch the fast
+ * way refuses while the connection is fine (a duplicate key, a record
+ * that is not JSON) is sent again the safe way. */
 #include "logd-pg.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <libpq-fe.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "logd-fields.h"
+#include "logd-pg-int.h"
 
-/* Migration N takes the schema from version N-1 to N. Only ever append:
- * a database written by this vigil must stay readable by the next. */
-static const char *const migrations[LOGD_PG_SCHEMA] = {
-    /* 1 */
-    "CREATE TABLE sessions(host text NOT NULL, session text NOT NULL,"
-    " logd text NOT NULL, first_received timestamptz NOT NULL,"
-    " PRIMARY KEY (host, session));"
-    /* Partitioned by the day the record arrived: the records' own ts is
-     * the monitored host's CLOCK_MONOTONIC, no calendar time. */
-    "CREATE TABLE events(host text NOT NULL, session text NOT NULL,"
-    " rec bigint NOT NULL, received timestamptz NOT NULL, ts bigint,"
-    " pid integer, tid integer, type text, name text, ret bigint,"
-    " json jsonb NOT NULL, PRIMARY KEY (host, session, rec, received))"
-    " PARTITION BY RANGE (received);"
-    /* host (and host, session) use the primary key. */
-    "CREATE INDEX events_received ON events(received);"
-    "CREATE INDEX events_session ON events(session);"
-    "CREATE INDEX events_pid ON events(pid);"
-    "CREATE INDEX events_name ON events(name);"
-    "CREATE TABLE detections(host text NOT NULL, session text NOT NULL,"
-    " rec bigint NOT NULL, received timestamptz NOT NULL, ts bigint,"
-    " disk text, signature text, action text, request_ts bigint,"
-    " json jsonb NOT NULL, PRIMARY KEY (host, session, rec));"
-    "CREATE INDEX detections_signature ON detections(signature);"
-    /* One row per process of a session: where it came from (a clone,
-     * fork or vfork that returned its pid to the parent; threads are
-     * left out), what it last executed and how it ended. */
-    "CREATE VIEW processes AS"
-    " WITH spawn AS (SELECT DISTINCT ON (host, session, ret) host, session,"
-    "  ret::integer AS pid, pid AS parent, ts AS started FROM events"
-    "  WHERE name IN ('clone', 'clone3', 'fork', 'vfork') AND ret > 0"
-    "  AND coalesce(json->'decoded'->>0, '') NOT LIKE '%CLONE_THREAD%'"
-    "  ORDER BY host, session, ret, ts),"
-    " exec AS (SELECT DISTINCT ON (host, session, pid) host, session, pid,"
-    "  ts AS exec_ts, json->'decoded'->>0 AS exe, json->'decoded'->1 AS argv,"
-    "  json->>'comm' AS comm FROM events WHERE name IN ('execve',"
-    "  'execveat') AND ret = 0 ORDER BY host, session, pid, ts DESC),"
-    " ended AS (SELECT DISTINCT ON (host, session, pid) host, session, pid,"
-    "  ts AS exited, (json->'decoded'->>0) AS exit_code FROM events"
-    "  WHERE name = 'exit_group' ORDER BY host, session, pid, ts DESC),"
-    " k AS (SELECT host, session, pid FROM spawn UNION SELECT host,"
-    "  session, pid FROM exec UNION SELECT host, session, pid FROM ended)"
-    " SELECT k.host, k.session, k.pid, s.parent AS ppid, s.started,"
-    "  x.exec_ts, x.exe, x.argv, x.comm, e.exited, e.exit_code FROM k"
-    "  LEFT JOIN spawn s USING (host, session, pid)"
-    "  LEFT JOIN exec x USING (host, session, pid)"
-    "  LEFT JOIN ended e USING (host, session, pid);"
-    /* Partitions are made as days arrive, by whichever logd sees the day
-     * first; the lock keeps two from racing. */
-    "CREATE FUNCTION vigil_partition(day date) RETURNS void"
-    " LANGUAGE plpgsql AS $f$"
-    " DECLARE n text := 'events_' || to_char(day, 'YYYYMMDD');"
-    " BEGIN"
-    "  IF to_regclass(n) IS NULL THEN"
-    "   PERFORM pg_advisory_xact_lock(74293802);"
-    "   IF to_regclass(n) IS NULL THEN"
-    "    EXECUTE format('CREATE TABLE %I PARTITION OF events FOR VALUES"
-    " FROM (%L) TO (%L)', n, day::timestamp AT TIME ZONE 'UTC',"
-    "     (day + 1)::timestamp AT TIME ZONE 'UTC');"
-    "   END IF;"
-    "  END IF;"
-    " END $f$;"
-    /* The fallback for a batch the plain cast refused: a record that is
-     * not JSON jsonb takes is kept as a JSON string. */
-    "CREATE FUNCTION vigil_jsonb(t text) RETURNS jsonb"
-    " LANGUAGE plpgsql IMMUTABLE AS $f$"
-    " BEGIN RETURN t::jsonb; EXCEPTION WHEN others THEN RETURN to_jsonb(t);"
-    " END $f$;",
-};
-
-/* Serializes migrations of logd instances starting at once. */
-#define MIGRATE_LOCK "74293801"
+#define NS_PER_DAY (86400ull * 1000000000ull)
+/* Sessions known to have their row: a direct-mapped cache (a miss only
+ * costs an INSERT ... ON CONFLICT DO NOTHING). */
+#define SESS_CACHE 256
+#define SESS_KEY   (64 + 1 + 16 + 1)
+#define NEW_MAX    64 /* new days or sessions in one batch, at most */
+#define DETECTION  "{\"type\":\"detection\","
 
 static const char stage_sql[] =
     "CREATE TEMP TABLE vigil_stage(host text, session text, rec bigint,"
@@ -101,77 +42,13 @@ struct logd_pg {
     char *conninfo, *password, *name;
     char *buf; /* the COPY text of a batch */
     size_t cap;
+    uint64_t days[2]; /* days whose partition exists, +1 (0: none) */
+    char sess[SESS_CACHE][SESS_KEY];
+    /* made in the current transaction, known once it commits */
+    uint64_t new_days[NEW_MAX];
+    char new_sess[NEW_MAX][SESS_KEY];
+    int n_days, n_sess;
 };
-
-static void set_err(char *err, size_t errlen, const char *what, const PGconn *c)
-{
-    const char *m = c ? PQerrorMessage(c) : "out of memory";
-    size_t n = strlen(m);
-    while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
-        n--;
-    snprintf(err, errlen, "%s%.*s", what, (int)n, m);
-}
-
-/* One statement (or several, all must succeed). */
-static int exec_ok(PGconn *c, const char *sql, char *err, size_t errlen)
-{
-    PGresult *r = PQexec(c, sql);
-    ExecStatusType s = PQresultStatus(r);
-    int rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? 0 : -1;
-    if (rc < 0)
-        set_err(err, errlen, "", c);
-    PQclear(r);
-    return rc;
-}
-
-static int schema_version(PGconn *c, long *v, char *err, size_t errlen)
-{
-    PGresult *r = PQexec(c, "SELECT coalesce(max(version), 0) FROM "
-                            "schema_version");
-    int rc = -1;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
-        *v = strtol(PQgetvalue(r, 0, 0), NULL, 10);
-        rc = 0;
-    } else {
-        set_err(err, errlen, "", c);
-    }
-    PQclear(r);
-    return rc;
-}
-
-static int migrate(PGconn *c, char *err, size_t errlen)
-{
-    long v = 0;
-    if (exec_ok(c,
-                "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ");"
-                "CREATE TABLE IF NOT EXISTS schema_version("
-                "version integer NOT NULL, applied timestamptz NOT NULL"
-                " DEFAULT now())",
-                err, errlen) < 0 ||
-        schema_version(c, &v, err, errlen) < 0)
-        goto fail;
-    if (v > LOGD_PG_SCHEMA) {
-        snprintf(err, errlen,
-                 "the database's schema is version %ld, newer than this "
-                 "vigil knows (%d): upgrade vigil",
-                 v, LOGD_PG_SCHEMA);
-        goto fail;
-    }
-    for (long i = v; i < LOGD_PG_SCHEMA; i++) {
-        char ins[96];
-        snprintf(ins, sizeof ins,
-                 "INSERT INTO schema_version(version) VALUES(%ld)", i + 1);
-        if (exec_ok(c, migrations[i], err, errlen) < 0 ||
-            exec_ok(c, ins, err, errlen) < 0)
-            goto fail;
-    }
-    if (exec_ok(c, "COMMIT", err, errlen) < 0)
-        goto fail;
-    return 0;
-fail:
-    PQclear(PQexec(c, "ROLLBACK"));
-    return -1;
-}
 
 static int connect_db(struct logd_pg *pg, char *err, size_t errlen)
 {
@@ -181,9 +58,11 @@ static int connect_db(struct logd_pg *pg, char *err, size_t errlen)
                           pg->password ? "password" : NULL, NULL};
     const char *vals[] = {pg->conninfo, "vigil-logd", pg->password, NULL};
     PQfinish(pg->conn);
+    memset(pg->days, 0, sizeof pg->days);
+    memset(pg->sess, 0, sizeof pg->sess);
     pg->conn = PQconnectdbParams(keys, vals, 1);
     if (pg->conn == NULL || PQstatus(pg->conn) != CONNECTION_OK) {
-        set_err(err, errlen, "", pg->conn);
+        logd_pg_set_err(err, errlen, pg->conn);
         return -1;
     }
     return 0;
@@ -195,7 +74,7 @@ int logd_pg_reconnect(struct logd_pg *pg, char *err, size_t errlen)
         return -1;
     long v = 0;
     /* The schema may have moved on while we were away. */
-    if (schema_version(pg->conn, &v, err, errlen) < 0)
+    if (logd_pg_schema_version(pg->conn, &v, err, errlen) < 0)
         return -1;
     if (v != LOGD_PG_SCHEMA) {
         snprintf(err, errlen, "the database's schema is now version %ld", v);
@@ -203,7 +82,7 @@ int logd_pg_reconnect(struct logd_pg *pg, char *err, size_t errlen)
         pg->conn = NULL;
         return -1;
     }
-    return exec_ok(pg->conn, stage_sql, err, errlen);
+    return logd_pg_exec(pg->conn, stage_sql, err, errlen);
 }
 
 bool logd_pg_connected(const struct logd_pg *pg)
@@ -223,8 +102,9 @@ int logd_pg_open(struct logd_pg **out, const char *conninfo,
         logd_pg_close(pg);
         return -1;
     }
-    if (connect_db(pg, err, errlen) < 0 || migrate(pg->conn, err, errlen) < 0 ||
-        exec_ok(pg->conn, stage_sql, err, errlen) < 0) {
+    if (connect_db(pg, err, errlen) < 0 ||
+        logd_pg_migrate(pg->conn, err, errlen) < 0 ||
+        logd_pg_exec(pg->conn, stage_sql, err, errlen) < 0) {
         logd_pg_close(pg);
         return -1;
     }
@@ -246,7 +126,7 @@ void logd_pg_close(struct logd_pg *pg)
     free(pg);
 }
 
-/* ---- one batch ---- */
+/* ---- COPY text ---- */
 
 static int reserve(struct logd_pg *pg, size_t len, size_t more)
 {
@@ -283,7 +163,18 @@ static size_t put_num(char *o, bool has, long long v)
     return has ? (size_t)sprintf(o, "%lld", v) : (size_t)sprintf(o, "\\N");
 }
 
-/* One line of the staging table. */
+/* The receive time as PostgreSQL reads a timestamptz; 40 bytes. */
+static size_t put_time(char *o, uint64_t ns)
+{
+    time_t secs = (time_t)(ns / 1000000000ull);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t k = strftime(o, 32, "%Y-%m-%d %H:%M:%S", &tm);
+    return k + (size_t)sprintf(o + k, ".%06u+00",
+                               (unsigned)(ns % 1000000000ull / 1000));
+}
+
+/* One line of events (or the staging table: the same columns). */
 static int copy_line(struct logd_pg *pg, size_t *len, const struct store_rec *r)
 {
     /* Escaping at most doubles; the rest is bounded numbers and names. */
@@ -292,13 +183,9 @@ static int copy_line(struct logd_pg *pg, size_t *len, const struct store_rec *r)
     struct logd_fields f;
     logd_fields_find(r->json, r->len, &f);
     char *o = pg->buf + *len;
-    time_t secs = (time_t)(r->received_ns / 1000000000ull);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
     o += sprintf(o, "%s\t%s\t%" PRIu64 "\t", r->host, r->session, r->recno);
-    o += strftime(o, 32, "%Y-%m-%d %H:%M:%S", &tm);
-    o += sprintf(o, ".%06u+00\t",
-                 (unsigned)(r->received_ns % 1000000000ull / 1000));
+    o += put_time(o, r->received_ns);
+    *o++ = '\t';
     o += put_num(o, f.has_ts, f.ts);
     *o++ = '\t';
     o += put_num(o, f.has_pid, f.pid);
@@ -319,8 +206,9 @@ static int copy_line(struct logd_pg *pg, size_t *len, const struct store_rec *r)
     return 0;
 }
 
-static int copy_batch(struct logd_pg *pg, struct store_rec *const *recs,
-                      size_t n, char *err, size_t errlen)
+static int copy_into(struct logd_pg *pg, const char *sql,
+                     struct store_rec *const *recs, size_t n, char *err,
+                     size_t errlen)
 {
     size_t len = 0;
     for (size_t i = 0; i < n; i++)
@@ -328,11 +216,11 @@ static int copy_batch(struct logd_pg *pg, struct store_rec *const *recs,
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-    PGresult *r = PQexec(pg->conn, "COPY vigil_stage FROM STDIN");
+    PGresult *r = PQexec(pg->conn, sql);
     bool in_copy = PQresultStatus(r) == PGRES_COPY_IN;
     PQclear(r);
     if (!in_copy) {
-        set_err(err, errlen, "", pg->conn);
+        logd_pg_set_err(err, errlen, pg->conn);
         return -1;
     }
     int ok = PQputCopyData(pg->conn, pg->buf, (int)len) == 1;
@@ -341,21 +229,134 @@ static int copy_batch(struct logd_pg *pg, struct store_rec *const *recs,
     while ((r = PQgetResult(pg->conn)) != NULL) {
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             ok = 0;
-            set_err(err, errlen, "", pg->conn);
+            logd_pg_set_err(err, errlen, pg->conn);
         }
         PQclear(r);
     }
     return ok ? 0 : -1;
 }
 
-/* From the staging table into the tables; @conv: the JSON conversion of
- * the staging table's json column. */
-static int move_batch(struct logd_pg *pg, const char *conv, char *err,
+/* ---- the fast way ---- */
+
+static int exec_params(struct logd_pg *pg, const char *sql, int n,
+                       const char *const *v, char *err, size_t errlen)
+{
+    PGresult *r = PQexecParams(pg->conn, sql, n, NULL, v, NULL, NULL, 0);
+    ExecStatusType s = PQresultStatus(r);
+    int rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? 0 : -1;
+    if (rc < 0)
+        logd_pg_set_err(err, errlen, pg->conn);
+    PQclear(r);
+    return rc;
+}
+
+static int ensure_day(struct logd_pg *pg, uint64_t day, char *err,
                       size_t errlen)
 {
+    if (day + 1 == pg->days[0] || day + 1 == pg->days[1])
+        return 0;
+    for (int i = 0; i < pg->n_days; i++)
+        if (pg->new_days[i] == day)
+            return 0;
+    if (pg->n_days == NEW_MAX) {
+        snprintf(err, errlen, "too many days in one batch");
+        return -1;
+    }
+    char d[40];
+    put_time(d, day * NS_PER_DAY);
+    d[10] = 0; /* YYYY-MM-DD */
+    const char *v[] = {d};
+    if (exec_params(pg, "SELECT vigil_partition($1::date)", 1, v, err, errlen) <
+        0)
+        return -1;
+    pg->new_days[pg->n_days++] = day;
+    return 0;
+}
+
+static unsigned sess_slot(const char *key)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return h % SESS_CACHE;
+}
+
+static int ensure_session(struct logd_pg *pg, const struct store_rec *r,
+                          char *err, size_t errlen)
+{
+    char key[SESS_KEY], t[40];
+    snprintf(key, sizeof key, "%s/%s", r->host, r->session);
+    if (strcmp(pg->sess[sess_slot(key)], key) == 0)
+        return 0;
+    for (int i = 0; i < pg->n_sess; i++)
+        if (strcmp(pg->new_sess[i], key) == 0)
+            return 0;
+    if (pg->n_sess == NEW_MAX) {
+        snprintf(err, errlen, "too many sessions in one batch");
+        return -1;
+    }
+    put_time(t, r->received_ns);
+    const char *v[] = {r->host, r->session, pg->name, t};
+    if (exec_params(pg,
+                    "INSERT INTO sessions VALUES ($1, $2, $3, $4)"
+                    " ON CONFLICT DO NOTHING",
+                    4, v, err, errlen) < 0)
+        return -1;
+    memcpy(pg->new_sess[pg->n_sess++], key, sizeof key);
+    return 0;
+}
+
+static int insert_detection(struct logd_pg *pg, const struct store_rec *r,
+                            char *err, size_t errlen)
+{
+    char rec[24], t[40];
+    snprintf(rec, sizeof rec, "%" PRIu64, r->recno);
+    put_time(t, r->received_ns);
+    const char *v[] = {r->host, r->session, rec, t, r->json};
+    return exec_params(
+        pg,
+        "INSERT INTO detections SELECT $1, $2, $3::bigint, $4::timestamptz,"
+        " (j->>'ts')::bigint, j->>'disk', j->>'signature', j->>'action',"
+        " (j->>'request_ts')::bigint, j FROM (SELECT $5::jsonb AS j) AS d"
+        " ON CONFLICT DO NOTHING",
+        5, v, err, errlen);
+}
+
+static int fast_batch(struct logd_pg *pg, struct store_rec *const *recs,
+                      size_t n, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct store_rec *r = recs[i];
+        bool new_sess = i == 0 || strcmp(r->session, recs[i - 1]->session) ||
+                        strcmp(r->host, recs[i - 1]->host);
+        if (ensure_day(pg, r->received_ns / NS_PER_DAY, err, errlen) < 0 ||
+            (new_sess && ensure_session(pg, r, err, errlen) < 0))
+            return -1;
+    }
+    if (copy_into(pg,
+                  "COPY events(host, session, rec, received, ts, pid, tid,"
+                  " type, name, ret, json) FROM STDIN",
+                  recs, n, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(recs[i]->json, DETECTION, strlen(DETECTION)) == 0 &&
+            insert_detection(pg, recs[i], err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+/* ---- the safe way ---- */
+
+/* From the staging table into the tables; @conv: the JSON conversion of
+ * the staging table's json column. */
+static int safe_batch(struct logd_pg *pg, struct store_rec *const *recs,
+                      size_t n, const char *conv, char *err, size_t errlen)
+{
+    if (copy_into(pg, "COPY vigil_stage FROM STDIN", recs, n, err, errlen) < 0)
+        return -1;
     char *name = PQescapeLiteral(pg->conn, pg->name, strlen(pg->name));
     if (name == NULL) {
-        set_err(err, errlen, "", pg->conn);
+        logd_pg_set_err(err, errlen, pg->conn);
         return -1;
     }
     char sql[2048];
@@ -374,17 +375,36 @@ static int move_batch(struct logd_pg *pg, const char *conv, char *err,
              " ON CONFLICT DO NOTHING;",
              name, conv, conv);
     PQfreemem(name);
-    return exec_ok(pg->conn, sql, err, errlen);
+    return logd_pg_exec(pg->conn, sql, err, errlen);
 }
 
+/* ---- one batch ---- */
+
+enum way { WAY_FAST, WAY_SAFE, WAY_SAFE_SLOW };
+
 static int try_batch(struct logd_pg *pg, struct store_rec *const *recs,
-                     size_t n, const char *conv, char *err, size_t errlen)
+                     size_t n, enum way way, char *err, size_t errlen)
 {
-    if (exec_ok(pg->conn, "BEGIN", err, errlen) == 0 &&
-        copy_batch(pg, recs, n, err, errlen) == 0 &&
-        move_batch(pg, conv, err, errlen) == 0 &&
-        exec_ok(pg->conn, "COMMIT", err, errlen) == 0)
+    pg->n_days = pg->n_sess = 0;
+    int rc = logd_pg_exec(pg->conn, "BEGIN", err, errlen);
+    if (rc == 0)
+        rc = way == WAY_FAST ? fast_batch(pg, recs, n, err, errlen)
+                             : safe_batch(pg, recs, n,
+                                          way == WAY_SAFE ? "json::jsonb"
+                                                          : "vigil_jsonb(json)",
+                                          err, errlen);
+    if (rc == 0)
+        rc = logd_pg_exec(pg->conn, "COMMIT", err, errlen);
+    if (rc == 0) {
+        for (int i = 0; i < pg->n_days; i++) {
+            pg->days[1] = pg->days[0];
+            pg->days[0] = pg->new_days[i] + 1;
+        }
+        for (int i = 0; i < pg->n_sess; i++)
+            memcpy(pg->sess[sess_slot(pg->new_sess[i])], pg->new_sess[i],
+                   SESS_KEY);
         return 0;
+    }
     if (PQstatus(pg->conn) == CONNECTION_OK &&
         PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
         PQclear(PQexec(pg->conn, "ROLLBACK"));
@@ -392,13 +412,17 @@ static int try_batch(struct logd_pg *pg, struct store_rec *const *recs,
 }
 
 int logd_pg_write(struct logd_pg *pg, struct store_rec *const *recs, size_t n,
-                  char *err, size_t errlen)
+                  bool fresh, char *err, size_t errlen)
 {
     if (!logd_pg_connected(pg)) {
         snprintf(err, errlen, "not connected");
         return -EPIPE;
     }
-    if (try_batch(pg, recs, n, "json::jsonb", err, errlen) == 0)
+    if (fresh && try_batch(pg, recs, n, WAY_FAST, err, errlen) == 0)
+        return 0;
+    if (!logd_pg_connected(pg))
+        return -EPIPE;
+    if (try_batch(pg, recs, n, WAY_SAFE, err, errlen) == 0)
         return 0;
     if (!logd_pg_connected(pg))
         return -EPIPE;
@@ -406,7 +430,7 @@ int logd_pg_write(struct logd_pg *pg, struct store_rec *const *recs, size_t n,
      * likely a record jsonb does not take (an authenticated sender may
      * send any bytes). Once more, slowly, keeping such records as JSON
      * strings. */
-    if (try_batch(pg, recs, n, "vigil_jsonb(json)", err, errlen) == 0)
+    if (try_batch(pg, recs, n, WAY_SAFE_SLOW, err, errlen) == 0)
         return 0;
     return logd_pg_connected(pg) ? -EINVAL : -EPIPE;
 }

@@ -27,10 +27,11 @@ void logd_pg_close(struct logd_pg *pg);
 
 /* Write recs[0..n) in one transaction; rows already there (the same host,
  * session, record number: a replay of a batch that did commit) are left
- * alone. 0; -EPIPE when the connection failed (nothing of the batch is
- * committed: spill it); -EINVAL when the database refused the batch for
- * its content (see the fallback in logd-pg.c). */
+ * alone. @fresh: the records come from the queue, not the spill, so they
+ * are most likely new (the fast way first; see logd-pg.c). 0; -EPIPE when
+ * the connection failed (nothing of the batch is committed: spill it);
+ * -EINVAL when the database refused the batch for its content. */
 int logd_pg_write(struct logd_pg *pg, struct store_rec *const *recs, size_t n,
-                  char *err, size_t errlen);
+                  bool fresh, char *err, size_t errlen);
 
 #endif

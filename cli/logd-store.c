@@ -95,12 +95,13 @@ static void went_down(struct logd_store *st, const char *why)
 /* Write a batch: 1 committed; 0 refused by the database for its content
  * (counted lost here); -1 the database is down (the caller still owns the
  * batch: spill it, or leave it spilled). */
-static int db_write(struct logd_store *st, struct store_rec **v, size_t n)
+static int db_write(struct logd_store *st, struct store_rec **v, size_t n,
+                    bool fresh)
 {
     char err[512];
     if (!st->connected)
         return -1;
-    int rc = logd_pg_write(st->pg, v, n, err, sizeof err);
+    int rc = logd_pg_write(st->pg, v, n, fresh, err, sizeof err);
     if (rc == -EPIPE) {
         went_down(st, err);
         return -1;
@@ -154,7 +155,7 @@ static void replay_one(struct logd_store *st)
     uint64_t ok = 0, refused = 0;
     while (i < n) {
         size_t k = n - i < BATCH ? n - i : BATCH;
-        int rc = db_write(st, v + i, k);
+        int rc = db_write(st, v + i, k, false);
         if (rc < 0) {
             /* The whole file comes again: count its refusals then. */
             st->lost -= refused;
@@ -214,7 +215,7 @@ static void *store_thread(void *arg)
         if (!stopping)
             try_reconnect(st);
         if (n > 0) {
-            int rc = db_write(st, v, n);
+            int rc = db_write(st, v, n, true);
             if (rc > 0)
                 st->stored += n;
             else if (rc < 0)
