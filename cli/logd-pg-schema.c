@@ -119,11 +119,11 @@ int logd_pg_migrate(PGconn *c, char *err, size_t errlen)
 {
     long v = 0;
     if (logd_pg_exec(c,
-                "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ");"
-                "CREATE TABLE IF NOT EXISTS schema_version("
-                "version integer NOT NULL, applied timestamptz NOT NULL"
-                " DEFAULT now())",
-                err, errlen) < 0 ||
+                     "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ");"
+                     "CREATE TABLE IF NOT EXISTS schema_version("
+                     "version integer NOT NULL, applied timestamptz NOT NULL"
+                     " DEFAULT now())",
+                     err, errlen) < 0 ||
         logd_pg_schema_version(c, &v, err, errlen) < 0)
         goto fail;
     if (v > LOGD_PG_SCHEMA) {
@@ -148,4 +148,3 @@ fail:
     PQclear(PQexec(c, "ROLLBACK"));
     return -1;
 }
-

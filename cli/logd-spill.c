@@ -137,8 +137,14 @@ static bool append_one(struct logd_spill *sp, const struct store_rec *r)
                       ",\"received_ns\":%" PRIu64 ",\"event\":",
                       r->host, r->session, r->recno, r->received_ns);
     size_t len = (size_t)hl;
-    memcpy(sp->line + len, r->json, r->len);
-    len += r->len;
+    /* A record's newline would end its line early and start a line of
+     * the record's choosing: a record of any host and session, replayed
+     * as such. Outside strings a newline is whitespace like a space; in
+     * a string it is not JSON either way. */
+    for (uint32_t i = 0; i < r->len; i++) {
+        char c = r->json[i];
+        sp->line[len++] = c == '\n' || c == '\r' ? ' ' : c;
+    }
     sp->line[len++] = '}';
     sp->line[len++] = '\n';
     if (sp->bytes + len > sp->max) {
