@@ -10,6 +10,7 @@
 #include "logd-store.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -66,11 +67,14 @@ static void went_down(struct logd_store *st, const char *why)
     st->connected = 0;
 }
 
-/* Write a batch: 1 committed; 0 refused by the database for its content
- * (counted lost here); -1 the database is down (the caller still owns the
- * batch: spill it, or leave it spilled). */
-static int db_write(struct logd_store *st, struct store_rec **v, size_t n,
-                    bool fresh)
+static long one_by_one(struct logd_store *st, struct store_rec **v, size_t n);
+
+/* Write a batch: how many records were committed, those the database
+ * refused for their content counted lost here; -1 when the database is
+ * down (the caller still owns the whole batch: spill it, or leave it
+ * spilled; what did commit of it is skipped when it comes again). */
+static long db_write(struct logd_store *st, struct store_rec **v, size_t n,
+                     bool fresh)
 {
     char err[512];
     if (!st->connected)
@@ -80,14 +84,37 @@ static int db_write(struct logd_store *st, struct store_rec **v, size_t n,
         went_down(st, err);
         return -1;
     }
+    if (rc == -EINVAL && n > 1)
+        return one_by_one(st, v, n);
     if (rc == -EINVAL) {
-        cli_warn("--store: the database refused a batch of %zu records: %s", n,
-                 err);
-        st->lost += n;
-        st->rejected += n;
+        cli_warn("--store: the database refused record %" PRIu64
+                 " of session %s from %s: %s",
+                 v[0]->recno, v[0]->session, v[0]->host, err);
+        st->lost++;
+        st->rejected++;
         return 0;
     }
-    return 1;
+    return (long)n;
+}
+
+/* A batch the database refused for its content: one bad record (an
+ * authenticated sender may send bytes no text column takes) must not
+ * cost the others of its batch, which may be other senders'. Each record
+ * once more on its own. */
+static long one_by_one(struct logd_store *st, struct store_rec **v, size_t n)
+{
+    long ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        long rc = db_write(st, v + i, 1, false);
+        if (rc < 0) {
+            /* The whole batch comes again: count its refusals then. */
+            st->lost -= i - (size_t)ok;
+            st->rejected -= i - (size_t)ok;
+            return -1;
+        }
+        ok += rc;
+    }
+    return ok;
 }
 
 static void try_reconnect(struct logd_store *st)
@@ -129,15 +156,15 @@ static void replay_one(struct logd_store *st)
     uint64_t ok = 0, refused = 0;
     while (i < n) {
         size_t k = n - i < BATCH ? n - i : BATCH;
-        int rc = db_write(st, v + i, k, false);
+        long rc = db_write(st, v + i, k, false);
         if (rc < 0) {
             /* The whole file comes again: count its refusals then. */
             st->lost -= refused;
             st->rejected -= refused;
             break;
         }
-        ok += rc > 0 ? k : 0;
-        refused += rc > 0 ? 0 : k;
+        ok += (uint64_t)rc;
+        refused += k - (uint64_t)rc;
         i += k;
     }
     if (i == n) {
@@ -189,10 +216,10 @@ static void *store_thread(void *arg)
         if (!stopping)
             try_reconnect(st);
         if (n > 0) {
-            int rc = db_write(st, v, n, true);
-            if (rc > 0)
-                st->stored += n;
-            else if (rc < 0)
+            long rc = db_write(st, v, n, true);
+            if (rc >= 0)
+                st->stored += (uint64_t)rc;
+            else
                 spill_or_lose(st, v, n);
             free_recs(v, n);
         } else if (stopping) {

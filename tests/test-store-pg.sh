@@ -175,6 +175,24 @@ expect_eq "odd records: the text intact" "$(psqlq "SELECT json #>> '{}' FROM
     events WHERE session = '$SO' AND rec = 0")" \
     '{"type":"syscall","ts":7,"pid":9,"name":"read" broken'
 
+# A record no text column takes (bytes that are not UTF-8) is refused
+# alone: the other records of its batch, from the same or other senders,
+# are stored.
+printf '%s\n' '{"type":"syscall","ts":11,"name":"read"}' \
+    "$(printf '{"type":"syscall","ts":12,"name":"read","x":"\377\376"}')" \
+    '{"type":"syscall","ts":13,"name":"read"}' >"$TMP/bad.jsonl"
+start_logd "$TMP/u" --control "udp://127.0.0.1:$CTL" $STORE
+send $DATA $CTL "$TMP/u.send" --count 3 --events "$TMP/bad.jsonl"
+wait_stats "$TMP/u" '.store.stored + .store.lost == 3' ||
+    echo "u: $(cat "$TMP/u/stats.json")"
+stop_logd
+SU=$(jq -r .session "$TMP/u.send")
+expect_eq "not UTF-8: only that record refused" \
+    "$(st "$TMP/u" '.store | [.stored, .lost, .rejected] | @tsv')" "2	1	1"
+expect_eq "not UTF-8: the others stored" "$(psqlq "SELECT string_agg(ts::text,
+    ' ' ORDER BY ts) FROM events WHERE session = '$SU'")" "11 13"
+check "not UTF-8: said so" grep -q 'refused' "$TMP/u.err"
+
 # 4. The database stopped and started again mid-stream: the records of the
 # outage spill and are replayed; each lands exactly once.
 start_logd "$TMP/r" --control "udp://127.0.0.1:$CTL" $STORE

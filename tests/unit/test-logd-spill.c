@@ -17,8 +17,8 @@ void cli_warn(const char *fmt, ...)
     (void)fmt;
 }
 
-static struct store_rec *rec(const char *host, const char *session,
-                             uint64_t n, const char *json)
+static struct store_rec *rec(const char *host, const char *session, uint64_t n,
+                             const char *json)
 {
     return store_rec_new(host, session, n, 1700000000000000000ull + n, json,
                          strlen(json));
@@ -45,7 +45,8 @@ int main(void)
         "{\"type\":\"syscall\",\"ts\":1}\n{\"host\":\"10.6.6.6\",\"session\":"
         "\"6666666666666666\",\"rec\":7,\"received_ns\":1,\"event\":{}}";
     struct store_rec *in[2] = {
-        rec("127.0.0.1", "0123456789abcdef", 0, "{\"type\":\"x\",\"a\":\"\\\\\"}"),
+        rec("127.0.0.1", "0123456789abcdef", 0,
+            "{\"type\":\"x\",\"a\":\"\\\\\"}"),
         rec("127.0.0.1", "0123456789abcdef", 1, forged),
     };
     CHECK(logd_spill_append(sp, in, 2) == 2, "two records spilled");
@@ -53,8 +54,8 @@ int main(void)
     struct store_rec **out;
     size_t n = 0, bad = 0;
     CHECK(logd_spill_read(path, &out, &n, &bad) == 0, "read back");
-    CHECK(n == 2 && bad == 0, "two records, no bad line (got %zu, %zu bad)",
-          n, bad);
+    CHECK(n == 2 && bad == 0, "two records, no bad line (got %zu, %zu bad)", n,
+          bad);
     bool same = n == 2;
     for (size_t i = 0; i < n && i < 2; i++)
         same = same && strcmp(out[i]->host, "127.0.0.1") == 0 &&
