@@ -263,7 +263,7 @@ static struct store_rec *parse_line(const char *p, size_t len)
     if (p == NULL || strncmp(p, ",\"event\":", 9) != 0)
         return NULL;
     p += 9;
-    if (p >= end - 1)
+    if (p > end - 1) /* an empty record is one too */
         return NULL;
     return store_rec_new(host, session, rec, rcv, p, (size_t)(end - 1 - p));
 }

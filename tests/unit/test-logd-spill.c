@@ -73,6 +73,18 @@ int main(void)
     CHECK(logd_spill_bytes(sp) == 0 && access(path, F_OK) != 0,
           "a replayed file is removed");
 
+    /* An empty record is a record too (found by fuzz-logd-store). */
+    struct store_rec *empty = rec("127.0.0.1", "0123456789abcdef", 9, "");
+    CHECK(logd_spill_append(sp, &empty, 1) == 1 &&
+              logd_spill_take(sp, path, sizeof path) == 1 &&
+              logd_spill_read(path, &out, &n, &bad) == 0 && n == 1 &&
+              bad == 0 && out[0]->len == 0 && out[0]->recno == 9,
+          "an empty record comes back");
+    if (n == 1)
+        free_all(out, n);
+    logd_spill_done(sp, path);
+    free(empty);
+
     /* 1000 bytes hold a few lines of ~130 bytes, not 20. */
     struct store_rec *many[20];
     for (int i = 0; i < 20; i++)
