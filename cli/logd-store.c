@@ -275,7 +275,14 @@ int logd_store_open(struct logd_store **out, const struct logd_store_opts *o)
         return -1;
     }
     pthread_mutex_init(&st->lock, NULL);
-    pthread_cond_init(&st->cond, NULL);
+    /* take_batch's deadline is on CLOCK_MONOTONIC: so must the wait be,
+     * or (realtime being far ahead) it is always past and the thread
+     * spins on an empty queue. */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&st->cond, &ca);
+    pthread_condattr_destroy(&ca);
     st->qmax = o->queue_max;
     if (logd_spill_open(&st->spill, o->spill_dir, o->spill_max, err,
                         sizeof err) < 0) {
