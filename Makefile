@@ -34,12 +34,14 @@ LDHARDEN := -Wl,-z,relro,-z,now
 EXE_LDFLAGS := -pie $(LDHARDEN)
 SANFLAGS := $(if $(SANITIZER),-fsanitize=$(SANITIZER) -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all)
-CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ilib -MMD -MP
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ilib -MMD -MP $(PQ_CFLAGS)
 # Everything is built position-independent so the plugin can link lib/ too.
 ALLCFLAGS = $(WARN) $(OPT) $(HARDEN) $(SANFLAGS) -fPIC $(CFLAGS)
 
 GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0 2>/dev/null)
-LIBS := -ljansson -lnettle -lgmp -llz4 -lzstd -llzma -lz -lsodium -lsqlite3 -lpthread -lm
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null)
+PQ_LIBS := $(or $(shell pkg-config --libs libpq 2>/dev/null),-lpq)
+LIBS := -ljansson -lnettle -lgmp -llz4 -lzstd -llzma -lz -lsodium -lsqlite3 $(PQ_LIBS) -lpthread -lm
 LIBS += $(EXTRA_LIBS)
 
 # Objects depend on the flags they were built with: a change of compiler,

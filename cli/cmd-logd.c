@@ -58,13 +58,18 @@ static void logd_usage(FILE *f)
         "                  [--max-sessions N] [--max-conns N]\n"
         "                  [--max-conns-per-addr N] [--auth-timeout S]\n"
         "                  [--idle-timeout S] [--discard]\n"
+        "                  [--store postgresql://...] [--store-password-file "
+        "FILE]\n"
+        "                  [--store-spill DIR] [--store-spill-max BYTES]\n"
+        "                  [--store-queue BYTES] [--store-name NAME]\n"
         "       vigil logd --start HOST:PORT --key FILE [--filter NAMES]\n"
         "       vigil logd --stop HOST:PORT --key FILE\n"
         "\n"
         "Receive vigil event streams (docs/protocol.md). Writes\n"
         "DIR/<session>.jsonl per session (rotated at --rotate-size, default\n"
         "64 MiB, keeping --rotate-keep rotated files, default 100),\n"
-        "DIR/events.db (SQLite) and DIR/stats.json. --control sends START\n"
+        "DIR/events.db (SQLite; with --store, a PostgreSQL database instead,\n"
+        "docs/store.md) and DIR/stats.json. --control sends START\n"
         "(with --filter, comma-separated syscall names) to a `vigil run\n"
         "--log` control port every second, and STOP at exit. --discard\n"
         "(benchmarks) checks and counts records but stores none. Limits\n"
@@ -180,6 +185,8 @@ struct logd_args {
     const char *keyfile, *start, *stop;
     struct logd_net_opts net;
     uint64_t max_sessions;
+    const char *store, *store_pwfile, *store_spill, *store_name;
+    uint64_t store_spill_max, store_queue;
 };
 
 static int add_control(struct control *c, const char *url)
@@ -217,6 +224,12 @@ static int parse_args(int argc, char **argv, struct logd *d, struct control *c,
         OPT_PER_ADDR,
         OPT_AUTH,
         OPT_IDLE,
+        OPT_STORE,
+        OPT_STORE_PW,
+        OPT_STORE_SPILL,
+        OPT_STORE_SPILL_MAX,
+        OPT_STORE_QUEUE,
+        OPT_STORE_NAME,
     };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
@@ -236,6 +249,12 @@ static int parse_args(int argc, char **argv, struct logd *d, struct control *c,
         {"max-conns-per-addr", required_argument, NULL, OPT_PER_ADDR},
         {"auth-timeout", required_argument, NULL, OPT_AUTH},
         {"idle-timeout", required_argument, NULL, OPT_IDLE},
+        {"store", required_argument, NULL, OPT_STORE},
+        {"store-password-file", required_argument, NULL, OPT_STORE_PW},
+        {"store-spill", required_argument, NULL, OPT_STORE_SPILL},
+        {"store-spill-max", required_argument, NULL, OPT_STORE_SPILL_MAX},
+        {"store-queue", required_argument, NULL, OPT_STORE_QUEUE},
+        {"store-name", required_argument, NULL, OPT_STORE_NAME},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -316,6 +335,29 @@ static int parse_args(int argc, char **argv, struct logd *d, struct control *c,
                 return VIGIL_EXIT_USAGE;
             a->net.idle_s = (unsigned)v;
             break;
+        case OPT_STORE:
+            /* "sqlite", the default, or a libpq connection string. */
+            a->store = strcmp(optarg, "sqlite") == 0 ? NULL : optarg;
+            break;
+        case OPT_STORE_PW:
+            a->store_pwfile = optarg;
+            break;
+        case OPT_STORE_SPILL:
+            a->store_spill = optarg;
+            break;
+        case OPT_STORE_SPILL_MAX:
+            if (!parse_num("store-spill-max", optarg, 1, UINT64_MAX,
+                           &a->store_spill_max))
+                return VIGIL_EXIT_USAGE;
+            break;
+        case OPT_STORE_QUEUE:
+            if (!parse_num("store-queue", optarg, 65536, 1ull << 40,
+                           &a->store_queue))
+                return VIGIL_EXIT_USAGE;
+            break;
+        case OPT_STORE_NAME:
+            a->store_name = optarg;
+            break;
         case 'h':
             logd_usage(stdout);
             return 0;
@@ -329,6 +371,44 @@ static int parse_args(int argc, char **argv, struct logd *d, struct control *c,
         return VIGIL_EXIT_USAGE;
     }
     return -1;
+}
+
+/* The first line of FILE, without its newline, into buf. */
+static int read_password(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL) {
+        cli_error("--store-password-file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fgets(buf, (int)cap, f) == NULL)
+        buf[0] = 0;
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = 0;
+    return 0;
+}
+
+static int open_store(struct logd *d, const struct logd_args *a)
+{
+    char pw[1024], spill[4200], host[256];
+    if (a->store_pwfile != NULL &&
+        read_password(a->store_pwfile, pw, sizeof pw) < 0)
+        return -1;
+    snprintf(spill, sizeof spill, "%s/spill", d->outdir);
+    if (gethostname(host, sizeof host) < 0)
+        snprintf(host, sizeof host, "logd");
+    host[sizeof host - 1] = 0;
+    struct logd_store_opts so = {
+        .conninfo = a->store,
+        .password = a->store_pwfile ? pw : NULL,
+        .name = a->store_name ? a->store_name : host,
+        .spill_dir = a->store_spill ? a->store_spill : spill,
+        .spill_max = a->store_spill_max ? a->store_spill_max : 1ull << 30,
+        .queue_max = a->store_queue ? a->store_queue : 64ull << 20,
+    };
+    int rc = logd_store_open(&d->store, &so);
+    sodium_memzero(pw, sizeof pw);
+    return rc;
 }
 
 /* Everything the loop needs; prints why on failure. */
@@ -354,8 +434,12 @@ static int logd_open(struct logd *d, struct control *c,
         }
         randombytes_buf(&c->session, sizeof c->session);
     }
-    if (!d->no_db && logd_db_open(&d->db, d->outdir) < 0)
+    if (a->store != NULL && !d->discard) {
+        if (open_store(d, a) < 0)
+            return -1;
+    } else if (!d->no_db && logd_db_open(&d->db, d->outdir) < 0) {
         return -1;
+    }
     struct logd_sessions_opts so = {
         .key = d->key,
         .max_sessions = a->max_sessions,
@@ -375,6 +459,7 @@ static void logd_close(struct logd *d, struct control *c)
     logd_sessions_free(d->sessions); /* flushes and closes the files */
     logd_net_free(d->net);
     logd_db_close(d->db);
+    logd_store_free(d->store);
     if (c->fd >= 0)
         close(c->fd);
     sodium_memzero(d->key, sizeof d->key);
@@ -438,6 +523,7 @@ int cmd_logd(int argc, char **argv)
      * not reach them. */
     logd_out_flush(&d);
     logd_out_commit(&d, true);
+    logd_store_finish(d.store);
     logd_report(&d, true);
     logd_write_stats(&d);
     logd_close(&d, &c);

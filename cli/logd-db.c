@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "logd-fields.h"
 
 /* Inserts are grouped in transactions of at most this long. */
 #define DB_COMMIT_NS 500000000ull
@@ -97,69 +98,23 @@ int logd_db_session(struct logd_db *db, const char *session, const char *source,
     return rc == SQLITE_DONE ? 0 : step_failed(db);
 }
 
-/* The few fields the indexes need, found without parsing the JSON: the
- * records come from vigil's own renderer, keys in a fixed order. */
-static const char *find_num(const char *rec, size_t len, const char *key,
-                            long long *v)
-{
-    const char *p = memmem(rec, len, key, strlen(key));
-    if (p == NULL)
-        return NULL;
-    p += strlen(key);
-    long long x = 0;
-    bool neg = false;
-    const char *end = rec + len;
-    if (p < end && *p == '-') {
-        neg = true;
-        p++;
-    }
-    const char *start = p;
-    while (p < end && *p >= '0' && *p <= '9' && p - start < 19)
-        x = x * 10 + (*p++ - '0');
-    if (p == start)
-        return NULL;
-    *v = neg ? -x : x;
-    return p;
-}
-
-static bool find_str(const char *rec, size_t len, const char *key,
-                     const char **s, int *sl)
-{
-    const char *p = memmem(rec, len, key, strlen(key));
-    if (p == NULL)
-        return false;
-    p += strlen(key);
-    const char *q = memchr(p, '"', (size_t)(rec + len - p));
-    if (q == NULL || q - p > 64)
-        return false;
-    *s = p;
-    *sl = (int)(q - p);
-    return true;
-}
-
 int logd_db_insert(struct logd_db *db, const char *session, uint64_t recno,
                    const char *rec, size_t len)
 {
-    long long ts = 0, pid = 0, tid = 0;
-    const char *name = NULL, *type = NULL;
-    int nl = 0, tl = 0;
-    find_str(rec, len, "{\"type\":\"", &type, &tl);
-    find_num(rec, len, "\"ts\":", &ts);
-    find_num(rec, len, "\"pid\":", &pid);
-    find_num(rec, len, "\"tid\":", &tid);
-    find_str(rec, len, "\"name\":\"", &name, &nl);
+    struct logd_fields f;
+    logd_fields_find(rec, len, &f);
     sqlite3_stmt *st = db->ins;
     sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)recno);
-    sqlite3_bind_int64(st, 3, ts);
-    sqlite3_bind_int64(st, 4, pid);
-    sqlite3_bind_int64(st, 5, tid);
-    if (type)
-        sqlite3_bind_text(st, 6, type, tl, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, f.ts);
+    sqlite3_bind_int64(st, 4, f.pid);
+    sqlite3_bind_int64(st, 5, f.tid);
+    if (f.type)
+        sqlite3_bind_text(st, 6, f.type, f.type_len, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 6);
-    if (name)
-        sqlite3_bind_text(st, 7, name, nl, SQLITE_STATIC);
+    if (f.name)
+        sqlite3_bind_text(st, 7, f.name, f.name_len, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 7);
     sqlite3_bind_text(st, 8, rec, (int)len, SQLITE_STATIC);

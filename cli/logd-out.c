@@ -1,8 +1,8 @@
 /* logd's storage: the sink of the session layer. Each session's records go
  * to DIR/<session>.jsonl (rotated, with a retention limit) and to the
- * database. Nothing that fails to reach the disk is reported as stored:
- * failed writes count per session as unstored records, a failed commit
- * counts its whole transaction. */
+ * database (SQLite here, or PostgreSQL through logd-store.h's queue). Nothing
+ * that fails to reach the disk is reported as stored: failed writes count per
+ * session as unstored records, a failed commit counts its whole transaction. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -194,6 +194,8 @@ static void sink_record(void *ctx, struct logd_session *s, uint64_t recno,
     }
     if (d->db != NULL)
         db_insert(d, s, recno, rec, len);
+    if (d->store != NULL)
+        logd_store_record(d->store, s->src_text, s->hex, recno, rec, len);
     if (o->fd < 0 && open_file(d, s, o) < 0) {
         s->unstored_file++;
         return;

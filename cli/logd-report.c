@@ -34,6 +34,21 @@ static void report_session(struct logd_session *s, uint64_t now, bool final)
     s->last_report_bytes = s->bytes;
 }
 
+static void report_store(struct logd *d, bool final)
+{
+    struct logd_store_stats t;
+    logd_store_stats(d->store, &t);
+    if (!final && t.spilled + t.lost == 0)
+        return;
+    fprintf(stderr,
+            "vigil logd: store: %" PRIu64 " stored, %" PRIu64
+            " spilled, %" PRIu64 " replayed, %" PRIu64 " LOST (%" PRIu64
+            " refused by the database), %" PRIu64 " queued, %" PRIu64
+            " bytes in the spill, database %s\n",
+            t.stored, t.spilled, t.replayed, t.lost, t.rejected, t.queued,
+            t.spill_bytes, t.connected ? "up" : "DOWN");
+}
+
 void logd_report(struct logd *d, bool final)
 {
     uint64_t now = cli_now_ns(CLOCK_MONOTONIC);
@@ -65,6 +80,24 @@ void logd_report(struct logd *d, bool final)
                 "; write errors %" PRIu64 "\n",
                 ns.conns_refused, ns.conns_evicted, ns.conns_timed_out,
                 ns.accept_errors, d->write_errors);
+    if (d->store != NULL)
+        report_store(d, final);
+}
+
+static void stats_store(struct logd *d, FILE *f)
+{
+    struct logd_store_stats t;
+    if (d->store == NULL)
+        return;
+    logd_store_stats(d->store, &t);
+    fprintf(f,
+            "\"store\":{\"stored\":%" PRIu64 ",\"spilled\":%" PRIu64
+            ",\"replayed\":%" PRIu64 ",\"lost\":%" PRIu64
+            ",\"rejected\":%" PRIu64 ",\"queued\":%" PRIu64
+            ",\"spill_bytes\":%" PRIu64 ",\"reconnects\":%" PRIu64
+            ",\"connected\":%s},",
+            t.stored, t.spilled, t.replayed, t.lost, t.rejected, t.queued,
+            t.spill_bytes, t.reconnects, t.connected ? "true" : "false");
 }
 
 static void stats_totals(struct logd *d, FILE *f)
@@ -73,7 +106,9 @@ static void stats_totals(struct logd *d, FILE *f)
     struct logd_net_stats ns;
     logd_sessions_totals(d->sessions, &t);
     logd_net_stats(d->net, &ns);
-    fprintf(f, "{\"packets\":%" PRIu64 ",\"rejected\":{", t.packets);
+    fputc('{', f);
+    stats_store(d, f);
+    fprintf(f, "\"packets\":%" PRIu64 ",\"rejected\":{", t.packets);
     for (int r = 0; r < LOGD_REJ_N; r++)
         fprintf(f, "%s\"%s\":%" PRIu64, r ? "," : "", logd_reason_names[r],
                 t.rejected[r]);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "logd-db.h"
+#include "logd-store.h"
 #include "logd/session.h"
 
 struct logd_net;
@@ -40,10 +41,11 @@ struct logd {
     const char *filter;
     struct logd_sessions *sessions;
     struct logd_net *net;
-    struct logd_db *db;     /* NULL: --no-db */
-    uint64_t files_removed; /* by --rotate-keep */
-    uint64_t write_errors;  /* failed writes, rotations, opens */
-    uint64_t stats_errors;  /* stats.json not written */
+    struct logd_db *db;       /* NULL: --no-db or --store postgresql */
+    struct logd_store *store; /* --store postgresql://... or NULL */
+    uint64_t files_removed;   /* by --rotate-keep */
+    uint64_t write_errors;    /* failed writes, rotations, opens */
+    uint64_t stats_errors;    /* stats.json not written */
 };
 
 /* logd-net.c */

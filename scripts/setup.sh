@@ -20,6 +20,7 @@ PKGS="make gcc libc6-dev pkg-config libglib2.0-dev libjansson-dev nettle-dev lib
 # Tests, fuzzing and peers.
 PKGS="$PKGS clang libclang-rt-14-dev clang-format dwarves bpftool jq
       python3 iproute2 procps libsodium-dev libsqlite3-dev sqlite3 nftables
+      postgresql libpq-dev
       clamav libhyperscan-dev"
 QEMU_MIN=11.1
 ROOT=${VIGIL_QEMU_ROOT:-/var/cache/vigil/qemu-root}

@@ -3,8 +3,10 @@
  *
  *   logsend --log URL --key FILE [--control-port N] --count N ...
  *       [--rate PER_SECOND | --gap-ms MS] [--control-bind ADDR]
+ *       [--events FILE]
  *       send N synthetic syscall events through the real sender (the
- *       transport without a guest) and print the sender's counters as JSON
+ *       transport without a guest) and print the sender's counters as JSON;
+ *       with --events, the records are FILE's lines (up to 64, cycled)
  *   logsend --attack URL --key FILE
  *       send one valid data packet, then a replay of it, a forged one (wrong
  *       key), a truncated one and a stale one, to test logd's rejections
@@ -74,6 +76,29 @@ static int udp_to(const char *url, struct sockaddr_storage *ss, unsigned *sl)
 
 static const char *const names[] = {"read", "write", "openat", "close"};
 
+/* --events FILE: records taken from FILE's lines instead. */
+static const char *events_file;
+
+/* Up to max lines of events_file into pool; how many, or -1. */
+static int load_events(char (*pool)[65536], int *plen, int max)
+{
+    FILE *f = fopen(events_file, "re");
+    if (f == NULL) {
+        cli_error("--events %s: %s", events_file, strerror(errno));
+        return -1;
+    }
+    int n = 0;
+    while (n < max && fgets(pool[n], 65536, f) != NULL) {
+        size_t l = strcspn(pool[n], "\n");
+        if (l > 0)
+            plen[n++] = (int)l;
+    }
+    fclose(f);
+    if (n == 0)
+        cli_error("--events %s: no records", events_file);
+    return n > 0 ? n : -1;
+}
+
 static int make_event(char *buf, size_t cap, uint64_t i, size_t size)
 {
     int n = snprintf(buf, cap,
@@ -128,7 +153,12 @@ static int do_send(const char *url, const uint8_t *key, const char *ctl_bind,
     enum { POOL = 64 };
     static char pool[POOL][65536];
     int plen[POOL];
-    for (int i = 0; i < POOL; i++) {
+    int npool = POOL;
+    if (events_file != NULL && (npool = load_events(pool, plen, POOL)) < 0) {
+        vlog_sender_free(s);
+        return 1;
+    }
+    for (int i = 0; i < POOL && events_file == NULL; i++) {
         plen[i] =
             make_event(pool[i], sizeof pool[i], (uint64_t)i, (size_t)size);
         if (plen[i] < 0) {
@@ -138,8 +168,8 @@ static int do_send(const char *url, const uint8_t *key, const char *ctl_bind,
     }
     uint64_t t0 = vigil_now_ns(CLOCK_MONOTONIC);
     for (uint64_t i = 0; i < count; i++) {
-        const char *buf = pool[i % POOL];
-        int n = plen[i % POOL];
+        const char *buf = pool[i % (uint64_t)npool];
+        int n = plen[i % (uint64_t)npool];
         if (period_ns > 0) {
             uint64_t due = t0 + i * period_ns;
             uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
@@ -462,6 +492,7 @@ int main(int argc, char **argv)
         OPT_RAW_SINK,
         OPT_IDLE,
         OPT_CAPTURE,
+        OPT_EVENTS,
     };
     static const struct option longopts[] = {
         {"log", required_argument, NULL, OPT_LOG},
@@ -484,6 +515,7 @@ int main(int argc, char **argv)
         {"raw-sink", required_argument, NULL, OPT_RAW_SINK},
         {"idle-ms", required_argument, NULL, OPT_IDLE},
         {"capture", required_argument, NULL, OPT_CAPTURE},
+        {"events", required_argument, NULL, OPT_EVENTS},
         {NULL, 0, NULL, 0},
     };
     const char *log = NULL, *keyfile = NULL, *attack = NULL, *attack_ctl = NULL,
@@ -516,6 +548,9 @@ int main(int argc, char **argv)
             break;
         case OPT_CAPTURE:
             capture = optarg;
+            break;
+        case OPT_EVENTS:
+            events_file = optarg;
             break;
         case OPT_BLOCK:
             block = true;

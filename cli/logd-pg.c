@@ -1,0 +1,436 @@
+/* logd's PostgreSQL connection (logd-pg.h).
+ *
+ * A batch is one transaction, so a COPY cut half-way commits nothing.
+ * Fresh records (first time at the database) take the fast way: COPY
+ * straight into events, their day's partition and their session row made
+ * first when this connection has not seen them commit yet. Records that
+ * may be there already (replayed from the spill: their batch may have
+ * committed before its answer was lost) take the safe way: COPY into a
+ * temporary staging table, then INSERT ... ON CONFLICT DO NOTHING on each
+ * record's key, so a record lands exactly once. A fresh batch the fast
+ * way refuses while the connection is fine (a duplicate key, a record
+ * that is not JSON) is sent again the safe way. */
+#include "logd-pg.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "logd-fields.h"
+#include "logd-pg-int.h"
+
+#define NS_PER_DAY (86400ull * 1000000000ull)
+/* Sessions known to have their row: a direct-mapped cache (a miss only
+ * costs an INSERT ... ON CONFLICT DO NOTHING). */
+#define SESS_CACHE 256
+#define SESS_KEY   (64 + 1 + 16 + 1)
+#define NEW_MAX    64 /* new days or sessions in one batch, at most */
+#define DETECTION  "{\"type\":\"detection\","
+
+static const char stage_sql[] =
+    "CREATE TEMP TABLE vigil_stage(host text, session text, rec bigint,"
+    " received timestamptz, ts bigint, pid integer, tid integer, type text,"
+    " name text, ret bigint, json text) ON COMMIT DELETE ROWS;"
+    "SET TimeZone TO 'UTC';";
+
+struct logd_pg {
+    PGconn *conn;
+    char *conninfo, *password, *name;
+    char *buf; /* the COPY text of a batch */
+    size_t cap;
+    uint64_t days[2]; /* days whose partition exists, +1 (0: none) */
+    char sess[SESS_CACHE][SESS_KEY];
+    /* made in the current transaction, known once it commits */
+    uint64_t new_days[NEW_MAX];
+    char new_sess[NEW_MAX][SESS_KEY];
+    int n_days, n_sess;
+};
+
+static int connect_db(struct logd_pg *pg, char *err, size_t errlen)
+{
+    /* The URI goes in as dbname (expanded); a password given apart comes
+     * later in the arrays and so wins over one in the URI. */
+    const char *keys[] = {"dbname", "fallback_application_name",
+                          pg->password ? "password" : NULL, NULL};
+    const char *vals[] = {pg->conninfo, "vigil-logd", pg->password, NULL};
+    PQfinish(pg->conn);
+    memset(pg->days, 0, sizeof pg->days);
+    memset(pg->sess, 0, sizeof pg->sess);
+    pg->conn = PQconnectdbParams(keys, vals, 1);
+    if (pg->conn == NULL || PQstatus(pg->conn) != CONNECTION_OK) {
+        logd_pg_set_err(err, errlen, pg->conn);
+        return -1;
+    }
+    return 0;
+}
+
+int logd_pg_reconnect(struct logd_pg *pg, char *err, size_t errlen)
+{
+    if (connect_db(pg, err, errlen) < 0)
+        return -1;
+    long v = 0;
+    /* The schema may have moved on while we were away. */
+    if (logd_pg_schema_version(pg->conn, &v, err, errlen) < 0)
+        return -1;
+    if (v != LOGD_PG_SCHEMA) {
+        snprintf(err, errlen, "the database's schema is now version %ld", v);
+        PQfinish(pg->conn);
+        pg->conn = NULL;
+        return -1;
+    }
+    return logd_pg_exec(pg->conn, stage_sql, err, errlen);
+}
+
+bool logd_pg_connected(const struct logd_pg *pg)
+{
+    return pg->conn != NULL && PQstatus(pg->conn) == CONNECTION_OK;
+}
+
+int logd_pg_open(struct logd_pg **out, const char *conninfo,
+                 const char *password, const char *name, char *err,
+                 size_t errlen)
+{
+    struct logd_pg *pg = calloc(1, sizeof *pg);
+    if (pg == NULL || (pg->conninfo = strdup(conninfo)) == NULL ||
+        (pg->name = strdup(name)) == NULL ||
+        (password && (pg->password = strdup(password)) == NULL)) {
+        snprintf(err, errlen, "out of memory");
+        logd_pg_close(pg);
+        return -1;
+    }
+    if (connect_db(pg, err, errlen) < 0 ||
+        logd_pg_migrate(pg->conn, err, errlen) < 0 ||
+        logd_pg_exec(pg->conn, stage_sql, err, errlen) < 0) {
+        logd_pg_close(pg);
+        return -1;
+    }
+    *out = pg;
+    return 0;
+}
+
+void logd_pg_close(struct logd_pg *pg)
+{
+    if (pg == NULL)
+        return;
+    PQfinish(pg->conn);
+    if (pg->password)
+        memset(pg->password, 0, strlen(pg->password));
+    free(pg->password);
+    free(pg->conninfo);
+    free(pg->name);
+    free(pg->buf);
+    free(pg);
+}
+
+/* ---- COPY text ---- */
+
+static int reserve(struct logd_pg *pg, size_t len, size_t more)
+{
+    if (len + more <= pg->cap)
+        return 0;
+    size_t cap = pg->cap ? pg->cap : 1 << 20;
+    while (cap < len + more)
+        cap *= 2;
+    char *b = realloc(pg->buf, cap);
+    if (b == NULL)
+        return -1;
+    pg->buf = b;
+    pg->cap = cap;
+    return 0;
+}
+
+/* COPY's text format: backslash, tab, newline and CR escaped. */
+static size_t put_text(char *o, const char *s, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+            o[k++] = '\\';
+            c = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : c;
+        }
+        o[k++] = c;
+    }
+    return k;
+}
+
+static size_t put_num(char *o, bool has, long long v)
+{
+    return has ? (size_t)sprintf(o, "%lld", v) : (size_t)sprintf(o, "\\N");
+}
+
+/* The receive time as PostgreSQL reads a timestamptz; 40 bytes. */
+static size_t put_time(char *o, uint64_t ns)
+{
+    time_t secs = (time_t)(ns / 1000000000ull);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t k = strftime(o, 32, "%Y-%m-%d %H:%M:%S", &tm);
+    return k + (size_t)sprintf(o + k, ".%06u+00",
+                               (unsigned)(ns % 1000000000ull / 1000));
+}
+
+/* One line of events (or the staging table: the same columns). */
+static int copy_line(struct logd_pg *pg, size_t *len, const struct store_rec *r)
+{
+    /* Escaping at most doubles; the rest is bounded numbers and names. */
+    if (reserve(pg, *len, 2 * (size_t)r->len + 512) < 0)
+        return -1;
+    struct logd_fields f;
+    logd_fields_find(r->json, r->len, &f);
+    char *o = pg->buf + *len;
+    o += sprintf(o, "%s\t%s\t%" PRIu64 "\t", r->host, r->session, r->recno);
+    o += put_time(o, r->received_ns);
+    *o++ = '\t';
+    o += put_num(o, f.has_ts, f.ts);
+    *o++ = '\t';
+    o += put_num(o, f.has_pid, f.pid);
+    *o++ = '\t';
+    o += put_num(o, f.has_tid, f.tid);
+    *o++ = '\t';
+    o +=
+        f.type ? put_text(o, f.type, (size_t)f.type_len) : put_num(o, false, 0);
+    *o++ = '\t';
+    o +=
+        f.name ? put_text(o, f.name, (size_t)f.name_len) : put_num(o, false, 0);
+    *o++ = '\t';
+    o += put_num(o, f.has_ret, f.ret);
+    *o++ = '\t';
+    o += put_text(o, r->json, r->len);
+    *o++ = '\n';
+    *len = (size_t)(o - pg->buf);
+    return 0;
+}
+
+static int copy_into(struct logd_pg *pg, const char *sql,
+                     struct store_rec *const *recs, size_t n, char *err,
+                     size_t errlen)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        if (copy_line(pg, &len, recs[i]) < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    PGresult *r = PQexec(pg->conn, sql);
+    bool in_copy = PQresultStatus(r) == PGRES_COPY_IN;
+    PQclear(r);
+    if (!in_copy) {
+        logd_pg_set_err(err, errlen, pg->conn);
+        return -1;
+    }
+    int ok = PQputCopyData(pg->conn, pg->buf, (int)len) == 1;
+    ok = PQputCopyEnd(pg->conn, ok ? NULL : "send failed") == 1 && ok;
+    /* Every result of the COPY is read, or the connection stays busy. */
+    while ((r = PQgetResult(pg->conn)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            ok = 0;
+            logd_pg_set_err(err, errlen, pg->conn);
+        }
+        PQclear(r);
+    }
+    return ok ? 0 : -1;
+}
+
+/* ---- the fast way ---- */
+
+static int exec_params(struct logd_pg *pg, const char *sql, int n,
+                       const char *const *v, char *err, size_t errlen)
+{
+    PGresult *r = PQexecParams(pg->conn, sql, n, NULL, v, NULL, NULL, 0);
+    ExecStatusType s = PQresultStatus(r);
+    int rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? 0 : -1;
+    if (rc < 0)
+        logd_pg_set_err(err, errlen, pg->conn);
+    PQclear(r);
+    return rc;
+}
+
+static int ensure_day(struct logd_pg *pg, uint64_t day, char *err,
+                      size_t errlen)
+{
+    if (day + 1 == pg->days[0] || day + 1 == pg->days[1])
+        return 0;
+    for (int i = 0; i < pg->n_days; i++)
+        if (pg->new_days[i] == day)
+            return 0;
+    if (pg->n_days == NEW_MAX) {
+        snprintf(err, errlen, "too many days in one batch");
+        return -1;
+    }
+    char d[40];
+    put_time(d, day * NS_PER_DAY);
+    d[10] = 0; /* YYYY-MM-DD */
+    const char *v[] = {d};
+    if (exec_params(pg, "SELECT vigil_partition($1::date)", 1, v, err, errlen) <
+        0)
+        return -1;
+    pg->new_days[pg->n_days++] = day;
+    return 0;
+}
+
+static unsigned sess_slot(const char *key)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return h % SESS_CACHE;
+}
+
+static int ensure_session(struct logd_pg *pg, const struct store_rec *r,
+                          char *err, size_t errlen)
+{
+    char key[SESS_KEY], t[40];
+    snprintf(key, sizeof key, "%s/%s", r->host, r->session);
+    if (strcmp(pg->sess[sess_slot(key)], key) == 0)
+        return 0;
+    for (int i = 0; i < pg->n_sess; i++)
+        if (strcmp(pg->new_sess[i], key) == 0)
+            return 0;
+    if (pg->n_sess == NEW_MAX) {
+        snprintf(err, errlen, "too many sessions in one batch");
+        return -1;
+    }
+    put_time(t, r->received_ns);
+    const char *v[] = {r->host, r->session, pg->name, t};
+    if (exec_params(pg,
+                    "INSERT INTO sessions VALUES ($1, $2, $3, $4)"
+                    " ON CONFLICT DO NOTHING",
+                    4, v, err, errlen) < 0)
+        return -1;
+    memcpy(pg->new_sess[pg->n_sess++], key, sizeof key);
+    return 0;
+}
+
+static int insert_detection(struct logd_pg *pg, const struct store_rec *r,
+                            char *err, size_t errlen)
+{
+    char rec[24], t[40];
+    snprintf(rec, sizeof rec, "%" PRIu64, r->recno);
+    put_time(t, r->received_ns);
+    const char *v[] = {r->host, r->session, rec, t, r->json};
+    return exec_params(
+        pg,
+        "INSERT INTO detections SELECT $1, $2, $3::bigint, $4::timestamptz,"
+        " (j->>'ts')::bigint, j->>'disk', j->>'signature', j->>'action',"
+        " (j->>'request_ts')::bigint, j FROM (SELECT $5::jsonb AS j) AS d"
+        " ON CONFLICT DO NOTHING",
+        5, v, err, errlen);
+}
+
+static int fast_batch(struct logd_pg *pg, struct store_rec *const *recs,
+                      size_t n, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct store_rec *r = recs[i];
+        bool new_sess = i == 0 || strcmp(r->session, recs[i - 1]->session) ||
+                        strcmp(r->host, recs[i - 1]->host);
+        if (ensure_day(pg, r->received_ns / NS_PER_DAY, err, errlen) < 0 ||
+            (new_sess && ensure_session(pg, r, err, errlen) < 0))
+            return -1;
+    }
+    if (copy_into(pg,
+                  "COPY events(host, session, rec, received, ts, pid, tid,"
+                  " type, name, ret, json) FROM STDIN",
+                  recs, n, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(recs[i]->json, DETECTION, strlen(DETECTION)) == 0 &&
+            insert_detection(pg, recs[i], err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+/* ---- the safe way ---- */
+
+/* From the staging table into the tables; @conv: the JSON conversion of
+ * the staging table's json column. */
+static int safe_batch(struct logd_pg *pg, struct store_rec *const *recs,
+                      size_t n, const char *conv, char *err, size_t errlen)
+{
+    if (copy_into(pg, "COPY vigil_stage FROM STDIN", recs, n, err, errlen) < 0)
+        return -1;
+    char *name = PQescapeLiteral(pg->conn, pg->name, strlen(pg->name));
+    if (name == NULL) {
+        logd_pg_set_err(err, errlen, pg->conn);
+        return -1;
+    }
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "SELECT vigil_partition(d) FROM (SELECT DISTINCT (received AT TIME"
+             " ZONE 'UTC')::date AS d FROM vigil_stage) AS days;"
+             "INSERT INTO sessions SELECT host, session, %s, min(received)"
+             " FROM vigil_stage GROUP BY host, session ON CONFLICT DO NOTHING;"
+             "INSERT INTO events SELECT host, session, rec, received, ts, pid,"
+             " tid, type, name, ret, %s FROM vigil_stage"
+             " ON CONFLICT DO NOTHING;"
+             "INSERT INTO detections SELECT host, session, rec, received, ts,"
+             " j->>'disk', j->>'signature', j->>'action',"
+             " (j->>'request_ts')::bigint, j FROM (SELECT *, %s AS j"
+             " FROM vigil_stage WHERE type = 'detection') AS d"
+             " ON CONFLICT DO NOTHING;",
+             name, conv, conv);
+    PQfreemem(name);
+    return logd_pg_exec(pg->conn, sql, err, errlen);
+}
+
+/* ---- one batch ---- */
+
+enum way { WAY_FAST, WAY_SAFE, WAY_SAFE_SLOW };
+
+static int try_batch(struct logd_pg *pg, struct store_rec *const *recs,
+                     size_t n, enum way way, char *err, size_t errlen)
+{
+    pg->n_days = pg->n_sess = 0;
+    int rc = logd_pg_exec(pg->conn, "BEGIN", err, errlen);
+    if (rc == 0)
+        rc = way == WAY_FAST ? fast_batch(pg, recs, n, err, errlen)
+                             : safe_batch(pg, recs, n,
+                                          way == WAY_SAFE ? "json::jsonb"
+                                                          : "vigil_jsonb(json)",
+                                          err, errlen);
+    if (rc == 0)
+        rc = logd_pg_exec(pg->conn, "COMMIT", err, errlen);
+    if (rc == 0) {
+        for (int i = 0; i < pg->n_days; i++) {
+            pg->days[1] = pg->days[0];
+            pg->days[0] = pg->new_days[i] + 1;
+        }
+        for (int i = 0; i < pg->n_sess; i++)
+            memcpy(pg->sess[sess_slot(pg->new_sess[i])], pg->new_sess[i],
+                   SESS_KEY);
+        return 0;
+    }
+    if (PQstatus(pg->conn) == CONNECTION_OK &&
+        PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
+        PQclear(PQexec(pg->conn, "ROLLBACK"));
+    return -1;
+}
+
+int logd_pg_write(struct logd_pg *pg, struct store_rec *const *recs, size_t n,
+                  bool fresh, char *err, size_t errlen)
+{
+    if (!logd_pg_connected(pg)) {
+        snprintf(err, errlen, "not connected");
+        return -EPIPE;
+    }
+    if (fresh && try_batch(pg, recs, n, WAY_FAST, err, errlen) == 0)
+        return 0;
+    if (!logd_pg_connected(pg))
+        return -EPIPE;
+    if (try_batch(pg, recs, n, WAY_SAFE, err, errlen) == 0)
+        return 0;
+    if (!logd_pg_connected(pg))
+        return -EPIPE;
+    /* The connection is fine, so the batch itself was refused: most
+     * likely a record jsonb does not take (an authenticated sender may
+     * send any bytes). Once more, slowly, keeping such records as JSON
+     * strings. */
+    if (try_batch(pg, recs, n, WAY_SAFE_SLOW, err, errlen) == 0)
+        return 0;
+    return logd_pg_connected(pg) ? -EINVAL : -EPIPE;
+}
