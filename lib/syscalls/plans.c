@@ -67,6 +67,14 @@
         .cond_val = (op)                                                       \
     }
 
+/* ioctl's argument at exit, for one request (args[1]) only */
+#define IOCTL_OUT(req, n)                                                      \
+    {                                                                          \
+        .argi = 2, .kind = VSYS_CAP_STRUCT, .at_exit = 1,                      \
+        .len_from = VSYS_LEN_FIXED, .fixed_len = (n), .only_ok = 1,            \
+        .cond_arg = 2, .cond_val = (req)                                       \
+    }
+
 #define FRAME_MASK                                                             \
     {                                                                          \
         .argi = 0, .kind = VSYS_CAP_FRAME_MASK, .len_from = VSYS_LEN_FIXED,    \
@@ -78,6 +86,8 @@
 #define STAT_LEN    144 /* struct stat, whole */
 #define STATX_LEN   144 /* struct statx up to stx_dev_minor */
 #define UTSNAME_LEN 390 /* six fields of 65 bytes */
+#define STATFS_LEN  88  /* struct statfs through f_flags */
+#define GROUPS_LEN  256 /* 64 gids: more are shown as the address */
 
 #define PLAN1(a)                                                               \
     {                                                                          \
@@ -147,6 +157,13 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_PRCTL] = PLAN2(PRCTL_NAME(15, 0), PRCTL_NAME(16, 1)),
     [P_CLONE] = PLAN1(STRUCT_OUT(2, 4)),
     [P_SIGRETURN] = PLAN1(FRAME_MASK),
+    [P_STATFS] = PLAN2(STR(0), STRUCT_OUT(1, STATFS_LEN)),
+    [P_FSTATFS] = PLAN1(STRUCT_OUT(1, STATFS_LEN)),
+    [P_UTIMENSAT] = PLAN2(STR(1), STRUCT_IN(2, 32)),
+    /* TIOCGWINSZ: struct winsize; FIONREAD: an int */
+    [P_IOCTL] = PLAN2(IOCTL_OUT(0x5413, 8), IOCTL_OUT(0x541b, 4)),
+    [P_GETGROUPS] = PLAN1(STRUCT_OUT(1, GROUPS_LEN)),
+    [P_SETGROUPS] = PLAN1(STRUCT_IN(1, GROUPS_LEN)),
 };
 
 const struct vsys_ent *vsys_lookup(uint64_t nr, bool compat)

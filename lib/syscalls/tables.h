@@ -46,6 +46,13 @@
  *            0 an int the call wrote, [N] (clone's parent_tid)
  *            ! rt_sigreturn's frame mask (FRAME_MASK capture; the
  *              "argument" is not a register but the frame)
+ *            # struct statfs            % utimensat's timespec pair
+ *                                         (at entry)
+ *            ( struct winsize           [ gid_t array (at entry: the
+ *                                         count is a0; at exit: the
+ *                                         result)
+ *            & ioctl's third argument, by request (a structure for the
+ *              requests whose plan captures it, else hex)
  *   't' is read at entry or at exit, as the plan says.
  */
 #ifndef VIGIL_SYSCALLS_TABLES_H
@@ -114,6 +121,12 @@ enum vsys_plan_id {
     P_PRCTL,           /* the name a1 of PR_SET_NAME, or PR_GET_NAME's */
     P_CLONE,           /* the new thread's id at a2 at exit */
     P_SIGRETURN,       /* the signal frame's mask, through the stack */
+    P_STATFS,          /* path a0, struct statfs a1 at exit */
+    P_FSTATFS,         /* struct statfs a1 at exit */
+    P_UTIMENSAT,       /* path a1, the timespec pair a2 */
+    P_IOCTL,           /* a2 at exit, for TIOCGWINSZ and FIONREAD only */
+    P_GETGROUPS,       /* the gids a1 at exit (at most 64) */
+    P_SETGROUPS,       /* the gids a1 at entry (at most 64) */
     P_COUNT
 };
 

@@ -1,5 +1,6 @@
 /* The smaller structures: timeval, rlimit, utsname, a getdents64 buffer's
- * record count, and vdec_struct, which picks a decoder by signature. */
+ * record count, a terminal's window size, group lists, and vdec_struct, which
+ * picks a decoder by signature. */
 #include <string.h>
 
 #include "trace/decode.h"
@@ -119,6 +120,39 @@ bool vdec_int(struct obuf *o, bool json, const uint8_t *d, size_t n)
     return true;
 }
 
+bool vdec_winsize(struct obuf *o, bool json, const uint8_t *d, size_t n)
+{
+    uint16_t w[4];
+
+    if (n < sizeof(w))
+        return false;
+    memcpy(w, d, sizeof(w));
+    ob_printf(o,
+              json ? "{\"ws_row\":%u,\"ws_col\":%u,\"ws_xpixel\":%u,"
+                     "\"ws_ypixel\":%u}"
+                   : "{ws_row=%u, ws_col=%u, ws_xpixel=%u, ws_ypixel=%u}",
+              w[0], w[1], w[2], w[3]);
+    return true;
+}
+
+bool vdec_gids(struct obuf *o, bool json, const uint8_t *d, size_t n,
+               uint64_t count)
+{
+    if (count > n / 4)
+        return false;
+    ob_putc(o, '[');
+    for (uint64_t i = 0; i < count; i++) {
+        uint32_t g;
+
+        memcpy(&g, d + 4 * i, 4);
+        if (i)
+            ob_puts(o, json ? "," : ", ");
+        ob_udec(o, g);
+    }
+    ob_putc(o, ']');
+    return true;
+}
+
 bool vdec_struct(struct obuf *o, bool json, char sig, uint64_t addr,
                  const uint8_t *d, size_t n)
 {
@@ -141,6 +175,12 @@ bool vdec_struct(struct obuf *o, bool json, char sig, uint64_t addr,
         return vdec_sigaction(o, json, d, n);
     case '8':
         return vdec_dirents(o, json, addr, d, n);
+    case '#':
+        return vdec_statfs(o, json, d, n);
+    case '%':
+        return vdec_utimes(o, json, d, n);
+    case '(':
+        return vdec_winsize(o, json, d, n);
     default:
         return false;
     }

@@ -49,6 +49,15 @@ bool vdec_utsname(struct obuf *o, bool json, const uint8_t *d, size_t n);
 bool vdec_dirents(struct obuf *o, bool json, uint64_t addr, const uint8_t *d,
                   size_t n);
 
+/* decode-fs.c: struct statfs (88 bytes), utimensat's timespec pair (32). */
+bool vdec_statfs(struct obuf *o, bool json, const uint8_t *d, size_t n);
+bool vdec_utimes(struct obuf *o, bool json, const uint8_t *d, size_t n);
+/* decode-misc.c: struct winsize (8); `count` gids (false when the capture
+ * holds fewer). */
+bool vdec_winsize(struct obuf *o, bool json, const uint8_t *d, size_t n);
+bool vdec_gids(struct obuf *o, bool json, const uint8_t *d, size_t n,
+               uint64_t count);
+
 /* prctl (decode-prctl.c): how many arguments strace shows for operation
  * `op` (the operation included), and how it shows the second: 's' a name
  * (PR_SET_NAME, PR_GET_NAME), or a signature character. */

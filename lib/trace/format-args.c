@@ -148,6 +148,13 @@ void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
             return;
         }
         break;
+    case '[':
+        /* getgroups writes as many as it returns; setgroups reads its
+         * first argument's count. */
+        if (vdec_gids(o, json, c->data, c->len,
+                      c->at_exit ? (uint64_t)f->ev->ret : vfmt_argval(f, 0)))
+            return;
+        break;
     case 'W':
         if (c->len >= 4) {
             vdec_wstatus(o, json, vfmt_rd32(c->data));
@@ -232,6 +239,26 @@ static void put_frame_mask(struct obuf *o, struct fctx *f, unsigned i)
     ob_putc(o, '}');
 }
 
+/* socket's protocol: IPPROTO_* for the inet families, NETLINK_* for
+ * netlink (strace marks an unknown one), else the number. */
+static void put_protocol(struct obuf *o, bool json, uint64_t fam, uint64_t v)
+{
+    const char *name = NULL;
+
+    if (fam == 2 || fam == 10)
+        name = vsys_ipproto_name(v);
+    else if (fam == 16)
+        name = vsys_netlink_name(v);
+    if (name) {
+        vfmt_name(o, json, name);
+    } else if (fam == 16 && !json) {
+        ob_hex(o, (uint32_t)v);
+        ob_puts(o, " /* NETLINK_??? */");
+    } else {
+        ob_dec(o, (int32_t)v);
+    }
+}
+
 /* One argument; false when it is left out. */
 bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
 {
@@ -278,7 +305,14 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case '5':
     case '7':
     case '8':
+    case '#':
+    case '%':
+    case '(':
+    case '[':
         vfmt_mem(o, f, i, sig);
+        break;
+    case '&':
+        vfmt_ioctl_arg(o, f, i);
         break;
     case '!':
         put_frame_mask(o, f, i);
@@ -306,17 +340,9 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
             return false;
         vfmt_symbolic(o, json, 'm', v);
         break;
-    case 'Y': {
-        /* IPPROTO_* names only mean something for the inet families. */
-        uint64_t fam = vfmt_argval(f, 0);
-        const char *name =
-            (fam == 2 || fam == 10) ? vsys_ipproto_name(v) : NULL;
-        if (name)
-            vfmt_name(o, json, name);
-        else
-            ob_dec(o, (int32_t)v);
+    case 'Y':
+        put_protocol(o, json, vfmt_argval(f, 0), v);
         break;
-    }
     default:
         if (vsys_sig_is_symbolic(sig))
             vfmt_symbolic(o, json, sig, v);

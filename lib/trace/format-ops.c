@@ -133,3 +133,20 @@ unsigned vfmt_text_nargs(const struct fctx *f)
     }
     return f->nargs;
 }
+
+/* ioctl's third argument: the structure of the requests whose output is
+ * captured (their captures are conditional on the request), else hex. */
+void vfmt_ioctl_arg(struct obuf *o, struct fctx *f, unsigned i)
+{
+    switch ((uint32_t)vfmt_argval(f, 1)) {
+    case 0x5413: /* TIOCGWINSZ: struct winsize */
+        vfmt_mem(o, f, i, '(');
+        return;
+    case 0x541b: /* FIONREAD: an int */
+        vfmt_mem(o, f, i, '0');
+        return;
+    default:
+        vfmt_hexval(o, f->json, vfmt_argval(f, i));
+        return;
+    }
+}
