@@ -29,45 +29,31 @@ static uint32_t rd32(const uint8_t *p)
 /* The magic numbers of the file systems a guest is likely to have, by
  * strace's names (which are linux/magic.h's). */
 static const struct vsym fs_magics[] = {
-    {0xef53, "EXT2_SUPER_MAGIC"},
-    {0x9fa0, "PROC_SUPER_MAGIC"},
-    {0x01021994, "TMPFS_MAGIC"},
-    {0x62656572, "SYSFS_MAGIC"},
-    {0x1cd1, "DEVPTS_SUPER_MAGIC"},
-    {0x858458f6, "RAMFS_MAGIC"},
-    {0x63677270, "CGROUP2_SUPER_MAGIC"},
-    {0x27e0eb, "CGROUP_SUPER_MAGIC"},
-    {0x73717368, "SQUASHFS_MAGIC"},
-    {0x794c7630, "OVERLAYFS_SUPER_MAGIC"},
-    {0x9123683e, "BTRFS_SUPER_MAGIC"},
-    {0x58465342, "XFS_SUPER_MAGIC"},
-    {0x4d44, "MSDOS_SUPER_MAGIC"},
-    {0x6969, "NFS_SUPER_MAGIC"},
-    {0x65735546, "FUSE_SUPER_MAGIC"},
-    {0x64626720, "DEBUGFS_MAGIC"},
-    {0x73636673, "SECURITYFS_MAGIC"},
-    {0x74726163, "TRACEFS_MAGIC"},
-    {0xcafe4a11, "BPF_FS_MAGIC"},
-    {0x9660, "ISOFS_SUPER_MAGIC"},
-    {0x19800202, "MQUEUE_MAGIC"},
-    {0x958458f6, "HUGETLBFS_MAGIC"},
-    {0x6e736673, "NSFS_MAGIC"},
-    {0x01021997, "V9FS_MAGIC"},
-    {0x62656570, "CONFIGFS_MAGIC"},
-    {0x0187, "AUTOFS_SUPER_MAGIC"},
-    {0xde5e81e4, "EFIVARFS_MAGIC"},
-    {0x6165676c, "PSTOREFS_MAGIC"},
+    {0xef53, "EXT2_SUPER_MAGIC"},        {0x9fa0, "PROC_SUPER_MAGIC"},
+    {0x01021994, "TMPFS_MAGIC"},         {0x62656572, "SYSFS_MAGIC"},
+    {0x1cd1, "DEVPTS_SUPER_MAGIC"},      {0x858458f6, "RAMFS_MAGIC"},
+    {0x63677270, "CGROUP2_SUPER_MAGIC"}, {0x27e0eb, "CGROUP_SUPER_MAGIC"},
+    {0x73717368, "SQUASHFS_MAGIC"},      {0x794c7630, "OVERLAYFS_SUPER_MAGIC"},
+    {0x9123683e, "BTRFS_SUPER_MAGIC"},   {0x58465342, "XFS_SUPER_MAGIC"},
+    {0x4d44, "MSDOS_SUPER_MAGIC"},       {0x6969, "NFS_SUPER_MAGIC"},
+    {0x65735546, "FUSE_SUPER_MAGIC"},    {0x64626720, "DEBUGFS_MAGIC"},
+    {0x73636673, "SECURITYFS_MAGIC"},    {0x74726163, "TRACEFS_MAGIC"},
+    {0xcafe4a11, "BPF_FS_MAGIC"},        {0x9660, "ISOFS_SUPER_MAGIC"},
+    {0x19800202, "MQUEUE_MAGIC"},        {0x958458f6, "HUGETLBFS_MAGIC"},
+    {0x6e736673, "NSFS_MAGIC"},          {0x01021997, "V9FS_MAGIC"},
+    {0x62656570, "CONFIGFS_MAGIC"},      {0x0187, "AUTOFS_SUPER_MAGIC"},
+    {0xde5e81e4, "EFIVARFS_MAGIC"},      {0x6165676c, "PSTOREFS_MAGIC"},
 };
 
 /* strace's order: ST_VALID first. */
 static const struct vsym st_flags[] = {
-    {0x0020, "ST_VALID"},       {0x0001, "ST_RDONLY"},
-    {0x0002, "ST_NOSUID"},      {0x0004, "ST_NODEV"},
-    {0x0008, "ST_NOEXEC"},      {0x0010, "ST_SYNCHRONOUS"},
-    {0x0040, "ST_MANDLOCK"},    {0x0080, "ST_WRITE"},
-    {0x0100, "ST_APPEND"},      {0x0200, "ST_IMMUTABLE"},
-    {0x0400, "ST_NOATIME"},     {0x0800, "ST_NODIRATIME"},
-    {0x1000, "ST_RELATIME"},    {0x2000, "ST_NOSYMFOLLOW"},
+    {0x0020, "ST_VALID"},    {0x0001, "ST_RDONLY"},
+    {0x0002, "ST_NOSUID"},   {0x0004, "ST_NODEV"},
+    {0x0008, "ST_NOEXEC"},   {0x0010, "ST_SYNCHRONOUS"},
+    {0x0040, "ST_MANDLOCK"}, {0x0080, "ST_WRITE"},
+    {0x0100, "ST_APPEND"},   {0x0200, "ST_IMMUTABLE"},
+    {0x0400, "ST_NOATIME"},  {0x0800, "ST_NODIRATIME"},
+    {0x1000, "ST_RELATIME"}, {0x2000, "ST_NOSYMFOLLOW"},
 };
 
 bool vdec_statfs(struct obuf *o, bool json, const uint8_t *d, size_t n)
@@ -143,8 +129,9 @@ static void put_utime(struct obuf *o, bool json, const uint8_t *d)
             ob_puts(o, s);
         return;
     }
-    ob_printf(o, json ? "{\"sec\":%lld,\"nsec\":%lld}"
-                      : "{tv_sec=%lld, tv_nsec=%lld}",
+    ob_printf(o,
+              json ? "{\"sec\":%lld,\"nsec\":%lld}"
+                   : "{tv_sec=%lld, tv_nsec=%lld}",
               (long long)sec, (long long)nsec);
     if (!json)
         put_date(o, sec, nsec);
