@@ -24,9 +24,14 @@
         .argi = (i), .kind = VSYS_CAP_BUF, .at_exit = 1,                       \
         .len_from = VSYS_LEN_RESULT, .only_ok = 1                              \
     }
-#define ARGV(i)                                                                \
+#define STRV(i)                                                                \
     {                                                                          \
-        .argi = (i), .kind = VSYS_CAP_ARGV, .len_from = VSYS_LEN_NUL           \
+        .argi = (i), .kind = VSYS_CAP_STRV, .len_from = VSYS_LEN_NUL           \
+    }
+#define COUNT(i)                                                               \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_COUNT, .len_from = VSYS_LEN_FIXED,       \
+        .fixed_len = 4                                                         \
     }
 #define ADDR_IN(i, l)                                                          \
     {                                                                          \
@@ -120,8 +125,8 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_S1_BOUT2] = PLAN2(STR(1), BUF_OUT(2)),
     [P_READLINK] = PLAN2(STR(0), BUF_OUT(1)),
     [P_READLINKAT] = PLAN2(STR(1), BUF_OUT(2)),
-    [P_EXECVE] = PLAN2(STR(0), ARGV(1)),
-    [P_EXECVEAT] = PLAN2(STR(1), ARGV(2)),
+    [P_EXECVE] = PLAN3(STR(0), STRV(1), COUNT(2)),
+    [P_EXECVEAT] = PLAN3(STR(1), STRV(2), COUNT(3)),
     [P_WRITE] = PLAN1(BUF_IN(1, 2)),
     [P_READ] = PLAN1(BUF_OUT(1)),
     [P_BIN0] = PLAN1(BUF_IN(0, 1)),

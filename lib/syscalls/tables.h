@@ -12,7 +12,8 @@
  *            D directory fd (AT_FDCWD)
  *   memory:  s string (STR capture)     b bytes (BUF capture)
  *            B bytes, shown in hex escapes (random data: getrandom)
- *            v argv (ARGV capture)      k socket address (SOCKADDR)
+ *            v argv (STRV or ARGV)      k socket address (SOCKADDR)
+ *            * envp (COUNT capture: the address and how many)
  *            i int[2] (pipe fds)        W wait status (int)
  *            t timespec                 h struct open_how
  *   symbols: o open flags               O O_ flags without access mode
@@ -85,8 +86,8 @@ enum vsys_plan_id {
     P_S1_BOUT2,        /* fgetxattr */
     P_READLINK,        /* path a0, buffer a1 at exit (result) */
     P_READLINKAT,      /* path a1, buffer a2 at exit (result) */
-    P_EXECVE,          /* path a0, argv a1 */
-    P_EXECVEAT,        /* path a1, argv a2 */
+    P_EXECVE,          /* path a0, argv a1 (STRV), envp a2 counted */
+    P_EXECVEAT,        /* path a1, argv a2 (STRV), envp a3 counted */
     P_WRITE,           /* bytes a1 (len a2) at entry */
     P_READ,            /* bytes a1 at exit (result) */
     P_BIN0,            /* bytes a0 (len a1) at entry: sethostname */

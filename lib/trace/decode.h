@@ -24,6 +24,15 @@ void vdec_bytes(struct obuf *o, bool json, const uint8_t *s, size_t n,
 /* The strings of an argv capture, each NUL-terminated. */
 void vdec_argv(struct obuf *o, bool json, const uint8_t *d, size_t n,
                bool trunc);
+/* A STRV capture (syscalls.h): strings flagged as cut show "..."; `trunc`
+ * (more strings than captured) adds strace's "..." element. True when
+ * anything was cut. */
+bool vdec_strv(struct obuf *o, bool json, const uint8_t *d, size_t n,
+               bool trunc);
+/* An environment's address and its COUNT capture (4 bytes): the address
+ * then strace's comment with the number of variables, or
+ * {"addr":...,"vars":6}. */
+void vdec_envc(struct obuf *o, bool json, uint64_t addr, const uint8_t *d);
 void vdec_sockaddr(struct obuf *o, bool json, const uint8_t *d, size_t n,
                    bool trunc);
 void vdec_wstatus(struct obuf *o, bool json, uint32_t s);

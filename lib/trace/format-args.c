@@ -93,7 +93,12 @@ void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
         kind = VSYS_CAP_BUF;
         break;
     case 'v':
-        kind = VSYS_CAP_ARGV;
+        /* the plugin's strace-shaped form, or the older whole strings */
+        kind =
+            vfmt_find_cap(f, i, VSYS_CAP_STRV) ? VSYS_CAP_STRV : VSYS_CAP_ARGV;
+        break;
+    case '*':
+        kind = VSYS_CAP_COUNT;
         break;
     case 'k':
         kind = VSYS_CAP_SOCKADDR;
@@ -137,8 +142,18 @@ void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
         vdec_bytes_as(o, json, c->data, c->len, trunc, sig == 'B');
         return;
     case 'v':
-        vdec_argv(o, json, c->data, c->len, trunc);
+        if (kind == VSYS_CAP_ARGV) {
+            vdec_argv(o, json, c->data, c->len, trunc);
+        } else if (vdec_strv(o, json, c->data, c->len, trunc) && i < 64) {
+            f->truncated |= (uint64_t)1 << i;
+        }
         return;
+    case '*':
+        if (c->len >= 4) {
+            vdec_envc(o, json, addr, c->data);
+            return;
+        }
+        break;
     case 'k':
         vdec_sockaddr(o, json, c->data, c->len, trunc);
         return;
@@ -305,6 +320,7 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case '5':
     case '7':
     case '8':
+    case '*':
     case '#':
     case '%':
     case '(':

@@ -855,6 +855,68 @@ static const struct row rows[] = {
      NULL,
      0},
 
+    /* execve as strace -s 32 shows it: each string cut at 32 bytes, at most
+     * 32 strings, the environment counted (VSYS_CAP_STRV, VSYS_CAP_COUNT) */
+    {59,
+     0,
+     {0x1000, 0x2000, 0x7fff14c483e0},
+     {STR(0, "/bin/sh"),
+      CAP(1, VSYS_CAP_STRV, false,
+          "\0sh\0\0-c\0\1ls -la / /dev/null >/dev/null; s\0"),
+      CAP(2, VSYS_CAP_COUNT, false, "\6\0\0\0")},
+     "execve(\"/bin/sh\", [\"sh\", \"-c\", \"ls -la / /dev/null >/dev/null; "
+     "s\"...], 0x7fff14c483e0 /* 6 vars */) = 0",
+     "\"decoded\":[\"/bin/sh\",[\"sh\",\"-c\",\"ls -la / /dev/null "
+     ">/dev/null; s\"],{\"addr\":\"0x7fff14c483e0\",\"vars\":6}],\"ret\":0,"
+     "\"state\":\"done\",\"ip\":\"0x401000\",\"truncated\":[1]}",
+     R_BOUNDARIES},
+    {59,
+     0,
+     {0x1000, 0x2000, 0xd7649e0},
+     {STR(0, "/usr/bin/vigil-decode"),
+      CAP(1, VSYS_CAP_STRV, false, "\0vigil-decode\0"),
+      CAP(2, VSYS_CAP_COUNT, false, "\1\0\0\0")},
+     "execve(\"/usr/bin/vigil-decode\", [\"vigil-decode\"], 0xd7649e0 /* 1 "
+     "var */) = 0",
+     NULL,
+     0},
+    /* strace -s 4: more strings than that, a cut one among them */
+    {59,
+     0,
+     {0x1000, 0x2000, 0x7ffe74e40af0},
+     {STR(0, "/bin/true"), CUT(1, VSYS_CAP_STRV, "\1/bin\0\0a\0\0b\0\1cccc\0"),
+      CAP(2, VSYS_CAP_COUNT, false, "\x29\0\0\0")},
+     "execve(\"/bin/true\", [\"/bin\"..., \"a\", \"b\", \"cccc\"..., ...], "
+     "0x7ffe74e40af0 /* 41 vars */) = 0",
+     NULL,
+     0},
+    /* cut by the capture's room inside a string, an empty argv, an
+     * unreadable environment */
+    {59,
+     0,
+     {0x1000, 0x2000, 0x3000},
+     {STR(0, "/bin/sh"), CUT(1, VSYS_CAP_STRV, "\0sh\0\0-c\0\0echo"),
+      FAULT(2, VSYS_CAP_COUNT)},
+     "execve(\"/bin/sh\", [\"sh\", \"-c\", \"echo\"...], 0x3000) = 0",
+     "\"echo\"],{\"addr\":\"0x3000\",\"error\":\"unreadable\"}]",
+     0},
+    {59,
+     0,
+     {0x1000, 0x2000, 0x3000},
+     {STR(0, "/bin/sh"), CAP(1, VSYS_CAP_STRV, false, ""),
+      CAP(2, VSYS_CAP_COUNT, false, "\0\0\0\0")},
+     "execve(\"/bin/sh\", [], 0x3000 /* 0 vars */) = 0",
+     NULL,
+     0},
+    /* a flag byte with nothing after it: an empty string, cut */
+    {59,
+     0,
+     {0x1000, 0x2000, 0},
+     {STR(0, "/bin/sh"), CUT(1, VSYS_CAP_STRV, "\0sh\0\0")},
+     "execve(\"/bin/sh\", [\"sh\", \"\"...], NULL) = 0",
+     NULL,
+     0},
+
     /* ---- ABI, unknown calls, errors ---- */
     /* i386: 32-bit registers (upper halves ignored), 32-bit return */
     {5,
