@@ -49,9 +49,9 @@
  *              "argument" is not a register but the frame)
  *            # struct statfs            % utimensat's timespec pair
  *                                         (at entry)
- *            ( struct winsize           [ gid_t array (at entry: the
- *                                         count is a0; at exit: the
- *                                         result)
+ *            ( struct winsize           [ gid_t array read by the call
+ *                                         (the count is a0)
+ *            ] gid_t array the call wrote (the count is the result)
  *            & ioctl's third argument, by request (a structure for the
  *              requests whose plan captures it, else hex)
  *   't' is read at entry or at exit, as the plan says.

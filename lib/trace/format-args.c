@@ -76,6 +76,17 @@ void vfmt_fault(struct obuf *o, bool json, uint64_t addr)
     ob_puts(o, "\",\"error\":\"unreadable\"}");
 }
 
+/* How many gids an array holds: getgroups (']') writes as many as it
+ * returns, setgroups ('[') reads its first argument's count. */
+static uint64_t gid_count(const struct fctx *f, char sig)
+{
+    if (sig == '[')
+        return vfmt_argval(f, 0);
+    return f->ev->state == VIGIL_SC_DONE && f->ev->ret > 0
+               ? (uint64_t)f->ev->ret
+               : 0;
+}
+
 /* An argument that points to guest memory: its capture, or the address. */
 void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
 {
@@ -164,10 +175,8 @@ void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
         }
         break;
     case '[':
-        /* getgroups writes as many as it returns; setgroups reads its
-         * first argument's count. */
-        if (vdec_gids(o, json, c->data, c->len,
-                      c->at_exit ? (uint64_t)f->ev->ret : vfmt_argval(f, 0)))
+    case ']':
+        if (vdec_gids(o, json, c->data, c->len, gid_count(f, sig)))
             return;
         break;
     case 'W':
@@ -324,8 +333,16 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case '#':
     case '%':
     case '(':
-    case '[':
         vfmt_mem(o, f, i, sig);
+        break;
+    case '[':
+    case ']':
+        /* strace reads nothing for none: "[]" whatever the address */
+        if (v != 0 && gid_count(f, sig) == 0 &&
+            (sig == '[' || (f->ev->state == VIGIL_SC_DONE && f->ev->ret == 0)))
+            ob_puts(o, "[]");
+        else
+            vfmt_mem(o, f, i, sig);
         break;
     case '&':
         vfmt_ioctl_arg(o, f, i);

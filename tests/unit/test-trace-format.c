@@ -854,6 +854,22 @@ static const struct row rows[] = {
      "setgroups(2, 0x8) = -1 EFAULT (Bad address)",
      NULL,
      0},
+    /* none: strace reads nothing and shows [] whatever the address */
+    {115,
+     0,
+     {64, 0x8},
+     {FAULT(1, VSYS_CAP_STRUCT)},
+     "getgroups(64, []) = 0",
+     NULL,
+     0},
+    {115, 0, {0, 0x8}, {{0}}, "getgroups(0, []) = 0", NULL, 0},
+    {116,
+     0,
+     {0, 0x8},
+     {FAULT(1, VSYS_CAP_STRUCT)},
+     "setgroups(0, []) = 0",
+     NULL,
+     0},
 
     /* execve as strace -s 32 shows it: each string cut at 32 bytes, at most
      * 32 strings, the environment counted (VSYS_CAP_STRV, VSYS_CAP_COUNT) */
