@@ -3,12 +3,13 @@
  * for it): the stat family, statx, time, limits, uname, signal masks and
  * actions, a child's wait status, directory reads, prctl names and socket
  * address lengths, statfs, utimensat's times, terminal and FIONREAD ioctls,
- * group lists, netlink protocols and a long execve; each also with an
+ * group lists, netlink protocols, poll and a long execve; each also with an
  * unreadable pointer where the kernel
  * reports EFAULT. Raw system calls, so that libc neither adds nor merges
  * calls nor answers from the vDSO. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -177,6 +178,14 @@ static void fs_ids(void)
     syscall(SYS_pipe2, p, 0);
     syscall(SYS_write, p[1], "abc", 3);
     syscall(SYS_ioctl, p[0], FIONREAD, &n);
+    {
+        struct pollfd pf[3] = {
+            {p[0], POLLIN, 0}, {p[1], POLLIN | POLLOUT, 0}, {-1, POLLIN, 0}};
+        syscall(SYS_poll, pf, 3, 100);
+        pf[0].events = POLLPRI;
+        syscall(SYS_poll, pf, 1, 0);
+        syscall(SYS_poll, BAD, 1, 0);
+    }
     syscall(SYS_close, p[0]);
     syscall(SYS_close, p[1]);
     ng = syscall(SYS_getgroups, 64, gids);

@@ -52,6 +52,8 @@
  *            ( struct winsize           [ gid_t array read by the call
  *                                         (the count is a0)
  *            ] gid_t array the call wrote (the count is the result)
+ *            { poll's struct pollfd array (at entry; at exit for the
+ *              revents strace adds after the result); the count is a1
  *            & ioctl's third argument, by request (a structure for the
  *              requests whose plan captures it, else hex)
  *   't' is read at entry or at exit, as the plan says.
@@ -128,6 +130,7 @@ enum vsys_plan_id {
     P_IOCTL,           /* a2 at exit, for TIOCGWINSZ and FIONREAD only */
     P_GETGROUPS,       /* the gids a1 at exit (at most 64) */
     P_SETGROUPS,       /* the gids a1 at entry (at most 64) */
+    P_POLL,            /* struct pollfd a0 at entry and at exit (16) */
     P_COUNT
 };
 

@@ -67,6 +67,15 @@ bool vdec_winsize(struct obuf *o, bool json, const uint8_t *d, size_t n);
 bool vdec_gids(struct obuf *o, bool json, const uint8_t *d, size_t n,
                uint64_t count);
 
+/* decode-poll.c: `nfds` struct pollfd as captured at entry (`in`) and at
+ * the return (`out`, may be NULL); at most VDEC_POLL_MAX are captured
+ * (more show strace's "..."). The argument, and the text after " = N". */
+#define VDEC_POLL_MAX 16
+bool vdec_pollfds(struct obuf *o, bool json, const uint8_t *in, size_t nin,
+                  const uint8_t *out, size_t nout, uint64_t nfds);
+void vdec_poll_result(struct obuf *o, int64_t ret, const uint8_t *out,
+                      size_t nout, uint64_t nfds);
+
 /* prctl (decode-prctl.c): how many arguments strace shows for operation
  * `op` (the operation included), and how it shows the second: 's' a name
  * (PR_SET_NAME, PR_GET_NAME), or a signature character. */

@@ -347,6 +347,9 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case '&':
         vfmt_ioctl_arg(o, f, i);
         break;
+    case '{':
+        vfmt_poll_arg(o, f, i);
+        break;
     case '!':
         put_frame_mask(o, f, i);
         break;

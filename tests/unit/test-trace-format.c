@@ -193,7 +193,9 @@ struct row {
 #define UTIMES_BAD                                                             \
     "\x01\x00\x00\x00\x00\x00\x00\x00\xfe\xff\xff\x3f\x00\x00\x00\x00\x02\x00" \
     "\x00\x00\x00\x00\x00\x00\x00\x94\x35\x77\x00\x00\x00\x00"
-#define GROUPS "\0\0\0\0\4\0\0\0\x18\0\0\0\x63\0\0\0"
+#define POLL3_IN  "\3\0\0\0\1\0\0\0\4\0\0\0\5\0\0\0\xff\xff\xff\xff\1\0\0\0"
+#define POLL3_OUT "\3\0\0\0\1\0\1\0\4\0\0\0\5\0\4\0\xff\xff\xff\xff\1\0\0\0"
+#define GROUPS    "\0\0\0\0\4\0\0\0\x18\0\0\0\x63\0\0\0"
 
 static const struct row rows[] = {
     /* ---- files ---- */
@@ -930,6 +932,62 @@ static const struct row rows[] = {
      {0x1000, 0x2000, 0},
      {STR(0, "/bin/sh"), CUT(1, VSYS_CAP_STRV, "\0sh\0\0")},
      "execve(\"/bin/sh\", [\"sh\", \"\"...], NULL) = 0",
+     NULL,
+     0},
+
+    /* poll: strace 6.1's lines on the host */
+    {7,
+     2,
+     {0x1000, 3, 100},
+     {IN(0, POLL3_IN), OUT(0, POLL3_OUT)},
+     "poll([{fd=3, events=POLLIN}, {fd=4, events=POLLIN|POLLOUT}, {fd=-1}], "
+     "3, 100) = 2 ([{fd=3, revents=POLLIN}, {fd=4, revents=POLLOUT}])",
+     "\"decoded\":[[{\"fd\":3,\"events\":\"POLLIN\",\"revents\":\"POLLIN\"},"
+     "{\"fd\":4,\"events\":\"POLLIN|POLLOUT\",\"revents\":\"POLLOUT\"},"
+     "{\"fd\":-1,\"events\":\"POLLIN\",\"revents\":\"0\"}],3,100]",
+     R_BOUNDARIES},
+    {7,
+     0,
+     {0x1000, 0, 0},
+     {IN(0, ""), OUT(0, "")},
+     "poll([], 0, 0) = 0 (Timeout)",
+     NULL,
+     0},
+    {7,
+     -14,
+     {0x8, 1, 0},
+     {FAULT(0, VSYS_CAP_STRUCT)},
+     "poll(0x8, 1, 0) = -1 EFAULT (Bad address)",
+     NULL,
+     0},
+    {7,
+     0,
+     {0x1000, 1, 0},
+     {IN(0, "\3\0\0\0\2\0\0\0"), OUT(0, "\3\0\0\0\2\0\0\0")},
+     "poll([{fd=3, events=POLLPRI}], 1, 0) = 0 (Timeout)",
+     NULL,
+     0},
+    {7,
+     1,
+     {0x1000, 1, 0},
+     {IN(0, "\x63\0\0\0\1\0\0\0"), OUT(0, "\x63\0\0\0\1\0\x20\0")},
+     "poll([{fd=99, events=POLLIN}], 1, 0) = 1 ([{fd=99, revents=POLLNVAL}])",
+     NULL,
+     0},
+    {7,
+     1,
+     {0x1000, 1, 0},
+     {IN(0, "\3\0\0\0\1\x80\0\0"), OUT(0, "\3\0\0\0\1\x80\x11\0")},
+     "poll([{fd=3, events=POLLIN|POLL_BUSY_LOOP}], 1, 0) = 1 ([{fd=3, "
+     "revents=POLLIN|POLLHUP}])",
+     NULL,
+     0},
+    /* an array shorter than its count says: the address, no result list */
+    {7,
+     1,
+     {0x1000, 3, 0},
+     {IN(0, "\3\0\0\0\1\0\0\0"), OUT(0, "\3\0\0\0\1\0\1\0")},
+     "poll(0x1000, 3, 0) = 1",
      NULL,
      0},
 
