@@ -3,10 +3,10 @@
  * for it): the stat family, statx, time, limits, uname, signal masks and
  * actions, a child's wait status, directory reads, prctl names and socket
  * address lengths, statfs, utimensat's times, terminal and FIONREAD ioctls,
- * group lists, netlink protocols, poll and a long execve; each also with an
- * unreadable pointer where the kernel
- * reports EFAULT. Raw system calls, so that libc neither adds nor merges
- * calls nor answers from the vDSO. */
+ * group lists, netlink protocols, poll, rusage and a long execve; each
+ * also with an unreadable pointer where the kernel reports EFAULT. Raw system
+ * calls, so that libc neither adds nor merges calls nor answers from the vDSO.
+ */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
@@ -106,6 +106,14 @@ static void signals(void)
     if (child == 0)
         syscall(SYS_exit_group, 3);
     syscall(SYS_wait4, child, &status, 0, NULL);
+}
+
+static void usage(void)
+{
+    struct rusage ru;
+
+    syscall(SYS_getrusage, RUSAGE_SELF, &ru);
+    syscall(SYS_getrusage, RUSAGE_CHILDREN, BAD);
 }
 
 static void names(void)
@@ -208,6 +216,7 @@ static void long_exec(void)
     char *const env[] = {a1, b2, NULL};
     char *argv[41];
     char longarg[80];
+    struct rusage ru;
     int status;
     pid_t child;
 
@@ -223,7 +232,7 @@ static void long_exec(void)
         syscall(SYS_execve, "/nonexistent/vigil-nothing", argv, env);
         syscall(SYS_exit_group, 0);
     }
-    syscall(SYS_wait4, child, &status, 0, NULL);
+    syscall(SYS_wait4, child, &status, 0, &ru);
 }
 
 int main(void)
@@ -235,5 +244,6 @@ int main(void)
     sockets();
     fs_ids();
     long_exec();
+    usage();
     return 0;
 }

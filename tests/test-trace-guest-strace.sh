@@ -55,7 +55,7 @@ decoded=$decoded,gettimeofday,nanosleep,clock_nanosleep,prlimit64,getrlimit
 decoded=$decoded,uname,rt_sigprocmask,rt_sigaction,rt_sigreturn,clone,wait4
 decoded=$decoded,getdents64,prctl,getsockname,getpeername,accept4
 decoded=$decoded,statfs,fstatfs,utimensat,ioctl,getgroups,setgroups,socket
-decoded=$decoded,execve,poll
+decoded=$decoded,execve,poll,getrusage
 work='ls -la / /dev/null >/dev/null; stat / /tmp /dev/null >/dev/null
 uname -a >/dev/null; ulimit -n >/dev/null; sleep 0.01; ps >/dev/null
 df >/dev/null; mkdir /tmp/d; touch /tmp/d/f; chmod 640 /tmp/d/f

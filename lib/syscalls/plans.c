@@ -93,6 +93,7 @@
 #define UTSNAME_LEN 390 /* six fields of 65 bytes */
 #define STATFS_LEN  88  /* struct statfs through f_flags */
 #define GROUPS_LEN  256 /* 64 gids: more are shown as the address */
+#define RUSAGE_LEN  144 /* struct rusage, whole */
 #define POLL_LEN    128 /* 16 struct pollfd (VDEC_POLL_MAX) */
 
 #define PLAN1(a)                                                               \
@@ -170,6 +171,8 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_IOCTL] = PLAN2(IOCTL_OUT(0x5413, 8), IOCTL_OUT(0x541b, 4)),
     [P_GETGROUPS] = PLAN1(STRUCT_OUT(1, GROUPS_LEN)),
     [P_SETGROUPS] = PLAN1(STRUCT_IN(1, GROUPS_LEN)),
+    [P_WAIT4] = PLAN2(STRUCT_OUT(1, 4), STRUCT_OUT(3, RUSAGE_LEN)),
+    [P_RUSAGE1] = PLAN1(STRUCT_OUT(1, RUSAGE_LEN)),
     [P_POLL] = PLAN2(STRUCT_IN(0, POLL_LEN), STRUCT_OUT(0, POLL_LEN)),
 };
 

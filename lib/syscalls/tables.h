@@ -54,6 +54,7 @@
  *            ] gid_t array the call wrote (the count is the result)
  *            { poll's struct pollfd array (at entry; at exit for the
  *              revents strace adds after the result); the count is a1
+ *            ) struct rusage (at exit)  < getrusage's who
  *            & ioctl's third argument, by request (a structure for the
  *              requests whose plan captures it, else hex)
  *   't' is read at entry or at exit, as the plan says.
@@ -130,6 +131,8 @@ enum vsys_plan_id {
     P_IOCTL,           /* a2 at exit, for TIOCGWINSZ and FIONREAD only */
     P_GETGROUPS,       /* the gids a1 at exit (at most 64) */
     P_SETGROUPS,       /* the gids a1 at entry (at most 64) */
+    P_WAIT4,           /* status a1, struct rusage a3, at exit */
+    P_RUSAGE1,         /* struct rusage a1 at exit: getrusage */
     P_POLL,            /* struct pollfd a0 at entry and at exit (16) */
     P_COUNT
 };

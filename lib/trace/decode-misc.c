@@ -153,6 +153,32 @@ bool vdec_gids(struct obuf *o, bool json, const uint8_t *d, size_t n,
     return true;
 }
 
+/* struct rusage: strace without -v shows the two times; JSON has every
+ * field. */
+bool vdec_rusage(struct obuf *o, bool json, const uint8_t *d, size_t n)
+{
+    static const char *const longs[] = {
+        "ru_maxrss", "ru_ixrss",    "ru_idrss",   "ru_isrss",   "ru_minflt",
+        "ru_majflt", "ru_nswap",    "ru_inblock", "ru_oublock", "ru_msgsnd",
+        "ru_msgrcv", "ru_nsignals", "ru_nvcsw",   "ru_nivcsw"};
+
+    if (n < 32 + 8 * VSYS_ARRAY_SIZE(longs))
+        return false;
+    ob_puts(o, json ? "{\"ru_utime\":" : "{ru_utime=");
+    vdec_timeval(o, json, d, 16);
+    ob_puts(o, json ? ",\"ru_stime\":" : ", ru_stime=");
+    vdec_timeval(o, json, d + 16, 16);
+    if (!json) {
+        ob_puts(o, ", ...}");
+        return true;
+    }
+    for (size_t i = 0; i < VSYS_ARRAY_SIZE(longs); i++)
+        ob_printf(o, ",\"%s\":%lld", longs[i],
+                  (long long)(int64_t)rd64(d + 32 + 8 * i));
+    ob_putc(o, '}');
+    return true;
+}
+
 bool vdec_struct(struct obuf *o, bool json, char sig, uint64_t addr,
                  const uint8_t *d, size_t n)
 {
@@ -181,6 +207,8 @@ bool vdec_struct(struct obuf *o, bool json, char sig, uint64_t addr,
         return vdec_utimes(o, json, d, n);
     case '(':
         return vdec_winsize(o, json, d, n);
+    case ')':
+        return vdec_rusage(o, json, d, n);
     default:
         return false;
     }

@@ -64,6 +64,8 @@ bool vdec_utimes(struct obuf *o, bool json, const uint8_t *d, size_t n);
 /* decode-misc.c: struct winsize (8); `count` gids (false when the capture
  * holds fewer). */
 bool vdec_winsize(struct obuf *o, bool json, const uint8_t *d, size_t n);
+/* struct rusage (144 bytes) */
+bool vdec_rusage(struct obuf *o, bool json, const uint8_t *d, size_t n);
 bool vdec_gids(struct obuf *o, bool json, const uint8_t *d, size_t n,
                uint64_t count);
 

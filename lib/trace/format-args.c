@@ -333,7 +333,17 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case '#':
     case '%':
     case '(':
+    case ')':
         vfmt_mem(o, f, i, sig);
+        break;
+    case '<': /* getrusage's who */
+        if ((int32_t)v == 0 || (int32_t)v == -1 || (int32_t)v == 1)
+            vfmt_name(o, json,
+                      (int32_t)v == 0    ? "RUSAGE_SELF"
+                      : (int32_t)v == -1 ? "RUSAGE_CHILDREN"
+                                         : "RUSAGE_THREAD");
+        else
+            ob_dec(o, (int32_t)v);
         break;
     case '[':
     case ']':

@@ -195,7 +195,25 @@ struct row {
     "\x00\x00\x00\x00\x00\x00\x00\x94\x35\x77\x00\x00\x00\x00"
 #define POLL3_IN  "\3\0\0\0\1\0\0\0\4\0\0\0\5\0\0\0\xff\xff\xff\xff\1\0\0\0"
 #define POLL3_OUT "\3\0\0\0\1\0\1\0\4\0\0\0\5\0\4\0\xff\xff\xff\xff\1\0\0\0"
-#define GROUPS    "\0\0\0\0\4\0\0\0\x18\0\0\0\x63\0\0\0"
+#define RUSAGE_CHILD                                                           \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x0b\x5d\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xd2\x04\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x64\x00\x00\x00\x00\x00\x00\x00" \
+    "\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x00" \
+    "\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00"
+#define RUSAGE_SELF                                                            \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\xeb\x1c\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+#define GROUPS "\0\0\0\0\4\0\0\0\x18\0\0\0\x63\0\0\0"
 
 static const struct row rows[] = {
     /* ---- files ---- */
@@ -988,6 +1006,52 @@ static const struct row rows[] = {
      {0x1000, 3, 0},
      {IN(0, "\3\0\0\0\1\0\0\0"), OUT(0, "\3\0\0\0\1\0\1\0")},
      "poll(0x1000, 3, 0) = 1",
+     NULL,
+     0},
+
+    /* rusage (wait4, getrusage): strace 6.1's lines on the host */
+    {61,
+     21062,
+     {21062, 0x1000, 0, 0x2000},
+     {OUT(1, "\0\0\0\0"), OUT(3, RUSAGE_CHILD)},
+     "wait4(21062, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, "
+     "{ru_utime={tv_sec=0, tv_usec=23819}, ru_stime={tv_sec=0, tv_usec=0}, "
+     "...}) = 21062",
+     "\"0\",{\"ru_utime\":{\"sec\":0,\"usec\":23819},\"ru_stime\":{\"sec\":0,"
+     "\"usec\":0},\"ru_maxrss\":1234,\"ru_ixrss\":0,\"ru_idrss\":0,"
+     "\"ru_isrss\":0,\"ru_minflt\":100,\"ru_majflt\":2,\"ru_nswap\":0,"
+     "\"ru_inblock\":8,\"ru_oublock\":16,\"ru_msgsnd\":0,\"ru_msgrcv\":0,"
+     "\"ru_nsignals\":0,\"ru_nvcsw\":3,\"ru_nivcsw\":4}]",
+     R_BOUNDARIES},
+    {98,
+     0,
+     {0, 0x2000},
+     {OUT(1, RUSAGE_SELF)},
+     "getrusage(RUSAGE_SELF, {ru_utime={tv_sec=0, tv_usec=7403}, "
+     "ru_stime={tv_sec=0, tv_usec=0}, ...}) = 0",
+     NULL,
+     0},
+    {98,
+     -14,
+     {(uint64_t)-1, 0x8},
+     {{0}},
+     "getrusage(RUSAGE_CHILDREN, 0x8) = -1 EFAULT (Bad address)",
+     NULL,
+     0},
+    {61,
+     -10,
+     {(uint64_t)-1, 0x7ffda493588c, 1, 0x7ffda4935890},
+     {{0}},
+     "wait4(-1, 0x7ffda493588c, WNOHANG, 0x7ffda4935890) = -1 ECHILD (No "
+     "child processes)",
+     NULL,
+     0},
+    /* cut short: the address */
+    {98,
+     0,
+     {0, 0x2000},
+     {FAULT_PART(1, VSYS_CAP_STRUCT, "\0\0\0\0\0\0\0\0")},
+     "getrusage(RUSAGE_SELF, 0x2000) = 0",
      NULL,
      0},
 
