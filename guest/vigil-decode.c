@@ -2,14 +2,18 @@
  * (tests/test-trace-guest-strace.sh compares vigil's text with strace's
  * for it): the stat family, statx, time, limits, uname, signal masks and
  * actions, a child's wait status, directory reads, prctl names and socket
- * address lengths; each also with an unreadable pointer where the kernel
- * reports EFAULT. Raw system calls, so that libc neither adds nor merges
- * calls nor answers from the vDSO. */
+ * address lengths, statfs, utimensat's times, terminal and FIONREAD ioctls,
+ * group lists, netlink protocols, poll, rusage and a long execve; each
+ * also with an unreadable pointer where the kernel reports EFAULT. Raw system
+ * calls, so that libc neither adds nor merges calls nor answers from the vDSO.
+ */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -104,6 +108,14 @@ static void signals(void)
     syscall(SYS_wait4, child, &status, 0, NULL);
 }
 
+static void usage(void)
+{
+    struct rusage ru;
+
+    syscall(SYS_getrusage, RUSAGE_SELF, &ru);
+    syscall(SYS_getrusage, RUSAGE_CHILDREN, BAD);
+}
+
 static void names(void)
 {
     char name[16];
@@ -144,6 +156,85 @@ static void sockets(void)
     unlink(un.sun_path);
 }
 
+static void fs_ids(void)
+{
+    char sfs[120];
+    struct timespec t[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+    struct winsize ws;
+    unsigned gids[64];
+    int fd, p[2], n;
+    long ng;
+
+    syscall(SYS_statfs, "/", sfs);
+    syscall(SYS_statfs, "/proc", sfs);
+    syscall(SYS_statfs, "/nonexistent", sfs);
+    syscall(SYS_statfs, "/", BAD);
+    syscall(SYS_fstatfs, 1, sfs);
+    fd = (int)syscall(SYS_openat, AT_FDCWD, "/tmp/vigil-decode.f",
+                      O_WRONLY | O_CREAT, 0644);
+    syscall(SYS_utimensat, AT_FDCWD, "/tmp/vigil-decode.f", t, 0);
+    t[0].tv_sec = 1700000000;
+    t[0].tv_nsec = 5;
+    t[1].tv_sec = 1700000001;
+    t[1].tv_nsec = 0;
+    syscall(SYS_utimensat, fd, NULL, t, 0);
+    syscall(SYS_utimensat, AT_FDCWD, "/tmp/vigil-decode.f", BAD, 0);
+    syscall(SYS_close, fd);
+    syscall(SYS_unlinkat, AT_FDCWD, "/tmp/vigil-decode.f", 0);
+    syscall(SYS_ioctl, 0, TIOCGWINSZ, &ws);
+    syscall(SYS_ioctl, 0, TIOCGWINSZ, BAD);
+    syscall(SYS_pipe2, p, 0);
+    syscall(SYS_write, p[1], "abc", 3);
+    syscall(SYS_ioctl, p[0], FIONREAD, &n);
+    {
+        struct pollfd pf[3] = {
+            {p[0], POLLIN, 0}, {p[1], POLLIN | POLLOUT, 0}, {-1, POLLIN, 0}};
+        syscall(SYS_poll, pf, 3, 100);
+        pf[0].events = POLLPRI;
+        syscall(SYS_poll, pf, 1, 0);
+        syscall(SYS_poll, BAD, 1, 0);
+    }
+    syscall(SYS_close, p[0]);
+    syscall(SYS_close, p[1]);
+    ng = syscall(SYS_getgroups, 64, gids);
+    syscall(SYS_getgroups, 0, NULL);
+    syscall(SYS_getgroups, 64, BAD);
+    syscall(SYS_setgroups, ng > 0 ? ng : 0, gids);
+    syscall(SYS_setgroups, 2, BAD);
+    fd = (int)syscall(SYS_socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0);
+    syscall(SYS_close, fd);
+    fd = (int)syscall(SYS_socket, AF_NETLINK, SOCK_DGRAM, 15);
+    syscall(SYS_close, fd);
+    syscall(SYS_socket, AF_NETLINK, SOCK_RAW, 99);
+}
+
+/* strace -s 32 cuts this argv after 32 strings, and the long one at 32
+ * bytes; the child execs a path that does not exist. */
+static void long_exec(void)
+{
+    static char a1[] = "A=1", b2[] = "B=2", name[] = "vigil-nothing", a[] = "a";
+    char *const env[] = {a1, b2, NULL};
+    char *argv[41];
+    char longarg[80];
+    struct rusage ru;
+    int status;
+    pid_t child;
+
+    memset(longarg, 'x', sizeof(longarg) - 1);
+    longarg[sizeof(longarg) - 1] = 0;
+    argv[0] = name;
+    argv[1] = longarg;
+    for (int i = 2; i < 40; i++)
+        argv[i] = a;
+    argv[40] = NULL;
+    child = (pid_t)syscall(SYS_fork);
+    if (child == 0) {
+        syscall(SYS_execve, "/nonexistent/vigil-nothing", argv, env);
+        syscall(SYS_exit_group, 0);
+    }
+    syscall(SYS_wait4, child, &status, 0, &ru);
+}
+
 int main(void)
 {
     files();
@@ -151,5 +242,8 @@ int main(void)
     signals();
     names();
     sockets();
+    fs_ids();
+    long_exec();
+    usage();
     return 0;
 }

@@ -53,7 +53,11 @@ uint32_t capture_room(const struct vsys_cap *c)
         n = limits.str_max;
         break;
     case VSYS_CAP_ARGV:
+    case VSYS_CAP_STRV:
         n = limits.argv_max;
+        break;
+    case VSYS_CAP_COUNT:
+        n = 4;
         break;
     case VSYS_CAP_STRUCT:
         n = c->fixed_len;
@@ -138,6 +142,84 @@ static uint32_t cap_argv(struct vcpu *v, uint64_t addr, bool compat,
     return got;
 }
 
+/* An argv as strace shows it (VSYS_CAP_STRV): at most str_max strings,
+ * each cut at str_max bytes, every one preceded by a flag byte (1: cut).
+ * Only str_max + 1 bytes of a string are read: enough to know it is
+ * longer. */
+static uint32_t cap_strv(struct vcpu *v, uint64_t addr, bool compat,
+                         uint8_t *dst, uint32_t room, bool *fault, bool *trunc)
+{
+    uint32_t got = 0, max = limits.str_max;
+    *fault = *trunc = false;
+    for (unsigned i = 0; i < 256; i++) {
+        uint64_t p = 0; /* i386 pointers are 4 bytes, little-endian */
+        unsigned psize = compat ? 4 : 8;
+        if (!mem(v, addr + psize * i, &p, psize)) {
+            *fault = true;
+            return got;
+        }
+        if (p == 0)
+            return got;
+        if (i >= max || got + 2 > room) {
+            *trunc = true;
+            return got;
+        }
+        uint32_t want = room - got - 1;
+        if (want > max + 1)
+            want = max + 1;
+        bool f;
+        uint8_t *s = dst + got + 1;
+        uint32_t n = mem_bounded(v, p, s, want, true, &f);
+        dst[got] = 0;
+        if (n > 0 && s[n - 1] == 0) { /* whole */
+            got += 1 + n;
+        } else if (!f && n == max + 1) { /* longer than max: cut */
+            dst[got] = 1;
+            s[max] = 0;
+            got += 2 + max;
+        } else { /* the room or the string's page ended */
+            got += 1 + n;
+            *fault = f;
+            *trunc = !f;
+            return got;
+        }
+    }
+    *trunc = true;
+    return got;
+}
+
+/* How many pointers precede the NULL of the array at addr (an
+ * environment), read a page-bounded chunk at a time, at most 65536. */
+static uint32_t cap_count(struct vcpu *v, uint64_t addr, bool compat,
+                          uint8_t *dst, bool *fault, bool *trunc)
+{
+    unsigned psize = compat ? 4 : 8;
+    uint32_t n = 0;
+    uint8_t chunk[256];
+    *fault = *trunc = false;
+    while (n < 65536) {
+        bool f;
+        uint32_t got = mem_bounded(v, addr + (uint64_t)n * psize, chunk,
+                                   sizeof chunk, false, &f);
+        for (uint32_t k = 0; k + psize <= got; k += psize) {
+            uint64_t p = 0;
+            memcpy(&p, chunk + k, psize);
+            if (p == 0) {
+                memcpy(dst, &n, 4);
+                return 4;
+            }
+            n++;
+        }
+        if (f) {
+            *fault = true;
+            return 0;
+        }
+    }
+    *trunc = true;
+    memcpy(dst, &n, 4);
+    return 4;
+}
+
 /* Count the linux_dirent64 records in the `len` bytes at addr by their
  * d_reclen (16 bits at offset 16), reading two bytes per record instead of
  * copying the buffer. Stops at a record that does not fit, as strace does;
@@ -215,6 +297,10 @@ uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
             trunc = !fault && (n == 0 || data[n - 1] != 0);
         } else if (c->kind == VSYS_CAP_ARGV) {
             n = cap_argv(v, addr, compat, data, room, &fault, &trunc);
+        } else if (c->kind == VSYS_CAP_STRV) {
+            n = cap_strv(v, addr, compat, data, room, &fault, &trunc);
+        } else if (c->kind == VSYS_CAP_COUNT) {
+            n = cap_count(v, addr, compat, data, &fault, &trunc);
         } else if (c->kind == VSYS_CAP_DIRENTS) {
             n = cap_dirents(v, addr, ret > 0 ? (uint64_t)ret : 0, data, &fault,
                             &trunc);

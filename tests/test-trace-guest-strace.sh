@@ -54,6 +54,8 @@ decoded=newfstatat,fstat,stat,lstat,statx,clock_gettime,clock_getres
 decoded=$decoded,gettimeofday,nanosleep,clock_nanosleep,prlimit64,getrlimit
 decoded=$decoded,uname,rt_sigprocmask,rt_sigaction,rt_sigreturn,clone,wait4
 decoded=$decoded,getdents64,prctl,getsockname,getpeername,accept4
+decoded=$decoded,statfs,fstatfs,utimensat,ioctl,getgroups,setgroups,socket
+decoded=$decoded,execve,poll,getrusage
 work='ls -la / /dev/null >/dev/null; stat / /tmp /dev/null >/dev/null
 uname -a >/dev/null; ulimit -n >/dev/null; sleep 0.01; ps >/dev/null
 df >/dev/null; mkdir /tmp/d; touch /tmp/d/f; chmod 640 /tmp/d/f
@@ -98,5 +100,17 @@ e=$(dj getdents64 'select(.ret > 0) | .decoded[1].entries' | head -n 1)
 check "getdents64 of / counts its entries ($e)" test "${e:-0}" -gt 2
 expect_eq "accept4: the length before and after" \
     "$(dj accept4 '.decoded[2]')" '{"in":128,"out":2}'
+expect_eq "statfs /proc: f_type" \
+    "$(dj statfs 'select(.decoded[0] == "/proc") | .decoded[1].f_type')" \
+    '"PROC_SUPER_MAGIC"'
+expect_eq "utimensat: UTIME_NOW and UTIME_OMIT, then a set time" \
+    "$(dj utimensat 'select(.ret == 0) | .decoded[2]' | tr -d '\n')" \
+    '["UTIME_NOW","UTIME_OMIT"][{"sec":1700000000,"nsec":5},{"sec":1700000001,"nsec":0}]'
+expect_eq "ioctl FIONREAD on a pipe holding 3 bytes" \
+    "$(dj ioctl 'select(.decoded[1] == "FIONREAD") | .decoded[2]')" '[3]'
+long="\"$(printf '%032d' 0 | tr 0 x)\"..., \"a\", \"a\""
+check "execve: 32 strings, the long one cut, two variables" grep -q \
+    "execve(\"/nonexistent/vigil-nothing\", \[\"vigil-nothing\", $long.*\"a\", \.\.\.\], 0x[0-9a-f]* /\* 2 vars \*/) = -1 ENOENT" \
+    "$TMP/trace.txt"
 
 done_testing

@@ -30,6 +30,13 @@ enum vsys_cap_kind {
     VSYS_CAP_FRAME_MASK = 7, /* rt_sigreturn: the signal mask (8 bytes) in
                                 the x86-64 signal frame at the user stack
                                 pointer; args[argi] is not used */
+    VSYS_CAP_STRV = 8,       /* argv as strace shows it: at most str_max
+                                strings, each cut at str_max bytes; each
+                                element is a flag byte (1: cut) then the
+                                string's bytes then a NUL */
+    VSYS_CAP_COUNT = 9,      /* the number of pointers before the NULL of a
+                                NULL-terminated array (envp), as a uint32;
+                                the strings are not read */
 };
 
 /* At rt_sigreturn's entry the restorer has popped the frame's return

@@ -24,9 +24,14 @@
         .argi = (i), .kind = VSYS_CAP_BUF, .at_exit = 1,                       \
         .len_from = VSYS_LEN_RESULT, .only_ok = 1                              \
     }
-#define ARGV(i)                                                                \
+#define STRV(i)                                                                \
     {                                                                          \
-        .argi = (i), .kind = VSYS_CAP_ARGV, .len_from = VSYS_LEN_NUL           \
+        .argi = (i), .kind = VSYS_CAP_STRV, .len_from = VSYS_LEN_NUL           \
+    }
+#define COUNT(i)                                                               \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_COUNT, .len_from = VSYS_LEN_FIXED,       \
+        .fixed_len = 4                                                         \
     }
 #define ADDR_IN(i, l)                                                          \
     {                                                                          \
@@ -67,6 +72,14 @@
         .cond_val = (op)                                                       \
     }
 
+/* ioctl's argument at exit, for one request (args[1]) only */
+#define IOCTL_OUT(req, n)                                                      \
+    {                                                                          \
+        .argi = 2, .kind = VSYS_CAP_STRUCT, .at_exit = 1,                      \
+        .len_from = VSYS_LEN_FIXED, .fixed_len = (n), .only_ok = 1,            \
+        .cond_arg = 2, .cond_val = (req)                                       \
+    }
+
 #define FRAME_MASK                                                             \
     {                                                                          \
         .argi = 0, .kind = VSYS_CAP_FRAME_MASK, .len_from = VSYS_LEN_FIXED,    \
@@ -78,6 +91,10 @@
 #define STAT_LEN    144 /* struct stat, whole */
 #define STATX_LEN   144 /* struct statx up to stx_dev_minor */
 #define UTSNAME_LEN 390 /* six fields of 65 bytes */
+#define STATFS_LEN  88  /* struct statfs through f_flags */
+#define GROUPS_LEN  256 /* 64 gids: more are shown as the address */
+#define RUSAGE_LEN  144 /* struct rusage, whole */
+#define POLL_LEN    128 /* 16 struct pollfd (VDEC_POLL_MAX) */
 
 #define PLAN1(a)                                                               \
     {                                                                          \
@@ -110,8 +127,8 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_S1_BOUT2] = PLAN2(STR(1), BUF_OUT(2)),
     [P_READLINK] = PLAN2(STR(0), BUF_OUT(1)),
     [P_READLINKAT] = PLAN2(STR(1), BUF_OUT(2)),
-    [P_EXECVE] = PLAN2(STR(0), ARGV(1)),
-    [P_EXECVEAT] = PLAN2(STR(1), ARGV(2)),
+    [P_EXECVE] = PLAN3(STR(0), STRV(1), COUNT(2)),
+    [P_EXECVEAT] = PLAN3(STR(1), STRV(2), COUNT(3)),
     [P_WRITE] = PLAN1(BUF_IN(1, 2)),
     [P_READ] = PLAN1(BUF_OUT(1)),
     [P_BIN0] = PLAN1(BUF_IN(0, 1)),
@@ -148,6 +165,16 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_CLONE] = PLAN1(STRUCT_OUT(2, 4)),
     [P_SIGRETURN] = PLAN1(FRAME_MASK),
     [P_RIOV3] = PLAN1(STRUCT_IN(3, 16)),
+    [P_STATFS] = PLAN2(STR(0), STRUCT_OUT(1, STATFS_LEN)),
+    [P_FSTATFS] = PLAN1(STRUCT_OUT(1, STATFS_LEN)),
+    [P_UTIMENSAT] = PLAN2(STR(1), STRUCT_IN(2, 32)),
+    /* TIOCGWINSZ: struct winsize; FIONREAD: an int */
+    [P_IOCTL] = PLAN2(IOCTL_OUT(0x5413, 8), IOCTL_OUT(0x541b, 4)),
+    [P_GETGROUPS] = PLAN1(STRUCT_OUT(1, GROUPS_LEN)),
+    [P_SETGROUPS] = PLAN1(STRUCT_IN(1, GROUPS_LEN)),
+    [P_WAIT4] = PLAN2(STRUCT_OUT(1, 4), STRUCT_OUT(3, RUSAGE_LEN)),
+    [P_RUSAGE1] = PLAN1(STRUCT_OUT(1, RUSAGE_LEN)),
+    [P_POLL] = PLAN2(STRUCT_IN(0, POLL_LEN), STRUCT_OUT(0, POLL_LEN)),
 };
 
 const struct vsys_ent *vsys_lookup(uint64_t nr, bool compat)

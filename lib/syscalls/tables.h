@@ -14,7 +14,8 @@
  *              --callers only: process_vm_writev's remote iovec
  *   memory:  s string (STR capture)     b bytes (BUF capture)
  *            B bytes, shown in hex escapes (random data: getrandom)
- *            v argv (ARGV capture)      k socket address (SOCKADDR)
+ *            v argv (STRV or ARGV)      k socket address (SOCKADDR)
+ *            * envp (COUNT capture: the address and how many)
  *            i int[2] (pipe fds)        W wait status (int)
  *            t timespec                 h struct open_how
  *   symbols: o open flags               O O_ flags without access mode
@@ -48,6 +49,16 @@
  *            0 an int the call wrote, [N] (clone's parent_tid)
  *            ! rt_sigreturn's frame mask (FRAME_MASK capture; the
  *              "argument" is not a register but the frame)
+ *            # struct statfs            % utimensat's timespec pair
+ *                                         (at entry)
+ *            ( struct winsize           [ gid_t array read by the call
+ *                                         (the count is a0)
+ *            ] gid_t array the call wrote (the count is the result)
+ *            { poll's struct pollfd array (at entry; at exit for the
+ *              revents strace adds after the result); the count is a1
+ *            ) struct rusage (at exit)  < getrusage's who
+ *            & ioctl's third argument, by request (a structure for the
+ *              requests whose plan captures it, else hex)
  *   't' is read at entry or at exit, as the plan says.
  */
 #ifndef VIGIL_SYSCALLS_TABLES_H
@@ -80,8 +91,8 @@ enum vsys_plan_id {
     P_S1_BOUT2,        /* fgetxattr */
     P_READLINK,        /* path a0, buffer a1 at exit (result) */
     P_READLINKAT,      /* path a1, buffer a2 at exit (result) */
-    P_EXECVE,          /* path a0, argv a1 */
-    P_EXECVEAT,        /* path a1, argv a2 */
+    P_EXECVE,          /* path a0, argv a1 (STRV), envp a2 counted */
+    P_EXECVEAT,        /* path a1, argv a2 (STRV), envp a3 counted */
     P_WRITE,           /* bytes a1 (len a2) at entry */
     P_READ,            /* bytes a1 at exit (result) */
     P_BIN0,            /* bytes a0 (len a1) at entry: sethostname */
@@ -118,6 +129,15 @@ enum vsys_plan_id {
     P_SIGRETURN,       /* the signal frame's mask, through the stack */
     P_RIOV3,           /* process_vm_writev: the first remote iovec at a3,
                           for --callers' evidence (docs/callers.md) */
+    P_STATFS,          /* path a0, struct statfs a1 at exit */
+    P_FSTATFS,         /* struct statfs a1 at exit */
+    P_UTIMENSAT,       /* path a1, the timespec pair a2 */
+    P_IOCTL,           /* a2 at exit, for TIOCGWINSZ and FIONREAD only */
+    P_GETGROUPS,       /* the gids a1 at exit (at most 64) */
+    P_SETGROUPS,       /* the gids a1 at entry (at most 64) */
+    P_WAIT4,           /* status a1, struct rusage a3, at exit */
+    P_RUSAGE1,         /* struct rusage a1 at exit: getrusage */
+    P_POLL,            /* struct pollfd a0 at entry and at exit (16) */
     P_COUNT
 };
 

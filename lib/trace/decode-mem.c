@@ -76,6 +76,47 @@ void vdec_argv(struct obuf *o, bool json, const uint8_t *d, size_t n,
     ob_putc(o, ']');
 }
 
+bool vdec_strv(struct obuf *o, bool json, const uint8_t *d, size_t n,
+               bool trunc)
+{
+    size_t at = 0;
+    bool first = true, open = false, any = false;
+
+    ob_putc(o, '[');
+    while (at < n && !o->full) {
+        bool cut = d[at++] != 0;
+        const uint8_t *nul = at < n ? memchr(d + at, 0, n - at) : NULL;
+        size_t len = nul ? (size_t)(nul - (d + at)) : n - at;
+
+        if (!first)
+            ob_puts(o, json ? "," : ", ");
+        first = false;
+        open = !nul; /* the capture's room ended inside this string */
+        any = any || cut || open;
+        vdec_bytes(o, json, d + at, len, cut || open);
+        at += len + (nul ? 1 : 0);
+    }
+    if (trunc && !open && !json)
+        ob_puts(o, first ? "..." : ", ...");
+    ob_putc(o, ']');
+    return any || trunc;
+}
+
+void vdec_envc(struct obuf *o, bool json, uint64_t addr, const uint8_t *d)
+{
+    uint32_t n;
+
+    memcpy(&n, d, 4);
+    if (json) {
+        ob_puts(o, "{\"addr\":\"");
+        ob_hex(o, addr);
+        ob_printf(o, "\",\"vars\":%u}", (unsigned)n);
+        return;
+    }
+    ob_hex(o, addr);
+    ob_printf(o, " /* %u var%s */", (unsigned)n, n == 1 ? "" : "s");
+}
+
 static void put_inet6(struct obuf *o, const uint8_t *a)
 {
     char tmp[INET6_ADDRSTRLEN];

@@ -1,5 +1,6 @@
 /* The smaller structures: timeval, rlimit, utsname, a getdents64 buffer's
- * record count, and vdec_struct, which picks a decoder by signature. */
+ * record count, a terminal's window size, group lists, and vdec_struct, which
+ * picks a decoder by signature. */
 #include <string.h>
 
 #include "trace/decode.h"
@@ -119,6 +120,65 @@ bool vdec_int(struct obuf *o, bool json, const uint8_t *d, size_t n)
     return true;
 }
 
+bool vdec_winsize(struct obuf *o, bool json, const uint8_t *d, size_t n)
+{
+    uint16_t w[4];
+
+    if (n < sizeof(w))
+        return false;
+    memcpy(w, d, sizeof(w));
+    ob_printf(o,
+              json ? "{\"ws_row\":%u,\"ws_col\":%u,\"ws_xpixel\":%u,"
+                     "\"ws_ypixel\":%u}"
+                   : "{ws_row=%u, ws_col=%u, ws_xpixel=%u, ws_ypixel=%u}",
+              w[0], w[1], w[2], w[3]);
+    return true;
+}
+
+bool vdec_gids(struct obuf *o, bool json, const uint8_t *d, size_t n,
+               uint64_t count)
+{
+    if (count > n / 4)
+        return false;
+    ob_putc(o, '[');
+    for (uint64_t i = 0; i < count; i++) {
+        uint32_t g;
+
+        memcpy(&g, d + 4 * i, 4);
+        if (i)
+            ob_puts(o, json ? "," : ", ");
+        ob_udec(o, g);
+    }
+    ob_putc(o, ']');
+    return true;
+}
+
+/* struct rusage: strace without -v shows the two times; JSON has every
+ * field. */
+bool vdec_rusage(struct obuf *o, bool json, const uint8_t *d, size_t n)
+{
+    static const char *const longs[] = {
+        "ru_maxrss", "ru_ixrss",    "ru_idrss",   "ru_isrss",   "ru_minflt",
+        "ru_majflt", "ru_nswap",    "ru_inblock", "ru_oublock", "ru_msgsnd",
+        "ru_msgrcv", "ru_nsignals", "ru_nvcsw",   "ru_nivcsw"};
+
+    if (n < 32 + 8 * VSYS_ARRAY_SIZE(longs))
+        return false;
+    ob_puts(o, json ? "{\"ru_utime\":" : "{ru_utime=");
+    vdec_timeval(o, json, d, 16);
+    ob_puts(o, json ? ",\"ru_stime\":" : ", ru_stime=");
+    vdec_timeval(o, json, d + 16, 16);
+    if (!json) {
+        ob_puts(o, ", ...}");
+        return true;
+    }
+    for (size_t i = 0; i < VSYS_ARRAY_SIZE(longs); i++)
+        ob_printf(o, ",\"%s\":%lld", longs[i],
+                  (long long)(int64_t)rd64(d + 32 + 8 * i));
+    ob_putc(o, '}');
+    return true;
+}
+
 bool vdec_struct(struct obuf *o, bool json, char sig, uint64_t addr,
                  const uint8_t *d, size_t n)
 {
@@ -141,6 +201,14 @@ bool vdec_struct(struct obuf *o, bool json, char sig, uint64_t addr,
         return vdec_sigaction(o, json, d, n);
     case '8':
         return vdec_dirents(o, json, addr, d, n);
+    case '#':
+        return vdec_statfs(o, json, d, n);
+    case '%':
+        return vdec_utimes(o, json, d, n);
+    case '(':
+        return vdec_winsize(o, json, d, n);
+    case ')':
+        return vdec_rusage(o, json, d, n);
     default:
         return false;
     }

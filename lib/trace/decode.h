@@ -24,6 +24,15 @@ void vdec_bytes(struct obuf *o, bool json, const uint8_t *s, size_t n,
 /* The strings of an argv capture, each NUL-terminated. */
 void vdec_argv(struct obuf *o, bool json, const uint8_t *d, size_t n,
                bool trunc);
+/* A STRV capture (syscalls.h): strings flagged as cut show "..."; `trunc`
+ * (more strings than captured) adds strace's "..." element. True when
+ * anything was cut. */
+bool vdec_strv(struct obuf *o, bool json, const uint8_t *d, size_t n,
+               bool trunc);
+/* An environment's address and its COUNT capture (4 bytes): the address
+ * then strace's comment with the number of variables, or
+ * {"addr":...,"vars":6}. */
+void vdec_envc(struct obuf *o, bool json, uint64_t addr, const uint8_t *d);
 void vdec_sockaddr(struct obuf *o, bool json, const uint8_t *d, size_t n,
                    bool trunc);
 void vdec_wstatus(struct obuf *o, bool json, uint32_t s);
@@ -48,6 +57,26 @@ bool vdec_rlimit(struct obuf *o, bool json, const uint8_t *d, size_t n);
 bool vdec_utsname(struct obuf *o, bool json, const uint8_t *d, size_t n);
 bool vdec_dirents(struct obuf *o, bool json, uint64_t addr, const uint8_t *d,
                   size_t n);
+
+/* decode-fs.c: struct statfs (88 bytes), utimensat's timespec pair (32). */
+bool vdec_statfs(struct obuf *o, bool json, const uint8_t *d, size_t n);
+bool vdec_utimes(struct obuf *o, bool json, const uint8_t *d, size_t n);
+/* decode-misc.c: struct winsize (8); `count` gids (false when the capture
+ * holds fewer). */
+bool vdec_winsize(struct obuf *o, bool json, const uint8_t *d, size_t n);
+/* struct rusage (144 bytes) */
+bool vdec_rusage(struct obuf *o, bool json, const uint8_t *d, size_t n);
+bool vdec_gids(struct obuf *o, bool json, const uint8_t *d, size_t n,
+               uint64_t count);
+
+/* decode-poll.c: `nfds` struct pollfd as captured at entry (`in`) and at
+ * the return (`out`, may be NULL); at most VDEC_POLL_MAX are captured
+ * (more show strace's "..."). The argument, and the text after " = N". */
+#define VDEC_POLL_MAX 16
+bool vdec_pollfds(struct obuf *o, bool json, const uint8_t *in, size_t nin,
+                  const uint8_t *out, size_t nout, uint64_t nfds);
+void vdec_poll_result(struct obuf *o, int64_t ret, const uint8_t *out,
+                      size_t nout, uint64_t nfds);
 
 /* prctl (decode-prctl.c): how many arguments strace shows for operation
  * `op` (the operation included), and how it shows the second: 's' a name

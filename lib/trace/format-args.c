@@ -76,6 +76,17 @@ void vfmt_fault(struct obuf *o, bool json, uint64_t addr)
     ob_puts(o, "\",\"error\":\"unreadable\"}");
 }
 
+/* How many gids an array holds: getgroups (']') writes as many as it
+ * returns, setgroups ('[') reads its first argument's count. */
+static uint64_t gid_count(const struct fctx *f, char sig)
+{
+    if (sig == '[')
+        return vfmt_argval(f, 0);
+    return f->ev->state == VIGIL_SC_DONE && f->ev->ret > 0
+               ? (uint64_t)f->ev->ret
+               : 0;
+}
+
 /* An argument that points to guest memory: its capture, or the address. */
 void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
 {
@@ -93,7 +104,12 @@ void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
         kind = VSYS_CAP_BUF;
         break;
     case 'v':
-        kind = VSYS_CAP_ARGV;
+        /* the plugin's strace-shaped form, or the older whole strings */
+        kind =
+            vfmt_find_cap(f, i, VSYS_CAP_STRV) ? VSYS_CAP_STRV : VSYS_CAP_ARGV;
+        break;
+    case '*':
+        kind = VSYS_CAP_COUNT;
         break;
     case 'k':
         kind = VSYS_CAP_SOCKADDR;
@@ -137,8 +153,18 @@ void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
         vdec_bytes_as(o, json, c->data, c->len, trunc, sig == 'B');
         return;
     case 'v':
-        vdec_argv(o, json, c->data, c->len, trunc);
+        if (kind == VSYS_CAP_ARGV) {
+            vdec_argv(o, json, c->data, c->len, trunc);
+        } else if (vdec_strv(o, json, c->data, c->len, trunc) && i < 64) {
+            f->truncated |= (uint64_t)1 << i;
+        }
         return;
+    case '*':
+        if (c->len >= 4) {
+            vdec_envc(o, json, addr, c->data);
+            return;
+        }
+        break;
     case 'k':
         vdec_sockaddr(o, json, c->data, c->len, trunc);
         return;
@@ -147,6 +173,11 @@ void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
             vdec_fds(o, json, c->data);
             return;
         }
+        break;
+    case '[':
+    case ']':
+        if (vdec_gids(o, json, c->data, c->len, gid_count(f, sig)))
+            return;
         break;
     case 'W':
         if (c->len >= 4) {
@@ -232,6 +263,26 @@ static void put_frame_mask(struct obuf *o, struct fctx *f, unsigned i)
     ob_putc(o, '}');
 }
 
+/* socket's protocol: IPPROTO_* for the inet families, NETLINK_* for
+ * netlink (strace marks an unknown one), else the number. */
+static void put_protocol(struct obuf *o, bool json, uint64_t fam, uint64_t v)
+{
+    const char *name = NULL;
+
+    if (fam == 2 || fam == 10)
+        name = vsys_ipproto_name(v);
+    else if (fam == 16)
+        name = vsys_netlink_name(v);
+    if (name) {
+        vfmt_name(o, json, name);
+    } else if (fam == 16 && !json) {
+        ob_hex(o, (uint32_t)v);
+        ob_puts(o, " /* NETLINK_??? */");
+    } else {
+        ob_dec(o, (int32_t)v);
+    }
+}
+
 /* One argument; false when it is left out. */
 bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
 {
@@ -279,7 +330,36 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case '5':
     case '7':
     case '8':
+    case '*':
+    case '#':
+    case '%':
+    case '(':
+    case ')':
         vfmt_mem(o, f, i, sig);
+        break;
+    case '<': /* getrusage's who */
+        if ((int32_t)v == 0 || (int32_t)v == -1 || (int32_t)v == 1)
+            vfmt_name(o, json,
+                      (int32_t)v == 0    ? "RUSAGE_SELF"
+                      : (int32_t)v == -1 ? "RUSAGE_CHILDREN"
+                                         : "RUSAGE_THREAD");
+        else
+            ob_dec(o, (int32_t)v);
+        break;
+    case '[':
+    case ']':
+        /* strace reads nothing for none: "[]" whatever the address */
+        if (v != 0 && gid_count(f, sig) == 0 &&
+            (sig == '[' || (f->ev->state == VIGIL_SC_DONE && f->ev->ret == 0)))
+            ob_puts(o, "[]");
+        else
+            vfmt_mem(o, f, i, sig);
+        break;
+    case '&':
+        vfmt_ioctl_arg(o, f, i);
+        break;
+    case '{':
+        vfmt_poll_arg(o, f, i);
         break;
     case '!':
         put_frame_mask(o, f, i);
@@ -307,17 +387,9 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
             return false;
         vfmt_symbolic(o, json, 'm', v);
         break;
-    case 'Y': {
-        /* IPPROTO_* names only mean something for the inet families. */
-        uint64_t fam = vfmt_argval(f, 0);
-        const char *name =
-            (fam == 2 || fam == 10) ? vsys_ipproto_name(v) : NULL;
-        if (name)
-            vfmt_name(o, json, name);
-        else
-            ob_dec(o, (int32_t)v);
+    case 'Y':
+        put_protocol(o, json, vfmt_argval(f, 0), v);
         break;
-    }
     default:
         if (vsys_sig_is_symbolic(sig))
             vfmt_symbolic(o, json, sig, v);

@@ -133,3 +133,73 @@ unsigned vfmt_text_nargs(const struct fctx *f)
     }
     return f->nargs;
 }
+
+/* ioctl's third argument: the structure of the requests whose output is
+ * captured (their captures are conditional on the request), else hex. */
+void vfmt_ioctl_arg(struct obuf *o, struct fctx *f, unsigned i)
+{
+    switch ((uint32_t)vfmt_argval(f, 1)) {
+    case 0x5413: /* TIOCGWINSZ: struct winsize */
+        vfmt_mem(o, f, i, '(');
+        return;
+    case 0x541b: /* FIONREAD: an int */
+        vfmt_mem(o, f, i, '0');
+        return;
+    default:
+        vfmt_hexval(o, f->json, vfmt_argval(f, i));
+        return;
+    }
+}
+
+/* poll's array: the events asked (the capture at entry), with the
+ * revents in JSON (the capture at the return). */
+static const struct vigil_capture *struct_cap(const struct fctx *f, unsigned i,
+                                              bool at_exit)
+{
+    const struct vigil_syscall *ev = f->ev;
+    unsigned n = ev->ncaps < VSYS_ARRAY_SIZE(ev->caps)
+                     ? ev->ncaps
+                     : (unsigned)VSYS_ARRAY_SIZE(ev->caps);
+
+    for (unsigned k = 0; k < n; k++) {
+        const struct vigil_capture *c = &ev->caps[k];
+        if (c->argi == i && c->kind == VSYS_CAP_STRUCT &&
+            c->at_exit == at_exit && (c->data || c->len == 0))
+            return c;
+    }
+    return NULL;
+}
+
+void vfmt_poll_arg(struct obuf *o, struct fctx *f, unsigned i)
+{
+    uint64_t addr = vfmt_argval(f, i);
+    const struct vigil_capture *in = struct_cap(f, i, false);
+    const struct vigil_capture *out = struct_cap(f, i, true);
+
+    if (addr == 0 || !in) {
+        vfmt_ptr(o, f->json, addr);
+        return;
+    }
+    if (in->fault && in->len == 0) {
+        vfmt_fault(o, f->json, addr);
+        return;
+    }
+    if (out && out->fault)
+        out = NULL;
+    if (!vdec_pollfds(o, f->json, in->data, in->len, out ? out->data : NULL,
+                      out ? out->len : 0, vfmt_argval(f, i + 1)))
+        vfmt_ptr(o, f->json, addr);
+}
+
+void vfmt_ret_suffix(struct obuf *o, const struct fctx *f)
+{
+    const struct vigil_capture *out;
+
+    if (f->nargs < 2 || f->sig[0] != '{' || f->ev->state != VIGIL_SC_DONE)
+        return;
+    out = struct_cap(f, 0, true);
+    if (out && out->fault)
+        out = NULL;
+    vdec_poll_result(o, f->ev->ret, out ? out->data : NULL, out ? out->len : 0,
+                     vfmt_argval(f, 1));
+}

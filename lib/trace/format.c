@@ -122,6 +122,7 @@ int vigil_syscall_text(const struct vigil_syscall *ev, char *buf, size_t len)
     }
     ob_puts(&o, ") = ");
     put_ret_text(&o, ev, e);
+    vfmt_ret_suffix(&o, &f);
     if (ev->injected && ev->state == VIGIL_SC_DONE)
         ob_puts(&o, " (INJECTED)");
     if (ev->hidden && ev->state == VIGIL_SC_DONE)

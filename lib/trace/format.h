@@ -68,6 +68,12 @@ bool vfmt_prctl_arg(struct obuf *o, struct fctx *f, unsigned i);
 /* fcntl's third argument, by command; false when the command takes none
  * (text leaves it out, JSON shows the raw value). */
 bool vfmt_fcntl_arg(struct obuf *o, const struct fctx *f, unsigned i);
+/* ioctl's third argument, by request. */
+void vfmt_ioctl_arg(struct obuf *o, struct fctx *f, unsigned i);
+/* poll's array of pollfd, and the text strace adds after its result
+ * (" (Timeout)", " ([{fd=3, revents=POLLIN}])"). */
+void vfmt_poll_arg(struct obuf *o, struct fctx *f, unsigned i);
+void vfmt_ret_suffix(struct obuf *o, const struct fctx *f);
 /* How many arguments the text form shows (prctl, futex by operation). */
 unsigned vfmt_text_nargs(const struct fctx *f);
 

@@ -73,6 +73,7 @@ void ob_symbolic(struct obuf *o, char sig, uint64_t v);
 bool vsys_sig_is_symbolic(char sig);
 const char *vsys_family_name(uint64_t v);
 const char *vsys_ipproto_name(uint64_t v);
+const char *vsys_netlink_name(uint64_t v);
 void ob_open_flags(struct obuf *o, uint64_t v, bool accmode);
 void ob_mode(struct obuf *o, uint64_t v);
 

@@ -288,6 +288,26 @@ const char *vsys_ipproto_name(uint64_t v)
     return vsym_find(v, ipprotos, VSYS_ARRAY_SIZE(ipprotos));
 }
 
+/* socket(AF_NETLINK, ..., protocol) */
+static const struct vsym netlinks[] = {
+    S(0, "NETLINK_ROUTE"),       S(1, "NETLINK_UNUSED"),
+    S(2, "NETLINK_USERSOCK"),    S(3, "NETLINK_FIREWALL"),
+    S(4, "NETLINK_SOCK_DIAG"),   S(5, "NETLINK_NFLOG"),
+    S(6, "NETLINK_XFRM"),        S(7, "NETLINK_SELINUX"),
+    S(8, "NETLINK_ISCSI"),       S(9, "NETLINK_AUDIT"),
+    S(10, "NETLINK_FIB_LOOKUP"), S(11, "NETLINK_CONNECTOR"),
+    S(12, "NETLINK_NETFILTER"),  S(13, "NETLINK_IP6_FW"),
+    S(14, "NETLINK_DNRTMSG"),    S(15, "NETLINK_KOBJECT_UEVENT"),
+    S(16, "NETLINK_GENERIC"),    S(18, "NETLINK_SCSITRANSPORT"),
+    S(19, "NETLINK_ECRYPTFS"),   S(20, "NETLINK_RDMA"),
+    S(21, "NETLINK_CRYPTO"),     S(22, "NETLINK_SMC"),
+};
+
+const char *vsys_netlink_name(uint64_t v)
+{
+    return vsym_find(v, netlinks, VSYS_ARRAY_SIZE(netlinks));
+}
+
 static const struct vsym msg_flags[] = {
     S(0x1, "MSG_OOB"),
     S(0x2, "MSG_PEEK"),

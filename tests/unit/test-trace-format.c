@@ -167,6 +167,53 @@ struct row {
 #define AT_FDCWD_  ((uint64_t)-100)
 #define WRITE_DATA "hello\n\t\"\\\0\177\200\3771"
 #define SIN        "\2\0\0\x09\x7f\0\0\1\0\0\0\0\0\0\0\0"
+/* struct statfs (the 88 bytes through f_flags) of "/" and of /proc */
+#define STATFS_ROOT                                                            \
+    "\x53\xef\x00\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x9d\xe3" \
+    "\xef\x03\x00\x00\x00\x00\xf5\xcd\x9e\x03\x00\x00\x00\x00\xe1\xab\x2d\x01" \
+    "\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x3c\xdc\xf8\x00\x00\x00" \
+    "\x00\x00\x3c\x48\xff\xec\x4f\xd0\x8f\xa8\xff\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x10\x00\x00\x00\x00\x00\x00\x20\x10\x00\x00\x00\x00\x00\x00"
+#define STATFS_PROC                                                            \
+    "\xa0\x9f\x00\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x14\x00\x00\x00\x00\x00\x00\x00\xff\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x10\x00\x00\x00\x00\x00\x00\x2f\x14\x00\x00\x00\x00\x00\x00"
+/* utimensat's pairs of timespec */
+#define UTIMES_NOW_OMIT                                                        \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\x3f\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\xfe\xff\xff\x3f\x00\x00\x00\x00"
+#define UTIMES_SET                                                             \
+    "\x00\xf1\x53\x65\x00\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00\x01\xf1" \
+    "\x53\x65\x00\x00\x00\x00\xff\xff\xff\x3f\x00\x00\x00\x00"
+#define UTIMES_NEG                                                             \
+    "\x00\xf1\x53\x65\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff" \
+    "\xff\xff\xff\xff\xff\xff\xff\xc9\x9a\x3b\x00\x00\x00\x00"
+#define UTIMES_BAD                                                             \
+    "\x01\x00\x00\x00\x00\x00\x00\x00\xfe\xff\xff\x3f\x00\x00\x00\x00\x02\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x94\x35\x77\x00\x00\x00\x00"
+#define POLL3_IN  "\3\0\0\0\1\0\0\0\4\0\0\0\5\0\0\0\xff\xff\xff\xff\1\0\0\0"
+#define POLL3_OUT "\3\0\0\0\1\0\1\0\4\0\0\0\5\0\4\0\xff\xff\xff\xff\1\0\0\0"
+#define RUSAGE_CHILD                                                           \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x0b\x5d\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xd2\x04\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x64\x00\x00\x00\x00\x00\x00\x00" \
+    "\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x00" \
+    "\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00"
+#define RUSAGE_SELF                                                            \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\xeb\x1c\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" \
+    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+#define GROUPS "\0\0\0\0\4\0\0\0\x18\0\0\0\x63\0\0\0"
 
 static const struct row rows[] = {
     /* ---- files ---- */
@@ -629,6 +676,383 @@ static const struct row rows[] = {
      "pipe2([6, 7], 0) = 0",
      JHEAD("x86_64") "\"nr\":293,\"name\":\"pipe2\",\"args\":[4096,0],"
                      "\"decoded\":[[6,7],\"0\"],\"ret\":0," JTAIL,
+     0},
+
+    /* ---- decoders of issue 18, second part: strace 6.1 on the host ---- */
+    {137,
+     0,
+     {0x1000, 0x2000},
+     {STR(0, "/"), OUT(1, STATFS_ROOT)},
+     "statfs(\"/\", {f_type=EXT2_SUPER_MAGIC, f_bsize=4096, "
+     "f_blocks=66053021, f_bfree=60739061, f_bavail=19770337, "
+     "f_files=16777216, f_ffree=16309308, f_fsid={val=[0xecff483c, "
+     "0xa88fd04f]}, f_namelen=255, f_frsize=4096, "
+     "f_flags=ST_VALID|ST_RELATIME}) = 0",
+     "\"decoded\":[\"/\",{\"f_type\":\"EXT2_SUPER_MAGIC\",\"f_bsize\":4096,"
+     "\"f_blocks\":66053021,\"f_bfree\":60739061,\"f_bavail\":19770337,"
+     "\"f_files\":16777216,\"f_ffree\":16309308,"
+     "\"f_fsid\":[3976153148,2827997263],\"f_namelen\":255,"
+     "\"f_frsize\":4096,\"f_flags\":\"ST_VALID|ST_RELATIME\"}]",
+     R_BOUNDARIES},
+    {138,
+     0,
+     {0, 0x2000},
+     {OUT(1, STATFS_PROC)},
+     "fstatfs(0, {f_type=PROC_SUPER_MAGIC, f_bsize=4096, f_blocks=0, "
+     "f_bfree=0, f_bavail=0, f_files=0, f_ffree=0, f_fsid={val=[0x14, 0]}, "
+     "f_namelen=255, f_frsize=4096, f_flags=ST_VALID|ST_RDONLY|ST_NOSUID|"
+     "ST_NODEV|ST_NOEXEC|ST_NOATIME|ST_RELATIME}) = 0",
+     NULL,
+     0},
+    /* failed (nothing captured), cut short, unreadable: the address */
+    {137,
+     -2,
+     {0x1000, 0x7ffef46637f0},
+     {STR(0, "/nonexist")},
+     "statfs(\"/nonexist\", 0x7ffef46637f0) = -1 ENOENT (No such file or "
+     "directory)",
+     NULL,
+     0},
+    {138,
+     0,
+     {0, 0x2000},
+     {FAULT_PART(1, VSYS_CAP_STRUCT, "\xa0\x9f\0\0")},
+     "fstatfs(0, 0x2000) = 0",
+     NULL,
+     0},
+    {138,
+     0,
+     {0, 0x2000},
+     {FAULT(1, VSYS_CAP_STRUCT)},
+     "fstatfs(0, 0x2000) = 0",
+     "\"decoded\":[0,{\"addr\":\"0x2000\",\"error\":\"unreadable\"}]",
+     0},
+    {280,
+     0,
+     {AT_FDCWD_, 0x1000, 0x2000, 0},
+     {STR(1, "/tmp/f"), IN(2, UTIMES_NOW_OMIT)},
+     "utimensat(AT_FDCWD, \"/tmp/f\", [UTIME_NOW, UTIME_OMIT], 0) = 0",
+     "\"decoded\":[\"AT_FDCWD\",\"/tmp/f\",[\"UTIME_NOW\",\"UTIME_OMIT\"],"
+     "\"0\"]",
+     0},
+    {280,
+     0,
+     {3, 0, 0x2000, 0},
+     {IN(2, UTIMES_SET)},
+     "utimensat(3, NULL, [{tv_sec=1700000000, tv_nsec=5} /* "
+     "2023-11-14T22:13:20.000000005+0000 */, UTIME_NOW], 0) = 0",
+     "[{\"sec\":1700000000,\"nsec\":5},\"UTIME_NOW\"]",
+     0},
+    {280,
+     0,
+     {3, 0, 0x2000, 0},
+     {IN(2, UTIMES_NEG)},
+     "utimensat(3, NULL, [{tv_sec=1700000000, tv_nsec=0} /* "
+     "2023-11-14T22:13:20+0000 */, {tv_sec=-1, tv_nsec=999999999} /* "
+     "1969-12-31T23:59:59.999999999+0000 */], 0) = 0",
+     NULL,
+     0},
+    {280,
+     -22,
+     {3, 0, 0x2000, 0},
+     {IN(2, UTIMES_BAD)},
+     "utimensat(3, NULL, [UTIME_OMIT, {tv_sec=2, tv_nsec=2000000000}], 0) = "
+     "-1 EINVAL (Invalid argument)",
+     NULL,
+     0},
+    {280,
+     -14,
+     {AT_FDCWD_, 0x1000, 0x8, 0},
+     {STR(1, "/tmp/f"), FAULT(2, VSYS_CAP_STRUCT)},
+     "utimensat(AT_FDCWD, \"/tmp/f\", 0x8, 0) = -1 EFAULT (Bad address)",
+     NULL,
+     0},
+    {280,
+     0,
+     {AT_FDCWD_, 0x1000, 0x2000, 0},
+     {STR(1, "/tmp/f"), IN(2, "\0\0\0\0")},
+     "utimensat(AT_FDCWD, \"/tmp/f\", 0x2000, 0) = 0",
+     NULL,
+     0},
+    {16,
+     0,
+     {1, 0x5413, 0x7ffe1000},
+     {OUT(2, "\x18\0\x50\0\0\0\0\0")},
+     "ioctl(1, TIOCGWINSZ, {ws_row=24, ws_col=80, ws_xpixel=0, "
+     "ws_ypixel=0}) = 0",
+     "\"decoded\":[1,\"TIOCGWINSZ\",{\"ws_row\":24,\"ws_col\":80,"
+     "\"ws_xpixel\":0,\"ws_ypixel\":0}]",
+     0},
+    {16,
+     -25,
+     {0, 0x5413, 0x7ffef4663788},
+     {{0}},
+     "ioctl(0, TIOCGWINSZ, 0x7ffef4663788) = -1 ENOTTY (Inappropriate ioctl "
+     "for device)",
+     NULL,
+     0},
+    {16,
+     0,
+     {4, 0x541b, 0x7ffe1000},
+     {OUT(2, "\3\0\0\0")},
+     "ioctl(4, FIONREAD, [3]) = 0",
+     "\"decoded\":[4,\"FIONREAD\",[3]]",
+     0},
+    /* a capture of another request's argument does not apply */
+    {16,
+     0,
+     {4, 0x5401, 0x7ffe1000},
+     {OUT(2, "\3\0\0\0")},
+     "ioctl(4, TCGETS, 0x7ffe1000) = 0",
+     NULL,
+     0},
+    {41,
+     6,
+     {16, 3, 0},
+     {{0}},
+     "socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) = 6",
+     "\"decoded\":[\"AF_NETLINK\",\"SOCK_RAW\",\"NETLINK_ROUTE\"]",
+     0},
+    {41,
+     7,
+     {16, 3 | 02000000, 15},
+     {{0}},
+     "socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT) = 7",
+     NULL,
+     0},
+    {41,
+     -93,
+     {16, 2, 99},
+     {{0}},
+     "socket(AF_NETLINK, SOCK_DGRAM, 0x63 /* NETLINK_??? */) = -1 "
+     "EPROTONOSUPPORT (Protocol not supported)",
+     NULL,
+     0},
+    {115,
+     3,
+     {64, 0x1000},
+     {OUT(1, GROUPS)},
+     "getgroups(64, [0, 4, 24]) = 3",
+     "\"decoded\":[64,[0,4,24]]",
+     0},
+    /* size 0 asks for the count only, but strace reads the array anyway */
+    {115,
+     3,
+     {0, 0x1000},
+     {OUT(1, GROUPS)},
+     "getgroups(0, [0, 4, 24]) = 3",
+     NULL,
+     0},
+    {115, 0, {64, 0x1000}, {OUT(1, GROUPS)}, "getgroups(64, []) = 0", NULL, 0},
+    {115, 0, {0, 0}, {{0}}, "getgroups(0, NULL) = 0", NULL, 0},
+    {115,
+     -22,
+     {1, 0x7ffe5ba53450},
+     {{0}},
+     "getgroups(1, 0x7ffe5ba53450) = -1 EINVAL (Invalid argument)",
+     NULL,
+     0},
+    /* fewer bytes than the count says: the address */
+    {115,
+     3,
+     {64, 0x1000},
+     {FAULT_PART(1, VSYS_CAP_STRUCT, "\0\0\0\0\4\0\0\0")},
+     "getgroups(64, 0x1000) = 3",
+     NULL,
+     0},
+    {116,
+     0,
+     {3, 0x1000},
+     {IN(1, GROUPS)},
+     "setgroups(3, [0, 4, 24]) = 0",
+     NULL,
+     0},
+    {116,
+     -14,
+     {2, 0x8},
+     {FAULT(1, VSYS_CAP_STRUCT)},
+     "setgroups(2, 0x8) = -1 EFAULT (Bad address)",
+     NULL,
+     0},
+    /* none: strace reads nothing and shows [] whatever the address */
+    {115,
+     0,
+     {64, 0x8},
+     {FAULT(1, VSYS_CAP_STRUCT)},
+     "getgroups(64, []) = 0",
+     NULL,
+     0},
+    {115, 0, {0, 0x8}, {{0}}, "getgroups(0, []) = 0", NULL, 0},
+    {116,
+     0,
+     {0, 0x8},
+     {FAULT(1, VSYS_CAP_STRUCT)},
+     "setgroups(0, []) = 0",
+     NULL,
+     0},
+
+    /* execve as strace -s 32 shows it: each string cut at 32 bytes, at most
+     * 32 strings, the environment counted (VSYS_CAP_STRV, VSYS_CAP_COUNT) */
+    {59,
+     0,
+     {0x1000, 0x2000, 0x7fff14c483e0},
+     {STR(0, "/bin/sh"),
+      CAP(1, VSYS_CAP_STRV, false,
+          "\0sh\0\0-c\0\1ls -la / /dev/null >/dev/null; s\0"),
+      CAP(2, VSYS_CAP_COUNT, false, "\6\0\0\0")},
+     "execve(\"/bin/sh\", [\"sh\", \"-c\", \"ls -la / /dev/null >/dev/null; "
+     "s\"...], 0x7fff14c483e0 /* 6 vars */) = 0",
+     "\"decoded\":[\"/bin/sh\",[\"sh\",\"-c\",\"ls -la / /dev/null "
+     ">/dev/null; s\"],{\"addr\":\"0x7fff14c483e0\",\"vars\":6}],\"ret\":0,"
+     "\"state\":\"done\",\"ip\":\"0x401000\",\"truncated\":[1]}",
+     R_BOUNDARIES},
+    {59,
+     0,
+     {0x1000, 0x2000, 0xd7649e0},
+     {STR(0, "/usr/bin/vigil-decode"),
+      CAP(1, VSYS_CAP_STRV, false, "\0vigil-decode\0"),
+      CAP(2, VSYS_CAP_COUNT, false, "\1\0\0\0")},
+     "execve(\"/usr/bin/vigil-decode\", [\"vigil-decode\"], 0xd7649e0 /* 1 "
+     "var */) = 0",
+     NULL,
+     0},
+    /* strace -s 4: more strings than that, a cut one among them */
+    {59,
+     0,
+     {0x1000, 0x2000, 0x7ffe74e40af0},
+     {STR(0, "/bin/true"), CUT(1, VSYS_CAP_STRV, "\1/bin\0\0a\0\0b\0\1cccc\0"),
+      CAP(2, VSYS_CAP_COUNT, false, "\x29\0\0\0")},
+     "execve(\"/bin/true\", [\"/bin\"..., \"a\", \"b\", \"cccc\"..., ...], "
+     "0x7ffe74e40af0 /* 41 vars */) = 0",
+     NULL,
+     0},
+    /* cut by the capture's room inside a string, an empty argv, an
+     * unreadable environment */
+    {59,
+     0,
+     {0x1000, 0x2000, 0x3000},
+     {STR(0, "/bin/sh"), CUT(1, VSYS_CAP_STRV, "\0sh\0\0-c\0\0echo"),
+      FAULT(2, VSYS_CAP_COUNT)},
+     "execve(\"/bin/sh\", [\"sh\", \"-c\", \"echo\"...], 0x3000) = 0",
+     "\"echo\"],{\"addr\":\"0x3000\",\"error\":\"unreadable\"}]",
+     0},
+    {59,
+     0,
+     {0x1000, 0x2000, 0x3000},
+     {STR(0, "/bin/sh"), CAP(1, VSYS_CAP_STRV, false, ""),
+      CAP(2, VSYS_CAP_COUNT, false, "\0\0\0\0")},
+     "execve(\"/bin/sh\", [], 0x3000 /* 0 vars */) = 0",
+     NULL,
+     0},
+    /* a flag byte with nothing after it: an empty string, cut */
+    {59,
+     0,
+     {0x1000, 0x2000, 0},
+     {STR(0, "/bin/sh"), CUT(1, VSYS_CAP_STRV, "\0sh\0\0")},
+     "execve(\"/bin/sh\", [\"sh\", \"\"...], NULL) = 0",
+     NULL,
+     0},
+
+    /* poll: strace 6.1's lines on the host */
+    {7,
+     2,
+     {0x1000, 3, 100},
+     {IN(0, POLL3_IN), OUT(0, POLL3_OUT)},
+     "poll([{fd=3, events=POLLIN}, {fd=4, events=POLLIN|POLLOUT}, {fd=-1}], "
+     "3, 100) = 2 ([{fd=3, revents=POLLIN}, {fd=4, revents=POLLOUT}])",
+     "\"decoded\":[[{\"fd\":3,\"events\":\"POLLIN\",\"revents\":\"POLLIN\"},"
+     "{\"fd\":4,\"events\":\"POLLIN|POLLOUT\",\"revents\":\"POLLOUT\"},"
+     "{\"fd\":-1,\"events\":\"POLLIN\",\"revents\":\"0\"}],3,100]",
+     R_BOUNDARIES},
+    {7,
+     0,
+     {0x1000, 0, 0},
+     {IN(0, ""), OUT(0, "")},
+     "poll([], 0, 0) = 0 (Timeout)",
+     NULL,
+     0},
+    {7,
+     -14,
+     {0x8, 1, 0},
+     {FAULT(0, VSYS_CAP_STRUCT)},
+     "poll(0x8, 1, 0) = -1 EFAULT (Bad address)",
+     NULL,
+     0},
+    {7,
+     0,
+     {0x1000, 1, 0},
+     {IN(0, "\3\0\0\0\2\0\0\0"), OUT(0, "\3\0\0\0\2\0\0\0")},
+     "poll([{fd=3, events=POLLPRI}], 1, 0) = 0 (Timeout)",
+     NULL,
+     0},
+    {7,
+     1,
+     {0x1000, 1, 0},
+     {IN(0, "\x63\0\0\0\1\0\0\0"), OUT(0, "\x63\0\0\0\1\0\x20\0")},
+     "poll([{fd=99, events=POLLIN}], 1, 0) = 1 ([{fd=99, revents=POLLNVAL}])",
+     NULL,
+     0},
+    {7,
+     1,
+     {0x1000, 1, 0},
+     {IN(0, "\3\0\0\0\1\x80\0\0"), OUT(0, "\3\0\0\0\1\x80\x11\0")},
+     "poll([{fd=3, events=POLLIN|POLL_BUSY_LOOP}], 1, 0) = 1 ([{fd=3, "
+     "revents=POLLIN|POLLHUP}])",
+     NULL,
+     0},
+    /* an array shorter than its count says: the address, no result list */
+    {7,
+     1,
+     {0x1000, 3, 0},
+     {IN(0, "\3\0\0\0\1\0\0\0"), OUT(0, "\3\0\0\0\1\0\1\0")},
+     "poll(0x1000, 3, 0) = 1",
+     NULL,
+     0},
+
+    /* rusage (wait4, getrusage): strace 6.1's lines on the host */
+    {61,
+     21062,
+     {21062, 0x1000, 0, 0x2000},
+     {OUT(1, "\0\0\0\0"), OUT(3, RUSAGE_CHILD)},
+     "wait4(21062, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, "
+     "{ru_utime={tv_sec=0, tv_usec=23819}, ru_stime={tv_sec=0, tv_usec=0}, "
+     "...}) = 21062",
+     "\"0\",{\"ru_utime\":{\"sec\":0,\"usec\":23819},\"ru_stime\":{\"sec\":0,"
+     "\"usec\":0},\"ru_maxrss\":1234,\"ru_ixrss\":0,\"ru_idrss\":0,"
+     "\"ru_isrss\":0,\"ru_minflt\":100,\"ru_majflt\":2,\"ru_nswap\":0,"
+     "\"ru_inblock\":8,\"ru_oublock\":16,\"ru_msgsnd\":0,\"ru_msgrcv\":0,"
+     "\"ru_nsignals\":0,\"ru_nvcsw\":3,\"ru_nivcsw\":4}]",
+     R_BOUNDARIES},
+    {98,
+     0,
+     {0, 0x2000},
+     {OUT(1, RUSAGE_SELF)},
+     "getrusage(RUSAGE_SELF, {ru_utime={tv_sec=0, tv_usec=7403}, "
+     "ru_stime={tv_sec=0, tv_usec=0}, ...}) = 0",
+     NULL,
+     0},
+    {98,
+     -14,
+     {(uint64_t)-1, 0x8},
+     {{0}},
+     "getrusage(RUSAGE_CHILDREN, 0x8) = -1 EFAULT (Bad address)",
+     NULL,
+     0},
+    {61,
+     -10,
+     {(uint64_t)-1, 0x7ffda493588c, 1, 0x7ffda4935890},
+     {{0}},
+     "wait4(-1, 0x7ffda493588c, WNOHANG, 0x7ffda4935890) = -1 ECHILD (No "
+     "child processes)",
+     NULL,
+     0},
+    /* cut short: the address */
+    {98,
+     0,
+     {0, 0x2000},
+     {FAULT_PART(1, VSYS_CAP_STRUCT, "\0\0\0\0\0\0\0\0")},
+     "getrusage(RUSAGE_SELF, 0x2000) = 0",
+     NULL,
      0},
 
     /* ---- ABI, unknown calls, errors ---- */

@@ -131,8 +131,8 @@ static void check_roundtrip(bool compat)
 }
 
 /* The signature alphabet of lib/syscalls/tables.h. */
-static const char arg_chars[] =
-    "dluxpfDsbBvkiWthoOmaEAPMFTYCSwnNcjHXRZKrGQIyVUJgzqLe0123456789!^";
+static const char arg_chars[] = "dluxpfDsbBvkiWthoOmaEAPMFTYCSwnNcjHXRZKrGQIyVU"
+                                "JgzqLe0123456789!^#%([]&*{)<";
 
 static int cap_kind_of(char c)
 {
@@ -154,12 +154,22 @@ static int cap_kind_of(char c)
     case '7':
     case '9':
     case '^':
+    case '#':
+    case '%':
+    case '(':
+    case '[':
+    case ']':
+    case '{':
+    case ')':
+    case '&': /* ioctl: a structure per request */
         return VSYS_CAP_STRUCT;
     case 'b':
     case 'B':
         return VSYS_CAP_BUF;
     case 'v':
-        return VSYS_CAP_ARGV;
+        return VSYS_CAP_STRV;
+    case '*':
+        return VSYS_CAP_COUNT;
     case 'k':
         return VSYS_CAP_SOCKADDR;
     case 'i':
@@ -297,9 +307,10 @@ static void check_spots(void)
               !caps[0].at_exit && caps[0].len_from == VSYS_LEN_ARG &&
               caps[0].len_arg == 2,
           "write: buffer at entry, count bytes");
-    CHECK(vsys_captures(59, false, caps) == 2 &&
-              caps[1].kind == VSYS_CAP_ARGV && caps[1].argi == 1,
-          "execve: path and argv");
+    CHECK(vsys_captures(59, false, caps) == 3 &&
+              caps[1].kind == VSYS_CAP_STRV && caps[1].argi == 1 &&
+              caps[2].kind == VSYS_CAP_COUNT && caps[2].argi == 2,
+          "execve: path, argv, the environment's count");
     CHECK(vsys_captures(316, false, caps) == 2 && caps[0].argi == 1 &&
               caps[1].argi == 3,
           "renameat2: both paths");
