@@ -81,8 +81,11 @@ static int wait_agent(struct session *s, const char *rundir)
             continue;
         }
         err = qga_sync(s->g, SYNC_MS);
-        if (err == 0)
+        if (err == 0) {
+            if (s->o->verbose) /* bench/boot-image times this line */
+                fprintf(stderr, "vigil: guest agent ready\n");
             return END_DONE;
+        }
         if (err != -ETIMEDOUT) {
             qga_close(s->g);
             s->g = NULL;
