@@ -178,6 +178,13 @@ static int prepare_image(struct run_opts *o, const char *dir,
         o->kernel = p->kernel;
     if (rc == 0 && o->initrd == NULL)
         o->initrd = p->initrd;
+    /* The image's kernel profile, from the cache by its build id; when
+     * there is none, run-trace.c derives it from the kernel as usual. */
+    bool traced = o->trace || o->tr.act.nhide || o->nupdate_keys > 0;
+    if (rc == 0 && traced && o->tr.profile == NULL && !o->no_plugin &&
+        run_image_profile(o->kernel, p->root.profile, sizeof p->root.profile,
+                          o->verbose) == 0)
+        o->tr.profile = p->root.profile;
     return rc;
 }
 

@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +20,6 @@
 #include <unistd.h>
 
 #include "vigil/clock.h"
-
-/* A guest-exec-status answer holds up to 16 MiB of output, as base64. */
-#define QGA_REPLY_MAX (64u << 20)
 
 struct qga {
     int fd;
@@ -124,9 +120,11 @@ static int fill(struct qga *g, uint64_t deadline)
     if (r < 0)
         return r;
     if (g->cap - g->len < 65536) {
-        if (g->cap >= QGA_REPLY_MAX)
+        if (g->cap >= QGA_LINE_MAX + 65536)
             return -EMSGSIZE;
         size_t cap = g->cap ? g->cap * 2 : 131072;
+        if (cap > QGA_LINE_MAX + 65536)
+            cap = QGA_LINE_MAX + 65536;
         char *nb = realloc(g->buf, cap);
         if (nb == NULL)
             return -ENOMEM;
@@ -142,31 +140,31 @@ static int fill(struct qga *g, uint64_t deadline)
     return 0;
 }
 
-/* The next answer, parsed.  What precedes a 0xFF on its line is the rest
- * of an answer we gave up on; lines that are not JSON are skipped. */
-static int next_reply(struct qga *g, uint64_t deadline, json_t **out)
+/* The next reply line (qga_frame), handed to @parse with @arg; lines it
+ * skips (QGA_SKIP) are dropped and the next is read.  Returns what @parse
+ * returned, or -errno when no line came before @deadline. */
+typedef int (*parse_fn)(struct qga *g, const char *line, size_t len, void *arg);
+
+static int next_reply(struct qga *g, uint64_t deadline, parse_fn parse,
+                      void *arg)
 {
     for (;;) {
-        char *nl = g->len ? memchr(g->buf, '\n', g->len) : NULL;
-        if (nl == NULL) {
-            int r = fill(g, deadline);
+        const char *line;
+        size_t n, used;
+        int r = qga_frame(g->buf, g->len, &line, &n, &used);
+        if (r < 0)
+            return r;
+        if (r == 0) {
+            r = fill(g, deadline);
             if (r < 0)
                 return r;
             continue;
         }
-        size_t n = (size_t)(nl - g->buf);
-        const char *start = g->buf;
-        const char *ff = memrchr(g->buf, 0xff, n);
-        if (ff != NULL)
-            start = ff + 1;
-        json_t *j = json_loadb(start, n - (size_t)(start - g->buf), 0, NULL);
-        g->len -= n + 1;
-        memmove(g->buf, nl + 1, g->len);
-        if (j != NULL && json_is_object(j)) {
-            *out = j;
-            return 0;
-        }
-        json_decref(j);
+        r = parse(g, line, n, arg);
+        g->len -= used;
+        memmove(g->buf, g->buf + used, g->len);
+        if (r != QGA_SKIP)
+            return r;
     }
 }
 
@@ -183,61 +181,53 @@ static int send_json(struct qga *g, json_t *req, uint64_t deadline)
     return r;
 }
 
-/* Run @cmd with @args (stolen; may be NULL): *ret gets its "return". */
-static int command(struct qga *g, const char *cmd, json_t *args, int timeout_ms,
-                   json_t **ret)
+/* Send @cmd with @args (stolen; may be NULL). */
+static int send_command(struct qga *g, const char *cmd, json_t *args,
+                        uint64_t deadline)
 {
-    uint64_t deadline = deadline_after(timeout_ms);
     json_t *req = json_pack("{s:s}", "execute", cmd);
     if (req != NULL && args != NULL)
         json_object_set_new(req, "arguments", args);
     else
         json_decref(args);
-    int r = send_json(g, req, deadline);
-    json_t *rep = NULL;
-    if (r == 0)
-        r = next_reply(g, deadline, &rep);
-    if (r < 0)
-        return r;
-    json_t *err = json_object_get(rep, "error");
-    if (err != NULL) {
-        const char *desc = json_string_value(json_object_get(err, "desc"));
-        snprintf(g->err, sizeof g->err, "%s", desc ? desc : "error");
-        json_decref(rep);
-        return -EPROTO;
-    }
-    *ret = json_incref(json_object_get(rep, "return"));
-    json_decref(rep);
-    return *ret != NULL ? 0 : -EPROTO;
+    return send_json(g, req, deadline);
+}
+
+struct sync_arg {
+    uint32_t id;
+};
+
+/* Anything but our answer is skipped: answers to earlier attempts. */
+static int parse_sync(struct qga *g, const char *line, size_t len, void *arg)
+{
+    const struct sync_arg *a = arg;
+    int r = qga_parse_sync(line, len, a->id, g->err, sizeof g->err);
+    return r == 0 ? 0 : QGA_SKIP;
 }
 
 int qga_sync(struct qga *g, int timeout_ms)
 {
     uint64_t deadline = deadline_after(timeout_ms);
-    uint32_t id = ++g->last_id & 0x3fffffff;
-    json_t *req = json_pack("{s:s,s:{s:I}}", "execute", "guest-sync-delimited",
-                            "arguments", "id", (json_int_t)id);
+    struct sync_arg a = {++g->last_id & 0x3fffffff};
+    json_t *args = json_pack("{s:I}", "id", (json_int_t)a.id);
     int r = send_all(g, "\xff", 1, deadline);
     if (r == 0)
-        r = send_json(g, req, deadline);
+        r = send_command(g, "guest-sync-delimited", args, deadline);
     else
-        json_decref(req);
-    while (r == 0) {
-        json_t *rep = NULL;
-        r = next_reply(g, deadline, &rep);
-        if (r < 0)
-            break;
-        json_t *v = json_object_get(rep, "return");
-        bool ours = json_is_integer(v) && json_integer_value(v) == id;
-        json_decref(rep);
-        if (ours)
-            return 0;
-    }
+        json_decref(args);
+    if (r == 0)
+        r = next_reply(g, deadline, parse_sync, &a);
     return r;
+}
+
+static int parse_exec(struct qga *g, const char *line, size_t len, void *arg)
+{
+    return qga_parse_exec(line, len, arg, g->err, sizeof g->err);
 }
 
 int qga_exec(struct qga *g, char *const *argv, int timeout_ms, int64_t *pid)
 {
+    uint64_t deadline = deadline_after(timeout_ms);
     json_t *arg = json_array();
     for (size_t i = 1; arg != NULL && argv[i] != NULL; i++)
         json_array_append_new(arg, json_string(argv[i]));
@@ -245,97 +235,47 @@ int qga_exec(struct qga *g, char *const *argv, int timeout_ms, int64_t *pid)
                              "capture-output", 1);
     if (args == NULL)
         return -ENOMEM;
-    json_t *ret = NULL;
-    int r = command(g, "guest-exec", args, timeout_ms, &ret);
-    if (r < 0)
-        return r;
-    json_t *p = json_object_get(ret, "pid");
-    r = json_is_integer(p) ? 0 : -EPROTO;
+    int r = send_command(g, "guest-exec", args, deadline);
     if (r == 0)
-        *pid = json_integer_value(p);
-    json_decref(ret);
+        r = next_reply(g, deadline, parse_exec, pid);
     return r;
 }
 
-/* Decode the base64 field @key of @obj into a malloc'd buffer. */
-static int decode(json_t *obj, const char *key, unsigned char **out,
-                  size_t *len)
+static int parse_status(struct qga *g, const char *line, size_t len, void *arg)
 {
-    const char *s = json_string_value(json_object_get(obj, key));
-    *out = NULL;
-    *len = 0;
-    if (s == NULL || *s == '\0')
-        return 0;
-    size_t n = strlen(s);
-    unsigned char *b = malloc(n / 4 * 3 + 3);
-    if (b == NULL)
-        return -ENOMEM;
-    if (sodium_base642bin(b, n / 4 * 3 + 3, s, n, "\r\n", len, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0) {
-        free(b);
-        return -EPROTO;
-    }
-    *out = b;
-    return 0;
+    return qga_parse_exec_status(line, len, arg, g->err, sizeof g->err);
 }
 
 int qga_exec_status(struct qga *g, int64_t pid, int timeout_ms,
                     struct qga_status *st)
 {
+    uint64_t deadline = deadline_after(timeout_ms);
     *st = (struct qga_status){.exitcode = -1, .signal = -1};
-    json_t *ret = NULL;
-    int r =
-        command(g, "guest-exec-status",
-                json_pack("{s:I}", "pid", (json_int_t)pid), timeout_ms, &ret);
-    if (r < 0)
-        return r;
-    st->exited = json_is_true(json_object_get(ret, "exited"));
-    json_t *v = json_object_get(ret, "exitcode");
-    if (json_is_integer(v))
-        st->exitcode = (int)json_integer_value(v);
-    v = json_object_get(ret, "signal");
-    if (json_is_integer(v))
-        st->signal = (int)json_integer_value(v);
-    st->truncated = json_is_true(json_object_get(ret, "out-truncated")) ||
-                    json_is_true(json_object_get(ret, "err-truncated"));
-    r = decode(ret, "out-data", &st->out, &st->out_len);
+    int r = send_command(g, "guest-exec-status",
+                         json_pack("{s:I}", "pid", (json_int_t)pid), deadline);
     if (r == 0)
-        r = decode(ret, "err-data", &st->err, &st->err_len);
-    json_decref(ret);
-    if (r < 0)
-        qga_status_free(st);
+        r = next_reply(g, deadline, parse_status, st);
     return r;
-}
-
-void qga_status_free(struct qga_status *st)
-{
-    free(st->out);
-    free(st->err);
-    st->out = st->err = NULL;
-    st->out_len = st->err_len = 0;
 }
 
 int qga_shutdown(struct qga *g)
 {
-    json_t *req = json_pack("{s:s,s:{s:s}}", "execute", "guest-shutdown",
-                            "arguments", "mode", "powerdown");
-    return send_json(g, req, deadline_after(5000));
+    return send_command(g, "guest-shutdown",
+                        json_pack("{s:s}", "mode", "powerdown"),
+                        deadline_after(5000));
 }
 
-/* QMP's answer to the command just sent: events in between are skipped. */
-static int qmp_answer(struct qga *g, uint64_t deadline)
+static int parse_ack(struct qga *g, const char *line, size_t len, void *arg)
 {
-    for (;;) {
-        json_t *rep = NULL;
-        int r = next_reply(g, deadline, &rep);
-        if (r < 0)
-            return r;
-        bool event = json_object_get(rep, "event") != NULL;
-        bool error = json_object_get(rep, "error") != NULL;
-        json_decref(rep);
-        if (!event)
-            return error ? -EPROTO : 0;
-    }
+    (void)arg;
+    return qga_parse_ack(line, len, g->err, sizeof g->err);
+}
+
+/* QMP's greeting: whatever its first line holds. */
+static int parse_any(struct qga *g, const char *line, size_t len, void *arg)
+{
+    (void)g, (void)line, (void)len, (void)arg;
+    return 0;
 }
 
 int qga_qmp_powerdown(const char *path, int timeout_ms)
@@ -345,14 +285,12 @@ int qga_qmp_powerdown(const char *path, int timeout_ms)
     if (r < 0)
         return r;
     uint64_t deadline = deadline_after(timeout_ms);
-    json_t *greeting = NULL;
-    r = next_reply(g, deadline, &greeting);
-    json_decref(greeting);
+    r = next_reply(g, deadline, parse_any, NULL);
     static const char *const cmds[] = {"qmp_capabilities", "system_powerdown"};
     for (size_t i = 0; i < 2 && r == 0; i++) {
-        r = send_json(g, json_pack("{s:s}", "execute", cmds[i]), deadline);
+        r = send_command(g, cmds[i], NULL, deadline);
         if (r == 0)
-            r = qmp_answer(g, deadline);
+            r = next_reply(g, deadline, parse_ack, NULL);
     }
     qga_close(g);
     return r;

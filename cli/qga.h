@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vigil/qga-reply.h"
+
 struct qga;
 
 /* Connect to the socket at @path.  0 or -errno (-ENOENT, -ECONNREFUSED
@@ -23,23 +25,14 @@ int qga_sync(struct qga *g, int timeout_ms);
 
 /* guest-exec of @argv (argv[0] looked up in the guest's PATH) with its
  * output captured; *pid receives the guest's pid.  0 or -errno; -EPROTO
- * when the agent refused, with its reason in qga_error(). */
+ * when the agent refused, with its reason in qga_error(); -EBADMSG when
+ * its reply was malformed (why in qga_error()). */
 int qga_exec(struct qga *g, char *const *argv, int timeout_ms, int64_t *pid);
-
-struct qga_status {
-    bool exited;
-    int exitcode;             /* -1 if it was killed */
-    int signal;               /* -1 if it exited */
-    unsigned char *out, *err; /* decoded, malloc'd; NULL when empty */
-    size_t out_len, err_len;
-    bool truncated; /* the agent dropped output beyond its limit */
-};
 
 /* guest-exec-status of @pid into @st (free it with qga_status_free()).
  * 0 or -errno as qga_exec(). */
 int qga_exec_status(struct qga *g, int64_t pid, int timeout_ms,
                     struct qga_status *st);
-void qga_status_free(struct qga_status *st);
 
 /* guest-shutdown (powerdown).  The agent does not answer it; 0 when sent. */
 int qga_shutdown(struct qga *g);

@@ -15,12 +15,15 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "run-image.h"
 #include "strvec.h"
 
 #define NBDKIT_START_S 10
 
 struct run_disk {
-    pid_t pid;
+    pid_t pid;  /* nbdkit's, or -1 when the disk is not scanned */
+    pid_t qnbd; /* qemu-nbd's for a qcow2 image (run-image.h), or -1 */
+    char qsock[4096];
     char sock[4096];
     char status[4096]; /* where the filter says which database it scans with */
 };
@@ -139,7 +142,13 @@ static int nbdkit_argv(struct strvec *av, const struct disk_spec *sp,
     strvec_pushl(av, nbdkit ? nbdkit : "nbdkit", "-f", "--exit-with-parent",
                  "-U", d->sock, NULL);
     strvec_pushf(av, "--filter=%s/nbdkit-vigil-filter.so", cli_self_dir());
-    strvec_pushl(av, "file", sp->file, NULL);
+    /* A qcow2 image: its disk as qemu-nbd serves it, the guest's bytes. */
+    if (d->qnbd > 0) {
+        strvec_push(av, "nbd");
+        strvec_pushf(av, "socket=%s", d->qsock);
+    } else {
+        strvec_pushl(av, "file", sp->file, NULL);
+    }
     strvec_pushf(av, "vigil-db=%s", db);
     strvec_pushf(av, "vigil-policy=%s", sp->policy ? sp->policy : "alert");
     strvec_pushf(av, "vigil-disk=%s", name);
@@ -165,37 +174,54 @@ static int nbdkit_argv(struct strvec *av, const struct disk_spec *sp,
     return 0;
 }
 
-/* Start the nbdkit that serves disk @name and wait until it listens. */
-static struct run_disk *serve(const struct disk_spec *sp, const char *name,
-                              const char *db, const char *rundir, bool net,
-                              int events_fd)
+/* Start the nbdkit that serves disk @name (@d) and wait until it listens.
+ * 0, or -1 after printing why. */
+static int serve(struct run_disk *d, const struct disk_spec *sp,
+                 const char *name, const char *db, const char *rundir, bool net,
+                 int events_fd)
 {
-    struct run_disk *d = calloc(1, sizeof(*d));
-    if (!d) {
-        cli_error("out of memory");
-        return NULL;
-    }
     snprintf(d->sock, sizeof(d->sock), "%s/disk-%s.sock", rundir, name);
     snprintf(d->status, sizeof(d->status), "%s/disk-%s.dbstatus", rundir, name);
     struct strvec av;
     strvec_init(&av);
     if (nbdkit_argv(&av, sp, name, db, rundir, net, events_fd, d) < 0) {
         strvec_free(&av);
-        free(d);
-        return NULL;
+        return -1;
     }
     d->pid = spawn(av.v, events_fd);
     strvec_free(&av);
     if (d->pid < 0) {
         cli_error("fork: %s", strerror(errno));
-        free(d);
-        return NULL;
+        return -1;
     }
-    if (wait_listening(d) < 0) {
-        disk_stop(d);
-        return NULL;
+    return wait_listening(d);
+}
+
+/* A qcow2 image (by its magic) is served as raw by qemu-nbd: *d gets a
+ * disk holding it (else NULL).  0, or -1 after printing why. */
+static int serve_qcow2(struct run_disk **d, const char *file, const char *name,
+                       const char *rundir)
+{
+    uint64_t size;
+    *d = NULL;
+    int q = run_qcow2_check(file, &size);
+    if (q <= 0)
+        return q;
+    *d = calloc(1, sizeof(**d));
+    if (*d == NULL) {
+        cli_error("out of memory");
+        return -1;
     }
-    return d;
+    (*d)->pid = -1;
+    snprintf((*d)->qsock, sizeof((*d)->qsock), "%s/disk-%s-qcow2.sock", rundir,
+             name);
+    (*d)->qnbd = run_qnbd_start(file, (*d)->qsock);
+    if ((*d)->qnbd < 0) {
+        free(*d);
+        *d = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 /* One --disk: parse @spec and start its nbdkit when it is scanned (*out
@@ -217,28 +243,44 @@ static int disk_start(struct run_disk **out, const char *spec, const char *db,
     }
     char name[8];
     snprintf(name, sizeof(name), "%s%c", ide ? "sd" : "vd", 'a' + seq[ide]++);
+    struct run_disk *d = NULL;
+    if (serve_qcow2(&d, sp.file, name, rundir) < 0)
+        goto done;
     if (!sp.policy && !db && !sp.events && !sp.policies) {
-        snprintf(drive, drive_len, "file=%s,format=raw,if=%s", sp.file,
-                 sp.iface);
+        if (d != NULL)
+            snprintf(drive, drive_len, "file=nbd:unix:%s,format=raw,if=%s",
+                     d->qsock, sp.iface);
+        else
+            snprintf(drive, drive_len, "file=%s,format=raw,if=%s", sp.file,
+                     sp.iface);
+        *out = d;
         rc = 0;
         goto done;
     }
     if (!db) {
         cli_error("--disk: scanning needs --db PATH");
-        goto done;
+        goto fail;
     }
     if (sp.policy && !strcmp(sp.policy, "cut-net") && !net) {
         cli_error("--disk: scan=cut-net needs a guest network to cut "
                   "(--net user)");
+        goto fail;
+    }
+    if (d == NULL && (d = calloc(1, sizeof(*d))) != NULL)
+        d->qnbd = -1;
+    if (d == NULL) {
+        cli_error("out of memory");
         goto done;
     }
-    struct run_disk *d = serve(&sp, name, db, rundir, net, events_fd);
-    if (d != NULL) {
-        snprintf(drive, drive_len, "file=nbd:unix:%s,format=raw,if=%s", d->sock,
-                 sp.iface);
-        *out = d;
-        rc = 0;
-    }
+    if (serve(d, &sp, name, db, rundir, net, events_fd) < 0)
+        goto fail;
+    snprintf(drive, drive_len, "file=nbd:unix:%s,format=raw,if=%s", d->sock,
+             sp.iface);
+    *out = d;
+    rc = 0;
+    goto done;
+fail:
+    disk_stop(d);
 done:
     free(sp.copy);
     return rc;
@@ -276,7 +318,10 @@ static void disk_stop(struct run_disk *d)
             waitpid(d->pid, &status, 0);
         }
     }
-    unlink(d->sock);
+    if (d->sock[0])
+        unlink(d->sock);
+    if (d->qnbd > 0)
+        run_qnbd_stop(d->qnbd, d->qsock);
     if (d->status[0]) {
         char tmp[sizeof d->status + 8];
         unlink(d->status);
@@ -307,7 +352,7 @@ int run_disks_start(struct run_disks **out, const char *const *specs,
             run_disks_stop(ds);
             return -1;
         }
-        ds->scanned |= ds->disk[i] != NULL;
+        ds->scanned |= ds->disk[i] != NULL && ds->disk[i]->pid > 0;
         drives[i] = ds->drive[i];
     }
     *out = ds;

@@ -81,8 +81,11 @@ static int wait_agent(struct session *s, const char *rundir)
             continue;
         }
         err = qga_sync(s->g, SYNC_MS);
-        if (err == 0)
+        if (err == 0) {
+            if (s->o->verbose) /* bench/boot-image times this line */
+                fprintf(stderr, "vigil: guest agent ready\n");
             return END_DONE;
+        }
         if (err != -ETIMEDOUT) {
             qga_close(s->g);
             s->g = NULL;
@@ -122,15 +125,17 @@ static int exec_command(struct session *s, int *status)
         return END_DONE;
     }
     if (err < 0) {
-        cli_error("guest-exec %s: %s", s->o->command[0], strerror(-err));
+        cli_error("guest-exec %s: %s", s->o->command[0],
+                  err == -EBADMSG ? qga_error(s->g) : strerror(-err));
         return END_FAILED;
     }
     for (long wait = 20;; wait = wait < 500 ? wait * 2 : 500) {
         struct qga_status st;
         err = qga_exec_status(s->g, gpid, REQUEST_MS, &st);
         if (err < 0) {
-            cli_error("guest-exec-status: %s",
-                      err == -EPROTO ? qga_error(s->g) : strerror(-err));
+            cli_error("guest-exec-status: %s", err == -EPROTO || err == -EBADMSG
+                                                   ? qga_error(s->g)
+                                                   : strerror(-err));
             return END_FAILED;
         }
         if (st.exited) {

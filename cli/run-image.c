@@ -37,11 +37,12 @@ static ssize_t pread_fd(void *ctx, void *buf, size_t len, uint64_t off)
     return pread(*(int *)ctx, buf, len, (off_t)off);
 }
 
-/* The file systems in the image (vigil/image.h).  0, or -1 after printing
- * why it cannot be booted. */
-static int probe(const char *image, struct vimg_layout *l)
+/* The file systems in the image (vigil/image.h), read from @data (the
+ * image, or a qcow2 image's raw copy).  0, or -1 after printing why it
+ * cannot be booted. */
+static int probe(const char *data, const char *image, struct vimg_layout *l)
 {
-    int fd = open(image, O_RDONLY | O_CLOEXEC);
+    int fd = open(data, O_RDONLY | O_CLOEXEC);
     off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
     if (size < 0) {
         cli_error("--image %s: %s", image, strerror(errno));
@@ -253,15 +254,17 @@ static void fs_name(const char *image, const struct vimg_fs *fs, char *buf,
                  (unsigned long long)fs->offset);
 }
 
-/* The first of @l's file systems whose /boot holds a kernel: *which, with
- * its files in @bf.  0, or -1 after printing why there is none. */
-static int find_boot(const char *image, const struct vimg_layout *l,
-                     size_t *which, struct boot_files *bf)
+/* The first of @l's file systems (in @data) whose /boot holds a kernel:
+ * *which, with its files in @bf.  0, or -1 after printing why there is
+ * none. */
+static int find_boot(const char *data, const char *image,
+                     const struct vimg_layout *l, size_t *which,
+                     struct boot_files *bf)
 {
     char dev[PATH_BUF + 64], why[256] = "";
     for (size_t i = 0; i < l->nfs; i++) {
         char *out, *err;
-        fs_name(image, &l->fs[i], dev, sizeof dev);
+        fs_name(data, &l->fs[i], dev, sizeof dev);
         if (debugfs(dev, "ls -p /boot", &out, &err) < 0) {
             cli_error("--image %s: cannot read its file system", image);
             return -1;
@@ -289,23 +292,19 @@ static int find_boot(const char *image, const struct vimg_layout *l,
     return -1;
 }
 
-int run_image_find(const char *image, bool need_boot,
-                   struct run_image_root *root)
+/* @image's layout and root, read from @data. */
+static int find_root(const char *data, const char *image, bool need_boot,
+                     struct run_image_root *root)
 {
-    *root = (struct run_image_root){.part = 0};
-    if (strchr(image, '?') != NULL) {
-        cli_error("--image %s: debugfs cannot take a path with a '?'", image);
-        return -1;
-    }
     struct vimg_layout l;
     struct boot_files bf;
     size_t which = 0;
-    if (probe(image, &l) < 0)
+    if (probe(data, image, &l) < 0)
         return -1;
     /* Without the need for /boot: the root is the first file system. */
-    if (need_boot && find_boot(image, &l, &which, &bf) < 0)
+    if (need_boot && find_boot(data, image, &l, &which, &bf) < 0)
         return -1;
-    fs_name(image, &l.fs[which], root->dev, sizeof root->dev);
+    fs_name(data, &l.fs[which], root->dev, sizeof root->dev);
     root->part = l.fs[which].part;
     if (need_boot) {
         snprintf(root->version, sizeof root->version, "%s", bf.version);
@@ -316,7 +315,40 @@ int run_image_find(const char *image, bool need_boot,
     return 0;
 }
 
-int run_image_extract(const struct run_image_root *root, const char *image,
+static void close_raw(struct run_image_root *root)
+{
+    if (root->raw_fd >= 0)
+        close(root->raw_fd);
+    root->raw_fd = -1;
+}
+
+int run_image_find(const char *image, bool need_boot,
+                   struct run_image_root *root)
+{
+    *root = (struct run_image_root){.part = 0, .raw_fd = -1};
+    if (strchr(image, '?') != NULL) {
+        cli_error("--image %s: debugfs cannot take a path with a '?'", image);
+        return -1;
+    }
+    uint64_t size;
+    int q = run_qcow2_check(image, &size);
+    if (q < 0)
+        return -1;
+    char data[64];
+    if (q > 0) {
+        if (run_qcow2_raw_copy(image, size, &root->raw_fd) < 0)
+            return -1;
+        /* debugfs opens the copy through our descriptor. */
+        snprintf(data, sizeof data, "/proc/%d/fd/%d", (int)getpid(),
+                 root->raw_fd);
+    }
+    int r = find_root(q > 0 ? data : image, image, need_boot, root);
+    if (r < 0 || !need_boot)
+        close_raw(root);
+    return r;
+}
+
+int run_image_extract(struct run_image_root *root, const char *image,
                       const char *rundir, char *kernel, char *initrd,
                       size_t len)
 {
@@ -337,5 +369,6 @@ int run_image_extract(const struct run_image_root *root, const char *image,
         snprintf(name, sizeof name, "initrd.img-%s", root->version);
         rc = dump(root->dev, image, name, initrd, root->initrd_size);
     }
+    close_raw(root);
     return rc;
 }

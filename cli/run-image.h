@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "run.h"
@@ -24,13 +25,16 @@ struct run_image_root {
     char version[128];       /* of the newest /boot/vmlinuz-VERSION */
     unsigned long long kernel_size, initrd_size;
     bool have_initrd;
+    int raw_fd; /* a qcow2 image's raw copy (read by debugfs), or -1 */
+    char profile[PATH_BUF + 160]; /* run_image_profile()'s */
 };
 
 /*
  * run_image_find: find the ext2/3/4 file systems of raw image @image (the
- * whole image, or its MBR or GPT partitions; not qcow2, not truncated) and
- * take the first whose /boot holds a kernel, or with !@need_boot the first
- * one.  Only reads the image.
+ * whole image, or its MBR or GPT partitions; not truncated) and take the
+ * first whose /boot holds a kernel, or with !@need_boot the first one.
+ * Only reads the image.  A qcow2 image (run_qcow2_check) is read through
+ * a raw copy that @root holds (raw_fd) until run_image_extract().
  * Return: 0, or -1 after printing why.
  */
 int run_image_find(const char *image, bool need_boot,
@@ -39,10 +43,11 @@ int run_image_find(const char *image, bool need_boot,
 /*
  * run_image_extract: copy @root's newest /boot/vmlinuz-VERSION and
  * /boot/initrd.img-VERSION out of @image into @kernel and @initrd (paths in
- * @rundir, @len bytes), each only when its pointer is not NULL.
+ * @rundir, @len bytes), each only when its pointer is not NULL.  Closes
+ * a qcow2 image's raw copy.
  * Return: 0, or -1 after printing why.
  */
-int run_image_extract(const struct run_image_root *root, const char *image,
+int run_image_extract(struct run_image_root *root, const char *image,
                       const char *rundir, char *kernel, char *initrd,
                       size_t len);
 
@@ -58,5 +63,46 @@ int run_image_extract(const struct run_image_root *root, const char *image,
  */
 int run_image_command(const struct run_opts *o, const char *rundir, pid_t pid,
                       enum stop_reason *why, int *cmd_status);
+
+/*
+ * run_image_profile: the kernel profile of kernel image @kernel from the
+ * cache ($VIGIL_PROFILE_CACHE, else /var/cache/vigil/profiles), keyed by
+ * the kernel's build id (NT_GNU_BUILD_ID) and found again by the SHA-256
+ * of @kernel without decompressing it; built and stored (atomically) when
+ * absent or when the file there fails its checks.  @verbose: say which.
+ * Return: 0 with the profile's path in @path (@len bytes); -errno when
+ * there is none to give (no build id, no cache: the caller derives the
+ * profile itself; a cache that cannot be written was warned about).
+ */
+int run_image_profile(const char *kernel, char *path, size_t len, bool verbose);
+
+/*
+ * run_qcow2_check: whether the file at @path is a qcow2 image (by its
+ * magic, never its name), and one that vigil may open: self-contained (no
+ * backing file, no external data file), not encrypted (vimg_qcow2_check).
+ * Return: 1 with its disk's size in *size; 0 when it is not qcow2; -1
+ * after printing why it is refused.
+ */
+int run_qcow2_check(const char *path, uint64_t *size);
+
+/*
+ * run_qcow2_raw_copy: the disk in qcow2 image @path (@size bytes) copied by
+ * qemu-img into a file without a name (O_TMPFILE in $TMPDIR, sparse), for
+ * debugfs to read as /proc/self/fd/N.
+ * Return: 0 with its descriptor (close-on-exec) in *fd, or -1 after
+ * printing why.
+ */
+int run_qcow2_raw_copy(const char *path, uint64_t size, int *fd);
+
+/*
+ * run_qnbd_start: serve qcow2 image @path as a raw disk on the unix socket
+ * @sock with qemu-nbd (QEMU's qcow2 driver, no backing file), waiting
+ * until it listens.  It dies with vigil.
+ * Return: its pid, or -1 after printing why (nothing left running).
+ */
+pid_t run_qnbd_start(const char *path, const char *sock);
+
+/* Stop the qemu-nbd @pid (it flushes the image) and remove @sock. */
+void run_qnbd_stop(pid_t pid, const char *sock);
 
 #endif

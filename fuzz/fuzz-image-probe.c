@@ -2,7 +2,9 @@
  * image, which a user's --image file controls entirely.  Past the input
  * the image reads as zeros up to a size the first byte scales, so that
  * partitions can lie inside it.  What it finds must lie inside the image,
- * and a failure must say why. */
+ * and a failure must say why.  vimg_qcow2_check reads the same bytes as a
+ * qcow2 header. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,5 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (l.fs[i].offset > claimed ||
             l.fs[i].size > claimed - l.fs[i].offset || l.fs[i].size == 0)
             abort();
+    struct vimg_qcow2 q;
+    r = vimg_qcow2_check(rd, &in, claimed, &q, err, sizeof err);
+    if (r < 0 && r != -ENOENT &&
+        (err[0] == '\0' || memchr(err, '\0', sizeof err) == NULL))
+        abort();
+    for (const char *c = err; r < 0 && *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+            abort();
+    if (r == 0 && (q.size == 0 || (q.version != 2 && q.version != 3)))
+        abort();
     return 0;
 }

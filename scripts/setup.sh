@@ -16,7 +16,8 @@ set -eu
 PKGS="make gcc libc6-dev pkg-config libglib2.0-dev libjansson-dev nettle-dev libgmp-dev nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd
       liblz4-dev libzstd-dev liblzma-dev zlib1g-dev
       busybox-static strace cpio kmod xz-utils lz4 zstd file e2fsprogs
-      bubblewrap debootstrap minisign"
+      bubblewrap debootstrap minisign
+      qemu-utils"
 # Tests, fuzzing and peers.
 PKGS="$PKGS clang libclang-rt-14-dev clang-format dwarves bpftool jq
       python3 iproute2 procps libsodium-dev libsqlite3-dev sqlite3 nftables

@@ -8,6 +8,8 @@ requires_qemu; requires jq debugfs python3
 requires_file "$VIGIL"
 . tests/image.sh
 test_image trixie d13.raw
+# The kernel profile cache (docs/image.md), this test's own.
+export VIGIL_PROFILE_CACHE="$TMP/profiles"
 
 # is-system-running --wait returns when systemd finished booting (the
 # login prompt is up): "running", or "degraded" with a failed unit.  Then
@@ -30,5 +32,7 @@ expect_eq "no records dropped" "$d" 0
 procs=$(jq -r 'select(.type == "syscall") | .pid' "$TMP/t.jsonl" | sort -u | wc -l)
 check "many processes traced ($procs)" test "$procs" -ge 20
 check "systemd is traced" sh -c "jq -r 'select(.type == \"syscall\") | .comm' '$TMP/t.jsonl' | grep -qx systemd"
+check "the 6.12 kernel's profile was cached by its build id" \
+    sh -c "ls '$TMP/profiles' | grep -Eqx '[0-9a-f]{40}\.json'"
 
 done_testing

@@ -168,8 +168,7 @@ int vimg_probe(vimg_read_fn rd, void *ctx, uint64_t size,
                     (unsigned long long)size);
     if (!memcmp(b, "QFI\xfb", 4))
         return fail(&p, -ENOTSUP,
-                    "qcow2 images are not supported yet; convert it with "
-                    "`qemu-img convert -O raw`");
+                    "a qcow2 header where a raw disk was expected");
     uint64_t fs;
     if ((r = ext_size(&p, 0, &fs)) < 0)
         return fail(&p, r, "cannot read its superblock");
