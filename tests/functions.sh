@@ -5,6 +5,8 @@
 #   expect_eq WHAT GOT WANT
 #   expect_rc WANT CMD...  run CMD, check its exit status
 #   cleanup_fn FUNC      run FUNC on exit
+#   done_testing         end the test: pass unless a check failed (the
+#                        only way a test ends with status 0)
 #   wait_for_line FILE PATTERN [S]  bounded wait for a readiness line
 set -u
 VIGIL_BUILD=${VIGIL_BUILD:-build}
@@ -74,16 +76,30 @@ expect_rc() {
     expect_eq "exit status of: $*" "$got" "$want"
 }
 
+_done_testing=0
 done_testing() {
     [ "$TESTS_FAILED" -eq 0 ] || fail "$TESTS_FAILED check(s) failed"
     echo "all checks passed"
+    _done_testing=1
     exit 0
 }
 
+# A script that stops early with status 0 (a shell error in a sourced
+# helper, the file rewritten while it runs) has not passed: only
+# done_testing may end a test successfully.
 _cleanup_fns=""
+_on_exit() {
+    _rc=$?
+    for f in $_cleanup_fns; do $f; done
+    if [ "$_rc" -eq 0 ] && [ "$_done_testing" -eq 0 ]; then
+        echo "FAIL: the test ended before done_testing"
+        exit 1
+    fi
+    exit "$_rc"
+}
+trap _on_exit EXIT
 cleanup_fn() {
     _cleanup_fns="$_cleanup_fns $1"
-    trap 'for f in $_cleanup_fns; do $f; done' EXIT
 }
 
 TMP=$(mktemp -d)

@@ -7,9 +7,7 @@ requires python3
 bin=$VIGIL_BUILD/tests/test-trace-format
 requires_file "$bin"
 
-out=$(mktemp)
-cleanup() { rm -f "$out"; }
-trap cleanup EXIT
+out=$TMP/events.jsonl
 
 "$bin" --random 20000 7 >"$out" || fail "generating events"
 echo "ok: $(wc -l <"$out") random events generated"
@@ -21,4 +19,4 @@ if command -v jq >/dev/null 2>&1; then
     [ "$n" -eq 20000 ] || fail "jq parsed $n of 20000"
     echo "ok: jq parsed $n events"
 fi
-echo "PASS"
+done_testing

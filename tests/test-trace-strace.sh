@@ -17,8 +17,7 @@ for h in /usr/include/x86_64-linux-gnu/asm/unistd_64.h \
     [ -f "$h" ] && hdr=$h && break
 done
 
-names=$(mktemp)
-trap 'rm -f "$names"' EXIT
+names=$TMP/names
 "$bin" --names >"$names" || fail "listing names"
 total=0 known=0 newer=0 bad=0
 # One strace run for all the names the headers know too (fast), one each
@@ -57,9 +56,9 @@ echo "ok: $known of $total names known to strace, $newer newer than it"
 fmt=$VIGIL_BUILD/tests/test-trace-format
 requires_file "$fmt"
 requires python3
-raw=$(mktemp)
-dir=$(mktemp -d)
-trap 'rm -rf "$names" "$raw" "$dir"' EXIT
+raw=$TMP/raw
+dir=$TMP/dir
+mkdir "$dir"
 strace -f -qq -X verbose -s 65535 -o "$raw" sh -c '
     umask 027; mkdir -p "$1/d"; echo "hi	\"there\"" >"$1/d/f"
     chmod 640 "$1/d/f"; cat "$1/d/f"; ln -s f "$1/d/l"; readlink "$1/d/l"
@@ -69,4 +68,4 @@ strace -f -qq -X verbose -s 65535 -o "$raw" sh -c '
     fail "strace run"
 python3 tests/strace_text_compare.py "$raw" "$fmt" ||
     fail "vigil's text differs from strace's"
-echo "PASS"
+done_testing
