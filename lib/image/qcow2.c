@@ -2,6 +2,7 @@
  * qcow2 driver (qemu-img, qemu-nbd) opens the file, so that nothing the
  * header names outside the image is ever opened. */
 #include "vigil/image.h"
+#include "vigil/errf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -26,18 +27,7 @@ static uint64_t be64(const unsigned char *p)
     return (uint64_t)be32(p) << 32 | be32(p + 4);
 }
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (errlen > 0)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return code;
-}
+#define fail(err, errlen, code, ...) vigil_errf(code, err, errlen, __VA_ARGS__)
 
 /* The backing file's name from the header, printable, for the message. */
 static void backing_name(vimg_read_fn rd, void *ctx, uint64_t size,

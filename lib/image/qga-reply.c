@@ -4,6 +4,7 @@
  * they become ints, and the agent's error text is made printable before
  * it can reach a terminal. */
 #include "vigil/qga-reply.h"
+#include "vigil/errf.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -30,18 +31,7 @@ int qga_frame(const char *buf, size_t len, const char **line, size_t *line_len,
     return 1;
 }
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (errlen > 0)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return code;
-}
+#define fail(err, errlen, code, ...) vigil_errf(code, err, errlen, __VA_ARGS__)
 
 /* Whether objects and arrays nest deeper than QGA_DEPTH_MAX, brackets
  * inside strings aside. */

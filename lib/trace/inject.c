@@ -8,19 +8,11 @@
 #include <string.h>
 
 #include "vigil/act.h"
+#include "vigil/errf.h"
 
 #define WHEN_MAX 65535 /* strace's bound */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
+#define fail(err, errlen, ...) vigil_errf(-EINVAL, err, errlen, __VA_ARGS__)
 
 /* A decimal number in [min, max] spanning exactly [s, s + n). */
 static bool number(const char *s, size_t n, long long min, long long max,

@@ -25,7 +25,7 @@
 
 #include "le.h"
 #include "vigil/update.h"
-#include "update/errf.h"
+#include "vigil/errf.h"
 
 static const char *const reason_names[VUPD_REASONS] = {
     [VUPD_OK] = "ok",
@@ -49,7 +49,7 @@ const char *vupd_reason_name(enum vupd_reason r)
     return (unsigned)r < VUPD_REASONS ? reason_names[r] : "unknown";
 }
 
-#define fail(r, ...) ((enum vupd_reason)vupd_errf((int)(r), __VA_ARGS__))
+#define fail(r, ...) ((enum vupd_reason)vigil_errf((int)(r), __VA_ARGS__))
 
 static bool dbid_char(char c)
 {

@@ -16,9 +16,9 @@
 #include <sodium.h>
 
 #include "vigil/update.h"
-#include "update/errf.h"
+#include "vigil/errf.h"
 
-#define fail(...) vupd_errf(-EINVAL, __VA_ARGS__)
+#define fail(...) vigil_errf(-EINVAL, __VA_ARGS__)
 
 void vupd_key_id_hex(const uint8_t id[8], char out[17])
 {

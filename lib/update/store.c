@@ -23,7 +23,7 @@
 
 #include "vigil/sig.h"
 #include "vigil/update.h"
-#include "update/errf.h"
+#include "vigil/errf.h"
 
 #define FILE_MAX (256u << 20) /* a database file kept across a delta */
 
@@ -43,7 +43,7 @@ struct file {
     uint8_t *owned; /* read from the current generation */
 };
 
-#define io_fail(...) ((enum vupd_reason)vupd_errf(VUPD_IO, __VA_ARGS__))
+#define io_fail(...) ((enum vupd_reason)vigil_errf(VUPD_IO, __VA_ARGS__))
 
 static int read_all(const char *path, uint8_t **out, size_t *len, size_t max)
 {

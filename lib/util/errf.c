@@ -1,9 +1,9 @@
-#include "update/errf.h"
+#include "vigil/errf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
-int vupd_errf(int ret, char *err, size_t errlen, const char *fmt, ...)
+int vigil_errf(int ret, char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
