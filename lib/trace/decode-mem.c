@@ -6,20 +6,6 @@
 
 #include "trace/decode.h"
 
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
 /* A name known to need no escaping, as a JSON string or bare. */
 static void put_name(struct obuf *o, bool json, const char *s)
 {

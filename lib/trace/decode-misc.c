@@ -7,13 +7,6 @@
 
 #define UTS_FIELD 65
 
-static uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
 bool vdec_timeval(struct obuf *o, bool json, const uint8_t *d, size_t n)
 {
     if (n < 16)

@@ -8,13 +8,6 @@
 #define SIGSET_SIZE    8
 #define SIGACTION_SIZE 32 /* handler, flags, restorer, mask */
 
-static uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
 /* Text: the names without "SIG"; JSON: an array of the full names of the
  * members, never the complement. */
 static void put_sigset(struct obuf *o, bool json, uint64_t set)

@@ -7,20 +7,6 @@
 #define STAT_SIZE  144
 #define STATX_SIZE 144 /* up to stx_dev_minor: what the plan captures */
 
-static uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 void vdec_mode(struct obuf *o, uint64_t mode)
 {
     static const struct vsym types[] = {

@@ -8,7 +8,25 @@
 #ifndef VIGIL_TRACE_DECODE_H
 #define VIGIL_TRACE_DECODE_H
 
+#include <string.h>
+
 #include "trace/internal.h"
+
+/* Captured guest words (x86-64: little-endian, as the host), read without
+ * alignment: captures land at any offset of the record. */
+static inline uint64_t rd64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
 
 /* The structure of signature character `sig` (syscalls/tables.h: the
  * digits) at `addr`; '6' is a sigset of 8 bytes. */
