@@ -107,6 +107,18 @@ static uint32_t cap_len(struct vcpu *v, const struct vsys_cap *c,
     return want > room ? room : (uint32_t)want;
 }
 
+/* Element @i of a NULL-terminated pointer array (argv, envp): 1 and *p,
+ * 0 at the terminating NULL, -1 when it cannot be read. */
+static int array_ptr(struct vcpu *v, uint64_t addr, bool compat, unsigned i,
+                     uint64_t *p)
+{
+    unsigned psize = compat ? 4 : 8; /* i386 pointers: 4 bytes, little-endian */
+    *p = 0;
+    if (!mem(v, addr + (uint64_t)psize * i, p, psize))
+        return -1;
+    return *p != 0;
+}
+
 /* Capture an argv-style array: the strings, each NUL-terminated. */
 static uint32_t cap_argv(struct vcpu *v, uint64_t addr, bool compat,
                          uint8_t *dst, uint32_t room, bool *fault, bool *trunc)
@@ -114,14 +126,12 @@ static uint32_t cap_argv(struct vcpu *v, uint64_t addr, bool compat,
     uint32_t got = 0;
     *fault = *trunc = false;
     for (unsigned i = 0; i < 256; i++) {
-        uint64_t p = 0; /* i386 pointers are 4 bytes, little-endian */
-        unsigned psize = compat ? 4 : 8;
-        if (!mem(v, addr + psize * i, &p, psize)) {
-            *fault = true;
+        uint64_t p;
+        int r = array_ptr(v, addr, compat, i, &p);
+        if (r <= 0) {
+            *fault = r < 0;
             return got;
         }
-        if (p == 0)
-            return got;
         if (got >= room) {
             *trunc = true;
             return got;
@@ -152,14 +162,12 @@ static uint32_t cap_strv(struct vcpu *v, uint64_t addr, bool compat,
     uint32_t got = 0, max = limits.str_max;
     *fault = *trunc = false;
     for (unsigned i = 0; i < 256; i++) {
-        uint64_t p = 0; /* i386 pointers are 4 bytes, little-endian */
-        unsigned psize = compat ? 4 : 8;
-        if (!mem(v, addr + psize * i, &p, psize)) {
-            *fault = true;
+        uint64_t p;
+        int r = array_ptr(v, addr, compat, i, &p);
+        if (r <= 0) {
+            *fault = r < 0;
             return got;
         }
-        if (p == 0)
-            return got;
         if (i >= max || got + 2 > room) {
             *trunc = true;
             return got;
