@@ -521,10 +521,14 @@ static int finish_consumer(struct run_trace *t, bool verbose)
         sum, sizeof sum,
         "{\"type\":\"summary\",\"records\":%llu,\"events\":%llu,"
         "\"dropped_records\":%llu,\"unpaired_returns\":%llu,"
-        "\"unreadable_threads\":%llu}",
+        "\"unreadable_threads\":%llu",
         (unsigned long long)st.records, (unsigned long long)st.events,
         (unsigned long long)st.dropped_records,
         (unsigned long long)st.unpaired_exits, (unsigned long long)st.bad_task);
+    if (st.bad_maps > 0)
+        sl += snprintf(sum + sl, sizeof sum - (size_t)sl, ",\"bad_maps\":%llu",
+                       (unsigned long long)st.bad_maps);
+    sl += snprintf(sum + sl, sizeof sum - (size_t)sl, "}");
     if (!t->o.text && t->out != NULL)
         fprintf(t->out, "%s\n", sum);
     net_record(t, sum, sl);
@@ -543,6 +547,10 @@ static int finish_consumer(struct run_trace *t, bool verbose)
     if (st.dropped_records > 0)
         cli_warn("%llu trace records were dropped (ring full)",
                  (unsigned long long)st.dropped_records);
+    if (st.bad_maps > 0)
+        cli_warn("%llu memory maps from the plugin could not be parsed: "
+                 "--callers named no module for the calls they covered",
+                 (unsigned long long)st.bad_maps);
     if (verbose)
         fprintf(stderr,
                 "vigil: trace: %llu records, %llu events, %llu dropped, "
