@@ -9,6 +9,8 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -235,6 +237,51 @@ static void long_exec(void)
     syscall(SYS_wait4, child, &status, 0, &ru);
 }
 
+/* getsockopt/setsockopt: ints, SO_LINGER, TCP_NODELAY, lengths the
+ * kernel changes or that are short, unknown options and bad pointers. */
+static void sockopts(void)
+{
+    int s = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0), one = 1,
+        v[8] = {0};
+    struct linger lg = {1, 5};
+    socklen_t l;
+    int sv[2];
+
+    syscall(SYS_setsockopt, s, SOL_SOCKET, SO_REUSEADDR, &one, 4);
+    syscall(SYS_setsockopt, s, SOL_SOCKET, SO_KEEPALIVE, &one, 4);
+    syscall(SYS_setsockopt, s, SOL_SOCKET, SO_LINGER, &lg, 8);
+    syscall(SYS_setsockopt, s, IPPROTO_TCP, TCP_NODELAY, &one, 4);
+    syscall(SYS_setsockopt, s, SOL_SOCKET, SO_RCVBUF, BAD, 4);
+    syscall(SYS_setsockopt, s, SOL_SOCKET, SO_SNDBUF, &one, 2);
+    syscall(SYS_setsockopt, s, SOL_SOCKET, 1000, &one, 4);
+    syscall(SYS_setsockopt, s, SOL_SOCKET, SO_RCVTIMEO_OLD, v, 8);
+    syscall(SYS_setsockopt, s, SOL_SOCKET, SO_REUSEADDR, NULL, 0);
+    l = 4;
+    syscall(SYS_getsockopt, s, SOL_SOCKET, SO_TYPE, v, &l);
+    l = 4;
+    syscall(SYS_getsockopt, s, SOL_SOCKET, SO_ERROR, v, &l);
+    l = 4;
+    syscall(SYS_getsockopt, s, IPPROTO_TCP, TCP_NODELAY, v, &l);
+    l = 8;
+    syscall(SYS_getsockopt, s, SOL_SOCKET, SO_LINGER, v, &l);
+    l = 8;
+    syscall(SYS_getsockopt, s, SOL_SOCKET, SO_KEEPALIVE, v, &l);
+    l = 3;
+    syscall(SYS_getsockopt, s, SOL_SOCKET, SO_REUSEADDR, v, &l);
+    l = 4;
+    syscall(SYS_getsockopt, s, SOL_SOCKET, SO_TYPE, BAD, &l);
+    syscall(SYS_getsockopt, s, SOL_SOCKET, SO_TYPE, v, BAD);
+    l = 4;
+    syscall(SYS_getsockopt, s, SOL_SOCKET, 1000, v, &l);
+    syscall(SYS_close, s);
+    if (syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, sv) == 0) {
+        l = 32;
+        syscall(SYS_getsockopt, sv[0], SOL_SOCKET, SO_PEERCRED, v, &l);
+        syscall(SYS_close, sv[0]);
+        syscall(SYS_close, sv[1]);
+    }
+}
+
 int main(void)
 {
     files();
@@ -245,5 +292,6 @@ int main(void)
     fs_ids();
     long_exec();
     usage();
+    sockopts();
     return 0;
 }

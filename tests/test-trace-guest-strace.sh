@@ -55,7 +55,7 @@ decoded=$decoded,gettimeofday,nanosleep,clock_nanosleep,prlimit64,getrlimit
 decoded=$decoded,uname,rt_sigprocmask,rt_sigaction,rt_sigreturn,clone,wait4
 decoded=$decoded,getdents64,prctl,getsockname,getpeername,accept4
 decoded=$decoded,statfs,fstatfs,utimensat,ioctl,getgroups,setgroups,socket
-decoded=$decoded,execve,poll,getrusage
+decoded=$decoded,execve,poll,getrusage,getsockopt,setsockopt
 work='ls -la / /dev/null >/dev/null; stat / /tmp /dev/null >/dev/null
 uname -a >/dev/null; ulimit -n >/dev/null; sleep 0.01; ps >/dev/null
 df >/dev/null; mkdir /tmp/d; touch /tmp/d/f; chmod 640 /tmp/d/f
@@ -108,6 +108,12 @@ expect_eq "utimensat: UTIME_NOW and UTIME_OMIT, then a set time" \
     '["UTIME_NOW","UTIME_OMIT"][{"sec":1700000000,"nsec":5},{"sec":1700000001,"nsec":0}]'
 expect_eq "ioctl FIONREAD on a pipe holding 3 bytes" \
     "$(dj ioctl 'select(.decoded[1] == "FIONREAD") | .decoded[2]')" '[3]'
+expect_eq "setsockopt SO_LINGER: the structure" \
+    "$(dj setsockopt 'select(.decoded[2] == "SO_LINGER") | .decoded[3]')" \
+    '{"l_onoff":1,"l_linger":5}'
+expect_eq "getsockopt SO_TYPE of a stream socket, length 4" \
+    "$(dj getsockopt 'select(.decoded[2] == "SO_TYPE" and .ret == 0) | [.decoded[3], .decoded[4]]')" \
+    '[1,{"in":4,"out":4}]'
 long="\"$(printf '%032d' 0 | tr 0 x)\"..., \"a\", \"a\""
 check "execve: 32 strings, the long one cut, two variables" grep -q \
     "execve(\"/nonexistent/vigil-nothing\", \[\"vigil-nothing\", $long.*\"a\", \.\.\.\], 0x[0-9a-f]* /\* 2 vars \*/) = -1 ENOENT" \

@@ -24,6 +24,12 @@
         .argi = (i), .kind = VSYS_CAP_BUF, .at_exit = 1,                       \
         .len_from = VSYS_LEN_RESULT, .only_ok = 1                              \
     }
+/* bytes at exit, as many as the int at args[l] says then */
+#define BUF_OUT_PTR(i, l)                                                      \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_BUF, .at_exit = 1,                       \
+        .len_from = VSYS_LEN_PTR, .len_arg = (l), .only_ok = 1                 \
+    }
 #define STRV(i)                                                                \
     {                                                                          \
         .argi = (i), .kind = VSYS_CAP_STRV, .len_from = VSYS_LEN_NUL           \
@@ -175,6 +181,11 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_WAIT4] = PLAN2(STRUCT_OUT(1, 4), STRUCT_OUT(3, RUSAGE_LEN)),
     [P_RUSAGE1] = PLAN1(STRUCT_OUT(1, RUSAGE_LEN)),
     [P_POLL] = PLAN2(STRUCT_IN(0, POLL_LEN), STRUCT_OUT(0, POLL_LEN)),
+    [P_SETSOCKOPT] = PLAN1(BUF_IN(3, 4)),
+    /* the value as long as the kernel says, and that length before and
+     * after */
+    [P_GETSOCKOPT] =
+        PLAN3(BUF_OUT_PTR(3, 4), STRUCT_IN(4, 4), STRUCT_OUT(4, 4)),
 };
 
 const struct vsys_ent *vsys_lookup(uint64_t nr, bool compat)

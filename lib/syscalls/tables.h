@@ -57,6 +57,10 @@
  *            { poll's struct pollfd array (at entry; at exit for the
  *              revents strace adds after the result); the count is a1
  *            ) struct rusage (at exit)  < getrusage's who
+ *            @ socket option level      $ socket option name (by the
+ *                                         level, a1)
+ *            ~ socket option value: bytes (BUF capture; at exit for
+ *              getsockopt) shown by level and name
  *            & ioctl's third argument, by request (a structure for the
  *              requests whose plan captures it, else hex)
  *   't' is read at entry or at exit, as the plan says.
@@ -138,6 +142,9 @@ enum vsys_plan_id {
     P_WAIT4,           /* status a1, struct rusage a3, at exit */
     P_RUSAGE1,         /* struct rusage a1 at exit: getrusage */
     P_POLL,            /* struct pollfd a0 at entry and at exit (16) */
+    P_SETSOCKOPT,      /* the value a3 (length a4, at most --bufsize) */
+    P_GETSOCKOPT,      /* the value a3 at exit (length *a4), and *a4
+                          at entry and at exit */
     P_COUNT
 };
 

@@ -96,6 +96,17 @@ bool vdec_pollfds(struct obuf *o, bool json, const uint8_t *in, size_t nin,
 void vdec_poll_result(struct obuf *o, int64_t ret, const uint8_t *out,
                       size_t nout, uint64_t nfds);
 
+/* decode-sockopt.c: getsockopt/setsockopt's level ('@'), option name
+ * ('$', by level) and value ('~'): `d` holds n of the value's bytes (the
+ * call's length `len` for setsockopt, *optlen at the return for
+ * getsockopt; `trunc` when fewer were captured). False: the address. */
+void vdec_sol(struct obuf *o, bool json, uint64_t level);
+void vdec_sockopt_name(struct obuf *o, bool json, uint64_t level,
+                       uint64_t name);
+bool vdec_sockopt(struct obuf *o, bool json, uint64_t level, uint64_t name,
+                  bool get, int64_t len, const uint8_t *d, size_t n,
+                  bool trunc);
+
 /* prctl (decode-prctl.c): how many arguments strace shows for operation
  * `op` (the operation included), and how it shows the second: 's' a name
  * (PR_SET_NAME, PR_GET_NAME), or a signature character. */

@@ -361,6 +361,15 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case '{':
         vfmt_poll_arg(o, f, i);
         break;
+    case '@':
+        vdec_sol(o, json, v);
+        break;
+    case '$':
+        vdec_sockopt_name(o, json, vfmt_argval(f, 1), v);
+        break;
+    case '~':
+        vfmt_sockopt_arg(o, f, i);
+        break;
     case '!':
         put_frame_mask(o, f, i);
         break;

@@ -203,3 +203,22 @@ void vfmt_ret_suffix(struct obuf *o, const struct fctx *f)
     vdec_poll_result(o, f->ev->ret, out ? out->data : NULL, out ? out->len : 0,
                      vfmt_argval(f, 1));
 }
+
+void vfmt_sockopt_arg(struct obuf *o, struct fctx *f, unsigned i)
+{
+    uint64_t addr = vfmt_argval(f, i);
+    const struct vigil_capture *c = vfmt_find_cap(f, i, VSYS_CAP_BUF);
+
+    if (addr == 0 || !c) {
+        vfmt_ptr(o, f->json, addr);
+        return;
+    }
+    if (c->fault) {
+        vfmt_fault(o, f->json, addr);
+        return;
+    }
+    if (!vdec_sockopt(o, f->json, vfmt_argval(f, 1), vfmt_argval(f, 2),
+                      c->at_exit, vfmt_argsigned(f, 4), c->data, c->len,
+                      c->trunc))
+        vfmt_ptr(o, f->json, addr);
+}

@@ -74,6 +74,9 @@ void vfmt_ioctl_arg(struct obuf *o, struct fctx *f, unsigned i);
  * (" (Timeout)", " ([{fd=3, revents=POLLIN}])"). */
 void vfmt_poll_arg(struct obuf *o, struct fctx *f, unsigned i);
 void vfmt_ret_suffix(struct obuf *o, const struct fctx *f);
+/* getsockopt/setsockopt's value (its BUF capture, at exit for
+ * getsockopt). */
+void vfmt_sockopt_arg(struct obuf *o, struct fctx *f, unsigned i);
 /* How many arguments the text form shows (prctl, futex by operation). */
 unsigned vfmt_text_nargs(const struct fctx *f);
 
