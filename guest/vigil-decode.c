@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -282,6 +283,36 @@ static void sockopts(void)
     }
 }
 
+/* epoll: an event added, changed and deleted, ready events returned
+ * (none, one, two), an unknown operation and bad pointers. */
+static void epolls(void)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 3}, evs[4];
+    uint64_t mask = 1u << (SIGUSR1 - 1);
+    int p[2], e = (int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC);
+
+    if (e < 0 || syscall(SYS_pipe2, p, 0) != 0)
+        return;
+    syscall(SYS_epoll_ctl, e, EPOLL_CTL_ADD, p[0], &ev);
+    syscall(SYS_epoll_wait, e, evs, 4, 0);
+    syscall(SYS_write, p[1], "x", 1);
+    ev.events = EPOLLOUT | EPOLLET;
+    ev.data.u64 = 0x1234567890abcdefULL;
+    syscall(SYS_epoll_ctl, e, EPOLL_CTL_ADD, p[1], &ev);
+    syscall(SYS_epoll_wait, e, evs, 4, 0);
+    syscall(SYS_epoll_pwait, e, evs, 1, 0, &mask, 8);
+    syscall(SYS_epoll_pwait, e, evs, 4, 0, NULL, 8);
+    ev.events = 0;
+    syscall(SYS_epoll_ctl, e, EPOLL_CTL_MOD, p[1], &ev);
+    syscall(SYS_epoll_ctl, e, 7, p[1], &ev);
+    syscall(SYS_epoll_ctl, e, EPOLL_CTL_ADD, p[1], BAD);
+    syscall(SYS_epoll_ctl, e, EPOLL_CTL_DEL, p[1], &ev);
+    syscall(SYS_epoll_wait, e, BAD, 4, 0);
+    syscall(SYS_close, p[0]);
+    syscall(SYS_close, p[1]);
+    syscall(SYS_close, e);
+}
+
 int main(void)
 {
     files();
@@ -293,5 +324,6 @@ int main(void)
     long_exec();
     usage();
     sockopts();
+    epolls();
     return 0;
 }

@@ -56,6 +56,7 @@ decoded=$decoded,uname,rt_sigprocmask,rt_sigaction,rt_sigreturn,clone,wait4
 decoded=$decoded,getdents64,prctl,getsockname,getpeername,accept4
 decoded=$decoded,statfs,fstatfs,utimensat,ioctl,getgroups,setgroups,socket
 decoded=$decoded,execve,poll,getrusage,getsockopt,setsockopt
+decoded=$decoded,epoll_ctl,epoll_wait,epoll_pwait
 work='ls -la / /dev/null >/dev/null; stat / /tmp /dev/null >/dev/null
 uname -a >/dev/null; ulimit -n >/dev/null; sleep 0.01; ps >/dev/null
 df >/dev/null; mkdir /tmp/d; touch /tmp/d/f; chmod 640 /tmp/d/f
@@ -114,6 +115,9 @@ expect_eq "setsockopt SO_LINGER: the structure" \
 expect_eq "getsockopt SO_TYPE of a stream socket, length 4" \
     "$(dj getsockopt 'select(.decoded[2] == "SO_TYPE" and .ret == 0) | [.decoded[3], .decoded[4]]')" \
     '[1,{"in":4,"out":4}]'
+expect_eq "epoll_wait: the two ready descriptors' events" \
+    "$(dj epoll_wait 'select(.ret == 2) | .decoded[1] | map(.events) | sort')" \
+    '["EPOLLIN","EPOLLOUT"]'
 long="\"$(printf '%032d' 0 | tr 0 x)\"..., \"a\", \"a\""
 check "execve: 32 strings, the long one cut, two variables" grep -q \
     "execve(\"/nonexistent/vigil-nothing\", \[\"vigil-nothing\", $long.*\"a\", \.\.\.\], 0x[0-9a-f]* /\* 2 vars \*/) = -1 ENOENT" \

@@ -101,6 +101,7 @@
 #define GROUPS_LEN  256 /* 64 gids: more are shown as the address */
 #define RUSAGE_LEN  144 /* struct rusage, whole */
 #define POLL_LEN    128 /* 16 struct pollfd (VDEC_POLL_MAX) */
+#define EPOLL_LEN   192 /* 16 packed struct epoll_event (VDEC_EPOLL_MAX) */
 
 #define PLAN1(a)                                                               \
     {                                                                          \
@@ -181,6 +182,9 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_WAIT4] = PLAN2(STRUCT_OUT(1, 4), STRUCT_OUT(3, RUSAGE_LEN)),
     [P_RUSAGE1] = PLAN1(STRUCT_OUT(1, RUSAGE_LEN)),
     [P_POLL] = PLAN2(STRUCT_IN(0, POLL_LEN), STRUCT_OUT(0, POLL_LEN)),
+    [P_EPOLL_CTL] = PLAN1(STRUCT_IN(3, 12)),
+    [P_EPOLL_WAIT] = PLAN1(STRUCT_OUT(1, EPOLL_LEN)),
+    [P_EPOLL_PWAIT] = PLAN2(STRUCT_OUT(1, EPOLL_LEN), STRUCT_IN(4, 8)),
     [P_SETSOCKOPT] = PLAN1(BUF_IN(3, 4)),
     /* the value as long as the kernel says, and that length before and
      * after */

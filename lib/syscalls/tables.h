@@ -61,6 +61,9 @@
  *                                         level, a1)
  *            ~ socket option value: bytes (BUF capture; at exit for
  *              getsockopt) shown by level and name
+ *            ? epoll_ctl's operation    } struct epoll_event: one at
+ *                                         entry (epoll_ctl), or the
+ *                                         array the call returned
  *            & ioctl's third argument, by request (a structure for the
  *              requests whose plan captures it, else hex)
  *   't' is read at entry or at exit, as the plan says.
@@ -143,6 +146,9 @@ enum vsys_plan_id {
     P_RUSAGE1,         /* struct rusage a1 at exit: getrusage */
     P_POLL,            /* struct pollfd a0 at entry and at exit (16) */
     P_SETSOCKOPT,      /* the value a3 (length a4, at most --bufsize) */
+    P_EPOLL_CTL,       /* struct epoll_event a3 at entry */
+    P_EPOLL_WAIT,      /* the events a1 at exit (16) */
+    P_EPOLL_PWAIT,     /* the events a1 at exit (16), the sigset a4 */
     P_GETSOCKOPT,      /* the value a3 at exit (length *a4), and *a4
                           at entry and at exit */
     P_COUNT

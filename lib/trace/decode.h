@@ -107,6 +107,15 @@ bool vdec_sockopt(struct obuf *o, bool json, uint64_t level, uint64_t name,
                   bool get, int64_t len, const uint8_t *d, size_t n,
                   bool trunc);
 
+/* decode-epoll.c: epoll_ctl's operation ('?') and struct epoll_event
+ * ('}' at entry), and the `count` events epoll_wait/epoll_pwait returned
+ * ('}' at exit; at most VDEC_EPOLL_MAX captured, more show "..."). */
+#define VDEC_EPOLL_MAX 16
+void vdec_epoll_op(struct obuf *o, bool json, uint64_t op);
+bool vdec_epoll_event(struct obuf *o, bool json, const uint8_t *d, size_t n);
+bool vdec_epoll_events(struct obuf *o, bool json, const uint8_t *d, size_t n,
+                       uint64_t count);
+
 /* prctl (decode-prctl.c): how many arguments strace shows for operation
  * `op` (the operation included), and how it shows the second: 's' a name
  * (PR_SET_NAME, PR_GET_NAME), or a signature character. */

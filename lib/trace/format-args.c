@@ -370,6 +370,12 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case '~':
         vfmt_sockopt_arg(o, f, i);
         break;
+    case '?':
+        vdec_epoll_op(o, json, v);
+        break;
+    case '}':
+        vfmt_epoll_arg(o, f, i);
+        break;
     case '!':
         put_frame_mask(o, f, i);
         break;

@@ -222,3 +222,30 @@ void vfmt_sockopt_arg(struct obuf *o, struct fctx *f, unsigned i)
                       c->trunc))
         vfmt_ptr(o, f->json, addr);
 }
+
+/* epoll_ctl's event (read at entry; strace does not read it for
+ * EPOLL_CTL_DEL), or the events epoll_wait/epoll_pwait returned. */
+void vfmt_epoll_arg(struct obuf *o, struct fctx *f, unsigned i)
+{
+    uint64_t addr = vfmt_argval(f, i);
+    const struct vigil_capture *in = struct_cap(f, i, false);
+    const struct vigil_capture *out = struct_cap(f, i, true);
+    const struct vigil_syscall *ev = f->ev;
+    bool done = ev->state == VIGIL_SC_DONE;
+
+    if (addr == 0) {
+        vfmt_ptr(o, f->json, addr);
+        return;
+    }
+    if (in && !in->fault && (uint32_t)vfmt_argval(f, 1) != 2 &&
+        vdec_epoll_event(o, f->json, in->data, in->len))
+        return;
+    if (!in && done && ev->ret == 0) {
+        ob_puts(o, "[]");
+        return;
+    }
+    if (out && !out->fault && done && ev->ret > 0 &&
+        vdec_epoll_events(o, f->json, out->data, out->len, (uint64_t)ev->ret))
+        return;
+    vfmt_ptr(o, f->json, addr);
+}
