@@ -56,7 +56,7 @@ decoded=$decoded,uname,rt_sigprocmask,rt_sigaction,rt_sigreturn,clone,wait4
 decoded=$decoded,getdents64,prctl,getsockname,getpeername,accept4
 decoded=$decoded,statfs,fstatfs,utimensat,ioctl,getgroups,setgroups,socket
 decoded=$decoded,execve,poll,getrusage,getsockopt,setsockopt
-decoded=$decoded,epoll_ctl,epoll_wait,epoll_pwait
+decoded=$decoded,epoll_create1,epoll_ctl,epoll_wait,epoll_pwait
 work='ls -la / /dev/null >/dev/null; stat / /tmp /dev/null >/dev/null
 uname -a >/dev/null; ulimit -n >/dev/null; sleep 0.01; ps >/dev/null
 df >/dev/null; mkdir /tmp/d; touch /tmp/d/f; chmod 640 /tmp/d/f

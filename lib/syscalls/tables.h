@@ -61,6 +61,7 @@
  *                                         level, a1)
  *            ~ socket option value: bytes (BUF capture; at exit for
  *              getsockopt) shown by level and name
+ *            + epoll_create1's flags
  *            ? epoll_ctl's operation    } struct epoll_event: one at
  *                                         entry (epoll_ctl), or the
  *                                         array the call returned

@@ -36,6 +36,18 @@ void vdec_epoll_op(struct obuf *o, bool json, uint64_t op)
         ob_printf(o, "%#x /* EPOLL_CTL_??? */", (unsigned)op);
 }
 
+/* epoll_create1's flags */
+void vdec_epoll_flags(struct obuf *o, bool json, uint64_t v)
+{
+    static const struct vsym f[] = {{0x80000, "EPOLL_CLOEXEC"}};
+
+    if (json)
+        ob_putc(o, '"');
+    ob_flags(o, (uint32_t)v, f, VSYS_ARRAY_SIZE(f), "0");
+    if (json)
+        ob_putc(o, '"');
+}
+
 static void put_event(struct obuf *o, bool json, const uint8_t *d)
 {
     uint32_t ev = rd32(d);

@@ -112,6 +112,8 @@ bool vdec_sockopt(struct obuf *o, bool json, uint64_t level, uint64_t name,
  * ('}' at exit; at most VDEC_EPOLL_MAX captured, more show "..."). */
 #define VDEC_EPOLL_MAX 16
 void vdec_epoll_op(struct obuf *o, bool json, uint64_t op);
+/* epoll_create1's flags ('+'): EPOLL_CLOEXEC */
+void vdec_epoll_flags(struct obuf *o, bool json, uint64_t v);
 bool vdec_epoll_event(struct obuf *o, bool json, const uint8_t *d, size_t n);
 bool vdec_epoll_events(struct obuf *o, bool json, const uint8_t *d, size_t n,
                        uint64_t count);

@@ -373,6 +373,9 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case '?':
         vdec_epoll_op(o, json, v);
         break;
+    case '+':
+        vdec_epoll_flags(o, json, v);
+        break;
     case '}':
         vfmt_epoll_arg(o, f, i);
         break;

@@ -580,6 +580,21 @@ static const struct row rows[] = {
 
     /* ---- sockets ---- */
     /* epoll: strace 6.1's lines on the host */
+    {291,
+     5,
+     {02000000},
+     {{0}},
+     "epoll_create1(EPOLL_CLOEXEC) = 5",
+     "\"decoded\":[\"EPOLL_CLOEXEC\"]",
+     0},
+    {291, 5, {0}, {{0}}, "epoll_create1(0) = 5", NULL, 0},
+    {291,
+     -22,
+     {02000001},
+     {{0}},
+     "epoll_create1(EPOLL_CLOEXEC|0x1) = -1 EINVAL (Invalid argument)",
+     NULL,
+     0},
     {233,
      0,
      {5, 1, 3, 0x7ffd3000},

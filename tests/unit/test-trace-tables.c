@@ -132,7 +132,7 @@ static void check_roundtrip(bool compat)
 
 /* The signature alphabet of lib/syscalls/tables.h. */
 static const char arg_chars[] = "dluxpfDsbBvkiWthoOmaEAPMFTYCSwnNcjHXRZKrGQIyVU"
-                                "JgzqLe0123456789!^#%([]&*{)<@$~?}";
+                                "JgzqLe0123456789!^#%([]&*{)<@$~?}+";
 
 static int cap_kind_of(char c)
 {
