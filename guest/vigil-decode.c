@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -186,6 +187,16 @@ static void fs_ids(void)
     syscall(SYS_unlinkat, AT_FDCWD, "/tmp/vigil-decode.f", 0);
     syscall(SYS_ioctl, 0, TIOCGWINSZ, &ws);
     syscall(SYS_ioctl, 0, TIOCGWINSZ, BAD);
+    {
+        struct termios tio;
+        int con = (int)syscall(SYS_openat, AT_FDCWD, "/dev/console",
+                               O_RDONLY | O_NOCTTY);
+
+        syscall(SYS_ioctl, 0, TCGETS, &tio);
+        syscall(SYS_ioctl, con, TCGETS, &tio);
+        syscall(SYS_ioctl, con, TCGETS, BAD);
+        syscall(SYS_close, con);
+    }
     syscall(SYS_pipe2, p, 0);
     syscall(SYS_write, p[1], "abc", 3);
     syscall(SYS_ioctl, p[0], FIONREAD, &n);

@@ -175,8 +175,10 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_STATFS] = PLAN2(STR(0), STRUCT_OUT(1, STATFS_LEN)),
     [P_FSTATFS] = PLAN1(STRUCT_OUT(1, STATFS_LEN)),
     [P_UTIMENSAT] = PLAN2(STR(1), STRUCT_IN(2, 32)),
-    /* TIOCGWINSZ: struct winsize; FIONREAD: an int */
-    [P_IOCTL] = PLAN2(IOCTL_OUT(0x5413, 8), IOCTL_OUT(0x541b, 4)),
+    /* TIOCGWINSZ: struct winsize; FIONREAD: an int; TCGETS: the flag
+     * words of struct termios */
+    [P_IOCTL] = PLAN3(IOCTL_OUT(0x5413, 8), IOCTL_OUT(0x541b, 4),
+                      IOCTL_OUT(0x5401, 16)),
     [P_GETGROUPS] = PLAN1(STRUCT_OUT(1, GROUPS_LEN)),
     [P_SETGROUPS] = PLAN1(STRUCT_IN(1, GROUPS_LEN)),
     [P_WAIT4] = PLAN2(STRUCT_OUT(1, 4), STRUCT_OUT(3, RUSAGE_LEN)),

@@ -140,7 +140,7 @@ enum vsys_plan_id {
     P_STATFS,          /* path a0, struct statfs a1 at exit */
     P_FSTATFS,         /* struct statfs a1 at exit */
     P_UTIMENSAT,       /* path a1, the timespec pair a2 */
-    P_IOCTL,           /* a2 at exit, for TIOCGWINSZ and FIONREAD only */
+    P_IOCTL,           /* a2 at exit: TIOCGWINSZ, FIONREAD, TCGETS */
     P_GETGROUPS,       /* the gids a1 at exit (at most 64) */
     P_SETGROUPS,       /* the gids a1 at entry (at most 64) */
     P_WAIT4,           /* status a1, struct rusage a3, at exit */

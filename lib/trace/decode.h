@@ -118,6 +118,10 @@ bool vdec_epoll_event(struct obuf *o, bool json, const uint8_t *d, size_t n);
 bool vdec_epoll_events(struct obuf *o, bool json, const uint8_t *d, size_t n,
                        uint64_t count);
 
+/* decode-termios.c: TCGETS's struct termios, its four flag words (16
+ * bytes) as strace shows them without -v. */
+bool vdec_termios(struct obuf *o, bool json, const uint8_t *d, size_t n);
+
 /* prctl (decode-prctl.c): how many arguments strace shows for operation
  * `op` (the operation included), and how it shows the second: 's' a name
  * (PR_SET_NAME, PR_GET_NAME), or a signature character. */

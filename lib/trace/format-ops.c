@@ -145,6 +145,17 @@ void vfmt_ioctl_arg(struct obuf *o, struct fctx *f, unsigned i)
     case 0x541b: /* FIONREAD: an int */
         vfmt_mem(o, f, i, '0');
         return;
+    case 0x5401: { /* TCGETS: struct termios's flags */
+        const struct vigil_capture *c = vfmt_find_cap(f, i, VSYS_CAP_STRUCT);
+        uint64_t addr = vfmt_argval(f, i);
+
+        if (addr && c && c->fault && c->len == 0)
+            vfmt_fault(o, f->json, addr);
+        else if (!addr || !c || c->fault ||
+                 !vdec_termios(o, f->json, c->data, c->len))
+            vfmt_ptr(o, f->json, addr);
+        return;
+    }
     default:
         vfmt_hexval(o, f->json, vfmt_argval(f, i));
         return;

@@ -579,6 +579,88 @@ static const struct row rows[] = {
     {12, 0x560756dfb000, {0}, {{0}}, "brk(NULL) = 0x560756dfb000", NULL, 0},
 
     /* ---- sockets ---- */
+    /* ioctl TCGETS: strace 6.1's lines on the host (the all-ones and
+     * mixed words from TCSETS, which strace shows the same way) */
+    {16,
+     0,
+     {4, 0x5401, 0x7ffe2000},
+     {OUT(2,
+          "\x00\x05\x00\x00\x05\x00\x00\x00\xbf\x00\x00\x00\x3b\x8a\x00\x00")},
+     "ioctl(4, TCGETS, {c_iflag=ICRNL|IXON, "
+     "c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, "
+     "c_lflag=ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, ...}) = 0",
+     "\"decoded\":[4,\"TCGETS\",{\"c_iflag\":\"ICRNL|IXON\",\"c_oflag\":"
+     "\"NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR\",\"c_cflag\":\"B38400|CS8|"
+     "CREAD\",\"c_lflag\":\"ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|"
+     "ECHOKE\"}]",
+     0},
+    {16,
+     0,
+     {4, 0x5401, 0x7ffe2000},
+     {OUT(2,
+          "\x00\x00\x00\x00\x00\x00\x00\x00\xb0\x00\x00\x00\x00\x00\x00\x00")},
+     "ioctl(4, TCGETS, {c_iflag=, c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|, "
+     "c_cflag=B0|CS8|CREAD, c_lflag=, ...}) = 0",
+     NULL,
+     0},
+    {16,
+     0,
+     {4, 0x5401, 0x7ffe2000},
+     {OUT(2,
+          "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff")},
+     "ioctl(4, TCGETS, "
+     "{c_iflag=IGNBRK|BRKINT|IGNPAR|PARMRK|INPCK|ISTRIP|INLCR|IGNCR|ICRNL|"
+     "IUCLC|IXON|IXANY|IXOFF|IMAXBEL|IUTF8|0xffff8000, "
+     "c_oflag=NL1|CR3|XTABS|BS1|VT1|FF1|OPOST|OLCUC|ONLCR|OCRNL|ONOCR|ONLRET|"
+     "OFILL|OFDEL|0xffff0000, "
+     "c_cflag=B4000000|B4000000<<IBSHIFT|CS8|CSTOPB|CREAD|PARENB|PARODD|HUPCL|"
+     "CLOCAL|CMSPAR|CRTSCTS|0x2ff0e000, "
+     "c_lflag=ISIG|ICANON|XCASE|ECHO|ECHOE|ECHOK|ECHONL|NOFLSH|IEXTEN|ECHOCTL|"
+     "ECHOPRT|ECHOKE|FLUSHO|PENDIN|TOSTOP|EXTPROC|0xfffe2000, ...}) = 0",
+     NULL,
+     0},
+    {16,
+     0,
+     {4, 0x5401, 0x7ffe2000},
+     {OUT(2,
+          "\x01\x00\x00\x10\x01\xfd\x00\x00\x62\x19\x00\x80\x08\x00\x00\x40")},
+     "ioctl(4, TCGETS, {c_iflag=IGNBRK|0x10000000, "
+     "c_oflag=NL1|CR2|XTABS|BS1|VT1|FF1|OPOST, "
+     "c_cflag=B115200|CS7|CSTOPB|PARENB|CLOCAL|CRTSCTS, "
+     "c_lflag=ECHO|0x40000000, ...}) = 0",
+     NULL,
+     0},
+    {16,
+     0,
+     {4, 0x5401, 0x7ffe2000},
+     {OUT(2,
+          "\x01\x00\x00\x10\x01\xfd\x00\x00\x1d\x00\x00\x00\x08\x00\x00\x40")},
+     "ioctl(4, TCGETS, {c_iflag=IGNBRK|0x10000000, "
+     "c_oflag=NL1|CR2|XTABS|BS1|VT1|FF1|OPOST, c_cflag=B9600|CS6|, "
+     "c_lflag=ECHO|0x40000000, ...}) = 0",
+     NULL,
+     0},
+    {16,
+     -14,
+     {4, 0x5401, 0x8},
+     {{0}},
+     "ioctl(4, TCGETS, 0x8) = -1 EFAULT (Bad address)",
+     NULL,
+     0},
+    {16,
+     -9,
+     {1000, 0x5401, 0x7ffe2000},
+     {{0}},
+     "ioctl(1000, TCGETS, 0x7ffe2000) = -1 EBADF (Bad file descriptor)",
+     NULL,
+     0},
+    {16,
+     0,
+     {4, 0x5401, 0x7ffe2000},
+     {FAULT_PART(2, VSYS_CAP_STRUCT, "\0\5\0\0")},
+     "ioctl(4, TCGETS, 0x7ffe2000) = 0",
+     NULL,
+     0},
     /* epoll: strace 6.1's lines on the host */
     {291,
      5,
