@@ -89,7 +89,8 @@ quick
 check "profile: a corrupt one is rebuilt" grep -q "profile: built $prof" "$TMP/err"
 expect_eq "profile: the rebuilt one is this kernel's" "$(jq -r .cache.build_id "$prof")" "$id"
 release=$(jq -r .kernel.release "$prof")
-"$VIGIL" profile "$VIGIL_BUILD/guest/vmlinuz" -o "$prof"
+"$VIGIL" profile "$GUEST/vmlinuz" -o "$prof" ||
+    fail "profile of the test guest's kernel"
 quick
 check "profile: another kernel's is rebuilt" grep -q "profile: built $prof" "$TMP/err"
 expect_eq "profile: back to this kernel's release" "$(jq -r .kernel.release "$prof")" "$release"
