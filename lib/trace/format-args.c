@@ -6,8 +6,10 @@
 #include "trace/decode.h"
 #include "trace/format.h"
 
-const struct vigil_capture *vfmt_find_cap(const struct fctx *f, unsigned i,
-                                          unsigned kind)
+/* The first capture of argument @i of @kind taken at the entry (@when 0),
+ * at the return (1) or either (-1). */
+static const struct vigil_capture *find_cap(const struct fctx *f, unsigned i,
+                                            unsigned kind, int when)
 {
     const struct vigil_syscall *ev = f->ev;
     unsigned n = ev->ncaps < VSYS_ARRAY_SIZE(ev->caps)
@@ -16,10 +18,23 @@ const struct vigil_capture *vfmt_find_cap(const struct fctx *f, unsigned i,
 
     for (unsigned k = 0; k < n; k++) {
         const struct vigil_capture *c = &ev->caps[k];
-        if (c->argi == i && c->kind == kind && (c->data || c->len == 0))
+        if (c->argi == i && c->kind == kind &&
+            (when < 0 || c->at_exit == (when > 0)) && (c->data || c->len == 0))
             return c;
     }
     return NULL;
+}
+
+const struct vigil_capture *vfmt_find_cap(const struct fctx *f, unsigned i,
+                                          unsigned kind)
+{
+    return find_cap(f, i, kind, -1);
+}
+
+const struct vigil_capture *vfmt_struct_cap(const struct fctx *f, unsigned i,
+                                            bool at_exit)
+{
+    return find_cap(f, i, VSYS_CAP_STRUCT, at_exit);
 }
 
 /* ---- scalar pieces ---- */

@@ -164,28 +164,11 @@ void vfmt_ioctl_arg(struct obuf *o, struct fctx *f, unsigned i)
 
 /* poll's array: the events asked (the capture at entry), with the
  * revents in JSON (the capture at the return). */
-static const struct vigil_capture *struct_cap(const struct fctx *f, unsigned i,
-                                              bool at_exit)
-{
-    const struct vigil_syscall *ev = f->ev;
-    unsigned n = ev->ncaps < VSYS_ARRAY_SIZE(ev->caps)
-                     ? ev->ncaps
-                     : (unsigned)VSYS_ARRAY_SIZE(ev->caps);
-
-    for (unsigned k = 0; k < n; k++) {
-        const struct vigil_capture *c = &ev->caps[k];
-        if (c->argi == i && c->kind == VSYS_CAP_STRUCT &&
-            c->at_exit == at_exit && (c->data || c->len == 0))
-            return c;
-    }
-    return NULL;
-}
-
 void vfmt_poll_arg(struct obuf *o, struct fctx *f, unsigned i)
 {
     uint64_t addr = vfmt_argval(f, i);
-    const struct vigil_capture *in = struct_cap(f, i, false);
-    const struct vigil_capture *out = struct_cap(f, i, true);
+    const struct vigil_capture *in = vfmt_struct_cap(f, i, false);
+    const struct vigil_capture *out = vfmt_struct_cap(f, i, true);
 
     if (addr == 0 || !in) {
         vfmt_ptr(o, f->json, addr);
@@ -208,7 +191,7 @@ void vfmt_ret_suffix(struct obuf *o, const struct fctx *f)
 
     if (f->nargs < 2 || f->sig[0] != '{' || f->ev->state != VIGIL_SC_DONE)
         return;
-    out = struct_cap(f, 0, true);
+    out = vfmt_struct_cap(f, 0, true);
     if (out && out->fault)
         out = NULL;
     vdec_poll_result(o, f->ev->ret, out ? out->data : NULL, out ? out->len : 0,
@@ -239,8 +222,8 @@ void vfmt_sockopt_arg(struct obuf *o, struct fctx *f, unsigned i)
 void vfmt_epoll_arg(struct obuf *o, struct fctx *f, unsigned i)
 {
     uint64_t addr = vfmt_argval(f, i);
-    const struct vigil_capture *in = struct_cap(f, i, false);
-    const struct vigil_capture *out = struct_cap(f, i, true);
+    const struct vigil_capture *in = vfmt_struct_cap(f, i, false);
+    const struct vigil_capture *out = vfmt_struct_cap(f, i, true);
     const struct vigil_syscall *ev = f->ev;
     bool done = ev->state == VIGIL_SC_DONE;
 

@@ -44,6 +44,10 @@ static inline uint32_t vfmt_rd32(const uint8_t *p)
 /* Argument i's capture of `kind` (with data, or empty), or NULL. */
 const struct vigil_capture *vfmt_find_cap(const struct fctx *f, unsigned i,
                                           unsigned kind);
+/* Argument @i's structure capture taken at the return (@at_exit) or at
+ * the entry. */
+const struct vigil_capture *vfmt_struct_cap(const struct fctx *f, unsigned i,
+                                            bool at_exit);
 
 /* ---- scalar pieces (format-args.c) ---- */
 
