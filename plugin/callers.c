@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "branches.h"
+#include "nrset.h"
 #include "stackwalk.h"
 #include "vigil/clock.h"
 #include "vigil/ring.h"
@@ -12,20 +13,19 @@
 static struct {
     unsigned chain; /* K */
     /* 64-bit calls after which remembered stack verdicts go stale. */
-    int64_t stale[10];
+    nrset stale;
 } cl;
 
-bool callers_setup(const struct vact_config *act, struct vring_map *ring)
+bool callers_setup(const struct vact_config *act)
 {
     if (!branches_setup(act))
         return false;
-    (void)ring;
     static const char *const stale[] = {
         "mmap",   "munmap",          "mprotect",          "mremap",
         "execve", "execveat",        "process_vm_writev", "ptrace",
         "shmat",  "remap_file_pages"};
     for (unsigned i = 0; i < sizeof stale / sizeof stale[0]; i++)
-        cl.stale[i] = vsys_number(stale[i]);
+        nrset_add(cl.stale, stale[i], false);
     cl.chain = act->callers_chain <= VACT_CALLERS_CHAIN_MAX
                    ? act->callers_chain
                    : VACT_CALLERS_CHAIN_MAX;
@@ -34,11 +34,8 @@ bool callers_setup(const struct vact_config *act, struct vring_map *ring)
 
 void callers_before_call(uint64_t nr, bool compat)
 {
-    for (unsigned i = 0; i < sizeof cl.stale / sizeof cl.stale[0]; i++)
-        if ((int64_t)nr == cl.stale[i] || compat) {
-            stackwalk_invalidate();
-            return;
-        }
+    if (compat || nrset_has(cl.stale, nr))
+        stackwalk_invalidate();
 }
 
 uint32_t callers_room(unsigned vcpu, const struct vraw_task *t)

@@ -10,10 +10,9 @@
 #include "vcpu.h"
 #include "vigil/act.h"
 
-struct vring_map;
 
 /* Returns whether --callers is on. */
-bool callers_setup(const struct vact_config *act, struct vring_map *ring);
+bool callers_setup(const struct vact_config *act);
 
 /* Any thread's call @nr (of the i386 ABI when @compat) is about to run:
  * one that can change code or mappings makes remembered stack-walk

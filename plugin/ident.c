@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ident.h"
+#include "nrset.h"
 #include "vigil/syscalls.h"
 
 static struct {
@@ -17,8 +18,8 @@ static struct {
     uint64_t slide; /* KASLR slide + 1; 0 while unknown */
     /* Calls that start a new identity epoch, by number: [0] 64-bit ABI,
      * [1] i386. */
-    uint8_t new_epoch[2][(VSYS_NR_MAX + 8) / 8];
-    uint8_t renames[2][(VSYS_NR_MAX + 8) / 8]; /* new epoch after success */
+    nrset new_epoch[2];
+    nrset renames[2]; /* new epoch after success */
     int nr_vfork[2], nr_clone[2], nr_clone3[2];
 } idents;
 
@@ -113,19 +114,6 @@ bool ident(struct vcpu *v, struct vraw_task *t)
     return true;
 }
 
-static bool in_set(const uint8_t set[(VSYS_NR_MAX + 8) / 8], uint64_t nr)
-{
-    return nr <= VSYS_NR_MAX && (set[nr / 8] >> (nr % 8)) & 1;
-}
-
-static void add_set(uint8_t set[(VSYS_NR_MAX + 8) / 8], const char *name,
-                    bool compat)
-{
-    int nr = compat ? vsys_number_compat(name) : vsys_number(name);
-    if (nr >= 0 && nr <= VSYS_NR_MAX)
-        set[nr / 8] |= (uint8_t)(1u << (nr % 8));
-}
-
 bool ident_kernel_slide(uint64_t *slide)
 {
     uint64_t s = __atomic_load_n(&idents.slide, __ATOMIC_ACQUIRE);
@@ -140,20 +128,20 @@ bool ident_in_kernel(struct vcpu *v, struct vraw_task *t)
 
 void ident_before_call(uint64_t nr, bool compat)
 {
-    if (in_set(idents.new_epoch[compat], nr))
+    if (nrset_has(idents.new_epoch[compat], nr))
         __atomic_fetch_add(&idents.epoch, 1, __ATOMIC_ACQ_REL);
 }
 
 void ident_untraced_call(uint64_t nr, bool compat)
 {
-    if (in_set(idents.new_epoch[compat], nr) ||
-        in_set(idents.renames[compat], nr))
+    if (nrset_has(idents.new_epoch[compat], nr) ||
+        nrset_has(idents.renames[compat], nr))
         __atomic_fetch_add(&idents.epoch, 1, __ATOMIC_ACQ_REL);
 }
 
 void ident_after_call(uint64_t nr, bool compat, int64_t ret)
 {
-    if (ret >= 0 && in_set(idents.renames[compat], nr))
+    if (ret >= 0 && nrset_has(idents.renames[compat], nr))
         __atomic_fetch_add(&idents.epoch, 1, __ATOMIC_ACQ_REL);
 }
 
@@ -215,9 +203,9 @@ int ident_setup(const struct vring_config *cfg, char *err, size_t errlen)
     };
     for (int compat = 0; compat < 2; compat++) {
         for (size_t i = 0; i < sizeof epoch_calls / sizeof *epoch_calls; i++)
-            add_set(idents.new_epoch[compat], epoch_calls[i], compat);
+            nrset_add(idents.new_epoch[compat], epoch_calls[i], compat);
         for (size_t i = 0; i < sizeof rename_calls / sizeof *rename_calls; i++)
-            add_set(idents.renames[compat], rename_calls[i], compat);
+            nrset_add(idents.renames[compat], rename_calls[i], compat);
         idents.nr_vfork[compat] =
             compat ? vsys_number_compat("vfork") : vsys_number("vfork");
         idents.nr_clone[compat] =

@@ -497,7 +497,7 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
     tracer.tracing = (act->flags & VACT_TRACE) != 0;
     tracer.hide = hide_setup(act, ring);
     tracer.inject = tracer.tracing && inject_setup(act);
-    tracer.callers = tracer.tracing && callers_setup(act, ring);
+    tracer.callers = tracer.tracing && callers_setup(act);
     vma_setup(cfg, tracer.tracing && (act->flags & VACT_CALLERS));
     hcall_setup((act->flags & VACT_HCALL) != 0);
     hcall_update_setup(ring);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nrset.h"
 #include "vigil/clock.h"
 #include "vigil/rawrec.h"
 #include "vigil/syscalls.h"
@@ -44,7 +45,7 @@ static struct {
     bool on;
     struct vring_vma_config c;
     uint32_t vma_lo, vma_len; /* one read covers the members used */
-    uint8_t changes[2][(VSYS_NR_MAX + 8) / 8];
+    nrset changes[2];
     int nr_execve[2], nr_execveat[2];
     /* Address spaces already sent, by thread group: a hint, so racy
      * updates only cost a second walk. */
@@ -288,8 +289,7 @@ void vma_on_return(struct vring_map *ring, unsigned vcpu, struct vcpu *v,
                    const struct vraw_task *t, uint64_t nr, bool compat,
                    int64_t ret)
 {
-    if (!vmas.on || nr > VSYS_NR_MAX ||
-        !((vmas.changes[compat][nr / 8] >> (nr % 8)) & 1))
+    if (!vmas.on || !nrset_has(vmas.changes[compat], nr))
         return;
     bool exec = (int64_t)nr == vmas.nr_execve[compat] ||
                 (int64_t)nr == vmas.nr_execveat[compat];
@@ -334,12 +334,8 @@ void vma_setup(const struct vring_config *cfg, bool on)
         "pkey_mprotect", "shmat",    "shmdt",  "remap_file_pages",
     };
     for (int compat = 0; compat < 2; compat++) {
-        for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
-            int nr =
-                compat ? vsys_number_compat(calls[i]) : vsys_number(calls[i]);
-            if (nr >= 0 && nr <= VSYS_NR_MAX)
-                vmas.changes[compat][nr / 8] |= (uint8_t)(1u << (nr % 8));
-        }
+        for (size_t i = 0; i < sizeof calls / sizeof *calls; i++)
+            nrset_add(vmas.changes[compat], calls[i], compat);
         vmas.nr_execve[compat] =
             compat ? vsys_number_compat("execve") : vsys_number("execve");
         vmas.nr_execveat[compat] =
