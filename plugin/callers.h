@@ -10,7 +10,6 @@
 #include "vcpu.h"
 #include "vigil/act.h"
 
-
 /* Returns whether --callers is on. */
 bool callers_setup(const struct vact_config *act);
 
