@@ -196,7 +196,7 @@ void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
         break;
     case 'W':
         if (c->len >= 4) {
-            vdec_wstatus(o, json, vfmt_rd32(c->data));
+            vdec_wstatus(o, json, rd32(c->data));
             return;
         }
         break;
@@ -249,16 +249,15 @@ static void put_socklen(struct obuf *o, const struct fctx *f, unsigned i)
     if (f->json) {
         ob_putc(o, '{');
         if (in)
-            ob_printf(o, "\"in\":%d", (int)vfmt_rd32(in->data));
+            ob_printf(o, "\"in\":%d", (int)rd32(in->data));
         if (out)
-            ob_printf(o, "%s\"out\":%d", in ? "," : "",
-                      (int)vfmt_rd32(out->data));
+            ob_printf(o, "%s\"out\":%d", in ? "," : "", (int)rd32(out->data));
         ob_putc(o, '}');
         return;
     }
-    ob_printf(o, "[%d", (int)vfmt_rd32((in ? in : out)->data));
-    if (in && out && vfmt_rd32(in->data) != vfmt_rd32(out->data))
-        ob_printf(o, " => %d", (int)vfmt_rd32(out->data));
+    ob_printf(o, "[%d", (int)rd32((in ? in : out)->data));
+    if (in && out && rd32(in->data) != rd32(out->data))
+        ob_printf(o, " => %d", (int)rd32(out->data));
     ob_putc(o, ']');
 }
 

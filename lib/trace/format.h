@@ -10,8 +10,6 @@
 #ifndef VIGIL_TRACE_FORMAT_H
 #define VIGIL_TRACE_FORMAT_H
 
-#include <string.h>
-
 #include "trace/internal.h"
 
 struct fctx {
@@ -32,13 +30,6 @@ static inline int64_t vfmt_argsigned(const struct fctx *f, unsigned i)
 {
     uint64_t v = f->ev->args[i];
     return f->ev->compat ? (int32_t)(uint32_t)v : (int64_t)v;
-}
-
-static inline uint32_t vfmt_rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
 }
 
 /* Argument i's capture of `kind` (with data, or empty), or NULL. */
