@@ -61,16 +61,6 @@ void vfmt_hexval(struct obuf *o, bool json, uint64_t v)
         ob_putc(o, '"');
 }
 
-/* A name known to need no escaping, as a JSON string or bare. */
-void vfmt_name(struct obuf *o, bool json, const char *s)
-{
-    if (json)
-        ob_putc(o, '"');
-    ob_puts(o, s);
-    if (json)
-        ob_putc(o, '"');
-}
-
 void vfmt_symbolic(struct obuf *o, bool json, char sig, uint64_t v)
 {
     if (json)
@@ -288,7 +278,7 @@ static void put_protocol(struct obuf *o, bool json, uint64_t fam, uint64_t v)
     else if (fam == 16)
         name = vsys_netlink_name(v);
     if (name) {
-        vfmt_name(o, json, name);
+        vdec_name(o, json, name);
     } else if (fam == 16 && !json) {
         ob_hex(o, (uint32_t)v);
         ob_puts(o, " /* NETLINK_??? */");
@@ -323,7 +313,7 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
         break;
     case 'D':
         if ((int32_t)v == -100)
-            vfmt_name(o, json, "AT_FDCWD");
+            vdec_name(o, json, "AT_FDCWD");
         else
             ob_dec(o, (int32_t)v);
         break;
@@ -353,7 +343,7 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
         break;
     case '<': /* getrusage's who */
         if ((int32_t)v == 0 || (int32_t)v == -1 || (int32_t)v == 1)
-            vfmt_name(o, json,
+            vdec_name(o, json,
                       (int32_t)v == 0    ? "RUSAGE_SELF"
                       : (int32_t)v == -1 ? "RUSAGE_CHILDREN"
                                          : "RUSAGE_THREAD");

@@ -45,8 +45,6 @@ const struct vigil_capture *vfmt_struct_cap(const struct fctx *f, unsigned i,
 /* NULL / null, or the address in hex (a JSON string). */
 void vfmt_ptr(struct obuf *o, bool json, uint64_t v);
 void vfmt_hexval(struct obuf *o, bool json, uint64_t v);
-/* A name known to need no escaping, as a JSON string or bare. */
-void vfmt_name(struct obuf *o, bool json, const char *s);
 void vfmt_symbolic(struct obuf *o, bool json, char sig, uint64_t v);
 /* An address whose memory could not be read. */
 void vfmt_fault(struct obuf *o, bool json, uint64_t addr);
