@@ -230,13 +230,13 @@ static void emit(struct vcons *c, const uint8_t *enter, const uint8_t *exit,
         ev.hidden = x->h.flags & VRAW_F_HIDDEN;
         add_caps(&ev, exit, sizeof *x, x->nblobs, true);
     }
-    struct vigil_origin org;
-    if (c->org != NULL) {
+    /* Every call teaches the origin tracker; only a shown one is judged. */
+    if (c->org != NULL)
         vorigin_learn(c->org, &ev);
-        if (vorigin_resolve(c->org, c->maps, &ev, &org))
-            ev.origin = &org;
-    }
     if (selected(c, &ev)) {
+        struct vigil_origin org;
+        if (c->org != NULL && vorigin_resolve(c->org, c->maps, &ev, &org))
+            ev.origin = &org;
         c->st.events++;
         c->fn(&ev, c->ctx);
     }

@@ -26,10 +26,8 @@ void vdec_epoll_op(struct obuf *o, bool json, uint64_t op)
 {
     const char *s = vsym_find((uint32_t)op, ctl_ops, VSYS_ARRAY_SIZE(ctl_ops));
 
-    if (s && json)
-        ob_printf(o, "\"%s\"", s);
-    else if (s)
-        ob_puts(o, s);
+    if (s)
+        vdec_name(o, json, s);
     else if (json)
         ob_dec(o, (int32_t)op);
     else

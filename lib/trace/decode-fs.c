@@ -108,11 +108,7 @@ static void put_utime(struct obuf *o, bool json, const uint8_t *d)
     int64_t sec = (int64_t)rd64(d), nsec = (int64_t)rd64(d + 8);
 
     if (nsec == UTIME_NOW || nsec == UTIME_OMIT) {
-        const char *s = nsec == UTIME_NOW ? "UTIME_NOW" : "UTIME_OMIT";
-        if (json)
-            ob_printf(o, "\"%s\"", s);
-        else
-            ob_puts(o, s);
+        vdec_name(o, json, nsec == UTIME_NOW ? "UTIME_NOW" : "UTIME_OMIT");
         return;
     }
     ob_printf(o,

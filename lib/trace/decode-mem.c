@@ -6,8 +6,7 @@
 
 #include "trace/decode.h"
 
-/* A name known to need no escaping, as a JSON string or bare. */
-static void put_name(struct obuf *o, bool json, const char *s)
+void vdec_name(struct obuf *o, bool json, const char *s)
 {
     if (json)
         ob_putc(o, '"');
@@ -116,7 +115,7 @@ static void put_family(struct obuf *o, bool json, unsigned fam)
     const char *name = vsys_family_name(fam);
 
     if (name)
-        put_name(o, json, name);
+        vdec_name(o, json, name);
     else
         ob_udec(o, fam);
 }
@@ -230,7 +229,7 @@ void vdec_wstatus(struct obuf *o, bool json, uint32_t s)
         ob_puts(o,
                 json ? "{\"stopped\":" : "[{WIFSTOPPED(s) && WSTOPSIG(s) == ");
         if (sig)
-            put_name(o, json, sig);
+            vdec_name(o, json, sig);
         else
             ob_udec(o, s >> 8 & 0xff);
         ob_puts(o, json ? "}" : "}]");
@@ -239,7 +238,7 @@ void vdec_wstatus(struct obuf *o, bool json, uint32_t s)
     sig = vsys_signal_name((int)(s & 0x7f));
     ob_puts(o, json ? "{\"signaled\":" : "[{WIFSIGNALED(s) && WTERMSIG(s) == ");
     if (sig)
-        put_name(o, json, sig);
+        vdec_name(o, json, sig);
     else
         ob_udec(o, s & 0x7f);
     if (s & 0x80)

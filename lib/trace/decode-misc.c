@@ -135,12 +135,9 @@ bool vdec_gids(struct obuf *o, bool json, const uint8_t *d, size_t n,
         return false;
     ob_putc(o, '[');
     for (uint64_t i = 0; i < count; i++) {
-        uint32_t g;
-
-        memcpy(&g, d + 4 * i, 4);
         if (i)
             ob_puts(o, json ? "," : ", ");
-        ob_udec(o, g);
+        ob_udec(o, rd32(d + 4 * i));
     }
     ob_putc(o, ']');
     return true;

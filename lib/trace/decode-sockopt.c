@@ -157,21 +157,13 @@ static bool so_is_int(uint64_t name)
     return name < 128 && ((so_int_bits_hi >> (name - 64)) & 1);
 }
 
-static void put_name(struct obuf *o, bool json, const char *s)
-{
-    if (json)
-        ob_printf(o, "\"%s\"", s);
-    else
-        ob_puts(o, s);
-}
-
 void vdec_sol(struct obuf *o, bool json, uint64_t level)
 {
     const char *s =
         vsym_find((uint32_t)level, sol_names, VSYS_ARRAY_SIZE(sol_names));
 
     if (s)
-        put_name(o, json, s);
+        vdec_name(o, json, s);
     else if (json)
         ob_dec(o, (int32_t)level);
     else
@@ -191,7 +183,7 @@ void vdec_sockopt_name(struct obuf *o, bool json, uint64_t level, uint64_t name)
         t = tcp_names, n = VSYS_ARRAY_SIZE(tcp_names), unk = "TCP_???";
     }
     if (t && v < n && t[v])
-        put_name(o, json, t[v]);
+        vdec_name(o, json, t[v]);
     else if (json || !unk)
         ob_dec(o, (int32_t)v);
     else

@@ -28,6 +28,9 @@ static inline uint32_t rd32(const uint8_t *p)
     return v;
 }
 
+/* A name known to need no escaping, as a JSON string or bare. */
+void vdec_name(struct obuf *o, bool json, const char *s);
+
 /* The structure of signature character `sig` (syscalls/tables.h: the
  * digits) at `addr`; '6' is a sigset of 8 bytes. */
 bool vdec_struct(struct obuf *o, bool json, char sig, uint64_t addr,

@@ -61,16 +61,6 @@ void vfmt_hexval(struct obuf *o, bool json, uint64_t v)
         ob_putc(o, '"');
 }
 
-/* A name known to need no escaping, as a JSON string or bare. */
-void vfmt_name(struct obuf *o, bool json, const char *s)
-{
-    if (json)
-        ob_putc(o, '"');
-    ob_puts(o, s);
-    if (json)
-        ob_putc(o, '"');
-}
-
 void vfmt_symbolic(struct obuf *o, bool json, char sig, uint64_t v)
 {
     if (json)
@@ -196,7 +186,7 @@ void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
         break;
     case 'W':
         if (c->len >= 4) {
-            vdec_wstatus(o, json, vfmt_rd32(c->data));
+            vdec_wstatus(o, json, rd32(c->data));
             return;
         }
         break;
@@ -249,16 +239,15 @@ static void put_socklen(struct obuf *o, const struct fctx *f, unsigned i)
     if (f->json) {
         ob_putc(o, '{');
         if (in)
-            ob_printf(o, "\"in\":%d", (int)vfmt_rd32(in->data));
+            ob_printf(o, "\"in\":%d", (int)rd32(in->data));
         if (out)
-            ob_printf(o, "%s\"out\":%d", in ? "," : "",
-                      (int)vfmt_rd32(out->data));
+            ob_printf(o, "%s\"out\":%d", in ? "," : "", (int)rd32(out->data));
         ob_putc(o, '}');
         return;
     }
-    ob_printf(o, "[%d", (int)vfmt_rd32((in ? in : out)->data));
-    if (in && out && vfmt_rd32(in->data) != vfmt_rd32(out->data))
-        ob_printf(o, " => %d", (int)vfmt_rd32(out->data));
+    ob_printf(o, "[%d", (int)rd32((in ? in : out)->data));
+    if (in && out && rd32(in->data) != rd32(out->data))
+        ob_printf(o, " => %d", (int)rd32(out->data));
     ob_putc(o, ']');
 }
 
@@ -289,7 +278,7 @@ static void put_protocol(struct obuf *o, bool json, uint64_t fam, uint64_t v)
     else if (fam == 16)
         name = vsys_netlink_name(v);
     if (name) {
-        vfmt_name(o, json, name);
+        vdec_name(o, json, name);
     } else if (fam == 16 && !json) {
         ob_hex(o, (uint32_t)v);
         ob_puts(o, " /* NETLINK_??? */");
@@ -324,7 +313,7 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
         break;
     case 'D':
         if ((int32_t)v == -100)
-            vfmt_name(o, json, "AT_FDCWD");
+            vdec_name(o, json, "AT_FDCWD");
         else
             ob_dec(o, (int32_t)v);
         break;
@@ -354,7 +343,7 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
         break;
     case '<': /* getrusage's who */
         if ((int32_t)v == 0 || (int32_t)v == -1 || (int32_t)v == 1)
-            vfmt_name(o, json,
+            vdec_name(o, json,
                       (int32_t)v == 0    ? "RUSAGE_SELF"
                       : (int32_t)v == -1 ? "RUSAGE_CHILDREN"
                                          : "RUSAGE_THREAD");

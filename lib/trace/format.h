@@ -10,8 +10,6 @@
 #ifndef VIGIL_TRACE_FORMAT_H
 #define VIGIL_TRACE_FORMAT_H
 
-#include <string.h>
-
 #include "trace/internal.h"
 
 struct fctx {
@@ -34,13 +32,6 @@ static inline int64_t vfmt_argsigned(const struct fctx *f, unsigned i)
     return f->ev->compat ? (int32_t)(uint32_t)v : (int64_t)v;
 }
 
-static inline uint32_t vfmt_rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 /* Argument i's capture of `kind` (with data, or empty), or NULL. */
 const struct vigil_capture *vfmt_find_cap(const struct fctx *f, unsigned i,
                                           unsigned kind);
@@ -54,8 +45,6 @@ const struct vigil_capture *vfmt_struct_cap(const struct fctx *f, unsigned i,
 /* NULL / null, or the address in hex (a JSON string). */
 void vfmt_ptr(struct obuf *o, bool json, uint64_t v);
 void vfmt_hexval(struct obuf *o, bool json, uint64_t v);
-/* A name known to need no escaping, as a JSON string or bare. */
-void vfmt_name(struct obuf *o, bool json, const char *s);
 void vfmt_symbolic(struct obuf *o, bool json, char sig, uint64_t v);
 /* An address whose memory could not be read. */
 void vfmt_fault(struct obuf *o, bool json, uint64_t addr);

@@ -409,22 +409,19 @@ bool vorigin_resolve(const struct vorigin *o, const struct vmmap *maps,
     if (!vmmap_known(maps, ev->tgid, &flags))
         return false;
     out->map_partial = flags != 0;
-    uint64_t frames[1 + 256];
-    unsigned n = 1;
-    frames[0] = ev->ip;
+    /* The frames: the call's own ip, then at most 256 return addresses. */
     const struct vigil_callers *c = ev->callers;
-    for (unsigned i = 0; c != NULL && c->chain != NULL && i < c->nchain &&
-                         n < sizeof frames / sizeof *frames;
-         i++)
-        frames[n++] = c->chain[i];
+    unsigned nchain = c != NULL && c->chain != NULL ? c->nchain : 0;
+    unsigned n = 1 + (nchain < 256 ? nchain : 256);
     int worst = 0;
     const struct vmmap_region *pick = NULL;
     uint64_t pick_addr = ev->ip;
     for (unsigned i = 0; i < n; i++) {
-        const struct vmmap_region *g = vmmap_find(maps, ev->tgid, frames[i]);
+        uint64_t frame = i == 0 ? ev->ip : c->chain[i - 1];
+        const struct vmmap_region *g = vmmap_find(maps, ev->tgid, frame);
         struct vigil_origin v;
         memset(&v, 0, sizeof v);
-        int j = judge(o, ev, g, frames[i], &v);
+        int j = judge(o, ev, g, frame, &v);
         if (j > worst) {
             worst = j;
             out->kind = v.kind;
@@ -432,7 +429,7 @@ bool vorigin_resolve(const struct vorigin *o, const struct vmmap *maps,
         }
         if (i == 0 || (g != NULL && pick != NULL && wrapper(pick->name))) {
             pick = g;
-            pick_addr = frames[i];
+            pick_addr = frame;
         }
     }
     if (pick != NULL) {
