@@ -45,8 +45,7 @@ static bool find_str(const char *rec, size_t len, const char *key,
 void logd_fields_find(const char *rec, size_t len, struct logd_fields *f)
 {
     memset(f, 0, sizeof *f);
-    if (!find_str(rec, len, "{\"type\":\"", &f->type, &f->type_len))
-        f->type = NULL;
+    find_str(rec, len, "{\"type\":\"", &f->type, &f->type_len);
     f->has_ts = find_num(rec, len, "\"ts\":", &f->ts);
     /* Other types nest objects with keys of these names (a detection's
      * "writers" have a pid): their first match is not the record's own. */
@@ -57,6 +56,5 @@ void logd_fields_find(const char *rec, size_t len, struct logd_fields *f)
     f->has_tid = find_num(rec, len, "\"tid\":", &f->tid);
     /* ret follows the decoded array, whose objects are the callee's. */
     f->has_ret = find_num(rec, len, "],\"ret\":", &f->ret);
-    if (!find_str(rec, len, "\"name\":\"", &f->name, &f->name_len))
-        f->name = NULL;
+    find_str(rec, len, "\"name\":\"", &f->name, &f->name_len);
 }

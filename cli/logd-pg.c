@@ -85,7 +85,7 @@ int logd_pg_reconnect(struct logd_pg *pg, char *err, size_t errlen)
     return logd_pg_exec(pg->conn, stage_sql, err, errlen);
 }
 
-bool logd_pg_connected(const struct logd_pg *pg)
+static bool logd_pg_connected(const struct logd_pg *pg)
 {
     return pg->conn != NULL && PQstatus(pg->conn) == CONNECTION_OK;
 }

@@ -22,7 +22,6 @@ int logd_pg_open(struct logd_pg **out, const char *conninfo,
                  size_t errlen);
 /* Connect again after a failure; 0 or -1 (why in err). */
 int logd_pg_reconnect(struct logd_pg *pg, char *err, size_t errlen);
-bool logd_pg_connected(const struct logd_pg *pg);
 void logd_pg_close(struct logd_pg *pg);
 
 /* Write recs[0..n) in one transaction; rows already there (the same host,

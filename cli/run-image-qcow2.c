@@ -26,11 +26,6 @@
 #define QEMU_IMG_TIMEOUT_S 600
 #define QEMU_NBD_START_S   10
 
-static ssize_t pread_fd(void *ctx, void *buf, size_t len, uint64_t off)
-{
-    return pread(*(int *)ctx, buf, len, (off_t)off);
-}
-
 int run_qcow2_check(const char *path, uint64_t *size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -43,7 +38,8 @@ int run_qcow2_check(const char *path, uint64_t *size)
     }
     struct vimg_qcow2 q;
     char err[1400];
-    int r = vimg_qcow2_check(pread_fd, &fd, (uint64_t)end, &q, err, sizeof err);
+    int r = vimg_qcow2_check(run_image_pread, &fd, (uint64_t)end, &q, err,
+                             sizeof err);
     close(fd);
     if (r == -ENOENT)
         return 0;

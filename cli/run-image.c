@@ -32,7 +32,7 @@ char *run_image_file(const char *spec)
     return strndup(spec, strcspn(spec, ","));
 }
 
-static ssize_t pread_fd(void *ctx, void *buf, size_t len, uint64_t off)
+ssize_t run_image_pread(void *ctx, void *buf, size_t len, uint64_t off)
 {
     return pread(*(int *)ctx, buf, len, (off_t)off);
 }
@@ -51,7 +51,8 @@ static int probe(const char *data, const char *image, struct vimg_layout *l)
         return -1;
     }
     char err[256];
-    int r = vimg_probe(pread_fd, &fd, (uint64_t)size, l, err, sizeof err);
+    int r =
+        vimg_probe(run_image_pread, &fd, (uint64_t)size, l, err, sizeof err);
     close(fd);
     if (r < 0) {
         cli_error("--image %s: %s", image, err);

@@ -76,6 +76,10 @@ int run_image_command(const struct run_opts *o, const char *rundir, pid_t pid,
  */
 int run_image_profile(const char *kernel, char *path, size_t len, bool verbose);
 
+/* A vimg_read_fn (vigil/image.h) reading the file whose descriptor
+ * @ctx points to. */
+ssize_t run_image_pread(void *ctx, void *buf, size_t len, uint64_t off);
+
 /*
  * run_qcow2_check: whether the file at @path is a qcow2 image (by its
  * magic, never its name), and one that vigil may open: self-contained (no
