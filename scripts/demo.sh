@@ -24,8 +24,11 @@ echo "== vigil run: a command inside the guest (QEMU TCG, KASLR on)"
 "$vigil" run --timeout "$RUN_S" -v -- sh -c '
     echo "inside the guest: $(uname -sr), pid $$, $(nproc) vCPU"
     grep -w _text /proc/kallsyms | sed "s/^/kernel base this boot: /"
-    exit 3'
-echo "vigil run exited with the command's status: $?"
+    exit 3' 2>build/demo-run.err
+rc=$?
+# -v's QEMU command line and run directory are for debugging, not the demo.
+grep -v '^vigil: \(bwrap\|qemu-system\|run directory\)' build/demo-run.err
+echo "vigil run exited with the command's status: $rc"
 
 echo
 echo "== vigil run --trace: every system call of a guest program, seen from outside"
