@@ -86,6 +86,18 @@
         .cond_arg = 2, .cond_val = (req)                                       \
     }
 
+/* sendmsg's msghdr at entry, recvmsg's at a successful return */
+#define MSGHDR_IN(i)                                                           \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_MSGHDR, .len_from = VSYS_LEN_FIXED,      \
+        .fixed_len = VSYS_MSGHDR_LEN                                           \
+    }
+#define MSGHDR_OUT(i)                                                          \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_MSGHDR, .at_exit = 1,                    \
+        .len_from = VSYS_LEN_FIXED, .fixed_len = VSYS_MSGHDR_LEN, .only_ok = 1 \
+    }
+
 #define FRAME_MASK                                                             \
     {                                                                          \
         .argi = 0, .kind = VSYS_CAP_FRAME_MASK, .len_from = VSYS_LEN_FIXED,    \
@@ -192,6 +204,10 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
      * after */
     [P_GETSOCKOPT] =
         PLAN3(BUF_OUT_PTR(3, 4), STRUCT_IN(4, 4), STRUCT_OUT(4, 4)),
+    [P_SENDMSG] = PLAN1(MSGHDR_IN(1)),
+    /* msg_name and msg_namelen at entry ("msg_namelen=128 => 16"), the
+     * msghdr with what the call wrote at the return */
+    [P_RECVMSG] = PLAN2(STRUCT_IN(1, 16), MSGHDR_OUT(1)),
 };
 
 const struct vsys_ent *vsys_lookup(uint64_t nr, bool compat)

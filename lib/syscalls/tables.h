@@ -67,6 +67,8 @@
  *                                         array the call returned
  *            & ioctl's third argument, by request (a structure for the
  *              requests whose plan captures it, else hex)
+ *            = struct msghdr (MSGHDR capture: sendmsg at entry, recvmsg
+ *              at exit, with msg_namelen from entry)
  *   't' is read at entry or at exit, as the plan says.
  */
 #ifndef VIGIL_SYSCALLS_TABLES_H
@@ -152,6 +154,8 @@ enum vsys_plan_id {
     P_EPOLL_PWAIT,     /* the events a1 at exit (16), the sigset a4 */
     P_GETSOCKOPT,      /* the value a3 at exit (length *a4), and *a4
                           at entry and at exit */
+    P_SENDMSG,         /* struct msghdr a1 and what it points to, at entry */
+    P_RECVMSG,         /* msg_namelen a1 at entry, the msghdr at exit */
     P_COUNT
 };
 

@@ -104,6 +104,8 @@ void vdec_poll_result(struct obuf *o, int64_t ret, const uint8_t *out,
  * call's length `len` for setsockopt, *optlen at the return for
  * getsockopt; `trunc` when fewer were captured). False: the address. */
 void vdec_sol(struct obuf *o, bool json, uint64_t level);
+/* The level's name, or NULL. */
+const char *vdec_sol_name(uint64_t level);
 void vdec_sockopt_name(struct obuf *o, bool json, uint64_t level,
                        uint64_t name);
 bool vdec_sockopt(struct obuf *o, bool json, uint64_t level, uint64_t name,
@@ -120,6 +122,15 @@ void vdec_epoll_flags(struct obuf *o, bool json, uint64_t v);
 bool vdec_epoll_event(struct obuf *o, bool json, const uint8_t *d, size_t n);
 bool vdec_epoll_events(struct obuf *o, bool json, const uint8_t *d, size_t n,
                        uint64_t count);
+
+/* decode-msg.c: a MSGHDR capture (syscalls.h) as strace shows sendmsg's
+ * and recvmsg's struct msghdr; `in` (n_in bytes, may be NULL) is
+ * recvmsg's msg_name and msg_namelen read at entry. recvmsg_failed: the
+ * "{msg_namelen=N}" strace shows for a failed recvmsg, from `in` alone. */
+bool vdec_msghdr(struct obuf *o, bool json, const uint8_t *d, size_t n,
+                 const uint8_t *in, size_t n_in);
+bool vdec_msghdr_failed(struct obuf *o, bool json, const uint8_t *in,
+                        size_t n_in);
 
 /* decode-termios.c: TCGETS's struct termios, its four flag words (16
  * bytes) as strace shows them without -v. */

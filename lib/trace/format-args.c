@@ -383,6 +383,9 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case '}':
         vfmt_epoll_arg(o, f, i);
         break;
+    case '=':
+        vfmt_msghdr_arg(o, f, i);
+        break;
     case '!':
         put_frame_mask(o, f, i);
         break;

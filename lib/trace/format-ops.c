@@ -243,3 +243,31 @@ void vfmt_epoll_arg(struct obuf *o, struct fctx *f, unsigned i)
         return;
     vfmt_ptr(o, f->json, addr);
 }
+
+/* sendmsg's and recvmsg's struct msghdr (its MSGHDR capture, with
+ * recvmsg's msg_namelen from the entry); a failed recvmsg shows strace's
+ * "{msg_namelen=N}". */
+void vfmt_msghdr_arg(struct obuf *o, struct fctx *f, unsigned i)
+{
+    uint64_t addr = vfmt_argval(f, i);
+    const struct vigil_capture *c = vfmt_find_cap(f, i, VSYS_CAP_MSGHDR);
+    const struct vigil_capture *in = vfmt_struct_cap(f, i, false);
+    const struct vigil_syscall *ev = f->ev;
+    const uint8_t *ind = in && !in->fault ? in->data : NULL;
+    size_t inn = ind ? in->len : 0;
+
+    if (addr == 0) {
+        vfmt_ptr(o, f->json, addr);
+        return;
+    }
+    if (c && c->fault && c->len == 0) {
+        vfmt_fault(o, f->json, addr);
+        return;
+    }
+    if (c && vdec_msghdr(o, f->json, c->data, c->len, ind, inn))
+        return;
+    if (!c && ind && ev->state == VIGIL_SC_DONE && ev->ret < 0 &&
+        vdec_msghdr_failed(o, f->json, ind, inn))
+        return;
+    vfmt_ptr(o, f->json, addr);
+}

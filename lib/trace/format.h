@@ -72,6 +72,8 @@ void vfmt_ret_suffix(struct obuf *o, const struct fctx *f);
 void vfmt_sockopt_arg(struct obuf *o, struct fctx *f, unsigned i);
 /* epoll_ctl's struct epoll_event, epoll_wait's returned events. */
 void vfmt_epoll_arg(struct obuf *o, struct fctx *f, unsigned i);
+/* sendmsg's and recvmsg's struct msghdr. */
+void vfmt_msghdr_arg(struct obuf *o, struct fctx *f, unsigned i);
 /* How many arguments the text form shows (prctl, futex by operation). */
 unsigned vfmt_text_nargs(const struct fctx *f);
 

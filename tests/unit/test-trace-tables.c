@@ -132,7 +132,7 @@ static void check_roundtrip(bool compat)
 
 /* The signature alphabet of lib/syscalls/tables.h. */
 static const char arg_chars[] = "dluxpfDsbBvkiWthoOmaEAPMFTYCSwnNcjHXRZKrGQIyVU"
-                                "JgzqLe0123456789!^#%([]&*{)<@$~?}+";
+                                "JgzqLe0123456789!^#%([]&*{)<@$~?}+=";
 
 static int cap_kind_of(char c)
 {
@@ -174,6 +174,8 @@ static int cap_kind_of(char c)
         return VSYS_CAP_COUNT;
     case 'k':
         return VSYS_CAP_SOCKADDR;
+    case '=':
+        return VSYS_CAP_MSGHDR;
     case 'i':
     case 'W':
     case 't':
@@ -221,8 +223,11 @@ static void check_signatures(bool compat)
         }
         for (unsigned k = 0; k < n; k++) {
             const struct vsys_cap *c = &caps[k];
-            bool ok = c->argi < e->nargs &&
-                      cap_kind_of(e->sig[1 + c->argi]) == c->kind;
+            /* recvmsg's msghdr: also msg_namelen at entry (a STRUCT) */
+            bool ok =
+                c->argi < e->nargs &&
+                (cap_kind_of(e->sig[1 + c->argi]) == c->kind ||
+                 (e->sig[1 + c->argi] == '=' && c->kind == VSYS_CAP_STRUCT));
 
             if (c->len_from == VSYS_LEN_ARG || c->len_from == VSYS_LEN_PTR)
                 ok = ok && c->len_arg < e->nargs;
