@@ -39,6 +39,7 @@ static uint32_t part(struct vcpu *v, uint64_t addr, uint64_t len, uint32_t max,
     uint32_t n;
 
     *cut = len > want;
+    *fault = false;
     if (want == 0)
         return 0;
     n = capture_read(v, addr, dst, want, false, fault);
@@ -82,7 +83,7 @@ uint32_t capture_msghdr(struct vcpu *v, uint64_t addr, int64_t limit,
     uint8_t *iov;
     uint64_t iovlen, ctl, ctllen;
     uint32_t niov, n;
-    bool f, cut;
+    bool f = false, cut = false;
 
     if (room < capture_msghdr_room(buf_max) ||
         !mem(v, addr, h, VSYS_MSGHDR_LEN)) {
