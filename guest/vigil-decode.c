@@ -4,7 +4,7 @@
  * actions, a child's wait status, directory reads, prctl names and socket
  * address lengths, statfs, utimensat's times, terminal and FIONREAD ioctls,
  * group lists, netlink protocols, poll, rusage, socket options, epoll,
- * sendmsg/recvmsg's msghdr and a long execve; each
+ * sendmsg/recvmsg's msghdr, select/pselect6 sets and a long execve; each
  * also with an unreadable pointer where the kernel reports EFAULT. Raw system
  * calls, so that libc neither adds nor merges calls nor answers from the vDSO.
  */
@@ -19,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -404,6 +405,65 @@ static void messages(void)
     syscall(SYS_close, sv[1]);
 }
 
+/* select/pselect6: sets in and out, the time left, a timeout, pselect6's
+ * mask (set, NULL, unreadable), more than 64 descriptors, bad pointers. */
+static void selects(void)
+{
+    fd_set r, w, e;
+    struct timeval tv = {1, 500};
+    struct timespec ts = {0, 5000};
+    uint64_t mask = 1u << (SIGUSR1 - 1);
+    struct {
+        void *ss;
+        size_t len;
+    } sm = {&mask, 8};
+    int p[2];
+
+    if (syscall(SYS_pipe2, p, 0) != 0)
+        return;
+    syscall(SYS_write, p[1], "x", 1);
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_ZERO(&e);
+    FD_SET(p[0], &r);
+    FD_SET(p[1], &w);
+    FD_SET(0, &e);
+    syscall(SYS_select, p[1] + 1, &r, &w, &e, &tv);
+    FD_ZERO(&r);
+    FD_SET(p[1], &r);
+    tv.tv_sec = 0;
+    tv.tv_usec = 0;
+    syscall(SYS_select, p[1] + 1, &r, NULL, NULL, &tv); /* Timeout */
+    syscall(SYS_select, 0, NULL, NULL, NULL, &tv);
+    FD_ZERO(&r);
+    FD_SET(p[0], &r);
+    syscall(SYS_select, p[0] + 1, &r, NULL, NULL, NULL);
+    syscall(SYS_select, p[0] + 1, BAD, NULL, NULL, NULL);
+    syscall(SYS_select, p[0] + 1, &r, NULL, NULL, BAD);
+    syscall(SYS_select, -1, &r, NULL, NULL, NULL);
+    FD_SET(100, &r);
+    syscall(SYS_select, 101, &r, NULL, NULL, &tv); /* EBADF */
+    FD_ZERO(&r);
+    FD_SET(p[0], &r);
+    syscall(SYS_pselect6, p[0] + 1, &r, NULL, NULL, &ts, &sm);
+    FD_ZERO(&r);
+    FD_SET(p[1], &r);
+    ts.tv_nsec = 0;
+    syscall(SYS_pselect6, p[1] + 1, &r, NULL, NULL, &ts, NULL);
+    sm.ss = NULL;
+    syscall(SYS_pselect6, p[1] + 1, &r, NULL, NULL, &ts, &sm);
+    sm.ss = BAD;
+    syscall(SYS_pselect6, p[1] + 1, &r, NULL, NULL, &ts, &sm);
+    syscall(SYS_pselect6, p[1] + 1, &r, NULL, NULL, &ts, BAD);
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_SET(p[0], &r);
+    FD_SET(p[1], &w);
+    syscall(SYS_pselect6, p[1] + 1, &r, &w, NULL, NULL, NULL);
+    syscall(SYS_close, p[0]);
+    syscall(SYS_close, p[1]);
+}
+
 int main(void)
 {
     files();
@@ -417,5 +477,6 @@ int main(void)
     sockopts();
     epolls();
     messages();
+    selects();
     return 0;
 }

@@ -39,6 +39,30 @@ enum vsys_cap_kind {
                                 the strings are not read */
     VSYS_CAP_MSGHDR = 10,    /* struct msghdr (x86-64) and what it points
                                 to: the layout below */
+    VSYS_CAP_FDSETS = 11,    /* select/pselect6: the three fd sets of
+                                args[0] bits at args[1..3], the timeout at
+                                args[4] and, when len_arg is 5, pselect6's
+                                sigmask argument and its sigset: the
+                                layout below */
+};
+
+/* VSYS_CAP_FDSETS's data: struct vsys_fdsets, then three sets of
+ * `set_len` bytes (zeros when not read), the 16-byte timeout (timeval or
+ * timespec), pselect6's 16-byte { sigset pointer, size } and its 8-byte
+ * sigset. A set holds at most VSYS_FDSET_MAX bytes (1024 descriptors). */
+#define VSYS_FDSET_MAX 128
+
+struct vsys_fdsets {
+    uint16_t set_len;
+    uint8_t have;  /* bit VSYS_FDS_*: the part was read */
+    uint8_t fault; /* bit VSYS_FDS_*: the part could not be read */
+    uint32_t reserved;
+};
+
+enum {
+    VSYS_FDS_TIMEOUT = 3, /* bits 0..2: the sets */
+    VSYS_FDS_SIGARG = 4,
+    VSYS_FDS_SIGSET = 5,
 };
 
 /* VSYS_CAP_MSGHDR's data: the struct msghdr as read (56 bytes), struct

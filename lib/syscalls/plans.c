@@ -98,6 +98,20 @@
         .len_from = VSYS_LEN_FIXED, .fixed_len = VSYS_MSGHDR_LEN, .only_ok = 1 \
     }
 
+/* select's and pselect6's sets and timeout (args[1..4]), and at entry
+ * pselect6's signal mask (len_arg 5); read even when args[1] is NULL */
+#define FDSETS_IN(sig)                                                         \
+    {                                                                          \
+        .argi = 1, .kind = VSYS_CAP_FDSETS, .len_from = VSYS_LEN_FIXED,        \
+        .fixed_len = sizeof(struct vsys_fdsets), .len_arg = (sig)              \
+    }
+#define FDSETS_OUT                                                             \
+    {                                                                          \
+        .argi = 1, .kind = VSYS_CAP_FDSETS, .at_exit = 1,                      \
+        .len_from = VSYS_LEN_FIXED, .fixed_len = sizeof(struct vsys_fdsets),   \
+        .only_ok = 1                                                           \
+    }
+
 #define FRAME_MASK                                                             \
     {                                                                          \
         .argi = 0, .kind = VSYS_CAP_FRAME_MASK, .len_from = VSYS_LEN_FIXED,    \
@@ -208,6 +222,8 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     /* msg_name and msg_namelen at entry ("msg_namelen=128 => 16"), the
      * msghdr with what the call wrote at the return */
     [P_RECVMSG] = PLAN2(STRUCT_IN(1, 16), MSGHDR_OUT(1)),
+    [P_SELECT] = PLAN2(FDSETS_IN(0), FDSETS_OUT),
+    [P_PSELECT6] = PLAN2(FDSETS_IN(5), FDSETS_OUT),
 };
 
 const struct vsys_ent *vsys_lookup(uint64_t nr, bool compat)

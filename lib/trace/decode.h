@@ -132,6 +132,17 @@ bool vdec_msghdr(struct obuf *o, bool json, const uint8_t *d, size_t n,
 bool vdec_msghdr_failed(struct obuf *o, bool json, const uint8_t *in,
                         size_t n_in);
 
+/* decode-select.c: select's and pselect6's arguments from their FDSETS
+ * capture `d` (n bytes, syscalls.h): argument `i` (1..3 a set of `nfds`
+ * bits, 4 the timeout, 5 pselect6's mask argument) at `addr`; false: the
+ * address. `pselect`: a timespec, else a timeval. */
+bool vdec_select_arg(struct obuf *o, bool json, unsigned i, uint64_t addr,
+                     int32_t nfds, bool pselect, const uint8_t *d, size_t n);
+/* The text strace adds after the result: " (Timeout)", " (in [3], out
+ * [4], left {...})" from the capture at the return (`d`, may be NULL). */
+void vdec_select_result(struct obuf *o, int64_t ret, const uint64_t args[6],
+                        bool pselect, const uint8_t *d, size_t n);
+
 /* decode-termios.c: TCGETS's struct termios, its four flag words (16
  * bytes) as strace shows them without -v. */
 bool vdec_termios(struct obuf *o, bool json, const uint8_t *d, size_t n);

@@ -37,6 +37,12 @@ const struct vigil_capture *vfmt_struct_cap(const struct fctx *f, unsigned i,
     return find_cap(f, i, VSYS_CAP_STRUCT, at_exit);
 }
 
+const struct vigil_capture *vfmt_cap_at(const struct fctx *f, unsigned i,
+                                        unsigned kind, bool at_exit)
+{
+    return find_cap(f, i, kind, at_exit);
+}
+
 /* ---- scalar pieces ---- */
 
 void vfmt_ptr(struct obuf *o, bool json, uint64_t v)
@@ -385,6 +391,11 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
         break;
     case '=':
         vfmt_msghdr_arg(o, f, i);
+        break;
+    case ':':
+    case ';':
+    case '|':
+        vfmt_select_arg(o, f, i);
         break;
     case '!':
         put_frame_mask(o, f, i);

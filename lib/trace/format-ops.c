@@ -189,6 +189,15 @@ void vfmt_ret_suffix(struct obuf *o, const struct fctx *f)
 {
     const struct vigil_capture *out;
 
+    if (f->nargs >= 5 && f->sig[1] == ':' && f->ev->state == VIGIL_SC_DONE) {
+        out = vfmt_cap_at(f, 1, VSYS_CAP_FDSETS, true);
+        if (out && out->fault)
+            out = NULL;
+        vdec_select_result(o, f->ev->ret, f->ev->args, f->nargs == 6,
+                           out ? out->data : NULL, out ? out->len : 0);
+        return;
+    }
+
     if (f->nargs < 2 || f->sig[0] != '{' || f->ev->state != VIGIL_SC_DONE)
         return;
     out = vfmt_struct_cap(f, 0, true);
@@ -268,6 +277,19 @@ void vfmt_msghdr_arg(struct obuf *o, struct fctx *f, unsigned i)
         return;
     if (!c && ind && ev->state == VIGIL_SC_DONE && ev->ret < 0 &&
         vdec_msghdr_failed(o, f->json, ind, inn))
+        return;
+    vfmt_ptr(o, f->json, addr);
+}
+
+/* select's and pselect6's arguments, from their capture at entry. */
+void vfmt_select_arg(struct obuf *o, struct fctx *f, unsigned i)
+{
+    uint64_t addr = vfmt_argval(f, i);
+    const struct vigil_capture *c = vfmt_cap_at(f, 1, VSYS_CAP_FDSETS, false);
+
+    if (c && !c->fault &&
+        vdec_select_arg(o, f->json, i, addr, (int32_t)vfmt_argval(f, 0),
+                        f->nargs == 6, c->data, c->len))
         return;
     vfmt_ptr(o, f->json, addr);
 }
