@@ -65,6 +65,12 @@ enum {
     VSYS_FDS_SIGSET = 5,
 };
 
+/* How many struct pollfd (poll) and struct epoll_event (epoll_wait,
+ * epoll_pwait) a capture holds: the plans size their captures by these,
+ * the decoders show "..." after as many. */
+#define VSYS_POLL_MAX  16
+#define VSYS_EPOLL_MAX 16
+
 /* VSYS_CAP_MSGHDR's data: the struct msghdr as read (56 bytes), struct
  * vsys_msgcap, `name_len` bytes of msg_name, `niov` struct iovec as read
  * (16 bytes each) and `niov` struct vsys_msgiov, the iovecs' bytes one

@@ -126,8 +126,8 @@
 #define STATFS_LEN  88  /* struct statfs through f_flags */
 #define GROUPS_LEN  256 /* 64 gids: more are shown as the address */
 #define RUSAGE_LEN  144 /* struct rusage, whole */
-#define POLL_LEN    128 /* 16 struct pollfd (VDEC_POLL_MAX) */
-#define EPOLL_LEN   192 /* 16 packed struct epoll_event (VDEC_EPOLL_MAX) */
+#define POLL_LEN    (8 * VSYS_POLL_MAX)   /* struct pollfd */
+#define EPOLL_LEN   (12 * VSYS_EPOLL_MAX) /* packed struct epoll_event */
 
 #define PLAN1(a)                                                               \
     {                                                                          \

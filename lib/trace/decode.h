@@ -93,7 +93,7 @@ bool vdec_gids(struct obuf *o, bool json, const uint8_t *d, size_t n,
 /* decode-poll.c: `nfds` struct pollfd as captured at entry (`in`) and at
  * the return (`out`, may be NULL); at most VDEC_POLL_MAX are captured
  * (more show strace's "..."). The argument, and the text after " = N". */
-#define VDEC_POLL_MAX 16
+#define VDEC_POLL_MAX VSYS_POLL_MAX
 bool vdec_pollfds(struct obuf *o, bool json, const uint8_t *in, size_t nin,
                   const uint8_t *out, size_t nout, uint64_t nfds);
 void vdec_poll_result(struct obuf *o, int64_t ret, const uint8_t *out,
@@ -115,7 +115,7 @@ bool vdec_sockopt(struct obuf *o, bool json, uint64_t level, uint64_t name,
 /* decode-epoll.c: epoll_ctl's operation ('?') and struct epoll_event
  * ('}' at entry), and the `count` events epoll_wait/epoll_pwait returned
  * ('}' at exit; at most VDEC_EPOLL_MAX captured, more show "..."). */
-#define VDEC_EPOLL_MAX 16
+#define VDEC_EPOLL_MAX VSYS_EPOLL_MAX
 void vdec_epoll_op(struct obuf *o, bool json, uint64_t op);
 /* epoll_create1's flags ('+'): EPOLL_CLOEXEC */
 void vdec_epoll_flags(struct obuf *o, bool json, uint64_t v);
