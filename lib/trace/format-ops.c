@@ -16,14 +16,8 @@ static void put_task_name(struct obuf *o, struct fctx *f, unsigned i)
     size_t len;
     bool trunc;
 
-    if (addr == 0 || !c) {
-        vfmt_ptr(o, f->json, addr);
+    if (vfmt_as_address(o, f, addr, c))
         return;
-    }
-    if (c->fault && c->len == 0) {
-        vfmt_fault(o, f->json, addr);
-        return;
-    }
     nul = memchr(c->data, 0, c->len);
     len = nul ? (size_t)(nul - c->data) : c->len;
     trunc = len > VDEC_TASK_COMM || (!nul && (c->trunc || c->fault));
@@ -149,10 +143,8 @@ void vfmt_ioctl_arg(struct obuf *o, struct fctx *f, unsigned i)
         const struct vigil_capture *c = vfmt_find_cap(f, i, VSYS_CAP_STRUCT);
         uint64_t addr = vfmt_argval(f, i);
 
-        if (addr && c && c->fault && c->len == 0)
-            vfmt_fault(o, f->json, addr);
-        else if (!addr || !c || c->fault ||
-                 !vdec_termios(o, f->json, c->data, c->len))
+        if (!vfmt_as_address(o, f, addr, c) &&
+            (c->fault || !vdec_termios(o, f->json, c->data, c->len)))
             vfmt_ptr(o, f->json, addr);
         return;
     }
@@ -170,14 +162,8 @@ void vfmt_poll_arg(struct obuf *o, struct fctx *f, unsigned i)
     const struct vigil_capture *in = vfmt_struct_cap(f, i, false);
     const struct vigil_capture *out = vfmt_struct_cap(f, i, true);
 
-    if (addr == 0 || !in) {
-        vfmt_ptr(o, f->json, addr);
+    if (vfmt_as_address(o, f, addr, in))
         return;
-    }
-    if (in->fault && in->len == 0) {
-        vfmt_fault(o, f->json, addr);
-        return;
-    }
     if (out && out->fault)
         out = NULL;
     if (!vdec_pollfds(o, f->json, in->data, in->len, out ? out->data : NULL,
@@ -212,11 +198,9 @@ void vfmt_sockopt_arg(struct obuf *o, struct fctx *f, unsigned i)
     uint64_t addr = vfmt_argval(f, i);
     const struct vigil_capture *c = vfmt_find_cap(f, i, VSYS_CAP_BUF);
 
-    if (addr == 0 || !c) {
-        vfmt_ptr(o, f->json, addr);
+    if (vfmt_as_address(o, f, addr, c))
         return;
-    }
-    if (c->fault) {
+    if (c->fault) { /* a part: strace shows none of it */
         vfmt_fault(o, f->json, addr);
         return;
     }
@@ -265,14 +249,8 @@ void vfmt_msghdr_arg(struct obuf *o, struct fctx *f, unsigned i)
     const uint8_t *ind = in && !in->fault ? in->data : NULL;
     size_t inn = ind ? in->len : 0;
 
-    if (addr == 0) {
-        vfmt_ptr(o, f->json, addr);
+    if ((addr == 0 || c) && vfmt_as_address(o, f, addr, c))
         return;
-    }
-    if (c && c->fault && c->len == 0) {
-        vfmt_fault(o, f->json, addr);
-        return;
-    }
     if (c && vdec_msghdr(o, f->json, c->data, c->len, ind, inn))
         return;
     if (!c && ind && ev->state == VIGIL_SC_DONE && ev->ret < 0 &&

@@ -52,6 +52,11 @@ void vfmt_hexval(struct obuf *o, bool json, uint64_t v);
 void vfmt_symbolic(struct obuf *o, bool json, char sig, uint64_t v);
 /* An address whose memory could not be read. */
 void vfmt_fault(struct obuf *o, bool json, uint64_t addr);
+/* The start every decoder of a pointer argument shares: true when the
+ * argument is already shown, as NULL or its address when there is no
+ * capture @c, as unreadable when nothing of it could be read. */
+bool vfmt_as_address(struct obuf *o, const struct fctx *f, uint64_t addr,
+                     const struct vigil_capture *c);
 /* An argument that points to guest memory: its capture, or the address. */
 void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig);
 
