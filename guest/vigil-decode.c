@@ -3,7 +3,8 @@
  * for it): the stat family, statx, time, limits, uname, signal masks and
  * actions, a child's wait status, directory reads, prctl names and socket
  * address lengths, statfs, utimensat's times, terminal and FIONREAD ioctls,
- * group lists, netlink protocols, poll, rusage and a long execve; each
+ * group lists, netlink protocols, poll, rusage, socket options, epoll,
+ * sendmsg/recvmsg's msghdr, select/pselect6 sets and a long execve; each
  * also with an unreadable pointer where the kernel reports EFAULT. Raw system
  * calls, so that libc neither adds nor merges calls nor answers from the vDSO.
  */
@@ -18,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -324,6 +326,144 @@ static void epolls(void)
     syscall(SYS_close, e);
 }
 
+/* sendmsg/recvmsg: iovecs (one longer than strace's -s), descriptors
+ * passed with SCM_RIGHTS, credentials, an address, control messages
+ * strace walks past, and unreadable parts. */
+static void messages(void)
+{
+    char a[] = "hello world", b[] = "0123456789abcdefghijklmnopqrstuvwxyzABC";
+    char r1[4], r2[64], cb[64];
+    struct iovec iov[3] = {{a, 5}, {b, sizeof b - 1}, {a + 6, 5}};
+    struct iovec riov[2] = {{r1, sizeof r1}, {r2, sizeof r2}};
+    struct sockaddr_un sun;
+    struct sockaddr_in sin = {.sin_family = AF_INET,
+                              .sin_port = htons(9),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 3, .msg_control = cb};
+    struct msghdr rm = {.msg_iov = riov, .msg_iovlen = 2};
+    struct cmsghdr *c = (struct cmsghdr *)cb;
+    int sv[2], fds[2] = {0, 1}, one = 1, u;
+
+    if (syscall(SYS_socketpair, AF_UNIX, SOCK_DGRAM, 0, sv) != 0)
+        return;
+    memset(cb, 0, sizeof cb);
+    c->cmsg_len = CMSG_LEN(sizeof fds);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    memcpy(CMSG_DATA(c), fds, sizeof fds);
+    m.msg_controllen = CMSG_SPACE(sizeof fds);
+    syscall(SYS_sendmsg, sv[0], &m, MSG_DONTWAIT);
+    rm.msg_name = &sun;
+    rm.msg_namelen = sizeof sun;
+    rm.msg_control = cb;
+    rm.msg_controllen = sizeof cb;
+    if (syscall(SYS_recvmsg, sv[1], &rm, MSG_CMSG_CLOEXEC) > 0 &&
+        rm.msg_controllen >= CMSG_LEN(sizeof fds)) {
+        memcpy(fds, CMSG_DATA(c), sizeof fds);
+        syscall(SYS_close, fds[0]);
+        syscall(SYS_close, fds[1]);
+    }
+    syscall(SYS_recvmsg, sv[1], &rm, MSG_DONTWAIT); /* EAGAIN */
+    syscall(SYS_setsockopt, sv[1], SOL_SOCKET, SO_PASSCRED, &one, 4);
+    m.msg_iovlen = 1;
+    m.msg_control = NULL;
+    m.msg_controllen = 0;
+    syscall(SYS_sendmsg, sv[0], &m, 0);
+    rm.msg_namelen = sizeof sun;
+    rm.msg_controllen = sizeof cb;
+    syscall(SYS_recvmsg, sv[1], &rm, 0);
+    /* a cmsg_len below the header: strace walks no further */
+    m.msg_control = cb;
+    m.msg_controllen = 48;
+    memset(cb, 0, sizeof cb);
+    c->cmsg_len = 8;
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    syscall(SYS_sendmsg, sv[0], &m, 0);
+    m.msg_controllen = 8; /* shorter than a cmsghdr: the address */
+    syscall(SYS_sendmsg, sv[0], &m, 0);
+    m.msg_control = BAD;
+    m.msg_controllen = 24;
+    syscall(SYS_sendmsg, sv[0], &m, 0);
+    m.msg_control = NULL;
+    m.msg_controllen = 0;
+    m.msg_iov = BAD;
+    syscall(SYS_sendmsg, sv[0], &m, 0);
+    syscall(SYS_sendmsg, sv[0], BAD, 0);
+    syscall(SYS_recvmsg, sv[1], NULL, MSG_DONTWAIT);
+    u = (int)syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0);
+    if (u >= 0) {
+        m.msg_iov = iov;
+        m.msg_name = &sin;
+        m.msg_namelen = sizeof sin;
+        syscall(SYS_sendmsg, u, &m, 0);
+        m.msg_name = BAD;
+        syscall(SYS_sendmsg, u, &m, 0);
+        syscall(SYS_close, u);
+    }
+    syscall(SYS_close, sv[0]);
+    syscall(SYS_close, sv[1]);
+}
+
+/* select/pselect6: sets in and out, the time left, a timeout, pselect6's
+ * mask (set, NULL, unreadable), more than 64 descriptors, bad pointers. */
+static void selects(void)
+{
+    fd_set r, w, e;
+    struct timeval tv = {1, 500};
+    struct timespec ts = {0, 5000};
+    uint64_t mask = 1u << (SIGUSR1 - 1);
+    struct {
+        void *ss;
+        size_t len;
+    } sm = {&mask, 8};
+    int p[2];
+
+    if (syscall(SYS_pipe2, p, 0) != 0)
+        return;
+    syscall(SYS_write, p[1], "x", 1);
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_ZERO(&e);
+    FD_SET(p[0], &r);
+    FD_SET(p[1], &w);
+    FD_SET(0, &e);
+    syscall(SYS_select, p[1] + 1, &r, &w, &e, &tv);
+    FD_ZERO(&r);
+    FD_SET(p[1], &r);
+    tv.tv_sec = 0;
+    tv.tv_usec = 0;
+    syscall(SYS_select, p[1] + 1, &r, NULL, NULL, &tv); /* Timeout */
+    syscall(SYS_select, 0, NULL, NULL, NULL, &tv);
+    FD_ZERO(&r);
+    FD_SET(p[0], &r);
+    syscall(SYS_select, p[0] + 1, &r, NULL, NULL, NULL);
+    syscall(SYS_select, p[0] + 1, BAD, NULL, NULL, NULL);
+    syscall(SYS_select, p[0] + 1, &r, NULL, NULL, BAD);
+    syscall(SYS_select, -1, &r, NULL, NULL, NULL);
+    FD_SET(100, &r);
+    syscall(SYS_select, 101, &r, NULL, NULL, &tv); /* EBADF */
+    FD_ZERO(&r);
+    FD_SET(p[0], &r);
+    syscall(SYS_pselect6, p[0] + 1, &r, NULL, NULL, &ts, &sm);
+    FD_ZERO(&r);
+    FD_SET(p[1], &r);
+    ts.tv_nsec = 0;
+    syscall(SYS_pselect6, p[1] + 1, &r, NULL, NULL, &ts, NULL);
+    sm.ss = NULL;
+    syscall(SYS_pselect6, p[1] + 1, &r, NULL, NULL, &ts, &sm);
+    sm.ss = BAD;
+    syscall(SYS_pselect6, p[1] + 1, &r, NULL, NULL, &ts, &sm);
+    syscall(SYS_pselect6, p[1] + 1, &r, NULL, NULL, &ts, BAD);
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_SET(p[0], &r);
+    FD_SET(p[1], &w);
+    syscall(SYS_pselect6, p[1] + 1, &r, &w, NULL, NULL, NULL);
+    syscall(SYS_close, p[0]);
+    syscall(SYS_close, p[1]);
+}
+
 int main(void)
 {
     files();
@@ -336,5 +476,7 @@ int main(void)
     usage();
     sockopts();
     epolls();
+    messages();
+    selects();
     return 0;
 }

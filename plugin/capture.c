@@ -4,6 +4,8 @@
  * it. */
 #include <string.h>
 
+#include "capture-msg.h"
+#include "capture-select.h"
 #include "capture.h"
 
 static struct {
@@ -20,8 +22,8 @@ void capture_setup(const struct vring_config *cfg)
 /* Read up to `max` bytes at addr, page by page, stopping after a NUL when
  * `stop_at_nul`. Returns bytes read; *fault when an unreadable page cut the
  * read short. */
-static uint32_t mem_bounded(struct vcpu *v, uint64_t addr, uint8_t *dst,
-                            uint32_t max, bool stop_at_nul, bool *fault)
+uint32_t capture_read(struct vcpu *v, uint64_t addr, uint8_t *dst, uint32_t max,
+                      bool stop_at_nul, bool *fault)
 {
     uint32_t got = 0;
     *fault = false;
@@ -70,6 +72,12 @@ uint32_t capture_room(const struct vsys_cap *c)
         break;
     case VSYS_CAP_FRAME_MASK:
         n = 8;
+        break;
+    case VSYS_CAP_MSGHDR:
+        n = capture_msghdr_room(limits.buf_max);
+        break;
+    case VSYS_CAP_FDSETS:
+        n = capture_fdsets_room();
         break;
     default:
         n = limits.buf_max;
@@ -137,7 +145,7 @@ static uint32_t cap_argv(struct vcpu *v, uint64_t addr, bool compat,
             return got;
         }
         bool f;
-        uint32_t n = mem_bounded(v, p, dst + got, room - got, true, &f);
+        uint32_t n = capture_read(v, p, dst + got, room - got, true, &f);
         got += n;
         if (f) {
             *fault = true;
@@ -177,7 +185,7 @@ static uint32_t cap_strv(struct vcpu *v, uint64_t addr, bool compat,
             want = max + 1;
         bool f;
         uint8_t *s = dst + got + 1;
-        uint32_t n = mem_bounded(v, p, s, want, true, &f);
+        uint32_t n = capture_read(v, p, s, want, true, &f);
         dst[got] = 0;
         if (n > 0 && s[n - 1] == 0) { /* whole */
             got += 1 + n;
@@ -207,8 +215,8 @@ static uint32_t cap_count(struct vcpu *v, uint64_t addr, bool compat,
     *fault = *trunc = false;
     while (n < 65536) {
         bool f;
-        uint32_t got = mem_bounded(v, addr + (uint64_t)n * psize, chunk,
-                                   sizeof chunk, false, &f);
+        uint32_t got = capture_read(v, addr + (uint64_t)n * psize, chunk,
+                                    sizeof chunk, false, &f);
         for (uint32_t k = 0; k + psize <= got; k += psize) {
             uint64_t p = 0;
             memcpy(&p, chunk + k, psize);
@@ -298,10 +306,10 @@ uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
         uint64_t addr = args[c->argi % 6];
         bool fault = false, trunc = false;
         uint32_t n = 0;
-        if (addr == 0) {
+        if (addr == 0 && c->kind != VSYS_CAP_FDSETS) {
             continue; /* NULL: nothing to show but the value itself */
         } else if (c->kind == VSYS_CAP_STR) {
-            n = mem_bounded(v, addr, data, room, true, &fault);
+            n = capture_read(v, addr, data, room, true, &fault);
             trunc = !fault && (n == 0 || data[n - 1] != 0);
         } else if (c->kind == VSYS_CAP_ARGV) {
             n = cap_argv(v, addr, compat, data, room, &fault, &trunc);
@@ -309,12 +317,18 @@ uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
             n = cap_strv(v, addr, compat, data, room, &fault, &trunc);
         } else if (c->kind == VSYS_CAP_COUNT) {
             n = cap_count(v, addr, compat, data, &fault, &trunc);
+        } else if (c->kind == VSYS_CAP_MSGHDR) {
+            n = capture_msghdr(v, addr, c->at_exit ? ret : -1, limits.buf_max,
+                               data, room, &fault);
+        } else if (c->kind == VSYS_CAP_FDSETS) {
+            n = capture_fdsets(v, args, !c->at_exit && c->len_arg == 5, data,
+                               room);
         } else if (c->kind == VSYS_CAP_DIRENTS) {
             n = cap_dirents(v, addr, ret > 0 ? (uint64_t)ret : 0, data, &fault,
                             &trunc);
         } else {
             uint32_t len = cap_len(v, c, args, ret, room, &trunc);
-            n = mem_bounded(v, addr, data, len, false, &fault);
+            n = capture_read(v, addr, data, len, false, &fault);
         }
         b->argi = c->argi;
         b->kind = c->kind;
@@ -360,7 +374,7 @@ uint32_t capture_exec_path(struct vcpu *v, uint64_t sp, uint8_t argi,
     struct vraw_blob *b = (struct vraw_blob *)at;
     bool fault;
     uint32_t n =
-        mem_bounded(v, fn, (uint8_t *)(b + 1), limits.str_max, true, &fault);
+        capture_read(v, fn, (uint8_t *)(b + 1), limits.str_max, true, &fault);
     if (fault || n == 0)
         return 0;
     b->argi = argi;

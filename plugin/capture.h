@@ -8,6 +8,12 @@
 
 void capture_setup(const struct vring_config *cfg);
 
+/* Read up to `max` bytes at addr, page by page, stopping after a NUL when
+ * `stop_at_nul`. Returns bytes read; *fault when an unreadable page cut the
+ * read short. */
+uint32_t capture_read(struct vcpu *v, uint64_t addr, uint8_t *dst, uint32_t max,
+                      bool stop_at_nul, bool *fault);
+
 /* Bytes capture `c` may take in a record, blob header included. */
 uint32_t capture_room(const struct vsys_cap *c);
 

@@ -57,6 +57,7 @@ decoded=$decoded,getdents64,prctl,getsockname,getpeername,accept4
 decoded=$decoded,statfs,fstatfs,utimensat,ioctl,getgroups,setgroups,socket
 decoded=$decoded,execve,poll,getrusage,getsockopt,setsockopt
 decoded=$decoded,epoll_create1,epoll_ctl,epoll_wait,epoll_pwait
+decoded=$decoded,sendmsg,recvmsg,select,pselect6
 work='ls -la / /dev/null >/dev/null; stat / /tmp /dev/null >/dev/null
 uname -a >/dev/null; ulimit -n >/dev/null; sleep 0.01; ps >/dev/null
 df >/dev/null; mkdir /tmp/d; touch /tmp/d/f; chmod 640 /tmp/d/f
@@ -118,6 +119,20 @@ expect_eq "getsockopt SO_TYPE of a stream socket, length 4" \
 expect_eq "epoll_wait: the two ready descriptors' events" \
     "$(dj epoll_wait 'select(.ret == 2) | .decoded[1] | map(.events) | sort')" \
     '["EPOLLIN","EPOLLOUT"]'
+expect_eq "sendmsg: SCM_RIGHTS passes descriptors 0 and 1" \
+    "$(dj sendmsg 'select(.decoded[1].control[0].type? == "SCM_RIGHTS" and .decoded[1].control[0].len == 24) | .decoded[1].control[0].data')" \
+    '[0,1]'
+expect_eq "recvmsg: the bytes of the first iovec, msg_namelen before and after" \
+    "$(dj recvmsg 'select(.ret == 49) | [.decoded[1].iov[0].base, .decoded[1].namelen]')" \
+    '["hell",{"in":110,"out":0}]'
+expect_eq "sendmsg to 127.0.0.1:9: msg_name's port" \
+    "$(dj sendmsg 'select(.decoded[1].name.family? == "AF_INET") | .decoded[1].name.port')" \
+    '9'
+expect_eq "select: the except set asked and the timeout" \
+    "$(dj select 'select(.ret == 2) | [.decoded[3], .decoded[4]]')" \
+    '[[0],{"sec":1,"usec":500}]'
+expect_eq "pselect6: the signal mask" \
+    "$(dj pselect6 'select(.ret == 1) | .decoded[5].sigmask')" '["SIGUSR1"]'
 long="\"$(printf '%032d' 0 | tr 0 x)\"..., \"a\", \"a\""
 check "execve: 32 strings, the long one cut, two variables" grep -q \
     "execve(\"/nonexistent/vigil-nothing\", \[\"vigil-nothing\", $long.*\"a\", \.\.\.\], 0x[0-9a-f]* /\* 2 vars \*/) = -1 ENOENT" \

@@ -37,6 +37,79 @@ enum vsys_cap_kind {
     VSYS_CAP_COUNT = 9,      /* the number of pointers before the NULL of a
                                 NULL-terminated array (envp), as a uint32;
                                 the strings are not read */
+    VSYS_CAP_MSGHDR = 10,    /* struct msghdr (x86-64) and what it points
+                                to: the layout below */
+    VSYS_CAP_FDSETS = 11,    /* select/pselect6: the three fd sets of
+                                args[0] bits at args[1..3], the timeout at
+                                args[4] and, when len_arg is 5, pselect6's
+                                sigmask argument and its sigset: the
+                                layout below */
+};
+
+/* VSYS_CAP_FDSETS's data: struct vsys_fdsets, then three sets of
+ * `set_len` bytes (zeros when not read), the 16-byte timeout (timeval or
+ * timespec), pselect6's 16-byte { sigset pointer, size } and its 8-byte
+ * sigset. A set holds at most VSYS_FDSET_MAX bytes (1024 descriptors). */
+#define VSYS_FDSET_MAX 128
+
+struct vsys_fdsets {
+    uint16_t set_len;
+    uint8_t have;  /* bit VSYS_FDS_*: the part was read */
+    uint8_t fault; /* bit VSYS_FDS_*: the part could not be read */
+    uint32_t reserved;
+};
+
+enum {
+    VSYS_FDS_TIMEOUT = 3, /* bits 0..2: the sets */
+    VSYS_FDS_SIGARG = 4,
+    VSYS_FDS_SIGSET = 5,
+};
+
+/* How many struct pollfd (poll) and struct epoll_event (epoll_wait,
+ * epoll_pwait) a capture holds: the plans size their captures by these,
+ * the decoders show "..." after as many. */
+#define VSYS_POLL_MAX  16
+#define VSYS_EPOLL_MAX 16
+
+/* VSYS_CAP_MSGHDR's data: the struct msghdr as read (56 bytes), struct
+ * vsys_msgcap, `name_len` bytes of msg_name, `niov` struct iovec as read
+ * (16 bytes each) and `niov` struct vsys_msgiov, the iovecs' bytes one
+ * after another, `ctl_len` bytes of msg_control. The parts are bounded:
+ * the name by VSYS_MSG_NAME_MAX, the iovecs by VSYS_MSG_IOV_MAX, each
+ * iovec's bytes by the buffer limit and all of them together by
+ * VSYS_MSG_DATA_MAX, the control bytes by VSYS_MSG_CTL_MAX. At the
+ * return, the iovecs' bytes are as many as the call's result. */
+#define VSYS_MSGHDR_LEN   56
+#define VSYS_MSG_NAME_MAX 128 /* sizeof(struct sockaddr_storage) */
+#define VSYS_MSG_IOV_MAX  16
+#define VSYS_MSG_DATA_MAX 4096
+#define VSYS_MSG_CTL_MAX  256
+
+struct vsys_msgcap {
+    uint16_t name_len, ctl_len;
+    uint8_t niov;
+    uint8_t flags; /* VSYS_MSG_* */
+    uint16_t reserved;
+};
+
+enum {
+    VSYS_MSG_NAME_FAULT = 1 << 0, /* msg_name could not be read */
+    VSYS_MSG_IOV_FAULT = 1 << 1,  /* msg_iov could not be read */
+    VSYS_MSG_IOV_MORE = 1 << 2,   /* msg_iovlen exceeds the iovecs read */
+    VSYS_MSG_CTL_FAULT = 1 << 3,  /* msg_control could not be read */
+    VSYS_MSG_CTL_CUT = 1 << 4,    /* msg_controllen exceeds ctl_len */
+};
+
+/* One iovec's captured bytes. */
+struct vsys_msgiov {
+    uint16_t len;
+    uint8_t flags; /* VSYS_MSG_DATA_* */
+    uint8_t reserved;
+};
+
+enum {
+    VSYS_MSG_DATA_FAULT = 1 << 0, /* iov_base could not be read */
+    VSYS_MSG_DATA_CUT = 1 << 1,   /* more bytes than captured */
 };
 
 /* At rt_sigreturn's entry the restorer has popped the frame's return

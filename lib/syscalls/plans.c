@@ -86,6 +86,32 @@
         .cond_arg = 2, .cond_val = (req)                                       \
     }
 
+/* sendmsg's msghdr at entry, recvmsg's at a successful return */
+#define MSGHDR_IN(i)                                                           \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_MSGHDR, .len_from = VSYS_LEN_FIXED,      \
+        .fixed_len = VSYS_MSGHDR_LEN                                           \
+    }
+#define MSGHDR_OUT(i)                                                          \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_MSGHDR, .at_exit = 1,                    \
+        .len_from = VSYS_LEN_FIXED, .fixed_len = VSYS_MSGHDR_LEN, .only_ok = 1 \
+    }
+
+/* select's and pselect6's sets and timeout (args[1..4]), and at entry
+ * pselect6's signal mask (len_arg 5); read even when args[1] is NULL */
+#define FDSETS_IN(sig)                                                         \
+    {                                                                          \
+        .argi = 1, .kind = VSYS_CAP_FDSETS, .len_from = VSYS_LEN_FIXED,        \
+        .fixed_len = sizeof(struct vsys_fdsets), .len_arg = (sig)              \
+    }
+#define FDSETS_OUT                                                             \
+    {                                                                          \
+        .argi = 1, .kind = VSYS_CAP_FDSETS, .at_exit = 1,                      \
+        .len_from = VSYS_LEN_FIXED, .fixed_len = sizeof(struct vsys_fdsets),   \
+        .only_ok = 1                                                           \
+    }
+
 #define FRAME_MASK                                                             \
     {                                                                          \
         .argi = 0, .kind = VSYS_CAP_FRAME_MASK, .len_from = VSYS_LEN_FIXED,    \
@@ -100,8 +126,8 @@
 #define STATFS_LEN  88  /* struct statfs through f_flags */
 #define GROUPS_LEN  256 /* 64 gids: more are shown as the address */
 #define RUSAGE_LEN  144 /* struct rusage, whole */
-#define POLL_LEN    128 /* 16 struct pollfd (VDEC_POLL_MAX) */
-#define EPOLL_LEN   192 /* 16 packed struct epoll_event (VDEC_EPOLL_MAX) */
+#define POLL_LEN    (8 * VSYS_POLL_MAX)   /* struct pollfd */
+#define EPOLL_LEN   (12 * VSYS_EPOLL_MAX) /* packed struct epoll_event */
 
 #define PLAN1(a)                                                               \
     {                                                                          \
@@ -192,6 +218,12 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
      * after */
     [P_GETSOCKOPT] =
         PLAN3(BUF_OUT_PTR(3, 4), STRUCT_IN(4, 4), STRUCT_OUT(4, 4)),
+    [P_SENDMSG] = PLAN1(MSGHDR_IN(1)),
+    /* msg_name and msg_namelen at entry ("msg_namelen=128 => 16"), the
+     * msghdr with what the call wrote at the return */
+    [P_RECVMSG] = PLAN2(STRUCT_IN(1, 16), MSGHDR_OUT(1)),
+    [P_SELECT] = PLAN2(FDSETS_IN(0), FDSETS_OUT),
+    [P_PSELECT6] = PLAN2(FDSETS_IN(5), FDSETS_OUT),
 };
 
 const struct vsys_ent *vsys_lookup(uint64_t nr, bool compat)

@@ -67,6 +67,12 @@
  *                                         array the call returned
  *            & ioctl's third argument, by request (a structure for the
  *              requests whose plan captures it, else hex)
+ *            : an fd set (select, pselect6: one FDSETS capture at a1
+ *              holds the three sets, the timeout and pselect6's mask)
+ *            ; select's timeval, pselect6's timespec (from that capture)
+ *            | pselect6's {sigmask, sigsetsize} (from that capture)
+ *            = struct msghdr (MSGHDR capture: sendmsg at entry, recvmsg
+ *              at exit, with msg_namelen from entry)
  *   't' is read at entry or at exit, as the plan says.
  */
 #ifndef VIGIL_SYSCALLS_TABLES_H
@@ -152,6 +158,10 @@ enum vsys_plan_id {
     P_EPOLL_PWAIT,     /* the events a1 at exit (16), the sigset a4 */
     P_GETSOCKOPT,      /* the value a3 at exit (length *a4), and *a4
                           at entry and at exit */
+    P_SENDMSG,         /* struct msghdr a1 and what it points to, at entry */
+    P_RECVMSG,         /* msg_namelen a1 at entry, the msghdr at exit */
+    P_SELECT,          /* the sets a1..a3 and timeout a4, entry and exit */
+    P_PSELECT6,        /* the same and the sigmask argument a5 at entry */
     P_COUNT
 };
 

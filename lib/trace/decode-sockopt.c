@@ -157,10 +157,14 @@ static bool so_is_int(uint64_t name)
     return name < 128 && ((so_int_bits_hi >> (name - 64)) & 1);
 }
 
+const char *vdec_sol_name(uint64_t level)
+{
+    return vsym_find((uint32_t)level, sol_names, VSYS_ARRAY_SIZE(sol_names));
+}
+
 void vdec_sol(struct obuf *o, bool json, uint64_t level)
 {
-    const char *s =
-        vsym_find((uint32_t)level, sol_names, VSYS_ARRAY_SIZE(sol_names));
+    const char *s = vdec_sol_name(level);
 
     if (s)
         vdec_name(o, json, s);

@@ -93,7 +93,7 @@ bool vdec_gids(struct obuf *o, bool json, const uint8_t *d, size_t n,
 /* decode-poll.c: `nfds` struct pollfd as captured at entry (`in`) and at
  * the return (`out`, may be NULL); at most VDEC_POLL_MAX are captured
  * (more show strace's "..."). The argument, and the text after " = N". */
-#define VDEC_POLL_MAX 16
+#define VDEC_POLL_MAX VSYS_POLL_MAX
 bool vdec_pollfds(struct obuf *o, bool json, const uint8_t *in, size_t nin,
                   const uint8_t *out, size_t nout, uint64_t nfds);
 void vdec_poll_result(struct obuf *o, int64_t ret, const uint8_t *out,
@@ -104,6 +104,8 @@ void vdec_poll_result(struct obuf *o, int64_t ret, const uint8_t *out,
  * call's length `len` for setsockopt, *optlen at the return for
  * getsockopt; `trunc` when fewer were captured). False: the address. */
 void vdec_sol(struct obuf *o, bool json, uint64_t level);
+/* The level's name, or NULL. */
+const char *vdec_sol_name(uint64_t level);
 void vdec_sockopt_name(struct obuf *o, bool json, uint64_t level,
                        uint64_t name);
 bool vdec_sockopt(struct obuf *o, bool json, uint64_t level, uint64_t name,
@@ -113,13 +115,33 @@ bool vdec_sockopt(struct obuf *o, bool json, uint64_t level, uint64_t name,
 /* decode-epoll.c: epoll_ctl's operation ('?') and struct epoll_event
  * ('}' at entry), and the `count` events epoll_wait/epoll_pwait returned
  * ('}' at exit; at most VDEC_EPOLL_MAX captured, more show "..."). */
-#define VDEC_EPOLL_MAX 16
+#define VDEC_EPOLL_MAX VSYS_EPOLL_MAX
 void vdec_epoll_op(struct obuf *o, bool json, uint64_t op);
 /* epoll_create1's flags ('+'): EPOLL_CLOEXEC */
 void vdec_epoll_flags(struct obuf *o, bool json, uint64_t v);
 bool vdec_epoll_event(struct obuf *o, bool json, const uint8_t *d, size_t n);
 bool vdec_epoll_events(struct obuf *o, bool json, const uint8_t *d, size_t n,
                        uint64_t count);
+
+/* decode-msg.c: a MSGHDR capture (syscalls.h) as strace shows sendmsg's
+ * and recvmsg's struct msghdr; `in` (n_in bytes, may be NULL) is
+ * recvmsg's msg_name and msg_namelen read at entry. recvmsg_failed: the
+ * "{msg_namelen=N}" strace shows for a failed recvmsg, from `in` alone. */
+bool vdec_msghdr(struct obuf *o, bool json, const uint8_t *d, size_t n,
+                 const uint8_t *in, size_t n_in);
+bool vdec_msghdr_failed(struct obuf *o, bool json, const uint8_t *in,
+                        size_t n_in);
+
+/* decode-select.c: select's and pselect6's arguments from their FDSETS
+ * capture `d` (n bytes, syscalls.h): argument `i` (1..3 a set of `nfds`
+ * bits, 4 the timeout, 5 pselect6's mask argument) at `addr`; false: the
+ * address. `pselect`: a timespec, else a timeval. */
+bool vdec_select_arg(struct obuf *o, bool json, unsigned i, uint64_t addr,
+                     int32_t nfds, bool pselect, const uint8_t *d, size_t n);
+/* The text strace adds after the result: " (Timeout)", " (in [3], out
+ * [4], left {...})" from the capture at the return (`d`, may be NULL). */
+void vdec_select_result(struct obuf *o, int64_t ret, const uint64_t args[6],
+                        bool pselect, const uint8_t *d, size_t n);
 
 /* decode-termios.c: TCGETS's struct termios, its four flag words (16
  * bytes) as strace shows them without -v. */

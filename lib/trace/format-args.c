@@ -37,6 +37,12 @@ const struct vigil_capture *vfmt_struct_cap(const struct fctx *f, unsigned i,
     return find_cap(f, i, VSYS_CAP_STRUCT, at_exit);
 }
 
+const struct vigil_capture *vfmt_cap_at(const struct fctx *f, unsigned i,
+                                        unsigned kind, bool at_exit)
+{
+    return find_cap(f, i, kind, at_exit);
+}
+
 /* ---- scalar pieces ---- */
 
 void vfmt_ptr(struct obuf *o, bool json, uint64_t v)
@@ -79,6 +85,20 @@ void vfmt_fault(struct obuf *o, bool json, uint64_t addr)
     ob_puts(o, "{\"addr\":\"");
     ob_hex(o, addr);
     ob_puts(o, "\",\"error\":\"unreadable\"}");
+}
+
+bool vfmt_as_address(struct obuf *o, const struct fctx *f, uint64_t addr,
+                     const struct vigil_capture *c)
+{
+    if (addr == 0 || !c) {
+        vfmt_ptr(o, f->json, addr);
+        return true;
+    }
+    if (c->fault && c->len == 0) {
+        vfmt_fault(o, f->json, addr);
+        return true;
+    }
+    return false;
 }
 
 /* How many gids an array holds: getgroups (']') writes as many as it
@@ -129,19 +149,9 @@ void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
         kind = VSYS_CAP_STRUCT;
         break;
     }
-    if (addr == 0) {
-        vfmt_ptr(o, json, 0);
+    c = addr ? vfmt_find_cap(f, i, kind) : NULL;
+    if (vfmt_as_address(o, f, addr, c))
         return;
-    }
-    c = vfmt_find_cap(f, i, kind);
-    if (!c) {
-        vfmt_ptr(o, json, addr);
-        return;
-    }
-    if (c->fault && c->len == 0) {
-        vfmt_fault(o, json, addr);
-        return;
-    }
     trunc = c->trunc || c->fault;
     if (trunc && i < 64)
         f->truncated |= (uint64_t)1 << i;
@@ -382,6 +392,14 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
         break;
     case '}':
         vfmt_epoll_arg(o, f, i);
+        break;
+    case '=':
+        vfmt_msghdr_arg(o, f, i);
+        break;
+    case ':':
+    case ';':
+    case '|':
+        vfmt_select_arg(o, f, i);
         break;
     case '!':
         put_frame_mask(o, f, i);

@@ -16,14 +16,8 @@ static void put_task_name(struct obuf *o, struct fctx *f, unsigned i)
     size_t len;
     bool trunc;
 
-    if (addr == 0 || !c) {
-        vfmt_ptr(o, f->json, addr);
+    if (vfmt_as_address(o, f, addr, c))
         return;
-    }
-    if (c->fault && c->len == 0) {
-        vfmt_fault(o, f->json, addr);
-        return;
-    }
     nul = memchr(c->data, 0, c->len);
     len = nul ? (size_t)(nul - c->data) : c->len;
     trunc = len > VDEC_TASK_COMM || (!nul && (c->trunc || c->fault));
@@ -149,10 +143,8 @@ void vfmt_ioctl_arg(struct obuf *o, struct fctx *f, unsigned i)
         const struct vigil_capture *c = vfmt_find_cap(f, i, VSYS_CAP_STRUCT);
         uint64_t addr = vfmt_argval(f, i);
 
-        if (addr && c && c->fault && c->len == 0)
-            vfmt_fault(o, f->json, addr);
-        else if (!addr || !c || c->fault ||
-                 !vdec_termios(o, f->json, c->data, c->len))
+        if (!vfmt_as_address(o, f, addr, c) &&
+            (c->fault || !vdec_termios(o, f->json, c->data, c->len)))
             vfmt_ptr(o, f->json, addr);
         return;
     }
@@ -170,14 +162,8 @@ void vfmt_poll_arg(struct obuf *o, struct fctx *f, unsigned i)
     const struct vigil_capture *in = vfmt_struct_cap(f, i, false);
     const struct vigil_capture *out = vfmt_struct_cap(f, i, true);
 
-    if (addr == 0 || !in) {
-        vfmt_ptr(o, f->json, addr);
+    if (vfmt_as_address(o, f, addr, in))
         return;
-    }
-    if (in->fault && in->len == 0) {
-        vfmt_fault(o, f->json, addr);
-        return;
-    }
     if (out && out->fault)
         out = NULL;
     if (!vdec_pollfds(o, f->json, in->data, in->len, out ? out->data : NULL,
@@ -188,6 +174,15 @@ void vfmt_poll_arg(struct obuf *o, struct fctx *f, unsigned i)
 void vfmt_ret_suffix(struct obuf *o, const struct fctx *f)
 {
     const struct vigil_capture *out;
+
+    if (f->nargs >= 5 && f->sig[1] == ':' && f->ev->state == VIGIL_SC_DONE) {
+        out = vfmt_cap_at(f, 1, VSYS_CAP_FDSETS, true);
+        if (out && out->fault)
+            out = NULL;
+        vdec_select_result(o, f->ev->ret, f->ev->args, f->nargs == 6,
+                           out ? out->data : NULL, out ? out->len : 0);
+        return;
+    }
 
     if (f->nargs < 2 || f->sig[0] != '{' || f->ev->state != VIGIL_SC_DONE)
         return;
@@ -203,11 +198,9 @@ void vfmt_sockopt_arg(struct obuf *o, struct fctx *f, unsigned i)
     uint64_t addr = vfmt_argval(f, i);
     const struct vigil_capture *c = vfmt_find_cap(f, i, VSYS_CAP_BUF);
 
-    if (addr == 0 || !c) {
-        vfmt_ptr(o, f->json, addr);
+    if (vfmt_as_address(o, f, addr, c))
         return;
-    }
-    if (c->fault) {
+    if (c->fault) { /* a part: strace shows none of it */
         vfmt_fault(o, f->json, addr);
         return;
     }
@@ -240,6 +233,41 @@ void vfmt_epoll_arg(struct obuf *o, struct fctx *f, unsigned i)
     }
     if (out && !out->fault && done && ev->ret > 0 &&
         vdec_epoll_events(o, f->json, out->data, out->len, (uint64_t)ev->ret))
+        return;
+    vfmt_ptr(o, f->json, addr);
+}
+
+/* sendmsg's and recvmsg's struct msghdr (its MSGHDR capture, with
+ * recvmsg's msg_namelen from the entry); a failed recvmsg shows strace's
+ * "{msg_namelen=N}". */
+void vfmt_msghdr_arg(struct obuf *o, struct fctx *f, unsigned i)
+{
+    uint64_t addr = vfmt_argval(f, i);
+    const struct vigil_capture *c = vfmt_find_cap(f, i, VSYS_CAP_MSGHDR);
+    const struct vigil_capture *in = vfmt_struct_cap(f, i, false);
+    const struct vigil_syscall *ev = f->ev;
+    const uint8_t *ind = in && !in->fault ? in->data : NULL;
+    size_t inn = ind ? in->len : 0;
+
+    if ((addr == 0 || c) && vfmt_as_address(o, f, addr, c))
+        return;
+    if (c && vdec_msghdr(o, f->json, c->data, c->len, ind, inn))
+        return;
+    if (!c && ind && ev->state == VIGIL_SC_DONE && ev->ret < 0 &&
+        vdec_msghdr_failed(o, f->json, ind, inn))
+        return;
+    vfmt_ptr(o, f->json, addr);
+}
+
+/* select's and pselect6's arguments, from their capture at entry. */
+void vfmt_select_arg(struct obuf *o, struct fctx *f, unsigned i)
+{
+    uint64_t addr = vfmt_argval(f, i);
+    const struct vigil_capture *c = vfmt_cap_at(f, 1, VSYS_CAP_FDSETS, false);
+
+    if (c && !c->fault &&
+        vdec_select_arg(o, f->json, i, addr, (int32_t)vfmt_argval(f, 0),
+                        f->nargs == 6, c->data, c->len))
         return;
     vfmt_ptr(o, f->json, addr);
 }

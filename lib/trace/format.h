@@ -40,6 +40,10 @@ const struct vigil_capture *vfmt_find_cap(const struct fctx *f, unsigned i,
 const struct vigil_capture *vfmt_struct_cap(const struct fctx *f, unsigned i,
                                             bool at_exit);
 
+/* Argument @i's capture of @kind taken at the return or at the entry. */
+const struct vigil_capture *vfmt_cap_at(const struct fctx *f, unsigned i,
+                                        unsigned kind, bool at_exit);
+
 /* ---- scalar pieces (format-args.c) ---- */
 
 /* NULL / null, or the address in hex (a JSON string). */
@@ -48,6 +52,11 @@ void vfmt_hexval(struct obuf *o, bool json, uint64_t v);
 void vfmt_symbolic(struct obuf *o, bool json, char sig, uint64_t v);
 /* An address whose memory could not be read. */
 void vfmt_fault(struct obuf *o, bool json, uint64_t addr);
+/* The start every decoder of a pointer argument shares: true when the
+ * argument is already shown, as NULL or its address when there is no
+ * capture @c, as unreadable when nothing of it could be read. */
+bool vfmt_as_address(struct obuf *o, const struct fctx *f, uint64_t addr,
+                     const struct vigil_capture *c);
 /* An argument that points to guest memory: its capture, or the address. */
 void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig);
 
@@ -72,6 +81,11 @@ void vfmt_ret_suffix(struct obuf *o, const struct fctx *f);
 void vfmt_sockopt_arg(struct obuf *o, struct fctx *f, unsigned i);
 /* epoll_ctl's struct epoll_event, epoll_wait's returned events. */
 void vfmt_epoll_arg(struct obuf *o, struct fctx *f, unsigned i);
+/* select's and pselect6's sets (':'), timeout (';') and pselect6's
+ * signal mask argument ('|'), from their FDSETS capture. */
+void vfmt_select_arg(struct obuf *o, struct fctx *f, unsigned i);
+/* sendmsg's and recvmsg's struct msghdr. */
+void vfmt_msghdr_arg(struct obuf *o, struct fctx *f, unsigned i);
 /* How many arguments the text form shows (prctl, futex by operation). */
 unsigned vfmt_text_nargs(const struct fctx *f);
 

@@ -132,7 +132,7 @@ static void check_roundtrip(bool compat)
 
 /* The signature alphabet of lib/syscalls/tables.h. */
 static const char arg_chars[] = "dluxpfDsbBvkiWthoOmaEAPMFTYCSwnNcjHXRZKrGQIyVU"
-                                "JgzqLe0123456789!^#%([]&*{)<@$~?}+";
+                                "JgzqLe0123456789!^#%([]&*{)<@$~?}+=:;|";
 
 static int cap_kind_of(char c)
 {
@@ -174,6 +174,10 @@ static int cap_kind_of(char c)
         return VSYS_CAP_COUNT;
     case 'k':
         return VSYS_CAP_SOCKADDR;
+    case '=':
+        return VSYS_CAP_MSGHDR;
+    case ':':
+        return VSYS_CAP_FDSETS;
     case 'i':
     case 'W':
     case 't':
@@ -221,8 +225,11 @@ static void check_signatures(bool compat)
         }
         for (unsigned k = 0; k < n; k++) {
             const struct vsys_cap *c = &caps[k];
-            bool ok = c->argi < e->nargs &&
-                      cap_kind_of(e->sig[1 + c->argi]) == c->kind;
+            /* recvmsg's msghdr: also msg_namelen at entry (a STRUCT) */
+            bool ok =
+                c->argi < e->nargs &&
+                (cap_kind_of(e->sig[1 + c->argi]) == c->kind ||
+                 (e->sig[1 + c->argi] == '=' && c->kind == VSYS_CAP_STRUCT));
 
             if (c->len_from == VSYS_LEN_ARG || c->len_from == VSYS_LEN_PTR)
                 ok = ok && c->len_arg < e->nargs;
@@ -243,7 +250,9 @@ static void check_signatures(bool compat)
             ncap++;
         }
         for (unsigned i = 0; i < e->nargs; i++)
-            if (cap_kind_of(e->sig[1 + i]) && !(seen & (1u << i))) {
+            /* select's sets are all in one capture at argument 1 */
+            if (cap_kind_of(e->sig[1 + i]) && !(seen & (1u << i)) &&
+                !(e->sig[1 + i] == ':' && (seen & 2u))) {
                 EXPECT(0, "%s %s: argument %u ('%c') has no capture", abi,
                        e->name, i, e->sig[1 + i]);
                 bad++;
