@@ -101,8 +101,7 @@ size_t logd_pg_row(char *o, const struct store_rec *r)
     p = put_bytes(p, r->host, strlen(r->host));
     p = put_bytes(p, r->session, strlen(r->session));
     p = put_i64(p, true, (long long)r->recno);
-    p = put_i64(p, true,
-                (long long)(r->received_ns / 1000) - LOGD_PG_EPOCH_US);
+    p = put_i64(p, true, (long long)(r->received_ns / 1000) - LOGD_PG_EPOCH_US);
     p = put_i64(p, f.has_ts, f.ts);
     p = put_i32(p, f.has_pid, f.pid);
     p = put_i32(p, f.has_tid, f.tid);

@@ -338,7 +338,7 @@ int logd_pg_write(struct logd_pg *pg, struct store_rec *const *recs, size_t n,
     if (!logd_pg_connected(pg))
         return -EPIPE;
     /* The connection is fine, so the batch itself was refused: most
-     * likely a record jsonb does not take (an authenticated sender may
+     * likely a record that is not JSON (an authenticated sender may
      * send any bytes). Once more, slowly, keeping such records as JSON
      * strings. */
     if (try_batch(pg, recs, n, WAY_SAFE_SLOW, err, errlen) == 0)
