@@ -5,7 +5,7 @@
  * no escapes, and logd escapes nothing and formats no time. The json
  * column's binary form is its text, so the server still checks every
  * record is JSON, and every text column that its bytes are valid in the
- * database's encoding (a NUL byte is not).
+ * database's encoding.
  *
  * The data goes out in chunks while the rest of the batch is encoded, so
  * the server parses and inserts the first rows while logd encodes the
