@@ -183,17 +183,22 @@ printf '%s\n' '{"type":"syscall","ts":7,"pid":9,"name":"read" broken' \
     '{"type":"syscall","ts":8,"pid":9,"name":"read","decoded":["a\u0000b"]}' \
     '{"type":"syscall","ts":9,"pid":9,"name":"read","decoded":["tab\tback\\slash"]}' \
     '{"type":"syscall","ts":10,"pid":9,"name":"execve","decoded":["/x\u0000"],"ret":0}' \
+    '{"type":"syscall","ts":11,"pid":99999999999,"tid":5,"name":"read"}' \
     >"$TMP/odd.jsonl"
 start_logd "$TMP/o" --control "udp://127.0.0.1:$CTL" $STORE
-send $DATA $CTL "$TMP/o.send" --count 4 --events "$TMP/odd.jsonl"
-wait_stats "$TMP/o" '.store.stored == 4' || echo "o: $(cat "$TMP/o/stats.json")"
+send $DATA $CTL "$TMP/o.send" --count 5 --events "$TMP/odd.jsonl"
+wait_stats "$TMP/o" '.store.stored == 5' || echo "o: $(cat "$TMP/o/stats.json")"
 stop_logd
 SO=$(jq -r .session "$TMP/o.send")
 expect_eq "odd records: all stored, none lost" \
-    "$(st "$TMP/o" '.store | [.stored, .lost] | @tsv')" "4	0"
+    "$(st "$TMP/o" '.store | [.stored, .lost] | @tsv')" "5	0"
 expect_eq "odd records: kept as strings, the valid one an object" \
     "$(psqlq "SELECT rec, json_typeof(json), ts FROM events WHERE session =
-        '$SO' ORDER BY rec" | tr '\n' ' ')" "0|string|7 1|string|8 2|object|9 3|string|10 "
+        '$SO' ORDER BY rec" | tr '\n' ' ')" "0|string|7 1|string|8 2|object|9 3|string|10 4|object|11 "
+expect_eq "odd records: a pid out of integer's range is NULL, not refused" \
+    "$(psqlq "SELECT coalesce(pid::text, 'NULL') || ' ' || tid || ' ' ||
+        (json->>'pid') FROM events WHERE session = '$SO' AND rec = 4")" \
+    "NULL 5 99999999999"
 expect_eq "odd records: the processes view still answers" \
     "$(psqlq "SELECT count(*) FROM processes WHERE session = '$SO'")" 1
 expect_eq "odd records: the text intact" "$(psqlq "SELECT json #>> '{}' FROM
