@@ -6,6 +6,32 @@
 #include "logd-pg-int.h"
 #include "logd-pg.h"
 
+/* One row per process of a session: where it came from (a clone, fork or
+ * vfork that returned its pid to the parent; threads are left out), what
+ * it last executed and how it ended. The same text in migrations 1 and 2
+ * (2 recreates it over events.json's new type). */
+#define PROCESSES_VIEW                                                         \
+    "CREATE VIEW processes AS"                                                 \
+    " WITH spawn AS (SELECT DISTINCT ON (host, session, ret) host, session,"   \
+    "  ret::integer AS pid, pid AS parent, ts AS started FROM events"          \
+    "  WHERE name IN ('clone', 'clone3', 'fork', 'vfork') AND ret > 0"         \
+    "  AND coalesce(json->'decoded'->>0, '') NOT LIKE '%CLONE_THREAD%'"        \
+    "  ORDER BY host, session, ret, ts),"                                      \
+    " exec AS (SELECT DISTINCT ON (host, session, pid) host, session, pid,"    \
+    "  ts AS exec_ts, json->'decoded'->>0 AS exe, json->'decoded'->1 AS argv," \
+    "  json->>'comm' AS comm FROM events WHERE name IN ('execve',"             \
+    "  'execveat') AND ret = 0 ORDER BY host, session, pid, ts DESC),"         \
+    " ended AS (SELECT DISTINCT ON (host, session, pid) host, session, pid,"   \
+    "  ts AS exited, (json->'decoded'->>0) AS exit_code FROM events"           \
+    "  WHERE name = 'exit_group' ORDER BY host, session, pid, ts DESC),"       \
+    " k AS (SELECT host, session, pid FROM spawn UNION SELECT host,"           \
+    "  session, pid FROM exec UNION SELECT host, session, pid FROM ended)"     \
+    " SELECT k.host, k.session, k.pid, s.parent AS ppid, s.started,"           \
+    "  x.exec_ts, x.exe, x.argv, x.comm, e.exited, e.exit_code FROM k"         \
+    "  LEFT JOIN spawn s USING (host, session, pid)"                           \
+    "  LEFT JOIN exec x USING (host, session, pid)"                            \
+    "  LEFT JOIN ended e USING (host, session, pid);"
+
 /* Migration N takes the schema from version N-1 to N. Only ever append:
  * a database written by this vigil must stay readable by the next. */
 static const char *const migrations[LOGD_PG_SCHEMA] = {
@@ -29,30 +55,7 @@ static const char *const migrations[LOGD_PG_SCHEMA] = {
     " rec bigint NOT NULL, received timestamptz NOT NULL, ts bigint,"
     " disk text, signature text, action text, request_ts bigint,"
     " json jsonb NOT NULL, PRIMARY KEY (host, session, rec));"
-    "CREATE INDEX detections_signature ON detections(signature);"
-    /* One row per process of a session: where it came from (a clone,
-     * fork or vfork that returned its pid to the parent; threads are
-     * left out), what it last executed and how it ended. */
-    "CREATE VIEW processes AS"
-    " WITH spawn AS (SELECT DISTINCT ON (host, session, ret) host, session,"
-    "  ret::integer AS pid, pid AS parent, ts AS started FROM events"
-    "  WHERE name IN ('clone', 'clone3', 'fork', 'vfork') AND ret > 0"
-    "  AND coalesce(json->'decoded'->>0, '') NOT LIKE '%CLONE_THREAD%'"
-    "  ORDER BY host, session, ret, ts),"
-    " exec AS (SELECT DISTINCT ON (host, session, pid) host, session, pid,"
-    "  ts AS exec_ts, json->'decoded'->>0 AS exe, json->'decoded'->1 AS argv,"
-    "  json->>'comm' AS comm FROM events WHERE name IN ('execve',"
-    "  'execveat') AND ret = 0 ORDER BY host, session, pid, ts DESC),"
-    " ended AS (SELECT DISTINCT ON (host, session, pid) host, session, pid,"
-    "  ts AS exited, (json->'decoded'->>0) AS exit_code FROM events"
-    "  WHERE name = 'exit_group' ORDER BY host, session, pid, ts DESC),"
-    " k AS (SELECT host, session, pid FROM spawn UNION SELECT host,"
-    "  session, pid FROM exec UNION SELECT host, session, pid FROM ended)"
-    " SELECT k.host, k.session, k.pid, s.parent AS ppid, s.started,"
-    "  x.exec_ts, x.exe, x.argv, x.comm, e.exited, e.exit_code FROM k"
-    "  LEFT JOIN spawn s USING (host, session, pid)"
-    "  LEFT JOIN exec x USING (host, session, pid)"
-    "  LEFT JOIN ended e USING (host, session, pid);"
+    "CREATE INDEX detections_signature ON detections(signature);" PROCESSES_VIEW
     /* Partitions are made as days arrive, by whichever logd sees the day
      * first; the lock keeps two from racing. */
     "CREATE FUNCTION vigil_partition(day date) RETURNS void"
@@ -73,6 +76,25 @@ static const char *const migrations[LOGD_PG_SCHEMA] = {
     "CREATE FUNCTION vigil_jsonb(t text) RETURNS jsonb"
     " LANGUAGE plpgsql IMMUTABLE AS $f$"
     " BEGIN RETURN t::jsonb; EXCEPTION WHEN others THEN RETURN to_jsonb(t);"
+    " END $f$;",
+    /* 2: faster writes (docs/store.md, "Throughput"). json, not jsonb:
+     * the server checks the record is JSON but builds no jsonb (about
+     * half its CPU per record); queries parse the rows they read instead.
+     * The time index a BRIN (records arrive in time order within a day's
+     * partition: a few pages of index per partition, not a btree entry per
+     * record); session and pid one composite index (the processes view and
+     * its joins look a pid up within a session). The type change rewrites
+     * every partition once. */
+    "DROP VIEW processes;"
+    "ALTER TABLE events ALTER COLUMN json TYPE json USING "
+    "json::json;" PROCESSES_VIEW
+    "DROP INDEX events_received, events_session, events_pid;"
+    "CREATE INDEX events_received ON events USING brin(received);"
+    "CREATE INDEX events_session_pid ON events(session, pid);"
+    /* The fallback for a batch the plain cast refused, as vigil_jsonb. */
+    "CREATE FUNCTION vigil_json(t text) RETURNS json"
+    " LANGUAGE plpgsql IMMUTABLE AS $f$"
+    " BEGIN RETURN t::json; EXCEPTION WHEN others THEN RETURN to_json(t);"
     " END $f$;",
 };
 

@@ -40,7 +40,7 @@ static const char stage_sql[] =
 struct logd_pg {
     PGconn *conn;
     char *conninfo, *password, *name;
-    char *buf; /* the COPY text of a batch */
+    char *buf; /* the COPY data of a batch (logd-pg-copy.c) */
     size_t cap;
     uint64_t days[2]; /* days whose partition exists, +1 (0: none) */
     char sess[SESS_CACHE][SESS_KEY];
@@ -126,43 +126,6 @@ void logd_pg_close(struct logd_pg *pg)
     free(pg);
 }
 
-/* ---- COPY text ---- */
-
-static int reserve(struct logd_pg *pg, size_t len, size_t more)
-{
-    if (len + more <= pg->cap)
-        return 0;
-    size_t cap = pg->cap ? pg->cap : 1 << 20;
-    while (cap < len + more)
-        cap *= 2;
-    char *b = realloc(pg->buf, cap);
-    if (b == NULL)
-        return -1;
-    pg->buf = b;
-    pg->cap = cap;
-    return 0;
-}
-
-/* COPY's text format: backslash, tab, newline and CR escaped. */
-static size_t put_text(char *o, const char *s, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
-            o[k++] = '\\';
-            c = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : c;
-        }
-        o[k++] = c;
-    }
-    return k;
-}
-
-static size_t put_num(char *o, bool has, long long v)
-{
-    return has ? (size_t)sprintf(o, "%lld", v) : (size_t)sprintf(o, "\\N");
-}
-
 /* The receive time as PostgreSQL reads a timestamptz; 40 bytes. */
 static size_t put_time(char *o, uint64_t ns)
 {
@@ -174,66 +137,12 @@ static size_t put_time(char *o, uint64_t ns)
                                (unsigned)(ns % 1000000000ull / 1000));
 }
 
-/* One line of events (or the staging table: the same columns). */
-static int copy_line(struct logd_pg *pg, size_t *len, const struct store_rec *r)
-{
-    /* Escaping at most doubles; the rest is bounded numbers and names. */
-    if (reserve(pg, *len, 2 * (size_t)r->len + 512) < 0)
-        return -1;
-    struct logd_fields f;
-    logd_fields_find(r->json, r->len, &f);
-    char *o = pg->buf + *len;
-    o += sprintf(o, "%s\t%s\t%" PRIu64 "\t", r->host, r->session, r->recno);
-    o += put_time(o, r->received_ns);
-    *o++ = '\t';
-    o += put_num(o, f.has_ts, f.ts);
-    *o++ = '\t';
-    o += put_num(o, f.has_pid, f.pid);
-    *o++ = '\t';
-    o += put_num(o, f.has_tid, f.tid);
-    *o++ = '\t';
-    o +=
-        f.type ? put_text(o, f.type, (size_t)f.type_len) : put_num(o, false, 0);
-    *o++ = '\t';
-    o +=
-        f.name ? put_text(o, f.name, (size_t)f.name_len) : put_num(o, false, 0);
-    *o++ = '\t';
-    o += put_num(o, f.has_ret, f.ret);
-    *o++ = '\t';
-    o += put_text(o, r->json, r->len);
-    *o++ = '\n';
-    *len = (size_t)(o - pg->buf);
-    return 0;
-}
-
 static int copy_into(struct logd_pg *pg, const char *sql,
                      struct store_rec *const *recs, size_t n, char *err,
                      size_t errlen)
 {
-    size_t len = 0;
-    for (size_t i = 0; i < n; i++)
-        if (copy_line(pg, &len, recs[i]) < 0) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-    PGresult *r = PQexec(pg->conn, sql);
-    bool in_copy = PQresultStatus(r) == PGRES_COPY_IN;
-    PQclear(r);
-    if (!in_copy) {
-        logd_pg_set_err(err, errlen, pg->conn);
-        return -1;
-    }
-    int ok = PQputCopyData(pg->conn, pg->buf, (int)len) == 1;
-    ok = PQputCopyEnd(pg->conn, ok ? NULL : "send failed") == 1 && ok;
-    /* Every result of the COPY is read, or the connection stays busy. */
-    while ((r = PQgetResult(pg->conn)) != NULL) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            ok = 0;
-            logd_pg_set_err(err, errlen, pg->conn);
-        }
-        PQclear(r);
-    }
-    return ok ? 0 : -1;
+    return logd_pg_copy(pg->conn, sql, recs, n, &pg->buf, &pg->cap, err,
+                        errlen);
 }
 
 /* ---- the fast way ---- */
@@ -335,7 +244,7 @@ static int fast_batch(struct logd_pg *pg, struct store_rec *const *recs,
     }
     if (copy_into(pg,
                   "COPY events(host, session, rec, received, ts, pid, tid,"
-                  " type, name, ret, json) FROM STDIN",
+                  " type, name, ret, json) FROM STDIN (FORMAT binary)",
                   recs, n, err, errlen) < 0)
         return -1;
     for (size_t i = 0; i < n; i++)
@@ -347,12 +256,16 @@ static int fast_batch(struct logd_pg *pg, struct store_rec *const *recs,
 
 /* ---- the safe way ---- */
 
-/* From the staging table into the tables; @conv: the JSON conversion of
- * the staging table's json column. */
+/* From the staging table into the tables; @slow: the JSON conversions
+ * that keep a record the plain casts refuse as a JSON string (events'
+ * json is json, detections' jsonb). */
 static int safe_batch(struct logd_pg *pg, struct store_rec *const *recs,
-                      size_t n, const char *conv, char *err, size_t errlen)
+                      size_t n, bool slow, char *err, size_t errlen)
 {
-    if (copy_into(pg, "COPY vigil_stage FROM STDIN", recs, n, err, errlen) < 0)
+    const char *conv = slow ? "vigil_json(json)" : "json::json";
+    const char *convb = slow ? "vigil_jsonb(json)" : "json::jsonb";
+    if (copy_into(pg, "COPY vigil_stage FROM STDIN (FORMAT binary)", recs, n,
+                  err, errlen) < 0)
         return -1;
     char *name = PQescapeLiteral(pg->conn, pg->name, strlen(pg->name));
     if (name == NULL) {
@@ -373,7 +286,7 @@ static int safe_batch(struct logd_pg *pg, struct store_rec *const *recs,
              " (j->>'request_ts')::bigint, j FROM (SELECT *, %s AS j"
              " FROM vigil_stage WHERE type = 'detection') AS d"
              " ON CONFLICT DO NOTHING;",
-             name, conv, conv);
+             name, conv, convb);
     PQfreemem(name);
     return logd_pg_exec(pg->conn, sql, err, errlen);
 }
@@ -388,11 +301,9 @@ static int try_batch(struct logd_pg *pg, struct store_rec *const *recs,
     pg->n_days = pg->n_sess = 0;
     int rc = logd_pg_exec(pg->conn, "BEGIN", err, errlen);
     if (rc == 0)
-        rc = way == WAY_FAST ? fast_batch(pg, recs, n, err, errlen)
-                             : safe_batch(pg, recs, n,
-                                          way == WAY_SAFE ? "json::jsonb"
-                                                          : "vigil_jsonb(json)",
-                                          err, errlen);
+        rc = way == WAY_FAST
+                 ? fast_batch(pg, recs, n, err, errlen)
+                 : safe_batch(pg, recs, n, way == WAY_SAFE_SLOW, err, errlen);
     if (rc == 0)
         rc = logd_pg_exec(pg->conn, "COMMIT", err, errlen);
     if (rc == 0) {
@@ -427,7 +338,7 @@ int logd_pg_write(struct logd_pg *pg, struct store_rec *const *recs, size_t n,
     if (!logd_pg_connected(pg))
         return -EPIPE;
     /* The connection is fine, so the batch itself was refused: most
-     * likely a record jsonb does not take (an authenticated sender may
+     * likely a record that is not JSON (an authenticated sender may
      * send any bytes). Once more, slowly, keeping such records as JSON
      * strings. */
     if (try_batch(pg, recs, n, WAY_SAFE_SLOW, err, errlen) == 0)

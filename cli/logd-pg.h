@@ -10,7 +10,7 @@
 #include "logd-store.h"
 
 /* The newest schema this vigil knows (docs/store.md, "Schema"). */
-#define LOGD_PG_SCHEMA 1
+#define LOGD_PG_SCHEMA 2
 
 struct logd_pg;
 

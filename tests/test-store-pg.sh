@@ -70,10 +70,30 @@ PGDB=future psqlq "CREATE TABLE schema_version(version integer NOT NULL,
 start_err future "postgresql:///future?host=$PGD&port=5432&user=vigil" \
     --store-password-file "$PG_PWFILE"
 check "newer schema: said so" grep -q \
-    "schema is version 99, newer than this vigil knows (1): upgrade vigil" \
+    "schema is version 99, newer than this vigil knows (2): upgrade vigil" \
     "$TMP/e-future.err"
 expect_eq "newer schema: nothing created" \
     "$(PGDB=future psqlq "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" 1
+
+# A database at schema version 1 (tests/data/store/schema-v1.sql, written
+# by logd before migration 2) is migrated when logd starts: its records
+# stay, events.json becomes json, the processes view answers as before.
+PGDB=postgres psqlq "CREATE DATABASE old"
+PGPASSWORD=$PW "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGD" -p 5432 \
+    -U vigil -d old -f tests/data/store/schema-v1.sql >/dev/null 2>&1 ||
+    fail "cannot load tests/data/store/schema-v1.sql"
+start_logd "$TMP/m" --store "postgresql:///old?host=$PGD&port=5432&user=vigil" \
+    --store-password-file "$PG_PWFILE"
+stop_logd
+expect_eq "v1 database: migrated to version 2" \
+    "$(PGDB=old psqlq 'SELECT string_agg(version::text, $$ $$ ORDER BY version) FROM schema_version')" "1 2"
+expect_eq "v1 database: its records kept, json now json" \
+    "$(PGDB=old psqlq "SELECT count(*) || ' ' || min(pg_typeof(json)::text) FROM events")" "10 json"
+expect_eq "v1 database: the processes view" \
+    "$(PGDB=old psqlq "SELECT pid || ' ' || exe FROM processes ORDER BY pid" | tr '\n' ' ')" \
+    "300 /bin/sh 301 /usr/bin/dropper "
+expect_eq "v1 database: the detection" \
+    "$(PGDB=old psqlq "SELECT signature FROM detections")" "Vigil.Test.One"
 
 # 2. Two logd instances writing at once, from two senders at once.
 start_logd "$TMP/a" --control "udp://127.0.0.1:$CTL" $STORE --store-name logd-a
@@ -83,7 +103,7 @@ LA=$LOGD_PID
     --store-name logd-b 2>"$TMP/b.err" &
 LB=$!
 wait_for_line "$TMP/b.err" listening || fail "logd b did not start"
-check "migrated: schema version 1" test "$(psqlq 'SELECT max(version) FROM schema_version')" = 1
+check "migrated: schema version 2" test "$(psqlq 'SELECT max(version) FROM schema_version')" = 2
 send $DATA $CTL "$TMP/a.send" --count 20000 &
 S1=$!
 send $DATA2 $CTL2 "$TMP/b.send" --count 20000
@@ -117,10 +137,10 @@ expect_eq "indexed columns filled" "$(psqlq "SELECT count(DISTINCT name) ||
 expect_eq "the day's partition exists" "$(psqlq "SELECT count(*) FROM
     pg_inherits WHERE inhparent = 'events'::regclass AND inhrelid::regclass::text
     = 'events_' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD')")" 1
-expect_eq "indexes on time, session, pid, call name (host: the key)" \
-    "$(psqlq "SELECT indexname FROM pg_indexes WHERE tablename = 'events'
-        ORDER BY 1" | tr '\n' ' ')" \
-    "events_name events_pid events_pkey events_received events_session "
+expect_eq "indexes on time, session and pid, call name (host: the key)" \
+    "$(psqlq "SELECT indexname || ':' || split_part(indexdef, ' USING ', 2)
+        FROM pg_indexes WHERE tablename = 'events' ORDER BY 1" | tr '\n' ' ')" \
+    "events_name:btree (name) events_pkey:btree (host, session, rec, received) events_received:brin (received) events_session_pid:btree (session, pid) "
 check "JSON Lines files still written" test \
     "$(cat "$TMP/a"/*.jsonl | wc -l)" = 20000
 
@@ -154,23 +174,33 @@ for q in "$TMP"/q*.sql; do
 done
 check "docs/store.md: 5 queries run" test "$nq" = 5
 
-# Records jsonb refuses (an authenticated sender may send any bytes; jsonb
-# has no \u0000): the batch is sent again the slow way, keeping them as
-# JSON strings; none lost, the valid ones stay objects.
+# Records that are not JSON (an authenticated sender may send any bytes):
+# the batch is sent again the slow way, keeping them as JSON strings; none
+# lost, the valid ones stay objects. A \u0000 (json takes it, but every
+# ->> that meets it fails) is kept as a string at once, so it cannot break
+# the processes view for the whole fleet.
 printf '%s\n' '{"type":"syscall","ts":7,"pid":9,"name":"read" broken' \
     '{"type":"syscall","ts":8,"pid":9,"name":"read","decoded":["a\u0000b"]}' \
     '{"type":"syscall","ts":9,"pid":9,"name":"read","decoded":["tab\tback\\slash"]}' \
+    '{"type":"syscall","ts":10,"pid":9,"name":"execve","decoded":["/x\u0000"],"ret":0}' \
+    '{"type":"syscall","ts":11,"pid":99999999999,"tid":5,"name":"read"}' \
     >"$TMP/odd.jsonl"
 start_logd "$TMP/o" --control "udp://127.0.0.1:$CTL" $STORE
-send $DATA $CTL "$TMP/o.send" --count 3 --events "$TMP/odd.jsonl"
-wait_stats "$TMP/o" '.store.stored == 3' || echo "o: $(cat "$TMP/o/stats.json")"
+send $DATA $CTL "$TMP/o.send" --count 5 --events "$TMP/odd.jsonl"
+wait_stats "$TMP/o" '.store.stored == 5' || echo "o: $(cat "$TMP/o/stats.json")"
 stop_logd
 SO=$(jq -r .session "$TMP/o.send")
 expect_eq "odd records: all stored, none lost" \
-    "$(st "$TMP/o" '.store | [.stored, .lost] | @tsv')" "3	0"
+    "$(st "$TMP/o" '.store | [.stored, .lost] | @tsv')" "5	0"
 expect_eq "odd records: kept as strings, the valid one an object" \
-    "$(psqlq "SELECT rec, jsonb_typeof(json), ts FROM events WHERE session =
-        '$SO' ORDER BY rec" | tr '\n' ' ')" "0|string|7 1|string|8 2|object|9 "
+    "$(psqlq "SELECT rec, json_typeof(json), ts FROM events WHERE session =
+        '$SO' ORDER BY rec" | tr '\n' ' ')" "0|string|7 1|string|8 2|object|9 3|string|10 4|object|11 "
+expect_eq "odd records: a pid out of integer's range is NULL, not refused" \
+    "$(psqlq "SELECT coalesce(pid::text, 'NULL') || ' ' || tid || ' ' ||
+        (json->>'pid') FROM events WHERE session = '$SO' AND rec = 4")" \
+    "NULL 5 99999999999"
+expect_eq "odd records: the processes view still answers" \
+    "$(psqlq "SELECT count(*) FROM processes WHERE session = '$SO'")" 1
 expect_eq "odd records: the text intact" "$(psqlq "SELECT json #>> '{}' FROM
     events WHERE session = '$SO' AND rec = 0")" \
     '{"type":"syscall","ts":7,"pid":9,"name":"read" broken'
