@@ -72,7 +72,10 @@ static bool rd(struct vcpu *v, uint64_t va, void *dst, size_t len)
 
 /* The file's path, built from its dentry up to the root of its mount
  * (mount points are not crossed: a file under a mount shows the path
- * inside that mount). Returns the length written at @out (no NUL). */
+ * inside that mount). A file whose dentry is its own parent belongs to no
+ * directory (the kernel's pseudo files: SysV shared memory "SYSV<key>",
+ * memfd "memfd:NAME"): its name alone, after a '/', as /proc/PID/maps
+ * shows it. Returns the length written at @out (no NUL). */
 static uint32_t file_path(struct vcpu *v, uint64_t file, char *out,
                           uint32_t room, bool *part)
 {
@@ -89,7 +92,7 @@ static uint32_t file_path(struct vcpu *v, uint64_t file, char *out,
         uint32_t len = 0;
         if (!rd(v, d + c->d_parent, &parent, 8))
             return 0;
-        if (parent == d)
+        if (parent == d && depth > 0)
             break; /* the root of the mount */
         if (!rd(v, d + c->d_len, &len, 4) || !rd(v, d + c->d_name, &name, 8) ||
             len == 0 || len > 255 || len + 1 > pos)
@@ -98,6 +101,10 @@ static uint32_t file_path(struct vcpu *v, uint64_t file, char *out,
         if (!rd(v, name, tmp + pos, len))
             return 0;
         tmp[--pos] = '/';
+        if (parent == d) { /* a file of its own (SysV shm, memfd): "/NAME" */
+            depth++;
+            break;
+        }
         d = parent;
     }
     uint32_t n = (uint32_t)sizeof tmp - pos;
