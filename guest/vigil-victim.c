@@ -5,6 +5,10 @@
  *                         own copy of libc's write (checked with nm)
  *   vigil-victim jit      maps a page RW, writes getpid code into it, makes
  *                         it RX and calls it: self-generated code
+ *   vigil-victim patch    patches its own file-backed code: mprotect RW on
+ *                         a page of its text, writes getpid code there,
+ *                         mprotect RX, calls it (code patching, as
+ *                         hollowing or hooking does)
  *   vigil-victim wait     a victim for vigil-inject-ptrace and
  *                         vigil-inject-pvw: prints "victim PID PAD HOOK
  *                         ARENA" (a never-run stretch of its own code, a
@@ -48,6 +52,26 @@ void (*volatile hook)(void) = benign;
 __attribute__((noinline, used, aligned(64))) static void pad(void)
 {
     __asm__ volatile(".fill 256, 1, 0x90");
+}
+
+/* A page of its own in the program's text, never run unpatched: patching
+ * it cannot pull the running code's page from under it. */
+__attribute__((noinline, used, aligned(4096))) static void patch_page(void)
+{
+    __asm__ volatile(".fill 4096, 1, 0xc3");
+}
+
+static int patch(void)
+{
+    unsigned char *p = (unsigned char *)(uintptr_t)patch_page;
+    if (mprotect(p, 4096, PROT_READ | PROT_WRITE) < 0)
+        return 1;
+    memcpy(p, getpid_code, sizeof getpid_code);
+    if (mprotect(p, 4096, PROT_READ | PROT_EXEC) < 0)
+        return 1;
+    long pid = ((long (*)(void))(uintptr_t)p)();
+    printf("patched getpid %ld at %p\n", pid, (void *)p);
+    return pid == getpid() ? 0 : 1;
 }
 
 static int jit(void)
@@ -159,8 +183,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "jit"))
         return jit();
+    if (!strcmp(mode, "patch"))
+        return patch();
     if (!strcmp(mode, "wait"))
         return wait_mode();
-    fprintf(stderr, "usage: vigil-victim static|jit|wait\n");
+    fprintf(stderr, "usage: vigil-victim static|jit|patch|wait\n");
     return 2;
 }

@@ -120,7 +120,7 @@ static void vma(struct walk *w, uint64_t p, uint64_t lo, uint64_t hi)
 {
     const struct vring_vma_config *c = &vmas.c;
     uint8_t b[512];
-    uint64_t start, end, flags, pgoff, file, mm;
+    uint64_t start, end, flags, pgoff, file, mm, anon = 0;
     if (p < KERNEL_BOTTOM)
         return; /* the kernel's reserved entries, not mappings */
     if (++w->looked > MAX_VMAS) {
@@ -137,6 +137,8 @@ static void vma(struct walk *w, uint64_t p, uint64_t lo, uint64_t hi)
     memcpy(&pgoff, b + c->vm_pgoff - vmas.vma_lo, 8);
     memcpy(&file, b + c->vm_file - vmas.vma_lo, 8);
     memcpy(&mm, b + c->vm_mm - vmas.vma_lo, 8);
+    if (c->vm_anon_vma != 0)
+        memcpy(&anon, b + c->vm_anon_vma - vmas.vma_lo, 8);
     /* A mapping being changed, or not one of this process's. */
     if (mm != w->mm || start != lo || end - 1 != hi || end <= start ||
         start < w->last_end) {
@@ -156,6 +158,8 @@ static void vma(struct walk *w, uint64_t p, uint64_t lo, uint64_t hi)
     e->pgoff = pgoff;
     e->file = file;
     e->flags = (uint32_t)(flags & (VM_READ | VM_WRITE | VM_EXEC | VM_SHARED));
+    if (file != 0 && anon != 0)
+        e->flags |= VRAW_VMA_ANON_PAGES;
     e->path_len = 0;
     e->reserved = 0;
     uint32_t room = (uint32_t)(w->end - w->at - sizeof *e);
@@ -313,10 +317,11 @@ void vma_setup(const struct vring_config *cfg, bool on)
     const struct vring_vma_config *c = &cfg->vma;
     memset(&vmas, 0, sizeof vmas);
     vmas.c = *c;
-    uint16_t offs[] = {c->vm_start, c->vm_end,  c->vm_flags,
-                       c->vm_pgoff, c->vm_file, c->vm_mm};
+    uint16_t offs[] = {c->vm_start, c->vm_end, c->vm_flags,   c->vm_pgoff,
+                       c->vm_file,  c->vm_mm,  c->vm_anon_vma};
+    size_t noffs = sizeof offs / sizeof *offs - (c->vm_anon_vma == 0);
     uint32_t lo = offs[0], hi = offs[0] + 8u;
-    for (size_t i = 1; i < sizeof offs / sizeof *offs; i++) {
+    for (size_t i = 1; i < noffs; i++) {
         if (offs[i] < lo)
             lo = offs[i];
         if (offs[i] + 8u > hi)

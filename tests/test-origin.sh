@@ -17,6 +17,7 @@ cat >"$TMP/guest.sh" <<'EOF'
 uname -r
 vigil-victim static
 vigil-victim jit
+vigil-victim patch
 strace -o /dev/null /bin/true
 vigil-dlopen
 rm -f /tmp/victim-stop
@@ -134,6 +135,21 @@ scenario() {
     expect_eq "... made executable by its own mprotect" \
         "$(echo "$j" | jq -r .evidence.call)" mprotect
 
+    # Code patching: the program made a page of its own text writable,
+    # wrote code there and made it executable again. The kernel gave the
+    # mapping copies of its pages (anon_vma); the process's own grant
+    # covers the frame.
+    p=$(ev '.comm == "vigil-victim" and .name == "getpid" and .origin == "injected" and .evidence.kind == "modified-file"')
+    ppid=$(sed -n 's/^patched getpid \([0-9]*\) .*/\1/p' "$TMP/out")
+    expect_eq "patched file code: its getpid is injected (modified-file) in the program" \
+        "$(echo "$p" | jq -r '.pid, .caller.module')" "${ppid:-?}
+/usr/bin/vigil-victim"
+    expect_eq "... naming the process itself and its mprotect" \
+        "$(echo "$p" | jq -r '.evidence.pid, .evidence.call')" "${ppid:-?}
+mprotect"
+    expect_eq "... its other calls, in the same (now copied) mapping, are not flagged" \
+        "$(ev ".pid == ${ppid:-0} and .origin != null" | wc -l)" 1
+
     # Injection by ptrace: POKETEXT into the victim's own code, RIP set there.
     ppid_=$(ev '.comm == "vigil-inject-pt" and .name == "ptrace"' | jq -r .pid | sort -u)
     inj=$(ev ".pid == $vpid and .origin == \"injected\" and .evidence.call == \"ptrace\"")
@@ -193,8 +209,10 @@ scenario() {
         test "$before" -gt 0 -a "$after" -gt 0
     expect_eq "... carry no origin" \
         "$(echo "$own" | jq -r '.origin // "none"' | sort -u)" none
-    expect_eq "exactly the 14 shellcode calls are injected in the whole boot" \
-        "$(ev '.origin == "injected"' | wc -l)" 14
+    expect_eq "exactly the 14 shellcode calls and the patched getpid are injected in the whole boot" \
+        "$(ev '.origin == "injected"' | wc -l)" 15
+    expect_eq "... one of them as modified file code" \
+        "$(ev '.evidence.kind == "modified-file"' | wc -l)" 1
     nocaller=$(ev '.caller == null or .caller.module == null' | wc -l)
     expect_eq "every call has a caller module" "$nocaller" 0
 }

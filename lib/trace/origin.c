@@ -495,6 +495,54 @@ static int judge_shm(const struct vorigin *o, const struct vigil_syscall *ev,
     return 2;
 }
 
+/* Whether what the trace saw explains copied pages in [start, end) of
+ * @tgid: another process's write there, or the group's own grant of
+ * PROT_WRITE over part of it. */
+static bool explained(const struct vorigin *o, int32_t tgid, uint64_t start,
+                      uint64_t end)
+{
+    for (size_t i = 0; i < o->nw; i++)
+        if (o->w[i].target == tgid && o->w[i].start < end &&
+            o->w[i].end > start)
+            return true;
+    for (size_t i = 0; i < o->ns; i++)
+        if (o->s[i].tgid == tgid && (o->s[i].prot & PROT_WRITE) &&
+            o->s[i].start < end && o->s[i].end > start)
+            return true;
+    return false;
+}
+
+/* A frame in a file mapping whose pages were written after it was mapped
+ * (the kernel gave it copies: anon_vma). Code written over a file's code
+ * is what hollowing and hooking do, and no JIT needs to: injected, even
+ * when the process did it itself (kind "modified-file"). The kernel's flag
+ * is per mapping, so the trace narrows it down: the process's own
+ * PROT_WRITE grant over the frame names the process and its call; seen
+ * writes elsewhere in the mapping explain the copies (other processes'
+ * writes were judged byte by byte already); copies nothing explains were
+ * written where the trace did not look (before it began, or a way not
+ * followed): the frame counts, naming the attached tracer or no one. */
+static int judge_modified(const struct vorigin *o,
+                          const struct vigil_syscall *ev,
+                          const struct vmmap_region *g, uint64_t addr,
+                          struct vigil_origin *out)
+{
+    const struct srec *wr = granted(o, ev->tgid, addr, PROT_WRITE);
+    if (wr != NULL) {
+        struct who me = who_of(ev);
+        evidence(out, VIGIL_ORIGIN_INJECTED, "modified-file", addr, &me,
+                 wr->call);
+        return 2;
+    }
+    if (explained(o, ev->tgid, g->start, g->end))
+        return 0;
+    int ti = tracer_at(o, ev->tgid);
+    const struct trec *t = ti >= 0 ? &o->t[ti] : NULL;
+    evidence(out, VIGIL_ORIGIN_INJECTED, "modified-file", addr,
+             t != NULL ? &t->by : NULL, t != NULL ? "ptrace" : NULL);
+    return 2;
+}
+
 /* The verdict for one frame: 2 injected, 1 self-generated, 0 own code. */
 static int judge(const struct vorigin *o, const struct vigil_syscall *ev,
                  const struct vmmap_region *g, uint64_t addr,
@@ -505,8 +553,12 @@ static int judge(const struct vorigin *o, const struct vigil_syscall *ev,
         evidence(out, VIGIL_ORIGIN_INJECTED, w->kind, addr, &w->by, w->call);
         return 2;
     }
-    if (g != NULL && !g->anon)
-        return judge_shm(o, ev, g, addr, out);
+    if (g != NULL && !g->anon) {
+        int j = judge_shm(o, ev, g, addr, out);
+        if (j == 0 && (g->flags & VRAW_VMA_ANON_PAGES))
+            j = judge_modified(o, ev, g, addr, out);
+        return j;
+    }
     if (g == NULL || !g->anon || !strcmp(g->name, "[vdso]"))
         return 0;
     const struct srec *wr = granted(o, ev->tgid, addr, PROT_WRITE);

@@ -95,8 +95,7 @@ void vshm_attached(struct vshm *s, int32_t tgid, const char *comm, int32_t id,
     s->anext = (k + 1) % ATTACHED;
 }
 
-void vshm_detached(struct vshm *s, int32_t tgid, uint64_t addr,
-                   uint64_t *len)
+void vshm_detached(struct vshm *s, int32_t tgid, uint64_t addr, uint64_t *len)
 {
     *len = 0;
     for (size_t i = 0; i < ATTACHED; i++)
@@ -129,7 +128,7 @@ bool vshm_find(const struct vshm *s, int32_t tgid, uint64_t addr,
         /* Without shmget's size, the mapping that starts at the
          * attachment is the segment. */
         uint64_t size = size_of(s, t->id);
-        uint64_t end = size != 0 ? t->addr + size
+        uint64_t end = size != 0           ? t->addr + size
                        : rstart == t->addr ? rend
                                            : t->addr;
         if (addr < end)

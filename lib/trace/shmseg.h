@@ -29,8 +29,7 @@ void vshm_attached(struct vshm *s, int32_t tgid, const char *comm, int32_t id,
 
 /* shmdt(@addr) by @tgid succeeded: the attachment goes; *len is its size
  * when shmget was seen, 0 otherwise. */
-void vshm_detached(struct vshm *s, int32_t tgid, uint64_t addr,
-                   uint64_t *len);
+void vshm_detached(struct vshm *s, int32_t tgid, uint64_t addr, uint64_t *len);
 
 /* The group ended or replaced its program: its attachments go (what it
  * could write into segments stays). */

@@ -349,6 +349,8 @@ static void test_more_routes(void)
     rec_add(&r, 0x10000, 0x14000, 0, 0, RX | VRAW_VMA_WRITE, NULL);
     rec_add(&r, 0x20000, 0x22000, 0, 0, RX | VRAW_VMA_WRITE, NULL);
     rec_add(&r, 0x30000, 0x31000, 0, 0xf9, RX, "/SYSV00000000");
+    rec_add(&r, 0x40000, 0x42000, 1, 0xfa, RX | VRAW_VMA_ANON_PAGES,
+            "/usr/lib/libp.so");
     CHECK(vmmap_apply(m, (struct vraw_vmas *)r.b) == 0, "map 700");
     struct vigil_syscall mm = event("mmap", 700, "victim", 0x10);
     mm.args[1] = 4 * 4096;
@@ -482,6 +484,24 @@ static void test_more_routes(void)
     vorigin_forget(o, 700);
     CHECK(kind_at(o, m, 700, 0x30010, &org) == VIGIL_ORIGIN_NONE,
           "... and forgotten with the program");
+
+    /* A file mapping with copied pages (anon_vma). */
+    CHECK(kind_at(o, m, 700, 0x40010, &org) == VIGIL_ORIGIN_INJECTED &&
+              !strcmp(org.evidence.kind, "modified-file") &&
+              org.evidence.pid == 0 && !strcmp(org.module, "/usr/lib/libp.so"),
+          "modified file code nothing seen explains is injected, naming no "
+          "one");
+    struct vigil_syscall pr = event("mprotect", 700, "victim", 0x10);
+    pr.args[0] = 0x41000;
+    pr.args[1] = 4096;
+    pr.args[2] = 3; /* PROT_READ|PROT_WRITE */
+    vorigin_learn(o, &pr);
+    CHECK(kind_at(o, m, 700, 0x41010, &org) == VIGIL_ORIGIN_INJECTED &&
+              !strcmp(org.evidence.kind, "modified-file") &&
+              org.evidence.pid == 700 && !strcmp(org.evidence.call, "mprotect"),
+          "... written by the process's own PROT_WRITE grant: names it");
+    CHECK(kind_at(o, m, 700, 0x40010, &org) == VIGIL_ORIGIN_NONE,
+          "... the rest of the mapping: the grant explains the copies");
     vorigin_free(o);
     vmmap_free(m);
 }
