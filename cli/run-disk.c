@@ -290,6 +290,7 @@ static void disk_stop(struct run_disk *d)
 {
     if (!d)
         return;
+    pid_t filter = d->pid; /* names its temporary status file */
     int status;
     if (d->pid > 0 && waitpid(d->pid, &status, WNOHANG) == d->pid) {
         /* Not stopped by us: the guest's disk failed from then on (QEMU
@@ -323,9 +324,10 @@ static void disk_stop(struct run_disk *d)
     if (d->qnbd > 0)
         run_qnbd_stop(d->qnbd, d->qsock);
     if (d->status[0]) {
-        char tmp[sizeof d->status + 8];
+        /* and what a filter killed while replacing it left (vigil/replace.h) */
+        char tmp[sizeof d->status + 32];
         unlink(d->status);
-        snprintf(tmp, sizeof tmp, "%s.tmp", d->status);
+        snprintf(tmp, sizeof tmp, "%s.tmp.%d", d->status, (int)filter);
         unlink(tmp);
     }
     free(d);

@@ -24,6 +24,7 @@
 #include "vigil/file.h"
 #include "vigil/image.h"
 #include "vigil/profile.h"
+#include "vigil/replace.h"
 
 #define KERNEL_MAX   (1u << 30)
 #define PROFILE_MAX  (16u << 20)
@@ -41,34 +42,6 @@ static bool is_hex(const char *s, size_t min, size_t max)
     return s[n] == '\0' && n >= min && n <= max;
 }
 
-/* Write @len bytes of @data to @path atomically: a temporary file beside
- * it, synced, then renamed over it. */
-static int write_atomic(const char *path, const char *data, size_t len)
-{
-    char tmp[PATH_BUF + 32];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    int err = 0;
-    for (size_t off = 0; off < len && err == 0;) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno != EINTR)
-            err = -errno;
-        else if (w > 0)
-            off += (size_t)w;
-    }
-    if (err == 0 && fsync(fd) < 0)
-        err = -errno;
-    if (close(fd) < 0 && err == 0)
-        err = -errno;
-    if (err == 0 && rename(tmp, path) < 0)
-        err = -errno;
-    if (err < 0)
-        unlink(tmp);
-    return err;
-}
-
 /* The profile at @path, if it is one vigil reads, of build id @id, made
  * from the kernel image whose SHA-256 is @sha. */
 static bool cached_ok(const char *path, const char *id, const char *sha)
@@ -80,14 +53,11 @@ static bool cached_ok(const char *path, const char *id, const char *sha)
     struct vprof *p = NULL;
     struct vprof_diag d = {{0}};
     bool ok = vprof_load_json(&p, buf, len, &d) == 0;
-    vprof_free(p);
-    json_t *j = ok ? json_loadb(buf, len, 0, NULL) : NULL;
-    json_t *c = json_object_get(j, "cache");
-    const char *jid = json_string_value(json_object_get(c, "build_id"));
-    const char *jsha = json_string_value(json_object_get(c, "kernel_sha256"));
-    ok = ok && jid && jsha && !strcmp(jid, id) && !strcmp(jsha, sha);
-    json_decref(j);
     free(buf);
+    const char *jid = ok ? vprof_string(p, "cache", "build_id") : NULL;
+    const char *jsha = ok ? vprof_string(p, "cache", "kernel_sha256") : NULL;
+    ok = ok && jid && jsha && !strcmp(jid, id) && !strcmp(jsha, sha);
+    vprof_free(p);
     return ok;
 }
 
@@ -155,14 +125,14 @@ static int rebuild(const char *dir, const uint8_t *buf, size_t len,
     if (text == NULL)
         return -EINVAL;
     snprintf(path, pathlen, "%s/%s.json", dir, id);
-    err = write_atomic(path, text, strlen(text));
+    err = vigil_replace_file(path, text, strlen(text), 0644);
     free(text);
     char ipath[PATH_BUF + 96];
     snprintf(ipath, sizeof ipath, "%s/kernel-%s.id", dir, sha);
     char line[BUILD_ID_HEX + 1];
     snprintf(line, sizeof line, "%s\n", id);
     if (err == 0)
-        err = write_atomic(ipath, line, strlen(line));
+        err = vigil_replace_file(ipath, line, strlen(line), 0644);
     if (err < 0)
         cli_warn("cannot cache the kernel profile in %s: %s", dir,
                  strerror(-err));

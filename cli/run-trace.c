@@ -426,6 +426,8 @@ static int make_config(const struct vprof *p, const struct run_trace_opts *o,
     if (vprof_symbol(p, "acct_process", &c->group_exit_fn) < 0 &&
         vprof_symbol(p, "do_group_exit", &c->group_exit_fn) < 0)
         c->group_exit_fn = 0;
+    if (vprof_symbol(p, "__switch_to", &c->switch_fn) < 0)
+        c->switch_fn = 0; /* the plugin then reads the task at every call */
     if (o->act.flags & VACT_CALLERS)
         vma_config(p, &c->vma);
     return 0;

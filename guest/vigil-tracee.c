@@ -5,6 +5,10 @@
  *     is released by a write from the main thread;
  *   - forks a child that execs another program;
  *   - makes a call that fails with a known errno (ENOENT).
+ * With --int80 it makes i386 calls instead; with --shared-tls two threads
+ * that share their TLS (a clone without CLONE_SETTLS) take turns writing
+ * to two pipes, so that only the kernel's own record of the running thread
+ * tells them apart.
  * Raw system calls keep libc from adding or merging any. Each step prints
  * what the test will look for, so the expected values come from the run.
  */
@@ -12,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +47,43 @@ static long int80(long nr, long a, long b, long c)
 
 static const char int80_msg[] = "int80 says hi\n";
 
+/* --shared-tls: the threads hand a token back and forth, TURNS times. */
+#define TURNS 4
+static int to_main[2], to_child[2];
+
+/* Runs on the main thread's TLS: raw calls only, no errno on success. */
+static int turner(void *arg)
+{
+    char c;
+    (void)arg;
+    for (int i = 0; i < TURNS; i++) {
+        syscall(SYS_write, to_main[1], "c", 1);
+        syscall(SYS_read, to_child[0], &c, 1);
+    }
+    syscall(SYS_exit, 0);
+    return 0;
+}
+
+static int shared_tls(void)
+{
+    static char stack[64 * 1024] __attribute__((aligned(16)));
+    if (pipe(to_main) != 0 || pipe(to_child) != 0)
+        return 1;
+    int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+                CLONE_THREAD | CLONE_SYSVSEM;
+    long child = clone(turner, stack + sizeof stack, flags, NULL);
+    if (child < 0)
+        return 1;
+    char c;
+    for (int i = 0; i < TURNS; i++) {
+        syscall(SYS_read, to_main[0], &c, 1);
+        syscall(SYS_write, to_child[1], "m", 1);
+    }
+    printf("shared-tls main %ld child %ld writes %d %d\n",
+           (long)syscall(SYS_gettid), child, to_child[1], to_main[1]);
+    return 0;
+}
+
 static void *reader(void *arg)
 {
     char buf[64];
@@ -60,6 +102,8 @@ int main(int argc, char **argv)
         printf("int80 getpid %ld write %ld\n", pid, n);
         return 0;
     }
+    if (argc > 1 && !strcmp(argv[1], "--shared-tls"))
+        return shared_tls();
     if (argc > 1 && !strcmp(argv[1], "--child")) {
         printf("child %ld\n", (long)syscall(SYS_getpid));
         return 0;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <nbdkit-filter.h>
+#include <vigil/replace.h>
 #include <vigil/sigdb.h>
 
 #include "record.h"
@@ -68,23 +69,16 @@ static void write_status(void)
 {
     if (!dbs.o.status_path || !dbs.o.reload_path)
         return;
-    char target[4096] = "-", tmp[4200], line[4200];
+    char target[4096] = "-", line[4200];
     ssize_t n = readlink(dbs.o.reload_path, target, sizeof(target) - 1);
     if (n > 0)
         target[n] = '\0';
     else
         snprintf(target, sizeof(target), "-");
     int len = snprintf(line, sizeof(line), "loaded %s\n", target);
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", dbs.o.status_path) >=
-        (int)sizeof(tmp))
-        return;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return;
-    bool ok = write(fd, line, (size_t)len) == len;
-    close(fd);
-    if (!ok || rename(tmp, dbs.o.status_path) < 0)
-        unlink(tmp);
+    /* Not written: the old status stays, and vigil reports the update as
+     * not yet loaded by this disk's filter (cli/run-update.c). */
+    (void)vigil_replace_file(dbs.o.status_path, line, (size_t)len, 0600);
 }
 
 /* Whether the trigger differs from when it was last seen (and note it). */

@@ -90,28 +90,20 @@ static bool hidden_thread(const struct vraw_task *t)
     return yes;
 }
 
-/* KASLR moves the x86-64 kernel by a multiple of CONFIG_PHYSICAL_ALIGN,
- * which must be a multiple of 2 MiB on 64-bit, within 1 GiB. */
-#define SLIDE_ALIGN (2ull << 20)
-#define SLIDE_MAX   (1ull << 30)
-
 bool hide_group_exit_maybe(uint64_t vaddr)
 {
     /* Decided without the slide: the hooked function may be translated
      * before any user thread has shown it (kernel threads end during boot
      * too), and a translated block keeps the callbacks it was given. */
-    uint64_t fn = hidden.group_exit_fn;
-    return hidden.on && fn != 0 && vaddr >= fn && vaddr - fn < SLIDE_MAX &&
-           (vaddr - fn) % SLIDE_ALIGN == 0;
+    return hidden.on && ident_kernel_fn_maybe(hidden.group_exit_fn, vaddr);
 }
 
 void hide_group_exit(struct vcpu *v, uint64_t vaddr)
 {
     /* exit_group posts the event at the call too; a second one finds no
      * table and costs the executor nothing. */
-    uint64_t slide;
     struct vraw_task t;
-    if (ident_kernel_slide(&slide) && vaddr == hidden.group_exit_fn + slide &&
+    if (ident_kernel_fn_is(hidden.group_exit_fn, vaddr) &&
         ident_in_kernel(v, &t) && hidden_thread(&t))
         hide_event(&t, VHIDE_OP_EXIT, 0);
 }

@@ -9,18 +9,21 @@
 #include "nrset.h"
 #include "vigil/syscalls.h"
 
+/* KASLR moves the x86-64 kernel by a multiple of CONFIG_PHYSICAL_ALIGN,
+ * which must be a multiple of 2 MiB on 64-bit, within 1 GiB. */
+#define SLIDE_ALIGN (2ull << 20)
+#define SLIDE_MAX   (1ull << 30)
+
 static struct {
     struct vring_config cfg;
     /* One read covering pid, tgid, comm and real_parent. */
     uint32_t blk_off, blk_len;
     uint64_t epoch; /* see struct ident */
-    int vforks;     /* vfork-like calls in flight */
     uint64_t slide; /* KASLR slide + 1; 0 while unknown */
     /* Calls that start a new identity epoch, by number: [0] 64-bit ABI,
      * [1] i386. */
     nrset new_epoch[2];
     nrset renames[2]; /* new epoch after success */
-    int nr_vfork[2], nr_clone[2], nr_clone3[2];
 } idents;
 
 /* In user mode, and around the kernel's swapgs at either end of a call,
@@ -87,30 +90,79 @@ static bool read_task(struct vcpu *v, uint64_t task, struct vraw_task *t)
     return t->tid > 0 && t->tgid > 0 && t->tgid <= t->tid;
 }
 
+bool ident_kernel_fn_maybe(uint64_t fn, uint64_t vaddr)
+{
+    return fn != 0 && vaddr >= fn && vaddr - fn < SLIDE_MAX &&
+           (vaddr - fn) % SLIDE_ALIGN == 0;
+}
+
+bool ident_kernel_fn_is(uint64_t fn, uint64_t vaddr)
+{
+    uint64_t slide = __atomic_load_n(&idents.slide, __ATOMIC_ACQUIRE);
+    return slide != 0 && fn != 0 && vaddr == fn + slide - 1;
+}
+
+bool ident_switch_maybe(uint64_t vaddr)
+{
+    return ident_kernel_fn_maybe(idents.cfg.switch_fn, vaddr);
+}
+
+void ident_on_switch(struct vcpu *v, uint64_t vaddr)
+{
+    /* __switch_to(prev, next): the task about to run is in rsi. Before
+     * the slide is known no candidate can be told from the real one, and
+     * cur_task stays unknown (ident() then reads it). */
+    if (ident_kernel_fn_is(idents.cfg.switch_fn, vaddr))
+        v->cur_task = reg(v, R_RSI);
+}
+
+void ident_on_cr3_write(struct vcpu *v)
+{
+    v->cr3_written = true;
+}
+
 /* The running thread, from the cache or the guest kernel. Returns false
- * (with t->task set to what was read) when it does not look like a task. */
+ * (with t->task set to what was read) when it does not look like a task.
+ * Keyed by the task_struct's address, which names one thread for as long as
+ * it lives (an exit starts a new epoch before the address can be reused),
+ * whatever the thread shares with others (a vfork child runs on its
+ * parent's page tables and TLS; a clone without CLONE_SETTLS shares the
+ * FS base). An execve gives the thread a new address space, and a new
+ * name after it: the kernel writes cr3 then, and an entry is checked
+ * against cr3 after every write (the new page tables are allocated before
+ * the old are freed, so they never have the old address). */
 bool ident(struct vcpu *v, struct vraw_task *t)
 {
-    uint64_t cr3 = reg(v, R_CR3), fs = reg(v, R_FS);
-    v->cr3 = cr3;
+    uint64_t task = v->cur_task;
+    if (task == 0) {
+        task = current_task(v, false);
+        /* From now on the hook keeps it, if it can tell the real
+         * __switch_to (a switch before this point was not seen, but it
+         * happened before this read, which is current). */
+        if (idents.cfg.switch_fn != 0 &&
+            __atomic_load_n(&idents.slide, __ATOMIC_ACQUIRE) != 0)
+            v->cur_task = task;
+    }
     uint64_t epoch = __atomic_load_n(&idents.epoch, __ATOMIC_ACQUIRE);
     struct ident *c =
-        &v->ident[((cr3 >> 12) ^ (fs >> 4) ^ (fs >> 16)) & (IDENT_SLOTS - 1)];
-    bool cacheable = __atomic_load_n(&idents.vforks, __ATOMIC_ACQUIRE) == 0;
-    if (cacheable && c->t.task != 0 && c->cr3 == cr3 && c->fs == fs &&
-        c->epoch == epoch) {
+        &v->ident[((task >> 6) ^ (task >> 14)) & (IDENT_SLOTS - 1)];
+    bool check = v->cr3_written;
+    v->cr3_written = false;
+    uint64_t cr3 = check ? reg(v, R_CR3) : 0;
+    if (c->t.task == task && task != 0 && c->epoch == epoch &&
+        (!check || c->cr3 == cr3)) {
         *t = c->t;
+        v->cr3 = c->cr3;
         return true;
     }
-    uint64_t task = current_task(v, false);
-    if (!read_task(v, task, t))
+    v->cr3 = check ? cr3 : reg(v, R_CR3);
+    if (!read_task(v, task, t)) {
+        v->cur_task = 0; /* read it again next time */
         return false;
-    if (cacheable) {
-        c->cr3 = cr3;
-        c->fs = fs;
-        c->epoch = epoch;
-        c->t = *t;
     }
+    c->cr3 = v->cr3;
+    c->epoch = epoch;
+    c->t = *t;
     return true;
 }
 
@@ -143,34 +195,6 @@ void ident_after_call(uint64_t nr, bool compat, int64_t ret)
 {
     if (ret >= 0 && nrset_has(idents.renames[compat], nr))
         __atomic_fetch_add(&idents.epoch, 1, __ATOMIC_ACQ_REL);
-}
-
-/* Whether this call creates a child that shares our TLS and page tables
- * until it execs: vfork, or clone/clone3 with CLONE_VM but without
- * CLONE_THREAD. */
-bool ident_vfork_like(struct vcpu *v, uint64_t nr, const uint64_t args[6],
-                      bool compat)
-{
-    uint64_t flags;
-    if ((int64_t)nr == idents.nr_vfork[compat])
-        return true;
-    if ((int64_t)nr == idents.nr_clone[compat])
-        flags = args[0];
-    else if ((int64_t)nr != idents.nr_clone3[compat] ||
-             !mem(v, args[0], &flags, 8))
-        return false;
-    return (flags & CLONE_VFORK) ||
-           ((flags & CLONE_VM) && !(flags & CLONE_THREAD));
-}
-
-void ident_vfork_begin(void)
-{
-    __atomic_fetch_add(&idents.vforks, 1, __ATOMIC_ACQ_REL);
-}
-
-void ident_vfork_end(void)
-{
-    __atomic_fetch_sub(&idents.vforks, 1, __ATOMIC_ACQ_REL);
 }
 
 int ident_setup(const struct vring_config *cfg, char *err, size_t errlen)
@@ -206,12 +230,6 @@ int ident_setup(const struct vring_config *cfg, char *err, size_t errlen)
             nrset_add(idents.new_epoch[compat], epoch_calls[i], compat);
         for (size_t i = 0; i < sizeof rename_calls / sizeof *rename_calls; i++)
             nrset_add(idents.renames[compat], rename_calls[i], compat);
-        idents.nr_vfork[compat] =
-            compat ? vsys_number_compat("vfork") : vsys_number("vfork");
-        idents.nr_clone[compat] =
-            compat ? vsys_number_compat("clone") : vsys_number("clone");
-        idents.nr_clone3[compat] =
-            compat ? vsys_number_compat("clone3") : vsys_number("clone3");
     }
     return 0;
 }

@@ -36,12 +36,22 @@ void ident_after_call(uint64_t nr, bool compat, int64_t ret);
  * runs in the kernel, where no identity of its thread is taken. */
 void ident_untraced_call(uint64_t nr, bool compat);
 
-/* Whether call `nr` makes a child that runs on the caller's TLS and page
- * tables until it execs (vfork; clone with CLONE_VM but not CLONE_THREAD).
- * While one is in flight, bracketed by begin/end, the cache is bypassed. */
-bool ident_vfork_like(struct vcpu *v, uint64_t nr, const uint64_t args[6],
-                      bool compat);
-void ident_vfork_begin(void);
-void ident_vfork_end(void);
+/* Kernel functions hooked by address are instrumented before the KASLR
+ * slide is known (a translated block keeps the callbacks it was given):
+ * whether @vaddr is link-time address @fn under some possible slide, and,
+ * once the slide is known, whether it is @fn's address. */
+bool ident_kernel_fn_maybe(uint64_t fn, uint64_t vaddr);
+bool ident_kernel_fn_is(uint64_t fn, uint64_t vaddr);
+
+/* The context switch (__switch_to, from the profile): whether the
+ * instruction at @vaddr may be its first, and the callback there (which
+ * reads rsi: registered with register access), that tells the vCPU which
+ * task runs next, so that ident() reads nothing in the common case. */
+bool ident_switch_maybe(uint64_t vaddr);
+void ident_on_switch(struct vcpu *v, uint64_t vaddr);
+
+/* The kernel wrote cr3 on this vCPU (another process's address space, or
+ * a new one after execve): the next ident() checks the address space. */
+void ident_on_cr3_write(struct vcpu *v);
 
 #endif

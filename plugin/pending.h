@@ -22,7 +22,6 @@ struct pending_call {
     uint64_t ip; /* user address of the system call instruction */
     bool compat;
     uint8_t retry;     /* bit i: entry capture i faulted, read it again */
-    bool vfork;        /* a vfork-like call: the tracer counts these */
     bool exec_match;   /* an execve of the program --trace exe= selects
                           (asked when --inject or --callers needs it) */
     uint8_t hide_exec; /* an execve that matters to --hide (hide.h) */

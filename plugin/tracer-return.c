@@ -69,8 +69,6 @@ static void untraced_return(unsigned vcpu, struct vcpu *v, enum insn_kind kind)
     if (__atomic_load_n(&tracer.hide_execs, __ATOMIC_RELAXED) > 0 &&
         ident(v, &t) && pending_take(vcpu, tracer.nrings, t.task, &p)) {
         __atomic_fetch_sub(&tracer.hide_execs, 1, __ATOMIC_RELAXED);
-        if (p.vfork)
-            ident_vfork_end();
         if (p.tid == t.tid && p.hide_exec)
             hide_exec_result(&t, p.hide_exec, (int64_t)reg(v, R_RAX));
     }
@@ -180,8 +178,6 @@ void tracer_on_return(unsigned int vcpu, void *udata)
         return; /* a detour of the control layer, not a guest call */
     if (!pending_take(vcpu, tracer.nrings, t.task, &p))
         return; /* an interrupt or fault returning, not a system call */
-    if (p.vfork)
-        ident_vfork_end();
     if (p.tid != t.tid)
         return; /* a dead thread's call: the consumer reports it */
     uint64_t ip, sp;

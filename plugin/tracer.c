@@ -127,8 +127,7 @@ static const struct vsys_ent *read_args(struct vcpu *v, uint64_t nr,
 /* A call entry without a trace (--hide alone): the hidden call answered
  * (@hs and @hres from hide_post()) or waited for, and only what --hide needs
  * followed: the identities a thread can change or give up, the execs that
- * choose or clean up a hidden process, and the vfork-like calls that share an
- * address space for a while. */
+ * choose or clean up a hidden process. */
 static void untraced_entry(unsigned vcpu, struct vcpu *v,
                            const struct vraw_task *t, bool known,
                            enum hide_state hs, int64_t hres, uint64_t ip,
@@ -146,20 +145,12 @@ static void untraced_entry(unsigned vcpu, struct vcpu *v,
     if (!known)
         return;
     uint8_t mask = hide_exec_wanted(v, t, nr, args);
-    bool vfork = ident_vfork_like(v, nr, args, false);
-    if (!mask && !vfork)
+    if (!mask)
         return;
-    struct pending_call p = {.task = t->task,
-                             .tid = t->tid,
-                             .nr = nr,
-                             .ip = ip,
-                             .hide_exec = mask,
-                             .vfork = vfork};
-    if (pending_put(vcpu, &p)) {
+    struct pending_call p = {
+        .task = t->task, .tid = t->tid, .nr = nr, .ip = ip, .hide_exec = mask};
+    if (pending_put(vcpu, &p))
         __atomic_fetch_add(&tracer.hide_execs, 1, __ATOMIC_RELAXED);
-        if (vfork)
-            ident_vfork_begin();
-    }
 }
 
 /* The entry record, with what the call's arguments point to.  Returns
@@ -257,11 +248,8 @@ static void act_after_entry(unsigned vcpu, struct vcpu *v,
             (tracer.callers && branches_exec_wanted(v, p->nr, p->args));
         p->hide_exec = tracer.hide ? hide_exec_wanted(v, t, p->nr, p->args) : 0;
     }
-    p->vfork = ident_vfork_like(v, p->nr, p->args, p->compat);
     if (!pending_put(vcpu, p))
         tracer_note(vcpu, VRAW_NOTE_PENDING_FULL, t->task);
-    else if (p->vfork)
-        ident_vfork_begin();
 }
 
 void tracer_hidden_interrupted(struct vcpu *v, const struct vraw_task *t,
@@ -373,6 +361,19 @@ static void on_signal_delivery(unsigned int vcpu, void *udata)
         sigret_on_hook(&tracer.vcpus[vcpu], vcpu);
 }
 
+static void on_cr3_write(unsigned int vcpu, void *udata)
+{
+    (void)udata;
+    if (vcpu < tracer.nrings)
+        ident_on_cr3_write(&tracer.vcpus[vcpu]);
+}
+
+static void on_switch(unsigned int vcpu, void *udata)
+{
+    if (vcpu < tracer.nrings && tracer.vcpus[vcpu].ready)
+        ident_on_switch(&tracer.vcpus[vcpu], (uint64_t)(uintptr_t)udata);
+}
+
 static void on_group_exit(unsigned int vcpu, void *udata)
 {
     if (vcpu < tracer.nrings && tracer.vcpus[vcpu].ready)
@@ -411,6 +412,12 @@ static enum insn_kind classify(const uint8_t *b, size_t n, uint64_t vaddr)
         return rexw ? K_SYSRET : K_SYSRETL;
     if (n >= 2 && b[0] == 0x0f && b[1] == 0x35)
         return K_SYSEXIT;
+    if (n >= 1 && b[0] == 0x41) {
+        b++;
+        n--;
+    }
+    if (n >= 3 && b[0] == 0x0f && b[1] == 0x22 && (b[2] & 0xf8) == 0xd8)
+        return K_CR3_WRITE;
     return 0;
 }
 
@@ -430,6 +437,10 @@ static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
         if (vaddr == hook && hook != 0)
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_signal_delivery,
                                                    QEMU_PLUGIN_CB_R_REGS, NULL);
+        if (ident_switch_maybe(vaddr))
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_switch,
+                                                   QEMU_PLUGIN_CB_R_REGS,
+                                                   (void *)(uintptr_t)vaddr);
         if (tracer.hide && hide_group_exit_maybe(vaddr))
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_group_exit,
                                                    QEMU_PLUGIN_CB_R_REGS,
@@ -442,6 +453,9 @@ static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_vmcall,
                                                    QEMU_PLUGIN_CB_RW_REGS_PC,
                                                    (void *)(uintptr_t)vaddr);
+        else if (k == K_CR3_WRITE)
+            qemu_plugin_register_vcpu_insn_exec_cb(
+                insn, on_cr3_write, QEMU_PLUGIN_CB_NO_REGS, NULL);
         else if (k != 0 && k != K_VMCALL)
             qemu_plugin_register_vcpu_insn_exec_cb(insn, tracer_on_return,
                                                    tracer.return_flags,

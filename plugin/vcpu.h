@@ -41,15 +41,14 @@ enum reg_id {
 extern const char *const vcpu_reg_names[R_COUNT];
 
 /* Who is running, remembered per vCPU. Reading the thread from the guest
- * kernel costs page-table walks; the pair (CR3, FS base) costs two register
- * reads and names a thread of a process, because threads of one process
- * have their own TLS and processes their own page tables. Entries are good
- * for one epoch; calls that can change what a pair names (thread creation
- * and exit, exec, prctl) start a new epoch, and while a vfork child runs on
- * its parent's TLS and page tables the cache is bypassed. */
+ * kernel costs page-table walks and register reads. The kernel's context
+ * switch is hooked (ident.c), so the vCPU knows its current task_struct
+ * (cur_task) without reading anything; what the cache keeps per task is
+ * good for one epoch: calls that can change what a task's entry says
+ * (thread creation and exit, exec, renames) start a new epoch. */
 #define IDENT_SLOTS 64
 struct ident {
-    uint64_t cr3, fs, epoch;
+    uint64_t cr3, epoch;
     struct vraw_task t;
 };
 
@@ -57,7 +56,11 @@ struct vcpu {
     struct qemu_plugin_register *reg[R_COUNT];
     struct ident ident[IDENT_SLOTS];
     GByteArray *buf;
-    uint64_t cr3; /* as the last ident() read it */
+    uint64_t cr3; /* the address space of the last ident()'s thread */
+    /* The running task_struct as the context-switch hook last saw it; 0
+     * until the hook can be trusted (ident.c). */
+    uint64_t cur_task;
+    bool cr3_written; /* since the last ident(): check the address space */
     bool ready;
 };
 

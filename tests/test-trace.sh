@@ -38,7 +38,17 @@ check "a summary line closes the stream" \
     sh -c "tail -n 1 '$TMP/t.jsonl' | jq -e '.type == \"summary\"' >/dev/null"
 
 # The i386 ABI (int 0x80 from 64-bit code): its own call numbers and names.
-"$VIGIL" run --trace comm=vigil-tracee -o "$TMP/t.jsonl" -- vigil-tracee --int80 >"$TMP/out"
+# In the same boot, two threads on one TLS (a clone without CLONE_SETTLS):
+# same page tables, same FS base, told apart only by the kernel's task.
+"$VIGIL" run --trace comm=vigil-tracee -o "$TMP/t.jsonl" -- /bin/sh -c \
+    'vigil-tracee --int80; vigil-tracee --shared-tls' >"$TMP/out"
+set -- $(sed -n 's/^shared-tls main \([0-9]*\) child \([0-9]*\) writes \([0-9]*\) \([0-9]*\)$/\1 \2 \3 \4/p' "$TMP/out")
+check "the shared-TLS threads ran ($*)" test $# = 4
+for who in "$1 $3" "$2 $4"; do
+    set -- $who
+    tids=$(jq -r "select(.name == \"write\" and .args[0] == $2 and .args[2] == 1) | .tid" "$TMP/t.jsonl" | sort | uniq -c | tr -s ' ' | tr '\n' ' ')
+    expect_eq "shared TLS: every write to fd $2 is thread $1's" "$tids" " 4 $1 "
+done
 pid=$(sed -n 's/^int80 getpid \([0-9]*\) write 14$/\1/p' "$TMP/out")
 check "the guest program ran ($pid)" test -n "$pid"
 g=$(jq -c "select(.abi == \"i386\" and .name == \"getpid\" and .ret == $pid)" "$TMP/t.jsonl" | wc -l)

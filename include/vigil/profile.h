@@ -217,6 +217,10 @@ int vprof_load_json(struct vprof **out, const char *buf, size_t len,
                     struct vprof_diag *d) __attribute__((warn_unused_result));
 
 const char *vprof_release(const struct vprof *p);
+/* The string @obj.@key of the profile's JSON (members vprof_to_json did
+ * not write, such as the profile cache's "cache"), or NULL. */
+const char *vprof_string(const struct vprof *p, const char *obj,
+                         const char *key);
 const char *vprof_banner(const struct vprof *p);
 const char *vprof_compression(const struct vprof *p);
 

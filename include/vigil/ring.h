@@ -88,6 +88,9 @@ struct vring_config {
      * exit alone); else do_group_exit (exit_group and fatal signals). Where
      * a hidden process that made no exit_group call is seen to end. */
     uint64_t group_exit_fn;
+    /* Link-time address of __switch_to, 0 when unknown: every context
+     * switch calls it with the next task in rsi (plugin/ident.c). */
+    uint64_t switch_fn;
     struct vring_vma_config vma;
 };
 

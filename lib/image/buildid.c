@@ -2,18 +2,13 @@
  * notes come from a kernel found in a guest's disk image: every size is
  * checked against what is left before it is used. */
 #include "vigil/image.h"
+#include "vigil/le.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #define NT_GNU_BUILD_ID 3
-
-static uint32_t le32(const unsigned char *p)
-{
-    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
 
 /* @n rounded up to 4, or SIZE_MAX when that overflows. */
 static size_t align4(size_t n)

@@ -1,5 +1,6 @@
 /* vimg_probe (vigil/image.h): the first sectors of a raw disk image. */
 #include "vigil/image.h"
+#include "vigil/le.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -18,17 +19,6 @@ struct probe {
     char *err;
     size_t errlen;
 };
-
-static uint32_t le32(const unsigned char *p)
-{
-    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const unsigned char *p)
-{
-    return le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 /* Read exactly @len bytes at @off: 0, 1 when the image ends first, -1. */
 static int read_at(struct probe *p, void *buf, size_t len, uint64_t off)

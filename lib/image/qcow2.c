@@ -2,6 +2,7 @@
  * qcow2 driver (qemu-img, qemu-nbd) opens the file, so that nothing the
  * header names outside the image is ever opened. */
 #include "vigil/image.h"
+#include "vigil/le.h"
 #include "vigil/errf.h"
 
 #include <errno.h>
@@ -15,17 +16,6 @@
 #define INCOMPAT_CORRUPT   (1ull << 1)
 #define INCOMPAT_DATA_FILE (1ull << 2)
 #define INCOMPAT_KNOWN     0x1full
-
-static uint32_t be32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-           p[3];
-}
-
-static uint64_t be64(const unsigned char *p)
-{
-    return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
 
 #define fail(err, errlen, code, ...) vigil_errf(code, err, errlen, __VA_ARGS__)
 

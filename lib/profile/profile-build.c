@@ -51,6 +51,7 @@ static const struct sym_spec sym_specs[] = {
     {"arch_do_signal_or_restart", OPT, TEXT},
     {"do_group_exit", OPT, TEXT},
     {"acct_process", OPT, TEXT},
+    {"__switch_to", OPT, TEXT},
     {"x64_sys_call", OPT, TEXT},
     {"ia32_sys_call", OPT, TEXT},
     {"sys_call_table", OPT, DATA},

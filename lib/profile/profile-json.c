@@ -167,10 +167,16 @@ int vprof_load_json(struct vprof **out, const char *buf, size_t len,
     return 0;
 }
 
-static const char *kernel_str(const struct vprof *p, const char *key)
+const char *vprof_string(const struct vprof *p, const char *obj,
+                         const char *key)
 {
     return json_string_value(
-        json_object_get(json_object_get(p->root, "kernel"), key));
+        json_object_get(json_object_get(p->root, obj), key));
+}
+
+static const char *kernel_str(const struct vprof *p, const char *key)
+{
+    return vprof_string(p, "kernel", key);
 }
 
 const char *vprof_release(const struct vprof *p)

@@ -23,7 +23,7 @@
 
 #include <sodium.h>
 
-#include "le.h"
+#include "vigil/le.h"
 #include "vigil/update.h"
 #include "vigil/errf.h"
 

@@ -25,7 +25,7 @@
 
 #include <sodium.h>
 
-#include "le.h"
+#include "vigil/le.h"
 #include "vigil/update.h"
 
 #define HDR      8

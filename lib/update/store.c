@@ -24,6 +24,7 @@
 #include "vigil/sig.h"
 #include "vigil/update.h"
 #include "vigil/errf.h"
+#include "vigil/replace.h"
 
 #define FILE_MAX (256u << 20) /* a database file kept across a delta */
 
@@ -167,20 +168,13 @@ static int parse_state(const char *text, size_t len, struct vupd_state *st)
 
 static int write_state(const struct vupd_store *s, const struct vupd_state *st)
 {
-    char hex[65], text[256], tmp[PATH_MAX + 8];
+    char hex[65], text[256];
     sodium_bin2hex(hex, sizeof hex, st->last_hash, 32);
     int n = snprintf(text, sizeof text,
                      "db=%s\nversion=%llu\nsha256=%s\napplied=%llu\n",
                      st->db_id, (unsigned long long)st->version, hex,
                      (unsigned long long)st->applied);
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", s->state_path) >= (int)sizeof tmp)
-        return -ENAMETOOLONG;
-    int e = write_all(tmp, text, (size_t)n);
-    if (e == 0 && rename(tmp, s->state_path) < 0)
-        e = -errno;
-    if (e < 0)
-        unlink(tmp);
-    return e;
+    return vigil_replace_file(s->state_path, text, (size_t)n, 0644);
 }
 
 int vupd_store_open(struct vupd_store **out, const char *db_path, char *err,

@@ -1,6 +1,9 @@
-/* Little-endian fields of bundles and datagrams. Internal to lib/update. */
-#ifndef VIGIL_UPDATE_LE_H
-#define VIGIL_UPDATE_LE_H
+/* Fixed-width integers in a byte order, read from and written to bytes at
+ * any alignment: the one set of such helpers for every parser of on-disk
+ * and on-wire formats (update bundles and datagrams, disk images, ELF
+ * notes, qcow2 headers). */
+#ifndef VIGIL_LE_H
+#define VIGIL_LE_H
 
 #include <stdint.h>
 
@@ -18,6 +21,17 @@ static inline uint32_t le32(const uint8_t *p)
 static inline uint64_t le64(const uint8_t *p)
 {
     return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           (uint32_t)p[3];
+}
+
+static inline uint64_t be64(const uint8_t *p)
+{
+    return (uint64_t)be32(p) << 32 | be32(p + 4);
 }
 
 static inline void put_le16(uint8_t *p, uint16_t v)
