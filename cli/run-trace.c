@@ -386,6 +386,8 @@ static void vma_config(const struct vprof *p, struct vring_vma_config *v)
     c.mm_start_brk = sb;
     c.mm_brk = br;
     c.mm_vdso = off16(p, "mm_struct", "context.vdso", &vd, NULL) ? vd : 0;
+    uint16_t av;
+    c.vm_anon_vma = off16(p, "vm_area_struct", "anon_vma", &av, NULL) ? av : 0;
     c.file_dentry = (uint16_t)(fp + pd);
     c.d_len = (uint16_t)(dn + ql);
     c.d_name = (uint16_t)(dn + qn);

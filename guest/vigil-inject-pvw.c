@@ -1,15 +1,30 @@
 /* Guest program for tests/test-origin.sh: injects code into a running
- * process without stopping it: process_vm_writev writes shellcode into
- * memory of the victim that is writable and executable, then overwrites a
- * function pointer one of its threads calls through (the hijacked thread).
+ * process without stopping it: writes shellcode into memory of the victim
+ * that is writable and executable, then overwrites a function pointer one
+ * of its threads calls through (the hijacked thread).
  *
- *   vigil-inject-pvw PID HOOK ARENA   (addresses in hex)
+ *   vigil-inject-pvw PID HOOK ARENA [METHOD]   (addresses in hex)
+ *
+ * METHOD says how the shellcode is written, each at its own place in the
+ * arena (so that one injection's evidence is not another's):
+ *   pvw      process_vm_writev, one remote iovec (the default; ARENA + 0)
+ *   split    process_vm_writev, the shellcode in the second and third
+ *            remote iovecs (a first one writes scratch bytes elsewhere)
+ *   writev   lseek + writev on /proc/PID/mem
+ *   pwritev  pwritev on /proc/PID/mem
+ *   move     as pvw, after creating /tmp/victim-move: the victim moves
+ *            the arena with mremap before it calls the shellcode
+ * The function pointer is always written with process_vm_writev. Prints
+ * "pvw injected into PID at ADDR by OWNPID METHOD".
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "vigil-inject-shellcode.h"
 
@@ -22,21 +37,85 @@ static int put(pid_t pid, uint64_t addr, void *data, size_t len)
                : -1;
 }
 
+/* Scratch bytes at ARENA + 0xf00, then the shellcode in two pieces. */
+static int put_split(pid_t pid, uint64_t arena, uint64_t at, unsigned char *sc,
+                     size_t n)
+{
+    unsigned char buf[8 + 64];
+    memset(buf, 0x90, 8);
+    memcpy(buf + 8, sc, n);
+    struct iovec local = {buf, 8 + n};
+    struct iovec remote[3] = {{(void *)(uintptr_t)(arena + 0xf00), 8},
+                              {(void *)(uintptr_t)at, 10},
+                              {(void *)(uintptr_t)(at + 10), n - 10}};
+    return process_vm_writev(pid, &local, 1, remote, 3, 0) == (ssize_t)(8 + n)
+               ? 0
+               : -1;
+}
+
+static int put_mem(pid_t pid, uint64_t at, unsigned char *sc, size_t n,
+                   int vectored_at_offset)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/mem", pid);
+    int fd = open(path, O_RDWR);
+    if (fd < 0)
+        return -1;
+    struct iovec iov[2] = {{sc, 12}, {sc + 12, n - 12}};
+    ssize_t w;
+    if (vectored_at_offset) {
+        w = pwritev(fd, iov, 2, (off_t)at);
+    } else {
+        if (lseek(fd, (off_t)at, SEEK_SET) != (off_t)at) {
+            close(fd);
+            return -1;
+        }
+        w = writev(fd, iov, 2);
+    }
+    close(fd);
+    return w == (ssize_t)n ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: vigil-inject-pvw PID HOOK ARENA\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: vigil-inject-pvw PID HOOK ARENA [METHOD]\n");
         return 2;
     }
     pid_t pid = (pid_t)atoi(argv[1]);
     uint64_t hook = strtoull(argv[2], NULL, 16);
     uint64_t arena = strtoull(argv[3], NULL, 16);
+    const char *how = argc == 5 ? argv[4] : "pvw";
+    static const char *const methods[] = {"pvw", "split", "writev", "pwritev",
+                                          "move"};
+    int m = -1;
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(how, methods[i]))
+            m = i;
+    if (m < 0) {
+        fprintf(stderr, "vigil-inject-pvw: unknown method %s\n", how);
+        return 2;
+    }
+    uint64_t at = arena + 256 * (uint64_t)m;
     unsigned char sc[64];
     size_t n = shellcode(sc, 0xc3); /* ret: back into the thread's loop */
-    if (put(pid, arena, sc, n) < 0 || put(pid, hook, &arena, 8) < 0) {
-        perror("process_vm_writev");
+    int r;
+    if (m == 1)
+        r = put_split(pid, arena, at, sc, n);
+    else if (m == 2 || m == 3)
+        r = put_mem(pid, at, sc, n, m == 3);
+    else
+        r = put(pid, at, sc, n);
+    if (m == 4) {
+        int fd = open("/tmp/victim-move", O_WRONLY | O_CREAT, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
+    if (r < 0 || put(pid, hook, &at, 8) < 0) {
+        perror(how);
         return 1;
     }
-    printf("pvw injected into %d at %#llx\n", pid, (unsigned long long)arena);
+    printf("pvw injected into %d at %#llx by %d %s\n", pid,
+           (unsigned long long)at, getpid(), how);
     return 0;
 }

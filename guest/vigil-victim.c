@@ -5,19 +5,33 @@
  *                         own copy of libc's write (checked with nm)
  *   vigil-victim jit      maps a page RW, writes getpid code into it, makes
  *                         it RX and calls it: self-generated code
+ *   vigil-victim patch    patches its own file-backed code: mprotect RW on
+ *                         a page of its text, writes getpid code there,
+ *                         mprotect RX, calls it (code patching, as
+ *                         hollowing or hooking does)
  *   vigil-victim wait     a victim for vigil-inject-ptrace and
  *                         vigil-inject-pvw: prints "victim PID PAD HOOK
  *                         ARENA" (a never-run stretch of its own code, a
  *                         function pointer its worker thread calls, and an
  *                         RWX page it keeps, as a JIT would), then makes
  *                         its own getppid() calls until /tmp/victim-stop
- *                         exists (at most 60 s)
+ *                         exists (at most 60 s). Its worker thread
+ *                         also runs what other processes hand it:
+ *                         when /tmp/victim-move exists as it is about to
+ *                         call `hook`, it first moves the arena with
+ *                         mremap (the call follows to the new address);
+ *                         when /tmp/victim-shm holds a SysV shared memory
+ *                         id, it attaches that segment executable
+ *                         (SHM_EXEC, read-only), calls its start and
+ *                         detaches it.
  */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +54,26 @@ __attribute__((noinline, used, aligned(64))) static void pad(void)
     __asm__ volatile(".fill 256, 1, 0x90");
 }
 
+/* A page of its own in the program's text, never run unpatched: patching
+ * it cannot pull the running code's page from under it. */
+__attribute__((noinline, used, aligned(4096))) static void patch_page(void)
+{
+    __asm__ volatile(".fill 4096, 1, 0xc3");
+}
+
+static int patch(void)
+{
+    unsigned char *p = (unsigned char *)(uintptr_t)patch_page;
+    if (mprotect(p, 4096, PROT_READ | PROT_WRITE) < 0)
+        return 1;
+    memcpy(p, getpid_code, sizeof getpid_code);
+    if (mprotect(p, 4096, PROT_READ | PROT_EXEC) < 0)
+        return 1;
+    long pid = ((long (*)(void))(uintptr_t)p)();
+    printf("patched getpid %ld at %p\n", pid, (void *)p);
+    return pid == getpid() ? 0 : 1;
+}
+
 static int jit(void)
 {
     unsigned char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
@@ -59,6 +93,43 @@ static int stop_requested(void)
     return access("/tmp/victim-stop", F_OK) == 0;
 }
 
+static unsigned char *arena; /* the RWX page vigil-inject-pvw writes */
+
+/* Move the arena elsewhere (to a page reserved for it, so that it moves
+ * for sure) and return where @f now is. */
+static void (*move_arena(void (*f)(void)))(void)
+{
+    void *dst = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (dst == MAP_FAILED)
+        return f;
+    void *n = mremap(arena, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+    if (n == MAP_FAILED)
+        return f;
+    uintptr_t off = (uintptr_t)f - (uintptr_t)arena;
+    printf("victim moved %p %p\n", (void *)arena, n);
+    fflush(stdout);
+    arena = n;
+    return (void (*)(void))((uintptr_t)n + off);
+}
+
+/* Run the start of the shared memory segment named in /tmp/victim-shm. */
+static void run_shm(void)
+{
+    FILE *f = fopen("/tmp/victim-shm", "r");
+    int id = -1;
+    if (f == NULL)
+        return;
+    if (fscanf(f, "%d", &id) != 1)
+        id = -1;
+    fclose(f);
+    void *p = id >= 0 ? shmat(id, NULL, SHM_EXEC | SHM_RDONLY) : (void *)-1;
+    unlink("/tmp/victim-shm");
+    if (p == (void *)-1)
+        return;
+    ((void (*)(void))(uintptr_t)p)();
+    shmdt(p);
+}
+
 /* The thread vigil-inject-pvw hijacks: it calls whatever `hook` holds. */
 static void *worker(void *arg)
 {
@@ -67,9 +138,14 @@ static void *worker(void *arg)
     for (int i = 0; i < 3000 && !stop_requested(); i++) {
         void (*f)(void) = hook;
         if (f != benign) {
+            if (access("/tmp/victim-move", F_OK) == 0) {
+                f = move_arena(f);
+                unlink("/tmp/victim-move");
+            }
             f();
             hook = benign;
         }
+        run_shm();
         nanosleep(&ts, NULL);
     }
     return NULL;
@@ -77,15 +153,15 @@ static void *worker(void *arg)
 
 static int wait_mode(void)
 {
-    void *arena = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    arena = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (arena == MAP_FAILED)
         return 1;
     pthread_t t;
     if (pthread_create(&t, NULL, worker, NULL) != 0)
         return 1;
     printf("victim %d %p %p %p\n", getpid(), (void *)(uintptr_t)pad,
-           (void *)(uintptr_t)&hook, arena);
+           (void *)(uintptr_t)&hook, (void *)arena);
     fflush(stdout);
     struct timespec ts = {0, 20 * 1000 * 1000};
     for (int i = 0; i < 3000 && !stop_requested(); i++) {
@@ -107,8 +183,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "jit"))
         return jit();
+    if (!strcmp(mode, "patch"))
+        return patch();
     if (!strcmp(mode, "wait"))
         return wait_mode();
-    fprintf(stderr, "usage: vigil-victim static|jit|wait\n");
+    fprintf(stderr, "usage: vigil-victim static|jit|patch|wait\n");
     return 2;
 }

@@ -30,6 +30,7 @@
 #define PATH_MAX_LEN 1024u
 #define PATH_DEPTH   32 /* directory levels followed up from a file */
 #define SEEN_SLOTS   4096
+#define MM_SLOTS     16 /* per vCPU, power of two */
 
 /* The kernel's encoding (include/linux/maple_tree.h) and vm_flags. */
 #define NODE_MASK  255ull
@@ -55,6 +56,17 @@ static struct {
     } seen[SEEN_SLOTS];
 } vmas;
 
+/* task->mm, per vCPU, so that a call whose thread's map was sent costs no
+ * guest memory read: a user thread's mm changes only at execve, and then
+ * its page tables (CR3) change too. Keyed by CR3, task and thread id: a
+ * task_struct and a page-table page the kernel reuses for a new process
+ * come with a new thread id. Each vCPU touches only its own row. */
+struct mm_hint {
+    uint64_t cr3, task, mm; /* mm 0: empty */
+    int32_t tid;
+};
+static struct mm_hint mm_hints[VRING_MAX_VCPUS][MM_SLOTS];
+
 struct walk {
     struct vcpu *v;
     uint64_t mm;
@@ -72,7 +84,10 @@ static bool rd(struct vcpu *v, uint64_t va, void *dst, size_t len)
 
 /* The file's path, built from its dentry up to the root of its mount
  * (mount points are not crossed: a file under a mount shows the path
- * inside that mount). Returns the length written at @out (no NUL). */
+ * inside that mount). A file whose dentry is its own parent belongs to no
+ * directory (the kernel's pseudo files: SysV shared memory "SYSV<key>",
+ * memfd "memfd:NAME"): its name alone, after a '/', as /proc/PID/maps
+ * shows it. Returns the length written at @out (no NUL). */
 static uint32_t file_path(struct vcpu *v, uint64_t file, char *out,
                           uint32_t room, bool *part)
 {
@@ -89,7 +104,7 @@ static uint32_t file_path(struct vcpu *v, uint64_t file, char *out,
         uint32_t len = 0;
         if (!rd(v, d + c->d_parent, &parent, 8))
             return 0;
-        if (parent == d)
+        if (parent == d && depth > 0)
             break; /* the root of the mount */
         if (!rd(v, d + c->d_len, &len, 4) || !rd(v, d + c->d_name, &name, 8) ||
             len == 0 || len > 255 || len + 1 > pos)
@@ -98,6 +113,10 @@ static uint32_t file_path(struct vcpu *v, uint64_t file, char *out,
         if (!rd(v, name, tmp + pos, len))
             return 0;
         tmp[--pos] = '/';
+        if (parent == d) { /* a file of its own (SysV shm, memfd): "/NAME" */
+            depth++;
+            break;
+        }
         d = parent;
     }
     uint32_t n = (uint32_t)sizeof tmp - pos;
@@ -113,7 +132,7 @@ static void vma(struct walk *w, uint64_t p, uint64_t lo, uint64_t hi)
 {
     const struct vring_vma_config *c = &vmas.c;
     uint8_t b[512];
-    uint64_t start, end, flags, pgoff, file, mm;
+    uint64_t start, end, flags, pgoff, file, mm, anon = 0;
     if (p < KERNEL_BOTTOM)
         return; /* the kernel's reserved entries, not mappings */
     if (++w->looked > MAX_VMAS) {
@@ -130,6 +149,8 @@ static void vma(struct walk *w, uint64_t p, uint64_t lo, uint64_t hi)
     memcpy(&pgoff, b + c->vm_pgoff - vmas.vma_lo, 8);
     memcpy(&file, b + c->vm_file - vmas.vma_lo, 8);
     memcpy(&mm, b + c->vm_mm - vmas.vma_lo, 8);
+    if (c->vm_anon_vma != 0)
+        memcpy(&anon, b + c->vm_anon_vma - vmas.vma_lo, 8);
     /* A mapping being changed, or not one of this process's. */
     if (mm != w->mm || start != lo || end - 1 != hi || end <= start ||
         start < w->last_end) {
@@ -149,6 +170,8 @@ static void vma(struct walk *w, uint64_t p, uint64_t lo, uint64_t hi)
     e->pgoff = pgoff;
     e->file = file;
     e->flags = (uint32_t)(flags & (VM_READ | VM_WRITE | VM_EXEC | VM_SHARED));
+    if (file != 0 && anon != 0)
+        e->flags |= VRAW_VMA_ANON_PAGES;
     e->path_len = 0;
     e->reserved = 0;
     uint32_t room = (uint32_t)(w->end - w->at - sizeof *e);
@@ -271,12 +294,27 @@ static void send_and_remember(struct vring_map *ring, unsigned vcpu,
     send(ring, vcpu, v, t, mm);
 }
 
+static uint64_t task_mm_hinted(struct vcpu *v, unsigned vcpu,
+                               const struct vraw_task *t)
+{
+    if (vcpu >= VRING_MAX_VCPUS)
+        return task_mm(v, t);
+    struct mm_hint *h = &mm_hints[vcpu][(uint32_t)t->tid & (MM_SLOTS - 1)];
+    if (h->mm != 0 && h->cr3 == v->cr3 && h->task == t->task &&
+        h->tid == t->tid)
+        return h->mm;
+    uint64_t mm = task_mm(v, t);
+    *h = (struct mm_hint){
+        .cr3 = v->cr3, .task = t->task, .mm = mm, .tid = t->tid};
+    return mm;
+}
+
 void vma_on_entry(struct vring_map *ring, unsigned vcpu, struct vcpu *v,
                   const struct vraw_task *t)
 {
     if (!vmas.on)
         return;
-    uint64_t mm = task_mm(v, t);
+    uint64_t mm = task_mm_hinted(v, vcpu, t);
     unsigned s = seen_slot(t->tgid);
     if (mm == 0 ||
         (__atomic_load_n(&vmas.seen[s].tgid, __ATOMIC_RELAXED) == t->tgid &&
@@ -297,6 +335,8 @@ void vma_on_return(struct vring_map *ring, unsigned vcpu, struct vcpu *v,
     if (exec ? ret != 0 : (ret < 0 && ret >= -4095))
         return;
     uint64_t mm = task_mm(v, t);
+    if (exec && vcpu < VRING_MAX_VCPUS) /* the new program's mm */
+        mm_hints[vcpu][(uint32_t)t->tid & (MM_SLOTS - 1)].mm = 0;
     if (mm != 0)
         send_and_remember(ring, vcpu, v, t, mm);
 }
@@ -305,11 +345,13 @@ void vma_setup(const struct vring_config *cfg, bool on)
 {
     const struct vring_vma_config *c = &cfg->vma;
     memset(&vmas, 0, sizeof vmas);
+    memset(mm_hints, 0, sizeof mm_hints);
     vmas.c = *c;
-    uint16_t offs[] = {c->vm_start, c->vm_end,  c->vm_flags,
-                       c->vm_pgoff, c->vm_file, c->vm_mm};
+    uint16_t offs[] = {c->vm_start, c->vm_end, c->vm_flags,   c->vm_pgoff,
+                       c->vm_file,  c->vm_mm,  c->vm_anon_vma};
+    size_t noffs = sizeof offs / sizeof *offs - (c->vm_anon_vma == 0);
     uint32_t lo = offs[0], hi = offs[0] + 8u;
-    for (size_t i = 1; i < sizeof offs / sizeof *offs; i++) {
+    for (size_t i = 1; i < noffs; i++) {
         if (offs[i] < lo)
             lo = offs[i];
         if (offs[i] + 8u > hi)

@@ -3,17 +3,21 @@
 # self-generated (docs/callers.md). One boot per kernel (6.1 with two
 # vCPUs, then 6.12) runs every guest program: a static program's write(),
 # strace's calls through the shared libc, a JIT-like page, a dlopen()ed
-# library, and a victim injected into twice, by ptrace and by
-# process_vm_writev plus a hijacked thread.
+# library, and a victim injected into seven times: by ptrace; by
+# process_vm_writev (one remote iovec, then several), writev and pwritev
+# on /proc/PID/mem, each plus a hijacked thread; through executable System
+# V shared memory; and once more after the victim moved its page (mremap).
 . tests/functions.sh
 requires_qemu; requires jq nm readelf xxd
 requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz" \
-    "$GUEST/bin/vigil-victim" "$GUEST/dyn/libvigil-dl.so"
+    "$GUEST/bin/vigil-victim" "$GUEST/bin/vigil-inject-shm" \
+    "$GUEST/dyn/libvigil-dl.so"
 
 cat >"$TMP/guest.sh" <<'EOF'
 uname -r
 vigil-victim static
 vigil-victim jit
+vigil-victim patch
 strace -o /dev/null /bin/true
 vigil-dlopen
 rm -f /tmp/victim-stop
@@ -21,10 +25,18 @@ vigil-victim wait >/tmp/v &
 i=0; while [ ! -s /tmp/v ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
 set -- $(cat /tmp/v)
 sleep 0.3
-vigil-inject-ptrace $2 $3
-sleep 0.3
-vigil-inject-pvw $2 $4 $5
-sleep 0.3
+# Each injection waits (at most 10 s) for its shellcode's line in /tmp/v.
+n=0
+ran() {
+    n=$((n+1)); i=0
+    while [ "$(grep -c '^injected!' /tmp/v)" -lt $n ] && [ $i -lt 100 ]; do
+        sleep 0.1; i=$((i+1))
+    done
+}
+vigil-inject-ptrace $2 $3; ran
+for m in pvw split writev pwritev; do vigil-inject-pvw $2 $4 $5 $m; ran; done
+vigil-inject-shm; ran
+vigil-inject-pvw $2 $4 $5 move; ran
 touch /tmp/victim-stop
 wait
 cat /tmp/v
@@ -34,7 +46,9 @@ scenario() {
     k=$(head -n 1 "$TMP/out")
     check "$k: the guest programs ran" grep -q '^victim done' "$TMP/out"
     check "... the ptrace injector" grep -q '^ptrace injected' "$TMP/out"
-    check "... the process_vm_writev injector" grep -q '^pvw injected' "$TMP/out"
+    check "... the process_vm_writev injector, 5 ways" \
+        test "$(grep -c '^pvw injected' "$TMP/out")" -eq 5
+    check "... the shared memory injector" grep -q '^shm injected' "$TMP/out"
     ev() { jq -c "select(.type == \"syscall\") | select($1)" "$TMP/t.jsonl"; }
 
     # A static program's write() from main: its caller frame (the syscall
@@ -114,14 +128,29 @@ scenario() {
         "$(echo "$w" | jq -r .caller.module)" /usr/lib/vigil/libvigil-dl.so
 
     # JIT-like code: mmap RW, write, mprotect RX, call: self-generated.
-    j=$(ev '.comm == "vigil-victim" and .name == "getpid" and .origin == "self-generated"')
+    vpid=$(sed -n 's/^victim \([0-9]*\) .*/\1/p' "$TMP/out")
+    j=$(ev ".comm == \"vigil-victim\" and .pid != ${vpid:-0} and .name == \"getpid\" and .origin == \"self-generated\"")
     check "the JIT page's getpid is self-generated" test -n "$j"
     expect_eq "... in anonymous memory" "$(echo "$j" | jq -r .caller.module)" "[anon]"
     expect_eq "... made executable by its own mprotect" \
         "$(echo "$j" | jq -r .evidence.call)" mprotect
 
+    # Code patching: the program made a page of its own text writable,
+    # wrote code there and made it executable again. The kernel gave the
+    # mapping copies of its pages (anon_vma); the process's own grant
+    # covers the frame.
+    p=$(ev '.comm == "vigil-victim" and .name == "getpid" and .origin == "injected" and .evidence.kind == "modified-file"')
+    ppid=$(sed -n 's/^patched getpid \([0-9]*\) .*/\1/p' "$TMP/out")
+    expect_eq "patched file code: its getpid is injected (modified-file) in the program" \
+        "$(echo "$p" | jq -r '.pid, .caller.module')" "${ppid:-?}
+/usr/bin/vigil-victim"
+    expect_eq "... naming the process itself and its mprotect" \
+        "$(echo "$p" | jq -r '.evidence.pid, .evidence.call')" "${ppid:-?}
+mprotect"
+    expect_eq "... its other calls, in the same (now copied) mapping, are not flagged" \
+        "$(ev ".pid == ${ppid:-0} and .origin != null" | wc -l)" 1
+
     # Injection by ptrace: POKETEXT into the victim's own code, RIP set there.
-    vpid=$(sed -n 's/^victim \([0-9]*\) .*/\1/p' "$TMP/out")
     ppid_=$(ev '.comm == "vigil-inject-pt" and .name == "ptrace"' | jq -r .pid | sort -u)
     inj=$(ev ".pid == $vpid and .origin == \"injected\" and .evidence.call == \"ptrace\"")
     expect_eq "ptrace injection: write and getpid flagged" \
@@ -132,16 +161,42 @@ scenario() {
     expect_eq "... in the victim's file-backed code" \
         "$(echo "$inj" | jq -r .caller.module | sort -u)" /usr/bin/vigil-victim
 
-    # Injection by process_vm_writev into the victim's RWX page, run by its
-    # worker thread through a rewritten function pointer. The page is one the
-    # victim made RWX itself: the other process's write decides.
-    wpid=$(ev '.name == "process_vm_writev"' | jq -r .pid | sort -u)
-    inj=$(ev ".pid == $vpid and .origin == \"injected\" and .evidence.call == \"process_vm_writev\"")
-    expect_eq "pvw injection: write and getpid flagged" \
+    # Injection into the victim's RWX page, run by its worker thread
+    # through a rewritten function pointer, once per way of writing it
+    # (vigil-inject-pvw's methods). The page is one the victim made RWX
+    # itself: the other process's write decides.
+    for m in pvw:process_vm_writev split:process_vm_writev \
+        writev:writev pwritev:pwritev move:process_vm_writev; do
+        how=${m%%:*} call=${m#*:}
+        wpid=$(sed -n "s/^pvw injected into .* by \([0-9]*\) $how\$/\1/p" "$TMP/out")
+        inj=$(ev ".pid == $vpid and .origin == \"injected\" and .evidence.pid == ${wpid:-0}")
+        expect_eq "$how injection: write and getpid flagged" \
+            "$(echo "$inj" | jq -r .name | tr '\n' ' ')" "write getpid "
+        expect_eq "... naming the injector's call" \
+            "$(echo "$inj" | jq -r .evidence.call | sort -u)" "$call"
+        expect_eq "... from the hijacked thread, not the main one" \
+            "$(echo "$inj" | jq -r 'select(.tid != .pid) | .name' | wc -l)" 2
+    done
+    # The moved arena ($wpid is the last method's injector, move's): the
+    # calls ran at its new address.
+    new=$(sed -n 's/^victim moved [^ ]* \(0x[0-9a-f]*\)$/\1/p' "$TMP/out")
+    inj=$(ev ".pid == $vpid and .origin == \"injected\" and .evidence.pid == ${wpid:-0}" |
+        jq -r ".caller.address" | while read -r a; do
+            [ $((a)) -ge $((${new:-0})) ] && [ $((a)) -lt $((${new:-0} + 4096)) ] && echo "$a"
+        done | wc -l)
+    expect_eq "mremap: the moved arena's history moved with it (2 calls at ${new:-?})" "$inj" 2
+
+    # Code handed over in System V shared memory: another process attached
+    # the segment writable and wrote it; the victim attached it executable.
+    spid=$(sed -n 's/^shm injected [0-9]* by \([0-9]*\)$/\1/p' "$TMP/out")
+    inj=$(ev ".pid == $vpid and .origin == \"injected\" and .evidence.pid == ${spid:-0}")
+    expect_eq "shm injection: write and getpid flagged" \
         "$(echo "$inj" | jq -r .name | tr '\n' ' ')" "write getpid "
-    expect_eq "... naming the injector's pid" "$(echo "$inj" | jq -r .evidence.pid | sort -u)" "$wpid"
-    expect_eq "... from the hijacked thread, not the main one" \
-        "$(echo "$inj" | jq -r 'select(.tid != .pid) | .name' | wc -l)" 2
+    expect_eq "... as shared memory another process wrote" \
+        "$(echo "$inj" | jq -r '.evidence.kind + " " + .evidence.call + " " + .evidence.comm' | sort -u)" \
+        "shm shmat vigil-inject-sh"
+    expect_eq "... in the segment, named as the kernel names it (IPC_PRIVATE: key 0)" \
+        "$(echo "$inj" | jq -r .caller.module | sort -u)" /SYSV00000000
 
     # The victim's own calls, before and after, are not flagged; nothing else
     # in the whole boot is.
@@ -154,8 +209,10 @@ scenario() {
         test "$before" -gt 0 -a "$after" -gt 0
     expect_eq "... carry no origin" \
         "$(echo "$own" | jq -r '.origin // "none"' | sort -u)" none
-    expect_eq "exactly the four shellcode calls are injected in the whole boot" \
-        "$(ev '.origin == "injected"' | wc -l)" 4
+    expect_eq "exactly the 14 shellcode calls and the patched getpid are injected in the whole boot" \
+        "$(ev '.origin == "injected"' | wc -l)" 15
+    expect_eq "... one of them as modified file code" \
+        "$(ev '.evidence.kind == "modified-file"' | wc -l)" 1
     nocaller=$(ev '.caller == null or .caller.module == null' | wc -l)
     expect_eq "every call has a caller module" "$nocaller" 0
 }

@@ -176,6 +176,9 @@ enum {
     VRAW_VMA_WRITE = 1 << 1,
     VRAW_VMA_EXEC = 1 << 2,
     VRAW_VMA_SHARED = 1 << 3,
+    /* A file mapping with pages of its own (vm_area_struct.anon_vma set):
+     * written after it was mapped, its copies differ from the file's. */
+    VRAW_VMA_ANON_PAGES = 1 << 4,
     VRAW_VMA_PATH_PART = 1 << 8, /* the path could not be read whole */
 };
 

@@ -42,7 +42,9 @@ struct vring_vma_config {
     uint16_t r64_pivot, r64_slot;     /* struct maple_range_64 */
     uint16_t a64_pivot, a64_slot;     /* struct maple_arange_64 */
     uint8_t r64_slots, a64_slots;     /* slots per node of each kind */
-    uint16_t reserved;
+    /* vm_area_struct.anon_vma: a private file mapping's copied pages (0:
+     * not read, e.g. a profile made before it was asked for) */
+    uint16_t vm_anon_vma;
 };
 
 /* What the plugin needs to find the current thread. Filled by vigil from

@@ -139,6 +139,9 @@ static const struct member_spec member_specs[] = {
     {"vm_area_struct", "vm_flags", ESSENTIAL},
     {"vm_area_struct", "vm_pgoff", ESSENTIAL},
     {"vm_area_struct", "vm_file", ESSENTIAL},
+    /* set once a private mapping has pages of its own (copy-on-write):
+     * --callers' modified file code (plugin/vma.c) */
+    {"vm_area_struct", "anon_vma", OPT},
     {"file", "f_path", ESSENTIAL},
     {"file", "f_inode", ESSENTIAL},
     {"file", "f_flags", OPT},

@@ -11,7 +11,7 @@
  *            p pointer (NULL or hex)    f file descriptor
  *            D directory fd (AT_FDCWD)
  *            ^ pointer shown as p, read at entry (STRUCT capture) for
- *              --callers only: process_vm_writev's remote iovec
+ *              --callers only: process_vm_writev's remote iovecs
  *   memory:  s string (STR capture)     b bytes (BUF capture)
  *            B bytes, shown in hex escapes (random data: getrandom)
  *            v argv (STRV or ARGV)      k socket address (SOCKADDR)
@@ -141,8 +141,8 @@ enum vsys_plan_id {
     P_PRCTL,           /* the name a1 of PR_SET_NAME, or PR_GET_NAME's */
     P_CLONE,           /* the new thread's id at a2 at exit */
     P_SIGRETURN,       /* the signal frame's mask, through the stack */
-    P_RIOV3,           /* process_vm_writev: the first remote iovec at a3,
-                          for --callers' evidence (docs/callers.md) */
+    P_RIOV3,           /* process_vm_writev: the first 64 remote iovecs at
+                          a3, for --callers' evidence (docs/callers.md) */
     P_STATFS,          /* path a0, struct statfs a1 at exit */
     P_FSTATFS,         /* struct statfs a1 at exit */
     P_UTIMENSAT,       /* path a1, the timespec pair a2 */

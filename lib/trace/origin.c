@@ -10,12 +10,14 @@
 #include <string.h>
 
 #include "trace/origin.h"
+#include "trace/shmseg.h"
 
 #define WRITES       1024 /* writes into other processes remembered */
 #define SELFS        1024 /* own mappings made writable or executable */
 #define FDS          256  /* open /proc/PID/mem files */
 #define TRACERS      64   /* ptrace attachments */
 #define WRAPPERS_MAX 3
+#define RIOV_MAX     64 /* process_vm_writev remote iovecs read (P_RIOV3) */
 
 #define PROT_WRITE       0x2
 #define PROT_EXEC        0x4
@@ -63,16 +65,27 @@ struct vorigin {
     size_t ns, snext;
     struct fdrec f[FDS];
     struct trec t[TRACERS];
+    struct vshm *shm;
 };
 
 int vorigin_new(struct vorigin **out)
 {
     *out = calloc(1, sizeof **out);
-    return *out != NULL ? 0 : -ENOMEM;
+    if (*out == NULL)
+        return -ENOMEM;
+    if (vshm_new(&(*out)->shm) < 0) {
+        free(*out);
+        *out = NULL;
+        return -ENOMEM;
+    }
+    return 0;
 }
 
 void vorigin_free(struct vorigin *o)
 {
+    if (o == NULL)
+        return;
+    vshm_free(o->shm);
     free(o);
 }
 
@@ -83,22 +96,26 @@ static struct who who_of(const struct vigil_syscall *ev)
     return w;
 }
 
+static void push_write(struct vorigin *o, const struct wrec *w)
+{
+    o->w[o->wnext] = *w;
+    o->wnext = (o->wnext + 1) % WRITES;
+    if (o->nw < WRITES)
+        o->nw++;
+}
+
 static void add_write(struct vorigin *o, int32_t target, uint64_t start,
                       uint64_t len, const struct vigil_syscall *ev,
                       const char *kind, const char *call)
 {
     if (len == 0 || start + len < start || target <= 0)
         return;
-    struct wrec *r = &o->w[o->wnext];
-    o->wnext = (o->wnext + 1) % WRITES;
-    if (o->nw < WRITES)
-        o->nw++;
-    *r = (struct wrec){.target = target,
-                       .start = start,
-                       .end = start + len,
-                       .by = who_of(ev),
-                       .kind = kind,
-                       .call = call};
+    push_write(o, &(struct wrec){.target = target,
+                                 .start = start,
+                                 .end = start + len,
+                                 .by = who_of(ev),
+                                 .kind = kind,
+                                 .call = call});
 }
 
 static void add_self(struct vorigin *o, int32_t tgid, uint64_t start,
@@ -171,15 +188,61 @@ static void unmapped(struct vorigin *o, int32_t tgid, uint64_t start,
         if (!cut(&o->w[i].start, &o->w[i].end, start, end, &ts, &te)) {
             o->w[i].target = 0;
         } else if (te != 0) {
-            struct wrec *n = &o->w[o->wnext];
-            o->wnext = (o->wnext + 1) % WRITES;
-            if (o->nw < WRITES)
-                o->nw++;
-            *n = r;
-            n->start = ts;
-            n->end = te;
+            r.start = ts;
+            r.end = te;
+            push_write(o, &r);
         }
     }
+}
+
+/* The part of [*s, *e) inside [from, from + len), moved by @delta: false
+ * when there is none. */
+static bool shifted(uint64_t *s, uint64_t *e, uint64_t from, uint64_t len,
+                    uint64_t delta)
+{
+    uint64_t lo = *s > from ? *s : from, hi = *e < from + len ? *e : from + len;
+    if (lo >= hi)
+        return false;
+    *s = lo + delta;
+    *e = hi + delta;
+    return true;
+}
+
+/* mremap(old, oldlen, newlen, ...) = new by @tgid: the history of what
+ * stays mapped moves with it; the destination's own history is gone. */
+static void moved(struct vorigin *o, int32_t tgid, uint64_t old,
+                  uint64_t oldlen, uint64_t newlen, uint64_t new)
+{
+    oldlen = (oldlen + 4095) & ~(uint64_t)4095;
+    newlen = (newlen + 4095) & ~(uint64_t)4095;
+    uint64_t keep = oldlen < newlen ? oldlen : newlen;
+    if (old + oldlen < old || new + newlen < new)
+        return;
+    if (new == old) { /* grown or shrunk in place */
+        if (newlen < oldlen)
+            unmapped(o, tgid, old + newlen, oldlen - newlen);
+        return;
+    }
+    unmapped(o, tgid, new, newlen);
+    /* Copies first, oldest first (so the newest stays newest), then the
+     * old range goes; the copies lie outside it (mremap's ranges never
+     * overlap). Where and how many are fixed before: a copy is never
+     * moved again, and one that overwrites the oldest entry of a full
+     * table overwrites one already copied. */
+    size_t ns = o->ns, nw = o->nw;
+    size_t sbase = (o->snext + SELFS - ns) % SELFS;
+    size_t wbase = (o->wnext + WRITES - nw) % WRITES;
+    for (size_t i = 0; i < ns; i++) {
+        struct srec r = o->s[(sbase + i) % SELFS];
+        if (r.tgid == tgid && shifted(&r.start, &r.end, old, keep, new - old))
+            add_self(o, tgid, r.start, r.end - r.start, r.prot, r.call);
+    }
+    for (size_t i = 0; i < nw; i++) {
+        struct wrec r = o->w[(wbase + i) % WRITES];
+        if (r.target == tgid && shifted(&r.start, &r.end, old, keep, new - old))
+            push_write(o, &r);
+    }
+    unmapped(o, tgid, old, oldlen);
 }
 
 static struct trec *tracer_of(struct vorigin *o, int32_t target)
@@ -260,13 +323,40 @@ static void learn_fd_write(struct vorigin *o, const struct vigil_syscall *ev,
         f->target = 0;
     } else if (!strcmp(name, "lseek")) {
         f->pos = (uint64_t)ev->ret;
-    } else if (!strcmp(name, "pwrite64")) {
+    } else if (!strcmp(name, "pwrite64") || !strcmp(name, "pwritev") ||
+               (!strcmp(name, "pwritev2") && ev->args[3] != ~0ull)) {
+        /* The offset (pwritev's low word is all of it on x86-64). */
         add_write(o, f->target, ev->args[3], (uint64_t)ev->ret, ev, "proc-mem",
                   name);
-    } else if (!strcmp(name, "write")) {
+    } else if (!strcmp(name, "write") || !strcmp(name, "writev") ||
+               !strcmp(name, "pwritev2")) { /* at the file position */
         add_write(o, f->target, f->pos, (uint64_t)ev->ret, ev, "proc-mem",
                   name);
         f->pos += (uint64_t)ev->ret;
+    }
+}
+
+/* process_vm_writev(pid, local, n, remote, riovcnt, 0) = bytes: the
+ * kernel fills the remote iovecs in order, so the bytes written cover
+ * them from the first on. The capture holds the first RIOV_MAX iovecs, or
+ * fewer when the array's page ended (P_RIOV3 reads a fixed length). */
+static void learn_pvw(struct vorigin *o, const struct vigil_syscall *ev)
+{
+    const struct vigil_capture *c = NULL;
+    for (unsigned i = 0; i < ev->ncaps && c == NULL; i++)
+        if (ev->caps[i].argi == 3 && !ev->caps[i].at_exit)
+            c = &ev->caps[i];
+    if (c == NULL)
+        return;
+    uint64_t left = (uint64_t)ev->ret;
+    uint64_t n = ev->args[4] < c->len / 16 ? ev->args[4] : c->len / 16;
+    for (uint64_t i = 0; i < n && left > 0; i++) {
+        uint64_t iov[2];
+        memcpy(iov, c->data + 16 * i, sizeof iov);
+        uint64_t len = iov[1] < left ? iov[1] : left;
+        add_write(o, (int32_t)ev->args[0], iov[0], len, ev, "process_vm_writev",
+                  "process_vm_writev");
+        left -= len;
     }
 }
 
@@ -278,22 +368,28 @@ void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev)
         return;
     const char *n = e->name;
     if (!strcmp(n, "process_vm_writev")) {
-        /* The first remote iovec (docs/callers.md). */
-        const struct vigil_capture *c = cap(ev, 3);
-        uint64_t iov[2];
-        if (c != NULL && c->len >= sizeof iov) {
-            memcpy(iov, c->data, sizeof iov);
-            uint64_t len =
-                iov[1] < (uint64_t)ev->ret ? iov[1] : (uint64_t)ev->ret;
-            add_write(o, (int32_t)ev->args[0], iov[0], len, ev,
-                      "process_vm_writev", n);
-        }
+        learn_pvw(o, ev);
+    } else if (!strcmp(n, "mremap")) {
+        moved(o, ev->tgid, ev->args[0], ev->args[1], ev->args[2],
+              (uint64_t)ev->ret);
+    } else if (!strcmp(n, "shmget")) {
+        vshm_got(o->shm, (int32_t)ev->ret, ev->args[1]);
+    } else if (!strcmp(n, "shmat")) {
+        vshm_attached(o->shm, ev->tgid, ev->comm, (int32_t)ev->args[0],
+                      (uint64_t)ev->ret, ev->args[2]);
+    } else if (!strcmp(n, "shmdt")) {
+        uint64_t len;
+        vshm_detached(o->shm, ev->tgid, ev->args[0], &len);
+        if (len != 0)
+            unmapped(o, ev->tgid, ev->args[0], len);
     } else if (!strcmp(n, "ptrace")) {
         learn_ptrace(o, ev);
     } else if (!strcmp(n, "openat") || !strcmp(n, "open")) {
         learn_open(o, ev);
     } else if (!strcmp(n, "pwrite64") || !strcmp(n, "write") ||
-               !strcmp(n, "lseek") || !strcmp(n, "close")) {
+               !strcmp(n, "writev") || !strcmp(n, "pwritev") ||
+               !strcmp(n, "pwritev2") || !strcmp(n, "lseek") ||
+               !strcmp(n, "close")) {
         learn_fd_write(o, ev, n);
     } else if (!strcmp(n, "mmap")) {
         unmapped(o, ev->tgid, (uint64_t)ev->ret, ev->args[1]);
@@ -322,6 +418,7 @@ void vorigin_forget(struct vorigin *o, int32_t tgid)
     for (size_t i = 0; i < TRACERS; i++)
         if (o->t[i].target == tgid || o->t[i].by.pid == tgid)
             o->t[i].target = 0;
+    vshm_forget(o->shm, tgid);
 }
 
 /* libc's and the dynamic loader's system call wrappers, and the vDSO:
@@ -372,6 +469,80 @@ static void evidence(struct vigil_origin *out, enum vigil_origin_kind kind,
     out->evidence.call = call;
 }
 
+/* A frame in file memory: a System V segment's code is another
+ * process's when another process attached it writable, the process's own
+ * (self-generated, as its own RWX memory) when only it did, and of
+ * unknown making when no one was seen to. Other file mappings are not
+ * judged here (docs/callers.md). A read-only attachment is not VM_SHARED
+ * in the kernel's flags: the attachment records decide, not the flags. */
+static int judge_shm(const struct vorigin *o, const struct vigil_syscall *ev,
+                     const struct vmmap_region *g, uint64_t addr,
+                     struct vigil_origin *out)
+{
+    struct vshm_writer w;
+    bool other;
+    if (!vshm_find(o->shm, ev->tgid, addr, g->start, g->end, &w, &other))
+        return 0;
+    struct who by = {.pid = w.pid, .comm = {0}};
+    memcpy(by.comm, w.comm, sizeof by.comm);
+    if (w.pid != 0 && !other) {
+        evidence(out, VIGIL_ORIGIN_SELF_GENERATED, "self-generated", addr, &by,
+                 "shmat");
+        return 1;
+    }
+    evidence(out, VIGIL_ORIGIN_INJECTED, "shm", addr, w.pid != 0 ? &by : NULL,
+             w.pid != 0 ? "shmat" : NULL);
+    return 2;
+}
+
+/* Whether what the trace saw explains copied pages in [start, end) of
+ * @tgid: another process's write there, or the group's own grant of
+ * PROT_WRITE over part of it. */
+static bool explained(const struct vorigin *o, int32_t tgid, uint64_t start,
+                      uint64_t end)
+{
+    for (size_t i = 0; i < o->nw; i++)
+        if (o->w[i].target == tgid && o->w[i].start < end &&
+            o->w[i].end > start)
+            return true;
+    for (size_t i = 0; i < o->ns; i++)
+        if (o->s[i].tgid == tgid && (o->s[i].prot & PROT_WRITE) &&
+            o->s[i].start < end && o->s[i].end > start)
+            return true;
+    return false;
+}
+
+/* A frame in a file mapping whose pages were written after it was mapped
+ * (the kernel gave it copies: anon_vma). Code written over a file's code
+ * is what hollowing and hooking do, and no JIT needs to: injected, even
+ * when the process did it itself (kind "modified-file"). The kernel's flag
+ * is per mapping, so the trace narrows it down: the process's own
+ * PROT_WRITE grant over the frame names the process and its call; seen
+ * writes elsewhere in the mapping explain the copies (other processes'
+ * writes were judged byte by byte already); copies nothing explains were
+ * written where the trace did not look (before it began, or a way not
+ * followed): the frame counts, naming the attached tracer or no one. */
+static int judge_modified(const struct vorigin *o,
+                          const struct vigil_syscall *ev,
+                          const struct vmmap_region *g, uint64_t addr,
+                          struct vigil_origin *out)
+{
+    const struct srec *wr = granted(o, ev->tgid, addr, PROT_WRITE);
+    if (wr != NULL) {
+        struct who me = who_of(ev);
+        evidence(out, VIGIL_ORIGIN_INJECTED, "modified-file", addr, &me,
+                 wr->call);
+        return 2;
+    }
+    if (explained(o, ev->tgid, g->start, g->end))
+        return 0;
+    int ti = tracer_at(o, ev->tgid);
+    const struct trec *t = ti >= 0 ? &o->t[ti] : NULL;
+    evidence(out, VIGIL_ORIGIN_INJECTED, "modified-file", addr,
+             t != NULL ? &t->by : NULL, t != NULL ? "ptrace" : NULL);
+    return 2;
+}
+
 /* The verdict for one frame: 2 injected, 1 self-generated, 0 own code. */
 static int judge(const struct vorigin *o, const struct vigil_syscall *ev,
                  const struct vmmap_region *g, uint64_t addr,
@@ -381,6 +552,12 @@ static int judge(const struct vorigin *o, const struct vigil_syscall *ev,
     if (w != NULL) {
         evidence(out, VIGIL_ORIGIN_INJECTED, w->kind, addr, &w->by, w->call);
         return 2;
+    }
+    if (g != NULL && !g->anon) {
+        int j = judge_shm(o, ev, g, addr, out);
+        if (j == 0 && (g->flags & VRAW_VMA_ANON_PAGES))
+            j = judge_modified(o, ev, g, addr, out);
+        return j;
     }
     if (g == NULL || !g->anon || !strcmp(g->name, "[vdso]"))
         return 0;

@@ -16,7 +16,8 @@ void vorigin_free(struct vorigin *o);
 
 /* Learn from one finished call of any process, selected or not: writes
  * into other processes, files opened on /proc/PID/mem, the process's own
- * mappings made writable and executable. */
+ * mappings made writable and executable (and moved by mremap), System V
+ * shared memory attached (shmseg.h). */
 void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev);
 
 /* The thread group ended or replaced its program: what was learnt about

@@ -207,6 +207,7 @@ static void test_callers(void)
         event("process_vm_writev", 200, "injector", 0x7f0000001000);
     uint64_t iov[2] = {0x7f0000200000, 64};
     pvw.args[0] = 100;
+    pvw.args[4] = 1; /* riovcnt */
     pvw.ret = 64;
     pvw.ncaps = 1;
     pvw.caps[0] = (struct vigil_capture){.argi = 3,
@@ -316,9 +317,199 @@ static void test_callers(void)
     vmmap_free(m);
 }
 
+static struct vigil_capture riov(const uint64_t *iov, size_t n, bool fault)
+{
+    return (struct vigil_capture){.argi = 3,
+                                  .kind = VSYS_CAP_STRUCT,
+                                  .at_exit = false,
+                                  .fault = fault,
+                                  .trunc = false,
+                                  .len = (uint16_t)(n * 16),
+                                  .data = (const uint8_t *)iov};
+}
+
+static int kind_at(const struct vorigin *o, const struct vmmap *m, int32_t tgid,
+                   uint64_t ip, struct vigil_origin *org)
+{
+    struct vigil_syscall ev = event("getpid", tgid, "victim", ip);
+    return vorigin_resolve(o, m, &ev, org) ? (int)org->kind : -1;
+}
+
+/* The injection routes besides the first remote iovec, pwrite64 and write:
+ * every remote iovec, writev / pwritev on /proc/PID/mem, history that
+ * moves with mremap, System V shared memory. */
+static void test_more_routes(void)
+{
+    struct vmmap *m;
+    struct vorigin *o;
+    struct rec r;
+    struct vigil_origin org;
+    CHECK(vmmap_new(&m) == 0 && vorigin_new(&o) == 0, "objects");
+    rec_start(&r, 700);
+    rec_add(&r, 0x10000, 0x14000, 0, 0, RX | VRAW_VMA_WRITE, NULL);
+    rec_add(&r, 0x20000, 0x22000, 0, 0, RX | VRAW_VMA_WRITE, NULL);
+    rec_add(&r, 0x30000, 0x31000, 0, 0xf9, RX, "/SYSV00000000");
+    rec_add(&r, 0x40000, 0x42000, 1, 0xfa, RX | VRAW_VMA_ANON_PAGES,
+            "/usr/lib/libp.so");
+    CHECK(vmmap_apply(m, (struct vraw_vmas *)r.b) == 0, "map 700");
+    struct vigil_syscall mm = event("mmap", 700, "victim", 0x10);
+    mm.args[1] = 4 * 4096;
+    mm.args[2] = 7; /* RWX, its own */
+    mm.ret = 0x10000;
+    vorigin_learn(o, &mm);
+
+    /* Three remote iovecs; the call wrote 8 + 16 + 4 bytes. */
+    uint64_t iov[6] = {0x13f00, 8, 0x10000, 16, 0x10100, 16};
+    struct vigil_syscall pvw = event("process_vm_writev", 701, "inj", 0x10);
+    pvw.args[0] = 700;
+    pvw.args[4] = 3;
+    pvw.ret = 28;
+    pvw.ncaps = 1;
+    pvw.caps[0] = riov(iov, 3, false);
+    vorigin_learn(o, &pvw);
+    CHECK(kind_at(o, m, 700, 0x1000f, &org) == VIGIL_ORIGIN_INJECTED &&
+              org.evidence.pid == 701,
+          "process_vm_writev: the second remote iovec is another's write");
+    CHECK(kind_at(o, m, 700, 0x10103, &org) == VIGIL_ORIGIN_INJECTED &&
+              kind_at(o, m, 700, 0x10104, &org) == VIGIL_ORIGIN_SELF_GENERATED,
+          "... the third up to the bytes the call wrote, not beyond");
+    /* An array whose page ended after its first iovec: only that one. */
+    pvw.args[4] = 3;
+    pvw.caps[0] = riov(iov + 2, 1, true);
+    iov[2] = 0x11000;
+    iov[4] = 0x11100;
+    pvw.tgid = 702;
+    vorigin_learn(o, &pvw);
+    CHECK(kind_at(o, m, 700, 0x11000, &org) == VIGIL_ORIGIN_INJECTED &&
+              org.evidence.pid == 702 &&
+              kind_at(o, m, 700, 0x11100, &org) == VIGIL_ORIGIN_SELF_GENERATED,
+          "... a capture cut short by an unreadable page: what was read");
+
+    /* /proc/700/mem: writev at the lseek position, pwritev at an offset. */
+    const char *path = "/proc/700/mem";
+    struct vigil_syscall op = event("openat", 703, "memw", 0x10);
+    op.ret = 4;
+    op.ncaps = 1;
+    op.caps[0] = (struct vigil_capture){.argi = 1,
+                                        .kind = VSYS_CAP_STR,
+                                        .at_exit = false,
+                                        .fault = false,
+                                        .trunc = false,
+                                        .len = (uint16_t)strlen(path),
+                                        .data = (const uint8_t *)path};
+    vorigin_learn(o, &op);
+    struct vigil_syscall ls = event("lseek", 703, "memw", 0x10);
+    ls.args[0] = 4;
+    ls.ret = 0x12000;
+    vorigin_learn(o, &ls);
+    struct vigil_syscall wv = event("writev", 703, "memw", 0x10);
+    wv.args[0] = 4;
+    wv.ret = 32;
+    vorigin_learn(o, &wv);
+    vorigin_learn(o, &wv); /* the position moved on: 0x12020 */
+    CHECK(kind_at(o, m, 700, 0x12030, &org) == VIGIL_ORIGIN_INJECTED &&
+              !strcmp(org.evidence.call, "writev") &&
+              !strcmp(org.evidence.kind, "proc-mem") &&
+              kind_at(o, m, 700, 0x12040, &org) == VIGIL_ORIGIN_SELF_GENERATED,
+          "writev to /proc/PID/mem writes at the file position, which moves");
+    struct vigil_syscall pv = event("pwritev", 703, "memw", 0x10);
+    pv.args[0] = 4;
+    pv.args[3] = 0x12800;
+    pv.ret = 8;
+    vorigin_learn(o, &pv);
+    CHECK(kind_at(o, m, 700, 0x12807, &org) == VIGIL_ORIGIN_INJECTED &&
+              !strcmp(org.evidence.call, "pwritev"),
+          "pwritev to /proc/PID/mem writes at its offset");
+
+    /* mremap of the first two pages to 0x20000, keeping one: the other
+     * process's write and the process's own grant move with the page. */
+    struct vigil_syscall mr = event("mremap", 700, "victim", 0x10);
+    mr.args[0] = 0x10000;
+    mr.args[1] = 2 * 4096;
+    mr.args[2] = 4096;
+    mr.ret = 0x20000;
+    vorigin_learn(o, &mr);
+    CHECK(kind_at(o, m, 700, 0x2000f, &org) == VIGIL_ORIGIN_INJECTED &&
+              org.evidence.pid == 701 &&
+              kind_at(o, m, 700, 0x20800, &org) == VIGIL_ORIGIN_SELF_GENERATED,
+          "mremap: the writes and the grants move with the pages");
+    CHECK(kind_at(o, m, 700, 0x2100f, &org) == VIGIL_ORIGIN_INJECTED &&
+              !strcmp(org.evidence.kind, "anon-exec"),
+          "... only what stayed mapped (the second page was dropped)");
+    CHECK(kind_at(o, m, 700, 0x1000f, &org) == VIGIL_ORIGIN_INJECTED &&
+              !strcmp(org.evidence.kind, "anon-exec") &&
+              kind_at(o, m, 700, 0x12030, &org) == VIGIL_ORIGIN_INJECTED &&
+              !strcmp(org.evidence.kind, "proc-mem"),
+          "... and leave the old address (the rest of the region keeps its "
+          "own)");
+
+    /* System V shared memory: 704 creates and attaches it writable, 700
+     * attaches it read-only and executable. */
+    struct vigil_syscall sg = event("shmget", 704, "shmw", 0x10);
+    sg.args[1] = 4096;
+    sg.ret = 65536;
+    vorigin_learn(o, &sg);
+    struct vigil_syscall sa = event("shmat", 704, "shmw", 0x10);
+    sa.args[0] = 65536;
+    sa.ret = 0x7f0000000000;
+    vorigin_learn(o, &sa);
+    CHECK(kind_at(o, m, 700, 0x30010, &org) == VIGIL_ORIGIN_NONE,
+          "shm: a file mapping the process did not attach is not judged");
+    sa = event("shmat", 700, "victim", 0x10);
+    sa.args[0] = 65536;
+    sa.args[2] = 010000 | 0100000; /* SHM_RDONLY | SHM_EXEC */
+    sa.ret = 0x30000;
+    vorigin_learn(o, &sa);
+    CHECK(kind_at(o, m, 700, 0x30010, &org) == VIGIL_ORIGIN_INJECTED &&
+              org.evidence.pid == 704 && !strcmp(org.evidence.kind, "shm") &&
+              !strcmp(org.evidence.call, "shmat"),
+          "shm: code in a segment another process attached writable is "
+          "injected, naming it");
+    struct vigil_syscall sd = event("shmdt", 700, "victim", 0x10);
+    sd.args[0] = 0x30000;
+    vorigin_learn(o, &sd);
+    CHECK(kind_at(o, m, 700, 0x30010, &org) == VIGIL_ORIGIN_NONE,
+          "... shmdt ends it");
+    /* A segment only the process itself writes: its own (a JIT's). */
+    sg.tgid = 700;
+    sg.ret = 65537;
+    vorigin_learn(o, &sg);
+    sa.args[0] = 65537;
+    sa.args[2] = 0100000; /* SHM_EXEC, writable */
+    vorigin_learn(o, &sa);
+    CHECK(kind_at(o, m, 700, 0x30010, &org) == VIGIL_ORIGIN_SELF_GENERATED &&
+              org.evidence.pid == 700,
+          "shm: a segment only the process attached writable is "
+          "self-generated");
+    vorigin_forget(o, 700);
+    CHECK(kind_at(o, m, 700, 0x30010, &org) == VIGIL_ORIGIN_NONE,
+          "... and forgotten with the program");
+
+    /* A file mapping with copied pages (anon_vma). */
+    CHECK(kind_at(o, m, 700, 0x40010, &org) == VIGIL_ORIGIN_INJECTED &&
+              !strcmp(org.evidence.kind, "modified-file") &&
+              org.evidence.pid == 0 && !strcmp(org.module, "/usr/lib/libp.so"),
+          "modified file code nothing seen explains is injected, naming no "
+          "one");
+    struct vigil_syscall pr = event("mprotect", 700, "victim", 0x10);
+    pr.args[0] = 0x41000;
+    pr.args[1] = 4096;
+    pr.args[2] = 3; /* PROT_READ|PROT_WRITE */
+    vorigin_learn(o, &pr);
+    CHECK(kind_at(o, m, 700, 0x41010, &org) == VIGIL_ORIGIN_INJECTED &&
+              !strcmp(org.evidence.kind, "modified-file") &&
+              org.evidence.pid == 700 && !strcmp(org.evidence.call, "mprotect"),
+          "... written by the process's own PROT_WRITE grant: names it");
+    CHECK(kind_at(o, m, 700, 0x40010, &org) == VIGIL_ORIGIN_NONE,
+          "... the rest of the mapping: the grant explains the copies");
+    vorigin_free(o);
+    vmmap_free(m);
+}
+
 int main(void)
 {
     test_maps();
     test_callers();
+    test_more_routes();
     return failures != 0;
 }
