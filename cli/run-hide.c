@@ -135,8 +135,10 @@ static bool pass(struct run_hide *h)
         if (first)
             h->run_ns += now_ns() - now;
         if (!ran) {
-            if (!w->waiting)
+            if (!w->waiting) {
                 h->n.waits++;
+                hbell_blocked(s);
+            }
             w->waiting = true;
             if (!interrupted(h, s, w))
                 continue;
@@ -263,6 +265,10 @@ static void print_prof(const struct run_hide *h)
             (double)p.post_ns / c / 1e3, (double)p.answer_ns / c / 1e3,
             (double)h->pickup_ns / f / 1e3, (double)h->run_ns / f / 1e3,
             (double)p.seen_ns / c / 1e3, (double)p.deliver_ns / c / 1e3);
+    fprintf(stderr, "vigil: hidden calls by time (us):");
+    for (int k = 0; k < VHIDE_PROF_BUCKETS; k++)
+        fprintf(stderr, " <%u:%llu", 2u << k, (unsigned long long)p.hist[k]);
+    fputc('\n', stderr);
 }
 
 void run_hide_stop(struct run_hide *h, bool verbose)

@@ -35,17 +35,23 @@
 
 /* How long a vCPU waits for the answer before the thread waits in the
  * guest kernel, which costs a millisecond at least (poll's timeout, the
- * one wait that needs no guest memory): long enough for a round trip on a
- * local network when the call was just posted, a look only on the later
- * visits of a call that waits for its socket. Of the first wait, only the
- * first SPIN_NS spin (an executor that is awake answers in that time);
- * then the vCPU sleeps on the slot and the executor's answer wakes it:
- * a spinning vCPU would hold the CPU the executor needs on a loaded host,
- * and the answer would come after the wait, at the cost of a park. */
-#define WAIT_FIRST_NS 150000
-#define WAIT_LATER_NS 5000
-#define SPIN_NS       10000
-#define SOCKLEN_MAX   128 /* struct sockaddr_storage */
+ * one wait that needs no guest memory).
+ *
+ * A call just posted: a SPIN_NS spin (an executor that is awake answers
+ * within it), then the vCPU sleeps on the slot until the answer wakes it
+ * (a spinning vCPU would hold the CPU the executor needs on a loaded
+ * host). While the executor runs the call, up to WAIT_FIRST_NS: a park
+ * would cost the thread that long anyway, and the host's own scheduler
+ * delays the executor about as long under load. Once the executor says
+ * the call waits for its socket, up to WAIT_BLOCKED_NS from the post:
+ * long enough for a round trip on a local network; the vCPU then runs the
+ * guest's other threads while this one waits in the guest kernel.
+ * Later visits of a call that waits for its socket: a look only. */
+#define WAIT_FIRST_NS   1000000
+#define WAIT_BLOCKED_NS 150000
+#define WAIT_LATER_NS   5000
+#define SPIN_NS         20000
+#define SOCKLEN_MAX     128 /* struct sockaddr_storage */
 
 static struct {
     bool on;
@@ -194,6 +200,7 @@ void hide_publish(int i, const struct vraw_task *t, int op, const int64_t a[6],
     s->seen_ns = vigil_now_ns(CLOCK_MONOTONIC);
     s->posted_ns = s->seen_ns;
     s->done_ns = 0;
+    s->blocked = 0;
     __atomic_store_n(&s->state, VHIDE_POSTED, __ATOMIC_RELEASE);
     hbell_ring(hidden.area);
 }
@@ -441,8 +448,10 @@ bool hide_take_restart(const struct vraw_task *t, uint64_t ip)
 static bool answered(struct vhide_slot *s, bool parked)
 {
     uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
-    uint64_t until = now + (parked ? WAIT_LATER_NS : WAIT_FIRST_NS);
-    uint64_t spin = now + (parked ? WAIT_LATER_NS : SPIN_NS);
+    /* An executor that sleeps takes a wake-up to answer: no spin then. */
+    bool awake =
+        !__atomic_load_n(&hidden.area->exec_sleeping, __ATOMIC_ACQUIRE);
+    uint64_t spin = now + (parked ? WAIT_LATER_NS : awake ? SPIN_NS : 0);
     struct vhide_prof *pf = &hidden.area->prof;
     for (;;) {
         if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == VHIDE_DONE) {
@@ -453,7 +462,8 @@ static bool answered(struct vhide_slot *s, bool parked)
             break;
         __builtin_ia32_pause();
     }
-    if (parked || !hbell_wait(s, until))
+    if (parked ||
+        !hbell_wait(s, now + WAIT_FIRST_NS, s->posted_ns + WAIT_BLOCKED_NS))
         return false;
     __atomic_add_fetch(&pf->slept, 1, __ATOMIC_RELAXED);
     return true;
@@ -474,6 +484,11 @@ static void count_answer(int i, uint64_t seen)
         __atomic_add_fetch(&pf->seen_ns, seen - done, __ATOMIC_RELAXED);
     }
     __atomic_add_fetch(&pf->deliver_ns, now - seen, __ATOMIC_RELAXED);
+    uint64_t us = (now - hidden.owner[i].claimed_ns) / 1000;
+    int k = 0;
+    while (k < VHIDE_PROF_BUCKETS - 1 && us >= 2ull << k)
+        k++;
+    __atomic_add_fetch(&pf->hist[k], 1, __ATOMIC_RELAXED);
 }
 
 enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,

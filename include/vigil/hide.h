@@ -34,10 +34,10 @@ enum {
 };
 
 struct vhide_slot {
-    uint32_t state;  /* release/acquire; a futex word (lib/hide/bell.c) */
-    int32_t op;      /* an x86-64 system call number, or VHIDE_OP_* */
-    uint32_t waiter; /* a vCPU sleeps on state until it leaves POSTED */
-    uint32_t reserved;
+    uint32_t state;   /* release/acquire; a futex word (lib/hide/bell.c) */
+    int32_t op;       /* an x86-64 system call number, or VHIDE_OP_* */
+    uint32_t waiter;  /* a vCPU sleeps on state until it leaves POSTED */
+    uint32_t blocked; /* the executor: the call waits for its socket */
     int32_t tgid, tid, ppid;
     /* Signal handlers that interrupted the thread's wait, counted from bit
      * 1 up (plugin); bit 0: the last one's handler has SA_RESTART (or its
@@ -57,6 +57,7 @@ struct vhide_slot {
 
 /* Where a hidden call's time goes, summed by the plugin (atomic adds) and
  * printed by vigil with VIGIL_HIDE_PROF=1 (docs/hide.md). */
+#define VHIDE_PROF_BUCKETS 12
 struct vhide_prof {
     uint64_t calls;      /* answers delivered */
     uint64_t spun;       /* ... seen while the vCPU spun */
@@ -66,6 +67,9 @@ struct vhide_prof {
     uint64_t answer_ns;  /* posted to the executor's answer */
     uint64_t seen_ns;    /* the answer to the vCPU seeing it */
     uint64_t deliver_ns; /* the outputs into guest memory */
+    /* Calls by their time from the guest's call to the delivered answer,
+     * parks included: below 2^(k+1) us in bucket k, the last one open. */
+    uint64_t hist[VHIDE_PROF_BUCKETS];
 };
 
 struct vhide_area {

@@ -19,8 +19,7 @@
 
 static void futex_wait(uint32_t *word, uint32_t val, uint64_t ns)
 {
-    struct timespec ts = {(time_t)(ns / 1000000000u),
-                          (long)(ns % 1000000000u)};
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
     /* EINTR, EAGAIN, ETIMEDOUT: the callers look again either way. */
     (void)syscall(SYS_futex, word, FUTEX_WAIT, val, &ts, NULL, 0);
 }
@@ -55,12 +54,23 @@ void hbell_done(struct vhide_slot *s)
         futex_wake(&s->state);
 }
 
-bool hbell_wait(struct vhide_slot *s, uint64_t until_ns)
+void hbell_blocked(struct vhide_slot *s)
+{
+    __atomic_store_n(&s->blocked, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&s->waiter, __ATOMIC_SEQ_CST))
+        futex_wake(&s->state);
+}
+
+bool hbell_wait(struct vhide_slot *s, uint64_t until_ns,
+                uint64_t blocked_until_ns)
 {
     for (;;) {
         if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != VHIDE_POSTED)
             return true;
         uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
+        if (__atomic_load_n(&s->blocked, __ATOMIC_ACQUIRE) &&
+            blocked_until_ns < until_ns)
+            until_ns = blocked_until_ns;
         if (now >= until_ns)
             return false;
         __atomic_store_n(&s->waiter, 1, __ATOMIC_SEQ_CST);

@@ -23,8 +23,14 @@ void hbell_sleep(struct vhide_area *a, uint64_t timeout_ns,
  * sleeps on the slot. */
 void hbell_done(struct vhide_slot *s);
 
+/* Executor: slot @s's call must wait for its socket: wake its vCPU,
+ * which then waits in the guest kernel instead. */
+void hbell_blocked(struct vhide_slot *s);
+
 /* Plugin: sleep until slot @s is no longer POSTED or CLOCK_MONOTONIC
- * reaches @until_ns; whether it is no longer POSTED. */
-bool hbell_wait(struct vhide_slot *s, uint64_t until_ns);
+ * reaches @until_ns, or, once the executor says the call is blocked,
+ * @blocked_until_ns; whether it is no longer POSTED. */
+bool hbell_wait(struct vhide_slot *s, uint64_t until_ns,
+                uint64_t blocked_until_ns);
 
 #endif
