@@ -3,9 +3,10 @@
  * A call of a hidden process that vigil runs on the host (vigil/hide.h has
  * which) never reaches the guest kernel. At the syscall instruction its
  * inputs are copied from guest memory into a slot, the slot is posted to
- * vigil's executor, and the thread waits: a short spin on the vCPU first
- * (most calls are answered in microseconds), then in the guest kernel
- * (control_park), running the syscall instruction again after each wait.
+ * vigil's executor, and the thread waits: on the vCPU first (a short
+ * spin, then a sleep the executor's answer ends, lib/hide/bell.c), then
+ * in the guest kernel (control_park), running the syscall instruction
+ * again after each wait.
  * When the answer is there, the outputs go into guest memory and the
  * instruction is skipped with the result (control_skip).
  *
