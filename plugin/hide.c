@@ -449,10 +449,13 @@ bool hide_take_restart(const struct vraw_task *t, uint64_t ip)
 static bool answered(struct vhide_slot *s, bool parked)
 {
     uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
-    /* An executor that sleeps takes a wake-up to answer: no spin then. */
-    bool awake =
-        !__atomic_load_n(&hidden.area->exec_sleeping, __ATOMIC_ACQUIRE);
-    uint64_t spin = now + (parked ? WAIT_LATER_NS : awake ? SPIN_NS : 0);
+    /* Spin even when the executor sleeps: its answer then often comes
+     * within the spin, while its 50 us spin after the answer lasts, and
+     * the thread's next call finds it awake. Without this spin, a vCPU
+     * that slept posts its next call after the executor's spin ran out,
+     * and every call waits for two wake-ups (measured: 32-128 us per call
+     * against 4-8 us, at a load average of 9 on 2 CPUs). */
+    uint64_t spin = now + (parked ? WAIT_LATER_NS : SPIN_NS);
     struct vhide_prof *pf = &hidden.area->prof;
     for (;;) {
         if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == VHIDE_DONE) {
