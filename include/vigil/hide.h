@@ -34,8 +34,10 @@ enum {
 };
 
 struct vhide_slot {
-    uint32_t state; /* release/acquire */
-    int32_t op;     /* an x86-64 system call number, or VHIDE_OP_* */
+    uint32_t state;   /* release/acquire; a futex word (lib/hide/bell.c) */
+    int32_t op;       /* an x86-64 system call number, or VHIDE_OP_* */
+    uint32_t waiter;  /* a vCPU sleeps on state until it leaves POSTED */
+    uint32_t blocked; /* the executor: the call waits for its socket */
     int32_t tgid, tid, ppid;
     /* Signal handlers that interrupted the thread's wait, counted from bit
      * 1 up (plugin); bit 0: the last one's handler has SA_RESTART (or its
@@ -43,15 +45,41 @@ struct vhide_slot {
      * with EINTR, as Linux does, or lets it go on. */
     uint32_t intr;
     uint64_t seq;
-    int64_t args[6];  /* as the guest gave them; pointers as data offsets */
-    uint32_t in_len;  /* input bytes in data */
-    uint32_t out_len; /* output bytes in data, from the executor */
-    int64_t result;   /* the guest's rax */
-    uint64_t seen_ns; /* the plugin's last look: a waiter still wants it */
+    int64_t args[6];    /* as the guest gave them; pointers as data offsets */
+    uint32_t in_len;    /* input bytes in data */
+    uint32_t out_len;   /* output bytes in data, from the executor */
+    int64_t result;     /* the guest's rax */
+    uint64_t seen_ns;   /* the plugin's last look: a waiter still wants it */
+    uint64_t posted_ns; /* when posted (plugin), for the counters below */
+    uint64_t done_ns;   /* when answered (executor) */
     uint8_t data[VHIDE_DATA];
 };
 
+/* Where a hidden call's time goes, summed by the plugin (atomic adds) and
+ * printed by vigil with VIGIL_HIDE_PROF=1 (docs/hide.md). */
+#define VHIDE_PROF_BUCKETS 12
+struct vhide_prof {
+    uint64_t calls;      /* answers delivered */
+    uint64_t spun;       /* ... seen while the vCPU spun */
+    uint64_t slept;      /* ... seen after the vCPU slept on the slot */
+    uint64_t parked;     /* waits in the guest kernel */
+    uint64_t post_ns;    /* guest call to posted: marshalling the inputs */
+    uint64_t answer_ns;  /* posted to the executor's answer */
+    uint64_t seen_ns;    /* the answer to the vCPU seeing it */
+    uint64_t deliver_ns; /* the outputs into guest memory */
+    /* Calls by their time from the guest's call to the delivered answer,
+     * parks included: below 2^(k+1) us in bucket k, the last one open. */
+    uint64_t hist[VHIDE_PROF_BUCKETS];
+};
+
 struct vhide_area {
+    /* The doorbell: bumped after each post; the executor, when it has
+     * nothing to do, sleeps on it (a futex word of the shared mapping),
+     * and a post wakes it only when it says it sleeps. */
+    uint32_t bell;
+    uint32_t exec_sleeping;
+    uint8_t pad[56]; /* the bell alone in its cache line */
+    struct vhide_prof prof;
     struct vhide_slot slot[VHIDE_SLOTS];
 };
 
