@@ -297,8 +297,8 @@ static void put_protocol(struct obuf *o, bool json, uint64_t fam, uint64_t v)
     }
 }
 
-/* One argument; false when it is left out. */
-bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
+/* A number or a name, from the register alone. */
+static void put_value(struct obuf *o, struct fctx *f, unsigned i, char sig)
 {
     uint64_t v = vfmt_argval(f, i);
     bool json = f->json;
@@ -327,30 +327,6 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
         else
             ob_dec(o, (int32_t)v);
         break;
-    case 's':
-    case 'b':
-    case 'B':
-    case 'v':
-    case 'k':
-    case 'i':
-    case 'W':
-    case 't':
-    case 'h':
-    case '0':
-    case '1':
-    case '2':
-    case '3':
-    case '4':
-    case '5':
-    case '7':
-    case '8':
-    case '*':
-    case '#':
-    case '%':
-    case '(':
-    case ')':
-        vfmt_mem(o, f, i, sig);
-        break;
     case '<': /* getrusage's who */
         if ((int32_t)v == 0 || (int32_t)v == -1 || (int32_t)v == 1)
             vdec_name(o, json,
@@ -360,72 +336,17 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
         else
             ob_dec(o, (int32_t)v);
         break;
-    case '[':
-    case ']':
-        /* strace reads nothing for none: "[]" whatever the address */
-        if (v != 0 && gid_count(f, sig) == 0 &&
-            (sig == '[' || (f->ev->state == VIGIL_SC_DONE && f->ev->ret == 0)))
-            ob_puts(o, "[]");
-        else
-            vfmt_mem(o, f, i, sig);
-        break;
-    case '&':
-        vfmt_ioctl_arg(o, f, i);
-        break;
-    case '{':
-        vfmt_poll_arg(o, f, i);
-        break;
     case '@':
         vdec_sol(o, json, v);
         break;
     case '$':
         vdec_sockopt_name(o, json, vfmt_argval(f, 1), v);
         break;
-    case '~':
-        vfmt_sockopt_arg(o, f, i);
-        break;
     case '?':
         vdec_epoll_op(o, json, v);
         break;
     case '+':
         vdec_epoll_flags(o, json, v);
-        break;
-    case '}':
-        vfmt_epoll_arg(o, f, i);
-        break;
-    case '=':
-        vfmt_msghdr_arg(o, f, i);
-        break;
-    case ':':
-    case ';':
-    case '|':
-        vfmt_select_arg(o, f, i);
-        break;
-    case '!':
-        put_frame_mask(o, f, i);
-        break;
-    case '6':
-        /* strace reads a sigset only of the kernel's size (the last
-         * argument); any other size leaves the address. */
-        if (vfmt_argval(f, f->nargs - 1) != 8)
-            vfmt_ptr(o, json, v);
-        else
-            vfmt_mem(o, f, i, sig);
-        break;
-    case '9':
-        put_socklen(o, f, i);
-        break;
-    case 'e':
-        return vfmt_prctl_arg(o, f, i);
-    case 'N':
-        return vfmt_fcntl_arg(o, f, i);
-    case 'm':
-        /* open's mode means nothing without O_CREAT or O_TMPFILE: strace
-         * leaves it out, and so does the text form. */
-        if (!json && i > 0 && f->sig[i - 1] == 'o' &&
-            !(vfmt_argval(f, i - 1) & (0100 | 020000000)))
-            return false;
-        vfmt_symbolic(o, json, 'm', v);
         break;
     case 'Y':
         put_protocol(o, json, vfmt_argval(f, 0), v);
@@ -437,5 +358,91 @@ bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
             vfmt_hexval(o, json, v);
         break;
     }
-    return true;
+}
+
+/* Signatures whose argument points at memory captured as it is (strings,
+ * buffers, fixed structures): vfmt_mem prints them. */
+static const char mem_sigs[] = "sbBvkiWth0123457"
+                               "8*#%()";
+
+/* What the argument points at, decoded from its capture; false when @sig
+ * is not such an argument. */
+static bool put_pointed(struct obuf *o, struct fctx *f, unsigned i, char sig)
+{
+    uint64_t v = vfmt_argval(f, i);
+
+    if (sig != '\0' && strchr(mem_sigs, sig) != NULL) {
+        vfmt_mem(o, f, i, sig);
+        return true;
+    }
+    switch (sig) {
+    case '[':
+    case ']':
+        /* strace reads nothing for none: "[]" whatever the address */
+        if (v != 0 && gid_count(f, sig) == 0 &&
+            (sig == '[' || (f->ev->state == VIGIL_SC_DONE && f->ev->ret == 0)))
+            ob_puts(o, "[]");
+        else
+            vfmt_mem(o, f, i, sig);
+        return true;
+    case '&':
+        vfmt_ioctl_arg(o, f, i);
+        return true;
+    case '{':
+        vfmt_poll_arg(o, f, i);
+        return true;
+    case '~':
+        vfmt_sockopt_arg(o, f, i);
+        return true;
+    case '}':
+        vfmt_epoll_arg(o, f, i);
+        return true;
+    case '=':
+        vfmt_msghdr_arg(o, f, i);
+        return true;
+    case ':':
+    case ';':
+    case '|':
+        vfmt_select_arg(o, f, i);
+        return true;
+    case '!':
+        put_frame_mask(o, f, i);
+        return true;
+    case '6':
+        /* strace reads a sigset only of the kernel's size (the last
+         * argument); any other size leaves the address. */
+        if (vfmt_argval(f, f->nargs - 1) != 8)
+            vfmt_ptr(o, f->json, v);
+        else
+            vfmt_mem(o, f, i, sig);
+        return true;
+    case '9':
+        put_socklen(o, f, i);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* One argument; false when it is left out. */
+bool vfmt_arg(struct obuf *o, struct fctx *f, unsigned i, char sig)
+{
+    switch (sig) {
+    case 'e':
+        return vfmt_prctl_arg(o, f, i);
+    case 'N':
+        return vfmt_fcntl_arg(o, f, i);
+    case 'm':
+        /* open's mode means nothing without O_CREAT or O_TMPFILE: strace
+         * leaves it out, and so does the text form. */
+        if (!f->json && i > 0 && f->sig[i - 1] == 'o' &&
+            !(vfmt_argval(f, i - 1) & (0100 | 020000000)))
+            return false;
+        vfmt_symbolic(o, f->json, 'm', vfmt_argval(f, i));
+        return true;
+    default:
+        if (!put_pointed(o, f, i, sig))
+            put_value(o, f, i, sig);
+        return true;
+    }
 }
