@@ -252,7 +252,7 @@ static int start_services(struct services *s, struct run_opts *o,
     bool channel =
         o->trace || o->tr.act.nhide ||
         (s->update != NULL && !o->no_plugin && strcmp(o->accel, "kvm") != 0);
-    if (channel && run_trace_start(&s->trace, &o->tr, o->kernel, dir, o->smp,
+    if (channel && run_trace_start(&s->trace, &o->tr, o->kernel, o->smp,
                                    s->plugin_arg, sizeof s->plugin_arg) < 0)
         goto fail;
     /* --hide: the executor of hidden calls, before the guest runs. */

@@ -245,8 +245,8 @@ static void *consumer_main(void *arg)
 }
 
 int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
-                    const char *kernel, const char *rundir, unsigned nvcpus,
-                    char *plugin_arg, size_t arglen)
+                    const char *kernel, unsigned nvcpus, char *plugin_arg,
+                    size_t arglen)
 {
     struct run_trace *t = calloc(1, sizeof *t);
     if (t == NULL)
@@ -267,10 +267,10 @@ int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
     if (err < 0)
         goto fail;
 
-    snprintf(t->ring_path, sizeof t->ring_path, "%s/trace.ring", rundir);
-    err = vring_create(t->ring_path, nvcpus, RING_BYTES, &cfg, &t->ring);
+    err = vring_create_mem(nvcpus, RING_BYTES, &cfg, &t->ring, t->ring_path,
+                           sizeof t->ring_path);
     if (err < 0) {
-        cli_error("cannot create %s: %s", t->ring_path, strerror(-err));
+        cli_error("cannot create the trace ring: %s", strerror(-err));
         goto fail;
     }
     /* Read by the plugin once QEMU starts. */
@@ -424,10 +424,7 @@ int run_trace_stop(struct run_trace *t, bool verbose)
             fclose(t->out);
     }
     vcons_free(t->cons);
-    if (t->ring != NULL) {
-        vring_close(t->ring);
-        unlink(t->ring_path);
-    }
+    vring_close(t->ring);
     if (t->events_fd >= 0)
         close(t->events_fd);
     vdet_free(t->detect);

@@ -32,8 +32,8 @@ struct run_trace;
 /* Prepare tracing before QEMU starts; fills plugin_arg with the plugin's
  * "ring=..." argument. Messages are printed; returns 0 or -errno. */
 int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
-                    const char *kernel, const char *rundir, unsigned nvcpus,
-                    char *plugin_arg, size_t arglen);
+                    const char *kernel, unsigned nvcpus, char *plugin_arg,
+                    size_t arglen);
 /* Merge JSON Lines read from @fd (the disk filter's detections) into the
  * trace's sinks; @fd is owned from now on and read until its writer closes
  * it, at the latest in run_trace_stop(). */

@@ -144,6 +144,15 @@ struct vring_map;
  * and map it. Returns 0 or -errno. */
 int vring_create(const char *path, unsigned nrings, size_t ring_bytes,
                  const struct vring_config *cfg, struct vring_map **out);
+/* The same in memory that is never written back to a disk (memfd): the
+ * producer writes every byte of every ring over and over, and a ring file
+ * on a disk filesystem made each of its pages a write-back and a
+ * write-protect fault again and again on the vCPU threads. *path gets a
+ * name another process of the same user opens it by (/proc/PID/fd/N),
+ * valid until vring_close(). Returns 0 or -errno. */
+int vring_create_mem(unsigned nrings, size_t ring_bytes,
+                     const struct vring_config *cfg, struct vring_map **out,
+                     char *path, size_t pathlen);
 /* Map an existing channel file (the plugin's side); checks magic, version
  * and sizes. Returns 0 or -errno (-EPROTO for a foreign or corrupt file). */
 int vring_open(const char *path, struct vring_map **out);

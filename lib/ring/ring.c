@@ -2,6 +2,7 @@
  * thread) and vigil's consumer thread. See include/vigil/ring.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,6 +15,7 @@
 struct vring_map {
     void *base;
     size_t len;
+    int fd; /* a memory-backed ring's own file, kept open; else -1 */
     struct vring_shm *shm;
     uint8_t *data;
     uint64_t size; /* data bytes per ring */
@@ -55,6 +57,7 @@ static int map_file(int fd, size_t len, struct vring_map **out)
     }
     m->len = len;
     m->shm = m->base;
+    m->fd = -1;
     *out = m;
     return 0;
 }
@@ -80,28 +83,32 @@ static void publish_tail(struct vring_map *m, unsigned i)
     }
 }
 
-int vring_create(const char *path, unsigned nrings, size_t ring_bytes,
-                 const struct vring_config *cfg, struct vring_map **out)
+static bool sizes_ok(unsigned nrings, size_t ring_bytes)
 {
-    if (nrings == 0 || nrings > VRING_MAX_VCPUS || ring_bytes < 4096 ||
-        (ring_bytes & (ring_bytes - 1)) != 0 || ring_bytes > (1ull << 32))
-        return -EINVAL;
-    size_t len = header_bytes() + nrings * ring_bytes + VRING_XFER_BYTES +
-                 sizeof(struct vhide_area);
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
-    int err = 0;
+    return nrings != 0 && nrings <= VRING_MAX_VCPUS && ring_bytes >= 4096 &&
+           (ring_bytes & (ring_bytes - 1)) == 0 && ring_bytes <= (1ull << 32);
+}
+
+static size_t file_bytes(unsigned nrings, size_t ring_bytes)
+{
+    return header_bytes() + nrings * ring_bytes + VRING_XFER_BYTES +
+           sizeof(struct vhide_area);
+}
+
+/* Size @fd for the rings and map it. */
+static int map_new(int fd, unsigned nrings, size_t ring_bytes,
+                   struct vring_map **out)
+{
+    size_t len = file_bytes(nrings, ring_bytes);
     if (ftruncate(fd, (off_t)len) < 0)
-        err = -errno;
-    struct vring_map *m = NULL;
-    if (err == 0)
-        err = map_file(fd, len, &m);
-    close(fd);
-    if (err < 0) {
-        unlink(path);
-        return err;
-    }
+        return -errno;
+    return map_file(fd, len, out);
+}
+
+/* The header of a freshly mapped, zeroed file. */
+static void init_header(struct vring_map *m, unsigned nrings, size_t ring_bytes,
+                        const struct vring_config *cfg)
+{
     struct vring_shm *s = m->shm;
     s->nrings = nrings;
     s->ring_bytes = ring_bytes;
@@ -116,6 +123,50 @@ int vring_create(const char *path, unsigned nrings, size_t ring_bytes,
     /* The magic last: a reader that sees it sees a complete header. */
     __atomic_store_n(&s->magic, VRING_MAGIC, __ATOMIC_RELEASE);
     finish_map(m);
+}
+
+int vring_create(const char *path, unsigned nrings, size_t ring_bytes,
+                 const struct vring_config *cfg, struct vring_map **out)
+{
+    if (!sizes_ok(nrings, ring_bytes))
+        return -EINVAL;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    struct vring_map *m = NULL;
+    int err = map_new(fd, nrings, ring_bytes, &m);
+    close(fd);
+    if (err < 0) {
+        unlink(path);
+        return err;
+    }
+    init_header(m, nrings, ring_bytes, cfg);
+    *out = m;
+    return 0;
+}
+
+int vring_create_mem(unsigned nrings, size_t ring_bytes,
+                     const struct vring_config *cfg, struct vring_map **out,
+                     char *path, size_t pathlen)
+{
+    if (!sizes_ok(nrings, ring_bytes))
+        return -EINVAL;
+    int fd = memfd_create("vigil-ring", MFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct vring_map *m = NULL;
+    int err = map_new(fd, nrings, ring_bytes, &m);
+    if (err == 0 && (size_t)snprintf(path, pathlen, "/proc/%d/fd/%d",
+                                     (int)getpid(), fd) >= pathlen)
+        err = -ENAMETOOLONG;
+    if (err < 0) {
+        if (m != NULL)
+            vring_close(m);
+        close(fd);
+        return err;
+    }
+    m->fd = fd;
+    init_header(m, nrings, ring_bytes, cfg);
     *out = m;
     return 0;
 }
@@ -167,6 +218,8 @@ void vring_close(struct vring_map *m)
     if (m == NULL)
         return;
     munmap(m->base, m->len);
+    if (m->fd >= 0)
+        close(m->fd);
     free(m);
 }
 
