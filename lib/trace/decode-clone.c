@@ -11,34 +11,26 @@
 #define CLONE_CHILD_SETTID   0x01000000
 #define CLONE_PIDFD          0x00001000
 
-static void put_ptr(struct obuf *o, uint64_t v)
-{
-    if (v == 0)
-        ob_puts(o, "NULL");
-    else
-        ob_hex(o, v);
-}
-
 void vdec_clone_text(struct obuf *o, const uint64_t a[5], const uint8_t *ptid,
                      size_t n)
 {
     uint64_t flags = a[0];
 
     ob_puts(o, "child_stack=");
-    put_ptr(o, a[1]);
+    vdec_ptr(o, false, a[1]);
     ob_puts(o, ", flags=");
     ob_symbolic(o, 'C', flags);
     if (flags & (CLONE_PARENT_SETTID | CLONE_PIDFD)) {
         ob_puts(o, ", parent_tid=");
         if (!vdec_int(o, false, ptid, n))
-            put_ptr(o, a[2]);
+            vdec_ptr(o, false, a[2]);
     }
     if (flags & CLONE_SETTLS) {
         ob_puts(o, ", tls=");
-        put_ptr(o, a[4]);
+        vdec_ptr(o, false, a[4]);
     }
     if (flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) {
         ob_puts(o, ", child_tidptr=");
-        put_ptr(o, a[3]);
+        vdec_ptr(o, false, a[3]);
     }
 }

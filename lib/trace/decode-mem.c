@@ -15,6 +15,19 @@ void vdec_name(struct obuf *o, bool json, const char *s)
         ob_putc(o, '"');
 }
 
+void vdec_ptr(struct obuf *o, bool json, uint64_t v)
+{
+    if (v == 0) {
+        ob_puts(o, json ? "null" : "NULL");
+        return;
+    }
+    if (json)
+        ob_putc(o, '"');
+    ob_hex(o, v);
+    if (json)
+        ob_putc(o, '"');
+}
+
 /* Bytes as a quoted string in either form (text: hex escapes for all bytes
  * when `hex`). */
 void vdec_bytes_as(struct obuf *o, bool json, const uint8_t *s, size_t n,

@@ -44,19 +44,6 @@ static bool split(struct msgparts *m, const uint8_t *d, size_t n)
     return true;
 }
 
-static void put_addr(struct obuf *o, bool json, uint64_t v)
-{
-    if (v == 0) {
-        ob_puts(o, json ? "null" : "NULL");
-        return;
-    }
-    if (json)
-        ob_putc(o, '"');
-    ob_hex(o, v);
-    if (json)
-        ob_putc(o, '"');
-}
-
 static void put_key(struct obuf *o, bool json, const char *key, bool first)
 {
     if (!first)
@@ -92,7 +79,7 @@ static void put_iov(struct obuf *o, bool json, const struct msgparts *m)
 
     if (addr == 0 || (m->cap.flags & VSYS_MSG_IOV_FAULT) ||
         (m->cap.niov == 0 && rd64(m->h + 24) != 0)) {
-        put_addr(o, json, addr);
+        vdec_ptr(o, json, addr);
         return;
     }
     ob_putc(o, '[');
@@ -105,7 +92,7 @@ static void put_iov(struct obuf *o, bool json, const struct msgparts *m)
         ob_puts(o, i ? (json ? ",{\"base\":" : ", {iov_base=")
                      : (json ? "{\"base\":" : "{iov_base="));
         if (base == 0 || (fl & VSYS_MSG_DATA_FAULT))
-            put_addr(o, json, base);
+            vdec_ptr(o, json, base);
         else
             vdec_bytes(o, json, m->data + used, len, fl & VSYS_MSG_DATA_CUT);
         ob_printf(o, json ? ",\"len\":%llu}" : ", iov_len=%llu}",
@@ -160,7 +147,7 @@ static void put_control(struct obuf *o, bool json, const struct msgparts *m)
 
     if (addr == 0 || (m->cap.flags & VSYS_MSG_CTL_FAULT) || len < CMSG_HDR ||
         m->cap.ctl_len < CMSG_HDR) {
-        put_addr(o, json, addr);
+        vdec_ptr(o, json, addr);
         return;
     }
     ob_putc(o, '[');
@@ -223,7 +210,7 @@ bool vdec_msghdr(struct obuf *o, bool json, const uint8_t *d, size_t n,
     if (name != 0 && m.cap.name_len > 0 && !(m.cap.flags & VSYS_MSG_NAME_FAULT))
         vdec_sockaddr(o, json, m.name, m.cap.name_len, false);
     else
-        put_addr(o, json, name);
+        vdec_ptr(o, json, name);
     put_key(o, json, json ? "namelen" : "msg_namelen", false);
     put_namelen(o, json, namelen, in, n_in);
     put_key(o, json, json ? "iov" : "msg_iov", false);

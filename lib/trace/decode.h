@@ -30,6 +30,9 @@ static inline uint32_t rd32(const uint8_t *p)
 
 /* A name known to need no escaping, as a JSON string or bare. */
 void vdec_name(struct obuf *o, bool json, const char *s);
+/* An address as strace prints a pointer: NULL, or hex (a JSON string, or
+ * null). */
+void vdec_ptr(struct obuf *o, bool json, uint64_t v);
 
 /* The structure of signature character `sig` (syscalls/tables.h: the
  * digits) at `addr`; '6' is a sigset of 8 bytes. */

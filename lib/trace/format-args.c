@@ -47,15 +47,7 @@ const struct vigil_capture *vfmt_cap_at(const struct fctx *f, unsigned i,
 
 void vfmt_ptr(struct obuf *o, bool json, uint64_t v)
 {
-    if (v == 0) {
-        ob_puts(o, json ? "null" : "NULL");
-        return;
-    }
-    if (json)
-        ob_putc(o, '"');
-    ob_hex(o, v);
-    if (json)
-        ob_putc(o, '"');
+    vdec_ptr(o, json, v);
 }
 
 void vfmt_hexval(struct obuf *o, bool json, uint64_t v)
