@@ -112,13 +112,16 @@ void ident_on_switch(struct vcpu *v, uint64_t vaddr)
     /* __switch_to(prev, next): the task about to run is in rsi. Before
      * the slide is known no candidate can be told from the real one, and
      * cur_task stays unknown (ident() then reads it). */
-    if (ident_kernel_fn_is(idents.cfg.switch_fn, vaddr))
+    if (ident_kernel_fn_is(idents.cfg.switch_fn, vaddr)) {
         v->cur_task = reg(v, R_RSI);
+        v->cr3_own = false; /* a cr3 written so far was the switch's */
+    }
 }
 
 void ident_on_cr3_write(struct vcpu *v)
 {
     v->cr3_written = true;
+    v->cr3_own = true;
 }
 
 /* The running thread, from the cache or the guest kernel. Returns false
@@ -127,10 +130,12 @@ void ident_on_cr3_write(struct vcpu *v)
  * it lives (an exit starts a new epoch before the address can be reused),
  * whatever the thread shares with others (a vfork child runs on its
  * parent's page tables and TLS; a clone without CLONE_SETTLS shares the
- * FS base). An execve gives the thread a new address space, and a new
- * name after it: the kernel writes cr3 then, and an entry is checked
- * against cr3 after every write (the new page tables are allocated before
- * the old are freed, so they never have the old address). */
+ * FS base). A cr3 written as part of a context switch (before
+ * __switch_to) brings back a thread whose entry is checked against cr3; a
+ * cr3 written by the running thread itself (an execve, including one the
+ * kernel starts for a task it created, which reuses a freed task_struct
+ * without any clone the epoch would count) makes the entry be read again:
+ * the new page tables may have the address the old ones had. */
 bool ident(struct vcpu *v, struct vraw_task *t)
 {
     uint64_t task = v->cur_task;
@@ -146,10 +151,10 @@ bool ident(struct vcpu *v, struct vraw_task *t)
     uint64_t epoch = __atomic_load_n(&idents.epoch, __ATOMIC_ACQUIRE);
     struct ident *c =
         &v->ident[((task >> 6) ^ (task >> 14)) & (IDENT_SLOTS - 1)];
-    bool check = v->cr3_written;
-    v->cr3_written = false;
+    bool check = v->cr3_written, own = v->cr3_own;
+    v->cr3_written = v->cr3_own = false;
     uint64_t cr3 = check ? reg(v, R_CR3) : 0;
-    if (c->t.task == task && task != 0 && c->epoch == epoch &&
+    if (c->t.task == task && task != 0 && c->epoch == epoch && !own &&
         (!check || c->cr3 == cr3)) {
         *t = c->t;
         v->cr3 = c->cr3;

@@ -61,6 +61,7 @@ struct vcpu {
      * until the hook can be trusted (ident.c). */
     uint64_t cur_task;
     bool cr3_written; /* since the last ident(): check the address space */
+    bool cr3_own;     /* ... written by the running task, not by a switch */
     bool ready;
 };
 
