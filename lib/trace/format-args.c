@@ -105,43 +105,39 @@ static uint64_t gid_count(const struct fctx *f, char sig)
 }
 
 /* An argument that points to guest memory: its capture, or the address. */
-void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
+/* The kind of capture that holds what argument @i (signature @sig) points
+ * at. */
+static unsigned cap_kind(const struct fctx *f, unsigned i, char sig)
 {
-    unsigned kind;
-    const struct vigil_capture *c;
-    uint64_t addr = vfmt_argval(f, i);
-    bool json = f->json, trunc;
-
     switch (sig) {
     case 's':
-        kind = VSYS_CAP_STR;
-        break;
+        return VSYS_CAP_STR;
     case 'b':
     case 'B':
-        kind = VSYS_CAP_BUF;
-        break;
+        return VSYS_CAP_BUF;
     case 'v':
         /* the plugin's strace-shaped form, or the older whole strings */
-        kind =
-            vfmt_find_cap(f, i, VSYS_CAP_STRV) ? VSYS_CAP_STRV : VSYS_CAP_ARGV;
-        break;
+        return vfmt_find_cap(f, i, VSYS_CAP_STRV) ? VSYS_CAP_STRV
+                                                  : VSYS_CAP_ARGV;
     case '*':
-        kind = VSYS_CAP_COUNT;
-        break;
+        return VSYS_CAP_COUNT;
     case 'k':
-        kind = VSYS_CAP_SOCKADDR;
-        break;
+        return VSYS_CAP_SOCKADDR;
     case '8':
-        kind = VSYS_CAP_DIRENTS;
-        break;
+        return VSYS_CAP_DIRENTS;
     case '!':
-        kind = VSYS_CAP_FRAME_MASK;
-        break;
+        return VSYS_CAP_FRAME_MASK;
     default:
-        kind = VSYS_CAP_STRUCT;
-        break;
+        return VSYS_CAP_STRUCT;
     }
-    c = addr ? vfmt_find_cap(f, i, kind) : NULL;
+}
+
+void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
+{
+    uint64_t addr = vfmt_argval(f, i);
+    bool json = f->json, trunc;
+    unsigned kind = cap_kind(f, i, sig);
+    const struct vigil_capture *c = addr ? vfmt_find_cap(f, i, kind) : NULL;
     if (vfmt_as_address(o, f, addr, c))
         return;
     trunc = c->trunc || c->fault;
