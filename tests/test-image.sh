@@ -14,7 +14,24 @@ export VIGIL_PROFILE_CACHE="$TMP/profiles"
 
 # A command through the agent, traced from outside: its output and status
 # come back, and the trace holds the boot's processes with nothing dropped.
+# The same trace streams to a logd over TCP.
+head -c 32 /dev/urandom >"$TMP/key"
+DATA=$((20000 + ($$ + 11) % 20000))
+CTL=$((DATA + 1))
+LOGD_PID=""
+stop_logd() {
+    [ -n "$LOGD_PID" ] && kill -TERM "$LOGD_PID" 2>/dev/null && wait "$LOGD_PID"
+    LOGD_PID=""
+}
+cleanup_fn stop_logd
+"$VIGIL" logd --listen "tcp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --out "$TMP/logd" --control "udp://127.0.0.1:$CTL" --interval 1 \
+    2>"$TMP/logd.err" &
+LOGD_PID=$!
+wait_for_line "$TMP/logd.err" listening || fail "logd did not start"
 $RUN --image "$IMG" --trace all -o "$TMP/t.jsonl" \
+    --log "tcp://127.0.0.1:$DATA" --key "$TMP/key" --log-control-port $CTL \
+    --log-wait 10 \
     -- sh -c 'echo out-$((6 * 7)); echo err-line >&2; exit 7' \
     >"$TMP/out" 2>"$TMP/err"
 expect_eq "the command's exit status comes back" "$?" 7
@@ -28,6 +45,13 @@ comms=$(jq -r 'select(.type == "syscall") | .comm' "$TMP/t.jsonl" | sort -u)
 for c in systemd systemd-journal qemu-ga; do
     check "$c is traced" sh -c "echo '$comms' | grep -qx '$c'"
 done
+wait_for_line "$TMP/logd/stats.json" '"ended":true' 20
+stop_logd
+grep '"type":"syscall"' "$TMP/t.jsonl" | sort >"$TMP/local"
+cat "$TMP/logd"/*.jsonl | grep '"type":"syscall"' | sort >"$TMP/remote"
+check "--log: logd got the very same $(wc -l <"$TMP/local") events" \
+    cmp -s "$TMP/local" "$TMP/remote"
+rm -f "$TMP/local" "$TMP/remote"
 # That run derived the kernel's profile and cached it by its build id.
 prof=$(ls "$TMP/profiles"/*.json 2>/dev/null)
 id=$(basename "${prof:-none}" .json)
@@ -113,13 +137,21 @@ mbr[510:512] = b'\x55\xaa'
 open(sys.argv[1], 'wb').write(mbr)
 EOF
 dd if="$IMG" of="$TMP/part.raw" bs=1M seek=2 conv=sparse,notrunc status=none
-$RUN --image "$TMP/part.raw" -- sh -c 'findmnt -n -o SOURCE /; seq 1 400000' \
-    >"$TMP/out"
+# Traced by program (--trace exe=): only seq, and all it wrote.
+$RUN --image "$TMP/part.raw" --trace exe=/usr/bin/seq -o "$TMP/sel.jsonl" \
+    -- sh -c 'findmnt -n -o SOURCE /; seq 1 400000' >"$TMP/out"
 expect_eq "partitioned: boots with partition 2 as the root" \
     "$(head -n 1 "$TMP/out")" /dev/vda2
 seq 1 400000 >"$TMP/seq"
 check "2.7 MB of the command's output come back whole" \
     sh -c "tail -n +2 '$TMP/out' | cmp -s - '$TMP/seq'"
+jq -r 'select(.type == "syscall") | .name + " " + .comm' "$TMP/sel.jsonl" >"$TMP/sel"
+expect_eq "exe= starts at the execve of seq" "$(head -n 1 "$TMP/sel")" "execve sh"
+expect_eq "... and traces seq alone" \
+    "$(tail -n +2 "$TMP/sel" | cut -d' ' -f2 | sort -u)" seq
+expect_eq "... and every byte it wrote" \
+    "$(jq -s '[.[] | select(.type == "syscall" and .name == "write" and .args[0] == 1) | .ret] | add' "$TMP/sel.jsonl")" \
+    "$(stat -c %s "$TMP/seq")"
 rm -f "$TMP/part.raw"
 
 # Without a command the console is on the terminal until the guest powers
