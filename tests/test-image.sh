@@ -25,7 +25,7 @@ stop_logd() {
 }
 cleanup_fn stop_logd
 "$VIGIL" logd --listen "tcp://127.0.0.1:$DATA" --key "$TMP/key" \
-    --out "$TMP/logd" --control "udp://127.0.0.1:$CTL" --interval 1 \
+    --out "$TMP/logd" --control "udp://127.0.0.1:$CTL" --interval 1 --no-db \
     2>"$TMP/logd.err" &
 LOGD_PID=$!
 wait_for_line "$TMP/logd.err" listening || fail "logd did not start"
@@ -45,7 +45,7 @@ comms=$(jq -r 'select(.type == "syscall") | .comm' "$TMP/t.jsonl" | sort -u)
 for c in systemd systemd-journal qemu-ga; do
     check "$c is traced" sh -c "echo '$comms' | grep -qx '$c'"
 done
-wait_for_line "$TMP/logd/stats.json" '"ended":true' 20
+wait_for_line "$TMP/logd/stats.json" '"ended":true' 60
 stop_logd
 grep '"type":"syscall"' "$TMP/t.jsonl" | sort >"$TMP/local"
 cat "$TMP/logd"/*.jsonl | grep '"type":"syscall"' | sort >"$TMP/remote"
