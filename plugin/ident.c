@@ -158,16 +158,20 @@ bool ident(struct vcpu *v, struct vraw_task *t)
         (!check || c->cr3 == cr3)) {
         *t = c->t;
         v->cr3 = c->cr3;
+        v->cur = c;
         return true;
     }
     v->cr3 = check ? cr3 : reg(v, R_CR3);
+    v->cur = NULL;
     if (!read_task(v, task, t)) {
         v->cur_task = 0; /* read it again next time */
         return false;
     }
     c->cr3 = v->cr3;
     c->epoch = epoch;
+    c->mm = 0;
     c->t = *t;
+    v->cur = c;
     return true;
 }
 

@@ -49,6 +49,7 @@ extern const char *const vcpu_reg_names[R_COUNT];
 #define IDENT_SLOTS 64
 struct ident {
     uint64_t cr3, epoch;
+    uint64_t mm; /* task->mm once vma.c has read it; 0: not yet */
     struct vraw_task t;
 };
 
@@ -56,7 +57,8 @@ struct vcpu {
     struct qemu_plugin_register *reg[R_COUNT];
     struct ident ident[IDENT_SLOTS];
     GByteArray *buf;
-    uint64_t cr3; /* the address space of the last ident()'s thread */
+    uint64_t cr3;      /* the address space of the last ident()'s thread */
+    struct ident *cur; /* the last ident()'s cache entry; NULL: none */
     /* The running task_struct as the context-switch hook last saw it; 0
      * until the hook can be trusted (ident.c). */
     uint64_t cur_task;

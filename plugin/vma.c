@@ -30,7 +30,6 @@
 #define PATH_MAX_LEN 1024u
 #define PATH_DEPTH   32 /* directory levels followed up from a file */
 #define SEEN_SLOTS   4096
-#define MM_SLOTS     16 /* per vCPU, power of two */
 
 /* The kernel's encoding (include/linux/maple_tree.h) and vm_flags. */
 #define NODE_MASK  255ull
@@ -55,17 +54,6 @@ static struct {
         uint64_t mm;
     } seen[SEEN_SLOTS];
 } vmas;
-
-/* task->mm, per vCPU, so that a call whose thread's map was sent costs no
- * guest memory read: a user thread's mm changes only at execve, and then
- * its page tables (CR3) change too. Keyed by CR3, task and thread id: a
- * task_struct and a page-table page the kernel reuses for a new process
- * come with a new thread id. Each vCPU touches only its own row. */
-struct mm_hint {
-    uint64_t cr3, task, mm; /* mm 0: empty */
-    int32_t tid;
-};
-static struct mm_hint mm_hints[VRING_MAX_VCPUS][MM_SLOTS];
 
 struct walk {
     struct vcpu *v;
@@ -294,19 +282,17 @@ static void send_and_remember(struct vring_map *ring, unsigned vcpu,
     send(ring, vcpu, v, t, mm);
 }
 
-static uint64_t task_mm_hinted(struct vcpu *v, unsigned vcpu,
-                               const struct vraw_task *t)
+/* task->mm of the running thread, kept in its identity cache entry (a
+ * user thread's mm changes only at execve, which renews the entry), so
+ * that a call whose map was sent costs no guest memory read. */
+static uint64_t task_mm_cached(struct vcpu *v, const struct vraw_task *t)
 {
-    if (vcpu >= VRING_MAX_VCPUS)
+    struct ident *c = v->cur;
+    if (c == NULL || c->t.task != t->task || c->t.tid != t->tid)
         return task_mm(v, t);
-    struct mm_hint *h = &mm_hints[vcpu][(uint32_t)t->tid & (MM_SLOTS - 1)];
-    if (h->mm != 0 && h->cr3 == v->cr3 && h->task == t->task &&
-        h->tid == t->tid)
-        return h->mm;
-    uint64_t mm = task_mm(v, t);
-    *h = (struct mm_hint){
-        .cr3 = v->cr3, .task = t->task, .mm = mm, .tid = t->tid};
-    return mm;
+    if (c->mm == 0)
+        c->mm = task_mm(v, t);
+    return c->mm;
 }
 
 void vma_on_entry(struct vring_map *ring, unsigned vcpu, struct vcpu *v,
@@ -314,7 +300,7 @@ void vma_on_entry(struct vring_map *ring, unsigned vcpu, struct vcpu *v,
 {
     if (!vmas.on)
         return;
-    uint64_t mm = task_mm_hinted(v, vcpu, t);
+    uint64_t mm = task_mm_cached(v, t);
     unsigned s = seen_slot(t->tgid);
     if (mm == 0 ||
         (__atomic_load_n(&vmas.seen[s].tgid, __ATOMIC_RELAXED) == t->tgid &&
@@ -335,8 +321,6 @@ void vma_on_return(struct vring_map *ring, unsigned vcpu, struct vcpu *v,
     if (exec ? ret != 0 : (ret < 0 && ret >= -4095))
         return;
     uint64_t mm = task_mm(v, t);
-    if (exec && vcpu < VRING_MAX_VCPUS) /* the new program's mm */
-        mm_hints[vcpu][(uint32_t)t->tid & (MM_SLOTS - 1)].mm = 0;
     if (mm != 0)
         send_and_remember(ring, vcpu, v, t, mm);
 }
@@ -345,7 +329,6 @@ void vma_setup(const struct vring_config *cfg, bool on)
 {
     const struct vring_vma_config *c = &cfg->vma;
     memset(&vmas, 0, sizeof vmas);
-    memset(mm_hints, 0, sizeof mm_hints);
     vmas.c = *c;
     uint16_t offs[] = {c->vm_start, c->vm_end, c->vm_flags,   c->vm_pgoff,
                        c->vm_file,  c->vm_mm,  c->vm_anon_vma};
