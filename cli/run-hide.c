@@ -211,6 +211,8 @@ int run_hide_start(struct run_hide **out, struct vring_map *ring,
     if (h == NULL)
         return -1;
     h->area = vring_hide(ring);
+    const char *prof = getenv("VIGIL_HIDE_PROF");
+    h->area->prof.on = prof != NULL && *prof != '\0' && *prof != '0';
     hide_table_init(&h->table);
     if (netns != NULL) {
         int n = strchr(netns, '/')
@@ -247,8 +249,7 @@ int run_hide_start(struct run_hide **out, struct vring_map *ring,
  * microseconds per call (docs/hide.md). */
 static void print_prof(const struct run_hide *h)
 {
-    const char *e = getenv("VIGIL_HIDE_PROF");
-    if (e == NULL || *e == '\0' || *e == '0')
+    if (!h->area->prof.on)
         return;
     struct vhide_prof p;
     memcpy(&p, &h->area->prof, sizeof p);

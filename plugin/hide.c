@@ -146,7 +146,8 @@ int hide_claim(const struct vraw_task *t, uint64_t ip, int64_t nr)
             hidden.owner[i].nr = nr;
             hidden.owner[i].parked = false;
             hidden.owner[i].restarted = false;
-            hidden.owner[i].claimed_ns = vigil_now_ns(CLOCK_MONOTONIC);
+            hidden.owner[i].claimed_ns =
+                hidden.area->prof.on ? vigil_now_ns(CLOCK_MONOTONIC) : 0;
             __atomic_fetch_add(&hidden.owned, 1, __ATOMIC_ACQ_REL);
             return i;
         }
@@ -451,7 +452,8 @@ static bool answered(struct vhide_slot *s, bool parked)
     struct vhide_prof *pf = &hidden.area->prof;
     for (;;) {
         if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == VHIDE_DONE) {
-            __atomic_add_fetch(&pf->spun, 1, __ATOMIC_RELAXED);
+            if (pf->on)
+                __atomic_add_fetch(&pf->spun, 1, __ATOMIC_RELAXED);
             return true;
         }
         if (vigil_now_ns(CLOCK_MONOTONIC) >= spin)
@@ -461,7 +463,8 @@ static bool answered(struct vhide_slot *s, bool parked)
     if (parked ||
         !hbell_wait(s, now + WAIT_FIRST_NS, s->posted_ns + WAIT_BLOCKED_NS))
         return false;
-    __atomic_add_fetch(&pf->slept, 1, __ATOMIC_RELAXED);
+    if (pf->on)
+        __atomic_add_fetch(&pf->slept, 1, __ATOMIC_RELAXED);
     return true;
 }
 
@@ -470,6 +473,8 @@ static void count_answer(int i, uint64_t seen)
 {
     const struct vhide_slot *s = &hidden.area->slot[i];
     struct vhide_prof *pf = &hidden.area->prof;
+    if (!pf->on)
+        return;
     uint64_t now = vigil_now_ns(CLOCK_MONOTONIC), done = s->done_ns;
     __atomic_add_fetch(&pf->calls, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&pf->post_ns, s->posted_ns - hidden.owner[i].claimed_ns,
@@ -504,7 +509,8 @@ enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
     if (answered(s, hidden.owner[i].parked)) {
         if (sh != NULL && sh->waits)
             return hwait_answer(v, t, ip, i, args, result);
-        uint64_t seen = vigil_now_ns(CLOCK_MONOTONIC);
+        uint64_t seen =
+            hidden.area->prof.on ? vigil_now_ns(CLOCK_MONOTONIC) : 0;
         *result = hmsg_call(hidden.owner[i].nr)
                       ? hmsg_deliver(v, i, hidden.owner[i].nr, args)
                       : deliver(v, i, args);
@@ -514,7 +520,8 @@ enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
     }
     /* The executor still works on it: wait in the guest kernel. The
      * instruction itself becomes the wait (control_park). */
-    __atomic_add_fetch(&hidden.area->prof.parked, 1, __ATOMIC_RELAXED);
+    if (hidden.area->prof.on)
+        __atomic_add_fetch(&hidden.area->prof.parked, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&s->seen_ns, vigil_now_ns(CLOCK_MONOTONIC),
                      __ATOMIC_RELEASE);
     hidden.owner[i].parked = true;

@@ -56,9 +56,11 @@ struct vhide_slot {
 };
 
 /* Where a hidden call's time goes, summed by the plugin (atomic adds) and
- * printed by vigil with VIGIL_HIDE_PROF=1 (docs/hide.md). */
+ * printed by vigil with VIGIL_HIDE_PROF=1 (docs/hide.md). Only then: the
+ * adds and clock reads stay off the hidden call's path otherwise. */
 #define VHIDE_PROF_BUCKETS 12
 struct vhide_prof {
+    uint64_t on;         /* vigil: VIGIL_HIDE_PROF is set, count */
     uint64_t calls;      /* answers delivered */
     uint64_t spun;       /* ... seen while the vCPU spun */
     uint64_t slept;      /* ... seen after the vCPU slept on the slot */
