@@ -7,6 +7,7 @@ requires_qemu; requires jq debugfs sha256sum qemu-img qemu-nbd python3
 requires_file "$VIGIL"
 # Few boots: CPU is scarce.
 . tests/image.sh
+. tests/logd.sh
 test_image bookworm d12.raw
 RUN="$VIGIL run --smp 1 --memory 1024 --timeout 1200"
 # The kernel profile cache (docs/image.md), this test's own.
@@ -18,17 +19,7 @@ export VIGIL_PROFILE_CACHE="$TMP/profiles"
 head -c 32 /dev/urandom >"$TMP/key"
 DATA=$((20000 + ($$ + 11) % 20000))
 CTL=$((DATA + 1))
-LOGD_PID=""
-stop_logd() {
-    [ -n "$LOGD_PID" ] && kill -TERM "$LOGD_PID" 2>/dev/null && wait "$LOGD_PID"
-    LOGD_PID=""
-}
-cleanup_fn stop_logd
-"$VIGIL" logd --listen "tcp://127.0.0.1:$DATA" --key "$TMP/key" \
-    --out "$TMP/logd" --control "udp://127.0.0.1:$CTL" --interval 1 --no-db \
-    2>"$TMP/logd.err" &
-LOGD_PID=$!
-wait_for_line "$TMP/logd.err" listening || fail "logd did not start"
+start_logd "$TMP/logd" --control "udp://127.0.0.1:$CTL" --no-db
 $RUN --image "$IMG" --trace all -o "$TMP/t.jsonl" \
     --log "tcp://127.0.0.1:$DATA" --key "$TMP/key" --log-control-port $CTL \
     --log-wait 10 \

@@ -73,12 +73,12 @@ static size_t extra_len(uint32_t kind, uint32_t vlen, bool *ok)
 
 static void decode(const uint8_t *p, struct btype *t)
 {
-    uint32_t info = vprof_rd32(p + 4);
-    t->name_off = vprof_rd32(p);
+    uint32_t info = le32(p + 4);
+    t->name_off = le32(p);
     t->kind = BTF_INFO_KIND(info);
     t->vlen = BTF_INFO_VLEN(info);
     t->kflag = BTF_INFO_KFLAG(info) != 0;
-    t->size_or_type = vprof_rd32(p + 8);
+    t->size_or_type = le32(p + 8);
     t->extra = p + BTF_TYPE_SIZE;
 }
 
@@ -111,18 +111,18 @@ int vprof_btf_parse(struct vprof_btf **out, const void *data, size_t len,
     const uint8_t *p = data;
     if (len < BTF_HDR_MIN)
         return vprof_fail(d, EINVAL, "BTF is truncated (%zu bytes)", len);
-    uint16_t magic = vprof_rd16(p);
+    uint16_t magic = le16(p);
     if (magic == 0x9feb)
         return vprof_fail(d, EINVAL, "big-endian BTF is not supported");
     if (magic != BTF_MAGIC)
         return vprof_fail(d, EINVAL, "bad BTF magic 0x%04x", magic);
     if (p[2] != BTF_VERSION)
         return vprof_fail(d, EINVAL, "unsupported BTF version %u", p[2]);
-    uint32_t hdr_len = vprof_rd32(p + 4);
+    uint32_t hdr_len = le32(p + 4);
     if (hdr_len < BTF_HDR_MIN || hdr_len > len)
         return vprof_fail(d, EINVAL, "bad BTF header length %u", hdr_len);
-    uint32_t type_off = vprof_rd32(p + 8), type_len = vprof_rd32(p + 12);
-    uint32_t str_off = vprof_rd32(p + 16), str_len = vprof_rd32(p + 20);
+    uint32_t type_off = le32(p + 8), type_len = le32(p + 12);
+    uint32_t str_off = le32(p + 16), str_len = le32(p + 20);
     size_t dlen = len - hdr_len;
     if (!vprof_in_bounds(type_off, type_len, dlen) ||
         !vprof_in_bounds(str_off, str_len, dlen))
@@ -159,7 +159,7 @@ int vprof_btf_parse(struct vprof_btf **out, const void *data, size_t len,
                 t.kind == BTF_KIND_ENUM || t.kind == BTF_KIND_FUNC_PROTO ? 8
                                                                          : 12;
             for (uint32_t i = 0; i < t.vlen; i++)
-                if (vprof_rd32(t.extra + i * step) >= str_len)
+                if (le32(t.extra + i * step) >= str_len)
                     return vprof_fail(d, EINVAL,
                                       "BTF type %u: member %u names string "
                                       "past the end",
@@ -261,10 +261,10 @@ static int type_size(const struct vprof_btf *btf, uint32_t id, uint64_t *size)
                 return -EINVAL;
             return 0;
         case BTF_KIND_ARRAY:
-            if (__builtin_mul_overflow(mult, (uint64_t)vprof_rd32(t.extra + 8),
+            if (__builtin_mul_overflow(mult, (uint64_t)le32(t.extra + 8),
                                        &mult))
                 return -EINVAL;
-            id = vprof_rd32(t.extra);
+            id = le32(t.extra);
             break;
         default:
             if (!is_modifier(t.kind))
@@ -320,9 +320,9 @@ static int search_members(struct search *s, const struct btype *t,
         if (s->budget-- == 0)
             return -E2BIG;
         const uint8_t *m = t->extra + (size_t)i * 12;
-        const char *mname = str_at(s->btf, vprof_rd32(m));
-        uint32_t mtype = vprof_rd32(m + 4);
-        uint32_t moff = vprof_rd32(m + 8);
+        const char *mname = str_at(s->btf, le32(m));
+        uint32_t mtype = le32(m + 4);
+        uint32_t moff = le32(m + 8);
         uint64_t bit_off = t->kflag ? BTF_MEMBER_BIT_OFFSET(moff) : moff;
         uint32_t bit_size = t->kflag ? BTF_MEMBER_BITFIELD_SIZE(moff) : 0;
         if (mname[0] == '\0') {
@@ -348,7 +348,7 @@ static int search_members(struct search *s, const struct btype *t,
         struct btype it;
         if (!t->kflag && get_type(s->btf, mtype, &it) &&
             it.kind == BTF_KIND_INT) {
-            uint32_t enc = vprof_rd32(it.extra);
+            uint32_t enc = le32(it.extra);
             if (BTF_INT_OFFSET(enc) != 0 ||
                 BTF_INT_BITS(enc) != it.size_or_type * 8) {
                 out->bit_offset += BTF_INT_OFFSET(enc);

@@ -29,9 +29,9 @@ int vprof_bzimage_parse(const uint8_t *buf, size_t len,
                           "not a bzImage: no \"HdrS\" setup header magic at "
                           "offset 0x%x",
                           HDR_MAGIC);
-    if (vprof_rd16(buf + HDR_BOOT_FLAG) != 0xaa55)
+    if (le16(buf + HDR_BOOT_FLAG) != 0xaa55)
         return vprof_fail(d, EINVAL, "not a bzImage: boot flag is not 0xaa55");
-    bz->protocol = vprof_rd16(buf + HDR_VERSION);
+    bz->protocol = le16(buf + HDR_VERSION);
     if (bz->protocol < MIN_PROTOCOL)
         return vprof_fail(d, EINVAL,
                           "boot protocol %u.%02u is too old: payload fields "
@@ -41,8 +41,8 @@ int vprof_bzimage_parse(const uint8_t *buf, size_t len,
     if (sects == 0) /* historical meaning: 4 */
         sects = 4;
     uint64_t pm_start = (uint64_t)(sects + 1) * 512;
-    uint64_t off = pm_start + vprof_rd32(buf + HDR_PAYLOAD_OFF);
-    uint64_t plen = vprof_rd32(buf + HDR_PAYLOAD_LEN);
+    uint64_t off = pm_start + le32(buf + HDR_PAYLOAD_OFF);
+    uint64_t plen = le32(buf + HDR_PAYLOAD_LEN);
     if (plen == 0)
         return vprof_fail(d, EINVAL, "bzImage declares an empty payload");
     if (!vprof_in_bounds(off, plen, len))

@@ -269,7 +269,7 @@ static int decode_lz4_legacy(const uint8_t *in, size_t len, struct sink *s,
         if (len - pos < 4)
             return vprof_fail(d, EINVAL,
                               "lz4 payload is truncated in a block header");
-        uint32_t csize = vprof_rd32(in + pos);
+        uint32_t csize = le32(in + pos);
         pos += 4;
         if (csize == LZ4_LEGACY_MAGIC) /* concatenated streams */
             continue;
@@ -333,7 +333,7 @@ int vprof_decompress(enum vprof_comp c, const uint8_t *in, size_t len,
     }
     if (c == VPROF_COMP_NONE) {
         /* Drop the size trailer if there is one. */
-        if (len >= 8 && vprof_rd32(in + len - 4) == len - 4)
+        if (len >= 8 && le32(in + len - 4) == len - 4)
             len -= 4;
         if (len > max)
             return vprof_fail(d, EFBIG, "vmlinux larger than %zu bytes", max);
@@ -347,7 +347,7 @@ int vprof_decompress(enum vprof_comp c, const uint8_t *in, size_t len,
     }
     if (len < 8)
         return vprof_fail(d, EINVAL, "%s payload is truncated", name);
-    size_t expect = vprof_rd32(in + len - 4);
+    size_t expect = le32(in + len - 4);
     if (expect < 64)
         return vprof_fail(d, EINVAL,
                           "payload size trailer says %zu bytes: not a kernel",

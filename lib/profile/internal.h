@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "vigil/le.h"
 #include "vigil/profile.h"
 
 #define VPROF_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -14,23 +15,6 @@
 /* Format the message into @d (if not NULL) and return -@err. */
 int vprof_fail(struct vprof_diag *d, int err, const char *fmt, ...)
     VPROF_PRINTF(3, 4);
-
-/* Little-endian loads from possibly unaligned memory. */
-static inline uint16_t vprof_rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint32_t vprof_rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static inline uint64_t vprof_rd64(const uint8_t *p)
-{
-    return (uint64_t)vprof_rd32(p) | (uint64_t)vprof_rd32(p + 4) << 32;
-}
 
 /* True when [off, off + n) lies inside a buffer of @len bytes. */
 static inline bool vprof_in_bounds(uint64_t off, uint64_t n, uint64_t len)

@@ -112,12 +112,12 @@ static bool printable(uint8_t c)
 static bool check_tokens(const struct region *r, size_t pos, struct tokens *t)
 {
     const uint8_t *p = r->p;
-    if (vprof_rd16(p + pos) != 0 || !spend(r, 1))
+    if (le16(p + pos) != 0 || !spend(r, 1))
         return false;
     uint16_t idx[256];
     idx[0] = 0;
     for (int i = 1; i < 256; i++) {
-        idx[i] = vprof_rd16(p + pos + 2 * i);
+        idx[i] = le16(p + pos + 2 * i);
         if (idx[i] <= idx[i - 1] || idx[i] - idx[i - 1] > MAX_TOKEN)
             return spend(r, (uint64_t)i) && false;
     }
@@ -201,8 +201,7 @@ static bool markers_match(const struct region *r, size_t m, unsigned w,
     if (!vprof_in_bounds(m, (uint64_t)nm * w, r->len))
         return false;
     for (size_t k = 0; k < nm; k++) {
-        uint64_t v = w == 4 ? vprof_rd32(r->p + m + 4 * k)
-                            : vprof_rd64(r->p + m + 8 * k);
+        uint64_t v = w == 4 ? le32(r->p + m + 4 * k) : le64(r->p + m + 8 * k);
         if (v != mk[k])
             return false;
     }
@@ -212,8 +211,8 @@ static bool markers_match(const struct region *r, size_t m, unsigned w,
 static bool check_names(const struct region *r, const struct tokens *t,
                         size_t q, struct names *nm, uint32_t *mk)
 {
-    uint32_t n = vprof_rd32(r->p + q);
-    if (n < MIN_SYMS || n > MAX_SYMS || vprof_rd32(r->p + q + 4) != 0)
+    uint32_t n = le32(r->p + q);
+    if (n < MIN_SYMS || n > MAX_SYMS || le32(r->p + q + 4) != 0)
         return false;
     size_t pos = q + 8;
     for (uint32_t i = 0; i < n; i++) {
@@ -282,7 +281,7 @@ static bool check_offsets(const struct region *r, size_t o, uint32_t n,
     size_t b = align_up8(r, o + (size_t)tlen);
     if (!vprof_in_bounds(b, 8, r->len))
         return false;
-    uint64_t bv = vprof_rd64(r->p + b);
+    uint64_t bv = le64(r->p + b);
     /* The base is a kernel-half address. */
     if ((bv >> 47) != 0x1ffff)
         return false;
@@ -293,7 +292,7 @@ static bool check_offsets(const struct region *r, size_t o, uint32_t n,
     for (uint32_t i = 0; i < n && (ok_abs || ok_rel); i++) {
         if ((i & 0xff) == 0xff && !spend(r, 256))
             return false;
-        int32_t off = (int32_t)vprof_rd32(r->p + o + 4 * (size_t)i);
+        int32_t off = (int32_t)le32(r->p + o + 4 * (size_t)i);
         uint64_t a = decode_addr(off, bv, true);
         uint64_t l = decode_addr(off, bv, false);
         neg |= off < 0;
@@ -455,9 +454,8 @@ static int build_symbols(struct vprof_ksyms *ks, struct region *r,
     if (ks->addr == NULL || ks->name == NULL || ks->type == NULL)
         return -ENOMEM;
     for (uint32_t i = 0; i < nm->n; i++)
-        ks->addr[i] =
-            decode_addr((int32_t)vprof_rd32(r->p + of->pos + 4 * (size_t)i),
-                        of->base, of->absp);
+        ks->addr[i] = decode_addr((int32_t)le32(r->p + of->pos + 4 * (size_t)i),
+                                  of->base, of->absp);
     int rc = expand_names(ks, r, t, nm);
     if (rc < 0)
         return rc == -ENOMEM ? -ENOMEM : -EINVAL;
