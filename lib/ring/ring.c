@@ -89,17 +89,12 @@ static bool sizes_ok(unsigned nrings, size_t ring_bytes)
            (ring_bytes & (ring_bytes - 1)) == 0 && ring_bytes <= (1ull << 32);
 }
 
-static size_t file_bytes(unsigned nrings, size_t ring_bytes)
-{
-    return header_bytes() + nrings * ring_bytes + VRING_XFER_BYTES +
-           sizeof(struct vhide_area);
-}
-
 /* Size @fd for the rings and map it. */
 static int map_new(int fd, unsigned nrings, size_t ring_bytes,
                    struct vring_map **out)
 {
-    size_t len = file_bytes(nrings, ring_bytes);
+    size_t len = header_bytes() + nrings * ring_bytes + VRING_XFER_BYTES +
+                 sizeof(struct vhide_area);
     if (ftruncate(fd, (off_t)len) < 0)
         return -errno;
     return map_file(fd, len, out);
