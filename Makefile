@@ -165,6 +165,11 @@ $(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRCS)
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ $< $(LIB_SRCS) $(LIBS)
 
+# The plugin's captures, fuzzed with the guest's memory as input, need
+# glib's headers (vcpu.h).
+$(BUILD)/fuzz/fuzz-capture: CPPFLAGS += $(GLIB_CFLAGS)
+$(BUILD)/fuzz/fuzz-capture: plugin/capture-msg.c plugin/capture-select.c
+
 fuzz: $(FUZZ_BINS)
 
 # A short run of every fuzzer from its committed corpus (fuzz/corpus/NAME for

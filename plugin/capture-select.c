@@ -16,8 +16,8 @@ uint32_t capture_fdsets_room(void)
 }
 
 /* One part at addr: its bit in *have or, unreadable, in *fault. */
-static void part(struct vcpu *v, uint64_t addr, uint8_t *dst, uint32_t len,
-                 unsigned bit, struct vsys_fdsets *h)
+static void fdsets_part(struct vcpu *v, uint64_t addr, uint8_t *dst,
+                        uint32_t len, unsigned bit, struct vsys_fdsets *h)
 {
     bool fault;
 
@@ -51,17 +51,17 @@ uint32_t capture_fdsets(struct vcpu *v, const uint64_t args[6], bool sigarg,
     p = dst + sizeof h;
     memset(p, 0, 3 * len + TAIL);
     for (unsigned k = 0; k < 3; k++)
-        part(v, args[1 + k], p + k * len, len, k, &h);
+        fdsets_part(v, args[1 + k], p + k * len, len, k, &h);
     p += 3 * len;
-    part(v, args[4], p, 16, VSYS_FDS_TIMEOUT, &h);
+    fdsets_part(v, args[4], p, 16, VSYS_FDS_TIMEOUT, &h);
     if (sigarg) {
-        part(v, args[5], p + 16, 16, VSYS_FDS_SIGARG, &h);
+        fdsets_part(v, args[5], p + 16, 16, VSYS_FDS_SIGARG, &h);
         if (h.have & (1u << VSYS_FDS_SIGARG)) {
             uint64_t ss, sslen;
             memcpy(&ss, p + 16, 8);
             memcpy(&sslen, p + 24, 8);
             if (sslen == 8)
-                part(v, ss, p + 32, 8, VSYS_FDS_SIGSET, &h);
+                fdsets_part(v, ss, p + 32, 8, VSYS_FDS_SIGSET, &h);
         }
     }
     memcpy(dst, &h, sizeof h);
