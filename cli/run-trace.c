@@ -344,6 +344,10 @@ static int finish_consumer(struct run_trace *t, bool verbose)
     if (st.bad_maps > 0)
         sl += snprintf(sum + sl, sizeof sum - (size_t)sl, ",\"bad_maps\":%llu",
                        (unsigned long long)st.bad_maps);
+    if (st.unfollowed_fds > 0)
+        sl += snprintf(sum + sl, sizeof sum - (size_t)sl,
+                       ",\"unfollowed_mem_fds\":%llu",
+                       (unsigned long long)st.unfollowed_fds);
     sl += snprintf(sum + sl, sizeof sum - (size_t)sl, "}");
     if (!t->o.text && t->out != NULL)
         fprintf(t->out, "%s\n", sum);
@@ -367,6 +371,10 @@ static int finish_consumer(struct run_trace *t, bool verbose)
         cli_warn("%llu memory maps from the plugin could not be parsed: "
                  "--callers named no module for the calls they covered",
                  (unsigned long long)st.bad_maps);
+    if (st.unfollowed_fds > 0)
+        cli_warn("%llu /proc/PID/mem descriptors were opened while vigil's "
+                 "tables were full: --callers did not see writes through them",
+                 (unsigned long long)st.unfollowed_fds);
     if (verbose)
         fprintf(stderr,
                 "vigil: trace: %llu records, %llu events, %llu dropped, "

@@ -14,6 +14,11 @@
  *   pwritev  pwritev on /proc/PID/mem
  *   move     as pvw, after creating /tmp/victim-move: the victim moves
  *            the arena with mremap before it calls the shellcode
+ *   tid      as pvw, naming the victim's other thread, not its pid
+ *   dup      /proc//PID/./task/TID/../TID/mem opened, dup2'ed to 100 and
+ *            the first descriptor closed, then lseek + writev on 100
+ *   fork     /proc/PID/mem opened, then a forked child pwritev's on it
+ *            (the child is the writer: its pid is printed)
  * The function pointer is always written with process_vm_writev. Prints
  * "pvw injected into PID at ADDR by OWNPID METHOD".
  */
@@ -23,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vigil-inject-shellcode.h"
@@ -53,12 +60,41 @@ static int put_split(pid_t pid, uint64_t arena, uint64_t at, unsigned char *sc,
                : -1;
 }
 
+/* A thread of @pid other than its first, or @pid. */
+static pid_t other_thread(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", pid);
+    DIR *d = opendir(path);
+    pid_t t = pid;
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL)
+        if (atoi(e->d_name) > 0 && atoi(e->d_name) != pid)
+            t = atoi(e->d_name);
+    if (d != NULL)
+        closedir(d);
+    return t;
+}
+
+/* The file /proc/PID/mem, by a roundabout path, on descriptor 100. */
+static int open_dup(pid_t pid)
+{
+    char path[96];
+    pid_t t = other_thread(pid);
+    snprintf(path, sizeof path, "/proc//%d/./task/%d/../%d/mem", pid, t, t);
+    int fd = open(path, O_RDWR);
+    if (fd < 0 || dup2(fd, 100) != 100)
+        return -1;
+    close(fd);
+    return 100;
+}
+
 static int put_mem(pid_t pid, uint64_t at, unsigned char *sc, size_t n,
-                   int vectored_at_offset)
+                   int vectored_at_offset, int roundabout)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/mem", pid);
-    int fd = open(path, O_RDWR);
+    int fd = roundabout ? open_dup(pid) : open(path, O_RDWR);
     if (fd < 0)
         return -1;
     struct iovec iov[2] = {{sc, 12}, {sc + 12, n - 12}};
@@ -76,6 +112,27 @@ static int put_mem(pid_t pid, uint64_t at, unsigned char *sc, size_t n,
     return w == (ssize_t)n ? 0 : -1;
 }
 
+/* /proc/PID/mem opened here, written by a forked child through the
+ * inherited descriptor; *writer is the child. */
+static int put_forked(pid_t pid, uint64_t at, unsigned char *sc, size_t n,
+                      pid_t *writer)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/mem", pid);
+    int fd = open(path, O_RDWR);
+    if (fd < 0)
+        return -1;
+    pid_t c = fork();
+    if (c == 0)
+        _exit(pwrite(fd, sc, n, (off_t)at) == (ssize_t)n ? 0 : 1);
+    int st = 1;
+    if (c < 0 || waitpid(c, &st, 0) != c)
+        st = 1;
+    close(fd);
+    *writer = c;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4 && argc != 5) {
@@ -86,10 +143,10 @@ int main(int argc, char **argv)
     uint64_t hook = strtoull(argv[2], NULL, 16);
     uint64_t arena = strtoull(argv[3], NULL, 16);
     const char *how = argc == 5 ? argv[4] : "pvw";
-    static const char *const methods[] = {"pvw", "split", "writev", "pwritev",
-                                          "move"};
+    static const char *const methods[] = {"pvw",  "split", "writev", "pwritev",
+                                          "move", "tid",   "dup",    "fork"};
     int m = -1;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 8; i++)
         if (!strcmp(how, methods[i]))
             m = i;
     if (m < 0) {
@@ -100,12 +157,16 @@ int main(int argc, char **argv)
     unsigned char sc[64];
     size_t n = shellcode(sc, 0xc3); /* ret: back into the thread's loop */
     int r;
-    if (m == 1)
+    pid_t writer = getpid();
+    if (m == 1) {
         r = put_split(pid, arena, at, sc, n);
-    else if (m == 2 || m == 3)
-        r = put_mem(pid, at, sc, n, m == 3);
-    else
-        r = put(pid, at, sc, n);
+    } else if (m == 2 || m == 3 || m == 6) {
+        r = put_mem(pid, at, sc, n, m == 3, m == 6);
+    } else if (m == 7) {
+        r = put_forked(pid, at, sc, n, &writer);
+    } else {
+        r = put(m == 5 ? other_thread(pid) : pid, at, sc, n);
+    }
     if (m == 4) {
         int fd = open("/tmp/victim-move", O_WRONLY | O_CREAT, 0600);
         if (fd >= 0)
@@ -116,6 +177,6 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("pvw injected into %d at %#llx by %d %s\n", pid,
-           (unsigned long long)at, getpid(), how);
+           (unsigned long long)at, writer, how);
     return 0;
 }

@@ -49,6 +49,7 @@ struct vcons_stats {
     uint64_t unpaired_exits; /* returns whose entry never came */
     uint64_t pending_full;   /* plugin notes: in-flight table full */
     uint64_t bad_maps;       /* --callers: malformed memory map records */
+    uint64_t unfollowed_fds; /* --callers: /proc/PID/mem fds not followed */
 };
 
 int vcons_new(struct vcons **out, struct vring_map *ring,

@@ -256,12 +256,12 @@ static void on_vmas(struct vcons *c, const struct vraw_vmas *r)
 }
 
 /* The group's memory is gone (exit_group) or replaced (execve). */
-static void forget_group(struct vcons *c, int32_t tgid)
+static void forget_group(struct vcons *c, int32_t tgid, bool exited)
 {
     if (c->maps == NULL)
         return;
     vmmap_drop(c->maps, tgid);
-    vorigin_forget(c->org, tgid);
+    vorigin_forget(c->org, tgid, exited);
 }
 
 /* ---- calls in flight ---------------------------------------------------- */
@@ -344,7 +344,7 @@ static void pair(struct vcons *c, struct open_call *o, const uint8_t *exit)
     emit(c, o->rec, exit, o->callers, VIGIL_SC_DONE);
     if (x->ret == 0 && exec_kind(e->nr, e->h.flags & VRAW_F_COMPAT)) {
         close_group(c, e->t.tgid, e->t.task);
-        forget_group(c, e->t.tgid);
+        forget_group(c, e->t.tgid, false);
     }
     open_free(o);
 }
@@ -408,7 +408,7 @@ static void on_enter(struct vcons *c, const struct vraw_enter *e)
         emit(c, (const uint8_t *)e, NULL, callers, VIGIL_SC_NORETURN);
         free(callers);
         if (group)
-            forget_group(c, e->t.tgid);
+            forget_group(c, e->t.tgid, true);
         return;
     }
     open_put(c, e, callers);
@@ -538,6 +538,7 @@ void vcons_stats(const struct vcons *c, struct vcons_stats *out)
         out->dropped_bytes +=
             __atomic_load_n(&shm->ctl[i].dropped_bytes, __ATOMIC_RELAXED);
     }
+    out->unfollowed_fds = c->org != NULL ? vorigin_unfollowed(c->org) : 0;
 }
 
 int vcons_new(struct vcons **out, struct vring_map *ring,

@@ -10,12 +10,13 @@
 #include <string.h>
 
 #include "trace/origin.h"
+#include "trace/procmem.h"
 #include "trace/shmseg.h"
 
 #define WRITES       1024 /* writes into other processes remembered */
 #define SELFS        1024 /* own mappings made writable or executable */
-#define FDS          256  /* open /proc/PID/mem files */
 #define TRACERS      64   /* ptrace attachments */
+#define THREADS      4096 /* thread id -> thread group, direct-mapped */
 #define WRAPPERS_MAX 3
 #define RIOV_MAX     64 /* process_vm_writev remote iovecs read (P_RIOV3) */
 
@@ -28,6 +29,7 @@
 #define PTRACE_DETACH    17
 #define PTRACE_SETREGSET 0x4205
 #define PTRACE_SEIZE     0x4206
+#define CLONE_THREAD     0x00010000
 
 struct who {
     int32_t pid;
@@ -48,9 +50,8 @@ struct srec { /* the group itself made [start, end) writable or exec */
     const char *call;
 };
 
-struct fdrec { /* fd of tgid is /proc/target/mem, at pos */
-    int32_t tgid, fd, target;
-    uint64_t pos;
+struct thread { /* a thread id seen and its group */
+    int32_t tid, tgid;
 };
 
 struct trec { /* tracer attached to target */
@@ -63,9 +64,10 @@ struct vorigin {
     size_t nw, wnext;
     struct srec s[SELFS];
     size_t ns, snext;
-    struct fdrec f[FDS];
     struct trec t[TRACERS];
+    struct thread th[THREADS];
     struct vshm *shm;
+    struct vpmem *mem;
 };
 
 int vorigin_new(struct vorigin **out)
@@ -73,7 +75,8 @@ int vorigin_new(struct vorigin **out)
     *out = calloc(1, sizeof **out);
     if (*out == NULL)
         return -ENOMEM;
-    if (vshm_new(&(*out)->shm) < 0) {
+    if (vshm_new(&(*out)->shm) < 0 || vpmem_new(&(*out)->mem) < 0) {
+        vshm_free((*out)->shm);
         free(*out);
         *out = NULL;
         return -ENOMEM;
@@ -86,6 +89,7 @@ void vorigin_free(struct vorigin *o)
     if (o == NULL)
         return;
     vshm_free(o->shm);
+    vpmem_free(o->mem);
     free(o);
 }
 
@@ -104,12 +108,21 @@ static void push_write(struct vorigin *o, const struct wrec *w)
         o->nw++;
 }
 
+/* The group of thread @tid: ptrace, process_vm_writev and /proc/TID/mem
+ * take any thread's id, and they all write the group's one memory. */
+static int32_t group_of(const struct vorigin *o, int32_t tid)
+{
+    const struct thread *t = &o->th[(uint32_t)tid % THREADS];
+    return t->tid == tid ? t->tgid : tid;
+}
+
 static void add_write(struct vorigin *o, int32_t target, uint64_t start,
                       uint64_t len, const struct vigil_syscall *ev,
                       const char *kind, const char *call)
 {
-    if (len == 0 || start + len < start || target <= 0)
-        return;
+    target = group_of(o, target);
+    if (len == 0 || start + len < start || target <= 0 || target == ev->tgid)
+        return; /* its own memory is the process's own business */
     push_write(o, &(struct wrec){.target = target,
                                  .start = start,
                                  .end = start + len,
@@ -251,88 +264,23 @@ static struct trec *tracer_of(struct vorigin *o, int32_t target)
     return i >= 0 ? &o->t[i] : NULL;
 }
 
-static struct fdrec *fd_of(struct vorigin *o, int32_t tgid, int32_t fd)
-{
-    for (size_t i = 0; i < FDS; i++)
-        if (o->f[i].target != 0 && o->f[i].tgid == tgid && o->f[i].fd == fd)
-            return &o->f[i];
-    return NULL;
-}
-
-static const struct vigil_capture *cap(const struct vigil_syscall *ev,
-                                       unsigned argi)
-{
-    for (unsigned i = 0; i < ev->ncaps; i++)
-        if (ev->caps[i].argi == argi && !ev->caps[i].fault)
-            return &ev->caps[i];
-    return NULL;
-}
-
-/* openat(..., "/proc/N/mem") = fd: remembered while open. */
-static void learn_open(struct vorigin *o, const struct vigil_syscall *ev)
-{
-    const struct vigil_capture *p = cap(ev, 1);
-    char path[64];
-    int n = 0;
-    if (p == NULL || p->len == 0 || p->len >= sizeof path)
-        return;
-    memcpy(path, p->data, p->len);
-    path[p->len] = '\0';
-    int32_t target = 0;
-    if (sscanf(path, "/proc/%d/mem%n", &target, &n) != 1 || path[n] != '\0' ||
-        target <= 0 || target == ev->tgid)
-        return; /* /proc/self/mem is the process's own business */
-    for (size_t i = 0; i < FDS; i++)
-        if (o->f[i].target == 0) {
-            o->f[i] = (struct fdrec){.tgid = ev->tgid,
-                                     .fd = (int32_t)ev->ret,
-                                     .target = target,
-                                     .pos = 0};
-            return;
-        }
-}
-
 static void learn_ptrace(struct vorigin *o, const struct vigil_syscall *ev)
 {
     int64_t req = (int64_t)ev->args[0];
     int32_t pid = (int32_t)ev->args[1];
-    struct trec *t = tracer_of(o, pid);
+    struct trec *t = tracer_of(o, group_of(o, pid));
     if (req == PTRACE_POKETEXT || req == PTRACE_POKEDATA) {
         add_write(o, pid, ev->args[2], 8, ev, "ptrace", "ptrace");
     } else if (req == PTRACE_ATTACH || req == PTRACE_SEIZE) {
         if (t == NULL)
             t = tracer_of(o, 0);
         if (t != NULL)
-            *t = (struct trec){.target = pid, .by = who_of(ev)};
+            *t = (struct trec){.target = group_of(o, pid), .by = who_of(ev)};
     } else if (req == PTRACE_DETACH && t != NULL) {
         t->target = 0;
     } else if ((req == PTRACE_SETREGS || req == PTRACE_SETREGSET) &&
                t != NULL) {
         t->by = who_of(ev); /* who last moved the thread */
-    }
-}
-
-/* A write to a /proc/PID/mem file: the file offset is the address. */
-static void learn_fd_write(struct vorigin *o, const struct vigil_syscall *ev,
-                           const char *name)
-{
-    struct fdrec *f = fd_of(o, ev->tgid, (int32_t)ev->args[0]);
-    if (f == NULL)
-        return;
-    if (!strcmp(name, "close")) {
-        f->target = 0;
-    } else if (!strcmp(name, "lseek")) {
-        f->pos = (uint64_t)ev->ret;
-    } else if (!strcmp(name, "pwrite64") || !strcmp(name, "pwritev") ||
-               (!strcmp(name, "pwritev2") && ev->args[3] != ~0ull)) {
-        /* The offset (pwritev's low word is all of it on x86-64). */
-        add_write(o, f->target, ev->args[3], (uint64_t)ev->ret, ev, "proc-mem",
-                  name);
-    } else if (!strcmp(name, "write") || !strcmp(name, "writev") ||
-               !strcmp(name, "pwritev2")) { /* at the file position */
-        add_write(o, f->target, f->pos, (uint64_t)ev->ret, ev, "proc-mem",
-                  name);
-        f->pos += (uint64_t)ev->ret;
     }
 }
 
@@ -360,13 +308,41 @@ static void learn_pvw(struct vorigin *o, const struct vigil_syscall *ev)
     }
 }
 
+/* Thread ids seen, so that a write naming one lands on its group. */
+static void learn_thread(struct vorigin *o, int32_t tid, int32_t tgid)
+{
+    struct thread *t = &o->th[(uint32_t)tid % THREADS];
+    if (tid <= 0 || tgid <= 0 || (t->tid == tid && t->tgid == tgid))
+        return;
+    /* A clone3 was taken for a new process (its flags are not captured):
+     * what was copied for it goes, now that it shows it is a thread. */
+    if (tid != tgid) {
+        vpmem_exit(o->mem, tid);
+        vshm_forget(o->shm, tid);
+    }
+    *t = (struct thread){tid, tgid};
+}
+
 void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev)
 {
     const struct vsys_ent *e = vsys_lookup(ev->nr, ev->compat);
+    struct vpmem_write w;
+    learn_thread(o, ev->tid, ev->tgid);
     if (ev->compat || ev->state != VIGIL_SC_DONE || ev->ret < 0 || e == NULL ||
         e->name == NULL)
         return;
     const char *n = e->name;
+    bool thread = !strcmp(n, "clone") && (ev->args[0] & CLONE_THREAD);
+    if (thread)
+        learn_thread(o, (int32_t)ev->ret, ev->tgid);
+    /* A new process (clone3's flags are not captured: taken as one until
+     * the child's first call shows its group, see learn_thread). */
+    if (!thread && ev->ret > 0 && group_of(o, (int32_t)ev->ret) == ev->ret &&
+        (!strcmp(n, "fork") || !strcmp(n, "vfork") || !strcmp(n, "clone") ||
+         !strcmp(n, "clone3"))) {
+        vpmem_fork(o->mem, ev->tgid, (int32_t)ev->ret);
+        vshm_fork(o->shm, ev->tgid, (int32_t)ev->ret);
+    }
     if (!strcmp(n, "process_vm_writev")) {
         learn_pvw(o, ev);
     } else if (!strcmp(n, "mremap")) {
@@ -384,13 +360,8 @@ void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev)
             unmapped(o, ev->tgid, ev->args[0], len);
     } else if (!strcmp(n, "ptrace")) {
         learn_ptrace(o, ev);
-    } else if (!strcmp(n, "openat") || !strcmp(n, "open")) {
-        learn_open(o, ev);
-    } else if (!strcmp(n, "pwrite64") || !strcmp(n, "write") ||
-               !strcmp(n, "writev") || !strcmp(n, "pwritev") ||
-               !strcmp(n, "pwritev2") || !strcmp(n, "lseek") ||
-               !strcmp(n, "close")) {
-        learn_fd_write(o, ev, n);
+    } else if (vpmem_learn(o->mem, ev, n, &w)) {
+        add_write(o, w.target, w.start, w.len, ev, "proc-mem", n);
     } else if (!strcmp(n, "mmap")) {
         unmapped(o, ev->tgid, (uint64_t)ev->ret, ev->args[1]);
         if (tracer_of(o, ev->tgid) == NULL)
@@ -404,7 +375,7 @@ void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev)
     }
 }
 
-void vorigin_forget(struct vorigin *o, int32_t tgid)
+void vorigin_forget(struct vorigin *o, int32_t tgid, bool exited)
 {
     for (size_t i = 0; i < o->ns; i++)
         if (o->s[i].tgid == tgid)
@@ -412,13 +383,20 @@ void vorigin_forget(struct vorigin *o, int32_t tgid)
     for (size_t i = 0; i < o->nw; i++)
         if (o->w[i].target == tgid)
             o->w[i].target = 0;
-    for (size_t i = 0; i < FDS; i++)
-        if (o->f[i].tgid == tgid)
-            o->f[i].target = 0;
+    vshm_forget(o->shm, tgid);
+    if (!exited) { /* descriptors and tracers outlive execve */
+        vpmem_exec(o->mem, tgid);
+        return;
+    }
+    vpmem_exit(o->mem, tgid);
     for (size_t i = 0; i < TRACERS; i++)
         if (o->t[i].target == tgid || o->t[i].by.pid == tgid)
             o->t[i].target = 0;
-    vshm_forget(o->shm, tgid);
+}
+
+uint64_t vorigin_unfollowed(const struct vorigin *o)
+{
+    return vpmem_unfollowed(o->mem);
 }
 
 /* libc's and the dynamic loader's system call wrappers, and the vDSO:

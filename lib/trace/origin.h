@@ -15,14 +15,19 @@ int vorigin_new(struct vorigin **out);
 void vorigin_free(struct vorigin *o);
 
 /* Learn from one finished call of any process, selected or not: writes
- * into other processes, files opened on /proc/PID/mem, the process's own
+ * into other processes (by any of their thread ids), descriptors on
+ * /proc/PID/mem files (procmem.h), the process's own
  * mappings made writable and executable (and moved by mremap), System V
  * shared memory attached (shmseg.h). */
 void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev);
 
-/* The thread group ended or replaced its program: what was learnt about
- * its memory goes (writes by it into others stay). */
-void vorigin_forget(struct vorigin *o, int32_t tgid);
+/* The thread group ended (@exited) or replaced its program: what was
+ * learnt about its memory goes (writes by it into others stay); at
+ * execve its descriptors without close-on-exec and its tracer stay. */
+void vorigin_forget(struct vorigin *o, int32_t tgid, bool exited);
+
+/* /proc/PID/mem descriptors not followed (procmem.h: tables full). */
+uint64_t vorigin_unfollowed(const struct vorigin *o);
 
 /* Fill @out for @ev from @maps; false when @ev's group has no map. The
  * strings in @out are borrowed from @maps and @o until either changes. */

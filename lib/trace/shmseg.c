@@ -70,6 +70,22 @@ void vshm_got(struct vshm *s, int32_t id, uint64_t size)
     s->gnext = (s->gnext + 1) % SEGS;
 }
 
+/* In a free slot, or over the oldest one. */
+static void add_attachment(struct vshm *s, int32_t tgid, int32_t id,
+                           uint64_t addr)
+{
+    size_t k = s->anext;
+    for (size_t i = 0; i < ATTACHED; i++)
+        if (s->a[i].tgid == 0) {
+            k = i;
+            break;
+        }
+    if (s->a[k].tgid == 0)
+        s->nlive++;
+    s->a[k] = (struct att){.tgid = tgid, .id = id, .addr = addr};
+    s->anext = (k + 1) % ATTACHED;
+}
+
 void vshm_attached(struct vshm *s, int32_t tgid, const char *comm, int32_t id,
                    uint64_t addr, uint64_t shmflg)
 {
@@ -83,16 +99,7 @@ void vshm_attached(struct vshm *s, int32_t tgid, const char *comm, int32_t id,
         if (s->nw < WRITERS)
             s->nw++;
     }
-    size_t k = s->anext;
-    for (size_t i = 0; i < ATTACHED; i++)
-        if (s->a[i].tgid == 0) {
-            k = i;
-            break;
-        }
-    if (s->a[k].tgid == 0)
-        s->nlive++;
-    s->a[k] = (struct att){.tgid = tgid, .id = id, .addr = addr};
-    s->anext = (k + 1) % ATTACHED;
+    add_attachment(s, tgid, id, addr);
 }
 
 void vshm_detached(struct vshm *s, int32_t tgid, uint64_t addr, uint64_t *len)
@@ -107,9 +114,16 @@ void vshm_detached(struct vshm *s, int32_t tgid, uint64_t addr, uint64_t *len)
         }
 }
 
+void vshm_fork(struct vshm *s, int32_t parent, int32_t child)
+{
+    for (size_t i = 0; i < ATTACHED && s->nlive > 0 && child > 0; i++)
+        if (s->a[i].tgid == parent && parent != child)
+            add_attachment(s, child, s->a[i].id, s->a[i].addr);
+}
+
 void vshm_forget(struct vshm *s, int32_t tgid)
 {
-    for (size_t i = 0; i < ATTACHED; i++)
+    for (size_t i = 0; i < ATTACHED && s->nlive > 0; i++)
         if (s->a[i].tgid == tgid) {
             s->a[i].tgid = 0;
             s->nlive--;

@@ -31,6 +31,9 @@ void vshm_attached(struct vshm *s, int32_t tgid, const char *comm, int32_t id,
  * when shmget was seen, 0 otherwise. */
 void vshm_detached(struct vshm *s, int32_t tgid, uint64_t addr, uint64_t *len);
 
+/* @parent forked @child: the child has the parent's attachments. */
+void vshm_fork(struct vshm *s, int32_t parent, int32_t child);
+
 /* The group ended or replaced its program: its attachments go (what it
  * could write into segments stays). */
 void vshm_forget(struct vshm *s, int32_t tgid);

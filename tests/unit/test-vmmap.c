@@ -309,7 +309,7 @@ static void test_callers(void)
           "history");
 
     /* exit_group or execve: what was learnt about the group goes. */
-    vorigin_forget(o, 100);
+    vorigin_forget(o, 100, false);
     ev.ip = 0x7f0000005004;
     CHECK(vorigin_resolve(o, m, &ev, &org) && org.kind == VIGIL_ORIGIN_NONE,
           "a new program in the group starts clean");
@@ -465,6 +465,17 @@ static void test_more_routes(void)
               !strcmp(org.evidence.call, "shmat"),
           "shm: code in a segment another process attached writable is "
           "injected, naming it");
+    /* The attachment is inherited by a forked child. */
+    struct vigil_syscall fk = event("fork", 700, "victim", 0x10);
+    fk.ret = 706;
+    vorigin_learn(o, &fk);
+    struct rec r2;
+    rec_start(&r2, 706);
+    rec_add(&r2, 0x30000, 0x31000, 0, 0xf9, RX, "/SYSV00000000");
+    CHECK(vmmap_apply(m, (struct vraw_vmas *)r2.b) == 0, "map 706");
+    CHECK(kind_at(o, m, 706, 0x30010, &org) == VIGIL_ORIGIN_INJECTED &&
+              org.evidence.pid == 704 && !strcmp(org.evidence.kind, "shm"),
+          "... and in a forked child, which inherited the attachment");
     struct vigil_syscall sd = event("shmdt", 700, "victim", 0x10);
     sd.args[0] = 0x30000;
     vorigin_learn(o, &sd);
@@ -481,7 +492,7 @@ static void test_more_routes(void)
               org.evidence.pid == 700,
           "shm: a segment only the process attached writable is "
           "self-generated");
-    vorigin_forget(o, 700);
+    vorigin_forget(o, 700, false);
     CHECK(kind_at(o, m, 700, 0x30010, &org) == VIGIL_ORIGIN_NONE,
           "... and forgotten with the program");
 
@@ -506,10 +517,212 @@ static void test_more_routes(void)
     vmmap_free(m);
 }
 
+/* One call of an injector, for test_mem_routes. */
+struct step {
+    const char *name;
+    int32_t tgid;
+    uint64_t a0, a1, a2, a3;
+    int64_t ret;
+    const char *path; /* captured at argument @argi */
+    unsigned argi;
+};
+
+static void play(struct vorigin *o, const struct step *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct vigil_syscall ev = event(s[i].name, s[i].tgid, "inj", 0x10);
+        ev.args[0] = s[i].a0;
+        ev.args[1] = s[i].a1;
+        ev.args[2] = s[i].a2;
+        ev.args[3] = s[i].a3;
+        ev.ret = s[i].ret;
+        if (s[i].path != NULL) {
+            ev.ncaps = 1;
+            ev.caps[0] =
+                (struct vigil_capture){.argi = (uint8_t)s[i].argi,
+                                       .kind = VSYS_CAP_STR,
+                                       .at_exit = false,
+                                       .fault = false,
+                                       .trunc = false,
+                                       .len = (uint16_t)strlen(s[i].path),
+                                       .data = (const uint8_t *)s[i].path};
+        }
+        vorigin_learn(o, &ev);
+    }
+}
+
+#define AT_CWD ((uint64_t)-100)
+
+/* Ways to write through /proc/PID/mem, or to name the victim, that a
+ * tracker of "openat(/proc/N/mem) then write on that fd" misses: each
+ * writes 16 bytes at its own place in the victim's own RWX region, which
+ * is self-generated unless the write is seen. */
+static void test_mem_routes(void)
+{
+    struct vmmap *m;
+    struct vorigin *o;
+    struct rec r;
+    struct vigil_origin org;
+    CHECK(vmmap_new(&m) == 0 && vorigin_new(&o) == 0, "objects");
+    rec_start(&r, 800);
+    rec_add(&r, 0x50000, 0x58000, 0, 0, RX | VRAW_VMA_WRITE, NULL);
+    CHECK(vmmap_apply(m, (struct vraw_vmas *)r.b) == 0, "map 800");
+    struct vigil_syscall mm = event("mmap", 800, "victim", 0x10);
+    mm.args[1] = 8 * 4096;
+    mm.args[2] = 7;
+    mm.ret = 0x50000;
+    vorigin_learn(o, &mm);
+    struct vigil_syscall th = event("nanosleep", 800, "victim", 0x10);
+    th.tid = 801; /* a second thread of the victim */
+    vorigin_learn(o, &th);
+    static const struct {
+        const char *what;
+        uint64_t at;
+        int32_t by;
+        bool exec_between, flagged;
+        struct step s[5];
+    } routes[] = {
+        {"dup2 to another number, the first closed",
+         0x50000,
+         810,
+         false,
+         true,
+         {{"openat", 810, AT_CWD, 0, 2, 0, 5, "/proc/800/mem", 1},
+          {"dup2", 810, 5, 100, 0, 0, 100, NULL, 0},
+          {"close", 810, 5, 0, 0, 0, 0, NULL, 0},
+          {"lseek", 810, 100, 0x50000, 0, 0, 0x50000, NULL, 0},
+          {"write", 810, 100, 0, 16, 0, 16, NULL, 0}}},
+        {"fcntl F_DUPFD_CLOEXEC",
+         0x50100,
+         811,
+         false,
+         true,
+         {{"openat", 811, AT_CWD, 0, 2, 0, 5, "/proc/800/mem", 1},
+          {"fcntl", 811, 5, 1030, 10, 0, 10, NULL, 0},
+          {"close", 811, 5, 0, 0, 0, 0, NULL, 0},
+          {"pwrite64", 811, 10, 0, 16, 0x50100, 16, NULL, 0}}},
+        {"the descriptor inherited by a forked child",
+         0x50200,
+         813,
+         false,
+         true,
+         {{"openat", 812, AT_CWD, 0, 2, 0, 5, "/proc/800/mem", 1},
+          {"fork", 812, 0, 0, 0, 0, 813, NULL, 0},
+          {"pwrite64", 813, 5, 0, 16, 0x50200, 16, NULL, 0}}},
+        {"a path with //, . and .., through task/TID",
+         0x50300,
+         814,
+         false,
+         true,
+         {{"openat", 814, AT_CWD, 0, 2, 0, 5,
+           "//proc/./800/task/801/../801/mem", 1},
+          {"pwrite64", 814, 5, 0, 16, 0x50300, 16, NULL, 0}}},
+        {"/proc/TID/mem of the victim's second thread",
+         0x50400,
+         815,
+         false,
+         true,
+         {{"openat", 815, AT_CWD, 0, 2, 0, 5, "/proc/801/mem", 1},
+          {"pwrite64", 815, 5, 0, 16, 0x50400, 16, NULL, 0}}},
+        {"ptrace POKEDATA naming the second thread",
+         0x504fc,
+         816,
+         false,
+         true,
+         {{"ptrace", 816, 5, 801, 0x50500, 0, 0, NULL, 0}}},
+        {"openat relative to an open /proc/PID directory",
+         0x50600,
+         817,
+         false,
+         true,
+         {{"openat", 817, AT_CWD, 0, 0x200000, 0, 3, "/proc/800", 1},
+          {"openat", 817, 3, 0, 2, 0, 4, "mem", 1},
+          {"pwrite64", 817, 4, 0, 16, 0x50600, 16, NULL, 0}}},
+        {"a read moves the position a write starts at",
+         0x50740,
+         818,
+         false,
+         true,
+         {{"openat", 818, AT_CWD, 0, 2, 0, 5, "/proc/800/mem", 1},
+          {"lseek", 818, 5, 0x50700, 0, 0, 0x50700, NULL, 0},
+          {"read", 818, 5, 0, 64, 0, 64, NULL, 0},
+          {"write", 818, 5, 0, 16, 0, 16, NULL, 0}}},
+        {"open(2), whose path is its first argument",
+         0x50800,
+         819,
+         false,
+         true,
+         {{"open", 819, 0, 2, 0, 0, 5, "/proc/800/mem", 0},
+          {"pwrite64", 819, 5, 0, 16, 0x50800, 16, NULL, 0}}},
+        {"openat2",
+         0x50900,
+         820,
+         false,
+         true,
+         {{"openat2", 820, AT_CWD, 0, 0, 24, 5, "/proc/800/mem", 1},
+          {"pwrite64", 820, 5, 0, 16, 0x50900, 16, NULL, 0}}},
+        {"through /proc/PID/root",
+         0x50a00,
+         821,
+         false,
+         true,
+         {{"openat", 821, AT_CWD, 0, 2, 0, 5, "/proc/1/root/proc/800/mem", 1},
+          {"pwrite64", 821, 5, 0, 16, 0x50a00, 16, NULL, 0}}},
+        {"a descriptor kept across the injector's execve",
+         0x50b00,
+         822,
+         true,
+         true,
+         {{"openat", 822, AT_CWD, 0, 2, 0, 5, "/proc/800/mem", 1},
+          {"pwrite64", 822, 5, 0, 16, 0x50b00, 16, NULL, 0}}},
+        {"... not one closed on exec",
+         0x50c00,
+         823,
+         true,
+         false,
+         {{"openat", 823, AT_CWD, 0, 02000002, 0, 5, "/proc/800/mem", 1},
+          {"pwrite64", 823, 5, 0, 16, 0x50c00, 16, NULL, 0}}},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
+        size_t n = 0;
+        while (n < 5 && routes[i].s[n].name != NULL)
+            n++;
+        if (routes[i].exec_between) { /* the write comes after an execve */
+            play(o, routes[i].s, n - 1);
+            vorigin_forget(o, routes[i].s[0].tgid, false);
+            play(o, routes[i].s + n - 1, 1);
+        } else {
+            play(o, routes[i].s, n);
+        }
+        int k = kind_at(o, m, 800, routes[i].at + 8, &org);
+        if (routes[i].flagged)
+            CHECK(k == VIGIL_ORIGIN_INJECTED &&
+                      org.evidence.pid == routes[i].by,
+                  "%s: injected, naming %d", routes[i].what, routes[i].by);
+        else
+            CHECK(k == VIGIL_ORIGIN_SELF_GENERATED, "%s", routes[i].what);
+    }
+    CHECK(kind_at(o, m, 800, 0x50f00, &org) == VIGIL_ORIGIN_SELF_GENERATED,
+          "the region's unwritten rest stays the process's own");
+    CHECK(vorigin_unfollowed(o) == 0, "every descriptor so far followed");
+    struct step hoard = {"openat", 830, AT_CWD, 0, 2, 0, 0, "/proc/800/mem", 1};
+    for (int fd = 3; fd < 1203; fd++) {
+        hoard.ret = fd;
+        play(o, &hoard, 1);
+    }
+    CHECK(vorigin_unfollowed(o) > 0 && vorigin_unfollowed(o) < 1200,
+          "a process hoarding 1200 of them: the ones past the tables' room "
+          "are counted (%llu)",
+          (unsigned long long)vorigin_unfollowed(o));
+    vorigin_free(o);
+    vmmap_free(m);
+}
+
 int main(void)
 {
     test_maps();
     test_callers();
     test_more_routes();
+    test_mem_routes();
     return failures != 0;
 }
