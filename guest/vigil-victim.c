@@ -5,6 +5,11 @@
  *                         own copy of libc's write (checked with nm)
  *   vigil-victim jit      maps a page RW, writes getpid code into it, makes
  *                         it RX and calls it: self-generated code
+ *   vigil-victim spoof    as jit, but the generated code makes the call
+ *                         through a `syscall` instruction in this
+ *                         program's text, with a made-up return address
+ *                         on the stack (call-stack spoofing): only the
+ *                         branch history shows where the call came from
  *   vigil-victim patch    patches its own file-backed code: mprotect RW on
  *                         a page of its text, writes getpid code there,
  *                         mprotect RX, calls it (code patching, as
@@ -85,6 +90,44 @@ static int jit(void)
         return 1;
     long pid = ((long (*)(void))(uintptr_t)p)();
     printf("jit getpid %ld at %p\n", pid, (void *)p);
+    return pid == getpid() ? 0 : 1;
+}
+
+/* A `syscall` instruction in this program's text; the word above the
+ * return address (the made-up one) is dropped on the way back. */
+__asm__(".text\n"
+        ".globl victim_gadget\n"
+        "victim_gadget:\n"
+        "    syscall\n"
+        "    add $8, %rsp\n"
+        "    ret\n");
+extern char victim_gadget[];
+
+static int spoof(void)
+{
+    uint64_t fake; /* an address just after a call instruction here */
+    __asm__ volatile("call 1f\n1: pop %0" : "=r"(fake));
+    uint64_t gadget = (uint64_t)(uintptr_t)victim_gadget;
+    unsigned char code[64], *c = code;
+    /* lea rax, [rip + back]; push rax; mov rax, fake; push rax;
+     * mov eax, 39 (getpid); mov r11, gadget; jmp r11; back: ret */
+    static const unsigned char lea[] = {0x48, 0x8d, 0x05, 0x1e, 0, 0, 0, 0x50};
+    memcpy(c, lea, sizeof lea), c += sizeof lea;
+    *c++ = 0x48, *c++ = 0xb8, memcpy(c, &fake, 8), c += 8, *c++ = 0x50;
+    *c++ = 0xb8, *c++ = 39, *c++ = 0, *c++ = 0, *c++ = 0;
+    *c++ = 0x49, *c++ = 0xbb, memcpy(c, &gadget, 8), c += 8;
+    *c++ = 0x41, *c++ = 0xff, *c++ = 0xe3;
+    *c++ = 0xc3;
+    unsigned char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return 1;
+    memcpy(p, code, (size_t)(c - code));
+    if (mprotect(p, 4096, PROT_READ | PROT_EXEC) < 0)
+        return 1;
+    long pid = ((long (*)(void))(uintptr_t)p)();
+    printf("spoof getpid %ld at %p from %p\n", pid, (void *)victim_gadget,
+           (void *)p);
     return pid == getpid() ? 0 : 1;
 }
 
@@ -183,10 +226,12 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "jit"))
         return jit();
+    if (!strcmp(mode, "spoof"))
+        return spoof();
     if (!strcmp(mode, "patch"))
         return patch();
     if (!strcmp(mode, "wait"))
         return wait_mode();
-    fprintf(stderr, "usage: vigil-victim static|jit|patch|wait\n");
+    fprintf(stderr, "usage: vigil-victim static|jit|spoof|patch|wait\n");
     return 2;
 }

@@ -2,7 +2,8 @@
 # guest kernel's own memory map) and whether the code was injected or
 # self-generated (docs/callers.md). One boot per kernel (6.1 with two
 # vCPUs, then 6.12) runs every guest program: a static program's write(),
-# strace's calls through the shared libc, a JIT-like page, a dlopen()ed
+# strace's calls through the shared libc, a JIT-like page (also calling
+# through a forged stack), a dlopen()ed
 # library, and a victim injected into ten times: by ptrace; by
 # process_vm_writev (one remote iovec, then several, then naming the
 # victim's other thread), writev and pwritev on /proc/PID/mem (also by a
@@ -19,6 +20,7 @@ cat >"$TMP/guest.sh" <<'EOF'
 uname -r
 vigil-victim static
 vigil-victim jit
+vigil-victim spoof
 vigil-victim patch
 strace -o /dev/null /bin/true
 vigil-dlopen
@@ -131,11 +133,24 @@ scenario() {
 
     # JIT-like code: mmap RW, write, mprotect RX, call: self-generated.
     vpid=$(sed -n 's/^victim \([0-9]*\) .*/\1/p' "$TMP/out")
-    j=$(ev ".comm == \"vigil-victim\" and .pid != ${vpid:-0} and .name == \"getpid\" and .origin == \"self-generated\"")
+    jpid=$(sed -n 's/^jit getpid \([0-9]*\) .*/\1/p' "$TMP/out")
+    j=$(ev ".pid == ${jpid:-0} and .name == \"getpid\" and .origin == \"self-generated\"")
     check "the JIT page's getpid is self-generated" test -n "$j"
     expect_eq "... in anonymous memory" "$(echo "$j" | jq -r .caller.module)" "[anon]"
     expect_eq "... made executable by its own mprotect" \
         "$(echo "$j" | jq -r .evidence.call)" mprotect
+
+    # Call-stack spoofing: generated code jumps to a `syscall` in the
+    # program's text with a made-up return address on the stack. The
+    # call's instruction and stack are the program's; the branch that
+    # entered them came from the generated page.
+    spid=$(sed -n 's/^spoof getpid \([0-9]*\) .*/\1/p' "$TMP/out")
+    gadget=$(sed -n 's/^spoof getpid [0-9]* at \(0x[0-9a-f]*\) .*/\1/p' "$TMP/out")
+    s=$(ev ".pid == ${spid:-0} and .name == \"getpid\" and .caller.address == \"$gadget\"")
+    expect_eq "spoofed stack: the call's caller is the program" \
+        "$(echo "$s" | jq -r .caller.module)" /usr/bin/vigil-victim
+    expect_eq "... yet self-generated, seen in the branch history" \
+        "$(echo "$s" | jq -r '.origin + " " + .evidence.via')" "self-generated branch"
 
     # Code patching: the program made a page of its own text writable,
     # wrote code there and made it executable again. The kernel gave the

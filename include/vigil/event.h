@@ -51,6 +51,7 @@ struct vigil_evidence {
     int32_t pid;      /* the writer's thread group; 0 when none is known */
     char comm[17];
     const char *call; /* the call that wrote, e.g. "process_vm_writev" */
+    bool via_branch;  /* addr is a branch's source, not a stack frame */
 };
 
 /* The consumer's view of a call's code (--callers): the module holding the

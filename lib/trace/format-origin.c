@@ -56,5 +56,7 @@ void format_origin_json(struct obuf *o, const struct vigil_origin *org)
         ob_puts(o, ",\"call\":");
         jstr(o, e->call);
     }
+    if (e->via_branch)
+        ob_puts(o, ",\"via\":\"branch\"");
     ob_putc(o, '}');
 }

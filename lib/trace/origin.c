@@ -587,6 +587,29 @@ bool vorigin_resolve(const struct vorigin *o, const struct vmmap *maps,
             pick_addr = frame;
         }
     }
+    /* The branch that entered the call's code: walking back from the
+     * newest, each branch up to the first one whose source lies outside
+     * libc, ld.so and the vDSO. A made-up stack cannot hide it: code that
+     * jumps to a `syscall` instruction (in libc, or any `syscall; ret` in
+     * the program) with forged return addresses shows here. Older branches
+     * are not judged: a thread that ran other code and came back is not
+     * the call's maker. */
+    unsigned nbranch = c != NULL && c->branches != NULL ? c->nbranch : 0;
+    for (unsigned i = nbranch; i-- > 0;) {
+        uint64_t from = c->branches[i].from;
+        const struct vmmap_region *g = vmmap_find(maps, ev->tgid, from);
+        struct vigil_origin v;
+        memset(&v, 0, sizeof v);
+        int j = judge(o, ev, g, from, &v);
+        if (j > worst) {
+            worst = j;
+            out->kind = v.kind;
+            out->evidence = v.evidence;
+            out->evidence.via_branch = true;
+        }
+        if (g == NULL || !wrapper(g->name))
+            break;
+    }
     if (pick != NULL) {
         out->module = pick->name;
         out->addr = pick_addr;

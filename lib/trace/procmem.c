@@ -10,13 +10,13 @@
 #define FILES                1024 /* open /proc/PID/mem files and /proc/PID dirs */
 #define FDS                  2048 /* descriptors on them, of every process */
 #define COMPS                32   /* path components looked at */
+#define CHILDREN             256  /* processes whose inheritance was settled */
 #define AT_FDCWD_            (-100)
 #define O_CLOEXEC_           02000000
 #define FD_CLOEXEC_          1
 #define F_DUPFD_             0
 #define F_SETFD_             2
 #define F_DUPFD_CLOEXEC_     1030
-#define CLONE_THREAD_        0x00010000
 #define CLOSE_RANGE_CLOEXEC_ 4
 
 enum kind { K_FREE, K_MEM, K_DIR };
@@ -40,6 +40,11 @@ struct vpmem {
     struct fdrec fds[FDS];
     size_t live;   /* fds in use: 0 lets the common call return at once */
     uint64_t full; /* descriptors not followed: the tables were full */
+    /* A child's calls can come before its parent's fork returns (the
+     * parent is preempted in the kernel): such a child takes its copies
+     * at its first call, and the late fork must not copy them again. */
+    int32_t settled[CHILDREN];
+    size_t snext;
 };
 
 int vpmem_new(struct vpmem **out)
@@ -220,15 +225,44 @@ static void learn_open(struct vpmem *m, const struct vigil_syscall *ev, bool at,
     m->full++;
 }
 
-void vpmem_fork(struct vpmem *m, int32_t parent, int32_t child)
+static bool settled(const struct vpmem *m, int32_t child)
 {
-    if (m->live == 0 || child <= 0)
-        return;
+    for (size_t i = 0; i < CHILDREN; i++)
+        if (m->settled[i] == child)
+            return true;
+    return false;
+}
+
+/* The child's descriptors are copies of the parent's, on the same files. */
+static void copy_fds(struct vpmem *m, int32_t parent, int32_t child)
+{
+    m->settled[m->snext] = child;
+    m->snext = (m->snext + 1) % CHILDREN;
     for (size_t i = 0; i < FDS; i++) {
         struct fdrec d = m->fds[i];
         if (d.file >= 0 && d.tgid == parent)
             bind_fd(m, child, d.fd, d.file, d.cloexec);
     }
+}
+
+void vpmem_fork(struct vpmem *m, int32_t parent, int32_t child)
+{
+    if (m->live > 0 && child > 0 && !settled(m, child))
+        copy_fds(m, parent, child);
+}
+
+/* @fd of the call's process; a child whose fork was not seen yet takes
+ * its parent's descriptors first. */
+static struct fdrec *lookup(struct vpmem *m, const struct vigil_syscall *ev,
+                            int64_t fd)
+{
+    struct fdrec *d = fd_of(m, ev->tgid, fd);
+    if (d == NULL && ev->ppid > 0 && fd_of(m, ev->ppid, fd) != NULL &&
+        !settled(m, ev->tgid)) {
+        copy_fds(m, ev->ppid, ev->tgid);
+        d = fd_of(m, ev->tgid, fd);
+    }
+    return d;
 }
 
 /* A call on a descriptor we know; true when it wrote into the target. */
@@ -292,7 +326,7 @@ bool vpmem_learn(struct vpmem *m, const struct vigil_syscall *ev,
         }
         return false;
     }
-    struct fdrec *d = fd_of(m, ev->tgid, (int64_t)ev->args[0]);
+    struct fdrec *d = lookup(m, ev, (int64_t)ev->args[0]);
     if (d == NULL) { /* dup2 onto a descriptor we know closes it */
         if (!strcmp(name, "dup2") || !strcmp(name, "dup3"))
             drop(m, fd_of(m, ev->tgid, ret));

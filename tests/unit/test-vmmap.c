@@ -566,6 +566,7 @@ static void test_mem_routes(void)
     CHECK(vmmap_new(&m) == 0 && vorigin_new(&o) == 0, "objects");
     rec_start(&r, 800);
     rec_add(&r, 0x50000, 0x58000, 0, 0, RX | VRAW_VMA_WRITE, NULL);
+    rec_add(&r, 0x401000, 0x402000, 1, 0xf1, RX, "/usr/bin/prog");
     CHECK(vmmap_apply(m, (struct vraw_vmas *)r.b) == 0, "map 800");
     struct vigil_syscall mm = event("mmap", 800, "victim", 0x10);
     mm.args[1] = 8 * 4096;
@@ -704,6 +705,55 @@ static void test_mem_routes(void)
     }
     CHECK(kind_at(o, m, 800, 0x50f00, &org) == VIGIL_ORIGIN_SELF_GENERATED,
           "the region's unwritten rest stays the process's own");
+
+    /* A forged stack: the call is made from the program's own syscall
+     * instruction with its return addresses, but was jumped to from the
+     * written code: the branch history shows it. */
+    struct vigil_syscall sp = event("getpid", 800, "victim", 0x401100);
+    struct vigil_branch br[2] = {{0x401050, 0x401060}, {0x50008, 0x401100}};
+    uint64_t fake[1] = {0x401200};
+    struct vigil_callers cs = {.nchain = 1,
+                               .chain = fake,
+                               .chain_trunc = false,
+                               .nbranch = 1,
+                               .branches = br};
+    sp.callers = &cs;
+    CHECK(vorigin_resolve(o, m, &sp, &org) && org.kind == VIGIL_ORIGIN_NONE &&
+              !strcmp(org.module, "/usr/bin/prog"),
+          "stack and syscall instruction in the program: its own");
+    cs.nbranch = 2;
+    CHECK(vorigin_resolve(o, m, &sp, &org) &&
+              org.kind == VIGIL_ORIGIN_INJECTED && org.evidence.pid == 810 &&
+              org.evidence.via_branch && org.evidence.addr == 0x50008 &&
+              !strcmp(org.module, "/usr/bin/prog"),
+          "... jumped to from written code: injected, via the branch");
+    br[1].from = 0x50f00;
+    CHECK(vorigin_resolve(o, m, &sp, &org) &&
+              org.kind == VIGIL_ORIGIN_SELF_GENERATED &&
+              org.evidence.via_branch,
+          "... from its own generated code: self-generated");
+    br[0] = (struct vigil_branch){0x50008, 0x401000};
+    br[1] = (struct vigil_branch){0x401050, 0x401100};
+    CHECK(vorigin_resolve(o, m, &sp, &org) && org.kind == VIGIL_ORIGIN_NONE,
+          "... but written code that ran before and returned to the program, "
+          "which then made the call, is not the call's maker");
+    /* A forked child's write that comes before its parent's fork
+     * returns (the parent was preempted in the kernel). */
+    static const struct step early[] = {
+        {"openat", 840, AT_CWD, 0, 2, 0, 5, "/proc/800/mem", 1}};
+    play(o, early, 1);
+    struct vigil_syscall cw = event("pwrite64", 841, "inj", 0x10);
+    cw.ppid = 840;
+    cw.args[0] = 5;
+    cw.args[3] = 0x50d00;
+    cw.ret = 16;
+    vorigin_learn(o, &cw);
+    static const struct step late[] = {{"fork", 840, 0, 0, 0, 0, 841, NULL, 0}};
+    play(o, late, 1);
+    CHECK(kind_at(o, m, 800, 0x50d08, &org) == VIGIL_ORIGIN_INJECTED &&
+              org.evidence.pid == 841,
+          "a child's write seen before its parent's fork: injected, naming "
+          "the child");
     CHECK(vorigin_unfollowed(o) == 0, "every descriptor so far followed");
     struct step hoard = {"openat", 830, AT_CWD, 0, 2, 0, 0, "/proc/800/mem", 1};
     for (int fd = 3; fd < 1203; fd++) {
