@@ -308,6 +308,13 @@ static void learn_pvw(struct vorigin *o, const struct vigil_syscall *ev)
     }
 }
 
+static void forget_thread(struct vorigin *o, int32_t tid)
+{
+    struct thread *t = &o->th[(uint32_t)tid % THREADS];
+    if (t->tid == tid)
+        *t = (struct thread){0, 0};
+}
+
 /* Thread ids seen, so that a write naming one lands on its group. */
 static void learn_thread(struct vorigin *o, int32_t tid, int32_t tgid)
 {
@@ -328,6 +335,10 @@ void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev)
     const struct vsys_ent *e = vsys_lookup(ev->nr, ev->compat);
     struct vpmem_write w;
     learn_thread(o, ev->tid, ev->tgid);
+    if (e != NULL && e->name != NULL && !strcmp(e->name, "exit")) {
+        forget_thread(o, ev->tid); /* its id may name a new process next */
+        return;
+    }
     if (ev->compat || ev->state != VIGIL_SC_DONE || ev->ret < 0 || e == NULL ||
         e->name == NULL)
         return;
@@ -389,6 +400,9 @@ void vorigin_forget(struct vorigin *o, int32_t tgid, bool exited)
         return;
     }
     vpmem_exit(o->mem, tgid);
+    for (size_t i = 0; i < THREADS; i++)
+        if (o->th[i].tgid == tgid)
+            o->th[i] = (struct thread){0, 0};
     for (size_t i = 0; i < TRACERS; i++)
         if (o->t[i].target == tgid || o->t[i].by.pid == tgid)
             o->t[i].target = 0;

@@ -754,6 +754,20 @@ static void test_mem_routes(void)
               org.evidence.pid == 841,
           "a child's write seen before its parent's fork: injected, naming "
           "the child");
+    /* Thread 802 of the victim exits; its id names a new process that
+     * another one pokes: the victim's memory is not the one written. */
+    struct vigil_syscall t2 = event("nanosleep", 800, "victim", 0x10);
+    t2.tid = 802;
+    vorigin_learn(o, &t2);
+    t2 = event("exit", 800, "victim", 0x10);
+    t2.tid = 802;
+    t2.state = VIGIL_SC_NORETURN;
+    vorigin_learn(o, &t2);
+    static const struct step poke[] = {
+        {"ptrace", 842, 5, 802, 0x50e00, 0, 0, NULL, 0}};
+    play(o, poke, 1);
+    CHECK(kind_at(o, m, 800, 0x50e04, &org) == VIGIL_ORIGIN_SELF_GENERATED,
+          "a thread id freed by exit no longer names its old group");
     CHECK(vorigin_unfollowed(o) == 0, "every descriptor so far followed");
     struct step hoard = {"openat", 830, AT_CWD, 0, 2, 0, 0, "/proc/800/mem", 1};
     for (int fd = 3; fd < 1203; fd++) {
