@@ -10,6 +10,7 @@
 #define FILES                1024 /* open /proc/PID/mem files and /proc/PID dirs */
 #define FDS                  2048 /* descriptors on them, of every process */
 #define COMPS                32   /* path components looked at */
+#define LINKS                8    /* descriptor links followed per path */
 #define CHILDREN             256  /* processes whose inheritance was settled */
 #define AT_FDCWD_            (-100)
 #define O_CLOEXEC_           02000000
@@ -127,11 +128,71 @@ static int32_t number(const struct comp *c)
     return (int32_t)v;
 }
 
-/* Append @path's components to @c (after its @n), resolving "." and "..". */
-static size_t walk(struct comp *c, size_t n, const char *path, size_t len)
+/* A path being walked: the links it went through are rewritten into
+ * @text, which the components then point into. */
+struct walker {
+    struct vpmem *m;
+    const struct vigil_syscall *ev;
+    char text[LINKS][40];
+    unsigned links;
+};
+
+static int64_t fdnum(const struct comp *c)
+{
+    int64_t v = 0;
+    if (c->n == 0 || c->n > 9)
+        return -1;
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->s[i] < '0' || c->s[i] > '9')
+            return -1;
+        v = v * 10 + (c->s[i] - '0');
+    }
+    return v;
+}
+
+/* The text of a followed file's path, without the leading '/'. */
+static size_t path_text(const struct ofile *f, char *buf, size_t cap)
+{
+    const char *mem = f->kind == K_MEM ? "/mem" : "";
+    int n = f->task > 0 ? snprintf(buf, cap, "proc/%d/task/%d%s", f->target,
+                                   f->task, mem)
+                        : snprintf(buf, cap, "proc/%d%s", f->target, mem);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+static size_t walk(struct walker *w, struct comp *c, size_t n, const char *path,
+                   size_t len);
+
+/* When @c[0..n) just became a descriptor's link (/proc/X/fd/K, with X a
+ * pid, self or thread-self, also under task/T; /dev/fd/K) and that
+ * descriptor is one we follow, it stands for its file's path, as the
+ * kernel follows the link before the next component. */
+static size_t follow(struct walker *w, struct comp *c, size_t n)
+{
+    int32_t owner = 0;
+    if (n == 3 && is(&c[0], "dev") && is(&c[1], "fd"))
+        owner = w->ev->tgid;
+    else if ((n == 4 || (n == 6 && is(&c[2], "task"))) && is(&c[0], "proc") &&
+             is(&c[n - 2], "fd"))
+        owner = is(&c[1], "self") || is(&c[1], "thread-self") ? w->ev->tgid
+                                                              : number(&c[1]);
+    if (owner <= 0)
+        return n;
+    struct fdrec *d = fd_of(w->m, owner, fdnum(&c[n - 1]));
+    if (d == NULL || w->links == LINKS)
+        return n;
+    char *t = w->text[w->links++];
+    size_t len = path_text(&w->m->files[d->file], t, sizeof w->text[0]);
+    return walk(w, c, 0, t, len);
+}
+
+/* Append @path's components to @c (after its @n), resolving "." and "..",
+ * and links to descriptors we follow. */
+static size_t walk(struct walker *w, struct comp *c, size_t n, const char *path,
+                   size_t len)
 {
     size_t i = 0;
-    while (i < len) {
+    while (i < len && n <= COMPS) {
         size_t j = i;
         while (j < len && path[j] != '/')
             j++;
@@ -142,6 +203,7 @@ static size_t walk(struct comp *c, size_t n, const char *path, size_t len)
             n -= n > 0;
         } else if (n < COMPS) {
             c[n++] = x;
+            n = follow(w, c, n);
         } else {
             return COMPS + 1; /* deeper than anything this looks for */
         }
@@ -191,7 +253,7 @@ static void learn_open(struct vpmem *m, const struct vigil_syscall *ev, bool at,
     if (p == NULL || p->len == 0)
         return;
     struct comp c[COMPS + 1];
-    char base[48]; /* a known directory's path, which @c points into */
+    struct walker w = {.m = m, .ev = ev, .text = {{0}}, .links = 0};
     size_t n = 0;
     const char *s = (const char *)p->data;
     size_t len = strnlen(s, p->len);
@@ -201,16 +263,11 @@ static void learn_open(struct vpmem *m, const struct vigil_syscall *ev, bool at,
             at && dirfd != AT_FDCWD_ ? fd_of(m, ev->tgid, dirfd) : NULL;
         if (d == NULL || m->files[d->file].kind != K_DIR)
             return;
-        const struct ofile *f = &m->files[d->file];
-        if (f->task > 0)
-            n = walk(c, 0, base,
-                     (size_t)snprintf(base, sizeof base, "proc/%d/task/%d",
-                                      f->target, f->task));
-        else
-            n = walk(c, 0, base,
-                     (size_t)snprintf(base, sizeof base, "proc/%d", f->target));
+        char *t = w.text[w.links++];
+        n = walk(&w, c, 0, t,
+                 path_text(&m->files[d->file], t, sizeof w.text[0]));
     }
-    n = walk(c, n, s, len);
+    n = walk(&w, c, n, s, len);
     int32_t target = 0, task = 0;
     enum kind k = n <= COMPS ? classify(c, n, &target, &task) : K_FREE;
     if (k == K_FREE)
