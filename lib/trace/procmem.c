@@ -11,6 +11,7 @@
 #define FDS                  2048 /* descriptors on them, of every process */
 #define COMPS                32   /* path components looked at */
 #define LINKS                8    /* descriptor links followed per path */
+#define CWDS                 64   /* working directories inside /proc/N */
 #define CHILDREN             256  /* processes whose inheritance was settled */
 #define AT_FDCWD_            (-100)
 #define O_CLOEXEC_           02000000
@@ -36,6 +37,11 @@ struct fdrec {
     bool cloexec;
 };
 
+struct cwd {      /* a process whose working directory is /proc/N[/task/T] */
+    int32_t tgid; /* 0: free */
+    struct ofile dir;
+};
+
 struct vpmem {
     struct ofile files[FILES];
     struct fdrec fds[FDS];
@@ -46,6 +52,8 @@ struct vpmem {
      * at its first call, and the late fork must not copy them again. */
     int32_t settled[CHILDREN];
     size_t snext;
+    struct cwd cwds[CWDS];
+    size_t cnext, ncwd;
 };
 
 int vpmem_new(struct vpmem **out)
@@ -246,12 +254,43 @@ static const struct vigil_capture *path_of(const struct vigil_syscall *ev,
 }
 
 /* open(path) / openat(dirfd, path) / openat2 = fd. */
-static void learn_open(struct vpmem *m, const struct vigil_syscall *ev, bool at,
-                       bool cloexec)
+/* The working directory of @tgid when it is a /proc/N directory. */
+static struct cwd *cwd_of(struct vpmem *m, int32_t tgid)
 {
-    const struct vigil_capture *p = path_of(ev, at ? 1 : 0);
-    if (p == NULL || p->len == 0)
+    for (size_t i = 0; i < CWDS && m->ncwd > 0; i++)
+        if (m->cwds[i].tgid == tgid)
+            return &m->cwds[i];
+    return NULL;
+}
+
+static void set_cwd(struct vpmem *m, int32_t tgid, const struct ofile *dir)
+{
+    struct cwd *c = cwd_of(m, tgid);
+    if (dir == NULL) {
+        if (c != NULL) {
+            c->tgid = 0;
+            m->ncwd--;
+        }
         return;
+    }
+    if (c == NULL) {
+        c = &m->cwds[m->cnext];
+        m->cnext = (m->cnext + 1) % CWDS;
+        if (c->tgid == 0)
+            m->ncwd++;
+    }
+    *c = (struct cwd){.tgid = tgid, .dir = *dir};
+}
+
+/* What the path at argument @argi of the call names (K_FREE: nothing we
+ * follow), relative to dirfd args[0] when @at, else to the working
+ * directory. */
+static enum kind resolve(struct vpmem *m, const struct vigil_syscall *ev,
+                         bool at, unsigned argi, struct ofile *out)
+{
+    const struct vigil_capture *p = path_of(ev, argi);
+    if (p == NULL || p->len == 0)
+        return K_FREE;
     struct comp c[COMPS + 1];
     struct walker w = {.m = m, .ev = ev, .text = {{0}}, .links = 0};
     size_t n = 0;
@@ -259,23 +298,37 @@ static void learn_open(struct vpmem *m, const struct vigil_syscall *ev, bool at,
     size_t len = strnlen(s, p->len);
     if (s[0] != '/') { /* relative: to a /proc/N directory we know */
         int32_t dirfd = (int32_t)ev->args[0];
-        struct fdrec *d =
-            at && dirfd != AT_FDCWD_ ? fd_of(m, ev->tgid, dirfd) : NULL;
-        if (d == NULL || m->files[d->file].kind != K_DIR)
-            return;
+        const struct ofile *base = NULL;
+        if (at && dirfd != AT_FDCWD_) {
+            struct fdrec *d = fd_of(m, ev->tgid, dirfd);
+            base = d != NULL ? &m->files[d->file] : NULL;
+        } else {
+            struct cwd *cw = cwd_of(m, ev->tgid);
+            base = cw != NULL ? &cw->dir : NULL;
+        }
+        if (base == NULL || base->kind != K_DIR)
+            return K_FREE;
         char *t = w.text[w.links++];
-        n = walk(&w, c, 0, t,
-                 path_text(&m->files[d->file], t, sizeof w.text[0]));
+        n = walk(&w, c, 0, t, path_text(base, t, sizeof w.text[0]));
     }
     n = walk(&w, c, n, s, len);
     int32_t target = 0, task = 0;
     enum kind k = n <= COMPS ? classify(c, n, &target, &task) : K_FREE;
-    if (k == K_FREE)
+    *out = (struct ofile){
+        .kind = k, .target = target, .task = task, .refs = 0, .pos = 0};
+    return k;
+}
+
+/* open(path) / openat(dirfd, path) / openat2 = fd. */
+static void learn_open(struct vpmem *m, const struct vigil_syscall *ev, bool at,
+                       bool cloexec)
+{
+    struct ofile f;
+    if (resolve(m, ev, at, at ? 1 : 0, &f) == K_FREE)
         return;
     for (int i = 0; i < FILES; i++)
         if (m->files[i].kind == K_FREE) {
-            m->files[i] = (struct ofile){
-                .kind = k, .target = target, .task = task, .refs = 0, .pos = 0};
+            m->files[i] = f;
             bind_fd(m, ev->tgid, ev->ret, i, cloexec);
             return;
         }
@@ -295,6 +348,9 @@ static void copy_fds(struct vpmem *m, int32_t parent, int32_t child)
 {
     m->settled[m->snext] = child;
     m->snext = (m->snext + 1) % CHILDREN;
+    struct cwd *cw = cwd_of(m, parent);
+    if (cw != NULL)
+        set_cwd(m, child, &cw->dir);
     for (size_t i = 0; i < FDS; i++) {
         struct fdrec d = m->fds[i];
         if (d.file >= 0 && d.tgid == parent)
@@ -304,8 +360,14 @@ static void copy_fds(struct vpmem *m, int32_t parent, int32_t child)
 
 void vpmem_fork(struct vpmem *m, int32_t parent, int32_t child)
 {
-    if (m->live > 0 && child > 0 && !settled(m, child))
+    if (child <= 0 || settled(m, child))
+        return;
+    if (m->live > 0 || m->ncwd > 0) {
         copy_fds(m, parent, child);
+    } else { /* nothing to copy; a later lookup must not copy either */
+        m->settled[m->snext] = child;
+        m->snext = (m->snext + 1) % CHILDREN;
+    }
 }
 
 /* @fd of the call's process; a child whose fork was not seen yet takes
@@ -370,6 +432,17 @@ bool vpmem_learn(struct vpmem *m, const struct vigil_syscall *ev,
         learn_open(m, ev, at, flags & O_CLOEXEC_);
         return false;
     }
+    if (!strcmp(name, "chdir")) {
+        struct ofile f;
+        set_cwd(m, ev->tgid, resolve(m, ev, false, 0, &f) == K_DIR ? &f : NULL);
+        return false;
+    }
+    if (!strcmp(name, "fchdir")) {
+        struct fdrec *d = lookup(m, ev, (int64_t)ev->args[0]);
+        const struct ofile *f = d != NULL ? &m->files[d->file] : NULL;
+        set_cwd(m, ev->tgid, f != NULL && f->kind == K_DIR ? f : NULL);
+        return false;
+    }
     if (!strcmp(name, "close_range")) {
         for (size_t i = 0; i < FDS && m->live > 0; i++) {
             struct fdrec *r = &m->fds[i];
@@ -423,5 +496,6 @@ void vpmem_exec(struct vpmem *m, int32_t tgid)
 
 void vpmem_exit(struct vpmem *m, int32_t tgid)
 {
+    set_cwd(m, tgid, NULL);
     drop_group(m, tgid, false);
 }
