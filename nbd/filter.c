@@ -256,12 +256,14 @@ static bool queue_behind(const struct record_req *rr,
 {
     if (!behind)
         return false;
-    size_t n = rq->nbefore + (rq->data ? rq->len : 0) + rq->nafter;
+    size_t n = rq->nbefore + (rq->data ? rq->len : 0) + rq->nafter, cap;
+    unsigned char *buf = behind_buf_get(behind, n, &cap);
     struct behind_job job = {.op = rr->op,
                              .offset = rq->off,
                              .count = (uint32_t)rq->len,
                              .ts = rr->ts,
-                             .buf = malloc(n ? n : 1),
+                             .buf = buf,
+                             .cap = cap,
                              .nbefore = rq->nbefore,
                              .nafter = rq->nafter,
                              .context = rq->context,
@@ -275,7 +277,7 @@ static bool queue_behind(const struct record_req *rr,
     stats_add(ST_COPY_BYTES, n);
     int64_t t0 = now_ns();
     if (behind_push(behind, &job) < 0) {
-        free(job.buf);
+        behind_buf_put(behind, job.buf, job.cap);
         return false;
     }
     stats_add(ST_QUEUE_WAIT_NS, (uint64_t)(now_ns() - t0));
