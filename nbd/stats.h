@@ -17,7 +17,7 @@ enum stat_id {
     ST_SCAN_INLINE_NS,
     ST_SCANS_BEHIND, /* requests scanned behind the I/O */
     ST_SCAN_BEHIND_NS,
-    ST_COPY_BYTES,   /* bytes copied for scanning behind */
+    ST_COPY_BYTES,    /* bytes copied for scanning behind */
     ST_QUEUE_WAIT_NS, /* writers waiting for room in the behind queue */
     ST_PASS_NS,       /* time in the plugin's pwrite/zero/trim */
     ST_N
