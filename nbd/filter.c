@@ -35,6 +35,7 @@
 #include "ranges.h"
 #include "record.h"
 #include "request.h"
+#include "stats.h"
 
 #define MAX_HITS   1024        /* matches recorded per request */
 #define BEHIND_MAX (32u << 20) /* bytes queued for scanning behind */
@@ -235,8 +236,12 @@ static void scan_behind_job(void *opaque, const struct behind_job *job)
     const void *out;
     int err;
     struct worker *w = worker_get();
+    int64_t t0 = now_ns();
     /* Alert only: nothing is refused or rewritten. */
-    if (!w || scan_request(w, &rr, &rq, true, &out, &err) < 0)
+    int r = w ? scan_request(w, &rr, &rq, true, &out, &err) : -1;
+    stats_add(ST_SCANS_BEHIND, 1);
+    stats_add(ST_SCAN_BEHIND_NS, (uint64_t)(now_ns() - t0));
+    if (r < 0)
         record_warn("%" PRIu32 " bytes written at offset %" PRIu64
                     " could not be scanned",
                     job->count, job->offset);
@@ -251,12 +256,14 @@ static bool queue_behind(const struct record_req *rr,
 {
     if (!behind)
         return false;
-    size_t n = rq->nbefore + (rq->data ? rq->len : 0) + rq->nafter;
+    size_t n = rq->nbefore + (rq->data ? rq->len : 0) + rq->nafter, cap;
+    unsigned char *buf = behind_buf_get(behind, n, &cap);
     struct behind_job job = {.op = rr->op,
                              .offset = rq->off,
                              .count = (uint32_t)rq->len,
                              .ts = rr->ts,
-                             .buf = malloc(n ? n : 1),
+                             .buf = buf,
+                             .cap = cap,
                              .nbefore = rq->nbefore,
                              .nafter = rq->nafter,
                              .context = rq->context,
@@ -267,10 +274,13 @@ static bool queue_behind(const struct record_req *rr,
     if (rq->data)
         memcpy(job.buf + rq->nbefore, rq->data, rq->len);
     memcpy(job.buf + n - rq->nafter, rq->after, rq->nafter);
+    stats_add(ST_COPY_BYTES, n);
+    int64_t t0 = now_ns();
     if (behind_push(behind, &job) < 0) {
-        free(job.buf);
+        behind_buf_put(behind, job.buf, job.cap);
         return false;
     }
+    stats_add(ST_QUEUE_WAIT_NS, (uint64_t)(now_ns() - t0));
     return true;
 }
 
@@ -299,11 +309,15 @@ static int read_around(nbdkit_next *next, struct worker *w,
         w->around = p;
         w->around_cap = nb + na;
     }
+    int64_t t0 = now_ns();
     if ((nb && next->pread(next, w->around, (uint32_t)nb, rq->off - nb, 0,
                            err) < 0) ||
         (na &&
          next->pread(next, w->around + nb, (uint32_t)na, end, 0, err) < 0))
         return -1;
+    stats_add(ST_AROUND_PREADS, (nb > 0) + (na > 0));
+    stats_add(ST_AROUND_BYTES, nb + na);
+    stats_add(ST_AROUND_NS, (uint64_t)(now_ns() - t0));
     rq->before = w->around;
     rq->nbefore = nb;
     rq->after = w->around + nb;
@@ -347,17 +361,28 @@ static int handle(nbdkit_next *next, enum nbd_op op, const void *buf,
     uint64_t lo = offset > ctx ? offset - ctx : 0;
     uint64_t hi =
         offset + count + ctx < offset ? UINT64_MAX : offset + count + ctx;
+    int64_t t1 = now_ns();
     int held = ranges_take(inflight, lo, hi), r = -1;
+    stats_add(ST_REQUESTS, 1);
+    stats_add(ST_REQ_BYTES, count);
+    stats_add(ST_RANGE_WAIT_NS, (uint64_t)(now_ns() - t1));
     const void *wbuf = buf;
     if (held < 0) {
         *err = ENOMEM;
     } else if (read_around(next, w, &rq, err) == 0) {
-        if (queue_behind(&rr, &rq))
+        if (queue_behind(&rr, &rq)) {
             r = 0;
-        else
+        } else {
+            int64_t t2 = now_ns();
             r = scan_request(w, &rr, &rq, false, &wbuf, err);
-        if (r == 0)
+            stats_add(ST_SCANS_INLINE, 1);
+            stats_add(ST_SCAN_INLINE_NS, (uint64_t)(now_ns() - t2));
+        }
+        if (r == 0) {
+            int64_t t3 = now_ns();
             r = pass_on(next, op, wbuf, count, offset, flags, err);
+            stats_add(ST_PASS_NS, (uint64_t)(now_ns() - t3));
+        }
     }
     if (held >= 0)
         ranges_put(inflight, held);
@@ -455,6 +480,7 @@ static void vigil_cleanup(nbdkit_backend *nxdata)
     behind_free(behind); /* scans what is still queued */
     behind = NULL;
     record_summary();
+    stats_print(cfg.disk);
 }
 
 static void vigil_unload(void)

@@ -40,6 +40,12 @@ static void fn(void *opaque, const struct behind_job *job)
     __atomic_add_fetch(&handled, 1, __ATOMIC_SEQ_CST);
 }
 
+static void nop(void *opaque, const struct behind_job *job)
+{
+    (void)opaque;
+    (void)job;
+}
+
 static void *writer(void *arg)
 {
     int w = (int)(intptr_t)arg;
@@ -78,6 +84,46 @@ int main(void)
     memcpy(big.buf, &seq, sizeof(seq));
     assert(behind_push(q, &big) == 0);
     behind_free(q); /* drains */
+
+    /* Large buffers come back for the next job of about their size, and
+     * only while the spares stay within the bound; small ones are plain
+     * allocations. */
+    struct behind *r;
+    assert(behind_new(&r, 4 * RECYCLE_MIN, nop, NULL) == 0);
+    size_t cap, cap2;
+    unsigned char *b1 = behind_buf_get(r, RECYCLE_MIN + 10, &cap);
+    assert(b1 && cap == 2 * RECYCLE_STEP);
+    struct behind_job rj = {.count = 8, .buf = b1, .cap = cap};
+    assert(behind_push(r, &rj) == 0);
+    behind_drain(r);
+    unsigned char *b2 = behind_buf_get(r, RECYCLE_MIN + 20, &cap2);
+    if (b2 != b1 || cap2 != cap) {
+        fprintf(stderr, "a finished job's buffer was not reused\n");
+        failures++;
+    }
+    unsigned char *small = behind_buf_get(r, 100, &cap);
+    assert(small && cap == 0);
+    free(small);
+    /* Far smaller than the spare: a new buffer, the spare is not hogged. */
+    behind_buf_put(r, b2, cap2);
+    unsigned char *b3 =
+        behind_buf_get(r, RECYCLE_MIN / 2 + RECYCLE_MIN / 4, &cap);
+    if (b3 == b2) {
+        fprintf(stderr, "a small job took a large spare\n");
+        failures++;
+    }
+    free(b3);
+    /* Spares beyond the bound are freed (ASan would see a leak else). */
+    unsigned char *x[8];
+    size_t xc[8];
+    for (int i = 0; i < 8; i++)
+        assert((x[i] = behind_buf_get(r, 2 * RECYCLE_MIN, &xc[i])));
+    for (int i = 0; i < 8; i++) {
+        behind_buf_put(r, x[i], xc[i]);
+        assert(r->spare_bytes <= 4 * RECYCLE_MIN);
+    }
+    assert(r->spare_bytes == 4 * RECYCLE_MIN);
+    behind_free(r);
 
     if (handled != 2 * JOBS + 1) {
         fprintf(stderr, "handled %llu jobs, want %d\n",
