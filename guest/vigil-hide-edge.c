@@ -43,6 +43,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -408,6 +409,31 @@ static void race(int rounds)
     say("race calls: %d\n", race_calls);
 }
 
+/* setsockopt, and sends and receives that cannot wait: on the copy too.
+ * The echo server has sent the 5 bytes back already. */
+static void dontwait(int fd)
+{
+    int one = 1, got = 0, n = 0;
+    socklen_t gl = sizeof got;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &got, &gl);
+    say("nodelay: %d\n", got != 0);
+    char buf[16] = "";
+    ssize_t n1 = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    ssize_t n2 = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    say("dontwait: %zd then %s\n", n1, n2 < 0 ? strerror(errno) : "data");
+    int bad = send(fd, (void *)8, 4, MSG_DONTWAIT) < 0 && errno == EFAULT;
+    if (send(fd, "abc", 3, MSG_DONTWAIT) != 3)
+        return;
+    for (int i = 0; i < 200 && (ioctl(fd, FIONREAD, &n) < 0 || n < 3); i++)
+        nap_ms(10);
+    bad += recv(fd, (void *)8, 3, MSG_DONTWAIT) < 0 && errno == EFAULT;
+    memset(buf, 0, sizeof buf);
+    n1 = recv(fd, buf, 3, MSG_DONTWAIT);
+    say("dontwait efault: %d of 2, then %zd: %s\n", bad, n1, buf);
+}
+
 static int fast_calls(void)
 {
     int fd = tcp_connect();
@@ -437,6 +463,7 @@ static int fast_calls(void)
     int r = getsockopt(fd, SOL_SOCKET, SO_TYPE, fresh, &fl);
     say("fresh page: %s\n",
         r == 0 && *fresh == SOCK_STREAM ? "stream" : strerror(errno));
+    dontwait(fd);
     close(fd);
     race(20);
     return 0;

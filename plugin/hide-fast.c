@@ -30,6 +30,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "hide/exec.h"
 #include "hide/share.h"
 
 #define FAST_PROCS 64
@@ -71,6 +72,16 @@ bool hfast_call(int64_t nr, const uint64_t args[6])
         return true;
     case SYS_ioctl:
         return args[1] == FIONREAD;
+    case SYS_setsockopt:
+        /* Not the timeouts: the executor keeps them, to wait by them. */
+        return hide_option_allowed((int64_t)args[1], (int64_t)args[2]) &&
+               !(args[1] == SOL_SOCKET &&
+                 (args[2] == SO_RCVTIMEO_OLD || args[2] == SO_SNDTIMEO_OLD ||
+                  args[2] == SO_RCVTIMEO_NEW || args[2] == SO_SNDTIMEO_NEW));
+    case SYS_sendto:
+    case SYS_recvfrom:
+        /* Only what cannot wait: the executor knows O_NONBLOCK. */
+        return (args[3] & MSG_DONTWAIT) != 0;
     }
     return false;
 }
@@ -150,10 +161,11 @@ static int64_t run(int copy, const struct vhide_slot *s)
     for (int k = 0; k < VHIDE_PTRS; k++) {
         int ai = sh->ptr[k].argi;
         if (ai >= 0)
-            x[ai] = s->args[ai] < 0
-                        ? 0
-                        : (long)(uintptr_t)(s->data + s->args[ai]);
+            x[ai] =
+                s->args[ai] < 0 ? 0 : (long)(uintptr_t)(s->data + s->args[ai]);
     }
+    if (s->op == SYS_sendto)
+        x[3] |= MSG_NOSIGNAL; /* EPIPE without SIGPIPE, for QEMU too */
     long r = s->op == SYS_ioctl
                  ? ioctl(copy, FIONREAD, (int *)x[2])
                  : syscall(s->op, x[0], x[1], x[2], x[3], x[4], x[5]);

@@ -1,9 +1,10 @@
 /* The hidden calls a vCPU answers on its own thread (hide-fast.c):
- * getsockopt, getsockname, getpeername and ioctl(FIONREAD) on a hidden
- * descriptor, run on the plugin's copy of its host socket, with no
- * hand-off to vigil's executor. The copies come from the executor
- * (lib/hide/share.h) the first time a call on that descriptor goes to it;
- * every change of a process's descriptors forgets them. */
+ * getsockopt, getsockname, getpeername, ioctl(FIONREAD), setsockopt of
+ * an allowed option other than a timeout, and sendto and recvfrom with
+ * MSG_DONTWAIT on a hidden descriptor, run on the plugin's copy of its
+ * host socket, with no hand-off to vigil's executor. The copies come from the
+ * executor (lib/hide/share.h) the first time a call on that descriptor goes to
+ * it; every change of a process's descriptors forgets them. */
 #ifndef VIGIL_PLUGIN_HIDE_FAST_H
 #define VIGIL_PLUGIN_HIDE_FAST_H
 

@@ -220,6 +220,10 @@ expect_eq "getsockopt, getpeername, FIONREAD on the vCPU: as Linux answers" \
     "$(grep -E '^(type|peer|fionread|efault|fresh)' "$TMP/kill.out" | tr '\n' ' ')" \
     "type: stream stream peer: the server, cut 16 of 16 fionread: 5 \
 efault: 12 of 12 fresh page: stream "
+expect_eq "setsockopt, and send and recv with MSG_DONTWAIT, on the vCPU: as Linux" \
+    "$(grep -E '^(nodelay|dontwait)' "$TMP/kill.out" | tr '\n' ' ')" \
+    "nodelay: 1 dontwait: 5 then Resource temporarily unavailable \
+dontwait efault: 2 of 2, then 3: abc "
 expect_eq "a close racing them on another thread: no stale answer" \
     "$(grep '^race:' "$TMP/kill.out")" \
     "race: 20 rounds, number reused 20 times, 0 wrong answers"
