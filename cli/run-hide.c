@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "hide/bell.h"
 #include "hide/exec.h"
+#include "hide/share.h"
 #include "hide/table.h"
 #include "vigil/hide.h"
 #include "vigil/ring.h"
@@ -43,6 +44,7 @@ struct run_hide {
     int stop;
     int err; /* the thread could not start: -errno */
     struct hide_table table;
+    struct hshare *share; /* copies of sockets for the plugin; NULL: none */
     struct hide_pending pending[VHIDE_SLOTS]; /* posted, waiting */
     struct hide_counts n;
     uint64_t abandoned, events;
@@ -82,6 +84,18 @@ static bool interrupted(struct run_hide *h, struct vhide_slot *s,
     h->n.interrupted++;
     s->result = -EINTR;
     return true;
+}
+
+/* The plugin asked, with slot @s's call, for a copy of its descriptor's
+ * host socket (plugin/hide-fast.c): sent before the answer, so that the
+ * thread's next such call finds it. */
+static void share(struct run_hide *h, const struct vhide_slot *s)
+{
+    struct hproc *p = hide_proc(&h->table, s->tgid, s->ppid, false);
+    const struct hfd *f = p != NULL ? hide_hfd(p, s->args[0]) : NULL;
+    const struct hshare_msg m = {s->tgid, (int32_t)s->args[0], s->share_gen};
+    if (f != NULL && hshare_send(h->share, &m, f->host))
+        __atomic_add_fetch(&h->area->shared, 1, __ATOMIC_RELEASE);
 }
 
 /* One pass over the slots, in the order they were posted: a process's
@@ -145,6 +159,8 @@ static bool pass(struct run_hide *h)
         }
         w->waiting = false;
         worked = true;
+        if (s->share_gen != 0)
+            share(h, s);
         hbell_done(s);
     }
     return worked;
@@ -214,6 +230,10 @@ int run_hide_start(struct run_hide **out, struct vring_map *ring,
     const char *prof = getenv("VIGIL_HIDE_PROF");
     h->area->prof.on = prof != NULL && *prof != '\0' && *prof != '0';
     hide_table_init(&h->table);
+    /* Without it every call goes to this thread: slower, not wrong. */
+    if (hshare_listen(&h->share, h->area->share_path,
+                      sizeof h->area->share_path) < 0)
+        h->share = NULL;
     if (netns != NULL) {
         int n = strchr(netns, '/')
                     ? snprintf(h->netns, sizeof h->netns, "%s", netns)
@@ -221,12 +241,14 @@ int run_hide_start(struct run_hide **out, struct vring_map *ring,
                                netns);
         if (n >= (int)sizeof h->netns) {
             cli_error("--hide-netns: name too long");
+            hshare_free(h->share);
             free(h);
             return -1;
         }
     }
     if (pthread_create(&h->thread, NULL, hide_main, h) != 0) {
         cli_error("--hide: cannot start the executor thread");
+        hshare_free(h->share);
         free(h);
         return -1;
     }
@@ -238,6 +260,7 @@ int run_hide_start(struct run_hide **out, struct vring_map *ring,
     if (e < 0) {
         cli_error("--hide-netns %s: %s", h->netns, strerror(-e));
         pthread_join(h->thread, NULL);
+        hshare_free(h->share);
         free(h);
         return -1;
     }
@@ -285,11 +308,15 @@ void run_hide_stop(struct run_hide *h, bool verbose)
                 "vigil: hidden calls: %llu run on the host (%llu waited for "
                 "their socket, %llu abandoned by a thread that died, %llu "
                 "refused socket options, %llu interrupted by a signal), "
+                "%llu answered by a vCPU on its copy of the socket, "
                 "%llu process events\n",
                 (unsigned long long)h->n.calls, (unsigned long long)h->n.waits,
                 (unsigned long long)h->abandoned,
                 (unsigned long long)h->n.refused,
                 (unsigned long long)h->n.interrupted,
+                (unsigned long long)__atomic_load_n(&h->area->fast_calls,
+                                                    __ATOMIC_RELAXED),
                 (unsigned long long)h->events);
+    hshare_free(h->share);
     free(h);
 }

@@ -22,6 +22,13 @@
  *                                      mode between two of its waits in
  *                                      the guest kernel: "recv: " what it
  *                                      returned
+ *   vigil-hide-edge fast IP PORT       the calls a vCPU answers on its copy
+ *                                      of the socket (getsockopt,
+ *                                      getsockname, getpeername, FIONREAD):
+ *                                      their answers, garbage pointers
+ *                                      (EFAULT), and a close on one thread
+ *                                      racing them on another: what the
+ *                                      racing thread saw ("race: ...")
  *   vigil-hide-edge echo-server IP PORT
  *                                      an in-guest TCP echo server, one
  *                                      connection at a time (bench/hide's
@@ -36,6 +43,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -44,6 +52,8 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -313,6 +323,152 @@ static int intr_between(void)
     return 0;
 }
 
+/* ---- fast ---- */
+
+static int sock_type(int fd)
+{
+    int type = 0;
+    socklen_t l = sizeof type;
+    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0 ? -errno : type;
+}
+
+/* Each call twice: the first may go to vigil's executor (which then hands
+ * the plugin its copy of the socket), the second runs on the copy. */
+static int efaults(int fd)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof a, small = 2;
+    int n = 0, type;
+    char *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    for (int i = 0; i < 2; i++) {
+        n += getsockopt(fd, SOL_SOCKET, SO_TYPE, (void *)8, &al) < 0 &&
+             errno == EFAULT;
+        n += getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, (socklen_t *)8) < 0 &&
+             errno == EFAULT;
+        n += getsockname(fd, (struct sockaddr *)8, &al) < 0 && errno == EFAULT;
+        n += getpeername(fd, (struct sockaddr *)&a, (socklen_t *)ro) < 0 &&
+             errno == EFAULT;
+        n += ioctl(fd, FIONREAD, (int *)8) < 0 && errno == EFAULT;
+        n += getsockopt(fd, SOL_SOCKET, SO_TYPE, ro, &small) < 0 &&
+             errno == EFAULT;
+    }
+    return n;
+}
+
+static int race_fd = -1, race_state; /* 0 open, 1 closed, 2 reopened */
+static int race_stop, race_calls, race_wrong;
+
+/* Ask, until told to stop, what the descriptor is; what the answer may be
+ * depends on what the closing thread had done before the call. */
+static void *racer(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&race_stop, __ATOMIC_ACQUIRE)) {
+        int state = __atomic_load_n(&race_state, __ATOMIC_ACQUIRE);
+        int t = sock_type(race_fd);
+        struct sockaddr_in a;
+        socklen_t al = sizeof a;
+        int pr =
+            getpeername(race_fd, (struct sockaddr *)&a, &al) < 0 ? -errno : 0;
+        race_calls++;
+        /* Closed: never the old connection again; reopened: the new one. */
+        if ((state >= 1 && (t == SOCK_STREAM || pr == 0)) ||
+            (state == 2 && t != SOCK_DGRAM))
+            race_wrong++;
+    }
+    return NULL;
+}
+
+/* A connection closed while another thread asks about it, its number then
+ * given to a new socket: rounds of it. */
+static void race(int rounds)
+{
+    int reused = 0;
+    for (int r = 0; r < rounds; r++) {
+        race_fd = tcp_connect();
+        if (race_fd < 0)
+            return;
+        __atomic_store_n(&race_state, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&race_stop, 0, __ATOMIC_RELEASE);
+        pthread_t th;
+        if (pthread_create(&th, NULL, racer, NULL) != 0)
+            return;
+        nap_ms(3);
+        close(race_fd);
+        __atomic_store_n(&race_state, 1, __ATOMIC_RELEASE);
+        int u = socket(AF_INET, SOCK_DGRAM, 0);
+        reused += u == race_fd;
+        __atomic_store_n(&race_state, 2, __ATOMIC_RELEASE);
+        nap_ms(2);
+        __atomic_store_n(&race_stop, 1, __ATOMIC_RELEASE);
+        pthread_join(th, NULL);
+        close(u);
+    }
+    say("race: %d rounds, number reused %d times, %d wrong answers\n", rounds,
+        reused, race_wrong);
+    say("race calls: %d\n", race_calls);
+}
+
+/* setsockopt, and sends and receives that cannot wait: on the copy too.
+ * The echo server has sent the 5 bytes back already. */
+static void dontwait(int fd)
+{
+    int one = 1, got = 0, n = 0;
+    socklen_t gl = sizeof got;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &got, &gl);
+    say("nodelay: %d\n", got != 0);
+    char buf[16] = "";
+    ssize_t n1 = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    ssize_t n2 = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    say("dontwait: %zd then %s\n", n1, n2 < 0 ? strerror(errno) : "data");
+    int bad = send(fd, (void *)8, 4, MSG_DONTWAIT) < 0 && errno == EFAULT;
+    if (send(fd, "abc", 3, MSG_DONTWAIT) != 3)
+        return;
+    for (int i = 0; i < 200 && (ioctl(fd, FIONREAD, &n) < 0 || n < 3); i++)
+        nap_ms(10);
+    bad += recv(fd, (void *)8, 3, MSG_DONTWAIT) < 0 && errno == EFAULT;
+    memset(buf, 0, sizeof buf);
+    n1 = recv(fd, buf, 3, MSG_DONTWAIT);
+    say("dontwait efault: %d of 2, then %zd: %s\n", bad, n1, buf);
+}
+
+static int fast_calls(void)
+{
+    int fd = tcp_connect();
+    if (fd < 0)
+        return 1;
+    int t1 = sock_type(fd), t2 = sock_type(fd);
+    say("type: %s %s\n", t1 == SOCK_STREAM ? "stream" : "other",
+        t2 == SOCK_STREAM ? "stream" : "other");
+    struct sockaddr_in a, b;
+    socklen_t al = sizeof a, bl = 2; /* cut short, its length whole */
+    getpeername(fd, (struct sockaddr *)&a, &al);
+    getpeername(fd, (struct sockaddr *)&b, &bl);
+    say("peer: %s, cut %u of %u\n",
+        a.sin_port == server.sin_port ? "the server" : "other", (unsigned)bl,
+        (unsigned)al);
+    int n = 0;
+    if (write(fd, "12345", 5) != 5)
+        return 1;
+    for (int i = 0; i < 200 && (ioctl(fd, FIONREAD, &n) < 0 || n < 5); i++)
+        nap_ms(10);
+    say("fionread: %d\n", n);
+    say("efault: %d of 12\n", efaults(fd));
+    /* Output into a page never touched: the guest kernel faults it in. */
+    int *fresh = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    socklen_t fl = sizeof *fresh;
+    int r = getsockopt(fd, SOL_SOCKET, SO_TYPE, fresh, &fl);
+    say("fresh page: %s\n",
+        r == 0 && *fresh == SOCK_STREAM ? "stream" : strerror(errno));
+    dontwait(fd);
+    close(fd);
+    race(20);
+    return 0;
+}
+
 /* ---- echo-server ---- */
 
 static int echo_server(void)
@@ -356,6 +512,8 @@ int main(int argc, char **argv)
         return nofile();
     if (!strcmp(argv[1], "intr-between"))
         return intr_between();
+    if (!strcmp(argv[1], "fast"))
+        return fast_calls();
     if (!strcmp(argv[1], "echo-server"))
         return echo_server();
     fprintf(stderr, "vigil-hide-edge: unknown mode %s\n", argv[1]);

@@ -26,6 +26,7 @@
 
 #include "control.h"
 #include "hide/bell.h"
+#include "hide-fast.h"
 #include "guestmem.h"
 #include "ident.h"
 #include "psel.h"
@@ -88,6 +89,8 @@ bool hide_setup(const struct vact_config *act, struct vring_map *ring)
     hidden.on = hidden.nsel > 0 && hidden.area != NULL;
     hidden.group_exit_fn = vring_shm(ring)->config.group_exit_fn;
     hwait_setup();
+    if (hidden.on)
+        hfast_setup(hidden.area, hidden.area->share_path);
     return hidden.on;
 }
 
@@ -148,6 +151,7 @@ int hide_claim(const struct vraw_task *t, uint64_t ip, int64_t nr)
             hidden.owner[i].restarted = false;
             hidden.owner[i].claimed_ns =
                 hidden.area->prof.on ? vigil_now_ns(CLOCK_MONOTONIC) : 0;
+            hidden.area->slot[i].share_gen = 0;
             __atomic_fetch_add(&hidden.owned, 1, __ATOMIC_ACQ_REL);
             return i;
         }
@@ -221,10 +225,11 @@ static uint64_t ptr_len(const struct vhide_ptr *p, const uint64_t args[6],
     return 0;
 }
 
-/* Post the call: inputs into the slot, pointers as offsets. Returns 1, 0
- * when a buffer's pages must first be faulted in (the slot is released
- * and the instruction now does that, then runs again), or -errno for the
- * guest. */
+/* Post the call: inputs into the slot, pointers as offsets. Returns 1, 2
+ * when the plugin's copy of the socket answered it instead (hide-fast.h:
+ * the slot holds the answer, unposted), 0 when a buffer's pages must
+ * first be faulted in (the slot is released and the instruction now does
+ * that, then runs again), or -errno for the guest. */
 static int64_t post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                     int64_t nr, const uint64_t args[6], int i)
 {
@@ -282,6 +287,16 @@ static int64_t post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
         if (p->len_kind == VHIDE_LEN_ARG)
             a[p->len_arg] = (int64_t)len;
         off += (uint32_t)((len + 7) & ~7ull);
+    }
+    if (hfast_call(nr, args)) {
+        uint64_t gen;
+        s->op = (int32_t)nr;
+        memcpy(s->args, a, sizeof s->args);
+        if (hfast_run(t->tgid, s, &gen)) {
+            __atomic_add_fetch(&hidden.area->fast_calls, 1, __ATOMIC_RELAXED);
+            return 2;
+        }
+        s->share_gen = gen; /* a copy, for the next such call */
     }
     hide_publish(i, t, (int)nr, a, off);
     return 1;
@@ -349,10 +364,15 @@ static unsigned kernel_only_fds(int64_t nr)
     return 0;
 }
 
+static enum hide_state post_call(struct vcpu *v, const struct vraw_task *t,
+                                 uint64_t ip, uint64_t nr,
+                                 const uint64_t args[6], int64_t *result);
+
 enum hide_state hide_post(struct vcpu *v, const struct vraw_task *t,
                           uint64_t ip, uint64_t nr, const uint64_t args[6],
                           int64_t *result)
 {
+    hfast_drain(); /* copies that came too late for their call */
     if ((int64_t)nr == hidden.nr_exit_group) {
         if (hidden_thread(t))
             hide_event(t, VHIDE_OP_EXIT, 0);
@@ -391,6 +411,27 @@ enum hide_state hide_post(struct vcpu *v, const struct vraw_task *t,
         *result = -EINVAL;
         return HIDE_ANSWERED;
     }
+    /* The plugin's copies of a descriptor this call ends or replaces go
+     * before it is posted, so that no later call on that number finds
+     * them, and again once it is: a copy asked for in between, by a call
+     * the executor may run first, must not be kept (hide-fast.c). */
+    int64_t gone = nr == SYS_close                    ? (int32_t)args[0]
+                   : nr == SYS_dup2 || nr == SYS_dup3 ? (int32_t)args[1]
+                                                      : -1;
+    if (gone >= 0)
+        hfast_forget(t->tgid, gone, false);
+    enum hide_state st = post_call(v, t, ip, nr, args, result);
+    if (gone >= 0)
+        hfast_forget(t->tgid, gone, false);
+    return st;
+}
+
+/* hide_post()'s end: claim a slot, marshal, post (or answer on the
+ * plugin's copy of the socket). */
+static enum hide_state post_call(struct vcpu *v, const struct vraw_task *t,
+                                 uint64_t ip, uint64_t nr,
+                                 const uint64_t args[6], int64_t *result)
+{
     int i = hide_claim(t, ip, (int64_t)nr);
     if (i < 0) {
         *result = -EAGAIN; /* every slot busy: try again */
@@ -401,6 +442,11 @@ enum hide_state hide_post(struct vcpu *v, const struct vraw_task *t,
                     : post(v, t, ip, (int64_t)nr, args, i);
     if (r == 0)
         return HIDE_WAITING; /* the instruction faults pages in first */
+    if (r == 2) {
+        *result = deliver(v, i, args);
+        hide_release(i);
+        return HIDE_ANSWERED;
+    }
     if (r < 0) {
         hide_release(i);
         *result = r;
@@ -533,8 +579,10 @@ enum hide_state hide_resume(struct vcpu *v, const struct vraw_task *t,
 
 void hide_event(const struct vraw_task *t, int op, int64_t arg)
 {
-    if (op == VHIDE_OP_EXIT || op == VHIDE_OP_EXEC)
+    if (op == VHIDE_OP_EXIT || op == VHIDE_OP_EXEC) {
         hwait_forget(t->tgid);
+        hfast_forget(t->tgid, -1, op == VHIDE_OP_EXIT);
+    }
     struct vraw_task self = *t;
     self.tid = -t->tid; /* events never own a waiting thread's slot */
     int i = hide_claim(&self, 0, op);
@@ -542,6 +590,9 @@ void hide_event(const struct vraw_task *t, int op, int64_t arg)
         return; /* dropped: the executor cleans up at the end */
     const int64_t a[6] = {arg};
     hide_publish(i, t, op, a, 0);
+    /* Copies asked for since the first forget are older than the event. */
+    if (op == VHIDE_OP_EXIT || op == VHIDE_OP_EXEC)
+        hfast_forget(t->tgid, -1, op == VHIDE_OP_EXIT);
     /* Nobody waits for an event's answer: the executor frees it. */
     __atomic_store_n(&hidden.owner[i].task, 0, __ATOMIC_RELEASE);
     __atomic_fetch_sub(&hidden.owned, 1, __ATOMIC_ACQ_REL);

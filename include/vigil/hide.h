@@ -52,6 +52,10 @@ struct vhide_slot {
     uint64_t seen_ns;   /* the plugin's last look: a waiter still wants it */
     uint64_t posted_ns; /* when posted (plugin), for the counters below */
     uint64_t done_ns;   /* when answered (executor) */
+    /* Plugin, on a call the vCPU could answer itself had it a copy of the
+     * socket (plugin/hide-fast.c): once the call is run, send a copy of
+     * args[0]'s host socket, tagged with this generation; 0: none. */
+    uint64_t share_gen;
     uint8_t data[VHIDE_DATA];
 };
 
@@ -82,6 +86,12 @@ struct vhide_area {
     uint32_t exec_sleeping;
     uint8_t pad[56]; /* the bell alone in its cache line */
     struct vhide_prof prof;
+    /* Copies of host sockets for the plugin (lib/hide/share.h): the unix
+     * socket they travel on (executor; empty: none), and how many were
+     * sent, so that the plugin reads them only when there are some. */
+    char share_path[112];
+    uint64_t shared;
+    uint64_t fast_calls; /* calls a vCPU answered on a copy (plugin) */
     struct vhide_slot slot[VHIDE_SLOTS];
 };
 

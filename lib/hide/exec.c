@@ -67,7 +67,7 @@ static bool inside(const struct vhide_slot *s, const struct vhide_shape *sh)
  * membership. Not among them: what needs privilege (SO_BINDTODEVICE,
  * SO_MARK, SO_PRIORITY above 6) or hands the kernel pointers
  * (SO_ATTACH_FILTER). */
-static bool option_allowed(int64_t level, int64_t name)
+bool hide_option_allowed(int64_t level, int64_t name)
 {
     static const int sol[] = {SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
                               SO_BROADCAST, SO_LINGER,    SO_RCVBUF,
@@ -353,7 +353,7 @@ static int64_t run_socket(struct hproc *p, const int64_t *a)
 static int64_t run_setsockopt(struct hfd *f, const int64_t *a, const long *x,
                               struct hide_counts *n)
 {
-    if (!option_allowed(a[1], a[2])) {
+    if (!hide_option_allowed(a[1], a[2])) {
         n->refused++;
         return -EPERM;
     }

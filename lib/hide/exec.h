@@ -36,4 +36,9 @@ bool hide_run_call(struct hide_table *tb, struct vhide_slot *s,
 bool hide_interrupts(struct hide_table *tb, const struct vhide_slot *s,
                      bool restart);
 
+/* Whether the guest may set socket option @name at @level on a host
+ * socket: the ordinary ones a service sets (docs/hide.md); the others are
+ * refused with EPERM. */
+bool hide_option_allowed(int64_t level, int64_t name);
+
 #endif
