@@ -2,7 +2,8 @@
 # of its own (tests/pg.sh), with the synthetic sender (vigil-logsend):
 # clear errors at start, two logd instances at once, the docs' queries, the
 # database restarted mid-stream, a full spill directory, a spill replayed
-# twice. Every record is checked to be in the database exactly once.
+# twice, several connections per logd. Every record is checked to be in
+# the database exactly once.
 . tests/functions.sh
 requires jq runuser
 LOGSEND=$VIGIL_BUILD/tools/vigil-logsend
@@ -248,6 +249,42 @@ expect_eq "restart: all spilled replayed, none lost" \
 expect_eq "restart: every record once" "$(in_db "$SR")" "60000 60000"
 check "restart: the outage was reported" grep -q 'database unreachable' "$TMP/r.err"
 check "restart: and the return" grep -q 'database reachable again' "$TMP/r.err"
+
+# 4b. Several connections per logd (--store-conns): one logd, two senders
+# at once, the database restarted mid-stream. Every connection is a
+# server backend of its own; each batch is one connection's, so every
+# record still lands once, and each session has one row holding its
+# earliest record's time.
+start_logd "$TMP/m" --control "udp://127.0.0.1:$CTL" \
+    --control "udp://127.0.0.1:$CTL2" $STORE --store-conns 3
+expect_eq "conns: three backends" "$(psqlq "SELECT count(*) FROM
+    pg_stat_activity WHERE application_name = 'vigil-logd'")" 3
+send $DATA $CTL "$TMP/m1.send" --count 40000 --rate 10000 &
+S1=$!
+send $DATA $CTL2 "$TMP/m2.send" --count 40000 --rate 10000 &
+S2=$!
+wait_stats "$TMP/m" '.store.stored > 20000' || echo "m: little stored"
+pg_stop
+wait_stats "$TMP/m" '.store.spilled > 0' || echo "m: nothing spilled"
+pg_up || fail "PostgreSQL did not restart"
+wait $S1
+wait $S2
+wait_stats "$TMP/m" '.store.queued == 0 and .store.spill_bytes == 0 and
+    .store.conns_up == 3 and .store.stored + .store.replayed == 80000' 60 ||
+    echo "m: $(cat "$TMP/m/stats.json")"
+stop_logd
+M1=$(jq -r .session "$TMP/m1.send") M2=$(jq -r .session "$TMP/m2.send")
+expect_eq "conns: received 80000, no loss" "$(st "$TMP/m" '[([.sessions[].records]
+    | add), ([.sessions[].lost] | add), .store.lost] | @tsv')" "80000	0	0"
+check "conns: records spilled and replayed" test "$(st "$TMP/m" \
+    '.store | .spilled > 0 and .replayed == .spilled')" = true
+expect_eq "conns: every record once (1)" "$(in_db "$M1")" "40000 40000"
+expect_eq "conns: every record once (2)" "$(in_db "$M2")" "40000 40000"
+expect_eq "conns: one session row each, from the first record" "$(psqlq "
+    SELECT count(*) FILTER (WHERE s.first_received = e.first) || ' ' || count(*)
+    FROM sessions s JOIN (SELECT host, session, min(received) AS first
+    FROM events GROUP BY host, session) e USING (host, session)
+    WHERE session IN ('$M1', '$M2')")" "2 2"
 
 # 5. A full spill directory while the database is down: a clear error and
 # the count of what was lost. What did fit stays for the next logd, which
