@@ -198,10 +198,19 @@ static void replay_one(struct writer *w)
     free(v);
 }
 
+/* Enough queued for a writer to take: a whole batch, or a quarter of the
+ * queue's bytes (big records fill the queue before BATCH of them are in
+ * it; waiting for more would spill them). */
+static bool batch_ready(const struct logd_store *st)
+{
+    return st->qcount >= BATCH || st->qbytes >= st->qmax / 4;
+}
+
 /* Up to BATCH records off the queue. A writer waits (up to WAIT_NS) for
- * a whole batch, so that with several writers each transaction still
- * carries many records: a writer taking whatever one record the queue
- * holds would make the others' batches small and their commits many. */
+ * a batch to be ready, so that with several writers each transaction
+ * still carries many records: a writer taking whatever one record the
+ * queue holds would make the others' batches small and their commits
+ * many. */
 static size_t take_batch(struct logd_store *st, struct store_rec **v,
                          bool *stopping)
 {
@@ -213,7 +222,7 @@ static size_t take_batch(struct logd_store *st, struct store_rec **v,
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000L;
     }
-    while (st->qcount < BATCH && !st->stop &&
+    while (!batch_ready(st) && !st->stop &&
            pthread_cond_timedwait(&st->cond, &st->lock, &ts) == 0)
         ;
     size_t n = 0;
@@ -270,6 +279,7 @@ void logd_store_record(struct logd_store *st, const char *host,
     }
     pthread_mutex_lock(&st->lock);
     bool room = st->qbytes + len <= st->qmax;
+    bool was_ready = batch_ready(st);
     if (room) {
         if (st->tail)
             st->tail->next = r;
@@ -278,7 +288,7 @@ void logd_store_record(struct logd_store *st, const char *host,
         st->tail = r;
         st->qbytes += len;
         st->qcount++;
-        if (st->qcount % BATCH == 0)
+        if (st->qcount % BATCH == 0 || (!was_ready && batch_ready(st)))
             pthread_cond_signal(&st->cond);
     }
     pthread_mutex_unlock(&st->lock);
