@@ -42,6 +42,7 @@ static const char stage_sql[] =
 
 struct logd_pg {
     PGconn *conn;
+    bool async_commit; /* --store-sync-commit off */
     char *conninfo, *password, *name;
     char *buf; /* the COPY data of a batch (logd-pg-copy.c) */
     size_t cap;
@@ -67,6 +68,16 @@ static int connect_db(struct logd_pg *pg, char *err, size_t errlen)
     return 0;
 }
 
+/* The staging table, and the commit mode the operator chose. */
+static int session_setup(struct logd_pg *pg, char *err, size_t errlen)
+{
+    if (logd_pg_exec(pg->conn, stage_sql, err, errlen) < 0)
+        return -1;
+    if (!pg->async_commit)
+        return 0;
+    return logd_pg_exec(pg->conn, "SET synchronous_commit TO off", err, errlen);
+}
+
 int logd_pg_reconnect(struct logd_pg *pg, char *err, size_t errlen)
 {
     if (connect_db(pg, err, errlen) < 0)
@@ -81,7 +92,7 @@ int logd_pg_reconnect(struct logd_pg *pg, char *err, size_t errlen)
         pg->conn = NULL;
         return -1;
     }
-    return logd_pg_exec(pg->conn, stage_sql, err, errlen);
+    return session_setup(pg, err, errlen);
 }
 
 static bool logd_pg_connected(const struct logd_pg *pg)
@@ -90,8 +101,8 @@ static bool logd_pg_connected(const struct logd_pg *pg)
 }
 
 int logd_pg_open(struct logd_pg **out, const char *conninfo,
-                 const char *password, const char *name, char *err,
-                 size_t errlen)
+                 const char *password, const char *name, bool async_commit,
+                 char *err, size_t errlen)
 {
     struct logd_pg *pg = calloc(1, sizeof *pg);
     if (pg == NULL || (pg->conninfo = strdup(conninfo)) == NULL ||
@@ -101,9 +112,10 @@ int logd_pg_open(struct logd_pg **out, const char *conninfo,
         logd_pg_close(pg);
         return -1;
     }
+    pg->async_commit = async_commit;
     if (connect_db(pg, err, errlen) < 0 ||
         logd_pg_migrate(pg->conn, err, errlen) < 0 ||
-        logd_pg_exec(pg->conn, stage_sql, err, errlen) < 0) {
+        session_setup(pg, err, errlen) < 0) {
         logd_pg_close(pg);
         return -1;
     }

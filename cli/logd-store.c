@@ -320,8 +320,8 @@ static int open_writers(struct logd_store *st, const struct logd_store_opts *o)
             cli_error("out of memory");
             return -1;
         }
-        if (logd_pg_open(&w->pg, o->conninfo, o->password, o->name, err,
-                         sizeof err) < 0) {
+        if (logd_pg_open(&w->pg, o->conninfo, o->password, o->name,
+                         o->async_commit, err, sizeof err) < 0) {
             cli_error("--store: %s", err);
             return -1;
         }

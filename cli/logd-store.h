@@ -11,6 +11,7 @@
 #ifndef VIGIL_CLI_LOGD_STORE_H
 #define VIGIL_CLI_LOGD_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,7 @@ struct logd_store_opts {
     uint64_t spill_max;    /* bytes in spill_dir */
     uint64_t queue_max;    /* bytes of records queued in memory */
     int conns;             /* writer threads, each with its connection */
+    bool async_commit;     /* synchronous_commit off (--store-sync-commit) */
 };
 
 struct logd_store_stats {

@@ -287,6 +287,25 @@ expect_eq "conns: one session row each, from the first record" "$(psqlq "
     FROM events GROUP BY host, session) e USING (host, session)
     WHERE session IN ('$M1', '$M2', '$M3')")" "3 3"
 
+# 4c. --store-sync-commit off, asked for explicitly: each connection sets
+# it (the server logs the vigil role's statements for this part), and the
+# records land once as before. Anything but on or off is refused.
+"$VIGIL" logd --listen "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --out "$TMP/e-sync" $STORE --store-sync-commit maybe 2>"$TMP/e-sync.err"
+check "sync-commit: a bad value refused" test $? -ne 0
+check "sync-commit: said so" grep -q 'expected on or off' "$TMP/e-sync.err"
+psqlq "ALTER ROLE vigil SET log_statement = 'all'"
+start_logd "$TMP/y" --control "udp://127.0.0.1:$CTL" $STORE \
+    --store-sync-commit off
+send $DATA $CTL "$TMP/y.send" --count 5000
+wait_stats "$TMP/y" '.store.stored == 5000' || echo "y: $(cat "$TMP/y/stats.json")"
+stop_logd
+psqlq "ALTER ROLE vigil RESET log_statement"
+expect_eq "sync-commit: set by both connections" \
+    "$(grep -c 'statement: SET synchronous_commit TO off' "$PGD/log")" 2
+expect_eq "sync-commit: every record once" \
+    "$(in_db "$(jq -r .session "$TMP/y.send")")" "5000 5000"
+
 # 5. A full spill directory while the database is down: a clear error and
 # the count of what was lost. What did fit stays for the next logd, which
 # replays it; a spill file replayed twice (as after a COMMIT whose answer
