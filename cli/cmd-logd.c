@@ -62,6 +62,7 @@ static void logd_usage(FILE *f)
         "FILE]\n"
         "                  [--store-spill DIR] [--store-spill-max BYTES]\n"
         "                  [--store-queue BYTES] [--store-name NAME]\n"
+        "                  [--store-conns N] [--store-sync-commit on|off]\n"
         "       vigil logd --start HOST:PORT --key FILE [--filter NAMES]\n"
         "       vigil logd --stop HOST:PORT --key FILE\n"
         "\n"
@@ -186,7 +187,8 @@ struct logd_args {
     struct logd_net_opts net;
     uint64_t max_sessions;
     const char *store, *store_pwfile, *store_spill, *store_name;
-    uint64_t store_spill_max, store_queue;
+    uint64_t store_spill_max, store_queue, store_conns;
+    bool store_async_commit;
 };
 
 static int add_control(struct control *c, const char *url)
@@ -230,6 +232,8 @@ static int parse_args(int argc, char **argv, struct logd *d, struct control *c,
         OPT_STORE_SPILL_MAX,
         OPT_STORE_QUEUE,
         OPT_STORE_NAME,
+        OPT_STORE_CONNS,
+        OPT_STORE_SYNC,
     };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
@@ -255,6 +259,8 @@ static int parse_args(int argc, char **argv, struct logd *d, struct control *c,
         {"store-spill-max", required_argument, NULL, OPT_STORE_SPILL_MAX},
         {"store-queue", required_argument, NULL, OPT_STORE_QUEUE},
         {"store-name", required_argument, NULL, OPT_STORE_NAME},
+        {"store-conns", required_argument, NULL, OPT_STORE_CONNS},
+        {"store-sync-commit", required_argument, NULL, OPT_STORE_SYNC},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -358,6 +364,19 @@ static int parse_args(int argc, char **argv, struct logd *d, struct control *c,
         case OPT_STORE_NAME:
             a->store_name = optarg;
             break;
+        case OPT_STORE_CONNS:
+            if (!parse_num("store-conns", optarg, 1, 16, &a->store_conns))
+                return VIGIL_EXIT_USAGE;
+            break;
+        case OPT_STORE_SYNC:
+            /* Only ever asked for: off trades durability (docs/store.md). */
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                cli_error("--store-sync-commit: expected on or off, got '%s'",
+                          optarg);
+                return VIGIL_EXIT_USAGE;
+            }
+            a->store_async_commit = strcmp(optarg, "off") == 0;
+            break;
         case 'h':
             logd_usage(stdout);
             return 0;
@@ -405,6 +424,10 @@ static int open_store(struct logd *d, const struct logd_args *a)
         .spill_dir = a->store_spill ? a->store_spill : spill,
         .spill_max = a->store_spill_max ? a->store_spill_max : 1ull << 30,
         .queue_max = a->store_queue ? a->store_queue : 64ull << 20,
+        /* Two server backends per logd: one backend is what bounds one
+         * logd (docs/store.md, "Throughput"). */
+        .conns = a->store_conns ? (int)a->store_conns : 2,
+        .async_commit = a->store_async_commit,
     };
     int rc = logd_store_open(&d->store, &so);
     sodium_memzero(pw, sizeof pw);

@@ -1,9 +1,13 @@
 /* logd's PostgreSQL connection (logd-pg.h).
  *
  * A batch is one transaction, so a COPY cut half-way commits nothing.
- * Fresh records (first time at the database) take the fast way: COPY
- * straight into events, their day's partition and their session row made
- * first when this connection has not seen them commit yet. Records that
+ * Its days' partitions and its sessions' rows are made first, each in a
+ * transaction of its own, when this connection has not made them yet: so
+ * the batch's transaction holds no lock on a session row or on events'
+ * partitions, and logd's several connections (and other logd instances)
+ * writing the same sessions cannot deadlock on them. Fresh records (first
+ * time at the database) take the fast way: COPY straight into events.
+ * Records that
  * may be there already (replayed from the spill: their batch may have
  * committed before its answer was lost) take the safe way: COPY into a
  * temporary staging table, then INSERT ... ON CONFLICT DO NOTHING on each
@@ -28,7 +32,6 @@
  * costs an INSERT ... ON CONFLICT DO NOTHING). */
 #define SESS_CACHE 256
 #define SESS_KEY   (64 + 1 + 16 + 1)
-#define NEW_MAX    64 /* new days or sessions in one batch, at most */
 #define DETECTION  "{\"type\":\"detection\","
 
 static const char stage_sql[] =
@@ -39,15 +42,12 @@ static const char stage_sql[] =
 
 struct logd_pg {
     PGconn *conn;
+    bool async_commit; /* --store-sync-commit off */
     char *conninfo, *password, *name;
     char *buf; /* the COPY data of a batch (logd-pg-copy.c) */
     size_t cap;
     uint64_t days[2]; /* days whose partition exists, +1 (0: none) */
     char sess[SESS_CACHE][SESS_KEY];
-    /* made in the current transaction, known once it commits */
-    uint64_t new_days[NEW_MAX];
-    char new_sess[NEW_MAX][SESS_KEY];
-    int n_days, n_sess;
 };
 
 static int connect_db(struct logd_pg *pg, char *err, size_t errlen)
@@ -68,6 +68,16 @@ static int connect_db(struct logd_pg *pg, char *err, size_t errlen)
     return 0;
 }
 
+/* The staging table, and the commit mode the operator chose. */
+static int session_setup(struct logd_pg *pg, char *err, size_t errlen)
+{
+    if (logd_pg_exec(pg->conn, stage_sql, err, errlen) < 0)
+        return -1;
+    if (!pg->async_commit)
+        return 0;
+    return logd_pg_exec(pg->conn, "SET synchronous_commit TO off", err, errlen);
+}
+
 int logd_pg_reconnect(struct logd_pg *pg, char *err, size_t errlen)
 {
     if (connect_db(pg, err, errlen) < 0)
@@ -82,7 +92,7 @@ int logd_pg_reconnect(struct logd_pg *pg, char *err, size_t errlen)
         pg->conn = NULL;
         return -1;
     }
-    return logd_pg_exec(pg->conn, stage_sql, err, errlen);
+    return session_setup(pg, err, errlen);
 }
 
 static bool logd_pg_connected(const struct logd_pg *pg)
@@ -91,8 +101,8 @@ static bool logd_pg_connected(const struct logd_pg *pg)
 }
 
 int logd_pg_open(struct logd_pg **out, const char *conninfo,
-                 const char *password, const char *name, char *err,
-                 size_t errlen)
+                 const char *password, const char *name, bool async_commit,
+                 char *err, size_t errlen)
 {
     struct logd_pg *pg = calloc(1, sizeof *pg);
     if (pg == NULL || (pg->conninfo = strdup(conninfo)) == NULL ||
@@ -102,9 +112,10 @@ int logd_pg_open(struct logd_pg **out, const char *conninfo,
         logd_pg_close(pg);
         return -1;
     }
+    pg->async_commit = async_commit;
     if (connect_db(pg, err, errlen) < 0 ||
         logd_pg_migrate(pg->conn, err, errlen) < 0 ||
-        logd_pg_exec(pg->conn, stage_sql, err, errlen) < 0) {
+        session_setup(pg, err, errlen) < 0) {
         logd_pg_close(pg);
         return -1;
     }
@@ -164,13 +175,6 @@ static int ensure_day(struct logd_pg *pg, uint64_t day, char *err,
 {
     if (day + 1 == pg->days[0] || day + 1 == pg->days[1])
         return 0;
-    for (int i = 0; i < pg->n_days; i++)
-        if (pg->new_days[i] == day)
-            return 0;
-    if (pg->n_days == NEW_MAX) {
-        snprintf(err, errlen, "too many days in one batch");
-        return -1;
-    }
     char d[40];
     put_time(d, day * NS_PER_DAY);
     d[10] = 0; /* YYYY-MM-DD */
@@ -178,7 +182,8 @@ static int ensure_day(struct logd_pg *pg, uint64_t day, char *err,
     if (exec_params(pg, "SELECT vigil_partition($1::date)", 1, v, err, errlen) <
         0)
         return -1;
-    pg->new_days[pg->n_days++] = day;
+    pg->days[1] = pg->days[0];
+    pg->days[0] = day + 1;
     return 0;
 }
 
@@ -195,23 +200,21 @@ static int ensure_session(struct logd_pg *pg, const struct store_rec *r,
 {
     char key[SESS_KEY], t[40];
     snprintf(key, sizeof key, "%s/%s", r->host, r->session);
-    if (strcmp(pg->sess[sess_slot(key)], key) == 0)
+    char *slot = pg->sess[sess_slot(key)];
+    if (strcmp(slot, key) == 0)
         return 0;
-    for (int i = 0; i < pg->n_sess; i++)
-        if (strcmp(pg->new_sess[i], key) == 0)
-            return 0;
-    if (pg->n_sess == NEW_MAX) {
-        snprintf(err, errlen, "too many sessions in one batch");
-        return -1;
-    }
     put_time(t, r->received_ns);
     const char *v[] = {r->host, r->session, pg->name, t};
+    /* Another connection may have made the row from a later batch of the
+     * session: first_received is the earliest any batch saw. */
     if (exec_params(pg,
-                    "INSERT INTO sessions VALUES ($1, $2, $3, $4)"
-                    " ON CONFLICT DO NOTHING",
+                    "INSERT INTO sessions AS s VALUES ($1, $2, $3, $4)"
+                    " ON CONFLICT (host, session) DO UPDATE"
+                    " SET first_received = excluded.first_received"
+                    " WHERE s.first_received > excluded.first_received",
                     4, v, err, errlen) < 0)
         return -1;
-    memcpy(pg->new_sess[pg->n_sess++], key, sizeof key);
+    memcpy(slot, key, SESS_KEY);
     return 0;
 }
 
@@ -231,8 +234,9 @@ static int insert_detection(struct logd_pg *pg, const struct store_rec *r,
         5, v, err, errlen);
 }
 
-static int fast_batch(struct logd_pg *pg, struct store_rec *const *recs,
-                      size_t n, char *err, size_t errlen)
+/* Before the batch's transaction, each statement committed on its own. */
+static int prepare(struct logd_pg *pg, struct store_rec *const *recs, size_t n,
+                   char *err, size_t errlen)
 {
     for (size_t i = 0; i < n; i++) {
         const struct store_rec *r = recs[i];
@@ -242,6 +246,12 @@ static int fast_batch(struct logd_pg *pg, struct store_rec *const *recs,
             (new_sess && ensure_session(pg, r, err, errlen) < 0))
             return -1;
     }
+    return 0;
+}
+
+static int fast_batch(struct logd_pg *pg, struct store_rec *const *recs,
+                      size_t n, char *err, size_t errlen)
+{
     if (copy_into(pg,
                   "COPY events(host, session, rec, received, ts, pid, tid,"
                   " type, name, ret, json) FROM STDIN (FORMAT binary)",
@@ -267,17 +277,8 @@ static int safe_batch(struct logd_pg *pg, struct store_rec *const *recs,
     if (copy_into(pg, "COPY vigil_stage FROM STDIN (FORMAT binary)", recs, n,
                   err, errlen) < 0)
         return -1;
-    char *name = PQescapeLiteral(pg->conn, pg->name, strlen(pg->name));
-    if (name == NULL) {
-        logd_pg_set_err(err, errlen, pg->conn);
-        return -1;
-    }
     char sql[2048];
     snprintf(sql, sizeof sql,
-             "SELECT vigil_partition(d) FROM (SELECT DISTINCT (received AT TIME"
-             " ZONE 'UTC')::date AS d FROM vigil_stage) AS days;"
-             "INSERT INTO sessions SELECT host, session, %s, min(received)"
-             " FROM vigil_stage GROUP BY host, session ON CONFLICT DO NOTHING;"
              "INSERT INTO events SELECT host, session, rec, received, ts, pid,"
              " tid, type, name, ret, %s FROM vigil_stage"
              " ON CONFLICT DO NOTHING;"
@@ -286,8 +287,7 @@ static int safe_batch(struct logd_pg *pg, struct store_rec *const *recs,
              " (j->>'request_ts')::bigint, j FROM (SELECT *, %s AS j"
              " FROM vigil_stage WHERE type = 'detection') AS d"
              " ON CONFLICT DO NOTHING;",
-             name, conv, convb);
-    PQfreemem(name);
+             conv, convb);
     return logd_pg_exec(pg->conn, sql, err, errlen);
 }
 
@@ -298,24 +298,17 @@ enum way { WAY_FAST, WAY_SAFE, WAY_SAFE_SLOW };
 static int try_batch(struct logd_pg *pg, struct store_rec *const *recs,
                      size_t n, enum way way, char *err, size_t errlen)
 {
-    pg->n_days = pg->n_sess = 0;
-    int rc = logd_pg_exec(pg->conn, "BEGIN", err, errlen);
+    int rc = prepare(pg, recs, n, err, errlen);
+    if (rc == 0)
+        rc = logd_pg_exec(pg->conn, "BEGIN", err, errlen);
     if (rc == 0)
         rc = way == WAY_FAST
                  ? fast_batch(pg, recs, n, err, errlen)
                  : safe_batch(pg, recs, n, way == WAY_SAFE_SLOW, err, errlen);
     if (rc == 0)
         rc = logd_pg_exec(pg->conn, "COMMIT", err, errlen);
-    if (rc == 0) {
-        for (int i = 0; i < pg->n_days; i++) {
-            pg->days[1] = pg->days[0];
-            pg->days[0] = pg->new_days[i] + 1;
-        }
-        for (int i = 0; i < pg->n_sess; i++)
-            memcpy(pg->sess[sess_slot(pg->new_sess[i])], pg->new_sess[i],
-                   SESS_KEY);
+    if (rc == 0)
         return 0;
-    }
     if (PQstatus(pg->conn) == CONNECTION_OK &&
         PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
         PQclear(PQexec(pg->conn, "ROLLBACK"));

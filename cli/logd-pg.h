@@ -16,10 +16,11 @@ struct logd_pg;
 
 /* Connect and bring the schema to LOGD_PG_SCHEMA. 0, or -1 with why in
  * err (a database schema newer than this vigil's is an error: nothing is
- * written to it). */
+ * written to it). @async_commit: synchronous_commit off for this
+ * connection (docs/store.md: a server crash may lose committed batches). */
 int logd_pg_open(struct logd_pg **out, const char *conninfo,
-                 const char *password, const char *name, char *err,
-                 size_t errlen);
+                 const char *password, const char *name, bool async_commit,
+                 char *err, size_t errlen);
 /* Connect again after a failure; 0 or -1 (why in err). */
 int logd_pg_reconnect(struct logd_pg *pg, char *err, size_t errlen);
 void logd_pg_close(struct logd_pg *pg);

@@ -95,9 +95,10 @@ static void stats_store(struct logd *d, FILE *f)
             ",\"replayed\":%" PRIu64 ",\"lost\":%" PRIu64
             ",\"rejected\":%" PRIu64 ",\"queued\":%" PRIu64
             ",\"spill_bytes\":%" PRIu64 ",\"reconnects\":%" PRIu64
-            ",\"connected\":%s},",
+            ",\"connected\":%s,\"conns_up\":%d},",
             t.stored, t.spilled, t.replayed, t.lost, t.rejected, t.queued,
-            t.spill_bytes, t.reconnects, t.connected ? "true" : "false");
+            t.spill_bytes, t.reconnects, t.connected ? "true" : "false",
+            t.conns_up);
 }
 
 static void stats_totals(struct logd *d, FILE *f)

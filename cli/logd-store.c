@@ -2,9 +2,12 @@
  *
  * The receiving thread only appends to the queue (or, when the queue is
  * full, to the spill directory: a local file write, never the network).
- * The store's thread takes batches off the queue into the database; a
- * batch the database did not commit goes to the spill directory, and
- * while the database is up and the queue empty the spill is replayed.
+ * Writer threads, each with a connection of its own (--store-conns), take
+ * batches off the queue into the database, so one logd uses as many
+ * server backends: a batch is one writer's alone, so no record goes to
+ * two connections at once. A batch the database did not commit goes to
+ * the spill directory; writer 0 alone replays the spill, while its
+ * connection is up and the queue empty.
  * Every record ends in exactly one of the counters stored, replayed (after
  * spilled) or lost, except what is still queued or spilled. */
 #include "logd-store.h"
@@ -30,20 +33,28 @@
 #define RECONNECT_NS 1000000000ull
 #define WAIT_NS      100000000ull
 
-struct logd_store {
-    struct logd_pg *pg; /* the thread's alone after open */
-    struct logd_spill *spill;
+/* One writer thread and its connection. */
+struct writer {
+    struct logd_store *st;
+    struct logd_pg *pg;   /* the thread's alone after open */
+    struct store_rec **v; /* its batch */
     pthread_t thread;
-    bool started;
+    bool started, connected, warned_down;
+    int idx;
+    uint64_t last_try_ns;
+};
+
+struct logd_store {
+    struct logd_spill *spill;
+    struct writer *w;
+    int nw;
     pthread_mutex_t lock; /* the queue and stop */
     pthread_cond_t cond;
     struct store_rec *head, *tail;
     uint64_t qbytes, qmax, qcount;
     bool stop;
-    uint64_t last_try_ns;
-    bool warned_down;
     _Atomic uint64_t stored, spilled, replayed, lost, rejected, reconnects;
-    _Atomic int connected;
+    _Atomic int up; /* writers whose connection is up */
 };
 
 /* ---- what happens to a batch ---- */
@@ -61,32 +72,36 @@ static void spill_or_lose(struct logd_store *st, struct store_rec **v, size_t n)
     st->lost += n - done;
 }
 
-static void went_down(struct logd_store *st, const char *why)
+/* The first writer to see the database go says so, once per outage. */
+static void went_down(struct writer *w, const char *why)
 {
-    if (st->connected)
+    if (!w->connected)
+        return;
+    w->connected = false;
+    if (atomic_fetch_sub(&w->st->up, 1) == w->st->nw)
         cli_warn("--store: database unreachable (%s): spilling", why);
-    st->connected = 0;
 }
 
-static long one_by_one(struct logd_store *st, struct store_rec **v, size_t n);
+static long one_by_one(struct writer *w, struct store_rec **v, size_t n);
 
 /* Write a batch: how many records were committed, those the database
  * refused for their content counted lost here; -1 when the database is
  * down (the caller still owns the whole batch: spill it, or leave it
  * spilled; what did commit of it is skipped when it comes again). */
-static long db_write(struct logd_store *st, struct store_rec **v, size_t n,
+static long db_write(struct writer *w, struct store_rec **v, size_t n,
                      bool fresh)
 {
+    struct logd_store *st = w->st;
     char err[512];
-    if (!st->connected)
+    if (!w->connected)
         return -1;
-    int rc = logd_pg_write(st->pg, v, n, fresh, err, sizeof err);
+    int rc = logd_pg_write(w->pg, v, n, fresh, err, sizeof err);
     if (rc == -EPIPE) {
-        went_down(st, err);
+        went_down(w, err);
         return -1;
     }
     if (rc == -EINVAL && n > 1)
-        return one_by_one(st, v, n);
+        return one_by_one(w, v, n);
     if (rc == -EINVAL) {
         cli_warn("--store: the database refused record %" PRIu64
                  " of session %s from %s: %s",
@@ -102,11 +117,12 @@ static long db_write(struct logd_store *st, struct store_rec **v, size_t n,
  * authenticated sender may send bytes no text column takes) must not
  * cost the others of its batch, which may be other senders'. Each record
  * once more on its own. */
-static long one_by_one(struct logd_store *st, struct store_rec **v, size_t n)
+static long one_by_one(struct writer *w, struct store_rec **v, size_t n)
 {
+    struct logd_store *st = w->st;
     long ok = 0;
     for (size_t i = 0; i < n; i++) {
-        long rc = db_write(st, v + i, 1, false);
+        long rc = db_write(w, v + i, 1, false);
         if (rc < 0) {
             /* The whole batch comes again: count its refusals then. */
             st->lost -= i - (size_t)ok;
@@ -118,20 +134,24 @@ static long one_by_one(struct logd_store *st, struct store_rec **v, size_t n)
     return ok;
 }
 
-static void try_reconnect(struct logd_store *st)
+/* The last writer back says so. */
+static void try_reconnect(struct writer *w)
 {
+    struct logd_store *st = w->st;
     uint64_t now = cli_now_ns(CLOCK_MONOTONIC);
-    if (st->connected || now - st->last_try_ns < RECONNECT_NS)
+    if (w->connected || now - w->last_try_ns < RECONNECT_NS)
         return;
-    st->last_try_ns = now;
+    w->last_try_ns = now;
     char err[512];
-    if (logd_pg_reconnect(st->pg, err, sizeof err) == 0) {
-        st->connected = 1;
+    if (logd_pg_reconnect(w->pg, err, sizeof err) == 0) {
+        w->connected = true;
         st->reconnects++;
-        st->warned_down = false;
-        cli_warn("--store: database reachable again: replaying the spill");
-    } else if (!st->warned_down) {
-        st->warned_down = true;
+        w->warned_down = false;
+        if (atomic_fetch_add(&st->up, 1) + 1 == st->nw)
+            cli_warn("--store: database reachable again: replaying the "
+                     "spill");
+    } else if (!w->warned_down && w->idx == 0) {
+        w->warned_down = true;
         cli_warn("--store: reconnecting: %s", err);
     }
 }
@@ -139,8 +159,9 @@ static void try_reconnect(struct logd_store *st)
 /* One spill file into the database, in batches; it is removed only when
  * every batch committed (a file half-replayed when the database went down
  * again is replayed whole later: the rows already in are skipped). */
-static void replay_one(struct logd_store *st)
+static void replay_one(struct writer *w)
 {
+    struct logd_store *st = w->st;
     char path[4200];
     if (!logd_spill_take(st->spill, path, sizeof path))
         return;
@@ -157,7 +178,7 @@ static void replay_one(struct logd_store *st)
     uint64_t ok = 0, refused = 0;
     while (i < n) {
         size_t k = n - i < BATCH ? n - i : BATCH;
-        long rc = db_write(st, v + i, k, false);
+        long rc = db_write(w, v + i, k, false);
         if (rc < 0) {
             /* The whole file comes again: count its refusals then. */
             st->lost -= refused;
@@ -177,21 +198,33 @@ static void replay_one(struct logd_store *st)
     free(v);
 }
 
-/* Up to BATCH records off the queue, waiting a little for the first. */
+/* Enough queued for a writer to take: a whole batch, or a quarter of the
+ * queue's bytes (big records fill the queue before BATCH of them are in
+ * it; waiting for more would spill them). */
+static bool batch_ready(const struct logd_store *st)
+{
+    return st->qcount >= BATCH || st->qbytes >= st->qmax / 4;
+}
+
+/* Up to BATCH records off the queue. A writer waits (up to WAIT_NS) for
+ * a batch to be ready, so that with several writers each transaction
+ * still carries many records: a writer taking whatever one record the
+ * queue holds would make the others' batches small and their commits
+ * many. */
 static size_t take_batch(struct logd_store *st, struct store_rec **v,
                          bool *stopping)
 {
     pthread_mutex_lock(&st->lock);
-    if (st->head == NULL && !st->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += (long)WAIT_NS;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&st->cond, &st->lock, &ts);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += (long)WAIT_NS;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
     }
+    while (!batch_ready(st) && !st->stop &&
+           pthread_cond_timedwait(&st->cond, &st->lock, &ts) == 0)
+        ;
     size_t n = 0;
     while (st->head != NULL && n < BATCH) {
         struct store_rec *r = st->head;
@@ -207,26 +240,26 @@ static size_t take_batch(struct logd_store *st, struct store_rec **v,
     return n;
 }
 
-static void *store_thread(void *arg)
+static void *writer_thread(void *arg)
 {
-    struct logd_store *st = arg;
-    static struct store_rec *v[BATCH];
+    struct writer *w = arg;
+    struct logd_store *st = w->st;
     for (;;) {
         bool stopping;
-        size_t n = take_batch(st, v, &stopping);
+        size_t n = take_batch(st, w->v, &stopping);
         if (!stopping)
-            try_reconnect(st);
+            try_reconnect(w);
         if (n > 0) {
-            long rc = db_write(st, v, n, true);
+            long rc = db_write(w, w->v, n, true);
             if (rc >= 0)
                 st->stored += (uint64_t)rc;
             else
-                spill_or_lose(st, v, n);
-            free_recs(v, n);
+                spill_or_lose(st, w->v, n);
+            free_recs(w->v, n);
         } else if (stopping) {
             break;
-        } else if (st->connected) {
-            replay_one(st);
+        } else if (w->connected && w->idx == 0) {
+            replay_one(w);
         }
     }
     return NULL;
@@ -246,6 +279,7 @@ void logd_store_record(struct logd_store *st, const char *host,
     }
     pthread_mutex_lock(&st->lock);
     bool room = st->qbytes + len <= st->qmax;
+    bool was_ready = batch_ready(st);
     if (room) {
         if (st->tail)
             st->tail->next = r;
@@ -254,7 +288,7 @@ void logd_store_record(struct logd_store *st, const char *host,
         st->tail = r;
         st->qbytes += len;
         st->qcount++;
-        if (st->qcount == 1 || st->qcount == BATCH)
+        if (st->qcount % BATCH == 0 || (!was_ready && batch_ready(st)))
             pthread_cond_signal(&st->cond);
     }
     pthread_mutex_unlock(&st->lock);
@@ -264,6 +298,37 @@ void logd_store_record(struct logd_store *st, const char *host,
         spill_or_lose(st, &r, 1);
         free(r);
     }
+}
+
+/* The writers' connections, all made before any thread starts, so a bad
+ * configuration stops logd at start whatever their number. */
+static int open_writers(struct logd_store *st, const struct logd_store_opts *o)
+{
+    char err[512];
+    st->nw = o->conns > 0 ? o->conns : 1;
+    st->w = calloc((size_t)st->nw, sizeof *st->w);
+    if (st->w == NULL) {
+        cli_error("out of memory");
+        return -1;
+    }
+    for (int i = 0; i < st->nw; i++) {
+        struct writer *w = &st->w[i];
+        w->st = st;
+        w->idx = i;
+        w->v = malloc(BATCH * sizeof *w->v);
+        if (w->v == NULL) {
+            cli_error("out of memory");
+            return -1;
+        }
+        if (logd_pg_open(&w->pg, o->conninfo, o->password, o->name,
+                         o->async_commit, err, sizeof err) < 0) {
+            cli_error("--store: %s", err);
+            return -1;
+        }
+        w->connected = true;
+        st->up++;
+    }
+    return 0;
 }
 
 int logd_store_open(struct logd_store **out, const struct logd_store_opts *o)
@@ -290,33 +355,36 @@ int logd_store_open(struct logd_store **out, const struct logd_store_opts *o)
         logd_store_free(st);
         return -1;
     }
-    if (logd_pg_open(&st->pg, o->conninfo, o->password, o->name, err,
-                     sizeof err) < 0) {
-        cli_error("--store: %s", err);
+    if (open_writers(st, o) < 0) {
         logd_store_free(st);
         return -1;
     }
-    st->connected = 1;
-    if (pthread_create(&st->thread, NULL, store_thread, st) != 0) {
-        cli_error("--store: cannot start its thread");
-        logd_store_free(st);
-        return -1;
+    for (int i = 0; i < st->nw; i++) {
+        struct writer *w = &st->w[i];
+        if (pthread_create(&w->thread, NULL, writer_thread, w) != 0) {
+            cli_error("--store: cannot start its threads");
+            logd_store_free(st);
+            return -1;
+        }
+        w->started = true;
     }
-    st->started = true;
     *out = st;
     return 0;
 }
 
 void logd_store_finish(struct logd_store *st)
 {
-    if (st == NULL || !st->started)
+    if (st == NULL)
         return;
     pthread_mutex_lock(&st->lock);
     st->stop = true;
-    pthread_cond_signal(&st->cond);
+    pthread_cond_broadcast(&st->cond);
     pthread_mutex_unlock(&st->lock);
-    pthread_join(st->thread, NULL);
-    st->started = false;
+    for (int i = 0; i < st->nw; i++) {
+        if (st->w[i].started)
+            pthread_join(st->w[i].thread, NULL);
+        st->w[i].started = false;
+    }
 }
 
 void logd_store_free(struct logd_store *st)
@@ -324,12 +392,16 @@ void logd_store_free(struct logd_store *st)
     if (st == NULL)
         return;
     logd_store_finish(st);
-    while (st->head != NULL) { /* only when the thread never ran */
+    while (st->head != NULL) { /* only when no thread ran */
         struct store_rec *r = st->head;
         st->head = r->next;
         free(r);
     }
-    logd_pg_close(st->pg);
+    for (int i = 0; i < st->nw; i++) {
+        logd_pg_close(st->w[i].pg);
+        free(st->w[i].v);
+    }
+    free(st->w);
     logd_spill_close(st->spill);
     pthread_cond_destroy(&st->cond);
     pthread_mutex_destroy(&st->lock);
@@ -344,7 +416,8 @@ void logd_store_stats(struct logd_store *st, struct logd_store_stats *o)
     o->lost = st->lost;
     o->rejected = st->rejected;
     o->reconnects = st->reconnects;
-    o->connected = st->connected;
+    o->conns_up = st->up;
+    o->connected = o->conns_up == st->nw;
     pthread_mutex_lock(&st->lock);
     o->queued = st->qcount;
     pthread_mutex_unlock(&st->lock);

@@ -1,15 +1,17 @@
 /* logd's PostgreSQL store (docs/store.md): records go into a bounded
- * in-memory queue and a thread of their own writes them to the database
- * in batches, so a slow or absent database never blocks receiving. What
- * the database cannot take now spills to local JSON Lines files (a
- * bounded directory) and is replayed, exactly once, when it is back.
+ * in-memory queue and writer threads of their own (each with its own
+ * connection) write them to the database in batches, so a slow or absent
+ * database never blocks receiving. What the database cannot take now spills to
+ * local JSON Lines files (a bounded directory) and is replayed, exactly once,
+ * when it is back.
  *
- * Parts: logd-store.c (the queue and the thread), logd-pg.c (the
+ * Parts: logd-store.c (the queue and the writer threads), logd-pg.c (the
  * connection, the schema and one batch), logd-spill.c (the spill
  * directory). */
 #ifndef VIGIL_CLI_LOGD_STORE_H
 #define VIGIL_CLI_LOGD_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +42,8 @@ struct logd_store_opts {
     const char *spill_dir; /* created when missing */
     uint64_t spill_max;    /* bytes in spill_dir */
     uint64_t queue_max;    /* bytes of records queued in memory */
+    int conns;             /* writer threads, each with its connection */
+    bool async_commit;     /* synchronous_commit off (--store-sync-commit) */
 };
 
 struct logd_store_stats {
@@ -50,13 +54,14 @@ struct logd_store_stats {
     uint64_t rejected; /* of lost: the database refused them (not JSON) */
     uint64_t queued;   /* in memory now */
     uint64_t spill_bytes;
-    uint64_t reconnects;
-    int connected;
+    uint64_t reconnects; /* of any connection */
+    int conns_up;        /* connections up now */
+    int connected;       /* all of them */
 };
 
 struct logd_store;
 
-/* Connect, check and migrate the schema, start the thread. Prints why on
+/* Connect, check and migrate the schema, start the threads. Prints why on
  * failure (never the password); 0 or -1. */
 int logd_store_open(struct logd_store **out, const struct logd_store_opts *o);
 /* Hand a record over (copied). Never waits on the database. */

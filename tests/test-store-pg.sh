@@ -2,7 +2,8 @@
 # of its own (tests/pg.sh), with the synthetic sender (vigil-logsend):
 # clear errors at start, two logd instances at once, the docs' queries, the
 # database restarted mid-stream, a full spill directory, a spill replayed
-# twice. Every record is checked to be in the database exactly once.
+# twice, several connections per logd. Every record is checked to be in
+# the database exactly once.
 . tests/functions.sh
 requires jq runuser
 LOGSEND=$VIGIL_BUILD/tools/vigil-logsend
@@ -248,6 +249,62 @@ expect_eq "restart: all spilled replayed, none lost" \
 expect_eq "restart: every record once" "$(in_db "$SR")" "60000 60000"
 check "restart: the outage was reported" grep -q 'database unreachable' "$TMP/r.err"
 check "restart: and the return" grep -q 'database reachable again' "$TMP/r.err"
+
+# 4b. Several connections per logd (--store-conns): one logd, two senders
+# at once, then a third session while the database is down (section 4
+# restarts it mid-stream, with the default two connections). Every
+# connection is a server backend of its own; each batch is one
+# connection's, so every record still lands once, and each session has
+# one row holding its earliest record's time.
+start_logd "$TMP/m" --control "udp://127.0.0.1:$CTL" \
+    --control "udp://127.0.0.1:$CTL2" $STORE --store-conns 3
+expect_eq "conns: three backends" "$(psqlq "SELECT count(*) FROM
+    pg_stat_activity WHERE application_name = 'vigil-logd'")" 3
+send $DATA $CTL "$TMP/m1.send" --count 40000 &
+S1=$!
+send $DATA $CTL2 "$TMP/m2.send" --count 40000
+wait $S1
+wait_stats "$TMP/m" '.store.stored == 80000' || echo "m: $(cat "$TMP/m/stats.json")"
+pg_stop
+send $DATA $CTL "$TMP/m3.send" --count 20000
+wait_stats "$TMP/m" '.store.spilled == 20000' || echo "m: $(cat "$TMP/m/stats.json")"
+pg_up || fail "PostgreSQL did not restart"
+wait_stats "$TMP/m" '.store.queued == 0 and .store.spill_bytes == 0 and
+    .store.conns_up == 3 and .store.replayed == 20000' 60 ||
+    echo "m: $(cat "$TMP/m/stats.json")"
+stop_logd
+M1=$(jq -r .session "$TMP/m1.send") M2=$(jq -r .session "$TMP/m2.send")
+M3=$(jq -r .session "$TMP/m3.send")
+expect_eq "conns: received 100000, stored 80000, replayed 20000, no loss" \
+    "$(st "$TMP/m" '[([.sessions[].records] | add), ([.sessions[].lost] | add),
+    .store.stored, .store.replayed, .store.lost] | @tsv')" "100000	0	80000	20000	0"
+expect_eq "conns: every record once (1)" "$(in_db "$M1")" "40000 40000"
+expect_eq "conns: every record once (2)" "$(in_db "$M2")" "40000 40000"
+expect_eq "conns: every record once (3, replayed)" "$(in_db "$M3")" "20000 20000"
+expect_eq "conns: one session row each, from the first record" "$(psqlq "
+    SELECT count(*) FILTER (WHERE s.first_received = e.first) || ' ' || count(*)
+    FROM sessions s JOIN (SELECT host, session, min(received) AS first
+    FROM events GROUP BY host, session) e USING (host, session)
+    WHERE session IN ('$M1', '$M2', '$M3')")" "3 3"
+
+# 4c. --store-sync-commit off, asked for explicitly: each connection sets
+# it (the server logs the vigil role's statements for this part), and the
+# records land once as before. Anything but on or off is refused.
+"$VIGIL" logd --listen "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --out "$TMP/e-sync" $STORE --store-sync-commit maybe 2>"$TMP/e-sync.err"
+check "sync-commit: a bad value refused" test $? -ne 0
+check "sync-commit: said so" grep -q 'expected on or off' "$TMP/e-sync.err"
+psqlq "ALTER ROLE vigil SET log_statement = 'all'"
+start_logd "$TMP/y" --control "udp://127.0.0.1:$CTL" $STORE \
+    --store-sync-commit off
+send $DATA $CTL "$TMP/y.send" --count 5000
+wait_stats "$TMP/y" '.store.stored == 5000' || echo "y: $(cat "$TMP/y/stats.json")"
+stop_logd
+psqlq "ALTER ROLE vigil RESET log_statement"
+expect_eq "sync-commit: set by both connections" \
+    "$(grep -c 'statement: SET synchronous_commit TO off' "$PGD/log")" 2
+expect_eq "sync-commit: every record once" \
+    "$(in_db "$(jq -r .session "$TMP/y.send")")" "5000 5000"
 
 # 5. A full spill directory while the database is down: a clear error and
 # the count of what was lost. What did fit stays for the next logd, which
