@@ -254,6 +254,14 @@ static int check_packet(struct logd_sessions *t, const uint8_t *pkt, size_t len,
     return 0;
 }
 
+/* The first record a DATA packet can hold whole: a continuation's record
+ * began in the packet before (for a logd that joined mid-session, at the
+ * logd before it). */
+static uint64_t first_whole(const struct vlog_hdr *h)
+{
+    return h->first + ((h->flags & VLOG_F_CONT) ? 1 : 0);
+}
+
 int logd_sessions_packet(struct logd_sessions *t, const uint8_t *pkt,
                          size_t len, const struct sockaddr_storage *src,
                          uint64_t now, uint64_t real)
@@ -279,7 +287,7 @@ int logd_sessions_packet(struct logd_sessions *t, const uint8_t *pkt,
         s = new_session(t, h.session, src, now);
         if (s == NULL)
             return reject(t, LOGD_REJ_FULL);
-        s->base = h.first;
+        s->base = first_whole(&h);
     }
     if (vlog_replay_check(&s->w, h.seq) < 0)
         return reject(t, LOGD_REJ_REPLAYED);
@@ -291,8 +299,8 @@ int logd_sessions_packet(struct logd_sessions *t, const uint8_t *pkt,
         s->fin = true;
         return 0;
     }
-    if (h.first < s->base)
-        s->base = h.first; /* reordered: an earlier packet came later */
+    if (first_whole(&h) < s->base)
+        s->base = first_whole(&h); /* reordered: an earlier packet came later */
     s->last_pkt_ns = now;
     if (s->first_pkt_ns == 0)
         s->first_pkt_ns = now;

@@ -22,6 +22,7 @@ static const uint64_t now = 1000 * SEC, real = 1800000000 * SEC;
 /* What the sink got: record number -> bytes (NULL: not delivered). */
 static char *got[NREC];
 static int delivered;
+static uint64_t session = 5;
 
 static void s_record(void *c, struct logd_session *s, uint64_t n, const char *r,
                      size_t l)
@@ -66,7 +67,7 @@ static int data(struct logd_sessions *t, uint64_t seq, uint16_t flags,
     struct vlog_hdr h = {
         .type = VLOG_T_DATA,
         .flags = flags,
-        .session = 5,
+        .session = session,
         .seq = seq,
         .time_ns = real,
         .first = n ? fr[0].rec : 0,
@@ -142,7 +143,8 @@ int main(void)
     const struct frag p13[] = {{12, 8, 0, 0}};
     CHECK(data(t, 12, 0, p12, 1) == 0 && data(t, 13, CONT, p13, 1) == 0,
           "a continuation of another record: accepted");
-    CHECK(got[11] == NULL && got[12] == NULL, "pieces of two records not joined");
+    CHECK(got[11] == NULL && got[12] == NULL,
+          "pieces of two records not joined");
 
     /* The fragment rules. */
     const struct frag bad1[] = {{13, 0, 4, MORE}, {14, 0, 0, 0}};
@@ -163,6 +165,16 @@ int main(void)
           (unsigned long long)logd_session_lost(s));
     CHECK(s->split == 2, "split records counted (%llu)",
           (unsigned long long)s->split);
+
+    /* A logd that joins a session mid-way, at a continuation: that record
+     * began at the logd before, so its first whole record is the next. */
+    session = 6;
+    const struct frag j0[] = {{20, 9, 0, 0}, {21, 0, 0, 0}};
+    CHECK(data(t, 40, CONT, j0, 2) == 0, "joined at a continuation");
+    s = logd_sessions_at(t, 1);
+    CHECK(s != NULL && s->base == 21 && s->received == 1 &&
+              logd_session_lost(s) == 21,
+          "first = 21, lost = the 21 records before it (0..20)");
     logd_sessions_free(t);
     for (int i = 0; i < NREC; i++)
         free(got[i]);
