@@ -14,6 +14,11 @@
 #include "vigil/clock.h"
 
 #define FIN_COPIES 5
+/* Less than a datagram's worth of records waits this long for more: a
+ * producer at a high but steady rate then fills datagrams (and batches)
+ * instead of the sender sending each few records on their own, at most
+ * this much later. */
+#define HOLD_NS 1000000ull
 
 static void count(struct vlog_sender *s, uint64_t *field, uint64_t n)
 {
@@ -270,12 +275,28 @@ static bool pack_record(struct vlog_sender *s, struct pack *p, const char *rec,
     }
 }
 
-uint64_t sender_drain(struct vlog_sender *s)
+/* Whether to leave a short queue for the next round (see HOLD_NS). */
+static bool hold(struct vlog_sender *s, const struct vlog_queue_cursor *c)
+{
+    if (!s->started || c->end - c->pos >= s->mtu - VLOG_OVERHEAD) {
+        s->hold_ns = 0;
+        return false;
+    }
+    uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
+    if (s->hold_ns == 0)
+        s->hold_ns = now;
+    if (now - s->hold_ns < HOLD_NS)
+        return true;
+    s->hold_ns = 0;
+    return false;
+}
+
+uint64_t sender_drain(struct vlog_sender *s, bool flush)
 {
     struct vlog_queue_cursor c;
     uint64_t consumed = 0, unsent = 0, filtered = 0, sent = 0;
     vlog_queue_begin(&s->queue, &c);
-    if (c.pos == c.end)
+    if (c.pos == c.end || (!flush && hold(s, &c)))
         return 0;
     if (s->started && s->tcp && !tcp_ready(s))
         return 0; /* keep the records queued while reconnecting */
@@ -350,7 +371,7 @@ void sender_stop_session(struct vlog_sender *s)
     if (!s->started)
         return;
     /* What was queued before the stop still belongs to the session. */
-    for (int i = 0; i < 1000 && sender_drain(s) > 0; i++)
+    for (int i = 0; i < 1000 && sender_drain(s, true) > 0; i++)
         ;
     send_fin(s);
     s->started = false;
