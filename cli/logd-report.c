@@ -130,12 +130,12 @@ static void stats_session(FILE *f, const struct logd_session *s, bool first)
             "%s{\"session\":\"%s\",\"source\":\"%s\",\"records\":%" PRIu64
             ",\"expected\":%" PRIu64 ",\"lost\":%" PRIu64
             ",\"unstored\":{\"files\":%" PRIu64 ",\"db\":%" PRIu64 "}"
-            ",\"truncated\":%" PRIu64 ",\"bytes\":%" PRIu64
-            ",\"record_bytes\":%" PRIu64 ",\"seconds\":%.6f,\"first\":%" PRIu64
-            ",\"ended\":%s}",
+            ",\"truncated\":%" PRIu64 ",\"split\":%" PRIu64
+            ",\"bytes\":%" PRIu64 ",\"record_bytes\":%" PRIu64
+            ",\"seconds\":%.6f,\"first\":%" PRIu64 ",\"ended\":%s}",
             first ? "" : ",", s->hex, s->src_text, s->received, s->expected_end,
             logd_session_lost(s), s->unstored_file, s->unstored_db,
-            s->truncated, s->bytes, s->record_bytes,
+            s->truncated, s->split, s->bytes, s->record_bytes,
             (double)(s->last_pkt_ns - s->first_pkt_ns) / 1e9, s->base,
             s->fin ? "true" : "false");
 }

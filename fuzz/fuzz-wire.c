@@ -28,12 +28,13 @@ struct sum {
     size_t n, bytes;
 };
 
-static void visit(const char *rec, size_t len, bool trunc, void *ctx)
+static void visit(const char *rec, size_t len, unsigned flags, void *ctx)
 {
     struct sum *s = ctx;
     volatile char c = len ? rec[0] ^ rec[len - 1] : 0;
     (void)c;
-    (void)trunc;
+    if ((flags & ~(VLOG_REC_TRUNC | VLOG_REC_MORE)) != 0 || len > VLOG_FRAG_MAX)
+        abort();
     s->n++;
     s->bytes += len;
 }

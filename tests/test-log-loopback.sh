@@ -111,15 +111,27 @@ nfiles=$(ls "$TMP/e" | grep -c jsonl)
 check "rotation made several files ($nfiles)" test "$nfiles" -gt 5
 expect_eq "rotated files hold every record" "$(lines "$TMP/e")" 30000
 
-# 6. Records larger than a datagram are cut and flagged.
+# 6. Records larger than a datagram are split across datagrams and
+# arrive whole; records larger than VLOG_REC_MAX (65535) are cut and flagged.
 start_logd "$TMP/f" --control "udp://127.0.0.1:$CTL"
 "$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
     --control-port $CTL --count 10 --size 3000 --block >"$TMP/f.send" 2>/dev/null
 wait_ended "$TMP/f"
 stop_logd
-expect_eq "big records truncated" "$(jq .truncated "$TMP/f.send")" 10
-expect_eq "logd marks them" "$(stat "$TMP/f" '.sessions[0].truncated')" 10
-expect_eq "as JSON" "$(jq -r .type "$TMP/f"/*.jsonl | sort -u)" truncated
+expect_eq "big records split" "$(jq .split "$TMP/f.send")" 10
+expect_eq "none cut" "$(jq .truncated "$TMP/f.send")" 0
+expect_eq "all received" "$(stat "$TMP/f" '.sessions[0].records')" 10
+expect_eq "whole: 10 records of 3000 bytes" \
+    "$(jq -c '[.type, (tojson | length)]' "$TMP/f"/*.jsonl | sort | uniq -c | tr -s ' ')" \
+    ' 10 ["syscall",3000]'
+start_logd "$TMP/f2" --control "udp://127.0.0.1:$CTL" --no-db
+"$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --control-port $CTL --count 3 --size 70000 --block >"$TMP/f2.send" 2>/dev/null
+wait_ended "$TMP/f2"
+stop_logd
+expect_eq "records over 64 KiB truncated" "$(jq .truncated "$TMP/f2.send")" 3
+expect_eq "logd marks them" "$(stat "$TMP/f2" '.sessions[0].truncated')" 3
+expect_eq "as JSON" "$(jq -r .type "$TMP/f2"/*.jsonl | sort -u)" truncated
 
 # 7. A producer faster than the network with a small queue: records are
 # dropped, never waited for, counted, and reported in the stream.

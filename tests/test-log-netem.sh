@@ -82,6 +82,12 @@ expect_eq "udp: lost reported = sent - received" "$lost" $((sent - got))
 check "udp: loss happened (about 10 %: $lost)" test "$lost" -gt 2000 -a "$lost" -lt 9000
 expect_eq "udp: session ended (a FIN got through)" "$(jq '.sessions[0].ended' "$TMP/udp/stats.json")" true
 expect_eq "udp: JSON Lines hold what was received" "$(cat "$TMP/udp"/*.jsonl | wc -l)" "$got"
+# Records are split across datagrams (wire version 2): one whose other
+# half was lost is counted lost, never stored cut.
+split=$(jq .split "$TMP/udp.send")
+check "udp: records were split across datagrams ($split)" test "${split:-0}" -gt 1000
+expect_eq "udp: every stored line is a whole event" \
+    "$(cat "$TMP/udp"/*.jsonl | jq -c 'select(.type == "syscall" and (.ip == "0x401000")) | 1' | wc -l)" "$got"
 
 # TCP over the same link: the random drop hits only UDP data; TCP is
 # lossless while connected.

@@ -79,8 +79,10 @@ static const char *const names[] = {"read", "write", "openat", "close"};
 /* --events FILE: records taken from FILE's lines instead. */
 static const char *events_file;
 
+#define POOL_REC 80000 /* room for records past VLOG_REC_MAX */
+
 /* Up to max lines of events_file into pool; how many, or -1. */
-static int load_events(char (*pool)[65536], int *plen, int max)
+static int load_events(char (*pool)[POOL_REC], int *plen, int max)
 {
     FILE *f = fopen(events_file, "re");
     if (f == NULL) {
@@ -88,7 +90,7 @@ static int load_events(char (*pool)[65536], int *plen, int max)
         return -1;
     }
     int n = 0;
-    while (n < max && fgets(pool[n], 65536, f) != NULL) {
+    while (n < max && fgets(pool[n], POOL_REC, f) != NULL) {
         size_t l = strcspn(pool[n], "\n");
         if (l > 0)
             plen[n++] = (int)l;
@@ -151,7 +153,7 @@ static int do_send(const char *url, const uint8_t *key, const char *ctl_bind,
     /* Events are made ahead into a pool so that producing them costs the
      * sender's consumer (like the tracer's) next to nothing. */
     enum { POOL = 64 };
-    static char pool[POOL][65536];
+    static char pool[POOL][POOL_REC];
     int plen[POOL];
     int npool = POOL;
     if (events_file != NULL && (npool = load_events(pool, plen, POOL)) < 0) {
@@ -201,7 +203,8 @@ static int do_send(const char *url, const uint8_t *key, const char *ctl_bind,
            "\"dropped\":%llu,\"unsent\":%llu,\"filtered\":%llu,"
            "\"sent_records\":%llu,\"session_records\":%llu,"
            "\"datagrams\":%llu,\"bytes\":%llu,\"send_errors\":%llu,"
-           "\"truncated\":%llu,\"ctl_ok\":%llu,\"ctl_rejected\":%llu,"
+           "\"truncated\":%llu,\"split\":%llu,\"ctl_ok\":%llu,\"ctl_rejected\":"
+           "%llu,"
            "\"ctl_limited\":%llu,\"reconnects\":%llu,"
            "\"seconds\":%.3f}\n",
            (unsigned long long)st.session, (unsigned long long)st.sessions,
@@ -211,7 +214,8 @@ static int do_send(const char *url, const uint8_t *key, const char *ctl_bind,
            (unsigned long long)st.session_records,
            (unsigned long long)st.datagrams, (unsigned long long)st.bytes,
            (unsigned long long)st.send_errors, (unsigned long long)st.truncated,
-           (unsigned long long)st.ctl_ok, (unsigned long long)st.ctl_rejected,
+           (unsigned long long)st.split, (unsigned long long)st.ctl_ok,
+           (unsigned long long)st.ctl_rejected,
            (unsigned long long)st.ctl_limited,
            (unsigned long long)st.reconnects, secs);
     return 0;
@@ -450,7 +454,7 @@ static int do_capture(const char *dir, const uint8_t *key, uint64_t count,
     static uint8_t pl[65536 + 2], pkt[65536 + 2 + VLOG_OVERHEAD];
     for (uint64_t i = 0; i < count; i++) {
         int n = make_event(rec, sizeof rec, i, (size_t)size);
-        if (n < 0 || (size_t)n > VLOG_MTU_MAX - VLOG_OVERHEAD - 2)
+        if (n < 0 || (size_t)n > VLOG_FRAG_MAX)
             return EXIT_USAGE;
         vlog_record_put(pl, (size_t)n, false);
         memcpy(pl + 2, rec, (size_t)n);
@@ -599,7 +603,7 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (ctl_port > 65535 || size > 60000 || mtu > VLOG_MTU_MAX) {
+    if (ctl_port > 65535 || size > 79000 || mtu > VLOG_MTU_MAX) {
         cli_error("a number is out of range");
         return EXIT_USAGE;
     }

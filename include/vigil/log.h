@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define VLOG_MAGIC       0x56474c31u /* "VGL1" */
-#define VLOG_VERSION     1
+#define VLOG_VERSION     2 /* 2: records may be split across packets */
 #define VLOG_HDR_LEN     48
 #define VLOG_TAG_LEN     16
 #define VLOG_KEY_LEN     32
@@ -27,7 +27,15 @@
 #define VLOG_MTU_DEFAULT 1472 /* UDP payload on 1500-byte Ethernet */
 #define VLOG_MTU_MIN     256
 #define VLOG_MTU_MAX     32768   /* record lengths are 15 bits */
-#define VLOG_REC_TRUNC   0x8000u /* record length flag: cut to fit */
+#define VLOG_REC_TRUNC   0x8000u /* fragment length flag: record cut */
+#define VLOG_REC_MORE    0x4000u /* fragment length flag: record goes on */
+#define VLOG_FRAG_MAX    0x3fffu /* fragment lengths are 14 bits */
+/* Largest record sent whole; a longer one is cut to this and flagged
+ * (it bounds logd's reassembly buffer of a session). */
+#define VLOG_REC_MAX 65535u
+/* DATA header flag: the payload's first fragment continues the record
+ * whose last fragment (flagged VLOG_REC_MORE) ended packet seq - 1. */
+#define VLOG_F_CONT 0x0001u
 /* Control messages older or newer than this (wall clock) are rejected. */
 #define VLOG_CTL_MAX_AGE_NS (30ull * 1000000000ull)
 
@@ -80,16 +88,24 @@ int vlog_decode(const uint8_t *pkt, size_t len, struct vlog_hdr *h,
                 const uint8_t **payload, const uint8_t key[VLOG_KEY_LEN],
                 enum vlog_reject *why);
 
-/* Parse the records of a DATA payload: calls fn for each of them; returns
- * the number of records or -EPROTO when the payload is malformed or holds
- * a different number of records than `count`. */
+/* Parse the fragments of a DATA payload: calls fn for each of them
+ * (flags: VLOG_REC_TRUNC, VLOG_REC_MORE); returns the number of fragments
+ * or -EPROTO when the payload is malformed, holds a different number of
+ * fragments than `count`, or flags VLOG_REC_MORE on any but its last
+ * fragment (or together with VLOG_REC_TRUNC). A fragment is a whole
+ * record unless it continues one (VLOG_F_CONT, first fragment only) or
+ * goes on in the next packet (VLOG_REC_MORE, last fragment only). */
 int vlog_records(const uint8_t *payload, size_t plen, uint32_t count,
-                 void (*fn)(const char *rec, size_t len, bool trunc, void *ctx),
+                 void (*fn)(const char *frag, size_t len, unsigned flags,
+                            void *ctx),
                  void *ctx);
 
-/* Record framing inside a DATA payload: a u16 big-endian length (bit 15:
- * VLOG_REC_TRUNC) then the bytes. Writes the 2-byte prefix at p. */
+/* Fragment framing inside a DATA payload: a u16 big-endian length (bits
+ * 0-13; bit 15: VLOG_REC_TRUNC, bit 14: VLOG_REC_MORE) then the bytes.
+ * Writes the 2-byte prefix of a whole record at p (len <= VLOG_FRAG_MAX). */
 void vlog_record_put(uint8_t *p, size_t len, bool trunc);
+/* The same with flags (VLOG_REC_TRUNC | VLOG_REC_MORE). */
+void vlog_frag_put(uint8_t *p, size_t len, unsigned flags);
 
 /* TCP framing: each packet travels as a u32 big-endian length then the
  * packet. A frame's length is VLOG_OVERHEAD..VLOG_MTU_MAX. */
@@ -163,7 +179,8 @@ struct vlog_sender_stats {
     uint64_t datagrams;
     uint64_t bytes; /* wire bytes */
     uint64_t send_errors;
-    uint64_t truncated; /* records cut to fit one datagram */
+    uint64_t truncated; /* records cut to VLOG_REC_MAX */
+    uint64_t split;     /* records split across packets */
     uint64_t ctl_ok, ctl_rejected;
     uint64_t ctl_limited; /* control packets over the rate limit, unread */
     uint64_t reconnects;  /* TCP */

@@ -56,6 +56,7 @@ static void start_session(struct vlog_sender *s, const struct vlog_hdr *h,
     randombytes_buf(&s->session, sizeof s->session);
     s->seq = 0;
     s->rec_next = 0;
+    s->cont_off = 0;
     pthread_mutex_lock(&s->lock);
     s->st.started = true;
     s->st.session = s->session;

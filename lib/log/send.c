@@ -14,6 +14,11 @@
 #include "vigil/clock.h"
 
 #define FIN_COPIES 5
+/* Less than a datagram's worth of records waits this long for more: a
+ * producer at a high but steady rate then fills datagrams (and batches)
+ * instead of the sender sending each few records on their own, at most
+ * this much later. */
+#define HOLD_NS 1000000ull
 
 static void count(struct vlog_sender *s, uint64_t *field, uint64_t n)
 {
@@ -181,11 +186,12 @@ static bool filter_pass(const struct vlog_sender *s, const char *rec,
 }
 
 static void finish_dg(struct vlog_sender *s, unsigned i, uint64_t first,
-                      uint32_t n, size_t plen)
+                      uint32_t n, uint16_t flags, size_t plen)
 {
     uint8_t *buf = dg_at(s, i) + VLOG_FRAME_HDR;
     struct vlog_hdr h = {
         .type = VLOG_T_DATA,
+        .flags = flags,
         .session = s->session,
         .seq = s->seq++,
         .time_ns = vigil_now_ns(CLOCK_REALTIME),
@@ -201,46 +207,96 @@ struct pack {
     unsigned ndg;
     size_t plen;
     uint32_t count;
+    uint16_t flags;
     uint64_t first;
     uint8_t *payload;
+    uint64_t trunc, split;
 };
 
-/* Add one record to the round; false when the batch is full (the record
- * stays for the next round). */
-static bool pack_record(struct vlog_sender *s, struct pack *p, const char *rec,
-                        size_t len, uint64_t *trunc)
+/* Close the datagram being filled and begin the next; false when the
+ * batch is full. */
+static bool next_dg(struct vlog_sender *s, struct pack *p)
 {
-    size_t pcap = s->mtu - VLOG_OVERHEAD;
-    bool cut = false;
-    if (len > pcap - 2) {
-        len = pcap - 2;
-        cut = true;
-    }
-    if (p->plen + 2 + len > pcap) {
-        finish_dg(s, p->ndg, p->first, p->count, p->plen);
+    if (p->count > 0) {
+        finish_dg(s, p->ndg, p->first, p->count, p->flags, p->plen);
         p->ndg++;
-        p->first = s->rec_next;
-        p->plen = 0;
-        p->count = 0;
-        if (p->ndg == SENDER_BATCH)
-            return false;
-        p->payload = dg_at(s, p->ndg) + VLOG_FRAME_HDR + VLOG_HDR_LEN;
     }
-    vlog_record_put(p->payload + p->plen, len, cut);
-    memcpy(p->payload + p->plen + 2, rec, len);
-    p->plen += 2 + len;
-    p->count++;
-    s->rec_next++;
-    *trunc += cut;
+    p->plen = 0;
+    p->count = 0;
+    p->flags = 0;
+    if (p->ndg == SENDER_BATCH)
+        return false;
+    p->payload = dg_at(s, p->ndg) + VLOG_FRAME_HDR + VLOG_HDR_LEN;
     return true;
 }
 
-uint64_t sender_drain(struct vlog_sender *s)
+/* Add the rest of one record (from s->cont_off) to the round, splitting
+ * it across datagrams so that each is filled. True when the record is
+ * all packed; false when the batch filled first (what is left of it goes
+ * at the head of the next round, s->cont_off tells where). */
+static bool pack_record(struct vlog_sender *s, struct pack *p, const char *rec,
+                        size_t len)
+{
+    size_t pcap = s->mtu - VLOG_OVERHEAD;
+    bool cut = len > VLOG_REC_MAX;
+    if (cut)
+        len = VLOG_REC_MAX;
+    for (;;) {
+        /* A fragment of at least one byte (or an empty record whole). */
+        if (pcap - p->plen < 3 && !next_dg(s, p))
+            return false;
+        size_t off = s->cont_off, n = len - off;
+        if (n > pcap - p->plen - 2)
+            n = pcap - p->plen - 2;
+        if (n > VLOG_FRAG_MAX)
+            n = VLOG_FRAG_MAX;
+        bool last = off + n == len;
+        if (off == 0)
+            s->rec_next++;
+        if (p->count == 0) {
+            p->first = s->rec_next - 1;
+            p->flags = off > 0 ? VLOG_F_CONT : 0;
+        }
+        vlog_frag_put(p->payload + p->plen, n,
+                      last ? (cut ? VLOG_REC_TRUNC : 0) : VLOG_REC_MORE);
+        memcpy(p->payload + p->plen + 2, rec + off, n);
+        p->plen += 2 + n;
+        p->count++;
+        if (last) {
+            p->trunc += cut;
+            p->split += off > 0;
+            s->cont_off = 0;
+            return true;
+        }
+        /* A record that goes on ends its datagram. */
+        s->cont_off = off + n;
+        if (!next_dg(s, p))
+            return false;
+    }
+}
+
+/* Whether to leave a short queue for the next round (see HOLD_NS). */
+static bool hold(struct vlog_sender *s, const struct vlog_queue_cursor *c)
+{
+    if (!s->started || c->end - c->pos >= s->mtu - VLOG_OVERHEAD) {
+        s->hold_ns = 0;
+        return false;
+    }
+    uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
+    if (s->hold_ns == 0)
+        s->hold_ns = now;
+    if (now - s->hold_ns < HOLD_NS)
+        return true;
+    s->hold_ns = 0;
+    return false;
+}
+
+uint64_t sender_drain(struct vlog_sender *s, bool flush)
 {
     struct vlog_queue_cursor c;
-    uint64_t consumed = 0, unsent = 0, filtered = 0, sent = 0, trunc = 0;
+    uint64_t consumed = 0, unsent = 0, filtered = 0, sent = 0;
     vlog_queue_begin(&s->queue, &c);
-    if (c.pos == c.end)
+    if (c.pos == c.end || (!flush && hold(s, &c)))
         return 0;
     if (s->started && s->tcp && !tcp_ready(s))
         return 0; /* keep the records queued while reconnecting */
@@ -248,18 +304,23 @@ uint64_t sender_drain(struct vlog_sender *s)
         .ndg = 0,
         .plen = 0,
         .count = 0,
+        .flags = 0,
         .first = s->rec_next,
         .payload = dg_at(s, 0) + VLOG_FRAME_HDR + VLOG_HDR_LEN,
+        .trunc = 0,
+        .split = 0,
     };
     uint32_t len;
     const char *rec;
     while ((rec = vlog_queue_peek(&s->queue, &c, &len)) != NULL) {
+        /* A record begun in the last round was counted and filtered
+         * then. */
         if (!s->started) {
             unsent++;
-        } else if (!filter_pass(s, rec, len)) {
+        } else if (s->cont_off == 0 && !filter_pass(s, rec, len)) {
             filtered++;
         } else {
-            if (!pack_record(s, &p, rec, len, &trunc))
+            if (!pack_record(s, &p, rec, len))
                 break;
             sent++;
         }
@@ -267,7 +328,7 @@ uint64_t sender_drain(struct vlog_sender *s)
         consumed++;
     }
     if (p.count > 0) {
-        finish_dg(s, p.ndg, p.first, p.count, p.plen);
+        finish_dg(s, p.ndg, p.first, p.count, p.flags, p.plen);
         p.ndg++;
     }
     send_batch(s, p.ndg);
@@ -277,9 +338,12 @@ uint64_t sender_drain(struct vlog_sender *s)
     s->st.filtered += filtered;
     s->st.sent_records += sent;
     s->st.session_records = s->rec_next;
-    s->st.truncated += trunc;
+    s->st.truncated += p.trunc;
+    s->st.split += p.split;
     pthread_mutex_unlock(&s->lock);
-    return consumed;
+    /* Progress: a round may send a long record's middle and consume
+     * nothing. */
+    return consumed + p.ndg;
 }
 
 static void send_fin(struct vlog_sender *s)
@@ -307,10 +371,11 @@ void sender_stop_session(struct vlog_sender *s)
     if (!s->started)
         return;
     /* What was queued before the stop still belongs to the session. */
-    for (int i = 0; i < 1000 && sender_drain(s) > 0; i++)
+    for (int i = 0; i < 1000 && sender_drain(s, true) > 0; i++)
         ;
     send_fin(s);
     s->started = false;
+    s->cont_off = 0;
     if (s->tcp)
         tcp_close(s);
     pthread_mutex_lock(&s->lock);

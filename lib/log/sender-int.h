@@ -50,6 +50,11 @@ struct vlog_sender {
     /* thread state */
     bool started;
     uint64_t session, seq, rec_next;
+    /* Bytes of the queue's head record already sent (its number is
+     * rec_next - 1); 0: the head record has not begun. A record split at
+     * the end of a batch goes on in the next one. */
+    size_t cont_off;
+    uint64_t hold_ns; /* since when a short queue waits; 0: none */
     uint64_t last_ctl_ns;
     uint64_t ctl_owner; /* control session whose START began ours */
     char filter[SENDER_FILTER_MAX];
@@ -68,7 +73,10 @@ struct vlog_sender {
 };
 
 /* send.c */
-uint64_t sender_drain(struct vlog_sender *s);
+/* One round: pack queued records and send them. Returns the records
+ * consumed plus the packets sent (0: nothing to do, or less than a
+ * datagram's worth queued for less than HOLD_NS, unless flush). */
+uint64_t sender_drain(struct vlog_sender *s, bool flush);
 void sender_stop_session(struct vlog_sender *s);
 /* control.c */
 void sender_poll_ctl(struct vlog_sender *s);

@@ -33,7 +33,7 @@ static void *sender_main(void *arg)
     uint64_t give_up = 0;
     for (;;) {
         sender_poll_ctl(s);
-        if (sender_drain(s) > 0)
+        if (sender_drain(s, false) > 0)
             continue;
         if (__atomic_load_n(&s->quit, __ATOMIC_ACQUIRE)) {
             if (vlog_queue_empty(&s->queue))

@@ -157,20 +157,27 @@ int vlog_decode(const uint8_t *pkt, size_t len, struct vlog_hdr *h,
     return 0;
 }
 
-/* Records: u16 big-endian length (bit 15: truncated) then the bytes. */
+/* Fragments: u16 big-endian length (bits 0-13; bit 15: truncated, bit 14:
+ * the record goes on in the next packet) then the bytes. */
 int vlog_records(const uint8_t *payload, size_t plen, uint32_t count,
-                 void (*fn)(const char *rec, size_t len, bool trunc, void *ctx),
+                 void (*fn)(const char *frag, size_t len, unsigned flags,
+                            void *ctx),
                  void *ctx)
 {
     size_t off = 0;
     uint32_t n = 0;
+    bool more = false;
     if (payload == NULL && plen > 0)
         return -EINVAL;
     /* First pass validates, so a malformed payload delivers nothing. */
     while (off < plen) {
-        if (plen - off < 2)
+        if (plen - off < 2 || more)
+            return -EPROTO; /* only the last fragment may go on */
+        uint16_t w = get16(payload + off);
+        size_t rl = w & VLOG_FRAG_MAX;
+        more = (w & VLOG_REC_MORE) != 0;
+        if (more && (w & VLOG_REC_TRUNC))
             return -EPROTO;
-        size_t rl = get16(payload + off) & ~VLOG_REC_TRUNC;
         off += 2;
         if (rl > plen - off)
             return -EPROTO;
@@ -183,17 +190,23 @@ int vlog_records(const uint8_t *payload, size_t plen, uint32_t count,
         return (int)n;
     for (off = 0; off < plen;) {
         uint16_t w = get16(payload + off);
-        size_t rl = w & ~VLOG_REC_TRUNC;
-        fn((const char *)payload + off + 2, rl, (w & VLOG_REC_TRUNC) != 0, ctx);
+        size_t rl = w & VLOG_FRAG_MAX;
+        fn((const char *)payload + off + 2, rl,
+           w & (VLOG_REC_TRUNC | VLOG_REC_MORE), ctx);
         off += 2 + rl;
     }
     return (int)n;
 }
 
+void vlog_frag_put(uint8_t *p, size_t len, unsigned flags)
+{
+    put16(p, (uint16_t)((len & VLOG_FRAG_MAX) |
+                        (flags & (VLOG_REC_TRUNC | VLOG_REC_MORE))));
+}
+
 void vlog_record_put(uint8_t *p, size_t len, bool trunc)
 {
-    put16(p,
-          (uint16_t)((len & ~VLOG_REC_TRUNC) | (trunc ? VLOG_REC_TRUNC : 0)));
+    vlog_frag_put(p, len, trunc ? VLOG_REC_TRUNC : 0);
 }
 
 void vlog_frame_put(uint8_t p[VLOG_FRAME_HDR], uint32_t len)

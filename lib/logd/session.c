@@ -34,9 +34,11 @@ struct logd_sessions {
     struct logd_session **sess;
     size_t n;
     struct logd_totals tot;
-    /* delivery context */
+    /* delivery context: the packet's session, seq and flags, the number
+     * of its next fragment's record, whether that fragment is its first */
     struct logd_session *cur;
-    uint64_t cur_rec;
+    uint64_t cur_rec, cur_seq;
+    bool cur_head, cur_cont;
 };
 
 int logd_sessions_new(struct logd_sessions **out,
@@ -65,6 +67,10 @@ static void close_session(struct logd_sessions *t, struct logd_session *s)
     if (!s->closed && t->sink.close != NULL)
         t->sink.close(t->sink.ctx, s);
     s->closed = true;
+    /* A record still in pieces now is lost (counted: never received). */
+    free(s->part);
+    s->part = NULL;
+    s->part_on = false;
 }
 
 static void forget(struct logd_sessions *t, struct logd_session *s)
@@ -148,11 +154,9 @@ static struct logd_session *new_session(struct logd_sessions *t, uint64_t id,
     return s;
 }
 
-static void deliver(const char *rec, size_t len, bool trunc, void *ctx)
+static void complete(struct logd_sessions *t, struct logd_session *s,
+                     uint64_t recno, const char *rec, size_t len, bool trunc)
 {
-    struct logd_sessions *t = ctx;
-    struct logd_session *s = t->cur;
-    uint64_t recno = t->cur_rec++;
     char tmp[160];
     if (trunc) {
         /* A cut JSON object is not JSON: write what it was instead. */
@@ -164,7 +168,64 @@ static void deliver(const char *rec, size_t len, bool trunc, void *ctx)
         len = (size_t)n;
         s->truncated++;
     }
+    s->received++;
     t->sink.record(t->sink.ctx, s, recno, rec, len);
+}
+
+/* Keep the first fragments of record recno, due to go on in packet
+ * next_seq. False (and nothing kept) when it would pass VLOG_REC_MAX or
+ * memory is short: the record is then lost, and counted so. */
+static bool part_add(struct logd_session *s, uint64_t recno, uint64_t next_seq,
+                     const char *frag, size_t len)
+{
+    size_t have = s->part_on ? s->part_len : 0;
+    s->part_on = false;
+    if (len > VLOG_REC_MAX - have)
+        return false;
+    if (s->part == NULL && (s->part = malloc(VLOG_REC_MAX)) == NULL)
+        return false;
+    memcpy(s->part + have, frag, len);
+    s->part_len = have + len;
+    s->part_rec = recno;
+    s->part_seq = next_seq;
+    s->part_on = true;
+    return true;
+}
+
+/* One fragment of the packet being delivered. A record's pieces are
+ * joined only when each came in the packet right after the one before
+ * (seq + 1, authenticated): a record with a piece missing is never
+ * delivered, it stays counted as lost. */
+static void deliver(const char *frag, size_t len, unsigned flags, void *ctx)
+{
+    struct logd_sessions *t = ctx;
+    struct logd_session *s = t->cur;
+    uint64_t recno = t->cur_rec++;
+    bool cont = t->cur_head && t->cur_cont;
+    t->cur_head = false;
+    if (cont) {
+        bool ours =
+            s->part_on && s->part_rec == recno && s->part_seq == t->cur_seq;
+        if (!ours)
+            return; /* its beginning was lost: so is the record */
+        if (flags & VLOG_REC_MORE) {
+            part_add(s, recno, t->cur_seq + 1, frag, len);
+            return;
+        }
+        if (!part_add(s, recno, 0, frag, len))
+            return;
+        s->part_on = false;
+        s->split++;
+        complete(t, s, recno, (const char *)s->part, s->part_len,
+                 (flags & VLOG_REC_TRUNC) != 0);
+        return;
+    }
+    if (flags & VLOG_REC_MORE) {
+        s->part_on = false; /* a record that never got its end: lost */
+        part_add(s, recno, t->cur_seq + 1, frag, len);
+        return;
+    }
+    complete(t, s, recno, frag, len, (flags & VLOG_REC_TRUNC) != 0);
 }
 
 static int reject(struct logd_sessions *t, enum logd_reason why)
@@ -187,9 +248,18 @@ static int check_packet(struct logd_sessions *t, const uint8_t *pkt, size_t len,
         (h->type == VLOG_T_DATA &&
          vlog_records(*pl, h->payload_len, h->count, NULL, NULL) < 0) ||
         (h->type == VLOG_T_FIN && h->count != 0) ||
+        (h->type == VLOG_T_DATA && (h->flags & VLOG_F_CONT) && h->count == 0) ||
         __builtin_add_overflow(h->first, (uint64_t)h->count, &end))
         return reject(t, LOGD_REJ_MALFORMED);
     return 0;
+}
+
+/* The first record a DATA packet can hold whole: a continuation's record
+ * began in the packet before (for a logd that joined mid-session, at the
+ * logd before it). */
+static uint64_t first_whole(const struct vlog_hdr *h)
+{
+    return h->first + ((h->flags & VLOG_F_CONT) ? 1 : 0);
 }
 
 int logd_sessions_packet(struct logd_sessions *t, const uint8_t *pkt,
@@ -217,7 +287,7 @@ int logd_sessions_packet(struct logd_sessions *t, const uint8_t *pkt,
         s = new_session(t, h.session, src, now);
         if (s == NULL)
             return reject(t, LOGD_REJ_FULL);
-        s->base = h.first;
+        s->base = first_whole(&h);
     }
     if (vlog_replay_check(&s->w, h.seq) < 0)
         return reject(t, LOGD_REJ_REPLAYED);
@@ -229,17 +299,23 @@ int logd_sessions_packet(struct logd_sessions *t, const uint8_t *pkt,
         s->fin = true;
         return 0;
     }
-    if (h.first < s->base)
-        s->base = h.first; /* reordered: an earlier packet came later */
+    if (first_whole(&h) < s->base)
+        s->base = first_whole(&h); /* reordered: an earlier packet came later */
     s->last_pkt_ns = now;
     if (s->first_pkt_ns == 0)
         s->first_pkt_ns = now;
     s->record_bytes += h.payload_len - 2ull * h.count;
     s->closed = false; /* the sink reopens its output */
+    /* The continuation of the record in pieces was due in an earlier
+     * packet than this one: it was lost (or comes too late to use). */
+    if (s->part_on && h.seq > s->part_seq)
+        s->part_on = false;
     t->cur = s;
     t->cur_rec = h.first;
+    t->cur_seq = h.seq;
+    t->cur_head = true;
+    t->cur_cont = (h.flags & VLOG_F_CONT) != 0;
     vlog_records(pl, h.payload_len, h.count, deliver, t);
-    s->received += h.count;
     s->bytes += len;
     return 0;
 }

@@ -51,6 +51,14 @@ struct logd_session {
     bool fin;
     bool closed; /* the sink released its output (reopens on a record) */
     uint64_t unstored_file, unstored_db; /* received, not stored */
+    /* The record being reassembled: number part_rec, its fragments so far
+     * in part (part_len bytes, VLOG_REC_MAX at most), its next fragment
+     * due first in packet part_seq. part_on: one is in progress. */
+    bool part_on;
+    uint8_t *part;
+    size_t part_len;
+    uint64_t part_rec, part_seq;
+    uint64_t split; /* records received in more than one packet */
     uint64_t last_report_ns, last_report_recs, last_report_bytes;
     void *sink_state;
 };

@@ -19,12 +19,12 @@ struct collect {
     bool trunc;
 };
 
-static void collect(const char *rec, size_t len, bool trunc, void *ctx)
+static void collect(const char *rec, size_t len, unsigned flags, void *ctx)
 {
     struct collect *c = ctx;
     c->n++;
     snprintf(c->last, sizeof c->last, "%.*s", (int)len, rec);
-    c->trunc = trunc;
+    c->trunc = (flags & VLOG_REC_TRUNC) != 0;
 }
 
 static size_t records(uint8_t *pl, const char *const *r, int n)
