@@ -275,10 +275,11 @@ static bool pack_record(struct vlog_sender *s, struct pack *p, const char *rec,
     }
 }
 
-/* Whether to leave a short queue for the next round (see HOLD_NS). */
+/* Whether to leave a short queue for the next round (see HOLD_NS). Over
+ * TCP the stream is not cut into datagrams: nothing to fill, no wait. */
 static bool hold(struct vlog_sender *s, const struct vlog_queue_cursor *c)
 {
-    if (!s->started || c->end - c->pos >= s->mtu - VLOG_OVERHEAD) {
+    if (!s->started || s->tcp || c->end - c->pos >= s->mtu - VLOG_OVERHEAD) {
         s->hold_ns = 0;
         return false;
     }
