@@ -8,6 +8,11 @@ usage: scan-gen.py --out DIR [--corpus-mib 256] [--sizes 1000,10000,100000]
                    alternatives.  Literal material: random bytes, machine
                    code and data cut from shared libraries (not the
                    programs in the corpus), and text.
+  DIR/kind-K-N.ndb N signatures of one kind each (--kind-sigs N), for
+                   the per-kind breakdown: lit (plain literals), wild (??,
+                   nibbles and alternatives: fixed width), gap ({n-m}, {n}
+                   and '*'); kind-ldb-N.ldb: logical signatures of 2-3
+                   subsignatures with '&' and '|'.
   DIR/corpus/      4 MiB files: random data, zeros, text, and ELF programs
                    from /usr/bin, with a few hundred signature instances
                    planted so that every engine has something to find.
@@ -103,7 +108,7 @@ class Gen:
             if cut.count(0) * 3 <= n and len(set(cut)) * 3 >= n:
                 return cut
 
-    def complex_sig(self):
+    def complex_sig(self, kinds=('??', 'nib', 'gap', 'star', 'alt', 'range')):
         """About 20 %: wildcards, nibbles, gaps, alternatives."""
         r = self.r
         parts = []
@@ -115,7 +120,7 @@ class Gen:
             inst.append(lit)
             if i == nparts - 1:
                 break
-            k = r.choice(['??', 'nib', 'gap', 'star', 'alt', 'range'])
+            k = r.choice(kinds)
             if k == '??':
                 n = r.randint(1, 4)
                 parts.append('??' * n)
@@ -157,6 +162,39 @@ class Gen:
                 hexsig, inst = self.complex_sig()
                 out.append(('Bench.Cx.%d' % i, hexsig, inst))
         return out
+
+    def kind_sigs(self, kind, n):
+        """n signatures of one kind: (name, line body, instance)."""
+        out = []
+        for i in range(n):
+            name = 'Bench.%s.%d' % (kind.capitalize(), i)
+            if kind == 'lit':
+                lit = self.material(self.r.randint(10, 40))
+                out.append((name, lit.hex(), lit))
+            elif kind == 'wild':
+                hexsig, inst = self.complex_sig(('??', 'nib', 'alt'))
+                out.append((name, hexsig, inst))
+            elif kind == 'gap':
+                hexsig, inst = self.complex_sig(('gap', 'star', 'range'))
+                out.append((name, hexsig, inst))
+            else:
+                out.append((name,) + self.ldb_body())
+        return out
+
+    def ldb_body(self):
+        """Logical signature: 2-3 literal subsignatures of 6-24 bytes, all
+        required or one of two alternatives plus a third."""
+        r = self.r
+        nsub = r.randint(2, 3)
+        subs = [self.material(r.randint(6, 24)) for _ in range(nsub)]
+        if nsub == 2:
+            expr = '0&1'
+            inst = subs[0] + subs[1]
+        else:
+            expr = '(0|1)&2'
+            inst = subs[r.randint(0, 1)] + subs[2]
+        body = 'Target:0;%s;%s' % (expr, ';'.join(x.hex() for x in subs))
+        return body, inst
 
 
 def corpus(g, out, mib, planted):
@@ -212,6 +250,8 @@ def main():
     ap.add_argument('--corpus-mib', type=int, default=256)
     ap.add_argument('--sizes', default='1000,10000,100000')
     ap.add_argument('--seed', type=int, default=42)
+    ap.add_argument('--kind-sigs', type=int, default=0,
+                    help='also write the per-kind databases of N signatures')
     a = ap.parse_args()
     g = Gen(a.seed)
     os.makedirs(a.out, exist_ok=True)
@@ -224,7 +264,24 @@ def main():
             for name, hexsig, _ in biggest[:n]:
                 f.write('%s:0:*:%s\n' % (name, hexsig))
     g.planted = [inst for _, _, inst in biggest[:min(sizes)]][:200]
-    corpus(g, os.path.join(a.out, 'corpus'), a.corpus_mib, 200)
+    nplant = 200
+    if a.kind_sigs:
+        # A separate generator, so the mixed sets and their planted
+        # instances stay what they were without --kind-sigs.
+        k = Gen(a.seed + 1)
+        for kind in ('lit', 'wild', 'gap', 'ldb'):
+            sigs = k.kind_sigs(kind, a.kind_sigs)
+            ext = 'ldb' if kind == 'ldb' else 'ndb'
+            with open(os.path.join(a.out, 'kind-%s-%d.%s' %
+                                   (kind, a.kind_sigs, ext)), 'w') as f:
+                for name, body, _ in sigs:
+                    if kind == 'ldb':
+                        f.write('%s;%s\n' % (name, body))
+                    else:
+                        f.write('%s:0:*:%s\n' % (name, body))
+            g.planted += [inst for _, _, inst in sigs[:50]]
+            nplant += 50
+    corpus(g, os.path.join(a.out, 'corpus'), a.corpus_mib, nplant)
 
 
 if __name__ == '__main__':

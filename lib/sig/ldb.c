@@ -143,6 +143,7 @@ static int parse_count(struct vs_store *st, const char *s, size_t len,
         *i += n;
     }
     uint8_t op = c == '=' ? VS_OP_EQ : c == '>' ? VS_OP_GT : VS_OP_LT;
+    l->plain = 0;
     if (op != VS_OP_GT)
         l->monotone = 0;
     return push_rpn(st, op, (uint32_t)x, (uint32_t)y);
@@ -163,6 +164,7 @@ static int parse_expr(struct vs_store *st, const char *s, size_t len,
         return -EINVAL;
     }
     l->monotone = 1;
+    l->plain = 1;
     for (size_t i = 0; i < len;) {
         char c = s[i];
         uint64_t v;

@@ -110,13 +110,17 @@ static void sub_matched(struct vsig_stream *s, uint32_t sub, uint64_t off,
 
     if (s->ldone[li])
         return;
-    if (s->cnt[sub] == 0)
+    bool again = s->cnt[sub] > 0;
+    if (!again)
         s->t_sub[s->nt_sub++] = sub;
     if (s->cnt[sub] < UINT32_MAX)
         s->cnt[sub]++;
     s->loff[li] = off;
     s->lend[li] = end;
-    if (!l->monotone)
+    /* Only a new subsignature can make '&' and '|' true: text repeats a
+     * short subsignature thousands of times, re-evaluating each time cost
+     * more than the rest of its handling. */
+    if (!l->monotone || (again && l->plain))
         return;
     uint64_t size = s->o.size;
     if (size == VSIG_SIZE_UNKNOWN && (l->fs_min > 0 || l->fs_max != UINT64_MAX))

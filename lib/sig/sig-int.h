@@ -120,6 +120,7 @@ struct vs_ldb {
     uint32_t sub, nsub; /* global subsignature indexes */
     uint32_t rpn, nrpn;
     uint8_t monotone; /* no '=' or '<': may fire as soon as it is true */
+    uint8_t plain;    /* only '&' and '|': depends on which subs matched */
     uint8_t target;
     uint64_t fs_min, fs_max; /* FileSize: range, fs_max UINT64_MAX if none */
 };

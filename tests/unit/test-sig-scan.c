@@ -126,6 +126,11 @@ static const struct tcase cases[] = {
     {".db", "Old=32e4cd16cd1233c0", "xx\x32\xe4\xcd\x16\xcd\x12\x33\xc0",
      "Old@2"},
     {".ldb", "L;Target:0;0&1;41424344;45464748", "EFGH..ABCD", "L@6"},
+    /* A subsignature seen again does not re-evaluate '&' and '|': the
+     * one that completes the expression still fires it. */
+    {".ldb", "L;Target:0;0&1;41424344;45464748", "ABCDABCDABCDEFGH", "L@12"},
+    {".ldb", "L;Target:0;(0|1)&2;41424344;45464748;494a4b4c",
+     "ABCDEFGHABCDxIJKL", "L@13"},
     {".ldb", "L;Target:0;0>1;41414141", "AAAAA", "L@1"},
     {".ldb", "L;Target:0;0=2;41424344", "ABCDABCD", "L@4"},
     {".ldb", "L;Target:0;0=2;41424344", "ABCDABCDABCD", ""},
