@@ -4,7 +4,8 @@
  * actions, a child's wait status, directory reads, prctl names and socket
  * address lengths, statfs, utimensat's times, terminal and FIONREAD ioctls,
  * group lists, netlink protocols, poll, rusage, socket options, epoll,
- * sendmsg/recvmsg's msghdr, select/pselect6 sets and a long execve; each
+ * sendmsg/recvmsg's msghdr, select/pselect6 sets, ppoll and a long execve;
+ * each
  * also with an unreadable pointer where the kernel reports EFAULT. Raw system
  * calls, so that libc neither adds nor merges calls nor answers from the vDSO.
  */
@@ -464,6 +465,44 @@ static void selects(void)
     syscall(SYS_close, p[1]);
 }
 
+/* ppoll: descriptors ready, a timeout, the time left, its mask (set,
+ * NULL, of another size), more descriptors than a capture holds, bad
+ * pointers. */
+static void ppolls(void)
+{
+    struct pollfd pf[20];
+    struct timespec ts = {1, 500};
+    uint64_t mask = 1u << (SIGUSR1 - 1);
+    int p[2];
+
+    if (syscall(SYS_pipe2, p, 0) != 0)
+        return;
+    syscall(SYS_write, p[1], "x", 1);
+    memset(pf, 0, sizeof pf);
+    pf[0] = (struct pollfd){.fd = p[0], .events = POLLIN};
+    pf[1] = (struct pollfd){.fd = p[1], .events = POLLIN | POLLOUT};
+    pf[2] = (struct pollfd){.fd = -1, .events = POLLIN};
+    syscall(SYS_ppoll, pf, 3, &ts, &mask, 8);
+    ts.tv_sec = 0;
+    ts.tv_nsec = 0;
+    syscall(SYS_ppoll, pf + 1, 1, &ts, NULL, 8);
+    pf[1].events = POLLIN;
+    syscall(SYS_ppoll, pf + 1, 1, &ts, NULL, 8); /* Timeout */
+    syscall(SYS_ppoll, pf, 2, NULL, NULL, 8);
+    syscall(SYS_ppoll, BAD, 1, &ts, NULL, 8);
+    syscall(SYS_ppoll, pf, 1, BAD, NULL, 8);
+    syscall(SYS_ppoll, pf + 1, 1, &ts, BAD, 8);
+    syscall(SYS_ppoll, pf + 1, 1, &ts, &mask, 4); /* EINVAL */
+    syscall(SYS_ppoll, NULL, 0, &ts, NULL, 8);
+    ts.tv_nsec = 1000000;
+    syscall(SYS_ppoll, pf + 1, 1, &ts, &mask, 8);
+    for (int i = 0; i < 16; i++)
+        pf[i] = (struct pollfd){.fd = p[0], .events = POLLIN};
+    syscall(SYS_ppoll, pf, 16, &ts, NULL, 8);
+    syscall(SYS_close, p[0]);
+    syscall(SYS_close, p[1]);
+}
+
 int main(void)
 {
     files();
@@ -478,5 +517,6 @@ int main(void)
     epolls();
     messages();
     selects();
+    ppolls();
     return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "capture-msg.h"
+#include "capture-poll.h"
 #include "capture-select.h"
 #include "capture.h"
 
@@ -78,6 +79,9 @@ uint32_t capture_room(const struct vsys_cap *c)
         break;
     case VSYS_CAP_FDSETS:
         n = capture_fdsets_room();
+        break;
+    case VSYS_CAP_PPOLL:
+        n = capture_ppoll_room();
         break;
     default:
         n = limits.buf_max;
@@ -306,7 +310,8 @@ uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
         uint64_t addr = args[c->argi % 6];
         bool fault = false, trunc = false;
         uint32_t n = 0;
-        if (addr == 0 && c->kind != VSYS_CAP_FDSETS) {
+        if (addr == 0 && c->kind != VSYS_CAP_FDSETS &&
+            c->kind != VSYS_CAP_PPOLL) {
             continue; /* NULL: nothing to show but the value itself */
         } else if (c->kind == VSYS_CAP_STR) {
             n = capture_read(v, addr, data, room, true, &fault);
@@ -323,6 +328,8 @@ uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
         } else if (c->kind == VSYS_CAP_FDSETS) {
             n = capture_fdsets(v, args, !c->at_exit && c->len_arg == 5, data,
                                room);
+        } else if (c->kind == VSYS_CAP_PPOLL) {
+            n = capture_ppoll(v, args, !c->at_exit, data, room);
         } else if (c->kind == VSYS_CAP_DIRENTS) {
             n = cap_dirents(v, addr, ret > 0 ? (uint64_t)ret : 0, data, &fault,
                             &trunc);

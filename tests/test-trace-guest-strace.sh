@@ -57,7 +57,7 @@ decoded=$decoded,getdents64,prctl,getsockname,getpeername,accept4
 decoded=$decoded,statfs,fstatfs,utimensat,ioctl,getgroups,setgroups,socket
 decoded=$decoded,execve,poll,getrusage,getsockopt,setsockopt
 decoded=$decoded,epoll_create1,epoll_ctl,epoll_wait,epoll_pwait
-decoded=$decoded,sendmsg,recvmsg,select,pselect6
+decoded=$decoded,sendmsg,recvmsg,select,pselect6,ppoll
 work='ls -la / /dev/null >/dev/null; stat / /tmp /dev/null >/dev/null
 uname -a >/dev/null; ulimit -n >/dev/null; sleep 0.01; ps >/dev/null
 df >/dev/null; mkdir /tmp/d; touch /tmp/d/f; chmod 640 /tmp/d/f
@@ -133,6 +133,9 @@ expect_eq "select: the except set asked and the timeout" \
     '[[0],{"sec":1,"usec":500}]'
 expect_eq "pselect6: the signal mask" \
     "$(dj pselect6 'select(.ret == 1) | .decoded[5].sigmask')" '["SIGUSR1"]'
+expect_eq "ppoll: the revents of the three descriptors, the timeout" \
+    "$(dj ppoll 'select(.ret == 2 and .decoded[1] == 3) | [[.decoded[0][].revents], .decoded[2]]')" \
+    '[["POLLIN","POLLOUT","0"],{"sec":1,"nsec":500}]'
 long="\"$(printf '%032d' 0 | tr 0 x)\"..., \"a\", \"a\""
 check "execve: 32 strings, the long one cut, two variables" grep -q \
     "execve(\"/nonexistent/vigil-nothing\", \[\"vigil-nothing\", $long.*\"a\", \.\.\.\], 0x[0-9a-f]* /\* 2 vars \*/) = -1 ENOENT" \

@@ -44,6 +44,26 @@ enum vsys_cap_kind {
                                 args[4] and, when len_arg is 5, pselect6's
                                 sigmask argument and its sigset: the
                                 layout below */
+    VSYS_CAP_PPOLL = 12,     /* ppoll: the args[1] struct pollfd at
+                                args[0], the timespec at args[2] and, at
+                                entry, the sigset at args[3] when args[4]
+                                is 8: the layout below */
+};
+
+/* VSYS_CAP_PPOLL's data: struct vsys_ppoll, `fds_len` bytes of struct
+ * pollfd (at most VSYS_POLL_MAX of them), the 16-byte timespec and the
+ * 8-byte sigset (zeros when not read). */
+struct vsys_ppoll {
+    uint16_t fds_len;
+    uint8_t have;  /* bit VSYS_PP_*: the part was read */
+    uint8_t fault; /* bit VSYS_PP_*: the part could not be read */
+    uint32_t reserved;
+};
+
+enum {
+    VSYS_PP_FDS = 0,
+    VSYS_PP_TIMEOUT = 1,
+    VSYS_PP_SIGSET = 2,
 };
 
 /* VSYS_CAP_FDSETS's data: struct vsys_fdsets, then three sets of

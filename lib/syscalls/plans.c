@@ -112,6 +112,20 @@
         .only_ok = 1                                                           \
     }
 
+/* ppoll's array, timeout and (at entry) signal mask: args[0], [2], [3];
+ * read even when args[0] is NULL */
+#define PPOLL_IN                                                               \
+    {                                                                          \
+        .argi = 0, .kind = VSYS_CAP_PPOLL, .len_from = VSYS_LEN_FIXED,         \
+        .fixed_len = sizeof(struct vsys_ppoll)                                 \
+    }
+#define PPOLL_OUT                                                              \
+    {                                                                          \
+        .argi = 0, .kind = VSYS_CAP_PPOLL, .at_exit = 1,                       \
+        .len_from = VSYS_LEN_FIXED, .fixed_len = sizeof(struct vsys_ppoll),    \
+        .only_ok = 1                                                           \
+    }
+
 #define FRAME_MASK                                                             \
     {                                                                          \
         .argi = 0, .kind = VSYS_CAP_FRAME_MASK, .len_from = VSYS_LEN_FIXED,    \
@@ -224,6 +238,7 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_RECVMSG] = PLAN2(STRUCT_IN(1, 16), MSGHDR_OUT(1)),
     [P_SELECT] = PLAN2(FDSETS_IN(0), FDSETS_OUT),
     [P_PSELECT6] = PLAN2(FDSETS_IN(5), FDSETS_OUT),
+    [P_PPOLL] = PLAN2(PPOLL_IN, PPOLL_OUT),
 };
 
 const struct vsys_ent *vsys_lookup(uint64_t nr, bool compat)

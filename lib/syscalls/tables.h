@@ -71,6 +71,8 @@
  *              holds the three sets, the timeout and pselect6's mask)
  *            ; select's timeval, pselect6's timespec (from that capture)
  *            | pselect6's {sigmask, sigsetsize} (from that capture)
+ *            > ppoll's pollfd array (a0), timespec (a2) and sigset
+ *              (a3), from one PPOLL capture at a0 (entry and exit)
  *            = struct msghdr (MSGHDR capture: sendmsg at entry, recvmsg
  *              at exit, with msg_namelen from entry)
  *   't' is read at entry or at exit, as the plan says.
@@ -162,6 +164,7 @@ enum vsys_plan_id {
     P_RECVMSG,         /* msg_namelen a1 at entry, the msghdr at exit */
     P_SELECT,          /* the sets a1..a3 and timeout a4, entry and exit */
     P_PSELECT6,        /* the same and the sigmask argument a5 at entry */
+    P_PPOLL,           /* pollfds a0, timespec a2, sigset a3: entry, exit */
     P_COUNT
 };
 

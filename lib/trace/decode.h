@@ -102,6 +102,18 @@ bool vdec_pollfds(struct obuf *o, bool json, const uint8_t *in, size_t nin,
 void vdec_poll_result(struct obuf *o, int64_t ret, const uint8_t *out,
                       size_t nout, uint64_t nfds);
 
+/* ppoll's arguments from its PPOLL capture at entry (`in`) and at the
+ * return (`out`, may be NULL; the revents JSON shows): argument `i` (0
+ * the array, 2 the timespec, 3 the sigset) of the call's arguments `a`;
+ * false: the address. */
+bool vdec_ppoll_arg(struct obuf *o, bool json, unsigned i, const uint64_t a[6],
+                    const uint8_t *in, size_t nin, const uint8_t *out,
+                    size_t nout);
+/* The text after " = N": " (Timeout)", " ([{fd=3, revents=POLLIN}],
+ * left {tv_sec=0, tv_nsec=999})" from the capture at the return. */
+void vdec_ppoll_result(struct obuf *o, int64_t ret, const uint64_t a[6],
+                       const uint8_t *d, size_t n);
+
 /* decode-sockopt.c: getsockopt/setsockopt's level ('@'), option name
  * ('$', by level) and value ('~'): `d` holds n of the value's bytes (the
  * call's length `len` for setsockopt, *optlen at the return for

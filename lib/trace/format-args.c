@@ -393,6 +393,9 @@ static bool put_pointed(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case '|':
         vfmt_select_arg(o, f, i);
         return true;
+    case '>':
+        vfmt_ppoll_arg(o, f, i);
+        return true;
     case '!':
         put_frame_mask(o, f, i);
         return true;

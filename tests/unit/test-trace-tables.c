@@ -132,7 +132,7 @@ static void check_roundtrip(bool compat)
 
 /* The signature alphabet of lib/syscalls/tables.h. */
 static const char arg_chars[] = "dluxpfDsbBvkiWthoOmaEAPMFTYCSwnNcjHXRZKrGQIyVU"
-                                "JgzqLe0123456789!^#%([]&*{)<@$~?}+=:;|";
+                                "JgzqLe0123456789!^#%([]&*{)<@$~?}+=:;|>";
 
 static int cap_kind_of(char c)
 {
@@ -178,6 +178,8 @@ static int cap_kind_of(char c)
         return VSYS_CAP_MSGHDR;
     case ':':
         return VSYS_CAP_FDSETS;
+    case '>':
+        return VSYS_CAP_PPOLL;
     case 'i':
     case 'W':
     case 't':
@@ -250,9 +252,11 @@ static void check_signatures(bool compat)
             ncap++;
         }
         for (unsigned i = 0; i < e->nargs; i++)
-            /* select's sets are all in one capture at argument 1 */
+            /* select's sets are all in one capture at argument 1,
+             * ppoll's parts in one at argument 0 */
             if (cap_kind_of(e->sig[1 + i]) && !(seen & (1u << i)) &&
-                !(e->sig[1 + i] == ':' && (seen & 2u))) {
+                !(e->sig[1 + i] == ':' && (seen & 2u)) &&
+                !(e->sig[1 + i] == '>' && (seen & 1u))) {
                 EXPECT(0, "%s %s: argument %u ('%c') has no capture", abi,
                        e->name, i, e->sig[1 + i]);
                 bad++;
