@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -252,6 +253,49 @@ static void long_exec(void)
     syscall(SYS_wait4, child, &status, 0, &ru);
 }
 
+/* Options at SOL_IP, SOL_IPV6 and SOL_UDP: ints, a byte, multicast
+ * membership (struct ip_mreq, and one too short), netfilter's getsockopt
+ * request, unknown options. */
+static void ip_sockopts(void)
+{
+    int u = (int)syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0),
+        u6 = (int)syscall(SYS_socket, AF_INET6, SOCK_DGRAM, 0), one = 1,
+        v[4] = {0};
+    unsigned char tos = 0x10;
+    struct ip_mreq mr = {.imr_multiaddr.s_addr = htonl(0xe00000fb)};
+    socklen_t l;
+
+    syscall(SYS_setsockopt, u, SOL_IP, IP_TOS, &tos, 1);
+    syscall(SYS_setsockopt, u, SOL_IP, IP_TTL, &one, 4);
+    syscall(SYS_setsockopt, u, SOL_IP, IP_RECVERR, &one, 4);
+    syscall(SYS_setsockopt, u, SOL_IP, IP_MULTICAST_LOOP, &one, 4);
+    syscall(SYS_setsockopt, u, SOL_IP, IP_ADD_MEMBERSHIP, &mr, sizeof mr);
+    syscall(SYS_setsockopt, u, SOL_IP, IP_ADD_MEMBERSHIP, &mr, 4);
+    syscall(SYS_setsockopt, u, SOL_IP, IP_DROP_MEMBERSHIP, BAD, sizeof mr);
+    syscall(SYS_setsockopt, u, SOL_IP, 66, &one, 4);
+    syscall(SYS_setsockopt, u, SOL_UDP, UDP_CORK, &one, 4);
+    syscall(SYS_setsockopt, u, SOL_UDP, 105, &one, 4);
+    l = 4;
+    syscall(SYS_getsockopt, u, SOL_IP, IP_TTL, v, &l);
+    l = 1;
+    syscall(SYS_getsockopt, u, SOL_IP, IP_TOS, v, &l);
+    l = 4;
+    syscall(SYS_getsockopt, u, SOL_IP, 64, v, &l); /* IPT_SO_GET_INFO */
+    l = 4;
+    syscall(SYS_getsockopt, u, SOL_UDP, UDP_CORK, v, &l);
+    if (u6 >= 0) {
+        syscall(SYS_setsockopt, u6, SOL_IPV6, IPV6_V6ONLY, &one, 4);
+        syscall(SYS_setsockopt, u6, SOL_IPV6, IPV6_RECVERR, &one, 4);
+        syscall(SYS_setsockopt, u6, SOL_IPV6, 0, &one, 4);
+        l = 4;
+        syscall(SYS_getsockopt, u6, SOL_IPV6, IPV6_V6ONLY, v, &l);
+        l = 4;
+        syscall(SYS_getsockopt, u6, SOL_IPV6, IPV6_TCLASS, v, &l);
+        syscall(SYS_close, u6);
+    }
+    syscall(SYS_close, u);
+}
+
 /* getsockopt/setsockopt: ints, SO_LINGER, TCP_NODELAY, lengths the
  * kernel changes or that are short, unknown options and bad pointers. */
 static void sockopts(void)
@@ -295,6 +339,7 @@ static void sockopts(void)
         syscall(SYS_close, sv[0]);
         syscall(SYS_close, sv[1]);
     }
+    ip_sockopts();
 }
 
 /* epoll: an event added, changed and deleted, ready events returned

@@ -113,6 +113,9 @@ expect_eq "ioctl FIONREAD on a pipe holding 3 bytes" \
 expect_eq "setsockopt SO_LINGER: the structure" \
     "$(dj setsockopt 'select(.decoded[2] == "SO_LINGER") | .decoded[3]')" \
     '{"l_onoff":1,"l_linger":5}'
+expect_eq "setsockopt IP_ADD_MEMBERSHIP: the group, by name" \
+    "$(dj setsockopt 'select(.decoded[2] == "IP_ADD_MEMBERSHIP" and .decoded[4] == 8) | .decoded[3].imr_multiaddr')" \
+    '"224.0.0.251"'
 expect_eq "getsockopt SO_TYPE of a stream socket, length 4" \
     "$(dj getsockopt 'select(.decoded[2] == "SO_TYPE" and .ret == 0) | [.decoded[3], .decoded[4]]')" \
     '[1,{"in":4,"out":4}]'

@@ -121,8 +121,15 @@ void vdec_ppoll_result(struct obuf *o, int64_t ret, const uint64_t a[6],
 void vdec_sol(struct obuf *o, bool json, uint64_t level);
 /* The level's name, or NULL. */
 const char *vdec_sol_name(uint64_t level);
-void vdec_sockopt_name(struct obuf *o, bool json, uint64_t level,
-                       uint64_t name);
+void vdec_sockopt_name(struct obuf *o, bool json, uint64_t level, uint64_t name,
+                       bool get);
+/* sockopt-ip.c: an option's name at SOL_IP, SOL_IPV6 or SOL_UDP (`get`:
+ * getsockopt's, where netfilter's requests differ), or NULL; *unk is the
+ * level's "IP_???" for an unknown option, NULL for another level. */
+const char *vdec_ipopt_name(uint32_t level, uint32_t name, bool get,
+                            const char **unk);
+/* struct ip_mreq (8 bytes; false when fewer) */
+bool vdec_ip_mreq(struct obuf *o, bool json, const uint8_t *d, size_t n);
 bool vdec_sockopt(struct obuf *o, bool json, uint64_t level, uint64_t name,
                   bool get, int64_t len, const uint8_t *d, size_t n,
                   bool trunc);

@@ -328,7 +328,9 @@ static void put_value(struct obuf *o, struct fctx *f, unsigned i, char sig)
         vdec_sol(o, json, v);
         break;
     case '$':
-        vdec_sockopt_name(o, json, vfmt_argval(f, 1), v);
+        /* getsockopt's fifth argument is its length's address */
+        vdec_sockopt_name(o, json, vfmt_argval(f, 1), v,
+                          f->nargs > 4 && f->sig[4] == '9');
         break;
     case '?':
         vdec_epoll_op(o, json, v);
