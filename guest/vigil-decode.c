@@ -548,6 +548,43 @@ static void ppolls(void)
     syscall(SYS_close, p[1]);
 }
 
+/* recvfrom: the sender's address and its length before and after (the
+ * same, longer, shorter than the address), no address asked, EAGAIN,
+ * bad pointers; unix datagram sockets, which need no network. */
+static void recvfroms(void)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX}, b = {.sun_family = AF_UNIX};
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    char buf[64];
+    int r = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM, 0),
+        w = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM, 0);
+
+    strcpy(a.sun_path, "/tmp/vigil-rf-a");
+    strcpy(b.sun_path, "/tmp/vigil-rf-b");
+    syscall(SYS_unlink, a.sun_path);
+    syscall(SYS_unlink, b.sun_path);
+    if (r < 0 || w < 0 || syscall(SYS_bind, r, &a, sizeof a) != 0 ||
+        syscall(SYS_bind, w, &b, sizeof b) != 0)
+        return;
+    for (int i = 0; i < 4; i++)
+        syscall(SYS_sendto, w, "hello", 5, 0, &a, sizeof a);
+    sl = sizeof ss;
+    syscall(SYS_recvfrom, r, buf, sizeof buf, 0, &ss, &sl);
+    sl = sizeof b;
+    syscall(SYS_recvfrom, r, buf, sizeof buf, 0, &ss, &sl);
+    sl = 4;
+    syscall(SYS_recvfrom, r, buf, sizeof buf, 0, &ss, &sl);
+    syscall(SYS_recvfrom, r, buf, sizeof buf, 0, NULL, NULL);
+    sl = sizeof ss;
+    syscall(SYS_recvfrom, r, buf, sizeof buf, MSG_DONTWAIT, &ss, &sl);
+    syscall(SYS_recvfrom, r, buf, sizeof buf, MSG_DONTWAIT, &ss, BAD);
+    syscall(SYS_unlink, a.sun_path);
+    syscall(SYS_unlink, b.sun_path);
+    syscall(SYS_close, r);
+    syscall(SYS_close, w);
+}
+
 int main(void)
 {
     files();
@@ -563,5 +600,6 @@ int main(void)
     messages();
     selects();
     ppolls();
+    recvfroms();
     return 0;
 }

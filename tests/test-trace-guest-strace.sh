@@ -57,7 +57,7 @@ decoded=$decoded,getdents64,prctl,getsockname,getpeername,accept4
 decoded=$decoded,statfs,fstatfs,utimensat,ioctl,getgroups,setgroups,socket
 decoded=$decoded,execve,poll,getrusage,getsockopt,setsockopt
 decoded=$decoded,epoll_create1,epoll_ctl,epoll_wait,epoll_pwait
-decoded=$decoded,sendmsg,recvmsg,select,pselect6,ppoll
+decoded=$decoded,sendmsg,recvmsg,select,pselect6,ppoll,recvfrom
 work='ls -la / /dev/null >/dev/null; stat / /tmp /dev/null >/dev/null
 uname -a >/dev/null; ulimit -n >/dev/null; sleep 0.01; ps >/dev/null
 df >/dev/null; mkdir /tmp/d; touch /tmp/d/f; chmod 640 /tmp/d/f
@@ -102,6 +102,9 @@ e=$(dj getdents64 'select(.ret > 0) | .decoded[1].entries' | head -n 1)
 check "getdents64 of / counts its entries ($e)" test "${e:-0}" -gt 2
 expect_eq "accept4: the length before and after" \
     "$(dj accept4 '.decoded[2]')" '{"in":128,"out":2}'
+expect_eq "recvfrom: the sender's address length before and after" \
+    "$(dj recvfrom 'select(.ret == 5) | .decoded[5]' | head -n 1)" \
+    '{"in":128,"out":18}'
 expect_eq "statfs /proc: f_type" \
     "$(dj statfs 'select(.decoded[0] == "/proc") | .decoded[1].f_type')" \
     '"PROC_SUPER_MAGIC"'

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VSYS_MAX_CAPS 3
+#define VSYS_MAX_CAPS 4
 
 /* What to read from guest memory for one argument. */
 enum vsys_cap_kind {

@@ -155,6 +155,10 @@
     {                                                                          \
         .n = 3, .c = { a, b, c_ }                                              \
     }
+#define PLAN4(a, b, c_, d)                                                     \
+    {                                                                          \
+        .n = 4, .c = { a, b, c_, d }                                           \
+    }
 
 const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_NONE] = {.n = 0},
@@ -181,7 +185,9 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_BIN0] = PLAN1(BUF_IN(0, 1)),
     [P_BOUT0] = PLAN1(BUF_OUT(0)),
     [P_SENDTO] = PLAN2(BUF_IN(1, 2), ADDR_IN(4, 5)),
-    [P_RECVFROM] = PLAN2(BUF_OUT(1), ADDR_OUT(4, 5)),
+    /* the bytes, the address, and its length before and after */
+    [P_RECVFROM] =
+        PLAN4(BUF_OUT(1), ADDR_OUT(4, 5), STRUCT_IN(5, 4), STRUCT_OUT(5, 4)),
     [P_ADDR_IN1] = PLAN1(ADDR_IN(1, 2)),
     /* the address, and its length before and after */
     [P_ADDR_OUT1] = PLAN3(ADDR_OUT(1, 2), STRUCT_IN(2, 4), STRUCT_OUT(2, 4)),

@@ -54,7 +54,7 @@ const struct vsys_ent vsys_tab64[VSYS_NR_MAX + 1] = {
     [42] = EP("connect", "dfkd", P_ADDR_IN1),
     [43] = EP("accept", "dfk9", P_ADDR_OUT1),
     [44] = EP("sendto", "dfbuVkd", P_SENDTO),
-    [45] = EP("recvfrom", "dfbuVkp", P_RECVFROM),
+    [45] = EP("recvfrom", "dfbuVk9", P_RECVFROM),
     [46] = EP("sendmsg", "df=V", P_SENDMSG),
     [47] = EP("recvmsg", "df=V", P_RECVMSG),
     [48] = E("shutdown", "dfy"),

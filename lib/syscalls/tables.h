@@ -114,7 +114,8 @@ enum vsys_plan_id {
     P_BIN0,            /* bytes a0 (len a1) at entry: sethostname */
     P_BOUT0,           /* bytes a0 at exit (result): getrandom */
     P_SENDTO,          /* bytes a1 (len a2), address a4 (len a5) */
-    P_RECVFROM,        /* bytes a1 at exit, address a4 (len *a5) at exit */
+    P_RECVFROM,        /* bytes a1 at exit, address a4 (len *a5) at exit,
+                        *a5 at entry and at exit */
     P_ADDR_IN1,        /* address a1 (len a2): connect, bind */
     P_ADDR_OUT1,       /* address a1 (len *a2) at exit: accept, getsockname */
     P_FDS0,            /* int[2] at a0 at exit: pipe, pipe2 */

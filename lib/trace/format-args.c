@@ -168,9 +168,24 @@ void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
             return;
         }
         break;
-    case 'k':
-        vdec_sockaddr(o, json, c->data, c->len, trunc);
+    case 'k': {
+        /* The kernel writes no more of the address than the buffer's
+         * length before the call (the next argument): strace shows as
+         * much, whatever the length after says. */
+        const struct vigil_capture *in =
+            c->at_exit && i + 1 < f->nargs && f->sig[i + 1] == '9'
+                ? vfmt_struct_cap(f, i + 1, false)
+                : NULL;
+        size_t n = c->len;
+
+        if (in && !in->fault && in->len >= 4 && (int32_t)rd32(in->data) >= 0 &&
+            (size_t)(int32_t)rd32(in->data) < n) {
+            n = (size_t)(int32_t)rd32(in->data);
+            trunc = false;
+        }
+        vdec_sockaddr(o, json, c->data, n, trunc);
         return;
+    }
     case 'i':
         if (c->len >= 8) {
             vdec_fds(o, json, c->data);

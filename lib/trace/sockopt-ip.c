@@ -131,12 +131,9 @@ static const char *const ipv6_names[] = {
 
 /* linux/udp.h */
 static const char *const udp_names[] = {
-    [1] = "UDP_CORK",
-    [100] = "UDP_ENCAP",
-    [101] = "UDP_NO_CHECK6_TX",
-    [102] = "UDP_NO_CHECK6_RX",
-    [103] = "UDP_SEGMENT",
-    [104] = "UDP_GRO",
+    [1] = "UDP_CORK",           [100] = "UDP_ENCAP",
+    [101] = "UDP_NO_CHECK6_TX", [102] = "UDP_NO_CHECK6_RX",
+    [103] = "UDP_SEGMENT",      [104] = "UDP_GRO",
 };
 
 /* getsockopt's netfilter requests, from 64 */
@@ -147,7 +144,7 @@ static const char *const ipt_get[] = {
     "IPT_SO_GET_REVISION_TARGET",
 };
 static const char *const ip6t_get[] = {
-    "IP6T_SO_GET_INFO", "IP6T_SO_GET_ENTRIES", NULL, NULL,
+    "IP6T_SO_GET_INFO",           "IP6T_SO_GET_ENTRIES",         NULL, NULL,
     "IP6T_SO_GET_REVISION_MATCH", "IP6T_SO_GET_REVISION_TARGET",
 };
 
@@ -186,7 +183,8 @@ const char *vdec_ipopt_name(uint32_t level, uint32_t name, bool get,
 static void put_in4(struct obuf *o, bool json, const char *field,
                     const uint8_t *a)
 {
-    ob_printf(o, json ? "\"%s\":\"%u.%u.%u.%u\"" : "%s=inet_addr(\"%u.%u.%u.%u\")",
+    ob_printf(o,
+              json ? "\"%s\":\"%u.%u.%u.%u\"" : "%s=inet_addr(\"%u.%u.%u.%u\")",
               field, a[0], a[1], a[2], a[3]);
 }
 

@@ -329,10 +329,13 @@ static void check_spots(void)
     CHECK(vsys_captures(316, false, caps) == 2 && caps[0].argi == 1 &&
               caps[1].argi == 3,
           "renameat2: both paths");
-    CHECK(vsys_captures(45, false, caps) == 2 &&
+    CHECK(vsys_captures(45, false, caps) == 4 &&
               caps[1].kind == VSYS_CAP_SOCKADDR && caps[1].at_exit &&
-              caps[1].len_from == VSYS_LEN_PTR && caps[1].len_arg == 5,
-          "recvfrom: source address at exit, length through a pointer");
+              caps[1].len_from == VSYS_LEN_PTR && caps[1].len_arg == 5 &&
+              caps[2].argi == 5 && !caps[2].at_exit && caps[3].argi == 5 &&
+              caps[3].at_exit,
+          "recvfrom: source address at exit, length through a pointer, "
+          "the length before and after");
     CHECK(vsys_captures(44, false, caps) == 2 &&
               caps[1].kind == VSYS_CAP_SOCKADDR && !caps[1].at_exit &&
               caps[1].len_from == VSYS_LEN_ARG && caps[1].len_arg == 5,
