@@ -2,10 +2,10 @@
  * (tests/test-trace-guest-strace.sh compares vigil's text with strace's
  * for it): the stat family, statx, time, limits, uname, signal masks and
  * actions, a child's wait status, directory reads, prctl names and socket
- * address lengths, statfs, utimensat's times, terminal and FIONREAD ioctls,
- * group lists, netlink protocols, poll, rusage, socket options, epoll,
- * sendmsg/recvmsg's msghdr, select/pselect6 sets, ppoll and a long execve;
- * each
+ * address lengths, statfs, utimensat's times, terminal (TCGETS, TCSETS*)
+ * and FIONREAD ioctls, group lists, netlink protocols, poll, rusage, socket
+ * options, epoll, sendmsg/recvmsg's msghdr, select/pselect6 sets, ppoll,
+ * recvfrom's address and a long execve; each
  * also with an unreadable pointer where the kernel reports EFAULT. Raw system
  * calls, so that libc neither adds nor merges calls nor answers from the vDSO.
  */
@@ -199,6 +199,11 @@ static void fs_ids(void)
         syscall(SYS_ioctl, 0, TCGETS, &tio);
         syscall(SYS_ioctl, con, TCGETS, &tio);
         syscall(SYS_ioctl, con, TCGETS, BAD);
+        /* the settings read back, unchanged */
+        syscall(SYS_ioctl, con, TCSETS, &tio);
+        syscall(SYS_ioctl, con, TCSETSW, &tio);
+        syscall(SYS_ioctl, con, TCSETSF, &tio);
+        syscall(SYS_ioctl, con, TCSETS, BAD);
         syscall(SYS_close, con);
     }
     syscall(SYS_pipe2, p, 0);

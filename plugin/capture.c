@@ -276,7 +276,8 @@ static uint32_t cap_dirents(struct vcpu *v, uint64_t addr, uint64_t len,
 static bool cap_wanted(const struct vsys_cap *c, bool at_exit, bool late,
                        const uint64_t args[6], int64_t ret)
 {
-    if (c->cond_arg && (uint32_t)args[(c->cond_arg - 1) % 6] != c->cond_val)
+    if (c->cond_arg &&
+        (uint32_t)args[(c->cond_arg - 1) % 6] - c->cond_val > c->cond_span)
         return false;
     if (late)
         return true;

@@ -113,6 +113,9 @@ expect_eq "utimensat: UTIME_NOW and UTIME_OMIT, then a set time" \
     '["UTIME_NOW","UTIME_OMIT"][{"sec":1700000000,"nsec":5},{"sec":1700000001,"nsec":0}]'
 expect_eq "ioctl FIONREAD on a pipe holding 3 bytes" \
     "$(dj ioctl 'select(.decoded[1] == "FIONREAD") | .decoded[2]')" '[3]'
+expect_eq "ioctl TCSETSW: the console's settings as an object" \
+    "$(dj ioctl 'select(.decoded[1] == "TCSETSW") | .decoded[2] | type')" \
+    '"object"'
 expect_eq "setsockopt SO_LINGER: the structure" \
     "$(dj setsockopt 'select(.decoded[2] == "SO_LINGER") | .decoded[3]')" \
     '{"l_onoff":1,"l_linger":5}'

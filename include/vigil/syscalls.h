@@ -161,10 +161,12 @@ struct vsys_cap {
     uint8_t len_arg;
     uint8_t only_ok; /* at exit: enum vsys_when */
     uint16_t fixed_len;
-    /* Only when argument cond_arg - 1 equals cond_val in its low 32 bits
-     * (0: always): prctl's second argument is a string for two of its
-     * operations only. */
+    /* Only when argument cond_arg - 1 is cond_val .. cond_val + cond_span
+     * in its low 32 bits (cond_arg 0: always): prctl's second argument is
+     * a string for two of its operations only, ioctl's third a struct
+     * termios for TCSETS, TCSETSW and TCSETSF. */
     uint8_t cond_arg;
+    uint8_t cond_span;
     uint32_t cond_val;
 };
 

@@ -86,6 +86,14 @@
         .cond_arg = 2, .cond_val = (req)                                       \
     }
 
+/* ioctl's argument at entry, for requests req .. req + span */
+#define IOCTL_IN(req, span, n)                                                 \
+    {                                                                          \
+        .argi = 2, .kind = VSYS_CAP_STRUCT, .len_from = VSYS_LEN_FIXED,        \
+        .fixed_len = (n), .cond_arg = 2, .cond_span = (span),                  \
+        .cond_val = (req)                                                      \
+    }
+
 /* sendmsg's msghdr at entry, recvmsg's at a successful return */
 #define MSGHDR_IN(i)                                                           \
     {                                                                          \
@@ -222,9 +230,9 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_FSTATFS] = PLAN1(STRUCT_OUT(1, STATFS_LEN)),
     [P_UTIMENSAT] = PLAN2(STR(1), STRUCT_IN(2, 32)),
     /* TIOCGWINSZ: struct winsize; FIONREAD: an int; TCGETS: the flag
-     * words of struct termios */
-    [P_IOCTL] = PLAN3(IOCTL_OUT(0x5413, 8), IOCTL_OUT(0x541b, 4),
-                      IOCTL_OUT(0x5401, 16)),
+     * words of struct termios; at entry, TCSETS, TCSETSW, TCSETSF's */
+    [P_IOCTL] = PLAN4(IOCTL_OUT(0x5413, 8), IOCTL_OUT(0x541b, 4),
+                      IOCTL_OUT(0x5401, 16), IOCTL_IN(0x5402, 2, 16)),
     [P_GETGROUPS] = PLAN1(STRUCT_OUT(1, GROUPS_LEN)),
     [P_SETGROUPS] = PLAN1(STRUCT_IN(1, GROUPS_LEN)),
     [P_WAIT4] = PLAN2(STRUCT_OUT(1, 4), STRUCT_OUT(3, RUSAGE_LEN)),

@@ -356,6 +356,15 @@ static void put_value(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case 'Y':
         put_protocol(o, json, vfmt_argval(f, 0), v);
         break;
+    case 'I':
+        /* strace names the numbers OSS's sequencer shares with the
+         * terminal requests by both */
+        if (!json && (uint32_t)v >= 0x5402 && (uint32_t)v <= 0x5404) {
+            static const char *const tmr[] = {"START", "STOP", "CONTINUE"};
+            ob_printf(o, "SNDCTL_TMR_%s or ", tmr[(uint32_t)v - 0x5402]);
+        }
+        vfmt_symbolic(o, json, sig, v);
+        break;
     default:
         if (vsys_sig_is_symbolic(sig))
             vfmt_symbolic(o, json, sig, v);

@@ -139,7 +139,10 @@ void vfmt_ioctl_arg(struct obuf *o, struct fctx *f, unsigned i)
     case 0x541b: /* FIONREAD: an int */
         vfmt_mem(o, f, i, '0');
         return;
-    case 0x5401: { /* TCGETS: struct termios's flags */
+    case 0x5401: /* TCGETS: struct termios's flags */
+    case 0x5402: /* TCSETS, TCSETSW, TCSETSF: the same, at entry */
+    case 0x5403:
+    case 0x5404: {
         const struct vigil_capture *c = vfmt_find_cap(f, i, VSYS_CAP_STRUCT);
         uint64_t addr = vfmt_argval(f, i);
 

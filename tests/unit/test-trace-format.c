@@ -579,6 +579,55 @@ static const struct row rows[] = {
     {12, 0x560756dfb000, {0}, {{0}}, "brk(NULL) = 0x560756dfb000", NULL, 0},
 
     /* ---- sockets ---- */
+    /* ioctl TCSETS, TCSETSW, TCSETSF: strace 6.1 on the host */
+    {16,
+     0,
+     {4, 0x5402, 0x7ffe2000},
+     {IN(2,
+         "\x00\x05\x00\x00\x05\x00\x00\x00\xbf\x00\x00\x00\x3b\x8a\x00\x00")},
+     "ioctl(4, SNDCTL_TMR_START or TCSETS, {c_iflag=ICRNL|IXON, "
+     "c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, "
+     "c_lflag=ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, ...}) = 0",
+     "\"decoded\":[4,\"TCSETS\",{\"c_iflag\":\"ICRNL|IXON\",\"c_oflag\":"
+     "\"NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR\",\"c_cflag\":\"B38400|CS8|"
+     "CREAD\",\"c_lflag\":\"ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|"
+     "ECHOKE\"}]",
+     0},
+    {16,
+     0,
+     {4, 0x5403, 0x7ffe2000},
+     {IN(2,
+         "\x00\x05\x00\x00\x05\x00\x00\x00\xbf\x00\x00\x00\x33\x8a\x00\x00")},
+     "ioctl(4, SNDCTL_TMR_STOP or TCSETSW, {c_iflag=ICRNL|IXON, "
+     "c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, "
+     "c_lflag=ISIG|ICANON|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, ...}) = 0",
+     NULL,
+     0},
+    {16,
+     0,
+     {4, 0x5404, 0x7ffe2000},
+     {IN(2,
+         "\x00\x05\x00\x00\x05\x00\x00\x00\xbf\x00\x00\x00\x33\x8a\x00\x00")},
+     "ioctl(4, SNDCTL_TMR_CONTINUE or TCSETSF, {c_iflag=ICRNL|IXON, "
+     "c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, "
+     "c_lflag=ISIG|ICANON|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, ...}) = 0",
+     NULL,
+     0},
+    {16,
+     -14,
+     {4, 0x5402, 0x8},
+     {FAULT(2, VSYS_CAP_STRUCT), FAULT(2, VSYS_CAP_STRUCT)},
+     "ioctl(4, SNDCTL_TMR_START or TCSETS, 0x8) = -1 EFAULT (Bad address)",
+     NULL,
+     0},
+    /* not captured (the ring was full): the address */
+    {16,
+     0,
+     {4, 0x5402, 0x7ffe2000},
+     {},
+     "ioctl(4, SNDCTL_TMR_START or TCSETS, 0x7ffe2000) = 0",
+     NULL,
+     0},
     /* ioctl TCGETS: strace 6.1's lines on the host (the all-ones and
      * mixed words from TCSETS, which strace shows the same way) */
     {16,
