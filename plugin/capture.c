@@ -111,6 +111,11 @@ static uint32_t cap_len(struct vcpu *v, const struct vsys_cap *c,
     case VSYS_LEN_FIXED:
         want = c->fixed_len;
         break;
+    case VSYS_LEN_RESULT_N: /* ret is a count: at most a few thousand */
+        want = ret > 0 && ret <= 65536 ? (uint64_t)ret * c->len_arg
+               : ret > 0               ? UINT64_MAX
+                                       : 0;
+        break;
     default:
         want = room;
         break;

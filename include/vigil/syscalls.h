@@ -89,7 +89,7 @@ enum {
  * epoll_pwait) a capture holds: the plans size their captures by these,
  * the decoders show "..." after as many. */
 #define VSYS_POLL_MAX  16
-#define VSYS_EPOLL_MAX 16
+#define VSYS_EPOLL_MAX 32 /* strace's default -s */
 
 /* VSYS_CAP_MSGHDR's data: the struct msghdr as read (56 bytes), struct
  * vsys_msgcap, `name_len` bytes of msg_name, `niov` struct iovec as read
@@ -146,11 +146,13 @@ enum vsys_when {
 
 /* Where a capture's length comes from. */
 enum vsys_len_from {
-    VSYS_LEN_ARG = 1,    /* args[len_arg] */
-    VSYS_LEN_RESULT = 2, /* the return value (when > 0) */
-    VSYS_LEN_PTR = 3,    /* *(int32_t *)args[len_arg] */
-    VSYS_LEN_FIXED = 4,  /* fixed_len */
-    VSYS_LEN_NUL = 5,    /* strings: up to the NUL */
+    VSYS_LEN_ARG = 1,      /* args[len_arg] */
+    VSYS_LEN_RESULT = 2,   /* the return value (when > 0) */
+    VSYS_LEN_PTR = 3,      /* *(int32_t *)args[len_arg] */
+    VSYS_LEN_FIXED = 4,    /* fixed_len */
+    VSYS_LEN_NUL = 5,      /* strings: up to the NUL */
+    VSYS_LEN_RESULT_N = 6, /* the return value (when > 0) elements of
+                              len_arg bytes, at most fixed_len bytes */
 };
 
 struct vsys_cap {

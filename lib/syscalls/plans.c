@@ -151,6 +151,15 @@
 #define POLL_LEN    (8 * VSYS_POLL_MAX)   /* struct pollfd */
 #define EPOLL_LEN   (12 * VSYS_EPOLL_MAX) /* packed struct epoll_event */
 
+/* epoll_wait's events at exit: as many as the result says (12 bytes
+ * each), at most EPOLL_LEN bytes */
+#define EPOLL_OUT(i)                                                           \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_STRUCT, .at_exit = 1,                    \
+        .len_from = VSYS_LEN_RESULT_N, .len_arg = 12, .fixed_len = EPOLL_LEN,  \
+        .only_ok = 1                                                           \
+    }
+
 #define PLAN1(a)                                                               \
     {                                                                          \
         .n = 1, .c = { a }                                                     \
@@ -239,8 +248,8 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_RUSAGE1] = PLAN1(STRUCT_OUT(1, RUSAGE_LEN)),
     [P_POLL] = PLAN2(STRUCT_IN(0, POLL_LEN), STRUCT_OUT(0, POLL_LEN)),
     [P_EPOLL_CTL] = PLAN1(STRUCT_IN(3, 12)),
-    [P_EPOLL_WAIT] = PLAN1(STRUCT_OUT(1, EPOLL_LEN)),
-    [P_EPOLL_PWAIT] = PLAN2(STRUCT_OUT(1, EPOLL_LEN), STRUCT_IN(4, 8)),
+    [P_EPOLL_WAIT] = PLAN1(EPOLL_OUT(1)),
+    [P_EPOLL_PWAIT] = PLAN2(EPOLL_OUT(1), STRUCT_IN(4, 8)),
     [P_SETSOCKOPT] = PLAN1(BUF_IN(3, 4)),
     /* the value as long as the kernel says, and that length before and
      * after */

@@ -237,6 +237,9 @@ static void check_signatures(bool compat)
                 ok = ok && c->len_arg < e->nargs;
             if (c->len_from == VSYS_LEN_RESULT)
                 ok = ok && c->at_exit && c->only_ok;
+            if (c->len_from == VSYS_LEN_RESULT_N)
+                ok = ok && c->at_exit && c->only_ok && c->len_arg > 0 &&
+                     c->fixed_len > 0;
             if (c->len_from == VSYS_LEN_FIXED)
                 ok = ok && c->fixed_len > 0;
             if (c->kind == VSYS_CAP_STR || c->kind == VSYS_CAP_ARGV)
@@ -329,6 +332,10 @@ static void check_spots(void)
     CHECK(vsys_captures(316, false, caps) == 2 && caps[0].argi == 1 &&
               caps[1].argi == 3,
           "renameat2: both paths");
+    CHECK(vsys_captures(232, false, caps) == 1 &&
+              caps[0].len_from == VSYS_LEN_RESULT_N && caps[0].len_arg == 12 &&
+              caps[0].fixed_len == 12 * 32,
+          "epoll_wait: as many events as returned, at most 32");
     CHECK(vsys_captures(45, false, caps) == 4 &&
               caps[1].kind == VSYS_CAP_SOCKADDR && caps[1].at_exit &&
               caps[1].len_from == VSYS_LEN_PTR && caps[1].len_arg == 5 &&
