@@ -129,7 +129,7 @@ expect_eq "epoll_wait: the two ready descriptors' events" \
     "$(dj epoll_wait 'select(.ret == 2) | .decoded[1] | map(.events) | sort')" \
     '["EPOLLIN","EPOLLOUT"]'
 expect_eq "sendmsg: SCM_RIGHTS passes descriptors 0 and 1" \
-    "$(dj sendmsg 'select(.decoded[1].control[0].type? == "SCM_RIGHTS" and .decoded[1].control[0].len == 24) | .decoded[1].control[0].data')" \
+    "$(dj sendmsg 'select(.decoded[1].control[0]?.type? == "SCM_RIGHTS" and .decoded[1].control[0].len == 24) | .decoded[1].control[0].data')" \
     '[0,1]'
 expect_eq "recvmsg: the bytes of the first iovec, msg_namelen before and after" \
     "$(dj recvmsg 'select(.ret == 49) | [.decoded[1].iov[0].base, .decoded[1].namelen]')" \
