@@ -1,7 +1,8 @@
-/* The plugin's compound captures (plugin/capture-msg.c, capture-select.c)
- * follow pointers the guest controls: a msghdr's name, iovec array, each
- * iovec and the control buffer; select's three sets, timeout and
- * pselect6's mask and its sigset. Here the guest's memory is the input:
+/* The plugin's compound captures (plugin/capture-msg.c, capture-select.c,
+ * capture-poll.c) follow pointers the guest controls: a msghdr's name,
+ * iovec array, each iovec and the control buffer; select's three sets,
+ * timeout and pselect6's mask and its sigset; ppoll's array, timeout and
+ * sigset (the same six registers). Here the guest's memory is the input:
  * the first 64 bytes are the arguments (a capture's address, recvmsg's
  * result and select's six registers), the rest is readable guest memory at
  * GUEST_BASE; everything else faults. Every capture must stay within the
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "../plugin/capture-msg.c"
+#include "../plugin/capture-poll.c"
 #include "../plugin/capture-select.c"
 
 #define GUEST_BASE 0x10000ull
@@ -84,6 +86,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     room = capture_fdsets_room();
     out = malloc(room);
     n = capture_fdsets(&v, a + 2, (a[1] & 1) != 0, out, room);
+    if (n > room)
+        abort();
+    free(out);
+
+    room = capture_ppoll_room();
+    out = malloc(room);
+    n = capture_ppoll(&v, a + 2, (a[1] & 2) != 0, out, room);
     if (n > room)
         abort();
     free(out);

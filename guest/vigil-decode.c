@@ -2,9 +2,10 @@
  * (tests/test-trace-guest-strace.sh compares vigil's text with strace's
  * for it): the stat family, statx, time, limits, uname, signal masks and
  * actions, a child's wait status, directory reads, prctl names and socket
- * address lengths, statfs, utimensat's times, terminal and FIONREAD ioctls,
- * group lists, netlink protocols, poll, rusage, socket options, epoll,
- * sendmsg/recvmsg's msghdr, select/pselect6 sets and a long execve; each
+ * address lengths, statfs, utimensat's times, terminal (TCGETS, TCSETS*)
+ * and FIONREAD ioctls, group lists, netlink protocols, poll, rusage, socket
+ * options, epoll, sendmsg/recvmsg's msghdr, select/pselect6 sets, ppoll,
+ * recvfrom's address and a long execve; each
  * also with an unreadable pointer where the kernel reports EFAULT. Raw system
  * calls, so that libc neither adds nor merges calls nor answers from the vDSO.
  */
@@ -12,6 +13,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -197,6 +199,11 @@ static void fs_ids(void)
         syscall(SYS_ioctl, 0, TCGETS, &tio);
         syscall(SYS_ioctl, con, TCGETS, &tio);
         syscall(SYS_ioctl, con, TCGETS, BAD);
+        /* the settings read back, unchanged */
+        syscall(SYS_ioctl, con, TCSETS, &tio);
+        syscall(SYS_ioctl, con, TCSETSW, &tio);
+        syscall(SYS_ioctl, con, TCSETSF, &tio);
+        syscall(SYS_ioctl, con, TCSETS, BAD);
         syscall(SYS_close, con);
     }
     syscall(SYS_pipe2, p, 0);
@@ -251,6 +258,49 @@ static void long_exec(void)
     syscall(SYS_wait4, child, &status, 0, &ru);
 }
 
+/* Options at SOL_IP, SOL_IPV6 and SOL_UDP: ints, a byte, multicast
+ * membership (struct ip_mreq, and one too short), netfilter's getsockopt
+ * request, unknown options. */
+static void ip_sockopts(void)
+{
+    int u = (int)syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0),
+        u6 = (int)syscall(SYS_socket, AF_INET6, SOCK_DGRAM, 0), one = 1,
+        v[4] = {0};
+    unsigned char tos = 0x10;
+    struct ip_mreq mr = {.imr_multiaddr.s_addr = htonl(0xe00000fb)};
+    socklen_t l;
+
+    syscall(SYS_setsockopt, u, SOL_IP, IP_TOS, &tos, 1);
+    syscall(SYS_setsockopt, u, SOL_IP, IP_TTL, &one, 4);
+    syscall(SYS_setsockopt, u, SOL_IP, IP_RECVERR, &one, 4);
+    syscall(SYS_setsockopt, u, SOL_IP, IP_MULTICAST_LOOP, &one, 4);
+    syscall(SYS_setsockopt, u, SOL_IP, IP_ADD_MEMBERSHIP, &mr, sizeof mr);
+    syscall(SYS_setsockopt, u, SOL_IP, IP_ADD_MEMBERSHIP, &mr, 4);
+    syscall(SYS_setsockopt, u, SOL_IP, IP_DROP_MEMBERSHIP, BAD, sizeof mr);
+    syscall(SYS_setsockopt, u, SOL_IP, 66, &one, 4);
+    syscall(SYS_setsockopt, u, SOL_UDP, UDP_CORK, &one, 4);
+    syscall(SYS_setsockopt, u, SOL_UDP, 105, &one, 4);
+    l = 4;
+    syscall(SYS_getsockopt, u, SOL_IP, IP_TTL, v, &l);
+    l = 1;
+    syscall(SYS_getsockopt, u, SOL_IP, IP_TOS, v, &l);
+    l = 4;
+    syscall(SYS_getsockopt, u, SOL_IP, 64, v, &l); /* IPT_SO_GET_INFO */
+    l = 4;
+    syscall(SYS_getsockopt, u, SOL_UDP, UDP_CORK, v, &l);
+    if (u6 >= 0) {
+        syscall(SYS_setsockopt, u6, SOL_IPV6, IPV6_V6ONLY, &one, 4);
+        syscall(SYS_setsockopt, u6, SOL_IPV6, IPV6_RECVERR, &one, 4);
+        syscall(SYS_setsockopt, u6, SOL_IPV6, 0, &one, 4);
+        l = 4;
+        syscall(SYS_getsockopt, u6, SOL_IPV6, IPV6_V6ONLY, v, &l);
+        l = 4;
+        syscall(SYS_getsockopt, u6, SOL_IPV6, IPV6_TCLASS, v, &l);
+        syscall(SYS_close, u6);
+    }
+    syscall(SYS_close, u);
+}
+
 /* getsockopt/setsockopt: ints, SO_LINGER, TCP_NODELAY, lengths the
  * kernel changes or that are short, unknown options and bad pointers. */
 static void sockopts(void)
@@ -294,6 +344,28 @@ static void sockopts(void)
         syscall(SYS_close, sv[0]);
         syscall(SYS_close, sv[1]);
     }
+    ip_sockopts();
+}
+
+/* More ready events than strace shows (-s 32), and more than vigil
+ * captured before (16). */
+static void many_events(void)
+{
+    struct epoll_event ev = {.events = EPOLLIN}, evs[64];
+    int e = (int)syscall(SYS_epoll_create1, 0), p[40][2], n = 0;
+
+    for (; n < 40 && syscall(SYS_pipe2, p[n], 0) == 0; n++) {
+        syscall(SYS_write, p[n][1], "x", 1);
+        ev.data.u64 = (uint64_t)p[n][0];
+        syscall(SYS_epoll_ctl, e, EPOLL_CTL_ADD, p[n][0], &ev);
+    }
+    syscall(SYS_epoll_wait, e, evs, 20, 0);
+    syscall(SYS_epoll_wait, e, evs, 64, 0);
+    while (n-- > 0) {
+        syscall(SYS_close, p[n][0]);
+        syscall(SYS_close, p[n][1]);
+    }
+    syscall(SYS_close, e);
 }
 
 /* epoll: an event added, changed and deleted, ready events returned
@@ -321,6 +393,7 @@ static void epolls(void)
     syscall(SYS_epoll_ctl, e, EPOLL_CTL_ADD, p[1], BAD);
     syscall(SYS_epoll_ctl, e, EPOLL_CTL_DEL, p[1], &ev);
     syscall(SYS_epoll_wait, e, BAD, 4, 0);
+    many_events();
     syscall(SYS_close, p[0]);
     syscall(SYS_close, p[1]);
     syscall(SYS_close, e);
@@ -464,6 +537,81 @@ static void selects(void)
     syscall(SYS_close, p[1]);
 }
 
+/* ppoll: descriptors ready, a timeout, the time left, its mask (set,
+ * NULL, of another size), more descriptors than a capture holds, bad
+ * pointers. */
+static void ppolls(void)
+{
+    struct pollfd pf[20];
+    struct timespec ts = {1, 500};
+    uint64_t mask = 1u << (SIGUSR1 - 1);
+    int p[2];
+
+    if (syscall(SYS_pipe2, p, 0) != 0)
+        return;
+    syscall(SYS_write, p[1], "x", 1);
+    memset(pf, 0, sizeof pf);
+    pf[0] = (struct pollfd){.fd = p[0], .events = POLLIN};
+    pf[1] = (struct pollfd){.fd = p[1], .events = POLLIN | POLLOUT};
+    pf[2] = (struct pollfd){.fd = -1, .events = POLLIN};
+    syscall(SYS_ppoll, pf, 3, &ts, &mask, 8);
+    ts.tv_sec = 0;
+    ts.tv_nsec = 0;
+    syscall(SYS_ppoll, pf + 1, 1, &ts, NULL, 8);
+    pf[1].events = POLLIN;
+    syscall(SYS_ppoll, pf + 1, 1, &ts, NULL, 8); /* Timeout */
+    syscall(SYS_ppoll, pf, 2, NULL, NULL, 8);
+    syscall(SYS_ppoll, BAD, 1, &ts, NULL, 8);
+    syscall(SYS_ppoll, pf, 1, BAD, NULL, 8);
+    syscall(SYS_ppoll, pf + 1, 1, &ts, BAD, 8);
+    syscall(SYS_ppoll, pf + 1, 1, &ts, &mask, 4); /* EINVAL */
+    syscall(SYS_ppoll, NULL, 0, &ts, NULL, 8);
+    ts.tv_nsec = 1000000;
+    syscall(SYS_ppoll, pf + 1, 1, &ts, &mask, 8);
+    for (int i = 0; i < 16; i++)
+        pf[i] = (struct pollfd){.fd = p[0], .events = POLLIN};
+    syscall(SYS_ppoll, pf, 16, &ts, NULL, 8);
+    syscall(SYS_close, p[0]);
+    syscall(SYS_close, p[1]);
+}
+
+/* recvfrom: the sender's address and its length before and after (the
+ * same, longer, shorter than the address), no address asked, EAGAIN,
+ * bad pointers; unix datagram sockets, which need no network. */
+static void recvfroms(void)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX}, b = {.sun_family = AF_UNIX};
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    char buf[64];
+    int r = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM, 0),
+        w = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM, 0);
+
+    strcpy(a.sun_path, "/tmp/vigil-rf-a");
+    strcpy(b.sun_path, "/tmp/vigil-rf-b");
+    syscall(SYS_unlink, a.sun_path);
+    syscall(SYS_unlink, b.sun_path);
+    if (r < 0 || w < 0 || syscall(SYS_bind, r, &a, sizeof a) != 0 ||
+        syscall(SYS_bind, w, &b, sizeof b) != 0)
+        return;
+    for (int i = 0; i < 4; i++)
+        syscall(SYS_sendto, w, "hello", 5, 0, &a, sizeof a);
+    sl = sizeof ss;
+    syscall(SYS_recvfrom, r, buf, sizeof buf, 0, &ss, &sl);
+    sl = sizeof b;
+    syscall(SYS_recvfrom, r, buf, sizeof buf, 0, &ss, &sl);
+    sl = 4;
+    syscall(SYS_recvfrom, r, buf, sizeof buf, 0, &ss, &sl);
+    syscall(SYS_recvfrom, r, buf, sizeof buf, 0, NULL, NULL);
+    sl = sizeof ss;
+    syscall(SYS_recvfrom, r, buf, sizeof buf, MSG_DONTWAIT, &ss, &sl);
+    syscall(SYS_recvfrom, r, buf, sizeof buf, MSG_DONTWAIT, &ss, BAD);
+    syscall(SYS_unlink, a.sun_path);
+    syscall(SYS_unlink, b.sun_path);
+    syscall(SYS_close, r);
+    syscall(SYS_close, w);
+}
+
 int main(void)
 {
     files();
@@ -478,5 +626,7 @@ int main(void)
     epolls();
     messages();
     selects();
+    ppolls();
+    recvfroms();
     return 0;
 }

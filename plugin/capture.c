@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "capture-msg.h"
+#include "capture-poll.h"
 #include "capture-select.h"
 #include "capture.h"
 
@@ -79,6 +80,9 @@ uint32_t capture_room(const struct vsys_cap *c)
     case VSYS_CAP_FDSETS:
         n = capture_fdsets_room();
         break;
+    case VSYS_CAP_PPOLL:
+        n = capture_ppoll_room();
+        break;
     default:
         n = limits.buf_max;
         break;
@@ -106,6 +110,11 @@ static uint32_t cap_len(struct vcpu *v, const struct vsys_cap *c,
         break;
     case VSYS_LEN_FIXED:
         want = c->fixed_len;
+        break;
+    case VSYS_LEN_RESULT_N: /* ret is a count: at most a few thousand */
+        want = ret > 0 && ret <= 65536 ? (uint64_t)ret * c->len_arg
+               : ret > 0               ? UINT64_MAX
+                                       : 0;
         break;
     default:
         want = room;
@@ -272,7 +281,8 @@ static uint32_t cap_dirents(struct vcpu *v, uint64_t addr, uint64_t len,
 static bool cap_wanted(const struct vsys_cap *c, bool at_exit, bool late,
                        const uint64_t args[6], int64_t ret)
 {
-    if (c->cond_arg && (uint32_t)args[(c->cond_arg - 1) % 6] != c->cond_val)
+    if (c->cond_arg &&
+        (uint32_t)args[(c->cond_arg - 1) % 6] - c->cond_val > c->cond_span)
         return false;
     if (late)
         return true;
@@ -306,7 +316,8 @@ uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
         uint64_t addr = args[c->argi % 6];
         bool fault = false, trunc = false;
         uint32_t n = 0;
-        if (addr == 0 && c->kind != VSYS_CAP_FDSETS) {
+        if (addr == 0 && c->kind != VSYS_CAP_FDSETS &&
+            c->kind != VSYS_CAP_PPOLL) {
             continue; /* NULL: nothing to show but the value itself */
         } else if (c->kind == VSYS_CAP_STR) {
             n = capture_read(v, addr, data, room, true, &fault);
@@ -323,6 +334,8 @@ uint32_t capture(struct vcpu *v, uint8_t *at, bool at_exit,
         } else if (c->kind == VSYS_CAP_FDSETS) {
             n = capture_fdsets(v, args, !c->at_exit && c->len_arg == 5, data,
                                room);
+        } else if (c->kind == VSYS_CAP_PPOLL) {
+            n = capture_ppoll(v, args, !c->at_exit, data, room);
         } else if (c->kind == VSYS_CAP_DIRENTS) {
             n = cap_dirents(v, addr, ret > 0 ? (uint64_t)ret : 0, data, &fault,
                             &trunc);

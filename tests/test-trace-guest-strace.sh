@@ -57,7 +57,7 @@ decoded=$decoded,getdents64,prctl,getsockname,getpeername,accept4
 decoded=$decoded,statfs,fstatfs,utimensat,ioctl,getgroups,setgroups,socket
 decoded=$decoded,execve,poll,getrusage,getsockopt,setsockopt
 decoded=$decoded,epoll_create1,epoll_ctl,epoll_wait,epoll_pwait
-decoded=$decoded,sendmsg,recvmsg,select,pselect6
+decoded=$decoded,sendmsg,recvmsg,select,pselect6,ppoll,recvfrom
 work='ls -la / /dev/null >/dev/null; stat / /tmp /dev/null >/dev/null
 uname -a >/dev/null; ulimit -n >/dev/null; sleep 0.01; ps >/dev/null
 df >/dev/null; mkdir /tmp/d; touch /tmp/d/f; chmod 640 /tmp/d/f
@@ -102,6 +102,9 @@ e=$(dj getdents64 'select(.ret > 0) | .decoded[1].entries' | head -n 1)
 check "getdents64 of / counts its entries ($e)" test "${e:-0}" -gt 2
 expect_eq "accept4: the length before and after" \
     "$(dj accept4 '.decoded[2]')" '{"in":128,"out":2}'
+expect_eq "recvfrom: the sender's address length before and after" \
+    "$(dj recvfrom 'select(.ret == 5) | .decoded[5]' | head -n 1)" \
+    '{"in":128,"out":18}'
 expect_eq "statfs /proc: f_type" \
     "$(dj statfs 'select(.decoded[0] == "/proc") | .decoded[1].f_type')" \
     '"PROC_SUPER_MAGIC"'
@@ -110,9 +113,15 @@ expect_eq "utimensat: UTIME_NOW and UTIME_OMIT, then a set time" \
     '["UTIME_NOW","UTIME_OMIT"][{"sec":1700000000,"nsec":5},{"sec":1700000001,"nsec":0}]'
 expect_eq "ioctl FIONREAD on a pipe holding 3 bytes" \
     "$(dj ioctl 'select(.decoded[1] == "FIONREAD") | .decoded[2]')" '[3]'
+expect_eq "ioctl TCSETSW: the console's settings as an object" \
+    "$(dj ioctl 'select(.decoded[1] == "TCSETSW") | .decoded[2] | type')" \
+    '"object"'
 expect_eq "setsockopt SO_LINGER: the structure" \
     "$(dj setsockopt 'select(.decoded[2] == "SO_LINGER") | .decoded[3]')" \
     '{"l_onoff":1,"l_linger":5}'
+expect_eq "setsockopt IP_ADD_MEMBERSHIP: the group, by name" \
+    "$(dj setsockopt 'select(.decoded[2] == "IP_ADD_MEMBERSHIP" and .decoded[4] == 8) | .decoded[3].imr_multiaddr')" \
+    '"224.0.0.251"'
 expect_eq "getsockopt SO_TYPE of a stream socket, length 4" \
     "$(dj getsockopt 'select(.decoded[2] == "SO_TYPE" and .ret == 0) | [.decoded[3], .decoded[4]]')" \
     '[1,{"in":4,"out":4}]'
@@ -120,7 +129,7 @@ expect_eq "epoll_wait: the two ready descriptors' events" \
     "$(dj epoll_wait 'select(.ret == 2) | .decoded[1] | map(.events) | sort')" \
     '["EPOLLIN","EPOLLOUT"]'
 expect_eq "sendmsg: SCM_RIGHTS passes descriptors 0 and 1" \
-    "$(dj sendmsg 'select(.decoded[1].control[0].type? == "SCM_RIGHTS" and .decoded[1].control[0].len == 24) | .decoded[1].control[0].data')" \
+    "$(dj sendmsg 'select(.decoded[1].control[0]?.type? == "SCM_RIGHTS" and .decoded[1].control[0].len == 24) | .decoded[1].control[0].data')" \
     '[0,1]'
 expect_eq "recvmsg: the bytes of the first iovec, msg_namelen before and after" \
     "$(dj recvmsg 'select(.ret == 49) | [.decoded[1].iov[0].base, .decoded[1].namelen]')" \
@@ -133,6 +142,9 @@ expect_eq "select: the except set asked and the timeout" \
     '[[0],{"sec":1,"usec":500}]'
 expect_eq "pselect6: the signal mask" \
     "$(dj pselect6 'select(.ret == 1) | .decoded[5].sigmask')" '["SIGUSR1"]'
+expect_eq "ppoll: the revents of the three descriptors, the timeout" \
+    "$(dj ppoll 'select(.ret == 2 and .decoded[1] == 3) | [[.decoded[0][].revents], .decoded[2]]')" \
+    '[["POLLIN","POLLOUT","0"],{"sec":1,"nsec":500}]'
 long="\"$(printf '%032d' 0 | tr 0 x)\"..., \"a\", \"a\""
 check "execve: 32 strings, the long one cut, two variables" grep -q \
     "execve(\"/nonexistent/vigil-nothing\", \[\"vigil-nothing\", $long.*\"a\", \.\.\.\], 0x[0-9a-f]* /\* 2 vars \*/) = -1 ENOENT" \

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VSYS_MAX_CAPS 3
+#define VSYS_MAX_CAPS 4
 
 /* What to read from guest memory for one argument. */
 enum vsys_cap_kind {
@@ -44,6 +44,26 @@ enum vsys_cap_kind {
                                 args[4] and, when len_arg is 5, pselect6's
                                 sigmask argument and its sigset: the
                                 layout below */
+    VSYS_CAP_PPOLL = 12,     /* ppoll: the args[1] struct pollfd at
+                                args[0], the timespec at args[2] and, at
+                                entry, the sigset at args[3] when args[4]
+                                is 8: the layout below */
+};
+
+/* VSYS_CAP_PPOLL's data: struct vsys_ppoll, `fds_len` bytes of struct
+ * pollfd (at most VSYS_POLL_MAX of them), the 16-byte timespec and the
+ * 8-byte sigset (zeros when not read). */
+struct vsys_ppoll {
+    uint16_t fds_len;
+    uint8_t have;  /* bit VSYS_PP_*: the part was read */
+    uint8_t fault; /* bit VSYS_PP_*: the part could not be read */
+    uint32_t reserved;
+};
+
+enum {
+    VSYS_PP_FDS = 0,
+    VSYS_PP_TIMEOUT = 1,
+    VSYS_PP_SIGSET = 2,
 };
 
 /* VSYS_CAP_FDSETS's data: struct vsys_fdsets, then three sets of
@@ -69,7 +89,7 @@ enum {
  * epoll_pwait) a capture holds: the plans size their captures by these,
  * the decoders show "..." after as many. */
 #define VSYS_POLL_MAX  16
-#define VSYS_EPOLL_MAX 16
+#define VSYS_EPOLL_MAX 32 /* strace's default -s */
 
 /* VSYS_CAP_MSGHDR's data: the struct msghdr as read (56 bytes), struct
  * vsys_msgcap, `name_len` bytes of msg_name, `niov` struct iovec as read
@@ -126,11 +146,13 @@ enum vsys_when {
 
 /* Where a capture's length comes from. */
 enum vsys_len_from {
-    VSYS_LEN_ARG = 1,    /* args[len_arg] */
-    VSYS_LEN_RESULT = 2, /* the return value (when > 0) */
-    VSYS_LEN_PTR = 3,    /* *(int32_t *)args[len_arg] */
-    VSYS_LEN_FIXED = 4,  /* fixed_len */
-    VSYS_LEN_NUL = 5,    /* strings: up to the NUL */
+    VSYS_LEN_ARG = 1,      /* args[len_arg] */
+    VSYS_LEN_RESULT = 2,   /* the return value (when > 0) */
+    VSYS_LEN_PTR = 3,      /* *(int32_t *)args[len_arg] */
+    VSYS_LEN_FIXED = 4,    /* fixed_len */
+    VSYS_LEN_NUL = 5,      /* strings: up to the NUL */
+    VSYS_LEN_RESULT_N = 6, /* the return value (when > 0) elements of
+                              len_arg bytes, at most fixed_len bytes */
 };
 
 struct vsys_cap {
@@ -141,10 +163,12 @@ struct vsys_cap {
     uint8_t len_arg;
     uint8_t only_ok; /* at exit: enum vsys_when */
     uint16_t fixed_len;
-    /* Only when argument cond_arg - 1 equals cond_val in its low 32 bits
-     * (0: always): prctl's second argument is a string for two of its
-     * operations only. */
+    /* Only when argument cond_arg - 1 is cond_val .. cond_val + cond_span
+     * in its low 32 bits (cond_arg 0: always): prctl's second argument is
+     * a string for two of its operations only, ioctl's third a struct
+     * termios for TCSETS, TCSETSW and TCSETSF. */
     uint8_t cond_arg;
+    uint8_t cond_span;
     uint32_t cond_val;
 };
 

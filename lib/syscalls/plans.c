@@ -86,6 +86,14 @@
         .cond_arg = 2, .cond_val = (req)                                       \
     }
 
+/* ioctl's argument at entry, for requests req .. req + span */
+#define IOCTL_IN(req, span, n)                                                 \
+    {                                                                          \
+        .argi = 2, .kind = VSYS_CAP_STRUCT, .len_from = VSYS_LEN_FIXED,        \
+        .fixed_len = (n), .cond_arg = 2, .cond_span = (span),                  \
+        .cond_val = (req)                                                      \
+    }
+
 /* sendmsg's msghdr at entry, recvmsg's at a successful return */
 #define MSGHDR_IN(i)                                                           \
     {                                                                          \
@@ -112,6 +120,20 @@
         .only_ok = 1                                                           \
     }
 
+/* ppoll's array, timeout and (at entry) signal mask: args[0], [2], [3];
+ * read even when args[0] is NULL */
+#define PPOLL_IN                                                               \
+    {                                                                          \
+        .argi = 0, .kind = VSYS_CAP_PPOLL, .len_from = VSYS_LEN_FIXED,         \
+        .fixed_len = sizeof(struct vsys_ppoll)                                 \
+    }
+#define PPOLL_OUT                                                              \
+    {                                                                          \
+        .argi = 0, .kind = VSYS_CAP_PPOLL, .at_exit = 1,                       \
+        .len_from = VSYS_LEN_FIXED, .fixed_len = sizeof(struct vsys_ppoll),    \
+        .only_ok = 1                                                           \
+    }
+
 #define FRAME_MASK                                                             \
     {                                                                          \
         .argi = 0, .kind = VSYS_CAP_FRAME_MASK, .len_from = VSYS_LEN_FIXED,    \
@@ -129,6 +151,15 @@
 #define POLL_LEN    (8 * VSYS_POLL_MAX)   /* struct pollfd */
 #define EPOLL_LEN   (12 * VSYS_EPOLL_MAX) /* packed struct epoll_event */
 
+/* epoll_wait's events at exit: as many as the result says (12 bytes
+ * each), at most EPOLL_LEN bytes */
+#define EPOLL_OUT(i)                                                           \
+    {                                                                          \
+        .argi = (i), .kind = VSYS_CAP_STRUCT, .at_exit = 1,                    \
+        .len_from = VSYS_LEN_RESULT_N, .len_arg = 12, .fixed_len = EPOLL_LEN,  \
+        .only_ok = 1                                                           \
+    }
+
 #define PLAN1(a)                                                               \
     {                                                                          \
         .n = 1, .c = { a }                                                     \
@@ -140,6 +171,10 @@
 #define PLAN3(a, b, c_)                                                        \
     {                                                                          \
         .n = 3, .c = { a, b, c_ }                                              \
+    }
+#define PLAN4(a, b, c_, d)                                                     \
+    {                                                                          \
+        .n = 4, .c = { a, b, c_, d }                                           \
     }
 
 const struct vsys_plan vsys_plans[P_COUNT] = {
@@ -167,7 +202,9 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_BIN0] = PLAN1(BUF_IN(0, 1)),
     [P_BOUT0] = PLAN1(BUF_OUT(0)),
     [P_SENDTO] = PLAN2(BUF_IN(1, 2), ADDR_IN(4, 5)),
-    [P_RECVFROM] = PLAN2(BUF_OUT(1), ADDR_OUT(4, 5)),
+    /* the bytes, the address, and its length before and after */
+    [P_RECVFROM] =
+        PLAN4(BUF_OUT(1), ADDR_OUT(4, 5), STRUCT_IN(5, 4), STRUCT_OUT(5, 4)),
     [P_ADDR_IN1] = PLAN1(ADDR_IN(1, 2)),
     /* the address, and its length before and after */
     [P_ADDR_OUT1] = PLAN3(ADDR_OUT(1, 2), STRUCT_IN(2, 4), STRUCT_OUT(2, 4)),
@@ -202,17 +239,17 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_FSTATFS] = PLAN1(STRUCT_OUT(1, STATFS_LEN)),
     [P_UTIMENSAT] = PLAN2(STR(1), STRUCT_IN(2, 32)),
     /* TIOCGWINSZ: struct winsize; FIONREAD: an int; TCGETS: the flag
-     * words of struct termios */
-    [P_IOCTL] = PLAN3(IOCTL_OUT(0x5413, 8), IOCTL_OUT(0x541b, 4),
-                      IOCTL_OUT(0x5401, 16)),
+     * words of struct termios; at entry, TCSETS, TCSETSW, TCSETSF's */
+    [P_IOCTL] = PLAN4(IOCTL_OUT(0x5413, 8), IOCTL_OUT(0x541b, 4),
+                      IOCTL_OUT(0x5401, 16), IOCTL_IN(0x5402, 2, 16)),
     [P_GETGROUPS] = PLAN1(STRUCT_OUT(1, GROUPS_LEN)),
     [P_SETGROUPS] = PLAN1(STRUCT_IN(1, GROUPS_LEN)),
     [P_WAIT4] = PLAN2(STRUCT_OUT(1, 4), STRUCT_OUT(3, RUSAGE_LEN)),
     [P_RUSAGE1] = PLAN1(STRUCT_OUT(1, RUSAGE_LEN)),
     [P_POLL] = PLAN2(STRUCT_IN(0, POLL_LEN), STRUCT_OUT(0, POLL_LEN)),
     [P_EPOLL_CTL] = PLAN1(STRUCT_IN(3, 12)),
-    [P_EPOLL_WAIT] = PLAN1(STRUCT_OUT(1, EPOLL_LEN)),
-    [P_EPOLL_PWAIT] = PLAN2(STRUCT_OUT(1, EPOLL_LEN), STRUCT_IN(4, 8)),
+    [P_EPOLL_WAIT] = PLAN1(EPOLL_OUT(1)),
+    [P_EPOLL_PWAIT] = PLAN2(EPOLL_OUT(1), STRUCT_IN(4, 8)),
     [P_SETSOCKOPT] = PLAN1(BUF_IN(3, 4)),
     /* the value as long as the kernel says, and that length before and
      * after */
@@ -224,6 +261,7 @@ const struct vsys_plan vsys_plans[P_COUNT] = {
     [P_RECVMSG] = PLAN2(STRUCT_IN(1, 16), MSGHDR_OUT(1)),
     [P_SELECT] = PLAN2(FDSETS_IN(0), FDSETS_OUT),
     [P_PSELECT6] = PLAN2(FDSETS_IN(5), FDSETS_OUT),
+    [P_PPOLL] = PLAN2(PPOLL_IN, PPOLL_OUT),
 };
 
 const struct vsys_ent *vsys_lookup(uint64_t nr, bool compat)

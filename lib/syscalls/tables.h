@@ -71,6 +71,8 @@
  *              holds the three sets, the timeout and pselect6's mask)
  *            ; select's timeval, pselect6's timespec (from that capture)
  *            | pselect6's {sigmask, sigsetsize} (from that capture)
+ *            > ppoll's pollfd array (a0), timespec (a2) and sigset
+ *              (a3), from one PPOLL capture at a0 (entry and exit)
  *            = struct msghdr (MSGHDR capture: sendmsg at entry, recvmsg
  *              at exit, with msg_namelen from entry)
  *   't' is read at entry or at exit, as the plan says.
@@ -112,7 +114,8 @@ enum vsys_plan_id {
     P_BIN0,            /* bytes a0 (len a1) at entry: sethostname */
     P_BOUT0,           /* bytes a0 at exit (result): getrandom */
     P_SENDTO,          /* bytes a1 (len a2), address a4 (len a5) */
-    P_RECVFROM,        /* bytes a1 at exit, address a4 (len *a5) at exit */
+    P_RECVFROM,        /* bytes a1 at exit, address a4 (len *a5) at exit,
+                        *a5 at entry and at exit */
     P_ADDR_IN1,        /* address a1 (len a2): connect, bind */
     P_ADDR_OUT1,       /* address a1 (len *a2) at exit: accept, getsockname */
     P_FDS0,            /* int[2] at a0 at exit: pipe, pipe2 */
@@ -162,6 +165,7 @@ enum vsys_plan_id {
     P_RECVMSG,         /* msg_namelen a1 at entry, the msghdr at exit */
     P_SELECT,          /* the sets a1..a3 and timeout a4, entry and exit */
     P_PSELECT6,        /* the same and the sigmask argument a5 at entry */
+    P_PPOLL,           /* pollfds a0, timespec a2, sigset a3: entry, exit */
     P_COUNT
 };
 

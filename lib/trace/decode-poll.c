@@ -67,19 +67,21 @@ bool vdec_pollfds(struct obuf *o, bool json, const uint8_t *in, size_t nin,
     return true;
 }
 
-void vdec_poll_result(struct obuf *o, int64_t ret, const uint8_t *out,
-                      size_t nout, uint64_t nfds)
+/* Whether the capture at the return holds the array, or as much of it
+ * as a capture holds. */
+static bool revents_ok(const uint8_t *out, size_t nout, uint64_t nfds)
+{
+    return out && (nfds <= nout / 8 || nout / 8 >= VDEC_POLL_MAX);
+}
+
+/* The descriptors with revents, "[{fd=3, revents=POLLIN}]". */
+static void put_revents(struct obuf *o, const uint8_t *out, size_t nout,
+                        uint64_t nfds)
 {
     size_t shown = nfds < nout / 8 ? (size_t)nfds : nout / 8;
     bool first = true;
 
-    if (ret == 0) {
-        ob_puts(o, " (Timeout)");
-        return;
-    }
-    if (ret < 0 || !out || (shown < nfds && shown < VDEC_POLL_MAX))
-        return;
-    ob_puts(o, " ([");
+    ob_putc(o, '[');
     for (size_t k = 0; k < shown && !o->full; k++) {
         struct pfd p = pfd_at(out, k);
 
@@ -94,5 +96,104 @@ void vdec_poll_result(struct obuf *o, int64_t ret, const uint8_t *out,
     }
     if (shown < nfds)
         ob_puts(o, first ? "..." : ", ...");
-    ob_puts(o, "])");
+    ob_putc(o, ']');
+}
+
+void vdec_poll_result(struct obuf *o, int64_t ret, const uint8_t *out,
+                      size_t nout, uint64_t nfds)
+{
+    if (ret == 0) {
+        ob_puts(o, " (Timeout)");
+        return;
+    }
+    if (ret < 0 || !revents_ok(out, nout, nfds))
+        return;
+    ob_puts(o, " (");
+    put_revents(o, out, nout, nfds);
+    ob_putc(o, ')');
+}
+
+/* ---- ppoll: its PPOLL capture (syscalls.h) ---- */
+
+struct ppoll_cap {
+    struct vsys_ppoll h;
+    const uint8_t *fds, *timeout, *sigset;
+};
+
+/* The parts of a capture the guest filled: false when its length does not
+ * add up. */
+static bool pp_split(struct ppoll_cap *s, const uint8_t *d, size_t n)
+{
+    if (!d || n < sizeof s->h)
+        return false;
+    memcpy(&s->h, d, sizeof s->h);
+    if (s->h.fds_len > 8 * VDEC_POLL_MAX || s->h.fds_len % 8 ||
+        n != sizeof s->h + s->h.fds_len + 24u)
+        return false;
+    s->fds = d + sizeof s->h;
+    s->timeout = s->fds + s->h.fds_len;
+    s->sigset = s->timeout + 16;
+    return true;
+}
+
+static bool pp_has(const struct ppoll_cap *s, unsigned bit)
+{
+    return s->h.have & (1u << bit);
+}
+
+bool vdec_ppoll_arg(struct obuf *o, bool json, unsigned i, const uint64_t a[6],
+                    const uint8_t *in, size_t nin, const uint8_t *out,
+                    size_t nout)
+{
+    struct ppoll_cap s, r;
+    uint64_t nfds = (uint32_t)a[1];
+    bool have_r = out && pp_split(&r, out, nout) && pp_has(&r, VSYS_PP_FDS);
+
+    if (a[i] == 0 || !pp_split(&s, in, nin))
+        return false;
+    switch (i) {
+    case 0:
+        if ((s.h.fault & (1u << VSYS_PP_FDS)) ||
+            (!pp_has(&s, VSYS_PP_FDS) && nfds != 0))
+            return false;
+        return vdec_pollfds(o, json, s.fds, s.h.fds_len, have_r ? r.fds : NULL,
+                            have_r ? r.h.fds_len : 0, nfds);
+    case 2:
+        if (!pp_has(&s, VSYS_PP_TIMEOUT))
+            return false;
+        vdec_timespec(o, json, s.timeout, 16);
+        return true;
+    case 3:
+        return a[4] == 8 && pp_has(&s, VSYS_PP_SIGSET) &&
+               vdec_sigset(o, json, s.sigset, 8);
+    default:
+        return false;
+    }
+}
+
+void vdec_ppoll_result(struct obuf *o, int64_t ret, const uint64_t a[6],
+                       const uint8_t *d, size_t n)
+{
+    struct ppoll_cap s;
+    bool first = true;
+
+    if (ret == 0) {
+        ob_puts(o, " (Timeout)");
+        return;
+    }
+    if (ret < 0 || !pp_split(&s, d, n))
+        return;
+    if (a[0] && pp_has(&s, VSYS_PP_FDS) &&
+        revents_ok(s.fds, s.h.fds_len, (uint32_t)a[1])) {
+        ob_puts(o, " (");
+        put_revents(o, s.fds, s.h.fds_len, (uint32_t)a[1]);
+        first = false;
+    }
+    if (a[2] && pp_has(&s, VSYS_PP_TIMEOUT)) {
+        ob_puts(o, first ? " (left " : ", left ");
+        first = false;
+        vdec_timespec(o, false, s.timeout, 16);
+    }
+    if (!first)
+        ob_putc(o, ')');
 }

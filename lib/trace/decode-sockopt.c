@@ -1,8 +1,8 @@
 /* getsockopt/setsockopt: the level, the option's name and its value, as
  * strace 6.1 shows them (checked against its output on the host: which
  * options it reads as an int, which as bytes, how it shows a value shorter
- * than its type). Levels without an option table here (SOL_IP, SOL_IPV6,
- * SOL_UDP, ...) show the option as a number, docs/strace.md. */
+ * than its type). SOL_IP's, SOL_IPV6's and SOL_UDP's names are in
+ * sockopt-ip.c; other levels show the option as a number, docs/strace.md. */
 #include "trace/decode.h"
 #include "vigil/syscalls.h"
 
@@ -174,20 +174,23 @@ void vdec_sol(struct obuf *o, bool json, uint64_t level)
         ob_printf(o, "%#x /* SOL_?? */", (unsigned)level);
 }
 
-void vdec_sockopt_name(struct obuf *o, bool json, uint64_t level, uint64_t name)
+void vdec_sockopt_name(struct obuf *o, bool json, uint64_t level, uint64_t name,
+                       bool get)
 {
-    const char *const *t = NULL;
-    size_t n = 0;
-    const char *unk = NULL;
+    const char *s = NULL, *unk = NULL;
     uint32_t v = (uint32_t)name;
 
     if ((uint32_t)level == SOL_SOCKET_) {
-        t = so_names, n = VSYS_ARRAY_SIZE(so_names), unk = "SO_???";
+        s = v < VSYS_ARRAY_SIZE(so_names) ? so_names[v] : NULL;
+        unk = "SO_???";
     } else if ((uint32_t)level == SOL_TCP_) {
-        t = tcp_names, n = VSYS_ARRAY_SIZE(tcp_names), unk = "TCP_???";
+        s = v < VSYS_ARRAY_SIZE(tcp_names) ? tcp_names[v] : NULL;
+        unk = "TCP_???";
+    } else {
+        s = vdec_ipopt_name((uint32_t)level, v, get, &unk);
     }
-    if (t && v < n && t[v])
-        vdec_name(o, json, t[v]);
+    if (s)
+        vdec_name(o, json, s);
     else if (json || !unk)
         ob_dec(o, (int32_t)v);
     else
@@ -285,6 +288,8 @@ bool vdec_sockopt(struct obuf *o, bool json, uint64_t level, uint64_t name,
     }
     if (sol && (v == 26 || v == 51)) /* a sock_fprog: not decoded */
         return false;
+    if ((uint32_t)level == 0 && (v == 35 || v == 36)) /* IP_*_MEMBERSHIP */
+        return len >= 8 && vdec_ip_mreq(o, json, d, n);
     if (sol && so_is_int(v)) {
         if (len < 4 || n < 4)
             return false;

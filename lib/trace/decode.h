@@ -102,6 +102,18 @@ bool vdec_pollfds(struct obuf *o, bool json, const uint8_t *in, size_t nin,
 void vdec_poll_result(struct obuf *o, int64_t ret, const uint8_t *out,
                       size_t nout, uint64_t nfds);
 
+/* ppoll's arguments from its PPOLL capture at entry (`in`) and at the
+ * return (`out`, may be NULL; the revents JSON shows): argument `i` (0
+ * the array, 2 the timespec, 3 the sigset) of the call's arguments `a`;
+ * false: the address. */
+bool vdec_ppoll_arg(struct obuf *o, bool json, unsigned i, const uint64_t a[6],
+                    const uint8_t *in, size_t nin, const uint8_t *out,
+                    size_t nout);
+/* The text after " = N": " (Timeout)", " ([{fd=3, revents=POLLIN}],
+ * left {tv_sec=0, tv_nsec=999})" from the capture at the return. */
+void vdec_ppoll_result(struct obuf *o, int64_t ret, const uint64_t a[6],
+                       const uint8_t *d, size_t n);
+
 /* decode-sockopt.c: getsockopt/setsockopt's level ('@'), option name
  * ('$', by level) and value ('~'): `d` holds n of the value's bytes (the
  * call's length `len` for setsockopt, *optlen at the return for
@@ -109,8 +121,15 @@ void vdec_poll_result(struct obuf *o, int64_t ret, const uint8_t *out,
 void vdec_sol(struct obuf *o, bool json, uint64_t level);
 /* The level's name, or NULL. */
 const char *vdec_sol_name(uint64_t level);
-void vdec_sockopt_name(struct obuf *o, bool json, uint64_t level,
-                       uint64_t name);
+void vdec_sockopt_name(struct obuf *o, bool json, uint64_t level, uint64_t name,
+                       bool get);
+/* sockopt-ip.c: an option's name at SOL_IP, SOL_IPV6 or SOL_UDP (`get`:
+ * getsockopt's, where netfilter's requests differ), or NULL; *unk is the
+ * level's "IP_???" for an unknown option, NULL for another level. */
+const char *vdec_ipopt_name(uint32_t level, uint32_t name, bool get,
+                            const char **unk);
+/* struct ip_mreq (8 bytes; false when fewer) */
+bool vdec_ip_mreq(struct obuf *o, bool json, const uint8_t *d, size_t n);
 bool vdec_sockopt(struct obuf *o, bool json, uint64_t level, uint64_t name,
                   bool get, int64_t len, const uint8_t *d, size_t n,
                   bool trunc);

@@ -168,9 +168,24 @@ void vfmt_mem(struct obuf *o, struct fctx *f, unsigned i, char sig)
             return;
         }
         break;
-    case 'k':
-        vdec_sockaddr(o, json, c->data, c->len, trunc);
+    case 'k': {
+        /* The kernel writes no more of the address than the buffer's
+         * length before the call (the next argument): strace shows as
+         * much, whatever the length after says. */
+        const struct vigil_capture *in =
+            c->at_exit && i + 1 < f->nargs && f->sig[i + 1] == '9'
+                ? vfmt_struct_cap(f, i + 1, false)
+                : NULL;
+        size_t n = c->len;
+
+        if (in && !in->fault && in->len >= 4 && (int32_t)rd32(in->data) >= 0 &&
+            (size_t)(int32_t)rd32(in->data) < n) {
+            n = (size_t)(int32_t)rd32(in->data);
+            trunc = false;
+        }
+        vdec_sockaddr(o, json, c->data, n, trunc);
         return;
+    }
     case 'i':
         if (c->len >= 8) {
             vdec_fds(o, json, c->data);
@@ -328,7 +343,9 @@ static void put_value(struct obuf *o, struct fctx *f, unsigned i, char sig)
         vdec_sol(o, json, v);
         break;
     case '$':
-        vdec_sockopt_name(o, json, vfmt_argval(f, 1), v);
+        /* getsockopt's fifth argument is its length's address */
+        vdec_sockopt_name(o, json, vfmt_argval(f, 1), v,
+                          f->nargs > 4 && f->sig[4] == '9');
         break;
     case '?':
         vdec_epoll_op(o, json, v);
@@ -338,6 +355,15 @@ static void put_value(struct obuf *o, struct fctx *f, unsigned i, char sig)
         break;
     case 'Y':
         put_protocol(o, json, vfmt_argval(f, 0), v);
+        break;
+    case 'I':
+        /* strace names the numbers OSS's sequencer shares with the
+         * terminal requests by both */
+        if (!json && (uint32_t)v >= 0x5402 && (uint32_t)v <= 0x5404) {
+            static const char *const tmr[] = {"START", "STOP", "CONTINUE"};
+            ob_printf(o, "SNDCTL_TMR_%s or ", tmr[(uint32_t)v - 0x5402]);
+        }
+        vfmt_symbolic(o, json, sig, v);
         break;
     default:
         if (vsys_sig_is_symbolic(sig))
@@ -392,6 +418,9 @@ static bool put_pointed(struct obuf *o, struct fctx *f, unsigned i, char sig)
     case ';':
     case '|':
         vfmt_select_arg(o, f, i);
+        return true;
+    case '>':
+        vfmt_ppoll_arg(o, f, i);
         return true;
     case '!':
         put_frame_mask(o, f, i);

@@ -139,7 +139,10 @@ void vfmt_ioctl_arg(struct obuf *o, struct fctx *f, unsigned i)
     case 0x541b: /* FIONREAD: an int */
         vfmt_mem(o, f, i, '0');
         return;
-    case 0x5401: { /* TCGETS: struct termios's flags */
+    case 0x5401: /* TCGETS: struct termios's flags */
+    case 0x5402: /* TCSETS, TCSETSW, TCSETSF: the same, at entry */
+    case 0x5403:
+    case 0x5404: {
         const struct vigil_capture *c = vfmt_find_cap(f, i, VSYS_CAP_STRUCT);
         uint64_t addr = vfmt_argval(f, i);
 
@@ -181,6 +184,15 @@ void vfmt_ret_suffix(struct obuf *o, const struct fctx *f)
             out = NULL;
         vdec_select_result(o, f->ev->ret, f->ev->args, f->nargs == 6,
                            out ? out->data : NULL, out ? out->len : 0);
+        return;
+    }
+
+    if (f->nargs == 5 && f->sig[0] == '>' && f->ev->state == VIGIL_SC_DONE) {
+        out = vfmt_cap_at(f, 0, VSYS_CAP_PPOLL, true);
+        if (out && out->fault)
+            out = NULL;
+        vdec_ppoll_result(o, f->ev->ret, f->ev->args, out ? out->data : NULL,
+                          out ? out->len : 0);
         return;
     }
 
@@ -270,4 +282,23 @@ void vfmt_select_arg(struct obuf *o, struct fctx *f, unsigned i)
                         f->nargs == 6, c->data, c->len))
         return;
     vfmt_ptr(o, f->json, addr);
+}
+
+/* ppoll's array, timeout and sigset, from its capture at entry (and the
+ * return's, for the revents in JSON). */
+void vfmt_ppoll_arg(struct obuf *o, struct fctx *f, unsigned i)
+{
+    const struct vigil_capture *in = vfmt_cap_at(f, 0, VSYS_CAP_PPOLL, false);
+    const struct vigil_capture *out = vfmt_cap_at(f, 0, VSYS_CAP_PPOLL, true);
+    uint64_t a[6];
+
+    for (unsigned k = 0; k < 6; k++)
+        a[k] = vfmt_argval(f, k);
+    if (out && out->fault)
+        out = NULL;
+    if (in && !in->fault &&
+        vdec_ppoll_arg(o, f->json, i, a, in->data, in->len,
+                       out ? out->data : NULL, out ? out->len : 0))
+        return;
+    vfmt_ptr(o, f->json, a[i]);
 }

@@ -84,6 +84,8 @@ void vfmt_epoll_arg(struct obuf *o, struct fctx *f, unsigned i);
 /* select's and pselect6's sets (':'), timeout (';') and pselect6's
  * signal mask argument ('|'), from their FDSETS capture. */
 void vfmt_select_arg(struct obuf *o, struct fctx *f, unsigned i);
+/* ppoll's array, timespec and sigset ('>'), from its PPOLL capture. */
+void vfmt_ppoll_arg(struct obuf *o, struct fctx *f, unsigned i);
 /* sendmsg's and recvmsg's struct msghdr. */
 void vfmt_msghdr_arg(struct obuf *o, struct fctx *f, unsigned i);
 /* How many arguments the text form shows (prctl, futex by operation). */

@@ -579,6 +579,55 @@ static const struct row rows[] = {
     {12, 0x560756dfb000, {0}, {{0}}, "brk(NULL) = 0x560756dfb000", NULL, 0},
 
     /* ---- sockets ---- */
+    /* ioctl TCSETS, TCSETSW, TCSETSF: strace 6.1 on the host */
+    {16,
+     0,
+     {4, 0x5402, 0x7ffe2000},
+     {IN(2,
+         "\x00\x05\x00\x00\x05\x00\x00\x00\xbf\x00\x00\x00\x3b\x8a\x00\x00")},
+     "ioctl(4, SNDCTL_TMR_START or TCSETS, {c_iflag=ICRNL|IXON, "
+     "c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, "
+     "c_lflag=ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, ...}) = 0",
+     "\"decoded\":[4,\"TCSETS\",{\"c_iflag\":\"ICRNL|IXON\",\"c_oflag\":"
+     "\"NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR\",\"c_cflag\":\"B38400|CS8|"
+     "CREAD\",\"c_lflag\":\"ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|"
+     "ECHOKE\"}]",
+     0},
+    {16,
+     0,
+     {4, 0x5403, 0x7ffe2000},
+     {IN(2,
+         "\x00\x05\x00\x00\x05\x00\x00\x00\xbf\x00\x00\x00\x33\x8a\x00\x00")},
+     "ioctl(4, SNDCTL_TMR_STOP or TCSETSW, {c_iflag=ICRNL|IXON, "
+     "c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, "
+     "c_lflag=ISIG|ICANON|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, ...}) = 0",
+     NULL,
+     0},
+    {16,
+     0,
+     {4, 0x5404, 0x7ffe2000},
+     {IN(2,
+         "\x00\x05\x00\x00\x05\x00\x00\x00\xbf\x00\x00\x00\x33\x8a\x00\x00")},
+     "ioctl(4, SNDCTL_TMR_CONTINUE or TCSETSF, {c_iflag=ICRNL|IXON, "
+     "c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, "
+     "c_lflag=ISIG|ICANON|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, ...}) = 0",
+     NULL,
+     0},
+    {16,
+     -14,
+     {4, 0x5402, 0x8},
+     {FAULT(2, VSYS_CAP_STRUCT), FAULT(2, VSYS_CAP_STRUCT)},
+     "ioctl(4, SNDCTL_TMR_START or TCSETS, 0x8) = -1 EFAULT (Bad address)",
+     NULL,
+     0},
+    /* not captured (the ring was full): the address */
+    {16,
+     0,
+     {4, 0x5402, 0x7ffe2000},
+     {},
+     "ioctl(4, SNDCTL_TMR_START or TCSETS, 0x7ffe2000) = 0",
+     NULL,
+     0},
     /* ioctl TCGETS: strace 6.1's lines on the host (the all-ones and
      * mixed words from TCSETS, which strace shows the same way) */
     {16,
@@ -762,6 +811,97 @@ static const struct row rows[] = {
      "data={u32=5, u64=5}}], 20, 0) = 2",
      "\"decoded\":[5,[{\"events\":\"EPOLLIN\",\"data\":3},{\"events\":"
      "\"EPOLLOUT\",\"data\":5}],20,0]",
+     0},
+    /* more events than the old capture's 16: strace 6.1 shows -s (32) of
+     * them, and "..." */
+    {232,
+     20,
+     {5, 0x7ffd3000, 20, 0},
+     {OUT(1,
+          "\x01\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00"
+          "\x05\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x06\x00\x00\x00"
+          "\x00\x00\x00\x00\x01\x00\x00\x00\x07\x00\x00\x00\x00\x00\x00\x00"
+          "\x01\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00"
+          "\x09\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x0a\x00\x00\x00"
+          "\x00\x00\x00\x00\x01\x00\x00\x00\x0b\x00\x00\x00\x00\x00\x00\x00"
+          "\x01\x00\x00\x00\x0c\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00"
+          "\x0d\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x0e\x00\x00\x00"
+          "\x00\x00\x00\x00\x01\x00\x00\x00\x0f\x00\x00\x00\x00\x00\x00\x00"
+          "\x01\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00"
+          "\x11\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x12\x00\x00\x00"
+          "\x00\x00\x00\x00\x01\x00\x00\x00\x13\x00\x00\x00\x00\x00\x00\x00"
+          "\x01\x00\x00\x00\x14\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00"
+          "\x15\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x16\x00\x00\x00"
+          "\x00\x00\x00\x00\x01\x00\x00\x00\x17\x00\x00\x00\x00\x00\x00\x00")},
+     "epoll_wait(5, [{events=EPOLLIN, data={u32=4, u64=4}}, {events=EPOLLIN, "
+     "data={u32=5, u64=5}}, {events=EPOLLIN, data={u32=6, u64=6}}, "
+     "{events=EPOLLIN, data={u32=7, u64=7}}, {events=EPOLLIN, data={u32=8, "
+     "u64=8}}, {events=EPOLLIN, data={u32=9, u64=9}}, {events=EPOLLIN, "
+     "data={u32=10, u64=10}}, {events=EPOLLIN, data={u32=11, u64=11}}, "
+     "{events=EPOLLIN, data={u32=12, u64=12}}, {events=EPOLLIN, data={u32=13, "
+     "u64=13}}, {events=EPOLLIN, data={u32=14, u64=14}}, {events=EPOLLIN, "
+     "data={u32=15, u64=15}}, {events=EPOLLIN, data={u32=16, u64=16}}, "
+     "{events=EPOLLIN, data={u32=17, u64=17}}, {events=EPOLLIN, data={u32=18, "
+     "u64=18}}, {events=EPOLLIN, data={u32=19, u64=19}}, {events=EPOLLIN, "
+     "data={u32=20, u64=20}}, {events=EPOLLIN, data={u32=21, u64=21}}, "
+     "{events=EPOLLIN, data={u32=22, u64=22}}, {events=EPOLLIN, data={u32=23, "
+     "u64=23}}], 20, 0) = 20",
+     NULL,
+     0},
+    {232,
+     40,
+     {5, 0x7ffd3000, 64, 0},
+     {{.argi = 1,
+       .kind = VSYS_CAP_STRUCT,
+       .at_exit = true,
+       .trunc = true,
+       .data =
+           "\x01\x00\x00\x00\x0a\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00"
+           "\x0b\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x0c\x00\x00\x00"
+           "\x00\x00\x00\x00\x01\x00\x00\x00\x0d\x00\x00\x00\x00\x00\x00\x00"
+           "\x01\x00\x00\x00\x0e\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00"
+           "\x0f\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x10\x00\x00\x00"
+           "\x00\x00\x00\x00\x01\x00\x00\x00\x11\x00\x00\x00\x00\x00\x00\x00"
+           "\x01\x00\x00\x00\x12\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00"
+           "\x13\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x14\x00\x00\x00"
+           "\x00\x00\x00\x00\x01\x00\x00\x00\x15\x00\x00\x00\x00\x00\x00\x00"
+           "\x01\x00\x00\x00\x16\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00"
+           "\x17\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x18\x00\x00\x00"
+           "\x00\x00\x00\x00\x01\x00\x00\x00\x19\x00\x00\x00\x00\x00\x00\x00"
+           "\x01\x00\x00\x00\x1a\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00"
+           "\x1b\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x1c\x00\x00\x00"
+           "\x00\x00\x00\x00\x01\x00\x00\x00\x1d\x00\x00\x00\x00\x00\x00\x00"
+           "\x01\x00\x00\x00\x1e\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00"
+           "\x1f\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x20\x00\x00\x00"
+           "\x00\x00\x00\x00\x01\x00\x00\x00\x21\x00\x00\x00\x00\x00\x00\x00"
+           "\x01\x00\x00\x00\x22\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00"
+           "\x23\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x24\x00\x00\x00"
+           "\x00\x00\x00\x00\x01\x00\x00\x00\x25\x00\x00\x00\x00\x00\x00\x00"
+           "\x01\x00\x00\x00\x26\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00"
+           "\x27\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x28\x00\x00\x00"
+           "\x00\x00\x00\x00\x01\x00\x00\x00\x29\x00\x00\x00\x00\x00\x00\x00",
+       .len = 384}},
+     "epoll_wait(5, [{events=EPOLLIN, data={u32=10, u64=10}}, {events=EPOLLIN, "
+     "data={u32=11, u64=11}}, {events=EPOLLIN, data={u32=12, u64=12}}, "
+     "{events=EPOLLIN, data={u32=13, u64=13}}, {events=EPOLLIN, data={u32=14, "
+     "u64=14}}, {events=EPOLLIN, data={u32=15, u64=15}}, {events=EPOLLIN, "
+     "data={u32=16, u64=16}}, {events=EPOLLIN, data={u32=17, u64=17}}, "
+     "{events=EPOLLIN, data={u32=18, u64=18}}, {events=EPOLLIN, data={u32=19, "
+     "u64=19}}, {events=EPOLLIN, data={u32=20, u64=20}}, {events=EPOLLIN, "
+     "data={u32=21, u64=21}}, {events=EPOLLIN, data={u32=22, u64=22}}, "
+     "{events=EPOLLIN, data={u32=23, u64=23}}, {events=EPOLLIN, data={u32=24, "
+     "u64=24}}, {events=EPOLLIN, data={u32=25, u64=25}}, {events=EPOLLIN, "
+     "data={u32=26, u64=26}}, {events=EPOLLIN, data={u32=27, u64=27}}, "
+     "{events=EPOLLIN, data={u32=28, u64=28}}, {events=EPOLLIN, data={u32=29, "
+     "u64=29}}, {events=EPOLLIN, data={u32=30, u64=30}}, {events=EPOLLIN, "
+     "data={u32=31, u64=31}}, {events=EPOLLIN, data={u32=32, u64=32}}, "
+     "{events=EPOLLIN, data={u32=33, u64=33}}, {events=EPOLLIN, data={u32=34, "
+     "u64=34}}, {events=EPOLLIN, data={u32=35, u64=35}}, {events=EPOLLIN, "
+     "data={u32=36, u64=36}}, {events=EPOLLIN, data={u32=37, u64=37}}, "
+     "{events=EPOLLIN, data={u32=38, u64=38}}, {events=EPOLLIN, data={u32=39, "
+     "u64=39}}, {events=EPOLLIN, data={u32=40, u64=40}}, {events=EPOLLIN, "
+     "data={u32=41, u64=41}}, ...], 64, 0) = 40",
+     NULL,
      0},
     {232,
      1,
@@ -962,7 +1102,249 @@ static const struct row rows[] = {
      0,
      {3, 0, 1, 0x7ffd1000, 4},
      {BUF(3, "\1\0\0\0")},
-     "setsockopt(3, SOL_IP, 1, [1], 4) = 0",
+     "setsockopt(3, SOL_IP, IP_TOS, [1], 4) = 0",
+     "\"decoded\":[3,\"SOL_IP\",\"IP_TOS\",1,4]",
+     0},
+    /* recvfrom: strace 6.1 on the host */
+    {45,
+     5,
+     {3, 0x7ffd1000, 64, 0, 0x7ffd2000, 0x7ffd3000},
+     {BUF_OUT(1, "hello"), SA_OUT(4, "\2\0\304\363\177\0\0\1\0\0\0\0\0\0\0\0"),
+      IN(5, "\200\0\0\0"), OUT(5, "\20\0\0\0")},
+     "recvfrom(3, \"hello\", 64, 0, {sa_family=AF_INET, sin_port=htons(50419), "
+     "sin_addr=inet_addr(\"127.0.0.1\")}, [128 => 16]) = 5",
+     "\"decoded\":[3,\"hello\",64,\"0\",{\"family\":\"AF_INET\",\"port\":50419,"
+     "\"addr\":\"127.0.0.1\"},{\"in\":128,\"out\":16}]",
+     0},
+    {45,
+     5,
+     {3, 0x7ffd1000, 64, 0, 0x7ffd2000, 0x7ffd3000},
+     {BUF_OUT(1, "hello"), SA_OUT(4, "\2\0\304\363\177\0\0\1\0\0\0\0\0\0\0\0"),
+      IN(5, "\20\0\0\0"), OUT(5, "\20\0\0\0")},
+     "recvfrom(3, \"hello\", 64, 0, {sa_family=AF_INET, sin_port=htons(50419), "
+     "sin_addr=inet_addr(\"127.0.0.1\")}, [16]) = 5",
+     NULL,
+     0},
+    {45,
+     5,
+     {3, 0x7ffd1000, 64, 0, 0x7ffd2000, 0x7ffd3000},
+     {BUF_OUT(1, "hello"), SA_OUT(4, "\2\0\304\363\12\0\0\2\0\0\0\0\0\0\0\0"),
+      IN(5, "\4\0\0\0"), OUT(5, "\20\0\0\0")},
+     "recvfrom(3, \"hello\", 64, 0, {sa_family=AF_INET, "
+     "sa_data=\"\\304\\363\"}, [4 => 16]) = 5",
+     NULL,
+     0},
+    {45,
+     5,
+     {3, 0x7ffd1000, 64, 0, 0, 0},
+     {BUF_OUT(1, "hello")},
+     "recvfrom(3, \"hello\", 64, 0, NULL, NULL) = 5",
+     NULL,
+     0},
+    {45,
+     -11,
+     {3, 0x7ffec76971f0, 64, 0x40, 0x7ffec7697170, 0x7ffd3000},
+     {IN(5, "\200\0\0\0")},
+     "recvfrom(3, 0x7ffec76971f0, 64, MSG_DONTWAIT, 0x7ffec7697170, [128]) = "
+     "-1 EAGAIN (Resource temporarily unavailable)",
+     NULL,
+     0},
+    {45,
+     -11,
+     {3, 0x7ffec76971f0, 64, 0x40, 0x7ffec7697170, 8},
+     {FAULT(5, VSYS_CAP_STRUCT), FAULT(5, VSYS_CAP_STRUCT)},
+     "recvfrom(3, 0x7ffec76971f0, 64, MSG_DONTWAIT, 0x7ffec7697170, 0x8) = -1 "
+     "EAGAIN (Resource temporarily unavailable)",
+     NULL,
+     0},
+    {45,
+     -14,
+     {3, 0x7ffec76971f0, 64, 0, 8, 0x7ffd3000},
+     {IN(5, "\200\0\0\0")},
+     "recvfrom(3, 0x7ffec76971f0, 64, 0, 0x8, [128]) = -1 EFAULT (Bad address)",
+     NULL,
+     0},
+    {45,
+     -14,
+     {3, 0x7ffec76971f0, 64, 0, 0x7ffec7697170, 0},
+     {},
+     "recvfrom(3, 0x7ffec76971f0, 64, 0, 0x7ffec7697170, NULL) = -1 EFAULT "
+     "(Bad address)",
+     NULL,
+     0},
+    /* the IP levels: strace 6.1 on the host */
+    {54,
+     0,
+     {3, 0, 1, 0x7ffd1000, 1},
+     {BUF(3, "\3")},
+     "setsockopt(3, SOL_IP, IP_TOS, \"\\3\", 1) = 0",
+     NULL,
+     0},
+    {54,
+     0,
+     {3, 0, 2, 0x7ffd1000, 8},
+     {BUF(3, "\5\0\0\0\0\0\0\0")},
+     "setsockopt(3, SOL_IP, IP_TTL, \"\\5\\0\\0\\0\\0\\0\\0\\0\", 8) = 0",
+     NULL,
+     0},
+    {54,
+     0,
+     {3, 0, 35, 0x7ffd1000, 8},
+     {BUF(3, "\340\0\0\373\0\0\0\0")},
+     "setsockopt(3, SOL_IP, IP_ADD_MEMBERSHIP, "
+     "{imr_multiaddr=inet_addr(\"224.0.0.251\"), "
+     "imr_interface=inet_addr(\"0.0.0.0\")}, 8) = 0",
+     "\"decoded\":[3,\"SOL_IP\",\"IP_ADD_MEMBERSHIP\",{\"imr_multiaddr\":\"224."
+     "0.0.251\",\"imr_interface\":\"0.0.0.0\"},8]",
+     0},
+    {54,
+     0,
+     {3, 0, 36, 0x7ffd1000, 12},
+     {BUF(3, "\340\0\0\373\177\0\0\1\1\0\0\0")},
+     "setsockopt(3, SOL_IP, IP_DROP_MEMBERSHIP, "
+     "{imr_multiaddr=inet_addr(\"224.0.0.251\"), "
+     "imr_interface=inet_addr(\"127.0.0.1\")}, 12) = 0",
+     NULL,
+     0},
+    {54,
+     -22,
+     {3, 0, 35, 0x7ffc59754930, 4},
+     {BUF(3, "\340\0\0\373")},
+     "setsockopt(3, SOL_IP, IP_ADD_MEMBERSHIP, 0x7ffc59754930, 4) = -1 EINVAL "
+     "(Invalid argument)",
+     NULL,
+     0},
+    {54,
+     -14,
+     {3, 0, 35, 0x8, 8},
+     {FAULT(3, VSYS_CAP_BUF)},
+     "setsockopt(3, SOL_IP, IP_ADD_MEMBERSHIP, 0x8, 8) = -1 EFAULT (Bad "
+     "address)",
+     NULL,
+     0},
+    {54,
+     0,
+     {3, 0, 32, 0x7ffd1000, 4},
+     {BUF(3, "\177\0\0\1")},
+     "setsockopt(3, SOL_IP, IP_MULTICAST_IF, [16777343], 4) = 0",
+     NULL,
+     0},
+    {54,
+     -92,
+     {3, 0, 66, 0x7ffd1000, 4},
+     {BUF(3, "\1\0\0\0")},
+     "setsockopt(3, SOL_IP, 0x42 /* IP_??? */, [1], 4) = -1 ENOPROTOOPT "
+     "(Protocol not available)",
+     NULL,
+     0},
+    {54,
+     -92,
+     {3, 0, 0, 0x7ffd1000, 4},
+     {BUF(3, "\1\0\0\0")},
+     "setsockopt(3, SOL_IP, 0 /* IP_??? */, [1], 4) = -1 ENOPROTOOPT (Protocol "
+     "not available)",
+     NULL,
+     0},
+    {54,
+     0,
+     {4, 41, 26, 0x7ffd1000, 4},
+     {BUF(3, "\2\0\0\0")},
+     "setsockopt(4, SOL_IPV6, IPV6_V6ONLY, [2], 4) = 0",
+     NULL,
+     0},
+    {54,
+     0,
+     {4, 41, 25, 0x7ffd1000, 4},
+     {BUF(3, "\2\0\0\0")},
+     "setsockopt(4, SOL_IPV6, IPV6_RECVERR, [2], 4) = 0",
+     NULL,
+     0},
+    {54,
+     0,
+     {4, 41, 67, 0x7ffd1000, 4},
+     {BUF(3, "\2\0\0\0")},
+     "setsockopt(4, SOL_IPV6, IPV6_TCLASS, [2], 4) = 0",
+     NULL,
+     0},
+    {54,
+     -92,
+     {4, 41, 0, 0x7ffd1000, 4},
+     {BUF(3, "\1\0\0\0")},
+     "setsockopt(4, SOL_IPV6, 0 /* IPV6_??? */, [1], 4) = -1 ENOPROTOOPT "
+     "(Protocol not available)",
+     NULL,
+     0},
+    {54,
+     0,
+     {3, 17, 1, 0x7ffd1000, 4},
+     {BUF(3, "\2\0\0\0")},
+     "setsockopt(3, SOL_UDP, UDP_CORK, [2], 4) = 0",
+     NULL,
+     0},
+    {54,
+     0,
+     {3, 17, 104, 0x7ffd1000, 4},
+     {BUF(3, "\1\0\0\0")},
+     "setsockopt(3, SOL_UDP, UDP_GRO, [1], 4) = 0",
+     NULL,
+     0},
+    {54,
+     -92,
+     {3, 17, 105, 0x7ffd1000, 4},
+     {BUF(3, "\1\0\0\0")},
+     "setsockopt(3, SOL_UDP, 0x69 /* UDP_??? */, [1], 4) = -1 ENOPROTOOPT "
+     "(Protocol not available)",
+     NULL,
+     0},
+    {55,
+     -22,
+     {3, 0, 64, 0x7ffc370b8378, 0x7ffd2000},
+     {IN(4, "\4\0\0\0")},
+     "getsockopt(3, SOL_IP, IPT_SO_GET_INFO, 0x7ffc370b8378, [4]) = -1 EINVAL "
+     "(Invalid argument)",
+     NULL,
+     0},
+    {55,
+     -22,
+     {4, 41, 68, 0x7ffc370b8378, 0x7ffd2000},
+     {IN(4, "\4\0\0\0")},
+     "getsockopt(4, SOL_IPV6, IP6T_SO_GET_REVISION_MATCH, 0x7ffc370b8378, [4]) "
+     "= -1 EINVAL (Invalid argument)",
+     NULL,
+     0},
+    {55,
+     0,
+     {4, 41, 67, 0x7ffd1000, 0x7ffd2000},
+     {BUF_OUT(3, "\0\0\0\0"), IN(4, "\4\0\0\0"), OUT(4, "\4\0\0\0")},
+     "getsockopt(4, SOL_IPV6, IPV6_TCLASS, [0], [4]) = 0",
+     NULL,
+     0},
+    {55,
+     0,
+     {3, 0, 2, 0x7ffd1000, 0x7ffd2000},
+     {BUF_OUT(3, "\5"), IN(4, "\1\0\0\0"), OUT(4, "\1\0\0\0")},
+     "getsockopt(3, SOL_IP, IP_TTL, \"\\5\", [1]) = 0",
+     NULL,
+     0},
+    {55,
+     0,
+     {3, 0, 4, 0x7ffc370b8378, 0x7ffd2000},
+     {BUF_OUT(3, ""), IN(4, "\4\0\0\0"), OUT(4, "\0\0\0\0")},
+     "getsockopt(3, SOL_IP, IP_OPTIONS, 0x7ffc370b8378, [4 => 0]) = 0",
+     NULL,
+     0},
+    {55,
+     0,
+     {4, 41, 26, 0x7ffd1000, 0x7ffd2000},
+     {BUF_OUT(3, "\1\0\0\0"), IN(4, "\4\0\0\0"), OUT(4, "\4\0\0\0")},
+     "getsockopt(4, SOL_IPV6, IPV6_V6ONLY, [1], [4]) = 0",
+     "\"decoded\":[4,\"SOL_IPV6\",\"IPV6_V6ONLY\",1,{\"in\":4,\"out\":4}]",
+     0},
+    {55,
+     0,
+     {3, 17, 1, 0x7ffd1000, 0x7ffd2000},
+     {BUF_OUT(3, "\1\0\0\0"), IN(4, "\4\0\0\0"), OUT(4, "\4\0\0\0")},
+     "getsockopt(3, SOL_UDP, UDP_CORK, [1], [4]) = 0",
      NULL,
      0},
     {55,

@@ -132,7 +132,7 @@ static void check_roundtrip(bool compat)
 
 /* The signature alphabet of lib/syscalls/tables.h. */
 static const char arg_chars[] = "dluxpfDsbBvkiWthoOmaEAPMFTYCSwnNcjHXRZKrGQIyVU"
-                                "JgzqLe0123456789!^#%([]&*{)<@$~?}+=:;|";
+                                "JgzqLe0123456789!^#%([]&*{)<@$~?}+=:;|>";
 
 static int cap_kind_of(char c)
 {
@@ -178,6 +178,8 @@ static int cap_kind_of(char c)
         return VSYS_CAP_MSGHDR;
     case ':':
         return VSYS_CAP_FDSETS;
+    case '>':
+        return VSYS_CAP_PPOLL;
     case 'i':
     case 'W':
     case 't':
@@ -235,6 +237,9 @@ static void check_signatures(bool compat)
                 ok = ok && c->len_arg < e->nargs;
             if (c->len_from == VSYS_LEN_RESULT)
                 ok = ok && c->at_exit && c->only_ok;
+            if (c->len_from == VSYS_LEN_RESULT_N)
+                ok = ok && c->at_exit && c->only_ok && c->len_arg > 0 &&
+                     c->fixed_len > 0;
             if (c->len_from == VSYS_LEN_FIXED)
                 ok = ok && c->fixed_len > 0;
             if (c->kind == VSYS_CAP_STR || c->kind == VSYS_CAP_ARGV)
@@ -250,9 +255,11 @@ static void check_signatures(bool compat)
             ncap++;
         }
         for (unsigned i = 0; i < e->nargs; i++)
-            /* select's sets are all in one capture at argument 1 */
+            /* select's sets are all in one capture at argument 1,
+             * ppoll's parts in one at argument 0 */
             if (cap_kind_of(e->sig[1 + i]) && !(seen & (1u << i)) &&
-                !(e->sig[1 + i] == ':' && (seen & 2u))) {
+                !(e->sig[1 + i] == ':' && (seen & 2u)) &&
+                !(e->sig[1 + i] == '>' && (seen & 1u))) {
                 EXPECT(0, "%s %s: argument %u ('%c') has no capture", abi,
                        e->name, i, e->sig[1 + i]);
                 bad++;
@@ -325,10 +332,17 @@ static void check_spots(void)
     CHECK(vsys_captures(316, false, caps) == 2 && caps[0].argi == 1 &&
               caps[1].argi == 3,
           "renameat2: both paths");
-    CHECK(vsys_captures(45, false, caps) == 2 &&
+    CHECK(vsys_captures(232, false, caps) == 1 &&
+              caps[0].len_from == VSYS_LEN_RESULT_N && caps[0].len_arg == 12 &&
+              caps[0].fixed_len == 12 * 32,
+          "epoll_wait: as many events as returned, at most 32");
+    CHECK(vsys_captures(45, false, caps) == 4 &&
               caps[1].kind == VSYS_CAP_SOCKADDR && caps[1].at_exit &&
-              caps[1].len_from == VSYS_LEN_PTR && caps[1].len_arg == 5,
-          "recvfrom: source address at exit, length through a pointer");
+              caps[1].len_from == VSYS_LEN_PTR && caps[1].len_arg == 5 &&
+              caps[2].argi == 5 && !caps[2].at_exit && caps[3].argi == 5 &&
+              caps[3].at_exit,
+          "recvfrom: source address at exit, length through a pointer, "
+          "the length before and after");
     CHECK(vsys_captures(44, false, caps) == 2 &&
               caps[1].kind == VSYS_CAP_SOCKADDR && !caps[1].at_exit &&
               caps[1].len_from == VSYS_LEN_ARG && caps[1].len_arg == 5,
