@@ -27,7 +27,8 @@ int main(void)
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0)
         return 1;
     struct hshare_msg m = {.tgid = 42, .fd = (1 << 30) + 3, .gen = 7}, got;
-    CHECK(!hshare_send(h, &m, pair[0]), "nothing is sent before a plugin connects");
+    CHECK(!hshare_send(h, &m, pair[0]),
+          "nothing is sent before a plugin connects");
 
     int sock = hshare_connect(path);
     CHECK(sock >= 0, "the plugin connects");
