@@ -1,0 +1,350 @@
+/* The origin tracker's learning (origin-int.h): writes into other
+ * processes, a process's own grants, tracers, thread ids and what the
+ * process's memory became (mremap, munmap), from every finished call.
+ *
+ * What is learnt is kept in fixed tables that overwrite their oldest
+ * entries: memory is bounded whatever the guest does, at the price of
+ * forgetting evidence older than the last WRITES writes (documented). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "origin-int.h"
+
+#define RIOV_MAX         64 /* process_vm_writev remote iovecs read (P_RIOV3) */
+#define PTRACE_POKETEXT  4
+#define PTRACE_POKEDATA  5
+#define PTRACE_SETREGS   13
+#define PTRACE_ATTACH    16
+#define PTRACE_DETACH    17
+#define PTRACE_SETREGSET 0x4205
+#define PTRACE_SEIZE     0x4206
+#define CLONE_THREAD     0x00010000
+
+int vorigin_new(struct vorigin **out)
+{
+    *out = calloc(1, sizeof **out);
+    if (*out == NULL)
+        return -ENOMEM;
+    if (vshm_new(&(*out)->shm) < 0 || vpmem_new(&(*out)->mem) < 0) {
+        vshm_free((*out)->shm);
+        free(*out);
+        *out = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void vorigin_free(struct vorigin *o)
+{
+    if (o == NULL)
+        return;
+    vshm_free(o->shm);
+    vpmem_free(o->mem);
+    free(o);
+}
+
+static void push_write(struct vorigin *o, const struct wrec *w)
+{
+    o->w[o->wnext] = *w;
+    o->wnext = (o->wnext + 1) % WRITES;
+    if (o->nw < WRITES)
+        o->nw++;
+}
+
+/* The group of thread @tid: ptrace, process_vm_writev and /proc/TID/mem
+ * take any thread's id, and they all write the group's one memory. */
+static int32_t group_of(const struct vorigin *o, int32_t tid)
+{
+    const struct thread *t = &o->th[(uint32_t)tid % THREADS];
+    return t->tid == tid ? t->tgid : tid;
+}
+
+static void add_write(struct vorigin *o, int32_t target, uint64_t start,
+                      uint64_t len, const struct vigil_syscall *ev,
+                      const char *kind, const char *call)
+{
+    target = group_of(o, target);
+    if (len == 0 || start + len < start || target <= 0 || target == ev->tgid)
+        return; /* its own memory is the process's own business */
+    push_write(o, &(struct wrec){.target = target,
+                                 .start = start,
+                                 .end = start + len,
+                                 .by = who_of(ev),
+                                 .kind = kind,
+                                 .call = call});
+}
+
+static void add_self(struct vorigin *o, int32_t tgid, uint64_t start,
+                     uint64_t len, int prot, const char *call)
+{
+    if (!(prot & (PROT_WRITE | PROT_EXEC)) || len == 0 || start + len < start)
+        return;
+    struct srec *r = &o->s[o->snext];
+    o->snext = (o->snext + 1) % SELFS;
+    if (o->ns < SELFS)
+        o->ns++;
+    *r = (struct srec){.tgid = tgid,
+                       .start = start,
+                       .end = start + len,
+                       .prot = prot,
+                       .call = call};
+}
+
+/* Cut [start, end) out of a remembered range; *tail gets what is left
+ * after it when it fell in the middle (tail->end == 0 otherwise). */
+static bool cut(uint64_t *rs, uint64_t *re, uint64_t start, uint64_t end,
+                uint64_t *tail_start, uint64_t *tail_end)
+{
+    *tail_end = 0;
+    if (*re <= start || *rs >= end)
+        return true; /* untouched */
+    if (*rs >= start && *re <= end)
+        return false; /* gone */
+    if (*rs<start && * re> end) {
+        *tail_start = end;
+        *tail_end = *re;
+    }
+    if (*rs < start)
+        *re = start;
+    else
+        *rs = end;
+    return true;
+}
+
+/* [start, start + len) of @tgid was unmapped or mapped anew: what was
+ * written there or granted there is history of memory that is gone. */
+static void unmapped(struct vorigin *o, int32_t tgid, uint64_t start,
+                     uint64_t len)
+{
+    uint64_t end = start + ((len + 4095) & ~(uint64_t)4095);
+    uint64_t ts, te;
+    if (end <= start)
+        return;
+    for (size_t i = 0; i < o->ns; i++) {
+        struct srec r = o->s[i];
+        if (r.tgid != tgid)
+            continue;
+        if (!cut(&o->s[i].start, &o->s[i].end, start, end, &ts, &te))
+            o->s[i].tgid = 0;
+        else if (te != 0)
+            add_self(o, tgid, ts, te - ts, r.prot, r.call);
+    }
+    for (size_t i = 0; i < o->nw; i++) {
+        struct wrec r = o->w[i];
+        if (r.target != tgid)
+            continue;
+        if (!cut(&o->w[i].start, &o->w[i].end, start, end, &ts, &te)) {
+            o->w[i].target = 0;
+        } else if (te != 0) {
+            r.start = ts;
+            r.end = te;
+            push_write(o, &r);
+        }
+    }
+}
+
+/* The part of [*s, *e) inside [from, from + len), moved by @delta: false
+ * when there is none. */
+static bool shifted(uint64_t *s, uint64_t *e, uint64_t from, uint64_t len,
+                    uint64_t delta)
+{
+    uint64_t lo = *s > from ? *s : from, hi = *e < from + len ? *e : from + len;
+    if (lo >= hi)
+        return false;
+    *s = lo + delta;
+    *e = hi + delta;
+    return true;
+}
+
+/* mremap(old, oldlen, newlen, ...) = new by @tgid: the history of what
+ * stays mapped moves with it; the destination's own history is gone. */
+static void moved(struct vorigin *o, int32_t tgid, uint64_t old,
+                  uint64_t oldlen, uint64_t newlen, uint64_t new)
+{
+    oldlen = (oldlen + 4095) & ~(uint64_t)4095;
+    newlen = (newlen + 4095) & ~(uint64_t)4095;
+    uint64_t keep = oldlen < newlen ? oldlen : newlen;
+    if (old + oldlen < old || new + newlen < new)
+        return;
+    if (new == old) { /* grown or shrunk in place */
+        if (newlen < oldlen)
+            unmapped(o, tgid, old + newlen, oldlen - newlen);
+        return;
+    }
+    unmapped(o, tgid, new, newlen);
+    /* Copies first, oldest first (so the newest stays newest), then the
+     * old range goes; the copies lie outside it (mremap's ranges never
+     * overlap). Where and how many are fixed before: a copy is never
+     * moved again, and one that overwrites the oldest entry of a full
+     * table overwrites one already copied. */
+    size_t ns = o->ns, nw = o->nw;
+    size_t sbase = (o->snext + SELFS - ns) % SELFS;
+    size_t wbase = (o->wnext + WRITES - nw) % WRITES;
+    for (size_t i = 0; i < ns; i++) {
+        struct srec r = o->s[(sbase + i) % SELFS];
+        if (r.tgid == tgid && shifted(&r.start, &r.end, old, keep, new - old))
+            add_self(o, tgid, r.start, r.end - r.start, r.prot, r.call);
+    }
+    for (size_t i = 0; i < nw; i++) {
+        struct wrec r = o->w[(wbase + i) % WRITES];
+        if (r.target == tgid && shifted(&r.start, &r.end, old, keep, new - old))
+            push_write(o, &r);
+    }
+    unmapped(o, tgid, old, oldlen);
+}
+
+static struct trec *tracer_of(struct vorigin *o, int32_t target)
+{
+    int i = tracer_at(o, target);
+    return i >= 0 ? &o->t[i] : NULL;
+}
+
+static void learn_ptrace(struct vorigin *o, const struct vigil_syscall *ev)
+{
+    int64_t req = (int64_t)ev->args[0];
+    int32_t pid = (int32_t)ev->args[1];
+    struct trec *t = tracer_of(o, group_of(o, pid));
+    if (req == PTRACE_POKETEXT || req == PTRACE_POKEDATA) {
+        add_write(o, pid, ev->args[2], 8, ev, "ptrace", "ptrace");
+    } else if (req == PTRACE_ATTACH || req == PTRACE_SEIZE) {
+        if (t == NULL)
+            t = tracer_of(o, 0);
+        if (t != NULL)
+            *t = (struct trec){.target = group_of(o, pid), .by = who_of(ev)};
+    } else if (req == PTRACE_DETACH && t != NULL) {
+        t->target = 0;
+    } else if ((req == PTRACE_SETREGS || req == PTRACE_SETREGSET) &&
+               t != NULL) {
+        t->by = who_of(ev); /* who last moved the thread */
+    }
+}
+
+/* process_vm_writev(pid, local, n, remote, riovcnt, 0) = bytes: the
+ * kernel fills the remote iovecs in order, so the bytes written cover
+ * them from the first on. The capture holds the first RIOV_MAX iovecs, or
+ * fewer when the array's page ended (P_RIOV3 reads a fixed length). */
+static void learn_pvw(struct vorigin *o, const struct vigil_syscall *ev)
+{
+    const struct vigil_capture *c = NULL;
+    for (unsigned i = 0; i < ev->ncaps && c == NULL; i++)
+        if (ev->caps[i].argi == 3 && !ev->caps[i].at_exit)
+            c = &ev->caps[i];
+    if (c == NULL)
+        return;
+    uint64_t left = (uint64_t)ev->ret;
+    uint64_t n = ev->args[4] < c->len / 16 ? ev->args[4] : c->len / 16;
+    for (uint64_t i = 0; i < n && left > 0; i++) {
+        uint64_t iov[2];
+        memcpy(iov, c->data + 16 * i, sizeof iov);
+        uint64_t len = iov[1] < left ? iov[1] : left;
+        add_write(o, (int32_t)ev->args[0], iov[0], len, ev, "process_vm_writev",
+                  "process_vm_writev");
+        left -= len;
+    }
+}
+
+static void forget_thread(struct vorigin *o, int32_t tid)
+{
+    struct thread *t = &o->th[(uint32_t)tid % THREADS];
+    if (t->tid == tid)
+        *t = (struct thread){0, 0};
+}
+
+/* Thread ids seen, so that a write naming one lands on its group. */
+static void learn_thread(struct vorigin *o, int32_t tid, int32_t tgid)
+{
+    struct thread *t = &o->th[(uint32_t)tid % THREADS];
+    if (tid <= 0 || tgid <= 0 || (t->tid == tid && t->tgid == tgid))
+        return;
+    /* A clone3 was taken for a new process (its flags are not captured):
+     * what was copied for it goes, now that it shows it is a thread. */
+    if (tid != tgid) {
+        vpmem_exit(o->mem, tid);
+        vshm_forget(o->shm, tid);
+    }
+    *t = (struct thread){tid, tgid};
+}
+
+void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev)
+{
+    const struct vsys_ent *e = vsys_lookup(ev->nr, ev->compat);
+    struct vpmem_write w;
+    learn_thread(o, ev->tid, ev->tgid);
+    if (e != NULL && e->name != NULL && !strcmp(e->name, "exit")) {
+        forget_thread(o, ev->tid); /* its id may name a new process next */
+        return;
+    }
+    if (ev->compat || ev->state != VIGIL_SC_DONE || ev->ret < 0 || e == NULL ||
+        e->name == NULL)
+        return;
+    const char *n = e->name;
+    bool thread = !strcmp(n, "clone") && (ev->args[0] & CLONE_THREAD);
+    if (thread)
+        learn_thread(o, (int32_t)ev->ret, ev->tgid);
+    /* A new process (clone3's flags are not captured: taken as one until
+     * the child's first call shows its group, see learn_thread). */
+    if (!thread && ev->ret > 0 && group_of(o, (int32_t)ev->ret) == ev->ret &&
+        (!strcmp(n, "fork") || !strcmp(n, "vfork") || !strcmp(n, "clone") ||
+         !strcmp(n, "clone3"))) {
+        vpmem_fork(o->mem, ev->tgid, (int32_t)ev->ret);
+        vshm_fork(o->shm, ev->tgid, (int32_t)ev->ret);
+    }
+    if (!strcmp(n, "process_vm_writev")) {
+        learn_pvw(o, ev);
+    } else if (!strcmp(n, "mremap")) {
+        moved(o, ev->tgid, ev->args[0], ev->args[1], ev->args[2],
+              (uint64_t)ev->ret);
+    } else if (!strcmp(n, "shmget")) {
+        vshm_got(o->shm, (int32_t)ev->ret, ev->args[1]);
+    } else if (!strcmp(n, "shmat")) {
+        vshm_attached(o->shm, ev->tgid, ev->comm, (int32_t)ev->args[0],
+                      (uint64_t)ev->ret, ev->args[2]);
+    } else if (!strcmp(n, "shmdt")) {
+        uint64_t len;
+        vshm_detached(o->shm, ev->tgid, ev->args[0], &len);
+        if (len != 0)
+            unmapped(o, ev->tgid, ev->args[0], len);
+    } else if (!strcmp(n, "ptrace")) {
+        learn_ptrace(o, ev);
+    } else if (vpmem_learn(o->mem, ev, n, &w)) {
+        add_write(o, w.target, w.start, w.len, ev, "proc-mem", n);
+    } else if (!strcmp(n, "mmap")) {
+        unmapped(o, ev->tgid, (uint64_t)ev->ret, ev->args[1]);
+        if (tracer_of(o, ev->tgid) == NULL)
+            add_self(o, ev->tgid, (uint64_t)ev->ret, ev->args[1],
+                     (int)ev->args[2], n);
+    } else if (!strcmp(n, "munmap")) {
+        unmapped(o, ev->tgid, ev->args[0], ev->args[1]);
+    } else if ((!strcmp(n, "mprotect") || !strcmp(n, "pkey_mprotect")) &&
+               tracer_of(o, ev->tgid) == NULL) {
+        add_self(o, ev->tgid, ev->args[0], ev->args[1], (int)ev->args[2], n);
+    }
+}
+
+void vorigin_forget(struct vorigin *o, int32_t tgid, bool exited)
+{
+    for (size_t i = 0; i < o->ns; i++)
+        if (o->s[i].tgid == tgid)
+            o->s[i].tgid = 0;
+    for (size_t i = 0; i < o->nw; i++)
+        if (o->w[i].target == tgid)
+            o->w[i].target = 0;
+    vshm_forget(o->shm, tgid);
+    if (!exited) { /* descriptors and tracers outlive execve */
+        vpmem_exec(o->mem, tgid);
+        return;
+    }
+    vpmem_exit(o->mem, tgid);
+    for (size_t i = 0; i < THREADS; i++)
+        if (o->th[i].tgid == tgid)
+            o->th[i] = (struct thread){0, 0};
+    for (size_t i = 0; i < TRACERS; i++)
+        if (o->t[i].target == tgid || o->t[i].by.pid == tgid)
+            o->t[i].target = 0;
+}
+
+uint64_t vorigin_unfollowed(const struct vorigin *o)
+{
+    return vpmem_unfollowed(o->mem);
+}
