@@ -473,7 +473,17 @@ static int do_capture(const char *dir, const uint8_t *key, uint64_t count,
     return 0;
 }
 
-int main(int argc, char **argv)
+/* What the command line asked for. */
+struct opts {
+    const char *log, *keyfile, *attack, *attack_ctl, *raw, *sink, *capture,
+        *ctl_bind;
+    uint64_t ctl_port, count, size, rate, wait, hb, mtu, queue, linger, idle,
+        gap;
+    bool block;
+};
+
+/* 0, or the exit status of a bad command line. */
+static int parse_opts(int argc, char **argv, struct opts *o)
 {
     enum {
         OPT_LOG = 256,
@@ -522,78 +532,93 @@ int main(int argc, char **argv)
         {"events", required_argument, NULL, OPT_EVENTS},
         {NULL, 0, NULL, 0},
     };
-    const char *log = NULL, *keyfile = NULL, *attack = NULL, *attack_ctl = NULL,
-               *raw = NULL, *sink = NULL, *capture = NULL, *ctl_bind = NULL;
-    uint64_t ctl_port = 0, count = 1000, size = 200, rate = 0, wait = 10000,
-             hb = 3, mtu = 0, queue = 0, linger = 0, idle = 1000, gap = 0;
-    bool block = false;
+    *o = (struct opts){.count = 1000,
+                       .size = 200,
+                       .wait = 10000,
+                       .hb = 3,
+                       .idle = 1000,
+                       .log = NULL,
+                       .keyfile = NULL,
+                       .attack = NULL,
+                       .attack_ctl = NULL,
+                       .raw = NULL,
+                       .sink = NULL,
+                       .capture = NULL,
+                       .ctl_bind = NULL,
+                       .ctl_port = 0,
+                       .rate = 0,
+                       .mtu = 0,
+                       .queue = 0,
+                       .linger = 0,
+                       .gap = 0,
+                       .block = false};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         uint64_t *v = NULL;
         switch (c) {
         case OPT_LOG:
-            log = optarg;
+            o->log = optarg;
             break;
         case OPT_KEY:
-            keyfile = optarg;
+            o->keyfile = optarg;
             break;
         case OPT_ATTACK:
-            attack = optarg;
+            o->attack = optarg;
             break;
         case OPT_ATTACK_CTL:
-            attack_ctl = optarg;
+            o->attack_ctl = optarg;
             break;
         case OPT_RAW:
-            raw = optarg;
+            o->raw = optarg;
             break;
         case OPT_RAW_SINK:
-            sink = optarg;
+            o->sink = optarg;
             break;
         case OPT_CAPTURE:
-            capture = optarg;
+            o->capture = optarg;
             break;
         case OPT_EVENTS:
             events_file = optarg;
             break;
         case OPT_BLOCK:
-            block = true;
+            o->block = true;
             break;
         case OPT_CTL_BIND:
-            ctl_bind = optarg;
+            o->ctl_bind = optarg;
             break;
         case OPT_CTL:
-            v = &ctl_port;
+            v = &o->ctl_port;
             break;
         case OPT_COUNT:
-            v = &count;
+            v = &o->count;
             break;
         case OPT_SIZE:
-            v = &size;
+            v = &o->size;
             break;
         case OPT_RATE:
-            v = &rate;
+            v = &o->rate;
             break;
         case OPT_GAP:
-            v = &gap;
+            v = &o->gap;
             break;
         case OPT_WAIT:
-            v = &wait;
+            v = &o->wait;
             break;
         case OPT_HB:
-            v = &hb;
+            v = &o->hb;
             break;
         case OPT_MTU:
-            v = &mtu;
+            v = &o->mtu;
             break;
         case OPT_QUEUE:
-            v = &queue;
+            v = &o->queue;
             break;
         case OPT_LINGER:
-            v = &linger;
+            v = &o->linger;
             break;
         case OPT_IDLE:
-            v = &idle;
+            v = &o->idle;
             break;
         default:
             return EXIT_USAGE;
@@ -603,32 +628,41 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (ctl_port > 65535 || size > 79000 || mtu > VLOG_MTU_MAX) {
+    if (o->ctl_port > 65535 || o->size > 79000 || o->mtu > VLOG_MTU_MAX) {
         cli_error("a number is out of range");
         return EXIT_USAGE;
     }
-    if (sink != NULL)
-        return do_raw_sink(sink, idle, 600);
-    if (raw != NULL)
-        return do_raw(raw, count, mtu ? mtu : VLOG_MTU_DEFAULT);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_opts(argc, argv, &o);
+    if (rc != 0)
+        return rc;
+    if (o.sink != NULL)
+        return do_raw_sink(o.sink, o.idle, 600);
+    if (o.raw != NULL)
+        return do_raw(o.raw, o.count, o.mtu ? o.mtu : VLOG_MTU_DEFAULT);
     if (sodium_init() < 0)
         return 1;
     uint8_t key[VLOG_KEY_LEN];
-    if (keyfile == NULL || vlog_key_load(keyfile, key) < 0) {
+    if (o.keyfile == NULL || vlog_key_load(o.keyfile, key) < 0) {
         cli_error("--key FILE: 32 bytes or 64 hex digits");
         return EXIT_USAGE;
     }
-    if (capture != NULL)
-        return do_capture(capture, key, count, size);
-    if (attack != NULL)
-        return do_attack(attack, key);
-    if (attack_ctl != NULL)
-        return do_attack_control(attack_ctl, key);
-    if (log == NULL) {
+    if (o.capture != NULL)
+        return do_capture(o.capture, key, o.count, o.size);
+    if (o.attack != NULL)
+        return do_attack(o.attack, key);
+    if (o.attack_ctl != NULL)
+        return do_attack_control(o.attack_ctl, key);
+    if (o.log == NULL) {
         cli_error("--log URL is needed");
         return EXIT_USAGE;
     }
-    uint64_t period = rate ? 1000000000ull / rate : gap * 1000000ull;
-    return do_send(log, key, ctl_bind, ctl_port, count, size, period, wait, hb,
-                   mtu, queue, block, linger);
+    uint64_t period = o.rate ? 1000000000ull / o.rate : o.gap * 1000000ull;
+    return do_send(o.log, key, o.ctl_bind, o.ctl_port, o.count, o.size, period,
+                   o.wait, o.hb, o.mtu, o.queue, o.block, o.linger);
 }
