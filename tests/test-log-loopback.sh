@@ -154,4 +154,26 @@ expect_eq "full queue: every record sent is received or counted lost" \
     "$(stat "$TMP/g" '.sessions[0].records + .sessions[0].lost')" \
     "$(jq .sent_records "$TMP/g.send")"
 
+# 8. The FIN's copies are spread in time: a receiver deaf to every FIN for
+# the first 20 ms after one (a socket buffer that was full when the session
+# ended) still learns the session's end and total.
+PROXY=$((base + 2))
+python3 tests/udp_deaf.py "127.0.0.1:$PROXY" "127.0.0.1:$DATA" 20 \
+    >"$TMP/deaf.out" 2>&1 &
+DEAF=$!
+wait_for_line "$TMP/deaf.out" '^ready' || fail "udp_deaf.py did not start"
+start_logd "$TMP/h" --control "udp://127.0.0.1:$CTL" --no-db
+"$LOGSEND" --log "udp://127.0.0.1:$PROXY" --key "$TMP/key" \
+    --control-port $CTL --count 1000 >"$TMP/h.send" 2>/dev/null
+wait_ended "$TMP/h"
+stop_logd
+kill -TERM $DEAF
+wait $DEAF
+check "deaf receiver: FIN copies were dropped ($(cat "$TMP/deaf.out" | tail -n 1))" \
+    grep -q 'fin_dropped=[1-9]' "$TMP/deaf.out"
+expect_eq "deaf receiver: a later FIN copy ended the session" \
+    "$(stat "$TMP/h" '.sessions[0].ended')" true
+expect_eq "... with every record received or counted lost" \
+    "$(stat "$TMP/h" '.sessions[0].records + .sessions[0].lost')" 1000
+
 done_testing

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -347,13 +348,18 @@ uint64_t sender_drain(struct vlog_sender *s, bool flush)
     return consumed + p.ndg;
 }
 
+/* The session's end and total. Over UDP the copies are spread over about
+ * 130 ms: a receiver whose socket buffer is full when the session ends
+ * (logd still writing the burst before it) drops copies sent back to
+ * back all at once, and then never learns the total. */
 static void send_fin(struct vlog_sender *s)
 {
+    static const unsigned gap_ms[FIN_COPIES] = {0, 1, 5, 25, 100};
     if (s->tcp && !tcp_ready(s))
         return;
     unsigned copies = s->tcp ? 1 : FIN_COPIES;
     for (unsigned i = 0; i < copies; i++) {
-        uint8_t *buf = dg_at(s, i) + VLOG_FRAME_HDR;
+        uint8_t *buf = dg_at(s, 0) + VLOG_FRAME_HDR;
         struct vlog_hdr h = {
             .type = VLOG_T_FIN,
             .session = s->session,
@@ -362,9 +368,11 @@ static void send_fin(struct vlog_sender *s)
             .first = s->rec_next,
         };
         int n = vlog_encode(buf, s->mtu, &h, NULL, 0, s->key);
-        s->dglen[i] = n > 0 ? (size_t)n : 0;
+        s->dglen[0] = n > 0 ? (size_t)n : 0;
+        if (gap_ms[i] > 0)
+            nanosleep(&(struct timespec){0, (long)gap_ms[i] * 1000000}, NULL);
+        send_batch(s, 1);
     }
-    send_batch(s, copies);
 }
 
 void sender_stop_session(struct vlog_sender *s)
