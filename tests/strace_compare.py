@@ -113,9 +113,20 @@ VARIES = {"getpid": "an id", "getppid": "an id", "gettid": "an id",
           "mmap": "an address", "mremap": "an address"}
 
 
+# A futex wait returns 0 when it is woken and -EAGAIN when the word had
+# changed before it slept (or -ETIMEDOUT): which one depends on how the
+# threads were scheduled in that boot, not on the tracer.
+WAKEUPS = {0, -11, -110}
+
+
 def normalize(calls):
-    return [(n, VARIES[n] if n in VARIES and isinstance(r, int) and r > 0
-             and not inj else r, inj) for n, r, inj in calls]
+    def one(n, r, inj):
+        if inj or not isinstance(r, int):
+            return r
+        if n in VARIES and r > 0:
+            return VARIES[n]
+        return "a wake-up" if n == "futex" and r in WAKEUPS else r
+    return [(n, one(n, r, inj), inj) for n, r, inj in calls]
 
 
 VIGIL_LINE = re.compile(r"^\[pid +(\d+)\] (?:\[i386\] )?(.*)$")
