@@ -16,23 +16,6 @@ uint32_t capture_ppoll_room(void)
     return sizeof(struct vsys_ppoll) + 8 * VSYS_POLL_MAX + PP_TAIL;
 }
 
-/* One part at addr: its bit in have or, unreadable, in fault. */
-static void pp_part(struct vcpu *v, uint64_t addr, uint8_t *dst, uint32_t len,
-                    unsigned bit, struct vsys_ppoll *h)
-{
-    bool fault;
-
-    if (addr == 0 || len == 0)
-        return;
-    capture_read(v, addr, dst, len, false, &fault);
-    if (fault) {
-        memset(dst, 0, len);
-        h->fault |= (uint8_t)(1u << bit);
-    } else {
-        h->have |= (uint8_t)(1u << bit);
-    }
-}
-
 uint32_t capture_ppoll(struct vcpu *v, const uint64_t args[6], bool sigset,
                        uint8_t *dst, uint32_t room)
 {
@@ -47,10 +30,11 @@ uint32_t capture_ppoll(struct vcpu *v, const uint64_t args[6], bool sigset,
         return 0;
     h.fds_len = (uint16_t)len;
     memset(p, 0, len + PP_TAIL);
-    pp_part(v, args[0], p, len, VSYS_PP_FDS, &h);
-    pp_part(v, args[2], p + len, 16, VSYS_PP_TIMEOUT, &h);
+    capture_part(v, args[0], p, len, VSYS_PP_FDS, &h.have, &h.fault);
+    capture_part(v, args[2], p + len, 16, VSYS_PP_TIMEOUT, &h.have, &h.fault);
     if (sigset && args[4] == 8)
-        pp_part(v, args[3], p + len + 16, 8, VSYS_PP_SIGSET, &h);
+        capture_part(v, args[3], p + len + 16, 8, VSYS_PP_SIGSET, &h.have,
+                     &h.fault);
     memcpy(dst, &h, sizeof h);
     return total;
 }

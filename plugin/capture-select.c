@@ -15,23 +15,6 @@ uint32_t capture_fdsets_room(void)
     return sizeof(struct vsys_fdsets) + 3 * VSYS_FDSET_MAX + TAIL;
 }
 
-/* One part at addr: its bit in *have or, unreadable, in *fault. */
-static void fdsets_part(struct vcpu *v, uint64_t addr, uint8_t *dst,
-                        uint32_t len, unsigned bit, struct vsys_fdsets *h)
-{
-    bool fault;
-
-    if (addr == 0 || len == 0)
-        return;
-    capture_read(v, addr, dst, len, false, &fault);
-    if (fault) {
-        memset(dst, 0, len);
-        h->fault |= (uint8_t)(1u << bit);
-    } else {
-        h->have |= (uint8_t)(1u << bit);
-    }
-}
-
 uint32_t capture_fdsets(struct vcpu *v, const uint64_t args[6], bool sigarg,
                         uint8_t *dst, uint32_t room)
 {
@@ -51,17 +34,19 @@ uint32_t capture_fdsets(struct vcpu *v, const uint64_t args[6], bool sigarg,
     p = dst + sizeof h;
     memset(p, 0, 3 * len + TAIL);
     for (unsigned k = 0; k < 3; k++)
-        fdsets_part(v, args[1 + k], p + k * len, len, k, &h);
+        capture_part(v, args[1 + k], p + k * len, len, k, &h.have, &h.fault);
     p += 3 * len;
-    fdsets_part(v, args[4], p, 16, VSYS_FDS_TIMEOUT, &h);
+    capture_part(v, args[4], p, 16, VSYS_FDS_TIMEOUT, &h.have, &h.fault);
     if (sigarg) {
-        fdsets_part(v, args[5], p + 16, 16, VSYS_FDS_SIGARG, &h);
+        capture_part(v, args[5], p + 16, 16, VSYS_FDS_SIGARG, &h.have,
+                     &h.fault);
         if (h.have & (1u << VSYS_FDS_SIGARG)) {
             uint64_t ss, sslen;
             memcpy(&ss, p + 16, 8);
             memcpy(&sslen, p + 24, 8);
             if (sslen == 8)
-                fdsets_part(v, ss, p + 32, 8, VSYS_FDS_SIGSET, &h);
+                capture_part(v, ss, p + 32, 8, VSYS_FDS_SIGSET, &h.have,
+                             &h.fault);
         }
     }
     memcpy(dst, &h, sizeof h);

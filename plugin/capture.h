@@ -2,6 +2,8 @@
 #ifndef VIGIL_PLUGIN_CAPTURE_H
 #define VIGIL_PLUGIN_CAPTURE_H
 
+#include <string.h>
+
 #include "vcpu.h"
 #include "vigil/ring.h"
 #include "vigil/syscalls.h"
@@ -13,6 +15,25 @@ void capture_setup(const struct vring_config *cfg);
  * read short. */
 uint32_t capture_read(struct vcpu *v, uint64_t addr, uint8_t *dst, uint32_t max,
                       bool stop_at_nul, bool *fault);
+
+/* One part of a compound capture (select's sets, ppoll's array...): @len
+ * bytes at @addr into @dst, marked in *@have by @bit, or zeroed and marked
+ * in *@fault when unreadable. A NULL address or no length reads nothing. */
+static inline void capture_part(struct vcpu *v, uint64_t addr, uint8_t *dst,
+                                uint32_t len, unsigned bit, uint8_t *have,
+                                uint8_t *fault)
+{
+    bool bad;
+    if (addr == 0 || len == 0)
+        return;
+    capture_read(v, addr, dst, len, false, &bad);
+    if (bad) {
+        memset(dst, 0, len);
+        *fault |= (uint8_t)(1u << bit);
+    } else {
+        *have |= (uint8_t)(1u << bit);
+    }
+}
 
 /* Bytes capture `c` may take in a record, blob header included. */
 uint32_t capture_room(const struct vsys_cap *c);
