@@ -162,6 +162,27 @@ static int judge(const struct vorigin *o, const struct vigil_syscall *ev,
     return 2;
 }
 
+/* Judge the code at @addr and keep the verdict in @out when it is worse
+ * than *@worst. Returns @addr's region. */
+static const struct vmmap_region *weigh(const struct vorigin *o,
+                                        const struct vmmap *maps,
+                                        const struct vigil_syscall *ev,
+                                        uint64_t addr, bool via_branch,
+                                        int *worst, struct vigil_origin *out)
+{
+    const struct vmmap_region *g = vmmap_find(maps, ev->tgid, addr);
+    struct vigil_origin v;
+    memset(&v, 0, sizeof v);
+    int j = judge(o, ev, g, addr, &v);
+    if (j > *worst) {
+        *worst = j;
+        out->kind = v.kind;
+        out->evidence = v.evidence;
+        out->evidence.via_branch = via_branch;
+    }
+    return g;
+}
+
 bool vorigin_resolve(const struct vorigin *o, const struct vmmap *maps,
                      const struct vigil_syscall *ev, struct vigil_origin *out)
 {
@@ -179,15 +200,8 @@ bool vorigin_resolve(const struct vorigin *o, const struct vmmap *maps,
     uint64_t pick_addr = ev->ip;
     for (unsigned i = 0; i < n; i++) {
         uint64_t frame = i == 0 ? ev->ip : c->chain[i - 1];
-        const struct vmmap_region *g = vmmap_find(maps, ev->tgid, frame);
-        struct vigil_origin v;
-        memset(&v, 0, sizeof v);
-        int j = judge(o, ev, g, frame, &v);
-        if (j > worst) {
-            worst = j;
-            out->kind = v.kind;
-            out->evidence = v.evidence;
-        }
+        const struct vmmap_region *g =
+            weigh(o, maps, ev, frame, false, &worst, out);
         if (i == 0 || (g != NULL && pick != NULL && wrapper(pick->name))) {
             pick = g;
             pick_addr = frame;
@@ -202,17 +216,8 @@ bool vorigin_resolve(const struct vorigin *o, const struct vmmap *maps,
      * the call's maker. */
     unsigned nbranch = c != NULL && c->branches != NULL ? c->nbranch : 0;
     for (unsigned i = nbranch; i-- > 0;) {
-        uint64_t from = c->branches[i].from;
-        const struct vmmap_region *g = vmmap_find(maps, ev->tgid, from);
-        struct vigil_origin v;
-        memset(&v, 0, sizeof v);
-        int j = judge(o, ev, g, from, &v);
-        if (j > worst) {
-            worst = j;
-            out->kind = v.kind;
-            out->evidence = v.evidence;
-            out->evidence.via_branch = true;
-        }
+        const struct vmmap_region *g =
+            weigh(o, maps, ev, c->branches[i].from, true, &worst, out);
         if (g == NULL || !wrapper(g->name))
             break;
     }
