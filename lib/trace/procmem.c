@@ -123,29 +123,8 @@ static bool is(const struct comp *c, const char *w)
     return c->n == strlen(w) && !memcmp(c->s, w, c->n);
 }
 
-static int32_t number(const struct comp *c)
-{
-    int64_t v = 0;
-    if (c->n == 0 || c->n > 9 || c->s[0] == '0')
-        return 0;
-    for (size_t i = 0; i < c->n; i++) {
-        if (c->s[i] < '0' || c->s[i] > '9')
-            return 0;
-        v = v * 10 + (c->s[i] - '0');
-    }
-    return (int32_t)v;
-}
-
-/* A path being walked: the links it went through are rewritten into
- * @text, which the components then point into. */
-struct walker {
-    struct vpmem *m;
-    const struct vigil_syscall *ev;
-    char text[LINKS][40];
-    unsigned links;
-};
-
-static int64_t fdnum(const struct comp *c)
+/* A component of at most 9 decimal digits, or -1. */
+static int64_t digits(const struct comp *c)
 {
     int64_t v = 0;
     if (c->n == 0 || c->n > 9)
@@ -157,6 +136,22 @@ static int64_t fdnum(const struct comp *c)
     }
     return v;
 }
+
+/* A pid as /proc names it (no leading zero), or 0. */
+static int32_t number(const struct comp *c)
+{
+    int64_t v = digits(c);
+    return v > 0 && c->s[0] != '0' ? (int32_t)v : 0;
+}
+
+/* A path being walked: the links it went through are rewritten into
+ * @text, which the components then point into. */
+struct walker {
+    struct vpmem *m;
+    const struct vigil_syscall *ev;
+    char text[LINKS][40];
+    unsigned links;
+};
 
 /* The text of a followed file's path, without the leading '/'. */
 static size_t path_text(const struct ofile *f, char *buf, size_t cap)
@@ -186,7 +181,7 @@ static size_t follow(struct walker *w, struct comp *c, size_t n)
                                                               : number(&c[1]);
     if (owner <= 0)
         return n;
-    struct fdrec *d = fd_of(w->m, owner, fdnum(&c[n - 1]));
+    struct fdrec *d = fd_of(w->m, owner, digits(&c[n - 1]));
     if (d == NULL || w->links == LINKS)
         return n;
     char *t = w->text[w->links++];
@@ -253,7 +248,6 @@ static const struct vigil_capture *path_of(const struct vigil_syscall *ev,
     return NULL;
 }
 
-/* open(path) / openat(dirfd, path) / openat2 = fd. */
 /* The working directory of @tgid when it is a /proc/N directory. */
 static struct cwd *cwd_of(struct vpmem *m, int32_t tgid)
 {
@@ -343,11 +337,16 @@ static bool settled(const struct vpmem *m, int32_t child)
     return false;
 }
 
-/* The child's descriptors are copies of the parent's, on the same files. */
-static void copy_fds(struct vpmem *m, int32_t parent, int32_t child)
+static void settle(struct vpmem *m, int32_t child)
 {
     m->settled[m->snext] = child;
     m->snext = (m->snext + 1) % CHILDREN;
+}
+
+/* The child's descriptors are copies of the parent's, on the same files. */
+static void copy_fds(struct vpmem *m, int32_t parent, int32_t child)
+{
+    settle(m, child);
     struct cwd *cw = cwd_of(m, parent);
     if (cw != NULL)
         set_cwd(m, child, &cw->dir);
@@ -362,12 +361,10 @@ void vpmem_fork(struct vpmem *m, int32_t parent, int32_t child)
 {
     if (child <= 0 || settled(m, child))
         return;
-    if (m->live > 0 || m->ncwd > 0) {
+    if (m->live > 0 || m->ncwd > 0)
         copy_fds(m, parent, child);
-    } else { /* nothing to copy; a later lookup must not copy either */
-        m->settled[m->snext] = child;
-        m->snext = (m->snext + 1) % CHILDREN;
-    }
+    else /* nothing to copy; a later lookup must not copy either */
+        settle(m, child);
 }
 
 /* @fd of the call's process; a child whose fork was not seen yet takes
@@ -416,6 +413,19 @@ static bool learn_io(struct vpmem *m, struct fdrec *d,
     return false;
 }
 
+/* The calls whose first argument is a descriptor this follows the uses of:
+ * others are not looked up (a scan of the table each, while any is open). */
+static bool on_fd(const char *name)
+{
+    static const char *const names[] = {
+        "close", "lseek", "read", "readv", "preadv2",  "write",   "writev",
+        "dup",   "dup2",  "dup3", "fcntl", "pwrite64", "pwritev", "pwritev2"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(name, names[i]))
+            return true;
+    return false;
+}
+
 bool vpmem_learn(struct vpmem *m, const struct vigil_syscall *ev,
                  const char *name, struct vpmem_write *w)
 {
@@ -456,6 +466,8 @@ bool vpmem_learn(struct vpmem *m, const struct vigil_syscall *ev,
         }
         return false;
     }
+    if (m->live == 0 || !on_fd(name))
+        return false;
     struct fdrec *d = lookup(m, ev, (int64_t)ev->args[0]);
     if (d == NULL) { /* dup2 onto a descriptor we know closes it */
         if (!strcmp(name, "dup2") || !strcmp(name, "dup3"))
