@@ -1,13 +1,13 @@
 """udp_deaf.py LISTEN_HOST:PORT SERVER_HOST:PORT DEAF_MS: forwards log
 datagrams from one sender to logd, but drops every FIN (header type 5)
-that arrives within DEAF_MS of the first FIN: a receiver whose socket
-buffer happens to be full when the session ends. Prints "ready" once it
-listens, its counts on SIGTERM."""
+sent within DEAF_MS of the first FIN: a receiver whose socket buffer
+happens to be full when the session ends. "Sent" is the header's time_ns,
+so the proxy's own delays in reading do not move the window. Prints
+"ready" once it listens, its counts on SIGTERM."""
 import select
 import signal
 import socket
 import sys
-import time
 
 
 def addr(s):
@@ -35,9 +35,9 @@ def main():
             continue
         data = sock.recv(65536)
         if len(data) > 5 and data[5] == 5:  # FIN
-            now = time.monotonic()
-            first_fin = first_fin if first_fin is not None else now
-            if now - first_fin < deaf:
+            sent = int.from_bytes(data[24:32], "big") / 1e9  # time_ns
+            first_fin = first_fin if first_fin is not None else sent
+            if sent - first_fin < deaf:
                 counts["fin_dropped"] += 1
                 continue
             counts["fin_forwarded"] += 1

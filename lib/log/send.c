@@ -359,6 +359,8 @@ static void send_fin(struct vlog_sender *s)
         return;
     unsigned copies = s->tcp ? 1 : FIN_COPIES;
     for (unsigned i = 0; i < copies; i++) {
+        if (gap_ms[i] > 0)
+            nanosleep(&(struct timespec){0, (long)gap_ms[i] * 1000000}, NULL);
         uint8_t *buf = dg_at(s, 0) + VLOG_FRAME_HDR;
         struct vlog_hdr h = {
             .type = VLOG_T_FIN,
@@ -369,8 +371,6 @@ static void send_fin(struct vlog_sender *s)
         };
         int n = vlog_encode(buf, s->mtu, &h, NULL, 0, s->key);
         s->dglen[0] = n > 0 ? (size_t)n : 0;
-        if (gap_ms[i] > 0)
-            nanosleep(&(struct timespec){0, (long)gap_ms[i] * 1000000}, NULL);
         send_batch(s, 1);
     }
 }
