@@ -11,6 +11,7 @@
 #include "vigil/event.h"
 
 #include "check.h"
+#include "evcheck.h"
 
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -584,9 +585,6 @@ static void test_rows(void)
         struct vigil_syscall ev;
         struct vigil_capture *c;
         uint8_t in[16] = {0};
-        char got[4096], want[4096];
-        bool ok;
-        int n;
 
         memset(&ev, 0, sizeof ev);
         ev.tid = ev.tgid = 42;
@@ -616,17 +614,7 @@ static void test_rows(void)
                 .len = r->m ? (uint16_t)build(blob, r->m) : 0,
                 .data = blob};
         }
-        snprintf(want, sizeof want, "[pid    42] %s", r->text);
-        n = vigil_syscall_text(&ev, got, sizeof got);
-        ok = n >= 0 && !strcmp(got, want);
-        CHECK(ok, "row %zu text: %s%s%s", i, want,
-              ok ? "" : "\n    got: ", ok ? "" : got);
-        if (!r->json)
-            continue;
-        n = vigil_syscall_json(&ev, got, sizeof got);
-        ok = n >= 0 && strstr(got, r->json);
-        CHECK(ok, "row %zu JSON has %s%s%s", i, r->json,
-              ok ? "" : "\n    got: ", ok ? "" : got);
+        check_event(&ev, i, r->text, r->json);
     }
 }
 

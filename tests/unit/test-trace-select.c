@@ -10,6 +10,7 @@
 #include "vigil/event.h"
 
 #include "check.h"
+#include "evcheck.h"
 
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -260,9 +261,6 @@ static void test_rows(void)
     for (size_t i = 0; i < NROWS(rows); i++) {
         const struct row *r = &rows[i];
         struct vigil_syscall ev;
-        char got[4096], want[4096];
-        bool ok;
-        int n;
 
         memset(&ev, 0, sizeof ev);
         ev.tid = ev.tgid = 42;
@@ -274,17 +272,7 @@ static void test_rows(void)
             add(&ev, bin, false, r->in);
         if (r->out)
             add(&ev, bout, true, r->out);
-        snprintf(want, sizeof want, "[pid    42] %s", r->text);
-        n = vigil_syscall_text(&ev, got, sizeof got);
-        ok = n >= 0 && !strcmp(got, want);
-        CHECK(ok, "row %zu text: %s%s%s", i, want,
-              ok ? "" : "\n    got: ", ok ? "" : got);
-        if (!r->json)
-            continue;
-        n = vigil_syscall_json(&ev, got, sizeof got);
-        ok = n >= 0 && strstr(got, r->json);
-        CHECK(ok, "row %zu JSON has %s%s%s", i, r->json,
-              ok ? "" : "\n    got: ", ok ? "" : got);
+        check_event(&ev, i, r->text, r->json);
     }
 }
 
