@@ -8,7 +8,10 @@
  * With --int80 it makes i386 calls instead; with --shared-tls two threads
  * that share their TLS (a clone without CLONE_SETTLS) take turns writing
  * to two pipes, so that only the kernel's own record of the running thread
- * tells them apart.
+ * tells them apart. With --jump one `syscall` instruction is reached two
+ * ways: after `mov $39, %eax` (getpid), and by a jump onto it with 110
+ * (getppid) in eax, which the number seen in the code before it must not
+ * name.
  * Raw system calls keep libc from adding or merging any. Each step prints
  * what the test will look for, so the expected values come from the run.
  */
@@ -46,6 +49,24 @@ static long int80(long nr, long a, long b, long c)
 }
 
 static const char int80_msg[] = "int80 says hi\n";
+
+/* --jump: getpid falling through, getppid jumping past the mov. */
+static long jump_syscall(long jump)
+{
+    long ret;
+    __asm__ volatile("test %1, %1\n\t"
+                     "jz 2f\n\t"
+                     "mov $110, %%eax\n\t"
+                     "jmp 1f\n"
+                     "2:\n\t"
+                     "mov $39, %%eax\n"
+                     "1:\n\t"
+                     "syscall"
+                     : "=&a"(ret)
+                     : "r"(jump)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
 
 /* --shared-tls: the threads hand a token back and forth, TURNS times. */
 #define TURNS 4
@@ -100,6 +121,11 @@ int main(int argc, char **argv)
         long pid = int80(20, 0, 0, 0);
         long n = int80(4, 1, (long)(uintptr_t)int80_msg, sizeof int80_msg - 1);
         printf("int80 getpid %ld write %ld\n", pid, n);
+        return 0;
+    }
+    if (argc > 1 && !strcmp(argv[1], "--jump")) {
+        long pid = jump_syscall(0), ppid = jump_syscall(1);
+        printf("jump getpid %ld getppid %ld\n", pid, ppid);
         return 0;
     }
     if (argc > 1 && !strcmp(argv[1], "--shared-tls"))

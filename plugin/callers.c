@@ -60,7 +60,7 @@ uint32_t callers_fill(unsigned vcpu, struct vcpu *v, const struct vraw_task *t,
     c->h.type = VRAW_CALLERS;
     c->h.vcpu = (uint16_t)vcpu;
     c->h.flags = 0;
-    c->h.ts_ns = vigil_now_ns(CLOCK_MONOTONIC);
+    c->h.ts_ns = stamp_now(&v->clk);
     c->task = t->task;
     c->tid = t->tid;
     c->nchain = (uint16_t)nc;

@@ -63,7 +63,7 @@ void tracer_note(unsigned vcpu, uint32_t code, uint64_t arg)
     n->h.size = sizeof *n;
     n->h.vcpu = (uint16_t)vcpu;
     n->h.flags = 0;
-    n->h.ts_ns = vigil_now_ns(CLOCK_MONOTONIC);
+    n->h.ts_ns = stamp_now(&tracer.vcpus[vcpu].clk);
     n->code = code;
     n->arg = arg;
     vring_commit(tracer.ring, vcpu, sizeof *n);
@@ -81,7 +81,7 @@ struct vraw_exit *tracer_exit_record(unsigned vcpu, uint32_t room,
     x->h.type = VRAW_SYS_EXIT;
     x->h.vcpu = (uint16_t)vcpu;
     x->h.flags = (uint16_t)((p->compat ? VRAW_F_COMPAT : 0) | x_flags);
-    x->h.ts_ns = vigil_now_ns(CLOCK_MONOTONIC);
+    x->h.ts_ns = stamp_now(&tracer.vcpus[vcpu].clk);
     x->h.size = sizeof *x;
     x->task = p->task;
     x->tid = p->tid;
@@ -194,7 +194,7 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
     e->h.type = VRAW_SYS_ENTER;
     e->h.vcpu = (uint16_t)vcpu;
     e->h.flags = flags;
-    e->h.ts_ns = vigil_now_ns(CLOCK_MONOTONIC);
+    e->h.ts_ns = stamp_now(&v->clk);
     e->nr = nr;
     memcpy(e->args, args, sizeof e->args);
     e->ip = ip;
@@ -287,11 +287,55 @@ static uint64_t entry_ip(struct vcpu *v, uint64_t ip, enum insn_kind kind)
     return same ? at : ip;
 }
 
+/* An entry callback's data: the instruction's address at translation, its
+ * kind, and the call number when the translation shows it (see
+ * known_number()), plus one; 0: read rax. */
+#define ENTRY_IP_BITS 48
+#define ENTRY_NR_BITS 11
+#define ENTRY_NR_MAX  ((1u << ENTRY_NR_BITS) - 2)
+
+static void *entry_data(uint64_t vaddr, enum insn_kind k, uint32_t nr1)
+{
+    return (void *)(uintptr_t)(vaddr | (uint64_t)nr1 << ENTRY_IP_BITS |
+                               (uint64_t)k
+                                   << (ENTRY_IP_BITS + ENTRY_NR_BITS));
+}
+
+/* The call number a `syscall` is certain to see, from the instruction
+ * before it in the same translation block: `mov $N, %eax` (b8 imm32) or
+ * `mov $N, %rax` (48 c7 c0 imm32), which is how libc's wrappers load it.
+ * A block is only ever entered at its start, so that instruction ran just
+ * before; a jump straight onto the `syscall` starts a block of its own,
+ * where nothing precedes it. Saves the rax read (a call through QEMU's
+ * gdb register path) on most calls. Returns the number plus one; 0: not
+ * known. */
+static uint32_t known_number(struct qemu_plugin_insn *prev)
+{
+    uint8_t b[7];
+    size_t len = prev == NULL ? 0 : qemu_plugin_insn_size(prev);
+    if (len != 5 && len != 7)
+        return 0;
+    if (qemu_plugin_insn_data(prev, b, len) != len)
+        return 0;
+    const uint8_t *imm;
+    if (len == 5 && b[0] == 0xb8)
+        imm = b + 1;
+    else if (len == 7 && b[0] == 0x48 && b[1] == 0xc7 && b[2] == 0xc0)
+        imm = b + 3;
+    else
+        return 0;
+    uint32_t nr = (uint32_t)imm[0] | (uint32_t)imm[1] << 8 |
+                  (uint32_t)imm[2] << 16 | (uint32_t)imm[3] << 24;
+    return nr <= ENTRY_NR_MAX ? nr + 1 : 0;
+}
+
 static void on_entry(unsigned int vcpu, void *udata)
 {
-    uintptr_t u = (uintptr_t)udata;
-    enum insn_kind kind = (enum insn_kind)(u >> 56);
-    uint64_t ip = u & ((1ull << 56) - 1);
+    uint64_t u = (uintptr_t)udata;
+    enum insn_kind kind =
+        (enum insn_kind)(u >> (ENTRY_IP_BITS + ENTRY_NR_BITS));
+    uint32_t nr1 = (uint32_t)(u >> ENTRY_IP_BITS) & ((1u << ENTRY_NR_BITS) - 1);
+    uint64_t ip = u & ((1ull << ENTRY_IP_BITS) - 1);
     if (vcpu >= tracer.nrings || !tracer.vcpus[vcpu].ready)
         return;
     struct vcpu *v = &tracer.vcpus[vcpu];
@@ -309,7 +353,7 @@ static void on_entry(unsigned int vcpu, void *udata)
     }
     ip = entry_ip(v, ip, kind);
     uint64_t args[6] = {0};
-    uint64_t nr = reg(v, R_RAX);
+    uint64_t nr = nr1 != 0 ? nr1 - 1 : reg(v, R_RAX);
     if (compat)
         nr &= 0xffffffff;
     const struct vsys_ent *ent = read_args(v, nr, compat, args);
@@ -448,7 +492,10 @@ static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
         if (k == K_SYSCALL || k == K_INT80 || k == K_SYSENTER)
             qemu_plugin_register_vcpu_insn_exec_cb(
                 insn, on_entry, tracer.entry_flags,
-                (void *)(uintptr_t)(vaddr | (uint64_t)k << 56));
+                entry_data(vaddr, k,
+                           k == K_SYSCALL && i > 0
+                               ? known_number(qemu_plugin_tb_get_insn(tb, i - 1))
+                               : 0));
         else if (k == K_VMCALL && hcall_enabled())
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_vmcall,
                                                    QEMU_PLUGIN_CB_RW_REGS_PC,
@@ -509,6 +556,8 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
     tracer.str_max = cfg->str_max;
     const struct vact_config *act = &vring_shm(ring)->act;
     tracer.tracing = (act->flags & VACT_TRACE) != 0;
+    if (tracer.tracing)
+        stamp_init();
     tracer.hide = hide_setup(act, ring);
     tracer.inject = tracer.tracing && inject_setup(act);
     tracer.callers = tracer.tracing && callers_setup(act);

@@ -253,7 +253,7 @@ static void send(struct vring_map *ring, unsigned vcpu, struct vcpu *v,
     r->nvmas = w.n;
     r->flags = w.flags;
     r->h.size = (uint16_t)(w.at - (uint8_t *)r);
-    r->h.ts_ns = vigil_now_ns(CLOCK_MONOTONIC);
+    r->h.ts_ns = stamp_now(&v->clk);
     vring_commit(ring, vcpu, r->h.size);
 }
 
