@@ -297,8 +297,7 @@ static uint64_t entry_ip(struct vcpu *v, uint64_t ip, enum insn_kind kind)
 static void *entry_data(uint64_t vaddr, enum insn_kind k, uint32_t nr1)
 {
     return (void *)(uintptr_t)(vaddr | (uint64_t)nr1 << ENTRY_IP_BITS |
-                               (uint64_t)k
-                                   << (ENTRY_IP_BITS + ENTRY_NR_BITS));
+                               (uint64_t)k << (ENTRY_IP_BITS + ENTRY_NR_BITS));
 }
 
 /* The call number a `syscall` is certain to see, from the instruction
@@ -492,10 +491,11 @@ static void on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
         if (k == K_SYSCALL || k == K_INT80 || k == K_SYSENTER)
             qemu_plugin_register_vcpu_insn_exec_cb(
                 insn, on_entry, tracer.entry_flags,
-                entry_data(vaddr, k,
-                           k == K_SYSCALL && i > 0
-                               ? known_number(qemu_plugin_tb_get_insn(tb, i - 1))
-                               : 0));
+                entry_data(
+                    vaddr, k,
+                    k == K_SYSCALL && i > 0
+                        ? known_number(qemu_plugin_tb_get_insn(tb, i - 1))
+                        : 0));
         else if (k == K_VMCALL && hcall_enabled())
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_vmcall,
                                                    QEMU_PLUGIN_CB_RW_REGS_PC,

@@ -58,7 +58,7 @@ struct vcpu {
     struct qemu_plugin_register *reg[R_COUNT];
     struct ident ident[IDENT_SLOTS];
     GByteArray *buf;
-    struct stamp clk; /* record timestamps */
+    struct stamp clk;  /* record timestamps */
     uint64_t cr3;      /* the address space of the last ident()'s thread */
     struct ident *cur; /* the last ident()'s cache entry; NULL: none */
     /* The running task_struct as the context-switch hook last saw it; 0
