@@ -1,7 +1,7 @@
 # `vigil run --trace`: selection, output forms, exec and exit handling, and
 # a profile that does not match the guest kernel.
 . tests/functions.sh
-requires_qemu; requires jq
+requires_qemu; requires jq; requires python3
 requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz"
 
 calls() { jq -r "select(.type == \"syscall\") | $1" "$TMP/t.jsonl"; }
