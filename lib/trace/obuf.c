@@ -107,37 +107,37 @@ void ob_hex(struct obuf *o, uint64_t v)
     ob_put(o, tmp + i, sizeof(tmp) - i);
 }
 
+/* The one-letter escape both quotings share; C has \v where JSON has \b.
+ * 0: the byte has none. */
+static char escape_letter(uint8_t c, bool json)
+{
+    switch (c) {
+    case '"':
+        return '"';
+    case '\\':
+        return '\\';
+    case '\f':
+        return 'f';
+    case '\n':
+        return 'n';
+    case '\r':
+        return 'r';
+    case '\t':
+        return 't';
+    case '\b':
+        return json ? 'b' : 0;
+    case '\v':
+        return json ? 0 : 'v';
+    default:
+        return 0;
+    }
+}
+
 void ob_cquote(struct obuf *o, const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n && !o->full; i++) {
         uint8_t c = s[i];
-        char esc = 0;
-
-        switch (c) {
-        case '"':
-            esc = '"';
-            break;
-        case '\\':
-            esc = '\\';
-            break;
-        case '\f':
-            esc = 'f';
-            break;
-        case '\n':
-            esc = 'n';
-            break;
-        case '\r':
-            esc = 'r';
-            break;
-        case '\t':
-            esc = 't';
-            break;
-        case '\v':
-            esc = 'v';
-            break;
-        default:
-            break;
-        }
+        char esc = escape_letter(c, false);
         if (esc) {
             char e[2] = {'\\', esc};
             ob_put(o, e, 2);
@@ -177,33 +177,7 @@ void ob_jquote(struct obuf *o, const uint8_t *s, size_t n)
 
     for (size_t i = 0; i < n && !o->full; i++) {
         uint8_t c = s[i];
-        char esc = 0;
-
-        switch (c) {
-        case '"':
-            esc = '"';
-            break;
-        case '\\':
-            esc = '\\';
-            break;
-        case '\b':
-            esc = 'b';
-            break;
-        case '\f':
-            esc = 'f';
-            break;
-        case '\n':
-            esc = 'n';
-            break;
-        case '\r':
-            esc = 'r';
-            break;
-        case '\t':
-            esc = 't';
-            break;
-        default:
-            break;
-        }
+        char esc = escape_letter(c, true);
         if (esc) {
             char e[2] = {'\\', esc};
             ob_put(o, e, 2);
