@@ -27,16 +27,11 @@ static struct vigil_syscall event(const char *name, int32_t tgid,
     return ev;
 }
 
-static void test_callers(void)
+/* The caller: the syscall instruction's module, or the chain's first frame past
+ * the wrappers. */
+static void callers_chain(struct vorigin *o, struct vmmap *m)
 {
-    struct vmmap *m;
-    struct vorigin *o;
-    struct rec r;
-    CHECK(vmmap_new(&m) == 0 && vorigin_new(&o) == 0, "objects");
-    proc_map(&r, 100);
-    CHECK(vmmap_apply(m, (struct vraw_vmas *)r.b) == 0, "map");
     struct vigil_origin org;
-
     struct vigil_syscall ev = event("write", 100, "prog", 0x7f0000001234);
     CHECK(vorigin_resolve(o, m, &ev, &org) && org.module != NULL &&
               !strcmp(org.module, LIBC) &&
@@ -65,9 +60,14 @@ static void test_callers(void)
 
     ev = event("getpid", 101, "other", 0x401000);
     CHECK(!vorigin_resolve(o, m, &ev, &org), "no map, no verdict");
+}
 
+/* Anonymous code: injected unless the process itself made it (a JIT). */
+static void origin_own_code(struct vorigin *o, struct vmmap *m)
+{
+    struct vigil_origin org;
     /* Anonymous code the process never made writable and executable. */
-    ev = event("getpid", 100, "prog", 0x7f0000200010);
+    struct vigil_syscall ev = event("getpid", 100, "prog", 0x7f0000200010);
     CHECK(vorigin_resolve(o, m, &ev, &org) && !strcmp(org.module, "[anon]") &&
               org.kind == VIGIL_ORIGIN_INJECTED &&
               !strcmp(org.evidence.kind, "anon-exec"),
@@ -89,6 +89,13 @@ static void test_callers(void)
               org.evidence.pid == 100 && !strcmp(org.evidence.call, "mprotect"),
           "code the process wrote and made executable itself is "
           "self-generated");
+}
+
+/* Another process writes the code: process_vm_writev, ptrace, /proc/PID/mem. */
+static void origin_other_writers(struct vorigin *o, struct vmmap *m)
+{
+    struct vigil_origin org;
+    struct vigil_syscall ev = event("getpid", 100, "prog", 0x7f0000200010);
 
     /* Another process writes into that page: injected, naming it. */
     struct vigil_syscall pvw =
@@ -154,6 +161,16 @@ static void test_callers(void)
               org.kind == VIGIL_ORIGIN_INJECTED && org.evidence.pid == 400 &&
               !strcmp(org.evidence.kind, "proc-mem"),
           "a pwrite to /proc/PID/mem at the code's address is injection");
+}
+
+/* munmap takes the history of the pages it removes, and only theirs. */
+static void origin_unmapped(struct vorigin *o, struct vmmap *m)
+{
+    struct vigil_origin org;
+    struct vigil_syscall ev = event("getpid", 100, "prog", 0x7f0000200010);
+    struct vigil_syscall mm = event("mmap", 100, "prog", 0x7f0000001000);
+    mm.args[1] = 4096;
+    mm.ret = 0x7f0000200000;
 
     /* munmap, then a fresh mapping at the same address that the process
      * never made writable: the old JIT page's history and the other
@@ -195,7 +212,23 @@ static void test_callers(void)
               org.kind == VIGIL_ORIGIN_SELF_GENERATED,
           "a hole punched by munmap leaves the pages on both sides their "
           "history");
+}
 
+static void test_callers(void)
+{
+    struct vmmap *m;
+    struct vorigin *o;
+    struct rec r;
+    CHECK(vmmap_new(&m) == 0 && vorigin_new(&o) == 0, "objects");
+    proc_map(&r, 100);
+    CHECK(vmmap_apply(m, (struct vraw_vmas *)r.b) == 0, "map");
+    struct vigil_origin org;
+    callers_chain(o, m);
+    origin_own_code(o, m);
+    origin_other_writers(o, m);
+    origin_unmapped(o, m);
+
+    struct vigil_syscall ev = event("getpid", 100, "prog", 0x7f0000200010);
     /* exit_group or execve: what was learnt about the group goes. */
     vorigin_forget(o, 100, false);
     ev.ip = 0x7f0000005004;
@@ -223,29 +256,10 @@ static int kind_at(const struct vorigin *o, const struct vmmap *m, int32_t tgid,
     return vorigin_resolve(o, m, &ev, org) ? (int)org->kind : -1;
 }
 
-/* The injection routes besides the first remote iovec, pwrite64 and write:
- * every remote iovec, writev / pwritev on /proc/PID/mem, history that
- * moves with mremap, System V shared memory. */
-static void test_more_routes(void)
+/* Every remote iovec of process_vm_writev, up to the bytes written. */
+static void routes_remote_iovecs(struct vorigin *o, struct vmmap *m)
 {
-    struct vmmap *m;
-    struct vorigin *o;
-    struct rec r;
     struct vigil_origin org;
-    CHECK(vmmap_new(&m) == 0 && vorigin_new(&o) == 0, "objects");
-    rec_start(&r, 700);
-    rec_add(&r, 0x10000, 0x14000, 0, 0, RX | VRAW_VMA_WRITE, NULL);
-    rec_add(&r, 0x20000, 0x22000, 0, 0, RX | VRAW_VMA_WRITE, NULL);
-    rec_add(&r, 0x30000, 0x31000, 0, 0xf9, RX, "/SYSV00000000");
-    rec_add(&r, 0x40000, 0x42000, 1, 0xfa, RX | VRAW_VMA_ANON_PAGES,
-            "/usr/lib/libp.so");
-    CHECK(vmmap_apply(m, (struct vraw_vmas *)r.b) == 0, "map 700");
-    struct vigil_syscall mm = event("mmap", 700, "victim", 0x10);
-    mm.args[1] = 4 * 4096;
-    mm.args[2] = 7; /* RWX, its own */
-    mm.ret = 0x10000;
-    vorigin_learn(o, &mm);
-
     /* Three remote iovecs; the call wrote 8 + 16 + 4 bytes. */
     uint64_t iov[6] = {0x13f00, 8, 0x10000, 16, 0x10100, 16};
     struct vigil_syscall pvw = event("process_vm_writev", 701, "inj", 0x10);
@@ -272,7 +286,12 @@ static void test_more_routes(void)
               org.evidence.pid == 702 &&
               kind_at(o, m, 700, 0x11100, &org) == VIGIL_ORIGIN_SELF_GENERATED,
           "... a capture cut short by an unreadable page: what was read");
+}
 
+/* writev and pwritev on /proc/PID/mem. */
+static void routes_proc_mem(struct vorigin *o, struct vmmap *m)
+{
+    struct vigil_origin org;
     /* /proc/700/mem: writev at the lseek position, pwritev at an offset. */
     const char *path = "/proc/700/mem";
     struct vigil_syscall op = event("openat", 703, "memw", 0x10);
@@ -308,7 +327,12 @@ static void test_more_routes(void)
     CHECK(kind_at(o, m, 700, 0x12807, &org) == VIGIL_ORIGIN_INJECTED &&
               !strcmp(org.evidence.call, "pwritev"),
           "pwritev to /proc/PID/mem writes at its offset");
+}
 
+/* History moves with mremap. */
+static void routes_mremap(struct vorigin *o, struct vmmap *m)
+{
+    struct vigil_origin org;
     /* mremap of the first two pages to 0x20000, keeping one: the other
      * process's write and the process's own grant move with the page. */
     struct vigil_syscall mr = event("mremap", 700, "victim", 0x10);
@@ -330,7 +354,12 @@ static void test_more_routes(void)
               !strcmp(org.evidence.kind, "proc-mem"),
           "... and leave the old address (the rest of the region keeps its "
           "own)");
+}
 
+/* System V shared memory. */
+static void routes_shm(struct vorigin *o, struct vmmap *m)
+{
+    struct vigil_origin org;
     /* System V shared memory: 704 creates and attaches it writable, 700
      * attaches it read-only and executable. */
     struct vigil_syscall sg = event("shmget", 704, "shmw", 0x10);
@@ -383,7 +412,12 @@ static void test_more_routes(void)
     vorigin_forget(o, 700, false);
     CHECK(kind_at(o, m, 700, 0x30010, &org) == VIGIL_ORIGIN_NONE,
           "... and forgotten with the program");
+}
 
+/* A file mapping with copied pages. */
+static void routes_modified_file(struct vorigin *o, struct vmmap *m)
+{
+    struct vigil_origin org;
     /* A file mapping with copied pages (anon_vma). */
     CHECK(kind_at(o, m, 700, 0x40010, &org) == VIGIL_ORIGIN_INJECTED &&
               !strcmp(org.evidence.kind, "modified-file") &&
@@ -401,6 +435,35 @@ static void test_more_routes(void)
           "... written by the process's own PROT_WRITE grant: names it");
     CHECK(kind_at(o, m, 700, 0x40010, &org) == VIGIL_ORIGIN_NONE,
           "... the rest of the mapping: the grant explains the copies");
+}
+
+/* The injection routes besides the first remote iovec, pwrite64 and write:
+ * every remote iovec, writev / pwritev on /proc/PID/mem, history that
+ * moves with mremap, System V shared memory. */
+static void test_more_routes(void)
+{
+    struct vmmap *m;
+    struct vorigin *o;
+    struct rec r;
+    CHECK(vmmap_new(&m) == 0 && vorigin_new(&o) == 0, "objects");
+    rec_start(&r, 700);
+    rec_add(&r, 0x10000, 0x14000, 0, 0, RX | VRAW_VMA_WRITE, NULL);
+    rec_add(&r, 0x20000, 0x22000, 0, 0, RX | VRAW_VMA_WRITE, NULL);
+    rec_add(&r, 0x30000, 0x31000, 0, 0xf9, RX, "/SYSV00000000");
+    rec_add(&r, 0x40000, 0x42000, 1, 0xfa, RX | VRAW_VMA_ANON_PAGES,
+            "/usr/lib/libp.so");
+    CHECK(vmmap_apply(m, (struct vraw_vmas *)r.b) == 0, "map 700");
+    struct vigil_syscall mm = event("mmap", 700, "victim", 0x10);
+    mm.args[1] = 4 * 4096;
+    mm.args[2] = 7; /* RWX, its own */
+    mm.ret = 0x10000;
+    vorigin_learn(o, &mm);
+
+    routes_remote_iovecs(o, m);
+    routes_proc_mem(o, m);
+    routes_mremap(o, m);
+    routes_shm(o, m);
+    routes_modified_file(o, m);
     vorigin_free(o);
     vmmap_free(m);
 }
