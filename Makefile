@@ -7,7 +7,8 @@
 #   lib/<area>/test-*.c   -> build/tests/test-*
 #   fuzz/fuzz-*.c         -> build/fuzz/fuzz-*   (clang, libFuzzer; `make fuzz`)
 #   guest/*.c             -> build/guest/bin/*   (static, run inside the guest)
-#   tools/*.c             -> build/tools/vigil-* (test and benchmark tools)
+#   tools/*.c             -> build/tools/vigil-* (test and benchmark tools;
+#                            tools/NAME/*.c are more parts of vigil-NAME)
 #
 # `make SANITIZER=address,undefined` builds everything under ASan+UBSan into
 # build-san/ so it never mixes with the normal build.
@@ -139,7 +140,10 @@ $(foreach s,$(TEST_SRCS),$(eval $(call test_rule,$(s))))
 $(TOOL_BINS): $(BUILD)/tools/vigil-%: $(BUILD)/obj/tools/%.o $(BUILD)/libvigil.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(ALLCFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libvigil.a $(LIBS)
+# A tool in several files: tools/NAME.c holds main, tools/NAME/*.c the rest.
+$(foreach t,$(TOOL_SRCS:tools/%.c=%),$(eval $(BUILD)/tools/vigil-$(t): \
+	$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/$(t)/*.c))))
 
 # Guest programs run in an initramfs with no libc of their own.
 $(BUILD)/guest/bin/%: guest/%.c $(wildcard guest/*.h)
