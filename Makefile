@@ -6,7 +6,8 @@
 #   tests/unit/test-*.c   -> build/tests/test-*  (one binary each)
 #   lib/<area>/test-*.c   -> build/tests/test-*
 #   fuzz/fuzz-*.c         -> build/fuzz/fuzz-*   (clang, libFuzzer; `make fuzz`)
-#   guest/*.c             -> build/guest/bin/*   (static, run inside the guest)
+#   guest/*.c             -> build/guest/bin/*   (static, run inside the guest;
+#                            guest/NAME/*.c are more parts of NAME)
 #   tools/*.c             -> build/tools/vigil-* (test and benchmark tools;
 #                            tools/NAME/*.c are more parts of vigil-NAME)
 #
@@ -149,7 +150,11 @@ $(foreach t,$(TOOL_SRCS:tools/%.c=%),$(eval $(BUILD)/tools/vigil-$(t): \
 $(BUILD)/guest/bin/%: guest/%.c $(wildcard guest/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (static guest)"
-	$(Q)$(CC) -static $(WARN) -O2 -pthread -o $@ $<
+	$(Q)$(CC) -static $(WARN) -O2 -pthread -o $@ $(filter %.c,$^)
+# A guest program in several files: guest/NAME.c holds main, guest/NAME/
+# the rest.
+$(foreach g,$(GUEST_SRCS:guest/%.c=%),$(eval $(BUILD)/guest/bin/$(g): \
+	$(wildcard guest/$(g)/*.c guest/$(g)/*.h)))
 
 $(BUILD)/guest/dyn/lib%.so: guest/dyn/lib%.c
 	@mkdir -p $(dir $@)
