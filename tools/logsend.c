@@ -56,7 +56,9 @@ static bool parse_u64(const char *s, uint64_t *v)
     return true;
 }
 
-int udp_to(const char *url, struct sockaddr_storage *ss, unsigned *sl)
+/* The socket, or -errno after saying why. */
+static int udp_connect(const char *url, struct sockaddr_storage *ss,
+                       unsigned *sl)
 {
     bool tcp;
     if (vlog_parse_url(url, &tcp, ss, sl) < 0 || tcp)
@@ -68,6 +70,14 @@ int udp_to(const char *url, struct sockaddr_storage *ss, unsigned *sl)
         close(fd);
         return -errno;
     }
+    return fd;
+}
+
+int udp_to(const char *url, struct sockaddr_storage *ss, unsigned *sl)
+{
+    int fd = udp_connect(url, ss, sl);
+    if (fd < 0)
+        cli_error("%s: %s", url, strerror(-fd));
     return fd;
 }
 

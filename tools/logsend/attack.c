@@ -33,10 +33,8 @@ int do_attack(const char *url, const uint8_t *key)
     struct sockaddr_storage ss;
     unsigned sl;
     int fd = udp_to(url, &ss, &sl);
-    if (fd < 0) {
-        cli_error("%s: %s", url, strerror(-fd));
+    if (fd < 0)
         return 1;
-    }
     static const char rec[] = "{\"type\":\"syscall\",\"name\":\"attack\"}";
     uint8_t pl[128];
     pl[0] = 0;
@@ -89,10 +87,8 @@ int do_attack_control(const char *url, const uint8_t *key)
     struct sockaddr_storage ss;
     unsigned sl;
     int fd = udp_to(url, &ss, &sl);
-    if (fd < 0) {
-        cli_error("%s: %s", url, strerror(-fd));
+    if (fd < 0)
         return 1;
-    }
     uint8_t bad[VLOG_KEY_LEN];
     memcpy(bad, key, sizeof bad);
     bad[5] ^= 0x80;

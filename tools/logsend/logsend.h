@@ -11,8 +11,8 @@
 /* "vigil-logsend: " and the message, on stderr. */
 __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
 
-/* A UDP socket connected to udp://ADDR:PORT @url; -errno or -EINVAL for a
- * URL that is not UDP. */
+/* A UDP socket connected to udp://ADDR:PORT @url; -errno (-EINVAL for a
+ * URL that is not UDP) after saying why on stderr. */
 int udp_to(const char *url, struct sockaddr_storage *ss, unsigned *sl);
 
 /* Each returns the tool's exit status. */

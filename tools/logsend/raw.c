@@ -18,10 +18,8 @@ int do_raw(const char *url, uint64_t count, uint64_t mtu)
     struct sockaddr_storage ss;
     unsigned sl;
     int fd = udp_to(url, &ss, &sl);
-    if (fd < 0) {
-        cli_error("%s: %s", url, strerror(-fd));
+    if (fd < 0)
         return 1;
-    }
     int sb = 4 << 20;
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof sb);
     enum { B = 64 };
