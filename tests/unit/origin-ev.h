@@ -24,6 +24,21 @@ static inline struct vigil_syscall event(const char *name, int32_t tgid,
     return ev;
 }
 
+/* Call @ev's path argument @argi as the plugin captures it (without its
+ * NUL). */
+static inline void path_capture(struct vigil_syscall *ev, unsigned argi,
+                                const char *path)
+{
+    ev->ncaps = 1;
+    ev->caps[0] = (struct vigil_capture){.argi = (uint8_t)argi,
+                                         .kind = VSYS_CAP_STR,
+                                         .at_exit = false,
+                                         .fault = false,
+                                         .trunc = false,
+                                         .len = (uint16_t)strlen(path),
+                                         .data = (const uint8_t *)path};
+}
+
 /* The verdict on a call of @tgid at @ip: its kind, or -1 for none. */
 static inline int kind_at(const struct vorigin *o, const struct vmmap *m,
                           int32_t tgid, uint64_t ip, struct vigil_origin *org)

@@ -34,17 +34,8 @@ static void play(struct vorigin *o, const struct step *s, size_t n)
         ev.args[2] = s[i].a2;
         ev.args[3] = s[i].a3;
         ev.ret = s[i].ret;
-        if (s[i].path != NULL) {
-            ev.ncaps = 1;
-            ev.caps[0] =
-                (struct vigil_capture){.argi = (uint8_t)s[i].argi,
-                                       .kind = VSYS_CAP_STR,
-                                       .at_exit = false,
-                                       .fault = false,
-                                       .trunc = false,
-                                       .len = (uint16_t)strlen(s[i].path),
-                                       .data = (const uint8_t *)s[i].path};
-        }
+        if (s[i].path != NULL)
+            path_capture(&ev, s[i].argi, s[i].path);
         vorigin_learn(o, &ev);
     }
 }

@@ -131,14 +131,7 @@ static void origin_other_writers(struct vorigin *o, struct vmmap *m)
     struct vigil_syscall op = event("openat", 400, "memw", 0x7f0000001000);
     const char *path = "/proc/100/mem";
     op.ret = 5;
-    op.ncaps = 1;
-    op.caps[0] = (struct vigil_capture){.argi = 1,
-                                        .kind = VSYS_CAP_STR,
-                                        .at_exit = false,
-                                        .fault = false,
-                                        .trunc = false,
-                                        .len = (uint16_t)strlen(path),
-                                        .data = (const uint8_t *)path};
+    path_capture(&op, 1, path);
     vorigin_learn(o, &op);
     struct vigil_syscall pw = event("pwrite64", 400, "memw", 0x7f0000001000);
     pw.args[0] = 5;
@@ -278,14 +271,7 @@ static void routes_proc_mem(struct vorigin *o, struct vmmap *m)
     const char *path = "/proc/700/mem";
     struct vigil_syscall op = event("openat", 703, "memw", 0x10);
     op.ret = 4;
-    op.ncaps = 1;
-    op.caps[0] = (struct vigil_capture){.argi = 1,
-                                        .kind = VSYS_CAP_STR,
-                                        .at_exit = false,
-                                        .fault = false,
-                                        .trunc = false,
-                                        .len = (uint16_t)strlen(path),
-                                        .data = (const uint8_t *)path};
+    path_capture(&op, 1, path);
     vorigin_learn(o, &op);
     struct vigil_syscall ls = event("lseek", 703, "memw", 0x10);
     ls.args[0] = 4;
