@@ -6,8 +6,10 @@
 #   tests/unit/test-*.c   -> build/tests/test-*  (one binary each)
 #   lib/<area>/test-*.c   -> build/tests/test-*
 #   fuzz/fuzz-*.c         -> build/fuzz/fuzz-*   (clang, libFuzzer; `make fuzz`)
-#   guest/*.c             -> build/guest/bin/*   (static, run inside the guest)
-#   tools/*.c             -> build/tools/vigil-* (test and benchmark tools)
+#   guest/*.c             -> build/guest/bin/*   (static, run inside the guest;
+#                            guest/NAME/*.c are more parts of NAME)
+#   tools/*.c             -> build/tools/vigil-* (test and benchmark tools;
+#                            tools/NAME/*.c are more parts of vigil-NAME)
 #
 # `make SANITIZER=address,undefined` builds everything under ASan+UBSan into
 # build-san/ so it never mixes with the normal build.
@@ -139,13 +141,20 @@ $(foreach s,$(TEST_SRCS),$(eval $(call test_rule,$(s))))
 $(TOOL_BINS): $(BUILD)/tools/vigil-%: $(BUILD)/obj/tools/%.o $(BUILD)/libvigil.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALLCFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(ALLCFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libvigil.a $(LIBS)
+# A tool in several files: tools/NAME.c holds main, tools/NAME/*.c the rest.
+$(foreach t,$(TOOL_SRCS:tools/%.c=%),$(eval $(BUILD)/tools/vigil-$(t): \
+	$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/$(t)/*.c))))
 
 # Guest programs run in an initramfs with no libc of their own.
 $(BUILD)/guest/bin/%: guest/%.c $(wildcard guest/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (static guest)"
-	$(Q)$(CC) -static $(WARN) -O2 -pthread -o $@ $<
+	$(Q)$(CC) -static $(WARN) -O2 -pthread -o $@ $(filter %.c,$^)
+# A guest program in several files: guest/NAME.c holds main, guest/NAME/
+# the rest.
+$(foreach g,$(GUEST_SRCS:guest/%.c=%),$(eval $(BUILD)/guest/bin/$(g): \
+	$(wildcard guest/$(g)/*.c guest/$(g)/*.h)))
 
 $(BUILD)/guest/dyn/lib%.so: guest/dyn/lib%.c
 	@mkdir -p $(dir $@)

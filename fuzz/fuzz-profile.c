@@ -6,8 +6,9 @@
  *   1  raw BTF -> struct and member lookups
  *   2  a data section -> kallsyms scan
  *   3  profile JSON -> load, queries, save
- * Seeds in fuzz/corpus/profile/ are small synthetic images written by the
- * unit test: VIGIL_WRITE_SEEDS=fuzz/corpus/profile build/tests/test-profile
+ * Seeds in fuzz/corpus/profile/ are small synthetic images written by a
+ * unit test,
+ *   VIGIL_WRITE_SEEDS=fuzz/corpus/profile build/tests/test-profile-synthetic
  * and one real profile: (printf '\003'; build/vigil profile
  * build/guest/trixie/vmlinuz) > fuzz/corpus/profile/profile-debian13.json
  *

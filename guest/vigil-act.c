@@ -84,22 +84,10 @@ static void on_alarm(int sig)
     ticks++;
 }
 
-static int hcall(void)
+/* Pages in the states the guest kernel has to fault in or copy first. */
+static int hcall_pages(void)
 {
-    char stack[128];
-    memset(stack, 'x', sizeof stack);
-    long n = identify(stack, sizeof stack);
-    printf("stack: ret=%ld str=%s\n", n, shown(stack));
-    long want = n;
-
-    /* A short buffer: the string is cut and NUL-terminated; the result is
-     * still the whole length. */
-    memset(stack, 'x', sizeof stack);
-    n = identify(stack, 6);
-    printf("short: ret=%ld str=%s after=%c\n", n, stack, stack[6]);
-    n = identify(stack, 0);
-    printf("zero-length: ret=%ld\n", n);
-
+    long n;
     /* Across a page boundary, both pages touched. */
     char *two = fresh_pages(2);
     memset(two, 'y', 2 * PAGE);
@@ -146,6 +134,12 @@ static int hcall(void)
         z &= other[i * PAGE] == 0 && all_zero(other + i * PAGE, PAGE);
     printf("fresh pages after: all-zero=%d\n", z);
 
+    return 0;
+}
+
+/* Pages no user store may write, and a buffer running into one. */
+static void hcall_faults(void)
+{
     /* Pages no user store may write: each gets -EFAULT. */
     char *ro = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     printf("read-only: ret=%ld\n", identify(ro, 64));
@@ -163,13 +157,19 @@ static int hcall(void)
     memset(edge, 'e', PAGE);
     printf("runs off the end: ret=%ld untouched=%d\n",
            identify(edge + PAGE - 4, 64), edge[PAGE - 4] == 'e');
+}
 
+static void hcall_unknown(char *stack)
+{
     /* Functions vigil does not know, and garbage registers. */
     printf("fn 0: ret=%ld\n", vmcall(0, 0, 0, 0));
     printf("fn 12345: ret=%ld\n", vmcall(12345, 1, 2, 3));
     printf("fn -1: ret=%ld\n", vmcall(-1, -1, -1, -1));
     printf("huge length: ret=%ld\n", identify(stack, 1L << 40));
+}
 
+static void hcall_signals(long want)
+{
     /* Many fresh pages while a timer signal interrupts: the faults vigil
      * has the guest kernel take may be cut short by a signal handler, and
      * the handler may run before the thread reaches the system call
@@ -189,6 +189,29 @@ static int hcall(void)
     struct itimerval off = {{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &off, NULL);
     printf("under signals: bad=%d ticks>0=%d\n", bad, ticks > 0);
+}
+
+static int hcall(void)
+{
+    char stack[128];
+    memset(stack, 'x', sizeof stack);
+    long n = identify(stack, sizeof stack);
+    printf("stack: ret=%ld str=%s\n", n, shown(stack));
+    long want = n;
+
+    /* A short buffer: the string is cut and NUL-terminated; the result is
+     * still the whole length. */
+    memset(stack, 'x', sizeof stack);
+    n = identify(stack, 6);
+    printf("short: ret=%ld str=%s after=%c\n", n, stack, stack[6]);
+    n = identify(stack, 0);
+    printf("zero-length: ret=%ld\n", n);
+
+    if (hcall_pages() != 0)
+        return 1;
+    hcall_faults();
+    hcall_unknown(stack);
+    hcall_signals(want);
     return 0;
 }
 

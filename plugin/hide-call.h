@@ -22,6 +22,16 @@ bool hide_fd(uint64_t fd);
 int64_t hide_fault(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
                    int slot, uint64_t va, uint64_t len, bool write);
 
+/* Calls of the plain shape (hide-plain.c). hplain_post() returns 1 once
+ * posted, 2 when the plugin's copy of the socket answered it instead
+ * (hide-fast.h: the slot holds the answer, unposted), 0 when guest pages
+ * must first be faulted in (the slot is then released, and the instruction
+ * does that), or -errno for the guest. hplain_deliver() writes the answer
+ * into guest memory and returns the call's result. */
+int64_t hplain_post(struct vcpu *v, const struct vraw_task *t, uint64_t ip,
+                    int64_t nr, const uint64_t args[6], int slot);
+int64_t hplain_deliver(struct vcpu *v, int slot, const uint64_t args[6]);
+
 /* Messages (hide-msg.c): readv, writev, sendmsg, recvmsg, sendmmsg,
  * recvmmsg on a hidden descriptor. hmsg_post() returns 1 once posted,
  * -errno for the guest, or 0 when guest pages must first be faulted in

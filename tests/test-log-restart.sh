@@ -32,7 +32,14 @@ start_logd "$TMP/a"
     --control-port $CTL --count 40000 --rate 5000 >"$TMP/send" \
     2>"$TMP/serr" &
 SP=$!
-sleep 2
+# Mid-stream: once the first logd has written records down (its stats,
+# every second), not after a fixed time a loaded host may not honour.
+i=0
+while [ $i -lt 100 ] && [ "$(jq '[.sessions[].records] | add // 0' \
+    "$TMP/a/stats.json" 2>/dev/null || echo 0)" -lt 1000 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
 kill -KILL $LOGD_PID
 wait $LOGD_PID 2>/dev/null
 sleep 1

@@ -21,8 +21,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -35,10 +33,9 @@
 #include "vigil/clock.h"
 #include "vigil/log.h"
 
-#define EXIT_USAGE 2
+#include "logsend/logsend.h"
 
-__attribute__((format(printf, 1, 2))) static void cli_error(const char *fmt,
-                                                            ...)
+void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -59,7 +56,9 @@ static bool parse_u64(const char *s, uint64_t *v)
     return true;
 }
 
-static int udp_to(const char *url, struct sockaddr_storage *ss, unsigned *sl)
+/* The socket, or -errno after saying why. */
+static int udp_connect(const char *url, struct sockaddr_storage *ss,
+                       unsigned *sl)
 {
     bool tcp;
     if (vlog_parse_url(url, &tcp, ss, sl) < 0 || tcp)
@@ -71,6 +70,14 @@ static int udp_to(const char *url, struct sockaddr_storage *ss, unsigned *sl)
         close(fd);
         return -errno;
     }
+    return fd;
+}
+
+int udp_to(const char *url, struct sockaddr_storage *ss, unsigned *sl)
+{
+    int fd = udp_connect(url, ss, sl);
+    if (fd < 0)
+        cli_error("%s: %s", url, strerror(-fd));
     return fd;
 }
 
@@ -218,228 +225,6 @@ static int do_send(const char *url, const uint8_t *key, const char *ctl_bind,
            (unsigned long long)st.ctl_rejected,
            (unsigned long long)st.ctl_limited,
            (unsigned long long)st.reconnects, secs);
-    return 0;
-}
-
-static int send_pkt(int fd, const struct vlog_hdr *h, const void *pl,
-                    size_t plen, const uint8_t *key, size_t cut)
-{
-    uint8_t buf[2048];
-    int n = vlog_encode(buf, sizeof buf, h, pl, plen, key);
-    if (n < 0)
-        return n;
-    size_t len = cut && cut < (size_t)n ? cut : (size_t)n;
-    return send(fd, buf, len, 0) < 0 ? -errno : 0;
-}
-
-/* One valid packet, then bad ones: logd must count 1 session with 1
- * record and reject 1 replay, 1 forged, 1 truncated, 1 stale packet and
- * 1 authentic but malformed one. */
-static int do_attack(const char *url, const uint8_t *key)
-{
-    struct sockaddr_storage ss;
-    unsigned sl;
-    int fd = udp_to(url, &ss, &sl);
-    if (fd < 0) {
-        cli_error("%s: %s", url, strerror(-fd));
-        return 1;
-    }
-    static const char rec[] = "{\"type\":\"syscall\",\"name\":\"attack\"}";
-    uint8_t pl[128];
-    pl[0] = 0;
-    pl[1] = sizeof rec - 1;
-    memcpy(pl + 2, rec, sizeof rec - 1);
-    size_t plen = 2 + sizeof rec - 1;
-    struct vlog_hdr h = {.type = VLOG_T_DATA, .seq = 0, .count = 1};
-    randombytes_buf(&h.session, sizeof h.session);
-    h.time_ns = vigil_now_ns(CLOCK_REALTIME);
-    uint8_t bad[VLOG_KEY_LEN];
-    memcpy(bad, key, sizeof bad);
-    bad[0] ^= 1;
-    uint8_t wire[2048];
-    int n = vlog_encode(wire, sizeof wire, &h, pl, plen, key);
-    int err = n < 0 ? n : 0;
-    if (err == 0 && send(fd, wire, (size_t)n, 0) < 0) /* valid */
-        err = -errno;
-    if (err == 0 && send(fd, wire, (size_t)n, 0) < 0) /* replay */
-        err = -errno;
-    h.seq = 1;
-    if (err == 0) /* forged: wrong key */
-        err = send_pkt(fd, &h, pl, plen, bad, 0);
-    h.seq = 2;
-    if (err == 0) /* truncated in flight */
-        err = send_pkt(fd, &h, pl, plen, key, (size_t)n - 5);
-    h.seq = 3;
-    h.count = 2; /* authentic, but the payload holds one record */
-    if (err == 0)
-        err = send_pkt(fd, &h, pl, plen, key, 0);
-    struct vlog_hdr old = h;
-    randombytes_buf(&old.session, sizeof old.session);
-    old.count = 1;
-    old.time_ns -= 3600ull * 1000000000ull; /* an hour-old capture */
-    if (err == 0)
-        err = send_pkt(fd, &old, pl, plen, key, 0);
-    close(fd);
-    if (err < 0) {
-        cli_error("%s: %s", url, strerror(-err));
-        return 1;
-    }
-    printf("{\"sent\":6,\"valid_records\":1}\n");
-    return 0;
-}
-
-/* Control packets a sender must ignore: garbage, forged, replayed (a valid
- * HEARTBEAT sent twice: the second is rejected), stale, START with a bad
- * filter, and an authentic DATA packet on the control port. */
-static int do_attack_control(const char *url, const uint8_t *key)
-{
-    struct sockaddr_storage ss;
-    unsigned sl;
-    int fd = udp_to(url, &ss, &sl);
-    if (fd < 0) {
-        cli_error("%s: %s", url, strerror(-fd));
-        return 1;
-    }
-    uint8_t bad[VLOG_KEY_LEN];
-    memcpy(bad, key, sizeof bad);
-    bad[5] ^= 0x80;
-    struct vlog_hdr h = {.type = VLOG_T_HEARTBEAT};
-    randombytes_buf(&h.session, sizeof h.session);
-    h.time_ns = vigil_now_ns(CLOCK_REALTIME);
-    int err = 0;
-    if (send(fd, "garbage", 7, 0) < 0)
-        err = -errno;
-    uint8_t wire[256];
-    int n = vlog_encode(wire, sizeof wire, &h, NULL, 0, key);
-    if (err == 0 && n > 0 && send(fd, wire, (size_t)n, 0) < 0) /* valid */
-        err = -errno;
-    if (err == 0 && n > 0 && send(fd, wire, (size_t)n, 0) < 0) /* replay */
-        err = -errno;
-    h.seq = 1;
-    h.type = VLOG_T_START;
-    if (err == 0)
-        err = send_pkt(fd, &h, NULL, 0, bad, 0); /* forged START */
-    h.seq = 2;
-    if (err == 0)
-        err = send_pkt(fd, &h, "bad filter!", 11, key, 0);
-    h.seq = 3;
-    h.time_ns -= 3600ull * 1000000000ull;
-    if (err == 0)
-        err = send_pkt(fd, &h, NULL, 0, key, 0); /* stale START */
-    h.seq = 4;
-    h.time_ns = vigil_now_ns(CLOCK_REALTIME);
-    h.type = VLOG_T_DATA;
-    if (err == 0)
-        err = send_pkt(fd, &h, NULL, 0, key, 0);
-    h.seq = 5;
-    h.type = VLOG_T_STOP;
-    if (err == 0)
-        err = send_pkt(fd, &h, NULL, 0, key, 40); /* truncated STOP */
-    close(fd);
-    if (err < 0) {
-        cli_error("%s: %s", url, strerror(-err));
-        return 1;
-    }
-    printf("{\"sent\":8,\"valid\":1,\"invalid\":7}\n");
-    return 0;
-}
-
-static int do_raw(const char *url, uint64_t count, uint64_t mtu)
-{
-    struct sockaddr_storage ss;
-    unsigned sl;
-    int fd = udp_to(url, &ss, &sl);
-    if (fd < 0) {
-        cli_error("%s: %s", url, strerror(-fd));
-        return 1;
-    }
-    int sb = 4 << 20;
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof sb);
-    enum { B = 64 };
-    static uint8_t bufs[B][VLOG_MTU_MAX];
-    struct mmsghdr mm[B];
-    struct iovec iov[B];
-    memset(mm, 0, sizeof mm);
-    memset(bufs, 'r', sizeof bufs);
-    for (int i = 0; i < B; i++) {
-        iov[i].iov_base = bufs[i];
-        iov[i].iov_len = (size_t)mtu;
-        mm[i].msg_hdr.msg_iov = &iov[i];
-        mm[i].msg_hdr.msg_iovlen = 1;
-    }
-    uint64_t sent = 0, t0 = vigil_now_ns(CLOCK_MONOTONIC);
-    while (sent < count) {
-        unsigned n = count - sent < B ? (unsigned)(count - sent) : B;
-        int r = sendmmsg(fd, mm, n, 0);
-        if (r < 0) {
-            if (errno == EINTR || errno == ECONNREFUSED)
-                continue;
-            cli_error("sendmmsg: %s", strerror(errno));
-            break;
-        }
-        sent += (uint64_t)r;
-    }
-    double secs = (double)(vigil_now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
-    close(fd);
-    printf("{\"datagrams\":%llu,\"bytes\":%llu,\"seconds\":%.3f}\n",
-           (unsigned long long)sent, (unsigned long long)(sent * mtu), secs);
-    return 0;
-}
-
-/* Count datagrams until `idle_ms` pass without one (after the first). */
-static int do_raw_sink(const char *url, uint64_t idle_ms, uint64_t max_s)
-{
-    bool tcp;
-    struct sockaddr_storage ss;
-    unsigned sl;
-    if (vlog_parse_url(url, &tcp, &ss, &sl) < 0 || tcp) {
-        cli_error("--raw-sink: expected udp://ADDR:PORT");
-        return EXIT_USAGE;
-    }
-    int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    int rb = 64 << 20;
-    if (fd < 0 ||
-        (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rb, sizeof rb) < 0 &&
-         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof rb) < 0) ||
-        bind(fd, (struct sockaddr *)&ss, sl) < 0) {
-        cli_error("%s: %s", url, strerror(errno));
-        return 1;
-    }
-    fprintf(stderr, "vigil-logsend: sink ready\n");
-    enum { B = 64 };
-    static uint8_t bufs[B][VLOG_MTU_MAX];
-    struct mmsghdr mm[B];
-    struct iovec iov[B];
-    uint64_t pkts = 0, bytes = 0, first = 0, last = 0;
-    uint64_t deadline = vigil_now_ns(CLOCK_MONOTONIC) + max_s * 1000000000ull;
-    for (;;) {
-        uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
-        if (now > deadline || (pkts > 0 && now - last > idle_ms * 1000000ull))
-            break;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, 50) <= 0)
-            continue;
-        memset(mm, 0, sizeof mm);
-        for (int i = 0; i < B; i++) {
-            iov[i].iov_base = bufs[i];
-            iov[i].iov_len = sizeof bufs[i];
-            mm[i].msg_hdr.msg_iov = &iov[i];
-            mm[i].msg_hdr.msg_iovlen = 1;
-        }
-        int n = recvmmsg(fd, mm, B, MSG_DONTWAIT, NULL);
-        if (n <= 0)
-            continue;
-        last = vigil_now_ns(CLOCK_MONOTONIC);
-        if (pkts == 0)
-            first = last;
-        for (int i = 0; i < n; i++)
-            bytes += mm[i].msg_len;
-        pkts += (uint64_t)n;
-    }
-    close(fd);
-    printf("{\"datagrams\":%llu,\"bytes\":%llu,\"seconds\":%.3f}\n",
-           (unsigned long long)pkts, (unsigned long long)bytes,
-           (double)(last - first) / 1e9);
     return 0;
 }
 

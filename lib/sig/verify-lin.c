@@ -185,6 +185,17 @@ int vs_lin_build(struct vsig_db *db)
 
 /* ---- per-stream state ---- */
 
+static void lstate_free(struct vs_lstate *st)
+{
+    free(st->prel);
+    free(st->phas);
+    free(st->pring);
+    free(st->scur);
+    free(st->ses);
+    free(st->sls);
+    free(st);
+}
+
 static struct vs_lstate *state(const struct vs_lplan *lp, struct vs_scratch *sc,
                                uint32_t li)
 {
@@ -203,13 +214,7 @@ static struct vs_lstate *state(const struct vs_lplan *lp, struct vs_scratch *sc,
     st->sls = malloc(ns * lp->sring * sizeof *st->sls);
     if (!st->prel || !st->phas || !st->pring || !st->scur || !st->ses ||
         !st->sls) {
-        free(st->prel);
-        free(st->phas);
-        free(st->pring);
-        free(st->scur);
-        free(st->ses);
-        free(st->sls);
-        free(st);
+        lstate_free(st);
         return NULL;
     }
     st->prls = st->prel + np + 1;
@@ -222,15 +227,8 @@ void vs_lin_free(struct vs_scratch *sc)
 {
     for (size_t i = 0; sc->lin && i < sc->nlin; i++) {
         struct vs_lstate *st = sc->lin[i];
-        if (st == NULL)
-            continue;
-        free(st->prel);
-        free(st->phas);
-        free(st->pring);
-        free(st->scur);
-        free(st->ses);
-        free(st->sls);
-        free(st);
+        if (st != NULL)
+            lstate_free(st);
     }
     free(sc->lin);
     sc->lin = NULL;

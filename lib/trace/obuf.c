@@ -107,58 +107,79 @@ void ob_hex(struct obuf *o, uint64_t v)
     ob_put(o, tmp + i, sizeof(tmp) - i);
 }
 
-void ob_cquote(struct obuf *o, const uint8_t *s, size_t n)
+/* The one-letter escape both quotings share; C has \v where JSON has \b.
+ * 0: the byte has none. */
+static char escape_letter(uint8_t c, bool json)
+{
+    switch (c) {
+    case '"':
+        return '"';
+    case '\\':
+        return '\\';
+    case '\f':
+        return 'f';
+    case '\n':
+        return 'n';
+    case '\r':
+        return 'r';
+    case '\t':
+        return 't';
+    case '\b':
+        return json ? 'b' : 0;
+    case '\v':
+        return json ? 0 : 'v';
+    default:
+        return 0;
+    }
+}
+
+/* A byte with no one-letter escape and no printable self: C's shortest
+ * octal (all three digits when an octal digit follows, which would
+ * otherwise be read as part of the escape), or JSON's \u00XX. */
+static void ob_escape_code(struct obuf *o, uint8_t c, bool digit_follows,
+                           bool json)
+{
+    static const char digits[] = "0123456789abcdef";
+    char e[6];
+    size_t k = 0;
+
+    e[k++] = '\\';
+    if (json) {
+        e[k++] = 'u';
+        e[k++] = '0';
+        e[k++] = '0';
+        e[k++] = digits[c >> 4];
+        e[k++] = digits[c & 15];
+    } else {
+        if (digit_follows || c >= 0100)
+            e[k++] = (char)('0' + (c >> 6));
+        if (digit_follows || c >= 010)
+            e[k++] = (char)('0' + ((c >> 3) & 7));
+        e[k++] = (char)('0' + (c & 7));
+    }
+    ob_put(o, e, k);
+}
+
+static void ob_quote(struct obuf *o, const uint8_t *s, size_t n, bool json)
 {
     for (size_t i = 0; i < n && !o->full; i++) {
         uint8_t c = s[i];
-        char esc = 0;
-
-        switch (c) {
-        case '"':
-            esc = '"';
-            break;
-        case '\\':
-            esc = '\\';
-            break;
-        case '\f':
-            esc = 'f';
-            break;
-        case '\n':
-            esc = 'n';
-            break;
-        case '\r':
-            esc = 'r';
-            break;
-        case '\t':
-            esc = 't';
-            break;
-        case '\v':
-            esc = 'v';
-            break;
-        default:
-            break;
-        }
+        char esc = escape_letter(c, json);
         if (esc) {
             char e[2] = {'\\', esc};
             ob_put(o, e, 2);
         } else if (c >= 0x20 && c < 0x7f) {
             ob_putc(o, (char)c);
         } else {
-            /* Octal, as short as possible unless an octal digit follows
-             * (which would otherwise be read as part of the escape). */
-            char e[4];
-            size_t k = 0;
-            bool full3 = i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '7';
-
-            e[k++] = '\\';
-            if (full3 || c >= 0100)
-                e[k++] = (char)('0' + (c >> 6));
-            if (full3 || c >= 010)
-                e[k++] = (char)('0' + ((c >> 3) & 7));
-            e[k++] = (char)('0' + (c & 7));
-            ob_put(o, e, k);
+            ob_escape_code(
+                o, c, i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '7', json);
         }
     }
+}
+
+void ob_cquote(struct obuf *o, const uint8_t *s, size_t n)
+{
+    ob_quote(o, s, n, false);
 }
 
 void ob_xquote(struct obuf *o, const uint8_t *s, size_t n)
@@ -173,47 +194,7 @@ void ob_xquote(struct obuf *o, const uint8_t *s, size_t n)
 
 void ob_jquote(struct obuf *o, const uint8_t *s, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < n && !o->full; i++) {
-        uint8_t c = s[i];
-        char esc = 0;
-
-        switch (c) {
-        case '"':
-            esc = '"';
-            break;
-        case '\\':
-            esc = '\\';
-            break;
-        case '\b':
-            esc = 'b';
-            break;
-        case '\f':
-            esc = 'f';
-            break;
-        case '\n':
-            esc = 'n';
-            break;
-        case '\r':
-            esc = 'r';
-            break;
-        case '\t':
-            esc = 't';
-            break;
-        default:
-            break;
-        }
-        if (esc) {
-            char e[2] = {'\\', esc};
-            ob_put(o, e, 2);
-        } else if (c >= 0x20 && c < 0x7f) {
-            ob_putc(o, (char)c);
-        } else {
-            char e[6] = {'\\', 'u', '0', '0', digits[c >> 4], digits[c & 15]};
-            ob_put(o, e, 6);
-        }
-    }
+    ob_quote(o, s, n, true);
 }
 
 int ob_finish(struct obuf *o)

@@ -24,6 +24,7 @@
 #include "vigil/sig.h"
 #include "vigil/update.h"
 #include "vigil/errf.h"
+#include "vigil/file.h"
 #include "vigil/replace.h"
 
 #define FILE_MAX (256u << 20) /* a database file kept across a delta */
@@ -45,40 +46,6 @@ struct file {
 };
 
 #define io_fail(...) ((enum vupd_reason)vigil_errf(VUPD_IO, __VA_ARGS__))
-
-static int read_all(const char *path, uint8_t **out, size_t *len, size_t max)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_size < 0 || (size_t)st.st_size > max) {
-        int e = errno ? -errno : -EFBIG;
-        close(fd);
-        return e == 0 ? -EFBIG : e;
-    }
-    size_t n = (size_t)st.st_size, got = 0;
-    uint8_t *b = malloc(n ? n : 1);
-    if (b == NULL) {
-        close(fd);
-        return -ENOMEM;
-    }
-    while (got < n) {
-        ssize_t r = read(fd, b + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            free(b);
-            close(fd);
-            return r < 0 ? -errno : -EIO;
-        }
-        got += (size_t)r;
-    }
-    close(fd);
-    *out = b;
-    *len = n;
-    return 0;
-}
 
 /* Write @len bytes to @path (created, 0644) and flush them to disk. */
 static int write_all(const char *path, const void *data, size_t len)
@@ -211,7 +178,7 @@ int vupd_store_open(struct vupd_store **out, const char *db_path, char *err,
     }
     uint8_t *text;
     size_t len;
-    int e = read_all(s->state_path, &text, &len, 4096);
+    int e = vigil_read_file(s->state_path, 4096, &text, &len);
     if (e == 0) {
         e = parse_state((const char *)text, len, &s->st);
         free(text);
@@ -268,7 +235,7 @@ static int current_files(const struct vupd_store *s, struct file *f, size_t *n,
         if (strlen(s->base) > VUPD_NAME_MAX)
             return -ENAMETOOLONG;
         snprintf(f[0].name, sizeof f[0].name, "%s", s->base);
-        int e = read_all(s->db, &f[0].owned, &f[0].len, FILE_MAX);
+        int e = vigil_read_file(s->db, FILE_MAX, &f[0].owned, &f[0].len);
         if (e < 0)
             return e;
         f[0].data = f[0].owned;
@@ -296,7 +263,7 @@ static int current_files(const struct vupd_store *s, struct file *f, size_t *n,
         }
         struct file *x = &f[*n];
         snprintf(x->name, sizeof x->name, "%s", de->d_name);
-        e = read_all(path, &x->owned, &x->len, FILE_MAX);
+        e = vigil_read_file(path, FILE_MAX, &x->owned, &x->len);
         if (e == 0) {
             x->data = x->owned;
             (*n)++;

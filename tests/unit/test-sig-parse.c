@@ -302,47 +302,16 @@ static struct buf make_cvd(const struct buf *body, bool bad_md5)
     return make_cvd_sig(body, bad_md5, NULL);
 }
 
-static void test_cvd(void)
+/* The publisher signature covers the MD5: a body changed by one byte,
+ * its MD5 recomputed, keeps the old signature and is refused; so are
+ * an unsigned container, a changed signature and one that only
+ * ClamAV's key would be asked to verify. */
+static void cvd_publisher_sig(const struct buf *gzp, const struct buf *cvdp)
 {
-    struct buf tar = {0};
-    tar_add(&tar, "test.info", "ClamAV-VDB:whatever\n");
-    tar_add(&tar, "test.ndb", "Cvd.Ndb:0:*:41424344454647\nBad:0:*:zz\n");
-    tar_add(&tar, "test.hdb", "d41d8cd98f00b204e9800998ecf8427e:0:Cvd.Empty\n");
-    tar_add(&tar, "test.ldb", "Cvd.Ldb;Target:0;0&1;41424344;45464748\n");
-    static const uint8_t end[1024];
-    put(&tar, end, sizeof end);
-
+    struct buf gz = *gzp, cvd = *cvdp;
     struct diags g;
     size_t n;
-    struct buf gz = gzip_buf(&tar);
-    struct buf cvd = make_cvd(&gz, false);
-    struct vsig_db *db;
-    int r = load("daily.cvd", cvd.p, cvd.n, false, &g, &n, &db);
-    EXPECT(r == 0, "r == 0");
-    EXPECT(n == 3, "n == 3");
-    /* The bad line is named inside its container; nothing else is said
-     * (the .info member is noted as skipped; a verified container gets
-     * no note about its signature). */
-    EXPECT(g.errors == 1 && g.notes <= 1 &&
-               strcmp(g.file, "daily.cvd:test.ndb") == 0,
-           "g.errors == 1 && g.notes <= 1 && strcmp(g.file, "
-           "\"daily.cvd:test.ndb\") == 0");
-    struct vsig_db_stats st = {.sz = sizeof st};
-    vsig_db_stats(db, &st);
-    EXPECT(st.body == 1 && st.logical == 1 && st.hashes == 1,
-           "st.body == 1 && st.logical == 1 && st.hashes == 1");
-    vsig_db_unref(db);
-
-    /* The MD5 in the header covers the body. */
-    struct buf bad = make_cvd(&gz, true);
-    r = load("daily.cvd", bad.p, bad.n, false, &g, &n, NULL);
-    EXPECT(r == -EINVAL && n == 0 && strstr(g.last, "MD5") != NULL,
-           "r == -EINVAL && n == 0 && strstr(g.last, \"MD5\") != NULL");
-
-    /* The publisher signature covers the MD5: a body changed by one byte,
-     * its MD5 recomputed, keeps the old signature and is refused; so are
-     * an unsigned container, a changed signature and one that only
-     * ClamAV's key would be asked to verify. */
+    int r;
     uint8_t dg[16];
     char dsig[200];
     md5_of(&gz, dg);
@@ -380,6 +349,46 @@ static void test_cvd(void)
     free(forged.p);
     free(unsigned_.p);
     free(changed.p);
+}
+
+static void test_cvd(void)
+{
+    struct buf tar = {0};
+    tar_add(&tar, "test.info", "ClamAV-VDB:whatever\n");
+    tar_add(&tar, "test.ndb", "Cvd.Ndb:0:*:41424344454647\nBad:0:*:zz\n");
+    tar_add(&tar, "test.hdb", "d41d8cd98f00b204e9800998ecf8427e:0:Cvd.Empty\n");
+    tar_add(&tar, "test.ldb", "Cvd.Ldb;Target:0;0&1;41424344;45464748\n");
+    static const uint8_t end[1024];
+    put(&tar, end, sizeof end);
+
+    struct diags g;
+    size_t n;
+    struct buf gz = gzip_buf(&tar);
+    struct buf cvd = make_cvd(&gz, false);
+    struct vsig_db *db;
+    int r = load("daily.cvd", cvd.p, cvd.n, false, &g, &n, &db);
+    EXPECT(r == 0, "r == 0");
+    EXPECT(n == 3, "n == 3");
+    /* The bad line is named inside its container; nothing else is said
+     * (the .info member is noted as skipped; a verified container gets
+     * no note about its signature). */
+    EXPECT(g.errors == 1 && g.notes <= 1 &&
+               strcmp(g.file, "daily.cvd:test.ndb") == 0,
+           "g.errors == 1 && g.notes <= 1 && strcmp(g.file, "
+           "\"daily.cvd:test.ndb\") == 0");
+    struct vsig_db_stats st = {.sz = sizeof st};
+    vsig_db_stats(db, &st);
+    EXPECT(st.body == 1 && st.logical == 1 && st.hashes == 1,
+           "st.body == 1 && st.logical == 1 && st.hashes == 1");
+    vsig_db_unref(db);
+
+    /* The MD5 in the header covers the body. */
+    struct buf bad = make_cvd(&gz, true);
+    r = load("daily.cvd", bad.p, bad.n, false, &g, &n, NULL);
+    EXPECT(r == -EINVAL && n == 0 && strstr(g.last, "MD5") != NULL,
+           "r == -EINVAL && n == 0 && strstr(g.last, \"MD5\") != NULL");
+
+    cvd_publisher_sig(&gz, &cvd);
 
     /* A .cld holds a plain tar. */
     struct buf cld = make_cvd(&tar, false);
