@@ -20,6 +20,7 @@ struct logd_db {
     sqlite3_stmt *ins;
     bool in_txn;
     uint64_t last_commit_ns;
+    unsigned test_delay_ms; /* VIGIL_LOGD_TEST_COMMIT_DELAY_MS */
 };
 
 static const char schema[] =
@@ -56,6 +57,8 @@ int logd_db_open(struct logd_db **out, const char *outdir)
         logd_db_close(db);
         return -EIO;
     }
+    const char *delay = getenv("VIGIL_LOGD_TEST_COMMIT_DELAY_MS");
+    db->test_delay_ms = delay ? (unsigned)atoi(delay) : 0;
     *out = db;
     return 0;
 }
@@ -132,6 +135,11 @@ int logd_db_commit(struct logd_db *db, bool force)
         db->in_txn = false; /* rolled back by SQLite after an error */
     uint64_t now = cli_now_ns(CLOCK_MONOTONIC);
     if (db->in_txn && (force || now - db->last_commit_ns > DB_COMMIT_NS)) {
+        if (db->test_delay_ms > 0) {
+            struct timespec ts = {db->test_delay_ms / 1000,
+                                  (long)(db->test_delay_ms % 1000) * 1000000};
+            nanosleep(&ts, NULL);
+        }
         if (sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
             /* A failed COMMIT leaves the transaction open: end it, its
              * rows are lost. */
