@@ -156,7 +156,7 @@ static void logd_loop(struct logd *d, struct control *c)
             logd_write_stats(d);
             last_report = now;
         }
-        logd_out_commit(d, false); /* when due */
+        logd_out_settle(d, false);
         logd_net_poll(d->net, d, 100);
     }
     logd_net_drain(d->net, d);
@@ -460,7 +460,9 @@ static int logd_open(struct logd *d, struct control *c,
     if (a->store != NULL && !d->discard) {
         if (open_store(d, a) < 0)
             return -1;
-    } else if (!d->no_db && logd_db_open(&d->db, d->outdir) < 0) {
+    } else if (!d->no_db && logd_dbq_open(&d->db, d->outdir,
+                                          a->store_queue ? a->store_queue
+                                                         : 64ull << 20) < 0) {
         return -1;
     }
     struct logd_sessions_opts so = {
@@ -481,7 +483,7 @@ static void logd_close(struct logd *d, struct control *c)
 {
     logd_sessions_free(d->sessions); /* flushes and closes the files */
     logd_net_free(d->net);
-    logd_db_close(d->db);
+    logd_dbq_free(d->db);
     logd_store_free(d->store);
     if (c->fd >= 0)
         close(c->fd);
@@ -545,7 +547,7 @@ int cmd_logd(int argc, char **argv)
     /* Files and the database first, so the final report counts what did
      * not reach them. */
     logd_out_flush(&d);
-    logd_out_commit(&d, true);
+    logd_out_settle(&d, true);
     logd_store_finish(d.store);
     logd_report(&d, true);
     logd_write_stats(&d);
