@@ -19,6 +19,10 @@
  * for many rows, and a commit costs little with WAL (no fsync). */
 #define TXN_NS   500000000ull
 #define TXN_RECS 50000u
+/* A chunk part-filled goes to an idle writer once its first record is
+ * this old: the queue's bound is in chunks, and a chunk handed over at
+ * every turn of the loop would hold a few records each. */
+#define PART_NS 100000000ull
 
 enum { ENT_SESSION, ENT_RECORD };
 
@@ -39,6 +43,7 @@ struct ent {
 struct chunk {
     struct chunk *next;
     size_t used;
+    uint64_t first_ns;    /* when its first entry was added */
     uint32_t nrec, nlost; /* record entries; of them, not stored */
     _Alignas(8) char buf[];
 };
@@ -318,8 +323,11 @@ static struct ent *reserve(struct logd_dbq *q, size_t need)
         hand_over_locked(q);
         pthread_mutex_unlock(&q->mu);
     }
-    if (q->cur == NULL && (q->cur = get_free(q)) == NULL)
-        return NULL;
+    if (q->cur == NULL) {
+        if ((q->cur = get_free(q)) == NULL)
+            return NULL;
+        q->cur->first_ns = now_ns();
+    }
     struct ent *e = ent_at(q->cur, q->cur->used);
     q->cur->used += need;
     e->size = (uint32_t)need;
@@ -382,10 +390,10 @@ void logd_dbq_settle(struct logd_dbq *q, bool finish,
                      void (*lost)(void *ctx, uint64_t id), void *ctx)
 {
     pthread_mutex_lock(&q->mu);
-    /* A chunk part-filled goes only to an idle writer: a busy one gets
-     * full chunks, so the queue's bound counts bytes, not turns of the
-     * loop. */
-    if (finish || q->ready.head == NULL)
+    /* A chunk part-filled goes only to an idle writer, and not at once
+     * (PART_NS): a busy one gets full chunks. */
+    if (finish || (q->ready.head == NULL && q->cur != NULL &&
+                   now_ns() - q->cur->first_ns >= PART_NS))
         hand_over_locked(q);
     if (finish) {
         q->finishing = true;

@@ -149,14 +149,13 @@ static void sink_open(void *ctx, struct logd_session *s)
 }
 
 /* Into the database's queue; a full queue counts the record as not
- * stored there, like a failed insert, and says so once per streak. */
+ * stored there, like a failed insert. Said once: the report's database
+ * line counts them every --interval from then on. */
 static void db_record(struct logd *d, struct logd_session *s, uint64_t recno,
                       const char *rec, size_t len)
 {
-    if (logd_dbq_record(d->db, s->id, s->hex, recno, rec, len)) {
-        d->db_full = false;
+    if (logd_dbq_record(d->db, s->id, s->hex, recno, rec, len))
         return;
-    }
     s->unstored_db++;
     if (!d->db_full)
         cli_warn("events.db: the queue is full (--store-queue): records "

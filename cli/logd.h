@@ -42,7 +42,7 @@ struct logd {
     struct logd_sessions *sessions;
     struct logd_net *net;
     struct logd_dbq *db;      /* SQLite; NULL: --no-db or --store postgresql */
-    bool db_full;             /* its queue was full at the last record */
+    bool db_full;             /* its queue was ever full (said once) */
     uint64_t db_errors;       /* its failures counted in write_errors */
     struct logd_store *store; /* --store postgresql://... or NULL */
     uint64_t files_removed;   /* by --rotate-keep */
