@@ -20,6 +20,11 @@ struct logd_db {
 
 /* What a crash costs is in docs/protocol.md, "logd's output". */
 static const char schema[] =
+    /* 16 KiB pages: a quarter of the page writes and index splits of the
+     * default 4 KiB; the writer's CPU per record fell by about a fifth
+     * (docs/protocol.md). Only a new database takes it (the first
+     * statement before any table); an existing one keeps its size. */
+    "PRAGMA page_size=16384;"
     "PRAGMA journal_mode=WAL;"
     /* NORMAL: with WAL, commits only append to the WAL (no fsync); it is
      * synced at checkpoints. A power cut or OS crash may lose the last
@@ -47,7 +52,15 @@ int logd_db_open(struct logd_db **out, const char *outdir)
         cli_error("%s: out of memory", path);
         return -ENOMEM;
     }
-    if (sqlite3_open(path, &db->db) != SQLITE_OK ||
+    /* No global count of SQLite's memory: it takes a mutex at every
+     * allocation. Only before SQLite starts (later calls fail, harmless). */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /* NOMUTEX: one thread at a time uses the connection (logd-db.h), so
+     * SQLite's own locking around every bind and step is pure cost. */
+    if (sqlite3_open_v2(path, &db->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK ||
         sqlite3_exec(db->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(db->db,
                            "INSERT INTO events(session, rec, ts, pid, tid, "
