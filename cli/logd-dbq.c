@@ -82,6 +82,18 @@ static void push(struct list *l, struct chunk *c)
     l->n++;
 }
 
+/* The free list is used last in, first out: while the writer keeps up,
+ * the same few chunks go round, warm in the caches, and the rest of the
+ * queue's memory is never touched (each first touch is a page fault). */
+static void push_front(struct list *l, struct chunk *c)
+{
+    c->next = l->head;
+    l->head = c;
+    if (l->tail == NULL)
+        l->tail = c;
+    l->n++;
+}
+
 static struct chunk *pop(struct list *l)
 {
     struct chunk *c = l->head;
@@ -140,7 +152,10 @@ static void release(struct logd_dbq *q, struct list *txn, bool failed)
     q->commits += !failed;
     struct chunk *c;
     while ((c = pop(txn)) != NULL)
-        push(c->nlost ? &q->done : &q->free, c);
+        if (c->nlost)
+            push(&q->done, c);
+        else
+            push_front(&q->free, c);
     pthread_mutex_unlock(&q->mu);
 }
 
@@ -417,7 +432,7 @@ void logd_dbq_settle(struct logd_dbq *q, bool finish,
                 lost(ctx, e->id);
         }
         pthread_mutex_lock(&q->mu);
-        push(&q->free, c);
+        push_front(&q->free, c);
         pthread_mutex_unlock(&q->mu);
     }
 }
