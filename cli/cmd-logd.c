@@ -69,8 +69,10 @@ static void logd_usage(FILE *f)
         "Receive vigil event streams (docs/protocol.md). Writes\n"
         "DIR/<session>.jsonl per session (rotated at --rotate-size, default\n"
         "64 MiB, keeping --rotate-keep rotated files, default 100),\n"
-        "DIR/events.db (SQLite; with --store, a PostgreSQL database instead,\n"
-        "docs/store.md) and DIR/stats.json. --control sends START\n"
+        "DIR/events.db (SQLite, written by a thread of its own from a queue\n"
+        "of --store-queue bytes, default 64 MiB; with --store, a PostgreSQL\n"
+        "database instead, docs/store.md) and DIR/stats.json. --control sends "
+        "START\n"
         "(with --filter, comma-separated syscall names) to a `vigil run\n"
         "--log` control port every second, and STOP at exit. --discard\n"
         "(benchmarks) checks and counts records but stores none. Limits\n"
@@ -156,7 +158,7 @@ static void logd_loop(struct logd *d, struct control *c)
             logd_write_stats(d);
             last_report = now;
         }
-        logd_out_commit(d, false); /* when due */
+        logd_out_settle(d, false);
         logd_net_poll(d->net, d, 100);
     }
     logd_net_drain(d->net, d);
@@ -460,7 +462,9 @@ static int logd_open(struct logd *d, struct control *c,
     if (a->store != NULL && !d->discard) {
         if (open_store(d, a) < 0)
             return -1;
-    } else if (!d->no_db && logd_db_open(&d->db, d->outdir) < 0) {
+    } else if (!d->no_db && logd_dbq_open(&d->db, d->outdir,
+                                          a->store_queue ? a->store_queue
+                                                         : 64ull << 20) < 0) {
         return -1;
     }
     struct logd_sessions_opts so = {
@@ -481,7 +485,7 @@ static void logd_close(struct logd *d, struct control *c)
 {
     logd_sessions_free(d->sessions); /* flushes and closes the files */
     logd_net_free(d->net);
-    logd_db_close(d->db);
+    logd_dbq_free(d->db);
     logd_store_free(d->store);
     if (c->fd >= 0)
         close(c->fd);
@@ -545,7 +549,7 @@ int cmd_logd(int argc, char **argv)
     /* Files and the database first, so the final report counts what did
      * not reach them. */
     logd_out_flush(&d);
-    logd_out_commit(&d, true);
+    logd_out_settle(&d, true);
     logd_store_finish(d.store);
     logd_report(&d, true);
     logd_write_stats(&d);

@@ -1,12 +1,16 @@
 /* vigil logd's embedded store: every record in an SQLite database
  * (OUTDIR/events.db), indexed by time, pid and call name (docs/protocol.md,
- * "logd's output"). */
+ * "logd's output"). One connection, used by one thread at a time: opened
+ * by logd's main thread, then used by the store's writer thread alone
+ * (logd-dbq.h). */
 #ifndef VIGIL_CLI_LOGD_DB_H
 #define VIGIL_CLI_LOGD_DB_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "logd-fields.h"
 
 struct logd_db;
 
@@ -15,19 +19,23 @@ int logd_db_open(struct logd_db **out, const char *outdir);
 /* Close; NULL is ignored. */
 void logd_db_close(struct logd_db *db);
 
+/* Start a transaction: 0 or -EIO. */
+int logd_db_begin(struct logd_db *db);
 /* A session seen for the first time (@session: 16 hex digits). 0 or, like
  * logd_db_insert, -EIO / -ECANCELED. */
 int logd_db_session(struct logd_db *db, const char *session, const char *source,
                     uint64_t started_s);
-/* Record @recno of @session, one JSON object. 0; -EIO when this row was
+/* Record @recno of @session, one JSON object, with its indexed fields @f
+ * (found by the caller; pointers into @rec). 0; -EIO when this row was
  * not stored; -ECANCELED when SQLite rolled back the whole transaction
- * (every row inserted since the last commit is lost too). */
+ * (every row inserted since logd_db_begin is lost too, and no transaction
+ * is open any more). */
 int logd_db_insert(struct logd_db *db, const char *session, uint64_t recno,
-                   const char *rec, size_t len);
-/* Inserts go in transactions: commit the current one when it is old enough
- * (or with @force, and then start none); NULL is ignored. 1 when a commit
- * went through, 0 when none was due, -EIO when the commit failed: every
- * row inserted since the last commit is lost. */
-int logd_db_commit(struct logd_db *db, bool force);
+                   const struct logd_fields *f, const char *rec, size_t len);
+/* Commit the transaction: 0, or -EIO when it failed and every row inserted
+ * since logd_db_begin is lost. No transaction is open afterwards. */
+int logd_db_commit(struct logd_db *db);
+/* Whether a transaction is open (SQLite may have rolled it back). */
+bool logd_db_in_txn(struct logd_db *db);
 
 #endif

@@ -24,10 +24,9 @@ struct out_file {
     int fd;    /* -1: closed (reopened on the next record) */
     char *buf; /* lines not yet written */
     size_t len;
-    uint64_t nrec;       /* records in buf */
-    uint64_t bytes;      /* of the current file */
-    unsigned rotations;  /* the last suffix used */
-    uint64_t db_pending; /* rows inserted since the last commit */
+    uint64_t nrec;      /* records in buf */
+    uint64_t bytes;     /* of the current file */
+    unsigned rotations; /* the last suffix used */
 };
 
 static void path_of(const struct logd *d, const struct logd_session *s,
@@ -136,19 +135,6 @@ static struct out_file *state(struct logd_session *s)
     return s->sink_state;
 }
 
-/* The transaction ended: its rows are stored (lost == false) or not. */
-static void db_settle(struct logd *d, bool lost)
-{
-    for (size_t i = 0; i < logd_sessions_count(d->sessions); i++) {
-        struct logd_session *s = logd_sessions_at(d->sessions, i);
-        if (state(s) != NULL) {
-            if (lost)
-                s->unstored_db += state(s)->db_pending;
-            state(s)->db_pending = 0;
-        }
-    }
-}
-
 static void sink_open(void *ctx, struct logd_session *s)
 {
     struct logd *d = ctx;
@@ -156,28 +142,25 @@ static void sink_open(void *ctx, struct logd_session *s)
     if (o != NULL)
         o->fd = -1;
     s->sink_state = o;
-    if (d->db == NULL)
-        return;
-    int err = logd_db_session(d->db, s->hex, s->src_text,
-                              cli_now_ns(CLOCK_REALTIME) / 1000000000ull);
-    if (err < 0)
-        write_failed(d, "events.db", EIO);
-    if (err == -ECANCELED)
-        db_settle(d, true); /* the transaction went with it */
+    if (d->db != NULL &&
+        !logd_dbq_session(d->db, s->id, s->hex, s->src_text,
+                          cli_now_ns(CLOCK_REALTIME) / 1000000000ull))
+        write_failed(d, "events.db", ENOBUFS);
 }
 
-static void db_insert(struct logd *d, struct logd_session *s, uint64_t recno,
+/* Into the database's queue; a full queue counts the record as not
+ * stored there, like a failed insert. Said once: the report's database
+ * line counts them every --interval from then on. */
+static void db_record(struct logd *d, struct logd_session *s, uint64_t recno,
                       const char *rec, size_t len)
 {
-    int err = logd_db_insert(d->db, s->hex, recno, rec, len);
-    if (err == 0) {
-        state(s)->db_pending++;
+    if (logd_dbq_record(d->db, s->id, s->hex, recno, rec, len))
         return;
-    }
     s->unstored_db++;
-    write_failed(d, "events.db", EIO);
-    if (err == -ECANCELED)
-        db_settle(d, true);
+    if (!d->db_full)
+        cli_warn("events.db: the queue is full (--store-queue): records "
+                 "are NOT STORED in the database");
+    d->db_full = true;
 }
 
 static void sink_record(void *ctx, struct logd_session *s, uint64_t recno,
@@ -193,7 +176,7 @@ static void sink_record(void *ctx, struct logd_session *s, uint64_t recno,
         return;
     }
     if (d->db != NULL)
-        db_insert(d, s, recno, rec, len);
+        db_record(d, s, recno, rec, len);
     if (d->store != NULL)
         logd_store_record(d->store, s->src_text, s->hex, recno, rec, len);
     if (o->fd < 0 && open_file(d, s, o) < 0) {
@@ -250,13 +233,32 @@ void logd_out_flush(struct logd *d)
     }
 }
 
-void logd_out_commit(struct logd *d, bool force)
+/* A record the database's writer could not store: its session's count,
+ * when the session is still known (a forgotten one's stays in the store's
+ * totals only). Rare: only after a failure. */
+static void db_lost(void *ctx, uint64_t id)
+{
+    struct logd *d = ctx;
+    for (size_t i = logd_sessions_count(d->sessions); i-- > 0;) {
+        struct logd_session *s = logd_sessions_at(d->sessions, i);
+        if (s->id == id) {
+            s->unstored_db++;
+            return;
+        }
+    }
+}
+
+void logd_out_settle(struct logd *d, bool finish)
 {
     if (d->db == NULL)
         return;
-    int r = logd_db_commit(d->db, force);
-    if (r < 0)
+    logd_dbq_settle(d->db, finish, db_lost, d);
+    struct logd_dbq_stats st;
+    logd_dbq_stats(d->db, &st);
+    if (st.errors > d->db_errors) {
+        uint64_t n = st.errors - d->db_errors;
+        d->db_errors = st.errors;
         write_failed(d, "events.db", EIO);
-    if (r != 0)
-        db_settle(d, r < 0);
+        d->write_errors += n - 1;
+    }
 }

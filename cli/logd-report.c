@@ -49,6 +49,20 @@ static void report_store(struct logd *d, bool final)
             t.spill_bytes, t.connected ? "up" : "DOWN");
 }
 
+static void report_db(struct logd *d, bool final)
+{
+    struct logd_dbq_stats t;
+    logd_dbq_stats(d->db, &t);
+    if (!final && t.queue_full + t.failed == 0)
+        return;
+    fprintf(stderr,
+            "vigil logd: database: %" PRIu64 " stored, %" PRIu64
+            " NOT STORED (%" PRIu64 " the queue was full, %" PRIu64
+            " failed), %" PRIu64 " queued\n",
+            t.stored, t.queue_full + t.failed, t.queue_full, t.failed,
+            t.queued);
+}
+
 void logd_report(struct logd *d, bool final)
 {
     uint64_t now = cli_now_ns(CLOCK_MONOTONIC);
@@ -82,6 +96,8 @@ void logd_report(struct logd *d, bool final)
                 ns.accept_errors, d->write_errors);
     if (d->store != NULL)
         report_store(d, final);
+    if (d->db != NULL)
+        report_db(d, final);
 }
 
 static void stats_store(struct logd *d, FILE *f)
@@ -101,6 +117,19 @@ static void stats_store(struct logd *d, FILE *f)
             t.conns_up);
 }
 
+static void stats_db(struct logd *d, FILE *f)
+{
+    struct logd_dbq_stats t;
+    if (d->db == NULL)
+        return;
+    logd_dbq_stats(d->db, &t);
+    fprintf(f,
+            "\"db\":{\"stored\":%" PRIu64 ",\"queue_full\":%" PRIu64
+            ",\"failed\":%" PRIu64 ",\"queued\":%" PRIu64
+            ",\"commits\":%" PRIu64 "},",
+            t.stored, t.queue_full, t.failed, t.queued, t.commits);
+}
+
 static void stats_totals(struct logd *d, FILE *f)
 {
     struct logd_totals t;
@@ -109,6 +138,7 @@ static void stats_totals(struct logd *d, FILE *f)
     logd_net_stats(d->net, &ns);
     fputc('{', f);
     stats_store(d, f);
+    stats_db(d, f);
     fprintf(f, "\"packets\":%" PRIu64 ",\"rejected\":{", t.packets);
     for (int r = 0; r < LOGD_REJ_N; r++)
         fprintf(f, "%s\"%s\":%" PRIu64, r ? "," : "", logd_reason_names[r],

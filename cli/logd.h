@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "logd-db.h"
+#include "logd-dbq.h"
 #include "logd-store.h"
 #include "logd/session.h"
 
@@ -41,7 +41,9 @@ struct logd {
     const char *filter;
     struct logd_sessions *sessions;
     struct logd_net *net;
-    struct logd_db *db;       /* NULL: --no-db or --store postgresql */
+    struct logd_dbq *db;      /* SQLite; NULL: --no-db or --store postgresql */
+    bool db_full;             /* its queue was ever full (said once) */
+    uint64_t db_errors;       /* its failures counted in write_errors */
     struct logd_store *store; /* --store postgresql://... or NULL */
     uint64_t files_removed;   /* by --rotate-keep */
     uint64_t write_errors;    /* failed writes, rotations, opens */
@@ -63,9 +65,10 @@ void logd_net_stats(const struct logd_net *n, struct logd_net_stats *st);
 struct logd_sink logd_out_sink(struct logd *d);
 /* Write the buffered lines of every session out. */
 void logd_out_flush(struct logd *d);
-/* Commit the database when due (force: now, and start no new
- * transaction); a failed commit counts its records as unstored. */
-void logd_out_commit(struct logd *d, bool force);
+/* Hand queued records to the database's writer and count what it could not
+ * store as unstored (finish: wait until it has written everything, at
+ * exit). Every turn of the loop. */
+void logd_out_settle(struct logd *d, bool finish);
 
 /* logd-report.c */
 void logd_report(struct logd *d, bool final);

@@ -1,0 +1,489 @@
+/* logd's SQLite store behind a queue and a writer thread (logd-dbq.h). */
+#include "logd-dbq.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "logd-db.h"
+#include "logd-fields.h"
+
+/* A chunk holds about 1,000 records of 200 bytes: one lock per chunk, not
+ * per record, and room for the largest record (64 KiB). */
+#define CHUNK_BYTES (256u << 10)
+/* A transaction is committed when it is this old or holds this many
+ * records: large transactions make each page of the indexes written once
+ * for many rows, and a commit costs little with WAL (no fsync). */
+#define TXN_NS   500000000ull
+#define TXN_RECS 50000u
+/* A chunk part-filled goes to an idle writer once its first record is
+ * this old: the queue's bound is in chunks, and a chunk handed over at
+ * every turn of the loop would hold a few records each. */
+#define PART_NS 100000000ull
+
+enum { ENT_SESSION, ENT_RECORD };
+
+/* One entry of a chunk: a record with its indexed fields, or a session's
+ * row. */
+struct ent {
+    uint32_t size; /* of the whole entry, a multiple of 8 */
+    uint8_t kind;
+    uint8_t lost; /* set by the writer */
+    char hex[17];
+    uint64_t id, num; /* num: the record number, or the session's start */
+    long long ts, pid, tid;
+    int32_t type_off, type_len, name_off, name_len; /* off -1: absent */
+    uint32_t len;                                   /* of data */
+    char data[]; /* the record, or the source address; NUL-terminated */
+};
+
+struct chunk {
+    struct chunk *next;
+    size_t used;
+    uint64_t first_ns;    /* when its first entry was added */
+    uint32_t nrec, nlost; /* record entries; of them, not stored */
+    _Alignas(8) char buf[];
+};
+#define CHUNK_CAP (CHUNK_BYTES - sizeof(struct chunk))
+
+struct list {
+    struct chunk *head, *tail;
+    size_t n;
+};
+
+struct logd_dbq {
+    struct logd_db *db; /* the writer's alone once it started */
+    pthread_t thread;
+    bool started;
+    size_t max_chunks, txn_chunks;
+    pthread_mutex_t mu;
+    pthread_cond_t wake; /* the writer's: chunks ready, or finishing */
+    /* Guarded by mu. */
+    struct list ready, done, free;
+    size_t allocated;
+    bool finishing;
+    uint64_t stored, failed, errors, commits;
+    /* The receiving thread's own. */
+    struct chunk *cur;
+    uint64_t accepted, queue_full;
+};
+
+static void push(struct list *l, struct chunk *c)
+{
+    c->next = NULL;
+    if (l->tail)
+        l->tail->next = c;
+    else
+        l->head = c;
+    l->tail = c;
+    l->n++;
+}
+
+/* The free list is used last in, first out: while the writer keeps up,
+ * the same few chunks go round, warm in the caches, and the rest of the
+ * queue's memory is never touched (each first touch is a page fault). */
+static void push_front(struct list *l, struct chunk *c)
+{
+    c->next = l->head;
+    l->head = c;
+    if (l->tail == NULL)
+        l->tail = c;
+    l->n++;
+}
+
+static struct chunk *pop(struct list *l)
+{
+    struct chunk *c = l->head;
+    if (c == NULL)
+        return NULL;
+    l->head = c->next;
+    if (l->head == NULL)
+        l->tail = NULL;
+    l->n--;
+    return c;
+}
+
+static struct ent *ent_at(struct chunk *c, size_t off)
+{
+    return (struct ent *)(void *)(c->buf + off);
+}
+
+#define FOR_ENTS(c, e)                                                         \
+    for (size_t off_ = 0; off_ < (c)->used && ((e) = ent_at((c), off_), 1);    \
+         off_ += (e)->size)
+
+static uint64_t now_ns(void)
+{
+    return cli_now_ns(CLOCK_MONOTONIC);
+}
+
+static void count_error(struct logd_dbq *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->errors++;
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* ---- the writer thread ---- */
+
+/* The transaction ended (committed, or @failed): count its records and
+ * give its chunks back, those with losses to the receiving thread. */
+static void release(struct logd_dbq *q, struct list *txn, bool failed)
+{
+    uint64_t stored = 0, lost = 0;
+    for (struct chunk *c = txn->head; c != NULL; c = c->next) {
+        struct ent *e;
+        c->nlost = 0;
+        FOR_ENTS(c, e)
+        {
+            if (failed)
+                e->lost = 1;
+            c->nlost += e->kind == ENT_RECORD && e->lost;
+        }
+        stored += c->nrec - c->nlost;
+        lost += c->nlost;
+    }
+    pthread_mutex_lock(&q->mu);
+    q->stored += stored;
+    q->failed += lost;
+    q->commits += !failed;
+    struct chunk *c;
+    while ((c = pop(txn)) != NULL)
+        if (c->nlost)
+            push(&q->done, c);
+        else
+            push_front(&q->free, c);
+    pthread_mutex_unlock(&q->mu);
+}
+
+static void commit(struct logd_dbq *q, struct list *txn)
+{
+    if (txn->n == 0)
+        return;
+    bool failed = !logd_db_in_txn(q->db) || logd_db_commit(q->db) < 0;
+    if (failed)
+        count_error(q);
+    release(q, txn, failed);
+}
+
+static int write_ent(struct logd_dbq *q, struct ent *e)
+{
+    if (e->kind == ENT_SESSION)
+        return logd_db_session(q->db, e->hex, e->data, e->num);
+    struct logd_fields f = {
+        .ts = e->ts,
+        .pid = e->pid,
+        .tid = e->tid,
+        .type = e->type_off < 0 ? NULL : e->data + e->type_off,
+        .type_len = e->type_len,
+        .name = e->name_off < 0 ? NULL : e->data + e->name_off,
+        .name_len = e->name_len,
+    };
+    return logd_db_insert(q->db, e->hex, e->num, &f, e->data, e->len);
+}
+
+/* Insert a chunk's entries into the open transaction (begun if need be)
+ * and add the chunk to it. */
+static void write_chunk(struct logd_dbq *q, struct chunk *c, struct list *txn)
+{
+    struct ent *e;
+    FOR_ENTS(c, e)
+    {
+        e->lost = 0;
+        if (!logd_db_in_txn(q->db) && logd_db_begin(q->db) < 0) {
+            e->lost = 1;
+            count_error(q);
+            continue;
+        }
+        int err = write_ent(q, e);
+        if (err == 0)
+            continue;
+        e->lost = 1;
+        count_error(q);
+        if (err != -ECANCELED)
+            continue;
+        /* SQLite rolled the transaction back: the chunks before and this
+         * chunk's entries so far went with it. */
+        for (struct ent *b = ent_at(c, 0); b != e;
+             b = ent_at(c, b->size + (size_t)((char *)b - c->buf)))
+            b->lost = 1;
+        release(q, txn, true);
+    }
+    push(txn, c);
+}
+
+static void wait_until(struct logd_dbq *q, uint64_t deadline)
+{
+    struct timespec ts = {(time_t)(deadline / 1000000000ull),
+                          (long)(deadline % 1000000000ull)};
+    pthread_cond_timedwait(&q->wake, &q->mu, &ts);
+}
+
+static void *writer_main(void *arg)
+{
+    struct logd_dbq *q = arg;
+    struct list txn = {0};
+    uint64_t txn_start = 0, txn_recs = 0;
+    /* On a machine short of CPUs the receiving thread comes first: a
+     * datagram it is too late for is lost for the JSON Lines files too,
+     * a record the database is too late for only for the database. Linux
+     * sets nice per thread; failing leaves it as it was. */
+    errno = 0;
+    int nice_now = getpriority(PRIO_PROCESS, (id_t)gettid());
+    if (errno == 0)
+        (void)setpriority(PRIO_PROCESS, (id_t)gettid(),
+                          nice_now + 10 > 19 ? 19 : nice_now + 10);
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        struct chunk *c = pop(&q->ready);
+        if (c == NULL) {
+            bool due =
+                txn.n > 0 && (q->finishing || now_ns() - txn_start >= TXN_NS);
+            if (due) {
+                pthread_mutex_unlock(&q->mu);
+                commit(q, &txn);
+                pthread_mutex_lock(&q->mu);
+            } else if (txn.n > 0) {
+                wait_until(q, txn_start + TXN_NS);
+            } else if (q->finishing) {
+                break;
+            } else {
+                pthread_cond_wait(&q->wake, &q->mu);
+            }
+            continue;
+        }
+        pthread_mutex_unlock(&q->mu);
+        if (txn.n == 0) {
+            txn_start = now_ns();
+            txn_recs = 0;
+        }
+        txn_recs += c->nrec;
+        write_chunk(q, c, &txn);
+        if (txn_recs >= TXN_RECS || txn.n >= q->txn_chunks ||
+            now_ns() - txn_start >= TXN_NS)
+            commit(q, &txn);
+        pthread_mutex_lock(&q->mu);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+/* ---- the receiving thread ---- */
+
+int logd_dbq_open(struct logd_dbq **out, const char *outdir, uint64_t queue_max)
+{
+    struct logd_dbq *q = calloc(1, sizeof *q);
+    if (q == NULL) {
+        cli_error("out of memory");
+        return -1;
+    }
+    q->max_chunks = queue_max / CHUNK_BYTES < 2 ? 2 : queue_max / CHUNK_BYTES;
+    /* The open transaction's chunks are held until it commits: leave at
+     * least half of the queue to the receiving side. */
+    q->txn_chunks = q->max_chunks / 2;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    if (logd_db_open(&q->db, outdir) < 0) {
+        logd_dbq_free(q);
+        return -1;
+    }
+    int err = pthread_create(&q->thread, NULL, writer_main, q);
+    if (err != 0) {
+        cli_error("events.db: cannot start its writer: %s", strerror(err));
+        logd_dbq_free(q);
+        return -1;
+    }
+    q->started = true;
+    *out = q;
+    return 0;
+}
+
+static struct chunk *get_free(struct logd_dbq *q)
+{
+    bool fresh = false;
+    pthread_mutex_lock(&q->mu);
+    struct chunk *c = pop(&q->free);
+    if (c == NULL && q->allocated < q->max_chunks) {
+        q->allocated++;
+        fresh = true;
+    }
+    pthread_mutex_unlock(&q->mu);
+    if (fresh && (c = malloc(CHUNK_BYTES)) == NULL) {
+        pthread_mutex_lock(&q->mu);
+        q->allocated--;
+        pthread_mutex_unlock(&q->mu);
+    }
+    if (c != NULL) {
+        c->used = 0;
+        c->nrec = c->nlost = 0;
+    }
+    return c;
+}
+
+/* The chunk being filled goes to the writer. Caller holds mu. */
+static void hand_over_locked(struct logd_dbq *q)
+{
+    if (q->cur == NULL || q->cur->used == 0)
+        return;
+    push(&q->ready, q->cur);
+    q->cur = NULL;
+    pthread_cond_signal(&q->wake);
+}
+
+/* Room for an entry of @need bytes; NULL when the queue is full. */
+static struct ent *reserve(struct logd_dbq *q, size_t need)
+{
+    if (need > CHUNK_CAP)
+        return NULL;
+    if (q->cur != NULL && q->cur->used + need > CHUNK_CAP) {
+        pthread_mutex_lock(&q->mu);
+        hand_over_locked(q);
+        pthread_mutex_unlock(&q->mu);
+    }
+    if (q->cur == NULL) {
+        if ((q->cur = get_free(q)) == NULL)
+            return NULL;
+        q->cur->first_ns = now_ns();
+    }
+    struct ent *e = ent_at(q->cur, q->cur->used);
+    q->cur->used += need;
+    e->size = (uint32_t)need;
+    return e;
+}
+
+static size_t ent_size(size_t len)
+{
+    return (sizeof(struct ent) + len + 1 + 7) & ~(size_t)7;
+}
+
+bool logd_dbq_session(struct logd_dbq *q, uint64_t id, const char *hex,
+                      const char *source, uint64_t started_s)
+{
+    size_t len = strlen(source);
+    struct ent *e = reserve(q, ent_size(len));
+    if (e == NULL)
+        return false;
+    e->kind = ENT_SESSION;
+    memcpy(e->hex, hex, 16); /* 16 hex digits */
+    e->hex[16] = 0;
+    e->id = id;
+    e->num = started_s;
+    e->len = (uint32_t)len;
+    memcpy(e->data, source, len + 1);
+    return true;
+}
+
+bool logd_dbq_record(struct logd_dbq *q, uint64_t id, const char *hex,
+                     uint64_t recno, const char *rec, size_t len)
+{
+    struct ent *e = reserve(q, ent_size(len));
+    if (e == NULL) {
+        q->queue_full++;
+        return false;
+    }
+    struct logd_fields f;
+    logd_fields_find(rec, len, &f);
+    e->kind = ENT_RECORD;
+    memcpy(e->hex, hex, 16); /* 16 hex digits */
+    e->hex[16] = 0;
+    e->id = id;
+    e->num = recno;
+    e->ts = f.ts;
+    e->pid = f.pid;
+    e->tid = f.tid;
+    e->type_off = f.type ? (int32_t)(f.type - rec) : -1;
+    e->type_len = f.type_len;
+    e->name_off = f.name ? (int32_t)(f.name - rec) : -1;
+    e->name_len = f.name_len;
+    e->len = (uint32_t)len;
+    memcpy(e->data, rec, len);
+    e->data[len] = 0;
+    q->cur->nrec++;
+    q->accepted++;
+    return true;
+}
+
+void logd_dbq_settle(struct logd_dbq *q, bool finish,
+                     void (*lost)(void *ctx, uint64_t id), void *ctx)
+{
+    pthread_mutex_lock(&q->mu);
+    /* A chunk part-filled goes only to an idle writer, and not at once
+     * (PART_NS): a busy one gets full chunks. */
+    if (finish || (q->ready.head == NULL && q->cur != NULL &&
+                   now_ns() - q->cur->first_ns >= PART_NS))
+        hand_over_locked(q);
+    if (finish) {
+        q->finishing = true;
+        pthread_cond_signal(&q->wake);
+    }
+    pthread_mutex_unlock(&q->mu);
+    if (finish && q->started) {
+        pthread_join(q->thread, NULL);
+        q->started = false;
+    }
+    pthread_mutex_lock(&q->mu);
+    struct list done = q->done;
+    q->done = (struct list){0};
+    pthread_mutex_unlock(&q->mu);
+    struct chunk *c;
+    while ((c = pop(&done)) != NULL) {
+        struct ent *e;
+        FOR_ENTS(c, e)
+        {
+            if (e->kind == ENT_RECORD && e->lost)
+                lost(ctx, e->id);
+        }
+        pthread_mutex_lock(&q->mu);
+        push_front(&q->free, c);
+        pthread_mutex_unlock(&q->mu);
+    }
+}
+
+void logd_dbq_stats(struct logd_dbq *q, struct logd_dbq_stats *o)
+{
+    pthread_mutex_lock(&q->mu);
+    o->stored = q->stored;
+    o->failed = q->failed;
+    o->errors = q->errors;
+    o->commits = q->commits;
+    pthread_mutex_unlock(&q->mu);
+    o->queue_full = q->queue_full;
+    o->queued = q->accepted - o->stored - o->failed;
+}
+
+static void free_list(struct list *l)
+{
+    struct chunk *c;
+    while ((c = pop(l)) != NULL)
+        free(c);
+}
+
+void logd_dbq_free(struct logd_dbq *q)
+{
+    if (q == NULL)
+        return;
+    if (q->started) {
+        pthread_mutex_lock(&q->mu);
+        q->finishing = true;
+        pthread_cond_signal(&q->wake);
+        pthread_mutex_unlock(&q->mu);
+        pthread_join(q->thread, NULL);
+    }
+    free(q->cur);
+    free_list(&q->ready);
+    free_list(&q->done);
+    free_list(&q->free);
+    logd_db_close(q->db);
+    pthread_cond_destroy(&q->wake);
+    pthread_mutex_destroy(&q->mu);
+    free(q);
+}
