@@ -7,7 +7,8 @@
 # library, and a victim injected into ten times: by ptrace; by
 # process_vm_writev (one remote iovec, then several, then naming the
 # victim's other thread), writev and pwritev on /proc/PID/mem (also by a
-# roundabout path through a dup'ed descriptor, and by a forked child), each
+# roundabout path through a dup'ed descriptor, by a forked child, through a
+# symbolic link, and on a descriptor received over a Unix socket), each
 # plus a hijacked thread; through executable System V shared memory; and
 # once more after the victim moved its page (mremap).
 . tests/functions.sh
@@ -38,7 +39,7 @@ ran() {
     done
 }
 vigil-inject-ptrace $2 $3; ran
-for m in pvw split writev pwritev tid dup fork; do vigil-inject-pvw $2 $4 $5 $m; ran; done
+for m in pvw split writev pwritev tid dup fork symlink scm; do vigil-inject-pvw $2 $4 $5 $m; ran; done
 vigil-inject-shm; ran
 vigil-inject-pvw $2 $4 $5 move; ran
 touch /tmp/victim-stop
@@ -50,8 +51,8 @@ scenario() {
     k=$(head -n 1 "$TMP/out")
     check "$k: the guest programs ran" grep -q '^victim done' "$TMP/out"
     check "... the ptrace injector" grep -q '^ptrace injected' "$TMP/out"
-    check "... the process_vm_writev injector, 8 ways" \
-        test "$(grep -c '^pvw injected' "$TMP/out")" -eq 8
+    check "... the process_vm_writev injector, 10 ways" \
+        test "$(grep -c '^pvw injected' "$TMP/out")" -eq 10
     check "... the shared memory injector" grep -q '^shm injected' "$TMP/out"
     ev() { jq -c "select(.type == \"syscall\") | select($1)" "$TMP/t.jsonl"; }
 
@@ -181,10 +182,12 @@ mprotect"
     # Injection into the victim's RWX page, run by its worker thread
     # through a rewritten function pointer, once per way of writing it
     # (vigil-inject-pvw's methods). The page is one the victim made RWX
-    # itself: the other process's write decides.
+    # itself: the other process's write decides. A symbolic link to
+    # /proc/PID/mem and a descriptor received over SCM_RIGHTS are not known
+    # by any path: the kernel's own struct file says what they are.
     for m in pvw:process_vm_writev split:process_vm_writev \
         writev:writev pwritev:pwritev tid:process_vm_writev dup:writev \
-        fork:pwrite64 move:process_vm_writev; do
+        fork:pwrite64 symlink:write scm:pwrite64 move:process_vm_writev; do
         how=${m%%:*} call=${m#*:}
         wpid=$(sed -n "s/^pvw injected into .* by \([0-9]*\) $how\$/\1/p" "$TMP/out")
         inj=$(ev ".pid == $vpid and .origin == \"injected\" and .evidence.pid == ${wpid:-0}")
@@ -227,8 +230,8 @@ mprotect"
         test "$before" -gt 0 -a "$after" -gt 0
     expect_eq "... carry no origin" \
         "$(echo "$own" | jq -r '.origin // "none"' | sort -u)" none
-    expect_eq "exactly the 20 shellcode calls and the patched getpid are injected in the whole boot" \
-        "$(ev '.origin == "injected"' | wc -l)" 21
+    expect_eq "exactly the 24 shellcode calls and the patched getpid are injected in the whole boot" \
+        "$(ev '.origin == "injected"' | wc -l)" 25
     expect_eq "... one of them as modified file code" \
         "$(ev '.evidence.kind == "modified-file"' | wc -l)" 1
     nocaller=$(ev '.caller == null or .caller.module == null' | wc -l)
