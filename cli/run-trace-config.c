@@ -186,6 +186,17 @@ static void fdmem_config(const struct vprof *p, struct vring_fdmem_config *f)
         c.fdt_max_fds > 16 || c.fdt_fd > 16)
         return; /* the plugin reads max_fds and fd in one 24-byte read */
     c.task_files = (uint32_t)files.offset;
+    /* The embedded table, read with fdt in one go (at most 1 KiB). */
+    uint16_t tab, arr;
+    uint64_t arr_size;
+    if (off16(p, "files_struct", "fdtab", &tab, NULL) &&
+        off16(p, "files_struct", "fd_array", &arr, &arr_size) &&
+        arr > c.files_fdt && arr_size >= 8 && arr_size <= 1024 &&
+        arr - c.files_fdt + arr_size <= 1024) {
+        c.files_fdtab = tab;
+        c.files_fd_array = arr;
+        c.fd_array_n = (uint16_t)(arr_size / 8);
+    }
     if (vprof_member(p, "mm_struct", "owner", &owner) == 0 &&
         owner.offset <= UINT32_MAX)
         c.mm_owner = (uint32_t)owner.offset;

@@ -2,7 +2,8 @@
  * pointers another vCPU may be changing: task->files->fdt->fd[n]->f_op,
  * then the file's mm_struct and its owner. Here the guest kernel's memory
  * is the input: the first 16 bytes are the task's offset in it and the
- * descriptor, the rest is readable memory at KBASE; everything else
+ * descriptor, the rest is readable memory at KBASE (a files_struct's own
+ * table holds 8 descriptors at +80, its fdtab at +24); everything else
  * faults. A blob comes out only for a file whose f_op is
  * proc_mem_operations, and never beyond the room asked for. */
 #include <stdint.h>
@@ -16,7 +17,7 @@
 
 static const uint8_t *guest;
 static size_t guest_len;
-static uint8_t membuf[64];
+static uint8_t membuf[1024];
 
 bool ident_kernel_slide(uint64_t *slide)
 {
@@ -50,7 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                 .fdt_fd = 8,
                                                 .file_f_op = 8,
                                                 .file_private = 16,
-                                                .file_pos = 24};
+                                                .file_pos = 24,
+                                                .files_fdtab = 24,
+                                                .files_fd_array = 80,
+                                                .fd_array_n = 8};
         fdmem_setup(&cfg, true);
         set = true;
     }

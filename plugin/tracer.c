@@ -175,6 +175,7 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
     ident_before_call(nr, compat);
     if (tracer.callers)
         callers_before_call(nr, compat);
+    fdmem_before_call(nr, compat);
     if (!ident(v, t)) {
         flags |= VRAW_F_NO_TASK;
         if (__atomic_fetch_add(&tracer.bad_task_notes, 1, __ATOMIC_RELAXED) <

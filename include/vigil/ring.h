@@ -60,7 +60,11 @@ struct vring_fdmem_config {
     uint16_t files_fdt;  /* files_struct.fdt */
     uint16_t fdt_max_fds, fdt_fd;
     uint16_t file_f_op, file_private, file_pos;
-    uint16_t reserved[2];
+    /* The table embedded in files_struct (fdtab, and its fd_array of
+     * fd_array_n entries), which fdt points to until a process needs more
+     * descriptors: then fdt and fd[n] come in one read. 0: not used. */
+    uint16_t files_fdtab, files_fd_array, fd_array_n;
+    uint16_t reserved[3];
 };
 
 /* What the plugin needs to find the current thread. Filled by vigil from

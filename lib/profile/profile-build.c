@@ -169,6 +169,8 @@ static const struct member_spec member_specs[] = {
     {"mount", "mnt_mountpoint", OPT},
     {"mount", "mnt", OPT},
     {"files_struct", "fdt", ESSENTIAL},
+    {"files_struct", "fdtab", OPT},
+    {"files_struct", "fd_array", OPT},
     {"fdtable", "max_fds", ESSENTIAL},
     {"fdtable", "fd", ESSENTIAL},
     {"socket", "state", OPT},
