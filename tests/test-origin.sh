@@ -11,6 +11,8 @@
 # symbolic link, and on a descriptor received over a Unix socket), each
 # plus a hijacked thread; through executable System V shared memory; and
 # once more after the victim moved its page (mremap).
+# A third boot (6.1) with a profile lacking proc_mem_operations checks the
+# path-based fallback for /proc/PID/mem.
 . tests/functions.sh
 requires_qemu; requires jq nm readelf xxd
 requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz" \
@@ -244,6 +246,23 @@ scenario "$GUEST/vmlinuz" 2
 # The same on Linux 6.12 (Debian 13's kernel, whose maple tree and
 # structures the profile reads from its own BTF; modules of the 6.1
 # initramfs do not load there, and are not needed).
+# Without proc_mem_operations in the profile (a kernel without it in
+# kallsyms) /proc/PID/mem is known by path only: the ways through a known
+# path still count, the symbolic link and the received descriptor do not.
+"$VIGIL" profile "$GUEST/vmlinuz" -o "$TMP/full.json" 2>/dev/null
+jq 'del(.symbols.proc_mem_operations)' "$TMP/full.json" >"$TMP/nofops.json"
+"$VIGIL" run --kernel "$GUEST/vmlinuz" --profile "$TMP/nofops.json" --trace all \
+    --callers -o "$TMP/t.jsonl" -- sh -c "$(cat "$TMP/guest.sh")" >"$TMP/out" 2>&1
+check "path only: the injectors ran" \
+    test "$(grep -c '^pvw injected' "$TMP/out")" -eq 10
+expect_eq "path only: the 4 ways through a known path (8 calls) are flagged proc-mem" \
+    "$(jq -c 'select(.type == "syscall" and .evidence.kind == "proc-mem")' "$TMP/t.jsonl" | wc -l)" 8
+for how in symlink scm; do
+    wpid=$(sed -n "s/^pvw injected into .* by \([0-9]*\) $how\$/\1/p" "$TMP/out")
+    expect_eq "path only: $how is not known (the documented limit)" \
+        "$(jq -c "select(.type == \"syscall\" and .evidence.pid == ${wpid:-0})" "$TMP/t.jsonl" | wc -l)" 0
+done
+
 if [ -f "$GUEST/trixie/vmlinuz" ]; then
     scenario "$GUEST/trixie/vmlinuz" 1
     check "the second boot ran Linux 6.12 ($k)" sh -c "echo '$k' | grep -q '^6\.12\.'"
