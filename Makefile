@@ -178,6 +178,8 @@ $(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRCS)
 # glib's headers (vcpu.h).
 $(BUILD)/fuzz/fuzz-capture: CPPFLAGS += $(GLIB_CFLAGS)
 $(BUILD)/fuzz/fuzz-capture: plugin/capture-msg.c plugin/capture-select.c
+$(BUILD)/fuzz/fuzz-fdmem: CPPFLAGS += $(GLIB_CFLAGS)
+$(BUILD)/fuzz/fuzz-fdmem: plugin/fdmem.c
 
 fuzz: $(FUZZ_BINS)
 

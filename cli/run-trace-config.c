@@ -167,6 +167,42 @@ static void vma_config(const struct vprof *p, struct vring_vma_config *v)
     *v = c;
 }
 
+/* Where the plugin finds a descriptor's struct file and tells
+ * /proc/PID/mem by its f_op (--callers); left all 0, and such writes then
+ * known by path only, when the profile lacks a part of it. */
+static void fdmem_config(const struct vprof *p, struct vring_fdmem_config *f)
+{
+    struct vring_fdmem_config c = {0};
+    struct vprof_member files, owner;
+    if (vprof_symbol(p, "proc_mem_operations", &c.mem_fops) < 0 ||
+        vprof_member(p, "task_struct", "files", &files) < 0 ||
+        files.offset > UINT32_MAX ||
+        !off16(p, "files_struct", "fdt", &c.files_fdt, NULL) ||
+        !off16(p, "fdtable", "max_fds", &c.fdt_max_fds, NULL) ||
+        !off16(p, "fdtable", "fd", &c.fdt_fd, NULL) ||
+        !off16(p, "file", "f_op", &c.file_f_op, NULL) ||
+        !off16(p, "file", "private_data", &c.file_private, NULL) ||
+        !off16(p, "file", "f_pos", &c.file_pos, NULL) || c.mem_fops == 0 ||
+        c.fdt_max_fds > 16 || c.fdt_fd > 16)
+        return; /* the plugin reads max_fds and fd in one 24-byte read */
+    c.task_files = (uint32_t)files.offset;
+    /* The embedded table, read with fdt in one go (at most 1 KiB). */
+    uint16_t tab, arr;
+    uint64_t arr_size;
+    if (off16(p, "files_struct", "fdtab", &tab, NULL) &&
+        off16(p, "files_struct", "fd_array", &arr, &arr_size) &&
+        arr > c.files_fdt && arr_size >= 8 && arr_size <= 1024 &&
+        arr - c.files_fdt + arr_size <= 1024) {
+        c.files_fdtab = tab;
+        c.files_fd_array = arr;
+        c.fd_array_n = (uint16_t)(arr_size / 8);
+    }
+    if (vprof_member(p, "mm_struct", "owner", &owner) == 0 &&
+        owner.offset <= UINT32_MAX)
+        c.mm_owner = (uint32_t)owner.offset;
+    *f = c;
+}
+
 int run_trace_config(const struct vprof *p, const struct run_trace_opts *o,
                      struct vring_config *c)
 {
@@ -198,7 +234,9 @@ int run_trace_config(const struct vprof *p, const struct run_trace_opts *o,
         c->group_exit_fn = 0;
     if (vprof_symbol(p, "__switch_to", &c->switch_fn) < 0)
         c->switch_fn = 0; /* the plugin then reads the task at every call */
-    if (o->act.flags & VACT_CALLERS)
+    if (o->act.flags & VACT_CALLERS) {
         vma_config(p, &c->vma);
+        fdmem_config(p, &c->fdmem);
+    }
     return 0;
 }

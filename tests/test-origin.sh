@@ -7,9 +7,12 @@
 # library, and a victim injected into ten times: by ptrace; by
 # process_vm_writev (one remote iovec, then several, then naming the
 # victim's other thread), writev and pwritev on /proc/PID/mem (also by a
-# roundabout path through a dup'ed descriptor, and by a forked child), each
+# roundabout path through a dup'ed descriptor, by a forked child, through a
+# symbolic link, and on a descriptor received over a Unix socket), each
 # plus a hijacked thread; through executable System V shared memory; and
 # once more after the victim moved its page (mremap).
+# A third boot (6.1) with a profile lacking proc_mem_operations checks the
+# path-based fallback for /proc/PID/mem.
 . tests/functions.sh
 requires_qemu; requires jq nm readelf xxd
 requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz" \
@@ -38,7 +41,7 @@ ran() {
     done
 }
 vigil-inject-ptrace $2 $3; ran
-for m in pvw split writev pwritev tid dup fork; do vigil-inject-pvw $2 $4 $5 $m; ran; done
+for m in pvw split writev pwritev tid dup fork symlink scm; do vigil-inject-pvw $2 $4 $5 $m; ran; done
 vigil-inject-shm; ran
 vigil-inject-pvw $2 $4 $5 move; ran
 touch /tmp/victim-stop
@@ -50,8 +53,8 @@ scenario() {
     k=$(head -n 1 "$TMP/out")
     check "$k: the guest programs ran" grep -q '^victim done' "$TMP/out"
     check "... the ptrace injector" grep -q '^ptrace injected' "$TMP/out"
-    check "... the process_vm_writev injector, 8 ways" \
-        test "$(grep -c '^pvw injected' "$TMP/out")" -eq 8
+    check "... the process_vm_writev injector, 10 ways" \
+        test "$(grep -c '^pvw injected' "$TMP/out")" -eq 10
     check "... the shared memory injector" grep -q '^shm injected' "$TMP/out"
     ev() { jq -c "select(.type == \"syscall\") | select($1)" "$TMP/t.jsonl"; }
 
@@ -181,10 +184,12 @@ mprotect"
     # Injection into the victim's RWX page, run by its worker thread
     # through a rewritten function pointer, once per way of writing it
     # (vigil-inject-pvw's methods). The page is one the victim made RWX
-    # itself: the other process's write decides.
+    # itself: the other process's write decides. A symbolic link to
+    # /proc/PID/mem and a descriptor received over SCM_RIGHTS are not known
+    # by any path: the kernel's own struct file says what they are.
     for m in pvw:process_vm_writev split:process_vm_writev \
         writev:writev pwritev:pwritev tid:process_vm_writev dup:writev \
-        fork:pwrite64 move:process_vm_writev; do
+        fork:pwrite64 symlink:write scm:pwrite64 move:process_vm_writev; do
         how=${m%%:*} call=${m#*:}
         wpid=$(sed -n "s/^pvw injected into .* by \([0-9]*\) $how\$/\1/p" "$TMP/out")
         inj=$(ev ".pid == $vpid and .origin == \"injected\" and .evidence.pid == ${wpid:-0}")
@@ -227,8 +232,8 @@ mprotect"
         test "$before" -gt 0 -a "$after" -gt 0
     expect_eq "... carry no origin" \
         "$(echo "$own" | jq -r '.origin // "none"' | sort -u)" none
-    expect_eq "exactly the 20 shellcode calls and the patched getpid are injected in the whole boot" \
-        "$(ev '.origin == "injected"' | wc -l)" 21
+    expect_eq "exactly the 24 shellcode calls and the patched getpid are injected in the whole boot" \
+        "$(ev '.origin == "injected"' | wc -l)" 25
     expect_eq "... one of them as modified file code" \
         "$(ev '.evidence.kind == "modified-file"' | wc -l)" 1
     nocaller=$(ev '.caller == null or .caller.module == null' | wc -l)
@@ -241,6 +246,23 @@ scenario "$GUEST/vmlinuz" 2
 # The same on Linux 6.12 (Debian 13's kernel, whose maple tree and
 # structures the profile reads from its own BTF; modules of the 6.1
 # initramfs do not load there, and are not needed).
+# Without proc_mem_operations in the profile (a kernel without it in
+# kallsyms) /proc/PID/mem is known by path only: the ways through a known
+# path still count, the symbolic link and the received descriptor do not.
+"$VIGIL" profile "$GUEST/vmlinuz" -o "$TMP/full.json" 2>/dev/null
+jq 'del(.symbols.proc_mem_operations)' "$TMP/full.json" >"$TMP/nofops.json"
+"$VIGIL" run --kernel "$GUEST/vmlinuz" --profile "$TMP/nofops.json" --trace all \
+    --callers -o "$TMP/t.jsonl" -- sh -c "$(cat "$TMP/guest.sh")" >"$TMP/out" 2>&1
+check "path only: the injectors ran" \
+    test "$(grep -c '^pvw injected' "$TMP/out")" -eq 10
+expect_eq "path only: the 4 ways through a known path (8 calls) are flagged proc-mem" \
+    "$(jq -c 'select(.type == "syscall" and .evidence.kind == "proc-mem")' "$TMP/t.jsonl" | wc -l)" 8
+for how in symlink scm; do
+    wpid=$(sed -n "s/^pvw injected into .* by \([0-9]*\) $how\$/\1/p" "$TMP/out")
+    expect_eq "path only: $how is not known (the documented limit)" \
+        "$(jq -c "select(.type == \"syscall\" and .evidence.pid == ${wpid:-0})" "$TMP/t.jsonl" | wc -l)" 0
+done
+
 if [ -f "$GUEST/trixie/vmlinuz" ]; then
     scenario "$GUEST/trixie/vmlinuz" 1
     check "the second boot ran Linux 6.12 ($k)" sh -c "echo '$k' | grep -q '^6\.12\.'"

@@ -22,7 +22,7 @@
 #include "vigil/hide.h"
 
 #define VRING_MAGIC      0x31474e4952474956ull /* "VIGRING1" */
-#define VRING_VERSION    5
+#define VRING_VERSION    6
 #define VRING_PAD        0xffff /* vraw_hdr.type of padding */
 #define VRING_MAX_VCPUS  64
 #define VRING_XFER_BYTES (16u << 20) /* the request transfer area */
@@ -45,6 +45,26 @@ struct vring_vma_config {
     /* vm_area_struct.anon_vma: a private file mapping's copied pages (0:
      * not read, e.g. a profile made before it was asked for) */
     uint16_t vm_anon_vma;
+};
+
+/* Where the plugin finds the file a descriptor is open on, to know a
+ * write into another process's memory by the kernel's own file rather
+ * than by its path (plugin/fdmem.c): task->files->fdt->fd[n], its f_op
+ * compared with proc_mem_operations (/proc/PID/mem), then the file's
+ * mm_struct (private_data) and position. All 0 when the profile lacks a
+ * part of it: writes are then known by path only (lib/trace/procmem.c). */
+struct vring_fdmem_config {
+    uint64_t mem_fops;   /* link-time address of proc_mem_operations */
+    uint32_t task_files; /* task_struct.files */
+    uint32_t mm_owner;   /* mm_struct.owner (CONFIG_MEMCG); 0: not read */
+    uint16_t files_fdt;  /* files_struct.fdt */
+    uint16_t fdt_max_fds, fdt_fd;
+    uint16_t file_f_op, file_private, file_pos;
+    /* The table embedded in files_struct (fdtab, and its fd_array of
+     * fd_array_n entries), which fdt points to until a process needs more
+     * descriptors: then fdt and fd[n] come in one read. 0: not used. */
+    uint16_t files_fdtab, files_fd_array, fd_array_n;
+    uint16_t reserved[3];
 };
 
 /* What the plugin needs to find the current thread. Filled by vigil from
@@ -92,6 +112,7 @@ struct vring_config {
      * switch calls it with the next task in rsi (plugin/ident.c). */
     uint64_t switch_fn;
     struct vring_vma_config vma;
+    struct vring_fdmem_config fdmem;
 };
 
 struct vring_ctl {

@@ -48,6 +48,19 @@ enum vsys_cap_kind {
                                 args[0], the timespec at args[2] and, at
                                 entry, the sigset at args[3] when args[4]
                                 is 8: the layout below */
+    VSYS_CAP_FILEMEM = 13,   /* not from a plan: the plugin's finding that
+                                descriptor args[argi] of a write is open on
+                                another process's memory (/proc/PID/mem),
+                                read from the kernel's struct file:
+                                struct vsys_filemem */
+};
+
+/* VSYS_CAP_FILEMEM's data (--callers, plugin/fdmem.c). */
+struct vsys_filemem {
+    uint64_t mm;   /* the file's mm_struct (its private_data) */
+    uint64_t pos;  /* the file's position (f_pos) at the call's entry */
+    int32_t owner; /* the tgid of mm->owner; 0 when not read */
+    uint32_t reserved;
 };
 
 /* VSYS_CAP_PPOLL's data: struct vsys_ppoll, `fds_len` bytes of struct

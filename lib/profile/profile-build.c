@@ -58,6 +58,9 @@ static const struct sym_spec sym_specs[] = {
     {"ia32_sys_call_table", OPT, DATA},
     {"init_task", ESSENTIAL, DATA},
     {"init_mm", OPT, DATA},
+    /* /proc/PID/mem's file operations: a write's file told by the kernel's
+     * struct file, not its path (--callers, plugin/fdmem.c) */
+    {"proc_mem_operations", OPT, DATA},
     {"linux_banner", ESSENTIAL, DATA},
     {"__per_cpu_offset", ESSENTIAL, DATA},
     {"__per_cpu_start", OPT, ANY},
@@ -123,6 +126,7 @@ static const struct member_spec member_specs[] = {
     {"mm_struct", "env_end", OPT},
     {"mm_struct", "map_count", OPT},
     {"mm_struct", "context.vdso", OPT},
+    {"mm_struct", "owner", OPT}, /* CONFIG_MEMCG */
     {"maple_tree", "ma_root", OPT},
     {"maple_tree", "ma_flags", OPT},
     /* The maple tree's nodes (6.1 on): a process's memory map for
@@ -143,6 +147,7 @@ static const struct member_spec member_specs[] = {
      * --callers' modified file code (plugin/vma.c) */
     {"vm_area_struct", "anon_vma", OPT},
     {"file", "f_path", ESSENTIAL},
+    {"file", "f_op", OPT},
     {"file", "f_inode", ESSENTIAL},
     {"file", "f_flags", OPT},
     {"file", "f_mode", OPT},
@@ -164,6 +169,8 @@ static const struct member_spec member_specs[] = {
     {"mount", "mnt_mountpoint", OPT},
     {"mount", "mnt", OPT},
     {"files_struct", "fdt", ESSENTIAL},
+    {"files_struct", "fdtab", OPT},
+    {"files_struct", "fd_array", OPT},
     {"fdtable", "max_fds", ESSENTIAL},
     {"fdtable", "fd", ESSENTIAL},
     {"socket", "state", OPT},

@@ -251,6 +251,7 @@ static void on_vmas(struct vcons *c, const struct vraw_vmas *r)
         c->maps = NULL;
         return;
     }
+    vorigin_use_maps(c->org, c->maps);
     if (vmmap_apply(c->maps, r) < 0)
         c->st.bad_maps++;
 }

@@ -54,6 +54,7 @@ struct vorigin {
     struct thread th[THREADS];
     struct vshm *shm;
     struct vpmem *mem;
+    const struct vmmap *maps; /* borrowed: mm_struct -> process */
 };
 
 static inline struct who who_of(const struct vigil_syscall *ev)

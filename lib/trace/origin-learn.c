@@ -266,6 +266,59 @@ static void learn_thread(struct vorigin *o, int32_t tid, int32_t tgid)
     *t = (struct thread){tid, tgid};
 }
 
+void vorigin_use_maps(struct vorigin *o, const struct vmmap *maps)
+{
+    o->maps = maps;
+}
+
+/* What the plugin read of the kernel's struct file (VSYS_CAP_FILEMEM):
+ * a write on another process's memory file however the descriptor was
+ * got. The position is the call's offset for the p- calls (pwritev2's
+ * -1: the file's), else the file's at entry. */
+static bool kernel_mem_write(const struct vorigin *o,
+                             const struct vigil_syscall *ev, const char *n,
+                             struct vpmem_write *w)
+{
+    const struct vigil_capture *c = NULL;
+    struct vsys_filemem fm;
+    for (unsigned i = 0;
+         i < ev->ncaps && i < sizeof ev->caps / sizeof ev->caps[0]; i++)
+        if (ev->caps[i].kind == VSYS_CAP_FILEMEM && !ev->caps[i].at_exit)
+            c = &ev->caps[i];
+    if (c == NULL || c->argi != 0 || c->fault || c->len != sizeof fm ||
+        c->data == NULL)
+        return false;
+    memcpy(&fm, c->data, sizeof fm);
+    bool at_off = !strcmp(n, "pwrite64") || !strcmp(n, "pwritev") ||
+                  (!strcmp(n, "pwritev2") && (int64_t)ev->args[3] != -1);
+    if (!at_off && strcmp(n, "write") && strcmp(n, "writev") &&
+        strcmp(n, "pwritev2"))
+        return false;
+    int32_t target = fm.owner > 0      ? fm.owner
+                     : o->maps != NULL ? vmmap_owner(o->maps, fm.mm)
+                                       : 0;
+    if (target <= 0)
+        return false;
+    *w = (struct vpmem_write){.target = target,
+                              .start = at_off ? ev->args[3] : fm.pos,
+                              .len = (uint64_t)ev->ret};
+    return true;
+}
+
+/* A write into another process's memory through a /proc/PID/mem file:
+ * the kernel's word (kernel_mem_write) over the path's; the path tracker
+ * learns from every call all the same (positions, descriptors). */
+static bool mem_write(struct vorigin *o, const struct vigil_syscall *ev,
+                      const char *n, struct vpmem_write *w)
+{
+    bool by_path = vpmem_learn(o->mem, ev, n, w);
+    struct vpmem_write k;
+    if (!kernel_mem_write(o, ev, n, &k))
+        return by_path;
+    *w = k;
+    return true;
+}
+
 void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev)
 {
     const struct vsys_ent *e = vsys_lookup(ev->nr, ev->compat);
@@ -307,7 +360,7 @@ void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev)
             unmapped(o, ev->tgid, ev->args[0], len);
     } else if (!strcmp(n, "ptrace")) {
         learn_ptrace(o, ev);
-    } else if (vpmem_learn(o->mem, ev, n, &w)) {
+    } else if (mem_write(o, ev, n, &w)) {
         add_write(o, w.target, w.start, w.len, ev, "proc-mem", n);
     } else if (!strcmp(n, "mmap")) {
         unmapped(o, ev->tgid, (uint64_t)ev->ret, ev->args[1]);

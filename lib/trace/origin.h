@@ -15,11 +15,18 @@ int vorigin_new(struct vorigin **out);
 void vorigin_free(struct vorigin *o);
 
 /* Learn from one finished call of any process, selected or not: writes
- * into other processes (by any of their thread ids), descriptors on
- * /proc/PID/mem files (procmem.h), the process's own
+ * into other processes (by any of their thread ids), writes on
+ * /proc/PID/mem files (the kernel's struct file, from the plugin's
+ * VSYS_CAP_FILEMEM, else the descriptors followed by path, procmem.h),
+ * the process's own
  * mappings made writable and executable (and moved by mremap), System V
  * shared memory attached (shmseg.h). */
 void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev);
+
+/* The maps vorigin_learn() may ask which process owns an mm_struct (a
+ * write through a descriptor the kernel says is /proc/PID/mem, when the
+ * plugin could not read mm_struct.owner); borrowed, may be NULL. */
+void vorigin_use_maps(struct vorigin *o, const struct vmmap *maps);
 
 /* The thread group ended (@exited) or replaced its program: what was
  * learnt about its memory goes (writes by it into others stay); at

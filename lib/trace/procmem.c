@@ -243,7 +243,7 @@ static const struct vigil_capture *path_of(const struct vigil_syscall *ev,
 {
     for (unsigned i = 0; i < ev->ncaps; i++)
         if (ev->caps[i].argi == argi && !ev->caps[i].at_exit &&
-            !ev->caps[i].fault)
+            !ev->caps[i].fault && ev->caps[i].kind != VSYS_CAP_FILEMEM)
             return &ev->caps[i];
     return NULL;
 }

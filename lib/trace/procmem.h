@@ -3,7 +3,9 @@
  * write into that process. Learnt from the calls that open, copy, move and
  * drop descriptors, and from the file positions that reads, writes and
  * lseek leave. Path-based: what the trace cannot see (a symbolic link to
- * the file, a descriptor received over a Unix socket) is not known.
+ * the file, a descriptor received over a Unix socket) is not known here;
+ * the plugin's reading of the kernel's struct file covers it where the
+ * profile allows (origin-learn.c, plugin/fdmem.c).
  * Bounded tables; opaque; one owner (struct vorigin), not thread-safe. */
 #ifndef VIGIL_TRACE_PROCMEM_H
 #define VIGIL_TRACE_PROCMEM_H

@@ -12,6 +12,7 @@ struct map {
     struct map *next;
     int32_t tgid;
     uint32_t flags; /* VRAW_VMAS_* */
+    uint64_t mm;    /* the group's mm_struct in the guest */
     size_t n;
     struct vmmap_region r[]; /* names follow the regions */
 };
@@ -155,6 +156,7 @@ int vmmap_apply(struct vmmap *m, const struct vraw_vmas *r)
     }
     map->tgid = r->tgid;
     map->flags = r->flags;
+    map->mm = r->mm;
     map->n = n;
     entries(r, map, &n, &names);
     name_regions(map, r);
@@ -189,4 +191,15 @@ bool vmmap_known(const struct vmmap *m, int32_t tgid, uint32_t *flags)
     if (p != NULL && flags != NULL)
         *flags = p->flags;
     return p != NULL;
+}
+
+int32_t vmmap_owner(const struct vmmap *m, uint64_t mm)
+{
+    if (mm == 0)
+        return 0;
+    for (size_t i = 0; i < BUCKETS; i++)
+        for (const struct map *p = m->b[i]; p != NULL; p = p->next)
+            if (p->mm == mm)
+                return p->tgid;
+    return 0;
 }

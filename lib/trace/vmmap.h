@@ -40,4 +40,8 @@ const struct vmmap_region *vmmap_find(const struct vmmap *m, int32_t tgid,
 /* Whether @tgid has a map, and whether it is partial (VRAW_VMAS_*). */
 bool vmmap_known(const struct vmmap *m, int32_t tgid, uint32_t *flags);
 
+/* The group whose map was read from mm_struct @mm (the plugin's
+ * vraw_vmas.mm); 0 if none. Looks at every map: for rare calls only. */
+int32_t vmmap_owner(const struct vmmap *m, uint64_t mm);
+
 #endif

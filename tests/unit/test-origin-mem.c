@@ -363,10 +363,99 @@ static void test_mem_edges(void)
     vmmap_free(m);
 }
 
+/* A write-family call whose descriptor the plugin found open on another
+ * process's memory (VSYS_CAP_FILEMEM, the kernel's struct file): no open
+ * of the file was seen (a symbolic link, SCM_RIGHTS, before the trace). */
+static struct vigil_syscall filemem_write(const char *name, int32_t tgid,
+                                          const struct vsys_filemem *fm,
+                                          int64_t ret)
+{
+    struct vigil_syscall ev = event(name, tgid, "memw", 0x10);
+    ev.args[0] = 9;
+    ev.ret = ret;
+    ev.ncaps = 1;
+    ev.caps[0] = (struct vigil_capture){.argi = 0,
+                                        .kind = VSYS_CAP_FILEMEM,
+                                        .at_exit = false,
+                                        .fault = false,
+                                        .trunc = false,
+                                        .len = sizeof *fm,
+                                        .data = (const uint8_t *)fm};
+    return ev;
+}
+
+static void test_kernel_file(void)
+{
+    struct vmmap *m;
+    struct vorigin *o;
+    struct vigil_origin org;
+    struct rec r;
+    victim(&m, &o);
+    /* 800's map, read from mm_struct 0xffff888001234000. */
+    rec_start(&r, 800)->mm = 0xffff888001234000;
+    rec_add(&r, 0x50000, 0x58000, 0, 0, RX | VRAW_VMA_WRITE, NULL);
+    CHECK(vmmap_apply(m, (struct vraw_vmas *)r.b) == 0, "map 800 with mm");
+    vorigin_use_maps(o, m);
+    CHECK(vmmap_owner(m, 0xffff888001234000) == 800 &&
+              vmmap_owner(m, 0xffff888009999000) == 0 && vmmap_owner(m, 0) == 0,
+          "vmmap_owner: the group whose map came from that mm");
+
+    /* write() at the file's position, the owner read by the plugin. */
+    struct vsys_filemem fm = {
+        .mm = 0xffff888001234000, .pos = 0x50100, .owner = 800};
+    struct vigil_syscall w = filemem_write("write", 850, &fm, 16);
+    vorigin_learn(o, &w);
+    CHECK(kind_at(o, m, 800, 0x5010f, &org) == VIGIL_ORIGIN_INJECTED &&
+              org.evidence.pid == 850 && !strcmp(org.evidence.call, "write") &&
+              !strcmp(org.evidence.kind, "proc-mem") &&
+              kind_at(o, m, 800, 0x50110, &org) == VIGIL_ORIGIN_SELF_GENERATED,
+          "write on a descriptor the kernel says is /proc/800/mem: f_pos");
+
+    /* pwrite64 at its offset, the owner unknown: found by the mm. */
+    fm = (struct vsys_filemem){.mm = 0xffff888001234000, .pos = 0};
+    w = filemem_write("pwrite64", 851, &fm, 16);
+    w.args[3] = 0x50200;
+    vorigin_learn(o, &w);
+    CHECK(kind_at(o, m, 800, 0x50208, &org) == VIGIL_ORIGIN_INJECTED &&
+              org.evidence.pid == 851,
+          "pwrite64 at its offset, the target known by its mm_struct");
+
+    /* pwritev2 with offset -1 writes at the file position. */
+    fm.pos = 0x50300;
+    w = filemem_write("pwritev2", 852, &fm, 16);
+    w.args[3] = (uint64_t)-1;
+    vorigin_learn(o, &w);
+    CHECK(kind_at(o, m, 800, 0x50308, &org) == VIGIL_ORIGIN_INJECTED &&
+              org.evidence.pid == 852,
+          "pwritev2 at offset -1: the file position");
+
+    /* Nothing learnt: an mm no map has, a failed write, the writer's own
+     * memory, a short capture, another call carrying the blob. */
+    fm = (struct vsys_filemem){.mm = 0xffff888009999000, .pos = 0x50400};
+    w = filemem_write("write", 853, &fm, 16);
+    vorigin_learn(o, &w);
+    fm.mm = 0xffff888001234000;
+    w = filemem_write("write", 853, &fm, -5);
+    vorigin_learn(o, &w);
+    w = filemem_write("write", 800, &fm, 16);
+    vorigin_learn(o, &w);
+    w = filemem_write("write", 853, &fm, 16);
+    w.caps[0].len = sizeof fm - 1;
+    vorigin_learn(o, &w);
+    w = filemem_write("read", 853, &fm, 16);
+    vorigin_learn(o, &w);
+    CHECK(kind_at(o, m, 800, 0x50408, &org) == VIGIL_ORIGIN_SELF_GENERATED,
+          "unknown mm, failed call, own memory, bad blob, a read: nothing");
+
+    vorigin_free(o);
+    vmmap_free(m);
+}
+
 int main(void)
 {
     test_mem_routes();
     test_forged_stack();
     test_mem_edges();
+    test_kernel_file();
     return failures != 0;
 }
