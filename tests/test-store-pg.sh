@@ -71,7 +71,7 @@ PGDB=future psqlq "CREATE TABLE schema_version(version integer NOT NULL,
 start_err future "postgresql:///future?host=$PGD&port=5432&user=vigil" \
     --store-password-file "$PG_PWFILE"
 check "newer schema: said so" grep -q \
-    "schema is version 99, newer than this vigil knows (2): upgrade vigil" \
+    "schema is version 99, newer than this vigil knows (3): upgrade vigil" \
     "$TMP/e-future.err"
 expect_eq "newer schema: nothing created" \
     "$(PGDB=future psqlq "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" 1
@@ -86,8 +86,8 @@ PGPASSWORD=$PW "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGD" -p 5432 \
 start_logd "$TMP/m" --store "postgresql:///old?host=$PGD&port=5432&user=vigil" \
     --store-password-file "$PG_PWFILE"
 stop_logd
-expect_eq "v1 database: migrated to version 2" \
-    "$(PGDB=old psqlq 'SELECT string_agg(version::text, $$ $$ ORDER BY version) FROM schema_version')" "1 2"
+expect_eq "v1 database: migrated to version 3" \
+    "$(PGDB=old psqlq 'SELECT string_agg(version::text, $$ $$ ORDER BY version) FROM schema_version')" "1 2 3"
 expect_eq "v1 database: its records kept, json now json" \
     "$(PGDB=old psqlq "SELECT count(*) || ' ' || min(pg_typeof(json)::text) FROM events")" "10 json"
 expect_eq "v1 database: the processes view" \
@@ -104,7 +104,7 @@ LA=$LOGD_PID
     --store-name logd-b 2>"$TMP/b.err" &
 LB=$!
 wait_for_line "$TMP/b.err" listening || fail "logd b did not start"
-check "migrated: schema version 2" test "$(psqlq 'SELECT max(version) FROM schema_version')" = 2
+check "migrated: schema version 3" test "$(psqlq 'SELECT max(version) FROM schema_version')" = 3
 send $DATA $CTL "$TMP/a.send" --count 20000 &
 S1=$!
 send $DATA2 $CTL2 "$TMP/b.send" --count 20000
@@ -138,10 +138,10 @@ expect_eq "indexed columns filled" "$(psqlq "SELECT count(DISTINCT name) ||
 expect_eq "the day's partition exists" "$(psqlq "SELECT count(*) FROM
     pg_inherits WHERE inhparent = 'events'::regclass AND inhrelid::regclass::text
     = 'events_' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD')")" 1
-expect_eq "indexes on time, session and pid, call name (host: the key)" \
+expect_eq "indexes on time, host, session and pid (the key), call name" \
     "$(psqlq "SELECT indexname || ':' || split_part(indexdef, ' USING ', 2)
         FROM pg_indexes WHERE tablename = 'events' ORDER BY 1" | tr '\n' ' ')" \
-    "events_name:btree (name) events_pkey:btree (host, session, rec, received) events_received:brin (received) events_session_pid:btree (session, pid) "
+    "events_key:btree (host, session, pid, rec, received) NULLS NOT DISTINCT events_name:btree (name) events_received:brin (received) "
 check "JSON Lines files still written" test \
     "$(cat "$TMP/a"/*.jsonl | wc -l)" = 20000
 
@@ -331,12 +331,24 @@ pg_up || fail "PostgreSQL did not restart"
 set -- "$TMP/s/spill"/spill-*.jsonl
 cp "$1" "$TMP/s/spill/spill-999999.jsonl"
 DUP=$(wc -l <"$1")
+# Records whose pid column is NULL (none in the record; one outside
+# integer's range), four copies each in two spill files: the key's NULLS
+# NOT DISTINCT keeps one copy of each.
+K='"host":"127.0.0.1","session":"00000000000000aa"' R='"received_ns":1700000000000000000'
+for f in 999997 999998; do
+    printf '{%s,"rec":1,%s,"event":{"type":"note","ts":5}}\n' "$K" "$R"
+    printf '{%s,"rec":2,%s,"event":{"type":"syscall","name":"read","pid":99999999999}}\n' "$K" "$R"
+done >"$TMP/s/spill/spill-999997.jsonl"
+cp "$TMP/s/spill/spill-999997.jsonl" "$TMP/s/spill/spill-999998.jsonl"
+DUP=$((DUP + 8))
 start_logd "$TMP/s" $STORE
 wait_stats "$TMP/s" ".store.spill_bytes == 0 and .store.replayed == $((SPILLED + DUP))" ||
     echo "s2: $(cat "$TMP/s/stats.json")"
 stop_logd
 expect_eq "replayed by the next logd, each record once" "$(in_db "$SS")" \
     "$SPILLED $SPILLED"
+expect_eq "records without a pid, replayed twice: each once" \
+    "$(psqlq "SELECT count(*) || ' ' || count(pid) FROM events WHERE session = '00000000000000aa'")" "2 0"
 check "spill directory empty" test -z "$(ls "$TMP/s/spill")"
 
 done_testing
