@@ -344,6 +344,7 @@ int cmd_update_flood(int argc, char **argv)
     static uint8_t hashes[4][32];
     randombytes_buf(data, sizeof data);
     uint64_t start = cli_now_ns(CLOCK_MONOTONIC), sent = 0;
+    bool announced = false;
     const char sig[] = "untrusted comment: forged\nRUQAAAAA\n";
     while (cli_now_ns(CLOCK_MONOTONIC) - start < secs * 1000000000ull) {
         uint64_t due =
@@ -367,6 +368,11 @@ int cmd_update_flood(int argc, char **argv)
             size_t n = vupd_pkt_encode(&p, pkt, sizeof pkt);
             send(fd, pkt, n, MSG_DONTWAIT);
             sent++;
+        }
+        if (sent > 0 && !announced) {
+            /* A progress line to wait for: the flood is under way. */
+            fprintf(stderr, "vigil: flooding %s: under way\n", argv[optind]);
+            announced = true;
         }
         struct timespec ts = {0, 100000};
         nanosleep(&ts, NULL);

@@ -18,8 +18,9 @@
  *                         vigil-inject-pvw: prints "victim PID PAD HOOK
  *                         ARENA" (a never-run stretch of its own code, a
  *                         function pointer its worker thread calls, and an
- *                         RWX page it keeps, as a JIT would), then makes
- *                         its own getppid() calls until /tmp/victim-stop
+ *                         RWX page it keeps, as a JIT would) once it has
+ *                         made one getppid() call of its own, then makes
+ *                         more of them until /tmp/victim-stop
  *                         exists (at most 60 s). Its worker thread
  *                         also runs what other processes hand it:
  *                         when /tmp/victim-move exists as it is about to
@@ -203,6 +204,9 @@ static int wait_mode(void)
     pthread_t t;
     if (pthread_create(&t, NULL, worker, NULL) != 0)
         return 1;
+    /* One call of its own before the line that lets injectors in: the
+     * test needs the victim's own calls on both sides of the injections. */
+    syscall(SYS_getppid);
     printf("victim %d %p %p %p\n", getpid(), (void *)(uintptr_t)pad,
            (void *)(uintptr_t)&hook, (void *)arena);
     fflush(stdout);

@@ -75,6 +75,10 @@ start_logd "$TMP/c"
 SP=$!
 wait_for_line "$TMP/c.serr" "control port" || fail "logsend did not start"
 "$VIGIL" logd --start "127.0.0.1:$CTL" --key "$TMP/key"
+# A time window, not a readiness wait: the stream lasts 1.5 s (6000 at
+# 4000/s) and STOP must land inside it, after some records went out and
+# before the last is produced. Nothing says "some sent" sooner than logd's
+# stats, written once a second, which would leave STOP too close to the end.
 sleep 0.5
 "$VIGIL" logd --stop "127.0.0.1:$CTL" --key "$TMP/key"
 wait $SP

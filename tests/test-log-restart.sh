@@ -42,6 +42,8 @@ while [ $i -lt 100 ] && [ "$(jq '[.sessions[].records] | add // 0' \
 done
 kill -KILL $LOGD_PID
 wait $LOGD_PID 2>/dev/null
+# The outage itself, a time window: for 1 s nobody listens (shorter than
+# the 3 missed heartbeats) while the sender keeps producing into it.
 sleep 1
 start_logd "$TMP/b"
 wait $SP

@@ -30,8 +30,9 @@ vigil-dlopen
 rm -f /tmp/victim-stop
 vigil-victim wait >/tmp/v &
 i=0; while [ ! -s /tmp/v ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+# The line comes after the victim's first getppid of its own: the calls
+# "before" the injections exist without a pause here.
 set -- $(cat /tmp/v)
-sleep 0.3
 # Each injection waits (at most 10 s) for its shellcode's line in /tmp/v.
 n=0
 ran() {

@@ -62,7 +62,8 @@ ip netns exec "$NA" "$V" update flood "udp://10.78.2.1:$PORT" --rate 50000 \
 PIDS="$PIDS $!"
 FLOOD=$!
 # The update starts once the flood is under way (it runs 20 s).
-sleep 2
+wait_for_line flood.err 'flooding .*: under way' 30 ||
+    fail "the flood did not start"
 
 ip netns exec "$NC" "$V" update send v1.vup "udp://10.78.1.1:$PROXY" \
     --timeout 60 >send.out 2>send.err

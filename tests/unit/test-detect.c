@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include "../../lib/trace/detect.c"
+#include "check.h"
 
 static char out[16][4096];
-static int nout, failures;
+static int nout;
 
 static void emit(void *ctx, const char *line, size_t n)
 {
@@ -17,12 +18,6 @@ static void emit(void *ctx, const char *line, size_t n)
     if (nout < 16)
         snprintf(out[nout], sizeof(out[0]), "%.*s", (int)n, line);
     nout++;
-}
-
-static void expect(const char *what, bool ok)
-{
-    printf("%s: %s\n", ok ? "ok" : "NOT OK", what);
-    failures += !ok;
 }
 
 static struct vigil_syscall call(const char *name, int tid, uint64_t enter,
@@ -69,10 +64,10 @@ static void hostile(void)
            12);
     vdet_offer(d, &ev);
     vdet_flush(d, 0, true);
-    expect("a comm that is not UTF-8 is kept, byte-escaped",
-           nout == 1 && strstr(out[0], "\"comm\":\"\\u00ff\\u00feevil"
-                                       "\\u001b[2J\\u007f\""));
-    expect("the detection is printable ASCII", nout == 1 && printable(out[0]));
+    CHECK(nout == 1 && strstr(out[0], "\"comm\":\"\\u00ff\\u00feevil"
+                                      "\\u001b[2J\\u007f\""),
+          "a comm that is not UTF-8 is kept, byte-escaped");
+    CHECK(nout == 1 && printable(out[0]), "the detection is printable ASCII");
 
     /* The decoy's write spans request_ts and completes first; the real
      * writer's fsync spans it too and completes later. */
@@ -87,9 +82,9 @@ static void hostile(void)
     ev = call("getpid", 203, 10500 + WAIT_NS + 1, 10500 + WAIT_NS + 2);
     vdet_offer(d, &ev);
     vdet_flush(d, 0, false);
-    expect("both calls in flight are named, not just the first",
-           nout == 1 && strstr(out[0], "\"pid\":201") &&
-               strstr(out[0], "\"pid\":202"));
+    CHECK(nout == 1 && strstr(out[0], "\"pid\":201") &&
+              strstr(out[0], "\"pid\":202"),
+          "both calls in flight are named, not just the first");
 
     /* What the filter sent: a signature name with ESC and DEL (legal
      * JSON), and a line that is not JSON at all. */
@@ -98,21 +93,21 @@ static void hostile(void)
                       "\"a\\u001b]0;pwn\\u0007\x7f\xc3\xa9\",\"request_ts\":5}";
     vdet_add(d, sig, strlen(sig), 0);
     vdet_flush(d, 0, true);
-    expect("a signature name with ESC and DEL comes out escaped",
-           nout == 1 && printable(out[0]) &&
-               strstr(out[0], "\"a\\u001b]0;pwn\\u0007\\u007f"
-                              "\\u00c3\\u00a9\""));
+    CHECK(nout == 1 && printable(out[0]) &&
+              strstr(out[0], "\"a\\u001b]0;pwn\\u0007\\u007f"
+                             "\\u00c3\\u00a9\""),
+          "a signature name with ESC and DEL comes out escaped");
     const char *nul = "{\"type\":\"detection\",\"signature\":\"a\\u0000b\","
                       "\"request_ts\":5}";
     vdet_add(d, nul, strlen(nul), 0);
     vdet_flush(d, 0, true);
-    expect("a NUL in a string keeps the line a detection",
-           nout == 2 && strstr(out[1], "\"a\\u0000b\""));
+    CHECK(nout == 2 && strstr(out[1], "\"a\\u0000b\""),
+          "a NUL in a string keeps the line a detection");
     nout = 1;
     const char *raw = "\x1b[31mnot json\x7f\xff";
     vdet_add(d, raw, strlen(raw), 0);
-    expect("a line that is not JSON comes out escaped",
-           nout == 2 && !strcmp(out[1], "\\u001b[31mnot json\\u007f\\u00ff"));
+    CHECK(nout == 2 && !strcmp(out[1], "\\u001b[31mnot json\\u007f\\u00ff"),
+          "a line that is not JSON comes out escaped");
     vdet_free(d);
 }
 
@@ -123,52 +118,52 @@ int main(void)
         return 1;
 
     vdet_add(d, "not json", 8, 0);
-    expect("a line that is not a detection passes at once",
-           nout == 1 && !strcmp(out[0], "not json"));
+    CHECK(nout == 1 && !strcmp(out[0], "not json"),
+          "a line that is not a detection passes at once");
 
     /* The writer completes after the detection arrived. */
     add(d, 1000);
     struct vigil_syscall ev = call("getpid", 7, 900, 1100);
     vdet_offer(d, &ev);
     vdet_flush(d, 0, false);
-    expect("a call that writes nothing is no writer", nout == 1);
+    CHECK(nout == 1, "a call that writes nothing is no writer");
     ev = call("pwrite64", 8, 900, 1100);
     vdet_offer(d, &ev);
     vdet_flush(d, 0, false);
-    expect("a writer found: it still waits for others in flight", nout == 1);
+    CHECK(nout == 1, "a writer found: it still waits for others in flight");
     ev = call("getpid", 7, 1000 + WAIT_NS + 1, 1000 + WAIT_NS + 2);
     vdet_offer(d, &ev);
     vdet_flush(d, 0, false);
-    expect("a pwrite64 spanning request_ts is the writer",
-           nout == 2 && strstr(out[1], "\"writers\":[{\"pid\":8,\"tid\":8,"
-                                       "\"comm\":\"t8\",\"syscall\":"
-                                       "\"pwrite64\"}]"));
+    CHECK(nout == 2 && strstr(out[1], "\"writers\":[{\"pid\":8,\"tid\":8,"
+                                      "\"comm\":\"t8\",\"syscall\":"
+                                      "\"pwrite64\"}]"),
+          "a pwrite64 spanning request_ts is the writer");
 
     /* The writer's event went by before the detection arrived. */
     ev = call("fsync", 9, 2000, 2500);
     vdet_offer(d, &ev);
     add(d, 2200);
     vdet_flush(d, 0, true);
-    expect("a writer seen earlier is found",
-           nout == 3 && strstr(out[2], "\"syscall\":\"fsync\""));
+    CHECK(nout == 3 && strstr(out[2], "\"syscall\":\"fsync\""),
+          "a writer seen earlier is found");
 
     /* No writer: it waits until the trace is 3 s past request_ts. */
     add(d, 5000);
     ev = call("write", 10, 6000, 6100); /* after the request: not it */
     vdet_offer(d, &ev);
     vdet_flush(d, 0, false);
-    expect("no writer yet: it waits", nout == 3);
+    CHECK(nout == 3, "no writer yet: it waits");
     ev = call("getpid", 11, 5000 + WAIT_NS + 1, 5000 + WAIT_NS + 2);
     vdet_offer(d, &ev);
     vdet_flush(d, 0, false);
-    expect("the trace moved past: it leaves without writers",
-           nout == 4 && !strstr(out[3], "writers"));
+    CHECK(nout == 4 && !strstr(out[3], "writers"),
+          "the trace moved past: it leaves without writers");
 
     add(d, 1ull << 40);
     vdet_flush(d, 0, false);
-    expect("waiting", nout == 4);
+    CHECK(nout == 4, "waiting");
     vdet_flush(d, 0, true);
-    expect("the end lets every detection out", nout == 5);
+    CHECK(nout == 5, "the end lets every detection out");
     vdet_free(d);
     hostile();
     printf("%s\n", failures ? "FAIL" : "all checks passed");

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "../../plugin/pending.c"
+#include "check.h"
 
 #define CALLS 200000
 #define BASE  0xffff888000000000ull
@@ -63,11 +64,9 @@ int main(void)
     pthread_join(t, NULL);
     struct pending_call p;
     int phantom = pending_take(1, 2, BASE + 7, &p);
-    printf("%s: %d calls entered on vCPU 0 returned on vCPU 1 (%lu lost, "
-           "%lu wrong)\n",
-           lost || bad ? "NOT OK" : "ok", CALLS, (unsigned long)lost,
-           (unsigned long)bad);
-    printf("%s: a task with no call in flight finds none\n",
-           phantom ? "NOT OK" : "ok");
-    return lost || bad || phantom ? 1 : 0;
+    CHECK(!lost && !bad,
+          "%d calls entered on vCPU 0 returned on vCPU 1 (%lu lost, %lu wrong)",
+          CALLS, (unsigned long)lost, (unsigned long)bad);
+    CHECK(!phantom, "a task with no call in flight finds none");
+    return failures != 0;
 }

@@ -583,36 +583,18 @@ static void test_rows(void)
     for (size_t i = 0; i < NROWS(rows); i++) {
         const struct row *r = &rows[i];
         struct vigil_syscall ev;
-        struct vigil_capture *c;
         uint8_t in[16] = {0};
 
-        memset(&ev, 0, sizeof ev);
-        ev.tid = ev.tgid = 42;
-        ev.nr = r->nr;
-        ev.ret = r->ret;
-        ev.state = VIGIL_SC_DONE;
-        memcpy(ev.args, r->a, sizeof r->a);
+        row_event(&ev, r->nr, r->ret, r->a, NROWS(r->a));
         if (r->in_namelen >= 0) {
             memcpy(in + 8, &r->in_namelen, 4);
-            c = &ev.caps[ev.ncaps++];
-            *c = (struct vigil_capture){.argi = 1,
-                                        .kind = VSYS_CAP_STRUCT,
-                                        .at_exit = false,
-                                        .fault = false,
-                                        .trunc = false,
-                                        .len = sizeof in,
-                                        .data = in};
+            row_capture(&ev, 1, VSYS_CAP_STRUCT, false, in, sizeof in);
         }
         if (r->m || r->fault) {
-            c = &ev.caps[ev.ncaps++];
-            *c = (struct vigil_capture){
-                .argi = 1,
-                .kind = VSYS_CAP_MSGHDR,
-                .at_exit = r->nr == 47,
-                .fault = r->fault,
-                .trunc = false,
-                .len = r->m ? (uint16_t)build(blob, r->m) : 0,
-                .data = blob};
+            struct vigil_capture *c =
+                row_capture(&ev, 1, VSYS_CAP_MSGHDR, r->nr == 47, blob,
+                            r->m ? build(blob, r->m) : 0);
+            c->fault = r->fault;
         }
         check_event(&ev, i, r->text, r->json);
     }

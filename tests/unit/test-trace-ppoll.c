@@ -246,21 +246,6 @@ static const struct row rows[] = {
      NULL},
 };
 
-static void add(struct vigil_syscall *ev, uint8_t *buf, bool at_exit,
-                const struct pp_spec *s)
-{
-    struct vigil_capture *c = &ev->caps[ev->ncaps++];
-
-    *c = (struct vigil_capture){
-        .argi = 0,
-        .kind = VSYS_CAP_PPOLL,
-        .at_exit = at_exit,
-        .fault = false,
-        .trunc = false,
-        .len = (uint16_t)build(buf, (uint32_t)ev->args[1], s),
-        .data = buf};
-}
-
 static void test_rows(void)
 {
     static uint8_t bin[1024], bout[1024];
@@ -269,16 +254,13 @@ static void test_rows(void)
         const struct row *r = &rows[i];
         struct vigil_syscall ev;
 
-        memset(&ev, 0, sizeof ev);
-        ev.tid = ev.tgid = 42;
-        ev.nr = 271;
-        ev.ret = r->ret;
-        ev.state = VIGIL_SC_DONE;
-        memcpy(ev.args, r->a, sizeof r->a);
+        row_event(&ev, 271, r->ret, r->a, NROWS(r->a));
         if (r->in)
-            add(&ev, bin, false, r->in);
+            row_capture(&ev, 0, VSYS_CAP_PPOLL, false, bin,
+                        build(bin, (uint32_t)r->a[1], r->in));
         if (r->out)
-            add(&ev, bout, true, r->out);
+            row_capture(&ev, 0, VSYS_CAP_PPOLL, true, bout,
+                        build(bout, (uint32_t)r->a[1], r->out));
         check_event(&ev, i, r->text, r->json);
     }
 }

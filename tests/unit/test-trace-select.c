@@ -239,21 +239,6 @@ static const struct row rows[] = {
      NULL},
 };
 
-static void add(struct vigil_syscall *ev, uint8_t *buf, bool at_exit,
-                const struct fds_spec *s)
-{
-    struct vigil_capture *c = &ev->caps[ev->ncaps++];
-
-    *c = (struct vigil_capture){
-        .argi = 1,
-        .kind = VSYS_CAP_FDSETS,
-        .at_exit = at_exit,
-        .fault = false,
-        .trunc = false,
-        .len = (uint16_t)build(buf, (int32_t)ev->args[0], s),
-        .data = buf};
-}
-
 static void test_rows(void)
 {
     static uint8_t bin[1024], bout[1024];
@@ -262,16 +247,13 @@ static void test_rows(void)
         const struct row *r = &rows[i];
         struct vigil_syscall ev;
 
-        memset(&ev, 0, sizeof ev);
-        ev.tid = ev.tgid = 42;
-        ev.nr = r->nr;
-        ev.ret = r->ret;
-        ev.state = VIGIL_SC_DONE;
-        memcpy(ev.args, r->a, sizeof r->a);
+        row_event(&ev, r->nr, r->ret, r->a, NROWS(r->a));
         if (r->in)
-            add(&ev, bin, false, r->in);
+            row_capture(&ev, 1, VSYS_CAP_FDSETS, false, bin,
+                        build(bin, (int32_t)r->a[0], r->in));
         if (r->out)
-            add(&ev, bout, true, r->out);
+            row_capture(&ev, 1, VSYS_CAP_FDSETS, true, bout,
+                        build(bout, (int32_t)r->a[0], r->out));
         check_event(&ev, i, r->text, r->json);
     }
 }

@@ -70,19 +70,19 @@ static void compare_header(const char *base, bool compat)
         if (nr > maxnr)
             maxnr = (int)nr;
         if (nr > VSYS_NR_MAX) {
-            EXPECT(0, "%s: %s (%ld) beyond VSYS_NR_MAX", base, name, nr);
+            CHECK_QUIET(0, "%s: %s (%ld) beyond VSYS_NR_MAX", base, name, nr);
             bad++;
             continue;
         }
         seen[nr] = true;
         e = vsys_lookup((uint64_t)nr, compat);
         if (!e || strcmp(e->name, name) != 0) {
-            EXPECT(0, "%s: %ld is %s, table says %s", base, nr, name,
-                   e ? e->name : "(nothing)");
+            CHECK_QUIET(0, "%s: %ld is %s, table says %s", base, nr, name,
+                        e ? e->name : "(nothing)");
             bad++;
         }
         if ((compat ? vsys_number_compat(name) : vsys_number(name)) != nr) {
-            EXPECT(0, "%s: number of %s", base, name);
+            CHECK_QUIET(0, "%s: number of %s", base, name);
             bad++;
         }
     }
@@ -100,8 +100,8 @@ static void compare_header(const char *base, bool compat)
             continue;
         }
         if (e && !seen[nr]) {
-            EXPECT(0, "%s: table has %d %s, header does not", base, nr,
-                   e->name);
+            CHECK_QUIET(0, "%s: table has %d %s, header does not", base, nr,
+                        e->name);
             bad++;
         }
     }
@@ -121,8 +121,8 @@ static void check_roundtrip(bool compat)
         n++;
         back = compat ? vsys_number_compat(e->name) : vsys_number(e->name);
         if (back != nr) {
-            EXPECT(0, "%s round trip: %d -> %s -> %d",
-                   compat ? "i386" : "x86_64", nr, e->name, back);
+            CHECK_QUIET(0, "%s round trip: %d -> %s -> %d",
+                        compat ? "i386" : "x86_64", nr, e->name, back);
             bad++;
         }
     }
@@ -206,22 +206,22 @@ static void check_signatures(bool compat)
         len = e->sig ? strlen(e->sig) : 0;
         if (len < 1 || len - 1 != e->nargs || e->nargs > 6 ||
             !strchr("dxo", e->sig[0])) {
-            EXPECT(0, "%s %s: signature \"%s\" vs nargs %u", abi, e->name,
-                   e->sig ? e->sig : "(null)", e->nargs);
+            CHECK_QUIET(0, "%s %s: signature \"%s\" vs nargs %u", abi, e->name,
+                        e->sig ? e->sig : "(null)", e->nargs);
             bad++;
             continue;
         }
         for (size_t i = 1; i < len; i++)
             if (!strchr(arg_chars, e->sig[i])) {
-                EXPECT(0, "%s %s: unknown signature character '%c'", abi,
-                       e->name, e->sig[i]);
+                CHECK_QUIET(0, "%s %s: unknown signature character '%c'", abi,
+                            e->name, e->sig[i]);
                 bad++;
             }
         if (e->flags & VSYS_NORETURN)
             noret++;
         n = vsys_captures((uint64_t)nr, compat, caps);
         if (n > VSYS_MAX_CAPS) {
-            EXPECT(0, "%s %s: %u captures", abi, e->name, n);
+            CHECK_QUIET(0, "%s %s: %u captures", abi, e->name, n);
             bad++;
             continue;
         }
@@ -245,10 +245,10 @@ static void check_signatures(bool compat)
             if (c->kind == VSYS_CAP_STR || c->kind == VSYS_CAP_ARGV)
                 ok = ok && c->len_from == VSYS_LEN_NUL;
             if (!ok) {
-                EXPECT(0,
-                       "%s %s: capture %u (arg %u kind %u) does not fit "
-                       "\"%s\"",
-                       abi, e->name, k, c->argi, c->kind, e->sig);
+                CHECK_QUIET(0,
+                            "%s %s: capture %u (arg %u kind %u) does not fit "
+                            "\"%s\"",
+                            abi, e->name, k, c->argi, c->kind, e->sig);
                 bad++;
             }
             seen |= 1u << c->argi;
@@ -260,8 +260,8 @@ static void check_signatures(bool compat)
             if (cap_kind_of(e->sig[1 + i]) && !(seen & (1u << i)) &&
                 !(e->sig[1 + i] == ':' && (seen & 2u)) &&
                 !(e->sig[1 + i] == '>' && (seen & 1u))) {
-                EXPECT(0, "%s %s: argument %u ('%c') has no capture", abi,
-                       e->name, i, e->sig[1 + i]);
+                CHECK_QUIET(0, "%s %s: argument %u ('%c') has no capture", abi,
+                            e->name, i, e->sig[1 + i]);
                 bad++;
             }
     }
@@ -372,7 +372,7 @@ static void check_errnos(void)
         const char *desc = vsys_errno_desc(e), *ldesc = strerrordesc_np(e);
 
         if (!libc) {
-            EXPECT(!mine, "errno %d: %s, glibc has none", e, mine);
+            CHECK_QUIET(!mine, "errno %d: %s, glibc has none", e, mine);
             continue;
         }
         n++;
@@ -380,13 +380,13 @@ static void check_errnos(void)
         if (!mine || (strcmp(mine, libc) != 0 &&
                       !(e == EDEADLK && !strcmp(mine, "EDEADLK")) &&
                       !(e == EOPNOTSUPP && !strcmp(mine, "EOPNOTSUPP")))) {
-            EXPECT(0, "errno %d: %s, glibc says %s", e, mine ? mine : "-",
-                   libc);
+            CHECK_QUIET(0, "errno %d: %s, glibc says %s", e, mine ? mine : "-",
+                        libc);
             bad++;
         }
         if (!desc || !ldesc || strcmp(desc, ldesc) != 0) {
-            EXPECT(0, "errno %d: \"%s\", glibc says \"%s\"", e,
-                   desc ? desc : "-", ldesc ? ldesc : "-");
+            CHECK_QUIET(0, "errno %d: \"%s\", glibc says \"%s\"", e,
+                        desc ? desc : "-", ldesc ? ldesc : "-");
             bad++;
         }
     }
@@ -412,8 +412,8 @@ static void check_signals(void)
         /* glibc prefers SIGIOT/SIGPOLL/SIGCLD spellings in some versions */
         if (!mine ||
             (strcmp(mine, want) != 0 && s != 6 && s != 29 && s != 17)) {
-            EXPECT(0, "signal %d: %s, glibc says %s", s, mine ? mine : "-",
-                   want);
+            CHECK_QUIET(0, "signal %d: %s, glibc says %s", s, mine ? mine : "-",
+                        want);
             bad++;
         }
     }
