@@ -340,6 +340,10 @@ struct vs_gent {
     uint8_t cw;
 };
 
+struct vs_pk {
+    uint64_t v, m;
+};
+
 /* Prefilter group: anchors of one length class, found by sampling one
  * g-byte gram every S positions.  An anchor of A = S + g - 1 bytes always
  * has one of its S grams on a sampled position, so each of its grams is
@@ -353,8 +357,19 @@ struct vs_group {
     uint32_t bbits;       /* log2 of buckets */
     uint32_t *boff;       /* bucket -> first entry; (1 << bbits) + 1 entries */
     struct vs_gent *ents; /* entries grouped by bucket */
+    /* Per entry, parallel to ents: value and mask of the 8 data bytes at
+     * the sampled position minus VS_PK_BACK(g) that the entry requires (its
+     * gram and the literal bytes of its window and check regions there).
+     * One load and one compare per entry reject most entries of a bucket
+     * without touching their 56-byte records: many anchors cut from text
+     * share a gram, and walking those records was the largest cost of a
+     * gram hit. */
+    struct vs_pk *pk;
     size_t nent;
 };
+/* How far before the sampled position the pre-check word starts: two
+ * bytes of context before a short gram, none before an 8-byte one. */
+#define VS_PK_BACK(g) ((g) >= 8 ? 0u : 2u)
 
 /* Anchor classes (index, A, g, S): anchors of A bytes found by sampling one
  * g-byte gram every S positions (A = S + g - 1).  Short grams (g <= 2) index
