@@ -248,6 +248,11 @@ static int fill_pk(const struct vsig_db *db, struct vs_group *g)
             m |= bm << (8 * q);
         }
         g->pk[k] = (struct vs_pk){v & m, m};
+        struct vs_gent *ew = &g->ents[k];
+        const struct vs_msig *ms = &db->st.msigs[seg->msig];
+        ew->state = ms->nseg > 1 ? ms->state : VS_NONE;
+        ew->pidx = (uint16_t)seg->idx;
+        ew->unb = seg->idx + 1 < ms->nseg && (seg + 1)->gmax == VS_INF;
     }
     return 0;
 }

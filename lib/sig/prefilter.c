@@ -148,6 +148,15 @@ static inline void entry_hit(struct vsig_stream *s, const struct vs_win *w,
     uint32_t ref = e->ref, o = ref & 31;
     if (j < o)
         return;
+    /* vs_on_anchor()'s tests of the chain's progress: a later part only
+     * continues the chain at its index; a first part is not needed once
+     * the chain started, unless the next gap is bounded and nothing
+     * followed yet. */
+    if (e->state != VS_NONE) {
+        uint16_t pr = s->prog[e->state];
+        if (e->pidx ? pr != e->pidx : pr != 0 && (e->unb || pr > 1))
+            return;
+    }
     /* The check regions lie in the part, but near the start or the
      * end of the object the part may not fit: verify() decides. */
     uint64_t a = j - o;

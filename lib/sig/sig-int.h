@@ -337,7 +337,15 @@ struct vs_gent {
     uint64_t aw[4]; /* w0, m0, w1, m1 */
     uint32_t ref;   /* seg << 5 | gram offset within the window */
     int16_t d0, d1;
+    /* The segment's chain (its msig's state, VS_NONE for one part), its
+     * index in it, and whether the gap after it is unbounded: a hit that
+     * vs_on_anchor() would drop for the chain's progress is dropped in the
+     * prefilter, without loading the segment and the msig (a common word
+     * that starts dozens of chains hits them all at every occurrence). */
+    uint32_t state;
+    uint16_t pidx;
     uint8_t cw;
+    uint8_t unb;
 };
 
 struct vs_pk {
