@@ -207,6 +207,56 @@ static void fill_checks(const struct segcheck *sc, struct vs_group *g)
     }
 }
 
+/* Is @rel (relative to the window start) a byte the inline check or the
+ * window of @seg requires? */
+static bool seg_covers(const struct vs_seg *seg, int32_t rel)
+{
+    if (rel >= 0 && rel < (int32_t)seg->alen)
+        return true;
+    return seg->cw && ((rel >= seg->cd0 && rel < seg->cd0 + seg->cw) ||
+                       (rel >= seg->cd1 && rel < seg->cd1 + seg->cw));
+}
+
+/* The pre-check words of a group's entries (see struct vs_group): only
+ * bytes the entry's match must have there, so no match is rejected. */
+static int fill_pk(const struct vsig_db *db, struct vs_group *g)
+{
+    int32_t back = (int32_t)VS_PK_BACK(g->g);
+
+    g->pk = malloc((g->nent ? g->nent : 1) * sizeof *g->pk);
+    if (g->pk == NULL)
+        return -ENOMEM;
+    for (size_t k = 0; k < g->nent; k++) {
+        const struct vs_gent *e = &g->ents[k];
+        const struct vs_seg *seg = &db->segs[e->ref >> 5];
+        const struct vs_tok *t = db->toks + seg->tok + seg->atok;
+        int32_t o = (int32_t)(e->ref & 31);
+        uint64_t v = 0, m = 0;
+        for (int32_t q = 0; q < 8; q++) {
+            int32_t rel = o - back + q; /* from the window start */
+            uint64_t bv, bm;
+            if (rel >= o && rel < o + (int32_t)g->g) {
+                bv = (e->gram >> (8 * (rel - o))) & 0xff;
+                bm = 0xff;
+            } else if (seg_covers(seg, rel) && t[rel].arg == VS_NONE) {
+                bv = t[rel].val;
+                bm = t[rel].mask;
+            } else {
+                continue;
+            }
+            v |= bv << (8 * q);
+            m |= bm << (8 * q);
+        }
+        g->pk[k] = (struct vs_pk){v & m, m};
+        struct vs_gent *ew = &g->ents[k];
+        const struct vs_msig *ms = &db->st.msigs[seg->msig];
+        ew->state = ms->nseg > 1 ? ms->state : VS_NONE;
+        ew->pidx = (uint16_t)seg->idx;
+        ew->unb = seg->idx + 1 < ms->nseg && (seg + 1)->gmax == VS_INF;
+    }
+    return 0;
+}
+
 /* The indexed grams of a segment's anchor window, every variant of each. */
 static int add_anchor_grams(const struct vsig_db *db, uint32_t si, int gi,
                             struct gent **ents, size_t *n, size_t *cap)
@@ -274,9 +324,11 @@ int vs_build_groups(struct vsig_db *db, const uint8_t *sgrp)
             g->cls = (uint8_t)gi;
             if ((r = build_group(g, ents, n)) == 0) {
                 fill_checks(checks, g);
-                db->memory += ((size_t)1 << g->mbits) / 8 +
-                              (((size_t)1 << g->bbits) + 1) * 4 +
-                              g->nent * sizeof(struct vs_gent);
+                r = fill_pk(db, g);
+                db->memory +=
+                    ((size_t)1 << g->mbits) / 8 +
+                    (((size_t)1 << g->bbits) + 1) * 4 +
+                    g->nent * (sizeof(struct vs_gent) + sizeof(struct vs_pk));
             }
         }
         free(ents);

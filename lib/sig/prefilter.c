@@ -133,12 +133,44 @@ static size_t sift(const struct vs_group *g, const struct vs_win *w,
     }
     for (size_t i = 0; i < m; i++) {
         uint64_t x = gram_at(p + c[i], g->g);
-        const struct vs_gent *e =
-            &g->ents[g->boff[(x * VS_HASHMUL) >> (64 - g->bbits)]];
+        const struct vs_pk *e =
+            &g->pk[g->boff[(x * VS_HASHMUL) >> (64 - g->bbits)]];
         __builtin_prefetch(e);
         __builtin_prefetch((const char *)e + 64);
     }
     return m;
+}
+
+/* Entry @e of a gram hit at @j: its inline check, then the anchor. */
+static inline void entry_hit(struct vsig_stream *s, const struct vs_win *w,
+                             const struct vs_gent *e, uint64_t j)
+{
+    uint32_t ref = e->ref, o = ref & 31;
+    if (j < o)
+        return;
+    /* vs_on_anchor()'s tests of the chain's progress: a later part only
+     * continues the chain at its index; a first part is not needed once
+     * the chain started, unless the next gap is bounded and nothing
+     * followed yet. */
+    if (e->state != VS_NONE) {
+        uint16_t pr = s->prog[e->state];
+        if (e->pidx ? pr != e->pidx : pr != 0 && (e->unb || pr > 1))
+            return;
+    }
+    /* The check regions lie in the part, but near the start or the
+     * end of the object the part may not fit: verify() decides. */
+    uint64_t a = j - o;
+    if (e->cw && (int64_t)a + e->d0 >= (int64_t)w->lo &&
+        (int64_t)a + e->d1 + e->cw <= (int64_t)w->hi) {
+        const uint8_t *p0 = w->buf + (a - w->base) + e->d0;
+        const uint8_t *p1 = w->buf + (a - w->base) + e->d1;
+        if (e->cw == 8 ? ((vs_load64(p0) ^ e->aw[0]) & e->aw[1]) |
+                             ((vs_load64(p1) ^ e->aw[2]) & e->aw[3])
+                       : ((vs_load32(p0) ^ e->aw[0]) & e->aw[1]) |
+                             ((vs_load32(p1) ^ e->aw[2]) & e->aw[3]))
+            return;
+    }
+    vs_on_anchor(s, w, ref >> 5, a);
 }
 
 /* A candidate that passed sift(). */
@@ -147,28 +179,25 @@ static void candidate(struct vsig_stream *s, const struct vs_win *w,
 {
     uint64_t x = gram_at(w->buf + (j - w->base), g->g);
     uint64_t b = (x * VS_HASHMUL) >> (64 - g->bbits);
+    uint32_t k0 = g->boff[b], k1 = g->boff[b + 1];
+    uint64_t back = VS_PK_BACK(g->g);
 
-    for (uint32_t k = g->boff[b]; k < g->boff[b + 1]; k++) {
-        const struct vs_gent *e = &g->ents[k];
-        if (e->gram != x)
-            continue;
-        uint32_t ref = e->ref, o = ref & 31;
-        if (j < o)
-            continue;
-        /* The check regions lie in the part, but near the start or the
-         * end of the object the part may not fit: verify() decides. */
-        uint64_t a = j - o;
-        if (e->cw && (int64_t)a + e->d0 >= (int64_t)w->lo &&
-            (int64_t)a + e->d1 + e->cw <= (int64_t)w->hi) {
-            const uint8_t *p0 = w->buf + (a - w->base) + e->d0;
-            const uint8_t *p1 = w->buf + (a - w->base) + e->d1;
-            if (e->cw == 8 ? ((vs_load64(p0) ^ e->aw[0]) & e->aw[1]) |
-                                 ((vs_load64(p1) ^ e->aw[2]) & e->aw[3])
-                           : ((vs_load32(p0) ^ e->aw[0]) & e->aw[1]) |
-                                 ((vs_load32(p1) ^ e->aw[2]) & e->aw[3]))
+    if (j >= w->lo + back && j - back + 8 <= w->hi) {
+        /* The pre-check word holds the gram: no gram compare needed. */
+        uint64_t d = vs_load64(w->buf + (j - back - w->base));
+        for (uint32_t k = k0; k < k1; k++) {
+            if ((d & g->pk[k].m) != g->pk[k].v)
                 continue;
+            entry_hit(s, w, &g->ents[k], j);
+            if (s->stopped)
+                return;
         }
-        vs_on_anchor(s, w, ref >> 5, j - o);
+        return;
+    }
+    for (uint32_t k = k0; k < k1; k++) {
+        if (g->ents[k].gram != x)
+            continue;
+        entry_hit(s, w, &g->ents[k], j);
         if (s->stopped)
             return;
     }

@@ -337,7 +337,19 @@ struct vs_gent {
     uint64_t aw[4]; /* w0, m0, w1, m1 */
     uint32_t ref;   /* seg << 5 | gram offset within the window */
     int16_t d0, d1;
+    /* The segment's chain (its msig's state, VS_NONE for one part), its
+     * index in it, and whether the gap after it is unbounded: a hit that
+     * vs_on_anchor() would drop for the chain's progress is dropped in the
+     * prefilter, without loading the segment and the msig (a common word
+     * that starts dozens of chains hits them all at every occurrence). */
+    uint32_t state;
+    uint16_t pidx;
     uint8_t cw;
+    uint8_t unb;
+};
+
+struct vs_pk {
+    uint64_t v, m;
 };
 
 /* Prefilter group: anchors of one length class, found by sampling one
@@ -353,8 +365,19 @@ struct vs_group {
     uint32_t bbits;       /* log2 of buckets */
     uint32_t *boff;       /* bucket -> first entry; (1 << bbits) + 1 entries */
     struct vs_gent *ents; /* entries grouped by bucket */
+    /* Per entry, parallel to ents: value and mask of the 8 data bytes at
+     * the sampled position minus VS_PK_BACK(g) that the entry requires (its
+     * gram and the literal bytes of its window and check regions there).
+     * One load and one compare per entry reject most entries of a bucket
+     * without touching their 56-byte records: many anchors cut from text
+     * share a gram, and walking those records was the largest cost of a
+     * gram hit. */
+    struct vs_pk *pk;
     size_t nent;
 };
+/* How far before the sampled position the pre-check word starts: two
+ * bytes of context before a short gram, none before an 8-byte one. */
+#define VS_PK_BACK(g) ((g) >= 8 ? 0u : 2u)
 
 /* Anchor classes (index, A, g, S): anchors of A bytes found by sampling one
  * g-byte gram every S positions (A = S + g - 1).  Short grams (g <= 2) index
