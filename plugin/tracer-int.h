@@ -1,5 +1,6 @@
-/* What the tracer's files (tracer.c: entries and the translation hooks;
- * tracer-return.c: returns to user mode) share. Private to them. */
+/* What the tracer's files (tracer.c: entries; tracer-trans.c: what is
+ * hooked, decided at translation; tracer-return.c: returns to user mode)
+ * share. Private to them. */
 #ifndef VIGIL_PLUGIN_TRACER_INT_H
 #define VIGIL_PLUGIN_TRACER_INT_H
 
@@ -56,7 +57,19 @@ struct vraw_exit *tracer_exit_record(unsigned vcpu, uint32_t room,
                                      const struct pending_call *p, int64_t ret,
                                      uint64_t ip, uint16_t x_flags);
 
+/* An entry callback's data: the instruction's address at translation, its
+ * kind, and the call number when the translation shows it (see
+ * known_number()), plus one; 0: read rax. */
+#define ENTRY_IP_BITS 48
+#define ENTRY_NR_BITS 11
+#define ENTRY_NR_MAX  ((1u << ENTRY_NR_BITS) - 2)
+
+/* The callback of every system call instruction; udata as above. */
+void tracer_on_entry(unsigned int vcpu, void *udata);
 /* The callback of every return-to-user instruction; udata is its kind. */
 void tracer_on_return(unsigned int vcpu, void *udata);
+
+/* The translation callback: hooks what the tracer needs in each block. */
+void tracer_on_tb_trans(struct qemu_plugin_tb *tb, void *udata);
 
 #endif
