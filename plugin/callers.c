@@ -1,12 +1,9 @@
 /* --callers on the plugin's side (see callers.h). */
 #include "callers.h"
 
-#include <time.h>
-
 #include "branches.h"
 #include "nrset.h"
 #include "stackwalk.h"
-#include "vigil/clock.h"
 #include "vigil/ring.h"
 #include "vigil/syscalls.h"
 

@@ -14,6 +14,7 @@
 #include "qemu-api.h"
 #include "sigret.h"
 #include "tracer-int.h"
+#include "vigil/le.h"
 
 static void *entry_data(uint64_t vaddr, enum insn_kind k, uint32_t nr1)
 {
@@ -32,7 +33,7 @@ static void *entry_data(uint64_t vaddr, enum insn_kind k, uint32_t nr1)
 static uint32_t known_number(struct qemu_plugin_insn *prev)
 {
     uint8_t b[7];
-    size_t len = prev == NULL ? 0 : qemu_plugin_insn_size(prev);
+    size_t len = qemu_plugin_insn_size(prev);
     if (len != 5 && len != 7)
         return 0;
     if (qemu_plugin_insn_data(prev, b, len) != len)
@@ -44,8 +45,7 @@ static uint32_t known_number(struct qemu_plugin_insn *prev)
         imm = b + 3;
     else
         return 0;
-    uint32_t nr = (uint32_t)imm[0] | (uint32_t)imm[1] << 8 |
-                  (uint32_t)imm[2] << 16 | (uint32_t)imm[3] << 24;
+    uint32_t nr = le32(imm);
     return nr <= ENTRY_NR_MAX ? nr + 1 : 0;
 }
 

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "branches.h"
 #include "callers.h"
@@ -45,7 +44,6 @@
 #include "vigil/rawrec.h"
 #include "vigil/ring.h"
 #include "vigil/syscalls.h"
-#include "vigil/clock.h"
 
 const char *const vcpu_reg_names[R_COUNT] = {
     "rax",       "rbx",     "rcx",     "rdx", "rsi", "rdi",    "rbp",
@@ -173,9 +171,10 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
     if (kind == K_SYSENTER)
         flags |= VRAW_F_SYSENTER;
     ident_before_call(nr, compat);
-    if (tracer.callers)
+    if (tracer.callers) {
         callers_before_call(nr, compat);
-    fdmem_before_call(nr, compat);
+        fdmem_before_call(nr, compat);
+    }
     if (!ident(v, t)) {
         flags |= VRAW_F_NO_TASK;
         if (__atomic_fetch_add(&tracer.bad_task_notes, 1, __ATOMIC_RELAXED) <
@@ -185,7 +184,9 @@ static bool record_entry(unsigned vcpu, struct vcpu *v, struct vraw_task *t,
         vma_on_entry(tracer.ring, vcpu, v, t);
     }
     /* --callers: a write's file when it is another process's memory. */
-    uint32_t froom = !(flags & VRAW_F_NO_TASK) ? fdmem_room(nr, compat) : 0;
+    uint32_t froom = tracer.callers && !(flags & VRAW_F_NO_TASK)
+                         ? fdmem_room(nr, compat)
+                         : 0;
     room += froom;
     /* --callers: its record first, in the same reservation (callers.h). */
     uint32_t croom =
@@ -418,7 +419,7 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
     tracer.inject = tracer.tracing && inject_setup(act);
     tracer.callers = tracer.tracing && callers_setup(act);
     vma_setup(cfg, tracer.tracing && (act->flags & VACT_CALLERS));
-    fdmem_setup(cfg, tracer.tracing && (act->flags & VACT_CALLERS));
+    fdmem_setup(cfg, tracer.callers);
     hcall_setup((act->flags & VACT_HCALL) != 0);
     hcall_update_setup(ring);
     tracer.nr_restart_syscall = (uint64_t)vsys_number("restart_syscall");

@@ -14,10 +14,8 @@
  * without a bound, never a crash.
  */
 #include <string.h>
-#include <time.h>
 
 #include "nrset.h"
-#include "vigil/clock.h"
 #include "vigil/rawrec.h"
 #include "vigil/syscalls.h"
 #include "vma.h"
