@@ -234,6 +234,8 @@ int run_trace_config(const struct vprof *p, const struct run_trace_opts *o,
         c->group_exit_fn = 0;
     if (vprof_symbol(p, "__switch_to", &c->switch_fn) < 0)
         c->switch_fn = 0; /* the plugin then reads the task at every call */
+    if (vprof_symbol(p, "perf_event_comm", &c->comm_fn) < 0)
+        c->comm_fn = 0; /* renames then guessed from the calls that may */
     if (o->act.flags & VACT_CALLERS) {
         vma_config(p, &c->vma);
         fdmem_config(p, &c->fdmem);

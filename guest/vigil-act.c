@@ -14,8 +14,9 @@
  *   vigil-act signals    a second signal handler entered on the way back
  *                        from the first one's rt_sigreturn.
  *   vigil-act rename     renames itself with prctl(PR_SET_NAME), then by a
- *                        write to /proc/self/comm, making a getppid call
- *                        after each.
+ *                        write to /proc/self/comm, then by such a write
+ *                        made through io_uring (no write call at all),
+ *                        making a getppid call after each.
  *
  * Each line printed is what the test compares: with strace -e inject in
  * the guest and with vigil --inject from outside, the output must be the
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/io_uring.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -303,6 +305,47 @@ static int signals(void)
     return 0;
 }
 
+/* One write of @len bytes to @fd through an io_uring of one entry, set up
+ * by hand (no liburing in the guest). Returns the write's result, or -1. */
+static int uring_write(int fd, const void *buf, unsigned len)
+{
+    struct io_uring_params p;
+    memset(&p, 0, sizeof p);
+    int ring = (int)syscall(SYS_io_uring_setup, 1, &p);
+    if (ring < 0)
+        return -1;
+    size_t sq_len = p.sq_off.array + p.sq_entries * sizeof(uint32_t);
+    size_t cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+    uint8_t *sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE, MAP_SHARED, ring,
+                       IORING_OFF_SQ_RING);
+    uint8_t *cq = mmap(NULL, cq_len, PROT_READ | PROT_WRITE, MAP_SHARED, ring,
+                       IORING_OFF_CQ_RING);
+    struct io_uring_sqe *sqe = mmap(NULL, sizeof *sqe, PROT_READ | PROT_WRITE,
+                                    MAP_SHARED, ring, IORING_OFF_SQES);
+    if (sq == MAP_FAILED || cq == MAP_FAILED || sqe == MAP_FAILED)
+        return -1;
+    memset(sqe, 0, sizeof *sqe);
+    sqe->opcode = IORING_OP_WRITE;
+    sqe->fd = fd;
+    sqe->addr = (uintptr_t)buf;
+    sqe->len = len;
+    uint32_t *tail = (uint32_t *)(sq + p.sq_off.tail);
+    ((uint32_t *)(sq +
+                  p.sq_off.array))[*tail &
+                                   *(uint32_t *)(sq + p.sq_off.ring_mask)] = 0;
+    __atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+    if (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL,
+                0) != 1)
+        return -1;
+    uint32_t head =
+        __atomic_load_n((uint32_t *)(cq + p.cq_off.head), __ATOMIC_ACQUIRE);
+    struct io_uring_cqe *cqe = (struct io_uring_cqe *)(cq + p.cq_off.cqes) +
+                               (head & *(uint32_t *)(cq + p.cq_off.ring_mask));
+    int res = cqe->res;
+    close(ring);
+    return res;
+}
+
 static int rename_self(void)
 {
     syscall(SYS_prctl, PR_SET_NAME, "act-prctl", 0, 0, 0);
@@ -310,6 +353,10 @@ static int rename_self(void)
     int fd = open("/proc/self/comm", O_WRONLY);
     if (fd < 0 || write(fd, "act-procfs", 10) != 10)
         return 1;
+    syscall(SYS_getppid);
+    int n = uring_write(fd, "act-uring", 9);
+    if (n != 9)
+        fprintf(stderr, "io_uring write: %d\n", n);
     syscall(SYS_getppid);
     close(fd);
     return 0;

@@ -23,7 +23,9 @@ static struct {
     /* Calls that start a new identity epoch, by number: [0] 64-bit ABI,
      * [1] i386. */
     nrset new_epoch[2];
-    nrset renames[2]; /* new epoch after success */
+    /* New epoch after success; empty when the kernel's rename hook
+     * (ident_on_comm) is known. */
+    nrset renames[2];
 } idents;
 
 /* In user mode, and around the kernel's swapgs at either end of a call,
@@ -175,6 +177,23 @@ bool ident(struct vcpu *v, struct vraw_task *t)
     return true;
 }
 
+bool ident_comm_maybe(uint64_t vaddr)
+{
+    return ident_kernel_fn_maybe(idents.cfg.comm_fn, vaddr);
+}
+
+/* perf_event_comm runs after the new name is copied into the task: a read
+ * of any thread's entry from here on sees it, and one taken before is of
+ * an older epoch. Before the slide is known a candidate cannot be told
+ * from the real function, so each one starts an epoch (a re-read costs
+ * little, and that is only during early boot). */
+void ident_on_comm(uint64_t vaddr)
+{
+    if (__atomic_load_n(&idents.slide, __ATOMIC_ACQUIRE) == 0 ||
+        ident_kernel_fn_is(idents.cfg.comm_fn, vaddr))
+        __atomic_fetch_add(&idents.epoch, 1, __ATOMIC_ACQ_REL);
+}
+
 bool ident_kernel_slide(uint64_t *slide)
 {
     uint64_t s = __atomic_load_n(&idents.slide, __ATOMIC_ACQUIRE);
@@ -238,7 +257,8 @@ int ident_setup(const struct vring_config *cfg, char *err, size_t errlen)
         for (size_t i = 0; i < sizeof epoch_calls / sizeof *epoch_calls; i++)
             nrset_add(idents.new_epoch[compat], epoch_calls[i], compat);
         for (size_t i = 0; i < sizeof rename_calls / sizeof *rename_calls; i++)
-            nrset_add(idents.renames[compat], rename_calls[i], compat);
+            if (c->comm_fn == 0)
+                nrset_add(idents.renames[compat], rename_calls[i], compat);
     }
     return 0;
 }

@@ -27,10 +27,10 @@ bool ident_in_kernel(struct vcpu *v, struct vraw_task *t);
  * names start a new epoch. */
 void ident_before_call(uint64_t nr, bool compat);
 
-/* After call `nr` returned `ret`: calls that may have renamed a thread
- * (prctl PR_SET_NAME; a write to /proc/PID/comm, which is any write as far
- * as the plugin can tell) start a new epoch, so that the next call of every
- * thread reads its name again. */
+/* After call `nr` returned `ret`: without the kernel's rename hook (below),
+ * calls that may have renamed a thread (prctl PR_SET_NAME; a write to
+ * /proc/PID/comm, which is any write as far as the plugin can tell) start a
+ * new epoch, so that the next call of every thread reads its name again. */
 void ident_after_call(uint64_t nr, bool compat, int64_t ret);
 /* Without a trace (no return is seen): both, at the entry. A rename then
  * runs in the kernel, where no identity of its thread is taken. */
@@ -49,6 +49,13 @@ bool ident_kernel_fn_is(uint64_t fn, uint64_t vaddr);
  * task runs next, so that ident() reads nothing in the common case. */
 bool ident_switch_maybe(uint64_t vaddr);
 void ident_on_switch(struct vcpu *v, uint64_t vaddr);
+
+/* The kernel's rename hook (perf_event_comm, from the profile): whether
+ * the instruction at @vaddr may be its first, and the callback there, which
+ * starts a new epoch: every rename, by any call or none (io_uring), and
+ * nothing else. */
+bool ident_comm_maybe(uint64_t vaddr);
+void ident_on_comm(uint64_t vaddr);
 
 /* The kernel wrote cr3 on this vCPU (another process's address space, or
  * a new one after execve): the next ident() checks the address space. */

@@ -69,6 +69,12 @@ static void on_switch(unsigned int vcpu, void *udata)
         ident_on_switch(&tracer.vcpus[vcpu], (uint64_t)(uintptr_t)udata);
 }
 
+static void on_comm(unsigned int vcpu, void *udata)
+{
+    (void)vcpu;
+    ident_on_comm((uint64_t)(uintptr_t)udata);
+}
+
 static void on_group_exit(unsigned int vcpu, void *udata)
 {
     if (vcpu < tracer.nrings && tracer.vcpus[vcpu].ready)
@@ -135,6 +141,10 @@ void tracer_on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
         if (ident_switch_maybe(vaddr))
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_switch,
                                                    QEMU_PLUGIN_CB_R_REGS,
+                                                   (void *)(uintptr_t)vaddr);
+        if (ident_comm_maybe(vaddr))
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_comm,
+                                                   QEMU_PLUGIN_CB_NO_REGS,
                                                    (void *)(uintptr_t)vaddr);
         if (tracer.hide && hide_group_exit_maybe(vaddr))
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_group_exit,

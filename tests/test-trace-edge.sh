@@ -3,8 +3,9 @@
 #     kernel had before delivering the signal, as strace shows it): a shell
 #     pipeline with background jobs and `wait`, under in-guest `strace -f`
 #     while vigil traces the same boot, must agree call for call;
-#   - a thread renamed by prctl or through /proc/PID/comm shows its new
-#     name from its next call on (and --trace comm= follows it);
+#   - a thread renamed by prctl or through /proc/PID/comm (by a write or
+#     by io_uring) shows its new name from its next call on (and --trace
+#     comm= follows it);
 #   - a thread killed in a blocked call is reported unfinished, not paired
 #     with a later thread that reuses its task_struct.
 . tests/functions.sh
@@ -38,12 +39,23 @@ check "strace saw rt_sigreturn return the interrupted rax twice" \
 check "strace and vigil agree on the nested handlers" \
     python3 tests/strace_compare.py "$TMP/strace.txt" "$TMP/sig.jsonl"
 
-# Renames: the getppid after each rename carries the new name.
+# Renames: the getppid after each rename carries the new name, also after
+# a rename by io_uring, where no call of the thread's writes anything: the
+# plugin sees the kernel's own rename (perf_event_comm, from the profile).
 "$VIGIL" run --trace exe=/usr/bin/vigil-act -o "$TMP/rename.jsonl" -- vigil-act rename
 expect_eq "rename program exits 0" "$?" 0
 names=$(jq -r 'select(.type == "syscall" and .name == "getppid") | .comm' "$TMP/rename.jsonl" | tr '\n' ' ')
-expect_eq "comm before, after prctl(PR_SET_NAME), after a /proc/self/comm write" \
-    "$names" "vigil-act act-prctl act-procfs "
+expect_eq "comm before, after prctl(PR_SET_NAME), a /proc/self/comm write, one by io_uring" \
+    "$names" "vigil-act act-prctl act-procfs act-uring "
+# A profile without that function: renames are then inferred from the
+# calls that can rename (prctl, the write family), which io_uring bypasses.
+"$VIGIL" profile "$GUEST/vmlinuz" -o "$TMP/full.json"
+jq 'del(.symbols.perf_event_comm)' "$TMP/full.json" >"$TMP/nocomm.json"
+"$VIGIL" run --profile "$TMP/nocomm.json" --trace exe=/usr/bin/vigil-act \
+    -o "$TMP/rename2.jsonl" -- vigil-act rename
+names=$(jq -r 'select(.type == "syscall" and .name == "getppid") | .comm' "$TMP/rename2.jsonl" | tr '\n' ' ')
+expect_eq "without the kernel's hook: prctl and write renames still seen" \
+    "$names" "vigil-act act-prctl act-procfs act-procfs "
 # busybox runs an applet through /proc/self/exe, then names itself after it:
 # comm=cat sees every call from the rename on.
 "$VIGIL" run --trace all -o "$TMP/all.jsonl" --follow-children -- sh -c 'cat /proc/version >/dev/null; true'

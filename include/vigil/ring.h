@@ -22,7 +22,7 @@
 #include "vigil/hide.h"
 
 #define VRING_MAGIC      0x31474e4952474956ull /* "VIGRING1" */
-#define VRING_VERSION    6
+#define VRING_VERSION    7
 #define VRING_PAD        0xffff /* vraw_hdr.type of padding */
 #define VRING_MAX_VCPUS  64
 #define VRING_XFER_BYTES (16u << 20) /* the request transfer area */
@@ -111,6 +111,11 @@ struct vring_config {
     /* Link-time address of __switch_to, 0 when unknown: every context
      * switch calls it with the next task in rsi (plugin/ident.c). */
     uint64_t switch_fn;
+    /* Link-time address of perf_event_comm, 0 when unknown: the last step
+     * of every rename of a thread (__set_task_comm, whatever asked for it:
+     * prctl, a write to /proc/PID/comm by any means, exec), called once the
+     * new name is in place (plugin/ident.c). */
+    uint64_t comm_fn;
     struct vring_vma_config vma;
     struct vring_fdmem_config fdmem;
 };

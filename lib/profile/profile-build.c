@@ -52,6 +52,8 @@ static const struct sym_spec sym_specs[] = {
     {"do_group_exit", OPT, TEXT},
     {"acct_process", OPT, TEXT},
     {"__switch_to", OPT, TEXT},
+    /* called by __set_task_comm once a thread's new name is in place */
+    {"perf_event_comm", OPT, TEXT},
     {"x64_sys_call", OPT, TEXT},
     {"ia32_sys_call", OPT, TEXT},
     {"sys_call_table", OPT, DATA},
