@@ -1,8 +1,10 @@
 # A full disk under logd (issue 14, item 7): records that do not reach the
 # JSON Lines file or the database are counted as not stored, per session
 # and per store, and reported; nothing that failed is reported as stored.
-# The disk is a 256 KiB tmpfs mounted in a mount namespace of the test's
-# own (it disappears with it). Also: the retention limit of rotation.
+# The disk is a 1 MiB tmpfs mounted in a mount namespace of the test's
+# own (it disappears with it); 2,000 records of 1,000 bytes at 500 a second
+# fill it while both stores are writing, so each holds part of the stream
+# and loses the rest. Also: the retention limit of rotation.
 . tests/functions.sh
 requires jq sqlite3 unshare mount
 LOGSEND=$VIGIL_BUILD/tools/vigil-logsend
@@ -26,14 +28,14 @@ unshare -m sh -c '
             n=$((n - 1))
         done
     }
-    mount -t tmpfs -o size=256k tmpfs "$TMP/small" || exit 3
+    mount -t tmpfs -o size=1m tmpfs "$TMP/small" || exit 3
     "$VIGIL" logd --listen "tcp://127.0.0.1:$DATA" --key "$TMP/key" \
         --out "$TMP/small/out" --interval 1 \
         --control "udp://127.0.0.1:$CTL" 2>"$TMP/logd.err" &
     pid=$!
     wait_for_line "$TMP/logd.err" listening 10
     "$LOGSEND" --log "tcp://127.0.0.1:$DATA" --key "$TMP/key" \
-        --control-port $CTL --count 400 --size 1000 --block \
+        --control-port $CTL --count 2000 --size 1000 --rate 500 --block \
         >"$TMP/send.json" 2>/dev/null
     wait_for_line "$TMP/logd.err" ", ended" 10
     kill -TERM $pid
@@ -41,6 +43,7 @@ unshare -m sh -c '
     echo "rc=$?" >"$TMP/res"
     echo "lines=$(cat "$TMP/small/out"/*.jsonl | wc -l)" >>"$TMP/res"
     echo "rows=$(sqlite3 "$TMP/small/out/events.db" "select count(*) from events" 2>/dev/null || echo 0)" >>"$TMP/res"
+    echo "dbok=$(sqlite3 "$TMP/small/out/events.db" "pragma integrity_check" 2>&1)" >>"$TMP/res"
     cat "$TMP/small/out"/*.jsonl | jq -c .type >"$TMP/types" 2>&1
     echo "jqrc=$?" >>"$TMP/res"
     umount "$TMP/small"
@@ -49,14 +52,17 @@ unshare -m sh -c '
 . "$TMP/res"
 echo "logd: $(tail -n 4 "$TMP/logd.err")"
 expect_eq "logd exits 0" "$rc" 0
-expect_eq "sender sent 400" "$(jq .sent_records "$TMP/send.json")" 400
+expect_eq "sender sent 2000" "$(jq .sent_records "$TMP/send.json")" 2000
 final=$(grep '(final)' "$TMP/logd.err")
 nf=$(echo "$final" | sed -n 's/.*NOT STORED \([0-9]*\) in files.*/\1/p')
 nd=$(echo "$final" | sed -n 's/.*in files, \([0-9]*\) in the database.*/\1/p')
 check "the disk filled: some records not stored in files (${nf:-none})" \
     test "${nf:-0}" -gt 0
-expect_eq "file lines + unstored = received" $((lines + ${nf:-0})) 400
-expect_eq "database rows + unstored = received" $((rows + ${nd:-0})) 400
+expect_eq "file lines + unstored = received" $((lines + ${nf:-0})) 2000
+expect_eq "database rows + unstored = received" $((rows + ${nd:-0})) 2000
+check "the database kept the rows it stored before the disk filled ($rows)" \
+    test "$rows" -gt 0
+expect_eq "the database is intact" "$dbok" ok
 expect_eq "the file holds whole records only (every line is JSON)" \
     "$jqrc $(sort -u "$TMP/types")" '0 "syscall"'
 check "write errors reported" grep -q 'write errors [1-9]' "$TMP/logd.err"
