@@ -12,6 +12,7 @@
 
 struct acc {
     uint64_t n, sum;
+    uint64_t bag; /* the same matches in any order give the same bag */
 };
 
 static int on_match(void *opaque, const struct vsig_match *m)
@@ -19,6 +20,9 @@ static int on_match(void *opaque, const struct vsig_match *m)
     struct acc *a = opaque;
     a->n++;
     a->sum = a->sum * 31 + m->sig * 7 + m->offset * 3 + m->end;
+    uint64_t x = (m->sig * 0x9E3779B97F4A7C15ull) ^ (m->offset << 20) ^ m->end;
+    x *= 0xD6E8FEB86659FD93ull;
+    a->bag += x ^ (x >> 32);
     return VSIG_CONTINUE;
 }
 
@@ -29,7 +33,7 @@ static struct acc run_pieces(struct vsig_db *db,
                              const struct vsig_stream_opts *o, const uint8_t *d,
                              size_t n, size_t piece)
 {
-    struct acc a = {0, 0};
+    struct acc a = {0, 0, 0};
     struct vsig_stream *s;
     if (vsig_stream_new(&s, db, o, on_match, &a) < 0)
         abort();

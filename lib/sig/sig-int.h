@@ -448,8 +448,11 @@ struct vsig_db {
 VS_HIDDEN int vs_teddy_build(struct vs_group *g);
 VS_HIDDEN size_t vs_teddy_scan(const uint8_t *t, const uint8_t *p, uint32_t r,
                                uint32_t end, uint32_t *out);
-/* Does this CPU run the SIMD first stage? */
+/* Does this CPU run the SIMD first stage (and vs_teddy_off not set)?
+ * Decided when a database is compiled: its streams run in the same
+ * process. */
 VS_HIDDEN bool vs_have_avx2(void);
+VS_HIDDEN extern bool vs_teddy_off;
 
 VS_HIDDEN int vs_compile(struct vs_store *st, struct vsig_db **out);
 /* Cut signature @mi into segments with anchors (st->plan); the loader
