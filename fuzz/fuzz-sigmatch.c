@@ -7,8 +7,9 @@
  * alone, as before the linear path, that input times out here).
  * The unit alone is also scanned with the linear
  * path forced on every eligible part and with the set simulation only, and
- * both must report the same matches; so must a database compiled without
- * the SIMD first stage (vs_teddy_off), in any order. */
+ * both must report the same matches.  A database compiled without the SIMD
+ * first stage (vs_teddy_off) must match the same signatures (the stage
+ * moves anchors, which can move where a multi-part match starts). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     a = run(plain, u, un, un);
     b = run(simd, u, un, 1 + un / 2);
-    if (a.n != b.n || a.bag != b.bag)
+    if (a.sigs != b.sigs)
         abort();
     vsig_db_unref(plain);
     vsig_db_unref(simd);

@@ -12,7 +12,7 @@
 
 struct acc {
     uint64_t n, sum;
-    uint64_t bag; /* the same matches in any order give the same bag */
+    uint64_t sigs; /* bit sig % 64 of each signature that matched */
 };
 
 static int on_match(void *opaque, const struct vsig_match *m)
@@ -20,9 +20,7 @@ static int on_match(void *opaque, const struct vsig_match *m)
     struct acc *a = opaque;
     a->n++;
     a->sum = a->sum * 31 + m->sig * 7 + m->offset * 3 + m->end;
-    uint64_t x = (m->sig * 0x9E3779B97F4A7C15ull) ^ (m->offset << 20) ^ m->end;
-    x *= 0xD6E8FEB86659FD93ull;
-    a->bag += x ^ (x >> 32);
+    a->sigs |= 1ull << (m->sig & 63);
     return VSIG_CONTINUE;
 }
 
