@@ -399,7 +399,7 @@ struct vs_group {
  * position), and how many short anchors and grams it takes: beyond that its
  * 8 buckets hold too many grams and most positions become candidates. */
 #define VS_TEDDY_CLASS   5
-#define VS_TEDDY_ANCHORS 64
+#define VS_TEDDY_ANCHORS 48
 #define VS_TEDDY_MAX     256
 #define VS_HASHMUL       0x9E3779B97F4A7C15ull
 /* Bloom probes take fixed bit fields of the product (no variable shifts in
