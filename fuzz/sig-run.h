@@ -12,6 +12,7 @@
 
 struct acc {
     uint64_t n, sum;
+    uint64_t sigs; /* bit sig % 64 of each signature that matched */
 };
 
 static int on_match(void *opaque, const struct vsig_match *m)
@@ -19,6 +20,7 @@ static int on_match(void *opaque, const struct vsig_match *m)
     struct acc *a = opaque;
     a->n++;
     a->sum = a->sum * 31 + m->sig * 7 + m->offset * 3 + m->end;
+    a->sigs |= 1ull << (m->sig & 63);
     return VSIG_CONTINUE;
 }
 
@@ -29,7 +31,7 @@ static struct acc run_pieces(struct vsig_db *db,
                              const struct vsig_stream_opts *o, const uint8_t *d,
                              size_t n, size_t piece)
 {
-    struct acc a = {0, 0};
+    struct acc a = {0, 0, 0};
     struct vsig_stream *s;
     if (vsig_stream_new(&s, db, o, on_match, &a) < 0)
         abort();

@@ -56,6 +56,7 @@ void vs_db_free(struct vsig_db *db)
         free(db->groups[i].boff);
         free(db->groups[i].ents);
         free(db->groups[i].pk);
+        free(db->groups[i].teddy);
     }
     free(db->eof_msigs);
     free(db->fxw);
@@ -99,6 +100,32 @@ static int take_msigs(struct vsig_db *db)
     return 0;
 }
 
+/* A few anchors of 4 bytes or less (3-byte grams every 2 positions, or at
+ * every position) would set the stride of the one pass for all anchors.
+ * With AVX2 they go to the SIMD first stage instead (teddy.c: their 3-byte
+ * grams looked for at every position, 32 at a time), and the long anchors
+ * keep a longer stride.  Sets *@teddy when they did; @present is updated. */
+static int short_anchors_apart(const struct vs_store *st, struct vs_plan *b,
+                               size_t *present, bool *teddy)
+{
+    size_t nshort = present[VS_TEDDY_CLASS - 1] + present[VS_TEDDY_CLASS];
+    if (nshort == 0 || nshort > VS_TEDDY_ANCHORS || !vs_have_avx2())
+        return 0;
+    for (size_t si = 0; si < b->nsegs; si++) {
+        if (b->sgrp[si] != VS_TEDDY_CLASS - 1)
+            continue;
+        struct vs_err e;
+        int g = vs_seg_anchor(st, b, &b->segs[si], VS_TEDDY_CLASS, &e);
+        if (g < 0)
+            return -EINVAL;
+        present[b->sgrp[si]]--;
+        present[g]++;
+        b->sgrp[si] = (uint8_t)g;
+    }
+    *teddy = present[VS_TEDDY_CLASS] > 0;
+    return 0;
+}
+
 /* Passes: one per class present, each costing 1/S per byte.  Long anchors
  * join the pass of the shortest class present that still uses grams of
  * merge_g bytes or more; the remaining shorter hashed classes share the pass
@@ -116,8 +143,12 @@ static int merge_passes(const struct vs_store *st, struct vs_plan *b)
      * anchors keep 8-byte grams. */
     unsigned merge_g = b->nsegs > 30000 ? 8 : 3;
     int th = -1, ts = -1;
+    bool teddy = false;
+    int r = short_anchors_apart(st, b, present, &teddy);
+    if (r < 0)
+        return r;
     for (int gi = 0; gi < VS_NGROUPS; gi++) {
-        if (!present[gi])
+        if (!present[gi] || (teddy && gi == VS_TEDDY_CLASS))
             continue;
         if (vs_gdefs[gi].g >= merge_g)
             th = gi;

@@ -325,6 +325,8 @@ int vs_build_groups(struct vsig_db *db, const uint8_t *sgrp)
             if ((r = build_group(g, ents, n)) == 0) {
                 fill_checks(checks, g);
                 r = fill_pk(db, g);
+                if (r == 0 && vs_have_avx2())
+                    r = vs_teddy_build(g);
                 db->memory +=
                     ((size_t)1 << g->mbits) / 8 +
                     (((size_t)1 << g->bbits) + 1) * 4 +

@@ -104,6 +104,9 @@ static size_t scan_group(const struct vsig_stream *s, const struct vs_group *g,
 
     if (j >= to)
         return 0;
+    if (g->teddy)
+        return vs_teddy_scan(g->teddy, w->buf + (j - w->base),
+                             (uint32_t)(j - from), (uint32_t)(to - from), out);
     return scan_fns[s->bmi2][g->cls](
         g->bloom, ((uint64_t)1 << g->mbits) - 1, g->mul, w->buf + (j - w->base),
         (uint32_t)(j - from), (uint32_t)(to - from), out);
@@ -124,7 +127,10 @@ static size_t sift(const struct vs_group *g, const struct vs_win *w,
     for (size_t i = 0; i < n; i++) {
         uint64_t x = gram_at(p + c[i], g->g);
         if (g->g > 2) {
-            uint64_t h2 = VS_H2(x * g->mul, mask);
+            uint64_t y = x * g->mul, h1 = VS_H1(y, mask), h2 = VS_H2(y, mask);
+            /* The SIMD pass did not probe the filter (same cache line). */
+            if (g->teddy && !((g->bloom[h1 >> 6] >> (h1 & 63)) & 1))
+                continue;
             if (!((g->bloom[h2 >> 6] >> (h2 & 63)) & 1))
                 continue;
         }

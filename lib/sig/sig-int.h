@@ -374,6 +374,9 @@ struct vs_group {
      * gram hit. */
     struct vs_pk *pk;
     size_t nent;
+    /* Class 5 with at most VS_TEDDY_MAX grams: nibble tables of the SIMD
+     * first stage (teddy.c); NULL: the scalar pass. */
+    uint8_t *teddy;
 };
 /* How far before the sampled position the pre-check word starts: two
  * bytes of context before a short gram, none before an 8-byte one. */
@@ -392,7 +395,13 @@ struct vs_group {
     X(6, 2, 2, 1)                                                              \
     X(7, 1, 1, 1)
 #define VS_NGROUPS 8
-#define VS_HASHMUL 0x9E3779B97F4A7C15ull
+/* The class whose anchors the SIMD first stage finds (3-byte grams at every
+ * position), and how many short anchors and grams it takes: beyond that its
+ * 8 buckets hold too many grams and most positions become candidates. */
+#define VS_TEDDY_CLASS   5
+#define VS_TEDDY_ANCHORS 48
+#define VS_TEDDY_MAX     256
+#define VS_HASHMUL       0x9E3779B97F4A7C15ull
 /* Bloom probes take fixed bit fields of the product (no variable shifts in
  * the hot loop): bits 39.. and 14.., masked to the filter size (<= 25). */
 #define VS_H1(y, mask) (((y) >> 39) & (mask))
@@ -432,6 +441,18 @@ struct vsig_db {
     size_t nanchors;
     size_t memory;
 };
+
+/* teddy.c: the nibble tables of group @g if it qualifies (0 or -ENOMEM),
+ * and the SIMD pass: positions in [r, end) of the block at @p (p is at r)
+ * that may start one of the group's grams, into @out.  Needs AVX2. */
+VS_HIDDEN int vs_teddy_build(struct vs_group *g);
+VS_HIDDEN size_t vs_teddy_scan(const uint8_t *t, const uint8_t *p, uint32_t r,
+                               uint32_t end, uint32_t *out);
+/* Does this CPU run the SIMD first stage (and vs_teddy_off not set)?
+ * Decided when a database is compiled: its streams run in the same
+ * process. */
+VS_HIDDEN bool vs_have_avx2(void);
+VS_HIDDEN extern bool vs_teddy_off;
 
 VS_HIDDEN int vs_compile(struct vs_store *st, struct vsig_db **out);
 /* Cut signature @mi into segments with anchors (st->plan); the loader
