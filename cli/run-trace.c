@@ -27,9 +27,13 @@
 #include "vigil/profile.h"
 #include "vigil/ring.h"
 
-#define RING_BYTES     (8u << 20) /* per vCPU */
-#define LINE_MAX_BYTES (64 * 1024)
-#define CALLERS_SHORT  64 /* branches kept when an event does not fit */
+/* Per vCPU, unless --ring-size. A --callers call's records (branches,
+ * chain) are about four times a plain call's: four times the ring holds
+ * the same stretch of calls while the consumer catches up. */
+#define RING_BYTES         (8u << 20)
+#define RING_BYTES_CALLERS (32u << 20)
+#define LINE_MAX_BYTES     (64 * 1024)
+#define CALLERS_SHORT      64 /* branches kept when an event does not fit */
 /* At the end, how long the disk filter (stopped first) may still take. */
 #define EVENTS_END_WAIT_MS 2000
 
@@ -267,7 +271,10 @@ int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
     if (err < 0)
         goto fail;
 
-    err = vring_create_mem(nvcpus, RING_BYTES, &cfg, &t->ring, t->ring_path,
+    size_t ring_bytes = o->ring_bytes                 ? o->ring_bytes
+                        : o->act.flags & VACT_CALLERS ? RING_BYTES_CALLERS
+                                                      : RING_BYTES;
+    err = vring_create_mem(nvcpus, ring_bytes, &cfg, &t->ring, t->ring_path,
                            sizeof t->ring_path);
     if (err < 0) {
         cli_error("cannot create the trace ring: %s", strerror(-err));
@@ -341,6 +348,10 @@ static int finish_consumer(struct run_trace *t, bool verbose)
         (unsigned long long)st.records, (unsigned long long)st.events,
         (unsigned long long)st.dropped_records,
         (unsigned long long)st.unpaired_exits, (unsigned long long)st.bad_task);
+    if (st.ring_waits > 0)
+        sl +=
+            snprintf(sum + sl, sizeof sum - (size_t)sl, ",\"ring_waits\":%llu",
+                     (unsigned long long)st.ring_waits);
     if (st.bad_maps > 0)
         sl += snprintf(sum + sl, sizeof sum - (size_t)sl, ",\"bad_maps\":%llu",
                        (unsigned long long)st.bad_maps);
