@@ -369,6 +369,8 @@ static int finish_consumer(struct run_trace *t, bool verbose)
     sl += snprintf(sum + sl, sizeof sum - (size_t)sl, "}");
     if (!t->o.text && t->out != NULL)
         trace_sink_line(t->out, sum, (size_t)sl);
+    if (t->out != NULL) /* before the warnings below, on the same stderr */
+        trace_sink_flush(t->out);
     net_record(t, sum, sl);
     int rc = 0;
     if (!__atomic_load_n(&vring_shm(t->ring)->plugin_attached,
