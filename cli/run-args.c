@@ -76,6 +76,13 @@ static void run_usage(FILE *f)
         "                     addresses on its stack (docs/callers.md)\n"
         "  --callers-chain K  at most K return addresses (default 16,\n"
         "                     0..64; 0: none)\n"
+        "  --ring-size SIZE   with --trace: each vCPU's record ring, a power\n"
+        "                     of two from 256K to 1024M (suffix K or M, M\n"
+        "                     when none; default 8M, 32M with --callers)\n"
+        "  --ring-full drop|wait\n"
+        "                     when a ring is full: drop the record and count\n"
+        "                     it (default), or stop the vCPU until vigil made\n"
+        "                     room (up to 10 s; docs/cli.md)\n"
         "  --no-hypercalls    leave vmcall to raise #UD, as without vigil\n"
         "  --hide exe=PATH|comm=NAME\n"
         "                     run that process's socket calls on the host,\n"
@@ -101,6 +108,28 @@ static bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
     if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
         return false;
     *out = (unsigned)v;
+    return true;
+}
+
+/* --ring-size: a power of two in bytes, K or M (the default) suffix. */
+static bool parse_ring_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    unsigned long unit = 1ul << 20;
+    if (*end == 'K' || *end == 'k')
+        unit = 1ul << 10;
+    else if (*end != 'M' && *end != 'm' && *end != '\0')
+        return false;
+    if (*end != '\0' && end[1] != '\0')
+        return false;
+    if (errno != 0 || end == s || v == 0 || v > (1ul << 20))
+        return false;
+    v *= unit;
+    if (v < VIGIL_RING_MIN || v > VIGIL_RING_MAX || (v & (v - 1)) != 0)
+        return false;
+    *out = v;
     return true;
 }
 
@@ -162,6 +191,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         OPT_WAIT_BOOT,
         OPT_CALLERS,
         OPT_CALLERS_CHAIN,
+        OPT_RING_SIZE,
+        OPT_RING_FULL,
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -203,12 +234,15 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         {"wait-boot", required_argument, NULL, OPT_WAIT_BOOT},
         {"callers", optional_argument, NULL, OPT_CALLERS},
         {"callers-chain", required_argument, NULL, OPT_CALLERS_CHAIN},
+        {"ring-size", required_argument, NULL, OPT_RING_SIZE},
+        {"ring-full", required_argument, NULL, OPT_RING_FULL},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
     bool callers_chain_set = false;
+    bool ring_set = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+vho:", longopts, NULL)) != -1) {
         switch (c) {
@@ -429,6 +463,25 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
             callers_chain_set = true;
             break;
         }
+        case OPT_RING_SIZE:
+            if (!parse_ring_size(optarg, &o->tr.ring_bytes)) {
+                cli_error("--ring-size: expected a power of two from 256K to "
+                          "1024M, got '%s'",
+                          optarg);
+                return -1;
+            }
+            ring_set = true;
+            break;
+        case OPT_RING_FULL:
+            if (!strcmp(optarg, "wait")) {
+                o->tr.act.flags |= VACT_RING_WAIT;
+            } else if (strcmp(optarg, "drop") != 0) {
+                cli_error("--ring-full: expected drop or wait, got '%s'",
+                          optarg);
+                return -1;
+            }
+            ring_set = true;
+            break;
         case 'v':
             o->verbose = true;
             break;
@@ -445,6 +498,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         o->tr.act.callers_chain = 16;
     if ((o->tr.act.flags & VACT_CALLERS || callers_chain_set) && !o->trace) {
         cli_error("--callers and --callers-chain go with --trace");
+        return -1;
+    }
+    if (ring_set && !o->trace) {
+        cli_error("--ring-size and --ring-full go with --trace");
         return -1;
     }
     if (o->wait_boot_s && (o->image == NULL || o->command == NULL)) {

@@ -21,15 +21,20 @@
 #include "vigil/detect.h"
 #include "run-trace.h"
 #include "run-trace-config.h"
+#include "trace-sink.h"
 #include "vigil/consumer.h"
 #include "vigil/event.h"
 #include "vigil/log.h"
 #include "vigil/profile.h"
 #include "vigil/ring.h"
 
-#define RING_BYTES     (8u << 20) /* per vCPU */
-#define LINE_MAX_BYTES (64 * 1024)
-#define CALLERS_SHORT  64 /* branches kept when an event does not fit */
+/* Per vCPU, unless --ring-size. A --callers call's records (branches,
+ * chain) are about four times a plain call's: four times the ring holds
+ * the same stretch of calls while the consumer catches up. */
+#define RING_BYTES         (8u << 20)
+#define RING_BYTES_CALLERS (32u << 20)
+#define LINE_MAX_BYTES     (64 * 1024)
+#define CALLERS_SHORT      64 /* branches kept when an event does not fit */
 /* At the end, how long the disk filter (stopped first) may still take. */
 #define EVENTS_END_WAIT_MS 2000
 
@@ -37,8 +42,7 @@ struct run_trace {
     struct run_trace_opts o;
     struct vring_map *ring;
     struct vcons *cons;
-    FILE *out;
-    bool close_out;
+    struct trace_sink *out; /* the file or stderr, or NULL */
     pthread_t thread;
     bool thread_started;
     int stop; /* atomic */
@@ -84,9 +88,9 @@ static void write_event(const struct vigil_syscall *ev, void *ctx)
 {
     struct run_trace *t = ctx;
     if (t->out != NULL) {
-        int n = render(ev, t->o.text, t->line);
-        fwrite(t->line, 1, (size_t)n, t->out);
-        fputc('\n', t->out);
+        /* Formatted where it is written from (trace-sink.c). */
+        int n = render(ev, t->o.text, trace_sink_room(t->out));
+        trace_sink_commit(t->out, (size_t)n);
     }
     if (t->net != NULL) {
         int n = render(ev, false, t->jline);
@@ -151,11 +155,15 @@ static void report_drops(struct run_trace *t)
         net_record(t, rec, len);
     if (t->out == NULL)
         return;
-    if (t->o.text)
-        fprintf(t->out, "+++ vigil: %llu records dropped (ring full) +++\n",
-                (unsigned long long)n);
-    else if (len > 0)
-        fprintf(t->out, "%s\n", rec);
+    if (t->o.text) {
+        char line[96];
+        int m = snprintf(line, sizeof line,
+                         "+++ vigil: %llu records dropped (ring full) +++",
+                         (unsigned long long)n);
+        trace_sink_line(t->out, line, (size_t)m);
+    } else if (len > 0) {
+        trace_sink_line(t->out, rec, (size_t)len);
+    }
 }
 
 /* One JSON line from another source (disk detections) into the sinks. */
@@ -167,10 +175,14 @@ static void foreign_record(void *ctx, const char *rec, size_t n)
     net_record(t, rec, (int)n);
     if (t->out == NULL)
         return;
-    if (t->o.text)
-        fprintf(t->out, "+++ vigil: %.*s +++\n", (int)n, rec);
-    else
-        fprintf(t->out, "%.*s\n", (int)n, rec);
+    if (t->o.text) {
+        char *d = trace_sink_room(t->out);
+        int m = snprintf(d, LINE_MAX_BYTES, "+++ vigil: %.*s +++", (int)n, rec);
+        trace_sink_commit(t->out,
+                          m < LINE_MAX_BYTES ? (size_t)m : LINE_MAX_BYTES - 1);
+    } else {
+        trace_sink_line(t->out, rec, n);
+    }
 }
 
 /* Move whole lines from events_fd into the sinks.  @wait_ms: how long to
@@ -237,6 +249,9 @@ static void *consumer_main(void *arg)
         report_drops(t);
         pump_events(t, 0);
         if (n == 0) {
+            /* Idle: let readers of the trace see what there is. */
+            if (t->out != NULL)
+                trace_sink_flush(t->out);
             struct timespec ts = {0, 1000 * 1000};
             nanosleep(&ts, NULL);
         }
@@ -267,7 +282,10 @@ int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
     if (err < 0)
         goto fail;
 
-    err = vring_create_mem(nvcpus, RING_BYTES, &cfg, &t->ring, t->ring_path,
+    size_t ring_bytes = o->ring_bytes                 ? o->ring_bytes
+                        : o->act.flags & VACT_CALLERS ? RING_BYTES_CALLERS
+                                                      : RING_BYTES;
+    err = vring_create_mem(nvcpus, ring_bytes, &cfg, &t->ring, t->ring_path,
                            sizeof t->ring_path);
     if (err < 0) {
         cli_error("cannot create the trace ring: %s", strerror(-err));
@@ -291,17 +309,13 @@ int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
     }
     if (o->output == NULL && o->log_url != NULL) {
         t->out = NULL; /* the network is the only sink */
-    } else if (o->output == NULL || !strcmp(o->output, "-")) {
-        t->out = stderr;
     } else {
-        t->out = fopen(o->output, "w");
-        if (t->out == NULL) {
-            err = -errno;
-            cli_error("%s: %s", o->output, strerror(errno));
+        bool std = o->output == NULL || !strcmp(o->output, "-");
+        err = trace_sink_open(&t->out, std ? NULL : o->output, LINE_MAX_BYTES);
+        if (err < 0) {
+            cli_error("%s: %s", std ? "stderr" : o->output, strerror(-err));
             goto fail;
         }
-        t->close_out = true;
-        setvbuf(t->out, NULL, _IOFBF, 1 << 20);
     }
     err = vcons_new(&t->cons, t->ring, &o->sel, write_event, t);
     if (err < 0)
@@ -341,6 +355,10 @@ static int finish_consumer(struct run_trace *t, bool verbose)
         (unsigned long long)st.records, (unsigned long long)st.events,
         (unsigned long long)st.dropped_records,
         (unsigned long long)st.unpaired_exits, (unsigned long long)st.bad_task);
+    if (st.ring_waits > 0)
+        sl +=
+            snprintf(sum + sl, sizeof sum - (size_t)sl, ",\"ring_waits\":%llu",
+                     (unsigned long long)st.ring_waits);
     if (st.bad_maps > 0)
         sl += snprintf(sum + sl, sizeof sum - (size_t)sl, ",\"bad_maps\":%llu",
                        (unsigned long long)st.bad_maps);
@@ -350,7 +368,9 @@ static int finish_consumer(struct run_trace *t, bool verbose)
                        (unsigned long long)st.unfollowed_fds);
     sl += snprintf(sum + sl, sizeof sum - (size_t)sl, "}");
     if (!t->o.text && t->out != NULL)
-        fprintf(t->out, "%s\n", sum);
+        trace_sink_line(t->out, sum, (size_t)sl);
+    if (t->out != NULL) /* before the warnings below, on the same stderr */
+        trace_sink_flush(t->out);
     net_record(t, sum, sl);
     int rc = 0;
     if (!__atomic_load_n(&vring_shm(t->ring)->plugin_attached,
@@ -426,10 +446,12 @@ int run_trace_stop(struct run_trace *t, bool verbose)
     int rc = t->cons != NULL ? finish_consumer(t, verbose) : 0;
     if (t->net != NULL)
         finish_log(t, verbose);
-    if (t->out != NULL) {
-        fflush(t->out);
-        if (t->close_out)
-            fclose(t->out);
+    int werr = trace_sink_close(t->out);
+    if (werr < 0) {
+        cli_error("%s: the trace could not be written: %s",
+                  t->o.output != NULL ? t->o.output : "stderr",
+                  strerror(-werr));
+        rc = -1;
     }
     vcons_free(t->cons);
     vring_close(t->ring);

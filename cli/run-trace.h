@@ -23,9 +23,15 @@ struct run_trace_opts {
     unsigned log_hb_missed;   /* stop after this many missed heartbeats */
     bool log_hb_set;          /* log_hb_missed given (else 3) */
     struct vact_config act;   /* --inject rules, hypercalls (sel: above) */
+    size_t ring_bytes;        /* --ring-size; 0: the default */
     bool channel_only;        /* no trace: the plugin's channel for
                                  hypercalls alone (--update-key) */
 };
+
+/* --ring-size's bounds: a record may take a quarter of a ring, and a
+ * memory map record takes up to 64 KiB. */
+#define VIGIL_RING_MIN (256u << 10)
+#define VIGIL_RING_MAX (1024u << 20)
 
 struct run_trace;
 

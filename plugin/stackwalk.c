@@ -16,13 +16,18 @@
  * after call. Keyed by address space (CR3) and address; every entry goes
  * stale when a call that can change code or mappings runs anywhere
  * (stackwalk_invalidate()). Code rewritten in place by plain stores (a
- * JIT) can keep a stale verdict until then: a frame too many or too few. */
-#define CACHE_SLOTS 256 /* power of two */
+ * JIT) can keep a stale verdict until then: a frame too many or too few.
+ * Sets of WAYS entries, the most recently used first: a direct-mapped
+ * table let two words of one stack that hash alike evict each other at
+ * every call (bench/trace's workload, in some boots, probed 2.6 times a
+ * call instead of never). */
+#define CACHE_SETS 128 /* power of two */
+#define WAYS       4
 struct verdict {
     uint64_t cr3, addr, epoch; /* epoch 0: empty */
     bool call;
 };
-static struct verdict cache[VRING_MAX_VCPUS][CACHE_SLOTS];
+static struct verdict cache[VRING_MAX_VCPUS][CACHE_SETS][WAYS];
 static uint64_t epoch = 1;
 
 void stackwalk_invalidate(void)
@@ -44,6 +49,14 @@ static bool probe(struct vcpu *v, uint64_t w)
     return vigil_after_call(b, n);
 }
 
+/* Put @e first in its set, the others moving down (the last one out). */
+static void to_front(struct verdict *set, unsigned j, struct verdict e)
+{
+    for (; j > 0; j--)
+        set[j] = set[j - 1];
+    set[0] = e;
+}
+
 static bool is_return_address(struct vcpu *v, unsigned vcpu, uint64_t sp,
                               uint64_t w, unsigned *probes)
 {
@@ -51,19 +64,25 @@ static bool is_return_address(struct vcpu *v, unsigned vcpu, uint64_t sp,
         (w > sp - STACK_NEAR && w < sp + STACK_NEAR))
         return false;
     uint64_t now = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
-    struct verdict *c = NULL;
+    struct verdict *set = NULL;
     if (vcpu < VRING_MAX_VCPUS) {
-        c = &cache[vcpu][((w ^ v->cr3) * 0x9e3779b97f4a7c15ull) >> 56 &
-                         (CACHE_SLOTS - 1)];
-        if (c->epoch == now && c->addr == w && c->cr3 == v->cr3)
-            return c->call;
+        set = cache[vcpu][((w ^ v->cr3) * 0x9e3779b97f4a7c15ull) >> 57 &
+                          (CACHE_SETS - 1)];
+        for (unsigned j = 0; j < WAYS; j++)
+            if (set[j].epoch == now && set[j].addr == w &&
+                set[j].cr3 == v->cr3) {
+                struct verdict hit = set[j];
+                to_front(set, j, hit);
+                return hit.call;
+            }
     }
     if (++*probes > MAX_PROBES)
         return false;
     bool call = probe(v, w);
-    if (c != NULL)
-        *c = (struct verdict){
-            .cr3 = v->cr3, .addr = w, .epoch = now, .call = call};
+    if (set != NULL)
+        to_front(set, WAYS - 1,
+                 (struct verdict){
+                     .cr3 = v->cr3, .addr = w, .epoch = now, .call = call});
     return call;
 }
 

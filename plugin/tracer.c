@@ -413,6 +413,8 @@ int tracer_install(qemu_plugin_id_t id, struct vring_map *ring, char *err,
     tracer.str_max = cfg->str_max;
     const struct vact_config *act = &vring_shm(ring)->act;
     tracer.tracing = (act->flags & VACT_TRACE) != 0;
+    if (act->flags & VACT_RING_WAIT)
+        vring_set_full_wait(ring, VACT_RING_WAIT_MS);
     if (tracer.tracing)
         stamp_init();
     tracer.hide = hide_setup(act, ring);

@@ -19,13 +19,17 @@
 
 /* vact_config.flags */
 enum {
-    VACT_HCALL = 1 << 0,   /* answer user-mode vmcall (vigil's hypercalls) */
-    VACT_INJECT = 1 << 1,  /* rules below: fail or fake chosen calls */
-    VACT_TRACE = 1 << 2,   /* record system calls; without it the channel
-                              carries only hypercalls */
-    VACT_CALLERS = 1 << 3, /* --callers: which code made each call: branch
-                              history, return addresses, memory maps */
+    VACT_HCALL = 1 << 0,     /* answer user-mode vmcall (vigil's hypercalls) */
+    VACT_INJECT = 1 << 1,    /* rules below: fail or fake chosen calls */
+    VACT_TRACE = 1 << 2,     /* record system calls; without it the channel
+                                carries only hypercalls */
+    VACT_CALLERS = 1 << 3,   /* --callers: which code made each call: branch
+                                history, return addresses, memory maps */
+    VACT_RING_WAIT = 1 << 4, /* --ring-full wait: a full ring waits for the
+                                consumer (VACT_RING_WAIT_MS) */
 };
+/* How long a vCPU waits for room in a full ring under VACT_RING_WAIT. */
+#define VACT_RING_WAIT_MS 10000
 
 /* One --inject rule (strace's -e inject=SET:error=|retval=:when=): the
  * calls it names return `ret` without reaching the guest kernel, on the

@@ -45,6 +45,7 @@ struct vcons_stats {
     uint64_t events;          /* events handed out (after selection) */
     uint64_t dropped_records; /* the plugin found a ring full */
     uint64_t dropped_bytes;
+    uint64_t ring_waits;     /* --ring-full wait: records that waited */
     uint64_t bad_task;       /* entries whose thread could not be read */
     uint64_t unpaired_exits; /* returns whose entry never came */
     uint64_t pending_full;   /* plugin notes: in-flight table full */

@@ -3,9 +3,11 @@
  * One file, mapped by both: a header (struct vring_shm) holding what the
  * plugin must know about the guest kernel (struct vring_config), then one
  * single-producer/single-consumer ring per vCPU. A vCPU thread is the only
- * producer of its ring and never blocks: when its ring is full the record is
- * dropped and counted, and the consumer reports the count. The consumer
- * (one thread in vigil) is the only reader of every ring.
+ * producer of its ring. By default it never blocks: when its ring is full
+ * the record is dropped and counted, and the consumer reports the count.
+ * With vring_set_full_wait() (--ring-full wait) it waits, bounded, for the
+ * consumer to make room instead. The consumer (one thread in vigil) is the
+ * only reader of every ring.
  *
  * Records are struct vraw_hdr-prefixed (rawrec.h), 8-byte aligned and never
  * split across the end of the data area: a record that would not fit before
@@ -127,7 +129,8 @@ struct vring_ctl {
     _Alignas(64) uint64_t tail;            /* written by the consumer */
     _Alignas(64) uint64_t dropped_records; /* producer: ring was full */
     uint64_t dropped_bytes;
-    uint64_t records; /* producer: records committed */
+    uint64_t records;    /* producer: records committed */
+    uint64_t full_waits; /* producer: reservations that waited for room */
 };
 
 /* A request from the plugin to vigil that takes longer than a vCPU
@@ -194,6 +197,12 @@ void *vring_reserve(struct vring_map *m, unsigned i, uint32_t max);
 void vring_commit(struct vring_map *m, unsigned i, uint32_t size);
 /* Count a record the producer could not even try to write. */
 void vring_drop(struct vring_map *m, unsigned i, uint32_t size);
+/* Producer: make vring_reserve() wait up to @ms for room in a full ring
+ * instead of dropping (0: drop at once, the default). A wait that runs out
+ * drops the record, and the ring then drops at once again until the
+ * consumer is seen to move: a stalled consumer costs the guest one wait,
+ * not one per record. */
+void vring_set_full_wait(struct vring_map *m, uint32_t ms);
 
 /* Consumer: the next record of ring `i`, or NULL when it is empty. Padding
  * is skipped. vring_consume() releases it; the pointer is then invalid. */

@@ -2,11 +2,13 @@
  * thread) and vigil's consumer thread. See include/vigil/ring.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vigil/rawrec.h"
@@ -29,6 +31,11 @@ struct vring_map {
      * consumer's tail as last read. */
     uint64_t res_head[VRING_MAX_VCPUS];
     uint64_t tail_seen[VRING_MAX_VCPUS];
+    /* --ring-full wait: how long a full ring waits (0: it drops), and
+     * the tail at which a ring's last wait ran out (stalled). */
+    uint64_t wait_ns;
+    uint64_t stalled_tail[VRING_MAX_VCPUS];
+    bool stalled[VRING_MAX_VCPUS];
     /* Consumer side: size of the record vring_peek returned; the
      * producer's head as last read; the consumer's own tail and the value
      * last published to the producer. */
@@ -244,6 +251,53 @@ void vring_drop(struct vring_map *m, unsigned i, uint32_t size)
                      __ATOMIC_RELAXED);
 }
 
+void vring_set_full_wait(struct vring_map *m, uint32_t ms)
+{
+    m->wait_ns = (uint64_t)ms * 1000000u;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A full ring under vring_set_full_wait(): wait until the consumer's tail
+ * reaches @need, at most wait_ns. The consumer hands room back in eighths
+ * of the ring (vring_consume), so a live consumer answers within the time
+ * it takes to read one eighth. */
+static bool wait_room(struct vring_map *m, unsigned i, uint64_t need)
+{
+    struct vring_ctl *c = &m->shm->ctl[i];
+    if (m->wait_ns == 0 ||
+        (m->stalled[i] && m->tail_seen[i] == m->stalled_tail[i]))
+        return false;
+    m->stalled[i] = false;
+    __atomic_store_n(&c->full_waits, c->full_waits + 1, __ATOMIC_RELAXED);
+    uint64_t start = now_ns();
+    for (unsigned round = 0;; round++) {
+        /* A few yields first (the consumer may be about to publish), then
+         * short sleeps: a waiting vCPU thread must not take the core the
+         * consumer needs. */
+        if (round < 16) {
+            sched_yield();
+        } else {
+            struct timespec ts = {0, 50 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        uint64_t tail = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE);
+        m->tail_seen[i] = tail;
+        if ((int64_t)(tail - need) >= 0)
+            return true;
+        if (now_ns() - start >= m->wait_ns) {
+            m->stalled[i] = true;
+            m->stalled_tail[i] = tail;
+            return false;
+        }
+    }
+}
+
 void *vring_reserve(struct vring_map *m, unsigned i, uint32_t max)
 {
     struct vring_ctl *c = &m->shm->ctl[i];
@@ -258,7 +312,8 @@ void *vring_reserve(struct vring_map *m, unsigned i, uint32_t max)
     uint64_t skip = contig < max ? contig : 0;
     if (head + skip + max - m->tail_seen[i] > m->size) {
         m->tail_seen[i] = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE);
-        if (head + skip + max - m->tail_seen[i] > m->size) {
+        if (head + skip + max - m->tail_seen[i] > m->size &&
+            !wait_room(m, i, head + skip + max - m->size)) {
             vring_drop(m, i, max);
             return NULL;
         }

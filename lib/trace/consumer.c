@@ -532,12 +532,14 @@ void vcons_stats(const struct vcons *c, struct vcons_stats *out)
 {
     *out = c->st;
     struct vring_shm *shm = vring_shm(c->ring);
-    out->dropped_records = out->dropped_bytes = 0;
+    out->dropped_records = out->dropped_bytes = out->ring_waits = 0;
     for (unsigned i = 0; i < vring_count(c->ring); i++) {
         out->dropped_records +=
             __atomic_load_n(&shm->ctl[i].dropped_records, __ATOMIC_RELAXED);
         out->dropped_bytes +=
             __atomic_load_n(&shm->ctl[i].dropped_bytes, __ATOMIC_RELAXED);
+        out->ring_waits +=
+            __atomic_load_n(&shm->ctl[i].full_waits, __ATOMIC_RELAXED);
     }
     out->unfollowed_fds = c->org != NULL ? vorigin_unfollowed(c->org) : 0;
 }

@@ -5,17 +5,6 @@
 
 #include "origin-int.h"
 
-/* libc's and the dynamic loader's system call wrappers, and the vDSO:
- * the caller is the first frame outside them. */
-static bool wrapper(const char *module)
-{
-    const char *base = strrchr(module, '/');
-    base = base != NULL ? base + 1 : module;
-    return !strcmp(module, "[vdso]") || !strncmp(base, "libc.so", 7) ||
-           !strncmp(base, "libc-", 5) || !strncmp(base, "ld-linux", 8) ||
-           !strncmp(base, "libpthread.so", 13);
-}
-
 /* The newest write of another process covering @addr of @tgid. */
 static const struct wrec *written(const struct vorigin *o, int32_t tgid,
                                   uint64_t addr)
@@ -196,13 +185,15 @@ bool vorigin_resolve(const struct vorigin *o, const struct vmmap *maps,
     unsigned nchain = c != NULL && c->chain != NULL ? c->nchain : 0;
     unsigned n = 1 + (nchain < 256 ? nchain : 256);
     int worst = 0;
+    /* The caller is the first frame outside the system call wrappers
+     * (vmmap_region.wrapper). */
     const struct vmmap_region *pick = NULL;
     uint64_t pick_addr = ev->ip;
     for (unsigned i = 0; i < n; i++) {
         uint64_t frame = i == 0 ? ev->ip : c->chain[i - 1];
         const struct vmmap_region *g =
             weigh(o, maps, ev, frame, false, &worst, out);
-        if (i == 0 || (g != NULL && pick != NULL && wrapper(pick->name))) {
+        if (i == 0 || (g != NULL && pick != NULL && pick->wrapper)) {
             pick = g;
             pick_addr = frame;
         }
@@ -218,7 +209,7 @@ bool vorigin_resolve(const struct vorigin *o, const struct vmmap *maps,
     for (unsigned i = nbranch; i-- > 0;) {
         const struct vmmap_region *g =
             weigh(o, maps, ev, c->branches[i].from, true, &worst, out);
-        if (g == NULL || !wrapper(g->name))
+        if (g == NULL || !g->wrapper)
             break;
     }
     if (pick != NULL) {

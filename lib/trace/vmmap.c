@@ -107,6 +107,18 @@ static int entries(const struct vraw_vmas *r, struct map *map, size_t *n,
 
 /* Names of regions without a path of their own: the file's earlier entry
  * (same struct file), else what the kernel calls the region. */
+/* The system call wrappers' code (libc, ld.so, the vDSO): a frame there
+ * is not the caller (docs/callers.md). Decided once per map, not per
+ * frame of every event. */
+static bool wrapper(const char *module)
+{
+    const char *base = strrchr(module, '/');
+    base = base != NULL ? base + 1 : module;
+    return !strcmp(module, "[vdso]") || !strncmp(base, "libc.so", 7) ||
+           !strncmp(base, "libc-", 5) || !strncmp(base, "ld-linux", 8) ||
+           !strncmp(base, "libpthread.so", 13);
+}
+
 static void name_regions(struct map *map, const struct vraw_vmas *r)
 {
     const uint8_t *p = (const uint8_t *)(r + 1);
@@ -137,6 +149,8 @@ static void name_regions(struct map *map, const struct vraw_vmas *r)
         if (g->name[0] == '\0')
             g->name = "[file]"; /* its path was not sent */
     }
+    for (size_t i = 0; i < map->n; i++)
+        map->r[i].wrapper = wrapper(map->r[i].name);
 }
 
 int vmmap_apply(struct vmmap *m, const struct vraw_vmas *r)

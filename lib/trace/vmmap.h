@@ -20,6 +20,7 @@ struct vmmap_region {
      * valid until the group's map is replaced or dropped. */
     const char *name;
     bool anon;
+    bool wrapper; /* libc, ld.so or the vDSO: a system call wrapper's code */
 };
 
 int vmmap_new(struct vmmap **out);

@@ -75,8 +75,43 @@ static void put_exit(struct vring_map *m, uint64_t task, int32_t tid,
     vring_commit(m, 0, sizeof *x);
 }
 
+/* Addresses are written by hand (format-callers.c): the extremes, each
+ * digit count, and a buffer too small for a pair (the careful path). */
+static void test_addr_format(void)
+{
+    static const struct vigil_branch br[] = {
+        {0, 0xf}, {0x10, 0xffffffffffffffffull}, {0x8000000000000000ull, 1}};
+    static const uint64_t chain[] = {0x7fffffffe000ull};
+    struct vigil_callers cl = {
+        .nchain = 1, .chain = chain, .nbranch = 3, .branches = br};
+    struct vigil_syscall ev;
+    memset(&ev, 0, sizeof ev);
+    ev.nr = (uint64_t)vsys_number("getpid");
+    ev.callers = &cl;
+    char buf[1024];
+    int n = vigil_syscall_json(&ev, buf, sizeof buf);
+    CHECK(n > 0 &&
+              strstr(buf, "\"chain\":[\"0x7fffffffe000\"],"
+                          "\"branches\":[[\"0x0\",\"0xf\"],[\"0x10\","
+                          "\"0xffffffffffffffff\"],[\"0x8000000000000000\","
+                          "\"0x1\"]]") != NULL,
+          "addresses in hex, every width: %s", buf);
+    /* Every length up to the whole: either all of it or -ENOSPC, never a
+     * write past the end (ASan) or a cut line. */
+    for (int len = 1; n > 0 && len <= n + 1; len++) {
+        char *small = malloc((size_t)len);
+        int k = vigil_syscall_json(&ev, small, (size_t)len);
+        if (k >= 0 && (k != n || memcmp(small, buf, (size_t)n) != 0))
+            CHECK(0, "a %d-byte buffer gave %d bytes", len, k);
+        if (k < 0 && len > n)
+            CHECK(0, "a %d-byte buffer refused %d bytes", len, n);
+        free(small);
+    }
+}
+
 int main(void)
 {
+    test_addr_format();
     char dir[] = "/tmp/test-callers.XXXXXX", path[64];
     if (mkdtemp(dir) == NULL)
         return 1;

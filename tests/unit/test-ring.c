@@ -1,7 +1,8 @@
 /* The plugin->consumer ring: a producer thread and a consumer thread pass
  * records of varying sizes through a small ring, so it wraps many times;
  * every record arrives once, in order, intact. Then a ring nobody drains:
- * exactly the records that did not fit are counted as dropped. */
+ * exactly the records that did not fit are counted as dropped; with
+ * --ring-full wait, none is, and a stalled consumer costs one wait. */
 #undef NDEBUG
 #include <pthread.h>
 #include <stdio.h>
@@ -129,6 +130,101 @@ static void test_drops(const char *path)
     vring_close(m);
 }
 
+/* --ring-full wait: a producer that never retries, into a 16-record ring,
+ * and a consumer slower than it: every record arrives, none is dropped. */
+#define NWAIT 2000
+static void *wait_producer(void *arg)
+{
+    struct vring_map *m = arg;
+    for (uint64_t seq = 0; seq < NWAIT; seq++) {
+        struct rec *r = vring_reserve(m, 0, 256);
+        if (r == NULL)
+            continue; /* dropped: the consumer sees the gap */
+        r->h.type = VRAW_NOTE;
+        r->h.size = 256;
+        r->seq = seq;
+        vring_commit(m, 0, 256);
+    }
+    return NULL;
+}
+
+static void test_wait(const char *path)
+{
+    struct vring_map *m;
+    if (vring_create(path, 1, 4096, NULL, &m) != 0) {
+        CHECK(0, "create");
+        return;
+    }
+    vring_set_full_wait(m, 10000);
+    pthread_t t;
+    pthread_create(&t, NULL, wait_producer, m);
+    uint64_t want = 0, bad = 0;
+    while (want < NWAIT) {
+        const struct rec *r = vring_peek(m, 0);
+        if (r == NULL) {
+            usleep(20);
+            continue;
+        }
+        bad += r->seq != want;
+        want = r->seq + 1;
+        vring_consume(m, 0);
+        usleep(20);
+    }
+    pthread_join(t, NULL);
+    struct vring_ctl *c = &vring_shm(m)->ctl[0];
+    CHECK(bad == 0 && c->dropped_records == 0 && c->records == NWAIT,
+          "wait: %d records through a 4 KiB ring, none dropped (%lu out of "
+          "order, %lu dropped)",
+          NWAIT, (unsigned long)bad, (unsigned long)c->dropped_records);
+    vring_close(m);
+}
+
+/* --ring-full wait with nobody draining: the first full reservation waits
+ * and then drops; the next ones drop at once until the consumer moves. */
+static void test_wait_stalled(const char *path)
+{
+    struct vring_map *m;
+    if (vring_create(path, 1, 4096, NULL, &m) != 0) {
+        CHECK(0, "create");
+        return;
+    }
+    vring_set_full_wait(m, 20);
+    struct vring_ctl *c = &vring_shm(m)->ctl[0];
+    for (unsigned k = 0; k < 16; k++) {
+        struct vraw_hdr *h = vring_reserve(m, 0, 256);
+        h->type = VRAW_NOTE;
+        h->size = 256;
+        vring_commit(m, 0, 256);
+    }
+    CHECK(vring_reserve(m, 0, 256) == NULL && c->full_waits == 1 &&
+              c->dropped_records == 1,
+          "a full ring with a stalled consumer: one wait, then dropped");
+    bool refused =
+        vring_reserve(m, 0, 256) == NULL && vring_reserve(m, 0, 256) == NULL;
+    CHECK(refused && c->full_waits == 1 && c->dropped_records == 3,
+          "then drops without waiting (%lu waits)",
+          (unsigned long)c->full_waits);
+    /* Two records read: an eighth of the ring, handed back. */
+    for (unsigned k = 0; k < 2; k++) {
+        CHECK(vring_peek(m, 0) != NULL, "a record to read");
+        vring_consume(m, 0);
+    }
+    for (unsigned k = 0; k < 2; k++) {
+        struct vraw_hdr *h = vring_reserve(m, 0, 256);
+        CHECK(h != NULL, "room again once the consumer moved");
+        if (h != NULL) {
+            h->type = VRAW_NOTE;
+            h->size = 256;
+            vring_commit(m, 0, 256);
+        }
+    }
+    refused = vring_reserve(m, 0, 256) == NULL;
+    CHECK(refused && c->full_waits == 2 && c->dropped_records == 4,
+          "full again after the consumer moved: it waits again (%lu waits)",
+          (unsigned long)c->full_waits);
+    vring_close(m);
+}
+
 /* A producer that writes a padding marker where a record belongs (the ring
  * lives in memory QEMU shares): padding runs to the ring's end, past what
  * was committed. The consumer must give up on that ring, not spin.
@@ -235,6 +331,12 @@ int main(void)
     unlink(path);
     snprintf(path, sizeof path, "%s/c", dir);
     test_hostile_pad(path);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/d", dir);
+    test_wait(path);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/e", dir);
+    test_wait_stalled(path);
     unlink(path);
     test_bad_files(dir);
     snprintf(path, sizeof path, "%s/junk", dir);
