@@ -80,9 +80,9 @@ static void run_usage(FILE *f)
         "                     of two from 256K to 1024M (suffix K or M, M\n"
         "                     when none; default 8M, 32M with --callers)\n"
         "  --ring-full drop|wait\n"
-        "                     when a ring is full: drop the record and count\n"
-        "                     it (default), or stop the vCPU until vigil made\n"
-        "                     room (up to 10 s; docs/cli.md)\n"
+        "                     when a ring is full: stop the vCPU until vigil\n"
+        "                     made room (default; up to 10 s, docs/cli.md),\n"
+        "                     or drop the record and count it\n"
         "  --no-hypercalls    leave vmcall to raise #UD, as without vigil\n"
         "  --hide exe=PATH|comm=NAME\n"
         "                     run that process's socket calls on the host,\n"
@@ -242,7 +242,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
     };
     int c;
     bool callers_chain_set = false;
-    bool ring_set = false;
+    bool ring_set = false, ring_drop = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+vho:", longopts, NULL)) != -1) {
         switch (c) {
@@ -473,9 +473,11 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
             ring_set = true;
             break;
         case OPT_RING_FULL:
-            if (!strcmp(optarg, "wait")) {
-                o->tr.act.flags |= VACT_RING_WAIT;
-            } else if (strcmp(optarg, "drop") != 0) {
+            if (!strcmp(optarg, "drop")) {
+                ring_drop = true;
+            } else if (!strcmp(optarg, "wait")) {
+                ring_drop = false;
+            } else {
                 cli_error("--ring-full: expected drop or wait, got '%s'",
                           optarg);
                 return -1;
@@ -504,6 +506,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
         cli_error("--ring-size and --ring-full go with --trace");
         return -1;
     }
+    /* Waiting is the default: with drop, a guest that floods the trace with
+     * cheap calls could push the calls it wants unseen out of a full ring. */
+    if (o->trace && !ring_drop)
+        o->tr.act.flags |= VACT_RING_WAIT;
     if (o->wait_boot_s && (o->image == NULL || o->command == NULL)) {
         cli_error("--wait-boot goes with --image and a command");
         return -1;

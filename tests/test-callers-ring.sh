@@ -2,9 +2,9 @@
 # --callers at a dense call rate must not lose records (docs/cli.md,
 # --ring-size and --ring-full): a guest loop of getppid() calls, each event
 # carrying its branches and chain (several times a plain event), into a
-# deliberately small ring. With --ring-full wait the vCPU waits for the
-# consumer: every call must be in the trace, whatever the host's speed.
-# The same run with the default policy (drop) usually loses most of them;
+# deliberately small ring. By default (--ring-full wait) the vCPU waits
+# for the consumer: every call must be in the trace, whatever the host's
+# speed. The same run with --ring-full drop usually loses most of them;
 # that count is only printed, as it depends on the host's timing.
 . tests/functions.sh
 requires_qemu; requires python3
@@ -12,13 +12,13 @@ requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz"
 n=20000
 
 "$VIGIL" run --trace comm=vigil-bench --callers --ring-size 256K \
-    -o "$TMP/drop.jsonl" -- vigil-bench $n 100 >/dev/null 2>&1
+    --ring-full drop -o "$TMP/drop.jsonl" -- vigil-bench $n 100 >/dev/null 2>&1
 echo "for comparison, --ring-full drop: $(tail -n 1 "$TMP/drop.jsonl")"
 
 "$VIGIL" run --trace comm=vigil-bench --callers --ring-size 256K \
-    --ring-full wait -o "$TMP/wait.jsonl" -- vigil-bench $n 100 >"$TMP/out"
+    -o "$TMP/wait.jsonl" -- vigil-bench $n 100 >"$TMP/out"
 expect_eq "the program and vigil ran to the end" "$?" 0
-echo "--ring-full wait: $(tail -n 1 "$TMP/wait.jsonl")"
+echo "--ring-full wait (the default): $(tail -n 1 "$TMP/wait.jsonl")"
 check "every getppid() is in the trace with its branches, nothing dropped" \
     python3 - "$TMP/wait.jsonl" $n <<'PY'
 import json, sys
