@@ -17,6 +17,10 @@ enum {
     /* `vigil run`: the guest or QEMU failed before the command reported its
      * status. Chosen outside the range a shell command normally uses. */
     VIGIL_EXIT_GUEST = 125,
+    /* `vigil run`: the command ran, but the trace asked for is not whole
+     * (not written, the plugin never attached, threads that could not be
+     * read): its reasons were printed. */
+    VIGIL_EXIT_TRACE = 123,
 };
 
 int cmd_profile(int argc, char **argv);

@@ -201,14 +201,16 @@ struct services {
     char plugin_arg[PATH_BUF + 16];
 };
 
-static void stop_services(struct services *s, bool verbose)
+/* Returns -1 when the trace is not whole (the reasons are printed). */
+static int stop_services(struct services *s, bool verbose)
 {
     run_disks_stop(s->disks);
     run_requests_stop(s->requests);
     run_hide_stop(s->hide, verbose);
-    run_trace_stop(s->trace, verbose);
+    int rc = run_trace_stop(s->trace, verbose);
     run_update_stop(s->update);
     *s = (struct services){.plugin_arg = ""};
+    return rc < 0 ? -1 : 0;
 }
 
 /* --disk: served by nbdkit with the vigil filter when scanned.  With a
@@ -378,9 +380,19 @@ static int run_guest(struct run_opts *o, const char *dir, struct services *s,
         snprintf(logpath, sizeof logpath, "%s/qemu.log", dir);
         run_show_tail(logpath, 20, "plugin messages");
     }
-    stop_services(s, o->verbose);
+    int trace_rc = stop_services(s, o->verbose);
     int status = guest_status(o, dir, wstatus, agent_status);
-    return run_outcome(o, dir, why, wstatus, status, elapsed);
+    int rc = run_outcome(o, dir, why, wstatus, status, elapsed);
+    if (trace_rc < 0 && why != STOP_TIMEOUT && why != STOP_SIGNAL &&
+        rc != VIGIL_EXIT_GUEST) {
+        /* A trace with holes must not pass for a clean run: scripts look
+         * at the status. */
+        cli_error("the command exited %d, but the trace is not whole "
+                  "(above)",
+                  rc);
+        return VIGIL_EXIT_TRACE;
+    }
+    return rc;
 }
 
 static int cmd_run_with(struct run_opts *o)

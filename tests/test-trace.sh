@@ -88,9 +88,15 @@ python3 tests/profile_skew.py "$TMP/good.json" "$TMP/bad.json"
 "$VIGIL" run --profile "$TMP/good.json" --trace all -o "$TMP/t.jsonl" -- true 2>"$TMP/err" >/dev/null
 check "a matching profile gives no warning" sh -c "! grep -q 'does not match' '$TMP/err'"
 "$VIGIL" run --profile "$TMP/bad.json" --trace all -o "$TMP/t.jsonl" -- true 2>"$TMP/err" >/dev/null
+expect_eq "... and fails the run (123), though the command exited 0" "$?" 123
 check "a wrong profile is reported" grep -q 'profile does not match' "$TMP/err"
 n=$(jq -s '[.[] | select(.type == "summary")][0].unreadable_threads' "$TMP/t.jsonl")
 check "... and counted in the summary ($n)" test "$n" -gt 0
+
+# A trace that cannot be written fails the run, with the reason.
+"$VIGIL" run --trace all -o /dev/full -- true 2>"$TMP/err" >/dev/null
+expect_eq "a trace into a full device fails the run (123)" "$?" 123
+check "... saying why" grep -q 'could not be written' "$TMP/err"
 
 # Bad selections are usage errors.
 expect_rc 2 "$VIGIL" run --trace pid=abc -- true
