@@ -10,11 +10,13 @@
 #include <time.h>
 
 #include "cli.h"
+#include "logd-ckpt.h"
 
 struct logd_db {
     sqlite3 *db;
     sqlite3_stmt *sess, *ins_rows;
     bool in_txn;
+    struct logd_ckpt *ckpt; /* NULL: SQLite's own checkpoints */
     /* logd_db_insert_rows' batch, read by the logd_rows table; pos: the
      * row its cursor is on (the one that failed when a step fails). */
     const struct logd_db_row *rows;
@@ -213,6 +215,29 @@ static const sqlite3_module rows_module = {
     .xRowid = rows_rowid,
 };
 
+/* The checkpoints' thread copies the WAL after every commit once it holds
+ * this many frames (16 KiB pages; SQLite's default). */
+#define CKPT_FRAMES 1000
+/* The WAL starts over from its beginning only when a write transaction
+ * begins with all of it copied; the writer begins its next transaction at
+ * once after a commit, before the thread has copied that commit's pages,
+ * so it never would. Past this size (64 MiB) the writer copies the rest
+ * itself (the last transaction's pages: the thread copied the earlier
+ * ones), and the WAL starts over at the next commit. */
+#define CKPT_FRAMES_MAX 4000
+
+/* After each commit, in the writer thread. */
+static int wal_grown(void *arg, sqlite3 *conn, const char *name, int frames)
+{
+    struct logd_db *db = arg;
+    if (frames >= CKPT_FRAMES_MAX)
+        (void)sqlite3_wal_checkpoint_v2(conn, name, SQLITE_CHECKPOINT_PASSIVE,
+                                        NULL, NULL);
+    else if (frames >= CKPT_FRAMES)
+        logd_ckpt_kick(db->ckpt);
+    return SQLITE_OK;
+}
+
 int logd_db_open(struct logd_db **out, const char *outdir)
 {
     char path[4096];
@@ -261,6 +286,10 @@ int logd_db_open(struct logd_db **out, const char *outdir)
      * checkpoint needs it: wait rather than lose rows; the store's queue
      * holds what arrives meanwhile. */
     sqlite3_busy_timeout(db->db, 10000);
+    /* Checkpoints beside the writer (logd-ckpt.h): replaces SQLite's own
+     * after commits (itself a WAL hook). Without the thread, SQLite's stay. */
+    if (logd_ckpt_start(&db->ckpt, path) == 0)
+        sqlite3_wal_hook(db->db, wal_grown, db);
     const char *delay = getenv("VIGIL_LOGD_TEST_COMMIT_DELAY_MS");
     db->test_delay_ms = delay ? (unsigned)atoi(delay) : 0;
     *out = db;
@@ -271,6 +300,9 @@ void logd_db_close(struct logd_db *db)
 {
     if (db == NULL)
         return;
+    /* Its connection first: the writer's, closed last, then copies what
+     * is left of the WAL and removes it. */
+    logd_ckpt_stop(db->ckpt);
     sqlite3_finalize(db->ins_rows);
     sqlite3_finalize(db->sess);
     sqlite3_close(db->db);

@@ -290,6 +290,8 @@ static void *writer_main(void *arg)
     struct logd_dbq *q = arg;
     struct list txn = {0};
     uint64_t txn_start = 0, txn_recs = 0;
+    /* Named for top -H and bench/logs, which counts each thread's CPU. */
+    (void)pthread_setname_np(pthread_self(), "logd-db");
     /* On a machine short of CPUs the receiving thread comes first: a
      * datagram it is too late for is lost for the JSON Lines files too,
      * a record the database is too late for only for the database. Linux
