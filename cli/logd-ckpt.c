@@ -16,8 +16,8 @@ struct logd_ckpt {
     sqlite3 *db; /* the thread's alone */
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t wake;
-    bool kicked, stopping; /* guarded by mu */
+    pthread_cond_t wake, idle;
+    bool kicked, busy, stopping; /* guarded by mu */
 };
 
 static void *ckpt_main(void *arg)
@@ -38,6 +38,7 @@ static void *ckpt_main(void *arg)
         if (c->stopping)
             break;
         c->kicked = false;
+        c->busy = true;
         pthread_mutex_unlock(&c->mu);
         /* PASSIVE: copies what no reader still needs and never waits for
          * a lock; what it leaves, the next one copies. A failure (a lock
@@ -46,6 +47,8 @@ static void *ckpt_main(void *arg)
         (void)sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
                                         NULL, NULL);
         pthread_mutex_lock(&c->mu);
+        c->busy = false;
+        pthread_cond_broadcast(&c->idle);
     }
     pthread_mutex_unlock(&c->mu);
     return NULL;
@@ -74,11 +77,13 @@ int logd_ckpt_start(struct logd_ckpt **out, const char *path)
     }
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->wake, NULL);
+    pthread_cond_init(&c->idle, NULL);
     int err = pthread_create(&c->thread, NULL, ckpt_main, c);
     if (err != 0) {
         cli_error("%s: cannot start its checkpoints' thread: %s", path,
                   strerror(err));
         pthread_cond_destroy(&c->wake);
+        pthread_cond_destroy(&c->idle);
         pthread_mutex_destroy(&c->mu);
         sqlite3_close(c->db);
         free(c);
@@ -96,6 +101,14 @@ void logd_ckpt_kick(struct logd_ckpt *c)
     pthread_mutex_unlock(&c->mu);
 }
 
+void logd_ckpt_wait(struct logd_ckpt *c)
+{
+    pthread_mutex_lock(&c->mu);
+    while (c->busy || (c->kicked && !c->stopping))
+        pthread_cond_wait(&c->idle, &c->mu);
+    pthread_mutex_unlock(&c->mu);
+}
+
 void logd_ckpt_stop(struct logd_ckpt *c)
 {
     if (c == NULL)
@@ -106,6 +119,7 @@ void logd_ckpt_stop(struct logd_ckpt *c)
     pthread_mutex_unlock(&c->mu);
     pthread_join(c->thread, NULL);
     pthread_cond_destroy(&c->wake);
+    pthread_cond_destroy(&c->idle);
     pthread_mutex_destroy(&c->mu);
     sqlite3_close(c->db);
     free(c);

@@ -18,6 +18,9 @@ struct logd_ckpt;
 int logd_ckpt_start(struct logd_ckpt **out, const char *path);
 /* The WAL has grown enough: checkpoint soon. Any thread. */
 void logd_ckpt_kick(struct logd_ckpt *c);
+/* Wait until no checkpoint is under way or asked for (the caller then
+ * runs one itself: two at a time, the second would do nothing). */
+void logd_ckpt_wait(struct logd_ckpt *c);
 /* Stop the thread and close its connection (a checkpoint under way ends
  * first). NULL is ignored. */
 void logd_ckpt_stop(struct logd_ckpt *c);

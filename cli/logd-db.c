@@ -230,10 +230,14 @@ static const sqlite3_module rows_module = {
 static int wal_grown(void *arg, sqlite3 *conn, const char *name, int frames)
 {
     struct logd_db *db = arg;
-    if (frames >= CKPT_FRAMES_MAX)
+    if (frames >= CKPT_FRAMES_MAX) {
+        /* The thread's checkpoint first (it holds SQLite's checkpoint
+         * lock, and ours would give up at once): it is copying the earlier
+         * transactions, ours copies only what is left. */
+        logd_ckpt_wait(db->ckpt);
         (void)sqlite3_wal_checkpoint_v2(conn, name, SQLITE_CHECKPOINT_PASSIVE,
                                         NULL, NULL);
-    else if (frames >= CKPT_FRAMES)
+    } else if (frames >= CKPT_FRAMES)
         logd_ckpt_kick(db->ckpt);
     return SQLITE_OK;
 }
