@@ -10,11 +10,17 @@
 #include <time.h>
 
 #include "cli.h"
+#include "logd-ckpt.h"
 
 struct logd_db {
     sqlite3 *db;
-    sqlite3_stmt *ins, *sess;
+    sqlite3_stmt *sess, *ins_rows;
     bool in_txn;
+    struct logd_ckpt *ckpt; /* NULL: SQLite's own checkpoints */
+    /* logd_db_insert_rows' batch, read by the logd_rows table; pos: the
+     * row its cursor is on (the one that failed when a step fails). */
+    const struct logd_db_row *rows;
+    size_t nrows, pos;
     unsigned test_delay_ms; /* VIGIL_LOGD_TEST_COMMIT_DELAY_MS */
 };
 
@@ -43,6 +49,199 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS events_pid ON events(pid);"
     "CREATE INDEX IF NOT EXISTS events_name ON events(name);";
 
+/* ---- logd_rows: logd_db_insert_rows' batch as a virtual table ----
+ * One "INSERT ... SELECT FROM logd_rows" step per batch instead of a bind,
+ * step and reset per row: the statement, the table's and the three
+ * indexes' cursors stay open over the batch (an index key landing on the
+ * page the cursor is on needs no descent from the root), and the row's
+ * values are read straight from the queue. It is an eponymous table of this
+ * connection alone (no CREATE VIRTUAL TABLE: nothing of it is in the
+ * file), so an analyst's sqlite3 never sees it. */
+
+enum {
+    COL_SESSION,
+    COL_REC,
+    COL_TS,
+    COL_PID,
+    COL_TID,
+    COL_TYPE,
+    COL_NAME,
+    COL_JSON
+};
+
+struct rows_vtab {
+    sqlite3_vtab base;
+    struct logd_db *db;
+};
+
+struct rows_cur {
+    sqlite3_vtab_cursor base;
+    struct logd_db *db;
+};
+
+static int rows_connect(sqlite3 *conn, void *aux, int argc,
+                        const char *const *argv, sqlite3_vtab **out, char **err)
+{
+    (void)argc, (void)argv, (void)err;
+    int rc = sqlite3_declare_vtab(conn, "CREATE TABLE x(session, rec, ts, "
+                                        "pid, tid, type, name, json)");
+    if (rc != SQLITE_OK)
+        return rc;
+    struct rows_vtab *v = sqlite3_malloc(sizeof *v);
+    if (v == NULL)
+        return SQLITE_NOMEM;
+    memset(v, 0, sizeof *v);
+    v->db = aux;
+    *out = &v->base;
+    return SQLITE_OK;
+}
+
+static int rows_disconnect(sqlite3_vtab *v)
+{
+    sqlite3_free(v);
+    return SQLITE_OK;
+}
+
+static int rows_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
+{
+    (void)v;
+    info->estimatedCost = 1000;
+    info->estimatedRows = 1000;
+    return SQLITE_OK;
+}
+
+static int rows_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
+{
+    struct rows_cur *c = sqlite3_malloc(sizeof *c);
+    if (c == NULL)
+        return SQLITE_NOMEM;
+    memset(c, 0, sizeof *c);
+    c->db = ((struct rows_vtab *)(void *)v)->db;
+    *out = &c->base;
+    return SQLITE_OK;
+}
+
+static int rows_close(sqlite3_vtab_cursor *c)
+{
+    sqlite3_free(c);
+    return SQLITE_OK;
+}
+
+static struct logd_db *cur_db(sqlite3_vtab_cursor *c)
+{
+    return ((struct rows_cur *)(void *)c)->db;
+}
+
+static int rows_filter(sqlite3_vtab_cursor *c, int idx, const char *idxs,
+                       int argc, sqlite3_value **argv)
+{
+    (void)idx, (void)idxs, (void)argc, (void)argv;
+    cur_db(c)->pos = 0;
+    return SQLITE_OK;
+}
+
+static int rows_next(sqlite3_vtab_cursor *c)
+{
+    cur_db(c)->pos++;
+    return SQLITE_OK;
+}
+
+static int rows_eof(sqlite3_vtab_cursor *c)
+{
+    struct logd_db *db = cur_db(c);
+    return db->pos >= db->nrows;
+}
+
+static void result_text(sqlite3_context *ctx, const char *s, int len)
+{
+    if (s)
+        sqlite3_result_text(ctx, s, len, SQLITE_STATIC);
+    else
+        sqlite3_result_null(ctx);
+}
+
+/* A row's values, column by column. */
+static int rows_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
+{
+    struct logd_db *db = cur_db(c);
+    const struct logd_db_row *r = &db->rows[db->pos];
+    switch (col) {
+    case COL_SESSION:
+        sqlite3_result_text(ctx, r->session, 16, SQLITE_STATIC);
+        break;
+    case COL_REC:
+        sqlite3_result_int64(ctx, (sqlite3_int64)r->recno);
+        break;
+    case COL_TS:
+        sqlite3_result_int64(ctx, r->f.ts);
+        break;
+    case COL_PID:
+        sqlite3_result_int64(ctx, r->f.pid);
+        break;
+    case COL_TID:
+        sqlite3_result_int64(ctx, r->f.tid);
+        break;
+    case COL_TYPE:
+        result_text(ctx, r->f.type, r->f.type_len);
+        break;
+    case COL_NAME:
+        result_text(ctx, r->f.name, r->f.name_len);
+        break;
+    case COL_JSON:
+        sqlite3_result_text(ctx, r->rec, (int)r->len, SQLITE_STATIC);
+        break;
+    }
+    return SQLITE_OK;
+}
+
+static int rows_rowid(sqlite3_vtab_cursor *c, sqlite3_int64 *out)
+{
+    *out = (sqlite3_int64)cur_db(c)->pos;
+    return SQLITE_OK;
+}
+
+/* xCreate NULL: eponymous only (usable as "logd_rows" without CREATE). */
+static const sqlite3_module rows_module = {
+    .iVersion = 0,
+    .xConnect = rows_connect,
+    .xBestIndex = rows_best_index,
+    .xDisconnect = rows_disconnect,
+    .xOpen = rows_open,
+    .xClose = rows_close,
+    .xFilter = rows_filter,
+    .xNext = rows_next,
+    .xEof = rows_eof,
+    .xColumn = rows_column,
+    .xRowid = rows_rowid,
+};
+
+/* The checkpoints' thread copies the WAL after every commit once it holds
+ * this many frames (16 KiB pages; SQLite's default). */
+#define CKPT_FRAMES 1000
+/* The WAL starts over from its beginning only when a write transaction
+ * begins with all of it copied; the writer begins its next transaction at
+ * once after a commit, before the thread has copied that commit's pages,
+ * so it never would. Past this size (64 MiB) the writer copies the rest
+ * itself (the last transaction's pages: the thread copied the earlier
+ * ones), and the WAL starts over at the next commit. */
+#define CKPT_FRAMES_MAX 4000
+
+/* After each commit, in the writer thread. */
+static int wal_grown(void *arg, sqlite3 *conn, const char *name, int frames)
+{
+    struct logd_db *db = arg;
+    if (frames >= CKPT_FRAMES_MAX) {
+        /* The thread's checkpoint first (it holds SQLite's checkpoint
+         * lock, and ours would give up at once): it is copying the earlier
+         * transactions, ours copies only what is left. */
+        logd_ckpt_wait(db->ckpt);
+        (void)sqlite3_wal_checkpoint_v2(conn, name, SQLITE_CHECKPOINT_PASSIVE,
+                                        NULL, NULL);
+    } else if (frames >= CKPT_FRAMES)
+        logd_ckpt_kick(db->ckpt);
+    return SQLITE_OK;
+}
+
 int logd_db_open(struct logd_db **out, const char *outdir)
 {
     char path[4096];
@@ -62,10 +261,20 @@ int logd_db_open(struct logd_db **out, const char *outdir)
                             SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK ||
         sqlite3_exec(db->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_module(db->db, "logd_rows", &rows_module, db) !=
+            SQLITE_OK ||
+        /* OR FAIL: a failing row ends the statement but keeps the rows
+         * before it, so exactly one row is lost and the rest is tried
+         * again (ABORT, the default, would also make SQLite keep a
+         * statement journal of every page the batch touches, to undo
+         * them: about a tenth of the writer's time). No row of ours
+         * breaks a constraint; a full disk still rolls back the whole
+         * transaction, as with ABORT. */
         sqlite3_prepare_v3(db->db,
-                           "INSERT INTO events(session, rec, ts, pid, tid, "
-                           "type, name, json) VALUES(?,?,?,?,?,?,?,?)",
-                           -1, SQLITE_PREPARE_PERSISTENT, &db->ins,
+                           "INSERT OR FAIL INTO events(session, rec, ts, "
+                           "pid, tid, type, name, json) SELECT session, rec, "
+                           "ts, pid, tid, type, name, json FROM logd_rows",
+                           -1, SQLITE_PREPARE_PERSISTENT, &db->ins_rows,
                            NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(db->db,
                            "INSERT OR IGNORE INTO sessions(id, source, "
@@ -81,6 +290,10 @@ int logd_db_open(struct logd_db **out, const char *outdir)
      * checkpoint needs it: wait rather than lose rows; the store's queue
      * holds what arrives meanwhile. */
     sqlite3_busy_timeout(db->db, 10000);
+    /* Checkpoints beside the writer (logd-ckpt.h): replaces SQLite's own
+     * after commits (itself a WAL hook). Without the thread, SQLite's stay. */
+    if (logd_ckpt_start(&db->ckpt, path) == 0)
+        sqlite3_wal_hook(db->db, wal_grown, db);
     const char *delay = getenv("VIGIL_LOGD_TEST_COMMIT_DELAY_MS");
     db->test_delay_ms = delay ? (unsigned)atoi(delay) : 0;
     *out = db;
@@ -91,7 +304,10 @@ void logd_db_close(struct logd_db *db)
 {
     if (db == NULL)
         return;
-    sqlite3_finalize(db->ins);
+    /* Its connection first: the writer's, closed last, then copies what
+     * is left of the WAL and removes it. */
+    logd_ckpt_stop(db->ckpt);
+    sqlite3_finalize(db->ins_rows);
     sqlite3_finalize(db->sess);
     sqlite3_close(db->db);
     free(db);
@@ -132,27 +348,25 @@ int logd_db_session(struct logd_db *db, const char *session, const char *source,
     return rc == SQLITE_DONE ? 0 : step_failed(db);
 }
 
-int logd_db_insert(struct logd_db *db, const char *session, uint64_t recno,
-                   const struct logd_fields *f, const char *rec, size_t len)
+int logd_db_insert_rows(struct logd_db *db, const struct logd_db_row *rows,
+                        size_t n, size_t *done)
 {
-    sqlite3_stmt *st = db->ins;
-    sqlite3_bind_text(st, 1, session, 16, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)recno);
-    sqlite3_bind_int64(st, 3, f->ts);
-    sqlite3_bind_int64(st, 4, f->pid);
-    sqlite3_bind_int64(st, 5, f->tid);
-    if (f->type)
-        sqlite3_bind_text(st, 6, f->type, f->type_len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 6);
-    if (f->name)
-        sqlite3_bind_text(st, 7, f->name, f->name_len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 7);
-    sqlite3_bind_text(st, 8, rec, (int)len, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : step_failed(db);
+    *done = n;
+    if (n == 0)
+        return 0;
+    db->rows = rows;
+    db->nrows = n;
+    db->pos = 0;
+    int rc = sqlite3_step(db->ins_rows);
+    sqlite3_reset(db->ins_rows);
+    db->rows = NULL;
+    if (rc == SQLITE_DONE)
+        return 0;
+    /* The row the cursor was on failed. Past the last row nothing is
+     * known to have failed but the statement did: count the last row as
+     * not stored rather than claim it stored. */
+    *done = db->pos < n ? db->pos : n - 1;
+    return step_failed(db);
 }
 
 int logd_db_commit(struct logd_db *db)

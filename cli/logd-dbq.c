@@ -50,6 +50,8 @@ struct chunk {
     _Alignas(8) char buf[];
 };
 #define CHUNK_CAP (CHUNK_BYTES - sizeof(struct chunk))
+/* The most entries a chunk can hold (each at least a header and a NUL). */
+#define MAX_ENTS (CHUNK_CAP / sizeof(struct ent) + 1)
 
 struct list {
     struct chunk *head, *tail;
@@ -58,6 +60,10 @@ struct list {
 
 struct logd_dbq {
     struct logd_db *db; /* the writer's alone once it started */
+    /* The writer's: a chunk's records as rows for the database, and their
+     * entries (MAX_ENTS each). */
+    struct logd_db_row *rows;
+    struct ent **ents;
     pthread_t thread;
     bool started;
     size_t max_chunks, txn_chunks;
@@ -171,49 +177,104 @@ static void commit(struct logd_dbq *q, struct list *txn)
     release(q, txn, failed);
 }
 
-static int write_ent(struct logd_dbq *q, struct ent *e)
+/* Entries [0, @e) of @c lost: SQLite rolled back their transaction. */
+static void lost_before(struct chunk *c, struct ent *e)
 {
-    if (e->kind == ENT_SESSION)
-        return logd_db_session(q->db, e->hex, e->data, e->num);
-    struct logd_fields f = {
-        .ts = e->ts,
-        .pid = e->pid,
-        .tid = e->tid,
-        .type = e->type_off < 0 ? NULL : e->data + e->type_off,
-        .type_len = e->type_len,
-        .name = e->name_off < 0 ? NULL : e->data + e->name_off,
-        .name_len = e->name_len,
-    };
-    return logd_db_insert(q->db, e->hex, e->num, &f, e->data, e->len);
+    for (struct ent *b = ent_at(c, 0); b != e;
+         b = ent_at(c, b->size + (size_t)((char *)b - c->buf)))
+        b->lost = 1;
+}
+
+/* Begin a transaction if none is open; false (@e lost) when it fails. */
+static bool in_txn(struct logd_dbq *q, struct ent *e)
+{
+    if (logd_db_in_txn(q->db) || logd_db_begin(q->db) == 0)
+        return true;
+    e->lost = 1;
+    count_error(q);
+    return false;
+}
+
+/* Insert the records gathered from @c (q->rows, q->ents [0, @n)) into the
+ * open transaction, one statement for all of them; a failing row is lost
+ * and the rest tried again. */
+static void write_rows(struct logd_dbq *q, struct chunk *c, struct list *txn,
+                       size_t n)
+{
+    size_t from = 0;
+    while (from < n) {
+        if (!in_txn(q, q->ents[from])) {
+            from++;
+            continue;
+        }
+        size_t done;
+        int err = logd_db_insert_rows(q->db, q->rows + from, n - from, &done);
+        if (err == 0)
+            return;
+        struct ent *bad = q->ents[from + done];
+        bad->lost = 1;
+        count_error(q);
+        from += done + 1;
+        if (err == -ECANCELED) {
+            /* SQLite rolled the transaction back: the chunks before and
+             * this chunk's entries so far went with it. */
+            lost_before(c, bad);
+            release(q, txn, true);
+        }
+    }
+}
+
+static void write_session(struct logd_dbq *q, struct chunk *c, struct list *txn,
+                          struct ent *e)
+{
+    if (!in_txn(q, e))
+        return;
+    int err = logd_db_session(q->db, e->hex, e->data, e->num);
+    if (err == 0)
+        return;
+    e->lost = 1;
+    count_error(q);
+    if (err == -ECANCELED) {
+        lost_before(c, e);
+        release(q, txn, true);
+    }
 }
 
 /* Insert a chunk's entries into the open transaction (begun if need be)
- * and add the chunk to it. */
+ * and add the chunk to it: its records in runs between session rows, one
+ * statement per run. */
 static void write_chunk(struct logd_dbq *q, struct chunk *c, struct list *txn)
 {
     struct ent *e;
+    size_t n = 0;
     FOR_ENTS(c, e)
     {
         e->lost = 0;
-        if (!logd_db_in_txn(q->db) && logd_db_begin(q->db) < 0) {
-            e->lost = 1;
-            count_error(q);
+        if (e->kind == ENT_SESSION) {
+            write_rows(q, c, txn, n);
+            n = 0;
+            write_session(q, c, txn, e);
             continue;
         }
-        int err = write_ent(q, e);
-        if (err == 0)
-            continue;
-        e->lost = 1;
-        count_error(q);
-        if (err != -ECANCELED)
-            continue;
-        /* SQLite rolled the transaction back: the chunks before and this
-         * chunk's entries so far went with it. */
-        for (struct ent *b = ent_at(c, 0); b != e;
-             b = ent_at(c, b->size + (size_t)((char *)b - c->buf)))
-            b->lost = 1;
-        release(q, txn, true);
+        q->ents[n] = e;
+        q->rows[n++] = (struct logd_db_row){
+            .session = e->hex,
+            .recno = e->num,
+            .f =
+                {
+                    .ts = e->ts,
+                    .pid = e->pid,
+                    .tid = e->tid,
+                    .type = e->type_off < 0 ? NULL : e->data + e->type_off,
+                    .type_len = e->type_len,
+                    .name = e->name_off < 0 ? NULL : e->data + e->name_off,
+                    .name_len = e->name_len,
+                },
+            .rec = e->data,
+            .len = e->len,
+        };
     }
+    write_rows(q, c, txn, n);
     push(txn, c);
 }
 
@@ -229,6 +290,8 @@ static void *writer_main(void *arg)
     struct logd_dbq *q = arg;
     struct list txn = {0};
     uint64_t txn_start = 0, txn_recs = 0;
+    /* Named for top -H and bench/logs, which counts each thread's CPU. */
+    (void)pthread_setname_np(pthread_self(), "logd-db");
     /* On a machine short of CPUs the receiving thread comes first: a
      * datagram it is too late for is lost for the JSON Lines files too,
      * a record the database is too late for only for the database. Linux
@@ -292,6 +355,13 @@ int logd_dbq_open(struct logd_dbq **out, const char *outdir, uint64_t queue_max)
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->wake, &ca);
     pthread_condattr_destroy(&ca);
+    q->rows = malloc(MAX_ENTS * sizeof *q->rows);
+    q->ents = malloc(MAX_ENTS * sizeof *q->ents);
+    if (q->rows == NULL || q->ents == NULL) {
+        cli_error("out of memory");
+        logd_dbq_free(q);
+        return -1;
+    }
     if (logd_db_open(&q->db, outdir) < 0) {
         logd_dbq_free(q);
         return -1;
@@ -483,6 +553,8 @@ void logd_dbq_free(struct logd_dbq *q)
     free_list(&q->done);
     free_list(&q->free);
     logd_db_close(q->db);
+    free(q->rows);
+    free(q->ents);
     pthread_cond_destroy(&q->wake);
     pthread_mutex_destroy(&q->mu);
     free(q);
