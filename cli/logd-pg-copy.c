@@ -54,8 +54,8 @@ static int send_chunk(PGconn *c, struct out *o)
 
 /* The whole COPY data, sent as it is encoded; NULL or why it stopped. */
 static const char *put_all(PGconn *c, struct out *o,
-                           struct store_rec *const *recs,
-                           const long long *sids, size_t n)
+                           struct store_rec *const *recs, const long long *sids,
+                           size_t n)
 {
     if (reserve(o, sizeof header) < 0)
         return "out of memory";
@@ -76,7 +76,8 @@ static const char *put_all(PGconn *c, struct out *o,
 }
 
 int logd_pg_copy(PGconn *c, const char *sql, struct store_rec *const *recs,
-                 const long long *sids, size_t n, char **buf, size_t *cap, char *err, size_t errlen)
+                 const long long *sids, size_t n, char **buf, size_t *cap,
+                 char *err, size_t errlen)
 {
     PGresult *r = PQexec(c, sql);
     bool in_copy = PQresultStatus(r) == PGRES_COPY_IN;

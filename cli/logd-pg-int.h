@@ -21,6 +21,7 @@ int logd_pg_migrate(PGconn *c, char *err, size_t errlen);
  * recs[i]; *buf (*cap bytes, reallocated as
  * needed) is the caller's to reuse. 0 or -1 (why in err). */
 int logd_pg_copy(PGconn *c, const char *sql, struct store_rec *const *recs,
-                 const long long *sids, size_t n, char **buf, size_t *cap, char *err, size_t errlen);
+                 const long long *sids, size_t n, char **buf, size_t *cap,
+                 char *err, size_t errlen);
 
 #endif

@@ -16,8 +16,9 @@
 /* The most bytes logd_pg_row writes for r. */
 size_t logd_pg_row_max(const struct store_rec *r);
 /* Write r's row at o (logd_pg_row_max(r) bytes at least), @sid its
- * session's number (the sessions table's); its length. A record containing \u0000 goes in as one JSON string (docs/store.md,
- * "Limits"); a pid or tid out of integer's range as NULL. */
+ * session's number (the sessions table's); its length. A record containing
+ * \u0000 goes in as one JSON string (docs/store.md, "Limits"); a pid or tid out
+ * of integer's range as NULL. */
 size_t logd_pg_row(char *o, const struct store_rec *r, long long sid);
 
 #endif

@@ -160,6 +160,29 @@ static const char *const migrations[LOGD_PG_SCHEMA] = {
 
 /* Serializes migrations of logd instances starting at once. */
 #define MIGRATE_LOCK "74293801"
+/* The first migration that changes what logd writes (events.sid, NOT
+ * NULL): a logd of an older vigil still writing would have every record
+ * refused, so it must be stopped first. */
+#define WRITE_CHANGE 4
+
+/* Other logd connections to this database, those waiting to migrate (on
+ * the advisory lock, a logd of this vigil or newer) left out; -1 on
+ * error. */
+static long other_logd(PGconn *c, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(
+        c, "SELECT count(*) FROM pg_stat_activity WHERE pid <> "
+           "pg_backend_pid() AND datname = current_database() AND "
+           "application_name = 'vigil-logd' AND wait_event IS DISTINCT FROM "
+           "'advisory'");
+    long n = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    else
+        logd_pg_set_err(err, errlen, c);
+    PQclear(r);
+    return n;
+}
 
 void logd_pg_set_err(char *err, size_t errlen, const PGconn *c)
 {
@@ -214,6 +237,19 @@ int logd_pg_migrate(PGconn *c, char *err, size_t errlen)
                  "vigil knows (%d): upgrade vigil",
                  v, LOGD_PG_SCHEMA);
         goto fail;
+    }
+    if (v > 0 && v < WRITE_CHANGE) {
+        long n = other_logd(c, err, errlen);
+        if (n < 0)
+            goto fail;
+        if (n > 0) {
+            snprintf(err, errlen,
+                     "the database's schema is version %ld and %ld other "
+                     "logd connection(s) use it: migration %d changes what "
+                     "logd writes, so stop every older logd first",
+                     v, n, WRITE_CHANGE);
+            goto fail;
+        }
     }
     for (long i = v; i < LOGD_PG_SCHEMA; i++) {
         char ins[96];

@@ -224,9 +224,8 @@ static int ensure_session(struct logd_pg *pg, const struct store_rec *r,
         " SET first_received = least(s.first_received,"
         " excluded.first_received) RETURNING sid",
         4, NULL, v, NULL, NULL, 0);
-    int rc = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
-                 ? 0
-                 : -1;
+    int rc =
+        PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 ? 0 : -1;
     if (rc == 0) {
         *sid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
         memcpy(pg->sess[slot].key, key, SESS_KEY);
@@ -310,17 +309,18 @@ static int safe_batch(struct logd_pg *pg, struct store_rec *const *recs,
                   err, errlen) < 0)
         return -1;
     char sql[2048];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO events(host, session, rec, received, ts, pid, tid,"
-             " type, name, ret, json, sid) SELECT host, session, rec,"
-             " received, ts, pid, tid, type, name, ret, %s, sid FROM vigil_stage"
-             " ON CONFLICT DO NOTHING;"
-             "INSERT INTO detections SELECT host, session, rec, received, ts,"
-             " j->>'disk', j->>'signature', j->>'action',"
-             " (j->>'request_ts')::bigint, j FROM (SELECT *, %s AS j"
-             " FROM vigil_stage WHERE type = 'detection') AS d"
-             " ON CONFLICT DO NOTHING;",
-             conv, convb);
+    snprintf(
+        sql, sizeof sql,
+        "INSERT INTO events(host, session, rec, received, ts, pid, tid,"
+        " type, name, ret, json, sid) SELECT host, session, rec,"
+        " received, ts, pid, tid, type, name, ret, %s, sid FROM vigil_stage"
+        " ON CONFLICT DO NOTHING;"
+        "INSERT INTO detections SELECT host, session, rec, received, ts,"
+        " j->>'disk', j->>'signature', j->>'action',"
+        " (j->>'request_ts')::bigint, j FROM (SELECT *, %s AS j"
+        " FROM vigil_stage WHERE type = 'detection') AS d"
+        " ON CONFLICT DO NOTHING;",
+        conv, convb);
     return logd_pg_exec(pg->conn, sql, err, errlen);
 }
 

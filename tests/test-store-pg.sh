@@ -83,6 +83,19 @@ PGDB=postgres psqlq "CREATE DATABASE old"
 PGPASSWORD=$PW "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGD" -p 5432 \
     -U vigil -d old -f tests/data/store/schema-v1.sql >/dev/null 2>&1 ||
     fail "cannot load tests/data/store/schema-v1.sql"
+# An older logd still writing to it (a connection named as logd's) makes
+# the migration to schema 4 refuse: it would have its records refused.
+PGAPPNAME=vigil-logd PGDB=old psqlq "SELECT pg_sleep(4)" &
+SLEEPER=$!
+sleep 1
+start_err olderlogd "postgresql:///old?host=$PGD&port=5432&user=vigil" \
+    --store-password-file "$PG_PWFILE"
+check "older logd connected: said so" grep -q \
+    "1 other logd connection(s) use it: migration 4 changes what logd writes" \
+    "$TMP/e-olderlogd.err"
+expect_eq "older logd connected: not migrated" \
+    "$(PGDB=old psqlq 'SELECT max(version) FROM schema_version')" 1
+wait $SLEEPER
 start_logd "$TMP/m" --store "postgresql:///old?host=$PGD&port=5432&user=vigil" \
     --store-password-file "$PG_PWFILE"
 stop_logd
