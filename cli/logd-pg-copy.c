@@ -54,7 +54,8 @@ static int send_chunk(PGconn *c, struct out *o)
 
 /* The whole COPY data, sent as it is encoded; NULL or why it stopped. */
 static const char *put_all(PGconn *c, struct out *o,
-                           struct store_rec *const *recs, size_t n)
+                           struct store_rec *const *recs, const long long *sids,
+                           size_t n)
 {
     if (reserve(o, sizeof header) < 0)
         return "out of memory";
@@ -63,7 +64,7 @@ static const char *put_all(PGconn *c, struct out *o,
     for (size_t i = 0; i < n; i++) {
         if (reserve(o, logd_pg_row_max(recs[i])) < 0)
             return "out of memory";
-        o->len += logd_pg_row(o->buf + o->len, recs[i]);
+        o->len += logd_pg_row(o->buf + o->len, recs[i], sids[i]);
         if (o->len >= CHUNK && send_chunk(c, o) < 0)
             return "send failed";
     }
@@ -75,7 +76,8 @@ static const char *put_all(PGconn *c, struct out *o,
 }
 
 int logd_pg_copy(PGconn *c, const char *sql, struct store_rec *const *recs,
-                 size_t n, char **buf, size_t *cap, char *err, size_t errlen)
+                 const long long *sids, size_t n, char **buf, size_t *cap,
+                 char *err, size_t errlen)
 {
     PGresult *r = PQexec(c, sql);
     bool in_copy = PQresultStatus(r) == PGRES_COPY_IN;
@@ -85,7 +87,7 @@ int logd_pg_copy(PGconn *c, const char *sql, struct store_rec *const *recs,
         return -1;
     }
     struct out o = {.buf = *buf, .len = 0, .cap = *cap};
-    const char *why = put_all(c, &o, recs, n);
+    const char *why = put_all(c, &o, recs, sids, n);
     *buf = o.buf;
     *cap = o.cap;
     /* A COPY ended with an error message commits nothing of it. */

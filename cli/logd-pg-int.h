@@ -17,9 +17,11 @@ int logd_pg_schema_version(PGconn *c, long *v, char *err, size_t errlen);
 /* Bring the schema to LOGD_PG_SCHEMA, or refuse a newer one. */
 int logd_pg_migrate(PGconn *c, char *err, size_t errlen);
 /* COPY recs[0..n) with @sql (a COPY ... FROM STDIN (FORMAT binary) into
- * events' columns, logd-pg-copy.c); *buf (*cap bytes, reallocated as
+ * events' columns, logd-pg-copy.c), sids[i] the session number of
+ * recs[i]; *buf (*cap bytes, reallocated as
  * needed) is the caller's to reuse. 0 or -1 (why in err). */
 int logd_pg_copy(PGconn *c, const char *sql, struct store_rec *const *recs,
-                 size_t n, char **buf, size_t *cap, char *err, size_t errlen);
+                 const long long *sids, size_t n, char **buf, size_t *cap,
+                 char *err, size_t errlen);
 
 #endif

@@ -83,14 +83,14 @@ static char *put_json_string(char *o, const char *s, size_t n)
 
 size_t logd_pg_row_max(const struct store_rec *r)
 {
-    /* Field count, 11 lengths, host and session (bounded by store_rec),
-     * four 8-byte and two 4-byte numbers, type and name (at most 64 bytes
+    /* Field count, 12 lengths, host and session (bounded by store_rec),
+     * five 8-byte and two 4-byte numbers, type and name (at most 64 bytes
      * each: logd-fields.c), the JSON escaped. */
     return 2 + 4 * LOGD_PG_ROW_COLS + sizeof r->host + sizeof r->session +
-           4 * 8 + 2 * 4 + 2 * 64 + 6 * (size_t)r->len + 2;
+           5 * 8 + 2 * 4 + 2 * 64 + 6 * (size_t)r->len + 2;
 }
 
-size_t logd_pg_row(char *o, const struct store_rec *r)
+size_t logd_pg_row(char *o, const struct store_rec *r, long long sid)
 {
     struct logd_fields f;
     logd_fields_find(r->json, r->len, &f);
@@ -112,5 +112,6 @@ size_t logd_pg_row(char *o, const struct store_rec *r)
         p = put_json_string(p, r->json, r->len);
     else
         p = put_bytes(p, r->json, r->len);
+    p = put_i64(p, true, sid);
     return (size_t)(p - o);
 }

@@ -32,6 +32,31 @@
     "  LEFT JOIN exec x USING (host, session, pid)"                            \
     "  LEFT JOIN ended e USING (host, session, pid);"
 
+/* The same from schema 4 on, with each process's session number (sid):
+ * a join of events to processes on (sid, pid) uses events' key. */
+#define PROCESSES_VIEW_4                                                       \
+    "CREATE VIEW processes AS"                                                 \
+    " WITH spawn AS (SELECT DISTINCT ON (sid, ret) host, session, sid,"        \
+    "  ret::integer AS pid, pid AS parent, ts AS started FROM events"          \
+    "  WHERE name IN ('clone', 'clone3', 'fork', 'vfork') AND ret > 0"         \
+    "  AND coalesce(json->'decoded'->>0, '') NOT LIKE '%CLONE_THREAD%'"        \
+    "  ORDER BY sid, ret, ts),"                                                \
+    " exec AS (SELECT DISTINCT ON (sid, pid) host, session, sid, pid,"         \
+    "  ts AS exec_ts, json->'decoded'->>0 AS exe, json->'decoded'->1 AS argv," \
+    "  json->>'comm' AS comm FROM events WHERE name IN ('execve',"             \
+    "  'execveat') AND ret = 0 ORDER BY sid, pid, ts DESC),"                   \
+    " ended AS (SELECT DISTINCT ON (sid, pid) host, session, sid, pid,"        \
+    "  ts AS exited, (json->'decoded'->>0) AS exit_code FROM events"           \
+    "  WHERE name = 'exit_group' ORDER BY sid, pid, ts DESC),"                 \
+    " k AS (SELECT host, session, sid, pid FROM spawn UNION SELECT host,"      \
+    "  session, sid, pid FROM exec UNION SELECT host, session, sid, pid"       \
+    "  FROM ended)"                                                            \
+    " SELECT k.host, k.session, k.sid, k.pid, s.parent AS ppid, s.started,"    \
+    "  x.exec_ts, x.exe, x.argv, x.comm, e.exited, e.exit_code FROM k"         \
+    "  LEFT JOIN spawn s USING (sid, pid)"                                     \
+    "  LEFT JOIN exec x USING (sid, pid)"                                      \
+    "  LEFT JOIN ended e USING (sid, pid);"
+
 /* Migration N takes the schema from version N-1 to N. Only ever append:
  * a database written by this vigil must stay readable by the next. */
 static const char *const migrations[LOGD_PG_SCHEMA] = {
@@ -107,10 +132,57 @@ static const char *const migrations[LOGD_PG_SCHEMA] = {
     "DROP INDEX events_session_pid;"
     "ALTER TABLE events ADD CONSTRAINT events_key UNIQUE NULLS NOT DISTINCT"
     " (host, session, pid, rec, received);",
+    /* 4: a key on numbers (docs/store.md, "Throughput"): each session gets
+     * a number, sid, in sessions, and events' key becomes (sid, pid, rec,
+     * received); comparing two texts at every level of the key's btree
+     * cost more than the rest of the key. sid stands for (host, session),
+     * which sessions keeps unique, so the key still refuses a second copy
+     * of a record. host and session stay in events for the queries; a
+     * lookup by them goes through sessions to sid. The call name is
+     * compared bytewise (COLLATE "C": no strcoll in its index). Sessions
+     * that have events but no row (none should) get one first. */
+    "DROP VIEW processes;"
+    "INSERT INTO sessions SELECT host, session, 'schema-4', min(received)"
+    " FROM events GROUP BY host, session ON CONFLICT DO NOTHING;"
+    "ALTER TABLE sessions ADD COLUMN sid bigint GENERATED ALWAYS AS IDENTITY;"
+    "ALTER TABLE sessions ADD CONSTRAINT sessions_sid UNIQUE (sid);"
+    "ALTER TABLE events ADD COLUMN sid bigint;"
+    "UPDATE events e SET sid = s.sid FROM sessions s"
+    " WHERE s.host = e.host AND s.session = e.session;"
+    "ALTER TABLE events ALTER COLUMN sid SET NOT NULL;"
+    "ALTER TABLE events DROP CONSTRAINT events_key;"
+    "ALTER TABLE events ADD CONSTRAINT events_key UNIQUE NULLS NOT DISTINCT"
+    " (sid, pid, rec, received);"
+    "DROP INDEX events_name;"
+    "ALTER TABLE events ALTER COLUMN name TYPE text COLLATE \"C\";"
+    "CREATE INDEX events_name ON events(name);" PROCESSES_VIEW_4,
 };
 
 /* Serializes migrations of logd instances starting at once. */
 #define MIGRATE_LOCK "74293801"
+/* The first migration that changes what logd writes (events.sid, NOT
+ * NULL): a logd of an older vigil still writing would have every record
+ * refused, so it must be stopped first. */
+#define WRITE_CHANGE 4
+
+/* Other logd connections to this database, those waiting to migrate (on
+ * the advisory lock, a logd of this vigil or newer) left out; -1 on
+ * error. */
+static long other_logd(PGconn *c, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(
+        c, "SELECT count(*) FROM pg_stat_activity WHERE pid <> "
+           "pg_backend_pid() AND datname = current_database() AND "
+           "application_name = 'vigil-logd' AND wait_event IS DISTINCT FROM "
+           "'advisory'");
+    long n = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    else
+        logd_pg_set_err(err, errlen, c);
+    PQclear(r);
+    return n;
+}
 
 void logd_pg_set_err(char *err, size_t errlen, const PGconn *c)
 {
@@ -165,6 +237,19 @@ int logd_pg_migrate(PGconn *c, char *err, size_t errlen)
                  "vigil knows (%d): upgrade vigil",
                  v, LOGD_PG_SCHEMA);
         goto fail;
+    }
+    if (v > 0 && v < WRITE_CHANGE) {
+        long n = other_logd(c, err, errlen);
+        if (n < 0)
+            goto fail;
+        if (n > 0) {
+            snprintf(err, errlen,
+                     "the database's schema is version %ld and %ld other "
+                     "logd connection(s) use it: migration %d changes what "
+                     "logd writes, so stop every older logd first",
+                     v, n, WRITE_CHANGE);
+            goto fail;
+        }
     }
     for (long i = v; i < LOGD_PG_SCHEMA; i++) {
         char ins[96];

@@ -28,8 +28,8 @@
 #include "logd-pg-int.h"
 
 #define NS_PER_DAY (86400ull * 1000000000ull)
-/* Sessions known to have their row: a direct-mapped cache (a miss only
- * costs an INSERT ... ON CONFLICT DO NOTHING). */
+/* Sessions known to have their row, with its number: a direct-mapped
+ * cache (a miss only costs an INSERT ... ON CONFLICT). */
 #define SESS_CACHE 256
 #define SESS_KEY   (64 + 1 + 16 + 1)
 #define DETECTION  "{\"type\":\"detection\","
@@ -37,7 +37,7 @@
 static const char stage_sql[] =
     "CREATE TEMP TABLE vigil_stage(host text, session text, rec bigint,"
     " received timestamptz, ts bigint, pid integer, tid integer, type text,"
-    " name text, ret bigint, json text) ON COMMIT DELETE ROWS;"
+    " name text, ret bigint, json text, sid bigint) ON COMMIT DELETE ROWS;"
     "SET TimeZone TO 'UTC';";
 
 struct logd_pg {
@@ -47,7 +47,12 @@ struct logd_pg {
     char *buf; /* the COPY data of a batch (logd-pg-copy.c) */
     size_t cap;
     uint64_t days[2]; /* days whose partition exists, +1 (0: none) */
-    char sess[SESS_CACHE][SESS_KEY];
+    long long *sids;  /* the session number of each record of a batch */
+    size_t sids_cap;
+    struct {
+        char key[SESS_KEY]; /* host/session; empty: none */
+        long long sid;
+    } sess[SESS_CACHE];
 };
 
 static int connect_db(struct logd_pg *pg, char *err, size_t errlen)
@@ -134,6 +139,7 @@ void logd_pg_close(struct logd_pg *pg)
     free(pg->conninfo);
     free(pg->name);
     free(pg->buf);
+    free(pg->sids);
     free(pg);
 }
 
@@ -152,8 +158,8 @@ static int copy_into(struct logd_pg *pg, const char *sql,
                      struct store_rec *const *recs, size_t n, char *err,
                      size_t errlen)
 {
-    return logd_pg_copy(pg->conn, sql, recs, n, &pg->buf, &pg->cap, err,
-                        errlen);
+    return logd_pg_copy(pg->conn, sql, recs, pg->sids, n, &pg->buf, &pg->cap,
+                        err, errlen);
 }
 
 /* ---- the fast way ---- */
@@ -195,27 +201,40 @@ static unsigned sess_slot(const char *key)
     return h % SESS_CACHE;
 }
 
+/* The session's row, made if it is new, and its number into *sid. */
 static int ensure_session(struct logd_pg *pg, const struct store_rec *r,
-                          char *err, size_t errlen)
+                          long long *sid, char *err, size_t errlen)
 {
     char key[SESS_KEY], t[40];
     snprintf(key, sizeof key, "%s/%s", r->host, r->session);
-    char *slot = pg->sess[sess_slot(key)];
-    if (strcmp(slot, key) == 0)
+    unsigned slot = sess_slot(key);
+    if (strcmp(pg->sess[slot].key, key) == 0) {
+        *sid = pg->sess[slot].sid;
         return 0;
+    }
     put_time(t, r->received_ns);
     const char *v[] = {r->host, r->session, pg->name, t};
     /* Another connection may have made the row from a later batch of the
-     * session: first_received is the earliest any batch saw. */
-    if (exec_params(pg,
-                    "INSERT INTO sessions AS s VALUES ($1, $2, $3, $4)"
-                    " ON CONFLICT (host, session) DO UPDATE"
-                    " SET first_received = excluded.first_received"
-                    " WHERE s.first_received > excluded.first_received",
-                    4, v, err, errlen) < 0)
-        return -1;
-    memcpy(slot, key, SESS_KEY);
-    return 0;
+     * session: first_received is the earliest any batch saw. The update
+     * is unconditional so that RETURNING gives the number either way. */
+    PGresult *res = PQexecParams(
+        pg->conn,
+        "INSERT INTO sessions AS s(host, session, logd, first_received)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT (host, session) DO UPDATE"
+        " SET first_received = least(s.first_received,"
+        " excluded.first_received) RETURNING sid",
+        4, NULL, v, NULL, NULL, 0);
+    int rc =
+        PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 ? 0 : -1;
+    if (rc == 0) {
+        *sid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        memcpy(pg->sess[slot].key, key, SESS_KEY);
+        pg->sess[slot].sid = *sid;
+    } else {
+        logd_pg_set_err(err, errlen, pg->conn);
+    }
+    PQclear(res);
+    return rc;
 }
 
 static int insert_detection(struct logd_pg *pg, const struct store_rec *r,
@@ -235,16 +254,28 @@ static int insert_detection(struct logd_pg *pg, const struct store_rec *r,
 }
 
 /* Before the batch's transaction, each statement committed on its own. */
+/* Also each record's session number, into pg->sids. */
 static int prepare(struct logd_pg *pg, struct store_rec *const *recs, size_t n,
                    char *err, size_t errlen)
 {
+    if (n > pg->sids_cap) {
+        long long *s = realloc(pg->sids, n * sizeof *s);
+        if (s == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        pg->sids = s;
+        pg->sids_cap = n;
+    }
     for (size_t i = 0; i < n; i++) {
         const struct store_rec *r = recs[i];
         bool new_sess = i == 0 || strcmp(r->session, recs[i - 1]->session) ||
                         strcmp(r->host, recs[i - 1]->host);
         if (ensure_day(pg, r->received_ns / NS_PER_DAY, err, errlen) < 0 ||
-            (new_sess && ensure_session(pg, r, err, errlen) < 0))
+            (new_sess && ensure_session(pg, r, &pg->sids[i], err, errlen) < 0))
             return -1;
+        if (!new_sess)
+            pg->sids[i] = pg->sids[i - 1];
     }
     return 0;
 }
@@ -254,7 +285,7 @@ static int fast_batch(struct logd_pg *pg, struct store_rec *const *recs,
 {
     if (copy_into(pg,
                   "COPY events(host, session, rec, received, ts, pid, tid,"
-                  " type, name, ret, json) FROM STDIN (FORMAT binary)",
+                  " type, name, ret, json, sid) FROM STDIN (FORMAT binary)",
                   recs, n, err, errlen) < 0)
         return -1;
     for (size_t i = 0; i < n; i++)
@@ -278,16 +309,18 @@ static int safe_batch(struct logd_pg *pg, struct store_rec *const *recs,
                   err, errlen) < 0)
         return -1;
     char sql[2048];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO events SELECT host, session, rec, received, ts, pid,"
-             " tid, type, name, ret, %s FROM vigil_stage"
-             " ON CONFLICT DO NOTHING;"
-             "INSERT INTO detections SELECT host, session, rec, received, ts,"
-             " j->>'disk', j->>'signature', j->>'action',"
-             " (j->>'request_ts')::bigint, j FROM (SELECT *, %s AS j"
-             " FROM vigil_stage WHERE type = 'detection') AS d"
-             " ON CONFLICT DO NOTHING;",
-             conv, convb);
+    snprintf(
+        sql, sizeof sql,
+        "INSERT INTO events(host, session, rec, received, ts, pid, tid,"
+        " type, name, ret, json, sid) SELECT host, session, rec,"
+        " received, ts, pid, tid, type, name, ret, %s, sid FROM vigil_stage"
+        " ON CONFLICT DO NOTHING;"
+        "INSERT INTO detections SELECT host, session, rec, received, ts,"
+        " j->>'disk', j->>'signature', j->>'action',"
+        " (j->>'request_ts')::bigint, j FROM (SELECT *, %s AS j"
+        " FROM vigil_stage WHERE type = 'detection') AS d"
+        " ON CONFLICT DO NOTHING;",
+        conv, convb);
     return logd_pg_exec(pg->conn, sql, err, errlen);
 }
 

@@ -10,7 +10,7 @@
 #include "logd-store.h"
 
 /* The newest schema this vigil knows (docs/store.md, "Schema"). */
-#define LOGD_PG_SCHEMA 3
+#define LOGD_PG_SCHEMA 4
 
 struct logd_pg;
 

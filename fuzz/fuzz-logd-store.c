@@ -85,7 +85,7 @@ static void check_row(const struct store_rec *r, const uint8_t *data,
     char *b = malloc(max);
     if (b == NULL)
         return;
-    size_t len = logd_pg_row(b, r);
+    size_t len = logd_pg_row(b, r, 0x123456789ll);
     if (len > max || len < 2 || b[0] != 0 || b[1] != LOGD_PG_ROW_COLS)
         abort();
     const char *p = b + 2, *end = b + len;
@@ -104,7 +104,8 @@ static void check_row(const struct store_rec *r, const uint8_t *data,
     }
     if (p != end || vlen[0] != 8 || memcmp(val[0], "10.0.0.1", 8) != 0 ||
         vlen[1] != 16 || memcmp(val[1], "0123456789abcdef", 16) != 0 ||
-        vlen[2] != 8 || rd32(val[2] + 4) != 42)
+        vlen[2] != 8 || rd32(val[2] + 4) != 42 || vlen[11] != 8 ||
+        rd32(val[11]) != 1 || rd32(val[11] + 4) != 0x23456789)
         abort();
     static const int num[] = {4, 5, 6, 9}; /* ts, pid, tid, ret */
     for (int i = 0; i < 4; i++)

@@ -71,7 +71,7 @@ PGDB=future psqlq "CREATE TABLE schema_version(version integer NOT NULL,
 start_err future "postgresql:///future?host=$PGD&port=5432&user=vigil" \
     --store-password-file "$PG_PWFILE"
 check "newer schema: said so" grep -q \
-    "schema is version 99, newer than this vigil knows (3): upgrade vigil" \
+    "schema is version 99, newer than this vigil knows (4): upgrade vigil" \
     "$TMP/e-future.err"
 expect_eq "newer schema: nothing created" \
     "$(PGDB=future psqlq "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" 1
@@ -83,11 +83,27 @@ PGDB=postgres psqlq "CREATE DATABASE old"
 PGPASSWORD=$PW "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGD" -p 5432 \
     -U vigil -d old -f tests/data/store/schema-v1.sql >/dev/null 2>&1 ||
     fail "cannot load tests/data/store/schema-v1.sql"
+# An older logd still writing to it (a connection named as logd's) makes
+# the migration to schema 4 refuse: it would have its records refused.
+PGAPPNAME=vigil-logd PGDB=old psqlq "SELECT pg_sleep(4)" &
+SLEEPER=$!
+sleep 1
+start_err olderlogd "postgresql:///old?host=$PGD&port=5432&user=vigil" \
+    --store-password-file "$PG_PWFILE"
+check "older logd connected: said so" grep -q \
+    "1 other logd connection(s) use it: migration 4 changes what logd writes" \
+    "$TMP/e-olderlogd.err"
+expect_eq "older logd connected: not migrated" \
+    "$(PGDB=old psqlq 'SELECT max(version) FROM schema_version')" 1
+wait $SLEEPER
 start_logd "$TMP/m" --store "postgresql:///old?host=$PGD&port=5432&user=vigil" \
     --store-password-file "$PG_PWFILE"
 stop_logd
-expect_eq "v1 database: migrated to version 3" \
-    "$(PGDB=old psqlq 'SELECT string_agg(version::text, $$ $$ ORDER BY version) FROM schema_version')" "1 2 3"
+expect_eq "v1 database: migrated to version 4" \
+    "$(PGDB=old psqlq 'SELECT string_agg(version::text, $$ $$ ORDER BY version) FROM schema_version')" "1 2 3 4"
+expect_eq "v1 database: each record has its session's number" \
+    "$(PGDB=old psqlq "SELECT count(*) FROM events e JOIN sessions s
+        USING (sid) WHERE s.host = e.host AND s.session = e.session")" 10
 expect_eq "v1 database: its records kept, json now json" \
     "$(PGDB=old psqlq "SELECT count(*) || ' ' || min(pg_typeof(json)::text) FROM events")" "10 json"
 expect_eq "v1 database: the processes view" \
@@ -104,7 +120,7 @@ LA=$LOGD_PID
     --store-name logd-b 2>"$TMP/b.err" &
 LB=$!
 wait_for_line "$TMP/b.err" listening || fail "logd b did not start"
-check "migrated: schema version 3" test "$(psqlq 'SELECT max(version) FROM schema_version')" = 3
+check "migrated: schema version 4" test "$(psqlq 'SELECT max(version) FROM schema_version')" = 4
 send $DATA $CTL "$TMP/a.send" --count 20000 &
 S1=$!
 send $DATA2 $CTL2 "$TMP/b.send" --count 20000
@@ -141,7 +157,7 @@ expect_eq "the day's partition exists" "$(psqlq "SELECT count(*) FROM
 expect_eq "indexes on time, host, session and pid (the key), call name" \
     "$(psqlq "SELECT indexname || ':' || split_part(indexdef, ' USING ', 2)
         FROM pg_indexes WHERE tablename = 'events' ORDER BY 1" | tr '\n' ' ')" \
-    "events_key:btree (host, session, pid, rec, received) NULLS NOT DISTINCT events_name:btree (name) events_received:brin (received) "
+    "events_key:btree (sid, pid, rec, received) NULLS NOT DISTINCT events_name:btree (name) events_received:brin (received) "
 check "JSON Lines files still written" test \
     "$(cat "$TMP/a"/*.jsonl | wc -l)" = 20000
 
