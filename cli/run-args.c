@@ -78,7 +78,7 @@ static void run_usage(FILE *f)
         "                     0..64; 0: none)\n"
         "  --ring-size SIZE   with --trace: each vCPU's record ring, a power\n"
         "                     of two from 256K to 1024M (suffix K or M, M\n"
-        "                     when none; default 8M, 32M with --callers)\n"
+        "                     when none; default 8M)\n"
         "  --ring-full drop|wait\n"
         "                     when a ring is full: stop the vCPU until vigil\n"
         "                     made room (default; up to 10 s, docs/cli.md),\n"

@@ -28,13 +28,14 @@
 #include "vigil/profile.h"
 #include "vigil/ring.h"
 
-/* Per vCPU, unless --ring-size. A --callers call's records (branches,
- * chain) are about four times a plain call's: four times the ring holds
- * the same stretch of calls while the consumer catches up. */
-#define RING_BYTES         (8u << 20)
-#define RING_BYTES_CALLERS (32u << 20)
-#define LINE_MAX_BYTES     (64 * 1024)
-#define CALLERS_SHORT      64 /* branches kept when an event does not fit */
+/* Per vCPU, unless --ring-size. Also under --callers, whose records are
+ * about four times a plain call's: a full ring makes the vCPU wait rather
+ * than drop, and a larger ring cost every traced call more (a 32 MiB ring
+ * slowed the bench's --callers runs by about 10 %, selected or not: the
+ * producer's writes miss the caches further). */
+#define RING_BYTES     (8u << 20)
+#define LINE_MAX_BYTES (64 * 1024)
+#define CALLERS_SHORT  64 /* branches kept when an event does not fit */
 /* At the end, how long the disk filter (stopped first) may still take. */
 #define EVENTS_END_WAIT_MS 2000
 
@@ -282,9 +283,7 @@ int run_trace_start(struct run_trace **out, const struct run_trace_opts *o,
     if (err < 0)
         goto fail;
 
-    size_t ring_bytes = o->ring_bytes                 ? o->ring_bytes
-                        : o->act.flags & VACT_CALLERS ? RING_BYTES_CALLERS
-                                                      : RING_BYTES;
+    size_t ring_bytes = o->ring_bytes ? o->ring_bytes : RING_BYTES;
     err = vring_create_mem(nvcpus, ring_bytes, &cfg, &t->ring, t->ring_path,
                            sizeof t->ring_path);
     if (err < 0) {
