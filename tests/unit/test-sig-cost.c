@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "xorshift.h"
 #include "sig/sig-int.h"
 #include "vigil/sig.h"
 
@@ -155,10 +156,7 @@ static void test_cost(void)
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint32_t rnd(uint32_t n)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)((rng >> 11) % n);
+    return (uint32_t)((xorshift64(&rng) >> 11) % n);
 }
 
 static const char alpha[] = "ABCa \n";

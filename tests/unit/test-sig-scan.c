@@ -14,6 +14,7 @@
 
 #include "vigil/sig.h"
 #include "check.h"
+#include "xorshift.h"
 
 static void quiet_diag(void *opaque, const struct vsig_diag *d)
 {
@@ -214,10 +215,7 @@ struct rsig {
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 11);
+    return (uint32_t)(xorshift64(&rng_state) >> 11);
 }
 
 static const uint8_t alpha[] = {'A', 'B', 'C', 0x41 + 0x80};

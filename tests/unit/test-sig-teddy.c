@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "xorshift.h"
 #include "sig/sig-int.h"
 #include "vigil/sig.h"
 
@@ -20,10 +21,7 @@ static uint64_t rs = 0x9e3779b97f4a7c15ull;
 
 static uint32_t rnd(void)
 {
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return (uint32_t)(rs >> 11);
+    return (uint32_t)(xorshift64(&rs) >> 11);
 }
 
 static uint8_t buckets_at(const uint8_t *t, const uint8_t *p)

@@ -20,6 +20,7 @@
 #include "vigil/event.h"
 
 #include "check.h"
+#include "xorshift.h"
 
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -198,10 +199,7 @@ static uint64_t rng;
 
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return xorshift64(&rng);
 }
 
 static uint8_t pool[6][512];
