@@ -1,6 +1,8 @@
 /* Return addresses on a user stack (see stackwalk.h). */
 #include "stackwalk.h"
 
+#include <string.h>
+
 #include "vigil/callinsn.h"
 #include "vigil/ring.h"
 
@@ -29,6 +31,22 @@ struct verdict {
 };
 static struct verdict cache[VRING_MAX_VCPUS][CACHE_SETS][WAYS];
 static uint64_t epoch = 1;
+
+/* The last walk's stack words and verdicts, per vCPU: a thread calling in a
+ * loop walks the same stack from the same address call after call, and
+ * most of it (the outer frames) has not changed, so the verdicts of a run
+ * of unchanged words are taken whole (one memcmp) instead of judged word
+ * by word. Two buffers: a walk reads into one while the other holds the
+ * last. */
+#define WORDS (STACKWALK_BYTES / 8)
+struct snapshot {
+    uint64_t cr3, sp, epoch; /* a verdict also depends on sp (STACK_NEAR) */
+    unsigned nwords;         /* words[cur ^ 1] with a verdict */
+    unsigned cur;
+    uint64_t words[2][WORDS];
+    uint64_t isret[2][WORDS / 64];
+};
+static struct snapshot snaps[VRING_MAX_VCPUS];
 
 void stackwalk_invalidate(void)
 {
@@ -86,30 +104,92 @@ static bool is_return_address(struct vcpu *v, unsigned vcpu, uint64_t sp,
     return call;
 }
 
+/* The words of one walk and what the last one saw (see struct snapshot). */
+struct scan {
+    uint64_t *words, *bits;
+    const uint64_t *last, *last_bits;
+    unsigned same; /* words [0, same) of last have verdicts for this walk */
+    unsigned found, judged, probes;
+};
+
+/* Words [i, lim) of one 64-word block: from the last walk when unchanged,
+ * else one by one. */
+static void judge_block(struct vcpu *v, unsigned vcpu, uint64_t sp,
+                        struct scan *sc, unsigned i, unsigned lim, unsigned k,
+                        uint64_t *out)
+{
+    unsigned b = i / 64, lo = i % 64, hi = lim - b * 64;
+    if (lim <= sc->same &&
+        !memcmp(sc->words + i, sc->last + i, (lim - i) * sizeof *sc->words)) {
+        uint64_t m = sc->last_bits[b] >> lo << lo;
+        if (hi < 64)
+            m &= (1ull << hi) - 1;
+        sc->judged = lim;
+        for (; m != 0 && sc->found < k; m &= m - 1) {
+            unsigned j = (unsigned)__builtin_ctzll(m);
+            sc->bits[b] |= 1ull << j;
+            out[sc->found++] = sc->words[b * 64 + j];
+            if (sc->found == k)
+                sc->judged = b * 64 + j + 1;
+        }
+        return;
+    }
+    for (; i < lim && sc->found < k; i++) {
+        uint64_t w = sc->words[i];
+        if (is_return_address(v, vcpu, sp, w, &sc->probes)) {
+            sc->bits[b] |= 1ull << (i % 64);
+            out[sc->found++] = w;
+        }
+        sc->judged = i + 1;
+    }
+}
+
 unsigned stackwalk(struct vcpu *v, unsigned vcpu, uint64_t sp, unsigned k,
                    uint64_t *out, bool *trunc)
 {
-    uint64_t words[PAGE / 8];
-    unsigned found = 0, probes = 0;
+    uint64_t local[WORDS], local_bits[WORDS / 64];
     *trunc = false;
-    uint64_t at = (sp + 7) & ~7ull, end = at + STACKWALK_BYTES;
+    uint64_t start = (sp + 7) & ~7ull, end = start + STACKWALK_BYTES;
     if (sp == 0 || sp >= USER_TOP || end > USER_TOP) {
         *trunc = sp != 0;
         return 0;
     }
-    while (at < end && found < k) {
+    uint64_t now = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
+    struct snapshot *s = vcpu < VRING_MAX_VCPUS ? &snaps[vcpu] : NULL;
+    struct scan sc = {.words = s ? s->words[s->cur] : local,
+                      .bits = s ? s->isret[s->cur] : local_bits};
+    if (s && s->cr3 == v->cr3 && s->sp == sp && s->epoch == now) {
+        sc.last = s->words[s->cur ^ 1];
+        sc.last_bits = s->isret[s->cur ^ 1];
+        sc.same = s->nwords;
+    }
+    memset(sc.bits, 0, WORDS / 8);
+    unsigned n = 0; /* words read */
+    for (uint64_t at = start; at < end && sc.found < k;) {
         /* One read per page: a page that cannot be read ends the walk. */
         uint64_t chunk = PAGE - (at & (PAGE - 1));
         if (chunk > end - at)
             chunk = end - at;
-        if (!mem(v, at, words, chunk)) {
+        if (!mem(v, at, sc.words + n, chunk)) {
             *trunc = true;
             break;
         }
-        for (size_t i = 0; i < chunk / 8 && found < k; i++)
-            if (is_return_address(v, vcpu, sp, words[i], &probes))
-                out[found++] = words[i];
+        unsigned lim = n + (unsigned)(chunk / 8);
+        for (unsigned i = n; i < lim && sc.found < k;) {
+            unsigned next = (i / 64 + 1) * 64 < lim ? (i / 64 + 1) * 64 : lim;
+            judge_block(v, vcpu, sp, &sc, i, next, k, out);
+            i = next;
+        }
+        n = lim;
         at += chunk;
     }
-    return found;
+    if (s != NULL) {
+        s->cr3 = v->cr3;
+        s->sp = sp;
+        s->epoch = now;
+        /* Verdicts cut short by the probe budget are not kept. */
+        s->nwords = sc.probes <= MAX_PROBES ? sc.judged : 0;
+        s->cur ^= 1;
+    }
+    return sc.found;
 }
