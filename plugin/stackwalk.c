@@ -75,32 +75,28 @@ static void to_front(struct verdict *set, unsigned j, struct verdict e)
     set[0] = e;
 }
 
+/* @now: the verdicts' epoch, read once per walk. */
 static bool is_return_address(struct vcpu *v, unsigned vcpu, uint64_t sp,
-                              uint64_t w, unsigned *probes)
+                              uint64_t w, uint64_t now, unsigned *probes)
 {
     if (w < PAGE || w >= USER_TOP ||
         (w > sp - STACK_NEAR && w < sp + STACK_NEAR))
         return false;
-    uint64_t now = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
-    struct verdict *set = NULL;
-    if (vcpu < VRING_MAX_VCPUS) {
-        set = cache[vcpu][((w ^ v->cr3) * 0x9e3779b97f4a7c15ull) >> 57 &
-                          (CACHE_SETS - 1)];
-        for (unsigned j = 0; j < WAYS; j++)
-            if (set[j].epoch == now && set[j].addr == w &&
-                set[j].cr3 == v->cr3) {
-                struct verdict hit = set[j];
-                to_front(set, j, hit);
-                return hit.call;
-            }
-    }
+    struct verdict *set =
+        cache[vcpu]
+             [((w ^ v->cr3) * 0x9e3779b97f4a7c15ull) >> 57 & (CACHE_SETS - 1)];
+    for (unsigned j = 0; j < WAYS; j++)
+        if (set[j].epoch == now && set[j].addr == w && set[j].cr3 == v->cr3) {
+            struct verdict hit = set[j];
+            to_front(set, j, hit);
+            return hit.call;
+        }
     if (++*probes > MAX_PROBES)
         return false;
     bool call = probe(v, w);
-    if (set != NULL)
-        to_front(set, WAYS - 1,
-                 (struct verdict){
-                     .cr3 = v->cr3, .addr = w, .epoch = now, .call = call});
+    to_front(
+        set, WAYS - 1,
+        (struct verdict){.cr3 = v->cr3, .addr = w, .epoch = now, .call = call});
     return call;
 }
 
@@ -110,6 +106,7 @@ struct scan {
     const uint64_t *last, *last_bits;
     unsigned same; /* words [0, same) of last have verdicts for this walk */
     unsigned found, judged, probes;
+    uint64_t epoch;
 };
 
 /* Words [i, lim) of one 64-word block: from the last walk when unchanged,
@@ -136,7 +133,7 @@ static void judge_block(struct vcpu *v, unsigned vcpu, uint64_t sp,
     }
     for (; i < lim && sc->found < k; i++) {
         uint64_t w = sc->words[i];
-        if (is_return_address(v, vcpu, sp, w, &sc->probes)) {
+        if (is_return_address(v, vcpu, sp, w, sc->epoch, &sc->probes)) {
             sc->bits[b] |= 1ull << (i % 64);
             out[sc->found++] = w;
         }
@@ -147,18 +144,17 @@ static void judge_block(struct vcpu *v, unsigned vcpu, uint64_t sp,
 unsigned stackwalk(struct vcpu *v, unsigned vcpu, uint64_t sp, unsigned k,
                    uint64_t *out, bool *trunc)
 {
-    uint64_t local[WORDS], local_bits[WORDS / 64];
     *trunc = false;
     uint64_t start = (sp + 7) & ~7ull, end = start + STACKWALK_BYTES;
     if (sp == 0 || sp >= USER_TOP || end > USER_TOP) {
         *trunc = sp != 0;
         return 0;
     }
-    uint64_t now = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
-    struct snapshot *s = vcpu < VRING_MAX_VCPUS ? &snaps[vcpu] : NULL;
-    struct scan sc = {.words = s ? s->words[s->cur] : local,
-                      .bits = s ? s->isret[s->cur] : local_bits};
-    if (s && s->cr3 == v->cr3 && s->sp == sp && s->epoch == now) {
+    struct snapshot *s = &snaps[vcpu];
+    struct scan sc = {.words = s->words[s->cur],
+                      .bits = s->isret[s->cur],
+                      .epoch = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE)};
+    if (s->cr3 == v->cr3 && s->sp == sp && s->epoch == sc.epoch) {
         sc.last = s->words[s->cur ^ 1];
         sc.last_bits = s->isret[s->cur ^ 1];
         sc.same = s->nwords;
@@ -183,13 +179,11 @@ unsigned stackwalk(struct vcpu *v, unsigned vcpu, uint64_t sp, unsigned k,
         n = lim;
         at += chunk;
     }
-    if (s != NULL) {
-        s->cr3 = v->cr3;
-        s->sp = sp;
-        s->epoch = now;
-        /* Verdicts cut short by the probe budget are not kept. */
-        s->nwords = sc.probes <= MAX_PROBES ? sc.judged : 0;
-        s->cur ^= 1;
-    }
+    s->cr3 = v->cr3;
+    s->sp = sp;
+    s->epoch = sc.epoch;
+    /* Verdicts cut short by the probe budget are not kept. */
+    s->nwords = sc.probes <= MAX_PROBES ? sc.judged : 0;
+    s->cur ^= 1;
     return sc.found;
 }

@@ -16,8 +16,9 @@
 #define STACKWALK_BYTES 4096
 
 /* Up to @k return addresses into @out, innermost first, from the stack at
- * @sp of the thread running on @v, vCPU @vcpu. *trunc is set when the walk
- * stopped at memory it could not read before it had @k of them or its budget.
+ * @sp of the thread running on @v, vCPU @vcpu (< VRING_MAX_VCPUS). *trunc is
+ * set when the walk stopped at memory it could not read before it had @k of
+ * them or its budget.
  */
 unsigned stackwalk(struct vcpu *v, unsigned vcpu, uint64_t sp, unsigned k,
                    uint64_t *out, bool *trunc);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vigil/clock.h"
 #include "vigil/rawrec.h"
 #include "vigil/ring.h"
 
@@ -256,13 +257,6 @@ void vring_set_full_wait(struct vring_map *m, uint32_t ms)
     m->wait_ns = (uint64_t)ms * 1000000u;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* A full ring under vring_set_full_wait(): wait until the consumer's tail
  * reaches @need, at most wait_ns. The consumer hands room back in eighths
  * of the ring (vring_consume), so a live consumer answers within the time
@@ -275,7 +269,7 @@ static bool wait_room(struct vring_map *m, unsigned i, uint64_t need)
         return false;
     m->stalled[i] = false;
     __atomic_store_n(&c->full_waits, c->full_waits + 1, __ATOMIC_RELAXED);
-    uint64_t start = now_ns();
+    uint64_t start = vigil_now_ns(CLOCK_MONOTONIC);
     for (unsigned round = 0;; round++) {
         /* A few yields first (the consumer may be about to publish), then
          * short sleeps: a waiting vCPU thread must not take the core the
@@ -290,7 +284,7 @@ static bool wait_room(struct vring_map *m, unsigned i, uint64_t need)
         m->tail_seen[i] = tail;
         if ((int64_t)(tail - need) >= 0)
             return true;
-        if (now_ns() - start >= m->wait_ns) {
+        if (vigil_now_ns(CLOCK_MONOTONIC) - start >= m->wait_ns) {
             m->stalled[i] = true;
             m->stalled_tail[i] = tail;
             return false;

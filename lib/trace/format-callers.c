@@ -29,28 +29,25 @@ static void put_addr(struct obuf *o, uint64_t a)
     ob_put(o, tmp, addr_at(tmp, a));
 }
 
-/* A [from,to] pair, in place when the buffer surely has room (the
- * sticky "full" rules of obuf otherwise). */
+/* A [from,to] pair, formatted in place when the buffer surely has room,
+ * else through ob_put and its sticky "full" rules. */
 static void put_branch(struct obuf *o, const struct vigil_branch *b, bool first)
 {
-    if (!o->full && o->len - o->pos > 2 * ADDR_MAX + 4) {
-        char *d = o->p + o->pos;
-        size_t n = 0;
-        if (!first)
-            d[n++] = ',';
-        d[n++] = '[';
-        n += addr_at(d + n, b->from);
+    char tmp[2 * ADDR_MAX + 4];
+    bool direct = !o->full && o->len - o->pos >= sizeof tmp;
+    char *d = direct ? o->p + o->pos : tmp;
+    size_t n = 0;
+    if (!first)
         d[n++] = ',';
-        n += addr_at(d + n, b->to);
-        d[n++] = ']';
+    d[n++] = '[';
+    n += addr_at(d + n, b->from);
+    d[n++] = ',';
+    n += addr_at(d + n, b->to);
+    d[n++] = ']';
+    if (direct)
         o->pos += n;
-        return;
-    }
-    ob_puts(o, first ? "[" : ",[");
-    put_addr(o, b->from);
-    ob_putc(o, ',');
-    put_addr(o, b->to);
-    ob_putc(o, ']');
+    else
+        ob_put(o, tmp, n);
 }
 
 void ob_callers_json(struct obuf *o, const struct vigil_callers *c)
