@@ -1,7 +1,8 @@
 /* A guest program for --callers (tests/test-callers.sh): write() called
  * through a known chain of functions, from the main thread and from a
  * second thread; a raw call made with the stack pointer on unmapped memory,
- * and one with a stack that ends after one return address; then an execve
+ * and one with a stack that ends after one return address, that stack's
+ * page dropped and written again; then an execve
  * of another program, whose first calls must carry none of this program's
  * branches. The test finds the functions' addresses with nm: the program
  * is static and not position-independent.
@@ -96,7 +97,19 @@ int main(void)
     top[0] = mark;
     top[1] = 0;
     long b = getpid_on_stack((uint64_t)(uintptr_t)top);
-    printf("badstack %ld %ld mark %#lx\n", a, b, (unsigned long)mark);
+
+    /* The same page dropped (its next read finds nothing mapped, no page
+     * behind it): a walk must not still read the page it read before (the
+     * kernel invalidated the translation with invlpg, no cr3 write). Then
+     * written again, with another return address. */
+    madvise(p, 4096, MADV_DONTNEED);
+    long c = getpid_on_stack((uint64_t)(uintptr_t)top);
+    uintptr_t mark2 = callers_mark();
+    top[0] = mark2;
+    top[1] = 0;
+    long d = getpid_on_stack((uint64_t)(uintptr_t)top);
+    printf("badstack %ld %ld %ld %ld mark %#lx mark2 %#lx\n", a, b, c, d,
+           (unsigned long)mark, (unsigned long)mark2);
     fflush(stdout);
 
     static char a0[] = "strace", a1[] = "-V";

@@ -231,9 +231,19 @@ unsigned branches_copy(unsigned vcpu, struct vigil_branch *out)
         return 0;
     const struct hist *h = br.cur[vcpu];
     const struct vigil_branch *r = br.ring + (size_t)(h - br.hist) * br.n;
-    unsigned count = h->count < br.n ? h->count : br.n;
-    unsigned first = (h->head + br.n - count) % br.n;
-    for (unsigned i = 0; i < count; i++)
-        out[i] = r[(first + i) % br.n];
+    /* Read once: a takeover by another vCPU may change them (hist_of()). */
+    unsigned count = __atomic_load_n(&h->count, __ATOMIC_RELAXED);
+    unsigned head = __atomic_load_n(&h->head, __ATOMIC_RELAXED);
+    if (count > br.n)
+        count = br.n;
+    if (head >= br.n)
+        head = 0;
+    /* Oldest first: the entries from head to the end of the slots (written
+     * before those from the start), then those before head. Two copies, no
+     * division per entry (N is not a constant): this runs at every call. */
+    unsigned older = count > head ? count - head : 0;
+    memcpy(out, r + br.n - older, older * sizeof *out);
+    memcpy(out + older, r + head - (count - older),
+           (count - older) * sizeof *out);
     return count;
 }

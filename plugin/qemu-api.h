@@ -148,6 +148,9 @@ __attribute__((__noreturn__)) void qemu_plugin_set_pc(uint64_t vaddr);
  * it: no fault is raised, copy-on-write is not honoured (see guestmem.c). */
 bool qemu_plugin_read_memory_vaddr(uint64_t addr, GByteArray *data, size_t len);
 bool qemu_plugin_write_memory_vaddr(uint64_t addr, GByteArray *data);
+/* The current vCPU's translation of @vaddr, as a debugger's walk finds it
+ * (QEMU 10.1+). */
+bool qemu_plugin_translate_vaddr(uint64_t vaddr, uint64_t *hwaddr);
 /* Guest physical memory. */
 enum qemu_plugin_hwaddr_operation_result
 qemu_plugin_read_memory_hwaddr(uint64_t addr, GByteArray *data, size_t len);

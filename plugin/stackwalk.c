@@ -5,6 +5,7 @@
 
 #include "vigil/callinsn.h"
 #include "vigil/ring.h"
+#include "xlate.h"
 
 /* Candidates checked per walk, each a guest memory read: a bound on the
  * cost of a stack full of pointers. */
@@ -35,18 +36,20 @@ static uint64_t epoch = 1;
 /* The last walk's stack words and verdicts, per vCPU: a thread calling in a
  * loop walks the same stack from the same address call after call, and
  * most of it (the outer frames) has not changed, so the verdicts of a run
- * of unchanged words are taken whole (one memcmp) instead of judged word
- * by word. Two buffers: a walk reads into one while the other holds the
- * last. */
+ * of unchanged words are taken whole (one memcmp against the page just
+ * read) instead of judged word by word. Only changed runs are copied in:
+ * a walk updates the snapshot in place. */
 #define WORDS (STACKWALK_BYTES / 8)
 struct snapshot {
     uint64_t cr3, sp, epoch; /* a verdict also depends on sp (STACK_NEAR) */
-    unsigned nwords;         /* words[cur ^ 1] with a verdict */
-    unsigned cur;
-    uint64_t words[2][WORDS];
-    uint64_t isret[2][WORDS / 64];
+    unsigned nwords;         /* words [0, nwords) have verdicts in isret */
+    uint64_t words[WORDS];
+    uint64_t isret[WORDS / 64];
 };
 static struct snapshot snaps[VRING_MAX_VCPUS];
+/* A page's words once a probe is due: probes read guest memory through the
+ * vCPU's scratch buffer, which holds the page just read. */
+static uint64_t spill[VRING_MAX_VCPUS][WORDS];
 
 void stackwalk_invalidate(void)
 {
@@ -100,41 +103,51 @@ static bool is_return_address(struct vcpu *v, unsigned vcpu, uint64_t sp,
     return call;
 }
 
-/* The words of one walk and what the last one saw (see struct snapshot). */
+/* One walk over the snapshot it updates. */
 struct scan {
-    uint64_t *words, *bits;
-    const uint64_t *last, *last_bits;
-    unsigned same; /* words [0, same) of last have verdicts for this walk */
+    struct snapshot *s;
+    const uint64_t *src; /* the page read: word i at src[i - first] */
+    unsigned first;
+    bool spilled;  /* src is spill[], no longer the scratch buffer */
+    unsigned same; /* words [0, same) of s had verdicts before this walk */
     unsigned found, judged, probes;
     uint64_t epoch;
 };
 
-/* Words [i, lim) of one 64-word block: from the last walk when unchanged,
- * else one by one. */
+/* Words [i, lim) of one 64-word block of the page read, which ends at word
+ * @end: the last walk's verdicts when unchanged, else judged one by one. */
 static void judge_block(struct vcpu *v, unsigned vcpu, uint64_t sp,
-                        struct scan *sc, unsigned i, unsigned lim, unsigned k,
-                        uint64_t *out)
+                        struct scan *sc, unsigned i, unsigned lim, unsigned end,
+                        unsigned k, uint64_t *out)
 {
+    struct snapshot *s = sc->s;
     unsigned b = i / 64, lo = i % 64, hi = lim - b * 64;
+    uint64_t m = ~0ull >> lo << lo;
+    if (hi < 64)
+        m &= (1ull << hi) - 1;
     if (lim <= sc->same &&
-        !memcmp(sc->words + i, sc->last + i, (lim - i) * sizeof *sc->words)) {
-        uint64_t m = sc->last_bits[b] >> lo << lo;
-        if (hi < 64)
-            m &= (1ull << hi) - 1;
+        !memcmp(sc->src + (i - sc->first), s->words + i, (lim - i) * 8)) {
         sc->judged = lim;
-        for (; m != 0 && sc->found < k; m &= m - 1) {
+        for (m &= s->isret[b]; m != 0 && sc->found < k; m &= m - 1) {
             unsigned j = (unsigned)__builtin_ctzll(m);
-            sc->bits[b] |= 1ull << j;
-            out[sc->found++] = sc->words[b * 64 + j];
+            out[sc->found++] = s->words[b * 64 + j];
             if (sc->found == k)
                 sc->judged = b * 64 + j + 1;
         }
         return;
     }
+    if (!sc->spilled) {
+        memcpy(spill[vcpu] + i, sc->src + (i - sc->first), (end - i) * 8);
+        sc->src = spill[vcpu];
+        sc->first = 0;
+        sc->spilled = true;
+    }
+    memcpy(s->words + i, sc->src + (i - sc->first), (lim - i) * 8);
+    s->isret[b] &= ~m;
     for (; i < lim && sc->found < k; i++) {
-        uint64_t w = sc->words[i];
+        uint64_t w = s->words[i];
         if (is_return_address(v, vcpu, sp, w, sc->epoch, &sc->probes)) {
-            sc->bits[b] |= 1ull << (i % 64);
+            s->isret[b] |= 1ull << (i % 64);
             out[sc->found++] = w;
         }
         sc->judged = i + 1;
@@ -151,29 +164,28 @@ unsigned stackwalk(struct vcpu *v, unsigned vcpu, uint64_t sp, unsigned k,
         return 0;
     }
     struct snapshot *s = &snaps[vcpu];
-    struct scan sc = {.words = s->words[s->cur],
-                      .bits = s->isret[s->cur],
+    struct scan sc = {.s = s,
                       .epoch = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE)};
-    if (s->cr3 == v->cr3 && s->sp == sp && s->epoch == sc.epoch) {
-        sc.last = s->words[s->cur ^ 1];
-        sc.last_bits = s->isret[s->cur ^ 1];
+    if (s->cr3 == v->cr3 && s->sp == sp && s->epoch == sc.epoch)
         sc.same = s->nwords;
-    }
-    memset(sc.bits, 0, WORDS / 8);
     unsigned n = 0; /* words read */
     for (uint64_t at = start; at < end && sc.found < k;) {
         /* One read per page: a page that cannot be read ends the walk. */
         uint64_t chunk = PAGE - (at & (PAGE - 1));
         if (chunk > end - at)
             chunk = end - at;
-        if (!mem(v, at, sc.words + n, chunk)) {
+        const uint64_t *page = xlate_peek(v, vcpu, at, chunk);
+        if (page == NULL) {
             *trunc = true;
             break;
         }
+        sc.src = page;
+        sc.first = n;
+        sc.spilled = false;
         unsigned lim = n + (unsigned)(chunk / 8);
         for (unsigned i = n; i < lim && sc.found < k;) {
             unsigned next = (i / 64 + 1) * 64 < lim ? (i / 64 + 1) * 64 : lim;
-            judge_block(v, vcpu, sp, &sc, i, next, k, out);
+            judge_block(v, vcpu, sp, &sc, i, next, lim, k, out);
             i = next;
         }
         n = lim;
@@ -184,6 +196,5 @@ unsigned stackwalk(struct vcpu *v, unsigned vcpu, uint64_t sp, unsigned k,
     s->epoch = sc.epoch;
     /* Verdicts cut short by the probe budget are not kept. */
     s->nwords = sc.probes <= MAX_PROBES ? sc.judged : 0;
-    s->cur ^= 1;
     return sc.found;
 }

@@ -14,15 +14,16 @@
 #include "vigil/ring.h"
 
 enum insn_kind {
-    K_SYSCALL = 1,   /* 0f 05, 64-bit ABI */
-    K_INT80 = 2,     /* cd 80, i386 ABI */
-    K_SYSENTER = 3,  /* 0f 34, i386 ABI */
-    K_SYSRET = 4,    /* 48 0f 07: sysretq, to 64-bit code */
-    K_IRET = 5,      /* 48 cf */
-    K_SYSEXIT = 6,   /* [48] 0f 35 */
-    K_SYSRETL = 7,   /* 0f 07: sysretl, to 32-bit code */
-    K_VMCALL = 8,    /* 0f 01 c1: vigil's hypercall from user mode */
-    K_CR3_WRITE = 9, /* [41] 0f 22 d8+r: mov to cr3, in the kernel */
+    K_SYSCALL = 1,    /* 0f 05, 64-bit ABI */
+    K_INT80 = 2,      /* cd 80, i386 ABI */
+    K_SYSENTER = 3,   /* 0f 34, i386 ABI */
+    K_SYSRET = 4,     /* 48 0f 07: sysretq, to 64-bit code */
+    K_IRET = 5,       /* 48 cf */
+    K_SYSEXIT = 6,    /* [48] 0f 35 */
+    K_SYSRETL = 7,    /* 0f 07: sysretl, to 32-bit code */
+    K_VMCALL = 8,     /* 0f 01 c1: vigil's hypercall from user mode */
+    K_CR3_WRITE = 9,  /* [41] 0f 22 d8+r: mov to cr3, in the kernel */
+    K_TLB_FLUSH = 10, /* other TLB invalidations in the kernel (xlate.h) */
 };
 
 /* The kernel's restart codes (never returned to user mode; ptrace shows

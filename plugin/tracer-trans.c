@@ -15,6 +15,7 @@
 #include "sigret.h"
 #include "tracer-int.h"
 #include "vigil/le.h"
+#include "xlate.h"
 
 static void *entry_data(uint64_t vaddr, enum insn_kind k, uint32_t nr1)
 {
@@ -59,8 +60,16 @@ static void on_signal_delivery(unsigned int vcpu, void *udata)
 static void on_cr3_write(unsigned int vcpu, void *udata)
 {
     (void)udata;
+    xlate_flush();
     if (vcpu < tracer.nrings)
         ident_on_cr3_write(&tracer.vcpus[vcpu]);
+}
+
+static void on_tlb_flush(unsigned int vcpu, void *udata)
+{
+    (void)vcpu;
+    (void)udata;
+    xlate_flush();
 }
 
 static void on_switch(unsigned int vcpu, void *udata)
@@ -102,6 +111,8 @@ static enum insn_kind classify(const uint8_t *b, size_t n, uint64_t vaddr)
     }
     if (vaddr < KERNEL_BOTTOM)
         return 0;
+    const uint8_t *insn = b;
+    size_t len = n;
     bool rexw = n >= 1 && b[0] == 0x48;
     if (rexw) {
         b++;
@@ -119,7 +130,7 @@ static enum insn_kind classify(const uint8_t *b, size_t n, uint64_t vaddr)
     }
     if (n >= 3 && b[0] == 0x0f && b[1] == 0x22 && (b[2] & 0xf8) == 0xd8)
         return K_CR3_WRITE;
-    return 0;
+    return xlate_is_flush(insn, len) ? K_TLB_FLUSH : 0;
 }
 
 void tracer_on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
@@ -131,7 +142,7 @@ void tracer_on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
         branches_tb_trans(tb);
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
-        uint8_t b[3];
+        uint8_t b[6];
         size_t len = qemu_plugin_insn_data(insn, b, sizeof b);
         uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
         enum insn_kind k = classify(b, len, vaddr);
@@ -165,6 +176,9 @@ void tracer_on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
         else if (k == K_CR3_WRITE)
             qemu_plugin_register_vcpu_insn_exec_cb(
                 insn, on_cr3_write, QEMU_PLUGIN_CB_NO_REGS, NULL);
+        else if (k == K_TLB_FLUSH)
+            qemu_plugin_register_vcpu_insn_exec_cb(
+                insn, on_tlb_flush, QEMU_PLUGIN_CB_NO_REGS, NULL);
         else if (k != 0 && k != K_VMCALL)
             qemu_plugin_register_vcpu_insn_exec_cb(insn, tracer_on_return,
                                                    tracer.return_flags,

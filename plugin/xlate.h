@@ -1,0 +1,32 @@
+/* Guest pages read through translations remembered until the guest could
+ * no longer rely on them (xlate.c).
+ *
+ * qemu_plugin_read_memory_vaddr walks the guest's page tables at every
+ * call, which is most of what a read of a few KiB costs; the stack walk of
+ * --callers reads the same one or two stack pages call after call. A
+ * translation stays good for as long as the guest's own TLB could keep it:
+ * until a vCPU executes an instruction that invalidates translations
+ * (xlate_flush(), hooked at translation time in tracer-trans.c). */
+#ifndef VIGIL_PLUGIN_XLATE_H
+#define VIGIL_PLUGIN_XLATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vcpu.h"
+
+/* A vCPU executed an instruction after which no TLB may hold what it held
+ * (invlpg, invpcid, a write to cr0, cr3 or cr4, ...): forget every
+ * remembered translation, of every vCPU. */
+void xlate_flush(void);
+
+/* Whether the guest kernel instruction at @b (@n bytes) is one of those. */
+bool xlate_is_flush(const uint8_t *b, size_t n);
+
+/* The @len bytes at user address @va, all within one page, in the address
+ * space running on @v (vCPU @vcpu, < VRING_MAX_VCPUS), in @v's scratch
+ * buffer: good until @v's next read. NULL when the page is not mapped. */
+const void *xlate_peek(struct vcpu *v, unsigned vcpu, uint64_t va, size_t len);
+
+#endif
