@@ -2,12 +2,14 @@
  * through a known chain of functions, from the main thread and from a
  * second thread; a raw call made with the stack pointer on unmapped memory,
  * and one with a stack that ends after one return address, that stack's
- * page dropped and written again; then an execve
+ * page dropped and written again, then a return address into code not yet
+ * read in; then an execve
  * of another program, whose first calls must carry none of this program's
  * branches. The test finds the functions' addresses with nm: the program
  * is static and not position-independent.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,6 +71,43 @@ KEEP static uintptr_t callers_mark(void)
     return (uintptr_t)__builtin_return_address(0);
 }
 
+/* Code not yet present: this program's file mapped again and not touched
+ * (as a forked child's text is until it runs it), the return address
+ * @mark of its copy on the stack at @top: vigil cannot read the call
+ * before it, so no frame. Once the page is read in, and after enough other
+ * calls for vigil to look again, the same stack has that frame. */
+static int lazy_code(uint64_t *top, uintptr_t mark)
+{
+    extern const char __executable_start[];
+    int fd = open("/proc/self/exe", O_RDONLY);
+    off_t size = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
+    uintptr_t off = mark - (uintptr_t)__executable_start;
+    if (size < 0 || off >= (uintptr_t)size)
+        return 1;
+    /* Far from the stack page (vigil ignores words within 1 MiB of the
+     * stack pointer). */
+    const uint8_t *copy = mmap((void *)(1ull << 40), (size_t)size,
+                               PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (copy == MAP_FAILED)
+        return 1;
+    uintptr_t lazy = (uintptr_t)copy + off;
+    top[0] = lazy;
+    top[1] = 0;
+    long e = getpid_on_stack((uint64_t)(uintptr_t)top);
+    volatile uint8_t touch = copy[off - 1];
+    (void)touch;
+    for (int i = 0; i < 100; i++)
+        getppid();
+    long f = getpid_on_stack((uint64_t)(uintptr_t)top);
+    /* The copy must hold the same call as the original. */
+    int same = !memcmp(copy + off - 5, (const void *)(mark - 5), 5);
+    printf("lazycode %ld %ld %s %#lx\n", e, f, same ? "same" : "differs",
+           (unsigned long)lazy);
+    fflush(stdout);
+    return 0;
+}
+
 int main(void)
 {
     pthread_t th;
@@ -111,6 +150,8 @@ int main(void)
     printf("badstack %ld %ld %ld %ld mark %#lx mark2 %#lx\n", a, b, c, d,
            (unsigned long)mark, (unsigned long)mark2);
     fflush(stdout);
+    if (lazy_code(top, mark2) != 0)
+        return 1;
 
     static char a0[] = "strace", a1[] = "-V";
     char *argv[] = {a0, a1, NULL};

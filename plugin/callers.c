@@ -17,10 +17,22 @@ bool callers_setup(const struct vact_config *act)
 {
     if (!branches_setup(act))
         return false;
-    static const char *const stale[] = {
-        "mmap",   "munmap",          "mprotect",          "mremap",
-        "execve", "execveat",        "process_vm_writev", "ptrace",
-        "shmat",  "remap_file_pages"};
+    /* fork and clone too: a new address space may get the page tables of
+     * one that is gone, and with them its cr3 (the verdicts' key). */
+    static const char *const stale[] = {"mmap",
+                                        "munmap",
+                                        "mprotect",
+                                        "mremap",
+                                        "execve",
+                                        "execveat",
+                                        "process_vm_writev",
+                                        "ptrace",
+                                        "shmat",
+                                        "remap_file_pages",
+                                        "fork",
+                                        "vfork",
+                                        "clone",
+                                        "clone3"};
     for (unsigned i = 0; i < sizeof stale / sizeof stale[0]; i++)
         nrset_add(cl.stale, stale[i], false);
     cl.chain = act->callers_chain <= VACT_CALLERS_CHAIN_MAX

@@ -28,10 +28,18 @@
 #define WAYS       4
 struct verdict {
     uint64_t cr3, addr, epoch; /* epoch 0: empty */
+    /* A "no" because the code before addr could not be read (a page not
+     * present yet: a forked child's text until it runs it) holds only until
+     * this vCPU's walk count reaches `until`; 0: a verdict from the code. */
+    uint64_t until;
     bool call;
 };
 static struct verdict cache[VRING_MAX_VCPUS][CACHE_SETS][WAYS];
 static uint64_t epoch = 1;
+static uint64_t walks[VRING_MAX_VCPUS];
+/* Walks an unreadable candidate's "no" is kept for: each probe of one is a
+ * failed page-table walk, and a stack may hold many such words. */
+#define UNSURE_WALKS 64
 
 /* The last walk's stack words and verdicts, per vCPU: a thread calling in a
  * loop walks the same stack from the same address call after call, and
@@ -39,10 +47,14 @@ static uint64_t epoch = 1;
  * of unchanged words are taken whole (one memcmp against the page just
  * read) instead of judged word by word. Only changed runs are copied in:
  * a walk updates the snapshot in place. */
-#define WORDS (STACKWALK_BYTES / 8)
+#define WORDS (STACKWALK_BYTES / 8) /* 8 blocks of 64 */
 struct snapshot {
     uint64_t cr3, sp, epoch; /* a verdict also depends on sp (STACK_NEAR) */
     unsigned nwords;         /* words [0, nwords) have verdicts in isret */
+    /* Words whose "no" is for code not read: judged again at each walk
+     * (a verdict cache hit until it expires). */
+    uint64_t unsure[WORDS / 64];
+    uint64_t recheck; /* the walk count from which they are judged again */
     uint64_t words[WORDS];
     uint64_t isret[WORDS / 64];
 };
@@ -56,7 +68,9 @@ void stackwalk_invalidate(void)
     __atomic_fetch_add(&epoch, 1, __ATOMIC_RELEASE);
 }
 
-static bool probe(struct vcpu *v, uint64_t w)
+/* Whether @w follows a call instruction: 1 or 0; -1 when the bytes before
+ * it cannot be read now. */
+static int probe(struct vcpu *v, uint64_t w)
 {
     uint8_t b[8];
     /* The bytes before w may start on the page before w's: take what w's
@@ -65,7 +79,7 @@ static bool probe(struct vcpu *v, uint64_t w)
     if (!mem(v, w - n, b, n)) {
         n = w & (PAGE - 1);
         if (n == 0 || n > sizeof b || !mem(v, w - n, b, n))
-            return false;
+            return -1;
     }
     return vigil_after_call(b, n);
 }
@@ -78,41 +92,70 @@ static void to_front(struct verdict *set, unsigned j, struct verdict e)
     set[0] = e;
 }
 
-/* @now: the verdicts' epoch, read once per walk. */
-static bool is_return_address(struct vcpu *v, unsigned vcpu, uint64_t sp,
-                              uint64_t w, uint64_t now, unsigned *probes)
+/* One walk over the snapshot it updates. */
+struct scan {
+    struct snapshot *s;
+    const uint64_t *src; /* the page read: word i at src[i - first] */
+    unsigned first;
+    bool spilled; /* src is spill[], no longer the scratch buffer */
+    unsigned spill_from, spill_end; /* what is still to be judged of it */
+    bool recheck;  /* the snapshot's unsure words are judged again */
+    bool unsure;   /* an unsure word was judged */
+    unsigned same; /* words [0, same) of s had verdicts before this walk */
+    unsigned found, judged, probes;
+    uint64_t epoch;
+};
+
+/* Before the first probe (a read through the vCPU's scratch buffer, which
+ * holds the page read): the page's words still to be judged kept aside. */
+static void spill_page(struct scan *sc, unsigned vcpu)
 {
+    if (sc->spilled)
+        return;
+    unsigned i = sc->spill_from;
+    memcpy(spill[vcpu] + i, sc->src + (i - sc->first), (sc->spill_end - i) * 8);
+    sc->src = spill[vcpu];
+    sc->first = 0;
+    sc->spilled = true;
+}
+
+/* Whether @w, a word of the walk @sc from @sp, is a return address.
+ * *unsure is set when the answer is a "no" for code that could not be
+ * read. */
+static bool is_return_address(struct vcpu *v, unsigned vcpu, uint64_t sp,
+                              uint64_t w, struct scan *sc, bool *unsure)
+{
+    uint64_t now = sc->epoch;
     if (w < PAGE || w >= USER_TOP ||
         (w > sp - STACK_NEAR && w < sp + STACK_NEAR))
         return false;
     struct verdict *set =
         cache[vcpu]
              [((w ^ v->cr3) * 0x9e3779b97f4a7c15ull) >> 57 & (CACHE_SETS - 1)];
-    for (unsigned j = 0; j < WAYS; j++)
-        if (set[j].epoch == now && set[j].addr == w && set[j].cr3 == v->cr3) {
-            struct verdict hit = set[j];
-            to_front(set, j, hit);
-            return hit.call;
-        }
-    if (++*probes > MAX_PROBES)
+    unsigned j = 0;
+    while (j < WAYS &&
+           !(set[j].epoch == now && set[j].addr == w && set[j].cr3 == v->cr3))
+        j++;
+    if (j < WAYS && (set[j].until == 0 || walks[vcpu] < set[j].until)) {
+        struct verdict hit = set[j];
+        to_front(set, j, hit);
+        *unsure |= hit.until != 0;
+        return hit.call;
+    }
+    if (++sc->probes > MAX_PROBES)
         return false;
-    bool call = probe(v, w);
+    spill_page(sc, vcpu);
+    int call = probe(v, w);
+    *unsure |= call < 0;
     to_front(
-        set, WAYS - 1,
-        (struct verdict){.cr3 = v->cr3, .addr = w, .epoch = now, .call = call});
-    return call;
+        set, j < WAYS ? j : WAYS - 1,
+        (struct verdict){.cr3 = v->cr3,
+                         .addr = w,
+                         .epoch = now,
+                         .until = call < 0 ? walks[vcpu] + UNSURE_WALKS : 0,
+                         .call = call == 1});
+    return call == 1;
 }
-
-/* One walk over the snapshot it updates. */
-struct scan {
-    struct snapshot *s;
-    const uint64_t *src; /* the page read: word i at src[i - first] */
-    unsigned first;
-    bool spilled;  /* src is spill[], no longer the scratch buffer */
-    unsigned same; /* words [0, same) of s had verdicts before this walk */
-    unsigned found, judged, probes;
-    uint64_t epoch;
-};
 
 /* Words [i, lim) of one 64-word block of the page read, which ends at word
  * @end: the last walk's verdicts when unchanged, else judged one by one. */
@@ -122,11 +165,25 @@ static void judge_block(struct vcpu *v, unsigned vcpu, uint64_t sp,
 {
     struct snapshot *s = sc->s;
     unsigned b = i / 64, lo = i % 64, hi = lim - b * 64;
+    sc->spill_from = i;
+    sc->spill_end = end;
     uint64_t m = ~0ull >> lo << lo;
     if (hi < 64)
         m &= (1ull << hi) - 1;
     if (lim <= sc->same &&
         !memcmp(sc->src + (i - sc->first), s->words + i, (lim - i) * 8)) {
+        for (uint64_t u = sc->recheck ? s->unsure[b] & m : 0; u != 0;
+             u &= u - 1) {
+            unsigned j = (unsigned)__builtin_ctzll(u);
+            bool unsure = false;
+            uint64_t bit = 1ull << j;
+            if (is_return_address(v, vcpu, sp, s->words[b * 64 + j], sc,
+                                  &unsure))
+                s->isret[b] |= bit;
+            if (!unsure)
+                s->unsure[b] &= ~bit;
+            sc->unsure |= unsure;
+        }
         sc->judged = lim;
         for (m &= s->isret[b]; m != 0 && sc->found < k; m &= m - 1) {
             unsigned j = (unsigned)__builtin_ctzll(m);
@@ -136,20 +193,19 @@ static void judge_block(struct vcpu *v, unsigned vcpu, uint64_t sp,
         }
         return;
     }
-    if (!sc->spilled) {
-        memcpy(spill[vcpu] + i, sc->src + (i - sc->first), (end - i) * 8);
-        sc->src = spill[vcpu];
-        sc->first = 0;
-        sc->spilled = true;
-    }
     memcpy(s->words + i, sc->src + (i - sc->first), (lim - i) * 8);
     s->isret[b] &= ~m;
+    s->unsure[b] &= ~m;
     for (; i < lim && sc->found < k; i++) {
-        uint64_t w = s->words[i];
-        if (is_return_address(v, vcpu, sp, w, sc->epoch, &sc->probes)) {
-            s->isret[b] |= 1ull << (i % 64);
+        uint64_t w = s->words[i], bit = 1ull << (i % 64);
+        bool unsure = false;
+        if (is_return_address(v, vcpu, sp, w, sc, &unsure)) {
+            s->isret[b] |= bit;
             out[sc->found++] = w;
         }
+        if (unsure)
+            s->unsure[b] |= bit;
+        sc->unsure |= unsure;
         sc->judged = i + 1;
     }
 }
@@ -164,10 +220,12 @@ unsigned stackwalk(struct vcpu *v, unsigned vcpu, uint64_t sp, unsigned k,
         return 0;
     }
     struct snapshot *s = &snaps[vcpu];
+    walks[vcpu]++;
     struct scan sc = {.s = s,
                       .epoch = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE)};
     if (s->cr3 == v->cr3 && s->sp == sp && s->epoch == sc.epoch)
         sc.same = s->nwords;
+    sc.recheck = walks[vcpu] >= s->recheck;
     unsigned n = 0; /* words read */
     for (uint64_t at = start; at < end && sc.found < k;) {
         /* One read per page: a page that cannot be read ends the walk. */
@@ -194,6 +252,10 @@ unsigned stackwalk(struct vcpu *v, unsigned vcpu, uint64_t sp, unsigned k,
     s->cr3 = v->cr3;
     s->sp = sp;
     s->epoch = sc.epoch;
+    /* Unsure words of unchanged blocks are not looked at again (not even in
+     * the verdict cache) for as long as their verdicts hold there. */
+    if (sc.unsure && sc.recheck)
+        s->recheck = walks[vcpu] + UNSURE_WALKS;
     /* Verdicts cut short by the probe budget are not kept. */
     s->nwords = sc.probes <= MAX_PROBES ? sc.judged : 0;
     return sc.found;

@@ -71,7 +71,7 @@ def check_chain(ev, funcs, who, n):
           len(br) == n if full else 0 < len(br) <= n, "%d branches" % len(br))
 
 
-def chain_mode(trace, nm_path, mark, mark2, n):
+def chain_mode(trace, nm_path, mark, mark2, lazy, n):
     evs = load(trace)
     funcs = functions(nm_path)
     check("events carry chain and branches",
@@ -90,8 +90,8 @@ def chain_mode(trace, nm_path, mark, mark2, n):
           th and th[0]["tid"] != th[0]["pid"])
     bad = [e for e in evs if e["name"] == "getpid" and
            func_of(funcs, int(e["ip"], 16)) == "getpid_on_stack"]
-    check("the four calls on bad stacks are traced", len(bad) == 4)
-    if len(bad) == 4:
+    check("the six calls on bad stacks are traced", len(bad) == 6)
+    if len(bad) == 6:
         check("unmapped stack: empty chain, marked truncated",
               bad[0]["chain"] == [] and bad[0].get("chain_truncated") is True,
               json.dumps(bad[0])[:300])
@@ -106,6 +106,13 @@ def chain_mode(trace, nm_path, mark, mark2, n):
               hexes(bad[3]["chain"]) == [int(mark2, 16)]
               and bad[3].get("chain_truncated") is True,
               json.dumps(bad[3])[:300])
+        check("a return address into code not read in yet: no frame",
+              bad[4]["chain"] == [] and bad[4].get("chain_truncated") is True,
+              json.dumps(bad[4])[:300])
+        check("that code read in (and 100 calls later): the frame",
+              hexes(bad[5]["chain"]) == [int(lazy, 16)]
+              and bad[5].get("chain_truncated") is True,
+              json.dumps(bad[5])[:300])
     after = [e for e in evs if e["name"] == "write" and
              e["decoded"][1:2] and e["decoded"][1].startswith("badstack")]
     check("calls after the bad stacks are traced", len(after) == 1)
@@ -140,7 +147,7 @@ def exec_mode(trace, nm_path, n, k):
 if __name__ == "__main__":
     if sys.argv[1] == "chain":
         chain_mode(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5],
-                   int(sys.argv[6]))
+                   sys.argv[6], int(sys.argv[7]))
     else:
         exec_mode(sys.argv[2], sys.argv[3], int(sys.argv[4]),
                   int(sys.argv[5]))

@@ -1,8 +1,9 @@
 #!/bin/sh
 # --callers (docs/callers.md): a guest program calls write() through known
 # functions from two threads on two vCPUs, makes calls with its stack
-# pointer on unmapped memory and on a page dropped (madvise) and written
-# again, then execs another program. The chain of
+# pointer on unmapped memory, on a page dropped (madvise) and written
+# again, and with a return address into code not yet read in (then read
+# in), then execs another program. The chain of
 # return addresses and the branch history are checked against the
 # program's own symbol table (nm); the history must restart at execve; N
 # and K bound what is recorded. Two boots (N=32 and N=1024).
@@ -17,9 +18,12 @@ nm -S "$prog" >"$TMP/nm"
 expect_eq "the program and vigil ran to the end" "$?" 0
 marks=$(sed -n 's/^badstack .* mark \(0x[0-9a-f]*\) mark2 \(0x[0-9a-f]*\)$/\1 \2/p' "$TMP/out")
 check "the program printed its return addresses ($marks)" test -n "$marks"
+lazy=$(sed -n 's/^lazycode [0-9]* [0-9]* same \(0x[0-9a-f]*\)$/\1/p' "$TMP/out")
+check "its code's copy holds the same call ($lazy)" test -n "$lazy"
 # shellcheck disable=SC2086
 check "chain, branches and bad stacks (N=32)" \
-    python3 tests/callers_check.py chain "$TMP/a.jsonl" "$TMP/nm" ${marks:-0 0} 32
+    python3 tests/callers_check.py chain "$TMP/a.jsonl" "$TMP/nm" \
+    ${marks:-0 0} "${lazy:-0}" 32
 
 "$VIGIL" run --trace exe=/usr/bin/vigil-callers --callers=1024 \
     --callers-chain 4 -o "$TMP/b.jsonl" -- vigil-callers >/dev/null
