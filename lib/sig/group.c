@@ -119,14 +119,13 @@ static int group_bloom(struct vs_group *g)
                                     0xFF51AFD7ED558CCDull,
                                     0xC4CEB9FE1A85EC53ull};
     static const uint8_t fill[] = {0x00, 0xff, 0x20, 0x90, 0xcc, 0x0a};
-    uint64_t mask = ((uint64_t)1 << g->mbits) - 1;
     g->mul = VS_HASHMUL;
     for (size_t mi = 0; g->g > 2 && mi < sizeof muls / sizeof muls[0]; mi++) {
         memset(g->bloom, 0, words * sizeof *g->bloom);
         g->mul = muls[mi];
         for (size_t i = 0; i < out; i++) {
-            uint64_t y = g->ents[i].gram * g->mul;
-            uint64_t h1 = VS_H1(y, mask), h2 = VS_H2(y, mask);
+            uint64_t h1, h2;
+            vs_probes(g->g, g->ents[i].gram, g->mul, g->mbits, &h1, &h2);
             g->bloom[h1 >> 6] |= 1ull << (h1 & 63);
             g->bloom[h2 >> 6] |= 1ull << (h2 & 63);
         }
@@ -135,7 +134,8 @@ static int group_bloom(struct vs_group *g)
             uint64_t x = fill[f] * 0x0101010101010101ull;
             if (g->g < 8)
                 x &= (1ull << (8 * g->g)) - 1;
-            uint64_t h1 = VS_H1(x * g->mul, mask);
+            uint64_t h1, h2;
+            vs_probes(g->g, x, g->mul, g->mbits, &h1, &h2);
             bool entry = false;
             uint64_t bk = (x * VS_HASHMUL) >> (64 - g->bbits);
             for (uint32_t i = g->boff[bk]; i < g->boff[bk + 1] && !entry; i++)

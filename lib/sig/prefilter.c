@@ -39,19 +39,21 @@ static inline uint64_t gram_at(const uint8_t *p, unsigned g)
      : (g) == 3 ? LOAD3(q)                                                     \
      : (g) == 2 ? LOAD2(q)                                                     \
                 : LOAD1(q))
-#define HASHG(g, x) ((g) <= 2 ? (x) : VS_H1((x)*mul, hmask))
-#define BIT(h)      ((bloom[(h) >> 6] >> ((h)&63)) & 1)
+#define HASHG(g, x)                                                            \
+    ((g) <= 2 ? (x) : (g) <= 4 ? VS_H1S(x, mul, mbits) : VS_H1((x)*mul, hmask))
+#define BIT(h) ((bloom[(h) >> 6] >> ((h)&63)) & 1)
 
-typedef size_t (*scan_fn)(const uint64_t *bloom, uint64_t hmask, uint64_t mul,
+typedef size_t (*scan_fn)(const uint64_t *bloom, unsigned mbits, uint64_t mul,
                           const uint8_t *p, uint32_t r, uint32_t end,
                           uint32_t *out);
 
 #define DEFINE_SCAN(name, attr, G, S)                                          \
-    attr static size_t name(const uint64_t *bloom, uint64_t hmask,             \
+    attr static size_t name(const uint64_t *bloom, unsigned mbits,             \
                             uint64_t mul, const uint8_t *p, uint32_t r,        \
                             uint32_t end, uint32_t *out)                       \
     {                                                                          \
         size_t n = 0;                                                          \
+        uint64_t hmask = ((uint64_t)1 << mbits) - 1;                           \
         (void)hmask;                                                           \
         (void)mul;                                                             \
         for (; r + 3 * (S) < end; r += 4 * (S), p += 4 * (S)) {                \
@@ -107,8 +109,12 @@ static size_t scan_group(const struct vsig_stream *s, const struct vs_group *g,
     if (g->teddy)
         return vs_teddy_scan(g->teddy, w->buf + (j - w->base),
                              (uint32_t)(j - from), (uint32_t)(to - from), out);
+    if (s->avx512 && (g->g == 3 || g->g == 4))
+        return vs_pass512(g->cls, g->bloom, g->mbits, g->mul,
+                          w->buf + (j - w->base), (uint32_t)(j - from),
+                          (uint32_t)(to - from), out);
     return scan_fns[s->bmi2][g->cls](
-        g->bloom, ((uint64_t)1 << g->mbits) - 1, g->mul, w->buf + (j - w->base),
+        g->bloom, g->mbits, g->mul, w->buf + (j - w->base),
         (uint32_t)(j - from), (uint32_t)(to - from), out);
 }
 
@@ -121,13 +127,13 @@ static size_t sift(const struct vs_group *g, const struct vs_win *w,
                    uint64_t blk, uint32_t *c, size_t n)
 {
     const uint8_t *p = w->buf + (blk - w->base);
-    uint64_t mask = (1ull << g->mbits) - 1;
     size_t m = 0;
 
     for (size_t i = 0; i < n; i++) {
         uint64_t x = gram_at(p + c[i], g->g);
         if (g->g > 2) {
-            uint64_t y = x * g->mul, h1 = VS_H1(y, mask), h2 = VS_H2(y, mask);
+            uint64_t h1, h2;
+            vs_probes(g->g, x, g->mul, g->mbits, &h1, &h2);
             /* The SIMD pass did not probe the filter (same cache line). */
             if (g->teddy && !((g->bloom[h1 >> 6] >> (h1 & 63)) & 1))
                 continue;
