@@ -223,7 +223,8 @@ static int fill_pk(const struct vsig_db *db, struct vs_group *g)
 {
     int32_t back = (int32_t)VS_PK_BACK(g->g);
 
-    g->pk = malloc((g->nent ? g->nent : 1) * sizeof *g->pk);
+    /* Three entries of padding: candidate512() loads four at a time. */
+    g->pk = calloc(g->nent + 3, sizeof *g->pk);
     if (g->pk == NULL)
         return -ENOMEM;
     for (size_t k = 0; k < g->nent; k++) {

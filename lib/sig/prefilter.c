@@ -6,6 +6,10 @@
 
 #include "sig/scan-int.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 static inline uint64_t gram_at(const uint8_t *p, unsigned g)
 {
     switch (g) {
@@ -215,6 +219,48 @@ static void candidate(struct vsig_stream *s, const struct vs_win *w,
     }
 }
 
+#if defined(__x86_64__)
+/* candidate() with the pre-check words compared four at a time (AVX-512).
+ * A candidate walks about five entries of its bucket (10,000 mixed
+ * signatures: 5.2 M entries for 1.1 M candidates, 4.5 M of them with the
+ * candidate's very gram: anchors cut from text and code share grams), and
+ * the entry-by-entry loop's branches are as random as the data.  Entries
+ * that pass go to entry_hit() in the same order. */
+__attribute__((target("avx512f,bmi"))) static void
+candidate512(struct vsig_stream *s, const struct vs_win *w,
+             const struct vs_group *g, uint64_t j)
+{
+    uint64_t back = VS_PK_BACK(g->g);
+    if (j < w->lo + back || j - back + 8 > w->hi) {
+        candidate(s, w, g, j);
+        return;
+    }
+    uint64_t x = gram_at(w->buf + (j - w->base), g->g);
+    uint64_t b = (x * VS_HASHMUL) >> (64 - g->bbits);
+    uint32_t k0 = g->boff[b], k1 = g->boff[b + 1];
+    const __m512i d =
+        _mm512_set1_epi64((long long)vs_load64(w->buf + (j - back - w->base)));
+
+    for (uint32_t k = k0; k < k1; k += 4) {
+        /* Entries k..k+3 as (v, m) pairs; the table has 3 entries of
+         * padding.  Odd lanes: d & m against v, swapped in from the even
+         * lanes. */
+        __m512i vm = _mm512_loadu_si512((const void *)&g->pk[k]);
+        __m512i dm = _mm512_and_si512(d, vm);
+        __m512i v = _mm512_shuffle_epi32(vm, _MM_PERM_BADC);
+        unsigned live =
+            k1 - k >= 4 ? 0xaa : 0xaa & ((1u << (2 * (k1 - k))) - 1);
+        unsigned bits = _mm512_mask_cmpeq_epi64_mask((__mmask8)live, dm, v);
+        while (bits) {
+            entry_hit(s, w, &g->ents[k + (_tzcnt_u32(bits) >> 1)], j);
+            if (s->stopped)
+                return;
+            bits &= bits - 1;
+        }
+    }
+}
+#endif
+
 /* Is everything any anchor at a position in [blk, bend) could look at one
  * repeated byte that no anchor can consist of?  Then nothing there can match
  * (zeroed disk blocks, padding): skip the block at memcmp speed. */
@@ -272,7 +318,12 @@ void vs_process(struct vsig_stream *s, const struct vs_win *w, uint64_t from,
             if (best == VS_NGROUPS)
                 break;
             idx[best]++;
-            candidate(s, w, &db->groups[best], blk + bp);
+#if defined(__x86_64__)
+            if (s->avx512)
+                candidate512(s, w, &db->groups[best], blk + bp);
+            else
+#endif
+                candidate(s, w, &db->groups[best], blk + bp);
             if (s->stopped)
                 return;
         }
