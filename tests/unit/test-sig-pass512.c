@@ -59,12 +59,13 @@ static void test_pass(unsigned rounds)
         /* From an empty filter to a full one. */
         unsigned density = rnd() % 5;
         for (size_t i = 0; i < words; i++)
-            bloom[i] = density == 4   ? ~0ull
-                       : density == 0 ? 0
-                                      : xorshift64(&rs) &
-                                            (density == 1 ? xorshift64(&rs) &
-                                                                xorshift64(&rs)
-                                                          : ~0ull);
+            bloom[i] =
+                density == 4 ? ~0ull
+                : density == 0
+                    ? 0
+                    : xorshift64(&rs) &
+                          (density == 1 ? xorshift64(&rs) & xorshift64(&rs)
+                                        : ~0ull);
         for (size_t i = 0; i < sizeof data; i++)
             data[i] = rnd() % 3 ? (uint8_t)(0x40 + rnd() % 8) : (uint8_t)rnd();
         uint64_t mul = muls[rnd() % 3];
