@@ -254,6 +254,12 @@ static int fill_pk(const struct vsig_db *db, struct vs_group *g)
         ew->state = ms->nseg > 1 ? ms->state : VS_NONE;
         ew->pidx = (uint16_t)seg->idx;
         ew->unb = seg->idx + 1 < ms->nseg && (seg + 1)->gmax == VS_INF;
+        ew->sub = VS_NONE;
+        if (ms->is_sub) {
+            const struct vs_ldb *l = &db->st.ldbs[db->st.subs[ms->owner]];
+            if (l->plain && l->fs_min == 0 && l->fs_max == UINT64_MAX)
+                ew->sub = ms->owner;
+        }
     }
     return 0;
 }

@@ -162,7 +162,7 @@ static inline void entry_hit(struct vsig_stream *s, const struct vs_win *w,
                              const struct vs_gent *e, uint64_t j)
 {
     uint32_t ref = e->ref, o = ref & 31;
-    if (j < o)
+    if (j < o || (e->sub != VS_NONE && s->cnt[e->sub]))
         return;
     /* vs_on_anchor()'s tests of the chain's progress: a later part only
      * continues the chain at its index; a first part is not needed once

@@ -329,7 +329,7 @@ VS_HIDDEN const struct vs_hash *vs_hash_find(const struct vs_hash *h, size_t n,
 
 /* ---- the compiled database ---- */
 
-/* One indexed gram: everything a hit needs in one 56-byte record.  The
+/* One indexed gram: everything a hit needs in one 64-byte record.  The
  * inline check compares two regions near the anchor window (offsets d0, d1
  * from its start, cw = 8 or 4 bytes) as value/mask pairs, so most gram hits
  * are rejected without touching the segment. */
@@ -347,6 +347,13 @@ struct vs_gent {
     uint16_t pidx;
     uint8_t cw;
     uint8_t unb;
+    /* A subsignature of a logical signature of only '&' and '|' without a
+     * FileSize range (VS_NONE otherwise): once it matched, another match
+     * changes nothing (the expression depends on which subsignatures
+     * matched, and was evaluated when this one first did), so its hits are
+     * dropped in the prefilter.  Text repeats short subsignatures
+     * thousands of times, each a verified match before. */
+    uint32_t sub;
 };
 
 struct vs_pk {
@@ -370,7 +377,7 @@ struct vs_group {
      * the sampled position minus VS_PK_BACK(g) that the entry requires (its
      * gram and the literal bytes of its window and check regions there).
      * One load and one compare per entry reject most entries of a bucket
-     * without touching their 56-byte records: many anchors cut from text
+     * without touching their 64-byte records: many anchors cut from text
      * share a gram, and walking those records was the largest cost of a
      * gram hit. */
     struct vs_pk *pk;
