@@ -119,14 +119,13 @@ static int group_bloom(struct vs_group *g)
                                     0xFF51AFD7ED558CCDull,
                                     0xC4CEB9FE1A85EC53ull};
     static const uint8_t fill[] = {0x00, 0xff, 0x20, 0x90, 0xcc, 0x0a};
-    uint64_t mask = ((uint64_t)1 << g->mbits) - 1;
     g->mul = VS_HASHMUL;
     for (size_t mi = 0; g->g > 2 && mi < sizeof muls / sizeof muls[0]; mi++) {
         memset(g->bloom, 0, words * sizeof *g->bloom);
         g->mul = muls[mi];
         for (size_t i = 0; i < out; i++) {
-            uint64_t y = g->ents[i].gram * g->mul;
-            uint64_t h1 = VS_H1(y, mask), h2 = VS_H2(y, mask);
+            uint64_t h1, h2;
+            vs_probes(g->g, g->ents[i].gram, g->mul, g->mbits, &h1, &h2);
             g->bloom[h1 >> 6] |= 1ull << (h1 & 63);
             g->bloom[h2 >> 6] |= 1ull << (h2 & 63);
         }
@@ -135,7 +134,8 @@ static int group_bloom(struct vs_group *g)
             uint64_t x = fill[f] * 0x0101010101010101ull;
             if (g->g < 8)
                 x &= (1ull << (8 * g->g)) - 1;
-            uint64_t h1 = VS_H1(x * g->mul, mask);
+            uint64_t h1, h2;
+            vs_probes(g->g, x, g->mul, g->mbits, &h1, &h2);
             bool entry = false;
             uint64_t bk = (x * VS_HASHMUL) >> (64 - g->bbits);
             for (uint32_t i = g->boff[bk]; i < g->boff[bk + 1] && !entry; i++)
@@ -223,7 +223,8 @@ static int fill_pk(const struct vsig_db *db, struct vs_group *g)
 {
     int32_t back = (int32_t)VS_PK_BACK(g->g);
 
-    g->pk = malloc((g->nent ? g->nent : 1) * sizeof *g->pk);
+    /* Three entries of padding: candidate512() loads four at a time. */
+    g->pk = calloc(g->nent + 3, sizeof *g->pk);
     if (g->pk == NULL)
         return -ENOMEM;
     for (size_t k = 0; k < g->nent; k++) {
@@ -253,6 +254,12 @@ static int fill_pk(const struct vsig_db *db, struct vs_group *g)
         ew->state = ms->nseg > 1 ? ms->state : VS_NONE;
         ew->pidx = (uint16_t)seg->idx;
         ew->unb = seg->idx + 1 < ms->nseg && (seg + 1)->gmax == VS_INF;
+        ew->sub = VS_NONE;
+        if (ms->is_sub) {
+            const struct vs_ldb *l = &db->st.ldbs[db->st.subs[ms->owner]];
+            if (l->plain && l->fs_min == 0 && l->fs_max == UINT64_MAX)
+                ew->sub = ms->owner;
+        }
     }
     return 0;
 }

@@ -45,7 +45,8 @@ struct vsig_stream {
     struct vs_scratch sc;
     struct vs_hashctx *hc;
     bool hashing;
-    bool bmi2; /* use the BMI2 prefilter loops */
+    bool bmi2;   /* use the BMI2 prefilter loops */
+    bool avx512; /* use vs_pass512() for the 3- and 4-byte gram classes */
 };
 
 static inline bool bit(const uint64_t *m, uint32_t i)

@@ -301,6 +301,7 @@ int vsig_stream_new(struct vsig_stream **out, struct vsig_db *db,
     __builtin_cpu_init();
     s->bmi2 = __builtin_cpu_supports("bmi2");
 #endif
+    s->avx512 = vs_have_avx512();
     stream_clear(s);
     *out = s;
     return 0;

@@ -15,6 +15,7 @@
  *   verify-lin.c  the same for long ranges, linear in the data
  *   scan.c     streams: life cycle, windows, feeding (scan-int.h)
  *   prefilter.c  sampled-gram passes -> anchor hits
+ *   teddy.c, pass512.c  SIMD forms of some of those passes
  *   match.c    anchor hits -> parts, chains, logical signatures, reports
  *   hash.c     MD5/SHA-1/SHA-256 (nettle) and hash signature lookup
  *   slot.c     atomic database replacement
@@ -328,7 +329,7 @@ VS_HIDDEN const struct vs_hash *vs_hash_find(const struct vs_hash *h, size_t n,
 
 /* ---- the compiled database ---- */
 
-/* One indexed gram: everything a hit needs in one 56-byte record.  The
+/* One indexed gram: everything a hit needs in one 64-byte record.  The
  * inline check compares two regions near the anchor window (offsets d0, d1
  * from its start, cw = 8 or 4 bytes) as value/mask pairs, so most gram hits
  * are rejected without touching the segment. */
@@ -346,6 +347,13 @@ struct vs_gent {
     uint16_t pidx;
     uint8_t cw;
     uint8_t unb;
+    /* A subsignature of a logical signature of only '&' and '|' without a
+     * FileSize range (VS_NONE otherwise): once it matched, another match
+     * changes nothing (the expression depends on which subsignatures
+     * matched, and was evaluated when this one first did), so its hits are
+     * dropped in the prefilter.  Text repeats short subsignatures
+     * thousands of times, each a verified match before. */
+    uint32_t sub;
 };
 
 struct vs_pk {
@@ -369,7 +377,7 @@ struct vs_group {
      * the sampled position minus VS_PK_BACK(g) that the entry requires (its
      * gram and the literal bytes of its window and check regions there).
      * One load and one compare per entry reject most entries of a bucket
-     * without touching their 56-byte records: many anchors cut from text
+     * without touching their 64-byte records: many anchors cut from text
      * share a gram, and walking those records was the largest cost of a
      * gram hit. */
     struct vs_pk *pk;
@@ -402,12 +410,32 @@ struct vs_group {
 #define VS_TEDDY_ANCHORS 48
 #define VS_TEDDY_MAX     256
 #define VS_HASHMUL       0x9E3779B97F4A7C15ull
-/* Bloom probes take fixed bit fields of the product (no variable shifts in
- * the hot loop): bits 39.. and 14.., masked to the filter size (<= 25). */
+/* Bloom probes of 8-byte grams take fixed bit fields of the 64-bit product
+ * y = gram * mul (no variable shifts in the hot loop): bits 39.. and 14..,
+ * masked to the filter size (<= 25 bits). */
 #define VS_H1(y, mask) (((y) >> 39) & (mask))
 /* The second probe stays in the first one's 64-byte block: one cache miss
  * per lookup (a blocked bloom filter). */
 #define VS_H2(y, mask) ((VS_H1(y, mask) & ~(uint64_t)511) | (((y) >> 14) & 511))
+/* Grams of 3 and 4 bytes: the first probe is the top @mbits bits of the
+ * 32-bit product, which the AVX-512 pass (pass512.c) computes for 16
+ * positions at once; the second takes bits 40.. of the 64-bit product
+ * (independent of the first's bits) within the first one's block. */
+#define VS_H1S(x, mul, mbits)                                                  \
+    ((uint64_t)((uint32_t)(x) * (uint32_t)(mul) >> (32 - (mbits))))
+
+static inline void vs_probes(unsigned g, uint64_t x, uint64_t mul,
+                             unsigned mbits, uint64_t *h1, uint64_t *h2)
+{
+    uint64_t y = x * mul, mask = ((uint64_t)1 << mbits) - 1;
+    if (g <= 4) {
+        *h1 = VS_H1S(x, mul, mbits);
+        *h2 = (*h1 & ~(uint64_t)511) | ((y >> 40) & 511);
+    } else {
+        *h1 = VS_H1(y, mask);
+        *h2 = VS_H2(y, mask);
+    }
+}
 
 struct vsig_db {
     long refs;
@@ -453,6 +481,17 @@ VS_HIDDEN size_t vs_teddy_scan(const uint8_t *t, const uint8_t *p, uint32_t r,
  * process. */
 VS_HIDDEN bool vs_have_avx2(void);
 VS_HIDDEN extern bool vs_teddy_off;
+
+/* pass512.c: the sampling pass of a hashed class of 3- or 4-byte grams
+ * (classes 2 to 5) with AVX-512: the same positions as the scalar pass of
+ * prefilter.c, 16 at a time (12 for stride 5).  Needs vs_have_avx512(). */
+VS_HIDDEN size_t vs_pass512(unsigned cls, const uint64_t *bloom, unsigned mbits,
+                            uint64_t mul, const uint8_t *p, uint32_t r,
+                            uint32_t end, uint32_t *out);
+/* Does this CPU run vs_pass512() (AVX-512 F, BW and VBMI), and is
+ * vs_pass512_off unset?  Decided when a stream is created. */
+VS_HIDDEN bool vs_have_avx512(void);
+VS_HIDDEN extern bool vs_pass512_off;
 
 VS_HIDDEN int vs_compile(struct vs_store *st, struct vsig_db **out);
 /* Cut signature @mi into segments with anchors (st->plan); the loader

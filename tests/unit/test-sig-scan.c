@@ -127,6 +127,15 @@ static const struct tcase cases[] = {
     {".db", "Old=32e4cd16cd1233c0", "xx\x32\xe4\xcd\x16\xcd\x12\x33\xc0",
      "Old@2"},
     {".ldb", "L;Target:0;0&1;41424344;45464748", "EFGH..ABCD", "L@6"},
+    /* Hits of a subsignature that already matched are dropped in the
+     * prefilter when the expression has only '&' and '|' (group.c): the
+     * report still comes from the subsignature that completed it, whole
+     * or in parts, and '=' still counts every match. */
+    {".ldb", "L;Target:0;0&1;41424344*45464748;494a4b4c",
+     "ABCDxEFGHxABCDxEFGHxIJKL", "L@20"},
+    {".ldb", "L;Target:0;0&1;494a4b4c;41424344*45464748",
+     "IJKLxIJKLxABCDxIJKLxEFGH", "L@10"},
+    {".ldb", "L;Target:0;0&1=3;41424344;45464748", "ABCDEFGHEFGHEFGH", "L@12"},
     /* A subsignature seen again does not re-evaluate '&' and '|': the
      * one that completes the expression still fires it. */
     {".ldb", "L;Target:0;0&1;41424344;45464748", "ABCDABCDABCDEFGH", "L@12"},
