@@ -51,10 +51,12 @@ static uint64_t walks[VRING_MAX_VCPUS];
 struct snapshot {
     uint64_t cr3, sp, epoch; /* a verdict also depends on sp (STACK_NEAR) */
     unsigned nwords;         /* words [0, nwords) have verdicts in isret */
-    /* Words whose "no" is for code not read: judged again at each walk
-     * (a verdict cache hit until it expires). */
+    /* Words whose "no" is for code not read, judged again once this
+     * vCPU's walk count reaches `recheck` (UNSURE_WALKS after the last
+     * time): until then an unchanged block keeps them as "no" without even
+     * a verdict lookup each. */
     uint64_t unsure[WORDS / 64];
-    uint64_t recheck; /* the walk count from which they are judged again */
+    uint64_t recheck;
     uint64_t words[WORDS];
     uint64_t isret[WORDS / 64];
 };
