@@ -274,6 +274,9 @@ check "restart: and the return" grep -q 'database reachable again' "$TMP/r.err"
 # one row holding its earliest record's time.
 start_logd "$TMP/m" --control "udp://127.0.0.1:$CTL" \
     --control "udp://127.0.0.1:$CTL2" $STORE --store-conns 3
+# The connections are made by the store's threads after logd listens (an
+# ASan build took long enough for none to be there yet).
+wait_stats "$TMP/m" '.store.conns_up == 3' || echo "m: $(cat "$TMP/m/stats.json")"
 expect_eq "conns: three backends" "$(psqlq "SELECT count(*) FROM
     pg_stat_activity WHERE application_name = 'vigil-logd'")" 3
 send $DATA $CTL "$TMP/m1.send" --count 40000 &
