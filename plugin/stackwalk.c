@@ -36,7 +36,6 @@ struct verdict {
 };
 static struct verdict cache[VRING_MAX_VCPUS][CACHE_SETS][WAYS];
 static uint64_t epoch = 1;
-static uint64_t walks[VRING_MAX_VCPUS];
 /* Walks an unreadable candidate's "no" is kept for: each probe of one is a
  * failed page-table walk, and a stack may hold many such words. */
 #define UNSURE_WALKS 64
@@ -57,6 +56,7 @@ struct snapshot {
      * a verdict lookup each. */
     uint64_t unsure[WORDS / 64];
     uint64_t recheck;
+    uint64_t walks; /* this vCPU's walks: the clock of the unsure verdicts */
     uint64_t words[WORDS];
     uint64_t isret[WORDS / 64];
 };
@@ -101,6 +101,7 @@ struct scan {
     unsigned first;
     bool spilled; /* src is spill[], no longer the scratch buffer */
     unsigned spill_from, spill_end; /* what is still to be judged of it */
+    uint64_t walk; /* its number on this vCPU (snapshot.walks) */
     bool recheck;  /* the snapshot's unsure words are judged again */
     bool unsure;   /* an unsure word was judged */
     unsigned same; /* words [0, same) of s had verdicts before this walk */
@@ -138,7 +139,7 @@ static bool is_return_address(struct vcpu *v, unsigned vcpu, uint64_t sp,
     while (j < WAYS &&
            !(set[j].epoch == now && set[j].addr == w && set[j].cr3 == v->cr3))
         j++;
-    if (j < WAYS && (set[j].until == 0 || walks[vcpu] < set[j].until)) {
+    if (j < WAYS && (set[j].until == 0 || sc->walk < set[j].until)) {
         struct verdict hit = set[j];
         to_front(set, j, hit);
         *unsure |= hit.until != 0;
@@ -149,13 +150,12 @@ static bool is_return_address(struct vcpu *v, unsigned vcpu, uint64_t sp,
     spill_page(sc, vcpu);
     int call = probe(v, w);
     *unsure |= call < 0;
-    to_front(
-        set, j < WAYS ? j : WAYS - 1,
-        (struct verdict){.cr3 = v->cr3,
-                         .addr = w,
-                         .epoch = now,
-                         .until = call < 0 ? walks[vcpu] + UNSURE_WALKS : 0,
-                         .call = call == 1});
+    to_front(set, j < WAYS ? j : WAYS - 1,
+             (struct verdict){.cr3 = v->cr3,
+                              .addr = w,
+                              .epoch = now,
+                              .until = call < 0 ? sc->walk + UNSURE_WALKS : 0,
+                              .call = call == 1});
     return call == 1;
 }
 
@@ -222,12 +222,12 @@ unsigned stackwalk(struct vcpu *v, unsigned vcpu, uint64_t sp, unsigned k,
         return 0;
     }
     struct snapshot *s = &snaps[vcpu];
-    walks[vcpu]++;
     struct scan sc = {.s = s,
+                      .walk = ++s->walks,
                       .epoch = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE)};
     if (s->cr3 == v->cr3 && s->sp == sp && s->epoch == sc.epoch)
         sc.same = s->nwords;
-    sc.recheck = walks[vcpu] >= s->recheck;
+    sc.recheck = sc.walk >= s->recheck;
     unsigned n = 0; /* words read */
     for (uint64_t at = start; at < end && sc.found < k;) {
         /* One read per page: a page that cannot be read ends the walk. */
@@ -257,7 +257,7 @@ unsigned stackwalk(struct vcpu *v, unsigned vcpu, uint64_t sp, unsigned k,
     /* Unsure words of unchanged blocks are not looked at again (not even in
      * the verdict cache) for as long as their verdicts hold there. */
     if (sc.unsure && sc.recheck)
-        s->recheck = walks[vcpu] + UNSURE_WALKS;
+        s->recheck = sc.walk + UNSURE_WALKS;
     /* Verdicts cut short by the probe budget are not kept. */
     s->nwords = sc.probes <= MAX_PROBES ? sc.judged : 0;
     return sc.found;

@@ -60,7 +60,8 @@ static void on_signal_delivery(unsigned int vcpu, void *udata)
 static void on_cr3_write(unsigned int vcpu, void *udata)
 {
     (void)udata;
-    xlate_flush();
+    if (tracer.callers) /* see on_tlb_flush's registration */
+        xlate_flush();
     if (vcpu < tracer.nrings)
         ident_on_cr3_write(&tracer.vcpus[vcpu]);
 }
@@ -176,10 +177,11 @@ void tracer_on_tb_trans(struct qemu_plugin_tb *tb, void *udata)
         else if (k == K_CR3_WRITE)
             qemu_plugin_register_vcpu_insn_exec_cb(
                 insn, on_cr3_write, QEMU_PLUGIN_CB_NO_REGS, NULL);
-        else if (k == K_TLB_FLUSH)
-            qemu_plugin_register_vcpu_insn_exec_cb(
-                insn, on_tlb_flush, QEMU_PLUGIN_CB_NO_REGS, NULL);
-        else if (k != 0 && k != K_VMCALL)
+        else if (k == K_TLB_FLUSH) {
+            if (tracer.callers) /* the stack walk is xlate's only reader */
+                qemu_plugin_register_vcpu_insn_exec_cb(
+                    insn, on_tlb_flush, QEMU_PLUGIN_CB_NO_REGS, NULL);
+        } else if (k != 0 && k != K_VMCALL)
             qemu_plugin_register_vcpu_insn_exec_cb(insn, tracer_on_return,
                                                    tracer.return_flags,
                                                    (void *)(uintptr_t)k);

@@ -16,6 +16,9 @@
 
 #define SLOTS 16 /* per vCPU, direct-mapped by page */
 
+/* Keyed by cr3 too, though every write to it starts a new epoch: a load
+ * of cr3 that is no instruction seen at translation (a task switch, RSM)
+ * still cannot mix two address spaces. */
 struct slot {
     uint64_t cr3, page, phys, epoch; /* epoch 0: empty */
 };
