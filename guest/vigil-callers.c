@@ -3,7 +3,8 @@
  * second thread; a raw call made with the stack pointer on unmapped memory,
  * and one with a stack that ends after one return address, that stack's
  * page dropped and written again, then a return address into code not yet
- * read in; then an execve
+ * read in; calls in a loop from a thread moved from vCPU to vCPU (its
+ * records carry only what changed, per ring); then an execve
  * of another program, whose first calls must carry none of this program's
  * branches. The test finds the functions' addresses with nm: the program
  * is static and not position-independent.
@@ -11,6 +12,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -108,6 +110,25 @@ static int lazy_code(uint64_t *top, uintptr_t mark)
     return 0;
 }
 
+/* getpgid in a loop, the thread moved to the other CPU every 5 calls. */
+static void hop(void)
+{
+    for (int i = 0; i < 60; i++) {
+        if (i % 5 == 0) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(i / 5 % 2, &set);
+            sched_setaffinity(0, sizeof set, &set);
+        }
+        getpgid(0);
+    }
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    CPU_SET(0, &all);
+    CPU_SET(1, &all);
+    sched_setaffinity(0, sizeof all, &all);
+}
+
 int main(void)
 {
     pthread_t th;
@@ -115,6 +136,7 @@ int main(void)
         pthread_join(th, NULL) != 0)
         return 1;
     callers_outer("callers main\n");
+    hop();
 
     /* Two pages, unmapped again: nothing is there. */
     uint8_t *p = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,

@@ -9,15 +9,16 @@
 
 /* How many threads have a history at once. A thread beyond them takes over
  * the least recently run one in its probe window (its history restarts). */
-#define HSLOTS 1024
+#define HSLOTS VRAW_CALLERS_SLOTS
 #define PROBE  16
 
 struct hist {
     uint64_t task; /* task_struct address; 0: free */
     int32_t tid;
-    uint32_t head;  /* next slot to write, mod N */
-    uint32_t count; /* valid entries, <= N */
-    uint32_t reserved;
+    uint32_t head;      /* next slot to write, mod N */
+    uint32_t count;     /* valid entries, <= N */
+    uint32_t total;     /* branches since the history began (wrapping) */
+    uint32_t gen;       /* counts its beginnings */
     uint64_t prev_last; /* last instruction of the block run before */
     uint64_t prev_end;  /* its fall-through address; 0: none (no branch) */
     uint64_t stamp;     /* when it last ran, to choose one to take over */
@@ -89,6 +90,7 @@ static void on_block(unsigned int vcpu, void *udata)
         h->head = h->head + 1 == br.n ? 0 : h->head + 1;
         if (h->count < br.n)
             h->count++;
+        h->total++;
     }
     /* len 0: a block too long to describe; what follows it is no branch. */
     h->prev_end = len != 0 ? start + len : 0;
@@ -118,7 +120,8 @@ void branches_tb_trans(struct qemu_plugin_tb *tb)
 
 static void hist_reset(struct hist *h)
 {
-    h->head = h->count = 0;
+    h->head = h->count = h->total = 0;
+    h->gen++;
     h->prev_end = h->prev_last = 0;
 }
 
@@ -225,7 +228,18 @@ bool branches_current(unsigned vcpu)
     return br.on && vcpu < VRING_MAX_VCPUS && br.cur[vcpu] != NULL;
 }
 
-unsigned branches_copy(unsigned vcpu, struct vigil_branch *out)
+bool branches_where(unsigned vcpu, struct branches_pos *out)
+{
+    if (!branches_current(vcpu))
+        return false;
+    const struct hist *h = br.cur[vcpu];
+    out->slot = (unsigned)(h - br.hist);
+    out->gen = __atomic_load_n(&h->gen, __ATOMIC_RELAXED);
+    out->total = __atomic_load_n(&h->total, __ATOMIC_RELAXED);
+    return true;
+}
+
+unsigned branches_copy(unsigned vcpu, struct vigil_branch *out, unsigned want)
 {
     if (!branches_current(vcpu))
         return 0;
@@ -236,6 +250,8 @@ unsigned branches_copy(unsigned vcpu, struct vigil_branch *out)
     unsigned head = __atomic_load_n(&h->head, __ATOMIC_RELAXED);
     if (count > br.n)
         count = br.n;
+    if (count > want)
+        count = want;
     if (head >= br.n)
         head = 0;
     /* Oldest first: the entries from head to the end of the slots (written

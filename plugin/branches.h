@@ -48,8 +48,17 @@ void branches_exec_done(unsigned vcpu, const struct vraw_task *t, bool chosen);
 /* Whether the thread running on @vcpu has a history (is traced). */
 bool branches_current(unsigned vcpu);
 
-/* Copy the running thread's last branches, oldest first, into @out (room
- * for branches_max()). Returns how many. */
-unsigned branches_copy(unsigned vcpu, struct vigil_branch *out);
+/* Where the running thread's history is: its slot (< VRAW_CALLERS_SLOTS),
+ * how often that slot's history began anew, and the branches recorded
+ * since (wrapping). False when the thread has none. */
+struct branches_pos {
+    unsigned slot;
+    uint32_t gen, total;
+};
+bool branches_where(unsigned vcpu, struct branches_pos *out);
+
+/* Copy the running thread's last branches, at most @want, oldest first,
+ * into @out (room for min(@want, branches_max())). Returns how many. */
+unsigned branches_copy(unsigned vcpu, struct vigil_branch *out, unsigned want);
 
 #endif

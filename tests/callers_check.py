@@ -71,6 +71,25 @@ def check_chain(ev, funcs, who, n):
           len(br) == n if full else 0 < len(br) <= n, "%d branches" % len(br))
 
 
+def check_continuity(evs):
+    """The plugin sends each thread's new branches only (rawrec.h); vigil
+    puts the history together again. Put together wrongly (another
+    thread's, or a lost record's), the runs of code between branches stop
+    joining up: a branch's target is followed by the next branch's source a
+    little further on in straight-line code, except after a signal."""
+    check("no event's history is partial",
+          not [e for e in evs if e.get("branches_partial")])
+    pairs = gaps = 0
+    for e in evs:
+        br = [hexes(b) for b in e["branches"]]
+        for (_, to), (frm, _) in zip(br, br[1:]):
+            pairs += 1
+            gaps += not 0 <= frm - to < 65536
+    check("each branch's target runs on to the next branch's source "
+          "(%d of %d pairs do not)" % (gaps, pairs),
+          pairs > 1000 and gaps * 50 < pairs)
+
+
 def chain_mode(trace, nm_path, mark, mark2, lazy, n):
     evs = load(trace)
     funcs = functions(nm_path)
@@ -78,6 +97,11 @@ def chain_mode(trace, nm_path, mark, mark2, lazy, n):
           evs and all("chain" in e and "branches" in e for e in evs))
     check("no event has more than N=%d branches" % n,
           all(len(e["branches"]) <= n for e in evs))
+    check_continuity(evs)
+    hops = [e for e in evs if e["name"] == "getpgid"]
+    check("the thread moved between vCPUs made its 60 calls on both "
+          "(%d calls)" % len(hops),
+          len(hops) == 60 and {e["vcpu"] for e in hops} == {0, 1})
     for who, text in (("main thread", "callers main\n"),
                       ("second thread", "callers thread\n")):
         ws = [e for e in evs if e["name"] == "write" and

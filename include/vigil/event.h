@@ -40,6 +40,9 @@ struct vigil_callers {
     bool chain_trunc;      /* the walk stopped at unreadable memory */
     unsigned nbranch;      /* oldest first */
     const struct vigil_branch *branches; /* borrowed */
+    /* The consumer lost track of this thread's earlier records: branches
+     * are only the newest, a chain it could not rebuild is empty. */
+    bool partial;
 };
 
 /* Who wrote the code a call came from, when it was not the process's own

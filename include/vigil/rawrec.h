@@ -119,22 +119,39 @@ struct vraw_note {
  * it when the entry arrives, whatever it then does with the entry (a call
  * that never returns is reported at once). Followed by
  * `nchain` uint64_t return addresses, innermost first, then `nbranch`
- * (from, to) pairs of uint64_t, oldest first. */
+ * (from, to) pairs of uint64_t, oldest first.
+ *
+ * A thread calling in a loop has mostly the same chain and branches call
+ * after call, so a record may say only what changed since the record
+ * before it of the same thread history (`slot`) in the same ring: with
+ * VRAW_CALLERS_DELTA its branches are the ones taken since (the consumer
+ * keeps the last N), with VRAW_CALLERS_SAME_CHAIN its chain (nchain 0 here)
+ * is that record's. `total` counts the history's branches since it began
+ * (wrapping): a delta's base is total - nbranch, which the consumer checks
+ * against what it holds. */
 struct vraw_callers {
     struct vraw_hdr h;
     uint64_t task; /* pairs with the next vraw_enter of this vCPU */
     int32_t tid;
     uint16_t nchain;
     uint16_t nbranch;
-    uint32_t flags;
-    uint32_t reserved;
+    uint16_t flags;
+    uint16_t slot; /* < VRAW_CALLERS_SLOTS: the plugin's history */
+    uint32_t total;
 };
+
+/* Thread histories the plugin keeps at once (plugin/branches.c). */
+#define VRAW_CALLERS_SLOTS 1024
 
 /* vraw_callers.flags */
 enum {
     /* The stack walk stopped at memory it could not read before it had
      * its K return addresses or its byte budget. */
     VRAW_CALLERS_TRUNC = 1 << 0,
+    /* The branches extend the previous record's of the slot in this ring. */
+    VRAW_CALLERS_DELTA = 1 << 1,
+    /* The chain (and its TRUNC) is the previous record's. */
+    VRAW_CALLERS_SAME_CHAIN = 1 << 2,
 };
 
 /* One process's executable mappings, read from the guest kernel's maple

@@ -24,7 +24,7 @@
 #include "vigil/hide.h"
 
 #define VRING_MAGIC      0x31474e4952474956ull /* "VIGRING1" */
-#define VRING_VERSION    7
+#define VRING_VERSION    8
 #define VRING_PAD        0xffff /* vraw_hdr.type of padding */
 #define VRING_MAX_VCPUS  64
 #define VRING_XFER_BYTES (16u << 20) /* the request transfer area */

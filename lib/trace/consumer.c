@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trace/cwin.h"
 #include "trace/origin.h"
 #include "trace/vmmap.h"
 #include "vigil/consumer.h"
@@ -50,6 +51,7 @@ struct vcons {
     /* Each vCPU's last VRAW_CALLERS record (owned), waiting for the entry
      * that follows it in the same ring. */
     uint8_t *callers[VRING_MAX_VCPUS];
+    struct cwins *cwins; /* made at the first of them */
     /* --callers: made at the first memory map the plugin sends. */
     struct vmmap *maps;
     struct vorigin *org;
@@ -195,6 +197,7 @@ static void callers_view(const uint8_t *rec, struct vigil_callers *out)
     out->nchain = r->nchain;
     out->chain = chain;
     out->chain_trunc = r->flags & VRAW_CALLERS_TRUNC;
+    out->partial = r->flags & CWIN_PARTIAL;
     out->nbranch = r->nbranch;
     out->branches = (const struct vigil_branch *)(chain + r->nchain);
 }
@@ -372,10 +375,11 @@ static void on_callers(struct vcons *c, const struct vraw_callers *r)
                   sizeof(struct vigil_branch) * (size_t)r->nbranch;
     if (r->h.vcpu >= VRING_MAX_VCPUS || need > r->h.size)
         return; /* malformed: the call goes without */
+    if (c->cwins == NULL)
+        c->cwins = cwins_new(vring_shm(c->ring)->act.callers_branches);
     free(c->callers[r->h.vcpu]);
-    c->callers[r->h.vcpu] = malloc(need);
-    if (c->callers[r->h.vcpu] != NULL)
-        memcpy(c->callers[r->h.vcpu], r, need);
+    c->callers[r->h.vcpu] =
+        c->cwins != NULL ? cwins_apply(c->cwins, r, &need) : NULL;
 }
 
 static void on_enter(struct vcons *c, const struct vraw_enter *e)
@@ -578,6 +582,7 @@ void vcons_free(struct vcons *c)
     free(c->open);
     for (size_t i = 0; i < VRING_MAX_VCPUS; i++)
         free(c->callers[i]);
+    cwins_free(c->cwins);
     for (size_t i = 0; i < c->norphans; i++)
         free(c->orphans[i].rec);
     free(c->orphans);

@@ -67,4 +67,6 @@ void ob_callers_json(struct obuf *o, const struct vigil_callers *c)
     for (unsigned i = 0; i < c->nbranch && !o->full; i++)
         put_branch(o, &c->branches[i], i == 0);
     ob_putc(o, ']');
+    if (c->partial)
+        ob_puts(o, ",\"branches_partial\":true");
 }

@@ -1,0 +1,163 @@
+/* --callers records made whole again (see cwin.h). */
+#include "cwin.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/act.h"
+#include "vigil/event.h"
+#include "vigil/ring.h"
+
+/* Windows live as long as the trace: at most one per (slot, ring), and
+ * no more than this many bytes of them (past it, records of histories
+ * without one come out partial). */
+#define WINDOW_BYTES_MAX (256u << 20)
+
+struct cwin {
+    uint64_t task;
+    int32_t tid;
+    uint32_t total;  /* the history's branch count at the last record */
+    uint32_t head;   /* next entry to write, mod N */
+    uint32_t count;  /* entries held, <= N */
+    uint16_t nchain; /* > VACT_CALLERS_CHAIN_MAX: the chain is not held */
+    bool trunc;
+    uint64_t chain[VACT_CALLERS_CHAIN_MAX];
+    struct vigil_branch br[]; /* N */
+};
+
+struct cwins {
+    unsigned n;
+    size_t bytes;
+    struct cwin **win; /* VRAW_CALLERS_SLOTS * VRING_MAX_VCPUS */
+};
+
+struct cwins *cwins_new(unsigned nbranch)
+{
+    struct cwins *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return NULL;
+    w->n = nbranch == 0 || nbranch > VACT_CALLERS_BRANCHES_MAX ? 32 : nbranch;
+    w->win =
+        calloc((size_t)VRAW_CALLERS_SLOTS * VRING_MAX_VCPUS, sizeof *w->win);
+    if (w->win == NULL) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void cwins_free(struct cwins *w)
+{
+    if (w == NULL)
+        return;
+    for (size_t i = 0; i < (size_t)VRAW_CALLERS_SLOTS * VRING_MAX_VCPUS; i++)
+        free(w->win[i]);
+    free(w->win);
+    free(w);
+}
+
+/* The window of @r's slot in @r's ring, made when there is none (NULL when
+ * there is no room for one). */
+static struct cwin *window(struct cwins *w, const struct vraw_callers *r)
+{
+    if (r->slot >= VRAW_CALLERS_SLOTS || r->h.vcpu >= VRING_MAX_VCPUS)
+        return NULL;
+    struct cwin **p = &w->win[(size_t)r->slot * VRING_MAX_VCPUS + r->h.vcpu];
+    size_t size = sizeof **p + sizeof(struct vigil_branch) * w->n;
+    if (*p == NULL && w->bytes + size <= WINDOW_BYTES_MAX) {
+        *p = calloc(1, size);
+        if (*p != NULL) {
+            (*p)->nchain = VACT_CALLERS_CHAIN_MAX + 1;
+            w->bytes += size;
+        }
+    }
+    return *p;
+}
+
+static void push(struct cwins *w, struct cwin *c, const struct vigil_branch *b,
+                 unsigned n)
+{
+    if (n > w->n) { /* only the last N are kept */
+        b += n - w->n;
+        n = w->n;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        c->br[c->head] = b[i];
+        c->head = c->head + 1 == w->n ? 0 : c->head + 1;
+    }
+    c->count = c->count + n < w->n ? c->count + n : w->n;
+}
+
+uint8_t *cwins_apply(struct cwins *w, const struct vraw_callers *r,
+                     size_t *size)
+{
+    const uint64_t *chain = (const uint64_t *)(r + 1);
+    const struct vigil_branch *br =
+        (const struct vigil_branch *)(chain + r->nchain);
+    struct cwin *c = window(w, r);
+    /* Continues what the window holds: the same thread, and the branches
+     * the record does not carry are the window's (their count says so). */
+    bool same = c != NULL && c->task == r->task && c->tid == r->tid;
+    bool cont_br = same && c->total + r->nbranch == r->total;
+    bool cont_chain = same && c->nchain <= VACT_CALLERS_CHAIN_MAX;
+    uint16_t flags = r->flags & VRAW_CALLERS_TRUNC;
+
+    if (c != NULL) { /* the window after this record */
+        if (!(r->flags & VRAW_CALLERS_DELTA) || !cont_br)
+            c->head = c->count = 0;
+        push(w, c, br, r->nbranch);
+        if (!(r->flags & VRAW_CALLERS_SAME_CHAIN)) {
+            c->nchain = r->nchain <= VACT_CALLERS_CHAIN_MAX
+                            ? r->nchain
+                            : VACT_CALLERS_CHAIN_MAX + 1;
+            if (c->nchain <= VACT_CALLERS_CHAIN_MAX)
+                memcpy(c->chain, chain, 8u * c->nchain);
+            c->trunc = r->flags & VRAW_CALLERS_TRUNC;
+        } else if (!cont_chain) {
+            c->nchain = VACT_CALLERS_CHAIN_MAX + 1;
+        }
+        c->task = r->task;
+        c->tid = r->tid;
+        c->total = r->total;
+    }
+
+    const uint64_t *ochain = chain;
+    unsigned nchain = r->nchain;
+    if (r->flags & VRAW_CALLERS_SAME_CHAIN) {
+        if (cont_chain) {
+            ochain = c->chain;
+            nchain = c->nchain;
+            flags = c->trunc ? VRAW_CALLERS_TRUNC : 0;
+        } else {
+            nchain = 0;
+            flags |= VRAW_CALLERS_TRUNC | CWIN_PARTIAL;
+        }
+    }
+    /* The branches: the window's when the record continues it, else the
+     * record's own. */
+    bool from_window = (r->flags & VRAW_CALLERS_DELTA) && cont_br;
+    unsigned nbranch = from_window ? c->count : r->nbranch;
+    if ((r->flags & VRAW_CALLERS_DELTA) && !cont_br)
+        flags |= CWIN_PARTIAL;
+
+    *size = sizeof *r + 8u * nchain + sizeof(struct vigil_branch) * nbranch;
+    struct vraw_callers *out = malloc(*size);
+    if (out == NULL)
+        return NULL;
+    *out = *r;
+    out->flags = flags;
+    out->nchain = (uint16_t)nchain;
+    out->nbranch = (uint16_t)nbranch;
+    uint64_t *oc = (uint64_t *)(out + 1);
+    memcpy(oc, ochain, 8u * nchain);
+    struct vigil_branch *ob = (struct vigil_branch *)(oc + nchain);
+    if (!from_window) {
+        memcpy(ob, br, sizeof *ob * nbranch);
+    } else { /* oldest first: from head on once full, then before head */
+        unsigned older = c->count == w->n ? w->n - c->head : 0;
+        memcpy(ob, c->br + c->head, sizeof *ob * older);
+        memcpy(ob + older, c->br, sizeof *ob * (c->count - older));
+    }
+    return (uint8_t *)out;
+}
