@@ -96,6 +96,30 @@ static void test_addr_format(void)
                           "\"0xffffffffffffffff\"],[\"0x8000000000000000\","
                           "\"0x1\"]]") != NULL,
           "addresses in hex, every width: %s", buf);
+    /* Every digit count, against printf. */
+    uint64_t x = 0x2545f4914f6cdd1dull;
+    unsigned bad = 0;
+    for (unsigned i = 0; i < 64 * 64; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint64_t a = x >> (i % 64);
+        struct vigil_branch one = {a, ~a};
+        struct vigil_callers c1 = {.nbranch = 1, .branches = &one};
+        ev.callers = &c1;
+        char want[64];
+        snprintf(want, sizeof want, "\"branches\":[[\"%#llx\",\"%#llx\"]]",
+                 (unsigned long long)a, (unsigned long long)~a);
+        if (a == 0) /* printf's # gives plain 0 */
+            snprintf(want, sizeof want, "\"branches\":[[\"0x0\",\"%#llx\"]]",
+                     (unsigned long long)~a);
+        char got[256];
+        bad += vigil_syscall_json(&ev, got, sizeof got) < 0 ||
+               strstr(got, want) == NULL;
+    }
+    ev.callers = &cl;
+    CHECK(bad == 0,
+          "4096 addresses of every width as printf writes them: "
+          "%u differ",
+          bad);
     /* Every length up to the whole: either all of it or -ENOSPC, never a
      * write past the end (ASan) or a cut line. */
     for (int len = 1; n > 0 && len <= n + 1; len++) {
