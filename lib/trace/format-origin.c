@@ -11,13 +11,6 @@ static void jstr(struct obuf *o, const char *s)
     ob_putc(o, '"');
 }
 
-static void jhex(struct obuf *o, uint64_t v)
-{
-    ob_puts(o, "\"0x");
-    ob_printf(o, "%llx", (unsigned long long)v);
-    ob_putc(o, '"');
-}
-
 void format_origin_json(struct obuf *o, const struct vigil_origin *org)
 {
     if (org == NULL)
@@ -29,9 +22,9 @@ void format_origin_json(struct obuf *o, const struct vigil_origin *org)
         ob_puts(o, "{\"module\":");
         jstr(o, org->module);
         ob_puts(o, ",\"offset\":");
-        jhex(o, org->offset);
+        ob_qhex(o, org->offset);
         ob_puts(o, ",\"address\":");
-        jhex(o, org->addr);
+        ob_qhex(o, org->addr);
         if (org->map_partial)
             ob_puts(o, ",\"map_partial\":true");
         ob_putc(o, '}');
@@ -45,7 +38,7 @@ void format_origin_json(struct obuf *o, const struct vigil_origin *org)
     ob_puts(o, ",\"evidence\":{\"kind\":");
     jstr(o, e->kind != NULL ? e->kind : "");
     ob_puts(o, ",\"address\":");
-    jhex(o, e->addr);
+    ob_qhex(o, e->addr);
     if (e->pid > 0) {
         ob_puts(o, ",\"pid\":");
         ob_dec(o, e->pid);

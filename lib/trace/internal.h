@@ -31,6 +31,13 @@ void ob_dec(struct obuf *o, int64_t v);
 void ob_udec(struct obuf *o, uint64_t v);
 /* "0" for 0, else 0x... */
 void ob_hex(struct obuf *o, uint64_t v);
+/* "0x..." quoted, "0x0" for 0 (JSON strings: numbers above 2^53 lose
+ * precision in many readers). At most QHEX_MAX bytes. */
+#define QHEX_MAX 20
+void ob_qhex(struct obuf *o, uint64_t v);
+/* The hex digits of @v, at least one, at @d (room for 16); returns how
+ * many. */
+size_t hex_digits(char *d, uint64_t v);
 /* Bytes as strace quotes them, without the surrounding quotes. */
 void ob_cquote(struct obuf *o, const uint8_t *s, size_t n);
 /* Every byte as \xHH (strace's form for random data). */
