@@ -43,6 +43,10 @@ struct vigil_callers {
     /* The consumer lost track of this thread's earlier records: branches
      * are only the newest, a chain it could not rebuild is empty. */
     bool partial;
+    /* When not NULL: chain's and branches' JSON arrays, already made (the
+     * consumer keeps each branch's text from when it arrived). */
+    const char *chain_json, *branches_json;
+    size_t chain_json_len, branches_json_len;
 };
 
 /* Who wrote the code a call came from, when it was not the process's own

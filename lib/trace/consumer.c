@@ -200,6 +200,13 @@ static void callers_view(const uint8_t *rec, struct vigil_callers *out)
     out->partial = r->flags & CWIN_PARTIAL;
     out->nbranch = r->nbranch;
     out->branches = (const struct vigil_branch *)(chain + r->nchain);
+    struct cwin_json j;
+    if (cwin_text(rec, &j)) {
+        out->chain_json = j.chain;
+        out->chain_json_len = j.chain_len;
+        out->branches_json = j.branches;
+        out->branches_json_len = j.branches_len;
+    }
 }
 
 static void emit(struct vcons *c, const uint8_t *enter, const uint8_t *exit,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trace/internal.h"
 #include "vigil/act.h"
 #include "vigil/event.h"
 #include "vigil/ring.h"
@@ -14,6 +15,17 @@
  * without one come out partial). */
 #define WINDOW_BYTES_MAX (256u << 20)
 
+/* A branch's JSON, `["0x..","0x.."]`, made when it arrives: the hex of
+ * the addresses was a third of the consumer's time when every event's N
+ * branches were formatted again (most of them the previous event's). */
+struct btext {
+    uint8_t len;
+    char s[2 * QHEX_MAX + 3];
+};
+
+/* A chain's JSON array, `["0x..",...]`. */
+#define CHAIN_TEXT_MAX (VACT_CALLERS_CHAIN_MAX * (QHEX_MAX + 1) + 2)
+
 struct cwin {
     uint64_t task;
     int32_t tid;
@@ -22,9 +34,13 @@ struct cwin {
     uint32_t count;  /* entries held, <= N */
     uint16_t nchain; /* > VACT_CALLERS_CHAIN_MAX: the chain is not held */
     bool trunc;
+    uint16_t chain_len; /* of chain_text */
     uint64_t chain[VACT_CALLERS_CHAIN_MAX];
-    struct vigil_branch br[]; /* N */
+    char chain_text[CHAIN_TEXT_MAX];
+    struct vigil_branch br[]; /* N, then N struct btext */
 };
+
+static struct btext *texts(const struct cwins *w, struct cwin *c);
 
 struct cwins {
     unsigned n;
@@ -64,7 +80,8 @@ static struct cwin *window(struct cwins *w, const struct vraw_callers *r)
     if (r->slot >= VRAW_CALLERS_SLOTS || r->h.vcpu >= VRING_MAX_VCPUS)
         return NULL;
     struct cwin **p = &w->win[(size_t)r->slot * VRING_MAX_VCPUS + r->h.vcpu];
-    size_t size = sizeof **p + sizeof(struct vigil_branch) * w->n;
+    size_t size = sizeof **p +
+                  (sizeof(struct vigil_branch) + sizeof(struct btext)) * w->n;
     if (*p == NULL && w->bytes + size <= WINDOW_BYTES_MAX) {
         *p = calloc(1, size);
         if (*p != NULL) {
@@ -75,6 +92,21 @@ static struct cwin *window(struct cwins *w, const struct vraw_callers *r)
     return *p;
 }
 
+static struct btext *texts(const struct cwins *w, struct cwin *c)
+{
+    return (struct btext *)(c->br + w->n);
+}
+
+static size_t qhex_at(char *d, uint64_t v)
+{
+    d[0] = '"';
+    d[1] = '0';
+    d[2] = 'x';
+    size_t n = 3 + hex_digits(d + 3, v);
+    d[n] = '"';
+    return n + 1;
+}
+
 static void push(struct cwins *w, struct cwin *c, const struct vigil_branch *b,
                  unsigned n)
 {
@@ -82,11 +114,59 @@ static void push(struct cwins *w, struct cwin *c, const struct vigil_branch *b,
         b += n - w->n;
         n = w->n;
     }
+    struct btext *t = texts(w, c);
     for (unsigned i = 0; i < n; i++) {
         c->br[c->head] = b[i];
+        char *d = t[c->head].s;
+        size_t k = 0;
+        d[k++] = '[';
+        k += qhex_at(d + k, b[i].from);
+        d[k++] = ',';
+        k += qhex_at(d + k, b[i].to);
+        d[k++] = ']';
+        t[c->head].len = (uint8_t)k;
         c->head = c->head + 1 == w->n ? 0 : c->head + 1;
     }
     c->count = c->count + n < w->n ? c->count + n : w->n;
+}
+
+static void set_chain(struct cwin *c, const uint64_t *chain, unsigned n,
+                      bool trunc)
+{
+    c->trunc = trunc;
+    if (n > VACT_CALLERS_CHAIN_MAX) {
+        c->nchain = VACT_CALLERS_CHAIN_MAX + 1; /* not held */
+        return;
+    }
+    c->nchain = (uint16_t)n;
+    memcpy(c->chain, chain, 8u * n);
+    size_t k = 0;
+    c->chain_text[k++] = '[';
+    for (unsigned i = 0; i < n; i++) {
+        if (i)
+            c->chain_text[k++] = ',';
+        k += qhex_at(c->chain_text + k, chain[i]);
+    }
+    c->chain_text[k++] = ']';
+    c->chain_len = (uint16_t)k;
+}
+
+/* The window's branches, oldest first, as the JSON array at @d. */
+static size_t branches_text(const struct cwins *w, struct cwin *c, char *d)
+{
+    const struct btext *t = texts(w, c);
+    unsigned first = c->count == w->n ? c->head : 0;
+    size_t k = 0;
+    d[k++] = '[';
+    for (unsigned i = 0; i < c->count; i++) {
+        const struct btext *e = &t[(first + i) % w->n];
+        if (i)
+            d[k++] = ',';
+        memcpy(d + k, e->s, sizeof e->s); /* the whole slot: d has room */
+        k += e->len;
+    }
+    d[k++] = ']';
+    return k;
 }
 
 uint8_t *cwins_apply(struct cwins *w, const struct vraw_callers *r,
@@ -101,22 +181,18 @@ uint8_t *cwins_apply(struct cwins *w, const struct vraw_callers *r,
     bool same = c != NULL && c->task == r->task && c->tid == r->tid;
     bool cont_br = same && c->total + r->nbranch == r->total;
     bool cont_chain = same && c->nchain <= VACT_CALLERS_CHAIN_MAX;
+    bool delta = r->flags & VRAW_CALLERS_DELTA;
+    bool same_chain = r->flags & VRAW_CALLERS_SAME_CHAIN;
     uint16_t flags = r->flags & VRAW_CALLERS_TRUNC;
 
     if (c != NULL) { /* the window after this record */
-        if (!(r->flags & VRAW_CALLERS_DELTA) || !cont_br)
+        if (!delta || !cont_br)
             c->head = c->count = 0;
         push(w, c, br, r->nbranch);
-        if (!(r->flags & VRAW_CALLERS_SAME_CHAIN)) {
-            c->nchain = r->nchain <= VACT_CALLERS_CHAIN_MAX
-                            ? r->nchain
-                            : VACT_CALLERS_CHAIN_MAX + 1;
-            if (c->nchain <= VACT_CALLERS_CHAIN_MAX)
-                memcpy(c->chain, chain, 8u * c->nchain);
-            c->trunc = r->flags & VRAW_CALLERS_TRUNC;
-        } else if (!cont_chain) {
+        if (!same_chain)
+            set_chain(c, chain, r->nchain, r->flags & VRAW_CALLERS_TRUNC);
+        else if (!cont_chain)
             c->nchain = VACT_CALLERS_CHAIN_MAX + 1;
-        }
         c->task = r->task;
         c->tid = r->tid;
         c->total = r->total;
@@ -124,7 +200,7 @@ uint8_t *cwins_apply(struct cwins *w, const struct vraw_callers *r,
 
     const uint64_t *ochain = chain;
     unsigned nchain = r->nchain;
-    if (r->flags & VRAW_CALLERS_SAME_CHAIN) {
+    if (same_chain) {
         if (cont_chain) {
             ochain = c->chain;
             nchain = c->nchain;
@@ -136,12 +212,22 @@ uint8_t *cwins_apply(struct cwins *w, const struct vraw_callers *r,
     }
     /* The branches: the window's when the record continues it, else the
      * record's own. */
-    bool from_window = (r->flags & VRAW_CALLERS_DELTA) && cont_br;
+    bool from_window = delta && cont_br;
     unsigned nbranch = from_window ? c->count : r->nbranch;
-    if ((r->flags & VRAW_CALLERS_DELTA) && !cont_br)
+    if (delta && !cont_br)
         flags |= CWIN_PARTIAL;
-
-    *size = sizeof *r + 8u * nchain + sizeof(struct vigil_branch) * nbranch;
+    /* With a window whose chain and branches are the event's, their JSON
+     * goes along. */
+    bool text = c != NULL && c->nchain <= VACT_CALLERS_CHAIN_MAX &&
+                !(flags & CWIN_PARTIAL) && r->nbranch <= w->n;
+    size_t bin =
+        sizeof *r + 8u * nchain + sizeof(struct vigil_branch) * nbranch;
+    *size = bin;
+    if (text) {
+        flags |= CWIN_TEXT;
+        *size += sizeof(struct cwin_text) + c->chain_len + 2 +
+                 (size_t)c->count * (sizeof(struct btext) + 1);
+    }
     struct vraw_callers *out = malloc(*size);
     if (out == NULL)
         return NULL;
@@ -159,5 +245,27 @@ uint8_t *cwins_apply(struct cwins *w, const struct vraw_callers *r,
         memcpy(ob, c->br + c->head, sizeof *ob * older);
         memcpy(ob + older, c->br, sizeof *ob * (c->count - older));
     }
+    if (text) {
+        struct cwin_text *t = (struct cwin_text *)((uint8_t *)out + bin);
+        char *d = (char *)(t + 1);
+        memcpy(d, c->chain_text, c->chain_len);
+        t->chain_len = c->chain_len;
+        t->branches_len = (uint32_t)branches_text(w, c, d + c->chain_len);
+    }
     return (uint8_t *)out;
+}
+
+bool cwin_text(const uint8_t *rec, struct cwin_json *out)
+{
+    const struct vraw_callers *r = (const void *)rec;
+    if (!(r->flags & CWIN_TEXT))
+        return false;
+    const struct cwin_text *t =
+        (const void *)(rec + sizeof *r + 8u * r->nchain +
+                       sizeof(struct vigil_branch) * r->nbranch);
+    out->chain = (const char *)(t + 1);
+    out->chain_len = t->chain_len;
+    out->branches = out->chain + t->chain_len;
+    out->branches_len = t->branches_len;
+    return true;
 }

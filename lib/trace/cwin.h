@@ -10,6 +10,7 @@
 #ifndef VIGIL_TRACE_CWIN_H
 #define VIGIL_TRACE_CWIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,20 @@
  * branches are only those it carried; a chain it did not carry is empty
  * and marked truncated. Never written by the plugin. */
 #define CWIN_PARTIAL (1u << 15)
+/* Set on a record made whole that carries its chain's and branches' JSON
+ * arrays after its branches (cwin_text()). */
+#define CWIN_TEXT (1u << 14)
+
+struct cwin_text {
+    uint32_t chain_len, branches_len; /* then the chain's, the branches' */
+};
+
+struct cwin_json {
+    const char *chain, *branches; /* within the record */
+    size_t chain_len, branches_len;
+};
+/* A CWIN_TEXT record's JSON: false for one without. */
+bool cwin_text(const uint8_t *rec, struct cwin_json *out);
 
 struct cwins;
 
@@ -30,8 +45,9 @@ void cwins_free(struct cwins *w);
 /* Record @r, whose size was checked to hold what it says, in full: a new
  * allocation the caller frees, of *size bytes, the flags without
  * VRAW_CALLERS_DELTA and VRAW_CALLERS_SAME_CHAIN (maybe with
- * CWIN_PARTIAL). NULL when out of memory. Call for every record of every
- * ring, in each ring's order: a skipped one makes the next ones partial. */
+ * CWIN_PARTIAL, CWIN_TEXT). NULL when out of memory. Call for every record of
+ * every ring, in each ring's order: a skipped one makes the next ones partial.
+ */
 uint8_t *cwins_apply(struct cwins *w, const struct vraw_callers *r,
                      size_t *size);
 

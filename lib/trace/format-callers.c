@@ -42,19 +42,29 @@ void ob_callers_json(struct obuf *o, const struct vigil_callers *c)
 {
     if (c == NULL)
         return;
-    ob_puts(o, ",\"chain\":[");
-    for (unsigned i = 0; i < c->nchain && !o->full; i++) {
-        if (i)
-            ob_putc(o, ',');
-        ob_qhex(o, c->chain[i]);
+    ob_puts(o, ",\"chain\":");
+    if (c->chain_json != NULL) {
+        ob_put(o, c->chain_json, c->chain_json_len);
+    } else {
+        ob_putc(o, '[');
+        for (unsigned i = 0; i < c->nchain && !o->full; i++) {
+            if (i)
+                ob_putc(o, ',');
+            ob_qhex(o, c->chain[i]);
+        }
+        ob_putc(o, ']');
     }
-    ob_putc(o, ']');
     if (c->chain_trunc)
         ob_puts(o, ",\"chain_truncated\":true");
-    ob_puts(o, ",\"branches\":[");
-    for (unsigned i = 0; i < c->nbranch && !o->full; i++)
-        put_branch(o, &c->branches[i], i == 0);
-    ob_putc(o, ']');
+    ob_puts(o, ",\"branches\":");
+    if (c->branches_json != NULL) {
+        ob_put(o, c->branches_json, c->branches_json_len);
+    } else {
+        ob_putc(o, '[');
+        for (unsigned i = 0; i < c->nbranch && !o->full; i++)
+            put_branch(o, &c->branches[i], i == 0);
+        ob_putc(o, ']');
+    }
     if (c->partial)
         ob_puts(o, ",\"branches_partial\":true");
 }

@@ -1,8 +1,10 @@
 /* --callers records made whole (lib/trace/cwin.c): records that carry only
  * what changed since their history's previous one in the same ring come
  * back as the whole records they stand for, whatever order the rings are
- * read in; a record whose predecessor the consumer does not hold comes
- * back partial, never with another thread's branches. */
+ * read in, with their JSON as printf writes it; a record whose
+ * predecessor the consumer does not hold comes back partial, never with
+ * another thread's branches. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,6 +117,22 @@ static void encode(struct rec *r, struct thread *t, struct sent *s,
     memcpy(r->br, t->last, sizeof t->last[0] * t->count);
 }
 
+/* The JSON arrays of @r's chain and branches, by printf. */
+static void json_of(const struct rec *r, char *chain, char *br)
+{
+    int k = sprintf(chain, "[");
+    for (unsigned i = 0; i < r->nchain; i++)
+        k += sprintf(chain + k, "%s\"0x%llx\"", i ? "," : "",
+                     (unsigned long long)r->chain[i]);
+    sprintf(chain + k, "]");
+    k = sprintf(br, "[");
+    for (unsigned i = 0; i < r->nbranch; i++)
+        k += sprintf(br + k, "%s[\"0x%llx\",\"0x%llx\"]", i ? "," : "",
+                     (unsigned long long)r->br[i].from,
+                     (unsigned long long)r->br[i].to);
+    sprintf(br + k, "]");
+}
+
 static bool whole_as_expected(struct cwins *w, const struct rec *r)
 {
     size_t size;
@@ -123,13 +141,21 @@ static bool whole_as_expected(struct cwins *w, const struct rec *r)
         return false;
     const struct vraw_callers *g = (const void *)got;
     const uint64_t *gc = (const uint64_t *)(g + 1);
+    size_t bin = sizeof *g + 8u * r->nchain + 16u * r->nbranch;
     bool ok = g->nchain == r->nchain && g->nbranch == r->nbranch &&
               !(g->flags & (VRAW_CALLERS_DELTA | VRAW_CALLERS_SAME_CHAIN |
                             CWIN_PARTIAL)) &&
-              !!(g->flags & VRAW_CALLERS_TRUNC) == r->trunc &&
-              size == sizeof *g + 8u * r->nchain + 16u * r->nbranch &&
+              !!(g->flags & VRAW_CALLERS_TRUNC) == r->trunc && size >= bin &&
               !memcmp(gc, r->chain, 8 * r->nchain) &&
               !memcmp(gc + r->nchain, r->br, 16 * r->nbranch);
+    /* The JSON that goes along, as printf writes it. */
+    struct cwin_json j;
+    char chain[MAXCHAIN * 24 + 8], br[N * 48 + 8];
+    json_of(r, chain, br);
+    ok = ok && cwin_text(got, &j) && j.chain_len == strlen(chain) &&
+         !memcmp(j.chain, chain, j.chain_len) && j.branches_len == strlen(br) &&
+         !memcmp(j.branches, br, j.branches_len) &&
+         (const uint8_t *)j.branches + j.branches_len <= got + size;
     free(got);
     return ok;
 }
@@ -247,10 +273,12 @@ static void lost_track(void)
     const uint16_t D = VRAW_CALLERS_DELTA, S = VRAW_CALLERS_SAME_CHAIN;
 
     struct vraw_callers *g = apply(w, mk(0, 0, 7, D | S, 10, 0, 2, 8));
+    struct cwin_json j;
     CHECK(g->flags & CWIN_PARTIAL && g->nbranch == 2 && g->nchain == 0 &&
-              g->flags & VRAW_CALLERS_TRUNC && branch_from(g, 0) == 8,
+              g->flags & VRAW_CALLERS_TRUNC && branch_from(g, 0) == 8 &&
+              !cwin_text((const uint8_t *)g, &j),
           "a delta with no window: partial, its own 2 branches, the chain it "
-          "did not carry empty and truncated");
+          "did not carry empty and truncated (no JSON made for it)");
     free(g);
 
     free(apply(w, mk(1, 0, 7, 0, 5, 3, 5, 0)));
