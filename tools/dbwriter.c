@@ -108,8 +108,8 @@ int main(int argc, char **argv)
         for (size_t j = 0; j < k; j++) {
             uint64_t at = i + j;
             rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
-            unsigned pid = npid <= 7 ? (unsigned)(at % npid)
-                                     : (unsigned)(rnd % npid);
+            unsigned pid =
+                npid <= 7 ? (unsigned)(at % npid) : (unsigned)(rnd % npid);
             unsigned name = nname <= 4 ? (unsigned)(at % nname)
                                        : (unsigned)((rnd >> 32) % nname);
             int len = make_record(recs[j], at, 100 + pid, name);
