@@ -2,7 +2,7 @@
  * measuring what it costs per record without the receiving loop, the
  * sender and the queue beside it (docs/protocol.md, "The SQLite writer").
  *
- *   vigil-dbwriter DIR [RECORDS [PIDS [NAMES]]]
+ *   vigil-dbwriter DIR [RECORDS [PIDS [NAMES [TS_CYCLE]]]]
  *
  * Writes RECORDS (default 1,000,000) records of bench/logs' shape (about
  * 200 bytes, vigil-logsend's synthetic syscall events) into DIR/events.db
@@ -10,7 +10,10 @@
  * checkpoints' thread included), in chunks of 1,000 rows and transactions
  * of 50,000 as logd's writer does. PIDS and NAMES: how many distinct pids
  * and call names (default 7 and 4, cycling, as bench/logs sends; more than
- * that: drawn at random, as a busier guest would). Prints the calling
+ * that: drawn at random, as a busier guest would). ts grows, as a
+ * tracer's does; TS_CYCLE N > 0 cycles it through N values instead (as
+ * vigil-logsend's records once did: the ts index's keys then land in the
+ * middle of its b-tree). Prints the calling
  * thread's CPU time per record (making the records excluded), its page
  * faults and its context switches. */
 #include <errno.h>
@@ -46,17 +49,18 @@ static double thread_cpu(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Record @i, as vigil-logsend makes them (tools/logsend.c), padded to
- * about 200 bytes. */
-static int make_record(char *buf, uint64_t i, unsigned pid, unsigned name)
+/* Record @i at time @t, as vigil-logsend makes them (tools/logsend.c),
+ * padded to about 200 bytes. */
+static int make_record(char *buf, uint64_t i, uint64_t t, unsigned pid,
+                       unsigned name)
 {
     int n = snprintf(buf, REC,
                      "{\"type\":\"syscall\",\"ts\":%llu,\"ts_exit\":%llu,"
                      "\"vcpu\":0,\"pid\":%u,\"tid\":%u,\"ppid\":1,"
                      "\"comm\":\"synth\",\"abi\":\"x86_64\",\"nr\":%u,"
                      "\"name\":\"call%u\",\"args\":[%llu,0,0],\"decoded\":[\"",
-                     (unsigned long long)(1000000 + i * 1000),
-                     (unsigned long long)(1000000 + i * 1000 + 500), pid, pid,
+                     (unsigned long long)(1000000 + t * 1000),
+                     (unsigned long long)(1000000 + t * 1000 + 500), pid, pid,
                      name, name, (unsigned long long)i);
     static const char tail[] = "\"],\"ret\":0,\"state\":\"done\","
                                "\"ip\":\"0x401000\"}";
@@ -68,14 +72,16 @@ static int make_record(char *buf, uint64_t i, unsigned pid, unsigned name)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 5) {
-        fputs("usage: vigil-dbwriter DIR [RECORDS [PIDS [NAMES]]]\n", stderr);
+    if (argc < 2 || argc > 6) {
+        fputs("usage: vigil-dbwriter DIR [RECORDS [PIDS [NAMES [TS_CYCLE]]]]\n",
+              stderr);
         return 2;
     }
     const char *dir = argv[1];
     uint64_t n = argc > 2 ? strtoull(argv[2], NULL, 10) : 1000000;
     unsigned npid = argc > 3 ? (unsigned)atoi(argv[3]) : 7;
     unsigned nname = argc > 4 ? (unsigned)atoi(argv[4]) : 4;
+    uint64_t ts_cycle = argc > 5 ? strtoull(argv[5], NULL, 10) : 0;
     if (n == 0 || npid == 0 || nname == 0) {
         cli_error("RECORDS, PIDS and NAMES must be positive");
         return 2;
@@ -112,7 +118,8 @@ int main(int argc, char **argv)
                 npid <= 7 ? (unsigned)(at % npid) : (unsigned)(rnd % npid);
             unsigned name = nname <= 4 ? (unsigned)(at % nname)
                                        : (unsigned)((rnd >> 32) % nname);
-            int len = make_record(recs[j], at, 100 + pid, name);
+            int len = make_record(recs[j], at, ts_cycle ? at % ts_cycle : at,
+                                  100 + pid, name);
             rows[j] = (struct logd_db_row){.session = "0123456789abcdef",
                                            .recno = at,
                                            .rec = recs[j],
