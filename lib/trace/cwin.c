@@ -40,8 +40,6 @@ struct cwin {
     struct vigil_branch br[]; /* N, then N struct btext */
 };
 
-static struct btext *texts(const struct cwins *w, struct cwin *c);
-
 struct cwins {
     unsigned n;
     size_t bytes;
@@ -155,11 +153,13 @@ static void set_chain(struct cwin *c, const uint64_t *chain, unsigned n,
 static size_t branches_text(const struct cwins *w, struct cwin *c, char *d)
 {
     const struct btext *t = texts(w, c);
-    unsigned first = c->count == w->n ? c->head : 0;
+    /* From head to the end once full, then from the start to head: no
+     * division per entry (N is not a constant). */
+    unsigned older = c->count == w->n ? w->n - c->head : 0;
     size_t k = 0;
     d[k++] = '[';
     for (unsigned i = 0; i < c->count; i++) {
-        const struct btext *e = &t[(first + i) % w->n];
+        const struct btext *e = i < older ? &t[c->head + i] : &t[i - older];
         if (i)
             d[k++] = ',';
         memcpy(d + k, e->s, sizeof e->s); /* the whole slot: d has room */
