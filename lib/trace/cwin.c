@@ -20,7 +20,7 @@
  * branches were formatted again (most of them the previous event's). */
 struct btext {
     uint8_t len;
-    char s[2 * QHEX_MAX + 3];
+    char s[BRANCH_JSON_MAX];
 };
 
 /* A chain's JSON array, `["0x..",...]`. */
@@ -95,16 +95,6 @@ static struct btext *texts(const struct cwins *w, struct cwin *c)
     return (struct btext *)(c->br + w->n);
 }
 
-static size_t qhex_at(char *d, uint64_t v)
-{
-    d[0] = '"';
-    d[1] = '0';
-    d[2] = 'x';
-    size_t n = 3 + hex_digits(d + 3, v);
-    d[n] = '"';
-    return n + 1;
-}
-
 static void push(struct cwins *w, struct cwin *c, const struct vigil_branch *b,
                  unsigned n)
 {
@@ -115,14 +105,7 @@ static void push(struct cwins *w, struct cwin *c, const struct vigil_branch *b,
     struct btext *t = texts(w, c);
     for (unsigned i = 0; i < n; i++) {
         c->br[c->head] = b[i];
-        char *d = t[c->head].s;
-        size_t k = 0;
-        d[k++] = '[';
-        k += qhex_at(d + k, b[i].from);
-        d[k++] = ',';
-        k += qhex_at(d + k, b[i].to);
-        d[k++] = ']';
-        t[c->head].len = (uint8_t)k;
+        t[c->head].len = (uint8_t)branch_json_at(t[c->head].s, &b[i]);
         c->head = c->head + 1 == w->n ? 0 : c->head + 1;
     }
     c->count = c->count + n < w->n ? c->count + n : w->n;

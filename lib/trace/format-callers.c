@@ -3,35 +3,31 @@
  * precision above 2^53 in many readers. */
 #include "trace/internal.h"
 
-/* "0x..." by hand, written in place: an event can hold a thousand
- * addresses, and printf per address made the consumer the bottleneck of a
- * traced run (then a copy per address still was a tenth of its time).
- * @d has room for QHEX_MAX bytes; returns the bytes written. */
-static size_t addr_at(char *d, uint64_t a)
+/* Addresses by hand, written in place: an event can hold a thousand, and
+ * printf per address made the consumer the bottleneck of a traced run
+ * (then a copy per address still was a tenth of its time). */
+size_t branch_json_at(char *d, const struct vigil_branch *b)
 {
-    d[0] = '"';
-    d[1] = '0';
-    d[2] = 'x';
-    size_t n = 3 + hex_digits(d + 3, a);
-    d[n] = '"';
-    return n + 1;
+    size_t n = 0;
+    d[n++] = '[';
+    n += qhex_at(d + n, b->from);
+    d[n++] = ',';
+    n += qhex_at(d + n, b->to);
+    d[n++] = ']';
+    return n;
 }
 
 /* A [from,to] pair, formatted in place when the buffer surely has room,
  * else through ob_put and its sticky "full" rules. */
 static void put_branch(struct obuf *o, const struct vigil_branch *b, bool first)
 {
-    char tmp[2 * QHEX_MAX + 4];
+    char tmp[BRANCH_JSON_MAX + 1];
     bool direct = !o->full && o->len - o->pos >= sizeof tmp;
     char *d = direct ? o->p + o->pos : tmp;
     size_t n = 0;
     if (!first)
         d[n++] = ',';
-    d[n++] = '[';
-    n += addr_at(d + n, b->from);
-    d[n++] = ',';
-    n += addr_at(d + n, b->to);
-    d[n++] = ']';
+    n += branch_json_at(d + n, b);
     if (direct)
         o->pos += n;
     else

@@ -35,6 +35,8 @@ void ob_hex(struct obuf *o, uint64_t v);
  * precision in many readers). At most QHEX_MAX bytes. */
 #define QHEX_MAX 20
 void ob_qhex(struct obuf *o, uint64_t v);
+/* The same at @d (room for QHEX_MAX); returns the bytes written. */
+size_t qhex_at(char *d, uint64_t v);
 /* The hex digits of @v, at least one, at @d (room for 16); returns how
  * many. */
 size_t hex_digits(char *d, uint64_t v);
@@ -52,6 +54,10 @@ int ob_finish(struct obuf *o);
 
 /* The JSON members of @c (NULL: none), each after a comma. */
 void ob_callers_json(struct obuf *o, const struct vigil_callers *c);
+/* A branch as `["0x..","0x.."]` at @d (room for BRANCH_JSON_MAX); returns
+ * the bytes written. */
+#define BRANCH_JSON_MAX (2 * QHEX_MAX + 3)
+size_t branch_json_at(char *d, const struct vigil_branch *b);
 
 /* ---- --callers (format-origin.c) ---- */
 

@@ -130,12 +130,20 @@ void ob_hex(struct obuf *o, uint64_t v)
         ob_put(o, tmp, 2 + hex_digits(tmp + 2, v));
 }
 
+size_t qhex_at(char *d, uint64_t v)
+{
+    d[0] = '"';
+    d[1] = '0';
+    d[2] = 'x';
+    size_t n = 3 + hex_digits(d + 3, v);
+    d[n] = '"';
+    return n + 1;
+}
+
 void ob_qhex(struct obuf *o, uint64_t v)
 {
-    char tmp[QHEX_MAX] = "\"0x";
-    size_t n = 3 + hex_digits(tmp + 3, v);
-    tmp[n++] = '"';
-    ob_put(o, tmp, n);
+    char tmp[QHEX_MAX];
+    ob_put(o, tmp, qhex_at(tmp, v));
 }
 
 /* The one-letter escape both quotings share; C has \v where JSON has \b.
