@@ -170,10 +170,6 @@ static int on_match(void *opaque, const struct vsig_match *m)
 {
     struct scan *sc = opaque;
 
-    /* A mapped file that shrank under us: past this point the matcher may
-     * have seen zeros, not the file; the file is reported as changed. */
-    if (m->end >= scan_file_valid_end())
-        return VSIG_STOP;
     printf("%s: %s FOUND\n", sc->path, m->name);
     sc->found = true;
     return sc->all_match ? VSIG_MUTE : VSIG_STOP;
