@@ -59,6 +59,9 @@ void vs_db_free(struct vsig_db *db)
         free(db->groups[i].teddy);
     }
     free(db->eof_msigs);
+    free(db->live0);
+    free(db->st_eoff);
+    free(db->st_ent);
     free(db->fxw);
     free(db->lvls);
     free(db->lplans);

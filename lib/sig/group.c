@@ -304,6 +304,62 @@ static int add_anchor_grams(const struct vsig_db *db, uint32_t si, int gi,
     return 0;
 }
 
+/* The live index (struct vsig_db): entries of single-part signatures are
+ * always live; the others as their chain's progress 0 makes them, and
+ * listed under their chain state so that a change of progress can update
+ * their bits.  The bits past a group's entries stay 0: candidate512()
+ * reads four at a time. */
+static int build_live(struct vsig_db *db)
+{
+    size_t bits = 0, n = 0;
+    for (unsigned gi = 0; gi < db->ngroups; gi++) {
+        db->groups[gi].lbase = (uint32_t)bits;
+        bits += (db->groups[gi].nent + 3 + 63) / 64 * 64;
+    }
+    if (bits > UINT32_MAX)
+        return -ENOMEM;
+    db->live_words = bits / 64 + 1; /* an 8-byte load at any entry's byte */
+    db->live0 = calloc(db->live_words, sizeof *db->live0);
+    db->st_eoff = calloc((size_t)db->nstate + 1, sizeof *db->st_eoff);
+    if (db->live0 == NULL || db->st_eoff == NULL)
+        return -ENOMEM;
+    for (unsigned gi = 0; gi < db->ngroups; gi++) {
+        const struct vs_group *g = &db->groups[gi];
+        for (size_t k = 0; k < g->nent; k++) {
+            const struct vs_gent *e = &g->ents[k];
+            size_t b = g->lbase + k;
+            if (e->state == VS_NONE || vs_entry_live(e->pidx, e->unb, 0))
+                db->live0[b >> 6] |= 1ull << (b & 63);
+            if (e->state != VS_NONE) {
+                db->st_eoff[e->state + 1]++;
+                n++;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < db->nstate; i++)
+        db->st_eoff[i + 1] += db->st_eoff[i];
+    db->st_ent = calloc(n ? n : 1, sizeof *db->st_ent);
+    uint32_t *fill = calloc((size_t)db->nstate + 1, sizeof *fill);
+    if (db->st_ent == NULL || fill == NULL) {
+        free(fill);
+        return -ENOMEM;
+    }
+    for (unsigned gi = 0; gi < db->ngroups; gi++) {
+        const struct vs_group *g = &db->groups[gi];
+        for (size_t k = 0; k < g->nent; k++) {
+            const struct vs_gent *e = &g->ents[k];
+            if (e->state == VS_NONE)
+                continue;
+            db->st_ent[db->st_eoff[e->state] + fill[e->state]++] =
+                (struct vs_stent){(uint32_t)(g->lbase + k), e->pidx, e->unb};
+        }
+    }
+    free(fill);
+    db->memory += db->live_words * 8 + ((size_t)db->nstate + 1) * 4 +
+                  n * sizeof *db->st_ent;
+    return 0;
+}
+
 int vs_build_groups(struct vsig_db *db, const uint8_t *sgrp)
 {
     struct segcheck *checks =
@@ -343,5 +399,5 @@ int vs_build_groups(struct vsig_db *db, const uint8_t *sgrp)
         free(ents);
     }
     free(checks);
-    return r;
+    return r < 0 ? r : build_live(db);
 }

@@ -171,6 +171,21 @@ static bool start_range(const struct vsig_stream *s, const struct vs_msig *m,
     return true;
 }
 
+void vs_set_prog(struct vsig_stream *s, uint32_t state, uint16_t v)
+{
+    const struct vsig_db *db = s->db;
+
+    s->prog[state] = v;
+    for (uint32_t i = db->st_eoff[state]; i < db->st_eoff[state + 1]; i++) {
+        const struct vs_stent *e = &db->st_ent[i];
+        uint64_t b = 1ull << (e->bit & 63);
+        if (vs_entry_live(e->pidx, e->unb, v))
+            s->live[e->bit >> 6] |= b;
+        else
+            s->live[e->bit >> 6] &= ~b;
+    }
+}
+
 void vs_on_anchor(struct vsig_stream *s, const struct vs_win *w, uint32_t si,
                   uint64_t a)
 {
@@ -212,7 +227,7 @@ void vs_on_anchor(struct vsig_stream *s, const struct vs_win *w, uint32_t si,
             s->touched[m->state] = 1;
             s->t_state[s->nt_state++] = m->state;
         }
-        s->prog[m->state] = 1;
+        vs_set_prog(s, m->state, 1);
         s->first[m->state] = st;
         s->last[m->state] = r.emin;
         return;
@@ -228,15 +243,15 @@ void vs_on_anchor(struct vsig_stream *s, const struct vs_win *w, uint32_t si,
         return;
     if (found == 0) {
         if (r.smin > hi)
-            s->prog[m->state] = 0; /* too far: start over */
+            vs_set_prog(s, m->state, 0); /* too far: start over */
         return;
     }
     if (k + 1 < m->nseg) {
-        s->prog[m->state] = (uint16_t)(k + 1);
+        vs_set_prog(s, m->state, (uint16_t)(k + 1));
         s->last[m->state] = r.emin;
         return;
     }
-    s->prog[m->state] = 0;
+    vs_set_prog(s, m->state, 0);
     msig_matched(s, m, s->first[m->state], r.emin);
 }
 

@@ -367,6 +367,7 @@ struct vs_pk {
 struct vs_group {
     uint8_t g, S, A;
     uint8_t cls;    /* index in VS_CLASSES */
+    uint32_t lbase; /* bit of entry 0 in a stream's live bitmap */
     uint64_t mul;   /* hash multiplier of the bloom filter */
     uint32_t mbits; /* log2 of bloom bits */
     uint64_t *bloom;
@@ -437,6 +438,25 @@ static inline void vs_probes(unsigned g, uint64_t x, uint64_t mul,
     }
 }
 
+/* A table entry of a multi-part signature, listed under its chain state
+ * (struct vsig_db's live index): its bit in a stream's live bitmap and
+ * what decides whether the chain's progress lets it matter. */
+struct vs_stent {
+    uint32_t bit;
+    uint16_t pidx;
+    uint8_t unb;
+};
+
+/* Can a hit of an entry of part @pidx matter while its chain's progress
+ * is @pr?  A later part only continues the chain at its index; a first
+ * part is not needed once the chain started, unless the next gap is
+ * bounded (@unb false) and nothing followed yet.  vs_on_anchor() decides
+ * the same. */
+static inline bool vs_entry_live(uint16_t pidx, uint8_t unb, uint16_t pr)
+{
+    return pidx ? pr == pidx : pr == 0 || (!unb && pr <= 1);
+}
+
 struct vsig_db {
     long refs;
     struct vs_store st; /* names, sigs, msigs, sets, pool, ldbs, hashes */
@@ -468,6 +488,13 @@ struct vsig_db {
     struct vs_set fill_ok; /* bytes v such that some anchor fits in v v v.. */
     size_t nanchors;
     size_t memory;
+    /* The live bitmap (a bit per gram-table entry, groups at their lbase):
+     * its value in a fresh stream, and per chain state the entries whose
+     * bit follows that chain's progress (st_ent[st_eoff[i]..st_eoff[i+1])). */
+    uint64_t *live0;
+    size_t live_words;
+    uint32_t *st_eoff;
+    struct vs_stent *st_ent;
 };
 
 /* teddy.c: the nibble tables of group @g if it qualifies (0 or -ENOMEM),
