@@ -56,6 +56,7 @@ void vs_db_free(struct vsig_db *db)
         free(db->groups[i].boff);
         free(db->groups[i].ents);
         free(db->groups[i].pk);
+        free(db->groups[i].wf);
         free(db->groups[i].teddy);
     }
     free(db->eof_msigs);

@@ -304,6 +304,64 @@ static int add_anchor_grams(const struct vsig_db *db, uint32_t si, int gi,
     return 0;
 }
 
+/* The window filter of group @g (struct vs_group), when its windows are
+ * short enough and have few variants; 0 without it too. */
+static int build_wf(const struct vsig_db *db, struct vs_group *g)
+{
+    if (g->S < 2 || g->A > 8 || g->nent == 0)
+        return 0;
+    g->wfbits = ceil_log2((uint64_t)g->nent * 32);
+    if (g->wfbits < 12)
+        g->wfbits = 12;
+    if (g->wfbits > 24)
+        g->wfbits = 24;
+    g->wf = calloc(((size_t)1 << g->wfbits) / 64, sizeof *g->wf);
+    if (g->wf == NULL)
+        return -ENOMEM;
+    for (size_t k = 0; k < g->nent; k++) {
+        const struct vs_seg *seg = &db->segs[g->ents[k].ref >> 5];
+        const struct vs_tok *t = db->toks + seg->tok + seg->atok;
+        uint8_t opts[8][4];
+        unsigned nopt[8], idx[8] = {0}, variants = 1;
+        bool ok = seg->alen == g->A;
+        for (uint32_t q = 0; q < g->A && ok; q++) {
+            const struct vs_tok *x = &t[q];
+            nopt[q] = 0;
+            if (x->arg == VS_NONE) {
+                ok = x->mask == 0xff;
+                opts[q][nopt[q]++] = x->val;
+            } else {
+                for (unsigned bv = 0; bv < 256 && ok; bv++)
+                    if (vs_set_has(&db->st.sets[x->arg], (uint8_t)bv)) {
+                        ok = nopt[q] < 4;
+                        if (ok)
+                            opts[q][nopt[q]++] = (uint8_t)bv;
+                    }
+            }
+            variants *= nopt[q];
+            ok = ok && variants <= 64;
+        }
+        if (!ok) { /* not a window of small sets: no filter at all */
+            free(g->wf);
+            g->wf = NULL;
+            return 0;
+        }
+        for (;;) {
+            uint64_t x = 0;
+            for (uint32_t q = 0; q < g->A; q++)
+                x |= (uint64_t)opts[q][idx[q]] << (8 * q);
+            uint64_t h = (x * VS_WFMUL) >> (64 - g->wfbits);
+            g->wf[h >> 6] |= 1ull << (h & 63);
+            uint32_t q = 0;
+            while (q < g->A && ++idx[q] == nopt[q])
+                idx[q++] = 0;
+            if (q == g->A)
+                break;
+        }
+    }
+    return 0;
+}
+
 /* The live index (struct vsig_db): entries of single-part signatures are
  * always live; the others as their chain's progress 0 makes them, and
  * listed under their chain state so that a change of progress can update
@@ -388,6 +446,10 @@ int vs_build_groups(struct vsig_db *db, const uint8_t *sgrp)
             if ((r = build_group(g, ents, n)) == 0) {
                 fill_checks(checks, g);
                 r = fill_pk(db, g);
+                if (r == 0)
+                    r = build_wf(db, g);
+                if (r == 0 && g->wf)
+                    db->memory += ((size_t)1 << g->wfbits) / 8;
                 if (r == 0 && vs_have_avx2())
                     r = vs_teddy_build(g);
                 db->memory +=

@@ -122,6 +122,24 @@ static size_t scan_group(const struct vsig_stream *s, const struct vs_group *g,
         (uint32_t)(j - from), (uint32_t)(to - from), out);
 }
 
+/* May a window of the group's anchors start at one of the S places that
+ * put the gram at @j inside it?  Windows that do not fit in the data, or
+ * whose 8-byte load would not, are not ruled out here. */
+static inline bool window_may(const struct vs_group *g, const struct vs_win *w,
+                              uint64_t j)
+{
+    uint64_t keep = g->A >= 8 ? ~0ull : (1ull << (8 * g->A)) - 1;
+    for (unsigned o = 0; o < g->S; o++) {
+        if (j < w->lo + o || j - o + 8 > w->hi)
+            return true;
+        uint64_t x = vs_load64(w->buf + (j - o - w->base)) & keep;
+        uint64_t h = (x * VS_WFMUL) >> (64 - g->wfbits);
+        if ((g->wf[h >> 6] >> (h & 63)) & 1)
+            return true;
+    }
+    return false;
+}
+
 /* A block's candidates of one group that pass the second bloom probe, in
  * place, with their gram table entries prefetched.  Looking them up one by
  * one in candidate() took a cache miss on the bucket, then another on its
@@ -144,6 +162,8 @@ static size_t sift(const struct vs_group *g, const struct vs_win *w,
             if (!((g->bloom[h2 >> 6] >> (h2 & 63)) & 1))
                 continue;
         }
+        if (g->wf && !window_may(g, w, blk + c[i]))
+            continue;
         __builtin_prefetch(&g->boff[(x * VS_HASHMUL) >> (64 - g->bbits)]);
         c[m++] = c[i];
     }

@@ -383,6 +383,13 @@ struct vs_group {
      * gram hit. */
     struct vs_pk *pk;
     size_t nent;
+    /* Windows of A <= 8 bytes with S > 1: a bit per hashed window (every
+     * variant of each anchor's A bytes), probed at the S places a window
+     * holding the sampled gram can start.  A gram hit whose windows are all
+     * absent cannot be an anchor: it is dropped before the table (a common
+     * 3-byte gram is mostly the start of some other word).  NULL: none. */
+    uint64_t *wf;
+    uint32_t wfbits;
     /* Class 5 with at most VS_TEDDY_MAX grams: nibble tables of the SIMD
      * first stage (teddy.c); NULL: the scalar pass. */
     uint8_t *teddy;
@@ -390,6 +397,8 @@ struct vs_group {
 /* How far before the sampled position the pre-check word starts: two
  * bytes of context before a short gram, none before an 8-byte one. */
 #define VS_PK_BACK(g) ((g) >= 8 ? 0u : 2u)
+/* The window filter's hash: its top wfbits bits of the window's product. */
+#define VS_WFMUL 0xC2B2AE3D27D4EB4Full
 
 /* Anchor classes (index, A, g, S): anchors of A bytes found by sampling one
  * g-byte gram every S positions (A = S + g - 1).  Short grams (g <= 2) index
