@@ -306,9 +306,11 @@ static int add_anchor_grams(const struct vsig_db *db, uint32_t si, int gi,
 
 /* The window filter of group @g (struct vs_group), when its windows are
  * short enough and have few variants; 0 without it too. */
+bool vs_prune_off;
+
 static int build_wf(const struct vsig_db *db, struct vs_group *g)
 {
-    if (g->S < 2 || g->A > 8 || g->nent == 0)
+    if (vs_prune_off || g->S < 2 || g->A > 8 || g->nent == 0)
         return 0;
     g->wfbits = ceil_log2((uint64_t)g->nent * 32);
     if (g->wfbits < 12)
@@ -386,7 +388,8 @@ static int build_live(struct vsig_db *db)
         for (size_t k = 0; k < g->nent; k++) {
             const struct vs_gent *e = &g->ents[k];
             size_t b = g->lbase + k;
-            if (e->state == VS_NONE || vs_entry_live(e->pidx, e->unb, 0))
+            if (vs_prune_off || e->state == VS_NONE ||
+                vs_entry_live(e->pidx, e->unb, 0))
                 db->live0[b >> 6] |= 1ull << (b & 63);
             if (e->state != VS_NONE) {
                 db->st_eoff[e->state + 1]++;
@@ -394,6 +397,7 @@ static int build_live(struct vsig_db *db)
             }
         }
     }
+    db->live_all = vs_prune_off;
     for (uint32_t i = 0; i < db->nstate; i++)
         db->st_eoff[i + 1] += db->st_eoff[i];
     db->st_ent = calloc(n ? n : 1, sizeof *db->st_ent);

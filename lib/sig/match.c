@@ -176,6 +176,8 @@ void vs_set_prog(struct vsig_stream *s, uint32_t state, uint16_t v)
     const struct vsig_db *db = s->db;
 
     s->prog[state] = v;
+    if (db->live_all)
+        return;
     for (uint32_t i = db->st_eoff[state]; i < db->st_eoff[state + 1]; i++) {
         const struct vs_stent *e = &db->st_ent[i];
         uint64_t b = 1ull << (e->bit & 63);

@@ -502,6 +502,7 @@ struct vsig_db {
      * bit follows that chain's progress (st_ent[st_eoff[i]..st_eoff[i+1])). */
     uint64_t *live0;
     size_t live_words;
+    bool live_all; /* compiled with vs_prune_off: every bit stays set */
     uint32_t *st_eoff;
     struct vs_stent *st_ent;
 };
@@ -517,6 +518,10 @@ VS_HIDDEN size_t vs_teddy_scan(const uint8_t *t, const uint8_t *p, uint32_t r,
  * process. */
 VS_HIDDEN bool vs_have_avx2(void);
 VS_HIDDEN extern bool vs_teddy_off;
+/* Compile without the window filters and with every live bit set
+ * (group.c): the prefilter then works as before either existed; tests
+ * compare the two. */
+VS_HIDDEN extern bool vs_prune_off;
 
 /* pass512.c: the sampling pass of a hashed class of 3- or 4-byte grams
  * (classes 2 to 5) with AVX-512: the same positions as the scalar pass of
