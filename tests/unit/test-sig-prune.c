@@ -25,9 +25,19 @@ static uint32_t rnd(void)
     return (uint32_t)(xorshift64(&rs) >> 11);
 }
 
-static const char *const words[] = {"func", "wind", "docum", "tion", "init",
-                                    "exec", "ment", "ring", "data", "call",
-                                    "alloc", "free", "\x8b\x45\xfc\x89",
+static const char *const words[] = {"func",
+                                    "wind",
+                                    "docum",
+                                    "tion",
+                                    "init",
+                                    "exec",
+                                    "ment",
+                                    "ring",
+                                    "data",
+                                    "call",
+                                    "alloc",
+                                    "free",
+                                    "\x8b\x45\xfc\x89",
                                     "\x48\x89\xe5\x41"};
 #define NWORDS (sizeof words / sizeof words[0])
 
@@ -74,9 +84,8 @@ static size_t hex(char *out, const char *w)
         uint8_t b = (uint8_t)*w;
         /* Now and then a small set in the window: a letter either case. */
         if (b >= 'a' && b <= 'z' && rnd() % 8 == 0) {
-            o += (size_t)sprintf(out + o, "(%c%c|%c%c)", hd[b >> 4],
-                                 hd[b & 15], hd[(b - 32) >> 4],
-                                 hd[(b - 32) & 15]);
+            o += (size_t)sprintf(out + o, "(%c%c|%c%c)", hd[b >> 4], hd[b & 15],
+                                 hd[(b - 32) >> 4], hd[(b - 32) & 15]);
             continue;
         }
         out[o++] = hd[b >> 4];
