@@ -63,6 +63,8 @@ void vs_db_free(struct vsig_db *db)
     free(db->live0);
     free(db->st_eoff);
     free(db->st_ent);
+    free(db->sb_eoff);
+    free(db->sb_ent);
     free(db->fxw);
     free(db->lvls);
     free(db->lplans);

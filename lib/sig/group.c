@@ -364,14 +364,55 @@ static int build_wf(const struct vsig_db *db, struct vs_group *g)
     return 0;
 }
 
-/* The live index (struct vsig_db): entries of single-part signatures are
- * always live; the others as their chain's progress 0 makes them, and
- * listed under their chain state so that a change of progress can update
- * their bits.  The bits past a group's entries stay 0: candidate512()
- * reads four at a time. */
+/* One list of the live index: entries whose @key (a chain state or a
+ * subsignature; VS_NONE: not listed) is below @nkeys, grouped by it. */
+static int live_list(struct vsig_db *db, bool by_sub, size_t nkeys,
+                     uint32_t **eoff, struct vs_stent **ent)
+{
+    size_t n = 0;
+    *eoff = calloc(nkeys + 1, sizeof **eoff);
+    if (*eoff == NULL)
+        return -ENOMEM;
+    for (unsigned gi = 0; gi < db->ngroups; gi++)
+        for (size_t k = 0; k < db->groups[gi].nent; k++) {
+            const struct vs_gent *e = &db->groups[gi].ents[k];
+            uint32_t key = by_sub ? e->sub : e->state;
+            if (key != VS_NONE) {
+                (*eoff)[key + 1]++;
+                n++;
+            }
+        }
+    for (size_t i = 0; i < nkeys; i++)
+        (*eoff)[i + 1] += (*eoff)[i];
+    *ent = calloc(n ? n : 1, sizeof **ent);
+    uint32_t *fill = calloc(nkeys + 1, sizeof *fill);
+    if (*ent == NULL || fill == NULL) {
+        free(fill);
+        return -ENOMEM;
+    }
+    for (unsigned gi = 0; gi < db->ngroups; gi++) {
+        const struct vs_group *g = &db->groups[gi];
+        for (size_t k = 0; k < g->nent; k++) {
+            const struct vs_gent *e = &g->ents[k];
+            uint32_t key = by_sub ? e->sub : e->state;
+            if (key == VS_NONE)
+                continue;
+            (*ent)[(*eoff)[key] + fill[key]++] = (struct vs_stent){
+                (uint32_t)(g->lbase + k), e->state, e->sub, e->pidx, e->unb};
+        }
+    }
+    free(fill);
+    db->memory += (nkeys + 1) * sizeof **eoff + n * sizeof **ent;
+    return 0;
+}
+
+/* The live index (struct vsig_db): an entry is live in a fresh stream
+ * when it is of a single part or its chain's progress 0 lets it matter
+ * (no subsignature has matched yet).  The bits past a group's entries
+ * stay 0: candidate512() reads four at a time. */
 static int build_live(struct vsig_db *db)
 {
-    size_t bits = 0, n = 0;
+    size_t bits = 0;
     for (unsigned gi = 0; gi < db->ngroups; gi++) {
         db->groups[gi].lbase = (uint32_t)bits;
         bits += (db->groups[gi].nent + 3 + 63) / 64 * 64;
@@ -380,9 +421,10 @@ static int build_live(struct vsig_db *db)
         return -ENOMEM;
     db->live_words = bits / 64 + 1; /* an 8-byte load at any entry's byte */
     db->live0 = calloc(db->live_words, sizeof *db->live0);
-    db->st_eoff = calloc((size_t)db->nstate + 1, sizeof *db->st_eoff);
-    if (db->live0 == NULL || db->st_eoff == NULL)
+    if (db->live0 == NULL)
         return -ENOMEM;
+    db->memory += db->live_words * 8;
+    db->live_all = vs_prune_off;
     for (unsigned gi = 0; gi < db->ngroups; gi++) {
         const struct vs_group *g = &db->groups[gi];
         for (size_t k = 0; k < g->nent; k++) {
@@ -391,35 +433,11 @@ static int build_live(struct vsig_db *db)
             if (vs_prune_off || e->state == VS_NONE ||
                 vs_entry_live(e->pidx, e->unb, 0))
                 db->live0[b >> 6] |= 1ull << (b & 63);
-            if (e->state != VS_NONE) {
-                db->st_eoff[e->state + 1]++;
-                n++;
-            }
         }
     }
-    db->live_all = vs_prune_off;
-    for (uint32_t i = 0; i < db->nstate; i++)
-        db->st_eoff[i + 1] += db->st_eoff[i];
-    db->st_ent = calloc(n ? n : 1, sizeof *db->st_ent);
-    uint32_t *fill = calloc((size_t)db->nstate + 1, sizeof *fill);
-    if (db->st_ent == NULL || fill == NULL) {
-        free(fill);
-        return -ENOMEM;
-    }
-    for (unsigned gi = 0; gi < db->ngroups; gi++) {
-        const struct vs_group *g = &db->groups[gi];
-        for (size_t k = 0; k < g->nent; k++) {
-            const struct vs_gent *e = &g->ents[k];
-            if (e->state == VS_NONE)
-                continue;
-            db->st_ent[db->st_eoff[e->state] + fill[e->state]++] =
-                (struct vs_stent){(uint32_t)(g->lbase + k), e->pidx, e->unb};
-        }
-    }
-    free(fill);
-    db->memory += db->live_words * 8 + ((size_t)db->nstate + 1) * 4 +
-                  n * sizeof *db->st_ent;
-    return 0;
+    int r = live_list(db, false, db->nstate, &db->st_eoff, &db->st_ent);
+    return r < 0 ? r
+                 : live_list(db, true, db->st.nsubs, &db->sb_eoff, &db->sb_ent);
 }
 
 int vs_build_groups(struct vsig_db *db, const uint8_t *sgrp)

@@ -115,6 +115,8 @@ static void sub_matched(struct vsig_stream *s, uint32_t sub, uint64_t off,
         s->t_sub[s->nt_sub++] = sub;
     if (s->cnt[sub] < UINT32_MAX)
         s->cnt[sub]++;
+    if (!again)
+        vs_sub_live(s, sub); /* its repeats no longer matter, see group.c */
     s->loff[li] = off;
     s->lend[li] = end;
     /* Only a new subsignature can make '&' and '|' true: text repeats a
@@ -171,21 +173,39 @@ static bool start_range(const struct vsig_stream *s, const struct vs_msig *m,
     return true;
 }
 
+/* The live bits of the entries in @e[0, n) from the stream's state. */
+static void set_live(struct vsig_stream *s, const struct vs_stent *e,
+                     uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++, e++) {
+        bool live = (e->sub == VS_NONE || s->cnt[e->sub] == 0) &&
+                    (e->state == VS_NONE ||
+                     vs_entry_live(e->pidx, e->unb, s->prog[e->state]));
+        uint64_t b = 1ull << (e->bit & 63);
+        if (live)
+            s->live[e->bit >> 6] |= b;
+        else
+            s->live[e->bit >> 6] &= ~b;
+    }
+}
+
 void vs_set_prog(struct vsig_stream *s, uint32_t state, uint16_t v)
 {
     const struct vsig_db *db = s->db;
 
     s->prog[state] = v;
-    if (db->live_all)
-        return;
-    for (uint32_t i = db->st_eoff[state]; i < db->st_eoff[state + 1]; i++) {
-        const struct vs_stent *e = &db->st_ent[i];
-        uint64_t b = 1ull << (e->bit & 63);
-        if (vs_entry_live(e->pidx, e->unb, v))
-            s->live[e->bit >> 6] |= b;
-        else
-            s->live[e->bit >> 6] &= ~b;
-    }
+    if (!db->live_all)
+        set_live(s, db->st_ent + db->st_eoff[state],
+                 db->st_eoff[state + 1] - db->st_eoff[state]);
+}
+
+void vs_sub_live(struct vsig_stream *s, uint32_t sub)
+{
+    const struct vsig_db *db = s->db;
+
+    if (!db->live_all)
+        set_live(s, db->sb_ent + db->sb_eoff[sub],
+                 db->sb_eoff[sub + 1] - db->sb_eoff[sub]);
 }
 
 void vs_on_anchor(struct vsig_stream *s, const struct vs_win *w, uint32_t si,

@@ -65,6 +65,8 @@ VS_HIDDEN void vs_process(struct vsig_stream *s, const struct vs_win *w,
 /* match.c */
 /* Set chain @state's progress to @v and its entries' live bits. */
 VS_HIDDEN void vs_set_prog(struct vsig_stream *s, uint32_t state, uint16_t v);
+/* The live bits of subsignature @sub's entries after its count changed. */
+VS_HIDDEN void vs_sub_live(struct vsig_stream *s, uint32_t sub);
 /* Report a match of signature @sig; false once the stream is stopped. */
 VS_HIDDEN bool vs_emit(struct vsig_stream *s, uint32_t sig, uint64_t off,
                        uint64_t end);

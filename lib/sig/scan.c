@@ -257,8 +257,10 @@ static void stream_clear(struct vsig_stream *s)
         vs_set_prog(s, s->t_state[i], 0);
         s->touched[s->t_state[i]] = 0;
     }
-    for (size_t i = 0; i < s->nt_sub; i++)
+    for (size_t i = 0; i < s->nt_sub; i++) {
         s->cnt[s->t_sub[i]] = 0;
+        vs_sub_live(s, s->t_sub[i]); /* after the chains: both decide */
+    }
     for (size_t i = 0; i < s->nt_ldb; i++)
         s->ldone[s->t_ldb[i]] = 0;
     for (size_t i = 0; i < s->nt_mm; i++)

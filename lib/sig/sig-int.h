@@ -447,11 +447,13 @@ static inline void vs_probes(unsigned g, uint64_t x, uint64_t mul,
     }
 }
 
-/* A table entry of a multi-part signature, listed under its chain state
- * (struct vsig_db's live index): its bit in a stream's live bitmap and
- * what decides whether the chain's progress lets it matter. */
+/* A table entry whose hits may stop mattering in a stream, listed under
+ * its chain state and under its subsignature (struct vsig_db's live
+ * index): its bit in a stream's live bitmap and what decides it. */
 struct vs_stent {
     uint32_t bit;
+    uint32_t state; /* chain state, VS_NONE: a single part */
+    uint32_t sub;   /* as struct vs_gent's sub */
     uint16_t pidx;
     uint8_t unb;
 };
@@ -498,13 +500,14 @@ struct vsig_db {
     size_t nanchors;
     size_t memory;
     /* The live bitmap (a bit per gram-table entry, groups at their lbase):
-     * its value in a fresh stream, and per chain state the entries whose
-     * bit follows that chain's progress (st_ent[st_eoff[i]..st_eoff[i+1])). */
+     * its value in a fresh stream; per chain state the entries whose bit
+     * follows that chain's progress (st_ent[st_eoff[i]..st_eoff[i+1])),
+     * and per subsignature those whose bit clears once it matched (sb_). */
     uint64_t *live0;
     size_t live_words;
     bool live_all; /* compiled with vs_prune_off: every bit stays set */
-    uint32_t *st_eoff;
-    struct vs_stent *st_ent;
+    uint32_t *st_eoff, *sb_eoff;
+    struct vs_stent *st_ent, *sb_ent;
 };
 
 /* teddy.c: the nibble tables of group @g if it qualifies (0 or -ENOMEM),
