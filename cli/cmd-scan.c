@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "scan-file.h"
 #include "vigil/sig.h"
 #include "vigil/sigdb.h"
 
@@ -33,6 +34,7 @@ struct scan {
     uint8_t *buf;
     const char *path; /* object being scanned */
     bool found;
+    int feed_r; /* vsig_stream_feed() of the last piece */
     unsigned long files, infected, errors, diag_errors;
     uint64_t bytes;
     size_t nsig;              /* signatures loaded */
@@ -173,6 +175,15 @@ static int on_match(void *opaque, const struct vsig_match *m)
     return sc->all_match ? VSIG_MUTE : VSIG_STOP;
 }
 
+/* scan_file_feed's callback: the library's result is kept in feed_r. */
+static int feed_piece(void *opaque, const uint8_t *p, size_t n)
+{
+    struct scan *sc = opaque;
+
+    sc->feed_r = vsig_stream_feed(sc->stream, p, n);
+    return sc->feed_r != 0;
+}
+
 static void scan_fd(struct scan *sc, int fd, const char *shown, uint64_t size)
 {
     struct vsig_stream_opts o = {
@@ -187,34 +198,19 @@ static void scan_fd(struct scan *sc, int fd, const char *shown, uint64_t size)
         return;
     }
     uint64_t got = 0;
-    for (;;) {
-        ssize_t n = read(fd, sc->buf, sc->feed);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            cli_error("%s: %s", shown, strerror(errno));
-            sc->errors++;
-            return;
-        }
-        if (n == 0)
-            break;
-        if (size != VSIG_SIZE_UNKNOWN && got + (uint64_t)n > size) {
-            /* The file grew while we read it: scan what was declared. */
-            n = (ssize_t)(size - got);
-            if (n == 0)
-                break;
-        }
-        got += (uint64_t)n;
-        r = vsig_stream_feed(sc->stream, sc->buf, (size_t)n);
-        if (r != 0)
-            break;
-    }
-    if (r == 0 && size != VSIG_SIZE_UNKNOWN && got != size) {
-        /* Shrank while reading: rescan as unknown size. */
+    sc->feed_r = 0;
+    r = scan_file_feed(fd, size, sc->buf, sc->feed, feed_piece, sc, &got);
+    if (r == -ESTALE) {
         cli_error("%s: file changed while scanning", shown);
         sc->errors++;
         return;
     }
+    if (r < 0) {
+        cli_error("%s: %s", shown, strerror(-r));
+        sc->errors++;
+        return;
+    }
+    r = sc->feed_r;
     if (r == 0)
         r = vsig_stream_end(sc->stream);
     if (r < 0) {

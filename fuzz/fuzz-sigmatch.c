@@ -11,7 +11,8 @@
  * first stage (vs_teddy_off) must match the same signatures (the stage
  * moves anchors, which can move where a multi-part match starts).  Streams
  * with and without the AVX-512 sampling pass (vs_pass512_off) must report
- * exactly the same matches. */
+ * exactly the same matches, and so must a database compiled without the
+ * window filters and the live bits (vs_prune_off), whole and in pieces. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     b = run(simd, u, un, un);
     if (a.n != b.n || a.sum != b.sum || a.sigs != b.sigs)
         abort();
+    vs_prune_off = true;
+    struct vsig_db *unpruned = load(name, data, dblen, 256);
+    vs_prune_off = false;
+    if (unpruned == NULL)
+        abort();
+    a = run(unpruned, u, un, un);
+    b = run(simd, u, un, 1 + un / 3);
+    if (a.n != b.n || a.sum != b.sum || a.sigs != b.sigs)
+        abort();
+    vsig_db_unref(unpruned);
     vsig_db_unref(plain);
     vsig_db_unref(simd);
     return 0;

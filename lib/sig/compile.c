@@ -56,9 +56,15 @@ void vs_db_free(struct vsig_db *db)
         free(db->groups[i].boff);
         free(db->groups[i].ents);
         free(db->groups[i].pk);
+        free(db->groups[i].wf);
         free(db->groups[i].teddy);
     }
     free(db->eof_msigs);
+    free(db->live0);
+    free(db->st_eoff);
+    free(db->st_ent);
+    free(db->sb_eoff);
+    free(db->sb_ent);
     free(db->fxw);
     free(db->lvls);
     free(db->lplans);

@@ -304,6 +304,142 @@ static int add_anchor_grams(const struct vsig_db *db, uint32_t si, int gi,
     return 0;
 }
 
+/* The window filter of group @g (struct vs_group), when its windows are
+ * short enough and have few variants; 0 without it too. */
+bool vs_prune_off;
+
+static int build_wf(const struct vsig_db *db, struct vs_group *g)
+{
+    if (vs_prune_off || g->S < 2 || g->A > 8 || g->nent == 0)
+        return 0;
+    g->wfbits = ceil_log2((uint64_t)g->nent * 32);
+    if (g->wfbits < 12)
+        g->wfbits = 12;
+    if (g->wfbits > 24)
+        g->wfbits = 24;
+    g->wf = calloc(((size_t)1 << g->wfbits) / 64, sizeof *g->wf);
+    if (g->wf == NULL)
+        return -ENOMEM;
+    for (size_t k = 0; k < g->nent; k++) {
+        const struct vs_seg *seg = &db->segs[g->ents[k].ref >> 5];
+        const struct vs_tok *t = db->toks + seg->tok + seg->atok;
+        uint8_t opts[8][4];
+        unsigned nopt[8], idx[8] = {0}, variants = 1;
+        bool ok = seg->alen == g->A;
+        for (uint32_t q = 0; q < g->A && ok; q++) {
+            const struct vs_tok *x = &t[q];
+            nopt[q] = 0;
+            if (x->arg == VS_NONE) {
+                ok = x->mask == 0xff;
+                opts[q][nopt[q]++] = x->val;
+            } else {
+                for (unsigned bv = 0; bv < 256 && ok; bv++)
+                    if (vs_set_has(&db->st.sets[x->arg], (uint8_t)bv)) {
+                        ok = nopt[q] < 4;
+                        if (ok)
+                            opts[q][nopt[q]++] = (uint8_t)bv;
+                    }
+            }
+            variants *= nopt[q];
+            ok = ok && variants <= 64;
+        }
+        if (!ok) { /* not a window of small sets: no filter at all */
+            free(g->wf);
+            g->wf = NULL;
+            return 0;
+        }
+        for (;;) {
+            uint64_t x = 0;
+            for (uint32_t q = 0; q < g->A; q++)
+                x |= (uint64_t)opts[q][idx[q]] << (8 * q);
+            uint64_t h = (x * VS_WFMUL) >> (64 - g->wfbits);
+            g->wf[h >> 6] |= 1ull << (h & 63);
+            uint32_t q = 0;
+            while (q < g->A && ++idx[q] == nopt[q])
+                idx[q++] = 0;
+            if (q == g->A)
+                break;
+        }
+    }
+    return 0;
+}
+
+/* One list of the live index: entries whose @key (a chain state or a
+ * subsignature; VS_NONE: not listed) is below @nkeys, grouped by it. */
+static int live_list(struct vsig_db *db, bool by_sub, size_t nkeys,
+                     uint32_t **eoff, struct vs_stent **ent)
+{
+    size_t n = 0;
+    *eoff = calloc(nkeys + 1, sizeof **eoff);
+    if (*eoff == NULL)
+        return -ENOMEM;
+    for (unsigned gi = 0; gi < db->ngroups; gi++)
+        for (size_t k = 0; k < db->groups[gi].nent; k++) {
+            const struct vs_gent *e = &db->groups[gi].ents[k];
+            uint32_t key = by_sub ? e->sub : e->state;
+            if (key != VS_NONE) {
+                (*eoff)[key + 1]++;
+                n++;
+            }
+        }
+    for (size_t i = 0; i < nkeys; i++)
+        (*eoff)[i + 1] += (*eoff)[i];
+    *ent = calloc(n ? n : 1, sizeof **ent);
+    uint32_t *fill = calloc(nkeys + 1, sizeof *fill);
+    if (*ent == NULL || fill == NULL) {
+        free(fill);
+        return -ENOMEM;
+    }
+    for (unsigned gi = 0; gi < db->ngroups; gi++) {
+        const struct vs_group *g = &db->groups[gi];
+        for (size_t k = 0; k < g->nent; k++) {
+            const struct vs_gent *e = &g->ents[k];
+            uint32_t key = by_sub ? e->sub : e->state;
+            if (key == VS_NONE)
+                continue;
+            (*ent)[(*eoff)[key] + fill[key]++] = (struct vs_stent){
+                (uint32_t)(g->lbase + k), e->state, e->sub, e->pidx, e->unb};
+        }
+    }
+    free(fill);
+    db->memory += (nkeys + 1) * sizeof **eoff + n * sizeof **ent;
+    return 0;
+}
+
+/* The live index (struct vsig_db): an entry is live in a fresh stream
+ * when it is of a single part or its chain's progress 0 lets it matter
+ * (no subsignature has matched yet).  The bits past a group's entries
+ * stay 0: candidate512() reads four at a time. */
+static int build_live(struct vsig_db *db)
+{
+    size_t bits = 0;
+    for (unsigned gi = 0; gi < db->ngroups; gi++) {
+        db->groups[gi].lbase = (uint32_t)bits;
+        bits += (db->groups[gi].nent + 3 + 63) / 64 * 64;
+    }
+    if (bits > UINT32_MAX)
+        return -ENOMEM;
+    db->live_words = bits / 64 + 1; /* an 8-byte load at any entry's byte */
+    db->live0 = calloc(db->live_words, sizeof *db->live0);
+    if (db->live0 == NULL)
+        return -ENOMEM;
+    db->memory += db->live_words * 8;
+    db->live_all = vs_prune_off;
+    for (unsigned gi = 0; gi < db->ngroups; gi++) {
+        const struct vs_group *g = &db->groups[gi];
+        for (size_t k = 0; k < g->nent; k++) {
+            const struct vs_gent *e = &g->ents[k];
+            size_t b = g->lbase + k;
+            if (vs_prune_off || e->state == VS_NONE ||
+                vs_entry_live(e->pidx, e->unb, 0))
+                db->live0[b >> 6] |= 1ull << (b & 63);
+        }
+    }
+    int r = live_list(db, false, db->nstate, &db->st_eoff, &db->st_ent);
+    return r < 0 ? r
+                 : live_list(db, true, db->st.nsubs, &db->sb_eoff, &db->sb_ent);
+}
+
 int vs_build_groups(struct vsig_db *db, const uint8_t *sgrp)
 {
     struct segcheck *checks =
@@ -332,6 +468,10 @@ int vs_build_groups(struct vsig_db *db, const uint8_t *sgrp)
             if ((r = build_group(g, ents, n)) == 0) {
                 fill_checks(checks, g);
                 r = fill_pk(db, g);
+                if (r == 0)
+                    r = build_wf(db, g);
+                if (r == 0 && g->wf)
+                    db->memory += ((size_t)1 << g->wfbits) / 8;
                 if (r == 0 && vs_have_avx2())
                     r = vs_teddy_build(g);
                 db->memory +=
@@ -343,5 +483,5 @@ int vs_build_groups(struct vsig_db *db, const uint8_t *sgrp)
         free(ents);
     }
     free(checks);
-    return r;
+    return r < 0 ? r : build_live(db);
 }

@@ -115,6 +115,8 @@ static void sub_matched(struct vsig_stream *s, uint32_t sub, uint64_t off,
         s->t_sub[s->nt_sub++] = sub;
     if (s->cnt[sub] < UINT32_MAX)
         s->cnt[sub]++;
+    if (!again)
+        vs_sub_live(s, sub); /* its repeats no longer matter, see group.c */
     s->loff[li] = off;
     s->lend[li] = end;
     /* Only a new subsignature can make '&' and '|' true: text repeats a
@@ -171,6 +173,41 @@ static bool start_range(const struct vsig_stream *s, const struct vs_msig *m,
     return true;
 }
 
+/* The live bits of the entries in @e[0, n) from the stream's state. */
+static void set_live(struct vsig_stream *s, const struct vs_stent *e,
+                     uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++, e++) {
+        bool live = (e->sub == VS_NONE || s->cnt[e->sub] == 0) &&
+                    (e->state == VS_NONE ||
+                     vs_entry_live(e->pidx, e->unb, s->prog[e->state]));
+        uint64_t b = 1ull << (e->bit & 63);
+        if (live)
+            s->live[e->bit >> 6] |= b;
+        else
+            s->live[e->bit >> 6] &= ~b;
+    }
+}
+
+void vs_set_prog(struct vsig_stream *s, uint32_t state, uint16_t v)
+{
+    const struct vsig_db *db = s->db;
+
+    s->prog[state] = v;
+    if (!db->live_all)
+        set_live(s, db->st_ent + db->st_eoff[state],
+                 db->st_eoff[state + 1] - db->st_eoff[state]);
+}
+
+void vs_sub_live(struct vsig_stream *s, uint32_t sub)
+{
+    const struct vsig_db *db = s->db;
+
+    if (!db->live_all)
+        set_live(s, db->sb_ent + db->sb_eoff[sub],
+                 db->sb_eoff[sub + 1] - db->sb_eoff[sub]);
+}
+
 void vs_on_anchor(struct vsig_stream *s, const struct vs_win *w, uint32_t si,
                   uint64_t a)
 {
@@ -212,7 +249,7 @@ void vs_on_anchor(struct vsig_stream *s, const struct vs_win *w, uint32_t si,
             s->touched[m->state] = 1;
             s->t_state[s->nt_state++] = m->state;
         }
-        s->prog[m->state] = 1;
+        vs_set_prog(s, m->state, 1);
         s->first[m->state] = st;
         s->last[m->state] = r.emin;
         return;
@@ -228,15 +265,15 @@ void vs_on_anchor(struct vsig_stream *s, const struct vs_win *w, uint32_t si,
         return;
     if (found == 0) {
         if (r.smin > hi)
-            s->prog[m->state] = 0; /* too far: start over */
+            vs_set_prog(s, m->state, 0); /* too far: start over */
         return;
     }
     if (k + 1 < m->nseg) {
-        s->prog[m->state] = (uint16_t)(k + 1);
+        vs_set_prog(s, m->state, (uint16_t)(k + 1));
         s->last[m->state] = r.emin;
         return;
     }
-    s->prog[m->state] = 0;
+    vs_set_prog(s, m->state, 0);
     msig_matched(s, m, s->first[m->state], r.emin);
 }
 

@@ -122,6 +122,24 @@ static size_t scan_group(const struct vsig_stream *s, const struct vs_group *g,
         (uint32_t)(j - from), (uint32_t)(to - from), out);
 }
 
+/* May a window of the group's anchors start at one of the S places that
+ * put the gram at @j inside it?  Windows that do not fit in the data, or
+ * whose 8-byte load would not, are not ruled out here. */
+static inline bool window_may(const struct vs_group *g, const struct vs_win *w,
+                              uint64_t j)
+{
+    uint64_t keep = g->A >= 8 ? ~0ull : (1ull << (8 * g->A)) - 1;
+    for (unsigned o = 0; o < g->S; o++) {
+        if (j < w->lo + o || j - o + 8 > w->hi)
+            return true;
+        uint64_t x = vs_load64(w->buf + (j - o - w->base)) & keep;
+        uint64_t h = (x * VS_WFMUL) >> (64 - g->wfbits);
+        if ((g->wf[h >> 6] >> (h & 63)) & 1)
+            return true;
+    }
+    return false;
+}
+
 /* A block's candidates of one group that pass the second bloom probe, in
  * place, with their gram table entries prefetched.  Looking them up one by
  * one in candidate() took a cache miss on the bucket, then another on its
@@ -144,6 +162,8 @@ static size_t sift(const struct vs_group *g, const struct vs_win *w,
             if (!((g->bloom[h2 >> 6] >> (h2 & 63)) & 1))
                 continue;
         }
+        if (g->wf && !window_may(g, w, blk + c[i]))
+            continue;
         __builtin_prefetch(&g->boff[(x * VS_HASHMUL) >> (64 - g->bbits)]);
         c[m++] = c[i];
     }
@@ -164,15 +184,6 @@ static inline void entry_hit(struct vsig_stream *s, const struct vs_win *w,
     uint32_t ref = e->ref, o = ref & 31;
     if (j < o || (e->sub != VS_NONE && s->cnt[e->sub]))
         return;
-    /* vs_on_anchor()'s tests of the chain's progress: a later part only
-     * continues the chain at its index; a first part is not needed once
-     * the chain started, unless the next gap is bounded and nothing
-     * followed yet. */
-    if (e->state != VS_NONE) {
-        uint16_t pr = s->prog[e->state];
-        if (e->pidx ? pr != e->pidx : pr != 0 && (e->unb || pr > 1))
-            return;
-    }
     /* The check regions lie in the part, but near the start or the
      * end of the object the part may not fit: verify() decides. */
     uint64_t a = j - o;
@@ -202,7 +213,7 @@ static void candidate(struct vsig_stream *s, const struct vs_win *w,
         /* The pre-check word holds the gram: no gram compare needed. */
         uint64_t d = vs_load64(w->buf + (j - back - w->base));
         for (uint32_t k = k0; k < k1; k++) {
-            if ((d & g->pk[k].m) != g->pk[k].v)
+            if ((d & g->pk[k].m) != g->pk[k].v || !bit(s->live, g->lbase + k))
                 continue;
             entry_hit(s, w, &g->ents[k], j);
             if (s->stopped)
@@ -211,7 +222,7 @@ static void candidate(struct vsig_stream *s, const struct vs_win *w,
         return;
     }
     for (uint32_t k = k0; k < k1; k++) {
-        if (g->ents[k].gram != x)
+        if (g->ents[k].gram != x || !bit(s->live, g->lbase + k))
             continue;
         entry_hit(s, w, &g->ents[k], j);
         if (s->stopped)
@@ -220,6 +231,17 @@ static void candidate(struct vsig_stream *s, const struct vs_win *w,
 }
 
 #if defined(__x86_64__)
+/* The live bits of entries lb..lb+3 as the odd lanes of a compare mask
+ * (the bitmap has a word of padding for the 8-byte load). */
+static inline unsigned live4(const struct vsig_stream *s, uint32_t lb)
+{
+    static const uint8_t odd_lanes[16] = {0x00, 0x02, 0x08, 0x0a, 0x20, 0x22,
+                                          0x28, 0x2a, 0x80, 0x82, 0x88, 0x8a,
+                                          0xa0, 0xa2, 0xa8, 0xaa};
+    uint64_t w = vs_load64((const uint8_t *)s->live + (lb >> 3));
+    return odd_lanes[(w >> (lb & 7)) & 15];
+}
+
 /* candidate() with the pre-check words compared four at a time (AVX-512).
  * A candidate walks about five entries of its bucket (10,000 mixed
  * signatures: 5.2 M entries for 1.1 M candidates, 4.5 M of them with the
@@ -248,14 +270,21 @@ candidate512(struct vsig_stream *s, const struct vs_win *w,
         __m512i vm = _mm512_loadu_si512((const void *)&g->pk[k]);
         __m512i dm = _mm512_and_si512(d, vm);
         __m512i v = _mm512_shuffle_epi32(vm, _MM_PERM_BADC);
-        unsigned live =
+        unsigned lanes =
             k1 - k >= 4 ? 0xaa : 0xaa & ((1u << (2 * (k1 - k))) - 1);
-        unsigned bits = _mm512_mask_cmpeq_epi64_mask((__mmask8)live, dm, v);
+        unsigned eq = _mm512_mask_cmpeq_epi64_mask((__mmask8)lanes, dm, v);
+        if (!eq)
+            continue;
+        uint32_t lb = g->lbase + k;
+        unsigned bits = eq & live4(s, lb);
         while (bits) {
-            entry_hit(s, w, &g->ents[k + (_tzcnt_u32(bits) >> 1)], j);
+            unsigned i = _tzcnt_u32(bits);
+            entry_hit(s, w, &g->ents[k + (i >> 1)], j);
             if (s->stopped)
                 return;
-            bits &= bits - 1;
+            /* The hit may have moved a chain: the later entries' bits
+             * again, as candidate() tests each when it gets to it. */
+            bits = eq & live4(s, lb) & ~((2u << i) - 1);
         }
     }
 }

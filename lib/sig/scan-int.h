@@ -29,8 +29,11 @@ struct vsig_stream {
     uint32_t *cand[VS_NGROUPS];
     size_t ncand[VS_NGROUPS];
 
-    /* Chains of multi-part signatures. */
+    /* Chains of multi-part signatures: progress, changed only through
+     * vs_set_prog(), which keeps the live bitmap in step (a bit per gram
+     * table entry: may its hits matter now?). */
     uint16_t *prog;
+    uint64_t *live;
     uint64_t *first, *last;
     uint8_t *touched; /* state listed in t_state */
     /* Logical signatures. */
@@ -60,6 +63,10 @@ VS_HIDDEN void vs_process(struct vsig_stream *s, const struct vs_win *w,
                           uint64_t from, uint64_t to, bool final);
 
 /* match.c */
+/* Set chain @state's progress to @v and its entries' live bits. */
+VS_HIDDEN void vs_set_prog(struct vsig_stream *s, uint32_t state, uint16_t v);
+/* The live bits of subsignature @sub's entries after its count changed. */
+VS_HIDDEN void vs_sub_live(struct vsig_stream *s, uint32_t sub);
 /* Report a match of signature @sig; false once the stream is stopped. */
 VS_HIDDEN bool vs_emit(struct vsig_stream *s, uint32_t sig, uint64_t off,
                        uint64_t end);

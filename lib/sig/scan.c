@@ -149,6 +149,7 @@ static void stream_release(struct vsig_stream *s)
     for (int i = 0; i < VS_NGROUPS; i++)
         free(s->cand[i]);
     free(s->prog);
+    free(s->live);
     free(s->first);
     free(s->last);
     free(s->touched);
@@ -209,6 +210,9 @@ static int stream_alloc(struct vsig_stream *s, struct vsig_db *db)
     for (int i = 0; i < VS_NGROUPS; i++)
         s->cand[i] = zalloc(BLOCK + 1, sizeof(uint32_t), &tot);
     s->prog = zalloc(db->nstate, sizeof *s->prog, &tot);
+    s->live = zalloc(db->live_words, sizeof *s->live, &tot);
+    if (s->live)
+        memcpy(s->live, db->live0, db->live_words * sizeof *s->live);
     s->first = zalloc(db->nstate, sizeof *s->first, &tot);
     s->last = zalloc(db->nstate, sizeof *s->last, &tot);
     s->touched = zalloc(db->nstate, 1, &tot);
@@ -230,10 +234,10 @@ static int stream_alloc(struct vsig_stream *s, struct vsig_db *db)
         return -ENOMEM;
     s->sc.a = zalloc(6 * nw, sizeof(uint64_t), &tot);
     s->hc = zalloc(1, vs_hashctx_size(), &tot);
-    if (!s->win || !s->prog || !s->first || !s->last || !s->touched ||
-        !s->cnt || !s->ldone || !s->loff || !s->lend || !s->mmute ||
-        !s->smute || !s->t_state || !s->t_sub || !s->t_ldb || !s->t_mm ||
-        !s->t_sm || !s->sc.a || !s->hc)
+    if (!s->win || !s->prog || !s->live || !s->first || !s->last ||
+        !s->touched || !s->cnt || !s->ldone || !s->loff || !s->lend ||
+        !s->mmute || !s->smute || !s->t_state || !s->t_sub || !s->t_ldb ||
+        !s->t_mm || !s->t_sm || !s->sc.a || !s->hc)
         return -ENOMEM;
     for (int i = 0; i < VS_NGROUPS; i++)
         if (!s->cand[i])
@@ -250,11 +254,13 @@ static int stream_alloc(struct vsig_stream *s, struct vsig_db *db)
 static void stream_clear(struct vsig_stream *s)
 {
     for (size_t i = 0; i < s->nt_state; i++) {
-        s->prog[s->t_state[i]] = 0;
+        vs_set_prog(s, s->t_state[i], 0);
         s->touched[s->t_state[i]] = 0;
     }
-    for (size_t i = 0; i < s->nt_sub; i++)
+    for (size_t i = 0; i < s->nt_sub; i++) {
         s->cnt[s->t_sub[i]] = 0;
+        vs_sub_live(s, s->t_sub[i]); /* after the chains: both decide */
+    }
     for (size_t i = 0; i < s->nt_ldb; i++)
         s->ldone[s->t_ldb[i]] = 0;
     for (size_t i = 0; i < s->nt_mm; i++)
@@ -388,10 +394,10 @@ void vsig_db_stats(const struct vsig_db *db, struct vsig_db_stats *st)
     size_t keep = (size_t)db->lb + db->lf;
     if (keep < db->eof_reach)
         keep = db->eof_reach;
-    v.stream_memory = 2 * keep + VS_NGROUPS * BLOCK * 4 + db->nstate * 22 +
-                      db->st.nsubs * 8 + db->st.nldbs * 21 +
-                      db->st.nmsigs / 8 * 5 + db->st.nsigs / 8 * 5 +
-                      (db->max_span / 64 + 2) * 48 + db->nlin * 8;
+    v.stream_memory =
+        2 * keep + VS_NGROUPS * BLOCK * 4 + db->nstate * 22 + db->st.nsubs * 8 +
+        db->st.nldbs * 21 + db->st.nmsigs / 8 * 5 + db->st.nsigs / 8 * 5 +
+        (db->max_span / 64 + 2) * 48 + db->nlin * 8 + db->live_words * 8;
     memcpy(st, &v, n);
 }
 

@@ -367,6 +367,7 @@ struct vs_pk {
 struct vs_group {
     uint8_t g, S, A;
     uint8_t cls;    /* index in VS_CLASSES */
+    uint32_t lbase; /* bit of entry 0 in a stream's live bitmap */
     uint64_t mul;   /* hash multiplier of the bloom filter */
     uint32_t mbits; /* log2 of bloom bits */
     uint64_t *bloom;
@@ -382,6 +383,13 @@ struct vs_group {
      * gram hit. */
     struct vs_pk *pk;
     size_t nent;
+    /* Windows of A <= 8 bytes with S > 1: a bit per hashed window (every
+     * variant of each anchor's A bytes), probed at the S places a window
+     * holding the sampled gram can start.  A gram hit whose windows are all
+     * absent cannot be an anchor: it is dropped before the table (a common
+     * 3-byte gram is mostly the start of some other word).  NULL: none. */
+    uint64_t *wf;
+    uint32_t wfbits;
     /* Class 5 with at most VS_TEDDY_MAX grams: nibble tables of the SIMD
      * first stage (teddy.c); NULL: the scalar pass. */
     uint8_t *teddy;
@@ -389,6 +397,8 @@ struct vs_group {
 /* How far before the sampled position the pre-check word starts: two
  * bytes of context before a short gram, none before an 8-byte one. */
 #define VS_PK_BACK(g) ((g) >= 8 ? 0u : 2u)
+/* The window filter's hash: its top wfbits bits of the window's product. */
+#define VS_WFMUL 0xC2B2AE3D27D4EB4Full
 
 /* Anchor classes (index, A, g, S): anchors of A bytes found by sampling one
  * g-byte gram every S positions (A = S + g - 1).  Short grams (g <= 2) index
@@ -437,6 +447,27 @@ static inline void vs_probes(unsigned g, uint64_t x, uint64_t mul,
     }
 }
 
+/* A table entry whose hits may stop mattering in a stream, listed under
+ * its chain state and under its subsignature (struct vsig_db's live
+ * index): its bit in a stream's live bitmap and what decides it. */
+struct vs_stent {
+    uint32_t bit;
+    uint32_t state; /* chain state, VS_NONE: a single part */
+    uint32_t sub;   /* as struct vs_gent's sub */
+    uint16_t pidx;
+    uint8_t unb;
+};
+
+/* Can a hit of an entry of part @pidx matter while its chain's progress
+ * is @pr?  A later part only continues the chain at its index; a first
+ * part is not needed once the chain started, unless the next gap is
+ * bounded (@unb false) and nothing followed yet.  vs_on_anchor() decides
+ * the same. */
+static inline bool vs_entry_live(uint16_t pidx, uint8_t unb, uint16_t pr)
+{
+    return pidx ? pr == pidx : pr == 0 || (!unb && pr <= 1);
+}
+
 struct vsig_db {
     long refs;
     struct vs_store st; /* names, sigs, msigs, sets, pool, ldbs, hashes */
@@ -468,6 +499,15 @@ struct vsig_db {
     struct vs_set fill_ok; /* bytes v such that some anchor fits in v v v.. */
     size_t nanchors;
     size_t memory;
+    /* The live bitmap (a bit per gram-table entry, groups at their lbase):
+     * its value in a fresh stream; per chain state the entries whose bit
+     * follows that chain's progress (st_ent[st_eoff[i]..st_eoff[i+1])),
+     * and per subsignature those whose bit clears once it matched (sb_). */
+    uint64_t *live0;
+    size_t live_words;
+    bool live_all; /* compiled with vs_prune_off: every bit stays set */
+    uint32_t *st_eoff, *sb_eoff;
+    struct vs_stent *st_ent, *sb_ent;
 };
 
 /* teddy.c: the nibble tables of group @g if it qualifies (0 or -ENOMEM),
@@ -481,6 +521,10 @@ VS_HIDDEN size_t vs_teddy_scan(const uint8_t *t, const uint8_t *p, uint32_t r,
  * process. */
 VS_HIDDEN bool vs_have_avx2(void);
 VS_HIDDEN extern bool vs_teddy_off;
+/* Compile without the window filters and with every live bit set
+ * (group.c): the prefilter then works as before either existed; tests
+ * compare the two. */
+VS_HIDDEN extern bool vs_prune_off;
 
 /* pass512.c: the sampling pass of a hashed class of 3- or 4-byte grams
  * (classes 2 to 5) with AVX-512: the same positions as the scalar pass of
