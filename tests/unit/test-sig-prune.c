@@ -18,6 +18,7 @@
 #include "xorshift.h"
 #include "sig/sig-int.h"
 #include "vigil/sig.h"
+#include "sighits.h"
 
 static uint64_t rs = 0x2545f4914f6cdd1dull;
 
@@ -42,24 +43,6 @@ static const char *const words[] = {"func",
                                     "\x48\x89\xe5\x41"};
 #define NWORDS (sizeof words / sizeof words[0])
 
-struct hit {
-    uint32_t sig;
-    uint64_t off, end;
-};
-
-struct hits {
-    struct hit h[4096];
-    size_t n;
-};
-
-static int on_match(void *opaque, const struct vsig_match *m)
-{
-    struct hits *hs = opaque;
-    if (hs->n < sizeof hs->h / sizeof hs->h[0])
-        hs->h[hs->n++] = (struct hit){m->sig, m->offset, m->end};
-    return VSIG_CONTINUE;
-}
-
 /* The matches of @d in pieces of @piece bytes; with @again, the stream
  * first scans @d whole and is reset, so that what the first object left
  * (chains, counts, live bits) must not change the second's matches. */
@@ -68,7 +51,7 @@ static void scan(struct vsig_db *db, const uint8_t *d, size_t n, size_t piece,
 {
     struct vsig_stream *s;
     hs->n = 0;
-    if (vsig_stream_new(&s, db, NULL, on_match, hs) < 0)
+    if (vsig_stream_new(&s, db, NULL, hits_collect, hs) < 0)
         abort();
     if (again) {
         if (vsig_stream_feed(s, d, n) < 0 || vsig_stream_end(s) < 0 ||

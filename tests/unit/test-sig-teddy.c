@@ -16,6 +16,7 @@
 #include "xorshift.h"
 #include "sig/sig-int.h"
 #include "vigil/sig.h"
+#include "sighits.h"
 
 static uint64_t rs = 0x9e3779b97f4a7c15ull;
 
@@ -98,43 +99,6 @@ static void test_scan(unsigned ngrams, unsigned rounds)
           "SIMD pass, %u entries: %u possible starts found, %u missed, %u "
           "positions differ from the byte-wise tables",
           ngrams, starts, missed, differ);
-}
-
-struct hit {
-    uint32_t sig;
-    uint64_t off, end;
-};
-
-struct hits {
-    struct hit h[4096];
-    size_t n;
-};
-
-static int collect(void *opaque, const struct vsig_match *m)
-{
-    struct hits *h = opaque;
-    if (h->n < sizeof h->h / sizeof h->h[0]) {
-        h->h[h->n].sig = m->sig;
-        h->h[h->n].off = m->offset;
-        h->h[h->n].end = m->end;
-        h->n++;
-    }
-    return VSIG_CONTINUE;
-}
-
-static void scan(struct vsig_db *db, const uint8_t *d, size_t n, size_t piece,
-                 struct hits *h)
-{
-    struct vsig_stream *s;
-    h->n = 0;
-    if (vsig_stream_new(&s, db, NULL, collect, h) < 0)
-        abort();
-    for (size_t o = 0; o < n; o += piece)
-        if (vsig_stream_feed(s, d + o, n - o < piece ? n - o : piece) != 0)
-            abort();
-    if (vsig_stream_end(s) != 0)
-        abort();
-    vsig_stream_free(s);
 }
 
 static int cmp_hit(const void *x, const void *y)
@@ -235,9 +199,9 @@ static void test_databases(unsigned rounds)
         vs_teddy_off = false;
         for (unsigned gi = 0; gi < on->ngroups; gi++)
             used += on->groups[gi].teddy != NULL;
-        scan(off, data, n, n, &a);
-        scan(on, data, n, n, &b);
-        scan(on, data, n, 1 + rnd() % 700, &c);
+        hits_scan(off, data, n, n, &a);
+        hits_scan(on, data, n, n, &b);
+        hits_scan(on, data, n, 1 + rnd() % 700, &c);
         total += (unsigned)a.n;
         /* The set of matches must agree; their order follows the anchors,
          * which the SIMD stage changes (a short anchor, found at every
