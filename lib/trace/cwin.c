@@ -34,6 +34,10 @@ struct cwin {
     uint32_t count;  /* entries held, <= N */
     uint16_t nchain; /* > VACT_CALLERS_CHAIN_MAX: the chain is not held */
     bool trunc;
+    /* Branches before the oldest held were lost (a delta that did not
+     * continue the window): until N have come since, or a whole record,
+     * the events are partial. */
+    bool gap;
     uint16_t chain_len; /* of chain_text */
     uint64_t chain[VACT_CALLERS_CHAIN_MAX];
     char chain_text[CHAIN_TEXT_MAX];
@@ -169,9 +173,13 @@ uint8_t *cwins_apply(struct cwins *w, const struct vraw_callers *r,
     uint16_t flags = r->flags & VRAW_CALLERS_TRUNC;
 
     if (c != NULL) { /* the window after this record */
-        if (!delta || !cont_br)
+        if (!delta || !cont_br) {
             c->head = c->count = 0;
+            c->gap = delta;
+        }
         push(w, c, br, r->nbranch);
+        if (c->count == w->n)
+            c->gap = false;
         if (!same_chain)
             set_chain(c, chain, r->nchain, r->flags & VRAW_CALLERS_TRUNC);
         else if (!cont_chain)
@@ -197,7 +205,7 @@ uint8_t *cwins_apply(struct cwins *w, const struct vraw_callers *r,
      * record's own. */
     bool from_window = delta && cont_br;
     unsigned nbranch = from_window ? c->count : r->nbranch;
-    if (delta && !cont_br)
+    if (delta && (!cont_br || c->gap))
         flags |= CWIN_PARTIAL;
     /* With a window whose chain and branches are the event's, their JSON
      * goes along. */

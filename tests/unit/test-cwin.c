@@ -296,6 +296,16 @@ static void lost_track(void)
     CHECK(g->flags & CWIN_PARTIAL && g->nbranch == 1 && g->nchain == 0,
           "another thread's delta on that slot: nothing of the first's");
     free(g);
+    g = apply(w, mk(1, 0, 8, D, 16, 1, 5, 11));
+    CHECK(g->flags & CWIN_PARTIAL && g->nbranch == 6 && branch_from(g, 0) == 10,
+          "its next delta continues, but what came before the lost part is "
+          "missing: still partial (6 of 8 branches)");
+    free(g);
+    g = apply(w, mk(1, 0, 8, D | S, 18, 0, 2, 16));
+    CHECK(!(g->flags & CWIN_PARTIAL) && g->nbranch == 8 &&
+              branch_from(g, 0) == 10 && branch_from(g, 7) == 17,
+          "once N branches came after the loss, whole again");
+    free(g);
     g = apply(w, mk(1, 1, 8, D, 12, 2, 1, 11));
     CHECK(g->flags & CWIN_PARTIAL && g->nbranch == 1 && g->nchain == 2,
           "a delta in another ring, which held nothing of the slot: partial");
