@@ -199,6 +199,9 @@ struct services {
     struct run_requests *requests;
     struct run_disks *disks;
     char plugin_arg[PATH_BUF + 16];
+    /* --callers: the guest's RAM, which the plugin maps too ("" none). */
+    char ram_path[64];
+    int ram_fd;
 };
 
 /* Returns -1 when the trace is not whole (the reasons are printed). */
@@ -209,6 +212,8 @@ static int stop_services(struct services *s, bool verbose)
     run_hide_stop(s->hide, verbose);
     int rc = run_trace_stop(s->trace, verbose);
     run_update_stop(s->update);
+    if (s->ram_path[0] != '\0')
+        close(s->ram_fd);
     *s = (struct services){.plugin_arg = ""};
     return rc < 0 ? -1 : 0;
 }
@@ -257,6 +262,21 @@ static int start_services(struct services *s, struct run_opts *o,
     if (channel && run_trace_start(&s->trace, &o->tr, o->kernel, o->smp,
                                    s->plugin_arg, sizeof s->plugin_arg) < 0)
         goto fail;
+    /* --callers walks a stack at every call: the plugin reads it straight
+     * from the guest's RAM (docs/callers.md). Without, through QEMU. */
+    if (s->trace != NULL && (o->tr.act.flags & VACT_CALLERS)) {
+        s->ram_fd = run_qemu_ram(o->memory_mb, s->ram_path, sizeof s->ram_path);
+        size_t n = strlen(s->plugin_arg);
+        if (s->ram_fd < 0 ||
+            (size_t)snprintf(s->plugin_arg + n, sizeof s->plugin_arg - n,
+                             ",ram=%s",
+                             s->ram_path) >= sizeof s->plugin_arg - n) {
+            if (s->ram_fd >= 0)
+                close(s->ram_fd);
+            s->plugin_arg[n] = '\0';
+            s->ram_path[0] = '\0';
+        }
+    }
     /* --hide: the executor of hidden calls, before the guest runs. */
     if (s->trace != NULL && o->tr.act.nhide &&
         run_hide_start(&s->hide, run_trace_ring(s->trace), o->hide_netns) < 0)
@@ -426,7 +446,9 @@ static int cmd_run_with(struct run_opts *o)
         rc = VIGIL_EXIT_USAGE;
     } else if (start_services(&s, o, dir) < 0) {
         rc = VIGIL_EXIT_USAGE;
-    } else if (run_qemu_argv(o, dir, cmdline, s.plugin_arg, &av) < 0) {
+    } else if (run_qemu_argv(o, dir, cmdline, s.plugin_arg,
+                             s.ram_path[0] != '\0' ? s.ram_path : NULL,
+                             &av) < 0) {
         stop_services(&s, false);
         rc = VIGIL_EXIT_USAGE;
     } else {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -123,14 +124,38 @@ static void push_image_ports(const struct run_opts *o, const char *rundir,
                  NULL);
 }
 
+int run_qemu_ram(unsigned memory_mb, char *path, size_t len)
+{
+    int fd = memfd_create("vigil-guest-ram", MFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (ftruncate(fd, (off_t)memory_mb << 20) < 0 ||
+        (size_t)snprintf(path, len, "/proc/%d/fd/%d", (int)getpid(), fd) >=
+            len) {
+        int err = errno ? -errno : -ENAMETOOLONG;
+        close(fd);
+        return err;
+    }
+    return fd;
+}
+
 int run_qemu_argv(const struct run_opts *o, const char *rundir,
                   const char *cmdline, const char *plugin_arg,
-                  struct strvec *av)
+                  const char *ram_path, struct strvec *av)
 {
     for (size_t i = 0; i < o->qemu_rt->argv.len; i++)
         strvec_push(av, o->qemu_rt->argv.v[i]);
-    strvec_pushl(av, "-M", "pc", "-nodefaults", "-no-reboot", "-display",
-                 "none", NULL);
+    if (ram_path != NULL) {
+        strvec_push(av, "-object");
+        strvec_pushf(av,
+                     "memory-backend-file,id=vigil-ram,size=%uM,mem-path=%s,"
+                     "share=on",
+                     o->memory_mb, ram_path);
+        strvec_pushl(av, "-M", "pc,memory-backend=vigil-ram", NULL);
+    } else {
+        strvec_pushl(av, "-M", "pc", NULL);
+    }
+    strvec_pushl(av, "-nodefaults", "-no-reboot", "-display", "none", NULL);
     strvec_push(av, "-m");
     strvec_pushf(av, "%u", o->memory_mb);
     strvec_push(av, "-smp");

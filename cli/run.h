@@ -67,7 +67,13 @@ char *run_encode_command(char **argv);
  * and plugin.  Return 0 or -ENOMEM. */
 int run_qemu_argv(const struct run_opts *o, const char *rundir,
                   const char *cmdline, const char *plugin_arg,
-                  struct strvec *av);
+                  const char *ram_path, struct strvec *av);
+
+/* The guest's RAM (@memory_mb) in a memfd, for QEMU's memory backend at
+ * @ram_path in run_qemu_argv() and for the plugin to map: its path
+ * (/proc/PID/fd/N, good while the fd is open) in @path. Returns the fd or
+ * -errno. */
+int run_qemu_ram(unsigned memory_mb, char *path, size_t len);
 
 /* Fork and exec QEMU with @oldmask restored and stderr in @errpath; it dies
  * with us. */

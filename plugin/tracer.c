@@ -39,6 +39,7 @@
 #include "sigret.h"
 #include "tracer-int.h"
 #include "tracer.h"
+#include "xlate.h"
 #include "vcpu.h"
 #include "vma.h"
 #include "vigil/rawrec.h"
@@ -443,12 +444,15 @@ void tracer_report(char *buf, size_t len)
         ready += tracer.vcpus[i].ready;
     struct control_stats cs;
     control_stats(&cs);
+    uint64_t ram_pages, qemu_pages;
+    xlate_counts(&ram_pages, &qemu_pages);
     snprintf(buf, len,
              "%u of %u vCPUs traced; hypercalls %" PRIu64 "; skipped %" PRIu64
              "; fault-ins %" PRIu64 " (%" PRIu64 " refused, %" PRIu64
              " through a signal frame, %" PRIu64
-             " lost); inject counts lost %" PRIu64 "; signal hook at %#" PRIx64,
+             " lost); inject counts lost %" PRIu64 "; signal hook at %#" PRIx64
+             "; stack pages read from RAM %" PRIu64 ", through QEMU %" PRIu64,
              ready, tracer.nrings, hcall_count(), cs.skipped, cs.faulted_in,
              cs.fault_in_failed, cs.via_signal, cs.lost, inject_uncounted(),
-             sigret_hook_addr());
+             sigret_hook_addr(), ram_pages, qemu_pages);
 }

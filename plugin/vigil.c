@@ -9,6 +9,7 @@
 
 #include "qemu-api.h"
 #include "tracer.h"
+#include "xlate.h"
 #include "vigil/ring.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = VIGIL_QEMU_PLUGIN_API;
@@ -26,9 +27,9 @@ static void on_vcpu_init(unsigned int vcpu, void *udata)
 
 static void on_atexit(void *udata)
 {
-    char msg[512];
+    char msg[640];
     (void)udata;
-    char tr[384] = "";
+    char tr[512] = "";
     if (tracing)
         tracer_report(tr, sizeof tr);
     snprintf(msg, sizeof msg, "vigil-plugin: exit, %u vCPUs initialised%s%s\n",
@@ -62,6 +63,16 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
     for (int i = 0; i < argc; i++) {
         if (!strncmp(argv[i], "ring=", 5)) {
             ring_path = argv[i] + 5;
+            continue;
+        }
+        if (!strncmp(argv[i], "ram=", 4)) {
+            /* Without it (it cannot be mapped) reads go through QEMU. */
+            if (!xlate_map_ram(argv[i] + 4)) {
+                snprintf(msg, sizeof msg,
+                         "vigil-plugin: cannot map the guest's RAM %s\n",
+                         argv[i] + 4);
+                qemu_plugin_outs(msg);
+            }
             continue;
         }
         if (!strcmp(argv[i], "probe=on")) {

@@ -24,9 +24,19 @@ void xlate_flush(void);
 /* Whether the guest kernel instruction at @b (@n bytes) is one of those. */
 bool xlate_is_flush(const uint8_t *b, size_t n);
 
+/* Read guest RAM straight from the file QEMU keeps it in (@path: vigil's
+ * memfd, the machine's memory backend): no copy through QEMU for a page
+ * of RAM. Returns false when it cannot be mapped. */
+bool xlate_map_ram(const char *path);
+
 /* The @len bytes at user address @va, all within one page, in the address
  * space running on @v (vCPU @vcpu, < VRING_MAX_VCPUS), in @v's scratch
- * buffer: good until @v's next read. NULL when the page is not mapped. */
+ * buffer or in the guest's RAM itself: good until @v's next read; RAM can
+ * change meanwhile (another vCPU), so read each word once. NULL when the
+ * page is not mapped. */
 const void *xlate_peek(struct vcpu *v, unsigned vcpu, uint64_t va, size_t len);
+
+/* Pages xlate_peek() read straight from RAM and through QEMU, so far. */
+void xlate_counts(uint64_t *from_ram, uint64_t *through_qemu);
 
 #endif

@@ -13,9 +13,17 @@ prog=$VIGIL_BUILD/guest/bin/vigil-callers
 requires_file "$VIGIL" "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz" "$prog"
 nm -S "$prog" >"$TMP/nm"
 
-"$VIGIL" run --smp 2 --trace comm=vigil-callers --callers \
-    -o "$TMP/a.jsonl" -- vigil-callers >"$TMP/out"
+"$VIGIL" run --keep --smp 2 --trace comm=vigil-callers --callers \
+    -o "$TMP/a.jsonl" -- vigil-callers >"$TMP/out" 2>"$TMP/err"
 expect_eq "the program and vigil ran to the end" "$?" 0
+# The walk reads the stack straight from the guest's RAM (QEMU's memory
+# backend is vigil's memfd, mapped by the plugin too), not through QEMU.
+kept=$(sed -n 's/^vigil: kept run directory //p' "$TMP/err")
+pages=$(sed -n 's/.*stack pages read from RAM \([0-9]*\), through QEMU \([0-9]*\).*/\1 \2/p' \
+    "$kept/qemu.log" 2>/dev/null)
+check "stack pages read from RAM, not through QEMU (RAM, QEMU: $pages)" \
+    sh -c '[ "${1%% *}" -gt "${1##* }" ]' - "${pages:-0 0}"
+case $kept in /tmp/vigil-run.*) rm -rf "$kept" ;; esac
 marks=$(sed -n 's/^badstack .* mark \(0x[0-9a-f]*\) mark2 \(0x[0-9a-f]*\)$/\1 \2/p' "$TMP/out")
 check "the program printed its return addresses ($marks)" test -n "$marks"
 lazy=$(sed -n 's/^lazycode [0-9]* [0-9]* same \(0x[0-9a-f]*\)$/\1/p' "$TMP/out")
