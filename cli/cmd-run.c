@@ -192,6 +192,9 @@ static int prepare_image(struct run_opts *o, const char *dir,
  * them in the one order that works: the disk filters first (their last
  * detections join the trace), the trace after everything that feeds its
  * ring, the update service last (the filters report to it). */
+/* The guest RAM the plugin can read directly (plugin/xlate.c). */
+#define RAM_DIRECT_MB 3072
+
 struct services {
     struct run_update *update;
     struct run_trace *trace;
@@ -263,8 +266,10 @@ static int start_services(struct services *s, struct run_opts *o,
                                    s->plugin_arg, sizeof s->plugin_arg) < 0)
         goto fail;
     /* --callers walks a stack at every call: the plugin reads it straight
-     * from the guest's RAM (docs/callers.md). Without, through QEMU. */
-    if (s->trace != NULL && (o->tr.act.flags & VACT_CALLERS)) {
+     * from the guest's RAM (docs/callers.md), which it can find there when
+     * all of it lies below the pc machine's PCI hole. Else through QEMU. */
+    if (s->trace != NULL && (o->tr.act.flags & VACT_CALLERS) &&
+        o->memory_mb <= RAM_DIRECT_MB) {
         s->ram_fd = run_qemu_ram(o->memory_mb, s->ram_path, sizeof s->ram_path);
         size_t n = strlen(s->plugin_arg);
         if (s->ram_fd < 0 ||

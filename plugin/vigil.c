@@ -69,7 +69,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             /* Without it (it cannot be mapped) reads go through QEMU. */
             if (!xlate_map_ram(argv[i] + 4)) {
                 snprintf(msg, sizeof msg,
-                         "vigil-plugin: cannot map the guest's RAM %s\n",
+                         "vigil-plugin: cannot map the guest's RAM %s: "
+                         "stack pages are read through QEMU\n",
                          argv[i] + 4);
                 qemu_plugin_outs(msg);
             }
