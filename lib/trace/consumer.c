@@ -194,6 +194,7 @@ static void callers_view(const uint8_t *rec, struct vigil_callers *out)
 {
     const struct vraw_callers *r = (const void *)rec;
     const uint64_t *chain = (const uint64_t *)(r + 1);
+    *out = (struct vigil_callers){0}; /* no JSON unless the record has it */
     out->nchain = r->nchain;
     out->chain = chain;
     out->chain_trunc = r->flags & VRAW_CALLERS_TRUNC;

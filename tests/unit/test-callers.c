@@ -27,7 +27,8 @@ static void on_event(const struct vigil_syscall *ev, void *ctx)
 static uint64_t ts;
 
 static void put_callers(struct vring_map *m, uint64_t task, int32_t tid,
-                        uint16_t nchain, uint16_t nbranch, uint16_t lie)
+                        uint16_t nchain, uint16_t nbranch, uint16_t lie,
+                        uint16_t flags)
 {
     uint32_t size = sizeof(struct vraw_callers) + 8u * nchain + 16u * nbranch;
     struct vraw_callers *c = vring_reserve(m, 0, size);
@@ -39,7 +40,7 @@ static void put_callers(struct vring_map *m, uint64_t task, int32_t tid,
     c->tid = tid;
     c->nchain = nchain;
     c->nbranch = nbranch + lie; /* more than the record holds */
-    c->flags = VRAW_CALLERS_TRUNC;
+    c->flags = flags;
     uint64_t *w = (uint64_t *)(c + 1);
     for (unsigned i = 0; i < nchain + 2u * nbranch; i++)
         w[i] = 0x401000 + i;
@@ -145,21 +146,26 @@ int main(void)
     CHECK(vring_create(path, 1, 1 << 16, NULL, &m) == 0, "create a ring");
     CHECK(vcons_new(&c, m, NULL, on_event, NULL) == 0, "a consumer");
 
-    put_callers(m, 0x1000, 5, 2, 2, 0); /* attaches to the getpid below */
+    put_callers(m, 0x1000, 5, 2, 2, 0, VRAW_CALLERS_TRUNC); /* the getpid */
     put_enter(m, 0x1000, 5, "getpid");
     put_exit(m, 0x1000, 5, "getpid");
-    put_callers(m, 0x2000, 6, 1, 1, 0); /* another thread's: dropped */
+    put_callers(m, 0x2000, 6, 1, 1, 0, VRAW_CALLERS_TRUNC); /* dropped */
     put_enter(m, 0x3000, 7, "getpid");
     put_exit(m, 0x3000, 7, "getpid");
-    put_callers(m, 0x1000, 5, 1, 4, 1); /* counts beyond its size */
+    put_callers(m, 0x1000, 5, 1, 4, 1, VRAW_CALLERS_TRUNC); /* too short */
     put_enter(m, 0x1000, 5, "getpid");
     put_exit(m, 0x1000, 5, "getpid");
-    put_callers(m, 0x1000, 5, 0, 1, 0); /* an exit_group, reported at once */
+    /* A delta of a thread the consumer holds nothing of: partial, its
+     * JSON made from the record (none kept for it). */
+    put_callers(m, 0x4000, 8, 1, 2, 0, VRAW_CALLERS_DELTA);
+    put_enter(m, 0x4000, 8, "getpid");
+    put_exit(m, 0x4000, 8, "getpid");
+    put_callers(m, 0x1000, 5, 0, 1, 0, VRAW_CALLERS_TRUNC); /* exit_group */
     put_enter(m, 0x1000, 5, "exit_group");
     vcons_poll(c);
     vcons_finish(c);
 
-    CHECK(nout == 4, "four events (%u)", nout);
+    CHECK(nout == 5, "five events (%u)", nout);
     CHECK(strstr(out[0], ",\"chain\":[\"0x401000\",\"0x401001\"],"
                          "\"chain_truncated\":true,\"branches\":[[\"0x401002\","
                          "\"0x401003\"],[\"0x401004\",\"0x401005\"]]") != NULL,
@@ -168,11 +174,18 @@ int main(void)
           "another thread's record is not attached: %s", out[1]);
     CHECK(strstr(out[2], "chain") == NULL,
           "a record shorter than its counts is not attached: %s", out[2]);
-    CHECK(strstr(out[3], "\"exit_group\"") != NULL &&
-              strstr(out[3],
+    CHECK(strstr(out[3],
+                 ",\"chain\":[\"0x401000\"],\"branches\":[[\"0x401001\","
+                 "\"0x401002\"],[\"0x401003\",\"0x401004\"]],"
+                 "\"branches_partial\":true") != NULL,
+          "a delta the consumer cannot continue: its own chain and branches, "
+          "partial: %s",
+          out[3]);
+    CHECK(strstr(out[4], "\"exit_group\"") != NULL &&
+              strstr(out[4],
                      "\"chain\":[],\"chain_truncated\":true,"
                      "\"branches\":[[\"0x401000\",\"0x401001\"]]") != NULL,
-          "a call that never returns has its record: %s", out[3]);
+          "a call that never returns has its record: %s", out[4]);
 
     vcons_free(c);
     vring_close(m);
