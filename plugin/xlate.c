@@ -27,7 +27,13 @@
 struct slot {
     uint64_t cr3, page, phys, epoch; /* epoch 0: empty */
 };
-static struct slot slots[VRING_MAX_VCPUS][SLOTS];
+/* Per vCPU, on cache lines of its own: the counts are written at every
+ * walk. */
+struct vx {
+    _Alignas(64) struct slot slots[SLOTS];
+    uint64_t direct, copied; /* pages read straight from RAM, via QEMU */
+};
+static struct vx vx[VRING_MAX_VCPUS];
 static uint64_t epoch = 1;
 
 /* The guest's RAM as QEMU's pc machine lays it out: guest physical
@@ -40,8 +46,6 @@ static struct {
     const uint8_t *base;
     uint64_t size;
 } ram;
-/* Pages read, per vCPU: straight from RAM, through QEMU. */
-static uint64_t direct[VRING_MAX_VCPUS], copied[VRING_MAX_VCPUS];
 
 bool xlate_map_ram(const char *path)
 {
@@ -91,7 +95,7 @@ const void *xlate_peek(struct vcpu *v, unsigned vcpu, uint64_t va, size_t len)
     uint64_t page = va & ~(PAGE - 1), now;
     if (len == 0 || len > PAGE - (va - page))
         return NULL;
-    struct slot *s = &slots[vcpu][(page >> 12) & (SLOTS - 1)];
+    struct slot *s = &vx[vcpu].slots[(page >> 12) & (SLOTS - 1)];
     now = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
     if (s->epoch != now || s->page != page || s->cr3 != v->cr3) {
         uint64_t phys;
@@ -102,10 +106,10 @@ const void *xlate_peek(struct vcpu *v, unsigned vcpu, uint64_t va, size_t len)
     }
     uint64_t pa = s->phys + (va - page);
     if (ram.base != NULL && pa >= RAM_DIRECT_MIN && pa + len <= ram.size) {
-        direct[vcpu]++;
+        vx[vcpu].direct++;
         return ram.base + pa;
     }
-    copied[vcpu]++;
+    vx[vcpu].copied++;
     if (qemu_plugin_read_memory_hwaddr(pa, v->buf, len) !=
             QEMU_PLUGIN_HWADDR_OPERATION_OK ||
         v->buf->len < len) {
@@ -119,7 +123,7 @@ void xlate_counts(uint64_t *from_ram, uint64_t *through_qemu)
 {
     *from_ram = *through_qemu = 0;
     for (unsigned i = 0; i < VRING_MAX_VCPUS; i++) {
-        *from_ram += __atomic_load_n(&direct[i], __ATOMIC_RELAXED);
-        *through_qemu += __atomic_load_n(&copied[i], __ATOMIC_RELAXED);
+        *from_ram += __atomic_load_n(&vx[i].direct, __ATOMIC_RELAXED);
+        *through_qemu += __atomic_load_n(&vx[i].copied, __ATOMIC_RELAXED);
     }
 }
