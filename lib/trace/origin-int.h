@@ -54,7 +54,8 @@ struct vorigin {
     struct thread th[THREADS];
     struct vshm *shm;
     struct vpmem *mem;
-    const struct vmmap *maps; /* borrowed: mm_struct -> process */
+    const struct vmmap *maps;         /* borrowed: mm_struct -> process */
+    uint8_t kind[2][VSYS_NR_MAX + 1]; /* per (compat, nr): enum learn_kind */
 };
 
 static inline struct who who_of(const struct vigil_syscall *ev)

@@ -319,59 +319,136 @@ static bool mem_write(struct vorigin *o, const struct vigil_syscall *ev,
     return true;
 }
 
+/* What vorigin_learn() does with a call, by its name. */
+enum learn_kind {
+    LK_UNSEEN, /* not classified yet (0: the table starts zeroed) */
+    LK_NONE,   /* nothing beyond the thread that made it */
+    LK_EXIT,
+    LK_CLONE,
+    LK_FORK, /* fork, vfork, clone3 */
+    LK_PVW,
+    LK_MREMAP,
+    LK_SHMGET,
+    LK_SHMAT,
+    LK_SHMDT,
+    LK_PTRACE,
+    LK_MMAP,
+    LK_MUNMAP,
+    LK_MPROTECT, /* mprotect, pkey_mprotect */
+    LK_FD,       /* descriptors: vpmem_learn() and kernel_mem_write() */
+};
+
+static const struct {
+    const char *name;
+    uint8_t kind;
+} learn_kinds[] = {
+    {"exit", LK_EXIT},
+    {"clone", LK_CLONE},
+    {"fork", LK_FORK},
+    {"vfork", LK_FORK},
+    {"clone3", LK_FORK},
+    {"process_vm_writev", LK_PVW},
+    {"mremap", LK_MREMAP},
+    {"shmget", LK_SHMGET},
+    {"shmat", LK_SHMAT},
+    {"shmdt", LK_SHMDT},
+    {"ptrace", LK_PTRACE},
+    {"mmap", LK_MMAP},
+    {"munmap", LK_MUNMAP},
+    {"mprotect", LK_MPROTECT},
+    {"pkey_mprotect", LK_MPROTECT},
+    /* kernel_mem_write()'s calls */
+    {"write", LK_FD},
+    {"writev", LK_FD},
+    {"pwrite64", LK_FD},
+    {"pwritev", LK_FD},
+    {"pwritev2", LK_FD},
+};
+
+/* The call's kind, found by name once per call number: comparing names at
+ * every call was a tenth of the consumer's time under --callers. */
+static enum learn_kind kind_of(struct vorigin *o,
+                               const struct vigil_syscall *ev,
+                               const struct vsys_ent *e)
+{
+    if (e == NULL || e->name == NULL || ev->nr > VSYS_NR_MAX)
+        return LK_NONE;
+    uint8_t *k = &o->kind[ev->compat][ev->nr];
+    if (*k != LK_UNSEEN)
+        return *k;
+    *k = vpmem_follows(e->name) ? LK_FD : LK_NONE;
+    for (size_t i = 0; i < sizeof learn_kinds / sizeof learn_kinds[0]; i++)
+        if (!strcmp(e->name, learn_kinds[i].name))
+            *k = learn_kinds[i].kind;
+    return *k;
+}
+
 void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev)
 {
     const struct vsys_ent *e = vsys_lookup(ev->nr, ev->compat);
+    enum learn_kind k = kind_of(o, ev, e);
     struct vpmem_write w;
     learn_thread(o, ev->tid, ev->tgid);
-    if (e != NULL && e->name != NULL && !strcmp(e->name, "exit")) {
+    if (k == LK_EXIT) {
         forget_thread(o, ev->tid); /* its id may name a new process next */
         return;
     }
-    if (ev->compat || ev->state != VIGIL_SC_DONE || ev->ret < 0 || e == NULL ||
-        e->name == NULL)
+    if (k == LK_NONE || ev->compat || ev->state != VIGIL_SC_DONE || ev->ret < 0)
         return;
     const char *n = e->name;
-    bool thread = !strcmp(n, "clone") && (ev->args[0] & CLONE_THREAD);
+    bool thread = k == LK_CLONE && (ev->args[0] & CLONE_THREAD);
     if (thread)
         learn_thread(o, (int32_t)ev->ret, ev->tgid);
     /* A new process (clone3's flags are not captured: taken as one until
      * the child's first call shows its group, see learn_thread). */
     if (!thread && ev->ret > 0 && group_of(o, (int32_t)ev->ret) == ev->ret &&
-        (!strcmp(n, "fork") || !strcmp(n, "vfork") || !strcmp(n, "clone") ||
-         !strcmp(n, "clone3"))) {
+        (k == LK_CLONE || k == LK_FORK)) {
         vpmem_fork(o->mem, ev->tgid, (int32_t)ev->ret);
         vshm_fork(o->shm, ev->tgid, (int32_t)ev->ret);
     }
-    if (!strcmp(n, "process_vm_writev")) {
+    switch (k) {
+    case LK_PVW:
         learn_pvw(o, ev);
-    } else if (!strcmp(n, "mremap")) {
+        break;
+    case LK_MREMAP:
         moved(o, ev->tgid, ev->args[0], ev->args[1], ev->args[2],
               (uint64_t)ev->ret);
-    } else if (!strcmp(n, "shmget")) {
+        break;
+    case LK_SHMGET:
         vshm_got(o->shm, (int32_t)ev->ret, ev->args[1]);
-    } else if (!strcmp(n, "shmat")) {
+        break;
+    case LK_SHMAT:
         vshm_attached(o->shm, ev->tgid, ev->comm, (int32_t)ev->args[0],
                       (uint64_t)ev->ret, ev->args[2]);
-    } else if (!strcmp(n, "shmdt")) {
+        break;
+    case LK_SHMDT: {
         uint64_t len;
         vshm_detached(o->shm, ev->tgid, ev->args[0], &len);
         if (len != 0)
             unmapped(o, ev->tgid, ev->args[0], len);
-    } else if (!strcmp(n, "ptrace")) {
+        break;
+    }
+    case LK_PTRACE:
         learn_ptrace(o, ev);
-    } else if (mem_write(o, ev, n, &w)) {
-        add_write(o, w.target, w.start, w.len, ev, "proc-mem", n);
-    } else if (!strcmp(n, "mmap")) {
+        break;
+    case LK_MMAP:
         unmapped(o, ev->tgid, (uint64_t)ev->ret, ev->args[1]);
         if (tracer_of(o, ev->tgid) == NULL)
             add_self(o, ev->tgid, (uint64_t)ev->ret, ev->args[1],
                      (int)ev->args[2], n);
-    } else if (!strcmp(n, "munmap")) {
+        break;
+    case LK_MUNMAP:
         unmapped(o, ev->tgid, ev->args[0], ev->args[1]);
-    } else if ((!strcmp(n, "mprotect") || !strcmp(n, "pkey_mprotect")) &&
-               tracer_of(o, ev->tgid) == NULL) {
-        add_self(o, ev->tgid, ev->args[0], ev->args[1], (int)ev->args[2], n);
+        break;
+    case LK_MPROTECT:
+        if (tracer_of(o, ev->tgid) == NULL)
+            add_self(o, ev->tgid, ev->args[0], ev->args[1], (int)ev->args[2],
+                     n);
+        break;
+    default: /* LK_FD, and clone's own: descriptors (clone: none) */
+        if (mem_write(o, ev, n, &w))
+            add_write(o, w.target, w.start, w.len, ev, "proc-mem", n);
+        break;
     }
 }
 

@@ -426,6 +426,14 @@ static bool on_fd(const char *name)
     return false;
 }
 
+bool vpmem_follows(const char *name)
+{
+    return !strcmp(name, "open") || !strcmp(name, "openat") ||
+           !strcmp(name, "openat2") || !strcmp(name, "chdir") ||
+           !strcmp(name, "fchdir") || !strcmp(name, "close_range") ||
+           on_fd(name);
+}
+
 bool vpmem_learn(struct vpmem *m, const struct vigil_syscall *ev,
                  const char *name, struct vpmem_write *w)
 {

@@ -27,6 +27,10 @@ struct vpmem_write {
 int vpmem_new(struct vpmem **out);
 void vpmem_free(struct vpmem *m);
 
+/* Whether vpmem_learn() looks at the calls named @name at all: the
+ * origin tracker asks once per call number and leaves the others out. */
+bool vpmem_follows(const char *name);
+
 /* Learn from one successful call named @name; true when it wrote through
  * a /proc/PID/mem descriptor, with *w filled. */
 bool vpmem_learn(struct vpmem *m, const struct vigil_syscall *ev,
