@@ -45,6 +45,21 @@ struct trec { /* tracer attached to target */
     struct who by;
 };
 
+/* A group's last verdict (origin.c): frames of a chain (at most
+ * VACT_CALLERS_CHAIN_MAX) and the branches judged, as compared. */
+#define ORIGIN_MEMO_SLOTS 64
+#define ORIGIN_MEMO_KEYS  96
+struct origin_memo {
+    uint64_t gen, mgen; /* gen 0: empty */
+    int32_t tgid;
+    char comm[16];
+    uint64_t ip;
+    unsigned nchain, nbr;
+    bool exhausted; /* every branch was judged */
+    uint64_t key[ORIGIN_MEMO_KEYS];
+    struct vigil_origin out;
+};
+
 struct vorigin {
     struct wrec w[WRITES];
     size_t nw, wnext;
@@ -56,6 +71,10 @@ struct vorigin {
     struct vpmem *mem;
     const struct vmmap *maps;         /* borrowed: mm_struct -> process */
     uint8_t kind[2][VSYS_NR_MAX + 1]; /* per (compat, nr): enum learn_kind */
+    /* Counts changes to what judging reads (w, s, t, shm): from 1. */
+    uint64_t gen;
+    bool memo_off;
+    struct origin_memo memo[ORIGIN_MEMO_SLOTS];
 };
 
 static inline struct who who_of(const struct vigil_syscall *ev)

@@ -26,6 +26,7 @@ int vorigin_new(struct vorigin **out)
     *out = calloc(1, sizeof **out);
     if (*out == NULL)
         return -ENOMEM;
+    (*out)->gen = 1;
     if (vshm_new(&(*out)->shm) < 0 || vpmem_new(&(*out)->mem) < 0) {
         vshm_free((*out)->shm);
         free(*out);
@@ -262,6 +263,7 @@ static void learn_thread(struct vorigin *o, int32_t tid, int32_t tgid)
     if (tid != tgid) {
         vpmem_exit(o->mem, tid);
         vshm_forget(o->shm, tid);
+        o->gen++;
     }
     *t = (struct thread){tid, tgid};
 }
@@ -395,6 +397,10 @@ void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev)
     }
     if (k == LK_NONE || ev->compat || ev->state != VIGIL_SC_DONE || ev->ret < 0)
         return;
+    /* Whatever else is learnt may change a verdict (vorigin_resolve's
+     * memo); a descriptor call only when it wrote another's memory. */
+    if (k != LK_FD)
+        o->gen++;
     const char *n = e->name;
     bool thread = k == LK_CLONE && (ev->args[0] & CLONE_THREAD);
     if (thread)
@@ -446,14 +452,17 @@ void vorigin_learn(struct vorigin *o, const struct vigil_syscall *ev)
                      n);
         break;
     default: /* LK_FD, and clone's own: descriptors (clone: none) */
-        if (mem_write(o, ev, n, &w))
+        if (mem_write(o, ev, n, &w)) {
             add_write(o, w.target, w.start, w.len, ev, "proc-mem", n);
+            o->gen++;
+        }
         break;
     }
 }
 
 void vorigin_forget(struct vorigin *o, int32_t tgid, bool exited)
 {
+    o->gen++;
     for (size_t i = 0; i < o->ns; i++)
         if (o->s[i].tgid == tgid)
             o->s[i].tgid = 0;

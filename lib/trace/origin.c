@@ -172,8 +172,11 @@ static const struct vmmap_region *weigh(const struct vorigin *o,
     return g;
 }
 
-bool vorigin_resolve(const struct vorigin *o, const struct vmmap *maps,
-                     const struct vigil_syscall *ev, struct vigil_origin *out)
+/* vorigin_resolve() without the memo; *@nbr: how many of the newest
+ * branches were judged (all of them: the walk found no end). */
+static bool resolve(const struct vorigin *o, const struct vmmap *maps,
+                    const struct vigil_syscall *ev, struct vigil_origin *out,
+                    unsigned *nbr)
 {
     uint32_t flags = 0;
     memset(out, 0, sizeof *out);
@@ -206,9 +209,11 @@ bool vorigin_resolve(const struct vorigin *o, const struct vmmap *maps,
      * are not judged: a thread that ran other code and came back is not
      * the call's maker. */
     unsigned nbranch = c != NULL && c->branches != NULL ? c->nbranch : 0;
+    *nbr = 0;
     for (unsigned i = nbranch; i-- > 0;) {
         const struct vmmap_region *g =
             weigh(o, maps, ev, c->branches[i].from, true, &worst, out);
+        ++*nbr;
         if (g == NULL || !g->wrapper)
             break;
     }
@@ -219,4 +224,80 @@ bool vorigin_resolve(const struct vorigin *o, const struct vmmap *maps,
             pick_addr - pick->start + (pick->anon ? 0 : pick->pgoff * 4096);
     }
     return true;
+}
+
+/* The memo: a verdict is a function of the event's group, name, frames and
+ * the branches judged, of what the tracker learnt (o->gen) and of the maps
+ * (vmmap_gen()). A thread calling in a loop asks the same question call
+ * after call; looking every frame up again was a sixth of the consumer's
+ * time under --callers. */
+static bool memo_key(const struct vigil_syscall *ev, unsigned nbr,
+                     uint64_t *key, unsigned *nkey)
+{
+    const struct vigil_callers *c = ev->callers;
+    unsigned nchain = c != NULL && c->chain != NULL ? c->nchain : 0;
+    unsigned nbranch = c != NULL && c->branches != NULL ? c->nbranch : 0;
+    if (nchain + nbr > ORIGIN_MEMO_KEYS || nbr > nbranch)
+        return false;
+    unsigned k = 0;
+    for (unsigned i = 0; i < nchain; i++)
+        key[k++] = c->chain[i];
+    for (unsigned i = 0; i < nbr; i++)
+        key[k++] = c->branches[nbranch - 1 - i].from;
+    *nkey = k;
+    return true;
+}
+
+static bool memo_hit(const struct origin_memo *m, const struct vorigin *o,
+                     const struct vmmap *maps, const struct vigil_syscall *ev)
+{
+    const struct vigil_callers *c = ev->callers;
+    unsigned nchain = c != NULL && c->chain != NULL ? c->nchain : 0;
+    unsigned nbranch = c != NULL && c->branches != NULL ? c->nbranch : 0;
+    uint64_t key[ORIGIN_MEMO_KEYS];
+    unsigned nkey;
+    /* The branch walk ended at the same branch, or ran out of the same
+     * number of them. */
+    return m->gen == o->gen && m->mgen == vmmap_gen(maps) &&
+           m->tgid == ev->tgid && m->ip == ev->ip && m->nchain == nchain &&
+           (m->exhausted ? nbranch == m->nbr : nbranch >= m->nbr) &&
+           !memcmp(m->comm, ev->comm, sizeof m->comm) &&
+           memo_key(ev, m->nbr, key, &nkey) && !memcmp(key, m->key, 8u * nkey);
+}
+
+bool vorigin_resolve(struct vorigin *o, const struct vmmap *maps,
+                     const struct vigil_syscall *ev, struct vigil_origin *out)
+{
+    struct origin_memo *m = &o->memo[(uint32_t)ev->tgid % ORIGIN_MEMO_SLOTS];
+    if (o->memo_off)
+        m->gen = 0;
+    if (m->gen != 0 && memo_hit(m, o, maps, ev)) {
+        *out = m->out;
+        return true;
+    }
+    unsigned nbr;
+    if (!resolve(o, maps, ev, out, &nbr))
+        return false;
+    const struct vigil_callers *c = ev->callers;
+    unsigned nchain = c != NULL && c->chain != NULL ? c->nchain : 0;
+    unsigned nbranch = c != NULL && c->branches != NULL ? c->nbranch : 0;
+    unsigned nkey;
+    m->gen = 0;
+    if (o->memo_off || !memo_key(ev, nbr, m->key, &nkey))
+        return true;
+    m->gen = o->gen;
+    m->mgen = vmmap_gen(maps);
+    m->tgid = ev->tgid;
+    m->ip = ev->ip;
+    m->nchain = nchain;
+    m->nbr = nbr;
+    m->exhausted = nbr == nbranch;
+    memcpy(m->comm, ev->comm, sizeof m->comm);
+    m->out = *out;
+    return true;
+}
+
+void vorigin_memo_off(struct vorigin *o)
+{
+    o->memo_off = true;
 }

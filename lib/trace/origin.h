@@ -38,7 +38,10 @@ uint64_t vorigin_unfollowed(const struct vorigin *o);
 
 /* Fill @out for @ev from @maps; false when @ev's group has no map. The
  * strings in @out are borrowed from @maps and @o until either changes. */
-bool vorigin_resolve(const struct vorigin *o, const struct vmmap *maps,
+bool vorigin_resolve(struct vorigin *o, const struct vmmap *maps,
                      const struct vigil_syscall *ev, struct vigil_origin *out);
+
+/* For tests: every verdict worked out afresh (no memo), to compare. */
+void vorigin_memo_off(struct vorigin *o);
 
 #endif

@@ -19,6 +19,7 @@ struct map {
 
 struct vmmap {
     struct map *b[BUCKETS];
+    uint64_t gen; /* counts changes */
 };
 
 static struct map **slot(struct vmmap *m, int32_t tgid)
@@ -58,6 +59,7 @@ void vmmap_free(struct vmmap *m)
 
 void vmmap_drop(struct vmmap *m, int32_t tgid)
 {
+    m->gen++;
     struct map **pp = slot(m, tgid);
     struct map *p = *pp;
     if (p != NULL) {
@@ -158,6 +160,7 @@ int vmmap_apply(struct vmmap *m, const struct vraw_vmas *r)
     size_t n, names;
     if (r->h.size < sizeof *r || entries(r, NULL, &n, &names) < 0)
         return -EINVAL;
+    m->gen++;
     struct map **pp = slot(m, r->tgid);
     struct map *old = *pp;
     struct map *map = malloc(sizeof *map + n * sizeof map->r[0] + names);
@@ -216,4 +219,9 @@ int32_t vmmap_owner(const struct vmmap *m, uint64_t mm)
             if (p->mm == mm)
                 return p->tgid;
     return 0;
+}
+
+uint64_t vmmap_gen(const struct vmmap *m)
+{
+    return m != NULL ? m->gen : 0;
 }

@@ -45,4 +45,8 @@ bool vmmap_known(const struct vmmap *m, int32_t tgid, uint32_t *flags);
  * vraw_vmas.mm); 0 if none. Looks at every map: for rare calls only. */
 int32_t vmmap_owner(const struct vmmap *m, uint64_t mm);
 
+/* Counts the changes to @m (any group's map): what was found in it stays
+ * true while this stays the same. */
+uint64_t vmmap_gen(const struct vmmap *m);
+
 #endif

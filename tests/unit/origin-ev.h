@@ -40,7 +40,7 @@ static inline void path_capture(struct vigil_syscall *ev, unsigned argi,
 }
 
 /* The verdict on a call of @tgid at @ip: its kind, or -1 for none. */
-static inline int kind_at(const struct vorigin *o, const struct vmmap *m,
+static inline int kind_at(struct vorigin *o, const struct vmmap *m,
                           int32_t tgid, uint64_t ip, struct vigil_origin *org)
 {
     struct vigil_syscall ev = event("getpid", tgid, "victim", ip);
