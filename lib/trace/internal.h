@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vigil/event.h"
 #include "vigil/syscalls.h"
@@ -22,9 +23,40 @@ struct obuf {
 };
 
 void ob_init(struct obuf *o, char *buf, size_t len);
-void ob_putc(struct obuf *o, char c);
-void ob_put(struct obuf *o, const char *s, size_t n);
-void ob_puts(struct obuf *o, const char *s);
+
+/* Room for n more bytes, keeping one for the NUL. The appends are inline:
+ * an event is a few hundred of them, most of string literals whose length
+ * the compiler then knows (calls and strlen were a sixth of the
+ * consumer's time under --callers). */
+static inline bool ob_room(struct obuf *o, size_t n)
+{
+    if (o->full)
+        return false;
+    if (n >= o->len - o->pos) {
+        o->full = true;
+        return false;
+    }
+    return true;
+}
+
+static inline void ob_putc(struct obuf *o, char c)
+{
+    if (ob_room(o, 1))
+        o->p[o->pos++] = c;
+}
+
+static inline void ob_put(struct obuf *o, const char *s, size_t n)
+{
+    if (n && ob_room(o, n)) {
+        memcpy(o->p + o->pos, s, n);
+        o->pos += n;
+    }
+}
+
+static inline void ob_puts(struct obuf *o, const char *s)
+{
+    ob_put(o, s, strlen(s));
+}
 void ob_printf(struct obuf *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void ob_dec(struct obuf *o, int64_t v);

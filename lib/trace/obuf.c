@@ -16,37 +16,6 @@ void ob_init(struct obuf *o, char *buf, size_t len)
     o->full = len == 0;
 }
 
-/* Room for n more bytes, keeping one for the NUL. */
-static bool ob_room(struct obuf *o, size_t n)
-{
-    if (o->full)
-        return false;
-    if (n >= o->len - o->pos) {
-        o->full = true;
-        return false;
-    }
-    return true;
-}
-
-void ob_putc(struct obuf *o, char c)
-{
-    if (ob_room(o, 1))
-        o->p[o->pos++] = c;
-}
-
-void ob_put(struct obuf *o, const char *s, size_t n)
-{
-    if (n && ob_room(o, n)) {
-        memcpy(o->p + o->pos, s, n);
-        o->pos += n;
-    }
-}
-
-void ob_puts(struct obuf *o, const char *s)
-{
-    ob_put(o, s, strlen(s));
-}
-
 void ob_printf(struct obuf *o, const char *fmt, ...)
 {
     va_list ap;
