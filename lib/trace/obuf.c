@@ -35,15 +35,30 @@ void ob_printf(struct obuf *o, const char *fmt, ...)
     o->pos += (size_t)n;
 }
 
+/* Two digits at a time: an event's numbers (nanosecond times, ids,
+ * arguments) are dozens of digits, a digit a division. */
+static const char two_digits[201] = "0001020304050607080910111213141516171819"
+                                    "2021222324252627282930313233343536373839"
+                                    "4041424344454647484950515253545556575859"
+                                    "6061626364656667686970717273747576777879"
+                                    "8081828384858687888990919293949596979899";
+
 void ob_udec(struct obuf *o, uint64_t v)
 {
     char tmp[24];
     size_t i = sizeof(tmp);
 
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    while (v >= 100) {
+        i -= 2;
+        memcpy(tmp + i, two_digits + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        i -= 2;
+        memcpy(tmp + i, two_digits + 2 * v, 2);
+    } else {
+        tmp[--i] = (char)('0' + v);
+    }
     ob_put(o, tmp + i, sizeof(tmp) - i);
 }
 
