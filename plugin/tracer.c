@@ -444,15 +444,17 @@ void tracer_report(char *buf, size_t len)
         ready += tracer.vcpus[i].ready;
     struct control_stats cs;
     control_stats(&cs);
-    uint64_t ram_pages, qemu_pages;
-    xlate_counts(&ram_pages, &qemu_pages);
+    struct xlate_counts xc;
+    xlate_counts(&xc);
     snprintf(buf, len,
              "%u of %u vCPUs traced; hypercalls %" PRIu64 "; skipped %" PRIu64
              "; fault-ins %" PRIu64 " (%" PRIu64 " refused, %" PRIu64
              " through a signal frame, %" PRIu64
              " lost); inject counts lost %" PRIu64 "; signal hook at %#" PRIx64
-             "; stack pages read from RAM %" PRIu64 ", through QEMU %" PRIu64,
+             "; stack pages read from RAM %" PRIu64 ", through QEMU %" PRIu64
+             "; page tables read from RAM %" PRIu64 " (not mapped %" PRIu64 ")",
              ready, tracer.nrings, hcall_count(), cs.skipped, cs.faulted_in,
              cs.fault_in_failed, cs.via_signal, cs.lost, inject_uncounted(),
-             sigret_hook_addr(), ram_pages, qemu_pages);
+             sigret_hook_addr(), xc.from_ram, xc.through_qemu, xc.walked,
+             xc.missing);
 }

@@ -36,7 +36,12 @@ bool xlate_map_ram(const char *path);
  * page is not mapped. */
 const void *xlate_peek(struct vcpu *v, unsigned vcpu, uint64_t va, size_t len);
 
-/* Pages xlate_peek() read straight from RAM and through QEMU, so far. */
-void xlate_counts(uint64_t *from_ram, uint64_t *through_qemu);
+/* What xlate_peek() did so far: pages read straight from RAM and through
+ * QEMU; translations it read from the page tables in RAM, and of those
+ * the addresses not mapped. */
+struct xlate_counts {
+    uint64_t from_ram, through_qemu, walked, missing;
+};
+void xlate_counts(struct xlate_counts *c);
 
 #endif
