@@ -32,6 +32,15 @@ static struct {
     struct hist *hist;
     struct vigil_branch *ring; /* HSLOTS * n */
     struct hist *cur[VRING_MAX_VCPUS];
+    /* The last thread each vCPU found not selected, and psel_gen() then: a
+     * thread not traced comes back to user mode at every call and
+     * interrupt, and the rule need not be asked again for it until a
+     * process is chosen or its identity changes. */
+    struct unchosen {
+        struct vraw_task t;
+        uint32_t gen;
+        bool valid;
+    } no[VRING_MAX_VCPUS];
     uint64_t clock;
 } br;
 
@@ -178,11 +187,17 @@ bool branches_enter_user(unsigned vcpu, const struct vraw_task *t)
         return false;
     }
     if (h == NULL || h->task != t->task || h->tid != t->tid) {
+        struct unchosen *no = &br.no[vcpu];
+        uint32_t gen = psel_gen(&br.sel);
+        if (h == NULL && no->valid && no->gen == gen &&
+            !memcmp(&no->t, t, sizeof *t))
+            return false; /* still not chosen; the flag is still 0 */
         /* psel_thread() is the --trace rule; a thread not chosen runs
          * without the callback. */
         h = t->task != 0 && psel_thread(&br.sel, t) ? hist_of(t) : NULL;
         br.cur[vcpu] = h;
         qemu_plugin_u64_set(br.traced, vcpu, h != NULL);
+        *no = (struct unchosen){.t = *t, .gen = gen, .valid = h == NULL};
     }
     if (h == NULL)
         return false;

@@ -47,8 +47,10 @@ static void add(struct psel *p, int32_t tgid)
             return;
         if (v == 0 &&
             __atomic_compare_exchange_n(slot, &v, tgid, false, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE))
+                                        __ATOMIC_ACQUIRE)) {
+            __atomic_fetch_add(&p->gen, 1, __ATOMIC_RELEASE);
             return;
+        }
         if (v == tgid)
             return;
     }
@@ -81,4 +83,9 @@ bool psel_exec_wanted(const struct psel *p, struct vcpu *v, uint64_t nr,
 void psel_exec_done(struct psel *p, int32_t tgid)
 {
     add(p, tgid);
+}
+
+uint32_t psel_gen(const struct psel *p)
+{
+    return __atomic_load_n(&p->gen, __ATOMIC_ACQUIRE);
 }

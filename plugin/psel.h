@@ -20,6 +20,7 @@ struct psel {
     size_t name_len;
     int nr_execve;
     int32_t chosen[PSEL_CHOSEN]; /* thread group ids; 0: free */
+    uint32_t gen;                /* counts the processes chosen */
 };
 
 void psel_init(struct psel *p, const struct vigil_select *sel);
@@ -33,5 +34,9 @@ bool psel_thread(struct psel *p, const struct vraw_task *t);
 bool psel_exec_wanted(const struct psel *p, struct vcpu *v, uint64_t nr,
                       const uint64_t args[6]);
 void psel_exec_done(struct psel *p, int32_t tgid);
+
+/* Changes whenever a process is chosen: until then a thread that was not
+ * selected stays so, unless its own identity (name, parent) changes. */
+uint32_t psel_gen(const struct psel *p);
 
 #endif

@@ -452,7 +452,8 @@ void tracer_report(char *buf, size_t len)
              " through a signal frame, %" PRIu64
              " lost); inject counts lost %" PRIu64 "; signal hook at %#" PRIx64
              "; stack pages read from RAM %" PRIu64 ", through QEMU %" PRIu64
-             "; page tables read from RAM %" PRIu64 " (not mapped %" PRIu64 ")",
+             "; translations from page tables in RAM %" PRIu64
+             " mapped, %" PRIu64 " not mapped",
              ready, tracer.nrings, hcall_count(), cs.skipped, cs.faulted_in,
              cs.fault_in_failed, cs.via_signal, cs.lost, inject_uncounted(),
              sigret_hook_addr(), xc.from_ram, xc.through_qemu, xc.walked,

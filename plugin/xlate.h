@@ -37,8 +37,8 @@ bool xlate_map_ram(const char *path);
 const void *xlate_peek(struct vcpu *v, unsigned vcpu, uint64_t va, size_t len);
 
 /* What xlate_peek() did so far: pages read straight from RAM and through
- * QEMU; translations it read from the page tables in RAM, and of those
- * the addresses not mapped. */
+ * QEMU; translations it read from the page tables in RAM: pages mapped,
+ * and not mapped. */
 struct xlate_counts {
     uint64_t from_ram, through_qemu, walked, missing;
 };
