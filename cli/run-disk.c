@@ -29,7 +29,7 @@ struct run_disk {
     pid_t qnbd; /* qemu-nbd's for a qcow2 image (run-image.h), or -1 */
     char qsock[4096];
     char sock[4096];
-    int conn; /* QEMU's end of the connection to nbdkit, or -1 */
+    int conn;          /* QEMU's end of the connection to nbdkit, or -1 */
     char status[4096]; /* where the filter says which database it scans with */
 };
 
