@@ -386,7 +386,9 @@ static int run_guest(struct run_opts *o, const char *dir, struct services *s,
     char errpath[PATH_BUF];
     snprintf(errpath, sizeof errpath, "%s/qemu.err", dir);
     uint64_t t0 = cli_now_ns(CLOCK_MONOTONIC);
-    pid_t pid = run_qemu_spawn(av, errpath, oldmask);
+    int keep[RUN_DISKS_MAX]; /* the disks' connections to nbdkit */
+    size_t nkeep = run_disks_fds(s->disks, keep, RUN_DISKS_MAX);
+    pid_t pid = run_qemu_spawn(av, errpath, oldmask, keep, nkeep);
     if (pid < 0) {
         cli_error("fork: %s", strerror(errno));
         return VIGIL_EXIT_GUEST;

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,12 +21,15 @@
 #include "strvec.h"
 
 #define NBDKIT_START_S 10
+/* The send buffer of QEMU's end of an nbdkit socket (below). */
+#define NBD_SNDBUF (4 << 20)
 
 struct run_disk {
     pid_t pid;  /* nbdkit's, or -1 when the disk is not scanned */
     pid_t qnbd; /* qemu-nbd's for a qcow2 image (run-image.h), or -1 */
     char qsock[4096];
     char sock[4096];
+    int conn;          /* QEMU's end of the connection to nbdkit, or -1 */
     char status[4096]; /* where the filter says which database it scans with */
 };
 
@@ -88,6 +93,45 @@ static int wait_listening(struct run_disk *d)
         sleep_ms(20);
     }
     cli_error("--disk: nbdkit did not listen within %d s", NBDKIT_START_S);
+    return -1;
+}
+
+/*
+ * QEMU's end of the connection to the nbdkit listening on @path, or -1
+ * after printing why.  QEMU's NBD client writes each request into its
+ * socket, and with the default send buffer (208 KiB) a 1 MiB write needs
+ * several rounds of QEMU's main loop, each waiting for nbdkit to drain the
+ * socket.  vigil connects with a larger buffer (as far as the system
+ * allows: net.core.wmem_max, or any size with CAP_NET_ADMIN) and QEMU
+ * inherits the connected socket (file.server.type=fd).
+ */
+static int connect_nbdkit(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        cli_error("--disk: socket path too long: %s", path);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        cli_error("--disk: socket: %s", strerror(errno));
+        return -1;
+    }
+    int v = NBD_SNDBUF;
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0)
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+    /* The socket file appears at bind(), just before nbdkit listens. */
+    for (int i = 0; i < NBDKIT_START_S * 50; i++) {
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+            return fd;
+        if (errno != ECONNREFUSED && errno != EINTR && errno != ENOENT)
+            break;
+        sleep_ms(20);
+    }
+    cli_error("--disk: cannot connect to nbdkit at %s: %s", path,
+              strerror(errno));
+    close(fd);
     return -1;
 }
 
@@ -213,6 +257,7 @@ static int serve_qcow2(struct run_disk **d, const char *file, const char *name,
         return -1;
     }
     (*d)->pid = -1;
+    (*d)->conn = -1;
     snprintf((*d)->qsock, sizeof((*d)->qsock), "%s/disk-%s-qcow2.sock", rundir,
              name);
     (*d)->qnbd = run_qnbd_start(file, (*d)->qsock);
@@ -268,14 +313,20 @@ static int disk_start(struct run_disk **out, const char *spec, const char *db,
     }
     if (d == NULL && (d = calloc(1, sizeof(*d))) != NULL)
         d->qnbd = -1;
+    if (d != NULL)
+        d->conn = -1;
     if (d == NULL) {
         cli_error("out of memory");
         goto done;
     }
     if (serve(d, &sp, name, db, rundir, net, events_fd) < 0)
         goto fail;
-    snprintf(drive, drive_len, "file=nbd:unix:%s,format=raw,if=%s", d->sock,
-             sp.iface);
+    if ((d->conn = connect_nbdkit(d->sock)) < 0)
+        goto fail;
+    snprintf(drive, drive_len,
+             "driver=raw,file.driver=nbd,file.server.type=fd,"
+             "file.server.str=%d,if=%s",
+             d->conn, sp.iface);
     *out = d;
     rc = 0;
     goto done;
@@ -319,6 +370,8 @@ static void disk_stop(struct run_disk *d)
             waitpid(d->pid, &status, 0);
         }
     }
+    if (d->conn >= 0)
+        close(d->conn);
     if (d->sock[0])
         unlink(d->sock);
     if (d->qnbd > 0)
@@ -373,6 +426,15 @@ size_t run_disks_db_status(const struct run_disks *ds, const char **paths,
     for (unsigned i = 0; ds && i < ds->n && n < max; i++)
         if (ds->disk[i] && ds->disk[i]->status[0])
             paths[n++] = ds->disk[i]->status;
+    return n;
+}
+
+size_t run_disks_fds(const struct run_disks *ds, int *fds, size_t max)
+{
+    size_t n = 0;
+    for (unsigned i = 0; ds && i < ds->n && n < max; i++)
+        if (ds->disk[i] && ds->disk[i]->conn >= 0)
+            fds[n++] = ds->disk[i]->conn;
     return n;
 }
 

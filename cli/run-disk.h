@@ -39,6 +39,10 @@ bool run_disks_scanned(const struct run_disks *ds);
 size_t run_disks_db_status(const struct run_disks *ds, const char **paths,
                            size_t max);
 
+/* The connected sockets QEMU must inherit (its -drive values name them),
+ * valid until run_disks_stop(); returns how many, at most @max. */
+size_t run_disks_fds(const struct run_disks *ds, int *fds, size_t max);
+
 /* Stop every nbdkit (after QEMU exited) and free @ds; NULL is ignored. */
 void run_disks_stop(struct run_disks *ds);
 

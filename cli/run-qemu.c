@@ -255,7 +255,8 @@ void run_remove_rundir(const char *rundir)
     rmdir(rundir);
 }
 
-pid_t run_qemu_spawn(char **argv, const char *errpath, const sigset_t *oldmask)
+pid_t run_qemu_spawn(char **argv, const char *errpath, const sigset_t *oldmask,
+                     const int *keep, size_t nkeep)
 {
     pid_t pid = fork();
     if (pid != 0)
@@ -267,6 +268,8 @@ pid_t run_qemu_spawn(char **argv, const char *errpath, const sigset_t *oldmask)
     int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd >= 0)
         dup2(fd, 2);
+    for (size_t i = 0; i < nkeep; i++)
+        fcntl(keep[i], F_SETFD, 0);
     execvp(argv[0], argv);
     fprintf(stderr, "cannot execute %s: %s\n", argv[0], strerror(errno));
     _exit(127);

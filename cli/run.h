@@ -77,7 +77,8 @@ int run_qemu_ram(unsigned memory_mb, char *path, size_t len);
 
 /* Fork and exec QEMU with @oldmask restored and stderr in @errpath; it dies
  * with us. */
-pid_t run_qemu_spawn(char **argv, const char *errpath, const sigset_t *oldmask);
+pid_t run_qemu_spawn(char **argv, const char *errpath, const sigset_t *oldmask,
+                     const int *keep, size_t nkeep);
 
 enum stop_reason { STOP_NONE, STOP_TIMEOUT, STOP_SIGNAL };
 
