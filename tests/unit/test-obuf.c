@@ -34,8 +34,9 @@ static bool same(uint64_t v)
     ob_putc(&o, ' ');
     ob_qhex(&o, v);
     buf[o.pos] = '\0';
-    snprintf(ref, sizeof ref, "%" PRIu64 " %" PRId64 " %s%" PRIx64 " \"0x%" PRIx64 "\"",
-             v, (int64_t)v, v ? "0x" : "", v, v);
+    snprintf(ref, sizeof ref,
+             "%" PRIu64 " %" PRId64 " %s%" PRIx64 " \"0x%" PRIx64 "\"", v,
+             (int64_t)v, v ? "0x" : "", v, v);
     if (strcmp(buf, ref) != 0) {
         printf("%s\n%s\n", buf, ref);
         return false;
