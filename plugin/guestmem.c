@@ -13,15 +13,7 @@
 
 #include <string.h>
 
-#define PTE_P    (1ull << 0)
-#define PTE_W    (1ull << 1)
-#define PTE_U    (1ull << 2)
-#define PTE_A    (1ull << 5)
-#define PTE_D    (1ull << 6)
-#define PTE_PS   (1ull << 7)
-#define PTE_NX   (1ull << 63)
-#define PHYS     0x000ffffffffff000ull
-#define CR4_LA57 (1ull << 12)
+#include "paging.h"
 
 enum walk { WALK_OK, WALK_FAULT_IN, WALK_EFAULT };
 enum need { NEED_READ, NEED_WRITE, NEED_WRITE_FAULTED, NEED_EXEC };
@@ -36,22 +28,16 @@ static bool phys_read8(struct vcpu *v, uint64_t pa, uint64_t *out)
     return true;
 }
 
-static bool la57(struct vcpu *v)
-{
-    return v->reg[R_CR4] != NULL && (reg(v, R_CR4) & CR4_LA57);
-}
-
 /* The physical address of @va for a user-mode access of kind @need. */
 static enum walk walk(struct vcpu *v, uint64_t va, enum need need, uint64_t *pa)
 {
-    int levels = la57(v) ? 5 : 4;
-    if (va >> (levels == 5 ? 56 : 47) != 0)
+    int levels = paging_levels(v);
+    if (!paging_user(va, levels))
         return WALK_EFAULT; /* the kernel half, or not canonical */
-    uint64_t table = reg(v, R_CR3) & PHYS;
+    uint64_t table = reg(v, R_CR3);
     for (int level = levels; level >= 1; level--) {
-        unsigned shift = 12 + 9 * (unsigned)(level - 1);
         uint64_t e;
-        if (!phys_read8(v, table + ((va >> shift) & 511) * 8, &e))
+        if (!phys_read8(v, paging_entry(table, va, level), &e))
             return WALK_EFAULT;
         if (!(e & PTE_P) || !(e & PTE_U))
             return WALK_FAULT_IN;
@@ -59,17 +45,15 @@ static enum walk walk(struct vcpu *v, uint64_t va, enum need need, uint64_t *pa)
             : need == NEED_READ ? false
                                 : !(e & PTE_W))
             return WALK_FAULT_IN;
-        bool leaf = level == 1 || ((level == 2 || level == 3) && (e & PTE_PS));
-        if (!leaf) {
-            table = e & PHYS;
+        if (!paging_leaf(e, level)) {
+            table = e;
             continue;
         }
         /* A clean page: the kernel would not know it was written (a
          * MADV_FREE page is dropped when clean). */
         if (need == NEED_WRITE && (e & (PTE_A | PTE_D)) != (PTE_A | PTE_D))
             return WALK_FAULT_IN;
-        uint64_t mask = (1ull << shift) - 1;
-        *pa = ((e & PHYS) & ~mask) | (va & mask);
+        *pa = paging_phys(e, va, level);
         return WALK_OK;
     }
     return WALK_EFAULT;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "paging.h"
 #include "vigil/ring.h"
 
 #define SLOTS 16 /* per vCPU, direct-mapped by page */
@@ -67,11 +68,6 @@ bool xlate_map_ram(const char *path)
     return true;
 }
 
-#define PTE_P    (1ull << 0)
-#define PTE_PS   (1ull << 7)
-#define PHYS     0x000ffffffffff000ull
-#define CR4_LA57 (1ull << 12)
-
 /* The page table entry at guest physical @pa, when it lies in the RAM
  * mapped. */
 static bool ram_entry(uint64_t pa, uint64_t *e)
@@ -94,26 +90,24 @@ static int walk_ram(struct vcpu *v, unsigned vcpu, uint64_t va, uint64_t *pa)
 {
     struct vx *x = &vx[vcpu];
     if (x->levels == 0) /* CR4.LA57 cannot change while paging is on */
-        x->levels = v->reg[R_CR4] != NULL && (reg(v, R_CR4) & CR4_LA57) ? 5 : 4;
-    if (va >> (x->levels == 5 ? 56 : 47) != 0)
+        x->levels = paging_levels(v);
+    if (!paging_user(va, x->levels))
         return 0;
-    uint64_t table = v->cr3 & PHYS;
+    uint64_t table = v->cr3;
     for (int level = x->levels; level >= 1; level--) {
-        unsigned shift = 12 + 9 * (unsigned)(level - 1);
         uint64_t e;
-        if (!ram_entry(table + ((va >> shift) & 511) * 8, &e))
+        if (!ram_entry(paging_entry(table, va, level), &e))
             return -1;
         if (!(e & PTE_P)) {
             x->missing++;
             return 0;
         }
-        if (level == 1 || ((level == 2 || level == 3) && (e & PTE_PS))) {
-            uint64_t mask = (1ull << shift) - 1;
-            *pa = ((e & PHYS) & ~mask) | (va & mask);
+        if (paging_leaf(e, level)) {
+            *pa = paging_phys(e, va, level);
             x->walked++;
             return 1;
         }
-        table = e & PHYS;
+        table = e;
     }
     return -1;
 }
