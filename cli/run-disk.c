@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -78,41 +77,24 @@ static pid_t spawn(char **argv, int keep_fd)
 }
 
 /* Wait until nbdkit listens on d->sock, or exits. */
-static int wait_listening(struct run_disk *d)
-{
-    for (int i = 0; i < NBDKIT_START_S * 50; i++) {
-        struct stat st;
-        if (stat(d->sock, &st) == 0 && S_ISSOCK(st.st_mode))
-            return 0;
-        int status;
-        if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
-            d->pid = -1;
-            cli_error("--disk: nbdkit exited before serving the disk");
-            return -1;
-        }
-        sleep_ms(20);
-    }
-    cli_error("--disk: nbdkit did not listen within %d s", NBDKIT_START_S);
-    return -1;
-}
-
 /*
- * QEMU's end of the connection to the nbdkit listening on @path, or -1
- * after printing why.  QEMU's NBD client writes each request into its
- * socket, and with the default send buffer (208 KiB) a 1 MiB write needs
- * several rounds of QEMU's main loop, each waiting for nbdkit to drain the
- * socket.  vigil connects with a larger buffer (as far as the system
- * allows: net.core.wmem_max, or any size with CAP_NET_ADMIN) and QEMU
- * inherits the connected socket (file.server.type=fd).
+ * Connect QEMU's end of the disk's connection (d->conn) to nbdkit once it
+ * listens on d->sock; 0, or -1 after printing why.  QEMU's NBD client
+ * writes each request into its socket, and with the default send buffer
+ * (208 KiB) a 1 MiB write needs several rounds of QEMU's main loop, each
+ * waiting for nbdkit to drain the socket.  vigil connects with a larger
+ * buffer (as far as the system allows: net.core.wmem_max, or any size
+ * with CAP_NET_ADMIN) and QEMU inherits the connected socket
+ * (file.server.type=fd).
  */
-static int connect_nbdkit(const char *path)
+static int connect_nbdkit(struct run_disk *d)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        cli_error("--disk: socket path too long: %s", path);
+    if (strlen(d->sock) >= sizeof(sa.sun_path)) {
+        cli_error("--disk: socket path too long: %s", d->sock);
         return -1;
     }
-    strcpy(sa.sun_path, path);
+    strcpy(sa.sun_path, d->sock);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         cli_error("--disk: socket: %s", strerror(errno));
@@ -123,14 +105,26 @@ static int connect_nbdkit(const char *path)
         (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
     /* The socket file appears at bind(), just before nbdkit listens. */
     for (int i = 0; i < NBDKIT_START_S * 50; i++) {
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-            return fd;
-        if (errno != ECONNREFUSED && errno != EINTR && errno != ENOENT)
-            break;
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+            d->conn = fd;
+            return 0;
+        }
+        if (errno != ECONNREFUSED && errno != EINTR && errno != ENOENT) {
+            cli_error("--disk: cannot connect to nbdkit at %s: %s", d->sock,
+                      strerror(errno));
+            close(fd);
+            return -1;
+        }
+        int status;
+        if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+            d->pid = -1;
+            cli_error("--disk: nbdkit exited before serving the disk");
+            close(fd);
+            return -1;
+        }
         sleep_ms(20);
     }
-    cli_error("--disk: cannot connect to nbdkit at %s: %s", path,
-              strerror(errno));
+    cli_error("--disk: nbdkit did not listen within %d s", NBDKIT_START_S);
     close(fd);
     return -1;
 }
@@ -238,7 +232,7 @@ static int serve(struct run_disk *d, const struct disk_spec *sp,
         cli_error("fork: %s", strerror(errno));
         return -1;
     }
-    return wait_listening(d);
+    return connect_nbdkit(d);
 }
 
 /* A qcow2 image (by its magic) is served as raw by qemu-nbd: *d gets a
@@ -320,8 +314,6 @@ static int disk_start(struct run_disk **out, const char *spec, const char *db,
         goto done;
     }
     if (serve(d, &sp, name, db, rundir, net, events_fd) < 0)
-        goto fail;
-    if ((d->conn = connect_nbdkit(d->sock)) < 0)
         goto fail;
     snprintf(drive, drive_len,
              "driver=raw,file.driver=nbd,file.server.type=fd,"
