@@ -172,6 +172,15 @@ static const struct vmmap_region *weigh(const struct vorigin *o,
     return g;
 }
 
+/* How many return addresses and branches @ev carries. */
+static void carried(const struct vigil_syscall *ev, unsigned *nchain,
+                    unsigned *nbranch)
+{
+    const struct vigil_callers *c = ev->callers;
+    *nchain = c != NULL && c->chain != NULL ? c->nchain : 0;
+    *nbranch = c != NULL && c->branches != NULL ? c->nbranch : 0;
+}
+
 /* vorigin_resolve() without the memo; *@nbr: how many of the newest
  * branches were judged (all of them: the walk found no end). */
 static bool resolve(const struct vorigin *o, const struct vmmap *maps,
@@ -185,7 +194,8 @@ static bool resolve(const struct vorigin *o, const struct vmmap *maps,
     out->map_partial = flags != 0;
     /* The frames: the call's own ip, then at most 256 return addresses. */
     const struct vigil_callers *c = ev->callers;
-    unsigned nchain = c != NULL && c->chain != NULL ? c->nchain : 0;
+    unsigned nchain, nbranch;
+    carried(ev, &nchain, &nbranch);
     unsigned n = 1 + (nchain < 256 ? nchain : 256);
     int worst = 0;
     /* The caller is the first frame outside the system call wrappers
@@ -208,7 +218,6 @@ static bool resolve(const struct vorigin *o, const struct vmmap *maps,
      * the program) with forged return addresses shows here. Older branches
      * are not judged: a thread that ran other code and came back is not
      * the call's maker. */
-    unsigned nbranch = c != NULL && c->branches != NULL ? c->nbranch : 0;
     *nbr = 0;
     for (unsigned i = nbranch; i-- > 0;) {
         const struct vmmap_region *g =
@@ -235,8 +244,8 @@ static bool memo_key(const struct vigil_syscall *ev, unsigned nbr,
                      uint64_t *key, unsigned *nkey)
 {
     const struct vigil_callers *c = ev->callers;
-    unsigned nchain = c != NULL && c->chain != NULL ? c->nchain : 0;
-    unsigned nbranch = c != NULL && c->branches != NULL ? c->nbranch : 0;
+    unsigned nchain, nbranch;
+    carried(ev, &nchain, &nbranch);
     if (nchain + nbr > ORIGIN_MEMO_KEYS || nbr > nbranch)
         return false;
     unsigned k = 0;
@@ -251,9 +260,8 @@ static bool memo_key(const struct vigil_syscall *ev, unsigned nbr,
 static bool memo_hit(const struct origin_memo *m, const struct vorigin *o,
                      const struct vmmap *maps, const struct vigil_syscall *ev)
 {
-    const struct vigil_callers *c = ev->callers;
-    unsigned nchain = c != NULL && c->chain != NULL ? c->nchain : 0;
-    unsigned nbranch = c != NULL && c->branches != NULL ? c->nbranch : 0;
+    unsigned nchain, nbranch;
+    carried(ev, &nchain, &nbranch);
     uint64_t key[ORIGIN_MEMO_KEYS];
     unsigned nkey;
     /* The branch walk ended at the same branch, or ran out of the same
@@ -278,9 +286,8 @@ bool vorigin_resolve(struct vorigin *o, const struct vmmap *maps,
     unsigned nbr;
     if (!resolve(o, maps, ev, out, &nbr))
         return false;
-    const struct vigil_callers *c = ev->callers;
-    unsigned nchain = c != NULL && c->chain != NULL ? c->nchain : 0;
-    unsigned nbranch = c != NULL && c->branches != NULL ? c->nbranch : 0;
+    unsigned nchain, nbranch;
+    carried(ev, &nchain, &nbranch);
     unsigned nkey;
     m->gen = 0;
     if (o->memo_off || !memo_key(ev, nbr, m->key, &nkey))
