@@ -436,6 +436,22 @@ static int open_store(struct logd *d, const struct logd_args *a)
     return rc;
 }
 
+/* SQLite, its queue and its backlog: DIR/events.db-backlog, or in
+ * --store-spill's directory (made when missing). */
+static int open_db(struct logd *d, const struct logd_args *a)
+{
+    char backlog[4200];
+    const char *dir = a->store_spill ? a->store_spill : d->outdir;
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        cli_error("--store-spill %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    snprintf(backlog, sizeof backlog, "%s/events.db-backlog", dir);
+    return logd_dbq_open(&d->db, d->outdir,
+                         a->store_queue ? a->store_queue : 64ull << 20, backlog,
+                         a->store_spill_max ? a->store_spill_max : 1ull << 30);
+}
+
 /* Everything the loop needs; prints why on failure. */
 static int logd_open(struct logd *d, struct control *c,
                      const struct logd_args *a)
@@ -462,9 +478,7 @@ static int logd_open(struct logd *d, struct control *c,
     if (a->store != NULL && !d->discard) {
         if (open_store(d, a) < 0)
             return -1;
-    } else if (!d->no_db && logd_dbq_open(&d->db, d->outdir,
-                                          a->store_queue ? a->store_queue
-                                                         : 64ull << 20) < 0) {
+    } else if (!d->no_db && open_db(d, a) < 0) {
         return -1;
     }
     struct logd_sessions_opts so = {

@@ -21,7 +21,10 @@ struct logd_db {
      * row its cursor is on (the one that failed when a step fails). */
     const struct logd_db_row *rows;
     size_t nrows, pos;
-    unsigned test_delay_ms; /* VIGIL_LOGD_TEST_COMMIT_DELAY_MS */
+    /* VIGIL_LOGD_TEST_COMMIT_DELAY_MS=MS[:N]: each commit, or the first
+     * N, sleeps MS first (tests: a disk whose commits stall). */
+    unsigned test_delay_ms;
+    long test_delays; /* left; -1: every commit */
 };
 
 /* What a crash costs is in docs/protocol.md, "logd's output". */
@@ -296,6 +299,8 @@ int logd_db_open(struct logd_db **out, const char *outdir)
         sqlite3_wal_hook(db->db, wal_grown, db);
     const char *delay = getenv("VIGIL_LOGD_TEST_COMMIT_DELAY_MS");
     db->test_delay_ms = delay ? (unsigned)atoi(delay) : 0;
+    db->test_delays =
+        delay && strchr(delay, ':') ? atol(strchr(delay, ':') + 1) : -1;
     *out = db;
     return 0;
 }
@@ -371,7 +376,8 @@ int logd_db_insert_rows(struct logd_db *db, const struct logd_db_row *rows,
 
 int logd_db_commit(struct logd_db *db)
 {
-    if (db->test_delay_ms > 0) {
+    if (db->test_delay_ms > 0 && db->test_delays != 0) {
+        db->test_delays -= db->test_delays > 0;
         struct timespec ts = {db->test_delay_ms / 1000,
                               (long)(db->test_delay_ms % 1000) * 1000000};
         nanosleep(&ts, NULL);

@@ -2,6 +2,7 @@
 #include "logd-dbq.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "logd-backlog.h"
 #include "logd-db.h"
 #include "logd-fields.h"
 
@@ -59,7 +61,8 @@ struct list {
 };
 
 struct logd_dbq {
-    struct logd_db *db; /* the writer's alone once it started */
+    struct logd_db *db;      /* the writer's alone once it started */
+    struct logd_backlog *bl; /* NULL: a full queue refuses records */
     /* The writer's: a chunk's records as rows for the database, and their
      * entries (MAX_ENTS each). */
     struct logd_db_row *rows;
@@ -77,6 +80,7 @@ struct logd_dbq {
     /* The receiving thread's own. */
     struct chunk *cur;
     uint64_t accepted, queue_full;
+    bool said_behind, said_refused;
 };
 
 static void push(struct list *l, struct chunk *c)
@@ -133,6 +137,30 @@ static void count_error(struct logd_dbq *q)
     pthread_mutex_lock(&q->mu);
     q->errors++;
     pthread_mutex_unlock(&q->mu);
+}
+
+/* A chunk off the free list, or a new one while the queue may grow past
+ * @slack chunks less than its bound; NULL when it is full. Either thread. */
+static struct chunk *get_free(struct logd_dbq *q, size_t slack)
+{
+    bool fresh = false;
+    pthread_mutex_lock(&q->mu);
+    struct chunk *c = pop(&q->free);
+    if (c == NULL && q->allocated < q->max_chunks + slack) {
+        q->allocated++;
+        fresh = true;
+    }
+    pthread_mutex_unlock(&q->mu);
+    if (fresh && (c = malloc(CHUNK_BYTES)) == NULL) {
+        pthread_mutex_lock(&q->mu);
+        q->allocated--;
+        pthread_mutex_unlock(&q->mu);
+    }
+    if (c != NULL) {
+        c->used = 0;
+        c->nrec = c->nlost = 0;
+    }
+    return c;
 }
 
 /* ---- the writer thread ---- */
@@ -278,6 +306,78 @@ static void write_chunk(struct logd_dbq *q, struct chunk *c, struct list *txn)
     push(txn, c);
 }
 
+static bool field_ok(int32_t off, int32_t len, uint32_t total)
+{
+    return off == -1 ||
+           (off >= 0 && len >= 0 && (uint64_t)off + (uint32_t)len <= total);
+}
+
+/* A chunk back from the backlog is checked before its entries are used:
+ * the file is this logd's own, but a bad byte in it must cost records, not
+ * a crash. Its record count, or -1. */
+static long check_chunk(struct chunk *c)
+{
+    long nrec = 0;
+    for (size_t off = 0; off < c->used;) {
+        struct ent *e = ent_at(c, off);
+        if (c->used - off < sizeof *e || e->size < sizeof *e ||
+            e->size % 8 != 0 || e->size > c->used - off ||
+            (uint64_t)e->len + 1 > e->size - sizeof *e ||
+            e->data[e->len] != 0 || e->hex[16] != 0)
+            return -1;
+        if (e->kind == ENT_RECORD) {
+            if (!field_ok(e->type_off, e->type_len, e->len) ||
+                !field_ok(e->name_off, e->name_len, e->len))
+                return -1;
+            nrec++;
+        } else if (e->kind != ENT_SESSION) {
+            return -1;
+        }
+        off += e->size;
+    }
+    return nrec;
+}
+
+/* The backlog's oldest chunk into @*out. 1: there it is; 0: none, or it
+ * could not be read back (its records counted failed); -1: no chunk of
+ * the queue is free to read it into, even after committing (the caller
+ * waits for the receiving thread to give one back). */
+static int from_backlog(struct logd_dbq *q, struct list *txn,
+                        struct chunk **out)
+{
+    *out = NULL;
+    struct chunk *c = get_free(q, 0);
+    if (c == NULL && txn->n > 0) {
+        commit(q, txn);
+        c = get_free(q, 0);
+    }
+    /* Every chunk may be the receiving thread's or on its way back to it
+     * (losses are counted there, which a finishing logd no longer does):
+     * one more than the bound, the writer's own while it holds no other. */
+    if (c == NULL && txn->n == 0)
+        c = get_free(q, 1);
+    if (c == NULL)
+        return -1;
+    uint32_t nrec;
+    long n = logd_backlog_pop(q->bl, c->buf, CHUNK_CAP, &nrec);
+    if (n > 0) {
+        c->used = (size_t)n;
+        if (check_chunk(c) == (long)nrec) {
+            c->nrec = nrec;
+            *out = c;
+            return 1;
+        }
+    }
+    pthread_mutex_lock(&q->mu);
+    if (n != 0 || nrec > 0) {
+        q->failed += nrec;
+        q->errors++;
+    }
+    push_front(&q->free, c);
+    pthread_mutex_unlock(&q->mu);
+    return 0;
+}
+
 static void wait_until(struct logd_dbq *q, uint64_t deadline)
 {
     struct timespec ts = {(time_t)(deadline / 1000000000ull),
@@ -303,7 +403,18 @@ static void *writer_main(void *arg)
                           nice_now + 10 > 19 ? 19 : nice_now + 10);
     pthread_mutex_lock(&q->mu);
     for (;;) {
+        /* The queue in memory first: while the backlog is not empty, what
+         * arrives goes there (logd_dbq_record), so this keeps their order. */
         struct chunk *c = pop(&q->ready);
+        if (c == NULL && q->bl != NULL && logd_backlog_waiting(q->bl)) {
+            pthread_mutex_unlock(&q->mu);
+            int got = from_backlog(q, &txn, &c);
+            pthread_mutex_lock(&q->mu);
+            if (got < 0)
+                wait_until(q, now_ns() + PART_NS / 10);
+            if (c == NULL)
+                continue;
+        }
         if (c == NULL) {
             bool due =
                 txn.n > 0 && (q->finishing || now_ns() - txn_start >= TXN_NS);
@@ -338,7 +449,8 @@ static void *writer_main(void *arg)
 
 /* ---- the receiving thread ---- */
 
-int logd_dbq_open(struct logd_dbq **out, const char *outdir, uint64_t queue_max)
+int logd_dbq_open(struct logd_dbq **out, const char *outdir, uint64_t queue_max,
+                  const char *backlog, uint64_t backlog_max)
 {
     struct logd_dbq *q = calloc(1, sizeof *q);
     if (q == NULL) {
@@ -366,6 +478,19 @@ int logd_dbq_open(struct logd_dbq **out, const char *outdir, uint64_t queue_max)
         logd_dbq_free(q);
         return -1;
     }
+    char why[4400];
+    uint64_t stale = 0;
+    if (backlog != NULL && logd_backlog_open(&q->bl, backlog, backlog_max,
+                                             &stale, why, sizeof why) < 0) {
+        cli_error("events.db's backlog: %s", why);
+        logd_dbq_free(q);
+        return -1;
+    }
+    if (stale > 0)
+        cli_warn("%s: %" PRIu64 " bytes left by a logd that did not finish: "
+                 "removed (their records are in the JSON Lines files, not in "
+                 "events.db)",
+                 backlog, stale);
     int err = pthread_create(&q->thread, NULL, writer_main, q);
     if (err != 0) {
         cli_error("events.db: cannot start its writer: %s", strerror(err));
@@ -375,28 +500,6 @@ int logd_dbq_open(struct logd_dbq **out, const char *outdir, uint64_t queue_max)
     q->started = true;
     *out = q;
     return 0;
-}
-
-static struct chunk *get_free(struct logd_dbq *q)
-{
-    bool fresh = false;
-    pthread_mutex_lock(&q->mu);
-    struct chunk *c = pop(&q->free);
-    if (c == NULL && q->allocated < q->max_chunks) {
-        q->allocated++;
-        fresh = true;
-    }
-    pthread_mutex_unlock(&q->mu);
-    if (fresh && (c = malloc(CHUNK_BYTES)) == NULL) {
-        pthread_mutex_lock(&q->mu);
-        q->allocated--;
-        pthread_mutex_unlock(&q->mu);
-    }
-    if (c != NULL) {
-        c->used = 0;
-        c->nrec = c->nlost = 0;
-    }
-    return c;
 }
 
 /* The chunk being filled goes to the writer. Caller holds mu. */
@@ -409,18 +512,78 @@ static void hand_over_locked(struct logd_dbq *q)
     pthread_cond_signal(&q->wake);
 }
 
+/* The chunk being filled into the backlog; it stays the receiving
+ * thread's, emptied. When the backlog refuses it, its records are not
+ * stored: back through logd_dbq_settle, counted as the queue full. */
+static void to_backlog(struct logd_dbq *q)
+{
+    struct chunk *c = q->cur;
+    int rc = logd_backlog_push(q->bl, c->buf, (uint32_t)c->used, c->nrec);
+    if (rc == 0) {
+        if (!q->said_behind)
+            cli_warn("events.db: the database is behind the stream: records "
+                     "wait in %s (up to --store-spill-max)",
+                     logd_backlog_path(q->bl));
+        q->said_behind = true;
+        c->used = 0;
+        c->nrec = 0;
+        c->first_ns = now_ns();
+        pthread_mutex_lock(&q->mu);
+        pthread_cond_signal(&q->wake);
+        pthread_mutex_unlock(&q->mu);
+        return;
+    }
+    if (!q->said_refused) {
+        if (rc == -ENOSPC)
+            cli_warn("events.db: its backlog is full (--store-spill-max): "
+                     "records are NOT STORED in the database");
+        else
+            cli_warn("events.db: %s: %s: records are NOT STORED in the "
+                     "database",
+                     logd_backlog_path(q->bl), strerror(-rc));
+    }
+    q->said_refused = true;
+    struct ent *e;
+    FOR_ENTS(c, e)
+    {
+        e->lost = e->kind == ENT_RECORD;
+    }
+    c->nlost = c->nrec;
+    q->accepted -= c->nrec;
+    q->queue_full += c->nrec;
+    pthread_mutex_lock(&q->mu);
+    push(&q->done, c);
+    pthread_mutex_unlock(&q->mu);
+    q->cur = NULL;
+}
+
+/* The chunk being filled goes to the writer: in memory while the queue
+ * has room there and the backlog is empty, else (with a backlog) to the
+ * backlog, so that the writer, taking memory first, keeps the order. */
+static void hand_over(struct logd_dbq *q)
+{
+    if (q->cur == NULL || q->cur->used == 0)
+        return;
+    pthread_mutex_lock(&q->mu);
+    bool memory = q->bl == NULL ||
+                  ((q->free.head != NULL || q->allocated < q->max_chunks) &&
+                   !logd_backlog_waiting(q->bl));
+    if (memory)
+        hand_over_locked(q);
+    pthread_mutex_unlock(&q->mu);
+    if (!memory)
+        to_backlog(q);
+}
+
 /* Room for an entry of @need bytes; NULL when the queue is full. */
 static struct ent *reserve(struct logd_dbq *q, size_t need)
 {
     if (need > CHUNK_CAP)
         return NULL;
-    if (q->cur != NULL && q->cur->used + need > CHUNK_CAP) {
-        pthread_mutex_lock(&q->mu);
-        hand_over_locked(q);
-        pthread_mutex_unlock(&q->mu);
-    }
+    if (q->cur != NULL && q->cur->used + need > CHUNK_CAP)
+        hand_over(q);
     if (q->cur == NULL) {
-        if ((q->cur = get_free(q)) == NULL)
+        if ((q->cur = get_free(q, 0)) == NULL)
             return NULL;
         q->cur->first_ns = now_ns();
     }
@@ -485,12 +648,16 @@ bool logd_dbq_record(struct logd_dbq *q, uint64_t id, const char *hex,
 void logd_dbq_settle(struct logd_dbq *q, bool finish,
                      void (*lost)(void *ctx, uint64_t id), void *ctx)
 {
-    pthread_mutex_lock(&q->mu);
     /* A chunk part-filled goes only to an idle writer, and not at once
      * (PART_NS): a busy one gets full chunks. */
-    if (finish || (q->ready.head == NULL && q->cur != NULL &&
-                   now_ns() - q->cur->first_ns >= PART_NS))
-        hand_over_locked(q);
+    pthread_mutex_lock(&q->mu);
+    bool idle = q->ready.head == NULL && q->cur != NULL &&
+                now_ns() - q->cur->first_ns >= PART_NS &&
+                (q->bl == NULL || !logd_backlog_waiting(q->bl));
+    pthread_mutex_unlock(&q->mu);
+    if (finish || idle)
+        hand_over(q);
+    pthread_mutex_lock(&q->mu);
     if (finish) {
         q->finishing = true;
         pthread_cond_signal(&q->wake);
@@ -528,6 +695,12 @@ void logd_dbq_stats(struct logd_dbq *q, struct logd_dbq_stats *o)
     pthread_mutex_unlock(&q->mu);
     o->queue_full = q->queue_full;
     o->queued = q->accepted - o->stored - o->failed;
+    struct logd_backlog_stats b = {0};
+    if (q->bl != NULL)
+        logd_backlog_stats(q->bl, &b);
+    o->backlog = b.records;
+    o->backlog_bytes = b.bytes;
+    o->backlogged = b.records_in;
 }
 
 static void free_list(struct list *l)
@@ -553,6 +726,7 @@ void logd_dbq_free(struct logd_dbq *q)
     free_list(&q->done);
     free_list(&q->free);
     logd_db_close(q->db);
+    logd_backlog_close(q->bl);
     free(q->rows);
     free(q->ents);
     pthread_cond_destroy(&q->wake);

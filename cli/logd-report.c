@@ -53,14 +53,15 @@ static void report_db(struct logd *d, bool final)
 {
     struct logd_dbq_stats t;
     logd_dbq_stats(d->db, &t);
-    if (!final && t.queue_full + t.failed == 0)
+    if (!final && t.queue_full + t.failed + t.backlog == 0)
         return;
     fprintf(stderr,
             "vigil logd: database: %" PRIu64 " stored, %" PRIu64
             " NOT STORED (%" PRIu64 " the queue was full, %" PRIu64
-            " failed), %" PRIu64 " queued\n",
-            t.stored, t.queue_full + t.failed, t.queue_full, t.failed,
-            t.queued);
+            " failed), %" PRIu64 " queued, %" PRIu64
+            " of them in the backlog (%" PRIu64 " bytes)\n",
+            t.stored, t.queue_full + t.failed, t.queue_full, t.failed, t.queued,
+            t.backlog, t.backlog_bytes);
 }
 
 void logd_report(struct logd *d, bool final)
@@ -126,8 +127,10 @@ static void stats_db(struct logd *d, FILE *f)
     fprintf(f,
             "\"db\":{\"stored\":%" PRIu64 ",\"queue_full\":%" PRIu64
             ",\"failed\":%" PRIu64 ",\"queued\":%" PRIu64
-            ",\"commits\":%" PRIu64 "},",
-            t.stored, t.queue_full, t.failed, t.queued, t.commits);
+            ",\"commits\":%" PRIu64 ",\"backlog\":%" PRIu64
+            ",\"backlog_bytes\":%" PRIu64 ",\"backlogged\":%" PRIu64 "},",
+            t.stored, t.queue_full, t.failed, t.queued, t.commits, t.backlog,
+            t.backlog_bytes, t.backlogged);
 }
 
 static void stats_totals(struct logd *d, FILE *f)
