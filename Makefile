@@ -145,6 +145,8 @@ $(TOOL_BINS): $(BUILD)/tools/vigil-%: $(BUILD)/obj/tools/%.o $(BUILD)/libvigil.a
 # A tool in several files: tools/NAME.c holds main, tools/NAME/*.c the rest.
 $(foreach t,$(TOOL_SRCS:tools/%.c=%),$(eval $(BUILD)/tools/vigil-$(t): \
 	$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/$(t)/*.c))))
+# logd's field finder, tested against jansson.
+$(BUILD)/tests/test-logd-fields: $(BUILD)/obj/cli/logd-fields.o
 # vigil-dbwriter measures logd's SQLite store code itself.
 $(BUILD)/tools/vigil-dbwriter: $(BUILD)/obj/cli/logd-db.o \
 	$(BUILD)/obj/cli/logd-ckpt.o $(BUILD)/obj/cli/logd-fields.o

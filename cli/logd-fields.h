@@ -1,8 +1,12 @@
-/* The few fields of a record that logd's stores index, found without
- * parsing the JSON: records come from vigil's own renderer, keys in a fixed
- * order, and a quote inside a string is always escaped, so `"key":` can
- * only be a key. The type and ts of every record; pid, tid, name and ret
- * of syscall records only. */
+/* The few fields of a record that logd's stores index, found in one pass
+ * over its bytes without building anything: the record's own keys only
+ * (nesting and strings, with their escapes, are followed, so a key of the
+ * same name in a nested object or inside a string is not taken). The type
+ * and ts of every record; pid, tid, name and ret of syscall records only.
+ * A string is indexed when it is plain (no escape) and at most 64 bytes;
+ * a number when it is an integer, cut to 18 digits. Absent: NULL, or the
+ * has_ flag false. tests/unit/test-logd-fields.c compares it with
+ * jansson. */
 #ifndef VIGIL_CLI_LOGD_FIELDS_H
 #define VIGIL_CLI_LOGD_FIELDS_H
 

@@ -38,6 +38,20 @@ expect_eq "session ended" "$(jq '.sessions[0].ended' "$TMP/out/stats.json")" tru
 check "the summary record travels too" grep -q '"type":"summary"' "$TMP/out"/*.jsonl
 check "openat of /etc/passwd in SQLite" test "$(sqlite3 "$TMP/out/events.db" \
     "select count(*) from events where name='openat' and json like '%/etc/passwd%'")" -ge 1
+# logd finds the indexed columns without parsing the JSON: SQLite's own
+# JSON parser must agree on every row (a call's decoded arguments nest
+# objects with keys of the same names; only calls have a pid, tid and
+# name; an absent number is stored as 0).
+n=$(sqlite3 "$TMP/out/events.db" "select count(*) from events")
+check "SQLite has every record ($n)" test "$n" -gt "$local_n"
+expect_eq "every row's ts, type, pid, tid and name are its JSON's" \
+    "$(sqlite3 "$TMP/out/events.db" "select count(*) from events where
+        ts is not coalesce(json_extract(json, '\$.ts'), 0) or
+        type is not json_extract(json, '\$.type') or
+        (type = 'syscall' and (pid is not json_extract(json, '\$.pid') or
+            tid is not json_extract(json, '\$.tid') or
+            name is not json_extract(json, '\$.name'))) or
+        (type <> 'syscall' and (pid <> 0 or tid <> 0 or name is not null))")" 0
 check "vigil reports what it sent" grep -q 'vigil: log: 1 sessions, .* 0 dropped' "$TMP/run.err"
 
 # Bad usage.
