@@ -54,11 +54,26 @@ static void copy_out(const struct vlog_queue *q, uint64_t pos, void *dst,
     memcpy((uint8_t *)dst + first, q->q, n - first);
 }
 
+/* Producer: whether @need bytes fit, reading the consumer's tail only
+ * when the copy of it says they do not. */
+static bool fits(struct vlog_queue *q, uint64_t need)
+{
+    if (q->cap - (q->head - q->tail_seen) >= need)
+        return true;
+    q->tail_seen = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
+    return q->cap - (q->head - q->tail_seen) >= need;
+}
+
+/* Producer: a counter only it writes, which others read. */
+static void bump(uint64_t *c)
+{
+    __atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
+}
+
 static bool put(struct vlog_queue *q, const char *rec, uint32_t len)
 {
     uint64_t head = q->head;
-    uint64_t tail = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
-    if (q->cap - (head - tail) < 4 + (uint64_t)len)
+    if (!fits(q, 4 + (uint64_t)len))
         return false;
     copy_in(q, head, &len, 4);
     copy_in(q, head + 4, rec, len);
@@ -85,17 +100,16 @@ int vlog_queue_push(struct vlog_queue *q, const char *rec, size_t len)
     vlog_queue_push_drops(q);
     if (q->pending_drops > 0 || !put(q, rec, (uint32_t)len)) {
         q->pending_drops++;
-        __atomic_add_fetch(&q->dropped, 1, __ATOMIC_RELAXED);
+        bump(&q->dropped);
         return -ENOBUFS;
     }
-    __atomic_add_fetch(&q->queued, 1, __ATOMIC_RELAXED);
+    bump(&q->queued);
     return 0;
 }
 
 bool vlog_queue_room(struct vlog_queue *q, size_t len)
 {
-    uint64_t tail = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
-    return q->cap - (q->head - tail) >= 4 + (uint64_t)len + 256;
+    return fits(q, 4 + (uint64_t)len + 256);
 }
 
 bool vlog_queue_empty(struct vlog_queue *q)

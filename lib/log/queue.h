@@ -12,15 +12,26 @@
  * the datagram). */
 #define VLOG_QUEUE_REC_MAX (UINT16_MAX * 16u)
 
+/* The producer's and the consumer's fields lie on cache lines of their
+ * own (the padding, whatever the struct's alignment): a line both write
+ * moves between their CPUs at every record. Each side keeps its own copy
+ * of the other's position and reads the shared one only when its copy
+ * says the queue is full (producer) or empty (consumer). */
 struct vlog_queue {
     uint8_t *q;
     uint64_t cap;
-    uint64_t head;          /* written by the producer (atomic) */
-    uint64_t tail;          /* written by the consumer (atomic) */
-    uint64_t pending_drops; /* producer only: not yet reported in-band */
-    uint64_t dropped;       /* atomic */
-    uint64_t queued;        /* atomic */
-    uint8_t *scratch;       /* consumer: one record that wraps the end */
+    uint8_t *scratch; /* consumer: one record that wraps the end */
+    char pad0_[64];
+    /* The producer's. */
+    uint64_t head;          /* atomic: read by the consumer */
+    uint64_t tail_seen;     /* the consumer's tail as last read */
+    uint64_t pending_drops; /* not yet reported in-band */
+    uint64_t dropped;       /* atomic: read by stats */
+    uint64_t queued;        /* atomic: read by stats */
+    char pad1_[64];
+    /* The consumer's. */
+    uint64_t tail; /* atomic: read by the producer */
+    char pad2_[64 - sizeof(uint64_t)];
 };
 
 /* Room for at least want bytes (0: 8 MiB); 0 or -ENOMEM. */
