@@ -13,6 +13,17 @@ base=$((20000 + ($$ + 131) % 20000))
 DATA=$base CTL=$((base + 1))
 . tests/logd.sh
 
+# wait_ended DIR: until logd's stats.json in DIR says the session ended
+# (at most 30 s).
+wait_ended() {
+    i=0
+    while [ $i -lt 300 ] &&
+        [ "$(jq -r '.sessions[0].ended' "$1/stats.json" 2>/dev/null)" != true ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
+
 # 1. Each commit stalls 4 s: longer than the sender's 3 missed heartbeats.
 VIGIL_LOGD_TEST_COMMIT_DELAY_MS=4000 start_logd "$TMP/a" \
     --control "udp://127.0.0.1:$CTL"
@@ -21,12 +32,7 @@ VIGIL_LOGD_TEST_COMMIT_DELAY_MS=4000 start_logd "$TMP/a" \
     --control-port $CTL --count 20000 --rate 2500 --linger 200 \
     >"$TMP/a.send" 2>"$TMP/a.serr"
 expect_eq "logsend ok" "$?" 0
-i=0
-while [ $i -lt 300 ] &&
-    [ "$(jq -r '.sessions[0].ended' "$TMP/a/stats.json" 2>/dev/null)" != true ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
+wait_ended "$TMP/a"
 stop_logd
 echo "sender: $(cat "$TMP/a.send")"
 echo "logd: $(tail -n 3 "$TMP/a.err")"
@@ -46,9 +52,10 @@ expect_eq "stats.json's db: all stored, none queued" \
     "$(jq '.db | [.stored, .queue_full, .failed, .queued] | @text' "$TMP/a/stats.json")" \
     '"[20000,0,0,0]"'
 
-# Runs 20000 records at 5000/s (4 s) into a logd whose first two commits
-# stall $1 ms each, with the rest of the arguments; waits for the session's end and stops
-# logd. Into $TMP/$2 (logd's directory), $TMP/$2.err, $TMP/$2.send.
+# slow_run MS NAME ARGS...: 20000 records at 5000/s (4 s) into a logd
+# started with ARGS whose first two commits stall MS each; returns when
+# the session has ended, logd still running. Into $TMP/NAME (logd's
+# directory), $TMP/NAME.err and $TMP/NAME.send.
 slow_run() {
     delay=$1 dir=$TMP/$2
     shift 2
@@ -57,12 +64,7 @@ slow_run() {
     "$LOGSEND" --log "udp://127.0.0.1:$DATA" --key "$TMP/key" \
         --control-port $CTL --count 20000 --rate 5000 --linger 200 \
         >"$dir.send" 2>"$dir.serr"
-    i=0
-    while [ $i -lt 300 ] &&
-        [ "$(jq -r '.sessions[0].ended' "$dir/stats.json" 2>/dev/null)" != true ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    wait_ended "$dir"
 }
 
 # 2. The queue in memory full: its smallest size (two chunks of 256 KiB,
@@ -156,12 +158,7 @@ done
 head -c 64 /dev/urandom | dd of="$TMP/e/events.db-backlog" bs=64 count=1 \
     conv=notrunc status=none
 wait $send_pid
-i=0
-while [ $i -lt 300 ] &&
-    [ "$(jq -r '.sessions[0].ended' "$TMP/e/stats.json" 2>/dev/null)" != true ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
+wait_ended "$TMP/e"
 stop_logd
 expect_eq "damaged backlog: logd exits 0" "$?" 0
 echo "logd: $(tail -n 3 "$TMP/e.err")"
