@@ -1,16 +1,14 @@
 /* logd's SQLite checkpoints on a thread of their own (logd-ckpt.h). */
 #include "logd-ckpt.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "logd-thread.h"
 
 struct logd_ckpt {
     sqlite3 *db; /* the thread's alone */
@@ -23,14 +21,7 @@ struct logd_ckpt {
 static void *ckpt_main(void *arg)
 {
     struct logd_ckpt *c = arg;
-    /* Named for top -H and bench/logs, which counts each thread's CPU. */
-    (void)pthread_setname_np(pthread_self(), "logd-ckpt");
-    /* Second to the receiving thread, like the writer (logd-dbq.c). */
-    errno = 0;
-    int nice_now = getpriority(PRIO_PROCESS, (id_t)gettid());
-    if (errno == 0)
-        (void)setpriority(PRIO_PROCESS, (id_t)gettid(),
-                          nice_now + 10 > 19 ? 19 : nice_now + 10);
+    logd_thread_second("logd-ckpt");
     pthread_mutex_lock(&c->mu);
     for (;;) {
         while (!c->kicked && !c->stopping)

@@ -5,10 +5,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "logd-dbq-int.h"
+#include "logd-thread.h"
 
 static void count_error(struct logd_dbq *q)
 {
@@ -242,17 +241,7 @@ void *logd_dbq_writer(void *arg)
     struct logd_dbq *q = arg;
     struct list txn = {0};
     uint64_t txn_start = 0, txn_recs = 0;
-    /* Named for top -H and bench/logs, which counts each thread's CPU. */
-    (void)pthread_setname_np(pthread_self(), "logd-db");
-    /* On a machine short of CPUs the receiving thread comes first: a
-     * datagram it is too late for is lost for the JSON Lines files too,
-     * a record the database is too late for only for the database. Linux
-     * sets nice per thread; failing leaves it as it was. */
-    errno = 0;
-    int nice_now = getpriority(PRIO_PROCESS, (id_t)gettid());
-    if (errno == 0)
-        (void)setpriority(PRIO_PROCESS, (id_t)gettid(),
-                          nice_now + 10 > 19 ? 19 : nice_now + 10);
+    logd_thread_second("logd-db");
     pthread_mutex_lock(&q->mu);
     for (;;) {
         /* The queue in memory first: while the backlog is not empty, what
