@@ -47,6 +47,8 @@ expect_eq "SQLite session row" "$(sqlite3 "$TMP/a/events.db" \
     'select id, source, started > 0 from sessions')" \
     "$(jq -r .session "$TMP/a.send")|127.0.0.1|1"
 check "logd printed rates" grep -q 'records (.*/s, .* MB/s), lost 0' "$TMP/a.err"
+check "datagrams went out in runs cut by the kernel (UDP segmentation offload)" \
+    test "$(jq .gso_sends "$TMP/a.send")" -gt 0
 
 # 2. START after the sender is up (one-shot control packet, no heartbeats:
 # the sender runs with --hb-missed 0). Nothing is sent before it.

@@ -88,11 +88,31 @@ split=$(jq .split "$TMP/udp.send")
 check "udp: records were split across datagrams ($split)" test "${split:-0}" -gt 1000
 expect_eq "udp: every stored line is a whole event" \
     "$(cat "$TMP/udp"/*.jsonl | jq -c 'select(.type == "syscall" and (.ip == "0x401000")) | 1' | wc -l)" "$got"
+# Full datagrams went out as runs cut by the kernel (UDP segmentation
+# offload); a dropped run loses its datagrams together, counted the same.
+gso=$(jq .gso_sends "$TMP/udp.send")
+check "udp: sent with segmentation offload ($gso sends)" test "${gso:-0}" -gt 0
 
 # TCP over the same link: the random drop hits only UDP data; TCP is
 # lossless while connected.
 run_case tcp 50000
 expect_eq "tcp: received all" "$(jq '.sessions[0].records' "$TMP/tcp/stats.json")" 50000
 expect_eq "tcp: no loss" "$(jq '.sessions[0].lost' "$TMP/tcp/stats.json")" 0
+
+# A link whose MTU is below the datagrams': the kernel refuses to cut them
+# (the segment would not fit), so the sender goes back to one datagram per
+# send for good, and the kernel fragments them as before.
+ip -n "$NA" link set "$VA" mtu 1200
+ip -n "$NB" link set "$VB" mtu 1200
+mv "$TMP/udp" "$TMP/udp-1500"
+run_case udp 20000
+sent=$(jq .sent_records "$TMP/udp.send")
+got=$(jq '.sessions[0].records' "$TMP/udp/stats.json")
+lost=$(jq '.sessions[0].lost' "$TMP/udp/stats.json")
+echo "udp, MTU 1200: sent $sent received $got lost $lost; $(jq -c '{datagrams, gso_sends, send_errors}' "$TMP/udp.send")"
+expect_eq "MTU 1200: sent all" "$sent" 20000
+expect_eq "MTU 1200: no segmentation offload" "$(jq .gso_sends "$TMP/udp.send")" 0
+expect_eq "MTU 1200: lost reported = sent - received" "$lost" $((sent - got))
+check "MTU 1200: most arrived ($got)" test "${got:-0}" -gt 10000
 
 done_testing

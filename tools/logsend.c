@@ -12,7 +12,8 @@
  *       key), a truncated one and a stale one, to test logd's rejections
  *   logsend --attack-control HOST:PORT --key FILE
  *       send malformed, forged, replayed and stale control packets
- *   logsend --raw URL --count N [--mtu M]      plain sendmmsg blaster
+ *   logsend --raw URL --count N [--mtu M] [--gso]  plain datagram blaster
+ *       (sendmmsg; --gso: 64 KiB sends cut by the kernel, UDP_SEGMENT)
  *   logsend --raw-sink URL --seconds S         count what arrives
  *   logsend --capture DIR --key FILE --count N [--size S]
  *       write N authentic DATA packets of one fresh session, one record
@@ -251,7 +252,7 @@ static int do_send(const char *url, const uint8_t *key, const char *ctl_bind,
            "\"datagrams\":%llu,\"bytes\":%llu,\"send_errors\":%llu,"
            "\"truncated\":%llu,\"split\":%llu,\"ctl_ok\":%llu,\"ctl_rejected\":"
            "%llu,"
-           "\"ctl_limited\":%llu,\"reconnects\":%llu,"
+           "\"ctl_limited\":%llu,\"reconnects\":%llu,\"gso_sends\":%llu,"
            "\"seconds\":%.3f}\n",
            (unsigned long long)st.session, (unsigned long long)st.sessions,
            (unsigned long long)st.queued, (unsigned long long)st.dropped,
@@ -263,7 +264,8 @@ static int do_send(const char *url, const uint8_t *key, const char *ctl_bind,
            (unsigned long long)st.split, (unsigned long long)st.ctl_ok,
            (unsigned long long)st.ctl_rejected,
            (unsigned long long)st.ctl_limited,
-           (unsigned long long)st.reconnects, secs);
+           (unsigned long long)st.reconnects, (unsigned long long)st.gso_sends,
+           secs);
     return 0;
 }
 
@@ -303,7 +305,7 @@ struct opts {
         *ctl_bind;
     uint64_t ctl_port, count, size, rate, wait, hb, mtu, queue, linger, idle,
         gap;
-    bool block;
+    bool block, gso;
 };
 
 /* 0, or the exit status of a bad command line. */
@@ -327,6 +329,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         OPT_ATTACK,
         OPT_ATTACK_CTL,
         OPT_RAW,
+        OPT_GSO,
         OPT_RAW_SINK,
         OPT_IDLE,
         OPT_CAPTURE,
@@ -350,6 +353,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"attack", required_argument, NULL, OPT_ATTACK},
         {"attack-control", required_argument, NULL, OPT_ATTACK_CTL},
         {"raw", required_argument, NULL, OPT_RAW},
+        {"gso", no_argument, NULL, OPT_GSO},
         {"raw-sink", required_argument, NULL, OPT_RAW_SINK},
         {"idle-ms", required_argument, NULL, OPT_IDLE},
         {"capture", required_argument, NULL, OPT_CAPTURE},
@@ -375,7 +379,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                        .queue = 0,
                        .linger = 0,
                        .gap = 0,
-                       .block = false};
+                       .block = false,
+                       .gso = false};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -395,6 +400,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             break;
         case OPT_RAW:
             o->raw = optarg;
+            break;
+        case OPT_GSO:
+            o->gso = true;
             break;
         case OPT_RAW_SINK:
             o->sink = optarg;
@@ -468,7 +476,7 @@ int main(int argc, char **argv)
     if (o.sink != NULL)
         return do_raw_sink(o.sink, o.idle, 600);
     if (o.raw != NULL)
-        return do_raw(o.raw, o.count, o.mtu ? o.mtu : VLOG_MTU_DEFAULT);
+        return do_raw(o.raw, o.count, o.mtu ? o.mtu : VLOG_MTU_DEFAULT, o.gso);
     if (sodium_init() < 0)
         return 1;
     uint8_t key[VLOG_KEY_LEN];

@@ -184,6 +184,7 @@ struct vlog_sender_stats {
     uint64_t ctl_ok, ctl_rejected;
     uint64_t ctl_limited; /* control packets over the rate limit, unread */
     uint64_t reconnects;  /* TCP */
+    uint64_t gso_sends;   /* UDP: sends of several datagrams at once */
 };
 
 struct vlog_sender;

@@ -66,6 +66,8 @@ struct vlog_sender {
     uint64_t bucket_stamp;
     uint8_t *dg; /* SENDER_BATCH buffers of VLOG_FRAME_HDR + mtu bytes */
     size_t dglen[SENDER_BATCH];
+    bool no_gso;        /* UDP segmentation offload refused: sendmmsg */
+    uint64_t gso_sends; /* sends of several datagrams cut by the kernel */
     uint64_t next_connect_ns, backoff_ns;
 
     pthread_mutex_t lock; /* protects st */

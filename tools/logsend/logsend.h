@@ -3,6 +3,7 @@
 #ifndef VIGIL_TOOLS_LOGSEND_H
 #define VIGIL_TOOLS_LOGSEND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -18,7 +19,7 @@ int udp_to(const char *url, struct sockaddr_storage *ss, unsigned *sl);
 /* Each returns the tool's exit status. */
 int do_attack(const char *url, const uint8_t *key);
 int do_attack_control(const char *url, const uint8_t *key);
-int do_raw(const char *url, uint64_t count, uint64_t mtu);
+int do_raw(const char *url, uint64_t count, uint64_t mtu, bool gso);
 int do_raw_sink(const char *url, uint64_t idle_ms, uint64_t max_s);
 
 #endif
