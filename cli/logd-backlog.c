@@ -68,14 +68,18 @@ int logd_backlog_open(struct logd_backlog **out, const char *path, uint64_t max,
                       uint64_t *stale, char *err, size_t errlen)
 {
     struct stat st;
-    *stale = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    *stale =
+        lstat(path, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
     struct logd_backlog *b = calloc(1, sizeof *b);
     if (b == NULL || (b->path = strdup(path)) == NULL) {
         free(b);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    b->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* Not through a link: the file is truncated, and logd may run as
+     * root. */
+    b->fd =
+        open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (b->fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         free(b->path);

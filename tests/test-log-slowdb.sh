@@ -179,4 +179,15 @@ check "stale backlog: said, with its size" \
     grep -q "events.db-backlog: 5000 bytes left by a logd that did not finish" "$TMP/f.err"
 check "stale backlog: gone" test ! -e "$TMP/f/events.db-backlog"
 
+# 7. A link in the backlog's place (logd may run as root, and the file is
+# truncated): refused at start, with why, and the link's target untouched.
+mkdir -p "$TMP/g"
+echo keep >"$TMP/target"
+ln -s "$TMP/target" "$TMP/g/events.db-backlog"
+timeout 10 "$VIGIL" logd --listen "udp://127.0.0.1:$DATA" --key "$TMP/key" \
+    --out "$TMP/g" 2>"$TMP/g.err"
+expect_eq "backlog a link: logd refuses to start" "$?" 1
+check "backlog a link: says why" grep -q "events.db's backlog: .*events.db-backlog: " "$TMP/g.err"
+expect_eq "backlog a link: its target untouched" "$(cat "$TMP/target")" keep
+
 done_testing
