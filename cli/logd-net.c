@@ -6,6 +6,7 @@
  * the oldest one that has not authenticated yet. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,12 @@ int logd_net_listen(struct logd_net *n, const char *url)
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf) < 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+    /* A sender's run of datagrams cut from one send (vigil's sender sends
+     * its full datagrams so) arrives whole, with the size they were cut
+     * at: read_udp takes it apart. A kernel without it (before 5.0)
+     * delivers them one by one, as before. */
+    if (!tcp)
+        (void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
         (tcp && listen(fd, 64) < 0)) {
         err = -errno;
@@ -125,9 +132,29 @@ int logd_net_listen(struct logd_net *n, const char *url)
     return 0;
 }
 
-static void read_udp(struct logd *d, int fd)
+/* The size a coalesced receive was cut at (UDP_GRO), or 0. */
+static size_t gro_size(struct msghdr *m)
 {
-    static uint8_t bufs[RECV_BATCH][VLOG_MTU_MAX];
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL;
+         c = CMSG_NXTHDR(m, c)) {
+        int v;
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+            c->cmsg_len >= CMSG_LEN(sizeof v)) {
+            memcpy(&v, CMSG_DATA(c), sizeof v);
+            return v > 0 ? (size_t)v : 0;
+        }
+    }
+    return 0;
+}
+
+static void read_udp(struct logd *d, struct logd_net *net, int fd)
+{
+    /* 64 KiB each: a coalesced run (UDP_GRO) is up to an IP packet. */
+    static uint8_t bufs[RECV_BATCH][65536];
+    static union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctrl[RECV_BATCH];
     struct mmsghdr mm[RECV_BATCH];
     struct iovec iov[RECV_BATCH];
     struct sockaddr_storage from[RECV_BATCH];
@@ -140,6 +167,8 @@ static void read_udp(struct logd *d, int fd)
             mm[i].msg_hdr.msg_iovlen = 1;
             mm[i].msg_hdr.msg_name = &from[i];
             mm[i].msg_hdr.msg_namelen = sizeof from[i];
+            mm[i].msg_hdr.msg_control = ctrl[i].buf;
+            mm[i].msg_hdr.msg_controllen = sizeof ctrl[i].buf;
         }
         int n = recvmmsg(fd, mm, RECV_BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0)
@@ -147,10 +176,22 @@ static void read_udp(struct logd *d, int fd)
         uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
         uint64_t real = vigil_now_ns(CLOCK_REALTIME);
         for (int i = 0; i < n; i++) {
-            if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
+            size_t len = mm[i].msg_len, seg = gro_size(&mm[i].msg_hdr);
+            if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
                 logd_sessions_reject(d->sessions, LOGD_REJ_SHORT);
-            else
-                logd_sessions_packet(d->sessions, bufs[i], mm[i].msg_len,
+                continue;
+            }
+            if (seg == 0 || seg >= len) {
+                logd_sessions_packet(d->sessions, bufs[i], len, &from[i], now,
+                                     real);
+                continue;
+            }
+            /* The datagrams of one sender's run, as sent: each checked on
+             * its own, as if it had come alone. */
+            net->st.udp_coalesced++;
+            for (size_t off = 0; off < len; off += seg)
+                logd_sessions_packet(d->sessions, bufs[i] + off,
+                                     len - off < seg ? len - off : seg,
                                      &from[i], now, real);
         }
         if (n < RECV_BATCH)
@@ -295,7 +336,7 @@ void logd_net_poll(struct logd_net *n, struct logd *d, int timeout_ms)
     k = 0;
     for (int i = 0; i < n->nudp; i++, k++)
         if (n->pf[k].revents & POLLIN)
-            read_udp(d, n->udp[i]);
+            read_udp(d, n, n->udp[i]);
     /* Connections first, accepting after: an eviction moves connections
      * around, and the poll entries must still match them. Walk backwards
      * so closing one (the last takes its slot) skips none. */
@@ -315,7 +356,7 @@ void logd_net_poll(struct logd_net *n, struct logd *d, int timeout_ms)
 void logd_net_drain(struct logd_net *n, struct logd *d)
 {
     for (int i = 0; i < n->nudp; i++)
-        read_udp(d, n->udp[i]);
+        read_udp(d, n, n->udp[i]);
     for (unsigned i = n->nconns; i-- > 0;) {
         struct pollfd p = {.fd = n->conns[i].fd, .events = POLLIN};
         bool open = true;

@@ -149,12 +149,13 @@ static void stats_totals(struct logd *d, FILE *f)
     fprintf(f,
             "},\"connections\":{\"refused\":%" PRIu64 ",\"evicted\":%" PRIu64
             ",\"timed_out\":%" PRIu64 ",\"accept_errors\":%" PRIu64 "},"
+            "\"udp_coalesced\":%" PRIu64 ","
             "\"sessions_forgotten\":%" PRIu64 ",\"write_errors\":%" PRIu64
             ",\"stats_errors\":%" PRIu64 ",\"files_removed\":%" PRIu64
             ",\"sessions\":[",
             ns.conns_refused, ns.conns_evicted, ns.conns_timed_out,
-            ns.accept_errors, t.forgotten, d->write_errors, d->stats_errors,
-            d->files_removed);
+            ns.accept_errors, ns.udp_coalesced, t.forgotten, d->write_errors,
+            d->stats_errors, d->files_removed);
 }
 
 static void stats_session(FILE *f, const struct logd_session *s, bool first)

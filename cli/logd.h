@@ -28,6 +28,7 @@ struct logd_net_stats {
     uint64_t conns_evicted;   /* unauthenticated, for a new one */
     uint64_t conns_timed_out; /* no authentic packet in time, or idle */
     uint64_t accept_errors;   /* accept() failed (EMFILE...): paused */
+    uint64_t udp_coalesced;   /* receives holding a sender's run (UDP_GRO) */
 };
 
 struct logd {

@@ -49,6 +49,8 @@ expect_eq "SQLite session row" "$(sqlite3 "$TMP/a/events.db" \
 check "logd printed rates" grep -q 'records (.*/s, .* MB/s), lost 0' "$TMP/a.err"
 check "datagrams went out in runs cut by the kernel (UDP segmentation offload)" \
     test "$(jq .gso_sends "$TMP/a.send")" -gt 0
+check "... and logd took them in whole (UDP_GRO) and apart" \
+    test "$(stat "$TMP/a" '.udp_coalesced')" -gt 0
 
 # 2. START after the sender is up (one-shot control packet, no heartbeats:
 # the sender runs with --hb-missed 0). Nothing is sent before it.
