@@ -102,9 +102,16 @@ int do_raw_sink(const char *url, uint64_t idle_ms, uint64_t max_s)
         cli_error("%s: %s", url, strerror(errno));
         return 1;
     }
+    /* As logd: runs cut from one send (--raw --gso) arrive whole. */
+    int one = 1;
+    (void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one);
     fprintf(stderr, "vigil-logsend: sink ready\n");
     enum { B = 64 };
-    static uint8_t bufs[B][VLOG_MTU_MAX];
+    static uint8_t sbufs[B][65536];
+    static union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctrl[B];
     struct mmsghdr mm[B];
     struct iovec iov[B];
     uint64_t pkts = 0, bytes = 0, first = 0, last = 0;
@@ -118,10 +125,12 @@ int do_raw_sink(const char *url, uint64_t idle_ms, uint64_t max_s)
             continue;
         memset(mm, 0, sizeof mm);
         for (int i = 0; i < B; i++) {
-            iov[i].iov_base = bufs[i];
-            iov[i].iov_len = sizeof bufs[i];
+            iov[i].iov_base = sbufs[i];
+            iov[i].iov_len = sizeof sbufs[i];
             mm[i].msg_hdr.msg_iov = &iov[i];
             mm[i].msg_hdr.msg_iovlen = 1;
+            mm[i].msg_hdr.msg_control = ctrl[i].buf;
+            mm[i].msg_hdr.msg_controllen = sizeof ctrl[i].buf;
         }
         int n = recvmmsg(fd, mm, B, MSG_DONTWAIT, NULL);
         if (n <= 0)
@@ -129,9 +138,17 @@ int do_raw_sink(const char *url, uint64_t idle_ms, uint64_t max_s)
         last = vigil_now_ns(CLOCK_MONOTONIC);
         if (pkts == 0)
             first = last;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
+            int seg = 0;
+            struct cmsghdr *c = CMSG_FIRSTHDR(&mm[i].msg_hdr);
+            if (c != NULL && c->cmsg_level == SOL_UDP &&
+                c->cmsg_type == UDP_GRO)
+                memcpy(&seg, CMSG_DATA(c), sizeof seg);
             bytes += mm[i].msg_len;
-        pkts += (uint64_t)n;
+            pkts += seg > 0
+                        ? (mm[i].msg_len + (unsigned)seg - 1) / (unsigned)seg
+                        : 1;
+        }
     }
     close(fd);
     printf("{\"datagrams\":%llu,\"bytes\":%llu,\"seconds\":%.3f}\n",
