@@ -141,6 +141,14 @@ int vlog_key_load(const char *path, uint8_t key[VLOG_KEY_LEN]);
 /* Parse "udp://HOST:PORT" or "tcp://HOST:PORT" (numeric IPv4/IPv6 or a
  * name) into a socket address. *tcp tells which. */
 struct sockaddr_storage;
+/* Send iov[0..n) on the connected UDP socket @fd as one send that the
+ * kernel cuts into datagrams of @seg bytes, the last one possibly shorter
+ * (UDP segmentation offload, UDP_SEGMENT, Linux 4.18): bytes sent, or
+ * -errno with nothing sent (-EINVAL, -EIO, -EMSGSIZE: the kernel or the
+ * route will not cut them). */
+struct iovec;
+long vlog_send_segmented(int fd, struct iovec *iov, unsigned n, uint16_t seg);
+
 int vlog_parse_url(const char *url, bool *tcp, struct sockaddr_storage *ss,
                    unsigned *sslen);
 

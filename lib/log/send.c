@@ -111,17 +111,8 @@ static uint64_t send_mmsg(struct vlog_sender *s, unsigned from, unsigned n,
     return bytes;
 }
 
-/* Datagrams [from, from + n), all of one size but the last (which may be
- * shorter), as one send that the kernel cuts into those very datagrams
- * (UDP segmentation offload, UDP_SEGMENT). The bytes sent, or -errno with
- * nothing sent. */
-static long send_gso(struct vlog_sender *s, unsigned from, unsigned n)
+long vlog_send_segmented(int fd, struct iovec *iov, unsigned n, uint16_t seg)
 {
-    struct iovec iov[SENDER_BATCH];
-    for (unsigned i = 0; i < n; i++) {
-        iov[i].iov_base = dg_at(s, from + i) + VLOG_FRAME_HDR;
-        iov[i].iov_len = s->dglen[from + i];
-    }
     union {
         char buf[CMSG_SPACE(sizeof(uint16_t))];
         struct cmsghdr align;
@@ -134,16 +125,26 @@ static long send_gso(struct vlog_sender *s, unsigned from, unsigned n)
     struct cmsghdr *c = CMSG_FIRSTHDR(&m);
     c->cmsg_level = SOL_UDP;
     c->cmsg_type = UDP_SEGMENT;
-    c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-    uint16_t seg = (uint16_t)s->dglen[from];
+    c->cmsg_len = CMSG_LEN(sizeof seg);
     memcpy(CMSG_DATA(c), &seg, sizeof seg);
     for (;;) {
-        ssize_t r = sendmsg(s->data_fd, &m, 0);
+        ssize_t r = sendmsg(fd, &m, 0);
         if (r >= 0)
             return (long)r; /* UDP sends all or nothing */
         if (errno != EINTR)
             return -errno;
     }
+}
+
+/* Datagrams [from, from + n) of s->dg as one send cut by the kernel. */
+static long send_gso(struct vlog_sender *s, unsigned from, unsigned n)
+{
+    struct iovec iov[SENDER_BATCH];
+    for (unsigned i = 0; i < n; i++) {
+        iov[i].iov_base = dg_at(s, from + i) + VLOG_FRAME_HDR;
+        iov[i].iov_len = s->dglen[from + i];
+    }
+    return vlog_send_segmented(s->data_fd, iov, n, (uint16_t)s->dglen[from]);
 }
 
 /* Segments of one send: the kernel's limit (UDP_MAX_SEGMENTS, 64 before

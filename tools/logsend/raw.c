@@ -14,27 +14,6 @@
 
 #include "logsend.h"
 
-/* --raw-gso: the same datagrams, 44 to a send (64 KiB), cut by the kernel
- * (UDP segmentation offload), as vigil's sender sends full datagrams. */
-static int send_gso(int fd, struct iovec *iov, unsigned n, uint16_t seg)
-{
-    union {
-        char buf[CMSG_SPACE(sizeof(uint16_t))];
-        struct cmsghdr align;
-    } ctrl;
-    memset(&ctrl, 0, sizeof ctrl);
-    struct msghdr m = {.msg_iov = iov,
-                       .msg_iovlen = n,
-                       .msg_control = ctrl.buf,
-                       .msg_controllen = sizeof ctrl.buf};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_UDP;
-    c->cmsg_type = UDP_SEGMENT;
-    c->cmsg_len = CMSG_LEN(sizeof seg);
-    memcpy(CMSG_DATA(c), &seg, sizeof seg);
-    return sendmsg(fd, &m, 0) < 0 ? -errno : (int)n;
-}
-
 int do_raw(const char *url, uint64_t count, uint64_t mtu, bool gso)
 {
     struct sockaddr_storage ss;
@@ -63,10 +42,16 @@ int do_raw(const char *url, uint64_t count, uint64_t mtu, bool gso)
     while (sent < count) {
         unsigned n =
             count - sent < per_send ? (unsigned)(count - sent) : per_send;
-        int r =
-            gso ? send_gso(fd, iov, n, (uint16_t)mtu) : sendmmsg(fd, mm, n, 0);
-        if (!gso && r < 0)
-            r = -errno;
+        /* --gso: 44 datagrams to a send (64 KiB), cut by the kernel, as
+         * vigil's sender sends full datagrams. */
+        long r;
+        if (gso) {
+            r = vlog_send_segmented(fd, iov, n, (uint16_t)mtu);
+            r = r < 0 ? r : (long)n;
+        } else {
+            r = sendmmsg(fd, mm, n, 0);
+            r = r < 0 ? -errno : r;
+        }
         if (r < 0) {
             if (r == -EINTR || r == -ECONNREFUSED)
                 continue;
