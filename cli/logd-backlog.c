@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #define MAGIC 0x6b6c4256u /* "VBlk" */
@@ -41,7 +40,7 @@ struct logd_backlog {
     struct frame *frames;
     size_t head, n, cap;
     uint64_t start, end, punched, records;
-    uint64_t frames_in, records_in;
+    uint64_t records_in;
     bool writing;
 };
 
@@ -104,6 +103,23 @@ void logd_backlog_close(struct logd_backlog *b)
     free(b);
 }
 
+/* @len bytes at @off: 0, or -errno (-ENOSPC for a write that stopped
+ * short, a full disk). */
+static int write_at(int fd, const void *buf, size_t len, uint64_t off)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t r = pwrite(fd, (const char *)buf + done, len - done,
+                           (off_t)(off + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? -errno : -ENOSPC;
+        done += (size_t)r;
+    }
+    return 0;
+}
+
 int logd_backlog_push(struct logd_backlog *b, const void *data, uint32_t len,
                       uint32_t nrec)
 {
@@ -120,34 +136,15 @@ int logd_backlog_push(struct logd_backlog *b, const void *data, uint32_t len,
         return -ENOSPC;
     if (!room)
         return -ENOMEM;
-    struct iovec iov[2] = {{&h, sizeof h}, {(void *)(uintptr_t)data, len}};
-    size_t done = 0;
-    int rc = 0;
-    while (done < total) {
-        /* A short write (a full disk) is continued, or its error taken. */
-        ssize_t r = done < sizeof h
-                        ? pwritev(b->fd, iov, 2, (off_t)off)
-                        : pwrite(b->fd, (const char *)data + (done - sizeof h),
-                                 total - done, (off_t)(off + done));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            rc = r < 0 ? -errno : -ENOSPC;
-            break;
-        }
-        done += (size_t)r;
-        if (done < sizeof h) { /* never in practice: 16 bytes */
-            rc = -EIO;
-            break;
-        }
-    }
+    int rc = write_at(b->fd, &h, sizeof h, off);
+    if (rc == 0)
+        rc = write_at(b->fd, data, len, off + sizeof h);
     pthread_mutex_lock(&b->mu);
     b->writing = false;
     if (rc == 0) {
         b->frames[(b->head + b->n++) % b->cap] = (struct frame){off, len, nrec};
         b->end = off + total;
         b->records += nrec;
-        b->frames_in++;
         b->records_in += nrec;
     }
     pthread_mutex_unlock(&b->mu);
@@ -227,7 +224,6 @@ void logd_backlog_stats(struct logd_backlog *b, struct logd_backlog_stats *o)
     pthread_mutex_lock(&b->mu);
     o->bytes = b->end - b->start;
     o->records = b->records;
-    o->frames_in = b->frames_in;
     o->records_in = b->records_in;
     pthread_mutex_unlock(&b->mu);
 }

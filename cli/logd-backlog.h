@@ -43,9 +43,9 @@ long logd_backlog_pop(struct logd_backlog *b, void *buf, uint32_t cap,
 bool logd_backlog_waiting(struct logd_backlog *b);
 
 struct logd_backlog_stats {
-    uint64_t bytes;   /* waiting now */
-    uint64_t records; /* waiting now */
-    uint64_t frames_in, records_in;
+    uint64_t bytes;      /* waiting now */
+    uint64_t records;    /* waiting now */
+    uint64_t records_in; /* ever appended */
 };
 void logd_backlog_stats(struct logd_backlog *b, struct logd_backlog_stats *o);
 const char *logd_backlog_path(const struct logd_backlog *b);

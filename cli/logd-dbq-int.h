@@ -62,7 +62,7 @@ struct list {
 
 struct logd_dbq {
     struct logd_db *db;      /* the writer's alone once it started */
-    struct logd_backlog *bl; /* NULL: a full queue refuses records */
+    struct logd_backlog *bl; /* where chunks wait while memory is full */
     /* The writer's: a chunk's records as rows for the database, and their
      * entries (MAX_ENTS each). */
     struct logd_db_row *rows;

@@ -198,15 +198,14 @@ static int from_backlog(struct logd_dbq *q, struct list *txn,
 {
     *out = NULL;
     struct chunk *c = logd_dbq_get_free(q, 0);
-    if (c == NULL && txn->n > 0) {
+    if (c == NULL) {
+        /* The open transaction's chunks go back first; then every chunk may
+         * be the receiving thread's or on its way back to it (losses are
+         * counted there, which a finishing logd no longer does): one more
+         * than the bound, the writer's own while it holds no other. */
         commit(q, txn);
-        c = logd_dbq_get_free(q, 0);
-    }
-    /* Every chunk may be the receiving thread's or on its way back to it
-     * (losses are counted there, which a finishing logd no longer does):
-     * one more than the bound, the writer's own while it holds no other. */
-    if (c == NULL && txn->n == 0)
         c = logd_dbq_get_free(q, 1);
+    }
     if (c == NULL)
         return -1;
     uint32_t nrec;
@@ -247,7 +246,7 @@ void *logd_dbq_writer(void *arg)
         /* The queue in memory first: while the backlog is not empty, what
          * arrives goes there (logd_dbq_record), so this keeps their order. */
         struct chunk *c = pop(&q->ready);
-        if (c == NULL && q->bl != NULL && logd_backlog_waiting(q->bl)) {
+        if (c == NULL && logd_backlog_waiting(q->bl)) {
             pthread_mutex_unlock(&q->mu);
             int got = from_backlog(q, &txn, &c);
             pthread_mutex_lock(&q->mu);

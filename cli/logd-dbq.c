@@ -63,8 +63,8 @@ int logd_dbq_open(struct logd_dbq **out, const char *outdir, uint64_t queue_max,
     }
     char why[4400];
     uint64_t stale = 0;
-    if (backlog != NULL && logd_backlog_open(&q->bl, backlog, backlog_max,
-                                             &stale, why, sizeof why) < 0) {
+    if (logd_backlog_open(&q->bl, backlog, backlog_max, &stale, why,
+                          sizeof why) < 0) {
         cli_error("events.db's backlog: %s", why);
         logd_dbq_free(q);
         return -1;
@@ -83,16 +83,6 @@ int logd_dbq_open(struct logd_dbq **out, const char *outdir, uint64_t queue_max,
     q->started = true;
     *out = q;
     return 0;
-}
-
-/* The chunk being filled goes to the writer. Caller holds mu. */
-static void hand_over_locked(struct logd_dbq *q)
-{
-    if (q->cur == NULL || q->cur->used == 0)
-        return;
-    push(&q->ready, q->cur);
-    q->cur = NULL;
-    pthread_cond_signal(&q->wake);
 }
 
 /* The chunk being filled into the backlog; it stays the receiving
@@ -141,18 +131,20 @@ static void to_backlog(struct logd_dbq *q)
 }
 
 /* The chunk being filled goes to the writer: in memory while the queue
- * has room there and the backlog is empty, else (with a backlog) to the
- * backlog, so that the writer, taking memory first, keeps the order. */
+ * has room there and the backlog is empty, else to the backlog, so that
+ * the writer, taking memory first, keeps the order. */
 static void hand_over(struct logd_dbq *q)
 {
     if (q->cur == NULL || q->cur->used == 0)
         return;
     pthread_mutex_lock(&q->mu);
-    bool memory = q->bl == NULL ||
-                  ((q->free.head != NULL || q->allocated < q->max_chunks) &&
-                   !logd_backlog_waiting(q->bl));
-    if (memory)
-        hand_over_locked(q);
+    bool memory = (q->free.head != NULL || q->allocated < q->max_chunks) &&
+                  !logd_backlog_waiting(q->bl);
+    if (memory) {
+        push(&q->ready, q->cur);
+        q->cur = NULL;
+        pthread_cond_signal(&q->wake);
+    }
     pthread_mutex_unlock(&q->mu);
     if (!memory)
         to_backlog(q);
@@ -236,7 +228,7 @@ void logd_dbq_settle(struct logd_dbq *q, bool finish,
     pthread_mutex_lock(&q->mu);
     bool idle = q->ready.head == NULL && q->cur != NULL &&
                 now_ns() - q->cur->first_ns >= PART_NS &&
-                (q->bl == NULL || !logd_backlog_waiting(q->bl));
+                !logd_backlog_waiting(q->bl);
     pthread_mutex_unlock(&q->mu);
     if (finish || idle)
         hand_over(q);
@@ -278,9 +270,8 @@ void logd_dbq_stats(struct logd_dbq *q, struct logd_dbq_stats *o)
     pthread_mutex_unlock(&q->mu);
     o->queue_full = q->queue_full;
     o->queued = q->accepted - o->stored - o->failed;
-    struct logd_backlog_stats b = {0};
-    if (q->bl != NULL)
-        logd_backlog_stats(q->bl, &b);
+    struct logd_backlog_stats b;
+    logd_backlog_stats(q->bl, &b);
     o->backlog = b.records;
     o->backlog_bytes = b.bytes;
     o->backlogged = b.records_in;

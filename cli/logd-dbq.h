@@ -12,19 +12,20 @@
  * mutex guards the lists and the counters; a record's bytes are only ever
  * touched by the chunk's owner.
  *
- * A backlog (logd-backlog.h), when given, takes whole chunks while the
- * queue in memory is full, and keeps taking them until the writer has
+ * The backlog (logd-backlog.h) takes whole chunks while the queue in
+ * memory is full, and keeps taking them until the writer has
  * caught up with it: the writer takes the queue in memory first, then the
  * backlog's oldest chunk, so records reach the database in the order they
  * came.
  *
- * Loss accounting: a record that finds the queue full (and no backlog) is
- * not queued (logd_dbq_record returns false: the caller counts it as not
- * stored, as a failed insert); one whose insert or commit fails, or whose
- * chunk the backlog refused, is handed back through logd_dbq_settle. Every
- * record given to logd_dbq_record is, in the end, stored, refused (false)
- * or handed back, except those of a chunk that could not be read back from
- * the backlog: they count as failed in the totals alone. */
+ * Loss accounting: a record that finds no chunk to go into (the backlog
+ * refused the last ones, which still wait to be counted) is not queued
+ * (logd_dbq_record returns false: the caller counts it as not stored, as a
+ * failed insert); one whose insert or commit fails, or whose chunk the backlog
+ * refused, is handed back through logd_dbq_settle. Every record given to
+ * logd_dbq_record is, in the end, stored, refused (false) or handed back,
+ * except those of a chunk that could not be read back from the backlog: they
+ * count as failed in the totals alone. */
 #ifndef VIGIL_CLI_LOGD_DBQ_H
 #define VIGIL_CLI_LOGD_DBQ_H
 
@@ -48,8 +49,8 @@ struct logd_dbq_stats {
 
 /* Open OUTDIR/events.db and start the writer; the queue holds up to
  * @queue_max bytes of records in memory (at least two chunks of 256 KiB)
- * and, when @backlog names a file, up to @backlog_max more there. Prints
- * why on failure; 0 or -1. */
+ * and up to @backlog_max more in the file @backlog. Prints why on
+ * failure; 0 or -1. */
 int logd_dbq_open(struct logd_dbq **out, const char *outdir, uint64_t queue_max,
                   const char *backlog, uint64_t backlog_max);
 /* Queue a session's row (receiving thread). False when the queue is
