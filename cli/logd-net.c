@@ -132,21 +132,6 @@ int logd_net_listen(struct logd_net *n, const char *url)
     return 0;
 }
 
-/* The size a coalesced receive was cut at (UDP_GRO), or 0. */
-static size_t gro_size(struct msghdr *m)
-{
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL;
-         c = CMSG_NXTHDR(m, c)) {
-        int v;
-        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
-            c->cmsg_len >= CMSG_LEN(sizeof v)) {
-            memcpy(&v, CMSG_DATA(c), sizeof v);
-            return v > 0 ? (size_t)v : 0;
-        }
-    }
-    return 0;
-}
-
 static void read_udp(struct logd *d, struct logd_net *net, int fd)
 {
     /* 64 KiB each: a coalesced run (UDP_GRO) is up to an IP packet. */
@@ -176,7 +161,8 @@ static void read_udp(struct logd *d, struct logd_net *net, int fd)
         uint64_t now = vigil_now_ns(CLOCK_MONOTONIC);
         uint64_t real = vigil_now_ns(CLOCK_REALTIME);
         for (int i = 0; i < n; i++) {
-            size_t len = mm[i].msg_len, seg = gro_size(&mm[i].msg_hdr);
+            size_t len = mm[i].msg_len,
+                   seg = vlog_recv_segment_size(&mm[i].msg_hdr);
             if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
                 logd_sessions_reject(d->sessions, LOGD_REJ_SHORT);
                 continue;

@@ -3,6 +3,8 @@
 #   start_logd DIR [ARGS...]   start it, writing into DIR (stderr: DIR.err),
 #                              and wait for its "listening" line
 #   stop_logd                  stop it (also at the end of the test)
+#   wait_ended DIR             wait (at most 30 s) until logd's stats.json
+#                              in DIR says its first session ended
 LOGD_PID=""
 stop_logd() {
     if [ -n "$LOGD_PID" ]; then
@@ -12,6 +14,15 @@ stop_logd() {
     fi
 }
 cleanup_fn stop_logd
+
+wait_ended() {
+    i=0
+    while [ $i -lt 300 ] &&
+        [ "$(jq -r '.sessions[0].ended' "$1/stats.json" 2>/dev/null)" != true ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
 
 start_logd() {
     dir=$1

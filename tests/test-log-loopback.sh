@@ -11,15 +11,6 @@ base=$((20000 + $$ % 20000))
 DATA=$base CTL=$((base + 1))
 . tests/logd.sh
 stat() { jq -r "$2" "$1/stats.json"; }
-# wait_ended DIR: until logd's stats show the session's FIN (at most 10 s).
-wait_ended() {
-    i=0
-    while [ $i -lt 100 ] &&
-        [ "$(jq -r '.sessions[0].ended' "$1/stats.json" 2>/dev/null)" != true ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
 lines() { cat "$1"/*.jsonl* | wc -l; }
 
 # 1. START before the sender is up: logd sends START every second to the

@@ -13,17 +13,6 @@ base=$((20000 + ($$ + 131) % 20000))
 DATA=$base CTL=$((base + 1))
 . tests/logd.sh
 
-# wait_ended DIR: until logd's stats.json in DIR says the session ended
-# (at most 30 s).
-wait_ended() {
-    i=0
-    while [ $i -lt 300 ] &&
-        [ "$(jq -r '.sessions[0].ended' "$1/stats.json" 2>/dev/null)" != true ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
-
 # 1. Each commit stalls 4 s: longer than the sender's 3 missed heartbeats.
 VIGIL_LOGD_TEST_COMMIT_DELAY_MS=4000 start_logd "$TMP/a" \
     --control "udp://127.0.0.1:$CTL"

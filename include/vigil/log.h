@@ -148,6 +148,12 @@ struct sockaddr_storage;
  * route will not cut them). */
 struct iovec;
 long vlog_send_segmented(int fd, struct iovec *iov, unsigned n, uint16_t seg);
+/* The other end, on a UDP socket with UDP_GRO set: the size the datagrams
+ * of a received run were cut at (each @return bytes, the last possibly
+ * fewer), from @m's control data (room for CMSG_SPACE(sizeof(int))), or 0
+ * for a datagram received alone. */
+struct msghdr;
+size_t vlog_recv_segment_size(struct msghdr *m);
 
 int vlog_parse_url(const char *url, bool *tcp, struct sockaddr_storage *ss,
                    unsigned *sslen);

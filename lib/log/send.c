@@ -136,6 +136,20 @@ long vlog_send_segmented(int fd, struct iovec *iov, unsigned n, uint16_t seg)
     }
 }
 
+size_t vlog_recv_segment_size(struct msghdr *m)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL;
+         c = CMSG_NXTHDR(m, c)) {
+        int v;
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+            c->cmsg_len >= CMSG_LEN(sizeof v)) {
+            memcpy(&v, CMSG_DATA(c), sizeof v);
+            return v > 0 ? (size_t)v : 0;
+        }
+    }
+    return 0;
+}
+
 /* Datagrams [from, from + n) of s->dg as one send cut by the kernel. */
 static long send_gso(struct vlog_sender *s, unsigned from, unsigned n)
 {

@@ -124,15 +124,9 @@ int do_raw_sink(const char *url, uint64_t idle_ms, uint64_t max_s)
         if (pkts == 0)
             first = last;
         for (int i = 0; i < n; i++) {
-            int seg = 0;
-            struct cmsghdr *c = CMSG_FIRSTHDR(&mm[i].msg_hdr);
-            if (c != NULL && c->cmsg_level == SOL_UDP &&
-                c->cmsg_type == UDP_GRO)
-                memcpy(&seg, CMSG_DATA(c), sizeof seg);
+            size_t seg = vlog_recv_segment_size(&mm[i].msg_hdr);
             bytes += mm[i].msg_len;
-            pkts += seg > 0
-                        ? (mm[i].msg_len + (unsigned)seg - 1) / (unsigned)seg
-                        : 1;
+            pkts += seg > 0 ? (mm[i].msg_len + seg - 1) / seg : 1;
         }
     }
     close(fd);
