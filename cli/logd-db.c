@@ -261,7 +261,7 @@ int logd_db_open(struct logd_db **out, const char *outdir)
      * SQLite's own locking around every bind and step is pure cost. */
     if (sqlite3_open_v2(path, &db->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                            SQLITE_OPEN_NOMUTEX,
+                            SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
                         NULL) != SQLITE_OK ||
         sqlite3_exec(db->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_create_module(db->db, "logd_rows", &rows_module, db) !=

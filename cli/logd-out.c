@@ -51,7 +51,10 @@ static int open_file(struct logd *d, struct logd_session *s, struct out_file *o)
         write_failed(d, path, ENOMEM);
         return -1;
     }
-    o->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    /* Not through a link: logd may be root and the directory shared, and
+     * the records are the guest's words. */
+    o->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                 0644);
     if (o->fd < 0) {
         write_failed(d, path, errno);
         return -1;

@@ -2,6 +2,7 @@
  * and at exit, and DIR/stats.json. Both name the rejection reasons from
  * the session layer's one table, logd_reason_names. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -175,15 +176,22 @@ static void stats_session(FILE *f, const struct logd_session *s, bool first)
 }
 
 /* Written to a temporary file and renamed, so a reader never sees half of
- * it; when any write fails the old file stays and the failure counts. */
+ * it; when any write fails the old file stays and the failure counts.
+ * The temporary file is made anew (a link planted in its place is
+ * removed, not followed: it would be truncated, maybe by root). */
 void logd_write_stats(struct logd *d)
 {
     char path[4096], tmp[4200];
     snprintf(path, sizeof path, "%s/stats.json", d->outdir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL)
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (f == NULL) {
+        if (fd >= 0)
+            close(fd);
         goto fail;
+    }
     stats_totals(d, f);
     for (size_t i = 0; i < logd_sessions_count(d->sessions); i++)
         stats_session(f, logd_sessions_at(d->sessions, i), i == 0);
