@@ -172,10 +172,14 @@ $(BUILD)/guest/dyn/%: guest/dyn/%.c
 	$(Q)$(CC) $(WARN) -O2 -o $@ $< -ldl
 
 # Fuzzers: libFuzzer + ASan + UBSan, with the library sources compiled in.
+# One compiler run for many sources cannot write each one's -MMD file, so
+# the dependencies (with the cli/*.c that targets include) come from -MM.
+FUZZ_CPPFLAGS = $(filter-out -MMD -MP,$(CPPFLAGS))
 $(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
-	$(Q)$(FUZZCC) $(CPPFLAGS) -std=gnu11 -g -O1 -Wall -Wextra -Werror \
+	$(Q)$(FUZZCC) $(FUZZ_CPPFLAGS) -MM -MP -MT $@ $< $(LIB_SRCS) >$@.d
+	$(Q)$(FUZZCC) $(FUZZ_CPPFLAGS) -std=gnu11 -g -O1 -Wall -Wextra -Werror \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ $< $(LIB_SRCS) $(LIBS)
 
