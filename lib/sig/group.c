@@ -45,6 +45,7 @@ static int group_table(struct vs_group *g, struct gent *ents, size_t n)
         free(sorted);
         return -ENOMEM;
     }
+    vs_huge(sorted, n * sizeof *sorted);
     for (size_t i = 0; i < n; i++)
         cnt[((ents[i].gram * VS_HASHMUL) >> (64 - g->bbits)) + 1]++;
     for (size_t i = 0; i < nb; i++)
@@ -61,6 +62,7 @@ static int group_table(struct vs_group *g, struct gent *ents, size_t n)
         free(sorted);
         return -ENOMEM;
     }
+    vs_huge(g->ents, n * sizeof *g->ents);
     size_t out = 0, start = 0;
     for (size_t bk = 0; bk < nb; bk++) {
         size_t end = cnt[bk];
@@ -107,6 +109,7 @@ static int group_bloom(struct vs_group *g)
     g->bloom = aligned_alloc(64, words * sizeof *g->bloom);
     if (g->bloom == NULL)
         return -ENOMEM;
+    vs_huge(g->bloom, words * sizeof *g->bloom);
     memset(g->bloom, 0, words * sizeof *g->bloom);
     /* Padding and fill bytes (zeroed disk blocks, 0xff flash, spaces, nop
      * and int3 runs) repeat one gram for megabytes: if such a gram hit the
@@ -227,6 +230,7 @@ static int fill_pk(const struct vsig_db *db, struct vs_group *g)
     g->pk = calloc(g->nent + 3, sizeof *g->pk);
     if (g->pk == NULL)
         return -ENOMEM;
+    vs_huge(g->pk, g->nent * sizeof *g->pk);
     for (size_t k = 0; k < g->nent; k++) {
         const struct vs_gent *e = &g->ents[k];
         const struct vs_seg *seg = &db->segs[e->ref >> 5];

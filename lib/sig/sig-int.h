@@ -237,6 +237,9 @@ struct vs_store {
 };
 
 VS_HIDDEN int vs_grow(void **p, size_t *cap, size_t n, size_t add, size_t elsz);
+/* Ask for huge pages under a large array (@bytes at @p) before it is
+ * first touched; nothing for small ones. */
+VS_HIDDEN void vs_huge(void *p, size_t bytes);
 #define VS_RESERVE(st, arr, add)                                               \
     vs_grow((void **)&(st)->arr, &(st)->c##arr, (st)->n##arr, (add),           \
             sizeof *(st)->arr)

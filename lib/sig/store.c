@@ -4,8 +4,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "sig/sig-int.h"
+
+/* A database of 100,000 signatures touches over 100 MiB while it is
+ * compiled; on 4 KiB pages that is some 30,000 page faults, a quarter of
+ * the compile time on a paravirtualised kernel (about 5 us each). A huge
+ * page costs one fault for 512 of them, and the tables scanned at random
+ * need fewer TLB entries. Only a hint: the kernel may have huge pages off
+ * (then madvise fails, harmlessly) or out. */
+#define HUGE_MIN (4u << 20)
+
+void vs_huge(void *p, size_t bytes)
+{
+    if (p == NULL || bytes < HUGE_MIN)
+        return;
+    /* The pages around the array too: malloc's header lies in the first
+     * one, and a mapping that madvise split in two could no longer be
+     * moved whole by realloc's mremap (it fails, and realloc copies). */
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t from = (uintptr_t)p & ~(pg - 1);
+    uintptr_t to = ((uintptr_t)p + bytes + pg - 1) & ~(pg - 1);
+    (void)madvise((void *)from, to - from, MADV_HUGEPAGE);
+}
 
 /* Make room for @add more elements after @n; doubles the capacity. */
 int vs_grow(void **p, size_t *cap, size_t n, size_t add, size_t elsz)
@@ -26,6 +49,7 @@ int vs_grow(void **p, size_t *cap, size_t n, size_t add, size_t elsz)
     void *np = realloc(*p, bytes);
     if (np == NULL)
         return -ENOMEM;
+    vs_huge(np, bytes);
     *p = np;
     *cap = ncap;
     return 0;
