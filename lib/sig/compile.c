@@ -223,8 +223,11 @@ static void fill_bytes(struct vsig_db *db)
         for (uint32_t k = 0; k < sg->alen && v < 0; k++)
             if (t[k].arg == VS_NONE && t[k].mask == 0xff)
                 v = t[k].val;
-        for (int c = 0; c < 256; c++)
-            if ((v < 0 || c == v) && window_takes(db, t, sg->alen, (uint8_t)c))
+        /* An exact byte in the window leaves one candidate: no walk of all
+         * 256 for each of a large database's 100,000-odd windows. */
+        for (int c = v < 0 ? 0 : v; c < (v < 0 ? 256 : v + 1); c++)
+            if (!vs_set_has(&db->fill_ok, (uint8_t)c) &&
+                window_takes(db, t, sg->alen, (uint8_t)c))
                 vs_set_add(&db->fill_ok, (uint8_t)c);
     }
 }
