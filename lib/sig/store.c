@@ -12,9 +12,8 @@
 /* A database of 100,000 signatures touches over 100 MiB while it is
  * compiled; on 4 KiB pages that is some 30,000 page faults, a quarter of
  * the compile time on a paravirtualised kernel (about 5 us each). A huge
- * page costs one fault for 512 of them, and the tables scanned at random
- * need fewer TLB entries. Only a hint: the kernel may have huge pages off
- * (then madvise fails, harmlessly) or out. */
+ * page costs one fault for 512 of them. Only a hint: the kernel may have
+ * huge pages off or none free, and then nothing changes. */
 #define HUGE_MIN (4u << 20)
 
 void vs_huge(void *p, size_t bytes)
