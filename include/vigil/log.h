@@ -138,9 +138,6 @@ int vlog_replay_check(struct vlog_replay *w, uint64_t seq);
 /* Read a key file: exactly 32 raw bytes, or 64 hex digits (+ newline). */
 int vlog_key_load(const char *path, uint8_t key[VLOG_KEY_LEN]);
 
-/* Parse "udp://HOST:PORT" or "tcp://HOST:PORT" (numeric IPv4/IPv6 or a
- * name) into a socket address. *tcp tells which. */
-struct sockaddr_storage;
 /* Send iov[0..n) on the connected UDP socket @fd as one send that the
  * kernel cuts into datagrams of @seg bytes, the last one possibly shorter
  * (UDP segmentation offload, UDP_SEGMENT, Linux 4.18): bytes sent, or
@@ -155,6 +152,9 @@ long vlog_send_segmented(int fd, struct iovec *iov, unsigned n, uint16_t seg);
 struct msghdr;
 size_t vlog_recv_segment_size(struct msghdr *m);
 
+/* Parse "udp://HOST:PORT" or "tcp://HOST:PORT" (numeric IPv4/IPv6 or a
+ * name) into a socket address. *tcp tells which. */
+struct sockaddr_storage;
 int vlog_parse_url(const char *url, bool *tcp, struct sockaddr_storage *ss,
                    unsigned *sslen);
 
