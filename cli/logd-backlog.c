@@ -103,18 +103,21 @@ void logd_backlog_close(struct logd_backlog *b)
     free(b);
 }
 
-/* @len bytes at @off: 0, or -errno (-ENOSPC for a write that stopped
- * short, a full disk). */
-static int write_at(int fd, const void *buf, size_t len, uint64_t off)
+/* All @len bytes at @off, written (@out) or read: 0, or -errno; one that
+ * stopped short is -ENOSPC written (a full disk), -EIO read (the file
+ * shorter than the frames listed). */
+static int io_at(int fd, bool out, void *buf, size_t len, uint64_t off)
 {
     size_t done = 0;
     while (done < len) {
-        ssize_t r = pwrite(fd, (const char *)buf + done, len - done,
-                           (off_t)(off + done));
+        char *p = (char *)buf + done;
+        off_t at = (off_t)(off + done);
+        ssize_t r =
+            out ? pwrite(fd, p, len - done, at) : pread(fd, p, len - done, at);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
-            return r < 0 ? -errno : -ENOSPC;
+            return r < 0 ? -errno : out ? -ENOSPC : -EIO;
         done += (size_t)r;
     }
     return 0;
@@ -136,9 +139,9 @@ int logd_backlog_push(struct logd_backlog *b, const void *data, uint32_t len,
         return -ENOSPC;
     if (!room)
         return -ENOMEM;
-    int rc = write_at(b->fd, &h, sizeof h, off);
+    int rc = io_at(b->fd, true, &h, sizeof h, off);
     if (rc == 0)
-        rc = write_at(b->fd, data, len, off + sizeof h);
+        rc = io_at(b->fd, true, (void *)(uintptr_t)data, len, off + sizeof h);
     pthread_mutex_lock(&b->mu);
     b->writing = false;
     if (rc == 0) {
@@ -149,21 +152,6 @@ int logd_backlog_push(struct logd_backlog *b, const void *data, uint32_t len,
     }
     pthread_mutex_unlock(&b->mu);
     return rc;
-}
-
-static int read_at(int fd, void *buf, size_t len, uint64_t off)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t r =
-            pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return r < 0 ? -errno : -EIO;
-        done += (size_t)r;
-    }
-    return 0;
 }
 
 /* After a take: free the blocks wholly behind start, or start over when
@@ -193,14 +181,14 @@ long logd_backlog_pop(struct logd_backlog *b, void *buf, uint32_t cap,
     if (!any)
         return 0;
     struct frame_hdr h;
-    int rc = read_at(b->fd, &h, sizeof h, f.off);
+    int rc = io_at(b->fd, false, &h, sizeof h, f.off);
     if (rc == 0 && (h.magic != MAGIC || h.check != check_of(&h) ||
                     h.len != f.len || h.nrec != f.nrec))
         rc = -EBADMSG;
     if (rc == 0 && f.len > cap)
         rc = -EMSGSIZE;
     if (rc == 0)
-        rc = read_at(b->fd, buf, f.len, f.off + sizeof h);
+        rc = io_at(b->fd, false, buf, f.len, f.off + sizeof h);
     pthread_mutex_lock(&b->mu);
     b->head = (b->head + 1) % b->cap;
     b->n--;
