@@ -5,10 +5,11 @@
  *
  * The input: [nrec u32][damage u8][where u8][fail u8][how u8][chunk bytes].
  * The chunk bytes go into the backlog as one frame said to hold nrec
- * records; a non-zero damage is XORed into the frame's header byte at
- * where % 16 in the file; fail picks the row the database refuses
- * (0xff: none), how whether SQLite also rolled the transaction back. The
- * database is a stand-in that reads every byte of every row it is given.
+ * records; a non-zero damage is XORed into the frame's header byte
+ * where (modulo the header's size); fail picks the row the database
+ * refuses (0xff: none), how whether SQLite also rolled the transaction
+ * back. The database is a stand-in that reads every byte of every row it
+ * is given.
  * After the chunk is committed: stored + failed == nrec. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -115,7 +116,6 @@ static char path[] = "/tmp/fuzz-logd-backlog.XXXXXX";
 static void fini(void)
 {
     logd_backlog_close(bl); /* removes the file */
-    unlink(path);
 }
 
 static void init(void)
@@ -151,7 +151,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (logd_backlog_push(bl, data + 8, (uint32_t)(size - 8), nrec) != 0)
         return 0; /* e.g. an empty frame: never pushed by logd either */
     if (damage != 0) {
-        off_t at = (off_t)bl->frames[bl->head].off + where % 16;
+        off_t at = (off_t)(bl->frames[bl->head].off +
+                           where % sizeof(struct frame_hdr));
         uint8_t b;
         if (pread(bl->fd, &b, 1, at) != 1)
             abort();
